@@ -1,0 +1,43 @@
+# Thin front door over CMake. `make` builds build/tokgate and libtokgate;
+# `make test` installs what the tests need (scripts/setup.sh), builds with
+# ASan+UBSan in build-asan/ and runs every test; `make demo` is the main job.
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+CMAKE ?= cmake
+
+.PHONY: all build test check fuzz bench demo install deps clean
+
+all: build
+
+build:
+	@test -f build/CMakeCache.txt || $(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	$(CMAKE) --build build -j$(JOBS)
+
+deps:
+	bash scripts/setup.sh --test
+
+# The README's test command: set-up, sanitizer build, every test, fuzz smoke.
+test: deps
+	@test -f build-asan/CMakeCache.txt || $(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
+	$(CMAKE) --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j$(JOBS)
+	bash scripts/fuzz-smoke.sh
+
+# Plain build plus tests without sanitizers (faster, for benchmarks' sanity).
+check: build
+	cd build && ctest --output-on-failure -j$(JOBS)
+
+fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
+
+bench: build
+	bash bench/run.sh
+
+demo:
+	bash scripts/demo.sh
+
+install: build
+	$(CMAKE) --install build
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything tokgate needs on a fresh Debian 12 machine, idempotently.
+#   scripts/setup.sh          build dependencies (Debian packages)
+#   scripts/setup.sh --test   plus test material: reference tokenizers, real
+#                             tokenizer files and chat-template renderer (npm),
+#                             and llama.cpp's source with its vocab test vectors
+# Test material goes to $TG_CACHE/fixtures (default ~/.cache/tokgate), outside
+# the repository, so a fresh clone reuses it and nothing is committed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+pkgs=(build-essential cmake pkg-config git ca-certificates
+      libjansson-dev libpcre2-dev libutf8proc-dev libevent-dev unicode-data)
+if [ $want_test = 1 ]; then
+  pkgs+=(clang libclang-rt-dev nodejs npm python3)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from outside Debian on some machines: accept them when present.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do case $p in nodejs|npm) ;; *) tmp+=("$p");; esac; done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+[ $want_test = 1 ] || exit 0
+
+cache=${TG_CACHE:-$HOME/.cache/tokgate}
+fx=$cache/fixtures
+mkdir -p "$fx"
+
+# npm reference material, pinned by tests/fixtures/package-lock.json.
+if ! cmp -s "$here/tests/fixtures/package-lock.json" "$fx/package-lock.json" || [ ! -d "$fx/node_modules" ]; then
+  echo "setup: npm ci (reference tokenizers, tokenizer files, jinja) into $fx"
+  cp "$here/tests/fixtures/package.json" "$here/tests/fixtures/package-lock.json" "$fx/"
+  (cd "$fx" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# llama.cpp source (vocab GGUFs with .inp/.out vectors, templates), from the
+# git bundle inside node-llama-cpp's npm package.
+nlc_version=3.22.1
+if [ ! -f "$fx/llama.cpp/.tokgate-$nlc_version" ]; then
+  echo "setup: fetching llama.cpp source from node-llama-cpp@$nlc_version"
+  work=$(mktemp -d)
+  (cd "$work" && npm pack "node-llama-cpp@$nlc_version" --silent >/dev/null && tar xzf node-llama-cpp-*.tgz)
+  rm -rf "$fx/llama.cpp"
+  git clone -q "$work/package/llama/gitRelease.bundle" "$fx/llama.cpp" 2>/dev/null
+  touch "$fx/llama.cpp/.tokgate-$nlc_version"
+  rm -rf "$work"
+fi
+echo "setup: ok (fixtures in $fx)"

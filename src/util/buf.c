@@ -1,0 +1,79 @@
+/* buf.c: growable byte buffer with a ceiling; see util/buf.h. */
+#include "util/buf.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tgx_buf_init(tgx_buf *b, size_t max) {
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void tgx_buf_free(tgx_buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void tgx_buf_reset(tgx_buf *b) {
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+tg_status tgx_buf_reserve(tgx_buf *b, size_t extra) {
+    if (extra > b->max || b->len > b->max - extra) return TG_ELIMIT;
+    size_t need = b->len + extra + 1; /* +1 for the terminating NUL */
+    if (need <= b->cap) return TG_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) { cap = need; break; }
+        cap *= 2;
+    }
+    char *p = realloc(b->data, cap);
+    if (!p) return TG_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return TG_OK;
+}
+
+tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
+    tg_status st = tgx_buf_reserve(b, n);
+    if (st) return st;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return TG_OK;
+}
+
+tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
+
+tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
+
+tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return TG_EINVAL;
+    tg_status st = tgx_buf_reserve(b, (size_t)n);
+    if (st) return st;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return TG_OK;
+}
+
+char *tgx_buf_detach(tgx_buf *b, size_t *len) {
+    char *p = b->data;
+    if (len) *len = b->len;
+    if (!p) p = calloc(1, 1);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

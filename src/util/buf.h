@@ -1,0 +1,34 @@
+/*
+ * util/buf.h: a growable byte buffer with a ceiling (after curl's dynbuf).
+ *
+ * The caller owns the tgx_buf and frees it with tgx_buf_free. `data` is always
+ * NUL-terminated once anything was appended, so it may be printed, but it
+ * carries its length and may hold NUL bytes. Growing past `max` fails with
+ * TG_ELIMIT and leaves the buffer as it was. The tgx_ tier is shared by the
+ * library, the CLI and the tests; it is not part of the public API.
+ */
+#ifndef TG_UTIL_BUF_H
+#define TG_UTIL_BUF_H
+
+#include <stddef.h>
+#include "tokgate/error.h"
+
+typedef struct tgx_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* ceiling on len */
+} tgx_buf;
+
+void tgx_buf_init(tgx_buf *b, size_t max);
+void tgx_buf_free(tgx_buf *b);
+void tgx_buf_reset(tgx_buf *b); /* len = 0, keeps memory */
+tg_status tgx_buf_reserve(tgx_buf *b, size_t extra);
+tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n);
+tg_status tgx_buf_putc(tgx_buf *b, char c);
+tg_status tgx_buf_puts(tgx_buf *b, const char *s);
+tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
+/* Hands the memory to the caller (free() it); the buffer is left empty. */
+char *tgx_buf_detach(tgx_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,53 @@
+/* error.c: tg_error_set/tg_error_wrap, the library's single error convention
+ * (see include/tokgate/error.h). */
+#include "tokgate/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+tg_status tg_error_set(tg_error *err, tg_status code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+tg_status tg_error_wrap(tg_error *err, const char *fmt, ...) {
+    if (!err) return TG_EINVAL;
+    char prefix[TG_ERROR_MSG_MAX];
+    char old[TG_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    old[sizeof old - 1] = '\0';
+    /* Truncation of an over-long message is acceptable; say so to the compiler. */
+    size_t pl = strnlen(prefix, sizeof err->msg - 3);
+    memcpy(err->msg, prefix, pl);
+    memcpy(err->msg + pl, ": ", 2);
+    size_t room = sizeof err->msg - pl - 3;
+    size_t ol = strnlen(old, room);
+    memcpy(err->msg + pl + 2, old, ol);
+    err->msg[pl + 2 + ol] = '\0';
+    return err->code;
+}
+
+const char *tg_status_str(tg_status code) {
+    switch (code) {
+    case TG_OK: return "ok";
+    case TG_EINVAL: return "invalid input";
+    case TG_ENOMEM: return "out of memory";
+    case TG_EIO: return "i/o error";
+    case TG_ECORRUPT: return "corrupt data";
+    case TG_ELIMIT: return "limit exceeded";
+    case TG_EUNSUPPORTED: return "unsupported";
+    case TG_ENOTFOUND: return "not found";
+    }
+    return "unknown error";
+}

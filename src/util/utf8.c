@@ -1,0 +1,69 @@
+/* utf8.c: strict UTF-8 per RFC 3629 (Table 3-7 of the Unicode standard). */
+#include "util/utf8.h"
+
+size_t tgx_utf8_seqlen(uint8_t c) {
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) return 3;
+    if (c >= 0xF0 && c <= 0xF4) return 4;
+    return 0;
+}
+
+size_t tgx_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp) {
+    if (n == 0) return 0;
+    uint8_t c = s[0];
+    if (c < 0x80) { *cp = c; return 1; }
+    size_t len = tgx_utf8_seqlen(c);
+    if (len == 0 || len > n) return 0;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F; /* no surrogates */
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (s[1] < lo || s[1] > hi) return 0;
+    uint32_t v = (uint32_t)c & (0x7Fu >> len);
+    v = (v << 6) | (s[1] & 0x3Fu);
+    for (size_t i = 2; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    *cp = v;
+    return len;
+}
+
+size_t tgx_utf8_encode(uint32_t cp, char out[4]) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    if (cp > 0x10FFFF) return 0;
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int tgx_utf8_valid(const uint8_t *s, size_t n, size_t *bad_off) {
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) { i++; continue; }
+        uint32_t cp;
+        size_t l = tgx_utf8_decode(s + i, n - i, &cp);
+        if (l == 0) {
+            if (bad_off) *bad_off = i;
+            return 0;
+        }
+        i += l;
+    }
+    return 1;
+}

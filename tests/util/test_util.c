@@ -1,0 +1,67 @@
+/* test_util.c: tests for util/ (buffer ceiling, strict UTF-8 per RFC 3629
+ * Table 3-7, whole-file reads). */
+#include "tg_test.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/utf8.h"
+
+static void test_buf_ceiling(void) {
+    tgx_buf b;
+    tgx_buf_init(&b, 8);
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "12345678"), TG_OK);
+    TG_CHECK_EQ_I(tgx_buf_putc(&b, '9'), TG_ELIMIT);
+    TG_CHECK_EQ_U(b.len, 8);
+    TG_CHECK_STR(b.data, "12345678");
+    tgx_buf_reset(&b);
+    TG_CHECK_EQ_I(tgx_buf_printf(&b, "%d-%s", 42, "x"), TG_OK);
+    TG_CHECK_STR(b.data, "42-x");
+    tgx_buf_free(&b);
+}
+
+static void test_utf8_table(void) {
+    /* Well-formed boundaries and the ill-formed cases of Unicode Table 3-7. */
+    static const struct { const char *bytes; size_t len; uint32_t cp; } ok[] = {
+        {"\x7F", 1, 0x7F}, {"\xC2\x80", 2, 0x80}, {"\xDF\xBF", 2, 0x7FF},
+        {"\xE0\xA0\x80", 3, 0x800}, {"\xED\x9F\xBF", 3, 0xD7FF}, {"\xEE\x80\x80", 3, 0xE000},
+        {"\xF0\x90\x80\x80", 4, 0x10000}, {"\xF4\x8F\xBF\xBF", 4, 0x10FFFF},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint32_t cp = 0;
+        TG_CHECK_EQ_U(tgx_utf8_decode((const uint8_t *)ok[i].bytes, ok[i].len, &cp), ok[i].len);
+        TG_CHECK_EQ_U(cp, ok[i].cp);
+        char out[4];
+        TG_CHECK_EQ_U(tgx_utf8_encode(ok[i].cp, out), ok[i].len);
+        TG_CHECK(memcmp(out, ok[i].bytes, ok[i].len) == 0);
+    }
+    static const struct { const char *bytes; size_t len; } bad[] = {
+        {"\x80", 1}, {"\xC0\xAF", 2}, {"\xC1\xBF", 2}, {"\xE0\x9F\xBF", 3},
+        {"\xED\xA0\x80", 3}, {"\xF0\x8F\xBF\xBF", 4}, {"\xF4\x90\x80\x80", 4},
+        {"\xF5\x80\x80\x80", 4}, {"\xE2\x82", 2}, {"\xFF", 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint32_t cp;
+        TG_CHECK_EQ_U(tgx_utf8_decode((const uint8_t *)bad[i].bytes, bad[i].len, &cp), 0);
+    }
+    size_t off = 99;
+    TG_CHECK(!tgx_utf8_valid((const uint8_t *)"ab\xC3(", 4, &off));
+    TG_CHECK_EQ_U(off, 2);
+    TG_CHECK(tgx_utf8_valid((const uint8_t *)"h\xC3\xA9llo", 6, NULL));
+}
+
+static void test_read_file(void) {
+    tgx_buf b;
+    tg_error err;
+    TG_CHECK_EQ_I(tgx_read_file(tg_source("tests/util/test_util.c"), 1 << 20, &b, &err), TG_OK);
+    TG_CHECK(b.len > 100 && strstr(b.data, "test_read_file"));
+    tgx_buf_free(&b);
+    TG_CHECK_EQ_I(tgx_read_file(tg_source("tests/util/test_util.c"), 10, &b, &err), TG_ELIMIT);
+    TG_CHECK_CONTAINS(err.msg, "10-byte limit");
+    TG_CHECK_EQ_I(tgx_read_file("/nonexistent/x", 10, &b, &err), TG_EIO);
+}
+
+int main(void) {
+    TG_RUN(test_buf_ceiling);
+    TG_RUN(test_utf8_table);
+    TG_RUN(test_read_file);
+    return tg_test_summary();
+}
