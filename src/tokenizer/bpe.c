@@ -31,6 +31,7 @@
 #define CACHE_SLOTS (1u << 16)
 #define CACHE_MAX_ENTRIES (1u << 15)
 #define CACHE_MAX_KEY 96
+#define MERGE_BATCH 64
 
 typedef struct sym {
     uint32_t id;
@@ -140,8 +141,8 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     }
     if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
     b->byte_mode = byte_mode;
-    if ((st = tg__strtab_init(&b->model, nv, pool + 1))) goto oom;
     if (byte_mode) {
+        if ((st = tg__strtab_init(&b->model, nv, pool + 1))) goto oom;
         char *tmp = malloc(TG__MAX_TOKEN_BYTES + 1);
         if (!tmp) goto oom;
         for (uint32_t i = 0; i < nv; i++) {
@@ -153,14 +154,11 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             if ((st = tg__strtab_set(&b->model, i, tmp, l, err))) { free(tmp); goto fail; }
         }
         free(tmp);
+        if ((st = tg__strtab_index(&b->model, 1, err))) goto fail;
+        b->mt = &b->model;
     } else {
-        for (uint32_t i = 0; i < nv; i++) {
-            if (!tg__strtab_has(&b->tokens, i)) continue;
-            tg__bytes s = tg__strtab_get(&b->tokens, i);
-            if ((st = tg__strtab_set(&b->model, i, s.p, s.n, err))) goto fail;
-        }
+        b->mt = &b->tokens; /* the model form is the vocabulary itself */
     }
-    if ((st = tg__strtab_index(&b->model, 1, err))) goto fail;
 
     b->byte_fallback = spec->byte_fallback;
     b->fuse_unk = spec->fuse_unk;
@@ -192,48 +190,80 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         snprintf(name, sizeof name, "<0x%02X>", i);
         b->fallback_id[i] = tg__strtab_find(&b->tokens, name, 6);
         char c = (char)(uint8_t)i;
-        b->byte_id[i] = byte_mode ? tg__strtab_find(&b->model, &c, 1) : TG__NO_ID;
+        b->byte_id[i] = byte_mode ? tg__strtab_find(b->mt, &c, 1) : TG__NO_ID;
     }
 
     size_t slots = 16;
-    while (slots < spec->n_merges * 2) slots *= 2;
+    while (slots < spec->n_merges + spec->n_merges / 2) slots *= 2; /* load <= 2/3 */
     b->merges = malloc(slots * sizeof *b->merges);
     if (!b->merges) goto oom;
     for (size_t i = 0; i < slots; i++) b->merges[i].key = MERGE_EMPTY;
     b->merge_mask = slots - 1;
+    /* merges in batches: ids of left/right by batched lookups; the merged
+     * token is usually the id after the previous merge's (vocabularies list
+     * merge results in merge order), checked by one sequential compare */
     char *joined = malloc(2 * TG__MAX_TOKEN_BYTES + 1);
-    if (!joined) goto oom;
-    for (size_t i = 0; i < spec->n_merges; i++) {
-        tg__bytes l = spec->merge_left[i], r = spec->merge_right[i];
-        uint32_t li = tg__strtab_find(&b->tokens, l.p, l.n);
-        uint32_t ri = tg__strtab_find(&b->tokens, r.p, r.n);
-        if (li == TG__NO_ID || ri == TG__NO_ID) {
-            tg__bytes m = li == TG__NO_ID ? l : r;
-            st = tg_error_set(err, TG_ECORRUPT, "merge %zu: token '%s' is not in the vocabulary",
-                              i, excerpt(m.p, m.n, eb));
-            free(joined);
-            goto fail;
+    uint32_t *ids = malloc(2 * MERGE_BATCH * sizeof *ids);
+    tg__bytes *keys = malloc(2 * MERGE_BATCH * sizeof *keys);
+    if (!joined || !ids || !keys) { free(joined); free(ids); free(keys); goto oom; }
+    uint32_t prev_new = TG__NO_ID;
+    for (size_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
+        size_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
+        for (size_t k = 0; k < cnt; k++) {
+            keys[2 * k] = spec->merge_left[base + k];
+            keys[2 * k + 1] = spec->merge_right[base + k];
         }
-        if (r.n < b->cont_prefix_len || l.n > TG__MAX_TOKEN_BYTES || r.n > TG__MAX_TOKEN_BYTES) {
-            st = tg_error_set(err, TG_ECORRUPT, "merge %zu: right token shorter than the prefix", i);
-            free(joined);
-            goto fail;
+        tg__strtab_find_batch(&b->tokens, keys, 2 * cnt, ids);
+        for (size_t k = 0; k < cnt; k++) {
+            size_t i = base + k;
+            tg__bytes l = keys[2 * k], r = keys[2 * k + 1];
+            uint32_t li = ids[2 * k], ri = ids[2 * k + 1];
+            if (li == TG__NO_ID || ri == TG__NO_ID) {
+                tg__bytes m = li == TG__NO_ID ? l : r;
+                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: token '%s' is not in the vocabulary",
+                                  i, excerpt(m.p, m.n, eb));
+                goto merge_fail;
+            }
+            if (r.n < b->cont_prefix_len || l.n > TG__MAX_TOKEN_BYTES || r.n > TG__MAX_TOKEN_BYTES) {
+                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: right token shorter than the prefix", i);
+                goto merge_fail;
+            }
+            size_t jl = l.n + r.n - b->cont_prefix_len;
+            uint32_t ni = TG__NO_ID, g = prev_new + 1;
+            if (prev_new != TG__NO_ID && g < b->tokens.count && b->tokens.len[g] == jl) {
+                const char *gs = b->tokens.pool + b->tokens.off[g];
+                if (memcmp(gs, l.p, l.n) == 0 && memcmp(gs + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len) == 0)
+                    ni = g;
+            }
+            if (ni == TG__NO_ID) {
+                memcpy(joined, l.p, l.n);
+                memcpy(joined + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len);
+                ni = tg__strtab_find(&b->tokens, joined, jl);
+                if (ni == TG__NO_ID) {
+                    st = tg_error_set(err, TG_ECORRUPT,
+                                      "merge %zu: merged token '%s' is not in the vocabulary", i,
+                                      excerpt(joined, jl, eb));
+                    goto merge_fail;
+                }
+            }
+            prev_new = ni;
+            ids[2 * k] = li;
+            ids[2 * k + 1] = ri;
+            keys[2 * k].n = ni; /* reuse: the merged id */
+            __builtin_prefetch(&b->merges[(size_t)((pair_key(li, ri) * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask], 1);
         }
-        memcpy(joined, l.p, l.n);
-        memcpy(joined + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len);
-        size_t jl = l.n + r.n - b->cont_prefix_len;
-        uint32_t ni = tg__strtab_find(&b->tokens, joined, jl);
-        if (ni == TG__NO_ID) {
-            st = tg_error_set(err, TG_ECORRUPT,
-                              "merge %zu: merged token '%s' is not in the vocabulary", i,
-                              excerpt(joined, jl, eb));
-            free(joined);
-            goto fail;
-        }
-        merge_put(b, li, ri, (uint32_t)i, ni);
+        for (size_t k = 0; k < cnt; k++)
+            merge_put(b, ids[2 * k], ids[2 * k + 1], (uint32_t)(base + k), (uint32_t)keys[2 * k].n);
     }
+    free(ids);
+    free(keys);
     free(joined);
     return TG_OK;
+merge_fail:
+    free(joined);
+    free(ids);
+    free(keys);
+    goto fail;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
 fail:
@@ -348,7 +378,7 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
                 sp = t->data;
                 sl = t->len;
             }
-            uint32_t id = tg__strtab_find(&b->model, sp, sl);
+            uint32_t id = tg__strtab_find(b->mt, sp, sl);
             if (id != TG__NO_ID) {
                 if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
                 ADD_SYM(id, (uint32_t)cl);
@@ -511,7 +541,7 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     tg_status st;
     if (n == 0) return TG_OK;
     if (b->ignore_merges) {
-        uint32_t id = tg__strtab_find(&b->model, (const char *)p, n);
+        uint32_t id = tg__strtab_find(b->mt, (const char *)p, n);
         if (id != TG__NO_ID) {
             if ((st = push_id(out, id))) goto fail;
             return TG_OK;

@@ -70,6 +70,8 @@ tg_status tg__strtab_set(tg__strtab *t, uint32_t id, const char *s, size_t n, tg
  * refuse instead: returns TG_ECORRUPT naming the string). */
 tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err);
 uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n);
+/* tg__strtab_find for many keys, overlapping their cache misses. */
+void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n, uint32_t *out);
 static inline int tg__strtab_has(const tg__strtab *t, uint32_t id) {
     return id < t->count && t->len[id] != UINT32_MAX;
 }
@@ -245,7 +247,8 @@ typedef struct tg__merge_slot {
 
 typedef struct tg__bpe {
     tg__strtab tokens;       /* id -> string exactly as in the vocabulary */
-    tg__strtab model;        /* id -> model-form string (raw bytes when byte_mode), indexed */
+    tg__strtab model;        /* byte_mode: id -> raw bytes of the token, indexed */
+    const tg__strtab *mt;    /* the table BPE looks symbols up in: &model or &tokens */
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
     uint32_t fallback_id[256]; /* byte_fallback: id of "<0xNN>" */
