@@ -6,7 +6,9 @@
  * newline runs of every kind, contractions in mixed case, digit runs, NFD
  * text, lone combining marks, ZWJ emoji, CJK, RTL, code, special tokens in
  * context) plus, generated here, every added token of the tokenizer alone,
- * between spaces and glued to words. Expected values come from
+ * between spaces and glued to words, and 70000-character single pre-tokens
+ * (one letter, spaces, newlines, apostrophes, random letters) for the long-word
+ * BPE path. Expected values come from
  * hf_reference.js run under node at test time (nothing pasted from tokgate).
  * Checked per case: encode without/with special tokens, with special-token
  * parsing off, decode (skip_special false/true), and that the streaming
@@ -113,6 +115,26 @@ static void run_model(const char *model) {
         add_case(cases, "\n", c, "\n\n", "  x");
     }
     json_decref(doc);
+    /* long single pre-tokens (the BPE's two-level heap path starts at 32768
+     * symbols): runs of one letter, of spaces, of newlines, of apostrophes,
+     * and random letters */
+    {
+        static const char fills[] = "a \n'";
+        size_t n = 70000;
+        char *big = malloc(n + 1);
+        for (size_t f = 0; f < sizeof fills - 1; f++) {
+            memset(big, fills[f], n);
+            big[n] = '\0';
+            json_array_append_new(cases, json_string(big));
+        }
+        uint32_t x = 12345;
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            big[i] = (char)('a' + (x >> 16) % 26);
+        }
+        json_array_append_new(cases, json_string(big));
+        free(big);
+    }
     const char *bdir = getenv("TG_BUILD_DIR");
     snprintf(casesp, sizeof casesp, "%s/hf_cases_%s.json", bdir ? bdir : "/tmp", model);
     TG_CHECK_EQ_I(json_dump_file(cases, casesp, JSON_ENSURE_ASCII), 0);
