@@ -756,19 +756,18 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
                          tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
-    if (b->ignore_merges) {
-        uint32_t id = tg__strtab_find(b->mt, (const char *)p, n);
-        if (id != TG__NO_ID) {
-            if ((st = push_id(out, id))) goto fail;
-            return TG_OK;
-        }
-    }
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
         return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
     if (n > CACHE_MAX_KEY) {
-        if ((st = bpe_word(b, s, p, n, out))) goto fail;
+        /* too long to cache; ignore_merges still maps a whole vocab entry */
+        uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+        if (id != TG__NO_ID) st = push_id(out, id);
+        else st = bpe_word(b, s, p, n, out);
+        if (st) goto fail;
         return TG_OK;
     }
+    /* the per-call cache first: it is small and hot, the vocabulary index is
+     * not; what it holds is exactly what the steps below would produce */
     if (!s->cache) {
         s->cache = malloc(CACHE_SLOTS * sizeof *s->cache);
         if (!s->cache) { st = TG_ENOMEM; goto fail; }
@@ -786,7 +785,10 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         i = (i + 1) & (CACHE_SLOTS - 1);
     }
     size_t before = out->len;
-    if ((st = bpe_word(b, s, p, n, out))) goto fail;
+    uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+    if (id != TG__NO_ID) st = push_id(out, id);
+    else st = bpe_word(b, s, p, n, out);
+    if (st) goto fail;
     size_t got = out->len - before;
     if (got >= 0xFFFF) return TG_OK;
     if (s->cache_entries >= CACHE_MAX_ENTRIES) {
