@@ -314,10 +314,14 @@ static size_t up_plus_lo_star(const uint8_t *s, size_t n, size_t x) {
 static size_t match_o200k(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
     size_t l, l2, e;
     unsigned f = flags_at(s, n, p, &l);
-    int pre = pre_class(s, p, f) && p + l < n;
-    /* alternative 1, prefix taken then not; alternative 2 likewise */
-    if ((pre && (e = up_star_lo_plus(s, n, p + l)) != 0) || (e = up_star_lo_plus(s, n, p)) != 0 ||
-        (pre && (e = up_plus_lo_star(s, n, p + l)) != 0) || (e = up_plus_lo_star(s, n, p)) != 0)
+    /* Alternative 1 with the prefix taken, then not; alternative 2 likewise.
+     * Both fail at once where the first character is in neither UP nor LO,
+     * so those calls are skipped. */
+    const unsigned word = TG_UC_UP | TG_UC_LO;
+    int pre = pre_class(s, p, f) && p + l < n && (flags_at(s, n, p + l, &l2) & word);
+    int here = (f & word) != 0;
+    if ((pre && (e = up_star_lo_plus(s, n, p + l)) != 0) || (here && (e = up_star_lo_plus(s, n, p)) != 0) ||
+        (pre && (e = up_plus_lo_star(s, n, p + l)) != 0) || (here && (e = up_plus_lo_star(s, n, p)) != 0))
         return e + contraction(s, n, e, sp->contr);
     if (f & TG_UC_N)
         return sp->digits ? run_any_max(s, n, p, TG_UC_N, sp->digits)
