@@ -135,7 +135,9 @@ static inline size_t dec(const uint8_t *s, size_t n, size_t i, uint32_t *cp) {
     return 1;
 }
 
-/* Class flags (TG_UC_*) of the character at s[i], its length in *len. */
+/* Class flags (TG_UC_*) of the character at s[i], its length in *len. ASCII
+ * reads block 0 of stage 2 directly (the generator puts U+0000..U+00FF first;
+ * test_pretok_fast.c checks it). */
 static inline unsigned flags_at(const uint8_t *s, size_t n, size_t i, size_t *len) {
     if (s[i] < 0x80u) { *len = 1; return tg__uc_stage2[s[i]]; }
     uint32_t cp;

@@ -6,10 +6,14 @@
  *
  * Why Unicode 14.0: the general pre-tokenizer path is PCRE2 10.42, whose tables
  * are Unicode 14.0.0; the fast paths must match it exactly. Measured on this
- * machine: PCRE2 10.42 classes == these tables for every code point (L, N, Lu,
- * Ll, Lt, Lm, Lo, M, \s; test_pretok_fast.c checks it). HF tokenizers 0.23.2
+ * machine: PCRE2 10.42 classes == these tables for every code point (L, N, M,
+ * \s and the o200k word classes, checked by test_pretok_fast.c; Lu, Ll, Lt, Lm,
+ * Lo also probed one by one). HF tokenizers 0.23.2
  * (Oniguruma) uses Unicode 16.0 (e.g. U+1C89, U+2EBF0 are \p{L} there, Cn in
- * PCRE2) and its \s is White_Space, which lacks U+180E (PCRE2 includes it).
+ * PCRE2; none of 17.0) and its \s is White_Space, which lacks U+180E (PCRE2
+ * includes it): 9,486 code points differ in \p{L}, \p{N}, \p{M} or \s (scripts/
+ * probe_unicode_versions.js). No token of the Qwen3, Llama-3 or Gemma-3 vocab
+ * contains one; text that does may pre-tokenize differently from HF.
  *
  * Layout: flags(cp) = tg__uc_stage2[tg__uc_stage1[cp >> 8] << 8 | (cp & 255)].
  * Counts: L=131756, N=1791, S=26, UP=131937, LO=132302, M=2408; 132 unique blocks.
