@@ -147,7 +147,7 @@ static inline unsigned flags_at(const uint8_t *s, size_t n, size_t i, size_t *le
 
 /* End of the maximal run from i of characters with at least one flag of
  * mask (run_any) or with none of them (run_none). */
-static size_t run_any(const uint8_t *s, size_t n, size_t i, unsigned mask) {
+static inline size_t run_any(const uint8_t *s, size_t n, size_t i, unsigned mask) {
     while (i < n) {
         size_t l;
         if (!(flags_at(s, n, i, &l) & mask)) break;
@@ -156,7 +156,7 @@ static size_t run_any(const uint8_t *s, size_t n, size_t i, unsigned mask) {
     return i;
 }
 
-static size_t run_none(const uint8_t *s, size_t n, size_t i, unsigned mask) {
+static inline size_t run_none(const uint8_t *s, size_t n, size_t i, unsigned mask) {
     while (i < n) {
         size_t l;
         if (flags_at(s, n, i, &l) & mask) break;
@@ -186,8 +186,8 @@ static size_t run_bytes(const uint8_t *s, size_t n, size_t i, int slash) {
 
 /* Length of a contraction ('s 't 're 've 'm 'll 'd in the given spelling) at
  * s[i], or 0. */
-static size_t contraction(const uint8_t *s, size_t n, size_t i, int mode) {
-    if (mode == CONTR_NONE || i + 1 >= n || s[i] != '\'') return 0;
+static inline size_t contraction(const uint8_t *s, size_t n, size_t i, int mode) {
+    if (s[i] != '\'' || mode == CONTR_NONE || i + 1 >= n) return 0;
     uint8_t a = s[i + 1], b = i + 2 < n ? s[i + 2] : 0;
     if (mode != CONTR_EXACT) {
         /* (?i:...) and '[sS]...: ASCII letters either case. */
