@@ -187,7 +187,7 @@ static size_t run_bytes(const uint8_t *s, size_t n, size_t i, int slash) {
 /* Length of a contraction ('s 't 're 've 'm 'll 'd in the given spelling) at
  * s[i], or 0. */
 static inline size_t contraction(const uint8_t *s, size_t n, size_t i, int mode) {
-    if (s[i] != '\'' || mode == CONTR_NONE || i + 1 >= n) return 0;
+    if (i + 1 >= n || s[i] != '\'' || mode == CONTR_NONE) return 0;
     uint8_t a = s[i + 1], b = i + 2 < n ? s[i + 2] : 0;
     if (mode != CONTR_EXACT) {
         /* (?i:...) and '[sS]...: ASCII letters either case. */
