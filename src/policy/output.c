@@ -16,10 +16,13 @@
  *
  * Prompt plus output must fit the context: when prompt + max_tokens >
  * context, `clamp` (default) lowers max_tokens to context - prompt and sets
- * budget.clamped; `reject` refuses as vLLM does ("'max_tokens' is too large:
- * 2000. This model's maximum context length is 4096 tokens and your request
- * has 2104 input tokens (2000 > 4096 - 2104)."). A value tokgate chose is
- * always clamped: the client did not ask for it.
+ * budget.clamped; `reject` refuses with vLLM's message, word for word
+ * ("'max_tokens' or 'max_completion_tokens' is too large: 8000. This model's
+ * maximum context length is 4096 tokens and your request has 2778 input tokens
+ * (8000 > 4096 - 2778)."), as HTTP 400 code context_length_exceeded (what
+ * OpenAI answers for messages + completion over the window), param = the
+ * field the client used. A value tokgate chose is always clamped: the client
+ * did not ask for it.
  *
  * Escalation: only a max_tokens from the capped default may escalate, once, to
  * settings.escalated_max_tokens (64000, qwen-code ESCALATED_MAX_TOKENS),
@@ -83,10 +86,11 @@ int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st) {
             const char *field = r->max_tokens_field ? r->max_tokens_field : "max_tokens";
             char msg[512];
             snprintf(msg, sizeof msg,
-                     "'%s' is too large: %" PRIu64 ". This model's maximum context length is %"
-                     PRIu64 " tokens and your request has %" PRIu64 " input tokens (%" PRIu64
-                     " > %" PRIu64 " - %" PRIu64 ").",
-                     field, v, d->budget.context, d->budget.prompt_tokens, v, d->budget.context,
+                     "'max_tokens' or 'max_completion_tokens' is too large: %" PRIu64
+                     ". This model's maximum context length is %" PRIu64 " tokens and your "
+                     "request has %" PRIu64 " input tokens (%" PRIu64 " > %" PRIu64 " - %" PRIu64
+                     ").",
+                     v, d->budget.context, d->budget.prompt_tokens, v, d->budget.context,
                      d->budget.prompt_tokens);
             *st = tg__reject(d, 400, tg__error_body(msg, "invalid_request_error", field,
                                                     "context_length_exceeded"));

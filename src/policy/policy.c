@@ -12,7 +12,9 @@
  *   5. prompt + max_tokens must fit the context      -> clamp, or 400 (reject mode)
  *   6. thinking budget fits inside max_tokens, leaving min_answer_tokens
  *   7. escalation target for a capped default
- *   8. rewrite the request: max_tokens, thinking fields
+ *   8. rewrite the request: max_tokens, thinking fields; tokgate's own
+ *      fields (truncation, thinking_mode, top-level max_thinking_tokens) are
+ *      removed
  *
  * A refusal leaves the budget filled as far as it was computed, so the
  * gateway can log and advertise it.
@@ -143,7 +145,8 @@ tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *
         else tg__thinking_fit(in, d, wanted);
     }
     tg__escalation(in, d);
-    /* 8. rewrite */
+    /* 8. rewrite: tokgate's own fields are handled and do not go upstream */
+    json_object_del(d->request, "truncation");
     if ((st = tg__write_max_tokens(in, d)) != TG_OK ||
         (st = tg__thinking_write(in, d, s->thinking_base != 0)) != TG_OK)
         return tg_error_set(err, st, "out of memory rewriting the request");
