@@ -105,6 +105,16 @@ else
   bad "fixture $tokdir/tokenizer.json missing (run scripts/setup.sh --test)"
 fi
 
+# a model directory's side files: safetensors index total and a .jinja template
+mkdir -p "$tmp/Side"
+cp "$cfg/gpt-oss-120b/config.json" "$tmp/Side/"
+printf '{"metadata": {"total_size": 65249171456}, "weight_map": {}}' > "$tmp/Side/model.safetensors.index.json"
+printf '{{ messages }}' > "$tmp/Side/chat_template.jinja"
+run "inspect dir with side files" 0 inspect "$tmp/Side" --json
+expect "weights from the safetensors index" "j['weights_bytes']" "65249171456"
+expect "chat_template.jinja counts" "j['chat_template']" "True"
+expect "no tokenizer files" "j['tokenizer']" "None"
+
 # GGUF files: a real one (llama.cpp's gemma-4 vocab file, per-layer KV heads
 # and a sliding pattern array) and a synthetic gemma3 (period 6), checked
 # against an independent Node reader (tests/model/gguf_kv_ref.js)
