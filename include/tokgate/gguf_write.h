@@ -91,6 +91,10 @@ TG_API tg_status tg_gguf_writer_to_file(const tg_gguf_writer *w, const char *pat
  * The same seed gives the same file. See src/gguf/tiny_model.c. */
 TG_API tg_status tg_gguf_write_tiny_model(const tg_gguf *vocab_src, const char *out_path, uint64_t seed,
                                           tg_error *err);
+/* As above; a non-NULL `chat_template` replaces (or supplies) the source's
+ * tokenizer.chat_template, e.g. a template from llama.cpp's models/templates. */
+TG_API tg_status tg_gguf_write_tiny_model_ex(const tg_gguf *vocab_src, const tg_gguf_str *chat_template,
+                                             const char *out_path, uint64_t seed, tg_error *err);
 
 #ifdef __cplusplus
 }
