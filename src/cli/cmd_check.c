@@ -1,13 +1,273 @@
-/* cmd_check.c: `tokgate check`. Placeholder until the request budget issue lands. */
+/*
+ * cmd_check.c: `tokgate check`: apply the request budget policy to one
+ * OpenAI-style request read from stdin and print the decision, the same
+ * decision the gateway would apply (both call tg_policy_decide):
+ *
+ *   {"action": "forward"|"truncate"|"reject", "status": 200|4xx,
+ *    "request": {...}|null, "error": {"error": {...}}|null,
+ *    "budget": {"context", "input", "prompt_tokens", "prompt_tokens_exact",
+ *               "safe_max", "max_tokens", "max_tokens_source",
+ *               "requested_max_tokens", "clamped", "escalate_to",
+ *               "thinking_tokens", "thinking_disabled", "truncation": {...}}}
+ *
+ * Limits: --context N gives the context directly (output = --output-reserve,
+ * default 8192, at most the context; input = context - output; a
+ * --max-prompt-tokens backstop clamps the context, as in tokgate limits).
+ * Deriving limits from a model (--model PATH and the VRAM/throughput flags)
+ * and exact counting (--tokenizer) need the model and tokenizer layers; in a
+ * build without them these flags say so and exit 2.
+ *
+ * Counting: without a tokenizer the prompt is estimated (tg_estimate_count,
+ * prompt_tokens_exact false). TOKGATE_MAX_OUTPUT_TOKENS is read here and
+ * passed to the (pure) policy.
+ *
+ * Exit: 0 whenever a decision was made (a refusal included), 2 for bad usage
+ * or unusable input (not JSON, no messages or prompt) with the reason on
+ * stderr, 1 for other failures.
+ */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "tokgate/limits.h"
+#include "tokgate/policy.h"
+#include "tokgate/reasoning.h"
+#include "util/buf.h"
+#include "util/file.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+        "usage: tokgate check (--context N | --model PATH | --model-name NAME) [options] < request.json\n"
+        "\n"
+        "Applies the request budget policy and prints the decision as JSON.\n"
+        "\n"
+        "model and limits:\n"
+        "  --context N                 context window in tokens (limits given directly)\n"
+        "  --output-reserve N          output reserve (default 8192); input = context - reserve\n"
+        "  --max-prompt-tokens N       static backstop that clamps the context\n"
+        "  --model PATH                GGUF or HF model directory: derive limits (needs the model layer)\n"
+        "  --model-name NAME           model name for messages and the reasoning catalogue\n"
+        "  --tokenizer PATH            exact counting (needs the tokenizer layer)\n"
+        "  --free-vram-mib N --tp N --kv-type T --min-free-mib N --activation-mib N\n"
+        "  --prefill-tps N --target-prefill-s N   limits derivation (as in tokgate limits)\n"
+        "policy settings:\n"
+        "  --overflow clamp|reject     prompt + max_tokens above context (alias --on-overflow)\n"
+        "  --truncation none|keep_recent|drop_oldest_turns   (alias: off = none)\n"
+        "  --dialect none|vllm|llamacpp  upstream thinking field (alias --upstream-dialect; openai = none)\n"
+        "  --default-max-tokens N      configured default (alias --max-output-tokens-default)\n"
+        "  --escalated-output-tokens N escalation target (default 64000; 0 disables)\n"
+        "  --capped-default N          last-resort default (default 8000)\n"
+        "  --output-limit N            known model output limit\n"
+        "  --min-max-tokens N          minimum accepted max_tokens (default 1)\n"
+        "  --abs-max-tokens N          absolute cap (default 500000)\n"
+        "  --thinking-mode M           auto|conservative|balanced|aggressive|disabled\n"
+        "  --thinking-base N           base thinking budget (default: reasoning catalogue)\n"
+        "  --min-answer-tokens N       answer room beside thinking (default 1024)\n"
+        "environment:\n"
+        "  TOKGATE_MAX_OUTPUT_TOKENS   output default between config and the capped default\n"
+        "exit: 0 a decision was made, 2 bad usage or unusable input, 1 other failure\n");
+}
+
+static int parse_u64(const char *flag, const char *s, uint64_t *out) {
+    if (!s || !*s || *s == '-') {
+        fprintf(stderr, "tokgate check: %s needs a non-negative integer, got '%s'\n", flag,
+                s ? s : "");
+        return 0;
+    }
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || !end || *end) {
+        fprintf(stderr, "tokgate check: %s needs a non-negative integer, got '%s'\n", flag, s);
+        return 0;
+    }
+    *out = (uint64_t)v;
+    return 1;
+}
+
+typedef struct opts {
+    uint64_t context, output_reserve, max_prompt;
+    int have_context, have_max_prompt;
+    const char *model_path, *model_name, *tokenizer;
+    int derive_flags; /* a flag of the limits derivation was given */
+    uint64_t thinking_base;
+    int have_thinking_base;
+} opts;
+
+static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define FLAG(name) (strcmp(a, name) == 0)
+#define NEED_VALUE() do { if (!v) { fprintf(stderr, "tokgate check: %s needs a value\n", a); return 0; } i++; } while (0)
+#define U64(dst) do { NEED_VALUE(); if (!parse_u64(a, v, (dst))) return 0; } while (0)
+        int m;
+        if (FLAG("--context")) { U64(&o->context); o->have_context = 1; }
+        else if (FLAG("--output-reserve")) U64(&o->output_reserve);
+        else if (FLAG("--max-prompt-tokens")) { U64(&o->max_prompt); o->have_max_prompt = 1; }
+        else if (FLAG("--model")) { NEED_VALUE(); o->model_path = v; }
+        else if (FLAG("--model-name")) { NEED_VALUE(); o->model_name = v; }
+        else if (FLAG("--tokenizer")) { NEED_VALUE(); o->tokenizer = v; }
+        else if (FLAG("--free-vram-mib") || FLAG("--tp") || FLAG("--kv-type") ||
+                 FLAG("--min-free-mib") || FLAG("--activation-mib") || FLAG("--prefill-tps") ||
+                 FLAG("--target-prefill-s")) { NEED_VALUE(); o->derive_flags = 1; }
+        else if (FLAG("--overflow") || FLAG("--on-overflow")) {
+            NEED_VALUE();
+            if ((m = tg_overflow_mode_parse(v)) < 0) {
+                fprintf(stderr, "tokgate check: %s must be clamp or reject, got '%s'\n", a, v);
+                return 0;
+            }
+            s->overflow = (tg_overflow_mode)m;
+        } else if (FLAG("--truncation")) {
+            NEED_VALUE();
+            if ((m = tg_truncation_mode_parse(v)) < 0) {
+                fprintf(stderr, "tokgate check: --truncation must be none, keep_recent or "
+                                "drop_oldest_turns, got '%s'\n", v);
+                return 0;
+            }
+            s->truncation = (tg_truncation_mode)m;
+        } else if (FLAG("--dialect") || FLAG("--upstream-dialect")) {
+            NEED_VALUE();
+            if ((m = tg_dialect_parse(v)) < 0) {
+                fprintf(stderr, "tokgate check: %s must be none, vllm or llamacpp, got '%s'\n", a, v);
+                return 0;
+            }
+            s->dialect = (tg_dialect)m;
+        } else if (FLAG("--thinking-mode")) {
+            NEED_VALUE();
+            if ((m = tg_thinking_mode_parse(v)) < 0 || m == TG_THINK_CUSTOM) {
+                fprintf(stderr, "tokgate check: --thinking-mode must be auto, conservative, "
+                                "balanced, aggressive or disabled, got '%s'\n", v);
+                return 0;
+            }
+            s->thinking_mode = (tg_thinking_mode)m;
+        }
+        else if (FLAG("--default-max-tokens") || FLAG("--max-output-tokens-default")) U64(&s->default_max_tokens);
+        else if (FLAG("--escalated-output-tokens")) U64(&s->escalated_max_tokens);
+        else if (FLAG("--capped-default")) U64(&s->capped_default);
+        else if (FLAG("--output-limit")) U64(&s->output_limit);
+        else if (FLAG("--min-max-tokens")) U64(&s->min_max_tokens);
+        else if (FLAG("--abs-max-tokens")) U64(&s->abs_max_tokens);
+        else if (FLAG("--min-answer-tokens")) U64(&s->min_answer_tokens);
+        else if (FLAG("--thinking-base")) { U64(&o->thinking_base); o->have_thinking_base = 1; }
+        else {
+            fprintf(stderr, "tokgate check: unknown option '%s' (see --help)\n", a);
+            return 0;
+        }
+#undef U64
+#undef NEED_VALUE
+#undef FLAG
+    }
+    return 1;
+}
 
 int tg_cmd_check(int argc, char **argv) {
     if (tg_cli_wants_help(argc, argv)) {
-        printf("usage: tokgate check ...\n\nnot yet: arrives with the request budget issue.\n");
+        usage(stdout);
         return 0;
     }
-    fprintf(stderr, "tokgate check: not yet (arrives with the request budget issue)\n");
-    return 2;
+    tg_model_settings settings;
+    tg_model_settings_init(&settings);
+    opts o;
+    memset(&o, 0, sizeof o);
+    o.output_reserve = 8192;
+    if (!parse_args(argc, argv, &o, &settings)) return 2;
+
+    if (o.model_path || o.derive_flags) {
+        fprintf(stderr, "tokgate check: deriving limits from a model (--model and the VRAM/"
+                        "throughput flags) needs the model layer, not in this build; "
+                        "give --context N\n");
+        return 2;
+    }
+    if (o.tokenizer) {
+        fprintf(stderr, "tokgate check: --tokenizer needs the tokenizer layer, not in this "
+                        "build; counts are estimated without it\n");
+        return 2;
+    }
+    if (!o.have_context) {
+        fprintf(stderr, "tokgate check: give the context with --context N (or --model PATH)\n");
+        return 2;
+    }
+    if (o.context == 0) {
+        fprintf(stderr, "tokgate check: --context must be at least 1\n");
+        return 2;
+    }
+
+    uint64_t env_out = 0;
+    const char *env = getenv("TOKGATE_MAX_OUTPUT_TOKENS");
+    if (env && *env && !parse_u64("TOKGATE_MAX_OUTPUT_TOKENS", env, &env_out)) return 2;
+
+    tg_limits lim;
+    memset(&lim, 0, sizeof lim);
+    lim.context = o.context;
+    lim.binding = TG_BIND_NATIVE;
+    lim.ceiling_native = o.context;
+    lim.ceiling_vram = TG_CEILING_NONE;
+    lim.ceiling_throughput = TG_CEILING_NONE;
+    if (o.have_max_prompt && o.max_prompt < lim.context) {
+        lim.context = o.max_prompt;
+        lim.binding = TG_BIND_CLAMP;
+    }
+    lim.output = o.output_reserve < lim.context ? o.output_reserve : lim.context;
+    lim.input = lim.context - lim.output;
+
+    tgx_buf body;
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    tgx_buf_init(&body, TG_REQUEST_MAX_BYTES);
+    if (tgx_read_fd(STDIN_FILENO, TG_REQUEST_MAX_BYTES, &body, &err) != TG_OK) {
+        tgx_buf_free(&body);
+        fprintf(stderr, "tokgate check: reading the request: %s\n", err.msg);
+        return 2;
+    }
+    tg_request req;
+    tg_status st = tg_request_parse(body.data, body.len, &req, &err);
+    tgx_buf_free(&body);
+    if (st != TG_OK) {
+        fprintf(stderr, "tokgate check: unusable request: %s\n", err.msg);
+        return 2;
+    }
+
+    const char *name = o.model_name ? o.model_name : req.model;
+    settings.name = name;
+    if (o.have_thinking_base) {
+        settings.thinking_base = o.thinking_base;
+    } else if (name) {
+        const tg_reasoning_info *ri = tg_reasoning_lookup(name, strlen(name));
+        if (ri) settings.thinking_base = ri->base_budget;
+    }
+
+    tg_prompt_counts counts;
+    int rc = 1;
+    tg_decision d;
+    memset(&d, 0, sizeof d);
+    if (tg_request_count(&req, tg_estimate_count, NULL, 0, &counts, &err) != TG_OK) {
+        fprintf(stderr, "tokgate check: counting the prompt: %s\n", err.msg);
+        tg_request_free(&req);
+        return 1;
+    }
+    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, NULL};
+    st = tg_policy_decide(&in, &d, &err);
+    if (st != TG_OK) {
+        fprintf(stderr, "tokgate check: %s\n", err.msg);
+    } else {
+        json_t *out = tg_decision_to_json(&d);
+        char *txt = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        if (txt) {
+            printf("%s\n", txt);
+            rc = fflush(stdout) == 0 ? 0 : 1;
+        } else {
+            fprintf(stderr, "tokgate check: out of memory printing the decision\n");
+        }
+        free(txt);
+        json_decref(out);
+    }
+    tg_decision_free(&d);
+    tg_prompt_counts_free(&counts);
+    tg_request_free(&req);
+    return rc;
 }
