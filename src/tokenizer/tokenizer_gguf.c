@@ -504,6 +504,17 @@ static tg_status from_hf_json(const tg_gguf *g, tg_gguf_str js, tg_tokenizer **o
         c.bos_id = c.eos_id = c.pad_id = c.unk_id = TG__NO_ID;
         if (fill_config(g, &v, &c, TG__NO_ID, TG__NO_ID, TG__NO_ID, get_flag(g, "tokenizer.ggml.add_bos_token", -1),
                         get_flag(g, "tokenizer.ggml.add_eos_token", -1), err) == TG_OK) {
+            /* The GGUF token list may disagree with the embedded file: keep
+             * only ids the built tokenizer has. */
+            uint32_t nv = t->vocab_size;
+            if (c.bos_id != TG__NO_ID && c.bos_id >= nv) c.bos_id = TG__NO_ID;
+            if (c.eos_id != TG__NO_ID && c.eos_id >= nv) c.eos_id = TG__NO_ID;
+            if (c.unk_id != TG__NO_ID && c.unk_id >= nv) c.unk_id = TG__NO_ID;
+            if (c.pad_id != TG__NO_ID && c.pad_id >= nv) c.pad_id = TG__NO_ID;
+            size_t k = 0;
+            for (size_t i = 0; i < c.n_eog; i++)
+                if (c.eog_ids[i] < nv) c.eog_ids[k++] = c.eog_ids[i];
+            c.n_eog = k;
             tg__config_free(&t->cfg);
             t->cfg = c;
         } else {
