@@ -34,11 +34,13 @@ for m in qwen3 llama3 gemma3; do
 done
 if [ -n "${TG_EXTRA_TOKENIZERS:-}" ]; then
   IFS=: read -r -a extra <<< "$TG_EXTRA_TOKENIZERS"
+  i=0
   for p in "${extra[@]}"; do
     [ -n "$p" ] || continue
     # A directory holding tokenizer.json is accepted too.
     [ -d "$p" ] && p=$p/tokenizer.json
-    toks+=("extra:$(basename "$(dirname "$p")")=$p")
+    i=$((i + 1))
+    toks+=("extra$i=$p")
   done
 fi
 
