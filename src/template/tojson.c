@@ -123,6 +123,8 @@ tg_status tg__tojson(tg__rt *rt, tgx_buf *b, const tg__val *v, const tg__json_op
     case V_STR: return tg__json_string(rt, b, v->u.s.p, v->u.s.n, o->ensure_ascii);
     case V_LIST: {
         const tg__list *l = v->u.l;
+        if (v->flags & VF_TUPLE) /* the reference's toJSON has no case for tuples */
+            return tg__fail(rt, TG_EINVAL, "Cannot convert to JSON: TupleValue");
         if ((st = put(rt, b, "["))) return st;
         for (size_t i = 0; i < l->n; i++) {
             if (i && (st = tg__append(rt, b, isep.p, isep.n))) return st;

@@ -42,6 +42,9 @@ for spec in "${specs[@]}"; do
     else
       "$TG_BIN" render --template "$file" --bos-token '<s>' --eos-token '</s>' < "$c" > "$work/out" 2> "$work/err"; rc=$?
     fi
+    if grep -qE 'Sanitizer|runtime error:' "$work/err"; then
+      fail=$((fail + 1)); echo "FAIL $label x $cn: sanitizer report"; head -20 "$work/err"; continue
+    fi
     if [ -f "$ref.err" ]; then
       if [ $rc -ne 0 ]; then both_fail=$((both_fail + 1)); continue; fi
       fail=$((fail + 1))
