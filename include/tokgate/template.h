@@ -125,6 +125,37 @@ TG_API tg_status tg_chat_render(const tg_chat *c, const struct json_t *request,
                                 const tg_chat_options *opt, char **out, size_t *out_len,
                                 tg_error *err);
 
+/* ---- counting and continuation (chat_count.c) ------------------------- */
+
+struct tg_tokenizer;
+
+/* The exact token count of a chat request: the prompt is rendered
+ * (tg_chat_render), then tokenized with `encode_flags` (tokenizer.h). As
+ * llama-server does for chat completions: TG_ENCODE_ADD_SPECIAL (BOS/EOS as
+ * the model adds them, even when the template already wrote one) with
+ * special tokens recognised in the text; transformers' apply_chat_template
+ * (tokenize=True) passes 0. */
+TG_API tg_status tg_chat_count(const tg_chat *c, const struct tg_tokenizer *tok,
+                               const struct json_t *request, const tg_chat_options *opt,
+                               unsigned encode_flags, size_t *count, tg_error *err);
+
+/* A continuation prompt: the request's prompt followed by a partial
+ * assistant answer, so generation can resume where it stopped (as
+ * transformers' continue_final_message). The request's messages get one more
+ * assistant message {content, reasoning_content}; it is rendered without a
+ * generation prompt and cut right after the last occurrence of the partial
+ * content (or, when the content is empty, of the partial reasoning). When the
+ * template trims the text, the trimmed text is matched and the trimmed-off
+ * trailing whitespace appended. A template that does not reproduce the
+ * partial text (e.g. one that drops reasoning of the last turn) gets
+ * TG_EUNSUPPORTED; with nothing partial the result is the ordinary prompt
+ * with a generation prompt. Either pointer may be NULL (empty). */
+TG_API tg_status tg_chat_render_continuation(const tg_chat *c, const struct json_t *request,
+                                             const char *reasoning, size_t reasoning_len,
+                                             const char *content, size_t content_len,
+                                             const tg_chat_options *opt, char **out,
+                                             size_t *out_len, tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

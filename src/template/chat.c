@@ -6,6 +6,7 @@
  *    {"name": ..., "template": ...} (transformers' named templates);
  *    bos_token / eos_token are strings, AddedToken objects {"content": ...},
  *    or null (then "");
+ *  - a tokenizer.json: as its directory;
  *  - a directory: its chat_template.jinja if present (transformers prefers it),
  *    else its tokenizer_config.json's chat_template; special tokens from the
  *    tokenizer_config.json when there is one;
@@ -49,9 +50,9 @@ void tg_chat_free(tg_chat *c) {
     free(c);
 }
 
-tg_chat *tg__chat_new(void) { return calloc(1, sizeof(tg_chat)); }
+tg_chat *tg__j_chat_new(void) { return calloc(1, sizeof(tg_chat)); }
 
-tg_status tg__chat_set_token(char **dst, const char *s, size_t n) {
+tg_status tg__j_chat_set_token(char **dst, const char *s, size_t n) {
     free(*dst);
     *dst = malloc(n + 1);
     if (!*dst) return TG_ENOMEM;
@@ -60,7 +61,7 @@ tg_status tg__chat_set_token(char **dst, const char *s, size_t n) {
     return TG_OK;
 }
 
-tg_status tg__chat_add(tg_chat *c, const char *name, const char *src, size_t len, tg_error *err) {
+tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t len, tg_error *err) {
     size_t n = c->n + 1;
     char **names = realloc(c->names, n * sizeof *names);
     if (names) c->names = names;
@@ -87,13 +88,13 @@ static tg_status token_field(const json_t *cfg, const char *key, char **dst, tg_
     const json_t *v = json_object_get(cfg, key);
     if (v && json_is_object(v)) v = json_object_get(v, "content");
     if (v && json_is_string(v)) {
-        if (tg__chat_set_token(dst, json_string_value(v), json_string_length(v)))
+        if (tg__j_chat_set_token(dst, json_string_value(v), json_string_length(v)))
             return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
         return TG_OK;
     }
     if (v && !json_is_null(v))
         return tg_error_set(err, TG_EINVAL, "tokenizer_config.json: %s is neither a string nor {\"content\": string}", key);
-    if (!*dst && tg__chat_set_token(dst, "", 0)) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
+    if (!*dst && tg__j_chat_set_token(dst, "", 0)) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     return TG_OK;
 }
 
@@ -107,7 +108,7 @@ static tg_status from_config_json(tg_chat *c, const json_t *cfg, int want_tpl, t
     const json_t *ct = json_object_get(cfg, "chat_template");
     if (!ct || json_is_null(ct))
         return tg_error_set(err, TG_ENOTFOUND, "tokenizer_config.json has no chat_template");
-    if (json_is_string(ct)) return tg__chat_add(c, "default", json_string_value(ct), json_string_length(ct), err);
+    if (json_is_string(ct)) return tg__j_chat_add(c, "default", json_string_value(ct), json_string_length(ct), err);
     if (!json_is_array(ct))
         return tg_error_set(err, TG_ECORRUPT, "tokenizer_config.json: chat_template is neither a string nor a list");
     size_t i;
@@ -117,7 +118,7 @@ static tg_status from_config_json(tg_chat *c, const json_t *cfg, int want_tpl, t
         if (!json_is_string(name) || !json_is_string(tpl))
             return tg_error_set(err, TG_ECORRUPT,
                                 "tokenizer_config.json: chat_template[%zu] lacks a string \"name\" and \"template\"", i);
-        if ((st = tg__chat_add(c, json_string_value(name), json_string_value(tpl), json_string_length(tpl), err)))
+        if ((st = tg__j_chat_add(c, json_string_value(name), json_string_value(tpl), json_string_length(tpl), err)))
             return st;
     }
     if (c->n == 0) return tg_error_set(err, TG_ENOTFOUND, "tokenizer_config.json: chat_template is an empty list");
@@ -137,7 +138,7 @@ tg_status tg_chat_from_config(const char *json, size_t len, tg_chat **out, tg_er
     json_t *cfg;
     tg_status st = parse_config(json, len, &cfg, err);
     if (st) return st;
-    tg_chat *c = tg__chat_new();
+    tg_chat *c = tg__j_chat_new();
     if (!c) { json_decref(cfg); return tg_error_set(err, TG_ENOMEM, "chat template: out of memory"); }
     st = from_config_json(c, cfg, 1, err);
     json_decref(cfg);
@@ -148,11 +149,11 @@ tg_status tg_chat_from_config(const char *json, size_t len, tg_chat **out, tg_er
 
 tg_status tg_chat_from_source(const char *src, size_t len, const char *bos, const char *eos, tg_chat **out,
                               tg_error *err) {
-    tg_chat *c = tg__chat_new();
+    tg_chat *c = tg__j_chat_new();
     if (!c) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
-    tg_status st = tg__chat_add(c, "default", src, len, err);
-    if (!st && (tg__chat_set_token(&c->bos, bos ? bos : "", bos ? strlen(bos) : 0) ||
-                tg__chat_set_token(&c->eos, eos ? eos : "", eos ? strlen(eos) : 0)))
+    tg_status st = tg__j_chat_add(c, "default", src, len, err);
+    if (!st && (tg__j_chat_set_token(&c->bos, bos ? bos : "", bos ? strlen(bos) : 0) ||
+                tg__j_chat_set_token(&c->eos, eos ? eos : "", eos ? strlen(eos) : 0)))
         st = tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     if (st) { tg_chat_free(c); return st; }
     *out = c;
@@ -175,20 +176,20 @@ static tg_status load_dir(const char *dir, tg_chat **out, tg_error *err) {
         st = tg_error_set(err, TG_ENOTFOUND, "%s holds neither tokenizer_config.json nor chat_template.jinja", dir);
         goto done;
     }
-    c = tg__chat_new();
+    c = tg__j_chat_new();
     if (!c) { st = tg_error_set(err, TG_ENOMEM, "chat template: out of memory"); goto done; }
     if (have_cfg) {
         if ((st = tgx_read_file(cfgp, TG_CHAT_MAX_CONFIG, &b, err))) goto done;
         if ((st = parse_config(b.data ? b.data : "", b.len, &cfg, err))) goto done;
         if ((st = from_config_json(c, cfg, !have_jinja, err))) goto done;
-    } else if (tg__chat_set_token(&c->bos, "", 0) || tg__chat_set_token(&c->eos, "", 0)) {
+    } else if (tg__j_chat_set_token(&c->bos, "", 0) || tg__j_chat_set_token(&c->eos, "", 0)) {
         st = tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
         goto done;
     }
     if (have_jinja) {
         tgx_buf_reset(&b);
         if ((st = tgx_read_file(jp, TG_TEMPLATE_MAX_SOURCE, &b, err))) goto done;
-        if ((st = tg__chat_add(c, "default", b.data ? b.data : "", b.len, err))) goto done;
+        if ((st = tg__j_chat_add(c, "default", b.data ? b.data : "", b.len, err))) goto done;
     }
 done:
     if (st) tg_chat_free(c);
@@ -202,10 +203,21 @@ done:
 
 tg_status tg_chat_load(const char *path, tg_chat **out, tg_error *err) {
     if (tgx_is_dir(path)) return load_dir(path, out, err);
+    /* A tokenizer.json: its templates live in the directory around it. */
+    size_t pl = strlen(path);
+    if ((pl == 14 || (pl > 14 && path[pl - 15] == '/')) && strcmp(path + pl - 14, "tokenizer.json") == 0) {
+        char *dir = strdup(path);
+        if (!dir) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
+        if (pl == 14) strcpy(dir, ".");
+        else dir[pl - 15] = '\0';
+        tg_status st = load_dir(dir[0] ? dir : "/", out, err);
+        free(dir);
+        return st;
+    }
     tgx_buf b;
     tgx_buf_init(&b, TG_CHAT_MAX_CONFIG);
     tg_status st;
-    if (tg__chat_is_gguf(path)) return tg__chat_from_gguf(path, out, err);
+    if (tg__j_chat_is_gguf(path)) return tg__j_chat_from_gguf(path, out, err);
     if ((st = tgx_read_file(path, TG_CHAT_MAX_CONFIG, &b, err))) {
         tgx_buf_free(&b);
         return st;

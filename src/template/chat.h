@@ -15,12 +15,12 @@ struct tg_chat {
     char *bos, *eos;
 };
 
-tg_chat *tg__chat_new(void);
+tg_chat *tg__j_chat_new(void);
 /* Adds a named template (a compile error is kept, not returned). */
-tg_status tg__chat_add(tg_chat *c, const char *name, const char *src, size_t len, tg_error *err);
-tg_status tg__chat_set_token(char **dst, const char *s, size_t n);
+tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t len, tg_error *err);
+tg_status tg__j_chat_set_token(char **dst, const char *s, size_t n);
 /* 1 when the file starts with the GGUF magic. */
-int tg__chat_is_gguf(const char *path);
-tg_status tg__chat_from_gguf(const char *path, tg_chat **out, tg_error *err);
+int tg__j_chat_is_gguf(const char *path);
+tg_status tg__j_chat_from_gguf(const char *path, tg_chat **out, tg_error *err);
 
 #endif

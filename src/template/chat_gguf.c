@@ -16,7 +16,7 @@
 #include "template/chat.h"
 #include "tokgate/gguf.h"
 
-int tg__chat_is_gguf(const char *path) {
+int tg__j_chat_is_gguf(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     char magic[4];
@@ -34,21 +34,21 @@ static tg_status special_token(const tg_gguf *g, const char *id_key, char **dst,
         tokens.elem_type == TG_GGUF_STRING) {
         if (tg_gguf_array_str(g, &tokens, id, &s) != TG_OK) s.len = 0;
     }
-    if (tg__chat_set_token(dst, s.len ? s.ptr : "", s.len)) return tg_error_set(err, TG_ENOMEM, "out of memory");
+    if (tg__j_chat_set_token(dst, s.len ? s.ptr : "", s.len)) return tg_error_set(err, TG_ENOMEM, "out of memory");
     return TG_OK;
 }
 
-tg_status tg__chat_from_gguf(const char *path, tg_chat **out, tg_error *err) {
+tg_status tg__j_chat_from_gguf(const char *path, tg_chat **out, tg_error *err) {
     tg_gguf *g = NULL;
     tg_status st = tg_gguf_open_file(path, &g, err);
     if (st) return st;
-    tg_chat *c = tg__chat_new();
+    tg_chat *c = tg__j_chat_new();
     if (!c) { tg_gguf_close(g); return tg_error_set(err, TG_ENOMEM, "out of memory"); }
     static const char prefix[] = "tokenizer.chat_template";
     const size_t plen = sizeof prefix - 1;
     tg_gguf_str src;
     if (tg_gguf_get_str(g, prefix, &src, NULL) == TG_OK)
-        st = tg__chat_add(c, "default", src.ptr, src.len, err);
+        st = tg__j_chat_add(c, "default", src.ptr, src.len, err);
     for (size_t i = 0; !st && i < tg_gguf_kv_count(g); i++) {
         tg_gguf_str k = tg_gguf_kv_key(g, i);
         if (k.len <= plen + 1 || memcmp(k.ptr, prefix, plen) != 0 || k.ptr[plen] != '.') continue;
@@ -60,7 +60,7 @@ tg_status tg__chat_from_gguf(const char *path, tg_chat **out, tg_error *err) {
         name[nl] = '\0';
         char key[300];
         snprintf(key, sizeof key, "%s.%s", prefix, name);
-        if (tg_gguf_get_str(g, key, &src, NULL) == TG_OK) st = tg__chat_add(c, name, src.ptr, src.len, err);
+        if (tg_gguf_get_str(g, key, &src, NULL) == TG_OK) st = tg__j_chat_add(c, name, src.ptr, src.len, err);
     }
     if (!st && c->n == 0)
         st = tg_error_set(err, TG_ENOTFOUND, "%s: no tokenizer.chat_template in the GGUF metadata", path);

@@ -28,7 +28,7 @@
 #include "template/tpl.h"
 #include "util/utf8.h"
 
-size_t tg__js_space(const char *s, size_t n) {
+size_t tg__j_js_space(const char *s, size_t n) {
     if (n == 0) return 0;
     unsigned char c = (unsigned char)s[0];
     if (c < 0x80) return (c == ' ' || (c >= 0x09 && c <= 0x0D)) ? 1 : 0;
@@ -41,7 +41,7 @@ size_t tg__js_space(const char *s, size_t n) {
     return 0;
 }
 
-void tg__source_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col) {
+void tg__j_source_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col) {
     size_t l = 1, c = 1;
     if (off > len) off = len;
     for (size_t i = 0; i < off; i++) {
@@ -114,7 +114,7 @@ static size_t generation_tag(const char *s, size_t n, size_t i, int *lstrip, int
     *rstrip = 0;
     if (j < n && s[j] == '-') { *lstrip = 1; j++; }
     size_t k;
-    while ((k = tg__js_space(s + j, n - j)) > 0) j += k;
+    while ((k = tg__j_js_space(s + j, n - j)) > 0) j += k;
     if (j + 3 <= n && memcmp(s + j, "end", 3) == 0 && j + 13 <= n &&
         memcmp(s + j + 3, "generation", 10) == 0)
         j += 13;
@@ -122,7 +122,7 @@ static size_t generation_tag(const char *s, size_t n, size_t i, int *lstrip, int
         j += 10;
     else
         return 0;
-    while ((k = tg__js_space(s + j, n - j)) > 0) j += k;
+    while ((k = tg__j_js_space(s + j, n - j)) > 0) j += k;
     if (j < n && s[j] == '-') { *rstrip = 1; j++; }
     if (j + 2 > n || s[j] != '%' || s[j + 1] != '}') return 0;
     return j + 2;
@@ -142,7 +142,7 @@ static void strip_generation(const pstr *in, pstr *out) {
             i = end;
             size_t k;
             size_t after = i;
-            while ((k = tg__js_space(in->p + after, in->n - after)) > 0) after += k;
+            while ((k = tg__j_js_space(in->p + after, in->n - after)) > 0) after += k;
             if (!rs) {
                 for (size_t q = i; q < after; q++) {
                     out->p[o] = in->p[q];
@@ -154,7 +154,7 @@ static void strip_generation(const pstr *in, pstr *out) {
             in_ws = 0; /* the next match's leading \s* cannot reach into this one */
             continue;
         }
-        size_t k = tg__js_space(in->p + i, in->n - i);
+        size_t k = tg__j_js_space(in->p + i, in->n - i);
         if (k) {
             if (!in_ws) { in_ws = 1; ws_start = i; ws_out = o; }
         } else {
@@ -176,8 +176,8 @@ typedef struct lexer {
     const size_t *map;
     size_t n;
     size_t pos;
-    tg__arena *a;
-    tg__tok *toks;
+    tg__j_arena *a;
+    tg__j_tok *toks;
     size_t ntoks, cap;
     const char *orig;
     size_t origlen;
@@ -187,20 +187,20 @@ typedef struct lexer {
 static tg_status lex_fail(lexer *L, size_t pos, const char *what) {
     size_t off = pos < L->n ? L->map[pos] : L->origlen;
     size_t line, col;
-    tg__source_pos(L->orig, L->origlen, off, &line, &col);
+    tg__j_source_pos(L->orig, L->origlen, off, &line, &col);
     return tg_error_set(L->err, TG_EINVAL, "template line %zu, column %zu: %s", line, col, what);
 }
 
 static tg_status push(lexer *L, int type, const char *p, size_t n, size_t pos) {
     if (L->ntoks == L->cap) {
         size_t cap = L->cap ? L->cap * 2 : 256;
-        tg__tok *t = tg__arena_alloc(L->a, cap * sizeof *t);
+        tg__j_tok *t = tg__j_arena_alloc(L->a, cap * sizeof *t);
         if (!t) return tg_error_set(L->err, TG_ENOMEM, "template: out of memory while lexing");
         if (L->ntoks) memcpy(t, L->toks, L->ntoks * sizeof *t);
         L->toks = t;
         L->cap = cap;
     }
-    tg__tok *t = &L->toks[L->ntoks++];
+    tg__j_tok *t = &L->toks[L->ntoks++];
     t->type = type;
     t->v.p = p;
     t->v.n = n;
@@ -212,12 +212,12 @@ static int last_type(const lexer *L) { return L->ntoks ? L->toks[L->ntoks - 1].t
 
 static void strip_trailing_ws(lexer *L) {
     if (!L->ntoks || L->toks[L->ntoks - 1].type != TK_TEXT) return;
-    tg__tok *t = &L->toks[L->ntoks - 1];
+    tg__j_tok *t = &L->toks[L->ntoks - 1];
     size_t n = t->v.n;
     while (n > 0) {
         size_t j = n - 1;
         while (j > 0 && ((unsigned char)t->v.p[j] & 0xC0) == 0x80) j--;
-        if (tg__js_space(t->v.p + j, n - j) == n - j) n = j;
+        if (tg__j_js_space(t->v.p + j, n - j) == n - j) n = j;
         else break;
     }
     t->v.n = n;
@@ -226,7 +226,7 @@ static void strip_trailing_ws(lexer *L) {
 
 static void skip_ws(lexer *L) {
     size_t k;
-    while (L->pos < L->n && (k = tg__js_space(L->s + L->pos, L->n - L->pos)) > 0) L->pos += k;
+    while (L->pos < L->n && (k = tg__j_js_space(L->s + L->pos, L->n - L->pos)) > 0) L->pos += k;
 }
 
 static int hexval(char c) {
@@ -291,7 +291,7 @@ static tg_status lex_string(lexer *L, char q) {
     }
     if (L->pos >= L->n) { st = lex_fail(L, start, "Unexpected end of input (unterminated string)"); goto done; }
     {
-        char *p = tg__arena_dup(L->a, b.data ? b.data : "", b.len);
+        char *p = tg__j_arena_dup(L->a, b.data ? b.data : "", b.len);
         if (!p) { st = tg_error_set(L->err, TG_ENOMEM, "template: out of memory"); goto done; }
         st = push(L, TK_STR, p, b.len, start);
         L->pos++; /* closing quote */
@@ -379,7 +379,7 @@ static tg_status tokenize(lexer *L) {
         /* consumeWhile(isWhitespace): reaching the end inside a tag is an error. */
         {
             size_t k;
-            while (L->pos < n && (k = tg__js_space(s + L->pos, n - L->pos)) > 0) {
+            while (L->pos < n && (k = tg__j_js_space(s + L->pos, n - L->pos)) > 0) {
                 L->pos += k;
                 if (L->pos >= n) return lex_fail(L, L->pos - k, "Unexpected end of input");
             }
@@ -477,17 +477,17 @@ static tg_status tokenize(lexer *L) {
     return TG_OK;
 }
 
-tg_status tg__lex(const char *src, size_t len, tg__arena *a, tg__tok **toks, size_t *ntoks,
+tg_status tg__j_lex(const char *src, size_t len, tg__j_arena *a, tg__j_tok **toks, size_t *ntoks,
                   tg_error *err) {
     if (len > TG_TEMPLATE_MAX_SOURCE)
         return tg_error_set(err, TG_ELIMIT, "template of %zu bytes exceeds the %u-byte limit", len,
                             TG_TEMPLATE_MAX_SOURCE);
     pstr x, y;
     size_t cap = len + 1;
-    x.p = tg__arena_alloc(a, cap);
-    y.p = tg__arena_alloc(a, cap);
-    x.map = tg__arena_alloc(a, cap * sizeof(size_t));
-    y.map = tg__arena_alloc(a, cap * sizeof(size_t));
+    x.p = tg__j_arena_alloc(a, cap);
+    y.p = tg__j_arena_alloc(a, cap);
+    x.map = tg__j_arena_alloc(a, cap * sizeof(size_t));
+    y.map = tg__j_arena_alloc(a, cap * sizeof(size_t));
     if (!x.p || !y.p || !x.map || !y.map) return tg_error_set(err, TG_ENOMEM, "template: out of memory");
     size_t n = len;
     if (n > 0 && src[n - 1] == '\n') n--;

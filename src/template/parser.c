@@ -25,9 +25,9 @@
 #include "template/tpl.h"
 
 typedef struct parser {
-    const tg__tok *t;
+    const tg__j_tok *t;
     size_t n, cur;
-    tg__arena *a;
+    tg__j_arena *a;
     const char *src;
     size_t len;
     tg_error *err;
@@ -38,7 +38,7 @@ static tg_status pfail(parser *P, const char *fmt, ...) TG_PRINTF(2, 3);
 static tg_status pfail(parser *P, const char *fmt, ...) {
     size_t off = P->cur < P->n ? P->t[P->cur].off : P->len;
     size_t line, col;
-    tg__source_pos(P->src, P->len, off, &line, &col);
+    tg__j_source_pos(P->src, P->len, off, &line, &col);
     char msg[300];
     va_list ap;
     va_start(ap, fmt);
@@ -60,11 +60,11 @@ static int is2(parser *P, int t1, int t2) {
     return P->cur + 1 < P->n && P->t[P->cur].type == t1 && P->t[P->cur + 1].type == t2;
 }
 static int is_ident(parser *P, const char *name) {
-    return is(P, TK_IDENT) && tg__str_eq(P->t[P->cur].v, name);
+    return is(P, TK_IDENT) && tg__j_str_eq(P->t[P->cur].v, name);
 }
 static int is_stmt(parser *P, const char *name) {
     return P->cur + 1 < P->n && P->t[P->cur].type == TK_OPEN_STMT &&
-           P->t[P->cur + 1].type == TK_IDENT && tg__str_eq(P->t[P->cur + 1].v, name);
+           P->t[P->cur + 1].type == TK_IDENT && tg__j_str_eq(P->t[P->cur + 1].v, name);
 }
 
 static tg_status expect(parser *P, int type, const char *what) {
@@ -88,8 +88,8 @@ static tg_status expect_ident(parser *P, const char *name) {
     return TG_OK;
 }
 
-static tg__node *mk(parser *P, int kind, size_t off) {
-    tg__node *n = tg__arena_alloc(P->a, sizeof *n);
+static tg__j_node *mk(parser *P, int kind, size_t off) {
+    tg__j_node *n = tg__j_arena_alloc(P->a, sizeof *n);
     if (n) {
         n->kind = kind;
         n->off = off;
@@ -102,14 +102,14 @@ static tg__node *mk(parser *P, int kind, size_t off) {
 
 /* A growable node list in the arena. */
 typedef struct nlist {
-    tg__node **v;
+    tg__j_node **v;
     size_t n, cap;
 } nlist;
 
-static tg_status nl_push(parser *P, nlist *l, tg__node *x) {
+static tg_status nl_push(parser *P, nlist *l, tg__j_node *x) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
-        tg__node **v = tg__arena_alloc(P->a, cap * sizeof *v);
+        tg__j_node **v = tg__j_arena_alloc(P->a, cap * sizeof *v);
         if (!v) return tg_error_set(P->err, TG_ENOMEM, "template: out of memory");
         if (l->n) memcpy(v, l->v, l->n * sizeof *v);
         l->v = v;
@@ -119,14 +119,14 @@ static tg_status nl_push(parser *P, nlist *l, tg__node *x) {
     return TG_OK;
 }
 
-static tg__nodes nl_done(nlist *l) {
-    tg__nodes r = {l->v, l->n};
+static tg__j_nodes nl_done(nlist *l) {
+    tg__j_nodes r = {l->v, l->n};
     return r;
 }
 
-static tg_status parse_expr(parser *P, tg__node **out);
-static tg_status parse_primary(parser *P, tg__node **out);
-static tg_status parse_any(parser *P, tg__node **out);
+static tg_status parse_expr(parser *P, tg__j_node **out);
+static tg_status parse_primary(parser *P, tg__j_node **out);
+static tg_status parse_any(parser *P, tg__j_node **out);
 
 static tg_status enter(parser *P) {
     if (++P->depth > TG_TEMPLATE_MAX_NESTING)
@@ -146,13 +146,13 @@ static tg_status parse_body(parser *P, const char *const *ends, size_t nends, nl
         }
         for (size_t i = 0; i < nends; i++)
             if (is_stmt(P, ends[i])) return TG_OK;
-        tg__node *x = NULL;
+        tg__j_node *x = NULL;
         if ((st = parse_any(P, &x))) return st;
         if ((st = nl_push(P, body, x))) return st;
     }
 }
 
-static tg_status parse_args(parser *P, int params, tg__nodes *out) {
+static tg_status parse_args(parser *P, int params, tg__j_nodes *out) {
     tg_status st;
     if ((st = expect(P, TK_LPAREN, "'(' opening the arguments"))) return st;
     nlist args = {0};
@@ -160,14 +160,14 @@ static tg_status parse_args(parser *P, int params, tg__nodes *out) {
     while (!is(P, TK_RPAREN)) {
         if (P->cur >= P->n) return pfail(P, "unexpected end of template in an argument list");
         int kwspread = is(P, TK_POW);
-        int spread = is(P, TK_MUL) && tg__str_eq(P->t[P->cur].v, "*");
+        int spread = is(P, TK_MUL) && tg__j_str_eq(P->t[P->cur].v, "*");
         if (params && (kwspread || spread))
             return pfail(P, "Argument unpacking is not allowed in parameter declarations");
-        tg__node *arg;
+        tg__j_node *arg;
         if (kwspread) {
             size_t off = P->t[P->cur].off;
             P->cur++;
-            tg__node *e;
+            tg__j_node *e;
             if ((st = parse_expr(P, &e))) return st;
             MK(arg, N_KWSPREAD, off);
             arg->a = e;
@@ -182,7 +182,7 @@ static tg_status parse_args(parser *P, int params, tg__nodes *out) {
             saw_spread = 1;
             size_t off = P->t[P->cur].off;
             P->cur++;
-            tg__node *e;
+            tg__j_node *e;
             if ((st = parse_expr(P, &e))) return st;
             MK(arg, N_SPREAD, off);
             arg->a = e;
@@ -193,7 +193,7 @@ static tg_status parse_args(parser *P, int params, tg__nodes *out) {
                 if (arg->kind != N_IDENT)
                     return pfail(P, params ? "Expected identifier for parameter declaration"
                                            : "Expected identifier for keyword argument");
-                tg__node *kw, *v;
+                tg__j_node *kw, *v;
                 if ((st = parse_expr(P, &v))) return st;
                 MK(kw, N_KWARG, arg->off);
                 kw->s = arg->s;
@@ -222,12 +222,12 @@ static tg_status parse_args(parser *P, int params, tg__nodes *out) {
     return TG_OK;
 }
 
-static tg_status parse_member(parser *P, tg__node **obj);
+static tg_status parse_member(parser *P, tg__j_node **obj);
 
-static tg_status parse_call(parser *P, tg__node *callee, tg__node **out) {
+static tg_status parse_call(parser *P, tg__j_node *callee, tg__j_node **out) {
     tg_status st;
     if ((st = enter(P))) return st;
-    tg__node *c;
+    tg__j_node *c;
     MK(c, N_CALL, P->t[P->cur].off);
     c->a = callee;
     if ((st = parse_args(P, 0, &c->list))) return st;
@@ -241,9 +241,9 @@ static tg_status parse_call(parser *P, tg__node *callee, tg__node **out) {
 }
 
 /* [a], [a:b], [a:b:c], [::-1] ... */
-static tg_status parse_subscript(parser *P, tg__node **out) {
+static tg_status parse_subscript(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *parts[4] = {0};
+    tg__j_node *parts[4] = {0};
     size_t np = 0;
     int slice = 0;
     size_t off = P->cur < P->n ? P->t[P->cur].off : P->len;
@@ -266,7 +266,7 @@ static tg_status parse_subscript(parser *P, tg__node **out) {
     if (np == 0) return pfail(P, "Expected at least one argument for member/slice expression");
     if (slice) {
         if (np > 3) return pfail(P, "Expected 0-3 arguments for slice expression");
-        tg__node *s;
+        tg__j_node *s;
         MK(s, N_SLICE, off);
         s->a = parts[0];
         s->b = np > 1 ? parts[1] : NULL;
@@ -278,13 +278,13 @@ static tg_status parse_subscript(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_member(parser *P, tg__node **obj) {
+static tg_status parse_member(parser *P, tg__j_node **obj) {
     tg_status st;
     while (is(P, TK_DOT) || is(P, TK_LBRACKET)) {
         int computed = is(P, TK_LBRACKET);
         size_t off = P->t[P->cur].off;
         P->cur++;
-        tg__node *prop;
+        tg__j_node *prop;
         if (computed) {
             if ((st = enter(P))) return st;
             if ((st = parse_subscript(P, &prop))) return st;
@@ -295,7 +295,7 @@ static tg_status parse_member(parser *P, tg__node **obj) {
             if (prop->kind != N_IDENT && prop->kind != N_INT)
                 return pfail(P, "Expected identifier or integer following dot operator");
         }
-        tg__node *m;
+        tg__j_node *m;
         MK(m, N_MEMBER, off);
         m->a = *obj;
         m->b = prop;
@@ -305,9 +305,9 @@ static tg_status parse_member(parser *P, tg__node **obj) {
     return TG_OK;
 }
 
-static tg_status parse_sequence(parser *P, int primary, tg__node **out) {
+static tg_status parse_sequence(parser *P, int primary, tg__j_node **out) {
     tg_status st;
-    tg__node *first;
+    tg__j_node *first;
     size_t off = P->cur < P->n ? P->t[P->cur].off : P->len;
     if ((st = primary ? parse_primary(P, &first) : parse_expr(P, &first))) return st;
     if (!is(P, TK_COMMA)) { *out = first; return TG_OK; }
@@ -315,18 +315,18 @@ static tg_status parse_sequence(parser *P, int primary, tg__node **out) {
     if ((st = nl_push(P, &items, first))) return st;
     while (is(P, TK_COMMA)) {
         P->cur++;
-        tg__node *x = NULL;
+        tg__j_node *x = NULL;
         if ((st = primary ? parse_primary(P, &x) : parse_expr(P, &x))) return st;
         if ((st = nl_push(P, &items, x))) return st;
     }
-    tg__node *t;
+    tg__j_node *t;
     MK(t, N_TUPLE, off);
     t->list = nl_done(&items);
     *out = t;
     return TG_OK;
 }
 
-static int parse_number(const tg__str v, tg__node *n) {
+static int parse_number(const tg__j_str v, tg__j_node *n) {
     char tmp[64];
     if (v.n >= sizeof tmp) return -1;
     memcpy(tmp, v.p, v.n);
@@ -344,11 +344,11 @@ static int parse_number(const tg__str v, tg__node *n) {
     return 0;
 }
 
-static tg_status parse_primary(parser *P, tg__node **out) {
+static tg_status parse_primary(parser *P, tg__j_node **out) {
     tg_status st;
     if (P->cur >= P->n) return pfail(P, "unexpected end of template in an expression");
-    const tg__tok *t = &P->t[P->cur++];
-    tg__node *x = NULL;
+    const tg__j_tok *t = &P->t[P->cur++];
+    tg__j_node *x = NULL;
     switch (t->type) {
     case TK_NUM:
         MK(x, N_INT, t->off);
@@ -361,7 +361,7 @@ static tg_status parse_primary(parser *P, tg__node **out) {
         if (is(P, TK_STR)) { /* adjacent literals concatenate */
             size_t total = t->v.n, j = P->cur;
             while (j < P->n && P->t[j].type == TK_STR) total += P->t[j++].v.n;
-            char *p = tg__arena_alloc(P->a, total + 1);
+            char *p = tg__j_arena_alloc(P->a, total + 1);
             if (!p) return tg_error_set(P->err, TG_ENOMEM, "template: out of memory");
             size_t o = 0;
             memcpy(p, t->v.p, t->v.n);
@@ -394,7 +394,7 @@ static tg_status parse_primary(parser *P, tg__node **out) {
         nlist items = {0};
         while (!is(P, TK_RBRACKET)) {
             if (P->cur >= P->n) return pfail(P, "unexpected end of template in a list literal");
-            tg__node *e;
+            tg__j_node *e;
             if ((st = parse_expr(P, &e))) return st;
             if ((st = nl_push(P, &items, e))) return st;
             if (is(P, TK_COMMA)) P->cur++;
@@ -411,7 +411,7 @@ static tg_status parse_primary(parser *P, tg__node **out) {
         nlist keys = {0}, vals = {0};
         while (!is(P, TK_RBRACE)) {
             if (P->cur >= P->n) return pfail(P, "unexpected end of template in a dict literal");
-            tg__node *k, *v;
+            tg__j_node *k, *v;
             if ((st = parse_expr(P, &k))) return st;
             if ((st = expect(P, TK_COLON, "':' between key and value in a dict literal"))) return st;
             if ((st = parse_expr(P, &v))) return st;
@@ -434,13 +434,13 @@ static tg_status parse_primary(parser *P, tg__node **out) {
     }
 }
 
-static tg_status parse_unary_sign(parser *P, tg__node **out) {
+static tg_status parse_unary_sign(parser *P, tg__j_node **out) {
     tg_status st;
     if ((is(P, TK_UNARY) || is(P, TK_ADD)) &&
-        (tg__str_eq(P->t[P->cur].v, "-") || tg__str_eq(P->t[P->cur].v, "+"))) {
-        const tg__tok *t = &P->t[P->cur++];
+        (tg__j_str_eq(P->t[P->cur].v, "-") || tg__j_str_eq(P->t[P->cur].v, "+"))) {
+        const tg__j_tok *t = &P->t[P->cur++];
         if ((st = enter(P))) return st;
-        tg__node *arg, *u;
+        tg__j_node *arg, *u;
         if ((st = parse_unary_sign(P, &arg))) return st;
         P->depth--;
         MK(u, N_UNARY, t->off);
@@ -449,7 +449,7 @@ static tg_status parse_unary_sign(parser *P, tg__node **out) {
         *out = u;
         return TG_OK;
     }
-    tg__node *m;
+    tg__j_node *m;
     if ((st = parse_primary(P, &m))) return st;
     if ((st = parse_member(P, &m))) return st;
     if (is(P, TK_LPAREN)) {
@@ -459,20 +459,20 @@ static tg_status parse_unary_sign(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_filter_expr(parser *P, tg__node **out) {
+static tg_status parse_filter_expr(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *operand = NULL;
+    tg__j_node *operand = NULL;
     if ((st = parse_unary_sign(P, &operand))) return st;
     while (is(P, TK_PIPE)) {
         size_t off = P->t[P->cur].off;
         P->cur++;
-        tg__node *f;
+        tg__j_node *f;
         if ((st = parse_primary(P, &f))) return st;
         if (f->kind != N_IDENT) return pfail(P, "Expected identifier for the filter");
         if (is(P, TK_LPAREN)) {
             if ((st = parse_call(P, f, &f))) return st;
         }
-        tg__node *x = NULL;
+        tg__j_node *x = NULL;
         MK(x, N_FILTER, off);
         x->a = operand;
         x->b = f;
@@ -482,19 +482,19 @@ static tg_status parse_filter_expr(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_test_expr(parser *P, tg__node **out) {
+static tg_status parse_test_expr(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *operand = NULL;
+    tg__j_node *operand = NULL;
     if ((st = parse_filter_expr(P, &operand))) return st;
     while (is_ident(P, "is")) {
         size_t off = P->t[P->cur].off;
         P->cur++;
         int neg = is_ident(P, "not");
         if (neg) P->cur++;
-        tg__node *t;
+        tg__j_node *t;
         if ((st = parse_primary(P, &t))) return st;
         if (t->kind != N_IDENT) return pfail(P, "Expected identifier for the test");
-        tg__node *x = NULL;
+        tg__j_node *x = NULL;
         MK(x, N_TEST, off);
         x->a = operand;
         x->s = t->s;
@@ -505,8 +505,8 @@ static tg_status parse_test_expr(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status binary(parser *P, const tg__tok *op, int code, tg__node *l, tg__node *r, tg__node **out) {
-    tg__node *x = NULL;
+static tg_status binary(parser *P, const tg__j_tok *op, int code, tg__j_node *l, tg__j_node *r, tg__j_node **out) {
+    tg__j_node *x = NULL;
     MK(x, N_BINARY, op->off);
     x->op = code;
     x->a = l;
@@ -515,38 +515,38 @@ static tg_status binary(parser *P, const tg__tok *op, int code, tg__node *l, tg_
     return TG_OK;
 }
 
-static tg_status parse_pow(parser *P, tg__node **out) {
+static tg_status parse_pow(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_test_expr(P, &l))) return st;
     while (is(P, TK_POW)) {
-        const tg__tok *op = &P->t[P->cur++];
+        const tg__j_tok *op = &P->t[P->cur++];
         if ((st = parse_test_expr(P, &r)) || (st = binary(P, op, OP_POW, l, r, &l))) return st;
     }
     *out = l;
     return TG_OK;
 }
 
-static tg_status parse_mul(parser *P, tg__node **out) {
+static tg_status parse_mul(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_pow(P, &l))) return st;
     while (is(P, TK_MUL)) {
-        const tg__tok *op = &P->t[P->cur++];
-        int code = tg__str_eq(op->v, "*") ? OP_MUL : tg__str_eq(op->v, "/") ? OP_DIV
-                 : tg__str_eq(op->v, "//") ? OP_FLOORDIV : OP_MOD;
+        const tg__j_tok *op = &P->t[P->cur++];
+        int code = tg__j_str_eq(op->v, "*") ? OP_MUL : tg__j_str_eq(op->v, "/") ? OP_DIV
+                 : tg__j_str_eq(op->v, "//") ? OP_FLOORDIV : OP_MOD;
         if ((st = parse_pow(P, &r)) || (st = binary(P, op, code, l, r, &l))) return st;
     }
     *out = l;
     return TG_OK;
 }
 
-static tg_status parse_add(parser *P, tg__node **out) {
+static tg_status parse_add(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_mul(P, &l))) return st;
     while (is(P, TK_ADD)) {
-        const tg__tok *op = &P->t[P->cur++];
+        const tg__j_tok *op = &P->t[P->cur++];
         int code = op->v.p[0] == '+' ? OP_ADD : op->v.p[0] == '-' ? OP_SUB : OP_CONCAT;
         if ((st = parse_mul(P, &r)) || (st = binary(P, op, code, l, r, &l))) return st;
     }
@@ -554,23 +554,23 @@ static tg_status parse_add(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_cmp(parser *P, tg__node **out) {
+static tg_status parse_cmp(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_add(P, &l))) return st;
     for (;;) {
-        const tg__tok *op = P->cur < P->n ? &P->t[P->cur] : NULL;
+        const tg__j_tok *op = P->cur < P->n ? &P->t[P->cur] : NULL;
         int code;
-        if (is2(P, TK_IDENT, TK_IDENT) && is_ident(P, "not") && tg__str_eq(P->t[P->cur + 1].v, "in")) {
+        if (is2(P, TK_IDENT, TK_IDENT) && is_ident(P, "not") && tg__j_str_eq(P->t[P->cur + 1].v, "in")) {
             code = OP_NOTIN;
             P->cur += 2;
         } else if (is_ident(P, "in")) {
             code = OP_IN;
             P->cur++;
         } else if (is(P, TK_CMP)) {
-            tg__str v = op->v;
-            code = tg__str_eq(v, "==") ? OP_EQ : tg__str_eq(v, "!=") ? OP_NE : tg__str_eq(v, "<") ? OP_LT
-                 : tg__str_eq(v, ">") ? OP_GT : tg__str_eq(v, "<=") ? OP_LE : OP_GE;
+            tg__j_str v = op->v;
+            code = tg__j_str_eq(v, "==") ? OP_EQ : tg__j_str_eq(v, "!=") ? OP_NE : tg__j_str_eq(v, "<") ? OP_LT
+                 : tg__j_str_eq(v, ">") ? OP_GT : tg__j_str_eq(v, "<=") ? OP_LE : OP_GE;
             P->cur++;
         } else {
             break;
@@ -581,12 +581,12 @@ static tg_status parse_cmp(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_not(parser *P, tg__node **out) {
+static tg_status parse_not(parser *P, tg__j_node **out) {
     tg_status st;
     if (is_ident(P, "not")) {
-        const tg__tok *op = &P->t[P->cur++];
+        const tg__j_tok *op = &P->t[P->cur++];
         if ((st = enter(P))) return st;
-        tg__node *arg, *u;
+        tg__j_node *arg, *u;
         if ((st = parse_not(P, &arg))) return st;
         P->depth--;
         MK(u, N_UNARY, op->off);
@@ -598,42 +598,42 @@ static tg_status parse_not(parser *P, tg__node **out) {
     return parse_cmp(P, out);
 }
 
-static tg_status parse_and(parser *P, tg__node **out) {
+static tg_status parse_and(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_not(P, &l))) return st;
     while (is_ident(P, "and")) {
-        const tg__tok *op = &P->t[P->cur++];
+        const tg__j_tok *op = &P->t[P->cur++];
         if ((st = parse_not(P, &r)) || (st = binary(P, op, OP_AND, l, r, &l))) return st;
     }
     *out = l;
     return TG_OK;
 }
 
-static tg_status parse_or(parser *P, tg__node **out) {
+static tg_status parse_or(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *l, *r;
+    tg__j_node *l, *r;
     if ((st = parse_and(P, &l))) return st;
     while (is_ident(P, "or")) {
-        const tg__tok *op = &P->t[P->cur++];
+        const tg__j_tok *op = &P->t[P->cur++];
         if ((st = parse_and(P, &r)) || (st = binary(P, op, OP_OR, l, r, &l))) return st;
     }
     *out = l;
     return TG_OK;
 }
 
-static tg_status parse_if_expr(parser *P, tg__node **out) {
+static tg_status parse_if_expr(parser *P, tg__j_node **out) {
     tg_status st;
-    tg__node *a;
+    tg__j_node *a;
     if ((st = parse_or(P, &a))) return st;
     if (is_ident(P, "if")) {
         size_t off = P->t[P->cur].off;
         P->cur++;
-        tg__node *test, *x;
+        tg__j_node *test, *x;
         if ((st = parse_or(P, &test))) return st;
         if (is_ident(P, "else")) {
             P->cur++;
-            tg__node *f;
+            tg__j_node *f;
             if ((st = enter(P))) return st;
             if ((st = parse_if_expr(P, &f))) return st;
             P->depth--;
@@ -653,7 +653,7 @@ static tg_status parse_if_expr(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_expr(parser *P, tg__node **out) {
+static tg_status parse_expr(parser *P, tg__j_node **out) {
     tg_status st;
     if ((st = enter(P))) return st;
     st = parse_if_expr(P, out);
@@ -663,11 +663,11 @@ static tg_status parse_expr(parser *P, tg__node **out) {
 
 /* Marks a macro / call block whose body reads `kwargs` or `varargs`
  * without declaring them (findAccessedSpecialMacroArguments). */
-static void scan_special(const tg__node *n, int *flags, size_t depth) {
+static void scan_special(const tg__j_node *n, int *flags, size_t depth) {
     if (!n || depth > 400) return;
     if (n->kind == N_IDENT) {
-        if (tg__str_eq(n->s, "kwargs")) *flags |= 1;
-        if (tg__str_eq(n->s, "varargs")) *flags |= 2;
+        if (tg__j_str_eq(n->s, "kwargs")) *flags |= 1;
+        if (tg__j_str_eq(n->s, "varargs")) *flags |= 2;
         return;
     }
     if (n->kind == N_MEMBER) {
@@ -690,23 +690,23 @@ static void scan_special(const tg__node *n, int *flags, size_t depth) {
     for (size_t i = 0; i < n->list2.n; i++) scan_special(n->list2.v[i], flags, depth + 1);
 }
 
-static int special_flags(const tg__nodes *params, const tg__nodes *body) {
+static int special_flags(const tg__j_nodes *params, const tg__j_nodes *body) {
     int flags = 0;
     for (size_t i = 0; i < body->n; i++) scan_special(body->v[i], &flags, 0);
     for (size_t i = 0; i < params->n; i++) {
-        const tg__node *p = params->v[i];
+        const tg__j_node *p = params->v[i];
         if (p->kind == N_KWARG) scan_special(p->a, &flags, 0);
     }
     for (size_t i = 0; i < params->n; i++) {
-        if (tg__str_eq(params->v[i]->s, "kwargs")) flags &= ~1;
-        if (tg__str_eq(params->v[i]->s, "varargs")) flags &= ~2;
+        if (tg__j_str_eq(params->v[i]->s, "kwargs")) flags &= ~1;
+        if (tg__j_str_eq(params->v[i]->s, "varargs")) flags &= ~2;
     }
     return flags;
 }
 
-static tg_status parse_if(parser *P, size_t off, tg__node **out) {
+static tg_status parse_if(parser *P, size_t off, tg__j_node **out) {
     tg_status st;
-    tg__node *x = NULL;
+    tg__j_node *x = NULL;
     MK(x, N_IF, off);
     if ((st = parse_expr(P, &x->a))) return st;
     if ((st = expect(P, TK_CLOSE_STMT, "'%}'"))) return st;
@@ -718,7 +718,7 @@ static tg_status parse_if(parser *P, size_t off, tg__node **out) {
         size_t eoff = P->t[P->cur + 1].off;
         P->cur += 2;
         if ((st = enter(P))) return st;
-        tg__node *e;
+        tg__j_node *e;
         if ((st = parse_if(P, eoff, &e))) return st;
         P->depth--;
         if ((st = nl_push(P, &alt, e))) return st;
@@ -733,16 +733,16 @@ static tg_status parse_if(parser *P, size_t off, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_statement(parser *P, tg__node **out) {
+static tg_status parse_statement(parser *P, tg__j_node **out) {
     tg_status st;
     size_t open = P->cur;
     if ((st = expect(P, TK_OPEN_STMT, "'{%'"))) return st;
     if (!is(P, TK_IDENT)) return pfail(P, "Unknown statement, got %s", P->cur < P->n ? tok_name(P->t[P->cur].type) : "end of template");
-    const tg__tok *name = &P->t[P->cur];
+    const tg__j_tok *name = &P->t[P->cur];
     size_t off = name->off;
-    tg__node *x = NULL;
+    tg__j_node *x = NULL;
     (void)open;
-    if (tg__str_eq(name->v, "set")) {
+    if (tg__j_str_eq(name->v, "set")) {
         P->cur++;
         MK(x, N_SET, off);
         if ((st = parse_sequence(P, 0, &x->a))) return st;
@@ -759,16 +759,16 @@ static tg_status parse_statement(parser *P, tg__node **out) {
             if ((st = expect_ident(P, "endset"))) return st;
         }
         if ((st = expect(P, TK_CLOSE_STMT, "'%}'"))) return st;
-    } else if (tg__str_eq(name->v, "if")) {
+    } else if (tg__j_str_eq(name->v, "if")) {
         P->cur++;
         if ((st = parse_if(P, off, &x))) return st;
         if ((st = expect(P, TK_OPEN_STMT, "'{%'")) || (st = expect_ident(P, "endif")) ||
             (st = expect(P, TK_CLOSE_STMT, "'%}'")))
             return st;
-    } else if (tg__str_eq(name->v, "macro")) {
+    } else if (tg__j_str_eq(name->v, "macro")) {
         P->cur++;
         MK(x, N_MACRO, off);
-        tg__node *nm;
+        tg__j_node *nm;
         if ((st = parse_primary(P, &nm))) return st;
         if (nm->kind != N_IDENT) return pfail(P, "Expected identifier following macro statement");
         x->s = nm->s;
@@ -782,7 +782,7 @@ static tg_status parse_statement(parser *P, tg__node **out) {
         if ((st = expect(P, TK_OPEN_STMT, "'{%'")) || (st = expect_ident(P, "endmacro")) ||
             (st = expect(P, TK_CLOSE_STMT, "'%}'")))
             return st;
-    } else if (tg__str_eq(name->v, "for")) {
+    } else if (tg__j_str_eq(name->v, "for")) {
         P->cur++;
         MK(x, N_FOR, off);
         if ((st = parse_sequence(P, 1, &x->a))) return st;
@@ -806,17 +806,17 @@ static tg_status parse_statement(parser *P, tg__node **out) {
         if ((st = expect(P, TK_OPEN_STMT, "'{%'")) || (st = expect_ident(P, "endfor")) ||
             (st = expect(P, TK_CLOSE_STMT, "'%}'")))
             return st;
-    } else if (tg__str_eq(name->v, "call")) {
+    } else if (tg__j_str_eq(name->v, "call")) {
         P->cur++;
         MK(x, N_CALLBLOCK, off);
         if (is(P, TK_LPAREN)) {
             if ((st = parse_args(P, 1, &x->list))) return st;
             x->i = 1; /* has caller parameters */
         }
-        tg__node *callee;
+        tg__j_node *callee;
         if ((st = parse_primary(P, &callee))) return st;
         if (callee->kind != N_IDENT) return pfail(P, "Expected identifier following call statement");
-        tg__node *c;
+        tg__j_node *c;
         MK(c, N_CALL, callee->off);
         c->a = callee;
         if ((st = parse_args(P, 0, &c->list))) return st;
@@ -830,14 +830,14 @@ static tg_status parse_statement(parser *P, tg__node **out) {
         if ((st = expect(P, TK_OPEN_STMT, "'{%'")) || (st = expect_ident(P, "endcall")) ||
             (st = expect(P, TK_CLOSE_STMT, "'%}'")))
             return st;
-    } else if (tg__str_eq(name->v, "break") || tg__str_eq(name->v, "continue")) {
+    } else if (tg__j_str_eq(name->v, "break") || tg__j_str_eq(name->v, "continue")) {
         P->cur++;
-        MK(x, tg__str_eq(name->v, "break") ? N_BREAK : N_CONTINUE, off);
+        MK(x, tg__j_str_eq(name->v, "break") ? N_BREAK : N_CONTINUE, off);
         if ((st = expect(P, TK_CLOSE_STMT, "'%}'"))) return st;
-    } else if (tg__str_eq(name->v, "filter")) {
+    } else if (tg__j_str_eq(name->v, "filter")) {
         P->cur++;
         MK(x, N_FILTERBLOCK, off);
-        tg__node *f;
+        tg__j_node *f;
         if ((st = parse_primary(P, &f))) return st;
         if (f->kind == N_IDENT && is(P, TK_LPAREN)) {
             if ((st = parse_call(P, f, &f))) return st;
@@ -862,10 +862,10 @@ static tg_status parse_statement(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-static tg_status parse_any(parser *P, tg__node **out) {
+static tg_status parse_any(parser *P, tg__j_node **out) {
     tg_status st;
-    const tg__tok *t = &P->t[P->cur];
-    tg__node *x = NULL;
+    const tg__j_tok *t = &P->t[P->cur];
+    tg__j_node *x = NULL;
     if ((st = enter(P))) return st;
     switch (t->type) {
     case TK_COMMENT:
@@ -894,8 +894,8 @@ static tg_status parse_any(parser *P, tg__node **out) {
     return TG_OK;
 }
 
-tg_status tg__parse(const tg__tok *toks, size_t ntoks, tg__arena *a, const char *src, size_t len,
-                    tg__nodes *program, tg_error *err) {
+tg_status tg__j_parse(const tg__j_tok *toks, size_t ntoks, tg__j_arena *a, const char *src, size_t len,
+                    tg__j_nodes *program, tg_error *err) {
     parser P;
     memset(&P, 0, sizeof P);
     P.t = toks;
@@ -907,7 +907,7 @@ tg_status tg__parse(const tg__tok *toks, size_t ntoks, tg__arena *a, const char 
     nlist body = {0};
     tg_status st;
     while (P.cur < P.n) {
-        tg__node *x = NULL;
+        tg__j_node *x = NULL;
         if ((st = parse_any(&P, &x))) return st;
         if ((st = nl_push(&P, &body, x))) return st;
     }

@@ -22,10 +22,10 @@
 #include "template/tpl.h"
 #include "util/utf8.h"
 
-static tg_status put(tg__rt *rt, tgx_buf *b, const char *s) { return tg__append(rt, b, s, strlen(s)); }
+static tg_status put(tg__j_rt *rt, tgx_buf *b, const char *s) { return tg__j_append(rt, b, s, strlen(s)); }
 
-tg_status tg__json_string(tg__rt *rt, tgx_buf *b, const char *p, size_t n, int ensure_ascii) {
-    tg_status st = tg__append(rt, b, "\"", 1);
+tg_status tg__j_json_string(tg__j_rt *rt, tgx_buf *b, const char *p, size_t n, int ensure_ascii) {
+    tg_status st = tg__j_append(rt, b, "\"", 1);
     char tmp[16];
     size_t i = 0;
     while (i < n && !st) {
@@ -35,7 +35,7 @@ tg_status tg__json_string(tg__rt *rt, tgx_buf *b, const char *p, size_t n, int e
             if (c < 0x20 || c == '"' || c == '\\' || (ensure_ascii && c >= 0x7F)) break;
             run++;
         }
-        if (run > i) { st = tg__append(rt, b, p + i, run - i); i = run; continue; }
+        if (run > i) { st = tg__j_append(rt, b, p + i, run - i); i = run; continue; }
         unsigned char c = (unsigned char)p[i];
         if (c >= 0x7F) {
             uint32_t cp;
@@ -63,7 +63,7 @@ tg_status tg__json_string(tg__rt *rt, tgx_buf *b, const char *p, size_t n, int e
         }
         i++;
     }
-    if (!st) st = tg__append(rt, b, "\"", 1);
+    if (!st) st = tg__j_append(rt, b, "\"", 1);
     return st;
 }
 
@@ -79,7 +79,7 @@ static int coll_weight(unsigned char c) {
     return c;
 }
 
-static int locale_cmp(tg__str a, tg__str b) {
+static int locale_cmp(tg__j_str a, tg__j_str b) {
     size_t n = a.n < b.n ? a.n : b.n;
     for (size_t i = 0; i < n; i++) {
         int x = coll_weight((unsigned char)a.p[i]), y = coll_weight((unsigned char)b.p[i]);
@@ -97,50 +97,50 @@ static int locale_cmp(tg__str a, tg__str b) {
     return 0;
 }
 
-static tg_status pad(tg__rt *rt, tgx_buf *b, long indent, size_t depth) {
-    tg_status st = tg__append(rt, b, "\n", 1);
+static tg_status pad(tg__j_rt *rt, tgx_buf *b, long indent, size_t depth) {
+    tg_status st = tg__j_append(rt, b, "\n", 1);
     for (size_t d = 0; d < depth && !st; d++)
-        for (long i = 0; i < indent && !st; i++) st = tg__append(rt, b, " ", 1);
+        for (long i = 0; i < indent && !st; i++) st = tg__j_append(rt, b, " ", 1);
     return st;
 }
 
-tg_status tg__tojson(tg__rt *rt, tgx_buf *b, const tg__val *v, const tg__json_opts *o, size_t depth) {
+tg_status tg__j_tojson(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, const tg__j_json_opts *o, size_t depth) {
     char tmp[40];
     tg_status st = TG_OK;
-    if (depth > 512) return tg__fail(rt, TG_ELIMIT, "tojson nesting deeper than 512 levels");
+    if (depth > 512) return tg__j_fail(rt, TG_ELIMIT, "tojson nesting deeper than 512 levels");
     int ind = o->indent > 0;
-    tg__str isep = o->have_seps ? o->sep_item : ind ? (tg__str){",", 1} : (tg__str){", ", 2};
-    tg__str ksep = o->have_seps ? o->sep_key : (tg__str){": ", 2};
+    tg__j_str isep = o->have_seps ? o->sep_item : ind ? (tg__j_str){",", 1} : (tg__j_str){", ", 2};
+    tg__j_str ksep = o->have_seps ? o->sep_key : (tg__j_str){": ", 2};
     switch (v->t) {
     case V_NULL: return put(rt, b, "null");
     case V_UNDEF: return put(rt, b, o->undef_as_null ? "null" : "undefined");
     case V_BOOL: return put(rt, b, v->u.b ? "true" : "false");
     case V_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); return put(rt, b, tmp);
     case V_FLOAT:
-        tg__js_number(v->u.f, tmp);
+        tg__j_js_number(v->u.f, tmp);
         if (tmp[0] == 'N' || tmp[0] == 'I' || tmp[1] == 'I') return put(rt, b, "null");
         return put(rt, b, tmp);
-    case V_STR: return tg__json_string(rt, b, v->u.s.p, v->u.s.n, o->ensure_ascii);
+    case V_STR: return tg__j_json_string(rt, b, v->u.s.p, v->u.s.n, o->ensure_ascii);
     case V_LIST: {
-        const tg__list *l = v->u.l;
+        const tg__j_list *l = v->u.l;
         if (v->flags & VF_TUPLE) /* the reference's toJSON has no case for tuples */
-            return tg__fail(rt, TG_EINVAL, "Cannot convert to JSON: TupleValue");
+            return tg__j_fail(rt, TG_EINVAL, "Cannot convert to JSON: TupleValue");
         if ((st = put(rt, b, "["))) return st;
         for (size_t i = 0; i < l->n; i++) {
-            if (i && (st = tg__append(rt, b, isep.p, isep.n))) return st;
+            if (i && (st = tg__j_append(rt, b, isep.p, isep.n))) return st;
             if (ind && (st = pad(rt, b, o->indent, depth + 1))) return st;
-            if ((st = tg__tojson(rt, b, &l->v[i], o, depth + 1))) return st;
+            if ((st = tg__j_tojson(rt, b, &l->v[i], o, depth + 1))) return st;
         }
         if (ind && l->n && (st = pad(rt, b, o->indent, depth))) return st;
         return put(rt, b, "]");
     }
     case V_DICT:
     case V_NS: {
-        const tg__dict *d = v->u.d;
+        const tg__j_dict *d = v->u.d;
         size_t *order = NULL;
         if (o->sort_keys && d->n > 1) {
             order = malloc(d->n * sizeof *order);
-            if (!order) return tg__fail(rt, TG_ENOMEM, "out of memory");
+            if (!order) return tg__j_fail(rt, TG_ENOMEM, "out of memory");
             for (size_t i = 0; i < d->n; i++) {
                 size_t j = i;
                 while (j > 0 && locale_cmp(d->k[order[j - 1]], d->k[i]) > 0) { order[j] = order[j - 1]; j--; }
@@ -150,11 +150,11 @@ tg_status tg__tojson(tg__rt *rt, tgx_buf *b, const tg__val *v, const tg__json_op
         st = put(rt, b, "{");
         for (size_t r = 0; r < d->n && !st; r++) {
             size_t i = order ? order[r] : r;
-            if (r) st = tg__append(rt, b, isep.p, isep.n);
+            if (r) st = tg__j_append(rt, b, isep.p, isep.n);
             if (!st && ind) st = pad(rt, b, o->indent, depth + 1);
-            if (!st) st = tg__json_string(rt, b, d->k[i].p, d->k[i].n, o->ensure_ascii);
-            if (!st) st = tg__append(rt, b, ksep.p, ksep.n);
-            if (!st) st = tg__tojson(rt, b, &d->v[i], o, depth + 1);
+            if (!st) st = tg__j_json_string(rt, b, d->k[i].p, d->k[i].n, o->ensure_ascii);
+            if (!st) st = tg__j_append(rt, b, ksep.p, ksep.n);
+            if (!st) st = tg__j_tojson(rt, b, &d->v[i], o, depth + 1);
         }
         free(order);
         if (!st && ind && d->n) st = pad(rt, b, o->indent, depth);
@@ -162,6 +162,6 @@ tg_status tg__tojson(tg__rt *rt, tgx_buf *b, const tg__val *v, const tg__json_op
         return st;
     }
     default:
-        return tg__fail(rt, TG_EINVAL, "Cannot convert to JSON: %s", tg__type_name(v));
+        return tg__j_fail(rt, TG_EINVAL, "Cannot convert to JSON: %s", tg__j_type_name(v));
     }
 }

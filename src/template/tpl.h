@@ -27,25 +27,25 @@
 
 /* ---- arena ----------------------------------------------------------------- */
 
-typedef struct tg__chunk tg__chunk;
-typedef struct tg__arena {
-    tg__chunk *head;
+typedef struct tg__j_chunk tg__j_chunk;
+typedef struct tg__j_arena {
+    tg__j_chunk *head;
     size_t total; /* bytes handed out */
     size_t max;   /* ceiling on total */
-} tg__arena;
+} tg__j_arena;
 
-void tg__arena_init(tg__arena *a, size_t max);
+void tg__j_arena_init(tg__j_arena *a, size_t max);
 /* Zeroed memory, 16-byte aligned; NULL when the ceiling or malloc fails. */
-void *tg__arena_alloc(tg__arena *a, size_t n);
-void *tg__arena_dup(tg__arena *a, const void *p, size_t n); /* n bytes + NUL */
-void tg__arena_free(tg__arena *a);
+void *tg__j_arena_alloc(tg__j_arena *a, size_t n);
+void *tg__j_arena_dup(tg__j_arena *a, const void *p, size_t n); /* n bytes + NUL */
+void tg__j_arena_free(tg__j_arena *a);
 
-typedef struct tg__str {
+typedef struct tg__j_str {
     const char *p;
     size_t n;
-} tg__str;
+} tg__j_str;
 
-int tg__str_eq(tg__str a, const char *lit);
+int tg__j_str_eq(tg__j_str a, const char *lit);
 
 /* ---- tokens ------------------------------------------------------------------ */
 
@@ -56,22 +56,22 @@ enum {
     TK_PIPE, TK_ADD, TK_MUL, TK_POW, TK_CMP, TK_UNARY, TK_COMMENT
 };
 
-typedef struct tg__tok {
+typedef struct tg__j_tok {
     int type;
-    tg__str v;  /* value: text, literal (escapes resolved), operator, name */
+    tg__j_str v;  /* value: text, literal (escapes resolved), operator, name */
     size_t off; /* offset in the original source */
-} tg__tok;
+} tg__j_tok;
 
 /* Line and column (1-based) of byte offset off in src. */
-void tg__source_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col);
+void tg__j_source_pos(const char *src, size_t len, size_t off, size_t *line, size_t *col);
 
 /* Preprocesses and tokenizes src into arena memory. */
-tg_status tg__lex(const char *src, size_t len, tg__arena *a, tg__tok **toks, size_t *ntoks,
+tg_status tg__j_lex(const char *src, size_t len, tg__j_arena *a, tg__j_tok **toks, size_t *ntoks,
                   tg_error *err);
 
 /* JavaScript's \s (and String.prototype.trim's set): byte length of the
  * whitespace character at s[0..n), 0 when there is none. */
-size_t tg__js_space(const char *s, size_t n);
+size_t tg__j_js_space(const char *s, size_t n);
 
 /* ---- AST ------------------------------------------------------------------------- */
 
@@ -89,11 +89,11 @@ enum {
     OP_NOT, OP_NEG, OP_POS
 };
 
-typedef struct tg__node tg__node;
-typedef struct tg__nodes {
-    tg__node **v;
+typedef struct tg__j_node tg__j_node;
+typedef struct tg__j_nodes {
+    tg__j_node **v;
     size_t n;
-} tg__nodes;
+} tg__j_nodes;
 
 /* One generic node; which fields mean what is per kind:
  *   TEXT/STR/IDENT: s. INT: i. FLOAT: f. ARRAY/TUPLE: list. OBJECT: list keys, list2 values.
@@ -107,26 +107,26 @@ typedef struct tg__nodes {
  *   MACRO: s name, list params, list2 body, flag bit 1 kwargs used, bit 2 varargs used.
  *   CALLBLOCK: a call (CALL), list caller params, list2 body, flag as MACRO.
  *   FILTERBLOCK: b filter, list body. */
-struct tg__node {
+struct tg__j_node {
     int kind;
     int op;
     int flag;
     size_t off;
-    tg__str s;
+    tg__j_str s;
     int64_t i;
     double f;
-    tg__node *a, *b, *c;
-    tg__nodes list, list2;
+    tg__j_node *a, *b, *c;
+    tg__j_nodes list, list2;
 };
 
-tg_status tg__parse(const tg__tok *toks, size_t ntoks, tg__arena *a, const char *src, size_t len,
-                    tg__nodes *program, tg_error *err);
+tg_status tg__j_parse(const tg__j_tok *toks, size_t ntoks, tg__j_arena *a, const char *src, size_t len,
+                    tg__j_nodes *program, tg_error *err);
 
 struct tg_template {
-    tg__arena arena;
+    tg__j_arena arena;
     char *src; /* original source, for error positions */
     size_t len;
-    tg__nodes program;
+    tg__j_nodes program;
 };
 
 /* ---- values --------------------------------------------------------------------- */
@@ -137,162 +137,162 @@ enum { V_UNDEF, V_NULL, V_BOOL, V_INT, V_FLOAT, V_STR, V_LIST, V_DICT, V_NS, V_F
 #define VF_TUPLE  1u /* TupleValue */
 #define VF_KWARGS 2u /* KeywordArgumentsValue (a dict) */
 
-typedef struct tg__list tg__list;
-typedef struct tg__dict tg__dict;
-typedef struct tg__fn tg__fn;
+typedef struct tg__j_list tg__j_list;
+typedef struct tg__j_dict tg__j_dict;
+typedef struct tg__j_fn tg__j_fn;
 
-typedef struct tg__val {
+typedef struct tg__j_val {
     uint8_t t;
     uint8_t flags;
     union {
         int b;
         int64_t i;
         double f;
-        tg__str s;
-        tg__list *l;
-        tg__dict *d; /* V_DICT and V_NS */
-        tg__fn *fn;
+        tg__j_str s;
+        tg__j_list *l;
+        tg__j_dict *d; /* V_DICT and V_NS */
+        tg__j_fn *fn;
     } u;
-} tg__val;
+} tg__j_val;
 
-struct tg__list {
+struct tg__j_list {
     size_t n, cap;
-    tg__val *v;
+    tg__j_val *v;
 };
 
-struct tg__dict {
+struct tg__j_dict {
     size_t n, cap;
-    tg__str *k;
-    tg__val *v;
+    tg__j_str *k;
+    tg__j_val *v;
 };
 
-typedef struct tg__env tg__env;
-struct tg__env {
-    tg__env *parent;
+typedef struct tg__j_env tg__j_env;
+struct tg__j_env {
+    tg__j_env *parent;
     size_t n, cap;
-    tg__str *names;
-    tg__val *vals;
+    tg__j_str *names;
+    tg__j_val *vals;
 };
 
 /* Function kinds. */
 enum { F_MACRO, F_CALLER, F_BUILTIN, F_METHOD };
 
-struct tg__fn {
+struct tg__j_fn {
     int kind;
     int id;               /* builtin or method id */
-    const tg__node *node; /* MACRO / CALLBLOCK node */
-    tg__env *env;         /* CALLER: where the call block stands */
-    tg__val self;         /* METHOD: the receiver */
+    const tg__j_node *node; /* MACRO / CALLBLOCK node */
+    tg__j_env *env;         /* CALLER: where the call block stands */
+    tg__j_val self;         /* METHOD: the receiver */
 };
 
 /* The state of one render. */
-typedef struct tg__rt {
-    tg__arena arena;
+typedef struct tg__j_rt {
+    tg__j_arena arena;
     tg_error *err;
     const tg_template *tpl;
     tg_template_limits lim;
     int64_t now;
     size_t depth;
     size_t iterations;
-    const tg__node *at; /* node being evaluated, for error positions */
-} tg__rt;
+    const tg__j_node *at; /* node being evaluated, for error positions */
+} tg__j_rt;
 
 #define TG__BREAK    100 /* internal statuses, never returned to the caller */
 #define TG__CONTINUE 101
 
 /* Runtime error at the current node: sets rt->err with "line L, column C: ". */
-tg_status tg__fail(tg__rt *rt, tg_status code, const char *fmt, ...) TG_PRINTF(3, 4);
+tg_status tg__j_fail(tg__j_rt *rt, tg_status code, const char *fmt, ...) TG_PRINTF(3, 4);
 
-tg__val tg__undef(void);
-tg__val tg__null(void);
-tg__val tg__bool(int b);
-tg__val tg__int(int64_t i);
-tg__val tg__float(double f);
-tg__val tg__strv(const char *p, size_t n); /* borrows p */
-tg_status tg__str_copy(tg__rt *rt, const char *p, size_t n, tg__val *out);
-tg_status tg__list_new(tg__rt *rt, size_t cap, tg__val *out);
-tg_status tg__list_push(tg__rt *rt, tg__list *l, tg__val v);
-tg_status tg__dict_new(tg__rt *rt, size_t cap, int type, tg__val *out);
+tg__j_val tg__j_undef(void);
+tg__j_val tg__j_null(void);
+tg__j_val tg__j_bool(int b);
+tg__j_val tg__j_int(int64_t i);
+tg__j_val tg__j_float(double f);
+tg__j_val tg__j_strv(const char *p, size_t n); /* borrows p */
+tg_status tg__j_str_copy(tg__j_rt *rt, const char *p, size_t n, tg__j_val *out);
+tg_status tg__j_list_new(tg__j_rt *rt, size_t cap, tg__j_val *out);
+tg_status tg__j_list_push(tg__j_rt *rt, tg__j_list *l, tg__j_val v);
+tg_status tg__j_dict_new(tg__j_rt *rt, size_t cap, int type, tg__j_val *out);
 /* Sets key (replacing in place when present, else appending). */
-tg_status tg__dict_set(tg__rt *rt, tg__dict *d, tg__str k, tg__val v);
+tg_status tg__j_dict_set(tg__j_rt *rt, tg__j_dict *d, tg__j_str k, tg__j_val v);
 /* NULL when absent. */
-tg__val *tg__dict_get(const tg__dict *d, tg__str k);
-tg_status tg__fn_new(tg__rt *rt, int kind, int id, tg__val *out, tg__fn **fn);
+tg__j_val *tg__j_dict_get(const tg__j_dict *d, tg__j_str k);
+tg_status tg__j_fn_new(tg__j_rt *rt, int kind, int id, tg__j_val *out, tg__j_fn **fn);
 
-const char *tg__type_name(const tg__val *v); /* "StringValue" etc., as the reference */
-int tg__truthy(const tg__val *v);
-int tg__is_numeric(const tg__val *v); /* int or float */
-double tg__num(const tg__val *v);     /* int/float/bool as double */
+const char *tg__j_type_name(const tg__j_val *v); /* "StringValue" etc., as the reference */
+int tg__j_truthy(const tg__j_val *v);
+int tg__j_is_numeric(const tg__j_val *v); /* int or float */
+double tg__j_num(const tg__j_val *v);     /* int/float/bool as double */
 
 /* JS `==` on the values' underlying JS values; `===` likewise. */
-int tg__loose_eq(const tg__val *a, const tg__val *b);
-int tg__strict_eq(const tg__val *a, const tg__val *b);
+int tg__j_loose_eq(const tg__j_val *a, const tg__j_val *b);
+int tg__j_strict_eq(const tg__j_val *a, const tg__j_val *b);
 /* compareRuntimeValues: -1/0/1, or TG_EINVAL (message set) when incomparable. */
-tg_status tg__compare(tg__rt *rt, const tg__val *a, const tg__val *b, int case_sensitive, int *res);
+tg_status tg__j_compare(tg__j_rt *rt, const tg__j_val *a, const tg__j_val *b, int case_sensitive, int *res);
 
 /* Appends the printed form (RuntimeValue.toString) of v. */
-tg_status tg__print(tg__rt *rt, tgx_buf *b, const tg__val *v);
+tg_status tg__j_print(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v);
 /* Appends String(v.value) (JS toString of the underlying value: floats
  * without ".0", arrays joined with ",", maps as "[object Map]"). */
-tg_status tg__js_string(tg__rt *rt, tgx_buf *b, const tg__val *v);
+tg_status tg__j_js_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v);
 /* Number formatting: JS Number.prototype.toString. */
-void tg__js_number(double d, char out[40]);
+void tg__j_js_number(double d, char out[40]);
 /* Buffer -> string value (copied into the arena). */
-tg_status tg__buf_to_val(tg__rt *rt, const tgx_buf *b, tg__val *out);
+tg_status tg__j_buf_to_val(tg__j_rt *rt, const tgx_buf *b, tg__j_val *out);
 /* Appends with the output limit's message. */
-tg_status tg__append(tg__rt *rt, tgx_buf *b, const char *p, size_t n);
-void tg__buf_init(tg__rt *rt, tgx_buf *b);
+tg_status tg__j_append(tg__j_rt *rt, tgx_buf *b, const char *p, size_t n);
+void tg__j_buf_init(tg__j_rt *rt, tgx_buf *b);
 
 /* String length in UTF-16 code units (JS .length). */
-size_t tg__utf16_len(const char *p, size_t n);
+size_t tg__j_utf16_len(const char *p, size_t n);
 
 /* JSON (jansson) -> value, as convertToRuntimeValues after JSON.parse. */
-tg_status tg__from_json(tg__rt *rt, const struct json_t *j, tg__val *out, size_t depth);
+tg_status tg__j_from_json(tg__j_rt *rt, const struct json_t *j, tg__j_val *out, size_t depth);
 
 /* tojson: indent < 0 for none; sep_item/sep_key NULL for the defaults. */
-typedef struct tg__json_opts {
+typedef struct tg__j_json_opts {
     long indent;
     int ensure_ascii;
     int sort_keys;
     int undef_as_null;
-    tg__str sep_item, sep_key;
+    tg__j_str sep_item, sep_key;
     int have_seps;
-} tg__json_opts;
-tg_status tg__tojson(tg__rt *rt, tgx_buf *b, const tg__val *v, const tg__json_opts *o, size_t depth);
+} tg__j_json_opts;
+tg_status tg__j_tojson(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, const tg__j_json_opts *o, size_t depth);
 /* JSON.stringify of a string, optionally made ASCII-safe. */
-tg_status tg__json_string(tg__rt *rt, tgx_buf *b, const char *p, size_t n, int ensure_ascii);
+tg_status tg__j_json_string(tg__j_rt *rt, tgx_buf *b, const char *p, size_t n, int ensure_ascii);
 
 /* ---- evaluation ---------------------------------------------------------------- */
 
-tg_status tg__eval(tg__rt *rt, const tg__node *n, tg__env *env, tg__val *out);
-tg_status tg__call(tg__rt *rt, const tg__val *fn, tg__val *args, size_t nargs, tg__env *env,
-                   tg__val *out);
-tg_status tg__env_set(tg__rt *rt, tg__env *env, tg__str name, tg__val v);
-tg__env *tg__env_new(tg__rt *rt, tg__env *parent);
+tg_status tg__j_eval(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, tg__j_val *out);
+tg_status tg__j_call(tg__j_rt *rt, const tg__j_val *fn, tg__j_val *args, size_t nargs, tg__j_env *env,
+                   tg__j_val *out);
+tg_status tg__j_env_set(tg__j_rt *rt, tg__j_env *env, tg__j_str name, tg__j_val v);
+tg__j_env *tg__j_env_new(tg__j_rt *rt, tg__j_env *parent);
 /* Evaluates positional and keyword arguments; *kw is a dict value (V_DICT,
  * VF_KWARGS) or undefined when there are none. */
-tg_status tg__eval_args(tg__rt *rt, const tg__nodes *args, tg__env *env, tg__val **pos,
-                        size_t *npos, tg__val *kw);
+tg_status tg__j_eval_args(tg__j_rt *rt, const tg__j_nodes *args, tg__j_env *env, tg__j_val **pos,
+                        size_t *npos, tg__j_val *kw);
 
 /* filters.c */
-tg_status tg__apply_filter(tg__rt *rt, const tg__val *operand, const tg__node *filter,
-                           tg__env *env, tg__val *out);
+tg_status tg__j_apply_filter(tg__j_rt *rt, const tg__j_val *operand, const tg__j_node *filter,
+                           tg__j_env *env, tg__j_val *out);
 /* Runs test `name` on a (b: the optional second operand). */
-tg_status tg__run_test(tg__rt *rt, tg__str name, const tg__val *a, const tg__val *b, int *res);
-int tg__test_known(tg__str name);
+tg_status tg__j_run_test(tg__j_rt *rt, tg__j_str name, const tg__j_val *a, const tg__j_val *b, int *res);
+int tg__j_test_known(tg__j_str name);
 
 /* methods.c: member lookup of built-in methods and properties ("builtins"). */
-int tg__builtin_member(tg__rt *rt, const tg__val *self, tg__str name, tg__val *out);
-tg_status tg__call_method(tg__rt *rt, const tg__fn *fn, tg__val *args, size_t nargs, tg__val *out);
+int tg__j_builtin_member(tg__j_rt *rt, const tg__j_val *self, tg__j_str name, tg__j_val *out);
+tg_status tg__j_call_method(tg__j_rt *rt, const tg__j_fn *fn, tg__j_val *args, size_t nargs, tg__j_val *out);
 /* Global functions: raise_exception, range, strftime_now, namespace. */
 enum { B_RAISE, B_RANGE, B_STRFTIME, B_NAMESPACE };
-tg_status tg__call_builtin(tg__rt *rt, int id, tg__val *args, size_t nargs, tg__val *out);
+tg_status tg__j_call_builtin(tg__j_rt *rt, int id, tg__j_val *args, size_t nargs, tg__j_val *out);
 /* String helpers shared with filters. */
-tg_status tg__str_upper(tg__rt *rt, tg__str s, int upper, tg__val *out);
-tg_status tg__str_trim(tg__rt *rt, tg__str s, int left, int right, tg__val *out);
-tg_status tg__str_title(tg__rt *rt, tg__str s, tg__val *out);
-tg_status tg__str_capitalize(tg__rt *rt, tg__str s, tg__val *out);
-tg_status tg__str_replace(tg__rt *rt, tg__str s, tg__str from, tg__str to, long count, tg__val *out);
-int tg__dict_builtin(tg__str name); /* method id or -1 */
+tg_status tg__j_str_upper(tg__j_rt *rt, tg__j_str s, int upper, tg__j_val *out);
+tg_status tg__j_str_trim(tg__j_rt *rt, tg__j_str s, int left, int right, tg__j_val *out);
+tg_status tg__j_str_title(tg__j_rt *rt, tg__j_str s, tg__j_val *out);
+tg_status tg__j_str_capitalize(tg__j_rt *rt, tg__j_str s, tg__j_val *out);
+tg_status tg__j_str_replace(tg__j_rt *rt, tg__j_str s, tg__j_str from, tg__j_str to, long count, tg__j_val *out);
+int tg__j_dict_builtin(tg__j_str name); /* method id or -1 */
 
 #endif

