@@ -381,9 +381,7 @@ static tg_status concat(tg__j_rt *rt, const tg__j_val *l, const tg__j_val *r, tg
 static int str_contains(tg__j_str hay, tg__j_str needle) {
     if (needle.n == 0) return 1;
     if (needle.n > hay.n) return 0;
-    for (size_t i = 0; i + needle.n <= hay.n; i++)
-        if (memcmp(hay.p + i, needle.p, needle.n) == 0) return 1;
-    return 0;
+    return tg__j_find(hay.p, hay.n, needle.p, needle.n) != NULL;
 }
 
 static const char *op_name(int op) {

@@ -46,6 +46,8 @@ typedef struct tg__j_str {
 } tg__j_str;
 
 int tg__j_str_eq(tg__j_str a, const char *lit);
+/* First occurrence of needle[0..m) in hay[0..n), or NULL (m == 0: hay). */
+const char *tg__j_find(const char *hay, size_t n, const char *needle, size_t m);
 
 /* ---- tokens ------------------------------------------------------------------ */
 
