@@ -42,6 +42,8 @@ void tg__j_arena_init(tg__j_arena *a, size_t max) {
 
 static void *arena_raw(tg__j_arena *a, size_t n);
 
+void *tg__j_arena_alloc_raw(tg__j_arena *a, size_t n) { return arena_raw(a, n); }
+
 void *tg__j_arena_alloc(tg__j_arena *a, size_t n) {
     void *p = arena_raw(a, n);
     if (p) memset(p, 0, (n + 15u) & ~(size_t)15u);
@@ -55,7 +57,7 @@ static void *arena_raw(tg__j_arena *a, size_t n) {
     if (n > a->max || a->total > a->max - n) return NULL;
     tg__j_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t sz = n > 65536 ? n : 65536;
+        size_t sz = n > 262144 ? n : 262144;
         c = malloc(sizeof *c + sz);
         if (!c) return NULL;
         c->size = sz;

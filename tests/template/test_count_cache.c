@@ -116,6 +116,8 @@ static json_t *agent_conversation(size_t nmsg) {
     return json_pack("{s:o}", "messages", msgs);
 }
 
+/* Times are the minimum of a few runs (the machine is shared); each warm run
+ * appends a different new message, so each has new text to count. */
 static void bench_agent(const char *model) {
     tg_tokenizer *tok;
     tg_chat *chat;
@@ -126,33 +128,51 @@ static void bench_agent(const char *model) {
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
-    size_t full = 0, cold = 0, warm = 0, full2 = 0;
-    double t0 = now_ms();
-    TG_CHECK_EQ_I(tg_chat_count(chat, tok, req, &opt, TG_ENCODE_ADD_SPECIAL, &full, &err), TG_OK);
-    double t_full = now_ms() - t0;
+    size_t full = 0, cold = 0;
+    double t_full = 1e9, t_cold = 1e9, t_warm = 1e9, t0;
+    for (int r = 0; r < 3; r++) {
+        t0 = now_ms();
+        TG_CHECK_EQ_I(tg_chat_count(chat, tok, req, &opt, TG_ENCODE_ADD_SPECIAL, &full, &err), TG_OK);
+        double t = now_ms() - t0;
+        if (t < t_full) t_full = t;
+    }
     tg_count_cache *cache = NULL;
-    TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
-    /* Prime the self-check on a small prompt so "cold" below is one pass. */
-    TG_CHECK_EQ_I(tg_count_cache_count(cache, "hi", 2, TG_ENCODE_ADD_SPECIAL, &cold, &err), TG_OK);
-    t0 = now_ms();
-    TG_CHECK_EQ_I(tg_chat_count_cached(chat, cache, req, &opt, TG_ENCODE_ADD_SPECIAL, &cold, &err), TG_OK);
-    double t_cold = now_ms() - t0;
-    tg_count_cache_stats before, after;
-    tg_count_cache_stats_get(cache, &before);
-    json_array_append_new(json_object_get(req, "messages"),
-                          json_pack("{s:s, s:s}", "role", "user", "content", "Now run the test suite and report."));
-    t0 = now_ms();
-    TG_CHECK_EQ_I(tg_chat_count_cached(chat, cache, req, &opt, TG_ENCODE_ADD_SPECIAL, &warm, &err), TG_OK);
-    double t_warm = now_ms() - t0;
-    tg_count_cache_stats_get(cache, &after);
-    TG_CHECK_EQ_I(tg_chat_count(chat, tok, req, &opt, TG_ENCODE_ADD_SPECIAL, &full2, &err), TG_OK);
+    for (int r = 0; r < 3; r++) {
+        tg_count_cache_free(cache);
+        cache = NULL;
+        TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
+        if (!cache) break;
+        /* Prime the self-check on a small prompt so "cold" below is one pass. */
+        TG_CHECK_EQ_I(tg_count_cache_count(cache, "hi", 2, TG_ENCODE_ADD_SPECIAL, &cold, &err), TG_OK);
+        t0 = now_ms();
+        TG_CHECK_EQ_I(tg_chat_count_cached(chat, cache, req, &opt, TG_ENCODE_ADD_SPECIAL, &cold, &err), TG_OK);
+        double t = now_ms() - t0;
+        if (t < t_cold) t_cold = t;
+    }
     TG_CHECK_EQ_U(cold, full);
-    TG_CHECK_EQ_U(warm, full2);
-    TG_CHECK(after.misses - before.misses <= 4);
-    printf("%s: 200 messages, %zu tokens: full count %.1f ms, cached cold %.1f ms, warm (+1 message, %llu new "
-           "segments) %.2f ms = %.2f%% of cold\n",
-           model, full, t_full, t_cold, (unsigned long long)(after.misses - before.misses), t_warm,
-           t_cold > 0 ? 100.0 * t_warm / t_cold : 0.0);
+    uint64_t new_segments = 0;
+    for (int r = 0; r < 5 && cache; r++) {
+        json_t *msgs = json_object_get(req, "messages");
+        if (r) json_array_remove(msgs, json_array_size(msgs) - 1);
+        json_array_append_new(msgs, json_pack("{s:s, s:o}", "role", "user", "content",
+                                              json_sprintf("Step %d: run the test suite and report.", r)));
+        tg_count_cache_stats before, after;
+        tg_count_cache_stats_get(cache, &before);
+        size_t warm = 0, full2 = 0;
+        t0 = now_ms();
+        TG_CHECK_EQ_I(tg_chat_count_cached(chat, cache, req, &opt, TG_ENCODE_ADD_SPECIAL, &warm, &err), TG_OK);
+        double t = now_ms() - t0;
+        if (t < t_warm) t_warm = t;
+        tg_count_cache_stats_get(cache, &after);
+        TG_CHECK_EQ_I(tg_chat_count(chat, tok, req, &opt, TG_ENCODE_ADD_SPECIAL, &full2, &err), TG_OK);
+        TG_CHECK_EQ_U(warm, full2);
+        TG_CHECK(after.misses - before.misses <= 4);
+        new_segments = after.misses - before.misses;
+    }
+    printf("%s: 200 messages, %zu tokens: full count %.1f ms; cache cold %.1f ms; warm (+1 message, %llu new "
+           "segment) %.2f ms = %.1f%% of a full count\n",
+           model, full, t_full, t_cold, (unsigned long long)new_segments, t_warm,
+           t_full > 0 ? 100.0 * t_warm / t_full : 0.0);
     tg_count_cache_free(cache);
     json_decref(req);
     tg_chat_free(chat);
