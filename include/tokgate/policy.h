@@ -196,6 +196,22 @@ typedef struct tg_policy_hooks {
     void *user;
 } tg_policy_hooks;
 
+/* A counting function with its argument, for the ready-made hook below. */
+typedef struct tg_counter {
+    tg_count_fn fn;
+    void *user;
+} tg_counter;
+
+/* A keep_last hook built on any counting function (USER is a tg_counter *):
+ * the longest suffix of TEXT that starts on a UTF-8 character boundary and
+ * counts at most N tokens, found by binary search over the start (O(log len)
+ * counts; the text is cut, never re-decoded, so what is sent is exactly a
+ * suffix of what the client wrote). Token counts of suffixes are treated as
+ * non-increasing in the start offset; the result is always checked to fit. */
+TG_API tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_t n,
+                                      char **out, size_t *out_len, uint64_t *out_tokens,
+                                      tg_error *err);
+
 /* ---- the decision ------------------------------------------------------ */
 
 typedef enum tg_action {

@@ -295,3 +295,46 @@ int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_er
     }
     return rc;
 }
+
+static int is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_t n, char **out,
+                               size_t *out_len, uint64_t *out_tokens, tg_error *err) {
+    const tg_counter *c = user;
+    if (!c || !c->fn || (!text && len))
+        return tg_error_set(err, TG_EINVAL, "tg_keep_last_counted: no counter or text");
+    uint64_t t = 0;
+    tg_status s = c->fn(c->user, text, len, &t, err);
+    if (s != TG_OK) return s;
+    size_t lo = 0, hi = len; /* count(lo) > n unless the whole text fits; count(hi) = 0 */
+    uint64_t hi_tokens = 0;
+    if (t <= n) {
+        hi = 0;
+        hi_tokens = t;
+    } else {
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2, b = mid;
+            while (b < hi && is_cont((unsigned char)text[b])) b++;
+            if (b >= hi) {
+                b = mid;
+                while (b > lo && is_cont((unsigned char)text[b])) b--;
+                if (b <= lo) break;
+            }
+            if ((s = c->fn(c->user, text + b, len - b, &t, err)) != TG_OK) return s;
+            if (t <= n) {
+                hi = b;
+                hi_tokens = t;
+            } else {
+                lo = b;
+            }
+        }
+        if (hi == len) hi_tokens = 0;
+    }
+    *out_len = len - hi;
+    *out = malloc(*out_len + 1);
+    if (!*out) return TG_ENOMEM;
+    if (*out_len) memcpy(*out, text + hi, *out_len);
+    (*out)[*out_len] = '\0';
+    *out_tokens = hi_tokens;
+    return TG_OK;
+}
