@@ -16,15 +16,19 @@
  * Otherwise they are derived from the model (--model PATH: GGUF, HF directory
  * or config.json; --model-name NAME: the built-in catalogue, an unknown name
  * getting 8192 tokens) with the VRAM/throughput flags of `tokgate limits`
- * (tg_limits_derive). Exact counting (--tokenizer) needs the tokenizer layer;
- * in a build without it the flag says so and exits 2.
+ * (tg_limits_derive).
+ *
+ * Counting: with --tokenizer PATH (tokenizer.json, a directory holding one,
+ * or a GGUF) a raw prompt is counted exactly as the server tokenizes it (with
+ * the special tokens the post-processor adds, e.g. BOS) and keep_recent cuts
+ * it with that tokenizer (tg_keep_last_counted); a chat's messages are
+ * counted with it too, but the chat total stays marked not exact until chat
+ * templates are rendered. Without a tokenizer the estimator is used.
  *
  * The model's name (for messages and the reasoning catalogue) is
  * --model-name, else the request's "model", else the loaded profile's name.
  *
- * Counting: without a tokenizer the prompt is estimated (tg_estimate_count,
- * prompt_tokens_exact false). TOKGATE_MAX_OUTPUT_TOKENS is read here and
- * passed to the (pure) policy.
+ * TOKGATE_MAX_OUTPUT_TOKENS is read here and passed to the (pure) policy.
  *
  * Exit: 0 whenever a decision was made (a refusal included), 2 for bad usage
  * or unusable input (not JSON, no messages or prompt) with the reason on
@@ -43,6 +47,7 @@
 #include "tokgate/model.h"
 #include "tokgate/policy.h"
 #include "tokgate/reasoning.h"
+#include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -58,7 +63,7 @@ static void usage(FILE *out) {
         "  --max-prompt-tokens N       static backstop that clamps the context\n"
         "  --model PATH                GGUF or HF model directory: derive limits (needs the model layer)\n"
         "  --model-name NAME           model name for messages and the reasoning catalogue\n"
-        "  --tokenizer PATH            exact counting (needs the tokenizer layer)\n"
+        "  --tokenizer PATH            count with this tokenizer (tokenizer.json, its directory, or GGUF)\n"
         "  --free-vram-mib N --tp N --kv-type T --min-free-mib N --activation-mib N\n"
         "  --prefill-tps N --target-prefill-s N   limits derivation (as in tokgate limits)\n"
         "policy settings:\n"
@@ -77,6 +82,21 @@ static void usage(FILE *out) {
         "environment:\n"
         "  TOKGATE_MAX_OUTPUT_TOKENS   output default between config and the capped default\n"
         "exit: 0 a decision was made, 2 bad usage or unusable input, 1 other failure\n");
+}
+
+/* Counting with a real tokenizer: FLAGS as the server would tokenize. */
+typedef struct tok_counter {
+    const tg_tokenizer *tok;
+    unsigned flags;
+} tok_counter;
+
+static tg_status count_with_tokenizer(void *user, const char *text, size_t len, uint64_t *tokens,
+                                      tg_error *err) {
+    const tok_counter *c = user;
+    size_t n = 0;
+    tg_status s = tg_tokenizer_count(c->tok, text, len, c->flags, &n, err);
+    if (s == TG_OK) *tokens = (uint64_t)n;
+    return s;
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t *out) {
@@ -255,11 +275,6 @@ int tg_cmd_check(int argc, char **argv) {
     tg_limits_config_init(&o.cfg);
     if (!parse_args(argc, argv, &o, &settings)) return 2;
 
-    if (o.tokenizer) {
-        fprintf(stderr, "tokgate check: --tokenizer needs the tokenizer layer, not in this "
-                        "build; counts are estimated without it\n");
-        return 2;
-    }
     if (o.have_tps != o.have_target) {
         fprintf(stderr, "tokgate check: --prefill-tps and --target-prefill-s go together\n");
         return 2;
@@ -343,17 +358,32 @@ int tg_cmd_check(int argc, char **argv) {
         if (ri) settings.thinking_base = ri->base_budget;
     }
 
+    tg_tokenizer *tok = NULL;
+    if (o.tokenizer && tg_tokenizer_load(o.tokenizer, &tok, &err) != TG_OK) {
+        fprintf(stderr, "tokgate check: --tokenizer %s: %s\n", o.tokenizer, err.msg);
+        tg_request_free(&req);
+        tg_model_profile_free(&prof);
+        return 2;
+    }
+    /* A raw prompt gets the specials the server adds (BOS); a chat message's
+     * text does not (its template adds them). */
+    tok_counter tc = {tok, req.kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
+    tg_counter counter = {count_with_tokenizer, &tc};
+    tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &counter};
+
     tg_prompt_counts counts;
     int rc = 1;
     tg_decision d;
     memset(&d, 0, sizeof d);
-    if (tg_request_count(&req, tg_estimate_count, NULL, 0, &counts, &err) != TG_OK) {
+    if (tg_request_count(&req, tok ? count_with_tokenizer : tg_estimate_count, tok ? &tc : NULL,
+                         tok != NULL, &counts, &err) != TG_OK) {
         fprintf(stderr, "tokgate check: counting the prompt: %s\n", err.msg);
+        tg_tokenizer_free(tok);
         tg_request_free(&req);
         tg_model_profile_free(&prof);
         return 1;
     }
-    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, NULL};
+    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, tok ? &hooks : NULL};
     st = tg_policy_decide(&in, &d, &err);
     if (st != TG_OK) {
         fprintf(stderr, "tokgate check: %s\n", err.msg);
@@ -371,6 +401,7 @@ int tg_cmd_check(int argc, char **argv) {
     }
     tg_decision_free(&d);
     tg_prompt_counts_free(&counts);
+    tg_tokenizer_free(tok);
     tg_request_free(&req);
     tg_model_profile_free(&prof);
     return rc;
