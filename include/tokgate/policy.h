@@ -276,6 +276,12 @@ typedef struct tg_policy_input {
 TG_API tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *out, tg_error *err);
 TG_API void tg_decision_free(tg_decision *d);
 
+/* The body to retry with after a response stopped on finish_reason "length":
+ * a deep copy of d->request with max_tokens (the field(s) the client used)
+ * set to budget.escalate_to, everything else (thinking budget included) as
+ * decided. NULL when the decision has no escalation (or out of memory). */
+TG_API json_t *tg_decision_escalated_request(const tg_decision *d);
+
 /* {"action", "status", "request", "error", "budget": {...}} (new reference). */
 TG_API json_t *tg_decision_to_json(const tg_decision *d);
 
