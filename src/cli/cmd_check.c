@@ -6,9 +6,9 @@
  *   {"action": "forward"|"truncate"|"reject", "status": 200|4xx,
  *    "request": {...}|null, "error": {"error": {...}}|null,
  *    "budget": {"context", "input", "prompt_tokens", "prompt_tokens_exact",
- *               "safe_max", "max_tokens", "max_tokens_source",
- *               "requested_max_tokens", "clamped", "escalate_to",
- *               "thinking_tokens", "thinking_disabled", "truncation": {...}}}
+ *               "safe_max", "max_tokens", "max_tokens_source", "escalate_to",
+ *               "thinking_tokens", "requested_max_tokens", "clamped",
+ *               "thinking_disabled", "truncation": {...}}}
  *
  * Limits: --context N gives the context directly (output = --output-reserve,
  * default 8192, at most the context; input = context - output; a
