@@ -1,0 +1,270 @@
+/*
+ * gateway/catalog.c: the served-model table and what it advertises.
+ *
+ * The table is rebuilt from the config and what discovery learned (at start,
+ * after each discovery answer, after a reload). A model section with a name
+ * serves one model; one without takes every model its upstream lists (or,
+ * before discovery answered, serves as a catch-all under any name).
+ *
+ * Limits, until the limit derivation (branch `model`, tokgate/limits.h) is
+ * wired in from the model file: the section's static limits, else the
+ * context the upstream enforces (llama-server per-slot n_ctx from /props,
+ * vLLM max_model_len), else the trained context (meta.n_ctx_train); capped
+ * by the upstream's own context since a longer prompt is refused there
+ * anyway; output = configured reserve or min(8192, context/2); input = the
+ * rest. The same numbers go to /v1/models, /api.json, /v1/limits, /metrics
+ * and the budget decision: every limit enforced is one advertised.
+ *
+ *   GET /v1/models  the upstream's entries (OpenAI list shape) plus, per model,
+ *                   "limit": {context, input, output} (helexa's shape),
+ *                   "context_length" and "max_model_len"
+ *   GET /api.json   models.dev shape: {"tokgate": {id, name, npm, api, env,
+ *                   models: {ID: {id, name, limit: {context, input, output}, ...}}}}
+ *   GET /v1/limits  per model: the limits, where they came from, the ceilings
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gateway.h"
+
+static void model_clear(tg__model *m) {
+    free(m->name);
+    if (m->upstream_obj) json_decref(m->upstream_obj);
+    memset(m, 0, sizeof *m);
+}
+
+void tg__models_free(tg__server *s) {
+    for (size_t i = 0; i < s->n_models; i++) model_clear(&s->models[i]);
+    free(s->models);
+    s->models = NULL;
+    s->n_models = 0;
+}
+
+static tg__upinfo *upinfo_for(tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->n_upinfo; i++)
+        if (!strcmp(s->upinfo[i].pool_key, key)) return &s->upinfo[i];
+    return NULL;
+}
+
+static uint64_t juint(json_t *v) {
+    if (json_is_integer(v) && json_integer_value(v) > 0) return (uint64_t)json_integer_value(v);
+    if (json_is_real(v) && json_real_value(v) >= 1) return (uint64_t)json_real_value(v);
+    return 0;
+}
+
+static void derive(tg__model *m, const tg__upinfo *ui) {
+    const tg__model_cfg *c = m->cfg;
+    m->upstream_ctx = 0;
+    m->n_ctx_train = 0;
+    if (m->upstream_obj) {
+        m->upstream_ctx = juint(json_object_get(m->upstream_obj, "max_model_len"));
+        m->n_ctx_train = juint(json_object_get(json_object_get(m->upstream_obj, "meta"), "n_ctx_train"));
+    }
+    if (ui && ui->n_ctx) m->upstream_ctx = ui->n_ctx;
+    uint64_t ctx = 0;
+    m->limits_source = NULL;
+    if (c->context) ctx = c->context, m->limits_source = "config";
+    else if (m->upstream_ctx) ctx = m->upstream_ctx, m->limits_source = "upstream context (n_ctx / max_model_len)";
+    else if (m->n_ctx_train) ctx = m->n_ctx_train, m->limits_source = "upstream n_ctx_train";
+    if (ctx && m->upstream_ctx && m->upstream_ctx < ctx) ctx = m->upstream_ctx, m->limits_source = "upstream context (n_ctx / max_model_len)";
+    memset(&m->limits, 0, sizeof m->limits);
+    m->have_limits = ctx > 0;
+    if (!ctx) return;
+    uint64_t out = c->output ? c->output : (ctx / 2 < 8192 ? ctx / 2 : 8192);
+    if (out > ctx) out = ctx;
+    uint64_t in = ctx - out;
+    if (c->input && c->input < in) in = c->input;
+    m->limits.context = ctx;
+    m->limits.input = in;
+    m->limits.output = out;
+    m->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
+    m->limits.ceiling_native = m->n_ctx_train ? m->n_ctx_train : ctx;
+    m->limits.ceiling_vram = TG_CEILING_NONE;
+    m->limits.ceiling_throughput = TG_CEILING_NONE;
+}
+
+static int add(tg__model **v, size_t *n, size_t *cap) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        tg__model *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    memset(&(*v)[*n], 0, sizeof **v);
+    (*n)++;
+    return 0;
+}
+
+tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
+    tg__model *v = NULL;
+    size_t n = 0, cap = 0;
+    const tg__config *cfg = s->cfg;
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const tg__model_cfg *mc = &cfg->models[i];
+        tg__pool *pool = tg__pool_get(s, mc->url.host, mc->url.port);
+        if (!pool) goto oom;
+        const tg__upinfo *ui = upinfo_for(s, pool->key);
+        json_t *list = ui && ui->ok ? ui->models : NULL;
+        if (mc->name || !list || json_array_size(list) == 0) {
+            if (add(&v, &n, &cap)) goto oom;
+            tg__model *m = &v[n - 1];
+            m->cfg = mc;
+            m->pool = pool;
+            if (mc->name && !(m->name = strdup(mc->name))) goto oom;
+            size_t k;
+            json_t *e;
+            json_array_foreach(list, k, e) {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                if (id && ((mc->upstream_model && !strcmp(id, mc->upstream_model)) || (mc->name && !strcmp(id, mc->name)))) {
+                    m->upstream_obj = json_incref(e);
+                    break;
+                }
+            }
+            if (!m->upstream_obj && list && json_array_size(list)) m->upstream_obj = json_incref(json_array_get(list, 0));
+            derive(m, ui);
+            continue;
+        }
+        size_t k;
+        json_t *e;
+        json_array_foreach(list, k, e) {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!id) continue;
+            if (add(&v, &n, &cap)) goto oom;
+            tg__model *m = &v[n - 1];
+            m->cfg = mc;
+            m->pool = pool;
+            m->upstream_obj = json_incref(e);
+            if (!(m->name = strdup(id))) goto oom;
+            derive(m, ui);
+        }
+    }
+    tg__models_free(s);
+    s->models = v;
+    s->n_models = n;
+    return TG_OK;
+oom:
+    for (size_t i = 0; i < n; i++) model_clear(&v[i]);
+    free(v);
+    return tg_error_set(err, TG_ENOMEM, "out of memory building the model table");
+}
+
+const tg__model *tg__model_resolve(tg__server *s, const char *name) {
+    if (!name) return s->n_models == 1 ? &s->models[0] : NULL;
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tg__model *m = &s->models[i];
+        if (m->name && !strcmp(m->name, name)) return m;
+    }
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tg__model *m = &s->models[i];
+        for (size_t a = 0; a < m->cfg->n_aliases; a++)
+            if (!strcmp(m->cfg->aliases[a], name)) return m;
+        if (m->cfg->upstream_model && !strcmp(m->cfg->upstream_model, name)) return m;
+        const char *id = m->upstream_obj ? json_string_value(json_object_get(m->upstream_obj, "id")) : NULL;
+        if (id && !strcmp(id, name)) return m;
+    }
+    if (s->n_models == 1 && !s->models[0].name) return &s->models[0]; /* not discovered yet */
+    return NULL;
+}
+
+static const char *binding_name(tg_binding b) {
+    switch (b) {
+    case TG_BIND_NATIVE: return "native";
+    case TG_BIND_VRAM: return "vram";
+    case TG_BIND_THROUGHPUT: return "throughput";
+    default: return "clamp";
+    }
+}
+
+static json_t *limit_obj(const tg__model *m) {
+    return json_pack("{s:I,s:I,s:I}", "context", (json_int_t)m->limits.context, "input", (json_int_t)m->limits.input,
+                     "output", (json_int_t)m->limits.output);
+}
+
+static const char *model_id(const tg__model *m) {
+    if (m->name) return m->name;
+    const char *id = m->upstream_obj ? json_string_value(json_object_get(m->upstream_obj, "id")) : NULL;
+    return id ? id : "default";
+}
+
+static void dump_to(json_t *j, struct evbuffer *out) {
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s) {
+        evbuffer_add(out, s, strlen(s));
+        free(s);
+    }
+    json_decref(j);
+}
+
+void tg__catalog_models(tg__server *s, struct evbuffer *out) {
+    json_t *data = json_array();
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tg__model *m = &s->models[i];
+        json_t *o = m->upstream_obj ? json_deep_copy(m->upstream_obj) : json_object();
+        if (!o) continue;
+        json_object_set_new(o, "id", json_string(model_id(m)));
+        if (!json_object_get(o, "object")) json_object_set_new(o, "object", json_string("model"));
+        if (!json_object_get(o, "owned_by")) json_object_set_new(o, "owned_by", json_string("tokgate"));
+        if (!json_object_get(o, "created")) json_object_set_new(o, "created", json_integer((json_int_t)s->started));
+        if (m->have_limits) {
+            json_object_set_new(o, "limit", limit_obj(m));
+            json_object_set_new(o, "context_length", json_integer((json_int_t)m->limits.context));
+            json_object_set_new(o, "max_model_len", json_integer((json_int_t)m->limits.context));
+        }
+        json_array_append_new(data, o);
+    }
+    dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
+}
+
+void tg__catalog_api_json(tg__server *s, const char *host, struct evbuffer *out) {
+    json_t *models = json_object();
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tg__model *m = &s->models[i];
+        const char *id = model_id(m);
+        json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:{s:[s],s:[s]},s:{s:i,s:i}}", "id", id, "name", id,
+                              "attachment", 0, "reasoning", 0, "temperature", 1, "tool_call", 1, "open_weights", 1,
+                              "modalities", "input", "text", "output", "text", "cost", "input", 0, "output", 0);
+        if (!o) continue;
+        if (m->have_limits) json_object_set_new(o, "limit", limit_obj(m));
+        json_object_set_new(models, id, o);
+    }
+    char api[400];
+    snprintf(api, sizeof api, "http://%s/v1", host);
+    json_t *prov = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s,s:o}", "id", "tokgate", "name", "tokgate", "npm",
+                             "@ai-sdk/openai-compatible", "api", api, "env", "TOKGATE_API_KEY", "doc",
+                             "docs/gateway.md", "models", models);
+    dump_to(json_pack("{s:o}", "tokgate", prov), out);
+}
+
+void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
+    json_t *data = json_array();
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tg__model *m = &s->models[i];
+        const tg__upinfo *ui = upinfo_for(s, m->pool->key);
+        json_t *o = json_pack("{s:s,s:s,s:s}", "model", model_id(m), "upstream", m->cfg->upstream, "source",
+                              m->limits_source ? m->limits_source : "unknown (upstream not discovered yet)");
+        if (!o) continue;
+        if (m->have_limits) {
+            json_object_set_new(o, "limit", limit_obj(m));
+            json_object_set_new(o, "binding", json_string(binding_name(m->limits.binding)));
+            json_t *ceil = json_object();
+            json_object_set_new(ceil, "native", json_integer((json_int_t)m->limits.ceiling_native));
+            json_object_set_new(ceil, "vram", json_null());
+            json_object_set_new(ceil, "throughput", json_null());
+            if (m->upstream_ctx) json_object_set_new(ceil, "upstream", json_integer((json_int_t)m->upstream_ctx));
+            json_object_set_new(o, "ceilings", ceil);
+        } else json_object_set_new(o, "limit", json_null());
+        json_t *live = json_object();
+        if (ui) {
+            json_object_set_new(live, "kind", ui->kind ? json_string(ui->kind) : json_null());
+            json_object_set_new(live, "discovered", json_boolean(ui->ok));
+            if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
+            if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));
+        }
+        if (m->n_ctx_train) json_object_set_new(live, "n_ctx_train", json_integer((json_int_t)m->n_ctx_train));
+        json_object_set_new(o, "upstream_info", live);
+        if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
+        json_array_append_new(data, o);
+    }
+    dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
+}

@@ -1,0 +1,268 @@
+/*
+ * gateway/routes.c: which handler answers a request.
+ *
+ *   POST /v1/chat/completions, /v1/completions   parse, resolve, budget, relay
+ *   GET  /v1/models, /api.json, /v1/limits       from the served-model table
+ *   GET  /metrics                                Prometheus text
+ *   GET  /healthz                                liveness (no key needed)
+ *   POST /tokenize                               501 until the tokenizer lands
+ *   anything else                                passed through unchanged to
+ *                                                the first model's upstream
+ *
+ * API keys (when configured) come as `Authorization: Bearer KEY` or
+ * `x-api-key: KEY` and are compared in constant time against every key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/budget.h"
+#include "gateway/gateway.h"
+
+/* Constant-time in the key's content: every configured key is compared in
+ * full, and the time depends only on the configured keys' lengths. */
+static int key_ok(const tg__config *cfg, const char *k, size_t kl) {
+    unsigned ok = 0;
+    for (size_t i = 0; i < cfg->n_api_keys; i++) {
+        const char *want = cfg->api_keys[i];
+        size_t wl = strlen(want);
+        volatile unsigned diff = (unsigned)(kl != wl);
+        for (size_t j = 0; j < wl; j++) {
+            unsigned char a = (unsigned char)(j < kl ? k[j] : 0);
+            diff |= (unsigned)(a ^ (unsigned char)want[j]);
+        }
+        ok |= (unsigned)(diff == 0);
+    }
+    return ok != 0;
+}
+
+static int authorized(tg__client *c) {
+    const tg__config *cfg = c->cfg;
+    if (cfg->n_api_keys == 0) return 1;
+    const tg__http_header *h = tg__http_find(&c->req, "authorization");
+    if (h && h->value_len > 7 && tg__http_name_eq(h->value, 7, "bearer ")) {
+        const char *k = h->value + 7;
+        size_t kl = h->value_len - 7;
+        while (kl && *k == ' ') { k++; kl--; }
+        return key_ok(cfg, k, kl);
+    }
+    h = tg__http_find(&c->req, "x-api-key");
+    if (h) return key_ok(cfg, h->value, h->value_len);
+    return 0;
+}
+
+static int path_is(const char *p, size_t n, const char *want) {
+    size_t wl = strlen(want);
+    return n == wl && memcmp(p, want, n) == 0;
+}
+
+static int method_is(tg__client *c, const char *m) {
+    return c->req.method_len == strlen(m) && memcmp(c->req.method, m, c->req.method_len) == 0;
+}
+
+static void respond_buffer(tg__client *c, int status, const char *ctype, struct evbuffer *b) {
+    size_t n = evbuffer_get_length(b);
+    const char *p = n ? (const char *)evbuffer_pullup(b, -1) : "";
+    tg__client_respond(c, status, ctype, p, n, NULL);
+}
+
+static void serve_local(tg__client *c, int route) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
+        return;
+    }
+    switch (route) {
+    case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
+    case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
+    case TG__R_METRICS: tg__metrics_render(c->srv, b); break;
+    case TG__R_API_JSON: {
+        const tg__http_header *h = tg__http_find(&c->req, "host");
+        char host[300];
+        if (h && h->value_len < sizeof host) {
+            memcpy(host, h->value, h->value_len);
+            host[h->value_len] = '\0';
+        } else snprintf(host, sizeof host, "%s:%d", c->srv->cfg->listen_host, c->srv->cfg->listen_port);
+        tg__catalog_api_json(c->srv, host, b);
+        break;
+    }
+    default: evbuffer_add_printf(b, "{\"status\":\"ok\",\"draining\":%s}", c->srv->draining ? "true" : "false"); break;
+    }
+    respond_buffer(c, 200, route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", b);
+    evbuffer_free(b);
+}
+
+static const char *json_type_name(json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static void serve_inference(tg__client *c) {
+    size_t len = evbuffer_get_length(c->body);
+    const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
+    if (len == 0) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
+                         "request body is empty; expected a JSON object");
+        return;
+    }
+    json_error_t je;
+    json_t *req = json_loadb(body, len, 0, &je);
+    if (!req) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
+                         "request body is not valid JSON: %s at line %d column %d", je.text, je.line, je.column);
+        return;
+    }
+    if (!json_is_object(req)) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
+                         "request body must be a JSON object, got %s", json_type_name(req));
+        json_decref(req);
+        return;
+    }
+    const char *name = NULL;
+    json_t *mv = json_object_get(req, "model");
+    if (mv && !json_is_string(mv)) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_type", "model",
+                         "'model' must be a string, got %s", json_type_name(mv));
+        goto out;
+    }
+    if (mv) name = json_string_value(mv);
+    json_t *sv = json_object_get(req, "stream");
+    if (sv && !json_is_boolean(sv) && !json_is_null(sv)) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_type", "stream",
+                         "'stream' must be a boolean, got %s", json_type_name(sv));
+        goto out;
+    }
+    if (c->route == TG__R_CHAT) {
+        json_t *msgs = json_object_get(req, "messages");
+        if (!json_is_array(msgs)) {
+            tg__client_error(c, 400, "invalid_request_error", msgs ? "invalid_type" : "missing_required_parameter",
+                             "messages", msgs ? "'messages' must be an array, got %s" : "'messages' is required%s",
+                             msgs ? json_type_name(msgs) : "");
+            goto out;
+        }
+    } else {
+        json_t *pr = json_object_get(req, "prompt");
+        if (!json_is_string(pr) && !json_is_array(pr)) {
+            tg__client_error(c, 400, "invalid_request_error", pr ? "invalid_type" : "missing_required_parameter",
+                             "prompt", pr ? "'prompt' must be a string or an array, got %s" : "'prompt' is required%s",
+                             pr ? json_type_name(pr) : "");
+            goto out;
+        }
+    }
+    static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n"};
+    for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
+        json_t *v = json_object_get(req, int_fields[i]);
+        if (v && !json_is_null(v) && !json_is_integer(v)) {
+            tg__client_error(c, 400, "invalid_request_error", "invalid_type", int_fields[i],
+                             "'%s' must be an integer, got %s", int_fields[i], json_type_name(v));
+            goto out;
+        }
+    }
+    const tg__model *m = tg__model_resolve(c->srv, name);
+    if (!m) {
+        if (name)
+            tg__client_error(c, 404, "invalid_request_error", "model_not_found", "model",
+                             "The model '%s' does not exist or is not served by this gateway (GET /v1/models lists them)", name);
+        else
+            tg__client_error(c, 400, "invalid_request_error", "missing_required_parameter", "model",
+                             "'model' is required when more than one model is served");
+        goto out;
+    }
+    tg__budget b;
+    if (tg__budget_decide(c->srv, m, c->route, req, &b) != TG_OK) {
+        tg__client_error(c, 500, "server_error", NULL, NULL, "the budget decision failed");
+        goto out;
+    }
+    if (b.action == TG__BUDGET_REJECT) {
+        tg__metrics_refusal(&c->srv->metrics, b.reason ? b.reason : "policy");
+        const char *e = b.error_json ? b.error_json : "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\"}}";
+        tg__client_respond(c, b.status ? b.status : 400, "application/json", e, strlen(e), b.headers);
+        tg__budget_free(&b);
+        goto out;
+    }
+    json_t *send = b.rewritten;
+    const tg__model_cfg *mc = m->cfg;
+    const char *up_name = mc->upstream_model;
+    if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
+        up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
+    char *dumped = NULL;
+    if (up_name && (!name || strcmp(up_name, name) != 0)) {
+        if (!send) send = json_incref(req);
+        json_object_set_new(send, "model", json_string(up_name));
+    }
+    if (send) dumped = json_dumps(send, JSON_COMPACT);
+    tg__proxy_start(c, m, mc, m->pool, dumped ? dumped : body, dumped ? strlen(dumped) : len, req,
+                    json_is_true(sv), b.headers);
+    free(dumped);
+    if (send && send != b.rewritten) json_decref(send);
+    tg__budget_free(&b);
+out:
+    json_decref(req);
+}
+
+static void method_not_allowed(tg__client *c, const char *allow) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "method %.*s is not allowed here; use %s", (int)c->req.method_len, c->req.method, allow);
+    char *j = tg__oai_error_json(msg, "invalid_request_error", "method_not_allowed", NULL);
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+    tg__client_respond(c, 405, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);
+    free(j);
+}
+
+void tg__route_dispatch(tg__client *c) {
+    const char *t = c->req.target;
+    size_t n = c->req.target_len;
+    const char *q = memchr(t, '?', n);
+    size_t pl = q ? (size_t)(q - t) : n;
+    int route = TG__R_PASSTHROUGH;
+    const char *allow = "GET";
+    if (path_is(t, pl, "/v1/chat/completions")) route = TG__R_CHAT, allow = "POST";
+    else if (path_is(t, pl, "/v1/completions")) route = TG__R_COMPLETIONS, allow = "POST";
+    else if (path_is(t, pl, "/v1/models")) route = TG__R_MODELS;
+    else if (path_is(t, pl, "/api.json")) route = TG__R_API_JSON;
+    else if (path_is(t, pl, "/v1/limits")) route = TG__R_LIMITS;
+    else if (path_is(t, pl, "/metrics")) route = TG__R_METRICS;
+    else if (path_is(t, pl, "/healthz")) route = TG__R_HEALTHZ;
+    else if (path_is(t, pl, "/tokenize")) route = TG__R_TOKENIZE, allow = "POST";
+    c->route = route;
+    if (route != TG__R_HEALTHZ && !authorized(c)) {
+        tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
+                         "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
+        return;
+    }
+    if (route == TG__R_PASSTHROUGH) {
+        const tg__model *m = tg__model_resolve(c->srv, NULL);
+        if (!m && c->srv->n_models) m = &c->srv->models[0];
+        if (!m) {
+            tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
+            return;
+        }
+        size_t len = evbuffer_get_length(c->body);
+        const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
+        tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
+        return;
+    }
+    int is_get = method_is(c, "GET") || method_is(c, "HEAD");
+    int is_post = method_is(c, "POST");
+    if ((allow[0] == 'G' && !is_get) || (allow[0] == 'P' && !is_post)) {
+        method_not_allowed(c, allow);
+        return;
+    }
+    switch (route) {
+    case TG__R_CHAT:
+    case TG__R_COMPLETIONS: serve_inference(c); return;
+    case TG__R_TOKENIZE:
+        tg__client_error(c, 501, "invalid_request_error", "not_implemented", NULL,
+                         "POST /tokenize needs the tokenizer layer, which this build does not have yet");
+        return;
+    default: serve_local(c, route); return;
+    }
+}
