@@ -102,11 +102,11 @@ static void p_done(void *ud, int fault, const char *msg) {
                 tg__log(s, TG__LOG_INFO, "upstream %s: %zu model(s) discovered (%s)", pr->pool_key, json_array_size(data),
                         u->kind ? u->kind : "?");
         } else {
-            if (u->ok || !u->last_ok)
+            if (u->ok || u->last_ok == 0.0)
                 tg__log(s, TG__LOG_WARN, "upstream %s: model discovery failed (%s)%s", pr->pool_key,
                         fault ? (msg ? msg : tg__up_fault_name(fault)) : "GET /v1/models gave no model list",
                         u->ok ? "; keeping what was learned before" : "; limits unknown until it answers");
-            if (!u->last_ok) u->last_ok = -1;
+            if (u->last_ok == 0.0) u->last_ok = -1;
             u->ok = u->models != NULL;
         }
     }
