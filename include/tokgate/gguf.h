@@ -58,7 +58,10 @@ typedef struct tg_gguf_str {
 } tg_gguf_str;
 
 /* A value inside the file. For arrays, `n` and `elem_type` describe the
- * elements; element access goes through tg_gguf_array_*. */
+ * elements; element access goes through tg_gguf_array_*. For scalars, p..end
+ * are the value's little-endian bytes; for strings, the u64 length prefix and
+ * the bytes (tg_gguf_value_str gives the string); for arrays, the elements
+ * after the array's type and count. */
 typedef struct tg_gguf_value {
     tg_gguf_type type;
     tg_gguf_type elem_type; /* arrays only */
@@ -77,12 +80,22 @@ typedef struct tg_gguf_tensor {
 } tg_gguf_tensor;
 
 TG_API tg_status tg_gguf_open_buffer(const void *data, size_t size, tg_gguf **out, tg_error *err);
+/* As tg_gguf_open_buffer, with flags. TG_GGUF_OPEN_META_ONLY: `data` may be
+ * only a prefix of the file holding the metadata and tensor infos (e.g. the
+ * first megabytes of a model); tensor data is not required to lie inside it
+ * (offsets, alignment and overlap are still checked). Without it, every
+ * tensor's bytes must lie inside `data`. */
+#define TG_GGUF_OPEN_META_ONLY 1u
+TG_API tg_status tg_gguf_open_buffer_ex(const void *data, size_t size, unsigned flags, tg_gguf **out,
+                                        tg_error *err);
 TG_API tg_status tg_gguf_open_file(const char *path, tg_gguf **out, tg_error *err);
 TG_API void tg_gguf_close(tg_gguf *g);
 
 TG_API uint32_t tg_gguf_version(const tg_gguf *g);
 TG_API uint64_t tg_gguf_alignment(const tg_gguf *g);
-TG_API uint64_t tg_gguf_data_offset(const tg_gguf *g); /* start of tensor data in the file */
+/* Start of tensor data in the file: the end of the tensor infos rounded up to
+ * the alignment (with no tensors it may lie at or past the end of the file). */
+TG_API uint64_t tg_gguf_data_offset(const tg_gguf *g);
 
 /* Metadata. Keys are compared byte for byte. */
 TG_API size_t tg_gguf_kv_count(const tg_gguf *g);
@@ -101,14 +114,20 @@ TG_API tg_status tg_gguf_get_bool(const tg_gguf *g, const char *key, int *out, t
 TG_API tg_status tg_gguf_get_str(const tg_gguf *g, const char *key, tg_gguf_str *out, tg_error *err);
 TG_API tg_status tg_gguf_get_array(const tg_gguf *g, const char *key, tg_gguf_value *out, tg_error *err);
 
-/* Scalar conversion of a value (same rules as the typed getters). */
+/* Scalar conversion of a value (same rules as the typed getters); TG_EINVAL
+ * when the type does not fit or the value is out of range. */
 TG_API tg_status tg_gguf_value_u64(const tg_gguf_value *v, uint64_t *out);
 TG_API tg_status tg_gguf_value_i64(const tg_gguf_value *v, int64_t *out);
 TG_API tg_status tg_gguf_value_f64(const tg_gguf_value *v, double *out);
+TG_API tg_status tg_gguf_value_bool(const tg_gguf_value *v, int *out); /* BOOL only; nonzero byte = 1 */
+TG_API tg_status tg_gguf_value_str(const tg_gguf_value *v, tg_gguf_str *out); /* STRING only */
 
-/* Array elements. Fixed-size element types are O(1). Strings and nested
- * arrays are O(1) too after the first call builds an offset index for that
- * array (kept in the handle). */
+/* Array elements; `arr` must come from this handle. Fixed-size element types
+ * are O(1). For strings and nested arrays the handle keeps an offset index,
+ * built when the file is opened (so the handle stays immutable and may be
+ * read from several threads): a binary search over the file's string/nested
+ * arrays (a handful in real files), then O(1). TG_EINVAL when `i` >= n, the
+ * value is not an array, or (array_str) its elements are not strings. */
 TG_API tg_status tg_gguf_array_get(const tg_gguf *g, const tg_gguf_value *arr, uint64_t i,
                                    tg_gguf_value *out);
 TG_API tg_status tg_gguf_array_str(const tg_gguf *g, const tg_gguf_value *arr, uint64_t i,
