@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include "gateway/gateway.h"
@@ -154,7 +155,7 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
     s->n_clients++;
     s->metrics.open_connections = s->n_clients;
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     size_t hw = s->cfg->max_head + 4096 > (64u << 10) ? s->cfg->max_head + 4096 : (64u << 10);
     bufferevent_setwatermark(c->bev, EV_READ, 0, hw);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
