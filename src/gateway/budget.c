@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-tg_status tg__budget_decide(tg__server *s, const tg__model *m, int route, json_t *req, tg__budget *out) {
-    (void)s;
+tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, json_t *req, tg__budget *out) {
+    (void)cfg;
     (void)route;
     memset(out, 0, sizeof *out);
     out->action = TG__BUDGET_FORWARD;

@@ -36,7 +36,9 @@ typedef struct tg__budget {
     int escalated;      /* issue 7: the answer was escalated */
 } tg__budget;
 
-tg_status tg__budget_decide(tg__server *s, const tg__model *m, int route, json_t *req, tg__budget *out);
+/* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held
+ * by the request) and must touch nothing else shared. */
+tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, json_t *req, tg__budget *out);
 void tg__budget_free(tg__budget *b);
 
 #endif

@@ -33,11 +33,19 @@ static void model_clear(tg__model *m) {
     memset(m, 0, sizeof *m);
 }
 
+void tg__table_ref(tg__model_table *t) { t->refs++; }
+
+void tg__table_unref(tg__model_table *t) {
+    if (!t || --t->refs > 0) return;
+    for (size_t i = 0; i < t->n; i++) model_clear(&t->v[i]);
+    free(t->v);
+    tg__config_unref(t->cfg);
+    free(t);
+}
+
 void tg__models_free(tg__server *s) {
-    for (size_t i = 0; i < s->n_models; i++) model_clear(&s->models[i]);
-    free(s->models);
-    s->models = NULL;
-    s->n_models = 0;
+    tg__table_unref(s->table);
+    s->table = NULL;
 }
 
 static tg__upinfo *upinfo_for(tg__server *s, const char *key) {
@@ -139,9 +147,15 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             derive(m, ui);
         }
     }
+    tg__model_table *t = calloc(1, sizeof *t);
+    if (!t) goto oom;
+    t->refs = 1;
+    t->cfg = s->cfg;
+    tg__config_ref(s->cfg);
+    t->v = v;
+    t->n = n;
     tg__models_free(s);
-    s->models = v;
-    s->n_models = n;
+    s->table = t;
     return TG_OK;
 oom:
     for (size_t i = 0; i < n; i++) model_clear(&v[i]);
@@ -149,21 +163,22 @@ oom:
     return tg_error_set(err, TG_ENOMEM, "out of memory building the model table");
 }
 
-const tg__model *tg__model_resolve(tg__server *s, const char *name) {
-    if (!name) return s->n_models == 1 ? &s->models[0] : NULL;
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *m = &s->models[i];
+const tg__model *tg__model_resolve(const tg__model_table *t, const char *name) {
+    if (!t) return NULL;
+    if (!name) return t->n == 1 ? &t->v[0] : NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const tg__model *m = &t->v[i];
         if (m->name && !strcmp(m->name, name)) return m;
     }
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *m = &s->models[i];
+    for (size_t i = 0; i < t->n; i++) {
+        const tg__model *m = &t->v[i];
         for (size_t a = 0; a < m->cfg->n_aliases; a++)
             if (!strcmp(m->cfg->aliases[a], name)) return m;
         if (m->cfg->upstream_model && !strcmp(m->cfg->upstream_model, name)) return m;
         const char *id = m->upstream_obj ? json_string_value(json_object_get(m->upstream_obj, "id")) : NULL;
         if (id && !strcmp(id, name)) return m;
     }
-    if (s->n_models == 1 && !s->models[0].name) return &s->models[0]; /* not discovered yet */
+    if (t->n == 1 && !t->v[0].name) return &t->v[0]; /* not discovered yet */
     return NULL;
 }
 
@@ -198,8 +213,8 @@ static void dump_to(json_t *j, struct evbuffer *out) {
 
 void tg__catalog_models(tg__server *s, struct evbuffer *out) {
     json_t *data = json_array();
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *m = &s->models[i];
+    for (size_t i = 0; i < s->table->n; i++) {
+        const tg__model *m = &s->table->v[i];
         json_t *o = m->upstream_obj ? json_deep_copy(m->upstream_obj) : json_object();
         if (!o) continue;
         json_object_set_new(o, "id", json_string(model_id(m)));
@@ -218,8 +233,8 @@ void tg__catalog_models(tg__server *s, struct evbuffer *out) {
 
 void tg__catalog_api_json(tg__server *s, const char *host, struct evbuffer *out) {
     json_t *models = json_object();
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *m = &s->models[i];
+    for (size_t i = 0; i < s->table->n; i++) {
+        const tg__model *m = &s->table->v[i];
         const char *id = model_id(m);
         json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:{s:[s],s:[s]},s:{s:i,s:i}}", "id", id, "name", id,
                               "attachment", 0, "reasoning", 0, "temperature", 1, "tool_call", 1, "open_weights", 1,
@@ -238,8 +253,8 @@ void tg__catalog_api_json(tg__server *s, const char *host, struct evbuffer *out)
 
 void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
     json_t *data = json_array();
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *m = &s->models[i];
+    for (size_t i = 0; i < s->table->n; i++) {
+        const tg__model *m = &s->table->v[i];
         const tg__upinfo *ui = upinfo_for(s, m->pool->key);
         json_t *o = json_pack("{s:s,s:s,s:s}", "model", model_id(m), "upstream", m->cfg->upstream, "source",
                               m->limits_source ? m->limits_source : "unknown (upstream not discovered yet)");

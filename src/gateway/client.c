@@ -94,6 +94,10 @@ void tg__client_free(tg__client *c) {
         c->ex = NULL;
         tg__exchange_free(ex, 1);
     }
+    if (c->job) { /* its done() frees it and leaves the client alone */
+        c->job->cancelled = 1;
+        c->job = NULL;
+    }
     tg__server *s = c->srv;
     unlink_client(c);
     if (c->bev) bufferevent_free(c->bev);

@@ -33,6 +33,8 @@ const char tg__serve_usage[] =
     "  --connect-timeout S (5) --first-byte-timeout S (600) --idle-timeout S (120)\n"
     "  --client-timeout S (60) --drain-timeout S (30) --discovery-interval S (30)\n"
     "  --max-body-bytes N (32 MiB) --max-header-bytes N (32 KiB) --max-headers N (100)\n"
+    "  --workers N (2): threads that parse and budget request bodies over\n"
+    "  --inline-body-bytes N (64 KiB), so a huge prompt never stalls the event loop\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests then exit; SIGHUP reloads\n"
     "the config file and flags without dropping streams.\n";
@@ -362,6 +364,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
     c->max_headers = 100;
     c->max_line = 8192;
     c->high_watermark = 256u << 10;
+    c->workers = 2;
+    c->inline_max = 64u << 10;
     tg_status st = TG_OK;
     const char *file = NULL;
     for (int i = 1; i < argc; i++)
@@ -422,6 +426,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
             {"--max-headers", &c->max_headers, 1, 10000},
             {"--max-request-line", &c->max_line, 16, 1e7},
             {"--high-watermark", &c->high_watermark, 1024, 1e9},
+            {"--workers", &c->workers, 0, 64},
+            {"--inline-body-bytes", &c->inline_max, 0, 1e10},
         };
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             if (strcmp(a, sizes[k].flag)) continue;

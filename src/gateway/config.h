@@ -71,6 +71,8 @@ typedef struct tg__config {
     double discovery_interval;
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
+    size_t workers;        /* threads for heavy request work (0: all on the loop) */
+    size_t inline_max;     /* request bodies up to this size are handled on the loop */
     tg__model_cfg *models;
     size_t n_models;
 } tg__config;

@@ -36,6 +36,7 @@
 #include "gateway/arena.h"
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
+#include "gateway/workers.h"
 #include "tokgate/limits.h"
 #include "util/buf.h"
 
@@ -163,11 +164,24 @@ typedef struct tg__model {
     const char *limits_source; /* static text */
 } tg__model;
 
+/* The served models, immutable once built and reference-counted: a request
+ * whose work runs on a worker thread holds a reference, so a rebuild
+ * (discovery, reload) on the loop never changes what it reads. The table
+ * holds a reference to the config its models point into. */
+typedef struct tg__model_table {
+    int refs; /* changed on the loop thread only */
+    tg__config *cfg;
+    tg__model *v;
+    size_t n;
+} tg__model_table;
+
 tg_status tg__models_rebuild(tg__server *s, tg_error *err);
 void tg__models_free(tg__server *s);
+void tg__table_ref(tg__model_table *t);
+void tg__table_unref(tg__model_table *t);
 /* The model a request names (name or alias), or NULL. NULL name: the only
- * model when exactly one is served. */
-const tg__model *tg__model_resolve(tg__server *s, const char *name);
+ * model when exactly one is served. Safe on any thread for a held table. */
+const tg__model *tg__model_resolve(const tg__model_table *t, const char *name);
 void tg__catalog_models(tg__server *s, struct evbuffer *out);
 void tg__catalog_api_json(tg__server *s, const char *host_header, struct evbuffer *out);
 void tg__catalog_limits(tg__server *s, struct evbuffer *out);
@@ -186,8 +200,8 @@ struct tg__server {
     tg__client *clients; /* all open client connections */
     size_t n_clients;
     tg__pool *pools;
-    tg__model *models;
-    size_t n_models;
+    tg__model_table *table;
+    struct tg__workers *workers;
     tg__upinfo *upinfo;
     size_t n_upinfo;
     tg__metrics metrics;
@@ -226,6 +240,7 @@ struct tg__client {
     double t_start;           /* request fully read */
     int route;
     tg__exchange *ex;
+    struct tg__job *job;      /* request work on a worker thread, or NULL */
     char peer[64];
 };
 

@@ -105,8 +105,11 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
                 &m->added_latency);
     hist_render(out, "tokgate_upstream_latency_seconds", "Upstream time from request sent to response head.",
                 &m->upstream_latency);
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tg__model *md = &s->models[i];
+    if (s->table && s->table->n)
+        evbuffer_add_printf(out, "# HELP tokgate_limit_tokens Advertised and enforced limits per model.\n"
+                                 "# TYPE tokgate_limit_tokens gauge\n");
+    for (size_t i = 0; s->table && i < s->table->n; i++) {
+        const tg__model *md = &s->table->v[i];
         if (!md->have_limits) continue;
         const char *n = md->name ? md->name : "default";
         evbuffer_add_printf(out, "tokgate_limit_tokens{model=\"%s\",kind=\"context\"} %llu\n"

@@ -12,6 +12,7 @@
  * API keys (when configured) come as `Authorization: Bearer KEY` or
  * `x-api-key: KEY` and are compared in constant time against every key.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,107 +105,184 @@ static const char *json_type_name(json_t *v) {
     }
 }
 
-static void serve_inference(tg__client *c) {
-    size_t len = evbuffer_get_length(c->body);
-    const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
-    if (len == 0) {
-        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
-                         "request body is empty; expected a JSON object");
+/* One inference request's parse + validate + resolve + budget. work() runs
+ * on a worker thread for large bodies (on the loop for small ones) and uses
+ * only the job's own copy of the body, the model table and config it holds;
+ * done() answers on the loop. */
+typedef struct infer_job {
+    tg__job job;
+    tg__client *c;
+    tg__model_table *table;
+    int route;
+    char *body;
+    size_t len;
+    /* results */
+    int status;         /* 0: forward */
+    char *resp;         /* the answer when status != 0 (JSON, malloc'd) */
+    const char *reason; /* a policy refusal's reason (static), else NULL */
+    const tg__model *m;
+    char *fwd;          /* body to forward when rewritten (malloc'd) */
+    size_t fwd_len;
+    char *headers;      /* x-tokgate-* lines */
+    int stream;
+} infer_job;
+
+static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    j->status = status;
+    j->resp = tg__oai_error_json(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
+}
+
+static void infer_work(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    if (j->len == 0) {
+        job_error(j, 400, "invalid_json", NULL, "request body is empty; expected a JSON object");
         return;
     }
     json_error_t je;
-    json_t *req = json_loadb(body, len, 0, &je);
+    json_t *req = json_loadb(j->body, j->len, 0, &je);
     if (!req) {
-        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
-                         "request body is not valid JSON: %s at line %d column %d", je.text, je.line, je.column);
+        job_error(j, 400, "invalid_json", NULL, "request body is not valid JSON: %s at line %d column %d", je.text,
+                  je.line, je.column);
         return;
     }
     if (!json_is_object(req)) {
-        tg__client_error(c, 400, "invalid_request_error", "invalid_json", NULL,
-                         "request body must be a JSON object, got %s", json_type_name(req));
+        job_error(j, 400, "invalid_json", NULL, "request body must be a JSON object, got %s", json_type_name(req));
         json_decref(req);
         return;
     }
     const char *name = NULL;
     json_t *mv = json_object_get(req, "model");
+    json_t *sv = json_object_get(req, "stream");
     if (mv && !json_is_string(mv)) {
-        tg__client_error(c, 400, "invalid_request_error", "invalid_type", "model",
-                         "'model' must be a string, got %s", json_type_name(mv));
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
         goto out;
     }
     if (mv) name = json_string_value(mv);
-    json_t *sv = json_object_get(req, "stream");
     if (sv && !json_is_boolean(sv) && !json_is_null(sv)) {
-        tg__client_error(c, 400, "invalid_request_error", "invalid_type", "stream",
-                         "'stream' must be a boolean, got %s", json_type_name(sv));
+        job_error(j, 400, "invalid_type", "stream", "'stream' must be a boolean, got %s", json_type_name(sv));
         goto out;
     }
-    if (c->route == TG__R_CHAT) {
-        json_t *msgs = json_object_get(req, "messages");
-        if (!json_is_array(msgs)) {
-            tg__client_error(c, 400, "invalid_request_error", msgs ? "invalid_type" : "missing_required_parameter",
-                             "messages", msgs ? "'messages' must be an array, got %s" : "'messages' is required%s",
-                             msgs ? json_type_name(msgs) : "");
-            goto out;
-        }
-    } else {
-        json_t *pr = json_object_get(req, "prompt");
-        if (!json_is_string(pr) && !json_is_array(pr)) {
-            tg__client_error(c, 400, "invalid_request_error", pr ? "invalid_type" : "missing_required_parameter",
-                             "prompt", pr ? "'prompt' must be a string or an array, got %s" : "'prompt' is required%s",
-                             pr ? json_type_name(pr) : "");
-            goto out;
-        }
+    j->stream = json_is_true(sv);
+    const char *field = j->route == TG__R_CHAT ? "messages" : "prompt";
+    json_t *pv = json_object_get(req, field);
+    int ok = j->route == TG__R_CHAT ? json_is_array(pv) : (json_is_string(pv) || json_is_array(pv));
+    if (!ok) {
+        if (pv)
+            job_error(j, 400, "invalid_type", field, "'%s' must be %s, got %s", field,
+                      j->route == TG__R_CHAT ? "an array" : "a string or an array", json_type_name(pv));
+        else
+            job_error(j, 400, "missing_required_parameter", field, "'%s' is required", field);
+        goto out;
     }
     static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n"};
     for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
         json_t *v = json_object_get(req, int_fields[i]);
         if (v && !json_is_null(v) && !json_is_integer(v)) {
-            tg__client_error(c, 400, "invalid_request_error", "invalid_type", int_fields[i],
-                             "'%s' must be an integer, got %s", int_fields[i], json_type_name(v));
+            job_error(j, 400, "invalid_type", int_fields[i], "'%s' must be an integer, got %s", int_fields[i],
+                      json_type_name(v));
             goto out;
         }
     }
-    const tg__model *m = tg__model_resolve(c->srv, name);
+    const tg__model *m = tg__model_resolve(j->table, name);
     if (!m) {
         if (name)
-            tg__client_error(c, 404, "invalid_request_error", "model_not_found", "model",
-                             "The model '%s' does not exist or is not served by this gateway (GET /v1/models lists them)", name);
+            job_error(j, 404, "model_not_found", "model",
+                      "The model '%s' does not exist or is not served by this gateway (GET /v1/models lists them)", name);
         else
-            tg__client_error(c, 400, "invalid_request_error", "missing_required_parameter", "model",
-                             "'model' is required when more than one model is served");
+            job_error(j, 400, "missing_required_parameter", "model", "'model' is required when more than one model is served");
         goto out;
     }
+    j->m = m;
     tg__budget b;
-    if (tg__budget_decide(c->srv, m, c->route, req, &b) != TG_OK) {
-        tg__client_error(c, 500, "server_error", NULL, NULL, "the budget decision failed");
+    if (tg__budget_decide(j->table->cfg, m, j->route, req, &b) != TG_OK) {
+        job_error(j, 500, NULL, NULL, "the budget decision failed");
         goto out;
     }
+    j->headers = b.headers;
+    b.headers = NULL;
     if (b.action == TG__BUDGET_REJECT) {
-        tg__metrics_refusal(&c->srv->metrics, b.reason ? b.reason : "policy");
-        const char *e = b.error_json ? b.error_json : "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\"}}";
-        tg__client_respond(c, b.status ? b.status : 400, "application/json", e, strlen(e), b.headers);
+        j->status = b.status ? b.status : 400;
+        j->resp = b.error_json;
+        b.error_json = NULL;
+        j->reason = b.reason ? b.reason : "policy";
         tg__budget_free(&b);
         goto out;
     }
     json_t *send = b.rewritten;
-    const tg__model_cfg *mc = m->cfg;
-    const char *up_name = mc->upstream_model;
+    b.rewritten = NULL;
+    const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
         up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
-    char *dumped = NULL;
     if (up_name && (!name || strcmp(up_name, name) != 0)) {
         if (!send) send = json_incref(req);
         json_object_set_new(send, "model", json_string(up_name));
     }
-    if (send) dumped = json_dumps(send, JSON_COMPACT);
-    tg__proxy_start(c, m, mc, m->pool, dumped ? dumped : body, dumped ? strlen(dumped) : len, req,
-                    json_is_true(sv), b.headers);
-    free(dumped);
-    if (send && send != b.rewritten) json_decref(send);
+    if (send) {
+        j->fwd = json_dumps(send, JSON_COMPACT);
+        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
+        json_decref(send);
+        if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+    }
     tg__budget_free(&b);
 out:
     json_decref(req);
+}
+
+static void infer_free(infer_job *j) {
+    tg__table_unref(j->table);
+    free(j->body);
+    free(j->resp);
+    free(j->fwd);
+    free(j->headers);
+    free(j);
+}
+
+static void infer_done(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    if (job->cancelled) {
+        infer_free(j);
+        return;
+    }
+    tg__client *c = j->c;
+    c->job = NULL;
+    if (j->status) {
+        if (j->reason) tg__metrics_refusal(&c->srv->metrics, j->reason);
+        const char *r = j->resp ? j->resp : "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
+        tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason ? j->headers : NULL);
+    } else {
+        const tg__model *m = j->m;
+        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len, NULL,
+                        j->stream, j->headers);
+    }
+    infer_free(j);
+}
+
+static void serve_inference(tg__client *c) {
+    infer_job *j = calloc(1, sizeof *j);
+    size_t len = evbuffer_get_length(c->body);
+    if (j) j->body = malloc(len ? len : 1);
+    if (!j || !j->body) {
+        free(j);
+        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
+        return;
+    }
+    evbuffer_remove(c->body, j->body, len);
+    j->len = len;
+    j->c = c;
+    j->route = c->route;
+    j->table = c->srv->table;
+    tg__table_ref(j->table);
+    j->job.work = infer_work;
+    j->job.done = infer_done;
+    c->job = &j->job;
+    tg__workers_submit(len > c->cfg->inline_max ? c->srv->workers : NULL, &j->job);
 }
 
 static void method_not_allowed(tg__client *c, const char *allow) {
@@ -239,8 +317,9 @@ void tg__route_dispatch(tg__client *c) {
         return;
     }
     if (route == TG__R_PASSTHROUGH) {
-        const tg__model *m = tg__model_resolve(c->srv, NULL);
-        if (!m && c->srv->n_models) m = &c->srv->models[0];
+        const tg__model_table *tab = c->srv->table;
+        const tg__model *m = tg__model_resolve(tab, NULL);
+        if (!m && tab && tab->n) m = &tab->v[0];
         if (!m) {
             tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
             return;

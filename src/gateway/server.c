@@ -114,6 +114,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
                 s->cfg->listen_host, s->cfg->listen_port);
     tg__config *old = s->cfg;
     s->cfg = nc;
+    if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
     log_quiet = nc->quiet;
     if (tg__models_rebuild(s, &err) != TG_OK) {
         tg__log(s, TG__LOG_ERROR, "reload: %s; keeping the running config", err.msg);
@@ -123,7 +124,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
         return;
     }
     tg__config_unref(old);
-    tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->n_models);
+    tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->table ? s->table->n : 0);
     tg__discovery_start(s);
 }
 
@@ -180,6 +181,10 @@ int tg__server_run(int argc, char **argv) {
     event_add(s.ev_term, NULL);
     event_add(s.ev_int, NULL);
     event_add(s.ev_hup, NULL);
+    if (s.cfg->workers) {
+        s.workers = tg__workers_new(s.base, (int)s.cfg->workers);
+        if (!s.workers) tg__log(&s, TG__LOG_WARN, "no worker threads; request bodies are handled on the event loop");
+    }
     tg__discovery_start(&s);
     event_base_dispatch(s.base);
     rc = 0;
@@ -191,6 +196,7 @@ out:
         tg__client_free(c);
     }
     s.draining = 0;
+    tg__workers_free(s.workers);
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__pool_free_all(&s);

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 start_standin
 UP=http://127.0.0.1:$STANDIN_PORT
 start_tokgate A --upstream "$UP" --connect-timeout 1 --first-byte-timeout 1 --idle-timeout 1 \
-  --max-body-bytes 4000 --discovery-interval 1
+  --max-body-bytes 4000 --discovery-interval 1 --inline-body-bytes 0 --workers 2
 G=http://127.0.0.1:$PORT_A
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 
