@@ -1,0 +1,189 @@
+/*
+ * added_tokens.c: matching added tokens in text, as HF's AddedVocabulary does.
+ *
+ * HF builds two Aho-Corasick automata with MatchKind::LeftmostLongest: one
+ * over the tokens with normalized == false, run on the raw text, and one over
+ * the normalized contents of the tokens with normalized == true, run on each
+ * normalized text segment between raw matches. Each match then passes
+ * find_matches' rules:
+ *   - special tokens are skipped when special-token parsing is off
+ *     (encode_special_tokens / llama.cpp parse_special=false);
+ *   - single_word: the char before and after must not be alphanumeric
+ *     (Rust char::is_alphanumeric), else the match is skipped;
+ *   - lstrip: the match grows left over whitespace, but not into the
+ *     previous match; rstrip: it grows right over whitespace.
+ * A skipped match still consumes its text (the automaton's iteration goes on
+ * after its end), which tg__added_split reproduces.
+ *
+ * The automaton here is a byte trie walked from each candidate position
+ * (filtered by a first-byte table): O(n * longest token) worst case, and in
+ * practice one table lookup per byte.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/unicode_props.h"
+#include "util/utf8.h"
+
+typedef struct edge {
+    uint8_t byte;
+    uint32_t child;
+} edge;
+
+typedef struct node {
+    edge *edges;
+    uint32_t n_edges, cap;
+    uint32_t token; /* token index + 1, 0: none */
+} node;
+
+struct tg__trie {
+    node *nodes;
+    size_t n, cap;
+    uint8_t first[256];
+    uint32_t root_child[256]; /* dense root, child + 1 */
+};
+
+tg__trie *tg__trie_new(void) {
+    tg__trie *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->cap = 16;
+    t->nodes = calloc(t->cap, sizeof *t->nodes);
+    if (!t->nodes) { free(t); return NULL; }
+    t->n = 1;
+    return t;
+}
+
+void tg__trie_free(tg__trie *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) free(t->nodes[i].edges);
+    free(t->nodes);
+    free(t);
+}
+
+static uint32_t child_of(const tg__trie *t, uint32_t nd, uint8_t b) {
+    if (nd == 0) return t->root_child[b] ? t->root_child[b] - 1 : 0;
+    const node *x = &t->nodes[nd];
+    for (uint32_t i = 0; i < x->n_edges; i++)
+        if (x->edges[i].byte == b) return x->edges[i].child;
+    return 0;
+}
+
+tg_status tg__trie_add(tg__trie *t, const char *s, size_t n, uint32_t token_index) {
+    if (n == 0) return TG_OK; /* HF never matches an empty token */
+    uint32_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)s[i];
+        uint32_t c = child_of(t, nd, b);
+        if (c == 0) {
+            if (t->n == t->cap) {
+                size_t nc = t->cap * 2;
+                node *p = realloc(t->nodes, nc * sizeof *p);
+                if (!p) return TG_ENOMEM;
+                memset(p + t->cap, 0, (nc - t->cap) * sizeof *p);
+                t->nodes = p;
+                t->cap = nc;
+            }
+            c = (uint32_t)t->n++;
+            if (nd == 0) {
+                t->root_child[b] = c + 1;
+            } else {
+                node *x = &t->nodes[nd];
+                if (x->n_edges == x->cap) {
+                    uint32_t ec = x->cap ? x->cap * 2 : 2;
+                    edge *e = realloc(x->edges, ec * sizeof *e);
+                    if (!e) return TG_ENOMEM;
+                    x->edges = e;
+                    x->cap = ec;
+                }
+                x->edges[x->n_edges].byte = b;
+                x->edges[x->n_edges].child = c;
+                x->n_edges++;
+            }
+        }
+        nd = c;
+    }
+    t->first[(uint8_t)s[0]] = 1;
+    /* two tokens with the same content: the first added wins, as in HF's map */
+    if (!t->nodes[nd].token) t->nodes[nd].token = token_index + 1;
+    return TG_OK;
+}
+
+int tg__trie_next(const tg__trie *t, const uint8_t *s, size_t n, size_t pos, size_t *ms,
+                  size_t *me, uint32_t *token_index) {
+    if (!t) return 0;
+    for (size_t i = pos; i < n; i++) {
+        if (!t->first[s[i]]) continue;
+        uint32_t nd = 0;
+        size_t best_end = 0;
+        uint32_t best = 0;
+        for (size_t j = i; j < n; j++) {
+            nd = child_of(t, nd, s[j]);
+            if (nd == 0) break;
+            if (t->nodes[nd].token) {
+                best = t->nodes[nd].token;
+                best_end = j + 1;
+            }
+        }
+        if (best) {
+            *ms = i;
+            *me = best_end;
+            *token_index = best - 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static uint32_t last_char(const uint8_t *s, size_t n) {
+    if (n == 0) return 0;
+    size_t st = n - 1;
+    while (st > 0 && (s[st] & 0xC0) == 0x80) st--;
+    uint32_t c = 0;
+    if (!tgx_utf8_decode(s + st, n - st, &c)) return 0;
+    return c;
+}
+
+tg_status tg__added_split(const tg__added *a, const tg__trie *trie, const uint8_t *s, size_t n,
+                          int parse_special, tg__segment_fn fn, void *ctx) {
+    if (n == 0) return TG_OK;
+    size_t offset = 0, pos = 0, ms, me;
+    uint32_t ti;
+    tg_status st;
+    while (pos < n && tg__trie_next(trie, s, n, pos, &ms, &me, &ti)) {
+        pos = me;
+        const tg__added_token *tok = &a->tokens[ti];
+        if (tok->special && !parse_special) continue;
+        if (tok->single_word) {
+            int start_space = ms == 0 || !tg__is_alphanumeric(last_char(s, ms));
+            uint32_t nc = 0;
+            int stop_space = me == n || (tgx_utf8_decode(s + me, n - me, &nc), !tg__is_alphanumeric(nc));
+            if (!start_space || !stop_space) continue;
+        }
+        size_t start = ms, stop = me;
+        if (tok->lstrip) {
+            size_t ns = ms;
+            while (ns > 0) {
+                size_t q = ns - 1;
+                while (q > 0 && (s[q] & 0xC0) == 0x80) q--;
+                uint32_t c;
+                if (!tgx_utf8_decode(s + q, ns - q, &c) || !tg__is_whitespace(c)) break;
+                ns = q;
+            }
+            start = ns > offset ? ns : offset;
+        }
+        if (tok->rstrip) {
+            while (stop < n) {
+                uint32_t c;
+                size_t l = tgx_utf8_decode(s + stop, n - stop, &c);
+                if (!l || !tg__is_whitespace(c)) break;
+                stop += l;
+            }
+        }
+        if (offset < start && (st = fn(ctx, offset, start, TG__NO_ID))) return st;
+        if ((st = fn(ctx, start, stop, tok->id))) return st;
+        offset = stop;
+    }
+    if (offset < n && (st = fn(ctx, offset, n, TG__NO_ID))) return st;
+    return TG_OK;
+}

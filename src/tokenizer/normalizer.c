@@ -1,0 +1,358 @@
+/*
+ * normalizer.c: HF normalizers: NFC, NFD, NFKC, NFKD, Replace, Prepend,
+ * Lowercase, Strip, Sequence (flattened). Anything else (BertNormalizer,
+ * StripAccents, Precompiled, NMT, ByteLevel, ...) is refused at load.
+ *
+ * HF normalizes each text segment between added tokens separately, so these
+ * run per segment (tokenizer.c). Offsets are not tracked: tokgate only needs
+ * the normalized text.
+ *
+ * Unicode normalization uses utf8proc (2.6: Unicode 13); HF uses the
+ * unicode-normalization crate (Unicode 15/16). They agree except on
+ * compositions/decompositions of characters added after Unicode 13 (none of
+ * the canonical compositions added since then occur in the test corpora).
+ * An ASCII byte is a starter that never composes with what precedes it, so
+ * only runs of non-ASCII text (plus the one char before each run) go through
+ * utf8proc; pure-ASCII text is copied.
+ *
+ * Lowercase follows Rust's str::to_lowercase: simple mappings from utf8proc,
+ * U+0130 -> "i\u0307", and the final-sigma rule (Σ -> ς at a word end), with
+ * "cased" approximated as Lu/Ll/Lt and "case-ignorable" as Mn/Me/Cf/Lm/Sk
+ * plus the Word_Break MidLetter/MidNumLet/Single_Quote characters.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/unicode_props.h"
+#include "util/utf8.h"
+
+static void step_free(tg__norm_step *s) {
+    tg__regex_free(&s->re);
+    free(s->content);
+}
+
+void tg__normalizer_free(tg__normalizer *nz) {
+    for (size_t i = 0; i < nz->n; i++) step_free(&nz->steps[i]);
+    free(nz->steps);
+    nz->steps = NULL;
+    nz->n = 0;
+}
+
+static tg_status get_string(const json_t *o, const char *key, const char **s, size_t *n,
+                            const char *where, tg_error *err) {
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        return tg_error_set(err, TG_ECORRUPT, "%s: \"%s\" must be a string", where, key);
+    *s = json_string_value(v);
+    *n = json_string_length(v);
+    return TG_OK;
+}
+
+tg_status tg__check_keys(const json_t *o, const char *const *allowed, const char *where, tg_error *err) {
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)(uintptr_t)o, key, v) {
+        (void)v;
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(key, allowed[i]) == 0) { ok = 1; break; }
+        if (!ok) return tg_error_set(err, TG_EUNSUPPORTED, "%s: unknown option \"%s\"", where, key);
+    }
+    return TG_OK;
+}
+
+tg_status tg__pattern_from_json(tg__regex *re, const json_t *p, const char *where, tg_error *err) {
+    memset(re, 0, sizeof *re);
+    json_t *s = json_object_get(p, "String"), *r = json_object_get(p, "Regex");
+    tg_status st;
+    if (json_is_string(s)) st = tg__regex_literal(re, json_string_value(s), json_string_length(s), err);
+    else if (json_is_string(r)) st = tg__regex_compile(re, json_string_value(r), json_string_length(r), err);
+    else return tg_error_set(err, TG_ECORRUPT, "%s: pattern must be {\"String\": ...} or {\"Regex\": ...}", where);
+    if (st) tg_error_wrap(err, "%s", where);
+    return st;
+}
+
+static tg_status add_steps(tg__normalizer *nz, const json_t *j, size_t *cap, int depth, tg_error *err) {
+    if (json_is_null(j)) return TG_OK;
+    if (depth > 8) return tg_error_set(err, TG_ELIMIT, "normalizer nesting deeper than 8");
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (!type) return tg_error_set(err, TG_ECORRUPT, "normalizer without a \"type\"");
+    if (strcmp(type, "Sequence") == 0) {
+        json_t *arr = json_object_get(j, "normalizers");
+        if (!json_is_array(arr)) return tg_error_set(err, TG_ECORRUPT, "Sequence normalizer without \"normalizers\"");
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+            tg_status st = add_steps(nz, json_array_get(arr, i), cap, depth + 1, err);
+            if (st) return st;
+        }
+        return TG_OK;
+    }
+    if (nz->n >= TG__MAX_STEPS) return tg_error_set(err, TG_ELIMIT, "more than %d normalizer steps", TG__MAX_STEPS);
+    if (nz->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        tg__norm_step *p = realloc(nz->steps, nc * sizeof *p);
+        if (!p) return tg_error_set(err, TG_ENOMEM, "out of memory");
+        nz->steps = p;
+        *cap = nc;
+    }
+    tg__norm_step *s = &nz->steps[nz->n];
+    memset(s, 0, sizeof *s);
+    tg_status st = TG_OK;
+    const char *str = NULL;
+    size_t len = 0;
+    if (strcmp(type, "NFC") == 0) s->kind = TG__NORM_NFC;
+    else if (strcmp(type, "NFD") == 0) s->kind = TG__NORM_NFD;
+    else if (strcmp(type, "NFKC") == 0) s->kind = TG__NORM_NFKC;
+    else if (strcmp(type, "NFKD") == 0) s->kind = TG__NORM_NFKD;
+    else if (strcmp(type, "Lowercase") == 0) s->kind = TG__NORM_LOWERCASE;
+    else if (strcmp(type, "Strip") == 0) {
+        s->kind = TG__NORM_STRIP;
+        json_t *l = json_object_get(j, "strip_left"), *r = json_object_get(j, "strip_right");
+        s->strip_left = json_is_true(l);
+        s->strip_right = json_is_true(r);
+    } else if (strcmp(type, "Prepend") == 0) {
+        s->kind = TG__NORM_PREPEND;
+        if ((st = get_string(j, "prepend", &str, &len, "Prepend normalizer", err))) return st;
+        s->content = malloc(len + 1);
+        if (!s->content) return tg_error_set(err, TG_ENOMEM, "out of memory");
+        memcpy(s->content, str, len);
+        s->content_len = len;
+    } else if (strcmp(type, "Replace") == 0) {
+        s->kind = TG__NORM_REPLACE;
+        if ((st = get_string(j, "content", &str, &len, "Replace normalizer", err))) return st;
+        s->content = malloc(len + 1);
+        if (!s->content) return tg_error_set(err, TG_ENOMEM, "out of memory");
+        memcpy(s->content, str, len);
+        s->content_len = len;
+        if ((st = tg__pattern_from_json(&s->re, json_object_get(j, "pattern"), "Replace normalizer", err))) {
+            free(s->content);
+            return st;
+        }
+    } else {
+        return tg_error_set(err, TG_EUNSUPPORTED, "normalizer type \"%s\" is not supported", type);
+    }
+    nz->n++;
+    return TG_OK;
+}
+
+tg_status tg__normalizer_from_json(tg__normalizer *nz, const json_t *j, tg_error *err) {
+    memset(nz, 0, sizeof *nz);
+    size_t cap = 0;
+    tg_status st = add_steps(nz, j, &cap, 0, err);
+    if (st) tg__normalizer_free(nz);
+    return st;
+}
+
+/* ---- Unicode normalization forms ---- */
+
+static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf *tmp) {
+    /* decompose into UTF-32 in tmp, then compose/reorder, then encode */
+    tgx_buf_reset(tmp);
+    size_t cap = n * 4 + 16;
+    tg_status st = tgx_buf_reserve(tmp, cap * sizeof(utf8proc_int32_t));
+    if (st) return st;
+    utf8proc_int32_t *buf = (utf8proc_int32_t *)(void *)tmp->data;
+    utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, buf,
+                                            (utf8proc_ssize_t)cap, (utf8proc_option_t)opts);
+    if (r < 0) return TG_EINVAL;
+    if ((size_t)r > cap) {
+        cap = (size_t)r;
+        tgx_buf_reset(tmp);
+        if ((st = tgx_buf_reserve(tmp, cap * sizeof(utf8proc_int32_t)))) return st;
+        buf = (utf8proc_int32_t *)(void *)tmp->data;
+        r = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, buf,
+                               (utf8proc_ssize_t)cap, (utf8proc_option_t)opts);
+        if (r < 0) return TG_EINVAL;
+    }
+    r = utf8proc_normalize_utf32(buf, r, (utf8proc_option_t)opts);
+    if (r < 0) return TG_EINVAL;
+    if ((st = tgx_buf_reserve(out, (size_t)r * 4))) return st;
+    for (utf8proc_ssize_t i = 0; i < r; i++) {
+        char e[4];
+        size_t l = tgx_utf8_encode((uint32_t)buf[i], e);
+        memcpy(out->data + out->len, e, l);
+        out->len += l;
+    }
+    out->data[out->len] = '\0';
+    return TG_OK;
+}
+
+static tg_status unorm(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf *tmp) {
+    size_t i = 0;
+    tg_status st;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && (uint8_t)s[j] < 0x80) j++;
+        if (j == n) return tgx_buf_append(out, s + i, n - i);
+        /* s[j] starts a non-ASCII run; the char before it may compose with it */
+        size_t rs = j > i ? j - 1 : j;
+        if ((st = tgx_buf_append(out, s + i, rs - i))) return st;
+        size_t k = j;
+        while (k < n && (uint8_t)s[k] >= 0x80) k++;
+        if ((st = unorm_region(s + rs, k - rs, opts, out, tmp))) return st;
+        i = k;
+    }
+    return TG_OK;
+}
+
+/* ---- Lowercase ---- */
+
+static int cased(uint32_t c) {
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LL || k == UTF8PROC_CATEGORY_LT;
+}
+
+static int case_ignorable(uint32_t c) {
+    switch (c) {
+    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x5F4: case 0x2018:
+    case 0x2019: case 0x2024: case 0xFE13: case 0xFE52: case 0xFE55: case 0xFF07:
+    case 0xFF0E: case 0xFF1A:
+        return 1;
+    default: break;
+    }
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+    return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_ME || k == UTF8PROC_CATEGORY_CF ||
+           k == UTF8PROC_CATEGORY_LM || k == UTF8PROC_CATEGORY_SK;
+}
+
+static int sigma_is_final(const uint8_t *s, size_t n, size_t at, size_t len) {
+    /* before: skip case-ignorable backwards, then need cased */
+    size_t i = at;
+    int before = 0;
+    while (i > 0) {
+        size_t st = i - 1;
+        while (st > 0 && (s[st] & 0xC0) == 0x80) st--;
+        uint32_t c;
+        if (!tgx_utf8_decode(s + st, i - st, &c)) break;
+        if (case_ignorable(c)) { i = st; continue; }
+        before = cased(c);
+        break;
+    }
+    if (!before) return 0;
+    i = at + len;
+    while (i < n) {
+        uint32_t c;
+        size_t l = tgx_utf8_decode(s + i, n - i, &c);
+        if (!l) break;
+        if (case_ignorable(c)) { i += l; continue; }
+        return !cased(c);
+    }
+    return 1;
+}
+
+static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
+    const uint8_t *s = (const uint8_t *)s0;
+    tg_status st;
+    if ((st = tgx_buf_reserve(out, n))) return st;
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            char c = (char)s[i];
+            if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+            if ((st = tgx_buf_putc(out, c))) return st;
+            i++;
+            continue;
+        }
+        uint32_t c;
+        size_t l = tgx_utf8_decode(s + i, n - i, &c);
+        if (!l) return TG_EINVAL;
+        char e[8];
+        size_t el;
+        if (c == 0x130) {
+            memcpy(e, "i\xCC\x87", 3);
+            el = 3;
+        } else if (c == 0x3A3) {
+            el = tgx_utf8_encode(sigma_is_final(s, n, i, l) ? 0x3C2 : 0x3C3, e);
+        } else {
+            el = tgx_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), e);
+        }
+        if ((st = tgx_buf_append(out, e, el))) return st;
+        i += l;
+    }
+    return TG_OK;
+}
+
+/* ---- Replace ---- */
+
+static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n, tgx_buf *out) {
+    tg__match_iter it;
+    tg__match_iter_init(&it, &s->re, m, (const uint8_t *)t, n);
+    size_t prev = 0, a, b;
+    tg_status st;
+    int r;
+    while ((r = tg__match_iter_next(&it, &a, &b)) > 0) {
+        if ((st = tgx_buf_append(out, t + prev, a - prev))) return st;
+        if ((st = tgx_buf_append(out, s->content, s->content_len))) return st;
+        prev = b;
+    }
+    if (r < 0) return TG_ELIMIT;
+    return tgx_buf_append(out, t + prev, n - prev);
+}
+
+static tg_status apply(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n,
+                       tgx_buf *out, tgx_buf *tmp) {
+    switch (s->kind) {
+    case TG__NORM_NFC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out, tmp);
+    case TG__NORM_NFD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, out, tmp);
+    case TG__NORM_NFKC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT, out, tmp);
+    case TG__NORM_NFKD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, tmp);
+    case TG__NORM_LOWERCASE: return lowercase(t, n, out);
+    case TG__NORM_REPLACE: return replace(s, m, t, n, out);
+    case TG__NORM_PREPEND: {
+        tg_status st;
+        if (n && (st = tgx_buf_append(out, s->content, s->content_len))) return st;
+        return tgx_buf_append(out, t, n);
+    }
+    case TG__NORM_STRIP: {
+        const uint8_t *u = (const uint8_t *)t;
+        size_t a = 0, b = n;
+        while (s->strip_left && a < b) {
+            uint32_t c;
+            size_t l = tgx_utf8_decode(u + a, b - a, &c);
+            if (!l || !tg__is_whitespace(c)) break;
+            a += l;
+        }
+        while (s->strip_right && b > a) {
+            size_t st = b - 1;
+            while (st > a && (u[st] & 0xC0) == 0x80) st--;
+            uint32_t c;
+            if (!tgx_utf8_decode(u + st, b - st, &c) || !tg__is_whitespace(c)) break;
+            b = st;
+        }
+        return tgx_buf_append(out, t + a, b - a);
+    }
+    }
+    return TG_EINVAL;
+}
+
+tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s, size_t n,
+                        tgx_buf *out, tgx_buf *tmp, tg_error *err) {
+    tg_status st;
+    if (nz->n == 0) {
+        if ((st = tgx_buf_append(out, s, n))) goto fail;
+        return TG_OK;
+    }
+    /* ping-pong between out and a second buffer; the last step writes to out */
+    tgx_buf a, u;
+    tgx_buf_init(&a, out->max);
+    tgx_buf_init(&u, out->max);
+    const char *cur = s;
+    size_t cur_n = n;
+    for (size_t i = 0; i < nz->n; i++) {
+        tgx_buf *dst = (i + 1 == nz->n) ? out : ((i & 1) ? &u : &a);
+        if (dst != out) tgx_buf_reset(dst);
+        if ((st = apply(&nz->steps[i], m, cur, cur_n, dst, tmp))) {
+            tgx_buf_free(&a);
+            tgx_buf_free(&u);
+            goto fail;
+        }
+        cur = dst->data ? dst->data : "";
+        cur_n = dst->len;
+    }
+    tgx_buf_free(&a);
+    tgx_buf_free(&u);
+    return TG_OK;
+fail:
+    return tg_error_set(err, st, "normalizer: %s", st == TG_ELIMIT ? "a buffer or regex limit was reached" : tg_status_str(st));
+}

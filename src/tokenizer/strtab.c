@@ -1,0 +1,142 @@
+/*
+ * strtab.c: the id -> string table with a bytes -> id hash index, used for
+ * the vocabulary (both as written and in the model's internal form).
+ *
+ * Strings live in one pool; the index is open addressing with linear probing
+ * over a power-of-two slot array at most half full, so a lookup is one hash
+ * and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
+ * bytes at a time (fast for short tokens, good enough spread).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tokenizer_internal.h"
+
+uint64_t tg__hash_bytes(const void *p, size_t n) {
+    const uint8_t *s = p;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)s[i] << (8 * i);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    return h;
+}
+
+tg_status tg__strtab_init(tg__strtab *t, uint32_t count, size_t pool_hint) {
+    memset(t, 0, sizeof *t);
+    t->count = count;
+    t->off = malloc((count ? count : 1) * sizeof *t->off);
+    t->len = malloc((count ? count : 1) * sizeof *t->len);
+    t->pool_cap = pool_hint ? pool_hint : 64;
+    t->pool = malloc(t->pool_cap);
+    if (!t->off || !t->len || !t->pool) {
+        tg__strtab_free(t);
+        return TG_ENOMEM;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        t->off[i] = 0;
+        t->len[i] = UINT32_MAX;
+    }
+    return TG_OK;
+}
+
+void tg__strtab_free(tg__strtab *t) {
+    free(t->off);
+    free(t->len);
+    free(t->pool);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+tg_status tg__strtab_set(tg__strtab *t, uint32_t id, const char *s, size_t n, tg_error *err) {
+    if (id >= t->count)
+        return tg_error_set(err, TG_ECORRUPT, "token id %u is outside the vocabulary of %u ids",
+                            (unsigned)id, (unsigned)t->count);
+    if (t->len[id] != UINT32_MAX)
+        return tg_error_set(err, TG_ECORRUPT, "token id %u is given twice", (unsigned)id);
+    if (n > TG__MAX_TOKEN_BYTES)
+        return tg_error_set(err, TG_ELIMIT, "token %u is %zu bytes long, above the %u-byte limit",
+                            (unsigned)id, n, (unsigned)TG__MAX_TOKEN_BYTES);
+    if (t->pool_len + n > UINT32_MAX)
+        return tg_error_set(err, TG_ELIMIT, "vocabulary strings exceed 4 GiB");
+    if (t->pool_len + n > t->pool_cap) {
+        size_t cap = t->pool_cap * 2;
+        while (cap < t->pool_len + n) cap *= 2;
+        char *p = realloc(t->pool, cap);
+        if (!p) return tg_error_set(err, TG_ENOMEM, "out of memory for vocabulary strings");
+        t->pool = p;
+        t->pool_cap = cap;
+    }
+    if (n) memcpy(t->pool + t->pool_len, s, n);
+    t->off[id] = (uint32_t)t->pool_len;
+    t->len[id] = (uint32_t)n;
+    t->pool_len += n;
+    return TG_OK;
+}
+
+tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) {
+    size_t want = 16;
+    while (want < (size_t)t->count * 2) want *= 2;
+    free(t->slots);
+    t->slots = calloc(want, sizeof *t->slots);
+    if (!t->slots) return tg_error_set(err, TG_ENOMEM, "out of memory for the vocabulary index");
+    t->mask = want - 1;
+    for (uint32_t id = 0; id < t->count; id++) {
+        if (t->len[id] == UINT32_MAX) continue;
+        const char *s = t->pool + t->off[id];
+        size_t n = t->len[id];
+        size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
+        for (;;) {
+            uint32_t v = t->slots[h];
+            if (v == 0) {
+                t->slots[h] = id + 1;
+                break;
+            }
+            uint32_t o = v - 1;
+            if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
+                if (refuse_duplicates)
+                    return tg_error_set(err, TG_ECORRUPT,
+                                        "ids %u and %u hold the same token string (%zu bytes)",
+                                        (unsigned)o, (unsigned)id, n);
+                t->slots[h] = id + 1; /* the later id wins */
+                break;
+            }
+            h = (h + 1) & t->mask;
+        }
+    }
+    return TG_OK;
+}
+
+uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n) {
+    if (!t->slots) return TG__NO_ID;
+    size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
+    for (;;) {
+        uint32_t v = t->slots[h];
+        if (v == 0) return TG__NO_ID;
+        uint32_t o = v - 1;
+        if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
+        h = (h + 1) & t->mask;
+    }
+}
+
+const uint8_t *tg__memmem(const uint8_t *h, size_t hn, const void *needle, size_t nn) {
+    const uint8_t *n = needle;
+    if (nn == 0) return h;
+    if (hn < nn) return NULL;
+    const uint8_t *end = h + (hn - nn) + 1, *p = h;
+    while ((p = memchr(p, n[0], (size_t)(end - p))) != NULL) {
+        if (memcmp(p, n, nn) == 0) return p;
+        p++;
+    }
+    return NULL;
+}
