@@ -127,7 +127,7 @@ for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$tg2/v1/models" | grep -q sta
 rss0=$(ps -o rss= -p "$tg2pid" | tr -d ' ')
 node -e '
 const net=require("net");const n=+process.argv[2],port=+process.argv[1];let open=0;
-const b=JSON.stringify({model:"stall",stream:true,messages:[]});
+const b=JSON.stringify({model:"stall",stream:true,messages:[{role:"user",content:"hi"}]});
 function one(){const s=net.connect(port,"127.0.0.1",()=>s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: "+b.length+"\r\n\r\n"+b));
   let got=false;s.on("data",()=>{if(!got){got=true;open++;if(open===n){console.log("open");}}});s.on("error",()=>{});}
 let i=0;const t=setInterval(()=>{for(let k=0;k<100&&i<n;k++,i++)one();if(i>=n)clearInterval(t);},10);

@@ -12,10 +12,13 @@
  * `headers` are x-tokgate-* response fields ("Name: value\r\n" lines) that
  * say what was counted and changed; `reason` names a refusal for /metrics.
  *
- * Today the decision forwards unchanged: the policy layer (branch `policy`,
- * include/tokgate/policy.h) replaces the body of tg__budget_decide with a
- * call to its decision API over the model's live limits (tg__model.limits),
- * its tokenizer and chat template, and maps the result onto this struct.
+ * The decision is the policy layer's (tokgate/policy.h, tg_policy_decide,
+ * the same call `tokgate check` makes) over the model's published limits
+ * (tg__model.limits), its settings (the config's "policy" section) and the
+ * prompt counted with the model's tokenizer (exact for raw prompts; chats
+ * stay marked estimated until chat templates are rendered here) or the
+ * policy's estimator when there is none. A model whose limits are not known
+ * yet is forwarded unchanged.
  */
 #ifndef TG_GATEWAY_BUDGET_H
 #define TG_GATEWAY_BUDGET_H
@@ -32,13 +35,14 @@ typedef struct tg__budget {
     char *error_json;   /* REJECT: body (malloc'd) */
     json_t *rewritten;  /* FORWARD/TRUNCATE: new body, or NULL = unchanged (owned) */
     char *headers;      /* x-tokgate-* lines (malloc'd) or NULL */
-    const char *reason; /* REJECT: static reason label for metrics */
+    char reason[64];    /* REJECT: reason label for metrics (the error code) */
     int escalated;      /* issue 7: the answer was escalated */
 } tg__budget;
 
 /* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held
  * by the request) and must touch nothing else shared. */
-tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, json_t *req, tg__budget *out);
+tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const char *body, size_t len,
+                            json_t *req, tg__budget *out);
 void tg__budget_free(tg__budget *b);
 
 #endif

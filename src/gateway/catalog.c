@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "gateway/gateway.h"
+#include "tokgate/reasoning.h"
 
 static void model_clear(tg__model *m) {
     free(m->name);
@@ -60,7 +61,90 @@ static uint64_t juint(json_t *v) {
     return 0;
 }
 
-static void derive(tg__model *m, const tg__upinfo *ui) {
+static tg__modelfile *file_get(tg__server *s, const char *path) {
+    for (size_t i = 0; i < s->n_files; i++)
+        if (!strcmp(s->files[i].path, path)) return &s->files[i];
+    tg__modelfile *nf = realloc(s->files, (s->n_files + 1) * sizeof *nf);
+    if (!nf) return NULL;
+    s->files = nf;
+    tg__modelfile *f = &nf[s->n_files];
+    memset(f, 0, sizeof *f);
+    if (!(f->path = strdup(path))) return NULL;
+    s->n_files++;
+    return f;
+}
+
+void tg__modelfiles_free(tg__server *s) {
+    for (size_t i = 0; i < s->n_files; i++) {
+        tg__modelfile *f = &s->files[i];
+        free(f->path);
+        tg_tokenizer_free(f->tok);
+        if (f->prof_state == 1) tg_model_profile_free(&f->prof);
+    }
+    free(s->files);
+    s->files = NULL;
+    s->n_files = 0;
+}
+
+/* Loaded once per path on the loop thread (blocking: at start or reload). */
+static const tg_tokenizer *tokenizer_for(tg__server *s, const char *path) {
+    tg__modelfile *f = path ? file_get(s, path) : NULL;
+    if (!f) return NULL;
+    if (f->tok_state == 0) {
+        tg_error err;
+        f->tok_state = tg_tokenizer_load(path, &f->tok, &err) == TG_OK ? 1 : -1;
+        if (f->tok_state < 0)
+            tg__log(s, TG__LOG_WARN, "tokenizer %s: %s; counting falls back to the estimator", path, err.msg);
+        else tg__log(s, TG__LOG_INFO, "tokenizer %s loaded: prompts are counted exactly", path);
+    }
+    return f->tok_state == 1 ? f->tok : NULL;
+}
+
+static const tg_model_profile *profile_for(tg__server *s, const char *path) {
+    tg__modelfile *f = path ? file_get(s, path) : NULL;
+    if (!f) return NULL;
+    if (f->prof_state == 0) {
+        tg_error err;
+        f->prof_state = tg_model_load(path, &f->prof, &err) == TG_OK ? 1 : -1;
+        if (f->prof_state < 0)
+            tg__log(s, TG__LOG_WARN, "model %s: %s; limits come from the upstream", path, err.msg);
+    }
+    return f->prof_state == 1 ? &f->prof : NULL;
+}
+
+static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
+
+/* The config's "policy" section onto the policy's settings. */
+static void settings_from(tg__server *s, tg__model *m) {
+    tg_model_settings *st = &m->settings;
+    tg_model_settings_init(st);
+    st->name = m->name;
+    const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
+    if (ri) st->thinking_base = ri->base_budget;
+    json_t *p = m->cfg->policy;
+    const char *k;
+    json_t *v;
+    json_object_foreach(p, k, v) {
+        int e = -1;
+        uint64_t u = json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : UINT64_MAX;
+        const char *sv = json_string_value(v);
+        if (!strcmp(k, "overflow") && sv && (e = tg_overflow_mode_parse(sv)) >= 0) st->overflow = (tg_overflow_mode)e;
+        else if (!strcmp(k, "truncation") && sv && (e = tg_truncation_mode_parse(sv)) >= 0) st->truncation = (tg_truncation_mode)e;
+        else if (!strcmp(k, "dialect") && sv && (e = tg_dialect_parse(sv)) >= 0) st->dialect = (tg_dialect)e;
+        else if (!strcmp(k, "thinking_mode") && sv && (e = tg_thinking_mode_parse(sv)) >= 0) st->thinking_mode = (tg_thinking_mode)e;
+        else if (u != UINT64_MAX && !strcmp(k, "default_max_tokens")) st->default_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "escalated_output_tokens")) st->escalated_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "capped_default")) st->capped_default = u;
+        else if (u != UINT64_MAX && !strcmp(k, "output_limit")) st->output_limit = u;
+        else if (u != UINT64_MAX && !strcmp(k, "min_max_tokens")) st->min_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "abs_max_tokens")) st->abs_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "min_answer_tokens")) st->min_answer_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "thinking_base")) st->thinking_base = u;
+        else tg__log(s, TG__LOG_WARN, "model %s: policy.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
+    }
+}
+
+static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     const tg__model_cfg *c = m->cfg;
     m->upstream_ctx = 0;
     m->n_ctx_train = 0;
@@ -89,6 +173,28 @@ static void derive(tg__model *m, const tg__upinfo *ui) {
     m->limits.ceiling_native = m->n_ctx_train ? m->n_ctx_train : ctx;
     m->limits.ceiling_vram = TG_CEILING_NONE;
     m->limits.ceiling_throughput = TG_CEILING_NONE;
+    /* The model file, when readable here: helexa's derivation, with the
+     * upstream's own context and the configured context as backstops. */
+    const tg_model_profile *prof = profile_for(s, c->model_path);
+    if (prof) {
+        tg_limits_config lc;
+        tg_limits_config_init(&lc);
+        lc.max_prompt_tokens = min_nonzero(c->context, m->upstream_ctx);
+        if (c->output) lc.output_reserve = c->output;
+        tg_limits lim;
+        tg_error err;
+        memset(&lim, 0, sizeof lim);
+        if (tg_limits_derive(prof, &lc, &lim, &err) == TG_OK && !c->output && lim.output * 2 > lim.context) {
+            lc.output_reserve = lim.context / 2; /* a small context: keep half for the prompt */
+            tg_limits_derive(prof, &lc, &lim, &err);
+        }
+        if (lim.context) {
+            if (c->input && c->input < lim.input) lim.input = c->input;
+            m->limits = lim;
+            m->have_limits = 1;
+            m->limits_source = "derived from the model file (tokgate/limits.h)";
+        }
+    }
 }
 
 static int add(tg__model **v, size_t *n, size_t *cap) {
@@ -130,7 +236,9 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
                 }
             }
             if (!m->upstream_obj && list && json_array_size(list)) m->upstream_obj = json_incref(json_array_get(list, 0));
-            derive(m, ui);
+            derive(s, m, ui);
+            settings_from(s, m);
+            m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             continue;
         }
         size_t k;
@@ -144,7 +252,9 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             m->pool = pool;
             m->upstream_obj = json_incref(e);
             if (!(m->name = strdup(id))) goto oom;
-            derive(m, ui);
+            derive(s, m, ui);
+            settings_from(s, m);
+            m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
         }
     }
     tg__model_table *t = calloc(1, sizeof *t);
@@ -180,15 +290,6 @@ const tg__model *tg__model_resolve(const tg__model_table *t, const char *name) {
     }
     if (t->n == 1 && !t->v[0].name) return &t->v[0]; /* not discovered yet */
     return NULL;
-}
-
-static const char *binding_name(tg_binding b) {
-    switch (b) {
-    case TG_BIND_NATIVE: return "native";
-    case TG_BIND_VRAM: return "vram";
-    case TG_BIND_THROUGHPUT: return "throughput";
-    default: return "clamp";
-    }
 }
 
 static json_t *limit_obj(const tg__model *m) {
@@ -261,11 +362,11 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         if (!o) continue;
         if (m->have_limits) {
             json_object_set_new(o, "limit", limit_obj(m));
-            json_object_set_new(o, "binding", json_string(binding_name(m->limits.binding)));
+            json_object_set_new(o, "binding", json_string(tg_binding_name(m->limits.binding)));
             json_t *ceil = json_object();
             json_object_set_new(ceil, "native", json_integer((json_int_t)m->limits.ceiling_native));
-            json_object_set_new(ceil, "vram", json_null());
-            json_object_set_new(ceil, "throughput", json_null());
+            json_object_set_new(ceil, "vram", m->limits.ceiling_vram == TG_CEILING_NONE ? json_null() : json_integer((json_int_t)m->limits.ceiling_vram));
+            json_object_set_new(ceil, "throughput", m->limits.ceiling_throughput == TG_CEILING_NONE ? json_null() : json_integer((json_int_t)m->limits.ceiling_throughput));
             if (m->upstream_ctx) json_object_set_new(ceil, "upstream", json_integer((json_int_t)m->upstream_ctx));
             json_object_set_new(o, "ceilings", ceil);
         } else json_object_set_new(o, "limit", json_null());
@@ -278,6 +379,7 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         }
         if (m->n_ctx_train) json_object_set_new(live, "n_ctx_train", json_integer((json_int_t)m->n_ctx_train));
         json_object_set_new(o, "upstream_info", live);
+        json_object_set_new(o, "counting", json_string(m->tok ? "tokenizer (exact for raw prompts)" : "estimate (no tokenizer)"));
         if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
         json_array_append_new(data, o);
     }

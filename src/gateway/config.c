@@ -23,7 +23,8 @@ const char tg__serve_usage[] =
     "  --quiet                  log only warnings and errors\n"
     "single model (one model section from flags):\n"
     "  --upstream URL           inference server root, e.g. http://127.0.0.1:8080\n"
-    "  --model PATH             the model's GGUF file or HF directory\n"
+    "  --model PATH             the model's GGUF file or HF directory (limits, counting)\n"
+    "  --tokenizer PATH         tokenizer.json or its directory (default: --model)\n"
     "  --served-name NAME       name clients use (default: the upstream's)\n"
     "  --alias NAME             another accepted name (repeatable)\n"
     "  --upstream-model NAME    model name sent upstream\n"
@@ -153,6 +154,7 @@ static void model_free(tg__model_cfg *m) {
     free(m->upstream_model);
     free(m->upstream_api_key);
     free(m->model_path);
+    free(m->tokenizer_path);
     if (m->policy) json_decref(m->policy);
 }
 
@@ -226,6 +228,7 @@ static tg_status load_model(json_t *o, size_t idx, tg__model_cfg *m, tg_error *e
         else if (!strcmp(key, "upstream_model")) st = json_strdup_at(v, path, &m->upstream_model, err);
         else if (!strcmp(key, "upstream_api_key")) st = json_strdup_at(v, path, &m->upstream_api_key, err);
         else if (!strcmp(key, "model")) st = json_strdup_at(v, path, &m->model_path, err);
+        else if (!strcmp(key, "tokenizer")) st = json_strdup_at(v, path, &m->tokenizer_path, err);
         else if (!strcmp(key, "aliases")) {
             size_t i;
             json_t *a;
@@ -437,7 +440,7 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         }
         if (matched) continue;
         /* single-model flags */
-        static const char *const model_flags[] = {"--upstream", "--model", "--served-name", "--alias",
+        static const char *const model_flags[] = {"--upstream", "--model", "--tokenizer", "--served-name", "--alias",
                                                   "--upstream-model", "--upstream-api-key", "--context",
                                                   "--max-prompt-tokens", "--output-reserve"};
         for (size_t k = 0; k < sizeof model_flags / sizeof model_flags[0]; k++)
@@ -447,6 +450,7 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         char **dst = NULL;
         if (!strcmp(a, "--upstream")) dst = &fm->upstream;
         else if (!strcmp(a, "--model")) dst = &fm->model_path;
+        else if (!strcmp(a, "--tokenizer")) dst = &fm->tokenizer_path;
         else if (!strcmp(a, "--served-name")) dst = &fm->name;
         else if (!strcmp(a, "--upstream-model")) dst = &fm->upstream_model;
         else if (!strcmp(a, "--upstream-api-key")) dst = &fm->upstream_api_key;

@@ -15,6 +15,7 @@
  *       {"name": "qwen3-8b", "aliases": ["qwen3"],
  *        "upstream": "http://127.0.0.1:8080", "upstream_model": "qwen3",
  *        "upstream_api_key": "...", "model": "/models/qwen3-8b.gguf",
+ *        "tokenizer": "/models/qwen3-8b/tokenizer.json",
  *        "limits": {"context": 32768, "input": 24576, "output": 8192},
  *        "policy": { ...handed to the policy layer as is... }}
  *     ]
@@ -55,6 +56,7 @@ typedef struct tg__model_cfg {
     char *upstream_model;   /* "model" sent upstream; NULL = as the client sent it */
     char *upstream_api_key; /* Authorization sent upstream; NULL = none */
     char *model_path;       /* GGUF file or HF directory; NULL = none */
+    char *tokenizer_path;   /* tokenizer.json or its directory; NULL = model_path */
     uint64_t context, input, output; /* static limits; 0 = not set */
     json_t *policy;         /* per-model policy settings (owned), or NULL */
 } tg__model_cfg;

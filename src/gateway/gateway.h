@@ -38,6 +38,9 @@
 #include "gateway/http_parse.h"
 #include "gateway/workers.h"
 #include "tokgate/limits.h"
+#include "tokgate/model.h"
+#include "tokgate/policy.h"
+#include "tokgate/tokenizer.h"
 #include "util/buf.h"
 
 typedef struct tg__server tg__server;
@@ -162,7 +165,19 @@ typedef struct tg__model {
     tg_limits limits;
     int have_limits;
     const char *limits_source; /* static text */
+    tg_model_settings settings; /* policy settings (name points at `name`) */
+    const tg_tokenizer *tok;    /* exact counting; NULL: the policy's estimator */
 } tg__model;
+
+/* Model files and tokenizers, loaded once per path and kept until exit (the
+ * tables built from them borrow them, from any thread). */
+typedef struct tg__modelfile {
+    char *path;
+    tg_tokenizer *tok;
+    int tok_state;  /* 0 untried, 1 loaded, -1 failed */
+    tg_model_profile prof;
+    int prof_state; /* same */
+} tg__modelfile;
 
 /* The served models, immutable once built and reference-counted: a request
  * whose work runs on a worker thread holds a reference, so a rebuild
@@ -177,6 +192,7 @@ typedef struct tg__model_table {
 
 tg_status tg__models_rebuild(tg__server *s, tg_error *err);
 void tg__models_free(tg__server *s);
+void tg__modelfiles_free(tg__server *s);
 void tg__table_ref(tg__model_table *t);
 void tg__table_unref(tg__model_table *t);
 /* The model a request names (name or alias), or NULL. NULL name: the only
@@ -201,6 +217,8 @@ struct tg__server {
     size_t n_clients;
     tg__pool *pools;
     tg__model_table *table;
+    tg__modelfile *files;
+    size_t n_files;
     struct tg__workers *workers;
     tg__upinfo *upinfo;
     size_t n_upinfo;

@@ -119,7 +119,7 @@ typedef struct infer_job {
     /* results */
     int status;         /* 0: forward */
     char *resp;         /* the answer when status != 0 (JSON, malloc'd) */
-    const char *reason; /* a policy refusal's reason (static), else NULL */
+    char reason[64];    /* a policy refusal's reason, else "" */
     const tg__model *m;
     char *fwd;          /* body to forward when rewritten (malloc'd) */
     size_t fwd_len;
@@ -201,7 +201,7 @@ static void infer_work(tg__job *job) {
     }
     j->m = m;
     tg__budget b;
-    if (tg__budget_decide(j->table->cfg, m, j->route, req, &b) != TG_OK) {
+    if (tg__budget_decide(j->table->cfg, m, j->route, j->body, j->len, req, &b) != TG_OK) {
         job_error(j, 500, NULL, NULL, "the budget decision failed");
         goto out;
     }
@@ -211,7 +211,7 @@ static void infer_work(tg__job *job) {
         j->status = b.status ? b.status : 400;
         j->resp = b.error_json;
         b.error_json = NULL;
-        j->reason = b.reason ? b.reason : "policy";
+        snprintf(j->reason, sizeof j->reason, "%s", b.reason[0] ? b.reason : "policy");
         tg__budget_free(&b);
         goto out;
     }
@@ -253,9 +253,9 @@ static void infer_done(tg__job *job) {
     tg__client *c = j->c;
     c->job = NULL;
     if (j->status) {
-        if (j->reason) tg__metrics_refusal(&c->srv->metrics, j->reason);
+        if (j->reason[0]) tg__metrics_refusal(&c->srv->metrics, j->reason);
         const char *r = j->resp ? j->resp : "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
-        tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason ? j->headers : NULL);
+        tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason[0] ? j->headers : NULL);
     } else {
         const tg__model *m = j->m;
         tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len, NULL,

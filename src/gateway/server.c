@@ -199,6 +199,7 @@ out:
     tg__workers_free(s.workers);
     tg__discovery_free(&s);
     tg__models_free(&s);
+    tg__modelfiles_free(&s);
     tg__pool_free_all(&s);
     tg__metrics_free(&s.metrics);
     if (s.listener) evconnlistener_free(s.listener);

@@ -54,23 +54,23 @@ body=$(printf '%s' "$req" | curl -s -H 'Transfer-Encoding: chunked' --data-binar
 js_check "chunked request body" "$body" 'j.usage.completion_tokens===4'
 
 # --- faults --------------------------------------------------------------------
-r=$(curl -s -m 10 "$G/v1/chat/completions" -d '{"model":"reset","stream":true,"messages":[]}')
+r=$(curl -s -m 10 "$G/v1/chat/completions" -d '{"model":"reset","stream":true,"messages":[{"role":"user","content":"hi"}]}')
 check_contains "reset mid-stream: chunks before it arrive" "$r" "tok1 "
 check_contains "reset mid-stream: SSE error event" "$r" '"code":"reset"'
-r=$(curl -s -m 10 -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"garbage","messages":[]}')
+r=$(curl -s -m 10 -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"garbage","messages":[{"role":"user","content":"hi"}]}')
 check_contains "garbage from the upstream: 502" "$r" '"code":"protocol"}} 502'
-r=$(curl -s -m 10 -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"slow","messages":[]}')
+r=$(curl -s -m 10 -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"slow","messages":[{"role":"user","content":"hi"}]}')
 check_contains "no first byte: 504" "$r" '"code":"first_byte_timeout"}} 504'
-r=$(curl -s -m 10 "$G/v1/chat/completions" -d '{"model":"stall","stream":true,"messages":[]}')
+r=$(curl -s -m 10 "$G/v1/chat/completions" -d '{"model":"stall","stream":true,"messages":[{"role":"user","content":"hi"}]}')
 check_contains "stall mid-stream: SSE error event" "$r" '"code":"idle_timeout"'
-direct=$(curl -s -w ' %{http_code}' "$UP/v1/chat/completions" -d '{"model":"error","messages":[]}')
-via=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"error","messages":[]}')
+direct=$(curl -s -w ' %{http_code}' "$UP/v1/chat/completions" -d '{"model":"error","messages":[{"role":"user","content":"hi"}]}')
+via=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"error","messages":[{"role":"user","content":"hi"}]}')
 check_eq "upstream error status and body relayed" "$via" "$direct"
-curl -s -m 10 -o /dev/null "$G/v1/chat/completions" -d '{"model":"badchunk","messages":[]}'; rc=$?
+curl -s -m 10 -o /dev/null "$G/v1/chat/completions" -d '{"model":"badchunk","messages":[{"role":"user","content":"hi"}]}'; rc=$?
 check "malformed chunked body: the client sees a truncated answer (curl exit $rc)" test "$rc" -ne 0
 dead=$(free_port)
 start_tokgate D --upstream "http://127.0.0.1:$dead" --served-name m --connect-timeout 1
-r=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$PORT_D/v1/chat/completions" -d '{"model":"m","messages":[]}')
+r=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$PORT_D/v1/chat/completions" -d '{"model":"m","messages":[{"role":"user","content":"hi"}]}')
 check_contains "upstream down: 502" "$r" '"code":"connect"}} 502'
 r=$(curl -s "http://127.0.0.1:$PORT_D/v1/models")
 js_check "undiscovered upstream: model listed without limits" "$r" 'j.data.length===1 && j.data[0].id==="m" && !j.data[0].limit'
@@ -78,7 +78,7 @@ stop_tokgate D
 
 # client disconnect mid-stream closes the upstream request
 before=$(curl -s "$UP/standin/stats" | node -pe 'JSON.parse(require("fs").readFileSync(0)).closed_early')
-timeout 1 curl -s -N "$G/v1/chat/completions" -d '{"model":"big","stream":true,"messages":[]}' >/dev/null
+timeout 1 curl -s -N "$G/v1/chat/completions" -d '{"model":"big","stream":true,"messages":[{"role":"user","content":"hi"}]}' >/dev/null
 for i in $(seq 1 30); do
   after=$(curl -s "$UP/standin/stats" | node -pe 'JSON.parse(require("fs").readFileSync(0)).closed_early')
   [ "$after" -gt "$before" ] && break; sleep 0.1
@@ -92,7 +92,7 @@ check "client disconnect closes the upstream request ($before -> $after)" test "
 w0=$(curl -s "$UP/standin/stats" | node -pe 'JSON.parse(require("fs").readFileSync(0)).big_written')
 node -e '
 const s=require("net").connect(+process.argv[1],"127.0.0.1",()=>{
-  const b=JSON.stringify({model:"big",stream:true,messages:[]});
+  const b=JSON.stringify({model:"big",stream:true,messages:[{role:"user",content:"hi"}]});
   s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: "+b.length+"\r\n\r\n"+b);});
 let n=0; s.on("data",d=>{n+=d.length; if(n>65536) s.pause();});
 setTimeout(()=>process.exit(0), 3500);' "$PORT_A" & stopped=$!
@@ -113,13 +113,13 @@ r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":['); check_eq "ma
 check_contains "malformed JSON message" "$(cat "$work/body")" '"code":"invalid_json"'
 r=$(code "$G/v1/chat/completions" -d '[1,2]'); check_eq "JSON array body" "$r" 400
 r=$(code "$G/v1/chat/completions" -d ''); check_eq "empty body" "$r" 400
-r=$(code "$G/v1/chat/completions" -d '{"model":5,"messages":[]}'); check_eq "model of the wrong type" "$r" 400
+r=$(code "$G/v1/chat/completions" -d '{"model":5,"messages":[{"role":"user","content":"hi"}]}'); check_eq "model of the wrong type" "$r" 400
 check_contains "wrong type names the field" "$(cat "$work/body")" '"param":"model"'
 r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":"hi"}'); check_eq "messages of the wrong type" "$r" 400
-r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":[],"stream":"yes"}'); check_eq "stream of the wrong type" "$r" 400
-r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":[],"max_tokens":"5"}'); check_eq "max_tokens of the wrong type" "$r" 400
+r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"stream":"yes"}'); check_eq "stream of the wrong type" "$r" 400
+r=$(code "$G/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":"5"}'); check_eq "max_tokens of the wrong type" "$r" 400
 r=$(code "$G/v1/completions" -d '{"model":"ok"}'); check_eq "completions without prompt" "$r" 400
-r=$(code "$G/v1/chat/completions" -d '{"model":"nope","messages":[]}'); check_eq "unknown model" "$r" 404
+r=$(code "$G/v1/chat/completions" -d '{"model":"nope","messages":[{"role":"user","content":"hi"}]}'); check_eq "unknown model" "$r" 404
 check_contains "unknown model code" "$(cat "$work/body")" '"code":"model_not_found"'
 big=$(head -c 5000 /dev/zero | tr '\0' a)
 r=$(code "$G/v1/chat/completions" -d "{\"model\":\"ok\",\"messages\":[],\"x\":\"$big\"}"); check_eq "oversized body" "$r" 413
@@ -162,19 +162,19 @@ cfg=$work/tg.json
 printf '{"models":[{"name":"first","upstream":"%s","upstream_model":"ok"}]}' "$UP" > "$cfg"
 start_tokgate R --config "$cfg" --idle-timeout 5
 R=http://127.0.0.1:$PORT_R
-curl -s -N --limit-rate 200k "$R/v1/chat/completions" -d '{"model":"first","stream":true,"messages":[],"max_tokens":300}' > "$work/reload.out" & s1=$!
+curl -s -N --limit-rate 200k "$R/v1/chat/completions" -d '{"model":"first","stream":true,"messages":[{"role":"user","content":"hi"}],"max_tokens":300}' > "$work/reload.out" & s1=$!
 pids+=($s1)
 sleep 0.3
 printf '{"models":[{"name":"second","upstream":"%s","upstream_model":"ok"}]}' "$UP" > "$cfg"
 kill -HUP "$PID_R"
 for i in $(seq 1 30); do curl -s "$R/v1/models" | grep -q '"second"' && break; sleep 0.1; done
 r=$(curl -s "$R/v1/models"); js_check "reload: new model served" "$r" 'j.data.length===1 && j.data[0].id==="second"'
-r=$(code "$R/v1/chat/completions" -d '{"model":"first","messages":[]}'); check_eq "reload: old name gone" "$r" 404
+r=$(code "$R/v1/chat/completions" -d '{"model":"first","messages":[{"role":"user","content":"hi"}]}'); check_eq "reload: old name gone" "$r" 404
 printf '{"models":[' > "$cfg"; kill -HUP "$PID_R"; sleep 0.3
 r=$(curl -s "$R/v1/models"); js_check "reload of a broken file keeps the running config" "$r" 'j.data[0].id==="second"'
 check_contains "reload failure logged" "$(cat "$work/R.log")" "reload failed"
 # a stream in flight when SIGTERM arrives finishes; then the daemon exits
-curl -s -N "$R/v1/chat/completions" -d '{"model":"second","stream":true,"messages":[],"max_tokens":60}' > "$work/drain.out" & s2=$!
+curl -s -N "$R/v1/chat/completions" -d '{"model":"second","stream":true,"messages":[{"role":"user","content":"hi"}],"max_tokens":60}' > "$work/drain.out" & s2=$!
 pids+=($s2)
 sleep 0.1
 stop_tokgate R

