@@ -176,7 +176,9 @@ static tg_status native_context(const cfg *c, tg_model_profile *p, tg_error *err
         return TG_OK;
     }
     p->native_context = ctx;
-    snprintf(p->context_from, sizeof p->context_from, "%s", which);
+    int from_default = !json_object_get(c->lm, which) && !json_object_get(c->root, which);
+    snprintf(p->context_from, sizeof p->context_from, "%s%s", which,
+             from_default ? " (default of the model type's config class)" : "");
 
     json_t *rs = cfg_get(c, "rope_scaling");
     if (!json_is_object(rs)) rs = cfg_get(c, "rope_parameters");

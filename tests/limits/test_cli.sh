@@ -105,6 +105,41 @@ else
   bad "fixture $tokdir/tokenizer.json missing (run scripts/setup.sh --test)"
 fi
 
+# a model directory's side files: safetensors index total and a .jinja template
+mkdir -p "$tmp/Side"
+cp "$cfg/gpt-oss-120b/config.json" "$tmp/Side/"
+printf '{"metadata": {"total_size": 65249171456}, "weight_map": {}}' > "$tmp/Side/model.safetensors.index.json"
+printf '{{ messages }}' > "$tmp/Side/chat_template.jinja"
+run "inspect dir with side files" 0 inspect "$tmp/Side" --json
+expect "weights from the safetensors index" "j['weights_bytes']" "65249171456"
+expect "chat_template.jinja counts" "j['chat_template']" "True"
+expect "no tokenizer files" "j['tokenizer']" "None"
+
+# GGUF files: a real one (llama.cpp's gemma-4 vocab file, per-layer KV heads
+# and a sliding pattern array) and a synthetic gemma3 (period 6), checked
+# against an independent Node reader (tests/model/gguf_kv_ref.js)
+gemma4=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-gemma-4.gguf
+for spec in "$gemma4:1" "$src/fuzz/corpus/fuzz_gguf_profile/gemma3.gguf:6"; do
+  f=${spec%:*}; pat=${spec##*:}
+  if [ ! -f "$f" ]; then bad "missing $f (run scripts/setup.sh --test)"; continue; fi
+  ref=$(node "$src/tests/model/gguf_kv_ref.js" "$f" "$pat")
+  run "inspect $(basename "$f")" 0 inspect "$f" --json
+  expect "$(basename "$f") source" "j['source']" "gguf"
+  expect "$(basename "$f") per token vs reference" "j['kv_bytes_per_token']" \
+    "$("$py" -c "import json; print(json.loads('$ref')['per_token'])")"
+  expect "$(basename "$f") sliding bytes vs reference" "j['kv_sliding_bytes']" \
+    "$("$py" -c "import json; print(json.loads('$ref')['sliding_bytes'])")"
+done
+run "inspect gemma-4 vocab tokenizer" 0 inspect "$gemma4" --json
+expect "gemma-4 tokenizer model" "j['tokenizer']['model']" "gemma4"
+expect "gemma-4 token count (262144 in tokenizer.ggml.tokens)" "j['tokenizer']['tokens']" "262144"
+expect "gemma-4 chat template" "j['chat_template']" "True"
+run "limits on a GGUF" 0 limits --model "$gemma4" --free-vram-mib 24000 --json
+expect "GGUF native context" "j['ceilings']['native']" "262144"
+printf 'GGUF\x03\x00\x00\x00garbage' > "$tmp/bad.gguf"
+run "corrupt GGUF" 2 inspect "$tmp/bad.gguf"
+stderr_has "corrupt GGUF names the file" "bad.gguf"
+
 # --- limits -------------------------------------------------------------------
 run "limits Qwen3.6-27B helexa" 0 limits --model "$cfg/Qwen3.6-27B" --free-vram-mib 9254,12000 --tp 2 --json
 expect "kv_bytes_per_token" "j['kv_bytes_per_token']" "65536"
