@@ -5,7 +5,7 @@
  *   GET  /v1/models, /api.json, /v1/limits       from the served-model table
  *   GET  /metrics                                Prometheus text
  *   GET  /healthz                                liveness (no key needed)
- *   POST /tokenize                               501 until the tokenizer lands
+ *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
  *   anything else                                passed through unchanged to
  *                                                the first model's upstream
  *
@@ -235,6 +235,120 @@ out:
     json_decref(req);
 }
 
+/* Counts a chat message's text with the model's tokenizer (user: the
+ * tg_tokenizer); no specials: the template adds them. */
+static tg_status tokenize_count(void *user, const char *text, size_t len, uint64_t *tokens, tg_error *err) {
+    const tg_tokenizer *tok = user;
+    size_t n = 0;
+    tg_status st = tg_tokenizer_count(tok, text, len, 0, &n, err);
+    if (st == TG_OK) *tokens = (uint64_t)n;
+    return st;
+}
+
+/* POST /tokenize: {"model"?, "prompt": "..."} or {"model"?, "messages": [...]},
+ * optional "add_special" (raw prompts; default true, as the server adds BOS)
+ * and "with_pieces" (the ids and each token's text). Answers
+ * {"model", "count", "exact", "method", "tokens"?, "pieces"?, "per_message"?}. */
+static void tokenize_work(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    json_error_t je;
+    json_t *req = j->len ? json_loadb(j->body, j->len, 0, &je) : NULL;
+    if (!json_is_object(req)) {
+        job_error(j, 400, "invalid_json", NULL, "request body must be a JSON object with \"prompt\" or \"messages\"");
+        json_decref(req);
+        return;
+    }
+    json_t *mv = json_object_get(req, "model");
+    if (mv && !json_is_string(mv)) {
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
+        goto out;
+    }
+    const tg__model *m = tg__model_resolve(j->table, json_string_value(mv));
+    if (!m) {
+        job_error(j, 404, "model_not_found", "model", "The model '%s' is not served by this gateway",
+                  mv ? json_string_value(mv) : "(none given, and more than one is served)");
+        goto out;
+    }
+    json_t *prompt = json_object_get(req, "prompt");
+    json_t *msgs = json_object_get(req, "messages");
+    int pieces = json_is_true(json_object_get(req, "with_pieces"));
+    json_t *as = json_object_get(req, "add_special");
+    json_t *res = json_object();
+    json_object_set_new(res, "model", json_string(m->name ? m->name : "default"));
+    tg_error err;
+    if (json_is_string(prompt)) {
+        const char *text = json_string_value(prompt);
+        size_t tl = json_string_length(prompt);
+        if (!m->tok) {
+            uint64_t n = 0;
+            tg_estimate_count(NULL, text, tl, &n, &err);
+            json_object_set_new(res, "count", json_integer((json_int_t)n));
+            json_object_set_new(res, "exact", json_false());
+            json_object_set_new(res, "method", json_string("estimate (no tokenizer for this model)"));
+        } else {
+            tg_tokens t = {0};
+            unsigned flags = as && json_is_false(as) ? 0u : (unsigned)TG_ENCODE_ADD_SPECIAL;
+            if (tg_tokenizer_encode(m->tok, text, tl, flags, &t, &err) != TG_OK) {
+                json_decref(res);
+                job_error(j, 400, "invalid_request", "prompt", "%s", err.msg);
+                goto out;
+            }
+            json_object_set_new(res, "count", json_integer((json_int_t)t.len));
+            json_object_set_new(res, "exact", json_true());
+            json_object_set_new(res, "method", json_string("tokenizer"));
+            if (pieces) {
+                json_t *ids = json_array(), *ps = json_array();
+                for (size_t i = 0; i < t.len; i++) {
+                    json_array_append_new(ids, json_integer(t.ids[i]));
+                    char *txt = NULL;
+                    size_t pl = 0;
+                    if (tg_tokenizer_decode(m->tok, &t.ids[i], 1, 0, &txt, &pl, &err) == TG_OK) {
+                        json_t *sv = json_stringn(txt, pl);
+                        json_array_append_new(ps, sv ? sv : json_string("\xef\xbf\xbd")); /* a partial UTF-8 piece */
+                        tg_text_free(txt);
+                    } else json_array_append_new(ps, json_null());
+                }
+                json_object_set_new(res, "tokens", ids);
+                json_object_set_new(res, "pieces", ps);
+            }
+            tg_tokens_free(&t);
+        }
+    } else if (json_is_array(msgs)) {
+        tg_request r;
+        if (tg_request_parse(j->body, j->len, &r, &err) != TG_OK) {
+            json_decref(res);
+            job_error(j, 400, "invalid_request", "messages", "%s", err.msg);
+            goto out;
+        }
+        tg_prompt_counts pc;
+        tg_status st = m->tok ? tg_request_count(&r, tokenize_count, (void *)(uintptr_t)m->tok, 1, &pc, &err)
+                              : tg_request_count(&r, tg_estimate_count, NULL, 0, &pc, &err);
+        tg_request_free(&r);
+        if (st != TG_OK) {
+            json_decref(res);
+            job_error(j, 400, "invalid_request", "messages", "%s", err.msg);
+            goto out;
+        }
+        json_object_set_new(res, "count", json_integer((json_int_t)pc.total));
+        json_object_set_new(res, "exact", json_boolean(pc.exact));
+        json_object_set_new(res, "method", json_string(m->tok ? "tokenizer per message + template overhead estimate"
+                                                              : "estimate (no tokenizer for this model)"));
+        json_t *per = json_array();
+        for (size_t i = 0; i < pc.n_items; i++) json_array_append_new(per, json_integer((json_int_t)pc.items[i]));
+        json_object_set_new(res, "per_message", per);
+        tg_prompt_counts_free(&pc);
+    } else {
+        json_decref(res);
+        job_error(j, 400, "missing_required_parameter", "prompt", "give \"prompt\" (a string) or \"messages\" (an array)");
+        goto out;
+    }
+    j->status = 200;
+    j->resp = json_dumps(res, JSON_COMPACT);
+    json_decref(res);
+out:
+    json_decref(req);
+}
+
 static void infer_free(infer_job *j) {
     tg__table_unref(j->table);
     free(j->body);
@@ -264,7 +378,7 @@ static void infer_done(tg__job *job) {
     infer_free(j);
 }
 
-static void serve_inference(tg__client *c) {
+static void serve_job(tg__client *c, void (*work)(tg__job *)) {
     infer_job *j = calloc(1, sizeof *j);
     size_t len = evbuffer_get_length(c->body);
     if (j) j->body = malloc(len ? len : 1);
@@ -279,7 +393,7 @@ static void serve_inference(tg__client *c) {
     j->route = c->route;
     j->table = c->srv->table;
     tg__table_ref(j->table);
-    j->job.work = infer_work;
+    j->job.work = work;
     j->job.done = infer_done;
     c->job = &j->job;
     tg__workers_submit(len > c->cfg->inline_max ? c->srv->workers : NULL, &j->job);
@@ -337,11 +451,8 @@ void tg__route_dispatch(tg__client *c) {
     }
     switch (route) {
     case TG__R_CHAT:
-    case TG__R_COMPLETIONS: serve_inference(c); return;
-    case TG__R_TOKENIZE:
-        tg__client_error(c, 501, "invalid_request_error", "not_implemented", NULL,
-                         "POST /tokenize needs the tokenizer layer, which this build does not have yet");
-        return;
+    case TG__R_COMPLETIONS: serve_job(c, infer_work); return;
+    case TG__R_TOKENIZE: serve_job(c, tokenize_work); return;
     default: serve_local(c, route); return;
     }
 }

@@ -27,7 +27,9 @@ js_check "/api.json models.dev shape carries the same limit" "$r" \
   'j.tokgate && j.tokgate.npm==="@ai-sdk/openai-compatible" && j.tokgate.api.endsWith("/v1") && j.tokgate.models.ok.limit.context===4096'
 r=$(curl -s "$G/v1/limits")
 js_check "/v1/limits" "$r" 'j.data.find(m=>m.model==="ok").limit.context===4096 && j.data[0].upstream_info.kind==="vllm"'
-r=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$G/tokenize" -d '{}'); check_eq "/tokenize before the tokenizer lands" "$r" 501
+r=$(curl -s "$G/tokenize" -d '{"model":"ok","prompt":"hello world"}')
+js_check "/tokenize without a tokenizer: the estimate, marked so" "$r" 'j.count===3 && j.exact===false'
+r=$(curl -s -o /dev/null -w '%{http_code}' "$G/tokenize" -d '{"model":"ok"}'); check_eq "/tokenize without prompt" "$r" 400
 r=$(curl -s -o /dev/null -w '%{http_code}' "$G/v1/chat/completions"); check_eq "GET on a POST route" "$r" 405
 
 # --- relay, byte for byte against the upstream itself -------------------------

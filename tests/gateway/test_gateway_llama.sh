@@ -103,6 +103,12 @@ pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-
 ex=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-exact"{print $2}')
 up=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/c.json")
 check_eq "tokgate's exact prompt count equals llama-server's usage.prompt_tokens" "$pt/$ex" "$up/1"
+# POST /tokenize: the same count, ids equal llama-server's own /tokenize, pieces rebuild the text
+prompt=$(printf %s "$creq" | node -pe 'JSON.parse(require("fs").readFileSync(0)).prompt')
+r=$(curl -s "$G/tokenize" -d "$(node -pe 'JSON.stringify({prompt:process.argv[1],with_pieces:true})' "$prompt")")
+lt=$(curl -s "$L/tokenize" -d "$(node -pe 'JSON.stringify({content:process.argv[1],add_special:true})' "$prompt")")
+js_check "/tokenize: exact count = usage.prompt_tokens ($up), ids = llama-server's /tokenize" "$r" \
+  "j.exact && j.count===$up && JSON.stringify(j.tokens)===JSON.stringify($lt.tokens)"
 seen() { curl -s "$L/metrics" | awk '/^llamacpp:prompt_tokens_total/{print $2}'; }
 before=$(seen)
 long=$(python3 -c 'print(" ".join(["word"]*5000))')
