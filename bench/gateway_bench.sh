@@ -46,7 +46,7 @@ http {
     listen 127.0.0.1:$up;
     keepalive_requests 1000000;
     location = /v1/models { default_type application/json;
-      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":32768}]}'; }
+      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":65536}]}'; }
     location = /props { return 404; }
     location / { default_type application/json; return 200 '$answer'; }
   }
@@ -112,7 +112,7 @@ added() { # tokgate's own measure of the time it adds per request (tokgate_added
 added >/dev/null
 report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua"
 added
-report "32K-token chat ($(wc -c <"$work/big.json") bytes)" "$work/big.lua"
+report "32K-word chat ($(wc -c <"$work/big.json") bytes, ~39K estimated tokens)" "$work/big.lua"
 added
 
 # Memory per open SSE stream: hold STREAMS streams open through tokgate.

@@ -67,7 +67,20 @@ static void hist_render(struct evbuffer *out, const char *name, const char *help
                         (unsigned long long)cum, name, h->sum, name, (unsigned long long)h->n);
 }
 
+/* A label value with \\, \" and newlines escaped (exposition format 0.0.4). */
+static const char *label(const char *v, char *buf, size_t cap) {
+    size_t o = 0;
+    for (; *v && o + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') buf[o++] = '\\', buf[o++] = *v;
+        else if (*v == '\n') buf[o++] = '\\', buf[o++] = 'n';
+        else buf[o++] = *v;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 void tg__metrics_render(tg__server *s, struct evbuffer *out) {
+    char lb[512];
     const tg__metrics *m = &s->metrics;
     evbuffer_add_printf(out, "# HELP tokgate_requests_total Requests answered, by route and status code.\n"
                              "# TYPE tokgate_requests_total counter\n");
@@ -79,7 +92,7 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
     evbuffer_add_printf(out, "# HELP tokgate_refusals_total Requests refused by the budget policy, by reason.\n"
                              "# TYPE tokgate_refusals_total counter\n");
     for (size_t i = 0; i < TG__MAX_REASONS && m->reasons[i]; i++)
-        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n", m->reasons[i],
+        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n", label(m->reasons[i], lb, sizeof lb),
                             (unsigned long long)m->refusals[i]);
     evbuffer_add_printf(out, "# HELP tokgate_escalations_total Output escalations after finish_reason length.\n"
                              "# TYPE tokgate_escalations_total counter\ntokgate_escalations_total %llu\n",
@@ -111,7 +124,7 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
     for (size_t i = 0; s->table && i < s->table->n; i++) {
         const tg__model *md = &s->table->v[i];
         if (!md->have_limits) continue;
-        const char *n = md->name ? md->name : "default";
+        const char *n = label(md->name ? md->name : "default", lb, sizeof lb);
         evbuffer_add_printf(out, "tokgate_limit_tokens{model=\"%s\",kind=\"context\"} %llu\n"
                                  "tokgate_limit_tokens{model=\"%s\",kind=\"input\"} %llu\n"
                                  "tokgate_limit_tokens{model=\"%s\",kind=\"output\"} %llu\n",
