@@ -80,6 +80,7 @@ void tg__modelfiles_free(tg__server *s) {
         free(f->path);
         tg_tokenizer_free(f->tok);
         if (f->prof_state == 1) tg_model_profile_free(&f->prof);
+        tg_chat_free(f->chat);
     }
     free(s->files);
     s->files = NULL;
@@ -110,6 +111,28 @@ static const tg_model_profile *profile_for(tg__server *s, const char *path) {
             tg__log(s, TG__LOG_WARN, "model %s: %s; limits come from the upstream", path, err.msg);
     }
     return f->prof_state == 1 ? &f->prof : NULL;
+}
+
+static const tg_chat *chat_for(tg__server *s, const char *path) {
+    tg__modelfile *f = path ? file_get(s, path) : NULL;
+    if (!f) return NULL;
+    if (f->chat_state == 0) {
+        tg_error err;
+        f->chat_state = tg_chat_load(path, &f->chat, &err) == TG_OK ? 1 : -1;
+        if (f->chat_state < 0) tg__log(s, TG__LOG_INFO, "chat template from %s: %s", path, err.msg);
+    }
+    return f->chat_state == 1 ? f->chat : NULL;
+}
+
+long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
+    if (!m->tok || !m->chat) return -1;
+    tg_chat_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.add_generation_prompt = -1;
+    size_t n = 0;
+    tg_error err;
+    if (tg_chat_count(m->chat, m->tok, request, &opt, TG_ENCODE_ADD_SPECIAL, &n, &err) != TG_OK) return -1;
+    return (long long)n;
 }
 
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
@@ -239,6 +262,9 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             derive(s, m, ui);
             settings_from(s, m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
+            /* The template the server renders: the model file's first (llama-server's). */
+            m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
+            if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
             continue;
         }
         size_t k;
@@ -255,6 +281,9 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             derive(s, m, ui);
             settings_from(s, m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
+            /* The template the server renders: the model file's first (llama-server's). */
+            m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
+            if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
         }
     }
     tg__model_table *t = calloc(1, sizeof *t);
@@ -379,7 +408,7 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         }
         if (m->n_ctx_train) json_object_set_new(live, "n_ctx_train", json_integer((json_int_t)m->n_ctx_train));
         json_object_set_new(o, "upstream_info", live);
-        json_object_set_new(o, "counting", json_string(m->tok ? "tokenizer (exact for raw prompts)" : "estimate (no tokenizer)"));
+        json_object_set_new(o, "counting", json_string(m->tok && m->chat ? "tokenizer and chat template (exact)" : m->tok ? "tokenizer (exact for raw prompts; chats estimated: no chat template)" : "estimate (no tokenizer)"));
         if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
         json_array_append_new(data, o);
     }

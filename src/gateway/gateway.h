@@ -40,6 +40,7 @@
 #include "tokgate/limits.h"
 #include "tokgate/model.h"
 #include "tokgate/policy.h"
+#include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
 #include "util/buf.h"
 
@@ -167,7 +168,13 @@ typedef struct tg__model {
     const char *limits_source; /* static text */
     tg_model_settings settings; /* policy settings (name points at `name`) */
     const tg_tokenizer *tok;    /* exact counting; NULL: the policy's estimator */
+    const tg_chat *chat;        /* chat template: exact chat counts with tok */
 } tg__model;
+
+/* The exact count of a chat request (rendered with the model's template,
+ * tokenized as llama-server does); -1 when the model lacks a tokenizer or
+ * template, or the render fails. Any thread. */
+long long tg__chat_exact_count(const tg__model *m, const json_t *request);
 
 /* Model files and tokenizers, loaded once per path and kept until exit (the
  * tables built from them borrow them, from any thread). */
@@ -177,6 +184,8 @@ typedef struct tg__modelfile {
     int tok_state;  /* 0 untried, 1 loaded, -1 failed */
     tg_model_profile prof;
     int prof_state; /* same */
+    tg_chat *chat;
+    int chat_state; /* same */
 } tg__modelfile;
 
 /* The served models, immutable once built and reference-counted: a request

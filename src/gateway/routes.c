@@ -323,6 +323,11 @@ static void tokenize_work(tg__job *job) {
         tg_prompt_counts pc;
         tg_status st = m->tok ? tg_request_count(&r, tokenize_count, (void *)(uintptr_t)m->tok, 1, &pc, &err)
                               : tg_request_count(&r, tg_estimate_count, NULL, 0, &pc, &err);
+        long long exact = st == TG_OK ? tg__chat_exact_count(m, r.root) : -1;
+        if (exact >= 0) {
+            pc.total = (uint64_t)exact;
+            pc.exact = 1;
+        }
         tg_request_free(&r);
         if (st != TG_OK) {
             json_decref(res);
@@ -331,8 +336,9 @@ static void tokenize_work(tg__job *job) {
         }
         json_object_set_new(res, "count", json_integer((json_int_t)pc.total));
         json_object_set_new(res, "exact", json_boolean(pc.exact));
-        json_object_set_new(res, "method", json_string(m->tok ? "tokenizer per message + template overhead estimate"
-                                                              : "estimate (no tokenizer for this model)"));
+        json_object_set_new(res, "method", json_string(exact >= 0 ? "chat template rendered, then tokenizer"
+                                                      : m->tok ? "tokenizer per message + template overhead estimate"
+                                                               : "estimate (no tokenizer for this model)"));
         json_t *per = json_array();
         for (size_t i = 0; i < pc.n_items; i++) json_array_append_new(per, json_integer((json_int_t)pc.items[i]));
         json_object_set_new(res, "per_message", per);

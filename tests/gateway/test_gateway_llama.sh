@@ -103,6 +103,20 @@ pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-
 ex=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-exact"{print $2}')
 up=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/c.json")
 check_eq "tokgate's exact prompt count equals llama-server's usage.prompt_tokens" "$pt/$ex" "$up/1"
+# a chat: rendered with the model's own template (from the GGUF, as
+# llama-server does) and counted exactly
+hdr=$(curl -s -D - -o "$work/chat.json" "$G/v1/chat/completions" -d "$req")
+pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
+ex=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-exact"{print $2}')
+cup=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/chat.json")
+check_eq "tokgate's exact chat count equals llama-server's usage.prompt_tokens" "$pt/$ex" "$cup/1"
+tools='{"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Weather in Paris? Use the tool."},{"role":"assistant","content":"Checking."},{"role":"user","content":"ok — merci!"}],"max_tokens":3,"temperature":0}'
+hdr=$(curl -s -D - -o "$work/chat2.json" "$G/v1/chat/completions" -d "$tools")
+pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
+cup=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/chat2.json")
+check_eq "exact count of a multi-turn chat with a system message" "$pt" "$cup"
+r=$(curl -s "$G/tokenize" -d "$tools")
+js_check "/tokenize of a chat: the same exact count" "$r" "j.exact && j.count===$cup"
 # POST /tokenize: the same count, ids equal llama-server's own /tokenize, pieces rebuild the text
 prompt=$(printf %s "$creq" | node -pe 'JSON.parse(require("fs").readFileSync(0)).prompt')
 r=$(curl -s "$G/tokenize" -d "$(node -pe 'JSON.stringify({prompt:process.argv[1],with_pieces:true})' "$prompt")")
@@ -136,13 +150,13 @@ fi
 done
 r=$(curl -s "$G/v1/limits")
 js_check "/v1/limits: derived from the model file, counted with the tokenizer" "$r" \
-  'j.data[0].source.startsWith("derived from the model file") && j.data[0].counting.startsWith("tokenizer")'
+  'j.data[0].source.startsWith("derived from the model file") && j.data[0].counting==="tokenizer and chat template (exact)"'
 
 # --- usage in metrics --------------------------------------------------------------------
 m=$(curl -s "$G/metrics")
 tin=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="in"\}/{print $2}')
 tout=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="out"\}/{print $2}')
-check "metrics: tokens out = 12 + 9 + 40 + 9 + 1500 ($tout)" test "$tout" = 1570
+check "metrics: tokens out = 12 + 9 + 40 + 9 + 12 + 3 + 1500 ($tout)" test "$tout" = 1585
 check "metrics: tokens in counted ($tin)" test "$tin" -gt 0
 
 # --- client disconnect frees the slot -------------------------------------------------------
