@@ -167,6 +167,34 @@ static void settings_from(tg__server *s, tg__model *m) {
     }
 }
 
+/* The section's "hardware" object onto the derivation's inputs. */
+static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(m->cfg->hardware, k, v) {
+        double d = json_is_number(v) ? json_number_value(v) : -1;
+        if (!strcmp(k, "free_vram_mib")) {
+            json_t *one = json_is_array(v) ? NULL : v;
+            size_t n = one ? 1 : json_array_size(v);
+            lc->n_cards = 0;
+            for (size_t i = 0; i < n && i < TG_LIMITS_MAX_CARDS; i++) {
+                json_t *e = one ? one : json_array_get(v, i);
+                if (json_is_number(e) && json_number_value(e) >= 0)
+                    lc->free_vram[lc->n_cards++] = (uint64_t)json_number_value(e) * TG_MIB;
+            }
+        } else if (!strcmp(k, "tp") && d >= 1 && d <= TG_LIMITS_MAX_TP) lc->tp = (uint32_t)d;
+        else if (!strcmp(k, "kv_type") && json_is_string(v)) {
+            tg_error err;
+            if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
+                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", m->name ? m->name : "?", err.msg);
+        } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
+        else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
+        else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
+        else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
+        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
+    }
+}
+
 static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     const tg__model_cfg *c = m->cfg;
     m->upstream_ctx = 0;
@@ -199,9 +227,25 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     /* The model file, when readable here: helexa's derivation, with the
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = profile_for(s, c->model_path);
+    const char *nm = m->name ? m->name : NULL;
+    if (!prof && !c->model_path && nm && tg_model_catalogue_match(nm)) {
+        /* No model file here: the built-in catalogue, if it knows the name. */
+        char key[300];
+        snprintf(key, sizeof key, "catalogue:%s", nm);
+        tg__modelfile *f = file_get(s, key);
+        if (f && f->prof_state == 0) {
+            tg_error err;
+            f->prof_state = tg_model_from_name(nm, &f->prof, &err) == TG_OK ? 1 : -1;
+            if (f->prof_state == 1)
+                tg__log(s, TG__LOG_INFO, "model %s: no model file; limits from the built-in catalogue (%s)", nm,
+                        tg_model_catalogue_match(nm));
+        }
+        if (f && f->prof_state == 1) prof = &f->prof;
+    }
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
+        hardware_into(s, m, &lc);
         lc.max_prompt_tokens = min_nonzero(c->context, m->upstream_ctx);
         if (c->output) lc.output_reserve = c->output;
         tg_limits lim;
@@ -215,7 +259,8 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
             if (c->input && c->input < lim.input) lim.input = c->input;
             m->limits = lim;
             m->have_limits = 1;
-            m->limits_source = "derived from the model file (tokgate/limits.h)";
+            m->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
+                                             : "derived from the built-in catalogue (tokgate/limits.h)";
         }
     }
 }

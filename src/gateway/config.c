@@ -30,6 +30,11 @@ const char tg__serve_usage[] =
     "  --upstream-model NAME    model name sent upstream\n"
     "  --upstream-api-key KEY   bearer key sent upstream\n"
     "  --context N --max-prompt-tokens N --output-reserve N   static limits\n"
+    "  --free-vram-mib N[,N...] --tp N --kv-type T --min-free-mib N --activation-mib N\n"
+    "  --prefill-tps X --target-prefill-s S   limits derivation inputs (as tokgate limits)\n"
+    "  --overflow M --truncation M --dialect D --thinking-mode M --default-max-tokens N\n"
+    "  --escalated-output-tokens N --capped-default N --output-limit N --min-max-tokens N\n"
+    "  --abs-max-tokens N --min-answer-tokens N --thinking-base N   policy (as tokgate check)\n"
     "timeouts (seconds) and sizes:\n"
     "  --connect-timeout S (5) --first-byte-timeout S (600) --idle-timeout S (120)\n"
     "  --client-timeout S (60) --drain-timeout S (30) --discovery-interval S (30)\n"
@@ -156,6 +161,7 @@ static void model_free(tg__model_cfg *m) {
     free(m->model_path);
     free(m->tokenizer_path);
     if (m->policy) json_decref(m->policy);
+    if (m->hardware) json_decref(m->hardware);
 }
 
 void tg__config_ref(tg__config *c) { c->refs++; }
@@ -252,10 +258,11 @@ static tg_status load_model(json_t *o, size_t idx, tg__model_cfg *m, tg_error *e
                 else if (!strcmp(lk, "output")) m->output = (uint64_t)d;
                 else return tg_error_set(err, TG_EINVAL, "config %s: unknown key (want context, input, output)", p2);
             }
-        } else if (!strcmp(key, "policy")) {
+        } else if (!strcmp(key, "policy") || !strcmp(key, "hardware")) {
             if (!json_is_object(v)) return tg_error_set(err, TG_EINVAL, "config %s: want an object", path);
-            if (m->policy) json_decref(m->policy);
-            m->policy = json_incref(v);
+            json_t **dst = !strcmp(key, "policy") ? &m->policy : &m->hardware;
+            if (*dst) json_decref(*dst);
+            *dst = json_deep_copy(v); /* flags may add keys */
         } else return tg_error_set(err, TG_EINVAL, "config %s: unknown key", path);
         if (st != TG_OK) return st;
     }
@@ -445,8 +452,57 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
                                                   "--max-prompt-tokens", "--output-reserve"};
         for (size_t k = 0; k < sizeof model_flags / sizeof model_flags[0]; k++)
             if (!strcmp(a, model_flags[k])) matched = 1;
-        if (!matched) { st = tg_error_set(err, TG_EINVAL, "unknown option '%s' (see tokgate serve --help)", a); goto fail; }
+        /* limits-derivation and policy flags, as in tokgate limits / tokgate check */
+        static const struct { const char *flag, *key; int section, kind; } kv[] = {
+            {"--free-vram-mib", "free_vram_mib", 0, 2}, {"--tp", "tp", 0, 1}, {"--kv-type", "kv_type", 0, 0},
+            {"--min-free-mib", "min_free_mib", 0, 1}, {"--activation-mib", "activation_mib", 0, 1},
+            {"--prefill-tps", "prefill_tps", 0, 3}, {"--target-prefill-s", "target_prefill_s", 0, 3},
+            {"--overflow", "overflow", 1, 0}, {"--truncation", "truncation", 1, 0}, {"--dialect", "dialect", 1, 0},
+            {"--thinking-mode", "thinking_mode", 1, 0}, {"--default-max-tokens", "default_max_tokens", 1, 1},
+            {"--escalated-output-tokens", "escalated_output_tokens", 1, 1}, {"--capped-default", "capped_default", 1, 1},
+            {"--output-limit", "output_limit", 1, 1}, {"--min-max-tokens", "min_max_tokens", 1, 1},
+            {"--abs-max-tokens", "abs_max_tokens", 1, 1}, {"--min-answer-tokens", "min_answer_tokens", 1, 1},
+            {"--thinking-base", "thinking_base", 1, 1},
+        };
+        size_t ki = 0;
+        while (ki < sizeof kv / sizeof kv[0] && strcmp(a, kv[ki].flag)) ki++;
+        if (!matched && ki == sizeof kv / sizeof kv[0]) {
+            st = tg_error_set(err, TG_EINVAL, "unknown option '%s' (see tokgate serve --help)", a);
+            goto fail;
+        }
         if (!fm && !(fm = add_model(c))) { st = tg_error_set(err, TG_ENOMEM, "out of memory"); goto fail; }
+        if (!matched) {
+            json_t **sec = kv[ki].section ? &fm->policy : &fm->hardware;
+            if (!*sec) *sec = json_object();
+            json_t *val = NULL;
+            if (kv[ki].kind == 0) val = json_string(v);
+            else if (kv[ki].kind == 3) {
+                if ((st = num_arg(a, v, 1e-9, 1e12, &d, err)) != TG_OK) goto fail;
+                val = json_real(d);
+            } else if (kv[ki].kind == 1) {
+                if ((st = num_arg(a, v, 0, 1e15, &d, err)) != TG_OK) goto fail;
+                val = json_integer((json_int_t)d);
+            } else { /* a comma-separated list of MiB figures, one per card */
+                val = json_array();
+                const char *p = v;
+                while (val && *p) {
+                    char *end = NULL;
+                    double x = strtod(p, &end);
+                    if (end == p || x < 0 || (*end && *end != ',')) {
+                        json_decref(val);
+                        st = tg_error_set(err, TG_EINVAL, "%s '%s': want MiB figures separated by commas", a, v);
+                        goto fail;
+                    }
+                    json_array_append_new(val, json_integer((json_int_t)x));
+                    p = *end ? end + 1 : end;
+                }
+            }
+            if (!*sec || !val || json_object_set_new(*sec, kv[ki].key, val) != 0) {
+                st = tg_error_set(err, TG_ENOMEM, "out of memory");
+                goto fail;
+            }
+            continue;
+        }
         char **dst = NULL;
         if (!strcmp(a, "--upstream")) dst = &fm->upstream;
         else if (!strcmp(a, "--model")) dst = &fm->model_path;

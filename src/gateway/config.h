@@ -17,7 +17,8 @@
  *        "upstream_api_key": "...", "model": "/models/qwen3-8b.gguf",
  *        "tokenizer": "/models/qwen3-8b/tokenizer.json",
  *        "limits": {"context": 32768, "input": 24576, "output": 8192},
- *        "policy": { ...handed to the policy layer as is... }}
+ *        "hardware": {"free_vram_mib": [24000, 24000], "tp": 2, "kv_type": "q8_0"},
+ *        "policy": {"overflow": "clamp", "default_max_tokens": 8192}}
  *     ]
  *   }
  *
@@ -59,6 +60,10 @@ typedef struct tg__model_cfg {
     char *tokenizer_path;   /* tokenizer.json or its directory; NULL = model_path */
     uint64_t context, input, output; /* static limits; 0 = not set */
     json_t *policy;         /* per-model policy settings (owned), or NULL */
+    json_t *hardware;       /* limits derivation inputs (owned), or NULL:
+                               free_vram_mib (number or list), tp, kv_type,
+                               min_free_mib, activation_mib, prefill_tps,
+                               target_prefill_s */
 } tg__model_cfg;
 
 typedef struct tg__config {

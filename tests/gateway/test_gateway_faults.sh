@@ -134,6 +134,16 @@ r=$(raw "$PORT_A" 'POST /v1/completions HTTP/1.1\r\nContent-Length: 5\r\nTransfe
 check_contains "Content-Length with Transfer-Encoding" "$r" "400"
 r=$(curl -s "$G/healthz"); js_check "still serving after bad input" "$r" 'j.status==="ok"'
 
+# --- limits derivation flags: no model file, the catalogue knows the name ---------------
+start_tokgate C --upstream "$UP" --served-name Qwen3-8B --upstream-model ok --free-vram-mib 6000,7000 --kv-type q8_0 --tp 2
+for i in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT_C/v1/limits" | grep -q catalogue && break; sleep 0.1; done
+want=$("$TG_BIN" limits --model-name Qwen3-8B --free-vram-mib 6000,7000 --kv-type q8_0 --tp 2 --max-prompt-tokens 4096 --json |
+  node -pe 'const j=JSON.parse(require("fs").readFileSync(0)); JSON.stringify([j.ceilings.native, j.ceilings.vram, j.binding])')
+r=$(curl -s "http://127.0.0.1:$PORT_C/v1/limits")
+js_check "derivation flags: the ceilings tokgate limits computes, the upstream's 4096 as backstop" "$r" \
+  "JSON.stringify([j.data[0].ceilings.native, j.data[0].ceilings.vram, j.data[0].binding])==='$want' && j.data[0].limit.context===4096 && j.data[0].source.includes('catalogue')"
+stop_tokgate C
+
 # --- API keys ---------------------------------------------------------------------
 start_tokgate K --upstream "$UP" --api-key k-one --api-key k-two
 K=http://127.0.0.1:$PORT_K
