@@ -130,11 +130,11 @@ typedef struct tg_request {
     char bad_message[256];
 } tg_request;
 
-/* Parses LEN bytes of request JSON. TG_EINVAL (err names why) when the body is
- * not JSON, not an object, above TG_REQUEST_MAX_BYTES, or has neither a
- * "messages" array nor a "prompt" (string, array of strings, or array of token
- * ids), or a message that is not an object with a string "role": input no
- * decision can be made about. Bad values of budget fields are not errors here;
+/* Parses LEN bytes of request JSON. TG_ELIMIT above TG_REQUEST_MAX_BYTES;
+ * TG_EINVAL (err names why) when the body is not JSON, not an object, has
+ * neither a "messages" array nor a "prompt" (string, array of strings, or
+ * array of token ids), or has a message that is not an object with a string
+ * "role": input no decision can be made about. Bad values of budget fields are not errors here;
  * they are recorded in bad_param for the policy to refuse. */
 TG_API tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err);
 TG_API void tg_request_free(tg_request *r);

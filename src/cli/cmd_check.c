@@ -6,9 +6,9 @@
  *   {"action": "forward"|"truncate"|"reject", "status": 200|4xx,
  *    "request": {...}|null, "error": {"error": {...}}|null,
  *    "budget": {"context", "input", "prompt_tokens", "prompt_tokens_exact",
- *               "safe_max", "max_tokens", "max_tokens_source",
- *               "requested_max_tokens", "clamped", "escalate_to",
- *               "thinking_tokens", "thinking_disabled", "truncation": {...}}}
+ *               "safe_max", "max_tokens", "max_tokens_source", "escalate_to",
+ *               "thinking_tokens", "requested_max_tokens", "clamped",
+ *               "thinking_disabled", "truncation": {...}}}
  *
  * Limits: --context N gives the context directly (output = --output-reserve,
  * default 8192, at most the context; input = context - output; a
@@ -19,7 +19,7 @@
  * (tg_limits_derive).
  *
  * Counting: with --tokenizer PATH (tokenizer.json, a directory holding one,
- * or a GGUF) a raw prompt is counted exactly as the server tokenizes it (with
+ * or a GGUF), or else the tokenizer of --model PATH when it has one, a raw prompt is counted exactly as the server tokenizes it (with
  * the special tokens the post-processor adds, e.g. BOS) and keep_recent cuts
  * it with that tokenizer (tg_keep_last_counted); a chat's messages are
  * counted with it too, but the chat total stays marked not exact until chat
@@ -158,8 +158,19 @@ static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* --flag=value, as tokgate limits accepts */
+        char name[64];
+        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        int inline_value = 0;
+        if (eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            a = name;
+            v = eq + 1;
+            inline_value = 1;
+        }
 #define FLAG(name) (strcmp(a, name) == 0)
-#define NEED_VALUE() do { if (!v) { fprintf(stderr, "tokgate check: %s needs a value\n", a); return 0; } i++; } while (0)
+#define NEED_VALUE() do { if (!v) { fprintf(stderr, "tokgate check: %s needs a value\n", a); return 0; } if (!inline_value) i++; } while (0)
 #define U64(dst) do { NEED_VALUE(); if (!parse_u64(a, v, (dst))) return 0; } while (0)
         int m;
         uint64_t u = 0;
@@ -364,6 +375,13 @@ int tg_cmd_check(int argc, char **argv) {
         tg_request_free(&req);
         tg_model_profile_free(&prof);
         return 2;
+    }
+    if (!tok && o.model_path && tg_tokenizer_load(o.model_path, &tok, &err) != TG_OK) {
+        /* The model's own tokenizer (an HF directory's tokenizer.json, a
+         * GGUF's vocabulary) when it has a usable one; else estimate. */
+        fprintf(stderr, "tokgate check: note: no tokenizer from %s (%s); prompt tokens are "
+                        "estimated\n", o.model_path, err.msg);
+        tok = NULL;
     }
     /* A raw prompt gets the specials the server adds (BOS); a chat message's
      * text does not (its template adds them). */

@@ -174,11 +174,11 @@ json_t *tg_decision_to_json(const tg_decision *d) {
     ok &= json_object_set_new(budget, "max_tokens_source",
                               b->max_tokens ? json_string(tg_max_tokens_source_name(b->max_tokens_source))
                                             : json_null()) == 0;
-    ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
-    ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
     ok &= json_object_set_new(budget, "escalate_to", count_or_null(b->escalate_to)) == 0;
     ok &= json_object_set_new(budget, "thinking_tokens",
                               b->thinking_disabled ? json_null() : count_or_null(b->thinking_tokens)) == 0;
+    ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
+    ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
     ok &= json_object_set_new(budget, "thinking_disabled", json_boolean(b->thinking_disabled)) == 0;
     const tg_truncation_report *t = &d->truncation;
     json_t *tr = json_object();

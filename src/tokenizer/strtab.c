@@ -3,8 +3,9 @@
  * the vocabulary (both as written and in the model's internal form).
  *
  * Strings live in one pool; the index is open addressing with linear probing
- * over a power-of-two slot array at most half full, so a lookup is one hash
- * and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
+ * over a power-of-two slot array at most half full. A slot holds id + 1 in its
+ * low 32 bits and 32 bits of the hash above, so probing rarely touches the
+ * pool: a lookup is one hash and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
  * bytes at a time (fast for short tokens, good enough spread).
  */
 #include <stdlib.h>
@@ -95,20 +96,22 @@ tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) 
         if (t->len[id] == UINT32_MAX) continue;
         const char *s = t->pool + t->off[id];
         size_t n = t->len[id];
-        size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
+        uint64_t hv = tg__hash_bytes(s, n);
+        uint64_t tag = hv >> 32 << 32;
+        size_t h = (size_t)hv & t->mask;
         for (;;) {
-            uint32_t v = t->slots[h];
+            uint64_t v = t->slots[h];
             if (v == 0) {
-                t->slots[h] = id + 1;
+                t->slots[h] = tag | (id + 1);
                 break;
             }
-            uint32_t o = v - 1;
-            if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
+            uint32_t o = (uint32_t)v - 1;
+            if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
                 if (refuse_duplicates)
                     return tg_error_set(err, TG_ECORRUPT,
                                         "ids %u and %u hold the same token string (%zu bytes)",
                                         (unsigned)o, (unsigned)id, n);
-                t->slots[h] = id + 1; /* the later id wins */
+                t->slots[h] = tag | (id + 1); /* the later id wins */
                 break;
             }
             h = (h + 1) & t->mask;
@@ -119,12 +122,14 @@ tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) 
 
 uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n) {
     if (!t->slots) return TG__NO_ID;
-    size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
+    uint64_t hv = tg__hash_bytes(s, n);
+    uint64_t tag = hv >> 32 << 32;
+    size_t h = (size_t)hv & t->mask;
     for (;;) {
-        uint32_t v = t->slots[h];
+        uint64_t v = t->slots[h];
         if (v == 0) return TG__NO_ID;
-        uint32_t o = v - 1;
-        if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
+        uint32_t o = (uint32_t)v - 1;
+        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
         h = (h + 1) & t->mask;
     }
 }

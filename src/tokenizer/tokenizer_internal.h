@@ -57,7 +57,7 @@ typedef struct tg__strtab {
     uint32_t *len;       /* count entries: length, UINT32_MAX for an absent id */
     char *pool;
     size_t pool_len, pool_cap;
-    uint32_t *slots;     /* open addressing, id+1 per slot, 0 empty; NULL: no index */
+    uint64_t *slots;     /* open addressing: hash tag << 32 | id+1, 0 empty; NULL: no index */
     size_t mask;
 } tg__strtab;
 
@@ -384,6 +384,21 @@ tg_status tg__tokenizer_build(const tg__bpe_spec *model, const tg__added_spec *a
                               const json_t *pre_tokenizer, const json_t *post_processor,
                               const json_t *decoder, tg__config *cfg, tg_tokenizer **out,
                               tg_error *err);
+
+/* tg__tokenizer_build with flags:
+ * TG__BUILD_HF_ADDED_IDS: give added tokens the ids HF's deserialization
+ * gives them, ignoring tg__added_spec.id: in order, a token whose content is
+ * already known (an earlier added token, else the model vocabulary) takes that
+ * id; a new one takes max(assigned ids) + 1, or the model's vocabulary size
+ * (number of entries) while no assigned id reaches it. Empty contents and
+ * exact repeats are ignored. tokenizer.json loading uses this (HF does not
+ * read the "id" field back); GGUF loading gives explicit ids (flags 0). */
+#define TG__BUILD_HF_ADDED_IDS 1u
+tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec *added,
+                                 size_t n_added, const json_t *normalizer,
+                                 const json_t *pre_tokenizer, const json_t *post_processor,
+                                 const json_t *decoder, tg__config *cfg, unsigned flags,
+                                 tg_tokenizer **out, tg_error *err);
 
 /* Loaders over buffers (tokenizer_json.c, tokenizer_config.c). */
 tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *config_json,

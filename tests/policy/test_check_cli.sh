@@ -95,6 +95,10 @@ done
 printf '%s' "$chat" | "$TG_BIN" check --model-name Qwen/Qwen3-32B >"$work/d.json"
 expect "Qwen3 thinking" "$(field "$work/d.json" d.budget.thinking_tokens)" 32768
 
+# --flag=value works as in tokgate limits
+printf '%s' "$chat" | "$TG_BIN" check --context=131072 --default-max-tokens=3000 >"$work/d.json"
+expect "--flag=value" "$(field "$work/d.json" d.budget.max_tokens)" 3000
+
 # truncation alias off = none
 printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null
 expect "--truncation off accepted" "$?" 0

