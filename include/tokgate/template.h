@@ -156,6 +156,41 @@ TG_API tg_status tg_chat_render_continuation(const tg_chat *c, const struct json
                                              const tg_chat_options *opt, char **out,
                                              size_t *out_len, tg_error *err);
 
+/* ---- per-segment count cache (count_cache.c) --------------------------- */
+
+/* An agent resends its whole history every turn; counting it again costs
+ * O(history). The cache makes it O(new text): a prompt is cut into segments
+ * right after special-token occurrences (where the next byte is not
+ * whitespace, so lstrip/rstrip of added tokens stay inside a segment), and
+ * each segment's count is remembered by a seeded 64-bit hash of its bytes.
+ * HF-style tokenizers split text at special tokens before anything else, so
+ * the segments tokenize independently and the sum equals the full count; the
+ * cache checks that on its first prompt (one full count) and, if a tokenizer
+ * disagrees, falls back to full counts for good. BOS/EOS that
+ * TG_ENCODE_ADD_SPECIAL adds are counted once per prompt. With
+ * TG_ENCODE_NO_PARSE_SPECIAL nothing is cached. The cache is not thread-safe
+ * (one per event loop); it forgets everything when max_entries is reached. */
+typedef struct tg_count_cache tg_count_cache;
+
+typedef struct tg_count_cache_stats {
+    uint64_t hits, misses;   /* segments found / tokenized */
+    uint64_t full_counts;    /* prompts counted whole (check or fallback) */
+    size_t entries;
+    int segmenting;          /* 1 verified, 0 not yet, -1 fell back */
+} tg_count_cache_stats;
+
+TG_API tg_status tg_count_cache_new(const struct tg_tokenizer *tok, size_t max_entries,
+                                    tg_count_cache **out, tg_error *err);
+TG_API void tg_count_cache_free(tg_count_cache *c);
+TG_API tg_status tg_count_cache_count(tg_count_cache *c, const char *text, size_t len,
+                                      unsigned encode_flags, size_t *count, tg_error *err);
+TG_API void tg_count_cache_stats_get(const tg_count_cache *c, tg_count_cache_stats *out);
+
+/* tg_chat_count through a cache (the cache's tokenizer counts). */
+TG_API tg_status tg_chat_count_cached(const tg_chat *c, tg_count_cache *cache,
+                                      const struct json_t *request, const tg_chat_options *opt,
+                                      unsigned encode_flags, size_t *count, tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -187,7 +187,7 @@ static tg_status load_dir(const char *dir, tg_chat **out, tg_error *err) {
         goto done;
     }
     if (have_jinja) {
-        tgx_buf_reset(&b);
+        tgx_buf_free(&b); /* tgx_read_file initialises the buffer itself */
         if ((st = tgx_read_file(jp, TG_TEMPLATE_MAX_SOURCE, &b, err))) goto done;
         if ((st = tg__j_chat_add(c, "default", b.data ? b.data : "", b.len, err))) goto done;
     }

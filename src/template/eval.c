@@ -369,6 +369,20 @@ static tg_status eval_member(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
 }
 
 static tg_status concat(tg__j_rt *rt, const tg__j_val *l, const tg__j_val *r, tg__j_val *out) {
+    if (l->t == V_STR && r->t == V_STR) { /* the common case, straight into the arena */
+        size_t n = l->u.s.n + r->u.s.n;
+        if (n > rt->lim.max_output)
+            return tg__j_fail(rt, TG_ELIMIT, "a string above the %zu-byte output limit", rt->lim.max_output);
+        if (r->u.s.n == 0) { *out = *l; return TG_OK; }
+        if (l->u.s.n == 0) { *out = *r; return TG_OK; }
+        char *p = tg__j_arena_alloc_raw(&rt->arena, n + 1);
+        if (!p) return nomem(rt);
+        memcpy(p, l->u.s.p, l->u.s.n);
+        memcpy(p + l->u.s.n, r->u.s.p, r->u.s.n);
+        p[n] = '\0';
+        *out = tg__j_strv(p, n);
+        return TG_OK;
+    }
     tgx_buf b;
     tg__j_buf_init(rt, &b);
     tg_status st = tg__j_js_string(rt, &b, l);
@@ -381,9 +395,7 @@ static tg_status concat(tg__j_rt *rt, const tg__j_val *l, const tg__j_val *r, tg
 static int str_contains(tg__j_str hay, tg__j_str needle) {
     if (needle.n == 0) return 1;
     if (needle.n > hay.n) return 0;
-    for (size_t i = 0; i + needle.n <= hay.n; i++)
-        if (memcmp(hay.p + i, needle.p, needle.n) == 0) return 1;
-    return 0;
+    return tg__j_find(hay.p, hay.n, needle.p, needle.n) != NULL;
 }
 
 static const char *op_name(int op) {

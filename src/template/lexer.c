@@ -385,7 +385,7 @@ static tg_status tokenize(lexer *L) {
             }
         }
         p = L->pos;
-        if (p + 2 < n + 0 && s[p] == '-' && s[p + 1] == '%' && s[p + 2] == '}') {
+        if (p + 2 < n && s[p] == '-' && s[p + 1] == '%' && s[p + 2] == '}') {
             if ((st = push(L, TK_CLOSE_STMT, "%}", 2, p))) return st;
             L->pos += 3;
             skip_ws(L);
@@ -395,12 +395,6 @@ static tg_status tokenize(lexer *L) {
             if ((st = push(L, TK_CLOSE_EXPR, "}}", 2, p))) return st;
             L->pos += 3;
             skip_ws(L);
-            continue;
-        }
-        if (p + 3 == n && s[p] == '-' && ((s[p + 1] == '%' && s[p + 2] == '}') || (s[p + 1] == '}' && s[p + 2] == '}'))) {
-            int close = s[p + 1] == '%' ? TK_CLOSE_STMT : TK_CLOSE_EXPR;
-            if ((st = push(L, close, s[p + 1] == '%' ? "%}" : "}}", 2, p))) return st;
-            L->pos += 3;
             continue;
         }
         char c = s[p];

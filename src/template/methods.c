@@ -158,14 +158,15 @@ tg_status tg__j_str_replace(tg__j_rt *rt, tg__j_str s, tg__j_str from, tg__j_str
     } else {
         size_t i = 0;
         while (i < s.n && !st) {
-            if (left != 0 && i + from.n <= s.n && memcmp(s.p + i, from.p, from.n) == 0) {
+            const char *hit = left != 0 ? tg__j_find(s.p + i, s.n - i, from.p, from.n) : NULL;
+            size_t j = hit ? (size_t)(hit - s.p) : s.n;
+            st = tg__j_append(rt, &b, s.p + i, j - i);
+            if (!st && hit) {
                 st = tg__j_append(rt, &b, to.p, to.n);
                 if (left > 0) left--;
-                i += from.n;
-            } else {
-                st = tg__j_append(rt, &b, s.p + i, 1);
-                i++;
+                j += from.n;
             }
+            i = j;
         }
     }
     if (st) { tgx_buf_free(&b); return st; }
@@ -221,9 +222,9 @@ static tg_status split(tg__j_rt *rt, tg__j_str s, tg__j_val *args, size_t nargs,
     for (;;) {
         if (maxsplit >= 0 && (int64_t)out->u.l->n >= maxsplit)
             return tg__j_list_push(rt, out->u.l, tg__j_strv(s.p + i, s.n - i));
-        size_t j = i;
-        while (j + d.n <= s.n && memcmp(s.p + j, d.p, d.n) != 0) j++;
-        if (j + d.n > s.n) return tg__j_list_push(rt, out->u.l, tg__j_strv(s.p + i, s.n - i));
+        const char *hit = tg__j_find(s.p + i, s.n - i, d.p, d.n);
+        if (!hit) return tg__j_list_push(rt, out->u.l, tg__j_strv(s.p + i, s.n - i));
+        size_t j = (size_t)(hit - s.p);
         if ((st = tg__j_list_push(rt, out->u.l, tg__j_strv(s.p + i, j - i)))) return st;
         i = j + d.n;
     }

