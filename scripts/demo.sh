@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-make -s build >/dev/null
-cfg=tests/data/configs/Qwen3-32B/config.json
+make -s build >/dev/null 2>&1 || make build
+cfg=tests/data/configs/Qwen3.6-27B
 echo "== tokgate inspect $cfg"
 ./build/tokgate inspect "$cfg"
 echo
-echo "== tokgate limits: Qwen3-32B on two 24 GiB cards (tp 2), 9254 MiB free on the tightest"
+echo "== tokgate limits: Qwen3.6-27B split over two cards (tp 2), 9254 MiB free on the tightest (helexa's example)"
 ./build/tokgate limits --model "$cfg" --free-vram-mib 9254,12000 --tp 2 --table
 echo
 echo "== the same as JSON (what the gateway advertises)"

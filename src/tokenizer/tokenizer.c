@@ -73,7 +73,7 @@ static tg_status hf_assign_ids(const tg_tokenizer *t, const tg__added_spec *spec
         if (prev) {
             id = ids[prev - 1];
         } else {
-            id = tg__strtab_find(&t->bpe.tokens, s->content.p, s->content.n);
+            id = tg__bpe_find_token(&t->bpe, s->content.p, s->content.n);
             if (id == TG__NO_ID)
                 id = !have_max ? vocab_entries : (max >= vocab_entries || vocab_entries == 0) ? max + 1 : vocab_entries;
             h[k] = (uint32_t)i + 1;
@@ -407,7 +407,7 @@ uint32_t tg_tokenizer_token_id(const tg_tokenizer *t, const char *piece, size_t 
     for (size_t i = 0; i < t->added.n; i++)
         if (t->added.tokens[i].content_len == len && memcmp(t->added.tokens[i].content, piece, len) == 0)
             return t->added.tokens[i].id;
-    return tg__strtab_find(&t->bpe.tokens, piece, len);
+    return tg__bpe_find_token(&t->bpe, piece, len);
 }
 
 int tg_tokenizer_is_special(const tg_tokenizer *t, uint32_t id) { return tg__is_special(t, id); }
