@@ -119,6 +119,7 @@ typedef struct tg_request {
     int has_thinking_mode;        /* thinking_mode, reasoning_effort or enable_thinking:false said a mode */
     tg_thinking_mode thinking_mode;
     const char *thinking_mode_from; /* "thinking_mode", "reasoning_effort", "chat_template_kwargs.enable_thinking" */
+    int enable_thinking;          /* chat_template_kwargs.enable_thinking: -1 absent, 0 false, 1 true */
     int has_max_thinking;         /* max_thinking_tokens (top level or in chat_template_kwargs) */
     uint64_t max_thinking_tokens;
 
