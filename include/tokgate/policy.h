@@ -18,6 +18,8 @@
  *                         when there is no tokenizer)
  *   tg_policy_decide      -> tg_decision: forward | truncate | reject
  *   tg_decision_to_json   the JSON object `tokgate check` prints
+ *   tg_decision_escalated_request  the retry body on finish_reason "length"
+ *   tg_keep_last_counted  keep_recent hook over any counting function
  *
  * Ownership: tg_request owns its parsed JSON (tg_request_free); a tg_decision
  * owns its rewritten request, its error body and its truncation report
