@@ -11,7 +11,8 @@
  *
  * Metadata pairs are written in the order added; adding a key twice fails
  * with TG_EINVAL. The alignment is 32 unless a uint32 `general.alignment`
- * pair (a nonzero power of two) says otherwise. Tensors are laid out in the
+ * pair (a nonzero power of two, at most TG_GGUF_WRITE_MAX_ALIGNMENT) says
+ * otherwise. Tensors are laid out in the
  * order added, each at the next multiple of the alignment, and padded, as
  * ggml's gguf writer does. The writer refuses what the reader or llama.cpp
  * would refuse (duplicate names, names of 64 bytes or more, more than 4 dims,
@@ -36,6 +37,10 @@ extern "C" {
 #endif
 
 typedef struct tg_gguf_writer tg_gguf_writer;
+
+/* The reader accepts any power-of-two alignment; the writer caps it, as each
+ * pad is written out (a 2^30 alignment would mean a 1 GiB header pad). */
+#define TG_GGUF_WRITE_MAX_ALIGNMENT 65536u
 
 /* NULL when out of memory. */
 TG_API tg_gguf_writer *tg_gguf_writer_new(void);
@@ -91,6 +96,10 @@ TG_API tg_status tg_gguf_writer_to_file(const tg_gguf_writer *w, const char *pat
  * The same seed gives the same file. See src/gguf/tiny_model.c. */
 TG_API tg_status tg_gguf_write_tiny_model(const tg_gguf *vocab_src, const char *out_path, uint64_t seed,
                                           tg_error *err);
+/* As above; a non-NULL `chat_template` replaces (or supplies) the source's
+ * tokenizer.chat_template, e.g. a template from llama.cpp's models/templates. */
+TG_API tg_status tg_gguf_write_tiny_model_ex(const tg_gguf *vocab_src, const tg_gguf_str *chat_template,
+                                             const char *out_path, uint64_t seed, tg_error *err);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@ typedef struct scan {
     const char *s;
     size_t n, i;
     tg_error *err;
+    int esc; /* set by string() when it met a backslash */
 } scan;
 
 static tg_status fail(scan *c, const char *what) {
@@ -53,12 +54,25 @@ static tg_status string(scan *c, tgx_buf *out) {
     for (;;) {
         if (c->i >= c->n) return fail(c, "unterminated string");
         unsigned char ch = (unsigned char)c->s[c->i];
+        if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+            c->i++;
+            while (c->i < c->n) {
+                unsigned char d = (unsigned char)c->s[c->i];
+                if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+                c->i++;
+            }
+            continue;
+        }
         if (ch == '"') {
             if (out && tgx_buf_append(out, c->s + run, c->i - run)) return tg_error_set(c->err, TG_ENOMEM, "out of memory");
             c->i++;
             return TG_OK;
         }
         if (ch < 0x20) return fail(c, "control character in a string");
+        if (ch >= 0xC2 && ch <= 0xDF && c->i + 1 < c->n && ((unsigned char)c->s[c->i + 1] & 0xC0) == 0x80) {
+            c->i += 2; /* a valid 2-byte sequence */
+            continue;
+        }
         if (ch >= 0x80) {
             uint32_t cp;
             size_t l = tgx_utf8_decode((const uint8_t *)c->s + c->i, c->n - c->i, &cp);
@@ -67,6 +81,7 @@ static tg_status string(scan *c, tgx_buf *out) {
             continue;
         }
         if (ch != '\\') { c->i++; continue; }
+        c->esc = 1;
         if (out && tgx_buf_append(out, c->s + run, c->i - run)) return tg_error_set(c->err, TG_ENOMEM, "out of memory");
         if (c->i + 1 >= c->n) return fail(c, "unterminated escape");
         char e = c->s[c->i + 1];
@@ -106,6 +121,26 @@ static tg_status string(scan *c, tgx_buf *out) {
         c->i += 2;
         run = c->i;
     }
+}
+
+/* A string at c->i: when it holds no escape, *p and *n point into the source
+ * (nothing copied); otherwise it is decoded into out and *p is NULL, *n the
+ * decoded length (its bytes end out). */
+static tg_status raw_string(scan *c, tgx_buf *out, const char **p, size_t *n) {
+    size_t st0 = c->i + 1, before = out->len;
+    c->esc = 0;
+    tg_status st = string(c, NULL);
+    if (st) return st;
+    if (!c->esc) {
+        *p = c->s + st0;
+        *n = c->i - 1 - st0;
+        return TG_OK;
+    }
+    c->i = st0 - 1;
+    if ((st = string(c, out))) return st;
+    *p = NULL;
+    *n = out->len - before;
+    return TG_OK;
 }
 
 static tg_status number(scan *c, long long *val, int *is_int) {
@@ -172,10 +207,33 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
             ws(c);
             int sub = 0;
             if (role == 1 && kl == 7 && memcmp(c->s + ks, "\"model\"", 7) == 0) sub = 2;
-            size_t vs = c->i;
-            if ((st = value(c, depth + 1, sub, sp))) return st;
-            if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) { sp->vocab_start = vs; sp->vocab_end = c->i; }
-            if (role == 2 && kl == 8 && memcmp(c->s + ks, "\"merges\"", 8) == 0) { sp->merges_start = vs; sp->merges_end = c->i; }
+            size_t vs = c->i, used = 0;
+            if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) {
+                /* decode in place of validating: one pass over the big value */
+                free(sp->vocab);
+                free(sp->vocab_pool);
+                sp->vocab = NULL;
+                sp->vocab_pool = NULL;
+                if ((st = tg__json_vocab(c->s + vs, c->n - vs, &sp->vocab, &sp->n_vocab, &sp->vocab_pool, &used, c->err)))
+                    return st;
+                c->i = vs + used;
+                sp->vocab_start = vs;
+                sp->vocab_end = c->i;
+            } else if (role == 2 && kl == 8 && memcmp(c->s + ks, "\"merges\"", 8) == 0) {
+                free(sp->merge_left);
+                free(sp->merge_right);
+                free(sp->merges_pool);
+                sp->merge_left = sp->merge_right = NULL;
+                sp->merges_pool = NULL;
+                if ((st = tg__json_merges(c->s + vs, c->n - vs, &sp->merge_left, &sp->merge_right, &sp->n_merges,
+                                          &sp->merges_pool, &used, c->err)))
+                    return st;
+                c->i = vs + used;
+                sp->merges_start = vs;
+                sp->merges_end = c->i;
+            } else if ((st = value(c, depth + 1, sub, sp))) {
+                return st;
+            }
             ws(c);
             if (c->i < c->n && c->s[c->i] == ',') { c->i++; continue; }
             if (c->i < c->n && c->s[c->i] == '}') { c->i++; return TG_OK; }
@@ -201,27 +259,85 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
     return number(c, NULL, NULL);
 }
 
+void tg__json_spans_free(tg__json_spans *sp) {
+    free(sp->vocab);
+    free(sp->vocab_pool);
+    free(sp->merge_left);
+    free(sp->merge_right);
+    free(sp->merges_pool);
+    memset(sp, 0, sizeof *sp);
+}
+
 tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error *err) {
-    scan c = {s, n, 0, err};
+    scan c = {s, n, 0, err, 0};
     memset(sp, 0, sizeof *sp);
     tg_status st = value(&c, 0, 1, sp);
+    if (!st) {
+        ws(&c);
+        if (c.i != n) st = fail(&c, "trailing data");
+    }
+    if (st) tg__json_spans_free(sp);
+    return st;
+}
+
+/* Growable parallel arrays for decoded entries. */
+typedef struct ents {
+    const char **p; /* into the source, or NULL: decoded at off in the pool */
+    size_t *off, *len;
+    uint32_t *id;
+    size_t n, cap;
+} ents;
+
+static int ents_grow(ents *e) {
+    if (e->n < e->cap) return 1;
+    size_t nc = e->cap ? e->cap * 2 : 4096;
+    const char **p = realloc((void *)e->p, nc * sizeof *p);
+    if (!p) return 0;
+    e->p = p;
+    size_t *o = realloc(e->off, nc * sizeof *o);
+    if (!o) return 0;
+    e->off = o;
+    size_t *l = realloc(e->len, nc * sizeof *l);
+    if (!l) return 0;
+    e->len = l;
+    uint32_t *i = realloc(e->id, nc * sizeof *i);
+    if (!i) return 0;
+    e->id = i;
+    e->cap = nc;
+    return 1;
+}
+
+static void ents_free(ents *e) {
+    free((void *)e->p);
+    free(e->off);
+    free(e->len);
+    free(e->id);
+}
+
+static tg_status ent_string(scan *c, tgx_buf *pool, ents *e) {
+    const char *p;
+    size_t n, before = pool->len;
+    tg_status st = raw_string(c, pool, &p, &n);
     if (st) return st;
-    ws(&c);
-    if (c.i != n) return fail(&c, "trailing data");
+    e->p[e->n] = p;
+    e->off[e->n] = before;
+    e->len[e->n] = n;
     return TG_OK;
 }
 
+static inline const char *ent_ptr(const ents *e, size_t i, const char *base) {
+    return e->p[i] ? e->p[i] : base + e->off[i];
+}
+
 tg_status tg__json_vocab(const char *s, size_t n, tg__bytes **vocab, size_t *count, char **pool,
-                         tg_error *err) {
-    scan c = {s, n, 0, err};
+                         size_t *consumed, tg_error *err) {
+    scan c = {s, n, 0, err, 0};
     tgx_buf b;
     tgx_buf_init(&b, (size_t)1 << 32);
-    size_t cap = 1024, k = 0;
-    size_t *off = malloc(cap * sizeof *off), *len = malloc(cap * sizeof *len);
-    uint32_t *ids = malloc(cap * sizeof *ids);
+    ents e;
+    memset(&e, 0, sizeof e);
     tg_status st = TG_OK;
     uint32_t max_id = 0;
-    if (!off || !len || !ids) goto oom;
     ws(&c);
     if (c.i >= n || s[c.i] != '{') { st = fail(&c, "model \"vocab\" must be an object"); goto out; }
     c.i++;
@@ -229,24 +345,11 @@ tg_status tg__json_vocab(const char *s, size_t n, tg__bytes **vocab, size_t *cou
     if (c.i < n && s[c.i] == '}') c.i++;
     else for (;;) {
         ws(&c);
-        if (k == cap) {
-            cap *= 2;
-            size_t *o2 = realloc(off, cap * sizeof *o2);
-            if (!o2) goto oom;
-            off = o2;
-            size_t *l2 = realloc(len, cap * sizeof *l2);
-            if (!l2) goto oom;
-            len = l2;
-            uint32_t *i2 = realloc(ids, cap * sizeof *i2);
-            if (!i2) goto oom;
-            ids = i2;
-        }
-        off[k] = b.len;
-        if ((st = string(&c, &b))) goto out;
-        len[k] = b.len - off[k];
-        if (len[k] > TG__MAX_TOKEN_BYTES) {
-            st = tg_error_set(err, TG_ELIMIT, "vocab token at byte offset %zu is %zu bytes, above the %u-byte limit",
-                              c.i, len[k], (unsigned)TG__MAX_TOKEN_BYTES);
+        if (!ents_grow(&e)) goto oom;
+        if ((st = ent_string(&c, &b, &e))) goto out;
+        if (e.len[e.n] > TG__MAX_TOKEN_BYTES) {
+            st = tg_error_set(err, TG_ELIMIT, "vocab token before byte offset %zu is %zu bytes, above the %u-byte limit",
+                              c.i, e.len[e.n], (unsigned)TG__MAX_TOKEN_BYTES);
             goto out;
         }
         ws(&c);
@@ -258,15 +361,14 @@ tg_status tg__json_vocab(const char *s, size_t n, tg__bytes **vocab, size_t *cou
         size_t at = c.i;
         if ((st = number(&c, &v, &is_int))) goto out;
         if (!is_int || v >= (long long)TG__MAX_VOCAB) {
-            c.i = at;
             st = tg_error_set(err, TG_ECORRUPT, "vocab id at byte offset %zu must be an integer in [0, %u)", at,
                               (unsigned)TG__MAX_VOCAB);
             goto out;
         }
-        ids[k] = (uint32_t)v;
-        if (ids[k] + 1 > max_id) max_id = ids[k] + 1;
-        k++;
-        if (k > TG__MAX_VOCAB) {
+        e.id[e.n] = (uint32_t)v;
+        if (e.id[e.n] + 1 > max_id) max_id = e.id[e.n] + 1;
+        e.n++;
+        if (e.n > TG__MAX_VOCAB) {
             st = tg_error_set(err, TG_ELIMIT, "vocabulary exceeds %u entries", (unsigned)TG__MAX_VOCAB);
             goto out;
         }
@@ -279,48 +381,43 @@ tg_status tg__json_vocab(const char *s, size_t n, tg__bytes **vocab, size_t *cou
     {
         tg__bytes *v = calloc(max_id ? max_id : 1, sizeof *v);
         if (!v) goto oom;
-        /* a repeated key: the later entry wins (as jansson/serde maps do), so
-         * the earlier one's id is freed first */
-        const char *base = b.data ? b.data : "";
-        for (size_t i = 0; i < k; i++) {
-            uint32_t id = ids[i];
-            if (v[id].p) {
-                int same = v[id].n == len[i] && memcmp(v[id].p, base + off[i], len[i]) == 0;
-                if (!same) {
-                    free(v);
-                    st = tg_error_set(err, TG_ECORRUPT, "vocab id %u is given to two tokens", (unsigned)id);
-                    goto out;
-                }
+        char *base = tgx_buf_detach(&b, NULL);
+        if (!base) { free(v); goto oom; }
+        for (size_t i = 0; i < e.n; i++) {
+            uint32_t id = e.id[i];
+            const char *ps = ent_ptr(&e, i, base);
+            if (v[id].p && !(v[id].n == e.len[i] && memcmp(v[id].p, ps, e.len[i]) == 0)) {
+                free(v);
+                free(base);
+                st = tg_error_set(err, TG_ECORRUPT, "vocab id %u is given to two tokens", (unsigned)id);
+                goto out;
             }
-            v[id].p = base + off[i];
-            v[id].n = len[i];
+            v[id].p = ps;
+            v[id].n = e.len[i];
         }
         *vocab = v;
         *count = max_id;
-        *pool = tgx_buf_detach(&b, NULL);
-        if (!*pool) *pool = NULL;
+        *consumed = c.i;
+        *pool = base;
     }
     goto out;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory reading the vocabulary");
 out:
-    free(off);
-    free(len);
-    free(ids);
+    ents_free(&e);
     tgx_buf_free(&b);
     return st;
 }
 
 tg_status tg__json_merges(const char *s, size_t n, tg__bytes **left, tg__bytes **right,
-                          size_t *count, char **pool, tg_error *err) {
-    scan c = {s, n, 0, err};
+                          size_t *count, char **pool, size_t *consumed, tg_error *err) {
+    scan c = {s, n, 0, err, 0};
     tgx_buf b;
     tgx_buf_init(&b, (size_t)1 << 32);
-    size_t cap = 1024, k = 0;
-    size_t *lo = malloc(cap * sizeof *lo), *ll = malloc(cap * sizeof *ll);
-    size_t *ro = malloc(cap * sizeof *ro), *rl = malloc(cap * sizeof *rl);
+    ents l, r;
+    memset(&l, 0, sizeof l);
+    memset(&r, 0, sizeof r);
     tg_status st = TG_OK;
-    if (!lo || !ll || !ro || !rl) goto oom;
     ws(&c);
     if (c.i >= n || s[c.i] != '[') { st = fail(&c, "model \"merges\" must be an array"); goto out; }
     c.i++;
@@ -328,55 +425,47 @@ tg_status tg__json_merges(const char *s, size_t n, tg__bytes **left, tg__bytes *
     if (c.i < n && s[c.i] == ']') c.i++;
     else for (;;) {
         ws(&c);
-        if (k == cap) {
-            cap *= 2;
-            size_t *p1 = realloc(lo, cap * sizeof *p1); if (!p1) goto oom; lo = p1;
-            size_t *p2 = realloc(ll, cap * sizeof *p2); if (!p2) goto oom; ll = p2;
-            size_t *p3 = realloc(ro, cap * sizeof *p3); if (!p3) goto oom; ro = p3;
-            size_t *p4 = realloc(rl, cap * sizeof *p4); if (!p4) goto oom; rl = p4;
-        }
+        if (!ents_grow(&l) || !ents_grow(&r)) goto oom;
+        size_t at = c.i, k = l.n;
         if (c.i < n && s[c.i] == '"') {
-            size_t st0 = b.len, at = c.i;
-            if ((st = string(&c, &b))) goto out;
-            size_t l = b.len - st0;
-            const char *m = b.data + st0;
-            if (l >= 8 && memcmp(m, "#version", 8) == 0) {
-                b.len = st0; /* HF skips "#version" lines */
-            } else {
-                const char *sp = memchr(m, ' ', l);
-                if (!sp || memchr(sp + 1, ' ', l - (size_t)(sp + 1 - m))) {
-                    st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be two tokens separated by one space", k + 1, at);
-                    goto out;
-                }
-                lo[k] = st0;
-                ll[k] = (size_t)(sp - m);
-                ro[k] = st0 + ll[k] + 1;
-                rl[k] = l - ll[k] - 1;
-                k++;
+            if ((st = ent_string(&c, &b, &l))) goto out;
+            const char *m = ent_ptr(&l, k, b.data);
+            size_t ml = l.len[k];
+            if (ml >= 8 && memcmp(m, "#version", 8) == 0) {
+                if (!l.p[k]) b.len = l.off[k]; /* HF skips "#version" lines */
+                goto next;
             }
+            const char *sp = memchr(m, ' ', ml);
+            if (!sp || memchr(sp + 1, ' ', ml - (size_t)(sp + 1 - m))) {
+                st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be two tokens separated by one space",
+                                  k + 1, at);
+                goto out;
+            }
+            size_t ll = (size_t)(sp - m);
+            r.p[k] = l.p[k] ? l.p[k] + ll + 1 : NULL;
+            r.off[k] = l.off[k] + ll + 1;
+            r.len[k] = ml - ll - 1;
+            l.len[k] = ll;
         } else if (c.i < n && s[c.i] == '[') {
-            size_t at = c.i;
             c.i++;
             ws(&c);
-            lo[k] = b.len;
-            if ((st = string(&c, &b))) goto out;
-            ll[k] = b.len - lo[k];
+            if ((st = ent_string(&c, &b, &l))) goto out;
             ws(&c);
             if (c.i >= n || s[c.i] != ',') { st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
             c.i++;
             ws(&c);
-            ro[k] = b.len;
-            if ((st = string(&c, &b))) goto out;
-            rl[k] = b.len - ro[k];
+            if ((st = ent_string(&c, &b, &r))) goto out;
             ws(&c);
             if (c.i >= n || s[c.i] != ']') { st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
             c.i++;
-            k++;
         } else {
             st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a string or a pair of strings", k, c.i);
             goto out;
         }
-        if (k > TG__MAX_MERGES) { st = tg_error_set(err, TG_ELIMIT, "more than %u merges", (unsigned)TG__MAX_MERGES); goto out; }
+        l.n++;
+        r.n++;
+        if (l.n > TG__MAX_MERGES) { st = tg_error_set(err, TG_ELIMIT, "more than %u merges", (unsigned)TG__MAX_MERGES); goto out; }
+    next:
         ws(&c);
         if (c.i < n && s[c.i] == ',') { c.i++; continue; }
         if (c.i < n && s[c.i] == ']') { c.i++; break; }
@@ -384,28 +473,28 @@ tg_status tg__json_merges(const char *s, size_t n, tg__bytes **left, tg__bytes *
         goto out;
     }
     {
+        size_t k = l.n;
         tg__bytes *L = calloc(k ? k : 1, sizeof *L), *R = calloc(k ? k : 1, sizeof *R);
-        if (!L || !R) { free(L); free(R); goto oom; }
-        const char *base = b.data ? b.data : "";
+        char *base = tgx_buf_detach(&b, NULL);
+        if (!L || !R || !base) { free(L); free(R); free(base); goto oom; }
         for (size_t i = 0; i < k; i++) {
-            L[i].p = base + lo[i];
-            L[i].n = ll[i];
-            R[i].p = base + ro[i];
-            R[i].n = rl[i];
+            L[i].p = ent_ptr(&l, i, base);
+            L[i].n = l.len[i];
+            R[i].p = ent_ptr(&r, i, base);
+            R[i].n = r.len[i];
         }
         *left = L;
         *right = R;
         *count = k;
-        *pool = tgx_buf_detach(&b, NULL);
+        *consumed = c.i;
+        *pool = base;
     }
     goto out;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory reading the merges");
 out:
-    free(lo);
-    free(ll);
-    free(ro);
-    free(rl);
+    ents_free(&l);
+    ents_free(&r);
     tgx_buf_free(&b);
     return st;
 }

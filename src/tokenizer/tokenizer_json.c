@@ -121,9 +121,13 @@ tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *
     cfg.add_bos = cfg.add_eos = -1;
 
     /* rest = the document with the vocab and merges values cut to {} and [] */
-    char *rest = malloc(len + 8);
+    size_t cut_bytes = (sp.vocab_end - sp.vocab_start) + (sp.merges_end - sp.merges_start);
+    char *rest = malloc(len - cut_bytes + 8);
     size_t rl = 0;
-    if (!rest) return tg_error_set(err, TG_ENOMEM, "out of memory");
+    if (!rest) {
+        tg__json_spans_free(&sp);
+        return tg_error_set(err, TG_ENOMEM, "out of memory");
+    }
     {
         size_t cuts[2][2] = {{sp.vocab_start, sp.vocab_end}, {sp.merges_start, sp.merges_end}};
         const char *repl[2] = {"{}", "[]"};
@@ -142,19 +146,16 @@ tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *
         memcpy(rest + rl, json + pos, len - pos);
         rl += len - pos;
     }
-    if (sp.vocab_end) {
-        if ((st = tg__json_vocab(json + sp.vocab_start, sp.vocab_end - sp.vocab_start, &vocab, &spec.n_vocab,
-                                 &vpool, err)))
-            goto done;
-        spec.vocab = vocab;
-    }
-    if (sp.merges_end) {
-        if ((st = tg__json_merges(json + sp.merges_start, sp.merges_end - sp.merges_start, &ml, &mr,
-                                  &spec.n_merges, &mpool, err)))
-            goto done;
-        spec.merge_left = ml;
-        spec.merge_right = mr;
-    }
+    vocab = sp.vocab;
+    vpool = sp.vocab_pool;
+    ml = sp.merge_left;
+    mr = sp.merge_right;
+    mpool = sp.merges_pool;
+    spec.vocab = vocab;
+    spec.n_vocab = sp.n_vocab;
+    spec.merge_left = ml;
+    spec.merge_right = mr;
+    spec.n_merges = sp.n_merges;
     json_error_t je;
     root = json_loadb(rest, rl, 0, &je);
     if (!root) {
