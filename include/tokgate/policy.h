@@ -18,6 +18,8 @@
  *                         when there is no tokenizer)
  *   tg_policy_decide      -> tg_decision: forward | truncate | reject
  *   tg_decision_to_json   the JSON object `tokgate check` prints
+ *   tg_decision_escalated_request  the retry body on finish_reason "length"
+ *   tg_keep_last_counted  keep_recent hook over any counting function
  *
  * Ownership: tg_request owns its parsed JSON (tg_request_free); a tg_decision
  * owns its rewritten request, its error body and its truncation report
@@ -119,6 +121,7 @@ typedef struct tg_request {
     int has_thinking_mode;        /* thinking_mode, reasoning_effort or enable_thinking:false said a mode */
     tg_thinking_mode thinking_mode;
     const char *thinking_mode_from; /* "thinking_mode", "reasoning_effort", "chat_template_kwargs.enable_thinking" */
+    int enable_thinking;          /* chat_template_kwargs.enable_thinking: -1 absent, 0 false, 1 true */
     int has_max_thinking;         /* max_thinking_tokens (top level or in chat_template_kwargs) */
     uint64_t max_thinking_tokens;
 

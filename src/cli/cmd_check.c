@@ -76,6 +76,9 @@ static void usage(FILE *out) {
         "  --output-limit N            known model output limit\n"
         "  --min-max-tokens N          minimum accepted max_tokens (default 1)\n"
         "  --abs-max-tokens N          absolute cap (default 500000)\n"
+        "  --safe-fraction F           safe maximum = context x F (default 0.8)\n"
+        "  --safe-fraction-large F     ... above the threshold (default 0.9)\n"
+        "  --large-context-threshold N context above which the large fraction applies (100000)\n"
         "  --thinking-mode M           auto|conservative|balanced|aggressive|disabled\n"
         "  --thinking-base N           base thinking budget (default: reasoning catalogue)\n"
         "  --min-answer-tokens N       answer room beside thinking (default 1024)\n"
@@ -262,6 +265,18 @@ static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
         else if (FLAG("--min-max-tokens")) U64(&s->min_max_tokens);
         else if (FLAG("--abs-max-tokens")) U64(&s->abs_max_tokens);
         else if (FLAG("--min-answer-tokens")) U64(&s->min_answer_tokens);
+        else if (FLAG("--safe-fraction") || FLAG("--safe-fraction-large")) {
+            NEED_VALUE();
+            double f = 0;
+            if (tg_cli_parse_double(v, &f) || f < 1e-6 || f > 1) {
+                fprintf(stderr, "tokgate check: %s '%s' is not a fraction in [0.000001, 1]\n", a, v);
+                return 0;
+            }
+            uint32_t ppm = (uint32_t)(f * 1e6 + 0.5);
+            if (FLAG("--safe-fraction")) s->safe_fraction_ppm = ppm;
+            else s->safe_fraction_large_ppm = ppm;
+        }
+        else if (FLAG("--large-context-threshold")) U64(&s->large_context_threshold);
         else if (FLAG("--thinking-base")) { U64(&o->thinking_base); o->have_thinking_base = 1; }
         else {
             fprintf(stderr, "tokgate check: unknown option '%s' (see --help)\n", a);

@@ -98,7 +98,18 @@ static tg_status check_counts(const tg_policy_input *in, tg_error *err) {
     return TG_OK;
 }
 
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err);
+
 tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+    if (err) err->msg[0] = '\0';
+    tg_status st = decide(in, d, err);
+    /* A refusal whose body could not be built leaves no message: say why. */
+    if (st != TG_OK && err && err->msg[0] == '\0')
+        tg_error_set(err, st, "building the decision failed: %s", tg_status_str(st));
+    return st;
+}
+
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
     memset(d, 0, sizeof *d);
     if (!in || !in->settings || !in->limits || !in->request || !in->request->root || !in->counts)
         return tg_error_set(err, TG_EINVAL, "tg_policy_decide: missing input");

@@ -99,6 +99,13 @@ expect "Qwen3 thinking" "$(field "$work/d.json" d.budget.thinking_tokens)" 32768
 printf '%s' "$chat" | "$TG_BIN" check --context=131072 --default-max-tokens=3000 >"$work/d.json"
 expect "--flag=value" "$(field "$work/d.json" d.budget.max_tokens)" 3000
 
+# the safe-maximum fractions are settings
+printf '%s' "$chat" | "$TG_BIN" check --context 32768 --safe-fraction 0.5 >"$work/d.json"
+expect "--safe-fraction" "$(field "$work/d.json" d.budget.safe_max)" 16384
+printf '%s' "$chat" | "$TG_BIN" check --context 32768 --large-context-threshold 30000 \
+  --safe-fraction-large 0.75 >"$work/d.json"
+expect "--safe-fraction-large" "$(field "$work/d.json" d.budget.safe_max)" 24576
+
 # truncation alias off = none
 printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null
 expect "--truncation off accepted" "$?" 0
