@@ -34,8 +34,8 @@ static tg_status refuse(tg__budget *out, int status, const char *code, const cha
     return TG_OK;
 }
 
-tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const char *body, size_t len,
-                            json_t *req, tg__budget *out) {
+tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const tg_request *rq,
+                            tg__budget *out) {
     (void)cfg;
     (void)route;
     memset(out, 0, sizeof out[0]);
@@ -49,11 +49,7 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     }
     tg_error err;
     memset(&err, 0, sizeof err);
-    tg_request r;
-    if (tg_request_parse(body, len, &r, &err) != TG_OK) {
-        tgx_buf_free(&h);
-        return refuse(out, 400, "invalid_request", err.msg);
-    }
+    const tg_request r = *rq; /* parsed once by the caller */
     tok_counter tc = {m->tok, r.kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
     tg_counter counter = {count_with_tokenizer, &tc};
     tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &counter};
@@ -61,7 +57,6 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     memset(&counts, 0, sizeof counts);
     if (tg_request_count(&r, m->tok ? count_with_tokenizer : tg_estimate_count, m->tok ? &tc : NULL, m->tok != NULL,
                          &counts, &err) != TG_OK) {
-        tg_request_free(&r);
         tgx_buf_free(&h);
         return refuse(out, 400, "invalid_request", err.msg);
     }
@@ -83,7 +78,6 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     if (st != TG_OK) {
         tg_decision_free(&d);
         tg_prompt_counts_free(&counts);
-        tg_request_free(&r);
         tgx_buf_free(&h);
         return st;
     }
@@ -110,8 +104,6 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     out->headers = tgx_buf_detach(&h, NULL);
     tg_decision_free(&d);
     tg_prompt_counts_free(&counts);
-    tg_request_free(&r);
-    (void)req;
     return TG_OK;
 }
 

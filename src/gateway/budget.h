@@ -41,8 +41,8 @@ typedef struct tg__budget {
 
 /* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held
  * by the request) and must touch nothing else shared. */
-tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const char *body, size_t len,
-                            json_t *req, tg__budget *out);
+tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const tg_request *r,
+                            tg__budget *out);
 void tg__budget_free(tg__budget *b);
 
 #endif

@@ -168,7 +168,7 @@ static void settings_from(tg__server *s, tg__model *m) {
 }
 
 /* The section's "hardware" object onto the derivation's inputs. */
-static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc) {
+static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc, const tg__upinfo *ui) {
     const char *k;
     json_t *v;
     json_object_foreach(m->cfg->hardware, k, v) {
@@ -193,6 +193,10 @@ static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *l
         else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
         else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
     }
+    /* A target latency without a configured rate: the measured one (the EMA
+     * of llama-server's timings), taken at each rebuild (discovery tick). */
+    if (lc->target_prefill_s > 0 && lc->prefill_tps <= 0 && ui && ui->prefill_tps_ema > 0)
+        lc->prefill_tps = ui->prefill_tps_ema;
 }
 
 static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
@@ -245,7 +249,7 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
-        hardware_into(s, m, &lc);
+        hardware_into(s, m, &lc, ui);
         lc.max_prompt_tokens = min_nonzero(c->context, m->upstream_ctx);
         if (c->output) lc.output_reserve = c->output;
         tg_limits lim;
@@ -450,6 +454,10 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
             json_object_set_new(live, "discovered", json_boolean(ui->ok));
             if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
             if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));
+            if (ui->prefill_samples) {
+                json_object_set_new(live, "prefill_tps_ema", json_real(ui->prefill_tps_ema));
+                json_object_set_new(live, "prefill_samples", json_integer((json_int_t)ui->prefill_samples));
+            }
         }
         if (m->n_ctx_train) json_object_set_new(live, "n_ctx_train", json_integer((json_int_t)m->n_ctx_train));
         json_object_set_new(o, "upstream_info", live);

@@ -121,6 +121,21 @@ static void p_done(void *ud, int fault, const char *msg) {
     tg__server_maybe_exit(s);
 }
 
+tg__upinfo *tg__upinfo_find(tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->n_upinfo; i++)
+        if (!strcmp(s->upinfo[i].pool_key, key)) return &s->upinfo[i];
+    return NULL;
+}
+
+void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {
+    if (tokens < 16 || ms <= 0) return; /* too few tokens to say anything about throughput */
+    tg__upinfo *u = tg__upinfo_find(s, key);
+    if (!u) return;
+    double tps = tokens * 1000.0 / ms;
+    u->prefill_tps_ema = u->prefill_samples ? 0.8 * u->prefill_tps_ema + 0.2 * tps : tps;
+    u->prefill_samples++;
+}
+
 static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
 
 static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, int kind) {

@@ -151,6 +151,8 @@ typedef struct tg__upinfo {   /* what discovery learned about one upstream */
     uint64_t total_slots;
     char *model_path;         /* llama-server /props model_path */
     json_t *models;           /* the upstream's /v1/models "data" array */
+    double prefill_tps_ema;   /* prefill tokens/s, EMA over answers' timings; 0: none yet */
+    uint64_t prefill_samples;
     int ok;                   /* last discovery succeeded */
     double last_ok;
     int in_flight;
@@ -212,6 +214,9 @@ void tg__catalog_api_json(tg__server *s, const char *host_header, struct evbuffe
 void tg__catalog_limits(tg__server *s, struct evbuffer *out);
 
 void tg__discovery_start(tg__server *s);
+tg__upinfo *tg__upinfo_find(tg__server *s, const char *pool_key);
+/* Folds one answer's prefill rate into the upstream's EMA (alpha 0.2). */
+void tg__prefill_observe(tg__server *s, const char *pool_key, double tokens, double ms);
 void tg__discovery_free(tg__server *s);
 
 /* ---- server ------------------------------------------------------------- */
@@ -307,6 +312,7 @@ typedef struct tg__usage {
     tgx_buf body;     /* non-SSE body copy (capped) */
     int sse;
     int line_skip, body_skip; /* over the cap: ignored */
+    double prompt_n, prompt_ms; /* llama-server "timings" (tokens processed, not cached); -1: not seen */
 } tg__usage;
 void tg__usage_init(tg__usage *u, int sse);
 void tg__usage_feed(tg__usage *u, const char *p, size_t n);

@@ -40,6 +40,7 @@ struct tg__exchange {
     double t_sent;
     double added;
     char *extra_headers;
+    char *pool_key;
 };
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
@@ -54,6 +55,7 @@ static void ex_release(tg__exchange *ex) {
     tg__usage_free(&ex->usage);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
+    free(ex->pool_key);
     free(ex);
 }
 
@@ -127,6 +129,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->stream = want_stream;
     ex->high = cfg->high_watermark;
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
+    ex->pool_key = strdup(pool->key);
     tg__usage_init(&ex->usage, 0);
     tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout};
     ex->t_sent = tg__now();
@@ -196,6 +199,7 @@ static void on_done(void *ud, int fault, const char *msg) {
         tg__usage_finish(&ex->usage);
         if (ex->usage.prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)ex->usage.prompt_tokens;
         if (ex->usage.completion_tokens > 0) s->metrics.tokens_out += (uint64_t)ex->usage.completion_tokens;
+        if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
         ex_release(ex);
         tg__client_end(c, 1);
         return;

@@ -17,6 +17,7 @@ void tg__usage_init(tg__usage *u, int sse) {
     u->prompt_tokens = u->completion_tokens = -1;
     u->sse = sse;
     u->line_skip = u->body_skip = 0;
+    u->prompt_n = u->prompt_ms = -1;
     tgx_buf_init(&u->line, USAGE_MAX_LINE);
     tgx_buf_init(&u->body, USAGE_MAX_BODY);
 }
@@ -36,6 +37,17 @@ int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion) {
     return 1;
 }
 
+/* llama-server's "timings": prompt_n tokens processed (cached ones left
+ * out) in prompt_ms; vLLM sends none. */
+static void timings_from(tg__usage *u, json_t *o) {
+    json_t *t = json_object_get(o, "timings");
+    json_t *n = json_object_get(t, "prompt_n"), *ms = json_object_get(t, "prompt_ms");
+    if (json_is_number(n) && json_is_number(ms)) {
+        u->prompt_n = json_number_value(n);
+        u->prompt_ms = json_number_value(ms);
+    }
+}
+
 static int has_usage_key(const char *p, size_t n) {
     for (size_t i = 0; i + 7 <= n; i++)
         if (p[i] == '"' && memcmp(p + i, "\"usage\"", 7) == 0) return 1;
@@ -51,6 +63,7 @@ static void sse_line(tg__usage *u, const char *p, size_t n) {
     json_t *o = json_loadb(p, n, 0, NULL);
     if (!o) return;
     tg__usage_from_json(o, &u->prompt_tokens, &u->completion_tokens);
+    timings_from(u, o);
     json_decref(o);
 }
 
@@ -81,5 +94,6 @@ void tg__usage_finish(tg__usage *u) {
     json_t *o = json_loadb(u->body.data, u->body.len, 0, NULL);
     if (!o) return;
     tg__usage_from_json(o, &u->prompt_tokens, &u->completion_tokens);
+    timings_from(u, o);
     json_decref(o);
 }

@@ -97,7 +97,7 @@ const s=require("net").connect(+process.argv[1],"127.0.0.1",()=>{
   const b=JSON.stringify({model:"big",stream:true,messages:[{role:"user",content:"hi"}]});
   s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: "+b.length+"\r\n\r\n"+b);});
 let n=0; s.on("data",d=>{n+=d.length; if(n>65536) s.pause();});
-setTimeout(()=>process.exit(0), 3500);' "$PORT_A" & stopped=$!
+setTimeout(()=>process.exit(0), 15000);' "$PORT_A" & stopped=$!
 pids+=($stopped)
 sleep 2
 w1=$(curl -s "$UP/standin/stats" | node -pe 'JSON.parse(require("fs").readFileSync(0)).big_written')
@@ -107,7 +107,7 @@ w2=$(printf %s "$st" | node -pe 'JSON.parse(require("fs").readFileSync(0)).big_w
 open=$(printf %s "$st" | node -pe 'JSON.parse(require("fs").readFileSync(0)).big_open')
 check "back-pressure: upstream blocked while the client does not read ($w0 -> $w1 -> $w2 bytes)" test "$w1" = "$w2" -a $((w2 - w0)) -lt 16000000
 check_eq "back-pressure: the paused stream stays open upstream" "$open" 1
-wait "$stopped"
+kill "$stopped" 2>/dev/null; wait "$stopped" 2>/dev/null
 
 # --- bad requests ----------------------------------------------------------------
 code() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }

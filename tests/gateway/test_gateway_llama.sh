@@ -172,5 +172,9 @@ check_eq "client disconnect frees llama-server's slot" "$(busy)" false
 r=$(curl -s -m 20 "$G/v1/chat/completions" -d "$req" | node -e "$strip")
 check_eq "the next request is answered at once" "$r" "$(curl -s "$L/v1/chat/completions" -d "$req" | node -e "$strip")"
 
+r=$(curl -s "$G/v1/limits")
+js_check "prefill throughput measured from llama-server's timings (EMA)" "$r" \
+  'j.data[0].upstream_info.prefill_samples>=1 && j.data[0].upstream_info.prefill_tps_ema>0'
+
 stop_tokgate T
 finish
