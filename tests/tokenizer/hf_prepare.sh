@@ -53,7 +53,11 @@ gen_sha=$(cat "$root/scripts/make-edge-cases.js" "$here/tgdocs.js" | sha256sum |
 edge=$TG_CACHE/edge
 mkdir -p "$edge"
 
-case " $docsets " in *" corpus "*) bash "$root/scripts/make-corpus.sh" >&2 ;; esac
+# One corpus build at a time: the per-family ctests run side by side.
+case " $docsets " in *" corpus "*)
+  mkdir -p "$TG_CACHE"
+  flock "$TG_CACHE/corpus.lock" bash "$root/scripts/make-corpus.sh" >&2 ;;
+esac
 generic=$edge/generic-$gen_sha.tgdocs
 case " $docsets " in *" generic "*)
   [ -f "$generic" ] || node "$root/scripts/make-edge-cases.js" --out "$generic" >&2 ;;
