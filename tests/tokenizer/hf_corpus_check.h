@@ -1,10 +1,12 @@
 /*
  * hf_corpus_check.h: proves tokgate's tokenizers exact against HF tokenizers
  * (npm `tokenizers` 0.23.2, the Rust library) at scale, in one process. One
- * ctest per tokenizer family includes it and calls hf_corpus_main(which):
- * test_hf_corpus_qwen3.c, _llama3.c, _gemma3.c and _extra.c (the files named
- * in TG_EXTRA_TOKENIZERS; none given: nothing to check, passes), so each has
- * its own time budget and ctest -j runs them side by side.
+ * ctest per tokenizer family and docset group includes it and calls
+ * hf_corpus_main(which, docsets): test_hf_corpus_<family>_text.c (corpus and
+ * generic edge cases) and _vocab.c (the per-tokenizer edge cases) for qwen3,
+ * llama3 and gemma3, and test_hf_corpus_extra.c (the files named in
+ * TG_EXTRA_TOKENIZERS, every docset; none given: nothing to check, passes),
+ * so each has its own time budget and ctest -j runs them side by side.
  *
  * tests/tokenizer/hf_prepare.sh builds or finds the inputs: the >= 20 MB mixed
  * corpus (scripts/make-corpus.sh), the generic and per-tokenizer edge cases
@@ -344,13 +346,17 @@ static int run_pair(const char *pair, const char *tokpath, const char *docpath, 
     return ok && bad == 0;
 }
 
-/* which: "qwen3", "llama3", "gemma3" or "extra" (hf_prepare.sh's selector). */
-static int hf_corpus_main(const char *which) {
+/* which: "qwen3", "llama3", "gemma3" or "extra" (hf_prepare.sh's selector);
+ * docsets: the default TG_HF_DOCSETS for this test (an explicit TG_HF_DOCSETS
+ * in the environment wins). */
+static int hf_corpus_main(const char *which, const char *docsets) {
     const char *src = getenv("TG_SOURCE_DIR");
     const char *s = getenv("TG_HF_SAMPLE");
     size_t sample = s ? (size_t)strtoul(s, NULL, 10) : 0;
     char cmd[4600];
-    snprintf(cmd, sizeof cmd, "bash '%s/tests/tokenizer/hf_prepare.sh' %s", src ? src : ".", which);
+    const char *ds_env = getenv("TG_HF_DOCSETS");
+    snprintf(cmd, sizeof cmd, "TG_HF_DOCSETS='%s' bash '%s/tests/tokenizer/hf_prepare.sh' %s",
+             ds_env ? ds_env : docsets, src ? src : ".", which);
     FILE *p = popen(cmd, "r");
     if (!p) {
         fprintf(stderr, "cannot run %s\n", cmd);

@@ -4,4 +4,4 @@
  */
 #include "hf_corpus_check.h"
 
-int main(void) { return hf_corpus_main("extra"); }
+int main(void) { return hf_corpus_main("extra", "corpus generic vocab"); }
