@@ -1,11 +1,12 @@
 # Thin front door over CMake. `make` builds build/tokgate and libtokgate;
 # `make test` installs what the tests need (scripts/setup.sh), builds with
-# ASan+UBSan in build-asan/ and runs every test; `make demo` is the main job.
+# ASan+UBSan in build-asan/ and runs every test; `make demo` is the main job
+# (the gateway in front of a real llama-server).
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all build test check fuzz bench demo install deps clean
+.PHONY: all build test check fuzz bench demo limits-demo install deps clean
 
 all: build
 
@@ -31,10 +32,15 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
 bench: build
+	bash scripts/setup.sh --bench
 	bash bench/run.sh
 
+# The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:
-	bash scripts/demo.sh
+	bash scripts/gateway-demo.sh
+
+limits-demo:
+	bash scripts/limits-demo.sh
 
 install: build
 	$(CMAKE) --install build
