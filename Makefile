@@ -21,7 +21,8 @@ deps:
 test: deps
 	@test -f build-asan/CMakeCache.txt || $(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
 	$(CMAKE) --build build-asan -j$(JOBS)
-	cd build-asan && ctest --output-on-failure -j$(JOBS)
+	TG_LLAMA_SERVER=$$(bash scripts/llama-server.sh) && export TG_LLAMA_SERVER && \
+	  cd build-asan && ctest --output-on-failure -j$(JOBS)
 	bash scripts/fuzz-smoke.sh
 
 # Plain build plus tests without sanitizers (faster, for benchmarks' sanity).
