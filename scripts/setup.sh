@@ -14,7 +14,7 @@ want_test=0
 pkgs=(build-essential cmake pkg-config git ca-certificates
       libjansson-dev libpcre2-dev libutf8proc-dev libevent-dev unicode-data)
 if [ $want_test = 1 ]; then
-  pkgs+=(clang libclang-rt-dev nodejs npm python3)
+  pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

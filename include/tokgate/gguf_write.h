@@ -11,7 +11,8 @@
  *
  * Metadata pairs are written in the order added; adding a key twice fails
  * with TG_EINVAL. The alignment is 32 unless a uint32 `general.alignment`
- * pair (a nonzero power of two) says otherwise. Tensors are laid out in the
+ * pair (a nonzero power of two, at most TG_GGUF_WRITE_MAX_ALIGNMENT) says
+ * otherwise. Tensors are laid out in the
  * order added, each at the next multiple of the alignment, and padded, as
  * ggml's gguf writer does. The writer refuses what the reader or llama.cpp
  * would refuse (duplicate names, names of 64 bytes or more, more than 4 dims,
@@ -36,6 +37,10 @@ extern "C" {
 #endif
 
 typedef struct tg_gguf_writer tg_gguf_writer;
+
+/* The reader accepts any power-of-two alignment; the writer caps it, as each
+ * pad is written out (a 2^30 alignment would mean a 1 GiB header pad). */
+#define TG_GGUF_WRITE_MAX_ALIGNMENT 65536u
 
 /* NULL when out of memory. */
 TG_API tg_gguf_writer *tg_gguf_writer_new(void);

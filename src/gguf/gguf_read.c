@@ -430,7 +430,8 @@ static tg_status check_data(reader *r, unsigned flags) {
         s[i].idx = i;
         if (t->offset > avail || t->n_bytes > avail - t->offset) {
             set_where(r, "tensor", i, &t->name);
-            st = fail(r, TG_ECORRUPT, (size_t)(g->data_offset + t->offset),
+            uint64_t at = t->offset > UINT64_MAX - g->data_offset ? g->data_offset : g->data_offset + t->offset;
+            st = fail(r, TG_ECORRUPT, (size_t)at,
                       "data [%llu, %llu) of the data section lies outside its %llu bytes",
                       (unsigned long long)t->offset, (unsigned long long)t->offset + t->n_bytes,
                       (unsigned long long)avail);

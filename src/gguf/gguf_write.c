@@ -115,6 +115,9 @@ static tg_status add_encoded(tg_gguf_writer *w, const char *key, size_t key_len,
         if (align == 0 || (align & (align - 1)) != 0)
             return tg_error_set(err, TG_EINVAL, "gguf writer: alignment %llu is not a nonzero power of two",
                                 (unsigned long long)align);
+        if (align > TG_GGUF_WRITE_MAX_ALIGNMENT)
+            return tg_error_set(err, TG_ELIMIT, "gguf writer: alignment %llu exceeds the %u limit",
+                                (unsigned long long)align, TG_GGUF_WRITE_MAX_ALIGNMENT);
     }
     if (w->n_kv == w->keys_cap) {
         size_t cap = w->keys_cap ? w->keys_cap * 2 : 16;

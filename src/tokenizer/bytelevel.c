@@ -31,6 +31,21 @@ int tg__bytelevel_byte(uint32_t cp) {
 int tg__bytelevel_unmap(const char *s, size_t n, char *out, size_t *out_len) {
     size_t i = 0, o = 0;
     while (i < n) {
+        uint8_t c0 = (uint8_t)s[i];
+        if (c0 >= 0x21 && c0 <= 0x7E) { /* printable ASCII maps to itself */
+            out[o++] = (char)c0;
+            i++;
+            continue;
+        }
+        if ((c0 == 0xC4 || c0 == 0xC5) && i + 1 < n && ((uint8_t)s[i + 1] & 0xC0) == 0x80) {
+            /* U+0100..U+017F: the remapped bytes live in U+0100..U+0143 */
+            uint32_t cp = ((uint32_t)(c0 & 0x1F) << 6) | ((uint8_t)s[i + 1] & 0x3Fu);
+            int b = tg__bytelevel_byte(cp);
+            if (b < 0) return 0;
+            out[o++] = (char)(uint8_t)b;
+            i += 2;
+            continue;
+        }
         uint32_t cp;
         size_t l = tgx_utf8_decode((const uint8_t *)s + i, n - i, &cp);
         int b = l ? tg__bytelevel_byte(cp) : -1;

@@ -253,7 +253,7 @@ static tg_status tl_push(tlist *l, const char *s, size_t n) {
     tl_close(l);
     return TG_OK;
 }
-#define TL_STR(l, i) ((l)->text.data + (l)->off[i])
+#define TL_STR(l, i) ((l)->text.data ? (l)->text.data + (l)->off[i] : "")
 
 static int byte_token(const char *s, size_t n, uint8_t *out) {
     /* Rust u8::from_str_radix(&t[3..5], 16): two hex digits, or '+' and one */

@@ -15,10 +15,10 @@
  * only runs of non-ASCII text (plus the one char before each run) go through
  * utf8proc; pure-ASCII text is copied.
  *
- * Lowercase follows Rust's str::to_lowercase: simple mappings from utf8proc,
- * U+0130 -> "i\u0307", and the final-sigma rule (Σ -> ς at a word end), with
- * "cased" approximated as Lu/Ll/Lt and "case-ignorable" as Mn/Me/Cf/Lm/Sk
- * plus the Word_Break MidLetter/MidNumLet/Single_Quote characters.
+ * Lowercase maps char by char as HF's NormalizedString::lowercase does (Rust
+ * char::to_lowercase: no final-sigma context, checked against HF): simple
+ * mappings from utf8proc, plus the one unconditional multi-char mapping,
+ * U+0130 -> "i\u0307".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -198,49 +198,6 @@ static tg_status unorm(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf 
 
 /* ---- Lowercase ---- */
 
-static int cased(uint32_t c) {
-    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
-    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LL || k == UTF8PROC_CATEGORY_LT;
-}
-
-static int case_ignorable(uint32_t c) {
-    switch (c) {
-    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x5F4: case 0x2018:
-    case 0x2019: case 0x2024: case 0xFE13: case 0xFE52: case 0xFE55: case 0xFF07:
-    case 0xFF0E: case 0xFF1A:
-        return 1;
-    default: break;
-    }
-    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
-    return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_ME || k == UTF8PROC_CATEGORY_CF ||
-           k == UTF8PROC_CATEGORY_LM || k == UTF8PROC_CATEGORY_SK;
-}
-
-static int sigma_is_final(const uint8_t *s, size_t n, size_t at, size_t len) {
-    /* before: skip case-ignorable backwards, then need cased */
-    size_t i = at;
-    int before = 0;
-    while (i > 0) {
-        size_t st = i - 1;
-        while (st > 0 && (s[st] & 0xC0) == 0x80) st--;
-        uint32_t c;
-        if (!tgx_utf8_decode(s + st, i - st, &c)) break;
-        if (case_ignorable(c)) { i = st; continue; }
-        before = cased(c);
-        break;
-    }
-    if (!before) return 0;
-    i = at + len;
-    while (i < n) {
-        uint32_t c;
-        size_t l = tgx_utf8_decode(s + i, n - i, &c);
-        if (!l) break;
-        if (case_ignorable(c)) { i += l; continue; }
-        return !cased(c);
-    }
-    return 1;
-}
-
 static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
     const uint8_t *s = (const uint8_t *)s0;
     tg_status st;
@@ -262,8 +219,6 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
         if (c == 0x130) {
             memcpy(e, "i\xCC\x87", 3);
             el = 3;
-        } else if (c == 0x3A3) {
-            el = tgx_utf8_encode(sigma_is_final(s, n, i, l) ? 0x3C2 : 0x3C3, e);
         } else {
             el = tgx_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), e);
         }

@@ -3,8 +3,9 @@
  * the vocabulary (both as written and in the model's internal form).
  *
  * Strings live in one pool; the index is open addressing with linear probing
- * over a power-of-two slot array at most half full, so a lookup is one hash
- * and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
+ * over a power-of-two slot array at most half full. A slot holds id + 1 in its
+ * low 32 bits and 32 bits of the hash above, so probing rarely touches the
+ * pool: a lookup is one hash and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
  * bytes at a time (fast for short tokens, good enough spread).
  */
 #include <stdlib.h>
@@ -84,47 +85,111 @@ tg_status tg__strtab_set(tg__strtab *t, uint32_t id, const char *s, size_t n, tg
     return TG_OK;
 }
 
+static tg_status insert(tg__strtab *t, uint32_t id, uint64_t hv, int refuse_duplicates, tg_error *err) {
+    const char *s = t->pool + t->off[id];
+    size_t n = t->len[id];
+    uint64_t tag = hv >> 32 << 32;
+    size_t h = (size_t)hv & t->mask;
+    for (;;) {
+        uint64_t v = t->slots[h];
+        if (v == 0) {
+            t->slots[h] = tag | (id + 1);
+            return TG_OK;
+        }
+        uint32_t o = (uint32_t)v - 1;
+        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
+            if (refuse_duplicates)
+                return tg_error_set(err, TG_ECORRUPT, "ids %u and %u hold the same token string (%zu bytes)",
+                                    (unsigned)o, (unsigned)id, n);
+            t->slots[h] = tag | (id + 1); /* the later id wins */
+            return TG_OK;
+        }
+        h = (h + 1) & t->mask;
+    }
+}
+
+#define BATCH 64
+
 tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) {
+    size_t present = 0;
+    for (uint32_t i = 0; i < t->count; i++) present += t->len[i] != UINT32_MAX;
     size_t want = 16;
-    while (want < (size_t)t->count * 2) want *= 2;
+    while (want < present + present / 2) want *= 2; /* load <= 2/3 */
     free(t->slots);
     t->slots = calloc(want, sizeof *t->slots);
     if (!t->slots) return tg_error_set(err, TG_ENOMEM, "out of memory for the vocabulary index");
     t->mask = want - 1;
-    for (uint32_t id = 0; id < t->count; id++) {
-        if (t->len[id] == UINT32_MAX) continue;
-        const char *s = t->pool + t->off[id];
-        size_t n = t->len[id];
-        size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
-        for (;;) {
-            uint32_t v = t->slots[h];
-            if (v == 0) {
-                t->slots[h] = id + 1;
-                break;
-            }
-            uint32_t o = v - 1;
-            if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
-                if (refuse_duplicates)
-                    return tg_error_set(err, TG_ECORRUPT,
-                                        "ids %u and %u hold the same token string (%zu bytes)",
-                                        (unsigned)o, (unsigned)id, n);
-                t->slots[h] = id + 1; /* the later id wins */
-                break;
-            }
-            h = (h + 1) & t->mask;
+    /* hashes of a batch first, with the slots prefetched, then the inserts:
+     * the cache misses of a batch overlap instead of queueing */
+    uint64_t hv[BATCH];
+    for (uint32_t base = 0; base < t->count; base += BATCH) {
+        uint32_t cnt = t->count - base < BATCH ? t->count - base : BATCH;
+        for (uint32_t k = 0; k < cnt; k++) {
+            uint32_t id = base + k;
+            if (t->len[id] == UINT32_MAX) continue;
+            hv[k] = tg__hash_bytes(t->pool + t->off[id], t->len[id]);
+            __builtin_prefetch(&t->slots[(size_t)hv[k] & t->mask], 1);
+        }
+        for (uint32_t k = 0; k < cnt; k++) {
+            uint32_t id = base + k;
+            if (t->len[id] == UINT32_MAX) continue;
+            tg_status st = insert(t, id, hv[k], refuse_duplicates, err);
+            if (st) return st;
         }
     }
     return TG_OK;
 }
 
+void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n, uint32_t *out) {
+    uint64_t hv[BATCH];
+    uint32_t cand[BATCH];
+    for (size_t base = 0; base < n; base += BATCH) {
+        size_t cnt = n - base < BATCH ? n - base : BATCH;
+        const tg__bytes *k = keys + base;
+        for (size_t i = 0; i < cnt; i++) {
+            hv[i] = tg__hash_bytes(k[i].p, k[i].n);
+            __builtin_prefetch(&t->slots[(size_t)hv[i] & t->mask]);
+        }
+        /* first slot whose tag matches: its id is very likely the answer */
+        for (size_t i = 0; i < cnt; i++) {
+            uint64_t tag = hv[i] >> 32 << 32;
+            size_t h = (size_t)hv[i] & t->mask;
+            cand[i] = TG__NO_ID;
+            for (;;) {
+                uint64_t v = t->slots[h];
+                if (v == 0) break;
+                if ((v & ~0xFFFFFFFFull) == tag) { cand[i] = (uint32_t)v - 1; break; }
+                h = (h + 1) & t->mask;
+            }
+            if (cand[i] != TG__NO_ID) {
+                __builtin_prefetch(&t->off[cand[i]]);
+                __builtin_prefetch(&t->len[cand[i]]);
+            }
+        }
+        for (size_t i = 0; i < cnt; i++)
+            if (cand[i] != TG__NO_ID) __builtin_prefetch(t->pool + t->off[cand[i]]);
+        for (size_t i = 0; i < cnt; i++) {
+            uint32_t c = cand[i];
+            if (c != TG__NO_ID && t->len[c] == k[i].n && memcmp(t->pool + t->off[c], k[i].p, k[i].n) == 0)
+                out[base + i] = c;
+            else if (c == TG__NO_ID)
+                out[base + i] = TG__NO_ID; /* no slot with this tag on the probe path */
+            else
+                out[base + i] = tg__strtab_find(t, k[i].p, k[i].n);
+        }
+    }
+}
+
 uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n) {
     if (!t->slots) return TG__NO_ID;
-    size_t h = (size_t)tg__hash_bytes(s, n) & t->mask;
+    uint64_t hv = tg__hash_bytes(s, n);
+    uint64_t tag = hv >> 32 << 32;
+    size_t h = (size_t)hv & t->mask;
     for (;;) {
-        uint32_t v = t->slots[h];
+        uint64_t v = t->slots[h];
         if (v == 0) return TG__NO_ID;
-        uint32_t o = v - 1;
-        if (t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
+        uint32_t o = (uint32_t)v - 1;
+        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
         h = (h + 1) & t->mask;
     }
 }

@@ -42,7 +42,87 @@ void tg_tokenizer_free(tg_tokenizer *t) {
     free(t);
 }
 
-static tg_status build_added(tg_tokenizer *t, const tg__added_spec *spec, size_t n, tg_error *err) {
+static tg_status build_added_body(tg_tokenizer *t, const tg__added_spec *spec, size_t n, tg_error *err);
+
+/* HF's AddedVocabulary::add_tokens id assignment (see TG__BUILD_HF_ADDED_IDS). */
+static tg_status hf_assign_ids(const tg_tokenizer *t, const tg__added_spec *spec, size_t n, uint32_t *ids,
+                               tg_error *err) {
+    uint32_t vocab_entries = 0;
+    for (uint32_t i = 0; i < t->bpe.tokens.count; i++) vocab_entries += (uint32_t)tg__strtab_has(&t->bpe.tokens, i);
+    size_t slots = 16;
+    while (slots < 2 * n + 2) slots *= 2;
+    uint32_t *h = calloc(slots, sizeof *h); /* content -> index + 1 of its first token */
+    if (!h) return tg_error_set(err, TG_ENOMEM, "out of memory");
+    int have_max = 0;
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tg__added_spec *s = &spec[i];
+        ids[i] = TG__NO_ID;
+        if (s->content.n == 0) continue;
+        size_t k = (size_t)tg__hash_bytes(s->content.p, s->content.n) & (slots - 1);
+        uint32_t prev = 0;
+        while (h[k]) {
+            const tg__added_spec *o = &spec[h[k] - 1];
+            if (o->content.n == s->content.n && memcmp(o->content.p, s->content.p, s->content.n) == 0) {
+                prev = h[k];
+                break;
+            }
+            k = (k + 1) & (slots - 1);
+        }
+        uint32_t id;
+        if (prev) {
+            id = ids[prev - 1];
+        } else {
+            id = tg__bpe_find_token(&t->bpe, s->content.p, s->content.n);
+            if (id == TG__NO_ID)
+                id = !have_max ? vocab_entries : (max >= vocab_entries || vocab_entries == 0) ? max + 1 : vocab_entries;
+            h[k] = (uint32_t)i + 1;
+        }
+        ids[i] = id;
+        if (!have_max || id > max) max = id;
+        have_max = 1;
+    }
+    free(h);
+    return TG_OK;
+}
+
+static tg_status build_added(tg_tokenizer *t, const tg__added_spec *spec0, size_t n, unsigned flags,
+                             tg_error *err) {
+    tg_status st;
+    tg__added_spec *owned = NULL;
+    const tg__added_spec *spec = spec0;
+    if (flags & TG__BUILD_HF_ADDED_IDS) {
+        owned = malloc((n ? n : 1) * sizeof *owned);
+        uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
+        if (!owned || !ids) { free(owned); free(ids); return tg_error_set(err, TG_ENOMEM, "out of memory"); }
+        if ((st = hf_assign_ids(t, spec0, n, ids, err))) { free(owned); free(ids); return st; }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] == TG__NO_ID) continue;
+            /* an exact repeat of an earlier token is ignored */
+            int dup = 0;
+            for (size_t j = 0; j < k && !dup; j++)
+                dup = owned[j].id == ids[i] && owned[j].content.n == spec0[i].content.n &&
+                      memcmp(owned[j].content.p, spec0[i].content.p, spec0[i].content.n) == 0 &&
+                      owned[j].special == spec0[i].special && owned[j].lstrip == spec0[i].lstrip &&
+                      owned[j].rstrip == spec0[i].rstrip && owned[j].single_word == spec0[i].single_word &&
+                      owned[j].normalized == spec0[i].normalized;
+            if (dup) continue;
+            owned[k] = spec0[i];
+            owned[k].id = ids[i];
+            k++;
+        }
+        free(ids);
+        spec = owned;
+        n = k;
+    }
+    st = TG_OK;
+    st = build_added_body(t, spec, n, err);
+    free(owned);
+    return st;
+}
+
+static tg_status build_added_body(tg_tokenizer *t, const tg__added_spec *spec, size_t n, tg_error *err) {
     tg__added *a = &t->added;
     tg_status st;
     if (n > TG__MAX_VOCAB)
@@ -123,6 +203,15 @@ tg_status tg__tokenizer_build(const tg__bpe_spec *model, const tg__added_spec *a
                               const json_t *pre_tokenizer, const json_t *post_processor,
                               const json_t *decoder, tg__config *cfg, tg_tokenizer **out,
                               tg_error *err) {
+    return tg__tokenizer_build_ex(model, added, n_added, normalizer, pre_tokenizer, post_processor, decoder,
+                                  cfg, 0, out, err);
+}
+
+tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec *added,
+                                 size_t n_added, const json_t *normalizer,
+                                 const json_t *pre_tokenizer, const json_t *post_processor,
+                                 const json_t *decoder, tg__config *cfg, unsigned flags,
+                                 tg_tokenizer **out, tg_error *err) {
     tg_error local;
     if (!err) err = &local;
     err->msg[0] = '\0';
@@ -144,7 +233,7 @@ tg_status tg__tokenizer_build(const tg__bpe_spec *model, const tg__added_spec *a
     if ((st = tg__postproc_from_json(&t->post, post_processor, err))) { tg_error_wrap(err, "post_processor"); goto fail; }
     if ((st = tg__decoder_from_json(&t->dec, decoder, err))) { tg_error_wrap(err, "decoder"); goto fail; }
     if ((st = tg__bpe_build(&t->bpe, model, t->pretok.byte_level, err))) { tg_error_wrap(err, "model"); goto fail; }
-    if ((st = build_added(t, added, n_added, err))) { tg_error_wrap(err, "added_tokens"); goto fail; }
+    if ((st = build_added(t, added, n_added, flags, err))) { tg_error_wrap(err, "added_tokens"); goto fail; }
     t->vocab_size = t->bpe.tokens.count > t->added.max_id ? t->bpe.tokens.count : t->added.max_id;
     tg__config_resolve(t);
     *out = t;
@@ -318,7 +407,7 @@ uint32_t tg_tokenizer_token_id(const tg_tokenizer *t, const char *piece, size_t 
     for (size_t i = 0; i < t->added.n; i++)
         if (t->added.tokens[i].content_len == len && memcmp(t->added.tokens[i].content, piece, len) == 0)
             return t->added.tokens[i].id;
-    return tg__strtab_find(&t->bpe.tokens, piece, len);
+    return tg__bpe_find_token(&t->bpe, piece, len);
 }
 
 int tg_tokenizer_is_special(const tg_tokenizer *t, uint32_t id) { return tg__is_special(t, id); }

@@ -57,7 +57,7 @@ typedef struct tg__strtab {
     uint32_t *len;       /* count entries: length, UINT32_MAX for an absent id */
     char *pool;
     size_t pool_len, pool_cap;
-    uint32_t *slots;     /* open addressing, id+1 per slot, 0 empty; NULL: no index */
+    uint64_t *slots;     /* open addressing: hash tag << 32 | id+1, 0 empty; NULL: no index */
     size_t mask;
 } tg__strtab;
 
@@ -70,6 +70,8 @@ tg_status tg__strtab_set(tg__strtab *t, uint32_t id, const char *s, size_t n, tg
  * refuse instead: returns TG_ECORRUPT naming the string). */
 tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err);
 uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n);
+/* tg__strtab_find for many keys, overlapping their cache misses. */
+void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n, uint32_t *out);
 static inline int tg__strtab_has(const tg__strtab *t, uint32_t id) {
     return id < t->count && t->len[id] != UINT32_MAX;
 }
@@ -244,8 +246,10 @@ typedef struct tg__merge_slot {
 } tg__merge_slot;
 
 typedef struct tg__bpe {
-    tg__strtab tokens;       /* id -> string exactly as in the vocabulary */
-    tg__strtab model;        /* id -> model-form string (raw bytes when byte_mode), indexed */
+    tg__strtab tokens;       /* id -> string exactly as in the vocabulary (indexed unless byte_mode) */
+    tg__strtab model;        /* byte_mode: id -> raw bytes of the token, indexed */
+    tg__strtab odd;          /* byte_mode: tokens that are not byte-level text, indexed */
+    const tg__strtab *mt;    /* the table BPE looks symbols up in: &model or &tokens */
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
     uint32_t fallback_id[256]; /* byte_fallback: id of "<0xNN>" */
@@ -262,6 +266,8 @@ typedef struct tg__bpe {
  * the model is byte-level text; the model then keeps raw bytes internally. */
 tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_error *err);
 void tg__bpe_free(tg__bpe *b);
+/* The id of a vocabulary string (as tokenizer.json writes it), or TG__NO_ID. */
+uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n);
 
 /* Per-call scratch for BPE (symbols, heap, pre-token cache). */
 typedef struct tg__bpe_scratch tg__bpe_scratch;
@@ -384,6 +390,21 @@ tg_status tg__tokenizer_build(const tg__bpe_spec *model, const tg__added_spec *a
                               const json_t *pre_tokenizer, const json_t *post_processor,
                               const json_t *decoder, tg__config *cfg, tg_tokenizer **out,
                               tg_error *err);
+
+/* tg__tokenizer_build with flags:
+ * TG__BUILD_HF_ADDED_IDS: give added tokens the ids HF's deserialization
+ * gives them, ignoring tg__added_spec.id: in order, a token whose content is
+ * already known (an earlier added token, else the model vocabulary) takes that
+ * id; a new one takes max(assigned ids) + 1, or the model's vocabulary size
+ * (number of entries) while no assigned id reaches it. Empty contents and
+ * exact repeats are ignored. tokenizer.json loading uses this (HF does not
+ * read the "id" field back); GGUF loading gives explicit ids (flags 0). */
+#define TG__BUILD_HF_ADDED_IDS 1u
+tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec *added,
+                                 size_t n_added, const json_t *normalizer,
+                                 const json_t *pre_tokenizer, const json_t *post_processor,
+                                 const json_t *decoder, tg__config *cfg, unsigned flags,
+                                 tg_tokenizer **out, tg_error *err);
 
 /* Loaders over buffers (tokenizer_json.c, tokenizer_config.c). */
 tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *config_json,

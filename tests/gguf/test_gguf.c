@@ -463,6 +463,15 @@ static void test_empty_file(void) {
     }
     tg_gguf_close(g);
     free(mem);
+    /* The writer's alignment: a power of two up to TG_GGUF_WRITE_MAX_ALIGNMENT. */
+    TG_CHECK_EQ_I(tg_gguf_add_u32(w, "general.alignment", 3, &err), TG_EINVAL);
+    TG_CHECK_EQ_I(tg_gguf_add_u32(w, "general.alignment", 1u << 20, &err), TG_ELIMIT);
+    TG_CHECK_CONTAINS(err.msg, "1048576 exceeds the 65536 limit");
+    TG_CHECK_EQ_I(tg_gguf_add_u64(w, "general.alignment", 64, &err), TG_EINVAL);
+    TG_CHECK_EQ_I(tg_gguf_add_u32(w, "general.alignment", 65536, &err), TG_OK);
+    TG_CHECK_EQ_I(tg_gguf_writer_to_memory(w, &mem, &len, &err), TG_OK);
+    TG_CHECK_EQ_U(len, 65536);
+    free(mem);
     tg_gguf_writer_free(w);
 }
 

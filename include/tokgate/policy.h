@@ -1,0 +1,303 @@
+/*
+ * tokgate/policy.h: the request budget policy. Given one OpenAI-style request,
+ * a model's settings, its live limits and the prompt's token counts, decide
+ * what may go upstream and with which budgets, or refuse it with an error a
+ * client can act on. docs/policy.md states every rule with its source.
+ *
+ * The policy is PURE: it opens nothing, reads no environment and counts no
+ * tokens. Counting lives in the caller (a tokenizer plus chat template when it
+ * has them, the estimator below otherwise), and so does the environment:
+ * TOKGATE_MAX_OUTPUT_TOKENS is read by the CLI or the gateway and passed in as
+ * tg_policy_input.env_max_output_tokens. The same input always gives the same
+ * decision, so the gateway and `tokgate check` agree by construction.
+ *
+ *   tg_request_parse      bytes -> tg_request (or TG_EINVAL: not JSON, no
+ *                         messages/prompt; the reason names the problem)
+ *   tg_request_count      per-message / per-prompt token counts with a
+ *                         caller-supplied counting function (tg_estimate_count
+ *                         when there is no tokenizer)
+ *   tg_policy_decide      -> tg_decision: forward | truncate | reject
+ *   tg_decision_to_json   the JSON object `tokgate check` prints
+ *
+ * Ownership: tg_request owns its parsed JSON (tg_request_free); a tg_decision
+ * owns its rewritten request, its error body and its truncation report
+ * (tg_decision_free); tg_prompt_counts owns its item array
+ * (tg_prompt_counts_free). Everything tg_policy_input points to is borrowed.
+ */
+#ifndef TOKGATE_POLICY_H
+#define TOKGATE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "tokgate/error.h"
+#include "tokgate/limits.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- per-model settings ------------------------------------------------ */
+
+typedef enum tg_overflow_mode {
+    TG_OVERFLOW_CLAMP = 0, /* prompt + max_tokens > context: max_tokens = context - prompt */
+    TG_OVERFLOW_REJECT     /* ... refuse, as vLLM does */
+} tg_overflow_mode;
+
+typedef enum tg_dialect {
+    TG_DIALECT_NONE = 0, /* chat_template_kwargs only */
+    TG_DIALECT_VLLM,     /* + "thinking_token_budget" */
+    TG_DIALECT_LLAMACPP  /* + "thinking_budget_tokens" */
+} tg_dialect;
+
+typedef enum tg_truncation_mode {
+    TG_TRUNC_NONE = 0,
+    TG_TRUNC_KEEP_RECENT,       /* raw prompts: keep the newest tokens */
+    TG_TRUNC_DROP_OLDEST_TURNS  /* chats: drop the oldest turns */
+} tg_truncation_mode;
+
+typedef enum tg_thinking_mode {
+    TG_THINK_AUTO = 0,     /* base budget */
+    TG_THINK_CONSERVATIVE, /* base x 0.25 */
+    TG_THINK_BALANCED,     /* base */
+    TG_THINK_AGGRESSIVE,   /* base x 2 */
+    TG_THINK_DISABLED,     /* thinking off */
+    TG_THINK_CUSTOM        /* an explicit max_thinking_tokens */
+} tg_thinking_mode;
+
+/* Fractions are in parts per million so the rounding is exact integer
+ * arithmetic (see tg_policy_safe_max). */
+typedef struct tg_model_settings {
+    const char *name;                  /* model name used in messages; NULL: the request's "model" */
+    uint32_t safe_fraction_ppm;        /* 800000 (80%) */
+    uint32_t safe_fraction_large_ppm;  /* 900000 (90%) when context > large_context_threshold */
+    uint64_t large_context_threshold;  /* 100000 */
+    uint64_t min_max_tokens;           /* 1 (GPUStack uses 100) */
+    uint64_t abs_max_tokens;           /* 500000 */
+    tg_overflow_mode overflow;         /* clamp */
+    uint64_t default_max_tokens;       /* configured default; 0 = none */
+    uint64_t output_limit;             /* known model output limit; 0 = unknown */
+    uint64_t capped_default;           /* 8000: the last-resort default */
+    uint64_t escalated_max_tokens;     /* 64000; 0 disables escalation */
+    uint64_t thinking_base;            /* base thinking budget; 0 = not a reasoning model */
+    uint64_t min_answer_tokens;        /* 1024: answer room kept beside a thinking budget */
+    tg_thinking_mode thinking_mode;    /* the model's mode when the request says none */
+    tg_dialect dialect;                /* none */
+    tg_truncation_mode truncation;     /* none */
+} tg_model_settings;
+
+/* The defaults above. thinking_base stays 0: set it from tg_reasoning_lookup. */
+TG_API void tg_model_settings_init(tg_model_settings *s);
+
+/* safe maximum = context x fraction rounded to the nearest integer, halves up
+ * (fraction 0.8, or 0.9 above the threshold). GPUStack UI v2.5.3 publishes
+ * 32768 -> 26214, 131072 -> 117965, 1048576 -> 943718: truncation would give
+ * 117964 and ceiling 26215, so nearest is the only rounding matching all three. */
+TG_API uint64_t tg_policy_safe_max(const tg_model_settings *s, uint64_t context);
+
+/* ---- the request ------------------------------------------------------- */
+
+typedef enum tg_request_kind {
+    TG_REQ_CHAT = 0,      /* "messages" (/v1/chat/completions) */
+    TG_REQ_COMPLETION     /* "prompt" (/v1/completions) */
+} tg_request_kind;
+
+#define TG_REQUEST_MAX_BYTES (64u << 20) /* a request body above this is refused */
+
+typedef struct tg_request {
+    json_t *root;                 /* owned; the whole body */
+    tg_request_kind kind;
+    const char *model;            /* borrowed from root; NULL when absent */
+    int stream;                   /* "stream": true */
+
+    int has_max_tokens;           /* max_completion_tokens or max_tokens present and not null */
+    int max_tokens_valid;         /* 0: present but not an integer */
+    long long max_tokens;         /* the value when valid (may be < minimum) */
+    const char *max_tokens_field; /* the field it came from (max_completion_tokens wins, as in vLLM) */
+
+    int has_thinking_mode;        /* thinking_mode, reasoning_effort or enable_thinking:false said a mode */
+    tg_thinking_mode thinking_mode;
+    const char *thinking_mode_from; /* "thinking_mode", "reasoning_effort", "chat_template_kwargs.enable_thinking" */
+    int has_max_thinking;         /* max_thinking_tokens (top level or in chat_template_kwargs) */
+    uint64_t max_thinking_tokens;
+
+    int truncation;               /* -1: "disabled", 0: absent, 1: "auto" */
+
+    /* First field with an unusable value (e.g. "thinking_mode": "fast"): the
+     * policy refuses with HTTP 400 naming it. NULL when all fields are fine. */
+    const char *bad_param;
+    char bad_message[256];
+} tg_request;
+
+/* Parses LEN bytes of request JSON. TG_ELIMIT above TG_REQUEST_MAX_BYTES;
+ * TG_EINVAL (err names why) when the body is not JSON, not an object, has
+ * neither a "messages" array nor a "prompt" (string, array of strings, or
+ * array of token ids), or has a message that is not an object with a string
+ * "role": input no decision can be made about. Bad values of budget fields are not errors here;
+ * they are recorded in bad_param for the policy to refuse. */
+TG_API tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err);
+TG_API void tg_request_free(tg_request *r);
+
+/* ---- token counts (supplied by the caller) ----------------------------- */
+
+/* For a chat: items[i] is what message i adds to the prompt, its template
+ * overhead included; fixed is what belongs to no message (the reply priming,
+ * tool definitions); total is the whole prompt, either the exact count of the
+ * rendered template (exact = 1) or fixed + sum(items) (exact = 0).
+ * For a completion: items[i] is the tokens of prompt i (a batch has several),
+ * fixed is 0 and total is the largest item. */
+typedef struct tg_prompt_counts {
+    uint64_t total;
+    int exact;
+    uint64_t fixed;
+    size_t n_items;
+    uint64_t *items;   /* owned when filled by tg_request_count */
+} tg_prompt_counts;
+
+/* Counts TEXT (LEN bytes). Returns TG_OK and sets *tokens, or an error. */
+typedef tg_status (*tg_count_fn)(void *user, const char *text, size_t len, uint64_t *tokens,
+                                 tg_error *err);
+
+/* The estimator used without a tokenizer: ceil(bytes / 4), the usual
+ * "about four bytes of English per token" rule. Never exact. */
+TG_API tg_status tg_estimate_count(void *user, const char *text, size_t len, uint64_t *tokens,
+                                   tg_error *err);
+
+/* Per-message overhead while chat templates are not rendered: OpenAI's
+ * cookbook rule (num_tokens_from_messages): 3 tokens per message, 1 more
+ * when it has a "name", and 3 for the reply priming of the assistant turn. */
+#define TG_CHAT_TOKENS_PER_MESSAGE 3u
+#define TG_CHAT_TOKENS_PER_NAME 1u
+#define TG_CHAT_TOKENS_REPLY 3u
+
+/* Fills OUT for request R with FN. A chat message counts its role, text
+ * content (string or "text" parts), name, tool_calls (function name and
+ * arguments) and reasoning_content, plus the overhead above; "tools" counts
+ * as its compact JSON. Chats are never exact (the template is not rendered);
+ * a completion is exact when FN_EXACT is 1 (a real tokenizer), and token-id
+ * prompts are always counted exactly. Free OUT with tg_prompt_counts_free. */
+TG_API tg_status tg_request_count(const tg_request *r, tg_count_fn fn, void *user, int fn_exact,
+                                  tg_prompt_counts *out, tg_error *err);
+TG_API void tg_prompt_counts_free(tg_prompt_counts *c);
+
+/* ---- hooks for truncation ---------------------------------------------- */
+
+typedef struct tg_policy_hooks {
+    /* keep_recent: the last N tokens of TEXT as new text (malloc'd, the policy
+     * frees it) with its token count. NULL: the estimator's version, which keeps
+     * the last 4N bytes cut at a UTF-8 boundary (and is marked not exact). */
+    tg_status (*keep_last)(void *user, const char *text, size_t len, uint64_t n, char **out,
+                           size_t *out_len, uint64_t *out_tokens, tg_error *err);
+    /* Optional exact recount of a chat after messages were dropped (the rendered
+     * template). NULL: total minus the dropped items, marked not exact. */
+    tg_status (*recount)(void *user, const json_t *request, uint64_t *tokens, int *exact,
+                         tg_error *err);
+    void *user;
+} tg_policy_hooks;
+
+/* A counting function with its argument, for the ready-made hook below. */
+typedef struct tg_counter {
+    tg_count_fn fn;
+    void *user;
+} tg_counter;
+
+/* A keep_last hook built on any counting function (USER is a tg_counter *):
+ * the longest suffix of TEXT that starts on a UTF-8 character boundary and
+ * counts at most N tokens, found by binary search over the start (O(log len)
+ * counts; the text is cut, never re-decoded, so what is sent is exactly a
+ * suffix of what the client wrote). Token counts of suffixes are treated as
+ * non-increasing in the start offset; the result is always checked to fit. */
+TG_API tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_t n,
+                                      char **out, size_t *out_len, uint64_t *out_tokens,
+                                      tg_error *err);
+
+/* ---- the decision ------------------------------------------------------ */
+
+typedef enum tg_action {
+    TG_ACTION_FORWARD = 0,
+    TG_ACTION_TRUNCATE,
+    TG_ACTION_REJECT
+} tg_action;
+
+typedef enum tg_max_tokens_source {
+    TG_SRC_REQUEST = 0,
+    TG_SRC_CONFIG,
+    TG_SRC_ENV,
+    TG_SRC_DEFAULT
+} tg_max_tokens_source;
+
+typedef struct tg_truncation_report {
+    int applied;                    /* 1 when something was cut */
+    tg_truncation_mode mode;        /* the method used */
+    size_t *dropped_messages;       /* chat: original indices, ascending (owned) */
+    size_t n_dropped_messages;
+    uint64_t dropped_tokens;        /* tokens removed (estimated unless recounted) */
+    uint64_t prompt_tokens_before;
+} tg_truncation_report;
+
+typedef struct tg_budget {
+    uint64_t context;
+    uint64_t input;
+    uint64_t prompt_tokens;
+    int prompt_tokens_exact;
+    uint64_t safe_max;
+    uint64_t max_tokens;             /* effective; 0 when rejected before it was chosen */
+    tg_max_tokens_source max_tokens_source;
+    uint64_t requested_max_tokens;   /* what the client asked for (0 = nothing) */
+    uint64_t escalate_to;            /* 0 = no escalation */
+    uint64_t thinking_tokens;        /* 0 = none (not a reasoning model, or disabled) */
+    int thinking_disabled;           /* 1 when thinking is turned off upstream */
+    int clamped;                     /* 1 when max_tokens was lowered to fit */
+} tg_budget;
+
+typedef struct tg_decision {
+    tg_action action;
+    int status;                      /* 200, or the HTTP error status */
+    json_t *request;                 /* body to send upstream; NULL when rejected (owned) */
+    json_t *error;                   /* {"error": {...}} when rejected; NULL otherwise (owned) */
+    tg_budget budget;
+    tg_truncation_report truncation;
+} tg_decision;
+
+typedef struct tg_policy_input {
+    const tg_model_settings *settings;
+    const tg_limits *limits;            /* context, input and output are used */
+    const tg_request *request;
+    const tg_prompt_counts *counts;
+    uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as read by the caller; 0 = unset */
+    const tg_policy_hooks *hooks;       /* NULL: no hooks */
+} tg_policy_input;
+
+/* Decides. TG_OK whenever a decision was made, a refusal included; an error
+ * only for a missing argument, inconsistent counts (n_items not matching the
+ * request), a failing hook or memory exhaustion. OUT is always initialised,
+ * so tg_decision_free is safe after any return. */
+TG_API tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *out, tg_error *err);
+TG_API void tg_decision_free(tg_decision *d);
+
+/* The body to retry with after a response stopped on finish_reason "length":
+ * a deep copy of d->request with max_tokens (the field(s) the client used)
+ * set to budget.escalate_to, everything else (thinking budget included) as
+ * decided. NULL when the decision has no escalation (or out of memory). */
+TG_API json_t *tg_decision_escalated_request(const tg_decision *d);
+
+/* {"action", "status", "request", "error", "budget": {...}} (new reference). */
+TG_API json_t *tg_decision_to_json(const tg_decision *d);
+
+/* Names used in JSON and on the command line; the parsers return -1 for an
+ * unknown name. */
+TG_API const char *tg_action_name(tg_action a);
+TG_API const char *tg_max_tokens_source_name(tg_max_tokens_source s);
+TG_API const char *tg_thinking_mode_name(tg_thinking_mode m);
+TG_API const char *tg_truncation_mode_name(tg_truncation_mode m);
+TG_API const char *tg_dialect_name(tg_dialect d);
+TG_API int tg_thinking_mode_parse(const char *s);
+TG_API int tg_truncation_mode_parse(const char *s); /* also "off" */
+TG_API int tg_dialect_parse(const char *s);         /* also "openai" (= none) */
+TG_API int tg_overflow_mode_parse(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,116 @@
+/* cli/cli_model.c: shared helpers of `inspect` and `limits` (see cli_model.h). */
+#include "cli/cli_model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tg_cli_parse_u64(const char *s, uint64_t max, uint64_t *out) {
+    if (!s || !*s) return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int tg_cli_parse_double(const char *s, double *out) {
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') return -1;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno != 0 || !end || *end != '\0' || !isfinite(d) || d < 0) return -1;
+    *out = d;
+    return 0;
+}
+
+void tg_cli_human_bytes(char *out, size_t cap, double b) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+    double neg = b < 0 ? -1.0 : 1.0;
+    b *= neg;
+    while (b >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) { b /= 1024.0; u++; }
+    if (u == 0) snprintf(out, cap, "%.0f %s", b * neg, units[u]);
+    else snprintf(out, cap, "%.2f %s", b * neg, units[u]);
+}
+
+char *tg_cli_layer_pattern(const tg_model_profile *p) {
+    char *s = malloc((size_t)p->n_layer + 1);
+    if (!s) return NULL;
+    for (uint32_t i = 0; i < p->n_layer; i++) {
+        const tg_layer *l = &p->layers[i];
+        char c = '-';
+        switch (l->attn) {
+        case TG_ATTN_FULL: c = l->recurrent ? 'B' : 'F'; break;
+        case TG_ATTN_SLIDING: c = l->recurrent ? 'B' : 'S'; break;
+        case TG_ATTN_MLA: c = l->recurrent ? 'B' : 'M'; break;
+        case TG_ATTN_NONE: c = l->recurrent ? 'R' : '-'; break;
+        }
+        s[i] = c;
+    }
+    s[p->n_layer] = '\0';
+    return s;
+}
+
+static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
+
+static json_t *u64_json(uint64_t v) {
+    /* json_int_t is signed 64-bit; every size here is far below 2^63 */
+    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v));
+}
+
+json_t *tg_cli_profile_json(const tg_model_profile *p) {
+    json_t *o = json_object();
+    json_object_set_new(o, "name", str_or_null(p->name));
+    json_object_set_new(o, "source", json_string(tg_model_source_name(p->source)));
+    json_object_set_new(o, "architecture", str_or_null(p->arch));
+    json_object_set_new(o, "native_context", u64_json(p->native_context));
+    json_object_set_new(o, "context_from", str_or_null(p->context_from));
+    json_object_set_new(o, "fallback", json_boolean(p->fallback));
+    json_object_set_new(o, "note", str_or_null(p->note));
+    json_object_set_new(o, "layers", json_integer(p->n_layer));
+    json_t *k = json_object();
+    json_object_set_new(k, "full", json_integer(p->n_full));
+    json_object_set_new(k, "sliding", json_integer(p->n_sliding));
+    json_object_set_new(k, "mla", json_integer(p->n_mla));
+    json_object_set_new(k, "recurrent", json_integer(p->n_recurrent));
+    json_object_set_new(k, "none", json_integer(p->n_no_cache));
+    json_object_set_new(o, "layer_kinds", k);
+    char *pat = p->n_layer ? tg_cli_layer_pattern(p) : NULL;
+    json_object_set_new(o, "layer_pattern", str_or_null(pat));
+    free(pat);
+    /* window: the first sliding layer's */
+    json_t *win = json_null();
+    for (uint32_t i = 0; i < p->n_layer; i++)
+        if (p->layers[i].attn == TG_ATTN_SLIDING) { json_decref(win); win = json_integer(p->layers[i].window); break; }
+    json_object_set_new(o, "sliding_window", win);
+    json_object_set_new(o, "weights_bytes", p->weights_bytes ? u64_json(p->weights_bytes) : json_null());
+    json_object_set_new(o, "vocab_size", p->vocab_size ? u64_json(p->vocab_size) : json_null());
+    if (p->tokenizer_model[0] || p->tokenizer_tokens) {
+        json_t *t = json_object();
+        json_object_set_new(t, "model", str_or_null(p->tokenizer_model));
+        json_object_set_new(t, "pre", str_or_null(p->tokenizer_pre));
+        json_object_set_new(t, "tokens", p->tokenizer_tokens ? u64_json(p->tokenizer_tokens) : json_null());
+        json_object_set_new(o, "tokenizer", t);
+    } else {
+        json_object_set_new(o, "tokenizer", json_null());
+    }
+    json_object_set_new(o, "chat_template",
+                        p->has_chat_template < 0 ? json_null() : json_boolean(p->has_chat_template));
+    return o;
+}
+
+int tg_cli_print_json(json_t *v) {
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    if (!s) return -1;
+    int rc = printf("%s\n", s) < 0 ? -1 : 0;
+    free(s);
+    return rc;
+}

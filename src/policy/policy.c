@@ -1,0 +1,213 @@
+/*
+ * policy.c: tg_policy_decide, the order in which the rules apply, and the
+ * decision's life cycle (free, JSON). Each rule lives in its own file (see
+ * policy_int.h); this file only sequences them:
+ *
+ *   0. a request field with an unusable value        -> 400 naming it
+ *   1. the client's max_tokens (GPUStack validation) -> 400 when refused
+ *   2. prompt above the input budget (helexa #67)    -> truncate when asked, else 400
+ *   3. max_tokens and its source (qwen-code order)
+ *   4. thinking budget wanted (mode, custom, effort); a defaulted max_tokens
+ *      grows to thinking + answer
+ *   5. prompt + max_tokens must fit the context      -> clamp, or 400 (reject mode)
+ *   6. thinking budget fits inside max_tokens, leaving min_answer_tokens
+ *   7. escalation target for a capped default
+ *   8. rewrite the request: max_tokens, thinking fields; tokgate's own
+ *      fields (truncation, thinking_mode, top-level max_thinking_tokens) are
+ *      removed
+ *
+ * A refusal leaves the budget filled as far as it was computed, so the
+ * gateway can log and advertise it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy_int.h"
+
+void tg_model_settings_init(tg_model_settings *s) {
+    memset(s, 0, sizeof *s);
+    s->safe_fraction_ppm = 800000u;
+    s->safe_fraction_large_ppm = 900000u;
+    s->large_context_threshold = 100000u;
+    s->min_max_tokens = 1;
+    s->abs_max_tokens = 500000u;
+    s->overflow = TG_OVERFLOW_CLAMP;
+    s->capped_default = 8000u;
+    s->escalated_max_tokens = 64000u;
+    s->min_answer_tokens = 1024u;
+    s->thinking_mode = TG_THINK_AUTO;
+    s->dialect = TG_DIALECT_NONE;
+    s->truncation = TG_TRUNC_NONE;
+}
+
+static const char *const action_names[] = {"forward", "truncate", "reject"};
+static const char *const source_names[] = {"request", "config", "env", "default"};
+static const char *const think_names[] = {"auto", "conservative", "balanced",
+                                          "aggressive", "disabled", "custom"};
+static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns"};
+static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
+static const char *const overflow_names[] = {"clamp", "reject"};
+
+#define NAME(arr, i) ((unsigned)(i) < sizeof arr / sizeof arr[0] ? arr[i] : "unknown")
+
+const char *tg_action_name(tg_action a) { return NAME(action_names, a); }
+const char *tg_max_tokens_source_name(tg_max_tokens_source s) { return NAME(source_names, s); }
+const char *tg_thinking_mode_name(tg_thinking_mode m) { return NAME(think_names, m); }
+const char *tg_truncation_mode_name(tg_truncation_mode m) { return NAME(trunc_names, m); }
+const char *tg_dialect_name(tg_dialect d) { return NAME(dialect_names, d); }
+
+static int lookup(const char *const *names, size_t n, const char *s) {
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0) return (int)i;
+    return -1;
+}
+
+int tg_thinking_mode_parse(const char *s) { return lookup(think_names, 6, s); }
+int tg_truncation_mode_parse(const char *s) {
+    if (s && strcmp(s, "off") == 0) return TG_TRUNC_NONE;
+    return lookup(trunc_names, 3, s);
+}
+int tg_dialect_parse(const char *s) {
+    if (s && strcmp(s, "openai") == 0) return TG_DIALECT_NONE;
+    return lookup(dialect_names, 3, s);
+}
+int tg_overflow_mode_parse(const char *s) { return lookup(overflow_names, 2, s); }
+
+void tg_decision_free(tg_decision *d) {
+    if (!d) return;
+    json_decref(d->request);
+    json_decref(d->error);
+    free(d->truncation.dropped_messages);
+    memset(d, 0, sizeof *d);
+}
+
+static tg_status check_counts(const tg_policy_input *in, tg_error *err) {
+    const tg_request *r = in->request;
+    const tg_prompt_counts *c = in->counts;
+    size_t want;
+    if (r->kind == TG_REQ_CHAT) {
+        want = json_array_size(json_object_get(r->root, "messages"));
+    } else {
+        const json_t *p = json_object_get(r->root, "prompt");
+        int single = json_is_string(p) || (json_is_array(p) && json_is_integer(json_array_get(p, 0)));
+        want = single ? 1 : json_array_size(p);
+    }
+    if (c->n_items != want || (want && !c->items))
+        return tg_error_set(err, TG_EINVAL, "token counts cover %zu items but the request has %zu",
+                            c->n_items, want);
+    return TG_OK;
+}
+
+tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+    memset(d, 0, sizeof *d);
+    if (!in || !in->settings || !in->limits || !in->request || !in->request->root || !in->counts)
+        return tg_error_set(err, TG_EINVAL, "tg_policy_decide: missing input");
+    const tg_model_settings *s = in->settings;
+    const tg_request *r = in->request;
+    tg_status st = check_counts(in, err);
+    if (st != TG_OK) return st;
+
+    const char *model = s->name ? s->name : (r->model ? r->model : "(unnamed)");
+    d->action = TG_ACTION_FORWARD;
+    d->status = 200;
+    d->budget.context = in->limits->context;
+    d->budget.input = in->limits->input;
+    d->budget.safe_max = tg_policy_safe_max(s, in->limits->context);
+    d->budget.prompt_tokens = in->counts->total;
+    d->budget.prompt_tokens_exact = in->counts->exact;
+    d->budget.max_tokens_source = TG_SRC_DEFAULT;
+    d->truncation.mode = TG_TRUNC_NONE;
+
+    /* 0. unusable field values */
+    if (r->bad_param) {
+        st = tg__reject(d, 400, tg__error_body(r->bad_message, "invalid_request_error",
+                                               r->bad_param, "invalid_value"));
+        return st;
+    }
+    /* 1. the client's max_tokens */
+    if (tg__check_requested_max_tokens(in, model, d, &st)) return st;
+
+    d->request = json_deep_copy(r->root);
+    if (!d->request) return tg_error_set(err, TG_ENOMEM, "out of memory copying the request");
+
+    /* 2. prompt cap, truncation */
+    if (d->budget.prompt_tokens > in->limits->input) {
+        if (tg__truncate(in, d, &st, err)) return st;
+    }
+    /* 3-7. output budget */
+    int think_disabled = 0;
+    uint64_t wanted = tg__thinking_wanted(in, &think_disabled);
+    tg__choose_max_tokens(in, d);
+    tg__thinking_raise(in, d, wanted);
+    if (tg__fit_output(in, d, &st)) return st;
+    if (s->thinking_base) {
+        if (think_disabled) d->budget.thinking_disabled = 1;
+        else tg__thinking_fit(in, d, wanted);
+    }
+    tg__escalation(in, d);
+    /* 8. rewrite: tokgate's own fields are handled and do not go upstream */
+    json_object_del(d->request, "truncation");
+    if ((st = tg__write_max_tokens(in, d)) != TG_OK ||
+        (st = tg__thinking_write(in, d, s->thinking_base != 0)) != TG_OK)
+        return tg_error_set(err, st, "out of memory rewriting the request");
+    return TG_OK;
+}
+
+static json_t *count_or_null(uint64_t v) { return v ? tg__json_count(v) : json_null(); }
+
+json_t *tg_decision_to_json(const tg_decision *d) {
+    const tg_budget *b = &d->budget;
+    json_t *budget = json_object();
+    json_t *o = json_object();
+    if (!budget || !o) {
+        json_decref(budget);
+        json_decref(o);
+        return NULL;
+    }
+    int ok = 1;
+    ok &= json_object_set_new(budget, "context", tg__json_count(b->context)) == 0;
+    ok &= json_object_set_new(budget, "input", tg__json_count(b->input)) == 0;
+    ok &= json_object_set_new(budget, "prompt_tokens", tg__json_count(b->prompt_tokens)) == 0;
+    ok &= json_object_set_new(budget, "prompt_tokens_exact", json_boolean(b->prompt_tokens_exact)) == 0;
+    ok &= json_object_set_new(budget, "safe_max", tg__json_count(b->safe_max)) == 0;
+    ok &= json_object_set_new(budget, "max_tokens", count_or_null(b->max_tokens)) == 0;
+    ok &= json_object_set_new(budget, "max_tokens_source",
+                              b->max_tokens ? json_string(tg_max_tokens_source_name(b->max_tokens_source))
+                                            : json_null()) == 0;
+    ok &= json_object_set_new(budget, "escalate_to", count_or_null(b->escalate_to)) == 0;
+    ok &= json_object_set_new(budget, "thinking_tokens",
+                              b->thinking_disabled ? json_null() : count_or_null(b->thinking_tokens)) == 0;
+    ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
+    ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
+    ok &= json_object_set_new(budget, "thinking_disabled", json_boolean(b->thinking_disabled)) == 0;
+    const tg_truncation_report *t = &d->truncation;
+    json_t *tr = json_object();
+    json_t *idx = json_array();
+    ok &= tr && idx;
+    if (tr && idx) {
+        for (size_t i = 0; i < t->n_dropped_messages; i++)
+            ok &= json_array_append_new(idx, json_integer((json_int_t)t->dropped_messages[i])) == 0;
+        ok &= json_object_set_new(tr, "applied", json_boolean(t->applied)) == 0;
+        ok &= json_object_set_new(tr, "mode", t->applied ? json_string(tg_truncation_mode_name(t->mode))
+                                                          : json_null()) == 0;
+        ok &= json_object_set_new(tr, "dropped_messages", idx) == 0;
+        idx = NULL;
+        ok &= json_object_set_new(tr, "dropped_tokens", tg__json_count(t->dropped_tokens)) == 0;
+        ok &= json_object_set_new(tr, "prompt_tokens_before",
+                                  tg__json_count(t->applied ? t->prompt_tokens_before : b->prompt_tokens)) == 0;
+        ok &= json_object_set_new(budget, "truncation", tr) == 0;
+        tr = NULL;
+    }
+    json_decref(idx);
+    json_decref(tr);
+    ok &= json_object_set_new(o, "action", json_string(tg_action_name(d->action))) == 0;
+    ok &= json_object_set_new(o, "status", json_integer(d->status)) == 0;
+    ok &= json_object_set(o, "request", d->request ? d->request : json_null()) == 0;
+    ok &= json_object_set(o, "error", d->error ? d->error : json_null()) == 0;
+    ok &= json_object_set_new(o, "budget", budget) == 0;
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

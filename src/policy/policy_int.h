@@ -1,0 +1,63 @@
+/*
+ * policy/policy_int.h: what the policy's files share and nothing else sees.
+ * Each step of tg_policy_decide (policy.c) lives in its own file:
+ *   max_tokens.c  GPUStack validation of a client's max_tokens
+ *   prompt_cap.c  helexa's input-budget cap
+ *   truncate.c    drop_oldest_turns (chats) and keep_recent (raw prompts)
+ *   output.c      qwen-code's output reservation and single escalation
+ *   thinking.c    dynamic thinking budgets and their upstream fields
+ *   errors.c      OpenAI-shaped error bodies
+ * A step that refuses fills the decision with tg__reject and returns 1.
+ */
+#ifndef TG_POLICY_INT_H
+#define TG_POLICY_INT_H
+
+#include "tokgate/policy.h"
+
+/* Error bodies: {"error": {"message", "type", "param", "code"}} (new ref). */
+json_t *tg__error_body(const char *message, const char *type, const char *param, const char *code);
+/* Sets action reject, STATUS and takes BODY (NULL body: out of memory). */
+tg_status tg__reject(tg_decision *d, int status, json_t *body);
+
+/* max_tokens.c: 1 when the client's max_tokens was refused (d filled). */
+int tg__check_requested_max_tokens(const tg_policy_input *in, const char *model, tg_decision *d,
+                                   tg_status *st);
+
+/* prompt_cap.c: the context_length_exceeded body for PROMPT tokens against
+ * the input budget; EXTRA (may be NULL) is appended to the message. */
+json_t *tg__prompt_cap_error(const tg_policy_input *in, uint64_t prompt, int exact,
+                             const char *extra);
+
+/* truncate.c: cut the prompt to the input budget. Works on d->request (a copy
+ * of the body) and updates d->budget.prompt_tokens/_exact and d->truncation.
+ * Returns 1 when it refused (d filled), 0 when the prompt now fits. */
+int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_error *err);
+
+/* output.c: choose max_tokens and its source (before thinking). */
+void tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d);
+/* output.c: prompt + output must fit; 1 when refused. */
+int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st);
+/* output.c: escalate_to for a capped default. */
+void tg__escalation(const tg_policy_input *in, tg_decision *d);
+/* output.c: write the effective max_tokens into d->request. */
+tg_status tg__write_max_tokens(const tg_policy_input *in, tg_decision *d);
+
+/* thinking.c: the budget wanted by request and settings before fitting
+ * (0 with *disabled = 1 when off; 0 with *disabled = 0 when the model does not
+ * reason). */
+uint64_t tg__thinking_wanted(const tg_policy_input *in, int *disabled);
+/* thinking.c: a defaulted max_tokens (not the client's) becomes thinking +
+ * the default answer reservation, within what the context leaves. */
+void tg__thinking_raise(const tg_policy_input *in, tg_decision *d, uint64_t wanted);
+/* thinking.c: the budget shrinks to leave min_answer_tokens inside
+ * max_tokens; sets budget.thinking_tokens (0 + thinking_disabled when no room). */
+void tg__thinking_fit(const tg_policy_input *in, tg_decision *d, uint64_t wanted);
+/* thinking.c: write the budget (or enable_thinking:false) into d->request. */
+tg_status tg__thinking_write(const tg_policy_input *in, tg_decision *d, int reasoning_model);
+
+uint64_t tg__min_u64(uint64_t a, uint64_t b);
+/* A count as a JSON integer (saturating at the json_int_t maximum). */
+json_t *tg__json_count(uint64_t v);
+uint64_t tg__room(const tg_decision *d); /* context - prompt, 0 when none */
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * request.c: the OpenAI request fields the policy reads, parsed once with
+ * jansson from the body bytes.
+ *
+ *   messages               chat (/v1/chat/completions): array of objects
+ *                          with a string "role"
+ *   prompt                 completion (/v1/completions): string, array of
+ *                          strings, array of token ids, or array of those
+ *   max_completion_tokens  the budget; wins over max_tokens (as in vLLM's
+ *   max_tokens             protocol); null means absent
+ *   thinking_mode          auto|conservative|balanced|aggressive|disabled|custom
+ *   reasoning_effort       low -> conservative, medium -> balanced,
+ *                          high -> aggressive, none|minimal -> disabled
+ *   chat_template_kwargs   enable_thinking: false -> disabled;
+ *                          max_thinking_tokens: N -> custom
+ *   max_thinking_tokens    custom budget (top level wins over the kwargs one)
+ *   truncation             "auto" | "disabled" (OpenAI Responses convention)
+ *   stream, model
+ *
+ * Precedence among thinking spellings: an explicit max_thinking_tokens, then
+ * thinking_mode, then reasoning_effort, then enable_thinking: false.
+ *
+ * Input no decision can be made about (not JSON, not an object, no messages or
+ * prompt, a malformed message) is an error here; a bad value of a budget field
+ * is recorded in bad_param so the policy can refuse it with a 400 naming the
+ * field. Duplicate keys: the last wins, as in Python's json (what vLLM and
+ * most servers use); the body is re-serialised before forwarding, so upstream
+ * sees exactly what tokgate decided on.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tokgate/policy.h"
+
+static void bad(tg_request *r, const char *param, const char *msg) {
+    if (r->bad_param) return; /* the first problem is reported */
+    r->bad_param = param;
+    snprintf(r->bad_message, sizeof r->bad_message, "%s", msg);
+}
+
+static tg_status check_messages(const json_t *msgs, tg_error *err) {
+    if (!json_is_array(msgs))
+        return tg_error_set(err, TG_EINVAL, "\"messages\" must be an array, got %s",
+                            json_is_object(msgs) ? "an object" : "a scalar");
+    size_t n = json_array_size(msgs);
+    if (n == 0) return tg_error_set(err, TG_EINVAL, "\"messages\" is empty: nothing to check");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *m = json_array_get(msgs, i);
+        if (!json_is_object(m))
+            return tg_error_set(err, TG_EINVAL, "messages[%zu] is not an object", i);
+        if (!json_is_string(json_object_get(m, "role")))
+            return tg_error_set(err, TG_EINVAL, "messages[%zu] has no string \"role\"", i);
+    }
+    return TG_OK;
+}
+
+static int is_id_array(const json_t *a) {
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0) return 0;
+    }
+    return 1;
+}
+
+static tg_status check_prompt(const json_t *p, tg_error *err) {
+    if (json_is_string(p)) return TG_OK;
+    if (!json_is_array(p) || json_array_size(p) == 0)
+        return tg_error_set(err, TG_EINVAL, "\"prompt\" must be a string, an array of strings or "
+                                            "a non-empty array of token ids");
+    if (json_is_integer(json_array_get(p, 0))) {
+        if (!is_id_array(p))
+            return tg_error_set(err, TG_EINVAL, "\"prompt\" token ids must be non-negative integers");
+        return TG_OK;
+    }
+    for (size_t i = 0; i < json_array_size(p); i++) {
+        const json_t *v = json_array_get(p, i);
+        if (!json_is_string(v) && !is_id_array(v))
+            return tg_error_set(err, TG_EINVAL, "prompt[%zu] is neither a string nor an array "
+                                                "of token ids", i);
+    }
+    return TG_OK;
+}
+
+static void parse_max_tokens(tg_request *r) {
+    static const char *const fields[] = {"max_completion_tokens", "max_tokens"};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(r->root, fields[i]);
+        if (!v || json_is_null(v)) continue;
+        r->has_max_tokens = 1;
+        r->max_tokens_field = fields[i];
+        r->max_tokens_valid = json_is_integer(v);
+        r->max_tokens = r->max_tokens_valid ? (long long)json_integer_value(v) : 0;
+        return;
+    }
+}
+
+static void parse_max_thinking(tg_request *r, const json_t *v, const char *param) {
+    if (!v || json_is_null(v) || r->has_max_thinking) return;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be a non-negative integer", param);
+        bad(r, param, msg);
+        return;
+    }
+    r->has_max_thinking = 1;
+    r->max_thinking_tokens = (uint64_t)json_integer_value(v);
+}
+
+static void parse_thinking(tg_request *r) {
+    const json_t *root = r->root;
+    const json_t *kw = json_object_get(root, "chat_template_kwargs");
+    if (kw && !json_is_null(kw) && !json_is_object(kw))
+        bad(r, "chat_template_kwargs", "chat_template_kwargs must be an object");
+    parse_max_thinking(r, json_object_get(root, "max_thinking_tokens"), "max_thinking_tokens");
+    if (json_is_object(kw))
+        parse_max_thinking(r, json_object_get(kw, "max_thinking_tokens"),
+                           "chat_template_kwargs.max_thinking_tokens");
+
+    const json_t *tm = json_object_get(root, "thinking_mode");
+    if (tm && !json_is_null(tm)) {
+        int m = json_is_string(tm) ? tg_thinking_mode_parse(json_string_value(tm)) : -1;
+        if (m < 0) {
+            bad(r, "thinking_mode", "thinking_mode must be one of auto, conservative, balanced, "
+                                    "aggressive, disabled, custom");
+        } else {
+            r->has_thinking_mode = 1;
+            r->thinking_mode = (tg_thinking_mode)m;
+            r->thinking_mode_from = "thinking_mode";
+            return;
+        }
+    }
+    const json_t *re = json_object_get(root, "reasoning_effort");
+    if (re && !json_is_null(re)) {
+        const char *s = json_string_value(re);
+        static const struct { const char *name; tg_thinking_mode mode; } map[] = {
+            {"low", TG_THINK_CONSERVATIVE}, {"medium", TG_THINK_BALANCED},
+            {"high", TG_THINK_AGGRESSIVE},  {"none", TG_THINK_DISABLED},
+            {"minimal", TG_THINK_DISABLED},
+        };
+        for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
+            if (strcmp(s, map[i].name) == 0) {
+                r->has_thinking_mode = 1;
+                r->thinking_mode = map[i].mode;
+                r->thinking_mode_from = "reasoning_effort";
+                return;
+            }
+        bad(r, "reasoning_effort", "reasoning_effort must be one of none, minimal, low, medium, high");
+        return;
+    }
+    const json_t *et = json_is_object(kw) ? json_object_get(kw, "enable_thinking") : NULL;
+    if (json_is_false(et)) {
+        r->has_thinking_mode = 1;
+        r->thinking_mode = TG_THINK_DISABLED;
+        r->thinking_mode_from = "chat_template_kwargs.enable_thinking";
+    }
+}
+
+tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!data && len) return tg_error_set(err, TG_EINVAL, "no request data");
+    if (len > TG_REQUEST_MAX_BYTES)
+        return tg_error_set(err, TG_ELIMIT, "request body of %zu bytes exceeds the %u-byte limit",
+                            len, (unsigned)TG_REQUEST_MAX_BYTES);
+    json_error_t je;
+    json_t *root = json_loadb(data ? data : "", len, JSON_ALLOW_NUL, &je);
+    if (!root)
+        return tg_error_set(err, TG_EINVAL, "request is not JSON: %s at line %d column %d",
+                            je.text, je.line, je.column);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return tg_error_set(err, TG_EINVAL, "request is not a JSON object");
+    }
+    tg_request r;
+    memset(&r, 0, sizeof r);
+    r.root = root;
+    const json_t *msgs = json_object_get(root, "messages");
+    const json_t *prompt = json_object_get(root, "prompt");
+    tg_status s;
+    if (msgs && !json_is_null(msgs)) {
+        r.kind = TG_REQ_CHAT;
+        s = check_messages(msgs, err);
+    } else if (prompt && !json_is_null(prompt)) {
+        r.kind = TG_REQ_COMPLETION;
+        s = check_prompt(prompt, err);
+    } else {
+        s = tg_error_set(err, TG_EINVAL, "request has neither \"messages\" nor \"prompt\"");
+    }
+    if (s != TG_OK) {
+        json_decref(root);
+        return s;
+    }
+    r.model = json_string_value(json_object_get(root, "model"));
+    r.stream = json_is_true(json_object_get(root, "stream"));
+    parse_max_tokens(&r);
+    parse_thinking(&r);
+    const json_t *tr = json_object_get(root, "truncation");
+    if (tr && !json_is_null(tr)) {
+        const char *t = json_string_value(tr);
+        if (t && strcmp(t, "auto") == 0) r.truncation = 1;
+        else if (t && strcmp(t, "disabled") == 0) r.truncation = -1;
+        else bad(&r, "truncation", "truncation must be \"auto\" or \"disabled\"");
+    }
+    *out = r;
+    return TG_OK;
+}
+
+void tg_request_free(tg_request *r) {
+    if (!r) return;
+    json_decref(r->root);
+    memset(r, 0, sizeof *r);
+}

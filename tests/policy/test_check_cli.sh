@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_check_cli.sh: `tokgate check` as a command: exit 0 for every decision
+# (a refusal included), 2 with the reason on stderr for unusable input or bad
+# usage; TOKGATE_MAX_OUTPUT_TOKENS read by the CLI and reported as the "env"
+# source (qwen-code's order: request > config > env > default); the flag
+# aliases of issue 4; the estimator's prompt_tokens_exact false.
+set -euo pipefail
+: "${TG_BIN:?TG_BIN must point at the tokgate binary}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+# field FILE EXPR: evaluates a JS expression over the parsed JSON as `d`.
+field() { node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(JSON.stringify(eval(process.argv[2])))' "$1" "$2"; }
+expect() { # name got want
+  if [ "$2" != "$3" ]; then echo "FAIL $1: got $2, want $3" >&2; fail=1; else echo "ok $1"; fi
+}
+
+chat='{"model":"m","messages":[{"role":"user","content":"hello"}]}'
+
+# unusable input: exit 2, reason on stderr, nothing on stdout
+for bad in 'not json' '{}' '{"messages":[]}' '{"prompt":[]}' '[1]'; do
+  set +e
+  printf '%s' "$bad" | "$TG_BIN" check --context 4096 >"$work/out" 2>"$work/err"
+  rc=$?
+  set -e
+  expect "exit 2 for '$bad'" "$rc" 2
+  expect "stdout empty for '$bad'" "$(wc -c <"$work/out")" 0
+  grep -q "unusable request" "$work/err" || { echo "FAIL stderr for '$bad': $(cat "$work/err")" >&2; fail=1; }
+done
+
+# bad usage: exit 2
+for args in "" "--context x" "--context 4096 --overflow maybe" "--context 4096 --bogus" \
+            "--context 4096 --truncation sometimes" "--context 4096 --tp 2" \
+            "--model-name Qwen/Qwen3-32B --prefill-tps 100" "--model /nonexistent/model"; do
+  set +e
+  printf '%s' "$chat" | "$TG_BIN" check $args >/dev/null 2>"$work/err"
+  rc=$?
+  set -e
+  expect "exit 2 for args '$args'" "$rc" 2
+done
+set +e
+printf '%s' "$chat" | TOKGATE_MAX_OUTPUT_TOKENS=lots "$TG_BIN" check --context 4096 >/dev/null 2>"$work/err"
+rc=$?
+set -e
+expect "exit 2 for a bad TOKGATE_MAX_OUTPUT_TOKENS" "$rc" 2
+grep -q TOKGATE_MAX_OUTPUT_TOKENS "$work/err" || { echo "FAIL env error not named" >&2; fail=1; }
+"$TG_BIN" check --help >/dev/null
+expect "--help exits 0" "$?" 0
+
+# a refusal is a decision: exit 0
+printf '%s' '{"messages":[{"role":"user","content":"hi"}],"max_tokens":999999}' |
+  "$TG_BIN" check --context 4096 >"$work/d.json"
+expect "reject exits 0" "$?" 0
+expect "reject action" "$(field "$work/d.json" d.action)" '"reject"'
+expect "reject status" "$(field "$work/d.json" d.status)" 400
+expect "reject has no request" "$(field "$work/d.json" d.request)" null
+
+# the env source, and the priority over it
+printf '%s' "$chat" | TOKGATE_MAX_OUTPUT_TOKENS=2000 "$TG_BIN" check --context 131072 >"$work/d.json"
+expect "env source" "$(field "$work/d.json" d.budget.max_tokens_source)" '"env"'
+expect "env value" "$(field "$work/d.json" d.budget.max_tokens)" 2000
+expect "env does not escalate" "$(field "$work/d.json" d.budget.escalate_to)" null
+printf '%s' "$chat" | TOKGATE_MAX_OUTPUT_TOKENS=2000 "$TG_BIN" check --context 131072 \
+  --max-output-tokens-default 3000 >"$work/d.json"
+expect "config beats env" "$(field "$work/d.json" d.budget.max_tokens_source)" '"config"'
+printf '%s' "$chat" | "$TG_BIN" check --context 131072 >"$work/d.json"
+expect "capped default" "$(field "$work/d.json" d.budget.max_tokens)" 8000
+expect "escalates to 64000" "$(field "$work/d.json" d.budget.escalate_to)" 64000
+expect "estimated" "$(field "$work/d.json" d.budget.prompt_tokens_exact)" false
+expect "forwarded max_tokens" "$(field "$work/d.json" d.request.max_tokens)" 8000
+
+# reasoning model by name, dialect alias, thinking mode flag
+printf '%s' "$chat" | "$TG_BIN" check --context 1048576 --model-name MiniMaxAI/MiniMax-M2.1 \
+  --upstream-dialect llamacpp --thinking-mode conservative >"$work/d.json"
+expect "thinking by catalogue" "$(field "$work/d.json" d.budget.thinking_tokens)" 16000
+expect "llama.cpp field" "$(field "$work/d.json" d.request.thinking_budget_tokens)" 16000
+expect "template kwarg" "$(field "$work/d.json" d.request.chat_template_kwargs.max_thinking_tokens)" 16000
+
+# overflow alias: reject mode refuses prompt + max_tokens over the context
+printf '%s' '{"messages":[{"role":"user","content":"hi"}],"max_tokens":3000}' |
+  "$TG_BIN" check --context 4096 --output-reserve 100 --on-overflow reject \
+  --abs-max-tokens 5000 --min-max-tokens 1 >"$work/d.json"
+expect "fits, forwarded" "$(field "$work/d.json" d.action)" '"forward"'
+
+# limits derived from a model agree with `tokgate limits` for the same flags
+for margs in "--model-name Qwen/Qwen3-32B" \
+             "--model-name Qwen/Qwen3-32B --free-vram-mib 20000 --kv-type q8_0 --output-reserve 4096" \
+             "--model $TG_SOURCE_DIR/tests/data/configs/Qwen3.6-27B/config.json --free-vram-mib 9254,12000 --tp 2"; do
+  printf '%s' "$chat" | "$TG_BIN" check $margs >"$work/d.json"
+  "$TG_BIN" limits $margs --json >"$work/l.json"
+  expect "context as limits ($margs)" "$(field "$work/d.json" d.budget.context)" "$(field "$work/l.json" d.context)"
+  expect "input as limits ($margs)" "$(field "$work/d.json" d.budget.input)" "$(field "$work/l.json" d.input)"
+done
+# the reasoning catalogue by --model-name: Qwen3-32B thinks (32768)
+printf '%s' "$chat" | "$TG_BIN" check --model-name Qwen/Qwen3-32B >"$work/d.json"
+expect "Qwen3 thinking" "$(field "$work/d.json" d.budget.thinking_tokens)" 32768
+
+# --flag=value works as in tokgate limits
+printf '%s' "$chat" | "$TG_BIN" check --context=131072 --default-max-tokens=3000 >"$work/d.json"
+expect "--flag=value" "$(field "$work/d.json" d.budget.max_tokens)" 3000
+
+# truncation alias off = none
+printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null
+expect "--truncation off accepted" "$?" 0
+
+exit $fail
