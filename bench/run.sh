@@ -32,7 +32,7 @@ cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root/include" -I"$root/src" "$root
    "$build/libtokgate.a" $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$bin"
 
 # 2. Inputs.
-bash "$root/scripts/make-corpus.sh" >/dev/null
+flock "$TG_CACHE/corpus.lock" bash "$root/scripts/make-corpus.sh" >/dev/null
 corpus=$TG_CACHE/corpus/corpus.txt
 gen_sha=$(cat "$root/scripts/make-edge-cases.js" "$root/tests/tokenizer/tgdocs.js" | sha256sum | cut -c1-12)
 generic=$TG_CACHE/edge/generic-$gen_sha.tgdocs

