@@ -440,11 +440,12 @@ tg_status tg__decode_ids(const tg_tokenizer *t, const uint32_t *ids, size_t n, i
             joined = 1;
             break;
         case TG__DEC_REPLACE:
-            if (!have_m) {
+            /* literal patterns (the usual "▁" -> " ") need no PCRE2 match data */
+            if (!have_m && !s->re.literal) {
                 if ((st = tg__matcher_init(&m, err))) goto done_err;
                 have_m = 1;
             }
-            st = step_replace(s, &m, in, o);
+            st = step_replace(s, have_m ? &m : NULL, in, o);
             break;
         case TG__DEC_STRIP:
             /* per token; once joined, the one token is the whole text */

@@ -185,7 +185,7 @@ static tg_status build_added_body(tg_tokenizer *t, const tg__added_spec *spec, s
         if (!*tp && !(*tp = tg__trie_new())) { st = tg_error_set(err, TG_ENOMEM, "out of memory"); break; }
         if (k->normalized) {
             tgx_buf_reset(&nb);
-            if ((st = tg__normalize(&t->norm, &m, k->content, k->content_len, &nb, &tmp, err))) break;
+            if ((st = tg__normalize(&t->norm, &m, k->content, k->content_len, &nb, &tmp, NULL, err))) break;
             st = tg__trie_add(*tp, nb.data ? nb.data : "", nb.len, (uint32_t)i);
         } else {
             st = tg__trie_add(*tp, k->content, k->content_len, (uint32_t)i);
@@ -297,7 +297,11 @@ static tg_status raw_segment(void *ctx, size_t start, size_t end, uint32_t id) {
     e->seg_at_start = start == 0;
     if (e->t->norm.n) {
         tgx_buf_reset(&e->norm);
-        if ((st = tg__normalize(&e->t->norm, &e->m, (const char *)s, n, &e->norm, &e->tmp, e->err))) return st;
+        int kept = 1;
+        if ((st = tg__normalize(&e->t->norm, &e->m, (const char *)s, n, &e->norm, &e->tmp, &kept, e->err))) return st;
+        /* HF's Metaspace "first" asks whether a piece starts at original
+         * offset 0: not so once the normalizer removed the leading chars */
+        e->seg_at_start = e->seg_at_start && kept;
         s = (const uint8_t *)(e->norm.data ? e->norm.data : "");
         n = e->norm.len;
     }

@@ -157,9 +157,12 @@ typedef struct tg__normalizer {
 
 tg_status tg__normalizer_from_json(tg__normalizer *nz, const json_t *j, tg_error *err);
 void tg__normalizer_free(tg__normalizer *nz);
-/* Normalizes s[0..n) into out (appended). Input and output are valid UTF-8. */
+/* Normalizes s[0..n) into out (appended). Input and output are valid UTF-8.
+ * *kept_start (may be NULL) is set to 0 when a step removed the text's first
+ * char(s) (Strip on the left, Replace of a leading match by nothing), i.e.
+ * when HF's offsets_original() of the result no longer starts at 0; else 1. */
 tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s, size_t n,
-                        tgx_buf *out, tgx_buf *tmp, tg_error *err);
+                        tgx_buf *out, tgx_buf *tmp, int *kept_start, tg_error *err);
 
 /* ---- pre-tokenizers ------------------------------------------------------ */
 typedef enum {
