@@ -153,11 +153,12 @@ TG_API tg_status tg_chat_render(const tg_chat *c, const struct json_t *request,
 struct tg_tokenizer;
 
 /* The exact token count of a chat request: the prompt is rendered
- * (tg_chat_render), then tokenized with `encode_flags` (tokenizer.h). As
- * llama-server does for chat completions: TG_ENCODE_ADD_SPECIAL (BOS/EOS as
- * the model adds them, even when the template already wrote one) with
- * special tokens recognised in the text; transformers' apply_chat_template
- * (tokenize=True) passes 0. */
+ * (tg_chat_render), then tokenized with `encode_flags` (tokenizer.h). For
+ * llama-server's usage.prompt_tokens: opt->dialect = TG_CHAT_LLAMACPP and
+ * TG_ENCODE_ADD_SPECIAL (BOS/EOS as the model adds them; add_bos/add_eos of
+ * the options are then taken from tok, so a BOS the template wrote is not
+ * counted twice) with special tokens recognised in the text; transformers'
+ * apply_chat_template (tokenize=True) is TG_CHAT_HF with flags 0. */
 TG_API tg_status tg_chat_count(const tg_chat *c, const struct tg_tokenizer *tok,
                                const struct json_t *request, const tg_chat_options *opt,
                                unsigned encode_flags, size_t *count, tg_error *err);
