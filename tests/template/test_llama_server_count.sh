@@ -5,7 +5,11 @@
 # random-weight model is written from llama.cpp's vocab GGUF
 # (gguf_test_tiny_writer --write), llama-server serves it on a free loopback
 # port with its defaults for chat templates (--jinja, the GGUF's template),
-# and every conversation in tests/template/conversations/ is sent to
+# and every conversation in tests/template/conversations/ (and the
+# rule-specific requests in tests/template/llamacpp_requests/: developer role,
+# prefill with parts, a lone system message, null content with extra keys,
+# object tool arguments, reasoning_effort, empty tools and parts, refusals) is
+# sent to
 # /v1/chat/completions with max_tokens 1. The reference is the response's
 # usage.prompt_tokens; tokgate must print the same number.
 #
@@ -74,7 +78,7 @@ for v in $vocabs; do
   done
   curl -sf "$url/health" >/dev/null || { echo "FAIL: llama-server not healthy ($v)"; tail -20 "$work/server-$v.log"; exit 1; }
   eq=0 ref=0 diff=0 known=0
-  for conv in "$src"/tests/template/conversations/*.json; do
+  for conv in "$src"/tests/template/conversations/*.json "$src"/tests/template/llamacpp_requests/*.json; do
     name=$(basename "$conv" .json)
     jq -c '. + {max_tokens: 1, temperature: 0}' "$conv" >"$work/req.json"
     resp=$(curl -s -H 'Content-Type: application/json' "$url/v1/chat/completions" --data-binary @"$work/req.json" || true)
