@@ -100,12 +100,32 @@ TG_API void tg_chat_free(tg_chat *c);
 TG_API const char *tg_chat_bos_token(const tg_chat *c);
 TG_API const char *tg_chat_eos_token(const tg_chat *c);
 
+/* Whose request handling a chat render reproduces (tg_chat_options.dialect).
+ *  TG_CHAT_HF: transformers' apply_chat_template (the context as given, as
+ *    @huggingface/jinja renders it); the default.
+ *  TG_CHAT_LLAMACPP: llama-server's /v1/chat/completions (llama.cpp
+ *    common/chat.cpp): messages parsed and rebuilt as llama.cpp does (only
+ *    role, content, reasoning_content, name, tool_call_id, tool_calls kept;
+ *    null content -> ""; tool-call arguments as compact JSON strings), typed
+ *    content joined with "\n" for templates that only print strings,
+ *    developer -> system, a system message merged into the next message for
+ *    templates without a system role, object arguments for templates that
+ *    read them, tools rebuilt, enable_thinking/datetime/date_string set, a
+ *    trailing assistant message continued (prefill: no end-of-turn after
+ *    it), and a BOS (EOS) the template writes first (last) removed when the
+ *    tokenizer adds one (add_bos / add_eos). The dialect the gateway uses for
+ *    llama-server upstreams. See docs/template.md for the rules. */
+typedef enum tg_chat_dialect { TG_CHAT_HF = 0, TG_CHAT_LLAMACPP = 1 } tg_chat_dialect;
+
 typedef struct tg_chat_options {
     const char *template_name;  /* NULL: "tool_use" when tools are present and it
                                    exists, else "default" (or the only template) */
     int add_generation_prompt;  /* -1: the request's field, else 1; 0 or 1 forces */
     const struct json_t *extra; /* extra top-level variables (object) or NULL */
     tg_render_options render;
+    tg_chat_dialect dialect;    /* TG_CHAT_HF (0) unless set */
+    int add_bos, add_eos;       /* TG_CHAT_LLAMACPP: 1 when the tokenizer adds BOS
+                                   (EOS); tg_chat_count sets them from the tokenizer */
 } tg_chat_options;
 
 /* Builds the context of a chat request (an OpenAI-style JSON object with
@@ -115,7 +135,10 @@ typedef struct tg_chat_options {
  *
  * Context: messages; tools and documents (null when absent, as transformers
  * passes None); add_generation_prompt; bos_token, eos_token; then `extra`,
- * then each chat_template_kwargs key at top level, later ones overriding. */
+ * then each chat_template_kwargs key at top level, later ones overriding.
+ * With TG_CHAT_LLAMACPP the context is llama-server's (see tg_chat_dialect);
+ * for a prefill request (trailing assistant message) it is the context of the
+ * messages before it: tg_chat_render adds the continued message. */
 TG_API tg_status tg_chat_context(const tg_chat *c, const struct json_t *request,
                                  const tg_chat_options *opt, struct json_t **ctx,
                                  const tg_template **tpl, tg_error *err);
@@ -130,11 +153,12 @@ TG_API tg_status tg_chat_render(const tg_chat *c, const struct json_t *request,
 struct tg_tokenizer;
 
 /* The exact token count of a chat request: the prompt is rendered
- * (tg_chat_render), then tokenized with `encode_flags` (tokenizer.h). As
- * llama-server does for chat completions: TG_ENCODE_ADD_SPECIAL (BOS/EOS as
- * the model adds them, even when the template already wrote one) with
- * special tokens recognised in the text; transformers' apply_chat_template
- * (tokenize=True) passes 0. */
+ * (tg_chat_render), then tokenized with `encode_flags` (tokenizer.h). For
+ * llama-server's usage.prompt_tokens: opt->dialect = TG_CHAT_LLAMACPP and
+ * TG_ENCODE_ADD_SPECIAL (BOS/EOS as the model adds them; add_bos/add_eos of
+ * the options are then taken from tok, so a BOS the template wrote is not
+ * counted twice) with special tokens recognised in the text; transformers'
+ * apply_chat_template (tokenize=True) is TG_CHAT_HF with flags 0. */
 TG_API tg_status tg_chat_count(const tg_chat *c, const struct tg_tokenizer *tok,
                                const struct json_t *request, const tg_chat_options *opt,
                                unsigned encode_flags, size_t *count, tg_error *err);

@@ -20,10 +20,14 @@
 
 static void usage(void) {
     printf("usage: tokgate count --tokenizer PATH [--add-special] [--no-parse-special]\n"
-           "       tokgate count --tokenizer PATH --chat [FILE] [--no-parse-special]\n\n"
+           "       tokgate count --tokenizer PATH --chat [FILE] [--dialect hf|llamacpp]\n"
+           "                     [--no-parse-special]\n\n"
            "Prints the number of tokens of all of stdin (one text), or with --chat of the\n"
            "prompt the model's chat template renders for the chat request in FILE (or\n"
-           "stdin), counted as llama-server does (BOS/EOS added as the model says).\n");
+           "stdin), counted as llama-server does (BOS/EOS added as the model says).\n"
+           "--dialect llamacpp rewrites the request as llama-server does first (prefill,\n"
+           "content parts, system merging, BOS stripping; docs/template.md); hf (the\n"
+           "default) renders it as transformers does.\n");
 }
 
 /* Counts text with t and prints the number; returns the exit status. */
@@ -39,12 +43,20 @@ static int count_text(const tg_cli_tok_opts *o, const tg_tokenizer *t, const tgx
 }
 
 /* The chat mode: render the request, count the prompt. */
-static int count_chat(const tg_cli_tok_opts *o, const tg_tokenizer *t) {
+typedef struct chat_opts {
+    const char *chat;
+    int no_parse_special;
+    tg_chat_dialect dialect;
+    const char *tokenizer;
+    const tg_cli_tok_opts *tok;
+} chat_opts;
+
+static int count_chat(const chat_opts *o, const tg_tokenizer *t) {
     tgx_buf in;
     tgx_buf_init(&in, (size_t)256 << 20);
     tg_error err = {0};
     int rc = 0;
-    if (strcmp(o->chat, "-") == 0) rc = tg_cli_read_stdin(o, &in);
+    if (strcmp(o->chat, "-") == 0) rc = tg_cli_read_stdin(o->tok, &in);
     else if (tgx_read_file(o->chat, (size_t)256 << 20, &in, &err)) {
         fprintf(stderr, "tokgate count: %s\n", err.msg);
         rc = 2;
@@ -66,6 +78,7 @@ static int count_chat(const tg_cli_tok_opts *o, const tg_tokenizer *t) {
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
+    opt.dialect = o->dialect;
     const char *fixed = getenv("TG_FIXED_DATE");
     if (fixed && *fixed) opt.render.now = strtoll(fixed, NULL, 10);
     unsigned flags = TG_ENCODE_ADD_SPECIAL | (o->no_parse_special ? TG_ENCODE_NO_PARSE_SPECIAL : 0u);
@@ -90,7 +103,22 @@ int tg_cmd_count(int argc, char **argv) {
     char **args = malloc(((size_t)argc + 2) * sizeof *args);
     if (!args) return 1;
     int n = 0;
+    tg_chat_dialect dialect = TG_CHAT_HF;
+    int dialect_set = 0;
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dialect") == 0) {
+            const char *d = i + 1 < argc ? argv[i + 1] : "";
+            if (strcmp(d, "hf") == 0) dialect = TG_CHAT_HF;
+            else if (strcmp(d, "llamacpp") == 0) dialect = TG_CHAT_LLAMACPP;
+            else {
+                fprintf(stderr, "tokgate count: --dialect is hf or llamacpp, not '%s'\n", d);
+                free(args);
+                return 2;
+            }
+            dialect_set = 1;
+            i++;
+            continue;
+        }
         args[n++] = argv[i];
         if (strcmp(argv[i], "--chat") == 0 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
             args[n++] = (char *)(uintptr_t)"-";
@@ -101,10 +129,15 @@ int tg_cmd_count(int argc, char **argv) {
     int rc = tg_cli_tok_parse(n, args, allowed, &o);
     free(args);
     if (rc) return rc;
+    if (dialect_set && !o.chat) {
+        fprintf(stderr, "tokgate count: --dialect goes with --chat\n");
+        return 2;
+    }
     if (o.chat) {
         tg_tokenizer *t = tg_cli_tok_load(&o, &rc);
         if (!t) return rc;
-        rc = count_chat(&o, t);
+        chat_opts co = {o.chat, o.no_parse_special, dialect, o.tokenizer, &o};
+        rc = count_chat(&co, t);
         tg_tokenizer_free(t);
         return rc;
     }

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "tokgate/template.h"
+#include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -24,7 +25,8 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: tokgate render (--tokenizer PATH | --template FILE [--bos-token S] [--eos-token S])\n"
-            "                      [--template-name NAME] [--no-generation-prompt] < request.json\n\n"
+            "                      [--template-name NAME] [--no-generation-prompt]\n"
+            "                      [--dialect hf|llamacpp] < request.json\n\n"
             "Renders the chat request on stdin ({\"messages\": [...], \"tools\": [...],\n"
             "\"chat_template_kwargs\": {...}}) with the model's chat template and prints the\n"
             "prompt exactly. PATH: a tokenizer_config.json, a directory holding one, or a GGUF.\n"
@@ -35,6 +37,7 @@ int tg_cmd_render(int argc, char **argv) {
     if (tg_cli_wants_help(argc, argv)) { usage(stdout); return 0; }
     const char *tok = NULL, *tpl = NULL, *bos = NULL, *eos = NULL, *name = NULL;
     int no_gen = 0;
+    tg_chat_dialect dialect = TG_CHAT_HF;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -44,6 +47,15 @@ int tg_cmd_render(int argc, char **argv) {
         else if (strcmp(a, "--eos-token") == 0 && more) eos = argv[++i];
         else if (strcmp(a, "--template-name") == 0 && more) name = argv[++i];
         else if (strcmp(a, "--no-generation-prompt") == 0) no_gen = 1;
+        else if (strcmp(a, "--dialect") == 0 && more) {
+            const char *d = argv[++i];
+            if (strcmp(d, "hf") == 0) dialect = TG_CHAT_HF;
+            else if (strcmp(d, "llamacpp") == 0) dialect = TG_CHAT_LLAMACPP;
+            else {
+                fprintf(stderr, "tokgate render: --dialect is hf or llamacpp, not '%s'\n", d);
+                return 2;
+            }
+        }
         else {
             fprintf(stderr, "tokgate render: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -95,6 +107,16 @@ int tg_cmd_render(int argc, char **argv) {
     memset(&opt, 0, sizeof opt);
     opt.template_name = name;
     opt.add_generation_prompt = no_gen ? 0 : -1;
+    opt.dialect = dialect;
+    if (dialect == TG_CHAT_LLAMACPP && tok) {
+        /* BOS/EOS the tokenizer adds are stripped from the prompt's ends. */
+        tg_tokenizer *t = NULL;
+        if (tg_tokenizer_load(tok, &t, &err) == TG_OK) {
+            opt.add_bos = tg_tokenizer_add_bos(t) > 0;
+            opt.add_eos = tg_tokenizer_add_eos(t) > 0;
+            tg_tokenizer_free(t);
+        }
+    }
     const char *fixed = getenv("TG_FIXED_DATE");
     if (fixed && *fixed) opt.render.now = strtoll(fixed, NULL, 10);
     char *out = NULL;

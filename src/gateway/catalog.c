@@ -124,11 +124,20 @@ static const tg_chat *chat_for(tg__server *s, const char *path) {
     return f->chat_state == 1 ? f->chat : NULL;
 }
 
+/* llama-server rewrites chat requests before rendering (template.h,
+ * TG_CHAT_LLAMACPP): its upstreams, and a template from the model file when
+ * discovery has not named the kind (the model file is llama-server's). */
+static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
+    if (ui && ui->kind) return strcmp(ui->kind, "llama.cpp") == 0 ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
+    return from_model_file ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
+}
+
 long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
     if (!m->tok || !m->chat) return -1;
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
+    opt.dialect = (tg_chat_dialect)m->chat_dialect;
     size_t n = 0;
     tg_error err;
     if (tg_chat_count(m->chat, m->tok, request, &opt, TG_ENCODE_ADD_SPECIAL, &n, &err) != TG_OK) return -1;
@@ -313,6 +322,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
+            m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
             continue;
         }
@@ -332,6 +342,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
+            m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
         }
     }

@@ -171,6 +171,8 @@ typedef struct tg__model {
     tg_model_settings settings; /* policy settings (name points at `name`) */
     const tg_tokenizer *tok;    /* exact counting; NULL: the policy's estimator */
     const tg_chat *chat;        /* chat template: exact chat counts with tok */
+    int chat_dialect;           /* tg_chat_dialect: TG_CHAT_LLAMACPP for llama-server
+                                   upstreams (its request rewriting), else TG_CHAT_HF */
 } tg__model;
 
 /* The exact count of a chat request (rendered with the model's template,

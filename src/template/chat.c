@@ -45,6 +45,7 @@ void tg_chat_free(tg_chat *c) {
     free(c->names);
     free(c->tpls);
     free(c->errs);
+    free(c->caps);
     free(c->bos);
     free(c->eos);
     free(c);
@@ -69,7 +70,9 @@ tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t l
     if (tpls) c->tpls = tpls;
     tg_error *errs = realloc(c->errs, n * sizeof *errs);
     if (errs) c->errs = errs;
-    if (!names || !tpls || !errs) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
+    tg__j_caps *caps = realloc(c->caps, n * sizeof *caps);
+    if (caps) c->caps = caps;
+    if (!names || !tpls || !errs || !caps) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     c->names[c->n] = strdup(name);
     if (!c->names[c->n]) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     c->tpls[c->n] = NULL;
@@ -79,6 +82,8 @@ tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t l
         free(c->names[c->n]);
         return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     }
+    memset(&c->caps[c->n], 0, sizeof c->caps[c->n]);
+    if (c->tpls[c->n]) tg__j_caps_detect(c->tpls[c->n], src, len, &c->caps[c->n]);
     c->n++;
     return TG_OK;
 }
@@ -231,7 +236,7 @@ tg_status tg_chat_load(const char *path, tg_chat **out, tg_error *err) {
 const char *tg_chat_bos_token(const tg_chat *c) { return c->bos ? c->bos : ""; }
 const char *tg_chat_eos_token(const tg_chat *c) { return c->eos ? c->eos : ""; }
 
-static tg_status pick(const tg_chat *c, const char *name, int has_tools, size_t *idx, tg_error *err) {
+tg_status tg__j_chat_pick(const tg_chat *c, const char *name, int has_tools, size_t *idx, tg_error *err) {
     if (name) {
         for (size_t i = 0; i < c->n; i++)
             if (strcmp(c->names[i], name) == 0) { *idx = i; return TG_OK; }
@@ -248,6 +253,7 @@ static tg_status pick(const tg_chat *c, const char *name, int has_tools, size_t 
 
 tg_status tg_chat_context(const tg_chat *c, const json_t *request, const tg_chat_options *opt, json_t **ctx_out,
                           const tg_template **tpl, tg_error *err) {
+    if (opt && opt->dialect == TG_CHAT_LLAMACPP) return tg__j_llamacpp_context(c, request, opt, ctx_out, tpl, err);
     if (!json_is_object(request)) return tg_error_set(err, TG_EINVAL, "chat request: not a JSON object");
     const json_t *messages = json_object_get(request, "messages");
     if (!json_is_array(messages)) return tg_error_set(err, TG_EINVAL, "chat request: \"messages\" is not a list");
@@ -257,7 +263,7 @@ tg_status tg_chat_context(const tg_chat *c, const json_t *request, const tg_chat
     if (kwargs && !json_is_object(kwargs) && !json_is_null(kwargs))
         return tg_error_set(err, TG_EINVAL, "chat request: \"chat_template_kwargs\" is not an object");
     size_t idx = 0;
-    tg_status st = pick(c, opt ? opt->template_name : NULL, tools && !json_is_null(tools), &idx, err);
+    tg_status st = tg__j_chat_pick(c, opt ? opt->template_name : NULL, tools && !json_is_null(tools), &idx, err);
     if (st) return st;
     if (!c->tpls[idx]) {
         if (err) *err = c->errs[idx];
@@ -290,6 +296,7 @@ tg_status tg_chat_context(const tg_chat *c, const json_t *request, const tg_chat
 
 tg_status tg_chat_render(const tg_chat *c, const json_t *request, const tg_chat_options *opt, char **out,
                          size_t *out_len, tg_error *err) {
+    if (opt && opt->dialect == TG_CHAT_LLAMACPP) return tg__j_llamacpp_render(c, request, opt, out, out_len, err);
     json_t *ctx;
     const tg_template *tpl;
     tg_status st = tg_chat_context(c, request, opt, &ctx, &tpl, err);

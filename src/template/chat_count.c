@@ -17,11 +17,26 @@
 #include "template/chat.h"
 #include "tokgate/tokenizer.h"
 
+void tg__j_chat_count_options(const tg_chat_options *opt, const struct tg_tokenizer *tok, unsigned encode_flags,
+                              tg_chat_options *o) {
+    if (opt) *o = *opt;
+    else { memset(o, 0, sizeof *o); o->add_generation_prompt = -1; }
+    if (o->dialect == TG_CHAT_LLAMACPP) {
+        /* llama-server strips a template-written BOS/EOS exactly when tokenizing
+         * adds one (common_chat_template_direct_apply). */
+        int add = (encode_flags & TG_ENCODE_ADD_SPECIAL) != 0;
+        o->add_bos = add && tg_tokenizer_add_bos(tok) > 0;
+        o->add_eos = add && tg_tokenizer_add_eos(tok) > 0;
+    }
+}
+
 tg_status tg_chat_count(const tg_chat *c, const struct tg_tokenizer *tok, const json_t *request,
                         const tg_chat_options *opt, unsigned encode_flags, size_t *count, tg_error *err) {
     char *prompt = NULL;
     size_t len = 0;
-    tg_status st = tg_chat_render(c, request, opt, &prompt, &len, err);
+    tg_chat_options o;
+    tg__j_chat_count_options(opt, tok, encode_flags, &o);
+    tg_status st = tg_chat_render(c, request, &o, &prompt, &len, err);
     if (st) return st;
     st = tg_tokenizer_count(tok, prompt, len, encode_flags, count, err);
     free(prompt);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "template/chat.h"
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
 
@@ -259,7 +260,9 @@ tg_status tg_chat_count_cached(const tg_chat *c, tg_count_cache *cache, const js
                                const tg_chat_options *opt, unsigned flags, size_t *count, tg_error *err) {
     char *prompt = NULL;
     size_t len = 0;
-    tg_status st = tg_chat_render(c, request, opt, &prompt, &len, err);
+    tg_chat_options o;
+    tg__j_chat_count_options(opt, cache->tok, flags, &o);
+    tg_status st = tg_chat_render(c, request, &o, &prompt, &len, err);
     if (st) return st;
     st = tg_count_cache_count(cache, prompt, len, flags, count, err);
     free(prompt);

@@ -10,8 +10,9 @@
  * unit from U+007F up as \uxxxx (astral characters as surrogate pairs).
  * Numbers print as JavaScript does (1.0 -> 1, 1e21 -> 1e+21, NaN -> null).
  * sort_keys orders keys with String.prototype.localeCompare, approximated
- * here by the root collation's broad classes (punctuation < digits < letters,
- * letters case-insensitively, lowercase first); see docs/template.md.
+ * here by the root collation's levels: primary (punctuation < digits <
+ * letters, accented letters as their base letter), secondary (plain before
+ * accented), tertiary (lowercase first); see docs/template.md.
  * Undefined prints as null (tojson) or "undefined" (printing a list that
  * holds one). A function cannot be converted and fails the render.
  */
@@ -20,6 +21,8 @@
 #include <string.h>
 
 #include "template/tpl.h"
+#include <utf8proc.h>
+
 #include "util/utf8.h"
 
 static tg_status put(tg__j_rt *rt, tgx_buf *b, const char *s) { return tg__j_append(rt, b, s, strlen(s)); }
@@ -79,22 +82,64 @@ static int coll_weight(unsigned char c) {
     return c;
 }
 
-static int locale_cmp(tg__j_str a, tg__j_str b) {
-    size_t n = a.n < b.n ? a.n : b.n;
-    for (size_t i = 0; i < n; i++) {
-        int x = coll_weight((unsigned char)a.p[i]), y = coll_weight((unsigned char)b.p[i]);
-        if (x != y) return x < y ? -1 : 1;
+/* Collation elements of a key: primary (class and base letter), secondary
+ * (accented after plain), tertiary (lowercase before uppercase). Keys longer
+ * than 256 code points compare by their first 256. */
+typedef struct coll { int p[256], s[256], t[256]; size_t n; } coll;
+
+static void coll_key(tg__j_str k, coll *c) {
+    c->n = 0;
+    for (size_t i = 0; i < k.n && c->n < 256;) {
+        uint32_t cp;
+        size_t len = tgx_utf8_decode((const uint8_t *)k.p + i, k.n - i, &cp);
+        if (!len) { cp = (unsigned char)k.p[i]; len = 1; }
+        i += len;
+        int sec = 0, upper = 0;
+        uint32_t base = cp;
+        if (cp >= 0x80) {
+            utf8proc_int32_t dst[8];
+            int bc = 0;
+            utf8proc_ssize_t r = utf8proc_decompose_char((utf8proc_int32_t)cp, dst, 8,
+                                                         UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK, &bc);
+            if (r >= 1 && dst[0] < 0x80) { base = (uint32_t)dst[0]; sec = 1; }
+        }
+        if (base >= 'A' && base <= 'Z') upper = 1;
+        c->p[c->n] = coll_weight((unsigned char)(base < 0x80 ? base : 0x80)) + (base >= 0x80 ? (int)base : 0);
+        c->s[c->n] = sec;
+        c->t[c->n] = upper;
+        c->n++;
     }
-    if (a.n != b.n) return a.n < b.n ? -1 : 1;
-    for (size_t i = 0; i < n; i++) { /* tertiary: lowercase first */
-        unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
-        if (x != y) {
-            int xl = x >= 'a' && x <= 'z', yl = y >= 'a' && y <= 'z';
-            if (xl != yl) return xl ? -1 : 1;
-            return x < y ? -1 : 1;
+}
+
+static int cmp_ints(const int *a, size_t na, const int *b, size_t nb) {
+    size_t n = na < nb ? na : nb;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+static int locale_cmp(tg__j_str a, tg__j_str b) {
+    coll *ca = malloc(sizeof *ca), *cb = malloc(sizeof *cb);
+    int r = 0;
+    if (!ca || !cb) {
+        size_t n = a.n < b.n ? a.n : b.n;
+        r = memcmp(a.p, b.p, n);
+        if (!r) r = a.n < b.n ? -1 : a.n > b.n;
+    } else {
+        coll_key(a, ca);
+        coll_key(b, cb);
+        r = cmp_ints(ca->p, ca->n, cb->p, cb->n);
+        if (!r) r = cmp_ints(ca->s, ca->n, cb->s, cb->n);
+        if (!r) r = cmp_ints(ca->t, ca->n, cb->t, cb->n);
+        if (!r) {
+            size_t n = a.n < b.n ? a.n : b.n;
+            r = n ? memcmp(a.p, b.p, n) : 0;
+            if (!r) r = a.n < b.n ? -1 : a.n > b.n;
         }
     }
-    return 0;
+    free(ca);
+    free(cb);
+    return r;
 }
 
 static tg_status pad(tg__j_rt *rt, tgx_buf *b, long indent, size_t depth) {
