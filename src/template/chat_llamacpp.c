@@ -281,7 +281,7 @@ static json_t *concat_parts(const json_t *parts, const char *delim, int markers)
 /* Parses and rebuilds one message (rules 1 and 2); *out is new. */
 static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *caps, json_t **out, tg_error *err) {
     tg_status st = TG_OK;
-    json_t *r = json_object(), *tcs = NULL;
+    json_t *r = json_object(), *tcs = NULL, *c = NULL;
     if (!r) return tg_error_set(err, TG_ENOMEM, "chat request: out of memory");
     if (!json_is_object(m)) FAIL(TG_EINVAL, "chat request: messages[%zu] is not an object", idx);
     const json_t *role = json_object_get(m, "role");
@@ -289,7 +289,6 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
     const json_t *content = json_object_get(m, "content");
     const json_t *calls = json_object_get(m, "tool_calls");
     if (!content && !calls) FAIL(TG_EINVAL, "chat request: messages[%zu] has neither 'content' nor 'tool_calls'", idx);
-    json_t *c = NULL;
     int trim = caps->trim_content;
     if (json_is_string(content) && json_string_length(content) > 0) {
         c = str_new(json_string_value(content), json_string_length(content), trim);
@@ -314,7 +313,6 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
             if (!part || json_object_set_new(part, "type", json_string(type)) || json_object_set_new(part, "text", tx) ||
                 json_array_append_new(c, part)) {
                 json_decref(part);
-                json_decref(c);
                 FAIL(TG_ENOMEM, "chat request: out of memory");
             }
         }
@@ -342,8 +340,10 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
         json_decref(c);
         c = arr;
     }
-    if (!c || json_object_set_new(r, "role", json_string(json_string_value(role))) || json_object_set_new(r, "content", c))
-        FAIL(TG_ENOMEM, "chat request: out of memory");
+    if (!c || json_object_set_new(r, "role", json_string(json_string_value(role)))) FAIL(TG_ENOMEM, "chat request: out of memory");
+    int lost = json_object_set_new(r, "content", c);
+    c = NULL; /* stolen, even on failure */
+    if (lost) FAIL(TG_ENOMEM, "chat request: out of memory");
     static const char *const keys[] = {"reasoning_content", "name", "tool_call_id"};
     for (size_t k = 0; k < 3; k++) {
         const json_t *v = json_object_get(m, keys[k]);
@@ -389,13 +389,14 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
             const json_t *id = json_object_get(tc, "id");
             int bad = !a || !f || !t || json_object_set_new(t, "type", json_string("function")) ||
                       json_object_set_new(f, "name", json_string(json_string_value(name))) ||
-                      json_object_set_new(f, "arguments", a) || json_object_set_new(t, "function", f);
+                      json_object_set_new(f, "arguments", json_incref(a)) ||
+                      json_object_set_new(t, "function", json_incref(f));
+            json_decref(a);
+            json_decref(f); /* t holds it now (or it is released) */
             if (!bad && json_is_string(id) && json_string_length(id) > 0)
                 bad = json_object_set_new(t, "id", json_string(json_string_value(id)));
-            if (bad || json_array_append_new(tcs, t)) {
-                if (!t || !f) { json_decref(f); json_decref(t); }
-                FAIL(TG_ENOMEM, "chat request: out of memory");
-            }
+            if (bad) { json_decref(t); FAIL(TG_ENOMEM, "chat request: out of memory"); }
+            if (json_array_append_new(tcs, t)) FAIL(TG_ENOMEM, "chat request: out of memory");
         }
         if (json_array_size(tcs) > 0) {
             if (json_object_set_new(r, "tool_calls", tcs)) { tcs = NULL; FAIL(TG_ENOMEM, "chat request: out of memory"); }
@@ -405,6 +406,7 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
     *out = r;
     return TG_OK;
 fail:
+    json_decref(c);
     json_decref(tcs);
     json_decref(r);
     return st;
