@@ -53,8 +53,19 @@ printf '1 2 x' | "$TG_BIN" decode --tokenizer "$dir" 2> "$tmp/err.txt"; st=$?
 check "decode of a non-number: exit 2 naming the offset" '[ $st -eq 2 ] && grep -q "byte offset 4" "$tmp/err.txt"'
 gguf=$(ls "$TG_FIXTURES"/llama.cpp/models/ggml-vocab-qwen2.gguf 2>/dev/null | head -1)
 if [ -n "$gguf" ]; then
-  printf 'x' | "$TG_BIN" encode --tokenizer "$gguf" 2> "$tmp/err.txt"; st=$?
-  check "GGUF path: not yet, exit 2" '[ $st -eq 2 ] && grep -q "not yet" "$tmp/err.txt"'
+  # A GGUF vocabulary through the CLI: llama.cpp's own vector (the .inp
+  # string and its .out ids, produced by HF) for the longest test string.
+  python3 - "$gguf" "$tmp" <<'PY'
+import sys
+g, tmp = sys.argv[1], sys.argv[2]
+inp = open(g + ".inp", encoding="utf-8", newline="").read().split("\n__ggml_vocab_test__\n")
+out = open(g + ".out", encoding="utf-8").read().split("\n")
+i = max(range(len(out)), key=lambda k: len(inp[k]) if k < len(inp) and out[k].strip() else -1)
+open(tmp + "/gguf_in.txt", "w", encoding="utf-8", newline="").write(inp[i])
+open(tmp + "/gguf_want.txt", "w").write(" ".join(out[i].split()) + "\n")
+PY
+  "$TG_BIN" encode --no-parse-special --tokenizer "$gguf" < "$tmp/gguf_in.txt" > "$tmp/gguf_got.txt" 2> "$tmp/err.txt"; st=$?
+  check "GGUF path: encode equals llama.cpp's HF-made vector" '[ $st -eq 0 ] && cmp -s "$tmp/gguf_got.txt" "$tmp/gguf_want.txt"'
 fi
 printf '{"model": {"type": "WordPiece", "vocab": {}}}' > "$tmp/wp.json"
 printf 'x' | "$TG_BIN" encode --tokenizer "$tmp/wp.json" 2> "$tmp/err.txt"; st=$?
