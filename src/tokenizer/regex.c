@@ -6,7 +6,7 @@
  * Dialect translation (each checked against HF tokenizers 0.23.2; see
  * tests/tokenizer/test_regex.c):
  *   \s  Oniguruma: White_Space (25 code points; PCRE2 UCP adds U+180E).
- *   \w  Oniguruma: Alphabetic|Mark|Nd|Pc|Join_Control (PCRE2 10.42: L, N, _).
+ *   \w  Oniguruma: Alphabetic|Mark|Nd|Pc + 6 Latin-1 No (PCRE2 10.42: L, N, _).
  *       Both, and every \p{..} and \d, are then spelled out from Unicode 16
  *       data by tg__regex_rewrite_unicode (regex_rewrite.h): PCRE2 10.42's
  *       own tables are Unicode 14, HF's are Unicode 16.

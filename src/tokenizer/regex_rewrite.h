@@ -13,7 +13,8 @@
  *                             spaces, '_' and '-' ignored). \p{Any} is kept.
  *   \s \S     White_Space (Oniguruma; PCRE2 adds U+180E)
  *   \d \D     Nd (Oniguruma with Unicode; checked against HF)
- *   \w \W     Alphabetic, M, Nd, Pc, Join_Control (Oniguruma's word class)
+ *   \w \W     Alphabetic, M, Nd, Pc, and U+00B2 U+00B3 U+00B9 U+00BC..U+00BE
+ *             (Oniguruma's word class, as HF has it; no Join_Control)
  *
  * Outside a character class an item becomes [..] or [^..]; inside one its
  * members are inserted, and a negated item (\P{L}, \S, ...) inserts the

@@ -1,9 +1,11 @@
 /*
  * test_pretok_fast.c: the pre-tokenizer fast paths (src/tokenizer/pretok_fast.c)
  * against the reference they must equal, PCRE2 10.42 compiled as the general
- * path compiles them (PCRE2_UTF|PCRE2_UCP). Every kind, over:
+ * path compiles them: Unicode classes rewritten to HF's Unicode 16 sets by
+ * tg__regex_rewrite_unicode, then PCRE2_UTF|PCRE2_UCP. Every kind, over:
  *   - the class table: for every code point, \p{L}, \p{N}, \s, \p{M} and
- *     o200k's two word classes as PCRE2 answers them;
+ *     o200k's two word classes as the rewritten PCRE2 class answers them
+ *     (the table against HF itself: test_unicode_hf.sh);
  *   - the pattern strings: each kind's source appears in a published source
  *     (tokenizer.json of Qwen3 / Llama-3, llama.cpp's llama-vocab.cpp and
  *     unicode.cpp), and lookup finds Qwen3's and Llama-3's Split regexes;
