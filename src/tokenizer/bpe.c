@@ -39,12 +39,6 @@ typedef struct sym {
     uint32_t len;   /* 0: merged away */
 } sym;
 
-typedef struct heap_ent {
-    uint32_t rank;
-    uint32_t pos;
-    uint32_t new_id;
-} heap_ent;
-
 typedef struct cache_slot {
     uint64_t hash;
     uint32_t key_off, ids_off;
@@ -54,7 +48,8 @@ typedef struct cache_slot {
 struct tg__bpe_scratch {
     sym *syms;
     size_t syms_cap;
-    heap_ent *heap;
+    uint64_t *heap;
+    struct mcache_ent *mcache;
     size_t heap_cap;
     cache_slot *cache;
     size_t cache_entries;
@@ -139,24 +134,28 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         if (!spec->vocab[i].p) continue;
         if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
     }
-    if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
     b->byte_mode = byte_mode;
     if (byte_mode) {
+        /* one index only, over the raw bytes; the few tokens that are not
+         * byte-level text (they can never come out of BPE here) go to `odd` */
         if ((st = tg__strtab_init(&b->model, nv, pool + 1))) goto oom;
+        if ((st = tg__strtab_init(&b->odd, nv, 64))) goto oom;
         char *tmp = malloc(TG__MAX_TOKEN_BYTES + 1);
         if (!tmp) goto oom;
         for (uint32_t i = 0; i < nv; i++) {
             if (!tg__strtab_has(&b->tokens, i)) continue;
             tg__bytes s = tg__strtab_get(&b->tokens, i);
             size_t l;
-            /* a token that is not byte-level text can never come out of BPE here */
-            if (!tg__bytelevel_unmap(s.p, s.n, tmp, &l)) continue;
-            if ((st = tg__strtab_set(&b->model, i, tmp, l, err))) { free(tmp); goto fail; }
+            if (tg__bytelevel_unmap(s.p, s.n, tmp, &l)) st = tg__strtab_set(&b->model, i, tmp, l, err);
+            else st = tg__strtab_set(&b->odd, i, s.p, s.n, err);
+            if (st) { free(tmp); goto fail; }
         }
         free(tmp);
         if ((st = tg__strtab_index(&b->model, 1, err))) goto fail;
+        if ((st = tg__strtab_index(&b->odd, 1, err))) goto fail;
         b->mt = &b->model;
     } else {
+        if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
         b->mt = &b->tokens; /* the model form is the vocabulary itself */
     }
 
@@ -178,7 +177,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         goto fail;
     }
     if (spec->unk_token.p) {
-        b->unk_id = tg__strtab_find(&b->tokens, spec->unk_token.p, spec->unk_token.n);
+        b->unk_id = tg__bpe_find_token(b, spec->unk_token.p, spec->unk_token.n);
         if (b->unk_id == TG__NO_ID) {
             st = tg_error_set(err, TG_ECORRUPT, "unk_token '%s' is not in the vocabulary",
                               excerpt(spec->unk_token.p, spec->unk_token.n, eb));
@@ -188,7 +187,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     for (int i = 0; i < 256; i++) {
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", i);
-        b->fallback_id[i] = tg__strtab_find(&b->tokens, name, 6);
+        b->fallback_id[i] = tg__bpe_find_token(b, name, 6);
         char c = (char)(uint8_t)i;
         b->byte_id[i] = byte_mode ? tg__strtab_find(b->mt, &c, 1) : TG__NO_ID;
     }
@@ -205,7 +204,15 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     char *joined = malloc(2 * TG__MAX_TOKEN_BYTES + 1);
     uint32_t *ids = malloc(2 * MERGE_BATCH * sizeof *ids);
     tg__bytes *keys = malloc(2 * MERGE_BATCH * sizeof *keys);
-    if (!joined || !ids || !keys) { free(joined); free(ids); free(keys); goto oom; }
+    tg__bytes *look = malloc(2 * MERGE_BATCH * sizeof *look);
+    uint8_t *raw_ok = malloc(2 * MERGE_BATCH);
+    tgx_buf rawbuf;
+    tgx_buf_init(&rawbuf, (size_t)1 << 30);
+    const tg__strtab *lt = byte_mode ? &b->model : &b->tokens; /* the table merges resolve in */
+    if (!joined || !ids || !keys || !look || !raw_ok) {
+        free(joined); free(ids); free(keys); free(look); free(raw_ok);
+        goto oom;
+    }
     uint32_t prev_new = TG__NO_ID;
     for (size_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
         size_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
@@ -213,7 +220,31 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             keys[2 * k] = spec->merge_left[base + k];
             keys[2 * k + 1] = spec->merge_right[base + k];
         }
-        tg__strtab_find_batch(&b->tokens, keys, 2 * cnt, ids);
+        if (byte_mode) {
+            /* look the raw bytes up; keys that are not byte-level text in odd */
+            tgx_buf_reset(&rawbuf);
+            size_t total = 0;
+            for (size_t j = 0; j < 2 * cnt; j++) total += keys[j].n;
+            if (tgx_buf_reserve(&rawbuf, total)) {
+                st = tg_error_set(err, TG_ENOMEM, "out of memory");
+                goto merge_fail;
+            }
+            size_t off = 0;
+            for (size_t j = 0; j < 2 * cnt; j++) {
+                size_t l = 0;
+                raw_ok[j] = (uint8_t)tg__bytelevel_unmap(keys[j].p, keys[j].n, rawbuf.data + off, &l);
+                look[j].p = rawbuf.data + off;
+                look[j].n = raw_ok[j] ? l : 0;
+                off += l;
+            }
+            tg__strtab_find_batch(lt, look, 2 * cnt, ids);
+            for (size_t j = 0; j < 2 * cnt; j++)
+                if (!raw_ok[j]) ids[j] = tg__strtab_find(&b->odd, keys[j].p, keys[j].n);
+        } else {
+            for (size_t j = 0; j < 2 * cnt; j++) raw_ok[j] = 1;
+            memcpy(look, keys, 2 * cnt * sizeof *look);
+            tg__strtab_find_batch(lt, look, 2 * cnt, ids);
+        }
         for (size_t k = 0; k < cnt; k++) {
             size_t i = base + k;
             tg__bytes l = keys[2 * k], r = keys[2 * k + 1];
@@ -230,15 +261,25 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             }
             size_t jl = l.n + r.n - b->cont_prefix_len;
             uint32_t ni = TG__NO_ID, g = prev_new + 1;
-            if (prev_new != TG__NO_ID && g < b->tokens.count && b->tokens.len[g] == jl) {
-                const char *gs = b->tokens.pool + b->tokens.off[g];
-                if (memcmp(gs, l.p, l.n) == 0 && memcmp(gs + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len) == 0)
-                    ni = g;
+            if (raw_ok[2 * k] && raw_ok[2 * k + 1]) {
+                /* in the lookup table's form (raw bytes in byte mode) */
+                tg__bytes L = look[2 * k], R = look[2 * k + 1];
+                size_t rp = byte_mode ? 0 : b->cont_prefix_len;
+                size_t ljl = L.n + R.n - rp;
+                if (prev_new != TG__NO_ID && g < lt->count && lt->len[g] == ljl) {
+                    const char *gs = lt->pool + lt->off[g];
+                    if (memcmp(gs, L.p, L.n) == 0 && memcmp(gs + L.n, R.p + rp, R.n - rp) == 0) ni = g;
+                }
+                if (ni == TG__NO_ID) {
+                    memcpy(joined, L.p, L.n);
+                    memcpy(joined + L.n, R.p + rp, R.n - rp);
+                    ni = tg__strtab_find(lt, joined, ljl);
+                }
             }
             if (ni == TG__NO_ID) {
                 memcpy(joined, l.p, l.n);
                 memcpy(joined + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len);
-                ni = tg__strtab_find(&b->tokens, joined, jl);
+                ni = tg__bpe_find_token(b, joined, jl);
                 if (ni == TG__NO_ID) {
                     st = tg_error_set(err, TG_ECORRUPT,
                                       "merge %zu: merged token '%s' is not in the vocabulary", i,
@@ -257,12 +298,18 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     }
     free(ids);
     free(keys);
+    free(look);
+    free(raw_ok);
+    tgx_buf_free(&rawbuf);
     free(joined);
     return TG_OK;
 merge_fail:
     free(joined);
     free(ids);
     free(keys);
+    free(look);
+    free(raw_ok);
+    tgx_buf_free(&rawbuf);
     goto fail;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -274,10 +321,23 @@ fail:
 void tg__bpe_free(tg__bpe *b) {
     tg__strtab_free(&b->tokens);
     tg__strtab_free(&b->model);
+    tg__strtab_free(&b->odd);
     free(b->merges);
     free(b->cont_prefix);
     free(b->eow_suffix);
     memset(b, 0, sizeof *b);
+}
+
+uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n) {
+    if (!b->byte_mode) return tg__strtab_find(&b->tokens, s, n);
+    char stackbuf[256];
+    char *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (!buf) return TG__NO_ID;
+    size_t l;
+    uint32_t id = tg__bytelevel_unmap(s, n, buf, &l) ? tg__strtab_find(&b->model, buf, l)
+                                                      : tg__strtab_find(&b->odd, s, n);
+    if (buf != stackbuf) free(buf);
+    return id;
 }
 
 tg__bpe_scratch *tg__bpe_scratch_new(void) {
@@ -292,6 +352,7 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     if (!s) return;
     free(s->syms);
     free(s->heap);
+    free(s->mcache);
     free(s->cache);
     free(s->cache_ids);
     tgx_buf_free(&s->cache_keys);
@@ -413,73 +474,228 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
     return TG_OK;
 }
 
-static inline int heap_less(const heap_ent *a, const heap_ent *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+/* Heap entries are (rank << 32 | position): one integer compare orders them
+ * by rank, then leftmost, as HF's Merge ordering does. The merged id is
+ * looked up again when an entry is popped (HF checks it there too). */
+static void heap_sift_down(uint64_t *h, size_t n, size_t i) {
+    uint64_t x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h[c + 1] < h[c]) c++;
+        if (h[c] >= x) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
 }
 
-static void heap_push(heap_ent *h, size_t *n, heap_ent e) {
+static void heap_push(uint64_t *h, size_t *n, uint64_t e) {
     size_t i = (*n)++;
     while (i > 0) {
         size_t par = (i - 1) / 2;
-        if (!heap_less(&e, &h[par])) break;
+        if (h[par] <= e) break;
         h[i] = h[par];
         i = par;
     }
     h[i] = e;
 }
 
-static heap_ent heap_pop(heap_ent *h, size_t *n) {
-    heap_ent top = h[0];
-    heap_ent last = h[--(*n)];
-    size_t i = 0, cnt = *n;
+static uint64_t heap_pop(uint64_t *h, size_t *n) {
+    uint64_t top = h[0];
+    h[0] = h[--(*n)];
+    if (*n) heap_sift_down(h, *n, 0);
+    return top;
+}
+
+/* A direct-mapped cache in front of the merge table for long words: their
+ * pairs repeat a lot, and the big table's random probes are cache misses.
+ * Negative answers are cached too (rank UINT32_MAX). */
+#define MCACHE_BITS 14
+typedef struct mcache_ent {
+    uint64_t key;
+    uint32_t rank, new_id;
+} mcache_ent;
+
+static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *rank,
+                          uint32_t *new_id) {
+    uint64_t k = pair_key(l, r);
+    mcache_ent *e = &mc[(size_t)((k * 0xD6E8FEB86659FD93ull) >> (64 - MCACHE_BITS))];
+    if (e->key != k) {
+        const tg__merge_slot *m = merge_find(b, l, r);
+        e->key = k;
+        e->rank = m ? m->rank : UINT32_MAX;
+        e->new_id = m ? m->new_id : 0;
+    }
+    *rank = e->rank;
+    *new_id = e->new_id;
+    return e->rank != UINT32_MAX;
+}
+
+/* Two-level priority queue for very long words (a 1 MB pre-token): one small
+ * heap per block of BLOCK positions, and an indexed heap of blocks keyed by
+ * their minimum. It pops exactly the global minimum (rank, position), like the
+ * single heap, but its heaps stay in cache. */
+#define BLOCK_BITS 10
+#define TWO_LEVEL_MIN ((size_t)1 << 15)
+
+typedef struct bheap {
+    uint64_t *h;
+    size_t n, cap;
+} bheap;
+
+typedef struct twolevel {
+    bheap *blk;
+    uint64_t *key;         /* key[b]: block b's minimum, UINT64_MAX when empty */
+    uint32_t *top, *where; /* indexed heap of block ids by key */
+    size_t nb;
+} twolevel;
+
+static inline uint64_t bkey(const twolevel *t, uint32_t b) { return t->key[b]; }
+static inline void set_key(twolevel *t, uint32_t b) { t->key[b] = t->blk[b].n ? t->blk[b].h[0] : UINT64_MAX; }
+
+static void top_swap(twolevel *t, size_t i, size_t j) {
+    uint32_t x = t->top[i];
+    t->top[i] = t->top[j];
+    t->top[j] = x;
+    t->where[t->top[i]] = (uint32_t)i;
+    t->where[t->top[j]] = (uint32_t)j;
+}
+
+static void top_fix(twolevel *t, size_t i) {
+    while (i > 0 && bkey(t, t->top[(i - 1) / 2]) > bkey(t, t->top[i])) {
+        top_swap(t, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= cnt) break;
-        if (c + 1 < cnt && heap_less(&h[c + 1], &h[c])) c++;
-        if (!heap_less(&h[c], &last)) break;
-        h[i] = h[c];
+        if (c >= t->nb) break;
+        if (c + 1 < t->nb && bkey(t, t->top[c + 1]) < bkey(t, t->top[c])) c++;
+        if (bkey(t, t->top[c]) >= bkey(t, t->top[i])) break;
+        top_swap(t, i, c);
         i = c;
     }
-    if (cnt) h[i] = last;
-    return top;
+}
+
+static int tl_push(twolevel *t, uint64_t e) {
+    uint32_t b = (uint32_t)((uint32_t)e >> BLOCK_BITS);
+    bheap *x = &t->blk[b];
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 64;
+        uint64_t *p = realloc(x->h, nc * sizeof *p);
+        if (!p) return 0;
+        x->h = p;
+        x->cap = nc;
+    }
+    uint64_t old = bkey(t, b);
+    heap_push(x->h, &x->n, e);
+    if (e < old) {
+        t->key[b] = e;
+        top_fix(t, t->where[b]);
+    }
+    return 1;
+}
+
+static void tl_free(twolevel *t) {
+    for (size_t i = 0; i < t->nb; i++) free(t->blk[i].h);
+    free(t->blk);
+    free(t->key);
+    free(t->top);
+    free(t->where);
+}
+
+static tg_status merge_two_level(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+    sym *y = s->syms;
+    mcache_ent *mc = s->mcache;
+    uint32_t rk, nid;
+    twolevel t;
+    t.nb = (k >> BLOCK_BITS) + 1;
+    t.blk = calloc(t.nb, sizeof *t.blk);
+    t.key = malloc(t.nb * sizeof *t.key);
+    t.top = malloc(t.nb * sizeof *t.top);
+    t.where = malloc(t.nb * sizeof *t.where);
+    if (!t.blk || !t.key || !t.top || !t.where) { tl_free(&t); return TG_ENOMEM; }
+    for (size_t i = 0; i < t.nb; i++) { t.top[i] = (uint32_t)i; t.where[i] = (uint32_t)i; }
+    for (size_t i = 0; i + 1 < k; i++) {
+        if (!mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) continue;
+        bheap *x = &t.blk[i >> BLOCK_BITS];
+        if (x->n == x->cap) {
+            size_t nc = x->cap ? x->cap * 2 : 64;
+            uint64_t *p = realloc(x->h, nc * sizeof *p);
+            if (!p) { tl_free(&t); return TG_ENOMEM; }
+            x->h = p;
+            x->cap = nc;
+        }
+        x->h[x->n++] = ((uint64_t)rk << 32) | i;
+    }
+    for (size_t bi = 0; bi < t.nb; bi++) {
+        for (size_t i = t.blk[bi].n / 2; i-- > 0;) heap_sift_down(t.blk[bi].h, t.blk[bi].n, i);
+        set_key(&t, (uint32_t)bi);
+    }
+    for (size_t i = t.nb / 2 + 1; i-- > 0;) if (i < t.nb) top_fix(&t, i);
+    while (bkey(&t, t.top[0]) != UINT64_MAX) {
+        uint32_t bb = t.top[0];
+        uint64_t top = heap_pop(t.blk[bb].h, &t.blk[bb].n);
+        set_key(&t, bb);
+        top_fix(&t, 0);
+        uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
+        sym *cur = &y[pos];
+        if (cur->len == 0 || cur->next < 0) continue;
+        sym *right = &y[cur->next];
+        if (!mc_find(b, mc, cur->id, right->id, &rk, &nid) || rk != rank) continue;
+        cur->id = nid;
+        cur->len += right->len;
+        right->len = 0;
+        cur->next = right->next;
+        if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
+        if (cur->prev >= 0 && mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid) &&
+            !tl_push(&t, ((uint64_t)rk << 32) | (uint32_t)cur->prev)) { tl_free(&t); return TG_ENOMEM; }
+        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid) &&
+            !tl_push(&t, ((uint64_t)rk << 32) | pos)) { tl_free(&t); return TG_ENOMEM; }
+    }
+    tl_free(&t);
+    return TG_OK;
 }
 
 static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     sym *y = s->syms;
-    /* each merge pushes at most 2 entries; n-1 initial + 2 per merge */
+    if (!s->mcache) {
+        s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
+        if (!s->mcache) return TG_ENOMEM;
+        for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
+    }
+    mcache_ent *mc = s->mcache;
+    uint32_t rk, nid;
+    if (k >= TWO_LEVEL_MIN) return merge_two_level(b, s, k);
+    /* n-1 initial entries + at most 2 per merge */
     size_t need = 3 * k + 4;
     if (need > s->heap_cap) {
-        heap_ent *p = realloc(s->heap, need * sizeof *p);
+        uint64_t *p = realloc(s->heap, need * sizeof *p);
         if (!p) return TG_ENOMEM;
         s->heap = p;
         s->heap_cap = need;
     }
-    heap_ent *h = s->heap;
+    uint64_t *h = s->heap;
     size_t hn = 0;
-    for (size_t i = 0; i + 1 < k; i++) {
-        const tg__merge_slot *m = merge_find(b, y[i].id, y[i + 1].id);
-        if (m) heap_push(h, &hn, (heap_ent){m->rank, (uint32_t)i, m->new_id});
-    }
+    for (size_t i = 0; i + 1 < k; i++)
+        if (mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) h[hn++] = ((uint64_t)rk << 32) | i;
+    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(h, hn, i); /* heapify: O(n) */
     while (hn) {
-        heap_ent top = heap_pop(h, &hn);
-        sym *cur = &y[top.pos];
+        uint64_t top = heap_pop(h, &hn);
+        uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
+        sym *cur = &y[pos];
         if (cur->len == 0 || cur->next < 0) continue;
         sym *right = &y[cur->next];
-        const tg__merge_slot *m = merge_find(b, cur->id, right->id);
-        if (!m || m->new_id != top.new_id) continue;
-        cur->id = top.new_id;
+        if (!mc_find(b, mc, cur->id, right->id, &rk, &nid) || rk != rank) continue; /* a stale entry */
+        cur->id = nid;
         cur->len += right->len;
         right->len = 0;
         cur->next = right->next;
-        if (cur->next >= 0) y[cur->next].prev = (int32_t)top.pos;
-        if (cur->prev >= 0) {
-            const tg__merge_slot *pm = merge_find(b, y[cur->prev].id, cur->id);
-            if (pm) heap_push(h, &hn, (heap_ent){pm->rank, (uint32_t)cur->prev, pm->new_id});
-        }
-        if (cur->next >= 0) {
-            const tg__merge_slot *nm = merge_find(b, cur->id, y[cur->next].id);
-            if (nm) heap_push(h, &hn, (heap_ent){nm->rank, top.pos, nm->new_id});
-        }
+        if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
+        if (cur->prev >= 0 && mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid))
+            heap_push(h, &hn, ((uint64_t)rk << 32) | (uint32_t)cur->prev);
+        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid))
+            heap_push(h, &hn, ((uint64_t)rk << 32) | pos);
     }
     return TG_OK;
 }
@@ -540,19 +756,18 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
                          tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
-    if (b->ignore_merges) {
-        uint32_t id = tg__strtab_find(b->mt, (const char *)p, n);
-        if (id != TG__NO_ID) {
-            if ((st = push_id(out, id))) goto fail;
-            return TG_OK;
-        }
-    }
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
         return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
     if (n > CACHE_MAX_KEY) {
-        if ((st = bpe_word(b, s, p, n, out))) goto fail;
+        /* too long to cache; ignore_merges still maps a whole vocab entry */
+        uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+        if (id != TG__NO_ID) st = push_id(out, id);
+        else st = bpe_word(b, s, p, n, out);
+        if (st) goto fail;
         return TG_OK;
     }
+    /* the per-call cache first: it is small and hot, the vocabulary index is
+     * not; what it holds is exactly what the steps below would produce */
     if (!s->cache) {
         s->cache = malloc(CACHE_SLOTS * sizeof *s->cache);
         if (!s->cache) { st = TG_ENOMEM; goto fail; }
@@ -570,7 +785,10 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         i = (i + 1) & (CACHE_SLOTS - 1);
     }
     size_t before = out->len;
-    if ((st = bpe_word(b, s, p, n, out))) goto fail;
+    uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+    if (id != TG__NO_ID) st = push_id(out, id);
+    else st = bpe_word(b, s, p, n, out);
+    if (st) goto fail;
     size_t got = out->len - before;
     if (got >= 0xFFFF) return TG_OK;
     if (s->cache_entries >= CACHE_MAX_ENTRIES) {

@@ -253,7 +253,7 @@ static tg_status tl_push(tlist *l, const char *s, size_t n) {
     tl_close(l);
     return TG_OK;
 }
-#define TL_STR(l, i) ((l)->text.data + (l)->off[i])
+#define TL_STR(l, i) ((l)->text.data ? (l)->text.data + (l)->off[i] : "")
 
 static int byte_token(const char *s, size_t n, uint8_t *out) {
     /* Rust u8::from_str_radix(&t[3..5], 16): two hex digits, or '+' and one */
@@ -440,11 +440,12 @@ tg_status tg__decode_ids(const tg_tokenizer *t, const uint32_t *ids, size_t n, i
             joined = 1;
             break;
         case TG__DEC_REPLACE:
-            if (!have_m) {
+            /* literal patterns (the usual "▁" -> " ") need no PCRE2 match data */
+            if (!have_m && !s->re.literal) {
                 if ((st = tg__matcher_init(&m, err))) goto done_err;
                 have_m = 1;
             }
-            st = step_replace(s, &m, in, o);
+            st = step_replace(s, have_m ? &m : NULL, in, o);
             break;
         case TG__DEC_STRIP:
             /* per token; once joined, the one token is the whole text */

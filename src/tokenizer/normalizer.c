@@ -230,13 +230,15 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
 
 /* ---- Replace ---- */
 
-static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n, tgx_buf *out) {
+static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n, tgx_buf *out,
+                         int *kept) {
     tg__match_iter it;
     tg__match_iter_init(&it, &s->re, m, (const uint8_t *)t, n);
     size_t prev = 0, a, b;
     tg_status st;
     int r;
     while ((r = tg__match_iter_next(&it, &a, &b)) > 0) {
+        if (a == 0 && b > 0 && s->content_len == 0) *kept = 0;
         if ((st = tgx_buf_append(out, t + prev, a - prev))) return st;
         if ((st = tgx_buf_append(out, s->content, s->content_len))) return st;
         prev = b;
@@ -246,14 +248,14 @@ static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, 
 }
 
 static tg_status apply(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n,
-                       tgx_buf *out, tgx_buf *tmp) {
+                       tgx_buf *out, tgx_buf *tmp, int *kept) {
     switch (s->kind) {
     case TG__NORM_NFC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out, tmp);
     case TG__NORM_NFD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, out, tmp);
     case TG__NORM_NFKC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT, out, tmp);
     case TG__NORM_NFKD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, tmp);
     case TG__NORM_LOWERCASE: return lowercase(t, n, out);
-    case TG__NORM_REPLACE: return replace(s, m, t, n, out);
+    case TG__NORM_REPLACE: return replace(s, m, t, n, out, kept);
     case TG__NORM_PREPEND: {
         tg_status st;
         if (n && (st = tgx_buf_append(out, s->content, s->content_len))) return st;
@@ -268,6 +270,7 @@ static tg_status apply(const tg__norm_step *s, tg__matcher *m, const char *t, si
             if (!l || !tg__is_whitespace(c)) break;
             a += l;
         }
+        if (a > 0) *kept = 0;
         while (s->strip_right && b > a) {
             size_t st = b - 1;
             while (st > a && (u[st] & 0xC0) == 0x80) st--;
@@ -282,8 +285,11 @@ static tg_status apply(const tg__norm_step *s, tg__matcher *m, const char *t, si
 }
 
 tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s, size_t n,
-                        tgx_buf *out, tgx_buf *tmp, tg_error *err) {
+                        tgx_buf *out, tgx_buf *tmp, int *kept_start, tg_error *err) {
     tg_status st;
+    int kept_local = 1;
+    int *kept = kept_start ? kept_start : &kept_local;
+    *kept = 1;
     if (nz->n == 0) {
         if ((st = tgx_buf_append(out, s, n))) goto fail;
         return TG_OK;
@@ -297,7 +303,7 @@ tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s,
     for (size_t i = 0; i < nz->n; i++) {
         tgx_buf *dst = (i + 1 == nz->n) ? out : ((i & 1) ? &u : &a);
         if (dst != out) tgx_buf_reset(dst);
-        if ((st = apply(&nz->steps[i], m, cur, cur_n, dst, tmp))) {
+        if ((st = apply(&nz->steps[i], m, cur, cur_n, dst, tmp, kept))) {
             tgx_buf_free(&a);
             tgx_buf_free(&u);
             goto fail;

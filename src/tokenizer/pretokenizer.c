@@ -160,8 +160,7 @@ tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_e
     size_t cap = 0;
     tg_status st = add_steps(pt, j, &cap, 0, err);
     if (st) {
-        /* the step that failed may hold a compiled regex */
-        if (pt->steps && pt->n < cap) tg__regex_free(&pt->steps[pt->n].re);
+        /* a step that fails owns nothing: its regex is compiled last */
         tg__pretokenizer_free(pt);
         return st;
     }

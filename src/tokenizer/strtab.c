@@ -111,8 +111,10 @@ static tg_status insert(tg__strtab *t, uint32_t id, uint64_t hv, int refuse_dupl
 #define BATCH 64
 
 tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) {
+    size_t present = 0;
+    for (uint32_t i = 0; i < t->count; i++) present += t->len[i] != UINT32_MAX;
     size_t want = 16;
-    while (want < (size_t)t->count + t->count / 2) want *= 2; /* load <= 2/3 */
+    while (want < present + present / 2) want *= 2; /* load <= 2/3 */
     free(t->slots);
     t->slots = calloc(want, sizeof *t->slots);
     if (!t->slots) return tg_error_set(err, TG_ENOMEM, "out of memory for the vocabulary index");

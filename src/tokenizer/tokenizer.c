@@ -73,7 +73,7 @@ static tg_status hf_assign_ids(const tg_tokenizer *t, const tg__added_spec *spec
         if (prev) {
             id = ids[prev - 1];
         } else {
-            id = tg__strtab_find(&t->bpe.tokens, s->content.p, s->content.n);
+            id = tg__bpe_find_token(&t->bpe, s->content.p, s->content.n);
             if (id == TG__NO_ID)
                 id = !have_max ? vocab_entries : (max >= vocab_entries || vocab_entries == 0) ? max + 1 : vocab_entries;
             h[k] = (uint32_t)i + 1;
@@ -185,7 +185,7 @@ static tg_status build_added_body(tg_tokenizer *t, const tg__added_spec *spec, s
         if (!*tp && !(*tp = tg__trie_new())) { st = tg_error_set(err, TG_ENOMEM, "out of memory"); break; }
         if (k->normalized) {
             tgx_buf_reset(&nb);
-            if ((st = tg__normalize(&t->norm, &m, k->content, k->content_len, &nb, &tmp, err))) break;
+            if ((st = tg__normalize(&t->norm, &m, k->content, k->content_len, &nb, &tmp, NULL, err))) break;
             st = tg__trie_add(*tp, nb.data ? nb.data : "", nb.len, (uint32_t)i);
         } else {
             st = tg__trie_add(*tp, k->content, k->content_len, (uint32_t)i);
@@ -297,7 +297,11 @@ static tg_status raw_segment(void *ctx, size_t start, size_t end, uint32_t id) {
     e->seg_at_start = start == 0;
     if (e->t->norm.n) {
         tgx_buf_reset(&e->norm);
-        if ((st = tg__normalize(&e->t->norm, &e->m, (const char *)s, n, &e->norm, &e->tmp, e->err))) return st;
+        int kept = 1;
+        if ((st = tg__normalize(&e->t->norm, &e->m, (const char *)s, n, &e->norm, &e->tmp, &kept, e->err))) return st;
+        /* HF's Metaspace "first" asks whether a piece starts at original
+         * offset 0: not so once the normalizer removed the leading chars */
+        e->seg_at_start = e->seg_at_start && kept;
         s = (const uint8_t *)(e->norm.data ? e->norm.data : "");
         n = e->norm.len;
     }
@@ -407,7 +411,7 @@ uint32_t tg_tokenizer_token_id(const tg_tokenizer *t, const char *piece, size_t 
     for (size_t i = 0; i < t->added.n; i++)
         if (t->added.tokens[i].content_len == len && memcmp(t->added.tokens[i].content, piece, len) == 0)
             return t->added.tokens[i].id;
-    return tg__strtab_find(&t->bpe.tokens, piece, len);
+    return tg__bpe_find_token(&t->bpe, piece, len);
 }
 
 int tg_tokenizer_is_special(const tg_tokenizer *t, uint32_t id) { return tg__is_special(t, id); }

@@ -157,9 +157,12 @@ typedef struct tg__normalizer {
 
 tg_status tg__normalizer_from_json(tg__normalizer *nz, const json_t *j, tg_error *err);
 void tg__normalizer_free(tg__normalizer *nz);
-/* Normalizes s[0..n) into out (appended). Input and output are valid UTF-8. */
+/* Normalizes s[0..n) into out (appended). Input and output are valid UTF-8.
+ * *kept_start (may be NULL) is set to 0 when a step removed the text's first
+ * char(s) (Strip on the left, Replace of a leading match by nothing), i.e.
+ * when HF's offsets_original() of the result no longer starts at 0; else 1. */
 tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s, size_t n,
-                        tgx_buf *out, tgx_buf *tmp, tg_error *err);
+                        tgx_buf *out, tgx_buf *tmp, int *kept_start, tg_error *err);
 
 /* ---- pre-tokenizers ------------------------------------------------------ */
 typedef enum {
@@ -246,8 +249,9 @@ typedef struct tg__merge_slot {
 } tg__merge_slot;
 
 typedef struct tg__bpe {
-    tg__strtab tokens;       /* id -> string exactly as in the vocabulary */
+    tg__strtab tokens;       /* id -> string exactly as in the vocabulary (indexed unless byte_mode) */
     tg__strtab model;        /* byte_mode: id -> raw bytes of the token, indexed */
+    tg__strtab odd;          /* byte_mode: tokens that are not byte-level text, indexed */
     const tg__strtab *mt;    /* the table BPE looks symbols up in: &model or &tokens */
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
@@ -265,6 +269,8 @@ typedef struct tg__bpe {
  * the model is byte-level text; the model then keeps raw bytes internally. */
 tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_error *err);
 void tg__bpe_free(tg__bpe *b);
+/* The id of a vocabulary string (as tokenizer.json writes it), or TG__NO_ID. */
+uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n);
 
 /* Per-call scratch for BPE (symbols, heap, pre-token cache). */
 typedef struct tg__bpe_scratch tg__bpe_scratch;
