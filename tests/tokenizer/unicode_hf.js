@@ -7,7 +7,8 @@
 // code points shows which ones (X matches one code point, so neighbours do not
 // interact). Sets checked: \p{L}, \p{N}, \p{M}, \s, \d, \w, \p{Lu}, \p{Ll},
 // \p{P}, \p{S}, [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}]
-// (the fast paths' flags), and (?i)\p{Lu} (properties ignore case folding).
+// (the fast paths' flags), (?i)\p{Lu} (properties ignore case folding), and
+// (?i:x) for the contraction letters (case folding).
 // Prints one line per set and exits 1 on any difference.
 //   NODE_PATH=$TG_FIXTURES/node_modules node tests/tokenizer/unicode_hf.js [table.c]
 'use strict';
@@ -58,6 +59,15 @@ const cases = [
   ['\\p{Lu}', (c) => gcOf[c] === 'Lu'], ['(?i)\\p{Lu}', (c) => gcOf[c] === 'Lu'], ['\\p{Ll}', (c) => gcOf[c] === 'Ll'],
   ['\\p{P}', (c) => gcOf[c][0] === 'P'], ['\\p{S}', (c) => gcOf[c][0] === 'S'],
 ];
+// Case folding of the contraction letters ((?i:'s|'t|'re|'ve|'m|'ll|'d) in
+// cl100k/Qwen/o200k patterns): Unicode CaseFolding.txt folds U+017F to s and
+// U+212A to k, no other non-ASCII code point to these letters; pretok_fast.c's
+// contraction() and PCRE2 (test_pretok_fast.c test_caseless_letters) assume it.
+for (const ch of 'strevmldk') {
+  const extra = ch === 's' ? [0x17F] : ch === 'k' ? [0x212A] : [];
+  const want = new Set([ch.codePointAt(0), ch.toUpperCase().codePointAt(0), ...extra]);
+  cases.push([`(?i:${ch})`, (c) => want.has(c)]);
+}
 const hex = (c) => 'U+' + c.toString(16).toUpperCase().padStart(4, '0');
 let bad = 0, checked = 0;
 const seen = new Map();
