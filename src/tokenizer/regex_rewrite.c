@@ -272,6 +272,12 @@ tg_status tg__regex_rewrite_unicode(const char *pat, size_t len, tgx_buf *out, t
                     return tg_error_set(err, TG_EUNSUPPORTED,
                                         "regex class item %.*s at offset %zu inside a caseless (?i) "
                                         "class is not supported", (int)(next - i), pat + i, i);
+                /* [\d-z]: PCRE2 refuses it, and after the rewrite it would silently
+                 * become a range from the last inserted code point */
+                if (next + 1 < len && pat[next] == '-' && pat[next + 1] != ']')
+                    return tg_error_set(err, TG_EUNSUPPORTED,
+                                        "regex class item %.*s at offset %zu starts a range",
+                                        (int)(next - i), pat + i, i);
                 if ((st = put_members(out, &it, it.negated))) goto fail;
             } else {
                 if (caseless) PUTN("(?-i:", 5);

@@ -35,6 +35,7 @@
  * Refused with TG_EUNSUPPORTED and a message naming the construct and its
  * offset: unknown properties (scripts, binary properties), POSIX classes
  * [:name:] (Unicode-table dependent), \b \B \X (they use PCRE2's tables),
+ * a class item used as a range end point ([\d-z]),
  * groups nested deeper than 256.
  */
 #ifndef TG_TOKENIZER_REGEX_REWRITE_H

@@ -229,6 +229,10 @@ static void test_lexical(void) {
     TG_CHECK(!ok);
     TG_CHECK(strstr(rw("\\p{L", &ok), "offset 0") != NULL);
     TG_CHECK(!ok);
+    TG_CHECK(strstr(rw("[\\d-z]", &ok), "range") != NULL);
+    TG_CHECK(!ok);
+    (void)rw("[\\d-]", &ok); /* a trailing '-' is a member */
+    TG_CHECK(ok);
     (void)rw("[\\b]", &ok); /* backspace in a class */
     TG_CHECK(ok);
     (void)rw("[x[:y]", &ok); /* not a POSIX class: literal '[' */
