@@ -1,9 +1,9 @@
 /*
  * bpe.c: the BPE model of HF tokenizers (models/bpe), exact.
  *
- * A pre-token is split into symbols: one per char (per byte in byte_mode,
- * where the vocabulary is kept as raw bytes because the ByteLevel
- * pre-tokenizer maps each byte to one char), each with
+ * A pre-token is split into symbols: one per char (per byte in byte_mode:
+ * pieces arrive as raw bytes, each standing for its byte-level char, whose
+ * ids are precomputed in byte_id[]), each with
  * continuing_subword_prefix when not first and end_of_word_suffix when last.
  * A symbol missing from the vocabulary becomes its "<0xNN>" byte tokens when
  * byte_fallback is on and all exist, else unk (consecutive unks fused into one
@@ -135,29 +135,11 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
     }
     b->byte_mode = byte_mode;
-    if (byte_mode) {
-        /* one index only, over the raw bytes; the few tokens that are not
-         * byte-level text (they can never come out of BPE here) go to `odd` */
-        if ((st = tg__strtab_init(&b->model, nv, pool + 1))) goto oom;
-        if ((st = tg__strtab_init(&b->odd, nv, 64))) goto oom;
-        char *tmp = malloc(TG__MAX_TOKEN_BYTES + 1);
-        if (!tmp) goto oom;
-        for (uint32_t i = 0; i < nv; i++) {
-            if (!tg__strtab_has(&b->tokens, i)) continue;
-            tg__bytes s = tg__strtab_get(&b->tokens, i);
-            size_t l;
-            if (tg__bytelevel_unmap(s.p, s.n, tmp, &l)) st = tg__strtab_set(&b->model, i, tmp, l, err);
-            else st = tg__strtab_set(&b->odd, i, s.p, s.n, err);
-            if (st) { free(tmp); goto fail; }
-        }
-        free(tmp);
-        if ((st = tg__strtab_index(&b->model, 1, err))) goto fail;
-        if ((st = tg__strtab_index(&b->odd, 1, err))) goto fail;
-        b->mt = &b->model;
-    } else {
-        if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
-        b->mt = &b->tokens; /* the model form is the vocabulary itself */
-    }
+    /* one index, over the strings as written; in byte mode the model's raw
+     * bytes are mapped to byte-level text where a lookup is needed (the 256
+     * single bytes here, whole pre-tokens for ignore_merges) */
+    if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
+    b->mt = &b->tokens;
 
     b->byte_fallback = spec->byte_fallback;
     b->fuse_unk = spec->fuse_unk;
@@ -188,8 +170,9 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", i);
         b->fallback_id[i] = tg__bpe_find_token(b, name, 6);
-        char c = (char)(uint8_t)i;
-        b->byte_id[i] = byte_mode ? tg__strtab_find(b->mt, &c, 1) : TG__NO_ID;
+        char c[4];
+        size_t cl = tgx_utf8_encode(tg__bytelevel_char((uint8_t)i), c);
+        b->byte_id[i] = byte_mode ? tg__strtab_find(&b->tokens, c, cl) : TG__NO_ID;
     }
 
     size_t slots = 16;
@@ -208,7 +191,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     uint8_t *raw_ok = malloc(2 * MERGE_BATCH);
     tgx_buf rawbuf;
     tgx_buf_init(&rawbuf, (size_t)1 << 30);
-    const tg__strtab *lt = byte_mode ? &b->model : &b->tokens; /* the table merges resolve in */
+    const tg__strtab *lt = &b->tokens; /* the table merges resolve in */
     if (!joined || !ids || !keys || !look || !raw_ok) {
         free(joined); free(ids); free(keys); free(look); free(raw_ok);
         goto oom;
@@ -220,8 +203,8 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             keys[2 * k] = spec->merge_left[base + k];
             keys[2 * k + 1] = spec->merge_right[base + k];
         }
-        if (byte_mode) {
-            /* look the raw bytes up; keys that are not byte-level text in odd */
+        if (0) {
+            /* (unused: merges resolve in the written form) */
             tgx_buf_reset(&rawbuf);
             size_t total = 0;
             for (size_t j = 0; j < 2 * cnt; j++) total += keys[j].n;
@@ -239,7 +222,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             }
             tg__strtab_find_batch(lt, look, 2 * cnt, ids);
             for (size_t j = 0; j < 2 * cnt; j++)
-                if (!raw_ok[j]) ids[j] = tg__strtab_find(&b->odd, keys[j].p, keys[j].n);
+                if (!raw_ok[j]) ids[j] = TG__NO_ID;
         } else {
             for (size_t j = 0; j < 2 * cnt; j++) raw_ok[j] = 1;
             memcpy(look, keys, 2 * cnt * sizeof *look);
@@ -264,7 +247,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
             if (raw_ok[2 * k] && raw_ok[2 * k + 1]) {
                 /* in the lookup table's form (raw bytes in byte mode) */
                 tg__bytes L = look[2 * k], R = look[2 * k + 1];
-                size_t rp = byte_mode ? 0 : b->cont_prefix_len;
+                size_t rp = b->cont_prefix_len;
                 size_t ljl = L.n + R.n - rp;
                 if (prev_new != TG__NO_ID && g < lt->count && lt->len[g] == ljl) {
                     const char *gs = lt->pool + lt->off[g];
@@ -329,15 +312,24 @@ void tg__bpe_free(tg__bpe *b) {
 }
 
 uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n) {
-    if (!b->byte_mode) return tg__strtab_find(&b->tokens, s, n);
-    char stackbuf[256];
-    char *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
-    if (!buf) return TG__NO_ID;
-    size_t l;
-    uint32_t id = tg__bytelevel_unmap(s, n, buf, &l) ? tg__strtab_find(&b->model, buf, l)
-                                                      : tg__strtab_find(&b->odd, s, n);
-    if (buf != stackbuf) free(buf);
-    return id;
+    return tg__strtab_find(&b->tokens, s, n);
+}
+
+/* ignore_merges: the id of the whole pre-token (model form) as one vocab
+ * entry, or TG__NO_ID. In byte mode the raw bytes are mapped to byte-level
+ * text first. */
+static uint32_t whole_token(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n) {
+    if (!b->byte_mode) return tg__strtab_find(&b->tokens, (const char *)p, n);
+    tgx_buf *t = &s->tmp;
+    tgx_buf_reset(t);
+    if (tgx_buf_reserve(t, 2 * n)) return TG__NO_ID;
+    char *o = t->data;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = tg__bytelevel_char(p[i]);
+        if (c < 0x80) *o++ = (char)c;
+        else { *o++ = (char)(0xC0 | (c >> 6)); *o++ = (char)(0x80 | (c & 0x3F)); }
+    }
+    return tg__strtab_find(&b->tokens, t->data, (size_t)(o - t->data));
 }
 
 tg__bpe_scratch *tg__bpe_scratch_new(void) {
@@ -562,6 +554,18 @@ static void top_swap(twolevel *t, size_t i, size_t j) {
     t->where[t->top[j]] = (uint32_t)j;
 }
 
+static void top_sift_down(twolevel *t, size_t i) {
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= t->nb) break;
+        if (c + 1 < t->nb && bkey(t, t->top[c + 1]) < bkey(t, t->top[c])) c++;
+        if (bkey(t, t->top[c]) >= bkey(t, t->top[i])) break;
+        top_swap(t, i, c);
+        i = c;
+    }
+}
+
+/* Restores the heap after block top[i]'s key changed (the rest is a heap). */
 static void top_fix(twolevel *t, size_t i) {
     while (i > 0 && bkey(t, t->top[(i - 1) / 2]) > bkey(t, t->top[i])) {
         top_swap(t, i, (i - 1) / 2);
@@ -615,14 +619,22 @@ static tg_status merge_two_level(const tg__bpe *b, tg__bpe_scratch *s, size_t k)
     t.top = malloc(t.nb * sizeof *t.top);
     t.where = malloc(t.nb * sizeof *t.where);
     if (!t.blk || !t.key || !t.top || !t.where) { tl_free(&t); return TG_ENOMEM; }
+    /* prank[p]: rank of the pair now starting at p (UINT32_MAX: none or p
+     * merged away). Most popped entries are stale; this 4-byte array tells
+     * so without touching the 16-byte symbols (the cache miss that dominated) */
+    uint32_t *prank = malloc(k * sizeof *prank);
+    if (!prank) { tl_free(&t); return TG_ENOMEM; }
     for (size_t i = 0; i < t.nb; i++) { t.top[i] = (uint32_t)i; t.where[i] = (uint32_t)i; }
+    prank[k - 1] = UINT32_MAX;
     for (size_t i = 0; i + 1 < k; i++) {
+        prank[i] = UINT32_MAX;
         if (!mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) continue;
+        prank[i] = rk;
         bheap *x = &t.blk[i >> BLOCK_BITS];
         if (x->n == x->cap) {
             size_t nc = x->cap ? x->cap * 2 : 64;
             uint64_t *p = realloc(x->h, nc * sizeof *p);
-            if (!p) { tl_free(&t); return TG_ENOMEM; }
+            if (!p) { tl_free(&t); free(prank); return TG_ENOMEM; }
             x->h = p;
             x->cap = nc;
         }
@@ -632,28 +644,40 @@ static tg_status merge_two_level(const tg__bpe *b, tg__bpe_scratch *s, size_t k)
         for (size_t i = t.blk[bi].n / 2; i-- > 0;) heap_sift_down(t.blk[bi].h, t.blk[bi].n, i);
         set_key(&t, (uint32_t)bi);
     }
-    for (size_t i = t.nb / 2 + 1; i-- > 0;) if (i < t.nb) top_fix(&t, i);
+    for (size_t i = t.nb / 2 + 1; i-- > 0;) if (i < t.nb) top_sift_down(&t, i); /* heapify */
     while (bkey(&t, t.top[0]) != UINT64_MAX) {
         uint32_t bb = t.top[0];
         uint64_t top = heap_pop(t.blk[bb].h, &t.blk[bb].n);
         set_key(&t, bb);
         top_fix(&t, 0);
         uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
+        if (prank[pos] != rank) continue; /* a stale entry */
         sym *cur = &y[pos];
         if (cur->len == 0 || cur->next < 0) continue;
-        sym *right = &y[cur->next];
+        int32_t ri = cur->next;
+        sym *right = &y[ri];
         if (!mc_find(b, mc, cur->id, right->id, &rk, &nid) || rk != rank) continue;
         cur->id = nid;
         cur->len += right->len;
         right->len = 0;
+        prank[ri] = UINT32_MAX;
         cur->next = right->next;
         if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
-        if (cur->prev >= 0 && mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid) &&
-            !tl_push(&t, ((uint64_t)rk << 32) | (uint32_t)cur->prev)) { tl_free(&t); return TG_ENOMEM; }
-        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid) &&
-            !tl_push(&t, ((uint64_t)rk << 32) | pos)) { tl_free(&t); return TG_ENOMEM; }
+        if (cur->prev >= 0) {
+            prank[cur->prev] = UINT32_MAX;
+            if (mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid)) {
+                prank[cur->prev] = rk;
+                if (!tl_push(&t, ((uint64_t)rk << 32) | (uint32_t)cur->prev)) { tl_free(&t); free(prank); return TG_ENOMEM; }
+            }
+        }
+        prank[pos] = UINT32_MAX;
+        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid)) {
+            prank[pos] = rk;
+            if (!tl_push(&t, ((uint64_t)rk << 32) | pos)) { tl_free(&t); free(prank); return TG_ENOMEM; }
+        }
     }
     tl_free(&t);
+    free(prank);
     return TG_OK;
 }
 
@@ -760,7 +784,7 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
     if (n > CACHE_MAX_KEY) {
         /* too long to cache; ignore_merges still maps a whole vocab entry */
-        uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+        uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
         if (id != TG__NO_ID) st = push_id(out, id);
         else st = bpe_word(b, s, p, n, out);
         if (st) goto fail;
@@ -785,7 +809,7 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         i = (i + 1) & (CACHE_SLOTS - 1);
     }
     size_t before = out->len;
-    uint32_t id = b->ignore_merges ? tg__strtab_find(b->mt, (const char *)p, n) : TG__NO_ID;
+    uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
     if (id != TG__NO_ID) st = push_id(out, id);
     else st = bpe_word(b, s, p, n, out);
     if (st) goto fail;

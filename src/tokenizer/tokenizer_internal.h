@@ -249,10 +249,10 @@ typedef struct tg__merge_slot {
 } tg__merge_slot;
 
 typedef struct tg__bpe {
-    tg__strtab tokens;       /* id -> string exactly as in the vocabulary (indexed unless byte_mode) */
-    tg__strtab model;        /* byte_mode: id -> raw bytes of the token, indexed */
-    tg__strtab odd;          /* byte_mode: tokens that are not byte-level text, indexed */
-    const tg__strtab *mt;    /* the table BPE looks symbols up in: &model or &tokens */
+    tg__strtab tokens;       /* id -> string exactly as in the vocabulary, indexed */
+    tg__strtab model;        /* unused (kept zeroed) */
+    tg__strtab odd;          /* unused (kept zeroed) */
+    const tg__strtab *mt;    /* the table BPE looks symbols up in: &tokens */
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
     uint32_t fallback_id[256]; /* byte_fallback: id of "<0xNN>" */

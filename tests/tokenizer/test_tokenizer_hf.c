@@ -8,8 +8,8 @@
  * context) plus, generated here, the added tokens of the tokenizer (all of
  * them up to 400, else an even sample) alone,
  * between spaces and glued to words, and 70000-character single pre-tokens
- * (one letter, spaces, newlines, apostrophes, random letters) for the long-word
- * BPE path. Expected values come from
+ * (one letter, spaces, newlines, apostrophes, random letters, random code
+ * points of several scripts) for the long-word BPE path. Expected values come from
  * hf_reference.js run under node at test time (nothing pasted from tokgate).
  * Checked per case: encode without/with special tokens, with special-token
  * parsing off, decode (skip_special false/true), and that the streaming
@@ -21,6 +21,7 @@
 
 #include "tg_test.h"
 #include "tokgate/tokenizer.h"
+#include "util/utf8.h"
 
 static const char *const MODELS[] = {"qwen3", "llama3", "gemma3"};
 
@@ -137,6 +138,25 @@ static void run_model(const char *model) {
             big[i] = (char)('a' + (x >> 16) % 26);
         }
         json_array_append_new(cases, json_string(big));
+        /* random code points from several scripts, no spaces: for Gemma-3 one
+         * long piece whose merges have scattered ranks (found a heap bug) */
+        static const uint32_t ranges[][2] = {{0x4E00, 0x9FFF}, {0x0400, 0x04FF}, {0x1F300, 0x1F64F},
+                                             {0x0300, 0x036F}, {0x0041, 0x007A}, {0xAC00, 0xD7A3}};
+        size_t o = 0;
+        char *u = malloc(4 * 30000 + 1);
+        for (size_t i = 0; i < 30000; i++) {
+            x = x * 1103515245u + 12345u;
+            const uint32_t *r = ranges[(x >> 16) % 6];
+            x = x * 1103515245u + 12345u;
+            uint32_t cp = r[0] + (x >> 8) % (r[1] - r[0] + 1);
+            char e[4];
+            size_t l = tgx_utf8_encode(cp, e);
+            memcpy(u + o, e, l);
+            o += l;
+        }
+        u[o] = '\0';
+        json_array_append_new(cases, json_stringn(u, o));
+        free(u);
         free(big);
     }
     const char *bdir = getenv("TG_BUILD_DIR");
