@@ -1,11 +1,12 @@
 # Thin front door over CMake. `make` builds build/tokgate and libtokgate;
 # `make test` installs what the tests need (scripts/setup.sh), builds with
-# ASan+UBSan in build-asan/ and runs every test; `make demo` is the main job.
+# ASan+UBSan in build-asan/ and runs every test; `make demo` is the main job
+# (the gateway in front of a real llama-server).
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all build test check fuzz bench demo install deps clean
+.PHONY: all build test check fuzz bench demo limits-demo install deps clean
 
 all: build
 
@@ -20,7 +21,12 @@ deps:
 test: deps
 	@test -f build-asan/CMakeCache.txt || $(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
 	$(CMAKE) --build build-asan -j$(JOBS)
-	cd build-asan && ctest --output-on-failure -j$(JOBS)
+	TG_LLAMA_SERVER=$$(bash scripts/llama-server.sh) && export TG_LLAMA_SERVER && \
+	  cd build-asan && ctest --output-on-failure -j$(JOBS)
+	@# The sanitizer run samples the big HF comparisons; the full proof (every
+	@# document of the 20+ MB corpus and the edge cases) runs in the release build.
+	$(MAKE) build
+	cd build && ctest --output-on-failure -j$(JOBS) -R 'hf_corpus|llama_vectors|gguf_specials'
 	bash scripts/fuzz-smoke.sh
 
 # Plain build plus tests without sanitizers (faster, for benchmarks' sanity).
@@ -31,10 +37,15 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
 bench: build
+	bash scripts/setup.sh --bench
 	bash bench/run.sh
 
+# The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:
-	bash scripts/demo.sh
+	bash scripts/gateway-demo.sh
+
+limits-demo:
+	bash scripts/limits-demo.sh
 
 install: build
 	$(CMAKE) --install build

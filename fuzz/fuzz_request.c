@@ -100,12 +100,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         l.context = configs[i].context;
         l.output = configs[i].output;
         l.input = l.context - l.output;
-        tg_policy_input in = {&s, &l, &r, &c, i == 1 ? 3000 : 0, NULL};
+        /* the third configuration cuts raw prompts through the counted hook */
+        tg_counter est = {tg_estimate_count, NULL};
+        tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &est};
+        tg_policy_input in = {&s, &l, &r, &c, i == 1 ? 3000 : 0, i == 2 ? &hooks : NULL};
         tg_decision d;
         tg_error err;
         tg_status st = tg_policy_decide(&in, &d, &err);
         CHECK(st == TG_OK);
         check_decision(&d, &l, &r);
+        json_t *retry = tg_decision_escalated_request(&d);
+        CHECK(!retry == !(d.action != TG_ACTION_REJECT && d.budget.escalate_to));
+        json_decref(retry);
         tg_decision_free(&d);
     }
     tg_prompt_counts_free(&c);

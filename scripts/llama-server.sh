@@ -31,6 +31,13 @@ if [ ! -f "$src/CMakeLists.txt" ]; then
   exit 1
 fi
 mkdir -p "$out"
+# One build at a time: tests running in parallel may all ask for the server.
+exec 9>"$cache/llama-build.lock"
+flock 9
+if [ -x "$bin/llama-server" ] && [ -x "$bin/llama-tokenize" ]; then
+  echo "$bin"
+  exit 0
+fi
 log=$out/build.log
 echo "llama-server.sh: building llama-server and llama-tokenize in $out (log: $log)" >&2
 start=$(date +%s)

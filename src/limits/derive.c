@@ -10,7 +10,12 @@
  *   throughput = floor(target prefill seconds x prefill tokens per second)
  *   context    = min(native, vram, throughput); ties keep the earlier name
  *   clamp      = context = max_prompt_tokens when set and smaller
- *   output     = min(output reserve, context); input = context - output
+ *   output     = min(output reserve, floor(context / 2)); input = context - output
+ *
+ * The half-context cap keeps a small context usable: llama-server at -c 2048
+ * with the default 8192 reserve would otherwise advertise an input of 0 and
+ * refuse every prompt. Large contexts are unaffected (8192 <= context / 2 for
+ * any context of 16384 or more).
  *
  * With fewer free-VRAM figures than cards the given ones stand for all (the
  * tightest is what matters); more figures than tp (pipeline stages) are fine.
@@ -119,7 +124,7 @@ tg_status tg_limits_derive(const tg_model_profile *p, const tg_limits_config *c,
         l.context = c->max_prompt_tokens;
         l.binding = TG_BIND_CLAMP;
     }
-    l.output = c->output_reserve < l.context ? c->output_reserve : l.context;
+    l.output = c->output_reserve < l.context / 2 ? c->output_reserve : l.context / 2;
     l.input = l.context - l.output;
     *out = l;
     return TG_OK;

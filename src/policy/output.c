@@ -138,3 +138,25 @@ tg_status tg__write_max_tokens(const tg_policy_input *in, tg_decision *d) {
         return TG_ENOMEM;
     return TG_OK;
 }
+
+json_t *tg_decision_escalated_request(const tg_decision *d) {
+    if (!d || d->action == TG_ACTION_REJECT || !d->request || !d->budget.escalate_to) return NULL;
+    json_t *req = json_deep_copy(d->request);
+    if (!req) return NULL;
+    int wrote = 0;
+    static const char *const fields[] = {"max_completion_tokens", "max_tokens"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(req, fields[i]);
+        if (!v || json_is_null(v)) continue;
+        if (json_object_set_new(req, fields[i], tg__json_count(d->budget.escalate_to)) != 0) {
+            json_decref(req);
+            return NULL;
+        }
+        wrote = 1;
+    }
+    if (!wrote && json_object_set_new(req, "max_tokens", tg__json_count(d->budget.escalate_to)) != 0) {
+        json_decref(req);
+        return NULL;
+    }
+    return req;
+}

@@ -98,7 +98,18 @@ static tg_status check_counts(const tg_policy_input *in, tg_error *err) {
     return TG_OK;
 }
 
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err);
+
 tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+    if (err) err->msg[0] = '\0';
+    tg_status st = decide(in, d, err);
+    /* A refusal whose body could not be built leaves no message: say why. */
+    if (st != TG_OK && err && err->msg[0] == '\0')
+        tg_error_set(err, st, "building the decision failed: %s", tg_status_str(st));
+    return st;
+}
+
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
     memset(d, 0, sizeof *d);
     if (!in || !in->settings || !in->limits || !in->request || !in->request->root || !in->counts)
         return tg_error_set(err, TG_EINVAL, "tg_policy_decide: missing input");
@@ -174,11 +185,11 @@ json_t *tg_decision_to_json(const tg_decision *d) {
     ok &= json_object_set_new(budget, "max_tokens_source",
                               b->max_tokens ? json_string(tg_max_tokens_source_name(b->max_tokens_source))
                                             : json_null()) == 0;
-    ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
-    ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
     ok &= json_object_set_new(budget, "escalate_to", count_or_null(b->escalate_to)) == 0;
     ok &= json_object_set_new(budget, "thinking_tokens",
                               b->thinking_disabled ? json_null() : count_or_null(b->thinking_tokens)) == 0;
+    ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
+    ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
     ok &= json_object_set_new(budget, "thinking_disabled", json_boolean(b->thinking_disabled)) == 0;
     const tg_truncation_report *t = &d->truncation;
     json_t *tr = json_object();

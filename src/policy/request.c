@@ -18,7 +18,9 @@
  *   stream, model
  *
  * Precedence among thinking spellings: an explicit max_thinking_tokens, then
- * thinking_mode, then reasoning_effort, then enable_thinking: false.
+ * thinking_mode, then reasoning_effort, then enable_thinking: false. An
+ * explicit enable_thinking: true overrides a model configured as disabled
+ * (the mode becomes auto).
  *
  * Input no decision can be made about (not JSON, not an object, no messages or
  * prompt, a malformed message) is an error here; a bad value of a budget field
@@ -113,6 +115,8 @@ static void parse_thinking(tg_request *r) {
     const json_t *kw = json_object_get(root, "chat_template_kwargs");
     if (kw && !json_is_null(kw) && !json_is_object(kw))
         bad(r, "chat_template_kwargs", "chat_template_kwargs must be an object");
+    const json_t *et0 = json_is_object(kw) ? json_object_get(kw, "enable_thinking") : NULL;
+    r->enable_thinking = json_is_boolean(et0) ? json_is_true(et0) : -1;
     parse_max_thinking(r, json_object_get(root, "max_thinking_tokens"), "max_thinking_tokens");
     if (json_is_object(kw))
         parse_max_thinking(r, json_object_get(kw, "max_thinking_tokens"),

@@ -45,6 +45,8 @@ uint64_t tg__thinking_wanted(const tg_policy_input *in, int *disabled) {
         return r->max_thinking_tokens;
     }
     tg_thinking_mode m = r->has_thinking_mode ? r->thinking_mode : s->thinking_mode;
+    /* The client asked for thinking on a model configured without it. */
+    if (!r->has_thinking_mode && m == TG_THINK_DISABLED && r->enable_thinking == 1) m = TG_THINK_AUTO;
     uint64_t base = s->thinking_base;
     switch (m) {
     case TG_THINK_CONSERVATIVE: return base / 4 + (base % 4 >= 2); /* x 0.25, nearest */

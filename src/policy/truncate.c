@@ -47,8 +47,14 @@ static int has_role(const json_t *m, const char *want) {
     return role && strcmp(role, want) == 0;
 }
 
-/* Unit of each message: -1 mandatory, else a unit number rising with age
- * reversed (unit numbers increase from oldest to newest). */
+/* Tool results: "tool", and the legacy "function" role. */
+static int is_tool_result(const json_t *m) { return has_role(m, "tool") || has_role(m, "function"); }
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/* The unit of each message: -1 for what always stays (system messages, the
+ * last user message), else a unit number, 0 for the oldest unit. Returns the
+ * number of units. */
 static size_t assign_units(const json_t *msgs, size_t n, long *unit) {
     size_t last_user = SIZE_MAX;
     for (size_t i = 0; i < n; i++)
@@ -66,7 +72,7 @@ static size_t assign_units(const json_t *msgs, size_t n, long *unit) {
         if (last_user == SIZE_MAX || i < last_user)
             starts = has_role(m, "user") || !open; /* turns */
         else
-            starts = !has_role(m, "tool") || !open; /* tool-call groups */
+            starts = !is_tool_result(m) || !open; /* tool-call groups */
         if (starts) {
             cur++;
             open = 1;
@@ -94,8 +100,8 @@ static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, tg_statu
     uint64_t droppable = 0;
     for (size_t i = 0; i < n; i++) {
         if (unit[i] < 0) continue;
-        ucost[unit[i]] += c->items[i];
-        droppable += c->items[i];
+        ucost[unit[i]] = sat_add(ucost[unit[i]], c->items[i]);
+        droppable = sat_add(droppable, c->items[i]);
     }
     uint64_t floor = total > droppable ? total - droppable : 0;
     int rc = 0;
@@ -113,7 +119,7 @@ static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, tg_statu
     }
     for (;;) {
         uint64_t dropped = 0;
-        for (size_t u = 0; u < first_kept; u++) dropped += ucost[u];
+        for (size_t u = 0; u < first_kept; u++) dropped = sat_add(dropped, ucost[u]);
         json_t *kept = json_array();
         if (!kept) { *st = TG_ENOMEM; rc = 1; goto out; }
         free(d->truncation.dropped_messages);
@@ -130,7 +136,7 @@ static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, tg_statu
                 goto out;
             }
         }
-        uint64_t now = total - dropped;
+        uint64_t now = total > dropped ? total - dropped : 0;
         int exact = 0;
         json_t *trial = json_copy(d->request); /* shallow: messages replaced below */
         if (!trial || json_object_set_new(trial, "messages", kept) != 0) {
@@ -294,4 +300,47 @@ int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_er
         d->action = TG_ACTION_TRUNCATE;
     }
     return rc;
+}
+
+static int is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_t n, char **out,
+                               size_t *out_len, uint64_t *out_tokens, tg_error *err) {
+    const tg_counter *c = user;
+    if (!c || !c->fn || (!text && len))
+        return tg_error_set(err, TG_EINVAL, "tg_keep_last_counted: no counter or text");
+    uint64_t t = 0;
+    tg_status s = c->fn(c->user, text, len, &t, err);
+    if (s != TG_OK) return s;
+    size_t lo = 0, hi = len; /* count(lo) > n unless the whole text fits; count(hi) = 0 */
+    uint64_t hi_tokens = 0;
+    if (t <= n) {
+        hi = 0;
+        hi_tokens = t;
+    } else {
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2, b = mid;
+            while (b < hi && is_cont((unsigned char)text[b])) b++;
+            if (b >= hi) {
+                b = mid;
+                while (b > lo && is_cont((unsigned char)text[b])) b--;
+                if (b <= lo) break;
+            }
+            if ((s = c->fn(c->user, text + b, len - b, &t, err)) != TG_OK) return s;
+            if (t <= n) {
+                hi = b;
+                hi_tokens = t;
+            } else {
+                lo = b;
+            }
+        }
+        if (hi == len) hi_tokens = 0;
+    }
+    *out_len = len - hi;
+    *out = malloc(*out_len + 1);
+    if (!*out) return TG_ENOMEM;
+    if (*out_len) memcpy(*out, text + hi, *out_len);
+    (*out)[*out_len] = '\0';
+    *out_tokens = hi_tokens;
+    return TG_OK;
 }

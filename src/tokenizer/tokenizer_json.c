@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer/tokenizer_gguf.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/json_scan.h"
 #include "util/file.h"
@@ -241,8 +242,10 @@ tg_status tg_tokenizer_load(const char *path, tg_tokenizer **out, tg_error *err)
     tg_status st = tgx_map_file(file, &m, err);
     if (st) return st;
     if (m.size >= 4 && memcmp(m.data, "GGUF", 4) == 0) {
+        st = tg__tokenizer_from_gguf_buf(m.data, m.size, out, err);
         tgx_unmap(&m);
-        return tg_error_set(err, TG_EUNSUPPORTED, "%s: loading a tokenizer from GGUF: not yet", file);
+        if (st) tg_error_wrap(err, "%s", file);
+        return st;
     }
     snprintf(cfgp, sizeof cfgp, "%s/tokenizer_config.json", dir);
     tgx_buf cb;

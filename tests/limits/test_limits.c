@@ -206,9 +206,10 @@ static void test_ceilings(void) {
     c.max_prompt_tokens = 4096;
     l = derive(&p, &c);
     TG_CHECK(l.binding == TG_BIND_CLAMP);
-    /* output reserve is at most the context */
-    TG_CHECK_EQ_U(l.output, 4096);
-    TG_CHECK_EQ_U(l.input, 0);
+    /* output reserve is at most half the context (a context of 4096 with the
+     * 8192 default would otherwise leave no input at all): 4096 / 2 = 2048 */
+    TG_CHECK_EQ_U(l.output, 2048);
+    TG_CHECK_EQ_U(l.input, 2048);
     c.output_reserve = 1024;
     l = derive(&p, &c);
     TG_CHECK_EQ_U(l.output, 1024);
@@ -246,8 +247,9 @@ static void test_fallback_model(void) {
     /* nothing known about the architecture: the 8192 fallback binds */
     TG_CHECK_EQ_U(l.context, 8192);
     TG_CHECK(l.binding == TG_BIND_NATIVE);
-    TG_CHECK_EQ_U(l.output, 8192);
-    TG_CHECK_EQ_U(l.input, 0);
+    /* half of 8192 for output, half for the prompt: the fallback stays usable */
+    TG_CHECK_EQ_U(l.output, 4096);
+    TG_CHECK_EQ_U(l.input, 4096);
     tg_ladder_row rows[TG_LADDER_MAX_ROWS];
     size_t n = tg_limits_ladder(&l, &c, rows, TG_LADDER_MAX_ROWS);
     TG_CHECK_EQ_U(n, 2); /* 4096, 8192 */

@@ -30,7 +30,8 @@ done
 
 # bad usage: exit 2
 for args in "" "--context x" "--context 4096 --overflow maybe" "--context 4096 --bogus" \
-            "--context 4096 --truncation sometimes"; do
+            "--context 4096 --truncation sometimes" "--context 4096 --tp 2" \
+            "--model-name Qwen/Qwen3-32B --prefill-tps 100" "--model /nonexistent/model"; do
   set +e
   printf '%s' "$chat" | "$TG_BIN" check $args >/dev/null 2>"$work/err"
   rc=$?
@@ -80,6 +81,30 @@ printf '%s' '{"messages":[{"role":"user","content":"hi"}],"max_tokens":3000}' |
   "$TG_BIN" check --context 4096 --output-reserve 100 --on-overflow reject \
   --abs-max-tokens 5000 --min-max-tokens 1 >"$work/d.json"
 expect "fits, forwarded" "$(field "$work/d.json" d.action)" '"forward"'
+
+# limits derived from a model agree with `tokgate limits` for the same flags
+for margs in "--model-name Qwen/Qwen3-32B" \
+             "--model-name Qwen/Qwen3-32B --free-vram-mib 20000 --kv-type q8_0 --output-reserve 4096" \
+             "--model $TG_SOURCE_DIR/tests/data/configs/Qwen3.6-27B/config.json --free-vram-mib 9254,12000 --tp 2"; do
+  printf '%s' "$chat" | "$TG_BIN" check $margs >"$work/d.json"
+  "$TG_BIN" limits $margs --json >"$work/l.json"
+  expect "context as limits ($margs)" "$(field "$work/d.json" d.budget.context)" "$(field "$work/l.json" d.context)"
+  expect "input as limits ($margs)" "$(field "$work/d.json" d.budget.input)" "$(field "$work/l.json" d.input)"
+done
+# the reasoning catalogue by --model-name: Qwen3-32B thinks (32768)
+printf '%s' "$chat" | "$TG_BIN" check --model-name Qwen/Qwen3-32B >"$work/d.json"
+expect "Qwen3 thinking" "$(field "$work/d.json" d.budget.thinking_tokens)" 32768
+
+# --flag=value works as in tokgate limits
+printf '%s' "$chat" | "$TG_BIN" check --context=131072 --default-max-tokens=3000 >"$work/d.json"
+expect "--flag=value" "$(field "$work/d.json" d.budget.max_tokens)" 3000
+
+# the safe-maximum fractions are settings
+printf '%s' "$chat" | "$TG_BIN" check --context 32768 --safe-fraction 0.5 >"$work/d.json"
+expect "--safe-fraction" "$(field "$work/d.json" d.budget.safe_max)" 16384
+printf '%s' "$chat" | "$TG_BIN" check --context 32768 --large-context-threshold 30000 \
+  --safe-fraction-large 0.75 >"$work/d.json"
+expect "--safe-fraction-large" "$(field "$work/d.json" d.budget.safe_max)" 24576
 
 # truncation alias off = none
 printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null

@@ -157,7 +157,30 @@ static void test_fit(void) {
     fx_free(&c);
 }
 
+/* The retry body carries the escalated cap and nothing else changes. */
+static void test_escalated_request(void) {
+    tg_model_settings s;
+    tg_model_settings_init(&s);
+    pcase c;
+    fx_run(&c, &s, fx_limits(131072, 8192),
+           "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0.5}",
+           100, 0);
+    json_t *retry = tg_decision_escalated_request(&c.d);
+    TG_CHECK(retry != NULL);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(retry, "max_tokens")), 64000);
+    TG_CHECK_EQ_I(fx_req_int(&c, "max_tokens"), 8000); /* the decision is untouched */
+    json_object_set_new(retry, "max_tokens", json_integer(8000));
+    TG_CHECK(json_equal(retry, c.d.request));
+    json_decref(retry);
+    fx_free(&c);
+    /* no escalation, no retry body */
+    fx_run(&c, &s, fx_limits(131072, 8192), CHAT ",\"max_tokens\":100}", 100, 0);
+    TG_CHECK(tg_decision_escalated_request(&c.d) == NULL);
+    fx_free(&c);
+}
+
 int main(void) {
+    TG_RUN(test_escalated_request);
     TG_RUN(test_priority);
     TG_RUN(test_rewrite);
     TG_RUN(test_escalation);

@@ -112,6 +112,23 @@ static void test_spellings(void) {
         TG_CHECK_EQ_I(c.d.budget.thinking_disabled, rows[i].disabled);
         fx_free(&c);
     }
+    /* enable_thinking: true turns a model configured as disabled back on. */
+    {
+        tg_model_settings m2 = model("GLM-4.7");
+        m2.thinking_mode = TG_THINK_DISABLED;
+        pcase c2;
+        fx_run(&c2, &m2, fx_limits(1048576, 8192),
+               "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+               "\"chat_template_kwargs\":{\"enable_thinking\":true}}", 100, 0);
+        TG_CHECK_EQ_U(c2.d.budget.thinking_tokens, 32000);
+        TG_CHECK(!c2.d.budget.thinking_disabled);
+        fx_free(&c2);
+        fx_run(&c2, &m2, fx_limits(1048576, 8192),
+               "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 100, 0);
+        TG_CHECK(c2.d.budget.thinking_disabled);
+        TG_CHECK(json_is_false(fx_kwargs(&c2, "enable_thinking")));
+        fx_free(&c2);
+    }
     /* The model's configured mode applies when the request says nothing. */
     tg_model_settings s = model("GLM-4.7");
     s.thinking_mode = TG_THINK_AGGRESSIVE;

@@ -97,6 +97,9 @@ static void test_drop_oldest_turns(void) {
         /* a call with two results: one unit of 3 messages */
         {"[" U("q") "," TC("a") "," TR("a") "," TR("a2") "," A("done") "]",
          {100, 10, 400, 400, 10}, 5, 0, 500, {1, 2, 3}, 3},
+        /* the legacy "function" role is a tool result too */
+        {"[" U("q") "," TC("a") ",{\"role\":\"function\",\"name\":\"f\",\"content\":\"r\"}," A("x") "]",
+         {100, 10, 400, 10}, 4, 0, 200, {1, 2}, 2},
         /* tool calls inside an older turn go with their turn */
         {"[" U("1") "," TC("a") "," TR("a") "," A("1") "," U("2") "]",
          {100, 100, 100, 100, 100}, 5, 0, 150, {0, 1, 2, 3}, 4},
@@ -268,7 +271,61 @@ static void test_keep_recent_batch(void) {
     fx_free(&c);
 }
 
+/* tg_keep_last_counted: with a code-point counter (one token per character)
+ * the answer is exactly the last N characters; the cut never splits one. */
+static tg_status count_codepoints(void *user, const char *text, size_t len, uint64_t *tokens,
+                                  tg_error *err) {
+    (void)user;
+    (void)err;
+    uint64_t n = 0;
+    for (size_t i = 0; i < len; i++) n += ((unsigned char)text[i] & 0xC0) != 0x80;
+    *tokens = n;
+    return TG_OK;
+}
+
+static void test_keep_last_counted(void) {
+    static const struct { const char *text; uint64_t n; } rows[] = {
+        {"0123456789abcdef", 10},
+        {"0123456789abcdef", 16},
+        {"0123456789abcdef", 99},
+        {"0123456789abcdef", 0},
+        {"h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac\xf0\x9f\x98\x80!", 5},
+        {"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 2},
+        {"\xf0\x9f\x98\x80\xf0\x9f\x98\x80x", 2},
+    };
+    tg_counter counter = {count_codepoints, NULL};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char *out = NULL;
+        size_t out_len = 0;
+        uint64_t tokens = 99;
+        const char *text = rows[i].text;
+        TG_CHECK_EQ_I(tg_keep_last_counted(&counter, text, strlen(text), rows[i].n, &out, &out_len,
+                                           &tokens, NULL), TG_OK);
+        /* expected: the last n code points, computed here by walking back */
+        size_t start = strlen(text);
+        uint64_t seen = 0;
+        while (start > 0 && seen < rows[i].n) {
+            start--;
+            if (((unsigned char)text[start] & 0xC0) != 0x80) seen++;
+        }
+        TG_CHECK_STR(out, text + start);
+        TG_CHECK_EQ_U(out_len, strlen(text + start));
+        TG_CHECK_EQ_U(tokens, seen);
+        free(out);
+    }
+    /* the byte-estimator as counter never exceeds the budget either */
+    tg_counter est = {tg_estimate_count, NULL};
+    char *out = NULL;
+    size_t out_len = 0;
+    uint64_t tokens = 0;
+    const char *t = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    TG_CHECK_EQ_I(tg_keep_last_counted(&est, t, strlen(t), 2, &out, &out_len, &tokens, NULL), TG_OK);
+    TG_CHECK(tokens <= 2 && out_len == 8 && (unsigned char)out[0] == 0xc3);
+    free(out);
+}
+
 int main(void) {
+    TG_RUN(test_keep_last_counted);
     TG_RUN(test_drop_oldest_turns);
     TG_RUN(test_only_when_asked);
     TG_RUN(test_recount);

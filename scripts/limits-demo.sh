@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# tokgate's main job on a fresh machine: installs build dependencies, builds,
+# The limits part of tokgate's job (`make limits-demo`): installs build deps, builds,
 # and derives a real model's usable limits from its published config and a GPU's
-# free memory. (The gateway demo replaces this when `tokgate serve` lands.)
+# free memory. The full main job is scripts/gateway-demo.sh (`make demo`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# bench/gateway_bench.sh: what tokgate serve costs in front of an upstream.
+#
+# In one run, with wrk (HTTP load generator) and the same small chat request:
+#   direct   wrk -> upstream
+#   nginx    wrk -> nginx (plain reverse proxy, upstream keep-alive) -> upstream
+#   tokgate  wrk -> tokgate serve -> upstream
+# The upstream is nginx answering every request from memory (`return 200`),
+# so what is measured is the proxies, not a model. Reported: requests/s and
+# latency p50/p99; "added" is a proxy's p50/p99 minus direct's. Then the same
+# for a 32K-token chat body (~128 KB of JSON: tokgate parses it, nginx does
+# not), and tokgate's memory per open SSE stream with many streams held open
+# (stand-in upstream, tests/gateway/standin_upstream.js, model "stall").
+#
+# Needs: nginx and wrk (Debian packages), node, a built tokgate.
+#   bench/gateway_bench.sh [TOKGATE_BIN]   (env: SECS=10 CONNS=32 STREAMS=2000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-${TG_BIN:-$here/build/tokgate}}
+secs=${SECS:-10}
+conns=${CONNS:-32}
+streams=${STREAMS:-2000}
+for t in nginx wrk node; do command -v $t >/dev/null || { echo "gateway_bench: $t not found (apt-get install nginx wrk)"; exit 1; }; done
+[ -x "$bin" ] || { echo "gateway_bench: no tokgate binary at $bin (make build)"; exit 1; }
+work=$(mktemp -d /tmp/tg-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+up=$(port); px=$(port); tg=$(port)
+answer='{"id":"c1","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}'
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_buffer_size 1m;
+  client_max_body_size 8m;
+  upstream backend { server 127.0.0.1:$up; keepalive 64; }
+  server {
+    listen 127.0.0.1:$up;
+    keepalive_requests 1000000;
+    location = /v1/models { default_type application/json;
+      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":65536}]}'; }
+    location = /props { return 404; }
+    location / { default_type application/json; return 200 '$answer'; }
+  }
+  server {
+    listen 127.0.0.1:$px;
+    keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+wait_port "$up"; wait_port "$px"
+"$bin" serve --listen "127.0.0.1:$tg" --upstream "http://127.0.0.1:$up" --quiet 2>"$work/tokgate.log" & tgpid=$!
+pids+=($tgpid)
+wait_port "$tg"
+for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$tg/v1/models" | grep -q limit && break; sleep 0.1; done
+
+small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":8}'
+node -e '
+const words=[];for(let i=0;i<32000;i++)words.push("w"+(i%997));
+process.stdout.write(JSON.stringify({model:"bench",messages:[{role:"system",content:"You are terse."},{role:"user",content:words.join(" ")}],max_tokens:16}));' >"$work/big.json"
+lua() { # lua FILE BODYFILE
+  cat >"$1" <<LUA
+local f = io.open("$2", "rb"); local body = f:read("*a"); f:close()
+wrk.method = "POST"; wrk.body = body; wrk.headers["Content-Type"] = "application/json"
+LUA
+}
+printf %s "$small" >"$work/small.json"
+lua "$work/small.lua" "$work/small.json"
+lua "$work/big.lua" "$work/big.json"
+
+# wrk --latency prints the 50% and 99% lines; report rps p50 p99 in ms.
+run() { # run URL LUA
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$2" "$1/v1/chat/completions" >"$work/wrk.out" 2>&1
+  node -e '
+const s=require("fs").readFileSync(process.argv[1],"utf8");
+const ms=v=>{const m=v.match(/([\d.]+)(us|ms|s)/);return +m[1]*({us:0.001,ms:1,s:1000})[m[2]];};
+const p=q=>ms(s.match(new RegExp("^\\s*"+q+"%\\s+(\\S+)","m"))[1]);
+const rps=+s.match(/Requests\/sec:\s+([\d.]+)/)[1];
+const non2xx=(s.match(/Non-2xx or 3xx responses:\s+(\d+)/)||[0,0])[1];
+console.log([rps.toFixed(0),p(50).toFixed(3),p(99).toFixed(3),non2xx].join(" "));' "$work/wrk.out"
+}
+report() { # report TITLE LUA
+  echo "== $1 (wrk -t2 -c$conns -d${secs}s)"
+  printf '%-8s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
+  read -r drps dp50 dp99 dbad < <(run "http://127.0.0.1:$up" "$2")
+  printf '%-8s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
+  for name in nginx tokgate; do
+    [ $name = nginx ] && url=http://127.0.0.1:$px || url=http://127.0.0.1:$tg
+    read -r rps p50 p99 bad < <(run "$url" "$2")
+    [ "$bad" = 0 ] || echo "warning: $name answered $bad non-2xx responses"
+    printf '%-8s %10s %10s %10s %10s %10s\n' $name "$rps" "$p50" "$p99" \
+      "$(node -pe "($p50-$dp50).toFixed(3)")" "$(node -pe "($p99-$dp99).toFixed(3)")"
+  done
+}
+echo "gateway_bench: $(nproc) cores, nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(date -u +%FT%TZ)"
+prev_sum=0; prev_n=0
+added() { # tokgate's own measure of the time it adds per request (tokgate_added_latency_seconds), since the last call
+  read -r sum n < <(curl -s "http://127.0.0.1:$tg/metrics" | awk '/^tokgate_added_latency_seconds_sum/{s=$2} /^tokgate_added_latency_seconds_count/{n=$2} END{print s, n}')
+  echo "tokgate's own added-latency measure: $(node -pe "(1000*($sum-$prev_sum)/Math.max(1,$n-$prev_n)).toFixed(3)") ms mean over $((n - prev_n)) requests (parse, budget, relay of the head)"
+  prev_sum=$sum; prev_n=$n
+}
+added >/dev/null
+report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua"
+added
+report "32K-word chat ($(wc -c <"$work/big.json") bytes, ~39K estimated tokens)" "$work/big.lua"
+added
+
+# Memory per open SSE stream: hold STREAMS streams open through tokgate.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+node "$here/tests/gateway/standin_upstream.js" "$work/standin.port" & pids+=($!)
+for _ in $(seq 1 50); do [ -s "$work/standin.port" ] && break; sleep 0.1; done
+sp=$(cat "$work/standin.port"); tg2=$(port)
+"$bin" serve --listen "127.0.0.1:$tg2" --upstream "http://127.0.0.1:$sp" --idle-timeout 600 --first-byte-timeout 600 --quiet 2>>"$work/tokgate.log" & tg2pid=$!
+pids+=($tg2pid)
+wait_port "$tg2"
+for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$tg2/v1/models" | grep -q stall && break; sleep 0.1; done
+rss0=$(ps -o rss= -p "$tg2pid" | tr -d ' ')
+node -e '
+const net=require("net");const n=+process.argv[2],port=+process.argv[1];let open=0;
+const b=JSON.stringify({model:"stall",stream:true,messages:[{role:"user",content:"hi"}]});
+function one(){const s=net.connect(port,"127.0.0.1",()=>s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: "+b.length+"\r\n\r\n"+b));
+  let got=false;s.on("data",()=>{if(!got){got=true;open++;if(open===n){console.log("open");}}});s.on("error",()=>{});}
+let i=0;const t=setInterval(()=>{for(let k=0;k<100&&i<n;k++,i++)one();if(i>=n)clearInterval(t);},10);
+setTimeout(()=>{},600000);' "$tg2" "$streams" >"$work/streams.out" & holder=$!
+pids+=($holder)
+for _ in $(seq 1 300); do grep -q open "$work/streams.out" 2>/dev/null && break; sleep 0.1; done
+rss1=$(ps -o rss= -p "$tg2pid" | tr -d ' ')
+openm=$(curl -s "http://127.0.0.1:$tg2/metrics" | awk '/^tokgate_open_streams /{print $2}')
+echo "== memory per open SSE stream"
+echo "streams open: $openm; tokgate RSS ${rss0} KiB -> ${rss1} KiB; per stream $(( (rss1 - rss0) * 1024 / (openm > 0 ? openm : 1) )) bytes (client + upstream connection, buffers, state)"

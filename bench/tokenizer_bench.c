@@ -1,0 +1,77 @@
+/*
+ * tokenizer_bench.c: tokgate's side of bench/run.sh. Single thread, public
+ * API only (include/tokgate/tokenizer.h):
+ *
+ *   tokenizer_bench TOKENIZER FILE...
+ *
+ * prints "load <seconds>" (tg_tokenizer_load, best of 3), then per file one
+ * line "<file> <bytes> <tokens> <seconds> <MB/s>": the whole file encoded in
+ * one tg_tokenizer_encode call (no special tokens added), best of several
+ * repetitions (at least 3, and until 2 s have been spent), MB = 10^6 bytes.
+ * Nothing here asserts a time; run.sh compares with HF and llama.cpp.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tokgate/tokenizer.h"
+#include "util/buf.h"
+#include "util/file.h"
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s TOKENIZER FILE...\n", argv[0]);
+        return 2;
+    }
+    tg_error err = {0};
+    tg_tokenizer *t = NULL;
+    double best_load = 1e9;
+    for (int r = 0; r < 3; r++) {
+        tg_tokenizer *x = NULL;
+        double t0 = now_sec();
+        if (tg_tokenizer_load(argv[1], &x, &err) != TG_OK) {
+            fprintf(stderr, "%s: %s\n", argv[1], err.msg);
+            return 1;
+        }
+        double dt = now_sec() - t0;
+        if (dt < best_load) best_load = dt;
+        if (t) tg_tokenizer_free(t);
+        t = x;
+    }
+    printf("load %.4f\n", best_load);
+    for (int i = 2; i < argc; i++) {
+        tgx_buf b;
+        tgx_buf_init(&b, (size_t)1 << 31);
+        if (tgx_read_file(argv[i], b.max, &b, &err) != TG_OK) {
+            fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+            return 1;
+        }
+        double best = 1e9, spent = 0;
+        size_t ntok = 0;
+        for (int r = 0; r < 50 && (r < 3 || spent < 2.0); r++) {
+            tg_tokens out = {0};
+            double t0 = now_sec();
+            if (tg_tokenizer_encode(t, b.data ? b.data : "", b.len, 0, &out, &err) != TG_OK) {
+                fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+                return 1;
+            }
+            double dt = now_sec() - t0;
+            spent += dt;
+            if (dt < best) best = dt;
+            ntok = out.len;
+            tg_tokens_free(&out);
+        }
+        printf("%s %zu %zu %.6f %.3f\n", argv[i], b.len, ntok, best, best > 0 ? (double)b.len / best / 1e6 : 0.0);
+        fflush(stdout);
+        tgx_buf_free(&b);
+    }
+    tg_tokenizer_free(t);
+    return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * gateway/config.h: what `tokgate serve` runs with, from a JSON config file
+ * and/or command-line flags (docs/gateway.md has the file format).
+ *
+ *   {
+ *     "listen": "127.0.0.1:8000",
+ *     "api_keys": ["sk-local-1"],          client keys; none = no auth
+ *     "log_prompts": false,
+ *     "timeouts": {"connect": 5, "first_byte": 600, "idle": 120,
+ *                  "client": 60, "drain": 30},          seconds
+ *     "limits": {"max_body_bytes": 33554432, "max_header_bytes": 32768,
+ *                "max_headers": 100, "max_request_line": 8192},
+ *     "discovery_interval": 30,
+ *     "models": [
+ *       {"name": "qwen3-8b", "aliases": ["qwen3"],
+ *        "upstream": "http://127.0.0.1:8080", "upstream_model": "qwen3",
+ *        "upstream_api_key": "...", "model": "/models/qwen3-8b.gguf",
+ *        "tokenizer": "/models/qwen3-8b/tokenizer.json",
+ *        "limits": {"context": 32768, "input": 24576, "output": 8192},
+ *        "hardware": {"free_vram_mib": [24000, 24000], "tp": 2, "kv_type": "q8_0"},
+ *        "policy": {"overflow": "clamp", "default_max_tokens": 8192}}
+ *     ]
+ *   }
+ *
+ * Flags override the file: --listen, --api-key (repeatable), timeouts, limits,
+ * and the single-model flags --upstream/--model/--served-name/... which add
+ * one model section. A model section without a name takes its names from the
+ * upstream (discovery). Unknown keys are refused with their path, so a typo
+ * does not silently change nothing.
+ *
+ * A config is immutable once built and reference-counted: a reload (SIGHUP)
+ * builds a new one from the same file and flags while in-flight requests keep
+ * the old one until they end.
+ */
+#ifndef TG_GATEWAY_CONFIG_H
+#define TG_GATEWAY_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokgate/error.h"
+
+typedef struct tg__url {
+    char *host;      /* without brackets */
+    int port;
+    char *hostport;  /* for the Host header */
+    char *base_path; /* "" or "/prefix" without a trailing slash */
+} tg__url;
+
+typedef struct tg__model_cfg {
+    char *name; /* NULL: discovered from the upstream */
+    char **aliases;
+    size_t n_aliases;
+    char *upstream;
+    tg__url url;
+    char *upstream_model;   /* "model" sent upstream; NULL = as the client sent it */
+    char *upstream_api_key; /* Authorization sent upstream; NULL = none */
+    char *model_path;       /* GGUF file or HF directory; NULL = none */
+    char *tokenizer_path;   /* tokenizer.json or its directory; NULL = model_path */
+    uint64_t context, input, output; /* static limits; 0 = not set */
+    json_t *policy;         /* per-model policy settings (owned), or NULL */
+    json_t *hardware;       /* limits derivation inputs (owned), or NULL:
+                               free_vram_mib (number or list), tp, kv_type,
+                               min_free_mib, activation_mib, prefill_tps,
+                               target_prefill_s */
+} tg__model_cfg;
+
+typedef struct tg__config {
+    int refs;
+    char *listen_host;
+    int listen_port;
+    char **api_keys;
+    size_t n_api_keys;
+    int log_prompts;
+    int quiet;
+    double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
+    double discovery_interval;
+    size_t max_body, max_head, max_headers, max_line;
+    size_t high_watermark; /* client output bytes at which upstream reading pauses */
+    size_t workers;        /* threads for heavy request work (0: all on the loop) */
+    size_t inline_max;     /* request bodies up to this size are handled on the loop */
+    tg__model_cfg *models;
+    size_t n_models;
+} tg__config;
+
+/* Builds a config from `tokgate serve` arguments (argv[0] is "serve"),
+ * reading --config FILE when given. *want_help is set on -h/--help. */
+tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error *err);
+void tg__config_ref(tg__config *c);
+void tg__config_unref(tg__config *c);
+
+/* Parses "http://host[:port][/base]" (a trailing "/v1" is dropped: the base
+ * is the server root). */
+tg_status tg__url_parse(const char *s, tg__url *u, tg_error *err);
+void tg__url_free(tg__url *u);
+/* "HOST:PORT", "[v6]:PORT" or ":PORT"/"PORT" (host 127.0.0.1). */
+tg_status tg__parse_hostport(const char *s, char **host, int *port, tg_error *err);
+
+extern const char tg__serve_usage[];
+
+#endif

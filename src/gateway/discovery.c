@@ -1,0 +1,227 @@
+/*
+ * gateway/discovery.c: asks each upstream what it serves, at start and then
+ * every discovery_interval seconds (sooner while it has not answered).
+ *
+ *   GET /props      llama-server: default_generation_settings.n_ctx (the
+ *                   per-slot context it enforces), total_slots, model_path
+ *   GET /v1/models  the list of models: llama-server adds meta.n_ctx_train;
+ *                   vLLM adds max_model_len and root
+ *
+ * A /props that answers marks the upstream "llama.cpp", a max_model_len
+ * marks "vllm". Results go to s->upinfo and the model table is rebuilt. An
+ * upstream that does not answer keeps what was learned before, and the log
+ * says so once per change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gateway.h"
+
+#define DISCOVERY_MAX_BODY (4u << 20)
+
+typedef struct probe {
+    tg__server *srv;
+    char *pool_key;
+    int kind; /* 0 props, 1 models */
+    int status;
+    tgx_buf body;
+    tg__upreq *up;
+    struct probe *next;
+} probe;
+
+static probe *probes; /* in flight, for cleanup at exit */
+
+static tg__upinfo *upinfo_get(tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->n_upinfo; i++)
+        if (!strcmp(s->upinfo[i].pool_key, key)) return &s->upinfo[i];
+    tg__upinfo *nv = realloc(s->upinfo, (s->n_upinfo + 1) * sizeof *nv);
+    if (!nv) return NULL;
+    s->upinfo = nv;
+    tg__upinfo *u = &nv[s->n_upinfo];
+    memset(u, 0, sizeof *u);
+    if (!(u->pool_key = strdup(key))) return NULL;
+    s->n_upinfo++;
+    return u;
+}
+
+static void p_head(void *ud, const tg__http_head *h, const char *r, size_t rl) {
+    (void)r;
+    (void)rl;
+    ((probe *)ud)->status = h->status;
+}
+
+static void p_body(void *ud, const char *p, size_t n) {
+    probe *pr = ud;
+    tgx_buf_append(&pr->body, p, n); /* over the cap: the JSON will not parse */
+}
+
+static void unlink_probe(probe *pr) {
+    for (probe **pp = &probes; *pp; pp = &(*pp)->next)
+        if (*pp == pr) {
+            *pp = pr->next;
+            return;
+        }
+}
+
+static void p_done(void *ud, int fault, const char *msg) {
+    probe *pr = ud;
+    tg__server *s = pr->srv;
+    unlink_probe(pr);
+    tg__upinfo *u = upinfo_get(s, pr->pool_key);
+    if (u) u->in_flight--;
+    json_t *j = NULL;
+    if (!fault && pr->status == 200 && pr->body.len) j = json_loadb(pr->body.data, pr->body.len, 0, NULL);
+    if (u && pr->kind == 0 && j) {
+        json_t *dgs = json_object_get(j, "default_generation_settings");
+        json_t *nctx = json_object_get(dgs, "n_ctx");
+        if (!nctx) nctx = json_object_get(j, "n_ctx");
+        if (json_is_integer(nctx) && json_integer_value(nctx) > 0) u->n_ctx = (uint64_t)json_integer_value(nctx);
+        json_t *slots = json_object_get(j, "total_slots");
+        if (json_is_integer(slots) && json_integer_value(slots) > 0) u->total_slots = (uint64_t)json_integer_value(slots);
+        const char *mp = json_string_value(json_object_get(j, "model_path"));
+        if (mp) {
+            free(u->model_path);
+            u->model_path = strdup(mp);
+        }
+        free(u->kind);
+        u->kind = strdup("llama.cpp");
+    } else if (u && pr->kind == 1) {
+        json_t *data = j ? json_object_get(j, "data") : NULL;
+        if (json_is_array(data)) {
+            int was = u->ok;
+            if (u->models) json_decref(u->models);
+            u->models = json_incref(data);
+            u->ok = 1;
+            u->last_ok = tg__now();
+            json_t *first = json_array_get(data, 0);
+            if (json_object_get(first, "max_model_len") && (!u->kind || strcmp(u->kind, "llama.cpp"))) {
+                free(u->kind);
+                u->kind = strdup("vllm");
+            } else if (!u->kind) u->kind = strdup("openai-compatible");
+            if (!was)
+                tg__log(s, TG__LOG_INFO, "upstream %s: %zu model(s) discovered (%s)", pr->pool_key, json_array_size(data),
+                        u->kind ? u->kind : "?");
+        } else {
+            if (u->ok || u->last_ok == 0.0)
+                tg__log(s, TG__LOG_WARN, "upstream %s: model discovery failed (%s)%s", pr->pool_key,
+                        fault ? (msg ? msg : tg__up_fault_name(fault)) : "GET /v1/models gave no model list",
+                        u->ok ? "; keeping what was learned before" : "; limits unknown until it answers");
+            if (u->last_ok == 0.0) u->last_ok = -1;
+            u->ok = u->models != NULL;
+        }
+    }
+    if (j) json_decref(j);
+    if (u && u->in_flight == 0) {
+        tg_error err;
+        if (tg__models_rebuild(s, &err) != TG_OK) tg__log(s, TG__LOG_ERROR, "%s", err.msg);
+    }
+    tgx_buf_free(&pr->body);
+    free(pr->pool_key);
+    free(pr);
+    tg__server_maybe_exit(s);
+}
+
+tg__upinfo *tg__upinfo_find(tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->n_upinfo; i++)
+        if (!strcmp(s->upinfo[i].pool_key, key)) return &s->upinfo[i];
+    return NULL;
+}
+
+void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {
+    if (tokens < 16 || ms <= 0) return; /* too few tokens to say anything about throughput */
+    tg__upinfo *u = tg__upinfo_find(s, key);
+    if (!u) return;
+    double tps = tokens * 1000.0 / ms;
+    u->prefill_tps_ema = u->prefill_samples ? 0.8 * u->prefill_tps_ema + 0.2 * tps : tps;
+    u->prefill_samples++;
+}
+
+static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
+
+static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, int kind) {
+    probe *pr = calloc(1, sizeof *pr);
+    if (!pr) return;
+    pr->srv = s;
+    pr->kind = kind;
+    pr->pool_key = strdup(pool->key);
+    tgx_buf_init(&pr->body, DISCOVERY_MAX_BODY);
+    char req[2048];
+    int n = snprintf(req, sizeof req, "GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s%s"
+                     "Connection: keep-alive\r\n\r\n",
+                     mc->url.base_path, kind == 0 ? "/props" : "/v1/models", mc->url.hostport,
+                     mc->upstream_api_key ? "Authorization: Bearer " : "", mc->upstream_api_key ? mc->upstream_api_key : "",
+                     mc->upstream_api_key ? "\r\n" : "");
+    tg__upinfo *u = upinfo_get(s, pool->key);
+    tg__up_timeouts t = {s->cfg->connect_timeout, 10, 10};
+    if (!pr->pool_key || !u || n <= 0 || (size_t)n >= sizeof req ||
+        !(pr->up = tg__upreq_start(pool, req, (size_t)n, 0, &t, s->cfg->max_head, &probe_ops, pr))) {
+        free(pr->pool_key);
+        free(pr);
+        return;
+    }
+    u->in_flight++;
+    pr->next = probes;
+    probes = pr;
+}
+
+static void discover_all(tg__server *s) {
+    const tg__config *cfg = s->cfg;
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const tg__model_cfg *mc = &cfg->models[i];
+        tg__pool *pool = tg__pool_get(s, mc->url.host, mc->url.port);
+        if (!pool) continue;
+        int dup = 0;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(cfg->models[j].url.host, mc->url.host) && cfg->models[j].url.port == mc->url.port) dup = 1;
+        tg__upinfo *u = upinfo_get(s, pool->key);
+        if (dup || !u || u->in_flight) continue;
+        send_probe(s, mc, pool, 0);
+        send_probe(s, mc, pool, 1);
+    }
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    tg__server *s = arg;
+    if (s->draining) return;
+    discover_all(s);
+    int all_ok = 1;
+    for (size_t i = 0; i < s->n_upinfo; i++)
+        if (!s->upinfo[i].ok) all_ok = 0;
+    double iv = all_ok ? s->cfg->discovery_interval : (s->cfg->discovery_interval < 2 ? s->cfg->discovery_interval : 2);
+    struct timeval tv = {(time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6)};
+    event_add(s->ev_discover, &tv);
+}
+
+void tg__discovery_start(tg__server *s) {
+    if (!s->ev_discover) s->ev_discover = evtimer_new(s->base, tick, s);
+    if (!s->ev_discover) return;
+    event_del(s->ev_discover);
+    event_active(s->ev_discover, EV_TIMEOUT, 0);
+}
+
+void tg__discovery_free(tg__server *s) {
+    /* Probes still in flight are owned by their upstream requests, which the
+     * pools no longer track once their connections close: free them here. */
+    while (probes) {
+        probe *pr = probes;
+        probes = pr->next;
+        tg__upreq_cancel(pr->up);
+        tgx_buf_free(&pr->body);
+        free(pr->pool_key);
+        free(pr);
+    }
+    if (s->ev_discover) event_free(s->ev_discover);
+    s->ev_discover = NULL;
+    for (size_t i = 0; i < s->n_upinfo; i++) {
+        tg__upinfo *u = &s->upinfo[i];
+        free(u->pool_key);
+        free(u->kind);
+        free(u->model_path);
+        if (u->models) json_decref(u->models);
+    }
+    free(s->upinfo);
+    s->upinfo = NULL;
+    s->n_upinfo = 0;
+}

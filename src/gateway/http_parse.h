@@ -1,0 +1,116 @@
+/*
+ * gateway/http_parse.h: HTTP/1.1 message heads and chunked bodies (RFC 9112).
+ *
+ * Pure functions over byte buffers, no allocation, so the fuzzer and the
+ * tests drive them directly. The daemon first finds the end of a head in its
+ * input (tg__http_find_head_end, bounded by max_head bytes), then parses the
+ * complete head in one pass:
+ *
+ *   request-line  = method SP request-target SP HTTP-version CRLF
+ *   status-line   = HTTP-version SP status-code [SP reason-phrase] CRLF
+ *   field-line    = field-name ":" OWS field-value OWS CRLF
+ *   HTTP-version  = "HTTP/1.0" | "HTTP/1.1"     (others: 505)
+ *
+ * A bare LF is accepted as a line end (RFC 9112 2.2 allows it); a bare CR, a
+ * space before the colon, obs-fold, control bytes, an unknown version, a
+ * Content-Length that is not plain digits or repeats with another value, and
+ * Transfer-Encoding together with Content-Length (the smuggling case, RFC
+ * 9112 6.1) are refused. Each refusal carries the status to answer (400, 414,
+ * 431, 501, 505) and a message naming what broke and the limit.
+ *
+ * Parsed fields point into the caller's head bytes, which must outlive them.
+ *
+ * Chunked bodies (RFC 9112 7.1) are decoded incrementally by tg__chunked:
+ *   chunked-body = *chunk last-chunk trailer-section CRLF
+ *   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ * with the size capped at 16 hex digits (and overflow), an extension line at
+ * TG__CHUNK_MAX_EXT bytes and the trailer section at TG__CHUNK_MAX_TRAILER.
+ */
+#ifndef TG_GATEWAY_HTTP_PARSE_H
+#define TG_GATEWAY_HTTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tg__http_header {
+    const char *name;
+    size_t name_len;
+    const char *value; /* OWS trimmed on both sides */
+    size_t value_len;
+} tg__http_header;
+
+typedef struct tg__http_limits {
+    size_t max_head;    /* whole head block, bytes (431 past it) */
+    size_t max_line;    /* request or status line, bytes (414 past it) */
+    size_t max_headers; /* field lines (431 past it); also the capacity of the array */
+} tg__http_limits;
+
+typedef struct tg__http_head {
+    /* request */
+    const char *method;
+    size_t method_len;
+    const char *target;
+    size_t target_len;
+    /* response */
+    int status;
+    /* both */
+    int version_minor;      /* 0 or 1 */
+    tg__http_header *headers; /* caller's array of max_headers entries */
+    size_t n_headers;
+    int64_t content_length; /* -1 when absent */
+    int chunked;            /* Transfer-Encoding ends in chunked */
+    int te_other;           /* response Transfer-Encoding without chunked: read to close */
+    int keep_alive;         /* persistent per version and Connection */
+    int expect_continue;    /* request: Expect: 100-continue */
+} tg__http_head;
+
+typedef struct tg__http_error {
+    int status;          /* the status to answer with */
+    const char *message; /* static text */
+} tg__http_error;
+
+/* Offset one past the blank line ending the head that starts at p, or 0 when
+ * p[0..n) holds no complete head yet. `from` is where the previous call
+ * stopped looking (0 the first time), so repeated calls stay linear. */
+size_t tg__http_find_head_end(const char *p, size_t n, size_t from);
+
+/* Parse a complete request head (p[0..n) as delimited above). 0 on success,
+ * -1 with *e set. `h->headers` must point at lim->max_headers entries. */
+int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
+                           tg__http_head *h, tg__http_error *e);
+int tg__http_parse_response(const char *p, size_t n, const tg__http_limits *lim,
+                            tg__http_head *h, tg__http_error *e);
+
+/* Case-insensitive lookup; NULL when absent. */
+const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
+int tg__http_name_eq(const char *a, size_t alen, const char *b);
+/* 1 when the comma-separated value holds `token` (case-insensitive). */
+int tg__http_has_token(const char *v, size_t len, const char *token);
+/* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). */
+int tg__http_is_hop_by_hop(const char *name, size_t len);
+
+#define TG__CHUNK_MAX_EXT 4096u
+#define TG__CHUNK_MAX_TRAILER 8192u
+
+typedef struct tg__chunked {
+    int state;
+    int digits;
+    uint64_t remaining;
+    size_t extra; /* bytes of extension or trailer seen */
+} tg__chunked;
+
+enum {
+    TG__CHUNK_ERROR = -1,
+    TG__CHUNK_MORE = 0, /* all input consumed, body not finished */
+    TG__CHUNK_DATA = 1, /* out, out_len: decoded bytes inside the input */
+    TG__CHUNK_DONE = 2  /* last chunk and trailers consumed */
+};
+
+void tg__chunked_init(tg__chunked *c);
+/* Consume from p[0..n): returns one of the codes above and sets consumed
+ * (bytes of input used, including any data span). Call again with the rest
+ * of the input after DATA. On ERROR, msg names the fault. */
+int tg__chunked_feed(tg__chunked *c, const char *p, size_t n, size_t *consumed,
+                     const char **out, size_t *out_len, const char **msg);
+
+#endif

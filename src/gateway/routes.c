@@ -1,0 +1,465 @@
+/*
+ * gateway/routes.c: which handler answers a request.
+ *
+ *   POST /v1/chat/completions, /v1/completions   parse, resolve, budget, relay
+ *   GET  /v1/models, /api.json, /v1/limits       from the served-model table
+ *   GET  /metrics                                Prometheus text
+ *   GET  /healthz                                liveness (no key needed)
+ *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
+ *   anything else                                passed through unchanged to
+ *                                                the first model's upstream
+ *
+ * API keys (when configured) come as `Authorization: Bearer KEY` or
+ * `x-api-key: KEY` and are compared in constant time against every key.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/budget.h"
+#include "gateway/gateway.h"
+
+/* Constant-time in the key's content: every configured key is compared in
+ * full, and the time depends only on the configured keys' lengths. */
+static int key_ok(const tg__config *cfg, const char *k, size_t kl) {
+    unsigned ok = 0;
+    for (size_t i = 0; i < cfg->n_api_keys; i++) {
+        const char *want = cfg->api_keys[i];
+        size_t wl = strlen(want);
+        volatile unsigned diff = (unsigned)(kl != wl);
+        for (size_t j = 0; j < wl; j++) {
+            unsigned char a = (unsigned char)(j < kl ? k[j] : 0);
+            diff |= (unsigned)(a ^ (unsigned char)want[j]);
+        }
+        ok |= (unsigned)(diff == 0);
+    }
+    return ok != 0;
+}
+
+static int authorized(tg__client *c) {
+    const tg__config *cfg = c->cfg;
+    if (cfg->n_api_keys == 0) return 1;
+    const tg__http_header *h = tg__http_find(&c->req, "authorization");
+    if (h && h->value_len > 7 && tg__http_name_eq(h->value, 7, "bearer ")) {
+        const char *k = h->value + 7;
+        size_t kl = h->value_len - 7;
+        while (kl && *k == ' ') { k++; kl--; }
+        return key_ok(cfg, k, kl);
+    }
+    h = tg__http_find(&c->req, "x-api-key");
+    if (h) return key_ok(cfg, h->value, h->value_len);
+    return 0;
+}
+
+static int path_is(const char *p, size_t n, const char *want) {
+    size_t wl = strlen(want);
+    return n == wl && memcmp(p, want, n) == 0;
+}
+
+static int method_is(tg__client *c, const char *m) {
+    return c->req.method_len == strlen(m) && memcmp(c->req.method, m, c->req.method_len) == 0;
+}
+
+static void respond_buffer(tg__client *c, int status, const char *ctype, struct evbuffer *b) {
+    size_t n = evbuffer_get_length(b);
+    const char *p = n ? (const char *)evbuffer_pullup(b, -1) : "";
+    tg__client_respond(c, status, ctype, p, n, NULL);
+}
+
+static void serve_local(tg__client *c, int route) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
+        return;
+    }
+    switch (route) {
+    case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
+    case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
+    case TG__R_METRICS: tg__metrics_render(c->srv, b); break;
+    case TG__R_API_JSON: {
+        const tg__http_header *h = tg__http_find(&c->req, "host");
+        char host[300];
+        if (h && h->value_len < sizeof host) {
+            memcpy(host, h->value, h->value_len);
+            host[h->value_len] = '\0';
+        } else snprintf(host, sizeof host, "%s:%d", c->srv->cfg->listen_host, c->srv->cfg->listen_port);
+        tg__catalog_api_json(c->srv, host, b);
+        break;
+    }
+    default: evbuffer_add_printf(b, "{\"status\":\"ok\",\"draining\":%s}", c->srv->draining ? "true" : "false"); break;
+    }
+    respond_buffer(c, 200, route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", b);
+    evbuffer_free(b);
+}
+
+static const char *json_type_name(json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+/* One inference request's parse + validate + resolve + budget. work() runs
+ * on a worker thread for large bodies (on the loop for small ones) and uses
+ * only the job's own copy of the body, the model table and config it holds;
+ * done() answers on the loop. */
+typedef struct infer_job {
+    tg__job job;
+    tg__client *c;
+    tg__model_table *table;
+    int route;
+    char *body;
+    size_t len;
+    /* results */
+    int status;         /* 0: forward */
+    char *resp;         /* the answer when status != 0 (JSON, malloc'd) */
+    char reason[64];    /* a policy refusal's reason, else "" */
+    const tg__model *m;
+    char *fwd;          /* body to forward when rewritten (malloc'd) */
+    size_t fwd_len;
+    char *headers;      /* x-tokgate-* lines */
+    int stream;
+} infer_job;
+
+static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    j->status = status;
+    j->resp = tg__oai_error_json(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
+}
+
+static void infer_work(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    if (j->len == 0) {
+        job_error(j, 400, "invalid_json", NULL, "request body is empty; expected a JSON object");
+        return;
+    }
+    /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
+     * long prompt would cost as much again). */
+    tg_request r;
+    tg_error perr;
+    if (tg_request_parse(j->body, j->len, &r, &perr) != TG_OK) {
+        if (!strncmp(perr.msg, "request is not", 14))
+            job_error(j, 400, "invalid_json", NULL, "request body is not a JSON object: %s", perr.msg);
+        else
+            job_error(j, 400, strstr(perr.msg, "neither") ? "missing_required_parameter" : "invalid_type",
+                      j->route == TG__R_CHAT ? "messages" : "prompt", "%s", perr.msg);
+        return;
+    }
+    json_t *req = r.root;
+    const char *name = NULL;
+    json_t *mv = json_object_get(req, "model");
+    json_t *sv = json_object_get(req, "stream");
+    if (mv && !json_is_string(mv)) {
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
+        goto out;
+    }
+    if (mv) name = json_string_value(mv);
+    if (sv && !json_is_boolean(sv) && !json_is_null(sv)) {
+        job_error(j, 400, "invalid_type", "stream", "'stream' must be a boolean, got %s", json_type_name(sv));
+        goto out;
+    }
+    j->stream = json_is_true(sv);
+    const char *field = j->route == TG__R_CHAT ? "messages" : "prompt";
+    json_t *pv = json_object_get(req, field);
+    int ok = j->route == TG__R_CHAT ? json_is_array(pv) : (json_is_string(pv) || json_is_array(pv));
+    if (!ok) {
+        if (pv)
+            job_error(j, 400, "invalid_type", field, "'%s' must be %s, got %s", field,
+                      j->route == TG__R_CHAT ? "an array" : "a string or an array", json_type_name(pv));
+        else
+            job_error(j, 400, "missing_required_parameter", field, "'%s' is required", field);
+        goto out;
+    }
+    static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n"};
+    for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
+        json_t *v = json_object_get(req, int_fields[i]);
+        if (v && !json_is_null(v) && !json_is_integer(v)) {
+            job_error(j, 400, "invalid_type", int_fields[i], "'%s' must be an integer, got %s", int_fields[i],
+                      json_type_name(v));
+            goto out;
+        }
+    }
+    const tg__model *m = tg__model_resolve(j->table, name);
+    if (!m) {
+        if (name)
+            job_error(j, 404, "model_not_found", "model",
+                      "The model '%s' does not exist or is not served by this gateway (GET /v1/models lists them)", name);
+        else
+            job_error(j, 400, "missing_required_parameter", "model", "'model' is required when more than one model is served");
+        goto out;
+    }
+    j->m = m;
+    tg__budget b;
+    if (tg__budget_decide(j->table->cfg, m, j->route, &r, &b) != TG_OK) {
+        job_error(j, 500, NULL, NULL, "the budget decision failed");
+        goto out;
+    }
+    j->headers = b.headers;
+    b.headers = NULL;
+    if (b.action == TG__BUDGET_REJECT) {
+        j->status = b.status ? b.status : 400;
+        j->resp = b.error_json;
+        b.error_json = NULL;
+        snprintf(j->reason, sizeof j->reason, "%s", b.reason[0] ? b.reason : "policy");
+        tg__budget_free(&b);
+        goto out;
+    }
+    json_t *send = b.rewritten;
+    b.rewritten = NULL;
+    const char *up_name = m->cfg->upstream_model;
+    if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
+        up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
+    if (up_name && (!name || strcmp(up_name, name) != 0)) {
+        if (!send) send = json_incref(req);
+        json_object_set_new(send, "model", json_string(up_name));
+    }
+    if (send) {
+        j->fwd = json_dumps(send, JSON_COMPACT);
+        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
+        json_decref(send);
+        if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+    }
+    tg__budget_free(&b);
+out:
+    tg_request_free(&r);
+}
+
+/* Counts a chat message's text with the model's tokenizer (user: the
+ * tg_tokenizer); no specials: the template adds them. */
+static tg_status tokenize_count(void *user, const char *text, size_t len, uint64_t *tokens, tg_error *err) {
+    const tg_tokenizer *tok = user;
+    size_t n = 0;
+    tg_status st = tg_tokenizer_count(tok, text, len, 0, &n, err);
+    if (st == TG_OK) *tokens = (uint64_t)n;
+    return st;
+}
+
+/* POST /tokenize: {"model"?, "prompt": "..."} or {"model"?, "messages": [...]},
+ * optional "add_special" (raw prompts; default true, as the server adds BOS)
+ * and "with_pieces" (the ids and each token's text). Answers
+ * {"model", "count", "exact", "method", "tokens"?, "pieces"?, "per_message"?}. */
+static void tokenize_work(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    json_error_t je;
+    json_t *req = j->len ? json_loadb(j->body, j->len, 0, &je) : NULL;
+    if (!json_is_object(req)) {
+        job_error(j, 400, "invalid_json", NULL, "request body must be a JSON object with \"prompt\" or \"messages\"");
+        json_decref(req);
+        return;
+    }
+    json_t *mv = json_object_get(req, "model");
+    if (mv && !json_is_string(mv)) {
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
+        goto out;
+    }
+    const tg__model *m = tg__model_resolve(j->table, json_string_value(mv));
+    if (!m) {
+        job_error(j, 404, "model_not_found", "model", "The model '%s' is not served by this gateway",
+                  mv ? json_string_value(mv) : "(none given, and more than one is served)");
+        goto out;
+    }
+    json_t *prompt = json_object_get(req, "prompt");
+    json_t *msgs = json_object_get(req, "messages");
+    int pieces = json_is_true(json_object_get(req, "with_pieces"));
+    json_t *as = json_object_get(req, "add_special");
+    json_t *res = json_object();
+    json_object_set_new(res, "model", json_string(m->name ? m->name : "default"));
+    tg_error err;
+    if (json_is_string(prompt)) {
+        const char *text = json_string_value(prompt);
+        size_t tl = json_string_length(prompt);
+        if (!m->tok) {
+            uint64_t n = 0;
+            tg_estimate_count(NULL, text, tl, &n, &err);
+            json_object_set_new(res, "count", json_integer((json_int_t)n));
+            json_object_set_new(res, "exact", json_false());
+            json_object_set_new(res, "method", json_string("estimate (no tokenizer for this model)"));
+        } else {
+            tg_tokens t = {0};
+            unsigned flags = as && json_is_false(as) ? 0u : (unsigned)TG_ENCODE_ADD_SPECIAL;
+            if (tg_tokenizer_encode(m->tok, text, tl, flags, &t, &err) != TG_OK) {
+                json_decref(res);
+                job_error(j, 400, "invalid_request", "prompt", "%s", err.msg);
+                goto out;
+            }
+            json_object_set_new(res, "count", json_integer((json_int_t)t.len));
+            json_object_set_new(res, "exact", json_true());
+            json_object_set_new(res, "method", json_string("tokenizer"));
+            if (pieces) {
+                json_t *ids = json_array(), *ps = json_array();
+                for (size_t i = 0; i < t.len; i++) {
+                    json_array_append_new(ids, json_integer(t.ids[i]));
+                    char *txt = NULL;
+                    size_t pl = 0;
+                    if (tg_tokenizer_decode(m->tok, &t.ids[i], 1, 0, &txt, &pl, &err) == TG_OK) {
+                        json_t *sv = json_stringn(txt, pl);
+                        json_array_append_new(ps, sv ? sv : json_string("\xef\xbf\xbd")); /* a partial UTF-8 piece */
+                        tg_text_free(txt);
+                    } else json_array_append_new(ps, json_null());
+                }
+                json_object_set_new(res, "tokens", ids);
+                json_object_set_new(res, "pieces", ps);
+            }
+            tg_tokens_free(&t);
+        }
+    } else if (json_is_array(msgs)) {
+        tg_request r;
+        if (tg_request_parse(j->body, j->len, &r, &err) != TG_OK) {
+            json_decref(res);
+            job_error(j, 400, "invalid_request", "messages", "%s", err.msg);
+            goto out;
+        }
+        tg_prompt_counts pc;
+        tg_status st = m->tok ? tg_request_count(&r, tokenize_count, (void *)(uintptr_t)m->tok, 1, &pc, &err)
+                              : tg_request_count(&r, tg_estimate_count, NULL, 0, &pc, &err);
+        long long exact = st == TG_OK ? tg__chat_exact_count(m, r.root) : -1;
+        if (exact >= 0) {
+            pc.total = (uint64_t)exact;
+            pc.exact = 1;
+        }
+        tg_request_free(&r);
+        if (st != TG_OK) {
+            json_decref(res);
+            job_error(j, 400, "invalid_request", "messages", "%s", err.msg);
+            goto out;
+        }
+        json_object_set_new(res, "count", json_integer((json_int_t)pc.total));
+        json_object_set_new(res, "exact", json_boolean(pc.exact));
+        json_object_set_new(res, "method", json_string(exact >= 0 ? "chat template rendered, then tokenizer"
+                                                      : m->tok ? "tokenizer per message + template overhead estimate"
+                                                               : "estimate (no tokenizer for this model)"));
+        json_t *per = json_array();
+        for (size_t i = 0; i < pc.n_items; i++) json_array_append_new(per, json_integer((json_int_t)pc.items[i]));
+        json_object_set_new(res, "per_message", per);
+        tg_prompt_counts_free(&pc);
+    } else {
+        json_decref(res);
+        job_error(j, 400, "missing_required_parameter", "prompt", "give \"prompt\" (a string) or \"messages\" (an array)");
+        goto out;
+    }
+    j->status = 200;
+    j->resp = json_dumps(res, JSON_COMPACT);
+    json_decref(res);
+out:
+    json_decref(req);
+}
+
+static void infer_free(infer_job *j) {
+    tg__table_unref(j->table);
+    free(j->body);
+    free(j->resp);
+    free(j->fwd);
+    free(j->headers);
+    free(j);
+}
+
+static void infer_done(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    if (job->cancelled) {
+        infer_free(j);
+        return;
+    }
+    tg__client *c = j->c;
+    c->job = NULL;
+    if (j->status) {
+        if (j->reason[0]) tg__metrics_refusal(&c->srv->metrics, j->reason);
+        const char *r = j->resp ? j->resp : "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
+        tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason[0] ? j->headers : NULL);
+    } else {
+        const tg__model *m = j->m;
+        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len, NULL,
+                        j->stream, j->headers);
+    }
+    infer_free(j);
+}
+
+static void serve_job(tg__client *c, void (*work)(tg__job *)) {
+    infer_job *j = calloc(1, sizeof *j);
+    size_t len = evbuffer_get_length(c->body);
+    if (j) j->body = malloc(len ? len : 1);
+    if (!j || !j->body) {
+        free(j);
+        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
+        return;
+    }
+    evbuffer_remove(c->body, j->body, len);
+    j->len = len;
+    j->c = c;
+    j->route = c->route;
+    j->table = c->srv->table;
+    tg__table_ref(j->table);
+    j->job.work = work;
+    j->job.done = infer_done;
+    c->job = &j->job;
+    tg__workers_submit(len > c->cfg->inline_max ? c->srv->workers : NULL, &j->job);
+}
+
+static void method_not_allowed(tg__client *c, const char *allow) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "method %.*s is not allowed here; use %s", (int)c->req.method_len, c->req.method, allow);
+    char *j = tg__oai_error_json(msg, "invalid_request_error", "method_not_allowed", NULL);
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+    tg__client_respond(c, 405, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);
+    free(j);
+}
+
+void tg__route_dispatch(tg__client *c) {
+    const char *t = c->req.target;
+    size_t n = c->req.target_len;
+    const char *q = memchr(t, '?', n);
+    size_t pl = q ? (size_t)(q - t) : n;
+    int route = TG__R_PASSTHROUGH;
+    const char *allow = "GET";
+    if (path_is(t, pl, "/v1/chat/completions")) route = TG__R_CHAT, allow = "POST";
+    else if (path_is(t, pl, "/v1/completions")) route = TG__R_COMPLETIONS, allow = "POST";
+    else if (path_is(t, pl, "/v1/models")) route = TG__R_MODELS;
+    else if (path_is(t, pl, "/api.json")) route = TG__R_API_JSON;
+    else if (path_is(t, pl, "/v1/limits")) route = TG__R_LIMITS;
+    else if (path_is(t, pl, "/metrics")) route = TG__R_METRICS;
+    else if (path_is(t, pl, "/healthz")) route = TG__R_HEALTHZ;
+    else if (path_is(t, pl, "/tokenize")) route = TG__R_TOKENIZE, allow = "POST";
+    c->route = route;
+    if (route != TG__R_HEALTHZ && !authorized(c)) {
+        tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
+                         "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
+        return;
+    }
+    if (route == TG__R_PASSTHROUGH) {
+        const tg__model_table *tab = c->srv->table;
+        const tg__model *m = tg__model_resolve(tab, NULL);
+        if (!m && tab && tab->n) m = &tab->v[0];
+        if (!m) {
+            tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
+            return;
+        }
+        size_t len = evbuffer_get_length(c->body);
+        const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
+        tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
+        return;
+    }
+    int is_get = method_is(c, "GET") || method_is(c, "HEAD");
+    int is_post = method_is(c, "POST");
+    if ((allow[0] == 'G' && !is_get) || (allow[0] == 'P' && !is_post)) {
+        method_not_allowed(c, allow);
+        return;
+    }
+    switch (route) {
+    case TG__R_CHAT:
+    case TG__R_COMPLETIONS: serve_job(c, infer_work); return;
+    case TG__R_TOKENIZE: serve_job(c, tokenize_work); return;
+    default: serve_local(c, route); return;
+    }
+}

@@ -1,0 +1,213 @@
+/*
+ * gateway/server.c: the daemon's lifetime.
+ *
+ * Start: build the config, bind the listener (loopback by default), build
+ * the model table, start discovery, run the event loop.
+ * SIGHUP: rebuild the config from the same file and flags; on success swap
+ * it in (new requests use it, requests in flight keep theirs through their
+ * reference) and rebuild the model table; on failure keep the old one and
+ * log why. The listen address is not changed by a reload.
+ * SIGTERM/SIGINT: drain. Stop accepting, close idle connections, let
+ * requests in flight finish (their connections close after the answer), and
+ * exit when none is left or after drain_timeout, whichever comes first. A
+ * second signal exits at once. Everything is freed on the way out.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <netinet/in.h>
+
+#include "gateway/gateway.h"
+
+static int log_quiet;
+
+double tg__now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void tg__log(tg__server *s, int level, const char *fmt, ...) {
+    (void)s;
+    if (level == TG__LOG_INFO && log_quiet) return;
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    static const char *const names[] = {"error", "warn", "info"};
+    fprintf(stderr, "%s tokgate %s: ", ts, names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void tg__server_maybe_exit(tg__server *s) {
+    if (s->draining && s->n_clients == 0) event_base_loopexit(s->base, NULL);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
+    (void)l;
+    tg__client_accept(arg, fd, sa, salen);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg) {
+    (void)l;
+    int e = EVUTIL_SOCKET_ERROR();
+    tg__log(arg, TG__LOG_WARN, "accept failed: %s", evutil_socket_error_to_string(e));
+}
+
+static void drain_deadline(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    tg__server *s = arg;
+    tg__log(s, TG__LOG_WARN, "drain deadline reached with %zu connection(s) open; closing them", s->n_clients);
+    event_base_loopexit(s->base, NULL);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg) {
+    (void)what;
+    tg__server *s = arg;
+    if (s->draining) {
+        tg__log(s, TG__LOG_WARN, "second signal: exiting now");
+        event_base_loopexit(s->base, NULL);
+        return;
+    }
+    s->draining = 1;
+    tg__log(s, TG__LOG_INFO, "signal %d: draining %zu connection(s), at most %gs", (int)sig, s->n_clients,
+            s->cfg->drain_timeout);
+    if (s->listener) {
+        evconnlistener_free(s->listener);
+        s->listener = NULL;
+    }
+    /* Idle keep-alive connections go now; busy ones close after their answer. */
+    tg__client *c = s->clients;
+    while (c) {
+        tg__client *next = c->next;
+        if (c->state == TG__C_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) tg__client_free(c);
+        c = next;
+    }
+    double d = s->cfg->drain_timeout;
+    struct timeval tv = {(time_t)d, (suseconds_t)((d - (double)(time_t)d) * 1e6)};
+    s->ev_drain = evtimer_new(s->base, drain_deadline, s);
+    if (s->ev_drain) event_add(s->ev_drain, &tv);
+    tg__server_maybe_exit(s);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg) {
+    (void)sig;
+    (void)what;
+    tg__server *s = arg;
+    tg__config *nc = NULL;
+    tg_error err;
+    if (tg__config_from_args(s->argc, s->argv, &nc, &err) != TG_OK) {
+        tg__log(s, TG__LOG_ERROR, "reload failed, keeping the running config: %s", err.msg);
+        return;
+    }
+    if (strcmp(nc->listen_host, s->cfg->listen_host) || nc->listen_port != s->cfg->listen_port)
+        tg__log(s, TG__LOG_WARN, "reload: the listen address cannot change without a restart; keeping %s:%d",
+                s->cfg->listen_host, s->cfg->listen_port);
+    tg__config *old = s->cfg;
+    s->cfg = nc;
+    if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
+    log_quiet = nc->quiet;
+    if (tg__models_rebuild(s, &err) != TG_OK) {
+        tg__log(s, TG__LOG_ERROR, "reload: %s; keeping the running config", err.msg);
+        s->cfg = old;
+        tg__config_unref(nc);
+        tg__models_rebuild(s, &err);
+        return;
+    }
+    tg__config_unref(old);
+    tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->table ? s->table->n : 0);
+    tg__discovery_start(s);
+}
+
+static int bind_listener(tg__server *s) {
+    struct sockaddr_storage ss;
+    int slen = (int)sizeof ss;
+    char addr[300];
+    const char *h = s->cfg->listen_host;
+    if (strchr(h, ':')) snprintf(addr, sizeof addr, "[%s]:%d", h, s->cfg->listen_port);
+    else snprintf(addr, sizeof addr, "%s:%d", h, s->cfg->listen_port);
+    memset(&ss, 0, sizeof ss);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &slen) != 0) {
+        tg__log(s, TG__LOG_ERROR, "cannot listen on %s: the host must be a numeric IPv4 or IPv6 address", addr);
+        return -1;
+    }
+    s->listener = evconnlistener_new_bind(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
+                                          (struct sockaddr *)&ss, slen);
+    if (!s->listener) {
+        int e = EVUTIL_SOCKET_ERROR();
+        tg__log(s, TG__LOG_ERROR, "cannot listen on %s: %s", addr, evutil_socket_error_to_string(e));
+        return -1;
+    }
+    evconnlistener_set_error_cb(s->listener, accept_error_cb);
+    tg__log(s, TG__LOG_INFO, "listening on http://%s (%zu model section(s)%s)", addr, s->cfg->n_models,
+            s->cfg->n_api_keys ? ", API keys required" : "");
+    return 0;
+}
+
+int tg__server_run(int argc, char **argv) {
+    tg__server s;
+    memset(&s, 0, sizeof s);
+    s.argc = argc;
+    s.argv = argv;
+    tg_error err;
+    if (tg__config_from_args(argc, argv, &s.cfg, &err) != TG_OK) {
+        fprintf(stderr, "tokgate serve: %s\n", err.msg);
+        return 2;
+    }
+    log_quiet = s.cfg->quiet;
+    signal(SIGPIPE, SIG_IGN);
+    s.base = event_base_new();
+    s.started = (double)time(NULL);
+    int rc = 1;
+    if (!s.base) goto out;
+    if (bind_listener(&s) != 0) goto out;
+    if (tg__models_rebuild(&s, &err) != TG_OK) {
+        tg__log(&s, TG__LOG_ERROR, "%s", err.msg);
+        goto out;
+    }
+    s.ev_term = evsignal_new(s.base, SIGTERM, on_term, &s);
+    s.ev_int = evsignal_new(s.base, SIGINT, on_term, &s);
+    s.ev_hup = evsignal_new(s.base, SIGHUP, on_hup, &s);
+    if (!s.ev_term || !s.ev_int || !s.ev_hup) goto out;
+    event_add(s.ev_term, NULL);
+    event_add(s.ev_int, NULL);
+    event_add(s.ev_hup, NULL);
+    if (s.cfg->workers) {
+        s.workers = tg__workers_new(s.base, (int)s.cfg->workers);
+        if (!s.workers) tg__log(&s, TG__LOG_WARN, "no worker threads; request bodies are handled on the event loop");
+    }
+    tg__discovery_start(&s);
+    event_base_dispatch(s.base);
+    rc = 0;
+    tg__log(&s, TG__LOG_INFO, "stopped");
+out:
+    while (s.clients) {
+        tg__client *c = s.clients;
+        c->in_process = 0;
+        tg__client_free(c);
+    }
+    s.draining = 0;
+    tg__workers_free(s.workers);
+    tg__discovery_free(&s);
+    tg__models_free(&s);
+    tg__modelfiles_free(&s);
+    tg__pool_free_all(&s);
+    tg__metrics_free(&s.metrics);
+    if (s.listener) evconnlistener_free(s.listener);
+    if (s.ev_term) event_free(s.ev_term);
+    if (s.ev_int) event_free(s.ev_int);
+    if (s.ev_hup) event_free(s.ev_hup);
+    if (s.ev_drain) event_free(s.ev_drain);
+    if (s.base) event_base_free(s.base);
+    tg__config_unref(s.cfg);
+    return rc;
+}

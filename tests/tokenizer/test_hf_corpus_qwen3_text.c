@@ -1,0 +1,7 @@
+/*
+ * test_hf_corpus_qwen3_text.c: the HF exactness check (hf_corpus_check.h) for
+ * qwen3's tokenizer.json over the "corpus generic" docsets, as its own ctest.
+ */
+#include "hf_corpus_check.h"
+
+int main(void) { return hf_corpus_main("qwen3", "corpus generic"); }
