@@ -3,7 +3,8 @@
  *
  * For every fast-path kind, arbitrary bytes that are valid UTF-8 must give the
  * same match sequence as PCRE2 (PCRE2_UTF|PCRE2_UCP) compiled from the kind's
- * pattern: from offset 0, each search restarting at the previous match end,
+ * pattern with its Unicode classes rewritten to HF's Unicode 16 sets
+ * (tg__regex_rewrite_unicode): from offset 0, each search restarting at the previous match end,
  * and from one extra start offset taken from the input. Bytes that are not
  * valid UTF-8 are outside the contract; for them the fast path must still
  * stay in bounds, return non-empty matches and advance (no comparison).

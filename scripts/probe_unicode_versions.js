@@ -1,8 +1,9 @@
 // probe_unicode_versions.js: which Unicode version do the regex classes of HF
 // tokenizers (npm `tokenizers`, Oniguruma) use, compared with Debian's
 // unicode-data restricted to each version by DerivedAge.txt, and with PCRE2
-// 10.42's \s (see scripts/gen_unicode_tables.py). Evidence for the version
-// note in src/tokenizer/unicode_class_table.c; prints a small report.
+// 10.42's \s. Evidence for the version choice in scripts/gen_unicode_tables.js
+// (Unicode 16.0); the all-code-point regression test of the generated tables
+// against HF is tests/tokenizer/unicode_hf.js. Prints a small report.
 //   NODE_PATH=$TG_FIXTURES/node_modules node scripts/probe_unicode_versions.js
 'use strict';
 const fs = require('fs');
@@ -43,7 +44,7 @@ function hfSet(pat) {
 }
 const hex = (c) => 'U+' + c.toString(16).toUpperCase().padStart(4, '0');
 function compare(name, hf, pred) {
-  for (const v of [14.0, 15.0]) {
+  for (const v of [14.0, 15.0]) { // Debian's data stops at 15.0; 16.0: unicode_hf.js
     const ref = new Set(all.filter((c) => gc.has(c) && age.get(c) <= v && pred(gc.get(c))));
     const onlyHf = [...hf].filter((c) => !ref.has(c)), onlyRef = [...ref].filter((c) => !hf.has(c));
     console.log(`${name}: HF ${hf.size}, Unicode<=${v} ${ref.size}: only HF ${onlyHf.length} ` +

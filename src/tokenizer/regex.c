@@ -5,10 +5,11 @@
  *
  * Dialect translation (each checked against HF tokenizers 0.23.2; see
  * tests/tokenizer/test_regex.c):
- *   \s  Oniguruma: White_Space (U+0009-000D, U+0085, Z*). PCRE2 UCP also
- *       matches U+180E (via \h), so it is spelled out: [\t\n\x0B\f\r\x{85}\p{Z}].
- *   \w  Oniguruma: Letter|Mark|Number|Connector_Punctuation; PCRE2 10.42 UCP
- *       lacks marks and most of Pc: spelled out [\p{L}\p{M}\p{N}\p{Pc}].
+ *   \s  Oniguruma: White_Space (25 code points; PCRE2 UCP adds U+180E).
+ *   \w  Oniguruma: Alphabetic|Mark|Nd|Pc + 6 Latin-1 No (PCRE2 10.42: L, N, _).
+ *       Both, and every \p{..} and \d, are then spelled out from Unicode 16
+ *       data by tg__regex_rewrite_unicode (regex_rewrite.h): PCRE2 10.42's
+ *       own tables are Unicode 14, HF's are Unicode 16.
  *   \h  Oniguruma: a hex digit (PCRE2: horizontal space): [0-9a-fA-F].
  *   \v  Oniguruma: U+000B only (PCRE2: vertical space class): \x0B.
  *   \uHHHH  Oniguruma (Ruby) escape: \x{HHHH}.
@@ -23,9 +24,8 @@
  *
  * Matching: tg__regex_next is "first match at or after pos", the same
  * contract as the hand-written fast paths (pretok_fast.h), which take over
- * when tg__pretok_fast_lookup knows the pattern. The fast paths follow PCRE2's
- * own \s, which differs from Oniguruma's on U+180E only, so a text holding
- * U+180E goes the general way. tg__match_iter_next adds HF's find_iter rule
+ * when tg__pretok_fast_lookup knows the pattern; both use the same Unicode 16
+ * classes (unicode_class.h). tg__match_iter_next adds HF's find_iter rule
  * for empty matches.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/regex_rewrite.h"
 #include "util/buf.h"
 
 #if defined(__has_include)
@@ -50,8 +51,10 @@ static int tg__pretok_fast_next(int k, const uint8_t *s, size_t n, size_t pos, s
 }
 #endif
 
-#define CLS_S "\\t\\n\\x0B\\f\\r\\x{85}\\p{Z}"
-#define CLS_W "\\p{L}\\p{M}\\p{N}\\p{Pc}"
+/* \s and \w are kept for tg__regex_rewrite_unicode (regex_rewrite.h), which
+ * spells them (and every \p{..}, \d) as Oniguruma's Unicode 16 sets. */
+#define CLS_S "\\s"
+#define CLS_W "\\w"
 #define CLS_H "0-9a-fA-F"
 
 static tg_status refuse(tg_error *err, const char *what, size_t at) {
@@ -171,6 +174,14 @@ tg_status tg__regex_compile(tg__regex *re, const char *src, size_t len, tg_error
     tgx_buf_init(&pat, (size_t)1 << 20);
     tg_status st = translate(src, len, &pat, err);
     if (st) { tgx_buf_free(&pat); return st; }
+    { /* Unicode 16 classes, as HF has them (branch pretok, regex_rewrite.h) */
+        tgx_buf u16;
+        tgx_buf_init(&u16, (size_t)4 << 20);
+        st = tg__regex_rewrite_unicode(pat.data ? pat.data : "", pat.len, &u16, err);
+        tgx_buf_free(&pat);
+        pat = u16;
+        if (st) { tgx_buf_free(&pat); return st; }
+    }
     pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
     if (!cc) { tgx_buf_free(&pat); return tg_error_set(err, TG_ENOMEM, "out of memory"); }
     pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
@@ -230,15 +241,6 @@ void tg__matcher_free(tg__matcher *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int has_u180e(const uint8_t *s, size_t n) {
-    const uint8_t *p = s, *end = s + n;
-    while ((p = memchr(p, 0xE1, (size_t)(end - p))) != NULL) {
-        if (end - p >= 3 && p[1] == 0xA0 && p[2] == 0x8E) return 1;
-        p++;
-    }
-    return 0;
-}
-
 int tg__regex_next(const tg__regex *re, tg__matcher *m, const uint8_t *s, size_t n, size_t pos,
                    size_t *ms, size_t *me) {
     if (re->literal) {
@@ -270,8 +272,8 @@ void tg__match_iter_init(tg__match_iter *it, const tg__regex *re, tg__matcher *m
     it->pos = 0;
     it->last_end = 0;
     it->have_last = 0;
-    /* the fast paths never return empty matches and implement PCRE2's \s */
-    it->fast = re->fast_kind > 0 && !has_u180e(s, n) ? re->fast_kind : 0;
+    /* the fast paths never return empty matches; their classes are HF's (Unicode 16) */
+    it->fast = re->fast_kind > 0 ? re->fast_kind : 0;
 }
 
 int tg__match_iter_next(tg__match_iter *it, size_t *ms, size_t *me) {

@@ -1,7 +1,8 @@
 /*
  * tests/tokenizer/pretok_ref.h: the reference side of the pre-tokenizer fast
  * path checks: every fast-path kind's pattern compiled with PCRE2 exactly as
- * the general path compiles it (PCRE2_UTF|PCRE2_UCP, JIT when available), and
+ * the general path compiles it (Unicode 16 classes by tg__regex_rewrite_unicode,
+ * then PCRE2_UTF|PCRE2_UCP, JIT when available), and
  * a "next match from pos" over it with pcre2_match's own semantics. Shared by
  * tests/tokenizer/test_pretok_fast.c, fuzz/fuzz_pretok_fast.c and
  * bench/pretok_bench.c; header-only so each stays one file.
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "tokenizer/pretok_fast.h"
+#include "tokenizer/regex_rewrite.h"
 
 #define PRETOK_REF_MAX 64
 
@@ -34,8 +36,16 @@ static inline void pretok_ref_init(pretok_ref *r) {
     for (int k = 1; k <= r->kinds; k++) {
         int err;
         PCRE2_SIZE off;
-        const char *pat = tg__pretok_fast_pattern(k);
-        r->re[k] = pcre2_compile((PCRE2_SPTR)pat, strlen(pat), PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+        const char *raw = tg__pretok_fast_pattern(k);
+        tgx_buf u16;
+        tg_error e;
+        tgx_buf_init(&u16, (size_t)4 << 20);
+        if (tg__regex_rewrite_unicode(raw, strlen(raw), &u16, &e)) {
+            fprintf(stderr, "rewrite of kind %d failed: %s\n", k, e.msg);
+            exit(2);
+        }
+        r->re[k] = pcre2_compile((PCRE2_SPTR)u16.data, u16.len, PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+        tgx_buf_free(&u16);
         if (!r->re[k]) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(err, msg, sizeof msg);

@@ -1,9 +1,11 @@
 /*
  * test_pretok_fast.c: the pre-tokenizer fast paths (src/tokenizer/pretok_fast.c)
  * against the reference they must equal, PCRE2 10.42 compiled as the general
- * path compiles them (PCRE2_UTF|PCRE2_UCP). Every kind, over:
+ * path compiles them: Unicode classes rewritten to HF's Unicode 16 sets by
+ * tg__regex_rewrite_unicode, then PCRE2_UTF|PCRE2_UCP. Every kind, over:
  *   - the class table: for every code point, \p{L}, \p{N}, \s, \p{M} and
- *     o200k's two word classes as PCRE2 answers them;
+ *     o200k's two word classes as the rewritten PCRE2 class answers them
+ *     (the table against HF itself: test_unicode_hf.sh);
  *   - the pattern strings: each kind's source appears in a published source
  *     (tokenizer.json of Qwen3 / Llama-3, llama.cpp's llama-vocab.cpp and
  *     unicode.cpp), and lookup finds Qwen3's and Llama-3's Split regexes;
@@ -89,8 +91,19 @@ static void test_table_shape(void) {
     TG_CHECK_EQ_U(tg__uc_flags(0x110000u), 0);
 }
 
-/* Each class flag against PCRE2 for every code point. */
+/* Each class flag against PCRE2 running the rewritten class (Unicode 16,
+ * tg__regex_rewrite_unicode) for every code point; and the published Unicode
+ * 16 / HF facts the tables must show (probe_unicode_versions.js measured them). */
 static void test_classes_vs_pcre2(void) {
+    TG_CHECK(tg__uc_flags(0x1C89u) & TG_UC_L);   /* Unicode 16 letter, Cn in PCRE2 */
+    TG_CHECK(tg__uc_flags(0x2EBF0u) & TG_UC_L);  /* CJK Ext. I (15.1) */
+    TG_CHECK(tg__uc_flags(0x11F04u) & TG_UC_L);  /* Kawi (15.0) */
+    TG_CHECK(tg__uc_flags(0x1E4D0u) & TG_UC_L);  /* Nag Mundari (15.0) */
+    TG_CHECK(tg__uc_flags(0x11F50u) & TG_UC_N);  /* Kawi digit zero */
+    TG_CHECK(tg__uc_flags(0x1CCF0u) & TG_UC_N);  /* outlined digit zero (16.0) */
+    TG_CHECK(!(tg__uc_flags(0x180Eu) & TG_UC_S)); /* not White_Space since Unicode 6.3 */
+    TG_CHECK(tg__uc_flags(0x85u) & TG_UC_S);
+
     static const struct { const char *pat; unsigned flag; } cls[] = {
         {"\\p{L}", TG_UC_L}, {"\\p{N}", TG_UC_N}, {"\\s", TG_UC_S}, {"\\p{M}", TG_UC_M},
         {"[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]", TG_UC_UP}, {"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]", TG_UC_LO},
@@ -108,8 +121,12 @@ static void test_classes_vs_pcre2(void) {
     for (size_t ci = 0; ci < sizeof cls / sizeof cls[0]; ci++) {
         int err;
         PCRE2_SIZE off;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)cls[ci].pat, PCRE2_ZERO_TERMINATED,
-                                       PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+        tgx_buf u16;
+        tg_error e;
+        tgx_buf_init(&u16, 4u << 20);
+        TG_CHECK(tg__regex_rewrite_unicode(cls[ci].pat, strlen(cls[ci].pat), &u16, &e) == 0);
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)u16.data, u16.len, PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+        tgx_buf_free(&u16);
         TG_CHECK(re != NULL);
         if (!re) continue;
         (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
@@ -303,8 +320,15 @@ static const char *const EDGE[] = {
     "\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88", "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
     " \xf0\x9f\x91\x8d", "a\xf0\x9f\x91\x8d" "b", "1\xef\xb8\x8f\xe2\x83\xa3", "a\xe2\x80\x8d" "b",
     "a\xe2\x80\x8c" "b", "\xef\xbb\xbf" "a", "\xee\x80\x80", "\xf4\x8f\xbf\xbf",
-    /* assigned after Unicode 14 (unassigned for PCRE2 10.42) */
+    /* assigned after Unicode 14 (unassigned for PCRE2 10.42's own tables) */
     "\xf0\xb1\x8d\x90", "a\xf0\xb1\x8d\x90" "b", "\xe1\xb2\x89", "\xf0\x9e\x80\xb0",
+    "a\xe1\xb2\x89" "b", " \xe1\xb2\x89", "\xf0\xae\xaf\xb0", " \xf0\xae\xaf\xb0\xf0\xae\xaf\xb0",
+    "\xf0\x91\xbc\x84\xf0\x91\xbc\x85", " \xf0\x9e\x93\x90", /* Kawi, Nag Mundari letters */
+    "\xf0\x91\xbd\x90\xf0\x91\xbd\x91\xf0\x91\xbd\x92\xf0\x91\xbd\x93", /* Kawi digits */
+    "\xf0\x9e\x93\xb0\xf0\x9e\x93\xb1", "\xf0\x90\xb5\x80\xf0\x90\xb5\x81", /* Nag Mundari, Garay digits */
+    "\xf0\x9c\xb3\xb0\xf0\x9c\xb3\xb1\xf0\x9c\xb3\xb2\xf0\x9c\xb3\xb3", "\xe0\xb3\xb3", /* U+1CCF0.., U+0CF3 (Mc) */
+    /* U+180E: \s in PCRE2 10.42, not White_Space (so not \s) in Oniguruma/HF */
+    "\xe1\xa0\x8e", " \xe1\xa0\x8e", "\xe1\xa0\x8e ", "a\xe1\xa0\x8e\xe1\xa0\x8e" "b", "\n\xe1\xa0\x8e\n",
     /* assigned in Unicode 14 */
     "\xe0\xa1\xb0\xe0\xa1\xb1", "\xf0\x9e\x8a\x90",
 };
