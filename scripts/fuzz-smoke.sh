@@ -15,9 +15,10 @@ for src in fuzz/fuzz_*.c; do
   name=$(basename "$src" .c)
   mkdir -p "build-fuzz/corpus-$name"
   seeds="fuzz/corpus/$name"
+  dict=(); [ -f "fuzz/$name.dict" ] && dict=(-dict="../fuzz/$name.dict")
   echo "fuzz: $name for ${secs}s"
   if ! (cd build-fuzz && "./$name" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
-        -timeout=10 -print_final_stats=0 "corpus-$name" "../$seeds" >"fuzz-$name.log" 2>&1); then
+        -timeout=10 -print_final_stats=0 "${dict[@]+"${dict[@]}"}" "corpus-$name" "../$seeds" >"fuzz-$name.log" 2>&1); then
     echo "fuzz: $name FAILED; see build-fuzz/fuzz-$name.log"; tail -40 "build-fuzz/fuzz-$name.log"; status=1
   fi
 done

@@ -28,7 +28,8 @@
 
 #define MERGE_EMPTY UINT64_MAX
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
-#define CACHE_SLOTS (1u << 16)
+#define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
+#define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
 #define CACHE_MAX_ENTRIES (1u << 15)
 #define CACHE_MAX_KEY 96
 #define MERGE_BATCH 64
@@ -52,6 +53,7 @@ struct tg__bpe_scratch {
     struct mcache_ent *mcache;
     size_t heap_cap;
     cache_slot *cache;
+    size_t cache_mask; /* slots - 1 */
     size_t cache_entries;
     tgx_buf cache_keys;
     uint32_t *cache_ids;
@@ -776,6 +778,25 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
     return TG_OK;
 }
 
+/* Doubles the per-call cache table and re-inserts its entries (by their
+ * stored hashes); 0 when out of memory (the old table stays). */
+static int cache_grow(tg__bpe_scratch *s) {
+    size_t slots = 2 * (s->cache_mask + 1);
+    cache_slot *nc = malloc(slots * sizeof *nc);
+    if (!nc) return 0;
+    for (size_t j = 0; j < slots; j++) nc[j].n_ids = 0xFFFF;
+    for (size_t j = 0; j <= s->cache_mask; j++) {
+        if (s->cache[j].n_ids == 0xFFFF) continue;
+        size_t k = (size_t)s->cache[j].hash & (slots - 1);
+        while (nc[k].n_ids != 0xFFFF) k = (k + 1) & (slots - 1);
+        nc[k] = s->cache[j];
+    }
+    free(s->cache);
+    s->cache = nc;
+    s->cache_mask = slots - 1;
+    return 1;
+}
+
 tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                          tg_tokens *out, tg_error *err) {
     tg_status st;
@@ -793,12 +814,13 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     /* the per-call cache first: it is small and hot, the vocabulary index is
      * not; what it holds is exactly what the steps below would produce */
     if (!s->cache) {
-        s->cache = malloc(CACHE_SLOTS * sizeof *s->cache);
+        s->cache = malloc(CACHE_SLOTS_MIN * sizeof *s->cache);
         if (!s->cache) { st = TG_ENOMEM; goto fail; }
-        for (size_t i = 0; i < CACHE_SLOTS; i++) s->cache[i].n_ids = 0xFFFF;
+        s->cache_mask = CACHE_SLOTS_MIN - 1;
+        for (size_t i = 0; i <= s->cache_mask; i++) s->cache[i].n_ids = 0xFFFF;
     }
     uint64_t h = tg__hash_bytes(p, n);
-    size_t i = (size_t)h & (CACHE_SLOTS - 1);
+    size_t i = (size_t)h & s->cache_mask;
     for (;;) {
         cache_slot *c = &s->cache[i];
         if (c->n_ids == 0xFFFF) break;
@@ -806,7 +828,7 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
             if ((st = push_ids(out, s->cache_ids + c->ids_off, c->n_ids))) goto fail;
             return TG_OK;
         }
-        i = (i + 1) & (CACHE_SLOTS - 1);
+        i = (i + 1) & s->cache_mask;
     }
     size_t before = out->len;
     uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
@@ -816,11 +838,15 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     size_t got = out->len - before;
     if (got >= 0xFFFF) return TG_OK;
     if (s->cache_entries >= CACHE_MAX_ENTRIES) {
-        for (size_t j = 0; j < CACHE_SLOTS; j++) s->cache[j].n_ids = 0xFFFF;
+        for (size_t j = 0; j <= s->cache_mask; j++) s->cache[j].n_ids = 0xFFFF;
         s->cache_entries = 0;
         tgx_buf_reset(&s->cache_keys);
         s->cache_ids_len = 0;
-        i = (size_t)h & (CACHE_SLOTS - 1);
+        i = (size_t)h & s->cache_mask;
+    } else if (2 * (s->cache_entries + 1) > s->cache_mask + 1 && s->cache_mask + 1 < CACHE_SLOTS) {
+        if (!cache_grow(s)) return TG_OK; /* caching is optional */
+        i = (size_t)h & s->cache_mask;
+        while (s->cache[i].n_ids != 0xFFFF) i = (i + 1) & s->cache_mask;
     }
     if (s->cache_ids_len + got > s->cache_ids_cap) {
         size_t cap = s->cache_ids_cap ? s->cache_ids_cap * 2 : 4096;

@@ -470,18 +470,24 @@ done_err:
     return st;
 }
 
+int tg__decode_is_byte_token(const tg_tokenizer *t, uint32_t id) {
+    tg__bytes s;
+    uint8_t b;
+    return t->dec.has_bytefallback && tg__token_string(t, id, &s) && byte_token(s.p, s.n, &b);
+}
+
 size_t tg__decode_stable_cut(const tg_tokenizer *t, const uint32_t *ids, size_t n) {
+    size_t run = 0;
+    if (t->dec.has_bytefallback)
+        while (run < n && tg__decode_is_byte_token(t, ids[n - 1 - run])) run++;
+    return tg__decode_stable_cut_run(t, ids, n, run);
+}
+
+size_t tg__decode_stable_cut_run(const tg_tokenizer *t, const uint32_t *ids, size_t n, size_t bf_run) {
     const tg__decoder *d = &t->dec;
     if (!d->separable) return 0;
     size_t c = n;
-    if (d->has_bytefallback) {
-        while (c > 0) {
-            tg__bytes s;
-            uint8_t b;
-            if (tg__token_string(t, ids[c - 1], &s) && byte_token(s.p, s.n, &b)) c--;
-            else break;
-        }
-    }
+    if (d->has_bytefallback) c = n - (bf_run < n ? bf_run : n);
     if (d->has_bytelevel) {
         /* back off over tokens whose bytes end in an incomplete sequence */
         while (c > 0) {

@@ -10,7 +10,10 @@
  * first-token space stripping, " " joins for a null decoder). Because decode
  * is separable at such cuts, the concatenation of all text handed out equals
  * decode(all ids). Ids that decode to nothing (unknown, or skipped specials)
- * are dropped on entry, exactly as decode filters them.
+ * are dropped on entry, exactly as decode filters them. The stream counts
+ * the trailing run of byte-fallback tokens as ids arrive, so a long run (a
+ * text of byte-fallback characters) is not rescanned on every id: feeding
+ * stays O(1) amortized per id (plus the decode of what is handed out).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@ struct tg_detok {
     int at_start;
     uint32_t *ids;
     size_t n, cap;
+    size_t bf_run; /* the last bf_run held ids are byte-fallback byte tokens */
     tgx_buf out;
 };
 
@@ -51,6 +55,7 @@ static tg_status emit(tg_detok *d, size_t cut, const char **text, size_t *len, t
         if (st) return st;
         memmove(d->ids, d->ids + cut, (d->n - cut) * sizeof *d->ids);
         d->n -= cut;
+        if (d->bf_run > d->n) d->bf_run = d->n;
         d->at_start = 0;
     }
     *text = d->out.data ? d->out.data : "";
@@ -68,13 +73,15 @@ tg_status tg_detok_feed(tg_detok *d, uint32_t id, const char **text, size_t *len
             d->cap = nc;
         }
         d->ids[d->n++] = id;
+        d->bf_run = tg__decode_is_byte_token(d->t, id) ? d->bf_run + 1 : 0;
     }
-    return emit(d, tg__decode_stable_cut(d->t, d->ids, d->n), text, len, err);
+    return emit(d, tg__decode_stable_cut_run(d->t, d->ids, d->n, d->bf_run), text, len, err);
 }
 
 tg_status tg_detok_finish(tg_detok *d, const char **text, size_t *len, tg_error *err) {
     tg_status st = emit(d, d->n, text, len, err);
     d->at_start = 1;
     d->n = 0;
+    d->bf_run = 0;
     return st;
 }

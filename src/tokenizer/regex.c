@@ -30,6 +30,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,23 +222,72 @@ void tg__regex_free(tg__regex *re) {
     memset(re, 0, sizeof *re);
 }
 
-tg_status tg__matcher_init(tg__matcher *m, tg_error *err) {
+static int matcher_make(tg__matcher *m) {
     memset(m, 0, sizeof *m);
     m->md = pcre2_match_data_create(4, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     m->jit_stack = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, NULL);
-    if (!m->md || !m->mctx || !m->jit_stack) {
-        tg__matcher_free(m);
+    if (!m->md || !m->mctx || !m->jit_stack) return 0;
+    pcre2_jit_stack_assign((pcre2_match_context *)m->mctx, NULL, m->jit_stack);
+    return 1;
+}
+
+static void matcher_release(tg__matcher *m) {
+    if (m->md) pcre2_match_data_free((pcre2_match_data *)m->md);
+    if (m->mctx) pcre2_match_context_free((pcre2_match_context *)m->mctx);
+    if (m->jit_stack) pcre2_jit_stack_free((pcre2_jit_stack *)m->jit_stack);
+    memset(m, 0, sizeof *m);
+}
+
+/* One matcher set per thread (pthread key: freed by the key's destructor
+ * when the thread exits; the main thread's lives until the process ends).
+ * The set holds no tokenizer state, so one thread may use it for any
+ * tokenizer; a tokenizer shared between threads never shares a set. */
+typedef struct tl_matcher {
+    tg__matcher m;
+    int in_use;
+} tl_matcher;
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static int tl_have_key;
+
+static void tl_destroy(void *p) {
+    tl_matcher *t = p;
+    matcher_release(&t->m);
+    free(t);
+}
+
+static void tl_make_key(void) { tl_have_key = pthread_key_create(&tl_key, tl_destroy) == 0; }
+
+tg_status tg__matcher_init(tg__matcher *m, tg_error *err) {
+    memset(m, 0, sizeof *m);
+    (void)pthread_once(&tl_once, tl_make_key);
+    if (tl_have_key) {
+        tl_matcher *t = pthread_getspecific(tl_key);
+        if (!t && (t = calloc(1, sizeof *t)) != NULL) {
+            if (!matcher_make(&t->m) || pthread_setspecific(tl_key, t) != 0) {
+                matcher_release(&t->m);
+                free(t);
+                t = NULL;
+            }
+        }
+        if (t && !t->in_use) {
+            *m = t->m;
+            m->lent = t;
+            t->in_use = 1;
+            return TG_OK;
+        }
+    }
+    if (!matcher_make(m)) {
+        matcher_release(m);
         return tg_error_set(err, TG_ENOMEM, "out of memory for the regex matcher");
     }
-    pcre2_jit_stack_assign((pcre2_match_context *)m->mctx, NULL, m->jit_stack);
     return TG_OK;
 }
 
 void tg__matcher_free(tg__matcher *m) {
-    if (m->md) pcre2_match_data_free((pcre2_match_data *)m->md);
-    if (m->mctx) pcre2_match_context_free((pcre2_match_context *)m->mctx);
-    if (m->jit_stack) pcre2_jit_stack_free((pcre2_jit_stack *)m->jit_stack);
+    if (m->lent) ((tl_matcher *)m->lent)->in_use = 0;
+    else matcher_release(m);
     memset(m, 0, sizeof *m);
 }
 

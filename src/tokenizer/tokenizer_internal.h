@@ -107,11 +107,15 @@ tg_status tg__regex_compile(tg__regex *re, const char *src, size_t len, tg_error
 tg_status tg__regex_literal(tg__regex *re, const char *s, size_t len, tg_error *err);
 void tg__regex_free(tg__regex *re);
 
-/* Per-call matcher state (PCRE2 match data). */
+/* Per-call matcher state (PCRE2 match data). tg__matcher_init lends the
+ * calling thread's cached set (made once per thread, freed at thread exit)
+ * when it is not already lent out (a nested call gets a fresh set), so a
+ * small call costs no allocation; tg__matcher_free gives it back. */
 typedef struct tg__matcher {
     void *md;            /* pcre2_match_data_8 */
     void *mctx;          /* pcre2_match_context_8 */
     void *jit_stack;
+    void *lent;          /* the thread's cache entry this set came from, or NULL */
 } tg__matcher;
 tg_status tg__matcher_init(tg__matcher *m, tg_error *err);
 void tg__matcher_free(tg__matcher *m);
@@ -433,6 +437,13 @@ tg_status tg__decode_ids(const tg_tokenizer *t, const uint32_t *ids, size_t n, i
  * byte-level UTF-8 sequence spans the cut). ids must already be filtered
  * (unknown and skipped specials removed). */
 size_t tg__decode_stable_cut(const tg_tokenizer *t, const uint32_t *ids, size_t n);
+/* The same, when the caller knows that the last bf_run ids (and no more, or
+ * bf_run == n) are byte-fallback byte tokens (tg__decode_is_byte_token): the
+ * byte run is not scanned again (the stream keeps that count, so a long run
+ * costs O(1) per id, not O(run)). */
+size_t tg__decode_stable_cut_run(const tg_tokenizer *t, const uint32_t *ids, size_t n, size_t bf_run);
+/* 1 when the decoder has a ByteFallback step and id is a <0xHH> token. */
+int tg__decode_is_byte_token(const tg_tokenizer *t, uint32_t id);
 /* 1 when id survives HF decode's filter (known id, not a skipped special). */
 int tg__decode_keeps(const tg_tokenizer *t, uint32_t id, int skip_special);
 
