@@ -53,7 +53,6 @@ printf '1 2 x' | "$TG_BIN" decode --tokenizer "$dir" 2> "$tmp/err.txt"; st=$?
 check "decode of a non-number: exit 2 naming the offset" '[ $st -eq 2 ] && grep -q "byte offset 4" "$tmp/err.txt"'
 gguf=$(ls "$TG_FIXTURES"/llama.cpp/models/ggml-vocab-qwen2.gguf 2>/dev/null | head -1)
 if [ -n "$gguf" ]; then
-<<<<<<< HEAD
   # A GGUF vocabulary through the CLI: llama.cpp's own vector (the .inp
   # string and its .out ids, produced by HF) for the longest test string.
   python3 - "$gguf" "$tmp" <<'PY'
@@ -67,10 +66,6 @@ open(tmp + "/gguf_want.txt", "w").write(" ".join(out[i].split()) + "\n")
 PY
   "$TG_BIN" encode --no-parse-special --tokenizer "$gguf" < "$tmp/gguf_in.txt" > "$tmp/gguf_got.txt" 2> "$tmp/err.txt"; st=$?
   check "GGUF path: encode equals llama.cpp's HF-made vector" '[ $st -eq 0 ] && cmp -s "$tmp/gguf_got.txt" "$tmp/gguf_want.txt"'
-=======
-  printf 'x' | "$TG_BIN" encode --tokenizer "$gguf" > "$tmp/out.txt" 2> "$tmp/err.txt"; st=$?
-  check "GGUF path loads (tokenizer_gguf.c) and encodes: exit 0, ids" '[ $st -eq 0 ] && grep -Eq "[0-9]" "$tmp/out.txt"'
->>>>>>> tokenizer
 fi
 printf '{"model": {"type": "WordPiece", "vocab": {}}}' > "$tmp/wp.json"
 printf 'x' | "$TG_BIN" encode --tokenizer "$tmp/wp.json" 2> "$tmp/err.txt"; st=$?
