@@ -158,6 +158,12 @@ typedef struct tg_prompt_counts {
     uint64_t *items;   /* owned when filled by tg_request_count */
 } tg_prompt_counts;
 
+/* Makes the total an exact count of the whole rendered prompt (a chat
+ * template's render, tokenized: tg_chat_count), keeping the per-item counts
+ * truncation works with; what the template adds beyond them becomes `fixed`.
+ * The gateway and `tokgate check` both use it, so they agree. */
+TG_API void tg_prompt_counts_set_exact(tg_prompt_counts *c, uint64_t total);
+
 /* Counts TEXT (LEN bytes). Returns TG_OK and sets *tokens, or an error. */
 typedef tg_status (*tg_count_fn)(void *user, const char *text, size_t len, uint64_t *tokens,
                                  tg_error *err);

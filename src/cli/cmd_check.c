@@ -21,9 +21,10 @@
  * Counting: with --tokenizer PATH (tokenizer.json, a directory holding one,
  * or a GGUF), or else the tokenizer of --model PATH when it has one, a raw prompt is counted exactly as the server tokenizes it (with
  * the special tokens the post-processor adds, e.g. BOS) and keep_recent cuts
- * it with that tokenizer (tg_keep_last_counted); a chat's messages are
- * counted with it too, but the chat total stays marked not exact until chat
- * templates are rendered. Without a tokenizer the estimator is used.
+ * it with that tokenizer (tg_keep_last_counted); a chat is rendered with the
+ * model's chat template and counted exactly (tg_chat_count; llama-server's
+ * request rewriting with --dialect llamacpp), its per-message counts kept for
+ * truncation. Without a tokenizer the estimator is used.
  *
  * The model's name (for messages and the reasoning catalogue) is
  * --model-name, else the request's "model", else the loaded profile's name.
@@ -47,6 +48,7 @@
 #include "tokgate/model.h"
 #include "tokgate/policy.h"
 #include "tokgate/reasoning.h"
+#include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -415,6 +417,33 @@ int tg_cmd_check(int argc, char **argv) {
         tg_request_free(&req);
         tg_model_profile_free(&prof);
         return 1;
+    }
+    if (tok && req.kind == TG_REQ_CHAT) {
+        /* The exact count: the model's chat template rendered and tokenized
+         * as the upstream does (llama-server rewrites the request first and
+         * adds BOS; vLLM and transformers render as HF does and add none). */
+        const char *tpl_path = o.tokenizer ? o.tokenizer : o.model_path;
+        tg_chat *chat = NULL;
+        tg_error cerr;
+        memset(&cerr, 0, sizeof cerr);
+        if (tpl_path && tg_chat_load(tpl_path, &chat, &cerr) == TG_OK) {
+            tg_chat_options copt;
+            memset(&copt, 0, sizeof copt);
+            copt.add_generation_prompt = -1;
+            int llama = settings.dialect == TG_DIALECT_LLAMACPP;
+            copt.dialect = llama ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
+            size_t n = 0;
+            if (tg_chat_count(chat, tok, req.root, &copt, llama ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u, &n,
+                              &cerr) == TG_OK)
+                tg_prompt_counts_set_exact(&counts, (uint64_t)n);
+            else
+                fprintf(stderr, "tokgate check: note: chat template: %s; the chat count is the sum of "
+                                "its messages, not exact\n", cerr.msg);
+            tg_chat_free(chat);
+        } else if (tpl_path) {
+            fprintf(stderr, "tokgate check: note: no chat template from %s (%s); the chat count is the "
+                            "sum of its messages, not exact\n", tpl_path, cerr.msg);
+        }
     }
     tg_policy_input in = {&settings, &lim, &req, &counts, env_out, tok ? &hooks : NULL};
     st = tg_policy_decide(&in, &d, &err);

@@ -62,13 +62,7 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     }
     if (r.kind == TG_REQ_CHAT) { /* the rendered template, counted exactly */
         long long exact = tg__chat_exact_count(m, r.root);
-        if (exact >= 0) {
-            uint64_t sum = 0;
-            for (size_t i = 0; i < counts.n_items; i++) sum += counts.items[i];
-            counts.total = (uint64_t)exact;
-            counts.fixed = (uint64_t)exact > sum ? (uint64_t)exact - sum : 0;
-            counts.exact = 1;
-        }
+        if (exact >= 0) tg_prompt_counts_set_exact(&counts, (uint64_t)exact);
     }
     tg_model_settings settings = m->settings;
     if (!settings.name) settings.name = r.model;

@@ -89,6 +89,14 @@ static tg_status count_message(counter *c, const json_t *m) {
     return TG_OK;
 }
 
+void tg_prompt_counts_set_exact(tg_prompt_counts *c, uint64_t total) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < c->n_items; i++) sum += c->items[i];
+    c->total = total;
+    c->fixed = total > sum ? total - sum : 0;
+    c->exact = 1;
+}
+
 tg_status tg_request_count(const tg_request *r, tg_count_fn fn, void *user, int fn_exact,
                            tg_prompt_counts *out, tg_error *err) {
     memset(out, 0, sizeof *out);

