@@ -87,6 +87,10 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
     } else {
         out->action = d.action == TG_ACTION_TRUNCATE ? TG__BUDGET_TRUNCATE : TG__BUDGET_FORWARD;
         if (d.request && !json_equal(d.request, r.root)) out->rewritten = json_incref(d.request);
+        out->prompt_tokens = b->prompt_tokens;
+        out->max_tokens = b->max_tokens;
+        out->escalate_to = b->escalate_to;
+        if (b->escalate_to) out->escalated = tg_decision_escalated_request(&d);
         tgx_buf_printf(&h, "x-tokgate-max-tokens: %llu\r\nx-tokgate-max-tokens-source: %s\r\n"
                            "x-tokgate-clamped: %d\r\nx-tokgate-truncated: %d\r\n",
                        (unsigned long long)b->max_tokens, tg_max_tokens_source_name(b->max_tokens_source), b->clamped,
@@ -105,5 +109,6 @@ void tg__budget_free(tg__budget *b) {
     free(b->error_json);
     free(b->headers);
     if (b->rewritten) json_decref(b->rewritten);
+    if (b->escalated) json_decref(b->escalated);
     memset(b, 0, sizeof b[0]);
 }

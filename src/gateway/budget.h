@@ -36,7 +36,9 @@ typedef struct tg__budget {
     json_t *rewritten;  /* FORWARD/TRUNCATE: new body, or NULL = unchanged (owned) */
     char *headers;      /* x-tokgate-* lines (malloc'd) or NULL */
     char reason[64];    /* REJECT: reason label for metrics (the error code) */
-    int escalated;      /* issue 7: the answer was escalated */
+    uint64_t prompt_tokens, max_tokens; /* FORWARD/TRUNCATE: what admission reserves */
+    uint64_t escalate_to;   /* 0: no escalation */
+    json_t *escalated;      /* the retry body at escalate_to (owned), or NULL */
 } tg__budget;
 
 /* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held

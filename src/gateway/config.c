@@ -41,6 +41,9 @@ const char tg__serve_usage[] =
     "  --max-body-bytes N (32 MiB) --max-header-bytes N (32 KiB) --max-headers N (100)\n"
     "  --workers N (2): threads that parse and budget request bodies over\n"
     "  --inline-body-bytes N (64 KiB), so a huge prompt never stalls the event loop\n"
+    "KV admission (per upstream; prompt + max_tokens reserved per request):\n"
+    "  --admission-queue N (64) requests that may wait --admission-wait-ms N (30000)\n"
+    "  before 503; --admission-capacity N tokens (0: llama-server n_ctx x slots, else the context)\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain in-flight requests then exit; SIGHUP reloads\n"
     "the config file and flags without dropping streams.\n";
@@ -308,6 +311,24 @@ static tg_status load_file(tg__config *c, const char *file, tg_error *err) {
             c->log_prompts = json_is_true(v);
         } else if (!strcmp(key, "discovery_interval")) {
             if ((st = json_num(v, key, 1, 86400, &c->discovery_interval, err)) != TG_OK) goto out;
+        } else if (!strcmp(key, "admission")) {
+            const char *ak;
+            json_t *av;
+            if (!json_is_object(v)) { st = tg_error_set(err, TG_EINVAL, "config admission: want an object"); goto out; }
+            json_object_foreach(v, ak, av) {
+                char p2[96];
+                snprintf(p2, sizeof p2, "admission.%s", ak);
+                if (!strcmp(ak, "queue")) {
+                    if ((st = json_num(av, p2, 0, 1e6, &d, err)) != TG_OK) goto out;
+                    c->admission_queue = (size_t)d;
+                } else if (!strcmp(ak, "wait_ms")) {
+                    if ((st = json_num(av, p2, 0, 864e5, &d, err)) != TG_OK) goto out;
+                    c->admission_wait = d / 1000.0;
+                } else if (!strcmp(ak, "capacity")) {
+                    if ((st = json_num(av, p2, 0, 1e12, &d, err)) != TG_OK) goto out;
+                    c->admission_capacity = (uint64_t)d;
+                } else { st = tg_error_set(err, TG_EINVAL, "config %s: unknown key", p2); goto out; }
+            }
         } else if (!strcmp(key, "timeouts")) {
             const char *tk;
             json_t *tv;
@@ -376,6 +397,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
     c->high_watermark = 256u << 10;
     c->workers = 2;
     c->inline_max = 64u << 10;
+    c->admission_queue = 64;
+    c->admission_wait = 30;
     tg_status st = TG_OK;
     const char *file = NULL;
     for (int i = 1; i < argc; i++)
@@ -446,6 +469,13 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
             matched = 1;
         }
         if (matched) continue;
+        if (!strcmp(a, "--admission-queue") || !strcmp(a, "--admission-wait-ms") || !strcmp(a, "--admission-capacity")) {
+            if ((st = num_arg(a, v, 0, 1e12, &d, err)) != TG_OK) goto fail;
+            if (a[12] == 'q') c->admission_queue = (size_t)d;
+            else if (a[12] == 'w') c->admission_wait = d / 1000.0;
+            else c->admission_capacity = (uint64_t)d;
+            continue;
+        }
         /* single-model flags */
         static const char *const model_flags[] = {"--upstream", "--model", "--tokenizer", "--served-name", "--alias",
                                                   "--upstream-model", "--upstream-api-key", "--context",

@@ -11,6 +11,7 @@
  *     "limits": {"max_body_bytes": 33554432, "max_header_bytes": 32768,
  *                "max_headers": 100, "max_request_line": 8192},
  *     "discovery_interval": 30,
+ *     "admission": {"queue": 64, "wait_ms": 30000, "capacity": 0},
  *     "models": [
  *       {"name": "qwen3-8b", "aliases": ["qwen3"],
  *        "upstream": "http://127.0.0.1:8080", "upstream_model": "qwen3",
@@ -80,6 +81,9 @@ typedef struct tg__config {
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
     size_t workers;        /* threads for heavy request work (0: all on the loop) */
     size_t inline_max;     /* request bodies up to this size are handled on the loop */
+    size_t admission_queue;     /* requests that may wait for KV room per upstream (0: none wait) */
+    double admission_wait;      /* seconds a request may wait before 503 */
+    uint64_t admission_capacity; /* tokens per upstream; 0: discovered (n_ctx x slots) or the context */
     tg__model_cfg *models;
     size_t n_models;
 } tg__config;

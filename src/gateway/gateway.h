@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "gateway/admission.h"
 #include "gateway/arena.h"
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
@@ -77,6 +78,7 @@ typedef struct tg__metrics {
     char *reasons[TG__MAX_REASONS];
     uint64_t refusals[TG__MAX_REASONS];
     uint64_t escalations;
+    uint64_t admission_timeouts;
     uint64_t tokens_in, tokens_out;
     uint64_t upstream_faults[8];
     uint64_t client_disconnects;
@@ -112,6 +114,7 @@ struct tg__pool {
     size_t n_idle;
     size_t n_busy;
     tg__server *srv;
+    tg__adm adm;        /* KV admission control for this upstream */
 };
 
 typedef struct tg__upreq_ops {
@@ -297,8 +300,16 @@ const char *tg__reason_phrase(int status);
 
 /* ---- routes and exchanges ------------------------------------------------- */
 void tg__route_dispatch(tg__client *c);
+/* What the budget decided for an inference request, for admission and
+ * escalation (NULL for pass-through requests). */
+typedef struct tg__plan {
+    uint64_t prompt_tokens, max_tokens; /* reservation = their sum */
+    uint64_t escalate_to;               /* 0: no escalation */
+    const char *escalated_body;         /* the retry body at escalate_to (JSON), or NULL */
+    size_t escalated_len;
+} tg__plan;
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
-                     const char *body, size_t body_len, json_t *req_json, int want_stream,
+                     const char *body, size_t body_len, const tg__plan *plan, int want_stream,
                      const char *extra_headers);
 void tg__exchange_free(tg__exchange *ex, int client_gone);
 void tg__exchange_on_client_drain(tg__exchange *ex);

@@ -5,6 +5,8 @@
  *   tokgate_requests_total{route,code}         answered requests
  *   tokgate_refusals_total{reason}             requests refused by the policy
  *   tokgate_escalations_total                  output escalations (issue 7)
+ *   tokgate_admission_{capacity,reserved,queue_depth}_tokens/gauge per upstream,
+ *   tokgate_admission_{admitted,waits,refusals}_total       per upstream
  *   tokgate_tokens_total{direction="in|out"}   usage reported by upstreams
  *   tokgate_upstream_faults_total{kind}        connect, timeouts, resets, protocol
  *   tokgate_client_disconnects_total           clients gone mid-request
@@ -114,6 +116,32 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
                              "# HELP tokgate_open_streams Streaming answers being relayed.\n"
                              "# TYPE tokgate_open_streams gauge\ntokgate_open_streams %llu\n",
                         (unsigned long long)m->open_connections, (unsigned long long)m->open_streams);
+    evbuffer_add_printf(out, "# HELP tokgate_admission_capacity_tokens KV tokens an upstream holds at once.\n"
+                             "# TYPE tokgate_admission_capacity_tokens gauge\n"
+                             "# HELP tokgate_admission_reserved_tokens Tokens reserved by requests in flight (prompt + max_tokens).\n"
+                             "# TYPE tokgate_admission_reserved_tokens gauge\n"
+                             "# HELP tokgate_admission_queue_depth Requests waiting for KV room.\n"
+                             "# TYPE tokgate_admission_queue_depth gauge\n"
+                             "# HELP tokgate_admission_admitted_total Requests admitted.\n"
+                             "# TYPE tokgate_admission_admitted_total counter\n"
+                             "# HELP tokgate_admission_waits_total Requests that had to wait.\n"
+                             "# TYPE tokgate_admission_waits_total counter\n"
+                             "# HELP tokgate_admission_refusals_total Requests refused (queue full or wait timed out).\n"
+                             "# TYPE tokgate_admission_refusals_total counter\n");
+    for (const tg__pool *p = s->pools; p; p = p->next) {
+        const tg__adm *a = &p->adm;
+        const char *u = label(p->key, lb, sizeof lb);
+        evbuffer_add_printf(out,
+                            "tokgate_admission_capacity_tokens{upstream=\"%s\"} %llu\n"
+                            "tokgate_admission_reserved_tokens{upstream=\"%s\"} %llu\n"
+                            "tokgate_admission_queue_depth{upstream=\"%s\"} %zu\n"
+                            "tokgate_admission_admitted_total{upstream=\"%s\"} %llu\n"
+                            "tokgate_admission_waits_total{upstream=\"%s\"} %llu\n"
+                            "tokgate_admission_refusals_total{upstream=\"%s\"} %llu\n",
+                            u, (unsigned long long)a->capacity, u, (unsigned long long)a->reserved, u, a->depth, u,
+                            (unsigned long long)a->admitted, u, (unsigned long long)a->waits, u,
+                            (unsigned long long)a->refusals);
+    }
     hist_render(out, "tokgate_added_latency_seconds", "Time tokgate adds to a request (parse, budget, relay of the head).",
                 &m->added_latency);
     hist_render(out, "tokgate_upstream_latency_seconds", "Upstream time from request sent to response head.",

@@ -18,6 +18,20 @@
  * stream gets a final `data: {"error":...}` event and ends, any other body
  * is cut (the client sees the truncation) and the connection closed. A client
  * that leaves cancels the upstream request, closing its connection.
+ *
+ * Admission (admission.h): an inference request with a budget decision
+ * reserves prompt + max_tokens tokens of its upstream's KV capacity before
+ * it is sent. When they do not fit it waits (the exchange exists, no
+ * upstream request yet) until a release grants it or admission_wait passes
+ * (503 with Retry-After). The reservation is given back in ex_release only,
+ * the one teardown every ending goes through (answer done, fault, client
+ * gone, refusal), so it cannot leak or be returned twice.
+ *
+ * Escalation, non-streaming: when the decision's max_tokens came from the
+ * capped default (plan->escalate_to), the answer is held back until it is
+ * complete; if its finish_reason is "length" the escalated body is sent
+ * instead (once; the reservation grows to the escalated size) and only that
+ * answer reaches the client, with `x-tokgate-escalated: FROM->TO`.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +55,26 @@ struct tg__exchange {
     double added;
     char *extra_headers;
     char *pool_key;
+    tg__pool *pool;
+    char *up_head;        /* request line + fields, without Content-Length */
+    char *body;           /* request body, kept while waiting for admission */
+    size_t body_len;
+    int head_only;
+    int counted_stream;
+    /* admission */
+    tg__adm_wait wait;
+    uint64_t reserved;    /* tokens held in pool->adm; given back in ex_release only */
+    struct event *timer;  /* admission wait: grant (0 s) or timeout */
+    /* escalation */
+    uint64_t max_tokens, escalate_to;
+    char *esc_body;
+    size_t esc_len;
+    int hold;             /* this answer is held until its finish_reason is known */
+    int escalated;
+    struct evbuffer *held_head;
+    int held_status;
+    int64_t held_cl;      /* -1 chunked */
+    tgx_buf held;
 };
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
@@ -51,7 +85,18 @@ static const tg__upreq_ops proxy_ops = {on_head, on_body, on_done};
 int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
 
 static void ex_release(tg__exchange *ex) {
-    if (ex->stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
+    if (ex->counted_stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
+    if (ex->timer) event_free(ex->timer);
+    if (ex->pool) {
+        tg__adm_cancel(&ex->pool->adm, &ex->wait, 0); /* no effect unless still queued */
+        if (ex->reserved) tg__adm_release(&ex->pool->adm, ex->reserved);
+        ex->reserved = 0;
+    }
+    if (ex->held_head) evbuffer_free(ex->held_head);
+    tgx_buf_free(&ex->held);
+    free(ex->up_head);
+    free(ex->body);
+    free(ex->esc_body);
     tg__usage_free(&ex->usage);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
@@ -88,16 +133,95 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
     return 0;
 }
 
+/* The KV capacity admission uses for this upstream: configured, else
+ * llama-server's per-slot n_ctx x total_slots, else the model's context. */
+static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
+    if (cfg->admission_capacity) return cfg->admission_capacity;
+    tg__upinfo *u = tg__upinfo_find(s, pool->key);
+    if (u && u->kind && !strcmp(u->kind, "llama.cpp") && u->n_ctx)
+        return u->n_ctx * (u->total_slots ? u->total_slots : 1);
+    return m && m->have_limits ? m->limits.context : 0;
+}
+
+/* Sends `body` under the kept request head. 0, or -1 when out of memory. */
+static int send_upstream(tg__exchange *ex, const char *body, size_t len) {
+    tgx_buf rq;
+    tgx_buf_init(&rq, len + strlen(ex->up_head) + 256);
+    tgx_buf_puts(&rq, ex->up_head);
+    if (len || body) tgx_buf_printf(&rq, "Content-Length: %zu\r\n", len);
+    tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
+    tg_status st = tgx_buf_append(&rq, body, len);
+    tg__up_timeouts t = {ex->cfg->connect_timeout, ex->cfg->first_byte_timeout, ex->cfg->idle_timeout};
+    ex->t_sent = tg__now();
+    ex->up = st == TG_OK ? tg__upreq_start(ex->pool, rq.data, rq.len, ex->head_only, &t, ex->cfg->max_head,
+                                           &proxy_ops, ex)
+                         : NULL;
+    tgx_buf_free(&rq);
+    return ex->up ? 0 : -1;
+}
+
+static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, const char *msg) {
+    tg__server *s = ex->srv;
+    char hdr[4096];
+    double w = ex->cfg->admission_wait;
+    unsigned retry = w < 1 ? 1u : (unsigned)(w + 0.999);
+    snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n%s", retry, ex->extra_headers ? ex->extra_headers : "");
+    tg__metrics_refusal(&s->metrics, code);
+    char *j = tg__oai_error_json(msg, "server_error", code, NULL);
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_respond(c, 503, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);
+    free(j);
+}
+
+static void start_admitted(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    int rc = send_upstream(ex, ex->body, ex->body_len);
+    free(ex->body);
+    ex->body = NULL;
+    if (rc != 0) {
+        c->ex = NULL;
+        ex_release(ex);
+        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory starting the upstream request");
+        return;
+    }
+    c->ex = ex;
+}
+
+/* The admission timer: runs at once after a grant, or when the wait ran out. */
+static void on_admission_timer(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    tg__exchange *ex = arg;
+    if (ex->wait.granted) {
+        ex->reserved = ex->wait.need;
+        start_admitted(ex);
+        return;
+    }
+    tg__adm_cancel(&ex->pool->adm, &ex->wait, 1);
+    ex->srv->metrics.admission_timeouts++;
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "the upstream's KV cache is full: this request needs %llu tokens (prompt + max_tokens) and none "
+             "became free within %.0f ms; retry later or ask for fewer max_tokens",
+             (unsigned long long)ex->wait.need, ex->cfg->admission_wait * 1000.0);
+    admission_refuse(ex->c, ex, "admission_timeout", msg);
+}
+
+static void on_grant(tg__adm_wait *w) {
+    tg__exchange *ex = w->ud;
+    struct timeval now = {0, 0};
+    evtimer_add(ex->timer, &now); /* defer: we are inside another exchange's release */
+}
+
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
-                     const char *body, size_t body_len, json_t *req_json, int want_stream,
+                     const char *body, size_t body_len, const tg__plan *plan, int want_stream,
                      const char *extra_headers) {
-    (void)m;
-    (void)req_json;
     tg__server *s = c->srv;
     tg__config *cfg = c->cfg;
     int inference = c->route == TG__R_CHAT || c->route == TG__R_COMPLETIONS;
     tgx_buf rq;
-    tgx_buf_init(&rq, body_len + 64 * 1024 + cfg->max_head * 2);
+    tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
     tgx_buf_printf(&rq, "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", (int)c->req.method_len, c->req.method,
                    mc->url.base_path, (int)c->req.target_len, c->req.target, mc->url.hostport);
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
@@ -110,39 +234,85 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         tgx_buf_append(&rq, "\r\n", 2);
     }
     if (mc->upstream_api_key) tgx_buf_printf(&rq, "Authorization: Bearer %s\r\n", mc->upstream_api_key);
-    if (body_len || c->req.content_length >= 0 || c->req.chunked)
-        tgx_buf_printf(&rq, "Content-Length: %zu\r\n", body_len);
-    tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
-    tg_status st = tgx_buf_append(&rq, body, body_len);
+    tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
-    if (st != TG_OK || !ex) {
+    int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
+    char *bcopy = ex ? malloc(body_len + 1) : NULL;
+    if (st != TG_OK || !ex || !bcopy) {
         free(ex);
+        free(bcopy);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
+    memcpy(bcopy, body, body_len);
+    ex->body = bcopy;
+    ex->body_len = body_len;
+    ex->up_head = tgx_buf_detach(&rq, NULL);
     ex->c = c;
     ex->srv = s;
     ex->cfg = cfg;
     tg__config_ref(cfg);
     ex->route = c->route;
     ex->stream = want_stream;
+    ex->head_only = c->head_only;
     ex->high = cfg->high_watermark;
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
+    ex->pool = pool;
+    ex->wait.ud = ex;
+    ex->wait.grant = on_grant;
+    tgx_buf_init(&ex->held, 64u << 20);
     tg__usage_init(&ex->usage, 0);
-    tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout};
-    ex->t_sent = tg__now();
-    ex->added = ex->t_sent - c->t_start;
-    ex->up = tg__upreq_start(pool, rq.data, rq.len, c->head_only, &t, cfg->max_head, &proxy_ops, ex);
-    tgx_buf_free(&rq);
-    if (!ex->up) {
-        ex_release(ex);
-        tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory starting the upstream request");
-        return;
+    ex->added = tg__now() - c->t_start;
+    if (want_stream) {
+        s->metrics.open_streams++;
+        ex->counted_stream = 1;
     }
-    if (want_stream) s->metrics.open_streams++;
-    c->ex = ex;
+    if (!has_body) { /* e.g. GET passed through: no Content-Length */
+        free(ex->body);
+        ex->body = NULL;
+    }
+    if (plan && inference) {
+        ex->max_tokens = plan->max_tokens;
+        if (plan->escalate_to > plan->max_tokens && plan->escalated_body && !want_stream) {
+            ex->escalate_to = plan->escalate_to;
+            ex->esc_body = malloc(plan->escalated_len + 1);
+            if (ex->esc_body) {
+                memcpy(ex->esc_body, plan->escalated_body, plan->escalated_len);
+                ex->esc_len = plan->escalated_len;
+                ex->hold = 1;
+            }
+        }
+        tg__adm *a = &pool->adm;
+        a->queue_max = cfg->admission_queue;
+        uint64_t cap = kv_capacity(s, cfg, m, pool);
+        if (cap != a->capacity) tg__adm_set_capacity(a, cap);
+        uint64_t need = plan->prompt_tokens + plan->max_tokens;
+        int r = tg__adm_acquire(a, &ex->wait, need);
+        if (r == TG__ADM_ADMITTED) ex->reserved = need;
+        else if (r == TG__ADM_FULL) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "the upstream's KV cache is full and %zu requests already wait for room (the limit); "
+                     "retry later", a->queue_max);
+            admission_refuse(c, ex, "admission_queue_full", msg);
+            return;
+        } else {
+            ex->timer = evtimer_new(s->base, on_admission_timer, ex);
+            if (!ex->timer) {
+                ex_release(ex);
+                tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory queueing the request");
+                return;
+            }
+            double w = cfg->admission_wait;
+            struct timeval tv = {(time_t)w, (suseconds_t)((w - (double)(time_t)w) * 1e6)};
+            evtimer_add(ex->timer, &tv);
+            c->ex = ex;
+            return;
+        }
+    }
+    start_admitted(ex);
 }
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen) {
@@ -151,7 +321,6 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
-    ex->head_sent = 1;
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     evbuffer_add_printf(head, "HTTP/1.1 %d %.*s\r\n", h->status, (int)rlen, reason);
@@ -171,21 +340,99 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
     ex->usage.sse = ex->is_sse;
     int no_body = c->head_only || h->status == 204 || h->status == 304;
-    tg__client_begin(c, h->status, head, h->chunked || h->te_other ? -1 : h->content_length, no_body);
+    int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
+    if (ex->hold && h->status == 200 && !ex->is_sse && !no_body) { /* may escalate: keep it back */
+        ex->held_head = head;
+        ex->held_status = h->status;
+        ex->held_cl = cl;
+        tgx_buf_reset(&ex->held);
+        return;
+    }
+    ex->hold = 0;
+    ex->head_sent = 1;
+    tg__client_begin(c, h->status, head, cl, no_body);
     evbuffer_free(head);
     tg__client_set_write_low(c, ex->high / 2);
     ex->added += tg__now() - t0;
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
 }
 
+/* Sends a held answer's head and what arrived so far; relaying goes on from there. */
+static void flush_held(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    ex->hold = 0;
+    ex->head_sent = 1;
+    tg__client_begin(c, ex->held_status, ex->held_head, ex->held_cl, 0);
+    evbuffer_free(ex->held_head);
+    ex->held_head = NULL;
+    tg__client_set_write_low(c, ex->high / 2);
+    if (ex->held.len) tg__client_body(c, ex->held.data, ex->held.len);
+    tgx_buf_free(&ex->held);
+}
+
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
-    tg__client_body(ex->c, p, n);
     if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__usage_feed(&ex->usage, p, n);
+    if (ex->held_head) {
+        if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
+        flush_held(ex); /* too big to hold: relay it as it is */
+    }
+    tg__client_body(ex->c, p, n);
     if (!ex->paused && tg__client_pending(ex->c) > ex->high) {
         ex->paused = 1;
         tg__upreq_pause(ex->up);
     }
+}
+
+/* A held, complete answer: 1 when its first choice stopped on "length". */
+static int held_hit_length(const tg__exchange *ex) {
+    json_error_t je;
+    json_t *j = json_loadb(ex->held.data, ex->held.len, 0, &je);
+    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
+    const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
+    int hit = fr && !strcmp(fr, "length");
+    json_decref(j);
+    return hit;
+}
+
+static void count_usage(tg__exchange *ex) {
+    tg__server *s = ex->srv;
+    tg__usage_finish(&ex->usage);
+    if (ex->usage.prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)ex->usage.prompt_tokens;
+    if (ex->usage.completion_tokens > 0) s->metrics.tokens_out += (uint64_t)ex->usage.completion_tokens;
+    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+}
+
+/* Re-sends the request at escalate_to (once). 0 when the retry is on its way. */
+static int escalate(tg__exchange *ex) {
+    tg__server *s = ex->srv;
+    count_usage(ex);
+    tg__usage_free(&ex->usage);
+    tg__usage_init(&ex->usage, 0);
+    evbuffer_free(ex->held_head);
+    ex->held_head = NULL;
+    tgx_buf_free(&ex->held);
+    ex->hold = 0;
+    ex->escalated = 1;
+    ex->is_sse = 0;
+    uint64_t grow = ex->escalate_to - ex->max_tokens;
+    tg__adm_grow(&ex->pool->adm, grow);
+    ex->reserved += grow;
+    char line[96];
+    snprintf(line, sizeof line, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
+             (unsigned long long)ex->escalate_to);
+    size_t ol = ex->extra_headers ? strlen(ex->extra_headers) : 0;
+    char *nh = malloc(ol + strlen(line) + 1);
+    if (nh) {
+        if (ol) memcpy(nh, ex->extra_headers, ol);
+        strcpy(nh + ol, line);
+        free(ex->extra_headers);
+        ex->extra_headers = nh;
+    }
+    s->metrics.escalations++;
+    tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
+            (unsigned long long)ex->max_tokens, (unsigned long long)ex->escalate_to);
+    return send_upstream(ex, ex->esc_body, ex->esc_len);
 }
 
 static void on_done(void *ud, int fault, const char *msg) {
@@ -193,13 +440,20 @@ static void on_done(void *ud, int fault, const char *msg) {
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
+    if (fault == TG__UP_OK && ex->held_head) {
+        if (!ex->escalated && ex->esc_body && held_hit_length(ex)) {
+            if (escalate(ex) == 0) return; /* c->ex stays: the retry runs */
+            c->ex = NULL;
+            ex_release(ex);
+            tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory sending the escalated request");
+            return;
+        }
+        flush_held(ex);
+    }
     c->ex = NULL;
     int head_sent = ex->head_sent, is_sse = ex->is_sse;
     if (fault == TG__UP_OK) {
-        tg__usage_finish(&ex->usage);
-        if (ex->usage.prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)ex->usage.prompt_tokens;
-        if (ex->usage.completion_tokens > 0) s->metrics.tokens_out += (uint64_t)ex->usage.completion_tokens;
-        if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+        count_usage(ex);
         ex_release(ex);
         tg__client_end(c, 1);
         return;

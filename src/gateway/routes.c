@@ -125,6 +125,7 @@ typedef struct infer_job {
     size_t fwd_len;
     char *headers;      /* x-tokgate-* lines */
     int stream;
+    tg__plan plan;      /* escalated_body malloc'd */
 } infer_job;
 
 static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
@@ -218,12 +219,22 @@ static void infer_work(tg__job *job) {
     }
     json_t *send = b.rewritten;
     b.rewritten = NULL;
+    j->plan.prompt_tokens = b.prompt_tokens;
+    j->plan.max_tokens = b.max_tokens;
+    j->plan.escalate_to = b.escalate_to;
     const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
         up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
     if (up_name && (!name || strcmp(up_name, name) != 0)) {
         if (!send) send = json_incref(req);
         json_object_set_new(send, "model", json_string(up_name));
+        if (b.escalated) json_object_set_new(b.escalated, "model", json_string(up_name));
+    }
+    if (b.escalated) {
+        char *e = json_dumps(b.escalated, JSON_COMPACT);
+        j->plan.escalated_body = e;
+        j->plan.escalated_len = e ? strlen(e) : 0;
+        if (!e) j->plan.escalate_to = 0;
     }
     if (send) {
         j->fwd = json_dumps(send, JSON_COMPACT);
@@ -362,6 +373,7 @@ static void infer_free(infer_job *j) {
     free(j->resp);
     free(j->fwd);
     free(j->headers);
+    free((char *)(uintptr_t)j->plan.escalated_body);
     free(j);
 }
 
@@ -379,8 +391,8 @@ static void infer_done(tg__job *job) {
         tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason[0] ? j->headers : NULL);
     } else {
         const tg__model *m = j->m;
-        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len, NULL,
-                        j->stream, j->headers);
+        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len,
+                        m->have_limits ? &j->plan : NULL, j->stream, j->headers);
     }
     infer_free(j);
 }

@@ -1,0 +1,83 @@
+/*
+ * gateway/admission.c: KV admission control bookkeeping (see admission.h for
+ * the rules). The gateway's use of it lives in proxy.c: an exchange acquires
+ * before its request goes upstream and releases in exactly one place, its
+ * teardown (ex_release), whatever ended it.
+ */
+#include "gateway/admission.h"
+
+static int fits(const tg__adm *a, uint64_t need) {
+    if (a->capacity == 0 || a->reserved == 0) return 1;
+    return need <= a->capacity && a->reserved + need <= a->capacity;
+}
+
+static void take(tg__adm *a, tg__adm_wait *w) {
+    a->reserved += w->need;
+    if (a->reserved > a->peak_reserved) a->peak_reserved = a->reserved;
+    a->admitted++;
+    w->granted = 1;
+}
+
+static void unlink_wait(tg__adm *a, tg__adm_wait *w) {
+    if (w->prev) w->prev->next = w->next; else a->head = w->next;
+    if (w->next) w->next->prev = w->prev; else a->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = 0;
+    a->depth--;
+}
+
+static void pump(tg__adm *a) {
+    while (a->head && fits(a, a->head->need)) {
+        tg__adm_wait *w = a->head;
+        unlink_wait(a, w);
+        take(a, w);
+        if (w->grant) w->grant(w);
+    }
+}
+
+int tg__adm_acquire(tg__adm *a, tg__adm_wait *w, uint64_t need) {
+    w->need = need;
+    w->granted = 0;
+    w->prev = w->next = NULL;
+    if (!a->head && fits(a, need)) { /* FIFO: nobody may overtake a waiter */
+        take(a, w);
+        return TG__ADM_ADMITTED;
+    }
+    if (a->depth >= a->queue_max) {
+        a->refusals++;
+        return TG__ADM_FULL;
+    }
+    w->prev = a->tail;
+    if (a->tail) a->tail->next = w; else a->head = w;
+    a->tail = w;
+    w->queued = 1;
+    a->depth++;
+    a->waits++;
+    return TG__ADM_QUEUED;
+}
+
+void tg__adm_cancel(tg__adm *a, tg__adm_wait *w, int timed_out) {
+    if (!w->queued) return;
+    int was_head = a->head == w;
+    unlink_wait(a, w);
+    if (timed_out) {
+        a->timeouts++;
+        a->refusals++;
+    }
+    if (was_head) pump(a); /* the next one may fit where the big head did not */
+}
+
+void tg__adm_release(tg__adm *a, uint64_t n) {
+    a->reserved = n > a->reserved ? 0 : a->reserved - n;
+    pump(a);
+}
+
+void tg__adm_grow(tg__adm *a, uint64_t n) {
+    a->reserved += n;
+    if (a->reserved > a->peak_reserved) a->peak_reserved = a->reserved;
+}
+
+void tg__adm_set_capacity(tg__adm *a, uint64_t capacity) {
+    a->capacity = capacity;
+    pump(a);
+}

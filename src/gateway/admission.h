@@ -1,0 +1,63 @@
+/*
+ * gateway/admission.h: KV admission control, the pure bookkeeping (no
+ * sockets, no events, so bench/admission_sim.c replays traces through this
+ * very code).
+ *
+ * One tg__adm per upstream. `capacity` is how many tokens of KV cache the
+ * upstream holds at once (llama-server: per-slot n_ctx x total_slots; else
+ * the model's derived context); 0 means unknown, and then everything is
+ * admitted. Every in-flight request reserves prompt + its current max_tokens;
+ * a reservation that does not fit waits in a bounded FIFO (strict order: a
+ * small request never overtakes a large one ahead of it, so large ones
+ * cannot starve). A request larger than the whole capacity is admitted when
+ * nothing else is reserved (it runs alone; the server decides the rest).
+ * Escalation grows a reservation in place (tg__adm_grow) and may overshoot
+ * the capacity: it is already running, and it gives back its tokens when it
+ * ends.
+ */
+#ifndef TG_GATEWAY_ADMISSION_H
+#define TG_GATEWAY_ADMISSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tg__adm_wait tg__adm_wait;
+struct tg__adm_wait {
+    tg__adm_wait *prev, *next;
+    uint64_t need;
+    int queued;  /* in the FIFO */
+    int granted; /* reservation taken (set before grant() runs) */
+    /* Called when the reservation is granted from the queue, from inside
+     * tg__adm_release/tg__adm_set_capacity: it must not re-enter the adm
+     * synchronously in ways that free `w` mid-pump (defer the real work). */
+    void (*grant)(tg__adm_wait *w);
+    void *ud;
+};
+
+typedef struct tg__adm {
+    uint64_t capacity; /* tokens; 0 = unknown: admit everything */
+    uint64_t reserved; /* sum of granted reservations */
+    size_t depth, queue_max;
+    tg__adm_wait *head, *tail;
+    uint64_t admitted, waits, refusals, timeouts; /* counters for /metrics */
+    uint64_t peak_reserved;
+} tg__adm;
+
+enum { TG__ADM_ADMITTED = 1, TG__ADM_QUEUED = 0, TG__ADM_FULL = -1 };
+
+/* Reserves `need` tokens now (TG__ADM_ADMITTED, w->granted = 1), or queues w
+ * (TG__ADM_QUEUED; grant() runs later), or refuses when the queue already
+ * holds queue_max waiters (TG__ADM_FULL, counted as a refusal). */
+int tg__adm_acquire(tg__adm *a, tg__adm_wait *w, uint64_t need);
+/* Removes a queued waiter (timeout, client gone). timed_out counts it as a
+ * timeout refusal. No effect on a waiter that is not queued. */
+void tg__adm_cancel(tg__adm *a, tg__adm_wait *w, int timed_out);
+/* Gives back `n` reserved tokens and grants queued waiters, in order, while
+ * the head fits. */
+void tg__adm_release(tg__adm *a, uint64_t n);
+/* Adds `n` to a running reservation (escalation). */
+void tg__adm_grow(tg__adm *a, uint64_t n);
+/* New capacity (discovery learned it or it changed); grants what now fits. */
+void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * test_admission.c: the KV admission bookkeeping (src/gateway/admission.c)
+ * against the rules stated in admission.h and docs/gateway.md: reservations
+ * add up to the capacity, the queue is strict FIFO (a small request never
+ * overtakes a large one ahead of it), a request larger than the capacity
+ * runs alone, a full queue refuses, cancelling the head lets the next one
+ * in, releases grant in order, growth may overshoot, capacity 0 admits all.
+ * Expected values are worked out by hand from those rules.
+ */
+#include <string.h>
+
+#include "tg_test.h"
+
+#include "gateway/admission.h"
+
+static int order[16];
+static int n_order;
+static void grant(tg__adm_wait *w) { order[n_order++] = (int)(intptr_t)w->ud; }
+
+static void init(tg__adm *a, tg__adm_wait *w, size_t n, uint64_t cap, size_t qmax) {
+    memset(a, 0, sizeof *a);
+    a->capacity = cap;
+    a->queue_max = qmax;
+    memset(w, 0, n * sizeof *w);
+    for (size_t i = 0; i < n; i++) {
+        w[i].ud = (void *)(intptr_t)i;
+        w[i].grant = grant;
+    }
+    n_order = 0;
+}
+
+static void test_fifo(void) {
+    tg__adm a;
+    tg__adm_wait w[6];
+    init(&a, w, 6, 1000, 8);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 600), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 400), TG__ADM_ADMITTED); /* exactly full */
+    TG_CHECK_EQ_U(a.reserved, 1000);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 700), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 100), TG__ADM_QUEUED); /* would fit later, but may not overtake */
+    TG_CHECK_EQ_U(a.depth, 2);
+    tg__adm_release(&a, 400); /* 600 reserved: 700 does not fit, 100 must wait behind it */
+    TG_CHECK_EQ_I(n_order, 0);
+    tg__adm_release(&a, 600); /* empty: 700 then 100 (800 <= 1000) */
+    TG_CHECK_EQ_I(n_order, 2);
+    TG_CHECK_EQ_I(order[0], 2);
+    TG_CHECK_EQ_I(order[1], 3);
+    TG_CHECK_EQ_U(a.reserved, 800);
+    TG_CHECK(w[2].granted && w[3].granted && !w[2].queued);
+    TG_CHECK_EQ_U(a.waits, 2);
+    TG_CHECK_EQ_U(a.admitted, 4);
+    TG_CHECK_EQ_U(a.peak_reserved, 1000);
+}
+
+static void test_oversize_and_full(void) {
+    tg__adm a;
+    tg__adm_wait w[4];
+    init(&a, w, 4, 1000, 1);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 5000), TG__ADM_ADMITTED); /* alone: runs */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 10), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 10), TG__ADM_FULL);
+    TG_CHECK_EQ_U(a.refusals, 1);
+    tg__adm_release(&a, 5000);
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_I(order[0], 1);
+    /* an oversize request waits until everything else has left */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 5000), TG__ADM_QUEUED);
+    tg__adm_release(&a, 10);
+    TG_CHECK_EQ_I(n_order, 2);
+    TG_CHECK_EQ_I(order[1], 3);
+}
+
+static void test_cancel_and_grow(void) {
+    tg__adm a;
+    tg__adm_wait w[4];
+    init(&a, w, 4, 1000, 8);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 500), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 900), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 300), TG__ADM_QUEUED);
+    tg__adm_cancel(&a, &w[1], 1); /* head timed out: the next fits now */
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_I(order[0], 2);
+    TG_CHECK_EQ_U(a.timeouts, 1);
+    TG_CHECK_EQ_U(a.refusals, 1);
+    TG_CHECK_EQ_U(a.depth, 0);
+    tg__adm_cancel(&a, &w[1], 1); /* not queued any more: no effect */
+    TG_CHECK_EQ_U(a.timeouts, 1);
+    tg__adm_grow(&a, 700); /* escalation of a running one may overshoot */
+    TG_CHECK_EQ_U(a.reserved, 1500);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 1), TG__ADM_QUEUED);
+    tg__adm_release(&a, 1200);
+    TG_CHECK_EQ_I(n_order, 2);
+    TG_CHECK_EQ_U(a.reserved, 301);
+    tg__adm_release(&a, 5000); /* over-release clamps at 0 */
+    TG_CHECK_EQ_U(a.reserved, 0);
+}
+
+static void test_unknown_capacity(void) {
+    tg__adm a;
+    tg__adm_wait w[2];
+    init(&a, w, 2, 0, 0);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 1u << 30), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 1u << 30), TG__ADM_ADMITTED);
+    tg__adm_set_capacity(&a, 100); /* learned later: running ones keep theirs */
+    TG_CHECK_EQ_U(a.reserved, 2u << 30);
+}
+
+int main(void) {
+    TG_RUN(test_fifo);
+    TG_RUN(test_oversize_and_full);
+    TG_RUN(test_cancel_and_grow);
+    TG_RUN(test_unknown_capacity);
+    return tg_test_summary();
+}

