@@ -159,6 +159,12 @@ typedef struct tg_ladder_row {
 TG_API size_t tg_limits_ladder(const tg_limits *l, const tg_limits_config *c,
                                tg_ladder_row *rows, size_t cap);
 
+/* Free VRAM of every GPU NVML sees, in bytes (limits/nvml.c: libnvidia-ml
+ * loaded with dlopen on first use; TG_NVML_LIB overrides its path).
+ * TG_ENOTFOUND, with the reason, where there is no NVML or no GPU; the caller
+ * falls back to a configured figure. */
+TG_API tg_status tg_nvml_free_vram(uint64_t *free_bytes, size_t cap, size_t *n_cards, tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

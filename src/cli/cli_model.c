@@ -114,3 +114,43 @@ int tg_cli_print_json(json_t *v) {
     free(s);
     return rc;
 }
+
+int tg_cli_parse_free_vram(const char *verb, const char *v, tg_limits_config *cfg) {
+    const uint64_t max_mib = (uint64_t)1 << 30; /* 1 PiB */
+    if (strcmp(v, "nvml") == 0) {
+        tg_error err;
+        memset(&err, 0, sizeof err);
+        size_t n = 0;
+        if (tg_nvml_free_vram(cfg->free_vram, TG_LIMITS_MAX_CARDS, &n, &err) != TG_OK) {
+            fprintf(stderr, "tokgate %s: --free-vram-mib nvml: %s\n", verb, err.msg);
+            return 2;
+        }
+        cfg->n_cards = n;
+        return 0;
+    }
+    size_t n = 0;
+    const char *p = v;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char tok[32];
+        uint64_t mib = 0;
+        if (n == TG_LIMITS_MAX_CARDS) {
+            fprintf(stderr, "tokgate %s: --free-vram-mib lists more than %u cards\n", verb, TG_LIMITS_MAX_CARDS);
+            return 2;
+        }
+        if (len == 0 || len >= sizeof tok) break;
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        if (tg_cli_parse_u64(tok, max_mib, &mib) != 0) break;
+        cfg->free_vram[n++] = mib * TG_MIB;
+        if (!comma) {
+            cfg->n_cards = n;
+            return 0;
+        }
+        p = comma + 1;
+    }
+    fprintf(stderr, "tokgate %s: --free-vram-mib '%s' is not a list of whole MiB figures up to 2^30 "
+                    "(one per card, comma-separated) or 'nvml'\n", verb, v);
+    return 2;
+}

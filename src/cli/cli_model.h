@@ -17,6 +17,12 @@ int tg_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Finite decimal number >= 0; 0 on success. */
 int tg_cli_parse_double(const char *s, double *out);
 
+/* --free-vram-mib for limits, check: "N[,N...]" whole MiB per card, or
+ * "nvml" to read every GPU's free memory now (tg_nvml_free_vram). Fills
+ * cfg->free_vram/n_cards; on a bad value prints "tokgate VERB: ..." to stderr
+ * and returns 2, else 0. */
+int tg_cli_parse_free_vram(const char *verb, const char *v, tg_limits_config *cfg);
+
 /* "64.0 KiB", "7.57 GiB": bytes for humans (exact bytes are printed beside). */
 void tg_cli_human_bytes(char *out, size_t cap, double bytes);
 

@@ -135,30 +135,6 @@ typedef struct opts {
     int have_thinking_base;
 } opts;
 
-static int parse_cards(const char *v, tg_limits_config *cfg) {
-    size_t n = 0;
-    const char *p = v;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char tok[32];
-        uint64_t mib = 0;
-        if (len == 0 || len >= sizeof tok || n == TG_LIMITS_MAX_CARDS) break;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
-        if (tg_cli_parse_u64(tok, MAX_MIB, &mib) != 0) break;
-        cfg->free_vram[n++] = mib * TG_MIB;
-        if (!comma) {
-            cfg->n_cards = n;
-            return 1;
-        }
-        p = comma + 1;
-    }
-    fprintf(stderr, "tokgate check: --free-vram-mib needs a list of whole MiB figures (at most %u "
-                    "cards), got '%s'\n", TG_LIMITS_MAX_CARDS, v);
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -192,7 +168,7 @@ static int parse_args(int argc, char **argv, opts *o, tg_model_settings *s) {
         else if (FLAG("--tokenizer")) { NEED_VALUE(); o->tokenizer = v; }
         else if (FLAG("--free-vram-mib")) {
             NEED_VALUE();
-            if (!parse_cards(v, &o->cfg)) return 0;
+            if (tg_cli_parse_free_vram("check", v, &o->cfg)) return 0;
             o->derive_flags = 1;
         } else if (FLAG("--tp")) {
             NEED_VALUE();

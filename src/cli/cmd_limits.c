@@ -47,7 +47,6 @@ static void usage(FILE *f) {
 typedef struct opts {
     const char *model, *model_name;
     tg_limits_config cfg;
-    uint64_t free_mib[TG_LIMITS_MAX_CARDS];
     int have_tps, have_target, table, json;
 } opts;
 
@@ -71,30 +70,6 @@ static int bad_number(const char *flag, const char *v, const char *what) {
     return 2;
 }
 
-static int parse_cards(const char *v, opts *o) {
-    char buf[1024];
-    if (strlen(v) >= sizeof buf) {
-        fprintf(stderr, "tokgate limits: --free-vram-mib list is over %zu characters\n", sizeof buf - 1);
-        return 2;
-    }
-    memcpy(buf, v, strlen(v) + 1);
-    size_t n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == TG_LIMITS_MAX_CARDS) {
-            fprintf(stderr, "tokgate limits: --free-vram-mib lists more than %u cards\n", TG_LIMITS_MAX_CARDS);
-            return 2;
-        }
-        if (tg_cli_parse_u64(tok, MAX_MIB, &o->free_mib[n]) != 0)
-            return bad_number("--free-vram-mib", tok, "a whole number of MiB up to 2^30");
-        o->cfg.free_vram[n] = o->free_mib[n] * TG_MIB;
-        n++;
-    }
-    if (n == 0) return bad_number("--free-vram-mib", v, "a list of MiB figures");
-    o->cfg.n_cards = n;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, opts *o) {
     tg_error err = {0};
     uint64_t u = 0;
@@ -107,7 +82,7 @@ static int parse_args(int argc, char **argv, opts *o) {
         else if (is_flag(a, "--model-name")) { VALUE("--model-name"); o->model_name = v; }
         else if (is_flag(a, "--free-vram-mib")) {
             VALUE("--free-vram-mib");
-            if (parse_cards(v, o)) return 2;
+            if (tg_cli_parse_free_vram("limits", v, &o->cfg)) return 2;
         } else if (is_flag(a, "--tp")) {
             VALUE("--tp");
             if (tg_cli_parse_u64(v, TG_LIMITS_MAX_TP, &u) || u == 0)
@@ -195,7 +170,8 @@ static json_t *to_json(const opts *o, const tg_model_profile *p, const tg_limits
                         o->cfg.n_cards ? json_integer((json_int_t)l->vram_budget_bytes) : json_null());
     json_t *in = json_object();
     json_t *cards = json_array();
-    for (size_t i = 0; i < o->cfg.n_cards; i++) json_array_append_new(cards, json_integer((json_int_t)o->free_mib[i]));
+    for (size_t i = 0; i < o->cfg.n_cards; i++)
+        json_array_append_new(cards, json_integer((json_int_t)(o->cfg.free_vram[i] / TG_MIB)));
     json_object_set_new(in, "free_vram_mib", cards);
     json_object_set_new(in, "min_free_mib", json_integer((json_int_t)(o->cfg.min_free_bytes / TG_MIB)));
     json_object_set_new(in, "activation_mib", json_integer((json_int_t)(o->cfg.activation_bytes / TG_MIB)));

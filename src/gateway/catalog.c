@@ -180,9 +180,25 @@ static void settings_from(tg__server *s, tg__model *m) {
 static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc, const tg__upinfo *ui) {
     const char *k;
     json_t *v;
+    /* Free VRAM: the configured figures, or NVML's live ones when the config
+     * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
+    json_t *fv = json_object_get(m->cfg->hardware, "free_vram_mib");
+    if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
+        tg_error nerr;
+        size_t n = 0;
+        memset(&nerr, 0, sizeof nerr);
+        if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
+            lc->n_cards = n;
+        } else if (fv || !s->nvml_note_said) {
+            s->nvml_note_said = 1;
+            tg__log(s, fv ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
+                    fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+        }
+    }
     json_object_foreach(m->cfg->hardware, k, v) {
         double d = json_is_number(v) ? json_number_value(v) : -1;
         if (!strcmp(k, "free_vram_mib")) {
+            if (json_is_string(v)) continue; /* "nvml": read above */
             json_t *one = json_is_array(v) ? NULL : v;
             size_t n = one ? 1 : json_array_size(v);
             lc->n_cards = 0;

@@ -30,7 +30,7 @@ const char tg__serve_usage[] =
     "  --upstream-model NAME    model name sent upstream\n"
     "  --upstream-api-key KEY   bearer key sent upstream\n"
     "  --context N --max-prompt-tokens N --output-reserve N   static limits\n"
-    "  --free-vram-mib N[,N...] --tp N --kv-type T --min-free-mib N --activation-mib N\n"
+    "  --free-vram-mib N[,N...]|nvml --tp N --kv-type T --min-free-mib N --activation-mib N\n"
     "  --prefill-tps X --target-prefill-s S   limits derivation inputs (as tokgate limits)\n"
     "  --overflow M --truncation M --dialect D --thinking-mode M --default-max-tokens N\n"
     "  --escalated-output-tokens N --capped-default N --output-limit N --min-max-tokens N\n"
@@ -512,6 +512,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
             } else if (kv[ki].kind == 1) {
                 if ((st = num_arg(a, v, 0, 1e15, &d, err)) != TG_OK) goto fail;
                 val = json_integer((json_int_t)d);
+            } else if (!strcmp(v, "nvml")) { /* read live from NVML at each derivation */
+                val = json_string("nvml");
             } else { /* a comma-separated list of MiB figures, one per card */
                 val = json_array();
                 const char *p = v;

@@ -227,6 +227,7 @@ void tg__discovery_free(tg__server *s);
 /* ---- server ------------------------------------------------------------- */
 struct tg__server {
     struct event_base *base;
+    int nvml_note_said; /* "no NVML" logged once (catalog.c) */
     struct evconnlistener *listener;
     tg__config *cfg;
     int argc;
