@@ -140,7 +140,10 @@ long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
     opt.dialect = (tg_chat_dialect)m->chat_dialect;
     size_t n = 0;
     tg_error err;
-    if (tg_chat_count(m->chat, m->tok, request, &opt, TG_ENCODE_ADD_SPECIAL, &n, &err) != TG_OK) return -1;
+    /* llama-server adds BOS to the rendered prompt; vLLM renders as
+     * transformers does and tokenizes chat prompts without added specials. */
+    unsigned flags = opt.dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
+    if (tg_chat_count(m->chat, m->tok, request, &opt, flags, &n, &err) != TG_OK) return -1;
     return (long long)n;
 }
 
