@@ -245,8 +245,8 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     memset(&m->limits, 0, sizeof m->limits);
     m->have_limits = ctx > 0;
     if (!ctx) return;
-    uint64_t out = c->output ? c->output : (ctx / 2 < 8192 ? ctx / 2 : 8192);
-    if (out > ctx) out = ctx;
+    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
+    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
     uint64_t in = ctx - out;
     if (c->input && c->input < in) in = c->input;
     m->limits.context = ctx;
@@ -283,10 +283,9 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
         tg_limits lim;
         tg_error err;
         memset(&lim, 0, sizeof lim);
-        if (tg_limits_derive(prof, &lc, &lim, &err) == TG_OK && !c->output && lim.output * 2 > lim.context) {
-            lc.output_reserve = lim.context / 2; /* a small context: keep half for the prompt */
-            tg_limits_derive(prof, &lc, &lim, &err);
-        }
+        /* (a small context keeps half for the prompt: tg_limits_derive caps
+         * the output reserve at half the context) */
+        if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
         if (lim.context) {
             if (c->input && c->input < lim.input) lim.input = c->input;
             m->limits = lim;
