@@ -6,8 +6,13 @@
  * offsets only), Metaspace (replacement, prepend_scheme, split; legacy
  * add_prefix_space), Digits, Whitespace, WhitespaceSplit, Punctuation and
  * Sequence (flattened). Others (BertPreTokenizer, CharDelimiterSplit,
- * UnicodeScripts, ...) are refused at load. ByteLevel must be the last step:
- * the model then works on raw bytes (see bpe.c).
+ * UnicodeScripts, ...) are refused at load. The pieces stay raw bytes and
+ * the model maps them (see bpe.c). Steps after a ByteLevel step (Falcon:
+ * Punctuation, ByteLevel, Digits, Split) see, in HF, the byte-level text, one
+ * char per raw byte: Digits/Punctuation/WhitespaceSplit test
+ * tg__bytelevel_char of each byte, Split/Whitespace regexes run on the mapped
+ * text and their match offsets map back to raw bytes (char i = byte i).
+ * Metaspace or a second ByteLevel after ByteLevel is refused.
  *
  * Each step turns a piece into sub-pieces as HF's PreTokenizedString::split
  * does, and hands each non-empty one straight to the next step (recursion
@@ -165,13 +170,15 @@ tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_e
         return st;
     }
     for (size_t i = 0; i < pt->n; i++) {
-        if (pt->steps[i].kind != TG__PT_BYTELEVEL) continue;
-        if (i + 1 != pt->n) {
-            tg__pretokenizer_free(pt);
-            return tg_error_set(err, TG_EUNSUPPORTED,
-                                "a ByteLevel pre-tokenizer followed by other pre-tokenizers is not supported");
+        if (pt->byte_level) {
+            if (pt->steps[i].kind == TG__PT_BYTELEVEL || pt->steps[i].kind == TG__PT_METASPACE) {
+                tg__pretokenizer_free(pt);
+                return tg_error_set(err, TG_EUNSUPPORTED,
+                                    "a ByteLevel or Metaspace pre-tokenizer after a ByteLevel one is not supported");
+            }
+            pt->steps[i].after_bl = 1;
         }
-        pt->byte_level = 1;
+        if (pt->steps[i].kind == TG__PT_BYTELEVEL) pt->byte_level = 1;
     }
     return TG_OK;
 }
@@ -299,6 +306,56 @@ static tg_status split_chars(fold *f, int (*pred)(uint32_t), size_t n) {
     return fold_end(f);
 }
 
+/* split_chars on byte-level text: char i is tg__bytelevel_char(p[i]). */
+static tg_status split_bl_chars(fold *f, int (*pred)(uint32_t), size_t n) {
+    size_t last = 0;
+    tg_status st;
+    for (size_t i = 0; i < n; i++) {
+        if (!pred(tg__bytelevel_char(f->p[i]))) continue;
+        if (last < i && (st = fold_push(f, last, i, 0))) return st;
+        if ((st = fold_push(f, i, i + 1, 1))) return st;
+        last = i + 1;
+    }
+    if (n > last && (st = fold_push(f, last, n, 0))) return st;
+    return fold_end(f);
+}
+
+/* split_regex on byte-level text: the piece is mapped into buf (UTF-8 of
+ * tg__bytelevel_char per byte, 1 or 2 bytes each), matched, and each match
+ * offset walked back to its raw byte (matches come in order, so one forward
+ * walk; UTF mode matches start and end on char boundaries). */
+static tg_status split_bl_regex(fold *f, const tg__regex *re, tgx_buf *buf, size_t n) {
+    tgx_buf_reset(buf);
+    tg_status st;
+    if ((st = tgx_buf_reserve(buf, 2 * n))) return tg_error_set(f->err, st, "byte-level split: %s", tg_status_str(st));
+    uint8_t *o = (uint8_t *)buf->data;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = tg__bytelevel_char(f->p[i]);
+        if (c < 0x80) *o++ = (uint8_t)c;
+        else { *o++ = (uint8_t)(0xC0 | (c >> 6)); *o++ = (uint8_t)(0x80 | (c & 0x3F)); }
+    }
+    size_t mn = (size_t)(o - (uint8_t *)buf->data);
+    const uint8_t *mp = (const uint8_t *)buf->data;
+    size_t mi = 0, ri = 0; /* walk: mapped offset mi is raw offset ri */
+    tg__match_iter it;
+    tg__match_iter_init(&it, re, f->r->m, mp, mn);
+    size_t prev = 0, a, b;
+    int rc;
+    while ((rc = tg__match_iter_next(&it, &a, &b)) > 0) {
+        while (mi < a) { mi += mp[mi] < 0x80 ? 1 : 2; ri++; }
+        size_t ra = ri;
+        while (mi < b) { mi += mp[mi] < 0x80 ? 1 : 2; ri++; }
+        size_t rb = ri;
+        if (prev != ra && (st = fold_push(f, prev, ra, 0))) return st;
+        if ((st = fold_push(f, ra, rb, 1))) return st;
+        prev = rb;
+    }
+    if (rc < 0)
+        return tg_error_set(f->err, TG_ELIMIT, "regex matcher failed (a PCRE2 match or JIT stack limit)");
+    if (prev != n && (st = fold_push(f, prev, n, 0))) return st;
+    return fold_end(f);
+}
+
 static tg_status run_step(tg__pt_run *r, size_t k, const uint8_t *p, size_t n, int first, tg_error *err) {
     if (n == 0) return TG_OK;
     if (k == r->pt->n) {
@@ -318,6 +375,16 @@ static tg_status run_step(tg__pt_run *r, size_t k, const uint8_t *p, size_t n, i
     f.err = err;
     tgx_buf *b = &r->bufs[k];
     tg_status st;
+    if (s->after_bl) {
+        switch (s->kind) {
+        case TG__PT_SPLIT:
+        case TG__PT_WHITESPACE: return split_bl_regex(&f, &s->re, b, n);
+        case TG__PT_DIGITS: return split_bl_chars(&f, tg__is_numeric, n);
+        case TG__PT_WSSPLIT: return split_bl_chars(&f, tg__is_whitespace, n);
+        case TG__PT_PUNCT: return split_bl_chars(&f, tg__is_punctuation, n);
+        default: return TG_EINVAL; /* refused at load */
+        }
+    }
     switch (s->kind) {
     case TG__PT_SPLIT:
     case TG__PT_WHITESPACE:

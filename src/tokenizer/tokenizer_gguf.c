@@ -61,8 +61,9 @@ enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5
 
 /* One pre-tokenizer family. steps: "R" + regex = Split(regex, Isolated);
  * "D1"/"D+" = Digits(individual_digits true/false); "P" = Punctuation
- * (Contiguous); "B" = ByteLevel with the GPT-2 regex (last). Without a final
- * "B", ByteLevel(use_regex=false) is appended. */
+ * (Contiguous); "B" = ByteLevel with the GPT-2 regex (steps after it run on the
+ * byte-level text, as in HF; pretokenizer.c). Without a
+ * "B" anywhere, ByteLevel(use_regex=false) is appended. */
 typedef struct pre_family {
     const char *names;        /* space-separated tokenizer.ggml.pre values */
     const char *steps[8];
@@ -89,7 +90,7 @@ static const pre_family k_pre[] = {
     {" deepseek-v3 hunyuan-dense joyai-llm hy_v4 ",
      {"R\\p{N}{1,3}", "R[\xe4\xb8\x80-\xe9\xbe\xa5\xe3\x81\x80-\xe3\x82\x9f\xe3\x82\xa0-\xe3\x83\xbf]+",
       "R" RE_DS3_MAIN, NULL}, 0, 0, 0},
-    {" falcon ", {"P", "R" RE_GPT2, "D+", "R[0-9][0-9][0-9]", NULL}, 0, 0, 0},
+    {" falcon ", {"P", "B", "D+", "R[0-9][0-9][0-9]", NULL}, 0, 0, 0}, /* HF Falcon's order */
     {" starcoder refact command-r smollm codeshell exaone minerva-7b mellum2 ",
      {"D1", "B", NULL}, 0, 0, 0},
     {" gpt-2 phi-2 jina-es jina-de gigachat jina-v2-es jina-v2-de a.x-4.0 mellum modern-bert "
@@ -320,11 +321,10 @@ static json_t *split_json(const char *re) {
 
 static json_t *pretok_json(const pre_family *f) {
     json_t *seq = json_array();
-    int last_bytelevel = 0;
+    int has_bytelevel = 0;
     for (size_t i = 0; seq && i < 8 && f->steps[i]; i++) {
         const char *s = f->steps[i];
         json_t *step = NULL;
-        last_bytelevel = 0;
         if (s[0] == 'R') step = split_json(s + 1);
         else if (strcmp(s, "D1") == 0) step = json_pack("{s:s, s:b}", "type", "Digits", "individual_digits", 1);
         else if (strcmp(s, "D+") == 0) step = json_pack("{s:s, s:b}", "type", "Digits", "individual_digits", 0);
@@ -332,14 +332,14 @@ static json_t *pretok_json(const pre_family *f) {
         else if (strcmp(s, "B") == 0) {
             step = json_pack("{s:s, s:b, s:b, s:b}", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
                              "use_regex", 1);
-            last_bytelevel = 1;
+            has_bytelevel = 1;
         }
         if (!step || json_array_append_new(seq, step)) {
             json_decref(seq);
             return NULL;
         }
     }
-    if (seq && !last_bytelevel &&
+    if (seq && !has_bytelevel &&
         json_array_append_new(seq, json_pack("{s:s, s:b, s:b, s:b}", "type", "ByteLevel", "add_prefix_space", 0,
                                              "trim_offsets", 0, "use_regex", 0))) {
         json_decref(seq);

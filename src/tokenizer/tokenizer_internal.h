@@ -198,12 +198,14 @@ typedef struct tg__pt_step {
     int prepend_scheme;          /* METASPACE */
     int split;                   /* METASPACE */
     int individual_digits;       /* DIGITS */
+    int after_bl;                /* after a ByteLevel step: HF runs it on the byte-level text
+                                    (one char per raw byte, tg__bytelevel_char) */
 } tg__pt_step;
 
 typedef struct tg__pretokenizer {
     tg__pt_step *steps;
     size_t n;
-    int byte_level;   /* last step is ByteLevel: the model sees raw bytes */
+    int byte_level;   /* a step is ByteLevel: the model sees raw bytes */
 } tg__pretokenizer;
 
 tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_error *err);
