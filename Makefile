@@ -36,9 +36,12 @@ check: build
 fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
+# Benchmarks against the reference tools, same run, printing ratios:
+# tokenizers vs HF and llama-tokenize; the gateway vs direct and nginx.
 bench: build
 	bash scripts/setup.sh --bench
 	bash bench/run.sh
+	bash bench/gateway_bench.sh build/tokgate
 
 # The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:
