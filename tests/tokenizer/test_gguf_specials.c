@@ -87,15 +87,10 @@ int main(void) {
     pclose(p);
     bin[strcspn(bin, "\n")] = '\0';
 
-    const char *dir = tg_fixture("llama.cpp/models");
     char dirpath[4096];
-    snprintf(dirpath, sizeof dirpath, "%s", dir);
     char *names[256];
     size_t n = tgt_list_vocab_ggufs(dirpath, 0, names, 256);
-    if (n == SIZE_MAX) {
-        fprintf(stderr, "%s: cannot open\n", dirpath);
-        return 1;
-    }
+    if (n == SIZE_MAX) return 1;
     size_t checked = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4400];

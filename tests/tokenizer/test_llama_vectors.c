@@ -212,15 +212,10 @@ done:
 }
 
 int main(void) {
-    const char *dir = tg_fixture("llama.cpp/models");
     char dirpath[4096];
-    snprintf(dirpath, sizeof dirpath, "%s", dir);
     char *names[256];
     size_t n = tgt_list_vocab_ggufs(dirpath, 1, names, 256);
-    if (n == SIZE_MAX) {
-        fprintf(stderr, "%s: cannot open (run scripts/setup.sh --test)\n", dirpath);
-        return 1;
-    }
+    if (n == SIZE_MAX) return 1;
     TG_CHECK(n >= 10); /* llama.cpp ships ~16 vocabularies with vectors */
     size_t total = 0, vocabs_ok = 0, unsupported = 0;
     for (size_t i = 0; i < n; i++) {

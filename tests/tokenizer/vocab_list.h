@@ -14,19 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_test.h"
 #include "util/file.h"
 
 static inline int tgt_cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /*
- * Fill names[0..cap) with the strdup'ed file names "ggml-vocab-*.gguf" in
- * dirpath, sorted bytewise; with need_inp, only those with a
- * "<name>.inp" vector file beside them. Returns how many (the caller frees
- * each), or SIZE_MAX when dirpath cannot be opened.
+ * Copies the path of $TG_FIXTURES/llama.cpp/models into dirpath (4096 bytes)
+ * and fills names[0..cap) with the strdup'ed file names "ggml-vocab-*.gguf"
+ * there, sorted bytewise; with need_inp, only those with a "<name>.inp"
+ * vector file beside them. Returns how many (the caller frees each), or
+ * SIZE_MAX after printing why when the directory cannot be opened.
  */
-static inline size_t tgt_list_vocab_ggufs(const char *dirpath, int need_inp, char **names, size_t cap) {
+static inline size_t tgt_list_vocab_ggufs(char dirpath[4096], int need_inp, char **names, size_t cap) {
+    snprintf(dirpath, 4096, "%s", tg_fixture("llama.cpp/models"));
     DIR *d = opendir(dirpath);
-    if (!d) return SIZE_MAX;
+    if (!d) {
+        fprintf(stderr, "%s: cannot open (run scripts/setup.sh --test)\n", dirpath);
+        return SIZE_MAX;
+    }
     size_t n = 0;
     struct dirent *e;
     while (n < cap && (e = readdir(d))) {
