@@ -17,6 +17,7 @@
 
 #include "tokenizer/tokenizer_gguf.h"
 #include "tokgate/tokenizer.h"
+#include "tokenizer_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,34 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < n_eog; i++)
         if (eog[i] >= tg_tokenizer_vocab_size(t)) abort();
     static const char text[] = "hello the world  it's 12345 <|im_end|> caf\xC3\xA9\n\n\t\xE6\x97\xA5 \xF0\x9F\x91\x8D";
-    for (unsigned flags = 0; flags < 4; flags++) {
-        tg_tokens toks = {0};
-        if (tg_tokenizer_encode(t, text, sizeof text - 1, flags, &toks, &err) != TG_OK) {
-            if (err.code != TG_ELIMIT && err.code != TG_ENOMEM) abort();
-            tg_tokens_free(&toks);
-            continue;
-        }
-        for (size_t i = 0; i < toks.len; i++)
-            if (toks.ids[i] >= tg_tokenizer_vocab_size(t)) abort();
-        char *full = NULL;
-        size_t fl = 0;
-        if (tg_tokenizer_decode(t, toks.ids, toks.len, (int)(flags & 1), &full, &fl, &err) != TG_OK) abort();
-        tg_detok *d = NULL;
-        if (tg_detok_new(t, (int)(flags & 1), &d, &err) != TG_OK) abort();
-        size_t at = 0;
-        for (size_t i = 0; i <= toks.len; i++) {
-            const char *p;
-            size_t pl;
-            tg_status st = i < toks.len ? tg_detok_feed(d, toks.ids[i], &p, &pl, &err) : tg_detok_finish(d, &p, &pl, &err);
-            if (st != TG_OK) abort();
-            if (at + pl > fl || memcmp(full + at, p, pl) != 0) abort();
-            at += pl;
-        }
-        if (at != fl) abort();
-        tg_detok_free(d);
-        tg_text_free(full);
-        tg_tokens_free(&toks);
-    }
+    tgf_check_tokenizer(t, text, sizeof text - 1);
     tg_tokenizer_free(t);
     return 0;
 }

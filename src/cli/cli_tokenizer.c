@@ -82,6 +82,19 @@ int tg_cli_check_utf8(const tg_cli_tok_opts *o, const tgx_buf *b) {
     return 0;
 }
 
+tg_tokenizer *tg_cli_text_and_tok(const tg_cli_tok_opts *o, tgx_buf *in, int *status) {
+    tgx_buf_init(in, STDIN_MAX);
+    int rc;
+    if ((rc = tg_cli_read_stdin(o, in)) || (rc = tg_cli_check_utf8(o, in))) {
+        tgx_buf_free(in);
+        *status = rc;
+        return NULL;
+    }
+    tg_tokenizer *t = tg_cli_tok_load(o, status);
+    if (!t) tgx_buf_free(in);
+    return t;
+}
+
 unsigned tg_cli_tok_flags(const tg_cli_tok_opts *o) {
     unsigned f = 0;
     if (o->add_special) f |= TG_ENCODE_ADD_SPECIAL;

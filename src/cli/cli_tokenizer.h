@@ -33,6 +33,12 @@ int tg_cli_read_stdin(const tg_cli_tok_opts *o, tgx_buf *b);
 /* Checks that b is UTF-8; prints "input is not valid UTF-8 (byte offset N)"
  * and returns 2 when not. */
 int tg_cli_check_utf8(const tg_cli_tok_opts *o, const tgx_buf *b);
+/* The text verbs' common start: reads all of stdin into *in (initialized
+ * here, limit 1 GiB), checks it is UTF-8, then loads o->tokenizer. Returns
+ * the tokenizer, the caller then owns *in and the tokenizer; on any failure
+ * prints the problem, frees *in, sets *status to the exit status and returns
+ * NULL. */
+tg_tokenizer *tg_cli_text_and_tok(const tg_cli_tok_opts *o, tgx_buf *in, int *status);
 /* encode flags from the options */
 unsigned tg_cli_tok_flags(const tg_cli_tok_opts *o);
 

@@ -142,16 +142,10 @@ int tg_cmd_count(int argc, char **argv) {
         return rc;
     }
     tgx_buf in;
-    tgx_buf_init(&in, (size_t)1 << 30);
-    if ((rc = tg_cli_read_stdin(&o, &in)) || (rc = tg_cli_check_utf8(&o, &in))) {
-        tgx_buf_free(&in);
-        return rc;
-    }
-    tg_tokenizer *t = tg_cli_tok_load(&o, &rc);
-    if (t) {
-        rc = count_text(&o, t, &in);
-        tg_tokenizer_free(t);
-    }
+    tg_tokenizer *t = tg_cli_text_and_tok(&o, &in, &rc);
+    if (!t) return rc;
+    rc = count_text(&o, t, &in);
+    tg_tokenizer_free(t);
     tgx_buf_free(&in);
     return rc;
 }

@@ -27,16 +27,8 @@ int tg_cmd_encode(int argc, char **argv) {
     int rc = tg_cli_tok_parse(argc, argv, allowed, &o);
     if (rc) return rc;
     tgx_buf in;
-    tgx_buf_init(&in, (size_t)1 << 30);
-    if ((rc = tg_cli_read_stdin(&o, &in)) || (rc = tg_cli_check_utf8(&o, &in))) {
-        tgx_buf_free(&in);
-        return rc;
-    }
-    tg_tokenizer *t = tg_cli_tok_load(&o, &rc);
-    if (!t) {
-        tgx_buf_free(&in);
-        return rc;
-    }
+    tg_tokenizer *t = tg_cli_text_and_tok(&o, &in, &rc);
+    if (!t) return rc;
     tg_tokens toks = {0};
     tg_error err = {0};
     if (tg_tokenizer_encode(t, in.data, in.len, tg_cli_tok_flags(&o), &toks, &err)) {

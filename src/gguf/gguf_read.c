@@ -252,6 +252,25 @@ static void set_where(reader *r, const char *kind, size_t i, const tg_gguf_str *
     }
 }
 
+/*
+ * Reads the name of entity `kind` #i (a key or a tensor) into *name, makes
+ * it part of r->where from then on, and enters it in the hash table `slots`.
+ * A name already present is TG_ECORRUPT: "duplicate <label> (first <first>
+ * #<index of the earlier one>)", located at the name's offset.
+ */
+static tg_status read_unique_name(reader *r, const char *kind, const char *label, const char *first, size_t i,
+                                  tg_gguf_str *name, uint32_t *slots, size_t cap,
+                                  const tg_gguf_str *(*name_of)(const tg_gguf *, size_t)) {
+    set_where(r, kind, i, NULL);
+    size_t at = r->pos;
+    tg_status st = read_str(r, label, name);
+    if (st) return st;
+    set_where(r, kind, i, name);
+    long dup = slot_insert(slots, cap, *name, i, name_of, r->g);
+    if (dup >= 0) return fail(r, TG_ECORRUPT, at, "duplicate %s (first %s #%ld)", label, first, dup);
+    return TG_OK;
+}
+
 static tg_status parse_header(reader *r, uint64_t *n_tensors, uint64_t *n_kv) {
     snprintf(r->where, sizeof r->where, "header");
     if (r->size < 4)
@@ -299,15 +318,11 @@ static tg_status parse_kvs(reader *r, size_t n_kv) {
     if (!g->kv || !g->key_slots) return tg_error_set(r->err, TG_ENOMEM, "gguf: out of memory for %zu keys", n_kv);
     for (size_t i = 0; i < n_kv; i++) {
         tg__gguf_kv *kv = &g->kv[i];
-        set_where(r, "key", i, NULL);
-        size_t at = r->pos;
-        tg_status st = read_str(r, "key", &kv->key);
+        tg_status st =
+            read_unique_name(r, "key", "key", "defined as key", i, &kv->key, g->key_slots, g->key_cap, key_of);
         if (st) return st;
-        set_where(r, "key", i, &kv->key);
-        long dup = slot_insert(g->key_slots, g->key_cap, kv->key, i, key_of, g);
-        if (dup >= 0) return fail(r, TG_ECORRUPT, at, "duplicate key (first defined as key #%ld)", dup);
         g->n_kv = i + 1;
-        at = r->pos;
+        size_t at = r->pos;
         uint32_t type;
         if ((st = read_u32(r, "value type", &type))) return st;
         if (!valid_type(type)) return fail(r, TG_ECORRUPT, at, "unknown value type %u (types are 0..12)", type);
@@ -342,15 +357,11 @@ static tg_status parse_alignment(reader *r) {
 static tg_status parse_tensor(reader *r, size_t i) {
     tg_gguf *g = r->g;
     tg_gguf_tensor *t = &g->tensors[i];
-    set_where(r, "tensor", i, NULL);
-    size_t at = r->pos;
-    tg_status st = read_str(r, "tensor name", &t->name);
+    tg_status st = read_unique_name(r, "tensor", "tensor name", "used by tensor", i, &t->name, g->tensor_slots,
+                                    g->tensor_cap, tensor_name_of);
     if (st) return st;
-    set_where(r, "tensor", i, &t->name);
-    long dup = slot_insert(g->tensor_slots, g->tensor_cap, t->name, i, tensor_name_of, g);
-    if (dup >= 0) return fail(r, TG_ECORRUPT, at, "duplicate tensor name (first used by tensor #%ld)", dup);
     g->n_tensors = i + 1;
-    at = r->pos;
+    size_t at = r->pos;
     if ((st = read_u32(r, "n_dims", &t->n_dims))) return st;
     if (t->n_dims > TG_GGUF_MAX_DIMS)
         return fail(r, TG_ECORRUPT, at, "n_dims %u exceeds the %d dimensions ggml allows", t->n_dims,

@@ -29,29 +29,17 @@ server=$TG_LLAMA_SERVER
 [ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server"; exit 1; }
 build=${TG_BUILD_DIR:?TG_BUILD_DIR not set}
 vocab=${TG_FIXTURES:?TG_FIXTURES not set}/llama.cpp/models/ggml-vocab-qwen2.gguf
+source "$(dirname "$0")/../lib/llama_server.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tg-tiny.XXXXXX")
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+cleanup() { ls_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
 "$build/gguf_test_tiny_writer" --write "$work/tiny.gguf" "$vocab" 42
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=${TG_TINY_PORT:-$((18080 + $$ % 2000))}
-for _ in $(seq 1 50); do port_free "$port" && break; port=$((port + 1)); done
-
-"$server" -m "$work/tiny.gguf" --host 127.0.0.1 --port "$port" -c 2048 -t 1 >"$work/server.log" 2>&1 &
-pid=$!
-url=http://127.0.0.1:$port
-for _ in $(seq 1 120); do
-  curl -sf "$url/health" >/dev/null 2>&1 && break
-  if ! kill -0 "$pid" 2>/dev/null; then echo "FAIL: llama-server exited"; tail -30 "$work/server.log"; exit 1; fi
-  sleep 0.5
-done
-curl -sf "$url/health" >/dev/null || { echo "FAIL: llama-server not healthy after 60 s"; tail -30 "$work/server.log"; exit 1; }
+port=$(ls_pick_port "${TG_TINY_PORT:-$((18080 + $$ % 2000))}")
+ls_start "$work/server.log" "$port" "$server" -m "$work/tiny.gguf" -c 2048 -t 1
+url=$ls_url
+ls_wait_healthy 120 0.5 || exit 1
 
 fail=0
 check() { # check DESCRIPTION JQ-EXPR JSON

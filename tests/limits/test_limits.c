@@ -10,17 +10,9 @@
 #include "tg_test.h"
 #include "tokgate/limits.h"
 #include "tokgate/model.h"
+#include "model/config_fixture.h"
 
 #define MIB 1048576ull
-
-static int load(const char *model, tg_model_profile *p) {
-    char rel[256];
-    snprintf(rel, sizeof rel, "tests/data/configs/%s", model);
-    tg_error err = {0};
-    tg_status st = tg_model_load(tg_source(rel), p, &err);
-    if (st != TG_OK) fprintf(stderr, "load %s: %s\n", rel, err.msg);
-    return st == TG_OK;
-}
 
 static tg_limits derive(const tg_model_profile *p, const tg_limits_config *c) {
     tg_limits l;
@@ -32,7 +24,7 @@ static tg_limits derive(const tg_model_profile *p, const tg_limits_config *c) {
 /* The acceptance case: Qwen3.6-27B as helexa's doc/context-limits.md has it. */
 static void test_qwen36_helexa(void) {
     tg_model_profile p;
-    if (!load("Qwen3.6-27B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Qwen3.6-27B", &p)) { TG_CHECK(0); return; }
     tg_limits_config c;
     tg_limits_config_init(&c);
     c.tp = 2;
@@ -93,7 +85,7 @@ static void test_qwen36_helexa(void) {
 
 static void test_kv_types(void) {
     tg_model_profile p;
-    if (!load("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
     /* one K row per layer: 8 KV heads x 128 = 1024 elements = 32 blocks of 32 */
     static const struct { tg_kv_type t; uint64_t per_token; } want[] = {
         {TG_KV_F32, 32ull * 2 * 1024 * 4},          /* 262144 */
@@ -114,7 +106,7 @@ static void test_kv_types(void) {
     tg_model_profile_free(&p);
 
     /* DeepSeek-V3 latent at q8_0: 576 = 18 blocks: 61 x 18 x 34 = 37332 */
-    if (!load("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
     tg_kv_cost c;
     tg_error err = {0};
     TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_Q8_0, 1, &c, &err), TG_OK);
@@ -149,19 +141,19 @@ static void test_tp_split(void) {
     tg_error err = {0};
     /* Qwen3-Next: 2 KV heads. At tp 4 each card still holds one head
      * (replicated): 12 x 2 x 1 x 256 x 2 = 12288, not 24576 / 4 */
-    if (!load("Qwen3-Next-80B-A3B-Instruct", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Qwen3-Next-80B-A3B-Instruct", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_F16, 4, &c, &err), TG_OK);
     TG_CHECK_EQ_U(c.per_token_per_card, 12ull * 2 * 1 * 256 * 2);
     TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_F16, 2, &c, &err), TG_OK);
     TG_CHECK_EQ_U(c.per_token_per_card, 12ull * 2 * 1 * 256 * 2);
     tg_model_profile_free(&p);
     /* MLA latent is not split across cards */
-    if (!load("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_F16, 8, &c, &err), TG_OK);
     TG_CHECK_EQ_U(c.per_token_per_card, 70272);
     tg_model_profile_free(&p);
     /* gpt-oss-120b at tp 8: 8 KV heads, one per card: 18 x 2 x 64 x 2 = 4608 */
-    if (!load("gpt-oss-120b", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("gpt-oss-120b", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_F16, 8, &c, &err), TG_OK);
     TG_CHECK_EQ_U(c.per_token_per_card, 18ull * 2 * 64 * 2);
     TG_CHECK_EQ_U(c.fixed_bytes_per_card, 18ull * 128 * (2 * 64 * 2));
@@ -170,7 +162,7 @@ static void test_tp_split(void) {
 
 static void test_ceilings(void) {
     tg_model_profile p;
-    if (!load("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
     tg_limits_config c;
     tg_limits_config_init(&c);
     /* nothing known but the model: native binds, the others are not computed */

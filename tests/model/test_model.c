@@ -9,15 +9,7 @@
 #include "tg_test.h"
 #include "tokgate/limits.h"
 #include "tokgate/model.h"
-
-static int load(const char *model, tg_model_profile *p) {
-    char rel[256];
-    snprintf(rel, sizeof rel, "tests/data/configs/%s", model);
-    tg_error err = {0};
-    tg_status st = tg_model_load(tg_source(rel), p, &err);
-    if (st != TG_OK) fprintf(stderr, "load %s: %s\n", rel, err.msg);
-    return st == TG_OK;
-}
+#include "config_fixture.h"
 
 static tg_kv_cost cost(const tg_model_profile *p, tg_kv_type t, uint32_t tp) {
     tg_kv_cost c;
@@ -32,7 +24,7 @@ static tg_status from_json(const char *json, tg_model_profile *p, tg_error *err)
 
 static void test_llama31_8b(void) {
     tg_model_profile p;
-    if (!load("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Llama-3.1-8B", &p)) { TG_CHECK(0); return; }
     TG_CHECK_STR(p.name, "Llama-3.1-8B");
     TG_CHECK_STR(p.arch, "llama");
     /* max_position_embeddings 131072; llama3 rope scaling is already folded in */
@@ -52,7 +44,7 @@ static void test_llama31_8b(void) {
 
 static void test_qwen3_32b(void) {
     tg_model_profile p;
-    if (!load("Qwen3-32B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Qwen3-32B", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_U(p.native_context, 40960); /* max_position_embeddings, no rope_scaling */
     TG_CHECK_EQ_U(p.n_full, 64);            /* use_sliding_window false, sliding_window null */
     tg_kv_cost c = cost(&p, TG_KV_F16, 1);
@@ -65,7 +57,7 @@ static void test_qwen3_32b(void) {
 
 static void test_gemma3_27b(void) {
     tg_model_profile p;
-    if (!load("gemma-3-27b-it", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("gemma-3-27b-it", &p)) { TG_CHECK(0); return; }
     TG_CHECK_STR(p.arch, "gemma3_text");
     /* text_config has no max_position_embeddings: Gemma3TextConfig's default 131072 */
     TG_CHECK_EQ_U(p.native_context, 131072);
@@ -90,7 +82,7 @@ static void test_gemma3_27b(void) {
 
 static void test_deepseek_v3(void) {
     tg_model_profile p;
-    if (!load("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("DeepSeek-V3", &p)) { TG_CHECK(0); return; }
     /* max_position_embeddings 163840 = YaRN factor 40 x original 4096 */
     TG_CHECK_EQ_U(p.native_context, 163840);
     TG_CHECK_EQ_U(p.n_mla, 61);
@@ -106,7 +98,7 @@ static void test_deepseek_v3(void) {
 
 static void test_gpt_oss_120b(void) {
     tg_model_profile p;
-    if (!load("gpt-oss-120b", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("gpt-oss-120b", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_U(p.native_context, 131072); /* = YaRN 32 x 4096 as well */
     TG_CHECK_EQ_U(p.n_full, 18);
     TG_CHECK_EQ_U(p.n_sliding, 18);
@@ -124,7 +116,7 @@ static void test_gpt_oss_120b(void) {
 
 static void test_qwen3_next(void) {
     tg_model_profile p;
-    if (!load("Qwen3-Next-80B-A3B-Instruct", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Qwen3-Next-80B-A3B-Instruct", &p)) { TG_CHECK(0); return; }
     TG_CHECK_EQ_U(p.native_context, 262144);
     /* full_attention_interval 4: layers 3, 7, ..., 47 full = 12; 36 linear */
     TG_CHECK_EQ_U(p.n_full, 12);
@@ -144,7 +136,7 @@ static void test_qwen3_next(void) {
 
 static void test_qwen36_27b(void) {
     tg_model_profile p;
-    if (!load("Qwen3.6-27B", &p)) { TG_CHECK(0); return; }
+    if (!tgt_load_config("Qwen3.6-27B", &p)) { TG_CHECK(0); return; }
     TG_CHECK_STR(p.arch, "qwen3_5_text"); /* from text_config */
     TG_CHECK_EQ_U(p.native_context, 262144);
     TG_CHECK_EQ_U(p.n_layer, 64);
@@ -332,7 +324,7 @@ static void test_catalogue_profiles(void) {
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         tg_model_profile a, b;
         TG_CHECK_EQ_I(tg_model_from_name(same[i].name, &a, &err), TG_OK);
-        if (!load(same[i].dir, &b)) { TG_CHECK(0); tg_model_profile_free(&a); continue; }
+        if (!tgt_load_config(same[i].dir, &b)) { TG_CHECK(0); tg_model_profile_free(&a); continue; }
         tg_kv_cost ca = cost(&a, TG_KV_F16, 2), cb = cost(&b, TG_KV_F16, 2);
         TG_CHECK_EQ_U(ca.per_token, cb.per_token);
         TG_CHECK_EQ_U(ca.per_token_per_card, cb.per_token_per_card);

@@ -13,6 +13,7 @@
 #include "tg_test.h"
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
+#include "chat_fixture.h"
 
 static void test_counts(void) {
     json_error_t je;
@@ -29,11 +30,9 @@ static void test_counts(void) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", tg_fixture(rel));
         tg_error err = {0};
-        tg_tokenizer *tok = NULL;
-        tg_chat *chat = NULL;
-        TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
-        TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
-        if (!tok || !chat) { fprintf(stderr, "%s: %s\n", model, err.msg); tg_tokenizer_free(tok); tg_chat_free(chat); continue; }
+        tg_tokenizer *tok;
+        tg_chat *chat;
+        if (!tgt_load_tok_chat(dir, model, &tok, &chat)) continue;
         const char *conv;
         json_t *want;
         json_object_foreach(counts, conv, want) {

@@ -44,15 +44,11 @@ server=$server_dir/llama-server
 [ -x "$server" ] || { echo "FAIL: no llama-server at $server"; exit 1; }
 command -v jq >/dev/null && command -v curl >/dev/null || { echo "FAIL: needs jq and curl"; exit 1; }
 
+source "$src/tests/lib/llama_server.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tg-lscount.XXXXXX")
-pid=
-stop_server() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
-}
-cleanup() { stop_server; rm -rf "$work"; }
+cleanup() { ls_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 fixed_date=1735689600 # tokgate's clock; the conversations' templates do not print dates
 total_eq=0 total_ref=0 total_diff=0 total_known=0
 knownfile=$src/tests/template/llama_server_known.txt
@@ -66,17 +62,10 @@ for v in $vocabs; do
   fi
   tiny=$work/tiny-$v.gguf
   "$build/gguf_test_tiny_writer" --write "$tiny" "$vocab" 42 >/dev/null
-  port=$((18500 + $$ % 1000))
-  for _ in $(seq 1 50); do port_free "$port" && break; port=$((port + 1)); done
-  "$server" -m "$tiny" --host 127.0.0.1 --port "$port" -c 4096 -t 1 -np 1 --jinja >"$work/server-$v.log" 2>&1 &
-  pid=$!
-  url=http://127.0.0.1:$port
-  for _ in $(seq 1 240); do
-    curl -sf "$url/health" >/dev/null 2>&1 && break
-    if ! kill -0 "$pid" 2>/dev/null; then echo "FAIL: llama-server exited ($v)"; tail -20 "$work/server-$v.log"; exit 1; fi
-    sleep 0.25
-  done
-  curl -sf "$url/health" >/dev/null || { echo "FAIL: llama-server not healthy ($v)"; tail -20 "$work/server-$v.log"; exit 1; }
+  port=$(ls_pick_port $((18500 + $$ % 1000)))
+  ls_start "$work/server-$v.log" "$port" "$server" -m "$tiny" -c 4096 -t 1 -np 1 --jinja
+  url=$ls_url
+  ls_wait_healthy 240 0.25 " ($v)" || exit 1
   eq=0 ref=0 diff=0 known=0
   for conv in "$src"/tests/template/conversations/*.json "$src"/tests/template/llamacpp_requests/*.json; do
     name=$(basename "$conv" .json)
@@ -113,7 +102,7 @@ for v in $vocabs; do
   echo "$v: $eq equal, $ref refused, $known known, $diff differ"
   total_eq=$((total_eq + eq)) total_ref=$((total_ref + ref)) total_diff=$((total_diff + diff))
   total_known=$((total_known + known))
-  stop_server
+  ls_stop
 done
 echo "total: $total_eq equal, $total_ref refused, $total_known known, $total_diff differ"
 [ "$total_diff" -eq 0 ]

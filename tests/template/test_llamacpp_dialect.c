@@ -19,6 +19,7 @@
 #include "tg_test.h"
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
+#include "chat_fixture.h"
 
 static void test_prompts(void) {
     json_error_t je;
@@ -34,11 +35,9 @@ static void test_prompts(void) {
         char path[4096];
         snprintf(path, sizeof path, "%s", tg_fixture(rel));
         tg_error err = {0};
-        tg_tokenizer *tok = NULL;
-        tg_chat *chat = NULL;
-        TG_CHECK_EQ_I(tg_tokenizer_load(path, &tok, &err), TG_OK);
-        TG_CHECK_EQ_I(tg_chat_load(path, &chat, &err), TG_OK);
-        if (!tok || !chat) { fprintf(stderr, "%s: %s\n", vocab, err.msg); tg_tokenizer_free(tok); tg_chat_free(chat); continue; }
+        tg_tokenizer *tok;
+        tg_chat *chat;
+        if (!tgt_load_tok_chat(path, vocab, &tok, &chat)) continue;
         const char *file;
         json_t *want;
         json_object_foreach(prompts, file, want) {

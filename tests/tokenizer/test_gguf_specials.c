@@ -9,7 +9,6 @@
  * gpt-oss and Gemma 4). tokgate must report the same through
  * tg_tokenizer_bos_id, tg_tokenizer_eos_id and tg_tokenizer_eog_ids.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "tg_test.h"
 #include "tokgate/gguf.h"
 #include "tokgate/tokenizer.h"
+#include "vocab_list.h"
 
 #define MAX_IDS 256
 
@@ -29,8 +29,6 @@ static int cmp_u(const void *a, const void *b) {
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
     return x < y ? -1 : x > y;
 }
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void print_ids(const char *label, const ids *s) {
     fprintf(stderr, "    %s:", label);
@@ -89,24 +87,10 @@ int main(void) {
     pclose(p);
     bin[strcspn(bin, "\n")] = '\0';
 
-    const char *dir = tg_fixture("llama.cpp/models");
     char dirpath[4096];
-    snprintf(dirpath, sizeof dirpath, "%s", dir);
-    DIR *d = opendir(dirpath);
-    if (!d) {
-        fprintf(stderr, "%s: cannot open\n", dirpath);
-        return 1;
-    }
     char *names[256];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 15 && strncmp(e->d_name, "ggml-vocab-", 11) == 0 && strcmp(e->d_name + l - 5, ".gguf") == 0)
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    size_t n = tgt_list_vocab_ggufs(dirpath, 0, names, 256);
+    if (n == SIZE_MAX) return 1;
     size_t checked = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4400];

@@ -16,7 +16,6 @@
  * are listed, not failed. Any BPE ("gpt2", "gemma4") or SentencePiece
  * ("llama") vocabulary that fails to load or to match is a failure.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "vocab_list.h"
 
 #define SEP "\n__ggml_vocab_test__\n"
 
@@ -209,30 +209,11 @@ done:
     return fails;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int main(void) {
-    const char *dir = tg_fixture("llama.cpp/models");
     char dirpath[4096];
-    snprintf(dirpath, sizeof dirpath, "%s", dir);
-    DIR *d = opendir(dirpath);
-    if (!d) {
-        fprintf(stderr, "%s: cannot open (run scripts/setup.sh --test)\n", dirpath);
-        return 1;
-    }
     char *names[256];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 15 && strncmp(e->d_name, "ggml-vocab-", 11) == 0 && strcmp(e->d_name + l - 5, ".gguf") == 0) {
-            char inp[4600];
-            snprintf(inp, sizeof inp, "%s/%s.inp", dirpath, e->d_name);
-            if (tgx_file_exists(inp)) names[n++] = strdup(e->d_name);
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    size_t n = tgt_list_vocab_ggufs(dirpath, 1, names, 256);
+    if (n == SIZE_MAX) return 1;
     TG_CHECK(n >= 10); /* llama.cpp ships ~16 vocabularies with vectors */
     size_t total = 0, vocabs_ok = 0, unsupported = 0;
     for (size_t i = 0; i < n; i++) {
