@@ -72,6 +72,12 @@ void tg__adm_release(tg__adm *a, uint64_t n) {
     pump(a);
 }
 
+int tg__adm_can_grow(const tg__adm *a, uint64_t have, uint64_t n) {
+    if (a->capacity == 0 || a->reserved <= have) return 1; /* unknown, or it runs alone */
+    if (a->head) return 0;                                 /* the room is owed to the waiters */
+    return a->reserved <= a->capacity && n <= a->capacity - a->reserved;
+}
+
 void tg__adm_grow(tg__adm *a, uint64_t n) {
     a->reserved += n;
     if (a->reserved > a->peak_reserved) a->peak_reserved = a->reserved;

@@ -11,9 +11,12 @@
  * small request never overtakes a large one ahead of it, so large ones
  * cannot starve). A request larger than the whole capacity is admitted when
  * nothing else is reserved (it runs alone; the server decides the rest).
- * Escalation grows a reservation in place (tg__adm_grow) and may overshoot
- * the capacity: it is already running, and it gives back its tokens when it
- * ends.
+ * Escalation grows a reservation in place (tg__adm_grow) only when
+ * tg__adm_can_grow says there is room: the capacity is unknown, the request
+ * runs alone, or nobody waits and reserved + n fits. Otherwise the gateway
+ * does not escalate (the capped answer goes out as it is): growing past the
+ * capacity would over-commit the KV cache others were promised, and growing
+ * while someone waits would take room the FIFO owes them.
  */
 #ifndef TG_GATEWAY_ADMISSION_H
 #define TG_GATEWAY_ADMISSION_H
@@ -55,7 +58,12 @@ void tg__adm_cancel(tg__adm *a, tg__adm_wait *w, int timed_out);
 /* Gives back `n` reserved tokens and grants queued waiters, in order, while
  * the head fits. */
 void tg__adm_release(tg__adm *a, uint64_t n);
-/* Adds `n` to a running reservation (escalation). */
+/* 1 when a running reservation of `have` tokens may grow by `n` (rules
+ * above); 0 when it may not. Pure: changes nothing. */
+int tg__adm_can_grow(const tg__adm *a, uint64_t have, uint64_t n);
+/* Adds `n` to a running reservation (escalation) unconditionally; callers
+ * that must respect the capacity ask tg__adm_can_grow first (the trace
+ * simulator in bench/ models continuation in the KV cache and does not). */
 void tg__adm_grow(tg__adm *a, uint64_t n);
 /* New capacity (discovery learned it or it changed); grants what now fits. */
 void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);

@@ -78,6 +78,7 @@ typedef struct tg__metrics {
     char *reasons[TG__MAX_REASONS];
     uint64_t refusals[TG__MAX_REASONS];
     uint64_t escalations;
+    uint64_t escalations_skipped; /* no KV room to grow the reservation */
     uint64_t admission_timeouts;
     uint64_t tokens_in, tokens_out;
     uint64_t upstream_faults[8];

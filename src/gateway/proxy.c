@@ -31,7 +31,9 @@
  * capped default (plan->escalate_to), the answer is held back until it is
  * complete; if its finish_reason is "length" the escalated body is sent
  * instead (once; the reservation grows to the escalated size) and only that
- * answer reaches the client, with `x-tokgate-escalated: FROM->TO`.
+ * answer reaches the client, with `x-tokgate-escalated: FROM->TO`. When the
+ * reservation may not grow (tg__adm_can_grow: no KV room, or others wait for
+ * it) the capped answer goes out as it is (tokgate_escalations_skipped_total).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -441,7 +443,14 @@ static void on_done(void *ud, int fault, const char *msg) {
     tg__server *s = ex->srv;
     ex->up = NULL;
     if (fault == TG__UP_OK && ex->held_head) {
-        if (!ex->escalated && ex->esc_body && held_hit_length(ex)) {
+        int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
+        if (length && ex->pool &&
+            !tg__adm_can_grow(&ex->pool->adm, ex->reserved, ex->escalate_to - ex->max_tokens)) {
+            tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow "
+                    "%llu -> %llu: answer sent as it is", (unsigned long long)ex->max_tokens,
+                    (unsigned long long)ex->escalate_to);
+            s->metrics.escalations_skipped++;
+        } else if (length) {
             if (escalate(ex) == 0) return; /* c->ex stays: the retry runs */
             c->ex = NULL;
             ex_release(ex);

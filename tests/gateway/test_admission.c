@@ -4,7 +4,8 @@
  * add up to the capacity, the queue is strict FIFO (a small request never
  * overtakes a large one ahead of it), a request larger than the capacity
  * runs alone, a full queue refuses, cancelling the head lets the next one
- * in, releases grant in order, growth may overshoot, capacity 0 admits all.
+ * in, releases grant in order, growth may overshoot, capacity 0 admits all,
+ * growth is allowed only with room (alone, or nobody waits and it fits).
  * Expected values are worked out by hand from those rules.
  */
 #include <string.h>
@@ -85,10 +86,21 @@ static void test_cancel_and_grow(void) {
     TG_CHECK_EQ_U(a.depth, 0);
     tg__adm_cancel(&a, &w[1], 1); /* not queued any more: no effect */
     TG_CHECK_EQ_U(a.timeouts, 1);
-    tg__adm_grow(&a, 700); /* escalation of a running one may overshoot */
+    /* reserved 800 (500 + 300) of 1000, nobody waits */
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 500, 200), 1);  /* 1000: fits exactly */
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 500, 201), 0);  /* 1001: over */
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 800, 5000), 1); /* it holds all of it: runs alone */
+    tg__adm_grow(&a, 700); /* unconditional: overshoot is the caller's choice */
     TG_CHECK_EQ_U(a.reserved, 1500);
     TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 1), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 300, 0), 0);    /* over, and someone waits */
     tg__adm_release(&a, 1200);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 600), TG__ADM_ADMITTED); /* 301 + 600 */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 200), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 600, 50), 0);   /* 951 would fit, but w[1] waits for it */
+    tg__adm_cancel(&a, &w[1], 0);
+    TG_CHECK_EQ_I(tg__adm_can_grow(&a, 600, 50), 1);   /* nobody waits now: 951 fits */
+    tg__adm_release(&a, 600);
     TG_CHECK_EQ_I(n_order, 2);
     TG_CHECK_EQ_U(a.reserved, 301);
     tg__adm_release(&a, 5000); /* over-release clamps at 0 */

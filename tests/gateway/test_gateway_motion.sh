@@ -15,6 +15,15 @@
 #     stops on "length" at 8, tokgate re-sends at 32, the client gets one
 #     answer with completion_tokens 32, x-tokgate-escalated: 8->32, and the
 #     same text as llama-server's own answer at max_tokens 32 (greedy).
+#   - escalation with no KV room: capacity = a running long answer + the
+#     capped request exactly, so the growth to 32 does not fit: the capped
+#     answer (8 tokens, "length") goes out, tokgate_escalations_skipped_total 1.
+#   - the premise of streaming escalation by continuation: tokgate's own
+#     render (llamacpp dialect) + encode (with specials) of the chat gives the
+#     ids llama-server tokenizes (/apply-template + /tokenize); the ids a chat
+#     stream generated (logprobs with top_logprobs 1 carry each token's id)
+#     appended to them and sent to /completion continue the answer exactly:
+#     8 + 24 tokens, and the text equals llama-server's answer at 32.
 # Random weights almost never emit EOS, so finish_reason "length" is reliable.
 # llama-server and the model are found as in test_gateway_llama.sh.
 source "$(dirname "$0")/lib.sh"
@@ -130,5 +139,47 @@ curl -s -D "$work/n.h" "$G/v1/chat/completions" -d '{"messages":[{"role":"user",
 js_check "client max_tokens 8: not escalated" "$(cat "$work/n")" 'j.usage.completion_tokens===8 && j.choices[0].finish_reason==="length"'
 check "no escalated header" bash -c "! grep -qi '^x-tokgate-escalated' '$work/n.h'"
 check_eq "reservation released" "$(metric "$G" tokgate_admission_reserved_tokens)" 0
+ept=$(curl -s "$G/tokenize" -d "$ereq" | node -pe 'JSON.parse(require("fs").readFileSync(0)).count')
 stop_tokgate E
+
+# --- escalation without KV room: skipped ---------------------------------------------------
+start_tokgate F --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((pt + 800 + ept + 8))
+G=http://127.0.0.1:$PORT_F
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+curl -s "$G/v1/chat/completions" -d "$long" >/dev/null & p1=$!
+wait_metric "$G" tokgate_admission_reserved_tokens $((pt + 800)) || fail "the long answer's reservation not seen"
+v=$(curl -s -D "$work/f.h" "$G/v1/chat/completions" -d "$ereq" | node -e "$strip")
+check_eq "no room to grow: the capped answer as it is (= llama-server at 8)" "$v" "$d8"
+check "no escalated header" bash -c "! grep -qi '^x-tokgate-escalated' '$work/f.h'"
+check_eq "skipped escalation counted" "$(curl -s "$G/metrics" | awk '$1=="tokgate_escalations_skipped_total"{print $2}')" 1
+check_eq "no escalation counted" "$(curl -s "$G/metrics" | awk '$1=="tokgate_escalations_total"{print $2}')" 0
+wait $p1
+check "nothing reserved once all ended" wait_metric "$G" tokgate_admission_reserved_tokens 0
+stop_tokgate F
+
+# --- continuation by token ids (the premise of streaming escalation) ---------------------
+creq='{"messages":[{"role":"user","content":"Tell me about tokens."}]}'
+printf %s "$creq" | "$TG_BIN" render --tokenizer "$model" --dialect llamacpp >"$work/c.prompt"
+"$TG_BIN" encode --tokenizer "$model" --add-special --json <"$work/c.prompt" >"$work/c.ids"
+ref_ids=$(L=$L node -e '
+const post=(p,b)=>fetch(process.env.L+p,{method:"POST",body:JSON.stringify(b)}).then(r=>r.json());
+(async()=>{const t=(await post("/apply-template",JSON.parse(process.argv[1]))).prompt;
+ console.log(JSON.stringify((await post("/tokenize",{content:t,add_special:true,parse_special:true})).tokens));})();' "$creq")
+check_eq "tokgate render+encode ids = llama-server /apply-template + /tokenize" "$(tr -d ' \n' <"$work/c.ids")" "$ref_ids"
+curl -sN "$L/v1/chat/completions" -d '{"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1,"max_tokens":8,"stream":true,"logprobs":true,"top_logprobs":1}' >"$work/c.sse"
+cont=$(L=$L IDS="$work/c.ids" SSE="$work/c.sse" node -e '
+const fs=require("fs");
+let ids=[],txt="",fr=null;
+for(const l of fs.readFileSync(process.env.SSE,"utf8").split("\n")){if(!l.startsWith("data: {"))continue;
+ const c=JSON.parse(l.slice(6)).choices[0]; if(c.delta&&c.delta.content)txt+=c.delta.content;
+ if(c.logprobs&&c.logprobs.content)for(const t of c.logprobs.content)ids.push(t.id); if(c.finish_reason)fr=c.finish_reason;}
+const prompt=JSON.parse(fs.readFileSync(process.env.IDS,"utf8")).concat(ids);
+fetch(process.env.L+"/completion",{method:"POST",body:JSON.stringify({prompt,n_predict:24,temperature:0,seed:1,stream:true,return_tokens:true})})
+.then(r=>r.text()).then(s=>{let t="",n=0;for(const l of s.split("\n")){if(!l.startsWith("data: {"))continue;const e=JSON.parse(l.slice(6));t+=e.content;n+=(e.tokens||[]).length;}
+ console.log(JSON.stringify({gen:ids.length,fr,more:n,text:txt+t}));});')
+js_check "the stream carried 8 ids and stopped on length; /completion gave 24 more" "$cont" 'j.gen===8 && j.fr==="length" && j.more===24'
+check_eq "stream 8 + continuation by ids 24 = llama-server's answer at 32" \
+  "$(printf %s "$cont" | node -pe 'JSON.parse(require("fs").readFileSync(0)).text')" \
+  "$(printf %s "$d32" | node -pe 'JSON.parse(require("fs").readFileSync(0)).c[0][0]')"
 finish
