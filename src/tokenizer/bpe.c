@@ -573,14 +573,7 @@ static void top_fix(twolevel *t, size_t i) {
         top_swap(t, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= t->nb) break;
-        if (c + 1 < t->nb && bkey(t, t->top[c + 1]) < bkey(t, t->top[c])) c++;
-        if (bkey(t, t->top[c]) >= bkey(t, t->top[i])) break;
-        top_swap(t, i, c);
-        i = c;
-    }
+    top_sift_down(t, i);
 }
 
 static int tl_push(twolevel *t, uint64_t e) {

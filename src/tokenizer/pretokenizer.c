@@ -219,6 +219,21 @@ static tg_status emit(fold *f, size_t a, size_t b) {
     return run_step(f->r, f->k + 1, f->p + a, b - a, f->first && a == 0, f->err);
 }
 
+/* Grows the pending piece to end at b when `extend` (and one is pending);
+ * otherwise flushes the pending piece and starts a new one at [a, b). */
+static tg_status extend_or_start(fold *f, size_t a, size_t b, int extend) {
+    if (extend && f->have) {
+        f->pe = b;
+        return TG_OK;
+    }
+    tg_status st;
+    if (f->have && (st = emit(f, f->ps, f->pe))) return st;
+    f->ps = a;
+    f->pe = b;
+    f->have = 1;
+    return TG_OK;
+}
+
 static tg_status fold_push(fold *f, size_t a, size_t b, int is_match) {
     tg_status st = TG_OK;
     if (f->invert) is_match = !is_match;
@@ -228,24 +243,10 @@ static tg_status fold_push(fold *f, size_t a, size_t b, int is_match) {
     case TG__SPLIT_REMOVED:
         return is_match ? TG_OK : emit(f, a, b);
     case TG__SPLIT_MERGED_PREV:
-        if (is_match && !f->prev_match && f->have) {
-            f->pe = b;
-        } else {
-            if (f->have && (st = emit(f, f->ps, f->pe))) return st;
-            f->ps = a;
-            f->pe = b;
-            f->have = 1;
-        }
+        if ((st = extend_or_start(f, a, b, is_match && !f->prev_match))) return st;
         break;
     case TG__SPLIT_CONTIGUOUS:
-        if (is_match == f->prev_match && f->have) {
-            f->pe = b;
-        } else {
-            if (f->have && (st = emit(f, f->ps, f->pe))) return st;
-            f->ps = a;
-            f->pe = b;
-            f->have = 1;
-        }
+        if ((st = extend_or_start(f, a, b, is_match == f->prev_match))) return st;
         break;
     case TG__SPLIT_MERGED_NEXT:
         if (f->have && f->open && !is_match) {
