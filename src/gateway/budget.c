@@ -91,6 +91,8 @@ tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route
         out->max_tokens = b->max_tokens;
         out->escalate_to = b->escalate_to;
         if (b->escalate_to) out->escalated = tg_decision_escalated_request(&d);
+        out->thinking_tokens = b->thinking_tokens;
+        out->thinking_disabled = b->thinking_disabled;
         tgx_buf_printf(&h, "x-tokgate-max-tokens: %llu\r\nx-tokgate-max-tokens-source: %s\r\n"
                            "x-tokgate-clamped: %d\r\nx-tokgate-truncated: %d\r\n",
                        (unsigned long long)b->max_tokens, tg_max_tokens_source_name(b->max_tokens_source), b->clamped,

@@ -39,6 +39,8 @@ typedef struct tg__budget {
     uint64_t prompt_tokens, max_tokens; /* FORWARD/TRUNCATE: what admission reserves */
     uint64_t escalate_to;   /* 0: no escalation */
     json_t *escalated;      /* the retry body at escalate_to (owned), or NULL */
+    uint64_t thinking_tokens; /* the thinking budget; 0: none */
+    int thinking_disabled;    /* thinking turned off (enforced as a budget of 0) */
 } tg__budget;
 
 /* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held

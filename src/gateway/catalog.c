@@ -147,6 +147,31 @@ long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
     return (long long)n;
 }
 
+/* Last occurrence of `m` in h[0..n), or -1. */
+static long last_of(const char *h, size_t n, const char *m) {
+    size_t ml = strlen(m);
+    if (!ml || ml > n) return -1;
+    for (size_t i = n - ml + 1; i-- > 0;)
+        if (!memcmp(h + i, m, ml)) return (long)i;
+    return -1;
+}
+
+int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
+    if (!m->chat) return -1;
+    tg_chat_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.add_generation_prompt = -1;
+    opt.dialect = (tg_chat_dialect)m->chat_dialect;
+    char *p = NULL;
+    size_t n = 0;
+    tg_error err;
+    if (tg_chat_render(m->chat, request, &opt, &p, &n, &err) != TG_OK) return -1;
+    long o = last_of(p, n, open && *open ? open : "<think>");
+    long c = last_of(p, n, close && *close ? close : "</think>");
+    free(p);
+    return o >= 0 && o > c;
+}
+
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
 /* The config's "policy" section onto the policy's settings. */
@@ -341,6 +366,8 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
             m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
+            m->can_continue = mc->continuation > 0 ||
+                              (mc->continuation < 0 && ui && ui->kind && !strcmp(ui->kind, "llama.cpp"));
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
             continue;
         }
@@ -361,6 +388,8 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
             m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
+            m->can_continue = mc->continuation > 0 ||
+                              (mc->continuation < 0 && ui && ui->kind && !strcmp(ui->kind, "llama.cpp"));
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
         }
     }

@@ -35,6 +35,10 @@ const char tg__serve_usage[] =
     "  --overflow M --truncation M --dialect D --thinking-mode M --default-max-tokens N\n"
     "  --escalated-output-tokens N --capped-default N --output-limit N --min-max-tokens N\n"
     "  --abs-max-tokens N --min-answer-tokens N --thinking-base N   policy (as tokgate check)\n"
+    "  --continuation auto|on|off   continue streams in place (escalation, thinking cut;\n"
+    "                           auto: on for llama-server upstreams)\n"
+    "  --thinking-open S --thinking-close S   thinking markers (<think>, </think>)\n"
+    "  --reasoning-budget-message S   read by the model when its thinking budget runs out\n"
     "timeouts (seconds) and sizes:\n"
     "  --connect-timeout S (5) --first-byte-timeout S (600) --idle-timeout S (120)\n"
     "  --client-timeout S (60) --drain-timeout S (30) --discovery-interval S (30)\n"
@@ -163,6 +167,9 @@ static void model_free(tg__model_cfg *m) {
     free(m->upstream_api_key);
     free(m->model_path);
     free(m->tokenizer_path);
+    free(m->thinking_open);
+    free(m->thinking_close);
+    free(m->budget_message);
     if (m->policy) json_decref(m->policy);
     if (m->hardware) json_decref(m->hardware);
 }
@@ -194,6 +201,7 @@ static tg__model_cfg *add_model(tg__config *c) {
     if (!nm) return NULL;
     c->models = nm;
     memset(&nm[c->n_models], 0, sizeof nm[0]);
+    nm[c->n_models].continuation = -1;
     return &nm[c->n_models++];
 }
 
@@ -238,7 +246,14 @@ static tg_status load_model(json_t *o, size_t idx, tg__model_cfg *m, tg_error *e
         else if (!strcmp(key, "upstream_api_key")) st = json_strdup_at(v, path, &m->upstream_api_key, err);
         else if (!strcmp(key, "model")) st = json_strdup_at(v, path, &m->model_path, err);
         else if (!strcmp(key, "tokenizer")) st = json_strdup_at(v, path, &m->tokenizer_path, err);
-        else if (!strcmp(key, "aliases")) {
+        else if (!strcmp(key, "thinking_open")) st = json_strdup_at(v, path, &m->thinking_open, err);
+        else if (!strcmp(key, "thinking_close")) st = json_strdup_at(v, path, &m->thinking_close, err);
+        else if (!strcmp(key, "reasoning_budget_message")) st = json_strdup_at(v, path, &m->budget_message, err);
+        else if (!strcmp(key, "continuation")) {
+            if (json_is_boolean(v)) m->continuation = json_is_true(v);
+            else if (json_is_string(v) && !strcmp(json_string_value(v), "auto")) m->continuation = -1;
+            else return tg_error_set(err, TG_EINVAL, "config %s: want true, false or \"auto\"", path);
+        } else if (!strcmp(key, "aliases")) {
             size_t i;
             json_t *a;
             if (!json_is_array(v)) return tg_error_set(err, TG_EINVAL, "config %s: want an array of strings", path);
@@ -479,7 +494,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         /* single-model flags */
         static const char *const model_flags[] = {"--upstream", "--model", "--tokenizer", "--served-name", "--alias",
                                                   "--upstream-model", "--upstream-api-key", "--context",
-                                                  "--max-prompt-tokens", "--output-reserve"};
+                                                  "--max-prompt-tokens", "--output-reserve", "--continuation",
+                                                  "--thinking-open", "--thinking-close", "--reasoning-budget-message"};
         for (size_t k = 0; k < sizeof model_flags / sizeof model_flags[0]; k++)
             if (!strcmp(a, model_flags[k])) matched = 1;
         /* limits-derivation and policy flags, as in tokgate limits / tokgate check */
@@ -542,7 +558,15 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         else if (!strcmp(a, "--served-name")) dst = &fm->name;
         else if (!strcmp(a, "--upstream-model")) dst = &fm->upstream_model;
         else if (!strcmp(a, "--upstream-api-key")) dst = &fm->upstream_api_key;
-        if (dst) {
+        else if (!strcmp(a, "--thinking-open")) dst = &fm->thinking_open;
+        else if (!strcmp(a, "--thinking-close")) dst = &fm->thinking_close;
+        else if (!strcmp(a, "--reasoning-budget-message")) dst = &fm->budget_message;
+        if (!strcmp(a, "--continuation")) {
+            if (!strcmp(v, "auto")) fm->continuation = -1;
+            else if (!strcmp(v, "on")) fm->continuation = 1;
+            else if (!strcmp(v, "off")) fm->continuation = 0;
+            else { st = tg_error_set(err, TG_EINVAL, "--continuation '%s': want auto, on or off", v); goto fail; }
+        } else if (dst) {
             free(*dst);
             if (!(*dst = xstrdup(v))) { st = tg_error_set(err, TG_ENOMEM, "out of memory"); goto fail; }
         } else if (!strcmp(a, "--alias")) {

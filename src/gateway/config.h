@@ -61,6 +61,11 @@ typedef struct tg__model_cfg {
     char *tokenizer_path;   /* tokenizer.json or its directory; NULL = model_path */
     uint64_t context, input, output; /* static limits; 0 = not set */
     json_t *policy;         /* per-model policy settings (owned), or NULL */
+    int continuation;       /* continue streams in place (escalation, thinking cut):
+                               -1 auto (llama-server upstreams), 0 off, 1 on */
+    char *thinking_open;    /* thinking markers; NULL: "<think>", "</think>" */
+    char *thinking_close;
+    char *budget_message;   /* read by the model when its thinking is cut; NULL none */
     json_t *hardware;       /* limits derivation inputs (owned), or NULL:
                                free_vram_mib (number or list), tp, kv_type,
                                min_free_mib, activation_mib, prefill_tps,

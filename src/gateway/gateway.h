@@ -79,6 +79,8 @@ typedef struct tg__metrics {
     uint64_t refusals[TG__MAX_REASONS];
     uint64_t escalations;
     uint64_t escalations_skipped; /* no KV room to grow the reservation */
+    uint64_t stream_escalations;  /* streams continued to escalate_to */
+    uint64_t thinking_cuts;       /* streams cut at their thinking budget and resumed */
     uint64_t admission_timeouts;
     uint64_t tokens_in, tokens_out;
     uint64_t upstream_faults[8];
@@ -177,12 +179,18 @@ typedef struct tg__model {
     const tg_chat *chat;        /* chat template: exact chat counts with tok */
     int chat_dialect;           /* tg_chat_dialect: TG_CHAT_LLAMACPP for llama-server
                                    upstreams (its request rewriting), else TG_CHAT_HF */
+    int can_continue;           /* streams may continue in place (cont.h): the section's
+                                   "continuation", auto = discovered llama-server */
 } tg__model;
 
 /* The exact count of a chat request (rendered with the model's template,
  * tokenized as llama-server does); -1 when the model lacks a tokenizer or
  * template, or the render fails. Any thread. */
 long long tg__chat_exact_count(const tg__model *m, const json_t *request);
+/* 1 when the request's rendered prompt ends inside an open thinking block
+ * (the template opened it: the model's first tokens are thinking), 0 when
+ * not, -1 when it cannot be rendered here. Any thread. */
+int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close);
 
 /* Model files and tokenizers, loaded once per path and kept until exit (the
  * tables built from them borrow them, from any thread). */
@@ -309,9 +317,11 @@ typedef struct tg__plan {
     uint64_t escalate_to;               /* 0: no escalation */
     const char *escalated_body;         /* the retry body at escalate_to (JSON), or NULL */
     size_t escalated_len;
+    struct tg__cont *cont;              /* a stream that may continue in place (owned by the
+                                           plan until tg__proxy_start takes it), or NULL */
 } tg__plan;
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
-                     const char *body, size_t body_len, const tg__plan *plan, int want_stream,
+                     const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers);
 void tg__exchange_free(tg__exchange *ex, int client_gone);
 void tg__exchange_on_client_drain(tg__exchange *ex);

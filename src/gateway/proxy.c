@@ -37,8 +37,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "gateway/cont.h"
 #include "gateway/gateway.h"
+
+enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
 
 struct tg__exchange {
     tg__client *c;
@@ -77,6 +81,16 @@ struct tg__exchange {
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
+    /* continuation in place (cont.h) */
+    tg__cont *cont;       /* NULL: this answer never continues */
+    int cont_on;          /* the first leg is a 200 SSE stream: cont reads it */
+    int leg;
+    int leg_bad;          /* a continuation leg answered other than 200: its body is the message */
+    int leg_status;
+    tgx_buf aux;          /* a continuation leg's non-streamed answer (/apply-template, errors) */
+    char *fwd_body;       /* the body as forwarded, for /apply-template */
+    size_t fwd_len;
+    const tg__model_cfg *mc; /* inside cfg (held) */
 };
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
@@ -96,6 +110,9 @@ static void ex_release(tg__exchange *ex) {
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
+    tgx_buf_free(&ex->aux);
+    tg__cont_free(ex->cont);
+    free(ex->fwd_body);
     free(ex->up_head);
     free(ex->body);
     free(ex->esc_body);
@@ -145,11 +162,12 @@ static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__mode
     return m && m->have_limits ? m->limits.context : 0;
 }
 
-/* Sends `body` under the kept request head. 0, or -1 when out of memory. */
-static int send_upstream(tg__exchange *ex, const char *body, size_t len) {
+/* Sends `body` under `head` (request line and fields, no framing). 0, or
+ * -1 when out of memory. */
+static int send_with_head(tg__exchange *ex, const char *head, const char *body, size_t len) {
     tgx_buf rq;
-    tgx_buf_init(&rq, len + strlen(ex->up_head) + 256);
-    tgx_buf_puts(&rq, ex->up_head);
+    tgx_buf_init(&rq, len + strlen(head) + 256);
+    tgx_buf_puts(&rq, head);
     if (len || body) tgx_buf_printf(&rq, "Content-Length: %zu\r\n", len);
     tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
     tg_status st = tgx_buf_append(&rq, body, len);
@@ -160,6 +178,11 @@ static int send_upstream(tg__exchange *ex, const char *body, size_t len) {
                          : NULL;
     tgx_buf_free(&rq);
     return ex->up ? 0 : -1;
+}
+
+/* Sends `body` under the kept request head (the client's request). */
+static int send_upstream(tg__exchange *ex, const char *body, size_t len) {
+    return send_with_head(ex, ex->up_head, body, len);
 }
 
 static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, const char *msg) {
@@ -217,7 +240,7 @@ static void on_grant(tg__adm_wait *w) {
 }
 
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
-                     const char *body, size_t body_len, const tg__plan *plan, int want_stream,
+                     const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers) {
     tg__server *s = c->srv;
     tg__config *cfg = c->cfg;
@@ -265,6 +288,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
+    tgx_buf_init(&ex->aux, 16u << 20);
     tg__usage_init(&ex->usage, 0);
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
@@ -274,6 +298,16 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     if (!has_body) { /* e.g. GET passed through: no Content-Length */
         free(ex->body);
         ex->body = NULL;
+    }
+    if (plan && plan->cont && want_stream && c->route == TG__R_CHAT && ex->body) {
+        ex->fwd_body = malloc(body_len + 1);
+        if (ex->fwd_body) {
+            memcpy(ex->fwd_body, body, body_len);
+            ex->fwd_len = body_len;
+            ex->cont = plan->cont; /* taken: the plan's owner must not free it */
+            plan->cont = NULL;
+            ex->mc = mc;
+        }
     }
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
@@ -320,6 +354,13 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
+    (void)reason;
+    if (ex->leg != LEG_CLIENT) { /* a continuation leg: the client's head went out long ago */
+        ex->leg_status = h->status;
+        ex->leg_bad = h->status != 200;
+        tgx_buf_reset(&ex->aux);
+        return;
+    }
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
@@ -352,6 +393,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     }
     ex->hold = 0;
     ex->head_sent = 1;
+    ex->cont_on = ex->cont && h->status == 200 && ex->is_sse && !no_body;
     tg__client_begin(c, h->status, head, cl, no_body);
     evbuffer_free(head);
     tg__client_set_write_low(c, ex->high / 2);
@@ -372,8 +414,36 @@ static void flush_held(tg__exchange *ex) {
     tgx_buf_free(&ex->held);
 }
 
+static void cont_leg_done(tg__exchange *ex);
+
+/* Relays what the continuation logic wrote, with back-pressure. */
+static void relay_out(tg__exchange *ex, tgx_buf *out) {
+    if (out->len) tg__client_body(ex->c, out->data, out->len);
+    tgx_buf_free(out);
+    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
+        ex->paused = 1;
+        tg__upreq_pause(ex->up);
+    }
+}
+
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
+    if (ex->leg == LEG_TEMPLATE || ex->leg_bad) { /* a whole answer to read, not to relay */
+        if (tgx_buf_append(&ex->aux, p, n) != TG_OK) ex->leg_bad = 1;
+        return;
+    }
+    if (ex->cont_on) {
+        tgx_buf out;
+        tgx_buf_init(&out, SIZE_MAX);
+        int r = tg__cont_feed(ex->cont, p, n, &out);
+        relay_out(ex, &out);
+        if (r == TG__CONT_CUT) { /* thinking budget spent: stop this leg, go on after the marker */
+            tg__upreq_cancel(ex->up);
+            ex->up = NULL;
+            cont_leg_done(ex);
+        }
+        return;
+    }
     if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__usage_feed(&ex->usage, p, n);
     if (ex->held_head) {
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
@@ -437,11 +507,173 @@ static int escalate(tg__exchange *ex) {
     return send_upstream(ex, ex->esc_body, ex->esc_len);
 }
 
+/* Ends an SSE answer with a final error event (the stream's own way to say
+ * it failed after it began) and closes the connection. */
+static void sse_error_end(tg__client *c, const char *msg, const char *code) {
+    char *j = tg__oai_error_json(msg, "upstream_error", code, NULL);
+    if (j) {
+        tgx_buf ev;
+        tgx_buf_init(&ev, 1u << 20);
+        tgx_buf_printf(&ev, "\n\ndata: %s\n\n", j);
+        tg__client_body(c, ev.data, ev.len);
+        tgx_buf_free(&ev);
+        free(j);
+    }
+    c->keep_alive = 0;
+    tg__client_end(c, 1);
+}
+
+/* ---- continuation legs (cont.h) ------------------------------------------ */
+
+/* The request head of a continuation leg: POST to `path` under the
+ * upstream's base, with the credentials the client's request carried there. */
+static char *leg_head(const tg__exchange *ex, const char *path) {
+    tgx_buf h;
+    tgx_buf_init(&h, 1u << 20);
+    tgx_buf_printf(&h, "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n", ex->mc->url.base_path,
+                   path, ex->mc->url.hostport);
+    for (const char *l = strstr(ex->up_head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
+        const char *line = l + 2, *end = strstr(line, "\r\n");
+        if (!end) break;
+        if (!strncasecmp(line, "authorization:", 14) || !strncasecmp(line, "x-api-key:", 10))
+            tgx_buf_append(&h, line, (size_t)(end - line) + 2);
+    }
+    return tgx_buf_detach(&h, NULL);
+}
+
+static void cont_finish(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    tg__server *s = ex->srv;
+    tgx_buf out;
+    tgx_buf_init(&out, SIZE_MAX);
+    tg__cont_finish(ex->cont, &out);
+    if (out.len) tg__client_body(c, out.data, out.len);
+    tgx_buf_free(&out);
+    s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
+    s->metrics.tokens_out += tg__cont_generated(ex->cont);
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_end(c, 1);
+}
+
+/* A continuation leg failed: the answer ends as it would have without it
+ * when its own ending was held back (an escalation not yet under way),
+ * else with an SSE error event. */
+static void cont_fail(tg__exchange *ex, const char *msg) {
+    tg__client *c = ex->c;
+    tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
+    if (tg__cont_has_ending(ex->cont)) {
+        cont_finish(ex);
+        return;
+    }
+    c->ex = NULL;
+    ex_release(ex);
+    sse_error_end(c, msg, "continuation_failed");
+}
+
+/* Starts the next continuation leg: /apply-template first when the rendered
+ * prompt is not known yet, then /completion. */
+static void next_leg(tg__exchange *ex) {
+    tgx_buf out;
+    tgx_buf_init(&out, SIZE_MAX);
+    char *body = NULL;
+    size_t len = 0;
+    const char *path = "/apply-template";
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    if (tg__cont_needs_prompt(ex->cont)) {
+        ex->leg = LEG_TEMPLATE;
+    } else {
+        tg_status st = tg__cont_next_body(ex->cont, &body, &len, &out, &err);
+        relay_out(ex, &out);
+        if (st == TG_ELIMIT) { /* the cap is reached already: the answer is complete */
+            cont_finish(ex);
+            return;
+        }
+        if (st != TG_OK) {
+            cont_fail(ex, err.msg);
+            return;
+        }
+        ex->leg = LEG_COMPLETION;
+        path = "/completion";
+    }
+    tgx_buf_free(&out);
+    ex->leg_bad = 0;
+    ex->paused = 0;
+    tgx_buf_reset(&ex->aux);
+    char *head = leg_head(ex, path);
+    int rc = head ? send_with_head(ex, head, body ? body : ex->fwd_body, body ? len : ex->fwd_len) : -1;
+    free(head);
+    free(body);
+    if (rc != 0) cont_fail(ex, "out of memory starting a continuation request");
+}
+
+/* A leg of a continuable stream ended cleanly (or was cut): escalate,
+ * resume after the thinking cut, or finish. */
+static void cont_leg_done(tg__exchange *ex) {
+    tg__server *s = ex->srv;
+    int r = tg__cont_leg_end(ex->cont);
+    if (r == TG__CONT_ESCALATE) {
+        uint64_t grow = tg__cont_growth(ex->cont);
+        if (tg__adm_can_grow(&ex->pool->adm, ex->reserved, grow)) {
+            tg__adm_grow(&ex->pool->adm, grow);
+            ex->reserved += grow;
+            tg__cont_escalate(ex->cont);
+            s->metrics.escalations++;
+            s->metrics.stream_escalations++;
+            tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
+                    "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
+                    (unsigned long long)(ex->max_tokens + grow));
+            next_leg(ex);
+            return;
+        }
+        s->metrics.escalations_skipped++;
+        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default, but no KV room to grow "
+                "by %llu: sent as it is", (unsigned long long)grow);
+    } else if (r == TG__CONT_RESUME) {
+        s->metrics.thinking_cuts++;
+        tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
+                (unsigned long long)tg__cont_thinking(ex->cont));
+        next_leg(ex);
+        return;
+    }
+    cont_finish(ex);
+}
+
+/* on_done for a continuable stream's legs. 1 when handled here. */
+static int cont_on_done(tg__exchange *ex, int fault, const char *msg) {
+    char buf[512];
+    if (fault == TG__UP_OK && !ex->leg_bad) {
+        if (ex->leg == LEG_TEMPLATE) {
+            tg_error err;
+            memset(&err, 0, sizeof err);
+            if (tg__cont_set_prompt(ex->cont, ex->aux.data, ex->aux.len, &err) == TG_OK) next_leg(ex);
+            else cont_fail(ex, err.msg);
+            return 1;
+        }
+        cont_leg_done(ex);
+        return 1;
+    }
+    if (ex->leg == LEG_CLIENT) return 0; /* the client's own request failed: the usual path */
+    if (fault == TG__UP_OK) {
+        snprintf(buf, sizeof buf, "the upstream answered HTTP %d to a continuation request: %.*s", ex->leg_status,
+                 (int)(ex->aux.len > 300 ? 300 : ex->aux.len), ex->aux.data ? ex->aux.data : "");
+        msg = buf;
+    } else {
+        snprintf(buf, sizeof buf, "continuation request: %s: %s", tg__up_fault_name(fault), msg ? msg : "");
+        msg = buf;
+    }
+    if (fault > 0 && fault < 8) ex->srv->metrics.upstream_faults[fault]++;
+    cont_fail(ex, msg);
+    return 1;
+}
+
 static void on_done(void *ud, int fault, const char *msg) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
+    if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
     if (fault == TG__UP_OK && ex->held_head) {
         int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
         if (length && ex->pool &&
@@ -477,17 +709,7 @@ static void on_done(void *ud, int fault, const char *msg) {
         return;
     }
     if (is_sse && c->resp_chunked) {
-        char *j = tg__oai_error_json(msg ? msg : "upstream failed", "upstream_error", tg__up_fault_name(fault), NULL);
-        if (j) {
-            tgx_buf ev;
-            tgx_buf_init(&ev, 1u << 20);
-            tgx_buf_printf(&ev, "\n\ndata: %s\n\n", j);
-            tg__client_body(c, ev.data, ev.len);
-            tgx_buf_free(&ev);
-            free(j);
-        }
-        c->keep_alive = 0;
-        tg__client_end(c, 1);
+        sse_error_end(c, msg ? msg : "upstream failed", tg__up_fault_name(fault));
         return;
     }
     tg__client_end(c, 0);
