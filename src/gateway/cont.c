@@ -417,7 +417,7 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out) {
     }
     size_t pos = 0;
     for (;;) { /* an event ends at a blank line */
-        size_t from = k->scan > pos ? k->scan : pos;
+        size_t from = k->scan > pos && k->scan <= k->ev.len ? k->scan : pos;
         const char *s = k->ev.data + from;
         size_t rem = k->ev.len - from;
         const char *e = memmem(s, rem, "\n\n", 2);
@@ -439,6 +439,12 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out) {
             k->scan = 0;
             return TG__CONT_CUT;
         }
+    }
+    if (k->plain) { /* from now on everything goes out as it comes */
+        tgx_buf_append(k->holding ? &k->tail : out, k->ev.data + pos, k->ev.len - pos);
+        tgx_buf_reset(&k->ev);
+        k->scan = 0;
+        return TG__CONT_GO;
     }
     if (pos) {
         memmove(k->ev.data, k->ev.data + pos, k->ev.len - pos);
@@ -533,14 +539,17 @@ tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out
     k->holding = 0;
     tgx_buf_reset(&k->tail);
     tgx_buf_reset(&k->ev);
+    k->scan = 0;
     return TG_OK;
 }
 
 void tg__cont_finish(tg__cont *k, tgx_buf *out) {
     if (k->done_sent) return;
     k->done_sent = 1;
-    if (k->leg == LEG_CHAT) { /* nothing continued: the first leg's own ending */
+    if (k->leg == LEG_CHAT) { /* nothing continued: the first leg's own ending, and any
+                                 unterminated bytes after its last event, as they came */
         if (k->tail.len) tgx_buf_append(out, k->tail.data, k->tail.len);
+        if (k->ev.len) tgx_buf_append(out, k->ev.data, k->ev.len);
         return;
     }
     if (k->hold.len) completion_text(k, "", 0, 1, out);

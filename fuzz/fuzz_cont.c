@@ -1,0 +1,131 @@
+/*
+ * fuzz_cont.c: libFuzzer target for the stream-continuation protocol
+ * (src/gateway/cont.c), which reads whatever an upstream streams: the
+ * chat chunks of the first leg and the /completion events of a
+ * continuation, split anywhere by the network.
+ *
+ * Input: one byte of settings (strip logprobs, escalation, thinking budget
+ * 0..3 or none, prompt opens thinking, usage), one byte of split size, then
+ * the first leg's bytes and, after a 0xff byte, a continuation leg's bytes.
+ * Invariants, beyond "no crash, no leak":
+ *   - the bytes the client sees do not depend on how the upstream's bytes
+ *     were split (fed whole and fed in pieces of the given size);
+ *   - a leg ends in DONE, ESCALATE (only with an escalation configured, and
+ *     once) or RESUME (only with a thinking budget configured), and a
+ *     continuation body, when one is built, is JSON with a prompt array
+ *     starting with the rendered prompt and n_predict >= 1;
+ *   - finishing after a continuation leg ends the client's stream with
+ *     `data: [DONE]`.
+ */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/cont.h"
+
+static void must(int cond, const char *what) {
+    if (!cond) {
+        fprintf(stderr, "invariant broken: %s\n", what);
+        abort();
+    }
+}
+
+typedef struct run {
+    tgx_buf out;
+    int ends[4];
+    int continued;
+} run;
+
+static void feed(tg__cont *k, const uint8_t *p, size_t n, size_t piece, tgx_buf *out, int *cut) {
+    *cut = 0;
+    while (n && !*cut) {
+        size_t t = piece && piece < n ? piece : n;
+        if (tg__cont_feed(k, (const char *)p, t, out) == TG__CONT_CUT) *cut = 1;
+        p += t;
+        n -= t;
+    }
+}
+
+static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
+    uint8_t set = d[0];
+    tg__cont_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_tokens = 8;
+    cfg.escalate_to = (set & 2) ? 32 : 0;
+    cfg.think_enforce = (set & 0x1c) != 0;
+    cfg.think_budget = (uint64_t)((set >> 2) & 7) - 1u;
+    if (!cfg.think_enforce) cfg.think_budget = 0;
+    cfg.strip_logprobs = set & 1;
+    cfg.prompt_opens_thinking = (set & 0x20) != 0;
+    cfg.include_usage = (set & 0x40) != 0;
+    cfg.budget_message = (set & 0x80) ? "stop now" : NULL;
+    cfg.prompt_tokens = 5;
+    json_t *req = json_pack("{s:f,s:i}", "temperature", 0.0, "seed", 1);
+    tg__cont *k = tg__cont_new(&cfg, req);
+    json_decref(req);
+    tgx_buf_init(&r->out, 64u << 20);
+    if (!k) return;
+    const uint8_t *p = d + 2;
+    size_t len = n - 2;
+    const uint8_t *sep = memchr(p, 0xff, len);
+    size_t first = sep ? (size_t)(sep - p) : len;
+    int cut = 0;
+    feed(k, p, first, piece, &r->out, &cut);
+    int legs = 0, escalations = 0;
+    for (;;) {
+        int e = tg__cont_leg_end(k);
+        must(e == TG__CONT_DONE || e == TG__CONT_ESCALATE || e == TG__CONT_RESUME, "leg end result");
+        r->ends[e]++;
+        must(e != TG__CONT_ESCALATE || cfg.escalate_to, "escalation without escalate_to");
+        must(e != TG__CONT_RESUME || cfg.think_enforce, "resume without a thinking budget");
+        if (e == TG__CONT_DONE || legs >= 3) break;
+        if (e == TG__CONT_ESCALATE) {
+            must(++escalations == 1, "escalated twice");
+            tg__cont_escalate(k);
+        }
+        if (tg__cont_needs_prompt(k)) {
+            tg_error err;
+            must(tg__cont_set_prompt(k, "{\"prompt\":\"P\"}", 14, &err) == TG_OK, "prompt taken");
+        }
+        char *body = NULL;
+        size_t blen = 0;
+        tg_error err;
+        tg_status st = tg__cont_next_body(k, &body, &blen, &r->out, &err);
+        if (st != TG_OK) break;
+        json_error_t je;
+        json_t *b = json_loadb(body, blen, 0, &je);
+        json_t *pr = json_object_get(b, "prompt");
+        must(json_is_array(pr) && !strcmp(json_string_value(json_array_get(pr, 0)) ? json_string_value(json_array_get(pr, 0)) : "", "P"),
+             "continuation prompt starts with the rendered prompt");
+        must(json_integer_value(json_object_get(b, "n_predict")) >= 1, "n_predict >= 1");
+        json_decref(b);
+        free(body);
+        r->continued = 1;
+        legs++;
+        if (sep) feed(k, sep + 1, len - first - 1, piece, &r->out, &cut);
+    }
+    tg__cont_finish(k, &r->out);
+    if (r->continued) {
+        must(r->out.len >= 14 && !memcmp(r->out.data + r->out.len - 14, "data: [DONE]\n\n", 14) ,
+             "a continued stream ends with [DONE]");
+    }
+    tg__cont_free(k);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
+    if (n < 2 || n > (1u << 20)) return 0;
+    run a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    one(d, n, 0, &a);
+    one(d, n, (size_t)d[1] % 17 + 1, &b);
+    must(a.out.len == b.out.len && (!a.out.len || !memcmp(a.out.data, b.out.data, a.out.len)),
+         "the client's bytes do not depend on how the upstream's were split");
+    must(!memcmp(a.ends, b.ends, sizeof a.ends), "leg ends do not depend on the split");
+    tgx_buf_free(&a.out);
+    tgx_buf_free(&b.out);
+    return 0;
+}
