@@ -14,6 +14,10 @@
 //   stall     SSE head and one chunk, then silence (idle timeout)
 //   error     HTTP 500 with an error body
 //   badchunk  chunked body with an invalid chunk size
+//   cont_tpl500  like ok (chunks carry logprobs ids when asked), but its
+//             /apply-template answers 500 (a continuation that cannot start)
+//   cont_reset   like ok; /apply-template answers {"prompt":"P"} and
+//             /completion streams two events, then the socket is destroyed
 // GET /v1/models lists them (vLLM-style entries with max_model_len 4096);
 // GET /standin/stats reports {"closed_early": N, "requests": N, "big_written": B,
 // "big_open": N}:
@@ -26,7 +30,7 @@
 const net = require('net');
 const fs = require('fs');
 
-const MODELS = ['ok', 'big', 'reset', 'garbage', 'slow', 'stall', 'error', 'badchunk'];
+const MODELS = ['ok', 'big', 'reset', 'garbage', 'slow', 'stall', 'error', 'badchunk', 'cont_tpl500', 'cont_reset'];
 let closedEarly = 0, requests = 0, bigWritten = 0, bigOpen = 0;
 
 function send(sock, status, headers, body) {
@@ -39,8 +43,10 @@ function send(sock, status, headers, body) {
 
 function chunk(sock, s) { sock.write(Buffer.byteLength(s).toString(16) + '\r\n' + s + '\r\n'); }
 
-function sseChunk(i, text) {
-  return 'data: ' + JSON.stringify({id: 'c1', object: 'chat.completion.chunk', choices: [{index: 0, delta: {content: text}, finish_reason: null}]}) + '\n\n';
+function sseChunk(i, text, logprobs) {
+  const c = {index: 0, delta: {content: text}, finish_reason: null};
+  if (logprobs) c.logprobs = {content: [{id: 1000 + i, token: text, logprob: -1}]};
+  return 'data: ' + JSON.stringify({id: 'c1', object: 'chat.completion.chunk', choices: [c]}) + '\n\n';
 }
 
 function handle(sock, method, path, headers, body) {
@@ -51,8 +57,19 @@ function handle(sock, method, path, headers, body) {
   }
   if (path === '/props') return send(sock, 404, {'Content-Type': 'application/json'}, '{"error":"not llama-server"}');
   if (path === '/echo-headers') return send(sock, 200, {'Content-Type': 'application/json'}, JSON.stringify({method, headers, body: body.toString()}));
-  if (path !== '/v1/chat/completions' && path !== '/v1/completions') return send(sock, 404, {'Content-Type': 'text/plain'}, 'no such path');
   let req = {};
+  if (path === '/apply-template' || path === '/completion') {
+    try { req = JSON.parse(body.toString()); } catch (e) { return send(sock, 400, {}, 'bad json'); }
+    if (path === '/apply-template') {
+      if (req.model === 'cont_reset') return send(sock, 200, {'Content-Type': 'application/json'}, '{"prompt":"P"}');
+      return send(sock, 500, {'Content-Type': 'application/json'}, '{"error":{"message":"no template here","type":"server_error"}}');
+    }
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+    chunk(sock, 'data: ' + JSON.stringify({content: 'more0 ', tokens: [2000], stop: false}) + '\n\n');
+    chunk(sock, 'data: ' + JSON.stringify({content: 'more1 ', tokens: [2001], stop: false}) + '\n\n');
+    return setTimeout(() => sock.destroy(), 20);
+  }
+  if (path !== '/v1/chat/completions' && path !== '/v1/completions') return send(sock, 404, {'Content-Type': 'text/plain'}, 'no such path');
   try { req = JSON.parse(body.toString()); } catch (e) { return send(sock, 400, {}, 'bad json'); }
   const model = req.model || 'ok';
   const stream = req.stream === true;
@@ -84,7 +101,7 @@ function handle(sock, method, path, headers, body) {
       if (sock.destroyed) return;
       if (model === 'reset' && i === 2) { finished = true; return sock.destroy(); }
       if (model === 'stall' && i === 1) { finished = true; return; }
-      const s = sseChunk(i, `tok${i} `);
+      const s = sseChunk(i, `tok${i} `, req.logprobs === true);
       const framed = Buffer.byteLength(s).toString(16) + '\r\n' + s + '\r\n';
       if (model === 'big') bigWritten += framed.length;
       const ok = sock.write(framed);

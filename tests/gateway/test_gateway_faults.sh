@@ -21,7 +21,7 @@ for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"ok"' && break; sleep
 r=$(curl -s "$G/healthz"); js_check "healthz" "$r" 'j.status==="ok"'
 r=$(curl -s "$G/v1/models")
 js_check "/v1/models lists the upstream's models with limits" "$r" \
-  'j.object==="list" && j.data.length===8 && j.data.every(m=>m.limit && m.limit.context===4096 && m.context_length===4096 && m.max_model_len===4096 && m.limit.input+m.limit.output===4096 && m.owned_by==="standin")'
+  'j.object==="list" && j.data.length===10 && j.data.every(m=>m.limit && m.limit.context===4096 && m.context_length===4096 && m.max_model_len===4096 && m.limit.input+m.limit.output===4096 && m.owned_by==="standin")'
 r=$(curl -s "$G/api.json")
 js_check "/api.json models.dev shape carries the same limit" "$r" \
   'j.tokgate && j.tokgate.npm==="@ai-sdk/openai-compatible" && j.tokgate.api.endsWith("/v1") && j.tokgate.models.ok.limit.context===4096'
@@ -206,4 +206,22 @@ check_contains "stream in flight at SIGTERM completed" "$(tail -c 100 "$work/dra
 check_eq "drained stream has every chunk" "$(grep -c '"content":"tok' "$work/drain.out")" 60
 
 stop_tokgate A
+
+# --- continuation legs that fail (cont.h): the stand-in plays an upstream whose
+# /apply-template refuses, and one whose /completion resets mid-stream ----------
+start_tokgate C --upstream "$UP" --discovery-interval 1 --continuation on \
+  --capped-default 5 --escalated-output-tokens 10
+G=http://127.0.0.1:$PORT_C
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"cont_reset"' && break; sleep 0.1; done
+direct=$(curl -sN "$UP/v1/chat/completions" -d '{"model":"cont_tpl500","messages":[{"role":"user","content":"x"}],"stream":true,"max_tokens":5}')
+r=$(curl -sN "$G/v1/chat/completions" -d '{"model":"cont_tpl500","messages":[{"role":"user","content":"x"}],"stream":true}')
+check_eq "a continuation that cannot start: the client gets the upstream's own capped stream, byte for byte" "$r" "$direct"
+check_contains "and the log says why" "$(cat "$work/C.log")" "continuing a stream failed: the upstream answered HTTP 500"
+r=$(curl -sN "$G/v1/chat/completions" -d '{"model":"cont_reset","messages":[{"role":"user","content":"x"}],"stream":true}')
+check_contains "a continuation reset mid-stream: the text so far reached the client" "$r" '"content":"more1 "'
+check_contains "then a final SSE error event naming the fault" "$r" '"code":"continuation_failed"'
+case "$r" in *"[DONE]"*) fail "no [DONE] after a failed continuation" ;; *) ok ;; esac
+check_eq "reservations given back" "$(curl -s "$G/metrics" | awk '$1 ~ /^tokgate_admission_reserved_tokens\{/ {s+=$2} END {print s+0}')" 0
+r=$(curl -s "$G/healthz"); js_check "still serving after both" "$r" 'j.status==="ok"'
+stop_tokgate C
 finish
