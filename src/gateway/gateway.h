@@ -15,6 +15,8 @@
  *                timeouts
  *   catalog.c    /v1/models, /api.json, /v1/limits bodies; the served-model table
  *   discovery.c  asks each upstream what it serves (/props, /v1/models)
+ *   cont.c       streams continued in place: escalation and the thinking-budget
+ *                cut, by token ids (cont.h)
  *   budget.c     budget_decide: the single point where the policy plugs in
  *   metrics.c    counters and histograms, Prometheus text
  *   sse.c        finds the usage object in a relayed SSE stream or JSON body

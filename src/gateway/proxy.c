@@ -34,6 +34,15 @@
  * answer reaches the client, with `x-tokgate-escalated: FROM->TO`. When the
  * reservation may not grow (tg__adm_can_grow: no KV room, or others wait for
  * it) the capped answer goes out as it is (tokgate_escalations_skipped_total).
+ *
+ * Streams that may continue (cont.h: escalation or a thinking budget, on an
+ * upstream that can continue) run in legs on the same exchange: the
+ * client's request (its chunks read and relayed by cont.c), then
+ * /apply-template once (its answer read, not relayed), then /completion
+ * legs reshaped into the same SSE stream. Each leg is a new tg__upreq; the
+ * client's head went out with the first, so a failing later leg ends the
+ * stream with an error event (or, while the first leg's ending is still
+ * held, with that ending as it was).
  */
 #include <stdlib.h>
 #include <string.h>
