@@ -10,10 +10,14 @@
  *               capped default + retry): the retry queues again, the first
  *               8192 tokens and the prompt's prefill are thrown away
  *   8k+continue reserves prompt + 8192; an answer that reaches it grows its
- *               reservation in place to prompt + 32768 (tg__adm_grow) and
- *               goes on (tokgate's streaming continuation): nothing is
- *               regenerated (the continuation's prompt is in the server's
- *               prompt cache)
+ *               reservation in place to prompt + 32768 and goes on
+ *               (tokgate's streaming continuation): nothing is regenerated
+ *               (the continuation's prompt is in the server's prompt
+ *               cache). As the gateway does, the growth goes through
+ *               tg__adm_grow_wait: at once when there is room, else the
+ *               request pauses (holding its KV, generating nothing) ahead of
+ *               every new request until releases make room (`paused` counts
+ *               pauses, `pause_steps` their total length)
  *
  * Model: one upstream with `capacity` tokens of KV cache; time advances one
  * decode step at a time and every admitted request produces one token per
@@ -30,9 +34,8 @@
  * and prompt tokens prefilled again), the peak reservation, the peak KV
  * actually in use (sum of prompt + generated over requests in flight) and
  * the steps where it exceeded the capacity, and the ratios to fixed32k.
- * Growth in place is unconditional (as the gateway does today), so
- * 8k+continue can reserve more than the capacity: steps_over says whether
- * the KV actually used ever did.
+ * Growth respects the capacity, so no strategy reserves more than it
+ * (steps_over counts steps where the KV actually in use passed it: 0).
  *
  * Build and run:
  *   cc -O2 -std=c11 -Isrc -Iinclude bench/admission_sim.c src/gateway/admission.c -lm -o /tmp/admission_sim
@@ -56,6 +59,7 @@ typedef struct req {
     uint64_t done;           /* tokens generated in the current attempt */
     uint64_t limit;          /* current max_tokens */
     int running, finished, retried;
+    uint64_t paused_at;      /* step at which it began waiting to grow */
     struct req *next_run;
 } req;
 
@@ -75,8 +79,10 @@ static uint64_t clampu(double v, double lo, double hi) { return (uint64_t)(v < l
 
 static req **run_list;
 static size_t n_run, run_cap;
+static uint64_t now_step, pause_total;
 static void on_grant(tg__adm_wait *w) {
     req *r = w->ud;
+    if (w->grow) pause_total += now_step - r->paused_at;
     r->running = 1;
     if (n_run == run_cap) {
         run_cap = run_cap ? run_cap * 2 : 64;
@@ -87,7 +93,8 @@ static void on_grant(tg__adm_wait *w) {
 
 typedef struct result {
     double mean_conc;
-    uint64_t makespan, wasted_gen, wasted_prefill, useful, escalations, peak_reserved, peak_used, steps_over;
+    uint64_t makespan, wasted_gen, wasted_prefill, useful, escalations, paused, pause_steps, peak_reserved, peak_used,
+        steps_over;
 } result;
 
 static result simulate(int strat, const uint64_t *prompt, const uint64_t *answer, size_t n, uint64_t capacity) {
@@ -111,8 +118,10 @@ static result simulate(int strat, const uint64_t *prompt, const uint64_t *answer
     size_t finished = 0;
     uint64_t t = 0;
     double conc_sum = 0;
+    pause_total = 0;
     while (finished < n) {
         t++;
+        now_step = t;
         conc_sum += (double)n_run;
         size_t k = 0;
         size_t n_now = n_run;
@@ -142,10 +151,13 @@ static result simulate(int strat, const uint64_t *prompt, const uint64_t *answer
             }
             /* stopped on "length" at the capped default */
             res.escalations++;
-            if (strat == CONT8K) { /* grow in place and go on */
-                tg__adm_grow(&a, ESCALATED - r->limit);
+            if (strat == CONT8K) { /* grow in place (now, or after a pause) and go on */
+                uint64_t grow = ESCALATED - r->limit;
                 r->limit = ESCALATED;
-                run_list[n_run++] = r;
+                r->running = 0;
+                r->paused_at = t;
+                if (tg__adm_grow_wait(&a, &r->w, held, grow) == TG__ADM_ADMITTED) on_grant(&r->w);
+                else res.paused++;
             } else { /* regenerate: release, queue again at 32K, start over */
                 res.wasted_gen += r->done;
                 res.useful -= r->done;
@@ -160,6 +172,7 @@ static result simulate(int strat, const uint64_t *prompt, const uint64_t *answer
         free(ending);
     }
     res.makespan = t;
+    res.pause_steps = pause_total;
     res.mean_conc = conc_sum / (double)t;
     res.peak_reserved = a.peak_reserved;
     free(rs);
@@ -184,13 +197,14 @@ int main(int argc, char **argv) {
     printf("admission_sim: %zu requests (seed 42), capacity %llu tokens; prompts mean %.0f, answers mean %.0f, "
            "%zu long (> 8192)\n",
            n, (unsigned long long)capacity, (double)sum_p / (double)n, (double)sum_a / (double)n, n_long);
-    printf("%-12s %10s %10s %12s %14s %14s %12s %12s %10s\n", "strategy", "mean_conc", "makespan", "escalations",
-           "wasted_gen", "wasted_prefill", "peak_resv", "peak_kv_used", "steps_over");
+    printf("%-12s %10s %10s %12s %8s %12s %14s %14s %12s %12s %10s\n", "strategy", "mean_conc", "makespan", "escalations",
+           "paused", "pause_steps", "wasted_gen", "wasted_prefill", "peak_resv", "peak_kv_used", "steps_over");
     result r[N_STRAT];
     for (int s = 0; s < N_STRAT; s++) {
         r[s] = simulate(s, prompt, answer, n, capacity);
-        printf("%-12s %10.2f %10llu %12llu %14llu %14llu %12llu %12llu %10llu\n", strat_name[s], r[s].mean_conc,
+        printf("%-12s %10.2f %10llu %12llu %8llu %12llu %14llu %14llu %12llu %12llu %10llu\n", strat_name[s], r[s].mean_conc,
                (unsigned long long)r[s].makespan, (unsigned long long)r[s].escalations,
+               (unsigned long long)r[s].paused, (unsigned long long)r[s].pause_steps,
                (unsigned long long)r[s].wasted_gen, (unsigned long long)r[s].wasted_prefill,
                (unsigned long long)r[s].peak_reserved, (unsigned long long)r[s].peak_used,
                (unsigned long long)r[s].steps_over);
@@ -199,7 +213,8 @@ int main(int argc, char **argv) {
            r[REGEN8K].mean_conc / r[FIXED32K].mean_conc, r[CONT8K].mean_conc / r[FIXED32K].mean_conc,
            (double)r[REGEN8K].makespan / (double)r[FIXED32K].makespan,
            (double)r[CONT8K].makespan / (double)r[FIXED32K].makespan);
-    printf("tokens wasted by regenerate: %llu generated + %llu prefilled (%.1f%% of useful output); continue: %llu\n",
+    printf("tokens wasted by regenerate: %llu generated + %llu prefilled (%.1f%% of useful output); "
+           "continue: %llu\n",
            (unsigned long long)r[REGEN8K].wasted_gen, (unsigned long long)r[REGEN8K].wasted_prefill,
            100.0 * (double)r[REGEN8K].wasted_gen / (double)sum_a, (unsigned long long)r[CONT8K].wasted_gen);
     free(prompt);

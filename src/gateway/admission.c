@@ -11,10 +11,18 @@ static int fits(const tg__adm *a, uint64_t need) {
     return need <= a->capacity && a->reserved + need <= a->capacity;
 }
 
+/* Whether the queue's head may have its tokens now. */
+static int head_fits(const tg__adm *a, const tg__adm_wait *w) {
+    if (!w->grow) return fits(a, w->need);
+    if (a->capacity == 0 || a->reserved <= w->have) return 1; /* unknown, or it runs alone */
+    if (a->reserved <= a->paused) return 1; /* all reserved KV waits to grow: nothing would free room */
+    return a->reserved <= a->capacity && w->need <= a->capacity - a->reserved;
+}
+
 static void take(tg__adm *a, tg__adm_wait *w) {
     a->reserved += w->need;
     if (a->reserved > a->peak_reserved) a->peak_reserved = a->reserved;
-    a->admitted++;
+    if (!w->grow) a->admitted++;
     w->granted = 1;
 }
 
@@ -24,10 +32,11 @@ static void unlink_wait(tg__adm *a, tg__adm_wait *w) {
     w->prev = w->next = NULL;
     w->queued = 0;
     a->depth--;
+    if (w->grow) a->paused -= w->have;
 }
 
 static void pump(tg__adm *a) {
-    while (a->head && fits(a, a->head->need)) {
+    while (a->head && head_fits(a, a->head)) {
         tg__adm_wait *w = a->head;
         unlink_wait(a, w);
         take(a, w);
@@ -37,6 +46,8 @@ static void pump(tg__adm *a) {
 
 int tg__adm_acquire(tg__adm *a, tg__adm_wait *w, uint64_t need) {
     w->need = need;
+    w->have = 0;
+    w->grow = 0;
     w->granted = 0;
     w->prev = w->next = NULL;
     if (!a->head && fits(a, need)) { /* FIFO: nobody may overtake a waiter */
@@ -86,4 +97,29 @@ void tg__adm_grow(tg__adm *a, uint64_t n) {
 void tg__adm_set_capacity(tg__adm *a, uint64_t capacity) {
     a->capacity = capacity;
     pump(a);
+}
+
+int tg__adm_grow_wait(tg__adm *a, tg__adm_wait *w, uint64_t have, uint64_t n) {
+    w->need = n;
+    w->have = have;
+    w->grow = 1;
+    w->granted = 0;
+    w->prev = w->next = NULL;
+    if (tg__adm_can_grow(a, have, n)) {
+        take(a, w);
+        return TG__ADM_ADMITTED;
+    }
+    /* after the growths already waiting, ahead of every new request */
+    tg__adm_wait *after = NULL;
+    for (tg__adm_wait *q = a->head; q && q->grow; q = q->next) after = q;
+    w->prev = after;
+    w->next = after ? after->next : a->head;
+    if (w->next) w->next->prev = w; else a->tail = w;
+    if (after) after->next = w; else a->head = w;
+    w->queued = 1;
+    a->depth++;
+    a->waits++;
+    a->paused += have;
+    pump(a); /* it may be the last one running: the deadlock rule applies at once */
+    return TG__ADM_QUEUED; /* grant() has run, or will */
 }

@@ -11,12 +11,20 @@
  * small request never overtakes a large one ahead of it, so large ones
  * cannot starve). A request larger than the whole capacity is admitted when
  * nothing else is reserved (it runs alone; the server decides the rest).
- * Escalation grows a reservation in place (tg__adm_grow) only when
- * tg__adm_can_grow says there is room: the capacity is unknown, the request
- * runs alone, or nobody waits and reserved + n fits. Otherwise the gateway
- * does not escalate (the capped answer goes out as it is): growing past the
- * capacity would over-commit the KV cache others were promised, and growing
- * while someone waits would take room the FIFO owes them.
+ * Escalation grows a running reservation (tg__adm_grow_wait): at once when
+ * tg__adm_can_grow says there is room (the capacity is unknown, the request
+ * runs alone, or nobody waits and reserved + n fits); otherwise the growth
+ * waits, ahead of every new request (it already holds KV, and finishing it
+ * frees all of it; growths keep their order among themselves), until
+ * releases make room. Growing past the capacity would over-commit the KV
+ * cache others were promised, and growing while new requests wait would
+ * take room the FIFO owes them, except in one case: when every reserved
+ * token belongs to a request itself waiting to grow, nothing running will
+ * ever release room, so the first growth is granted anyway (the policy
+ * never escalates past what one request's context leaves, so this only
+ * over-commits the aggregate, never a slot). The gateway bounds every wait
+ * by admission_wait; a growth that times out leaves the capped answer as it
+ * was.
  */
 #ifndef TG_GATEWAY_ADMISSION_H
 #define TG_GATEWAY_ADMISSION_H
@@ -28,6 +36,8 @@ typedef struct tg__adm_wait tg__adm_wait;
 struct tg__adm_wait {
     tg__adm_wait *prev, *next;
     uint64_t need;
+    uint64_t have; /* growth: the reservation it already holds */
+    int grow;      /* a running request waiting to grow by `need` */
     int queued;  /* in the FIFO */
     int granted; /* reservation taken (set before grant() runs) */
     /* Called when the reservation is granted from the queue, from inside
@@ -40,6 +50,7 @@ struct tg__adm_wait {
 typedef struct tg__adm {
     uint64_t capacity; /* tokens; 0 = unknown: admit everything */
     uint64_t reserved; /* sum of granted reservations */
+    uint64_t paused;   /* of which held by requests waiting to grow */
     size_t depth, queue_max;
     tg__adm_wait *head, *tail;
     uint64_t admitted, waits, refusals, timeouts; /* counters for /metrics */
@@ -62,9 +73,14 @@ void tg__adm_release(tg__adm *a, uint64_t n);
  * above); 0 when it may not. Pure: changes nothing. */
 int tg__adm_can_grow(const tg__adm *a, uint64_t have, uint64_t n);
 /* Adds `n` to a running reservation (escalation) unconditionally; callers
- * that must respect the capacity ask tg__adm_can_grow first (the trace
- * simulator in bench/ models continuation in the KV cache and does not). */
+ * that must respect the capacity ask tg__adm_can_grow first. */
 void tg__adm_grow(tg__adm *a, uint64_t n);
+/* Grows a running reservation of `have` tokens by `n`: now
+ * (TG__ADM_ADMITTED, w->granted = 1, grant() not called) or queued ahead of
+ * new requests (TG__ADM_QUEUED; grant() runs later, or already ran inside
+ * this call when the deadlock rule above applied: grant() must defer).
+ * Never refused: the queue limit is for new requests. */
+int tg__adm_grow_wait(tg__adm *a, tg__adm_wait *w, uint64_t have, uint64_t n);
 /* New capacity (discovery learned it or it changed); grants what now fits. */
 void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);
 

@@ -30,10 +30,11 @@
  * Escalation, non-streaming: when the decision's max_tokens came from the
  * capped default (plan->escalate_to), the answer is held back until it is
  * complete; if its finish_reason is "length" the escalated body is sent
- * instead (once; the reservation grows to the escalated size) and only that
- * answer reaches the client, with `x-tokgate-escalated: FROM->TO`. When the
- * reservation may not grow (tg__adm_can_grow: no KV room, or others wait for
- * it) the capped answer goes out as it is (tokgate_escalations_skipped_total).
+ * instead (once; the reservation grows to the escalated size first) and
+ * only that answer reaches the client, with `x-tokgate-escalated: FROM->TO`.
+ * The growth (tg__adm_grow_wait) happens at once when there is room, else
+ * waits ahead of new requests; when no room comes within admission_wait the
+ * capped answer goes out as it is (tokgate_escalations_skipped_total).
  *
  * Streams that may continue (cont.h: escalation or a thinking budget, on an
  * upstream that can continue) run in legs on the same exchange: the
@@ -100,7 +101,13 @@ struct tg__exchange {
     char *fwd_body;       /* the body as forwarded, for /apply-template */
     size_t fwd_len;
     const tg__model_cfg *mc; /* inside cfg (held) */
+    int growing;          /* waiting for KV room to escalate (GROW_*) */
+    uint64_t grow_by;
 };
+
+enum { GROW_NONE, GROW_BODY, GROW_STREAM }; /* which escalation waits for room */
+static void growth_granted(tg__exchange *ex);
+static void growth_timed_out(tg__exchange *ex);
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
 static void on_body(void *ud, const char *p, size_t n);
@@ -112,6 +119,7 @@ int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
 static void ex_release(tg__exchange *ex) {
     if (ex->counted_stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
     if (ex->timer) event_free(ex->timer);
+    if (ex->growing && ex->wait.granted) ex->reserved += ex->grow_by; /* granted, not yet taken up */
     if (ex->pool) {
         tg__adm_cancel(&ex->pool->adm, &ex->wait, 0); /* no effect unless still queued */
         if (ex->reserved) tg__adm_release(&ex->pool->adm, ex->reserved);
@@ -227,6 +235,11 @@ static void on_admission_timer(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     tg__exchange *ex = arg;
+    if (ex->growing) {
+        if (ex->wait.granted) growth_granted(ex);
+        else growth_timed_out(ex);
+        return;
+    }
     if (ex->wait.granted) {
         ex->reserved = ex->wait.need;
         start_admitted(ex);
@@ -484,21 +497,16 @@ static void count_usage(tg__exchange *ex) {
     if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
 }
 
-/* Re-sends the request at escalate_to (once). 0 when the retry is on its way. */
+/* Re-sends the request at escalate_to (once; the reservation has grown
+ * already). 0 when the retry is on its way. */
 static int escalate(tg__exchange *ex) {
     tg__server *s = ex->srv;
-    count_usage(ex);
-    tg__usage_free(&ex->usage);
-    tg__usage_init(&ex->usage, 0);
     evbuffer_free(ex->held_head);
     ex->held_head = NULL;
     tgx_buf_free(&ex->held);
     ex->hold = 0;
     ex->escalated = 1;
     ex->is_sse = 0;
-    uint64_t grow = ex->escalate_to - ex->max_tokens;
-    tg__adm_grow(&ex->pool->adm, grow);
-    ex->reserved += grow;
     char line[96];
     snprintf(line, sizeof line, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
              (unsigned long long)ex->escalate_to);
@@ -510,7 +518,6 @@ static int escalate(tg__exchange *ex) {
         free(ex->extra_headers);
         ex->extra_headers = nh;
     }
-    s->metrics.escalations++;
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
             (unsigned long long)ex->max_tokens, (unsigned long long)ex->escalate_to);
     return send_upstream(ex, ex->esc_body, ex->esc_len);
@@ -617,29 +624,78 @@ static void next_leg(tg__exchange *ex) {
     if (rc != 0) cont_fail(ex, "out of memory starting a continuation request");
 }
 
+/* ---- escalation growth (admission.h: growth that waits) ------------------ */
+
+/* The escalation's growth is in the reservation: go on. */
+static void growth_granted(tg__exchange *ex) {
+    tg__server *s = ex->srv;
+    tg__client *c = ex->c;
+    int kind = ex->growing;
+    ex->growing = GROW_NONE;
+    ex->reserved += ex->grow_by;
+    s->metrics.escalations++;
+    if (kind == GROW_STREAM) {
+        tg__cont_escalate(ex->cont);
+        s->metrics.stream_escalations++;
+        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
+                "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
+                (unsigned long long)(ex->max_tokens + ex->grow_by));
+        next_leg(ex);
+        return;
+    }
+    if (escalate(ex) == 0) return; /* the retry runs */
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory sending the escalated request");
+}
+
+/* No KV room came within admission_wait: the capped answer goes out as it was. */
+static void growth_timed_out(tg__exchange *ex) {
+    tg__server *s = ex->srv;
+    tg__client *c = ex->c;
+    int kind = ex->growing;
+    ex->growing = GROW_NONE;
+    tg__adm_cancel(&ex->pool->adm, &ex->wait, 0);
+    s->metrics.escalations_skipped++;
+    tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow by %llu "
+            "within %.0f ms: answer sent as it is", (unsigned long long)ex->grow_by, ex->cfg->admission_wait * 1000.0);
+    if (kind == GROW_STREAM) {
+        cont_finish(ex);
+        return;
+    }
+    flush_held(ex);
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_end(c, 1);
+}
+
+/* Escalation: grow the reservation by n, now or once releases make room
+ * (ahead of new requests), within admission_wait. */
+static void start_growth(tg__exchange *ex, uint64_t n, int kind) {
+    ex->growing = kind;
+    ex->grow_by = n;
+    if (!ex->timer && !(ex->timer = evtimer_new(ex->srv->base, on_admission_timer, ex))) {
+        growth_timed_out(ex); /* out of memory: as if no room came */
+        return;
+    }
+    if (tg__adm_grow_wait(&ex->pool->adm, &ex->wait, ex->reserved, n) == TG__ADM_ADMITTED) {
+        growth_granted(ex);
+        return;
+    }
+    if (ex->wait.granted) return; /* granted inside the call: the 0 s timer is set */
+    double w = ex->cfg->admission_wait;
+    struct timeval tv = {(time_t)w, (suseconds_t)((w - (double)(time_t)w) * 1e6)};
+    evtimer_add(ex->timer, &tv);
+}
+
 /* A leg of a continuable stream ended cleanly (or was cut): escalate,
  * resume after the thinking cut, or finish. */
 static void cont_leg_done(tg__exchange *ex) {
     tg__server *s = ex->srv;
     int r = tg__cont_leg_end(ex->cont);
     if (r == TG__CONT_ESCALATE) {
-        uint64_t grow = tg__cont_growth(ex->cont);
-        if (tg__adm_can_grow(&ex->pool->adm, ex->reserved, grow)) {
-            tg__adm_grow(&ex->pool->adm, grow);
-            ex->reserved += grow;
-            tg__cont_escalate(ex->cont);
-            s->metrics.escalations++;
-            s->metrics.stream_escalations++;
-            tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
-                    "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
-                    (unsigned long long)(ex->max_tokens + grow));
-            next_leg(ex);
-            return;
-        }
-        s->metrics.escalations_skipped++;
-        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default, but no KV room to grow "
-                "by %llu: sent as it is", (unsigned long long)grow);
-    } else if (r == TG__CONT_RESUME) {
+        start_growth(ex, tg__cont_growth(ex->cont), GROW_STREAM);
+        return;    } else if (r == TG__CONT_RESUME) {
         s->metrics.thinking_cuts++;
         tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
                 (unsigned long long)tg__cont_thinking(ex->cont));
@@ -685,18 +741,12 @@ static void on_done(void *ud, int fault, const char *msg) {
     if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
     if (fault == TG__UP_OK && ex->held_head) {
         int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
-        if (length && ex->pool &&
-            !tg__adm_can_grow(&ex->pool->adm, ex->reserved, ex->escalate_to - ex->max_tokens)) {
-            tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow "
-                    "%llu -> %llu: answer sent as it is", (unsigned long long)ex->max_tokens,
-                    (unsigned long long)ex->escalate_to);
-            s->metrics.escalations_skipped++;
-        } else if (length) {
-            if (escalate(ex) == 0) return; /* c->ex stays: the retry runs */
-            c->ex = NULL;
-            ex_release(ex);
-            tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory sending the escalated request");
-            return;
+        if (length) {
+            count_usage(ex); /* the capped answer's tokens were generated either way */
+            tg__usage_free(&ex->usage);
+            tg__usage_init(&ex->usage, 0);
+            start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
+            return; /* c->ex stays: the growth, then the retry, runs */
         }
         flush_held(ex);
     }

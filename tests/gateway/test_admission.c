@@ -5,7 +5,9 @@
  * overtakes a large one ahead of it), a request larger than the capacity
  * runs alone, a full queue refuses, cancelling the head lets the next one
  * in, releases grant in order, growth may overshoot, capacity 0 admits all,
- * growth is allowed only with room (alone, or nobody waits and it fits).
+ * growth is allowed only with room (alone, or nobody waits and it fits),
+ * growth that waits goes ahead of new requests and is granted by releases
+ * or by the deadlock rule (every reserved token waits to grow).
  * Expected values are worked out by hand from those rules.
  */
 #include <string.h>
@@ -117,10 +119,60 @@ static void test_unknown_capacity(void) {
     TG_CHECK_EQ_U(a.reserved, 2u << 30);
 }
 
+/* Growth that waits (tg__adm_grow_wait): now when there is room; else ahead
+ * of every new request, growths in their own order; granted by releases;
+ * the deadlock rule; cancelling a waiting growth. */
+static void test_grow_wait(void) {
+    tg__adm a;
+    tg__adm_wait w[6];
+    init(&a, w, 6, 1000, 8);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 300), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 300), TG__ADM_ADMITTED);
+    /* 600 reserved, nobody waits: +300 fits at once, no callback */
+    TG_CHECK_EQ_I(tg__adm_grow_wait(&a, &w[4], 300, 300), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_U(a.reserved, 900);
+    TG_CHECK_EQ_I(n_order, 0);
+    TG_CHECK_EQ_U(a.admitted, 2); /* a growth is not an admission */
+    tg__adm_release(&a, 600); /* w[0] (300 + its growth 300) ends: 300 reserved (w[1]) */
+    TG_CHECK_EQ_U(a.reserved, 300);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 600), TG__ADM_ADMITTED); /* 900 */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 200), TG__ADM_QUEUED);   /* 1100 > 1000 */
+    /* w[1] (300) grows by 400: 900 + 400 > 1000 and w[3] waits: queued AHEAD of w[3] */
+    TG_CHECK_EQ_I(tg__adm_grow_wait(&a, &w[5], 300, 400), TG__ADM_QUEUED);
+    TG_CHECK(a.head == &w[5] && a.head->next == &w[3]);
+    TG_CHECK_EQ_U(a.paused, 300);
+    tg__adm_release(&a, 200); /* 700 reserved: growth 400 does not fit (1100) */
+    TG_CHECK_EQ_I(n_order, 0);
+    tg__adm_release(&a, 100); /* 600 + 400 = 1000 fits: the growth first, then 200 must wait (1200) */
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_I(order[0], 5);
+    TG_CHECK_EQ_U(a.reserved, 1000);
+    TG_CHECK_EQ_U(a.paused, 0);
+    TG_CHECK(w[3].queued && !w[3].granted);
+
+    /* the deadlock rule: every reserved token waits to grow -> the first growth goes on */
+    init(&a, w, 6, 1000, 8);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 500), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 500), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 100), TG__ADM_QUEUED);
+    TG_CHECK_EQ_I(tg__adm_grow_wait(&a, &w[3], 500, 300), TG__ADM_QUEUED); /* w[1] still runs: wait */
+    TG_CHECK_EQ_I(n_order, 0);
+    TG_CHECK_EQ_I(tg__adm_grow_wait(&a, &w[4], 500, 300), TG__ADM_QUEUED); /* now both wait: first goes */
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_I(order[0], 3);
+    TG_CHECK_EQ_U(a.reserved, 1300);
+    TG_CHECK(a.head == &w[4] && w[4].next == &w[2]); /* growths stay ahead of the new request */
+    /* a waiting growth cancelled (its client left) takes its paused tokens with it */
+    tg__adm_cancel(&a, &w[4], 0);
+    TG_CHECK_EQ_U(a.paused, 0);
+    TG_CHECK(a.head == &w[2]);
+}
+
 int main(void) {
     TG_RUN(test_fifo);
     TG_RUN(test_oversize_and_full);
     TG_RUN(test_cancel_and_grow);
     TG_RUN(test_unknown_capacity);
+    TG_RUN(test_grow_wait);
     return tg_test_summary();
 }

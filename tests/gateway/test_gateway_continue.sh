@@ -10,8 +10,10 @@
 #     one id/created throughout, no logprobs it did not ask for, and usage
 #     completion_tokens 32 = what one request at 32 reports. With logprobs
 #     asked for, they stay; without include_usage there is no usage chunk; a
-#     client max_tokens is never escalated; `--continuation off` and a full
-#     KV capacity leave the capped answer as llama-server sent it.
+#     client max_tokens is never escalated; `--continuation off`, and a full
+#     KV capacity that frees no room within the wait, leave the capped
+#     answer as llama-server sent it; with a longer wait the stream pauses
+#     until room frees and then continues to the same 32-token answer.
 #   - thinking budget: a model whose template opens <think> in the prompt
 #     (llama.cpp's Qwen-QwQ-32B.jinja), served with llama-server's reasoning
 #     parser, budget 10 of max_tokens 40 and no server-side budget (policy
@@ -125,11 +127,12 @@ check_eq "--continuation off: no stream escalation" "$(metric "$G" tokgate_strea
 stop_tokgate N
 
 # no KV room to grow (a long answer runs beside it and the capacity is exactly
-# both reservations): the held ending goes out as it was
+# both reservations) within the 300 ms wait: the held ending goes out as it was
 long='{"messages":[{"role":"user","content":"Write a long story."}],"max_tokens":800,"temperature":0}'
 lpt=$(curl -s "$L/apply-template" -d "$long" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>fetch(process.argv[1]+"/tokenize",{method:"POST",body:JSON.stringify({content:JSON.parse(s).prompt,add_special:true,parse_special:true})}).then(r=>r.json()).then(j=>console.log(j.tokens.length)))' "$L")
 start_tokgate F --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
-  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((lpt + 800 + want_prompt + 8))
+  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((lpt + 800 + want_prompt + 8)) \
+  --admission-wait-ms 300
 G=http://127.0.0.1:$PORT_F
 ready "$G" || fail "tokgate F never published limits"
 curl -s "$G/v1/chat/completions" -d "$long" >/dev/null & plong=$!
@@ -142,6 +145,23 @@ js_check "no KV room: llama-server's own ending (length, usage 8, [DONE] last)" 
 check_eq "no KV room: escalation skipped" "$(metric "$G" tokgate_escalations_skipped_total)" 1
 wait $plong
 stop_tokgate F
+
+# the same with a long wait: the stream pauses until the long answer ends, then continues
+start_tokgate W --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
+  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((lpt + 800 + want_prompt + 8)) \
+  --admission-wait-ms 120000
+G=http://127.0.0.1:$PORT_W
+ready "$G" || fail "tokgate W never published limits"
+curl -s "$G/v1/chat/completions" -d "$long" >"$work/w_long" & plong=$!
+for i in $(seq 1 300); do [ "$(metric_up "$G" tokgate_admission_reserved_tokens)" = $((lpt + 800)) ] && break; sleep 0.1; done
+s=$(curl -sN "$G/v1/chat/completions" -d "{$msgs,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" | node -e "$sse_sum")
+check "the paused stream went on only after the long answer ended" test -s "$work/w_long"
+check_eq "paused, then continued: text = llama-server's answer at 32" "$(field "$s" j.content)" "$want_text"
+js_check "paused, then continued: usage 32, one finish, one [DONE]" "$s" \
+  'j.usage.completion_tokens===32 && j.finish.length===1 && j.done===1 && j.doneLast'
+wait $plong
+check_eq "reservation given back" "$(metric_up "$G" tokgate_admission_reserved_tokens)" 0
+stop_tokgate W
 
 # --- thinking budget ------------------------------------------------------------------------
 tmsgs='"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1'

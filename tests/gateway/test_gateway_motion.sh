@@ -16,8 +16,12 @@
 #     answer with completion_tokens 32, x-tokgate-escalated: 8->32, and the
 #     same text as llama-server's own answer at max_tokens 32 (greedy).
 #   - escalation with no KV room: capacity = a running long answer + the
-#     capped request exactly, so the growth to 32 does not fit: the capped
-#     answer (8 tokens, "length") goes out, tokgate_escalations_skipped_total 1.
+#     capped request exactly, so the growth to 32 does not fit; it waits
+#     (ahead of new requests): with a 300 ms wait none comes and the capped
+#     answer (8 tokens, "length") goes out, tokgate_escalations_skipped_total
+#     1; with a long wait the growth is granted when the long answer ends, a
+#     new request queued behind it waits its turn, and the escalated answer
+#     equals llama-server's at 32.
 #   - the premise of streaming escalation by continuation: tokgate's own
 #     render (llamacpp dialect) + encode (with specials) of the chat gives the
 #     ids llama-server tokenizes (/apply-template + /tokenize); the ids a chat
@@ -142,9 +146,10 @@ check_eq "reservation released" "$(metric "$G" tokgate_admission_reserved_tokens
 ept=$(curl -s "$G/tokenize" -d "$ereq" | node -pe 'JSON.parse(require("fs").readFileSync(0)).count')
 stop_tokgate E
 
-# --- escalation without KV room: skipped ---------------------------------------------------
+# --- escalation without KV room: the growth waits 300 ms for room, none comes: skipped ------
 start_tokgate F --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
-  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((pt + 800 + ept + 8))
+  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((pt + 800 + ept + 8)) \
+  --admission-wait-ms 300
 G=http://127.0.0.1:$PORT_F
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
 curl -s "$G/v1/chat/completions" -d "$long" >/dev/null & p1=$!
@@ -157,6 +162,29 @@ check_eq "no escalation counted" "$(curl -s "$G/metrics" | awk '$1=="tokgate_esc
 wait $p1
 check "nothing reserved once all ended" wait_metric "$G" tokgate_admission_reserved_tokens 0
 stop_tokgate F
+
+# --- escalation that waits for room: the growth queues ahead of new requests and goes on
+# when the long answer ends ---------------------------------------------------------------------
+start_tokgate W --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((pt + 800 + ept + 8)) \
+  --admission-wait-ms 120000
+G=http://127.0.0.1:$PORT_W
+for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+curl -s "$G/v1/chat/completions" -d "$long" >"$work/w_long" & p1=$!
+wait_metric "$G" tokgate_admission_reserved_tokens $((pt + 800)) || fail "the long answer's reservation not seen"
+curl -s -D "$work/w.h" "$G/v1/chat/completions" -d "$ereq" >"$work/w_esc" & p2=$!
+check "the growth waits in the queue (depth 1) while the long answer runs" wait_metric "$G" tokgate_admission_queue_depth 1
+curl -s "$G/v1/chat/completions" -d "$ereq" >"$work/w_new" & p3=$!
+check "a new request queues behind the growth (depth 2)" wait_metric "$G" tokgate_admission_queue_depth 2
+wait $p2
+check "when the escalated answer arrives, the long one has ended" test -s "$work/w_long"
+check_eq "waited, then escalated: = llama-server's answer at 32" "$(node -e "$strip" <"$work/w_esc")" "$d32"
+check "x-tokgate-escalated: 8->32" grep -qi '^x-tokgate-escalated: 8->32' "$work/w.h"
+wait $p1 $p3
+js_check "the new request was answered after it" "$(cat "$work/w_new")" 'j.choices.length===1'
+check_eq "no skipped escalation" "$(curl -s "$G/metrics" | awk '$1=="tokgate_escalations_skipped_total"{print $2}')" 0
+check "nothing reserved once all ended" wait_metric "$G" tokgate_admission_reserved_tokens 0
+stop_tokgate W
 
 # --- continuation by token ids (the premise of streaming escalation) ---------------------
 creq='{"messages":[{"role":"user","content":"Tell me about tokens."}]}'
