@@ -15,7 +15,10 @@
  *     continuation body, when one is built, is JSON with a prompt array
  *     starting with the rendered prompt and n_predict >= 1;
  *   - finishing after a continuation leg ends the client's stream with
- *     `data: [DONE]`.
+ *     `data: [DONE]`;
+ *   - the answer assembled from the client's bytes (assemble.c, as a
+ *     non-streaming request gets it) is JSON and does not depend on how
+ *     those bytes are split either.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/assemble.h"
 #include "gateway/cont.h"
 
 static void must(int cond, const char *what) {
@@ -125,6 +129,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     must(a.out.len == b.out.len && (!a.out.len || !memcmp(a.out.data, b.out.data, a.out.len)),
          "the client's bytes do not depend on how the upstream's were split");
     must(!memcmp(a.ends, b.ends, sizeof a.ends), "leg ends do not depend on the split");
+    tg__assembler x, y;
+    tg__asm_init(&x);
+    tg__asm_init(&y);
+    tg__asm_feed(&x, a.out.data, a.out.len);
+    size_t step = (size_t)d[1] % 7 + 1;
+    for (size_t i = 0; i < b.out.len; i += step) tg__asm_feed(&y, b.out.data + i, b.out.len - i < step ? b.out.len - i : step);
+    size_t xl = 0, yl = 0;
+    char *xs = tg__asm_result(&x, &xl), *ys = tg__asm_result(&y, &yl);
+    must(xs && ys && xl == yl && !memcmp(xs, ys, xl), "the assembled answer does not depend on the split");
+    json_error_t je;
+    json_t *j = json_loadb(xs, xl, 0, &je);
+    must(json_is_object(j) && json_is_array(json_object_get(j, "choices")), "the assembled answer is a JSON object");
+    json_decref(j);
+    free(xs);
+    free(ys);
+    tg__asm_free(&x);
+    tg__asm_free(&y);
     tgx_buf_free(&a.out);
     tgx_buf_free(&b.out);
     return 0;

@@ -126,6 +126,7 @@ uint64_t tg__cont_thinking(const tg__cont *k) { return k->n_think; }
 uint64_t tg__cont_growth(const tg__cont *k) {
     return k->cfg.escalate_to > k->cfg.max_tokens ? k->cfg.escalate_to - k->cfg.max_tokens : 0;
 }
+int tg__cont_escalated(const tg__cont *k) { return k->escalated; }
 int tg__cont_has_ending(const tg__cont *k) { return k->leg == LEG_CHAT && k->tail.len > 0; }
 int tg__cont_needs_prompt(const tg__cont *k) { return k->prompt == NULL; }
 

@@ -81,6 +81,8 @@ uint64_t tg__cont_growth(const tg__cont *k);
 /* 1 when the first leg's own ending is held back (finishing now relays it
  * unchanged: the answer the client would have had without tokgate). */
 int tg__cont_has_ending(const tg__cont *k);
+/* 1 once the answer escalated. */
+int tg__cont_escalated(const tg__cont *k);
 /* Accepts the escalation: the answer's cap becomes escalate_to. */
 void tg__cont_escalate(tg__cont *k);
 /* What remains for the client: the held ending of the first leg as it was,

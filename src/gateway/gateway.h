@@ -81,7 +81,7 @@ typedef struct tg__metrics {
     uint64_t refusals[TG__MAX_REASONS];
     uint64_t escalations;
     uint64_t escalations_skipped; /* no KV room to grow the reservation */
-    uint64_t stream_escalations;  /* streams continued to escalate_to */
+    uint64_t escalations_continued; /* answers continued in place to escalate_to */
     uint64_t thinking_cuts;       /* streams cut at their thinking budget and resumed */
     uint64_t admission_timeouts;
     uint64_t tokens_in, tokens_out;

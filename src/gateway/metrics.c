@@ -6,7 +6,7 @@
  *   tokgate_refusals_total{reason}             requests refused by the policy
  *   tokgate_escalations_total                  output escalations (issue 7)
  *   tokgate_escalations_skipped_total          escalations not made: no KV room to grow
- *   tokgate_stream_escalations_total           streams continued in place to escalate_to
+ *   tokgate_escalations_continued_total        answers continued in place to escalate_to
  *   tokgate_thinking_cuts_total                streams cut at their thinking budget and resumed
  *   tokgate_admission_{capacity,reserved,queue_depth}_tokens/gauge per upstream,
  *   tokgate_admission_{admitted,waits,refusals}_total       per upstream
@@ -105,9 +105,9 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
     evbuffer_add_printf(out, "# HELP tokgate_escalations_skipped_total Escalations not made: no KV room to grow the reservation.\n"
                              "# TYPE tokgate_escalations_skipped_total counter\ntokgate_escalations_skipped_total %llu\n",
                         (unsigned long long)m->escalations_skipped);
-    evbuffer_add_printf(out, "# HELP tokgate_stream_escalations_total Streams continued in place to the escalated limit.\n"
-                             "# TYPE tokgate_stream_escalations_total counter\ntokgate_stream_escalations_total %llu\n",
-                        (unsigned long long)m->stream_escalations);
+    evbuffer_add_printf(out, "# HELP tokgate_escalations_continued_total Answers continued in place to the escalated limit (not regenerated).\n"
+                             "# TYPE tokgate_escalations_continued_total counter\ntokgate_escalations_continued_total %llu\n",
+                        (unsigned long long)m->escalations_continued);
     evbuffer_add_printf(out, "# HELP tokgate_thinking_cuts_total Streams cut at their thinking budget and resumed after the end-of-thinking marker.\n"
                              "# TYPE tokgate_thinking_cuts_total counter\ntokgate_thinking_cuts_total %llu\n",
                         (unsigned long long)m->thinking_cuts);

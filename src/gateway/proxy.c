@@ -49,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/assemble.h"
 #include "gateway/cont.h"
 #include "gateway/gateway.h"
 
@@ -101,6 +102,8 @@ struct tg__exchange {
     char *fwd_body;       /* the body as forwarded, for /apply-template */
     size_t fwd_len;
     const tg__model_cfg *mc; /* inside cfg (held) */
+    int assemble;         /* the client asked for one JSON answer; the upstream streams it */
+    tg__assembler asm_;   /* with assemble: the chunks folded into that answer */
     int growing;          /* waiting for KV room to escalate (GROW_*) */
     uint64_t grow_by;
 };
@@ -128,6 +131,7 @@ static void ex_release(tg__exchange *ex) {
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
     tgx_buf_free(&ex->aux);
+    if (ex->assemble) tg__asm_free(&ex->asm_);
     tg__cont_free(ex->cont);
     free(ex->fwd_body);
     free(ex->up_head);
@@ -321,7 +325,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         free(ex->body);
         ex->body = NULL;
     }
-    if (plan && plan->cont && want_stream && c->route == TG__R_CHAT && ex->body) {
+    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) {
         ex->fwd_body = malloc(body_len + 1);
         if (ex->fwd_body) {
             memcpy(ex->fwd_body, body, body_len);
@@ -329,11 +333,15 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
             ex->cont = plan->cont; /* taken: the plan's owner must not free it */
             plan->cont = NULL;
             ex->mc = mc;
+            if (!want_stream) { /* routes.c made the upstream request a stream */
+                ex->assemble = 1;
+                tg__asm_init(&ex->asm_);
+            }
         }
     }
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
-        if (plan->escalate_to > plan->max_tokens && plan->escalated_body && !want_stream) {
+        if (plan->escalate_to > plan->max_tokens && plan->escalated_body && !want_stream && !ex->cont) {
             ex->escalate_to = plan->escalate_to;
             ex->esc_body = malloc(plan->escalated_len + 1);
             if (ex->esc_body) {
@@ -406,6 +414,15 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     ex->usage.sse = ex->is_sse;
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
+    if (ex->assemble) {
+        if (h->status == 200 && ex->is_sse && !no_body) { /* the answer is folded, then sent whole */
+            ex->cont_on = 1;
+            evbuffer_free(head);
+            return;
+        }
+        tg__asm_free(&ex->asm_); /* an error answer: relayed as it is */
+        ex->assemble = 0;
+    }
     if (ex->hold && h->status == 200 && !ex->is_sse && !no_body) { /* may escalate: keep it back */
         ex->held_head = head;
         ex->held_status = h->status;
@@ -440,6 +457,11 @@ static void cont_leg_done(tg__exchange *ex);
 
 /* Relays what the continuation logic wrote, with back-pressure. */
 static void relay_out(tg__exchange *ex, tgx_buf *out) {
+    if (ex->assemble) {
+        if (out->len) tg__asm_feed(&ex->asm_, out->data, out->len);
+        tgx_buf_free(out);
+        return;
+    }
     if (out->len) tg__client_body(ex->c, out->data, out->len);
     tgx_buf_free(out);
     if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
@@ -455,6 +477,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         return;
     }
     if (ex->cont_on) {
+        if (ex->leg == LEG_CLIENT) tg__usage_feed(&ex->usage, p, n); /* llama-server's timings, for the prefill rate */
         tgx_buf out;
         tgx_buf_init(&out, SIZE_MAX);
         int r = tg__cont_feed(ex->cont, p, n, &out);
@@ -557,16 +580,54 @@ static char *leg_head(const tg__exchange *ex, const char *path) {
     return tgx_buf_detach(&h, NULL);
 }
 
+/* The assembled answer of a non-streaming request (assemble.h), sent whole
+ * with the decision's headers (and x-tokgate-escalated when it escalated). */
+static void respond_assembled(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    size_t len = 0;
+    char *body = tg__asm_result(&ex->asm_, &len);
+    int status = 200;
+    if (ex->asm_.saw_error && !ex->asm_.content.len && !ex->asm_.reasoning.len) { /* only an error came */
+        free(body);
+        json_t *e = json_pack("{s:O}", "error", ex->asm_.error);
+        body = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        len = body ? strlen(body) : 0;
+        status = 502;
+    }
+    tgx_buf h;
+    tgx_buf_init(&h, 1u << 20);
+    if (ex->extra_headers) tgx_buf_puts(&h, ex->extra_headers);
+    if (tg__cont_escalated(ex->cont))
+        tgx_buf_printf(&h, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
+                       (unsigned long long)(ex->max_tokens + tg__cont_growth(ex->cont)));
+    char *hdrs = tgx_buf_detach(&h, NULL);
+    c->ex = NULL;
+    ex_release(ex);
+    if (body) tg__client_respond(c, status, "application/json", body, len, hdrs);
+    else tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory assembling the answer");
+    free(body);
+    free(hdrs);
+}
+
 static void cont_finish(tg__exchange *ex) {
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     tgx_buf out;
     tgx_buf_init(&out, SIZE_MAX);
     tg__cont_finish(ex->cont, &out);
-    if (out.len) tg__client_body(c, out.data, out.len);
-    tgx_buf_free(&out);
     s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
     s->metrics.tokens_out += tg__cont_generated(ex->cont);
+    tg__usage_finish(&ex->usage);
+    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+    if (ex->assemble) {
+        tg__asm_feed(&ex->asm_, out.data, out.len);
+        tgx_buf_free(&out);
+        respond_assembled(ex);
+        return;
+    }
+    if (out.len) tg__client_body(c, out.data, out.len);
+    tgx_buf_free(&out);
     c->ex = NULL;
     ex_release(ex);
     tg__client_end(c, 1);
@@ -574,7 +635,7 @@ static void cont_finish(tg__exchange *ex) {
 
 /* A continuation leg failed: the answer ends as it would have without it
  * when its own ending was held back (an escalation not yet under way),
- * else with an SSE error event. */
+ * else with an SSE error event (a 502 when the answer is assembled). */
 static void cont_fail(tg__exchange *ex, const char *msg) {
     tg__client *c = ex->c;
     tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
@@ -582,9 +643,11 @@ static void cont_fail(tg__exchange *ex, const char *msg) {
         cont_finish(ex);
         return;
     }
+    int assembled = ex->assemble;
     c->ex = NULL;
     ex_release(ex);
-    sse_error_end(c, msg, "continuation_failed");
+    if (assembled) tg__client_error(c, 502, "upstream_error", "continuation_failed", NULL, "%s", msg);
+    else sse_error_end(c, msg, "continuation_failed");
 }
 
 /* Starts the next continuation leg: /apply-template first when the rendered
@@ -636,7 +699,7 @@ static void growth_granted(tg__exchange *ex) {
     s->metrics.escalations++;
     if (kind == GROW_STREAM) {
         tg__cont_escalate(ex->cont);
-        s->metrics.stream_escalations++;
+        s->metrics.escalations_continued++;
         tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
                 "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
                 (unsigned long long)(ex->max_tokens + ex->grow_by));

@@ -255,7 +255,8 @@ static void infer_work(tg__job *job) {
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
     }
-    if (j->route == TG__R_CHAT && j->stream && m->can_continue && continuable(req)) {
+    if (j->route == TG__R_CHAT && m->can_continue && continuable(req) &&
+        (j->stream || !json_is_true(json_object_get(req, "logprobs")))) { /* an assembled answer carries no logprobs */
         tg__cont_cfg cc;
         memset(&cc, 0, sizeof cc);
         cc.max_tokens = b.max_tokens;
@@ -273,6 +274,11 @@ static void infer_work(tg__job *job) {
                 json_object_set_new(send, "top_logprobs", json_integer(1));
             }
             cc.include_usage = json_is_true(json_object_get(json_object_get(send, "stream_options"), "include_usage"));
+            if (!j->stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
+                json_object_set_new(send, "stream", json_true());
+                json_object_set_new(send, "stream_options", json_pack("{s:b}", "include_usage", 1));
+                cc.include_usage = 1;
+            }
             cc.prompt_tokens = b.prompt_tokens;
             cc.think_open = m->cfg->thinking_open;
             cc.think_close = m->cfg->thinking_close;

@@ -96,7 +96,7 @@ js_check "escalated stream: one id and one created throughout" "$s" 'j.ids===1 &
 js_check "escalated stream: no logprobs the client did not ask for" "$s" 'j.logprobs===0'
 js_check "escalated stream: usage completion_tokens 32 = one request at 32; prompt_tokens as llama-server's" "$s" \
   "j.usage && j.usage.completion_tokens===32 && j.usage.prompt_tokens===$want_prompt && j.usage.total_tokens===32+$want_prompt"
-check_eq "one stream escalation counted" "$(metric "$G" tokgate_stream_escalations_total)" 1
+check_eq "one stream escalation counted" "$(metric "$G" tokgate_escalations_continued_total)" 1
 check_eq "reservation given back" "$(metric_up "$G" tokgate_admission_reserved_tokens)" 0
 
 s=$(curl -sN "$G/v1/chat/completions" -d "{$msgs,\"stream\":true}" | node -e "$sse_sum")
@@ -111,7 +111,18 @@ js_check "client asked for logprobs: the first leg's 8 tokens carry them" "$s" '
 s=$(curl -sN "$G/v1/chat/completions" -d "{$msgs,\"stream\":true,\"max_tokens\":8,\"stream_options\":{\"include_usage\":true}}" | node -e "$sse_sum")
 js_check "client max_tokens 8: never escalated (8 tokens, length)" "$s" \
   'j.usage.completion_tokens===8 && j.finish.length===1 && j.finish[0]==="length" && j.done===1'
-check_eq "three stream escalations, none for the client max_tokens" "$(metric "$G" tokgate_stream_escalations_total)" 3
+check_eq "three stream escalations, none for the client max_tokens" "$(metric "$G" tokgate_escalations_continued_total)" 3
+
+# a non-streaming request on the same upstream: sent upstream as a stream, continued, assembled
+v=$(curl -s -D "$work/ns.h" "$G/v1/chat/completions" -d "{$msgs}")
+check_eq "non-streaming, escalated by continuation: content = llama-server's answer at 32" \
+  "$(field "$v" 'j.choices[0].message.content')" "$want_text"
+js_check "non-streaming: one chat.completion, finish length, usage 32 + llama-server's prompt tokens, same shape" "$v" \
+  "j.object==='chat.completion' && j.choices.length===1 && j.choices[0].finish_reason==='length' && j.choices[0].message.role==='assistant' && j.usage.completion_tokens===32 && j.usage.prompt_tokens===$want_prompt && typeof j.id==='string' && typeof j.created==='number'"
+check "non-streaming: x-tokgate-escalated: 8->32" grep -qi '^x-tokgate-escalated: 8->32' "$work/ns.h"
+check "non-streaming: application/json" grep -qi '^content-type: application/json' "$work/ns.h"
+check_eq "four escalations continued, none regenerated" "$(metric "$G" tokgate_escalations_continued_total)" 4
+check_eq "every escalation was a continuation" "$(metric "$G" tokgate_escalations_total)" 4
 stop_tokgate E
 
 ref8=$(curl -s "$L/v1/chat/completions" -d "{$msgs,\"max_tokens\":8}")
@@ -123,7 +134,7 @@ s=$(curl -sN "$G/v1/chat/completions" -d "{$msgs,\"stream\":true,\"stream_option
 check_eq "--continuation off: the capped stream as llama-server sent it" "$(field "$s" j.content)" \
   "$(field "$ref8" 'j.choices[0].message.content')"
 js_check "--continuation off: 8 tokens, length" "$s" 'j.usage.completion_tokens===8 && j.finish[0]==="length" && j.done===1'
-check_eq "--continuation off: no stream escalation" "$(metric "$G" tokgate_stream_escalations_total)" 0
+check_eq "--continuation off: no stream escalation" "$(metric "$G" tokgate_escalations_continued_total)" 0
 stop_tokgate N
 
 # no KV room to grow (a long answer runs beside it and the capacity is exactly
@@ -196,6 +207,13 @@ check_eq "then the answer = llama-server's continuation after the marker" "$(fie
 js_check "one finish (length), one [DONE] last, usage 40 = 10 thought + 30 answered, no logprobs" "$s" \
   'j.finish.length===1 && j.finish[0]==="length" && j.done===1 && j.doneLast && j.usage.completion_tokens===40 && j.logprobs===0 && j.ids===1'
 check_eq "one thinking cut counted" "$(metric "$G" tokgate_thinking_cuts_total)" 1
+v=$(curl -s "$G/v1/chat/completions" -d "{$tmsgs,\"max_tokens\":40,\"max_thinking_tokens\":10}")
+check_eq "non-streaming, thinking cut at 10: reasoning_content = llama-server's 10 reasoning tokens" \
+  "$(field "$v" 'j.choices[0].message.reasoning_content')" "$(field "$ref" j.reasoning)"
+check_eq "non-streaming: content = llama-server's continuation after the marker" "$(field "$v" 'j.choices[0].message.content')" \
+  "$(field "$ref" 'j.plain.text.replace(/^\s+/,"")')"
+js_check "non-streaming: finish length, usage 40" "$v" 'j.choices[0].finish_reason==="length" && j.usage.completion_tokens===40'
+check_eq "two thinking cuts counted" "$(metric "$G" tokgate_thinking_cuts_total)" 2
 check_eq "reservation given back" "$(metric_up "$G" tokgate_admission_reserved_tokens)" 0
 stop_tokgate K
 
