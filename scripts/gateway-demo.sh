@@ -5,7 +5,8 @@
 # llama-server (scripts/llama-server.sh, cached in $TG_CACHE/llama-build),
 # writes a tiny random-weight qwen2 model, starts llama-server and tokgate in
 # front of it, and shows: the advertised limits, an exact count, a refused
-# over-long prompt, and an answer. Everything it starts is stopped on exit.
+# over-long prompt, an answer, and a stream that stops at the capped default
+# and continues in place. Everything it starts is stopped on exit.
 # This is `make demo`, the README's first quick-start command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ lp=$(port); gp=$(port)
 "$bin/llama-server" -m "$work/tiny.gguf" --host 127.0.0.1 --port "$lp" -c 2048 -np 1 -t 2 >"$work/llama.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$lp/health" >/dev/null 2>&1 && break; sleep 0.5; done
 ./build/tokgate serve --listen "127.0.0.1:$gp" --upstream "http://127.0.0.1:$lp" --served-name tiny \
-  --model "$work/tiny.gguf" \
+  --model "$work/tiny.gguf" --capped-default 16 --escalated-output-tokens 48 \
   2>"$work/tokgate.log" & pids+=($!)
 G=http://127.0.0.1:$gp
 for _ in $(seq 1 50); do curl -s "$G/v1/models" 2>/dev/null | grep -q limit && break; sleep 0.1; done
@@ -45,3 +46,12 @@ curl -s -D "$work/h" "$G/v1/chat/completions" \
   -d '{"model":"tiny","messages":[{"role":"user","content":"Hello!"}],"max_tokens":12}' |
   node -pe 'const j=JSON.parse(require("fs").readFileSync(0)); JSON.stringify({content:j.choices[0].message.content, finish_reason:j.choices[0].finish_reason, usage:j.usage})'
 grep -i '^x-tokgate' "$work/h"
+echo; echo "== a stream without max_tokens: capped at the default (16 here), it stops on length and"
+echo "   tokgate continues it in place to the escalated limit (48): one stream, one finish, one [DONE]"
+curl -sN "$G/v1/chat/completions" \
+  -d '{"model":"tiny","messages":[{"role":"user","content":"Tell me a story."}],"stream":true,"stream_options":{"include_usage":true}}' |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let n=0,f=[],u=null,d=0;
+    for(const e of s.split("\n\n")){if(e==="data: [DONE]"){d++;continue;} if(!e.startsWith("data: {"))continue; const j=JSON.parse(e.slice(6)); n++;
+      if(j.usage)u=j.usage; const c=(j.choices||[])[0]; if(c&&c.finish_reason)f.push(c.finish_reason);}
+    console.log(JSON.stringify({chunks:n,finish_reasons:f,done_events:d,usage:u}));})'
+curl -s "$G/metrics" | grep -E '^tokgate_escalations_(total|continued_total)'
