@@ -3,7 +3,8 @@
  * chat.completion (assemble.h). Events end at a blank line; `data: [DONE]`,
  * comments and lines that are not JSON objects are skipped; the text of
  * every delta is concatenated in order, the last finish_reason and usage
- * win, and the first chunk's identity names the answer.
+ * win, and the first chunk's id, model and fingerprint name the answer
+ * (created: the latest, as a server stamps an answer when it is done).
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/assemble.h"
@@ -49,7 +50,8 @@ static void one_event(tg__assembler *a, const char *ev, size_t n) {
     static const char *const keys[] = {"id", "created", "model", "system_fingerprint"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(o, keys[i]);
-        if (v && !json_object_get(a->ident, keys[i])) json_object_set(a->ident, keys[i], v);
+        if (v && (!json_object_get(a->ident, keys[i]) || !strcmp(keys[i], "created"))) /* created: the latest */
+            json_object_set(a->ident, keys[i], v);
     }
     json_t *u = json_object_get(o, "usage");
     if (json_is_object(u)) {

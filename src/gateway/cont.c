@@ -136,11 +136,14 @@ static int budget_spent(const tg__cont *k) {
 
 /* ---- the first leg: chat.completion.chunk events ------------------------- */
 
+/* The answer's identity for the chunks tokgate writes: the first chunk's id,
+ * model and fingerprint; `created` the latest seen (llama-server stamps each
+ * chunk with the time it was made, so continued chunks never go back). */
 static void keep_ident(tg__cont *k, json_t *o) {
     static const char *const keys[] = {"created", "id", "model", "system_fingerprint"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(o, keys[i]);
-        if (v && !json_object_get(k->ident, keys[i])) json_object_set(k->ident, keys[i], v);
+        if (v && (i == 0 || !json_object_get(k->ident, keys[i]))) json_object_set(k->ident, keys[i], v);
     }
 }
 

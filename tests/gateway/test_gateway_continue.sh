@@ -7,7 +7,7 @@
 #   - streaming escalation: capped default 8, escalate to 32. The client's
 #     one SSE stream carries exactly the text of llama-server's own answer
 #     at max_tokens 32 (greedy), one finish chunk ("length"), one [DONE],
-#     one id/created throughout, no logprobs it did not ask for, and usage
+#     one id throughout (created never going back), no logprobs it did not ask for, and usage
 #     completion_tokens 32 = what one request at 32 reports. With logprobs
 #     asked for, they stay; without include_usage there is no usage chunk; a
 #     client max_tokens is never escalated; `--continuation off`, and a full
@@ -61,19 +61,19 @@ ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"l
 # in order, [DONE] count and position, distinct ids/created, logprobs seen,
 # usage, and whether every data line parsed.
 sse_sum='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
- const r={content:"",reasoning:"",finish:[],done:0,doneLast:false,ids:new Set(),created:new Set(),logprobs:0,usage:null,bad:0,events:0,afterFinish:0};
+ const r={content:"",reasoning:"",finish:[],done:0,doneLast:false,ids:new Set(),createdUp:true,lastCreated:0,logprobs:0,usage:null,bad:0,events:0,afterFinish:0};
  const ev=s.split("\n\n").filter(e=>e.trim().length);
  ev.forEach((e,i)=>{ if(!e.startsWith("data: ")){r.bad++;return;} const d=e.slice(6).trim(); r.events++;
   if(d==="[DONE]"){r.done++; r.doneLast=(i===ev.length-1); return;}
   let j; try{j=JSON.parse(d);}catch(x){r.bad++;return;}
-  r.ids.add(j.id); r.created.add(j.created); if(j.usage) r.usage=j.usage;
+  r.ids.add(j.id); if(j.created<r.lastCreated) r.createdUp=false; r.lastCreated=j.created; if(j.usage) r.usage=j.usage;
   const c=(j.choices||[])[0]; if(!c) return;
   if(r.finish.length && ((c.delta||{}).content||(c.delta||{}).reasoning_content)) r.afterFinish++;
   if(c.delta&&c.delta.content) r.content+=c.delta.content;
   if(c.delta&&c.delta.reasoning_content) r.reasoning+=c.delta.reasoning_content;
   if(c.logprobs) r.logprobs++;
   if(c.finish_reason) r.finish.push(c.finish_reason); });
- r.ids=r.ids.size; r.created=r.created.size; console.log(JSON.stringify(r));});'
+ r.ids=r.ids.size; console.log(JSON.stringify(r));});'
 field() { printf %s "$1" | node -pe "const j=JSON.parse(require('fs').readFileSync(0)); $2"; }
 
 # --- streaming escalation -----------------------------------------------------------------
@@ -92,7 +92,7 @@ s=$(curl -sN "$G/v1/chat/completions" -d "{$msgs,\"stream\":true,\"stream_option
 check_eq "escalated stream: text = llama-server's answer at 32" "$(field "$s" j.content)" "$want_text"
 js_check "escalated stream: one finish chunk (length), nothing after it, one [DONE] at the end, all parsed" "$s" \
   'j.finish.length===1 && j.finish[0]==="length" && j.afterFinish===0 && j.done===1 && j.doneLast && j.bad===0'
-js_check "escalated stream: one id and one created throughout" "$s" 'j.ids===1 && j.created===1'
+js_check "escalated stream: one id throughout, created never going back (llama-server stamps each chunk)" "$s" 'j.ids===1 && j.createdUp'
 js_check "escalated stream: no logprobs the client did not ask for" "$s" 'j.logprobs===0'
 js_check "escalated stream: usage completion_tokens 32 = one request at 32; prompt_tokens as llama-server's" "$s" \
   "j.usage && j.usage.completion_tokens===32 && j.usage.prompt_tokens===$want_prompt && j.usage.total_tokens===32+$want_prompt"
