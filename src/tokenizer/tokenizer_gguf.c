@@ -21,9 +21,11 @@
  *                               Split regexes of that family's tokenizer.json
  *                               (HF's originals, not llama.cpp's adaptations:
  *                               HF is the reference), Digits/Punctuation steps,
- *                               then ByteLevel; plus the NFC normalizer and
- *                               ignore_merges where the family's tokenizer.json
- *                               has them. An unknown name is refused.
+ *                               then ByteLevel; plus ignore_merges where the
+ *                               family's tokenizer.json has it. No normalizer
+ *                               llama.cpp lacks (HF's Qwen2 NFC): a GGUF is
+ *                               tokenized as llama.cpp, which runs it, does.
+ *                               An unknown name is refused.
  *   tokenizer.ggml.{bos,eos,eot,eom,unknown,seperator,padding}_token_id,
  *   add_bos_token, add_eos_token, add_space_prefix, chat_template,
  *   chat_templates + chat_template.<name>
@@ -78,7 +80,7 @@ static const pre_family k_pre[] = {
      {"R" RE_LLAMA3, NULL}, 0, 1, 1},
     {" dbrx smaug-bpe glm4 chatglm-bpe ", {"R" RE_LLAMA3, NULL}, 0, 0, 0},
     {" qwen2 deepseek-r1-qwen kormo f2llmv2 megrez stablelm2 hunyuan solar-open grok-2 ",
-     {"R" RE_QWEN2, NULL}, 1, 0, 0},
+     {"R" RE_QWEN2, NULL}, 0, 0, 0}, /* HF's Qwen2 has NFC; llama.cpp, which runs GGUF, does not */
     {" qwen35 ", {"R" RE_QWEN35, NULL}, 0, 0, 0},
     {" deepseek-llm ",
      {"R[\r\n]",
