@@ -69,7 +69,8 @@ struct tg_count_cache {
     int verified;
     size_t add_special_extra; /* count("", ADD_SPECIAL) */
     int have_extra;
-    unsigned char nfirst, first1; /* distinct first bytes; the byte when one */
+    unsigned nfirst;              /* distinct first bytes of special tokens */
+    unsigned char first1;         /* that byte when there is one */
     kept keep[KEEP_MAX];
     size_t nkeep, keep_bytes;
     uint64_t tick;
@@ -318,17 +319,23 @@ static kept *best_kept(tg_count_cache *c, const char *text, size_t len, unsigned
     return best;
 }
 
-/* Keeps the prompt just counted (text owned when *own is it). It replaces
+/* Keeps the prompt just counted. When *own is text the buffer is taken (and
+ * may move: text is not to be used afterwards). It replaces
  * the kept prompt it continued when it reused at least half of that one (an
  * agent's next turn), else takes a new slot (evicting the least recently
  * used). */
 static void keep_prompt(tg_count_cache *c, kept *from, size_t reused, const char *text, size_t len,
                         char **own, cuts *k, unsigned seg_flags) {
     if (k->failed || len > KEEP_MAX_BYTES) return;
-    char *t = own && *own == text ? *own : malloc(len ? len : 1);
-    if (!t) return;
-    if (t != text) memcpy(t, text, len);
-    else *own = NULL;
+    char *t;
+    if (own && *own == text) { /* take it, without the render's spare capacity */
+        t = realloc(*own, len ? len : 1);
+        if (!t) t = *own;
+        *own = NULL;
+    } else {
+        if (!(t = malloc(len ? len : 1))) return;
+        memcpy(t, text, len);
+    }
     kept *slot = NULL;
     if (from && reused * 2 >= from->len) slot = from;
     else if (c->nkeep < KEEP_MAX) slot = &c->keep[c->nkeep++];
@@ -423,7 +430,9 @@ static tg_status cache_count(tg_count_cache *c, const char *text, size_t len, un
         return tg_tokenizer_count(c->tok, text, len, flags, count, err);
     }
     size_t sum = 0;
-    tg_status st = segmented(c, text, len, flags, &sum, own, err);
+    /* the first prompt is counted whole below as well: the cache copies it
+     * rather than take the caller's buffer */
+    tg_status st = segmented(c, text, len, flags, &sum, c->verified == 1 ? own : NULL, err);
     if (st) return st;
     if (c->verified == 0) {
         size_t full = 0;
