@@ -4,7 +4,8 @@
  * merges of common letter pairs, GPT-2-style Split regex, NFC normalizer)
  * with special added tokens of several lengths and both strip flags
  * ("<|x|>", "<|im_start|>", "<|im_end|>" with rstrip, "<s>" with lstrip,
- * "</s>", "[INST]") and one normal added token ("hello").
+ * "</s>", "[INST]", and "[INST]]" which extends another so the longest
+ * match matters) and one normal added token ("hello").
  *
  * Not named fuzz_*.c: a header-only helper, as tokenizer_invariants.h.
  */
@@ -20,7 +21,9 @@
 #include "util/buf.h"
 #include "util/utf8.h"
 
-static const char *const TGF_SPECIALS[] = {"<|x|>", "<|im_start|>", "<|im_end|>", "<s>", "</s>", "[INST]"};
+static const char *const TGF_SPECIALS[] = {"<|x|>", "<|im_start|>", "<|im_end|>", "<s>",
+                                           "</s>", "[INST]", "[INST]]"};
+#define TGF_NSPECIALS 7
 
 /* GPT-2's byte-to-character map. */
 static inline uint32_t tgf_byte_char(unsigned b) {

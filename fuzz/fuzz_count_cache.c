@@ -2,8 +2,9 @@
  * fuzz_count_cache.c: the count cache (template/count_cache.c) against whole
  * counts, over sequences of prompts that share prefixes as an agent's do.
  *
- * Tokenizer: builtin_tokenizer.h (byte-level BPE with six special tokens of
- * several lengths and both strip flags, one normal added token).
+ * Tokenizer: builtin_tokenizer.h (byte-level BPE with seven special tokens
+ * of several lengths, one extending another, both strip flags, one normal
+ * added token).
  *
  * Input: byte 0 picks the encode flags (bit 0: TG_ENCODE_ADD_SPECIAL) and the
  * cache size (bits 1-2: max_entries 4, 64, 4096 or the default); the rest is
@@ -12,7 +13,7 @@
  * 1 cut the prompt at b2 * len / 256 and append the rest; 2 overwrite from
  * that position; 3 switch to another of 3 prompts (b2 % 3) and append), b2
  * being the part's second byte. Special tokens are reached by the bytes
- * themselves or by 0x01..0x06, which expand to one of the six tokens.
+ * themselves or by 0x01..0x07, which expand to one of the seven tokens.
  *
  * Invariant: every prompt's cached count equals tg_tokenizer_count of the
  * whole prompt with the same flags, and both fail alike (invalid UTF-8); the
@@ -33,10 +34,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Appends p[0..n) with bytes 1..6 expanded to the special tokens. */
+/* Appends p[0..n) with bytes 1..7 expanded to the special tokens. */
 static void append_expanded(tgx_buf *b, const uint8_t *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        if (p[i] >= 1 && p[i] <= 6) tgx_buf_puts(b, TGF_SPECIALS[p[i] - 1]);
+        if (p[i] >= 1 && p[i] <= TGF_NSPECIALS) tgx_buf_puts(b, TGF_SPECIALS[p[i] - 1]);
         else tgx_buf_putc(b, (char)p[i]);
     }
 }

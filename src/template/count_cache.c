@@ -300,7 +300,7 @@ static void cuts_push(cuts *k, size_t pos, size_t total) {
  * many of its cuts can be taken over (see the top comment); NULL if none. */
 static kept *best_kept(tg_count_cache *c, const char *text, size_t len, unsigned seg_flags, size_t *ncuts) {
     kept *best = NULL;
-    size_t best_n = 0, lmax = c->lens[0];
+    size_t best_n = 0, best_at = 0, lmax = c->lens[0];
     for (size_t i = 0; i < c->nkeep; i++) {
         kept *k = &c->keep[i];
         if (k->flags != seg_flags || k->n == 0) continue;
@@ -313,7 +313,11 @@ static kept *best_kept(tg_count_cache *c, const char *text, size_t len, unsigned
             if (k->cut[mid] <= lim) lo = mid + 1;
             else hi = mid;
         }
-        if (lo > best_n) { best = k; best_n = lo; }
+        if (lo > 0 && k->cut[lo - 1] > best_at) { /* the longest take-over wins */
+            best = k;
+            best_n = lo;
+            best_at = k->cut[lo - 1];
+        }
     }
     *ncuts = best_n;
     return best;
