@@ -12,7 +12,12 @@
  * NUL-terminated buffer within the output limit that is valid UTF-8 (the
  * template is checked UTF-8, JSON strings are UTF-8, and every string
  * operation works on whole code points), and rendering again gives the same
- * bytes. ASan/UBSan catch the rest. */
+ * bytes. A rendered prompt (up to 64 KiB) is also counted with a built-in
+ * tokenizer (builtin_tokenizer.h: "<s>", "</s>", "<|im_start|>", ... are
+ * special) through a fresh count cache, cold and warm: its first half, then
+ * the whole prompt (which takes over the half's prefix), then the whole
+ * again; each count must equal the whole count.
+ * ASan/UBSan catch the rest. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 
 #include "tokgate/template.h"
 #include "util/utf8.h"
+#include "builtin_tokenizer.h"
 
 static const char FIXED_CTX[] =
     "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
@@ -37,6 +43,25 @@ static json_t *fixed_ctx(void) {
     static json_t *ctx;
     if (!ctx) ctx = json_loads(FIXED_CTX, 0, NULL);
     return ctx;
+}
+
+/* Cached counts (cold and warm) of a rendered prompt equal the whole count. */
+static void check_counts(const char *out, size_t n) {
+    static tg_tokenizer *tok;
+    tg_count_cache *cache = NULL;
+    tg_error err;
+    if (!tok) tok = tgf_builtin_tokenizer();
+    if (tg_count_cache_new(tok, 4096, &cache, &err) != TG_OK) abort();
+    size_t half = n / 2;
+    while (half > 0 && ((unsigned char)out[half] & 0xC0) == 0x80) half--; /* whole code points */
+    const size_t lens[] = {half, n, n};
+    for (size_t i = 0; i < 3; i++) {
+        size_t whole = 0, cached = 0;
+        if (tg_tokenizer_count(tok, out, lens[i], TG_ENCODE_ADD_SPECIAL, &whole, &err) != TG_OK) abort();
+        if (tg_count_cache_count(cache, out, lens[i], TG_ENCODE_ADD_SPECIAL, &cached, &err) != TG_OK) abort();
+        if (cached != whole) abort();
+    }
+    tg_count_cache_free(cache);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tg_error err2 = {0};
         if (tg_template_render(t, ctx, &opt, &out2, &n2, &err2) != TG_OK) abort();
         if (n2 != n || memcmp(out, out2, n) != 0) abort();
+        if (n <= 64 * 1024) check_counts(out, n);
     }
     free(out);
     free(out2);

@@ -192,8 +192,17 @@ TG_API tg_status tg_chat_render_continuation(const tg_chat *c, const struct json
  * cache checks that on its first prompt (one full count) and, if a tokenizer
  * disagrees, falls back to full counts for good. BOS/EOS that
  * TG_ENCODE_ADD_SPECIAL adds are counted once per prompt. With
- * TG_ENCODE_NO_PARSE_SPECIAL nothing is cached. The cache is not thread-safe
- * (one per event loop); it forgets everything when max_entries is reached. */
+ * TG_ENCODE_NO_PARSE_SPECIAL nothing is cached.
+ *
+ * The last 8 prompts (64 MiB at most) are also kept with the running total at
+ * each cut: a prompt that shares a byte prefix with a kept one takes over its
+ * total up to the last cut safely inside the shared prefix and scans and
+ * counts only the rest, so a resent history costs a memcmp plus the new
+ * text (and the render). This needs nothing from the template: a template
+ * that rewrites earlier turns only shortens the shared prefix.
+ *
+ * The cache is not thread-safe (one per event loop); it forgets the segment
+ * counts when max_entries is reached. */
 typedef struct tg_count_cache tg_count_cache;
 
 typedef struct tg_count_cache_stats {
@@ -201,6 +210,8 @@ typedef struct tg_count_cache_stats {
     uint64_t full_counts;    /* prompts counted whole (check or fallback) */
     size_t entries;
     int segmenting;          /* 1 verified, 0 not yet, -1 fell back */
+    uint64_t prefix_hits;    /* prompts that took over a kept prompt's prefix */
+    uint64_t reused_bytes;   /* prompt bytes counted that way, in all */
 } tg_count_cache_stats;
 
 TG_API tg_status tg_count_cache_new(const struct tg_tokenizer *tok, size_t max_entries,
