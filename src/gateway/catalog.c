@@ -22,6 +22,7 @@
  *                   models: {ID: {id, name, limit: {context, input, output}, ...}}}}
  *   GET /v1/limits  per model: the limits, where they came from, the ceilings
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,54 @@ static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
     return from_model_file ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
 }
 
+/* Count caches (tokgate/template.h: an agent's resent history costs only
+ * its new text). A cache is not thread-safe, so each thread that counts (the
+ * loop, each worker) keeps its own per tokenizer; tokenizers live until exit,
+ * so their pointers are stable keys. All are listed globally so the server
+ * frees them once its threads are gone. */
+#define TLS_CACHES 8
+static _Thread_local struct {
+    const tg_tokenizer *tok[TLS_CACHES];
+    tg_count_cache *cache[TLS_CACHES];
+    size_t n;
+} tls_caches;
+static pthread_mutex_t all_caches_mu = PTHREAD_MUTEX_INITIALIZER;
+static tg_count_cache **all_caches;
+static size_t n_all_caches;
+
+static tg_count_cache *cache_for(const tg_tokenizer *tok) {
+    for (size_t i = 0; i < tls_caches.n; i++)
+        if (tls_caches.tok[i] == tok) return tls_caches.cache[i];
+    if (tls_caches.n == TLS_CACHES) return NULL; /* more tokenizers than slots: count whole */
+    tg_count_cache *c = NULL;
+    tg_error err;
+    if (tg_count_cache_new(tok, 1u << 16, &c, &err) != TG_OK) return NULL;
+    pthread_mutex_lock(&all_caches_mu);
+    tg_count_cache **na = realloc(all_caches, (n_all_caches + 1) * sizeof *na);
+    if (na) {
+        all_caches = na;
+        all_caches[n_all_caches++] = c;
+    }
+    pthread_mutex_unlock(&all_caches_mu);
+    if (!na) {
+        tg_count_cache_free(c);
+        return NULL;
+    }
+    tls_caches.tok[tls_caches.n] = tok;
+    tls_caches.cache[tls_caches.n++] = c;
+    return c;
+}
+
+void tg__count_caches_free(void) {
+    pthread_mutex_lock(&all_caches_mu);
+    for (size_t i = 0; i < n_all_caches; i++) tg_count_cache_free(all_caches[i]);
+    free(all_caches);
+    all_caches = NULL;
+    n_all_caches = 0;
+    pthread_mutex_unlock(&all_caches_mu);
+    memset(&tls_caches, 0, sizeof tls_caches); /* the loop thread's view */
+}
+
 long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
     if (!m->tok || !m->chat) return -1;
     tg_chat_options opt;
@@ -143,8 +192,10 @@ long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
     /* llama-server adds BOS to the rendered prompt; vLLM renders as
      * transformers does and tokenizes chat prompts without added specials. */
     unsigned flags = opt.dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
-    if (tg_chat_count(m->chat, m->tok, request, &opt, flags, &n, &err) != TG_OK) return -1;
-    return (long long)n;
+    tg_count_cache *cache = cache_for(m->tok);
+    tg_status st = cache ? tg_chat_count_cached(m->chat, cache, request, &opt, flags, &n, &err)
+                         : tg_chat_count(m->chat, m->tok, request, &opt, flags, &n, &err);
+    return st == TG_OK ? (long long)n : -1;
 }
 
 /* Last occurrence of `m` in h[0..n), or -1. */

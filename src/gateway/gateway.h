@@ -189,6 +189,9 @@ typedef struct tg__model {
  * tokenized as llama-server does); -1 when the model lacks a tokenizer or
  * template, or the render fails. Any thread. */
 long long tg__chat_exact_count(const tg__model *m, const json_t *request);
+/* The per-thread count caches tg__chat_exact_count keeps; at exit, once
+ * no other thread counts. */
+void tg__count_caches_free(void);
 /* 1 when the request's rendered prompt ends inside an open thinking block
  * (the template opened it: the model's first tokens are thinking), 0 when
  * not, -1 when it cannot be rendered here. Any thread. */

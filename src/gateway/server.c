@@ -197,6 +197,7 @@ out:
     }
     s.draining = 0;
     tg__workers_free(s.workers);
+    tg__count_caches_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__modelfiles_free(&s);

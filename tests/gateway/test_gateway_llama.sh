@@ -117,6 +117,25 @@ cup=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.pr
 check_eq "exact count of a multi-turn chat with a system message" "$pt" "$cup"
 r=$(curl -s "$G/tokenize" -d "$tools")
 js_check "/tokenize of a chat: the same exact count" "$r" "j.exact && j.count===$cup"
+# an agent's conversation growing turn by turn (the gateway counts it through its
+# per-thread count cache, taking over the resent history): every count equals
+# llama-server's, including after a middle turn is edited. (No decomposed text
+# here: this instance counts with Qwen's HF tokenizer.json, whose NFC
+# normalizer llama.cpp does not apply; docs/gateway.md, `tokenizer`.)
+grow=$(node -e '
+const turns=["Hi there.","Tell me — in one line — what a token is.","And a byte?","Now compare them: é vs è, naïve café.","Thanks!","One more: 1234567 digits?"];
+const out=[];let m=[{role:"system",content:"You are terse."}];
+turns.forEach((t,i)=>{m.push({role:"user",content:t});out.push(JSON.stringify({messages:m.slice(),max_tokens:1,temperature:0}));m.push({role:"assistant",content:"Reply "+i+" — ok."});});
+const e=m.slice(0,-1);e[3]={role:"user",content:"Tell me, edited, what a token is."};out.push(JSON.stringify({messages:e,max_tokens:1,temperature:0}));
+console.log(out.join("\n"));')
+gi=0
+while IFS= read -r body; do
+  gi=$((gi + 1))
+  hdr=$(curl -s -D - -o "$work/g.json" "$G/v1/chat/completions" -d "$body")
+  pt=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
+  gup=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/g.json")
+  check_eq "growing conversation, request $gi: count = llama-server's" "$pt" "$gup"
+done <<< "$grow"
 # POST /tokenize: the same count, ids equal llama-server's own /tokenize, pieces rebuild the text
 prompt=$(printf %s "$creq" | node -pe 'JSON.parse(require("fs").readFileSync(0)).prompt')
 r=$(curl -s "$G/tokenize" -d "$(node -pe 'JSON.stringify({prompt:process.argv[1],with_pieces:true})' "$prompt")")
@@ -156,7 +175,7 @@ js_check "/v1/limits: derived from the model file, counted with the tokenizer" "
 m=$(curl -s "$G/metrics")
 tin=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="in"\}/{print $2}')
 tout=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="out"\}/{print $2}')
-check "metrics: tokens out = 12 + 9 + 40 + 9 + 12 + 3 + 1500 ($tout)" test "$tout" = 1585
+check "metrics: tokens out = 12 + 9 + 40 + 9 + 7 x 1 + 12 + 3 + 1500 ($tout)" test "$tout" = 1592
 check "metrics: tokens in counted ($tin)" test "$tin" -gt 0
 
 # --- client disconnect frees the slot -------------------------------------------------------
