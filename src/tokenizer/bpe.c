@@ -102,6 +102,20 @@ static char *dup_bytes(tg__bytes s, size_t *len) {
     return p;
 }
 
+/* Merge i of spec as its left and right strings. */
+static inline void merge_strings(const tg__bpe_spec *spec, size_t i, tg__bytes *l, tg__bytes *r) {
+    if (!spec->merge_refs) {
+        *l = spec->merge_left[i];
+        *r = spec->merge_right[i];
+        return;
+    }
+    const tg__merge_ref *m = &spec->merge_refs[i];
+    l->p = (m->l & TG__MERGE_POOL ? spec->merge_pool : spec->merge_src) + (m->l & ~TG__MERGE_POOL);
+    l->n = m->ln;
+    r->p = (m->r & TG__MERGE_POOL ? spec->merge_pool : spec->merge_src) + (m->r & ~TG__MERGE_POOL);
+    r->n = m->rn;
+}
+
 /* Printable excerpt of a token for error messages. */
 static const char *excerpt(const char *s, size_t n, char buf[64]) {
     size_t k = n < 40 ? n : 40;
@@ -127,14 +141,19 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (spec->n_merges > TG__MAX_MERGES)
         return tg_error_set(err, TG_ELIMIT, "%zu merges exceed the %u limit", spec->n_merges,
                             (unsigned)TG__MAX_MERGES);
-    uint32_t nv = (uint32_t)spec->n_vocab;
-    size_t pool = 0;
-    for (size_t i = 0; i < spec->n_vocab; i++)
-        if (spec->vocab[i].p) pool += spec->vocab[i].n;
-    if ((st = tg__strtab_init(&b->tokens, nv, pool + 1))) goto oom;
-    for (uint32_t i = 0; i < nv; i++) {
-        if (!spec->vocab[i].p) continue;
-        if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
+    if (spec->tokens) {
+        b->tokens = *spec->tokens; /* taken over */
+        memset(spec->tokens, 0, sizeof *spec->tokens);
+    } else {
+        uint32_t nv = (uint32_t)spec->n_vocab;
+        size_t pool = 0;
+        for (size_t i = 0; i < spec->n_vocab; i++)
+            if (spec->vocab[i].p) pool += spec->vocab[i].n;
+        if ((st = tg__strtab_init(&b->tokens, nv, pool + 1))) goto oom;
+        for (uint32_t i = 0; i < nv; i++) {
+            if (!spec->vocab[i].p) continue;
+            if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
+        }
     }
     b->byte_mode = byte_mode;
     /* one index, over the strings as written; in byte mode the model's raw
@@ -179,7 +198,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
 
     size_t slots = 16;
     while (slots < spec->n_merges + spec->n_merges / 2) slots *= 2; /* load <= 2/3 */
-    b->merges = malloc(slots * sizeof *b->merges);
+    b->merges = tg__table_alloc(slots * sizeof *b->merges);
     if (!b->merges) goto oom;
     for (size_t i = 0; i < slots; i++) b->merges[i].key = MERGE_EMPTY;
     b->merge_mask = slots - 1;
@@ -201,10 +220,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     uint32_t prev_new = TG__NO_ID;
     for (size_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
         size_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
-        for (size_t k = 0; k < cnt; k++) {
-            keys[2 * k] = spec->merge_left[base + k];
-            keys[2 * k + 1] = spec->merge_right[base + k];
-        }
+        for (size_t k = 0; k < cnt; k++) merge_strings(spec, base + k, &keys[2 * k], &keys[2 * k + 1]);
         if (0) {
             /* (unused: merges resolve in the written form) */
             tgx_buf_reset(&rawbuf);
@@ -253,7 +269,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
                 size_t ljl = L.n + R.n - rp;
                 if (prev_new != TG__NO_ID && g < lt->count && lt->len[g] == ljl) {
                     const char *gs = lt->pool + lt->off[g];
-                    if (memcmp(gs, L.p, L.n) == 0 && memcmp(gs + L.n, R.p + rp, R.n - rp) == 0) ni = g;
+                    if (tg__bytes_eq(gs, L.p, L.n) && tg__bytes_eq(gs + L.n, R.p + rp, R.n - rp)) ni = g;
                 }
                 if (ni == TG__NO_ID) {
                     memcpy(joined, L.p, L.n);

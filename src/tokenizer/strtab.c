@@ -10,8 +10,21 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tokenizer/tokenizer_internal.h"
+
+void *tg__table_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < huge) return malloc(bytes ? bytes : 1);
+    size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, rounded)) return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 uint64_t tg__hash_bytes(const void *p, size_t n) {
     const uint8_t *s = p;
@@ -97,7 +110,7 @@ static tg_status insert(tg__strtab *t, uint32_t id, uint64_t hv, int refuse_dupl
             return TG_OK;
         }
         uint32_t o = (uint32_t)v - 1;
-        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) {
+        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && tg__bytes_eq(t->pool + t->off[o], s, n)) {
             if (refuse_duplicates)
                 return tg_error_set(err, TG_ECORRUPT, "ids %u and %u hold the same token string (%zu bytes)",
                                     (unsigned)o, (unsigned)id, n);
@@ -116,7 +129,8 @@ tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) 
     size_t want = 16;
     while (want < present + present / 2) want *= 2; /* load <= 2/3 */
     free(t->slots);
-    t->slots = calloc(want, sizeof *t->slots);
+    t->slots = tg__table_alloc(want * sizeof *t->slots);
+    if (t->slots) memset(t->slots, 0, want * sizeof *t->slots);
     if (!t->slots) return tg_error_set(err, TG_ENOMEM, "out of memory for the vocabulary index");
     t->mask = want - 1;
     /* hashes of a batch first, with the slots prefetched, then the inserts:
@@ -170,7 +184,7 @@ void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n,
             if (cand[i] != TG__NO_ID) __builtin_prefetch(t->pool + t->off[cand[i]]);
         for (size_t i = 0; i < cnt; i++) {
             uint32_t c = cand[i];
-            if (c != TG__NO_ID && t->len[c] == k[i].n && memcmp(t->pool + t->off[c], k[i].p, k[i].n) == 0)
+            if (c != TG__NO_ID && t->len[c] == k[i].n && tg__bytes_eq(t->pool + t->off[c], k[i].p, k[i].n))
                 out[base + i] = c;
             else if (c == TG__NO_ID)
                 out[base + i] = TG__NO_ID; /* no slot with this tag on the probe path */
@@ -189,7 +203,7 @@ uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n) {
         uint64_t v = t->slots[h];
         if (v == 0) return TG__NO_ID;
         uint32_t o = (uint32_t)v - 1;
-        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && memcmp(t->pool + t->off[o], s, n) == 0) return o;
+        if ((v & ~0xFFFFFFFFull) == tag && t->len[o] == n && tg__bytes_eq(t->pool + t->off[o], s, n)) return o;
         h = (h + 1) & t->mask;
     }
 }
