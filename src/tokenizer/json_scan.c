@@ -194,6 +194,36 @@ static int utf8_ok(const char *p, size_t n) {
 }
 
 #ifdef SWAR
+/* Strict UTF-8 check of s[i..e) a word at a time, for text whose non-ASCII
+ * characters have 2 or 3 bytes (the byte-level and SentencePiece alphabets,
+ * CJK). 1: valid; 0: invalid, or it cannot tell (a 4-byte character, an E0/ED
+ * lead ending a word, a word past the end of the document): the caller then
+ * walks the text with utf8_ok. Per word, with the high bit of each byte as
+ * its flag: leads must be C2..DF or E0..EF, continuation bytes exactly the
+ * bytes that follow a lead (the count carried into the next word), and the
+ * byte after E0 in A0..BF, after ED in 80..9F (no overlongs, no surrogates). */
+static inline int utf8_words(const char *s, size_t i, size_t e, size_t n) {
+    uint64_t carry = 0;
+    for (size_t k = i; k < e; k += 8) {
+        if (k + 8 > n) return 0;
+        uint64_t w = load8(s + k);
+        if (e - k < 8) { /* bytes past the text read as 'a' */
+            uint64_t keep = ~0ull >> (8 * (8 - (e - k)));
+            w = (w & keep) | (ONES * 'a' & ~keep);
+        }
+        uint64_t w1 = w << 1, w2 = w << 2, w3 = w << 3; /* bits 6, 5, 4 of each byte at its bit 7 */
+        uint64_t hi = w & HIGHS, cont = hi & ~w1, lead = hi & w1;
+        uint64_t l2 = lead & ~w2 & nonzero_bytes(w & (ONES * 0x1E)); /* C2..DF */
+        uint64_t l3 = lead & w2 & ~w3;                                /* E0..EF */
+        uint64_t e0 = ~nonzero_bytes(w ^ (ONES * 0xE0)) & HIGHS, ed = ~nonzero_bytes(w ^ (ONES * 0xED)) & HIGHS;
+        if (lead != (l2 | l3) || cont != ((l2 << 8) | (l3 << 8) | (l3 << 16) | carry) || (e0 | ed) >> 56 ||
+            (w2 & (e0 << 8)) != (e0 << 8) || (w2 & (ed << 8)))
+            return 0;
+        carry = (l2 >> 56) | (l3 >> 56) | (l3 >> 48);
+    }
+    return carry == 0;
+}
+
 /* Flags (presence exact) of backslashes and control bytes in w. */
 static inline uint64_t stop_bytes(uint64_t w) {
     return zero_bytes(w ^ (ONES * '\\')) | ((w - ONES * 0x20) & ~w & HIGHS);
@@ -242,7 +272,11 @@ static inline void skim(scan *c, int *esc) {
             high |= ch & 0x80;
         }
     }
+#ifdef SWAR
+    if (stop || (high && !utf8_words(s, i, e, n) && !utf8_ok(s + i, len))) return;
+#else
     if (stop || (high && !utf8_ok(s + i, len))) return;
+#endif
     *esc = 0;
     c->i = e + 1;
 }
@@ -323,7 +357,8 @@ static tg_status literal(scan *c, const char *w) {
 static tg_status vocab(scan *c, tg__strtab *t) {
     const char *s = c->s;
     size_t n = c->n, cap = 0, entries = 0;
-    uint32_t count = 0, *off = NULL, *len = NULL;
+    uint32_t count = 0;
+    tg__strent *ent = NULL;
     tgx_buf pool;
     tgx_buf_init(&pool, UINT32_MAX);
     tg_status st = TG_OK;
@@ -348,8 +383,23 @@ static tg_status vocab(scan *c, tg__strtab *t) {
         ws(c);
         long long v = 0;
         int is_int = 0;
-        size_t at = c->i;
-        if ((st = number(c, &v, &is_int))) goto out;
+        size_t at = c->i, j = at;
+        /* the usual id (1-8 digits, no fraction or exponent) read here; any
+         * other number through number(), which validates and reports it */
+        if (j < n && s[j] >= '1' && s[j] <= '9') {
+            uint32_t d = 0;
+            do d = d * 10 + (uint32_t)(s[j++] - '0');
+            while (j < n && j - at < 8 && s[j] >= '0' && s[j] <= '9');
+            v = d;
+        } else if (j < n && s[j] == '0') {
+            j++;
+        }
+        if (j > at && (j >= n || (s[j] != '.' && s[j] != 'e' && s[j] != 'E' && (s[j] < '0' || s[j] > '9')))) {
+            is_int = 1;
+            c->i = j;
+        } else if ((st = number(c, &v, &is_int))) {
+            goto out;
+        }
         if (!is_int || v >= (long long)TG__MAX_VOCAB) {
             st = tg_error_set(c->err, TG_ECORRUPT, "vocab id at byte offset %zu must be an integer in [0, %u)", at,
                               (unsigned)TG__MAX_VOCAB);
@@ -359,32 +409,38 @@ static tg_status vocab(scan *c, tg__strtab *t) {
         if (id >= cap) {
             size_t nc = cap ? cap * 2 : 4096;
             while (nc <= id) nc *= 2;
-            uint32_t *o = realloc(off, nc * sizeof *o);
-            if (o) off = o;
-            uint32_t *w = o ? realloc(len, nc * sizeof *w) : NULL;
-            if (!w) goto oom;
-            len = w;
+            tg__strent *g = realloc(ent, nc * sizeof *g);
+            if (!g) goto oom;
+            ent = g;
             cap = nc;
         }
         if (id >= count) {
-            for (uint32_t k = count; k < id; k++) len[k] = UINT32_MAX;
+            for (uint32_t k = count; k < id; k++) ent[k].len = UINT32_MAX;
             count = id + 1;
-        } else if (len[id] != UINT32_MAX) {
+        } else if (ent[id].len != UINT32_MAX) {
             const char *q = p ? p : pool.data + before;
-            if (len[id] != l || (l && memcmp(pool.data + off[id], q, l) != 0)) {
+            if (ent[id].len != l || (l && memcmp(pool.data + ent[id].off, q, l) != 0)) {
                 st = tg_error_set(c->err, TG_ECORRUPT, "vocab id %u is given to two tokens", (unsigned)id);
                 goto out;
             }
             pool.len = before; /* the same entry again */
             goto next;
         }
-        if (p && (st = tgx_buf_append(&pool, p, l))) {
-            st = st == TG_ELIMIT ? tg_error_set(c->err, TG_ELIMIT, "vocabulary strings exceed 4 GiB") : st;
-            if (st == TG_ENOMEM) goto oom;
-            goto out;
+        if (p) {
+            if (l >= pool.cap - pool.len && (st = tgx_buf_reserve(&pool, l))) {
+                if (st == TG_ENOMEM) goto oom;
+                st = tg_error_set(c->err, TG_ELIMIT, "vocabulary strings exceed 4 GiB");
+                goto out;
+            }
+            if (pool.len + l > pool.max) {
+                st = tg_error_set(c->err, TG_ELIMIT, "vocabulary strings exceed 4 GiB");
+                goto out;
+            }
+            memcpy(pool.data + pool.len, p, l);
+            pool.len += l;
         }
-        off[id] = (uint32_t)before;
-        len[id] = (uint32_t)l;
+        ent[id].off = (uint32_t)before;
+        ent[id].len = (uint32_t)l;
         if (++entries > TG__MAX_VOCAB) {
             st = tg_error_set(c->err, TG_ELIMIT, "vocabulary exceeds %u entries", (unsigned)TG__MAX_VOCAB);
             goto out;
@@ -398,8 +454,7 @@ static tg_status vocab(scan *c, tg__strtab *t) {
     }
     memset(t, 0, sizeof *t);
     t->count = count;
-    t->off = off;
-    t->len = len;
+    t->ent = ent;
     t->pool_len = pool.len;
     t->pool_cap = pool.cap;
     t->pool = pool.data ? tgx_buf_detach(&pool, NULL) : malloc(1);
@@ -411,8 +466,7 @@ static tg_status vocab(scan *c, tg__strtab *t) {
 oom:
     st = tg_error_set(c->err, TG_ENOMEM, "out of memory reading the vocabulary");
 out:
-    free(off);
-    free(len);
+    free(ent);
     tgx_buf_free(&pool);
     return st;
 }

@@ -76,20 +76,26 @@ static inline int tg__bytes_eq(const void *a, const void *b, size_t n) {
 }
 
 /* ---- string table: id -> bytes, and optionally bytes -> id ------------ */
+typedef struct tg__strent {
+    uint32_t off;        /* offset of the string in pool */
+    uint32_t len;        /* its length, UINT32_MAX for an absent id */
+} tg__strent;
+
 typedef struct tg__strtab {
     uint32_t count;      /* ids 0..count-1 */
-    uint32_t *off;       /* count entries: offset of the string in pool */
-    uint32_t *len;       /* count entries: length, UINT32_MAX for an absent id */
+    tg__strent *ent;     /* count entries: where each id's string is */
     char *pool;
     size_t pool_len, pool_cap;
     uint64_t *slots;     /* open addressing: hash tag << 32 | id+1, 0 empty; NULL: no index */
     size_t mask;
 } tg__strtab;
 
-/* A big table (hash slots): malloc, or, from 2 MiB up, 2 MiB-aligned with
- * transparent huge pages asked for (fewer page faults and TLB misses on its
- * random accesses). Free with free(). */
+/* A big table (hash slots), zeroed: calloc, or, from 2 MiB up, an anonymous
+ * mapping, 2 MiB-aligned, with transparent huge pages asked for (fewer page
+ * faults and TLB misses on its random accesses). Free with tg__table_free
+ * and the same size. */
 void *tg__table_alloc(size_t bytes);
+void tg__table_free(void *p, size_t bytes);
 tg_status tg__strtab_init(tg__strtab *t, uint32_t count, size_t pool_hint);
 void tg__strtab_free(tg__strtab *t);
 /* Sets id's string (copies it); fails on a duplicate id. */
@@ -102,10 +108,10 @@ uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n);
 /* tg__strtab_find for many keys, overlapping their cache misses. */
 void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n, uint32_t *out);
 static inline int tg__strtab_has(const tg__strtab *t, uint32_t id) {
-    return id < t->count && t->len[id] != UINT32_MAX;
+    return id < t->count && t->ent[id].len != UINT32_MAX;
 }
 static inline tg__bytes tg__strtab_get(const tg__strtab *t, uint32_t id) {
-    tg__bytes b = {t->pool + t->off[id], t->len[id]};
+    tg__bytes b = {t->pool + t->ent[id].off, t->ent[id].len};
     return b;
 }
 uint64_t tg__hash_bytes(const void *p, size_t n);
@@ -291,7 +297,7 @@ typedef struct tg__bpe_spec {
 } tg__bpe_spec;
 
 typedef struct tg__merge_slot {
-    uint64_t key;        /* (left << 32) | right; UINT64_MAX empty */
+    uint64_t key;        /* ((left << 32) | right) + 1; 0 empty */
     uint32_t rank;
     uint32_t new_id;
 } tg__merge_slot;
