@@ -31,10 +31,14 @@ typedef struct scan {
     const char *s;
     size_t n, i;
     tg_error *err;
+    const char *doc;       /* the document's name in errors ("tokenizer.json"), or NULL */
+    const char *key;       /* tg__json_top_span: the top-level key looked for */
+    size_t key_len, key_start, key_end;
 } scan;
 
 static tg_status fail(scan *c, const char *what) {
-    return tg_error_set(c->err, TG_ECORRUPT, "tokenizer.json is not valid JSON: %s at byte offset %zu", what, c->i);
+    return tg_error_set(c->err, TG_ECORRUPT, "%s%snot valid JSON: %s at byte offset %zu", c->doc ? c->doc : "",
+                        c->doc ? " is " : "", what, c->i);
 }
 
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -561,7 +565,8 @@ out:
 
 /* Skips (validating) one value. role 1: the top-level object; role 2: the
  * top-level "model" object, whose "vocab" and "merges" are decoded into sp
- * instead of skipped. */
+ * instead of skipped; role 3: a top-level object whose key c->key has its
+ * value's span recorded (tg__json_top_span). */
 static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
     tg_status st;
     if (depth > MAX_DEPTH) return tg_error_set(c->err, TG_ELIMIT, "tokenizer.json nests deeper than %d at byte offset %zu", MAX_DEPTH, c->i);
@@ -587,7 +592,11 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
                 tg__json_spans_free(sp); /* the last "model" wins, whole */
             }
             size_t vs = c->i;
-            if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) {
+            if (role == 3 && kl == c->key_len + 2 && memcmp(c->s + ks + 1, c->key, c->key_len) == 0) {
+                if ((st = value(c, depth + 1, 0, sp))) return st;
+                c->key_start = vs;
+                c->key_end = c->i;
+            } else if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) {
                 tg__strtab_free(&sp->vocab);
                 sp->have_vocab = 0;
                 if ((st = vocab(c, &sp->vocab))) return st;
@@ -647,12 +656,26 @@ tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error 
     if (n > MAX_DOC_BYTES)
         return tg_error_set(err, TG_ELIMIT, "tokenizer.json of %zu bytes exceeds the %u-byte limit", n,
                             (unsigned)MAX_DOC_BYTES);
-    scan c = {s, n, 0, err};
+    scan c = {s, n, 0, err, "tokenizer.json", NULL, 0, 0, 0};
     tg_status st = value(&c, 0, 1, sp);
     if (!st) {
         ws(&c);
         if (c.i != n) st = fail(&c, "trailing data");
     }
     if (st) tg__json_spans_free(sp);
+    return st;
+}
+
+tg_status tg__json_top_span(const char *s, size_t n, const char *key, size_t *start, size_t *end, tg_error *err) {
+    tg__json_spans none;
+    memset(&none, 0, sizeof none);
+    scan c = {s, n, 0, err, NULL, key, strlen(key), 0, 0};
+    tg_status st = value(&c, 0, 3, &none);
+    if (!st) {
+        ws(&c);
+        if (c.i != n) st = fail(&c, "trailing data");
+    }
+    *start = st ? 0 : c.key_start;
+    *end = st ? 0 : c.key_end;
     return st;
 }

@@ -36,4 +36,11 @@ typedef struct tg__json_spans {
 tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error *err);
 void tg__json_spans_free(tg__json_spans *sp);
 
+/* Validates the document s[0..n) as strictly and reports the span [*start,
+ * *end) of the value of the top-level object's key `key` (the last one, its
+ * name written without escapes; 0,0 when absent). Lets a caller hand a DOM
+ * parser the document without a big value it does not use. Errors read
+ * "not valid JSON: ... at byte offset N". */
+tg_status tg__json_top_span(const char *s, size_t n, const char *key, size_t *start, size_t *end, tg_error *err);
+
 #endif

@@ -221,7 +221,40 @@ static void test_random_strings(void) {
     tgx_buf_free(&doc);
 }
 
+/* tg__json_top_span (tokenizer_config.json's "added_tokens_decoder"): the
+ * span holds exactly the value jansson reads for the key (the last one). */
+static void test_top_span(void) {
+    static const char *const docs[] = {
+        "{\"a\": 1, \"added_tokens_decoder\": {\"0\": {\"content\": \"<pad>\"}}, \"b\": [true, null]}",
+        "{\"added_tokens_decoder\": [1, 2], \"x\": {\"added_tokens_decoder\": 5}, \"added_tokens_decoder\" : \"last\" }",
+        "{\"eos_token\": \"</s>\"}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        size_t n = strlen(docs[i]), a = 9, b = 9;
+        tg_error err;
+        TG_CHECK(tg__json_top_span(docs[i], n, "added_tokens_decoder", &a, &b, &err) == TG_OK);
+        json_t *root = json_loadb(docs[i], n, 0, NULL);
+        json_t *want = json_object_get(root, "added_tokens_decoder");
+        if (!want) {
+            TG_CHECK(a == 0 && b == 0);
+        } else {
+            json_t *got = json_loadb(docs[i] + a, b - a, JSON_DECODE_ANY, NULL);
+            TG_CHECK(got && json_equal(got, want));
+            json_decref(got);
+        }
+        json_decref(root);
+    }
+    static const char *const bad[] = {"{\"a\": 1,}", "{\"added_tokens_decoder\": {\"x\": \"\xc0\x80\"}}", "{} x", "[1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t a, b;
+        tg_error err;
+        TG_CHECK(tg__json_top_span(bad[i], strlen(bad[i]), "added_tokens_decoder", &a, &b, &err) != TG_OK);
+        TG_CHECK_CONTAINS(err.msg, "not valid JSON");
+    }
+}
+
 int main(void) {
+    TG_RUN(test_top_span);
     TG_RUN(test_documents);
     TG_RUN(test_random_strings);
     TG_RUN(test_real_files);
