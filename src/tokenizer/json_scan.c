@@ -61,7 +61,7 @@ static inline uint64_t nonzero_bytes(uint64_t v) { return (((v & ~HIGHS) + ~HIGH
 /* Skips whitespace. Pretty-printed files put a newline and an indent run
  * between entries (one word at a time here, most runs fitting one word);
  * compact ones nothing (ws() returns at once). */
-static void ws_run(scan *c) {
+static inline __attribute__((always_inline)) void ws_run(scan *c) {
     const char *s = c->s;
     size_t i = c->i, n = c->n;
 #ifdef SWAR

@@ -2,11 +2,19 @@
  * strtab.c: the id -> string table with a bytes -> id hash index, used for
  * the vocabulary (both as written and in the model's internal form).
  *
- * Strings live in one pool; the index is open addressing with linear probing
- * over a power-of-two slot array at most half full. A slot holds id + 1 in its
- * low 32 bits and 32 bits of the hash above, so probing rarely touches the
- * pool: a lookup is one hash and, almost always, one compare. Hash: 64-bit FNV-1a variant folding 8
- * bytes at a time (fast for short tokens, good enough spread).
+ * Strings live in one pool; ent[id] = {offset, length} (one array, so a
+ * lookup's compare touches one line of it). The index is open addressing
+ * with linear probing over a power-of-two slot array at most 2/3 full. A slot
+ * holds id + 1 in its low 32 bits and 32 bits of the hash above, so probing
+ * rarely touches the pool: a lookup is one hash and, almost always, one
+ * compare. Hash: 64-bit multiply-xorshift folding 8 bytes at a time (fast for
+ * short tokens, good enough spread). Lookups in bulk (merges at load) go
+ * through tg__strtab_find_batch, which overlaps their cache misses.
+ *
+ * Also here: tg__table_alloc, the zeroed allocation of big hash tables (this
+ * index, the BPE merge table): from 2 MiB up an anonymous mapping with
+ * transparent huge pages asked for, since those tables are written and read
+ * at random while loading.
  */
 #include <stdlib.h>
 #include <string.h>
