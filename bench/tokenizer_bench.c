@@ -2,9 +2,12 @@
  * tokenizer_bench.c: tokgate's side of bench/run.sh. Single thread, public
  * API only (include/tokgate/tokenizer.h):
  *
- *   tokenizer_bench TOKENIZER FILE...
+ *   tokenizer_bench TOKENIZER [FILE...]
  *
- * prints "load <seconds>" (tg_tokenizer_load, best of 3), then per file one
+ * prints "load <min> <median>" (tg_tokenizer_load, seconds over LOAD_RUNS
+ * loads), "first <min> <median>" (the first tg_tokenizer_encode of a short
+ * text on each freshly loaded tokenizer: what a lazy build would move there),
+ * then per file one
  * line "<file> <bytes> <tokens> <seconds> <MB/s>": the whole file encoded in
  * one tg_tokenizer_encode call (no special tokens added), best of several
  * repetitions (at least 3, and until 2 s have been spent), MB = 10^6 bytes.
@@ -25,27 +28,45 @@ static double now_sec(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define LOAD_RUNS 7
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s TOKENIZER FILE...\n", argv[0]);
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s TOKENIZER [FILE...]\n", argv[0]);
         return 2;
     }
     tg_error err = {0};
     tg_tokenizer *t = NULL;
-    double best_load = 1e9;
-    for (int r = 0; r < 3; r++) {
+    double load[LOAD_RUNS], first[LOAD_RUNS];
+    static const char probe[] = "Hello world, this is the first encode. 12345 caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC";
+    for (int r = 0; r < LOAD_RUNS; r++) {
         tg_tokenizer *x = NULL;
         double t0 = now_sec();
         if (tg_tokenizer_load(argv[1], &x, &err) != TG_OK) {
             fprintf(stderr, "%s: %s\n", argv[1], err.msg);
             return 1;
         }
-        double dt = now_sec() - t0;
-        if (dt < best_load) best_load = dt;
+        load[r] = now_sec() - t0;
+        tg_tokens out = {0};
+        t0 = now_sec();
+        if (tg_tokenizer_encode(x, probe, sizeof probe - 1, 0, &out, &err) != TG_OK) {
+            fprintf(stderr, "%s: %s\n", argv[1], err.msg);
+            return 1;
+        }
+        first[r] = now_sec() - t0;
+        tg_tokens_free(&out);
         if (t) tg_tokenizer_free(t);
         t = x;
     }
-    printf("load %.4f\n", best_load);
+    qsort(load, LOAD_RUNS, sizeof load[0], cmp_double);
+    qsort(first, LOAD_RUNS, sizeof first[0], cmp_double);
+    printf("load %.4f %.4f\n", load[0], load[LOAD_RUNS / 2]);
+    printf("first %.6f %.6f\n", first[0], first[LOAD_RUNS / 2]);
     for (int i = 2; i < argc; i++) {
         tgx_buf b;
         tgx_buf_init(&b, (size_t)1 << 31);

@@ -26,7 +26,7 @@
 #include "tokenizer/tokenizer_internal.h"
 #include "util/utf8.h"
 
-#define MERGE_EMPTY UINT64_MAX
+#define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
@@ -65,8 +65,8 @@ static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a <<
 
 static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
     uint64_t k = pair_key(l, r);
-    uint64_t h = k * 0x9E3779B97F4A7C15ull;
-    size_t i = (size_t)(h >> 20) & b->merge_mask;
+    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    k++;
     for (;;) {
         const tg__merge_slot *s = &b->merges[i];
         if (s->key == k) return s;
@@ -77,8 +77,8 @@ static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uin
 
 static void merge_put(tg__bpe *b, uint32_t l, uint32_t r, uint32_t rank, uint32_t new_id) {
     uint64_t k = pair_key(l, r);
-    uint64_t h = k * 0x9E3779B97F4A7C15ull;
-    size_t i = (size_t)(h >> 20) & b->merge_mask;
+    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    k++;
     for (;;) {
         tg__merge_slot *s = &b->merges[i];
         if (s->key == k || s->key == MERGE_EMPTY) {
@@ -102,6 +102,20 @@ static char *dup_bytes(tg__bytes s, size_t *len) {
     return p;
 }
 
+/* Merge i of spec as its left and right strings. */
+static inline void merge_strings(const tg__bpe_spec *spec, size_t i, tg__bytes *l, tg__bytes *r) {
+    if (!spec->merge_refs) {
+        *l = spec->merge_left[i];
+        *r = spec->merge_right[i];
+        return;
+    }
+    const tg__merge_ref *m = &spec->merge_refs[i];
+    l->p = (m->l & TG__MERGE_POOL ? spec->merge_pool : spec->merge_src) + (m->l & ~TG__MERGE_POOL);
+    l->n = m->ln;
+    r->p = (m->r & TG__MERGE_POOL ? spec->merge_pool : spec->merge_src) + (m->r & ~TG__MERGE_POOL);
+    r->n = m->rn;
+}
+
 /* Printable excerpt of a token for error messages. */
 static const char *excerpt(const char *s, size_t n, char buf[64]) {
     size_t k = n < 40 ? n : 40;
@@ -116,6 +130,86 @@ static const char *excerpt(const char *s, size_t n, char buf[64]) {
     return buf;
 }
 
+/* Enters every merge of spec into b->merges (rank = index; a repeated pair
+ * keeps the later rank, as HF's HashMap does). Merges go in batches of
+ * MERGE_BATCH: the ids of their left and right tokens by one batched lookup;
+ * the merged token is usually the id after the previous merge's (vocabularies
+ * list merge results in merge order), checked by a direct compare, and the
+ * rest of the batch's merged tokens are joined and looked up in one more
+ * batch. */
+static tg_status resolve_merges(tg__bpe *b, const tg__bpe_spec *spec, tg_error *err) {
+    const tg__strtab *lt = &b->tokens;
+    size_t rp = b->cont_prefix_len;
+    char eb[64];
+    tg_status st = TG_OK;
+    uint32_t ids[2 * MERGE_BATCH], nid[MERGE_BATCH], jid[MERGE_BATCH];
+    tg__bytes keys[2 * MERGE_BATCH], joined[MERGE_BATCH];
+    size_t joff[MERGE_BATCH], jat[MERGE_BATCH];
+    tgx_buf jb; /* this batch's joined strings */
+    tgx_buf_init(&jb, (size_t)1 << 30);
+    uint32_t prev_new = TG__NO_ID;
+    for (size_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
+        size_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
+        for (size_t k = 0; k < cnt; k++) merge_strings(spec, base + k, &keys[2 * k], &keys[2 * k + 1]);
+        tg__strtab_find_batch(lt, keys, 2 * cnt, ids);
+        for (size_t k = 0; k < cnt; k++) /* the slots merge_put writes below: early, their misses overlap */
+            __builtin_prefetch(&b->merges[(size_t)((pair_key(ids[2 * k], ids[2 * k + 1]) * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask], 1);
+        tgx_buf_reset(&jb);
+        size_t nj = 0;
+        for (size_t k = 0; k < cnt; k++) {
+            size_t i = base + k;
+            tg__bytes l = keys[2 * k], r = keys[2 * k + 1];
+            if (ids[2 * k] == TG__NO_ID || ids[2 * k + 1] == TG__NO_ID) {
+                tg__bytes m = ids[2 * k] == TG__NO_ID ? l : r;
+                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: token '%s' is not in the vocabulary", i,
+                                  excerpt(m.p, m.n, eb));
+                goto out;
+            }
+            if (r.n < rp || l.n > TG__MAX_TOKEN_BYTES || r.n > TG__MAX_TOKEN_BYTES) {
+                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: right token shorter than the prefix", i);
+                goto out;
+            }
+            size_t jl = l.n + r.n - rp;
+            uint32_t g = prev_new + 1; /* prev_new is the previous merge's, or a guess */
+            nid[k] = TG__NO_ID;
+            if (g < lt->count && lt->ent[g].len == jl) {
+                const char *gs = lt->pool + lt->ent[g].off;
+                if (tg__bytes_eq(gs, l.p, l.n) && tg__bytes_eq(gs + l.n, r.p + rp, r.n - rp)) nid[k] = g;
+            }
+            if (nid[k] == TG__NO_ID) {
+                joff[nj] = jb.len;
+                jat[nj] = k;
+                if (tgx_buf_append(&jb, l.p, l.n) || tgx_buf_append(&jb, r.p + rp, r.n - rp)) {
+                    st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
+                    goto out;
+                }
+                joined[nj].n = jl;
+                nj++;
+                prev_new = TG__NO_ID - 1; /* unknown until the lookup: guess the id after it wrong */
+            } else {
+                prev_new = g;
+            }
+        }
+        if (nj) {
+            for (size_t j = 0; j < nj; j++) joined[j].p = jb.data + joff[j];
+            tg__strtab_find_batch(lt, joined, nj, jid);
+            for (size_t j = 0; j < nj; j++) {
+                if (jid[j] == TG__NO_ID) {
+                    st = tg_error_set(err, TG_ECORRUPT, "merge %zu: merged token '%s' is not in the vocabulary",
+                                      base + jat[j], excerpt(joined[j].p, joined[j].n, eb));
+                    goto out;
+                }
+                nid[jat[j]] = jid[j];
+            }
+            prev_new = nid[cnt - 1];
+        }
+        for (size_t k = 0; k < cnt; k++) merge_put(b, ids[2 * k], ids[2 * k + 1], (uint32_t)(base + k), nid[k]);
+    }
+out:
+    tgx_buf_free(&jb);
+    return st;
+}
+
 tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_error *err) {
     memset(b, 0, sizeof *b);
     b->unk_id = TG__NO_ID;
@@ -127,14 +221,19 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (spec->n_merges > TG__MAX_MERGES)
         return tg_error_set(err, TG_ELIMIT, "%zu merges exceed the %u limit", spec->n_merges,
                             (unsigned)TG__MAX_MERGES);
-    uint32_t nv = (uint32_t)spec->n_vocab;
-    size_t pool = 0;
-    for (size_t i = 0; i < spec->n_vocab; i++)
-        if (spec->vocab[i].p) pool += spec->vocab[i].n;
-    if ((st = tg__strtab_init(&b->tokens, nv, pool + 1))) goto oom;
-    for (uint32_t i = 0; i < nv; i++) {
-        if (!spec->vocab[i].p) continue;
-        if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
+    if (spec->tokens) {
+        b->tokens = *spec->tokens; /* taken over */
+        memset(spec->tokens, 0, sizeof *spec->tokens);
+    } else {
+        uint32_t nv = (uint32_t)spec->n_vocab;
+        size_t pool = 0;
+        for (size_t i = 0; i < spec->n_vocab; i++)
+            if (spec->vocab[i].p) pool += spec->vocab[i].n;
+        if ((st = tg__strtab_init(&b->tokens, nv, pool + 1))) goto oom;
+        for (uint32_t i = 0; i < nv; i++) {
+            if (!spec->vocab[i].p) continue;
+            if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
+        }
     }
     b->byte_mode = byte_mode;
     /* one index, over the strings as written; in byte mode the model's raw
@@ -179,123 +278,11 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
 
     size_t slots = 16;
     while (slots < spec->n_merges + spec->n_merges / 2) slots *= 2; /* load <= 2/3 */
-    b->merges = malloc(slots * sizeof *b->merges);
+    b->merges = tg__table_alloc(slots * sizeof *b->merges);
     if (!b->merges) goto oom;
-    for (size_t i = 0; i < slots; i++) b->merges[i].key = MERGE_EMPTY;
     b->merge_mask = slots - 1;
-    /* merges in batches: ids of left/right by batched lookups; the merged
-     * token is usually the id after the previous merge's (vocabularies list
-     * merge results in merge order), checked by one sequential compare */
-    char *joined = malloc(2 * TG__MAX_TOKEN_BYTES + 1);
-    uint32_t *ids = malloc(2 * MERGE_BATCH * sizeof *ids);
-    tg__bytes *keys = malloc(2 * MERGE_BATCH * sizeof *keys);
-    tg__bytes *look = malloc(2 * MERGE_BATCH * sizeof *look);
-    uint8_t *raw_ok = malloc(2 * MERGE_BATCH);
-    tgx_buf rawbuf;
-    tgx_buf_init(&rawbuf, (size_t)1 << 30);
-    const tg__strtab *lt = &b->tokens; /* the table merges resolve in */
-    if (!joined || !ids || !keys || !look || !raw_ok) {
-        free(joined); free(ids); free(keys); free(look); free(raw_ok);
-        goto oom;
-    }
-    uint32_t prev_new = TG__NO_ID;
-    for (size_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
-        size_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
-        for (size_t k = 0; k < cnt; k++) {
-            keys[2 * k] = spec->merge_left[base + k];
-            keys[2 * k + 1] = spec->merge_right[base + k];
-        }
-        if (0) {
-            /* (unused: merges resolve in the written form) */
-            tgx_buf_reset(&rawbuf);
-            size_t total = 0;
-            for (size_t j = 0; j < 2 * cnt; j++) total += keys[j].n;
-            if (tgx_buf_reserve(&rawbuf, total)) {
-                st = tg_error_set(err, TG_ENOMEM, "out of memory");
-                goto merge_fail;
-            }
-            size_t off = 0;
-            for (size_t j = 0; j < 2 * cnt; j++) {
-                size_t l = 0;
-                raw_ok[j] = (uint8_t)tg__bytelevel_unmap(keys[j].p, keys[j].n, rawbuf.data + off, &l);
-                look[j].p = rawbuf.data + off;
-                look[j].n = raw_ok[j] ? l : 0;
-                off += l;
-            }
-            tg__strtab_find_batch(lt, look, 2 * cnt, ids);
-            for (size_t j = 0; j < 2 * cnt; j++)
-                if (!raw_ok[j]) ids[j] = TG__NO_ID;
-        } else {
-            for (size_t j = 0; j < 2 * cnt; j++) raw_ok[j] = 1;
-            memcpy(look, keys, 2 * cnt * sizeof *look);
-            tg__strtab_find_batch(lt, look, 2 * cnt, ids);
-        }
-        for (size_t k = 0; k < cnt; k++) {
-            size_t i = base + k;
-            tg__bytes l = keys[2 * k], r = keys[2 * k + 1];
-            uint32_t li = ids[2 * k], ri = ids[2 * k + 1];
-            if (li == TG__NO_ID || ri == TG__NO_ID) {
-                tg__bytes m = li == TG__NO_ID ? l : r;
-                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: token '%s' is not in the vocabulary",
-                                  i, excerpt(m.p, m.n, eb));
-                goto merge_fail;
-            }
-            if (r.n < b->cont_prefix_len || l.n > TG__MAX_TOKEN_BYTES || r.n > TG__MAX_TOKEN_BYTES) {
-                st = tg_error_set(err, TG_ECORRUPT, "merge %zu: right token shorter than the prefix", i);
-                goto merge_fail;
-            }
-            size_t jl = l.n + r.n - b->cont_prefix_len;
-            uint32_t ni = TG__NO_ID, g = prev_new + 1;
-            if (raw_ok[2 * k] && raw_ok[2 * k + 1]) {
-                /* in the lookup table's form (raw bytes in byte mode) */
-                tg__bytes L = look[2 * k], R = look[2 * k + 1];
-                size_t rp = b->cont_prefix_len;
-                size_t ljl = L.n + R.n - rp;
-                if (prev_new != TG__NO_ID && g < lt->count && lt->len[g] == ljl) {
-                    const char *gs = lt->pool + lt->off[g];
-                    if (memcmp(gs, L.p, L.n) == 0 && memcmp(gs + L.n, R.p + rp, R.n - rp) == 0) ni = g;
-                }
-                if (ni == TG__NO_ID) {
-                    memcpy(joined, L.p, L.n);
-                    memcpy(joined + L.n, R.p + rp, R.n - rp);
-                    ni = tg__strtab_find(lt, joined, ljl);
-                }
-            }
-            if (ni == TG__NO_ID) {
-                memcpy(joined, l.p, l.n);
-                memcpy(joined + l.n, r.p + b->cont_prefix_len, r.n - b->cont_prefix_len);
-                ni = tg__bpe_find_token(b, joined, jl);
-                if (ni == TG__NO_ID) {
-                    st = tg_error_set(err, TG_ECORRUPT,
-                                      "merge %zu: merged token '%s' is not in the vocabulary", i,
-                                      excerpt(joined, jl, eb));
-                    goto merge_fail;
-                }
-            }
-            prev_new = ni;
-            ids[2 * k] = li;
-            ids[2 * k + 1] = ri;
-            keys[2 * k].n = ni; /* reuse: the merged id */
-            __builtin_prefetch(&b->merges[(size_t)((pair_key(li, ri) * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask], 1);
-        }
-        for (size_t k = 0; k < cnt; k++)
-            merge_put(b, ids[2 * k], ids[2 * k + 1], (uint32_t)(base + k), (uint32_t)keys[2 * k].n);
-    }
-    free(ids);
-    free(keys);
-    free(look);
-    free(raw_ok);
-    tgx_buf_free(&rawbuf);
-    free(joined);
+    if ((st = resolve_merges(b, spec, err))) goto fail;
     return TG_OK;
-merge_fail:
-    free(joined);
-    free(ids);
-    free(keys);
-    free(look);
-    free(raw_ok);
-    tgx_buf_free(&rawbuf);
-    goto fail;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
 fail:
@@ -307,7 +294,7 @@ void tg__bpe_free(tg__bpe *b) {
     tg__strtab_free(&b->tokens);
     tg__strtab_free(&b->model);
     tg__strtab_free(&b->odd);
-    free(b->merges);
+    if (b->merges) tg__table_free(b->merges, (b->merge_mask + 1) * sizeof *b->merges);
     free(b->cont_prefix);
     free(b->eow_suffix);
     memset(b, 0, sizeof *b);

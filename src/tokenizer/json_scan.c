@@ -1,7 +1,22 @@
 /*
  * json_scan.c: strict JSON scanning and the vocab/merges decoders; see
  * json_scan.h. Every error names the byte offset.
+ *
+ * Speed is the point of this file: model.vocab and model.merges are nearly all
+ * of a tokenizer.json (Qwen3: 11 MB, pretty-printed, 151K tokens and 151K
+ * merges), and HF's own loader takes ~0.5 s over them. So:
+ *  - whitespace runs and string bodies are scanned 8 bytes at a time on
+ *    little-endian GCC/Clang targets (SWAR: one word tells whether any of its
+ *    bytes is a space, or is '"', '\\', a control byte or non-ASCII); other
+ *    targets take the byte loop, with identical results;
+ *  - non-ASCII is validated as strict UTF-8 in place (2-byte sequences, the
+ *    byte-level alphabet's, by a direct test);
+ *  - each decoded item is written once, into its final home: vocabulary
+ *    strings into the tg__strtab the BPE model keeps (no index yet: the model
+ *    builds it), merges as 16-byte offset records pointing into the document
+ *    itself; only a string holding an escape is decoded into a pool.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,24 +25,64 @@
 #include "util/utf8.h"
 
 #define MAX_DEPTH 512
+#define MAX_DOC_BYTES 0x7FFFFFFFu /* merge records hold 31-bit offsets */
 
 typedef struct scan {
     const char *s;
     size_t n, i;
     tg_error *err;
-    int esc; /* set by string() when it met a backslash */
+    const char *doc;       /* the document's name in errors ("tokenizer.json"), or NULL */
+    const char *key;       /* tg__json_top_span: the top-level key looked for */
+    size_t key_len, key_start, key_end;
 } scan;
 
 static tg_status fail(scan *c, const char *what) {
-    return tg_error_set(c->err, TG_ECORRUPT, "tokenizer.json is not valid JSON: %s at byte offset %zu", what, c->i);
+    return tg_error_set(c->err, TG_ECORRUPT, "%s%snot valid JSON: %s at byte offset %zu", c->doc ? c->doc : "",
+                        c->doc ? " is " : "", what, c->i);
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t load8(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+/* The high bit of each zero byte of w. A borrow can also flag a byte above a
+ * zero byte, never one below it, so the lowest flag (all that is used) is
+ * exact. */
+static inline uint64_t zero_bytes(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
+/* The high bit of each nonzero byte of w (exact: no carry crosses bytes). */
+static inline uint64_t nonzero_bytes(uint64_t v) { return (((v & ~HIGHS) + ~HIGHS) | v) & HIGHS; }
+#endif
+
+/* Skips whitespace. Pretty-printed files put a newline and an indent run
+ * between entries (one word at a time here, most runs fitting one word);
+ * compact ones nothing (ws() returns at once). */
+static inline __attribute__((always_inline)) void ws_run(scan *c) {
+    const char *s = c->s;
+    size_t i = c->i, n = c->n;
+#ifdef SWAR
+    while (i + 8 <= n) {
+        uint64_t w = load8(s + i);
+        uint64_t m = nonzero_bytes(w ^ (ONES * ' ')) & nonzero_bytes(w ^ (ONES * '\n')) &
+                     nonzero_bytes(w ^ (ONES * '\r')) & nonzero_bytes(w ^ (ONES * '\t'));
+        if (m) {
+            c->i = i + ((size_t)__builtin_ctzll(m) >> 3);
+            return;
+        }
+        i += 8;
+    }
+#endif
+    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) i++;
+    c->i = i;
 }
 
 static inline void ws(scan *c) {
-    while (c->i < c->n) {
-        char ch = c->s[c->i];
-        if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') break;
-        c->i++;
-    }
+    if (c->i < c->n && (unsigned char)c->s[c->i] > ' ') return;
+    ws_run(c);
 }
 
 static int hex4(const char *p, unsigned *v) {
@@ -81,7 +136,6 @@ static tg_status string(scan *c, tgx_buf *out) {
             continue;
         }
         if (ch != '\\') { c->i++; continue; }
-        c->esc = 1;
         if (out && tgx_buf_append(out, c->s + run, c->i - run)) return tg_error_set(c->err, TG_ENOMEM, "out of memory");
         if (c->i + 1 >= c->n) return fail(c, "unterminated escape");
         char e = c->s[c->i + 1];
@@ -123,20 +177,136 @@ static tg_status string(scan *c, tgx_buf *out) {
     }
 }
 
+/* 1 when p[0..n) is strict UTF-8 (no overlongs, surrogates, or code points
+ * above U+10FFFF). */
+static int utf8_ok(const char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch < 0x80) {
+            i++;
+        } else if (ch >= 0xC2 && ch <= 0xDF && i + 1 < n && ((unsigned char)p[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+        } else {
+            uint32_t cp;
+            size_t l = tgx_utf8_decode((const uint8_t *)p + i, n - i, &cp);
+            if (!l) return 0;
+            i += l;
+        }
+    }
+    return 1;
+}
+
+#ifdef SWAR
+/* Strict UTF-8 check of s[i..e) a word at a time, for text whose non-ASCII
+ * characters have 2 or 3 bytes (the byte-level and SentencePiece alphabets,
+ * CJK). 1: valid; 0: invalid, or it cannot tell (a 4-byte character, an E0/ED
+ * lead ending a word, a word past the end of the document): the caller then
+ * walks the text with utf8_ok. Per word, with the high bit of each byte as
+ * its flag: leads must be C2..DF or E0..EF, continuation bytes exactly the
+ * bytes that follow a lead (the count carried into the next word), and the
+ * byte after E0 in A0..BF, after ED in 80..9F (no overlongs, no surrogates). */
+static inline int utf8_words(const char *s, size_t i, size_t e, size_t n) {
+    uint64_t carry = 0;
+    for (size_t k = i; k < e; k += 8) {
+        if (k + 8 > n) return 0;
+        uint64_t w = load8(s + k);
+        if (e - k < 8) { /* bytes past the text read as 'a' */
+            uint64_t keep = ~0ull >> (8 * (8 - (e - k)));
+            w = (w & keep) | (ONES * 'a' & ~keep);
+        }
+        uint64_t w1 = w << 1, w2 = w << 2, w3 = w << 3; /* bits 6, 5, 4 of each byte at its bit 7 */
+        uint64_t hi = w & HIGHS, cont = hi & ~w1, lead = hi & w1;
+        uint64_t l2 = lead & ~w2 & nonzero_bytes(w & (ONES * 0x1E)); /* C2..DF */
+        uint64_t l3 = lead & w2 & ~w3;                                /* E0..EF */
+        uint64_t e0 = ~nonzero_bytes(w ^ (ONES * 0xE0)) & HIGHS, ed = ~nonzero_bytes(w ^ (ONES * 0xED)) & HIGHS;
+        if (lead != (l2 | l3) || cont != ((l2 << 8) | (l3 << 8) | (l3 << 16) | carry) || (e0 | ed) >> 56 ||
+            (w2 & (e0 << 8)) != (e0 << 8) || (w2 & (ed << 8)))
+            return 0;
+        carry = (l2 >> 56) | (l3 >> 56) | (l3 >> 48);
+    }
+    return carry == 0;
+}
+
+/* Flags (presence exact) of backslashes and control bytes in w. */
+static inline uint64_t stop_bytes(uint64_t w) {
+    return zero_bytes(w ^ (ONES * '\\')) | ((w - ONES * 0x20) & ~w & HIGHS);
+}
+#endif
+
+/* Validates the string at c->i (its opening quote) without decoding it: on
+ * success c->i is past the closing quote. When the string needs the full
+ * path (it holds a backslash, or it is bad: the full path names the fault),
+ * *esc is set and c->i is left at the opening quote for string().
+ *
+ * The closing quote is found first (memchr: a quote inside a body can only
+ * follow a backslash, which sends the string to string() anyway), then the
+ * body is tested a word at a time for backslashes, control bytes and
+ * non-ASCII; only a non-ASCII body is walked, to validate its UTF-8. */
+static inline void skim(scan *c, int *esc) {
+    const char *s = c->s;
+    size_t n = c->n, i = c->i + 1;
+    const char *q = i < n ? memchr(s + i, '"', n - i) : NULL;
+    *esc = 1;
+    if (!q) return;
+    size_t e = (size_t)(q - s), len = e - i;
+    uint64_t stop = 0, high = 0;
+#ifdef SWAR
+    if (len >= 8) {
+        size_t k = i;
+        for (; k + 8 < e; k += 8) {
+            uint64_t w = load8(s + k);
+            stop |= stop_bytes(w);
+            high |= w & HIGHS;
+        }
+        uint64_t w = load8(s + e - 8); /* the last word, overlapping */
+        stop |= stop_bytes(w);
+        high |= w & HIGHS;
+    } else if (len && i + 8 <= n) {
+        uint64_t keep = ~0ull >> (8 * (8 - len)); /* bytes past the body read as 'a' */
+        uint64_t w = (load8(s + i) & keep) | (ONES * 'a' & ~keep);
+        stop = stop_bytes(w);
+        high = w & HIGHS;
+    } else
+#endif
+    {
+        for (size_t k = i; k < e; k++) {
+            unsigned char ch = (unsigned char)s[k];
+            stop |= ch < 0x20 || ch == '\\';
+            high |= ch & 0x80;
+        }
+    }
+#ifdef SWAR
+    if (stop || (high && !utf8_words(s, i, e, n) && !utf8_ok(s + i, len))) return;
+#else
+    if (stop || (high && !utf8_ok(s + i, len))) return;
+#endif
+    *esc = 0;
+    c->i = e + 1;
+}
+
+/* Validates (skips) the string at c->i. */
+static tg_status skip_string(scan *c) {
+    if (c->i >= c->n || c->s[c->i] != '"') return fail(c, "expected a string");
+    int esc;
+    skim(c, &esc);
+    return esc ? string(c, NULL) : TG_OK;
+}
+
 /* A string at c->i: when it holds no escape, *p and *n point into the source
- * (nothing copied); otherwise it is decoded into out and *p is NULL, *n the
- * decoded length (its bytes end out). */
+ * (nothing copied); otherwise it is decoded onto the end of out, *p is NULL
+ * and *n the decoded length. */
 static tg_status raw_string(scan *c, tgx_buf *out, const char **p, size_t *n) {
+    if (c->i >= c->n || c->s[c->i] != '"') return fail(c, "expected a string");
     size_t st0 = c->i + 1, before = out->len;
-    c->esc = 0;
-    tg_status st = string(c, NULL);
-    if (st) return st;
-    if (!c->esc) {
+    int esc;
+    tg_status st;
+    skim(c, &esc);
+    if (!esc) {
         *p = c->s + st0;
         *n = c->i - 1 - st0;
         return TG_OK;
     }
-    c->i = st0 - 1;
     if ((st = string(c, out))) return st;
     *p = NULL;
     *n = out->len - before;
@@ -183,9 +353,220 @@ static tg_status literal(scan *c, const char *w) {
     return TG_OK;
 }
 
-/* Skips (validating) one value. When spans != NULL and this is the top-level
- * object (depth 0) or the model object (depth 1 under key "model"), records
- * the vocab/merges spans. */
+/* model.vocab at c->i, decoded into t: t->count = largest id + 1, an id given
+ * no token has len UINT32_MAX, strings are copied into t->pool (escapes
+ * decoded). Not indexed (tg__bpe_build does it). The same token given the
+ * same id twice is accepted; two tokens for one id are refused here, one
+ * token under two ids by the index. */
+static tg_status vocab(scan *c, tg__strtab *t) {
+    const char *s = c->s;
+    size_t n = c->n, cap = 0, entries = 0;
+    uint32_t count = 0;
+    tg__strent *ent = NULL;
+    tgx_buf pool;
+    tgx_buf_init(&pool, UINT32_MAX);
+    tg_status st = TG_OK;
+    ws(c);
+    if (c->i >= n || s[c->i] != '{') return fail(c, "model \"vocab\" must be an object");
+    c->i++;
+    ws(c);
+    if (c->i < n && s[c->i] == '}') c->i++;
+    else for (;;) {
+        ws(c);
+        const char *p;
+        size_t l, before = pool.len;
+        if ((st = raw_string(c, &pool, &p, &l))) goto out;
+        if (l > TG__MAX_TOKEN_BYTES) {
+            st = tg_error_set(c->err, TG_ELIMIT, "vocab token before byte offset %zu is %zu bytes, above the %u-byte limit",
+                              c->i, l, (unsigned)TG__MAX_TOKEN_BYTES);
+            goto out;
+        }
+        ws(c);
+        if (c->i >= n || s[c->i] != ':') { st = fail(c, "expected ':'"); goto out; }
+        c->i++;
+        ws(c);
+        long long v = 0;
+        int is_int = 0;
+        size_t at = c->i, j = at;
+        /* the usual id (1-8 digits, no fraction or exponent) read here; any
+         * other number through number(), which validates and reports it */
+        if (j < n && s[j] >= '1' && s[j] <= '9') {
+            uint32_t d = 0;
+            do d = d * 10 + (uint32_t)(s[j++] - '0');
+            while (j < n && j - at < 8 && s[j] >= '0' && s[j] <= '9');
+            v = d;
+        } else if (j < n && s[j] == '0') {
+            j++;
+        }
+        if (j > at && (j >= n || (s[j] != '.' && s[j] != 'e' && s[j] != 'E' && (s[j] < '0' || s[j] > '9')))) {
+            is_int = 1;
+            c->i = j;
+        } else if ((st = number(c, &v, &is_int))) {
+            goto out;
+        }
+        if (!is_int || v >= (long long)TG__MAX_VOCAB) {
+            st = tg_error_set(c->err, TG_ECORRUPT, "vocab id at byte offset %zu must be an integer in [0, %u)", at,
+                              (unsigned)TG__MAX_VOCAB);
+            goto out;
+        }
+        uint32_t id = (uint32_t)v;
+        if (id >= cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            while (nc <= id) nc *= 2;
+            tg__strent *g = realloc(ent, nc * sizeof *g);
+            if (!g) goto oom;
+            ent = g;
+            cap = nc;
+        }
+        if (id >= count) {
+            for (uint32_t k = count; k < id; k++) ent[k].len = UINT32_MAX;
+            count = id + 1;
+        } else if (ent[id].len != UINT32_MAX) {
+            const char *q = p ? p : pool.data + before;
+            if (ent[id].len != l || (l && memcmp(pool.data + ent[id].off, q, l) != 0)) {
+                st = tg_error_set(c->err, TG_ECORRUPT, "vocab id %u is given to two tokens", (unsigned)id);
+                goto out;
+            }
+            pool.len = before; /* the same entry again */
+            goto next;
+        }
+        if (p) {
+            if (l >= pool.cap - pool.len && (st = tgx_buf_reserve(&pool, l))) {
+                if (st == TG_ENOMEM) goto oom;
+                st = tg_error_set(c->err, TG_ELIMIT, "vocabulary strings exceed 4 GiB");
+                goto out;
+            }
+            if (pool.len + l > pool.max) {
+                st = tg_error_set(c->err, TG_ELIMIT, "vocabulary strings exceed 4 GiB");
+                goto out;
+            }
+            memcpy(pool.data + pool.len, p, l);
+            pool.len += l;
+        }
+        ent[id].off = (uint32_t)before;
+        ent[id].len = (uint32_t)l;
+        if (++entries > TG__MAX_VOCAB) {
+            st = tg_error_set(c->err, TG_ELIMIT, "vocabulary exceeds %u entries", (unsigned)TG__MAX_VOCAB);
+            goto out;
+        }
+    next:
+        ws(c);
+        if (c->i < n && s[c->i] == ',') { c->i++; continue; }
+        if (c->i < n && s[c->i] == '}') { c->i++; break; }
+        st = fail(c, "expected ',' or '}'");
+        goto out;
+    }
+    memset(t, 0, sizeof *t);
+    t->count = count;
+    t->ent = ent;
+    t->pool_len = pool.len;
+    t->pool_cap = pool.cap;
+    t->pool = pool.data ? tgx_buf_detach(&pool, NULL) : malloc(1);
+    if (!t->pool) {
+        memset(t, 0, sizeof *t);
+        goto oom;
+    }
+    return TG_OK;
+oom:
+    st = tg_error_set(c->err, TG_ENOMEM, "out of memory reading the vocabulary");
+out:
+    free(ent);
+    tgx_buf_free(&pool);
+    return st;
+}
+
+/* The record of a string just read by raw_string (p == NULL: decoded at
+ * before in pool). */
+static uint32_t ref_of(const scan *c, const char *p, size_t before) {
+    return p ? (uint32_t)(p - c->s) : (uint32_t)before | TG__MERGE_POOL;
+}
+
+/* model.merges at c->i: "a b" strings ("#version" lines skipped, as HF does)
+ * or [a, b] pairs, as records into the document or pool (which must start
+ * empty; its ceiling keeps pool offsets below TG__MERGE_POOL). */
+static tg_status merges(scan *c, tg__merge_ref **out, size_t *count, tgx_buf *pool) {
+    const char *s = c->s;
+    size_t n = c->n, k = 0, cap = 0;
+    tg__merge_ref *r = NULL;
+    tg_status st = TG_OK;
+    ws(c);
+    if (c->i >= n || s[c->i] != '[') return fail(c, "model \"merges\" must be an array");
+    c->i++;
+    ws(c);
+    if (c->i < n && s[c->i] == ']') c->i++;
+    else for (;;) {
+        ws(c);
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            tg__merge_ref *g = realloc(r, nc * sizeof *g);
+            if (!g) goto oom;
+            r = g;
+            cap = nc;
+        }
+        size_t at = c->i, before = pool->len;
+        const char *p;
+        size_t l;
+        if (c->i < n && s[c->i] == '"') {
+            if ((st = raw_string(c, pool, &p, &l))) goto out;
+            const char *m = p ? p : pool->data + before;
+            if (l >= 8 && memcmp(m, "#version", 8) == 0) {
+                pool->len = before;
+                goto next;
+            }
+            const char *sp = l ? memchr(m, ' ', l) : NULL;
+            if (!sp || memchr(sp + 1, ' ', l - (size_t)(sp + 1 - m))) {
+                st = tg_error_set(c->err, TG_ECORRUPT, "merge %zu at byte offset %zu must be two tokens separated by one space",
+                                  k + 1, at);
+                goto out;
+            }
+            uint32_t ll = (uint32_t)(sp - m), base = ref_of(c, p, before);
+            r[k].l = base;
+            r[k].ln = ll;
+            r[k].r = base + ll + 1;
+            r[k].rn = (uint32_t)l - ll - 1;
+        } else if (c->i < n && s[c->i] == '[') {
+            c->i++;
+            ws(c);
+            if ((st = raw_string(c, pool, &p, &l))) goto out;
+            r[k].l = ref_of(c, p, before);
+            r[k].ln = (uint32_t)l;
+            ws(c);
+            if (c->i >= n || s[c->i] != ',') { st = tg_error_set(c->err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
+            c->i++;
+            ws(c);
+            before = pool->len;
+            if ((st = raw_string(c, pool, &p, &l))) goto out;
+            r[k].r = ref_of(c, p, before);
+            r[k].rn = (uint32_t)l;
+            ws(c);
+            if (c->i >= n || s[c->i] != ']') { st = tg_error_set(c->err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
+            c->i++;
+        } else {
+            st = tg_error_set(c->err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a string or a pair of strings", k, c->i);
+            goto out;
+        }
+        if (++k > TG__MAX_MERGES) { st = tg_error_set(c->err, TG_ELIMIT, "more than %u merges", (unsigned)TG__MAX_MERGES); goto out; }
+    next:
+        ws(c);
+        if (c->i < n && s[c->i] == ',') { c->i++; continue; }
+        if (c->i < n && s[c->i] == ']') { c->i++; break; }
+        st = fail(c, "expected ',' or ']'");
+        goto out;
+    }
+    *out = r;
+    *count = k;
+    return TG_OK;
+oom:
+    st = tg_error_set(c->err, TG_ENOMEM, "out of memory reading the merges");
+out:
+    free(r);
+    return st;
+}
+
+/* Skips (validating) one value. role 1: the top-level object; role 2: the
+ * top-level "model" object, whose "vocab" and "merges" are decoded into sp
+ * instead of skipped; role 3: a top-level object whose key c->key has its
+ * value's span recorded (tg__json_top_span). */
 static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
     tg_status st;
     if (depth > MAX_DEPTH) return tg_error_set(c->err, TG_ELIMIT, "tokenizer.json nests deeper than %d at byte offset %zu", MAX_DEPTH, c->i);
@@ -199,36 +580,40 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
         for (;;) {
             ws(c);
             size_t ks = c->i;
-            if ((st = string(c, NULL))) return st;
+            if ((st = skip_string(c))) return st;
             size_t kl = c->i - ks;
             ws(c);
             if (c->i >= c->n || c->s[c->i] != ':') return fail(c, "expected ':'");
             c->i++;
             ws(c);
             int sub = 0;
-            if (role == 1 && kl == 7 && memcmp(c->s + ks, "\"model\"", 7) == 0) sub = 2;
-            size_t vs = c->i, used = 0;
-            if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) {
-                /* decode in place of validating: one pass over the big value */
-                free(sp->vocab);
-                free(sp->vocab_pool);
-                sp->vocab = NULL;
-                sp->vocab_pool = NULL;
-                if ((st = tg__json_vocab(c->s + vs, c->n - vs, &sp->vocab, &sp->n_vocab, &sp->vocab_pool, &used, c->err)))
-                    return st;
-                c->i = vs + used;
+            if (role == 1 && kl == 7 && memcmp(c->s + ks, "\"model\"", 7) == 0) {
+                sub = 2;
+                tg__json_spans_free(sp); /* the last "model" wins, whole */
+            }
+            size_t vs = c->i;
+            if (role == 3 && kl == c->key_len + 2 && memcmp(c->s + ks + 1, c->key, c->key_len) == 0) {
+                if ((st = value(c, depth + 1, 0, sp))) return st;
+                c->key_start = vs;
+                c->key_end = c->i;
+            } else if (role == 2 && kl == 7 && memcmp(c->s + ks, "\"vocab\"", 7) == 0) {
+                tg__strtab_free(&sp->vocab);
+                sp->have_vocab = 0;
+                if ((st = vocab(c, &sp->vocab))) return st;
+                sp->have_vocab = 1;
                 sp->vocab_start = vs;
                 sp->vocab_end = c->i;
             } else if (role == 2 && kl == 8 && memcmp(c->s + ks, "\"merges\"", 8) == 0) {
-                free(sp->merge_left);
-                free(sp->merge_right);
+                free(sp->merges);
                 free(sp->merges_pool);
-                sp->merge_left = sp->merge_right = NULL;
+                sp->merges = NULL;
                 sp->merges_pool = NULL;
-                if ((st = tg__json_merges(c->s + vs, c->n - vs, &sp->merge_left, &sp->merge_right, &sp->n_merges,
-                                          &sp->merges_pool, &used, c->err)))
-                    return st;
-                c->i = vs + used;
+                sp->n_merges = 0;
+                tgx_buf pool;
+                tgx_buf_init(&pool, TG__MERGE_POOL - 1);
+                st = merges(c, &sp->merges, &sp->n_merges, &pool);
+                sp->merges_pool = tgx_buf_detach(&pool, NULL);
+                if (st) return st;
                 sp->merges_start = vs;
                 sp->merges_end = c->i;
             } else if ((st = value(c, depth + 1, sub, sp))) {
@@ -252,7 +637,7 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
             return fail(c, "expected ',' or ']'");
         }
     }
-    if (ch == '"') return string(c, NULL);
+    if (ch == '"') return skip_string(c);
     if (ch == 't') return literal(c, "true");
     if (ch == 'f') return literal(c, "false");
     if (ch == 'n') return literal(c, "null");
@@ -260,17 +645,18 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
 }
 
 void tg__json_spans_free(tg__json_spans *sp) {
-    free(sp->vocab);
-    free(sp->vocab_pool);
-    free(sp->merge_left);
-    free(sp->merge_right);
+    tg__strtab_free(&sp->vocab);
+    free(sp->merges);
     free(sp->merges_pool);
     memset(sp, 0, sizeof *sp);
 }
 
 tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error *err) {
-    scan c = {s, n, 0, err, 0};
     memset(sp, 0, sizeof *sp);
+    if (n > MAX_DOC_BYTES)
+        return tg_error_set(err, TG_ELIMIT, "tokenizer.json of %zu bytes exceeds the %u-byte limit", n,
+                            (unsigned)MAX_DOC_BYTES);
+    scan c = {s, n, 0, err, "tokenizer.json", NULL, 0, 0, 0};
     tg_status st = value(&c, 0, 1, sp);
     if (!st) {
         ws(&c);
@@ -280,221 +666,16 @@ tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error 
     return st;
 }
 
-/* Growable parallel arrays for decoded entries. */
-typedef struct ents {
-    const char **p; /* into the source, or NULL: decoded at off in the pool */
-    size_t *off, *len;
-    uint32_t *id;
-    size_t n, cap;
-} ents;
-
-static int ents_grow(ents *e) {
-    if (e->n < e->cap) return 1;
-    size_t nc = e->cap ? e->cap * 2 : 4096;
-    const char **p = realloc((void *)e->p, nc * sizeof *p);
-    if (!p) return 0;
-    e->p = p;
-    size_t *o = realloc(e->off, nc * sizeof *o);
-    if (!o) return 0;
-    e->off = o;
-    size_t *l = realloc(e->len, nc * sizeof *l);
-    if (!l) return 0;
-    e->len = l;
-    uint32_t *i = realloc(e->id, nc * sizeof *i);
-    if (!i) return 0;
-    e->id = i;
-    e->cap = nc;
-    return 1;
-}
-
-static void ents_free(ents *e) {
-    free((void *)e->p);
-    free(e->off);
-    free(e->len);
-    free(e->id);
-}
-
-static tg_status ent_string(scan *c, tgx_buf *pool, ents *e) {
-    const char *p;
-    size_t n, before = pool->len;
-    tg_status st = raw_string(c, pool, &p, &n);
-    if (st) return st;
-    e->p[e->n] = p;
-    e->off[e->n] = before;
-    e->len[e->n] = n;
-    return TG_OK;
-}
-
-static inline const char *ent_ptr(const ents *e, size_t i, const char *base) {
-    return e->p[i] ? e->p[i] : base + e->off[i];
-}
-
-tg_status tg__json_vocab(const char *s, size_t n, tg__bytes **vocab, size_t *count, char **pool,
-                         size_t *consumed, tg_error *err) {
-    scan c = {s, n, 0, err, 0};
-    tgx_buf b;
-    tgx_buf_init(&b, (size_t)1 << 32);
-    ents e;
-    memset(&e, 0, sizeof e);
-    tg_status st = TG_OK;
-    uint32_t max_id = 0;
-    ws(&c);
-    if (c.i >= n || s[c.i] != '{') { st = fail(&c, "model \"vocab\" must be an object"); goto out; }
-    c.i++;
-    ws(&c);
-    if (c.i < n && s[c.i] == '}') c.i++;
-    else for (;;) {
+tg_status tg__json_top_span(const char *s, size_t n, const char *key, size_t *start, size_t *end, tg_error *err) {
+    tg__json_spans none;
+    memset(&none, 0, sizeof none);
+    scan c = {s, n, 0, err, NULL, key, strlen(key), 0, 0};
+    tg_status st = value(&c, 0, 3, &none);
+    if (!st) {
         ws(&c);
-        if (!ents_grow(&e)) goto oom;
-        if ((st = ent_string(&c, &b, &e))) goto out;
-        if (e.len[e.n] > TG__MAX_TOKEN_BYTES) {
-            st = tg_error_set(err, TG_ELIMIT, "vocab token before byte offset %zu is %zu bytes, above the %u-byte limit",
-                              c.i, e.len[e.n], (unsigned)TG__MAX_TOKEN_BYTES);
-            goto out;
-        }
-        ws(&c);
-        if (c.i >= n || s[c.i] != ':') { st = fail(&c, "expected ':'"); goto out; }
-        c.i++;
-        ws(&c);
-        long long v = 0;
-        int is_int = 0;
-        size_t at = c.i;
-        if ((st = number(&c, &v, &is_int))) goto out;
-        if (!is_int || v >= (long long)TG__MAX_VOCAB) {
-            st = tg_error_set(err, TG_ECORRUPT, "vocab id at byte offset %zu must be an integer in [0, %u)", at,
-                              (unsigned)TG__MAX_VOCAB);
-            goto out;
-        }
-        e.id[e.n] = (uint32_t)v;
-        if (e.id[e.n] + 1 > max_id) max_id = e.id[e.n] + 1;
-        e.n++;
-        if (e.n > TG__MAX_VOCAB) {
-            st = tg_error_set(err, TG_ELIMIT, "vocabulary exceeds %u entries", (unsigned)TG__MAX_VOCAB);
-            goto out;
-        }
-        ws(&c);
-        if (c.i < n && s[c.i] == ',') { c.i++; continue; }
-        if (c.i < n && s[c.i] == '}') { c.i++; break; }
-        st = fail(&c, "expected ',' or '}'");
-        goto out;
+        if (c.i != n) st = fail(&c, "trailing data");
     }
-    {
-        tg__bytes *v = calloc(max_id ? max_id : 1, sizeof *v);
-        if (!v) goto oom;
-        char *base = tgx_buf_detach(&b, NULL);
-        if (!base) { free(v); goto oom; }
-        for (size_t i = 0; i < e.n; i++) {
-            uint32_t id = e.id[i];
-            const char *ps = ent_ptr(&e, i, base);
-            if (v[id].p && !(v[id].n == e.len[i] && memcmp(v[id].p, ps, e.len[i]) == 0)) {
-                free(v);
-                free(base);
-                st = tg_error_set(err, TG_ECORRUPT, "vocab id %u is given to two tokens", (unsigned)id);
-                goto out;
-            }
-            v[id].p = ps;
-            v[id].n = e.len[i];
-        }
-        *vocab = v;
-        *count = max_id;
-        *consumed = c.i;
-        *pool = base;
-    }
-    goto out;
-oom:
-    st = tg_error_set(err, TG_ENOMEM, "out of memory reading the vocabulary");
-out:
-    ents_free(&e);
-    tgx_buf_free(&b);
-    return st;
-}
-
-tg_status tg__json_merges(const char *s, size_t n, tg__bytes **left, tg__bytes **right,
-                          size_t *count, char **pool, size_t *consumed, tg_error *err) {
-    scan c = {s, n, 0, err, 0};
-    tgx_buf b;
-    tgx_buf_init(&b, (size_t)1 << 32);
-    ents l, r;
-    memset(&l, 0, sizeof l);
-    memset(&r, 0, sizeof r);
-    tg_status st = TG_OK;
-    ws(&c);
-    if (c.i >= n || s[c.i] != '[') { st = fail(&c, "model \"merges\" must be an array"); goto out; }
-    c.i++;
-    ws(&c);
-    if (c.i < n && s[c.i] == ']') c.i++;
-    else for (;;) {
-        ws(&c);
-        if (!ents_grow(&l) || !ents_grow(&r)) goto oom;
-        size_t at = c.i, k = l.n;
-        if (c.i < n && s[c.i] == '"') {
-            if ((st = ent_string(&c, &b, &l))) goto out;
-            const char *m = ent_ptr(&l, k, b.data);
-            size_t ml = l.len[k];
-            if (ml >= 8 && memcmp(m, "#version", 8) == 0) {
-                if (!l.p[k]) b.len = l.off[k]; /* HF skips "#version" lines */
-                goto next;
-            }
-            const char *sp = memchr(m, ' ', ml);
-            if (!sp || memchr(sp + 1, ' ', ml - (size_t)(sp + 1 - m))) {
-                st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be two tokens separated by one space",
-                                  k + 1, at);
-                goto out;
-            }
-            size_t ll = (size_t)(sp - m);
-            r.p[k] = l.p[k] ? l.p[k] + ll + 1 : NULL;
-            r.off[k] = l.off[k] + ll + 1;
-            r.len[k] = ml - ll - 1;
-            l.len[k] = ll;
-        } else if (c.i < n && s[c.i] == '[') {
-            c.i++;
-            ws(&c);
-            if ((st = ent_string(&c, &b, &l))) goto out;
-            ws(&c);
-            if (c.i >= n || s[c.i] != ',') { st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
-            c.i++;
-            ws(&c);
-            if ((st = ent_string(&c, &b, &r))) goto out;
-            ws(&c);
-            if (c.i >= n || s[c.i] != ']') { st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a pair of strings", k, at); goto out; }
-            c.i++;
-        } else {
-            st = tg_error_set(err, TG_ECORRUPT, "merge %zu at byte offset %zu must be a string or a pair of strings", k, c.i);
-            goto out;
-        }
-        l.n++;
-        r.n++;
-        if (l.n > TG__MAX_MERGES) { st = tg_error_set(err, TG_ELIMIT, "more than %u merges", (unsigned)TG__MAX_MERGES); goto out; }
-    next:
-        ws(&c);
-        if (c.i < n && s[c.i] == ',') { c.i++; continue; }
-        if (c.i < n && s[c.i] == ']') { c.i++; break; }
-        st = fail(&c, "expected ',' or ']'");
-        goto out;
-    }
-    {
-        size_t k = l.n;
-        tg__bytes *L = calloc(k ? k : 1, sizeof *L), *R = calloc(k ? k : 1, sizeof *R);
-        char *base = tgx_buf_detach(&b, NULL);
-        if (!L || !R || !base) { free(L); free(R); free(base); goto oom; }
-        for (size_t i = 0; i < k; i++) {
-            L[i].p = ent_ptr(&l, i, base);
-            L[i].n = l.len[i];
-            R[i].p = ent_ptr(&r, i, base);
-            R[i].n = r.len[i];
-        }
-        *left = L;
-        *right = R;
-        *count = k;
-        *consumed = c.i;
-        *pool = base;
-    }
-    goto out;
-oom:
-    st = tg_error_set(err, TG_ENOMEM, "out of memory reading the merges");
-out:
-    ents_free(&l);
-    ents_free(&r);
-    tgx_buf_free(&b);
+    *start = st ? 0 : c.key_start;
+    *end = st ? 0 : c.key_end;
     return st;
 }

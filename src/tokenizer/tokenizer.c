@@ -96,12 +96,23 @@ static tg_status build_added(tg_tokenizer *t, const tg__added_spec *spec0, size_
         uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
         if (!owned || !ids) { free(owned); free(ids); return tg_error_set(err, TG_ENOMEM, "out of memory"); }
         if ((st = hf_assign_ids(t, spec0, n, ids, err))) { free(owned); free(ids); return st; }
+        /* kept tokens chained by id (head[] hashed by id, next[] per kept
+         * token), so finding an exact repeat looks only at its own id */
+        size_t slots = 16;
+        while (slots < 2 * n + 2) slots *= 2;
+        uint32_t *head = malloc(slots * sizeof *head), *next = malloc((n ? n : 1) * sizeof *next);
+        if (!head || !next) {
+            free(head); free(next); free(owned); free(ids);
+            return tg_error_set(err, TG_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < slots; i++) head[i] = TG__NO_ID;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             if (ids[i] == TG__NO_ID) continue;
             /* an exact repeat of an earlier token is ignored */
+            size_t hslot = (size_t)((ids[i] * 0x9E3779B97F4A7C15ull) >> 24) & (slots - 1);
             int dup = 0;
-            for (size_t j = 0; j < k && !dup; j++)
+            for (uint32_t j = head[hslot]; j != TG__NO_ID && !dup; j = next[j])
                 dup = owned[j].id == ids[i] && owned[j].content.n == spec0[i].content.n &&
                       memcmp(owned[j].content.p, spec0[i].content.p, spec0[i].content.n) == 0 &&
                       owned[j].special == spec0[i].special && owned[j].lstrip == spec0[i].lstrip &&
@@ -110,8 +121,12 @@ static tg_status build_added(tg_tokenizer *t, const tg__added_spec *spec0, size_
             if (dup) continue;
             owned[k] = spec0[i];
             owned[k].id = ids[i];
+            next[k] = head[hslot];
+            head[hslot] = (uint32_t)k;
             k++;
         }
+        free(head);
+        free(next);
         free(ids);
         spec = owned;
         n = k;

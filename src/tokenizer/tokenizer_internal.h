@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 #include "tokgate/error.h"
@@ -50,17 +51,51 @@ typedef struct tg__bytes {
     size_t n;
 } tg__bytes;
 
+/* a[0..n) == b[0..n), inline for the short strings tokens are (two
+ * overlapping word compares up to 16 bytes; memcmp beyond). */
+static inline int tg__bytes_eq(const void *a, const void *b, size_t n) {
+    const unsigned char *x = a, *y = b;
+    if (n >= 8 && n <= 16) {
+        uint64_t p, q, r, s;
+        memcpy(&p, x, 8);
+        memcpy(&q, y, 8);
+        memcpy(&r, x + n - 8, 8);
+        memcpy(&s, y + n - 8, 8);
+        return ((p ^ q) | (r ^ s)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t p, q, r, s;
+        memcpy(&p, x, 4);
+        memcpy(&q, y, 4);
+        memcpy(&r, x + n - 4, 4);
+        memcpy(&s, y + n - 4, 4);
+        return ((p ^ q) | (r ^ s)) == 0;
+    }
+    if (n < 4) return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
+    return memcmp(x, y, n) == 0;
+}
+
 /* ---- string table: id -> bytes, and optionally bytes -> id ------------ */
+typedef struct tg__strent {
+    uint32_t off;        /* offset of the string in pool */
+    uint32_t len;        /* its length, UINT32_MAX for an absent id */
+} tg__strent;
+
 typedef struct tg__strtab {
     uint32_t count;      /* ids 0..count-1 */
-    uint32_t *off;       /* count entries: offset of the string in pool */
-    uint32_t *len;       /* count entries: length, UINT32_MAX for an absent id */
+    tg__strent *ent;     /* count entries: where each id's string is */
     char *pool;
     size_t pool_len, pool_cap;
     uint64_t *slots;     /* open addressing: hash tag << 32 | id+1, 0 empty; NULL: no index */
     size_t mask;
 } tg__strtab;
 
+/* A big table (hash slots), zeroed: calloc, or, from 2 MiB up, an anonymous
+ * mapping, 2 MiB-aligned, with transparent huge pages asked for (fewer page
+ * faults and TLB misses on its random accesses). Free with tg__table_free
+ * and the same size. */
+void *tg__table_alloc(size_t bytes);
+void tg__table_free(void *p, size_t bytes);
 tg_status tg__strtab_init(tg__strtab *t, uint32_t count, size_t pool_hint);
 void tg__strtab_free(tg__strtab *t);
 /* Sets id's string (copies it); fails on a duplicate id. */
@@ -73,10 +108,10 @@ uint32_t tg__strtab_find(const tg__strtab *t, const char *s, size_t n);
 /* tg__strtab_find for many keys, overlapping their cache misses. */
 void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n, uint32_t *out);
 static inline int tg__strtab_has(const tg__strtab *t, uint32_t id) {
-    return id < t->count && t->len[id] != UINT32_MAX;
+    return id < t->count && t->ent[id].len != UINT32_MAX;
 }
 static inline tg__bytes tg__strtab_get(const tg__strtab *t, uint32_t id) {
-    tg__bytes b = {t->pool + t->off[id], t->len[id]};
+    tg__bytes b = {t->pool + t->ent[id].off, t->ent[id].len};
     return b;
 }
 uint64_t tg__hash_bytes(const void *p, size_t n);
@@ -236,12 +271,25 @@ tg_status tg__pattern_from_json(tg__regex *re, const json_t *p, const char *wher
 tg_status tg__check_keys(const json_t *o, const char *const *allowed, const char *where, tg_error *err);
 
 /* ---- BPE model ------------------------------------------------------------ */
+/* A merge as offsets (tokenizer.json's decoder writes these: 16 bytes a merge,
+ * no copy). l/r: byte offset of the left/right token in the spec's merge_src,
+ * or, with TG__MERGE_POOL set, in its merge_pool; ln/rn: their lengths. */
+typedef struct tg__merge_ref {
+    uint32_t l, ln, r, rn;
+} tg__merge_ref;
+#define TG__MERGE_POOL 0x80000000u
+
 typedef struct tg__bpe_spec {
     size_t n_vocab;
     const tg__bytes *vocab;       /* vocab[id]; an entry with p == NULL is a hole */
+    tg__strtab *tokens;           /* or, when non-NULL, the vocabulary as a table (not
+                                     indexed): tg__bpe_build takes it over and zeroes
+                                     *tokens; vocab and n_vocab are then unused */
     size_t n_merges;
     const tg__bytes *merge_left;  /* merge i (rank i) = left[i] + right[i] */
     const tg__bytes *merge_right;
+    const tg__merge_ref *merge_refs; /* or, when non-NULL, merge i = merge_refs[i] */
+    const char *merge_src, *merge_pool;
     tg__bytes unk_token;          /* p == NULL: none */
     tg__bytes continuing_subword_prefix; /* p == NULL: none */
     tg__bytes end_of_word_suffix;        /* p == NULL: none */
@@ -249,7 +297,7 @@ typedef struct tg__bpe_spec {
 } tg__bpe_spec;
 
 typedef struct tg__merge_slot {
-    uint64_t key;        /* (left << 32) | right; UINT64_MAX empty */
+    uint64_t key;        /* ((left << 32) | right) + 1; 0 empty */
     uint32_t rank;
     uint32_t new_id;
 } tg__merge_slot;

@@ -111,8 +111,6 @@ tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *
     if (st) return st;
     tg__bpe_spec spec;
     memset(&spec, 0, sizeof spec);
-    tg__bytes *vocab = NULL, *ml = NULL, *mr = NULL;
-    char *vpool = NULL, *mpool = NULL;
     json_t *root = NULL;
     tg__added_spec *added = NULL;
     size_t n_added = 0;
@@ -147,15 +145,13 @@ tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *
         memcpy(rest + rl, json + pos, len - pos);
         rl += len - pos;
     }
-    vocab = sp.vocab;
-    vpool = sp.vocab_pool;
-    ml = sp.merge_left;
-    mr = sp.merge_right;
-    mpool = sp.merges_pool;
-    spec.vocab = vocab;
-    spec.n_vocab = sp.n_vocab;
-    spec.merge_left = ml;
-    spec.merge_right = mr;
+    if (sp.have_vocab) {
+        spec.tokens = &sp.vocab;
+        spec.n_vocab = sp.vocab.count;
+    }
+    spec.merge_refs = sp.merges; /* NULL only with no merges */
+    spec.merge_src = json;
+    spec.merge_pool = sp.merges_pool;
     spec.n_merges = sp.n_merges;
     json_error_t je;
     root = json_loadb(rest, rl, 0, &je);
@@ -192,12 +188,8 @@ tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *
     if (st) tg_error_wrap(err, "tokenizer.json");
 done:
     tg__config_free(&cfg);
-    free(vocab);
-    free(ml);
-    free(mr);
+    tg__json_spans_free(&sp);
     free(added);
-    free(vpool);
-    free(mpool);
     free(rest);
     json_decref(root);
     return st;
