@@ -239,7 +239,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     /* one index, over the strings as written; in byte mode the model's raw
      * bytes are mapped to byte-level text where a lookup is needed (the 256
      * single bytes here, whole pre-tokens for ignore_merges) */
-    if ((st = tg__strtab_index(&b->tokens, 1, err))) goto fail;
+    if (!b->tokens.slots && (st = tg__strtab_index(&b->tokens, 1, err))) goto fail; /* json_scan may have built it */
     b->mt = &b->tokens;
 
     b->byte_fallback = spec->byte_fallback;

@@ -14,8 +14,19 @@
  *  - each decoded item is written once, into its final home: vocabulary
  *    strings into the tg__strtab the BPE model keeps (no index yet: the model
  *    builds it), merges as 16-byte offset records pointing into the document
- *    itself; only a string holding an escape is decoded into a pool.
+ *    itself; only a string holding an escape is decoded into a pool;
+ *  - in a large document (1 MiB or more) a second thread decodes the merges
+ *    while this one walks everything before them: it finds the first
+ *    `"merges"` key whose value is an array and runs the same merges()
+ *    there. The walk adopts that result only when it reaches model.merges at
+ *    exactly that offset (the same bytes through the same function give the
+ *    same records); otherwise, or when the guess failed, it decodes the
+ *    merges itself, so the answer and every error are the single-thread
+ *    ones. While it waits, this thread builds the vocabulary's index (the
+ *    one the BPE model would build next; it keeps it).
  */
+#define _GNU_SOURCE /* memmem */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +38,20 @@
 #define MAX_DEPTH 512
 #define MAX_DOC_BYTES 0x7FFFFFFFu /* merge records hold 31-bit offsets */
 
+/* The merges decoded ahead by a second thread (see the top comment). */
+typedef struct spec_merges {
+    pthread_t th;
+    int started, joined;
+    const char *s;
+    size_t n;
+    size_t start, end;     /* the array's '[' and the offset after it */
+    tg_status st;          /* TG_OK: refs/count/pool hold the result; else nothing usable */
+    tg__merge_ref *refs;
+    size_t count;
+    char *pool;
+    tg_error err;
+} spec_merges;
+
 typedef struct scan {
     const char *s;
     size_t n, i;
@@ -34,6 +59,7 @@ typedef struct scan {
     const char *doc;       /* the document's name in errors ("tokenizer.json"), or NULL */
     const char *key;       /* tg__json_top_span: the top-level key looked for */
     size_t key_len, key_start, key_end;
+    spec_merges *spec;     /* tg__json_locate on a large document, else NULL */
 } scan;
 
 static tg_status fail(scan *c, const char *what) {
@@ -601,6 +627,17 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
                 sp->have_vocab = 0;
                 if ((st = vocab(c, &sp->vocab))) return st;
                 sp->have_vocab = 1;
+                if (c->spec && c->spec->started && !c->spec->joined) {
+                    /* the merges are being decoded on the other thread: index the
+                     * vocabulary now, as the BPE model would (it keeps this index);
+                     * a refusal (a duplicate) is left for the model to report */
+                    tg_error e2;
+                    if (tg__strtab_index(&sp->vocab, 1, &e2) != TG_OK && sp->vocab.slots) {
+                        tg__table_free(sp->vocab.slots, (sp->vocab.mask + 1) * sizeof *sp->vocab.slots);
+                        sp->vocab.slots = NULL;
+                        sp->vocab.mask = 0;
+                    }
+                }
                 sp->vocab_start = vs;
                 sp->vocab_end = c->i;
             } else if (role == 2 && kl == 8 && memcmp(c->s + ks, "\"merges\"", 8) == 0) {
@@ -609,11 +646,25 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
                 sp->merges = NULL;
                 sp->merges_pool = NULL;
                 sp->n_merges = 0;
-                tgx_buf pool;
-                tgx_buf_init(&pool, TG__MERGE_POOL - 1);
-                st = merges(c, &sp->merges, &sp->n_merges, &pool);
-                sp->merges_pool = tgx_buf_detach(&pool, NULL);
-                if (st) return st;
+                spec_merges *m = c->spec;
+                if (m && m->started && !m->joined) {
+                    pthread_join(m->th, NULL);
+                    m->joined = 1;
+                }
+                if (m && m->joined && m->st == TG_OK && m->refs && m->start == c->i) { /* decoded ahead: adopt */
+                    sp->merges = m->refs;
+                    sp->n_merges = m->count;
+                    sp->merges_pool = m->pool;
+                    m->refs = NULL;
+                    m->pool = NULL;
+                    c->i = m->end;
+                } else {
+                    tgx_buf pool;
+                    tgx_buf_init(&pool, TG__MERGE_POOL - 1);
+                    st = merges(c, &sp->merges, &sp->n_merges, &pool);
+                    sp->merges_pool = tgx_buf_detach(&pool, NULL);
+                    if (st) return st;
+                }
                 sp->merges_start = vs;
                 sp->merges_end = c->i;
             } else if ((st = value(c, depth + 1, sub, sp))) {
@@ -651,17 +702,57 @@ void tg__json_spans_free(tg__json_spans *sp) {
     memset(sp, 0, sizeof *sp);
 }
 
+/* The second thread: the first `"merges"` key whose value is an array,
+ * decoded with merges() (records, not validation of what precedes it: the
+ * walk does that, and adopts the result only at the same offset). */
+static void *spec_main(void *arg) {
+    spec_merges *m = arg;
+    const char *s = m->s;
+    size_t n = m->n, from = 0;
+    m->st = TG_ENOTFOUND;
+    for (;;) {
+        const char *h = from < n ? memmem(s + from, n - from, "\"merges\"", 8) : NULL;
+        if (!h) return NULL;
+        scan c = {s, n, (size_t)(h - s) + 8, &m->err, "tokenizer.json", NULL, 0, 0, 0, NULL};
+        ws(&c);
+        if (c.i < n && s[c.i] == ':') {
+            c.i++;
+            ws(&c);
+            if (c.i < n && s[c.i] == '[') {
+                tgx_buf pool;
+                tgx_buf_init(&pool, TG__MERGE_POOL - 1);
+                m->start = c.i;
+                m->st = merges(&c, &m->refs, &m->count, &pool);
+                m->pool = tgx_buf_detach(&pool, NULL);
+                m->end = c.i;
+                return NULL;
+            }
+        }
+        from = (size_t)(h - s) + 1;
+    }
+}
+
+#define SPEC_MIN_BYTES ((size_t)1 << 20)
+
 tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error *err) {
     memset(sp, 0, sizeof *sp);
     if (n > MAX_DOC_BYTES)
         return tg_error_set(err, TG_ELIMIT, "tokenizer.json of %zu bytes exceeds the %u-byte limit", n,
                             (unsigned)MAX_DOC_BYTES);
-    scan c = {s, n, 0, err, "tokenizer.json", NULL, 0, 0, 0};
+    spec_merges m;
+    memset(&m, 0, sizeof m);
+    m.s = s;
+    m.n = n;
+    if (n >= SPEC_MIN_BYTES && pthread_create(&m.th, NULL, spec_main, &m) == 0) m.started = 1;
+    scan c = {s, n, 0, err, "tokenizer.json", NULL, 0, 0, 0, m.started ? &m : NULL};
     tg_status st = value(&c, 0, 1, sp);
     if (!st) {
         ws(&c);
         if (c.i != n) st = fail(&c, "trailing data");
     }
+    if (m.started && !m.joined) pthread_join(m.th, NULL);
+    free(m.refs); /* not adopted */
+    free(m.pool);
     if (st) tg__json_spans_free(sp);
     return st;
 }
@@ -669,7 +760,7 @@ tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error 
 tg_status tg__json_top_span(const char *s, size_t n, const char *key, size_t *start, size_t *end, tg_error *err) {
     tg__json_spans none;
     memset(&none, 0, sizeof none);
-    scan c = {s, n, 0, err, NULL, key, strlen(key), 0, 0};
+    scan c = {s, n, 0, err, NULL, key, strlen(key), 0, 0, NULL};
     tg_status st = value(&c, 0, 3, &none);
     if (!st) {
         ws(&c);

@@ -9,6 +9,11 @@
  *  - random strings (pieces heavy in UTF-8 edge bytes, escapes, quotes and
  *    control bytes) as a vocab token and as a merge side: tg__json_locate
  *    accepts exactly the documents jansson accepts and decodes the same bytes.
+ *  - documents of 1 MiB and more, where a second thread decodes the merges
+ *    ahead: decoy "merges" arrays before the model's (in another object, as a
+ *    vocab token, in an earlier "model"), merges before the vocab, a broken
+ *    merges array: the result is still exactly jansson's reading of
+ *    model.merges (or the same refusal as the single-thread walk).
  * Every document sits in a buffer of exactly its size, so the ASan build
  * catches a read past the end by the word-at-a-time scanning.
  */
@@ -108,6 +113,37 @@ static int differential(const char *text, size_t n, const char *what) {
     json_decref(root);
     free(doc);
     return res;
+}
+
+/* Documents past the two-thread threshold (1 MiB): a padding string first. */
+static void test_large_documents(void) {
+    static const struct {
+        const char *body; /* after {"pad":"...", */
+        int want;
+    } cases[] = {
+        {"\"pre\":{\"merges\":[\"q r\"]},\"model\":{\"vocab\":{\"a\":0,\"b\":1},\"merges\":[\"a b\",\"b a\"]}}", 1},
+        {"\"model\":{\"vocab\":{\"merges\":0,\"a\":1,\"b\":2},\"merges\" : [\"a b\"]}}", 1},
+        {"\"model\":{\"vocab\":{\"a\":0},\"merges\":[\"x y\"]},\"model\":{\"vocab\":{\"b\":0},\"merges\":[\"b b\",[\"b\",\"a\"]]}}", 1},
+        {"\"model\":{\"merges\":[\"a b\"],\"vocab\":{\"a\":0,\"b\":1}}}", 1},
+        {"\"model\":{\"vocab\":{\"a\":0},\"merges\":[\"a b\",]}}", 0},
+        {"\"x\":[{\"merges\":[\"m n\"]}],\"model\":{\"vocab\":{\"a\":0}}}", 1},
+        {"\"model\":{\"vocab\":{\"a\":0},\"merges\":[\"a b\"]},\"tail\":\"\\q\"}", 0},
+    };
+    size_t pad = ((size_t)1 << 20) + 17;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tgx_buf d;
+        tgx_buf_init(&d, (size_t)1 << 26);
+        tgx_buf_puts(&d, "{\"pad\":\"");
+        for (size_t k = 0; k < pad; k++) tgx_buf_putc(&d, (char)('a' + k % 26));
+        tgx_buf_puts(&d, "\",");
+        tgx_buf_puts(&d, cases[i].body);
+        char what[48];
+        snprintf(what, sizeof what, "large document %zu", i);
+        int got = differential(d.data, d.len, what);
+        if (got != cases[i].want) fprintf(stderr, "%s: got %d, want %d\n", what, got, cases[i].want);
+        TG_CHECK_EQ_I(got, cases[i].want);
+        tgx_buf_free(&d);
+    }
 }
 
 static void test_real_files(void) {
@@ -257,6 +293,7 @@ int main(void) {
     TG_RUN(test_top_span);
     TG_RUN(test_documents);
     TG_RUN(test_random_strings);
+    TG_RUN(test_large_documents);
     TG_RUN(test_real_files);
     return tg_test_summary();
 }
