@@ -115,6 +115,7 @@ oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory");
 done:
     json_decref(root);
+    if (st) tg__config_free(cfg); /* on failure cfg holds nothing */
     return st;
 }
 

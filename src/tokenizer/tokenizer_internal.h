@@ -466,6 +466,7 @@ tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec
 /* Loaders over buffers (tokenizer_json.c, tokenizer_config.c). */
 tg_status tg__tokenizer_from_json_buf(const char *json, size_t len, const char *config_json,
                                       size_t config_len, tg_tokenizer **out, tg_error *err);
+/* On failure cfg holds nothing (it is freed). */
 tg_status tg__config_parse(const char *json, size_t len, tg__config *cfg, tg_error *err);
 /* Resolves token names in cfg (bos/eos strings) to ids using t. */
 void tg__config_resolve(tg_tokenizer *t);
