@@ -42,17 +42,18 @@ qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
 "$writer" --write "$work/tiny.gguf" "$vocab" 42 >/dev/null
 "$writer" --write "$work/think.gguf" "$vocab" 42 "$qwq" >/dev/null
 
-start_llama() { # start_llama MODEL -> prints its base URL
+start_llama() { # start_llama VAR MODEL: sets VAR to its base URL (in this shell, so
+  # the pid is recorded for the cleanup: not from a $(...) subshell)
   local port; port=$(free_port)
-  "$server" -m "$1" --host 127.0.0.1 --port "$port" -c 2048 --parallel 2 -t 1 >"$work/llama.$port.log" 2>&1 &
+  "$server" -m "$2" --host 127.0.0.1 --port "$port" -c 2048 --parallel 2 -t 1 >"$work/llama.$port.log" 2>&1 &
   pids+=($!)
   local i
   for i in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.5; done
   curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "FAIL: llama-server did not become healthy" >&2; tail -20 "$work/llama.$port.log" >&2; exit 1; }
-  echo "http://127.0.0.1:$port"
+  printf -v "$1" %s "http://127.0.0.1:$port"
 }
-L=$(start_llama "$work/tiny.gguf")
-T=$(start_llama "$work/think.gguf")
+start_llama L "$work/tiny.gguf"
+start_llama T "$work/think.gguf"
 metric() { curl -s "$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
 metric_up() { curl -s "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"\\{" {print $2}'; }
 ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"limit"' && return 0; sleep 0.1; done; return 1; }
