@@ -91,3 +91,32 @@ finish() {
   echo "$checks checks, $fails failed"
   [ "$fails" = 0 ]
 }
+
+# find_llama_server: sets $server to an executable llama-server: TG_LLAMA_SERVER_BIN or
+# TG_LLAMA_SERVER (a binary or its directory), else the one scripts/llama-server.sh
+# builds or reuses; a FAIL and exit otherwise.
+find_llama_server() {
+  local src=${TG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+  server=${TG_LLAMA_SERVER_BIN:-${TG_LLAMA_SERVER:-}}
+  if [ -z "$server" ]; then
+    [ -x "$src/scripts/llama-server.sh" ] || { echo "FAIL: no llama-server: set TG_LLAMA_SERVER_BIN"; exit 1; }
+    server=$("$src/scripts/llama-server.sh") || { echo "FAIL: scripts/llama-server.sh could not build llama-server"; exit 1; }
+  fi
+  [ -d "$server" ] && server=$server/llama-server
+  [ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server (TG_LLAMA_SERVER_BIN)"; exit 1; }
+}
+
+# start_llama VAR MODEL [ARGS...]: runs $server on MODEL (-c 2048 -t 1 and ARGS) on a
+# free port, waits until healthy, sets VAR to its base URL. Runs in this shell (never
+# from $(...)), so the pid is in $pids and the cleanup stops it. Log: $work/llama.PORT.log.
+start_llama() {
+  local var=$1 model=$2 port
+  shift 2
+  port=$(free_port)
+  "$server" -m "$model" --host 127.0.0.1 --port "$port" -c 2048 -t 1 "$@" >"$work/llama.$port.log" 2>&1 &
+  pids+=($!)
+  local i
+  for i in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.$port.log"; exit 1; }
+  printf -v "$var" %s "http://127.0.0.1:$port"
+}

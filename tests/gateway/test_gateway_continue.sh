@@ -26,15 +26,8 @@
 # Random weights almost never emit EOS or a close tag, so "length" and a
 # thinking block that never closes by itself are reliable.
 source "$(dirname "$0")/lib.sh"
-src=${TG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 
-server=${TG_LLAMA_SERVER_BIN:-${TG_LLAMA_SERVER:-}}
-if [ -z "$server" ]; then
-  [ -x "$src/scripts/llama-server.sh" ] || { echo "FAIL: no llama-server: set TG_LLAMA_SERVER_BIN"; exit 1; }
-  server=$("$src/scripts/llama-server.sh") || { echo "FAIL: scripts/llama-server.sh could not build llama-server"; exit 1; }
-fi
-[ -d "$server" ] && server=$server/llama-server
-[ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server (TG_LLAMA_SERVER_BIN)"; exit 1; }
+find_llama_server
 writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
 vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
 qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
@@ -42,18 +35,8 @@ qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
 "$writer" --write "$work/tiny.gguf" "$vocab" 42 >/dev/null
 "$writer" --write "$work/think.gguf" "$vocab" 42 "$qwq" >/dev/null
 
-start_llama() { # start_llama VAR MODEL: sets VAR to its base URL (in this shell, so
-  # the pid is recorded for the cleanup: not from a $(...) subshell)
-  local port; port=$(free_port)
-  "$server" -m "$2" --host 127.0.0.1 --port "$port" -c 2048 --parallel 2 -t 1 >"$work/llama.$port.log" 2>&1 &
-  pids+=($!)
-  local i
-  for i in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.5; done
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "FAIL: llama-server did not become healthy" >&2; tail -20 "$work/llama.$port.log" >&2; exit 1; }
-  printf -v "$1" %s "http://127.0.0.1:$port"
-}
-start_llama L "$work/tiny.gguf"
-start_llama T "$work/think.gguf"
+start_llama L "$work/tiny.gguf" --parallel 2
+start_llama T "$work/think.gguf" --parallel 2
 metric() { curl -s "$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
 metric_up() { curl -s "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"\\{" {print $2}'; }
 ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"limit"' && return 0; sleep 0.1; done; return 1; }

