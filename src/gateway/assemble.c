@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/assemble.h"
+#include "gateway/cont.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,12 @@ void tg__asm_free(tg__assembler *a) {
 }
 
 static void one_event(tg__assembler *a, const char *ev, size_t n) {
-    while (n && (ev[n - 1] == '\n' || ev[n - 1] == '\r')) n--;
-    while (n && (*ev == '\n' || *ev == '\r')) ev++, n--;
-    if (n < 5 || memcmp(ev, "data:", 5) != 0) return;
-    size_t s = (n > 5 && ev[5] == ' ') ? 6u : 5u;
+    while (n && (*ev == '\n' || *ev == '\r')) ev++, n--; /* an error event tokgate wrote opens with them */
+    size_t dl = 0;
+    const char *d = tg__sse_data(ev, n, &dl);
+    if (!d) return;
     json_error_t je;
-    json_t *o = json_loadb(ev + s, n - s, 0, &je);
+    json_t *o = json_loadb(d, dl, 0, &je);
     if (!json_is_object(o)) {
         json_decref(o);
         return;
@@ -47,20 +48,15 @@ static void one_event(tg__assembler *a, const char *ev, size_t n) {
         json_decref(a->error);
         a->error = json_incref(err);
     }
-    static const char *const keys[] = {"id", "created", "model", "system_fingerprint"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_object_get(o, keys[i]);
-        if (v && (!json_object_get(a->ident, keys[i]) || !strcmp(keys[i], "created"))) /* created: the latest */
-            json_object_set(a->ident, keys[i], v);
-    }
+    tg__chunk_ident(a->ident, o);
     json_t *u = json_object_get(o, "usage");
     if (json_is_object(u)) {
         json_decref(a->usage);
         a->usage = json_incref(u);
     }
     json_t *ch = json_array_get(json_object_get(o, "choices"), 0);
-    json_t *d = json_object_get(ch, "delta");
-    json_t *c = json_object_get(d, "content"), *r = json_object_get(d, "reasoning_content");
+    json_t *delta = json_object_get(ch, "delta");
+    json_t *c = json_object_get(delta, "content"), *r = json_object_get(delta, "reasoning_content");
     if (json_is_string(c)) tgx_buf_append(&a->content, json_string_value(c), json_string_length(c));
     if (json_is_string(r)) tgx_buf_append(&a->reasoning, json_string_value(r), json_string_length(r));
     const char *fr = json_string_value(json_object_get(ch, "finish_reason"));

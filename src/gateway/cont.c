@@ -136,14 +136,11 @@ static int budget_spent(const tg__cont *k) {
 
 /* ---- the first leg: chat.completion.chunk events ------------------------- */
 
-/* The answer's identity for the chunks tokgate writes: the first chunk's id,
- * model and fingerprint; `created` the latest seen (llama-server stamps each
- * chunk with the time it was made, so continued chunks never go back). */
-static void keep_ident(tg__cont *k, json_t *o) {
+void tg__chunk_ident(json_t *ident, json_t *chunk) {
     static const char *const keys[] = {"created", "id", "model", "system_fingerprint"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_object_get(o, keys[i]);
-        if (v && (i == 0 || !json_object_get(k->ident, keys[i]))) json_object_set(k->ident, keys[i], v);
+        json_t *v = json_object_get(chunk, keys[i]);
+        if (v && (i == 0 || !json_object_get(ident, keys[i]))) json_object_set(ident, keys[i], v);
     }
 }
 
@@ -176,7 +173,7 @@ static void chat_thinking(tg__cont *k, json_t *delta) {
 
 /* One chat chunk (parsed). Appends what the client sees to out. */
 static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tgx_buf *out) {
-    keep_ident(k, o);
+    tg__chunk_ident(k->ident, o);
     json_t *usage = json_object_get(o, "usage");
     if (json_is_object(usage)) {
         json_t *p = json_object_get(usage, "prompt_tokens"), *c = json_object_get(usage, "completion_tokens");
@@ -354,8 +351,7 @@ static int completion_event(tg__cont *k, json_t *o, tgx_buf *out) {
 
 /* ---- SSE framing ----------------------------------------------------------- */
 
-/* The payload of an event's data line(s), or NULL (comment, other field). */
-static const char *event_data(const char *ev, size_t n, size_t *dl) {
+const char *tg__sse_data(const char *ev, size_t n, size_t *dl) {
     if (n >= 5 && !memcmp(ev, "data:", 5)) {
         size_t s = (n > 5 && ev[5] == ' ') ? 6u : 5u;
         size_t e = n;
@@ -373,7 +369,7 @@ static int one_event(tg__cont *k, const char *ev, size_t n, tgx_buf *out) {
         return TG__CONT_GO;
     }
     size_t dl = 0;
-    const char *d = event_data(ev, n, &dl);
+    const char *d = tg__sse_data(ev, n, &dl);
     if (!d) {
         if (k->leg == LEG_CHAT) tgx_buf_append(k->holding ? &k->tail : out, ev, n);
         return TG__CONT_GO;

@@ -104,4 +104,15 @@ uint64_t tg__cont_prompt_tokens(const tg__cont *k);
 /* Thinking tokens counted so far. */
 uint64_t tg__cont_thinking(const tg__cont *k);
 
+/* Shared with assemble.c, which reads the same chunks: */
+/* The payload of an SSE event (bytes up to and including its blank line)
+ * that is one `data:` line, or NULL (a comment, another field, multi-line
+ * data). */
+const char *tg__sse_data(const char *ev, size_t n, size_t *dl);
+/* Folds a chat chunk's identity into `ident`: id, model and
+ * system_fingerprint from the first chunk that has them, created from the
+ * latest (llama-server stamps each chunk when it is made, so an answer's
+ * created never goes back). */
+void tg__chunk_ident(json_t *ident, json_t *chunk);
+
 #endif
