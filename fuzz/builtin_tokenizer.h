@@ -44,6 +44,42 @@ static inline void tgf_json_str(tgx_buf *j, const char *s, size_t n) {
     tgx_buf_putc(j, '"');
 }
 
+/* Writes a byte-level BPE model's vocabulary and merges into j, after its
+ * `"vocab":{` and up to (not including) the closing `]}}`: the 256 byte
+ * characters as ids 0-255, then a merge of every pair of `letters` and of
+ * "Ġ" with each letter, each merge's result the next id, in order. Shared by
+ * the built-in tokenizer here and fuzz_encode_roundtrip.c's. */
+static inline void tgf_bpe_vocab_merges(tgx_buf *j, const char *letters) {
+    char sym[256][4];
+    size_t symlen[256];
+    for (unsigned b = 0; b < 256; b++) {
+        symlen[b] = tgx_utf8_encode(tgf_byte_char(b), sym[b]);
+        if (b) tgx_buf_putc(j, ',');
+        tgf_json_str(j, sym[b], symlen[b]);
+        tgx_buf_printf(j, ":%u", b);
+    }
+    char merges[512][8];
+    size_t nm = 0, nl = strlen(letters);
+    if (nl > 20) nl = 20; /* 20 * 20 + 20 pairs fit */
+    for (size_t a = 0; a < nl; a++)
+        for (size_t c = 0; c < nl; c++) snprintf(merges[nm++], sizeof merges[0], "%c %c", letters[a], letters[c]);
+    for (size_t a = 0; a < nl; a++) snprintf(merges[nm++], sizeof merges[0], "\xC4\xA0 %c", letters[a]);
+    for (size_t i = 0; i < nm; i++) {
+        char joined[8];
+        size_t o = 0;
+        for (const char *q = merges[i]; *q; q++)
+            if (*q != ' ') joined[o++] = *q;
+        tgx_buf_putc(j, ',');
+        tgf_json_str(j, joined, o);
+        tgx_buf_printf(j, ":%zu", 256 + i);
+    }
+    tgx_buf_puts(j, "},\"merges\":[");
+    for (size_t i = 0; i < nm; i++) {
+        if (i) tgx_buf_putc(j, ',');
+        tgf_json_str(j, merges[i], strlen(merges[i]));
+    }
+}
+
 /* Builds the tokenizer; abort()s if the library refuses it. */
 static inline tg_tokenizer *tgf_builtin_tokenizer(void) {
     tgx_buf j;
@@ -65,34 +101,7 @@ static inline tg_tokenizer *tgf_builtin_tokenizer(void) {
                      "\"post_processor\":null,\"decoder\":{\"type\":\"ByteLevel\"},"
                      "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"fuse_unk\":false,"
                      "\"byte_fallback\":false,\"vocab\":{");
-    char sym[256][4];
-    size_t symlen[256];
-    for (unsigned b = 0; b < 256; b++) {
-        symlen[b] = tgx_utf8_encode(tgf_byte_char(b), sym[b]);
-        if (b) tgx_buf_putc(&j, ',');
-        tgf_json_str(&j, sym[b], symlen[b]);
-        tgx_buf_printf(&j, ":%u", b);
-    }
-    static const char letters[] = "etaoinsrhl";
-    char merges[128][8];
-    size_t nm = 0;
-    for (size_t a = 0; letters[a]; a++)
-        for (size_t c = 0; letters[c]; c++) snprintf(merges[nm++], sizeof merges[0], "%c %c", letters[a], letters[c]);
-    for (size_t a = 0; letters[a]; a++) snprintf(merges[nm++], sizeof merges[0], "\xC4\xA0 %c", letters[a]);
-    for (size_t i = 0; i < nm; i++) {
-        char joined[8];
-        size_t o = 0;
-        for (const char *q = merges[i]; *q; q++)
-            if (*q != ' ') joined[o++] = *q;
-        tgx_buf_putc(&j, ',');
-        tgf_json_str(&j, joined, o);
-        tgx_buf_printf(&j, ":%zu", 256 + i);
-    }
-    tgx_buf_puts(&j, "},\"merges\":[");
-    for (size_t i = 0; i < nm; i++) {
-        if (i) tgx_buf_putc(&j, ',');
-        tgf_json_str(&j, merges[i], strlen(merges[i]));
-    }
+    tgf_bpe_vocab_merges(&j, "etaoinsrhl");
     tgx_buf_puts(&j, "]}}");
     tg_tokenizer *t = NULL;
     tg_error err;

@@ -14,36 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin_tokenizer.h"
 #include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint32_t bl_char(unsigned b) {
-    if (b <= 0x20) return 0x100 + b;
-    if (b >= 0x7F && b <= 0xA0) return 0x121 + (b - 0x7F);
-    if (b == 0xAD) return 0x143;
-    return b;
-}
-
-static void put_json_str(tgx_buf *j, const char *s, size_t n) {
-    tgx_buf_putc(j, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') { tgx_buf_putc(j, '\\'); tgx_buf_putc(j, (char)c); }
-        else if (c < 0x20) tgx_buf_printf(j, "\\u%04x", c);
-        else tgx_buf_putc(j, (char)c);
-    }
-    tgx_buf_putc(j, '"');
-}
-
 static tg_tokenizer *make(void) {
-    /* symbols: the 256 byte chars; merges: pairs of common ASCII letters and
-     * space-letter, each merge adding its concatenation to the vocabulary */
-    static char sym[256][4];
-    static size_t symlen[256];
-    for (unsigned b = 0; b < 256; b++) symlen[b] = tgx_utf8_encode(bl_char(b), sym[b]);
     tgx_buf j;
     tgx_buf_init(&j, (size_t)1 << 26);
     tgx_buf_puts(&j, "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
@@ -54,34 +32,9 @@ static tg_tokenizer *make(void) {
                      "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":false,\"use_regex\":true}]},"
                      "\"post_processor\":null,\"decoder\":{\"type\":\"ByteLevel\"},"
                      "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"fuse_unk\":false,\"byte_fallback\":false,\"vocab\":{");
-    unsigned id = 0;
-    for (unsigned b = 0; b < 256; b++) {
-        if (id) tgx_buf_putc(&j, ',');
-        put_json_str(&j, sym[b], symlen[b]);
-        tgx_buf_printf(&j, ":%u", id++);
-    }
-    static const char letters[] = "etaoinshrdlu";
-    char pairs[400][16];
-    size_t np = 0;
-    for (size_t a = 0; letters[a]; a++)
-        for (size_t c = 0; letters[c]; c++) {
-            snprintf(pairs[np++], sizeof pairs[0], "%c %c", letters[a], letters[c]);
-        }
-    for (size_t a = 0; letters[a]; a++) snprintf(pairs[np++], sizeof pairs[0], "\xC4\xA0 %c", letters[a]);
-    for (size_t i = 0; i < np; i++) {
-        char joined[16];
-        size_t o = 0;
-        for (const char *q = pairs[i]; *q; q++)
-            if (*q != ' ') joined[o++] = *q;
-        tgx_buf_putc(&j, ',');
-        put_json_str(&j, joined, o);
-        tgx_buf_printf(&j, ":%u", id++);
-    }
-    tgx_buf_puts(&j, "},\"merges\":[");
-    for (size_t i = 0; i < np; i++) {
-        if (i) tgx_buf_putc(&j, ',');
-        put_json_str(&j, pairs[i], strlen(pairs[i]));
-    }
+    /* symbols: the 256 byte chars; merges: pairs of common ASCII letters and
+     * space-letter, each merge adding its concatenation to the vocabulary */
+    tgf_bpe_vocab_merges(&j, "etaoinshrdlu");
     tgx_buf_puts(&j, "]}}");
     tg_tokenizer *t = NULL;
     tg_error err;
