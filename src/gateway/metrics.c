@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "gateway/models.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
 
 static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                 0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};

@@ -18,7 +18,16 @@
 
 #include "gateway/budget.h"
 #include "gateway/cont.h"
-#include "gateway/gateway.h"
+#include "gateway/routes.h"
+#include "gateway/catalog.h"
+#include "gateway/client.h"
+#include "gateway/log.h"
+#include "gateway/modelfiles.h"
+#include "gateway/models.h"
+#include "gateway/oai_error.h"
+#include "gateway/proxy.h"
+#include "gateway/server.h"
+#include "gateway/workers.h"
 
 /* Constant-time in the key's content: every configured key is compared in
  * full, and the time depends only on the configured keys' lengths. */

@@ -20,13 +20,18 @@
  * Callbacks never run inside tg__upreq_start/resume: failures found there
  * are delivered from a zero-delay event, so the caller's state is settled.
  */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/upstream.h"
+#include "gateway/log.h"
+#include "gateway/server.h"
 
 #define POOL_MAX_IDLE 64
 #define POOL_IDLE_SECONDS 60
