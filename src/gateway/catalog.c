@@ -8,6 +8,7 @@
  *   GET /api.json   models.dev shape: {"tokgate": {id, name, npm, api, env,
  *                   models: {ID: {id, name, limit: {context, input, output}, ...}}}}
  *   GET /v1/limits  per model: the limits, where they came from, the ceilings
+ *   GET /metrics    (its tail) tokgate_limit_tokens{model,kind} per model
  */
 #include "gateway/catalog.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "gateway/discovery.h"
+#include "gateway/metrics.h"
 #include "gateway/models.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
@@ -110,4 +112,21 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         json_array_append_new(data, o);
     }
     dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
+}
+
+void tg__catalog_metrics(tg__server *s, struct evbuffer *out) {
+    char lb[512];
+    if (s->table && s->table->n)
+        evbuffer_add_printf(out, "# HELP tokgate_limit_tokens Advertised and enforced limits per model.\n"
+                                 "# TYPE tokgate_limit_tokens gauge\n");
+    for (size_t i = 0; s->table && i < s->table->n; i++) {
+        const tg__model *md = &s->table->v[i];
+        if (!md->have_limits) continue;
+        const char *n = tg__metrics_label(md->name ? md->name : "default", lb, sizeof lb);
+        evbuffer_add_printf(out, "tokgate_limit_tokens{model=\"%s\",kind=\"context\"} %llu\n"
+                                 "tokgate_limit_tokens{model=\"%s\",kind=\"input\"} %llu\n"
+                                 "tokgate_limit_tokens{model=\"%s\",kind=\"output\"} %llu\n",
+                            n, (unsigned long long)md->limits.context, n, (unsigned long long)md->limits.input, n,
+                            (unsigned long long)md->limits.output);
+    }
 }

@@ -160,7 +160,7 @@ static void discover_all(tg__server *s) {
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(s, mc->url.host, mc->url.port);
+        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
         if (!pool) continue;
         int dup = 0;
         for (size_t j = 0; j < i; j++)

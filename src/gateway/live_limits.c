@@ -14,6 +14,7 @@
  */
 #include "gateway/live_limits.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,12 +31,13 @@ static uint64_t juint(json_t *v) {
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
 /* The section's "hardware" object onto the derivation's inputs. */
-static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc, const tg__upinfo *ui) {
+static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *name, tg_limits_config *lc,
+                          const tg__upinfo *ui) {
     const char *k;
     json_t *v;
     /* Free VRAM: the configured figures, or NVML's live ones when the config
      * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
-    json_t *fv = json_object_get(m->cfg->hardware, "free_vram_mib");
+    json_t *fv = json_object_get(c->hardware, "free_vram_mib");
     if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
         tg_error nerr;
         size_t n = 0;
@@ -48,7 +50,7 @@ static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *l
                     fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
         }
     }
-    json_object_foreach(m->cfg->hardware, k, v) {
+    json_object_foreach(c->hardware, k, v) {
         double d = json_is_number(v) ? json_number_value(v) : -1;
         if (!strcmp(k, "free_vram_mib")) {
             if (json_is_string(v)) continue; /* "nvml": read above */
@@ -64,12 +66,12 @@ static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *l
         else if (!strcmp(k, "kv_type") && json_is_string(v)) {
             tg_error err;
             if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
-                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", m->name ? m->name : "?", err.msg);
+                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", name ? name : "?", err.msg);
         } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
         else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
         else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
         else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
-        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
+        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", name ? name : "?", k);
     }
     /* A target latency without a configured rate: the measured one (the EMA
      * of llama-server's timings), taken at each rebuild (discovery tick). */
@@ -77,44 +79,44 @@ static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *l
         lc->prefill_tps = ui->prefill_tps_ema;
 }
 
-void tg__live_limits_derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
-    const tg__model_cfg *c = m->cfg;
-    m->upstream_ctx = 0;
-    m->n_ctx_train = 0;
-    if (m->upstream_obj) {
-        m->upstream_ctx = juint(json_object_get(m->upstream_obj, "max_model_len"));
-        m->n_ctx_train = juint(json_object_get(json_object_get(m->upstream_obj, "meta"), "n_ctx_train"));
+void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
+                            const tg__upinfo *ui, tg__live *l) {
+    l->upstream_ctx = 0;
+    l->n_ctx_train = 0;
+    if (upstream_obj) {
+        l->upstream_ctx = juint(json_object_get(upstream_obj, "max_model_len"));
+        l->n_ctx_train = juint(json_object_get(json_object_get(upstream_obj, "meta"), "n_ctx_train"));
     }
-    if (ui && ui->n_ctx) m->upstream_ctx = ui->n_ctx;
+    if (ui && ui->n_ctx) l->upstream_ctx = ui->n_ctx;
     uint64_t ctx = 0;
-    m->limits_source = NULL;
-    if (c->context) ctx = c->context, m->limits_source = "config";
-    else if (m->upstream_ctx) ctx = m->upstream_ctx, m->limits_source = "upstream context (n_ctx / max_model_len)";
-    else if (m->n_ctx_train) ctx = m->n_ctx_train, m->limits_source = "upstream n_ctx_train";
-    if (ctx && m->upstream_ctx && m->upstream_ctx < ctx) ctx = m->upstream_ctx, m->limits_source = "upstream context (n_ctx / max_model_len)";
-    memset(&m->limits, 0, sizeof m->limits);
-    m->have_limits = ctx > 0;
+    l->limits_source = NULL;
+    if (c->context) ctx = c->context, l->limits_source = "config";
+    else if (l->upstream_ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
+    else if (l->n_ctx_train) ctx = l->n_ctx_train, l->limits_source = "upstream n_ctx_train";
+    if (ctx && l->upstream_ctx && l->upstream_ctx < ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
+    memset(&l->limits, 0, sizeof l->limits);
+    l->have_limits = ctx > 0;
     if (!ctx) return;
     uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
     if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
     uint64_t in = ctx - out;
     if (c->input && c->input < in) in = c->input;
-    m->limits.context = ctx;
-    m->limits.input = in;
-    m->limits.output = out;
-    m->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
-    m->limits.ceiling_native = m->n_ctx_train ? m->n_ctx_train : ctx;
-    m->limits.ceiling_vram = TG_CEILING_NONE;
-    m->limits.ceiling_throughput = TG_CEILING_NONE;
+    l->limits.context = ctx;
+    l->limits.input = in;
+    l->limits.output = out;
+    l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
+    l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
+    l->limits.ceiling_vram = TG_CEILING_NONE;
+    l->limits.ceiling_throughput = TG_CEILING_NONE;
     /* The model file, when readable here: helexa's derivation, with the
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = tg__modelfile_profile(s, c->model_path);
-    if (!prof && !c->model_path) prof = tg__modelfile_catalogue(s, m->name);
+    if (!prof && !c->model_path) prof = tg__modelfile_catalogue(s, name);
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
-        hardware_into(s, m, &lc, ui);
-        lc.max_prompt_tokens = min_nonzero(c->context, m->upstream_ctx);
+        hardware_into(s, c, name, &lc, ui);
+        lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
         if (c->output) lc.output_reserve = c->output;
         tg_limits lim;
         tg_error err;
@@ -124,9 +126,9 @@ void tg__live_limits_derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
         if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
         if (lim.context) {
             if (c->input && c->input < lim.input) lim.input = c->input;
-            m->limits = lim;
-            m->have_limits = 1;
-            m->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
+            l->limits = lim;
+            l->have_limits = 1;
+            l->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
                                              : "derived from the built-in catalogue (tokgate/limits.h)";
         }
     }

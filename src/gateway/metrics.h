@@ -4,9 +4,10 @@
 #define TG_GATEWAY_METRICS_H
 
 #include <event2/buffer.h>
+#include <stddef.h>
 #include <stdint.h>
 
-typedef struct tg__server tg__server;
+typedef struct tg__pools tg__pools;
 
 enum tg__route {
     TG__R_CHAT, TG__R_COMPLETIONS, TG__R_MODELS, TG__R_API_JSON, TG__R_LIMITS, TG__R_METRICS,
@@ -42,8 +43,10 @@ typedef struct tg__metrics {
 void tg__metrics_request(tg__metrics *m, int route, int status);
 void tg__metrics_refusal(tg__metrics *m, const char *reason);
 void tg__hist_observe(tg__hist *h, double seconds);
-/* The Prometheus text of the server's metrics and the served models' limits. */
-void tg__metrics_render(tg__server *s, struct evbuffer *out);
+/* The Prometheus text of the counters and of each pool's admission state. */
+void tg__metrics_render(const tg__metrics *m, const tg__pools *pools, struct evbuffer *out);
+/* A label value with \\, \" and newlines escaped, in buf (cap bytes). */
+const char *tg__metrics_label(const char *v, char *buf, size_t cap);
 void tg__metrics_free(tg__metrics *m);
 
 #endif

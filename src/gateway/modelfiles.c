@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "gateway/log.h"
-#include "gateway/models.h"
 #include "gateway/server.h"
 
 static tg__modelfile *file_get(tg__server *s, const char *path) {
@@ -144,20 +143,20 @@ void tg__count_caches_free(void) {
     memset(&tls_caches, 0, sizeof tls_caches); /* the loop thread's view */
 }
 
-long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
-    if (!m->tok || !m->chat) return -1;
+long long tg__count_chat(const tg_tokenizer *tok, const tg_chat *chat, int dialect, const json_t *request) {
+    if (!tok || !chat) return -1;
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
-    opt.dialect = (tg_chat_dialect)m->chat_dialect;
+    opt.dialect = (tg_chat_dialect)dialect;
     size_t n = 0;
     tg_error err;
     /* llama-server adds BOS to the rendered prompt; vLLM renders as
      * transformers does and tokenizes chat prompts without added specials. */
     unsigned flags = opt.dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
-    tg_count_cache *cache = cache_for(m->tok);
-    tg_status st = cache ? tg_chat_count_cached(m->chat, cache, request, &opt, flags, &n, &err)
-                         : tg_chat_count(m->chat, m->tok, request, &opt, flags, &n, &err);
+    tg_count_cache *cache = cache_for(tok);
+    tg_status st = cache ? tg_chat_count_cached(chat, cache, request, &opt, flags, &n, &err)
+                         : tg_chat_count(chat, tok, request, &opt, flags, &n, &err);
     return st == TG_OK ? (long long)n : -1;
 }
 
@@ -170,16 +169,16 @@ static long last_of(const char *h, size_t n, const char *m) {
     return -1;
 }
 
-int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
-    if (!m->chat) return -1;
+int tg__render_opens(const tg_chat *chat, int dialect, const json_t *request, const char *open, const char *close) {
+    if (!chat) return -1;
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
-    opt.dialect = (tg_chat_dialect)m->chat_dialect;
+    opt.dialect = (tg_chat_dialect)dialect;
     char *p = NULL;
     size_t n = 0;
     tg_error err;
-    if (tg_chat_render(m->chat, request, &opt, &p, &n, &err) != TG_OK) return -1;
+    if (tg_chat_render(chat, request, &opt, &p, &n, &err) != TG_OK) return -1;
     long o = last_of(p, n, open && *open ? open : "<think>");
     long c = last_of(p, n, close && *close ? close : "</think>");
     free(p);

@@ -14,7 +14,6 @@
 #include "tokgate/tokenizer.h"
 
 typedef struct tg__server tg__server;
-typedef struct tg__model tg__model;
 
 typedef struct tg__modelfile {
     char *path;
@@ -35,16 +34,17 @@ const tg_chat *tg__modelfile_chat(tg__server *s, const char *path);
 const tg_model_profile *tg__modelfile_catalogue(tg__server *s, const char *name);
 void tg__modelfiles_free(tg__server *s);
 
-/* The exact count of a chat request (rendered with the model's template,
- * tokenized as its upstream does); -1 when the model lacks a tokenizer or
- * template, or the render fails. Any thread. */
-long long tg__chat_exact_count(const tg__model *m, const json_t *request);
+/* The exact count of a chat request rendered with `chat` in `dialect`
+ * (tg_chat_dialect) and tokenized with `tok` as that engine does, through
+ * this thread's count cache for tok; -1 when tok or chat is NULL or the
+ * render fails. Any thread. */
+long long tg__count_chat(const tg_tokenizer *tok, const tg_chat *chat, int dialect, const json_t *request);
 /* The per-thread count caches tg__chat_exact_count keeps; at exit, once
  * no other thread counts. */
 void tg__count_caches_free(void);
 /* 1 when the request's rendered prompt ends inside an open thinking block
  * (the template opened it: the model's first tokens are thinking), 0 when
  * not, -1 when it cannot be rendered here. Any thread. */
-int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close);
+int tg__render_opens(const tg_chat *chat, int dialect, const json_t *request, const char *open, const char *close);
 
 #endif

@@ -80,7 +80,14 @@ static void settings_from(tg__server *s, tg__model *m) {
  * what discovery learned of its upstream (ui, or NULL). */
 static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     const tg__model_cfg *mc = m->cfg;
-    tg__live_limits_derive(s, m, ui);
+    tg__live l;
+    memset(&l, 0, sizeof l);
+    tg__live_limits_derive(s, mc, m->name, m->upstream_obj, ui, &l);
+    m->limits = l.limits;
+    m->have_limits = l.have_limits;
+    m->limits_source = l.limits_source;
+    m->upstream_ctx = l.upstream_ctx;
+    m->n_ctx_train = l.n_ctx_train;
     settings_from(s, m);
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
     /* The template the server renders: the model file's first (llama-server's). */
@@ -109,7 +116,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(s, mc->url.host, mc->url.port);
+        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
         if (!pool) goto oom;
         const tg__upinfo *ui = tg__upinfo_find(s, pool->key);
         json_t *list = ui && ui->ok ? ui->models : NULL;
@@ -187,3 +194,11 @@ const char *tg__model_id(const tg__model *m) {
     return id ? id : "default";
 }
 
+
+long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
+    return tg__count_chat(m->tok, m->chat, m->chat_dialect, request);
+}
+
+int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
+    return tg__render_opens(m->chat, m->chat_dialect, request, open, close);
+}

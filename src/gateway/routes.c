@@ -85,7 +85,10 @@ static void serve_local(tg__client *c, int route) {
     switch (route) {
     case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
     case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
-    case TG__R_METRICS: tg__metrics_render(c->srv, b); break;
+    case TG__R_METRICS:
+        tg__metrics_render(&c->srv->metrics, &c->srv->pools, b);
+        tg__catalog_metrics(c->srv, b);
+        break;
     case TG__R_API_JSON: {
         const tg__http_header *h = tg__http_find(&c->req, "host");
         char host[300];

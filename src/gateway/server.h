@@ -1,9 +1,10 @@
 /*
- * gateway/server.h: the daemon's top: event base, listener, signals (drain
- * on TERM/INT, reload on HUP), and the lifetime of everything below
- * (server.c). The struct is the daemon's shared state; the layers below
- * read what they need of it and reach back up only through callbacks the
- * server hands them (client hooks, discovery's on_discovered).
+ * gateway/server.h: the daemon's shared state, one struct. daemon.c owns
+ * its lifetime (event base, listener, signals, start and drain); the layers
+ * below read what they need of it and reach back up only through callbacks
+ * it hands them (client hooks, discovery's on_discovered). This header
+ * includes only what the struct holds, so any layer may include it without
+ * closing a circle.
  *
  * Threads: one event loop; heavy request work (parsing, counting) runs on
  * worker threads (workers.h) against a held model table and config.
@@ -17,10 +18,10 @@
 
 #include "gateway/config.h"
 #include "gateway/metrics.h"
+#include "gateway/upstream.h"
 
 typedef struct tg__server tg__server;
 typedef struct tg__client tg__client;
-typedef struct tg__pool tg__pool;
 typedef struct tg__model_table tg__model_table;
 typedef struct tg__modelfile tg__modelfile;
 typedef struct tg__upinfo tg__upinfo;
@@ -37,7 +38,7 @@ struct tg__server {
     tg__client *clients; /* all open client connections */
     size_t n_clients;
     const tg__client_hooks *client_hooks; /* what a client calls up into */
-    tg__pool *pools;
+    tg__pools pools;      /* upstream connection pools (base set at start) */
     tg__model_table *table;
     tg__modelfile *files;
     size_t n_files;
@@ -53,6 +54,8 @@ struct tg__server {
 };
 
 /* Exits the loop when draining and no client is left. */
-void tg__server_maybe_exit(tg__server *s);
+static inline void tg__server_maybe_exit(tg__server *s) {
+    if (s->draining && s->n_clients == 0) event_base_loopexit(s->base, NULL);
+}
 
 #endif

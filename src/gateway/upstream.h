@@ -8,12 +8,12 @@
 #ifndef TG_GATEWAY_UPSTREAM_H
 #define TG_GATEWAY_UPSTREAM_H
 
+#include <event2/event.h>
 #include <stddef.h>
 
 #include "gateway/admission.h"
 #include "gateway/http_parse.h"
 
-typedef struct tg__server tg__server;
 typedef struct tg__pool tg__pool;
 typedef struct tg__upconn tg__upconn;
 typedef struct tg__upreq tg__upreq;
@@ -30,6 +30,13 @@ enum tg__up_fault {
 };
 const char *tg__up_fault_name(int fault);
 
+/* The daemon's pools (one per upstream host:port) and what they share. */
+typedef struct tg__pools {
+    tg__pool *head;
+    struct event_base *base;
+    int draining;       /* no connection goes back to a pool once set */
+} tg__pools;
+
 struct tg__pool {
     tg__pool *next;     /* server's list */
     char *key;          /* "host:port" */
@@ -38,7 +45,7 @@ struct tg__pool {
     tg__upconn *idle;   /* idle keep-alive connections */
     size_t n_idle;
     size_t n_busy;
-    tg__server *srv;
+    tg__pools *set;     /* the set it belongs to */
     tg__adm adm;        /* KV admission control for this upstream */
 };
 
@@ -56,8 +63,9 @@ typedef struct tg__up_timeouts {
     double connect, first_byte, idle;
 } tg__up_timeouts;
 
-tg__pool *tg__pool_get(tg__server *s, const char *host, int port);
-void tg__pool_free_all(tg__server *s);
+/* The pool for host:port, made on first use; NULL when out of memory. */
+tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
+void tg__pool_free_all(tg__pools *s);
 /* Sends `req` (a complete HTTP/1.1 request, copied) on a pooled or new
  * connection. head_only: the request was HEAD (no response body). Returns
  * NULL only on allocation failure (no callback then). Callbacks run later,

@@ -1,5 +1,6 @@
 /*
- * gateway/server.c: the daemon's lifetime.
+ * gateway/daemon.c: the daemon's lifetime (daemon.h; its state is the
+ * tg__server of server.h).
  *
  * Start: build the config, bind the listener (loopback by default), build
  * the model table, start discovery, run the event loop.
@@ -31,10 +32,6 @@
 #include "gateway/upstream.h"
 #include "gateway/workers.h"
 
-void tg__server_maybe_exit(tg__server *s) {
-    if (s->draining && s->n_clients == 0) event_base_loopexit(s->base, NULL);
-}
-
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
     (void)l;
     tg__client_accept(arg, fd, sa, salen);
@@ -63,6 +60,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg) {
         return;
     }
     s->draining = 1;
+    s->pools.draining = 1;
     tg__log(s, TG__LOG_INFO, "signal %d: draining %zu connection(s), at most %gs", (int)sig, s->n_clients,
             s->cfg->drain_timeout);
     if (s->listener) {
@@ -164,6 +162,7 @@ int tg_daemon_run(int argc, char **argv) {
     tg__log_set_quiet(s.cfg->quiet);
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
+    s.pools.base = s.base;
     s.started = (double)time(NULL);
     int rc = 1;
     if (!s.base) goto out;
@@ -194,12 +193,13 @@ out:
         tg__client_free(c);
     }
     s.draining = 0;
+    s.pools.draining = 0;
     tg__workers_free(s.workers);
     tg__count_caches_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__modelfiles_free(&s);
-    tg__pool_free_all(&s);
+    tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);
     if (s.listener) evconnlistener_free(s.listener);
     if (s.ev_term) event_free(s.ev_term);
