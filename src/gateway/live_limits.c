@@ -79,6 +79,22 @@ static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *nam
         lc->prefill_tps = ui->prefill_tps_ema;
 }
 
+/* Limits from a known context: the reserve (configured, else the default,
+ * at most half the context) for output, the rest for input. */
+static void from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
+    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
+    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
+    uint64_t in = ctx - out;
+    if (c->input && c->input < in) in = c->input;
+    l->limits.context = ctx;
+    l->limits.input = in;
+    l->limits.output = out;
+    l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
+    l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
+    l->limits.ceiling_vram = TG_CEILING_NONE;
+    l->limits.ceiling_throughput = TG_CEILING_NONE;
+}
+
 void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
                             const tg__upinfo *ui, tg__live *l) {
     l->upstream_ctx = 0;
@@ -96,18 +112,9 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     if (ctx && l->upstream_ctx && l->upstream_ctx < ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
     memset(&l->limits, 0, sizeof l->limits);
     l->have_limits = ctx > 0;
-    if (!ctx) return;
-    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
-    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
-    uint64_t in = ctx - out;
-    if (c->input && c->input < in) in = c->input;
-    l->limits.context = ctx;
-    l->limits.input = in;
-    l->limits.output = out;
-    l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
-    l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
-    l->limits.ceiling_vram = TG_CEILING_NONE;
-    l->limits.ceiling_throughput = TG_CEILING_NONE;
+    if (ctx) from_context(c, ctx, l);
+    /* Without a context from the config or the upstream, the model file or
+     * catalogue alone still gives limits (never unbudgeted while it can). */
     /* The model file, when readable here: helexa's derivation, with the
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = tg__modelfile_profile(s, c->model_path);
