@@ -16,6 +16,7 @@ int tg_cmd_count(int argc, char **argv);
 int tg_cmd_render(int argc, char **argv);
 int tg_cmd_check(int argc, char **argv);
 int tg_cmd_serve(int argc, char **argv);
+int tg_cmd_recipe(int argc, char **argv);
 
 /* 1 when argv holds -h or --help (each verb calls it before parsing). */
 int tg_cli_wants_help(int argc, char **argv);

@@ -1,5 +1,7 @@
 /* main.c: `tokgate VERB ...` dispatch and top-level help; the verbs are in
- * cmd_<verb>.c (see cli.h). */
+ * cmd_<verb>.c (see cli.h). `--version` is answered here for every verb
+ * (`tokgate --version`, `tokgate serve --version`), before the verb parses
+ * its flags, so no verb can take it for a flag that needs a value. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +21,20 @@ static const struct verb {
     {"render", tg_cmd_render, "render a chat request with the model's chat template"},
     {"check", tg_cmd_check, "apply the request budget policy to a request"},
     {"serve", tg_cmd_serve, "run the token gateway in front of an inference server"},
+    {"recipe", tg_cmd_recipe, "print an engine's launch line with the derived context"},
 };
+
+#define TG_VERSION_LINE "tokgate 0.1.0\n"
+
+/* 1 when argv holds --version before any "--" (a flag's value that happens
+ * to be "--version" counts too: no verb takes that as a value). */
+static int wants_version(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "--version") == 0) return 1;
+    }
+    return 0;
+}
 
 int tg_cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
@@ -43,11 +58,17 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("tokgate 0.1.0\n");
+        printf(TG_VERSION_LINE);
         return 0;
     }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strcmp(argv[1], verbs[i].name) != 0) continue;
+        if (wants_version(argc - 1, argv + 1)) {
+            printf(TG_VERSION_LINE);
+            return 0;
+        }
+        return verbs[i].fn(argc - 1, argv + 1);
+    }
     fprintf(stderr, "tokgate: unknown verb '%s'\n", argv[1]);
     usage(stderr);
     return 2;
