@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "gateway/gateway.h"
+#include "limits/limits_keys.h"
+#include "policy/settings_keys.h"
 #include "tokgate/reasoning.h"
 
 static void model_clear(tg__model *m) {
@@ -225,77 +227,36 @@ int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char 
 
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
-/* The config's "policy" section onto the policy's settings. */
-static void settings_from(tg__server *s, tg__model *m) {
+/* The section's policy settings (read and checked with the config:
+ * policy/settings_keys.h), the thinking base from the reasoning catalogue
+ * unless the section gives one. */
+static void settings_from(tg__model *m) {
     tg_model_settings *st = &m->settings;
-    tg_model_settings_init(st);
+    *st = m->cfg->settings;
     st->name = m->name;
+    if (m->cfg->settings_given & tgx_opt_bit(tg__settings_opts, tg__n_settings_opts, "thinking_base")) return;
     const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
-    if (ri) st->thinking_base = ri->base_budget;
-    json_t *p = m->cfg->policy;
-    const char *k;
-    json_t *v;
-    json_object_foreach(p, k, v) {
-        int e = -1;
-        uint64_t u = json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : UINT64_MAX;
-        const char *sv = json_string_value(v);
-        if (!strcmp(k, "overflow") && sv && (e = tg_overflow_mode_parse(sv)) >= 0) st->overflow = (tg_overflow_mode)e;
-        else if (!strcmp(k, "truncation") && sv && (e = tg_truncation_mode_parse(sv)) >= 0) st->truncation = (tg_truncation_mode)e;
-        else if (!strcmp(k, "dialect") && sv && (e = tg_dialect_parse(sv)) >= 0) st->dialect = (tg_dialect)e;
-        else if (!strcmp(k, "thinking_mode") && sv && (e = tg_thinking_mode_parse(sv)) >= 0) st->thinking_mode = (tg_thinking_mode)e;
-        else if (u != UINT64_MAX && !strcmp(k, "default_max_tokens")) st->default_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "escalated_output_tokens")) st->escalated_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "capped_default")) st->capped_default = u;
-        else if (u != UINT64_MAX && !strcmp(k, "output_limit")) st->output_limit = u;
-        else if (u != UINT64_MAX && !strcmp(k, "min_max_tokens")) st->min_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "abs_max_tokens")) st->abs_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "min_answer_tokens")) st->min_answer_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "thinking_base")) st->thinking_base = u;
-        else tg__log(s, TG__LOG_WARN, "model %s: policy.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
-    }
+    st->thinking_base = ri ? ri->base_budget : 0;
 }
 
-/* The section's "hardware" object onto the derivation's inputs. */
+/* The section's derivation inputs (read and checked with the config:
+ * limits/limits_keys.h), with NVML's live free VRAM when the section says
+ * "nvml" or gives no figure. */
 static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *lc, const tg__upinfo *ui) {
-    const char *k;
-    json_t *v;
-    /* Free VRAM: the configured figures, or NVML's live ones when the config
-     * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
-    json_t *fv = json_object_get(m->cfg->hardware, "free_vram_mib");
-    if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
+    const tg__limits_inputs *hw = &m->cfg->hw;
+    *lc = hw->cfg;
+    int given = (m->cfg->hw_given & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "free_vram_mib")) != 0;
+    if (!given || hw->free_vram_nvml) {
         tg_error nerr;
         size_t n = 0;
         memset(&nerr, 0, sizeof nerr);
         if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
             lc->n_cards = n;
-        } else if (fv || !s->nvml_note_said) {
+        } else if (given || !s->nvml_note_said) {
             s->nvml_note_said = 1;
-            tg__log(s, fv ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
-                    fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+            tg__log(s, given ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
+                    given ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
         }
-    }
-    json_object_foreach(m->cfg->hardware, k, v) {
-        double d = json_is_number(v) ? json_number_value(v) : -1;
-        if (!strcmp(k, "free_vram_mib")) {
-            if (json_is_string(v)) continue; /* "nvml": read above */
-            json_t *one = json_is_array(v) ? NULL : v;
-            size_t n = one ? 1 : json_array_size(v);
-            lc->n_cards = 0;
-            for (size_t i = 0; i < n && i < TG_LIMITS_MAX_CARDS; i++) {
-                json_t *e = one ? one : json_array_get(v, i);
-                if (json_is_number(e) && json_number_value(e) >= 0)
-                    lc->free_vram[lc->n_cards++] = (uint64_t)json_number_value(e) * TG_MIB;
-            }
-        } else if (!strcmp(k, "tp") && d >= 1 && d <= TG_LIMITS_MAX_TP) lc->tp = (uint32_t)d;
-        else if (!strcmp(k, "kv_type") && json_is_string(v)) {
-            tg_error err;
-            if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
-                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", m->name ? m->name : "?", err.msg);
-        } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
-        else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
-        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
     }
     /* A target latency without a configured rate: the measured one (the EMA
      * of llama-server's timings), taken at each rebuild (discovery tick). */
@@ -412,7 +373,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             }
             if (!m->upstream_obj && list && json_array_size(list)) m->upstream_obj = json_incref(json_array_get(list, 0));
             derive(s, m, ui);
-            settings_from(s, m);
+            settings_from(m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
@@ -434,7 +395,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             m->upstream_obj = json_incref(e);
             if (!(m->name = strdup(id))) goto oom;
             derive(s, m, ui);
-            settings_from(s, m);
+            settings_from(m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
