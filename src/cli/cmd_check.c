@@ -29,6 +29,12 @@
  * The model's name (for messages and the reasoning catalogue) is
  * --model-name, else the request's "model", else the loaded profile's name.
  *
+ * Flags: the policy settings and the limits inputs are the shared option
+ * tables (policy/settings_keys.h, limits/limits_keys.h): the same flags,
+ * bounds and messages as `tokgate serve` and `tokgate limits`, the same values
+ * as a gateway model section's "policy" and "hardware" keys. --flag=value
+ * works for every flag.
+ *
  * TOKGATE_MAX_OUTPUT_TOKENS is read here and passed to the (pure) policy.
  *
  * Exit: 0 whenever a decision was made (a refusal included), 2 for bad usage

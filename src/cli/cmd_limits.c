@@ -7,6 +7,10 @@
  *     [--prefill-tps X --target-prefill-s S] [--max-prompt-tokens N]
  *     [--output-reserve N] [--table] [--json]
  *
+ * The derivation flags are the shared option tables (limits/limits_keys.h):
+ * the same flags, bounds and messages in `tokgate check` and `tokgate serve`,
+ * and the same values as a gateway model section's "hardware" keys.
+ *
  * Exit: 0 derived; 1 derived but no context fits (context 0); 2 bad usage or
  * a model tokgate cannot read. Errors go to stderr.
  */

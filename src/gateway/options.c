@@ -255,23 +255,46 @@ tg_status tg__serve_usage(tgx_buf *b) {
     return st;
 }
 
+/* TEXT as a Markdown table cell: '|' escaped. */
+static tg_status md_cell(tgx_buf *b, const char *text) {
+    tg_status st = TG_OK;
+    for (const char *p = text; *p && st == TG_OK; p++) st = *p == '|' ? tgx_buf_puts(b, "\\|") : tgx_buf_putc(b, *p);
+    return st;
+}
+
+/* A default outside the bounds (0 for a count from 1, for a rate above 0)
+ * means "not set": the help says what applies then. */
+static int default_shown(const tgx_opt *o, const char *d) {
+    if (!*d) return 0;
+    if (o->kind != TGX_OPT_UINT && o->kind != TGX_OPT_NUM) return 1;
+    double v = strtod(d, NULL);
+    return (o->flags & TGX_OPT_OPEN_LO) ? v > o->lo : v >= o->lo;
+}
+
 /* One row per key: | `PREFIX.key` | `--flag` | value (default) | help |. */
 static tg_status md_rows(tgx_buf *b, const char *prefix, const tgx_opt *t, size_t n, const void *defaults) {
     tg_status st = TG_OK;
+    tgx_buf cell;
+    tgx_buf_init(&cell, 4096);
     for (size_t i = 0; i < n && st == TG_OK; i++) {
         const tgx_opt *o = &t[i];
         if (!o->key) continue;
+        tgx_buf_reset(&cell);
         st = tgx_buf_printf(b, "| `%s%s` | %s%s%s | ", prefix, o->key, o->flag ? "`" : "", o->flag ? o->flag : "",
                             o->flag ? "`" : "");
-        if (st == TG_OK && o->kind == TGX_OPT_LIST) st = tgx_buf_puts(b, "array of ");
-        if (st == TG_OK) st = tgx_opt_want(o, b);
+        if (st == TG_OK) st = tgx_opt_want(o, &cell);
+        if (st == TG_OK && o->kind == TGX_OPT_LIST) st = tgx_buf_puts(&cell, " each, in an array");
         tgx_buf d;
         tgx_buf_init(&d, 256);
         if (st == TG_OK && o->kind != TGX_OPT_LIST) st = tgx_opt_format(o, defaults, &d);
-        if (st == TG_OK && d.len) st = tgx_buf_printf(b, " (default %s)", d.data);
+        if (st == TG_OK && d.len && default_shown(o, d.data)) st = tgx_buf_printf(&cell, " (default %s)", d.data);
         tgx_buf_free(&d);
-        if (st == TG_OK) st = tgx_buf_printf(b, " | %s |\n", o->help ? o->help : "");
+        if (st == TG_OK) st = md_cell(b, cell.data ? cell.data : "");
+        if (st == TG_OK) st = tgx_buf_puts(b, " | ");
+        if (st == TG_OK) st = md_cell(b, o->help ? o->help : "");
+        if (st == TG_OK) st = tgx_buf_puts(b, " |\n");
     }
+    tgx_buf_free(&cell);
     return st;
 }
 

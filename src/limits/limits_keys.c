@@ -54,7 +54,7 @@ static int vram_json(tg__limits_inputs *in, json_t *v) {
     return 0;
 }
 
-/* free_vram_mib: "N[,N...]" (a number or an array in the file) or "nvml". */
+/* free_vram_mib: "N[,N...]" (a number, an array or that text in the file) or "nvml". */
 static tg_status set_free_vram(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
                                tg_error *err) {
     (void)o;
@@ -66,7 +66,8 @@ static tg_status set_free_vram(const tgx_opt *o, void *target, const char *where
         in->free_vram_nvml = 1;
         return TG_OK;
     }
-    if (text ? vram_text(in, text) == 0 : (!s && vram_json(in, v) == 0)) return TG_OK;
+    /* a JSON string other than "nvml" is read as the flag's text */
+    if (s ? vram_text(in, s) == 0 : vram_json(in, v) == 0) return TG_OK;
     in->cfg.n_cards = 0;
     char shown[80];
     if (text) {
