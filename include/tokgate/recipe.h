@@ -74,7 +74,9 @@ typedef struct tg_recipe_input {
     int reasoning;
     const char *reasoning_family;  /* tg_reasoning_info.family, picks the engine's parser */
     uint64_t thinking_budget;
-    const char *thinking_mode;     /* written into the config section's policy; may be NULL */
+    const char *thinking_mode;     /* the config section's policy.thinking_mode; may be NULL */
+    uint64_t policy_thinking_base; /* the config section's policy.thinking_base (an explicit
+                                      budget); 0: none */
 } tg_recipe_input;
 
 typedef struct tg_recipe {

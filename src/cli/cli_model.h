@@ -1,53 +1,34 @@
 /*
- * cli/cli_model.h: helpers shared by `tokgate inspect` and `tokgate limits`:
- * loading a profile from --model PATH or --model-name NAME, describing it in
- * JSON, and parsing numeric flags strictly.
+ * cli/cli_model.h: helpers shared by `tokgate inspect`, `tokgate limits` and
+ * `tokgate check`: describing a model profile in JSON, and reading flags
+ * through the option tables the gateway's config shares (util/opt.h,
+ * limits/limits_keys.h, policy/settings_keys.h), so a flag takes the same
+ * values with the same bounds in every verb and as a config key.
  */
 #ifndef TG_CLI_MODEL_H
 #define TG_CLI_MODEL_H
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "limits/limits_keys.h"
 #include "tokgate/limits.h"
 #include "tokgate/model.h"
+#include "util/opt.h"
 
-/* Whole decimal number in 0..max, nothing else (no sign, no spaces); 0 on success. */
-int tg_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
-/* Finite decimal number >= 0; 0 on success. */
-int tg_cli_parse_double(const char *s, double *out);
-
-/* --free-vram-mib for limits, check: "N[,N...]" whole MiB per card, or
- * "nvml" to read every GPU's free memory now (tg_nvml_free_vram). Fills
- * cfg->free_vram/n_cards; on a bad value prints "tokgate VERB: ..." to stderr
- * and returns 2, else 0. */
-int tg_cli_parse_free_vram(const char *verb, const char *v, tg_limits_config *cfg);
-
-/* The flags of `tokgate limits` that choose a model and the derivation's
- * inputs, shared by every verb that derives limits (limits, recipe):
- *   --model PATH | --model-name NAME, --free-vram-mib, --tp, --kv-type,
- *   --min-free-mib, --activation-mib, --prefill-tps, --target-prefill-s,
- *   --max-prompt-tokens, --output-reserve (each also as --flag=value).
- * Initialise cfg with tg_limits_config_init first. */
-typedef struct tg_cli_limits_flags {
-    const char *model, *model_name;
-    tg_limits_config cfg;
-    int have_tps, have_target;
-} tg_cli_limits_flags;
-
-/* argv[*i] if it is one of those flags: consumes it (and its value, moving
- * *i) and returns 0; 1 when argv[*i] is not one of them; 2 after printing
- * "tokgate VERB: ..." for a missing or bad value. */
-int tg_cli_parse_limits_flag(const char *verb, int argc, char **argv, int *i, tg_cli_limits_flags *f);
-/* After the last flag: exactly one model, --prefill-tps with
- * --target-prefill-s. 0, or 2 after printing why. */
-int tg_cli_limits_flags_done(const char *verb, const tg_cli_limits_flags *f);
-
-/* The value of --flag or --flag=value at argv[*i] (moving *i past a
- * separate value); NULL after "tokgate VERB: FLAG needs a value". */
-const char *tg_cli_flag_value(const char *verb, int argc, char **argv, int *i, const char *flag);
-/* 1 when A is FLAG or FLAG=value. */
-int tg_cli_is_flag(const char *a, const char *flag);
+/* The verb's flags through option tables: each argument is looked up in TABS
+ * in order and stored into the matching TARGETS entry; GIVEN[k] gets the bit
+ * of each entry of table k that was set. On a bad argument prints
+ * "tokgate VERB: message" to stderr and returns its status (TG_ENOTFOUND for
+ * an unknown option), else TG_OK. */
+int tg_cli_options(const char *verb, const tgx_opt_table *tabs, void *const *targets, uint64_t *given,
+                   size_t ntabs, int argc, char **argv);
+/* The table's help lines, with defaults from DEFAULTS (a target) when not NULL. */
+void tg_cli_options_help(FILE *out, const tgx_opt *t, size_t n, const void *defaults);
+/* --free-vram-mib nvml: reads the cards now; on failure prints
+ * "tokgate VERB: --free-vram-mib nvml: ..." and returns 2, else 0. */
+int tg_cli_resolve_nvml(const char *verb, tg__limits_inputs *in);
 
 /* "64.0 KiB", "7.57 GiB": bytes for humans (exact bytes are printed beside). */
 void tg_cli_human_bytes(char *out, size_t cap, double bytes);

@@ -13,6 +13,7 @@
  * Exit: 0 printed; 1 no context fits; 2 bad usage or a model tokgate cannot
  * read.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,116 +24,113 @@
 #include "tokgate/reasoning.h"
 #include "tokgate/recipe.h"
 
+typedef struct opts {
+    const char *model, *model_name, *served_name;
+    int engine, format, json, mode;
+    uint32_t parallel, port;
+    uint64_t budget;
+    int have_mode, have_budget;
+    tg_recipe_input in;
+} opts;
+
+static int format_parse(const char *s) {
+    return strcmp(s, "shell") == 0 ? TG_RECIPE_SHELL : strcmp(s, "systemd") == 0 ? TG_RECIPE_SYSTEMD : -1;
+}
+
+/* The mode names of the policy, less "custom" (that is --max-thinking-tokens). */
+static int mode_parse(const char *s) {
+    int m = tg_thinking_mode_parse(s);
+    return m == TG_THINK_CUSTOM ? -1 : m;
+}
+
+#define O(f) offsetof(opts, f)
+static const tgx_opt recipe_opts[] = {
+    {.flag = "--engine", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = O(engine), .parse = tg_engine_parse,
+     .arg = "vllm|sglang|llama-server|ollama",
+     .help = "vllm (--max-model-len), sglang (--context-length), llama-server (-c, -np), ollama (num_ctx)"},
+    {.flag = "--model", .kind = TGX_OPT_STR, .store = TGX_ST_BORROW, .off = O(model), .arg = "PATH",
+     .help = "GGUF file, HF model directory or config.json"},
+    {.flag = "--model-name", .kind = TGX_OPT_STR, .store = TGX_ST_BORROW, .off = O(model_name), .arg = "NAME",
+     .help = "a model known by name (built-in catalogue; an unknown name gets 8192 tokens)"},
+    {.flag = "--parallel", .kind = TGX_OPT_UINT, .store = TGX_ST_U32, .off = O(parallel), .lo = 1,
+     .hi = TG_RECIPE_MAX_PARALLEL, .arg = "N",
+     .help = "slots (llama-server -np, Ollama OLLAMA_NUM_PARALLEL); they share the VRAM ceiling"},
+    {.flag = "--served-name", .kind = TGX_OPT_STR, .store = TGX_ST_BORROW, .off = O(served_name),
+     .flags = TGX_OPT_NONEMPTY, .arg = "NAME", .help = "the name clients use (default: the model file's name)"},
+    {.flag = "--port", .kind = TGX_OPT_UINT, .store = TGX_ST_U32, .off = O(port), .lo = 1, .hi = 65535,
+     .arg = "N", .help = "the engine's port (vllm 8001, sglang 30000, llama-server 8080, ollama 11434)"},
+    {.flag = "--thinking-mode", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = O(mode), .parse = mode_parse,
+     .arg = "auto|conservative|balanced|aggressive|disabled", .help = "the thinking budget the engine gets by default"},
+    {.flag = "--max-thinking-tokens", .kind = TGX_OPT_UINT, .store = TGX_ST_U64, .off = O(budget), .lo = 0,
+     .hi = TG__TOKENS_MAX, .arg = "N", .help = "an explicit thinking budget (mode custom)"},
+    {.flag = "--format", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = O(format), .parse = format_parse,
+     .arg = "shell|systemd", .help = "a shell line (default), or systemd drop-in files"},
+    {.flag = "--json", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = O(json), .help = "one JSON object on stdout"},
+};
+#undef O
+#define N_RECIPE_OPTS (sizeof recipe_opts / sizeof recipe_opts[0])
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tokgate recipe --engine E (--model PATH | --model-name NAME) [options]\n"
             "\n"
             "Print the engine's launch line with the context tokgate derives (as tokgate\n"
             "limits), the tokgate config section and the opencode.json limit block.\n"
-            "\n"
-            "  --engine E                vllm (--max-model-len), sglang (--context-length),\n"
-            "                            llama-server (-c, -np), ollama (Modelfile num_ctx)\n"
-            "  --model PATH, --model-name NAME, --free-vram-mib N[,N...], --tp N,\n"
-            "  --kv-type T, --min-free-mib N, --activation-mib N, --prefill-tps X,\n"
-            "  --target-prefill-s S, --max-prompt-tokens N, --output-reserve N\n"
-            "                            the derivation's inputs, as tokgate limits takes them\n"
-            "  --parallel N              slots (llama-server -np, Ollama OLLAMA_NUM_PARALLEL;\n"
-            "                            default 1). llama-server's -c is the KV cache of all\n"
-            "                            slots together: each slot gets -c / -np, so the\n"
-            "                            recipe prints -c = slot context x N, with the slot\n"
-            "                            context a multiple of 256 (llama.cpp pads slots to 256)\n"
-            "                            and the VRAM ceiling shared by the N slots\n"
-            "  --served-name NAME        the name clients use (default: the model file's name)\n"
-            "  --port N                  the engine's port (default vllm 8001, sglang 30000,\n"
-            "                            llama-server 8080, ollama 11434)\n"
-            "  --thinking-mode M         auto, conservative, balanced, aggressive, disabled:\n"
-            "                            the thinking budget the engine gets by default\n"
-            "  --max-thinking-tokens N   an explicit thinking budget (mode custom)\n"
-            "  --format F                shell (default) or systemd (drop-in files)\n"
-            "  --json                    one JSON object on stdout\n");
+            "llama-server's -c is the KV cache of all slots together: each of the -np slots\n"
+            "gets -c / -np, so the recipe prints -c = slot context x N, the slot context a\n"
+            "multiple of 256 (llama.cpp pads a slot up to 256) within the derivation.\n"
+            "\n");
+    tg__limits_inputs defaults;
+    tg__limits_inputs_init(&defaults);
+    tg_cli_options_help(f, recipe_opts, N_RECIPE_OPTS, NULL);
+    tg_cli_options_help(f, tg__hardware_opts, tg__n_hardware_opts, &defaults);
+    tg_cli_options_help(f, tg__budget_opts, tg__n_budget_opts, &defaults);
 }
 
-typedef struct opts {
-    tg_cli_limits_flags lf;
-    tg_recipe_input in;
-    int json, have_budget, mode;
-    uint64_t budget;
-} opts;
-
-static int recipe_flag(int argc, char **argv, int *i, opts *o) {
-    const char *a = argv[*i], *v = NULL;
-    uint64_t u = 0;
-    static const char *const flags[] = {"--engine", "--parallel", "--served-name", "--port", "--thinking-mode",
-                                        "--max-thinking-tokens", "--format", NULL};
-    size_t k = 0;
-    while (flags[k] && !tg_cli_is_flag(a, flags[k])) k++;
-    if (!flags[k]) return 1;
-    if (!(v = tg_cli_flag_value("recipe", argc, argv, i, flags[k]))) return 2;
-    int e;
-    switch (k) {
-    case 0:
-        if ((e = tg_engine_parse(v)) < 0) break;
-        o->in.engine = (tg_engine)e;
-        return 0;
-    case 1:
-        if (tg_cli_parse_u64(v, TG_RECIPE_MAX_PARALLEL, &u) || u == 0) break;
-        o->in.parallel = (uint32_t)u;
-        return 0;
-    case 2: o->in.served_name = v; return 0;
-    case 3:
-        if (tg_cli_parse_u64(v, 65535, &u) || u == 0) break;
-        o->in.port = (uint16_t)u;
-        return 0;
-    case 4:
-        if ((o->mode = tg_thinking_mode_parse(v)) < 0 || o->mode == TG_THINK_CUSTOM) break;
-        o->in.thinking_mode = v;
-        return 0;
-    case 5:
-        if (tg_cli_parse_u64(v, (uint64_t)1 << 40, &o->budget)) break;
-        o->have_budget = 1;
-        return 0;
-    case 6:
-        if (strcmp(v, "shell") == 0) o->in.format = TG_RECIPE_SHELL;
-        else if (strcmp(v, "systemd") == 0) o->in.format = TG_RECIPE_SYSTEMD;
-        else break;
-        return 0;
+static int parse_args(int argc, char **argv, opts *o, tg__limits_inputs *li) {
+    const tgx_opt_table tabs[] = {{recipe_opts, N_RECIPE_OPTS},
+                                  {tg__hardware_opts, tg__n_hardware_opts},
+                                  {tg__budget_opts, tg__n_budget_opts}};
+    void *const targets[] = {o, li, li};
+    uint64_t given[3] = {0, 0, 0};
+    o->engine = -1;
+    tg_status st = tg_cli_options("recipe", tabs, targets, given, 3, argc, argv);
+    if (st != TG_OK) {
+        if (st == TG_ENOTFOUND) usage(stderr);
+        return 2;
     }
-    fprintf(stderr, "tokgate recipe: %s '%s' is not valid (see tokgate recipe --help)\n", flags[k], v);
-    return 2;
-}
-
-static int parse_args(int argc, char **argv, opts *o) {
-    int have_engine = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) { o->json = 1; continue; }
-        if (tg_cli_is_flag(argv[i], "--engine")) have_engine = 1;
-        int rc = recipe_flag(argc, argv, &i, o);
-        if (rc == 1) rc = tg_cli_parse_limits_flag("recipe", argc, argv, &i, &o->lf);
-        if (rc == 2) return 2;
-        if (rc == 1) {
-            fprintf(stderr, "tokgate recipe: unknown argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!have_engine) {
+    if (o->engine < 0) {
         fprintf(stderr, "tokgate recipe: --engine is required (vllm, sglang, llama-server, ollama)\n");
         return 2;
     }
-    return tg_cli_limits_flags_done("recipe", &o->lf) ? 2 : 0;
+    if (!o->model == !o->model_name) {
+        fprintf(stderr, "tokgate recipe: give exactly one of --model PATH and --model-name NAME\n");
+        return 2;
+    }
+    if (!(given[1] & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "prefill_tps")) !=
+        !(given[1] & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "target_prefill_s"))) {
+        fprintf(stderr, "tokgate recipe: --prefill-tps and --target-prefill-s go together\n");
+        return 2;
+    }
+    for (size_t k = 0; k < N_RECIPE_OPTS; k++) {
+        if (!(given[0] & ((uint64_t)1 << k))) continue;
+        if (strcmp(recipe_opts[k].flag, "--thinking-mode") == 0) o->have_mode = 1;
+        if (strcmp(recipe_opts[k].flag, "--max-thinking-tokens") == 0) o->have_budget = 1;
+    }
+    return tg_cli_resolve_nvml("recipe", li);
 }
 
 /* The thinking budget the engine gets by default: the policy's rule
  * (src/policy/thinking.c) over the model's base budget. */
 static void thinking_defaults(opts *o) {
-    const char *name = o->lf.model ? o->lf.model : o->lf.model_name;
+    const char *name = o->model ? o->model : o->model_name;
     const tg_reasoning_info *ri = tg_reasoning_lookup(name, strlen(name));
     if (!ri || ri->base_budget == 0) return;
     o->in.reasoning = 1;
     o->in.reasoning_family = ri->family;
     uint64_t base = ri->base_budget;
     if (o->have_budget) { o->in.thinking_budget = o->budget; return; }
-    switch (o->in.thinking_mode ? o->mode : TG_THINK_AUTO) {
+    switch (o->have_mode ? o->mode : TG_THINK_AUTO) {
     case TG_THINK_CONSERVATIVE: o->in.thinking_budget = base / 4 + (base % 4 >= 2); break;
     case TG_THINK_AGGRESSIVE: o->in.thinking_budget = base * 2; break;
     case TG_THINK_DISABLED: o->in.thinking_budget = 0; break;
@@ -184,25 +182,33 @@ int tg_cmd_recipe(int argc, char **argv) {
     }
     opts o;
     memset(&o, 0, sizeof o);
-    tg_limits_config_init(&o.lf.cfg);
-    int rc = parse_args(argc, argv, &o);
+    tg__limits_inputs li;
+    tg__limits_inputs_init(&li);
+    int rc = parse_args(argc, argv, &o, &li);
     if (rc) return rc;
-    thinking_defaults(&o);
     char name[256];
-    o.in.model = o.lf.model ? o.lf.model : o.lf.model_name;
-    o.in.model_is_path = o.lf.model != NULL;
-    if (!o.in.served_name) o.in.served_name = default_served_name(o.in.model, name, sizeof name);
+    o.in.engine = (tg_engine)o.engine;
+    o.in.format = (tg_recipe_format)o.format;
+    o.in.parallel = o.parallel;
+    o.in.port = (uint16_t)o.port;
+    /* an explicit budget is the policy's base in auto mode (the config takes no "custom") */
+    o.in.thinking_mode = o.have_budget ? NULL : o.have_mode ? tg_thinking_mode_name((tg_thinking_mode)o.mode) : NULL;
+    o.in.policy_thinking_base = o.have_budget ? o.budget : 0;
+    o.in.model = o.model ? o.model : o.model_name;
+    o.in.model_is_path = o.model != NULL;
+    o.in.served_name = o.served_name ? o.served_name : default_served_name(o.in.model, name, sizeof name);
+    thinking_defaults(&o);
 
     tg_error err = {0};
     tg_model_profile p;
-    tg_status st = o.lf.model ? tg_model_load(o.lf.model, &p, &err) : tg_model_from_name(o.lf.model_name, &p, &err);
+    tg_status st = o.model ? tg_model_load(o.model, &p, &err) : tg_model_from_name(o.model_name, &p, &err);
     if (st != TG_OK) {
         fprintf(stderr, "tokgate recipe: %s\n", err.msg);
         return 2;
     }
     if (p.fallback) fprintf(stderr, "tokgate recipe: warning: %s\n", p.note);
     tg_recipe r;
-    st = tg_recipe_build(&p, &o.lf.cfg, &o.in, &r, &err);
+    st = tg_recipe_build(&p, &li.cfg, &o.in, &r, &err);
     tg_model_profile_free(&p);
     if (st != TG_OK) {
         fprintf(stderr, "tokgate recipe: %s\n", err.msg);

@@ -283,9 +283,15 @@ static char *config_section(const ctx *x, int model_is_path) {
     }
     tgx_buf_printf(&b, ", \"limits\": {\"context\": %llu, \"input\": %llu, \"output\": %llu}",
                    (unsigned long long)l->context, (unsigned long long)l->input, (unsigned long long)l->output);
-    if (x->in->thinking_mode) {
-        tgx_buf_puts(&b, ", \"policy\": {\"thinking_mode\": ");
-        json_str(&b, x->in->thinking_mode);
+    if (x->in->thinking_mode || x->in->policy_thinking_base) {
+        tgx_buf_puts(&b, ", \"policy\": {");
+        if (x->in->thinking_mode) {
+            tgx_buf_puts(&b, "\"thinking_mode\": ");
+            json_str(&b, x->in->thinking_mode);
+        }
+        if (x->in->policy_thinking_base)
+            tgx_buf_printf(&b, "%s\"thinking_base\": %llu", x->in->thinking_mode ? ", " : "",
+                           (unsigned long long)x->in->policy_thinking_base);
         tgx_buf_putc(&b, '}');
     }
     tgx_buf_puts(&b, "}");
