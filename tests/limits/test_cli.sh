@@ -181,4 +181,15 @@ stderr_has "no room explained" "no context fits"
 run "limits DeepSeek tp 8 (latent not split)" 0 limits --model "$cfg/DeepSeek-V3" --tp 8 --free-vram-mib 20000 --json
 expect "MLA per card" "j['kv_bytes_per_token_per_card']" "70272"
 
+# A model known only by name gets GPUStack's context where GPUStack's table
+# lists it (UI v2.5.3 release notes, "Dynamic Token Validation": qwen3 32B,
+# context window 32768, safe maximum 26214), and the refusal says so in
+# GPUStack's words.
+run "limits qwen3:32b by name" 0 limits --model-name qwen3:32b --json
+expect "qwen3 32B context (GPUStack table)" "j['context']" "32768"
+printf '%s' '{"model":"qwen3-32b","messages":[{"role":"user","content":"hi"}],"max_tokens":30000}' >"$tmp/req.json"
+run "check qwen3-32b by name" 0 check --model-name qwen3-32b --overflow reject <"$tmp/req.json"
+expect "GPUStack's message" "j['error']['error']['message']" \
+  "max_tokens (30000) exceeds safe limit for model qwen3-32b. Context window: 32768, Safe maximum: 26214"
+
 exit $fail

@@ -305,6 +305,25 @@ static void test_catalogue_profiles(void) {
     TG_CHECK_EQ_U(cost(&p, TG_KV_F16, 1).per_token, 94u * 2 * 4 * 128 * 2);
     tg_model_profile_free(&p);
 
+    /* GPUStack UI v2.5.3 release notes, "Dynamic Token Validation" table: qwen3
+     * 32B has a 32768 context window (safe maximum 26214), qwen3 235B 131072. A
+     * name gets GPUStack's figure, not the card's YaRN 131072. */
+    static const struct { const char *name; uint64_t ctx; } gpustack[] = {
+        {"qwen3-32b", 32768}, {"Qwen/Qwen3-32B", 32768}, {"qwen3:32b", 32768}, {"qwen3-235b-a22b", 131072}};
+    for (size_t i = 0; i < sizeof gpustack / sizeof gpustack[0]; i++) {
+        TG_CHECK_EQ_I(tg_model_from_name(gpustack[i].name, &p, &err), TG_OK);
+        TG_CHECK_EQ_U(p.native_context, gpustack[i].ctx);
+        tg_model_profile_free(&p);
+    }
+    /* MiniMax-M2.1-REAP-50 (model card: 50% of MiniMax-M2.1's routed experts
+     * pruned): the base model's attention, so the same KV cost and context as
+     * MiniMaxAI/MiniMax-M2.1's config.json (62 layers x 2 x 8 KV heads x 128 x 2 B). */
+    TG_CHECK_STR(tg_model_catalogue_match("plezan/MiniMax-M2.1-REAP-50-W4A16"), "minimax-m2.1-reap-50");
+    TG_CHECK_EQ_I(tg_model_from_name("0xSero/MiniMax-M2.1-REAP-50", &p, &err), TG_OK);
+    TG_CHECK_EQ_U(p.native_context, 196608);
+    TG_CHECK_EQ_U(cost(&p, TG_KV_F16, 1).per_token, 62u * 2 * 8 * 128 * 2);
+    tg_model_profile_free(&p);
+
     TG_CHECK_EQ_I(tg_model_from_name("acme/unknown-model-7b", &p, &err), TG_OK);
     TG_CHECK_EQ_U(p.native_context, 8192);
     TG_CHECK(p.fallback);
