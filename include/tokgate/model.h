@@ -39,6 +39,7 @@ extern "C" {
 #define TG_MODEL_MAX_DIM        (1u << 20)  /* a head size, head count, window... */
 #define TG_MODEL_MAX_CONFIG     (64u << 20) /* bytes of config.json read */
 #define TG_MODEL_FALLBACK_CONTEXT 8192u
+#define TG_MODEL_MAX_EOG        16          /* end-of-generation ids kept */
 
 /* What a layer's attention cache does as context grows. */
 typedef enum tg_attn_kind {
@@ -90,6 +91,14 @@ typedef struct tg_model_profile {
 
     int fallback;            /* 1 when the name was unknown and native_context is the fallback */
     char note[256];          /* a remark for the operator (fallback, assumptions), may be empty */
+
+    /* End-of-generation token ids, each once, in the order found: GGUF
+     * tokenizer.ggml.eos_token_id, eot_token_id, eom_token_id; HF
+     * config.json eos_token_id (an id or a list), then generation_config.json
+     * eos_token_id beside it. n_eog 0 when the source names none. */
+    uint32_t eog_ids[TG_MODEL_MAX_EOG];
+    size_t n_eog;
+    char eog_from[96];       /* the keys or files they came from, for humans */
 } tg_model_profile;
 
 /* Loads a profile from PATH: a GGUF file (by its magic), an HF model

@@ -76,6 +76,10 @@ json_t *tg_cli_profile_json(const tg_model_profile *p) {
     } else {
         json_object_set_new(o, "tokenizer", json_null());
     }
+    json_t *eog = json_array();
+    for (size_t i = 0; i < p->n_eog; i++) json_array_append_new(eog, json_integer(p->eog_ids[i]));
+    json_object_set_new(o, "eog_token_ids", eog);
+    json_object_set_new(o, "eog_from", str_or_null(p->eog_from));
     json_object_set_new(o, "chat_template",
                         p->has_chat_template < 0 ? json_null() : json_boolean(p->has_chat_template));
     return o;

@@ -4,7 +4,8 @@
  * Describes a GGUF file, an HF model directory or a config.json: name,
  * architecture, native context and where it came from, the layer kinds, the
  * KV bytes per token (and the fixed windows / recurrent state), weights'
- * bytes, the tokenizer summary and chat-template presence when known.
+ * bytes, the tokenizer summary, chat-template presence and the
+ * end-of-generation token ids (`eog_token_ids` in --json) when known.
  * Exit: 0 described, 2 bad usage or a file tokgate cannot read as a model.
  */
 #include <stdio.h>
@@ -74,6 +75,11 @@ static void print_human(const char *path, const tg_model_profile *p, const tg_kv
     }
     printf("chat template   %s\n",
            p->has_chat_template < 0 ? "not known" : p->has_chat_template ? "present" : "absent");
+    if (p->n_eog) {
+        printf("end of gen ids ");
+        for (size_t i = 0; i < p->n_eog; i++) printf("%s%u", i ? ", " : " ", p->eog_ids[i]);
+        printf(" (%s)\n", p->eog_from);
+    }
     if (p->note[0]) printf("note            %s\n", p->note);
 }
 

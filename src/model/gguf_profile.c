@@ -466,6 +466,14 @@ tg_status tg_model_from_gguf(const tg_gguf *g, tg_model_profile *out, tg_error *
     tg_gguf_value toks;
     if (tg_gguf_get_array(g, "tokenizer.ggml.tokens", &toks, NULL) == TG_OK) out->tokenizer_tokens = toks.n;
     out->has_chat_template = tg_gguf_find(g, "tokenizer.chat_template") >= 0 ? 1 : 0;
+    /* llama.cpp's end-of-generation set starts from these (llama-vocab.cpp) */
+    static const char *const eog_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+                                           "tokenizer.ggml.eom_token_id"};
+    for (size_t i = 0; i < sizeof eog_keys / sizeof eog_keys[0]; i++) {
+        uint64_t id = 0;
+        if (tg_gguf_get_u64(g, eog_keys[i], &id, NULL) == TG_OK)
+            tg__profile_add_eog(out, id, eog_keys[i] + 15); /* "eos_token_id", ... */
+    }
     uint64_t vs = 0;
     if (get_u(&x, "vocab_size", UINT32_MAX, &vs, NULL) == TG_OK) out->vocab_size = vs;
     else out->vocab_size = out->tokenizer_tokens;

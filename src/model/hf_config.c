@@ -487,6 +487,10 @@ tg_status tg_model_from_hf_config(const char *json, size_t len, tg_model_profile
             json_object_set_new(c.defaults, type_defaults[i].key, json_integer(type_defaults[i].value));
         }
         st = from_cfg(&c, out, err);
+        if (st == TG_OK) {
+            tg__profile_add_eog_json(out, root, "config.json");
+            if (c.lm != root) tg__profile_add_eog_json(out, c.lm, "config.json");
+        }
         json_decref(c.defaults);
     }
     json_decref(root);

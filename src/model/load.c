@@ -11,6 +11,7 @@
  *                          count: the largest id in model.vocab and
  *                          added_tokens, plus one
  *   model.safetensors.index.json  metadata.total_size -> weights_bytes
+ *   generation_config.json  eos_token_id -> more end-of-generation ids
  * The name is the directory's (or, for a file named config.json, its parent
  * directory's) base name: "Qwen3-32B" says more than "Qwen3ForCausalLM".
  */
@@ -92,6 +93,13 @@ static void tokenizer_summary(const char *dir, tg_model_profile *p) {
         }
         p->tokenizer_tokens = next;
         json_decref(tj);
+    }
+
+    join(path, sizeof path, dir, "generation_config.json");
+    json_t *gc = tgx_file_exists(path) ? load_json(path, TG_MODEL_MAX_CONFIG) : NULL;
+    if (gc) {
+        tg__profile_add_eog_json(p, gc, "generation_config.json");
+        json_decref(gc);
     }
 
     join(path, sizeof path, dir, "model.safetensors.index.json");

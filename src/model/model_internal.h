@@ -17,6 +17,13 @@ void tg__profile_init(tg_model_profile *p, tg_model_source src);
 tg_status tg__profile_alloc_layers(tg_model_profile *p, uint64_t n, uint32_t n_head_kv,
                                    uint32_t head_k, uint32_t head_v, tg_error *err);
 
+/* Adds an end-of-generation id (once; ids past TG_MODEL_MAX_EOG or above
+ * UINT32_MAX are left out) and names its source FROM in eog_from. */
+void tg__profile_add_eog(tg_model_profile *p, uint64_t id, const char *from);
+/* eos_token_id of a parsed config.json / generation_config.json object (an
+ * integer or an array of integers) into the profile. */
+void tg__profile_add_eog_json(tg_model_profile *p, const void *json_obj, const char *from);
+
 /* Copies at most cap-1 bytes of s[0..n) and NUL-terminates; bytes outside
  * printable ASCII become '?' so a hostile name cannot carry escapes. */
 void tg__copy_name(char *dst, size_t cap, const char *s, size_t n);

@@ -5,6 +5,8 @@
  */
 #include "model/model_internal.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,28 @@ void tg__profile_init(tg_model_profile *p, tg_model_source src) {
     memset(p, 0, sizeof *p);
     p->source = src;
     p->has_chat_template = -1;
+}
+
+void tg__profile_add_eog(tg_model_profile *p, uint64_t id, const char *from) {
+    if (id > UINT32_MAX || p->n_eog == TG_MODEL_MAX_EOG) return;
+    for (size_t i = 0; i < p->n_eog; i++)
+        if (p->eog_ids[i] == id) return;
+    p->eog_ids[p->n_eog++] = (uint32_t)id;
+    if (!strstr(p->eog_from, from)) {
+        size_t n = strlen(p->eog_from);
+        snprintf(p->eog_from + n, sizeof p->eog_from - n, "%s%s", n ? ", " : "", from);
+    }
+}
+
+void tg__profile_add_eog_json(tg_model_profile *p, const void *json_obj, const char *from) {
+    json_t *v = json_object_get((const json_t *)json_obj, "eos_token_id");
+    size_t i;
+    json_t *e;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) tg__profile_add_eog(p, (uint64_t)json_integer_value(v), from);
+    json_array_foreach(v, i, e) {
+        if (json_is_integer(e) && json_integer_value(e) >= 0)
+            tg__profile_add_eog(p, (uint64_t)json_integer_value(e), from);
+    }
 }
 
 tg_status tg__profile_alloc_layers(tg_model_profile *p, uint64_t n, uint32_t n_head_kv,

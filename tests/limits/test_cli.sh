@@ -181,6 +181,42 @@ stderr_has "no room explained" "no context fits"
 run "limits DeepSeek tp 8 (latent not split)" 0 limits --model "$cfg/DeepSeek-V3" --tp 8 --free-vram-mib 20000 --json
 expect "MLA per card" "j['kv_bytes_per_token_per_card']" "70272"
 
+# End-of-generation ids. GGUF: the reference is tests/gguf/gguf_facts.js (an
+# independent GGUF reader): tokenizer.ggml.eos_token_id, eot_token_id,
+# eom_token_id in that order, each once. HF: config.json's eos_token_id, then
+# generation_config.json's (an id or a list), read here by Python's json.
+fix=${TG_FIXTURES:-$HOME/.cache/tokgate/fixtures}/llama.cpp/models
+n_gguf=0
+for f in "$fix"/ggml-vocab-*.gguf; do
+  [ -f "$f" ] || continue
+  n_gguf=$((n_gguf + 1))
+  want=$(node "$src/tests/gguf/gguf_facts.js" "$f" | "$py" -c '
+import json, sys
+kv = {k["key"]: k.get("value") for k in json.load(sys.stdin)["kv"]}
+ids = []
+for k in ("eos_token_id", "eot_token_id", "eom_token_id"):
+    v = kv.get("tokenizer.ggml." + k)
+    if v is not None and int(v) not in ids: ids.append(int(v))
+print(ids)')
+  run "inspect $(basename "$f")" 0 inspect "$f" --json
+  expect "eog ids of $(basename "$f")" "j['eog_token_ids']" "$want"
+done
+[ "$n_gguf" -gt 0 ] && ok "GGUF vocab fixtures found ($n_gguf)" || bad "no GGUF vocab fixtures under $fix"
+mkdir -p "$tmp/eog"
+cp "$cfg/Qwen3-32B/config.json" "$tmp/eog/config.json"
+printf '%s' '{"bos_token_id": 151643, "eos_token_id": [151645, 151643], "pad_token_id": 151643}' >"$tmp/eog/generation_config.json"
+want=$("$py" -c '
+import json
+ids = []
+for f in ("config.json", "generation_config.json"):
+    v = json.load(open("'"$tmp/eog/"'" + f)).get("eos_token_id")
+    for i in (v if isinstance(v, list) else [v] if v is not None else []):
+        if i not in ids: ids.append(i)
+print(ids)')
+run "inspect HF dir with generation_config.json" 0 inspect "$tmp/eog" --json
+expect "HF eog ids" "j['eog_token_ids']" "$want"
+expect "HF eog sources" "j['eog_from']" "config.json, generation_config.json"
+
 # A model known only by name gets GPUStack's context where GPUStack's table
 # lists it (UI v2.5.3 release notes, "Dynamic Token Validation": qwen3 32B,
 # context window 32768, safe maximum 26214), and the refusal says so in
