@@ -11,8 +11,9 @@
  * context the upstream enforces (llama-server per-slot n_ctx from /props,
  * vLLM max_model_len), else the trained context (meta.n_ctx_train); capped
  * by the upstream's own context since a longer prompt is refused there
- * anyway; output = configured reserve or min(8192, context/2); input = the
- * rest. The same numbers go to /v1/models, /api.json, /v1/limits, /metrics
+ * anyway; then split by the library's one rule, tg_limits_from_context
+ * (output = min(configured reserve or 8192, context/2), input = the rest,
+ * at most the configured input). The same numbers go to /v1/models, /api.json, /v1/limits, /metrics
  * and the budget decision: every limit enforced is one advertised.
  *
  *   GET /v1/models  the upstream's entries (OpenAI list shape) plus, per model,
@@ -134,8 +135,9 @@ static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
 }
 
 /* Count caches (tokgate/template.h: an agent's resent history costs only
- * its new text). A cache is not thread-safe, so each thread that counts (the
- * loop, each worker) keeps its own per tokenizer; tokenizers live until exit,
+ * its new text), handed to the budget path (budget.c). A cache is not
+ * thread-safe, so each thread that counts (the loop, each worker) keeps its
+ * own per tokenizer; tokenizers live until exit,
  * so their pointers are stable keys. All are listed globally so the server
  * frees them once its threads are gone. */
 #define TLS_CACHES 8
@@ -148,7 +150,7 @@ static pthread_mutex_t all_caches_mu = PTHREAD_MUTEX_INITIALIZER;
 static tg_count_cache **all_caches;
 static size_t n_all_caches;
 
-static tg_count_cache *cache_for(const tg_tokenizer *tok) {
+tg_count_cache *tg__count_cache_for(const tg_tokenizer *tok) {
     for (size_t i = 0; i < tls_caches.n; i++)
         if (tls_caches.tok[i] == tok) return tls_caches.cache[i];
     if (tls_caches.n == TLS_CACHES) return NULL; /* more tokenizers than slots: count whole */
@@ -179,23 +181,6 @@ void tg__count_caches_free(void) {
     n_all_caches = 0;
     pthread_mutex_unlock(&all_caches_mu);
     memset(&tls_caches, 0, sizeof tls_caches); /* the loop thread's view */
-}
-
-long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
-    if (!m->tok || !m->chat) return -1;
-    tg_chat_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.add_generation_prompt = -1;
-    opt.dialect = (tg_chat_dialect)m->chat_dialect;
-    size_t n = 0;
-    tg_error err;
-    /* llama-server adds BOS to the rendered prompt; vLLM renders as
-     * transformers does and tokenizes chat prompts without added specials. */
-    unsigned flags = opt.dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
-    tg_count_cache *cache = cache_for(m->tok);
-    tg_status st = cache ? tg_chat_count_cached(m->chat, cache, request, &opt, flags, &n, &err)
-                         : tg_chat_count(m->chat, m->tok, request, &opt, flags, &n, &err);
-    return st == TG_OK ? (long long)n : -1;
 }
 
 /* Last occurrence of `m` in h[0..n), or -1. */
@@ -319,19 +304,17 @@ static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     else if (m->n_ctx_train) ctx = m->n_ctx_train, m->limits_source = "upstream n_ctx_train";
     if (ctx && m->upstream_ctx && m->upstream_ctx < ctx) ctx = m->upstream_ctx, m->limits_source = "upstream context (n_ctx / max_model_len)";
     memset(&m->limits, 0, sizeof m->limits);
-    m->have_limits = ctx > 0;
-    if (!ctx) return;
-    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
-    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
-    uint64_t in = ctx - out;
-    if (c->input && c->input < in) in = c->input;
-    m->limits.context = ctx;
-    m->limits.input = in;
-    m->limits.output = out;
+    m->have_limits = 0;
+    /* The context the upstream enforces, split by the library's one rule
+     * (tg_limits_from_context, as `tokgate check --context` splits it). */
+    tg_limits_config split;
+    tg_limits_config_init(&split);
+    if (c->output) split.output_reserve = c->output;
+    if (!ctx || tg_limits_from_context(ctx, &split, &m->limits, NULL) != TG_OK) return;
+    m->have_limits = 1;
+    if (c->input && c->input < m->limits.input) m->limits.input = c->input;
     m->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
     m->limits.ceiling_native = m->n_ctx_train ? m->n_ctx_train : ctx;
-    m->limits.ceiling_vram = TG_CEILING_NONE;
-    m->limits.ceiling_throughput = TG_CEILING_NONE;
     /* The model file, when readable here: helexa's derivation, with the
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = profile_for(s, c->model_path);

@@ -227,7 +227,7 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char *j = tg__oai_error_json(msg, type, code, param);
+    char *j = tg_error_body_text(msg, type, code, param);
     if (!j) {
         static const char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
         tg__client_respond(c, 500, "application/json", oom, sizeof oom - 1, NULL);

@@ -17,10 +17,9 @@
  *   discovery.c  asks each upstream what it serves (/props, /v1/models)
  *   cont.c       streams continued in place: escalation and the thinking-budget
  *                cut, by token ids (cont.h)
- *   budget.c     budget_decide: the single point where the policy plugs in
+ *   budget.c     the adapter onto the library's one budget path (tg_budget_decide)
  *   metrics.c    counters and histograms, Prometheus text
  *   sse.c        finds the usage object in a relayed SSE stream or JSON body
- *   oai_error.c  OpenAI-shaped error bodies
  *
  * Threading: one event loop, one thread. Anything a request needs past a
  * reload (strings of its model section) is kept alive by a config reference.
@@ -185,12 +184,12 @@ typedef struct tg__model {
                                    "continuation", auto = discovered llama-server */
 } tg__model;
 
-/* The exact count of a chat request (rendered with the model's template,
- * tokenized as llama-server does); -1 when the model lacks a tokenizer or
- * template, or the render fails. Any thread. */
-long long tg__chat_exact_count(const tg__model *m, const json_t *request);
-/* The per-thread count caches tg__chat_exact_count keeps; at exit, once
- * no other thread counts. */
+/* This thread's count cache for TOK (tokgate/template.h: an agent's resent
+ * history costs its new text), created on first use; NULL when none can be
+ * had (the count is then made whole). Any thread; a cache is used only by
+ * the thread that got it. */
+tg_count_cache *tg__count_cache_for(const tg_tokenizer *tok);
+/* Every thread's count caches; at exit, once no other thread counts. */
 void tg__count_caches_free(void);
 /* 1 when the request's rendered prompt ends inside an open thinking block
  * (the template opened it: the model's first tokens are thinking), 0 when
@@ -332,8 +331,14 @@ void tg__exchange_free(tg__exchange *ex, int client_gone);
 void tg__exchange_on_client_drain(tg__exchange *ex);
 int tg__exchange_active(const tg__exchange *ex);
 
-/* OpenAI-shaped error body (malloc'd, NUL-terminated). */
-char *tg__oai_error_json(const char *message, const char *type, const char *code, const char *param);
+/* OpenAI-shaped error body (malloc'd, NUL-terminated): the library's one
+ * builder, tg_error_body_text (tokgate/policy.h), same arguments. Kept under
+ * this name only for proxy.c's two calls until the response-path rework
+ * moves them to tg_error_body_text; new code calls that directly. */
+static inline char *tg__oai_error_json(const char *message, const char *type, const char *code,
+                                       const char *param) {
+    return tg_error_body_text(message, type, code, param);
+}
 
 /* Usage found in a relayed answer. */
 typedef struct tg__usage {
