@@ -375,7 +375,9 @@ TG_API tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m,
                                  size_t note_cap, tg_error *err);
 
 /* The whole decision for R on model M: tg_budget_count, then
- * tg_policy_decide with a keep_last hook on M->tok, then the escalation body.
+ * tg_policy_decide with hooks on M->tok (keep_last: tg_keep_last_counted;
+ * recount, when the chat was counted through its template: the kept messages
+ * rendered and counted exactly), then the escalation body.
  * TG_OK whenever a decision was made. A refusal is a decision (d.action
  * reject, d.status, d.error, d.refusal), and so is a prompt the tokenizer
  * cannot count (400 invalid_request, param messages | prompt). Errors: a

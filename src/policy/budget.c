@@ -14,7 +14,8 @@
  *                                     plus the cookbook's overhead
  *        nothing                      tg_estimate_count
  *   2. tg_policy_decide over the live limits, with keep_recent cutting through
- *      the same tokenizer (tg_keep_last_counted)
+ *      the same tokenizer (tg_keep_last_counted) and drop_oldest_turns
+ *      recounting what it keeps through the template (exact, as counted in 1)
  *   3. what the caller acts on: whether the body was rewritten, and the
  *      escalation body (tg_decision_escalated_request)
  *
@@ -51,14 +52,35 @@ const char *tg_count_method_name(tg_count_method m) {
 /* The exact count of a chat: rendered as the upstream renders it. llama-server
  * adds BOS to the rendered prompt; vLLM renders as transformers does and
  * tokenizes a chat prompt without added specials. */
-static tg_status chat_exact(const tg_request *r, const tg_budget_model *m, size_t *n, tg_error *err) {
+static tg_status chat_exact(const json_t *request, const tg_budget_model *m, size_t *n, tg_error *err) {
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
     opt.dialect = m->chat_dialect;
     unsigned flags = m->chat_dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
-    if (m->cache) return tg_chat_count_cached(m->chat, m->cache, r->root, &opt, flags, n, err);
-    return tg_chat_count(m->chat, m->tok, r->root, &opt, flags, n, err);
+    if (m->cache) return tg_chat_count_cached(m->chat, m->cache, request, &opt, flags, n, err);
+    return tg_chat_count(m->chat, m->tok, request, &opt, flags, n, err);
+}
+
+/* The hooks' user: keep_last (tg_keep_last_counted) reads it as the
+ * tg_counter it starts with; recount as the whole. */
+typedef struct hook_ctx {
+    tg_counter counter;
+    const tg_budget_model *m;
+} hook_ctx;
+
+/* drop_oldest_turns' recount: the kept messages rendered and counted exactly;
+ * a render that fails leaves the policy's estimate (not exact). */
+static tg_status recount_chat(void *user, const json_t *request, uint64_t *tokens, int *exact,
+                              tg_error *err) {
+    (void)err;
+    const hook_ctx *h = user;
+    size_t n = 0;
+    tg_error cerr;
+    if (chat_exact(request, h->m, &n, &cerr) != TG_OK) return TG_OK;
+    *tokens = (uint64_t)n;
+    *exact = 1;
+    return TG_OK;
 }
 
 tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m, tg_prompt_counts *out,
@@ -77,7 +99,7 @@ tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m, tg_prom
         size_t n = 0;
         tg_error cerr;
         memset(&cerr, 0, sizeof cerr);
-        if (chat_exact(r, m, &n, &cerr) == TG_OK) {
+        if (chat_exact(r->root, m, &n, &cerr) == TG_OK) {
             tg_prompt_counts_set_exact(out, (uint64_t)n);
             how = TG_COUNT_TEMPLATE;
         } else if (note && note_cap) {
@@ -123,8 +145,8 @@ tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m, tg_bud
         return st == TG_OK ? TG_OK : tg_error_set(err, st, "out of memory refusing the request");
     }
     tok_counter tc = {m->tok, r->kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
-    tg_counter counter = {count_with_tokenizer, &tc};
-    tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &counter};
+    hook_ctx hc = {{count_with_tokenizer, &tc}, m};
+    tg_policy_hooks hooks = {tg_keep_last_counted, out->method == TG_COUNT_TEMPLATE ? recount_chat : NULL, &hc};
     tg_policy_input in = {m->settings, m->limits, r, &counts, m->env_max_output_tokens,
                           m->tok ? &hooks : NULL};
     st = tg_policy_decide(&in, &out->d, err);

