@@ -93,19 +93,6 @@ static void serve_local(tg__client *c, int route) {
     evbuffer_free(b);
 }
 
-static const char *json_type_name(json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
 /* One inference request's parse + validate + resolve + budget. work() runs
  * on a worker thread for large bodies (on the loop for small ones) and uses
  * only the job's own copy of the body, the model table and config it holds;
@@ -284,7 +271,7 @@ static void tokenize_work(tg__job *job) {
     }
     json_t *mv = json_object_get(req, "model");
     if (mv && !json_is_string(mv)) {
-        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string");
         goto out;
     }
     const tg__model *m = tg__model_resolve(j->table, json_string_value(mv));
