@@ -36,16 +36,17 @@ out=$(printf %s "$r" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[
 check "the gateway advertises limits ($ctx/$out)" test "$ctx" -gt 0 -a "$out" -gt 0
 
 # gw PORT ENDPOINT BODY -> action/status/code/param/max_tokens/prompt_tokens; the
-# answer is left in $work/gw.json, the prompt tokens llama-server used in $up_pt
+# answer is left in $work/gw.json, the prompt tokens llama-server used (its
+# usage.prompt_tokens, "-" when it was not asked) in $work/up_pt
 gw() {
   local code hdr
   code=$(curl -s -D "$work/gw.hdr" -o "$work/gw.json" -w '%{http_code}' "http://127.0.0.1:$1$2" -d "$3")
   hdr() { tr -d '\r' <"$work/gw.hdr" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
   local pt mt tr
   pt=$(hdr x-tokgate-prompt-tokens); mt=$(hdr x-tokgate-max-tokens); tr=$(hdr x-tokgate-truncated)
-  up_pt=-
+  echo - >"$work/up_pt"
   if [ "$code" = 200 ]; then
-    up_pt=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/gw.json")
+    node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/gw.json" >"$work/up_pt"
     printf '%s/200/-/-/%s/%s\n' "$([ "$tr" = 1 ] && echo truncate || echo forward)" "${mt:--}" "${pt:--}"
   else
     node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1])).error;
@@ -97,6 +98,7 @@ for row in "${rows[@]}"; do
   g=$(gw "$port" "$ep" "$body")
   check_eq "$name: tokgate check and tokgate serve decide the same" "$c" "$g"
   check_eq "$name: action" "${g%%/*}" "$want"
+  up_pt=$(cat "$work/up_pt")
   if [ "$up_pt" != - ]; then
     check_eq "$name: prompt tokens = llama-server's usage.prompt_tokens" "${g##*/}" "$up_pt"
   fi
