@@ -374,6 +374,14 @@ TG_API tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m,
                                  tg_prompt_counts *out, tg_count_method *method, char *note,
                                  size_t note_cap, tg_error *err);
 
+/* The exact count of a chat REQUEST (a JSON object with "messages") as M's
+ * upstream counts it: rendered with M->chat in M->chat_dialect, tokenized
+ * with M->tok (through M->cache when given), llama-server's BOS added for
+ * TG_CHAT_LLAMACPP. The step tg_budget_count takes for a chat; TG_EINVAL
+ * without tok or chat, the render's error when it fails. */
+TG_API tg_status tg_budget_count_chat(const json_t *request, const tg_budget_model *m, size_t *count,
+                                      tg_error *err);
+
 /* The whole decision for R on model M: tg_budget_count, then
  * tg_policy_decide with hooks on M->tok (keep_last: tg_keep_last_counted;
  * recount, when the chat was counted through its template: the kept messages

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/modelfiles.h"
+#include "util/buf.h"
+
 void tg__budget_model(const tg__model *m, tg_budget_model *bm) {
     memset(bm, 0, sizeof *bm);
     bm->settings = &m->settings;

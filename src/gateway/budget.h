@@ -22,7 +22,8 @@
 #ifndef TG_GATEWAY_BUDGET_H
 #define TG_GATEWAY_BUDGET_H
 
-#include "gateway/gateway.h"
+#include "gateway/models.h"
+#include "tokgate/policy.h"
 
 typedef struct tg__budget {
     int decided;             /* 0: no limits yet; forward unchanged, dec is empty */

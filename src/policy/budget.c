@@ -52,7 +52,9 @@ const char *tg_count_method_name(tg_count_method m) {
 /* The exact count of a chat: rendered as the upstream renders it. llama-server
  * adds BOS to the rendered prompt; vLLM renders as transformers does and
  * tokenizes a chat prompt without added specials. */
-static tg_status chat_exact(const json_t *request, const tg_budget_model *m, size_t *n, tg_error *err) {
+tg_status tg_budget_count_chat(const json_t *request, const tg_budget_model *m, size_t *n, tg_error *err) {
+    if (!request || !m || !m->tok || !m->chat)
+        return tg_error_set(err, TG_EINVAL, "tg_budget_count_chat: needs a request, a tokenizer and a chat template");
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;
@@ -77,7 +79,7 @@ static tg_status recount_chat(void *user, const json_t *request, uint64_t *token
     const hook_ctx *h = user;
     size_t n = 0;
     tg_error cerr;
-    if (chat_exact(request, h->m, &n, &cerr) != TG_OK) return TG_OK;
+    if (tg_budget_count_chat(request, h->m, &n, &cerr) != TG_OK) return TG_OK;
     *tokens = (uint64_t)n;
     *exact = 1;
     return TG_OK;
@@ -99,7 +101,7 @@ tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m, tg_prom
         size_t n = 0;
         tg_error cerr;
         memset(&cerr, 0, sizeof cerr);
-        if (chat_exact(r->root, m, &n, &cerr) == TG_OK) {
+        if (tg_budget_count_chat(r->root, m, &n, &cerr) == TG_OK) {
             tg_prompt_counts_set_exact(out, (uint64_t)n);
             how = TG_COUNT_TEMPLATE;
         } else if (note && note_cap) {
