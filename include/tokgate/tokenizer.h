@@ -85,7 +85,8 @@ TG_API const char *tg_tokenizer_bos_token(const tg_tokenizer *t);
 TG_API const char *tg_tokenizer_eos_token(const tg_tokenizer *t);
 
 /* Streaming detokenizer: feed ids one at a time; text comes out only when it
- * is final (complete UTF-8 that no later id can change), so the
+ * is final (complete UTF-8 that no later id can change, and no emoji
+ * sequence a later id could extend: skin tone, ZWJ, FE0F, flag pair), so the
  * concatenation of everything returned by feed and finish equals
  * tg_tokenizer_decode of all the ids. The tokenizer must outlive it. */
 typedef struct tg_detok tg_detok;

@@ -91,8 +91,9 @@ for margs in "--model-name Qwen/Qwen3-32B" \
   expect "context as limits ($margs)" "$(field "$work/d.json" d.budget.context)" "$(field "$work/l.json" d.context)"
   expect "input as limits ($margs)" "$(field "$work/d.json" d.budget.input)" "$(field "$work/l.json" d.input)"
 done
-# the reasoning catalogue by --model-name: Qwen3-32B thinks (32768)
-printf '%s' "$chat" | "$TG_BIN" check --model-name Qwen/Qwen3-32B >"$work/d.json"
+# the reasoning catalogue by --model-name: Qwen3-8B thinks (32768; its 131072
+# context holds that budget; Qwen3-32B by name has GPUStack's 32768 context)
+printf '%s' "$chat" | "$TG_BIN" check --model-name Qwen/Qwen3-8B >"$work/d.json"
 expect "Qwen3 thinking" "$(field "$work/d.json" d.budget.thinking_tokens)" 32768
 
 # --flag=value works as in tokgate limits
