@@ -28,6 +28,7 @@
 
 #include "gateway/assemble.h"
 #include "gateway/cont.h"
+#include "gateway/engine.h"
 
 static void must(int cond, const char *what) {
     if (!cond) {
@@ -56,6 +57,7 @@ static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
     uint8_t set = d[0];
     tg__cont_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.engine = tg__engine_llama_server.cont;
     cfg.max_tokens = 8;
     cfg.escalate_to = (set & 2) ? 32 : 0;
     cfg.think_enforce = (set & 0x1c) != 0;

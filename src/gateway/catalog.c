@@ -56,12 +56,6 @@ static tg__upinfo *upinfo_for(tg__server *s, const char *key) {
     return NULL;
 }
 
-static uint64_t juint(json_t *v) {
-    if (json_is_integer(v) && json_integer_value(v) > 0) return (uint64_t)json_integer_value(v);
-    if (json_is_real(v) && json_real_value(v) >= 1) return (uint64_t)json_real_value(v);
-    return 0;
-}
-
 static tg__modelfile *file_get(tg__server *s, const char *path) {
     for (size_t i = 0; i < s->n_files; i++)
         if (!strcmp(s->files[i].path, path)) return &s->files[i];
@@ -123,14 +117,6 @@ static const tg_chat *chat_for(tg__server *s, const char *path) {
         if (f->chat_state < 0) tg__log(s, TG__LOG_INFO, "chat template from %s: %s", path, err.msg);
     }
     return f->chat_state == 1 ? f->chat : NULL;
-}
-
-/* llama-server rewrites chat requests before rendering (template.h,
- * TG_CHAT_LLAMACPP): its upstreams, and a template from the model file when
- * discovery has not named the kind (the model file is llama-server's). */
-static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
-    if (ui && ui->kind) return strcmp(ui->kind, "llama.cpp") == 0 ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
-    return from_model_file ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
 }
 
 /* Count caches (tokgate/template.h: an agent's resent history costs only
@@ -233,6 +219,9 @@ static void settings_from(tg__server *s, tg__model *m) {
     const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
     if (ri) st->thinking_base = ri->base_budget;
     json_t *p = m->cfg->policy;
+    /* No dialect named: the engine's own thinking field, unless tokgate cuts
+     * thinking itself (continuation), where a second cut would race it. */
+    if (m->engine && !m->cont) st->dialect = (tg_dialect)m->engine->thinking_dialect;
     const char *k;
     json_t *v;
     json_object_foreach(p, k, v) {
@@ -303,15 +292,17 @@ static void hardware_into(tg__server *s, const tg__model *m, tg_limits_config *l
         lc->prefill_tps = ui->prefill_tps_ema;
 }
 
+/* The engine a model talks to and what follows from it (engine.h). */
+static void model_engine(tg__model *m, const tg__upinfo *ui) {
+    m->engine = tg__engine_for(m->cfg->engine, ui);
+    m->cont = tg__engine_cont_for(m->engine, m->cfg->continuation);
+}
+
 static void derive(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     const tg__model_cfg *c = m->cfg;
     m->upstream_ctx = 0;
     m->n_ctx_train = 0;
-    if (m->upstream_obj) {
-        m->upstream_ctx = juint(json_object_get(m->upstream_obj, "max_model_len"));
-        m->n_ctx_train = juint(json_object_get(json_object_get(m->upstream_obj, "meta"), "n_ctx_train"));
-    }
-    if (ui && ui->n_ctx) m->upstream_ctx = ui->n_ctx;
+    if (m->engine) m->engine->model_ctx(ui, m->upstream_obj, &m->upstream_ctx, &m->n_ctx_train);
     uint64_t ctx = 0;
     m->limits_source = NULL;
     if (c->context) ctx = c->context, m->limits_source = "config";
@@ -411,14 +402,13 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
                 }
             }
             if (!m->upstream_obj && list && json_array_size(list)) m->upstream_obj = json_incref(json_array_get(list, 0));
+            model_engine(m, ui);
             derive(s, m, ui);
             settings_from(s, m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
-            m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
-            m->can_continue = mc->continuation > 0 ||
-                              (mc->continuation < 0 && ui && ui->kind && !strcmp(ui->kind, "llama.cpp"));
+            m->chat_dialect = tg__engine_chat_dialect(m->engine, m->chat != NULL);
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
             continue;
         }
@@ -433,14 +423,13 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
             m->pool = pool;
             m->upstream_obj = json_incref(e);
             if (!(m->name = strdup(id))) goto oom;
+            model_engine(m, ui);
             derive(s, m, ui);
             settings_from(s, m);
             m->tok = tokenizer_for(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
             /* The template the server renders: the model file's first (llama-server's). */
             m->chat = mc->model_path ? chat_for(s, mc->model_path) : NULL;
-            m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
-            m->can_continue = mc->continuation > 0 ||
-                              (mc->continuation < 0 && ui && ui->kind && !strcmp(ui->kind, "llama.cpp"));
+            m->chat_dialect = tg__engine_chat_dialect(m->engine, m->chat != NULL);
             if (!m->chat && mc->tokenizer_path) m->chat = chat_for(s, mc->tokenizer_path);
         }
     }
@@ -559,7 +548,9 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         } else json_object_set_new(o, "limit", json_null());
         json_t *live = json_object();
         if (ui) {
-            json_object_set_new(live, "kind", ui->kind ? json_string(ui->kind) : json_null());
+            json_object_set_new(live, "kind", ui->engine ? json_string(ui->engine->name) : json_null());
+            uint64_t kv = tg__engine_kv_capacity(m->engine, ui);
+            json_object_set_new(live, "kv_capacity", kv ? json_integer((json_int_t)kv) : json_null());
             json_object_set_new(live, "discovered", json_boolean(ui->ok));
             if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
             if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));

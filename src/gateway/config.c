@@ -1,6 +1,7 @@
 /* gateway/config.c: the serve configuration from a JSON file and flags (see
  * config.h for the format and precedence). */
 #include "gateway/config.h"
+#include "gateway/engine.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ const char tg__serve_usage[] =
     "  --abs-max-tokens N --min-answer-tokens N --thinking-base N   policy (as tokgate check)\n"
     "  --continuation auto|on|off   continue streams in place (escalation, thinking cut;\n"
     "                           auto: on for llama-server upstreams)\n"
+    "  --engine E               llama.cpp, vllm or openai-compatible (default: discovered)\n"
     "  --thinking-open S --thinking-close S   thinking markers (<think>, </think>)\n"
     "  --reasoning-budget-message S   read by the model when its thinking budget runs out\n"
     "timeouts (seconds) and sizes:\n"
@@ -170,6 +172,7 @@ static void model_free(tg__model_cfg *m) {
     free(m->thinking_open);
     free(m->thinking_close);
     free(m->budget_message);
+    free(m->engine);
     if (m->policy) json_decref(m->policy);
     if (m->hardware) json_decref(m->hardware);
 }
@@ -249,6 +252,7 @@ static tg_status load_model(json_t *o, size_t idx, tg__model_cfg *m, tg_error *e
         else if (!strcmp(key, "thinking_open")) st = json_strdup_at(v, path, &m->thinking_open, err);
         else if (!strcmp(key, "thinking_close")) st = json_strdup_at(v, path, &m->thinking_close, err);
         else if (!strcmp(key, "reasoning_budget_message")) st = json_strdup_at(v, path, &m->budget_message, err);
+        else if (!strcmp(key, "engine")) st = json_strdup_at(v, path, &m->engine, err);
         else if (!strcmp(key, "continuation")) {
             if (json_is_boolean(v)) m->continuation = json_is_true(v);
             else if (json_is_string(v) && !strcmp(json_string_value(v), "auto")) m->continuation = -1;
@@ -495,7 +499,8 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         static const char *const model_flags[] = {"--upstream", "--model", "--tokenizer", "--served-name", "--alias",
                                                   "--upstream-model", "--upstream-api-key", "--context",
                                                   "--max-prompt-tokens", "--output-reserve", "--continuation",
-                                                  "--thinking-open", "--thinking-close", "--reasoning-budget-message"};
+                                                  "--thinking-open", "--thinking-close", "--reasoning-budget-message",
+                                                  "--engine"};
         for (size_t k = 0; k < sizeof model_flags / sizeof model_flags[0]; k++)
             if (!strcmp(a, model_flags[k])) matched = 1;
         /* limits-derivation and policy flags, as in tokgate limits / tokgate check */
@@ -561,6 +566,7 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
         else if (!strcmp(a, "--thinking-open")) dst = &fm->thinking_open;
         else if (!strcmp(a, "--thinking-close")) dst = &fm->thinking_close;
         else if (!strcmp(a, "--reasoning-budget-message")) dst = &fm->budget_message;
+        else if (!strcmp(a, "--engine")) dst = &fm->engine;
         if (!strcmp(a, "--continuation")) {
             if (!strcmp(v, "auto")) fm->continuation = -1;
             else if (!strcmp(v, "on")) fm->continuation = 1;
@@ -589,6 +595,11 @@ tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error
                 st = tg_error_set(err, TG_EINVAL, "model name '%s' is served twice", m->name);
                 goto fail;
             }
+        if (m->engine && !tg__engine_find(m->engine)) {
+            st = tg_error_set(err, TG_EINVAL, "model %s: engine '%s': want llama.cpp, vllm or openai-compatible",
+                              m->name ? m->name : "(flags)", m->engine);
+            goto fail;
+        }
         if (m->context && m->output && m->output > m->context) {
             st = tg_error_set(err, TG_EINVAL, "model %s: output %llu exceeds context %llu", m->name ? m->name : "(flags)",
                               (unsigned long long)m->output, (unsigned long long)m->context);

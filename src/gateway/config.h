@@ -19,6 +19,7 @@
  *        "tokenizer": "/models/qwen3-8b/tokenizer.json",
  *        "limits": {"context": 32768, "input": 24576, "output": 8192},
  *        "hardware": {"free_vram_mib": [24000, 24000], "tp": 2, "kv_type": "q8_0"},
+ *        "engine": "llama.cpp",               adapter; default: discovered
  *        "policy": {"overflow": "clamp", "default_max_tokens": 8192}}
  *     ]
  *   }
@@ -66,6 +67,7 @@ typedef struct tg__model_cfg {
     char *thinking_open;    /* thinking markers; NULL: "<think>", "</think>" */
     char *thinking_close;
     char *budget_message;   /* read by the model when its thinking is cut; NULL none */
+    char *engine;           /* engine adapter name (engine.h); NULL: discovered */
     json_t *hardware;       /* limits derivation inputs (owned), or NULL:
                                free_vram_mib (number or list), tp, kv_type,
                                min_free_mib, activation_mib, prefill_tps,

@@ -14,7 +14,9 @@
  *                upstream request (tg__upreq) with connect/first-byte/idle
  *                timeouts
  *   catalog.c    /v1/models, /api.json, /v1/limits bodies; the served-model table
- *   discovery.c  asks each upstream what it serves (/props, /v1/models)
+ *   discovery.c  asks each upstream what it serves (/v1/models and each
+ *                engine adapter's probes)
+ *   engine.h     the engine adapter interface; engines/ one file per engine
  *   cont.c       streams continued in place: escalation and the thinking-budget
  *                cut, by token ids (cont.h)
  *   budget.c     budget_decide: the single point where the policy plugs in
@@ -38,6 +40,7 @@
 #include "gateway/admission.h"
 #include "gateway/arena.h"
 #include "gateway/config.h"
+#include "gateway/engine.h"
 #include "gateway/http_parse.h"
 #include "gateway/workers.h"
 #include "tokgate/limits.h"
@@ -152,19 +155,7 @@ void tg__upreq_resume(tg__upreq *r);
 void tg__upreq_cancel(tg__upreq *r);
 
 /* ---- served models ------------------------------------------------------ */
-typedef struct tg__upinfo {   /* what discovery learned about one upstream */
-    char *pool_key;
-    char *kind;               /* "llama.cpp", "vllm", "openai-compatible" */
-    uint64_t n_ctx;           /* llama-server per-slot context (/props) */
-    uint64_t total_slots;
-    char *model_path;         /* llama-server /props model_path */
-    json_t *models;           /* the upstream's /v1/models "data" array */
-    double prefill_tps_ema;   /* prefill tokens/s, EMA over answers' timings; 0: none yet */
-    uint64_t prefill_samples;
-    int ok;                   /* last discovery succeeded */
-    double last_ok;
-    int in_flight;
-} tg__upinfo;
+/* tg__upinfo, what discovery learned about one upstream: engine.h. */
 
 typedef struct tg__model {
     char *name;               /* NULL: catch-all until discovery names it */
@@ -179,10 +170,10 @@ typedef struct tg__model {
     tg_model_settings settings; /* policy settings (name points at `name`) */
     const tg_tokenizer *tok;    /* exact counting; NULL: the policy's estimator */
     const tg_chat *chat;        /* chat template: exact chat counts with tok */
-    int chat_dialect;           /* tg_chat_dialect: TG_CHAT_LLAMACPP for llama-server
-                                   upstreams (its request rewriting), else TG_CHAT_HF */
-    int can_continue;           /* streams may continue in place (cont.h): the section's
-                                   "continuation", auto = discovered llama-server */
+    const tg__engine *engine;   /* the section's `engine`, else discovery's; NULL: not known yet */
+    int chat_dialect;           /* tg_chat_dialect: the engine's (tg__engine_chat_dialect) */
+    const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
+                                   the section's "continuation" (tg__engine_cont_for); NULL never */
 } tg__model;
 
 /* The exact count of a chat request (rendered with the model's template,

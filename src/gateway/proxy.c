@@ -173,14 +173,13 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
     return 0;
 }
 
-/* The KV capacity admission uses for this upstream: configured, else
- * llama-server's per-slot n_ctx x total_slots, else the model's context. */
+/* The KV capacity admission uses for this upstream: configured, else what
+ * the engine says its pool holds; unknown (0) turns admission off for it
+ * (a guess would serialize a server that runs requests together). */
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
     if (cfg->admission_capacity) return cfg->admission_capacity;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    if (u && u->kind && !strcmp(u->kind, "llama.cpp") && u->n_ctx)
-        return u->n_ctx * (u->total_slots ? u->total_slots : 1);
-    return m && m->have_limits ? m->limits.context : 0;
+    return tg__engine_kv_capacity(m && m->engine ? m->engine : u ? u->engine : NULL, u);
 }
 
 /* Sends `body` under `head` (request line and fields, no framing). 0, or
@@ -657,7 +656,8 @@ static void next_leg(tg__exchange *ex) {
     tgx_buf_init(&out, SIZE_MAX);
     char *body = NULL;
     size_t len = 0;
-    const char *path = "/apply-template";
+    const tg__engine_cont *eng = tg__cont_engine(ex->cont);
+    const char *path = eng->prompt_path;
     tg_error err;
     memset(&err, 0, sizeof err);
     if (tg__cont_needs_prompt(ex->cont)) {
@@ -674,7 +674,7 @@ static void next_leg(tg__exchange *ex) {
             return;
         }
         ex->leg = LEG_COMPLETION;
-        path = "/completion";
+        path = eng->leg_path;
     }
     tgx_buf_free(&out);
     ex->leg_bad = 0;

@@ -255,24 +255,19 @@ static void infer_work(tg__job *job) {
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
     }
-    if (j->route == TG__R_CHAT && m->can_continue && continuable(req) &&
+    if (j->route == TG__R_CHAT && m->cont && continuable(req) &&
         (j->stream || !json_is_true(json_object_get(req, "logprobs")))) { /* an assembled answer carries no logprobs */
         tg__cont_cfg cc;
         memset(&cc, 0, sizeof cc);
+        cc.engine = m->cont;
         cc.max_tokens = b.max_tokens;
         cc.escalate_to = b.escalate_to;
         cc.think_enforce = m->settings.thinking_base > 0 && (b.thinking_tokens > 0 || b.thinking_disabled);
         cc.think_budget = b.thinking_disabled ? 0 : b.thinking_tokens;
         if (cc.escalate_to > cc.max_tokens || cc.think_enforce) {
             if (!send) send = json_incref(req);
-            /* The ids of every generated token come only with logprobs. */
-            if (!json_is_true(json_object_get(send, "logprobs"))) {
-                json_object_set_new(send, "logprobs", json_true());
-                json_object_set_new(send, "top_logprobs", json_integer(1));
-                cc.strip_logprobs = 1;
-            } else if (json_integer_value(json_object_get(send, "top_logprobs")) < 1) {
-                json_object_set_new(send, "top_logprobs", json_integer(1));
-            }
+            /* The ids of every generated token, as the engine gives them. */
+            cc.strip_logprobs = m->cont->ask_ids(send) == 1;
             cc.include_usage = json_is_true(json_object_get(json_object_get(send, "stream_options"), "include_usage"));
             if (!j->stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
                 json_object_set_new(send, "stream", json_true());
