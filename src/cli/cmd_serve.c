@@ -1,16 +1,14 @@
 /* cmd_serve.c: `tokgate serve`, the token gateway daemon (src/gateway/,
- * docs/gateway.md). Flags and the config file are parsed by gateway/config.c
- * so that a reload (SIGHUP) rereads both the same way. */
+ * docs/gateway.md), reached through its one header, gateway/daemon.h. */
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "gateway/config.h"
-#include "gateway/gateway.h"
+#include "gateway/daemon.h"
 
 int tg_cmd_serve(int argc, char **argv) {
     if (tg_cli_wants_help(argc, argv)) {
-        fputs(tg__serve_usage, stdout);
+        fputs(tg_daemon_usage(), stdout);
         return 0;
     }
-    return tg__server_run(argc, argv);
+    return tg_daemon_run(argc, argv);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/runner.h"
 
 static const struct verb {
     const char *name;
@@ -35,6 +36,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    tg_cli_runner_install(); /* the library may decode beside the caller (tokgate/runner.h) */
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/modelfiles.h"
+#include "gateway/oai_error.h"
+#include "util/buf.h"
+
 typedef struct tok_counter {
     const tg_tokenizer *tok;
     unsigned flags;

@@ -25,7 +25,9 @@
 
 #include <jansson.h>
 
-#include "gateway/gateway.h"
+#include "gateway/config.h"
+#include "gateway/models.h"
+#include "tokgate/policy.h"
 
 enum { TG__BUDGET_FORWARD, TG__BUDGET_TRUNCATE, TG__BUDGET_REJECT };
 

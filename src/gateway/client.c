@@ -25,7 +25,12 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
-#include "gateway/gateway.h"
+#include "gateway/client.h"
+#include "gateway/log.h"
+#include "gateway/metrics.h"
+#include "gateway/oai_error.h"
+#include "gateway/server.h"
+#include "gateway/workers.h"
 
 const char *tg__reason_phrase(int status) {
     switch (status) {
@@ -92,7 +97,7 @@ void tg__client_free(tg__client *c) {
     if (c->ex) {
         tg__exchange *ex = c->ex;
         c->ex = NULL;
-        tg__exchange_free(ex, 1);
+        c->srv->client_hooks->exchange_free(ex, 1);
     }
     if (c->job) { /* its done() frees it and leaves the client alone */
         c->job->cancelled = 1;
@@ -119,13 +124,13 @@ static void write_cb(struct bufferevent *bev, void *arg) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) tg__client_free(c);
         return;
     }
-    if (c->ex) tg__exchange_on_client_drain(c->ex);
+    if (c->ex) c->srv->client_hooks->exchange_drained(c->ex);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg) {
     (void)bev;
     tg__client *c = arg;
-    if (c->ex && tg__exchange_active(c->ex)) c->srv->metrics.client_disconnects++;
+    if (c->ex && c->srv->client_hooks->exchange_active(c->ex)) c->srv->metrics.client_disconnects++;
     (void)what;
     tg__client_free(c);
 }
@@ -412,7 +417,7 @@ static void process(tg__client *c) {
             c->state = TG__C_BUSY;
             c->t_start = tg__now();
             set_timeouts(c, 0);
-            tg__route_dispatch(c);
+            c->srv->client_hooks->dispatch(c);
             continue; /* answered at once (back in HEAD) or an exchange runs (BUSY) */
         }
         break;

@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/discovery.h"
+#include "gateway/log.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
+#include "util/buf.h"
 
 #define DISCOVERY_MAX_BODY (4u << 20)
 
@@ -94,29 +98,17 @@ static void p_done(void *ud, int fault, const char *msg) {
         }
     }
     if (j) json_decref(j);
-    if (u && u->in_flight == 0) {
-        tg_error err;
-        if (tg__models_rebuild(s, &err) != TG_OK) tg__log(s, TG__LOG_ERROR, "%s", err.msg);
-    }
+    if (u && u->in_flight == 0 && s->on_discovered) s->on_discovered(s);
     tgx_buf_free(&pr->body);
     free(pr->pool_key);
     free(pr);
     tg__server_maybe_exit(s);
 }
 
-tg__upinfo *tg__upinfo_find(tg__server *s, const char *key) {
+tg__upinfo *tg__upinfo_find(const tg__server *s, const char *key) {
     for (size_t i = 0; i < s->n_upinfo; i++)
         if (!strcmp(s->upinfo[i].pool_key, key)) return &s->upinfo[i];
     return NULL;
-}
-
-void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {
-    if (tokens < 16 || ms <= 0) return; /* too few tokens to say anything about throughput */
-    tg__upinfo *u = tg__upinfo_find(s, key);
-    if (!u) return;
-    double tps = tokens * 1000.0 / ms;
-    u->prefill_tps_ema = u->prefill_samples ? 0.8 * u->prefill_tps_ema + 0.2 * tps : tps;
-    u->prefill_samples++;
 }
 
 static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
@@ -151,7 +143,7 @@ static void discover_all(tg__server *s) {
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(s, mc->url.host, mc->url.port);
+        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
         if (!pool) continue;
         int dup = 0;
         for (size_t j = 0; j < i; j++)

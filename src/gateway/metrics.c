@@ -17,11 +17,15 @@
  *   tokgate_added_latency_seconds              time tokgate spends on a request
  *                                              (before sending upstream + relaying the head)
  *   tokgate_upstream_latency_seconds           request sent → response head
+ *
+ * The served models' limit gauges (tokgate_limit_tokens) come after these,
+ * from catalog.c, which knows the model table.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "gateway/upstream.h"
 
 static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                 0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
@@ -73,7 +77,7 @@ static void hist_render(struct evbuffer *out, const char *name, const char *help
 }
 
 /* A label value with \\, \" and newlines escaped (exposition format 0.0.4). */
-static const char *label(const char *v, char *buf, size_t cap) {
+const char *tg__metrics_label(const char *v, char *buf, size_t cap) {
     size_t o = 0;
     for (; *v && o + 3 < cap; v++) {
         if (*v == '\\' || *v == '"') buf[o++] = '\\', buf[o++] = *v;
@@ -84,9 +88,8 @@ static const char *label(const char *v, char *buf, size_t cap) {
     return buf;
 }
 
-void tg__metrics_render(tg__server *s, struct evbuffer *out) {
+void tg__metrics_render(const tg__metrics *m, const tg__pools *pools, struct evbuffer *out) {
     char lb[512];
-    const tg__metrics *m = &s->metrics;
     evbuffer_add_printf(out, "# HELP tokgate_requests_total Requests answered, by route and status code.\n"
                              "# TYPE tokgate_requests_total counter\n");
     for (int r = 0; r < TG__R_COUNT; r++)
@@ -97,7 +100,7 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
     evbuffer_add_printf(out, "# HELP tokgate_refusals_total Requests refused by the budget policy, by reason.\n"
                              "# TYPE tokgate_refusals_total counter\n");
     for (size_t i = 0; i < TG__MAX_REASONS && m->reasons[i]; i++)
-        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n", label(m->reasons[i], lb, sizeof lb),
+        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n", tg__metrics_label(m->reasons[i], lb, sizeof lb),
                             (unsigned long long)m->refusals[i]);
     evbuffer_add_printf(out, "# HELP tokgate_escalations_total Output escalations after finish_reason length.\n"
                              "# TYPE tokgate_escalations_total counter\ntokgate_escalations_total %llu\n",
@@ -140,9 +143,9 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
                              "# TYPE tokgate_admission_waits_total counter\n"
                              "# HELP tokgate_admission_refusals_total Requests refused (queue full or wait timed out).\n"
                              "# TYPE tokgate_admission_refusals_total counter\n");
-    for (const tg__pool *p = s->pools; p; p = p->next) {
+    for (const tg__pool *p = pools->head; p; p = p->next) {
         const tg__adm *a = &p->adm;
-        const char *u = label(p->key, lb, sizeof lb);
+        const char *u = tg__metrics_label(p->key, lb, sizeof lb);
         evbuffer_add_printf(out,
                             "tokgate_admission_capacity_tokens{upstream=\"%s\"} %llu\n"
                             "tokgate_admission_reserved_tokens{upstream=\"%s\"} %llu\n"
@@ -158,17 +161,4 @@ void tg__metrics_render(tg__server *s, struct evbuffer *out) {
                 &m->added_latency);
     hist_render(out, "tokgate_upstream_latency_seconds", "Upstream time from request sent to response head.",
                 &m->upstream_latency);
-    if (s->table && s->table->n)
-        evbuffer_add_printf(out, "# HELP tokgate_limit_tokens Advertised and enforced limits per model.\n"
-                                 "# TYPE tokgate_limit_tokens gauge\n");
-    for (size_t i = 0; s->table && i < s->table->n; i++) {
-        const tg__model *md = &s->table->v[i];
-        if (!md->have_limits) continue;
-        const char *n = label(md->name ? md->name : "default", lb, sizeof lb);
-        evbuffer_add_printf(out, "tokgate_limit_tokens{model=\"%s\",kind=\"context\"} %llu\n"
-                                 "tokgate_limit_tokens{model=\"%s\",kind=\"input\"} %llu\n"
-                                 "tokgate_limit_tokens{model=\"%s\",kind=\"output\"} %llu\n",
-                            n, (unsigned long long)md->limits.context, n, (unsigned long long)md->limits.input, n,
-                            (unsigned long long)md->limits.output);
-    }
 }

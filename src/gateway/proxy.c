@@ -51,7 +51,16 @@
 
 #include "gateway/assemble.h"
 #include "gateway/cont.h"
-#include "gateway/gateway.h"
+#include "gateway/proxy.h"
+#include "gateway/client.h"
+#include "gateway/discovery.h"
+#include "gateway/live_limits.h"
+#include "gateway/log.h"
+#include "gateway/models.h"
+#include "gateway/oai_error.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
+#include "gateway/usage.h"
 
 enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
 

@@ -18,7 +18,16 @@
 
 #include "gateway/budget.h"
 #include "gateway/cont.h"
-#include "gateway/gateway.h"
+#include "gateway/routes.h"
+#include "gateway/catalog.h"
+#include "gateway/client.h"
+#include "gateway/log.h"
+#include "gateway/modelfiles.h"
+#include "gateway/models.h"
+#include "gateway/oai_error.h"
+#include "gateway/proxy.h"
+#include "gateway/server.h"
+#include "gateway/workers.h"
 
 /* Constant-time in the key's content: every configured key is compared in
  * full, and the time depends only on the configured keys' lengths. */
@@ -76,7 +85,10 @@ static void serve_local(tg__client *c, int route) {
     switch (route) {
     case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
     case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
-    case TG__R_METRICS: tg__metrics_render(c->srv, b); break;
+    case TG__R_METRICS:
+        tg__metrics_render(&c->srv->metrics, &c->srv->pools, b);
+        tg__catalog_metrics(c->srv, b);
+        break;
     case TG__R_API_JSON: {
         const tg__http_header *h = tg__http_find(&c->req, "host");
         char host[300];

@@ -20,13 +20,17 @@
  * Callbacks never run inside tg__upreq_start/resume: failures found there
  * are delivered from a zero-delay event, so the caller's state is settled.
  */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/upstream.h"
+#include "gateway/log.h"
 
 #define POOL_MAX_IDLE 64
 #define POOL_IDLE_SECONDS 60
@@ -92,10 +96,10 @@ static char *dupstr(const char *s) {
     return d;
 }
 
-tg__pool *tg__pool_get(tg__server *s, const char *host, int port) {
+tg__pool *tg__pool_get(tg__pools *s, const char *host, int port) {
     char key[300];
     snprintf(key, sizeof key, "%s:%d", host, port);
-    for (tg__pool *p = s->pools; p; p = p->next)
+    for (tg__pool *p = s->head; p; p = p->next)
         if (!strcmp(p->key, key)) return p;
     tg__pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -108,9 +112,9 @@ tg__pool *tg__pool_get(tg__server *s, const char *host, int port) {
         return NULL;
     }
     p->port = port;
-    p->srv = s;
-    p->next = s->pools;
-    s->pools = p;
+    p->set = s;
+    p->next = s->head;
+    s->head = p;
     return p;
 }
 
@@ -129,8 +133,8 @@ static void pool_remove_idle(tg__upconn *c) {
         }
 }
 
-void tg__pool_free_all(tg__server *s) {
-    tg__pool *p = s->pools;
+void tg__pool_free_all(tg__pools *s) {
+    tg__pool *p = s->head;
     while (p) {
         tg__pool *next = p->next;
         while (p->idle) {
@@ -143,7 +147,7 @@ void tg__pool_free_all(tg__server *s) {
         free(p);
         p = next;
     }
-    s->pools = NULL;
+    s->head = NULL;
 }
 
 static void idle_read_cb(struct bufferevent *bev, void *arg) {
@@ -188,7 +192,7 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
         tg__upconn *c = r->conn;
         struct evbuffer *in = bufferevent_get_input(c->bev);
         int reusable = r->head.keep_alive && r->body_mode != BODY_CLOSE && evbuffer_get_length(in) == 0 &&
-                       c->pool->n_idle < POOL_MAX_IDLE && !r->pool->srv->draining;
+                       c->pool->n_idle < POOL_MAX_IDLE && !r->pool->set->draining;
         if (reusable) {
             r->conn = NULL;
             c->req = NULL;
@@ -239,7 +243,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->pool = p;
-        c->bev = bufferevent_socket_new(p->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+        c->bev = bufferevent_socket_new(p->set->base, -1, BEV_OPT_CLOSE_ON_FREE);
         if (!c->bev) {
             free(c);
             return -1;
@@ -306,8 +310,8 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
     if (!r) return NULL;
     r->pool = p;
     r->req = malloc(len ? len : 1);
-    r->timer = evtimer_new(p->srv->base, timer_cb, r);
-    r->kick = event_new(p->srv->base, -1, 0, kick_cb, r);
+    r->timer = evtimer_new(p->set->base, timer_cb, r);
+    r->kick = event_new(p->set->base, -1, 0, kick_cb, r);
     if (!r->req || !r->timer || !r->kick) {
         req_destroy(r);
         return NULL;

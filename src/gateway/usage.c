@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "gateway/gateway.h"
+#include "gateway/usage.h"
 
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)

@@ -15,8 +15,10 @@
  *    strings into the tg__strtab the BPE model keeps (no index yet: the model
  *    builds it), merges as 16-byte offset records pointing into the document
  *    itself; only a string holding an escape is decoded into a pool;
- *  - in a large document (1 MiB or more) a second thread decodes the merges
- *    while this one walks everything before them: it finds the first
+ *  - in a large document (1 MiB or more) the merges are decoded beside the
+ *    walk when the program installed a runner (tokgate/runner.h: the
+ *    library starts no thread of its own), while this thread walks
+ *    everything before them: it finds the first
  *    `"merges"` key whose value is an array and runs the same merges()
  *    there. The walk adopts that result only when it reaches model.merges at
  *    exactly that offset (the same bytes through the same function give the
@@ -26,21 +28,21 @@
  *    one the BPE model would build next; it keeps it).
  */
 #define _GNU_SOURCE /* memmem */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer/json_scan.h"
 #include "util/buf.h"
+#include "util/runner.h"
 #include "util/utf8.h"
 
 #define MAX_DEPTH 512
 #define MAX_DOC_BYTES 0x7FFFFFFFu /* merge records hold 31-bit offsets */
 
-/* The merges decoded ahead by a second thread (see the top comment). */
+/* The merges decoded ahead beside the walk (see the top comment). */
 typedef struct spec_merges {
-    pthread_t th;
+    void *th;              /* the runner's handle */
     int started, joined;
     const char *s;
     size_t n;
@@ -648,7 +650,7 @@ static tg_status value(scan *c, int depth, int role, tg__json_spans *sp) {
                 sp->n_merges = 0;
                 spec_merges *m = c->spec;
                 if (m && m->started && !m->joined) {
-                    pthread_join(m->th, NULL);
+                    tgx_run_join(m->th);
                     m->joined = 1;
                 }
                 if (m && m->joined && m->st == TG_OK && m->refs && m->start == c->i) { /* decoded ahead: adopt */
@@ -702,17 +704,17 @@ void tg__json_spans_free(tg__json_spans *sp) {
     memset(sp, 0, sizeof *sp);
 }
 
-/* The second thread: the first `"merges"` key whose value is an array,
- * decoded with merges() (records, not validation of what precedes it: the
- * walk does that, and adopts the result only at the same offset). */
-static void *spec_main(void *arg) {
+/* The job beside the walk: the first `"merges"` key whose value is an
+ * array, decoded with merges() (records, not validation of what precedes it:
+ * the walk does that, and adopts the result only at the same offset). */
+static void spec_main(void *arg) {
     spec_merges *m = arg;
     const char *s = m->s;
     size_t n = m->n, from = 0;
     m->st = TG_ENOTFOUND;
     for (;;) {
         const char *h = from < n ? memmem(s + from, n - from, "\"merges\"", 8) : NULL;
-        if (!h) return NULL;
+        if (!h) return;
         scan c = {s, n, (size_t)(h - s) + 8, &m->err, "tokenizer.json", NULL, 0, 0, 0, NULL};
         ws(&c);
         if (c.i < n && s[c.i] == ':') {
@@ -725,7 +727,7 @@ static void *spec_main(void *arg) {
                 m->st = merges(&c, &m->refs, &m->count, &pool);
                 m->pool = tgx_buf_detach(&pool, NULL);
                 m->end = c.i;
-                return NULL;
+                return;
             }
         }
         from = (size_t)(h - s) + 1;
@@ -743,14 +745,14 @@ tg_status tg__json_locate(const char *s, size_t n, tg__json_spans *sp, tg_error 
     memset(&m, 0, sizeof m);
     m.s = s;
     m.n = n;
-    if (n >= SPEC_MIN_BYTES && pthread_create(&m.th, NULL, spec_main, &m) == 0) m.started = 1;
+    if (n >= SPEC_MIN_BYTES && (m.th = tgx_run_beside(spec_main, &m)) != NULL) m.started = 1;
     scan c = {s, n, 0, err, "tokenizer.json", NULL, 0, 0, 0, m.started ? &m : NULL};
     tg_status st = value(&c, 0, 1, sp);
     if (!st) {
         ws(&c);
         if (c.i != n) st = fail(&c, "trailing data");
     }
-    if (m.started && !m.joined) pthread_join(m.th, NULL);
+    if (m.started && !m.joined) tgx_run_join(m.th);
     free(m.refs); /* not adopted */
     free(m.pool);
     if (st) tg__json_spans_free(sp);

@@ -9,8 +9,9 @@
  *  - random strings (pieces heavy in UTF-8 edge bytes, escapes, quotes and
  *    control bytes) as a vocab token and as a merge side: tg__json_locate
  *    accepts exactly the documents jansson accepts and decodes the same bytes.
- *  - documents of 1 MiB and more, where a second thread decodes the merges
- *    ahead: decoy "merges" arrays before the model's (in another object, as a
+ *  - documents of 1 MiB and more, where the merges are decoded beside the
+ *    walk (run twice: inline without a runner, then with the program's
+ *    pthread runner, cli/runner.c), with decoy "merges" arrays before the model's (in another object, as a
  *    vocab token, in an earlier "model"), merges before the vocab, a broken
  *    merges array: the result is still exactly jansson's reading of
  *    model.merges (or the same refusal as the single-thread walk).
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/runner.h"
 #include "tg_test.h"
 #include "tokenizer/json_scan.h"
 #include "util/buf.h"
@@ -293,7 +295,9 @@ int main(void) {
     TG_RUN(test_top_span);
     TG_RUN(test_documents);
     TG_RUN(test_random_strings);
-    TG_RUN(test_large_documents);
+    TG_RUN(test_large_documents);     /* inline: no runner installed */
+    tg_cli_runner_install();
+    TG_RUN(test_large_documents);     /* the merges decoded beside the walk */
     TG_RUN(test_real_files);
     return tg_test_summary();
 }

@@ -1,5 +1,6 @@
 /*
- * gateway/server.c: the daemon's lifetime.
+ * gateway/daemon.c: the daemon's lifetime (daemon.h; its state is the
+ * tg__server of server.h).
  *
  * Start: build the config, bind the listener (loopback by default), build
  * the model table, start discovery, run the event loop.
@@ -13,43 +14,23 @@
  * second signal exits at once. Everything is freed on the way out.
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 
-#include "gateway/gateway.h"
-
-static int log_quiet;
-
-double tg__now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-void tg__log(tg__server *s, int level, const char *fmt, ...) {
-    (void)s;
-    if (level == TG__LOG_INFO && log_quiet) return;
-    char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    static const char *const names[] = {"error", "warn", "info"};
-    fprintf(stderr, "%s tokgate %s: ", ts, names[level]);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-void tg__server_maybe_exit(tg__server *s) {
-    if (s->draining && s->n_clients == 0) event_base_loopexit(s->base, NULL);
-}
+#include "gateway/daemon.h"
+#include "gateway/client.h"
+#include "gateway/discovery.h"
+#include "gateway/log.h"
+#include "gateway/modelfiles.h"
+#include "gateway/models.h"
+#include "gateway/proxy.h"
+#include "gateway/routes.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
+#include "gateway/workers.h"
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
     (void)l;
@@ -79,6 +60,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg) {
         return;
     }
     s->draining = 1;
+    s->pools.draining = 1;
     tg__log(s, TG__LOG_INFO, "signal %d: draining %zu connection(s), at most %gs", (int)sig, s->n_clients,
             s->cfg->drain_timeout);
     if (s->listener) {
@@ -115,7 +97,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     tg__config *old = s->cfg;
     s->cfg = nc;
     if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
-    log_quiet = nc->quiet;
+    tg__log_set_quiet(nc->quiet);
     if (tg__models_rebuild(s, &err) != TG_OK) {
         tg__log(s, TG__LOG_ERROR, "reload: %s; keeping the running config", err.msg);
         s->cfg = old;
@@ -153,19 +135,34 @@ static int bind_listener(tg__server *s) {
     return 0;
 }
 
-int tg__server_run(int argc, char **argv) {
+const char *tg_daemon_usage(void) { return tg__serve_usage; }
+
+/* Discovery's news: the model table is rebuilt from what it learned. */
+static void on_discovered(tg__server *s) {
+    tg_error err;
+    if (tg__models_rebuild(s, &err) != TG_OK) tg__log(s, TG__LOG_ERROR, "%s", err.msg);
+}
+
+/* What a client calls up into: the router and its request's exchange. */
+static const tg__client_hooks client_hooks = {tg__route_dispatch, tg__exchange_on_client_drain,
+                                              tg__exchange_active, tg__exchange_free};
+
+int tg_daemon_run(int argc, char **argv) {
     tg__server s;
     memset(&s, 0, sizeof s);
     s.argc = argc;
     s.argv = argv;
+    s.client_hooks = &client_hooks;
+    s.on_discovered = on_discovered;
     tg_error err;
     if (tg__config_from_args(argc, argv, &s.cfg, &err) != TG_OK) {
         fprintf(stderr, "tokgate serve: %s\n", err.msg);
         return 2;
     }
-    log_quiet = s.cfg->quiet;
+    tg__log_set_quiet(s.cfg->quiet);
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
+    s.pools.base = s.base;
     s.started = (double)time(NULL);
     int rc = 1;
     if (!s.base) goto out;
@@ -196,12 +193,13 @@ out:
         tg__client_free(c);
     }
     s.draining = 0;
+    s.pools.draining = 0;
     tg__workers_free(s.workers);
     tg__count_caches_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__modelfiles_free(&s);
-    tg__pool_free_all(&s);
+    tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);
     if (s.listener) evconnlistener_free(s.listener);
     if (s.ev_term) event_free(s.ev_term);

@@ -1,0 +1,80 @@
+/*
+ * gateway/client.h: one accepted client connection (client.c): reads a
+ * request head and body with limits, keeps the connection alive, writes
+ * responses (fixed, chunked or close-delimited), frees itself when the peer
+ * goes. It calls nothing above it by name: a complete request goes to
+ * hooks->dispatch, and the request's exchange (proxy.h) is told of drains
+ * and departures through the same hooks, which the server sets.
+ */
+#ifndef TG_GATEWAY_CLIENT_H
+#define TG_GATEWAY_CLIENT_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "gateway/arena.h"
+#include "gateway/config.h"
+#include "gateway/http_parse.h"
+
+typedef struct tg__server tg__server;
+typedef struct tg__client tg__client;
+typedef struct tg__exchange tg__exchange;
+struct tg__job;
+
+/* What a client calls up into (server.c fills one for routes.c and proxy.c). */
+typedef struct tg__client_hooks {
+    void (*dispatch)(tg__client *c);                   /* a complete request */
+    void (*exchange_drained)(tg__exchange *ex);        /* output below the low mark */
+    int (*exchange_active)(const tg__exchange *ex);    /* an upstream request runs */
+    void (*exchange_free)(tg__exchange *ex, int client_gone);
+} tg__client_hooks;
+
+enum tg__client_state { TG__C_HEAD, TG__C_BODY, TG__C_BUSY, TG__C_CLOSING };
+
+struct tg__client {
+    tg__client *prev, *next;
+    tg__server *srv;
+    struct bufferevent *bev;
+    int state;
+    tg__arena arena;          /* per request */
+    tg__config *cfg;          /* config the current request runs under (ref) */
+    size_t scan_from;
+    tg__http_head req;
+    tg__http_header *hdrs;    /* arena */
+    char *head_copy;
+    struct evbuffer *body;
+    tg__chunked chunk;
+    int body_chunked;
+    size_t body_need;         /* Content-Length bytes still to read */
+    int keep_alive;
+    int head_only;            /* HEAD request */
+    int resp_chunked;         /* response framing chosen for the client */
+    int resp_close_delimited;
+    int in_process;
+    int dead;                 /* close when the current callback unwinds */
+    double t_start;           /* request fully read */
+    int route;
+    tg__exchange *ex;
+    struct tg__job *job;      /* request work on a worker thread, or NULL */
+    char peer[64];
+};
+
+void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);
+void tg__client_free(tg__client *c);
+/* Responses. Exactly one response per request; finish decides keep-alive. */
+void tg__client_respond(tg__client *c, int status, const char *ctype, const char *body, size_t len,
+                        const char *extra_headers);
+void tg__client_error(tg__client *c, int status, const char *type, const char *code,
+                      const char *param, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Starts a relayed response: `head` holds status line and header fields
+ * without framing; framing is added here. content_length -1: chunked (or
+ * close-delimited for HTTP/1.0 clients). */
+void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body);
+void tg__client_body(tg__client *c, const char *p, size_t n);
+void tg__client_end(tg__client *c, int clean);
+size_t tg__client_pending(const tg__client *c);
+void tg__client_set_write_low(tg__client *c, size_t low);
+const char *tg__reason_phrase(int status);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * gateway/live_limits.c: a served model's limits as they stand now
+ * (live_limits.h).
+ *
+ * Without a model file: the section's static limits, else the context the
+ * upstream enforces (llama-server per-slot n_ctx from /props, vLLM
+ * max_model_len), else the trained context (meta.n_ctx_train); capped by
+ * the upstream's own context since a longer prompt is refused there anyway;
+ * output = configured reserve or min(8192, context/2); input = the rest.
+ * With a model file (or a catalogue entry for the name): helexa's
+ * derivation (tokgate/limits.h) over free VRAM (configured, or NVML's live
+ * reading) and the prefill throughput measured on the upstream's answers,
+ * with the upstream's own context and the configured context as backstops.
+ */
+#include "gateway/live_limits.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "gateway/modelfiles.h"
+#include "gateway/server.h"
+
+static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
+
+/* The section's "hardware" object onto the derivation's inputs. */
+static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *name, tg_limits_config *lc,
+                          const tg__upinfo *ui) {
+    const char *k;
+    json_t *v;
+    /* Free VRAM: the configured figures, or NVML's live ones when the config
+     * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
+    json_t *fv = json_object_get(c->hardware, "free_vram_mib");
+    if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
+        tg_error nerr;
+        size_t n = 0;
+        memset(&nerr, 0, sizeof nerr);
+        if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
+            lc->n_cards = n;
+        } else if (fv || !s->nvml_note_said) {
+            s->nvml_note_said = 1;
+            tg__log(s, fv ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
+                    fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+        }
+    }
+    json_object_foreach(c->hardware, k, v) {
+        double d = json_is_number(v) ? json_number_value(v) : -1;
+        if (!strcmp(k, "free_vram_mib")) {
+            if (json_is_string(v)) continue; /* "nvml": read above */
+            json_t *one = json_is_array(v) ? NULL : v;
+            size_t n = one ? 1 : json_array_size(v);
+            lc->n_cards = 0;
+            for (size_t i = 0; i < n && i < TG_LIMITS_MAX_CARDS; i++) {
+                json_t *e = one ? one : json_array_get(v, i);
+                if (json_is_number(e) && json_number_value(e) >= 0)
+                    lc->free_vram[lc->n_cards++] = (uint64_t)json_number_value(e) * TG_MIB;
+            }
+        } else if (!strcmp(k, "tp") && d >= 1 && d <= TG_LIMITS_MAX_TP) lc->tp = (uint32_t)d;
+        else if (!strcmp(k, "kv_type") && json_is_string(v)) {
+            tg_error err;
+            if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
+                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", name ? name : "?", err.msg);
+        } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
+        else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
+        else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
+        else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
+        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", name ? name : "?", k);
+    }
+    /* A target latency without a configured rate: the measured one (the EMA
+     * of llama-server's timings), taken at each rebuild (discovery tick). */
+    if (lc->target_prefill_s > 0 && lc->prefill_tps <= 0 && ui && ui->prefill_tps_ema > 0)
+        lc->prefill_tps = ui->prefill_tps_ema;
+}
+
+/* Limits from a known context: the reserve (configured, else the default,
+ * at most half the context) for output, the rest for input. */
+static void from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
+    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
+    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
+    uint64_t in = ctx - out;
+    if (c->input && c->input < in) in = c->input;
+    l->limits.context = ctx;
+    l->limits.input = in;
+    l->limits.output = out;
+    l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
+    l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
+    l->limits.ceiling_vram = TG_CEILING_NONE;
+    l->limits.ceiling_throughput = TG_CEILING_NONE;
+}
+
+void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
+                            const tg__upinfo *ui, tg__live *l) {
+    l->upstream_ctx = 0;
+    l->n_ctx_train = 0;
+    const tg__engine *e = tg__engine_for(c->engine, ui); /* what the engine says it enforces */
+    if (e) e->model_ctx(ui, upstream_obj, &l->upstream_ctx, &l->n_ctx_train);
+    uint64_t ctx = 0;
+    l->limits_source = NULL;
+    if (c->context) ctx = c->context, l->limits_source = "config";
+    else if (l->upstream_ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
+    else if (l->n_ctx_train) ctx = l->n_ctx_train, l->limits_source = "upstream n_ctx_train";
+    if (ctx && l->upstream_ctx && l->upstream_ctx < ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
+    memset(&l->limits, 0, sizeof l->limits);
+    l->have_limits = ctx > 0;
+    if (ctx) from_context(c, ctx, l);
+    /* Without a context from the config or the upstream, the model file or
+     * catalogue alone still gives limits (never unbudgeted while it can). */
+    /* The model file, when readable here: helexa's derivation, with the
+     * upstream's own context and the configured context as backstops. */
+    const tg_model_profile *prof = tg__modelfile_profile(s, c->model_path);
+    if (!prof && !c->model_path) prof = tg__modelfile_catalogue(s, name);
+    if (prof) {
+        tg_limits_config lc;
+        tg_limits_config_init(&lc);
+        hardware_into(s, c, name, &lc, ui);
+        lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
+        if (c->output) lc.output_reserve = c->output;
+        tg_limits lim;
+        tg_error err;
+        memset(&lim, 0, sizeof lim);
+        /* (a small context keeps half for the prompt: tg_limits_derive caps
+         * the output reserve at half the context) */
+        if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
+        if (lim.context) {
+            if (c->input && c->input < lim.input) lim.input = c->input;
+            l->limits = lim;
+            l->have_limits = 1;
+            l->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
+                                             : "derived from the built-in catalogue (tokgate/limits.h)";
+        }
+    }
+}
+
+void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {
+    if (tokens < 16 || ms <= 0) return; /* too few tokens to say anything about throughput */
+    tg__upinfo *u = tg__upinfo_find(s, key);
+    if (!u) return;
+    double tps = tokens * 1000.0 / ms;
+    u->prefill_tps_ema = u->prefill_samples ? 0.8 * u->prefill_tps_ema + 0.2 * tps : tps;
+    u->prefill_samples++;
+}

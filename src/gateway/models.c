@@ -1,0 +1,200 @@
+/*
+ * gateway/models.c: the served-model table (models.h): built from the
+ * config and discovery, each model resolved by name, alias or upstream id,
+ * with its limits (live_limits.c), policy settings, tokenizer and template
+ * (modelfiles.c).
+ */
+#include "gateway/models.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/discovery.h"
+#include "gateway/live_limits.h"
+#include "gateway/log.h"
+#include "gateway/modelfiles.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
+#include "tokgate/reasoning.h"
+
+static void model_clear(tg__model *m) {
+    free(m->name);
+    if (m->upstream_obj) json_decref(m->upstream_obj);
+    memset(m, 0, sizeof *m);
+}
+
+void tg__table_ref(tg__model_table *t) { t->refs++; }
+
+void tg__table_unref(tg__model_table *t) {
+    if (!t || --t->refs > 0) return;
+    for (size_t i = 0; i < t->n; i++) model_clear(&t->v[i]);
+    free(t->v);
+    tg__config_unref(t->cfg);
+    free(t);
+}
+
+void tg__models_free(tg__server *s) {
+    tg__table_unref(s->table);
+    s->table = NULL;
+}
+
+/* The config's "policy" section onto the policy's settings. */
+static void settings_from(tg__server *s, tg__model *m) {
+    tg_model_settings *st = &m->settings;
+    tg_model_settings_init(st);
+    st->name = m->name;
+    const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
+    if (ri) st->thinking_base = ri->base_budget;
+    json_t *p = m->cfg->policy;
+    /* No dialect named: the engine's own thinking field, unless tokgate cuts
+     * thinking itself (continuation), where a second cut would race it. */
+    if (m->engine && !m->cont) st->dialect = (tg_dialect)m->engine->thinking_dialect;
+    const char *k;
+    json_t *v;
+    json_object_foreach(p, k, v) {
+        int e = -1;
+        uint64_t u = json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : UINT64_MAX;
+        const char *sv = json_string_value(v);
+        if (!strcmp(k, "overflow") && sv && (e = tg_overflow_mode_parse(sv)) >= 0) st->overflow = (tg_overflow_mode)e;
+        else if (!strcmp(k, "truncation") && sv && (e = tg_truncation_mode_parse(sv)) >= 0) st->truncation = (tg_truncation_mode)e;
+        else if (!strcmp(k, "dialect") && sv && (e = tg_dialect_parse(sv)) >= 0) st->dialect = (tg_dialect)e;
+        else if (!strcmp(k, "thinking_mode") && sv && (e = tg_thinking_mode_parse(sv)) >= 0) st->thinking_mode = (tg_thinking_mode)e;
+        else if (u != UINT64_MAX && !strcmp(k, "default_max_tokens")) st->default_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "escalated_output_tokens")) st->escalated_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "capped_default")) st->capped_default = u;
+        else if (u != UINT64_MAX && !strcmp(k, "output_limit")) st->output_limit = u;
+        else if (u != UINT64_MAX && !strcmp(k, "min_max_tokens")) st->min_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "abs_max_tokens")) st->abs_max_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "min_answer_tokens")) st->min_answer_tokens = u;
+        else if (u != UINT64_MAX && !strcmp(k, "thinking_base")) st->thinking_base = u;
+        else tg__log(s, TG__LOG_WARN, "model %s: policy.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
+    }
+}
+
+/* A model's limits, settings, tokenizer and template, from its section and
+ * what discovery learned of its upstream (ui, or NULL). */
+static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
+    const tg__model_cfg *mc = m->cfg;
+    m->engine = tg__engine_for(mc->engine, ui);
+    m->cont = tg__engine_cont_for(m->engine, mc->continuation);
+    tg__live l;
+    memset(&l, 0, sizeof l);
+    tg__live_limits_derive(s, mc, m->name, m->upstream_obj, ui, &l);
+    m->limits = l.limits;
+    m->have_limits = l.have_limits;
+    m->limits_source = l.limits_source;
+    m->upstream_ctx = l.upstream_ctx;
+    m->n_ctx_train = l.n_ctx_train;
+    settings_from(s, m);
+    m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
+    /* The template the server renders: the model file's first (llama-server's). */
+    m->chat = mc->model_path ? tg__modelfile_chat(s, mc->model_path) : NULL;
+    m->chat_dialect = tg__engine_chat_dialect(m->engine, m->chat != NULL);
+    if (!m->chat && mc->tokenizer_path) m->chat = tg__modelfile_chat(s, mc->tokenizer_path);
+}
+
+static int add(tg__model **v, size_t *n, size_t *cap) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        tg__model *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    memset(&(*v)[*n], 0, sizeof **v);
+    (*n)++;
+    return 0;
+}
+
+tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
+    tg__model *v = NULL;
+    size_t n = 0, cap = 0;
+    const tg__config *cfg = s->cfg;
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const tg__model_cfg *mc = &cfg->models[i];
+        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
+        if (!pool) goto oom;
+        const tg__upinfo *ui = tg__upinfo_find(s, pool->key);
+        json_t *list = ui && ui->ok ? ui->models : NULL;
+        if (mc->name || !list || json_array_size(list) == 0) {
+            if (add(&v, &n, &cap)) goto oom;
+            tg__model *m = &v[n - 1];
+            m->cfg = mc;
+            m->pool = pool;
+            if (mc->name && !(m->name = strdup(mc->name))) goto oom;
+            size_t k;
+            json_t *e;
+            json_array_foreach(list, k, e) {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                if (id && ((mc->upstream_model && !strcmp(id, mc->upstream_model)) || (mc->name && !strcmp(id, mc->name)))) {
+                    m->upstream_obj = json_incref(e);
+                    break;
+                }
+            }
+            if (!m->upstream_obj && list && json_array_size(list)) m->upstream_obj = json_incref(json_array_get(list, 0));
+            model_fill(s, m, ui);
+            continue;
+        }
+        size_t k;
+        json_t *e;
+        json_array_foreach(list, k, e) {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!id) continue;
+            if (add(&v, &n, &cap)) goto oom;
+            tg__model *m = &v[n - 1];
+            m->cfg = mc;
+            m->pool = pool;
+            m->upstream_obj = json_incref(e);
+            if (!(m->name = strdup(id))) goto oom;
+            model_fill(s, m, ui);
+        }
+    }
+    tg__model_table *t = calloc(1, sizeof *t);
+    if (!t) goto oom;
+    t->refs = 1;
+    t->cfg = s->cfg;
+    tg__config_ref(s->cfg);
+    t->v = v;
+    t->n = n;
+    tg__models_free(s);
+    s->table = t;
+    return TG_OK;
+oom:
+    for (size_t i = 0; i < n; i++) model_clear(&v[i]);
+    free(v);
+    return tg_error_set(err, TG_ENOMEM, "out of memory building the model table");
+}
+
+const tg__model *tg__model_resolve(const tg__model_table *t, const char *name) {
+    if (!t) return NULL;
+    if (!name) return t->n == 1 ? &t->v[0] : NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const tg__model *m = &t->v[i];
+        if (m->name && !strcmp(m->name, name)) return m;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        const tg__model *m = &t->v[i];
+        for (size_t a = 0; a < m->cfg->n_aliases; a++)
+            if (!strcmp(m->cfg->aliases[a], name)) return m;
+        if (m->cfg->upstream_model && !strcmp(m->cfg->upstream_model, name)) return m;
+        const char *id = m->upstream_obj ? json_string_value(json_object_get(m->upstream_obj, "id")) : NULL;
+        if (id && !strcmp(id, name)) return m;
+    }
+    if (t->n == 1 && !t->v[0].name) return &t->v[0]; /* not discovered yet */
+    return NULL;
+}
+
+const char *tg__model_id(const tg__model *m) {
+    if (m->name) return m->name;
+    const char *id = m->upstream_obj ? json_string_value(json_object_get(m->upstream_obj, "id")) : NULL;
+    return id ? id : "default";
+}
+
+
+long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
+    return tg__count_chat(m->tok, m->chat, m->chat_dialect, request);
+}
+
+int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
+    return tg__render_opens(m->chat, m->chat_dialect, request, open, close);
+}

@@ -1,0 +1,36 @@
+/* gateway/proxy.h: an exchange, the life of one request relayed upstream
+ * (proxy.c has the whole story: admission, relaying, escalation,
+ * continuation legs, faults). */
+#ifndef TG_GATEWAY_PROXY_H
+#define TG_GATEWAY_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/config.h"
+
+typedef struct tg__client tg__client;
+typedef struct tg__exchange tg__exchange;
+typedef struct tg__model tg__model;
+typedef struct tg__pool tg__pool;
+struct tg__cont;
+
+/* What the budget decided for an inference request, for admission and
+ * escalation (NULL for pass-through requests). */
+typedef struct tg__plan {
+    uint64_t prompt_tokens, max_tokens; /* reservation = their sum */
+    uint64_t escalate_to;               /* 0: no escalation */
+    const char *escalated_body;         /* the retry body at escalate_to (JSON), or NULL */
+    size_t escalated_len;
+    struct tg__cont *cont;              /* a stream that may continue in place (owned by the
+                                           plan until tg__proxy_start takes it), or NULL */
+} tg__plan;
+
+void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
+                     const char *body, size_t body_len, tg__plan *plan, int want_stream,
+                     const char *extra_headers);
+void tg__exchange_free(tg__exchange *ex, int client_gone);
+void tg__exchange_on_client_drain(tg__exchange *ex);
+int tg__exchange_active(const tg__exchange *ex);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * gateway/upstream.h: per-upstream keep-alive connection pools and one
+ * in-flight upstream request (tg__upreq) with connect, first-byte and idle
+ * timeouts (upstream.c). The layer below the exchange and discovery: it
+ * reports through the tg__upreq_ops callbacks it is handed and calls
+ * nothing above it.
+ */
+#ifndef TG_GATEWAY_UPSTREAM_H
+#define TG_GATEWAY_UPSTREAM_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "gateway/admission.h"
+#include "gateway/http_parse.h"
+
+typedef struct tg__pool tg__pool;
+typedef struct tg__upconn tg__upconn;
+typedef struct tg__upreq tg__upreq;
+
+enum tg__up_fault {
+    TG__UP_OK = 0,
+    TG__UP_CONNECT,         /* refused or unreachable: 502 */
+    TG__UP_TIMEOUT_CONNECT, /* 504 */
+    TG__UP_TIMEOUT_FIRST,   /* no first byte in time: 504 */
+    TG__UP_TIMEOUT_IDLE,    /* stalled mid-answer: 504 */
+    TG__UP_RESET,           /* closed before the answer was complete: 502 */
+    TG__UP_PROTOCOL,        /* not HTTP, or a malformed one: 502 */
+    TG__UP_NOMEM
+};
+const char *tg__up_fault_name(int fault);
+
+/* The daemon's pools (one per upstream host:port) and what they share. */
+typedef struct tg__pools {
+    tg__pool *head;
+    struct event_base *base;
+    int draining;       /* no connection goes back to a pool once set */
+} tg__pools;
+
+struct tg__pool {
+    tg__pool *next;     /* server's list */
+    char *key;          /* "host:port" */
+    char *host;
+    int port;
+    tg__upconn *idle;   /* idle keep-alive connections */
+    size_t n_idle;
+    size_t n_busy;
+    tg__pools *set;     /* the set it belongs to */
+    tg__adm adm;        /* KV admission control for this upstream */
+};
+
+typedef struct tg__upreq_ops {
+    /* The final (non-1xx) response head; fields live until on_done. */
+    void (*on_head)(void *ud, const tg__http_head *h, const char *reason, size_t reason_len);
+    /* Decoded body bytes (chunked framing removed) as they arrive. */
+    void (*on_body)(void *ud, const char *p, size_t n);
+    /* The end: fault 0 when the body is complete. The tg__upreq is gone
+     * after this returns. Never called after tg__upreq_cancel. */
+    void (*on_done)(void *ud, int fault, const char *msg);
+} tg__upreq_ops;
+
+typedef struct tg__up_timeouts {
+    double connect, first_byte, idle;
+} tg__up_timeouts;
+
+/* The pool for host:port, made on first use; NULL when out of memory. */
+tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
+void tg__pool_free_all(tg__pools *s);
+/* Sends `req` (a complete HTTP/1.1 request, copied) on a pooled or new
+ * connection. head_only: the request was HEAD (no response body). Returns
+ * NULL only on allocation failure (no callback then). Callbacks run later,
+ * never from inside this call. */
+tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
+                           const tg__up_timeouts *t, size_t max_head,
+                           const tg__upreq_ops *ops, void *ud);
+void tg__upreq_pause(tg__upreq *r);
+void tg__upreq_resume(tg__upreq *r);
+/* Drops the request and closes its connection (the upstream sees the close
+ * and cancels generation). Safe from inside the request's own callbacks. */
+void tg__upreq_cancel(tg__upreq *r);
+
+#endif

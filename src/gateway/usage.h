@@ -1,0 +1,26 @@
+/* gateway/usage.h: token usage found in a relayed answer without holding
+ * it back (usage.c). */
+#ifndef TG_GATEWAY_USAGE_H
+#define TG_GATEWAY_USAGE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+typedef struct tg__usage {
+    int64_t prompt_tokens, completion_tokens; /* -1: not seen */
+    tgx_buf line;     /* SSE line being assembled (capped) */
+    tgx_buf body;     /* non-SSE body copy (capped) */
+    int sse;
+    int line_skip, body_skip; /* over the cap: ignored */
+    double prompt_n, prompt_ms; /* llama-server "timings" (tokens processed, not cached); -1: not seen */
+} tg__usage;
+void tg__usage_init(tg__usage *u, int sse);
+void tg__usage_feed(tg__usage *u, const char *p, size_t n);
+void tg__usage_finish(tg__usage *u);
+void tg__usage_free(tg__usage *u);
+/* Reads usage.{prompt,completion}_tokens from a parsed object. 1 if found. */
+int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion);
+
+#endif
