@@ -488,21 +488,35 @@ static void method_not_allowed(tg__client *c, const char *allow) {
     free(j);
 }
 
+/* The routes tokgate answers itself; every other path passes through. */
+static const struct {
+    const char *path;
+    int route;
+    const char *allow;
+} route_table[] = {
+    {"/v1/chat/completions", TG__R_CHAT, "POST"}, {"/v1/completions", TG__R_COMPLETIONS, "POST"},
+    {"/v1/models", TG__R_MODELS, "GET"},          {"/api.json", TG__R_API_JSON, "GET"},
+    {"/v1/limits", TG__R_LIMITS, "GET"},          {"/metrics", TG__R_METRICS, "GET"},
+    {"/healthz", TG__R_HEALTHZ, "GET"},           {"/tokenize", TG__R_TOKENIZE, "POST"},
+};
+
+int tg__route_match(const char *target, size_t n, const char **allow) {
+    const char *q = memchr(target, '?', n);
+    size_t pl = q ? (size_t)(q - target) : n;
+    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++)
+        if (path_is(target, pl, route_table[i].path)) {
+            *allow = route_table[i].allow;
+            return route_table[i].route;
+        }
+    *allow = NULL;
+    return TG__R_PASSTHROUGH;
+}
+
+int tg__api_key_ok(const tg__config *cfg, const char *key, size_t len) { return key_ok(cfg, key, len); }
+
 void tg__route_dispatch(tg__client *c) {
-    const char *t = c->req.target;
-    size_t n = c->req.target_len;
-    const char *q = memchr(t, '?', n);
-    size_t pl = q ? (size_t)(q - t) : n;
-    int route = TG__R_PASSTHROUGH;
-    const char *allow = "GET";
-    if (path_is(t, pl, "/v1/chat/completions")) route = TG__R_CHAT, allow = "POST";
-    else if (path_is(t, pl, "/v1/completions")) route = TG__R_COMPLETIONS, allow = "POST";
-    else if (path_is(t, pl, "/v1/models")) route = TG__R_MODELS;
-    else if (path_is(t, pl, "/api.json")) route = TG__R_API_JSON;
-    else if (path_is(t, pl, "/v1/limits")) route = TG__R_LIMITS;
-    else if (path_is(t, pl, "/metrics")) route = TG__R_METRICS;
-    else if (path_is(t, pl, "/healthz")) route = TG__R_HEALTHZ;
-    else if (path_is(t, pl, "/tokenize")) route = TG__R_TOKENIZE, allow = "POST";
+    const char *allow = NULL;
+    int route = tg__route_match(c->req.target, c->req.target_len, &allow);
     c->route = route;
     if (route != TG__R_HEALTHZ && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,

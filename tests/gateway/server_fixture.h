@@ -17,7 +17,7 @@
 #include "gateway/upstream.h"
 
 /* argv after "serve", NULL-terminated. 0 on success. */
-static int fx_server(tg__server *s, const char *const *args) {
+static inline int fx_server(tg__server *s, const char *const *args) {
     char *argv[64];
     int argc = 0;
     argv[argc++] = (char *)(uintptr_t)"serve";
@@ -37,7 +37,7 @@ static int fx_server(tg__server *s, const char *const *args) {
  * `kind` the engine it recognised (engine.h name, or NULL), `models_json`
  * the /v1/models "data" array (or NULL), n_ctx and slots llama-server's
  * /props figures (0: none; given, they make it llama-server). */
-static tg__upinfo *fx_upinfo(tg__server *s, const char *kind, const char *models_json, uint64_t n_ctx,
+static inline tg__upinfo *fx_upinfo(tg__server *s, const char *kind, const char *models_json, uint64_t n_ctx,
                              uint64_t slots) {
     tg__pool *p = tg__pool_get(&s->pools, s->cfg->models[0].url.host, s->cfg->models[0].url.port);
     tg__upinfo *u = calloc(1, sizeof *u);
@@ -56,7 +56,7 @@ static tg__upinfo *fx_upinfo(tg__server *s, const char *kind, const char *models
     return u;
 }
 
-static void fx_free(tg__server *s) {
+static inline void fx_free(tg__server *s) {
     tg__models_free(s);
     tg__modelfiles_free(s);
     tg__discovery_free(s);
