@@ -49,7 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/assemble.h"
+#include "gateway/filters/assemble.h"
 #include "gateway/cont.h"
 #include "gateway/proxy.h"
 #include "gateway/client.h"
@@ -60,7 +60,7 @@
 #include "gateway/oai_error.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
-#include "gateway/usage.h"
+#include "gateway/filters/usage.h"
 
 enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
 
@@ -76,7 +76,7 @@ struct tg__exchange {
     int paused;
     int status;
     size_t high;
-    tg__usage usage;
+    tg__filter *meter;    /* usage metering (filters/usage.h) on inference answers */
     double t_sent;
     double added;
     char *extra_headers;
@@ -111,8 +111,8 @@ struct tg__exchange {
     char *fwd_body;       /* the body as forwarded, for /apply-template */
     size_t fwd_len;
     const tg__model_cfg *mc; /* inside cfg (held) */
-    int assemble;         /* the client asked for one JSON answer; the upstream streams it */
-    tg__assembler asm_;   /* with assemble: the chunks folded into that answer */
+    tg__filter *assemble; /* the client asked for one JSON answer; the upstream streams it:
+                             the chunks folded into that answer (filters/assemble.h), else NULL */
     int growing;          /* waiting for KV room to escalate (GROW_*) */
     uint64_t grow_by;
 };
@@ -140,13 +140,13 @@ static void ex_release(tg__exchange *ex) {
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
     tgx_buf_free(&ex->aux);
-    if (ex->assemble) tg__asm_free(&ex->asm_);
+    tg__filter_free(ex->assemble);
     tg__cont_free(ex->cont);
     free(ex->fwd_body);
     free(ex->up_head);
     free(ex->body);
     free(ex->esc_body);
-    tg__usage_free(&ex->usage);
+    tg__filter_free(ex->meter);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
     free(ex->pool_key);
@@ -323,7 +323,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
     tgx_buf_init(&ex->aux, 16u << 20);
-    tg__usage_init(&ex->usage, 0);
+    ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
         s->metrics.open_streams++;
@@ -342,8 +342,11 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
             plan->cont = NULL;
             ex->mc = mc;
             if (!want_stream) { /* routes.c made the upstream request a stream */
-                ex->assemble = 1;
-                tg__asm_init(&ex->asm_);
+                ex->assemble = tg__asm_filter_new();
+                if (!ex->assemble) { /* out of memory: the answer as it streams */
+                    tg__cont_free(ex->cont);
+                    ex->cont = NULL;
+                }
             }
         }
     }
@@ -419,7 +422,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         evbuffer_add(head, "\r\n", 2);
     }
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
-    ex->usage.sse = ex->is_sse;
+    tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
     if (ex->assemble) {
@@ -428,8 +431,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
             evbuffer_free(head);
             return;
         }
-        tg__asm_free(&ex->asm_); /* an error answer: relayed as it is */
-        ex->assemble = 0;
+        tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
+        ex->assemble = NULL;
     }
     if (ex->hold && h->status == 200 && !ex->is_sse && !no_body) { /* may escalate: keep it back */
         ex->held_head = head;
@@ -466,7 +469,7 @@ static void cont_leg_done(tg__exchange *ex);
 /* Relays what the continuation logic wrote, with back-pressure. */
 static void relay_out(tg__exchange *ex, tgx_buf *out) {
     if (ex->assemble) {
-        if (out->len) tg__asm_feed(&ex->asm_, out->data, out->len);
+        tg__filter_data(ex->assemble, out->data, out->len);
         tgx_buf_free(out);
         return;
     }
@@ -485,7 +488,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         return;
     }
     if (ex->cont_on) {
-        if (ex->leg == LEG_CLIENT) tg__usage_feed(&ex->usage, p, n); /* llama-server's timings, for the prefill rate */
+        if (ex->leg == LEG_CLIENT) tg__filter_data(ex->meter, p, n); /* llama-server's timings, for the prefill rate */
         tgx_buf out;
         tgx_buf_init(&out, SIZE_MAX);
         int r = tg__cont_feed(ex->cont, p, n, &out);
@@ -497,7 +500,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         }
         return;
     }
-    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__usage_feed(&ex->usage, p, n);
+    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
     if (ex->held_head) {
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
@@ -522,10 +525,12 @@ static int held_hit_length(const tg__exchange *ex) {
 
 static void count_usage(tg__exchange *ex) {
     tg__server *s = ex->srv;
-    tg__usage_finish(&ex->usage);
-    if (ex->usage.prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)ex->usage.prompt_tokens;
-    if (ex->usage.completion_tokens > 0) s->metrics.tokens_out += (uint64_t)ex->usage.completion_tokens;
-    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+    tg__filter_end(ex->meter);
+    const tg__usage *u = tg__usage_filter_result(ex->meter);
+    if (!u) return;
+    if (u->prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)u->prompt_tokens;
+    if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
+    if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
 }
 
 /* Re-sends the request at escalate_to (once; the reservation has grown
@@ -592,17 +597,14 @@ static char *leg_head(const tg__exchange *ex, const char *path) {
  * with the decision's headers (and x-tokgate-escalated when it escalated). */
 static void respond_assembled(tg__exchange *ex) {
     tg__client *c = ex->c;
-    size_t len = 0;
-    char *body = tg__asm_result(&ex->asm_, &len);
-    int status = 200;
-    if (ex->asm_.saw_error && !ex->asm_.content.len && !ex->asm_.reasoning.len) { /* only an error came */
-        free(body);
-        json_t *e = json_pack("{s:O}", "error", ex->asm_.error);
-        body = e ? json_dumps(e, JSON_COMPACT) : NULL;
-        json_decref(e);
-        len = body ? strlen(body) : 0;
-        status = 502;
-    }
+    tg__filter_sink sink;
+    tg__filter_sink_init(&sink, SIZE_MAX);
+    ex->assemble->next = &sink.base;
+    tg__filter_end(ex->assemble);
+    int status = tg__asm_filter_only_error(ex->assemble) ? 502 : 200;
+    size_t len = sink.out.len;
+    char *body = len ? tgx_buf_detach(&sink.out, NULL) : NULL;
+    tg__filter_sink_free(&sink);
     tgx_buf h;
     tgx_buf_init(&h, 1u << 20);
     if (ex->extra_headers) tgx_buf_puts(&h, ex->extra_headers);
@@ -626,10 +628,11 @@ static void cont_finish(tg__exchange *ex) {
     tg__cont_finish(ex->cont, &out);
     s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
     s->metrics.tokens_out += tg__cont_generated(ex->cont);
-    tg__usage_finish(&ex->usage);
-    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+    tg__filter_end(ex->meter);
+    const tg__usage *u = tg__usage_filter_result(ex->meter);
+    if (u && ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
     if (ex->assemble) {
-        tg__asm_feed(&ex->asm_, out.data, out.len);
+        tg__filter_data(ex->assemble, out.data, out.len);
         tgx_buf_free(&out);
         respond_assembled(ex);
         return;
@@ -651,7 +654,7 @@ static void cont_fail(tg__exchange *ex, const char *msg) {
         cont_finish(ex);
         return;
     }
-    int assembled = ex->assemble;
+    int assembled = ex->assemble != NULL;
     c->ex = NULL;
     ex_release(ex);
     if (assembled) tg__client_error(c, 502, "upstream_error", "continuation_failed", NULL, "%s", msg);
@@ -815,8 +818,7 @@ static void on_done(void *ud, int fault, const char *msg) {
         int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
         if (length) {
             count_usage(ex); /* the capped answer's tokens were generated either way */
-            tg__usage_free(&ex->usage);
-            tg__usage_init(&ex->usage, 0);
+            /* the retry's head starts the meter afresh */
             start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
             return; /* c->ex stays: the growth, then the retry, runs */
         }
