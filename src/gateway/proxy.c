@@ -50,6 +50,7 @@
 #include <strings.h>
 
 #include "gateway/filters/assemble.h"
+#include "gateway/filters/escalation.h"
 #include "gateway/cont.h"
 #include "gateway/proxy.h"
 #include "gateway/client.h"
@@ -352,7 +353,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
-        if (plan->escalate_to > plan->max_tokens && plan->escalated_body && !want_stream && !ex->cont) {
+        if (tg__escalation_resends(want_stream, ex->cont != NULL, plan->max_tokens, plan->escalate_to,
+                                   plan->escalated_body != NULL)) {
             ex->escalate_to = plan->escalate_to;
             ex->esc_body = malloc(plan->escalated_len + 1);
             if (ex->esc_body) {
@@ -510,17 +512,6 @@ static void on_body(void *ud, const char *p, size_t n) {
         ex->paused = 1;
         tg__upreq_pause(ex->up);
     }
-}
-
-/* A held, complete answer: 1 when its first choice stopped on "length". */
-static int held_hit_length(const tg__exchange *ex) {
-    json_error_t je;
-    json_t *j = json_loadb(ex->held.data, ex->held.len, 0, &je);
-    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
-    const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
-    int hit = fr && !strcmp(fr, "length");
-    json_decref(j);
-    return hit;
 }
 
 static void count_usage(tg__exchange *ex) {
@@ -815,7 +806,7 @@ static void on_done(void *ud, int fault, const char *msg) {
     ex->up = NULL;
     if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
     if (fault == TG__UP_OK && ex->held_head) {
-        int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
+        int length = !ex->escalated && ex->esc_body && tg__escalation_hit_length(ex->held.data, ex->held.len);
         if (length) {
             count_usage(ex); /* the capped answer's tokens were generated either way */
             /* the retry's head starts the meter afresh */

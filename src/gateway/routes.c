@@ -18,6 +18,7 @@
 
 #include "gateway/budget.h"
 #include "gateway/cont.h"
+#include "gateway/filters/escalation.h"
 #include "gateway/routes.h"
 #include "gateway/catalog.h"
 #include "gateway/client.h"
@@ -153,24 +154,6 @@ static void job_error(infer_job *j, int status, const char *code, const char *pa
     j->resp = tg__oai_error_json(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
 }
 
-/* A chat stream tokgate can continue in place (cont.h): one choice, and
- * nothing the server parses out of the whole generated text (tool calls,
- * grammars), which a raw continuation would hand over unparsed. */
-static int continuable(const json_t *req) {
-    json_t *n = json_object_get(req, "n");
-    if (n && !json_is_null(n) && json_integer_value(n) != 1) return 0;
-    if (json_array_size(json_object_get(req, "tools"))) return 0;
-    static const char *const parsed[] = {"response_format", "grammar", "json_schema", "tool_choice"};
-    for (size_t i = 0; i < sizeof parsed / sizeof parsed[0]; i++) {
-        json_t *v = json_object_get(req, parsed[i]);
-        if (v && !json_is_null(v) && !(json_is_string(v) && !strcmp(json_string_value(v), "none")) &&
-            !(i == 0 && json_is_object(v) && json_is_string(json_object_get(v, "type")) &&
-              !strcmp(json_string_value(json_object_get(v, "type")), "text")))
-            return 0;
-    }
-    return 1;
-}
-
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
     if (j->len == 0) {
@@ -267,34 +250,8 @@ static void infer_work(tg__job *job) {
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
     }
-    if (j->route == TG__R_CHAT && m->cont && continuable(req) &&
-        (j->stream || !json_is_true(json_object_get(req, "logprobs")))) { /* an assembled answer carries no logprobs */
-        tg__cont_cfg cc;
-        memset(&cc, 0, sizeof cc);
-        cc.engine = m->cont;
-        cc.max_tokens = b.max_tokens;
-        cc.escalate_to = b.escalate_to;
-        cc.think_enforce = m->settings.thinking_base > 0 && (b.thinking_tokens > 0 || b.thinking_disabled);
-        cc.think_budget = b.thinking_disabled ? 0 : b.thinking_tokens;
-        if (cc.escalate_to > cc.max_tokens || cc.think_enforce) {
-            if (!send) send = json_incref(req);
-            /* The ids of every generated token, as the engine gives them. */
-            cc.strip_logprobs = m->cont->ask_ids(send) == 1;
-            cc.include_usage = json_is_true(json_object_get(json_object_get(send, "stream_options"), "include_usage"));
-            if (!j->stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
-                json_object_set_new(send, "stream", json_true());
-                json_object_set_new(send, "stream_options", json_pack("{s:b}", "include_usage", 1));
-                cc.include_usage = 1;
-            }
-            cc.prompt_tokens = b.prompt_tokens;
-            cc.think_open = m->cfg->thinking_open;
-            cc.think_close = m->cfg->thinking_close;
-            cc.budget_message = m->cfg->budget_message;
-            if (cc.think_enforce) /* the render the upstream will see, after the policy's rewrite */
-                cc.prompt_opens_thinking = tg__chat_prompt_opens(m, send, cc.think_open, cc.think_close) == 1;
-            j->plan.cont = tg__cont_new(&cc, send);
-        }
-    }
+    tg__esc_budget eb = {b.prompt_tokens, b.max_tokens, b.escalate_to, b.thinking_tokens, b.thinking_disabled};
+    j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
     if (send) {
         j->fwd = json_dumps(send, JSON_COMPACT);
         j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
