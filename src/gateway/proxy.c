@@ -78,6 +78,7 @@ struct tg__exchange {
     int status;
     size_t high;
     tg__filter *meter;    /* usage metering (filters/usage.h) on inference answers */
+    const tg__engine *engine; /* the model's engine adapter on inference routes (its error shapes), or NULL */
     double t_sent;
     double added;
     char *extra_headers;
@@ -320,6 +321,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    ex->engine = inference && m ? m->engine : NULL;
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
@@ -436,7 +438,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
         ex->assemble = NULL;
     }
-    if (ex->hold && h->status == 200 && !ex->is_sse && !no_body) { /* may escalate: keep it back */
+    int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
+    if ((ex->hold && h->status == 200 && !ex->is_sse && !no_body) || map_error) { /* may escalate: keep it back */
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
@@ -522,6 +525,26 @@ static void count_usage(tg__exchange *ex) {
     if (u->prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)u->prompt_tokens;
     if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
     if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
+}
+
+/* A held error answer in a shape the engine adapter knows (engine.h
+ * map_error), answered in tokgate's own shape instead; 0 when the shape is
+ * not one it knows (the answer is then relayed as it came). */
+static int respond_mapped_error(tg__exchange *ex) {
+    int status = ex->status;
+    char *j = tg__engine_map_error(ex->engine, ex->held.data, ex->held.len, ex->status, &status);
+    if (!j) return 0;
+    tg__client *c = ex->c;
+    tg__log(ex->srv, TG__LOG_INFO, "upstream error (%s, HTTP %d) answered as tokgate's %d", ex->engine->name,
+            ex->status, status);
+    char *hdrs = ex->extra_headers;
+    ex->extra_headers = NULL;
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_respond(c, status, "application/json", j, strlen(j), hdrs);
+    free(j);
+    free(hdrs);
+    return 1;
 }
 
 /* Re-sends the request at escalate_to (once; the reservation has grown
@@ -813,6 +836,7 @@ static void on_done(void *ud, int fault, const char *msg) {
             start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
             return; /* c->ex stays: the growth, then the retry, runs */
         }
+        if (ex->status >= 400 && respond_mapped_error(ex)) return;
         flush_held(ex);
     }
     c->ex = NULL;
