@@ -33,7 +33,7 @@ mkdir -p "$work"
 [ -f "$build/libtokgate.a" ] || { echo "bench: $build/libtokgate.a missing: run make first" >&2; exit 1; }
 bin=$build/tokenizer_bench
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root/include" -I"$root/src" "$root/bench/tokenizer_bench.c" \
-   "$build/libtokgate.a" $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$bin"
+   "$root/src/cli/runner.c" "$build/libtokgate.a" $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lpthread -lm -o "$bin"
 
 # 2. Inputs.
 if [ "${BENCH_LOAD_ONLY:-0}" = 1 ]; then

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/runner.h"
 #include "tokgate/tokenizer.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -36,6 +37,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+    tg_cli_runner_install(); /* load as the tokgate program does (tokgate/runner.h) */
     if (argc < 2) {
         fprintf(stderr, "usage: %s TOKENIZER [FILE...]\n", argv[0]);
         return 2;

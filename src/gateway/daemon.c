@@ -135,8 +135,6 @@ static int bind_listener(tg__server *s) {
     return 0;
 }
 
-const char *tg_daemon_usage(void) { return tg__serve_usage; }
-
 /* Discovery's news: the model table is rebuilt from what it learned. */
 static void on_discovered(tg__server *s) {
     tg_error err;

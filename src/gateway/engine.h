@@ -127,9 +127,13 @@ struct tg__engine {
 const tg__engine *const *tg__engines(size_t *n);
 /* By name ("llama.cpp", "vllm", "openai-compatible"); NULL when unknown. */
 const tg__engine *tg__engine_find(const char *name);
-/* The adapter a model talks to: its section's `engine`, else what discovery
- * recognised, else NULL (not known yet). */
-const tg__engine *tg__engine_for(const char *override, const tg__upinfo *u);
+/* The config's `engine` value (an option-table ENUM over
+ * "auto|llama.cpp|vllm|openai-compatible", the adapters in tg__engines()
+ * order): 0 for "auto", i + 1 for the adapter tg__engines()[i], -1 unknown. */
+int tg__engine_parse(const char *s);
+/* The adapter a model talks to: its section's `engine` (tg__engine_parse's
+ * value), else what discovery recognised, else NULL (not known yet). */
+const tg__engine *tg__engine_for(int configured, const tg__upinfo *u);
 /* The chat dialect to count with; with no engine known, a template from a
  * model file is llama-server's (the GGUF is what it serves). */
 int tg__engine_chat_dialect(const tg__engine *e, int from_model_file);

@@ -21,51 +21,27 @@
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/server.h"
+#include "limits/limits_keys.h"
 
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
-/* The section's "hardware" object onto the derivation's inputs. */
-static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *name, tg_limits_config *lc,
-                          const tg__upinfo *ui) {
-    const char *k;
-    json_t *v;
-    /* Free VRAM: the configured figures, or NVML's live ones when the config
-     * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
-    json_t *fv = json_object_get(c->hardware, "free_vram_mib");
-    if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
+/* The section's derivation inputs (read and checked with the config:
+ * limits/limits_keys.h), with NVML's live free VRAM when the section says
+ * "nvml" or gives no figure (no NVML here: no VRAM ceiling, said once). */
+static void hardware_into(tg__server *s, const tg__model_cfg *c, tg_limits_config *lc, const tg__upinfo *ui) {
+    *lc = c->hw.cfg;
+    int given = (c->hw_given & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "free_vram_mib")) != 0;
+    if (!given || c->hw.free_vram_nvml) {
         tg_error nerr;
         size_t n = 0;
         memset(&nerr, 0, sizeof nerr);
         if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
             lc->n_cards = n;
-        } else if (fv || !s->nvml_note_said) {
+        } else if (given || !s->nvml_note_said) {
             s->nvml_note_said = 1;
-            tg__log(s, fv ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
-                    fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+            tg__log(s, given ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
+                    given ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
         }
-    }
-    json_object_foreach(c->hardware, k, v) {
-        double d = json_is_number(v) ? json_number_value(v) : -1;
-        if (!strcmp(k, "free_vram_mib")) {
-            if (json_is_string(v)) continue; /* "nvml": read above */
-            json_t *one = json_is_array(v) ? NULL : v;
-            size_t n = one ? 1 : json_array_size(v);
-            lc->n_cards = 0;
-            for (size_t i = 0; i < n && i < TG_LIMITS_MAX_CARDS; i++) {
-                json_t *e = one ? one : json_array_get(v, i);
-                if (json_is_number(e) && json_number_value(e) >= 0)
-                    lc->free_vram[lc->n_cards++] = (uint64_t)json_number_value(e) * TG_MIB;
-            }
-        } else if (!strcmp(k, "tp") && d >= 1 && d <= TG_LIMITS_MAX_TP) lc->tp = (uint32_t)d;
-        else if (!strcmp(k, "kv_type") && json_is_string(v)) {
-            tg_error err;
-            if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
-                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", name ? name : "?", err.msg);
-        } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
-        else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
-        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", name ? name : "?", k);
     }
     /* A target latency without a configured rate: the measured one (the EMA
      * of llama-server's timings), taken at each rebuild (discovery tick). */
@@ -113,7 +89,7 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
-        hardware_into(s, c, name, &lc, ui);
+        hardware_into(s, c, &lc, ui);
         lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
         if (c->output) lc.output_reserve = c->output;
         tg_limits lim;

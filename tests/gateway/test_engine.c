@@ -91,9 +91,15 @@ static void test_lookup_and_defaults(void) {
     tg__upinfo u;
     memset(&u, 0, sizeof u);
     u.engine = &tg__engine_vllm;
-    TG_CHECK(tg__engine_for("llama.cpp", &u) == &tg__engine_llama_server); /* the section's override */
-    TG_CHECK(tg__engine_for(NULL, &u) == &tg__engine_vllm);
-    TG_CHECK(tg__engine_for(NULL, NULL) == NULL);
+    TG_CHECK(tg__engine_for(tg__engine_parse("llama.cpp"), &u) == &tg__engine_llama_server); /* the section's */
+    TG_CHECK(tg__engine_for(tg__engine_parse("auto"), &u) == &tg__engine_vllm);
+    TG_CHECK(tg__engine_for(0, NULL) == NULL);
+    TG_CHECK_EQ_I(tg__engine_parse("ollama"), -1);
+    /* the option's value list names the adapters in registry order */
+    size_t n = 0;
+    const tg__engine *const *all = tg__engines(&n);
+    TG_CHECK_EQ_U(n, 3);
+    for (size_t i = 0; i < n; i++) TG_CHECK_EQ_I(tg__engine_parse(all[i]->name), (int)i + 1);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_llama_server, 0), TG_CHAT_LLAMACPP);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_vllm, 1), TG_CHAT_HF);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(NULL, 1), TG_CHAT_LLAMACPP); /* a GGUF is llama-server's */

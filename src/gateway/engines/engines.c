@@ -36,9 +36,16 @@ const tg__engine *tg__engine_find(const char *name) {
     return NULL;
 }
 
-const tg__engine *tg__engine_for(const char *override, const tg__upinfo *u) {
-    const tg__engine *e = tg__engine_find(override);
-    return e ? e : u ? u->engine : NULL;
+int tg__engine_parse(const char *s) {
+    if (s && !strcmp(s, "auto")) return 0;
+    for (size_t i = 0; s && i < N_ENGINES; i++)
+        if (!strcmp(registry[i]->name, s)) return (int)i + 1;
+    return -1;
+}
+
+const tg__engine *tg__engine_for(int configured, const tg__upinfo *u) {
+    if (configured > 0 && (size_t)configured <= N_ENGINES) return registry[configured - 1];
+    return u ? u->engine : NULL;
 }
 
 int tg__engine_chat_dialect(const tg__engine *e, int from_model_file) {
