@@ -3,7 +3,8 @@
  * place (cont.h has the design; proxy.c runs the legs).
  *
  * State over the whole answer: the ids generated so far (the first leg's
- * from each chunk's logprobs, a continuation's from /completion's `tokens`),
+ * from each chunk's logprobs, a continuation's from the leg events the
+ * engine adapter reads, engine.h; llama-server's /completion `tokens`),
  * whether the model is thinking and how many tokens it thought, the cap
  * (max_tokens, escalate_to once escalated) and the first leg's identity
  * (id, created, model, system_fingerprint) that every chunk tokgate writes

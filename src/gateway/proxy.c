@@ -36,14 +36,23 @@
  * waits ahead of new requests; when no room comes within admission_wait the
  * capped answer goes out as it is (tokgate_escalations_skipped_total).
  *
- * Streams that may continue (cont.h: escalation or a thinking budget, on an
- * upstream that can continue) run in legs on the same exchange: the
- * client's request (its chunks read and relayed by cont.c), then
- * /apply-template once (its answer read, not relayed), then /completion
- * legs reshaped into the same SSE stream. Each leg is a new tg__upreq; the
+ * Whether an answer escalates by re-sending or by continuing in place is
+ * decided once, in filters/escalation.c. Streams that may continue (cont.h:
+ * escalation or a thinking budget, on an engine that can continue) run in
+ * legs on the same exchange, at the paths the engine adapter names
+ * (engine.h; llama-server: the client's request, its chunks read and
+ * relayed by cont.c, then /apply-template once, its answer read, not
+ * relayed, then /completion legs reshaped into the same SSE stream). Each leg is a new tg__upreq; the
  * client's head went out with the first, so a failing later leg ends the
  * stream with an error event (or, while the first leg's ending is still
  * held, with that ending as it was).
+ *
+ * Response filters (filters/filter.h) the exchange holds: usage metering on
+ * inference answers, and the assembly of a non-streaming answer that was
+ * streamed upstream. An inference answer of HTTP >= 400 is held, and when
+ * its engine adapter knows the shape (engine.h map_error) answered in
+ * tokgate's own (context_length_exceeded with n_prompt_tokens and n_ctx);
+ * any other is relayed as it came.
  */
 #include <stdlib.h>
 #include <string.h>
