@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "gateway/config.h"
+#include "gateway/config_load.h"
 #include "gateway/options.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)

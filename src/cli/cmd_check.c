@@ -1,7 +1,8 @@
 /*
  * cmd_check.c: `tokgate check`: apply the request budget policy to one
  * OpenAI-style request read from stdin and print the decision, the same
- * decision the gateway would apply (both call tg_policy_decide):
+ * decision the gateway would apply (both call tg_budget_decide, the one
+ * budget path: count, limits, policy, error):
  *
  *   {"action": "forward"|"truncate"|"reject", "status": 200|4xx,
  *    "request": {...}|null, "error": {"error": {...}}|null,
@@ -10,9 +11,11 @@
  *               "thinking_tokens", "requested_max_tokens", "clamped",
  *               "thinking_disabled", "truncation": {...}}}
  *
- * Limits: --context N gives the context directly (output = --output-reserve,
- * default 8192, at most the context; input = context - output; a
- * --max-prompt-tokens backstop clamps the context, as in tokgate limits).
+ * Limits: --context N gives the context directly and tg_limits_from_context
+ * splits it as the gateway splits the context its upstream enforces (output =
+ * --output-reserve, default 8192, at most half the context; input = context
+ * - output; a --max-prompt-tokens backstop clamps the context, as in tokgate
+ * limits).
  * Otherwise they are derived from the model (--model PATH: GGUF, HF directory
  * or config.json; --model-name NAME: the built-in catalogue, an unknown name
  * getting 8192 tokens) with the VRAM/throughput flags of `tokgate limits`
@@ -22,7 +25,8 @@
  * or a GGUF), or else the tokenizer of --model PATH when it has one, a raw prompt is counted exactly as the server tokenizes it (with
  * the special tokens the post-processor adds, e.g. BOS) and keep_recent cuts
  * it with that tokenizer (tg_keep_last_counted); a chat is rendered with the
- * model's chat template and counted exactly (tg_chat_count; llama-server's
+ * model's chat template (the --model file's, else the tokenizer's, as the
+ * gateway takes it) and counted exactly (tg_chat_count; llama-server's
  * request rewriting with --dialect llamacpp), its per-message counts kept for
  * truncation. Without a tokenizer the estimator is used.
  *
@@ -39,7 +43,9 @@
  *
  * Exit: 0 whenever a decision was made (a refusal included), 2 for bad usage
  * or unusable input (not JSON, no messages or prompt) with the reason on
- * stderr, 1 for other failures.
+ * stderr, followed by the status, code and param the gateway answers the
+ * same body with ("[status 400, code invalid_json, param -]"), 1 for other
+ * failures.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -103,21 +109,6 @@ static void usage(FILE *out) {
         "environment:\n"
         "  TOKGATE_MAX_OUTPUT_TOKENS   output default between config and the capped default\n"
         "exit: 0 a decision was made, 2 bad usage or unusable input, 1 other failure\n");
-}
-
-/* Counting with a real tokenizer: FLAGS as the server would tokenize. */
-typedef struct tok_counter {
-    const tg_tokenizer *tok;
-    unsigned flags;
-} tok_counter;
-
-static tg_status count_with_tokenizer(void *user, const char *text, size_t len, uint64_t *tokens,
-                                      tg_error *err) {
-    const tok_counter *c = user;
-    size_t n = 0;
-    tg_status s = tg_tokenizer_count(c->tok, text, len, c->flags, &n, err);
-    if (s == TG_OK) *tokens = (uint64_t)n;
-    return s;
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t *out) {
@@ -203,18 +194,9 @@ int tg_cmd_check(int argc, char **argv) {
             tg_model_profile_free(&prof);
             return 2;
         }
-    } else {
-        lim.context = o.context;
-        lim.binding = TG_BIND_NATIVE;
-        lim.ceiling_native = o.context;
-        lim.ceiling_vram = TG_CEILING_NONE;
-        lim.ceiling_throughput = TG_CEILING_NONE;
-        if (li.cfg.max_prompt_tokens && li.cfg.max_prompt_tokens < lim.context) {
-            lim.context = li.cfg.max_prompt_tokens;
-            lim.binding = TG_BIND_CLAMP;
-        }
-        lim.output = li.cfg.output_reserve < lim.context ? li.cfg.output_reserve : lim.context;
-        lim.input = lim.context - lim.output;
+    } else if (tg_limits_from_context(o.context, &li.cfg, &lim, &err) != TG_OK) {
+        fprintf(stderr, "tokgate check: %s\n", err.msg);
+        return 2;
     }
 
     tgx_buf body;
@@ -230,7 +212,9 @@ int tg_cmd_check(int argc, char **argv) {
     tgx_buf_free(&body);
     if (st != TG_OK) {
         tg_model_profile_free(&prof);
-        fprintf(stderr, "tokgate check: unusable request: %s\n", err.msg);
+        /* What the gateway answers for the same body: status, code, param. */
+        fprintf(stderr, "tokgate check: unusable request: %s [status %d, code %s, param %s]\n", err.msg,
+                err.api.status, err.api.code[0] ? err.api.code : "-", err.api.param[0] ? err.api.param : "-");
         return 2;
     }
 
@@ -256,57 +240,33 @@ int tg_cmd_check(int argc, char **argv) {
                         "estimated\n", o.model_path, err.msg);
         tok = NULL;
     }
-    /* A raw prompt gets the specials the server adds (BOS); a chat message's
-     * text does not (its template adds them). */
-    tok_counter tc = {tok, req.kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
-    tg_counter counter = {count_with_tokenizer, &tc};
-    tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &counter};
-
-    tg_prompt_counts counts;
-    int rc = 1;
-    tg_decision d;
-    memset(&d, 0, sizeof d);
-    if (tg_request_count(&req, tok ? count_with_tokenizer : tg_estimate_count, tok ? &tc : NULL,
-                         tok != NULL, &counts, &err) != TG_OK) {
-        fprintf(stderr, "tokgate check: counting the prompt: %s\n", err.msg);
-        tg_tokenizer_free(tok);
-        tg_request_free(&req);
-        tg_model_profile_free(&prof);
-        return 1;
-    }
-    if (tok && req.kind == TG_REQ_CHAT) {
-        /* The exact count: the model's chat template rendered and tokenized
-         * as the upstream does (llama-server rewrites the request first and
-         * adds BOS; vLLM and transformers render as HF does and add none). */
-        const char *tpl_path = o.tokenizer ? o.tokenizer : o.model_path;
-        tg_chat *chat = NULL;
-        tg_error cerr;
-        memset(&cerr, 0, sizeof cerr);
-        if (tpl_path && tg_chat_load(tpl_path, &chat, &cerr) == TG_OK) {
-            tg_chat_options copt;
-            memset(&copt, 0, sizeof copt);
-            copt.add_generation_prompt = -1;
-            int llama = settings.dialect == TG_DIALECT_LLAMACPP;
-            copt.dialect = llama ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
-            size_t n = 0;
-            if (tg_chat_count(chat, tok, req.root, &copt, llama ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u, &n,
-                              &cerr) == TG_OK)
-                tg_prompt_counts_set_exact(&counts, (uint64_t)n);
-            else
-                fprintf(stderr, "tokgate check: note: chat template: %s; the chat count is the sum of "
-                                "its messages, not exact\n", cerr.msg);
-            tg_chat_free(chat);
-        } else if (tpl_path) {
-            fprintf(stderr, "tokgate check: note: no chat template from %s (%s); the chat count is the "
-                            "sum of its messages, not exact\n", tpl_path, cerr.msg);
+    /* The model's chat template, so a chat is counted exactly as the upstream
+     * renders it; taken as the gateway takes it: the model file's (what
+     * llama-server renders), else the tokenizer's. */
+    tg_chat *chat = NULL;
+    const char *tpl_paths[2] = {o.model_path, o.tokenizer};
+    for (size_t i = 0; tok && req.kind == TG_REQ_CHAT && !chat && i < 2; i++) {
+        if (!tpl_paths[i]) continue;
+        if (tg_chat_load(tpl_paths[i], &chat, &err) != TG_OK) {
+            fprintf(stderr, "tokgate check: note: no chat template from %s (%s)\n", tpl_paths[i], err.msg);
+            chat = NULL;
         }
     }
-    tg_policy_input in = {&settings, &lim, &req, &counts, env_out, tok ? &hooks : NULL};
-    st = tg_policy_decide(&in, &d, &err);
+    if (tok && req.kind == TG_REQ_CHAT && !chat)
+        fprintf(stderr, "tokgate check: note: the chat count is the sum of its messages, not exact\n");
+    /* The upstream's rendering: llama-server rewrites the request first and
+     * adds BOS; vLLM and transformers render as HF does and add none. */
+    tg_budget_model bm = {&settings, &lim, tok, chat,
+                          settings.dialect == TG_DIALECT_LLAMACPP ? TG_CHAT_LLAMACPP : TG_CHAT_HF, NULL,
+                          env_out};
+    tg_budget_decision bd;
+    int rc = 1;
+    st = tg_budget_decide(&req, &bm, &bd, &err);
+    if (bd.note[0]) fprintf(stderr, "tokgate check: note: %s\n", bd.note);
     if (st != TG_OK) {
         fprintf(stderr, "tokgate check: %s\n", err.msg);
     } else {
-        json_t *out = tg_decision_to_json(&d);
+        json_t *out = tg_decision_to_json(&bd.d);
         char *txt = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
         if (txt) {
             printf("%s\n", txt);
@@ -317,8 +277,8 @@ int tg_cmd_check(int argc, char **argv) {
         free(txt);
         json_decref(out);
     }
-    tg_decision_free(&d);
-    tg_prompt_counts_free(&counts);
+    tg_budget_decision_free(&bd);
+    tg_chat_free(chat);
     tg_tokenizer_free(tok);
     tg_request_free(&req);
     tg_model_profile_free(&prof);

@@ -102,12 +102,6 @@ typedef struct tg__config {
     size_t n_models;
 } tg__config;
 
-/* Builds a config from `tokgate serve` arguments (argv[0] is "serve"),
- * reading --config FILE (or --config=FILE) when given. */
-tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error *err);
-/* Builds a config from LEN bytes of config-file JSON alone (the fuzzer's and
- * the tests' entry: no file, no flags); NAME prefixes messages. */
-tg_status tg__config_from_json(const char *json, size_t len, const char *name, tg__config **out, tg_error *err);
 void tg__config_ref(tg__config *c);
 void tg__config_unref(tg__config *c);
 

@@ -22,9 +22,11 @@
 
 #include "gateway/daemon.h"
 #include "gateway/client.h"
+#include "gateway/config_load.h"
 #include "gateway/discovery.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
+#include "gateway/options.h"
 #include "gateway/models.h"
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
@@ -133,6 +135,18 @@ static int bind_listener(tg__server *s) {
     tg__log(s, TG__LOG_INFO, "listening on http://%s (%zu model section(s)%s)", addr, s->cfg->n_models,
             s->cfg->n_api_keys ? ", API keys required" : "");
     return 0;
+}
+
+/* The help text, built once from the option tables (options.h) and kept. */
+const char *tg_daemon_usage(void) {
+    static char *text; /* built once from the tables, kept until exit */
+    if (!text) {
+        tgx_buf b;
+        tgx_buf_init(&b, 1u << 20);
+        if (tg__serve_usage(&b) == TG_OK) text = b.data;
+        else tgx_buf_free(&b);
+    }
+    return text ? text : "usage: tokgate serve [options] (out of memory building the help)\n";
 }
 
 /* Discovery's news: the model table is rebuilt from what it learned. */

@@ -6,7 +6,9 @@
  * upstream enforces (llama-server per-slot n_ctx from /props, vLLM
  * max_model_len), else the trained context (meta.n_ctx_train); capped by
  * the upstream's own context since a longer prompt is refused there anyway;
- * output = configured reserve or min(8192, context/2); input = the rest.
+ * then split by the library's one rule, tg_limits_from_context (output =
+ * min(configured reserve or 8192, context/2), input = the rest, at most the
+ * configured input).
  * With a model file (or a catalogue entry for the name): helexa's
  * derivation (tokgate/limits.h) over free VRAM (configured, or NVML's live
  * reading) and the prefill throughput measured on the upstream's answers,
@@ -49,20 +51,19 @@ static void hardware_into(tg__server *s, const tg__model_cfg *c, tg_limits_confi
         lc->prefill_tps = ui->prefill_tps_ema;
 }
 
-/* Limits from a known context: the reserve (configured, else the default,
- * at most half the context) for output, the rest for input. */
-static void from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
-    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
-    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
-    uint64_t in = ctx - out;
-    if (c->input && c->input < in) in = c->input;
-    l->limits.context = ctx;
-    l->limits.input = in;
-    l->limits.output = out;
+/* Limits from a known context, split by the library's one rule
+ * (tg_limits_from_context, as `tokgate check --context` splits it: the
+ * reserve, configured or the default, at most half the context, for output;
+ * the rest, at most the configured input, for input). 0 when it cannot. */
+static int from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
+    tg_limits_config split;
+    tg_limits_config_init(&split);
+    if (c->output) split.output_reserve = c->output;
+    if (tg_limits_from_context(ctx, &split, &l->limits, NULL) != TG_OK) return 0;
+    if (c->input && c->input < l->limits.input) l->limits.input = c->input;
     l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
     l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
-    l->limits.ceiling_vram = TG_CEILING_NONE;
-    l->limits.ceiling_throughput = TG_CEILING_NONE;
+    return 1;
 }
 
 void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
@@ -78,8 +79,7 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     else if (l->n_ctx_train) ctx = l->n_ctx_train, l->limits_source = "upstream n_ctx_train";
     if (ctx && l->upstream_ctx && l->upstream_ctx < ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
     memset(&l->limits, 0, sizeof l->limits);
-    l->have_limits = ctx > 0;
-    if (ctx) from_context(c, ctx, l);
+    l->have_limits = ctx > 0 && from_context(c, ctx, l);
     /* Without a context from the config or the upstream, the model file or
      * catalogue alone still gives limits (never unbudgeted while it can). */
     /* The model file, when readable here: helexa's derivation, with the

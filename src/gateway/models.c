@@ -175,10 +175,6 @@ const char *tg__model_id(const tg__model *m) {
 }
 
 
-long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
-    return tg__count_chat(m->tok, m->chat, m->chat_dialect, request);
-}
-
 int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
     return tg__render_opens(m->chat, m->chat_dialect, request, open, close);
 }

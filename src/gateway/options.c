@@ -22,7 +22,6 @@
  */
 #include "gateway/options.h"
 
-#include "gateway/daemon.h"
 #include "gateway/engine.h"
 
 #include <stddef.h>
@@ -317,15 +316,4 @@ tg_status tg__config_keys_markdown(tgx_buf *b) {
     tg__model_cfg_free(&m);
     tg__config_unref(c);
     return st;
-}
-
-const char *tg_daemon_usage(void) {
-    static char *text; /* built once from the tables, kept until exit */
-    if (!text) {
-        tgx_buf b;
-        tgx_buf_init(&b, 1u << 20);
-        if (tg__serve_usage(&b) == TG_OK) text = b.data;
-        else tgx_buf_free(&b);
-    }
-    return text ? text : "usage: tokgate serve [options] (out of memory building the help)\n";
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "gateway/config_load.h"
 #include "gateway/options.h"
 #include "util/file.h"
 
