@@ -6,6 +6,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 CONFDIR ?=
 DEBDIR ?= build-deb
+BUILD ?= build
 CMAKE ?= cmake
 
 .PHONY: all build test check fuzz bench demo limits-demo install deb deps clean
@@ -13,8 +14,8 @@ CMAKE ?= cmake
 all: build
 
 build:
-	@test -f build/CMakeCache.txt || $(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release
-	$(CMAKE) --build build -j$(JOBS)
+	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
 deps:
 	bash scripts/setup.sh --test
@@ -56,8 +57,9 @@ limits-demo:
 # not fixed when build/ was configured) into $(DESTDIR) when set. CONFDIR=DIR
 # also installs the example config as DIR/tokgate.json (never over an existing
 # one); without it the example is in $(PREFIX)/share/doc/tokgate/examples.
+# BUILD=DIR installs from another build folder (the tests use build-asan).
 install: build
-	DESTDIR="$(DESTDIR)" TG_CONFDIR="$(CONFDIR)" $(CMAKE) --install build --prefix "$(PREFIX)"
+	DESTDIR="$(DESTDIR)" TG_CONFDIR="$(CONFDIR)" $(CMAKE) --install $(BUILD) --prefix "$(PREFIX)"
 
 # Debian packages (dpkg-buildpackage on a copy of the tree in $(DEBDIR)/src),
 # then lintian, which must report no error. Needs scripts/setup.sh --deb.
