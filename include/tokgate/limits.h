@@ -11,8 +11,10 @@
  *   throughput ceiling = target prefill latency x prefill tokens per second
  *   context            = min(native, vram, throughput), then clamped by a
  *                        static max-prompt backstop when one is set
- *   output             = output reserve (default 8192), at most context
+ *   output             = output reserve (default 8192), at most half the context
  *   input              = context - output
+ * (tg_limits_from_context applies the same clamp and split to a context that
+ * is already known.)
  *
  * tg_limits is a plain value: the gateway publishes it atomically and the
  * policy layer reads it; nothing in it is owned.
@@ -131,6 +133,14 @@ TG_API tg_status tg_kv_cost_compute(const tg_model_profile *p, tg_kv_type t, uin
  * room gives context 0 (binding vram), not an error. */
 TG_API tg_status tg_limits_derive(const tg_model_profile *p, const tg_limits_config *c,
                                   tg_limits *out, tg_error *err);
+
+/* Limits from a context already known (no profile to derive from): the
+ * context as the native ceiling, clamped by c->max_prompt_tokens when set,
+ * output = min(c->output_reserve, context / 2), input = context - output:
+ * the same split tg_limits_derive ends with. Only max_prompt_tokens and
+ * output_reserve of C are read. TG_EINVAL for a context of 0 or above 2^40. */
+TG_API tg_status tg_limits_from_context(uint64_t context, const tg_limits_config *c,
+                                        tg_limits *out, tg_error *err);
 
 typedef enum tg_verdict {
     TG_VERDICT_FITS = 0,     /* leaves at least the floor free */

@@ -4,27 +4,40 @@
  * what may go upstream and with which budgets, or refuse it with an error a
  * client can act on. docs/policy.md states every rule with its source.
  *
- * The policy is PURE: it opens nothing, reads no environment and counts no
- * tokens. Counting lives in the caller (a tokenizer plus chat template when it
- * has them, the estimator below otherwise), and so does the environment:
- * TOKGATE_MAX_OUTPUT_TOKENS is read by the CLI or the gateway and passed in as
- * tg_policy_input.env_max_output_tokens. The same input always gives the same
- * decision, so the gateway and `tokgate check` agree by construction.
+ * The one budget path is tg_budget_decide: a parsed request plus the model
+ * (settings, live limits, optional tokenizer, chat template and count cache)
+ * in, the whole decision out: the prompt counted as exactly as the model
+ * allows (the chat template rendered and tokenized, else the tokenizer per
+ * message, else the estimator), the policy's verdict, the body to send or the
+ * OpenAI error with its status, type, code and param, and the escalation
+ * body. `tokgate check` and the gateway both call it, so they agree by
+ * construction; the gateway only turns the decision into headers.
  *
- *   tg_request_parse      bytes -> tg_request (or TG_EINVAL: not JSON, no
- *                         messages/prompt; the reason names the problem)
+ *   tg_request_parse      bytes -> tg_request (or an error whose err->api
+ *                         says status, code and param: invalid_json,
+ *                         missing_required_parameter, invalid_type)
+ *   tg_budget_decide      tg_request + tg_budget_model -> tg_budget_decision
+ *   tg_error_body         the one OpenAI error-body builder
+ *
+ * and the pieces it is built from, public for tests and other callers:
+ *
  *   tg_request_count      per-message / per-prompt token counts with a
  *                         caller-supplied counting function (tg_estimate_count
  *                         when there is no tokenizer)
- *   tg_policy_decide      -> tg_decision: forward | truncate | reject
+ *   tg_policy_decide      counts -> tg_decision: forward | truncate | reject
  *   tg_decision_to_json   the JSON object `tokgate check` prints
  *   tg_decision_escalated_request  the retry body on finish_reason "length"
  *   tg_keep_last_counted  keep_recent hook over any counting function
  *
+ * The policy is PURE: it opens nothing and reads no environment.
+ * TOKGATE_MAX_OUTPUT_TOKENS is read by the CLI or the gateway and passed in
+ * (env_max_output_tokens). The same input always gives the same decision.
+ *
  * Ownership: tg_request owns its parsed JSON (tg_request_free); a tg_decision
  * owns its rewritten request, its error body and its truncation report
- * (tg_decision_free); tg_prompt_counts owns its item array
- * (tg_prompt_counts_free). Everything tg_policy_input points to is borrowed.
+ * (tg_decision_free); a tg_budget_decision owns its tg_decision and escalated
+ * body (tg_budget_decision_free); tg_prompt_counts owns its item array
+ * (tg_prompt_counts_free). Everything an input struct points to is borrowed.
  */
 #ifndef TOKGATE_POLICY_H
 #define TOKGATE_POLICY_H
@@ -35,6 +48,8 @@
 
 #include "tokgate/error.h"
 #include "tokgate/limits.h"
+#include "tokgate/template.h"
+#include "tokgate/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -133,13 +148,30 @@ typedef struct tg_request {
     char bad_message[256];
 } tg_request;
 
-/* Parses LEN bytes of request JSON. TG_ELIMIT above TG_REQUEST_MAX_BYTES;
- * TG_EINVAL (err names why) when the body is not JSON, not an object, has
- * neither a "messages" array nor a "prompt" (string, array of strings, or
- * array of token ids), or has a message that is not an object with a string
- * "role": input no decision can be made about. Bad values of budget fields are not errors here;
- * they are recorded in bad_param for the policy to refuse. */
+/* Parses LEN bytes of request JSON. TG_ELIMIT above TG_REQUEST_MAX_BYTES
+ * (err->api: 413 request_too_large); TG_EINVAL (err names why) for input no
+ * decision can be made about, with err->api saying what an OpenAI API
+ * answers (status 400, type invalid_request_error):
+ *   not JSON, not an object                           code invalid_json
+ *   neither a "messages" array nor a "prompt"         missing_required_parameter,
+ *                                                     param messages
+ *   "messages" not a non-empty array of objects with
+ *   a string "role"; "prompt" not a string, strings
+ *   or token ids                                      invalid_type, param messages | prompt
+ *   "model" not a string, "stream" not a boolean,
+ *   "n" not an integer (null is absent)               invalid_type, param the field
+ * Bad values of budget fields are not errors here; they are recorded in
+ * bad_param for the policy to refuse. */
 TG_API tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err);
+
+/* As tg_request_parse, for an endpoint that takes one KIND: TG_REQ_CHAT
+ * (/v1/chat/completions) reads only "messages", TG_REQ_COMPLETION
+ * (/v1/completions) only "prompt", and the one it needs missing is
+ * missing_required_parameter naming it; TG_REQ_EITHER takes whichever is
+ * present (messages first), as tg_request_parse does. */
+#define TG_REQ_EITHER (-1)
+TG_API tg_status tg_request_parse_as(const char *data, size_t len, int kind, tg_request *out,
+                                     tg_error *err);
 TG_API void tg_request_free(tg_request *r);
 
 /* ---- token counts (supplied by the caller) ----------------------------- */
@@ -265,6 +297,8 @@ typedef struct tg_decision {
     int status;                      /* 200, or the HTTP error status */
     json_t *request;                 /* body to send upstream; NULL when rejected (owned) */
     json_t *error;                   /* {"error": {...}} when rejected; NULL otherwise (owned) */
+    tg_error refusal;                /* when rejected: the message and refusal.api (status,
+                                        type, code, param) the body was built from; else zero */
     tg_budget budget;
     tg_truncation_report truncation;
 } tg_decision;
@@ -294,6 +328,87 @@ TG_API json_t *tg_decision_escalated_request(const tg_decision *d);
 /* {"action", "status", "request", "error", "budget": {...}} (new reference). */
 TG_API json_t *tg_decision_to_json(const tg_decision *d);
 
+/* ---- the one budget path ----------------------------------------------- */
+
+/* The model a request is decided for. Everything is borrowed. */
+typedef struct tg_budget_model {
+    const tg_model_settings *settings;  /* required; name NULL: the request's "model" */
+    const tg_limits *limits;            /* required: the live limits (context, input, output) */
+    const tg_tokenizer *tok;            /* NULL: the estimator (never exact) */
+    const tg_chat *chat;                /* with tok: a chat is rendered and counted exactly */
+    tg_chat_dialect chat_dialect;       /* how the upstream renders a chat: TG_CHAT_LLAMACPP
+                                           (llama-server's rewriting, the BOS it adds) or
+                                           TG_CHAT_HF (vLLM, transformers: no added specials) */
+    tg_count_cache *cache;              /* optional, built on tok (the chat count goes through
+                                           it); not thread-safe: the caller keeps one per thread */
+    uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as the caller read it; 0 unset */
+} tg_budget_model;
+
+typedef enum tg_count_method {
+    TG_COUNT_ESTIMATE = 0, /* tg_estimate_count plus the cookbook's chat overhead */
+    TG_COUNT_TOKENIZER,    /* the tokenizer: a raw prompt exactly, a chat per message */
+    TG_COUNT_TEMPLATE      /* the chat template rendered, then tokenized: exact */
+} tg_count_method;
+
+typedef struct tg_budget_decision {
+    tg_decision d;           /* action, status, d.request (the body to send), d.error (the
+                                body to answer with) and d.refusal (its facts), the budget
+                                (prompt tokens, exact, max_tokens and source, clamped,
+                                escalate_to, thinking) and the truncation report */
+    int rewritten;           /* d.request differs from the client's body */
+    json_t *escalated;       /* the retry body at budget.escalate_to (owned), or NULL */
+    tg_count_method method;
+    char note[256];          /* why a chat was not counted through its template although it
+                                has one (the render failed); "" otherwise */
+} tg_budget_decision;
+
+/* Counts request R for model M as tg_budget_decide does: with M->tok and
+ * M->chat a chat is rendered in M->chat_dialect and tokenized (through
+ * M->cache when given; llama-server's dialect adds the model's BOS), its
+ * per-message counts kept for truncation; with M->tok alone, each message
+ * (no specials) or the raw prompt (with the specials the server adds);
+ * otherwise the estimator. A template that fails to render falls back to the
+ * per-message count and says why in NOTE (NOTE_CAP bytes; may be NULL).
+ * Free OUT with tg_prompt_counts_free. */
+TG_API tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m,
+                                 tg_prompt_counts *out, tg_count_method *method, char *note,
+                                 size_t note_cap, tg_error *err);
+
+/* The exact count of a chat REQUEST (a JSON object with "messages") as M's
+ * upstream counts it: rendered with M->chat in M->chat_dialect, tokenized
+ * with M->tok (through M->cache when given), llama-server's BOS added for
+ * TG_CHAT_LLAMACPP. The step tg_budget_count takes for a chat; TG_EINVAL
+ * without tok or chat, the render's error when it fails. */
+TG_API tg_status tg_budget_count_chat(const json_t *request, const tg_budget_model *m, size_t *count,
+                                      tg_error *err);
+
+/* The whole decision for R on model M: tg_budget_count, then
+ * tg_policy_decide with hooks on M->tok (keep_last: tg_keep_last_counted;
+ * recount, when the chat was counted through its template: the kept messages
+ * rendered and counted exactly), then the escalation body.
+ * TG_OK whenever a decision was made. A refusal is a decision (d.action
+ * reject, d.status, d.error, d.refusal), and so is a prompt the tokenizer
+ * cannot count (400 invalid_request, param messages | prompt). Errors: a
+ * missing argument or memory exhaustion. OUT is always initialised, so
+ * tg_budget_decision_free is safe after any return. Thread-safe for distinct
+ * OUTs as long as M->cache is not shared between threads. */
+TG_API tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m,
+                                  tg_budget_decision *out, tg_error *err);
+TG_API void tg_budget_decision_free(tg_budget_decision *b);
+
+/* ---- OpenAI error bodies ------------------------------------------------ */
+
+/* {"error": {"message", "type", "param", "code"}} (new reference; NULL out
+ * of memory). TYPE NULL or "": "invalid_request_error"; CODE, PARAM NULL or
+ * "": null. Every error body tokgate answers with is built here. */
+TG_API json_t *tg_error_body(const char *message, const char *type, const char *code,
+                             const char *param);
+/* The same from a structured error: e->msg and e->api. */
+TG_API json_t *tg_error_body_of(const tg_error *e);
+/* The same as compact JSON text (malloc'd, free() it; NULL out of memory). */
+TG_API char *tg_error_body_text(const char *message, const char *type, const char *code,
+                                const char *param);
+
 /* Names used in JSON and on the command line; the parsers return -1 for an
  * unknown name. */
 TG_API const char *tg_action_name(tg_action a);
@@ -301,6 +416,7 @@ TG_API const char *tg_max_tokens_source_name(tg_max_tokens_source s);
 TG_API const char *tg_thinking_mode_name(tg_thinking_mode m);
 TG_API const char *tg_truncation_mode_name(tg_truncation_mode m);
 TG_API const char *tg_dialect_name(tg_dialect d);
+TG_API const char *tg_count_method_name(tg_count_method m); /* estimate|tokenizer|template */
 TG_API int tg_thinking_mode_parse(const char *s);
 TG_API int tg_truncation_mode_parse(const char *s); /* also "off" */
 TG_API int tg_dialect_parse(const char *s);         /* also "openai" (= none) */

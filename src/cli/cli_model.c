@@ -1,35 +1,9 @@
-/* cli/cli_model.c: shared helpers of `inspect` and `limits` (see cli_model.h). */
+/* cli/cli_model.c: shared helpers of `inspect`, `limits` and `check` (see cli_model.h). */
 #include "cli/cli_model.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int tg_cli_parse_u64(const char *s, uint64_t max, uint64_t *out) {
-    if (!s || !*s) return -1;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        uint64_t d = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    if (v > max) return -1;
-    *out = v;
-    return 0;
-}
-
-int tg_cli_parse_double(const char *s, double *out) {
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') return -1;
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno != 0 || !end || *end != '\0' || !isfinite(d) || d < 0) return -1;
-    *out = d;
-    return 0;
-}
 
 void tg_cli_human_bytes(char *out, size_t cap, double b) {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -115,42 +89,33 @@ int tg_cli_print_json(json_t *v) {
     return rc;
 }
 
-int tg_cli_parse_free_vram(const char *verb, const char *v, tg_limits_config *cfg) {
-    const uint64_t max_mib = (uint64_t)1 << 30; /* 1 PiB */
-    if (strcmp(v, "nvml") == 0) {
+int tg_cli_options(const char *verb, const tgx_opt_table *tabs, void *const *targets, uint64_t *given,
+                   size_t ntabs, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        tgx_opt_arg a;
         tg_error err;
-        memset(&err, 0, sizeof err);
-        size_t n = 0;
-        if (tg_nvml_free_vram(cfg->free_vram, TG_LIMITS_MAX_CARDS, &n, &err) != TG_OK) {
-            fprintf(stderr, "tokgate %s: --free-vram-mib nvml: %s\n", verb, err.msg);
-            return 2;
+        tg_status st = tgx_opt_next(tabs, ntabs, argc, argv, &i, &a, &err);
+        if (st == TG_OK) st = tgx_opt_from_text(a.opt, targets[a.table], a.name, a.value, &err);
+        if (st != TG_OK) {
+            fprintf(stderr, "tokgate %s: %s%s\n", verb, err.msg, st == TG_ENOTFOUND ? " (see --help)" : "");
+            return st;
         }
-        cfg->n_cards = n;
-        return 0;
+        given[a.table] |= (uint64_t)1 << (size_t)(a.opt - tabs[a.table].v);
     }
-    size_t n = 0;
-    const char *p = v;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char tok[32];
-        uint64_t mib = 0;
-        if (n == TG_LIMITS_MAX_CARDS) {
-            fprintf(stderr, "tokgate %s: --free-vram-mib lists more than %u cards\n", verb, TG_LIMITS_MAX_CARDS);
-            return 2;
-        }
-        if (len == 0 || len >= sizeof tok) break;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
-        if (tg_cli_parse_u64(tok, max_mib, &mib) != 0) break;
-        cfg->free_vram[n++] = mib * TG_MIB;
-        if (!comma) {
-            cfg->n_cards = n;
-            return 0;
-        }
-        p = comma + 1;
-    }
-    fprintf(stderr, "tokgate %s: --free-vram-mib '%s' is not a list of whole MiB figures up to 2^30 "
-                    "(one per card, comma-separated) or 'nvml'\n", verb, v);
+    return TG_OK;
+}
+
+void tg_cli_options_help(FILE *out, const tgx_opt *t, size_t n, const void *defaults) {
+    tgx_buf b;
+    tgx_buf_init(&b, 1u << 16);
+    if (tgx_opt_help(&b, t, n, defaults) == TG_OK && b.data) fputs(b.data, out);
+    tgx_buf_free(&b);
+}
+
+int tg_cli_resolve_nvml(const char *verb, tg__limits_inputs *in) {
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    if (tg__limits_inputs_resolve(in, &err) == TG_OK) return 0;
+    fprintf(stderr, "tokgate %s: --free-vram-mib nvml: %s\n", verb, err.msg);
     return 2;
 }

@@ -1,27 +1,34 @@
 /*
- * cli/cli_model.h: helpers shared by `tokgate inspect` and `tokgate limits`:
- * loading a profile from --model PATH or --model-name NAME, describing it in
- * JSON, and parsing numeric flags strictly.
+ * cli/cli_model.h: helpers shared by `tokgate inspect`, `tokgate limits` and
+ * `tokgate check`: describing a model profile in JSON, and reading flags
+ * through the option tables the gateway's config shares (util/opt.h,
+ * limits/limits_keys.h, policy/settings_keys.h), so a flag takes the same
+ * values with the same bounds in every verb and as a config key.
  */
 #ifndef TG_CLI_MODEL_H
 #define TG_CLI_MODEL_H
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "limits/limits_keys.h"
 #include "tokgate/limits.h"
 #include "tokgate/model.h"
+#include "util/opt.h"
 
-/* Whole decimal number in 0..max, nothing else (no sign, no spaces); 0 on success. */
-int tg_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
-/* Finite decimal number >= 0; 0 on success. */
-int tg_cli_parse_double(const char *s, double *out);
-
-/* --free-vram-mib for limits, check: "N[,N...]" whole MiB per card, or
- * "nvml" to read every GPU's free memory now (tg_nvml_free_vram). Fills
- * cfg->free_vram/n_cards; on a bad value prints "tokgate VERB: ..." to stderr
- * and returns 2, else 0. */
-int tg_cli_parse_free_vram(const char *verb, const char *v, tg_limits_config *cfg);
+/* The verb's flags through option tables: each argument is looked up in TABS
+ * in order and stored into the matching TARGETS entry; GIVEN[k] gets the bit
+ * of each entry of table k that was set. On a bad argument prints
+ * "tokgate VERB: message" to stderr and returns its status (TG_ENOTFOUND for
+ * an unknown option), else TG_OK. */
+int tg_cli_options(const char *verb, const tgx_opt_table *tabs, void *const *targets, uint64_t *given,
+                   size_t ntabs, int argc, char **argv);
+/* The table's help lines, with defaults from DEFAULTS (a target) when not NULL. */
+void tg_cli_options_help(FILE *out, const tgx_opt *t, size_t n, const void *defaults);
+/* --free-vram-mib nvml: reads the cards now; on failure prints
+ * "tokgate VERB: --free-vram-mib nvml: ..." and returns 2, else 0. */
+int tg_cli_resolve_nvml(const char *verb, tg__limits_inputs *in);
 
 /* "64.0 KiB", "7.57 GiB": bytes for humans (exact bytes are printed beside). */
 void tg_cli_human_bytes(char *out, size_t cap, double bytes);

@@ -1,54 +1,45 @@
 /*
- * gateway/budget.h: budget_decide, the one place where the request budget
- * policy plugs into the request path.
+ * gateway/budget.h: the gateway's adapter onto the one budget path
+ * (tokgate/policy.h, tg_budget_decide, the call `tokgate check` makes).
  *
  * Called once per inference request after the body parsed and the model
- * resolved, before anything goes upstream. It returns one decision:
- *   FORWARD   send the request on, unchanged (rewritten == NULL) or as
- *             `rewritten` (e.g. max_tokens clamped),
- *   TRUNCATE  send `rewritten` (the prompt was cut to fit),
- *   REJECT    answer `status` with `error_json` (an OpenAI-shaped error such
- *             as context_length_exceeded) and never contact the upstream.
- * `headers` are x-tokgate-* response fields ("Name: value\r\n" lines) that
- * say what was counted and changed; `reason` names a refusal for /metrics.
- *
- * The decision is the policy layer's (tokgate/policy.h, tg_policy_decide,
- * the same call `tokgate check` makes) over the model's published limits
- * (tg__model.limits), its settings (the config's "policy" section) and the
- * prompt counted with the model's tokenizer (exact for raw prompts; chats
- * stay marked estimated until chat templates are rendered here) or the
- * policy's estimator when there is none. A model whose limits are not known
- * yet is forwarded unchanged.
+ * resolved, before anything goes upstream. It hands the library the model as
+ * the table holds it (settings from the config's "policy" section, the
+ * published limits, the tokenizer, the chat template and the dialect the
+ * upstream renders it in, this thread's count cache) and keeps the library's
+ * decision whole in `dec`:
+ *   forward   send dec.d.request when dec.rewritten (e.g. max_tokens written),
+ *             else the client's body unchanged
+ *   truncate  send dec.d.request (the prompt was cut to fit)
+ *   reject    answer dec.d.status with dec.d.error (an OpenAI-shaped error such
+ *             as context_length_exceeded; dec.d.refusal.api.code names it for
+ *             /metrics) and never contact the upstream
+ * What the adapter adds is the x-tokgate-* response fields ("Name: value\r\n"
+ * lines in `headers`) that say what was counted and changed. A model whose
+ * limits are not known yet is forwarded unchanged (decided = 0) with
+ * "x-tokgate-limits: unknown".
  */
 #ifndef TG_GATEWAY_BUDGET_H
 #define TG_GATEWAY_BUDGET_H
 
-#include <jansson.h>
-
-#include "gateway/config.h"
 #include "gateway/models.h"
 #include "tokgate/policy.h"
 
-enum { TG__BUDGET_FORWARD, TG__BUDGET_TRUNCATE, TG__BUDGET_REJECT };
-
 typedef struct tg__budget {
-    int action;
-    int status;         /* REJECT: HTTP status */
-    char *error_json;   /* REJECT: body (malloc'd) */
-    json_t *rewritten;  /* FORWARD/TRUNCATE: new body, or NULL = unchanged (owned) */
-    char *headers;      /* x-tokgate-* lines (malloc'd) or NULL */
-    char reason[64];    /* REJECT: reason label for metrics (the error code) */
-    uint64_t prompt_tokens, max_tokens; /* FORWARD/TRUNCATE: what admission reserves */
-    uint64_t escalate_to;   /* 0: no escalation */
-    json_t *escalated;      /* the retry body at escalate_to (owned), or NULL */
-    uint64_t thinking_tokens; /* the thinking budget; 0: none */
-    int thinking_disabled;    /* thinking turned off (enforced as a budget of 0) */
+    int decided;             /* 0: no limits yet; forward unchanged, dec is empty */
+    tg_budget_decision dec;  /* the library's decision */
+    char *headers;           /* x-tokgate-* lines (malloc'd) or NULL */
 } tg__budget;
 
-/* Runs on a worker thread for large bodies: it may read `cfg` and `m` (held
- * by the request) and must touch nothing else shared. */
-tg_status tg__budget_decide(const tg__config *cfg, const tg__model *m, int route, const tg_request *r,
-                            tg__budget *out);
+/* Runs on a worker thread for large bodies: it reads only the request, the
+ * model (immutable in its held table) and this thread's count cache. An error
+ * (out of memory) leaves nothing to free but what tg__budget_free frees. */
+tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget *out, tg_error *err);
 void tg__budget_free(tg__budget *b);
+
+/* The model as the library's budget path takes it (BM borrows from m, and
+ * SETTINGS must outlive BM); the count cache is this thread's for m's
+ * tokenizer. */
+void tg__budget_model(const tg__model *m, tg_budget_model *bm);
 
 #endif

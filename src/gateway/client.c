@@ -28,7 +28,7 @@
 #include "gateway/client.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
-#include "gateway/oai_error.h"
+#include "tokgate/policy.h"
 #include "gateway/server.h"
 #include "gateway/workers.h"
 
@@ -232,7 +232,7 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char *j = tg__oai_error_json(msg, type, code, param);
+    char *j = tg_error_body_text(msg, type, code, param);
     if (!j) {
         static const char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
         tg__client_respond(c, 500, "application/json", oom, sizeof oom - 1, NULL);

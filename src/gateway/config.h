@@ -23,11 +23,15 @@
  *     ]
  *   }
  *
- * Flags override the file: --listen, --api-key (repeatable), timeouts, limits,
- * and the single-model flags --upstream/--model/--served-name/... which add
- * one model section. A model section without a name takes its names from the
- * upstream (discovery). Unknown keys are refused with their path, so a typo
- * does not silently change nothing.
+ * Every key has a flag and every flag a key, both read through the option
+ * tables of gateway/options.h (bounds, help text and docs/gateway.md's key
+ * table come from there). Flags override the file: --listen, --api-key
+ * (repeatable; replaces the file's keys), timeouts, sizes, admission, and the
+ * single-model flags --upstream/--model/--served-name/... which add one model
+ * section (its "policy" and "hardware" through the same tables as tokgate
+ * check and tokgate limits). A model section without a name takes its names
+ * from the upstream (discovery). Unknown keys are refused with their path, so
+ * a typo does not silently change nothing.
  *
  * A config is immutable once built and reference-counted: a reload (SIGHUP)
  * builds a new one from the same file and flags while in-flight requests keep
@@ -40,7 +44,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits/limits_keys.h"
 #include "tokgate/error.h"
+#include "tokgate/policy.h"
 
 typedef struct tg__url {
     char *host;      /* without brackets */
@@ -60,16 +66,17 @@ typedef struct tg__model_cfg {
     char *model_path;       /* GGUF file or HF directory; NULL = none */
     char *tokenizer_path;   /* tokenizer.json or its directory; NULL = model_path */
     uint64_t context, input, output; /* static limits; 0 = not set */
-    json_t *policy;         /* per-model policy settings (owned), or NULL */
+    tg_model_settings settings; /* "policy": defaults where the section says nothing */
+    uint64_t settings_given;    /* bit i: tg__settings_opts[i] was set (thinking_base: else the catalogue) */
     int continuation;       /* continue streams in place (escalation, thinking cut):
                                -1 auto (llama-server upstreams), 0 off, 1 on */
     char *thinking_open;    /* thinking markers; NULL: "<think>", "</think>" */
     char *thinking_close;
     char *budget_message;   /* read by the model when its thinking is cut; NULL none */
-    json_t *hardware;       /* limits derivation inputs (owned), or NULL:
-                               free_vram_mib (number or list), tp, kv_type,
-                               min_free_mib, activation_mib, prefill_tps,
-                               target_prefill_s */
+    tg__limits_inputs hw;   /* "hardware": limits derivation inputs (free_vram_mib,
+                               tp, kv_type, min_free_mib, activation_mib,
+                               prefill_tps, target_prefill_s) */
+    uint64_t hw_given;      /* bit i: tg__hardware_opts[i] was set */
 } tg__model_cfg;
 
 typedef struct tg__config {
@@ -93,11 +100,17 @@ typedef struct tg__config {
     size_t n_models;
 } tg__config;
 
-/* Builds a config from `tokgate serve` arguments (argv[0] is "serve"),
- * reading --config FILE when given. *want_help is set on -h/--help. */
-tg_status tg__config_from_args(int argc, char **argv, tg__config **out, tg_error *err);
 void tg__config_ref(tg__config *c);
 void tg__config_unref(tg__config *c);
+
+/* A config holding only the defaults (refs 1), or NULL without memory. */
+tg__config *tg__config_new(void);
+/* Appends a model section with its defaults; NULL without memory. */
+tg__model_cfg *tg__config_add_model(tg__config *c);
+/* A model section's defaults (continuation auto, the policy's and the
+ * derivation's defaults), and what it owns freed. */
+void tg__model_cfg_init(tg__model_cfg *m);
+void tg__model_cfg_free(tg__model_cfg *m);
 
 /* Parses "http://host[:port][/base]" (a trailing "/v1" is dropped: the base
  * is the server root). */
@@ -105,7 +118,5 @@ tg_status tg__url_parse(const char *s, tg__url *u, tg_error *err);
 void tg__url_free(tg__url *u);
 /* "HOST:PORT", "[v6]:PORT" or ":PORT"/"PORT" (host 127.0.0.1). */
 tg_status tg__parse_hostport(const char *s, char **host, int *port, tg_error *err);
-
-extern const char tg__serve_usage[];
 
 #endif

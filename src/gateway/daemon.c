@@ -22,9 +22,11 @@
 
 #include "gateway/daemon.h"
 #include "gateway/client.h"
+#include "gateway/config_load.h"
 #include "gateway/discovery.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
+#include "gateway/options.h"
 #include "gateway/models.h"
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
@@ -135,7 +137,17 @@ static int bind_listener(tg__server *s) {
     return 0;
 }
 
-const char *tg_daemon_usage(void) { return tg__serve_usage; }
+/* The help text, built once from the option tables (options.h) and kept. */
+const char *tg_daemon_usage(void) {
+    static char *text; /* built once from the tables, kept until exit */
+    if (!text) {
+        tgx_buf b;
+        tgx_buf_init(&b, 1u << 20);
+        if (tg__serve_usage(&b) == TG_OK) text = b.data;
+        else tgx_buf_free(&b);
+    }
+    return text ? text : "usage: tokgate serve [options] (out of memory building the help)\n";
+}
 
 /* Discovery's news: the model table is rebuilt from what it learned. */
 static void on_discovered(tg__server *s) {

@@ -6,7 +6,9 @@
  * upstream enforces (llama-server per-slot n_ctx from /props, vLLM
  * max_model_len), else the trained context (meta.n_ctx_train); capped by
  * the upstream's own context since a longer prompt is refused there anyway;
- * output = configured reserve or min(8192, context/2); input = the rest.
+ * then split by the library's one rule, tg_limits_from_context (output =
+ * min(configured reserve or 8192, context/2), input = the rest, at most the
+ * configured input).
  * With a model file (or a catalogue entry for the name): helexa's
  * derivation (tokgate/limits.h) over free VRAM (configured, or NVML's live
  * reading) and the prefill throughput measured on the upstream's answers,
@@ -21,6 +23,7 @@
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/server.h"
+#include "limits/limits_keys.h"
 
 static uint64_t juint(json_t *v) {
     if (json_is_integer(v) && json_integer_value(v) > 0) return (uint64_t)json_integer_value(v);
@@ -30,48 +33,23 @@ static uint64_t juint(json_t *v) {
 
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
-/* The section's "hardware" object onto the derivation's inputs. */
-static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *name, tg_limits_config *lc,
-                          const tg__upinfo *ui) {
-    const char *k;
-    json_t *v;
-    /* Free VRAM: the configured figures, or NVML's live ones when the config
-     * says "nvml" or gives none (no NVML here: no VRAM ceiling, said once). */
-    json_t *fv = json_object_get(c->hardware, "free_vram_mib");
-    if (!fv || (json_is_string(fv) && !strcmp(json_string_value(fv), "nvml"))) {
+/* The section's derivation inputs (read and checked with the config:
+ * limits/limits_keys.h), with NVML's live free VRAM when the section says
+ * "nvml" or gives no figure (no NVML here: no VRAM ceiling, said once). */
+static void hardware_into(tg__server *s, const tg__model_cfg *c, tg_limits_config *lc, const tg__upinfo *ui) {
+    *lc = c->hw.cfg;
+    int given = (c->hw_given & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "free_vram_mib")) != 0;
+    if (!given || c->hw.free_vram_nvml) {
         tg_error nerr;
         size_t n = 0;
         memset(&nerr, 0, sizeof nerr);
         if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
             lc->n_cards = n;
-        } else if (fv || !s->nvml_note_said) {
+        } else if (given || !s->nvml_note_said) {
             s->nvml_note_said = 1;
-            tg__log(s, fv ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
-                    fv ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+            tg__log(s, given ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
+                    given ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
         }
-    }
-    json_object_foreach(c->hardware, k, v) {
-        double d = json_is_number(v) ? json_number_value(v) : -1;
-        if (!strcmp(k, "free_vram_mib")) {
-            if (json_is_string(v)) continue; /* "nvml": read above */
-            json_t *one = json_is_array(v) ? NULL : v;
-            size_t n = one ? 1 : json_array_size(v);
-            lc->n_cards = 0;
-            for (size_t i = 0; i < n && i < TG_LIMITS_MAX_CARDS; i++) {
-                json_t *e = one ? one : json_array_get(v, i);
-                if (json_is_number(e) && json_number_value(e) >= 0)
-                    lc->free_vram[lc->n_cards++] = (uint64_t)json_number_value(e) * TG_MIB;
-            }
-        } else if (!strcmp(k, "tp") && d >= 1 && d <= TG_LIMITS_MAX_TP) lc->tp = (uint32_t)d;
-        else if (!strcmp(k, "kv_type") && json_is_string(v)) {
-            tg_error err;
-            if (tg_kv_type_parse(json_string_value(v), &lc->kv_type, &err) != TG_OK)
-                tg__log(s, TG__LOG_WARN, "model %s: hardware.kv_type: %s", name ? name : "?", err.msg);
-        } else if (!strcmp(k, "min_free_mib") && d >= 0) lc->min_free_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "activation_mib") && d >= 0) lc->activation_bytes = (uint64_t)d * TG_MIB;
-        else if (!strcmp(k, "prefill_tps") && d > 0) lc->prefill_tps = d;
-        else if (!strcmp(k, "target_prefill_s") && d > 0) lc->target_prefill_s = d;
-        else tg__log(s, TG__LOG_WARN, "model %s: hardware.%s: unknown key or bad value; ignored", name ? name : "?", k);
     }
     /* A target latency without a configured rate: the measured one (the EMA
      * of llama-server's timings), taken at each rebuild (discovery tick). */
@@ -79,20 +57,19 @@ static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *nam
         lc->prefill_tps = ui->prefill_tps_ema;
 }
 
-/* Limits from a known context: the reserve (configured, else the default,
- * at most half the context) for output, the rest for input. */
-static void from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
-    uint64_t out = c->output ? c->output : TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
-    if (out > ctx / 2) out = ctx / 2; /* the rule of tg_limits_derive */
-    uint64_t in = ctx - out;
-    if (c->input && c->input < in) in = c->input;
-    l->limits.context = ctx;
-    l->limits.input = in;
-    l->limits.output = out;
+/* Limits from a known context, split by the library's one rule
+ * (tg_limits_from_context, as `tokgate check --context` splits it: the
+ * reserve, configured or the default, at most half the context, for output;
+ * the rest, at most the configured input, for input). 0 when it cannot. */
+static int from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
+    tg_limits_config split;
+    tg_limits_config_init(&split);
+    if (c->output) split.output_reserve = c->output;
+    if (tg_limits_from_context(ctx, &split, &l->limits, NULL) != TG_OK) return 0;
+    if (c->input && c->input < l->limits.input) l->limits.input = c->input;
     l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
     l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
-    l->limits.ceiling_vram = TG_CEILING_NONE;
-    l->limits.ceiling_throughput = TG_CEILING_NONE;
+    return 1;
 }
 
 void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
@@ -111,8 +88,7 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     else if (l->n_ctx_train) ctx = l->n_ctx_train, l->limits_source = "upstream n_ctx_train";
     if (ctx && l->upstream_ctx && l->upstream_ctx < ctx) ctx = l->upstream_ctx, l->limits_source = "upstream context (n_ctx / max_model_len)";
     memset(&l->limits, 0, sizeof l->limits);
-    l->have_limits = ctx > 0;
-    if (ctx) from_context(c, ctx, l);
+    l->have_limits = ctx > 0 && from_context(c, ctx, l);
     /* Without a context from the config or the upstream, the model file or
      * catalogue alone still gives limits (never unbudgeted while it can). */
     /* The model file, when readable here: helexa's derivation, with the
@@ -122,7 +98,7 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
-        hardware_into(s, c, name, &lc, ui);
+        hardware_into(s, c, &lc, ui);
         lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
         if (c->output) lc.output_reserve = c->output;
         tg_limits lim;

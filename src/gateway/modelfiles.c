@@ -13,6 +13,7 @@
 
 #include "gateway/log.h"
 #include "gateway/server.h"
+#include "tokgate/policy.h"
 
 static tg__modelfile *file_get(tg__server *s, const char *path) {
     for (size_t i = 0; i < s->n_files; i++)
@@ -110,7 +111,7 @@ static pthread_mutex_t all_caches_mu = PTHREAD_MUTEX_INITIALIZER;
 static tg_count_cache **all_caches;
 static size_t n_all_caches;
 
-static tg_count_cache *cache_for(const tg_tokenizer *tok) {
+tg_count_cache *tg__count_cache_for(const tg_tokenizer *tok) {
     for (size_t i = 0; i < tls_caches.n; i++)
         if (tls_caches.tok[i] == tok) return tls_caches.cache[i];
     if (tls_caches.n == TLS_CACHES) return NULL; /* more tokenizers than slots: count whole */
@@ -145,19 +146,17 @@ void tg__count_caches_free(void) {
 
 long long tg__count_chat(const tg_tokenizer *tok, const tg_chat *chat, int dialect, const json_t *request) {
     if (!tok || !chat) return -1;
-    tg_chat_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.add_generation_prompt = -1;
-    opt.dialect = (tg_chat_dialect)dialect;
+    /* The library's count (tg_budget_count_chat, what the budget path
+     * counts), through this thread's cache. */
+    tg_budget_model bm;
+    memset(&bm, 0, sizeof bm);
+    bm.tok = tok;
+    bm.chat = chat;
+    bm.chat_dialect = (tg_chat_dialect)dialect;
+    bm.cache = tg__count_cache_for(tok);
     size_t n = 0;
     tg_error err;
-    /* llama-server adds BOS to the rendered prompt; vLLM renders as
-     * transformers does and tokenizes chat prompts without added specials. */
-    unsigned flags = opt.dialect == TG_CHAT_LLAMACPP ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u;
-    tg_count_cache *cache = cache_for(tok);
-    tg_status st = cache ? tg_chat_count_cached(chat, cache, request, &opt, flags, &n, &err)
-                         : tg_chat_count(chat, tok, request, &opt, flags, &n, &err);
-    return st == TG_OK ? (long long)n : -1;
+    return tg_budget_count_chat(request, &bm, &n, &err) == TG_OK ? (long long)n : -1;
 }
 
 /* Last occurrence of `m` in h[0..n), or -1. */

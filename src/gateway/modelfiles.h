@@ -34,13 +34,17 @@ const tg_chat *tg__modelfile_chat(tg__server *s, const char *path);
 const tg_model_profile *tg__modelfile_catalogue(tg__server *s, const char *name);
 void tg__modelfiles_free(tg__server *s);
 
+/* This thread's count cache for TOK (tokgate/template.h: an agent's resent
+ * history costs its new text), created on first use; NULL when none can be
+ * had (counts are then made whole). A cache is used only by the thread that
+ * got it; the budget path (budget.c) hands it to tg_budget_decide. */
+tg_count_cache *tg__count_cache_for(const tg_tokenizer *tok);
 /* The exact count of a chat request rendered with `chat` in `dialect`
- * (tg_chat_dialect) and tokenized with `tok` as that engine does, through
- * this thread's count cache for tok; -1 when tok or chat is NULL or the
- * render fails. Any thread. */
+ * (tg_chat_dialect) and tokenized with `tok` as that engine does
+ * (tg_budget_count_chat), through this thread's count cache for tok; -1 when
+ * tok or chat is NULL or the render fails. Any thread. */
 long long tg__count_chat(const tg_tokenizer *tok, const tg_chat *chat, int dialect, const json_t *request);
-/* The per-thread count caches tg__chat_exact_count keeps; at exit, once
- * no other thread counts. */
+/* Every thread's count caches; at exit, once no other thread counts. */
 void tg__count_caches_free(void);
 /* 1 when the request's rendered prompt ends inside an open thinking block
  * (the template opened it: the model's first tokens are thinking), 0 when

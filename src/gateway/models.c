@@ -15,6 +15,7 @@
 #include "gateway/modelfiles.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
+#include "policy/settings_keys.h"
 #include "tokgate/reasoning.h"
 
 static void model_clear(tg__model *m) {
@@ -46,34 +47,16 @@ static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
     return from_model_file ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
 }
 
-/* The config's "policy" section onto the policy's settings. */
-static void settings_from(tg__server *s, tg__model *m) {
+/* The section's policy settings (read and checked with the config:
+ * policy/settings_keys.h), the thinking base from the reasoning catalogue
+ * unless the section gives one. */
+static void settings_from(tg__model *m) {
     tg_model_settings *st = &m->settings;
-    tg_model_settings_init(st);
+    *st = m->cfg->settings;
     st->name = m->name;
+    if (m->cfg->settings_given & tgx_opt_bit(tg__settings_opts, tg__n_settings_opts, "thinking_base")) return;
     const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
-    if (ri) st->thinking_base = ri->base_budget;
-    json_t *p = m->cfg->policy;
-    const char *k;
-    json_t *v;
-    json_object_foreach(p, k, v) {
-        int e = -1;
-        uint64_t u = json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : UINT64_MAX;
-        const char *sv = json_string_value(v);
-        if (!strcmp(k, "overflow") && sv && (e = tg_overflow_mode_parse(sv)) >= 0) st->overflow = (tg_overflow_mode)e;
-        else if (!strcmp(k, "truncation") && sv && (e = tg_truncation_mode_parse(sv)) >= 0) st->truncation = (tg_truncation_mode)e;
-        else if (!strcmp(k, "dialect") && sv && (e = tg_dialect_parse(sv)) >= 0) st->dialect = (tg_dialect)e;
-        else if (!strcmp(k, "thinking_mode") && sv && (e = tg_thinking_mode_parse(sv)) >= 0) st->thinking_mode = (tg_thinking_mode)e;
-        else if (u != UINT64_MAX && !strcmp(k, "default_max_tokens")) st->default_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "escalated_output_tokens")) st->escalated_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "capped_default")) st->capped_default = u;
-        else if (u != UINT64_MAX && !strcmp(k, "output_limit")) st->output_limit = u;
-        else if (u != UINT64_MAX && !strcmp(k, "min_max_tokens")) st->min_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "abs_max_tokens")) st->abs_max_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "min_answer_tokens")) st->min_answer_tokens = u;
-        else if (u != UINT64_MAX && !strcmp(k, "thinking_base")) st->thinking_base = u;
-        else tg__log(s, TG__LOG_WARN, "model %s: policy.%s: unknown key or bad value; ignored", m->name ? m->name : "?", k);
-    }
+    st->thinking_base = ri ? ri->base_budget : 0;
 }
 
 /* A model's limits, settings, tokenizer and template, from its section and
@@ -88,7 +71,7 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->limits_source = l.limits_source;
     m->upstream_ctx = l.upstream_ctx;
     m->n_ctx_train = l.n_ctx_train;
-    settings_from(s, m);
+    settings_from(m);
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
     /* The template the server renders: the model file's first (llama-server's). */
     m->chat = mc->model_path ? tg__modelfile_chat(s, mc->model_path) : NULL;
@@ -194,10 +177,6 @@ const char *tg__model_id(const tg__model *m) {
     return id ? id : "default";
 }
 
-
-long long tg__chat_exact_count(const tg__model *m, const json_t *request) {
-    return tg__count_chat(m->tok, m->chat, m->chat_dialect, request);
-}
 
 int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close) {
     return tg__render_opens(m->chat, m->chat_dialect, request, open, close);

@@ -62,9 +62,6 @@ void tg__table_unref(tg__model_table *t);
 /* The model a request names (name or alias), or NULL. NULL name: the only
  * model when exactly one is served. Safe on any thread for a held table. */
 const tg__model *tg__model_resolve(const tg__model_table *t, const char *name);
-/* A chat request counted exactly as m's upstream counts it, or -1
- * (modelfiles.h, tg__count_chat). Any thread. */
-long long tg__chat_exact_count(const tg__model *m, const json_t *request);
 /* 1 when the request's rendered prompt ends inside an open thinking block,
  * 0 when not, -1 when it cannot be rendered here (tg__render_opens). */
 int tg__chat_prompt_opens(const tg__model *m, const json_t *request, const char *open, const char *close);

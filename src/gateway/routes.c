@@ -24,7 +24,6 @@
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/models.h"
-#include "gateway/oai_error.h"
 #include "gateway/proxy.h"
 #include "gateway/server.h"
 #include "gateway/workers.h"
@@ -105,19 +104,6 @@ static void serve_local(tg__client *c, int route) {
     evbuffer_free(b);
 }
 
-static const char *json_type_name(json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
 /* One inference request's parse + validate + resolve + budget. work() runs
  * on a worker thread for large bodies (on the loop for small ones) and uses
  * only the job's own copy of the body, the model table and config it holds;
@@ -150,7 +136,13 @@ static void job_error(infer_job *j, int status, const char *code, const char *pa
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     j->status = status;
-    j->resp = tg__oai_error_json(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
+    j->resp = tg_error_body_text(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
+}
+
+/* A structured library error (tg_error.api) as the answer. */
+static void job_fail(infer_job *j, const tg_error *e) {
+    int status = e->api.status ? e->api.status : 400;
+    job_error(j, status, e->api.code, e->api.param, "%s", e->msg);
 }
 
 /* A chat stream tokgate can continue in place (cont.h): one choice, and
@@ -173,56 +165,19 @@ static int continuable(const json_t *req) {
 
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
-    if (j->len == 0) {
-        job_error(j, 400, "invalid_json", NULL, "request body is empty; expected a JSON object");
-        return;
-    }
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
-     * long prompt would cost as much again). */
+     * long prompt would cost as much again). Its error says the status,
+     * code and param to answer with. */
     tg_request r;
     tg_error perr;
-    if (tg_request_parse(j->body, j->len, &r, &perr) != TG_OK) {
-        if (!strncmp(perr.msg, "request is not", 14))
-            job_error(j, 400, "invalid_json", NULL, "request body is not a JSON object: %s", perr.msg);
-        else
-            job_error(j, 400, strstr(perr.msg, "neither") ? "missing_required_parameter" : "invalid_type",
-                      j->route == TG__R_CHAT ? "messages" : "prompt", "%s", perr.msg);
+    if (tg_request_parse_as(j->body, j->len, j->route == TG__R_CHAT ? TG_REQ_CHAT : TG_REQ_COMPLETION, &r,
+                            &perr) != TG_OK) {
+        job_fail(j, &perr);
         return;
     }
     json_t *req = r.root;
-    const char *name = NULL;
-    json_t *mv = json_object_get(req, "model");
-    json_t *sv = json_object_get(req, "stream");
-    if (mv && !json_is_string(mv)) {
-        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
-        goto out;
-    }
-    if (mv) name = json_string_value(mv);
-    if (sv && !json_is_boolean(sv) && !json_is_null(sv)) {
-        job_error(j, 400, "invalid_type", "stream", "'stream' must be a boolean, got %s", json_type_name(sv));
-        goto out;
-    }
-    j->stream = json_is_true(sv);
-    const char *field = j->route == TG__R_CHAT ? "messages" : "prompt";
-    json_t *pv = json_object_get(req, field);
-    int ok = j->route == TG__R_CHAT ? json_is_array(pv) : (json_is_string(pv) || json_is_array(pv));
-    if (!ok) {
-        if (pv)
-            job_error(j, 400, "invalid_type", field, "'%s' must be %s, got %s", field,
-                      j->route == TG__R_CHAT ? "an array" : "a string or an array", json_type_name(pv));
-        else
-            job_error(j, 400, "missing_required_parameter", field, "'%s' is required", field);
-        goto out;
-    }
-    static const char *const int_fields[] = {"max_tokens", "max_completion_tokens", "n"};
-    for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
-        json_t *v = json_object_get(req, int_fields[i]);
-        if (v && !json_is_null(v) && !json_is_integer(v)) {
-            job_error(j, 400, "invalid_type", int_fields[i], "'%s' must be an integer, got %s", int_fields[i],
-                      json_type_name(v));
-            goto out;
-        }
-    }
+    const char *name = r.model;
+    j->stream = r.stream;
     const tg__model *m = tg__model_resolve(j->table, name);
     if (!m) {
         if (name)
@@ -234,35 +189,36 @@ static void infer_work(tg__job *job) {
     }
     j->m = m;
     tg__budget b;
-    if (tg__budget_decide(j->table->cfg, m, j->route, &r, &b) != TG_OK) {
-        job_error(j, 500, NULL, NULL, "the budget decision failed");
+    tg_error berr;
+    if (tg__budget_decide(m, &r, &b, &berr) != TG_OK) {
+        job_error(j, 500, NULL, NULL, "the budget decision failed: %s", berr.msg);
         goto out;
     }
     j->headers = b.headers;
     b.headers = NULL;
-    if (b.action == TG__BUDGET_REJECT) {
-        j->status = b.status ? b.status : 400;
-        j->resp = b.error_json;
-        b.error_json = NULL;
-        snprintf(j->reason, sizeof j->reason, "%s", b.reason[0] ? b.reason : "policy");
+    const tg_decision *d = &b.dec.d;
+    if (b.decided && d->action == TG_ACTION_REJECT) {
+        j->status = d->status;
+        j->resp = json_dumps(d->error, JSON_COMPACT);
+        snprintf(j->reason, sizeof j->reason, "%s", d->refusal.api.code[0] ? d->refusal.api.code : "policy");
         tg__budget_free(&b);
         goto out;
     }
-    json_t *send = b.rewritten;
-    b.rewritten = NULL;
-    j->plan.prompt_tokens = b.prompt_tokens;
-    j->plan.max_tokens = b.max_tokens;
-    j->plan.escalate_to = b.escalate_to;
+    json_t *send = b.decided && b.dec.rewritten ? json_incref(d->request) : NULL;
+    json_t *escalated = b.dec.escalated;
+    j->plan.prompt_tokens = d->budget.prompt_tokens;
+    j->plan.max_tokens = d->budget.max_tokens;
+    j->plan.escalate_to = d->budget.escalate_to;
     const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
         up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
     if (up_name && (!name || strcmp(up_name, name) != 0)) {
         if (!send) send = json_incref(req);
         json_object_set_new(send, "model", json_string(up_name));
-        if (b.escalated) json_object_set_new(b.escalated, "model", json_string(up_name));
+        if (escalated) json_object_set_new(escalated, "model", json_string(up_name));
     }
-    if (b.escalated) {
-        char *e = json_dumps(b.escalated, JSON_COMPACT);
+    if (escalated) {
+        char *e = json_dumps(escalated, JSON_COMPACT);
         j->plan.escalated_body = e;
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
@@ -271,10 +227,10 @@ static void infer_work(tg__job *job) {
         (j->stream || !json_is_true(json_object_get(req, "logprobs")))) { /* an assembled answer carries no logprobs */
         tg__cont_cfg cc;
         memset(&cc, 0, sizeof cc);
-        cc.max_tokens = b.max_tokens;
-        cc.escalate_to = b.escalate_to;
-        cc.think_enforce = m->settings.thinking_base > 0 && (b.thinking_tokens > 0 || b.thinking_disabled);
-        cc.think_budget = b.thinking_disabled ? 0 : b.thinking_tokens;
+        cc.max_tokens = d->budget.max_tokens;
+        cc.escalate_to = d->budget.escalate_to;
+        cc.think_enforce = m->settings.thinking_base > 0 && (d->budget.thinking_tokens > 0 || d->budget.thinking_disabled);
+        cc.think_budget = d->budget.thinking_disabled ? 0 : d->budget.thinking_tokens;
         if (cc.escalate_to > cc.max_tokens || cc.think_enforce) {
             if (!send) send = json_incref(req);
             /* The ids of every generated token come only with logprobs. */
@@ -291,7 +247,7 @@ static void infer_work(tg__job *job) {
                 json_object_set_new(send, "stream_options", json_pack("{s:b}", "include_usage", 1));
                 cc.include_usage = 1;
             }
-            cc.prompt_tokens = b.prompt_tokens;
+            cc.prompt_tokens = d->budget.prompt_tokens;
             cc.think_open = m->cfg->thinking_open;
             cc.think_close = m->cfg->thinking_close;
             cc.budget_message = m->cfg->budget_message;
@@ -311,16 +267,6 @@ out:
     tg_request_free(&r);
 }
 
-/* Counts a chat message's text with the model's tokenizer (user: the
- * tg_tokenizer); no specials: the template adds them. */
-static tg_status tokenize_count(void *user, const char *text, size_t len, uint64_t *tokens, tg_error *err) {
-    const tg_tokenizer *tok = user;
-    size_t n = 0;
-    tg_status st = tg_tokenizer_count(tok, text, len, 0, &n, err);
-    if (st == TG_OK) *tokens = (uint64_t)n;
-    return st;
-}
-
 /* POST /tokenize: {"model"?, "prompt": "..."} or {"model"?, "messages": [...]},
  * optional "add_special" (raw prompts; default true, as the server adds BOS)
  * and "with_pieces" (the ids and each token's text). Answers
@@ -336,7 +282,7 @@ static void tokenize_work(tg__job *job) {
     }
     json_t *mv = json_object_get(req, "model");
     if (mv && !json_is_string(mv)) {
-        job_error(j, 400, "invalid_type", "model", "'model' must be a string, got %s", json_type_name(mv));
+        job_error(j, 400, "invalid_type", "model", "'model' must be a string");
         goto out;
     }
     const tg__model *m = tg__model_resolve(j->table, json_string_value(mv));
@@ -390,20 +336,18 @@ static void tokenize_work(tg__job *job) {
             tg_tokens_free(&t);
         }
     } else if (json_is_array(msgs)) {
+        /* Counted as the budget path counts it (tg_budget_count). */
         tg_request r;
-        if (tg_request_parse(j->body, j->len, &r, &err) != TG_OK) {
+        if (tg_request_parse_as(j->body, j->len, TG_REQ_CHAT, &r, &err) != TG_OK) {
             json_decref(res);
-            job_error(j, 400, "invalid_request", "messages", "%s", err.msg);
+            job_fail(j, &err);
             goto out;
         }
+        tg_budget_model bm;
+        tg__budget_model(m, &bm);
         tg_prompt_counts pc;
-        tg_status st = m->tok ? tg_request_count(&r, tokenize_count, (void *)(uintptr_t)m->tok, 1, &pc, &err)
-                              : tg_request_count(&r, tg_estimate_count, NULL, 0, &pc, &err);
-        long long exact = st == TG_OK ? tg__chat_exact_count(m, r.root) : -1;
-        if (exact >= 0) {
-            pc.total = (uint64_t)exact;
-            pc.exact = 1;
-        }
+        tg_count_method how = TG_COUNT_ESTIMATE;
+        tg_status st = tg_budget_count(&r, &bm, &pc, &how, NULL, 0, &err);
         tg_request_free(&r);
         if (st != TG_OK) {
             json_decref(res);
@@ -412,9 +356,9 @@ static void tokenize_work(tg__job *job) {
         }
         json_object_set_new(res, "count", json_integer((json_int_t)pc.total));
         json_object_set_new(res, "exact", json_boolean(pc.exact));
-        json_object_set_new(res, "method", json_string(exact >= 0 ? "chat template rendered, then tokenizer"
-                                                      : m->tok ? "tokenizer per message + template overhead estimate"
-                                                               : "estimate (no tokenizer for this model)"));
+        json_object_set_new(res, "method", json_string(how == TG_COUNT_TEMPLATE ? "chat template rendered, then tokenizer"
+                                                      : how == TG_COUNT_TOKENIZER ? "tokenizer per message + template overhead estimate"
+                                                                                  : "estimate (no tokenizer for this model)"));
         json_t *per = json_array();
         for (size_t i = 0; i < pc.n_items; i++) json_array_append_new(per, json_integer((json_int_t)pc.items[i]));
         json_object_set_new(res, "per_message", per);
@@ -486,7 +430,7 @@ static void serve_job(tg__client *c, void (*work)(tg__job *)) {
 static void method_not_allowed(tg__client *c, const char *allow) {
     char msg[128];
     snprintf(msg, sizeof msg, "method %.*s is not allowed here; use %s", (int)c->req.method_len, c->req.method, allow);
-    char *j = tg__oai_error_json(msg, "invalid_request_error", "method_not_allowed", NULL);
+    char *j = tg_error_body_text(msg, "invalid_request_error", "method_not_allowed", NULL);
     char hdr[64];
     snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
     tg__client_respond(c, 405, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);

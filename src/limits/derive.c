@@ -19,6 +19,12 @@
  *
  * With fewer free-VRAM figures than cards the given ones stand for all (the
  * tightest is what matters); more figures than tp (pipeline stages) are fine.
+ *
+ * tg_limits_from_context is the same rule for a context already known (given
+ * on the command line, or the one an upstream enforces, when there is no
+ * model profile to derive from): the clamp and the output/input split below
+ * (split) are the only copy, shared by `tokgate limits`, `tokgate check` and
+ * the gateway's model table, so they advertise and enforce the same numbers.
  */
 #include "tokgate/limits.h"
 
@@ -43,6 +49,17 @@ void tg_limits_config_init(tg_limits_config *c) {
     c->kv_type = TG_KV_F16;
     c->min_free_bytes = (uint64_t)TG_LIMITS_DEFAULT_MIN_FREE_MIB * TG_MIB;
     c->output_reserve = TG_LIMITS_DEFAULT_OUTPUT_RESERVE;
+}
+
+/* The max-prompt clamp, then output = min(reserve, context / 2) and
+ * input = context - output. */
+static void split(tg_limits *l, const tg_limits_config *c) {
+    if (c->max_prompt_tokens > 0 && c->max_prompt_tokens < l->context) {
+        l->context = c->max_prompt_tokens;
+        l->binding = TG_BIND_CLAMP;
+    }
+    l->output = c->output_reserve < l->context / 2 ? c->output_reserve : l->context / 2;
+    l->input = l->context - l->output;
 }
 
 static tg_status check_config(const tg_limits_config *c, tg_error *err) {
@@ -120,12 +137,29 @@ tg_status tg_limits_derive(const tg_model_profile *p, const tg_limits_config *c,
         l.context = l.ceiling_throughput;
         l.binding = TG_BIND_THROUGHPUT;
     }
-    if (c->max_prompt_tokens > 0 && c->max_prompt_tokens < l.context) {
-        l.context = c->max_prompt_tokens;
-        l.binding = TG_BIND_CLAMP;
-    }
-    l.output = c->output_reserve < l.context / 2 ? c->output_reserve : l.context / 2;
-    l.input = l.context - l.output;
+    split(&l, c);
+    *out = l;
+    return TG_OK;
+}
+
+tg_status tg_limits_from_context(uint64_t context, const tg_limits_config *c, tg_limits *out,
+                                 tg_error *err) {
+    memset(out, 0, sizeof *out);
+    if (context == 0 || context > TG_LIMITS_MAX_TOKENS)
+        return tg_error_set(err, TG_EINVAL, "context %llu is outside 1..%llu",
+                            (unsigned long long)context, (unsigned long long)TG_LIMITS_MAX_TOKENS);
+    if (c->output_reserve > TG_LIMITS_MAX_TOKENS)
+        return tg_error_set(err, TG_ELIMIT, "output reserve %llu is above the %llu limit",
+                            (unsigned long long)c->output_reserve,
+                            (unsigned long long)TG_LIMITS_MAX_TOKENS);
+    tg_limits l;
+    memset(&l, 0, sizeof l);
+    l.context = context;
+    l.binding = TG_BIND_NATIVE;
+    l.ceiling_native = context;
+    l.ceiling_vram = TG_CEILING_NONE;
+    l.ceiling_throughput = TG_CEILING_NONE;
+    split(&l, c);
     *out = l;
     return TG_OK;
 }

@@ -29,7 +29,7 @@ uint64_t tg_policy_safe_max(const tg_model_settings *s, uint64_t context) {
 }
 
 static int refuse(tg_decision *d, tg_status *st, const char *field, const char *msg) {
-    *st = tg__reject(d, 400, tg__error_body(msg, "invalid_request_error", field, "invalid_value"));
+    *st = tg__reject(d, 400, "invalid_value", field, msg);
     return 1;
 }
 

@@ -92,8 +92,7 @@ int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st) {
                      ").",
                      v, d->budget.context, d->budget.prompt_tokens, v, d->budget.context,
                      d->budget.prompt_tokens);
-            *st = tg__reject(d, 400, tg__error_body(msg, "invalid_request_error", field,
-                                                    "context_length_exceeded"));
+            *st = tg__reject(d, 400, "context_length_exceeded", field, msg);
             return 1;
         }
         v = room;
@@ -101,9 +100,8 @@ int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st) {
     }
     if (v == 0) {
         /* The prompt fills the whole context: nothing can be generated. */
-        *st = tg__reject(d, 400, tg__prompt_cap_error(in, d->budget.prompt_tokens,
-                                                      d->budget.prompt_tokens_exact,
-                                                      "No room is left for output."));
+        *st = tg__reject_prompt_cap(in, d, d->budget.prompt_tokens, d->budget.prompt_tokens_exact,
+                                    "No room is left for output.");
         return 1;
     }
     d->budget.max_tokens = v;

@@ -131,9 +131,7 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
 
     /* 0. unusable field values */
     if (r->bad_param) {
-        st = tg__reject(d, 400, tg__error_body(r->bad_message, "invalid_request_error",
-                                               r->bad_param, "invalid_value"));
-        return st;
+        return tg__reject(d, 400, "invalid_value", r->bad_param, r->bad_message);
     }
     /* 1. the client's max_tokens */
     if (tg__check_requested_max_tokens(in, model, d, &st)) return st;

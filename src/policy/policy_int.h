@@ -6,7 +6,8 @@
  *   truncate.c    drop_oldest_turns (chats) and keep_recent (raw prompts)
  *   output.c      qwen-code's output reservation and single escalation
  *   thinking.c    dynamic thinking budgets and their upstream fields
- *   errors.c      OpenAI-shaped error bodies
+ *   errors.c      OpenAI-shaped error bodies (the library's one builder)
+ *   budget.c      tg_budget_decide: count, then decide (the one budget path)
  * A step that refuses fills the decision with tg__reject and returns 1.
  */
 #ifndef TG_POLICY_INT_H
@@ -14,19 +15,21 @@
 
 #include "tokgate/policy.h"
 
-/* Error bodies: {"error": {"message", "type", "param", "code"}} (new ref). */
-json_t *tg__error_body(const char *message, const char *type, const char *param, const char *code);
-/* Sets action reject, STATUS and takes BODY (NULL body: out of memory). */
-tg_status tg__reject(tg_decision *d, int status, json_t *body);
+/* errors.c: sets action reject, STATUS, the error body (invalid_request_error,
+ * CODE, PARAM, MESSAGE) and d->refusal; TG_ENOMEM when the body could not be
+ * built. */
+tg_status tg__reject(tg_decision *d, int status, const char *code, const char *param,
+                     const char *message);
 
 /* max_tokens.c: 1 when the client's max_tokens was refused (d filled). */
 int tg__check_requested_max_tokens(const tg_policy_input *in, const char *model, tg_decision *d,
                                    tg_status *st);
 
-/* prompt_cap.c: the context_length_exceeded body for PROMPT tokens against
- * the input budget; EXTRA (may be NULL) is appended to the message. */
-json_t *tg__prompt_cap_error(const tg_policy_input *in, uint64_t prompt, int exact,
-                             const char *extra);
+/* prompt_cap.c: refuses with context_length_exceeded for PROMPT tokens
+ * against the input budget (tg__reject, plus llama.cpp's n_prompt_tokens and
+ * n_ctx); EXTRA (may be NULL) is appended to the message. */
+tg_status tg__reject_prompt_cap(const tg_policy_input *in, tg_decision *d, uint64_t prompt,
+                                int exact, const char *extra);
 
 /* truncate.c: cut the prompt to the input budget. Works on d->request (a copy
  * of the body) and updates d->budget.prompt_tokens/_exact and d->truncation.

@@ -19,8 +19,8 @@
 
 #include "policy/policy_int.h"
 
-json_t *tg__prompt_cap_error(const tg_policy_input *in, uint64_t prompt, int exact,
-                             const char *extra) {
+tg_status tg__reject_prompt_cap(const tg_policy_input *in, tg_decision *d, uint64_t prompt,
+                                int exact, const char *extra) {
     const tg_limits *l = in->limits;
     int chat = in->request->kind == TG_REQ_CHAT;
     char msg[640];
@@ -31,14 +31,14 @@ json_t *tg__prompt_cap_error(const tg_policy_input *in, uint64_t prompt, int exa
              l->context, chat ? "messages" : "prompt", exact ? "" : "an estimated ", prompt,
              l->input, l->context >= l->input ? l->context - l->input : 0,
              chat ? "messages" : "prompt", extra ? " " : "", extra ? extra : "");
-    json_t *body = tg__error_body(msg, "invalid_request_error", chat ? "messages" : "prompt",
-                                  "context_length_exceeded");
-    if (!body) return NULL;
-    json_t *inner = json_object_get(body, "error");
+    tg_status st = tg__reject(d, 400, "context_length_exceeded", chat ? "messages" : "prompt", msg);
+    if (st != TG_OK) return st;
+    json_t *inner = json_object_get(d->error, "error");
     if (json_object_set_new(inner, "n_prompt_tokens", json_integer((json_int_t)prompt)) != 0 ||
         json_object_set_new(inner, "n_ctx", json_integer((json_int_t)l->context)) != 0) {
-        json_decref(body);
-        return NULL;
+        json_decref(d->error);
+        d->error = NULL;
+        return TG_ENOMEM;
     }
-    return body;
+    return TG_OK;
 }

