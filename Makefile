@@ -4,15 +4,18 @@
 # (the gateway in front of a real llama-server).
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
+CONFDIR ?=
+DEBDIR ?= build-deb
+BUILD ?= build
 CMAKE ?= cmake
 
-.PHONY: all build test check fuzz bench demo limits-demo install deps clean
+.PHONY: all build test check fuzz bench demo limits-demo install deb deps clean
 
 all: build
 
 build:
-	@test -f build/CMakeCache.txt || $(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
-	$(CMAKE) --build build -j$(JOBS)
+	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
 deps:
 	bash scripts/setup.sh --test
@@ -50,8 +53,18 @@ demo:
 limits-demo:
 	bash scripts/limits-demo.sh
 
+# Install under $(PREFIX) (every time: the prefix is given to the install step,
+# not fixed when build/ was configured) into $(DESTDIR) when set. CONFDIR=DIR
+# also installs the example config as DIR/tokgate.json (never over an existing
+# one); without it the example is in $(PREFIX)/share/doc/tokgate/examples.
+# BUILD=DIR installs from another build folder (the tests use build-asan).
 install: build
-	$(CMAKE) --install build
+	DESTDIR="$(DESTDIR)" TG_CONFDIR="$(CONFDIR)" $(CMAKE) --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian packages (dpkg-buildpackage on a copy of the tree in $(DEBDIR)/src),
+# then lintian, which must report no error. Needs scripts/setup.sh --deb.
+deb:
+	DEBDIR="$(DEBDIR)" JOBS="$(JOBS)" bash scripts/build-deb.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

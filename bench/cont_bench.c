@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "gateway/cont.h"
+#include "gateway/engine.h"
 
 static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
     }
     tg__cont_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.engine = tg__engine_llama_server.cont;
     cfg.max_tokens = (uint64_t)n * 4;
     cfg.strip_logprobs = 1;
     json_t *req = json_pack("{s:f}", "temperature", 0.6);

@@ -16,9 +16,9 @@
  *     starting with the rendered prompt and n_predict >= 1;
  *   - finishing after a continuation leg ends the client's stream with
  *     `data: [DONE]`;
- *   - the answer assembled from the client's bytes (assemble.c, as a
- *     non-streaming request gets it) is JSON and does not depend on how
- *     those bytes are split either.
+ *   - the answer the assembly filter (filters/assemble.c, as a
+ *     non-streaming request gets it) makes of the client's bytes is JSON and
+ *     does not depend on how those bytes are split either.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -26,8 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/assemble.h"
+#include "gateway/filters/assemble.h"
 #include "gateway/cont.h"
+#include "gateway/engine.h"
 
 static void must(int cond, const char *what) {
     if (!cond) {
@@ -56,6 +57,7 @@ static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
     uint8_t set = d[0];
     tg__cont_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.engine = tg__engine_llama_server.cont;
     cfg.max_tokens = 8;
     cfg.escalate_to = (set & 2) ? 32 : 0;
     cfg.think_enforce = (set & 0x1c) != 0;
@@ -129,23 +131,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     must(a.out.len == b.out.len && (!a.out.len || !memcmp(a.out.data, b.out.data, a.out.len)),
          "the client's bytes do not depend on how the upstream's were split");
     must(!memcmp(a.ends, b.ends, sizeof a.ends), "leg ends do not depend on the split");
-    tg__assembler x, y;
-    tg__asm_init(&x);
-    tg__asm_init(&y);
-    tg__asm_feed(&x, a.out.data, a.out.len);
+    /* the assembly filter (filters/assemble.h), fed whole and in pieces */
+    tg__filter_sink sx, sy;
+    tg__filter_sink_init(&sx, 64u << 20);
+    tg__filter_sink_init(&sy, 64u << 20);
+    tg__filter *x = tg__asm_filter_new(), *y = tg__asm_filter_new();
+    must(x && y, "filters made");
+    x->next = &sx.base;
+    y->next = &sy.base;
+    tg__filter_head(x, 200, 1);
+    tg__filter_head(y, 200, 1);
+    tg__filter_data(x, a.out.data, a.out.len);
     size_t step = (size_t)d[1] % 7 + 1;
-    for (size_t i = 0; i < b.out.len; i += step) tg__asm_feed(&y, b.out.data + i, b.out.len - i < step ? b.out.len - i : step);
-    size_t xl = 0, yl = 0;
-    char *xs = tg__asm_result(&x, &xl), *ys = tg__asm_result(&y, &yl);
+    for (size_t i = 0; i < b.out.len; i += step) tg__filter_data(y, b.out.data + i, b.out.len - i < step ? b.out.len - i : step);
+    tg__filter_end(x);
+    tg__filter_end(y);
+    size_t xl = sx.out.len, yl = sy.out.len;
+    const char *xs = sx.out.data, *ys = sy.out.data;
     must(xs && ys && xl == yl && !memcmp(xs, ys, xl), "the assembled answer does not depend on the split");
     json_error_t je;
     json_t *j = json_loadb(xs, xl, 0, &je);
-    must(json_is_object(j) && json_is_array(json_object_get(j, "choices")), "the assembled answer is a JSON object");
+    must(json_is_object(j) && (json_is_array(json_object_get(j, "choices")) || tg__asm_filter_only_error(x)),
+         "the assembled answer is a JSON object: a chat.completion, or the error that alone came");
     json_decref(j);
-    free(xs);
-    free(ys);
-    tg__asm_free(&x);
-    tg__asm_free(&y);
+    tg__filter_free(x);
+    tg__filter_free(y);
+    tg__filter_sink_free(&sx);
+    tg__filter_sink_free(&sy);
     tgx_buf_free(&a.out);
     tgx_buf_free(&b.out);
     return 0;

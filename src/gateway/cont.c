@@ -3,7 +3,8 @@
  * place (cont.h has the design; proxy.c runs the legs).
  *
  * State over the whole answer: the ids generated so far (the first leg's
- * from each chunk's logprobs, a continuation's from /completion's `tokens`),
+ * from each chunk's logprobs, a continuation's from the leg events the
+ * engine adapter reads, engine.h; llama-server's /completion `tokens`),
  * whether the model is thinking and how many tokens it thought, the cap
  * (max_tokens, escalate_to once escalated) and the first leg's identity
  * (id, created, model, system_fingerprint) that every chunk tokgate writes
@@ -19,6 +20,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/cont.h"
+#include "gateway/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +64,6 @@ struct tg__cont {
     int done_sent;
 };
 
-/* Sampling fields a chat request shares with llama-server's /completion. */
-static const char *const sampling_keys[] = {
-    "temperature", "top_p", "top_k", "min_p", "typical_p", "seed", "stop", "presence_penalty",
-    "frequency_penalty", "repeat_penalty", "repeat_last_n", "dry_multiplier", "dry_base",
-    "dry_allowed_length", "dry_penalty_last_n", "dry_sequence_breakers", "xtc_probability",
-    "xtc_threshold", "mirostat", "mirostat_tau", "mirostat_eta", "samplers", "ignore_eos",
-    "logit_bias", "top_n_sigma", "dynatemp_range", "dynatemp_exponent", "id_slot",
-};
-
 tg__cont *tg__cont_new(const tg__cont_cfg *cfg, const json_t *request) {
     tg__cont *k = calloc(1, sizeof *k);
     if (!k) return NULL;
@@ -82,9 +75,9 @@ tg__cont *tg__cont_new(const tg__cont_cfg *cfg, const json_t *request) {
     k->ids = json_array();
     k->ident = json_object();
     k->fwd = json_object(); /* the sampling fields only: the request may be large */
-    for (size_t i = 0; k->fwd && i < sizeof sampling_keys / sizeof sampling_keys[0]; i++) {
-        json_t *v = json_object_get(request, sampling_keys[i]);
-        if (v && !json_is_null(v)) json_object_set_new(k->fwd, sampling_keys[i], json_deep_copy(v));
+    for (const char *const *key = cfg->engine->sampling_keys; k->fwd && key && *key; key++) {
+        json_t *v = json_object_get(request, *key);
+        if (v && !json_is_null(v)) json_object_set_new(k->fwd, *key, json_deep_copy(v));
     }
     k->cap = cfg->max_tokens;
     k->up_prompt = k->up_completion = -1;
@@ -319,14 +312,12 @@ static void completion_text(tg__cont *k, const char *p, size_t n, int final, tgx
     k->hold.len = keep;
 }
 
-static int completion_event(tg__cont *k, json_t *o, tgx_buf *out) {
-    const char *text = json_string_value(json_object_get(o, "content"));
-    json_t *toks = json_object_get(o, "tokens");
-    int stop = json_is_true(json_object_get(o, "stop"));
+/* One event of a continuation leg, as the engine reads it. */
+static int completion_event(tg__cont *k, const tg__leg_event *ev, tgx_buf *out) {
     size_t i;
     json_t *e;
     uint64_t n_new = 0;
-    json_array_foreach(toks, i, e) {
+    json_array_foreach(ev->ids, i, e) {
         if (!json_is_integer(e)) {
             k->plain = 1;
             break;
@@ -336,14 +327,12 @@ static int completion_event(tg__cont *k, json_t *o, tgx_buf *out) {
     }
     k->n_leg += n_new;
     if (k->thinking) k->n_think += n_new;
-    if (text) completion_text(k, text, strlen(text), stop, out);
-    if (stop) {
-        json_t *tp = json_object_get(o, "tokens_predicted");
-        uint64_t pred = json_is_integer(tp) && json_integer_value(tp) >= 0 ? (uint64_t)json_integer_value(tp) : k->n_leg;
+    if (ev->text) completion_text(k, ev->text, ev->text_len, ev->stop, out);
+    if (ev->stop) {
+        uint64_t pred = ev->predicted >= 0 ? (uint64_t)ev->predicted : k->n_leg;
         if (pred != k->n_leg) k->plain = 1; /* ids and count disagree: no further leg */
         k->n_later += pred;
-        const char *st = json_string_value(json_object_get(o, "stop_type"));
-        k->end = st && !strcmp(st, "limit") ? END_LENGTH : END_STOP;
+        k->end = ev->length ? END_LENGTH : END_STOP;
         if (k->hold.len) completion_text(k, "", 0, 1, out);
     }
     return budget_spent(k) && !k->plain ? TG__CONT_CUT : TG__CONT_GO;
@@ -391,13 +380,14 @@ static int one_event(tg__cont *k, const char *ev, size_t n, tgx_buf *out) {
         }
         return TG__CONT_GO;
     }
-    int r;
+    int r = TG__CONT_GO;
+    tg__leg_event le;
     if (k->leg == LEG_CHAT) r = chat_chunk(k, o, ev, n, out);
-    else if (json_object_get(o, "error")) { /* llama-server's error event mid-stream */
+    else if (k->cfg.engine->read_event(o, &le) == TG__LEG_EVENT) r = completion_event(k, &le, out);
+    else { /* the engine's error event mid-stream, or what it is not: for the client */
         k->plain = 1;
         tgx_buf_append(out, ev, n);
-        r = TG__CONT_GO;
-    } else r = completion_event(k, o, out);
+    }
     json_decref(o);
     return r;
 }
@@ -475,18 +465,15 @@ void tg__cont_escalate(tg__cont *k) {
 }
 
 tg_status tg__cont_set_prompt(tg__cont *k, const char *body, size_t len, tg_error *err) {
-    json_error_t je;
-    json_t *o = json_loadb(body, len, 0, &je);
-    const char *p = json_string_value(json_object_get(o, "prompt"));
-    if (!p) {
-        json_decref(o);
-        return tg_error_set(err, TG_ECORRUPT, "the upstream's /apply-template answer has no \"prompt\" string");
-    }
+    char *p = NULL;
+    tg_status st = k->cfg.engine->read_prompt(body, len, &p, err);
+    if (st != TG_OK) return st;
     free(k->prompt);
-    k->prompt = strdup(p);
-    json_decref(o);
-    return k->prompt ? TG_OK : tg_error_set(err, TG_ENOMEM, "out of memory");
+    k->prompt = p;
+    return TG_OK;
 }
+
+const tg__engine_cont *tg__cont_engine(const tg__cont *k) { return k->cfg.engine; }
 
 
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err) {
@@ -515,21 +502,8 @@ tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out
         k->after_close = !show;
         k->end = END_NONE;
     }
-    json_t *o = json_object();
-    json_t *prompt = json_array();
-    if (!o || !prompt) {
-        json_decref(o);
-        json_decref(prompt);
-        return tg_error_set(err, TG_ENOMEM, "out of memory");
-    }
-    json_array_append_new(prompt, json_string(k->prompt));
-    json_array_extend(prompt, k->ids);
-    json_object_set_new(o, "prompt", prompt);
-    json_object_update(o, k->fwd);
-    json_object_set_new(o, "n_predict", json_integer((json_int_t)(k->cap - gen)));
-    json_object_set_new(o, "stream", json_true());
-    json_object_set_new(o, "return_tokens", json_true());
-    json_object_set_new(o, "cache_prompt", json_true());
+    json_t *o = k->cfg.engine->leg_body(k->prompt, k->ids, k->fwd, k->cap - gen);
+    if (!o) return tg_error_set(err, TG_ENOMEM, "out of memory");
     *body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!*body) return tg_error_set(err, TG_ENOMEM, "out of memory");

@@ -10,21 +10,21 @@
  *     stopped, and resumed after the end-of-thinking marker, so the model
  *     answers at once.
  * Both continue by token ids, the only exact way (docs/gateway.md): the
- * first leg is the client's chat request, sent with `logprobs` so every
- * chunk names the ids it carries; a continuation leg is llama-server's
+ * first leg is the client's chat request, sent so that every chunk names
+ * the ids it carries (the engine's ask_ids: `logprobs`); a continuation leg
+ * is the engine's own request (engine.h tg__engine_cont; llama-server's
  * `/completion` with `prompt` = [rendered prompt text, generated ids...,
- * (end-of-thinking text)], which llama-server tokenizes exactly as it did
- * the chat request (the text with add_special and parse_special, the ids as
- * they are). The rendered prompt comes from llama-server's own
- * `/apply-template` on the forwarded body, so it is the server's render by
+ * (end-of-thinking text)], tokenized exactly as the chat request was). The
+ * rendered prompt comes from the engine itself (llama-server's
+ * `/apply-template` on the forwarded body), so it is the server's render by
  * construction.
  *
  * This file is the protocol, free of sockets: it splits the relayed SSE
  * bytes into events, reads each chunk (ids, thinking or answer, finish
  * reason), decides what the client sees (chunks relayed, `logprobs`
  * stripped when tokgate added them, the "length" ending held back while a
- * continuation may follow), builds the continuation request, and reshapes
- * `/completion` events into `chat.completion.chunk`s with the first leg's
+ * continuation may follow), has the engine build the continuation request,
+ * and reshapes the leg events the engine reads into `chat.completion.chunk`s with the first leg's
  * id, created, model and system_fingerprint, ending with one final chunk
  * (the real finish_reason), one usage chunk (when the client asked for
  * usage: prompt tokens of the first leg, completion tokens of all legs) and
@@ -41,7 +41,10 @@
 
 typedef struct tg__cont tg__cont;
 
+typedef struct tg__engine_cont tg__engine_cont;
+
 typedef struct tg__cont_cfg {
+    const tg__engine_cont *engine; /* the continuation protocol (engine.h); required */
     uint64_t max_tokens;        /* the first leg's max_tokens */
     uint64_t escalate_to;       /* > max_tokens: a "length" ending may continue up to it; 0: never */
     int think_enforce;          /* count thinking tokens and cut at think_budget */
@@ -89,11 +92,13 @@ void tg__cont_escalate(tg__cont *k);
  * or the final chunk, usage and [DONE] after continuations. */
 void tg__cont_finish(tg__cont *k, tgx_buf *out);
 
-/* The rendered prompt is needed (no /apply-template answer taken yet). */
+/* The rendered prompt is needed (the engine's prompt_path not answered yet). */
 int tg__cont_needs_prompt(const tg__cont *k);
-/* Takes llama-server's /apply-template answer ({"prompt": "..."}). */
+/* Takes the answer to the engine's prompt_path request. */
 tg_status tg__cont_set_prompt(tg__cont *k, const char *body, size_t len, tg_error *err);
-/* The next continuation leg's `/completion` body (malloc'd JSON) and the
+/* The continuation protocol this stream uses. */
+const tg__engine_cont *tg__cont_engine(const tg__cont *k);
+/* The next continuation leg's body (malloc'd JSON, for the engine's leg_path) and the
  * client-visible text it implies (the end-of-thinking marker when thinking
  * was shown in content), appended to `out`. */
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err);

@@ -2,15 +2,15 @@
  * gateway/discovery.c: asks each upstream what it serves, at start and then
  * every discovery_interval seconds (sooner while it has not answered).
  *
- *   GET /props      llama-server: default_generation_settings.n_ctx (the
- *                   per-slot context it enforces), total_slots, model_path
- *   GET /v1/models  the list of models: llama-server adds meta.n_ctx_train;
- *                   vLLM adds max_model_len and root
+ *   GET /v1/models  the list of models every engine serves (read here)
+ *   GET <each adapter's probe paths> (engine.h), e.g. llama-server's /props
  *
- * A /props that answers marks the upstream "llama.cpp", a max_model_len
- * marks "vllm". Results go to s->upinfo and the model table is rebuilt. An
- * upstream that does not answer keeps what was learned before, and the log
- * says so once per change.
+ * Every answer is handed to the adapters that probe its path
+ * (tg__engine_read_probe): they fill the engine facts (context per slot,
+ * slots, KV pool, model path) and the most specific one that recognises the
+ * upstream becomes its engine. Results go to s->upinfo and the model table
+ * is rebuilt. An upstream that does not answer keeps what was learned
+ * before, and the log says so once per change.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@
 typedef struct probe {
     tg__server *srv;
     char *pool_key;
-    int kind; /* 0 props, 1 models */
+    const char *path; /* tg__engine_probe_paths(): static */
     int status;
     tgx_buf body;
     tg__upreq *up;
@@ -75,21 +75,9 @@ static void p_done(void *ud, int fault, const char *msg) {
     if (u) u->in_flight--;
     json_t *j = NULL;
     if (!fault && pr->status == 200 && pr->body.len) j = json_loadb(pr->body.data, pr->body.len, 0, NULL);
-    if (u && pr->kind == 0 && j) {
-        json_t *dgs = json_object_get(j, "default_generation_settings");
-        json_t *nctx = json_object_get(dgs, "n_ctx");
-        if (!nctx) nctx = json_object_get(j, "n_ctx");
-        if (json_is_integer(nctx) && json_integer_value(nctx) > 0) u->n_ctx = (uint64_t)json_integer_value(nctx);
-        json_t *slots = json_object_get(j, "total_slots");
-        if (json_is_integer(slots) && json_integer_value(slots) > 0) u->total_slots = (uint64_t)json_integer_value(slots);
-        const char *mp = json_string_value(json_object_get(j, "model_path"));
-        if (mp) {
-            free(u->model_path);
-            u->model_path = strdup(mp);
-        }
-        free(u->kind);
-        u->kind = strdup("llama.cpp");
-    } else if (u && pr->kind == 1) {
+    int models = !strcmp(pr->path, "/v1/models");
+    if (u && j) tg__engine_read_probe(u, pr->path, j);
+    if (u && models) {
         json_t *data = j ? json_object_get(j, "data") : NULL;
         if (json_is_array(data)) {
             int was = u->ok;
@@ -97,14 +85,9 @@ static void p_done(void *ud, int fault, const char *msg) {
             u->models = json_incref(data);
             u->ok = 1;
             u->last_ok = tg__now();
-            json_t *first = json_array_get(data, 0);
-            if (json_object_get(first, "max_model_len") && (!u->kind || strcmp(u->kind, "llama.cpp"))) {
-                free(u->kind);
-                u->kind = strdup("vllm");
-            } else if (!u->kind) u->kind = strdup("openai-compatible");
             if (!was)
                 tg__log(s, TG__LOG_INFO, "upstream %s: %zu model(s) discovered (%s)", pr->pool_key, json_array_size(data),
-                        u->kind ? u->kind : "?");
+                        u->engine ? u->engine->name : "?");
         } else {
             if (u->ok || u->last_ok == 0.0)
                 tg__log(s, TG__LOG_WARN, "upstream %s: model discovery failed (%s)%s", pr->pool_key,
@@ -130,17 +113,17 @@ tg__upinfo *tg__upinfo_find(const tg__server *s, const char *key) {
 
 static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
 
-static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, int kind) {
+static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path) {
     probe *pr = calloc(1, sizeof *pr);
     if (!pr) return;
     pr->srv = s;
-    pr->kind = kind;
+    pr->path = path;
     pr->pool_key = strdup(pool->key);
     tgx_buf_init(&pr->body, DISCOVERY_MAX_BODY);
     char req[2048];
     int n = snprintf(req, sizeof req, "GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s%s"
                      "Connection: keep-alive\r\n\r\n",
-                     mc->url.base_path, kind == 0 ? "/props" : "/v1/models", mc->url.hostport,
+                     mc->url.base_path, path, mc->url.hostport,
                      mc->upstream_api_key ? "Authorization: Bearer " : "", mc->upstream_api_key ? mc->upstream_api_key : "",
                      mc->upstream_api_key ? "\r\n" : "");
     tg__upinfo *u = upinfo_get(s, pool->key);
@@ -167,8 +150,9 @@ static void discover_all(tg__server *s) {
             if (!strcmp(cfg->models[j].url.host, mc->url.host) && cfg->models[j].url.port == mc->url.port) dup = 1;
         tg__upinfo *u = upinfo_get(s, pool->key);
         if (dup || !u || u->in_flight) continue;
-        send_probe(s, mc, pool, 0);
-        send_probe(s, mc, pool, 1);
+        size_t np = 0;
+        const char *const *paths = tg__engine_probe_paths(&np);
+        for (size_t k = np; k-- > 0;) send_probe(s, mc, pool, paths[k]); /* /v1/models last, as before */
     }
 }
 
@@ -209,7 +193,6 @@ void tg__discovery_free(tg__server *s) {
     for (size_t i = 0; i < s->n_upinfo; i++) {
         tg__upinfo *u = &s->upinfo[i];
         free(u->pool_key);
-        free(u->kind);
         free(u->model_path);
         if (u->models) json_decref(u->models);
     }

@@ -2,7 +2,8 @@
  * gateway/discovery.h: what each upstream says it serves (discovery.c).
  *
  * At start and every discovery_interval seconds (sooner while an upstream
- * has not answered) each upstream is asked what it serves; the answers land
+ * has not answered) each upstream is asked what it serves (GET /v1/models
+ * and every engine adapter's probe paths, engine.h); the answers land
  * in the server's tg__upinfo list, and the server's on_discovered callback
  * (server.c: rebuild the model table) runs once an upstream's probes are
  * all back. Discovery calls nothing above it by name.
@@ -13,21 +14,12 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "gateway/engine.h"
+
 typedef struct tg__server tg__server;
 
-typedef struct tg__upinfo {   /* what discovery learned about one upstream */
-    char *pool_key;
-    char *kind;               /* "llama.cpp", "vllm", "openai-compatible" */
-    uint64_t n_ctx;           /* llama-server per-slot context (/props) */
-    uint64_t total_slots;
-    char *model_path;         /* llama-server /props model_path */
-    json_t *models;           /* the upstream's /v1/models "data" array */
-    double prefill_tps_ema;   /* prefill tokens/s, EMA over answers' timings; 0: none yet */
-    uint64_t prefill_samples;
-    int ok;                   /* last discovery succeeded */
-    double last_ok;
-    int in_flight;
-} tg__upinfo;
+/* tg__upinfo, what discovery learned about one upstream, is engine.h's:
+ * the adapters' probe readers fill it. */
 
 /* Starts (or restarts, after a reload) the discovery timer. */
 void tg__discovery_start(tg__server *s);

@@ -25,12 +25,6 @@
 #include "gateway/server.h"
 #include "limits/limits_keys.h"
 
-static uint64_t juint(json_t *v) {
-    if (json_is_integer(v) && json_integer_value(v) > 0) return (uint64_t)json_integer_value(v);
-    if (json_is_real(v) && json_real_value(v) >= 1) return (uint64_t)json_real_value(v);
-    return 0;
-}
-
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
 /* The section's derivation inputs (read and checked with the config:
@@ -76,11 +70,8 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
                             const tg__upinfo *ui, tg__live *l) {
     l->upstream_ctx = 0;
     l->n_ctx_train = 0;
-    if (upstream_obj) {
-        l->upstream_ctx = juint(json_object_get(upstream_obj, "max_model_len"));
-        l->n_ctx_train = juint(json_object_get(json_object_get(upstream_obj, "meta"), "n_ctx_train"));
-    }
-    if (ui && ui->n_ctx) l->upstream_ctx = ui->n_ctx;
+    const tg__engine *e = tg__engine_for(c->engine, ui); /* what the engine says it enforces */
+    if (e) e->model_ctx(ui, upstream_obj, &l->upstream_ctx, &l->n_ctx_train);
     uint64_t ctx = 0;
     l->limits_source = NULL;
     if (c->context) ctx = c->context, l->limits_source = "config";

@@ -39,21 +39,17 @@ void tg__models_free(tg__server *s) {
     s->table = NULL;
 }
 
-/* llama-server rewrites chat requests before rendering (template.h,
- * TG_CHAT_LLAMACPP): its upstreams, and a template from the model file when
- * discovery has not named the kind (the model file is llama-server's). */
-static int chat_dialect_for(const tg__upinfo *ui, int from_model_file) {
-    if (ui && ui->kind) return strcmp(ui->kind, "llama.cpp") == 0 ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
-    return from_model_file ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
-}
-
 /* The section's policy settings (read and checked with the config:
  * policy/settings_keys.h), the thinking base from the reasoning catalogue
- * unless the section gives one. */
+ * unless the section gives one; with no dialect given, the engine's own
+ * thinking field, unless tokgate cuts thinking itself (continuation), where
+ * a second cut would race it. */
 static void settings_from(tg__model *m) {
     tg_model_settings *st = &m->settings;
     *st = m->cfg->settings;
     st->name = m->name;
+    if (m->engine && !m->cont && !(m->cfg->settings_given & tgx_opt_bit(tg__settings_opts, tg__n_settings_opts, "dialect")))
+        st->dialect = (tg_dialect)m->engine->thinking_dialect;
     if (m->cfg->settings_given & tgx_opt_bit(tg__settings_opts, tg__n_settings_opts, "thinking_base")) return;
     const tg_reasoning_info *ri = m->name ? tg_reasoning_lookup(m->name, strlen(m->name)) : NULL;
     st->thinking_base = ri ? ri->base_budget : 0;
@@ -63,6 +59,8 @@ static void settings_from(tg__model *m) {
  * what discovery learned of its upstream (ui, or NULL). */
 static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     const tg__model_cfg *mc = m->cfg;
+    m->engine = tg__engine_for(mc->engine, ui);
+    m->cont = tg__engine_cont_for(m->engine, mc->continuation);
     tg__live l;
     memset(&l, 0, sizeof l);
     tg__live_limits_derive(s, mc, m->name, m->upstream_obj, ui, &l);
@@ -75,8 +73,7 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
     /* The template the server renders: the model file's first (llama-server's). */
     m->chat = mc->model_path ? tg__modelfile_chat(s, mc->model_path) : NULL;
-    m->chat_dialect = chat_dialect_for(ui, m->chat != NULL);
-    m->can_continue = mc->continuation > 0 || (mc->continuation < 0 && ui && ui->kind && !strcmp(ui->kind, "llama.cpp"));
+    m->chat_dialect = tg__engine_chat_dialect(m->engine, m->chat != NULL);
     if (!m->chat && mc->tokenizer_path) m->chat = tg__modelfile_chat(s, mc->tokenizer_path);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "gateway/config.h"
+#include "gateway/engine.h"
 #include "tokgate/limits.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
@@ -41,10 +42,10 @@ typedef struct tg__model {
     tg_model_settings settings; /* policy settings (name points at `name`) */
     const tg_tokenizer *tok;    /* exact counting; NULL: the policy's estimator */
     const tg_chat *chat;        /* chat template: exact chat counts with tok */
-    int chat_dialect;           /* tg_chat_dialect: TG_CHAT_LLAMACPP for llama-server
-                                   upstreams (its request rewriting), else TG_CHAT_HF */
-    int can_continue;           /* streams may continue in place (cont.h): the section's
-                                   "continuation", auto = discovered llama-server */
+    const tg__engine *engine;   /* the section's `engine`, else discovery's; NULL: not known yet */
+    int chat_dialect;           /* tg_chat_dialect: the engine's (tg__engine_chat_dialect) */
+    const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
+                                   the section's "continuation" (tg__engine_cont_for); NULL never */
 } tg__model;
 
 typedef struct tg__model_table {

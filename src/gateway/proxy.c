@@ -36,20 +36,30 @@
  * waits ahead of new requests; when no room comes within admission_wait the
  * capped answer goes out as it is (tokgate_escalations_skipped_total).
  *
- * Streams that may continue (cont.h: escalation or a thinking budget, on an
- * upstream that can continue) run in legs on the same exchange: the
- * client's request (its chunks read and relayed by cont.c), then
- * /apply-template once (its answer read, not relayed), then /completion
- * legs reshaped into the same SSE stream. Each leg is a new tg__upreq; the
+ * Whether an answer escalates by re-sending or by continuing in place is
+ * decided once, in filters/escalation.c. Streams that may continue (cont.h:
+ * escalation or a thinking budget, on an engine that can continue) run in
+ * legs on the same exchange, at the paths the engine adapter names
+ * (engine.h; llama-server: the client's request, its chunks read and
+ * relayed by cont.c, then /apply-template once, its answer read, not
+ * relayed, then /completion legs reshaped into the same SSE stream). Each leg is a new tg__upreq; the
  * client's head went out with the first, so a failing later leg ends the
  * stream with an error event (or, while the first leg's ending is still
  * held, with that ending as it was).
+ *
+ * Response filters (filters/filter.h) the exchange holds: usage metering on
+ * inference answers, and the assembly of a non-streaming answer that was
+ * streamed upstream. An inference answer of HTTP >= 400 is held, and when
+ * its engine adapter knows the shape (engine.h map_error) answered in
+ * tokgate's own (context_length_exceeded with n_prompt_tokens and n_ctx);
+ * any other is relayed as it came.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/assemble.h"
+#include "gateway/filters/assemble.h"
+#include "gateway/filters/escalation.h"
 #include "gateway/cont.h"
 #include "gateway/proxy.h"
 #include "gateway/client.h"
@@ -60,7 +70,7 @@
 #include "gateway/oai_error.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
-#include "gateway/usage.h"
+#include "gateway/filters/usage.h"
 
 enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
 
@@ -76,7 +86,8 @@ struct tg__exchange {
     int paused;
     int status;
     size_t high;
-    tg__usage usage;
+    tg__filter *meter;    /* usage metering (filters/usage.h) on inference answers */
+    const tg__engine *engine; /* the model's engine adapter on inference routes (its error shapes), or NULL */
     double t_sent;
     double added;
     char *extra_headers;
@@ -111,8 +122,8 @@ struct tg__exchange {
     char *fwd_body;       /* the body as forwarded, for /apply-template */
     size_t fwd_len;
     const tg__model_cfg *mc; /* inside cfg (held) */
-    int assemble;         /* the client asked for one JSON answer; the upstream streams it */
-    tg__assembler asm_;   /* with assemble: the chunks folded into that answer */
+    tg__filter *assemble; /* the client asked for one JSON answer; the upstream streams it:
+                             the chunks folded into that answer (filters/assemble.h), else NULL */
     int growing;          /* waiting for KV room to escalate (GROW_*) */
     uint64_t grow_by;
 };
@@ -140,13 +151,13 @@ static void ex_release(tg__exchange *ex) {
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
     tgx_buf_free(&ex->aux);
-    if (ex->assemble) tg__asm_free(&ex->asm_);
+    tg__filter_free(ex->assemble);
     tg__cont_free(ex->cont);
     free(ex->fwd_body);
     free(ex->up_head);
     free(ex->body);
     free(ex->esc_body);
-    tg__usage_free(&ex->usage);
+    tg__filter_free(ex->meter);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
     free(ex->pool_key);
@@ -182,14 +193,13 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
     return 0;
 }
 
-/* The KV capacity admission uses for this upstream: configured, else
- * llama-server's per-slot n_ctx x total_slots, else the model's context. */
+/* The KV capacity admission uses for this upstream: configured, else what
+ * the engine says its pool holds; unknown (0) turns admission off for it
+ * (a guess would serialize a server that runs requests together). */
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
     if (cfg->admission_capacity) return cfg->admission_capacity;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    if (u && u->kind && !strcmp(u->kind, "llama.cpp") && u->n_ctx)
-        return u->n_ctx * (u->total_slots ? u->total_slots : 1);
-    return m && m->have_limits ? m->limits.context : 0;
+    return tg__engine_kv_capacity(m && m->engine ? m->engine : u ? u->engine : NULL, u);
 }
 
 /* Sends `body` under `head` (request line and fields, no framing). 0, or
@@ -320,11 +330,12 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    ex->engine = inference && m ? m->engine : NULL;
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
     tgx_buf_init(&ex->aux, 16u << 20);
-    tg__usage_init(&ex->usage, 0);
+    ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
         s->metrics.open_streams++;
@@ -343,14 +354,18 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
             plan->cont = NULL;
             ex->mc = mc;
             if (!want_stream) { /* routes.c made the upstream request a stream */
-                ex->assemble = 1;
-                tg__asm_init(&ex->asm_);
+                ex->assemble = tg__asm_filter_new();
+                if (!ex->assemble) { /* out of memory: the answer as it streams */
+                    tg__cont_free(ex->cont);
+                    ex->cont = NULL;
+                }
             }
         }
     }
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
-        if (plan->escalate_to > plan->max_tokens && plan->escalated_body && !want_stream && !ex->cont) {
+        if (tg__escalation_resends(want_stream, ex->cont != NULL, plan->max_tokens, plan->escalate_to,
+                                   plan->escalated_body != NULL)) {
             ex->escalate_to = plan->escalate_to;
             ex->esc_body = malloc(plan->escalated_len + 1);
             if (ex->esc_body) {
@@ -420,7 +435,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         evbuffer_add(head, "\r\n", 2);
     }
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
-    ex->usage.sse = ex->is_sse;
+    tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
     if (ex->assemble) {
@@ -429,10 +444,11 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
             evbuffer_free(head);
             return;
         }
-        tg__asm_free(&ex->asm_); /* an error answer: relayed as it is */
-        ex->assemble = 0;
+        tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
+        ex->assemble = NULL;
     }
-    if (ex->hold && h->status == 200 && !ex->is_sse && !no_body) { /* may escalate: keep it back */
+    int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
+    if ((ex->hold && h->status == 200 && !ex->is_sse && !no_body) || map_error) { /* may escalate: keep it back */
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
@@ -467,7 +483,7 @@ static void cont_leg_done(tg__exchange *ex);
 /* Relays what the continuation logic wrote, with back-pressure. */
 static void relay_out(tg__exchange *ex, tgx_buf *out) {
     if (ex->assemble) {
-        if (out->len) tg__asm_feed(&ex->asm_, out->data, out->len);
+        tg__filter_data(ex->assemble, out->data, out->len);
         tgx_buf_free(out);
         return;
     }
@@ -486,7 +502,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         return;
     }
     if (ex->cont_on) {
-        if (ex->leg == LEG_CLIENT) tg__usage_feed(&ex->usage, p, n); /* llama-server's timings, for the prefill rate */
+        if (ex->leg == LEG_CLIENT) tg__filter_data(ex->meter, p, n); /* llama-server's timings, for the prefill rate */
         tgx_buf out;
         tgx_buf_init(&out, SIZE_MAX);
         int r = tg__cont_feed(ex->cont, p, n, &out);
@@ -498,7 +514,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         }
         return;
     }
-    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__usage_feed(&ex->usage, p, n);
+    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
     if (ex->held_head) {
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
@@ -510,23 +526,34 @@ static void on_body(void *ud, const char *p, size_t n) {
     }
 }
 
-/* A held, complete answer: 1 when its first choice stopped on "length". */
-static int held_hit_length(const tg__exchange *ex) {
-    json_error_t je;
-    json_t *j = json_loadb(ex->held.data, ex->held.len, 0, &je);
-    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
-    const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
-    int hit = fr && !strcmp(fr, "length");
-    json_decref(j);
-    return hit;
-}
-
 static void count_usage(tg__exchange *ex) {
     tg__server *s = ex->srv;
-    tg__usage_finish(&ex->usage);
-    if (ex->usage.prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)ex->usage.prompt_tokens;
-    if (ex->usage.completion_tokens > 0) s->metrics.tokens_out += (uint64_t)ex->usage.completion_tokens;
-    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+    tg__filter_end(ex->meter);
+    const tg__usage *u = tg__usage_filter_result(ex->meter);
+    if (!u) return;
+    if (u->prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)u->prompt_tokens;
+    if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
+    if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
+}
+
+/* A held error answer in a shape the engine adapter knows (engine.h
+ * map_error), answered in tokgate's own shape instead; 0 when the shape is
+ * not one it knows (the answer is then relayed as it came). */
+static int respond_mapped_error(tg__exchange *ex) {
+    int status = ex->status;
+    char *j = tg__engine_map_error(ex->engine, ex->held.data, ex->held.len, ex->status, &status);
+    if (!j) return 0;
+    tg__client *c = ex->c;
+    tg__log(ex->srv, TG__LOG_INFO, "upstream error (%s, HTTP %d) answered as tokgate's %d", ex->engine->name,
+            ex->status, status);
+    char *hdrs = ex->extra_headers;
+    ex->extra_headers = NULL;
+    c->ex = NULL;
+    ex_release(ex);
+    tg__client_respond(c, status, "application/json", j, strlen(j), hdrs);
+    free(j);
+    free(hdrs);
+    return 1;
 }
 
 /* Re-sends the request at escalate_to (once; the reservation has grown
@@ -593,17 +620,14 @@ static char *leg_head(const tg__exchange *ex, const char *path) {
  * with the decision's headers (and x-tokgate-escalated when it escalated). */
 static void respond_assembled(tg__exchange *ex) {
     tg__client *c = ex->c;
-    size_t len = 0;
-    char *body = tg__asm_result(&ex->asm_, &len);
-    int status = 200;
-    if (ex->asm_.saw_error && !ex->asm_.content.len && !ex->asm_.reasoning.len) { /* only an error came */
-        free(body);
-        json_t *e = json_pack("{s:O}", "error", ex->asm_.error);
-        body = e ? json_dumps(e, JSON_COMPACT) : NULL;
-        json_decref(e);
-        len = body ? strlen(body) : 0;
-        status = 502;
-    }
+    tg__filter_sink sink;
+    tg__filter_sink_init(&sink, SIZE_MAX);
+    ex->assemble->next = &sink.base;
+    tg__filter_end(ex->assemble);
+    int status = tg__asm_filter_only_error(ex->assemble) ? 502 : 200;
+    size_t len = sink.out.len;
+    char *body = len ? tgx_buf_detach(&sink.out, NULL) : NULL;
+    tg__filter_sink_free(&sink);
     tgx_buf h;
     tgx_buf_init(&h, 1u << 20);
     if (ex->extra_headers) tgx_buf_puts(&h, ex->extra_headers);
@@ -627,10 +651,11 @@ static void cont_finish(tg__exchange *ex) {
     tg__cont_finish(ex->cont, &out);
     s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
     s->metrics.tokens_out += tg__cont_generated(ex->cont);
-    tg__usage_finish(&ex->usage);
-    if (ex->pool_key && ex->usage.prompt_n > 0) tg__prefill_observe(s, ex->pool_key, ex->usage.prompt_n, ex->usage.prompt_ms);
+    tg__filter_end(ex->meter);
+    const tg__usage *u = tg__usage_filter_result(ex->meter);
+    if (u && ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
     if (ex->assemble) {
-        tg__asm_feed(&ex->asm_, out.data, out.len);
+        tg__filter_data(ex->assemble, out.data, out.len);
         tgx_buf_free(&out);
         respond_assembled(ex);
         return;
@@ -652,7 +677,7 @@ static void cont_fail(tg__exchange *ex, const char *msg) {
         cont_finish(ex);
         return;
     }
-    int assembled = ex->assemble;
+    int assembled = ex->assemble != NULL;
     c->ex = NULL;
     ex_release(ex);
     if (assembled) tg__client_error(c, 502, "upstream_error", "continuation_failed", NULL, "%s", msg);
@@ -666,7 +691,8 @@ static void next_leg(tg__exchange *ex) {
     tgx_buf_init(&out, SIZE_MAX);
     char *body = NULL;
     size_t len = 0;
-    const char *path = "/apply-template";
+    const tg__engine_cont *eng = tg__cont_engine(ex->cont);
+    const char *path = eng->prompt_path;
     tg_error err;
     memset(&err, 0, sizeof err);
     if (tg__cont_needs_prompt(ex->cont)) {
@@ -683,7 +709,7 @@ static void next_leg(tg__exchange *ex) {
             return;
         }
         ex->leg = LEG_COMPLETION;
-        path = "/completion";
+        path = eng->leg_path;
     }
     tgx_buf_free(&out);
     ex->leg_bad = 0;
@@ -812,14 +838,14 @@ static void on_done(void *ud, int fault, const char *msg) {
     ex->up = NULL;
     if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
     if (fault == TG__UP_OK && ex->held_head) {
-        int length = !ex->escalated && ex->esc_body && held_hit_length(ex);
+        int length = !ex->escalated && ex->esc_body && tg__escalation_hit_length(ex->held.data, ex->held.len);
         if (length) {
             count_usage(ex); /* the capped answer's tokens were generated either way */
-            tg__usage_free(&ex->usage);
-            tg__usage_init(&ex->usage, 0);
+            /* the retry's head starts the meter afresh */
             start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
             return; /* c->ex stays: the growth, then the retry, runs */
         }
+        if (ex->status >= 400 && respond_mapped_error(ex)) return;
         flush_held(ex);
     }
     c->ex = NULL;

@@ -18,6 +18,7 @@
 
 #include "gateway/budget.h"
 #include "gateway/cont.h"
+#include "gateway/filters/escalation.h"
 #include "gateway/routes.h"
 #include "gateway/catalog.h"
 #include "gateway/client.h"
@@ -145,24 +146,6 @@ static void job_fail(infer_job *j, const tg_error *e) {
     job_error(j, status, e->api.code, e->api.param, "%s", e->msg);
 }
 
-/* A chat stream tokgate can continue in place (cont.h): one choice, and
- * nothing the server parses out of the whole generated text (tool calls,
- * grammars), which a raw continuation would hand over unparsed. */
-static int continuable(const json_t *req) {
-    json_t *n = json_object_get(req, "n");
-    if (n && !json_is_null(n) && json_integer_value(n) != 1) return 0;
-    if (json_array_size(json_object_get(req, "tools"))) return 0;
-    static const char *const parsed[] = {"response_format", "grammar", "json_schema", "tool_choice"};
-    for (size_t i = 0; i < sizeof parsed / sizeof parsed[0]; i++) {
-        json_t *v = json_object_get(req, parsed[i]);
-        if (v && !json_is_null(v) && !(json_is_string(v) && !strcmp(json_string_value(v), "none")) &&
-            !(i == 0 && json_is_object(v) && json_is_string(json_object_get(v, "type")) &&
-              !strcmp(json_string_value(json_object_get(v, "type")), "text")))
-            return 0;
-    }
-    return 1;
-}
-
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
@@ -223,39 +206,9 @@ static void infer_work(tg__job *job) {
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
     }
-    if (j->route == TG__R_CHAT && m->can_continue && continuable(req) &&
-        (j->stream || !json_is_true(json_object_get(req, "logprobs")))) { /* an assembled answer carries no logprobs */
-        tg__cont_cfg cc;
-        memset(&cc, 0, sizeof cc);
-        cc.max_tokens = d->budget.max_tokens;
-        cc.escalate_to = d->budget.escalate_to;
-        cc.think_enforce = m->settings.thinking_base > 0 && (d->budget.thinking_tokens > 0 || d->budget.thinking_disabled);
-        cc.think_budget = d->budget.thinking_disabled ? 0 : d->budget.thinking_tokens;
-        if (cc.escalate_to > cc.max_tokens || cc.think_enforce) {
-            if (!send) send = json_incref(req);
-            /* The ids of every generated token come only with logprobs. */
-            if (!json_is_true(json_object_get(send, "logprobs"))) {
-                json_object_set_new(send, "logprobs", json_true());
-                json_object_set_new(send, "top_logprobs", json_integer(1));
-                cc.strip_logprobs = 1;
-            } else if (json_integer_value(json_object_get(send, "top_logprobs")) < 1) {
-                json_object_set_new(send, "top_logprobs", json_integer(1));
-            }
-            cc.include_usage = json_is_true(json_object_get(json_object_get(send, "stream_options"), "include_usage"));
-            if (!j->stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
-                json_object_set_new(send, "stream", json_true());
-                json_object_set_new(send, "stream_options", json_pack("{s:b}", "include_usage", 1));
-                cc.include_usage = 1;
-            }
-            cc.prompt_tokens = d->budget.prompt_tokens;
-            cc.think_open = m->cfg->thinking_open;
-            cc.think_close = m->cfg->thinking_close;
-            cc.budget_message = m->cfg->budget_message;
-            if (cc.think_enforce) /* the render the upstream will see, after the policy's rewrite */
-                cc.prompt_opens_thinking = tg__chat_prompt_opens(m, send, cc.think_open, cc.think_close) == 1;
-            j->plan.cont = tg__cont_new(&cc, send);
-        }
-    }
+    tg__esc_budget eb = {d->budget.prompt_tokens, d->budget.max_tokens, d->budget.escalate_to,
+                         d->budget.thinking_tokens, d->budget.thinking_disabled};
+    j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
     if (send) {
         j->fwd = json_dumps(send, JSON_COMPACT);
         j->fwd_len = j->fwd ? strlen(j->fwd) : 0;

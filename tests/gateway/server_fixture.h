@@ -35,17 +35,22 @@ static inline int fx_server(tg__server *s, const char *const *args) {
 }
 
 /* What discovery would have learned of the first section's upstream:
- * `models_json` is the /v1/models "data" array (or NULL), n_ctx and slots
- * llama-server's /props figures (0: none). */
+ * `kind` the engine it recognised (engine.h name, or NULL), `models_json`
+ * the /v1/models "data" array (or NULL), n_ctx and slots llama-server's
+ * /props figures (0: none; given, they make it llama-server). */
 static inline tg__upinfo *fx_upinfo(tg__server *s, const char *kind, const char *models_json, uint64_t n_ctx,
                              uint64_t slots) {
     tg__pool *p = tg__pool_get(&s->pools, s->cfg->models[0].url.host, s->cfg->models[0].url.port);
     tg__upinfo *u = calloc(1, sizeof *u);
     u->pool_key = strdup(p->key);
-    u->kind = kind ? strdup(kind) : NULL;
-    u->n_ctx = n_ctx;
-    u->total_slots = slots;
+    u->engine = tg__engine_find(kind);
     u->models = models_json ? json_loads(models_json, 0, NULL) : NULL;
+    if (n_ctx) { /* what llama-server's /props says, read as discovery reads it */
+        json_t *props = json_pack("{s:{s:I},s:I}", "default_generation_settings", "n_ctx", (json_int_t)n_ctx,
+                                  "total_slots", (json_int_t)slots);
+        tg__engine_read_probe(u, "/props", props);
+        json_decref(props);
+    }
     u->ok = u->models != NULL;
     s->upinfo = u;
     s->n_upinfo = 1;

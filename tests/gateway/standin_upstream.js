@@ -18,6 +18,7 @@
 //             /apply-template answers 500 (a continuation that cannot start)
 //   cont_reset   like ok; /apply-template answers {"prompt":"P"} and
 //             /completion streams two events, then the socket is destroyed
+//   ctx_overflow (not listed) HTTP 400 with llama-server's exceed_context_size_error
 // GET /v1/models lists them (vLLM-style entries with max_model_len 4096);
 // GET /standin/stats reports {"closed_early": N, "requests": N, "big_written": B,
 // "big_open": N}:
@@ -78,6 +79,11 @@ function handle(sock, method, path, headers, body) {
     case 'garbage': sock.write('\x00\x01garbage garbage\r\n\r\n'); return sock.end();
     case 'slow': setTimeout(() => { if (!sock.destroyed) send(sock, 200, {'Content-Type': 'application/json'}, '{}'); }, 30000); return;
     case 'error': return send(sock, 500, {'Content-Type': 'application/json'}, '{"error":{"message":"upstream exploded","type":"server_error"}}');
+    // llama-server's answer to a prompt over its context (llama.cpp tools/server: server-task.cpp
+    // server_task_result_error::to_json, message from server-context.cpp); not listed in /v1/models
+    case 'ctx_overflow': return send(sock, 400, {'Content-Type': 'application/json'}, JSON.stringify({error: {code: 400,
+      message: 'request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it',
+      type: 'exceed_context_size_error', n_prompt_tokens: 5000, n_ctx: 4096}}));
     case 'badchunk':
       sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
       sock.write('zz\r\nhello\r\n');

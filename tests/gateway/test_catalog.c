@@ -59,6 +59,8 @@ static void test_endpoints(void) {
     TG_CHECK_STR(json_string_value(json_object_get(e, "binding")), "clamp");
     TG_CHECK_EQ_I(json_integer_value(json_object_get(json_object_get(e, "ceilings"), "native")), 32768);
     TG_CHECK_STR(json_string_value(json_object_get(json_object_get(e, "upstream_info"), "kind")), "llama.cpp");
+    /* no /props figures: the KV pool is unknown and admission off, said as null */
+    TG_CHECK(json_is_null(json_object_get(json_object_get(e, "upstream_info"), "kv_capacity")));
     json_decref(j);
 
     struct evbuffer *b = evbuffer_new();

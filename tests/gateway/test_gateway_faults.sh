@@ -207,6 +207,17 @@ check_eq "drained stream has every chunk" "$(grep -c '"content":"tok' "$work/dra
 
 stop_tokgate A
 
+# --- an engine's error in tokgate's shape (engine.h map_error): the stand-in
+# answers as llama-server does to a prompt over its context; a section that
+# names the llama.cpp engine gets context_length_exceeded with the server's
+# n_prompt_tokens, n_ctx and text --------------------------------------------
+start_tokgate X --upstream "$UP" --served-name m --upstream-model ctx_overflow --engine llama.cpp --context 4096
+r=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$PORT_X/v1/chat/completions" -d '{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+check_contains "llama-server's overflow as tokgate's: HTTP 400" "$r" "} 400"
+js_check "llama-server's overflow as tokgate's: code, type, n_prompt_tokens, n_ctx, the server's text kept" "${r% *}" \
+  'j.error.code==="context_length_exceeded" && j.error.type==="invalid_request_error" && j.error.n_prompt_tokens===5000 && j.error.n_ctx===4096 && j.error.message.startsWith("This model\x27s maximum context length is 4096 tokens") && j.error.message.includes("request (5000 tokens) exceeds the available context size (4096 tokens)")'
+stop_tokgate X
+
 # --- continuation legs that fail (cont.h): the stand-in plays an upstream whose
 # /apply-template refuses, and one whose /completion resets mid-stream ----------
 start_tokgate C --upstream "$UP" --discovery-interval 1 --continuation on \

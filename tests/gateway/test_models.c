@@ -31,7 +31,7 @@ static void test_named_section(void) {
     TG_CHECK_STR(tg__model_id(m), "qwen");
     TG_CHECK_EQ_U(m->limits.context, 4096); /* configured, under the upstream's 40960 */
     TG_CHECK_EQ_I(m->chat_dialect, TG_CHAT_HF);
-    TG_CHECK(!m->can_continue);
+    TG_CHECK(!m->cont);
     fx_free(&s);
 }
 
@@ -62,7 +62,7 @@ static void test_unnamed_section(void) {
     TG_CHECK(tg__model_resolve(s.table, "c.gguf") == NULL);
     TG_CHECK_EQ_U(b->limits.context, 2048); /* /props n_ctx per slot */
     TG_CHECK_EQ_I(b->chat_dialect, TG_CHAT_LLAMACPP);
-    TG_CHECK(b->can_continue); /* auto: on for llama-server */
+    TG_CHECK(b->cont); /* auto: on for llama-server */
     fx_free(&s);
 }
 
@@ -73,7 +73,34 @@ static void test_continuation_setting(void) {
     fx_upinfo(&s, "llama.cpp", "[{\"id\":\"a.gguf\"}]", 2048, 1);
     tg_error err;
     TG_CHECK(tg__models_rebuild(&s, &err) == TG_OK);
-    TG_CHECK(!s.table->v[0].can_continue);
+    TG_CHECK(!s.table->v[0].cont);
+    /* tokgate does not cut thinking here: llama-server's own field is sent */
+    TG_CHECK_EQ_I(s.table->v[0].settings.dialect, TG_DIALECT_LLAMACPP);
+    fx_free(&s);
+}
+
+/* The engine adapter: a section's `engine` wins over discovery; the
+ * engine's thinking field only when no dialect is given and tokgate does
+ * not cut thinking itself (engine.h). */
+static void test_engine_setting(void) {
+    tg__server s;
+    const char *a[] = {"--upstream", "http://127.0.0.1:1", NULL};
+    TG_CHECK(fx_server(&s, a) == 0);
+    fx_upinfo(&s, "llama.cpp", "[{\"id\":\"a.gguf\"}]", 2048, 1);
+    tg_error err;
+    TG_CHECK(tg__models_rebuild(&s, &err) == TG_OK);
+    TG_CHECK(s.table->v[0].engine == &tg__engine_llama_server);
+    TG_CHECK_EQ_I(s.table->v[0].settings.dialect, TG_DIALECT_NONE); /* continuation cuts: no second cut */
+    fx_free(&s);
+    const char *b[] = {"--upstream", "http://127.0.0.1:1", "--engine", "vllm", "--continuation", "off",
+                       "--dialect", "none", NULL};
+    TG_CHECK(fx_server(&s, b) == 0);
+    fx_upinfo(&s, "llama.cpp", "[{\"id\":\"a.gguf\",\"max_model_len\":1024}]", 2048, 1);
+    TG_CHECK(tg__models_rebuild(&s, &err) == TG_OK);
+    TG_CHECK(s.table->v[0].engine == &tg__engine_vllm);
+    TG_CHECK_EQ_I(s.table->v[0].chat_dialect, TG_CHAT_HF);
+    TG_CHECK_EQ_U(s.table->v[0].limits.context, 1024); /* vLLM's max_model_len, not /props */
+    TG_CHECK_EQ_I(s.table->v[0].settings.dialect, TG_DIALECT_NONE); /* given */
     fx_free(&s);
 }
 
@@ -81,5 +108,6 @@ int main(void) {
     TG_RUN(test_named_section);
     TG_RUN(test_unnamed_section);
     TG_RUN(test_continuation_setting);
+    TG_RUN(test_engine_setting);
     return tg_test_summary();
 }

@@ -1,4 +1,4 @@
-/* gateway/usage.h: token usage found in a relayed answer without holding
+/* gateway/filters/usage.h: token usage found in a relayed answer without holding
  * it back (usage.c). */
 #ifndef TG_GATEWAY_USAGE_H
 #define TG_GATEWAY_USAGE_H
@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "gateway/filters/filter.h"
 #include "util/buf.h"
 
 typedef struct tg__usage {
@@ -22,5 +23,12 @@ void tg__usage_finish(tg__usage *u);
 void tg__usage_free(tg__usage *u);
 /* Reads usage.{prompt,completion}_tokens from a parsed object. 1 if found. */
 int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion);
+
+/* The metering filter: passes every byte on unchanged. Each head starts a
+ * new answer (a re-sent request's answer replaces the first's). NULL on
+ * allocation failure. */
+tg__filter *tg__usage_filter_new(void);
+/* What the filter found; complete after its end. NULL for a NULL filter. */
+const tg__usage *tg__usage_filter_result(const tg__filter *f);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * gateway/assemble.h: one chat.completion from a stream of
+ * gateway/filters/assemble.h: one chat.completion from a stream of
  * chat.completion.chunk events.
  *
  * A non-streaming chat request whose answer may continue in place (cont.h:
@@ -12,12 +12,13 @@
  * model, system_fingerprint and usage. Tool calls never reach here (such
  * requests are not continued).
  */
-#ifndef TG_GATEWAY_ASSEMBLE_H
-#define TG_GATEWAY_ASSEMBLE_H
+#ifndef TG_GATEWAY_FILTERS_ASSEMBLE_H
+#define TG_GATEWAY_FILTERS_ASSEMBLE_H
 
 #include <jansson.h>
 #include <stddef.h>
 
+#include "gateway/filters/filter.h"
 #include "util/buf.h"
 
 typedef struct tg__assembler {
@@ -36,5 +37,12 @@ void tg__asm_free(tg__assembler *a);
 void tg__asm_feed(tg__assembler *a, const char *p, size_t n);
 /* The chat.completion (malloc'd JSON), or NULL on allocation failure. */
 char *tg__asm_result(tg__assembler *a, size_t *len);
+
+/* The filter: takes the stream, passes nothing on until its end, then the
+ * chat.completion as one piece (or, when only an error event came, that
+ * error's {"error": ...} body; tg__asm_filter_only_error says so). NULL on
+ * allocation failure. */
+tg__filter *tg__asm_filter_new(void);
+int tg__asm_filter_only_error(const tg__filter *f);
 
 #endif

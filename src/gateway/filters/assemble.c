@@ -1,5 +1,5 @@
 /*
- * gateway/assemble.c: folds chat.completion.chunk events into one
+ * gateway/filters/assemble.c: the assembly filter; folds chat.completion.chunk events into one
  * chat.completion (assemble.h). Events end at a blank line; `data: [DONE]`,
  * comments and lines that are not JSON objects are skipped; the text of
  * every delta is concatenated in order, the last finish_reason and usage
@@ -7,7 +7,7 @@
  * (created: the latest, as a server stamps an answer when it is done).
  */
 #define _GNU_SOURCE /* memmem */
-#include "gateway/assemble.h"
+#include "gateway/filters/assemble.h"
 #include "gateway/cont.h"
 
 #include <stdlib.h>
@@ -113,4 +113,51 @@ done:
     json_decref(choice);
     *len = out ? strlen(out) : 0;
     return out;
+}
+
+/* ---- the filter ---------------------------------------------------------- */
+
+typedef struct asm_filter {
+    tg__filter base;
+    tg__assembler a;
+} asm_filter;
+
+static void af_head(tg__filter *f, int status, int sse) { tg__filter_head(f->next, status, sse); }
+
+static void af_data(tg__filter *f, const char *p, size_t n) { tg__asm_feed(&((asm_filter *)f)->a, p, n); }
+
+int tg__asm_filter_only_error(const tg__filter *f) {
+    const tg__assembler *a = &((const asm_filter *)f)->a;
+    return a->saw_error && !a->content.len && !a->reasoning.len;
+}
+
+static void af_end(tg__filter *f) {
+    tg__assembler *a = &((asm_filter *)f)->a;
+    size_t len = 0;
+    char *body = tg__asm_result(a, &len); /* also reads a last event without its blank line */
+    if (body && tg__asm_filter_only_error(f)) {
+        free(body);
+        json_t *e = json_pack("{s:O}", "error", a->error);
+        body = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        len = body ? strlen(body) : 0;
+    }
+    tg__filter_data(f->next, body, len);
+    free(body);
+    tg__filter_end(f->next);
+}
+
+static void af_destroy(tg__filter *f) {
+    tg__asm_free(&((asm_filter *)f)->a);
+    free(f);
+}
+
+static const tg__filter_ops asm_ops = {"assemble", af_head, af_data, af_end, af_destroy};
+
+tg__filter *tg__asm_filter_new(void) {
+    asm_filter *af = calloc(1, sizeof *af);
+    if (!af) return NULL;
+    af->base.ops = &asm_ops;
+    tg__asm_init(&af->a);
+    return &af->base;
 }

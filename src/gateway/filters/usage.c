@@ -1,14 +1,15 @@
 /*
- * gateway/usage.c: finds token usage in a relayed answer without holding it
+ * gateway/filters/usage.c: the usage-metering filter (filter.h); finds token usage in a relayed answer without holding it
  * back. A JSON answer is copied aside (up to USAGE_MAX_BODY bytes) and
  * parsed at the end for its "usage" object. An SSE answer is split into
  * lines as it streams; a "data:" line whose JSON carries a non-null "usage"
  * (llama-server's and vLLM's final chunk; OpenAI's with include_usage)
  * replaces what was seen before. Lines over USAGE_MAX_LINE bytes are skipped.
  */
+#include <stdlib.h>
 #include <string.h>
 
-#include "gateway/usage.h"
+#include "gateway/filters/usage.h"
 
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
@@ -97,3 +98,44 @@ void tg__usage_finish(tg__usage *u) {
     timings_from(u, o);
     json_decref(o);
 }
+
+/* ---- the filter ---------------------------------------------------------- */
+
+typedef struct usage_filter {
+    tg__filter base;
+    tg__usage u;
+} usage_filter;
+
+static void uf_head(tg__filter *f, int status, int sse) {
+    usage_filter *uf = (usage_filter *)f;
+    tg__usage_free(&uf->u);
+    tg__usage_init(&uf->u, sse);
+    tg__filter_head(f->next, status, sse);
+}
+
+static void uf_data(tg__filter *f, const char *p, size_t n) {
+    tg__usage_feed(&((usage_filter *)f)->u, p, n);
+    tg__filter_data(f->next, p, n);
+}
+
+static void uf_end(tg__filter *f) {
+    tg__usage_finish(&((usage_filter *)f)->u);
+    tg__filter_end(f->next);
+}
+
+static void uf_destroy(tg__filter *f) {
+    tg__usage_free(&((usage_filter *)f)->u);
+    free(f);
+}
+
+static const tg__filter_ops usage_ops = {"usage", uf_head, uf_data, uf_end, uf_destroy};
+
+tg__filter *tg__usage_filter_new(void) {
+    usage_filter *uf = calloc(1, sizeof *uf);
+    if (!uf) return NULL;
+    uf->base.ops = &usage_ops;
+    tg__usage_init(&uf->u, 0);
+    return &uf->base;
+}
+
+const tg__usage *tg__usage_filter_result(const tg__filter *f) { return f ? &((const usage_filter *)f)->u : NULL; }

@@ -1,0 +1,169 @@
+/*
+ * gateway/engine.h: the inference-engine adapter interface.
+ *
+ * An adapter is to tokgate what a protocol handler (`struct Curl_handler`)
+ * is to libcurl or an upstream module to nginx: one const table of function
+ * pointers and facts per engine, the one place that knows that engine's
+ * endpoints and shapes. The core (discovery, the model table, admission,
+ * the response filters) drives every engine through this table and never
+ * asks which engine it talks to.
+ *
+ *   discovery      which GET paths to probe and how to read each answer into
+ *                  the engine-neutral tg__upinfo (context per slot, slots, KV
+ *                  pool capacity, model path); a probe answer that only this
+ *                  engine gives names it (the first adapter in tg__engines()
+ *                  order that recognises an upstream wins, so the most
+ *                  specific comes first and the plain OpenAI-compatible one
+ *                  last). GET /v1/models, the model list every engine serves,
+ *                  is always probed and read by discovery itself.
+ *   model_ctx      the context the engine enforces for one of its /v1/models
+ *                  entries, and the trained context where it says.
+ *   kv_capacity    tokens of KV cache the upstream holds at once; 0 when the
+ *                  engine does not say: admission is then off for it (a guess
+ *                  would serialize a server that could run requests together).
+ *   chat_dialect   how the engine renders a chat before counting (template.h).
+ *   thinking_dialect  the per-request thinking-budget field it honours
+ *                  (policy.h tg_dialect); sent when the model's policy names
+ *                  no dialect and tokgate does not cut thinking itself.
+ *   cont           continuation by token ids (cont.h), or NULL: the paths,
+ *                  request bodies and the reading of a continuation leg's
+ *                  events into text / ids / finish.
+ *   map_error      an upstream error body or error event -> tokgate's own
+ *                  OpenAI-shaped error, the engine's text kept in the message;
+ *                  NULL result: a shape it does not know (relayed as it came).
+ *   native_routes  upstream paths that generate (and so must be budgeted),
+ *                  for the router.
+ *
+ * Adding an engine (issue 13: vLLM, SGLang, Ollama) is one file under
+ * engines/ filling one of these and one line in engines/engines.c.
+ * Everything here is immutable and shared by all threads.
+ */
+#ifndef TG_GATEWAY_ENGINE_H
+#define TG_GATEWAY_ENGINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokgate/error.h"
+
+typedef struct tg__engine tg__engine;
+
+/* What discovery learned about one upstream; adapters' probe readers fill
+ * the engine facts, discovery the rest. */
+typedef struct tg__upinfo {
+    char *pool_key;
+    const tg__engine *engine; /* recognised engine; NULL: not yet */
+    uint64_t n_ctx;           /* per-slot context the engine enforces; 0 unknown */
+    uint64_t total_slots;     /* sequences it runs at once; 0 unknown */
+    uint64_t kv_tokens;       /* KV pool capacity in tokens; 0 unknown */
+    char *model_path;         /* the model file the engine serves, if it says */
+    json_t *models;           /* the upstream's /v1/models "data" array */
+    double prefill_tps_ema;   /* prefill tokens/s, EMA over answers' timings; 0: none yet */
+    uint64_t prefill_samples;
+    int ok;                   /* last discovery succeeded */
+    double last_ok;
+    int in_flight;
+} tg__upinfo;
+
+typedef struct tg__engine_probe {
+    const char *path; /* GET, under the upstream's base path; NULL ends a list */
+    /* A 200 answer's JSON: fills what it knows into u; 1 when the answer
+     * shows the upstream is this engine. */
+    int (*read)(tg__upinfo *u, const json_t *answer);
+} tg__engine_probe;
+
+/* One event of a continuation leg, engine-neutral. */
+typedef struct tg__leg_event {
+    const char *text;    /* generated text (may be NULL) */
+    size_t text_len;
+    const json_t *ids;   /* array of the generated token ids (borrowed), or NULL */
+    int stop;            /* the leg's last event */
+    int length;          /* with stop: it stopped at its token cap */
+    int64_t predicted;   /* with stop: the engine's own count of the leg's tokens; -1 unknown */
+} tg__leg_event;
+
+enum { TG__LEG_OTHER = 0, TG__LEG_EVENT = 1, TG__LEG_ERROR = 2 };
+
+typedef struct tg__engine_cont {
+    /* Asks for what continuing needs from the first leg (every generated
+     * token's id) in the request body; 1 when it added fields the client did
+     * not ask for (the filter strips them again), 0 when not, -1 on
+     * allocation failure. */
+    int (*ask_ids)(json_t *request);
+    /* POSTed the forwarded chat body once before the first continuation leg;
+     * its answer is read by read_prompt into the rendered prompt. */
+    const char *prompt_path;
+    tg_status (*read_prompt)(const char *body, size_t len, char **prompt, tg_error *err);
+    /* A continuation leg: POST leg_path with leg_body(prompt, ids, sampling
+     * fields, tokens still allowed). `ids` holds integers (generated ids)
+     * and strings (text the model reads next, e.g. the end-of-thinking
+     * marker). */
+    const char *leg_path;
+    json_t *(*leg_body)(const char *prompt, const json_t *ids, const json_t *sampling, uint64_t n_predict);
+    /* One leg event's JSON: TG__LEG_EVENT (out filled), TG__LEG_ERROR (an
+     * error event, for the client) or TG__LEG_OTHER (not understood). */
+    int (*read_event)(const json_t *event, tg__leg_event *out);
+    /* Request fields a chat request shares with the leg request. */
+    const char *const *sampling_keys; /* NULL-terminated */
+} tg__engine_cont;
+
+struct tg__engine {
+    const char *name; /* shown as upstream_info.kind in /v1/limits; the `engine` config value */
+    const tg__engine_probe *probes; /* path NULL ends it */
+    void (*model_ctx)(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train);
+    uint64_t (*kv_capacity)(const tg__upinfo *u);
+    int chat_dialect;     /* tg_chat_dialect */
+    int thinking_dialect; /* tg_dialect */
+    const tg__engine_cont *cont;
+    /* body: an error answer's body or an error event's data; status: the
+     * HTTP status it came with (an event: 200). Malloc'd JSON and *out_status,
+     * or NULL. */
+    char *(*map_error)(const char *body, size_t len, int status, int *out_status);
+    const char *const *native_routes; /* NULL-terminated */
+};
+
+/* The adapters, most specific first; *n set. */
+const tg__engine *const *tg__engines(size_t *n);
+/* By name ("llama.cpp", "vllm", "openai-compatible"); NULL when unknown. */
+const tg__engine *tg__engine_find(const char *name);
+/* The config's `engine` value (an option-table ENUM over
+ * "auto|llama.cpp|vllm|openai-compatible", the adapters in tg__engines()
+ * order): 0 for "auto", i + 1 for the adapter tg__engines()[i], -1 unknown. */
+int tg__engine_parse(const char *s);
+/* The adapter a model talks to: its section's `engine` (tg__engine_parse's
+ * value), else what discovery recognised, else NULL (not known yet). */
+const tg__engine *tg__engine_for(int configured, const tg__upinfo *u);
+/* The chat dialect to count with; with no engine known, a template from a
+ * model file is llama-server's (the GGUF is what it serves). */
+int tg__engine_chat_dialect(const tg__engine *e, int from_model_file);
+/* The continuation protocol for a model: `continuation` -1 auto (the
+ * engine's own, if any), 0 off, 1 on (the engine's, else llama-server's
+ * /completion protocol: the operator says the upstream speaks it). */
+const tg__engine_cont *tg__engine_cont_for(const tg__engine *e, int continuation);
+/* KV capacity for admission (0: unknown, admission off). */
+uint64_t tg__engine_kv_capacity(const tg__engine *e, const tg__upinfo *u);
+/* 1 when `path` (without query) is one of the engine's generating routes. */
+int tg__engine_generates(const tg__engine *e, const char *path, size_t n);
+/* Maps an upstream error (see map_error); NULL when e is NULL or the shape
+ * is not the engine's. */
+char *tg__engine_map_error(const tg__engine *e, const char *body, size_t len, int status, int *out_status);
+/* Every distinct probe path of every adapter, /v1/models first; *n set. */
+const char *const *tg__engine_probe_paths(size_t *n);
+/* Gives a probe answer for `path` to every adapter that probes it and
+ * records the engine recognised (the most specific wins). */
+void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer);
+
+extern const tg__engine tg__engine_llama_server;
+extern const tg__engine tg__engine_vllm;
+extern const tg__engine tg__engine_openai_compat;
+
+/* Shared by adapters: a positive JSON number (integer part), else 0. */
+uint64_t tg__engine_juint(const json_t *v);
+/* Shared by adapters: tokgate's context_length_exceeded error (the shape
+ * and message policy/prompt_cap.c writes, that LiteLLM and the OpenAI SDKs
+ * match) for an engine's overflow, the engine's text kept in the message.
+ * Malloc'd JSON. */
+char *tg__engine_overflow_error(uint64_t n_prompt, uint64_t n_ctx, const char *engine_text);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * gateway/filters/filter.h: the response path as a chain of filters, in the
+ * manner of h2o's output filters (the files of lib/handler/, each linked by `next`).
+ *
+ * A filter sees the upstream answer's head, then its body bytes as they
+ * arrive, split anywhere, then its end; it may hold, rewrite or continue
+ * them and passes what the next one should see to `next` (NULL: the end of
+ * the chain, bytes go nowhere). Each filter is one file under filters/ with
+ * its state in its own struct (the first member a tg__filter), so the
+ * exchange (proxy.c) keeps only what every request has. Filters never touch
+ * sockets: tests feed them bytes and read what comes out of a sink.
+ *
+ *   usage.c     usage metering: reads usage and llama-server's timings,
+ *               passes every byte on unchanged
+ *   assemble.c  non-streaming assembly: folds chat.completion.chunk events
+ *               into one chat.completion, passed on at the end
+ *   escalation.c  the continuation plan (cont.h) a request's answer runs
+ *               under: escalation and the thinking cut, by the engine's
+ *               continuation protocol
+ *
+ * Ownership: a filter is created by its file's constructor and freed with
+ * tg__filter_free, which frees it alone (not `next`).
+ */
+#ifndef TG_GATEWAY_FILTERS_FILTER_H
+#define TG_GATEWAY_FILTERS_FILTER_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+typedef struct tg__filter tg__filter;
+
+typedef struct tg__filter_ops {
+    const char *name;
+    /* The answer's status and whether its body is an SSE stream. */
+    void (*on_head)(tg__filter *f, int status, int sse);
+    void (*on_data)(tg__filter *f, const char *p, size_t n);
+    /* The body is complete (not called when the answer failed). */
+    void (*on_end)(tg__filter *f);
+    void (*destroy)(tg__filter *f);
+} tg__filter_ops;
+
+struct tg__filter {
+    const tg__filter_ops *ops;
+    tg__filter *next;
+};
+
+/* Each of these is a no-op on NULL (the end of the chain). */
+void tg__filter_head(tg__filter *f, int status, int sse);
+void tg__filter_data(tg__filter *f, const char *p, size_t n);
+void tg__filter_end(tg__filter *f);
+void tg__filter_free(tg__filter *f);
+
+/* A sink: the end of a chain that keeps what reaches it in `out` (capped
+ * at `max` bytes; tests, and the assembled answer). */
+typedef struct tg__filter_sink {
+    tg__filter base;
+    tgx_buf out;
+    int status, sse, ended;
+} tg__filter_sink;
+void tg__filter_sink_init(tg__filter_sink *s, size_t max);
+void tg__filter_sink_free(tg__filter_sink *s);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * test_engine.c: the engine adapters (src/gateway/engine.h, the files in engines/)
+ * without sockets. Inputs are the engines' documented answers:
+ *   - llama-server's GET /props (tools/server/server-context.cpp:
+ *     default_generation_settings.n_ctx, total_slots, model_path) and its
+ *     error body for a prompt over the context (server-task.cpp
+ *     server_task_result_error::to_json: type exceed_context_size_error,
+ *     n_prompt_tokens, n_ctx; the message server-context.cpp writes);
+ *   - llama-server's /completion stream events with return_tokens (content,
+ *     tokens, stop, tokens_predicted, stop_type "limit");
+ *   - vLLM's /v1/models ModelCard (vllm/entrypoints/openai/protocol.py:
+ *     max_model_len) and a plain OpenAI model list.
+ * Checked: recognition (the most specific adapter wins, whatever the order
+ * the answers arrive in), context and KV pool, the error mapping, the leg
+ * request and event reading, the continuation and dialect defaults, native
+ * routes and the probe paths.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "tg_test.h"
+
+#include "gateway/engine.h"
+#include "tokgate/policy.h"
+#include "tokgate/template.h"
+
+static const char props[] =
+    "{\"default_generation_settings\":{\"n_ctx\":4096,\"params\":{\"n_predict\":-1}},\"total_slots\":2,"
+    "\"model_path\":\"/m/tiny.gguf\",\"chat_template\":\"\",\"build_info\":\"b1-x\"}";
+static const char llama_models[] =
+    "{\"object\":\"list\",\"data\":[{\"id\":\"tiny.gguf\",\"object\":\"model\",\"owned_by\":\"llamacpp\","
+    "\"meta\":{\"n_ctx_train\":32768,\"n_vocab\":151936}}]}";
+static const char vllm_models[] =
+    "{\"object\":\"list\",\"data\":[{\"id\":\"Qwen/Qwen3-8B\",\"object\":\"model\",\"owned_by\":\"vllm\","
+    "\"root\":\"Qwen/Qwen3-8B\",\"max_model_len\":40960}]}";
+static const char plain_models[] = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\"}]}";
+
+static void feed(tg__upinfo *u, const char *path, const char *body) {
+    json_error_t je;
+    json_t *j = json_loads(body, 0, &je);
+    TG_CHECK(j != NULL);
+    tg__engine_read_probe(u, path, j);
+    json_decref(j);
+}
+
+static void test_recognition(void) {
+    tg__upinfo u;
+    memset(&u, 0, sizeof u);
+    feed(&u, "/v1/models", llama_models);
+    TG_CHECK(u.engine == &tg__engine_openai_compat); /* alone, an OpenAI face */
+    feed(&u, "/props", props);
+    TG_CHECK(u.engine == &tg__engine_llama_server);
+    TG_CHECK_EQ_U(u.n_ctx, 4096);
+    TG_CHECK_EQ_U(u.total_slots, 2);
+    TG_CHECK_EQ_U(tg__engine_kv_capacity(u.engine, &u), 8192); /* n_ctx x total_slots */
+    TG_CHECK_STR(u.model_path, "/m/tiny.gguf");
+    feed(&u, "/v1/models", llama_models); /* a later round never demotes it */
+    TG_CHECK(u.engine == &tg__engine_llama_server);
+    TG_CHECK_STR(u.engine->name, "llama.cpp");
+    uint64_t ctx = 0, train = 0;
+    json_t *m = json_loads(llama_models, 0, NULL);
+    u.engine->model_ctx(&u, json_array_get(json_object_get(m, "data"), 0), &ctx, &train);
+    TG_CHECK_EQ_U(ctx, 4096);
+    TG_CHECK_EQ_U(train, 32768);
+    json_decref(m);
+    free(u.model_path);
+
+    memset(&u, 0, sizeof u);
+    feed(&u, "/props", "{\"error\":\"not llama-server\"}"); /* another engine's /props */
+    TG_CHECK(u.engine == NULL);
+    feed(&u, "/v1/models", vllm_models);
+    TG_CHECK(u.engine == &tg__engine_vllm);
+    TG_CHECK_STR(u.engine->name, "vllm");
+    TG_CHECK_EQ_U(tg__engine_kv_capacity(u.engine, &u), 0); /* unknown: admission off */
+    m = json_loads(vllm_models, 0, NULL);
+    u.engine->model_ctx(&u, json_array_get(json_object_get(m, "data"), 0), &ctx, &train);
+    TG_CHECK_EQ_U(ctx, 40960);
+    json_decref(m);
+
+    memset(&u, 0, sizeof u);
+    feed(&u, "/v1/models", plain_models);
+    TG_CHECK(u.engine == &tg__engine_openai_compat);
+    TG_CHECK_STR(u.engine->name, "openai-compatible");
+}
+
+static void test_lookup_and_defaults(void) {
+    TG_CHECK(tg__engine_find("llama.cpp") == &tg__engine_llama_server);
+    TG_CHECK(tg__engine_find("vllm") == &tg__engine_vllm);
+    TG_CHECK(tg__engine_find("openai-compatible") == &tg__engine_openai_compat);
+    TG_CHECK(tg__engine_find("ollama") == NULL);
+    tg__upinfo u;
+    memset(&u, 0, sizeof u);
+    u.engine = &tg__engine_vllm;
+    TG_CHECK(tg__engine_for(tg__engine_parse("llama.cpp"), &u) == &tg__engine_llama_server); /* the section's */
+    TG_CHECK(tg__engine_for(tg__engine_parse("auto"), &u) == &tg__engine_vllm);
+    TG_CHECK(tg__engine_for(0, NULL) == NULL);
+    TG_CHECK_EQ_I(tg__engine_parse("ollama"), -1);
+    /* the option's value list names the adapters in registry order */
+    size_t n = 0;
+    const tg__engine *const *all = tg__engines(&n);
+    TG_CHECK_EQ_U(n, 3);
+    for (size_t i = 0; i < n; i++) TG_CHECK_EQ_I(tg__engine_parse(all[i]->name), (int)i + 1);
+    TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_llama_server, 0), TG_CHAT_LLAMACPP);
+    TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_vllm, 1), TG_CHAT_HF);
+    TG_CHECK_EQ_I(tg__engine_chat_dialect(NULL, 1), TG_CHAT_LLAMACPP); /* a GGUF is llama-server's */
+    TG_CHECK_EQ_I(tg__engine_chat_dialect(NULL, 0), TG_CHAT_HF);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_llama_server, -1) == tg__engine_llama_server.cont);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_llama_server, 0) == NULL);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, -1) == NULL);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, 1) == tg__engine_llama_server.cont); /* forced on */
+    TG_CHECK(tg__engine_cont_for(NULL, -1) == NULL);
+    TG_CHECK_EQ_I(tg__engine_llama_server.thinking_dialect, TG_DIALECT_LLAMACPP);
+    TG_CHECK_EQ_I(tg__engine_openai_compat.thinking_dialect, TG_DIALECT_NONE);
+}
+
+static void test_llama_overflow_error(void) {
+    /* server-task.cpp: format_error_response + n_prompt_tokens, n_ctx; text
+     * from server-context.cpp */
+    static const char body[] =
+        "{\"error\":{\"code\":400,\"message\":\"request (5000 tokens) exceeds the available context size (4096 "
+        "tokens), try increasing it\",\"type\":\"exceed_context_size_error\",\"n_prompt_tokens\":5000,\"n_ctx\":4096}}";
+    int status = 0;
+    char *s = tg__engine_map_error(&tg__engine_llama_server, body, sizeof body - 1, 400, &status);
+    TG_CHECK(s != NULL);
+    TG_CHECK_EQ_I(status, 400);
+    json_t *j = json_loads(s ? s : "null", 0, NULL);
+    json_t *e = json_object_get(j, "error");
+    TG_CHECK_STR(json_string_value(json_object_get(e, "code")), "context_length_exceeded");
+    TG_CHECK_STR(json_string_value(json_object_get(e, "type")), "invalid_request_error");
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_prompt_tokens")), 5000);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_ctx")), 4096);
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    TG_CHECK_CONTAINS(msg, "This model's maximum context length is 4096 tokens"); /* what SDKs match */
+    TG_CHECK_CONTAINS(msg, "request (5000 tokens) exceeds the available context size (4096 tokens)");
+    json_decref(j);
+    free(s);
+    /* any other error: not a shape to rewrite */
+    static const char other[] = "{\"error\":{\"code\":500,\"message\":\"boom\",\"type\":\"server_error\"}}";
+    TG_CHECK(tg__engine_map_error(&tg__engine_llama_server, other, sizeof other - 1, 500, &status) == NULL);
+    TG_CHECK(tg__engine_map_error(&tg__engine_llama_server, "not json", 8, 500, &status) == NULL);
+    TG_CHECK(tg__engine_map_error(&tg__engine_openai_compat, body, sizeof body - 1, 400, &status) == NULL);
+    TG_CHECK(tg__engine_map_error(NULL, body, sizeof body - 1, 400, &status) == NULL);
+}
+
+static void test_llama_continuation(void) {
+    const tg__engine_cont *c = tg__engine_llama_server.cont;
+    TG_CHECK_STR(c->prompt_path, "/apply-template");
+    TG_CHECK_STR(c->leg_path, "/completion");
+    json_t *req = json_pack("{s:s,s:f}", "model", "m", "temperature", 0.5);
+    TG_CHECK_EQ_I(c->ask_ids(req), 1);
+    TG_CHECK(json_is_true(json_object_get(req, "logprobs")));
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(req, "top_logprobs")), 1);
+    TG_CHECK_EQ_I(c->ask_ids(req), 0); /* asked already: nothing to strip */
+    json_decref(req);
+    char *p = NULL;
+    tg_error err;
+    static const char ans[] = "{\"prompt\":\"<|im_start|>user\\nhi\"}";
+    TG_CHECK_EQ_I(c->read_prompt(ans, sizeof ans - 1, &p, &err), TG_OK);
+    TG_CHECK_STR(p, "<|im_start|>user\nhi");
+    free(p);
+    TG_CHECK(c->read_prompt("{}", 2, &p, &err) != TG_OK);
+    json_t *ids = json_pack("[i,i,s]", 11, 12, "\n</think>\n\n");
+    json_t *samp = json_pack("{s:f,s:i}", "temperature", 0.0, "seed", 1);
+    json_t *b = c->leg_body("P", ids, samp, 24);
+    char *bs = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    TG_CHECK_STR(bs, "{\"cache_prompt\":true,\"n_predict\":24,\"prompt\":[\"P\",11,12,\"\\n</think>\\n\\n\"],"
+                     "\"return_tokens\":true,\"seed\":1,\"stream\":true,\"temperature\":0.0}");
+    free(bs);
+    json_decref(b);
+    json_decref(ids);
+    json_decref(samp);
+    tg__leg_event ev;
+    json_t *o = json_loads("{\"index\":0,\"content\":\" word\",\"tokens\":[1234],\"stop\":false,\"id_slot\":0}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT);
+    TG_CHECK(ev.text && ev.text_len == 5 && !memcmp(ev.text, " word", 5));
+    TG_CHECK_EQ_U(json_array_size(ev.ids), 1);
+    TG_CHECK_EQ_I(ev.stop, 0);
+    json_decref(o);
+    o = json_loads("{\"content\":\"\",\"tokens\":[],\"stop\":true,\"tokens_predicted\":24,\"stop_type\":\"limit\"}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT);
+    TG_CHECK_EQ_I(ev.stop, 1);
+    TG_CHECK_EQ_I(ev.length, 1);
+    TG_CHECK_EQ_I(ev.predicted, 24);
+    json_decref(o);
+    o = json_loads("{\"content\":\"\",\"stop\":true,\"tokens_predicted\":3,\"stop_type\":\"eos\"}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT);
+    TG_CHECK_EQ_I(ev.length, 0);
+    json_decref(o);
+    o = json_loads("{\"error\":{\"code\":500,\"message\":\"x\",\"type\":\"server_error\"}}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_ERROR);
+    json_decref(o);
+}
+
+static void test_routes_and_paths(void) {
+    TG_CHECK(tg__engine_generates(&tg__engine_llama_server, "/completion", 11));
+    TG_CHECK(tg__engine_generates(&tg__engine_llama_server, "/infill", 7));
+    TG_CHECK(!tg__engine_generates(&tg__engine_llama_server, "/tokenize", 9));
+    TG_CHECK(!tg__engine_generates(&tg__engine_openai_compat, "/completion", 11));
+    TG_CHECK(tg__engine_generates(&tg__engine_openai_compat, "/v1/chat/completions", 20));
+    TG_CHECK(!tg__engine_generates(NULL, "/v1/chat/completions", 20));
+    size_t n = 0;
+    const char *const *p = tg__engine_probe_paths(&n);
+    TG_CHECK(n == 2);
+    TG_CHECK_STR(p[0], "/v1/models");
+    TG_CHECK_STR(n > 1 ? p[1] : NULL, "/props");
+}
+
+int main(void) {
+    TG_RUN(test_recognition);
+    TG_RUN(test_lookup_and_defaults);
+    TG_RUN(test_llama_overflow_error);
+    TG_RUN(test_llama_continuation);
+    TG_RUN(test_routes_and_paths);
+    return tg_test_summary();
+}

@@ -1,0 +1,99 @@
+/*
+ * test_filter_usage.c: the usage-metering filter (src/gateway/filters/usage.c)
+ * fed split at every byte offset, without sockets. Inputs are llama-server's
+ * documented answer shapes (tools/server/README.md, server-task.cpp): a
+ * streamed chat answer whose final chunk carries "usage" and "timings"
+ * (prompt_n, prompt_ms), ending in `data: [DONE]`, and the same answer as one
+ * JSON body. Expected: every byte passed on unchanged, and the usage and
+ * timings those shapes state (written here from the shapes, not from
+ * tokgate's output).
+ */
+#include <jansson.h>
+
+#include "filter_feed.h"
+
+#include "gateway/filters/usage.h"
+
+static const char sse[] =
+    "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null}}],"
+    "\"created\":1765000000,\"id\":\"chatcmpl-a\",\"model\":\"tiny\",\"system_fingerprint\":\"b1-x\","
+    "\"object\":\"chat.completion.chunk\"}\n\n"
+    "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"content\":\"Hello\"}}],"
+    "\"created\":1765000000,\"id\":\"chatcmpl-a\",\"model\":\"tiny\",\"object\":\"chat.completion.chunk\"}\n\n"
+    "data: {\"choices\":[{\"finish_reason\":\"length\",\"index\":0,\"delta\":{}}],\"created\":1765000001,"
+    "\"id\":\"chatcmpl-a\",\"model\":\"tiny\",\"object\":\"chat.completion.chunk\","
+    "\"usage\":{\"completion_tokens\":3,\"prompt_tokens\":12,\"total_tokens\":15},"
+    "\"timings\":{\"prompt_n\":12,\"prompt_ms\":5.25,\"predicted_n\":3,\"predicted_ms\":1.5}}\n\n"
+    "data: [DONE]\n\n";
+
+static const char body[] =
+    "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"}}],"
+    "\"created\":1765000000,\"model\":\"tiny\",\"object\":\"chat.completion\",\"usage\":{\"completion_tokens\":2,"
+    "\"prompt_tokens\":40,\"total_tokens\":42},\"id\":\"chatcmpl-b\",\"timings\":{\"prompt_n\":24,\"prompt_ms\":8.0}}";
+
+typedef struct want {
+    int64_t prompt, completion;
+    double prompt_n, prompt_ms;
+} want;
+
+static void check_usage(tg__filter *f, const tg__filter_sink *out, void *ud) {
+    const want *w = ud;
+    const tg__usage *u = tg__usage_filter_result(f);
+    (void)out;
+    TG_CHECK_EQ_I(u->prompt_tokens, w->prompt);
+    TG_CHECK_EQ_I(u->completion_tokens, w->completion);
+    TG_CHECK(u->prompt_n == w->prompt_n);
+    TG_CHECK(u->prompt_ms == w->prompt_ms);
+}
+
+static void test_stream(void) {
+    want w = {12, 3, 12, 5.25};
+    size_t n = 0;
+    char *o = fx_every_split(tg__usage_filter_new, 200, 1, sse, sizeof sse - 1, &n, check_usage, &w);
+    TG_CHECK(n == sizeof sse - 1 && !memcmp(o, sse, n)); /* passed on unchanged */
+    free(o);
+}
+
+static void test_body(void) {
+    want w = {40, 2, 24, 8.0};
+    size_t n = 0;
+    char *o = fx_every_split(tg__usage_filter_new, 200, 0, body, sizeof body - 1, &n, check_usage, &w);
+    TG_CHECK(n == sizeof body - 1 && !memcmp(o, body, n));
+    free(o);
+}
+
+static void test_none_and_crlf(void) {
+    /* no usage anywhere: -1 (not seen); CRLF line ends read the same */
+    static const char s2[] = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\r\n\r\ndata: [DONE]\r\n\r\n";
+    want w = {-1, -1, -1, -1};
+    size_t n = 0;
+    char *o = fx_every_split(tg__usage_filter_new, 200, 1, s2, sizeof s2 - 1, &n, check_usage, &w);
+    free(o);
+    static const char s3[] = "data: {\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":1}}\r\n\r\n";
+    want w3 = {7, 1, -1, -1};
+    o = fx_every_split(tg__usage_filter_new, 200, 1, s3, sizeof s3 - 1, &n, check_usage, &w3);
+    free(o);
+}
+
+static void test_new_head_starts_over(void) {
+    /* a re-sent request's answer replaces the first one's usage */
+    tg__filter *f = tg__usage_filter_new();
+    tg__filter_head(f, 200, 0);
+    tg__filter_data(f, body, sizeof body - 1);
+    tg__filter_end(f);
+    TG_CHECK_EQ_I(tg__usage_filter_result(f)->prompt_tokens, 40);
+    tg__filter_head(f, 200, 1);
+    tg__filter_data(f, "data: [DONE]\n\n", 14);
+    tg__filter_end(f);
+    TG_CHECK_EQ_I(tg__usage_filter_result(f)->prompt_tokens, -1);
+    tg__filter_free(f);
+    TG_CHECK(tg__usage_filter_result(NULL) == NULL);
+}
+
+int main(void) {
+    TG_RUN(test_stream);
+    TG_RUN(test_body);
+    TG_RUN(test_none_and_crlf);
+    TG_RUN(test_new_head_starts_over);
+    return tg_test_summary();
+}
