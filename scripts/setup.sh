@@ -20,7 +20,8 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libjansson-dev libpcre2-dev libutf8proc-dev libevent-dev unicode-data)
 if [ $want_test = 1 ]; then
   pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl
-        groff-base man-db systemd)   # tests/util: test_man.sh, test_service.sh
+        groff-base man-db systemd    # tests/util: test_man.sh, test_service.sh
+        prometheus)                  # promtool: tests/gateway/test_metrics_promtool.sh
 fi
 # make deb; tests/util/test_deb.sh (in --test: the suite runs it unless TG_SKIP_DEB=1).
 if [ $want_deb = 1 ]; then

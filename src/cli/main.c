@@ -24,7 +24,7 @@ static const struct verb {
     {"recipe", tg_cmd_recipe, "print an engine's launch line with the derived context"},
 };
 
-#define TG_VERSION_LINE "tokgate 0.1.0\n"
+#define TG_VERSION_LINE "tokgate " TG_VERSION "\n"
 
 /* 1 when argv holds --version before any "--" (a flag's value that happens
  * to be "--version" counts too: no verb takes that as a value). */

@@ -176,6 +176,7 @@ int tg_daemon_run(int argc, char **argv) {
     s.base = event_base_new();
     s.pools.base = s.base;
     s.started = (double)time(NULL);
+    s.metrics.started = s.started;
     int rc = 1;
     if (!s.base) goto out;
     if (bind_listener(&s) != 0) goto out;

@@ -17,18 +17,29 @@
  *   tokgate_added_latency_seconds              time tokgate spends on a request
  *                                              (before sending upstream + relaying the head)
  *   tokgate_upstream_latency_seconds           request sent → response head
+ *   tokgate_build_info{version}                1
+ *   process_cpu_seconds_total, process_{resident,virtual}_memory_bytes,
+ *   process_{open,max}_fds, process_start_time_seconds   (Prometheus's
+ *                                              standard process metrics, /proc)
+ * Each family is one group: HELP, TYPE, then all its samples.
  *
  * The served models' limit gauges (tokgate_limit_tokens) come after these,
  * from catalog.c, which knows the model table.
  */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "gateway/metrics.h"
 #include "gateway/upstream.h"
 
-static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+/* Seconds: tokgate's own overhead lives in the sub-millisecond buckets, an
+ * upstream's answer in the long ones (a long generation takes minutes). */
+static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                0.25,   0.5,     1,      2.5,   5,      10,    30,   60,    120,  300, 600};
 
 const char *tg__route_name(int route) {
     static const char *const names[] = {"chat_completions", "completions", "models", "api_json", "limits",
@@ -88,77 +99,117 @@ const char *tg__metrics_label(const char *v, char *buf, size_t cap) {
     return buf;
 }
 
-void tg__metrics_render(const tg__metrics *m, const tg__pools *pools, struct evbuffer *out) {
+/* "# HELP" and "# TYPE" of one family; its samples follow at once (the
+ * exposition format wants each family in one group). */
+static void family(struct evbuffer *out, const char *name, const char *type, const char *help) {
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void single(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t v) {
+    family(out, name, type, help);
+    evbuffer_add_printf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void counters(const tg__metrics *m, struct evbuffer *out) {
     char lb[512];
-    evbuffer_add_printf(out, "# HELP tokgate_requests_total Requests answered, by route and status code.\n"
-                             "# TYPE tokgate_requests_total counter\n");
+    family(out, "tokgate_requests_total", "counter", "Requests answered, by route and status code.");
     for (int r = 0; r < TG__R_COUNT; r++)
         for (int st = 0; st < 600; st++)
             if (m->status_codes[r][st])
                 evbuffer_add_printf(out, "tokgate_requests_total{route=\"%s\",code=\"%d\"} %llu\n", tg__route_name(r), st,
                                     (unsigned long long)m->status_codes[r][st]);
-    evbuffer_add_printf(out, "# HELP tokgate_refusals_total Requests refused by the budget policy, by reason.\n"
-                             "# TYPE tokgate_refusals_total counter\n");
+    family(out, "tokgate_refusals_total", "counter", "Requests refused by the budget policy, by reason.");
     for (size_t i = 0; i < TG__MAX_REASONS && m->reasons[i]; i++)
-        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n", tg__metrics_label(m->reasons[i], lb, sizeof lb),
-                            (unsigned long long)m->refusals[i]);
-    evbuffer_add_printf(out, "# HELP tokgate_escalations_total Output escalations after finish_reason length.\n"
-                             "# TYPE tokgate_escalations_total counter\ntokgate_escalations_total %llu\n",
-                        (unsigned long long)m->escalations);
-    evbuffer_add_printf(out, "# HELP tokgate_escalations_skipped_total Escalations not made: no KV room to grow the reservation.\n"
-                             "# TYPE tokgate_escalations_skipped_total counter\ntokgate_escalations_skipped_total %llu\n",
-                        (unsigned long long)m->escalations_skipped);
-    evbuffer_add_printf(out, "# HELP tokgate_escalations_continued_total Answers continued in place to the escalated limit (not regenerated).\n"
-                             "# TYPE tokgate_escalations_continued_total counter\ntokgate_escalations_continued_total %llu\n",
-                        (unsigned long long)m->escalations_continued);
-    evbuffer_add_printf(out, "# HELP tokgate_thinking_cuts_total Streams cut at their thinking budget and resumed after the end-of-thinking marker.\n"
-                             "# TYPE tokgate_thinking_cuts_total counter\ntokgate_thinking_cuts_total %llu\n",
-                        (unsigned long long)m->thinking_cuts);
-    evbuffer_add_printf(out, "# HELP tokgate_tokens_total Tokens reported by upstream usage.\n"
-                             "# TYPE tokgate_tokens_total counter\n"
-                             "tokgate_tokens_total{direction=\"in\"} %llu\ntokgate_tokens_total{direction=\"out\"} %llu\n",
+        evbuffer_add_printf(out, "tokgate_refusals_total{reason=\"%s\"} %llu\n",
+                            tg__metrics_label(m->reasons[i], lb, sizeof lb), (unsigned long long)m->refusals[i]);
+    single(out, "tokgate_escalations_total", "counter", "Output escalations after finish_reason length.", m->escalations);
+    single(out, "tokgate_escalations_skipped_total", "counter",
+           "Escalations not made: no KV room to grow the reservation.", m->escalations_skipped);
+    single(out, "tokgate_escalations_continued_total", "counter",
+           "Answers continued in place to the escalated limit (not regenerated).", m->escalations_continued);
+    single(out, "tokgate_thinking_cuts_total", "counter",
+           "Streams cut at their thinking budget and resumed after the end-of-thinking marker.", m->thinking_cuts);
+    family(out, "tokgate_tokens_total", "counter", "Tokens reported by upstream usage.");
+    evbuffer_add_printf(out, "tokgate_tokens_total{direction=\"in\"} %llu\ntokgate_tokens_total{direction=\"out\"} %llu\n",
                         (unsigned long long)m->tokens_in, (unsigned long long)m->tokens_out);
-    evbuffer_add_printf(out, "# HELP tokgate_upstream_faults_total Upstream failures, by kind.\n"
-                             "# TYPE tokgate_upstream_faults_total counter\n");
+    family(out, "tokgate_upstream_faults_total", "counter", "Upstream failures, by kind.");
     for (int k = 1; k < 8; k++)
         evbuffer_add_printf(out, "tokgate_upstream_faults_total{kind=\"%s\"} %llu\n", tg__up_fault_name(k),
                             (unsigned long long)m->upstream_faults[k]);
-    evbuffer_add_printf(out, "# HELP tokgate_client_disconnects_total Clients that left mid-request.\n"
-                             "# TYPE tokgate_client_disconnects_total counter\ntokgate_client_disconnects_total %llu\n",
-                        (unsigned long long)m->client_disconnects);
-    evbuffer_add_printf(out, "# HELP tokgate_open_connections Open client connections.\n"
-                             "# TYPE tokgate_open_connections gauge\ntokgate_open_connections %llu\n"
-                             "# HELP tokgate_open_streams Streaming answers being relayed.\n"
-                             "# TYPE tokgate_open_streams gauge\ntokgate_open_streams %llu\n",
-                        (unsigned long long)m->open_connections, (unsigned long long)m->open_streams);
-    evbuffer_add_printf(out, "# HELP tokgate_admission_capacity_tokens KV tokens an upstream holds at once.\n"
-                             "# TYPE tokgate_admission_capacity_tokens gauge\n"
-                             "# HELP tokgate_admission_reserved_tokens Tokens reserved by requests in flight (prompt + max_tokens).\n"
-                             "# TYPE tokgate_admission_reserved_tokens gauge\n"
-                             "# HELP tokgate_admission_queue_depth Requests waiting for KV room.\n"
-                             "# TYPE tokgate_admission_queue_depth gauge\n"
-                             "# HELP tokgate_admission_admitted_total Requests admitted.\n"
-                             "# TYPE tokgate_admission_admitted_total counter\n"
-                             "# HELP tokgate_admission_waits_total Requests that had to wait.\n"
-                             "# TYPE tokgate_admission_waits_total counter\n"
-                             "# HELP tokgate_admission_refusals_total Requests refused (queue full or wait timed out).\n"
-                             "# TYPE tokgate_admission_refusals_total counter\n");
-    for (const tg__pool *p = pools->head; p; p = p->next) {
-        const tg__adm *a = &p->adm;
-        const char *u = tg__metrics_label(p->key, lb, sizeof lb);
-        evbuffer_add_printf(out,
-                            "tokgate_admission_capacity_tokens{upstream=\"%s\"} %llu\n"
-                            "tokgate_admission_reserved_tokens{upstream=\"%s\"} %llu\n"
-                            "tokgate_admission_queue_depth{upstream=\"%s\"} %zu\n"
-                            "tokgate_admission_admitted_total{upstream=\"%s\"} %llu\n"
-                            "tokgate_admission_waits_total{upstream=\"%s\"} %llu\n"
-                            "tokgate_admission_refusals_total{upstream=\"%s\"} %llu\n",
-                            u, (unsigned long long)a->capacity, u, (unsigned long long)a->reserved, u, a->depth, u,
-                            (unsigned long long)a->admitted, u, (unsigned long long)a->waits, u,
-                            (unsigned long long)a->refusals);
+    single(out, "tokgate_client_disconnects_total", "counter", "Clients that left mid-request.", m->client_disconnects);
+    single(out, "tokgate_open_connections", "gauge", "Open client connections.", m->open_connections);
+    single(out, "tokgate_open_streams", "gauge", "Streaming answers being relayed.", m->open_streams);
+}
+
+/* Per upstream: one family at a time, every pool's sample under it. */
+static void admission(const tg__pools *pools, struct evbuffer *out) {
+    static const struct {
+        const char *name, *type, *help;
+    } fams[] = {
+        {"tokgate_admission_capacity_tokens", "gauge", "KV tokens an upstream holds at once (0: unknown, admission off)."},
+        {"tokgate_admission_reserved_tokens", "gauge", "Tokens reserved by requests in flight (prompt + max_tokens)."},
+        {"tokgate_admission_queue_depth", "gauge", "Requests waiting for KV room."},
+        {"tokgate_admission_admitted_total", "counter", "Requests admitted."},
+        {"tokgate_admission_waits_total", "counter", "Requests that had to wait."},
+        {"tokgate_admission_refusals_total", "counter", "Requests refused (queue full or wait timed out)."},
+    };
+    char lb[512];
+    for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+        family(out, fams[f].name, fams[f].type, fams[f].help);
+        for (const tg__pool *p = pools->head; p; p = p->next) {
+            const tg__adm *a = &p->adm;
+            const uint64_t v[] = {a->capacity, a->reserved, a->depth, a->admitted, a->waits, a->refusals};
+            evbuffer_add_printf(out, "%s{upstream=\"%s\"} %llu\n", fams[f].name, tg__metrics_label(p->key, lb, sizeof lb),
+                                (unsigned long long)v[f]);
+        }
     }
+}
+
+/* The process_* families every Prometheus client exports, from /proc (Linux;
+ * elsewhere they are left out), and the build. */
+static void process(double started, struct evbuffer *out) {
+    family(out, "tokgate_build_info", "gauge", "tokgate's version, as a label; always 1.");
+    evbuffer_add_printf(out, "tokgate_build_info{version=\"%s\"} 1\n", TG_VERSION);
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (f) {
+        unsigned long utime = 0, stime = 0, vsize = 0;
+        long rss = 0;
+        /* fields 14, 15 (utime, stime in ticks), 23 (vsize), 24 (rss in pages); comm may hold spaces */
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %lu %ld",
+                        &utime, &stime, &vsize, &rss) == 4) {
+            double tick = (double)sysconf(_SC_CLK_TCK);
+            family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+            evbuffer_add_printf(out, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / tick);
+            single(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", vsize);
+            single(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                   (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE));
+        }
+        fclose(f);
+    }
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        uint64_t fds = 0;
+        while (readdir(d)) fds++;
+        closedir(d);
+        single(out, "process_open_fds", "gauge", "Number of open file descriptors.", fds > 3 ? fds - 3 : 0); /* ., .., the dir's own */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        single(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", (uint64_t)rl.rlim_cur);
+    family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+    evbuffer_add_printf(out, "process_start_time_seconds %.0f\n", started);
+}
+
+void tg__metrics_render(const tg__metrics *m, const tg__pools *pools, struct evbuffer *out) {
+    counters(m, out);
+    admission(pools, out);
     hist_render(out, "tokgate_added_latency_seconds", "Time tokgate adds to a request (parse, budget, relay of the head).",
                 &m->added_latency);
     hist_render(out, "tokgate_upstream_latency_seconds", "Upstream time from request sent to response head.",
                 &m->upstream_latency);
+    process(m->started, out);
 }

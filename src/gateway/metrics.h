@@ -15,7 +15,7 @@ enum tg__route {
 };
 const char *tg__route_name(int route);
 
-#define TG__HIST_BUCKETS 14
+#define TG__HIST_BUCKETS 21
 typedef struct tg__hist {
     uint64_t counts[TG__HIST_BUCKETS + 1]; /* last: +Inf */
     double sum;
@@ -38,6 +38,7 @@ typedef struct tg__metrics {
     uint64_t client_disconnects;
     uint64_t open_connections, open_streams;
     tg__hist added_latency, upstream_latency;
+    double started; /* unix time the daemon started (process_start_time_seconds) */
 } tg__metrics;
 
 void tg__metrics_request(tg__metrics *m, int route, int status);
