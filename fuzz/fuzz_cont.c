@@ -18,7 +18,12 @@
  *     `data: [DONE]`;
  *   - the answer the assembly filter (filters/assemble.c, as a
  *     non-streaming request gets it) makes of the client's bytes is JSON and
- *     does not depend on how those bytes are split either.
+ *     does not depend on how those bytes are split either;
+ *   - the thinking-cut filter (filters/think_cut.c) over the first leg, with
+ *     the same settings, passes the same bytes, cuts or not and counts the
+ *     same thinking tokens however the leg is split; when it cuts, it
+ *     counted no more than the budget; when it does not, every byte passed
+ *     as it came.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -27,6 +32,7 @@
 #include <string.h>
 
 #include "gateway/filters/assemble.h"
+#include "gateway/filters/think_cut.h"
 #include "gateway/cont.h"
 #include "gateway/engine.h"
 
@@ -120,6 +126,40 @@ static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
     tg__cont_free(k);
 }
 
+/* The thinking-cut filter over the first leg in pieces of `piece` (0: whole). */
+static tg__filter *think_run(const uint8_t *d, size_t n, size_t piece, tg__filter_sink *sink) {
+    uint8_t set = d[0];
+    tg__think_cfg tc = {(set & 0x1c) != 0, 0, NULL, NULL, (set & 0x80) ? "stop now" : NULL, (set & 0x20) != 0};
+    tc.budget = tc.enforce ? (uint64_t)((set >> 2) & 7) - 1u : 0;
+    tg__filter_sink_init(sink, 64u << 20);
+    tg__filter *f = tg__think_cut_filter_new(&tc);
+    must(f != NULL, "think_cut filter made");
+    f->next = &sink->base;
+    const uint8_t *sep = memchr(d + 2, 0xff, n - 2);
+    size_t len = sep ? (size_t)(sep - (d + 2)) : n - 2;
+    tg__filter_head(f, 200, 1);
+    for (size_t i = 0; i < len; i += piece ? piece : len)
+        tg__filter_data(f, (const char *)d + 2 + i, piece && len - i > piece ? piece : len - i);
+    tg__filter_end(f);
+    if (tg__think_cut_filter_cut(f)) must(tg__think_cut_filter_thought(f) <= tc.budget, "cut within the budget");
+    else must(sink->out.len == len && (!len || !memcmp(sink->out.data, d + 2, len)), "no cut: passed as it came");
+    return f;
+}
+
+static void think_check(const uint8_t *d, size_t n) {
+    tg__filter_sink sx, sy;
+    tg__filter *x = think_run(d, n, 0, &sx), *y = think_run(d, n, (size_t)d[1] % 13 + 1, &sy);
+    must(sx.out.len == sy.out.len && (!sx.out.len || !memcmp(sx.out.data, sy.out.data, sx.out.len)),
+         "the thinking cut's bytes do not depend on the split");
+    must(tg__think_cut_filter_cut(x) == tg__think_cut_filter_cut(y) &&
+             tg__think_cut_filter_thought(x) == tg__think_cut_filter_thought(y),
+         "the thinking cut's decision does not depend on the split");
+    tg__filter_free(x);
+    tg__filter_free(y);
+    tg__filter_sink_free(&sx);
+    tg__filter_sink_free(&sy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (n < 2 || n > (1u << 20)) return 0;
@@ -160,5 +200,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     tg__filter_sink_free(&sy);
     tgx_buf_free(&a.out);
     tgx_buf_free(&b.out);
+    think_check(d, n);
     return 0;
 }

@@ -67,7 +67,7 @@
 #include "gateway/live_limits.h"
 #include "gateway/log.h"
 #include "gateway/models.h"
-#include "gateway/oai_error.h"
+#include "tokgate/policy.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "gateway/filters/usage.h"
@@ -232,7 +232,7 @@ static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, 
     unsigned retry = w < 1 ? 1u : (unsigned)(w + 0.999);
     snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n%s", retry, ex->extra_headers ? ex->extra_headers : "");
     tg__metrics_refusal(&s->metrics, code);
-    char *j = tg__oai_error_json(msg, "server_error", code, NULL);
+    char *j = tg_error_body_text(msg, "server_error", code, NULL);
     c->ex = NULL;
     ex_release(ex);
     tg__client_respond(c, 503, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);
@@ -585,7 +585,7 @@ static int escalate(tg__exchange *ex) {
 /* Ends an SSE answer with a final error event (the stream's own way to say
  * it failed after it began) and closes the connection. */
 static void sse_error_end(tg__client *c, const char *msg, const char *code) {
-    char *j = tg__oai_error_json(msg, "upstream_error", code, NULL);
+    char *j = tg_error_body_text(msg, "upstream_error", code, NULL);
     if (j) {
         tgx_buf ev;
         tgx_buf_init(&ev, 1u << 20);
