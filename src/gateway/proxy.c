@@ -72,8 +72,6 @@
 #include "gateway/upstream.h"
 #include "gateway/filters/usage.h"
 
-enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
-
 struct tg__exchange {
     tg__client *c;
     tg__server *srv;
@@ -112,15 +110,9 @@ struct tg__exchange {
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
-    /* continuation in place (cont.h) */
-    tg__cont *cont;       /* NULL: this answer never continues */
-    int cont_on;          /* the first leg is a 200 SSE stream: cont reads it */
-    int leg;
-    int leg_bad;          /* a continuation leg answered other than 200: its body is the message */
-    int leg_status;
-    tgx_buf aux;          /* a continuation leg's non-streamed answer (/apply-template, errors) */
-    char *fwd_body;       /* the body as forwarded, for /apply-template */
-    size_t fwd_len;
+    /* continuation in place: the escalation filter (filters/escalation.h) */
+    tg__filter *esc;      /* NULL: this answer never continues */
+    struct relay { tg__filter base; tg__exchange *ex; } relay; /* the chain's end: the client */
     const tg__model_cfg *mc; /* inside cfg (held) */
     tg__filter *assemble; /* the client asked for one JSON answer; the upstream streams it:
                              the chunks folded into that answer (filters/assemble.h), else NULL */
@@ -132,6 +124,19 @@ enum { GROW_NONE, GROW_BODY, GROW_STREAM }; /* which escalation waits for room *
 static void growth_granted(tg__exchange *ex);
 static void growth_timed_out(tg__exchange *ex);
 
+/* The chain's end (filter.h): bytes for the client, with back-pressure. */
+static void relay_data(tg__filter *f, const char *p, size_t n) {
+    tg__exchange *ex = ((struct relay *)f)->ex;
+    tg__client_body(ex->c, p, n);
+    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
+        ex->paused = 1;
+        tg__upreq_pause(ex->up);
+    }
+}
+static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, NULL, NULL};
+
+static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream);
+static void start_growth(tg__exchange *ex, uint64_t n, int kind);
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
 static void on_body(void *ud, const char *p, size_t n);
 static void on_done(void *ud, int fault, const char *msg);
@@ -150,10 +155,8 @@ static void ex_release(tg__exchange *ex) {
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
-    tgx_buf_free(&ex->aux);
     tg__filter_free(ex->assemble);
-    tg__cont_free(ex->cont);
-    free(ex->fwd_body);
+    tg__filter_free(ex->esc);
     free(ex->up_head);
     free(ex->body);
     free(ex->esc_body);
@@ -334,7 +337,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
-    tgx_buf_init(&ex->aux, 16u << 20);
+    ex->relay.base.ops = &relay_ops;
+    ex->relay.ex = ex;
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
@@ -345,26 +349,10 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         free(ex->body);
         ex->body = NULL;
     }
-    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) {
-        ex->fwd_body = malloc(body_len + 1);
-        if (ex->fwd_body) {
-            memcpy(ex->fwd_body, body, body_len);
-            ex->fwd_len = body_len;
-            ex->cont = plan->cont; /* taken: the plan's owner must not free it */
-            plan->cont = NULL;
-            ex->mc = mc;
-            if (!want_stream) { /* routes.c made the upstream request a stream */
-                ex->assemble = tg__asm_filter_new();
-                if (!ex->assemble) { /* out of memory: the answer as it streams */
-                    tg__cont_free(ex->cont);
-                    ex->cont = NULL;
-                }
-            }
-        }
-    }
+    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) start_continuable(ex, plan, mc, want_stream);
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
-        if (tg__escalation_resends(want_stream, ex->cont != NULL, plan->max_tokens, plan->escalate_to,
+        if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
                                    plan->escalated_body != NULL)) {
             ex->escalate_to = plan->escalate_to;
             ex->esc_body = malloc(plan->escalated_len + 1);
@@ -409,10 +397,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
     (void)reason;
-    if (ex->leg != LEG_CLIENT) { /* a continuation leg: the client's head went out long ago */
-        ex->leg_status = h->status;
-        ex->leg_bad = h->status != 200;
-        tgx_buf_reset(&ex->aux);
+    if (ex->esc && !tg__esc_filter_first_leg(ex->esc)) { /* a continuation leg: the client's head went out long ago */
+        tg__filter_head(ex->esc, h->status, 1);
         return;
     }
     double t0 = tg__now();
@@ -438,14 +424,15 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
+    tg__filter_head(ex->esc, h->status, ex->is_sse && !no_body); /* it continues a 200 stream */
     if (ex->assemble) {
-        if (h->status == 200 && ex->is_sse && !no_body) { /* the answer is folded, then sent whole */
-            ex->cont_on = 1;
+        if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
             evbuffer_free(head);
             return;
         }
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
         ex->assemble = NULL;
+        ex->esc->next = &ex->relay.base;
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
     if ((ex->hold && h->status == 200 && !ex->is_sse && !no_body) || map_error) { /* may escalate: keep it back */
@@ -457,7 +444,6 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     }
     ex->hold = 0;
     ex->head_sent = 1;
-    ex->cont_on = ex->cont && h->status == 200 && ex->is_sse && !no_body;
     tg__client_begin(c, h->status, head, cl, no_body);
     evbuffer_free(head);
     tg__client_set_write_low(c, ex->high / 2);
@@ -478,40 +464,11 @@ static void flush_held(tg__exchange *ex) {
     tgx_buf_free(&ex->held);
 }
 
-static void cont_leg_done(tg__exchange *ex);
-
-/* Relays what the continuation logic wrote, with back-pressure. */
-static void relay_out(tg__exchange *ex, tgx_buf *out) {
-    if (ex->assemble) {
-        tg__filter_data(ex->assemble, out->data, out->len);
-        tgx_buf_free(out);
-        return;
-    }
-    if (out->len) tg__client_body(ex->c, out->data, out->len);
-    tgx_buf_free(out);
-    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
-        ex->paused = 1;
-        tg__upreq_pause(ex->up);
-    }
-}
-
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
-    if (ex->leg == LEG_TEMPLATE || ex->leg_bad) { /* a whole answer to read, not to relay */
-        if (tgx_buf_append(&ex->aux, p, n) != TG_OK) ex->leg_bad = 1;
-        return;
-    }
-    if (ex->cont_on) {
-        if (ex->leg == LEG_CLIENT) tg__filter_data(ex->meter, p, n); /* llama-server's timings, for the prefill rate */
-        tgx_buf out;
-        tgx_buf_init(&out, SIZE_MAX);
-        int r = tg__cont_feed(ex->cont, p, n, &out);
-        relay_out(ex, &out);
-        if (r == TG__CONT_CUT) { /* thinking budget spent: stop this leg, go on after the marker */
-            tg__upreq_cancel(ex->up);
-            ex->up = NULL;
-            cont_leg_done(ex);
-        }
+    if (tg__esc_filter_active(ex->esc)) { /* continuing in place: the escalation filter's bytes */
+        if (tg__esc_filter_first_leg(ex->esc)) tg__filter_data(ex->meter, p, n); /* llama-server's timings */
+        tg__filter_data(ex->esc, p, n);
         return;
     }
     if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
@@ -631,9 +588,10 @@ static void respond_assembled(tg__exchange *ex) {
     tgx_buf h;
     tgx_buf_init(&h, 1u << 20);
     if (ex->extra_headers) tgx_buf_puts(&h, ex->extra_headers);
-    if (tg__cont_escalated(ex->cont))
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (k && tg__cont_escalated(k))
         tgx_buf_printf(&h, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
-                       (unsigned long long)(ex->max_tokens + tg__cont_growth(ex->cont)));
+                       (unsigned long long)(ex->max_tokens + tg__cont_growth(k)));
     char *hdrs = tgx_buf_detach(&h, NULL);
     c->ex = NULL;
     ex_release(ex);
@@ -643,40 +601,36 @@ static void respond_assembled(tg__exchange *ex) {
     free(hdrs);
 }
 
-static void cont_finish(tg__exchange *ex) {
+/* ---- the escalation filter's host (filters/escalation.h) ----------------- */
+
+/* The answer continued in place is complete: meter it, then send it whole
+ * (assembled) or end the stream. */
+static void host_finish(void *ud) {
+    tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
-    tgx_buf out;
-    tgx_buf_init(&out, SIZE_MAX);
-    tg__cont_finish(ex->cont, &out);
-    s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
-    s->metrics.tokens_out += tg__cont_generated(ex->cont);
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    s->metrics.tokens_in += tg__cont_prompt_tokens(k);
+    s->metrics.tokens_out += tg__cont_generated(k);
     tg__filter_end(ex->meter);
     const tg__usage *u = tg__usage_filter_result(ex->meter);
     if (u && ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
     if (ex->assemble) {
-        tg__filter_data(ex->assemble, out.data, out.len);
-        tgx_buf_free(&out);
         respond_assembled(ex);
         return;
     }
-    if (out.len) tg__client_body(c, out.data, out.len);
-    tgx_buf_free(&out);
     c->ex = NULL;
     ex_release(ex);
     tg__client_end(c, 1);
 }
 
-/* A continuation leg failed: the answer ends as it would have without it
- * when its own ending was held back (an escalation not yet under way),
- * else with an SSE error event (a 502 when the answer is assembled). */
-static void cont_fail(tg__exchange *ex, const char *msg) {
+/* A continuation leg failed: with nothing held back, the answer ends with
+ * an SSE error event (a 502 when it is assembled). */
+static void host_fail(void *ud, const char *msg, int held) {
+    tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
-    if (tg__cont_has_ending(ex->cont)) {
-        cont_finish(ex);
-        return;
-    }
+    if (held) return; /* the first leg's own ending goes out, then host_finish */
     int assembled = ex->assemble != NULL;
     c->ex = NULL;
     ex_release(ex);
@@ -684,42 +638,58 @@ static void cont_fail(tg__exchange *ex, const char *msg) {
     else sse_error_end(c, msg, "continuation_failed");
 }
 
-/* Starts the next continuation leg: /apply-template first when the rendered
- * prompt is not known yet, then /completion. */
-static void next_leg(tg__exchange *ex) {
-    tgx_buf out;
-    tgx_buf_init(&out, SIZE_MAX);
-    char *body = NULL;
-    size_t len = 0;
-    const tg__engine_cont *eng = tg__cont_engine(ex->cont);
-    const char *path = eng->prompt_path;
-    tg_error err;
-    memset(&err, 0, sizeof err);
-    if (tg__cont_needs_prompt(ex->cont)) {
-        ex->leg = LEG_TEMPLATE;
-    } else {
-        tg_status st = tg__cont_next_body(ex->cont, &body, &len, &out, &err);
-        relay_out(ex, &out);
-        if (st == TG_ELIMIT) { /* the cap is reached already: the answer is complete */
-            cont_finish(ex);
-            return;
-        }
-        if (st != TG_OK) {
-            cont_fail(ex, err.msg);
-            return;
-        }
-        ex->leg = LEG_COMPLETION;
-        path = eng->leg_path;
-    }
-    tgx_buf_free(&out);
-    ex->leg_bad = 0;
+static int host_send(void *ud, const char *path, const char *body, size_t len) {
+    tg__exchange *ex = ud;
     ex->paused = 0;
-    tgx_buf_reset(&ex->aux);
     char *head = leg_head(ex, path);
-    int rc = head ? send_with_head(ex, head, body ? body : ex->fwd_body, body ? len : ex->fwd_len) : -1;
+    int rc = head ? send_with_head(ex, head, body, len) : -1;
     free(head);
-    free(body);
-    if (rc != 0) cont_fail(ex, "out of memory starting a continuation request");
+    return rc;
+}
+
+static void host_cancel(void *ud) {
+    tg__exchange *ex = ud;
+    tg__upreq_cancel(ex->up);
+    ex->up = NULL;
+}
+
+static void host_grow(void *ud, uint64_t n) { start_growth(ud, n, GROW_STREAM); }
+
+static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
+    tg__exchange *ex = ud;
+    tg__server *s = ex->srv;
+    (void)b;
+    if (what == TG__ESC_NOTE_CONTINUED) {
+        s->metrics.escalations_continued++;
+        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
+                "continuing it in place to %llu", (unsigned long long)a,
+                (unsigned long long)(ex->max_tokens + ex->grow_by));
+        return;
+    }
+    s->metrics.thinking_cuts++;
+    tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
+            (unsigned long long)a);
+}
+
+/* The answer may continue in place (plan->cont, taken): the escalation
+ * filter runs it, passing what the client sees to the assembler (a
+ * non-streaming request, sent upstream as a stream) or the relay. */
+static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream) {
+    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_finish, host_fail, host_note};
+    ex->esc = tg__esc_filter_new(plan->cont, ex->body, ex->body_len, &host);
+    plan->cont = NULL; /* taken (freed on failure): the plan's owner must not free it */
+    if (!ex->esc) return; /* out of memory: the answer as it streams */
+    ex->mc = mc;
+    ex->esc->next = &ex->relay.base;
+    if (!want_stream) { /* routes.c made the upstream request a stream */
+        ex->assemble = tg__asm_filter_new();
+        if (!ex->assemble) { /* out of memory: the answer as it streams */
+            tg__filter_free(ex->esc);
+            ex->esc = NULL;
+            return;
+        }
+        ex->esc->next = ex->assemble;
+    }
 }
 
 /* ---- escalation growth (admission.h: growth that waits) ------------------ */
@@ -733,12 +703,7 @@ static void growth_granted(tg__exchange *ex) {
     ex->reserved += ex->grow_by;
     s->metrics.escalations++;
     if (kind == GROW_STREAM) {
-        tg__cont_escalate(ex->cont);
-        s->metrics.escalations_continued++;
-        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
-                "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
-                (unsigned long long)(ex->max_tokens + ex->grow_by));
-        next_leg(ex);
+        tg__esc_filter_grown(ex->esc, 1);
         return;
     }
     if (escalate(ex) == 0) return; /* the retry runs */
@@ -758,7 +723,7 @@ static void growth_timed_out(tg__exchange *ex) {
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow by %llu "
             "within %.0f ms: answer sent as it is", (unsigned long long)ex->grow_by, ex->cfg->admission_wait * 1000.0);
     if (kind == GROW_STREAM) {
-        cont_finish(ex);
+        tg__esc_filter_grown(ex->esc, 0);
         return;
     }
     flush_held(ex);
@@ -786,57 +751,16 @@ static void start_growth(tg__exchange *ex, uint64_t n, int kind) {
     evtimer_add(ex->timer, &tv);
 }
 
-/* A leg of a continuable stream ended cleanly (or was cut): escalate,
- * resume after the thinking cut, or finish. */
-static void cont_leg_done(tg__exchange *ex) {
-    tg__server *s = ex->srv;
-    int r = tg__cont_leg_end(ex->cont);
-    if (r == TG__CONT_ESCALATE) {
-        start_growth(ex, tg__cont_growth(ex->cont), GROW_STREAM);
-        return;    } else if (r == TG__CONT_RESUME) {
-        s->metrics.thinking_cuts++;
-        tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
-                (unsigned long long)tg__cont_thinking(ex->cont));
-        next_leg(ex);
-        return;
-    }
-    cont_finish(ex);
-}
-
-/* on_done for a continuable stream's legs. 1 when handled here. */
-static int cont_on_done(tg__exchange *ex, int fault, const char *msg) {
-    char buf[512];
-    if (fault == TG__UP_OK && !ex->leg_bad) {
-        if (ex->leg == LEG_TEMPLATE) {
-            tg_error err;
-            memset(&err, 0, sizeof err);
-            if (tg__cont_set_prompt(ex->cont, ex->aux.data, ex->aux.len, &err) == TG_OK) next_leg(ex);
-            else cont_fail(ex, err.msg);
-            return 1;
-        }
-        cont_leg_done(ex);
-        return 1;
-    }
-    if (ex->leg == LEG_CLIENT) return 0; /* the client's own request failed: the usual path */
-    if (fault == TG__UP_OK) {
-        snprintf(buf, sizeof buf, "the upstream answered HTTP %d to a continuation request: %.*s", ex->leg_status,
-                 (int)(ex->aux.len > 300 ? 300 : ex->aux.len), ex->aux.data ? ex->aux.data : "");
-        msg = buf;
-    } else {
-        snprintf(buf, sizeof buf, "continuation request: %s: %s", tg__up_fault_name(fault), msg ? msg : "");
-        msg = buf;
-    }
-    if (fault > 0 && fault < 8) ex->srv->metrics.upstream_faults[fault]++;
-    cont_fail(ex, msg);
-    return 1;
-}
-
 static void on_done(void *ud, int fault, const char *msg) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
-    if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
+    if (tg__esc_filter_active(ex->esc) &&
+        tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
+        if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+        return;
+    }
     if (fault == TG__UP_OK && ex->held_head) {
         int length = !ex->escalated && ex->esc_body && tg__escalation_hit_length(ex->held.data, ex->held.len);
         if (length) {

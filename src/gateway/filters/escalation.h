@@ -14,7 +14,17 @@
  *   - else re-send: a non-streaming answer is held until complete and, when
  *     it stopped on "length", the escalated request is sent instead;
  *   - else (a stream the engine cannot continue) it goes out as it is.
- * The proxy runs what this decides (legs, admission growth, the re-send).
+ *
+ * Continuing in place runs here too, as a filter (filter.h) between the
+ * upstream and the client's side of the chain (the assembler, or the
+ * relay): it takes the first leg's head and body, has cont.c read them,
+ * passes on what the client sees, and runs the legs that follow (the
+ * engine's prompt_path once, then leg_path legs) and the escalation's
+ * growth. It calls nothing of the exchange's by name: the exchange hands it
+ * a tg__esc_host (send a request upstream, cancel it, grow the KV
+ * reservation, the answer's end, a note for metrics and the log).
+ * The re-send itself (a held answer, then the escalated body) is still run
+ * by proxy.c on this file's decision.
  */
 #ifndef TG_GATEWAY_FILTERS_ESCALATION_H
 #define TG_GATEWAY_FILTERS_ESCALATION_H
@@ -24,6 +34,7 @@
 #include <stdint.h>
 
 #include "gateway/cont.h"
+#include "gateway/filters/filter.h"
 #include "gateway/models.h"
 
 /* The budget's numbers an answer escalates and cuts thinking under. */
@@ -45,5 +56,51 @@ int tg__escalation_resends(int stream, int continues, uint64_t max_tokens, uint6
 /* A held, complete non-streaming answer: 1 when its first choice stopped
  * on "length". */
 int tg__escalation_hit_length(const char *body, size_t len);
+
+/* ---- continuing in place ------------------------------------------------- */
+
+/* What the escalation filter asks of the exchange it runs in. */
+enum { TG__ESC_NOTE_CONTINUED, TG__ESC_NOTE_THINKING_CUT }; /* note kinds */
+typedef struct tg__esc_host {
+    void *ud;
+    /* Sends a POST with `body` to the engine's `path` under the upstream's
+     * base (a continuation leg; a fresh upstream request). 0, or -1 when it
+     * could not start. */
+    int (*send)(void *ud, const char *path, const char *body, size_t len);
+    /* Stops the upstream request under way now (the thinking cut): no end
+     * comes for it. */
+    void (*cancel)(void *ud);
+    /* Grows the KV reservation by n tokens, now or once there is room;
+     * answered with tg__esc_grown. */
+    void (*grow)(void *ud, uint64_t n);
+    /* The answer is complete: what the client sees was all passed on (next
+     * was not ended: the exchange ends it). */
+    void (*finish)(void *ud);
+    /* A continuation leg failed. `held`: the first leg's own ending was
+     * held back and goes out now (finish follows); else the answer ends
+     * with the failure. */
+    void (*fail)(void *ud, const char *msg, int held);
+    /* A note for metrics and the log: CONTINUED (a: generated so far, b:
+     * the new cap), THINKING_CUT (a: thinking tokens). */
+    void (*note)(void *ud, int what, uint64_t a, uint64_t b);
+} tg__esc_host;
+
+/* The filter continuing an answer in place under `cont` (taken, freed with
+ * the filter), for the forwarded request `body` (copied: the engine's
+ * prompt_path reads it). NULL on allocation failure (cont freed). */
+tg__filter *tg__esc_filter_new(tg__cont *cont, const char *body, size_t len, const tg__esc_host *host);
+/* 1 while the upstream's bytes are this filter's: the first leg is a 200
+ * stream (after its head), or a continuation leg runs. */
+int tg__esc_filter_active(const tg__filter *f);
+/* 1 while the first leg (the client's own request) runs. */
+int tg__esc_filter_first_leg(const tg__filter *f);
+/* The upstream request under way ended (fault 0: complete). 1 when the
+ * filter took it (the answer goes on or ended through the host); 0 when
+ * the client's own request failed: the exchange's usual path. */
+int tg__esc_filter_up_done(tg__filter *f, int fault, const char *fault_name, const char *msg);
+/* The growth asked for came (granted) or not. */
+void tg__esc_filter_grown(tg__filter *f, int granted);
+/* The continuation (NULL for a NULL filter). */
+const tg__cont *tg__esc_filter_cont(const tg__filter *f);
 
 #endif
