@@ -101,12 +101,9 @@ struct tg__exchange {
     uint64_t reserved;    /* tokens held in pool->adm; given back in ex_release only */
     struct event *timer;  /* admission wait: grant (0 s) or timeout */
     /* escalation */
-    uint64_t max_tokens, escalate_to;
-    char *esc_body;
-    size_t esc_len;
-    int hold;             /* this answer is held until its finish_reason is known */
-    int escalated;
-    struct evbuffer *held_head;
+    uint64_t max_tokens;  /* the decision's, for x-tokgate-escalated */
+    struct evbuffer *held_head; /* the answer's head, held while the escalation filter holds its
+                                   body or while an error answer is held for its shape */
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
@@ -116,11 +113,10 @@ struct tg__exchange {
     const tg__model_cfg *mc; /* inside cfg (held) */
     tg__filter *assemble; /* the client asked for one JSON answer; the upstream streams it:
                              the chunks folded into that answer (filters/assemble.h), else NULL */
-    int growing;          /* waiting for KV room to escalate (GROW_*) */
+    int growing;          /* waiting for KV room to escalate */
     uint64_t grow_by;
 };
 
-enum { GROW_NONE, GROW_BODY, GROW_STREAM }; /* which escalation waits for room */
 static void growth_granted(tg__exchange *ex);
 static void growth_timed_out(tg__exchange *ex);
 
@@ -136,7 +132,8 @@ static void relay_data(tg__filter *f, const char *p, size_t n) {
 static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, NULL, NULL};
 
 static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream);
-static void start_growth(tg__exchange *ex, uint64_t n, int kind);
+static void start_growth(tg__exchange *ex, uint64_t n);
+static void start_resend(tg__exchange *ex, const tg__plan *plan);
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
 static void on_body(void *ud, const char *p, size_t n);
 static void on_done(void *ud, int fault, const char *msg);
@@ -159,7 +156,6 @@ static void ex_release(tg__exchange *ex) {
     tg__filter_free(ex->esc);
     free(ex->up_head);
     free(ex->body);
-    free(ex->esc_body);
     tg__filter_free(ex->meter);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
@@ -354,13 +350,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         ex->max_tokens = plan->max_tokens;
         if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
                                    plan->escalated_body != NULL)) {
-            ex->escalate_to = plan->escalate_to;
-            ex->esc_body = malloc(plan->escalated_len + 1);
-            if (ex->esc_body) {
-                memcpy(ex->esc_body, plan->escalated_body, plan->escalated_len);
-                ex->esc_len = plan->escalated_len;
-                ex->hold = 1;
-            }
+            start_resend(ex, plan);
         }
         tg__adm *a = &pool->adm;
         a->queue_max = cfg->admission_queue;
@@ -424,7 +414,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
-    tg__filter_head(ex->esc, h->status, ex->is_sse && !no_body); /* it continues a 200 stream */
+    tg__filter_head(ex->esc, no_body ? 0 : h->status, ex->is_sse); /* it continues a 200 stream, or holds */
     if (ex->assemble) {
         if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
             evbuffer_free(head);
@@ -435,14 +425,13 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         ex->esc->next = &ex->relay.base;
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
-    if ((ex->hold && h->status == 200 && !ex->is_sse && !no_body) || map_error) { /* may escalate: keep it back */
+    if (tg__esc_filter_holding(ex->esc) || map_error) { /* may escalate, or be said our way: keep it back */
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
         tgx_buf_reset(&ex->held);
         return;
     }
-    ex->hold = 0;
     ex->head_sent = 1;
     tg__client_begin(c, h->status, head, cl, no_body);
     evbuffer_free(head);
@@ -451,16 +440,21 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
 }
 
-/* Sends a held answer's head and what arrived so far; relaying goes on from there. */
-static void flush_held(tg__exchange *ex) {
+/* Sends a held answer's head; relaying goes on from there. */
+static void flush_head(tg__exchange *ex) {
     tg__client *c = ex->c;
-    ex->hold = 0;
+    if (!ex->held_head) return;
     ex->head_sent = 1;
     tg__client_begin(c, ex->held_status, ex->held_head, ex->held_cl, 0);
     evbuffer_free(ex->held_head);
     ex->held_head = NULL;
     tg__client_set_write_low(c, ex->high / 2);
-    if (ex->held.len) tg__client_body(c, ex->held.data, ex->held.len);
+}
+
+/* Sends a held error answer: its head and what arrived so far. */
+static void flush_held(tg__exchange *ex) {
+    flush_head(ex);
+    if (ex->held.len) tg__client_body(ex->c, ex->held.data, ex->held.len);
     tgx_buf_free(&ex->held);
 }
 
@@ -472,15 +466,11 @@ static void on_body(void *ud, const char *p, size_t n) {
         return;
     }
     if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
-    if (ex->held_head) {
+    if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
     }
-    tg__client_body(ex->c, p, n);
-    if (!ex->paused && tg__client_pending(ex->c) > ex->high) {
-        ex->paused = 1;
-        tg__upreq_pause(ex->up);
-    }
+    tg__filter_data(ex->esc ? ex->esc : &ex->relay.base, p, n); /* the escalation holds it, or on to the client */
 }
 
 static void count_usage(tg__exchange *ex) {
@@ -513,19 +503,18 @@ static int respond_mapped_error(tg__exchange *ex) {
     return 1;
 }
 
-/* Re-sends the request at escalate_to (once; the reservation has grown
- * already). 0 when the retry is on its way. */
-static int escalate(tg__exchange *ex) {
+/* The escalation re-sends the request at escalate_to (once; the
+ * reservation has grown already): the capped answer's head is dropped and
+ * the retry's answer goes out under x-tokgate-escalated. */
+static void note_resent(tg__exchange *ex, uint64_t escalate_to) {
     tg__server *s = ex->srv;
     evbuffer_free(ex->held_head);
     ex->held_head = NULL;
     tgx_buf_free(&ex->held);
-    ex->hold = 0;
-    ex->escalated = 1;
     ex->is_sse = 0;
     char line[96];
     snprintf(line, sizeof line, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
-             (unsigned long long)ex->escalate_to);
+             (unsigned long long)escalate_to);
     size_t ol = ex->extra_headers ? strlen(ex->extra_headers) : 0;
     char *nh = malloc(ol + strlen(line) + 1);
     if (nh) {
@@ -535,8 +524,7 @@ static int escalate(tg__exchange *ex) {
         ex->extra_headers = nh;
     }
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
-            (unsigned long long)ex->max_tokens, (unsigned long long)ex->escalate_to);
-    return send_upstream(ex, ex->esc_body, ex->esc_len);
+            (unsigned long long)ex->max_tokens, (unsigned long long)escalate_to);
 }
 
 /* Ends an SSE answer with a final error event (the stream's own way to say
@@ -610,6 +598,12 @@ static void host_finish(void *ud) {
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (!k) { /* re-send mode: the held answer went out as it was (metered already) */
+        c->ex = NULL;
+        ex_release(ex);
+        tg__client_end(c, 1);
+        return;
+    }
     s->metrics.tokens_in += tg__cont_prompt_tokens(k);
     s->metrics.tokens_out += tg__cont_generated(k);
     tg__filter_end(ex->meter);
@@ -629,6 +623,12 @@ static void host_finish(void *ud) {
 static void host_fail(void *ud, const char *msg, int held) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
+    if (!tg__esc_filter_cont(ex->esc)) { /* the re-send could not start; nothing went out yet */
+        c->ex = NULL;
+        ex_release(ex);
+        tg__client_error(c, 500, "server_error", NULL, NULL, "%s", msg);
+        return;
+    }
     tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
     if (held) return; /* the first leg's own ending goes out, then host_finish */
     int assembled = ex->assemble != NULL;
@@ -641,6 +641,7 @@ static void host_fail(void *ud, const char *msg, int held) {
 static int host_send(void *ud, const char *path, const char *body, size_t len) {
     tg__exchange *ex = ud;
     ex->paused = 0;
+    if (!path) return send_upstream(ex, body, len); /* the re-send */
     char *head = leg_head(ex, path);
     int rc = head ? send_with_head(ex, head, body, len) : -1;
     free(head);
@@ -653,12 +654,21 @@ static void host_cancel(void *ud) {
     ex->up = NULL;
 }
 
-static void host_grow(void *ud, uint64_t n) { start_growth(ud, n, GROW_STREAM); }
+static void host_grow(void *ud, uint64_t n) { start_growth(ud, n); }
+
+static void host_flush(void *ud) { flush_head(ud); }
 
 static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
     tg__exchange *ex = ud;
     tg__server *s = ex->srv;
-    (void)b;
+    if (what == TG__ESC_NOTE_LENGTH) { /* the capped answer's tokens were generated either way */
+        count_usage(ex);
+        return;
+    }
+    if (what == TG__ESC_NOTE_RESENT) {
+        note_resent(ex, b);
+        return;
+    }
     if (what == TG__ESC_NOTE_CONTINUED) {
         s->metrics.escalations_continued++;
         tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
@@ -675,7 +685,7 @@ static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
  * filter runs it, passing what the client sees to the assembler (a
  * non-streaming request, sent upstream as a stream) or the relay. */
 static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream) {
-    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_finish, host_fail, host_note};
+    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
     ex->esc = tg__esc_filter_new(plan->cont, ex->body, ex->body_len, &host);
     plan->cont = NULL; /* taken (freed on failure): the plan's owner must not free it */
     if (!ex->esc) return; /* out of memory: the answer as it streams */
@@ -692,50 +702,40 @@ static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_
     }
 }
 
+/* The answer escalates by re-sending (non-streaming, no continuation):
+ * the escalation filter holds it and decides. */
+static void start_resend(tg__exchange *ex, const tg__plan *plan) {
+    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
+    ex->esc = tg__esc_resend_filter_new(plan->escalated_body, plan->escalated_len, plan->max_tokens,
+                                        plan->escalate_to, &host);
+    if (ex->esc) ex->esc->next = &ex->relay.base; /* NULL (out of memory): no escalation */
+}
+
 /* ---- escalation growth (admission.h: growth that waits) ------------------ */
 
 /* The escalation's growth is in the reservation: go on. */
 static void growth_granted(tg__exchange *ex) {
-    tg__server *s = ex->srv;
-    tg__client *c = ex->c;
-    int kind = ex->growing;
-    ex->growing = GROW_NONE;
+    ex->growing = 0;
     ex->reserved += ex->grow_by;
-    s->metrics.escalations++;
-    if (kind == GROW_STREAM) {
-        tg__esc_filter_grown(ex->esc, 1);
-        return;
-    }
-    if (escalate(ex) == 0) return; /* the retry runs */
-    c->ex = NULL;
-    ex_release(ex);
-    tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory sending the escalated request");
+    ex->srv->metrics.escalations++;
+    tg__esc_filter_grown(ex->esc, 1);
 }
 
 /* No KV room came within admission_wait: the capped answer goes out as it was. */
 static void growth_timed_out(tg__exchange *ex) {
     tg__server *s = ex->srv;
-    tg__client *c = ex->c;
-    int kind = ex->growing;
-    ex->growing = GROW_NONE;
+    ex->growing = 0;
     tg__adm_cancel(&ex->pool->adm, &ex->wait, 0);
     s->metrics.escalations_skipped++;
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow by %llu "
             "within %.0f ms: answer sent as it is", (unsigned long long)ex->grow_by, ex->cfg->admission_wait * 1000.0);
-    if (kind == GROW_STREAM) {
-        tg__esc_filter_grown(ex->esc, 0);
-        return;
-    }
-    flush_held(ex);
-    c->ex = NULL;
-    ex_release(ex);
-    tg__client_end(c, 1);
+    tg__esc_filter_grown(ex->esc, 0);
 }
 
 /* Escalation: grow the reservation by n, now or once releases make room
  * (ahead of new requests), within admission_wait. */
-static void start_growth(tg__exchange *ex, uint64_t n, int kind) {
-    ex->growing = kind;
+static void start_growth(tg__exchange *ex, uint64_t n) {
+    ex->growing = 1;
     ex->grow_by = n;
     if (!ex->timer && !(ex->timer = evtimer_new(ex->srv->base, on_admission_timer, ex))) {
         growth_timed_out(ex); /* out of memory: as if no room came */
@@ -761,14 +761,9 @@ static void on_done(void *ud, int fault, const char *msg) {
         if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
         return;
     }
+    if (fault == TG__UP_OK && tg__esc_filter_held_done(ex->esc))
+        return; /* "length": c->ex stays, the growth, then the retry, runs */
     if (fault == TG__UP_OK && ex->held_head) {
-        int length = !ex->escalated && ex->esc_body && tg__escalation_hit_length(ex->held.data, ex->held.len);
-        if (length) {
-            count_usage(ex); /* the capped answer's tokens were generated either way */
-            /* the retry's head starts the meter afresh */
-            start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
-            return; /* c->ex stays: the growth, then the retry, runs */
-        }
         if (ex->status >= 400 && respond_mapped_error(ex)) return;
         flush_held(ex);
     }

@@ -26,6 +26,14 @@
  * /completion; the same client stream whatever the split; a refused growth
  * ends with the first leg's own "length" ending and [DONE]; a failed leg
  * before the escalation ran ends the answer as it was.
+ *
+ * Re-send mode (tg__esc_resend_filter_new), with llama-server's
+ * non-streaming chat.completion: a 200 answer that is not a stream is held
+ * (nothing passes); on finish_reason "length" the growth is escalate_to -
+ * max_tokens and the escalated body is sent, and the retry's answer passes
+ * byte for byte; on "stop", or when no room comes, the held head is asked
+ * for and the held bytes pass as they came; an error, a stream or an
+ * answer without a body is never held.
  */
 #include <jansson.h>
 
@@ -247,7 +255,7 @@ static void test_continued_stream(void) {
 /* ---- the filter that runs the legs, through a host that records ---------- */
 
 typedef struct host_log {
-    int sends, cancels, finishes, fails, held, notes[2];
+    int sends, cancels, finishes, fails, held, flushes, notes[4];
     uint64_t grow;
     char path[64];
     char *body;
@@ -268,6 +276,7 @@ static int h_send(void *ud, const char *path, const char *body, size_t len) {
 static void h_cancel(void *ud) { ((host_log *)ud)->cancels++; }
 static void h_grow(void *ud, uint64_t n) { ((host_log *)ud)->grow = n; }
 static void h_finish(void *ud) { ((host_log *)ud)->finishes++; }
+static void h_flush(void *ud) { ((host_log *)ud)->flushes++; }
 static void h_fail(void *ud, const char *msg, int held) {
     (void)msg;
     ((host_log *)ud)->fails++;
@@ -296,7 +305,7 @@ static tg__filter *esc_new(host_log *h, tg__filter_sink *sink) {
     json_decref(req);
     json_decref(send);
     memset(h, 0, sizeof *h);
-    tg__esc_host host = {h, h_send, h_cancel, h_grow, h_finish, h_fail, h_note};
+    tg__esc_host host = {h, h_send, h_cancel, h_grow, h_flush, h_finish, h_fail, h_note};
     static const char fwd[] = "{\"model\":\"m\",\"messages\":[]}";
     tg__filter *f = tg__esc_filter_new(k, fwd, sizeof fwd - 1, &host);
     TG_CHECK(f != NULL);
@@ -404,10 +413,107 @@ static void test_filter_endings(void) {
     free(h.body);
 }
 
+/* ---- re-send mode ---------------------------------------------------------- */
+
+/* llama-server's non-streaming chat.completion (tools/server/README.md). */
+#define ANSWER(fr)                                                                                               \
+    "{\"choices\":[{\"finish_reason\":\"" fr "\",\"index\":0,\"message\":{\"role\":\"assistant\","            \
+    "\"content\":\" a b c\"}}],\"created\":100,\"model\":\"tiny\",\"object\":\"chat.completion\","             \
+    "\"usage\":{\"completion_tokens\":3,\"prompt_tokens\":10,\"total_tokens\":13},\"id\":\"chatcmpl-y\"}"
+
+static tg__filter *resend_new(host_log *h, tg__filter_sink *sink) {
+    memset(h, 0, sizeof *h);
+    tg__esc_host host = {h, h_send, h_cancel, h_grow, h_flush, h_finish, h_fail, h_note};
+    static const char esc[] = "{\"model\":\"m\",\"max_tokens\":8}";
+    tg__filter *f = tg__esc_resend_filter_new(esc, sizeof esc - 1, 3, 8, &host);
+    TG_CHECK(f != NULL);
+    tg__filter_sink_init(sink, 1u << 20);
+    if (f) f->next = &sink->base;
+    return f;
+}
+
+static void test_resend(void) {
+    static const char len_ans[] = ANSWER("length"), stop_ans[] = ANSWER("stop");
+    size_t bad = 0;
+    for (size_t cut = 0; cut < sizeof len_ans; cut++) {
+        host_log h;
+        tg__filter_sink sink;
+        tg__filter *f = resend_new(&h, &sink);
+        if (!f) return;
+        /* "length" at the capped 3: held, nothing passes; growth by 8 - 3; the escalated body re-sent */
+        tg__filter_head(f, 200, 0);
+        TG_CHECK(tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, cut);
+        tg__filter_data(f, len_ans + cut, sizeof len_ans - 1 - cut);
+        if (sink.out.len) bad++;
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 1);
+        TG_CHECK_EQ_I(h.notes[TG__ESC_NOTE_LENGTH], 1);
+        TG_CHECK_EQ_U(h.grow, 5);
+        tg__esc_filter_grown(f, 1);
+        TG_CHECK_EQ_I(h.notes[TG__ESC_NOTE_RESENT], 1);
+        TG_CHECK_EQ_I(h.sends, 1);
+        TG_CHECK(h.body && !strcmp(h.body, "{\"model\":\"m\",\"max_tokens\":8}"));
+        TG_CHECK_EQ_I(h.flushes, 0);
+        /* the retry's answer passes as it comes, even on "length" (once) */
+        tg__filter_head(f, 200, 0);
+        TG_CHECK(!tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, cut);
+        tg__filter_data(f, len_ans + cut, sizeof len_ans - 1 - cut);
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        if (sink.out.len != sizeof len_ans - 1 || memcmp(sink.out.data, len_ans, sink.out.len)) bad++;
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+        free(h.body);
+
+        /* "stop": the held head, then the held bytes as they came */
+        f = resend_new(&h, &sink);
+        tg__filter_head(f, 200, 0);
+        tg__filter_data(f, stop_ans, cut < sizeof stop_ans ? cut : 0);
+        tg__filter_data(f, stop_ans + (cut < sizeof stop_ans ? cut : 0),
+                        sizeof stop_ans - 1 - (cut < sizeof stop_ans ? cut : 0));
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        TG_CHECK_EQ_I(h.flushes, 1);
+        TG_CHECK_EQ_I(h.sends + h.notes[TG__ESC_NOTE_LENGTH], 0);
+        if (sink.out.len != sizeof stop_ans - 1 || memcmp(sink.out.data, stop_ans, sink.out.len)) bad++;
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+        free(h.body);
+    }
+    TG_CHECK_EQ_U(bad, 0);
+    /* no KV room: the capped answer as it was, then the end */
+    host_log h;
+    tg__filter_sink sink;
+    tg__filter *f = resend_new(&h, &sink);
+    tg__filter_head(f, 200, 0);
+    tg__filter_data(f, len_ans, sizeof len_ans - 1);
+    TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 1);
+    tg__esc_filter_grown(f, 0);
+    TG_CHECK_EQ_I(h.flushes, 1);
+    TG_CHECK_EQ_I(h.finishes, 1);
+    TG_CHECK_EQ_I(h.sends, 0);
+    TG_CHECK(sink.out.len == sizeof len_ans - 1 && !memcmp(sink.out.data, len_ans, sink.out.len));
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    /* not held: an error status, a stream, an answer without a body (status 0) */
+    int st[3] = {500, 200, 0}, sse[3] = {0, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        f = resend_new(&h, &sink);
+        tg__filter_head(f, st[i], sse[i]);
+        TG_CHECK(!tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, sizeof len_ans - 1);
+        TG_CHECK_EQ_U(sink.out.len, sizeof len_ans - 1); /* passed on at once */
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        TG_CHECK_EQ_I(h.flushes, 0);
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+    }
+}
+
 int main(void) {
     TG_RUN(test_policy);
     TG_RUN(test_continued_stream);
     TG_RUN(test_filter_legs);
     TG_RUN(test_filter_endings);
+    TG_RUN(test_resend);
     return tg_test_summary();
 }

@@ -92,6 +92,10 @@ typedef struct esc_filter {
     int leg_bad;          /* a continuation leg answered other than 200: its body is the message */
     int leg_status;
     tgx_buf aux;          /* a leg's non-streamed answer (prompt_path, errors) */
+    /* re-send mode (cont NULL): fwd_body is the escalated body */
+    uint64_t max_tokens, escalate_to;
+    int holding, escalated;
+    tgx_buf held;         /* the answer held back */
 } esc_filter;
 
 static void pass_on(esc_filter *e, tgx_buf *out) {
@@ -168,8 +172,49 @@ static void leg_done(esc_filter *e) {
     esc_finish(e);
 }
 
+/* Re-send mode: the held bytes go on, after the held head. */
+static void release_held(esc_filter *e) {
+    e->holding = 0;
+    e->host.flush(e->host.ud);
+    tg__filter_data(e->base.next, e->held.data, e->held.len);
+    tgx_buf_free(&e->held);
+}
+
+/* Re-send mode: the growth came or not. */
+static void resend_grown(esc_filter *e, int granted) {
+    if (!granted) { /* no room: the capped answer as it was */
+        release_held(e);
+        e->host.finish(e->host.ud);
+        return;
+    }
+    e->holding = 0;
+    e->escalated = 1;
+    tgx_buf_free(&e->held);
+    e->host.note(e->host.ud, TG__ESC_NOTE_RESENT, e->max_tokens, e->escalate_to);
+    if (e->host.send(e->host.ud, NULL, e->fwd_body, e->fwd_len) != 0)
+        e->host.fail(e->host.ud, "out of memory sending the escalated request", 0);
+}
+
+int tg__esc_filter_held_done(tg__filter *f) {
+    esc_filter *e = (esc_filter *)f;
+    if (!f || !e->holding) return 0;
+    if (tg__escalation_hit_length(e->held.data, e->held.len)) {
+        e->host.note(e->host.ud, TG__ESC_NOTE_LENGTH, 0, 0);
+        e->host.grow(e->host.ud, e->escalate_to - e->max_tokens);
+        return 1;
+    }
+    release_held(e);
+    return 0;
+}
+
+int tg__esc_filter_holding(const tg__filter *f) { return f && ((const esc_filter *)f)->holding; }
+
 void tg__esc_filter_grown(tg__filter *f, int granted) {
     esc_filter *e = (esc_filter *)f;
+    if (!e->cont) {
+        resend_grown(e, granted);
+        return;
+    }
     if (!granted) { /* no room: the capped answer as it was */
         esc_finish(e);
         return;
@@ -182,6 +227,12 @@ void tg__esc_filter_grown(tg__filter *f, int granted) {
 
 static void ef_head(tg__filter *f, int status, int sse) {
     esc_filter *e = (esc_filter *)f;
+    if (!e->cont) { /* re-send mode: a complete 200 answer is needed to know */
+        e->holding = !e->escalated && status == 200 && !sse;
+        tgx_buf_reset(&e->held);
+        tg__filter_head(f->next, status, sse);
+        return;
+    }
     if (e->leg != LEG_CLIENT) { /* a continuation leg: the client's head went out long ago */
         e->leg_status = status;
         e->leg_bad = status != 200;
@@ -194,6 +245,14 @@ static void ef_head(tg__filter *f, int status, int sse) {
 
 static void ef_data(tg__filter *f, const char *p, size_t n) {
     esc_filter *e = (esc_filter *)f;
+    if (e->holding) {
+        if (tgx_buf_append(&e->held, p, n) == TG_OK) return;
+        release_held(e); /* too big to hold: it goes out as it is */
+    }
+    if (!e->on && e->leg == LEG_CLIENT) { /* nothing to continue or hold: as it came */
+        tg__filter_data(f->next, p, n);
+        return;
+    }
     if (e->leg == LEG_TEMPLATE || e->leg_bad) { /* a whole answer to read, not to pass on */
         if (tgx_buf_append(&e->aux, p, n) != TG_OK) e->leg_bad = 1;
         return;
@@ -246,26 +305,46 @@ static void ef_destroy(tg__filter *f) {
     tg__cont_free(e->cont);
     free(e->fwd_body);
     tgx_buf_free(&e->aux);
+    tgx_buf_free(&e->held);
     free(e);
 }
 
 static const tg__filter_ops esc_ops = {"escalation", ef_head, ef_data, NULL, ef_destroy};
 
-tg__filter *tg__esc_filter_new(tg__cont *cont, const char *body, size_t len, const tg__esc_host *host) {
+static esc_filter *esc_alloc(const char *body, size_t len, const tg__esc_host *host) {
     esc_filter *e = calloc(1, sizeof *e);
     char *b = e ? malloc(len + 1) : NULL;
     if (!b) {
         free(e);
-        tg__cont_free(cont);
         return NULL;
     }
     memcpy(b, body, len);
     b[len] = '\0';
     e->base.ops = &esc_ops;
     e->host = *host;
-    e->cont = cont;
     e->fwd_body = b;
     e->fwd_len = len;
     tgx_buf_init(&e->aux, 16u << 20);
+    tgx_buf_init(&e->held, 64u << 20);
+    return e;
+}
+
+tg__filter *tg__esc_resend_filter_new(const char *body, size_t len, uint64_t max_tokens, uint64_t escalate_to,
+                                      const tg__esc_host *host) {
+    esc_filter *e = esc_alloc(body, len, host);
+    if (!e) return NULL;
+    e->max_tokens = max_tokens;
+    e->escalate_to = escalate_to;
     return &e->base;
 }
+
+tg__filter *tg__esc_filter_new(tg__cont *cont, const char *body, size_t len, const tg__esc_host *host) {
+    esc_filter *e = esc_alloc(body, len, host);
+    if (!e) {
+        tg__cont_free(cont);
+        return NULL;
+    }
+    e->cont = cont;
+    return &e->base;
+}
+
