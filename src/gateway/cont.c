@@ -1,7 +1,8 @@
 /*
  * gateway/cont.c: the protocol of continuing a streamed chat answer in
- * place (cont.h has the design; proxy.c runs the legs): the stream's
- * bookkeeping across legs.
+ * place (cont.h has the design; the escalation filter,
+ * filters/escalation.c, runs the legs): the stream's bookkeeping across
+ * legs.
  *
  * State over the whole answer: the ids generated so far (the first leg's
  * from each chunk's logprobs, a continuation's from the leg events the

@@ -29,7 +29,7 @@
  * id, created, model and system_fingerprint, ending with one final chunk
  * (the real finish_reason), one usage chunk (when the client asked for
  * usage: prompt tokens of the first leg, completion tokens of all legs) and
- * `data: [DONE]`. proxy.c runs the legs.
+ * `data: [DONE]`. The escalation filter (filters/escalation.c) runs the legs.
  */
 #ifndef TG_GATEWAY_CONT_H
 #define TG_GATEWAY_CONT_H

@@ -27,32 +27,25 @@
  * the one teardown every ending goes through (answer done, fault, client
  * gone, refusal), so it cannot leak or be returned twice.
  *
- * Escalation, non-streaming: when the decision's max_tokens came from the
- * capped default (plan->escalate_to), the answer is held back until it is
- * complete; if its finish_reason is "length" the escalated body is sent
- * instead (once; the reservation grows to the escalated size first) and
- * only that answer reaches the client, with `x-tokgate-escalated: FROM->TO`.
- * The growth (tg__adm_grow_wait) happens at once when there is room, else
- * waits ahead of new requests; when no room comes within admission_wait the
- * capped answer goes out as it is (tokgate_escalations_skipped_total).
+ * The answer passes through a chain of filters (filters/filter.h), upstream
+ * to client: usage metering (filters/usage.c, inference answers); the
+ * escalation filter (filters/escalation.c: continue in place when the
+ * engine adapter can, re-send otherwise; it holds its own state, the
+ * continuation's legs or the held answer, and asks this file for what needs
+ * the network or admission through a tg__esc_host: send, cancel, grow the
+ * reservation, send the held head, finish, fail, notes); the assembly of a
+ * non-streaming answer that was streamed upstream (filters/assemble.c); and
+ * the relay, this file's sink, which writes to the client with the
+ * back-pressure above. The escalation's growth (tg__adm_grow_wait) happens
+ * at once when there is room, else waits ahead of new requests; when no
+ * room comes within admission_wait the capped answer goes out as it is
+ * (tokgate_escalations_skipped_total). A re-sent answer goes out with
+ * `x-tokgate-escalated: FROM->TO`.
  *
- * Whether an answer escalates by re-sending or by continuing in place is
- * decided once, in filters/escalation.c. Streams that may continue (cont.h:
- * escalation or a thinking budget, on an engine that can continue) run in
- * legs on the same exchange, at the paths the engine adapter names
- * (engine.h; llama-server: the client's request, its chunks read and
- * relayed by cont.c, then /apply-template once, its answer read, not
- * relayed, then /completion legs reshaped into the same SSE stream). Each leg is a new tg__upreq; the
- * client's head went out with the first, so a failing later leg ends the
- * stream with an error event (or, while the first leg's ending is still
- * held, with that ending as it was).
- *
- * Response filters (filters/filter.h) the exchange holds: usage metering on
- * inference answers, and the assembly of a non-streaming answer that was
- * streamed upstream. An inference answer of HTTP >= 400 is held, and when
- * its engine adapter knows the shape (engine.h map_error) answered in
- * tokgate's own (context_length_exceeded with n_prompt_tokens and n_ctx);
- * any other is relayed as it came.
+ * An inference answer of HTTP >= 400 is held here, and when its engine
+ * adapter knows the shape (engine.h map_error) answered in tokgate's own
+ * (context_length_exceeded with n_prompt_tokens and n_ctx); any other is
+ * relayed as it came.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -18,8 +18,12 @@
  *               the stream stopped at the budget, the budget message and
  *               close marker as the client sees them (cont.c keeps its
  *               state functions for every leg it reads)
- *   escalation.c  the escalation policy: continue in place (cont.h) when
- *               the engine can, re-send otherwise
+ *   escalation.c  the one escalation filter: continue in place (cont.h)
+ *               when the engine can, re-send otherwise; the legs, the held
+ *               answer and the growth asked of the exchange (tg__esc_host)
+ *   relay       proxy.c's sink: the client, with back-pressure
+ * Order, upstream to client: usage, escalation, assemble (when a
+ * non-streaming answer was streamed upstream), relay.
  *
  * Ownership: a filter is created by its file's constructor and freed with
  * tg__filter_free, which frees it alone (not `next`).
