@@ -124,6 +124,12 @@ static void relay_data(tg__filter *f, const char *p, size_t n) {
 }
 static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, NULL, NULL};
 
+/* The chain's first filter: meter -> escalation -> (assemble) -> relay,
+ * each present or not. */
+static tg__filter *chain(tg__exchange *ex) {
+    return ex->meter ? ex->meter : ex->esc ? ex->esc : &ex->relay.base;
+}
+
 static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream);
 static void start_growth(tg__exchange *ex, uint64_t n);
 static void start_resend(tg__exchange *ex, const tg__plan *plan);
@@ -329,6 +335,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->relay.base.ops = &relay_ops;
     ex->relay.ex = ex;
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
+    if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
         s->metrics.open_streams++;
@@ -404,10 +411,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         evbuffer_add(head, "\r\n", 2);
     }
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
-    tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
-    tg__filter_head(ex->esc, no_body ? 0 : h->status, ex->is_sse); /* it continues a 200 stream, or holds */
+    /* down the chain: the meter starts afresh, the escalation continues a 200 stream or holds */
+    tg__filter_head(chain(ex), no_body ? 0 : h->status, ex->is_sse);
     if (ex->assemble) {
         if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
             evbuffer_free(head);
@@ -453,17 +460,16 @@ static void flush_held(tg__exchange *ex) {
 
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
-    if (tg__esc_filter_active(ex->esc)) { /* continuing in place: the escalation filter's bytes */
-        if (tg__esc_filter_first_leg(ex->esc)) tg__filter_data(ex->meter, p, n); /* llama-server's timings */
-        tg__filter_data(ex->esc, p, n);
+    int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
+    if (tg__esc_filter_active(ex->esc) && !tg__esc_filter_first_leg(ex->esc)) { /* a continuation leg: */
+        tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
-    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
     }
-    tg__filter_data(ex->esc ? ex->esc : &ex->relay.base, p, n); /* the escalation holds it, or on to the client */
+    tg__filter_data(inference ? chain(ex) : &ex->relay.base, p, n); /* metered, held or continued, relayed */
 }
 
 static void count_usage(tg__exchange *ex) {
@@ -684,11 +690,13 @@ static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_
     if (!ex->esc) return; /* out of memory: the answer as it streams */
     ex->mc = mc;
     ex->esc->next = &ex->relay.base;
+    if (ex->meter) ex->meter->next = ex->esc;
     if (!want_stream) { /* routes.c made the upstream request a stream */
         ex->assemble = tg__asm_filter_new();
         if (!ex->assemble) { /* out of memory: the answer as it streams */
             tg__filter_free(ex->esc);
             ex->esc = NULL;
+            if (ex->meter) ex->meter->next = &ex->relay.base;
             return;
         }
         ex->esc->next = ex->assemble;
@@ -701,7 +709,9 @@ static void start_resend(tg__exchange *ex, const tg__plan *plan) {
     tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
     ex->esc = tg__esc_resend_filter_new(plan->escalated_body, plan->escalated_len, plan->max_tokens,
                                         plan->escalate_to, &host);
-    if (ex->esc) ex->esc->next = &ex->relay.base; /* NULL (out of memory): no escalation */
+    if (!ex->esc) return; /* out of memory: no escalation */
+    ex->esc->next = &ex->relay.base;
+    if (ex->meter) ex->meter->next = ex->esc;
 }
 
 /* ---- escalation growth (admission.h: growth that waits) ------------------ */
