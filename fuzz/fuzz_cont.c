@@ -18,7 +18,15 @@
  *     `data: [DONE]`;
  *   - the answer the assembly filter (filters/assemble.c, as a
  *     non-streaming request gets it) makes of the client's bytes is JSON and
- *     does not depend on how those bytes are split either.
+ *     does not depend on how those bytes are split either;
+ *   - the escalation filter (filters/escalation.c), continuing in place with
+ *     the same settings through a host that grants every growth and answers
+ *     the prompt request, passes the client the same bytes however the legs
+ *     are split, and ends the answer exactly once (finish or fail);
+ *   - the thinking-cut filter (filters/think_cut.c) over the first leg, with
+ *     the same settings, passes the same bytes, cuts or not and counts the
+ *     same thinking tokens however the leg is split; it cuts only under a
+ *     thinking budget; when it does not, every byte passed as it came.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -27,6 +35,8 @@
 #include <string.h>
 
 #include "gateway/filters/assemble.h"
+#include "gateway/filters/escalation.h"
+#include "gateway/filters/think_cut.h"
 #include "gateway/cont.h"
 #include "gateway/engine.h"
 
@@ -120,6 +130,145 @@ static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
     tg__cont_free(k);
 }
 
+/* ---- the escalation filter, through a host that grants and records ----- */
+
+typedef struct esc_run {
+    tg__filter *f;
+    int sends, ends, grows, cancelled;
+    int template_next; /* the request sent was the engine's prompt_path */
+} esc_run;
+
+static int eh_send(void *ud, const char *path, const char *body, size_t len) {
+    esc_run *r = ud;
+    (void)body;
+    (void)len;
+    r->sends++;
+    r->template_next = path && !strcmp(path, tg__engine_llama_server.cont->prompt_path);
+    return 0;
+}
+static void eh_cancel(void *ud) { ((esc_run *)ud)->cancelled = 1; }
+static void eh_grow(void *ud, uint64_t n) {
+    esc_run *r = ud;
+    (void)n;
+    r->grows++;
+}
+static void eh_flush(void *ud) { (void)ud; }
+static void eh_finish(void *ud) { ((esc_run *)ud)->ends++; }
+static void eh_fail(void *ud, const char *msg, int held) {
+    (void)msg;
+    if (!held) ((esc_run *)ud)->ends++;
+}
+static void eh_note(void *ud, int what, uint64_t a, uint64_t b) {
+    (void)ud;
+    (void)what;
+    (void)a;
+    (void)b;
+}
+
+/* One leg's bytes; after a cancel (the cut) nothing more of it arrives. */
+static void esc_feed(tg__filter *f, esc_run *r, const uint8_t *p, size_t n, size_t piece) {
+    tg__filter_head(f, 200, 1);
+    for (size_t i = 0; i < n && !r->cancelled; i += piece ? piece : n)
+        tg__filter_data(f, (const char *)p + i, piece && n - i > piece ? piece : n - i);
+}
+
+/* The legs: the first leg, then each continuation the filter asks for
+ * gets the input's second part (the prompt request its template answer). */
+static void esc_one(const uint8_t *d, size_t n, size_t piece, tgx_buf *out) {
+    uint8_t set = d[0];
+    tg__cont_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.engine = tg__engine_llama_server.cont;
+    cfg.max_tokens = 8;
+    cfg.escalate_to = (set & 2) ? 32 : 0;
+    cfg.think_enforce = (set & 0x1c) != 0;
+    cfg.think_budget = cfg.think_enforce ? (uint64_t)((set >> 2) & 7) - 1u : 0;
+    cfg.strip_logprobs = set & 1;
+    cfg.prompt_opens_thinking = (set & 0x20) != 0;
+    cfg.include_usage = (set & 0x40) != 0;
+    cfg.budget_message = (set & 0x80) ? "stop now" : NULL;
+    json_t *req = json_pack("{s:f}", "temperature", 0.0);
+    tg__cont *k = tg__cont_new(&cfg, req);
+    json_decref(req);
+    if (!k) return;
+    esc_run r;
+    memset(&r, 0, sizeof r);
+    tg__esc_host host = {&r, eh_send, eh_cancel, eh_grow, eh_flush, eh_finish, eh_fail, eh_note};
+    tg__filter_sink sink;
+    tg__filter_sink_init(&sink, 64u << 20);
+    tg__filter *f = tg__esc_filter_new(k, "{}", 2, &host);
+    must(f != NULL, "escalation filter made");
+    f->next = &sink.base;
+    const uint8_t *p = d + 2, *sep = memchr(p, 0xff, n - 2);
+    size_t first = sep ? (size_t)(sep - p) : n - 2;
+    int sends = r.sends;
+    esc_feed(f, &r, p, first, piece);
+    for (int legs = 0; legs < 8 && !r.ends; legs++) {
+        if (!r.cancelled) { /* the leg ended on its own (a cut leg's next one is under way already) */
+            int grows = r.grows;
+            if (!tg__esc_filter_up_done(f, 0, "ok", NULL)) break; /* not a 200 stream: not the filter's */
+            if (r.grows > grows) tg__esc_filter_grown(f, 1);
+        }
+        r.cancelled = 0;
+        if (r.ends || r.sends == sends) break;
+        sends = r.sends;
+        if (r.template_next) esc_feed(f, &r, (const uint8_t *)"{\"prompt\":\"P\"}", 14, 0);
+        else esc_feed(f, &r, sep ? sep + 1 : p, sep ? n - 2 - first - 1 : 0, piece);
+    }
+    must(r.ends <= 1, "the answer ends at most once");
+    tgx_buf_init(out, 64u << 20);
+    tgx_buf_append(out, sink.out.data ? sink.out.data : "", sink.out.len);
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+}
+
+static void esc_check(const uint8_t *d, size_t n) {
+    tgx_buf x, y;
+    memset(&x, 0, sizeof x);
+    memset(&y, 0, sizeof y);
+    esc_one(d, n, 0, &x);
+    esc_one(d, n, (size_t)d[1] % 11 + 1, &y);
+    must(x.len == y.len && (!x.len || !memcmp(x.data, y.data, x.len)),
+         "the escalation filter's bytes do not depend on the split");
+    tgx_buf_free(&x);
+    tgx_buf_free(&y);
+}
+
+/* The thinking-cut filter over the first leg in pieces of `piece` (0: whole). */
+static tg__filter *think_run(const uint8_t *d, size_t n, size_t piece, tg__filter_sink *sink) {
+    uint8_t set = d[0];
+    tg__think_cfg tc = {(set & 0x1c) != 0, 0, NULL, NULL, (set & 0x80) ? "stop now" : NULL, (set & 0x20) != 0};
+    tc.budget = tc.enforce ? (uint64_t)((set >> 2) & 7) - 1u : 0;
+    tg__filter_sink_init(sink, 64u << 20);
+    tg__filter *f = tg__think_cut_filter_new(&tc);
+    must(f != NULL, "think_cut filter made");
+    f->next = &sink->base;
+    const uint8_t *sep = memchr(d + 2, 0xff, n - 2);
+    size_t len = sep ? (size_t)(sep - (d + 2)) : n - 2;
+    tg__filter_head(f, 200, 1);
+    for (size_t i = 0; i < len; i += piece ? piece : len)
+        tg__filter_data(f, (const char *)d + 2 + i, piece && len - i > piece ? piece : len - i);
+    tg__filter_end(f);
+    if (tg__think_cut_filter_cut(f))
+        must(tc.enforce, "a cut only under a thinking budget");
+    else must(sink->out.len == len && (!len || !memcmp(sink->out.data, d + 2, len)), "no cut: passed as it came");
+    return f;
+}
+
+static void think_check(const uint8_t *d, size_t n) {
+    tg__filter_sink sx, sy;
+    tg__filter *x = think_run(d, n, 0, &sx), *y = think_run(d, n, (size_t)d[1] % 13 + 1, &sy);
+    must(sx.out.len == sy.out.len && (!sx.out.len || !memcmp(sx.out.data, sy.out.data, sx.out.len)),
+         "the thinking cut's bytes do not depend on the split");
+    must(tg__think_cut_filter_cut(x) == tg__think_cut_filter_cut(y) &&
+             tg__think_cut_filter_thought(x) == tg__think_cut_filter_thought(y),
+         "the thinking cut's decision does not depend on the split");
+    tg__filter_free(x);
+    tg__filter_free(y);
+    tg__filter_sink_free(&sx);
+    tg__filter_sink_free(&sy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (n < 2 || n > (1u << 20)) return 0;
@@ -160,5 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     tg__filter_sink_free(&sy);
     tgx_buf_free(&a.out);
     tgx_buf_free(&b.out);
+    think_check(d, n);
+    esc_check(d, n);
     return 0;
 }

@@ -20,15 +20,16 @@
  * construction.
  *
  * This file is the protocol, free of sockets: it splits the relayed SSE
- * bytes into events, reads each chunk (ids, thinking or answer, finish
- * reason), decides what the client sees (chunks relayed, `logprobs`
+ * bytes into events, reads each chunk (ids, finish reason; whether it is
+ * thinking, and where the thinking budget cuts, it asks the thinking cut,
+ * filters/think_cut.h), decides what the client sees (chunks relayed, `logprobs`
  * stripped when tokgate added them, the "length" ending held back while a
  * continuation may follow), has the engine build the continuation request,
  * and reshapes the leg events the engine reads into `chat.completion.chunk`s with the first leg's
  * id, created, model and system_fingerprint, ending with one final chunk
  * (the real finish_reason), one usage chunk (when the client asked for
  * usage: prompt tokens of the first leg, completion tokens of all legs) and
- * `data: [DONE]`. proxy.c runs the legs.
+ * `data: [DONE]`. The escalation filter (filters/escalation.c) runs the legs.
  */
 #ifndef TG_GATEWAY_CONT_H
 #define TG_GATEWAY_CONT_H
@@ -108,16 +109,5 @@ uint64_t tg__cont_generated(const tg__cont *k);
 uint64_t tg__cont_prompt_tokens(const tg__cont *k);
 /* Thinking tokens counted so far. */
 uint64_t tg__cont_thinking(const tg__cont *k);
-
-/* Shared with assemble.c, which reads the same chunks: */
-/* The payload of an SSE event (bytes up to and including its blank line)
- * that is one `data:` line, or NULL (a comment, another field, multi-line
- * data). */
-const char *tg__sse_data(const char *ev, size_t n, size_t *dl);
-/* Folds a chat chunk's identity into `ident`: id, model and
- * system_fingerprint from the first chunk that has them, created from the
- * latest (llama-server stamps each chunk when it is made, so an answer's
- * created never goes back). */
-void tg__chunk_ident(json_t *ident, json_t *chunk);
 
 #endif

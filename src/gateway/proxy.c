@@ -27,32 +27,25 @@
  * the one teardown every ending goes through (answer done, fault, client
  * gone, refusal), so it cannot leak or be returned twice.
  *
- * Escalation, non-streaming: when the decision's max_tokens came from the
- * capped default (plan->escalate_to), the answer is held back until it is
- * complete; if its finish_reason is "length" the escalated body is sent
- * instead (once; the reservation grows to the escalated size first) and
- * only that answer reaches the client, with `x-tokgate-escalated: FROM->TO`.
- * The growth (tg__adm_grow_wait) happens at once when there is room, else
- * waits ahead of new requests; when no room comes within admission_wait the
- * capped answer goes out as it is (tokgate_escalations_skipped_total).
+ * The answer passes through a chain of filters (filters/filter.h), upstream
+ * to client: usage metering (filters/usage.c, inference answers); the
+ * escalation filter (filters/escalation.c: continue in place when the
+ * engine adapter can, re-send otherwise; it holds its own state, the
+ * continuation's legs or the held answer, and asks this file for what needs
+ * the network or admission through a tg__esc_host: send, cancel, grow the
+ * reservation, send the held head, finish, fail, notes); the assembly of a
+ * non-streaming answer that was streamed upstream (filters/assemble.c); and
+ * the relay, this file's sink, which writes to the client with the
+ * back-pressure above. The escalation's growth (tg__adm_grow_wait) happens
+ * at once when there is room, else waits ahead of new requests; when no
+ * room comes within admission_wait the capped answer goes out as it is
+ * (tokgate_escalations_skipped_total). A re-sent answer goes out with
+ * `x-tokgate-escalated: FROM->TO`.
  *
- * Whether an answer escalates by re-sending or by continuing in place is
- * decided once, in filters/escalation.c. Streams that may continue (cont.h:
- * escalation or a thinking budget, on an engine that can continue) run in
- * legs on the same exchange, at the paths the engine adapter names
- * (engine.h; llama-server: the client's request, its chunks read and
- * relayed by cont.c, then /apply-template once, its answer read, not
- * relayed, then /completion legs reshaped into the same SSE stream). Each leg is a new tg__upreq; the
- * client's head went out with the first, so a failing later leg ends the
- * stream with an error event (or, while the first leg's ending is still
- * held, with that ending as it was).
- *
- * Response filters (filters/filter.h) the exchange holds: usage metering on
- * inference answers, and the assembly of a non-streaming answer that was
- * streamed upstream. An inference answer of HTTP >= 400 is held, and when
- * its engine adapter knows the shape (engine.h map_error) answered in
- * tokgate's own (context_length_exceeded with n_prompt_tokens and n_ctx);
- * any other is relayed as it came.
+ * An inference answer of HTTP >= 400 is held here, and when its engine
+ * adapter knows the shape (engine.h map_error) answered in tokgate's own
+ * (context_length_exceeded with n_prompt_tokens and n_ctx); any other is
+ * relayed as it came.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +60,10 @@
 #include "gateway/live_limits.h"
 #include "gateway/log.h"
 #include "gateway/models.h"
-#include "gateway/oai_error.h"
+#include "tokgate/policy.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "gateway/filters/usage.h"
-
-enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the current upstream request is */
 
 struct tg__exchange {
     tg__client *c;
@@ -103,35 +94,45 @@ struct tg__exchange {
     uint64_t reserved;    /* tokens held in pool->adm; given back in ex_release only */
     struct event *timer;  /* admission wait: grant (0 s) or timeout */
     /* escalation */
-    uint64_t max_tokens, escalate_to;
-    char *esc_body;
-    size_t esc_len;
-    int hold;             /* this answer is held until its finish_reason is known */
-    int escalated;
-    struct evbuffer *held_head;
+    uint64_t max_tokens;  /* the decision's, for x-tokgate-escalated */
+    struct evbuffer *held_head; /* the answer's head, held while the escalation filter holds its
+                                   body or while an error answer is held for its shape */
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
-    /* continuation in place (cont.h) */
-    tg__cont *cont;       /* NULL: this answer never continues */
-    int cont_on;          /* the first leg is a 200 SSE stream: cont reads it */
-    int leg;
-    int leg_bad;          /* a continuation leg answered other than 200: its body is the message */
-    int leg_status;
-    tgx_buf aux;          /* a continuation leg's non-streamed answer (/apply-template, errors) */
-    char *fwd_body;       /* the body as forwarded, for /apply-template */
-    size_t fwd_len;
+    /* continuation in place: the escalation filter (filters/escalation.h) */
+    tg__filter *esc;      /* NULL: this answer never continues */
+    struct relay { tg__filter base; tg__exchange *ex; } relay; /* the chain's end: the client */
     const tg__model_cfg *mc; /* inside cfg (held) */
     tg__filter *assemble; /* the client asked for one JSON answer; the upstream streams it:
                              the chunks folded into that answer (filters/assemble.h), else NULL */
-    int growing;          /* waiting for KV room to escalate (GROW_*) */
+    int growing;          /* waiting for KV room to escalate */
     uint64_t grow_by;
 };
 
-enum { GROW_NONE, GROW_BODY, GROW_STREAM }; /* which escalation waits for room */
 static void growth_granted(tg__exchange *ex);
 static void growth_timed_out(tg__exchange *ex);
 
+/* The chain's end (filter.h): bytes for the client, with back-pressure. */
+static void relay_data(tg__filter *f, const char *p, size_t n) {
+    tg__exchange *ex = ((struct relay *)f)->ex;
+    tg__client_body(ex->c, p, n);
+    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
+        ex->paused = 1;
+        tg__upreq_pause(ex->up);
+    }
+}
+static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, NULL, NULL};
+
+/* The chain's first filter: meter -> escalation -> (assemble) -> relay,
+ * each present or not. */
+static tg__filter *chain(tg__exchange *ex) {
+    return ex->meter ? ex->meter : ex->esc ? ex->esc : &ex->relay.base;
+}
+
+static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream);
+static void start_growth(tg__exchange *ex, uint64_t n);
+static void start_resend(tg__exchange *ex, const tg__plan *plan);
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
 static void on_body(void *ud, const char *p, size_t n);
 static void on_done(void *ud, int fault, const char *msg);
@@ -150,13 +151,10 @@ static void ex_release(tg__exchange *ex) {
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
     tgx_buf_free(&ex->held);
-    tgx_buf_free(&ex->aux);
     tg__filter_free(ex->assemble);
-    tg__cont_free(ex->cont);
-    free(ex->fwd_body);
+    tg__filter_free(ex->esc);
     free(ex->up_head);
     free(ex->body);
-    free(ex->esc_body);
     tg__filter_free(ex->meter);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
@@ -232,7 +230,7 @@ static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, 
     unsigned retry = w < 1 ? 1u : (unsigned)(w + 0.999);
     snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n%s", retry, ex->extra_headers ? ex->extra_headers : "");
     tg__metrics_refusal(&s->metrics, code);
-    char *j = tg__oai_error_json(msg, "server_error", code, NULL);
+    char *j = tg_error_body_text(msg, "server_error", code, NULL);
     c->ex = NULL;
     ex_release(ex);
     tg__client_respond(c, 503, "application/json", j ? j : "{}", j ? strlen(j) : 2, hdr);
@@ -334,8 +332,10 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
     tgx_buf_init(&ex->held, 64u << 20);
-    tgx_buf_init(&ex->aux, 16u << 20);
+    ex->relay.base.ops = &relay_ops;
+    ex->relay.ex = ex;
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
+    if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
         s->metrics.open_streams++;
@@ -345,34 +345,12 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         free(ex->body);
         ex->body = NULL;
     }
-    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) {
-        ex->fwd_body = malloc(body_len + 1);
-        if (ex->fwd_body) {
-            memcpy(ex->fwd_body, body, body_len);
-            ex->fwd_len = body_len;
-            ex->cont = plan->cont; /* taken: the plan's owner must not free it */
-            plan->cont = NULL;
-            ex->mc = mc;
-            if (!want_stream) { /* routes.c made the upstream request a stream */
-                ex->assemble = tg__asm_filter_new();
-                if (!ex->assemble) { /* out of memory: the answer as it streams */
-                    tg__cont_free(ex->cont);
-                    ex->cont = NULL;
-                }
-            }
-        }
-    }
+    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) start_continuable(ex, plan, mc, want_stream);
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
-        if (tg__escalation_resends(want_stream, ex->cont != NULL, plan->max_tokens, plan->escalate_to,
+        if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
                                    plan->escalated_body != NULL)) {
-            ex->escalate_to = plan->escalate_to;
-            ex->esc_body = malloc(plan->escalated_len + 1);
-            if (ex->esc_body) {
-                memcpy(ex->esc_body, plan->escalated_body, plan->escalated_len);
-                ex->esc_len = plan->escalated_len;
-                ex->hold = 1;
-            }
+            start_resend(ex, plan);
         }
         tg__adm *a = &pool->adm;
         a->queue_max = cfg->admission_queue;
@@ -409,10 +387,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
     (void)reason;
-    if (ex->leg != LEG_CLIENT) { /* a continuation leg: the client's head went out long ago */
-        ex->leg_status = h->status;
-        ex->leg_bad = h->status != 200;
-        tgx_buf_reset(&ex->aux);
+    if (ex->esc && !tg__esc_filter_first_leg(ex->esc)) { /* a continuation leg: the client's head went out long ago */
+        tg__filter_head(ex->esc, h->status, 1);
         return;
     }
     double t0 = tg__now();
@@ -435,29 +411,28 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         evbuffer_add(head, "\r\n", 2);
     }
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
-    tg__filter_head(ex->meter, h->status, ex->is_sse);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
+    /* down the chain: the meter starts afresh, the escalation continues a 200 stream or holds */
+    tg__filter_head(chain(ex), no_body ? 0 : h->status, ex->is_sse);
     if (ex->assemble) {
-        if (h->status == 200 && ex->is_sse && !no_body) { /* the answer is folded, then sent whole */
-            ex->cont_on = 1;
+        if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
             evbuffer_free(head);
             return;
         }
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
         ex->assemble = NULL;
+        ex->esc->next = &ex->relay.base;
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
-    if ((ex->hold && h->status == 200 && !ex->is_sse && !no_body) || map_error) { /* may escalate: keep it back */
+    if (tg__esc_filter_holding(ex->esc) || map_error) { /* may escalate, or be said our way: keep it back */
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
         tgx_buf_reset(&ex->held);
         return;
     }
-    ex->hold = 0;
     ex->head_sent = 1;
-    ex->cont_on = ex->cont && h->status == 200 && ex->is_sse && !no_body;
     tg__client_begin(c, h->status, head, cl, no_body);
     evbuffer_free(head);
     tg__client_set_write_low(c, ex->high / 2);
@@ -465,65 +440,36 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
 }
 
-/* Sends a held answer's head and what arrived so far; relaying goes on from there. */
-static void flush_held(tg__exchange *ex) {
+/* Sends a held answer's head; relaying goes on from there. */
+static void flush_head(tg__exchange *ex) {
     tg__client *c = ex->c;
-    ex->hold = 0;
+    if (!ex->held_head) return;
     ex->head_sent = 1;
     tg__client_begin(c, ex->held_status, ex->held_head, ex->held_cl, 0);
     evbuffer_free(ex->held_head);
     ex->held_head = NULL;
     tg__client_set_write_low(c, ex->high / 2);
-    if (ex->held.len) tg__client_body(c, ex->held.data, ex->held.len);
-    tgx_buf_free(&ex->held);
 }
 
-static void cont_leg_done(tg__exchange *ex);
-
-/* Relays what the continuation logic wrote, with back-pressure. */
-static void relay_out(tg__exchange *ex, tgx_buf *out) {
-    if (ex->assemble) {
-        tg__filter_data(ex->assemble, out->data, out->len);
-        tgx_buf_free(out);
-        return;
-    }
-    if (out->len) tg__client_body(ex->c, out->data, out->len);
-    tgx_buf_free(out);
-    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
-        ex->paused = 1;
-        tg__upreq_pause(ex->up);
-    }
+/* Sends a held error answer: its head and what arrived so far. */
+static void flush_held(tg__exchange *ex) {
+    flush_head(ex);
+    if (ex->held.len) tg__client_body(ex->c, ex->held.data, ex->held.len);
+    tgx_buf_free(&ex->held);
 }
 
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
-    if (ex->leg == LEG_TEMPLATE || ex->leg_bad) { /* a whole answer to read, not to relay */
-        if (tgx_buf_append(&ex->aux, p, n) != TG_OK) ex->leg_bad = 1;
+    int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
+    if (tg__esc_filter_active(ex->esc) && !tg__esc_filter_first_leg(ex->esc)) { /* a continuation leg: */
+        tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
-    if (ex->cont_on) {
-        if (ex->leg == LEG_CLIENT) tg__filter_data(ex->meter, p, n); /* llama-server's timings, for the prefill rate */
-        tgx_buf out;
-        tgx_buf_init(&out, SIZE_MAX);
-        int r = tg__cont_feed(ex->cont, p, n, &out);
-        relay_out(ex, &out);
-        if (r == TG__CONT_CUT) { /* thinking budget spent: stop this leg, go on after the marker */
-            tg__upreq_cancel(ex->up);
-            ex->up = NULL;
-            cont_leg_done(ex);
-        }
-        return;
-    }
-    if (ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS) tg__filter_data(ex->meter, p, n);
-    if (ex->held_head) {
+    if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
     }
-    tg__client_body(ex->c, p, n);
-    if (!ex->paused && tg__client_pending(ex->c) > ex->high) {
-        ex->paused = 1;
-        tg__upreq_pause(ex->up);
-    }
+    tg__filter_data(inference ? chain(ex) : &ex->relay.base, p, n); /* metered, held or continued, relayed */
 }
 
 static void count_usage(tg__exchange *ex) {
@@ -556,19 +502,18 @@ static int respond_mapped_error(tg__exchange *ex) {
     return 1;
 }
 
-/* Re-sends the request at escalate_to (once; the reservation has grown
- * already). 0 when the retry is on its way. */
-static int escalate(tg__exchange *ex) {
+/* The escalation re-sends the request at escalate_to (once; the
+ * reservation has grown already): the capped answer's head is dropped and
+ * the retry's answer goes out under x-tokgate-escalated. */
+static void note_resent(tg__exchange *ex, uint64_t escalate_to) {
     tg__server *s = ex->srv;
     evbuffer_free(ex->held_head);
     ex->held_head = NULL;
     tgx_buf_free(&ex->held);
-    ex->hold = 0;
-    ex->escalated = 1;
     ex->is_sse = 0;
     char line[96];
     snprintf(line, sizeof line, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
-             (unsigned long long)ex->escalate_to);
+             (unsigned long long)escalate_to);
     size_t ol = ex->extra_headers ? strlen(ex->extra_headers) : 0;
     char *nh = malloc(ol + strlen(line) + 1);
     if (nh) {
@@ -578,14 +523,13 @@ static int escalate(tg__exchange *ex) {
         ex->extra_headers = nh;
     }
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
-            (unsigned long long)ex->max_tokens, (unsigned long long)ex->escalate_to);
-    return send_upstream(ex, ex->esc_body, ex->esc_len);
+            (unsigned long long)ex->max_tokens, (unsigned long long)escalate_to);
 }
 
 /* Ends an SSE answer with a final error event (the stream's own way to say
  * it failed after it began) and closes the connection. */
 static void sse_error_end(tg__client *c, const char *msg, const char *code) {
-    char *j = tg__oai_error_json(msg, "upstream_error", code, NULL);
+    char *j = tg_error_body_text(msg, "upstream_error", code, NULL);
     if (j) {
         tgx_buf ev;
         tgx_buf_init(&ev, 1u << 20);
@@ -631,9 +575,10 @@ static void respond_assembled(tg__exchange *ex) {
     tgx_buf h;
     tgx_buf_init(&h, 1u << 20);
     if (ex->extra_headers) tgx_buf_puts(&h, ex->extra_headers);
-    if (tg__cont_escalated(ex->cont))
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (k && tg__cont_escalated(k))
         tgx_buf_printf(&h, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
-                       (unsigned long long)(ex->max_tokens + tg__cont_growth(ex->cont)));
+                       (unsigned long long)(ex->max_tokens + tg__cont_growth(k)));
     char *hdrs = tgx_buf_detach(&h, NULL);
     c->ex = NULL;
     ex_release(ex);
@@ -643,40 +588,48 @@ static void respond_assembled(tg__exchange *ex) {
     free(hdrs);
 }
 
-static void cont_finish(tg__exchange *ex) {
+/* ---- the escalation filter's host (filters/escalation.h) ----------------- */
+
+/* The answer continued in place is complete: meter it, then send it whole
+ * (assembled) or end the stream. */
+static void host_finish(void *ud) {
+    tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
-    tgx_buf out;
-    tgx_buf_init(&out, SIZE_MAX);
-    tg__cont_finish(ex->cont, &out);
-    s->metrics.tokens_in += tg__cont_prompt_tokens(ex->cont);
-    s->metrics.tokens_out += tg__cont_generated(ex->cont);
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (!k) { /* re-send mode: the held answer went out as it was (metered already) */
+        c->ex = NULL;
+        ex_release(ex);
+        tg__client_end(c, 1);
+        return;
+    }
+    s->metrics.tokens_in += tg__cont_prompt_tokens(k);
+    s->metrics.tokens_out += tg__cont_generated(k);
     tg__filter_end(ex->meter);
     const tg__usage *u = tg__usage_filter_result(ex->meter);
     if (u && ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
     if (ex->assemble) {
-        tg__filter_data(ex->assemble, out.data, out.len);
-        tgx_buf_free(&out);
         respond_assembled(ex);
         return;
     }
-    if (out.len) tg__client_body(c, out.data, out.len);
-    tgx_buf_free(&out);
     c->ex = NULL;
     ex_release(ex);
     tg__client_end(c, 1);
 }
 
-/* A continuation leg failed: the answer ends as it would have without it
- * when its own ending was held back (an escalation not yet under way),
- * else with an SSE error event (a 502 when the answer is assembled). */
-static void cont_fail(tg__exchange *ex, const char *msg) {
+/* A continuation leg failed: with nothing held back, the answer ends with
+ * an SSE error event (a 502 when it is assembled). */
+static void host_fail(void *ud, const char *msg, int held) {
+    tg__exchange *ex = ud;
     tg__client *c = ex->c;
-    tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
-    if (tg__cont_has_ending(ex->cont)) {
-        cont_finish(ex);
+    if (!tg__esc_filter_cont(ex->esc)) { /* the re-send could not start; nothing went out yet */
+        c->ex = NULL;
+        ex_release(ex);
+        tg__client_error(c, 500, "server_error", NULL, NULL, "%s", msg);
         return;
     }
+    tg__log(ex->srv, TG__LOG_WARN, "continuing a stream failed: %s", msg);
+    if (held) return; /* the first leg's own ending goes out, then host_finish */
     int assembled = ex->assemble != NULL;
     c->ex = NULL;
     ex_release(ex);
@@ -684,93 +637,108 @@ static void cont_fail(tg__exchange *ex, const char *msg) {
     else sse_error_end(c, msg, "continuation_failed");
 }
 
-/* Starts the next continuation leg: /apply-template first when the rendered
- * prompt is not known yet, then /completion. */
-static void next_leg(tg__exchange *ex) {
-    tgx_buf out;
-    tgx_buf_init(&out, SIZE_MAX);
-    char *body = NULL;
-    size_t len = 0;
-    const tg__engine_cont *eng = tg__cont_engine(ex->cont);
-    const char *path = eng->prompt_path;
-    tg_error err;
-    memset(&err, 0, sizeof err);
-    if (tg__cont_needs_prompt(ex->cont)) {
-        ex->leg = LEG_TEMPLATE;
-    } else {
-        tg_status st = tg__cont_next_body(ex->cont, &body, &len, &out, &err);
-        relay_out(ex, &out);
-        if (st == TG_ELIMIT) { /* the cap is reached already: the answer is complete */
-            cont_finish(ex);
-            return;
-        }
-        if (st != TG_OK) {
-            cont_fail(ex, err.msg);
-            return;
-        }
-        ex->leg = LEG_COMPLETION;
-        path = eng->leg_path;
-    }
-    tgx_buf_free(&out);
-    ex->leg_bad = 0;
+static int host_send(void *ud, const char *path, const char *body, size_t len) {
+    tg__exchange *ex = ud;
     ex->paused = 0;
-    tgx_buf_reset(&ex->aux);
+    if (!path) return send_upstream(ex, body, len); /* the re-send */
     char *head = leg_head(ex, path);
-    int rc = head ? send_with_head(ex, head, body ? body : ex->fwd_body, body ? len : ex->fwd_len) : -1;
+    int rc = head ? send_with_head(ex, head, body, len) : -1;
     free(head);
-    free(body);
-    if (rc != 0) cont_fail(ex, "out of memory starting a continuation request");
+    return rc;
+}
+
+static void host_cancel(void *ud) {
+    tg__exchange *ex = ud;
+    tg__upreq_cancel(ex->up);
+    ex->up = NULL;
+}
+
+static void host_grow(void *ud, uint64_t n) { start_growth(ud, n); }
+
+static void host_flush(void *ud) { flush_head(ud); }
+
+static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
+    tg__exchange *ex = ud;
+    tg__server *s = ex->srv;
+    if (what == TG__ESC_NOTE_LENGTH) { /* the capped answer's tokens were generated either way */
+        count_usage(ex);
+        return;
+    }
+    if (what == TG__ESC_NOTE_RESENT) {
+        note_resent(ex, b);
+        return;
+    }
+    if (what == TG__ESC_NOTE_CONTINUED) {
+        s->metrics.escalations_continued++;
+        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
+                "continuing it in place to %llu", (unsigned long long)a,
+                (unsigned long long)(ex->max_tokens + ex->grow_by));
+        return;
+    }
+    s->metrics.thinking_cuts++;
+    tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
+            (unsigned long long)a);
+}
+
+/* The answer may continue in place (plan->cont, taken): the escalation
+ * filter runs it, passing what the client sees to the assembler (a
+ * non-streaming request, sent upstream as a stream) or the relay. */
+static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream) {
+    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
+    ex->esc = tg__esc_filter_new(plan->cont, ex->body, ex->body_len, &host);
+    plan->cont = NULL; /* taken (freed on failure): the plan's owner must not free it */
+    if (!ex->esc) return; /* out of memory: the answer as it streams */
+    ex->mc = mc;
+    ex->esc->next = &ex->relay.base;
+    if (ex->meter) ex->meter->next = ex->esc;
+    if (!want_stream) { /* routes.c made the upstream request a stream */
+        ex->assemble = tg__asm_filter_new();
+        if (!ex->assemble) { /* out of memory: the answer as it streams */
+            tg__filter_free(ex->esc);
+            ex->esc = NULL;
+            if (ex->meter) ex->meter->next = &ex->relay.base;
+            return;
+        }
+        ex->esc->next = ex->assemble;
+    }
+}
+
+/* The answer escalates by re-sending (non-streaming, no continuation):
+ * the escalation filter holds it and decides. */
+static void start_resend(tg__exchange *ex, const tg__plan *plan) {
+    tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
+    ex->esc = tg__esc_resend_filter_new(plan->escalated_body, plan->escalated_len, plan->max_tokens,
+                                        plan->escalate_to, &host);
+    if (!ex->esc) return; /* out of memory: no escalation */
+    ex->esc->next = &ex->relay.base;
+    if (ex->meter) ex->meter->next = ex->esc;
 }
 
 /* ---- escalation growth (admission.h: growth that waits) ------------------ */
 
 /* The escalation's growth is in the reservation: go on. */
 static void growth_granted(tg__exchange *ex) {
-    tg__server *s = ex->srv;
-    tg__client *c = ex->c;
-    int kind = ex->growing;
-    ex->growing = GROW_NONE;
+    ex->growing = 0;
     ex->reserved += ex->grow_by;
-    s->metrics.escalations++;
-    if (kind == GROW_STREAM) {
-        tg__cont_escalate(ex->cont);
-        s->metrics.escalations_continued++;
-        tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
-                "continuing it in place to %llu", (unsigned long long)tg__cont_generated(ex->cont),
-                (unsigned long long)(ex->max_tokens + ex->grow_by));
-        next_leg(ex);
-        return;
-    }
-    if (escalate(ex) == 0) return; /* the retry runs */
-    c->ex = NULL;
-    ex_release(ex);
-    tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory sending the escalated request");
+    ex->srv->metrics.escalations++;
+    tg__esc_filter_grown(ex->esc, 1);
 }
 
 /* No KV room came within admission_wait: the capped answer goes out as it was. */
 static void growth_timed_out(tg__exchange *ex) {
     tg__server *s = ex->srv;
-    tg__client *c = ex->c;
-    int kind = ex->growing;
-    ex->growing = GROW_NONE;
+    ex->growing = 0;
     tg__adm_cancel(&ex->pool->adm, &ex->wait, 0);
     s->metrics.escalations_skipped++;
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default, but no KV room to grow by %llu "
             "within %.0f ms: answer sent as it is", (unsigned long long)ex->grow_by, ex->cfg->admission_wait * 1000.0);
-    if (kind == GROW_STREAM) {
-        cont_finish(ex);
-        return;
-    }
-    flush_held(ex);
-    c->ex = NULL;
-    ex_release(ex);
-    tg__client_end(c, 1);
+    tg__esc_filter_grown(ex->esc, 0);
 }
 
 /* Escalation: grow the reservation by n, now or once releases make room
  * (ahead of new requests), within admission_wait. */
-static void start_growth(tg__exchange *ex, uint64_t n, int kind) {
-    ex->growing = kind;
+static void start_growth(tg__exchange *ex, uint64_t n) {
+    ex->growing = 1;
     ex->grow_by = n;
     if (!ex->timer && !(ex->timer = evtimer_new(ex->srv->base, on_admission_timer, ex))) {
         growth_timed_out(ex); /* out of memory: as if no room came */
@@ -786,65 +754,19 @@ static void start_growth(tg__exchange *ex, uint64_t n, int kind) {
     evtimer_add(ex->timer, &tv);
 }
 
-/* A leg of a continuable stream ended cleanly (or was cut): escalate,
- * resume after the thinking cut, or finish. */
-static void cont_leg_done(tg__exchange *ex) {
-    tg__server *s = ex->srv;
-    int r = tg__cont_leg_end(ex->cont);
-    if (r == TG__CONT_ESCALATE) {
-        start_growth(ex, tg__cont_growth(ex->cont), GROW_STREAM);
-        return;    } else if (r == TG__CONT_RESUME) {
-        s->metrics.thinking_cuts++;
-        tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
-                (unsigned long long)tg__cont_thinking(ex->cont));
-        next_leg(ex);
-        return;
-    }
-    cont_finish(ex);
-}
-
-/* on_done for a continuable stream's legs. 1 when handled here. */
-static int cont_on_done(tg__exchange *ex, int fault, const char *msg) {
-    char buf[512];
-    if (fault == TG__UP_OK && !ex->leg_bad) {
-        if (ex->leg == LEG_TEMPLATE) {
-            tg_error err;
-            memset(&err, 0, sizeof err);
-            if (tg__cont_set_prompt(ex->cont, ex->aux.data, ex->aux.len, &err) == TG_OK) next_leg(ex);
-            else cont_fail(ex, err.msg);
-            return 1;
-        }
-        cont_leg_done(ex);
-        return 1;
-    }
-    if (ex->leg == LEG_CLIENT) return 0; /* the client's own request failed: the usual path */
-    if (fault == TG__UP_OK) {
-        snprintf(buf, sizeof buf, "the upstream answered HTTP %d to a continuation request: %.*s", ex->leg_status,
-                 (int)(ex->aux.len > 300 ? 300 : ex->aux.len), ex->aux.data ? ex->aux.data : "");
-        msg = buf;
-    } else {
-        snprintf(buf, sizeof buf, "continuation request: %s: %s", tg__up_fault_name(fault), msg ? msg : "");
-        msg = buf;
-    }
-    if (fault > 0 && fault < 8) ex->srv->metrics.upstream_faults[fault]++;
-    cont_fail(ex, msg);
-    return 1;
-}
-
 static void on_done(void *ud, int fault, const char *msg) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
-    if ((ex->cont_on || ex->leg != LEG_CLIENT) && cont_on_done(ex, fault, msg)) return;
+    if (tg__esc_filter_active(ex->esc) &&
+        tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
+        if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+        return;
+    }
+    if (fault == TG__UP_OK && tg__esc_filter_held_done(ex->esc))
+        return; /* "length": c->ex stays, the growth, then the retry, runs */
     if (fault == TG__UP_OK && ex->held_head) {
-        int length = !ex->escalated && ex->esc_body && tg__escalation_hit_length(ex->held.data, ex->held.len);
-        if (length) {
-            count_usage(ex); /* the capped answer's tokens were generated either way */
-            /* the retry's head starts the meter afresh */
-            start_growth(ex, ex->escalate_to - ex->max_tokens, GROW_BODY);
-            return; /* c->ex stays: the growth, then the retry, runs */
-        }
         if (ex->status >= 400 && respond_mapped_error(ex)) return;
         flush_held(ex);
     }

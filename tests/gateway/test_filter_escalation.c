@@ -19,6 +19,21 @@
  * first leg's id, one final chunk with finish_reason "length", a usage
  * chunk with completion_tokens 3 + 5 = 8, and one `data: [DONE]` last; the
  * leg request is prompt [rendered prompt, the 3 ids] with n_predict 5.
+ *
+ * The filter that runs the legs (tg__esc_filter_new), driven through a
+ * host that records what it is asked: growth by escalate_to - max_tokens =
+ * 5, then llama-server's /apply-template with the forwarded body, then
+ * /completion; the same client stream whatever the split; a refused growth
+ * ends with the first leg's own "length" ending and [DONE]; a failed leg
+ * before the escalation ran ends the answer as it was.
+ *
+ * Re-send mode (tg__esc_resend_filter_new), with llama-server's
+ * non-streaming chat.completion: a 200 answer that is not a stream is held
+ * (nothing passes); on finish_reason "length" the growth is escalate_to -
+ * max_tokens and the escalated body is sent, and the retry's answer passes
+ * byte for byte; on "stop", or when no room comes, the held head is asked
+ * for and the held bytes pass as they came; an error, a stream or an
+ * answer without a body is never held.
  */
 #include <jansson.h>
 
@@ -166,17 +181,14 @@ static void run(size_t cut1, size_t cut2, tgx_buf *out, int check_body) {
     tg__cont_free(k);
 }
 
-static void test_continued_stream(void) {
-    tgx_buf whole;
-    tgx_buf_init(&whole, 1u << 24);
-    run(sizeof first_leg - 1, sizeof second_leg - 1, &whole, 1);
-    /* what the client sees, read event by event */
+/* What the client sees of the continued answer, read event by event. */
+static void check_client_stream(const tgx_buf *whole) {
     json_t *ids = json_array();
     tgx_buf text;
     tgx_buf_init(&text, 1u << 20);
     int finishes = 0, done = 0, done_last = 0, logprobs = 0;
     int64_t usage = -1;
-    const char *p = whole.data, *end = whole.data + whole.len;
+    const char *p = whole->data, *end = whole->data + whole->len;
     while (p < end) {
         const char *e = strstr(p, "\n\n");
         if (!e) break;
@@ -213,6 +225,13 @@ static void test_continued_stream(void) {
     json_array_foreach(ids, i, v) TG_CHECK_STR(json_string_value(v), "chatcmpl-x");
     json_decref(ids);
     tgx_buf_free(&text);
+}
+
+static void test_continued_stream(void) {
+    tgx_buf whole;
+    tgx_buf_init(&whole, 1u << 24);
+    run(sizeof first_leg - 1, sizeof second_leg - 1, &whole, 1);
+    check_client_stream(&whole);
     /* the same bytes whatever the split */
     size_t bad = 0;
     for (size_t c2 = 0; c2 < sizeof second_leg; c2++) { /* every offset of the continuation */
@@ -233,8 +252,268 @@ static void test_continued_stream(void) {
     tgx_buf_free(&whole);
 }
 
+/* ---- the filter that runs the legs, through a host that records ---------- */
+
+typedef struct host_log {
+    int sends, cancels, finishes, fails, held, flushes, notes[4];
+    uint64_t grow;
+    char path[64];
+    char *body;
+    size_t len;
+} host_log;
+
+static int h_send(void *ud, const char *path, const char *body, size_t len) {
+    host_log *h = ud;
+    h->sends++;
+    snprintf(h->path, sizeof h->path, "%s", path);
+    free(h->body);
+    h->body = malloc(len + 1);
+    memcpy(h->body, body, len);
+    h->body[len] = '\0';
+    h->len = len;
+    return 0;
+}
+static void h_cancel(void *ud) { ((host_log *)ud)->cancels++; }
+static void h_grow(void *ud, uint64_t n) { ((host_log *)ud)->grow = n; }
+static void h_finish(void *ud) { ((host_log *)ud)->finishes++; }
+static void h_flush(void *ud) { ((host_log *)ud)->flushes++; }
+static void h_fail(void *ud, const char *msg, int held) {
+    (void)msg;
+    ((host_log *)ud)->fails++;
+    ((host_log *)ud)->held = held;
+}
+static void h_note(void *ud, int what, uint64_t a, uint64_t b) {
+    (void)a;
+    (void)b;
+    ((host_log *)ud)->notes[what]++;
+}
+
+static void feed_f(tg__filter *f, int status, const char *p, size_t n, size_t cut) {
+    tg__filter_head(f, status, 1);
+    tg__filter_data(f, p, cut);
+    tg__filter_data(f, p + cut, n - cut);
+}
+
+static tg__filter *esc_new(host_log *h, tg__filter_sink *sink) {
+    tg__model m;
+    model(&m, tg__engine_llama_server.cont);
+    tg__esc_budget b = {10, 3, 8, 0, 0};
+    json_t *req = json_pack("{s:s,s:[],s:b,s:{s:b},s:f}", "model", "m", "messages", "stream", 1, "stream_options",
+                            "include_usage", 1, "temperature", 0.0);
+    json_t *send = NULL;
+    tg__cont *k = tg__escalation_plan(&m, 1, 1, req, &send, &b);
+    json_decref(req);
+    json_decref(send);
+    memset(h, 0, sizeof *h);
+    tg__esc_host host = {h, h_send, h_cancel, h_grow, h_flush, h_finish, h_fail, h_note};
+    static const char fwd[] = "{\"model\":\"m\",\"messages\":[]}";
+    tg__filter *f = tg__esc_filter_new(k, fwd, sizeof fwd - 1, &host);
+    TG_CHECK(f != NULL);
+    tg__filter_sink_init(sink, 1u << 24);
+    if (f) f->next = &sink->base;
+    return f;
+}
+
+/* The legs as the filter asks the exchange for them: growth by 5, the
+ * engine's /apply-template with the forwarded body, then /completion;
+ * the client's stream as from cont.c directly. */
+static void run_filter(size_t cut1, size_t cut2, tgx_buf *out) {
+    host_log h;
+    tg__filter_sink sink;
+    tg__filter *f = esc_new(&h, &sink);
+    if (!f) return;
+    TG_CHECK(!tg__esc_filter_active(f)); /* before the first leg's head */
+    feed_f(f, 200, first_leg, sizeof first_leg - 1, cut1);
+    TG_CHECK(tg__esc_filter_active(f) && tg__esc_filter_first_leg(f));
+    TG_CHECK_EQ_I(tg__esc_filter_up_done(f, 0, "ok", NULL), 1);
+    TG_CHECK_EQ_U(h.grow, 5);
+    TG_CHECK_EQ_I(h.sends, 0);
+    tg__esc_filter_grown(f, 1);
+    TG_CHECK_EQ_I(h.notes[TG__ESC_NOTE_CONTINUED], 1);
+    TG_CHECK_EQ_I(h.sends, 1);
+    TG_CHECK_STR(h.path, "/apply-template");
+    TG_CHECK(h.body && !strcmp(h.body, "{\"model\":\"m\",\"messages\":[]}"));
+    static const char tpl[] = "{\"prompt\":\"<|im_start|>user\\n<|im_end|>\\n<|im_start|>assistant\\n\"}";
+    feed_f(f, 200, tpl, sizeof tpl - 1, sizeof tpl - 1);
+    TG_CHECK_EQ_I(tg__esc_filter_up_done(f, 0, "ok", NULL), 1);
+    TG_CHECK_EQ_I(h.sends, 2);
+    TG_CHECK_STR(h.path, "/completion");
+    feed_f(f, 200, second_leg, sizeof second_leg - 1, cut2);
+    TG_CHECK_EQ_I(h.finishes, 0);
+    TG_CHECK_EQ_I(tg__esc_filter_up_done(f, 0, "ok", NULL), 1);
+    TG_CHECK_EQ_I(h.finishes, 1);
+    TG_CHECK_EQ_I(h.fails + h.cancels, 0);
+    tgx_buf_append(out, sink.out.data ? sink.out.data : "", sink.out.len);
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    free(h.body);
+}
+
+static void test_filter_legs(void) {
+    tgx_buf whole;
+    tgx_buf_init(&whole, 1u << 24);
+    run_filter(sizeof first_leg - 1, sizeof second_leg - 1, &whole);
+    check_client_stream(&whole);
+    size_t bad = 0;
+    for (size_t c = 0; c < sizeof first_leg; c++) {
+        tgx_buf o;
+        tgx_buf_init(&o, 1u << 24);
+        run_filter(c, c < sizeof second_leg ? c : sizeof second_leg - 1, &o);
+        if (o.len != whole.len || memcmp(o.data, whole.data, o.len)) bad++;
+        tgx_buf_free(&o);
+    }
+    TG_CHECK_EQ_U(bad, 0);
+    tgx_buf_free(&whole);
+}
+
+/* The escalation's growth refused: the capped answer as it came (the first
+ * leg's own "length" ending, [DONE]); a failing /apply-template leg before
+ * the escalation is under way: the failure is told with the ending held, and
+ * the answer ends as it was; the first leg's own failure is not the
+ * filter's. */
+static void test_filter_endings(void) {
+    host_log h;
+    tg__filter_sink sink;
+    tg__filter *f = esc_new(&h, &sink);
+    if (!f) return;
+    feed_f(f, 200, first_leg, sizeof first_leg - 1, 0);
+    tg__esc_filter_up_done(f, 0, "ok", NULL);
+    tg__esc_filter_grown(f, 0);
+    TG_CHECK_EQ_I(h.finishes, 1);
+    TG_CHECK_EQ_I(h.sends, 0);
+    tgx_buf_putc(&sink.out, '\0');
+    TG_CHECK(strstr(sink.out.data, "\"finish_reason\":\"length\"") != NULL);
+    TG_CHECK(strstr(sink.out.data, "data: [DONE]\n\n") != NULL);
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    free(h.body);
+
+    f = esc_new(&h, &sink);
+    if (!f) return;
+    feed_f(f, 200, first_leg, sizeof first_leg - 1, 0);
+    tg__esc_filter_up_done(f, 0, "ok", NULL);
+    tg__esc_filter_grown(f, 1);
+    static const char err[] = "{\"error\":{\"code\":500,\"message\":\"boom\",\"type\":\"server_error\"}}";
+    feed_f(f, 500, err, sizeof err - 1, 3);
+    TG_CHECK_EQ_I(tg__esc_filter_up_done(f, 0, "ok", NULL), 1);
+    TG_CHECK_EQ_I(h.fails, 1);
+    TG_CHECK_EQ_I(h.held, 1);
+    TG_CHECK_EQ_I(h.finishes, 1);
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    free(h.body);
+
+    f = esc_new(&h, &sink);
+    if (!f) return;
+    tg__filter_head(f, 200, 1);
+    TG_CHECK_EQ_I(tg__esc_filter_up_done(f, 3, "reset", "connection reset"), 0);
+    TG_CHECK_EQ_I(h.fails + h.finishes, 0);
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    free(h.body);
+}
+
+/* ---- re-send mode ---------------------------------------------------------- */
+
+/* llama-server's non-streaming chat.completion (tools/server/README.md). */
+#define ANSWER(fr)                                                                                               \
+    "{\"choices\":[{\"finish_reason\":\"" fr "\",\"index\":0,\"message\":{\"role\":\"assistant\","            \
+    "\"content\":\" a b c\"}}],\"created\":100,\"model\":\"tiny\",\"object\":\"chat.completion\","             \
+    "\"usage\":{\"completion_tokens\":3,\"prompt_tokens\":10,\"total_tokens\":13},\"id\":\"chatcmpl-y\"}"
+
+static tg__filter *resend_new(host_log *h, tg__filter_sink *sink) {
+    memset(h, 0, sizeof *h);
+    tg__esc_host host = {h, h_send, h_cancel, h_grow, h_flush, h_finish, h_fail, h_note};
+    static const char esc[] = "{\"model\":\"m\",\"max_tokens\":8}";
+    tg__filter *f = tg__esc_resend_filter_new(esc, sizeof esc - 1, 3, 8, &host);
+    TG_CHECK(f != NULL);
+    tg__filter_sink_init(sink, 1u << 20);
+    if (f) f->next = &sink->base;
+    return f;
+}
+
+static void test_resend(void) {
+    static const char len_ans[] = ANSWER("length"), stop_ans[] = ANSWER("stop");
+    size_t bad = 0;
+    for (size_t cut = 0; cut < sizeof len_ans; cut++) {
+        host_log h;
+        tg__filter_sink sink;
+        tg__filter *f = resend_new(&h, &sink);
+        if (!f) return;
+        /* "length" at the capped 3: held, nothing passes; growth by 8 - 3; the escalated body re-sent */
+        tg__filter_head(f, 200, 0);
+        TG_CHECK(tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, cut);
+        tg__filter_data(f, len_ans + cut, sizeof len_ans - 1 - cut);
+        if (sink.out.len) bad++;
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 1);
+        TG_CHECK_EQ_I(h.notes[TG__ESC_NOTE_LENGTH], 1);
+        TG_CHECK_EQ_U(h.grow, 5);
+        tg__esc_filter_grown(f, 1);
+        TG_CHECK_EQ_I(h.notes[TG__ESC_NOTE_RESENT], 1);
+        TG_CHECK_EQ_I(h.sends, 1);
+        TG_CHECK(h.body && !strcmp(h.body, "{\"model\":\"m\",\"max_tokens\":8}"));
+        TG_CHECK_EQ_I(h.flushes, 0);
+        /* the retry's answer passes as it comes, even on "length" (once) */
+        tg__filter_head(f, 200, 0);
+        TG_CHECK(!tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, cut);
+        tg__filter_data(f, len_ans + cut, sizeof len_ans - 1 - cut);
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        if (sink.out.len != sizeof len_ans - 1 || memcmp(sink.out.data, len_ans, sink.out.len)) bad++;
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+        free(h.body);
+
+        /* "stop": the held head, then the held bytes as they came */
+        f = resend_new(&h, &sink);
+        tg__filter_head(f, 200, 0);
+        tg__filter_data(f, stop_ans, cut < sizeof stop_ans ? cut : 0);
+        tg__filter_data(f, stop_ans + (cut < sizeof stop_ans ? cut : 0),
+                        sizeof stop_ans - 1 - (cut < sizeof stop_ans ? cut : 0));
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        TG_CHECK_EQ_I(h.flushes, 1);
+        TG_CHECK_EQ_I(h.sends + h.notes[TG__ESC_NOTE_LENGTH], 0);
+        if (sink.out.len != sizeof stop_ans - 1 || memcmp(sink.out.data, stop_ans, sink.out.len)) bad++;
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+        free(h.body);
+    }
+    TG_CHECK_EQ_U(bad, 0);
+    /* no KV room: the capped answer as it was, then the end */
+    host_log h;
+    tg__filter_sink sink;
+    tg__filter *f = resend_new(&h, &sink);
+    tg__filter_head(f, 200, 0);
+    tg__filter_data(f, len_ans, sizeof len_ans - 1);
+    TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 1);
+    tg__esc_filter_grown(f, 0);
+    TG_CHECK_EQ_I(h.flushes, 1);
+    TG_CHECK_EQ_I(h.finishes, 1);
+    TG_CHECK_EQ_I(h.sends, 0);
+    TG_CHECK(sink.out.len == sizeof len_ans - 1 && !memcmp(sink.out.data, len_ans, sink.out.len));
+    tg__filter_free(f);
+    tg__filter_sink_free(&sink);
+    /* not held: an error status, a stream, an answer without a body (status 0) */
+    int st[3] = {500, 200, 0}, sse[3] = {0, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        f = resend_new(&h, &sink);
+        tg__filter_head(f, st[i], sse[i]);
+        TG_CHECK(!tg__esc_filter_holding(f));
+        tg__filter_data(f, len_ans, sizeof len_ans - 1);
+        TG_CHECK_EQ_U(sink.out.len, sizeof len_ans - 1); /* passed on at once */
+        TG_CHECK_EQ_I(tg__esc_filter_held_done(f), 0);
+        TG_CHECK_EQ_I(h.flushes, 0);
+        tg__filter_free(f);
+        tg__filter_sink_free(&sink);
+    }
+}
+
 int main(void) {
     TG_RUN(test_policy);
     TG_RUN(test_continued_stream);
+    TG_RUN(test_filter_legs);
+    TG_RUN(test_filter_endings);
+    TG_RUN(test_resend);
     return tg_test_summary();
 }

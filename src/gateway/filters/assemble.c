@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/filters/assemble.h"
-#include "gateway/cont.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /*
  * gateway/filters/filter.c: the chain's plumbing (filter.h): calls that
- * end quietly at the end of a chain, and the buffer sink.
+ * end quietly at the end of a chain, the buffer sink, and what the filters
+ * that read chat.completion.chunk events share (one event's data, a
+ * stream's identity).
  */
 #include "gateway/filters/filter.h"
 
@@ -41,3 +43,23 @@ void tg__filter_sink_init(tg__filter_sink *s, size_t max) {
 }
 
 void tg__filter_sink_free(tg__filter_sink *s) { tgx_buf_free(&s->out); }
+
+const char *tg__sse_data(const char *ev, size_t n, size_t *dl) {
+    if (n >= 5 && !memcmp(ev, "data:", 5)) {
+        size_t s = (n > 5 && ev[5] == ' ') ? 6u : 5u;
+        size_t e = n;
+        while (e > s && (ev[e - 1] == '\n' || ev[e - 1] == '\r')) e--;
+        if (memchr(ev + s, '\n', e - s)) return NULL; /* multi-line data: not a chunk tokgate reads */
+        *dl = e - s;
+        return ev + s;
+    }
+    return NULL;
+}
+
+void tg__chunk_ident(json_t *ident, json_t *chunk) {
+    static const char *const keys[] = {"created", "id", "model", "system_fingerprint"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(chunk, keys[i]);
+        if (v && (i == 0 || !json_object_get(ident, keys[i]))) json_object_set(ident, keys[i], v);
+    }
+}

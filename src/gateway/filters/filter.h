@@ -14,9 +14,16 @@
  *               passes every byte on unchanged
  *   assemble.c  non-streaming assembly: folds chat.completion.chunk events
  *               into one chat.completion, passed on at the end
- *   escalation.c  the continuation plan (cont.h) a request's answer runs
- *               under: escalation and the thinking cut, by the engine's
- *               continuation protocol
+ *   think_cut.c the thinking cut: thinking counted per chunk from its ids,
+ *               the stream stopped at the budget, the budget message and
+ *               close marker as the client sees them (cont.c keeps its
+ *               state functions for every leg it reads)
+ *   escalation.c  the one escalation filter: continue in place (cont.h)
+ *               when the engine can, re-send otherwise; the legs, the held
+ *               answer and the growth asked of the exchange (tg__esc_host)
+ *   relay       proxy.c's sink: the client, with back-pressure
+ * Order, upstream to client: usage, escalation, assemble (when a
+ * non-streaming answer was streamed upstream), relay.
  *
  * Ownership: a filter is created by its file's constructor and freed with
  * tg__filter_free, which frees it alone (not `next`).
@@ -24,6 +31,7 @@
 #ifndef TG_GATEWAY_FILTERS_FILTER_H
 #define TG_GATEWAY_FILTERS_FILTER_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -60,5 +68,16 @@ typedef struct tg__filter_sink {
 } tg__filter_sink;
 void tg__filter_sink_init(tg__filter_sink *s, size_t max);
 void tg__filter_sink_free(tg__filter_sink *s);
+
+/* For the filters that read chat.completion.chunk events (and cont.c): */
+/* The payload of an SSE event (bytes up to and including its blank line)
+ * that is one `data:` line, or NULL (a comment, another field, multi-line
+ * data). */
+const char *tg__sse_data(const char *ev, size_t n, size_t *dl);
+/* Folds a chat chunk's identity into `ident`: id, model and
+ * system_fingerprint from the first chunk that has them, created from the
+ * latest (llama-server stamps each chunk when it is made, so an answer's
+ * created never goes back). */
+void tg__chunk_ident(json_t *ident, json_t *chunk);
 
 #endif
