@@ -28,7 +28,8 @@
  * whose numbers agree with each other:
  *
  *   with max_tokens   vLLM's wording (vllm/entrypoints/openai/serving_engine.py,
- *                     OpenAIServing._validate_prompt_and_tokenize):
+ *                     OpenAIServing._validate_prompt_and_tokenize, commit
+ *                     0030b9ffce2b):
  *                     "This model's maximum context length is 2048 tokens.
  *                     However, you requested 2100 tokens (2000 in the messages,
  *                     100 in the completion). Please reduce the length of the
