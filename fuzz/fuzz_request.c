@@ -6,8 +6,9 @@
  *   - reject: status 4xx, no request, an {"error": {"message", "type"}} body;
  *   - forward/truncate: status 200, a request object carrying max_tokens (or
  *     max_completion_tokens) equal to budget.max_tokens, no error;
- *     1 <= max_tokens <= safe_max; prompt <= input; prompt + max_tokens <=
- *     context; thinking budget < max_tokens; escalate_to, when set, above
+ *     1 <= max_tokens <= safe_max; prompt <= input without the client's
+ *     max_tokens, and with it max_tokens >= min(requested, safe_max,
+ *     output); prompt + max_tokens <= context; thinking budget < max_tokens; escalate_to, when set, above
  *     max_tokens and within context - prompt;
  *   - truncation only when it reports dropping something, and the kept
  *     messages are fewer than the original;
@@ -40,7 +41,17 @@ static void check_decision(const tg_decision *d, const tg_limits *l, const tg_re
         if (!mt) mt = json_object_get(d->request, "max_tokens");
         CHECK(json_is_integer(mt) && (uint64_t)json_integer_value(mt) == b->max_tokens);
         CHECK(b->max_tokens >= 1 && b->max_tokens <= b->safe_max);
-        CHECK(b->prompt_tokens <= l->input);
+        /* the prompt cap (docs/policy.md, rule 2): limit.input for a
+         * defaulted max_tokens; with the client's, clamping never cuts the
+         * answer below min(requested, safe maximum, limit.output) */
+        if (b->max_tokens_source != TG_SRC_REQUEST) {
+            CHECK(b->prompt_tokens <= l->input);
+        } else {
+            uint64_t floor = l->output ? l->output : 1;
+            if (b->safe_max < floor) floor = b->safe_max;
+            if (b->requested_max_tokens < floor) floor = b->requested_max_tokens;
+            CHECK(b->max_tokens >= floor);
+        }
         CHECK(b->prompt_tokens + b->max_tokens <= l->context);
         CHECK(b->thinking_tokens < b->max_tokens || b->thinking_tokens == 0);
         if (b->escalate_to) {

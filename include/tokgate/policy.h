@@ -29,6 +29,10 @@
  *   tg_decision_escalated_request  the retry body on finish_reason "length"
  *   tg_keep_last_counted  keep_recent hook over any counting function
  *
+ * What the advertised limits guarantee a client (docs/policy.md, G1-G7):
+ * prompt <= limits.input with max_tokens <= limits.output (or none) is never
+ * refused and gets its max_tokens (none: min(default, limits.output)).
+ *
  * The policy is PURE: it opens nothing and reads no environment.
  * TOKGATE_MAX_OUTPUT_TOKENS is read by the CLI or the gateway and passed in
  * (env_max_output_tokens). The same input always gives the same decision.
@@ -58,8 +62,12 @@ extern "C" {
 /* ---- per-model settings ------------------------------------------------ */
 
 typedef enum tg_overflow_mode {
-    TG_OVERFLOW_CLAMP = 0, /* prompt + max_tokens > context: max_tokens = context - prompt */
-    TG_OVERFLOW_REJECT     /* ... refuse, as vLLM does */
+    TG_OVERFLOW_CLAMP = 0, /* the client's max_tokens above the safe maximum or what the
+                              prompt leaves: lowered to min(safe maximum, context - prompt),
+                              never below min(max_tokens, limits.output) (a prompt that
+                              would leave less is refused) */
+    TG_OVERFLOW_REJECT     /* ... refused: GPUStack's message above the safe maximum,
+                              vLLM's when prompt + max_tokens > context */
 } tg_overflow_mode;
 
 typedef enum tg_dialect {
@@ -289,7 +297,8 @@ typedef struct tg_budget {
     uint64_t escalate_to;            /* 0 = no escalation */
     uint64_t thinking_tokens;        /* 0 = none (not a reasoning model, or disabled) */
     int thinking_disabled;           /* 1 when thinking is turned off upstream */
-    int clamped;                     /* 1 when max_tokens was lowered to fit */
+    int clamped;                     /* 1 when the client's max_tokens was lowered (output
+                                        limit, safe maximum, context - prompt) */
 } tg_budget;
 
 typedef struct tg_decision {

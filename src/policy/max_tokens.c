@@ -6,9 +6,16 @@
  *   safe maximum = context x 0.8, or x 0.9 when the context exceeds 100000
  *                  (per-model settings), rounded to nearest (tg_policy_safe_max)
  *   refused: not an integer; below the minimum (GPUStack 100, ours 1);
- *            above the absolute cap (500000); above the safe maximum, with
- *            GPUStack's message, character for character:
+ *            above the absolute cap (500000); and, in `reject` overflow mode,
+ *            above the safe maximum, with GPUStack's message, character for
+ *            character:
  *   "max_tokens (120000) exceeds safe limit for model qwen3-235b-a22b. Context window: 131072, Safe maximum: 117965"
+ *
+ * In `clamp` mode (the default) a value above the safe maximum is not an
+ * error: output.c lowers it to the safe maximum (and to what the context
+ * leaves after the prompt) and the decision says clamped. Agents send one
+ * max_tokens for every model (opencode's openai-compatible provider sends
+ * 32000), and llama-server or vLLM alone would serve such a request.
  *
  * GPUStack answers 422; tokgate answers 400 invalid_request_error, what the
  * OpenAI API returns for an invalid parameter value, so SDKs raise their
@@ -57,7 +64,7 @@ int tg__check_requested_max_tokens(const tg_policy_input *in, const char *model,
                  " for model %s", field, u, s->abs_max_tokens, model);
         return refuse(d, st, field, msg);
     }
-    if (u > d->budget.safe_max) {
+    if (s->overflow == TG_OVERFLOW_REJECT && u > d->budget.safe_max) {
         snprintf(msg, sizeof msg, "%s (%" PRIu64 ") exceeds safe limit for model %s. "
                  "Context window: %" PRIu64 ", Safe maximum: %" PRIu64,
                  field, u, model, d->budget.context, d->budget.safe_max);

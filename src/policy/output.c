@@ -11,18 +11,22 @@
  *   3. TOKGATE_MAX_OUTPUT_TOKENS, read by the caller (qwen-code:
  *      QWEN_CODE_MAX_OUTPUT_TOKENS)                                   "env"
  *   4. the capped default, 8000 (qwen-code CAPPED_DEFAULT_MAX_TOKENS) "default"
- * never above a known model output limit; a value tokgate chose (2-4) also
- * never above the safe maximum.
  *
- * Prompt plus output must fit the context: when prompt + max_tokens >
- * context, `clamp` (default) lowers max_tokens to context - prompt and sets
- * budget.clamped; `reject` refuses with vLLM's message, word for word
- * ("'max_tokens' or 'max_completion_tokens' is too large: 8000. This model's
- * maximum context length is 4096 tokens and your request has 2778 input tokens
- * (8000 > 4096 - 2778)."), as HTTP 400 code context_length_exceeded (what
- * OpenAI answers for messages + completion over the window), param = the
- * field the client used. A value tokgate chose is always clamped: the client
- * did not ask for it.
+ * Then, never above a known model output limit (settings.output_limit), and:
+ *   - the client's value, in `clamp` overflow mode (the default): lowered to
+ *     min(safe maximum, context - prompt), and budget.clamped says so. The
+ *     prompt was held to tg__prompt_cap (prompt_cap.c), so what is left is at
+ *     least min(max_tokens, limit.output): clamping never cuts an answer
+ *     below the advertised output. In `reject` mode the value was refused
+ *     above the safe maximum (max_tokens.c) or when prompt + max_tokens is
+ *     over the context (prompt_cap.c, vLLM's message, word for word:
+ *     "'max_tokens' or 'max_completion_tokens' is too large: 8000. This
+ *     model's maximum context length is 4096 tokens and your request has 2778
+ *     input tokens (8000 > 4096 - 2778)."), so it is forwarded as sent.
+ *   - a value tokgate chose (2-4): at most limit.output (the output the
+ *     limits reserve; the advertised number), the safe maximum and what the
+ *     context leaves; never marked clamped, the client did not ask for it.
+ *     A model that thinks adds its thinking budget (thinking.c).
  *
  * Escalation: only a max_tokens from the capped default may escalate, once, to
  * settings.escalated_max_tokens (64000, qwen-code ESCALATED_MAX_TOKENS),
@@ -31,9 +35,7 @@
  * that. budget.escalate_to carries it to the gateway, which retries with it on
  * finish_reason "length".
  */
-#include <inttypes.h>
 #include <limits.h>
-#include <stdio.h>
 
 #include "policy/policy_int.h"
 
@@ -49,12 +51,12 @@ json_t *tg__json_count(uint64_t v) {
     return json_integer(v > (uint64_t)LLONG_MAX ? (json_int_t)LLONG_MAX : (json_int_t)v);
 }
 
-void tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d) {
+int tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d, tg_status *st) {
     const tg_model_settings *s = in->settings;
     const tg_request *r = in->request;
     uint64_t v;
     tg_max_tokens_source src;
-    if (r->has_max_tokens && r->max_tokens_valid && r->max_tokens > 0) {
+    if (tg__client_max_tokens(r)) {
         v = (uint64_t)r->max_tokens;
         src = TG_SRC_REQUEST;
     } else if (s->default_max_tokens) {
@@ -67,44 +69,23 @@ void tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d) {
         v = s->capped_default;
         src = TG_SRC_DEFAULT;
     }
-    if (s->output_limit && v > s->output_limit) {
-        v = s->output_limit;
+    uint64_t most = tg__min_u64(d->budget.safe_max, tg__room(d));
+    if (s->output_limit) most = tg__min_u64(most, s->output_limit);
+    if (src != TG_SRC_REQUEST && in->limits->output) most = tg__min_u64(most, in->limits->output);
+    if (v > most) {
+        v = most;
         if (src == TG_SRC_REQUEST) d->budget.clamped = 1;
     }
-    if (src != TG_SRC_REQUEST) v = tg__min_u64(v, d->budget.safe_max);
     d->budget.max_tokens = v;
     d->budget.max_tokens_source = src;
-}
-
-int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st) {
-    const tg_request *r = in->request;
-    uint64_t room = tg__room(d);
-    uint64_t v = d->budget.max_tokens;
-    if (v > room) {
-        int from_client = d->budget.max_tokens_source == TG_SRC_REQUEST;
-        if (from_client && in->settings->overflow == TG_OVERFLOW_REJECT) {
-            const char *field = r->max_tokens_field ? r->max_tokens_field : "max_tokens";
-            char msg[512];
-            snprintf(msg, sizeof msg,
-                     "'max_tokens' or 'max_completion_tokens' is too large: %" PRIu64
-                     ". This model's maximum context length is %" PRIu64 " tokens and your "
-                     "request has %" PRIu64 " input tokens (%" PRIu64 " > %" PRIu64 " - %" PRIu64
-                     ").",
-                     v, d->budget.context, d->budget.prompt_tokens, v, d->budget.context,
-                     d->budget.prompt_tokens);
-            *st = tg__reject(d, 400, "context_length_exceeded", field, msg);
-            return 1;
-        }
-        v = room;
-        if (from_client) d->budget.clamped = 1;
-    }
     if (v == 0) {
-        /* The prompt fills the whole context: nothing can be generated. */
+        /* Nothing can be generated: only with settings that leave no output
+         * (a safe maximum of 0); tg__prompt_cap already left room. */
+        d->budget.max_tokens = 0;
         *st = tg__reject_prompt_cap(in, d, d->budget.prompt_tokens, d->budget.prompt_tokens_exact,
                                     "No room is left for output.");
         return 1;
     }
-    d->budget.max_tokens = v;
     return 0;
 }
 

@@ -4,15 +4,19 @@
  * policy_int.h); this file only sequences them:
  *
  *   0. a request field with an unusable value        -> 400 naming it
- *   1. the client's max_tokens (GPUStack validation) -> 400 when refused
- *   2. prompt above the input budget (helexa #67)    -> truncate when asked, else 400
- *   3. max_tokens and its source (qwen-code order)
+ *   1. the client's max_tokens (GPUStack validation) -> 400 when refused (the
+ *      safe maximum only in reject mode)
+ *   2. prompt above its cap (prompt_cap.c: limit.input without max_tokens,
+ *      context - the smallest answer allowed with one) -> truncate when
+ *      asked, else 400 context_length_exceeded
+ *   3. max_tokens and its source (qwen-code order), within the output limit,
+ *      the safe maximum and what the context leaves (a client's value
+ *      clamped); a default also within limit.output
  *   4. thinking budget wanted (mode, custom, effort); a defaulted max_tokens
  *      grows to thinking + answer
- *   5. prompt + max_tokens must fit the context      -> clamp, or 400 (reject mode)
- *   6. thinking budget fits inside max_tokens, leaving min_answer_tokens
- *   7. escalation target for a capped default
- *   8. rewrite the request: max_tokens, thinking fields; tokgate's own
+ *   5. thinking budget fits inside max_tokens, leaving min_answer_tokens
+ *   6. escalation target for a capped default
+ *   7. rewrite the request: max_tokens, thinking fields; tokgate's own
  *      fields (truncation, thinking_mode, top-level max_thinking_tokens) are
  *      removed
  *
@@ -140,21 +144,21 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
     if (!d->request) return tg_error_set(err, TG_ENOMEM, "out of memory copying the request");
 
     /* 2. prompt cap, truncation */
-    if (d->budget.prompt_tokens > in->limits->input) {
-        if (tg__truncate(in, d, &st, err)) return st;
+    uint64_t cap = tg__prompt_cap(in, d->budget.safe_max);
+    if (d->budget.prompt_tokens > cap) {
+        if (tg__truncate(in, d, cap, &st, err)) return st;
     }
-    /* 3-7. output budget */
+    /* 3-6. output budget */
     int think_disabled = 0;
     uint64_t wanted = tg__thinking_wanted(in, &think_disabled);
-    tg__choose_max_tokens(in, d);
+    if (tg__choose_max_tokens(in, d, &st)) return st;
     tg__thinking_raise(in, d, wanted);
-    if (tg__fit_output(in, d, &st)) return st;
     if (s->thinking_base) {
         if (think_disabled) d->budget.thinking_disabled = 1;
         else tg__thinking_fit(in, d, wanted);
     }
     tg__escalation(in, d);
-    /* 8. rewrite: tokgate's own fields are handled and do not go upstream */
+    /* 7. rewrite: tokgate's own fields are handled and do not go upstream */
     json_object_del(d->request, "truncation");
     if ((st = tg__write_max_tokens(in, d)) != TG_OK ||
         (st = tg__thinking_write(in, d, s->thinking_base != 0)) != TG_OK)

@@ -2,7 +2,8 @@
  * policy/policy_int.h: what the policy's files share and nothing else sees.
  * Each step of tg_policy_decide (policy.c) lives in its own file:
  *   max_tokens.c  GPUStack validation of a client's max_tokens
- *   prompt_cap.c  helexa's input-budget cap
+ *   prompt_cap.c  the prompt cap: helexa's input budget, or what the
+ *                 client's max_tokens leaves
  *   truncate.c    drop_oldest_turns (chats) and keep_recent (raw prompts)
  *   output.c      qwen-code's output reservation and single escalation
  *   thinking.c    dynamic thinking budgets and their upstream fields
@@ -25,21 +26,35 @@ tg_status tg__reject(tg_decision *d, int status, const char *code, const char *p
 int tg__check_requested_max_tokens(const tg_policy_input *in, const char *model, tg_decision *d,
                                    tg_status *st);
 
-/* prompt_cap.c: refuses with context_length_exceeded for PROMPT tokens
- * against the input budget (tg__reject, plus llama.cpp's n_prompt_tokens and
- * n_ctx); EXTRA (may be NULL) is appended to the message. */
+/* prompt_cap.c: 1 when the client gave a usable max_tokens (or
+ * max_completion_tokens) above 0; otherwise max_tokens is defaulted. */
+int tg__client_max_tokens(const tg_request *r);
+/* prompt_cap.c: the largest prompt this request may have (docs/policy.md,
+ * rule 2): with the client's max_tokens M (after the model's output limit,
+ * and in clamp mode the safe maximum SAFE_MAX), context - F where F, the
+ * smallest answer it may be shortened to, is M in reject mode and
+ * min(M, limit.output) in clamp mode; without one, limit.input. Never above
+ * context - 1: a prompt always leaves room for one token. */
+uint64_t tg__prompt_cap(const tg_policy_input *in, uint64_t safe_max);
+/* prompt_cap.c: refuses a PROMPT over tg__prompt_cap with
+ * context_length_exceeded (tg__reject, plus llama.cpp's n_prompt_tokens and
+ * n_ctx), in the wording that fits the case (vLLM's, OpenAI's); EXTRA (may
+ * be NULL) is appended to the message. */
 tg_status tg__reject_prompt_cap(const tg_policy_input *in, tg_decision *d, uint64_t prompt,
                                 int exact, const char *extra);
 
-/* truncate.c: cut the prompt to the input budget. Works on d->request (a copy
- * of the body) and updates d->budget.prompt_tokens/_exact and d->truncation.
- * Returns 1 when it refused (d filled), 0 when the prompt now fits. */
-int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_error *err);
+/* truncate.c: cut the prompt to CAP tokens (tg__prompt_cap), when truncation
+ * is on; refuses otherwise. Works on d->request (a copy of the body) and
+ * updates d->budget.prompt_tokens/_exact and d->truncation. Returns 1 when it
+ * refused (d filled), 0 when the prompt now fits. */
+int tg__truncate(const tg_policy_input *in, tg_decision *d, uint64_t cap, tg_status *st,
+                 tg_error *err);
 
-/* output.c: choose max_tokens and its source (before thinking). */
-void tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d);
-/* output.c: prompt + output must fit; 1 when refused. */
-int tg__fit_output(const tg_policy_input *in, tg_decision *d, tg_status *st);
+/* output.c: choose max_tokens and its source (before thinking), clamped to
+ * what the context leaves after the prompt (the prompt is within
+ * tg__prompt_cap, so that is at least the smallest answer allowed); 1 when
+ * nothing is left (refused, d filled). */
+int tg__choose_max_tokens(const tg_policy_input *in, tg_decision *d, tg_status *st);
 /* output.c: escalate_to for a capped default. */
 void tg__escalation(const tg_policy_input *in, tg_decision *d);
 /* output.c: write the effective max_tokens into d->request. */

@@ -1,5 +1,6 @@
 /*
- * truncate.c: making an over-long prompt fit the input budget, only when asked
+ * truncate.c: making an over-long prompt fit its cap (prompt_cap.c: the input
+ * budget, or what the client's max_tokens leaves of the context), only when asked
  * (the model's truncation setting, or the request's "truncation": "auto",
  * OpenAI's Responses convention; "truncation": "disabled" turns it off).
  * The method follows the request: chats drop whole messages (cutting inside a
@@ -19,7 +20,7 @@
  *   dropped while the exact count is still over the budget.
  *
  * keep_recent (raw prompts), after Oxide-Lab's ContextSlice (keep the most
- * recent tokens): each prompt over the budget keeps its last `input` tokens,
+ * recent tokens): each prompt over the cap keeps its last `cap` tokens,
  * through the caller's keep_last hook (tokenizer) or, without one, the
  * estimator's byte cut. Token-id prompts are cut exactly.
  *
@@ -81,12 +82,12 @@ static size_t assign_units(const json_t *msgs, size_t n, long *unit) {
     return (size_t)(cur + 1);
 }
 
-static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, tg_status *st,
-                             tg_error *err) {
+static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, uint64_t budget,
+                             tg_status *st, tg_error *err) {
     json_t *msgs = json_object_get(d->request, "messages");
     size_t n = json_array_size(msgs);
     const tg_prompt_counts *c = in->counts;
-    uint64_t budget = in->limits->input, total = d->budget.prompt_tokens;
+    uint64_t total = d->budget.prompt_tokens;
     long *unit = calloc(n ? n : 1, sizeof *unit);
     uint64_t *ucost = calloc(n ? n : 1, sizeof *ucost);
     if (!unit || !ucost) {
@@ -240,11 +241,11 @@ static tg_status cut_item(const tg_policy_input *in, const json_t *item, uint64_
     return *repl ? TG_OK : TG_ENOMEM;
 }
 
-static int keep_recent(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_error *err) {
+static int keep_recent(const tg_policy_input *in, tg_decision *d, uint64_t budget, tg_status *st,
+                       tg_error *err) {
     json_t *prompt = json_object_get(d->request, "prompt");
     const tg_prompt_counts *c = in->counts;
-    uint64_t budget = in->limits->input;
-    if (budget == 0) return refuse(in, d, st, "The input budget is 0 tokens.");
+    if (budget == 0) return refuse(in, d, st, "No room is left for the prompt.");
     /* One prompt (a string or one id array) or a batch of them. */
     int single = json_is_string(prompt) ||
                  (json_is_array(prompt) && json_array_size(prompt) > 0 &&
@@ -281,7 +282,8 @@ static int keep_recent(const tg_policy_input *in, tg_decision *d, tg_status *st,
     return 0;
 }
 
-int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_error *err) {
+int tg__truncate(const tg_policy_input *in, tg_decision *d, uint64_t cap, tg_status *st,
+                 tg_error *err) {
     const tg_request *r = in->request;
     int on = r->truncation > 0 || (r->truncation == 0 && in->settings->truncation != TG_TRUNC_NONE);
     if (!on) return refuse(in, d, st, NULL);
@@ -289,10 +291,10 @@ int tg__truncate(const tg_policy_input *in, tg_decision *d, tg_status *st, tg_er
     int rc;
     if (r->kind == TG_REQ_CHAT) {
         d->truncation.mode = TG_TRUNC_DROP_OLDEST_TURNS;
-        rc = drop_oldest_turns(in, d, st, err);
+        rc = drop_oldest_turns(in, d, cap, st, err);
     } else {
         d->truncation.mode = TG_TRUNC_KEEP_RECENT;
-        rc = keep_recent(in, d, st, err);
+        rc = keep_recent(in, d, cap, st, err);
     }
     if (!rc) {
         d->truncation.applied = 1;

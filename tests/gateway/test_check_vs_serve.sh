@@ -26,7 +26,8 @@ tiny_model
 start_llama L "$model" -np 1
 start_tokgate T --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1
 start_tokgate K --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 --truncation keep_recent
-for p in "$PORT_T" "$PORT_K"; do
+start_tokgate R --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 --overflow reject
+for p in "$PORT_T" "$PORT_K" "$PORT_R"; do
   for i in $(seq 1 50); do curl -s "http://127.0.0.1:$p/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
 done
 r=$(curl -s "http://127.0.0.1:$PORT_T/v1/models")
@@ -74,6 +75,7 @@ chk() {
 }
 
 long=$(python3 -c 'print(" ".join(["word"]*3000))')
+mid=$(python3 -c 'print(" ".join(["word"]*1900))') # above input 1024, + max_tokens 4 within 2048
 turns=$(node -e '
 const m=[{role:"system",content:"You are terse."}];
 for(let i=0;i<8;i++){m.push({role:"user",content:("Tell me about item "+i+". ").repeat(40)});m.push({role:"assistant",content:("Item "+i+" is fine. ").repeat(40)});}
@@ -81,9 +83,12 @@ m.push({role:"user",content:"And now?"});
 console.log(JSON.stringify({model:process.argv[1],messages:m,max_tokens:4,truncation:"auto",temperature:0}));' "$id")
 
 # name | port | endpoint | body | action the sources call for | check flags
+# (T: the defaults, overflow clamp; K: truncation keep_recent; R: overflow reject)
 rows=(
   "fits|$PORT_T|/v1/chat/completions|{\"model\":\"$id\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8,\"temperature\":0}|forward"
-  "max_tokens above the safe maximum (GPUStack)|$PORT_T|/v1/chat/completions|{\"model\":\"$id\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}|reject"
+  "max_tokens above the safe maximum: clamped (overflow clamp, issue 15)|$PORT_T|/v1/chat/completions|{\"model\":\"$id\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000,\"temperature\":0}|forward"
+  "max_tokens above the safe maximum (GPUStack, overflow reject)|$PORT_R|/v1/chat/completions|{\"model\":\"$id\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}|reject|--overflow reject"
+  "prompt above the input budget with a small max_tokens that fits (issue 15)|$PORT_T|/v1/completions|{\"model\":\"$id\",\"prompt\":\"$mid\",\"max_tokens\":4,\"temperature\":0}|forward"
   "prompt above the input budget (helexa #67)|$PORT_T|/v1/completions|{\"model\":\"$id\",\"prompt\":\"$long\",\"max_tokens\":4}|reject"
   "missing messages|$PORT_T|/v1/chat/completions|{\"model\":\"$id\"}|reject"
   "bad JSON|$PORT_T|/v1/chat/completions|{\"model\":\"$id\",\"messages\":[|reject"
@@ -107,4 +112,5 @@ done
 
 stop_tokgate T
 stop_tokgate K
+stop_tokgate R
 finish

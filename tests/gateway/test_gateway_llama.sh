@@ -14,7 +14,8 @@
 #     usage.prompt_tokens; an over-budget prompt is refused by tokgate with
 #     context_length_exceeded and the server never sees it (its own
 #     prompt-token counter does not move); an oversized max_tokens gets the
-#     decision `tokgate check` takes for the same inputs;
+#     decision `tokgate check` takes for the same inputs (clamped, said by
+#     x-tokgate-clamped);
 #   - usage is recorded in /metrics (tokens in/out = the sums of usage);
 #   - a client that disconnects mid-stream frees the server's slot.
 #
@@ -126,7 +127,10 @@ check_eq "over-budget prompt never reached llama-server (prompt tokens it proces
 m=$(curl -s "$G/metrics")
 check_contains "refusal counted by reason" "$m" 'tokgate_refusals_total{reason="context_length_exceeded"} 1'
 # max_tokens over the safe maximum, and under it: the gateway applies the
-# decision `tokgate check` takes for the same limits, tokenizer and request.
+# decision `tokgate check` takes for the same limits, tokenizer and request
+# (overflow clamp, the default: 100000 is lowered to the safe maximum
+# round(2048 x 0.8) = 1638, x-tokgate-clamped: 1; issue 15).
+big_out=0
 for mt in 100000 1500; do
 big="{\"prompt\":\"The quick brown fox\",\"max_tokens\":$mt,\"temperature\":0}"
 want=$(printf %s "$big" | "$TG_BIN" check --context 2048 --output-reserve 1024 --tokenizer "$tokjson" | node -pe 'const d=JSON.parse(require("fs").readFileSync(0)); d.action+"/"+(d.budget.max_tokens||0)+"/"+d.status')
@@ -139,6 +143,9 @@ else
   check_eq "max_tokens $mt forwarded as tokgate check decides" "${want%%/*}/$got_mt/$code" "$want"
   ct=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.completion_tokens' "$work/b.json")
   check "llama-server generated within the forwarded max_tokens ($ct <= $got_mt)" test "$ct" -le "$got_mt"
+  big_out=$((big_out + ct))
+  clamped=$(printf %s "$hdr" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-tokgate-clamped"{print $2}')
+  check_eq "max_tokens $mt: x-tokgate-clamped" "$clamped" "$([ "$mt" -gt 1638 ] && echo 1 || echo 0)"
 fi
 done
 r=$(curl -s "$G/v1/limits")
@@ -149,7 +156,8 @@ js_check "/v1/limits: derived from the model file, counted with the tokenizer" "
 m=$(curl -s "$G/metrics")
 tin=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="in"\}/{print $2}')
 tout=$(printf '%s\n' "$m" | awk '/^tokgate_tokens_total\{direction="out"\}/{print $2}')
-check "metrics: tokens out = 12 + 9 + 40 + 9 + 7 x 1 + 12 + 3 + 1500 ($tout)" test "$tout" = 1592
+check "metrics: tokens out = 12 + 9 + 40 + 9 + 7 x 1 + 12 + 3 + $big_out (the two answers above) ($tout)" \
+  test "$tout" = $((92 + big_out))
 check "metrics: tokens in counted ($tin)" test "$tin" -gt 0
 
 # --- client disconnect frees the slot -------------------------------------------------------

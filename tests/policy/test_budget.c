@@ -104,12 +104,14 @@ static void test_hi_estimated(void) {
     TG_CHECK_EQ_U(c.b.d.budget.prompt_tokens, 8);
     TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 0);
     TG_CHECK_EQ_U(c.b.d.budget.input, 4096);
-    /* the capped default 8000, never above the safe maximum round(8192 x 0.8) */
+    /* the capped default 8000, never above limit.output = min(8192, 8192 / 2)
+     * (docs/policy.md, "What the advertised numbers guarantee"), which is
+     * below the safe maximum round(8192 x 0.8) */
     TG_CHECK_EQ_U(c.b.d.budget.safe_max, 6554);
-    TG_CHECK_EQ_U(c.b.d.budget.max_tokens, 6554);
+    TG_CHECK_EQ_U(c.b.d.budget.max_tokens, 4096);
     TG_CHECK_EQ_I(c.b.d.budget.max_tokens_source, TG_SRC_DEFAULT);
     TG_CHECK(c.b.rewritten); /* max_tokens was written */
-    TG_CHECK_EQ_I(json_integer_value(json_object_get(c.b.d.request, "max_tokens")), 6554);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(c.b.d.request, "max_tokens")), 4096);
     TG_CHECK(c.b.d.error == NULL);
     TG_CHECK_EQ_I(c.b.d.refusal.api.status, 0);
     done(&c);
@@ -207,22 +209,25 @@ static void test_refusal_facts(void) {
     static const struct {
         const char *body;
         uint64_t ctx;
+        tg_overflow_mode overflow;
         const char *code, *param;
     } rows[] = {
-        /* GPUStack: above the safe maximum of round(8192 x 0.8) = 6554 */
+        /* GPUStack (reject mode): above the safe maximum of round(8192 x 0.8) = 6554 */
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":6555}", 8192,
-         "invalid_value", "max_tokens"},
+         TG_OVERFLOW_REJECT, "invalid_value", "max_tokens"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":0}", 8192,
-         "invalid_value", "max_completion_tokens"},
+         TG_OVERFLOW_CLAMP, "invalid_value", "max_completion_tokens"},
         /* 8 estimated tokens against an input of 2 (context 4: output 2) */
-        {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 4, "context_length_exceeded", "messages"},
-        {"{\"prompt\":\"0123456789abcdef\"}", 4, "context_length_exceeded", "prompt"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 4, TG_OVERFLOW_CLAMP,
+         "context_length_exceeded", "messages"},
+        {"{\"prompt\":\"0123456789abcdef\"}", 4, TG_OVERFLOW_CLAMP, "context_length_exceeded", "prompt"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"fast\"}", 8192,
-         "invalid_value", "thinking_mode"},
+         TG_OVERFLOW_CLAMP, "invalid_value", "thinking_mode"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         tg_model_settings s;
         tg_model_settings_init(&s);
+        s.overflow = rows[i].overflow;
         tg_limits lim = from_context(rows[i].ctx, 0);
         tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0};
         bcase c;

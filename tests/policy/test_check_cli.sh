@@ -3,7 +3,10 @@
 # (a refusal included), 2 with the reason on stderr for unusable input or bad
 # usage; TOKGATE_MAX_OUTPUT_TOKENS read by the CLI and reported as the "env"
 # source (qwen-code's order: request > config > env > default); the flag
-# aliases of issue 4; the estimator's prompt_tokens_exact false.
+# aliases of issue 4; the estimator's prompt_tokens_exact false; issue 15's
+# budgets (32000 clamped on a 4096 context, GPUStack's refusal in reject
+# mode, a small max_tokens letting a prompt past limit.input, a refusal whose
+# numbers agree with the decision).
 set -euo pipefail
 : "${TG_BIN:?TG_BIN must point at the tokgate binary}"
 work=$(mktemp -d)
@@ -120,6 +123,39 @@ printf '%s' '{"model":"m"}' | "$TG_BIN" check --context 4096 >/dev/null 2>"$work
 set -e
 grep -q "status 400, code missing_required_parameter, param messages" "$work/err" ||
   { echo "FAIL structured error on stderr: $(cat "$work/err")" >&2; fail=1; }
+
+# issue 15, budgets agents survive. --context 4096: output min(8192, 2048) =
+# 2048, input 2048, safe maximum round(4096 x 0.8) = 3277 (GPUStack's rule).
+# opencode's max_tokens 32000 is clamped (the default overflow mode) to the
+# safe maximum, and refused with GPUStack's message only with --overflow reject.
+oc='{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":32000}'
+printf '%s' "$oc" | "$TG_BIN" check --context 4096 >"$work/d.json"
+expect "32000 on 4096: forwarded" "$(field "$work/d.json" d.action)" '"forward"'
+expect "32000 on 4096: the safe maximum" "$(field "$work/d.json" d.request.max_tokens)" 3277
+expect "32000 on 4096: clamped" "$(field "$work/d.json" d.budget.clamped)" true
+expect "32000 on 4096: requested kept" "$(field "$work/d.json" d.budget.requested_max_tokens)" 32000
+printf '%s' "$oc" | "$TG_BIN" check --context 4096 --overflow reject >"$work/d.json"
+expect "32000 on 4096, reject mode: refused" "$(field "$work/d.json" d.action)" '"reject"'
+expect "32000 on 4096, reject mode: GPUStack's message" "$(field "$work/d.json" d.error.error.message)" \
+  '"max_tokens (32000) exceeds safe limit for model m. Context window: 4096, Safe maximum: 3277"'
+# A prompt above limit.input (1024 on a 2048 context) with max_tokens 100 is
+# forwarded when prompt + 100 fits; without max_tokens it is refused, and the
+# message's numbers agree with the decision's.
+big=$(node -e 'process.stdout.write(JSON.stringify({model:"m",messages:[{role:"user",content:"abcd".repeat(1500)}]}))')
+printf '%s' "${big%\}},\"max_tokens\":100}" | "$TG_BIN" check --context 2048 >"$work/d.json"
+pt=$(field "$work/d.json" d.budget.prompt_tokens)
+check_range() { [ "$pt" -gt 1024 ] && [ $((pt + 100)) -le 2048 ]; }
+check_range || { echo "FAIL prompt of $pt tokens is not in (1024, 1948]" >&2; fail=1; }
+expect "prompt above input, max_tokens 100: forwarded" "$(field "$work/d.json" d.action)" '"forward"'
+expect "prompt above input, max_tokens 100: as asked" "$(field "$work/d.json" d.request.max_tokens)" 100
+printf '%s' "$big" | "$TG_BIN" check --context 2048 >"$work/d.json"
+expect "prompt above input, no max_tokens: refused" "$(field "$work/d.json" d.error.error.code)" '"context_length_exceeded"'
+msg=$(field "$work/d.json" d.error.error.message)
+case "$msg" in
+  *"maximum context length is 2048 tokens. However, your messages resulted in an estimated $pt tokens, above the input limit of 1024 tokens"*"set max_tokens to at most $((2048 - pt)) (2048 - $pt)."*)
+    echo "ok the refusal's numbers agree" ;;
+  *) echo "FAIL refusal message: $msg" >&2; fail=1 ;;
+esac
 
 # truncation alias off = none
 printf '%s' "$chat" | "$TG_BIN" check --context 4096 --truncation off >/dev/null

@@ -1,6 +1,8 @@
 /* test_max_tokens.c: GPUStack UI v2.5.3 dynamic max_tokens validation
- * (RELEASE_NOTES_v2.5.3.md: the model table and the error message) and the
- * minimum / absolute cap / non-integer refusals. */
+ * (RELEASE_NOTES_v2.5.3.md: the model table and the error message, which
+ * tokgate answers in `reject` overflow mode), the minimum / absolute cap /
+ * non-integer refusals, and `clamp` mode (the default) lowering a value
+ * above the safe maximum instead (docs/policy.md, rule 1). */
 #include "policy_fixture.h"
 
 /* The release notes' table: context window -> safe maximum. */
@@ -26,6 +28,7 @@ static void test_gpustack_error(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     s.name = "qwen3-235b-a22b";
+    s.overflow = TG_OVERFLOW_REJECT;
     pcase c;
     fx_run(&c, &s, fx_limits(131072, 8192),
            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":120000}", 50, 0);
@@ -43,6 +46,7 @@ static void test_gpustack_error(void) {
 
     /* Without a configured name the request's model names the model. */
     tg_model_settings_init(&s);
+    s.overflow = TG_OVERFLOW_REJECT;
     fx_run(&c, &s, fx_limits(32768, 8192),
            "{\"model\":\"Qwen3-32B\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
            "\"max_completion_tokens\":26215}", 50, 0);
@@ -62,7 +66,7 @@ static void test_validation_table(void) {
         const char *needle;  /* in the message */
     } rows[] = {
         {1, 500000, 131072, "117965", 0, NULL},            /* exactly the safe maximum */
-        {1, 500000, 131072, "117966", 1, "Safe maximum: 117965"},
+        {1, 500000, 131072, "117966", 1, "Safe maximum: 117965"}, /* reject mode only */
         {100, 500000, 32768, "99", 1, "below the minimum of 100"}, /* GPUStack's minimum */
         {100, 500000, 32768, "100", 0, NULL},
         {1, 500000, 32768, "0", 1, "below the minimum of 1"},
@@ -80,6 +84,7 @@ static void test_validation_table(void) {
         s.min_max_tokens = rows[i].min;
         s.abs_max_tokens = rows[i].cap;
         s.name = "m";
+        s.overflow = TG_OVERFLOW_REJECT;
         char json[256];
         snprintf(json, sizeof json,
                  "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":%s}",
@@ -98,8 +103,58 @@ static void test_validation_table(void) {
     }
 }
 
+/* clamp mode (the default): above the safe maximum is lowered, not refused
+ * (issue 15: opencode's openai-compatible provider sends 32000 to every
+ * model), to min(safe maximum, context - prompt), and the decision says so.
+ * The validation refusals stay in both modes. */
+static void test_clamp_mode(void) {
+    static const struct {
+        uint64_t ctx, prompt;
+        const char *field;
+        int refused;
+        uint64_t want;       /* forwarded max_tokens */
+        int clamped;
+    } rows[] = {
+        /* 4096: safe maximum round(4096 x 0.8) = 3277, limit.output 2048 */
+        {4096, 10, "32000", 0, 3277, 1},          /* opencode's value: the safe maximum */
+        {4096, 2000, "32000", 0, 2096, 1},        /* the prompt's room: 4096 - 2000 */
+        {4096, 10, "3277", 0, 3277, 0},
+        {4096, 10, "3278", 0, 3277, 1},
+        {131072, 100, "120000", 0, 117965, 1},    /* GPUStack's 235B row */
+        {131072, 100, "500001", 1, 0, 0},         /* the absolute cap still refuses */
+        {131072, 100, "0", 1, 0, 0},              /* and the minimum */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tg_model_settings s;
+        tg_model_settings_init(&s);
+        tg_limits lim;
+        tg_limits_config lc;
+        tg_error e;
+        tg_limits_config_init(&lc);
+        TG_CHECK_EQ_I(tg_limits_from_context(rows[i].ctx, &lc, &lim, &e), TG_OK);
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":%s}",
+                 rows[i].field);
+        pcase c;
+        fx_run(&c, &s, lim, json, rows[i].prompt, 0);
+        TG_CHECK_EQ_I(c.st, TG_OK);
+        TG_CHECK_EQ_I(c.d.action == TG_ACTION_REJECT, rows[i].refused);
+        if (rows[i].refused) {
+            TG_CHECK_STR(fx_err_str(&c, "code"), "invalid_value");
+        } else {
+            TG_CHECK_EQ_U(c.d.budget.max_tokens, rows[i].want);
+            TG_CHECK_EQ_I(c.d.budget.clamped, rows[i].clamped);
+            TG_CHECK_EQ_U(c.d.budget.requested_max_tokens, strtoull(rows[i].field, NULL, 10));
+            TG_CHECK_EQ_I(fx_req_int(&c, "max_tokens"), (long long)rows[i].want);
+        }
+        fx_free(&c);
+    }
+}
+
 int main(void) {
     TG_RUN(test_gpustack_table);
+    TG_RUN(test_clamp_mode);
     TG_RUN(test_gpustack_error);
     TG_RUN(test_validation_table);
     return tg_test_summary();

@@ -2,7 +2,9 @@
  * (priority request > config > env > capped default 8000; one escalation to
  * 64000 for the capped default only, clamped to what the context leaves; no
  * escalation when the first cap is already at or above it), the known output
- * limit, and the prompt + output fit rule (clamp, or vLLM's refusal). */
+ * limit, a default never above limit.output (docs/policy.md, "What the
+ * advertised numbers guarantee"), and the prompt + output fit rule (clamp,
+ * or vLLM's refusal). */
 #include "policy_fixture.h"
 
 #define CHAT "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
@@ -15,12 +17,17 @@ static void test_priority(void) {
         uint64_t want;
         tg_max_tokens_source src;
     } rows[] = {
-        {",\"max_tokens\":5000}", 12000, 20000, 5000, TG_SRC_REQUEST},
-        {",\"max_completion_tokens\":6000,\"max_tokens\":5000}", 12000, 20000, 6000, TG_SRC_REQUEST},
-        {"}", 12000, 20000, 12000, TG_SRC_CONFIG},
-        {"}", 0, 20000, 20000, TG_SRC_ENV},
+        {",\"max_tokens\":5000}", 7000, 7500, 5000, TG_SRC_REQUEST},
+        {",\"max_completion_tokens\":6000,\"max_tokens\":5000}", 7000, 7500, 6000, TG_SRC_REQUEST},
+        {"}", 7000, 7500, 7000, TG_SRC_CONFIG},
+        {"}", 0, 7500, 7500, TG_SRC_ENV},
         {"}", 0, 0, 8000, TG_SRC_DEFAULT},          /* CAPPED_DEFAULT_MAX_TOKENS */
         {",\"max_tokens\":null}", 0, 0, 8000, TG_SRC_DEFAULT},
+        /* a default (any source) is at most limit.output, 8192 here; the
+         * client's own value is not */
+        {"}", 12000, 20000, 8192, TG_SRC_CONFIG},
+        {"}", 0, 20000, 8192, TG_SRC_ENV},
+        {",\"max_tokens\":12000}", 7000, 0, 12000, TG_SRC_REQUEST},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         tg_model_settings s;
@@ -63,8 +70,10 @@ static void test_escalation(void) {
         {131072, 8192, 100000, 8000, 0, "}", 31072},    /* clamped to context - prompt */
         {32768, 8192, 1000, 8000, 0, "}", 26214},       /* and to the safe maximum */
         {16384, 0, 8384, 8000, 0, "}", 0},              /* room 8000 = first cap: none */
-        {131072, 8192, 100, 64000, 0, "}", 0},          /* first cap already at 64000 */
-        {131072, 8192, 100, 70000, 0, "}", 0},          /* ... or above it */
+        {262144, 65536, 100, 64000, 0, "}", 0},         /* first cap already at 64000 */
+        {262144, 65536, 100, 70000, 0, "}", 0},         /* ... or above it (65536, limit.output) */
+        {131072, 8192, 100, 64000, 0, "}", 64000},      /* a first cap of 64000 is first held
+                                                           to limit.output 8192: escalates */
         {131072, 8192, 100, 8000, 0, ",\"max_tokens\":8000}", 0}, /* client's value */
         {131072, 8192, 100, 8000, 8000, "}", 0},        /* configured default */
     };
@@ -143,8 +152,12 @@ static void test_fit(void) {
     TG_CHECK_STR(fx_err_str(&c, "param"), "max_tokens");
     fx_free(&c);
 
-    /* A default is clamped even in reject mode: the client did not ask for it. */
-    fx_run(&c, &s, l, CHAT "}", 2778, 0);
+    /* A default is clamped even in reject mode: the client did not ask for it.
+     * (limit.output 2048 here, so the default 8000 is first held to 2048,
+     * then to the 1318 the prompt leaves.) */
+    tg_limits l2 = fx_limits(4096, 2048);
+    l2.input = 4096;
+    fx_run(&c, &s, l2, CHAT "}", 2778, 0);
     TG_CHECK_EQ_I(c.d.action, TG_ACTION_FORWARD);
     TG_CHECK_EQ_U(c.d.budget.max_tokens, 1318);
     TG_CHECK(!c.d.budget.clamped);
@@ -154,6 +167,17 @@ static void test_fit(void) {
     fx_run(&c, &s, l, CHAT "}", 4096, 0);
     TG_CHECK_EQ_I(c.d.action, TG_ACTION_REJECT);
     TG_CHECK_STR(fx_err_str(&c, "code"), "context_length_exceeded");
+    fx_free(&c);
+
+    /* Clamp mode leaves the prompt its room: min(safe maximum, context -
+     * prompt), here 4096 - 1500 = 2596, below the safe maximum 3277. */
+    tg_model_settings_init(&s);
+    fx_run(&c, &s, fx_limits(4096, 2048), CHAT ",\"max_tokens\":32000}", 1500, 0);
+    TG_CHECK_EQ_I(c.d.action, TG_ACTION_FORWARD);
+    TG_CHECK_EQ_U(c.d.budget.max_tokens, 2596);
+    TG_CHECK(c.d.budget.clamped);
+    TG_CHECK_EQ_U(c.d.budget.requested_max_tokens, 32000);
+    TG_CHECK_EQ_I(fx_req_int(&c, "max_tokens"), 2596);
     fx_free(&c);
 }
 
