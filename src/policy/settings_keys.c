@@ -27,7 +27,7 @@ static int think_parse(const char *s) {
 const tgx_opt tg__settings_opts[] = {
     {.key = "overflow", .flag = "--overflow", .alias = "--on-overflow", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT,
      .off = S(overflow), .parse = tg_overflow_mode_parse, .arg = "clamp|reject",
-     .help = "prompt + max_tokens above the context: clamp max_tokens, or refuse"},
+     .help = "max_tokens above the safe maximum or the room the prompt leaves: clamp it, or refuse"},
     {.key = "truncation", .flag = "--truncation", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = S(truncation),
      .parse = tg_truncation_mode_parse, .arg = "none|keep_recent|drop_oldest_turns",
      .help = "a prompt over the input limit (off = none)"},
