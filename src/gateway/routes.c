@@ -5,6 +5,9 @@
  *   GET  /v1/models, /api.json, /v1/limits       from the served-model table
  *   GET  /metrics                                Prometheus text
  *   GET  /healthz                                liveness (no key needed)
+ *   GET  /readyz                                 readiness: models discovered, limits known (no key)
+ *   GET  /status                                 the status page (static HTML, no key; its
+ *                                                script fetches /v1/limits and /metrics)
  *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
  *   anything else                                passed through unchanged to
  *                                                the first model's upstream
@@ -27,6 +30,7 @@
 #include "gateway/models.h"
 #include "gateway/proxy.h"
 #include "gateway/server.h"
+#include "gateway/status.h"
 #include "gateway/workers.h"
 
 /* Constant-time in the key's content: every configured key is compared in
@@ -82,6 +86,8 @@ static void serve_local(tg__client *c, int route) {
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
         return;
     }
+    int status = 200;
+    const char *ctype = route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json";
     switch (route) {
     case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
     case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
@@ -99,9 +105,14 @@ static void serve_local(tg__client *c, int route) {
         tg__catalog_api_json(c->srv, host, b);
         break;
     }
+    case TG__R_READYZ: status = tg__status_readyz(c->srv, b); break;
+    case TG__R_STATUS:
+        tg__status_page(b);
+        ctype = "text/html; charset=utf-8";
+        break;
     default: evbuffer_add_printf(b, "{\"status\":\"ok\",\"draining\":%s}", c->srv->draining ? "true" : "false"); break;
     }
-    respond_buffer(c, 200, route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", b);
+    respond_buffer(c, status, ctype, b);
     evbuffer_free(b);
 }
 
@@ -400,6 +411,7 @@ static const struct {
     {"/v1/models", TG__R_MODELS, "GET"},          {"/api.json", TG__R_API_JSON, "GET"},
     {"/v1/limits", TG__R_LIMITS, "GET"},          {"/metrics", TG__R_METRICS, "GET"},
     {"/healthz", TG__R_HEALTHZ, "GET"},           {"/tokenize", TG__R_TOKENIZE, "POST"},
+    {"/readyz", TG__R_READYZ, "GET"},             {"/status", TG__R_STATUS, "GET"},
 };
 
 int tg__route_match(const char *target, size_t n, const char **allow) {
@@ -420,7 +432,7 @@ void tg__route_dispatch(tg__client *c) {
     const char *allow = NULL;
     int route = tg__route_match(c->req.target, c->req.target_len, &allow);
     c->route = route;
-    if (route != TG__R_HEALTHZ && !authorized(c)) {
+    if (route != TG__R_HEALTHZ && route != TG__R_READYZ && route != TG__R_STATUS && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                          "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
         return;
