@@ -99,5 +99,40 @@ js_check "JSON access line: typed fields" "$r" \
 js_check "JSON access line of a refusal" "$r" 'j.b.decision==="reject" && j.b.status===400 && j.b.error==="invalid_value" && j.b.upstream_s===null && j.b.upstream===null'
 check "JSON log carries no prompt text" bash -c "! grep -q '$SECRET' '$work/B.log'"
 
+# --- /status in headless Chromium -------------------------------------------------
+chrome() { # chrome URL: the DOM after the page's script ran (its fetches included)
+  timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d "$work/chrome.XXXXXX")" --virtual-time-budget=5000 --dump-dom "$1" 2>/dev/null
+}
+if ! command -v chromium >/dev/null; then
+  fail "chromium is not installed (scripts/setup.sh --test installs it)"
+else
+  start_tokgate C --upstream "$UP" --discovery-interval 1 --admission-capacity 50 --first-byte-timeout 8
+  GC=http://127.0.0.1:$PORT_C
+  for i in $(seq 1 50); do curl -s "$GC/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
+  page=$(curl -s -D "$work/status.h" "$GC/status")
+  check_contains "/status is HTML" "$(cat "$work/status.h")" "Content-Type: text/html"
+  check "/status loads nothing from elsewhere (no src/href/url(), no absolute URL)" \
+    bash -c '! grep -qiE "(src|href)=|url\(|https?://|@import" <<<"$1"' _ "$page"
+  # one request holds a reservation while the page loads ("slow" answers after 30 s; cut at 8 s)
+  curl -s "$GC/v1/chat/completions" -d '{"model":"slow","messages":[{"role":"user","content":"hi"}],"max_tokens":7}' >/dev/null & pids+=($!)
+  for i in $(seq 1 50); do
+    curl -s "$GC/metrics" | grep -q '^tokgate_admission_reserved_tokens{.*} [1-9]' && break; sleep 0.1
+  done
+  curl -s "$GC/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":100000}' >/dev/null
+  curl -s "$GC/v1/limits" >"$work/limits.json"
+  curl -s "$GC/metrics" >"$work/metrics.txt"
+  chrome "$GC/status" >"$work/dom.html"
+  if node "$here/status_dom_check.js" "$work/dom.html" "$work/limits.json" "$work/metrics.txt" ok invalid_value; then ok
+  else fail "/status as Chromium rendered it: $(head -c 600 "$work/dom.html")"; fi
+  # with API keys on, the page is opened as /status#key=KEY
+  chrome "$G/status#key=k1" >"$work/dom_key.html"
+  check "/status#key=KEY on a keyed gateway shows the models" grep -q '<tr data-model="ok">' "$work/dom_key.html"
+  chrome "$G/status" >"$work/dom_nokey.html"
+  check "/status without the key on a keyed gateway says 401" grep -q 'HTTP 401' "$work/dom_nokey.html"
+  stop_tokgate C
+fi
+
 stop_tokgate A
 finish
