@@ -21,7 +21,8 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
 if [ $want_test = 1 ]; then
   pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl
         groff-base man-db systemd    # tests/util: test_man.sh, test_service.sh
-        prometheus)                  # promtool: tests/gateway/test_metrics_promtool.sh
+        prometheus                   # promtool: tests/gateway/test_metrics_promtool.sh
+        chromium)                    # headless: tests/gateway/test_gateway_observe.sh (/status)
 fi
 # make deb; tests/util/test_deb.sh (in --test: the suite runs it unless TG_SKIP_DEB=1).
 if [ $want_deb = 1 ]; then

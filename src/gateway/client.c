@@ -16,9 +16,18 @@
  * close-delimited for HTTP/1.0 clients); both count the request in metrics.
  * A stalled reader is dropped after client_timeout (bufferevent write
  * timeout).
+ *
+ * Every request head that arrives gets a request id (the client's
+ * x-request-id when it is 1..128 visible ASCII characters, else a generated
+ * one: 32 hex digits), echoed on the response as X-Request-Id, and leaves
+ * exactly one access line (log.h) when its response ends, when it is refused
+ * before a handler ran, or when the client leaves first (end=client_gone).
  */
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -66,6 +75,78 @@ const char *tg__reason_phrase(int status) {
     }
 }
 
+/* A new request id: 32 hex digits, from a per-process random seed and a
+ * counter through splitmix64 (unique per process, not guessable from the
+ * previous one without the seed). Loop thread only. */
+static void new_request_id(char *out, size_t cap) {
+    static uint64_t seed, n;
+    if (!seed) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, &seed, sizeof seed) != (ssize_t)sizeof seed)
+            seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        if (fd >= 0) close(fd);
+        seed |= 1;
+    }
+    uint64_t v[2];
+    for (int i = 0; i < 2; i++) {
+        uint64_t z = seed + 0x9e3779b97f4a7c15ULL * ++n;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        v[i] = z ^ (z >> 31);
+    }
+    snprintf(out, cap, "%016llx%016llx", (unsigned long long)v[0], (unsigned long long)v[1]);
+}
+
+/* 1 when a client's x-request-id may be kept: 1..TG__REQUEST_ID_MAX bytes of visible ASCII. */
+static int request_id_ok(const char *v, size_t n) {
+    if (n == 0 || n > TG__REQUEST_ID_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f) return 0;
+    return 1;
+}
+
+/* A request head arrived (or an oversized one was refused): a fresh access line. */
+static void access_begin(tg__client *c) {
+    memset(&c->log, 0, sizeof c->log);
+    c->log.t_start = tg__now();
+    new_request_id(c->log.id, sizeof c->log.id);
+    c->log_pending = 1;
+    c->log_end = "ok";
+}
+
+/* The parsed head: method, path (no query), and the client's request id if valid. */
+static void access_request(tg__client *c) {
+    const tg__http_head *r = &c->req;
+    tg__access_set(c->log.method, sizeof c->log.method, r->method, r->method_len);
+    const char *q = memchr(r->target, '?', r->target_len);
+    tg__access_set(c->log.path, sizeof c->log.path, r->target, q ? (size_t)(q - r->target) : r->target_len);
+    const tg__http_header *h = tg__http_find(r, "x-request-id");
+    if (h && request_id_ok(h->value, h->value_len)) {
+        memcpy(c->log.id, h->value, h->value_len);
+        c->log.id[h->value_len] = '\0';
+    }
+}
+
+/* An error answer made here (OpenAI shape) without a code recorded: the
+ * body's first "code":"..." for the access line. */
+static void access_error_code(tg__client *c, int status, const char *body, size_t len) {
+    static const char key[] = "\"code\":\"";
+    if (status < 400 || c->log.error[0] || len > 16384) return;
+    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+        if (memcmp(body + i, key, sizeof key - 1) != 0) continue;
+        const char *v = body + i + sizeof key - 1;
+        const char *e = memchr(v, '"', len - (size_t)(v - body));
+        if (e) tg__access_set(c->log.error, sizeof c->log.error, v, (size_t)(e - v));
+        return;
+    }
+}
+
+static void access_write(tg__client *c, const char *end) {
+    if (!c->log_pending) return;
+    c->log_pending = 0;
+    tg__log_access(&c->log, end);
+}
+
 static void tv_of(double s, struct timeval *tv) {
     tv->tv_sec = (time_t)s;
     tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
@@ -104,6 +185,7 @@ void tg__client_free(tg__client *c) {
         c->job = NULL;
     }
     tg__server *s = c->srv;
+    access_write(c, "client_gone");
     unlink_client(c);
     if (c->bev) bufferevent_free(c->bev);
     if (c->body) evbuffer_free(c->body);
@@ -182,6 +264,7 @@ void tg__client_set_write_low(tg__client *c, size_t low) {
 
 /* The request is answered: keep the connection for the next one, or flush and close. */
 static void finish(tg__client *c) {
+    access_write(c, c->log_end);
     c->ex = NULL;
     if (c->cfg) {
         tg__config_unref(c->cfg);
@@ -208,6 +291,7 @@ static void finish(tg__client *c) {
 }
 
 static void add_common(tg__client *c, struct evbuffer *out) {
+    if (c->log.id[0]) evbuffer_add_printf(out, "X-Request-Id: %s\r\n", c->log.id);
     if (!c->keep_alive || c->srv->draining) evbuffer_add_printf(out, "Connection: close\r\n");
     else if (c->req.version_minor == 0) evbuffer_add_printf(out, "Connection: keep-alive\r\n");
 }
@@ -216,6 +300,8 @@ void tg__client_respond(tg__client *c, int status, const char *ctype, const char
                         const char *extra_headers) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    access_error_code(c, status, body, len);
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
                         tg__reason_phrase(status), ctype, len);
     if (extra_headers) evbuffer_add(out, extra_headers, strlen(extra_headers));
@@ -232,6 +318,7 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (code && !c->log.error[0]) tg__access_set(c->log.error, sizeof c->log.error, code, strlen(code));
     char *j = tg_error_body_text(msg, type, code, param);
     if (!j) {
         static const char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
@@ -245,6 +332,8 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    if (evbuffer_search(head, "x-tokgate-escalated:", 20, NULL).pos >= 0) c->log.decision = "escalated";
     evbuffer_add_buffer(out, head);
     if (no_body) {
         if (c->head_only && content_length >= 0)
@@ -277,7 +366,10 @@ void tg__client_body(tg__client *c, const char *p, size_t n) {
 void tg__client_end(tg__client *c, int clean) {
     if (clean && c->resp_chunked && !c->head_only)
         evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
-    if (!clean) c->keep_alive = 0; /* the client sees a truncated body */
+    if (!clean) {
+        c->keep_alive = 0; /* the client sees a truncated body */
+        c->log_end = "truncated";
+    }
     finish(c);
 }
 
@@ -301,6 +393,7 @@ static int start_request(tg__client *c) {
     const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
     size_t end = tg__http_find_head_end(p, look, c->scan_from);
     if (end == 0) {
+        if (len > cfg->max_head || (!memchr(p, '\n', look) && look > cfg->max_line)) access_begin(c);
         if (len > cfg->max_head) {
             char msg[160];
             snprintf(msg, sizeof msg, "request header block exceeds the %zu-byte max_header_bytes limit", cfg->max_head);
@@ -317,6 +410,7 @@ static int start_request(tg__client *c) {
         c->scan_from = look;
         return 0;
     }
+    access_begin(c);
     c->cfg = cfg;
     tg__config_ref(cfg);
     c->head_copy = tg__arena_strndup(&c->arena, p, end);
@@ -342,6 +436,7 @@ static int start_request(tg__client *c) {
         reject(c, e.status, e.status == 431 ? "request_header_fields_too_large" : "bad_request", msg);
         return -1;
     }
+    access_request(c);
     c->keep_alive = c->req.keep_alive;
     c->head_only = c->req.method_len == 4 && !memcmp(c->req.method, "HEAD", 4);
     c->body_chunked = c->req.chunked;

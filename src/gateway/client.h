@@ -16,6 +16,7 @@
 #include "gateway/arena.h"
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
+#include "gateway/log.h"
 
 typedef struct tg__server tg__server;
 typedef struct tg__client tg__client;
@@ -58,6 +59,13 @@ struct tg__client {
     tg__exchange *ex;
     struct tg__job *job;      /* request work on a worker thread, or NULL */
     char peer[64];
+    /* The access line (log.h): reset when a request head arrives, written
+     * when its response ends (or the client leaves first); routes.c and
+     * proxy.c fill the budget, model and upstream fields. log.id is the
+     * request id: echoed as X-Request-Id and sent upstream. */
+    tg__access log;
+    int log_pending;          /* a request's line is still to be written */
+    const char *log_end;      /* "ok", or "truncated" when the body was cut */
 };
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);

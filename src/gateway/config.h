@@ -6,6 +6,7 @@
  *     "listen": "127.0.0.1:8000",
  *     "api_keys": ["sk-local-1"],          client keys; none = no auth
  *     "log_prompts": false,
+ *     "log_format": "text",                text or json
  *     "timeouts": {"connect": 5, "first_byte": 600, "idle": 120,
  *                  "client": 60, "drain": 30},          seconds
  *     "limits": {"max_body_bytes": 33554432, "max_header_bytes": 32768,
@@ -88,6 +89,7 @@ typedef struct tg__config {
     char **api_keys;
     size_t n_api_keys;
     int log_prompts;
+    int log_format; /* TG__LOG_TEXT or TG__LOG_JSON (log.h) */
     int quiet;
     double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
     double discovery_interval;

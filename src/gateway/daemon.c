@@ -100,6 +100,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     s->cfg = nc;
     if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
     tg__log_set_quiet(nc->quiet);
+    tg__log_set_format(nc->log_format);
     if (tg__models_rebuild(s, &err) != TG_OK) {
         tg__log(s, TG__LOG_ERROR, "reload: %s; keeping the running config", err.msg);
         s->cfg = old;
@@ -172,6 +173,7 @@ int tg_daemon_run(int argc, char **argv) {
         return 2;
     }
     tg__log_set_quiet(s.cfg->quiet);
+    tg__log_set_format(s.cfg->log_format);
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
     s.pools.base = s.base;

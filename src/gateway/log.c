@@ -1,13 +1,37 @@
-/* gateway/log.c: log lines and the monotonic clock (log.h). */
+/*
+ * gateway/log.c: log lines, the access line and the monotonic clock (log.h).
+ *
+ * Text lines:   2026-01-02T03:04:05Z tokgate info: MESSAGE
+ * JSON lines:   {"ts":"2026-01-02T03:04:05Z","level":"info","msg":"MESSAGE"}
+ * Access lines: ... tokgate access: id=ID method=POST path=/v1/chat/completions
+ *               model=M upstream=H:P prompt_tokens=N prompt_exact=true
+ *               max_tokens=N max_tokens_source=request decision=forward
+ *               status=200 error=- upstream_s=0.412 total_s=0.415 end=ok
+ *               (JSON: the same keys in one object, "level":"access",
+ *               numbers as numbers, unknown values null). Every value in a
+ *               text access line is free of spaces (tg__access_set), so
+ *               key=value splits on blanks.
+ */
 #include "gateway/log.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static int log_quiet;
+static int log_format;
 
 void tg__log_set_quiet(int quiet) { log_quiet = quiet; }
+void tg__log_set_format(int format) { log_format = format; }
+
+int tg__log_parse_format(const char *s) {
+    if (s && !strcmp(s, "text")) return TG__LOG_TEXT;
+    if (s && !strcmp(s, "json")) return TG__LOG_JSON;
+    return -1;
+}
 
 double tg__now(void) {
     struct timespec ts;
@@ -15,19 +39,91 @@ double tg__now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void stamp(char *ts, size_t cap) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One JSON object as one line; the object is consumed. */
+static void put_json(json_t *o) {
+    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (txt) fprintf(stderr, "%s\n", txt);
+    free(txt);
+}
+
 void tg__log(tg__server *s, int level, const char *fmt, ...) {
     (void)s;
     if (level == TG__LOG_INFO && log_quiet) return;
     char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    stamp(ts, sizeof ts);
     static const char *const names[] = {"error", "warn", "info"};
-    fprintf(stderr, "%s tokgate %s: ", ts, names[level]);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (log_format == TG__LOG_JSON) {
+        char msg[2048];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        put_json(json_pack("{s:s,s:s,s:s}", "ts", ts, "level", names[level], "msg", msg));
+    } else {
+        fprintf(stderr, "%s tokgate %s: ", ts, names[level]);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {
+    if (cap == 0) return;
+    size_t n = 0;
+    for (size_t i = 0; src && i < len && n + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    dst[n] = '\0';
+}
+
+static const char *or_dash(const char *v) { return v && *v ? v : "-"; }
+
+static json_t *str_or_null(const char *v) { return v && *v ? json_string(v) : json_null(); }
+
+static void access_json(const tg__access *a, const char *ts, const char *end, double up, double total) {
+    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "ts", ts, "level", "access", "id", str_or_null(a->id),
+                          "method", str_or_null(a->method), "path", str_or_null(a->path), "model",
+                          str_or_null(a->model), "upstream", str_or_null(a->upstream));
+    if (!o) return;
+    json_object_set_new(o, "prompt_tokens", a->have_budget ? json_integer((json_int_t)a->prompt_tokens) : json_null());
+    json_object_set_new(o, "prompt_exact", a->have_budget ? json_boolean(a->prompt_exact) : json_null());
+    json_object_set_new(o, "max_tokens", a->have_budget && a->max_tokens ? json_integer((json_int_t)a->max_tokens)
+                                                                         : json_null());
+    json_object_set_new(o, "max_tokens_source", str_or_null(a->max_tokens_source));
+    json_object_set_new(o, "decision", str_or_null(a->decision));
+    json_object_set_new(o, "status", a->status ? json_integer(a->status) : json_null());
+    json_object_set_new(o, "error", str_or_null(a->error));
+    json_object_set_new(o, "upstream_s", a->t_upstream > 0 ? json_real(up) : json_null());
+    json_object_set_new(o, "total_s", json_real(total));
+    json_object_set_new(o, "end", json_string(end));
+    put_json(o);
+}
+
+void tg__log_access(const tg__access *a, const char *end) {
+    char ts[32];
+    stamp(ts, sizeof ts);
+    double now = tg__now();
+    double up = a->t_upstream > 0 ? now - a->t_upstream : 0, total = a->t_start > 0 ? now - a->t_start : 0;
+    if (log_format == TG__LOG_JSON) {
+        access_json(a, ts, end, up, total);
+        return;
+    }
+    char pt[32] = "-", mt[32] = "-", us[32] = "-";
+    if (a->have_budget) snprintf(pt, sizeof pt, "%llu", (unsigned long long)a->prompt_tokens);
+    if (a->have_budget && a->max_tokens) snprintf(mt, sizeof mt, "%llu", (unsigned long long)a->max_tokens);
+    if (a->t_upstream > 0) snprintf(us, sizeof us, "%.3f", up);
+    fprintf(stderr,
+            "%s tokgate access: id=%s method=%s path=%s model=%s upstream=%s prompt_tokens=%s prompt_exact=%s "
+            "max_tokens=%s max_tokens_source=%s decision=%s status=%d error=%s upstream_s=%s total_s=%.3f end=%s\n",
+            ts, or_dash(a->id), or_dash(a->method), or_dash(a->path), or_dash(a->model), or_dash(a->upstream), pt,
+            a->have_budget ? (a->prompt_exact ? "true" : "false") : "-", mt, or_dash(a->max_tokens_source),
+            or_dash(a->decision), a->status, or_dash(a->error), us, total, end);
 }

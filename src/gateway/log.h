@@ -1,15 +1,53 @@
 /* gateway/log.h: the daemon's log lines (stderr, one line each, UTC time,
- * level) and its monotonic clock. Log lines never carry prompt text unless
- * the config's log_prompts says so. A leaf: it calls nothing of the daemon. */
+ * level; as text or as one JSON object per line, --log-format), the access
+ * line each request leaves, and the monotonic clock. Log lines never carry
+ * prompt text. A leaf: it calls nothing of the daemon. */
 #ifndef TG_GATEWAY_LOG_H
 #define TG_GATEWAY_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct tg__server tg__server;
 
 enum { TG__LOG_ERROR, TG__LOG_WARN, TG__LOG_INFO };
+enum { TG__LOG_TEXT, TG__LOG_JSON }; /* log_format */
 void tg__log(tg__server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Info lines off (--quiet); set on the loop thread at start and reload. */
+/* Info lines off (--quiet); set on the loop thread at start and reload.
+ * Access lines are written even then. */
 void tg__log_set_quiet(int quiet);
+void tg__log_set_format(int format);
+int tg__log_parse_format(const char *s); /* "text" 0, "json" 1, else -1 */
 double tg__now(void); /* monotonic seconds */
+
+/* What one request's access line says. client.c owns it (one per request,
+ * reset when a request head arrives) and writes the line when the response
+ * ends or the client leaves; the layers above fill what they know through
+ * the client struct. Strings are copied in (tg__access_set), static ones
+ * pointed at. */
+#define TG__REQUEST_ID_MAX 128
+typedef struct tg__access {
+    char id[TG__REQUEST_ID_MAX + 1]; /* x-request-id: the client's (validated) or generated */
+    char method[16];
+    char path[128];               /* the target without its query */
+    char model[96];               /* as the client named it, or the served name */
+    char upstream[96];            /* host:port the request went to */
+    char error[64];               /* the error code answered, or "" */
+    const char *decision;         /* static: local, passthrough, forward, clamp, truncate, reject,
+                                     escalated, error; NULL: "-" */
+    const char *max_tokens_source; /* static (tg_max_tokens_source_name), or NULL */
+    uint64_t prompt_tokens, max_tokens;
+    int have_budget;              /* prompt_tokens, prompt_exact and max_tokens are set */
+    int prompt_exact;
+    int status;                   /* what the client was sent (0: nothing) */
+    double t_start;               /* the head arrived */
+    double t_upstream;            /* handed to the upstream exchange; 0: never */
+} tg__access;
+
+/* Copies src into dst (cap bytes), each byte outside visible ASCII as '?'. */
+void tg__access_set(char *dst, size_t cap, const char *src, size_t len);
+/* Writes the access line; `end` says how the response ended (ok, truncated,
+ * client_gone). */
+void tg__log_access(const tg__access *a, const char *end);
 
 #endif

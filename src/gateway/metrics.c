@@ -43,7 +43,8 @@ static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 
 
 const char *tg__route_name(int route) {
     static const char *const names[] = {"chat_completions", "completions", "models", "api_json", "limits",
-                                        "metrics", "healthz", "tokenize", "passthrough", "none"};
+                                        "metrics", "healthz", "tokenize", "readyz", "status",
+                                        "passthrough", "none"};
     return route >= 0 && route < TG__R_COUNT ? names[route] : "none";
 }
 

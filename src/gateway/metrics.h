@@ -11,7 +11,7 @@ typedef struct tg__pools tg__pools;
 
 enum tg__route {
     TG__R_CHAT, TG__R_COMPLETIONS, TG__R_MODELS, TG__R_API_JSON, TG__R_LIMITS, TG__R_METRICS,
-    TG__R_HEALTHZ, TG__R_TOKENIZE, TG__R_PASSTHROUGH, TG__R_NONE, TG__R_COUNT
+    TG__R_HEALTHZ, TG__R_TOKENIZE, TG__R_READYZ, TG__R_STATUS, TG__R_PASSTHROUGH, TG__R_NONE, TG__R_COUNT
 };
 const char *tg__route_name(int route);
 

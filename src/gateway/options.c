@@ -23,6 +23,7 @@
 #include "gateway/options.h"
 
 #include "gateway/engine.h"
+#include "gateway/log.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -167,6 +168,9 @@ const tgx_opt tg__serve_opts[] = {
      .help = "accept only these bearer keys (repeatable; flags replace the file's)"},
     {.key = "log_prompts", .flag = "--log-prompts", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = C(log_prompts),
      .help = "allow prompt text in logs"},
+    {.key = "log_format", .flag = "--log-format", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = C(log_format),
+     .parse = tg__log_parse_format, .arg = "text|json",
+     .help = "log lines (and each request's access line) as text or one JSON object per line"},
     {.key = "quiet", .flag = "--quiet", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = C(quiet),
      .help = "log only warnings and errors"},
     {.key = "models", .kind = TGX_OPT_CUSTOM, .arg = "[{...}]", .help = "the model sections (below)",

@@ -295,13 +295,14 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
-        if (skip_request_header(h, strip_auth, inference)) continue;
+        if (skip_request_header(h, strip_auth, inference) || tg__http_name_eq(h->name, h->name_len, "x-request-id")) continue;
         tgx_buf_append(&rq, h->name, h->name_len);
         tgx_buf_append(&rq, ": ", 2);
         tgx_buf_append(&rq, h->value, h->value_len);
         tgx_buf_append(&rq, "\r\n", 2);
     }
     if (mc->upstream_api_key) tgx_buf_printf(&rq, "Authorization: Bearer %s\r\n", mc->upstream_api_key);
+    if (c->log.id[0]) tgx_buf_printf(&rq, "X-Request-Id: %s\r\n", c->log.id); /* client.c: validated or generated */
     tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;

@@ -5,6 +5,9 @@
  *   GET  /v1/models, /api.json, /v1/limits       from the served-model table
  *   GET  /metrics                                Prometheus text
  *   GET  /healthz                                liveness (no key needed)
+ *   GET  /readyz                                 readiness: models discovered, limits known (no key)
+ *   GET  /status                                 the status page (static HTML, no key; its
+ *                                                script fetches /v1/limits and /metrics)
  *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
  *   anything else                                passed through unchanged to
  *                                                the first model's upstream
@@ -27,6 +30,7 @@
 #include "gateway/models.h"
 #include "gateway/proxy.h"
 #include "gateway/server.h"
+#include "gateway/status.h"
 #include "gateway/workers.h"
 
 /* Constant-time in the key's content: every configured key is compared in
@@ -82,6 +86,8 @@ static void serve_local(tg__client *c, int route) {
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
         return;
     }
+    int status = 200;
+    const char *ctype = route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json";
     switch (route) {
     case TG__R_MODELS: tg__catalog_models(c->srv, b); break;
     case TG__R_LIMITS: tg__catalog_limits(c->srv, b); break;
@@ -99,9 +105,14 @@ static void serve_local(tg__client *c, int route) {
         tg__catalog_api_json(c->srv, host, b);
         break;
     }
+    case TG__R_READYZ: status = tg__status_readyz(c->srv, b); break;
+    case TG__R_STATUS:
+        tg__status_page(b);
+        ctype = "text/html; charset=utf-8";
+        break;
     default: evbuffer_add_printf(b, "{\"status\":\"ok\",\"draining\":%s}", c->srv->draining ? "true" : "false"); break;
     }
-    respond_buffer(c, 200, route == TG__R_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : "application/json", b);
+    respond_buffer(c, status, ctype, b);
     evbuffer_free(b);
 }
 
@@ -126,6 +137,7 @@ typedef struct infer_job {
     char *headers;      /* x-tokgate-* lines */
     int stream;
     tg__plan plan;      /* escalated_body malloc'd */
+    tg__access log;     /* what the access line says of the decision (model, budget, decision, error) */
 } infer_job;
 
 static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
@@ -138,6 +150,32 @@ static void job_error(infer_job *j, int status, const char *code, const char *pa
     va_end(ap);
     j->status = status;
     j->resp = tg_error_body_text(msg, status >= 500 ? "server_error" : "invalid_request_error", code, param);
+    if (!j->log.decision) j->log.decision = "error";
+    if (code) tg__access_set(j->log.error, sizeof j->log.error, code, strlen(code));
+}
+
+/* The decision as the access line names it (log.h). */
+static void job_log_decision(infer_job *j, const tg__budget *b) {
+    if (!b->decided) {
+        j->log.decision = "forward";
+        return;
+    }
+    const tg_decision *d = &b->dec.d;
+    j->log.have_budget = 1;
+    j->log.prompt_tokens = d->budget.prompt_tokens;
+    j->log.prompt_exact = d->budget.prompt_tokens_exact;
+    j->log.max_tokens = d->budget.max_tokens; /* 0 when refused before it was chosen: what the client asked */
+    j->log.max_tokens_source = d->budget.max_tokens ? tg_max_tokens_source_name(d->budget.max_tokens_source) : NULL;
+    if (!d->budget.max_tokens && d->budget.requested_max_tokens) {
+        j->log.max_tokens = d->budget.requested_max_tokens;
+        j->log.max_tokens_source = tg_max_tokens_source_name(TG_SRC_REQUEST);
+    }
+    j->log.decision = d->action == TG_ACTION_REJECT     ? "reject"
+                      : d->action == TG_ACTION_TRUNCATE ? "truncate"
+                      : d->budget.clamped               ? "clamp"
+                                                        : "forward";
+    if (d->action == TG_ACTION_REJECT && d->refusal.api.code[0])
+        tg__access_set(j->log.error, sizeof j->log.error, d->refusal.api.code, strlen(d->refusal.api.code));
 }
 
 /* A structured library error (tg_error.api) as the answer. */
@@ -161,6 +199,7 @@ static void infer_work(tg__job *job) {
     json_t *req = r.root;
     const char *name = r.model;
     j->stream = r.stream;
+    if (name) tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
     const tg__model *m = tg__model_resolve(j->table, name);
     if (!m) {
         if (name)
@@ -179,6 +218,7 @@ static void infer_work(tg__job *job) {
     }
     j->headers = b.headers;
     b.headers = NULL;
+    job_log_decision(j, &b);
     const tg_decision *d = &b.dec.d;
     if (b.decided && d->action == TG_ACTION_REJECT) {
         j->status = d->status;
@@ -339,6 +379,27 @@ static void infer_free(infer_job *j) {
     free(j);
 }
 
+/* The job's view of the request, into the client's access line. */
+static void access_from_job(tg__client *c, const infer_job *j) {
+    tg__access *a = &c->log;
+    if (j->log.model[0]) memcpy(a->model, j->log.model, sizeof a->model);
+    else if (j->m) tg__access_set(a->model, sizeof a->model, tg__model_id(j->m), strlen(tg__model_id(j->m)));
+    if (j->log.error[0]) memcpy(a->error, j->log.error, sizeof a->error);
+    a->decision = j->log.decision;
+    a->have_budget = j->log.have_budget;
+    a->prompt_tokens = j->log.prompt_tokens;
+    a->prompt_exact = j->log.prompt_exact;
+    a->max_tokens = j->log.max_tokens;
+    a->max_tokens_source = j->log.max_tokens_source;
+}
+
+/* The request goes to m's upstream now: the access line's upstream and clock. */
+static void access_upstream(tg__client *c, const tg__model *m) {
+    const char *hp = m->cfg->url.hostport ? m->cfg->url.hostport : "";
+    tg__access_set(c->log.upstream, sizeof c->log.upstream, hp, strlen(hp));
+    c->log.t_upstream = tg__now();
+}
+
 static void infer_done(tg__job *job) {
     infer_job *j = (infer_job *)job;
     if (job->cancelled) {
@@ -347,12 +408,15 @@ static void infer_done(tg__job *job) {
     }
     tg__client *c = j->c;
     c->job = NULL;
+    j->log.decision = j->log.decision ? j->log.decision : j->route == TG__R_TOKENIZE ? "local" : "forward";
+    access_from_job(c, j);
     if (j->status) {
         if (j->reason[0]) tg__metrics_refusal(&c->srv->metrics, j->reason);
         const char *r = j->resp ? j->resp : "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
         tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason[0] ? j->headers : NULL);
     } else {
         const tg__model *m = j->m;
+        access_upstream(c, m);
         tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len,
                         m->have_limits ? &j->plan : NULL, j->stream, j->headers);
     }
@@ -400,6 +464,7 @@ static const struct {
     {"/v1/models", TG__R_MODELS, "GET"},          {"/api.json", TG__R_API_JSON, "GET"},
     {"/v1/limits", TG__R_LIMITS, "GET"},          {"/metrics", TG__R_METRICS, "GET"},
     {"/healthz", TG__R_HEALTHZ, "GET"},           {"/tokenize", TG__R_TOKENIZE, "POST"},
+    {"/readyz", TG__R_READYZ, "GET"},             {"/status", TG__R_STATUS, "GET"},
 };
 
 int tg__route_match(const char *target, size_t n, const char **allow) {
@@ -420,7 +485,7 @@ void tg__route_dispatch(tg__client *c) {
     const char *allow = NULL;
     int route = tg__route_match(c->req.target, c->req.target_len, &allow);
     c->route = route;
-    if (route != TG__R_HEALTHZ && !authorized(c)) {
+    if (route != TG__R_HEALTHZ && route != TG__R_READYZ && route != TG__R_STATUS && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                          "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
         return;
@@ -435,6 +500,8 @@ void tg__route_dispatch(tg__client *c) {
         }
         size_t len = evbuffer_get_length(c->body);
         const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
+        c->log.decision = "passthrough";
+        access_upstream(c, m);
         tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
         return;
     }
@@ -448,6 +515,9 @@ void tg__route_dispatch(tg__client *c) {
     case TG__R_CHAT:
     case TG__R_COMPLETIONS: serve_job(c, infer_work); return;
     case TG__R_TOKENIZE: serve_job(c, tokenize_work); return;
-    default: serve_local(c, route); return;
+    default:
+        c->log.decision = "local";
+        serve_local(c, route);
+        return;
     }
 }
