@@ -5,7 +5,7 @@
 # admission reserved vs capacity, queue depth, latency p50/p99 from the
 # histograms, escalations, thinking cuts, tokens in/out), every metric name
 # it queries is a sample name in a live /metrics (tokgate in front of the
-# stand-in upstream, after a forwarded and a refused request), and every
+# stand-in upstream, after a forwarded and a refused request (max_tokens above the absolute cap: refused in every overflow mode)), and every
 # query parses as PromQL (promtool check rules, with Grafana's $__rate_interval
 # and $instance substituted). The name check is shown to fail on a made-up name.
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ start_tokgate A --upstream "http://127.0.0.1:$STANDIN_PORT" --discovery-interval
 G=http://127.0.0.1:$PORT_A
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 curl -s "$G/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":4}' >/dev/null
-curl -s "$G/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":100000}' >/dev/null
+curl -s "$G/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":1000000}' >/dev/null
 curl -s "$G/metrics" >"$work/metrics.txt"
 stop_tokgate A
 
