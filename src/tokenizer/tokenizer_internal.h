@@ -241,6 +241,10 @@ typedef struct tg__pretokenizer {
     tg__pt_step *steps;
     size_t n;
     int byte_level;   /* a step is ByteLevel: the model sees raw bytes */
+    int direct_kind;  /* > 0: the whole chain is one fast-path regex split, Isolated, not
+                         inverted, then only identity steps (ByteLevel without regex or
+                         prefix space): pieces are the regex's matches and gaps, taken
+                         straight from tg__pretok_fast_next (pretokenizer.c) */
 } tg__pretokenizer;
 
 tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_error *err);
@@ -317,6 +321,8 @@ typedef struct tg__bpe {
     int fuse_unk, byte_fallback, ignore_merges;
     char *cont_prefix, *eow_suffix;
     size_t cont_prefix_len, eow_suffix_len;
+    struct tg__word_cache *wcache; /* pre-token -> ids across calls and threads (word_cache.h);
+                                      NULL: none (out of memory at build) */
 } tg__bpe;
 
 /* byte_mode: the pre-tokenizer ends with ByteLevel, so every piece reaching
