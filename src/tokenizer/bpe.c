@@ -345,7 +345,8 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     free(s);
 }
 
-static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
+/* Room for n more ids in out. */
+static tg_status reserve_ids(tg_tokens *out, size_t n) {
     if (out->len + n > out->cap) {
         size_t cap = out->cap ? out->cap : 64;
         while (cap < out->len + n) cap *= 2;
@@ -354,6 +355,12 @@ static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
         out->ids = p;
         out->cap = cap;
     }
+    return TG_OK;
+}
+
+static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
+    tg_status st = reserve_ids(out, n);
+    if (st) return st;
     memcpy(out->ids + out->len, ids, n * sizeof *ids);
     out->len += n;
     return TG_OK;
@@ -886,10 +893,10 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         return TG_OK;
     }
     uint64_t h = word_hash(p, n);
-    uint32_t cached[TG__WC_PAYLOAD / 4];
-    size_t k = tg__word_cache_get(b->wcache, h, p, n, cached);
+    if (out->cap - out->len < TG__WC_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_PAYLOAD / 4))) goto fail;
+    size_t k = tg__word_cache_get(b->wcache, h, p, n, out->ids + out->len); /* straight into out */
     if (k) {
-        if ((st = push_ids(out, cached, k))) goto fail;
+        out->len += k;
         return TG_OK;
     }
     int hit;

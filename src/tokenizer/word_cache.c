@@ -56,9 +56,36 @@ static inline int same_key(uint64_t hdr, uint64_t h, size_t klen) {
     return ((hdr >> 32) & 0xFF) == klen && (hdr >> 48) == (h >> 48) && !(hdr & 1);
 }
 
-/* Copies slot s's payload (nw words) if it holds key; returns its id count
- * (0: not there, or being written). */
-static size_t try_slot(slot *s, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids) {
+/* 1 when the klen key bytes at b equal key: 8-byte blocks and the last 8
+ * bytes (klen >= 8), or the first and last 4 (4..7), or bytes 0, klen/2 and
+ * klen-1 (1..3), which together cover every byte; key is read only inside
+ * key[0..klen). */
+static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
+    if (klen >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= klen; i += 8) {
+            memcpy(&x, b + i, 8);
+            memcpy(&y, key + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, b + klen - 8, 8);
+        memcpy(&y, key + klen - 8, 8);
+        return x == y;
+    }
+    if (klen >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, b, 4);
+        memcpy(&y0, key, 4);
+        memcpy(&x1, b + klen - 4, 4);
+        memcpy(&y1, key + klen - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1];
+}
+
+/* Copies slot s's payload if it holds key; returns its id count (0: not
+ * there, or being written). */
+static inline size_t try_slot(slot *s, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids) {
     _Atomic uint64_t *w = s->w;
     uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
     if (!same_key(h1, h, klen)) return 0;
@@ -70,8 +97,8 @@ static size_t try_slot(slot *s, uint64_t h, const uint8_t *key, size_t klen, uin
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
     const uint8_t *b = (const uint8_t *)buf;
-    if (memcmp(b, key, klen) != 0) return 0;
-    memcpy(ids, b + klen, 4 * nids);
+    if (!key_eq(b, key, klen)) return 0;
+    for (size_t i = 0; i < nids; i++) memcpy(&ids[i], b + klen + 4 * i, 4);
     return nids;
 }
 
