@@ -276,6 +276,10 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         char c[4];
         size_t cl = tgx_utf8_encode(tg__bytelevel_char((uint8_t)i), c);
         b->byte_id[i] = byte_mode ? tg__strtab_find(&b->tokens, c, cl) : TG__NO_ID;
+        if (i < 128) {
+            char a = (char)i;
+            b->ascii_id[i] = tg__strtab_find(&b->tokens, &a, 1);
+        }
     }
 
     size_t slots = 16;
@@ -415,7 +419,15 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
     } else {
         tgx_buf *t = &s->tmp;
         size_t i = 0;
+        const int plain = !b->cont_prefix && !b->eow_suffix;
         while (i < n) {
+            if (plain && p[i] < 0x80 && b->ascii_id[p[i]] != TG__NO_ID) {
+                /* what tg__strtab_find of the one-char symbol gives */
+                if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
+                ADD_SYM(b->ascii_id[p[i]], 1);
+                i++;
+                continue;
+            }
             size_t cl = tgx_utf8_seqlen(p[i]);
             if (cl == 0 || i + cl > n) cl = 1; /* input is valid UTF-8; defensive */
             int first = i == 0, last = i + cl == n;

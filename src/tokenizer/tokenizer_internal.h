@@ -314,6 +314,9 @@ typedef struct tg__bpe {
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
     uint32_t fallback_id[256]; /* byte_fallback: id of "<0xNN>" */
+    uint32_t ascii_id[128];  /* !byte_mode, no subword prefix/suffix: id of each ASCII char
+                                as a one-char symbol (TG__NO_ID: absent), so the common
+                                initial symbols need no vocabulary lookup */
     tg__merge_slot *merges;
     size_t merge_mask;
     size_t n_merges;
