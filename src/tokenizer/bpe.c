@@ -880,7 +880,7 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
     }
     size_t key_off = s->cache_keys.len;
     if (tgx_buf_append(&s->cache_keys, p, n)) return;
-    memcpy(s->cache_ids + s->cache_ids_len, ids, got * sizeof(uint32_t));
+    if (got) memcpy(s->cache_ids + s->cache_ids_len, ids, got * sizeof(uint32_t)); /* ids may be NULL when 0 */
     cache_slot *c = &s->cache[i];
     c->hash = h;
     c->key_off = (uint32_t)key_off;
@@ -920,8 +920,9 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     size_t before = out->len;
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
-    if (tg__word_cache_fits(n, got)) tg__word_cache_put(b->wcache, h, p, n, out->ids + before, got);
-    else percall_put(s, h, p, n, out->ids + before, got);
+    const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
+    if (tg__word_cache_fits(n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
