@@ -16,8 +16,9 @@
  * the results are identical.
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
- * to that id directly. A per-call cache maps recent short pre-tokens to their
- * ids (bounded: cleared when full).
+ * to that id directly. Pre-tokens are looked up first in the tokenizer's
+ * shared cache (word_cache.h: short words, across calls and threads), then in
+ * a per-call cache (up to CACHE_MAX_KEY bytes; bounded: cleared when full).
  */
 #include <stdio.h>
 #include <stdlib.h>
