@@ -9,8 +9,10 @@
 # pathological 100 KB input of the generic edge cases (long-*: one character
 # repeated, digits, whitespace, no-space JSON, random letters, random Unicode;
 # scripts/make-edge-cases.js). For Qwen3, Llama-3 and Gemma-3 tokenizer.json
-# it prints MB/s of both, the ratio, the token counts (they must agree), and
-# each pathological input's speed relative to the corpus (per byte). Then
+# it prints MB/s of both (best of several calls), tokgate's first call on that
+# input (before its pre-token cache, kept across calls, holds the input's
+# words), the ratio, the token counts (they must agree), and each
+# pathological input's speed relative to the corpus (per byte). Then
 # llama-tokenize (built in $TG_CACHE/llama-build if missing) against tokgate,
 # both loading the same vocab-only GGUF (qwen2, llama-bpe), over the corpus;
 # llama-tokenize's time is the process time minus the time of a 1-byte run
@@ -73,7 +75,7 @@ for m in qwen3 llama3 gemma3; do
     $1 == "load" { load[file] = $2; loadmed[file] = $3; next }
     $1 == "first" { first_min = $2; first_med = $3; next }
     { n = split($1, parts, "/"); name = parts[n]; sub(/\.txt$/, "", name)
-      if (file == 1) { order[++rows] = name; bytes[name] = $2; ttok[name] = $3; tsec[name] = $4; tmb[name] = $5 }
+      if (file == 1) { order[++rows] = name; bytes[name] = $2; ttok[name] = $3; tsec[name] = $4; tmb[name] = $5; tfirst[name] = $6 }
       else { htok[name] = $3; hmb[name] = $5 } }
     END {
       printf "== %s tokenizer.json: load tokgate min %.1f ms, median %.1f ms", model, load[1] * 1e3, loadmed[1] * 1e3
@@ -82,7 +84,7 @@ for m in qwen3 llama3 gemma3; do
                loadmed[2] * 1e3, load[2] / load[1], loadmed[2] / loadmed[1]
       printf "\n   tokgate first encode after load: min %.1f us, median %.1f us\n", first_min * 1e6, first_med * 1e6
       if (rows == 0) exit
-      printf "%-22s %10s %9s %11s %9s %8s %7s %10s\n", "input", "bytes", "tokens", "tokgate MB/s", "HF MB/s", "ratio", "counts", "vs corpus"
+      printf "%-22s %10s %9s %11s %11s %9s %8s %7s %10s\n", "input", "bytes", "tokens", "tokgate MB/s", "first MB/s", "HF MB/s", "ratio", "counts", "vs corpus"
       base = tmb["corpus"]
       for (i = 1; i <= rows; i++) {
         k = order[i]
@@ -91,7 +93,7 @@ for m in qwen3 llama3 gemma3; do
         ratio = (has && hmb[k] > 0) ? sprintf("%.1fx", tmb[k] / hmb[k]) : "-"
         same = has ? (htok[k] == ttok[k] ? "same" : "DIFF") : "-"
         rel = (base > 0) ? sprintf("%.2f", tmb[k] / base) : "-"
-        printf "%-22s %10d %9d %11.2f %9s %8s %7s %10s\n", k, bytes[k], ttok[k], tmb[k], hf, ratio, same, rel
+        printf "%-22s %10d %9d %11.2f %11.2f %9s %8s %7s %10s\n", k, bytes[k], ttok[k], tmb[k], tfirst[k], hf, ratio, same, rel
       }
     }' "$work/tg-$m.txt" "$work/hf-$m.txt"
 done
@@ -112,7 +114,7 @@ printf '== llama.cpp llama-tokenize vs tokgate, same vocab-only GGUF, corpus %d 
 printf '%-12s %11s %11s %9s %9s %8s\n' "vocab" "tokgate MB/s" "llama MB/s" "tokgate n" "llama n" "ratio"
 for v in qwen2 llama-bpe; do
   gguf=$TG_FIXTURES/llama.cpp/models/ggml-vocab-$v.gguf
-  read -r _ tb tn ts tm < <("$bin" "$gguf" "${corpus[0]}" | tail -1)
+  read -r _ tb tn ts tm _ < <("$bin" "$gguf" "${corpus[0]}" | tail -1)
   t0=$(now); "$lt" -m "$gguf" -f "$work/one.txt" --ids --no-bos --log-disable >/dev/null 2>&1; t1=$(now)
   "$lt" -m "$gguf" -f "${corpus[0]}" --ids --no-bos --log-disable --show-count > "$work/lt-$v.txt" 2>/dev/null; t2=$(now)
   ln=$(sed -n 's/^Total number of tokens: //p' "$work/lt-$v.txt")

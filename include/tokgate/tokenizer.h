@@ -1,8 +1,10 @@
 /*
  * tokgate/tokenizer.h: exact tokenizers (HF tokenizer.json and GGUF vocabularies).
  *
- * A tg_tokenizer is immutable after loading and safe to share between threads
- * for encode/decode/count. Encoding matches HF tokenizers'
+ * A tg_tokenizer is immutable after loading (apart from an internal, bounded
+ * pre-token cache that concurrent calls share without locks; it never
+ * changes a result) and safe to share between threads for
+ * encode/decode/count. Encoding matches HF tokenizers'
  * `encode(text, add_special_tokens=...)` token for token.
  *
  * Ownership: the caller owns the tokenizer (tg_tokenizer_free) and every

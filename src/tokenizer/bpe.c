@@ -16,14 +16,16 @@
  * the results are identical.
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
- * to that id directly. A per-call cache maps recent short pre-tokens to their
- * ids (bounded: cleared when full).
+ * to that id directly. Pre-tokens are looked up first in the tokenizer's
+ * shared cache (word_cache.h: short words, across calls and threads), then in
+ * a per-call cache (up to CACHE_MAX_KEY bytes; bounded: cleared when full).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/word_cache.h"
 #include "util/utf8.h"
 
 #define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
@@ -33,6 +35,7 @@
 #define CACHE_MAX_ENTRIES (1u << 15)
 #define CACHE_MAX_KEY 96
 #define MERGE_BATCH 64
+#define WCACHE_SLOTS_LOG2 16 /* the shared pre-token cache: 64K slots of 64 bytes */
 
 typedef struct sym {
     uint32_t id;
@@ -274,6 +277,10 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         char c[4];
         size_t cl = tgx_utf8_encode(tg__bytelevel_char((uint8_t)i), c);
         b->byte_id[i] = byte_mode ? tg__strtab_find(&b->tokens, c, cl) : TG__NO_ID;
+        if (i < 128) {
+            char a = (char)i;
+            b->ascii_id[i] = tg__strtab_find(&b->tokens, &a, 1);
+        }
     }
 
     size_t slots = 16;
@@ -282,6 +289,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (!b->merges) goto oom;
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
+    b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2); /* optional: NULL means no shared cache */
     return TG_OK;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -297,6 +305,7 @@ void tg__bpe_free(tg__bpe *b) {
     if (b->merges) tg__table_free(b->merges, (b->merge_mask + 1) * sizeof *b->merges);
     free(b->cont_prefix);
     free(b->eow_suffix);
+    tg__word_cache_free(b->wcache);
     memset(b, 0, sizeof *b);
 }
 
@@ -341,7 +350,8 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     free(s);
 }
 
-static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
+/* Room for n more ids in out. */
+static tg_status reserve_ids(tg_tokens *out, size_t n) {
     if (out->len + n > out->cap) {
         size_t cap = out->cap ? out->cap : 64;
         while (cap < out->len + n) cap *= 2;
@@ -350,6 +360,12 @@ static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
         out->ids = p;
         out->cap = cap;
     }
+    return TG_OK;
+}
+
+static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
+    tg_status st = reserve_ids(out, n);
+    if (st) return st;
     memcpy(out->ids + out->len, ids, n * sizeof *ids);
     out->len += n;
     return TG_OK;
@@ -404,7 +420,15 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
     } else {
         tgx_buf *t = &s->tmp;
         size_t i = 0;
+        const int plain = !b->cont_prefix && !b->eow_suffix;
         while (i < n) {
+            if (plain && p[i] < 0x80 && b->ascii_id[p[i]] != TG__NO_ID) {
+                /* what tg__strtab_find of the one-char symbol gives */
+                if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
+                ADD_SYM(b->ascii_id[p[i]], 1);
+                i++;
+                continue;
+            }
             size_t cl = tgx_utf8_seqlen(p[i]);
             if (cl == 0 || i + cl > n) cl = 1; /* input is valid UTF-8; defensive */
             int first = i == 0, last = i + cl == n;
@@ -777,68 +801,87 @@ static int cache_grow(tg__bpe_scratch *s) {
     return 1;
 }
 
-tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
-                         tg_tokens *out, tg_error *err) {
-    tg_status st;
-    if (n == 0) return TG_OK;
-    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
-        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
-    if (n > CACHE_MAX_KEY) {
-        /* too long to cache; ignore_merges still maps a whole vocab entry */
-        uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
-        if (id != TG__NO_ID) st = push_id(out, id);
-        else st = bpe_word(b, s, p, n, out);
-        if (st) goto fail;
-        return TG_OK;
+/* Hash of a pre-token for both caches: short keys (most words) by at most
+ * two overlapping loads and one mix, longer ones by tg__hash_bytes. */
+static inline uint64_t word_hash(const uint8_t *p, size_t n) {
+    uint64_t a, b;
+    if (n > 16) return tg__hash_bytes(p, n);
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = (uint64_t)p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+        b = 0;
     }
-    /* the per-call cache first: it is small and hot, the vocabulary index is
-     * not; what it holds is exactly what the steps below would produce */
+    uint64_t x = a * 0x9E3779B97F4A7C15ull ^ ((b << 31) | (b >> 33)) * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)n;
+    x ^= x >> 32;
+    x *= 0xD6E8FEB86659FD93ull;
+    x ^= x >> 32;
+    x *= 0xD6E8FEB86659FD93ull;
+    x ^= x >> 29;
+    return x;
+}
+
+/* The ids of one pre-token, computed (no cache). */
+static tg_status encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out) {
+    uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
+    return id != TG__NO_ID ? push_id(out, id) : bpe_word(b, s, p, n, out);
+}
+
+/* The per-call cache's slot for key p[0..n) (hash h): found (*hit = 1) or
+ * the empty slot where it would go. Creates the table on first use. */
+static cache_slot *percall_find(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t n, int *hit) {
+    *hit = 0;
     if (!s->cache) {
         s->cache = malloc(CACHE_SLOTS_MIN * sizeof *s->cache);
-        if (!s->cache) { st = TG_ENOMEM; goto fail; }
+        if (!s->cache) return NULL;
         s->cache_mask = CACHE_SLOTS_MIN - 1;
         for (size_t i = 0; i <= s->cache_mask; i++) s->cache[i].n_ids = 0xFFFF;
     }
-    uint64_t h = tg__hash_bytes(p, n);
     size_t i = (size_t)h & s->cache_mask;
     for (;;) {
         cache_slot *c = &s->cache[i];
-        if (c->n_ids == 0xFFFF) break;
+        if (c->n_ids == 0xFFFF) return c;
         if (c->hash == h && c->key_len == n && memcmp(s->cache_keys.data + c->key_off, p, n) == 0) {
-            if ((st = push_ids(out, s->cache_ids + c->ids_off, c->n_ids))) goto fail;
-            return TG_OK;
+            *hit = 1;
+            return c;
         }
         i = (i + 1) & s->cache_mask;
     }
-    size_t before = out->len;
-    uint32_t id = b->ignore_merges ? whole_token(b, s, p, n) : TG__NO_ID;
-    if (id != TG__NO_ID) st = push_id(out, id);
-    else st = bpe_word(b, s, p, n, out);
-    if (st) goto fail;
-    size_t got = out->len - before;
-    if (got >= 0xFFFF) return TG_OK;
+}
+
+/* Enters p[0..n) -> ids[0..got) in the per-call cache (bounded: cleared
+ * when full). Caching is optional: out of memory just skips it. */
+static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t n, const uint32_t *ids,
+                        size_t got) {
+    if (got >= 0xFFFF || !s->cache) return;
     if (s->cache_entries >= CACHE_MAX_ENTRIES) {
         for (size_t j = 0; j <= s->cache_mask; j++) s->cache[j].n_ids = 0xFFFF;
         s->cache_entries = 0;
         tgx_buf_reset(&s->cache_keys);
         s->cache_ids_len = 0;
-        i = (size_t)h & s->cache_mask;
     } else if (2 * (s->cache_entries + 1) > s->cache_mask + 1 && s->cache_mask + 1 < CACHE_SLOTS) {
-        if (!cache_grow(s)) return TG_OK; /* caching is optional */
-        i = (size_t)h & s->cache_mask;
-        while (s->cache[i].n_ids != 0xFFFF) i = (i + 1) & s->cache_mask;
+        if (!cache_grow(s)) return;
     }
+    size_t i = (size_t)h & s->cache_mask;
+    while (s->cache[i].n_ids != 0xFFFF) i = (i + 1) & s->cache_mask;
     if (s->cache_ids_len + got > s->cache_ids_cap) {
         size_t cap = s->cache_ids_cap ? s->cache_ids_cap * 2 : 4096;
         while (cap < s->cache_ids_len + got) cap *= 2;
         uint32_t *np = realloc(s->cache_ids, cap * sizeof *np);
-        if (!np) return TG_OK; /* caching is optional */
+        if (!np) return;
         s->cache_ids = np;
         s->cache_ids_cap = cap;
     }
     size_t key_off = s->cache_keys.len;
-    if (tgx_buf_append(&s->cache_keys, p, n)) return TG_OK;
-    memcpy(s->cache_ids + s->cache_ids_len, out->ids + before, got * sizeof(uint32_t));
+    if (tgx_buf_append(&s->cache_keys, p, n)) return;
+    if (got) memcpy(s->cache_ids + s->cache_ids_len, ids, got * sizeof(uint32_t)); /* ids may be NULL when 0 */
     cache_slot *c = &s->cache[i];
     c->hash = h;
     c->key_off = (uint32_t)key_off;
@@ -847,6 +890,40 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     c->n_ids = (uint16_t)got;
     s->cache_ids_len += got;
     s->cache_entries++;
+}
+
+/* Pre-token -> ids: the tokenizer's shared cache (short words), then this
+ * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
+ * model; what a cache holds is exactly what the model would produce. */
+tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                         tg_tokens *out, tg_error *err) {
+    tg_status st;
+    if (n == 0) return TG_OK;
+    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
+        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n > CACHE_MAX_KEY) {
+        if ((st = encode_word(b, s, p, n, out))) goto fail;
+        return TG_OK;
+    }
+    uint64_t h = word_hash(p, n);
+    if (out->cap - out->len < TG__WC_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_PAYLOAD / 4))) goto fail;
+    size_t k = tg__word_cache_get(b->wcache, h, p, n, out->ids + out->len); /* straight into out */
+    if (k) {
+        out->len += k;
+        return TG_OK;
+    }
+    int hit;
+    cache_slot *c = percall_find(s, h, p, n, &hit);
+    if (hit) {
+        if ((st = push_ids(out, s->cache_ids + c->ids_off, c->n_ids))) goto fail;
+        return TG_OK;
+    }
+    size_t before = out->len;
+    if ((st = encode_word(b, s, p, n, out))) goto fail;
+    size_t got = out->len - before;
+    const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
+    if (tg__word_cache_fits(n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));

@@ -274,9 +274,18 @@ static inline int pre_class(const uint8_t *s, size_t i, unsigned f) {
  * When W includes \p{M}, a mark is both a prefix and a W character; either
  * path ends at the end of the W run, so taking the run from p is exact. */
 static size_t match_cl100k(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
+    const unsigned w = sp->word, other = sp->word | TG_UC_N | TG_UC_S;
+    /* the common case first: an ASCII letter, or a space then one, starts
+     * W+ (the alternatives before it need an apostrophe); same result as the
+     * general path below, which run_any continues at a non-ASCII byte */
+    size_t q = p + (s[p] == ' ' && p + 1 < n);
+    if (s[q] < 0x80u && (tg__uc_stage2[s[q]] & TG_UC_L)) {
+        q++;
+        while (q < n && s[q] < 0x80u && (tg__uc_stage2[s[q]] & TG_UC_L)) q++;
+        return q < n && s[q] >= 0x80u ? run_any(s, n, q, w) : q;
+    }
     size_t l, l2, k = contraction(s, n, p, sp->contr);
     if (k) return p + k;
-    const unsigned w = sp->word, other = sp->word | TG_UC_N | TG_UC_S;
     unsigned f = flags_at(s, n, p, &l);
     if (f & w) return run_any(s, n, p, w);
     if (pre_class(s, p, f) && p + l < n && (flags_at(s, n, p + l, &l2) & w))

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer/pretok_fast.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/unicode_props.h"
 #include "util/utf8.h"
@@ -160,6 +161,24 @@ static tg_status add_steps(tg__pretokenizer *pt, const json_t *j, size_t *cap, i
     return TG_OK;
 }
 
+/* The fast-path kind when the chain is [Split or ByteLevel with a fast-path
+ * regex, Isolated, not inverted] followed only by identity steps (ByteLevel
+ * without regex and prefix space: in byte mode pieces stay raw bytes), else 0.
+ * Such a chain's pieces are exactly the regex's matches and the gaps between
+ * them (run_step with Isolated emits both, in order, dropping empty ones). */
+static int direct_kind(const tg__pretokenizer *pt) {
+    if (pt->n == 0) return 0;
+    const tg__pt_step *s = &pt->steps[0];
+    if ((s->kind != TG__PT_SPLIT && s->kind != TG__PT_BYTELEVEL) || !s->has_re || s->re.fast_kind <= 0 ||
+        s->behavior != TG__SPLIT_ISOLATED || s->invert || s->after_bl || s->add_prefix_space)
+        return 0;
+    for (size_t i = 1; i < pt->n; i++) {
+        const tg__pt_step *t = &pt->steps[i];
+        if (t->kind != TG__PT_BYTELEVEL || t->has_re || t->add_prefix_space || t->after_bl) return 0;
+    }
+    return s->re.fast_kind;
+}
+
 tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_error *err) {
     memset(pt, 0, sizeof *pt);
     size_t cap = 0;
@@ -180,6 +199,7 @@ tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_e
         }
         if (pt->steps[i].kind == TG__PT_BYTELEVEL) pt->byte_level = 1;
     }
+    pt->direct_kind = direct_kind(pt);
     return TG_OK;
 }
 
@@ -442,6 +462,24 @@ static tg_status run_step(tg__pt_run *r, size_t k, const uint8_t *p, size_t n, i
     return TG_EINVAL;
 }
 
+/* The direct chain (see direct_kind): gaps and matches of the fast path
+ * straight to the sink, what run_step's Split/Isolated fold would emit. */
+static tg_status run_direct(tg__pt_run *r, const uint8_t *s, size_t n, tg_error *err) {
+    const int kind = r->pt->direct_kind;
+    size_t prev = 0, a, b;
+    tg_status st;
+    while (tg__pretok_fast_next(kind, s, n, prev, &a, &b)) {
+        if (prev != a && (st = r->sink(r->sink_ctx, s + prev, a - prev))) goto fail;
+        if ((st = r->sink(r->sink_ctx, s + a, b - a))) goto fail;
+        prev = b;
+    }
+    if (prev != n && (st = r->sink(r->sink_ctx, s + prev, n - prev))) goto fail;
+    return TG_OK;
+fail:
+    return tg_error_set(err, st, "tokenizing a pre-token: %s", tg_status_str(st));
+}
+
 tg_status tg__pretokenize(tg__pt_run *r, const uint8_t *s, size_t n, int at_start, tg_error *err) {
+    if (r->pt->direct_kind > 0 && n) return run_direct(r, s, n, err);
     return run_step(r, 0, s, n, at_start, err);
 }

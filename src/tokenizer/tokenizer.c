@@ -10,8 +10,9 @@
  *   then, with TG_ENCODE_ADD_SPECIAL, the post-processor's ids around them.
  *
  * Everything per call (normalized text, regex match data, BPE scratch and its
- * pre-token cache) lives in an encode context on the caller's stack and heap,
- * so a tokenizer is read-only after loading and may be shared by threads.
+ * per-call cache) lives in an encode context on the caller's stack and heap;
+ * the one thing calls share is the model's pre-token cache (word_cache.h),
+ * lock-free and result-neutral, so a tokenizer may be shared by threads.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -241,6 +241,10 @@ typedef struct tg__pretokenizer {
     tg__pt_step *steps;
     size_t n;
     int byte_level;   /* a step is ByteLevel: the model sees raw bytes */
+    int direct_kind;  /* > 0: the whole chain is one fast-path regex split, Isolated, not
+                         inverted, then only identity steps (ByteLevel without regex or
+                         prefix space): pieces are the regex's matches and gaps, taken
+                         straight from tg__pretok_fast_next (pretokenizer.c) */
 } tg__pretokenizer;
 
 tg_status tg__pretokenizer_from_json(tg__pretokenizer *pt, const json_t *j, tg_error *err);
@@ -310,6 +314,9 @@ typedef struct tg__bpe {
     int byte_mode;           /* symbols start as single bytes (ByteLevel pre-tokenizer) */
     uint32_t byte_id[256];   /* byte_mode: id of each single byte */
     uint32_t fallback_id[256]; /* byte_fallback: id of "<0xNN>" */
+    uint32_t ascii_id[128];  /* !byte_mode, no subword prefix/suffix: id of each ASCII char
+                                as a one-char symbol (TG__NO_ID: absent), so the common
+                                initial symbols need no vocabulary lookup */
     tg__merge_slot *merges;
     size_t merge_mask;
     size_t n_merges;
@@ -317,6 +324,8 @@ typedef struct tg__bpe {
     int fuse_unk, byte_fallback, ignore_merges;
     char *cont_prefix, *eow_suffix;
     size_t cont_prefix_len, eow_suffix_len;
+    struct tg__word_cache *wcache; /* pre-token -> ids across calls and threads (word_cache.h);
+                                      NULL: none (out of memory at build) */
 } tg__bpe;
 
 /* byte_mode: the pre-tokenizer ends with ByteLevel, so every piece reaching

@@ -1,0 +1,54 @@
+/*
+ * tokenizer/word_cache.h: the pre-token cache a tokenizer keeps across calls
+ * and threads (pre-token bytes -> its BPE ids), in front of the BPE model
+ * (bpe.c). A gateway counts the same words all day; this makes the second
+ * and later sight of a word one cache line read.
+ *
+ * Bounded: a fixed table of 64-byte slots (one cache line each), two-way
+ * set associative, an entry replaces another when the set is full. An entry
+ * holds the key and its ids in 56 bytes (key bytes + 4 per id), so short
+ * words only; the rest goes through the per-call cache (bpe.c).
+ *
+ * Concurrency: any number of threads may call get and put at once on one
+ * cache, with no lock. Each slot is a sequence lock made of C11 atomics:
+ * a writer claims a slot by moving its sequence from even to odd with a
+ * compare-and-swap (giving up if another writer holds it: caching is
+ * optional), writes, and publishes with a release store of the next even
+ * value; a reader copies the slot with relaxed loads between two reads of the
+ * sequence and uses the copy only if both reads are equal and even. Readers
+ * never write, so hot words read by many threads cause no cache-line traffic.
+ * All slot words are atomics, so the protocol is data-race free in the C11
+ * model (ThreadSanitizer agrees); tests/tokenizer/test_word_cache.c checks
+ * that concurrent encodes give exactly the ids of a single-threaded encode.
+ */
+#ifndef TG_TOKENIZER_WORD_CACHE_H
+#define TG_TOKENIZER_WORD_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tg__word_cache tg__word_cache;
+
+#define TG__WC_PAYLOAD 56 /* bytes of key + ids one slot holds */
+
+/* A cache of 2^slots_log2 slots (64 bytes each; pages are touched only as
+ * slots are used), or NULL when out of memory. */
+tg__word_cache *tg__word_cache_new(unsigned slots_log2);
+void tg__word_cache_free(tg__word_cache *c);
+
+/* 1 when key[0..klen) with nids ids fits a slot. */
+static inline int tg__word_cache_fits(size_t klen, size_t nids) {
+    return klen > 0 && nids > 0 && klen + 4 * nids <= TG__WC_PAYLOAD;
+}
+
+/* Looks key (hash h) up; on a hit copies its ids to ids (room for
+ * TG__WC_PAYLOAD / 4) and returns their count, else returns 0. */
+size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
+                          uint32_t *ids);
+
+/* Enters key -> ids when it fits and the chosen slot is not being written
+ * by another thread; otherwise does nothing. */
+void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
+                        size_t nids);
+
+#endif
