@@ -58,6 +58,7 @@ struct tg__client {
     tg__exchange *ex;
     struct tg__job *job;      /* request work on a worker thread, or NULL */
     char peer[64];
+    char *cors;               /* CORS header lines for this request's answer (arena), or NULL (routes.c) */
 };
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);
