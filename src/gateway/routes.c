@@ -533,8 +533,8 @@ void tg__route_dispatch(tg__client *c) {
         options(c);
         return;
     }
-    int open = route == TG__R_HEALTHZ || (route == TG__R_API_JSON && !c->cfg->private_catalog);
-    if (!open && !authorized(c)) {
+    int keyless = route == TG__R_HEALTHZ || (route == TG__R_API_JSON && !c->cfg->private_catalog);
+    if (!keyless && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                          "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
         return;
