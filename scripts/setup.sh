@@ -56,7 +56,21 @@ mkdir -p "$fx"
 if ! cmp -s "$here/tests/fixtures/package-lock.json" "$fx/package-lock.json" || [ ! -d "$fx/node_modules" ]; then
   echo "setup: npm ci (reference tokenizers, tokenizer files, jinja) into $fx"
   cp "$here/tests/fixtures/package.json" "$here/tests/fixtures/package-lock.json" "$fx/"
-  (cd "$fx" && npm ci --no-audit --no-fund --loglevel=error)
+  # a failed install must not look done next time (the lock is what is compared)
+  (cd "$fx" && npm ci --no-audit --no-fund --loglevel=error) || { rm -f "$fx/package-lock.json"; exit 1; }
+fi
+
+# opencode (tests/gateway/test_gateway_opencode.sh), in a folder of its own and
+# outside the lock: its npm package lists every platform's binary as an
+# optional dependency, and npm ci refuses a lock written on one platform that
+# lacks the others' (npm cannot resolve them all here). Pinned by version.
+oc_version=1.18.33
+if [ ! -f "$fx/opencode/.tokgate-$oc_version" ]; then
+  echo "setup: npm install opencode-ai@$oc_version into $fx/opencode"
+  rm -rf "$fx/opencode" && mkdir -p "$fx/opencode"
+  echo '{"private": true}' > "$fx/opencode/package.json" # else npm installs into $fx's project
+  (cd "$fx/opencode" && npm install --no-save --no-audit --no-fund --loglevel=error "opencode-ai@$oc_version")
+  touch "$fx/opencode/.tokgate-$oc_version"
 fi
 
 # llama.cpp source (vocab GGUFs with .inp/.out vectors, templates), from the

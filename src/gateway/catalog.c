@@ -5,8 +5,15 @@
  *   GET /v1/models  the upstream's entries (OpenAI list shape) plus, per model,
  *                   "limit": {context, input, output} (helexa's shape),
  *                   "context_length" and "max_model_len"
+ *   GET /v1/models/{id}  one of those entries (OpenAI's retrieve shape)
  *   GET /api.json   models.dev shape: {"tokgate": {id, name, npm, api, env,
- *                   models: {ID: {id, name, limit: {context, input, output}, ...}}}}
+ *                   models: {ID: {id, name, release_date, limit: {context, input, output}, ...}}}}
+ *                   with the fields opencode's schema requires (release_date,
+ *                   attachment, reasoning, temperature, tool_call, limit);
+ *                   "api" is the URL the client reached (tg__catalog_base_url:
+ *                   Forwarded / X-Forwarded-Proto / X-Forwarded-Host unless
+ *                   ignore_forwarded, then Host; each validated as a scheme
+ *                   http|https and a host[:port], else the listen address)
  *   GET /v1/limits  per model: the limits, where they came from, the ceilings
  *   GET /metrics    (its tail) tokgate_limit_tokens{model,kind} per model
  */
@@ -15,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/discovery.h"
+#include "gateway/http_parse.h"
 #include "gateway/metrics.h"
 #include "gateway/models.h"
 #include "gateway/server.h"
@@ -36,44 +45,174 @@ static void dump_to(json_t *j, struct evbuffer *out) {
     json_decref(j);
 }
 
+/* One model as /v1/models lists it and /v1/models/{id} answers it. */
+static json_t *model_obj(const tg__server *s, const tg__model *m) {
+    json_t *o = m->upstream_obj ? json_deep_copy(m->upstream_obj) : json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "id", json_string(tg__model_id(m)));
+    if (!json_object_get(o, "object")) json_object_set_new(o, "object", json_string("model"));
+    if (!json_object_get(o, "owned_by")) json_object_set_new(o, "owned_by", json_string("tokgate"));
+    if (!json_object_get(o, "created")) json_object_set_new(o, "created", json_integer((json_int_t)s->started));
+    if (m->have_limits) {
+        json_object_set_new(o, "limit", limit_obj(m));
+        json_object_set_new(o, "context_length", json_integer((json_int_t)m->limits.context));
+        json_object_set_new(o, "max_model_len", json_integer((json_int_t)m->limits.context));
+    }
+    return o;
+}
+
 void tg__catalog_models(tg__server *s, struct evbuffer *out) {
     json_t *data = json_array();
     for (size_t i = 0; i < s->table->n; i++) {
-        const tg__model *m = &s->table->v[i];
-        json_t *o = m->upstream_obj ? json_deep_copy(m->upstream_obj) : json_object();
-        if (!o) continue;
-        json_object_set_new(o, "id", json_string(tg__model_id(m)));
-        if (!json_object_get(o, "object")) json_object_set_new(o, "object", json_string("model"));
-        if (!json_object_get(o, "owned_by")) json_object_set_new(o, "owned_by", json_string("tokgate"));
-        if (!json_object_get(o, "created")) json_object_set_new(o, "created", json_integer((json_int_t)s->started));
-        if (m->have_limits) {
-            json_object_set_new(o, "limit", limit_obj(m));
-            json_object_set_new(o, "context_length", json_integer((json_int_t)m->limits.context));
-            json_object_set_new(o, "max_model_len", json_integer((json_int_t)m->limits.context));
-        }
-        json_array_append_new(data, o);
+        json_t *o = model_obj(s, &s->table->v[i]);
+        if (o) json_array_append_new(data, o);
     }
     dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
 }
 
-void tg__catalog_api_json(tg__server *s, const char *host, struct evbuffer *out) {
+int tg__catalog_model(tg__server *s, const char *id, struct evbuffer *out) {
+    const tg__model *m = id && *id ? tg__model_resolve(s->table, id) : NULL;
+    if (!m) return -1;
+    json_t *o = model_obj(s, m);
+    if (!o) return -1;
+    dump_to(o, out);
+    return 0;
+}
+
+/* models.dev requires "release_date" (YYYY-MM-DD, opencode's schema refuses
+ * a model without it); a served model has none of its own, so it is the day
+ * this gateway started serving it (UTC). */
+static void day_of(double t, char out[16]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) == 0) snprintf(out, 16, "1970-01-01");
+}
+
+void tg__catalog_api_json(tg__server *s, const char *base_url, struct evbuffer *out) {
+    char day[16];
+    day_of(s->started, day);
     json_t *models = json_object();
     for (size_t i = 0; i < s->table->n; i++) {
         const tg__model *m = &s->table->v[i];
         const char *id = tg__model_id(m);
-        json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:{s:[s],s:[s]},s:{s:i,s:i}}", "id", id, "name", id,
-                              "attachment", 0, "reasoning", 0, "temperature", 1, "tool_call", 1, "open_weights", 1,
-                              "modalities", "input", "text", "output", "text", "cost", "input", 0, "output", 0);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:{s:[s],s:[s]},s:{s:i,s:i}}", "id", id, "name", id,
+                              "release_date", day, "last_updated", day, "attachment", 0, "reasoning", 0,
+                              "temperature", 1, "tool_call", 1, "open_weights", 1, "modalities", "input", "text",
+                              "output", "text", "cost", "input", 0, "output", 0);
         if (!o) continue;
         if (m->have_limits) json_object_set_new(o, "limit", limit_obj(m));
         json_object_set_new(models, id, o);
     }
-    char api[400];
-    snprintf(api, sizeof api, "http://%s/v1", host);
-    json_t *prov = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s,s:o}", "id", "tokgate", "name", "tokgate", "npm",
-                             "@ai-sdk/openai-compatible", "api", api, "env", "TOKGATE_API_KEY", "doc",
-                             "docs/gateway.md", "models", models);
+    char api[600];
+    snprintf(api, sizeof api, "%s/v1", base_url);
+    /* opencode shows a provider when one of its "env" variables is set, and
+     * sends that variable as the key only when "env" names exactly one. With
+     * keys off, a second name every environment has (PATH) makes the provider
+     * usable without TOKGATE_API_KEY and without sending PATH as a key. */
+    json_t *env = json_pack("[s]", "TOKGATE_API_KEY");
+    if (s->cfg->n_api_keys == 0) json_array_append_new(env, json_string("PATH"));
+    json_t *prov = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o}", "id", "tokgate", "name", "tokgate", "npm",
+                             "@ai-sdk/openai-compatible", "api", api, "env", env, "doc", "docs/gateway.md", "models",
+                             models);
     dump_to(json_pack("{s:o}", "tokgate", prov), out);
+}
+
+/* host[:port] as a URL authority: a DNS name or IPv4 address (letters,
+ * digits, '.', '-', '_') or a bracketed IPv6 address, then an optional
+ * port 1-65535. Anything else (spaces, '/', '@', quotes) is refused. */
+static int valid_authority(const char *p, size_t n) {
+    if (n == 0 || n > 261) return 0;
+    size_t i = 0;
+    if (p[0] == '[') {
+        for (i = 1; i < n && p[i] != ']'; i++)
+            if (!strchr("0123456789abcdefABCDEF:.", p[i])) return 0;
+        if (i >= n || i < 3) return 0;
+        i++;
+    } else {
+        for (; i < n && p[i] != ':'; i++)
+            if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+                  p[i] == '.' || p[i] == '-' || p[i] == '_'))
+                return 0;
+        if (i == 0) return 0;
+    }
+    if (i == n) return 1;
+    if (p[i] != ':' || n - i < 2 || n - i > 6) return 0;
+    unsigned long port = 0;
+    for (size_t j = i + 1; j < n; j++) {
+        if (p[j] < '0' || p[j] > '9') return 0;
+        port = port * 10 + (unsigned long)(p[j] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+/* The first element of a comma-separated list, spaces trimmed. */
+static void first_elem(const char *v, size_t vn, const char **p, size_t *n) {
+    const char *c = v ? memchr(v, ',', vn) : NULL;
+    size_t l = c ? (size_t)(c - v) : (v ? vn : 0);
+    while (l && (*v == ' ' || *v == '\t')) { v++; l--; }
+    while (l && (v[l - 1] == ' ' || v[l - 1] == '\t')) l--;
+    *p = v;
+    *n = l;
+}
+
+/* RFC 7239: the parameter NAME ("proto", "host") of Forwarded's first
+ * element, its quotes removed. */
+static int forwarded_param(const char *v, size_t vn, const char *name, const char **p, size_t *n) {
+    const char *e;
+    size_t el;
+    first_elem(v, vn, &e, &el);
+    size_t nl = strlen(name);
+    while (el) {
+        const char *semi = memchr(e, ';', el);
+        size_t pl = semi ? (size_t)(semi - e) : el;
+        const char *q = e;
+        size_t ql = pl;
+        while (ql && *q == ' ') { q++; ql--; }
+        if (ql > nl && q[nl] == '=' && tg__http_name_eq(q, nl, name)) {
+            q += nl + 1;
+            ql -= nl + 1;
+            if (ql >= 2 && q[0] == '"' && q[ql - 1] == '"') { q++; ql -= 2; }
+            *p = q;
+            *n = ql;
+            return 1;
+        }
+        if (!semi) break;
+        e = semi + 1;
+        el -= pl + 1;
+    }
+    return 0;
+}
+
+static int text_is(const char *p, size_t n, const char *want) { return n == strlen(want) && tg__http_name_eq(p, n, want); }
+
+void tg__catalog_base_url(const tg__catalog_origin *o, char *out, size_t outsz) {
+    const char *proto = NULL, *host = NULL, *p;
+    size_t hostn = 0, n;
+    if (o->trust_forwarded) {
+        if (o->forwarded && forwarded_param(o->forwarded, o->forwarded_len, "proto", &p, &n) &&
+            (text_is(p, n, "http") || text_is(p, n, "https")))
+            proto = text_is(p, n, "https") ? "https" : "http";
+        if (o->forwarded && forwarded_param(o->forwarded, o->forwarded_len, "host", &p, &n) && valid_authority(p, n)) {
+            host = p;
+            hostn = n;
+        }
+        first_elem(o->xf_proto, o->xf_proto_len, &p, &n);
+        if (!proto && o->xf_proto && (text_is(p, n, "http") || text_is(p, n, "https")))
+            proto = text_is(p, n, "https") ? "https" : "http";
+        first_elem(o->xf_host, o->xf_host_len, &p, &n);
+        if (!host && o->xf_host && valid_authority(p, n)) {
+            host = p;
+            hostn = n;
+        }
+    }
+    if (!host && o->host && valid_authority(o->host, o->host_len)) {
+        host = o->host;
+        hostn = o->host_len;
+    }
+    if (!proto) proto = "http";
+    if (host) snprintf(out, outsz, "%s://%.*s", proto, (int)hostn, host);
+    else snprintf(out, outsz, strchr(o->listen_host, ':') ? "%s://[%s]:%d" : "%s://%s:%d", proto, o->listen_host,
+                  o->listen_port);
 }
 
 void tg__catalog_limits(tg__server *s, struct evbuffer *out) {

@@ -272,6 +272,7 @@ static void finish(tg__client *c) {
     }
     evbuffer_drain(c->body, evbuffer_get_length(c->body));
     tg__arena_reset(&c->arena);
+    c->cors = NULL;
     c->hdrs = NULL;
     c->head_copy = NULL;
     c->scan_from = 0;
@@ -292,6 +293,7 @@ static void finish(tg__client *c) {
 
 static void add_common(tg__client *c, struct evbuffer *out) {
     if (c->log.id[0]) evbuffer_add_printf(out, "X-Request-Id: %s\r\n", c->log.id);
+    if (c->cors) evbuffer_add(out, c->cors, strlen(c->cors));
     if (!c->keep_alive || c->srv->draining) evbuffer_add_printf(out, "Connection: close\r\n");
     else if (c->req.version_minor == 0) evbuffer_add_printf(out, "Connection: keep-alive\r\n");
 }
@@ -418,6 +420,7 @@ static int start_request(tg__client *c) {
     evbuffer_drain(in, end);
     c->scan_from = 0;
     c->route = TG__R_NONE;
+    c->cors = NULL;
     c->keep_alive = 0;
     c->head_only = 0;
     c->req.version_minor = 1;

@@ -66,6 +66,7 @@ struct tg__client {
     tg__access log;
     int log_pending;          /* a request's line is still to be written */
     const char *log_end;      /* "ok", or "truncated" when the body was cut */
+    char *cors;               /* CORS header lines for this request's answer (arena), or NULL (routes.c) */
 };
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);

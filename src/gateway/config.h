@@ -7,6 +7,8 @@
  *     "api_keys": ["sk-local-1"],          client keys; none = no auth
  *     "log_prompts": false,
  *     "log_format": "text",                text or json
+ *     "private_catalog": false, "ignore_forwarded": false,
+ *     "cors_origins": ["https://app.example"],
  *     "timeouts": {"connect": 5, "first_byte": 600, "idle": 120,
  *                  "client": 60, "drain": 30},          seconds
  *     "limits": {"max_body_bytes": 33554432, "max_header_bytes": 32768,
@@ -91,6 +93,10 @@ typedef struct tg__config {
     int log_prompts;
     int log_format; /* TG__LOG_TEXT or TG__LOG_JSON (log.h) */
     int quiet;
+    int private_catalog;  /* /api.json needs an API key too (default: readable without one) */
+    int ignore_forwarded; /* URLs ignore X-Forwarded-Proto/-Host and Forwarded (default: honoured, validated) */
+    char **cors_origins;  /* origins answered with CORS headers ("*": any); none = no CORS */
+    size_t n_cors_origins;
     double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
     double discovery_interval;
     size_t max_body, max_head, max_headers, max_line;

@@ -113,22 +113,33 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     tg__discovery_start(s);
 }
 
+/* The listen host is a numeric address or a name resolved at start
+ * (getaddrinfo: "localhost" is 127.0.0.1 or ::1); the first address that
+ * binds is the listener. */
 static int bind_listener(tg__server *s) {
-    struct sockaddr_storage ss;
-    int slen = (int)sizeof ss;
-    char addr[300];
+    char addr[300], port[16];
     const char *h = s->cfg->listen_host;
-    if (strchr(h, ':')) snprintf(addr, sizeof addr, "[%s]:%d", h, s->cfg->listen_port);
-    else snprintf(addr, sizeof addr, "%s:%d", h, s->cfg->listen_port);
-    memset(&ss, 0, sizeof ss);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &slen) != 0) {
-        tg__log(s, TG__LOG_ERROR, "cannot listen on %s: the host must be a numeric IPv4 or IPv6 address", addr);
+    snprintf(addr, sizeof addr, strchr(h, ':') ? "[%s]:%d" : "%s:%d", h, s->cfg->listen_port);
+    snprintf(port, sizeof port, "%d", s->cfg->listen_port);
+    struct evutil_addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+    int gai = evutil_getaddrinfo(h, port, &hints, &res);
+    if (gai != 0) {
+        tg__log(s, TG__LOG_ERROR, "cannot listen on %s: the host does not resolve (%s)", addr, evutil_gai_strerror(gai));
         return -1;
     }
-    s->listener = evconnlistener_new_bind(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
-                                          (struct sockaddr *)&ss, slen);
+    int e = 0;
+    for (struct evutil_addrinfo *ai = res; ai && !s->listener; ai = ai->ai_next) {
+        s->listener = evconnlistener_new_bind(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
+                                              ai->ai_addr, (int)ai->ai_addrlen);
+        if (!s->listener) e = EVUTIL_SOCKET_ERROR();
+    }
+    evutil_freeaddrinfo(res);
     if (!s->listener) {
-        int e = EVUTIL_SOCKET_ERROR();
         tg__log(s, TG__LOG_ERROR, "cannot listen on %s: %s", addr, evutil_socket_error_to_string(e));
         return -1;
     }

@@ -53,6 +53,7 @@
 
 #include "gateway/filters/assemble.h"
 #include "gateway/filters/escalation.h"
+#include "gateway/filters/model_name.h"
 #include "gateway/cont.h"
 #include "gateway/proxy.h"
 #include "gateway/client.h"
@@ -108,15 +109,20 @@ struct tg__exchange {
                              the chunks folded into that answer (filters/assemble.h), else NULL */
     int growing;          /* waiting for KV room to escalate */
     uint64_t grow_by;
+    tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
+    tg__filter_sink rename_out;
 };
 
 static void growth_granted(tg__exchange *ex);
 static void growth_timed_out(tg__exchange *ex);
 
-/* The chain's end (filter.h): bytes for the client, with back-pressure. */
+static void client_body(tg__exchange *ex, const char *p, size_t n);
+
+/* The chain's end (filter.h): bytes for the client (through the served-name
+ * filter when there is one), with back-pressure. */
 static void relay_data(tg__filter *f, const char *p, size_t n) {
     tg__exchange *ex = ((struct relay *)f)->ex;
-    tg__client_body(ex->c, p, n);
+    client_body(ex, p, n);
     if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
         ex->paused = 1;
         tg__upreq_pause(ex->up);
@@ -156,6 +162,10 @@ static void ex_release(tg__exchange *ex) {
     free(ex->up_head);
     free(ex->body);
     tg__filter_free(ex->meter);
+    if (ex->rename) {
+        tg__filter_free(ex->rename);
+        tg__filter_sink_free(&ex->rename_out);
+    }
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
     free(ex->pool_key);
@@ -337,6 +347,10 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->relay.ex = ex;
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
+    if (inference && m && (ex->rename = tg__model_name_filter_new(tg__model_id(m)))) {
+        tg__filter_sink_init(&ex->rename_out, SIZE_MAX);
+        ex->rename->next = &ex->rename_out.base;
+    }
     ex->added = tg__now() - c->t_start;
     if (want_stream) {
         s->metrics.open_streams++;
@@ -400,7 +414,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     evbuffer_add_printf(head, "HTTP/1.1 %d %.*s\r\n", h->status, (int)rlen, reason);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || tg__http_name_eq(f->name, f->name_len, "content-length"))
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || tg__http_name_eq(f->name, f->name_len, "content-length") ||
+            (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
             continue;
         if (tg__http_name_eq(f->name, f->name_len, "content-type") && f->value_len >= 17) {
             for (size_t k = 0; k + 17 <= f->value_len; k++)
@@ -413,9 +428,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     }
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
     int no_body = c->head_only || h->status == 204 || h->status == 304;
-    int64_t cl = h->chunked || h->te_other ? -1 : h->content_length;
+    int64_t cl = h->chunked || h->te_other || ex->rename ? -1 : h->content_length; /* renamed: length changes */
     /* down the chain: the meter starts afresh, the escalation continues a 200 stream or holds */
     tg__filter_head(chain(ex), no_body ? 0 : h->status, ex->is_sse);
+    tg__filter_head(ex->rename, h->status, ex->is_sse);
     if (ex->assemble) {
         if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
             evbuffer_free(head);
@@ -441,6 +457,17 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
 }
 
+/* Answer bytes to the client, through the served-name filter when there is one. */
+static void client_body(tg__exchange *ex, const char *p, size_t n) {
+    if (!ex->rename) {
+        tg__client_body(ex->c, p, n);
+        return;
+    }
+    tgx_buf_reset(&ex->rename_out.out);
+    tg__filter_data(ex->rename, p, n);
+    tg__client_body(ex->c, ex->rename_out.out.data, ex->rename_out.out.len);
+}
+
 /* Sends a held answer's head; relaying goes on from there. */
 static void flush_head(tg__exchange *ex) {
     tg__client *c = ex->c;
@@ -455,7 +482,7 @@ static void flush_head(tg__exchange *ex) {
 /* Sends a held error answer: its head and what arrived so far. */
 static void flush_held(tg__exchange *ex) {
     flush_head(ex);
-    if (ex->held.len) tg__client_body(ex->c, ex->held.data, ex->held.len);
+    if (ex->held.len) client_body(ex, ex->held.data, ex->held.len);
     tgx_buf_free(&ex->held);
 }
 
@@ -570,6 +597,13 @@ static void respond_assembled(tg__exchange *ex) {
     ex->assemble->next = &sink.base;
     tg__filter_end(ex->assemble);
     int status = tg__asm_filter_only_error(ex->assemble) ? 502 : 200;
+    if (ex->rename && sink.out.len) { /* the assembled answer's "model": the served name */
+        tg__filter_head(ex->rename, 200, 0);
+        tgx_buf_reset(&ex->rename_out.out);
+        tg__filter_data(ex->rename, sink.out.data, sink.out.len);
+        tgx_buf_reset(&sink.out);
+        tgx_buf_append(&sink.out, ex->rename_out.out.data, ex->rename_out.out.len);
+    }
     size_t len = sink.out.len;
     char *body = len ? tgx_buf_detach(&sink.out, NULL) : NULL;
     tg__filter_sink_free(&sink);

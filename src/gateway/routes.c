@@ -12,8 +12,16 @@
  *   anything else                                passed through unchanged to
  *                                                the first model's upstream
  *
+ *   GET  /v1/models/{id}                         one model (OpenAI's retrieve shape; 404 unknown)
+ *   OPTIONS (any path)                           204; a CORS preflight from a configured origin
+ *                                                gets the Access-Control-Allow-* answer
+ *
  * API keys (when configured) come as `Authorization: Bearer KEY` or
  * `x-api-key: KEY` and are compared in constant time against every key.
+ * /healthz, OPTIONS and (unless private_catalog) /api.json need none:
+ * opencode reads /api.json through OPENCODE_MODELS_URL without a key.
+ * CORS: an allowed Origin (cors_origins) gets Access-Control-Allow-Origin
+ * on every answer (client.c writes c->cors), others none.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -65,6 +73,13 @@ static int authorized(tg__client *c) {
     return 0;
 }
 
+static int hexval(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
 static int path_is(const char *p, size_t n, const char *want) {
     size_t wl = strlen(want);
     return n == wl && memcmp(p, want, n) == 0;
@@ -80,10 +95,54 @@ static void respond_buffer(tg__client *c, int status, const char *ctype, struct 
     tg__client_respond(c, status, ctype, p, n, NULL);
 }
 
+/* The gateway's root URL as this request reached it (catalog.h). */
+static void base_url(tg__client *c, char *out, size_t outsz) {
+    tg__catalog_origin o = {0};
+    const tg__http_header *h;
+    if ((h = tg__http_find(&c->req, "host"))) { o.host = h->value; o.host_len = h->value_len; }
+    if ((h = tg__http_find(&c->req, "forwarded"))) { o.forwarded = h->value; o.forwarded_len = h->value_len; }
+    if ((h = tg__http_find(&c->req, "x-forwarded-proto"))) { o.xf_proto = h->value; o.xf_proto_len = h->value_len; }
+    if ((h = tg__http_find(&c->req, "x-forwarded-host"))) { o.xf_host = h->value; o.xf_host_len = h->value_len; }
+    o.trust_forwarded = !c->cfg->ignore_forwarded;
+    o.listen_host = c->cfg->listen_host ? c->cfg->listen_host : "127.0.0.1";
+    o.listen_port = c->cfg->listen_port;
+    tg__catalog_base_url(&o, out, outsz);
+}
+
+/* The id of GET /v1/models/{id}, percent-decoded into out (an id may hold
+ * '/', sent raw or as %2F); 0 when the path is not that route. */
+static int model_id_of(const tg__client *c, char *out, size_t outsz) {
+    static const char pre[] = "/v1/models/";
+    const char *t = c->req.target;
+    size_t n = c->req.target_len;
+    const char *q = memchr(t, '?', n);
+    if (q) n = (size_t)(q - t);
+    if (n <= sizeof pre - 1 || memcmp(t, pre, sizeof pre - 1) != 0) return 0;
+    size_t o = 0;
+    for (size_t i = sizeof pre - 1; i < n && o + 1 < outsz; i++) {
+        int hi, lo;
+        if (t[i] == '%' && i + 2 < n && (hi = hexval(t[i + 1])) >= 0 && (lo = hexval(t[i + 2])) >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else out[o++] = t[i];
+    }
+    out[o] = '\0';
+    return 1;
+}
+
 static void serve_local(tg__client *c, int route) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
+        return;
+    }
+    char id[512];
+    if (route == TG__R_MODELS && model_id_of(c, id, sizeof id)) {
+        if (tg__catalog_model(c->srv, id, b) != 0)
+            tg__client_error(c, 404, "invalid_request_error", "model_not_found", "model",
+                             "The model '%.400s' does not exist or is not served by this gateway (GET /v1/models lists them)", id);
+        else respond_buffer(c, 200, "application/json", b);
+        evbuffer_free(b);
         return;
     }
     int status = 200;
@@ -96,13 +155,9 @@ static void serve_local(tg__client *c, int route) {
         tg__catalog_metrics(c->srv, b);
         break;
     case TG__R_API_JSON: {
-        const tg__http_header *h = tg__http_find(&c->req, "host");
-        char host[300];
-        if (h && h->value_len < sizeof host) {
-            memcpy(host, h->value, h->value_len);
-            host[h->value_len] = '\0';
-        } else snprintf(host, sizeof host, "%s:%d", c->srv->cfg->listen_host, c->srv->cfg->listen_port);
-        tg__catalog_api_json(c->srv, host, b);
+        char base[600];
+        base_url(c, base, sizeof base);
+        tg__catalog_api_json(c->srv, base, b);
         break;
     }
     case TG__R_READYZ: status = tg__status_readyz(c->srv, b); break;
@@ -465,27 +520,86 @@ static const struct {
     {"/v1/limits", TG__R_LIMITS, "GET"},          {"/metrics", TG__R_METRICS, "GET"},
     {"/healthz", TG__R_HEALTHZ, "GET"},           {"/tokenize", TG__R_TOKENIZE, "POST"},
     {"/readyz", TG__R_READYZ, "GET"},             {"/status", TG__R_STATUS, "GET"},
+    {"/v1/models/", TG__R_MODELS, "GET"}, /* a path ending in '/': a prefix, /v1/models/{id} */
 };
 
 int tg__route_match(const char *target, size_t n, const char **allow) {
     const char *q = memchr(target, '?', n);
     size_t pl = q ? (size_t)(q - target) : n;
-    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++)
-        if (path_is(target, pl, route_table[i].path)) {
+    for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
+        const char *rp = route_table[i].path;
+        size_t rl = strlen(rp);
+        int match = rp[rl - 1] == '/' ? pl > rl && memcmp(target, rp, rl) == 0 : path_is(target, pl, rp);
+        if (match) {
             *allow = route_table[i].allow;
             return route_table[i].route;
         }
+    }
     *allow = NULL;
     return TG__R_PASSTHROUGH;
 }
 
 int tg__api_key_ok(const tg__config *cfg, const char *key, size_t len) { return key_ok(cfg, key, len); }
 
+/* A header value fit to be sent back in a header: visible ASCII and spaces. */
+static int header_safe(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e) return 0;
+    return n > 0;
+}
+
+/* CORS (cors_origins): a request whose Origin is configured (or "*" is)
+ * gets Access-Control-Allow-Origin on its answer, whatever the answer; any
+ * other origin gets no CORS header, so the browser withholds the answer. */
+static int cors_allowed(tg__client *c, const tg__http_header **origin) {
+    const tg__http_header *o = tg__http_find(&c->req, "origin");
+    *origin = o;
+    if (!o || !header_safe(o->value, o->value_len)) return 0;
+    for (size_t i = 0; i < c->cfg->n_cors_origins; i++) {
+        const char *want = c->cfg->cors_origins[i];
+        if (!strcmp(want, "*") || (strlen(want) == o->value_len && !memcmp(want, o->value, o->value_len))) return 1;
+    }
+    return 0;
+}
+
+static void cors_begin(tg__client *c) {
+    const tg__http_header *o;
+    if (!cors_allowed(c, &o)) return;
+    c->cors = tg__arena_printf(&c->arena,
+                               "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n"
+                               "Access-Control-Expose-Headers: *\r\n",
+                               (int)o->value_len, o->value);
+}
+
+/* OPTIONS on any path: a CORS preflight from an allowed origin is answered
+ * 204 with the methods, the headers it asked for and how long to cache it;
+ * any other OPTIONS gets 204 with Allow and no CORS header. No key needed
+ * (a browser's preflight never carries one). */
+static void options(tg__client *c) {
+    const tg__http_header *rh = tg__http_find(&c->req, "access-control-request-headers");
+    char hdr[1400];
+    int n = snprintf(hdr, sizeof hdr, "Allow: GET, HEAD, POST, OPTIONS\r\n");
+    if (c->cors && tg__http_find(&c->req, "access-control-request-method")) {
+        n += snprintf(hdr + n, sizeof hdr - (size_t)n,
+                      "Access-Control-Allow-Methods: GET, HEAD, POST, OPTIONS\r\nAccess-Control-Max-Age: 86400\r\n");
+        if (rh && rh->value_len < 1000 && header_safe(rh->value, rh->value_len))
+            snprintf(hdr + n, sizeof hdr - (size_t)n, "Access-Control-Allow-Headers: %.*s\r\n", (int)rh->value_len,
+                     rh->value);
+    }
+    tg__client_respond(c, 204, "text/plain", "", 0, hdr);
+}
+
 void tg__route_dispatch(tg__client *c) {
     const char *allow = NULL;
     int route = tg__route_match(c->req.target, c->req.target_len, &allow);
     c->route = route;
-    if (route != TG__R_HEALTHZ && route != TG__R_READYZ && route != TG__R_STATUS && !authorized(c)) {
+    cors_begin(c);
+    if (method_is(c, "OPTIONS")) {
+        options(c);
+        return;
+    }
+    int keyless = route == TG__R_HEALTHZ || route == TG__R_READYZ || route == TG__R_STATUS || (route == TG__R_API_JSON && !c->cfg->private_catalog);
+    if (!keyless && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                          "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
         return;

@@ -53,7 +53,7 @@ SECRET="SECRET-PROMPT-TEXT-$$"
 req='{"model":"ok","messages":[{"role":"user","content":"'$SECRET'"}],"max_tokens":4}'
 curl -s "${K[@]}" -H 'x-request-id: fwd-1' "$G/v1/chat/completions" -d "$req" >/dev/null
 curl -s "${K[@]}" -H 'x-request-id: big-1' "$G/v1/chat/completions" \
-  -d '{"model":"ok","messages":[{"role":"user","content":"'$SECRET'"}],"max_tokens":100000}' >/dev/null
+  -d '{"model":"ok","messages":[{"role":"user","content":"'$SECRET'"}],"max_tokens":1000000}' >/dev/null
 curl -s "${K[@]}" -H 'x-request-id: nf-1' "$G/v1/chat/completions" -d '{"model":"nope","messages":[{"role":"user","content":"x"}]}' >/dev/null
 # Admission: one request holds the upstream (model "slow" answers after 30 s;
 # the first-byte timeout ends it after 2 s), the next finds no room and no queue.
@@ -71,7 +71,7 @@ check_contains "forwarded: model, upstream, counts, decision, status, times" "$(
   "method=POST path=/v1/chat/completions model=ok upstream=127.0.0.1:$STANDIN_PORT prompt_tokens="
 check "forwarded line fields" grep -qE " prompt_exact=(true|false) max_tokens=4 max_tokens_source=request decision=forward status=200 error=- upstream_s=[0-9.]+ total_s=[0-9.]+ end=ok$" <<<"$(line fwd-1)"
 check "a budget refusal leaves a line (reject, 400, its code, what was asked)" grep -qE \
-  "max_tokens=100000 max_tokens_source=request decision=reject status=400 error=invalid_value upstream_s=- " <<<"$(line big-1)"
+  "max_tokens=1000000 max_tokens_source=request decision=reject status=400 error=invalid_value upstream_s=- " <<<"$(line big-1)"
 check_contains "an unknown model leaves a line" "$(line nf-1)" "model=nope"
 check_contains "an unknown model: 404 model_not_found" "$(line nf-1)" "status=404 error=model_not_found"
 check_contains "an admission 503 leaves a line" "$(line full-1)" "decision=forward status=503 error=admission_queue_full"
@@ -85,7 +85,7 @@ GB=http://127.0.0.1:$PORT_B
 for i in $(seq 1 50); do curl -s "$GB/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 curl -s -H 'x-request-id: json-1' "$GB/v1/chat/completions" -d "$req" >/dev/null
 curl -s -H 'x-request-id: json-2' "$GB/v1/chat/completions" \
-  -d '{"model":"ok","messages":[{"role":"user","content":"'$SECRET'"}],"max_tokens":100000}' >/dev/null
+  -d '{"model":"ok","messages":[{"role":"user","content":"'$SECRET'"}],"max_tokens":1000000}' >/dev/null
 stop_tokgate B
 r=$(node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(l => l && !/Sanitizer|^==/.test(l));
@@ -120,7 +120,7 @@ else
   for i in $(seq 1 50); do
     curl -s "$GC/metrics" | grep -q '^tokgate_admission_reserved_tokens{.*} [1-9]' && break; sleep 0.1
   done
-  curl -s "$GC/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":100000}' >/dev/null
+  curl -s "$GC/v1/chat/completions" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}],"max_tokens":1000000}' >/dev/null
   curl -s "$GC/v1/limits" >"$work/limits.json"
   curl -s "$GC/metrics" >"$work/metrics.txt"
   chrome "$GC/status" >"$work/dom.html"

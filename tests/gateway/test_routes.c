@@ -1,7 +1,7 @@
 /*
  * test_routes.c: the router's table and key check (src/gateway/routes.c):
  * each path tokgate answers itself maps to its route and the one method it
- * takes, the query string is ignored, anything else (including near misses
+ * takes, the query string is ignored, /v1/models/{id} is the models route, anything else (including near misses
  * and llama-server's own paths) passes through; an API key matches only in
  * full, by value, against any configured key.
  */
@@ -32,6 +32,10 @@ static void test_table(void) {
         {"/readyz", TG__R_READYZ, "GET"},
         {"/status", TG__R_STATUS, "GET"},
         {"/status/", TG__R_PASSTHROUGH, NULL},
+        {"/v1/models/tiny", TG__R_MODELS, "GET"},          /* OpenAI's models.retrieve */
+        {"/v1/models/Qwen/Qwen3-8B?x=1", TG__R_MODELS, "GET"},
+        {"/v1/models/", TG__R_PASSTHROUGH, NULL},          /* no id */
+        {"/v1/modelsX", TG__R_PASSTHROUGH, NULL},
         {"/v1/chat/completions/", TG__R_PASSTHROUGH, NULL},
         {"/v1/chat/completion", TG__R_PASSTHROUGH, NULL},
         {"/props", TG__R_PASSTHROUGH, NULL},

@@ -1,0 +1,164 @@
+/*
+ * gateway/filters/model_name.c: answers name the model as clients know it.
+ *
+ * llama-server names the model in an answer's "model" by what it loaded
+ * (often the GGUF path), vLLM by its --served-model-name; a client that
+ * asked tokgate for "tiny" should read "tiny" back, as OpenAI's answers carry
+ * the id GET /v1/models lists. This filter rewrites the string value of the
+ * top-level "model" key of a JSON answer, or of each SSE event's JSON, to
+ * the served name (models.c tg__model_id), on bytes split anywhere.
+ *
+ * A byte-at-a-time scanner over JSON's lexical structure: string and escape
+ * state, nesting depth, whether a string at depth 1 is a key (after '{' or
+ * ','), the key's first bytes, and after the key "model" and its ':' the
+ * value's opening quote: there the served name is written and the upstream's
+ * value dropped up to its closing quote. A value that is not a string (null)
+ * passes unchanged. Bytes outside JSON (SSE field names, "data: [DONE]",
+ * comments) pass through; in an SSE stream each line starts at depth 0 (an
+ * event's JSON is one line), so a malformed event cannot shift the next.
+ * Nothing is held back: a byte is passed on as soon as it is read.
+ */
+#include "gateway/filters/model_name.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { S_SCAN, S_KEY_DONE, S_COLON, S_VALUE };
+
+typedef struct model_name_filter {
+    tg__filter base;
+    char *served_json; /* the served name as a JSON string, quotes included */
+    int sse;
+    int depth;
+    int in_str, esc;
+    int expect_key;    /* the next string at depth 1 is a key */
+    int key_str;       /* the current string is such a key */
+    char key[8];       /* its first bytes */
+    size_t key_len;    /* bytes seen (may exceed sizeof key) */
+    int state;
+    tgx_buf out;       /* what one on_data passes on */
+} model_name_filter;
+
+static void reset(model_name_filter *m) {
+    m->depth = 0;
+    m->in_str = m->esc = m->expect_key = m->key_str = 0;
+    m->key_len = 0;
+    m->state = S_SCAN;
+}
+
+static void mn_head(tg__filter *f, int status, int sse) {
+    model_name_filter *m = (model_name_filter *)f;
+    m->sse = sse;
+    reset(m);
+    tg__filter_head(f->next, status, sse);
+}
+
+/* One byte outside a string: nesting, keys, and the model key's ':'. */
+static void structural(model_name_filter *m, char ch) {
+    if (ch == '"') {
+        m->in_str = 1;
+        m->key_str = m->depth == 1 && m->expect_key;
+        m->expect_key = 0;
+        m->key_len = 0;
+        return;
+    }
+    if (m->state == S_KEY_DONE && ch == ':') {
+        m->state = S_COLON;
+        return;
+    }
+    if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') m->state = S_SCAN;
+    if (ch == '{' || ch == '[') {
+        m->depth++;
+        m->expect_key = ch == '{' && m->depth == 1;
+    } else if ((ch == '}' || ch == ']') && m->depth > 0) {
+        m->depth--;
+    } else if (ch == ',' && m->depth == 1) {
+        m->expect_key = 1;
+    } else if (ch == '\n' && m->sse) {
+        reset(m);
+    }
+}
+
+static void mn_data(tg__filter *f, const char *p, size_t n) {
+    model_name_filter *m = (model_name_filter *)f;
+    tgx_buf_reset(&m->out);
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (m->state == S_VALUE) { /* the upstream's value: dropped */
+            if (m->esc) m->esc = 0;
+            else if (ch == '\\') m->esc = 1;
+            else if (ch == '"') m->state = S_SCAN;
+            else if (ch == '\n') reset(m); /* not JSON after all */
+            continue;
+        }
+        if (m->in_str) {
+            if (m->esc) m->esc = 0;
+            else if (ch == '\\') m->esc = 1;
+            else if (ch == '"') {
+                m->in_str = 0;
+                if (m->key_str && m->key_len == 5 && memcmp(m->key, "model", 5) == 0) m->state = S_KEY_DONE;
+            }
+            if (m->key_str && ch != '"') {
+                if (m->key_len < sizeof m->key) m->key[m->key_len] = ch;
+                m->key_len++;
+                if (ch == '\\') m->key_len = sizeof m->key + 1; /* an escaped key is not "model" as written */
+            }
+            if (ch == '\n' && m->sse) reset(m);
+        } else if (m->state == S_COLON && ch == '"') {
+            tgx_buf_puts(&m->out, m->served_json);
+            m->state = S_VALUE;
+            continue;
+        } else structural(m, ch);
+        tgx_buf_putc(&m->out, ch);
+    }
+    if (m->out.len) tg__filter_data(f->next, m->out.data, m->out.len);
+}
+
+static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
+
+static void mn_destroy(tg__filter *f) {
+    model_name_filter *m = (model_name_filter *)f;
+    tgx_buf_free(&m->out);
+    free(m->served_json);
+    free(m);
+}
+
+static const tg__filter_ops mn_ops = {"model_name", mn_head, mn_data, mn_end, mn_destroy};
+
+/* `s` as a JSON string literal (quotes, backslashes and controls escaped). */
+static char *json_quote(const char *s) {
+    size_t n = strlen(s);
+    char *o = malloc(n * 6 + 3);
+    if (!o) return NULL;
+    size_t k = 0;
+    o[k++] = '"';
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            o[k++] = '\\';
+            o[k++] = (char)*q;
+        } else if (*q < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(o + k, "\\u00", 4);
+            o[k + 4] = hex[*q >> 4];
+            o[k + 5] = hex[*q & 15];
+            k += 6;
+        } else o[k++] = (char)*q;
+    }
+    o[k++] = '"';
+    o[k] = '\0';
+    return o;
+}
+
+tg__filter *tg__model_name_filter_new(const char *served) {
+    model_name_filter *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->served_json = json_quote(served ? served : "");
+    if (!m->served_json) {
+        free(m);
+        return NULL;
+    }
+    m->base.ops = &mn_ops;
+    tgx_buf_init(&m->out, SIZE_MAX);
+    return &m->base;
+}
