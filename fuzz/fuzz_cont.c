@@ -63,20 +63,25 @@ static void feed(tg__cont *k, const uint8_t *p, size_t n, size_t piece, tgx_buf 
     }
 }
 
+/* The continuation's settings from the input's first byte: escalation,
+ * thinking budget (0..6, or none), logprobs stripped, a prompt that opens
+ * thinking, usage asked for, a budget message. */
+static void cfg_of(uint8_t set, tg__cont_cfg *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->engine = tg__engine_llama_server.cont;
+    cfg->max_tokens = 8;
+    cfg->escalate_to = (set & 2) ? 32 : 0;
+    cfg->think_enforce = (set & 0x1c) != 0;
+    cfg->think_budget = cfg->think_enforce ? (uint64_t)((set >> 2) & 7) - 1u : 0;
+    cfg->strip_logprobs = set & 1;
+    cfg->prompt_opens_thinking = (set & 0x20) != 0;
+    cfg->include_usage = (set & 0x40) != 0;
+    cfg->budget_message = (set & 0x80) ? "stop now" : NULL;
+}
+
 static void one(const uint8_t *d, size_t n, size_t piece, run *r) {
-    uint8_t set = d[0];
     tg__cont_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.engine = tg__engine_llama_server.cont;
-    cfg.max_tokens = 8;
-    cfg.escalate_to = (set & 2) ? 32 : 0;
-    cfg.think_enforce = (set & 0x1c) != 0;
-    cfg.think_budget = (uint64_t)((set >> 2) & 7) - 1u;
-    if (!cfg.think_enforce) cfg.think_budget = 0;
-    cfg.strip_logprobs = set & 1;
-    cfg.prompt_opens_thinking = (set & 0x20) != 0;
-    cfg.include_usage = (set & 0x40) != 0;
-    cfg.budget_message = (set & 0x80) ? "stop now" : NULL;
+    cfg_of(d[0], &cfg);
     cfg.prompt_tokens = 5;
     json_t *req = json_pack("{s:f,s:i}", "temperature", 0.0, "seed", 1);
     tg__cont *k = tg__cont_new(&cfg, req);
@@ -175,18 +180,8 @@ static void esc_feed(tg__filter *f, esc_run *r, const uint8_t *p, size_t n, size
 /* The legs: the first leg, then each continuation the filter asks for
  * gets the input's second part (the prompt request its template answer). */
 static void esc_one(const uint8_t *d, size_t n, size_t piece, tgx_buf *out) {
-    uint8_t set = d[0];
     tg__cont_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.engine = tg__engine_llama_server.cont;
-    cfg.max_tokens = 8;
-    cfg.escalate_to = (set & 2) ? 32 : 0;
-    cfg.think_enforce = (set & 0x1c) != 0;
-    cfg.think_budget = cfg.think_enforce ? (uint64_t)((set >> 2) & 7) - 1u : 0;
-    cfg.strip_logprobs = set & 1;
-    cfg.prompt_opens_thinking = (set & 0x20) != 0;
-    cfg.include_usage = (set & 0x40) != 0;
-    cfg.budget_message = (set & 0x80) ? "stop now" : NULL;
+    cfg_of(d[0], &cfg);
     json_t *req = json_pack("{s:f}", "temperature", 0.0);
     tg__cont *k = tg__cont_new(&cfg, req);
     json_decref(req);
