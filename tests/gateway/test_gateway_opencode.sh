@@ -61,8 +61,12 @@ js_check "/api.json: a Host that is not host[:port] is not reflected" "$api" "j.
 
 seen() { curl -s -H 'Authorization: Bearer sk-oc' "$G/metrics" | sed -n 's/^tokgate_requests_total{route="api_json",code="200"} //p'; }
 before=$(seen)
+# --refresh: opencode's catalogue service (ModelsDev in opencode 1.18.33) answers from its
+# cache file, else from the catalogue bundled at build time, and fetches OPENCODE_MODELS_URL
+# in the background; on a first run the bundled one (no tokgate) may win the race. A user
+# sees tokgate from the second start on; --refresh awaits the fetch, so one run is enough.
 out=$(cd "$work/proj" && timeout 120 "${ocenv[@]}" OPENCODE_MODELS_URL="http://localhost:$port" TOKGATE_API_KEY=sk-oc \
-      "$oc" models tokgate --verbose --pure 2>"$work/oc-models.err")
+      "$oc" models tokgate --verbose --pure --refresh 2>"$work/oc-models.err")
 check_contains "opencode lists tokgate's model (catalogue route)" "$out" "tokgate/tiny"
 check "opencode fetched tokgate's /api.json without a key (${before:-0} -> $(seen))" test "$(seen)" -gt "${before:-0}"
 got=$(printf %s "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const i=s.indexOf("{");const j=JSON.parse(s.slice(i));console.log(JSON.stringify({context:j.limit.context,input:j.limit.input,output:j.limit.output}))})' 2>/dev/null)
