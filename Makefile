@@ -9,7 +9,7 @@ DEBDIR ?= build-deb
 BUILD ?= build
 CMAKE ?= cmake
 
-.PHONY: all build test check fuzz bench demo limits-demo install deb deps clean
+.PHONY: all build test check fuzz bench demo limits-demo install deb deps clean lint
 
 all: build
 
@@ -35,6 +35,10 @@ test: deps
 # Plain build plus tests without sanitizers (faster, for benchmarks' sanity).
 check: build
 	cd build && ctest --output-on-failure -j$(JOBS)
+
+# Static checks (cppcheck, clang-tidy with .clang-tidy); clean on main.
+lint:
+	bash scripts/lint.sh
 
 fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh

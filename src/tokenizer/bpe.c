@@ -745,7 +745,10 @@ static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     for (;;) {
         uint32_t best = UINT32_MAX;
         int32_t bi = -1;
+        /* every live symbol i < k had rank[i] set above (k >= 1: the
+         * caller passes a word of at least one symbol) */
         for (int32_t i = 0; i >= 0; i = y[i].next)
+            /* cppcheck-suppress uninitvar */
             if (rank[i] < best) { best = rank[i]; bi = i; }
         if (bi < 0) break;
         sym *cur = &y[bi];

@@ -207,6 +207,8 @@ void tg__strtab_find_batch(const tg__strtab *t, const tg__bytes *keys, size_t n,
         for (size_t i = 0; i < cnt; i++)
             if (cand[i] != TG__NO_ID) __builtin_prefetch(t->pool + t->ent[cand[i]].off);
         for (size_t i = 0; i < cnt; i++) {
+            /* cand[0..cnt) was set by the probe loop above */
+            /* cppcheck-suppress uninitvar */
             uint32_t c = cand[i];
             if (c != TG__NO_ID && t->ent[c].len == k[i].n && tg__bytes_eq(t->pool + t->ent[c].off, k[i].p, k[i].n))
                 out[base + i] = c;
