@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "gateway/daemon.h"
@@ -113,6 +114,32 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     tg__discovery_start(s);
 }
 
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int is_loopback(const struct sockaddr *sa) {
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+}
+
+/* Anyone who reaches a non-loopback address could spend the engine: without
+ * api_keys that needs allow_unauthenticated, said on purpose. 0 or -1. */
+static int check_exposure(tg__server *s, const struct evutil_addrinfo *res, const char *addr) {
+    if (s->cfg->n_api_keys || s->cfg->allow_unauthenticated) return 0;
+    for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!is_loopback(ai->ai_addr)) {
+            tg__log(s, TG__LOG_ERROR,
+                    "refusing to listen on %s without API keys: it is not a loopback address, so anyone who reaches "
+                    "it could use the engine; set api_keys (--api-key KEY), or allow_unauthenticated "
+                    "(--allow-unauthenticated) if that is what you want",
+                    addr);
+            return -1;
+        }
+    return 0;
+}
+
 /* The listen host is a numeric address or a name resolved at start
  * (getaddrinfo: "localhost" is 127.0.0.1 or ::1); the first address that
  * binds is the listener. */
@@ -130,6 +157,10 @@ static int bind_listener(tg__server *s) {
     int gai = evutil_getaddrinfo(h, port, &hints, &res);
     if (gai != 0) {
         tg__log(s, TG__LOG_ERROR, "cannot listen on %s: the host does not resolve (%s)", addr, evutil_gai_strerror(gai));
+        return -1;
+    }
+    if (check_exposure(s, res, addr) != 0) {
+        evutil_freeaddrinfo(res);
         return -1;
     }
     int e = 0;
