@@ -503,7 +503,7 @@ static void job_reset(infer_job *j) {
 static void limits_unknown(infer_job *j) {
     const tg__model *m = j->m;
     char name[200];
-    snprintf(name, sizeof name, "%s", m ? tg__model_id(m) : j->log.model[0] ? j->log.model : "(default)");
+    snprintf(name, sizeof name, "%s", j->log.model[0] ? j->log.model : m ? tg__model_id(m) : "(default)");
     job_reset(j);
     tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
     j->log.decision = NULL;
@@ -748,6 +748,7 @@ static const tg__model *default_model(const tg__client *c) {
 /* A path tokgate does not serve: unknown, refused (it generates and has no
  * budget here), or an admin route not allowed. 1 when answered. */
 static int refuse_route(tg__client *c, const tg__route_hit *h) {
+    c->log.decision = "reject";
     int pl = (int)(c->req.target_len < 200 ? c->req.target_len : 200);
     const char *q = memchr(c->req.target, '?', (size_t)pl);
     if (q) pl = (int)(q - c->req.target);
@@ -773,6 +774,7 @@ static int refuse_route(tg__client *c, const tg__route_hit *h) {
                          (int)c->req.method_len, c->req.method, pl, p);
         return 1;
     }
+    c->log.decision = NULL;
     return 0;
 }
 
