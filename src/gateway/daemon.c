@@ -97,6 +97,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     if (strcmp(nc->listen_host, s->cfg->listen_host) || nc->listen_port != s->cfg->listen_port)
         tg__log(s, TG__LOG_WARN, "reload: the listen address cannot change without a restart; keeping %s:%d",
                 s->cfg->listen_host, s->cfg->listen_port);
+    if (s->listen_public && !nc->n_api_keys && !nc->allow_unauthenticated) {
+        tg__log(s, TG__LOG_ERROR, "reload refused, keeping the running config: it has no API keys and %s:%d is not "
+                "a loopback address (set api_keys, or allow_unauthenticated)", s->cfg->listen_host, s->cfg->listen_port);
+        tg__config_unref(nc);
+        return;
+    }
     tg__config *old = s->cfg;
     s->cfg = nc;
     if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
@@ -127,6 +133,8 @@ static int is_loopback(const struct sockaddr *sa) {
 /* Anyone who reaches a non-loopback address could spend the engine: without
  * api_keys that needs allow_unauthenticated, said on purpose. 0 or -1. */
 static int check_exposure(tg__server *s, const struct evutil_addrinfo *res, const char *addr) {
+    for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!is_loopback(ai->ai_addr)) s->listen_public = 1;
     if (s->cfg->n_api_keys || s->cfg->allow_unauthenticated) return 0;
     for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next)
         if (!is_loopback(ai->ai_addr)) {

@@ -9,8 +9,23 @@
  *   GET  /status                                 the status page (static HTML, no key; its
  *                                                script fetches /v1/limits and /metrics)
  *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
- *   anything else                                passed through unchanged to
- *                                                the first model's upstream
+ *   the engine's routes (engine.h native_routes, the default model's engine; every
+ *   adapter's before discovery names it):
+ *     generating, budgetable                     as /v1/chat/completions or /v1/completions
+ *                                                (llama-server's /chat/completions)
+ *     generating, not budgetable                 403 route_not_budgeted naming the route to use
+ *                                                (/completion, /infill, /v1/messages...)
+ *     not generating                             passed through unchanged (GET /props, /slots...)
+ *     admin (POST /slots/ID, /props...)          403 admin_route_disabled unless allow_admin_routes
+ *   passthrough_paths (config)                   passed through unchanged, any method
+ *   anything else                                404 route_not_found naming the path
+ *
+ * The target is normalized first (path.h: unreserved escapes decoded, dot
+ * segments and repeated slashes removed; %2F, %00, bad escapes, ".." above
+ * the root are 400 invalid_path); the normalized target is routed, logged
+ * and sent upstream. A chat or completion for a model whose limits are not
+ * known yet waits for discovery (timeouts.discovery_wait), then 503
+ * model_not_ready with Retry-After: never forwarded without a budget.
  *
  *   GET  /v1/models/{id}                         one model (OpenAI's retrieve shape; 404 unknown)
  *   OPTIONS (any path)                           204; a CORS preflight from a configured origin

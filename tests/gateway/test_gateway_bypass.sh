@@ -26,7 +26,8 @@
 #   - "n" multiplies the KV reservation (the stand-in upstream's stalled
 #     stream holds it while /metrics is read; llama-server refuses n > 1);
 #   - a non-loopback --listen without --api-key is refused at start, and
-#     allowed with --allow-unauthenticated or a key.
+#     allowed with --allow-unauthenticated or a key; a reload that drops the
+#     keys of such a listener is refused.
 source "$(dirname "$0")/lib.sh"
 
 find_llama_server
@@ -165,6 +166,18 @@ for flag in --allow-unauthenticated "--api-key sk-x"; do
   kill -TERM "$opid"; wait "$opid" 2>/dev/null
 done
 check "loopback without keys still starts" grep -q "listening on" "$work/T.log"
+# a reload cannot drop the keys of a non-loopback listener
+np=$(free_port)
+printf '{"listen":"0.0.0.0:%s","api_keys":["sk-x"],"models":[{"upstream":"%s"}]}' "$np" "$L" >"$work/pub.json"
+"$TG_BIN" serve --config "$work/pub.json" >"$work/pub.log" 2>&1 & opid=$!
+pids+=($opid)
+wait_port "$np" 10 || fail "0.0.0.0 with a key in the file did not start: $(cat "$work/pub.log")"
+printf '{"listen":"0.0.0.0:%s","models":[{"upstream":"%s"}]}' "$np" "$L" >"$work/pub.json"
+kill -HUP "$opid"
+for i in $(seq 1 30); do grep -q "reload refused" "$work/pub.log" && break; sleep 0.1; done
+check_contains "a reload without keys on 0.0.0.0 is refused" "$(cat "$work/pub.log")" "reload refused"
+check_eq "the key is still required" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$np/v1/models")" 401
+kill -TERM "$opid"; wait "$opid" 2>/dev/null
 
 stop_tokgate T
 finish
