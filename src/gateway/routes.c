@@ -531,10 +531,13 @@ static void limits_unknown(infer_job *j) {
 
 static void infer_done(tg__job *job);
 
+static void wait_abandon(tg__job *job) { infer_free((infer_job *)job); }
+
 static void wait_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     infer_job *j = arg;
+    j->job.abandon = NULL;
     if (!j->job.cancelled && j->c->srv->table && j->c->srv->table != j->table) { /* discovery rebuilt it */
         job_reset(j);
         tg__table_unref(j->table);
@@ -556,6 +559,7 @@ static int wait_for_limits(infer_job *j) {
         struct timeval tv = {0, 50000};
         evtimer_add(j->wait_ev, &tv);
         c->job = &j->job;
+        j->job.abandon = wait_abandon; /* the client leaving frees it (even at exit) */
         return 1;
     }
     limits_unknown(j);
