@@ -554,7 +554,7 @@ static int wait_for_limits(infer_job *j) {
     if (!limits_pending(j)) return 0;
     tg__client *c = j->c;
     double now = tg__now();
-    if (!j->wait_until) j->wait_until = now + c->cfg->discovery_wait;
+    if (j->wait_until == 0) j->wait_until = now + c->cfg->discovery_wait;
     if (now < j->wait_until && (j->wait_ev || (j->wait_ev = evtimer_new(c->srv->base, wait_tick, j)))) {
         struct timeval tv = {0, 50000};
         evtimer_add(j->wait_ev, &tv);
