@@ -186,6 +186,27 @@ static void test_table(void) {
     TG_CHECK_EQ_I(h.route, TG__R_METRICS);
 }
 
+/* Every adapter's table: a refused route names a route that is budgeted
+ * under that engine, and no path is listed twice for one method. */
+static void test_engine_tables(void) {
+    size_t n = 0;
+    const tg__engine *const *all = tg__engines(&n);
+    TG_CHECK(n >= 3);
+    for (size_t i = 0; i < n; i++)
+        for (const tg__engine_route *r = all[i]->native_routes; r && r->path; r++) {
+            TG_CHECK(!strcmp(r->method, "GET") || !strcmp(r->method, "POST"));
+            if (r->instead) {
+                tg__route_hit h;
+                tg__route_lookup(NULL, all[i], r->instead, strlen(r->instead), "POST", 4, &h);
+                if (h.route != TG__R_CHAT && h.route != TG__R_COMPLETIONS)
+                    fprintf(stderr, "%s: %s names %s, not budgeted\n", all[i]->name, r->path, r->instead);
+                TG_CHECK(h.route == TG__R_CHAT || h.route == TG__R_COMPLETIONS);
+            }
+            for (const tg__engine_route *o = r + 1; o->path; o++)
+                TG_CHECK(strcmp(o->path, r->path) != 0 || strcmp(o->method, r->method) != 0);
+        }
+}
+
 static void test_keys(void) {
     char *keys[] = {(char *)(uintptr_t)"sk-one", (char *)(uintptr_t)"sk-two-longer"};
     tg__config cfg;
@@ -204,6 +225,7 @@ static void test_keys(void) {
 int main(void) {
     TG_RUN(test_normalize);
     TG_RUN(test_table);
+    TG_RUN(test_engine_tables);
     TG_RUN(test_keys);
     return tg_test_summary();
 }
