@@ -181,8 +181,10 @@ void tg__client_free(tg__client *c) {
         c->srv->client_hooks->exchange_free(ex, 1);
     }
     if (c->job) { /* its done() frees it and leaves the client alone */
-        c->job->cancelled = 1;
+        tg__job *j = c->job;
         c->job = NULL;
+        j->cancelled = 1;
+        if (j->abandon) j->abandon(j); /* waiting on the loop: no done() will come */
     }
     tg__server *s = c->srv;
     access_write(c, "client_gone");

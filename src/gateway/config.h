@@ -97,8 +97,14 @@ typedef struct tg__config {
     int ignore_forwarded; /* URLs ignore X-Forwarded-Proto/-Host and Forwarded (default: honoured, validated) */
     char **cors_origins;  /* origins answered with CORS headers ("*": any); none = no CORS */
     size_t n_cors_origins;
+    int allow_unauthenticated; /* a non-loopback listen address without api_keys is allowed (default: refused) */
+    int allow_admin_routes;    /* the engine's state-changing routes (POST /slots/..., /props, /lora-adapters)
+                                  pass through (default: 403) */
+    char **passthrough_paths;  /* more exact paths passed through to the upstream (any method) */
+    size_t n_passthrough_paths;
     double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
     double discovery_interval;
+    double discovery_wait; /* a request for a model whose limits are not known waits this long, then 503 */
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
     size_t workers;        /* threads for heavy request work (0: all on the loop) */

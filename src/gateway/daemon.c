@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "gateway/daemon.h"
@@ -96,6 +97,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     if (strcmp(nc->listen_host, s->cfg->listen_host) || nc->listen_port != s->cfg->listen_port)
         tg__log(s, TG__LOG_WARN, "reload: the listen address cannot change without a restart; keeping %s:%d",
                 s->cfg->listen_host, s->cfg->listen_port);
+    if (s->listen_public && !nc->n_api_keys && !nc->allow_unauthenticated) {
+        tg__log(s, TG__LOG_ERROR, "reload refused, keeping the running config: it has no API keys and %s:%d is not "
+                "a loopback address (set api_keys, or allow_unauthenticated)", s->cfg->listen_host, s->cfg->listen_port);
+        tg__config_unref(nc);
+        return;
+    }
     tg__config *old = s->cfg;
     s->cfg = nc;
     if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
@@ -111,6 +118,34 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     tg__config_unref(old);
     tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->table ? s->table->n : 0);
     tg__discovery_start(s);
+}
+
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int is_loopback(const struct sockaddr *sa) {
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+}
+
+/* Anyone who reaches a non-loopback address could spend the engine: without
+ * api_keys that needs allow_unauthenticated, said on purpose. 0 or -1. */
+static int check_exposure(tg__server *s, const struct evutil_addrinfo *res, const char *addr) {
+    for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!is_loopback(ai->ai_addr)) s->listen_public = 1;
+    if (s->cfg->n_api_keys || s->cfg->allow_unauthenticated) return 0;
+    for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!is_loopback(ai->ai_addr)) {
+            tg__log(s, TG__LOG_ERROR,
+                    "refusing to listen on %s without API keys: it is not a loopback address, so anyone who reaches "
+                    "it could use the engine; set api_keys (--api-key KEY), or allow_unauthenticated "
+                    "(--allow-unauthenticated) if that is what you want",
+                    addr);
+            return -1;
+        }
+    return 0;
 }
 
 /* The listen host is a numeric address or a name resolved at start
@@ -130,6 +165,10 @@ static int bind_listener(tg__server *s) {
     int gai = evutil_getaddrinfo(h, port, &hints, &res);
     if (gai != 0) {
         tg__log(s, TG__LOG_ERROR, "cannot listen on %s: the host does not resolve (%s)", addr, evutil_gai_strerror(gai));
+        return -1;
+    }
+    if (check_exposure(s, res, addr) != 0) {
+        evutil_freeaddrinfo(res);
         return -1;
     }
     int e = 0;

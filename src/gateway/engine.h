@@ -31,8 +31,13 @@
  *   map_error      an upstream error body or error event -> tokgate's own
  *                  OpenAI-shaped error, the engine's text kept in the message;
  *                  NULL result: a shape it does not know (relayed as it came).
- *   native_routes  upstream paths that generate (and so must be budgeted),
- *                  for the router.
+ *   native_routes  the engine's own HTTP routes and how the router treats
+ *                  each (tg__engine_route): budgeted as a chat or a
+ *                  completion, refused (it generates and tokgate cannot
+ *                  budget its shape; the route to use instead is named),
+ *                  passed through (it does not generate), or an admin route
+ *                  (passed through only with allow_admin_routes). A path in
+ *                  no table is 404: pass-through is an explicit list.
  *
  * Adding an engine (issue 13: vLLM, SGLang, Ollama) is one file under
  * engines/ filling one of these and one line in engines/engines.c.
@@ -108,6 +113,22 @@ typedef struct tg__engine_cont {
     const char *const *sampling_keys; /* NULL-terminated */
 } tg__engine_cont;
 
+/* How the router treats one of an engine's routes (native_routes). */
+enum {
+    TG__ER_CHAT = 1,   /* generates; budgeted as a chat completion */
+    TG__ER_COMPLETION, /* generates; budgeted as an OpenAI completion */
+    TG__ER_REFUSE,     /* generates in a shape tokgate does not budget: refused, `instead` named */
+    TG__ER_PASS,       /* does not generate: passed through */
+    TG__ER_ADMIN       /* changes the engine's state: passed through only with allow_admin_routes */
+};
+
+typedef struct tg__engine_route {
+    const char *path;    /* exact, or every path under it when it ends in '/'; NULL ends a table */
+    const char *method;  /* "GET" (HEAD too) or "POST" */
+    int kind;            /* TG__ER_* */
+    const char *instead; /* TG__ER_REFUSE: the budgeted route to use, or NULL */
+} tg__engine_route;
+
 struct tg__engine {
     const char *name; /* shown as upstream_info.kind in /v1/limits; the `engine` config value */
     const tg__engine_probe *probes; /* path NULL ends it */
@@ -120,7 +141,7 @@ struct tg__engine {
      * HTTP status it came with (an event: 200). Malloc'd JSON and *out_status,
      * or NULL. */
     char *(*map_error)(const char *body, size_t len, int status, int *out_status);
-    const char *const *native_routes; /* NULL-terminated */
+    const tg__engine_route *native_routes; /* path NULL ends it */
 };
 
 /* The adapters, most specific first; *n set. */
@@ -145,6 +166,12 @@ const tg__engine_cont *tg__engine_cont_for(const tg__engine *e, int continuation
 uint64_t tg__engine_kv_capacity(const tg__engine *e, const tg__upinfo *u);
 /* 1 when `path` (without query) is one of the engine's generating routes. */
 int tg__engine_generates(const tg__engine *e, const char *path, size_t n);
+/* The route of e's table for path[0..n) (without query) and method: the
+ * entry for that method, else (*wrong_method set) an entry for the path with
+ * another method, else NULL. e NULL (the engine not known yet): every
+ * adapter's table, in tg__engines() order. */
+const tg__engine_route *tg__engine_route_find(const tg__engine *e, const char *path, size_t n, const char *method,
+                                              size_t method_len, int *wrong_method);
 /* Maps an upstream error (see map_error); NULL when e is NULL or the shape
  * is not the engine's. */
 char *tg__engine_map_error(const tg__engine *e, const char *body, size_t len, int status, int *out_status);

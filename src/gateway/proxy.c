@@ -372,6 +372,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         uint64_t cap = kv_capacity(s, cfg, m, pool);
         if (cap != a->capacity) tg__adm_set_capacity(a, cap);
         uint64_t need = plan->prompt_tokens + plan->max_tokens;
+        if (plan->n_choices > 1) /* each choice is a sequence of its own: prompt and output each (saturating) */
+            need = need > UINT64_MAX / plan->n_choices ? UINT64_MAX : need * plan->n_choices;
         int r = tg__adm_acquire(a, &ex->wait, need);
         if (r == TG__ADM_ADMITTED) ex->reserved = need;
         else if (r == TG__ADM_FULL) {

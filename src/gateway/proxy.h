@@ -18,7 +18,8 @@ struct tg__cont;
 /* What the budget decided for an inference request, for admission and
  * escalation (NULL for pass-through requests). */
 typedef struct tg__plan {
-    uint64_t prompt_tokens, max_tokens; /* reservation = their sum */
+    uint64_t prompt_tokens, max_tokens; /* reservation = their sum, times n_choices */
+    uint64_t n_choices;                 /* the request's "n" (0 or 1: one) */
     uint64_t escalate_to;               /* 0: no escalation */
     const char *escalated_body;         /* the retry body at escalate_to (JSON), or NULL */
     size_t escalated_len;

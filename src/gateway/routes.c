@@ -9,8 +9,23 @@
  *   GET  /status                                 the status page (static HTML, no key; its
  *                                                script fetches /v1/limits and /metrics)
  *   POST /tokenize                               exact count (and pieces) with the model's tokenizer
- *   anything else                                passed through unchanged to
- *                                                the first model's upstream
+ *   the engine's routes (engine.h native_routes, the default model's engine; every
+ *   adapter's before discovery names it):
+ *     generating, budgetable                     as /v1/chat/completions or /v1/completions
+ *                                                (llama-server's /chat/completions)
+ *     generating, not budgetable                 403 route_not_budgeted naming the route to use
+ *                                                (/completion, /infill, /v1/messages...)
+ *     not generating                             passed through unchanged (GET /props, /slots...)
+ *     admin (POST /slots/ID, /props...)          403 admin_route_disabled unless allow_admin_routes
+ *   passthrough_paths (config)                   passed through unchanged, any method
+ *   anything else                                404 route_not_found naming the path
+ *
+ * The target is normalized first (path.h: unreserved escapes decoded, dot
+ * segments and repeated slashes removed; %2F, %00, bad escapes, ".." above
+ * the root are 400 invalid_path); the normalized target is routed, logged
+ * and sent upstream. A chat or completion for a model whose limits are not
+ * known yet waits for discovery (timeouts.discovery_wait), then 503
+ * model_not_ready with Retry-After: never forwarded without a budget.
  *
  *   GET  /v1/models/{id}                         one model (OpenAI's retrieve shape; 404 unknown)
  *   OPTIONS (any path)                           204; a CORS preflight from a configured origin
@@ -29,12 +44,14 @@
 
 #include "gateway/budget.h"
 #include "gateway/cont.h"
+#include "gateway/discovery.h"
 #include "gateway/filters/escalation.h"
 #include "gateway/routes.h"
 #include "gateway/catalog.h"
 #include "gateway/client.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
+#include "gateway/path.h"
 #include "gateway/models.h"
 #include "gateway/proxy.h"
 #include "gateway/server.h"
@@ -193,6 +210,10 @@ typedef struct infer_job {
     int stream;
     tg__plan plan;      /* escalated_body malloc'd */
     tg__access log;     /* what the access line says of the decision (model, budget, decision, error) */
+    /* waiting for the model's limits (discovery): */
+    struct event *wait_ev;
+    double wait_until;  /* 0: not waiting yet */
+    int retry_after;    /* a 503 for limits not known: seconds for Retry-After */
 } infer_job;
 
 static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
@@ -286,6 +307,8 @@ static void infer_work(tg__job *job) {
     json_t *escalated = b.dec.escalated;
     j->plan.prompt_tokens = d->budget.prompt_tokens;
     j->plan.max_tokens = d->budget.max_tokens;
+    json_t *nv = json_object_get(req, "n"); /* choices: each holds its own prompt and output in the KV cache */
+    j->plan.n_choices = json_is_integer(nv) && json_integer_value(nv) > 1 ? (uint64_t)json_integer_value(nv) : 1;
     j->plan.escalate_to = d->budget.escalate_to;
     const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
@@ -424,6 +447,7 @@ out:
 }
 
 static void infer_free(infer_job *j) {
+    if (j->wait_ev) event_free(j->wait_ev);
     tg__table_unref(j->table);
     free(j->body);
     free(j->resp);
@@ -455,6 +479,93 @@ static void access_upstream(tg__client *c, const tg__model *m) {
     c->log.t_upstream = tg__now();
 }
 
+/* 1 while every upstream has not answered discovery yet (a model named
+ * in a request may not be listed yet). */
+static int discovery_pending(const tg__server *s) {
+    const tg__model_table *t = s->table;
+    if (!t || !t->n || (t->cfg && t->n < t->cfg->n_models)) return 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const tg__upinfo *u = tg__upinfo_find(s, t->v[i].pool->key);
+        if (!u || !u->ok) return 1;
+    }
+    return 0;
+}
+
+/* The job's model has no limits yet, or its name is not served while
+ * discovery has not finished: it must not go upstream without a budget. */
+static int limits_pending(const infer_job *j) {
+    if (j->status == 0) return j->m && !j->m->have_limits;
+    return j->status == 404 && !strcmp(j->log.error, "model_not_found") && discovery_pending(j->c->srv);
+}
+
+static void job_reset(infer_job *j) {
+    free(j->resp);
+    free(j->fwd);
+    free(j->headers);
+    free((char *)(uintptr_t)j->plan.escalated_body);
+    tg__cont_free(j->plan.cont);
+    j->resp = j->fwd = j->headers = NULL;
+    j->fwd_len = 0;
+    j->status = 0;
+    j->reason[0] = '\0';
+    j->m = NULL;
+    j->stream = 0;
+    memset(&j->plan, 0, sizeof j->plan);
+    memset(&j->log, 0, sizeof j->log);
+}
+
+/* The wait ran out: 503 with Retry-After, never forwarded unbudgeted. */
+static void limits_unknown(infer_job *j) {
+    const tg__model *m = j->m;
+    char name[200];
+    snprintf(name, sizeof name, "%s", j->log.model[0] ? j->log.model : m ? tg__model_id(m) : "(default)");
+    job_reset(j);
+    tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
+    j->log.decision = NULL;
+    job_error(j, 503, "model_not_ready", "model",
+              "the limits of model '%s' are not known yet (discovery of its upstream has not finished within %.1f s; "
+              "GET /readyz says why): retry shortly",
+              name, j->c->cfg->discovery_wait);
+    j->retry_after = 2; /* discovery asks again within 2 s while an upstream has not answered */
+}
+
+static void infer_done(tg__job *job);
+
+static void wait_abandon(tg__job *job) { infer_free((infer_job *)job); }
+
+static void wait_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    infer_job *j = arg;
+    j->job.abandon = NULL;
+    if (!j->job.cancelled && j->c->srv->table && j->c->srv->table != j->table) { /* discovery rebuilt it */
+        job_reset(j);
+        tg__table_unref(j->table);
+        j->table = j->c->srv->table;
+        tg__table_ref(j->table);
+        j->job.work(&j->job);
+    }
+    infer_done(&j->job);
+}
+
+/* Discovery wait (timeouts.discovery_wait): 1 while the job waits (the
+ * client keeps it as its job, so a client that leaves cancels it). */
+static int wait_for_limits(infer_job *j) {
+    if (!limits_pending(j)) return 0;
+    tg__client *c = j->c;
+    double now = tg__now();
+    if (j->wait_until == 0) j->wait_until = now + c->cfg->discovery_wait;
+    if (now < j->wait_until && (j->wait_ev || (j->wait_ev = evtimer_new(c->srv->base, wait_tick, j)))) {
+        struct timeval tv = {0, 50000};
+        evtimer_add(j->wait_ev, &tv);
+        c->job = &j->job;
+        j->job.abandon = wait_abandon; /* the client leaving frees it (even at exit) */
+        return 1;
+    }
+    limits_unknown(j);
+    return 0;
+}
+
 static void infer_done(tg__job *job) {
     infer_job *j = (infer_job *)job;
     if (job->cancelled) {
@@ -462,18 +573,22 @@ static void infer_done(tg__job *job) {
         return;
     }
     tg__client *c = j->c;
+    if (wait_for_limits(j)) return;
     c->job = NULL;
     j->log.decision = j->log.decision ? j->log.decision : j->route == TG__R_TOKENIZE ? "local" : "forward";
     access_from_job(c, j);
     if (j->status) {
         if (j->reason[0]) tg__metrics_refusal(&c->srv->metrics, j->reason);
         const char *r = j->resp ? j->resp : "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}";
-        tg__client_respond(c, j->status, "application/json", r, strlen(r), j->reason[0] ? j->headers : NULL);
+        char ra[32];
+        snprintf(ra, sizeof ra, "Retry-After: %d\r\n", j->retry_after);
+        tg__client_respond(c, j->status, "application/json", r, strlen(r),
+                           j->retry_after ? ra : j->reason[0] ? j->headers : NULL);
     } else {
-        const tg__model *m = j->m;
+        const tg__model *m = j->m; /* its limits are known (wait_for_limits) */
         access_upstream(c, m);
-        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len,
-                        m->have_limits ? &j->plan : NULL, j->stream, j->headers);
+        tg__proxy_start(c, m, m->cfg, m->pool, j->fwd ? j->fwd : j->body, j->fwd ? j->fwd_len : j->len, &j->plan,
+                        j->stream, j->headers);
     }
     infer_free(j);
 }
@@ -509,7 +624,8 @@ static void method_not_allowed(tg__client *c, const char *allow) {
     free(j);
 }
 
-/* The routes tokgate answers itself; every other path passes through. */
+/* The routes tokgate answers itself, before the engine's (engine.h
+ * native_routes: budgeted, refused, passed through or admin). */
 static const struct {
     const char *path;
     int route;
@@ -523,20 +639,48 @@ static const struct {
     {"/v1/models/", TG__R_MODELS, "GET"}, /* a path ending in '/': a prefix, /v1/models/{id} */
 };
 
-int tg__route_match(const char *target, size_t n, const char **allow) {
-    const char *q = memchr(target, '?', n);
-    size_t pl = q ? (size_t)(q - target) : n;
+static int own_route(const char *p, size_t pl, tg__route_hit *out) {
     for (size_t i = 0; i < sizeof route_table / sizeof route_table[0]; i++) {
         const char *rp = route_table[i].path;
         size_t rl = strlen(rp);
-        int match = rp[rl - 1] == '/' ? pl > rl && memcmp(target, rp, rl) == 0 : path_is(target, pl, rp);
+        int match = rp[rl - 1] == '/' ? pl > rl && memcmp(p, rp, rl) == 0 : path_is(p, pl, rp);
         if (match) {
-            *allow = route_table[i].allow;
-            return route_table[i].route;
+            out->allow = route_table[i].allow;
+            out->route = route_table[i].route;
+            return 1;
         }
     }
-    *allow = NULL;
-    return TG__R_PASSTHROUGH;
+    return 0;
+}
+
+void tg__route_lookup(const tg__config *cfg, const tg__engine *e, const char *target, size_t n, const char *method,
+                      size_t method_len, tg__route_hit *out) {
+    const char *q = memchr(target, '?', n);
+    size_t pl = q ? (size_t)(q - target) : n;
+    memset(out, 0, sizeof *out);
+    out->route = TG__R_NONE;
+    out->kind = TG__ROUTE_UNKNOWN;
+    if (own_route(target, pl, out)) {
+        out->kind = TG__ROUTE_OWN;
+        return;
+    }
+    for (size_t i = 0; cfg && i < cfg->n_passthrough_paths; i++)
+        if (path_is(target, pl, cfg->passthrough_paths[i])) {
+            out->kind = TG__ER_PASS;
+            out->route = TG__R_PASSTHROUGH;
+            return;
+        }
+    int wrong = 0;
+    const tg__engine_route *r = tg__engine_route_find(e, target, pl, method, method_len, &wrong);
+    if (!r) return;
+    out->kind = r->kind;
+    out->allow = r->method;
+    out->instead = r->instead;
+    out->wrong_method = wrong;
+    if (wrong) return;
+    if (r->kind == TG__ER_CHAT) out->route = TG__R_CHAT;
+    else if (r->kind == TG__ER_COMPLETION) out->route = TG__R_COMPLETIONS;
+    else if (r->kind == TG__ER_PASS || r->kind == TG__ER_ADMIN) out->route = TG__R_PASSTHROUGH;
 }
 
 int tg__api_key_ok(const tg__config *cfg, const char *key, size_t len) { return key_ok(cfg, key, len); }
@@ -589,40 +733,114 @@ static void options(tg__client *c) {
     tg__client_respond(c, 204, "text/plain", "", 0, hdr);
 }
 
+/* The request target in its canonical spelling (path.h) replaces the
+ * client's: what is routed is what the upstream gets. 0, or -1 answered. */
+static int normalize_target(tg__client *c) {
+    size_t n = c->req.target_len;
+    char *out = tg__arena_alloc(&c->arena, n + 2);
+    const char *why = "out of memory";
+    int models_id = n > 11 && !memcmp(c->req.target, "/v1/models/", 11); /* an id may hold %2F */
+    long len = out ? tg__path_normalize(c->req.target, n, out, n + 2, models_id, &why) : -1;
+    if (len >= 0 && models_id && ((size_t)len < 11 || memcmp(out, "/v1/models/", 11) != 0)) /* it left the route */
+        len = tg__path_normalize(c->req.target, n, out, n + 2, 0, &why);
+    if (len < 0) {
+        tg__client_error(c, 400, "invalid_request_error", "invalid_path", NULL, "invalid request path: %s", why);
+        return -1;
+    }
+    c->req.target = out;
+    c->req.target_len = (size_t)len;
+    const char *q = memchr(out, '?', (size_t)len);
+    tg__access_set(c->log.path, sizeof c->log.path, out, q ? (size_t)(q - out) : (size_t)len);
+    return 0;
+}
+
+/* The engine whose routes apply: the default model's (the one a path
+ * without a model reaches); NULL before discovery names one (every
+ * adapter's table then). */
+static const tg__model *default_model(const tg__client *c) {
+    const tg__model_table *tab = c->srv->table;
+    const tg__model *m = tg__model_resolve(tab, NULL);
+    if (!m && tab && tab->n) m = &tab->v[0];
+    return m;
+}
+
+/* A path tokgate does not serve: unknown, refused (it generates and has no
+ * budget here), or an admin route not allowed. 1 when answered. */
+static int refuse_route(tg__client *c, const tg__route_hit *h) {
+    c->log.decision = "reject";
+    int pl = (int)(c->req.target_len < 200 ? c->req.target_len : 200);
+    const char *q = memchr(c->req.target, '?', (size_t)pl);
+    if (q) pl = (int)(q - c->req.target);
+    const char *p = c->req.target;
+    if (h->kind == TG__ROUTE_UNKNOWN) {
+        tg__client_error(c, 404, "invalid_request_error", "route_not_found", NULL,
+                         "no route %.*s here: tokgate serves /v1/chat/completions, /v1/completions, /v1/models and "
+                         "the engine's non-generating routes (docs/gateway.md, Routes)", pl, p);
+        return 1;
+    }
+    if (h->kind == TG__ER_REFUSE) {
+        if (h->instead)
+            tg__client_error(c, 403, "invalid_request_error", "route_not_budgeted", NULL,
+                             "%.*s generates without a token budget through tokgate; use POST %s", pl, p, h->instead);
+        else
+            tg__client_error(c, 403, "invalid_request_error", "route_not_budgeted", NULL,
+                             "%.*s generates without a token budget through tokgate and is not served", pl, p);
+        return 1;
+    }
+    if (h->kind == TG__ER_ADMIN && !c->cfg->allow_admin_routes) {
+        tg__client_error(c, 403, "invalid_request_error", "admin_route_disabled", NULL,
+                         "%.*s %.*s changes the engine's state and is disabled (allow_admin_routes enables it)",
+                         (int)c->req.method_len, c->req.method, pl, p);
+        return 1;
+    }
+    c->log.decision = NULL;
+    return 0;
+}
+
+static void passthrough(tg__client *c, const tg__model *m) {
+    if (!m) {
+        tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
+        return;
+    }
+    size_t len = evbuffer_get_length(c->body);
+    const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
+    c->log.decision = "passthrough";
+    access_upstream(c, m);
+    tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
+}
+
 void tg__route_dispatch(tg__client *c) {
-    const char *allow = NULL;
-    int route = tg__route_match(c->req.target, c->req.target_len, &allow);
-    c->route = route;
     cors_begin(c);
     if (method_is(c, "OPTIONS")) {
         options(c);
         return;
     }
+    if (normalize_target(c) != 0) return;
+    const tg__model *m = default_model(c);
+    tg__route_hit h;
+    tg__route_lookup(c->cfg, m ? m->engine : NULL, c->req.target, c->req.target_len, c->req.method, c->req.method_len,
+                     &h);
+    int route = h.route;
+    c->route = route;
     int keyless = route == TG__R_HEALTHZ || route == TG__R_READYZ || route == TG__R_STATUS || (route == TG__R_API_JSON && !c->cfg->private_catalog);
     if (!keyless && !authorized(c)) {
         tg__client_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                          "missing or incorrect API key: send it as 'Authorization: Bearer KEY'");
         return;
     }
+    if (h.wrong_method) {
+        method_not_allowed(c, h.allow);
+        return;
+    }
+    if (refuse_route(c, &h)) return;
     if (route == TG__R_PASSTHROUGH) {
-        const tg__model_table *tab = c->srv->table;
-        const tg__model *m = tg__model_resolve(tab, NULL);
-        if (!m && tab && tab->n) m = &tab->v[0];
-        if (!m) {
-            tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
-            return;
-        }
-        size_t len = evbuffer_get_length(c->body);
-        const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
-        c->log.decision = "passthrough";
-        access_upstream(c, m);
-        tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
+        passthrough(c, m);
         return;
     }
     int is_get = method_is(c, "GET") || method_is(c, "HEAD");
     int is_post = method_is(c, "POST");
-    if ((allow[0] == 'G' && !is_get) || (allow[0] == 'P' && !is_post)) {
-        method_not_allowed(c, allow);
+    if ((h.allow[0] == 'G' && !is_get) || (h.allow[0] == 'P' && !is_post)) {
+        method_not_allowed(c, h.allow);
         return;
     }
     switch (route) {

@@ -31,6 +31,7 @@ struct tg__server {
     struct event_base *base;
     int nvml_note_said; /* "no NVML" logged once (live_limits.c) */
     struct evconnlistener *listener;
+    int listen_public; /* the listener's address is not loopback (daemon.c: keys or allow_unauthenticated) */
     tg__config *cfg;
     int argc;
     char **argv;

@@ -23,6 +23,10 @@ struct tg__job {
     void (*done)(tg__job *j);
     tg__job *next;
     int cancelled; /* loop thread only */
+    /* Loop thread only: set while the job waits on the loop itself (a timer,
+     * not a worker queue); a client that leaves calls it, and it frees the
+     * job at once (done() would never run). NULL otherwise. */
+    void (*abandon)(tg__job *j);
 };
 
 typedef struct tg__workers tg__workers;

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 start_standin
 UP=http://127.0.0.1:$STANDIN_PORT
 start_tokgate A --upstream "$UP" --connect-timeout 1 --first-byte-timeout 1 --idle-timeout 1 \
-  --max-body-bytes 4000 --discovery-interval 1 --inline-body-bytes 0 --workers 2
+  --max-body-bytes 4000 --discovery-interval 1 --inline-body-bytes 0 --workers 2 --passthrough-path /echo-headers
 G=http://127.0.0.1:$PORT_A
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 
@@ -74,9 +74,13 @@ check_eq "upstream error status and body relayed" "$via" "$direct"
 curl -s -m 10 -o /dev/null "$G/v1/chat/completions" -d '{"model":"badchunk","messages":[{"role":"user","content":"hi"}],"max_tokens":4}'; rc=$?
 check "malformed chunked body: the client sees a truncated answer (curl exit $rc)" test "$rc" -ne 0
 dead=$(free_port)
-start_tokgate D --upstream "http://127.0.0.1:$dead" --served-name m --connect-timeout 1
+start_tokgate D --upstream "http://127.0.0.1:$dead" --served-name m --connect-timeout 1 --discovery-wait 1
 r=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$PORT_D/v1/chat/completions" -d '{"model":"m","messages":[{"role":"user","content":"hi"}]}')
-check_contains "upstream down: 502" "$r" '"code":"connect"}} 502'
+check_contains "upstream down, limits unknown: 503 model_not_ready (never forwarded unbudgeted)" "$r" '"code":"model_not_ready"}} 503'
+start_tokgate E --upstream "http://127.0.0.1:$dead" --served-name m --connect-timeout 1 --context 4096
+r=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$PORT_E/v1/chat/completions" -d '{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+check_contains "upstream down, limits configured: 502" "$r" '"code":"connect"}} 502'
+stop_tokgate E
 r=$(curl -s "http://127.0.0.1:$PORT_D/v1/models")
 js_check "undiscovered upstream: model listed without limits" "$r" 'j.data.length===1 && j.data[0].id==="m" && !j.data[0].limit'
 stop_tokgate D
@@ -148,7 +152,7 @@ js_check "derivation flags: the ceilings tokgate limits computes, the upstream's
 stop_tokgate C
 
 # --- API keys ---------------------------------------------------------------------
-start_tokgate K --upstream "$UP" --api-key k-one --api-key k-two
+start_tokgate K --upstream "$UP" --api-key k-one --api-key k-two --passthrough-path /echo-headers
 K=http://127.0.0.1:$PORT_K
 for i in $(seq 1 50); do curl -s -H 'Authorization: Bearer k-one' "$K/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 r=$(code "$K/v1/chat/completions" -d "$req"); check_eq "no key" "$r" 401

@@ -21,7 +21,7 @@ stop_tokgate D
 start_standin
 UP=http://127.0.0.1:$STANDIN_PORT
 start_tokgate A --upstream "$UP" --discovery-interval 1 --admission-queue 0 --admission-capacity 20 \
-  --first-byte-timeout 2 --api-key k1
+  --first-byte-timeout 2 --api-key k1 --passthrough-path /echo-headers
 G=http://127.0.0.1:$PORT_A
 for i in $(seq 1 50); do curl -s -H 'Authorization: Bearer k1' "$G/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
 r=$(curl -s -w '\n%{http_code}' "$G/readyz")

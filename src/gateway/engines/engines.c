@@ -63,9 +63,40 @@ uint64_t tg__engine_kv_capacity(const tg__engine *e, const tg__upinfo *u) {
     return e && e->kv_capacity ? e->kv_capacity(u) : 0;
 }
 
+static int route_path_is(const tg__engine_route *r, const char *path, size_t n) {
+    size_t rl = strlen(r->path);
+    if (r->path[rl - 1] == '/') return n > rl && !memcmp(r->path, path, rl);
+    return n == rl && !memcmp(r->path, path, n);
+}
+
+static int method_matches(const char *want, const char *m, size_t ml) {
+    if (ml == strlen(want) && !memcmp(want, m, ml)) return 1;
+    return !strcmp(want, "GET") && ml == 4 && !memcmp(m, "HEAD", 4);
+}
+
+static const tg__engine_route *find_in(const tg__engine *e, const char *path, size_t n, const char *m, size_t ml,
+                                       const tg__engine_route **other) {
+    for (const tg__engine_route *r = e->native_routes; r && r->path; r++) {
+        if (!route_path_is(r, path, n)) continue;
+        if (method_matches(r->method, m, ml)) return r;
+        if (!*other) *other = r;
+    }
+    return NULL;
+}
+
+const tg__engine_route *tg__engine_route_find(const tg__engine *e, const char *path, size_t n, const char *method,
+                                              size_t method_len, int *wrong_method) {
+    const tg__engine_route *other = NULL, *r = NULL;
+    size_t ne = 1;
+    const tg__engine *const *all = e ? &e : tg__engines(&ne);
+    for (size_t i = 0; i < ne && !r; i++) r = find_in(all[i], path, n, method, method_len, &other);
+    *wrong_method = !r && other;
+    return r ? r : other;
+}
+
 int tg__engine_generates(const tg__engine *e, const char *path, size_t n) {
-    for (const char *const *r = e ? e->native_routes : NULL; r && *r; r++)
-        if (strlen(*r) == n && !memcmp(*r, path, n)) return 1;
+    for (const tg__engine_route *r = e ? e->native_routes : NULL; r && r->path; r++)
+        if (r->kind <= TG__ER_REFUSE && route_path_is(r, path, n)) return 1;
     return 0;
 }
 

@@ -158,10 +158,51 @@ static char *map_error(const char *body, size_t len, int status, int *out_status
     return out;
 }
 
-static const char *const native_routes[] = {
-    "/completion", "/completions", "/v1/completions", "/chat/completions", "/v1/chat/completions",
-    "/v1/responses", "/responses", "/v1/messages", "/infill", NULL,
+/* llama-server's routes (tools/server/server.cpp registers them). Its
+ * /completion and /completions are the native completion (n_predict, token
+ * id prompts, its own answer shape), not OpenAI's: refused, /v1/completions
+ * reaches the same engine with a budget. */
+#define GEN(p, k, alt) {p, "POST", k, alt}
+#define PASS(m, p) {p, m, TG__ER_PASS, NULL}
+static const tg__engine_route native_routes[] = {
+    GEN("/v1/chat/completions", TG__ER_CHAT, NULL),
+    GEN("/chat/completions", TG__ER_CHAT, NULL), /* OpenAI's path without /v1: the same handler */
+    GEN("/v1/completions", TG__ER_COMPLETION, NULL),
+    GEN("/completion", TG__ER_REFUSE, "/v1/completions"),
+    GEN("/completions", TG__ER_REFUSE, "/v1/completions"),
+    GEN("/infill", TG__ER_REFUSE, "/v1/completions"),
+    GEN("/v1/responses", TG__ER_REFUSE, "/v1/chat/completions"),
+    GEN("/responses", TG__ER_REFUSE, "/v1/chat/completions"),
+    GEN("/v1/messages", TG__ER_REFUSE, "/v1/chat/completions"),
+    GEN("/v1/audio/transcriptions", TG__ER_REFUSE, NULL),
+    GEN("/audio/transcriptions", TG__ER_REFUSE, NULL),
+    GEN("/v1/chat/completions/control", TG__ER_REFUSE, NULL), /* acts on another request's generation */
+    PASS("GET", "/health"),
+    PASS("GET", "/v1/health"),
+    PASS("GET", "/props"),
+    PASS("GET", "/slots"),
+    PASS("GET", "/lora-adapters"),
+    PASS("POST", "/detokenize"),
+    PASS("POST", "/apply-template"),
+    PASS("POST", "/chat/completions/input_tokens"),
+    PASS("POST", "/v1/chat/completions/input_tokens"),
+    PASS("POST", "/responses/input_tokens"),
+    PASS("POST", "/v1/responses/input_tokens"),
+    PASS("POST", "/v1/messages/count_tokens"),
+    PASS("POST", "/embedding"),
+    PASS("POST", "/embeddings"),
+    PASS("POST", "/v1/embeddings"),
+    PASS("POST", "/rerank"),
+    PASS("POST", "/reranking"),
+    PASS("POST", "/v1/rerank"),
+    PASS("POST", "/v1/reranking"),
+    {"/props", "POST", TG__ER_ADMIN, NULL},
+    {"/lora-adapters", "POST", TG__ER_ADMIN, NULL},
+    {"/slots/", "POST", TG__ER_ADMIN, NULL}, /* /slots/{id}?action=save|restore|erase */
+    {NULL, NULL, 0, NULL},
 };
+#undef GEN
+#undef PASS
 
 const tg__engine tg__engine_llama_server = {
     .name = "llama.cpp",

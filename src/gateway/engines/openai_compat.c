@@ -47,7 +47,18 @@ static uint64_t no_capacity(const tg__upinfo *u) {
     return 0;
 }
 
-static const char *const oai_routes[] = {"/v1/completions", "/v1/chat/completions", "/v1/responses", NULL};
+/* OpenAI's routes as vLLM and other OpenAI-compatible servers serve them. */
+static const tg__engine_route oai_routes[] = {
+    {"/v1/chat/completions", "POST", TG__ER_CHAT, NULL},
+    {"/v1/completions", "POST", TG__ER_COMPLETION, NULL},
+    {"/v1/responses", "POST", TG__ER_REFUSE, "/v1/chat/completions"},
+    {"/v1/messages", "POST", TG__ER_REFUSE, "/v1/chat/completions"},
+    {"/v1/audio/transcriptions", "POST", TG__ER_REFUSE, NULL},
+    {"/health", "GET", TG__ER_PASS, NULL},
+    {"/v1/embeddings", "POST", TG__ER_PASS, NULL},
+    {"/detokenize", "POST", TG__ER_PASS, NULL},
+    {NULL, NULL, 0, NULL},
+};
 
 const tg__engine tg__engine_vllm = {
     .name = "vllm",
