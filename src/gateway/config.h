@@ -98,6 +98,12 @@ typedef struct tg__config {
     char **cors_origins;  /* origins answered with CORS headers ("*": any); none = no CORS */
     size_t n_cors_origins;
     double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
+    /* A request head's and body's total deadlines (Apache mod_reqtimeout's
+     * header=20-40,MinRate=500 body=20,MinRate=500): the initial seconds,
+     * extended by 1 s per min_rate bytes received, up to the max (0: none). */
+    double header_timeout, header_timeout_max, body_timeout, body_timeout_max;
+    double min_rate;           /* bytes per second; 0: no extension */
+    size_t max_connections;    /* open client connections; 0: from RLIMIT_NOFILE (daemon.c) */
     double discovery_interval;
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
