@@ -543,6 +543,14 @@ static void reject_http(tg__client *c, const tg__http_error *e) {
     reject(c, e->status, http_error_code(e->status), msg);
 }
 
+/* A method of RFC 9110 9.3 or PATCH (RFC 5789); others are unrecognised (501). */
+static int method_known(const char *m, size_t n) {
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i]) == n && !memcmp(known[i], m, n)) return 1;
+    return 0;
+}
+
 static int start_request(tg__client *c) {
     tg__config *cfg = c->srv->cfg;
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -597,6 +605,13 @@ static int start_request(tg__client *c) {
         return -1;
     }
     access_request(c);
+    if (!method_known(c->req.method, c->req.method_len)) { /* RFC 9110 9.1 */
+        char msg[160];
+        snprintf(msg, sizeof msg, "method %.*s is not implemented (HTTP methods: GET, HEAD, POST, PUT, DELETE, "
+                 "CONNECT, OPTIONS, TRACE, PATCH)", (int)(c->req.method_len < 32 ? c->req.method_len : 32), c->req.method);
+        reject(c, 501, "not_implemented", msg);
+        return -1;
+    }
     c->keep_alive = c->req.keep_alive;
     c->head_only = c->req.method_len == 4 && !memcmp(c->req.method, "HEAD", 4);
     c->body_chunked = c->req.chunked;
@@ -637,6 +652,12 @@ static int read_body(tg__client *c) {
         int rc = tg__chunked_feed(&c->chunk, v.iov_base, v.iov_len, &used, &out, &out_len, &msg);
         if (rc == TG__CHUNK_ERROR) {
             tg__http_error e = {400, msg, 0, 0, NULL};
+            reject_http(c, &e);
+            return -1;
+        }
+        /* a chunk declared past the limit is refused at its size line, as nginx does */
+        if (rc != TG__CHUNK_ERROR && c->chunk.remaining + evbuffer_get_length(c->body) + out_len > max_body) {
+            tg__http_error e = {413, "request body too large", 0, max_body, "limits.max_body_bytes"};
             reject_http(c, &e);
             return -1;
         }

@@ -103,11 +103,14 @@ static int next_line(const char *p, size_t n, size_t *pos, const char **ls, size
     return 0;
 }
 
+/* HTTP/1.0 and HTTP/1.1; a higher 1.x is read as 1.1 (RFC 9110 2.5: the
+ * highest minor version of the major one the recipient implements); another
+ * major version is -2 (505). */
 static int parse_version(const char *v, size_t len, int *minor) {
     if (len != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.') return -1;
     if (v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9') return -1;
-    if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) return -2;
-    *minor = v[7] - '0';
+    if (v[5] != '1') return -2;
+    *minor = v[7] == '0' ? 0 : 1;
     return 0;
 }
 

@@ -9,7 +9,7 @@
  *   request-line  = method SP request-target SP HTTP-version CRLF
  *   status-line   = HTTP-version SP status-code [SP reason-phrase] CRLF
  *   field-line    = field-name ":" OWS field-value OWS CRLF
- *   HTTP-version  = "HTTP/1.0" | "HTTP/1.1"     (others: 505)
+ *   HTTP-version  = "HTTP/1.0" | "HTTP/1.1"     (1.2..1.9 read as 1.1; 0.x, 2+: 505)
  *
  * A bare LF is accepted as a line end (RFC 9112 2.2 allows it); a bare CR, a
  * space before the colon, obs-fold, control bytes, an unknown version, a

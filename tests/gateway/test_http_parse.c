@@ -25,6 +25,8 @@ static const struct req_case {
     /* 3: request-line = method SP request-target SP HTTP-version */
     {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
     {"POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", 0, "POST", "/v1/chat/completions?x=1", 1, 12, 0, 1},
+    /* RFC 9110 2.5: a higher minor version is processed as the highest one implemented */
+    {"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
     /* 2.2: a bare LF may be accepted as a line terminator */
     {"GET /a HTTP/1.0\nConnection: keep-alive\n\n", 0, "GET", "/a", 0, -1, 0, 1},
     /* 9.3: HTTP/1.0 is not persistent without keep-alive; close ends 1.1 persistence */
@@ -53,6 +55,9 @@ static const struct req_case {
     {"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},  /* 2.2: bare CR */
     {"GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.5: CTL in a value */
     {"GET / HTTP/2.0\r\n\r\n", 505, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/0.9\r\n\r\n", 505, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"GET / http/1.1\r\nHost: a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 2.3: HTTP-name is case-sensitive */
     {"GET / HTTX/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
     {"GET  / HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 3: single SP */
     {"GET /a b HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
