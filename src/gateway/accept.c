@@ -70,12 +70,12 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg) {
 void tg__accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
     (void)l;
     tg__server *s = arg;
+    tg__client_accept(s, fd, sa, salen);
     if (s->accept_delay > 0) {
         s->accept_delay = 0;
         tg__log_limit_flush(s, &s->accept_log, TG__LOG_WARN);
         tg__log(s, TG__LOG_INFO, "accepting connections again (%zu open)", s->n_clients);
     }
-    tg__client_accept(s, fd, sa, salen);
     if (s->n_clients >= s->max_conns) {
         tg__log_limited(s, &s->cap_log, TG__LOG_WARN,
                         "connection cap reached (max_connections %zu): new connections wait in the listen backlog",
