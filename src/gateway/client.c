@@ -214,6 +214,7 @@ static void phase_start(tg__client *c, size_t buffered) {
 
 static void phase_stop(tg__client *c) {
     c->phase_t0 = 0;
+    c->phase_rx0 = c->rx; /* bytes from here on belong to a next request */
     event_del(c->ev_deadline);
 }
 

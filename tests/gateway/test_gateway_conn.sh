@@ -94,5 +94,14 @@ JSONL
 if node "$here/hostile_run.js" --target default="$PORT_D" --model ok --jobs 2 "$work/repro.jsonl" >"$work/repro.out"; then ok
 else fail "trickle reproducers: $(cat "$work/repro.out")"; fi
 cat "$work/repro.out"
+r=$(node -e '
+const net = require("net");
+const s = net.connect(+process.argv[1], "127.0.0.1", () => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+let d = "", t0 = 0;
+s.on("data", (x) => { d += x; if (!t0) t0 = Date.now(); });
+s.on("close", () => { const rest = d.slice(d.indexOf("}") + 1); console.log(`closed after ${Date.now() - t0} ms idle, ${rest.length} more bytes`); process.exit(0); });
+setTimeout(() => { console.log("still open"); process.exit(0); }, 9000);' "$PORT_D")
+echo "an idle keep-alive connection: $r"
+check_contains "an idle keep-alive connection is closed without a 408" "$r" ", 0 more bytes"
 stop_tokgate D
 finish
