@@ -657,7 +657,8 @@ static int read_body(tg__client *c) {
             return -1;
         }
         /* a chunk declared past the limit is refused at its size line, as nginx does */
-        if (rc != TG__CHUNK_ERROR && c->chunk.remaining + evbuffer_get_length(c->body) + out_len > max_body) {
+        uint64_t declared = c->chunk.remaining; /* what this chunk still owes (up to 2^64 - 1) */
+        if (declared > max_body || declared + evbuffer_get_length(c->body) + out_len > max_body) {
             tg__http_error e = {413, "request body too large", 0, max_body, "limits.max_body_bytes"};
             reject_http(c, &e);
             return -1;
