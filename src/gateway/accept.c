@@ -12,6 +12,13 @@
  * connection and for files: (soft RLIMIT_NOFILE - min(128, limit/4)) / 2,
  * at most 16384 (448 at systemd's default soft limit of 1024).
  *
+ * At the cap, while some kept-alive connection waits for a next request,
+ * the listener stays on and each newcomer closes the oldest such one to
+ * make room (nginx reuses idle keep-alive connections the same way when it
+ * runs out), so idle client pools cannot lock new clients out; the
+ * listener pauses only when none is idle, and resumes when one closes or
+ * goes idle (client.c's conn_changed hook).
+ *
  * The back-off. accept() failing for want of descriptors or memory
  * (EMFILE, ENFILE, ENOBUFS, ENOMEM) leaves the connection in the backlog
  * and the listener readable, so a level-triggered loop would retry at once,
@@ -50,9 +57,18 @@ void tg__accept_configure(tg__server *s) {
     tg__accept_update(s);
 }
 
+/* The oldest kept-alive connection waiting for a next request, or NULL.
+ * Walked only at the cap. */
+static tg__client *oldest_idle(tg__server *s) {
+    tg__client *oldest = NULL;
+    for (tg__client *c = s->clients; c; c = c->next) /* newest first */
+        if (tg__client_idle(c)) oldest = c;
+    return oldest;
+}
+
 void tg__accept_update(tg__server *s) {
     if (!s->listener || s->draining) return;
-    int want = !s->accept_backoff && s->n_clients < s->max_conns;
+    int want = !s->accept_backoff && (s->n_clients < s->max_conns || oldest_idle(s));
     if (want == s->accepting) return;
     if (want) evconnlistener_enable(s->listener);
     else evconnlistener_disable(s->listener);
@@ -70,6 +86,10 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg) {
 void tg__accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
     (void)l;
     tg__server *s = arg;
+    if (s->n_clients >= s->max_conns) { /* a newcomer at the cap: an idle connection makes room */
+        tg__client *idle = oldest_idle(s);
+        if (idle) tg__client_free(idle);
+    }
     tg__client_accept(s, fd, sa, salen);
     if (s->accept_delay > 0) {
         s->accept_delay = 0;

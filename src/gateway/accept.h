@@ -2,8 +2,8 @@
  * gateway/accept.h: the accept loop's policy (accept.c): the connection
  * cap (max_connections) and the back-off at EMFILE/ENFILE. daemon.c binds
  * the listener with tg__accept_cb and tg__accept_error_cb, calls
- * tg__accept_configure at start and reload; client.c reports each closed
- * connection through its hooks (conn_closed = tg__accept_update).
+ * tg__accept_configure at start and reload; client.c reports each connection
+ * that closes or goes idle through its hooks (conn_changed = tg__accept_update).
  */
 #ifndef TG_GATEWAY_ACCEPT_H
 #define TG_GATEWAY_ACCEPT_H

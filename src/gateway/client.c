@@ -180,7 +180,7 @@ static void unlink_client(tg__client *c) {
     if (c->next) c->next->prev = c->prev;
     s->n_clients--;
     s->metrics.open_connections = s->n_clients;
-    if (s->client_hooks && s->client_hooks->conn_closed) s->client_hooks->conn_closed(s);
+    if (s->client_hooks && s->client_hooks->conn_changed) s->client_hooks->conn_changed(s);
 }
 
 #define LINGER_S 2 /* seconds a refused client's further bytes are read and dropped */
@@ -379,12 +379,24 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+int tg__client_idle(const tg__client *c) {
+    return c->state == TG__C_HEAD && c->phase_t0 == 0 && !c->in_process &&
+           evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+}
+
 size_t tg__client_pending(const tg__client *c) {
     return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
 void tg__client_set_write_low(tg__client *c, size_t low) {
     bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+}
+
+/* At the cap, a connection gone idle is room for a newcomer: the accept loop is told. */
+static void tell_idle(tg__client *c) {
+    tg__server *s = c->srv;
+    if (s->n_clients >= s->max_conns && s->client_hooks && s->client_hooks->conn_changed && tg__client_idle(c))
+        s->client_hooks->conn_changed(s);
 }
 
 /* The request is answered: keep the connection for the next one, or flush and close. */
@@ -418,6 +430,7 @@ static void finish(tg__client *c) {
     bufferevent_enable(c->bev, EV_READ);
     size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));
     if (buffered) phase_start(c, buffered); /* a pipelined request's head: its deadline runs now */
+    else tell_idle(c);
     if (!c->in_process && buffered) process(c);
 }
 
@@ -701,4 +714,5 @@ static void process(tg__client *c) {
     }
     c->in_process = 0;
     if (c->dead) tg__client_free(c);
+    else tell_idle(c);
 }

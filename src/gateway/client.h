@@ -29,7 +29,7 @@ typedef struct tg__client_hooks {
     void (*exchange_drained)(tg__exchange *ex);        /* output below the low mark */
     int (*exchange_active)(const tg__exchange *ex);    /* an upstream request runs */
     void (*exchange_free)(tg__exchange *ex, int client_gone);
-    void (*conn_closed)(tg__server *s);                /* a connection closed (the cap may resume accepting); may be NULL */
+    void (*conn_changed)(tg__server *s);               /* a connection closed or went idle (the cap may resume accepting); may be NULL */
 } tg__client_hooks;
 
 /* LINGER: after a refusal, the answer is sent and the write side shut;
@@ -94,6 +94,9 @@ void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t 
 void tg__client_body(tg__client *c, const char *p, size_t n);
 void tg__client_end(tg__client *c, int clean);
 size_t tg__client_pending(const tg__client *c);
+/* 1 for a kept-alive connection waiting for its next request (nothing of it
+ * received): one the accept loop may close to make room at the cap. */
+int tg__client_idle(const tg__client *c);
 void tg__client_set_write_low(tg__client *c, size_t low);
 const char *tg__reason_phrase(int status);
 

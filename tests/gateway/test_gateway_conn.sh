@@ -9,6 +9,8 @@
 #   - the default cap follows the fd limit ((64 - min(128, 64/4)) / 2 = 24,
 #     the documented formula), and at an explicit cap of 4 a fifth client
 #     waits in the backlog until one of the four closes, then is served;
+#     when the four are kept-alive connections idle between requests, the
+#     fifth is served at once and the oldest idle one closed for it;
 #   - a request head and a request body trickled at 1 byte/s under 5 s
 #     deadlines (--header-timeout 5 --body-timeout 5 --client-timeout 5) get
 #     408 request_timeout within 5 s plus slack (they used to be served after
@@ -80,6 +82,36 @@ echo "fifth client at a cap of 4: $r"
 check_contains "at the cap a fifth client waits, then is served when one closes" "$r" "waiting"
 check_contains "the waiting client is served" "$r" "HTTP/1.1 200"
 check_contains "the cap is logged" "$(cat "$work/C.log")" "connection cap reached (max_connections 4)"
+# four kept-alive connections idle after one request each: a fifth client is served at once,
+# and the oldest idle one is the one closed for it
+r=$(node -e '
+const net = require("net");
+const port = +process.argv[1], req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+const conns = [];
+let answered = 0;
+for (let i = 0; i < 4; i++) setTimeout(() => {
+  const s = net.connect(port, "127.0.0.1", () => s.write(req));
+  const k = { s, closed: false };
+  s.on("data", () => { if (++answered === 4) fifth(); });
+  s.on("close", () => { k.closed = true; });
+  s.on("error", () => {});
+  conns.push(k);
+}, i * 100);
+function fifth() {
+  setTimeout(() => {
+    const t0 = Date.now();
+    const s = net.connect(port, "127.0.0.1", () => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    let d = ""; s.on("data", (x) => d += x);
+    s.on("close", () => setTimeout(() => {
+      console.log(`${d.split("\r\n")[0]} after ${Date.now() - t0} ms; closed: ${conns.map((k) => k.closed ? 1 : 0).join("")}`);
+      process.exit(0);
+    }, 200));
+    setTimeout(() => { console.log("no answer in 3 s"); process.exit(0); }, 3000);
+  }, 300);
+}' "$PORT_C")
+echo "fifth client at a cap of 4 held by idle keep-alive connections: $r"
+check_contains "a fifth client is served while the cap is held by idle connections" "$r" "HTTP/1.1 200"
+check_contains "the oldest idle connection made room" "$r" "closed: 1000"
 stop_tokgate C
 
 # --- deadlines: a head and a body at 1 byte/s against 5 s ---------------------------------
