@@ -25,8 +25,9 @@
  * forever. Instead the listener is disabled and a timer enables it again
  * after 50 ms, doubling to 1 s while the failures go on (nginx disables its
  * accept events and retries after accept_mutex_delay, 500 ms); a successful
- * accept resets it. The warning is rate-limited (log.h): one line, then one
- * per 10 s with the count left out.
+ * accept resets it; an idle kept-alive connection, if there is one, is
+ * closed instead, its descriptor being the room. The warning is
+ * rate-limited (log.h): one line, then one per 10 s with the count left out.
  */
 #include "gateway/accept.h"
 
@@ -98,7 +99,8 @@ void tg__accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr
     }
     if (s->n_clients >= s->max_conns) {
         tg__log_limited(s, &s->cap_log, TG__LOG_WARN,
-                        "connection cap reached (max_connections %zu): new connections wait in the listen backlog",
+                        "connection cap reached (max_connections %zu): new connections wait in the listen backlog "
+                        "unless an idle keep-alive connection makes room",
                         s->max_conns);
         tg__accept_update(s);
     }
@@ -117,6 +119,11 @@ void tg__accept_error_cb(struct evconnlistener *l, void *arg) {
                     "accept failed: %s; accepting paused, retried every %g s at most (max_connections %zu: "
                     "raise the fd limit or lower max_connections)",
                     evutil_socket_error_to_string(e), BACKOFF_MAX, s->max_conns);
+    tg__client *idle = oldest_idle(s);
+    if (idle) { /* its descriptor is the room: the listener, still readable, accepts again at once */
+        tg__client_free(idle);
+        return;
+    }
     s->accept_delay = s->accept_delay > 0 ? s->accept_delay * 2 : BACKOFF_FIRST;
     if (s->accept_delay > BACKOFF_MAX) s->accept_delay = BACKOFF_MAX;
     if (!s->ev_accept_retry) s->ev_accept_retry = evtimer_new(s->base, retry_cb, s);
