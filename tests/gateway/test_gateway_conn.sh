@@ -5,7 +5,8 @@
 #     above it) 100 clients held open for 5 s: the accept loop backs off
 #     instead of spinning: fewer than 20 "accept failed" lines (the old loop
 #     wrote ~900K in 5.5 s) and under 1 s of CPU, and once they close a new
-#     request is served;
+#     request is served; with idle kept-alive connections open, those are
+#     closed to make room and every fresh client is served;
 #   - the default cap follows the fd limit ((64 - min(128, 64/4)) / 2 = 24,
 #     the documented formula), and at an explicit cap of 4 a fifth client
 #     waits in the backlog until one of the four closes, then is served;
@@ -57,6 +58,34 @@ check "under 1 s of CPU in 5 s at the fd limit (got $((t1 - t0)) ticks)" [ $((t1
 check_contains "a new request is served after the clients close" "$r" "HTTP/1.1 200"
 check_contains "the count left out is logged" "$(cat "$work/emfile.log")" "more in the last"
 kill -TERM "$pid"; wait "$pid"; check_eq "exit status after SIGTERM" "$?" 0
+
+# at the fd limit with idle kept-alive connections open, those make room: 30 idle after a
+# request each, then 40 fresh clients under ulimit -n 64: every fresh one is served
+port=$(free_port)
+(ulimit -n 64; exec "$TG_BIN" serve --listen "127.0.0.1:$port" --upstream "$UP" --max-connections 1000 \
+  2>"$work/idle.log") & pid=$!
+pids+=($pid)
+wait_port "$port" || { cat "$work/idle.log"; exit 1; }
+r=$(node -e '
+const net = require("net");
+const port = +process.argv[1];
+let idleDone = 0;
+for (let i = 0; i < 30; i++) {
+  const s = net.connect(port, "127.0.0.1", () => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  s.on("data", () => { if (++idleDone === 30) fresh(); }); s.on("error", () => {});
+}
+function fresh() {
+  let ok = 0, done = 0;
+  for (let i = 0; i < 40; i++) {
+    const s = net.connect(port, "127.0.0.1", () => s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    let d = ""; s.on("data", (x) => d += x); s.on("error", () => {});
+    s.on("close", () => { if (d.startsWith("HTTP/1.1 200")) ok++; if (++done === 40) { console.log(`fresh served: ${ok}/40`); process.exit(0); } });
+  }
+  setTimeout(() => { console.log(`fresh served: ${ok}/40 in 8 s`); process.exit(0); }, 8000);
+}' "$port")
+echo "at the fd limit with 30 idle connections: $r"
+check_eq "at the fd limit idle connections make room for fresh ones" "$r" "fresh served: 40/40"
+kill -TERM "$pid"; wait "$pid"
 
 # --- the cap --------------------------------------------------------------------------
 port=$(free_port)
