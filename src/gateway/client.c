@@ -26,7 +26,8 @@
  * (request_timeout, the message naming the deadline) and the connection
  * closes; a connection that never began a request is closed silently.
  * A refusal sent before the request was read lingers (LINGER above) so the
- * client reads it rather than a reset.
+ * client reads it rather than a reset. An absolute-form target becomes its
+ * origin-form path before anything above sees it.
  *
  * Every request head that arrives gets a request id (the client's
  * x-request-id when it is 1..128 visible ASCII characters, else a generated
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -565,6 +567,36 @@ static int method_known(const char *m, size_t n) {
     return 0;
 }
 
+/* RFC 9112 3.2.2: a server MUST accept the absolute-form (http://host/path)
+ * and then use its authority instead of the Host field. The target becomes
+ * origin-form (the path, "/" when empty, and the query), so the router, the
+ * budget and the upstream see one spelling. */
+static void absolute_to_origin(tg__client *c) {
+    tg__http_head *r = &c->req;
+    size_t skip = 0;
+    if (r->target_len >= 7 && !strncasecmp(r->target, "http://", 7)) skip = 7;
+    else if (r->target_len >= 8 && !strncasecmp(r->target, "https://", 8)) skip = 8;
+    if (!skip) return;
+    const char *auth = r->target + skip, *end = r->target + r->target_len, *p = auth;
+    while (p < end && *p != '/' && *p != '?') p++;
+    for (size_t i = 0; i < r->n_headers; i++) /* the authority replaces Host */
+        if (tg__http_name_eq(r->headers[i].name, r->headers[i].name_len, "host")) {
+            r->headers[i].value = auth;
+            r->headers[i].value_len = (size_t)(p - auth);
+        }
+    if (p < end && *p == '/') {
+        r->target_len = (size_t)(end - p);
+        r->target = p;
+        return;
+    }
+    char *t = tg__arena_alloc(&c->arena, (size_t)(end - p) + 2); /* "/" and the query */
+    if (!t) return;
+    t[0] = '/';
+    memcpy(t + 1, p, (size_t)(end - p));
+    r->target = t;
+    r->target_len = (size_t)(end - p) + 1;
+}
+
 static int start_request(tg__client *c) {
     tg__config *cfg = c->srv->cfg;
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -618,6 +650,7 @@ static int start_request(tg__client *c) {
         reject_http(c, &e);
         return -1;
     }
+    absolute_to_origin(c);
     access_request(c);
     if (!method_known(c->req.method, c->req.method_len)) { /* RFC 9110 9.1 */
         char msg[160];
