@@ -17,6 +17,18 @@
  * A stalled reader is dropped after client_timeout (bufferevent write
  * timeout).
  *
+ * Deadlines for reading a request (Apache mod_reqtimeout's semantics):
+ * a head must be complete within timeouts.header seconds of its first byte
+ * (of the accept, on a new connection), a body within timeouts.body of the
+ * end of its head; each deadline moves 1 s later per timeouts.min_rate
+ * bytes received, up to timeouts.header_max / body_max. A request that
+ * misses one, or sends nothing for client_timeout mid-request, gets 408
+ * (request_timeout, the message naming the deadline) and the connection
+ * closes; a connection that never began a request is closed silently.
+ * A refusal sent before the request was read lingers (LINGER above) so the
+ * client reads it rather than a reset. An absolute-form target becomes its
+ * origin-form path before anything above sees it.
+ *
  * Every request head that arrives gets a request id (the client's
  * x-request-id when it is 1..128 visible ASCII characters, else a generated
  * one: 32 hex digits), echoed on the response as X-Request-Id, and leaves
@@ -29,6 +41,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -160,6 +173,7 @@ static void set_timeouts(tg__client *c, int reading) {
 }
 
 static void process(tg__client *c);
+static void reject(tg__client *c, int status, const char *code, const char *msg);
 
 static void unlink_client(tg__client *c) {
     tg__server *s = c->srv;
@@ -168,6 +182,102 @@ static void unlink_client(tg__client *c) {
     if (c->next) c->next->prev = c->prev;
     s->n_clients--;
     s->metrics.open_connections = s->n_clients;
+    if (s->client_hooks && s->client_hooks->conn_changed) s->client_hooks->conn_changed(s);
+}
+
+#define LINGER_S 2 /* seconds a refused client's further bytes are read and dropped */
+
+/* The current phase's deadline: start + initial + bytes / min_rate, capped at start + max. */
+static double phase_deadline(const tg__client *c) {
+    const tg__config *cfg = c->cfg ? c->cfg : c->srv->cfg;
+    int body = c->state == TG__C_BODY;
+    double init = body ? cfg->body_timeout : cfg->header_timeout;
+    double max = body ? cfg->body_timeout_max : cfg->header_timeout_max;
+    double d = init;
+    if (cfg->min_rate > 0) d += (double)(c->rx - c->phase_rx0) / cfg->min_rate;
+    if (max > 0 && d > max) d = max > init ? max : init;
+    return c->phase_t0 + d;
+}
+
+static void arm_at(tg__client *c, double at) {
+    double left = at - tg__now();
+    if (left < 0.001) left = 0.001;
+    struct timeval tv;
+    tv_of(left, &tv);
+    event_add(c->ev_deadline, &tv);
+}
+
+/* A head or body phase begins: its deadline counts from now, bytes from `buffered` ago. */
+static void phase_start(tg__client *c, size_t buffered) {
+    c->phase_t0 = tg__now();
+    c->phase_rx0 = c->rx - buffered;
+    arm_at(c, phase_deadline(c));
+}
+
+static void phase_stop(tg__client *c) {
+    c->phase_t0 = 0;
+    c->phase_rx0 = c->rx; /* bytes from here on belong to a next request */
+    event_del(c->ev_deadline);
+}
+
+/* 1 when bytes of a request have arrived in this HEAD phase (or it is a BODY). */
+static int request_begun(const tg__client *c) {
+    return c->state == TG__C_BODY || c->scan_from > 0 || c->rx > c->phase_rx0 ||
+           evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+}
+
+/* The request missed a deadline or stalled: 408 when it had begun, else a silent close. */
+static void timed_out(tg__client *c, int stalled) {
+    if (!request_begun(c)) {
+        tg__client_free(c);
+        return;
+    }
+    const tg__config *cfg = c->cfg ? c->cfg : c->srv->cfg;
+    int body = c->state == TG__C_BODY;
+    char msg[400];
+    if (stalled)
+        snprintf(msg, sizeof msg, "request %s stalled: no bytes for %g s (timeouts.client)", body ? "body" : "head",
+                 cfg->client_timeout);
+    else
+        snprintf(msg, sizeof msg,
+                 "request %s not complete within its deadline: timeouts.%s %g s, plus 1 s per %g bytes received "
+                 "(timeouts.min_rate), at most %g s (timeouts.%s_max; 0: no maximum)",
+                 body ? "body" : "head", body ? "body" : "header", body ? cfg->body_timeout : cfg->header_timeout,
+                 cfg->min_rate, body ? cfg->body_timeout_max : cfg->header_timeout_max, body ? "body" : "header");
+    if (!c->log_pending) access_begin(c);
+    c->route = TG__R_NONE;
+    reject(c, 408, "request_timeout", msg);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    tg__client *c = arg;
+    if (c->state == TG__C_LINGER) {
+        tg__client_free(c);
+        return;
+    }
+    if ((c->state != TG__C_HEAD && c->state != TG__C_BODY) || c->phase_t0 == 0) return;
+    double d = phase_deadline(c);
+    if (tg__now() < d) arm_at(c, d);
+    else timed_out(c, 0);
+}
+
+static void count_rx(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg) {
+    (void)b;
+    ((tg__client *)arg)->rx += info->n_added;
+}
+
+/* The answer to a refused request is out: shut our side, drop what still comes, close soon. */
+static void linger_start(tg__client *c) {
+    c->state = TG__C_LINGER;
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    struct timeval tv = {LINGER_S, 0};
+    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    bufferevent_enable(c->bev, EV_READ);
+    event_add(c->ev_deadline, &tv);
 }
 
 void tg__client_free(tg__client *c) {
@@ -190,6 +300,7 @@ void tg__client_free(tg__client *c) {
     access_write(c, "client_gone");
     unlink_client(c);
     if (c->bev) bufferevent_free(c->bev);
+    if (c->ev_deadline) event_free(c->ev_deadline);
     if (c->body) evbuffer_free(c->body);
     if (c->cfg) tg__config_unref(c->cfg);
     tg__arena_reset(&c->arena);
@@ -198,14 +309,22 @@ void tg__client_free(tg__client *c) {
 }
 
 static void read_cb(struct bufferevent *bev, void *arg) {
-    (void)bev;
-    process(arg);
+    tg__client *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->state == TG__C_LINGER) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    if (c->state == TG__C_HEAD && c->phase_t0 == 0 && evbuffer_get_length(in)) phase_start(c, evbuffer_get_length(in));
+    process(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg) {
     tg__client *c = arg;
     if (c->state == TG__C_CLOSING) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) tg__client_free(c);
+        if (evbuffer_get_length(bufferevent_get_output(bev)) != 0) return;
+        if (c->linger) linger_start(c);
+        else tg__client_free(c);
         return;
     }
     if (c->ex) c->srv->client_hooks->exchange_drained(c->ex);
@@ -214,8 +333,12 @@ static void write_cb(struct bufferevent *bev, void *arg) {
 static void event_cb(struct bufferevent *bev, short what, void *arg) {
     (void)bev;
     tg__client *c = arg;
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+        (c->state == TG__C_HEAD || c->state == TG__C_BODY)) {
+        timed_out(c, 1); /* a request stalled mid-way: 408, not a silent close */
+        return;
+    }
     if (c->ex && c->srv->client_hooks->exchange_active(c->ex)) c->srv->metrics.client_disconnects++;
-    (void)what;
     tg__client_free(c);
 }
 
@@ -229,10 +352,13 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
     c->srv = s;
     c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->body = evbuffer_new();
-    if (!c->bev || !c->body) {
+    c->ev_deadline = evtimer_new(s->base, deadline_cb, c);
+    if (!c->bev || !c->body || !c->ev_deadline ||
+        !evbuffer_add_cb(bufferevent_get_input(c->bev), count_rx, c)) {
         if (c->bev) bufferevent_free(c->bev);
         else evutil_closesocket(fd);
         if (c->body) evbuffer_free(c->body);
+        if (c->ev_deadline) event_free(c->ev_deadline);
         free(c);
         return;
     }
@@ -253,7 +379,13 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
     bufferevent_setwatermark(c->bev, EV_READ, 0, hw);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     set_timeouts(c, 1);
+    phase_start(c, 0); /* a new connection's head deadline runs from the accept */
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+int tg__client_idle(const tg__client *c) {
+    return c->state == TG__C_HEAD && c->phase_t0 == 0 && !c->in_process &&
+           evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
 }
 
 size_t tg__client_pending(const tg__client *c) {
@@ -262,6 +394,13 @@ size_t tg__client_pending(const tg__client *c) {
 
 void tg__client_set_write_low(tg__client *c, size_t low) {
     bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+}
+
+/* At the cap, a connection gone idle is room for a newcomer: the accept loop is told. */
+static void tell_idle(tg__client *c) {
+    tg__server *s = c->srv;
+    if (s->n_clients >= s->max_conns && s->client_hooks && s->client_hooks->conn_changed && tg__client_idle(c))
+        s->client_hooks->conn_changed(s);
 }
 
 /* The request is answered: keep the connection for the next one, or flush and close. */
@@ -279,6 +418,9 @@ static void finish(tg__client *c) {
     c->head_copy = NULL;
     c->scan_from = 0;
     c->resp_chunked = c->resp_close_delimited = 0;
+    c->head_only = 0;
+    c->route = TG__R_NONE;
+    phase_stop(c);
     if (!c->keep_alive || c->srv->draining) {
         c->state = TG__C_CLOSING;
         bufferevent_disable(c->bev, EV_READ);
@@ -290,7 +432,10 @@ static void finish(tg__client *c) {
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     set_timeouts(c, 1);
     bufferevent_enable(c->bev, EV_READ);
-    if (!c->in_process && evbuffer_get_length(bufferevent_get_input(c->bev))) process(c);
+    size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));
+    if (buffered) phase_start(c, buffered); /* a pipelined request's head: its deadline runs now */
+    else tell_idle(c);
+    if (!c->in_process && buffered) process(c);
 }
 
 static void add_common(tg__client *c, struct evbuffer *out) {
@@ -380,8 +525,78 @@ void tg__client_end(tg__client *c, int clean) {
 /* A malformed or oversized request: answer and close (framing may be lost). */
 static void reject(tg__client *c, int status, const char *code, const char *msg) {
     c->keep_alive = 0;
+    c->linger = 1;
     c->state = TG__C_BUSY;
     tg__client_error(c, status, "invalid_request_error", code, NULL, "%s", msg);
+}
+
+/* The error code for an HTTP-level refusal: one per status, the status's reason phrase. */
+static const char *http_error_code(int status) {
+    switch (status) {
+    case 408: return "request_timeout";
+    case 413: return "request_too_large";
+    case 414: return "uri_too_long";
+    case 431: return "request_header_fields_too_large";
+    case 501: return "not_implemented";
+    case 505: return "http_version_not_supported";
+    case 500: return "server_error";
+    default: return "bad_request";
+    }
+}
+
+/* A refusal of the request's framing or size: the message names the size and the limit it broke. */
+static void reject_http(tg__client *c, const tg__http_error *e) {
+    char msg[400];
+    if (e->setting) {
+        const char *unit = !strcmp(e->setting, "limits.max_headers") ? "fields" : "bytes";
+        char got[48];
+        if (e->got) snprintf(got, sizeof got, "%zu %s", e->got, unit);
+        else snprintf(got, sizeof got, "more than %zu %s", e->limit, unit);
+        snprintf(msg, sizeof msg, "%s: %s; the limit is %zu (%s)", e->message, got, e->limit, e->setting);
+    } else if (e->status == 400 && c->body_chunked && c->state == TG__C_BODY) {
+        snprintf(msg, sizeof msg, "malformed chunked request body: %s", e->message);
+    } else {
+        snprintf(msg, sizeof msg, "%s%s", e->status == 400 ? "malformed HTTP request: " : "", e->message);
+    }
+    reject(c, e->status, http_error_code(e->status), msg);
+}
+
+/* A method of RFC 9110 9.3 or PATCH (RFC 5789); others are unrecognised (501). */
+static int method_known(const char *m, size_t n) {
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i]) == n && !memcmp(known[i], m, n)) return 1;
+    return 0;
+}
+
+/* RFC 9112 3.2.2: a server MUST accept the absolute-form (http://host/path)
+ * and then use its authority instead of the Host field. The target becomes
+ * origin-form (the path, "/" when empty, and the query), so the router, the
+ * budget and the upstream see one spelling. */
+static void absolute_to_origin(tg__client *c) {
+    tg__http_head *r = &c->req;
+    size_t skip = 0;
+    if (r->target_len >= 7 && !strncasecmp(r->target, "http://", 7)) skip = 7;
+    else if (r->target_len >= 8 && !strncasecmp(r->target, "https://", 8)) skip = 8;
+    if (!skip) return;
+    const char *auth = r->target + skip, *end = r->target + r->target_len, *p = auth;
+    while (p < end && *p != '/' && *p != '?') p++;
+    for (size_t i = 0; i < r->n_headers; i++) /* the authority replaces Host */
+        if (tg__http_name_eq(r->headers[i].name, r->headers[i].name_len, "host")) {
+            r->headers[i].value = auth;
+            r->headers[i].value_len = (size_t)(p - auth);
+        }
+    if (p < end && *p == '/') {
+        r->target_len = (size_t)(end - p);
+        r->target = p;
+        return;
+    }
+    char *t = tg__arena_alloc(&c->arena, (size_t)(end - p) + 2); /* "/" and the query */
+    if (!t) return;
+    t[0] = '/';
+    memcpy(t + 1, p, (size_t)(end - p));
+    r->target = t;
+    r->target_len = (size_t)(end - p) + 1;
 }
 
 static int start_request(tg__client *c) {
@@ -399,16 +614,14 @@ static int start_request(tg__client *c) {
     if (end == 0) {
         if (len > cfg->max_head || (!memchr(p, '\n', look) && look > cfg->max_line)) access_begin(c);
         if (len > cfg->max_head) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "request header block exceeds the %zu-byte max_header_bytes limit", cfg->max_head);
-            reject(c, 431, "request_header_fields_too_large", msg);
+            tg__http_error e = {431, "request header block too large", 0, cfg->max_head, "limits.max_header_bytes"};
+            reject_http(c, &e);
             return -1;
         }
         const char *nl = memchr(p, '\n', look);
         if (!nl && look > cfg->max_line) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "request line exceeds the %zu-byte max_request_line limit", cfg->max_line);
-            reject(c, 414, "uri_too_long", msg);
+            tg__http_error e = {414, "request line too long", 0, cfg->max_line, "limits.max_request_line"};
+            reject_http(c, &e);
             return -1;
         }
         c->scan_from = look;
@@ -436,12 +649,18 @@ static int start_request(tg__client *c) {
     c->req.headers = c->hdrs;
     if (tg__http_parse_request(c->head_copy, end, &lim, &c->req, &e) != 0) {
         c->req.version_minor = 1;
-        char msg[256];
-        snprintf(msg, sizeof msg, "malformed HTTP request: %s", e.message);
-        reject(c, e.status, e.status == 431 ? "request_header_fields_too_large" : "bad_request", msg);
+        reject_http(c, &e);
         return -1;
     }
+    absolute_to_origin(c);
     access_request(c);
+    if (!method_known(c->req.method, c->req.method_len)) { /* RFC 9110 9.1 */
+        char msg[160];
+        snprintf(msg, sizeof msg, "method %.*s is not implemented (HTTP methods: GET, HEAD, POST, PUT, DELETE, "
+                 "CONNECT, OPTIONS, TRACE, PATCH)", (int)(c->req.method_len < 32 ? c->req.method_len : 32), c->req.method);
+        reject(c, 501, "not_implemented", msg);
+        return -1;
+    }
     c->keep_alive = c->req.keep_alive;
     c->head_only = c->req.method_len == 4 && !memcmp(c->req.method, "HEAD", 4);
     c->body_chunked = c->req.chunked;
@@ -449,10 +668,9 @@ static int start_request(tg__client *c) {
     if (c->req.chunked) tg__chunked_init(&c->chunk);
     else if (c->req.content_length > 0) {
         if ((uint64_t)c->req.content_length > cfg->max_body) {
-            char msg[200];
-            snprintf(msg, sizeof msg, "request body of %lld bytes exceeds the %zu-byte max_body_bytes limit",
-                     (long long)c->req.content_length, cfg->max_body);
-            reject(c, 413, "request_too_large", msg);
+            tg__http_error big = {413, "request body too large", (size_t)c->req.content_length, cfg->max_body,
+                                  "limits.max_body_bytes"};
+            reject_http(c, &big);
             return -1;
         }
         c->body_need = (size_t)c->req.content_length;
@@ -460,6 +678,7 @@ static int start_request(tg__client *c) {
     if ((c->body_chunked || c->body_need) && c->req.expect_continue && c->req.version_minor == 1)
         evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
     c->state = TG__C_BODY;
+    phase_start(c, evbuffer_get_length(in)); /* the body's deadline; bytes already here count */
     return 1;
 }
 
@@ -481,16 +700,21 @@ static int read_body(tg__client *c) {
         const char *out, *msg = NULL;
         int rc = tg__chunked_feed(&c->chunk, v.iov_base, v.iov_len, &used, &out, &out_len, &msg);
         if (rc == TG__CHUNK_ERROR) {
-            char m[200];
-            snprintf(m, sizeof m, "malformed chunked request body: %s", msg);
-            reject(c, 400, "bad_request", m);
+            tg__http_error e = {400, msg, 0, 0, NULL};
+            reject_http(c, &e);
+            return -1;
+        }
+        /* a chunk declared past the limit is refused at its size line, as nginx does */
+        uint64_t declared = c->chunk.remaining; /* what this chunk still owes (up to 2^64 - 1) */
+        if (declared > max_body || declared + evbuffer_get_length(c->body) + out_len > max_body) {
+            tg__http_error e = {413, "request body too large", 0, max_body, "limits.max_body_bytes"};
+            reject_http(c, &e);
             return -1;
         }
         if (rc == TG__CHUNK_DATA) {
             if (evbuffer_get_length(c->body) + out_len > max_body) {
-                char m[200];
-                snprintf(m, sizeof m, "request body exceeds the %zu-byte max_body_bytes limit", max_body);
-                reject(c, 413, "request_too_large", m);
+                tg__http_error e = {413, "request body too large", 0, max_body, "limits.max_body_bytes"};
+                reject_http(c, &e);
                 return -1;
             }
             evbuffer_add(c->body, out, out_len);
@@ -515,6 +739,7 @@ static void process(tg__client *c) {
             int r = read_body(c);
             if (r <= 0) break;
             c->state = TG__C_BUSY;
+            phase_stop(c);
             c->t_start = tg__now();
             set_timeouts(c, 0);
             c->srv->client_hooks->dispatch(c);
@@ -524,4 +749,5 @@ static void process(tg__client *c) {
     }
     c->in_process = 0;
     if (c->dead) tg__client_free(c);
+    else tell_idle(c);
 }

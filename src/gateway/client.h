@@ -29,9 +29,13 @@ typedef struct tg__client_hooks {
     void (*exchange_drained)(tg__exchange *ex);        /* output below the low mark */
     int (*exchange_active)(const tg__exchange *ex);    /* an upstream request runs */
     void (*exchange_free)(tg__exchange *ex, int client_gone);
+    void (*conn_changed)(tg__server *s);               /* a connection closed or went idle (the cap may resume accepting); may be NULL */
 } tg__client_hooks;
 
-enum tg__client_state { TG__C_HEAD, TG__C_BODY, TG__C_BUSY, TG__C_CLOSING };
+/* LINGER: after a refusal, the answer is sent and the write side shut;
+ * what the client still sends is read and dropped for a moment, so the
+ * close does not reset the connection before the answer is read. */
+enum tg__client_state { TG__C_HEAD, TG__C_BODY, TG__C_BUSY, TG__C_CLOSING, TG__C_LINGER };
 
 struct tg__client {
     tg__client *prev, *next;
@@ -54,6 +58,13 @@ struct tg__client {
     int resp_close_delimited;
     int in_process;
     int dead;                 /* close when the current callback unwinds */
+    int linger;               /* refused before the request was read: linger after the answer */
+    /* The head's or body's deadline (client.c, mod_reqtimeout semantics):
+     * the phase began at phase_t0 (0: the wait for a next request's first
+     * byte, no deadline yet) with rx at phase_rx0; rx counts every byte read. */
+    struct event *ev_deadline;
+    double phase_t0;
+    uint64_t rx, phase_rx0;
     double t_start;           /* request fully read */
     int route;
     tg__exchange *ex;
@@ -83,6 +94,9 @@ void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t 
 void tg__client_body(tg__client *c, const char *p, size_t n);
 void tg__client_end(tg__client *c, int clean);
 size_t tg__client_pending(const tg__client *c);
+/* 1 for a kept-alive connection waiting for its next request (nothing of it
+ * received): one the accept loop may close to make room at the cap. */
+int tg__client_idle(const tg__client *c);
 void tg__client_set_write_low(tg__client *c, size_t low);
 const char *tg__reason_phrase(int status);
 

@@ -157,6 +157,11 @@ tg__config *tg__config_new(void) {
     c->idle_timeout = 120;
     c->client_timeout = 60;
     c->drain_timeout = 30;
+    c->header_timeout = 20;
+    c->header_timeout_max = 40;
+    c->body_timeout = 20;
+    c->body_timeout_max = 0;
+    c->min_rate = 500;
     c->discovery_interval = 30;
     c->discovery_wait = 5;
     c->max_body = 32u << 20;

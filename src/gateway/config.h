@@ -103,6 +103,12 @@ typedef struct tg__config {
     char **passthrough_paths;  /* more exact paths passed through to the upstream (any method) */
     size_t n_passthrough_paths;
     double connect_timeout, first_byte_timeout, idle_timeout, client_timeout, drain_timeout;
+    /* A request head's and body's total deadlines (Apache mod_reqtimeout's
+     * header=20-40,MinRate=500 body=20,MinRate=500): the initial seconds,
+     * extended by 1 s per min_rate bytes received, up to the max (0: none). */
+    double header_timeout, header_timeout_max, body_timeout, body_timeout_max;
+    double min_rate;           /* bytes per second; 0: no extension */
+    size_t max_connections;    /* open client connections; 0: from RLIMIT_NOFILE (daemon.c) */
     double discovery_interval;
     double discovery_wait; /* a request for a model whose limits are not known waits this long, then 503 */
     size_t max_body, max_head, max_headers, max_line;

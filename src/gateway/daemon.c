@@ -8,6 +8,7 @@
  * it in (new requests use it, requests in flight keep theirs through their
  * reference) and rebuild the model table; on failure keep the old one and
  * log why. The listen address is not changed by a reload.
+ * Accepting: accept.c (the connection cap, the back-off at EMFILE).
  * SIGTERM/SIGINT: drain. Stop accepting, close idle connections, let
  * requests in flight finish (their connections close after the answer), and
  * exit when none is left or after drain_timeout, whichever comes first. A
@@ -22,6 +23,7 @@
 #include <netinet/in.h>
 
 #include "gateway/daemon.h"
+#include "gateway/accept.h"
 #include "gateway/client.h"
 #include "gateway/config_load.h"
 #include "gateway/discovery.h"
@@ -34,17 +36,6 @@
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "gateway/workers.h"
-
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg) {
-    (void)l;
-    tg__client_accept(arg, fd, sa, salen);
-}
-
-static void accept_error_cb(struct evconnlistener *l, void *arg) {
-    (void)l;
-    int e = EVUTIL_SOCKET_ERROR();
-    tg__log(arg, TG__LOG_WARN, "accept failed: %s", evutil_socket_error_to_string(e));
-}
 
 static void drain_deadline(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -116,6 +107,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
         return;
     }
     tg__config_unref(old);
+    tg__accept_configure(s);
     tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->table ? s->table->n : 0);
     tg__discovery_start(s);
 }
@@ -173,7 +165,7 @@ static int bind_listener(tg__server *s) {
     }
     int e = 0;
     for (struct evutil_addrinfo *ai = res; ai && !s->listener; ai = ai->ai_next) {
-        s->listener = evconnlistener_new_bind(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
+        s->listener = evconnlistener_new_bind(s->base, tg__accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
                                               ai->ai_addr, (int)ai->ai_addrlen);
         if (!s->listener) e = EVUTIL_SOCKET_ERROR();
     }
@@ -182,9 +174,11 @@ static int bind_listener(tg__server *s) {
         tg__log(s, TG__LOG_ERROR, "cannot listen on %s: %s", addr, evutil_socket_error_to_string(e));
         return -1;
     }
-    evconnlistener_set_error_cb(s->listener, accept_error_cb);
-    tg__log(s, TG__LOG_INFO, "listening on http://%s (%zu model section(s)%s)", addr, s->cfg->n_models,
-            s->cfg->n_api_keys ? ", API keys required" : "");
+    evconnlistener_set_error_cb(s->listener, tg__accept_error_cb);
+    s->accepting = 1;
+    tg__accept_configure(s);
+    tg__log(s, TG__LOG_INFO, "listening on http://%s (%zu model section(s)%s, at most %zu connections)", addr,
+            s->cfg->n_models, s->cfg->n_api_keys ? ", API keys required" : "", s->max_conns);
     return 0;
 }
 
@@ -208,7 +202,7 @@ static void on_discovered(tg__server *s) {
 
 /* What a client calls up into: the router and its request's exchange. */
 static const tg__client_hooks client_hooks = {tg__route_dispatch, tg__exchange_on_client_drain,
-                                              tg__exchange_active, tg__exchange_free};
+                                              tg__exchange_active, tg__exchange_free, tg__accept_update};
 
 int tg_daemon_run(int argc, char **argv) {
     tg__server s;
@@ -271,6 +265,7 @@ out:
     if (s.ev_int) event_free(s.ev_int);
     if (s.ev_hup) event_free(s.ev_hup);
     if (s.ev_drain) event_free(s.ev_drain);
+    tg__accept_free(&s);
     if (s.base) event_base_free(s.base);
     tg__config_unref(s.cfg);
     return rc;

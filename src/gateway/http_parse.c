@@ -61,7 +61,29 @@ const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
 static int fail(tg__http_error *e, int status, const char *msg) {
     e->status = status;
     e->message = msg;
+    e->got = e->limit = 0;
+    e->setting = NULL;
     return -1;
+}
+
+/* A refusal for a size limit: what the request had (0: more than the limit) and the setting. */
+static int fail_limit(tg__http_error *e, int status, const char *msg, size_t got, size_t limit, const char *setting) {
+    fail(e, status, msg);
+    e->got = got;
+    e->limit = limit;
+    e->setting = setting;
+    return -1;
+}
+
+/* A request's Transfer-Encoding (RFC 9112 6.1, as nginx): exactly "chunked",
+ * once, in HTTP/1.1; anything else is refused. */
+static int request_te(const tg__http_header *hd, tg__http_head *h, int have_te, tg__http_error *e) {
+    if (h->version_minor == 0) return fail(e, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (have_te) return fail(e, 400, "repeated Transfer-Encoding field");
+    if (!tg__http_name_eq(hd->value, hd->value_len, "chunked"))
+        return fail(e, 501, "transfer coding not implemented: only a lone \"chunked\" is accepted");
+    h->chunked = 1;
+    return 0;
 }
 
 /* Next line of p[pos..n): sets ls, ll (without the line end) and advances
@@ -81,18 +103,21 @@ static int next_line(const char *p, size_t n, size_t *pos, const char **ls, size
     return 0;
 }
 
+/* HTTP/1.0 and HTTP/1.1; a higher 1.x is read as 1.1 (RFC 9110 2.5: the
+ * highest minor version of the major one the recipient implements); another
+ * major version is -2 (505). */
 static int parse_version(const char *v, size_t len, int *minor) {
     if (len != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.') return -1;
     if (v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9') return -1;
-    if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) return -2;
-    *minor = v[7] - '0';
+    if (v[5] != '1') return -2;
+    *minor = v[7] == '0' ? 0 : 1;
     return 0;
 }
 
 /* Field lines up to the blank line, then framing. */
 static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limits *lim,
                         tg__http_head *h, int is_request, tg__http_error *e) {
-    int conn_close = 0, conn_keep = 0, have_te = 0;
+    int conn_close = 0, conn_keep = 0, have_te = 0, hosts = 0;
     h->n_headers = 0;
     h->content_length = -1;
     h->chunked = 0;
@@ -105,7 +130,7 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
         if (ll == 0) break;
         if (ls[0] == ' ' || ls[0] == '\t') return fail(e, 400, "obsolete header line folding is not accepted");
         if (h->n_headers >= lim->max_headers)
-            return fail(e, 431, "too many header fields (over the configured max_headers limit)");
+            return fail_limit(e, 431, "too many header fields", 0, lim->max_headers, "limits.max_headers");
         size_t c = 0;
         while (c < ll && is_tchar((unsigned char)ls[c])) c++;
         if (c == 0 || c >= ll || ls[c] != ':')
@@ -135,9 +160,12 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
             if (h->content_length >= 0 && h->content_length != v)
                 return fail(e, 400, "conflicting Content-Length fields");
             h->content_length = v;
+        } else if (is_request && tg__http_name_eq(ls, c, "transfer-encoding")) {
+            if (request_te(hd, h, have_te, e) != 0) return -1;
+            have_te = 1;
         } else if (tg__http_name_eq(ls, c, "transfer-encoding")) {
             have_te = 1;
-            /* chunked must be the final coding (RFC 9112 6.1). */
+            /* A response's: chunked must be the final coding (RFC 9112 6.1). */
             const char *v = hd->value;
             size_t vl = hd->value_len;
             size_t last = vl;
@@ -149,17 +177,20 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
                 if (h->chunked) return fail(e, 400, "chunked applied twice");
                 h->chunked = 1;
             } else {
-                if (is_request) return fail(e, 501, "only the chunked transfer coding is supported");
                 h->te_other = 1;
             }
         } else if (tg__http_name_eq(ls, c, "connection")) {
             if (tg__http_has_token(hd->value, hd->value_len, "close")) conn_close = 1;
             if (tg__http_has_token(hd->value, hd->value_len, "keep-alive")) conn_keep = 1;
+        } else if (is_request && tg__http_name_eq(ls, c, "host")) {
+            if (++hosts > 1) return fail(e, 400, "more than one Host field"); /* RFC 9112 3.2 */
         } else if (is_request && tg__http_name_eq(ls, c, "expect")) {
             if (tg__http_name_eq(hd->value, hd->value_len, "100-continue")) h->expect_continue = 1;
         }
     }
     if (pos != n) return fail(e, 400, "bytes after the end of the header block");
+    if (is_request && h->version_minor == 1 && hosts == 0)
+        return fail(e, 400, "an HTTP/1.1 request without a Host field"); /* RFC 9112 3.2 */
     if (have_te && h->content_length >= 0) {
         if (is_request) return fail(e, 400, "both Transfer-Encoding and Content-Length");
         h->content_length = -1; /* RFC 9112 6.3: Transfer-Encoding overrides */
@@ -172,12 +203,14 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
 
 int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
                            tg__http_head *h, tg__http_error *e) {
-    if (n > lim->max_head) return fail(e, 431, "request header block exceeds the max_header_bytes limit");
+    if (n > lim->max_head)
+        return fail_limit(e, 431, "request header block too large", n, lim->max_head, "limits.max_header_bytes");
     size_t pos = 0;
     const char *ls;
     size_t ll;
     if (next_line(p, n, &pos, &ls, &ll) != 0) return fail(e, 400, "malformed request line");
-    if (ll > lim->max_line) return fail(e, 414, "request line exceeds the max_request_line limit");
+    if (ll > lim->max_line)
+        return fail_limit(e, 414, "request line too long", ll, lim->max_line, "limits.max_request_line");
     size_t i = 0;
     while (i < ll && is_tchar((unsigned char)ls[i])) i++;
     if (i == 0 || i >= ll || ls[i] != ' ') return fail(e, 400, "malformed request method");
@@ -190,7 +223,7 @@ int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
     h->target_len = i - ts;
     i++;
     int r = parse_version(ls + i, ll - i, &h->version_minor);
-    if (r == -2) return fail(e, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    if (r == -2) return fail(e, 505, "HTTP version not supported: only HTTP/1.0 and HTTP/1.1");
     if (r != 0) return fail(e, 400, "malformed HTTP version in request line");
     h->status = 0;
     return parse_fields(p, n, pos, lim, h, 1, e);

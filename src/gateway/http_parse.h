@@ -9,14 +9,18 @@
  *   request-line  = method SP request-target SP HTTP-version CRLF
  *   status-line   = HTTP-version SP status-code [SP reason-phrase] CRLF
  *   field-line    = field-name ":" OWS field-value OWS CRLF
- *   HTTP-version  = "HTTP/1.0" | "HTTP/1.1"     (others: 505)
+ *   HTTP-version  = "HTTP/1.0" | "HTTP/1.1"     (1.2..1.9 read as 1.1; 0.x, 2+: 505)
  *
  * A bare LF is accepted as a line end (RFC 9112 2.2 allows it); a bare CR, a
  * space before the colon, obs-fold, control bytes, an unknown version, a
  * Content-Length that is not plain digits or repeats with another value, and
  * Transfer-Encoding together with Content-Length (the smuggling case, RFC
- * 9112 6.1) are refused. Each refusal carries the status to answer (400, 414,
- * 431, 501, 505) and a message naming what broke and the limit.
+ * 9112 6.1) are refused. A request's Transfer-Encoding must be exactly
+ * `chunked` (as nginx: any other coding list, `gzip, chunked` included, is
+ * 501 Not Implemented, RFC 9112 6.1; in an HTTP/1.0 request, or repeated, 400).
+ * An HTTP/1.1 request needs exactly one Host field (RFC 9112 3.2: 400).
+ * Each refusal carries the status to answer (400, 414, 431, 501, 505), a
+ * message naming what broke and, for a size limit, the size and the limit.
  *
  * Parsed fields point into the caller's head bytes, which must outlive them.
  *
@@ -67,6 +71,12 @@ typedef struct tg__http_head {
 typedef struct tg__http_error {
     int status;          /* the status to answer with */
     const char *message; /* static text */
+    /* A refusal for a limit (414, 431) names it: `got` is what the request
+     * had (0: more than `limit`, when it was not read to its end), `limit`
+     * the bound and `setting` the config key that sets it; all 0 / NULL
+     * otherwise. */
+    size_t got, limit;
+    const char *setting;
 } tg__http_error;
 
 /* Offset one past the blank line ending the head that starts at p, or 0 when

@@ -11,6 +11,9 @@
  *               numbers as numbers, unknown values null). Every value in a
  *               text access line is free of spaces (tg__access_set), so
  *               key=value splits on blanks.
+ * Rate-limited lines (tg__log_limited): a storm of one error (accept at the
+ *               fd limit) writes its first line, then one line per window
+ *               with the count left out.
  */
 #include "gateway/log.h"
 
@@ -72,6 +75,39 @@ void tg__log(tg__server *s, int level, const char *fmt, ...) {
         fputc('\n', stderr);
     }
     va_end(ap);
+}
+
+void tg__log_limited(tg__server *s, tg__log_limit *l, int level, const char *fmt, ...) {
+    char msg[sizeof l->last];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    double now = tg__now(), window = l->window > 0 ? l->window : 10;
+    if (l->t0 > 0 && !strcmp(msg, l->last)) {
+        if (now - l->t0 < window) {
+            l->suppressed++;
+            return;
+        }
+        if (l->suppressed)
+            tg__log(s, level, "%s (%lu more in the last %.0f s)", msg, l->suppressed, now - l->t0);
+        else
+            tg__log(s, level, "%s", msg);
+    } else {
+        tg__log_limit_flush(s, l, level);
+        tg__log(s, level, "%s", msg);
+        memcpy(l->last, msg, sizeof l->last);
+    }
+    l->t0 = now;
+    l->suppressed = 0;
+}
+
+void tg__log_limit_flush(tg__server *s, tg__log_limit *l, int level) {
+    if (l->suppressed)
+        tg__log(s, level, "%s (%lu more in the last %.0f s)", l->last, l->suppressed, tg__now() - l->t0);
+    l->suppressed = 0;
+    l->t0 = 0;
+    l->last[0] = '\0';
 }
 
 void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {

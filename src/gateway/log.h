@@ -20,6 +20,21 @@ void tg__log_set_format(int format);
 int tg__log_parse_format(const char *s); /* "text" 0, "json" 1, else -1 */
 double tg__now(void); /* monotonic seconds */
 
+/* Repeated identical lines, rate-limited: the first is written; the same
+ * text again within `window` seconds of it is only counted; the next one
+ * written (the same text after the window, or tg__log_limit_flush) says
+ * how many were left out: "MSG (N more in the last S s)". Loop thread. */
+typedef struct tg__log_limit {
+    double window; /* seconds (0: 10) */
+    double t0;     /* when the last line was written */
+    unsigned long suppressed;
+    char last[512];
+} tg__log_limit;
+void tg__log_limited(tg__server *s, tg__log_limit *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Writes the count left out since the last line, if any, and forgets the text. */
+void tg__log_limit_flush(tg__server *s, tg__log_limit *l, int level);
+
 /* What one request's access line says. client.c owns it (one per request,
  * reset when a request head arrives) and writes the line when the response
  * ends or the client leaves; the layers above fill what they know through

@@ -7,7 +7,7 @@
  *
  * Bounds, and where the file and the flags used to disagree (the choice made):
  *   timeouts 0.001..86400 s; drain 0..86400 s (0: exit at once; the file
- *     refused 0)
+ *     refused 0); header_max and body_max 0..86400 (0: no maximum)
  *   discovery_interval 1..86400 s (the flag took 0.1: a round asks the
  *     upstream several endpoints, and what it feeds changes slower than that)
  *   max_header_bytes 256..1e7, max_headers 1..10000, max_request_line
@@ -200,6 +200,18 @@ const tgx_opt tg__serve_opts[] = {
     SECONDS("timeouts.client", "--client-timeout", client_timeout, 0.001,
             "a client sending its request or stalling on the answer"),
     SECONDS("timeouts.drain", "--drain-timeout", drain_timeout, 0, "on SIGTERM, in-flight answers before exit"),
+    SECONDS("timeouts.header", "--header-timeout", header_timeout, 0.001,
+            "a request head's deadline from its first byte (a new connection: from accept), extended by "
+            "timeouts.min_rate (408)"),
+    SECONDS("timeouts.header_max", "--header-timeout-max", header_timeout_max, 0,
+            "the most a request head's deadline is extended to (0: no maximum)"),
+    SECONDS("timeouts.body", "--body-timeout", body_timeout, 0.001,
+            "a request body's deadline from the end of its head, extended by timeouts.min_rate (408)"),
+    SECONDS("timeouts.body_max", "--body-timeout-max", body_timeout_max, 0,
+            "the most a request body's deadline is extended to (0: no maximum)"),
+    {.key = "timeouts.min_rate", .flag = "--min-rate", .kind = TGX_OPT_NUM, .store = TGX_ST_DOUBLE,
+     .off = C(min_rate), .lo = 0, .hi = 1e12, .arg = "BYTES",
+     .help = "bytes per second that extend the head and body deadlines by 1 s each (0: no extension)"},
     SECONDS("discovery_interval", "--discovery-interval", discovery_interval, 1,
             "between upstream discovery rounds (2 s at most while one has not answered)"),
     SECONDS("timeouts.discovery_wait", "--discovery-wait", discovery_wait, 0,
@@ -209,6 +221,8 @@ const tgx_opt tg__serve_opts[] = {
     SIZE("limits.max_header_bytes", "--max-header-bytes", max_head, 256, 1e7, "request header block (431)"),
     SIZE("limits.max_headers", "--max-headers", max_headers, 1, 10000, "request header count (431)"),
     SIZE("limits.max_request_line", "--max-request-line", max_line, 16, 1e7, "request line (414)"),
+    SIZE("max_connections", "--max-connections", max_connections, 0, 1e6,
+         "open client connections; at the cap new ones wait in the listen backlog (0: from the fd limit, 448 at 1024)"),
     SIZE("high_watermark", "--high-watermark", high_watermark, 1024, 1e9,
          "client output bytes at which upstream reading pauses"),
     SIZE("workers", "--workers", workers, 0, 64, "threads that parse and budget large bodies (0: on the loop)"),

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "gateway/config.h"
+#include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/upstream.h"
 
@@ -32,6 +33,13 @@ struct tg__server {
     int nvml_note_said; /* "no NVML" logged once (live_limits.c) */
     struct evconnlistener *listener;
     int listen_public; /* the listener's address is not loopback (daemon.c: keys or allow_unauthenticated) */
+    /* The accept loop (accept.c): the cap in force, whether the listener is
+     * enabled, the EMFILE back-off and its rate-limited warnings. */
+    size_t max_conns;
+    int accepting, accept_backoff;
+    double accept_delay;
+    struct event *ev_accept_retry;
+    tg__log_limit accept_log, cap_log;
     tg__config *cfg;
     int argc;
     char **argv;

@@ -132,7 +132,7 @@ r=$(code "$G/v1/chat/completions" -d '{"model":"nope","messages":[{"role":"user"
 check_contains "unknown model code" "$(cat "$work/body")" '"code":"model_not_found"'
 big=$(head -c 5000 /dev/zero | tr '\0' a)
 r=$(code "$G/v1/chat/completions" -d "{\"model\":\"ok\",\"messages\":[],\"x\":\"$big\"}"); check_eq "oversized body" "$r" 413
-check_contains "oversized body names the limit" "$(cat "$work/body")" "4000-byte max_body_bytes"
+check_contains "oversized body names the limit" "$(cat "$work/body")" "the limit is 4000 (limits.max_body_bytes)"
 r=$(printf '%s' "{\"x\":\"$big\"}" | code -H 'Transfer-Encoding: chunked' --data-binary @- "$G/v1/chat/completions"); check_eq "oversized chunked body" "$r" 413
 r=$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' b)" "$G/healthz"); check_eq "oversized header block" "$r" 431
 r=$(raw "$PORT_A" 'GARBAGE\r\n\r\n' 2 | head -1); check_contains "malformed request line" "$r" "400"

@@ -24,29 +24,40 @@ static const struct req_case {
 } req_cases[] = {
     /* 3: request-line = method SP request-target SP HTTP-version */
     {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
-    {"POST /v1/chat/completions?x=1 HTTP/1.1\r\nContent-Length: 12\r\n\r\n", 0, "POST", "/v1/chat/completions?x=1", 1, 12, 0, 1},
+    {"POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", 0, "POST", "/v1/chat/completions?x=1", 1, 12, 0, 1},
+    /* RFC 9110 2.5: a higher minor version is processed as the highest one implemented */
+    {"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
     /* 2.2: a bare LF may be accepted as a line terminator */
     {"GET /a HTTP/1.0\nConnection: keep-alive\n\n", 0, "GET", "/a", 0, -1, 0, 1},
     /* 9.3: HTTP/1.0 is not persistent without keep-alive; close ends 1.1 persistence */
     {"GET / HTTP/1.0\r\n\r\n", 0, "GET", "/", 0, -1, 0, 0},
-    {"GET / HTTP/1.1\r\nConnection: foo, Close\r\n\r\n", 0, "GET", "/", 1, -1, 0, 0},
+    {"GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n", 0, "GET", "/", 1, -1, 0, 0},
     /* 6.1: chunked as the final coding */
-    {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 0, "POST", "/", 1, -1, 1, 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 0, "POST", "/", 1, -1, 1, 1},
     /* 5.1: OWS around the value is not part of it */
-    {"GET / HTTP/1.1\r\nX-A: \t v \t\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
+    {"GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v \t\r\n\r\n", 0, "GET", "/", 1, -1, 0, 1},
     /* 6.3: identical repeated Content-Length may be accepted */
-    {"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 0, "POST", "/", 1, 3, 0, 1},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 0, "POST", "/", 1, 3, 0, 1},
     /* refusals */
-    {"GET / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.3 */
-    {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.1 smuggling */
-    {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, 0, 0, 0, 0, 0, 0}, /* 6.1: chunked not final */
-    {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
-    {"POST / HTTP/1.1\r\nContent-Length: 1,1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.3 */
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 6.1 smuggling */
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, 0, 0, 0, 0, 0, 0}, /* 6.1: coding not implemented (nginx: 501) */
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, 0, 0, 0, 0, 0, 0}, /* 6.1 + nginx: only a lone chunked */
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501, 0, 0, 0, 0, 0, 0},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 1.0 has no chunked (nginx: 400) */
+    {"GET / HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},                       /* 3.2: Host required */
+    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 3.2: one Host */
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1,1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
     {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.1: no whitespace before the colon */
-    {"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.2: obs-fold refused */
-    {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},  /* 2.2: bare CR */
-    {"GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.5: CTL in a value */
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.2: obs-fold refused */
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},  /* 2.2: bare CR */
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 5.5: CTL in a value */
     {"GET / HTTP/2.0\r\n\r\n", 505, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/0.9\r\n\r\n", 505, 0, 0, 0, 0, 0, 0},
+    {"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
+    {"GET / http/1.1\r\nHost: a\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 2.3: HTTP-name is case-sensitive */
     {"GET / HTTX/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
     {"GET  / HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0}, /* 3: single SP */
     {"GET /a b HTTP/1.1\r\n\r\n", 400, 0, 0, 0, 0, 0, 0},
@@ -65,7 +76,7 @@ static void test_requests(void) {
         tg__http_header hs[MAXH];
         tg__http_head h;
         h.headers = hs;
-        tg__http_error e = {0, NULL};
+        tg__http_error e = {0, NULL, 0, 0, NULL};
         int rc = tg__http_parse_request(k->in, n, &lim, &h, &e);
         if (k->want) {
             if (rc == 0 || e.status != k->want) fprintf(stderr, "case %zu: want refusal %d, got rc %d status %d\n", i, k->want, rc, e.status);
@@ -83,7 +94,7 @@ static void test_requests(void) {
         TG_CHECK_EQ_I(h.keep_alive, k->keep_alive);
     }
     /* OWS trimmed */
-    const char *in = "GET / HTTP/1.1\r\nX-A: \t v \t\r\n\r\n";
+    const char *in = "GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v \t\r\n\r\n";
     tg__http_header hs[MAXH];
     tg__http_head h;
     h.headers = hs;
@@ -91,6 +102,16 @@ static void test_requests(void) {
     TG_CHECK(tg__http_parse_request(in, strlen(in), &lim, &h, &e) == 0);
     const tg__http_header *f = tg__http_find(&h, "x-a");
     TG_CHECK(f && f->value_len == 1 && f->value[0] == 'v');
+    /* size refusals name the size, the limit and its setting */
+    char line[200];
+    snprintf(line, sizeof line, "GET /%070d HTTP/1.1\r\nHost: a\r\n\r\n", 0);
+    TG_CHECK(tg__http_parse_request(line, strlen(line), &lim, &h, &e) != 0);
+    TG_CHECK(e.status == 414 && e.got == 84 && e.limit == 64 && e.setting && !strcmp(e.setting, "limits.max_request_line"));
+    const char *many = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\n\r\n";
+    TG_CHECK(tg__http_parse_request(many, strlen(many), &lim, &h, &e) != 0);
+    TG_CHECK(e.status == 431 && e.got == 0 && e.limit == MAXH && !strcmp(e.setting, "limits.max_headers"));
+    TG_CHECK(tg__http_parse_request(many, strlen(many), &(tg__http_limits){32, 64, MAXH}, &h, &e) != 0);
+    TG_CHECK(e.status == 431 && e.got == strlen(many) && e.limit == 32 && !strcmp(e.setting, "limits.max_header_bytes"));
 }
 
 static void test_head_end(void) {
