@@ -63,6 +63,7 @@
 #include "gateway/models.h"
 #include "tokgate/policy.h"
 #include "gateway/server.h"
+#include "gateway/sse_end.h"
 #include "gateway/upstream.h"
 #include "gateway/filters/usage.h"
 
@@ -111,6 +112,8 @@ struct tg__exchange {
     uint64_t grow_by;
     tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
     tg__filter_sink rename_out;
+    int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
+    tg__sse_end sse_end;
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -204,6 +207,16 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
 /* The KV capacity admission uses for this upstream: configured, else what
  * the engine says its pool holds; unknown (0) turns admission off for it
  * (a guess would serialize a server that runs requests together). */
+/* Connections open at once to this upstream: configured, else the
+ * engine's slots plus two (llama-server serves HTTP on n_parallel + a few
+ * threads; a keep-alive connection tokgate holds beyond what it can use
+ * keeps one of them from other requests), else no cap. */
+static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *pool) {
+    if (cfg->upstream_max_conns) return cfg->upstream_max_conns;
+    tg__upinfo *u = tg__upinfo_find(s, pool->key);
+    return u && u->total_slots ? (size_t)u->total_slots + 2 : 0;
+}
+
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
     if (cfg->admission_capacity) return cfg->admission_capacity;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
@@ -219,7 +232,9 @@ static int send_with_head(tg__exchange *ex, const char *head, const char *body, 
     if (len || body) tgx_buf_printf(&rq, "Content-Length: %zu\r\n", len);
     tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
     tg_status st = tgx_buf_append(&rq, body, len);
-    tg__up_timeouts t = {ex->cfg->connect_timeout, ex->cfg->first_byte_timeout, ex->cfg->idle_timeout};
+    const tg__config *cfg = ex->cfg;
+    tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout, cfg->answer_timeout,
+                         cfg->answer_min_rate};
     ex->t_sent = tg__now();
     ex->up = st == TG_OK ? tg__upreq_start(ex->pool, rq.data, rq.len, ex->head_only, &t, ex->cfg->max_head,
                                            &proxy_ops, ex)
@@ -339,6 +354,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    tg__pool_set_max_conns(pool, conn_cap(s, cfg, pool));
     ex->engine = inference && m ? m->engine : NULL;
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
@@ -409,6 +425,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
+    ex->up_close = !h->chunked && h->content_length < 0;
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     evbuffer_add_printf(head, "HTTP/1.1 %d %.*s\r\n", h->status, (int)rlen, reason);
@@ -493,6 +510,7 @@ static void on_body(void *ud, const char *p, size_t n) {
         tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
+    if (ex->up_close && ex->is_sse) tg__sse_end_feed(&ex->sse_end, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
         flush_held(ex); /* too big to hold: relay it as it is */
@@ -794,9 +812,15 @@ static void on_done(void *ud, int fault, const char *msg) {
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
+    int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
+    if (fault == TG__UP_OK && ex->up_close && ex->is_sse && !tg__sse_end_clean(&ex->sse_end, inference)) {
+        fault = TG__UP_RESET; /* the close ended a close-delimited stream mid-way: not its end */
+        msg = inference ? "upstream closed the event stream before its end (no data: [DONE])"
+                        : "upstream closed the event stream inside an event";
+    }
     if (tg__esc_filter_active(ex->esc) &&
         tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
-        if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+        if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
         return;
     }
     if (fault == TG__UP_OK && tg__esc_filter_held_done(ex->esc))
@@ -814,17 +838,30 @@ static void on_done(void *ud, int fault, const char *msg) {
         return;
     }
     ex_release(ex);
-    if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+    if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
     tg__log(s, TG__LOG_WARN, "upstream fault (%s): %s", tg__up_fault_name(fault), msg ? msg : "");
-    int timeout = fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_TIMEOUT_FIRST || fault == TG__UP_TIMEOUT_IDLE;
+    int timeout = fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_TIMEOUT_FIRST || fault == TG__UP_TIMEOUT_IDLE ||
+                  fault == TG__UP_TIMEOUT_ANSWER || fault == TG__UP_SLOW_ANSWER;
     if (!head_sent) {
         tg__client_error(c, timeout ? 504 : 502, "upstream_error", tg__up_fault_name(fault), NULL, "%s",
                          msg ? msg : "upstream failed");
         return;
     }
-    if (is_sse && c->resp_chunked) {
+    if (is_sse && (c->resp_chunked || c->resp_close_delimited)) {
         sse_error_end(c, msg ? msg : "upstream failed", tg__up_fault_name(fault));
         return;
     }
     tg__client_end(c, 0);
+}
+
+int tg__exchange_drain_cut(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    if (!ex->head_sent || !ex->is_sse || !(c->resp_chunked || c->resp_close_delimited) || ex->held_head) return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "tokgate is shutting down: the drain deadline (timeouts.drain, %gs) cut this stream",
+             ex->cfg->drain_timeout);
+    c->ex = NULL;
+    tg__exchange_free(ex, 0);
+    sse_error_end(c, msg, "shutting_down");
+    return 1;
 }

@@ -32,5 +32,9 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
 void tg__exchange_free(tg__exchange *ex, int client_gone);
 void tg__exchange_on_client_drain(tg__exchange *ex);
 int tg__exchange_active(const tg__exchange *ex);
+/* The drain deadline: a stream already begun ends with an SSE error event
+ * (code shutting_down) and the connection closes once it is flushed; 1
+ * when so (ex is gone), 0 when the exchange is no such stream. */
+int tg__exchange_drain_cut(tg__exchange *ex);
 
 #endif
