@@ -160,6 +160,7 @@ static void set_timeouts(tg__client *c, int reading) {
 }
 
 static void process(tg__client *c);
+static void buf_give(tg__client *c);
 
 static void unlink_client(tg__client *c) {
     tg__server *s = c->srv;
@@ -186,6 +187,7 @@ void tg__client_free(tg__client *c) {
     }
     tg__server *s = c->srv;
     access_write(c, "client_gone");
+    buf_give(c);
     unlink_client(c);
     if (c->bev) bufferevent_free(c->bev);
     if (c->body) evbuffer_free(c->body);
@@ -265,6 +267,7 @@ void tg__client_set_write_low(tg__client *c, size_t low) {
 /* The request is answered: keep the connection for the next one, or flush and close. */
 static void finish(tg__client *c) {
     access_write(c, c->log_end);
+    buf_give(c);
     c->ex = NULL;
     if (c->cfg) {
         tg__config_unref(c->cfg);
@@ -382,6 +385,31 @@ static void reject(tg__client *c, int status, const char *code, const char *msg)
     tg__client_error(c, status, "invalid_request_error", code, NULL, "%s", msg);
 }
 
+/* Counts n more body bytes under limits.max_buffered_bytes (bufcap.h): 1,
+ * or 0 after a 503 with Retry-After (the body is not read; the connection
+ * closes). */
+static int buf_take(tg__client *c, size_t n) {
+    size_t limit = tg__bufcap_limit(c->srv->cfg->max_buffered);
+    if (tg__bufcap_take(&c->srv->bufcap, limit, n)) {
+        c->buf_held += n;
+        return 1;
+    }
+    char msg[256];
+    tg__bufcap_message(msg, sizeof msg, &c->srv->bufcap, limit, n);
+    char *j = tg_error_body_text(msg, "server_error", "buffer_full", NULL);
+    c->keep_alive = 0;
+    c->state = TG__C_BUSY;
+    tg__metrics_refusal(&c->srv->metrics, "buffer_full");
+    tg__client_respond(c, 503, "application/json", j ? j : "{}", j ? strlen(j) : 2, "Retry-After: 1\r\n");
+    free(j);
+    return 0;
+}
+
+static void buf_give(tg__client *c) {
+    tg__bufcap_give(&c->srv->bufcap, c->buf_held);
+    c->buf_held = 0;
+}
+
 static int start_request(tg__client *c) {
     tg__config *cfg = c->srv->cfg;
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -454,6 +482,7 @@ static int start_request(tg__client *c) {
             return -1;
         }
         c->body_need = (size_t)c->req.content_length;
+        if (!buf_take(c, c->body_need)) return -1;
     }
     if ((c->body_chunked || c->body_need) && c->req.expect_continue && c->req.version_minor == 1)
         evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
@@ -491,6 +520,7 @@ static int read_body(tg__client *c) {
                 reject(c, 413, "request_too_large", m);
                 return -1;
             }
+            if (!buf_take(c, out_len)) return -1;
             evbuffer_add(c->body, out, out_len);
         }
         evbuffer_drain(in, used);

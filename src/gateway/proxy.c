@@ -87,8 +87,10 @@ struct tg__exchange {
     char *pool_key;
     tg__pool *pool;
     char *up_head;        /* request line + fields, without Content-Length */
-    char *body;           /* request body, kept while waiting for admission */
+    const char *body;     /* request body: the caller's, valid inside tg__proxy_start only */
     size_t body_len;
+    struct evbuffer *reqbuf; /* the upstream request (head and body, built once), kept while waiting
+                                for admission, then handed to upstream.c, which sends it by reference */
     int head_only;
     int counted_stream;
     /* admission */
@@ -163,7 +165,7 @@ static void ex_release(tg__exchange *ex) {
     tg__filter_free(ex->assemble);
     tg__filter_free(ex->esc);
     free(ex->up_head);
-    free(ex->body);
+    if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
     if (ex->rename) {
         tg__filter_free(ex->rename);
@@ -223,24 +225,39 @@ static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__mode
     return tg__engine_kv_capacity(m && m->engine ? m->engine : u ? u->engine : NULL, u);
 }
 
-/* Sends `body` under `head` (request line and fields, no framing). 0, or
- * -1 when out of memory. */
-static int send_with_head(tg__exchange *ex, const char *head, const char *body, size_t len) {
-    tgx_buf rq;
-    tgx_buf_init(&rq, len + strlen(head) + 256);
-    tgx_buf_puts(&rq, head);
-    if (len || body) tgx_buf_printf(&rq, "Content-Length: %zu\r\n", len);
-    tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
-    tg_status st = tgx_buf_append(&rq, body, len);
+/* The upstream request: `head` (request line and fields, no framing),
+ * Content-Length when there is a body, then the body: moved from `from`
+ * (the client's buffer, no copy) when given, else copied once. NULL when
+ * out of memory. */
+static struct evbuffer *build_request(const char *head, const char *body, size_t len, int has_body,
+                                      struct evbuffer *from) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b) return NULL;
+    int rc = evbuffer_add(b, head, strlen(head));
+    if (has_body && rc == 0) rc = evbuffer_add_printf(b, "Content-Length: %zu\r\n", len) < 0 ? -1 : 0;
+    if (rc == 0) rc = evbuffer_add(b, "Connection: keep-alive\r\n\r\n", 26);
+    if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    if (rc != 0) {
+        evbuffer_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Sends the request in `rq` (taken). 0, or -1 when out of memory. */
+static int send_request(tg__exchange *ex, struct evbuffer *rq) {
     const tg__config *cfg = ex->cfg;
     tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout, cfg->answer_timeout,
                          cfg->answer_min_rate};
     ex->t_sent = tg__now();
-    ex->up = st == TG_OK ? tg__upreq_start(ex->pool, rq.data, rq.len, ex->head_only, &t, ex->cfg->max_head,
-                                           &proxy_ops, ex)
-                         : NULL;
-    tgx_buf_free(&rq);
+    ex->up = rq ? tg__upreq_start_buf(ex->pool, rq, ex->head_only, &t, cfg->max_head, &proxy_ops, ex) : NULL;
     return ex->up ? 0 : -1;
+}
+
+/* Sends `body` under `head` (request line and fields, no framing). 0, or
+ * -1 when out of memory. */
+static int send_with_head(tg__exchange *ex, const char *head, const char *body, size_t len) {
+    return send_request(ex, build_request(head, body, len, len || body, NULL));
 }
 
 /* Sends `body` under the kept request head (the client's request). */
@@ -264,9 +281,8 @@ static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, 
 
 static void start_admitted(tg__exchange *ex) {
     tg__client *c = ex->c;
-    int rc = send_upstream(ex, ex->body, ex->body_len);
-    free(ex->body);
-    ex->body = NULL;
+    int rc = send_request(ex, ex->reqbuf);
+    ex->reqbuf = NULL;
     if (rc != 0) {
         c->ex = NULL;
         ex_release(ex);
@@ -331,18 +347,20 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
-    char *bcopy = ex ? malloc(body_len + 1) : NULL;
-    if (st != TG_OK || !ex || !bcopy) {
+    /* the client's buffer itself (a pass-through body): moved, not copied */
+    struct evbuffer *from = body_len && evbuffer_get_length(c->body) == body_len &&
+                                    (const char *)evbuffer_pullup(c->body, -1) == body ? c->body : NULL;
+    struct evbuffer *reqbuf = ex && st == TG_OK ? build_request(rq.data, body, body_len, has_body, from) : NULL;
+    if (!reqbuf) {
         free(ex);
-        free(bcopy);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
-    memcpy(bcopy, body, body_len);
-    ex->body = bcopy;
-    ex->body_len = body_len;
     ex->up_head = tgx_buf_detach(&rq, NULL);
+    ex->reqbuf = reqbuf;
+    ex->body = body; /* for start_continuable, below; not kept */
+    ex->body_len = body_len;
     ex->c = c;
     ex->srv = s;
     ex->cfg = cfg;
@@ -372,11 +390,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         s->metrics.open_streams++;
         ex->counted_stream = 1;
     }
-    if (!has_body) { /* e.g. GET passed through: no Content-Length */
-        free(ex->body);
-        ex->body = NULL;
-    }
-    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) start_continuable(ex, plan, mc, want_stream);
+    if (plan && plan->cont && c->route == TG__R_CHAT && has_body) start_continuable(ex, plan, mc, want_stream);
+    ex->body = NULL; /* the caller's: not ours past this call */
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
         if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,

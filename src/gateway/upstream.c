@@ -63,8 +63,7 @@ enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 struct tg__upreq {
     tg__pool *pool;
     tg__upconn *conn;
-    char *req;
-    size_t req_len;
+    struct evbuffer *req;     /* the request, owned; sent by reference (never copied again) */
     int head_only;
     tg__up_timeouts t;
     size_t max_head;
@@ -224,7 +223,7 @@ static void req_destroy(tg__upreq *r) {
     if (r->kick) event_free(r->kick);
     if (r->guard) event_free(r->guard);
     free(r->head_buf);
-    free(r->req);
+    if (r->req) evbuffer_free(r->req);
     free(r);
 }
 
@@ -342,7 +341,13 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
     p->n_busy++;
     bufferevent_setcb(c->bev, up_read_cb, NULL, up_event_cb, r);
     bufferevent_setwatermark(c->bev, EV_READ, 0, 256u << 10);
-    bufferevent_write(c->bev, r->req, r->req_len);
+    if (evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), r->req) != 0) {
+        c->req = NULL; /* out of memory: nothing went out; the connection is closed */
+        r->conn = NULL;
+        p->n_busy--;
+        conn_free(c);
+        return -1;
+    }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (r->phase == PH_CONNECTING) {
         arm(r, r->t.connect);
@@ -446,10 +451,23 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg) {
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add(b, req, len) != 0) {
+        if (b) evbuffer_free(b);
+        return NULL;
+    }
+    return tg__upreq_start_buf(p, b, head_only, t, max_head, ops, ud);
+}
+
+tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, const tg__up_timeouts *t,
+                               size_t max_head, const tg__upreq_ops *ops, void *ud) {
     tg__upreq *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    if (!r) {
+        evbuffer_free(req);
+        return NULL;
+    }
     r->pool = p;
-    r->req = malloc(len ? len : 1);
+    r->req = req;
     r->timer = evtimer_new(p->set->base, timer_cb, r);
     r->kick = event_new(p->set->base, -1, 0, kick_cb, r);
     r->guard = evtimer_new(p->set->base, guard_cb, r);
@@ -458,8 +476,6 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
         req_destroy(r);
         return NULL;
     }
-    memcpy(r->req, req, len);
-    r->req_len = len;
     r->head_only = head_only;
     r->t = *t;
     r->max_head = max_head;
