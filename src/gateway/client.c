@@ -490,6 +490,22 @@ static int start_request(tg__client *c) {
     return 1;
 }
 
+/* Moves n bytes of the socket's input into the body. A body of known
+ * length goes into one block of its size (reserved at its first bytes):
+ * the socket's read blocks, moved as they are, are mostly empty space and
+ * held a large body about twice over (issue 16). */
+static void body_append(tg__client *c, struct evbuffer *in, size_t n) {
+    struct evbuffer_iovec v;
+    if (evbuffer_get_length(c->body) == 0 && c->body_need > (64u << 10)) evbuffer_expand(c->body, c->body_need);
+    if (evbuffer_reserve_space(c->body, (ev_ssize_t)n, &v, 1) == 1 && v.iov_len >= n) {
+        evbuffer_remove(in, v.iov_base, n);
+        v.iov_len = n;
+        evbuffer_commit_space(c->body, &v, 1);
+        return;
+    }
+    evbuffer_remove_buffer(in, c->body, n);
+}
+
 /* 1 when the body is complete, 0 when more is needed, -1 after a rejection. */
 static int read_body(tg__client *c) {
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -497,7 +513,7 @@ static int read_body(tg__client *c) {
     if (!c->body_chunked) {
         size_t len = evbuffer_get_length(in);
         size_t n = len < c->body_need ? len : c->body_need;
-        if (n) evbuffer_remove_buffer(in, c->body, n);
+        if (n) body_append(c, in, n);
         c->body_need -= n;
         return c->body_need == 0;
     }

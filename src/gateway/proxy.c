@@ -347,9 +347,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
-    /* the client's buffer itself (a pass-through body): moved, not copied */
-    struct evbuffer *from = body_len && evbuffer_get_length(c->body) == body_len &&
-                                    (const char *)evbuffer_pullup(c->body, -1) == body ? c->body : NULL;
+    /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
+    struct evbuffer *from = !body && body_len ? c->body : NULL;
     struct evbuffer *reqbuf = ex && st == TG_OK ? build_request(rq.data, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
         free(ex);
@@ -390,7 +389,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         s->metrics.open_streams++;
         ex->counted_stream = 1;
     }
-    if (plan && plan->cont && c->route == TG__R_CHAT && has_body) start_continuable(ex, plan, mc, want_stream);
+    if (plan && plan->cont && c->route == TG__R_CHAT && has_body && body) start_continuable(ex, plan, mc, want_stream);
     ex->body = NULL; /* the caller's: not ours past this call */
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;

@@ -26,6 +26,9 @@ typedef struct tg__plan {
                                            plan until tg__proxy_start takes it), or NULL */
 } tg__plan;
 
+/* Relays the client's request upstream with `body` (copied once into the
+ * upstream request), or for body NULL the client's own buffer (c->body,
+ * body_len bytes, moved into it without a copy). */
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
                      const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers);

@@ -12,7 +12,10 @@
 #     error event (it used to end like a clean one); a complete one does not;
 #   - the SIGTERM drain deadline ends a stream in flight with an SSE error
 #     event (it used to close it silently);
-#   - a host-name upstream (localhost) answers (resolved off the event loop).
+#   - a host-name upstream (localhost) answers (resolved off the event loop);
+#   - large bodies to an upstream that reads nothing: held once (RSS grows by
+#     less than twice their sum; it grew ~4.9x), and past
+#     limits.max_buffered_bytes a 503 with Retry-After naming the cap.
 # Times are checked with generous slack only ("ended within N s").
 source "$(dirname "$0")/lib.sh"
 
@@ -71,6 +74,41 @@ js_check "host-name upstream (localhost) answers" "$r" 'j.usage && j.usage.compl
 r=$(curl -s -m 10 "http://127.0.0.1:$PORT_H/healthz")
 js_check "host-name upstream: the daemon serves" "$r" 'j.status==="ok"'
 stop_tokgate H
+
+# --- bodies held once, and the global cap --------------------------------------------
+hole=$(free_port)
+node -e "require('net').createServer(s=>{s.pause();s.on('error',()=>{});setTimeout(()=>s.destroy(),6000)}).listen($hole,'127.0.0.1')" & pids+=($!)
+wait_port "$hole"
+head -c $((30 << 20)) /dev/zero | tr '\0' 'a' > "$work/body30"
+rss_of() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+post_big() { # post_big PORT OUT : a 30 MB body to a pass-through route
+  curl -s -m 30 -D "$2.h" -o "$2" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$work/body30" \
+    "http://127.0.0.1:$1/v1/embeddings" > "$2.code"
+}
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4" start_tokgate M --upstream "http://127.0.0.1:$hole" \
+  --served-name m --engine vllm --context 4096 --first-byte-timeout 8 --max-body-bytes 40000000
+before=$(rss_of "$PID_M"); peak=$before; bp=()
+for i in 1 2 3 4 5 6; do post_big "$PORT_M" "$work/m$i" & bp+=($!); done
+for _ in $(seq 1 40); do r=$(rss_of "$PID_M"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.2; done
+wait "${bp[@]}"
+grown=$(( (peak - before) / 1024 ))
+check "6 x 30 MB bodies held once: RSS grew ${grown} MiB, under twice their 180 MiB" test "$grown" -lt 360
+check_eq "the slow upstream's bodies: 504 (no answer in time)" "$(cat "$work/m1.code")" 504
+start_tokgate B --upstream "http://127.0.0.1:$hole" --served-name m --engine vllm --context 4096 \
+  --first-byte-timeout 8 --max-body-bytes 40000000 --max-buffered 50000000
+bp=()
+for i in 1 2 3; do post_big "$PORT_B" "$work/b$i" & bp+=($!); done
+wait "${bp[@]}"
+codes=$(cat "$work"/b?.code | sort | tr '\n' ' ')
+check_eq "three 30 MB bodies under a 50 MB cap: one held, two refused" "$codes" "503 503 504 "
+f=$(grep -l 503 "$work"/b?.code | head -1); f=${f%.code}
+js_check "the cap's 503 names it" "$(cat "$f")" \
+  'j.error.code==="buffer_full" && j.error.message.includes("50000000") && j.error.message.includes("max_buffered_bytes")'
+check_contains "the cap's 503 carries Retry-After" "$(cat "$f.h")" "Retry-After: 1"
+r=$(curl -s -m 10 "http://127.0.0.1:$PORT_B/healthz")
+js_check "after the cap's refusals the daemon serves" "$r" 'j.status==="ok"'
+stop_tokgate B
+stop_tokgate M
 
 # --- the drain deadline ends a stream with an SSE error event --------------------------
 curl -s -N -m 30 "$G/v1/chat/completions" -d "$(chat stream_long true)" > "$work/drain.out" & cpid=$!
