@@ -210,13 +210,15 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
  * the engine says its pool holds; unknown (0) turns admission off for it
  * (a guess would serialize a server that runs requests together). */
 /* Connections open at once to this upstream: configured, else the
- * engine's slots plus two (llama-server serves HTTP on n_parallel + a few
- * threads; a keep-alive connection tokgate holds beyond what it can use
- * keeps one of them from other requests), else no cap. */
+ * engine's slots plus one (the next request queued in the engine, so a slot
+ * never waits for tokgate), else no cap. llama-server serves HTTP on
+ * n_parallel + 2 threads (older releases; + 4 in newer ones): a keep-alive
+ * connection tokgate holds beyond what it can use keeps one of them from
+ * other requests, and one stays free for discovery's probes. */
 static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *pool) {
     if (cfg->upstream_max_conns) return cfg->upstream_max_conns;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    return u && u->total_slots ? (size_t)u->total_slots + 2 : 0;
+    return u && u->total_slots ? (size_t)u->total_slots + 1 : 0;
 }
 
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
@@ -250,7 +252,7 @@ static int send_request(tg__exchange *ex, struct evbuffer *rq) {
     tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout, cfg->answer_timeout,
                          cfg->answer_min_rate};
     ex->t_sent = tg__now();
-    ex->up = rq ? tg__upreq_start_buf(ex->pool, rq, ex->head_only, &t, cfg->max_head, &proxy_ops, ex) : NULL;
+    ex->up = rq ? tg__upreq_start_buf(ex->pool, rq, ex->head_only, 1, &t, cfg->max_head, &proxy_ops, ex) : NULL;
     return ex->up ? 0 : -1;
 }
 

@@ -65,6 +65,7 @@ struct tg__upreq {
     tg__upconn *conn;
     struct evbuffer *req;     /* the request, owned; sent by reference (never copied again) */
     int head_only;
+    int capped;               /* counts under the pool's max_conns (discovery's probes do not) */
     tg__up_timeouts t;
     size_t max_head;
     const tg__upreq_ops *ops;
@@ -152,7 +153,15 @@ static void pool_remove_idle(tg__upconn *c) {
         }
 }
 
-void tg__pool_set_max_conns(tg__pool *p, size_t n) { p->max_conns = n; }
+void tg__pool_set_max_conns(tg__pool *p, size_t n) {
+    p->max_conns = n;
+    while (n && p->idle && p->n_busy + p->n_idle > n) { /* idle ones beyond the cap (discovery's, say) */
+        tg__upconn *c = p->idle;
+        p->idle = c->next;
+        p->n_idle--;
+        conn_free(c);
+    }
+}
 
 void tg__pool_free_all(tg__pools *s) {
     tg__pool *p = s->head;
@@ -323,7 +332,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c->next = NULL;
         bufferevent_set_timeouts(c->bev, NULL, NULL);
         r->phase = PH_WAIT_FIRST;
-    } else if (allow_pooled && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
+    } else if (allow_pooled && r->capped && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
         return 1; /* at the cap: wait for one to free up */
     } else {
         c = calloc(1, sizeof *c);
@@ -456,11 +465,11 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
         if (b) evbuffer_free(b);
         return NULL;
     }
-    return tg__upreq_start_buf(p, b, head_only, t, max_head, ops, ud);
+    return tg__upreq_start_buf(p, b, head_only, 0, t, max_head, ops, ud);
 }
 
-tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, const tg__up_timeouts *t,
-                               size_t max_head, const tg__upreq_ops *ops, void *ud) {
+tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
+                               const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
     tg__upreq *r = calloc(1, sizeof *r);
     if (!r) {
         evbuffer_free(req);
@@ -477,11 +486,12 @@ tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only,
         return NULL;
     }
     r->head_only = head_only;
+    r->capped = capped;
     r->t = *t;
     r->max_head = max_head;
     r->ops = ops;
     r->ud = ud;
-    int rc = p->wait_head ? 1 : attach_conn(r, 1); /* behind those already waiting */
+    int rc = capped && p->wait_head ? 1 : attach_conn(r, 1); /* behind those already waiting */
     if (rc < 0) {
         req_destroy(r);
         return NULL;

@@ -94,10 +94,12 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
                            const tg__upreq_ops *ops, void *ud);
 /* The same with the request in an evbuffer, taken (freed by the request,
  * also on failure): its bytes go to the connection by reference, so a
- * large body is held once. */
+ * large body is held once. capped: the request counts under the pool's
+ * max_conns and may wait for a connection (tg__upreq_start's never do:
+ * discovery's probes take the engine's spare thread). */
 struct evbuffer;
-tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, const tg__up_timeouts *t,
-                               size_t max_head, const tg__upreq_ops *ops, void *ud);
+tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
+                               const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud);
 void tg__upreq_pause(tg__upreq *r);
 void tg__upreq_resume(tg__upreq *r);
 /* Drops the request and closes its connection (the upstream sees the close

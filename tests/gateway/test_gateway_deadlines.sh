@@ -75,6 +75,20 @@ r=$(curl -s -m 10 "http://127.0.0.1:$PORT_H/healthz")
 js_check "host-name upstream: the daemon serves" "$r" 'j.status==="ok"'
 stop_tokgate H
 
+# --- the per-upstream connection cap: requests beyond it wait, in order --------------
+start_tokgate C --config "$work/dl.json" --upstream-max-conns 1 --first-byte-timeout 2
+curl -s -N -m 4 "http://127.0.0.1:$PORT_C/v1/chat/completions" -d "$(chat stream_long true)" > /dev/null & hp=$!
+sleep 0.5
+r=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$PORT_C/v1/chat/completions" -d "$(chat ok false)")
+check_contains "cap 1, the one connection busy: the next request waits, then 504" "$r" 'became free within 2s'
+wait "$hp"
+curl -s -N -m 1.5 "http://127.0.0.1:$PORT_C/v1/chat/completions" -d "$(chat stream_long true)" > /dev/null & hp=$!
+sleep 0.5
+r=$(curl -s -m 10 "http://127.0.0.1:$PORT_C/v1/chat/completions" -d "$(chat ok false)")
+js_check "cap 1: a waiting request takes the connection once the stream before it ends" "$r" 'j.usage.completion_tokens===8'
+wait "$hp"
+stop_tokgate C
+
 # --- bodies held once, and the global cap --------------------------------------------
 hole=$(free_port)
 node -e "require('net').createServer(s=>{s.pause();s.on('error',()=>{});setTimeout(()=>s.destroy(),6000)}).listen($hole,'127.0.0.1')" & pids+=($!)
