@@ -312,9 +312,15 @@ static void start_head_wait(tg__upreq *r) {
 /* The body guard: wakes at the end of the rate window or of the answer's
  * time, whichever is first. */
 static void arm_guard(tg__upreq *r) {
-    double now = tg__now(), next = r->t.min_rate > 0 ? r->t.idle : 0;
-    if (r->body_deadline > 0 && (next == 0 || r->body_deadline - now < next)) next = r->body_deadline - now;
-    if (next != 0) arm_ev(r->guard, next);
+    double now = tg__now(), next = 0;
+    int have = r->t.min_rate > 0;
+    if (have) next = r->window_start + r->t.idle - now; /* may be past: at once */
+    if (r->body_deadline > 0) {
+        double d = r->body_deadline - now;
+        if (!have || d < next) next = d;
+        have = 1;
+    }
+    if (have) arm_ev(r->guard, next);
 }
 
 static void start_window(tg__upreq *r) {
@@ -433,7 +439,7 @@ static void guard_cb(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     double span = now - r->window_start;
-    if (r->t.min_rate > 0 && span >= r->t.idle * 0.999) {
+    if (r->t.min_rate > 0 && span >= r->t.idle * 0.95) { /* the window's end (timers may fire a bit early) */
         if ((double)r->window_bytes < r->t.min_rate * span) {
             snprintf(r->msgbuf, sizeof r->msgbuf,
                      "upstream %s answer came at %.1f bytes/s over %gs, under the minimum of %g (answer_min_rate)",
