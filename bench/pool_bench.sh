@@ -37,23 +37,36 @@ run_wrk() {
     const errs = (t.match(/Non-2xx or 3xx responses: (\d+)/) || [0, 0])[1];
     console.log(ms(50).toFixed(1), ms(99).toFixed(1), rps, errs);' "$work/wrk.out"
 }
-report() { # report NAME "p50 p99 rps errs" [direct p99]
-  set -- "$1" $2 "${3:-}"
-  printf '%-14s p50 %8s ms   p99 %8s ms   %8s req/s   non-2xx %s' "$1" "$2" "$3" "$4" "$5"
-  [ -n "${6:-}" ] && node -e "process.stdout.write('   p99 ratio ' + ($3 / $6).toFixed(2))"
-  echo
+report() { # report NAME "p50 p99 rps errs"
+  set -- "$1" $2
+  printf '%-14s p50 %8s ms   p99 %8s ms   %8s req/s   non-2xx %s\n' "$1" "$2" "$3" "$4" "$5"
 }
-run_wrk "$LL" > /dev/null # warm-up
-direct=$(run_wrk "$LL")
-report direct "$direct"
-dp99=$(echo "$direct" | cut -d' ' -f2)
+wait_models() { for _ in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"id"' && break; sleep 0.2; done; }
 start_tokgate T --upstream "$LL" --quiet
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT_T/v1/models" | grep -q '"id"' && break; sleep 0.2; done
-curl -s "http://127.0.0.1:$PORT_T/v1/chat/completions" -d "$(sed -n "s/^wrk.body = '\\(.*\\)'$/\\1/p" "$work/post.lua")" | head -c 300; echo
-report tokgate "$(run_wrk "http://127.0.0.1:$PORT_T")" "$dp99"
+wait_models "http://127.0.0.1:$PORT_T"
+targets=("direct=$LL" "tokgate=http://127.0.0.1:$PORT_T")
 if [ -n "${OLD_BIN:-}" ]; then
   TG_BIN=$OLD_BIN start_tokgate O --upstream "$LL" --quiet
-  for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT_O/v1/models" | grep -q '"id"' && break; sleep 0.2; done
-  report "tokgate (old)" "$(run_wrk "http://127.0.0.1:$PORT_O")" "$dp99"
+  wait_models "http://127.0.0.1:$PORT_O"
+  targets+=("old=http://127.0.0.1:$PORT_O")
 fi
-report "direct again" "$(run_wrk "$LL")"
+echo "llama-server: $(curl -s "$LL/props" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log("total_slots "+JSON.parse(s).total_slots))'); $conns connections, ${secs} s per run, ${ROUNDS:-3} rounds"
+run_wrk "$LL" > /dev/null # warm-up
+: > "$work/all"
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  for t in "${targets[@]}"; do
+    name=${t%%=*}; r=$(run_wrk "${t#*=}")
+    report "$name#$round" "$r"
+    echo "$name $r" >> "$work/all"
+  done
+done
+# medians, and tokgate's p99 over direct's
+node -e '
+  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(l => l.split(" "));
+  const med = a => { a = a.slice().sort((x, y) => x - y); return a[(a.length - 1) >> 1]; };
+  const by = {};
+  for (const [n, p50, p99] of rows) (by[n] = by[n] || {p50: [], p99: []}, by[n].p50.push(+p50), by[n].p99.push(+p99));
+  const d = med(by.direct.p99);
+  for (const n of Object.keys(by))
+    console.log(`median ${n.padEnd(8)} p50 ${med(by[n].p50).toFixed(1)} ms  p99 ${med(by[n].p99).toFixed(1)} ms` +
+                (n === "direct" ? "" : `  p99 ratio to direct ${(med(by[n].p99) / d).toFixed(2)}`));' "$work/all"
