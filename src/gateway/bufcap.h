@@ -6,9 +6,10 @@
  * chunk) until its answer ends, across all connections: it is what the
  * daemon holds for it (the client's buffer, then the upstream request it
  * moves into, sent by reference). A body that would pass the cap is
- * refused with 503 and Retry-After before it is read (client.c). Answers
- * need no count of their own: the relay pauses the upstream at
- * high_watermark per connection.
+ * refused with 503 and Retry-After before it is read (client.c). An error
+ * answer held to be said in tokgate's shape (proxy.c) counts too; past the
+ * cap it is relayed as it came. Other answers need no count: the relay
+ * pauses the upstream at high_watermark per connection.
  */
 #ifndef TG_GATEWAY_BUFCAP_H
 #define TG_GATEWAY_BUFCAP_H

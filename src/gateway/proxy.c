@@ -104,6 +104,7 @@ struct tg__exchange {
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
+    size_t held_counted;  /* bytes of `held` counted in srv->bufcap (bufcap.h) */
     /* continuation in place: the escalation filter (filters/escalation.h) */
     tg__filter *esc;      /* NULL: this answer never continues */
     struct relay { tg__filter base; tg__exchange *ex; } relay; /* the chain's end: the client */
@@ -161,6 +162,7 @@ static void ex_release(tg__exchange *ex) {
         ex->reserved = 0;
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
+    tg__bufcap_give(&ex->srv->bufcap, ex->held_counted);
     tgx_buf_free(&ex->held);
     tg__filter_free(ex->assemble);
     tg__filter_free(ex->esc);
@@ -517,6 +519,8 @@ static void flush_held(tg__exchange *ex) {
     flush_head(ex);
     if (ex->held.len) client_body(ex, ex->held.data, ex->held.len);
     tgx_buf_free(&ex->held);
+    tg__bufcap_give(&ex->srv->bufcap, ex->held_counted);
+    ex->held_counted = 0;
 }
 
 static void on_body(void *ud, const char *p, size_t n) {
@@ -528,8 +532,11 @@ static void on_body(void *ud, const char *p, size_t n) {
     }
     if (ex->up_close && ex->is_sse) tg__sse_end_feed(&ex->sse_end, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
-        if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
-        flush_held(ex); /* too big to hold: relay it as it is */
+        if (tg__bufcap_take(&ex->srv->bufcap, tg__bufcap_limit(ex->cfg->max_buffered), n)) {
+            ex->held_counted += n;
+            if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
+        }
+        flush_held(ex); /* too big to hold, or past the global cap: relay it as it is */
     }
     tg__filter_data(inference ? chain(ex) : &ex->relay.base, p, n); /* metered, held or continued, relayed */
 }
