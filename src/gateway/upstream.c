@@ -383,8 +383,17 @@ static void pool_dispatch(tg__pool *p) {
     while (p->wait_head && (p->idle || !p->max_conns || p->n_busy < p->max_conns)) {
         tg__upreq *r = p->wait_head;
         unqueue(r);
-        event_del(r->timer);
-        if (attach_conn(r, 1) != 0) {
+        event_del(r->timer); /* the queue's deadline; attach_conn arms the next phase's */
+        int rc = attach_conn(r, 1);
+        if (rc > 0) { /* cannot happen under the loop's condition; stay first in line */
+            r->wait_next = p->wait_head;
+            p->wait_head = r;
+            if (!p->wait_tail) p->wait_tail = r;
+            p->n_waiting++;
+            arm(r, r->t.first_byte);
+            return;
+        }
+        if (rc < 0) {
             r->phase = PH_CONNECTING; /* not queued any more */
             fail_later(r, TG__UP_NOMEM, "out of memory");
         }
