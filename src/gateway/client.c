@@ -174,6 +174,7 @@ static void set_timeouts(tg__client *c, int reading) {
 
 static void process(tg__client *c);
 static void reject(tg__client *c, int status, const char *code, const char *msg);
+static void buf_give(tg__client *c);
 
 static void unlink_client(tg__client *c) {
     tg__server *s = c->srv;
@@ -298,6 +299,7 @@ void tg__client_free(tg__client *c) {
     }
     tg__server *s = c->srv;
     access_write(c, "client_gone");
+    buf_give(c);
     unlink_client(c);
     if (c->bev) bufferevent_free(c->bev);
     if (c->ev_deadline) event_free(c->ev_deadline);
@@ -406,6 +408,7 @@ static void tell_idle(tg__client *c) {
 /* The request is answered: keep the connection for the next one, or flush and close. */
 static void finish(tg__client *c) {
     access_write(c, c->log_end);
+    buf_give(c);
     c->ex = NULL;
     if (c->cfg) {
         tg__config_unref(c->cfg);
@@ -599,6 +602,31 @@ static void absolute_to_origin(tg__client *c) {
     r->target_len = (size_t)(end - p) + 1;
 }
 
+/* Counts n more body bytes under limits.max_buffered_bytes (bufcap.h): 1,
+ * or 0 after a 503 with Retry-After (the body is not read; the connection
+ * closes). */
+static int buf_take(tg__client *c, size_t n) {
+    size_t limit = tg__bufcap_limit(c->srv->cfg->max_buffered);
+    if (tg__bufcap_take(&c->srv->bufcap, limit, n)) {
+        c->buf_held += n;
+        return 1;
+    }
+    char msg[256];
+    tg__bufcap_message(msg, sizeof msg, &c->srv->bufcap, limit, n);
+    char *j = tg_error_body_text(msg, "server_error", "buffer_full", NULL);
+    c->keep_alive = 0;
+    c->state = TG__C_BUSY;
+    tg__metrics_refusal(&c->srv->metrics, "buffer_full");
+    tg__client_respond(c, 503, "application/json", j ? j : "{}", j ? strlen(j) : 2, "Retry-After: 1\r\n");
+    free(j);
+    return 0;
+}
+
+static void buf_give(tg__client *c) {
+    tg__bufcap_give(&c->srv->bufcap, c->buf_held);
+    c->buf_held = 0;
+}
+
 static int start_request(tg__client *c) {
     tg__config *cfg = c->srv->cfg;
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -674,12 +702,29 @@ static int start_request(tg__client *c) {
             return -1;
         }
         c->body_need = (size_t)c->req.content_length;
+        if (!buf_take(c, c->body_need)) return -1;
     }
     if ((c->body_chunked || c->body_need) && c->req.expect_continue && c->req.version_minor == 1)
         evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
     c->state = TG__C_BODY;
     phase_start(c, evbuffer_get_length(in)); /* the body's deadline; bytes already here count */
     return 1;
+}
+
+/* Moves n bytes of the socket's input into the body. A body of known
+ * length goes into one block of its size (reserved at its first bytes):
+ * the socket's read blocks, moved as they are, are mostly empty space and
+ * held a large body about twice over (issue 16). */
+static void body_append(tg__client *c, struct evbuffer *in, size_t n) {
+    struct evbuffer_iovec v;
+    if (evbuffer_get_length(c->body) == 0 && c->body_need > (64u << 10)) evbuffer_expand(c->body, c->body_need);
+    if (evbuffer_reserve_space(c->body, (ev_ssize_t)n, &v, 1) == 1 && v.iov_len >= n) {
+        evbuffer_remove(in, v.iov_base, n);
+        v.iov_len = n;
+        evbuffer_commit_space(c->body, &v, 1);
+        return;
+    }
+    evbuffer_remove_buffer(in, c->body, n);
 }
 
 /* 1 when the body is complete, 0 when more is needed, -1 after a rejection. */
@@ -689,7 +734,7 @@ static int read_body(tg__client *c) {
     if (!c->body_chunked) {
         size_t len = evbuffer_get_length(in);
         size_t n = len < c->body_need ? len : c->body_need;
-        if (n) evbuffer_remove_buffer(in, c->body, n);
+        if (n) body_append(c, in, n);
         c->body_need -= n;
         return c->body_need == 0;
     }
@@ -717,6 +762,7 @@ static int read_body(tg__client *c) {
                 reject_http(c, &e);
                 return -1;
             }
+            if (!buf_take(c, out_len)) return -1;
             evbuffer_add(c->body, out, out_len);
         }
         evbuffer_drain(in, used);

@@ -52,6 +52,7 @@ struct tg__client {
     tg__chunked chunk;
     int body_chunked;
     size_t body_need;         /* Content-Length bytes still to read */
+    size_t buf_held;          /* this request's bytes counted in srv->bufcap (bufcap.h) */
     int keep_alive;
     int head_only;            /* HEAD request */
     int resp_chunked;         /* response framing chosen for the client */

@@ -118,6 +118,10 @@ typedef struct tg__config {
     size_t admission_queue;     /* requests that may wait for KV room per upstream (0: none wait) */
     double admission_wait;      /* seconds a request may wait before 503 */
     uint64_t admission_capacity; /* tokens per upstream; 0: discovered (n_ctx x slots) or the context */
+    double answer_timeout;      /* an answer body's whole duration, seconds (0: none) */
+    double answer_min_rate;     /* bytes/s an answer body averages per idle-timeout window (0: none) */
+    size_t upstream_max_conns;  /* connections per upstream (0: the engine's slots + 2, else no cap) */
+    size_t max_buffered;        /* request + answer bytes held across all connections (0: from memory) */
     tg__model_cfg *models;
     size_t n_models;
 } tg__config;

@@ -37,12 +37,24 @@
 #include "gateway/upstream.h"
 #include "gateway/workers.h"
 
+/* The drain deadline: streams in flight end with an SSE error event, then
+ * the loop exits once they are flushed, or a second later at most. */
 static void drain_deadline(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     tg__server *s = arg;
+    if (s->draining > 1) {
+        event_base_loopexit(s->base, NULL);
+        return;
+    }
     tg__log(s, TG__LOG_WARN, "drain deadline reached with %zu connection(s) open; closing them", s->n_clients);
-    event_base_loopexit(s->base, NULL);
+    s->draining = 2;
+    for (tg__client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->ex) tg__exchange_drain_cut(c->ex);
+    }
+    struct timeval tv = {1, 0};
+    if (s->n_clients == 0 || !s->ev_drain || event_add(s->ev_drain, &tv) != 0) event_base_loopexit(s->base, NULL);
 }
 
 static void on_term(evutil_socket_t sig, short what, void *arg) {

@@ -127,7 +127,7 @@ static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, c
                      mc->upstream_api_key ? "Authorization: Bearer " : "", mc->upstream_api_key ? mc->upstream_api_key : "",
                      mc->upstream_api_key ? "\r\n" : "");
     tg__upinfo *u = upinfo_get(s, pool->key);
-    tg__up_timeouts t = {s->cfg->connect_timeout, 10, 10};
+    tg__up_timeouts t = {s->cfg->connect_timeout, 10, 10, 0, 0};
     if (!pr->pool_key || !u || n <= 0 || (size_t)n >= sizeof req ||
         !(pr->up = tg__upreq_start(pool, req, (size_t)n, 0, &t, s->cfg->max_head, &probe_ops, pr))) {
         free(pr->pool_key);

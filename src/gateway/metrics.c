@@ -36,6 +36,8 @@
 #include "gateway/metrics.h"
 #include "gateway/upstream.h"
 
+_Static_assert(TG__UP_N_FAULTS <= 16, "metrics.h upstream_faults holds every fault kind");
+
 /* Seconds: tokgate's own overhead lives in the sub-millisecond buckets, an
  * upstream's answer in the long ones (a long generation takes minutes). */
 static const double bounds[TG__HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -134,7 +136,7 @@ static void counters(const tg__metrics *m, struct evbuffer *out) {
     evbuffer_add_printf(out, "tokgate_tokens_total{direction=\"in\"} %llu\ntokgate_tokens_total{direction=\"out\"} %llu\n",
                         (unsigned long long)m->tokens_in, (unsigned long long)m->tokens_out);
     family(out, "tokgate_upstream_faults_total", "counter", "Upstream failures, by kind.");
-    for (int k = 1; k < 8; k++)
+    for (int k = 1; k < TG__UP_N_FAULTS; k++)
         evbuffer_add_printf(out, "tokgate_upstream_faults_total{kind=\"%s\"} %llu\n", tg__up_fault_name(k),
                             (unsigned long long)m->upstream_faults[k]);
     single(out, "tokgate_client_disconnects_total", "counter", "Clients that left mid-request.", m->client_disconnects);

@@ -34,7 +34,7 @@ typedef struct tg__metrics {
     uint64_t thinking_cuts;       /* streams cut at their thinking budget and resumed */
     uint64_t admission_timeouts;
     uint64_t tokens_in, tokens_out;
-    uint64_t upstream_faults[8];
+    uint64_t upstream_faults[16]; /* by upstream.h's fault kinds (TG__UP_N_FAULTS of them) */
     uint64_t client_disconnects;
     uint64_t open_connections, open_streams;
     tg__hist added_latency, upstream_latency;

@@ -63,6 +63,7 @@
 #include "gateway/models.h"
 #include "tokgate/policy.h"
 #include "gateway/server.h"
+#include "gateway/sse_end.h"
 #include "gateway/upstream.h"
 #include "gateway/filters/usage.h"
 
@@ -86,8 +87,10 @@ struct tg__exchange {
     char *pool_key;
     tg__pool *pool;
     char *up_head;        /* request line + fields, without Content-Length */
-    char *body;           /* request body, kept while waiting for admission */
+    const char *body;     /* request body: the caller's, valid inside tg__proxy_start only */
     size_t body_len;
+    struct evbuffer *reqbuf; /* the upstream request (head and body, built once), kept while waiting
+                                for admission, then handed to upstream.c, which sends it by reference */
     int head_only;
     int counted_stream;
     /* admission */
@@ -101,6 +104,7 @@ struct tg__exchange {
     int held_status;
     int64_t held_cl;      /* -1 chunked */
     tgx_buf held;
+    size_t held_counted;  /* bytes of `held` counted in srv->bufcap (bufcap.h) */
     /* continuation in place: the escalation filter (filters/escalation.h) */
     tg__filter *esc;      /* NULL: this answer never continues */
     struct relay { tg__filter base; tg__exchange *ex; } relay; /* the chain's end: the client */
@@ -111,6 +115,8 @@ struct tg__exchange {
     uint64_t grow_by;
     tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
     tg__filter_sink rename_out;
+    int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
+    tg__sse_end sse_end;
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -156,11 +162,12 @@ static void ex_release(tg__exchange *ex) {
         ex->reserved = 0;
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
+    tg__bufcap_give(&ex->srv->bufcap, ex->held_counted);
     tgx_buf_free(&ex->held);
     tg__filter_free(ex->assemble);
     tg__filter_free(ex->esc);
     free(ex->up_head);
-    free(ex->body);
+    if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
     if (ex->rename) {
         tg__filter_free(ex->rename);
@@ -204,28 +211,57 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
 /* The KV capacity admission uses for this upstream: configured, else what
  * the engine says its pool holds; unknown (0) turns admission off for it
  * (a guess would serialize a server that runs requests together). */
+/* Connections open at once to this upstream: configured, else the
+ * engine's slots plus one (the next request queued in the engine, so a slot
+ * never waits for tokgate), else no cap. llama-server serves HTTP on
+ * n_parallel + 2 threads (older releases; + 4 in newer ones): a keep-alive
+ * connection tokgate holds beyond what it can use keeps one of them from
+ * other requests, and one stays free for discovery's probes. */
+static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *pool) {
+    if (cfg->upstream_max_conns) return cfg->upstream_max_conns;
+    tg__upinfo *u = tg__upinfo_find(s, pool->key);
+    return u && u->total_slots ? (size_t)u->total_slots + 1 : 0;
+}
+
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
     if (cfg->admission_capacity) return cfg->admission_capacity;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
     return tg__engine_kv_capacity(m && m->engine ? m->engine : u ? u->engine : NULL, u);
 }
 
+/* The upstream request: `head` (request line and fields, no framing),
+ * Content-Length when there is a body, then the body: moved from `from`
+ * (the client's buffer, no copy) when given, else copied once. NULL when
+ * out of memory. */
+static struct evbuffer *build_request(const char *head, const char *body, size_t len, int has_body,
+                                      struct evbuffer *from) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b) return NULL;
+    int rc = evbuffer_add(b, head, strlen(head));
+    if (has_body && rc == 0) rc = evbuffer_add_printf(b, "Content-Length: %zu\r\n", len) < 0 ? -1 : 0;
+    if (rc == 0) rc = evbuffer_add(b, "Connection: keep-alive\r\n\r\n", 26);
+    if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    if (rc != 0) {
+        evbuffer_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Sends the request in `rq` (taken). 0, or -1 when out of memory. */
+static int send_request(tg__exchange *ex, struct evbuffer *rq) {
+    const tg__config *cfg = ex->cfg;
+    tg__up_timeouts t = {cfg->connect_timeout, cfg->first_byte_timeout, cfg->idle_timeout, cfg->answer_timeout,
+                         cfg->answer_min_rate};
+    ex->t_sent = tg__now();
+    ex->up = rq ? tg__upreq_start_buf(ex->pool, rq, ex->head_only, 1, &t, cfg->max_head, &proxy_ops, ex) : NULL;
+    return ex->up ? 0 : -1;
+}
+
 /* Sends `body` under `head` (request line and fields, no framing). 0, or
  * -1 when out of memory. */
 static int send_with_head(tg__exchange *ex, const char *head, const char *body, size_t len) {
-    tgx_buf rq;
-    tgx_buf_init(&rq, len + strlen(head) + 256);
-    tgx_buf_puts(&rq, head);
-    if (len || body) tgx_buf_printf(&rq, "Content-Length: %zu\r\n", len);
-    tgx_buf_puts(&rq, "Connection: keep-alive\r\n\r\n");
-    tg_status st = tgx_buf_append(&rq, body, len);
-    tg__up_timeouts t = {ex->cfg->connect_timeout, ex->cfg->first_byte_timeout, ex->cfg->idle_timeout};
-    ex->t_sent = tg__now();
-    ex->up = st == TG_OK ? tg__upreq_start(ex->pool, rq.data, rq.len, ex->head_only, &t, ex->cfg->max_head,
-                                           &proxy_ops, ex)
-                         : NULL;
-    tgx_buf_free(&rq);
-    return ex->up ? 0 : -1;
+    return send_request(ex, build_request(head, body, len, len || body, NULL));
 }
 
 /* Sends `body` under the kept request head (the client's request). */
@@ -249,9 +285,8 @@ static void admission_refuse(tg__client *c, tg__exchange *ex, const char *code, 
 
 static void start_admitted(tg__exchange *ex) {
     tg__client *c = ex->c;
-    int rc = send_upstream(ex, ex->body, ex->body_len);
-    free(ex->body);
-    ex->body = NULL;
+    int rc = send_request(ex, ex->reqbuf);
+    ex->reqbuf = NULL;
     if (rc != 0) {
         c->ex = NULL;
         ex_release(ex);
@@ -316,18 +351,19 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
-    char *bcopy = ex ? malloc(body_len + 1) : NULL;
-    if (st != TG_OK || !ex || !bcopy) {
+    /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
+    struct evbuffer *from = !body && body_len ? c->body : NULL;
+    struct evbuffer *reqbuf = ex && st == TG_OK ? build_request(rq.data, body, body_len, has_body, from) : NULL;
+    if (!reqbuf) {
         free(ex);
-        free(bcopy);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
-    memcpy(bcopy, body, body_len);
-    ex->body = bcopy;
-    ex->body_len = body_len;
     ex->up_head = tgx_buf_detach(&rq, NULL);
+    ex->reqbuf = reqbuf;
+    ex->body = body; /* for start_continuable, below; not kept */
+    ex->body_len = body_len;
     ex->c = c;
     ex->srv = s;
     ex->cfg = cfg;
@@ -339,6 +375,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    tg__pool_set_max_conns(pool, conn_cap(s, cfg, pool));
     ex->engine = inference && m ? m->engine : NULL;
     ex->wait.ud = ex;
     ex->wait.grant = on_grant;
@@ -356,11 +393,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         s->metrics.open_streams++;
         ex->counted_stream = 1;
     }
-    if (!has_body) { /* e.g. GET passed through: no Content-Length */
-        free(ex->body);
-        ex->body = NULL;
-    }
-    if (plan && plan->cont && c->route == TG__R_CHAT && ex->body) start_continuable(ex, plan, mc, want_stream);
+    if (plan && plan->cont && c->route == TG__R_CHAT && has_body && body) start_continuable(ex, plan, mc, want_stream);
+    ex->body = NULL; /* the caller's: not ours past this call */
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
         if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
@@ -411,6 +445,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
+    ex->up_close = !h->chunked && h->content_length < 0;
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     evbuffer_add_printf(head, "HTTP/1.1 %d %.*s\r\n", h->status, (int)rlen, reason);
@@ -486,6 +521,8 @@ static void flush_held(tg__exchange *ex) {
     flush_head(ex);
     if (ex->held.len) client_body(ex, ex->held.data, ex->held.len);
     tgx_buf_free(&ex->held);
+    tg__bufcap_give(&ex->srv->bufcap, ex->held_counted);
+    ex->held_counted = 0;
 }
 
 static void on_body(void *ud, const char *p, size_t n) {
@@ -495,9 +532,13 @@ static void on_body(void *ud, const char *p, size_t n) {
         tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
+    if (ex->up_close && ex->is_sse) tg__sse_end_feed(&ex->sse_end, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
-        if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
-        flush_held(ex); /* too big to hold: relay it as it is */
+        if (tg__bufcap_take(&ex->srv->bufcap, tg__bufcap_limit(ex->cfg->max_buffered), n)) {
+            ex->held_counted += n;
+            if (tgx_buf_append(&ex->held, p, n) == TG_OK) return;
+        }
+        flush_held(ex); /* too big to hold, or past the global cap: relay it as it is */
     }
     tg__filter_data(inference ? chain(ex) : &ex->relay.base, p, n); /* metered, held or continued, relayed */
 }
@@ -796,9 +837,15 @@ static void on_done(void *ud, int fault, const char *msg) {
     tg__client *c = ex->c;
     tg__server *s = ex->srv;
     ex->up = NULL;
+    int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
+    if (fault == TG__UP_OK && ex->up_close && ex->is_sse && !tg__sse_end_clean(&ex->sse_end, inference)) {
+        fault = TG__UP_RESET; /* the close ended a close-delimited stream mid-way: not its end */
+        msg = inference ? "upstream closed the event stream before its end (no data: [DONE])"
+                        : "upstream closed the event stream inside an event";
+    }
     if (tg__esc_filter_active(ex->esc) &&
         tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
-        if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+        if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
         return;
     }
     if (fault == TG__UP_OK && tg__esc_filter_held_done(ex->esc))
@@ -816,17 +863,30 @@ static void on_done(void *ud, int fault, const char *msg) {
         return;
     }
     ex_release(ex);
-    if (fault > 0 && fault < 8) s->metrics.upstream_faults[fault]++;
+    if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
     tg__log(s, TG__LOG_WARN, "upstream fault (%s): %s", tg__up_fault_name(fault), msg ? msg : "");
-    int timeout = fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_TIMEOUT_FIRST || fault == TG__UP_TIMEOUT_IDLE;
+    int timeout = fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_TIMEOUT_FIRST || fault == TG__UP_TIMEOUT_IDLE ||
+                  fault == TG__UP_TIMEOUT_ANSWER || fault == TG__UP_SLOW_ANSWER;
     if (!head_sent) {
         tg__client_error(c, timeout ? 504 : 502, "upstream_error", tg__up_fault_name(fault), NULL, "%s",
                          msg ? msg : "upstream failed");
         return;
     }
-    if (is_sse && c->resp_chunked) {
+    if (is_sse && (c->resp_chunked || c->resp_close_delimited)) {
         sse_error_end(c, msg ? msg : "upstream failed", tg__up_fault_name(fault));
         return;
     }
     tg__client_end(c, 0);
+}
+
+int tg__exchange_drain_cut(tg__exchange *ex) {
+    tg__client *c = ex->c;
+    if (!ex->head_sent || !ex->is_sse || !(c->resp_chunked || c->resp_close_delimited) || ex->held_head) return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "tokgate is shutting down: the drain deadline (timeouts.drain, %gs) cut this stream",
+             ex->cfg->drain_timeout);
+    c->ex = NULL;
+    tg__exchange_free(ex, 0);
+    sse_error_end(c, msg, "shutting_down");
+    return 1;
 }

@@ -27,11 +27,18 @@ typedef struct tg__plan {
                                            plan until tg__proxy_start takes it), or NULL */
 } tg__plan;
 
+/* Relays the client's request upstream with `body` (copied once into the
+ * upstream request), or for body NULL the client's own buffer (c->body,
+ * body_len bytes, moved into it without a copy). */
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
                      const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers);
 void tg__exchange_free(tg__exchange *ex, int client_gone);
 void tg__exchange_on_client_drain(tg__exchange *ex);
 int tg__exchange_active(const tg__exchange *ex);
+/* The drain deadline: a stream already begun ends with an SSE error event
+ * (code shutting_down) and the connection closes once it is flushed; 1
+ * when so (ex is gone), 0 when the exchange is no such stream. */
+int tg__exchange_drain_cut(tg__exchange *ex);
 
 #endif

@@ -802,11 +802,9 @@ static void passthrough(tg__client *c, const tg__model *m) {
         tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
         return;
     }
-    size_t len = evbuffer_get_length(c->body);
-    const char *body = len ? (const char *)evbuffer_pullup(c->body, -1) : "";
     c->log.decision = "passthrough";
     access_upstream(c, m);
-    tg__proxy_start(c, m, m->cfg, m->pool, body, len, NULL, 0, NULL);
+    tg__proxy_start(c, m, m->cfg, m->pool, NULL, evbuffer_get_length(c->body), NULL, 0, NULL); /* c->body, moved */
 }
 
 void tg__route_dispatch(tg__client *c) {

@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <stddef.h>
 
+#include "gateway/bufcap.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
@@ -57,6 +58,7 @@ struct tg__server {
     /* Discovery's news (server.c: rebuild the model table). */
     void (*on_discovered)(tg__server *s);
     tg__metrics metrics;
+    tg__bufcap bufcap;    /* request bytes held across all connections (bufcap.h) */
     int draining;
     int exit_code;
     double started;

@@ -12,16 +12,29 @@
  * buffers fill and the upstream's writes block) until tg__upreq_resume.
  *
  * Timeouts, one timer per request, by phase: connect (until the TCP connect
- * completes), first byte (until the first response byte), idle (between
- * reads afterwards; not counted while paused). A connection reused from the
- * pool that turns out closed before any response byte is retried once on a
- * fresh connection (the request had not been seen).
+ * completes), first byte (an absolute deadline from the request sent to the
+ * complete response head: a head trickled byte by byte does not extend it),
+ * idle (between body reads; not counted while paused). A second timer
+ * guards the body as a whole: its duration (timeouts.answer) and its rate
+ * (answer_min_rate, averaged over each idle-long window, so a stream at one
+ * byte a second cannot run forever). A connection reused from the pool that
+ * turns out closed before any response byte is retried once on a fresh
+ * connection (the request had not been seen).
+ *
+ * Connections per upstream are capped (tg__pool_set_max_conns: an engine's
+ * slots plus a margin, so tokgate never holds more of llama-server's few
+ * HTTP threads than it can use); a request beyond the cap waits in the
+ * pool's FIFO queue and takes the next connection that frees up.
+ *
+ * Host names resolve through libevent's evdns (asynchronous, /etc/hosts
+ * included), never with a blocking getaddrinfo on the event loop.
  *
  * Callbacks never run inside tg__upreq_start/resume: failures found there
  * are delivered from a zero-delay event, so the caller's state is settled.
  */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,20 +57,25 @@ struct tg__upconn {
     int reused;
 };
 
-enum { PH_CONNECTING, PH_WAIT_FIRST, PH_HEAD, PH_BODY };
+enum { PH_QUEUED, PH_CONNECTING, PH_WAIT_FIRST, PH_HEAD, PH_BODY };
 enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 
 struct tg__upreq {
     tg__pool *pool;
     tg__upconn *conn;
-    char *req;
-    size_t req_len;
+    struct evbuffer *req;     /* the request, owned; sent by reference (never copied again) */
     int head_only;
+    int capped;               /* counts under the pool's max_conns (discovery's probes do not) */
     tg__up_timeouts t;
     size_t max_head;
     const tg__upreq_ops *ops;
     void *ud;
-    struct event *timer, *kick;
+    struct event *timer, *kick, *guard; /* guard: the body's duration and rate */
+    tg__upreq *wait_next;     /* the pool's queue while PH_QUEUED */
+    double head_deadline;     /* monotonic: the complete head is due by then */
+    double body_deadline;     /* monotonic: timeouts.answer's end (0: none) */
+    double window_start;      /* the rate window: since when, and the bytes in it */
+    uint64_t window_bytes;
     int phase;
     int got_bytes;
     size_t scan_from;
@@ -85,6 +103,8 @@ const char *tg__up_fault_name(int fault) {
     case TG__UP_TIMEOUT_IDLE: return "idle_timeout";
     case TG__UP_RESET: return "reset";
     case TG__UP_PROTOCOL: return "protocol";
+    case TG__UP_TIMEOUT_ANSWER: return "answer_timeout";
+    case TG__UP_SLOW_ANSWER: return "answer_too_slow";
     default: return "nomem";
     }
 }
@@ -133,6 +153,16 @@ static void pool_remove_idle(tg__upconn *c) {
         }
 }
 
+void tg__pool_set_max_conns(tg__pool *p, size_t n) {
+    p->max_conns = n;
+    while (n && p->idle && p->n_busy + p->n_idle > n) { /* idle ones beyond the cap (discovery's, say) */
+        tg__upconn *c = p->idle;
+        p->idle = c->next;
+        p->n_idle--;
+        conn_free(c);
+    }
+}
+
 void tg__pool_free_all(tg__pools *s) {
     tg__pool *p = s->head;
     while (p) {
@@ -148,6 +178,8 @@ void tg__pool_free_all(tg__pools *s) {
         p = next;
     }
     s->head = NULL;
+    if (s->dns) evdns_base_free(s->dns, 0);
+    s->dns = NULL;
 }
 
 static void idle_read_cb(struct bufferevent *bev, void *arg) {
@@ -166,18 +198,50 @@ static void idle_event_cb(struct bufferevent *bev, short what, void *arg) {
     conn_free(c);
 }
 
+static void pool_dispatch(tg__pool *p);
+
+static void unqueue(tg__upreq *r) {
+    tg__pool *p = r->pool;
+    tg__upreq *prev = NULL;
+    for (tg__upreq *q = p->wait_head; q; prev = q, q = q->wait_next)
+        if (q == r) {
+            if (prev) prev->wait_next = r->wait_next;
+            else p->wait_head = r->wait_next;
+            if (p->wait_tail == r) p->wait_tail = prev;
+            p->n_waiting--;
+            r->wait_next = NULL;
+            return;
+        }
+}
+
+/* The request's connection is closed (the upstream sees it); a queued
+ * request may take its place. */
+static void drop_conn(tg__upreq *r) {
+    if (!r->conn) return;
+    r->conn->req = NULL;
+    r->pool->n_busy--;
+    conn_free(r->conn);
+    r->conn = NULL;
+    pool_dispatch(r->pool);
+}
+
 static void req_destroy(tg__upreq *r) {
-    if (r->conn) {
-        r->conn->req = NULL;
-        r->pool->n_busy--;
-        conn_free(r->conn);
-        r->conn = NULL;
-    }
+    if (r->phase == PH_QUEUED) unqueue(r);
+    drop_conn(r);
     if (r->timer) event_free(r->timer);
     if (r->kick) event_free(r->kick);
+    if (r->guard) event_free(r->guard);
     free(r->head_buf);
-    free(r->req);
+    if (r->req) evbuffer_free(r->req);
     free(r);
+}
+
+static void arm_ev(struct event *ev, double seconds) {
+    if (seconds < 0.001) seconds = 0.001;
+    struct timeval tv;
+    tv.tv_sec = (time_t)seconds;
+    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+    event_add(ev, &tv);
 }
 
 static void arm(tg__upreq *r, double seconds) {
@@ -192,7 +256,8 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
         tg__upconn *c = r->conn;
         struct evbuffer *in = bufferevent_get_input(c->bev);
         int reusable = r->head.keep_alive && r->body_mode != BODY_CLOSE && evbuffer_get_length(in) == 0 &&
-                       c->pool->n_idle < POOL_MAX_IDLE && !r->pool->set->draining;
+                       c->pool->n_idle < POOL_MAX_IDLE && !r->pool->set->draining &&
+                       (!c->pool->max_conns || c->pool->n_busy + c->pool->n_idle <= c->pool->max_conns);
         if (reusable) {
             r->conn = NULL;
             c->req = NULL;
@@ -205,15 +270,12 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             c->next = c->pool->idle;
             c->pool->idle = c;
             c->pool->n_idle++;
+            pool_dispatch(c->pool);
         }
     }
-    if (r->conn) { /* not reusable: close now so the upstream sees it */
-        r->conn->req = NULL;
-        r->pool->n_busy--;
-        conn_free(r->conn);
-        r->conn = NULL;
-    }
+    drop_conn(r); /* not reusable: close now so the upstream sees it */
     event_del(r->timer);
+    event_del(r->guard);
     r->in_cb++;
     r->ops->on_done(r->ud, fault, msg);
     r->in_cb--;
@@ -229,6 +291,43 @@ static void fail_later(tg__upreq *r, int fault, const char *msg) {
 static void up_read_cb(struct bufferevent *bev, void *arg);
 static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 
+/* The loop's asynchronous resolver, made on first use; NULL (a numeric
+ * address needs none) when it cannot be made. */
+static struct evdns_base *resolver(tg__pool *p) {
+    tg__pools *s = p->set;
+    unsigned char a[16];
+    if (evutil_inet_pton(AF_INET, p->host, a) == 1 || evutil_inet_pton(AF_INET6, p->host, a) == 1) return NULL;
+    if (!s->dns)
+        s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    return s->dns;
+}
+
+/* The request is on the wire: the complete head is due within first_byte. */
+static void start_head_wait(tg__upreq *r) {
+    r->phase = PH_WAIT_FIRST;
+    r->head_deadline = tg__now() + r->t.first_byte;
+    arm(r, r->t.first_byte);
+}
+
+/* The body guard: wakes at the end of the rate window or of the answer's
+ * time, whichever is first. */
+static void arm_guard(tg__upreq *r) {
+    double now = tg__now(), next = 0;
+    int have = r->t.min_rate > 0;
+    if (have) next = r->window_start + r->t.idle - now; /* may be past: at once */
+    if (r->body_deadline > 0) {
+        double d = r->body_deadline - now;
+        if (!have || d < next) next = d;
+        have = 1;
+    }
+    if (have) arm_ev(r->guard, next);
+}
+
+static void start_window(tg__upreq *r) {
+    r->window_start = tg__now();
+    r->window_bytes = 0;
+}
+
 static int attach_conn(tg__upreq *r, int allow_pooled) {
     tg__pool *p = r->pool;
     tg__upconn *c = NULL;
@@ -239,6 +338,8 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c->next = NULL;
         bufferevent_set_timeouts(c->bev, NULL, NULL);
         r->phase = PH_WAIT_FIRST;
+    } else if (allow_pooled && r->capped && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
+        return 1; /* at the cap: wait for one to free up */
     } else {
         c = calloc(1, sizeof *c);
         if (!c) return -1;
@@ -255,18 +356,48 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
     p->n_busy++;
     bufferevent_setcb(c->bev, up_read_cb, NULL, up_event_cb, r);
     bufferevent_setwatermark(c->bev, EV_READ, 0, 256u << 10);
-    bufferevent_write(c->bev, r->req, r->req_len);
+    if (evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), r->req) != 0) {
+        c->req = NULL; /* out of memory: nothing went out; the connection is closed */
+        r->conn = NULL;
+        p->n_busy--;
+        conn_free(c);
+        return -1;
+    }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (r->phase == PH_CONNECTING) {
         arm(r, r->t.connect);
-        if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, p->host, p->port) != 0) {
+        struct evdns_base *dns = resolver(p);
+        if (bufferevent_socket_connect_hostname(c->bev, dns, AF_UNSPEC, p->host, p->port) != 0) {
             snprintf(r->msgbuf, sizeof r->msgbuf, "cannot connect to upstream %s", p->key);
             fail_later(r, TG__UP_CONNECT, r->msgbuf);
         }
     } else {
-        arm(r, r->t.first_byte);
+        start_head_wait(r);
     }
     return 0;
+}
+
+/* Hands freed connections (idle ones, or room under the cap) to the
+ * requests waiting for one, in order. */
+static void pool_dispatch(tg__pool *p) {
+    while (p->wait_head && (p->idle || !p->max_conns || p->n_busy < p->max_conns)) {
+        tg__upreq *r = p->wait_head;
+        unqueue(r);
+        event_del(r->timer); /* the queue's deadline; attach_conn arms the next phase's */
+        int rc = attach_conn(r, 1);
+        if (rc > 0) { /* cannot happen under the loop's condition; stay first in line */
+            r->wait_next = p->wait_head;
+            p->wait_head = r;
+            if (!p->wait_tail) p->wait_tail = r;
+            p->n_waiting++;
+            arm(r, r->t.first_byte);
+            return;
+        }
+        if (rc < 0) {
+            r->phase = PH_CONNECTING; /* not queued any more */
+            fail_later(r, TG__UP_NOMEM, "out of memory");
+        }
+    }
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg) {
@@ -275,12 +406,23 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg) {
     tg__upreq *r = arg;
     tg__pool *p = r->pool;
     switch (r->phase) {
+    case PH_QUEUED:
+        snprintf(r->msgbuf, sizeof r->msgbuf,
+                 "no connection to upstream %s became free within %gs (%zu open, the cap from its slots)", p->key,
+                 r->t.first_byte, p->max_conns);
+        finish(r, TG__UP_TIMEOUT_FIRST, r->msgbuf);
+        break;
     case PH_CONNECTING:
         snprintf(r->msgbuf, sizeof r->msgbuf, "upstream %s did not accept the connection within %gs", p->key, r->t.connect);
         finish(r, TG__UP_TIMEOUT_CONNECT, r->msgbuf);
         break;
     case PH_WAIT_FIRST:
         snprintf(r->msgbuf, sizeof r->msgbuf, "upstream %s sent no response within %gs", p->key, r->t.first_byte);
+        finish(r, TG__UP_TIMEOUT_FIRST, r->msgbuf);
+        break;
+    case PH_HEAD:
+        snprintf(r->msgbuf, sizeof r->msgbuf, "upstream %s sent no complete response head within %gs", p->key,
+                 r->t.first_byte);
         finish(r, TG__UP_TIMEOUT_FIRST, r->msgbuf);
         break;
     default:
@@ -291,6 +433,33 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void process(tg__upreq *r);
+
+/* The body guard's wake-up: the answer's time is up, or the window closed
+ * under the minimum rate. */
+static void guard_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    tg__upreq *r = arg;
+    double now = tg__now();
+    if (r->body_deadline > 0 && now >= r->body_deadline - 0.0005) {
+        snprintf(r->msgbuf, sizeof r->msgbuf, "upstream %s answer ran past its %gs maximum (timeouts.answer)",
+                 r->pool->key, r->t.answer);
+        finish(r, TG__UP_TIMEOUT_ANSWER, r->msgbuf);
+        return;
+    }
+    double span = now - r->window_start;
+    if (r->t.min_rate > 0 && span >= r->t.idle * 0.95) { /* the window's end (timers may fire a bit early) */
+        if ((double)r->window_bytes < r->t.min_rate * span) {
+            snprintf(r->msgbuf, sizeof r->msgbuf,
+                     "upstream %s answer came at %.1f bytes/s over %gs, under the minimum of %g (answer_min_rate)",
+                     r->pool->key, (double)r->window_bytes / span, span, r->t.min_rate);
+            finish(r, TG__UP_SLOW_ANSWER, r->msgbuf);
+            return;
+        }
+        start_window(r);
+    }
+    arm_guard(r);
+}
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -306,26 +475,49 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg) {
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud) {
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add(b, req, len) != 0) {
+        if (b) evbuffer_free(b);
+        return NULL;
+    }
+    return tg__upreq_start_buf(p, b, head_only, 0, t, max_head, ops, ud);
+}
+
+tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
+                               const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
     tg__upreq *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    if (!r) {
+        evbuffer_free(req);
+        return NULL;
+    }
     r->pool = p;
-    r->req = malloc(len ? len : 1);
+    r->req = req;
     r->timer = evtimer_new(p->set->base, timer_cb, r);
     r->kick = event_new(p->set->base, -1, 0, kick_cb, r);
-    if (!r->req || !r->timer || !r->kick) {
+    r->guard = evtimer_new(p->set->base, guard_cb, r);
+    r->phase = PH_CONNECTING;
+    if (!r->req || !r->timer || !r->kick || !r->guard) {
         req_destroy(r);
         return NULL;
     }
-    memcpy(r->req, req, len);
-    r->req_len = len;
     r->head_only = head_only;
+    r->capped = capped;
     r->t = *t;
     r->max_head = max_head;
     r->ops = ops;
     r->ud = ud;
-    if (attach_conn(r, 1) != 0) {
+    int rc = capped && p->wait_head ? 1 : attach_conn(r, 1); /* behind those already waiting */
+    if (rc < 0) {
         req_destroy(r);
         return NULL;
+    }
+    if (rc > 0) {
+        r->phase = PH_QUEUED;
+        if (p->wait_tail) p->wait_tail->wait_next = r;
+        else p->wait_head = r;
+        p->wait_tail = r;
+        p->n_waiting++;
+        arm(r, r->t.first_byte);
     }
     return r;
 }
@@ -335,13 +527,21 @@ void tg__upreq_pause(tg__upreq *r) {
     r->paused = 1;
     bufferevent_disable(r->conn->bev, EV_READ);
     event_del(r->timer);
+    event_del(r->guard);
+    if (r->body_deadline > 0) arm_ev(r->guard, r->body_deadline - tg__now()); /* the answer's time runs on */
 }
 
 void tg__upreq_resume(tg__upreq *r) {
     if (!r->paused || !r->conn) return;
     r->paused = 0;
     bufferevent_enable(r->conn->bev, EV_READ);
-    arm(r, r->phase == PH_WAIT_FIRST ? r->t.first_byte : r->t.idle);
+    if (r->phase == PH_BODY) {
+        arm(r, r->t.idle);
+        start_window(r); /* the time paused was the client's, not the upstream's */
+        arm_guard(r);
+    } else {
+        arm(r, r->head_deadline - tg__now());
+    }
     event_active(r->kick, EV_TIMEOUT, 0); /* bytes already buffered */
 }
 
@@ -356,6 +556,7 @@ void tg__upreq_cancel(tg__upreq *r) {
 /* Calls on_body; 1 when processing must stop (cancelled: r is gone). */
 static int deliver(tg__upreq *r, const char *p, size_t n) {
     if (n == 0 || r->head_only) return 0;
+    r->window_bytes += n;
     r->in_cb++;
     r->ops->on_body(r->ud, p, n);
     r->in_cb--;
@@ -438,6 +639,10 @@ static void process(tg__upreq *r) {
                 r->remaining = (uint64_t)r->head.content_length;
             } else r->body_mode = BODY_CLOSE;
             r->phase = PH_BODY;
+            arm(r, r->t.idle);
+            start_window(r);
+            if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
+            arm_guard(r);
             if (on_head(r, reason, rlen)) return;
             if (r->body_mode == BODY_NONE) {
                 finish(r, TG__UP_OK, NULL);
@@ -488,7 +693,7 @@ static void up_read_cb(struct bufferevent *bev, void *arg) {
     (void)bev;
     tg__upreq *r = arg;
     if (r->paused) return;
-    if (r->phase == PH_WAIT_FIRST || r->phase == PH_HEAD || r->phase == PH_BODY) arm(r, r->t.idle);
+    if (r->phase == PH_BODY) arm(r, r->t.idle); /* the head's deadline is absolute: bytes do not move it */
     process(r);
 }
 
@@ -499,8 +704,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg) {
          * last piece can wait for a delayed ACK (Nagle), ~40 ms. */
         int one = 1;
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        r->phase = PH_WAIT_FIRST;
-        arm(r, r->t.first_byte);
+        start_head_wait(r);
         return;
     }
     if (r->phase == PH_CONNECTING) {
@@ -520,7 +724,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg) {
         r->conn->req = NULL;
         conn_free(r->conn);
         r->conn = NULL;
-        if (attach_conn(r, 0) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+        if (attach_conn(r, 0) != 0) finish(r, TG__UP_NOMEM, "out of memory"); /* its own place under the cap */
         return;
     }
     if (r->phase == PH_BODY && r->body_mode == BODY_CLOSE && (what & BEV_EVENT_EOF)) {

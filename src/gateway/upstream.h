@@ -14,6 +14,8 @@
 #include "gateway/admission.h"
 #include "gateway/http_parse.h"
 
+struct evdns_base;
+
 typedef struct tg__pool tg__pool;
 typedef struct tg__upconn tg__upconn;
 typedef struct tg__upreq tg__upreq;
@@ -26,7 +28,10 @@ enum tg__up_fault {
     TG__UP_TIMEOUT_IDLE,    /* stalled mid-answer: 504 */
     TG__UP_RESET,           /* closed before the answer was complete: 502 */
     TG__UP_PROTOCOL,        /* not HTTP, or a malformed one: 502 */
-    TG__UP_NOMEM
+    TG__UP_TIMEOUT_ANSWER,  /* the answer's body ran past timeouts.answer: 504 */
+    TG__UP_SLOW_ANSWER,     /* the answer's body came slower than answer_min_rate: 504 */
+    TG__UP_NOMEM,
+    TG__UP_N_FAULTS
 };
 const char *tg__up_fault_name(int fault);
 
@@ -34,6 +39,7 @@ const char *tg__up_fault_name(int fault);
 typedef struct tg__pools {
     tg__pool *head;
     struct event_base *base;
+    struct evdns_base *dns; /* host names resolve here, never blocking the loop (made on first use) */
     int draining;       /* no connection goes back to a pool once set */
 } tg__pools;
 
@@ -45,6 +51,9 @@ struct tg__pool {
     tg__upconn *idle;   /* idle keep-alive connections */
     size_t n_idle;
     size_t n_busy;
+    size_t max_conns;   /* connections open at once (busy + idle); 0: no limit */
+    tg__upreq *wait_head, *wait_tail; /* requests waiting for a connection (FIFO) */
+    size_t n_waiting;
     tg__pools *set;     /* the set it belongs to */
     tg__adm adm;        /* KV admission control for this upstream */
 };
@@ -59,13 +68,23 @@ typedef struct tg__upreq_ops {
     void (*on_done)(void *ud, int fault, const char *msg);
 } tg__upreq_ops;
 
+/* connect: until the TCP connect completes. first_byte: an absolute
+ * deadline from the request sent to the complete response head (a head
+ * trickled byte by byte does not extend it). idle: silence allowed between
+ * body reads. answer: the body's whole duration from the head (0: none).
+ * min_rate: bytes/s the body must average over each idle-long window
+ * (0: none; a window paused by the client's back-pressure does not count). */
 typedef struct tg__up_timeouts {
-    double connect, first_byte, idle;
+    double connect, first_byte, idle, answer, min_rate;
 } tg__up_timeouts;
 
 /* The pool for host:port, made on first use; NULL when out of memory. */
 tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
 void tg__pool_free_all(tg__pools *s);
+/* Caps the connections open at once to the pool's upstream (0: no cap);
+ * requests beyond it wait, first come first served, for one to free up
+ * (within their first_byte timeout). */
+void tg__pool_set_max_conns(tg__pool *p, size_t n);
 /* Sends `req` (a complete HTTP/1.1 request, copied) on a pooled or new
  * connection. head_only: the request was HEAD (no response body). Returns
  * NULL only on allocation failure (no callback then). Callbacks run later,
@@ -73,6 +92,14 @@ void tg__pool_free_all(tg__pools *s);
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud);
+/* The same with the request in an evbuffer, taken (freed by the request,
+ * also on failure): its bytes go to the connection by reference, so a
+ * large body is held once. capped: the request counts under the pool's
+ * max_conns and may wait for a connection (tg__upreq_start's never do:
+ * discovery's probes take the engine's spare thread). */
+struct evbuffer;
+tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
+                               const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud);
 void tg__upreq_pause(tg__upreq *r);
 void tg__upreq_resume(tg__upreq *r);
 /* Drops the request and closes its connection (the upstream sees the close

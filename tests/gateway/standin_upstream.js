@@ -19,6 +19,16 @@
 //   cont_reset   like ok; /apply-template answers {"prompt":"P"} and
 //             /completion streams two events, then the socket is destroyed
 //   ctx_overflow (not listed) HTTP 400 with llama-server's exceed_context_size_error
+//   trickle_head  the response head one byte every 250 ms (an absolute
+//             first-byte deadline must not be reset by each byte)
+//   trickle_sse   an SSE head, one event, then one byte every 250 ms for ever
+//             (a body under the minimum rate)
+//   trickle_json  a JSON answer's head with Content-Length 4000, then one byte
+//             every 250 ms (a non-stream body cut: the client sees it short)
+//   close_cut     an SSE stream framed by the close (no length, no chunks):
+//             two events, then the close without data: [DONE]
+//   close_ok      the same stream, complete with data: [DONE], then the close
+//   stream_long   an SSE stream, one event every 100 ms for 60 s (drain deadline)
 // GET /v1/models lists them (vLLM-style entries with max_model_len 4096);
 // GET /standin/stats reports {"closed_early": N, "requests": N, "big_written": B,
 // "big_open": N}:
@@ -32,6 +42,7 @@ const net = require('net');
 const fs = require('fs');
 
 const MODELS = ['ok', 'big', 'reset', 'garbage', 'slow', 'stall', 'error', 'badchunk', 'cont_tpl500', 'cont_reset'];
+// trickle_* close_* stream_long are not listed in /v1/models (tests name them as upstream_model)
 let closedEarly = 0, requests = 0, bigWritten = 0, bigOpen = 0;
 
 function send(sock, status, headers, body) {
@@ -84,6 +95,8 @@ function handle(sock, method, path, headers, body) {
     case 'ctx_overflow': return send(sock, 400, {'Content-Type': 'application/json'}, JSON.stringify({error: {code: 400,
       message: 'request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it',
       type: 'exceed_context_size_error', n_prompt_tokens: 5000, n_ctx: 4096}}));
+    case 'trickle_head': case 'trickle_sse': case 'trickle_json': case 'close_cut': case 'close_ok': case 'stream_long':
+      return misbehave(sock, model);
     case 'badchunk':
       sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
       sock.write('zz\r\nhello\r\n');
@@ -122,6 +135,42 @@ function handle(sock, method, path, headers, body) {
     finished = true;
   };
   pump();
+}
+
+// one byte of `s` every `ms` until it is spent (or for ever when loop), then `then`
+function trickle(sock, s, ms, loop, then) {
+  let i = 0;
+  const t = setInterval(() => {
+    if (sock.destroyed) return clearInterval(t);
+    if (i >= s.length) { if (!loop) { clearInterval(t); if (then) then(); return; } i = 0; }
+    sock.write(s[i++]);
+  }, ms);
+  sock.on('close', () => clearInterval(t));
+}
+
+function misbehave(sock, model) {
+  const ev = i => sseChunk(i, `tok${i} `, false);
+  switch (model) {
+    case 'trickle_head':
+      return trickle(sock, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 250, false);
+    case 'trickle_sse':
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+      chunk(sock, ev(0));
+      return trickle(sock, ev(1).split('').map(c => '1\r\n' + c + '\r\n').join(''), 50, true); // 1 byte of payload per 250 ms
+    case 'trickle_json':
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"id":"c1",');
+      return trickle(sock, ' '.repeat(4000), 250, false);
+    case 'close_cut': case 'close_ok':
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n' + ev(0) + ev(1));
+      if (model === 'close_ok') sock.write('data: [DONE]\n\n');
+      return setTimeout(() => sock.end(), 50);
+    case 'stream_long': {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+      let i = 0;
+      const t = setInterval(() => { if (sock.destroyed || i >= 600) return clearInterval(t); chunk(sock, ev(i++)); }, 100);
+      return sock.on('close', () => clearInterval(t));
+    }
+  }
 }
 
 const server = net.createServer(sock => {
