@@ -14,6 +14,7 @@
 #include "gateway/admission.h"
 #include "gateway/http_parse.h"
 
+struct bufferevent;
 typedef struct tg__pool tg__pool;
 typedef struct tg__upconn tg__upconn;
 typedef struct tg__upreq tg__upreq;
@@ -35,6 +36,10 @@ typedef struct tg__pools {
     tg__pool *head;
     struct event_base *base;
     int draining;       /* no connection goes back to a pool once set */
+    /* Tests only (fuzz/fuzz_gateway.c): when set, a new upstream connection
+     * is this already-connected bufferevent (taken) instead of a socket. */
+    struct bufferevent *(*open_conn)(void *ud);
+    void *open_ud;
 } tg__pools;
 
 struct tg__pool {
