@@ -408,7 +408,10 @@ static void teardown(fz *f) {
 
 static void check_end(fz *f) {
     /* End every upstream exchange: close what is open until nothing reopens. */
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < MAX_REQ + 4; round++) {
+        int open = 0;
+        for (size_t i = 0; i < f->n_up; i++) open += f->up[i] != NULL;
+        if (!open && round > 0) break;
         for (size_t i = 0; i < f->n_up; i++) up_close(f, i);
         settle(f);
     }
@@ -416,6 +419,13 @@ static void check_end(fz *f) {
     parsed r;
     memset(&r, 0, sizeof r);
     parse_client(f, &r);
+    if (getenv("FZ_DEBUG")) {
+        fprintf(stderr, "fz: %d requests, %d responses, %d relayed seq, %s, counted %llu, open %zu\n", f->n_req,
+                r.n_resp, r.last_seq, r.truncated ? "cut" : "whole", (unsigned long long)counted(&f->s),
+                f->s.n_clients);
+        if (f->s.n_clients) fprintf(stderr, "fz: state %d ex %p\n", f->s.clients->state, (void *)f->s.clients->ex);
+        fwrite(evbuffer_pullup(f->got, -1), 1, evbuffer_get_length(f->got), stderr);
+    }
     if (f->s.n_clients == 1) {
         tg__client *c = f->s.clients;
         must(!r.truncated, "a response cut while the connection stays open");

@@ -15,8 +15,10 @@
  * run's result exactly (a cache that could not be made is fine); it must
  * not crash, and (ASan/LSan) nothing may leak, which LeakSanitizer checks
  * at exit over all the runs. Every N is covered when K <= TG_OOM_FULL_MAX
- * (default 3000) or TG_OOM_FULL=1; a bigger K is sampled: every N up to
- * 600, then 400 N spread evenly to K, then the last 20.
+ * (default 3000) and they take at most 2 * TG_OOM_SECONDS, or with
+ * TG_OOM_FULL=1; a bigger K is sampled to about
+ * TG_OOM_SECONDS (default 20) of runs: a third of them from N = 1 on, the
+ * rest spread evenly to K, then the last 10.
  *
  * Parsers: the GGUF reader, the tokenizer from a GGUF vocab and from
  * tokenizer.json (with encoding), tokenizer_config.json's chat template
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tg_test.h"
 #include "gateway/config.h"
@@ -329,10 +332,21 @@ typedef struct parser {
     tg_status (*run)(char **res);
 } parser;
 
-static long next_n(long n, long k, int full) {
-    if (full || k <= 600 + 400 + 20 || n < 600 || n >= k - 20) return n + 1;
-    long stride = (k - 620) / 400;
-    return n + (stride > 1 ? stride : 1);
+/* The sampled schedule: every N up to `head`, then steps of `stride`, then the last 10. */
+typedef struct sched {
+    long k, head, stride;
+    int full;
+} sched;
+
+static long next_n(long n, const sched *s) {
+    if (s->full || n < s->head || n >= s->k - 10) return n + 1;
+    return n + s->stride;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void inject(const parser *p) {
@@ -340,7 +354,9 @@ static void inject(const parser *p) {
     armed = 1;
     n_alloc = 0;
     fail_at = 0;
+    double t0 = now_s();
     tg_status st = p->run(&clean);
+    double t_run = now_s() - t0;
     armed = 0;
     long k = n_alloc;
     TG_CHECK_EQ_I(st, TG_OK);
@@ -348,12 +364,21 @@ static void inject(const parser *p) {
         fprintf(stderr, "%s: the clean run failed\n", p->name);
         return;
     }
-    const char *fm = getenv("TG_OOM_FULL_MAX");
-    int full = (getenv("TG_OOM_FULL") && !strcmp(getenv("TG_OOM_FULL"), "1")) || k <= (fm ? atol(fm) : 3000);
+    const char *fm = getenv("TG_OOM_FULL_MAX"), *bs = getenv("TG_OOM_SECONDS");
+    double budget_s = bs ? atof(bs) : 20.0;
+    sched sc = {k, k, 1, (getenv("TG_OOM_FULL") && !strcmp(getenv("TG_OOM_FULL"), "1")) ||
+                             (k <= (fm ? atol(fm) : 3000) && (double)k * t_run <= 2 * budget_s)};
+    if (!sc.full) { /* about TG_OOM_SECONDS (20) of runs: a third from N = 1 on, the rest spread to K */
+        long runs_max = (long)(budget_s / (t_run > 1e-4 ? t_run : 1e-4));
+        if (runs_max < 30) runs_max = 30;
+        sc.head = runs_max / 3;
+        sc.stride = (k - sc.head) / (runs_max - sc.head) + 1;
+    }
+    int full = sc.full;
     int trace = getenv("TG_OOM_TRACE") != NULL;
     long runs = 0, errors = 0, same = 0;
     long at = getenv("TG_OOM_AT") ? atol(getenv("TG_OOM_AT")) : 0; /* debugging: this N only */
-    for (long n = at ? at : 1;; n = next_n(n, k, full)) {
+    for (long n = at ? at : 1;; n = next_n(n, &sc)) {
         char *res = NULL;
         if (trace) fprintf(stderr, "%s: failing allocation %ld\n", p->name, n);
         armed = 1;
@@ -381,6 +406,7 @@ static void inject(const parser *p) {
     }
     printf("%s: %ld allocations, %ld failed runs (%s): %ld errors, %ld same result\n", p->name, k, runs,
            full ? "every N" : "sampled", errors, same);
+    fflush(stdout);
     free(clean);
 }
 
