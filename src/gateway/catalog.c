@@ -30,6 +30,7 @@
 #include "gateway/models.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
+#include "util/buf.h"
 
 static json_t *limit_obj(const tg__model *m) {
     return json_pack("{s:I,s:I,s:I}", "context", (json_int_t)m->limits.context, "input", (json_int_t)m->limits.input,
@@ -37,7 +38,7 @@ static json_t *limit_obj(const tg__model *m) {
 }
 
 static void dump_to(json_t *j, struct evbuffer *out) {
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = tgx_json_dumps(j, JSON_COMPACT);
     if (s) {
         evbuffer_add(out, s, strlen(s));
         free(s);

@@ -346,28 +346,37 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen) {
     (void)salen;
-    tg__client *c = calloc(1, sizeof *c);
-    if (!c) {
+    char peer[64] = "";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, peer, sizeof peer);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, peer, sizeof peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
         evutil_closesocket(fd);
         return;
     }
-    c->srv = s;
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    c->body = evbuffer_new();
-    c->ev_deadline = evtimer_new(s->base, deadline_cb, c);
-    if (!c->bev || !c->body || !c->ev_deadline ||
-        !evbuffer_add_cb(bufferevent_get_input(c->bev), count_rx, c)) {
-        if (c->bev) bufferevent_free(c->bev);
-        else evutil_closesocket(fd);
-        if (c->body) evbuffer_free(c->body);
-        if (c->ev_deadline) event_free(c->ev_deadline);
-        free(c);
-        return;
+    tg__client_attach(s, bev, peer);
+}
+
+tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char *peer) {
+    tg__client *c = calloc(1, sizeof *c);
+    if (c) {
+        c->body = evbuffer_new();
+        c->ev_deadline = evtimer_new(s->base, deadline_cb, c);
     }
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->peer, sizeof c->peer);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->peer, sizeof c->peer);
+    if (!c || !c->body || !c->ev_deadline || evbuffer_add_cb(bufferevent_get_input(bev), count_rx, c) == NULL) {
+        bufferevent_free(bev);
+        if (c && c->body) evbuffer_free(c->body);
+        if (c && c->ev_deadline) event_free(c->ev_deadline);
+        free(c);
+        return NULL;
+    }
+    c->srv = s;
+    c->bev = bev;
+    snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "");
     tg__arena_init(&c->arena, 0);
     c->state = TG__C_HEAD;
     c->next = s->clients;
@@ -375,14 +384,13 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
     s->clients = c;
     s->n_clients++;
     s->metrics.open_connections = s->n_clients;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     size_t hw = s->cfg->max_head + 4096 > (64u << 10) ? s->cfg->max_head + 4096 : (64u << 10);
     bufferevent_setwatermark(c->bev, EV_READ, 0, hw);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     set_timeouts(c, 1);
     phase_start(c, 0); /* a new connection's head deadline runs from the accept */
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return c;
 }
 
 int tg__client_idle(const tg__client *c) {

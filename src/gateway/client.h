@@ -82,6 +82,10 @@ struct tg__client {
 };
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);
+/* The connection over an already-made bufferevent (taken: freed on failure
+ * too), e.g. one end of a bufferevent pair in fuzz/fuzz_gateway.c; `peer`
+ * the address for the log. tg__client_accept is this over a socket. */
+tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char *peer);
 void tg__client_free(tg__client *c);
 /* Responses. Exactly one response per request; finish decides keep-alive. */
 void tg__client_respond(tg__client *c, int status, const char *ctype, const char *body, size_t len,

@@ -24,6 +24,7 @@
 #include "gateway/cont.h"
 #include "gateway/engine.h"
 #include "gateway/filters/think_cut.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
     }
     tgx_buf *dst = k->holding ? &k->tail : out;
     if (k->cfg.strip_logprobs && ch) {
-        char *s = json_dumps(o, JSON_COMPACT);
+        char *s = tgx_json_dumps(o, JSON_COMPACT);
         if (!s) return TG__CONT_GO;
         tgx_buf_puts(dst, "data: ");
         tgx_buf_puts(dst, s);
@@ -355,7 +356,7 @@ tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out
     }
     json_t *o = k->cfg.engine->leg_body(k->prompt, k->ids, k->fwd, k->cap - gen);
     if (!o) return tg_error_set(err, TG_ENOMEM, "out of memory");
-    *body = json_dumps(o, JSON_COMPACT);
+    *body = tgx_json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!*body) return tg_error_set(err, TG_ENOMEM, "out of memory");
     *len = strlen(*body);
@@ -387,7 +388,7 @@ void tg__cont_finish(tg__cont *k, tgx_buf *out) {
         json_object_set_new(o, "object", json_string("chat.completion.chunk"));
         json_object_set_new(o, "usage", json_pack("{s:I,s:I,s:I}", "completion_tokens", (json_int_t)ct,
                                                   "prompt_tokens", (json_int_t)pt, "total_tokens", (json_int_t)(pt + ct)));
-        char *s = json_dumps(o, JSON_COMPACT);
+        char *s = tgx_json_dumps(o, JSON_COMPACT);
         if (s) {
             tgx_buf_printf(out, "data: %s\n\n", s);
             free(s);

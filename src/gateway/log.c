@@ -16,6 +16,7 @@
  *               with the count left out.
  */
 #include "gateway/log.h"
+#include "util/buf.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -51,7 +52,7 @@ static void stamp(char *ts, size_t cap) {
 
 /* One JSON object as one line; the object is consumed. */
 static void put_json(json_t *o) {
-    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *txt = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (txt) fprintf(stderr, "%s\n", txt);
     free(txt);

@@ -57,6 +57,7 @@
 #include "gateway/server.h"
 #include "gateway/status.h"
 #include "gateway/workers.h"
+#include "util/buf.h"
 
 /* Constant-time in the key's content: every configured key is compared in
  * full, and the time depends only on the configured keys' lengths. */
@@ -298,7 +299,7 @@ static void infer_work(tg__job *job) {
     const tg_decision *d = &b.dec.d;
     if (b.decided && d->action == TG_ACTION_REJECT) {
         j->status = d->status;
-        j->resp = json_dumps(d->error, JSON_COMPACT);
+        j->resp = tgx_json_dumps(d->error, JSON_COMPACT);
         snprintf(j->reason, sizeof j->reason, "%s", d->refusal.api.code[0] ? d->refusal.api.code : "policy");
         tg__budget_free(&b);
         goto out;
@@ -319,7 +320,7 @@ static void infer_work(tg__job *job) {
         if (escalated) json_object_set_new(escalated, "model", json_string(up_name));
     }
     if (escalated) {
-        char *e = json_dumps(escalated, JSON_COMPACT);
+        char *e = tgx_json_dumps(escalated, JSON_COMPACT);
         j->plan.escalated_body = e;
         j->plan.escalated_len = e ? strlen(e) : 0;
         if (!e) j->plan.escalate_to = 0;
@@ -328,7 +329,7 @@ static void infer_work(tg__job *job) {
                          d->budget.thinking_tokens, d->budget.thinking_disabled};
     j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
     if (send) {
-        j->fwd = json_dumps(send, JSON_COMPACT);
+        j->fwd = tgx_json_dumps(send, JSON_COMPACT);
         j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
         json_decref(send);
         if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
@@ -440,7 +441,7 @@ static void tokenize_work(tg__job *job) {
         goto out;
     }
     j->status = 200;
-    j->resp = json_dumps(res, JSON_COMPACT);
+    j->resp = tgx_json_dumps(res, JSON_COMPACT);
     json_decref(res);
 out:
     json_decref(req);

@@ -25,6 +25,7 @@
 #include "gateway/models.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
+#include "util/buf.h"
 
 /* Why a model (or a section with no model yet) is not ready, or NULL. */
 static const char *not_ready_reason(const tg__upinfo *ui, const tg__model *m) {
@@ -64,7 +65,7 @@ int tg__status_readyz(const tg__server *s, struct evbuffer *out) {
         }
     }
     json_t *o = json_pack("{s:s,s:o}", "status", ready ? "ready" : "not_ready", "models", arr);
-    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *txt = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (txt) evbuffer_add(out, txt, strlen(txt));
     else evbuffer_add_printf(out, "{\"status\":\"not_ready\"}");

@@ -344,12 +344,13 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->pool = p;
-        c->bev = bufferevent_socket_new(p->set->base, -1, BEV_OPT_CLOSE_ON_FREE);
+        c->bev = p->set->open_conn ? p->set->open_conn(p->set->open_ud)
+                                   : bufferevent_socket_new(p->set->base, -1, BEV_OPT_CLOSE_ON_FREE);
         if (!c->bev) {
             free(c);
             return -1;
         }
-        r->phase = PH_CONNECTING;
+        r->phase = p->set->open_conn ? PH_WAIT_FIRST : PH_CONNECTING;
     }
     c->req = r;
     r->conn = c;

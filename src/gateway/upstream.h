@@ -15,6 +15,7 @@
 #include "gateway/http_parse.h"
 
 struct evdns_base;
+struct bufferevent;
 
 typedef struct tg__pool tg__pool;
 typedef struct tg__upconn tg__upconn;
@@ -41,6 +42,10 @@ typedef struct tg__pools {
     struct event_base *base;
     struct evdns_base *dns; /* host names resolve here, never blocking the loop (made on first use) */
     int draining;       /* no connection goes back to a pool once set */
+    /* Tests only (fuzz/fuzz_gateway.c): when set, a new upstream connection
+     * is this already-connected bufferevent (taken) instead of a socket. */
+    struct bufferevent *(*open_conn)(void *ud);
+    void *open_ud;
 } tg__pools;
 
 struct tg__pool {

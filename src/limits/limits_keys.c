@@ -4,6 +4,7 @@
  * 1e9 tokens/s; a target prefill above 0 and at most 1e6 s (11.6 days); token
  * counts 1..2^40. */
 #include "limits/limits_keys.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ static tg_status set_free_vram(const tgx_opt *o, void *target, const char *where
     if (text) {
         snprintf(shown, sizeof shown, "'%.60s'", text);
     } else {
-        char *j = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *j = tgx_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         snprintf(shown, sizeof shown, "%.60s", j ? j : "a value");
         free(j);
     }

@@ -72,14 +72,16 @@ typedef struct hook_ctx {
 } hook_ctx;
 
 /* drop_oldest_turns' recount: the kept messages rendered and counted exactly;
- * a render that fails leaves the policy's estimate (not exact). */
+ * a render that fails leaves the policy's estimate (not exact), but running
+ * out of memory is an error (the estimate may be far below the count). */
 static tg_status recount_chat(void *user, const json_t *request, uint64_t *tokens, int *exact,
                               tg_error *err) {
-    (void)err;
     const hook_ctx *h = user;
     size_t n = 0;
     tg_error cerr;
-    if (tg_budget_count_chat(request, h->m, &n, &cerr) != TG_OK) return TG_OK;
+    tg_status st = tg_budget_count_chat(request, h->m, &n, &cerr);
+    if (st == TG_ENOMEM) return tg_error_set(err, TG_ENOMEM, "%s", cerr.msg);
+    if (st != TG_OK) return TG_OK;
     *tokens = (uint64_t)n;
     *exact = 1;
     return TG_OK;
@@ -101,9 +103,13 @@ tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m, tg_prom
         size_t n = 0;
         tg_error cerr;
         memset(&cerr, 0, sizeof cerr);
-        if (tg_budget_count_chat(r->root, m, &n, &cerr) == TG_OK) {
+        tg_status cst = tg_budget_count_chat(r->root, m, &n, &cerr);
+        if (cst == TG_OK) {
             tg_prompt_counts_set_exact(out, (uint64_t)n);
             how = TG_COUNT_TEMPLATE;
+        } else if (cst == TG_ENOMEM) { /* not a template's failure: no fallback to the (lower) sum */
+            tg_prompt_counts_free(out);
+            return tg_error_set(err, TG_ENOMEM, "%s", cerr.msg);
         } else if (note && note_cap) {
             snprintf(note, note_cap, "chat template: %s; the chat count is the sum of its messages, "
                                      "not exact", cerr.msg);

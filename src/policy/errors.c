@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "policy/policy_int.h"
+#include "util/buf.h"
 
 json_t *tg_error_body(const char *message, const char *type, const char *code, const char *param) {
     json_t *inner = json_object();
@@ -45,7 +46,7 @@ json_t *tg_error_body_of(const tg_error *e) {
 
 char *tg_error_body_text(const char *message, const char *type, const char *code, const char *param) {
     json_t *b = tg_error_body(message, type, code, param);
-    char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    char *s = b ? tgx_json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     return s;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "tokgate/policy.h"
+#include "util/buf.h"
 
 tg_status tg_estimate_count(void *user, const char *text, size_t len, uint64_t *tokens,
                             tg_error *err) {
@@ -77,7 +78,7 @@ static tg_status count_message(counter *c, const json_t *m) {
         if (json_is_string(args)) {
             if ((s = add_str(c, args)) != TG_OK) return s;
         } else if (args) {
-            char *txt = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *txt = tgx_json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
             if (!txt) return TG_ENOMEM;
             uint64_t t = 0;
             s = c->fn(c->user, txt, strlen(txt), &t, c->err);
@@ -119,7 +120,7 @@ tg_status tg_request_count(const tg_request *r, tg_count_fn fn, void *user, int 
         c.sum = TG_CHAT_TOKENS_REPLY;
         const json_t *tools = json_object_get(r->root, "tools");
         if (s == TG_OK && tools && !json_is_null(tools)) {
-            char *txt = json_dumps(tools, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *txt = tgx_json_dumps(tools, JSON_COMPACT | JSON_ENCODE_ANY);
             if (!txt) s = TG_ENOMEM;
             else {
                 uint64_t t = 0;

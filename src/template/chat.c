@@ -83,7 +83,11 @@ tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t l
         return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
     }
     memset(&c->caps[c->n], 0, sizeof c->caps[c->n]);
-    if (c->tpls[c->n]) tg__j_caps_detect(c->tpls[c->n], src, len, &c->caps[c->n]);
+    if (c->tpls[c->n] && tg__j_caps_detect(c->tpls[c->n], src, len, &c->caps[c->n]) != TG_OK) {
+        tg_template_free(c->tpls[c->n]);
+        free(c->names[c->n]);
+        return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
+    }
     c->n++;
     return TG_OK;
 }

@@ -42,7 +42,7 @@ void tg__j_chat_count_options(const tg_chat_options *opt, const struct tg_tokeni
 /* The template a request selects (see chat.c). */
 tg_status tg__j_chat_pick(const tg_chat *c, const char *name, int has_tools, size_t *idx, tg_error *err);
 /* Probes a compiled template's capabilities as llama.cpp does. */
-void tg__j_caps_detect(const tg_template *t, const char *src, size_t len, tg__j_caps *caps);
+tg_status tg__j_caps_detect(const tg_template *t, const char *src, size_t len, tg__j_caps *caps); /* TG_ENOMEM: caps unknown */
 /* tg_chat_context / tg_chat_render for TG_CHAT_LLAMACPP (chat_llamacpp.c). */
 tg_status tg__j_llamacpp_context(const tg_chat *c, const struct json_t *request, const tg_chat_options *opt,
                                  struct json_t **ctx, const tg_template **tpl, tg_error *err);

@@ -72,10 +72,25 @@ tg_status tg_chat_render_continuation(const tg_chat *c, const json_t *request, c
     json_t *msgs = req ? json_copy(json_object_get(req, "messages")) : NULL;
     json_t *m = json_object();
     json_t *cj = json_stringn(clen ? content : "", clen);
-    if (!req || !msgs || !m || !cj || json_object_set_new(m, "role", json_string("assistant")) ||
-        json_object_set_new(m, "content", cj) ||
-        (rlen && json_object_set_new(m, "reasoning_content", json_stringn(reasoning, rlen))) ||
-        json_array_append_new(msgs, m) || json_object_set_new(req, "messages", msgs)) {
+    /* A *_new call takes its value even when it fails: each is handed over once. */
+    int bad = !req || !msgs || !m || !cj || json_object_set_new(m, "role", json_string("assistant"));
+    if (!bad) {
+        bad = json_object_set_new(m, "content", cj);
+        cj = NULL;
+    }
+    bad = bad || (rlen && json_object_set_new(m, "reasoning_content", json_stringn(reasoning, rlen)));
+    if (!bad) {
+        bad = json_array_append_new(msgs, m);
+        m = NULL;
+    }
+    if (!bad) {
+        bad = json_object_set_new(req, "messages", msgs);
+        msgs = NULL;
+    }
+    if (bad) {
+        json_decref(cj);
+        json_decref(m);
+        json_decref(msgs);
         json_decref(req);
         return tg_error_set(err, TG_ENOMEM, "continuation: cannot build the request (out of memory or invalid UTF-8)");
     }

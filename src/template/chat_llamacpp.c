@@ -63,10 +63,15 @@
 
 /* ---- capabilities ------------------------------------------------------ */
 
-/* Renders ctx_json (a JSON text) with t; returns the output or NULL. */
-static char *probe(const tg_template *t, const char *ctx_json) {
+/* Renders ctx_json (a JSON text) with t; returns the output or NULL (the
+ * template cannot render it). *oom is set when memory ran out: then the
+ * probe says nothing about the template. */
+static char *probe(const tg_template *t, const char *ctx_json, int *oom) {
     json_t *ctx = json_loads(ctx_json, 0, NULL);
-    if (!ctx) return NULL;
+    if (!ctx) {
+        *oom = 1; /* the probes are valid JSON */
+        return NULL;
+    }
     char *out = NULL;
     size_t n = 0;
     tg_error e = {0};
@@ -74,7 +79,9 @@ static char *probe(const tg_template *t, const char *ctx_json) {
     memset(&ro, 0, sizeof ro);
     ro.now = 1700000000;
     ro.limits.max_output = 1u << 20;
-    if (tg_template_render(t, ctx, &ro, &out, &n, &e)) out = NULL;
+    tg_status st = tg_template_render(t, ctx, &ro, &out, &n, &e);
+    if (st != TG_OK) out = NULL;
+    if (st == TG_ENOMEM) *oom = 1;
     json_decref(ctx);
     return out;
 }
@@ -121,7 +128,8 @@ static const struct { const char *name, *all[3], *none; } specialized[] = {
     {"Qwen3-Coder", {"<tool_call>", "<function=", "<parameter="}, "'<tool_call><function=' ~ tool_call.name ~ '>'"},
 };
 
-void tg__j_caps_detect(const tg_template *t, const char *src, size_t len, tg__j_caps *caps) {
+tg_status tg__j_caps_detect(const tg_template *t, const char *src, size_t len, tg__j_caps *caps) {
+    int oom = 0;
     memset(caps, 0, sizeof *caps);
     caps->string_content = 1;
     caps->system_role = 1;
@@ -137,26 +145,27 @@ void tg__j_caps_detect(const tg_template *t, const char *src, size_t len, tg__j_
     /* Typed content: the template reads content as a list (the text of a part
      * shows up, but not the printed part itself); string content: the string
      * renders (or the template does not read lists). */
-    char *s = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"user\", \"content\": \"STRING_MARKER\"}]}");
+    char *s = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"user\", \"content\": \"STRING_MARKER\"}]}", &oom);
     char *l = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", "
-                                  "\"text\": \"TYPED_MARKER\"}]}]}");
+                                  "\"text\": \"TYPED_MARKER\"}]}]}", &oom);
     caps->typed_content = has(l, "TYPED_MARKER") && !has(l, "\"text\"") && !has(l, "'text'");
     if (!s || (caps->typed_content && !has(s, "STRING_MARKER"))) caps->string_content = 0;
     free(s);
     free(l);
     s = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"system\", \"content\": \"SYSTEM_MARKER\"}, "
-                            "{\"role\": \"user\", \"content\": \"User message\"}]}");
+                            "{\"role\": \"user\", \"content\": \"User message\"}]}", &oom);
     caps->system_role = has(s, "SYSTEM_MARKER");
     free(s);
-    s = probe(t, PROBE_HEAD PROBE_TOOLS PROBE_CALL("{\"arg\": \"ARG_MARKER\"}"));
+    s = probe(t, PROBE_HEAD PROBE_TOOLS PROBE_CALL("{\"arg\": \"ARG_MARKER\"}"), &oom);
     caps->object_arguments = has(s, "ARG_MARKER") && !has(s, "[object Object]");
     free(s);
     /* Thinking: the generation prompt depends on enable_thinking. */
-    s = probe(t, PROBE_HEAD "\"enable_thinking\": true, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}");
-    l = probe(t, PROBE_HEAD "\"enable_thinking\": false, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}");
+    s = probe(t, PROBE_HEAD "\"enable_thinking\": true, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
+    l = probe(t, PROBE_HEAD "\"enable_thinking\": false, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
     caps->thinking = (s && l && strcmp(s, l) != 0) || has_n(src, len, "<think>");
     free(s);
     free(l);
+    return oom ? TG_ENOMEM : TG_OK;
 }
 
 /* ---- compact JSON as llama.cpp's json dump() writes it ------------------ */
@@ -292,11 +301,13 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
     int trim = caps->trim_content;
     if (json_is_string(content) && json_string_length(content) > 0) {
         c = str_new(json_string_value(content), json_string_length(content), trim);
+        if (!c) FAIL(TG_ENOMEM, "chat request: out of memory"); /* not "" below */
     } else if (json_is_array(content) && json_array_size(content) > 0) {
         int media = 0;
         size_t i;
         const json_t *p;
         c = json_array();
+        if (!c) FAIL(TG_ENOMEM, "chat request: out of memory");
         json_array_foreach(content, i, p) {
             const char *type = json_string_value(json_object_get(p, "type"));
             const json_t *text = json_object_get(p, "text");
@@ -310,16 +321,23 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
             if (strcmp(type, "media_marker") == 0) media = 1;
             json_t *part = json_object();
             json_t *tx = str_new(json_string_value(text), json_string_length(text), trim && strcmp(type, "text") == 0);
-            if (!part || json_object_set_new(part, "type", json_string(type)) || json_object_set_new(part, "text", tx) ||
-                json_array_append_new(c, part)) {
+            /* a *_new call takes its value even when it fails: tx, then part, handed over once */
+            if (!part || !tx || json_object_set_new(part, "type", json_string(type))) {
+                json_decref(part);
+                json_decref(tx);
+                FAIL(TG_ENOMEM, "chat request: out of memory");
+            }
+            if (json_object_set_new(part, "text", tx)) {
                 json_decref(part);
                 FAIL(TG_ENOMEM, "chat request: out of memory");
             }
+            if (json_array_append_new(c, part)) FAIL(TG_ENOMEM, "chat request: out of memory");
         }
         if (media) {
             json_t *j = concat_parts(c, "\n", 1);
             json_decref(c);
             c = j;
+            if (!c) FAIL(TG_ENOMEM, "chat request: out of memory");
         }
     } else if (content && !json_is_null(content) && !json_is_string(content) && !json_is_array(content)) {
         FAIL(TG_EINVAL, "chat request: messages[%zu].content is neither a string, a list nor null", idx);
@@ -439,9 +457,16 @@ static tg_status rebuild_tools(const json_t *tools, json_t **out, tg_error *err)
         int bad = !f || !w || json_object_set_new(f, "name", json_string(json_string_value(name))) ||
                   json_object_set_new(f, "description", json_string(desc ? json_string_value(desc) : "")) ||
                   json_object_set_new(f, "parameters", params ? json_deep_copy(params) : json_object()) ||
-                  json_object_set_new(w, "type", json_string("function")) || json_object_set_new(w, "function", f);
+                  json_object_set_new(w, "type", json_string("function"));
+        if (!bad) { /* a *_new call takes its value even when it fails */
+            bad = json_object_set_new(w, "function", f);
+            f = NULL;
+        }
+        if (bad) {
+            json_decref(f);
+            json_decref(w);
+        }
         if (bad || json_array_append_new(r, w)) {
-            if (!w || !f) { json_decref(f); json_decref(w); }
             json_decref(r);
             return tg_error_set(err, TG_ENOMEM, "chat request: out of memory");
         }

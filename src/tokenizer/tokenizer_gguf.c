@@ -370,7 +370,8 @@ static json_t *post_json(const gguf_vocab *v, uint32_t bos, int add_bos, uint32_
             bad = !spec || json_object_set_new(specials, name, spec);
             free(name);
         }
-        bad = bad || !piece || json_array_append_new(single, piece);
+        if (bad) json_decref(piece); /* not handed over */
+        else bad = !piece || json_array_append_new(single, piece);
     }
     if (bad) {
         json_decref(single);

@@ -1,6 +1,8 @@
 /* buf.c: growable byte buffer with a ceiling; see util/buf.h. */
 #include "util/buf.h"
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,4 +78,26 @@ char *tgx_buf_detach(tgx_buf *b, size_t *len) {
     b->data = NULL;
     b->len = b->cap = 0;
     return p;
+}
+
+typedef struct dump_sink {
+    tgx_buf b;
+    int failed;
+} dump_sink;
+
+static int dump_to(const char *p, size_t n, void *ud) {
+    dump_sink *d = ud;
+    if (tgx_buf_append(&d->b, p, n) != TG_OK) d->failed = 1;
+    return d->failed ? -1 : 0;
+}
+
+char *tgx_json_dumps(const json_t *j, size_t flags) {
+    dump_sink d;
+    tgx_buf_init(&d.b, SIZE_MAX / 2);
+    d.failed = 0;
+    if (json_dump_callback(j, dump_to, &d, flags) != 0 || d.failed || tgx_buf_reserve(&d.b, 0) != TG_OK) {
+        tgx_buf_free(&d.b);
+        return NULL;
+    }
+    return tgx_buf_detach(&d.b, NULL);
 }

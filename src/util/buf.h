@@ -31,4 +31,11 @@ tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
 /* Hands the memory to the caller (free() it); the buffer is left empty. */
 char *tgx_buf_detach(tgx_buf *b, size_t *len);
 
+/* json_dumps that fails (NULL) whenever any part of the text could not be
+ * written. jansson 2.14's json_dumps ignores a failed write of an object's
+ * key when memory runs out and returns the document without it (found by
+ * tests/oom/oom_parsers.c); everything in tokgate dumps JSON through this. */
+struct json_t;
+char *tgx_json_dumps(const struct json_t *j, size_t flags);
+
 #endif

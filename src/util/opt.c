@@ -2,6 +2,7 @@
  * text and a config key's JSON value go through the same checks and the same
  * store, so both ways in accept, store and refuse alike. */
 #include "util/opt.h"
+#include "util/buf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -65,7 +66,7 @@ static tg_status refuse(const tgx_opt *o, const char *where, const char *text, j
     if (text) {
         snprintf(shown, sizeof shown, "'%.60s%s'", text, strlen(text) > 60 ? "..." : "");
     } else {
-        char *j = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *j = tgx_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         snprintf(shown, sizeof shown, "%.60s%s", j ? j : "a value", j && strlen(j) > 60 ? "..." : "");
         free(j);
     }
@@ -201,7 +202,7 @@ static tg_status json_uint(const tgx_opt *o, json_t *j, uint64_t *u) {
 
 static tg_status json_list(const tgx_opt *o, void *target, const char *where, json_t *v, tg_error *err) {
     if (!json_is_array(v)) {
-        char *j = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *j = tgx_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         tg_status st = tg_error_set(err, TG_EINVAL, "%s: %.60s is not an array of strings", where, j ? j : "a value");
         free(j);
         return st;

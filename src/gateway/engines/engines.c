@@ -17,6 +17,7 @@
 
 #include "gateway/engine.h"
 #include "tokgate/template.h"
+#include "util/buf.h"
 
 static const tg__engine *const registry[] = {
     &tg__engine_llama_server,
@@ -160,7 +161,7 @@ char *tg__engine_overflow_error(uint64_t n_prompt, uint64_t n_ctx, const char *e
     json_t *in = json_object_get(e, "error");
     if (n_prompt) json_object_set_new(in, "n_prompt_tokens", json_integer((json_int_t)n_prompt));
     if (n_ctx) json_object_set_new(in, "n_ctx", json_integer((json_int_t)n_ctx));
-    char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    char *s = e ? tgx_json_dumps(e, JSON_COMPACT) : NULL;
     json_decref(e);
     return s;
 }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/filters/assemble.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ char *tg__asm_result(tg__assembler *a, size_t *len) {
     json_object_set_new(o, "object", json_string("chat.completion"));
     if (a->usage) json_object_set(o, "usage", a->usage);
     json_object_set(o, "id", json_object_get(a->ident, "id"));
-    out = json_dumps(o, JSON_COMPACT);
+    out = tgx_json_dumps(o, JSON_COMPACT);
 done:
     json_decref(msg);
     json_decref(o);
@@ -137,7 +138,7 @@ static void af_end(tg__filter *f) {
     if (body && tg__asm_filter_only_error(f)) {
         free(body);
         json_t *e = json_pack("{s:O}", "error", a->error);
-        body = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        body = e ? tgx_json_dumps(e, JSON_COMPACT) : NULL;
         json_decref(e);
         len = body ? strlen(body) : 0;
     }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/filters/think_cut.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,7 @@ void tg__chunk_emit(const json_t *ident, const char *field, const char *text, si
     json_object_set(o, "choices", choices);
     json_object_update(o, (json_t *)(uintptr_t)ident);
     json_object_set_new(o, "object", json_string("chat.completion.chunk"));
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = tgx_json_dumps(o, JSON_COMPACT);
     if (s) {
         tgx_buf_puts(out, "data: ");
         tgx_buf_puts(out, s);
