@@ -281,13 +281,13 @@ static tg_status unknown_key(const tgx_opt *t, size_t n, const char *where, cons
     tgx_buf_init(&b, 4096);
     for (size_t i = 0; i < n; i++) {
         const char *k = t[i].key;
-        if (!k || (pl && (strncmp(k, prefix, pl) || k[pl] != '.'))) continue;
+        if (!k || (pl && (strncmp(k, prefix, pl) != 0 || k[pl] != '.'))) continue;
         k += pl ? pl + 1 : 0;
         size_t kl = strcspn(k, ".");
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++) {
             const char *q = t[j].key;
-            if (!q || (pl && (strncmp(q, prefix, pl) || q[pl] != '.'))) continue;
+            if (!q || (pl && (strncmp(q, prefix, pl) != 0 || q[pl] != '.'))) continue;
             q += pl ? pl + 1 : 0;
             dup = strcspn(q, ".") == kl && !strncmp(q, k, kl);
         }
@@ -436,7 +436,7 @@ tg_status tgx_opt_help(tgx_buf *b, const tgx_opt *t, size_t n, const void *defau
             tgx_buf d;
             tgx_buf_init(&d, 256);
             tgx_opt_format(o, defaults, &d);
-            if (d.len && strcmp(d.data, "0") && strcmp(d.data, "false")) st = tgx_buf_printf(b, " (default %s)", d.data);
+            if (d.len && strcmp(d.data, "0") != 0 && strcmp(d.data, "false") != 0) st = tgx_buf_printf(b, " (default %s)", d.data);
             tgx_buf_free(&d);
         }
         if (st == TG_OK) st = tgx_buf_putc(b, '\n');
