@@ -112,6 +112,8 @@ static tg_status store(const tgx_opt *o, void *target, const val *v, tg_error *e
     case TGX_ST_DOUBLE: *(double *)p = d * scale; break;
     case TGX_ST_PPM: *(uint32_t *)p = (uint32_t)(d * 1e6 + 0.5); break;
     case TGX_ST_STR: {
+        if (!v->s) /* a table error: a string store for an option that is not a string */
+            return tg_error_set(err, TG_EINVAL, "option %s stores a string but reads none", o->key ? o->key : o->flag ? o->flag : "?");
         char *s = xstrdup(v->s);
         if (!s) return tg_error_set(err, TG_ENOMEM, "out of memory");
         free(*(char **)p);
