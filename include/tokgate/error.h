@@ -64,6 +64,12 @@ typedef struct tg_error {
 /* Sets *err (when not NULL) and returns code, so `return tg_error_set(...)`.
  * Clears err->api. */
 TG_API tg_status tg_error_set(tg_error *err, tg_status code, const char *fmt, ...) TG_PRINTF(3, 4);
+#ifdef __clang_analyzer__
+/* The static analyzer does not see into tg_error_set from other files; this
+ * tells it that the code comes back, so `if ((st = f())) return st;` after
+ * `return tg_error_set(err, TG_ENOMEM, ...)` is not taken as success. */
+#define tg_error_set(err, code, ...) ((void)tg_error_set((err), (code), __VA_ARGS__), (tg_status)(code))
+#endif
 
 /* Sets err->api (when err is not NULL; TYPE NULL: "invalid_request_error",
  * CODE or PARAM NULL: "") and returns err->code (TG_EINVAL when err is NULL),

@@ -89,7 +89,7 @@ int tg_cmd_render(int argc, char **argv) {
     }
     tgx_buf in;
     tgx_buf_init(&in, REQUEST_MAX);
-    if ((st = tgx_read_fd(0, REQUEST_MAX, &in, &err))) {
+    if (tgx_read_fd(0, REQUEST_MAX, &in, &err) != TG_OK) {
         fprintf(stderr, "tokgate render: stdin: %s\n", err.msg);
         tgx_buf_free(&in);
         tg_chat_free(chat);

@@ -387,7 +387,7 @@ void tg__cont_finish(tg__cont *k, tgx_buf *out) {
         json_object_update(o, k->ident);
         json_object_set_new(o, "object", json_string("chat.completion.chunk"));
         json_object_set_new(o, "usage", json_pack("{s:I,s:I,s:I}", "completion_tokens", (json_int_t)ct,
-                                                  "prompt_tokens", (json_int_t)pt, "total_tokens", (json_int_t)(pt + ct)));
+                                                  "prompt_tokens", (json_int_t)pt, "total_tokens", (json_int_t)pt + (json_int_t)ct));
         char *s = tgx_json_dumps(o, JSON_COMPACT);
         if (s) {
             tgx_buf_printf(out, "data: %s\n\n", s);

@@ -97,7 +97,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
         tg__log(s, TG__LOG_ERROR, "reload failed, keeping the running config: %s", err.msg);
         return;
     }
-    if (strcmp(nc->listen_host, s->cfg->listen_host) || nc->listen_port != s->cfg->listen_port)
+    if (strcmp(nc->listen_host, s->cfg->listen_host) != 0 || nc->listen_port != s->cfg->listen_port)
         tg__log(s, TG__LOG_WARN, "reload: the listen address cannot change without a restart; keeping %s:%d",
                 s->cfg->listen_host, s->cfg->listen_port);
     if (s->listen_public && !nc->n_api_keys && !nc->allow_unauthenticated) {

@@ -119,7 +119,7 @@ tg_count_cache *tg__count_cache_for(const tg_tokenizer *tok) {
     tg_error err;
     if (tg_count_cache_new(tok, 1u << 16, &c, &err) != TG_OK) return NULL;
     pthread_mutex_lock(&all_caches_mu);
-    tg_count_cache **na = realloc(all_caches, (n_all_caches + 1) * sizeof *na);
+    tg_count_cache **na = realloc(all_caches, (n_all_caches + 1) * sizeof *na); // NOLINT(bugprone-sizeof-expression): an array of pointers
     if (na) {
         all_caches = na;
         all_caches[n_all_caches++] = c;

@@ -143,6 +143,7 @@ static tg_status set_hardware(const tgx_opt *o, void *target, const char *where,
     return tgx_opt_object(tg__hardware_opts, tg__n_hardware_opts, &m->hw, &m->hw_given, path_of(where), v, err);
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): table rows; each argument is one initializer value */
 #define C(f) offsetof(tg__config, f)
 #define M(f) offsetof(tg__model_cfg, f)
 #define HEADING(text) {.kind = TGX_OPT_HEADING, .help = text}
@@ -157,6 +158,7 @@ static tg_status set_hardware(const tgx_opt *o, void *target, const char *where,
 #define MTOKENS(k, fl, field, h) \
     {.key = k, .flag = fl, .kind = TGX_OPT_UINT, .store = TGX_ST_U64, .off = M(field), .lo = 1, \
      .hi = TG__TOKENS_MAX, .arg = "N", .help = h}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 const tgx_opt tg__serve_opts[] = {
     {.flag = "--config", .kind = TGX_OPT_STR, .arg = "FILE", .help = "JSON config (docs/gateway.md); flags override it"},

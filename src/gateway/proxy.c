@@ -476,7 +476,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         }
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
         ex->assemble = NULL;
-        ex->esc->next = &ex->relay.base;
+        ex->esc->next = &ex->relay.base; // NOLINT(clang-analyzer-core.NullDereference): assemble exists only beside esc (start_continuable)
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
     if (tg__esc_filter_holding(ex->esc) || map_error) { /* may escalate, or be said our way: keep it back */
@@ -589,7 +589,7 @@ static void note_resent(tg__exchange *ex, uint64_t escalate_to) {
     char *nh = malloc(ol + strlen(line) + 1);
     if (nh) {
         if (ol) memcpy(nh, ex->extra_headers, ol);
-        strcpy(nh + ol, line);
+        memcpy(nh + ol, line, strlen(line) + 1);
         free(ex->extra_headers);
         ex->extra_headers = nh;
     }
@@ -656,7 +656,7 @@ static void respond_assembled(tg__exchange *ex) {
     const tg__cont *k = tg__esc_filter_cont(ex->esc);
     if (k && tg__cont_escalated(k))
         tgx_buf_printf(&h, "x-tokgate-escalated: %llu->%llu\r\n", (unsigned long long)ex->max_tokens,
-                       (unsigned long long)(ex->max_tokens + tg__cont_growth(k)));
+                       (unsigned long long)ex->max_tokens + tg__cont_growth(k));
     char *hdrs = tgx_buf_detach(&h, NULL);
     c->ex = NULL;
     ex_release(ex);
@@ -750,7 +750,7 @@ static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
         s->metrics.escalations_continued++;
         tg__log(s, TG__LOG_INFO, "stream stopped on length at the capped default after %llu tokens: "
                 "continuing it in place to %llu", (unsigned long long)a,
-                (unsigned long long)(ex->max_tokens + ex->grow_by));
+                (unsigned long long)ex->max_tokens + ex->grow_by);
         return;
     }
     s->metrics.thinking_cuts++;

@@ -75,6 +75,10 @@ static tg_status fail(reader *r, tg_status code, size_t off, const char *fmt, ..
     va_end(ap);
     return tg_error_set(r->err, code, "gguf: %s at offset %zu: %s", r->where, off, what);
 }
+#ifdef __clang_analyzer__
+/* The analyzer does not follow variadic calls: tell it fail yields its code. */
+#define fail(r, code, ...) ((void)fail((r), (code), __VA_ARGS__), (tg_status)(code))
+#endif
 
 static size_t left(const reader *r) { return r->size - r->pos; }
 
@@ -173,7 +177,7 @@ static tg_status parse_array(reader *r, unsigned depth, tg_gguf_value *out) {
     if (n * min > left(r)) /* n <= 2^28, min <= 12: no overflow */
         return fail(r, TG_ECORRUPT, at, "array of %llu %s needs at least %llu bytes but only %zu are left",
                     (unsigned long long)n, tg_gguf_type_name((tg_gguf_type)et),
-                    (unsigned long long)(n * min), left(r));
+                    (unsigned long long)n * min, left(r));
     out->type = TG_GGUF_ARRAY;
     out->elem_type = (tg_gguf_type)et;
     out->n = n;

@@ -325,7 +325,7 @@ tg_status tg_gguf_add_tensor(tg_gguf_writer *w, const char *name, uint32_t n_dim
                             name, (unsigned long long)dims[0], be, tg_ggml_type_name(type));
     if (nelem / be > UINT64_MAX / bb || (nelem / be) * bb != n_bytes)
         return tg_error_set(err, TG_EINVAL, "gguf writer: tensor '%s': %llu bytes given, its shape and type need %llu",
-                            name, (unsigned long long)n_bytes, (unsigned long long)((nelem / be) * bb));
+                            name, (unsigned long long)n_bytes, (unsigned long long)(nelem / be) * bb);
     for (size_t i = 0; i < w->n_tensors; i++)
         if (w->tensors[i].name_len == nl && memcmp(w->tensors[i].name, name, nl) == 0)
             return tg_error_set(err, TG_EINVAL, "gguf writer: duplicate tensor name '%s'", name);

@@ -240,7 +240,7 @@ static const cat_entry *match(const char *name) {
         buf[i] = (c == ':' || c == ' ') ? '-' : c;
     }
     buf[n] = '\0';
-    if (n > 5 && strcmp(buf + n - 5, ".gguf") == 0) buf[n -= 5] = '\0';
+    if (n > 5 && strcmp(buf + n - 5, ".gguf") == 0) buf[n - 5] = '\0';
     for (;;) {
         const cat_entry *e = lookup_exact(buf);
         if (e) return e;

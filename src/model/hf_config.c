@@ -227,6 +227,8 @@ static tg_status recurrent_state(const cfg *c, uint64_t hidden, uint64_t *elems,
     static const char *const k_conv[] = {"mamba_d_conv", "conv_kernel", "d_conv", NULL};
     static const char *const k_state[] = {"mamba_d_state", "ssm_state_size", "state_size", "d_state", NULL};
     static const char *const k_groups[] = {"mamba_n_groups", "n_groups", NULL};
+    static const char *const k_head_dim[] = {"mamba_d_head", "mamba_head_dim", NULL};
+    static const char *const k_expand[] = {"mamba_expand", "expand", NULL};
     uint64_t d_conv = 0, d_state = 0, groups = 1, d_inner = 0, expand = 0, heads = 0, hd = 0;
     st = get_u64_any(c, k_state, TG_MODEL_MAX_DIM, &d_state, NULL, err);
     if (st == TG_ENOTFOUND) { *elems = 0; return TG_OK; }
@@ -238,13 +240,11 @@ static tg_status recurrent_state(const cfg *c, uint64_t hidden, uint64_t *elems,
         st != TG_ENOTFOUND)
         return st;
     if ((st = get_u64(c, "mamba_n_heads", TG_MODEL_MAX_DIM, &heads, err)) == TG_OK &&
-        ((st = get_u64(c, "mamba_d_head", TG_MODEL_MAX_DIM, &hd, err)) == TG_OK ||
-         (st = get_u64(c, "mamba_head_dim", TG_MODEL_MAX_DIM, &hd, err)) == TG_OK)) {
+        (st = get_u64_any(c, k_head_dim, TG_MODEL_MAX_DIM, &hd, NULL, err)) == TG_OK) {
         d_inner = heads * hd;
     } else if (st != TG_OK && st != TG_ENOTFOUND) {
         return st;
-    } else if ((st = get_u64(c, "mamba_expand", TG_MODEL_MAX_DIM, &expand, err)) == TG_OK ||
-               (st = get_u64(c, "expand", TG_MODEL_MAX_DIM, &expand, err)) == TG_OK) {
+    } else if ((st = get_u64_any(c, k_expand, TG_MODEL_MAX_DIM, &expand, NULL, err)) == TG_OK) {
         d_inner = expand * hidden;
     } else if (st != TG_ENOTFOUND) {
         return st;

@@ -52,7 +52,7 @@ static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_tu
 static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
 static const char *const overflow_names[] = {"clamp", "reject"};
 
-#define NAME(arr, i) ((unsigned)(i) < sizeof arr / sizeof arr[0] ? arr[i] : "unknown")
+#define NAME(arr, i) ((unsigned)(i) < sizeof(arr) / sizeof((arr)[0]) ? (arr)[i] : "unknown")
 
 const char *tg_action_name(tg_action a) { return NAME(action_names, a); }
 const char *tg_max_tokens_source_name(tg_max_tokens_source s) { return NAME(source_names, s); }

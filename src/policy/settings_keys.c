@@ -21,8 +21,8 @@ static int think_parse(const char *s) {
 
 #define S(f) offsetof(tg_model_settings, f)
 #define TOKENS(k, fl, field, h) \
-    {.key = k, .flag = fl, .kind = TGX_OPT_UINT, .store = TGX_ST_U64, .off = S(field), .lo = 0, \
-     .hi = TG__TOKENS_MAX, .arg = "N", .help = h}
+    {.key = (k), .flag = (fl), .kind = TGX_OPT_UINT, .store = TGX_ST_U64, .off = S(field), .lo = 0, \
+     .hi = TG__TOKENS_MAX, .arg = "N", .help = (h)}
 
 const tgx_opt tg__settings_opts[] = {
     {.key = "overflow", .flag = "--overflow", .alias = "--on-overflow", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT,

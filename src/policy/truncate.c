@@ -338,7 +338,7 @@ tg_status tg_keep_last_counted(void *user, const char *text, size_t len, uint64_
         if (hi == len) hi_tokens = 0;
     }
     *out_len = len - hi;
-    *out = malloc(*out_len + 1);
+    *out = malloc(*out_len + 1); // NOLINT(clang-analyzer-optin.portability.UnixAPI): hi <= len (each new hi is a b < hi), so never 0
     if (!*out) return TG_ENOMEM;
     if (*out_len) memcpy(*out, text + hi, *out_len);
     (*out)[*out_len] = '\0';

@@ -66,7 +66,7 @@ tg_status tg__j_chat_add(tg_chat *c, const char *name, const char *src, size_t l
     size_t n = c->n + 1;
     char **names = realloc(c->names, n * sizeof *names);
     if (names) c->names = names;
-    tg_template **tpls = realloc(c->tpls, n * sizeof *tpls);
+    tg_template **tpls = realloc(c->tpls, n * sizeof *tpls); // NOLINT(bugprone-sizeof-expression): an array of pointers
     if (tpls) c->tpls = tpls;
     tg_error *errs = realloc(c->errs, n * sizeof *errs);
     if (errs) c->errs = errs;
@@ -217,7 +217,7 @@ tg_status tg_chat_load(const char *path, tg_chat **out, tg_error *err) {
     if ((pl == 14 || (pl > 14 && path[pl - 15] == '/')) && strcmp(path + pl - 14, "tokenizer.json") == 0) {
         char *dir = strdup(path);
         if (!dir) return tg_error_set(err, TG_ENOMEM, "chat template: out of memory");
-        if (pl == 14) strcpy(dir, ".");
+        if (pl == 14) memcpy(dir, ".", 2); /* "." and its NUL: dir holds 15 bytes */
         else dir[pl - 15] = '\0';
         tg_status st = load_dir(dir[0] ? dir : "/", out, err);
         free(dir);

@@ -46,6 +46,10 @@ static tg_status pfail(parser *P, const char *fmt, ...) {
     va_end(ap);
     return tg_error_set(P->err, TG_EINVAL, "template line %zu, column %zu: %s", line, col, msg);
 }
+#ifdef __clang_analyzer__
+/* The analyzer does not follow variadic calls: tell it pfail yields TG_EINVAL. */
+#define pfail(P, ...) ((void)pfail((P), __VA_ARGS__), (tg_status)TG_EINVAL)
+#endif
 
 static const char *tok_name(int t) {
     static const char *names[] = {"text", "number", "string", "identifier", "'='", "'('", "')'",
@@ -109,9 +113,9 @@ typedef struct nlist {
 static tg_status nl_push(parser *P, nlist *l, tg__j_node *x) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
-        tg__j_node **v = tg__j_arena_alloc(P->a, cap * sizeof *v);
+        tg__j_node **v = tg__j_arena_alloc(P->a, cap * sizeof *v); // NOLINT(bugprone-sizeof-expression): an array of node pointers
         if (!v) return tg_error_set(P->err, TG_ENOMEM, "template: out of memory");
-        if (l->n) memcpy(v, l->v, l->n * sizeof *v);
+        if (l->n) memcpy(v, l->v, l->n * sizeof *v); // NOLINT(bugprone-sizeof-expression): an array of node pointers
         l->v = v;
         l->cap = cap;
     }
@@ -558,8 +562,8 @@ static tg_status parse_cmp(parser *P, tg__j_node **out) {
     tg_status st;
     tg__j_node *l, *r;
     if ((st = parse_add(P, &l))) return st;
-    for (;;) {
-        const tg__j_tok *op = P->cur < P->n ? &P->t[P->cur] : NULL;
+    while (P->cur < P->n) { /* at the end no operator follows */
+        const tg__j_tok *op = &P->t[P->cur];
         int code;
         if (is2(P, TK_IDENT, TK_IDENT) && is_ident(P, "not") && tg__j_str_eq(P->t[P->cur + 1].v, "in")) {
             code = OP_NOTIN;

@@ -232,7 +232,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
         size_t pool = 0;
         for (size_t i = 0; i < spec->n_vocab; i++)
             if (spec->vocab[i].p) pool += spec->vocab[i].n;
-        if ((st = tg__strtab_init(&b->tokens, nv, pool + 1))) goto oom;
+        if (tg__strtab_init(&b->tokens, nv, pool + 1)) goto oom; /* fails only for memory */
         for (uint32_t i = 0; i < nv; i++) {
             if (!spec->vocab[i].p) continue;
             if ((st = tg__strtab_set(&b->tokens, i, spec->vocab[i].p, spec->vocab[i].n, err))) goto fail;
@@ -785,13 +785,16 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
     return TG_OK;
 }
 
+/* Marks slots c[0..n) empty: every byte 0xFF, so each n_ids reads 0xFFFF. */
+static void cache_clear(cache_slot *c, size_t n) { memset(c, 0xFF, n * sizeof *c); }
+
 /* Doubles the per-call cache table and re-inserts its entries (by their
  * stored hashes); 0 when out of memory (the old table stays). */
 static int cache_grow(tg__bpe_scratch *s) {
     size_t slots = 2 * (s->cache_mask + 1);
     cache_slot *nc = malloc(slots * sizeof *nc);
     if (!nc) return 0;
-    for (size_t j = 0; j < slots; j++) nc[j].n_ids = 0xFFFF;
+    cache_clear(nc, slots);
     for (size_t j = 0; j <= s->cache_mask; j++) {
         if (s->cache[j].n_ids == 0xFFFF) continue;
         size_t k = (size_t)s->cache[j].hash & (slots - 1);
@@ -845,7 +848,7 @@ static cache_slot *percall_find(tg__bpe_scratch *s, uint64_t h, const uint8_t *p
         s->cache = malloc(CACHE_SLOTS_MIN * sizeof *s->cache);
         if (!s->cache) return NULL;
         s->cache_mask = CACHE_SLOTS_MIN - 1;
-        for (size_t i = 0; i <= s->cache_mask; i++) s->cache[i].n_ids = 0xFFFF;
+        cache_clear(s->cache, CACHE_SLOTS_MIN);
     }
     size_t i = (size_t)h & s->cache_mask;
     for (;;) {
@@ -865,7 +868,7 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
                         size_t got) {
     if (got >= 0xFFFF || !s->cache) return;
     if (s->cache_entries >= CACHE_MAX_ENTRIES) {
-        for (size_t j = 0; j <= s->cache_mask; j++) s->cache[j].n_ids = 0xFFFF;
+        cache_clear(s->cache, s->cache_mask + 1);
         s->cache_entries = 0;
         tgx_buf_reset(&s->cache_keys);
         s->cache_ids_len = 0;

@@ -123,7 +123,7 @@ static tg_status add_steps(tg__decoder *d, const json_t *j, size_t *cap, int dep
         json_t *aps = json_object_get(j, "add_prefix_space");
         if (ps) s->prepend_scheme = strcmp(ps, "never") == 0 ? TG__PREPEND_NEVER : strcmp(ps, "first") == 0 ? TG__PREPEND_FIRST : TG__PREPEND_ALWAYS;
         else s->prepend_scheme = (!aps || json_is_true(aps)) ? TG__PREPEND_ALWAYS : TG__PREPEND_NEVER;
-        if (ps && strcmp(ps, "never") && strcmp(ps, "first") && strcmp(ps, "always"))
+        if (ps && strcmp(ps, "never") != 0 && strcmp(ps, "first") != 0 && strcmp(ps, "always") != 0)
             return tg_error_set(err, TG_EUNSUPPORTED, "Metaspace decoder: prepend_scheme \"%s\" is not supported", ps);
     } else {
         return tg_error_set(err, TG_EUNSUPPORTED, "decoder type \"%s\" is not supported", type);

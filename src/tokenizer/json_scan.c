@@ -108,8 +108,10 @@ static inline __attribute__((always_inline)) void ws_run(scan *c) {
     c->i = i;
 }
 
+/* c->s holds c->n > c->i bytes here; the analyzer, reading raw_string's
+ * "p == NULL: decoded" as c->s == NULL, does not see that. */
 static inline void ws(scan *c) {
-    if (c->i < c->n && (unsigned char)c->s[c->i] > ' ') return;
+    if (c->i < c->n && (unsigned char)c->s[c->i] > ' ') return; // NOLINT(clang-analyzer-core.NullDereference): see above
     ws_run(c);
 }
 
@@ -240,7 +242,7 @@ static inline int utf8_words(const char *s, size_t i, size_t e, size_t n) {
         if (k + 8 > n) return 0;
         uint64_t w = load8(s + k);
         if (e - k < 8) { /* bytes past the text read as 'a' */
-            uint64_t keep = ~0ull >> (8 * (8 - (e - k)));
+            uint64_t keep = (1ull << (8 * (e - k))) - 1; /* the low e - k bytes */
             w = (w & keep) | (ONES * 'a' & ~keep);
         }
         uint64_t w1 = w << 1, w2 = w << 2, w3 = w << 3; /* bits 6, 5, 4 of each byte at its bit 7 */

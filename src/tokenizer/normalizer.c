@@ -99,7 +99,7 @@ static tg_status add_steps(tg__normalizer *nz, const json_t *j, size_t *cap, int
     tg__norm_step *s = &nz->steps[nz->n];
     memset(s, 0, sizeof *s);
     tg_status st = TG_OK;
-    const char *str = NULL;
+    const char *str = ""; /* filled by get_string */
     size_t len = 0;
     if (strcmp(type, "NFC") == 0) s->kind = TG__NORM_NFC;
     else if (strcmp(type, "NFD") == 0) s->kind = TG__NORM_NFD;
@@ -216,9 +216,9 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
         if (!l) return TG_EINVAL;
         char e[8];
         size_t el;
-        if (c == 0x130) {
-            memcpy(e, "i\xCC\x87", 3);
-            el = 3;
+        if (c == 0x130) { /* U+0130 lowercases to i + U+0307 COMBINING DOT ABOVE */
+            el = tgx_utf8_encode('i', e);
+            el += tgx_utf8_encode(0x307, e + el);
         } else {
             el = tgx_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), e);
         }

@@ -160,7 +160,7 @@ tg_status tg__strtab_index(tg__strtab *t, int refuse_duplicates, tg_error *err) 
     t->mask = want - 1;
     /* hashes of a batch first, with the slots prefetched, then the inserts:
      * the cache misses of a batch overlap instead of queueing */
-    uint64_t hv[BATCH];
+    uint64_t hv[BATCH] = {0}; /* only the present ids' entries are read */
     for (uint32_t base = 0; base < t->count; base += BATCH) {
         uint32_t cnt = t->count - base < BATCH ? t->count - base : BATCH;
         for (uint32_t k = 0; k < cnt; k++) {

@@ -132,7 +132,6 @@ static tg_status build_added(tg_tokenizer *t, const tg__added_spec *spec0, size_
         spec = owned;
         n = k;
     }
-    st = TG_OK;
     st = build_added_body(t, spec, n, err);
     free(owned);
     return st;

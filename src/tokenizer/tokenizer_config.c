@@ -60,7 +60,8 @@ tg_status tg__config_parse(const char *json, size_t len, tg__config *cfg, tg_err
         cut = malloc(len - (ce - cs) + 2);
         if (!cut) return tg_error_set(err, TG_ENOMEM, "out of memory");
         memcpy(cut, json, cs);
-        memcpy(cut + cs, "{}", 2);
+        cut[cs] = '{';
+        cut[cs + 1] = '}';
         memcpy(cut + cs + 2, json + ce, len - ce);
         len = len - (ce - cs) + 2;
         json = cut;

@@ -80,7 +80,8 @@ static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
         memcpy(&y1, key + klen - 4, 4);
         return x0 == y0 && x1 == y1;
     }
-    return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1];
+    /* b holds at least the klen key bytes (try_slot loads nw >= 1 words, nids being >= 1) */
+    return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1]; // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): the analyzer misses nw >= 1
 }
 
 /* Copies slot s's payload if it holds key; returns its id count (0: not

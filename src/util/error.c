@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-tg_status tg_error_set(tg_error *err, tg_status code, const char *fmt, ...) {
+/* The name in parentheses: not the analyzer's macro of the same name (error.h). */
+tg_status (tg_error_set)(tg_error *err, tg_status code, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);

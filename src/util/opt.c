@@ -113,6 +113,8 @@ static tg_status store(const tgx_opt *o, void *target, const val *v, tg_error *e
     case TGX_ST_DOUBLE: *(double *)p = d * scale; break;
     case TGX_ST_PPM: *(uint32_t *)p = (uint32_t)(d * 1e6 + 0.5); break;
     case TGX_ST_STR: {
+        if (!v->s) /* a table error: a string store for an option that is not a string */
+            return tg_error_set(err, TG_EINVAL, "option %s stores a string but reads none", o->key ? o->key : o->flag ? o->flag : "?");
         char *s = xstrdup(v->s);
         if (!s) return tg_error_set(err, TG_ENOMEM, "out of memory");
         free(*(char **)p);
@@ -282,13 +284,13 @@ static tg_status unknown_key(const tgx_opt *t, size_t n, const char *where, cons
     tgx_buf_init(&b, 4096);
     for (size_t i = 0; i < n; i++) {
         const char *k = t[i].key;
-        if (!k || (pl && (strncmp(k, prefix, pl) || k[pl] != '.'))) continue;
+        if (!k || (pl && (strncmp(k, prefix, pl) != 0 || k[pl] != '.'))) continue;
         k += pl ? pl + 1 : 0;
         size_t kl = strcspn(k, ".");
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++) {
             const char *q = t[j].key;
-            if (!q || (pl && (strncmp(q, prefix, pl) || q[pl] != '.'))) continue;
+            if (!q || (pl && (strncmp(q, prefix, pl) != 0 || q[pl] != '.'))) continue;
             q += pl ? pl + 1 : 0;
             dup = strcspn(q, ".") == kl && !strncmp(q, k, kl);
         }
@@ -437,7 +439,7 @@ tg_status tgx_opt_help(tgx_buf *b, const tgx_opt *t, size_t n, const void *defau
             tgx_buf d;
             tgx_buf_init(&d, 256);
             tgx_opt_format(o, defaults, &d);
-            if (d.len && strcmp(d.data, "0") && strcmp(d.data, "false")) st = tgx_buf_printf(b, " (default %s)", d.data);
+            if (d.len && strcmp(d.data, "0") != 0 && strcmp(d.data, "false") != 0) st = tgx_buf_printf(b, " (default %s)", d.data);
             tgx_buf_free(&d);
         }
         if (st == TG_OK) st = tgx_buf_putc(b, '\n');

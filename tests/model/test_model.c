@@ -257,6 +257,15 @@ static void test_hf_errors(void) {
     TG_CHECK_CONTAINS(err.msg, "head_dim");
     TG_CHECK_EQ_I(from_json("{\"num_hidden_layers\":1.5,\"num_attention_heads\":4}", &p, &err), TG_EINVAL);
     TG_CHECK_EQ_I(from_json("{\"num_hidden_layers\":1,\"num_hidden_layers\":2}", &p, &err), TG_ECORRUPT);
+    /* a bad Mamba size is an error, not a reason to try the next name for it */
+    TG_CHECK_EQ_I(from_json("{\"num_hidden_layers\":2,\"num_attention_heads\":4,\"head_dim\":8,\"hidden_size\":64,"
+                            "\"hybrid_override_pattern\":\"M*\",\"mamba_d_state\":16,\"mamba_n_heads\":8,"
+                            "\"mamba_d_head\":-1,\"mamba_head_dim\":16}", &p, &err), TG_EINVAL);
+    TG_CHECK_CONTAINS(err.msg, "mamba_d_head");
+    TG_CHECK_EQ_I(from_json("{\"num_hidden_layers\":2,\"num_attention_heads\":4,\"head_dim\":8,\"hidden_size\":64,"
+                            "\"hybrid_override_pattern\":\"M*\",\"mamba_d_state\":16,"
+                            "\"mamba_expand\":\"2\",\"expand\":2}", &p, &err), TG_EINVAL);
+    TG_CHECK_CONTAINS(err.msg, "mamba_expand");
     tg_error e2 = {0};
     TG_CHECK_EQ_I(tg_model_load(tg_source("tests/data/configs/no-such-model"), &p, &e2), TG_EIO);
     TG_CHECK_CONTAINS(e2.msg, "no-such-model");

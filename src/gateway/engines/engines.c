@@ -118,7 +118,7 @@ const char *const *tg__engine_probe_paths(size_t *n) {
         for (size_t i = 0; i < N_ENGINES; i++)
             for (const tg__engine_probe *p = registry[i]->probes; p && p->path; p++) {
                 size_t k = 0;
-                while (k < n_paths && strcmp(paths[k], p->path)) k++;
+                while (k < n_paths && strcmp(paths[k], p->path) != 0) k++;
                 if (k == n_paths && n_paths < MAX_PATHS) paths[n_paths++] = p->path;
             }
     }
