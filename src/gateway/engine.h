@@ -149,7 +149,7 @@ const tg__engine *const *tg__engines(size_t *n);
 /* By name ("llama.cpp", "vllm", "openai-compatible"); NULL when unknown. */
 const tg__engine *tg__engine_find(const char *name);
 /* The config's `engine` value (an option-table ENUM over
- * "auto|llama.cpp|vllm|openai-compatible", the adapters in tg__engines()
+ * "auto|llama.cpp|sglang|vllm|openai-compatible", the adapters in tg__engines()
  * order): 0 for "auto", i + 1 for the adapter tg__engines()[i], -1 unknown. */
 int tg__engine_parse(const char *s);
 /* The adapter a model talks to: its section's `engine` (tg__engine_parse's
@@ -182,6 +182,7 @@ const char *const *tg__engine_probe_paths(size_t *n);
 void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer);
 
 extern const tg__engine tg__engine_llama_server;
+extern const tg__engine tg__engine_sglang;
 extern const tg__engine tg__engine_vllm;
 extern const tg__engine tg__engine_openai_compat;
 

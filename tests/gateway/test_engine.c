@@ -98,7 +98,7 @@ static void test_lookup_and_defaults(void) {
     /* the option's value list names the adapters in registry order */
     size_t n = 0;
     const tg__engine *const *all = tg__engines(&n);
-    TG_CHECK_EQ_U(n, 3);
+    TG_CHECK_EQ_U(n, 4); /* llama.cpp, sglang, vllm, openai-compatible */
     for (size_t i = 0; i < n; i++) TG_CHECK_EQ_I(tg__engine_parse(all[i]->name), (int)i + 1);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_llama_server, 0), TG_CHAT_LLAMACPP);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_vllm, 1), TG_CHAT_HF);
@@ -200,9 +200,10 @@ static void test_routes_and_paths(void) {
     TG_CHECK(!tg__engine_generates(NULL, "/v1/chat/completions", 20));
     size_t n = 0;
     const char *const *p = tg__engine_probe_paths(&n);
-    TG_CHECK(n == 2);
+    TG_CHECK(n == 5); /* + sglang's /get_server_info, /server_info, /get_model_info */
     TG_CHECK_STR(p[0], "/v1/models");
     TG_CHECK_STR(n > 1 ? p[1] : NULL, "/props");
+    TG_CHECK_STR(n > 2 ? p[2] : NULL, "/get_server_info");
 }
 
 int main(void) {

@@ -1,0 +1,219 @@
+/*
+ * gateway/engines/sglang.c: the SGLang adapter (engine.h). Read from
+ * sgl-project/sglang (commits named per file; the stand-in
+ * tests/gateway/standin_sglang.js cites the same lines):
+ *   python/sglang/srt/entrypoints/http_server.py @0025436e (routes,
+ *     /get_server_info, /get_model_info, /generate's stream and its error
+ *     event), python/sglang/srt/managers/tokenizer_manager.py
+ *     (_validate_one_request: the overflow wording),
+ *     python/sglang/srt/entrypoints/openai/serving_base.py @012bcb5f and
+ *     protocol.py (ErrorResponse, ChatCompletionRequest).
+ *
+ *   discovery    GET /get_server_info (newer releases also /server_info):
+ *                the server args (dataclasses.asdict(server_args):
+ *                context_length, chunked_prefill_size, tokenizer_path,
+ *                model_path ...) merged with the scheduler's info
+ *                (max_total_num_tokens, max_req_input_len) and "version".
+ *                max_total_num_tokens, a field no other engine serves, names
+ *                SGLang. GET /get_model_info: model_path, tokenizer_path,
+ *                is_generation. /v1/models entries carry max_model_len (the
+ *                model config's context_len) as vLLM's do, which is why
+ *                SGLang was taken for vLLM before this adapter (it now comes
+ *                first in the registry).
+ *   context      the scheduler's max_req_input_len is not the context: the
+ *                model's context_len (server_args.context_length when the
+ *                operator set it, else /v1/models max_model_len).
+ *   KV pool      max_total_num_tokens: the tokens the KV cache holds, shared
+ *                by every running request: admission's capacity.
+ *   counting     chats rendered as transformers renders them (TG_CHAT_HF).
+ *   thinking     SGLang has no per-request thinking budget field
+ *                (ChatCompletionRequest: separate_reasoning, stream_reasoning,
+ *                chat_template_kwargs e.g. {"enable_thinking": false}):
+ *                TG_DIALECT_NONE; the budget is enforced by tokgate's cut.
+ *   continuation not yet: SGLang's streamed chat chunks carry no token ids
+ *                (its logprobs give token text only, and return_token_ids /
+ *                return_prompt_token_ids are refused with stream=true), so
+ *                the first leg cannot give the ids a /generate leg with
+ *                input_ids needs (see docs/gateway.md "### sglang").
+ *   errors       the OpenAI routes answer ErrorResponse at the top level:
+ *                {"object":"error","message":..,"type":"BadRequest",
+ *                "param":null,"code":400}; /generate answers
+ *                {"error":{"message":..}}; inside a 200 stream both put
+ *                `data: {"error": {...}}` (http_server.py generate_request's
+ *                `except ValueError`; serving_chat's streaming error). The
+ *                overflow words: "The input (N tokens) is longer than the
+ *                model's context length (M tokens)." and "Requested token
+ *                count exceeds the model's maximum context length of M
+ *                tokens. You requested a total of T tokens: N tokens from the
+ *                input messages and K tokens for the completion. ..."
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/engine.h"
+#include "tokgate/policy.h"
+#include "tokgate/template.h"
+#include "util/buf.h"
+
+static void set_model_path(tg__upinfo *u, const json_t *j) {
+    const char *mp = json_string_value(json_object_get(j, "model_path"));
+    char *c = mp ? strdup(mp) : NULL;
+    if (!c) return;
+    free(u->model_path);
+    u->model_path = c;
+}
+
+/* /get_server_info and /server_info: one answer shape. */
+static int read_server_info(tg__upinfo *u, const json_t *j) {
+    json_t *kv = json_object_get(j, "max_total_num_tokens");
+    if (!kv) { /* data-parallel servers nest the scheduler info per rank */
+        json_t *st = json_array_get(json_object_get(j, "internal_states"), 0);
+        kv = json_object_get(st, "max_total_num_tokens");
+    }
+    if (!kv || !json_object_get(j, "tokenizer_path")) return 0; /* not SGLang's */
+    if (tg__engine_juint(kv)) u->kv_tokens = tg__engine_juint(kv);
+    uint64_t ctx = tg__engine_juint(json_object_get(j, "context_length"));
+    if (ctx) u->n_ctx = ctx;
+    set_model_path(u, j);
+    return 1;
+}
+
+static int read_model_info(tg__upinfo *u, const json_t *j) {
+    if (!json_object_get(j, "is_generation") || !json_object_get(j, "model_path")) return 0;
+    set_model_path(u, j);
+    return 1;
+}
+
+static const tg__engine_probe probes[] = {
+    {"/get_server_info", read_server_info},
+    {"/server_info", read_server_info},
+    {"/get_model_info", read_model_info},
+    {NULL, NULL},
+};
+
+static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {
+    *ctx = tg__engine_juint(json_object_get(entry, "max_model_len"));
+    if (!*ctx && u) *ctx = u->n_ctx;
+    *ctx_train = 0;
+}
+
+static uint64_t kv_capacity(const tg__upinfo *u) { return u ? u->kv_tokens : 0; }
+
+/* ---- errors ---------------------------------------------------------------- */
+
+/* The number after `key` in s; 0 when absent. */
+static uint64_t num_after(const char *s, const char *key) {
+    const char *p = s ? strstr(s, key) : NULL;
+    if (!p) return 0;
+    p += strlen(key);
+    char *end;
+    unsigned long long v = strtoull(p, &end, 10);
+    return end == p ? 0 : (uint64_t)v;
+}
+
+/* SGLang's two overflow messages -> n_prompt, n_ctx; 0 when neither. */
+static int overflow_counts(const char *msg, uint64_t *n_prompt, uint64_t *n_ctx) {
+    if (!msg) return 0;
+    if (strstr(msg, "is longer than the model's context length")) {
+        *n_prompt = num_after(msg, "The input (");
+        *n_ctx = num_after(msg, "model's context length (");
+        return 1;
+    }
+    if (strstr(msg, "Requested token count exceeds the model's maximum context length")) {
+        *n_ctx = num_after(msg, "maximum context length of ");
+        *n_prompt = num_after(msg, " tokens: "); /* "... T tokens: N tokens from the input messages" */
+        return 1;
+    }
+    return 0;
+}
+
+/* A validation error in OpenAI's nested shape, SGLang's words kept. */
+static char *validation_error(const char *msg) {
+    json_t *e = json_pack("{s:{s:s,s:s,s:n,s:n}}", "error", "message", msg, "type", "invalid_request_error", "param",
+                          "code");
+    char *s = e ? tgx_json_dumps(e, JSON_COMPACT) : NULL;
+    json_decref(e);
+    return s;
+}
+
+static char *map_error(const char *body, size_t len, int status, int *out_status) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *e = json_object_get(o, "error");
+    const char *msg = NULL;
+    if (json_is_object(e)) msg = json_string_value(json_object_get(e, "message"));
+    else if (json_is_string(json_object_get(o, "object")) && !strcmp(json_string_value(json_object_get(o, "object")), "error"))
+        msg = json_string_value(json_object_get(o, "message")); /* ErrorResponse at the top level */
+    char *out = NULL;
+    uint64_t np = 0, nc = 0;
+    if (msg && overflow_counts(msg, &np, &nc)) {
+        out = tg__engine_overflow_error(np, nc, msg);
+        *out_status = 400;
+    } else if (msg && !json_is_object(e) && (status == 400 || status == 422)) {
+        out = validation_error(msg); /* ErrorResponse "BadRequest": OpenAI's nesting */
+        *out_status = 400;
+    } else if (msg && status == 200 && json_object_size(e) == 1) {
+        out = validation_error(msg); /* /generate's in-stream {"error":{"message":..}} */
+        *out_status = 400;
+    }
+    json_decref(o);
+    return out;
+}
+
+/* SGLang's routes (http_server.py). /generate is its native generation
+ * (sampling_params.max_new_tokens, text or input_ids): refused, the OpenAI
+ * routes reach the same engine with a budget. */
+#define GEN(p, k, alt) {p, "POST", k, alt}
+#define PASS(m, p) {p, m, TG__ER_PASS, NULL}
+#define ADMIN(m, p) {p, m, TG__ER_ADMIN, NULL}
+static const tg__engine_route native_routes[] = {
+    GEN("/v1/chat/completions", TG__ER_CHAT, NULL),
+    GEN("/v1/completions", TG__ER_COMPLETION, NULL),
+    GEN("/generate", TG__ER_REFUSE, "/v1/completions"),
+    GEN("/v1/responses", TG__ER_REFUSE, "/v1/chat/completions"),
+    GEN("/invocations", TG__ER_REFUSE, "/v1/chat/completions"),
+    GEN("/vertex_generate", TG__ER_REFUSE, "/v1/completions"),
+    PASS("GET", "/health"),
+    PASS("GET", "/health_generate"),
+    PASS("GET", "/ping"),
+    PASS("GET", "/get_model_info"),
+    PASS("GET", "/get_server_info"),
+    PASS("GET", "/server_info"),
+    PASS("GET", "/get_load"),
+    PASS("GET", "/get_weight_version"),
+    PASS("POST", "/v1/embeddings"),
+    PASS("POST", "/encode"),
+    PASS("POST", "/v1/tokenize"),
+    PASS("POST", "/tokenize"),
+    PASS("POST", "/v1/detokenize"),
+    PASS("POST", "/detokenize"),
+    PASS("POST", "/v1/rerank"),
+    PASS("POST", "/separate_reasoning"),
+    PASS("POST", "/parse_function_call"),
+    ADMIN("POST", "/flush_cache"),
+    ADMIN("POST", "/abort_request"),
+    ADMIN("POST", "/update_weights_from_disk"),
+    ADMIN("POST", "/load_lora_adapter"),
+    ADMIN("POST", "/unload_lora_adapter"),
+    ADMIN("POST", "/set_internal_state"),
+    ADMIN("POST", "/pause_generation"),
+    ADMIN("POST", "/continue_generation"),
+    {NULL, NULL, 0, NULL},
+};
+#undef GEN
+#undef PASS
+#undef ADMIN
+
+const tg__engine tg__engine_sglang = {
+    .name = "sglang",
+    .probes = probes,
+    .model_ctx = model_ctx,
+    .kv_capacity = kv_capacity,
+    .chat_dialect = TG_CHAT_HF,
+    .thinking_dialect = TG_DIALECT_NONE,
+    .cont = NULL,
+    .map_error = map_error,
+    .native_routes = native_routes,
+};

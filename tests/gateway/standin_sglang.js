@@ -1,0 +1,169 @@
+// standin_sglang.js: a STAND-IN for an SGLang server, used only by tokgate's
+// gateway tests (SGLang cannot run on these machines: no GPU, no package).
+// It is not a model server: it answers SGLang's endpoints field for field
+// as SGLang's own source builds them, with canned text. Sources read
+// (sgl-project/sglang; commit named where the stored copy gave one):
+//   H  python/sglang/srt/entrypoints/http_server.py @0025436eab05 (routes,
+//      get_server_info, get_model_info, /v1/models, /generate's stream and
+//      its in-stream error, /health)
+//   T  python/sglang/srt/managers/tokenizer_manager.py (_validate_one_request:
+//      the overflow messages; the /generate out_dict text/output_ids/meta_info)
+//   B  python/sglang/srt/entrypoints/openai/serving_base.py @012bcb5f98 and
+//      protocol.py (ErrorResponse; ChatCompletionRequest's SGLang fields)
+//
+// Models (the request's "model"; /v1/models lists the served one only, as H
+// does: served_model_names = [served_model_name]):
+//   any name   chat answers of `max_tokens` tokens "w0 w1 ...", finish "length"
+//              when the cap ends it; with SG_INSTREAM_ERROR=1 in the
+//              environment a stream errors after its first chunk.
+// The prompt's token count is 2 per whitespace-separated word + 8 (a stand-in
+// tokenizer, coarser than tokgate's estimate on purpose: a prompt tokgate
+// thinks fits can be over the engine's context, as with a real tokenizer
+// that tokgate only estimates); a prompt of CONTEXT_LEN tokens or more is refused with T's
+// overflow message, as SGLang refuses it.
+// Usage: node standin_sglang.js PORTFILE [CONTEXT_LEN] [MAX_TOTAL_NUM_TOKENS]
+'use strict';
+const http = require('http');
+const fs = require('fs');
+
+const CONTEXT_LEN = +(process.argv[3] || 32768);
+const KV_TOKENS = +(process.argv[4] || 120000);
+const SERVED = 'Qwen/Qwen3-8B';
+let generateCalls = 0, chatCalls = 0;
+
+function json(res, status, obj) {
+  const b = JSON.stringify(obj);
+  res.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(b)});
+  res.end(b);
+}
+
+// B: ErrorResponse(object="error", message, type, param=None, code), answered
+// at the top level by the OpenAI routes (create_error_response).
+function errorResponse(message, status) {
+  return {object: 'error', message, type: status === 400 ? 'BadRequest' : 'InternalServerError', param: null, code: status};
+}
+
+// T: _validate_one_request's two refusals.
+function overflowMessage(nPrompt, maxNew) {
+  if (nPrompt >= CONTEXT_LEN)
+    return `The input (${nPrompt} tokens) is longer than the model's context length (${CONTEXT_LEN} tokens).`;
+  if (maxNew != null && maxNew + nPrompt >= CONTEXT_LEN)
+    return `Requested token count exceeds the model's maximum context length of ${CONTEXT_LEN} tokens. ` +
+      `You requested a total of ${maxNew + nPrompt} tokens: ${nPrompt} tokens from the input messages and ` +
+      `${maxNew} tokens for the completion. Please reduce the number of tokens in the input messages or the ` +
+      `completion to fit within the limit.`;
+  return null;
+}
+
+function promptTokens(req) {
+  let words = 0;
+  for (const m of req.messages || []) words += String(m.content || '').split(/\s+/).filter(Boolean).length;
+  return 2 * words + 8;
+}
+
+// H get_server_info: {**asdict(server_args), **scheduler_info, internal_states, version}
+function serverInfo() {
+  return {
+    model_path: SERVED,                 // ServerArgs.model_path
+    tokenizer_path: SERVED,             // ServerArgs.tokenizer_path
+    served_model_name: SERVED,          // ServerArgs.served_model_name
+    context_length: null,               // ServerArgs.context_length: None unless --context-length
+    chunked_prefill_size: 8192,         // ServerArgs.chunked_prefill_size
+    max_running_requests: null,         // ServerArgs.max_running_requests
+    mem_fraction_static: 0.88,          // ServerArgs.mem_fraction_static
+    reasoning_parser: null,             // ServerArgs.reasoning_parser
+    max_total_num_tokens: KV_TOKENS,    // scheduler_info: the KV pool's tokens
+    max_req_input_len: CONTEXT_LEN - 5, // scheduler_info
+    internal_states: [{}],              // H: tokenizer_manager.get_internal_state()
+    version: '0.5.4',                   // H: sglang.version.__version__ (a stand-in value)
+  };
+}
+
+function chatChunk(id, delta, finish, usage) {
+  const o = {id, object: 'chat.completion.chunk', created: 1700000000, model: SERVED,
+    choices: [{index: 0, delta, logprobs: null, finish_reason: finish, matched_stop: null}]};
+  if (usage) { o.choices = []; o.usage = usage; }
+  return 'data: ' + JSON.stringify(o) + '\n\n';
+}
+
+function chat(res, req) {
+  chatCalls++;
+  const nPrompt = promptTokens(req);
+  const maxNew = req.max_completion_tokens ?? req.max_tokens ?? null; // protocol.py: max_new_tokens
+  const over = overflowMessage(nPrompt, maxNew);
+  if (over && !req.stream) return json(res, 400, errorResponse(over, 400));
+  const n = maxNew == null ? 16 : maxNew;
+  const words = Array.from({length: n}, (_, i) => `w${i} `);
+  const id = 'chatcmpl-standin';
+  if (!req.stream) {
+    return json(res, 200, {id, object: 'chat.completion', created: 1700000000, model: SERVED,
+      choices: [{index: 0, message: {role: 'assistant', content: words.join(''), reasoning_content: null, tool_calls: null},
+        logprobs: null, finish_reason: 'length', matched_stop: null}],
+      usage: {prompt_tokens: nPrompt, completion_tokens: n, total_tokens: nPrompt + n}});
+  }
+  res.writeHead(200, {'Content-Type': 'text/event-stream'});
+  if (over) { // serving_chat's streaming error: data: {"error": ErrorResponse}
+    res.write('data: ' + JSON.stringify({error: errorResponse(over, 400)}) + '\n\n');
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  res.write(chatChunk(id, {role: 'assistant', content: ''}, null));
+  for (let i = 0; i < n; i++) {
+    res.write(chatChunk(id, {content: words[i]}, null));
+    if (process.env.SG_INSTREAM_ERROR === '1' && i === 0) {
+      res.write('data: ' + JSON.stringify({error: errorResponse('Internal server error: CUDA out of memory (stand-in)', 500)}) + '\n\n');
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+  }
+  res.write(chatChunk(id, {}, 'length'));
+  if (req.stream_options && req.stream_options.include_usage)
+    res.write(chatChunk(id, null, null, {prompt_tokens: nPrompt, completion_tokens: n, total_tokens: nPrompt + n}));
+  res.end('data: [DONE]\n\n');
+}
+
+// H /generate: text or input_ids, sampling_params.max_new_tokens; T out_dict
+// {"text", "output_ids", "meta_info": {prompt_tokens, completion_tokens,
+// finish_reason: {"type": "length", "length": N} | {"type": "stop", ...}}}
+function generate(res, req) {
+  generateCalls++;
+  const ids = Array.isArray(req.input_ids) ? req.input_ids : null;
+  const nPrompt = ids ? ids.length : String(req.text || '').split(/\s+/).filter(Boolean).length;
+  const sp = req.sampling_params || {};
+  const n = sp.max_new_tokens == null ? 128 : sp.max_new_tokens;
+  const over = overflowMessage(nPrompt, sp.max_new_tokens);
+  const out = Array.from({length: n}, (_, i) => 5000 + i);
+  const meta = {id: 'gen-standin', prompt_tokens: nPrompt, completion_tokens: n,
+    finish_reason: {type: 'length', length: n}, cached_tokens: 0};
+  if (!req.stream) {
+    if (over) return json(res, 400, {error: {message: over}}); // H _create_error_response
+    return json(res, 200, {text: out.map(i => `g${i} `).join(''), output_ids: out, meta_info: meta});
+  }
+  res.writeHead(200, {'Content-Type': 'text/event-stream'});
+  if (over) res.write('data: ' + JSON.stringify({error: {message: over}}) + '\n\n'); // H: except ValueError
+  else res.write('data: ' + JSON.stringify({text: out.map(i => `g${i} `).join(''), output_ids: out, meta_info: meta}) + '\n\n');
+  res.end('data: [DONE]\n\n');
+}
+
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', d => body += d).on('end', () => {
+    const p = req.url.split('?')[0];
+    if (p === '/standin/stats') return json(res, 200, {generate: generateCalls, chat: chatCalls});
+    if (p === '/health' || p === '/health_generate') { res.writeHead(200); return res.end(); } // H: Response(200)
+    if (p === '/get_server_info' || p === '/server_info') return json(res, 200, serverInfo());
+    if (p === '/get_model_info') // H get_model_info
+      return json(res, 200, {model_path: SERVED, tokenizer_path: SERVED, is_generation: true,
+        preferred_sampling_params: null, weight_version: 'default'});
+    if (p === '/v1/models') // H available_models: ModelCard(id, root, max_model_len=context_len)
+      return json(res, 200, {object: 'list', data: [{id: SERVED, object: 'model', created: 1700000000,
+        owned_by: 'sglang', root: SERVED, max_model_len: CONTEXT_LEN}]});
+    if (p === '/props') return json(res, 404, {detail: 'Not Found'}); // FastAPI's 404
+    let r;
+    try { r = JSON.parse(body || '{}'); } catch (e) { return json(res, 400, errorResponse('JSON decode error', 400)); }
+    if (p === '/v1/chat/completions') return chat(res, r);
+    if (p === '/generate') return generate(res, r);
+    json(res, 404, {detail: 'Not Found'});
+  });
+});
+server.listen(0, '127.0.0.1', () => fs.writeFileSync(process.argv[2], String(server.address().port)));

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test_engine_sglang.sh: tokgate in front of the SGLang STAND-IN
+# (tests/gateway/standin_sglang.js: SGLang's endpoints answered field for
+# field from sgl-project/sglang's source, since SGLang cannot run here).
+# Issue 13 item 2 (and 4, 6 for SGLang):
+#   - discovery names the upstream "sglang", not "vllm" (its /v1/models
+#     entries carry max_model_len as vLLM's do; /get_server_info's
+#     max_total_num_tokens says SGLang), the context is the stand-in's
+#     max_model_len 32768 and the KV pool its max_total_num_tokens 120000
+#     (standin arguments), shown by /v1/limits;
+#   - admission's capacity for that upstream is the pool (/metrics);
+#   - an over-long prompt sent past tokgate's own check (a configured
+#     context above the engine's: a stale limit) comes back in tokgate's
+#     shape: context_length_exceeded with SGLang's n_prompt_tokens and n_ctx
+#     and SGLang's text (tokenizer_manager.py's wording), HTTP 400; SGLang's
+#     validation error (ErrorResponse at the top level) comes back nested as
+#     OpenAI's;
+#   - /generate (SGLang's native generation) is refused with the route to use.
+source "$(dirname "$0")/lib.sh"
+
+start_sg() { # start_sg NAME CONTEXT KV: sets SG_<NAME> to the stand-in's base URL
+  node "$here/standin_sglang.js" "$work/sg.$1.port" "$2" "$3" & pids+=($!)
+  local i
+  for i in $(seq 1 50); do [ -s "$work/sg.$1.port" ] && break; sleep 0.1; done
+  printf -v "SG_$1" %s "http://127.0.0.1:$(cat "$work/sg.$1.port")"
+}
+ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/limits" | grep -q '"kind":"sglang"' && return 0; sleep 0.1; done; return 1; }
+
+start_sg A 32768 120000
+start_tokgate A --upstream "$SG_A"
+G=http://127.0.0.1:$PORT_A
+ready "$G" || fail "discovery never named the stand-in sglang: $(curl -s "$G/v1/limits")"
+r=$(curl -s "$G/v1/limits")
+js_check "discovery: kind sglang, context 32768 (max_model_len), KV pool 120000 (max_total_num_tokens)" "$r" \
+  'j.data.length===1 && j.data[0].model==="Qwen/Qwen3-8B" && j.data[0].upstream_info.kind==="sglang" && j.data[0].limit.context===32768 && j.data[0].upstream_info.kv_capacity===120000'
+r=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d '{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"hi"}],"max_tokens":4}')
+js_check "a fitting chat goes up and comes back" "${r% *}" 'j.choices[0].message.content==="w0 w1 w2 w3 " && j.usage.completion_tokens===4'
+r=$(curl -s -w ' %{http_code}' "$G/generate" -d '{"text":"hi","sampling_params":{"max_new_tokens":4}}')
+m=$(curl -s "$G/metrics")
+check_contains "admission's capacity is the pool" "$m" "tokgate_admission_capacity_tokens{upstream="
+cap=$(printf '%s\n' "$m" | awk '$1 ~ /^tokgate_admission_capacity_tokens\{/ {print $2}' | head -1)
+check_eq "admission capacity tokens" "$cap" 120000
+check_contains "/generate (native) refused, naming the budgeted route" "$r" "/v1/completions"
+stop_tokgate A
+
+# --- an over-long prompt past tokgate's own check: no tokenizer given, tokgate
+# estimates the prompt; the stand-in's tokenizer counts 2 tokens a word + 8,
+# more than the estimate, so a prompt tokgate lets through is over the
+# engine's 4096 ----------------------------------------------------------------
+start_sg B 4096 120000
+start_tokgate B --upstream "$SG_B"
+G=http://127.0.0.1:$PORT_B
+ready "$G" || fail "B: not discovered"
+long=$(printf 'word %.0s' $(seq 1 2500))
+r=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d "{\"model\":\"Qwen/Qwen3-8B\",\"messages\":[{\"role\":\"user\",\"content\":\"$long\"}],\"max_tokens\":16}")
+check_contains "SGLang's overflow as tokgate's: HTTP 400" "$r" "} 400"
+# the stand-in counts 2 x 2500 words + 8 = 5008 prompt tokens against its 4096
+js_check "SGLang's overflow: context_length_exceeded, n_prompt_tokens 5008, n_ctx 4096, SGLang's text kept" "${r% *}" \
+  'j.error.code==="context_length_exceeded" && j.error.type==="invalid_request_error" && j.error.n_prompt_tokens===5008 && j.error.n_ctx===4096 && j.error.message.startsWith("This model\x27s maximum context length is 4096 tokens") && j.error.message.includes("The input (5008 tokens) is longer than the model\x27s context length (4096 tokens).")'
+mid=$(printf 'word %.0s' $(seq 1 1200))
+r=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d "{\"model\":\"Qwen/Qwen3-8B\",\"messages\":[{\"role\":\"user\",\"content\":\"$mid\"}],\"max_tokens\":2000}")
+js_check "SGLang's total-token refusal: context_length_exceeded with n_prompt_tokens 2408, n_ctx 4096" "${r% *}" \
+  'j.error.code==="context_length_exceeded" && j.error.n_prompt_tokens===2408 && j.error.n_ctx===4096 && j.error.message.includes("Requested token count exceeds")'
+stop_tokgate B
+
+finish
