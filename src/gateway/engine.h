@@ -31,6 +31,8 @@
  *   map_error      an upstream error body or error event -> tokgate's own
  *                  OpenAI-shaped error, the engine's text kept in the message;
  *                  NULL result: a shape it does not know (relayed as it came).
+ *   map_stream_error  the same for an error event inside a 200 stream
+ *                  (NULL: relayed as it came).
  *   native_routes  the engine's own HTTP routes and how the router treats
  *                  each (tg__engine_route): budgeted as a chat or a
  *                  completion, refused (it generates and tokgate cannot
@@ -142,6 +144,11 @@ struct tg__engine {
      * or NULL. */
     char *(*map_error)(const char *body, size_t len, int status, int *out_status);
     const tg__engine_route *native_routes; /* path NULL ends it */
+    /* An error event inside a 200 SSE stream (its `data:` JSON, e.g.
+     * SGLang's {"error": {...}}) -> tokgate's {"error":{...}} (malloc'd
+     * JSON), or NULL: relayed as it came. NULL hook: every in-stream error
+     * is relayed as it came (filters/stream_error.h; issue 13). */
+    char *(*map_stream_error)(const char *data, size_t len);
 };
 
 /* The adapters, most specific first; *n set. */

@@ -14,8 +14,9 @@
 // Models (the request's "model"; /v1/models lists the served one only, as H
 // does: served_model_names = [served_model_name]):
 //   any name   chat answers of `max_tokens` tokens "w0 w1 ...", finish "length"
-//              when the cap ends it; with SG_INSTREAM_ERROR=1 in the
-//              environment a stream errors after its first chunk.
+//              when the cap ends it; a streamed chat whose last message
+//              says "standin:oom" errors after its first chunk (an engine
+//              fault inside the 200 stream, as serving_chat yields it).
 // The prompt's token count is 2 per whitespace-separated word + 8 (a stand-in
 // tokenizer, coarser than tokgate's estimate on purpose: a prompt tokgate
 // thinks fits can be over the engine's context, as with a real tokenizer
@@ -107,10 +108,12 @@ function chat(res, req) {
     res.end('data: [DONE]\n\n');
     return;
   }
+  const msgs = req.messages || [];
+  const oom = msgs.length > 0 && String(msgs[msgs.length - 1].content).includes('standin:oom');
   res.write(chatChunk(id, {role: 'assistant', content: ''}, null));
   for (let i = 0; i < n; i++) {
     res.write(chatChunk(id, {content: words[i]}, null));
-    if (process.env.SG_INSTREAM_ERROR === '1' && i === 0) {
+    if (oom && i === 0) {
       res.write('data: ' + JSON.stringify({error: errorResponse('Internal server error: CUDA out of memory (stand-in)', 500)}) + '\n\n');
       res.end('data: [DONE]\n\n');
       return;

@@ -61,6 +61,18 @@ mid=$(printf 'word %.0s' $(seq 1 1200))
 r=$(curl -s -w ' %{http_code}' "$G/v1/chat/completions" -d "{\"model\":\"Qwen/Qwen3-8B\",\"messages\":[{\"role\":\"user\",\"content\":\"$mid\"}],\"max_tokens\":2000}")
 js_check "SGLang's total-token refusal: context_length_exceeded with n_prompt_tokens 2408, n_ctx 4096" "${r% *}" \
   'j.error.code==="context_length_exceeded" && j.error.n_prompt_tokens===2408 && j.error.n_ctx===4096 && j.error.message.includes("Requested token count exceeds")'
+# in a stream SGLang says it inside the 200 answer (serving_chat's streaming
+# error event): tokgate says it its way there too
+r=$(curl -sN "$G/v1/chat/completions" -d "{\"model\":\"Qwen/Qwen3-8B\",\"messages\":[{\"role\":\"user\",\"content\":\"$long\"}],\"max_tokens\":16,\"stream\":true}")
+ev=$(printf '%s' "$r" | grep '^data: {' | head -1); ev=${ev#data: }
+js_check "SGLang's in-stream overflow event as tokgate's: context_length_exceeded, n_prompt_tokens 5008, n_ctx 4096" "$ev" \
+  'j.error.code==="context_length_exceeded" && j.error.n_prompt_tokens===5008 && j.error.n_ctx===4096 && j.error.message.includes("is longer than the model\x27s context length (4096 tokens)") && !("object" in j.error)'
+check_contains "and the stream still ends with [DONE]" "$r" "data: [DONE]"
+r=$(curl -sN "$G/v1/chat/completions" -d '{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"hi standin:oom"}],"max_tokens":4,"stream":true}')
+check_contains "a mid-stream engine fault: the text before it reached the client" "$r" '"content":"w0 "'
+ev=$(printf '%s' "$r" | grep '^data: {"error"' | head -1); ev=${ev#data: }
+js_check "a mid-stream engine fault as tokgate's in-stream error: upstream_error, SGLang's text kept" "$ev" \
+  'j.error.type==="upstream_error" && j.error.code==="engine_error" && j.error.message.includes("CUDA out of memory")'
 stop_tokgate B
 
 finish

@@ -129,35 +129,59 @@ static int overflow_counts(const char *msg, uint64_t *n_prompt, uint64_t *n_ctx)
     return 0;
 }
 
-/* A validation error in OpenAI's nested shape, SGLang's words kept. */
-static char *validation_error(const char *msg) {
-    json_t *e = json_pack("{s:{s:s,s:s,s:n,s:n}}", "error", "message", msg, "type", "invalid_request_error", "param",
-                          "code");
-    char *s = e ? tgx_json_dumps(e, JSON_COMPACT) : NULL;
-    json_decref(e);
-    return s;
+/* The message and code of SGLang's error: ErrorResponse at the top level
+ * ({"object":"error","message","type","param","code"}) or nested under
+ * "error" (the in-stream events; /generate's {"error":{"message"}}). */
+static const char *error_message(const json_t *o, int *code) {
+    const json_t *e = json_object_get(o, "error");
+    if (!json_is_object(e)) {
+        const char *obj = json_string_value(json_object_get(o, "object"));
+        if (!obj || strcmp(obj, "error")) return NULL;
+        e = o;
+    }
+    json_t *c = json_object_get(e, "code");
+    *code = json_is_integer(c) ? (int)json_integer_value(c) : 0;
+    return json_string_value(json_object_get(e, "message"));
+}
+
+/* SGLang's error in tokgate's shape; *out_status for an answer. */
+static char *ours(const char *msg, int code, int *out_status) {
+    uint64_t np = 0, nc = 0;
+    if (overflow_counts(msg, &np, &nc)) {
+        *out_status = 400;
+        return tg__engine_overflow_error(np, nc, msg);
+    }
+    if (code == 400 || code == 422) { /* validation: OpenAI's invalid_request_error, SGLang's words */
+        *out_status = 400;
+        return tg_error_body_text(msg, "invalid_request_error", "invalid_request", NULL);
+    }
+    *out_status = code >= 500 && code < 600 ? code : 502;
+    return tg_error_body_text(msg, "upstream_error", "engine_error", NULL);
 }
 
 static char *map_error(const char *body, size_t len, int status, int *out_status) {
     json_error_t je;
     json_t *o = json_loadb(body, len, 0, &je);
-    json_t *e = json_object_get(o, "error");
-    const char *msg = NULL;
-    if (json_is_object(e)) msg = json_string_value(json_object_get(e, "message"));
-    else if (json_is_string(json_object_get(o, "object")) && !strcmp(json_string_value(json_object_get(o, "object")), "error"))
-        msg = json_string_value(json_object_get(o, "message")); /* ErrorResponse at the top level */
+    int code = 0;
+    const char *msg = error_message(o, &code);
     char *out = NULL;
-    uint64_t np = 0, nc = 0;
-    if (msg && overflow_counts(msg, &np, &nc)) {
-        out = tg__engine_overflow_error(np, nc, msg);
-        *out_status = 400;
-    } else if (msg && !json_is_object(e) && (status == 400 || status == 422)) {
-        out = validation_error(msg); /* ErrorResponse "BadRequest": OpenAI's nesting */
-        *out_status = 400;
-    } else if (msg && status == 200 && json_object_size(e) == 1) {
-        out = validation_error(msg); /* /generate's in-stream {"error":{"message":..}} */
-        *out_status = 400;
+    if (msg) {
+        if (status >= 400 && (!code || code == 200)) code = status; /* /generate's nesting names none */
+        out = ours(msg, code, out_status);
     }
+    json_decref(o);
+    return out;
+}
+
+/* An error event inside a 200 stream: /generate's {"error":{"message"}}
+ * (http_server.py generate_request's `except ValueError`: a validation
+ * error) or the chat route's {"error": ErrorResponse}. */
+static char *map_stream_error(const char *data, size_t len) {
+    json_error_t je;
+    json_t *o = json_loadb(data, len, 0, &je);
+    int code = 0, st = 0;
+    const char *msg = json_is_object(json_object_get(o, "error")) ? error_message(o, &code) : NULL;
+    char *out = msg ? ours(msg, code ? code : 400, &st) : NULL;
     json_decref(o);
     return out;
 }
@@ -216,4 +240,5 @@ const tg__engine tg__engine_sglang = {
     .cont = NULL,
     .map_error = map_error,
     .native_routes = native_routes,
+    .map_stream_error = map_stream_error,
 };
