@@ -113,6 +113,19 @@ typedef struct tg__engine_cont {
     int (*read_event)(const json_t *event, tg__leg_event *out);
     /* Request fields a chat request shares with the leg request. */
     const char *const *sampling_keys; /* NULL-terminated */
+    /* 1: the first leg's stream carries no token ids (SGLang's chat stream
+     * refuses return_token_ids): its count is the usage's completion_tokens
+     * and the prompt_path request, built by prompt_body from the forwarded
+     * body and the text generated so far, answers the engine's own ids of
+     * prompt + that text; `ids` then holds only later legs' ids. No thinking
+     * cut there (the close marker cannot go into an id list). 0: ids from
+     * the chunks' logprobs (llama-server). (issue 13) */
+    int ids_from_prompt;
+    /* The prompt_path request's body (the forwarded chat body, the first
+     * leg's content and reasoning text); NULL hook: the forwarded body as it
+     * is. */
+    json_t *(*prompt_body)(const json_t *forwarded, const char *content, size_t content_len, const char *reasoning,
+                           size_t reasoning_len);
 } tg__engine_cont;
 
 /* How the router treats one of an engine's routes (native_routes). */

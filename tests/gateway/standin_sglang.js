@@ -29,7 +29,7 @@ const fs = require('fs');
 
 const CONTEXT_LEN = +(process.argv[3] || 32768);
 const KV_TOKENS = +(process.argv[4] || 120000);
-const SERVED = 'Qwen/Qwen3-8B';
+const SERVED = 'standin/sglang-model'; // not a catalogue name: no thinking budget (none can be cut here)
 let generateCalls = 0, chatCalls = 0;
 
 function json(res, status, obj) {
@@ -56,10 +56,25 @@ function overflowMessage(nPrompt, maxNew) {
   return null;
 }
 
-function promptTokens(req) {
-  let words = 0;
-  for (const m of req.messages || []) words += String(m.content || '').split(/\s+/).filter(Boolean).length;
-  return 2 * words + 8;
+function promptTokens(req) { return promptIds(req).length; }
+
+// The stand-in tokenizer: 8 template ids, 2 ids a word of a message, and a
+// final assistant message rendered open (continue_final_message, protocol.py)
+// as its generated words: "wK" is id 7000+K, the id the stand-in generates
+// it with, so prompt ids + generated text re-tokenize to what was generated.
+function promptIds(req) {
+  const ids = [1, 2, 3, 4, 5, 6, 7, 8];
+  const msgs = req.messages || [];
+  msgs.forEach((m, i) => {
+    const words = String(m.content || '').split(/\s+/).filter(Boolean);
+    const open = req.continue_final_message && i === msgs.length - 1 && m.role === 'assistant';
+    for (const w of words) {
+      const k = /^w(\d+)$/.exec(w);
+      if (open && k) ids.push(7000 + +k[1]);
+      else ids.push(100, 101);
+    }
+  });
+  return ids;
 }
 
 // H get_server_info: {**asdict(server_args), **scheduler_info, internal_states, version}
@@ -94,14 +109,22 @@ function chat(res, req) {
   const over = overflowMessage(nPrompt, maxNew);
   if (over && !req.stream) return json(res, 400, errorResponse(over, 400));
   const n = maxNew == null ? 16 : maxNew;
-  const words = Array.from({length: n}, (_, i) => `w${i} `);
+  const msgs0 = req.messages || [];
+  const last = msgs0[msgs0.length - 1];
+  const from = req.continue_final_message && last && last.role === 'assistant' ?
+    String(last.content || '').split(/\s+/).filter(Boolean).length : 0; // an open final message goes on
+  const words = Array.from({length: n}, (_, i) => `w${from + i} `);
   const id = 'chatcmpl-standin';
   if (!req.stream) {
+    const choice = {index: 0, message: {role: 'assistant', content: words.join(''), reasoning_content: null, tool_calls: null},
+      logprobs: null, finish_reason: 'length', matched_stop: null};
+    // serving_chat.py: choices[i].prompt_token_ids with return_prompt_token_ids (refused when streamed)
+    if (req.return_prompt_token_ids) choice.prompt_token_ids = promptIds(req);
     return json(res, 200, {id, object: 'chat.completion', created: 1700000000, model: SERVED,
-      choices: [{index: 0, message: {role: 'assistant', content: words.join(''), reasoning_content: null, tool_calls: null},
-        logprobs: null, finish_reason: 'length', matched_stop: null}],
-      usage: {prompt_tokens: nPrompt, completion_tokens: n, total_tokens: nPrompt + n}});
+      choices: [choice], usage: {prompt_tokens: nPrompt, completion_tokens: n, total_tokens: nPrompt + n}});
   }
+  if (req.return_prompt_token_ids || req.return_token_ids || req.return_meta_info) // serving_chat.py, before streaming
+    return json(res, 400, errorResponse('return_prompt_token_ids is not supported with streaming. Please set stream=false when using return_prompt_token_ids=true.', 400));
   res.writeHead(200, {'Content-Type': 'text/event-stream'});
   if (over) { // serving_chat's streaming error: data: {"error": ErrorResponse}
     res.write('data: ' + JSON.stringify({error: errorResponse(over, 400)}) + '\n\n');
@@ -128,23 +151,30 @@ function chat(res, req) {
 // H /generate: text or input_ids, sampling_params.max_new_tokens; T out_dict
 // {"text", "output_ids", "meta_info": {prompt_tokens, completion_tokens,
 // finish_reason: {"type": "length", "length": N} | {"type": "stop", ...}}}
+// The generated words go on from the last generated one in input_ids (ids
+// 7000+K), so a leg continues the answer a chat began.
+let lastGenerate = null;
 function generate(res, req) {
   generateCalls++;
+  lastGenerate = req;
   const ids = Array.isArray(req.input_ids) ? req.input_ids : null;
   const nPrompt = ids ? ids.length : String(req.text || '').split(/\s+/).filter(Boolean).length;
   const sp = req.sampling_params || {};
   const n = sp.max_new_tokens == null ? 128 : sp.max_new_tokens;
   const over = overflowMessage(nPrompt, sp.max_new_tokens);
-  const out = Array.from({length: n}, (_, i) => 5000 + i);
-  const meta = {id: 'gen-standin', prompt_tokens: nPrompt, completion_tokens: n,
-    finish_reason: {type: 'length', length: n}, cached_tokens: 0};
+  const from = ids ? ids.filter(i => i >= 7000).length : 0;
+  const out = Array.from({length: n}, (_, i) => 7000 + from + i);
+  const text = k => out.slice(0, k).map(i => `w${i - 7000} `).join('');
+  const meta = (k, fin) => ({id: 'gen-standin', prompt_tokens: nPrompt, completion_tokens: k,
+    finish_reason: fin ? {type: 'length', length: k} : null, cached_tokens: 0});
   if (!req.stream) {
     if (over) return json(res, 400, {error: {message: over}}); // H _create_error_response
-    return json(res, 200, {text: out.map(i => `g${i} `).join(''), output_ids: out, meta_info: meta});
+    return json(res, 200, {text: text(n), output_ids: out, meta_info: meta(n, true)});
   }
   res.writeHead(200, {'Content-Type': 'text/event-stream'});
   if (over) res.write('data: ' + JSON.stringify({error: {message: over}}) + '\n\n'); // H: except ValueError
-  else res.write('data: ' + JSON.stringify({text: out.map(i => `g${i} `).join(''), output_ids: out, meta_info: meta}) + '\n\n');
+  else for (let k = 1; k <= n; k++) // T: not incremental (the default): text and output_ids so far
+    res.write('data: ' + JSON.stringify({text: text(k), output_ids: out.slice(0, k), meta_info: meta(k, k === n)}) + '\n\n');
   res.end('data: [DONE]\n\n');
 }
 
@@ -152,7 +182,7 @@ const server = http.createServer((req, res) => {
   let body = '';
   req.on('data', d => body += d).on('end', () => {
     const p = req.url.split('?')[0];
-    if (p === '/standin/stats') return json(res, 200, {generate: generateCalls, chat: chatCalls});
+    if (p === '/standin/stats') return json(res, 200, {generate: generateCalls, chat: chatCalls, last_generate: lastGenerate});
     if (p === '/health' || p === '/health_generate') { res.writeHead(200); return res.end(); } // H: Response(200)
     if (p === '/get_server_info' || p === '/server_info') return json(res, 200, serverInfo());
     if (p === '/get_model_info') // H get_model_info

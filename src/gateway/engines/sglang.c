@@ -30,11 +30,20 @@
  *                (ChatCompletionRequest: separate_reasoning, stream_reasoning,
  *                chat_template_kwargs e.g. {"enable_thinking": false}):
  *                TG_DIALECT_NONE; the budget is enforced by tokgate's cut.
- *   continuation not yet: SGLang's streamed chat chunks carry no token ids
- *                (its logprobs give token text only, and return_token_ids /
- *                return_prompt_token_ids are refused with stream=true), so
- *                the first leg cannot give the ids a /generate leg with
- *                input_ids needs (see docs/gateway.md "### sglang").
+ *   continuation SGLang's streamed chat chunks carry no token ids (its
+ *                logprobs give token text only; return_token_ids,
+ *                return_prompt_token_ids, return_meta_info are refused with
+ *                stream=true in serving_chat.py), so the first leg is counted
+ *                by its usage and its text is handed back: POST
+ *                /v1/chat/completions (not streamed, max_tokens 1) with that
+ *                text as a final assistant message, continue_final_message
+ *                and return_prompt_token_ids answers SGLang's ids of prompt
+ *                + text (engine.h ids_from_prompt, prompt_body); a leg is
+ *                POST /generate {"input_ids", "sampling_params":
+ *                {"max_new_tokens"}, "stream": true}, read from its last
+ *                event (text, output_ids, meta_info.finish_reason,
+ *                completion_tokens). No thinking cut (the close marker is
+ *                text, /generate takes ids or text, not both).
  *   errors       the OpenAI routes answer ErrorResponse at the top level:
  *                {"object":"error","message":..,"type":"BadRequest",
  *                "param":null,"code":400}; /generate answers
@@ -49,6 +58,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +110,129 @@ static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, u
 }
 
 static uint64_t kv_capacity(const tg__upinfo *u) { return u ? u->kv_tokens : 0; }
+
+/* ---- continuation ------------------------------------------------------------ */
+
+/* The first leg asks for the usage chunk (its completion_tokens is the
+ * count the prompt request's ids stand for); SGLang's chat stream gives no
+ * ids (protocol.py: return_token_ids, return_prompt_token_ids and
+ * return_meta_info are refused with stream=true in serving_chat.py). */
+static int ask_ids(json_t *req) {
+    json_t *so = json_object_get(req, "stream_options");
+    if (!json_is_object(so)) {
+        if (json_object_set_new(req, "stream_options", json_object())) return -1;
+        so = json_object_get(req, "stream_options");
+    }
+    return json_object_set_new(so, "include_usage", json_true()) ? -1 : 0;
+}
+
+/* The prompt request: the forwarded chat with the text generated so far as
+ * the final assistant message, continue_final_message (protocol.py
+ * ChatCompletionRequest: the template renders it open, no end-of-turn), not
+ * streamed, return_prompt_token_ids: choices[0].prompt_token_ids are then
+ * SGLang's own ids of prompt + generated text. One token is generated and
+ * dropped (max_tokens 1); the prefix is in SGLang's radix cache for the leg. */
+static json_t *prompt_body(const json_t *fwd, const char *content, size_t cl, const char *reasoning, size_t rl) {
+    json_t *o = json_deep_copy(fwd);
+    json_t *msgs = json_object_get(o, "messages");
+    json_t *a = json_pack("{s:s,s:s%}", "role", "assistant", "content", content, cl);
+    if (!o || !json_is_array(msgs) || !a || json_array_append_new(msgs, a)) {
+        json_decref(o);
+        return NULL;
+    }
+    if (rl) json_object_set_new(a, "reasoning_content", json_stringn(reasoning, rl));
+    static const char *const drop[] = {"stream_options", "logprobs", "top_logprobs", "max_completion_tokens", "n", NULL};
+    for (const char *const *d = drop; *d; d++) json_object_del(o, *d);
+    json_object_set_new(o, "stream", json_false());
+    json_object_set_new(o, "max_tokens", json_integer(1));
+    json_object_set_new(o, "continue_final_message", json_true());
+    json_object_set_new(o, "return_prompt_token_ids", json_true());
+    return o;
+}
+
+/* choices[0].prompt_token_ids, kept as JSON text (the adapter's own reading
+ * of the `prompt` string leg_body gets back). */
+static tg_status read_prompt(const char *body, size_t len, char **prompt, tg_error *err) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *ids = json_object_get(json_array_get(json_object_get(o, "choices"), 0), "prompt_token_ids");
+    size_t i;
+    json_t *v;
+    int ok = json_is_array(ids) && json_array_size(ids) > 0;
+    json_array_foreach(ids, i, v) if (!json_is_integer(v)) ok = 0;
+    *prompt = ok ? tgx_json_dumps(ids, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!ok) return tg_error_set(err, TG_ECORRUPT, "SGLang's answer has no choices[0].prompt_token_ids");
+    return *prompt ? TG_OK : tg_error_set(err, TG_ENOMEM, "out of memory");
+}
+
+/* Chat fields -> SGLang's sampling_params of the same name
+ * (python/sglang/srt/sampling/sampling_params.py SamplingParams). */
+static const char *const sampling_keys[] = {
+    "temperature", "top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty", "repetition_penalty",
+    "stop", "stop_token_ids", "ignore_eos", "skip_special_tokens", "no_stop_trim", NULL,
+};
+
+/* POST /generate {"input_ids": prompt ids + later legs' ids,
+ * "sampling_params": {..., "max_new_tokens"}, "stream": true}
+ * (io_struct.py GenerateReqInput). */
+static json_t *leg_body(const char *prompt, const json_t *ids, const json_t *sampling, uint64_t n_predict) {
+    json_error_t je;
+    json_t *in = json_loads(prompt, 0, &je);
+    json_t *o = json_object(), *sp = json_copy((json_t *)(uintptr_t)sampling);
+    size_t i;
+    json_t *v;
+    int ok = json_is_array(in) && o && sp && !json_array_extend(in, (json_t *)(uintptr_t)ids);
+    json_array_foreach(in, i, v) if (!json_is_integer(v)) ok = 0; /* a text piece: not in an id list */
+    if (!ok) {
+        json_decref(in);
+        json_decref(o);
+        json_decref(sp);
+        return NULL;
+    }
+    json_object_set_new(sp, "max_new_tokens", json_integer((json_int_t)n_predict));
+    json_object_set_new(o, "input_ids", in);
+    json_object_set_new(o, "sampling_params", sp);
+    json_object_set_new(o, "stream", json_true());
+    return o;
+}
+
+/* /generate's stream (tokenizer_manager.py out_dict): every event
+ * {"text", "output_ids", "meta_info": {"prompt_tokens", "completion_tokens",
+ * "finish_reason": null | {"type": "length"|"stop"|"abort", ...}}}; by
+ * default (no --incremental-streaming-output) text and output_ids are the
+ * whole leg's so far, so the last event carries the leg: read there. */
+static int read_event(const json_t *o, tg__leg_event *ev) {
+    if (json_object_get(o, "error")) return TG__LEG_ERROR;
+    memset(ev, 0, sizeof *ev);
+    ev->predicted = -1;
+    json_t *mi = json_object_get(o, "meta_info");
+    json_t *fr = json_object_get(mi, "finish_reason");
+    if (!json_is_object(mi)) return TG__LEG_OTHER;
+    if (!json_is_object(fr)) return TG__LEG_EVENT; /* not the last: nothing yet */
+    json_t *t = json_object_get(o, "text"), *ids = json_object_get(o, "output_ids");
+    ev->text = json_string_value(t);
+    ev->text_len = ev->text ? json_string_length(t) : 0;
+    ev->ids = json_is_array(ids) ? ids : NULL;
+    ev->stop = 1;
+    const char *type = json_string_value(json_object_get(fr, "type"));
+    ev->length = type && !strcmp(type, "length");
+    json_t *ct = json_object_get(mi, "completion_tokens");
+    if (json_is_integer(ct) && json_integer_value(ct) >= 0) ev->predicted = json_integer_value(ct);
+    return TG__LEG_EVENT;
+}
+
+static const tg__engine_cont cont = {
+    .ask_ids = ask_ids,
+    .prompt_path = "/v1/chat/completions",
+    .read_prompt = read_prompt,
+    .leg_path = "/generate",
+    .leg_body = leg_body,
+    .read_event = read_event,
+    .sampling_keys = sampling_keys,
+    .ids_from_prompt = 1,
+    .prompt_body = prompt_body,
+};
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -237,7 +370,7 @@ const tg__engine tg__engine_sglang = {
     .kv_capacity = kv_capacity,
     .chat_dialect = TG_CHAT_HF,
     .thinking_dialect = TG_DIALECT_NONE,
-    .cont = NULL,
+    .cont = &cont,
     .map_error = map_error,
     .native_routes = native_routes,
     .map_stream_error = map_stream_error,

@@ -35,20 +35,21 @@ static int continuable(const json_t *req) {
 tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const json_t *req, json_t **send,
                               const tg__esc_budget *b) {
     if (!chat || !m->cont || !continuable(req)) return NULL;
+    int no_cut = m->cont->ids_from_prompt; /* engine.h: no thinking cut there */
     if (!stream && json_is_true(json_object_get(req, "logprobs"))) return NULL; /* an assembled answer carries none */
     tg__cont_cfg cc;
     memset(&cc, 0, sizeof cc);
     cc.engine = m->cont;
     cc.max_tokens = b->max_tokens;
     cc.escalate_to = b->escalate_to;
-    cc.think_enforce = m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
+    cc.think_enforce = !no_cut && m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
     cc.think_budget = b->thinking_disabled ? 0 : b->thinking_tokens;
     if (cc.escalate_to <= cc.max_tokens && !cc.think_enforce) return NULL;
     if (!*send) *send = json_incref((json_t *)(uintptr_t)req);
     json_t *s = *send;
     /* The ids of every generated token, as the engine gives them. */
-    cc.strip_logprobs = m->cont->ask_ids(s) == 1;
     cc.include_usage = json_is_true(json_object_get(json_object_get(s, "stream_options"), "include_usage"));
+    cc.strip_logprobs = m->cont->ask_ids(s) == 1; /* (an engine may ask for usage too: the client's wish read first) */
     if (!stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
         json_object_set_new(s, "stream", json_true());
         json_object_set_new(s, "stream_options", json_pack("{s:b}", "include_usage", 1));
@@ -134,6 +135,11 @@ static void next_leg(esc_filter *e) {
     memset(&err, 0, sizeof err);
     if (tg__cont_needs_prompt(e->cont)) {
         e->leg = LEG_TEMPLATE;
+        if (eng->prompt_body && !(body = tg__cont_prompt_body(e->cont, e->fwd_body, e->fwd_len, &len))) {
+            tgx_buf_free(&out);
+            esc_fail(e, "out of memory starting a continuation request");
+            return;
+        }
     } else {
         tg_status st = tg__cont_next_body(e->cont, &body, &len, &out, &err);
         pass_on(e, &out);
