@@ -219,6 +219,11 @@ static int read_event(const json_t *o, tg__leg_event *ev) {
     ev->length = type && !strcmp(type, "length");
     json_t *ct = json_object_get(mi, "completion_tokens");
     if (json_is_integer(ct) && json_integer_value(ct) >= 0) ev->predicted = json_integer_value(ct);
+    if (ev->predicted >= 0 && (!ev->ids || json_array_size(ev->ids) != (size_t)ev->predicted)) {
+        ev->text = NULL; /* deltas (--incremental-streaming-output): not the whole leg, so none of it: */
+        ev->text_len = 0; /* the count then disagrees and the answer ends where it was (cont.c) */
+        ev->ids = NULL;
+    }
     return TG__LEG_EVENT;
 }
 
