@@ -135,11 +135,13 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
         json_t *lp = json_object_get(json_object_get(ch, "logprobs"), "content");
         size_t i;
         json_t *e;
-        if (k->cfg.engine->ids_from_prompt) { /* no ids in the chunks: the text, counted by the usage */
+        int by_text = k->cfg.engine->ids_from_prompt; /* no ids in the chunks: one logprobs entry a token, */
+        if (by_text) { /* else one a chunk that carries text (SGLang's reasoning chunks carry no logprobs) */
             json_t *d = json_object_get(ch, "delta");
-            json_t *c = json_object_get(d, "content"), *rc = json_object_get(d, "reasoning_content");
-            if (json_is_string(c)) tgx_buf_append(&k->text, json_string_value(c), json_string_length(c));
-            if (json_is_string(rc)) tgx_buf_append(&k->reasoning, json_string_value(rc), json_string_length(rc));
+            n_new = json_array_size(lp);
+            if (!n_new && (json_string_length(json_object_get(d, "content")) ||
+                           json_string_length(json_object_get(d, "reasoning_content"))))
+                n_new = 1;
             lp = NULL;
         }
         json_array_foreach(lp, i, e) {
@@ -153,6 +155,12 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
          * the answer goes on from the budget's last token */
         if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP)
             return TG__CONT_CUT;
+        if (by_text) { /* the text kept, for the engine's prompt request (engine.h prompt_body) */
+            json_t *d = json_object_get(ch, "delta");
+            json_t *c = json_object_get(d, "content"), *rc = json_object_get(d, "reasoning_content");
+            if (json_is_string(c)) tgx_buf_append(&k->text, json_string_value(c), json_string_length(c));
+            if (json_is_string(rc)) tgx_buf_append(&k->reasoning, json_string_value(rc), json_string_length(rc));
+        }
         json_array_foreach(lp, i, e) {
             if (i >= n_new) break;
             json_array_append(k->ids, json_object_get(e, "id"));
@@ -327,7 +335,7 @@ int tg__cont_leg_end(tg__cont *k) {
     if (k->plain) return TG__CONT_DONE;
     if (k->leg == LEG_CHAT && k->cfg.engine->ids_from_prompt) { /* the engine's count stands for the ids */
         if (k->up_completion < 0) return TG__CONT_DONE;
-        k->n_first = (uint64_t)k->up_completion;
+        k->n_first = (uint64_t)k->up_completion; /* (a leg cut short was counted by its logprobs entries) */
     }
     if (k->leg == LEG_CHAT && k->up_completion >= 0 && (uint64_t)k->up_completion != k->n_first) {
         k->plain = 1; /* the ids do not add up to the server's own count */

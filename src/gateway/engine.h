@@ -114,12 +114,14 @@ typedef struct tg__engine_cont {
     /* Request fields a chat request shares with the leg request. */
     const char *const *sampling_keys; /* NULL-terminated */
     /* 1: the first leg's stream carries no token ids (SGLang's chat stream
-     * refuses return_token_ids): its count is the usage's completion_tokens
-     * and the prompt_path request, built by prompt_body from the forwarded
-     * body and the text generated so far, answers the engine's own ids of
-     * prompt + that text; `ids` then holds only later legs' ids. No thinking
-     * cut there (the close marker cannot go into an id list). 0: ids from
-     * the chunks' logprobs (llama-server). (issue 13) */
+     * refuses return_token_ids): its tokens are counted by the chunks'
+     * logprobs entries (and the usage's completion_tokens at its end), and
+     * the prompt_path request, built by prompt_body from the forwarded body
+     * and the text kept so far, answers the engine's own ids of prompt +
+     * that text; `ids` then holds only later legs' ids (and, after a
+     * thinking cut, the close marker as text, which leg_body may drop when
+     * the prompt request closed the thinking). 0: ids from the chunks'
+     * logprobs (llama-server). (issue 13) */
     int ids_from_prompt;
     /* The prompt_path request's body (the forwarded chat body, the first
      * leg's content and reasoning text); NULL hook: the forwarded body as it

@@ -62,20 +62,28 @@ function promptTokens(req) { return promptIds(req).length; }
 // final assistant message rendered open (continue_final_message, protocol.py)
 // as its generated words: "wK" is id 7000+K, the id the stand-in generates
 // it with, so prompt ids + generated text re-tokenize to what was generated.
+// A thinking model (a user message saying "standin:think", served with a
+// reasoning parser): its first 100 tokens are thinking "rT" (id 6000+T,
+// streamed as reasoning_content), then the answer "aK" (id 8000+K). A final
+// assistant message with reasoning_content renders the thinking closed, as
+// Qwen3's chat template does: <think> (9001), its words, </think> (9002).
+const THINK = 100;
+const wordId = w => { const m = /^([wra])(\d+)$/.exec(w); return m ? {w: 7000, r: 6000, a: 8000}[m[1]] + +m[2] : null; };
 function promptIds(req) {
   const ids = [1, 2, 3, 4, 5, 6, 7, 8];
   const msgs = req.messages || [];
+  const split = t => String(t || '').split(/\s+/).filter(Boolean);
   msgs.forEach((m, i) => {
-    const words = String(m.content || '').split(/\s+/).filter(Boolean);
     const open = req.continue_final_message && i === msgs.length - 1 && m.role === 'assistant';
-    for (const w of words) {
-      const k = /^w(\d+)$/.exec(w);
-      if (open && k) ids.push(7000 + +k[1]);
+    if (open && m.reasoning_content) ids.push(9001, ...split(m.reasoning_content).map(wordId), 9002);
+    for (const w of split(m.content)) {
+      if (open && wordId(w) !== null) ids.push(wordId(w));
       else ids.push(100, 101);
     }
   });
   return ids;
 }
+const thinking = req => (req.messages || []).some(m => m.role === 'user' && String(m.content).includes('standin:think'));
 
 // H get_server_info: {**asdict(server_args), **scheduler_info, internal_states, version}
 function serverInfo() {
@@ -95,9 +103,9 @@ function serverInfo() {
   };
 }
 
-function chatChunk(id, delta, finish, usage) {
+function chatChunk(id, delta, finish, usage, logprobs) {
   const o = {id, object: 'chat.completion.chunk', created: 1700000000, model: SERVED,
-    choices: [{index: 0, delta, logprobs: null, finish_reason: finish, matched_stop: null}]};
+    choices: [{index: 0, delta, logprobs: logprobs || null, finish_reason: finish, matched_stop: null}]};
   if (usage) { o.choices = []; o.usage = usage; }
   return 'data: ' + JSON.stringify(o) + '\n\n';
 }
@@ -113,7 +121,9 @@ function chat(res, req) {
   const last = msgs0[msgs0.length - 1];
   const from = req.continue_final_message && last && last.role === 'assistant' ?
     String(last.content || '').split(/\s+/).filter(Boolean).length : 0; // an open final message goes on
-  const words = Array.from({length: n}, (_, i) => `w${from + i} `);
+  const think = thinking(req);
+  const words = Array.from({length: n}, (_, i) => think ?
+    (from + i < THINK ? `r${from + i} ` : `a${from + i - THINK} `) : `w${from + i} `);
   const id = 'chatcmpl-standin';
   if (!req.stream) {
     const choice = {index: 0, message: {role: 'assistant', content: words.join(''), reasoning_content: null, tool_calls: null},
@@ -135,7 +145,12 @@ function chat(res, req) {
   const oom = msgs.length > 0 && String(msgs[msgs.length - 1].content).includes('standin:oom');
   res.write(chatChunk(id, {role: 'assistant', content: ''}, null));
   for (let i = 0; i < n; i++) {
-    res.write(chatChunk(id, {content: words[i]}, null));
+    // serving_chat: a reasoning chunk is DeltaMessage(reasoning_content) with no logprobs; a
+    // content chunk carries the logprobs asked for (token text, no id: ChatCompletionTokenLogprob)
+    const reasoning = words[i].startsWith('r');
+    const lp = req.logprobs && !reasoning ?
+      {content: [{token: words[i], bytes: [...Buffer.from(words[i])], logprob: -1.0, top_logprobs: []}]} : null;
+    res.write(chatChunk(id, reasoning ? {reasoning_content: words[i]} : {content: words[i]}, null, null, lp));
     if (oom && i === 0) {
       res.write('data: ' + JSON.stringify({error: errorResponse('Internal server error: CUDA out of memory (stand-in)', 500)}) + '\n\n');
       res.end('data: [DONE]\n\n');
@@ -162,9 +177,19 @@ function generate(res, req) {
   const sp = req.sampling_params || {};
   const n = sp.max_new_tokens == null ? 128 : sp.max_new_tokens;
   const over = overflowMessage(nPrompt, sp.max_new_tokens);
-  const from = ids ? ids.filter(i => i >= 7000).length : 0;
-  const out = Array.from({length: n}, (_, i) => 7000 + from + i);
-  const text = k => out.slice(0, k).map(i => `w${i - 7000} `).join('');
+  // after <think> (9001): thinking goes on (6000+T) until 100, or the answer
+  // (8000+K) once </think> (9002) was read; else plain words (7000+K)
+  const has = (lo, hi) => ids ? ids.filter(i => i >= lo && i < hi).length : 0;
+  const thinkingReq = ids && ids.includes(9001);
+  const closed = ids && ids.includes(9002);
+  const out = Array.from({length: n}, (_, i) => {
+    if (!thinkingReq) return 7000 + has(7000, 8000) + i;
+    if (closed) return 8000 + has(8000, 9000) + i;
+    const t = has(6000, 7000) + i;
+    return t < THINK ? 6000 + t : 8000 + t - THINK;
+  });
+  const name = i => i >= 8000 ? `a${i - 8000}` : i >= 7000 ? `w${i - 7000}` : `r${i - 6000}`;
+  const text = k => out.slice(0, k).map(i => name(i) + ' ').join('');
   const meta = (k, fin) => ({id: 'gen-standin', prompt_tokens: nPrompt, completion_tokens: k,
     finish_reason: fin ? {type: 'length', length: k} : null, cached_tokens: 0});
   if (!req.stream) {

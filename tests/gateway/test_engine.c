@@ -270,8 +270,10 @@ static void test_sglang(void) {
                     "\"stream\":true}");
     free(s);
     json_decref(leg);
-    json_array_append_new(ids, json_string("</think>"));
-    TG_CHECK(c->leg_body("[1]", ids, sp, 4) == NULL); /* text cannot go into input_ids */
+    json_array_append_new(ids, json_string("\n</think>\n\n"));
+    leg = c->leg_body("[1]", ids, sp, 4); /* the close marker: rendered by the prompt request, not sent */
+    TG_CHECK(leg && json_array_size(json_object_get(leg, "input_ids")) == 3);
+    json_decref(leg);
     json_decref(ids);
     json_decref(sp);
     tg__leg_event ev;

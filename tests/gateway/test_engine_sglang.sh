@@ -106,4 +106,36 @@ js_check "without include_usage: no usage chunk reaches the client (tokgate aske
   'j.usage===null && j.done===1 && j.finish.length===1 && j.content.split(" ").filter(Boolean).length===24'
 stop_tokgate C
 
+# --- the thinking cut (a thinking model by --thinking-base; the stand-in
+# streams 100 thinking tokens as reasoning_content, then the answer): budget
+# 10 of max_tokens 40. The client sees the stand-in's first 10 thinking
+# tokens, then the answer the stand-in gives after the closed thinking (30
+# tokens), one finish length, usage 40; the /generate leg reads SGLang's ids
+# of prompt + <think> r0..r9 </think> (the prompt request's final assistant
+# message with that reasoning_content) with max_new_tokens 30 ----------------
+start_sg D 32768 120000
+start_tokgate D --upstream "$SG_D" --thinking-base 1000 --min-answer-tokens 16
+G=http://127.0.0.1:$PORT_D
+ready "$G" || fail "D: not discovered"
+sse_sum2='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+ const r={content:"",reasoning:"",finish:[],done:0,usage:null,bad:0,logprobs:0};
+ s.split("\n\n").filter(e=>e.trim().length).forEach(e=>{ if(!e.startsWith("data: ")){r.bad++;return;} const d=e.slice(6).trim();
+  if(d==="[DONE]"){r.done++;return;} let j; try{j=JSON.parse(d);}catch(x){r.bad++;return;}
+  if(j.usage) r.usage=j.usage; const c=(j.choices||[])[0]; if(!c) return; if(c.logprobs) r.logprobs++;
+  if(c.delta&&c.delta.content) r.content+=c.delta.content; if(c.delta&&c.delta.reasoning_content) r.reasoning+=c.delta.reasoning_content;
+  if(c.finish_reason) r.finish.push(c.finish_reason);});
+ console.log(JSON.stringify(r));});'
+ref=$(curl -sN "$SG_D/v1/chat/completions" -d '{"model":"standin/sglang-model","messages":[{"role":"user","content":"standin:think go"}],"max_tokens":10,"stream":true}' | node -e "$sse_sum2")
+js_check "reference: the stand-in thinks r0..r9 in its first 10 tokens" "$ref" 'j.reasoning==="r0 r1 r2 r3 r4 r5 r6 r7 r8 r9 " && j.content===""'
+r=$(curl -sN -D "$work/d.h" "$G/v1/chat/completions" \
+  -d '{"model":"standin/sglang-model","messages":[{"role":"user","content":"standin:think go"}],"stream":true,"max_tokens":40,"max_thinking_tokens":10,"stream_options":{"include_usage":true}}' | node -e "$sse_sum2")
+check "the budget is 10 thinking tokens" grep -qi '^x-tokgate-thinking-tokens: 10' "$work/d.h"
+answer=$(node -e 'let s="";for(let k=0;k<30;k++)s+="a"+k+" ";console.log(s)')
+js_check "thinking cut at 10 and resumed: reasoning = the stand-in's 10, content = its 30-token answer after </think>, one finish length, one [DONE], usage 40, no logprobs" "$r" \
+  "j.reasoning===\"r0 r1 r2 r3 r4 r5 r6 r7 r8 r9 \" && j.content===\"$answer\" && j.finish.length===1 && j.finish[0]===\"length\" && j.done===1 && j.bad===0 && j.usage.completion_tokens===40 && j.logprobs===0"
+st=$(curl -s "$SG_D/standin/stats")
+js_check "the leg: input_ids end <think> r0..r9 </think> (rendered by the prompt request), max_new_tokens 30" "$st" \
+  'j.generate===1 && j.last_generate.input_ids.slice(-12).join()==="9001,6000,6001,6002,6003,6004,6005,6006,6007,6008,6009,9002" && j.last_generate.sampling_params.max_new_tokens===30'
+stop_tokgate D
+
 finish

@@ -42,8 +42,13 @@
  *                POST /generate {"input_ids", "sampling_params":
  *                {"max_new_tokens"}, "stream": true}, read from its last
  *                event (text, output_ids, meta_info.finish_reason,
- *                completion_tokens). No thinking cut (the close marker is
- *                text, /generate takes ids or text, not both).
+ *                completion_tokens). The thinking cut: the first leg is
+ *                counted by its logprobs entries (one a token, asked for
+ *                and stripped again); the kept thinking goes into the prompt
+ *                request as the final assistant message's reasoning_content,
+ *                which the chat template renders closed (Qwen3's does), so
+ *                the leg answers; no budget message (it would be text
+ *                between ids).
  *   errors       the OpenAI routes answer ErrorResponse at the top level:
  *                {"object":"error","message":..,"type":"BadRequest",
  *                "param":null,"code":400}; /generate answers
@@ -114,8 +119,9 @@ static uint64_t kv_capacity(const tg__upinfo *u) { return u ? u->kv_tokens : 0; 
 /* ---- continuation ------------------------------------------------------------ */
 
 /* The first leg asks for the usage chunk (its completion_tokens is the
- * count the prompt request's ids stand for); SGLang's chat stream gives no
- * ids (protocol.py: return_token_ids, return_prompt_token_ids and
+ * count the prompt request's ids stand for) and for logprobs (one entry a
+ * token: the count as it streams, for the thinking cut); SGLang's chat
+ * stream gives no ids (return_token_ids, return_prompt_token_ids and
  * return_meta_info are refused with stream=true in serving_chat.py). */
 static int ask_ids(json_t *req) {
     json_t *so = json_object_get(req, "stream_options");
@@ -123,7 +129,9 @@ static int ask_ids(json_t *req) {
         if (json_object_set_new(req, "stream_options", json_object())) return -1;
         so = json_object_get(req, "stream_options");
     }
-    return json_object_set_new(so, "include_usage", json_true()) ? -1 : 0;
+    if (json_object_set_new(so, "include_usage", json_true())) return -1;
+    if (json_is_true(json_object_get(req, "logprobs"))) return 0;
+    return json_object_set_new(req, "logprobs", json_true()) ? -1 : 1;
 }
 
 /* The prompt request: the forwarded chat with the text generated so far as
@@ -182,8 +190,13 @@ static json_t *leg_body(const char *prompt, const json_t *ids, const json_t *sam
     json_t *o = json_object(), *sp = json_copy((json_t *)(uintptr_t)sampling);
     size_t i;
     json_t *v;
-    int ok = json_is_array(in) && o && sp && !json_array_extend(in, (json_t *)(uintptr_t)ids);
-    json_array_foreach(in, i, v) if (!json_is_integer(v)) ok = 0; /* a text piece: not in an id list */
+    int ok = json_is_array(in) && o && sp;
+    json_array_foreach(in, i, v) if (!json_is_integer(v)) ok = 0;
+    /* The later legs' ids; a text piece there is the close marker after a
+     * thinking cut, which the prompt request already rendered (the kept
+     * thinking as the final assistant message's reasoning_content, closed by
+     * the chat template): not sent twice. */
+    json_array_foreach(ids, i, v) if (ok && json_is_integer(v) && json_array_append(in, v)) ok = 0;
     if (!ok) {
         json_decref(in);
         json_decref(o);

@@ -35,14 +35,13 @@ static int continuable(const json_t *req) {
 tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const json_t *req, json_t **send,
                               const tg__esc_budget *b) {
     if (!chat || !m->cont || !continuable(req)) return NULL;
-    int no_cut = m->cont->ids_from_prompt; /* engine.h: no thinking cut there */
     if (!stream && json_is_true(json_object_get(req, "logprobs"))) return NULL; /* an assembled answer carries none */
     tg__cont_cfg cc;
     memset(&cc, 0, sizeof cc);
     cc.engine = m->cont;
     cc.max_tokens = b->max_tokens;
     cc.escalate_to = b->escalate_to;
-    cc.think_enforce = !no_cut && m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
+    cc.think_enforce = m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
     cc.think_budget = b->thinking_disabled ? 0 : b->thinking_tokens;
     if (cc.escalate_to <= cc.max_tokens && !cc.think_enforce) return NULL;
     if (!*send) *send = json_incref((json_t *)(uintptr_t)req);
