@@ -29,7 +29,8 @@
  *   thinking     SGLang has no per-request thinking budget field
  *                (ChatCompletionRequest: separate_reasoning, stream_reasoning,
  *                chat_template_kwargs e.g. {"enable_thinking": false}):
- *                TG_DIALECT_NONE; the budget is enforced by tokgate's cut.
+ *                TG_DIALECT_NONE; the budget is enforced by tokgate's cut
+ *                (continuation below).
  *   continuation SGLang's streamed chat chunks carry no token ids (its
  *                logprobs give token text only; return_token_ids,
  *                return_prompt_token_ids, return_meta_info are refused with

@@ -57,7 +57,7 @@ tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const js
     cc.prompt_tokens = b->prompt_tokens;
     cc.think_open = m->cfg->thinking_open;
     cc.think_close = m->cfg->thinking_close;
-    cc.budget_message = m->cfg->budget_message;
+    cc.budget_message = m->cont->ids_from_prompt ? NULL : m->cfg->budget_message; /* text between ids: not there */
     if (cc.think_enforce) /* the render the upstream will see, after the policy's rewrite */
         cc.prompt_opens_thinking = tg__chat_prompt_opens(m, s, cc.think_open, cc.think_close) == 1;
     return tg__cont_new(&cc, s);
