@@ -55,6 +55,7 @@ struct tg__cont {
     tgx_buf tail;         /* held ending of the first leg (its raw events) */
     int holding;
     char *prompt;         /* /apply-template's prompt */
+    tgx_buf text, reasoning; /* the first leg's text, for an ids_from_prompt engine (engine.h) */
     int done_sent;
 };
 
@@ -80,6 +81,8 @@ tg__cont *tg__cont_new(const tg__cont_cfg *cfg, const json_t *request) {
     k->up_prompt = k->up_completion = -1;
     tgx_buf_init(&k->ev, EVENT_MAX);
     tgx_buf_init(&k->tail, EVENT_MAX);
+    tgx_buf_init(&k->text, SIZE_MAX);
+    tgx_buf_init(&k->reasoning, SIZE_MAX);
     if (!k->ids || !k->ident || !k->fwd) {
         tg__cont_free(k);
         return NULL;
@@ -96,6 +99,8 @@ void tg__cont_free(tg__cont *k) {
     json_decref(k->ident);
     tgx_buf_free(&k->ev);
     tgx_buf_free(&k->tail);
+    tgx_buf_free(&k->text);
+    tgx_buf_free(&k->reasoning);
     free(k);
 }
 
@@ -124,10 +129,21 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
     }
     json_t *ch = json_array_get(json_object_get(o, "choices"), 0);
     uint64_t n_new = 0;
+    if (!ch && json_is_object(usage) && k->cfg.engine->ids_from_prompt && !k->cfg.include_usage)
+        return TG__CONT_GO; /* the usage tokgate asked for (engine.h ask_ids), not the client */
     if (ch) {
         json_t *lp = json_object_get(json_object_get(ch, "logprobs"), "content");
         size_t i;
         json_t *e;
+        int by_text = k->cfg.engine->ids_from_prompt; /* no ids in the chunks: one logprobs entry a token, */
+        if (by_text) { /* else one a chunk that carries text (SGLang's reasoning chunks carry no logprobs) */
+            json_t *d = json_object_get(ch, "delta");
+            n_new = json_array_size(lp);
+            if (!n_new && (json_string_length(json_object_get(d, "content")) ||
+                           json_string_length(json_object_get(d, "reasoning_content"))))
+                n_new = 1;
+            lp = NULL;
+        }
         json_array_foreach(lp, i, e) {
             if (!json_is_integer(json_object_get(e, "id"))) {
                 k->plain = 1; /* ids are what continuing needs */
@@ -139,6 +155,12 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
          * the answer goes on from the budget's last token */
         if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP)
             return TG__CONT_CUT;
+        if (by_text) { /* the text kept, for the engine's prompt request (engine.h prompt_body) */
+            json_t *d = json_object_get(ch, "delta");
+            json_t *c = json_object_get(d, "content"), *rc = json_object_get(d, "reasoning_content");
+            if (json_is_string(c)) tgx_buf_append(&k->text, json_string_value(c), json_string_length(c));
+            if (json_is_string(rc)) tgx_buf_append(&k->reasoning, json_string_value(rc), json_string_length(rc));
+        }
         json_array_foreach(lp, i, e) {
             if (i >= n_new) break;
             json_array_append(k->ids, json_object_get(e, "id"));
@@ -311,6 +333,10 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out) {
 int tg__cont_leg_end(tg__cont *k) {
     if (k->end == END_CUT) return TG__CONT_RESUME;
     if (k->plain) return TG__CONT_DONE;
+    if (k->leg == LEG_CHAT && k->cfg.engine->ids_from_prompt) { /* the engine's count stands for the ids */
+        if (k->up_completion < 0) return TG__CONT_DONE;
+        k->n_first = (uint64_t)k->up_completion; /* (a leg cut short was counted by its logprobs entries) */
+    }
     if (k->leg == LEG_CHAT && k->up_completion >= 0 && (uint64_t)k->up_completion != k->n_first) {
         k->plain = 1; /* the ids do not add up to the server's own count */
         return TG__CONT_DONE;
@@ -336,6 +362,19 @@ tg_status tg__cont_set_prompt(tg__cont *k, const char *body, size_t len, tg_erro
 }
 
 const tg__engine_cont *tg__cont_engine(const tg__cont *k) { return k->cfg.engine; }
+
+char *tg__cont_prompt_body(const tg__cont *k, const char *fwd, size_t len, size_t *out_len) {
+    json_error_t je;
+    json_t *f = json_loadb(fwd, len, 0, &je);
+    json_t *o = f ? k->cfg.engine->prompt_body(f, k->text.data ? k->text.data : "", k->text.len,
+                                               k->reasoning.data ? k->reasoning.data : "", k->reasoning.len)
+                  : NULL;
+    char *s = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    json_decref(f);
+    *out_len = s ? strlen(s) : 0;
+    return s;
+}
 
 
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err) {

@@ -95,6 +95,9 @@ void tg__cont_finish(tg__cont *k, tgx_buf *out);
 
 /* The rendered prompt is needed (the engine's prompt_path not answered yet). */
 int tg__cont_needs_prompt(const tg__cont *k);
+/* The engine's prompt_path body (engine.h prompt_body) from the forwarded
+ * body and the first leg's text; malloc'd, NULL on failure. */
+char *tg__cont_prompt_body(const tg__cont *k, const char *fwd, size_t len, size_t *out_len);
 /* Takes the answer to the engine's prompt_path request. */
 tg_status tg__cont_set_prompt(tg__cont *k, const char *body, size_t len, tg_error *err);
 /* The continuation protocol this stream uses. */

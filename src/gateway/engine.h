@@ -31,6 +31,8 @@
  *   map_error      an upstream error body or error event -> tokgate's own
  *                  OpenAI-shaped error, the engine's text kept in the message;
  *                  NULL result: a shape it does not know (relayed as it came).
+ *   map_stream_error  the same for an error event inside a 200 stream
+ *                  (NULL: relayed as it came).
  *   native_routes  the engine's own HTTP routes and how the router treats
  *                  each (tg__engine_route): budgeted as a chat or a
  *                  completion, refused (it generates and tokgate cannot
@@ -111,6 +113,21 @@ typedef struct tg__engine_cont {
     int (*read_event)(const json_t *event, tg__leg_event *out);
     /* Request fields a chat request shares with the leg request. */
     const char *const *sampling_keys; /* NULL-terminated */
+    /* 1: the first leg's stream carries no token ids (SGLang's chat stream
+     * refuses return_token_ids): its tokens are counted by the chunks'
+     * logprobs entries (and the usage's completion_tokens at its end), and
+     * the prompt_path request, built by prompt_body from the forwarded body
+     * and the text kept so far, answers the engine's own ids of prompt +
+     * that text; `ids` then holds only later legs' ids (and, after a
+     * thinking cut, the close marker as text, which leg_body may drop when
+     * the prompt request closed the thinking). 0: ids from the chunks'
+     * logprobs (llama-server). (issue 13) */
+    int ids_from_prompt;
+    /* The prompt_path request's body (the forwarded chat body, the first
+     * leg's content and reasoning text); NULL hook: the forwarded body as it
+     * is. */
+    json_t *(*prompt_body)(const json_t *forwarded, const char *content, size_t content_len, const char *reasoning,
+                           size_t reasoning_len);
 } tg__engine_cont;
 
 /* How the router treats one of an engine's routes (native_routes). */
@@ -142,6 +159,11 @@ struct tg__engine {
      * or NULL. */
     char *(*map_error)(const char *body, size_t len, int status, int *out_status);
     const tg__engine_route *native_routes; /* path NULL ends it */
+    /* An error event inside a 200 SSE stream (its `data:` JSON, e.g.
+     * SGLang's {"error": {...}}) -> tokgate's {"error":{...}} (malloc'd
+     * JSON), or NULL: relayed as it came. NULL hook: every in-stream error
+     * is relayed as it came (filters/stream_error.h; issue 13). */
+    char *(*map_stream_error)(const char *data, size_t len);
 };
 
 /* The adapters, most specific first; *n set. */
@@ -149,7 +171,7 @@ const tg__engine *const *tg__engines(size_t *n);
 /* By name ("llama.cpp", "vllm", "openai-compatible"); NULL when unknown. */
 const tg__engine *tg__engine_find(const char *name);
 /* The config's `engine` value (an option-table ENUM over
- * "auto|llama.cpp|vllm|openai-compatible", the adapters in tg__engines()
+ * "auto|llama.cpp|sglang|vllm|openai-compatible", the adapters in tg__engines()
  * order): 0 for "auto", i + 1 for the adapter tg__engines()[i], -1 unknown. */
 int tg__engine_parse(const char *s);
 /* The adapter a model talks to: its section's `engine` (tg__engine_parse's
@@ -182,6 +204,7 @@ const char *const *tg__engine_probe_paths(size_t *n);
 void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer);
 
 extern const tg__engine tg__engine_llama_server;
+extern const tg__engine tg__engine_sglang;
 extern const tg__engine tg__engine_vllm;
 extern const tg__engine tg__engine_openai_compat;
 

@@ -54,6 +54,7 @@
 #include "gateway/filters/assemble.h"
 #include "gateway/filters/escalation.h"
 #include "gateway/filters/model_name.h"
+#include "gateway/filters/stream_error.h"
 #include "gateway/cont.h"
 #include "gateway/proxy.h"
 #include "gateway/client.h"
@@ -80,6 +81,8 @@ struct tg__exchange {
     int status;
     size_t high;
     tg__filter *meter;    /* usage metering (filters/usage.h) on inference answers */
+    tg__stream_err serr;  /* the engine's in-stream error events, ours (filters/stream_error.h) */
+    int serr_on;          /* a 200 SSE answer streamed to the client, its engine maps such events */
     const tg__engine *engine; /* the model's engine adapter on inference routes (its error shapes), or NULL */
     double t_sent;
     double added;
@@ -126,15 +129,21 @@ static void client_body(tg__exchange *ex, const char *p, size_t n);
 
 /* The chain's end (filter.h): bytes for the client (through the served-name
  * filter when there is one), with back-pressure. */
+static void relay_emit(void *ud, const char *p, size_t n) { client_body(ud, p, n); }
 static void relay_data(tg__filter *f, const char *p, size_t n) {
     tg__exchange *ex = ((struct relay *)f)->ex;
-    client_body(ex, p, n);
+    if (ex->serr_on) tg__stream_err_feed(&ex->serr, p, n, relay_emit, ex);
+    else client_body(ex, p, n);
     if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) {
         ex->paused = 1;
         tg__upreq_pause(ex->up);
     }
 }
-static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, NULL, NULL};
+static void relay_end(tg__filter *f) {
+    tg__exchange *ex = ((struct relay *)f)->ex;
+    if (ex->serr_on) tg__stream_err_flush(&ex->serr, relay_emit, ex);
+}
+static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, relay_end, NULL};
 
 /* The chain's first filter: meter -> escalation -> (assemble) -> relay,
  * each present or not. */
@@ -162,6 +171,8 @@ static void ex_release(tg__exchange *ex) {
         ex->reserved = 0;
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
+    if (ex->serr_on) tg__stream_err_free(&ex->serr);
+    ex->serr_on = 0;
     tg__bufcap_give(&ex->srv->bufcap, ex->held_counted);
     tgx_buf_free(&ex->held);
     tg__filter_free(ex->assemble);
@@ -466,6 +477,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other || ex->rename ? -1 : h->content_length; /* renamed: length changes */
+    if (ex->engine && ex->engine->map_stream_error && h->status == 200 && ex->is_sse && ex->stream && !ex->serr_on) {
+        tg__stream_err_init(&ex->serr, ex->engine); /* the engine's error events said our way */
+        ex->serr_on = 1;
+    }
     /* down the chain: the meter starts afresh, the escalation continues a 200 stream or holds */
     tg__filter_head(chain(ex), no_body ? 0 : h->status, ex->is_sse);
     tg__filter_head(ex->rename, h->status, ex->is_sse);

@@ -16,11 +16,13 @@
  * routes and the probe paths.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg_test.h"
 
 #include "gateway/engine.h"
+#include "util/buf.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
 
@@ -98,7 +100,7 @@ static void test_lookup_and_defaults(void) {
     /* the option's value list names the adapters in registry order */
     size_t n = 0;
     const tg__engine *const *all = tg__engines(&n);
-    TG_CHECK_EQ_U(n, 3);
+    TG_CHECK_EQ_U(n, 4); /* llama.cpp, sglang, vllm, openai-compatible */
     for (size_t i = 0; i < n; i++) TG_CHECK_EQ_I(tg__engine_parse(all[i]->name), (int)i + 1);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_llama_server, 0), TG_CHAT_LLAMACPP);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_vllm, 1), TG_CHAT_HF);
@@ -200,9 +202,101 @@ static void test_routes_and_paths(void) {
     TG_CHECK(!tg__engine_generates(NULL, "/v1/chat/completions", 20));
     size_t n = 0;
     const char *const *p = tg__engine_probe_paths(&n);
-    TG_CHECK(n == 2);
+    TG_CHECK(n == 5); /* + sglang's /get_server_info, /server_info, /get_model_info */
     TG_CHECK_STR(p[0], "/v1/models");
     TG_CHECK_STR(n > 1 ? p[1] : NULL, "/props");
+    TG_CHECK_STR(n > 2 ? p[2] : NULL, "/get_server_info");
+}
+
+/* ---- sglang (issue 13; expected words from sgl-project/sglang's
+ * tokenizer_manager.py _validate_one_request, serving_base.py ErrorResponse,
+ * http_server.py get_server_info / generate) ------------------------------- */
+
+static void test_sglang(void) {
+    tg__upinfo u;
+    memset(&u, 0, sizeof u);
+    json_t *si = json_loads("{\"model_path\":\"Qwen/Qwen3-8B\",\"tokenizer_path\":\"Qwen/Qwen3-8B\","
+                            "\"context_length\":null,\"chunked_prefill_size\":8192,\"max_total_num_tokens\":120000,"
+                            "\"max_req_input_len\":32763,\"internal_states\":[{}],\"version\":\"0.5.4\"}",
+                            0, NULL);
+    json_t *models = json_loads("{\"data\":[{\"id\":\"m\",\"max_model_len\":32768}]}", 0, NULL);
+    tg__engine_read_probe(&u, "/v1/models", models);
+    TG_CHECK(u.engine == &tg__engine_vllm); /* /v1/models alone says vLLM */
+    tg__engine_read_probe(&u, "/get_server_info", si);
+    TG_CHECK(u.engine == &tg__engine_sglang); /* /get_server_info says SGLang */
+    TG_CHECK_EQ_U(tg__engine_kv_capacity(u.engine, &u), 120000);
+    TG_CHECK_STR(u.model_path, "Qwen/Qwen3-8B");
+    uint64_t ctx = 0, tr = 0;
+    tg__engine_sglang.model_ctx(&u, json_array_get(json_object_get(models, "data"), 0), &ctx, &tr);
+    TG_CHECK_EQ_U(ctx, 32768);
+    free(u.model_path);
+    json_decref(si);
+    json_decref(models);
+
+    int status = 0;
+    const char top[] = "{\"object\":\"error\",\"message\":\"The input (5008 tokens) is longer than the model's context "
+                       "length (4096 tokens).\",\"type\":\"BadRequest\",\"param\":null,\"code\":400}";
+    char *s = tg__engine_map_error(&tg__engine_sglang, top, sizeof top - 1, 400, &status);
+    json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+    json_t *e = json_object_get(o, "error");
+    TG_CHECK_EQ_I(status, 400);
+    TG_CHECK_STR(json_string_value(json_object_get(e, "code")), "context_length_exceeded");
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_prompt_tokens")), 5008);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_ctx")), 4096);
+    json_decref(o);
+    free(s);
+    const char total[] = "{\"error\":{\"message\":\"Requested token count exceeds the model's maximum context length of "
+                         "4096 tokens. You requested a total of 4408 tokens: 2408 tokens from the input messages and "
+                         "2000 tokens for the completion. Please reduce the number of tokens in the input messages or "
+                         "the completion to fit within the limit.\"}}";
+    s = tg__engine_map_error(&tg__engine_sglang, total, sizeof total - 1, 400, &status);
+    o = s ? json_loads(s, 0, NULL) : NULL;
+    e = json_object_get(o, "error");
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_prompt_tokens")), 2408);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(e, "n_ctx")), 4096);
+    json_decref(o);
+    free(s);
+    s = tg__engine_sglang.map_stream_error(total, sizeof total - 1); /* the same inside a stream */
+    TG_CHECK(s && strstr(s, "\"context_length_exceeded\""));
+    free(s);
+    TG_CHECK(tg__engine_sglang.map_stream_error("{\"choices\":[]}", 14) == NULL);
+
+    const tg__engine_cont *c = tg__engine_sglang.cont;
+    TG_CHECK(c && c->ids_from_prompt && !strcmp(c->leg_path, "/generate"));
+    json_t *ids = json_loads("[7000,7001]", 0, NULL), *sp = json_loads("{\"temperature\":0}", 0, NULL);
+    json_t *leg = c->leg_body("[1,2,3]", ids, sp, 16);
+    s = leg ? tgx_json_dumps(leg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    TG_CHECK_STR(s, "{\"input_ids\":[1,2,3,7000,7001],\"sampling_params\":{\"max_new_tokens\":16,\"temperature\":0},"
+                    "\"stream\":true}");
+    free(s);
+    json_decref(leg);
+    json_array_append_new(ids, json_string("\n</think>\n\n"));
+    leg = c->leg_body("[1]", ids, sp, 4); /* the close marker: rendered by the prompt request, not sent */
+    TG_CHECK(leg && json_array_size(json_object_get(leg, "input_ids")) == 3);
+    json_decref(leg);
+    json_decref(ids);
+    json_decref(sp);
+    tg__leg_event ev;
+    o = json_loads("{\"text\":\"a \",\"output_ids\":[5],\"meta_info\":{\"completion_tokens\":1,\"finish_reason\":null}}", 0,
+                   NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT);
+    TG_CHECK(!ev.stop && !ev.text && !ev.ids); /* not the last event: the whole leg comes with that */
+    json_decref(o);
+    o = json_loads("{\"text\":\"a b \",\"output_ids\":[5,6],\"meta_info\":{\"completion_tokens\":2,"
+                   "\"finish_reason\":{\"type\":\"length\",\"length\":2}}}",
+                   0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT);
+    TG_CHECK(ev.stop && ev.length && ev.predicted == 2 && json_array_size(ev.ids) == 2 && ev.text_len == 4);
+    json_decref(o);
+    o = json_loads("{\"text\":\"b \",\"output_ids\":[6],\"meta_info\":{\"completion_tokens\":2,"
+                   "\"finish_reason\":{\"type\":\"stop\"}}}",
+                   0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_EVENT); /* a delta (incremental output): none of it */
+    TG_CHECK(ev.stop && !ev.length && !ev.ids && !ev.text);
+    json_decref(o);
+    o = json_loads("{\"error\":{\"message\":\"x\"}}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(o, &ev), TG__LEG_ERROR);
+    json_decref(o);
 }
 
 int main(void) {
@@ -211,5 +305,6 @@ int main(void) {
     TG_RUN(test_llama_overflow_error);
     TG_RUN(test_llama_continuation);
     TG_RUN(test_routes_and_paths);
+    TG_RUN(test_sglang);
     return tg_test_summary();
 }

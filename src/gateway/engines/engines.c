@@ -21,6 +21,7 @@
 
 static const tg__engine *const registry[] = {
     &tg__engine_llama_server,
+    &tg__engine_sglang, /* before vLLM: its /v1/models entries carry max_model_len too */
     &tg__engine_vllm,
     &tg__engine_openai_compat, /* last: anything with an OpenAI face */
 };

@@ -137,7 +137,7 @@ static const char *const sampling_keys[] = {
 };
 
 static const tg__engine_cont cont = {ask_ids, "/apply-template", read_prompt, "/completion", leg_body, read_event,
-                                     sampling_keys};
+                                     sampling_keys, 0, NULL};
 
 /* ---- errors ---------------------------------------------------------------- */
 

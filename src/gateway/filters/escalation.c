@@ -47,8 +47,8 @@ tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const js
     if (!*send) *send = json_incref((json_t *)(uintptr_t)req);
     json_t *s = *send;
     /* The ids of every generated token, as the engine gives them. */
-    cc.strip_logprobs = m->cont->ask_ids(s) == 1;
     cc.include_usage = json_is_true(json_object_get(json_object_get(s, "stream_options"), "include_usage"));
+    cc.strip_logprobs = m->cont->ask_ids(s) == 1; /* (an engine may ask for usage too: the client's wish read first) */
     if (!stream) { /* only a stream can be read and cut as it runs: tokgate assembles the answer */
         json_object_set_new(s, "stream", json_true());
         json_object_set_new(s, "stream_options", json_pack("{s:b}", "include_usage", 1));
@@ -57,7 +57,7 @@ tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const js
     cc.prompt_tokens = b->prompt_tokens;
     cc.think_open = m->cfg->thinking_open;
     cc.think_close = m->cfg->thinking_close;
-    cc.budget_message = m->cfg->budget_message;
+    cc.budget_message = m->cont->ids_from_prompt ? NULL : m->cfg->budget_message; /* text between ids: not there */
     if (cc.think_enforce) /* the render the upstream will see, after the policy's rewrite */
         cc.prompt_opens_thinking = tg__chat_prompt_opens(m, s, cc.think_open, cc.think_close) == 1;
     return tg__cont_new(&cc, s);
@@ -134,6 +134,11 @@ static void next_leg(esc_filter *e) {
     memset(&err, 0, sizeof err);
     if (tg__cont_needs_prompt(e->cont)) {
         e->leg = LEG_TEMPLATE;
+        if (eng->prompt_body && !(body = tg__cont_prompt_body(e->cont, e->fwd_body, e->fwd_len, &len))) {
+            tgx_buf_free(&out);
+            esc_fail(e, "out of memory starting a continuation request");
+            return;
+        }
     } else {
         tg_status st = tg__cont_next_body(e->cont, &body, &len, &out, &err);
         pass_on(e, &out);
