@@ -86,6 +86,11 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = tg__modelfile_profile(s, c->model_path);
     if (!prof && !c->model_path) prof = tg__modelfile_catalogue(s, name);
+    /* Else what the engine says of the model (Ollama's /api/show model_info:
+     * its GGUF keys, read by the same rules as a model file). */
+    tg_model_profile eprof;
+    int have_eprof = !prof && e && e->model_profile && e->model_profile(ui, upstream_obj, &eprof);
+    if (have_eprof) prof = &eprof;
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
@@ -102,10 +107,12 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
             if (c->input && c->input < lim.input) lim.input = c->input;
             l->limits = lim;
             l->have_limits = 1;
-            l->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
-                                             : "derived from the built-in catalogue (tokgate/limits.h)";
+            l->limits_source = have_eprof     ? "derived from the engine's model info (tokgate/limits.h)"
+                               : c->model_path ? "derived from the model file (tokgate/limits.h)"
+                                               : "derived from the built-in catalogue (tokgate/limits.h)";
         }
     }
+    if (have_eprof) tg_model_profile_free(&eprof);
 }
 
 void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {
