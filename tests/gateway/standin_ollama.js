@@ -14,7 +14,9 @@
 //
 // Usage: node standin_ollama.js PORTFILE NAME CONTEXT [ARCH]
 // serves one model NAME whose model_info says <ARCH>.context_length CONTEXT
-// (ARCH default "llama"). Test hooks (not Ollama's):
+// (ARCH default "llama"; "none": an empty model_info, as for a model whose
+// GGUF keys Ollama cannot read, so the context must come from elsewhere).
+// Test hooks (not Ollama's):
 //   a message or prompt containing "standin:overflow" is answered with
 //   Ollama's overflow error; GET /standin/last gives
 //   {"requests": {path: count}, "last": {path: body}} of the generating routes.
@@ -33,6 +35,7 @@ const details = {parent_model: '', format: 'gguf', family: ARCH, families: [ARCH
 // api/types.go ShowResponse.model_info: the GGUF's key/values (server/routes.go
 // GetModelInfo; large arrays such as tokenizer.ggml.tokens are null unless verbose).
 function modelInfo() {
+  if (ARCH === 'none') return {};
   const a = ARCH;
   return {
     'general.architecture': a, 'general.parameter_count': 3212749888, 'general.quantization_version': 2,
