@@ -276,6 +276,10 @@ static const tg__engine *native_engine(const tg__model *m) {
     return NULL;
 }
 
+static const char *as_chat_route(const infer_job *j) {
+    return j->native == TG__ER_NATIVE_CHAT ? "/v1/chat/completions" : "/v1/completions";
+}
+
 /* A native body (j->native) as the OpenAI body the budget decides on:
  * *native the parsed body (kept for native_forward), *conv the OpenAI text,
  * *route TG__R_CHAT or TG__R_COMPLETIONS. 0, or -1 answered. */
@@ -287,7 +291,13 @@ static int native_request(infer_job *j, json_t **native, char **conv, int *route
         return -1;
     }
     const char *name = json_string_value(json_object_get(*native, "model"));
-    const tg__engine *e = native_engine(tg__model_resolve(j->table, name));
+    const tg__model *m = tg__model_resolve(j->table, name);
+    if (m && m->engine && !m->engine->native_in) { /* e.g. /api/chat naming a llama-server model */
+        job_error(j, 404, "route_not_found", "model", "model '%s' is served by %s, which has no such route; use POST %s",
+                  tg__model_id(m), m->engine->name, as_chat_route(j));
+        return -1;
+    }
+    const tg__engine *e = native_engine(m);
     int as_chat = j->native == TG__ER_NATIVE_CHAT;
     json_t *o = e ? e->native_in(*native, &as_chat) : NULL;
     *conv = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
@@ -873,6 +883,21 @@ static int refuse_route(tg__client *c, const tg__route_hit *h) {
     return 0;
 }
 
+/* A path the default model's engine does not serve may be another served
+ * model's native generating route (Ollama's /api/chat behind a second
+ * section): those are resolved by the body's model, so they are taken;
+ * pass-through routes are not (they would go to the default upstream). */
+static void route_other_engines(const tg__client *c, const tg__engine *e0, tg__route_hit *h) {
+    const tg__model_table *t = c->srv->table;
+    for (size_t i = 0; t && i < t->n && h->kind == TG__ROUTE_UNKNOWN; i++) {
+        const tg__engine *e = t->v[i].engine;
+        if (!e || e == e0) continue;
+        tg__route_hit o;
+        tg__route_lookup(c->cfg, e, c->req.target, c->req.target_len, c->req.method, c->req.method_len, &o);
+        if (o.kind == TG__ER_NATIVE_CHAT || o.kind == TG__ER_NATIVE_COMPLETION) *h = o;
+    }
+}
+
 static void passthrough(tg__client *c, const tg__model *m) {
     if (!m) {
         tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
@@ -894,6 +919,7 @@ void tg__route_dispatch(tg__client *c) {
     tg__route_hit h;
     tg__route_lookup(c->cfg, m ? m->engine : NULL, c->req.target, c->req.target_len, c->req.method, c->req.method_len,
                      &h);
+    if (h.kind == TG__ROUTE_UNKNOWN && m) route_other_engines(c, m->engine, &h);
     int route = h.route;
     c->route = route;
     int keyless = route == TG__R_HEALTHZ || route == TG__R_READYZ || route == TG__R_STATUS || (route == TG__R_API_JSON && !c->cfg->private_catalog);

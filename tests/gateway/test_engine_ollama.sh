@@ -97,4 +97,21 @@ check_eq "POST /api/pull refused (admin)" "$(curl -s -o /dev/null -w '%{http_cod
 check_eq "DELETE /api/delete refused (admin)" "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$G/api/delete" -d '{}')" 403
 
 stop_tokgate O
+
+# --- Ollama behind a second section, another engine first -----------------------
+# The default model's engine (the vLLM-like stand-in) has no /api/chat: the
+# route is still found in the Ollama model's table and resolved by the body.
+start_standin
+printf '{"discovery_interval":1,"models":[{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s"}]}\n' \
+  "$STANDIN_PORT" "$PA" >"$work/mixed.json"
+start_tokgate M --config "$work/mixed.json"
+G=http://127.0.0.1:$PORT_M
+for i in $(seq 1 50); do curl -s "$G/v1/limits" | grep -q '"kind":"ollama"' && break; sleep 0.1; done
+curl -s -o /dev/null "$G/api/chat" -d '{"model":"tiny-a:latest","messages":[{"role":"user","content":"mixed"}]}'
+js_check "/api/chat behind the second section reached the Ollama upstream" "$(stats "$PA")" \
+  'j.last["/api/chat"].messages[0].content==="mixed" && j.last["/api/chat"].options.num_ctx===4096'
+r=$(curl -s "$G/api/chat" -d '{"model":"ok","messages":[{"role":"user","content":"hi"}]}')
+js_check "/api/chat naming the other engine's model: 404 naming the route to use" "$r" \
+  'j.error.code==="route_not_found" && j.error.message.includes("/v1/chat/completions")'
+stop_tokgate M
 finish
