@@ -19,11 +19,13 @@ start_ollama() { # start_ollama VAR NAME CONTEXT ARCH : sets VAR to its port
 start_ollama PA tiny-a:latest 4096 llama
 start_ollama PB tiny-b:latest 8192 qwen2
 start_ollama PC qwen3:8b 0 none
-printf '{"discovery_interval":1,"models":[{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s"}]}\n' \
-  "$PA" "$PB" "$PC" >"$work/ollama.json"
+start_ollama PD mystery:latest 0 none
+tiny_model # $model: a GGUF whose qwen2.context_length is 4096 (src/gguf/tiny_model.c)
+printf '{"discovery_interval":1,"models":[{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s"},{"upstream":"http://127.0.0.1:%s","model":"%s"}]}\n' \
+  "$PA" "$PB" "$PC" "$PD" "$model" >"$work/ollama.json"
 start_tokgate O --config "$work/ollama.json"
 G=http://127.0.0.1:$PORT_O
-for i in $(seq 1 50); do curl -s "$G/v1/limits" | grep -q '"kind":"ollama".*"kind":"ollama".*"kind":"ollama"' && break; sleep 0.1; done
+for i in $(seq 1 50); do curl -s "$G/v1/limits" | grep -q '"kind":"ollama".*"kind":"ollama".*"kind":"ollama".*"kind":"ollama"' && break; sleep 0.1; done
 stats() { curl -s "http://127.0.0.1:$1/standin/last"; }
 
 # --- discovery: limits from Ollama's /api/show model_info ----------------------
@@ -31,7 +33,7 @@ stats() { curl -s "http://127.0.0.1:$1/standin/last"; }
 # 8192 reserve at most half the context (tokgate/limits.h), input the rest.
 r=$(curl -s "$G/v1/models")
 js_check "/v1/models shows each Ollama model's limits" "$r" \
-  'j.data.length===3 && j.data.find(m=>m.id==="tiny-a:latest").limit.context===4096 && j.data.find(m=>m.id==="tiny-a:latest").limit.output===2048 && j.data.find(m=>m.id==="tiny-b:latest").limit.context===8192 && j.data.find(m=>m.id==="tiny-b:latest").context_length===8192'
+  'j.data.length===4 && j.data.find(m=>m.id==="tiny-a:latest").limit.context===4096 && j.data.find(m=>m.id==="tiny-a:latest").limit.output===2048 && j.data.find(m=>m.id==="tiny-b:latest").limit.context===8192 && j.data.find(m=>m.id==="tiny-b:latest").context_length===8192'
 r=$(curl -s "$G/api.json")
 js_check "/api.json shows the same limits" "$r" \
   'j.tokgate.models["tiny-a:latest"].limit.context===4096 && j.tokgate.models["tiny-b:latest"].limit.input===4096'
@@ -42,6 +44,8 @@ js_check "/v1/limits: engine ollama, limits from its model info, admission off" 
 # src/model/catalogue.c): budgeted, never limit null.
 js_check "a model without model_info gets the catalogue's limits" "$r" \
   'j.data.find(m=>m.model==="qwen3:8b").limit.context===131072 && j.data.find(m=>m.model==="qwen3:8b").source.includes("catalogue")'
+js_check "a model without model_info, a GGUF in its section: the file's limits" "$r" \
+  'j.data.find(m=>m.model==="mystery:latest").limit.context===4096 && j.data.find(m=>m.model==="mystery:latest").source.includes("model file")'
 
 # --- /api/chat: refused before the upstream when over-long -----------------------
 big=$(head -c 30000 /dev/zero | tr '\0' 'a' | sed 's/aaaa/aaa /g')
