@@ -60,7 +60,7 @@ r=$(curl -s "$G/api/chat" -d '{"model":"tiny-a:latest","messages":[{"role":"user
 check_eq "streamed NDJSON relayed (4 lines, the last done)" "$(printf '%s\n' "$r" | grep -c '"done":')" 4
 check_contains "the last line carries done_reason" "$r" '"done":true,"done_reason":"stop"'
 js_check "/api/chat went up with options.num_ctx = the derived context" "$(stats "$PA")" \
-  'j.requests["/api/chat"]===1 && j.last["/api/chat"].options.num_ctx===4096 && j.last["/api/chat"].options.num_predict>0 && j.last["/api/chat"].options.num_predict<=2048'
+  'j.requests["/api/chat"]===1 && j.last["/api/chat"].options.num_ctx===4096 && j.last["/api/chat"].options.num_predict>0 && j.last["/api/chat"].options.num_predict<=2048 && j.last["/api/chat"].truncate===false'
 
 # --- /api/chat for the second model reaches that model's upstream ---------------
 r=$(curl -s "$G/api/chat" -d '{"model":"tiny-b:latest","stream":false,"messages":[{"role":"user","content":"hi"}]}')

@@ -32,8 +32,9 @@
  *                enable_thinking: false), native_out writes back
  *                options.num_ctx = the derived context (Ollama never
  *                truncates silently: ollama/ollama#8099), options.num_predict
- *                = the decided max_tokens, and think: false when the budget
- *                turned thinking off. The answer (NDJSON when streaming) is
+ *                = the decided max_tokens, think: false when the budget
+ *                turned thinking off, and truncate: false unless the client
+ *                set it (Ollama's default true cuts the history silently). The answer (NDJSON when streaming) is
  *                relayed as it comes: no continuation or escalation there.
  *   errors       {"error": "..."} with the HTTP status (server/routes.go);
  *                an overflow says "the input length exceeds the context
@@ -202,6 +203,11 @@ static int native_out(json_t *nat, const json_t *decided, uint64_t context, uint
     }
     if (context && json_object_set_new(opt, "num_ctx", json_integer((json_int_t)context))) return -1;
     if (max_tokens && json_object_set_new(opt, "num_predict", json_integer((json_int_t)max_tokens))) return -1;
+    /* Ollama truncates the history when "truncate" is unset (server/routes.go
+     * ChatHandler: req.Truncate == nil || *req.Truncate); false makes it
+     * answer "the input length exceeds the context length" instead, which
+     * map_error turns into context_length_exceeded. A client's own value stays. */
+    if (!json_object_get(nat, "truncate") && json_object_set_new(nat, "truncate", json_false())) return -1;
     const json_t *kw = json_object_get(decided, "chat_template_kwargs");
     if (json_is_false(json_object_get(kw, "enable_thinking")) && json_object_set_new(nat, "think", json_false()))
         return -1;
