@@ -29,7 +29,7 @@
  *                as a chat, raw: true as a completion; options.num_predict
  *                > 0 as max_tokens, -1 (infinite) and -2 (fill the context)
  *                as none; stream defaults to true; think: false as
- *                enable_thinking: false), native_out writes back
+ *                enable_thinking: false, a level as reasoning_effort), native_out writes back
  *                options.num_ctx = the derived context (Ollama never
  *                truncates silently: ollama/ollama#8099), options.num_predict
  *                = the decided max_tokens, think: false when the budget
@@ -190,8 +190,11 @@ static json_t *native_in(const json_t *nat, int *as_chat) {
     const json_t *np = json_object_get(json_object_get(nat, "options"), "num_predict");
     if (json_is_integer(np) && json_integer_value(np) > 0) json_object_set(o, "max_tokens", (json_t *)(uintptr_t)np);
     json_object_set_new(o, "stream", json_boolean(!json_is_false(json_object_get(nat, "stream"))));
-    if (json_is_false(json_object_get(nat, "think")))
+    const json_t *think = json_object_get(nat, "think"); /* api/types.go ThinkValue: a bool or "low"|"medium"|"high" */
+    if (json_is_false(think))
         json_object_set_new(o, "chat_template_kwargs", json_pack("{s:b}", "enable_thinking", 0));
+    else if (json_is_string(think))
+        json_object_set(o, "reasoning_effort", (json_t *)(uintptr_t)think);
     return o;
 }
 
