@@ -19,12 +19,15 @@
 // Test hooks (not Ollama's):
 //   a message or prompt containing "standin:overflow" is answered with
 //   Ollama's overflow error; GET /standin/last gives
-//   {"requests": {path: count}, "last": {path: body}} of the generating routes.
+//   {"requests": {path: count}, "last": {path: body}} of the generating routes;
+//   POST /standin/context {"context": N} changes the trained context (a
+//   limit tokgate learned goes stale).
 'use strict';
 const http = require('http');
 const fs = require('fs');
 
-const [portfile, NAME, CTX, ARCH = 'llama'] = process.argv.slice(2);
+const [portfile, NAME, CTX0, ARCH = 'llama'] = process.argv.slice(2);
+let CTX = CTX0;
 const started = new Date().toISOString();
 const requests = {}, last = {};
 
@@ -69,6 +72,18 @@ function generate(res, req, chat) {
   if (text.includes('standin:overflow'))
     return json(res, 400, {error: 'the input length exceeds the context length'}); // llm/llama_server.go
   if (req.model !== NAME) return json(res, 404, {error: `model '${req.model}' not found`}); // server/routes.go
+  // The context it runs with: options.num_ctx, else its default (api/types.go
+  // DefaultOptions NumCtx: OLLAMA_CONTEXT_LENGTH, 4096 here), capped at the
+  // trained context (llm/server.go: "requested context size too large for
+  // model"). A prompt over it (estimated here as 4 characters a token) is cut
+  // silently unless "truncate": false (server/routes.go ChatHandler), which
+  // answers the overflow error instead.
+  const numCtx = Math.min((req.options && req.options.num_ctx) || 4096, Number(CTX) || 4096);
+  const promptTokens = Math.ceil(JSON.stringify(chat ? req.messages : req.prompt || '').length / 4);
+  if (promptTokens > numCtx) {
+    if (req.truncate === false) return json(res, 400, {error: 'the input length exceeds the context length'});
+    last.truncated_silently = (last.truncated_silently || 0) + 1;
+  }
   const pieces = ['Hel', 'lo', '!'];
   const piece = (p, done) => {
     const o = {model: NAME, created_at: new Date().toISOString()};
@@ -125,6 +140,10 @@ const server = http.createServer((rq, res) => {
     if (rq.method === 'POST' && path === '/api/generate') return generate(res, req, false);
     if (rq.method === 'POST' && path === '/v1/chat/completions') return openaiChat(res, req);
     if (rq.method === 'GET' && path === '/standin/last') return json(res, 200, {requests, last});
+    if (rq.method === 'POST' && path === '/standin/context') { // the model replaced by a smaller one
+      CTX = String(req.context);
+      return json(res, 200, {context: Number(CTX)});
+    }
     res.writeHead(404, {'Content-Type': 'text/plain'}); // gin's default 404
     res.end('404 page not found');
   });

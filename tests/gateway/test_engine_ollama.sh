@@ -118,4 +118,20 @@ r=$(curl -s "$G/api/chat" -d '{"model":"ok","messages":[{"role":"user","content"
 js_check "/api/chat naming the other engine's model: 404 naming the route to use" "$r" \
   'j.error.code==="route_not_found" && j.error.message.includes("/v1/chat/completions")'
 stop_tokgate M
+
+# --- past tokgate's own check: a stale limit (the model replaced by one with
+# a 1024 context after discovery; the next discovery is a day away) -------------
+start_ollama PE tiny-e:latest 4096 llama
+printf '{"discovery_interval":86400,"models":[{"upstream":"http://127.0.0.1:%s"}]}\n' "$PE" >"$work/stale.json"
+start_tokgate S --config "$work/stale.json"
+G=http://127.0.0.1:$PORT_S
+for i in $(seq 1 50); do curl -s "$G/v1/limits" | grep -q '"context":4096' && break; sleep 0.1; done
+curl -s -o /dev/null "http://127.0.0.1:$PE/standin/context" -d '{"context":1024}'
+mid=$(head -c 6000 /dev/zero | tr '\0' 'a' | sed 's/aaaa/aaa /g')
+r=$(curl -s "$G/api/chat" -d "{\"model\":\"tiny-e:latest\",\"messages\":[{\"role\":\"user\",\"content\":\"$mid\"}]}")
+js_check "past a stale limit: Ollama's overflow (truncate:false) as context_length_exceeded" "$r" \
+  'j.error.code==="context_length_exceeded" && j.error.message.includes("the input length exceeds the context length")'
+js_check "... the request went up and was never truncated silently" "$(stats "$PE")" \
+  'j.requests["/api/chat"]===1 && !j.last.truncated_silently'
+stop_tokgate S
 finish
