@@ -38,6 +38,16 @@
  *                  passed through (it does not generate), or an admin route
  *                  (passed through only with allow_admin_routes). A path in
  *                  no table is 404: pass-through is an explicit list.
+ * Added at the end of the table (issue 13, Ollama; NULL: none):
+ *   post_probes    per-model POST probes after each round of GETs (Ollama's
+ *                  /api/show {"model": id}), read into u->model_info.
+ *   model_profile  a tg_model_profile from what the engine says of a model
+ *                  (Ollama's model_info, its GGUF keys): limits then come
+ *                  from tokgate/limits.h as for a model file.
+ *   native_in/out  native generating routes (TG__ER_NATIVE_*: Ollama's
+ *                  /api/chat, /api/generate) budgeted: the native body as
+ *                  the OpenAI body the budget decides on, and the decision
+ *                  written back (num_ctx, num_predict).
  *
  * Adding an engine (issue 13: vLLM, SGLang, Ollama) is one file under
  * engines/ filling one of these and one line in engines/engines.c.

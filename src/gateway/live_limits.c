@@ -9,7 +9,8 @@
  * then split by the library's one rule, tg_limits_from_context (output =
  * min(configured reserve or 8192, context/2), input = the rest, at most the
  * configured input).
- * With a model file (or a catalogue entry for the name): helexa's
+ * With a model file (or a catalogue entry for the name, or the engine's own
+ * description of the model: engine.h model_profile, Ollama's model_info): helexa's
  * derivation (tokgate/limits.h) over free VRAM (configured, or NVML's live
  * reading) and the prefill throughput measured on the upstream's answers,
  * with the upstream's own context and the configured context as backstops.
