@@ -4,6 +4,8 @@
  *
  *   GET /v1/models  the list of models every engine serves (read here)
  *   GET <each adapter's probe paths> (engine.h), e.g. llama-server's /props
+ *   POST <the engine's post_probes> once per listed model, after a round of
+ *        GETs (Ollama's /api/show {"model": id})
  *
  * Every answer is handed to the adapters that probe its path
  * (tg__engine_read_probe): they fill the engine facts (context per slot,
@@ -27,6 +29,8 @@ typedef struct probe {
     tg__server *srv;
     char *pool_key;
     const char *path; /* tg__engine_probe_paths(): static */
+    const tg__engine_post_probe *post; /* a per-model POST probe, or NULL */
+    char *id;                          /* its model id */
     int status;
     tgx_buf body;
     tg__upreq *up;
@@ -34,6 +38,10 @@ typedef struct probe {
 } probe;
 
 static probe *probes; /* in flight, for cleanup at exit */
+
+static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path,
+                       const tg__engine_post_probe *post, const char *id);
+static void send_post_probes(tg__server *s, const char *pool_key, tg__upinfo *u);
 
 static tg__upinfo *upinfo_get(tg__server *s, const char *key) {
     for (size_t i = 0; i < s->n_upinfo; i++)
@@ -75,8 +83,9 @@ static void p_done(void *ud, int fault, const char *msg) {
     if (u) u->in_flight--;
     json_t *j = NULL;
     if (!fault && pr->status == 200 && pr->body.len) j = json_loadb(pr->body.data, pr->body.len, 0, NULL);
-    int models = !strcmp(pr->path, "/v1/models");
-    if (u && j) tg__engine_read_probe(u, pr->path, j);
+    int models = !pr->post && !strcmp(pr->path, "/v1/models");
+    if (u && j && pr->post) pr->post->read(u, pr->id, j);
+    else if (u && j) tg__engine_read_probe(u, pr->path, j);
     if (u && models) {
         json_t *data = j ? json_object_get(j, "data") : NULL;
         if (json_is_array(data)) {
@@ -98,9 +107,11 @@ static void p_done(void *ud, int fault, const char *msg) {
         }
     }
     if (j) json_decref(j);
+    if (u && u->in_flight == 0 && !pr->post) send_post_probes(s, pr->pool_key, u);
     if (u && u->in_flight == 0 && s->on_discovered) s->on_discovered(s);
     tgx_buf_free(&pr->body);
     free(pr->pool_key);
+    free(pr->id);
     free(pr);
     tg__server_maybe_exit(s);
 }
@@ -113,24 +124,33 @@ tg__upinfo *tg__upinfo_find(const tg__server *s, const char *key) {
 
 static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
 
-static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path) {
+/* A GET probe, or (post) a POST of post->body(id). */
+static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path,
+                       const tg__engine_post_probe *post, const char *id) {
     probe *pr = calloc(1, sizeof *pr);
     if (!pr) return;
     pr->srv = s;
     pr->path = path;
+    pr->post = post;
+    pr->id = id ? strdup(id) : NULL;
     pr->pool_key = strdup(pool->key);
     tgx_buf_init(&pr->body, DISCOVERY_MAX_BODY);
-    char req[2048];
-    int n = snprintf(req, sizeof req, "GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s%s"
-                     "Connection: keep-alive\r\n\r\n",
-                     mc->url.base_path, path, mc->url.hostport,
+    char *pb = post ? post->body(id) : NULL;
+    char req[4096], clen[96] = "";
+    if (pb) snprintf(clen, sizeof clen, "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(pb));
+    int n = snprintf(req, sizeof req, "%s %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s%s%s"
+                     "Connection: keep-alive\r\n\r\n%s",
+                     post ? "POST" : "GET", mc->url.base_path, path, mc->url.hostport,
                      mc->upstream_api_key ? "Authorization: Bearer " : "", mc->upstream_api_key ? mc->upstream_api_key : "",
-                     mc->upstream_api_key ? "\r\n" : "");
+                     mc->upstream_api_key ? "\r\n" : "", clen, pb ? pb : "");
+    free(pb);
+    if (post && !pb) n = -1;
     tg__upinfo *u = upinfo_get(s, pool->key);
     tg__up_timeouts t = {s->cfg->connect_timeout, 10, 10, 0, 0};
     if (!pr->pool_key || !u || n <= 0 || (size_t)n >= sizeof req ||
         !(pr->up = tg__upreq_start(pool, req, (size_t)n, 0, &t, s->cfg->max_head, &probe_ops, pr))) {
         free(pr->pool_key);
+        free(pr->id);
         free(pr);
         return;
     }
@@ -152,7 +172,27 @@ static void discover_all(tg__server *s) {
         if (dup || !u || u->in_flight) continue;
         size_t np = 0;
         const char *const *paths = tg__engine_probe_paths(&np);
-        for (size_t k = np; k-- > 0;) send_probe(s, mc, pool, paths[k]); /* /v1/models last, as before */
+        for (size_t k = np; k-- > 0;) send_probe(s, mc, pool, paths[k], NULL, NULL); /* /v1/models last, as before */
+    }
+}
+
+/* A round of GETs answered: the engine's per-model POST probes (engine.h
+ * post_probes), one per model the upstream lists. */
+static void send_post_probes(tg__server *s, const char *pool_key, tg__upinfo *u) {
+    const tg__config *cfg = s->cfg;
+    for (size_t i = 0; u->models && i < cfg->n_models; i++) {
+        const tg__model_cfg *mc = &cfg->models[i];
+        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
+        const tg__engine *e = tg__engine_for(mc->engine, u);
+        if (!pool || strcmp(pool->key, pool_key) || !e || !e->post_probes) continue;
+        size_t k;
+        json_t *m;
+        json_array_foreach(u->models, k, m) {
+            const char *id = json_string_value(json_object_get(m, "id"));
+            for (const tg__engine_post_probe *pp = e->post_probes; id && pp->path; pp++)
+                send_probe(s, mc, pool, pp->path, pp, id);
+        }
+        return; /* one upstream, probed once */
     }
 }
 
@@ -186,6 +226,7 @@ void tg__discovery_free(tg__server *s) {
         tg__upreq_cancel(pr->up);
         tgx_buf_free(&pr->body);
         free(pr->pool_key);
+        free(pr->id);
         free(pr);
     }
     if (s->ev_discover) event_free(s->ev_discover);
@@ -195,6 +236,7 @@ void tg__discovery_free(tg__server *s) {
         free(u->pool_key);
         free(u->model_path);
         if (u->models) json_decref(u->models);
+        if (u->model_info) json_decref(u->model_info);
     }
     free(s->upinfo);
     s->upinfo = NULL;

@@ -40,6 +40,16 @@
  *                  passed through (it does not generate), or an admin route
  *                  (passed through only with allow_admin_routes). A path in
  *                  no table is 404: pass-through is an explicit list.
+ * Added at the end of the table (issue 13, Ollama; NULL: none):
+ *   post_probes    per-model POST probes after each round of GETs (Ollama's
+ *                  /api/show {"model": id}), read into u->model_info.
+ *   model_profile  a tg_model_profile from what the engine says of a model
+ *                  (Ollama's model_info, its GGUF keys): limits then come
+ *                  from tokgate/limits.h as for a model file.
+ *   native_in/out  native generating routes (TG__ER_NATIVE_*: Ollama's
+ *                  /api/chat, /api/generate) budgeted: the native body as
+ *                  the OpenAI body the budget decides on, and the decision
+ *                  written back (num_ctx, num_predict).
  *
  * Adding an engine (issue 13: vLLM, SGLang, Ollama) is one file under
  * engines/ filling one of these and one line in engines/engines.c.
@@ -53,6 +63,7 @@
 #include <stdint.h>
 
 #include "tokgate/error.h"
+#include "tokgate/model.h"
 
 typedef struct tg__engine tg__engine;
 
@@ -71,6 +82,9 @@ typedef struct tg__upinfo {
     int ok;                   /* last discovery succeeded */
     double last_ok;
     int in_flight;
+    /* Added for engines that describe each model on its own (Ollama's
+     * POST /api/show): model id -> the adapter's reading of it; NULL none. */
+    json_t *model_info;
 } tg__upinfo;
 
 typedef struct tg__engine_probe {
@@ -136,7 +150,9 @@ enum {
     TG__ER_COMPLETION, /* generates; budgeted as an OpenAI completion */
     TG__ER_REFUSE,     /* generates in a shape tokgate does not budget: refused, `instead` named */
     TG__ER_PASS,       /* does not generate: passed through */
-    TG__ER_ADMIN       /* changes the engine's state: passed through only with allow_admin_routes */
+    TG__ER_ADMIN,      /* changes the engine's state: passed through only with allow_admin_routes */
+    TG__ER_NATIVE_CHAT,      /* generates in the engine's own shape; budgeted through native_in/native_out as a chat */
+    TG__ER_NATIVE_COMPLETION /* the same, as a raw-prompt completion when native_in says so */
 };
 
 typedef struct tg__engine_route {
@@ -164,14 +180,39 @@ struct tg__engine {
      * JSON), or NULL: relayed as it came. NULL hook: every in-stream error
      * is relayed as it came (filters/stream_error.h; issue 13). */
     char *(*map_stream_error)(const char *data, size_t len);
+    /* ---- added (issue 13, Ollama); NULL: none ---- */
+    /* Per-model POST probes, sent once the upstream's model list is known
+     * (one per /v1/models id); path NULL ends it. */
+    const struct tg__engine_post_probe *post_probes;
+    /* A profile of one /v1/models entry from what the engine says of it
+     * (e.g. Ollama's model_info, its GGUF keys): the KV bytes per token and
+     * the trained context through tokgate/limits.h; 1 when *out was filled
+     * (the caller frees it with tg_model_profile_free). */
+    int (*model_profile)(const tg__upinfo *u, const json_t *entry, tg_model_profile *out);
+    /* Native generating routes (TG__ER_NATIVE_*): native_in turns the
+     * engine's request body into the OpenAI body the budget decides on
+     * (*as_chat 1: a chat, 0: a completion); native_out writes the decision
+     * (the decided OpenAI body, the model's context) back into the native
+     * body. Both return new references / 0, NULL / -1 on failure. */
+    json_t *(*native_in)(const json_t *native, int *as_chat);
+    int (*native_out)(json_t *native, const json_t *decided, uint64_t context, uint64_t max_tokens);
 };
+
+/* A per-model POST probe (post_probes). */
+typedef struct tg__engine_post_probe {
+    const char *path;
+    /* The request body for model `id` (malloc'd JSON), or NULL. */
+    char *(*body)(const char *id);
+    /* A 200 answer for `id`: what it knows goes into u (u->model_info). */
+    void (*read)(tg__upinfo *u, const char *id, const json_t *answer);
+} tg__engine_post_probe;
 
 /* The adapters, most specific first; *n set. */
 const tg__engine *const *tg__engines(size_t *n);
 /* By name ("llama.cpp", "vllm", "openai-compatible"); NULL when unknown. */
 const tg__engine *tg__engine_find(const char *name);
 /* The config's `engine` value (an option-table ENUM over
- * "auto|llama.cpp|sglang|vllm|openai-compatible", the adapters in tg__engines()
+ * "auto|llama.cpp|sglang|vllm|ollama|openai-compatible", the adapters in tg__engines()
  * order): 0 for "auto", i + 1 for the adapter tg__engines()[i], -1 unknown. */
 int tg__engine_parse(const char *s);
 /* The adapter a model talks to: its section's `engine` (tg__engine_parse's
@@ -207,6 +248,7 @@ extern const tg__engine tg__engine_llama_server;
 extern const tg__engine tg__engine_sglang;
 extern const tg__engine tg__engine_vllm;
 extern const tg__engine tg__engine_openai_compat;
+extern const tg__engine tg__engine_ollama;
 
 /* Shared by adapters: a positive JSON number (integer part), else 0. */
 uint64_t tg__engine_juint(const json_t *v);

@@ -9,7 +9,8 @@
  * then split by the library's one rule, tg_limits_from_context (output =
  * min(configured reserve or 8192, context/2), input = the rest, at most the
  * configured input).
- * With a model file (or a catalogue entry for the name): helexa's
+ * With a model file (or a catalogue entry for the name, or the engine's own
+ * description of the model: engine.h model_profile, Ollama's model_info): helexa's
  * derivation (tokgate/limits.h) over free VRAM (configured, or NVML's live
  * reading) and the prefill throughput measured on the upstream's answers,
  * with the upstream's own context and the configured context as backstops.
@@ -86,6 +87,11 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
      * upstream's own context and the configured context as backstops. */
     const tg_model_profile *prof = tg__modelfile_profile(s, c->model_path);
     if (!prof && !c->model_path) prof = tg__modelfile_catalogue(s, name);
+    /* Else what the engine says of the model (Ollama's /api/show model_info:
+     * its GGUF keys, read by the same rules as a model file). */
+    tg_model_profile eprof;
+    int have_eprof = !prof && e && e->model_profile && e->model_profile(ui, upstream_obj, &eprof);
+    if (have_eprof) prof = &eprof;
     if (prof) {
         tg_limits_config lc;
         tg_limits_config_init(&lc);
@@ -102,10 +108,12 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
             if (c->input && c->input < lim.input) lim.input = c->input;
             l->limits = lim;
             l->have_limits = 1;
-            l->limits_source = c->model_path ? "derived from the model file (tokgate/limits.h)"
-                                             : "derived from the built-in catalogue (tokgate/limits.h)";
+            l->limits_source = have_eprof     ? "derived from the engine's model info (tokgate/limits.h)"
+                               : c->model_path ? "derived from the model file (tokgate/limits.h)"
+                                               : "derived from the built-in catalogue (tokgate/limits.h)";
         }
     }
+    if (have_eprof) tg_model_profile_free(&eprof);
 }
 
 void tg__prefill_observe(tg__server *s, const char *key, double tokens, double ms) {

@@ -269,7 +269,7 @@ const tgx_opt tg__model_opts[] = {
      .help = "continue streams in place (escalation, thinking cut; auto: llama-server)", .example = "on",
      .set = set_continuation, .format = format_continuation},
     {.key = "engine", .flag = "--engine", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = M(engine),
-     .parse = tg__engine_parse, .arg = "auto|llama.cpp|sglang|vllm|openai-compatible",
+     .parse = tg__engine_parse, .arg = "auto|llama.cpp|sglang|vllm|ollama|openai-compatible",
      .help = "the inference engine's adapter (auto: what discovery recognises)"},
     MSTR("thinking_open", "--thinking-open", "S", thinking_open, "thinking open marker (<think>)"),
     MSTR("thinking_close", "--thinking-close", "S", thinking_close, "thinking close marker (</think>)"),

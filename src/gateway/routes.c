@@ -13,6 +13,9 @@
  *   adapter's before discovery names it):
  *     generating, budgetable                     as /v1/chat/completions or /v1/completions
  *                                                (llama-server's /chat/completions)
+ *     generating in the engine's own shape       (Ollama's /api/chat, /api/generate) resolved by
+ *                                                the body's model, budgeted through the adapter's
+ *                                                native_in / native_out, no escalation
  *     generating, not budgetable                 403 route_not_budgeted naming the route to use
  *                                                (/completion, /infill, /v1/messages...)
  *     not generating                             passed through unchanged (GET /props, /slots...)
@@ -198,6 +201,7 @@ typedef struct infer_job {
     tg__client *c;
     tg__model_table *table;
     int route;
+    int native;         /* TG__ER_NATIVE_*: the body is the engine's own shape; 0 OpenAI's */
     char *body;
     size_t len;
     /* results */
@@ -261,16 +265,86 @@ static void job_fail(infer_job *j, const tg_error *e) {
     job_error(j, status, e->api.code, e->api.param, "%s", e->msg);
 }
 
+/* The adapter that reads a native body: the model's engine, else the first
+ * that has native routes (the model's engine is not known yet). */
+static const tg__engine *native_engine(const tg__model *m) {
+    if (m && m->engine && m->engine->native_in) return m->engine;
+    size_t n = 0;
+    const tg__engine *const *all = tg__engines(&n);
+    for (size_t i = 0; i < n; i++)
+        if (all[i]->native_in) return all[i];
+    return NULL;
+}
+
+static const char *as_chat_route(const infer_job *j) {
+    return j->native == TG__ER_NATIVE_CHAT ? "/v1/chat/completions" : "/v1/completions";
+}
+
+/* A native body (j->native) as the OpenAI body the budget decides on:
+ * *native the parsed body (kept for native_forward), *conv the OpenAI text,
+ * *route TG__R_CHAT or TG__R_COMPLETIONS. 0, or -1 answered. */
+static int native_request(infer_job *j, json_t **native, char **conv, int *route) {
+    json_error_t je;
+    *native = json_loadb(j->body, j->len, 0, &je);
+    if (!json_is_object(*native)) {
+        job_error(j, 400, "invalid_json", NULL, "the request body is not a JSON object: %s", je.text);
+        return -1;
+    }
+    const char *name = json_string_value(json_object_get(*native, "model"));
+    const tg__model *m = tg__model_resolve(j->table, name);
+    if (m && m->engine && !m->engine->native_in) { /* e.g. /api/chat naming a llama-server model */
+        job_error(j, 404, "route_not_found", "model", "model '%s' is served by %s, which has no such route; use POST %s",
+                  tg__model_id(m), m->engine->name, as_chat_route(j));
+        return -1;
+    }
+    const tg__engine *e = native_engine(m);
+    int as_chat = j->native == TG__ER_NATIVE_CHAT;
+    json_t *o = e ? e->native_in(*native, &as_chat) : NULL;
+    *conv = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!*conv) {
+        job_error(j, 400, "invalid_request_error", NULL, "the request body cannot be read as a chat or a prompt");
+        return -1;
+    }
+    *route = as_chat ? TG__R_CHAT : TG__R_COMPLETIONS;
+    return 0;
+}
+
+/* The decision written into the native body, sent as it is otherwise; no
+ * escalation or continuation (the answer is the engine's own NDJSON). */
+static void native_forward(infer_job *j, const tg__model *m, json_t *native, const json_t *decided, uint64_t max_tokens,
+                           const char *up_name) {
+    const tg__engine *e = native_engine(m);
+    if (up_name) json_object_set_new(native, "model", json_string(up_name));
+    if (!e || e->native_out(native, decided, m->have_limits ? m->limits.context : 0, max_tokens) != 0) {
+        job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+        return;
+    }
+    j->plan.escalate_to = 0;
+    j->fwd = tgx_json_dumps(native, JSON_COMPACT);
+    j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
+    if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+}
+
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
+    json_t *native = NULL;
+    char *conv = NULL;
+    int route = j->route;
+    if (j->native && native_request(j, &native, &conv, &route) != 0) {
+        json_decref(native);
+        return;
+    }
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
      * long prompt would cost as much again). Its error says the status,
      * code and param to answer with. */
     tg_request r;
     tg_error perr;
-    if (tg_request_parse_as(j->body, j->len, j->route == TG__R_CHAT ? TG_REQ_CHAT : TG_REQ_COMPLETION, &r,
-                            &perr) != TG_OK) {
+    if (tg_request_parse_as(conv ? conv : j->body, conv ? strlen(conv) : j->len,
+                            route == TG__R_CHAT ? TG_REQ_CHAT : TG_REQ_COMPLETION, &r, &perr) != TG_OK) {
         job_fail(j, &perr);
+        json_decref(native);
+        free(conv);
         return;
     }
     json_t *req = r.root;
@@ -314,6 +388,13 @@ static void infer_work(tg__job *job) {
     const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
         up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
+    if (native) {
+        native_forward(j, m, native, send ? send : req, d->budget.max_tokens,
+                       up_name && (!name || strcmp(up_name, name)) ? up_name : NULL);
+        json_decref(send);
+        tg__budget_free(&b);
+        goto out;
+    }
     if (up_name && (!name || strcmp(up_name, name) != 0)) {
         if (!send) send = json_incref(req);
         json_object_set_new(send, "model", json_string(up_name));
@@ -337,6 +418,8 @@ static void infer_work(tg__job *job) {
     tg__budget_free(&b);
 out:
     tg_request_free(&r);
+    json_decref(native);
+    free(conv);
 }
 
 /* POST /tokenize: {"model"?, "prompt": "..."} or {"model"?, "messages": [...]},
@@ -594,7 +677,7 @@ static void infer_done(tg__job *job) {
     infer_free(j);
 }
 
-static void serve_job(tg__client *c, void (*work)(tg__job *)) {
+static void serve_job(tg__client *c, void (*work)(tg__job *), int native) {
     infer_job *j = calloc(1, sizeof *j);
     size_t len = evbuffer_get_length(c->body);
     if (j) j->body = malloc(len ? len : 1);
@@ -607,6 +690,7 @@ static void serve_job(tg__client *c, void (*work)(tg__job *)) {
     j->len = len;
     j->c = c;
     j->route = c->route;
+    j->native = native;
     j->table = c->srv->table;
     tg__table_ref(j->table);
     j->job.work = work;
@@ -679,7 +763,8 @@ void tg__route_lookup(const tg__config *cfg, const tg__engine *e, const char *ta
     out->instead = r->instead;
     out->wrong_method = wrong;
     if (wrong) return;
-    if (r->kind == TG__ER_CHAT) out->route = TG__R_CHAT;
+    if (r->kind == TG__ER_CHAT || r->kind == TG__ER_NATIVE_CHAT) out->route = TG__R_CHAT;
+    else if (r->kind == TG__ER_NATIVE_COMPLETION) out->route = TG__R_COMPLETIONS;
     else if (r->kind == TG__ER_COMPLETION) out->route = TG__R_COMPLETIONS;
     else if (r->kind == TG__ER_PASS || r->kind == TG__ER_ADMIN) out->route = TG__R_PASSTHROUGH;
 }
@@ -798,6 +883,21 @@ static int refuse_route(tg__client *c, const tg__route_hit *h) {
     return 0;
 }
 
+/* A path the default model's engine does not serve may be another served
+ * model's native generating route (Ollama's /api/chat behind a second
+ * section): those are resolved by the body's model, so they are taken;
+ * pass-through routes are not (they would go to the default upstream). */
+static void route_other_engines(const tg__client *c, const tg__engine *e0, tg__route_hit *h) {
+    const tg__model_table *t = c->srv->table;
+    for (size_t i = 0; t && i < t->n && h->kind == TG__ROUTE_UNKNOWN; i++) {
+        const tg__engine *e = t->v[i].engine;
+        if (!e || e == e0) continue;
+        tg__route_hit o;
+        tg__route_lookup(c->cfg, e, c->req.target, c->req.target_len, c->req.method, c->req.method_len, &o);
+        if (o.kind == TG__ER_NATIVE_CHAT || o.kind == TG__ER_NATIVE_COMPLETION) *h = o;
+    }
+}
+
 static void passthrough(tg__client *c, const tg__model *m) {
     if (!m) {
         tg__client_error(c, 503, "server_error", NULL, NULL, "no upstream configured");
@@ -819,6 +919,7 @@ void tg__route_dispatch(tg__client *c) {
     tg__route_hit h;
     tg__route_lookup(c->cfg, m ? m->engine : NULL, c->req.target, c->req.target_len, c->req.method, c->req.method_len,
                      &h);
+    if (h.kind == TG__ROUTE_UNKNOWN && m) route_other_engines(c, m->engine, &h);
     int route = h.route;
     c->route = route;
     int keyless = route == TG__R_HEALTHZ || route == TG__R_READYZ || route == TG__R_STATUS || (route == TG__R_API_JSON && !c->cfg->private_catalog);
@@ -844,8 +945,8 @@ void tg__route_dispatch(tg__client *c) {
     }
     switch (route) {
     case TG__R_CHAT:
-    case TG__R_COMPLETIONS: serve_job(c, infer_work); return;
-    case TG__R_TOKENIZE: serve_job(c, tokenize_work); return;
+    case TG__R_COMPLETIONS: serve_job(c, infer_work, h.kind >= TG__ER_NATIVE_CHAT ? h.kind : 0); return;
+    case TG__R_TOKENIZE: serve_job(c, tokenize_work, 0); return;
     default:
         c->log.decision = "local";
         serve_local(c, route);

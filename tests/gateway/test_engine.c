@@ -23,6 +23,7 @@
 
 #include "gateway/engine.h"
 #include "util/buf.h"
+#include "tokgate/limits.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
 
@@ -89,18 +90,20 @@ static void test_lookup_and_defaults(void) {
     TG_CHECK(tg__engine_find("llama.cpp") == &tg__engine_llama_server);
     TG_CHECK(tg__engine_find("vllm") == &tg__engine_vllm);
     TG_CHECK(tg__engine_find("openai-compatible") == &tg__engine_openai_compat);
-    TG_CHECK(tg__engine_find("ollama") == NULL);
+    TG_CHECK(tg__engine_find("ollama") == &tg__engine_ollama);
+    TG_CHECK(tg__engine_find("sglang-not-an-engine") == NULL);
     tg__upinfo u;
     memset(&u, 0, sizeof u);
     u.engine = &tg__engine_vllm;
     TG_CHECK(tg__engine_for(tg__engine_parse("llama.cpp"), &u) == &tg__engine_llama_server); /* the section's */
     TG_CHECK(tg__engine_for(tg__engine_parse("auto"), &u) == &tg__engine_vllm);
     TG_CHECK(tg__engine_for(0, NULL) == NULL);
-    TG_CHECK_EQ_I(tg__engine_parse("ollama"), -1);
+    TG_CHECK_EQ_I(tg__engine_parse("ollama"), 3);
+    TG_CHECK_EQ_I(tg__engine_parse("nope"), -1);
     /* the option's value list names the adapters in registry order */
     size_t n = 0;
     const tg__engine *const *all = tg__engines(&n);
-    TG_CHECK_EQ_U(n, 4); /* llama.cpp, sglang, vllm, openai-compatible */
+    TG_CHECK_EQ_U(n, 5); /* llama.cpp, sglang, vllm, ollama, openai-compatible */
     for (size_t i = 0; i < n; i++) TG_CHECK_EQ_I(tg__engine_parse(all[i]->name), (int)i + 1);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_llama_server, 0), TG_CHAT_LLAMACPP);
     TG_CHECK_EQ_I(tg__engine_chat_dialect(&tg__engine_vllm, 1), TG_CHAT_HF);
@@ -202,7 +205,7 @@ static void test_routes_and_paths(void) {
     TG_CHECK(!tg__engine_generates(NULL, "/v1/chat/completions", 20));
     size_t n = 0;
     const char *const *p = tg__engine_probe_paths(&n);
-    TG_CHECK(n == 5); /* + sglang's /get_server_info, /server_info, /get_model_info */
+    TG_CHECK(n == 8); /* + sglang's /get_server_info, /server_info, /get_model_info; Ollama's /api/tags, /api/version, /api/ps */
     TG_CHECK_STR(p[0], "/v1/models");
     TG_CHECK_STR(n > 1 ? p[1] : NULL, "/props");
     TG_CHECK_STR(n > 2 ? p[2] : NULL, "/get_server_info");
@@ -299,6 +302,79 @@ static void test_sglang(void) {
     json_decref(o);
 }
 
+/* ---- Ollama (engines/ollama.c), read from ollama/ollama v0.33.0-rc2:
+ * api/types.go ListResponse / ShowResponse.model_info / Options,
+ * llm/llama_server.go's overflow text. ---------------------------------------- */
+
+static const char ollama_tags[] =
+    "{\"models\":[{\"name\":\"llama3.2:3b\",\"model\":\"llama3.2:3b\",\"size\":2019393189,"
+    "\"details\":{\"family\":\"llama\",\"parameter_size\":\"3.2B\",\"quantization_level\":\"Q4_K_M\"}}]}";
+/* llama3.2:3b's GGUF keys as /api/show lists them (Llama-3.2-3B config.json:
+ * 28 layers, 24 heads, 8 KV heads, head size 128, 131072 positions). */
+static const char ollama_show[] =
+    "{\"details\":{\"family\":\"llama\"},\"model_info\":{\"general.architecture\":\"llama\","
+    "\"llama.context_length\":131072,\"llama.block_count\":28,\"llama.embedding_length\":3072,"
+    "\"llama.attention.head_count\":24,\"llama.attention.head_count_kv\":8,\"llama.attention.key_length\":128,"
+    "\"llama.attention.value_length\":128,\"llama.rope.freq_base\":500000.0,\"tokenizer.ggml.tokens\":null}}";
+
+static void test_ollama(void) {
+    tg__upinfo u;
+    memset(&u, 0, sizeof u);
+    feed(&u, "/v1/models", plain_models);
+    feed(&u, "/api/tags", ollama_tags);
+    TG_CHECK(u.engine == &tg__engine_ollama);
+    json_error_t je;
+    json_t *show = json_loads(ollama_show, 0, &je);
+    tg__engine_ollama.post_probes[0].read(&u, "llama3.2:3b", show);
+    json_decref(show);
+    json_t *entry = json_pack("{s:s}", "id", "llama3.2:3b");
+    uint64_t ctx = 1, train = 0;
+    tg__engine_ollama.model_ctx(&u, entry, &ctx, &train);
+    TG_CHECK_EQ_U(ctx, 0); /* it enforces the num_ctx tokgate sends */
+    TG_CHECK_EQ_U(train, 131072);
+    tg_model_profile p;
+    TG_CHECK(tg__engine_ollama.model_profile(&u, entry, &p));
+    TG_CHECK_EQ_U(p.native_context, 131072);
+    TG_CHECK_EQ_U(p.n_layer, 28);
+    /* f16 KV: 28 layers x (8 x 128 K + 8 x 128 V) x 2 bytes = 114688 per token */
+    tg_kv_cost kc;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_kv_cost_compute(&p, TG_KV_F16, 1, &kc, &err), TG_OK);
+    TG_CHECK_EQ_U(kc.per_token, 114688);
+    tg_model_profile_free(&p);
+    json_decref(entry);
+    json_decref(u.model_info);
+    /* native_in / native_out: num_predict -1 is no max_tokens; num_ctx written */
+    json_t *nat = json_loads("{\"model\":\"m\",\"prompt\":\"hi\",\"system\":\"be brief\","
+                             "\"options\":{\"num_predict\":-1,\"num_ctx\":999999},\"think\":false}", 0, &je);
+    int as_chat = 0;
+    json_t *o = tg__engine_ollama.native_in(nat, &as_chat);
+    TG_CHECK(as_chat == 1 && json_array_size(json_object_get(o, "messages")) == 2);
+    TG_CHECK(json_object_get(o, "max_tokens") == NULL);
+    TG_CHECK(json_is_true(json_object_get(o, "stream"))); /* Ollama streams by default */
+    TG_CHECK_EQ_I(tg__engine_ollama.native_out(nat, o, 4096, 512), 0);
+    json_t *opt = json_object_get(nat, "options");
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(opt, "num_ctx")), 4096);
+    TG_CHECK_EQ_I(json_integer_value(json_object_get(opt, "num_predict")), 512);
+    TG_CHECK(json_is_false(json_object_get(nat, "think")));
+    json_decref(o);
+    json_decref(nat);
+    /* errors */
+    const char *ov = "{\"error\":\"the input length exceeds the context length\"}";
+    int st = 0;
+    char *m = tg__engine_map_error(&tg__engine_ollama, ov, strlen(ov), 400, &st);
+    TG_CHECK(m && strstr(m, "context_length_exceeded") && strstr(m, "the input length exceeds the context length"));
+    TG_CHECK_EQ_I(st, 400);
+    free(m);
+    const char *nf = "{\"error\":\"model 'x' not found\"}";
+    m = tg__engine_map_error(&tg__engine_ollama, nf, strlen(nf), 404, &st);
+    TG_CHECK(m && strstr(m, "model_not_found") && strstr(m, "model 'x' not found"));
+    TG_CHECK_EQ_I(st, 404);
+    free(m);
+    TG_CHECK(tg__engine_generates(&tg__engine_ollama, "/api/chat", 9));
+    TG_CHECK(!tg__engine_generates(&tg__engine_ollama, "/api/tags", 9));
+}
+
 int main(void) {
     TG_RUN(test_recognition);
     TG_RUN(test_lookup_and_defaults);
@@ -306,5 +382,6 @@ int main(void) {
     TG_RUN(test_llama_continuation);
     TG_RUN(test_routes_and_paths);
     TG_RUN(test_sglang);
+    TG_RUN(test_ollama);
     return tg_test_summary();
 }

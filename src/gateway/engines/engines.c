@@ -23,6 +23,7 @@ static const tg__engine *const registry[] = {
     &tg__engine_llama_server,
     &tg__engine_sglang, /* before vLLM: its /v1/models entries carry max_model_len too */
     &tg__engine_vllm,
+    &tg__engine_ollama, /* before the plain one: Ollama also answers /v1/models */
     &tg__engine_openai_compat, /* last: anything with an OpenAI face */
 };
 #define N_ENGINES (sizeof registry / sizeof registry[0])
@@ -98,7 +99,7 @@ const tg__engine_route *tg__engine_route_find(const tg__engine *e, const char *p
 
 int tg__engine_generates(const tg__engine *e, const char *path, size_t n) {
     for (const tg__engine_route *r = e ? e->native_routes : NULL; r && r->path; r++)
-        if (r->kind <= TG__ER_REFUSE && route_path_is(r, path, n)) return 1;
+        if ((r->kind <= TG__ER_REFUSE || r->kind >= TG__ER_NATIVE_CHAT) && route_path_is(r, path, n)) return 1;
     return 0;
 }
 
