@@ -98,7 +98,7 @@ static void test_lookup_and_defaults(void) {
     TG_CHECK(tg__engine_for(tg__engine_parse("llama.cpp"), &u) == &tg__engine_llama_server); /* the section's */
     TG_CHECK(tg__engine_for(tg__engine_parse("auto"), &u) == &tg__engine_vllm);
     TG_CHECK(tg__engine_for(0, NULL) == NULL);
-    TG_CHECK_EQ_I(tg__engine_parse("ollama"), 3);
+    TG_CHECK_EQ_I(tg__engine_parse("ollama"), 4); /* llama.cpp, sglang, vllm, ollama */
     TG_CHECK_EQ_I(tg__engine_parse("nope"), -1);
     /* the option's value list names the adapters in registry order */
     size_t n = 0;
