@@ -24,6 +24,7 @@
 #include "gateway/cont.h"
 #include "gateway/engine.h"
 #include "gateway/filters/think_cut.h"
+#include "gateway/sse_end.h"
 #include "util/buf.h"
 
 #include <stdlib.h>
@@ -294,10 +295,8 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out) {
         size_t from = k->scan > pos && k->scan <= k->ev.len ? k->scan : pos;
         const char *s = k->ev.data + from;
         size_t rem = k->ev.len - from;
-        const char *e = memmem(s, rem, "\n\n", 2);
-        size_t el = 2;
-        const char *e2 = memmem(s, rem, "\r\n\r\n", 4);
-        if (e2 && (!e || e2 < e)) e = e2, el = 4;
+        size_t el;
+        const char *e = tg__sse_event_end(s, rem, &el);
         if (!e) {
             k->scan = k->ev.len >= 3 ? k->ev.len - 3 : 0;
             break;

@@ -3,6 +3,7 @@
  * the stream's last 16 bytes are kept: a clean end is judged by them alone
  * (`data: [DONE]` and the blank line after it, with \n or \r\n endings).
  */
+#define _GNU_SOURCE /* memmem */
 #include "gateway/sse_end.h"
 
 #include <string.h>
@@ -41,4 +42,15 @@ int tg__sse_end_clean(const tg__sse_end *t, int want_done) {
     size_t dl = sizeof done - 1;
     if (m < dl || memcmp(s + m - dl, done, dl)) return 0;
     return m == dl || s[m - dl - 1] == '\n'; /* a line of its own */
+}
+
+const char *tg__sse_event_end(const char *p, size_t n, size_t *sep) {
+    const char *e = memmem(p, n, "\n\n", 2);
+    const char *e2 = memmem(p, n, "\r\n\r\n", 4);
+    *sep = 2;
+    if (e2 && (!e || e2 < e)) {
+        e = e2;
+        *sep = 4;
+    }
+    return e;
 }

@@ -7,6 +7,8 @@
  * feeds the stream's bytes here and asks at the close: the stream ended
  * cleanly when its last event is complete (a blank line) and, on the OpenAI
  * routes, that event was `data: [DONE]`. No allocation; bytes in any split.
+ * Also the one rule for where an event ends, for every reader of streams
+ * (cont.c, filters/think_cut.c, filters/stream_error.c).
  */
 #ifndef TG_GATEWAY_SSE_END_H
 #define TG_GATEWAY_SSE_END_H
@@ -22,5 +24,10 @@ void tg__sse_end_feed(tg__sse_end *t, const char *p, size_t n);
 /* 1 when the bytes so far end a stream cleanly; want_done: the last event
  * must be `data: [DONE]` (OpenAI's end of stream). */
 int tg__sse_end_clean(const tg__sse_end *t, int want_done);
+
+/* Where the first event in p[0..n) ends: the start of its blank line
+ * ("\n\n" or "\r\n\r\n", whichever comes first), *sep its length;
+ * NULL when no event is complete yet. */
+const char *tg__sse_event_end(const char *p, size_t n, size_t *sep);
 
 #endif

@@ -45,7 +45,25 @@ static void test_cases(void) {
     }
 }
 
+/* Where an event ends (the WHATWG event-stream format: an event ends at a
+ * blank line; lines end with LF or CRLF): the earliest blank line wins. */
+static void test_event_end(void) {
+    size_t sep = 0;
+    const char *a = "data: 1\n\ndata: 2\n\n";
+    TG_CHECK(tg__sse_event_end(a, strlen(a), &sep) == a + 7);
+    TG_CHECK_EQ_U(sep, 2);
+    const char *b = "data: 1\r\n\r\ndata: 2\n\n";
+    TG_CHECK(tg__sse_event_end(b, strlen(b), &sep) == b + 7);
+    TG_CHECK_EQ_U(sep, 4);
+    const char *c = "data: 1\r\ndata: 2\n\n";
+    TG_CHECK(tg__sse_event_end(c, strlen(c), &sep) == c + 16);
+    TG_CHECK_EQ_U(sep, 2);
+    const char *d = "data: 1\n";
+    TG_CHECK(tg__sse_event_end(d, strlen(d), &sep) == NULL);
+}
+
 int main(void) {
     TG_RUN(test_cases);
+    TG_RUN(test_event_end);
     return tg_test_summary();
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gateway/filters/filter.h"
+#include "gateway/sse_end.h"
 
 #define EVENT_MAX (4u << 20)
 
@@ -57,10 +58,8 @@ void tg__stream_err_feed(tg__stream_err *s, const char *p, size_t n, tg__stream_
     for (;;) {
         const char *b = s->ev.data + pos;
         size_t rem = s->ev.len - pos;
-        const char *e = memmem(b, rem, "\n\n", 2);
-        size_t el = 2;
-        const char *e2 = memmem(b, rem, "\r\n\r\n", 4);
-        if (e2 && (!e || e2 < e)) e = e2, el = 4;
+        size_t el;
+        const char *e = tg__sse_event_end(b, rem, &el);
         if (!e) break;
         size_t len = (size_t)(e - b) + el;
         one_event(s, b, len, emit, ud);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "gateway/filters/think_cut.h"
+#include "gateway/sse_end.h"
 #include "util/buf.h"
 
 #include <stdlib.h>
@@ -243,10 +244,8 @@ static void tf_data(tg__filter *f, const char *p, size_t n) {
     }
     size_t pos = 0;
     for (;;) { /* an event ends at a blank line */
-        const char *s = tf->ev.data + from, *e = memmem(s, tf->ev.len - from, "\n\n", 2);
-        const char *e2 = memmem(s, tf->ev.len - from, "\r\n\r\n", 4);
-        size_t el = 2;
-        if (e2 && (!e || e2 < e)) e = e2, el = 4;
+        size_t el;
+        const char *e = tg__sse_event_end(tf->ev.data + from, tf->ev.len - from, &el);
         if (!e) break;
         size_t evlen = (size_t)(e - (tf->ev.data + pos)) + el;
         if (tf->plain || tf_chunk(tf, tf->ev.data + pos, evlen)) tg__filter_data(f->next, tf->ev.data + pos, evlen);
