@@ -113,6 +113,19 @@ int tg__cont_needs_prompt(const tg__cont *k) { return k->prompt == NULL; }
 
 /* ---- the first leg: chat.completion.chunk events ------------------------- */
 
+/* A logprobs entry's token id: llama-server's "id", or vLLM's "token" as
+ * "token_id:N" (return_tokens_as_token_ids; vllm/entrypoints/openai/
+ * serving_engine.py _get_decoded_token). NULL when it names none. */
+static json_t *entry_id(const json_t *e) {
+    json_t *id = json_object_get(e, "id");
+    if (json_is_integer(id)) return json_incref(id);
+    const char *t = json_string_value(json_object_get(e, "token"));
+    if (!t || strncmp(t, "token_id:", 9) || t[9] < '0' || t[9] > '9') return NULL;
+    char *end = NULL;
+    long long v = strtoll(t + 9, &end, 10);
+    return *end || v < 0 ? NULL : json_integer((json_int_t)v);
+}
+
 /* One chat chunk (parsed). Appends what the client sees to out. */
 static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tgx_buf *out) {
     tg__chunk_ident(k->ident, o);
@@ -128,21 +141,25 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
         json_t *lp = json_object_get(json_object_get(ch, "logprobs"), "content");
         size_t i;
         json_t *e;
+        json_t *got = json_array();
         json_array_foreach(lp, i, e) {
-            if (!json_is_integer(json_object_get(e, "id"))) {
+            json_t *id = entry_id(e);
+            if (!id || !got) {
+                json_decref(id);
                 k->plain = 1; /* ids are what continuing needs */
                 break;
             }
+            json_array_append_new(got, id);
             n_new++;
         }
         /* past the budget: this chunk is not shown and its ids not kept;
          * the answer goes on from the budget's last token */
-        if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP)
+        if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP) {
+            json_decref(got);
             return TG__CONT_CUT;
-        json_array_foreach(lp, i, e) {
-            if (i >= n_new) break;
-            json_array_append(k->ids, json_object_get(e, "id"));
         }
+        json_array_extend(k->ids, got);
+        json_decref(got);
         k->n_first += n_new;
         const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
         if (fr) k->end = !strcmp(fr, "length") ? END_LENGTH : END_STOP;

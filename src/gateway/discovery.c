@@ -77,6 +77,8 @@ static void p_done(void *ud, int fault, const char *msg) {
     if (!fault && pr->status == 200 && pr->body.len) j = json_loadb(pr->body.data, pr->body.len, 0, NULL);
     int models = !strcmp(pr->path, "/v1/models");
     if (u && j) tg__engine_read_probe(u, pr->path, j);
+    else if (u && !fault && pr->status == 200 && pr->body.len) /* not JSON: e.g. Prometheus text */
+        tg__engine_read_probe_text(u, pr->path, pr->body.data, pr->body.len);
     if (u && models) {
         json_t *data = j ? json_object_get(j, "data") : NULL;
         if (json_is_array(data)) {

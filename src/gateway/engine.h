@@ -69,6 +69,10 @@ typedef struct tg__upinfo {
     int ok;                   /* last discovery succeeded */
     double last_ok;
     int in_flight;
+    /* live use, where the engine publishes it (vLLM's /metrics) */
+    int live;                 /* 1: the three below were read */
+    double kv_usage;          /* fraction of the KV pool in use, 0..1 */
+    uint64_t reqs_running, reqs_waiting;
 } tg__upinfo;
 
 typedef struct tg__engine_probe {
@@ -76,6 +80,9 @@ typedef struct tg__engine_probe {
     /* A 200 answer's JSON: fills what it knows into u; 1 when the answer
      * shows the upstream is this engine. */
     int (*read)(tg__upinfo *u, const json_t *answer);
+    /* A 200 answer that is not JSON (e.g. Prometheus text at /metrics), or
+     * NULL: none. The same contract as read. */
+    int (*read_text)(tg__upinfo *u, const char *body, size_t len);
 } tg__engine_probe;
 
 /* One event of a continuation leg, engine-neutral. */
@@ -180,6 +187,8 @@ const char *const *tg__engine_probe_paths(size_t *n);
 /* Gives a probe answer for `path` to every adapter that probes it and
  * records the engine recognised (the most specific wins). */
 void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer);
+/* The same for a 200 answer that is not JSON (probes with read_text). */
+void tg__engine_read_probe_text(tg__upinfo *u, const char *path, const char *body, size_t len);
 
 extern const tg__engine tg__engine_llama_server;
 extern const tg__engine tg__engine_vllm;

@@ -52,7 +52,7 @@ static int read_props(tg__upinfo *u, const json_t *j) {
     return 1;
 }
 
-static const tg__engine_probe probes[] = {{"/props", read_props}, {NULL, NULL}};
+static const tg__engine_probe probes[] = {{"/props", read_props, NULL}, {NULL, NULL, NULL}};
 
 static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {
     *ctx = u && u->n_ctx ? u->n_ctx : 0;
