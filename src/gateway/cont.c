@@ -126,6 +126,24 @@ static json_t *entry_id(const json_t *e) {
     return *end || v < 0 ? NULL : json_integer((json_int_t)v);
 }
 
+static int fr_here(const json_t *ch) { return json_is_string(json_object_get(ch, "finish_reason")); }
+
+static int delta_has_text(const json_t *d) {
+    static const char *const keys[] = {"content", "reasoning_content", "reasoning", NULL};
+    for (const char *const *k = keys; *k; k++)
+        if (json_string_length(json_object_get(d, *k)) > 0) return 1;
+    return json_array_size(json_object_get(d, "tool_calls")) > 0;
+}
+
+static void write_event(tgx_buf *dst, const json_t *o) {
+    char *s = tgx_json_dumps(o, JSON_COMPACT);
+    if (!s) return;
+    tgx_buf_puts(dst, "data: ");
+    tgx_buf_puts(dst, s);
+    tgx_buf_puts(dst, "\n\n");
+    free(s);
+}
+
 /* One chat chunk (parsed). Appends what the client sees to out. */
 static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tgx_buf *out) {
     tg__chunk_ident(k->ident, o);
@@ -168,7 +186,17 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
         if (k->cfg.strip_logprobs) json_object_del(ch, "logprobs");
     }
     tgx_buf *dst = k->holding ? &k->tail : out;
-    if (k->cfg.strip_logprobs && ch) {
+    if (k->holding && fr_here(ch) && delta_has_text(json_object_get(ch, "delta"))) {
+        /* the ending chunk carries the last token's text too (vLLM's does,
+         * serving_chat.py): the text goes out now, only the ending is held */
+        json_t *fr = json_incref(json_object_get(ch, "finish_reason"));
+        json_object_set_new(ch, "finish_reason", json_null());
+        write_event(out, o);
+        json_object_set_new(ch, "finish_reason", fr);
+        json_object_set_new(ch, "delta", json_object());
+        json_object_del(ch, "logprobs");
+        write_event(dst, o);
+    } else if (k->cfg.strip_logprobs && ch) {
         char *s = tgx_json_dumps(o, JSON_COMPACT);
         if (!s) return TG__CONT_GO;
         tgx_buf_puts(dst, "data: ");

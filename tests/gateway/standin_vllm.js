@@ -9,10 +9,14 @@
 // longer request would), and every generating request takes delay_ms.
 //
 // usage: node standin_vllm.js PORTFILE [JSON settings]
-//   settings: model, max_model_len, num_gpu_blocks, block_size, delay_ms,
+//   settings: model, max_model_len, num_gpu_blocks (null: "None", as before
+//   the engine has profiled its memory), block_size, delay_ms,
 //   error_style ("flat": v0.10 ErrorResponse; "nested": {"error": {...}} of
 //   later releases), reasoning_parser (the server's --reasoning-parser:
-//   without it a request carrying thinking_token_budget is refused).
+//   without it a request carrying thinking_token_budget is refused),
+//   enforce_len (the context it enforces, when not the max_model_len it
+//   reports: a server restarted with a smaller --max-model-len since
+//   tokgate's last discovery, i.e. a stale limit).
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
 const http = require('http');
@@ -59,9 +63,10 @@ function sendJson(res, status, o) {
 // serving_engine.py _validate_input (v0.10.0): prompt + max_tokens over
 // max_model_len -> 400 BadRequestError with this text.
 function overflow(res, n, maxTokens) {
+  const L = cfg.enforce_len || cfg.max_model_len;
   const msg = maxTokens == null
-    ? `This model's maximum context length is ${cfg.max_model_len} tokens. However, you requested ${n} tokens in the messages, Please reduce the length of the messages.`
-    : `This model's maximum context length is ${cfg.max_model_len} tokens. However, you requested ${n + maxTokens} tokens (${n} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
+    ? `This model's maximum context length is ${L} tokens. However, you requested ${n} tokens in the messages, Please reduce the length of the messages.`
+    : `This model's maximum context length is ${L} tokens. However, you requested ${n + maxTokens} tokens (${n} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
   sendJson(res, 400, errorBody(msg, 'BadRequestError', 400));
 }
 
@@ -102,7 +107,7 @@ function metrics(res) {
     '# TYPE vllm:cache_config_info gauge',
     `vllm:cache_config_info{block_size="${cfg.block_size}",cache_dtype="auto",calculate_kv_scales="False",` +
       `cpu_offload_gb="0",enable_prefix_caching="True",engine="0",gpu_memory_utilization="0.9",` +
-      `is_attention_free="False",num_cpu_blocks="None",num_gpu_blocks="${cfg.num_gpu_blocks}",` +
+      `is_attention_free="False",num_cpu_blocks="None",num_gpu_blocks="${cfg.num_gpu_blocks == null ? 'None' : cfg.num_gpu_blocks}",` +
       `num_gpu_blocks_override="None",prefix_caching_hash_algo="builtin",sliding_window="None",swap_space="4"} 1.0`,
     '# HELP vllm:prompt_tokens_total Number of prefill tokens processed.',
     '# TYPE vllm:prompt_tokens_total counter',
@@ -125,7 +130,8 @@ function chatLogprob(id, asIds) {
 function generate(req, res, body, chat) {
   const ids = chat ? chatIds(body) : promptIds(body.prompt);
   const maxTokens = body.max_completion_tokens != null ? body.max_completion_tokens : body.max_tokens;
-  if (ids.length + (maxTokens || 0) > cfg.max_model_len || ids.length >= cfg.max_model_len) return overflow(res, ids.length, maxTokens);
+  const L = cfg.enforce_len || cfg.max_model_len;
+  if (ids.length + (maxTokens || 0) > L || ids.length >= L) return overflow(res, ids.length, maxTokens);
   if (body.thinking_token_budget != null && !cfg.reasoning_parser)
     // the issue's measurement: vLLM refuses the field without a reasoning parser
     return sendJson(res, 400, errorBody('thinking_token_budget requires a reasoning parser (--reasoning-parser)', 'BadRequestError', 400));
