@@ -56,6 +56,8 @@ struct tg__cont {
     int holding;
     char *prompt;         /* /apply-template's prompt */
     int done_sent;
+    size_t text_at;       /* with wants_text: the index in ids of the text being tokenized */
+    int wants_text;
 };
 
 tg__cont *tg__cont_new(const tg__cont_cfg *cfg, const json_t *request) {
@@ -383,6 +385,48 @@ tg_status tg__cont_set_prompt(tg__cont *k, const char *body, size_t len, tg_erro
 const tg__engine_cont *tg__cont_engine(const tg__cont *k) { return k->cfg.engine; }
 
 
+/* An engine whose legs take ids only (engine.h text_path): the first text in
+ * ids becomes the body of a request that tokenizes it. 1 when it does. */
+static int text_request(tg__cont *k, char **body, size_t *len, tg_error *err) {
+    const tg__engine_cont *eng = k->cfg.engine;
+    k->wants_text = 0;
+    if (!eng->text_path || !eng->text_body || !eng->read_text_ids) return 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(k->ids, i, e) {
+        if (!json_is_string(e)) continue;
+        json_t *o = eng->text_body(json_string_value(e), json_string_length(e));
+        *body = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!*body) {
+            tg_error_set(err, TG_ENOMEM, "out of memory");
+            return 1;
+        }
+        *len = strlen(*body);
+        k->text_at = i;
+        k->wants_text = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int tg__cont_wants_text(const tg__cont *k) { return k->wants_text; }
+
+tg_status tg__cont_set_text(tg__cont *k, const char *body, size_t len, tg_error *err) {
+    json_t *ids = NULL;
+    k->wants_text = 0;
+    tg_status st = k->cfg.engine->read_text_ids(body, len, &ids, err);
+    if (st != TG_OK) return st;
+    json_t *rest = json_array();
+    size_t n = json_array_size(k->ids);
+    for (size_t i = k->text_at + 1; rest && i < n; i++) json_array_append(rest, json_array_get(k->ids, i));
+    while (json_array_size(k->ids) > k->text_at) json_array_remove(k->ids, k->text_at);
+    int bad = !rest || json_array_extend(k->ids, ids) || json_array_extend(k->ids, rest);
+    json_decref(ids);
+    json_decref(rest);
+    return bad ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+}
+
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err) {
     *body = NULL;
     *len = 0;
@@ -399,6 +443,7 @@ tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out
         tgx_buf_free(&mk);
         k->end = END_NONE;
     }
+    if (text_request(k, body, len, err)) return *body ? TG_OK : TG_ENOMEM;
     json_t *o = k->cfg.engine->leg_body(k->prompt, k->ids, k->fwd, k->cap - gen);
     if (!o) return tg_error_set(err, TG_ENOMEM, "out of memory");
     *body = tgx_json_dumps(o, JSON_COMPACT);

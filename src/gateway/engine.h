@@ -118,6 +118,14 @@ typedef struct tg__engine_cont {
     int (*read_event)(const json_t *event, tg__leg_event *out);
     /* Request fields a chat request shares with the leg request. */
     const char *const *sampling_keys; /* NULL-terminated */
+    /* For an engine whose leg prompt holds ids only (vLLM): text in `ids`
+     * (the end-of-thinking marker) is first POSTed to text_path as
+     * text_body(text) and read_text_ids reads the answer into its ids
+     * (malloc'd JSON array of integers). NULL text_path: text goes in the
+     * prompt as it is (llama-server). */
+    const char *text_path;
+    json_t *(*text_body)(const char *text, size_t len);
+    tg_status (*read_text_ids)(const char *body, size_t len, json_t **ids, tg_error *err);
 } tg__engine_cont;
 
 /* How the router treats one of an engine's routes (native_routes). */

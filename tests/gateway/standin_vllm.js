@@ -16,7 +16,8 @@
 //   without it a request carrying thinking_token_budget is refused),
 //   enforce_len (the context it enforces, when not the max_model_len it
 //   reports: a server restarted with a smaller --max-model-len since
-//   tokgate's last discovery, i.e. a stale limit).
+//   tokgate's last discovery, i.e. a stale limit), thinks (the model
+//   thinks first: see generateIds).
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
 const http = require('http');
@@ -30,7 +31,11 @@ let inflight = 0, maxInflight = 0;
 const requests = [];
 
 // ---- the stand-in's tokenizer and "model" ------------------------------------
-function wordId(w) { let h = 7; for (const c of w) h = (h * 31 + c.codePointAt(0)) % 30000; return 1000 + h; }
+const THINK = 151667, UNTHINK = 151668; // Qwen3's <think> and </think> (tokenizer_config.json added tokens)
+function wordId(w) {
+  if (w === '<think>') return THINK;
+  if (w === '</think>') return UNTHINK;
+  let h = 7; for (const c of w) h = (h * 31 + c.codePointAt(0)) % 30000; return 1000 + h; }
 function words(s) { return String(s || '').split(/\s+/).filter(Boolean).map(wordId); }
 // A chat rendered and tokenized: <|im_start|> words <|im_end|> per message,
 // then the generation prompt (add_generation_prompt defaults to true:
@@ -46,7 +51,24 @@ function chatIds(body) {
 }
 function promptIds(p) { return Array.isArray(p) ? p.slice() : words(p); }
 const genId = p => 40000 + (p * 7919) % 1000;
-const text = id => (id >= 40000 ? 't' + id : 'w' + id) + ' ';
+// With settings.thinks the model opens <think> right after the generation
+// prompt and thinks (ids 40000..) until </think> is in what it reads, then
+// answers (ids 50000..): a thinking block never closes by itself.
+function generateIds(ids, n) {
+  const out = [];
+  let closed = ids.includes(UNTHINK);
+  for (let i = 0; i < n; i++) {
+    const p = ids.length + i;
+    let id = genId(p);
+    if (cfg.thinks) {
+      if (i === 0 && ids[ids.length - 1] === 77091) id = THINK;
+      else if (closed) id = 50000 + (p * 7919) % 1000;
+    }
+    out.push(id);
+  }
+  return out;
+}
+const text = id => id === THINK ? '<think>\n' : id === UNTHINK ? '</think>\n\n' : (id >= 40000 ? 't' + id : 'w' + id) + ' ';
 
 // ---- errors: vllm/entrypoints/openai/protocol.py ErrorResponse (v0.10:
 // object, message, type, param, code) or, later,
@@ -136,8 +158,7 @@ function generate(req, res, body, chat) {
     // the issue's measurement: vLLM refuses the field without a reasoning parser
     return sendJson(res, 400, errorBody('thinking_token_budget requires a reasoning parser (--reasoning-parser)', 'BadRequestError', 400));
   const n = maxTokens == null ? cfg.max_model_len - ids.length : maxTokens;
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(genId(ids.length + i));
+  const out = generateIds(ids, n);
   const asIds = !!body.return_tokens_as_token_ids;
   const wantLp = chat ? body.logprobs === true : body.logprobs != null;
   const id = (chat ? 'chatcmpl-' : 'cmpl-') + Math.random().toString(16).slice(2);

@@ -321,6 +321,17 @@ static void test_vllm_continuation(void) {
     json_decref(b);
     json_array_append_new(ids, json_string("</think>")); /* text: no id prompt holds it */
     TG_CHECK(c->leg_body(prompt, ids, samp, 24) == NULL);
+    /* ...so text is tokenized first: POST /tokenize, no special tokens */
+    TG_CHECK(c->text_path && !strcmp(c->text_path, "/tokenize"));
+    json_t *tb = c->text_body("\n</think>\n\n", 11);
+    char *ts = tb ? json_dumps(tb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    TG_CHECK_STR(ts, "{\"add_special_tokens\":false,\"prompt\":\"\\n</think>\\n\\n\"}");
+    free(ts);
+    json_decref(tb);
+    json_t *mk = NULL;
+    static const char tokm[] = "{\"count\":2,\"max_model_len\":4096,\"tokens\":[198,151668],\"token_strs\":null}";
+    TG_CHECK(c->read_text_ids(tokm, sizeof tokm - 1, &mk, &err) == TG_OK && json_array_size(mk) == 2);
+    json_decref(mk);
     json_decref(ids);
     json_decref(samp);
     free(prompt);

@@ -24,7 +24,12 @@
 #     reported 40960) comes back as context_length_exceeded with
 #     n_prompt_tokens (the stand-in's own /tokenize count) and n_ctx 4096,
 #     vLLM's text kept, for both ErrorResponse shapes, streamed or not;
-#   - thinking: without a known reasoning parser tokgate sends
+#   - thinking cut (acceptance): a stand-in model that thinks, budget 10 of
+#     max_tokens 40: the client sees the stand-in's own 10 thinking tokens,
+#     the end-of-thinking marker, then exactly what the stand-in's
+#     /v1/completions continues with from prompt ids + those 10 ids + the
+#     marker's ids (its /tokenize of the marker): 40 tokens, one finish;
+#   - thinking fields: without a known reasoning parser tokgate sends
 #     chat_template_kwargs only (the stand-in, like vLLM without
 #     --reasoning-parser, would refuse thinking_token_budget); with
 #     `--dialect vllm` (the operator says the server runs one) it sends
@@ -119,6 +124,31 @@ check_eq "non-streaming escalation continued in place: content = the stand-in's 
 js_check "non-streaming: one chat.completion, finish length, usage 32" "$v" \
   'j.object==="chat.completion" && j.choices[0].finish_reason==="length" && j.usage.completion_tokens===32'
 stop_tokgate E
+
+# --- the thinking cut, resumed by token ids --------------------------------------------------------
+start_vllm T '{"thinks":true}'
+tmsgs='"model":"vllm-standin","messages":[{"role":"user","content":"Think about tokens."}],"temperature":0'
+ref10=$(curl -s "$T/v1/chat/completions" -d "{$tmsgs,\"max_tokens\":10,\"logprobs\":true,\"return_tokens_as_token_ids\":true}")
+gen10=$(field "$ref10" 'JSON.stringify(j.choices[0].logprobs.content.map(c=>+c.token.slice(9)))')
+tprompt=$(field "$(curl -s "$T/tokenize" -d "{$tmsgs}")" 'JSON.stringify(j.tokens)')
+marker=$(field "$(curl -s "$T/tokenize" -d '{"prompt":"\n</think>\n\n","add_special_tokens":false}')" 'JSON.stringify(j.tokens)')
+rest=$(curl -s "$T/v1/completions" -d "{\"model\":\"vllm-standin\",\"max_tokens\":30,\"prompt\":$(node -pe "JSON.stringify([...$tprompt,...$gen10,...$marker])")}")
+want_think="$(field "$ref10" 'j.choices[0].message.content')"$'\n</think>\n\n'"$(field "$rest" 'j.choices[0].text')"
+start_tokgate K --upstream "$T" --discovery-interval 1 --thinking-base 1000 --min-answer-tokens 16
+G=http://127.0.0.1:$PORT_K
+ready "$G" || fail "tokgate K never recognised the vLLM stand-in"
+curl -s -XPOST "$T/_standin/reset" >/dev/null
+s=$(curl -sN -D "$work/k.h" "$G/v1/chat/completions" \
+  -d "{$tmsgs,\"stream\":true,\"max_tokens\":40,\"max_thinking_tokens\":10,\"stream_options\":{\"include_usage\":true}}" | node -e "$sse_sum")
+check "the thinking budget is 10 tokens" grep -qi '^x-tokgate-thinking-tokens: 10' "$work/k.h"
+check_eq "thinking cut at 10 and resumed: the stand-in's 10 thinking tokens, the marker, then what /v1/completions continues with from prompt + those ids + the marker's ids" \
+  "$(field "$s" j.content)" "$want_think"
+js_check "thinking cut: one finish (length), one [DONE] at the end, usage 10 + 30 = 40" "$s" \
+  'j.finish.length===1 && j.finish[0]==="length" && j.done===1 && j.doneLast && j.bad===0 && j.usage && j.usage.completion_tokens===40'
+js_check "thinking cut: the marker tokenized by POST /tokenize (no special tokens), then one /v1/completions leg of ids only" \
+  "$(curl -s "$T/_standin/stats")" \
+  "(()=>{const r=j.requests.map(x=>x.path).join(' '), t=j.requests[2].body, c=j.requests[3].body; return r==='/v1/chat/completions /tokenize /tokenize /v1/completions' && t.prompt==='\\n</think>\\n\\n' && t.add_special_tokens===false && JSON.stringify(c.prompt)===JSON.stringify([...$tprompt,...$gen10,...$marker]) && c.max_tokens===30})()"
+stop_tokgate K
 
 # --- one error dialect --------------------------------------------------------------------------
 long="\"model\":\"vllm-standin\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"$(words 5000)\"}]"

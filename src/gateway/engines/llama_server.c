@@ -136,8 +136,8 @@ static const char *const sampling_keys[] = {
     "logit_bias", "top_n_sigma", "dynatemp_range", "dynatemp_exponent", "id_slot", NULL,
 };
 
-static const tg__engine_cont cont = {ask_ids, "/apply-template", read_prompt, "/completion", leg_body, read_event,
-                                     sampling_keys};
+static const tg__engine_cont cont = {ask_ids,      "/apply-template", read_prompt, "/completion", leg_body,
+                                     read_event,   sampling_keys,     NULL,        NULL,          NULL};
 
 /* ---- errors ---------------------------------------------------------------- */
 

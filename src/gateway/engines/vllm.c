@@ -32,8 +32,9 @@
  *                ints), streamed with logprobs and return_tokens_as_token_ids:
  *                text_completion chunks whose choices[0].logprobs.tokens name
  *                the ids and whose finish_reason ends the leg. A prompt of ids
- *                cannot hold text, so the thinking cut's end-of-thinking
- *                marker (text) cannot be sent: no resumed leg after a cut.
+ *                holds no text: after the thinking cut, the end-of-thinking
+ *                marker is tokenized first (POST /tokenize {"prompt": marker,
+ *                "add_special_tokens": false}) and its ids go in the prompt.
  *   errors       the overflow _validate_input raises (400, BadRequestError):
  *                "This model's maximum context length is N tokens. However,
  *                you requested M tokens (X in the messages, Y in the
@@ -285,8 +286,28 @@ static const char *const sampling_keys[] = {
     "allowed_token_ids", "truncate_prompt_tokens", "priority", NULL,
 };
 
-static const tg__engine_cont cont = {ask_ids, "/tokenize", read_prompt, "/v1/completions", leg_body, read_event,
-                                     sampling_keys};
+/* The end-of-thinking marker (text) as ids: POST /tokenize
+ * (TokenizeCompletionRequest: prompt, add_special_tokens default true: off,
+ * the marker goes mid-sequence). */
+static json_t *text_body(const char *text, size_t len) {
+    return json_pack("{s:s%,s:b}", "prompt", text, len, "add_special_tokens", 0);
+}
+
+static tg_status read_text_ids(const char *body, size_t len, json_t **ids, tg_error *err) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *t = json_object_get(o, "tokens");
+    size_t i;
+    json_t *e;
+    int ok = json_is_array(t) && json_array_size(t) > 0;
+    json_array_foreach(t, i, e) if (!json_is_integer(e)) ok = 0;
+    *ids = ok ? json_incref(t) : NULL;
+    json_decref(o);
+    return ok ? TG_OK : tg_error_set(err, TG_ECORRUPT, "the upstream's /tokenize answer has no \"tokens\" id list");
+}
+
+static const tg__engine_cont cont = {ask_ids,     "/tokenize", read_prompt,   "/v1/completions", leg_body,
+                                     read_event,  sampling_keys, "/tokenize", text_body,         read_text_ids};
 
 /* ---- errors ---------------------------------------------------------------- */
 
