@@ -58,7 +58,7 @@ sse_sum='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
  r.ids=r.ids.size; console.log(JSON.stringify(r));});'
 
 # --- discovery and capacity -------------------------------------------------------------
-start_vllm A '{"delay_ms":1500,"num_gpu_blocks":7680,"block_size":16,"max_model_len":40960}'
+start_vllm A '{"delay_ms":3000,"num_gpu_blocks":7680,"block_size":16,"max_model_len":40960}'
 start_tokgate A --upstream "$A" --discovery-interval 1
 G=http://127.0.0.1:$PORT_A
 ready "$G" || fail "tokgate A never recognised the vLLM stand-in"
@@ -82,10 +82,10 @@ counted=$(grep -o 'path=/v1/chat/completions model=vllm-standin [^ ]* prompt_tok
 check "each request is a 30K-token request as tokgate counts it (got ${counted:-none})" test "${counted:-0}" -ge 29000 -a "${counted:-0}" -le 31000
 stats=$(curl -s "$A/_standin/stats")
 js_check "capacity: the stand-in ran the three together (max concurrency 3)" "$stats" 'j.max_inflight===3'
-check "capacity: three took about one request's time (${ms} ms; one is 1500, serial 4500)" test "$ms" -lt 2900
+check "capacity: three took about one request's time (${ms} ms; one is 3000, serial 9000)" test "$ms" -lt 5900
 stop_tokgate A
 
-start_vllm B '{"delay_ms":1500,"num_gpu_blocks":null}'
+start_vllm B '{"delay_ms":3000,"num_gpu_blocks":null}'
 start_tokgate B --upstream "$B" --discovery-interval 1
 G=http://127.0.0.1:$PORT_B
 ready "$G" || fail "tokgate B never recognised the vLLM stand-in"
@@ -93,7 +93,7 @@ js_check "no KV pool known (num_gpu_blocks None): kv_capacity null, never a max_
   "$(curl -s "$G/v1/limits")" 'j.data[0].upstream_info.kind==="vllm" && j.data[0].upstream_info.kv_capacity===null'
 ms=$(three "$G")
 js_check "admission off: the three still run together" "$(curl -s "$B/_standin/stats")" 'j.max_inflight===3'
-check "admission off: about one request's time (${ms} ms)" test "$ms" -lt 2900
+check "admission off: about one request's time (${ms} ms)" test "$ms" -lt 5900
 stop_tokgate B
 
 # --- continuation by token ids ---------------------------------------------------------------
