@@ -214,18 +214,17 @@ static tg_status read_prompt(const char *body, size_t len, char **prompt, tg_err
 }
 
 static json_t *leg_body(const char *prompt, const json_t *ids, const json_t *sampling, uint64_t n_predict) {
-    json_error_t je;
-    json_t *pr = json_loads(prompt, 0, &je);
     size_t i;
     json_t *e;
-    json_array_foreach(ids, i, e) if (!json_is_integer(e)) { /* text (the end-of-thinking marker): no id prompt holds it */
+    json_array_foreach(ids, i, e) if (!json_is_integer(e)) return NULL; /* text: tokenized first (text_path) */
+    json_error_t je;
+    json_t *o = json_object(), *pr = json_loads(prompt, 0, &je);
+    if (!o || !json_is_array(pr) || json_array_extend(pr, (json_t *)(uintptr_t)ids)) {
+        json_decref(o);
         json_decref(pr);
         return NULL;
     }
-    json_t *o = json_object();
-    if (!o || !json_is_array(pr) || json_object_set_new(o, "prompt", pr) ||
-        json_array_extend(pr, (json_t *)(uintptr_t)ids)) {
-        if (!json_object_get(o, "prompt")) json_decref(pr);
+    if (json_object_set_new(o, "prompt", pr)) { /* it took pr even so */
         json_decref(o);
         return NULL;
     }
