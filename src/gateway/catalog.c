@@ -239,6 +239,10 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
             json_object_set_new(live, "kind", ui->engine ? json_string(ui->engine->name) : json_null());
             uint64_t kv = tg__engine_kv_capacity(m->engine, ui);
             json_object_set_new(live, "kv_capacity", kv ? json_integer((json_int_t)kv) : json_null());
+            /* issue 13: an unknown pool turns admission off, never a guess */
+            json_object_set_new(live, "admission", json_string(s->cfg->admission_capacity ? "on (admission.capacity)"
+                                                               : kv ? "on (the engine's KV pool)"
+                                                                    : "off (KV pool unknown)"));
             json_object_set_new(live, "discovered", json_boolean(ui->ok));
             if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
             if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));

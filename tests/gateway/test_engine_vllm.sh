@@ -64,7 +64,7 @@ G=http://127.0.0.1:$PORT_A
 ready "$G" || fail "tokgate A never recognised the vLLM stand-in"
 lim=$(curl -s "$G/v1/limits")
 js_check "discovery: kind vllm, context = max_model_len 40960, KV pool = 7680 x 16 = 122880, live gauges" "$lim" \
-  '(()=>{const m=j.data[0], u=m.upstream_info; return u.kind==="vllm" && m.limit.context===40960 && u.kv_capacity===122880 && u.kv_usage===0 && u.requests_running===0 && u.requests_waiting===0})()'
+  '(()=>{const m=j.data[0], u=m.upstream_info; return u.kind==="vllm" && m.limit.context===40960 && u.kv_capacity===122880 && /^on/.test(u.admission) && u.kv_usage===0 && u.requests_running===0 && u.requests_waiting===0})()'
 
 body30k="{\"model\":\"vllm-standin\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"$(words 24000)\"}]}"
 printf %s "$body30k" >"$work/30k.json"
@@ -89,8 +89,8 @@ start_vllm B '{"delay_ms":3000,"num_gpu_blocks":null}'
 start_tokgate B --upstream "$B" --discovery-interval 1
 G=http://127.0.0.1:$PORT_B
 ready "$G" || fail "tokgate B never recognised the vLLM stand-in"
-js_check "no KV pool known (num_gpu_blocks None): kv_capacity null, never a max_model_len guess" \
-  "$(curl -s "$G/v1/limits")" 'j.data[0].upstream_info.kind==="vllm" && j.data[0].upstream_info.kv_capacity===null'
+js_check "no KV pool known (num_gpu_blocks None): kv_capacity null, admission off, never a max_model_len guess" \
+  "$(curl -s "$G/v1/limits")" 'j.data[0].upstream_info.kind==="vllm" && j.data[0].upstream_info.kv_capacity===null && /^off/.test(j.data[0].upstream_info.admission)'
 ms=$(three "$G")
 js_check "admission off: the three still run together" "$(curl -s "$B/_standin/stats")" 'j.max_inflight===3'
 check "admission off: about one request's time (${ms} ms)" test "$ms" -lt 5900
