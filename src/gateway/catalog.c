@@ -239,9 +239,18 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
             json_object_set_new(live, "kind", ui->engine ? json_string(ui->engine->name) : json_null());
             uint64_t kv = tg__engine_kv_capacity(m->engine, ui);
             json_object_set_new(live, "kv_capacity", kv ? json_integer((json_int_t)kv) : json_null());
+            /* issue 13: an unknown pool turns admission off, never a guess */
+            json_object_set_new(live, "admission", json_string(s->cfg->admission_capacity ? "on (admission.capacity)"
+                                                               : kv ? "on (the engine's KV pool)"
+                                                                    : "off (KV pool unknown)"));
             json_object_set_new(live, "discovered", json_boolean(ui->ok));
             if (ui->n_ctx) json_object_set_new(live, "n_ctx", json_integer((json_int_t)ui->n_ctx));
             if (ui->total_slots) json_object_set_new(live, "total_slots", json_integer((json_int_t)ui->total_slots));
+            if (ui->live) { /* the engine's own gauges (vLLM /metrics) */
+                json_object_set_new(live, "kv_usage", json_real(ui->kv_usage));
+                json_object_set_new(live, "requests_running", json_integer((json_int_t)ui->reqs_running));
+                json_object_set_new(live, "requests_waiting", json_integer((json_int_t)ui->reqs_waiting));
+            }
             if (ui->prefill_samples) {
                 json_object_set_new(live, "prefill_tps_ema", json_real(ui->prefill_tps_ema));
                 json_object_set_new(live, "prefill_samples", json_integer((json_int_t)ui->prefill_samples));

@@ -58,6 +58,8 @@ struct tg__cont {
     char *prompt;         /* /apply-template's prompt */
     tgx_buf text, reasoning; /* the first leg's text, for an ids_from_prompt engine (engine.h) */
     int done_sent;
+    size_t text_at;       /* with wants_text: the index in ids of the text being tokenized */
+    int wants_text;
 };
 
 tg__cont *tg__cont_new(const tg__cont_cfg *cfg, const json_t *request) {
@@ -119,6 +121,37 @@ int tg__cont_needs_prompt(const tg__cont *k) { return k->prompt == NULL; }
 
 /* ---- the first leg: chat.completion.chunk events ------------------------- */
 
+/* A logprobs entry's token id: llama-server's "id", or vLLM's "token" as
+ * "token_id:N" (return_tokens_as_token_ids; vllm/entrypoints/openai/
+ * serving_engine.py _get_decoded_token). NULL when it names none. */
+static json_t *entry_id(const json_t *e) {
+    json_t *id = json_object_get(e, "id");
+    if (json_is_integer(id)) return json_incref(id);
+    const char *t = json_string_value(json_object_get(e, "token"));
+    if (!t || strncmp(t, "token_id:", 9) || t[9] < '0' || t[9] > '9') return NULL;
+    char *end = NULL;
+    long long v = strtoll(t + 9, &end, 10);
+    return *end || v < 0 ? NULL : json_integer((json_int_t)v);
+}
+
+static int fr_here(const json_t *ch) { return json_is_string(json_object_get(ch, "finish_reason")); }
+
+static int delta_has_text(const json_t *d) {
+    static const char *const keys[] = {"content", "reasoning_content", "reasoning", NULL};
+    for (const char *const *k = keys; *k; k++)
+        if (json_string_length(json_object_get(d, *k)) > 0) return 1;
+    return json_array_size(json_object_get(d, "tool_calls")) > 0;
+}
+
+static void write_event(tgx_buf *dst, const json_t *o) {
+    char *s = tgx_json_dumps(o, JSON_COMPACT);
+    if (!s) return;
+    tgx_buf_puts(dst, "data: ");
+    tgx_buf_puts(dst, s);
+    tgx_buf_puts(dst, "\n\n");
+    free(s);
+}
+
 /* One chat chunk (parsed). Appends what the client sees to out. */
 static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tgx_buf *out) {
     tg__chunk_ident(k->ident, o);
@@ -145,27 +178,31 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
                 n_new = 1;
             lp = NULL;
         }
+        json_t *got = json_array();
         json_array_foreach(lp, i, e) {
-            if (!json_is_integer(json_object_get(e, "id"))) {
+            json_t *id = entry_id(e);
+            if (!id || !got) {
+                json_decref(id);
                 k->plain = 1; /* ids are what continuing needs */
                 break;
             }
+            json_array_append_new(got, id);
             n_new++;
         }
         /* past the budget: this chunk is not shown and its ids not kept;
          * the answer goes on from the budget's last token */
-        if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP)
+        if (tg__think_chunk(&k->th, json_object_get(ch, "delta"), n_new, !k->plain) == TG__THINK_DROP) {
+            json_decref(got);
             return TG__CONT_CUT;
+        }
         if (by_text) { /* the text kept, for the engine's prompt request (engine.h prompt_body) */
             json_t *d = json_object_get(ch, "delta");
             json_t *c = json_object_get(d, "content"), *rc = json_object_get(d, "reasoning_content");
             if (json_is_string(c)) tgx_buf_append(&k->text, json_string_value(c), json_string_length(c));
             if (json_is_string(rc)) tgx_buf_append(&k->reasoning, json_string_value(rc), json_string_length(rc));
         }
-        json_array_foreach(lp, i, e) {
-            if (i >= n_new) break;
-            json_array_append(k->ids, json_object_get(e, "id"));
-        }
+        json_array_extend(k->ids, got);
+        json_decref(got);
         k->n_first += n_new;
         const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
         if (fr) k->end = !strcmp(fr, "length") ? END_LENGTH : END_STOP;
@@ -174,7 +211,17 @@ static int chat_chunk(tg__cont *k, json_t *o, const char *raw, size_t rawlen, tg
         if (k->cfg.strip_logprobs) json_object_del(ch, "logprobs");
     }
     tgx_buf *dst = k->holding ? &k->tail : out;
-    if (k->cfg.strip_logprobs && ch) {
+    if (k->holding && fr_here(ch) && delta_has_text(json_object_get(ch, "delta"))) {
+        /* the ending chunk carries the last token's text too (vLLM's does,
+         * serving_chat.py): the text goes out now, only the ending is held */
+        json_t *fr = json_incref(json_object_get(ch, "finish_reason"));
+        json_object_set_new(ch, "finish_reason", json_null());
+        write_event(out, o);
+        json_object_set_new(ch, "finish_reason", fr);
+        json_object_set_new(ch, "delta", json_object());
+        json_object_del(ch, "logprobs");
+        write_event(dst, o);
+    } else if (k->cfg.strip_logprobs && ch) {
         char *s = tgx_json_dumps(o, JSON_COMPACT);
         if (!s) return TG__CONT_GO;
         tgx_buf_puts(dst, "data: ");
@@ -376,6 +423,48 @@ char *tg__cont_prompt_body(const tg__cont *k, const char *fwd, size_t len, size_
 }
 
 
+/* An engine whose legs take ids only (engine.h text_path): the first text in
+ * ids becomes the body of a request that tokenizes it. 1 when it does. */
+static int text_request(tg__cont *k, char **body, size_t *len, tg_error *err) {
+    const tg__engine_cont *eng = k->cfg.engine;
+    k->wants_text = 0;
+    if (!eng->text_path || !eng->text_body || !eng->read_text_ids) return 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(k->ids, i, e) {
+        if (!json_is_string(e)) continue;
+        json_t *o = eng->text_body(json_string_value(e), json_string_length(e));
+        *body = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!*body) {
+            tg_error_set(err, TG_ENOMEM, "out of memory");
+            return 1;
+        }
+        *len = strlen(*body);
+        k->text_at = i;
+        k->wants_text = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int tg__cont_wants_text(const tg__cont *k) { return k->wants_text; }
+
+tg_status tg__cont_set_text(tg__cont *k, const char *body, size_t len, tg_error *err) {
+    json_t *ids = NULL;
+    k->wants_text = 0;
+    tg_status st = k->cfg.engine->read_text_ids(body, len, &ids, err);
+    if (st != TG_OK) return st;
+    json_t *rest = json_array();
+    size_t n = json_array_size(k->ids);
+    for (size_t i = k->text_at + 1; rest && i < n; i++) json_array_append(rest, json_array_get(k->ids, i));
+    while (json_array_size(k->ids) > k->text_at) json_array_remove(k->ids, k->text_at);
+    int bad = !rest || json_array_extend(k->ids, ids) || json_array_extend(k->ids, rest);
+    json_decref(ids);
+    json_decref(rest);
+    return bad ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+}
+
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err) {
     *body = NULL;
     *len = 0;
@@ -392,6 +481,7 @@ tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out
         tgx_buf_free(&mk);
         k->end = END_NONE;
     }
+    if (text_request(k, body, len, err)) return *body ? TG_OK : TG_ENOMEM;
     json_t *o = k->cfg.engine->leg_body(k->prompt, k->ids, k->fwd, k->cap - gen);
     if (!o) return tg_error_set(err, TG_ENOMEM, "out of memory");
     *body = tgx_json_dumps(o, JSON_COMPACT);

@@ -106,6 +106,11 @@ const tg__engine_cont *tg__cont_engine(const tg__cont *k);
  * client-visible text it implies (the end-of-thinking marker when thinking
  * was shown in content), appended to `out`. */
 tg_status tg__cont_next_body(tg__cont *k, char **body, size_t *len, tgx_buf *out, tg_error *err);
+/* After tg__cont_next_body: 1 when the body is not a leg but the engine's
+ * text_path request (engine.h: text to turn into ids first); its answer
+ * goes to tg__cont_set_text, then tg__cont_next_body again. */
+int tg__cont_wants_text(const tg__cont *k);
+tg_status tg__cont_set_text(tg__cont *k, const char *body, size_t len, tg_error *err);
 
 /* Tokens generated over all legs; the first leg's prompt tokens (0: unknown). */
 uint64_t tg__cont_generated(const tg__cont *k);

@@ -86,6 +86,8 @@ static void p_done(void *ud, int fault, const char *msg) {
     int models = !pr->post && !strcmp(pr->path, "/v1/models");
     if (u && j && pr->post) pr->post->read(u, pr->id, j);
     else if (u && j) tg__engine_read_probe(u, pr->path, j);
+    else if (u && !fault && !pr->post && pr->status == 200 && pr->body.len) /* not JSON: e.g. Prometheus text */
+        tg__engine_read_probe_text(u, pr->path, pr->body.data, pr->body.len);
     if (u && models) {
         json_t *data = j ? json_object_get(j, "data") : NULL;
         if (json_is_array(data)) {

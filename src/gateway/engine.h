@@ -85,6 +85,10 @@ typedef struct tg__upinfo {
     /* Added for engines that describe each model on its own (Ollama's
      * POST /api/show): model id -> the adapter's reading of it; NULL none. */
     json_t *model_info;
+    /* live use, where the engine publishes it (vLLM's /metrics) */
+    int live;                 /* 1: the three below were read */
+    double kv_usage;          /* fraction of the KV pool in use, 0..1 */
+    uint64_t reqs_running, reqs_waiting;
 } tg__upinfo;
 
 typedef struct tg__engine_probe {
@@ -92,6 +96,9 @@ typedef struct tg__engine_probe {
     /* A 200 answer's JSON: fills what it knows into u; 1 when the answer
      * shows the upstream is this engine. */
     int (*read)(tg__upinfo *u, const json_t *answer);
+    /* A 200 answer that is not JSON (e.g. Prometheus text at /metrics), or
+     * NULL: none. The same contract as read. */
+    int (*read_text)(tg__upinfo *u, const char *body, size_t len);
 } tg__engine_probe;
 
 /* One event of a continuation leg, engine-neutral. */
@@ -142,6 +149,14 @@ typedef struct tg__engine_cont {
      * is. */
     json_t *(*prompt_body)(const json_t *forwarded, const char *content, size_t content_len, const char *reasoning,
                            size_t reasoning_len);
+    /* For an engine whose leg prompt holds ids only (vLLM): text in `ids`
+     * (the end-of-thinking marker) is first POSTed to text_path as
+     * text_body(text) and read_text_ids reads the answer into its ids
+     * (malloc'd JSON array of integers). NULL text_path: text goes in the
+     * prompt as it is (llama-server). */
+    const char *text_path;
+    json_t *(*text_body)(const char *text, size_t len);
+    tg_status (*read_text_ids)(const char *body, size_t len, json_t **ids, tg_error *err);
 } tg__engine_cont;
 
 /* How the router treats one of an engine's routes (native_routes). */
@@ -243,6 +258,8 @@ const char *const *tg__engine_probe_paths(size_t *n);
 /* Gives a probe answer for `path` to every adapter that probes it and
  * records the engine recognised (the most specific wins). */
 void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer);
+/* The same for a 200 answer that is not JSON (probes with read_text). */
+void tg__engine_read_probe_text(tg__upinfo *u, const char *path, const char *body, size_t len);
 
 extern const tg__engine tg__engine_llama_server;
 extern const tg__engine tg__engine_sglang;

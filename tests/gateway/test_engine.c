@@ -111,8 +111,11 @@ static void test_lookup_and_defaults(void) {
     TG_CHECK_EQ_I(tg__engine_chat_dialect(NULL, 0), TG_CHAT_HF);
     TG_CHECK(tg__engine_cont_for(&tg__engine_llama_server, -1) == tg__engine_llama_server.cont);
     TG_CHECK(tg__engine_cont_for(&tg__engine_llama_server, 0) == NULL);
-    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, -1) == NULL);
-    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, 1) == tg__engine_llama_server.cont); /* forced on */
+    TG_CHECK(tg__engine_vllm.cont != NULL); /* vLLM continues by token ids of its own (engines/vllm.c) */
+    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, -1) == tg__engine_vllm.cont);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_vllm, 0) == NULL);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_openai_compat, -1) == NULL);
+    TG_CHECK(tg__engine_cont_for(&tg__engine_openai_compat, 1) == tg__engine_llama_server.cont); /* forced on */
     TG_CHECK(tg__engine_cont_for(NULL, -1) == NULL);
     TG_CHECK_EQ_I(tg__engine_llama_server.thinking_dialect, TG_DIALECT_LLAMACPP);
     TG_CHECK_EQ_I(tg__engine_openai_compat.thinking_dialect, TG_DIALECT_NONE);
@@ -205,10 +208,13 @@ static void test_routes_and_paths(void) {
     TG_CHECK(!tg__engine_generates(NULL, "/v1/chat/completions", 20));
     size_t n = 0;
     const char *const *p = tg__engine_probe_paths(&n);
-    TG_CHECK(n == 8); /* + sglang's /get_server_info, /server_info, /get_model_info; Ollama's /api/tags, /api/version, /api/ps */
+    TG_CHECK(n == 9); /* + sglang's /get_server_info, /server_info, /get_model_info; Ollama's /api/tags, /api/version, /api/ps; vLLM's /metrics */
     TG_CHECK_STR(p[0], "/v1/models");
     TG_CHECK_STR(n > 1 ? p[1] : NULL, "/props");
     TG_CHECK_STR(n > 2 ? p[2] : NULL, "/get_server_info");
+    int metrics = 0; /* vLLM's (engines/vllm.c) */
+    for (size_t i = 0; i < n; i++) metrics += !strcmp(p[i], "/metrics");
+    TG_CHECK_EQ_I(metrics, 1);
 }
 
 /* ---- sglang (issue 13; expected words from sgl-project/sglang's
@@ -375,6 +381,144 @@ static void test_ollama(void) {
     TG_CHECK(!tg__engine_generates(&tg__engine_ollama, "/api/tags", 9));
 }
 
+/* ---- vLLM (engines/vllm.c) ---------------------------------------------------------- */
+
+static void test_vllm_metrics(void) {
+    /* vllm/v1/metrics/loggers.py (005a810b): labelnames model_name, engine;
+     * cache_config_info = 1 with CacheConfig.metrics_info() labels + engine;
+     * two engine cores (data parallel): two pools. */
+    static const char text[] =
+        "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n"
+        "# TYPE vllm:cache_config_info gauge\n"
+        "vllm:cache_config_info{block_size=\"16\",cache_dtype=\"auto\",engine=\"0\",num_gpu_blocks=\"7680\","
+        "prefix_caching_hash_algo=\"builtin\",sliding_window=\"None\"} 1.0\n"
+        "vllm:cache_config_info{block_size=\"16\",cache_dtype=\"a\\\"}b\",engine=\"1\",num_gpu_blocks=\"100\"} 1.0\n"
+        "vllm:num_requests_running{engine=\"0\",model_name=\"m\"} 2.0\n"
+        "vllm:num_requests_running{engine=\"1\",model_name=\"m\"} 1.0\n"
+        "vllm:num_requests_waiting{engine=\"0\",model_name=\"m\"} 4.0\n"
+        "vllm:gpu_cache_usage_perc{engine=\"0\",model_name=\"m\"} 0.9\n"
+        "vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"m\"} 0.25\n"
+        "vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"m\"} 0.5\n";
+    const tg__engine_probe *mp = NULL;
+    for (const tg__engine_probe *p = tg__engine_vllm.probes; p->path; p++)
+        if (!strcmp(p->path, "/metrics")) mp = p;
+    TG_CHECK(mp && mp->read_text);
+    if (!mp || !mp->read_text) return;
+    tg__upinfo u;
+    memset(&u, 0, sizeof u);
+    TG_CHECK_EQ_I(mp->read_text(&u, text, sizeof text - 1), 1);
+    TG_CHECK_EQ_U(u.kv_tokens, 7680 * 16 + 100 * 16);
+    TG_CHECK_EQ_U(tg__engine_kv_capacity(&tg__engine_vllm, &u), 7680 * 16 + 100 * 16);
+    TG_CHECK(u.live && u.kv_usage == 0.5); /* the fullest core; the new name over the deprecated one */
+    TG_CHECK_EQ_U(u.reqs_running, 3);
+    TG_CHECK_EQ_U(u.reqs_waiting, 4);
+    /* before profiling, num_gpu_blocks is None: no pool, admission off */
+    memset(&u, 0, sizeof u);
+    static const char none[] = "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"None\"} 1.0\n";
+    TG_CHECK_EQ_I(mp->read_text(&u, none, sizeof none - 1), 1);
+    TG_CHECK_EQ_U(u.kv_tokens, 0);
+    /* an older release: only gpu_cache_usage_perc */
+    static const char old[] = "vllm:gpu_cache_usage_perc{model_name=\"m\"} 0.75\n";
+    TG_CHECK_EQ_I(mp->read_text(&u, old, sizeof old - 1), 1);
+    TG_CHECK(u.live && u.kv_usage == 0.75);
+    /* someone else's metrics (llama-server's llamacpp:*) are not vLLM's */
+    memset(&u, 0, sizeof u);
+    static const char other[] = "llamacpp:kv_cache_usage_ratio 0.5\n";
+    TG_CHECK_EQ_I(mp->read_text(&u, other, sizeof other - 1), 0);
+    TG_CHECK(!u.live && u.kv_tokens == 0);
+}
+
+static void vllm_err(const char *body, uint64_t want_prompt, uint64_t want_ctx) {
+    int st = 0;
+    char *out = tg__engine_map_error(&tg__engine_vllm, body, strlen(body), 400, &st);
+    TG_CHECK(out != NULL);
+    json_t *o = out ? json_loads(out, 0, NULL) : NULL;
+    json_t *e = json_object_get(o, "error");
+    TG_CHECK_STR(json_string_value(json_object_get(e, "code")), "context_length_exceeded");
+    TG_CHECK_EQ_U(tg__engine_juint(json_object_get(e, "n_prompt_tokens")), want_prompt);
+    TG_CHECK_EQ_U(tg__engine_juint(json_object_get(e, "n_ctx")), want_ctx);
+    TG_CHECK(strstr(json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message")) : "",
+                    "(upstream: This model's maximum context length") != NULL);
+    TG_CHECK_EQ_I(st, 400);
+    json_decref(o);
+    free(out);
+}
+
+static void test_vllm_errors(void) {
+    /* serving_engine.py _validate_input (v0.10.0), ErrorResponse flat */
+    vllm_err("{\"object\":\"error\",\"message\":\"This model's maximum context length is 4096 tokens. However, you "
+             "requested 5100 tokens (5000 in the messages, 100 in the completion). Please reduce the length of the "
+             "messages or completion.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}",
+             5000, 4096);
+    /* no max_tokens: "requested N tokens in the messages" */
+    vllm_err("{\"object\":\"error\",\"message\":\"This model's maximum context length is 4096 tokens. However, you "
+             "requested 5000 tokens in the messages, Please reduce the length of the messages.\",\"type\":"
+             "\"BadRequestError\",\"param\":null,\"code\":400}",
+             5000, 4096);
+    /* later releases: ErrorResponse{error: ErrorInfo} and "your request has N input tokens" */
+    vllm_err("{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, your request "
+             "has 9000 input tokens. Please reduce the length of the input messages.\",\"type\":"
+             "\"BadRequestError\",\"param\":null,\"code\":400}}",
+             9000, 8192);
+    /* another error is not an overflow: relayed as it came */
+    static const char other[] =
+        "{\"object\":\"error\",\"message\":\"The model `x` does not exist.\",\"type\":\"NotFoundError\",\"param\":null,\"code\":404}";
+    int st = 0;
+    TG_CHECK(tg__engine_map_error(&tg__engine_vllm, other, sizeof other - 1, 404, &st) == NULL);
+}
+
+static void test_vllm_continuation(void) {
+    const tg__engine_cont *c = tg__engine_vllm.cont;
+    TG_CHECK(c && c->prompt_path && !strcmp(c->prompt_path, "/tokenize") && !strcmp(c->leg_path, "/v1/completions"));
+    if (!c) return;
+    json_t *req = json_pack("{s:s,s:[]}", "model", "m", "messages");
+    TG_CHECK_EQ_I(c->ask_ids(req), 1);
+    TG_CHECK(json_is_true(json_object_get(req, "logprobs")) &&
+             json_is_true(json_object_get(req, "return_tokens_as_token_ids")));
+    json_decref(req);
+    /* TokenizeResponse {count, max_model_len, tokens, token_strs} */
+    static const char tok[] = "{\"count\":3,\"max_model_len\":4096,\"tokens\":[1,2,3],\"token_strs\":null}";
+    char *prompt = NULL;
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    TG_CHECK(c->read_prompt(tok, sizeof tok - 1, &prompt, &err) == TG_OK);
+    json_t *ids = json_pack("[i,i]", 40, 41), *samp = json_pack("{s:s,s:f}", "model", "m", "temperature", 0.5);
+    json_t *b = prompt ? c->leg_body(prompt, ids, samp, 24) : NULL;
+    char *s = b ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    TG_CHECK_STR(s, "{\"logprobs\":1,\"max_tokens\":24,\"model\":\"m\",\"prompt\":[1,2,3,40,41],"
+                    "\"return_tokens_as_token_ids\":true,\"stream\":true,\"temperature\":0.5}");
+    free(s);
+    json_decref(b);
+    json_array_append_new(ids, json_string("</think>")); /* text: no id prompt holds it */
+    TG_CHECK(c->leg_body(prompt, ids, samp, 24) == NULL);
+    /* ...so text is tokenized first: POST /tokenize, no special tokens */
+    TG_CHECK(c->text_path && !strcmp(c->text_path, "/tokenize"));
+    json_t *tb = c->text_body("\n</think>\n\n", 11);
+    char *ts = tb ? json_dumps(tb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    TG_CHECK_STR(ts, "{\"add_special_tokens\":false,\"prompt\":\"\\n</think>\\n\\n\"}");
+    free(ts);
+    json_decref(tb);
+    json_t *mk = NULL;
+    static const char tokm[] = "{\"count\":2,\"max_model_len\":4096,\"tokens\":[198,151668],\"token_strs\":null}";
+    TG_CHECK(c->read_text_ids(tokm, sizeof tokm - 1, &mk, &err) == TG_OK && json_array_size(mk) == 2);
+    json_decref(mk);
+    json_decref(ids);
+    json_decref(samp);
+    free(prompt);
+    /* serving_completion.py stream chunk with return_tokens_as_token_ids */
+    json_t *ev = json_loads("{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\",\"choices\":"
+                            "[{\"index\":0,\"text\":\" a b\",\"logprobs\":{\"tokens\":[\"token_id:7\",\"token_id:8\"]},"
+                            "\"finish_reason\":\"length\",\"stop_reason\":null}]}", 0, NULL);
+    tg__leg_event le;
+    TG_CHECK_EQ_I(c->read_event(ev, &le), TG__LEG_EVENT);
+    TG_CHECK(le.text && le.text_len == 4 && le.stop && le.length && le.predicted == -1);
+    TG_CHECK(json_array_size(le.ids) == 2 && json_integer_value(json_array_get(le.ids, 1)) == 8);
+    json_decref(ev);
+    ev = json_loads("{\"error\":{\"message\":\"x\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}", 0, NULL);
+    TG_CHECK_EQ_I(c->read_event(ev, &le), TG__LEG_ERROR);
+    json_decref(ev);
+}
+
 int main(void) {
     TG_RUN(test_recognition);
     TG_RUN(test_lookup_and_defaults);
@@ -383,5 +527,8 @@ int main(void) {
     TG_RUN(test_routes_and_paths);
     TG_RUN(test_sglang);
     TG_RUN(test_ollama);
+    TG_RUN(test_vllm_metrics);
+    TG_RUN(test_vllm_errors);
+    TG_RUN(test_vllm_continuation);
     return tg_test_summary();
 }

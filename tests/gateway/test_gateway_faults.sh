@@ -12,7 +12,9 @@ source "$(dirname "$0")/lib.sh"
 
 start_standin
 UP=http://127.0.0.1:$STANDIN_PORT
-start_tokgate A --upstream "$UP" --connect-timeout 1 --first-byte-timeout 1 --idle-timeout 1 \
+# The stand-in's /v1/models entries look like vLLM's (max_model_len), and vLLM streams
+# are continued by token ids (engines/vllm.c): this transport test relays them as they come.
+start_tokgate A --upstream "$UP" --continuation off --connect-timeout 1 --first-byte-timeout 1 --idle-timeout 1 \
   --max-body-bytes 4000 --discovery-interval 1 --inline-body-bytes 0 --workers 2 --passthrough-path /echo-headers
 G=http://127.0.0.1:$PORT_A
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"ok"' && break; sleep 0.1; done
@@ -227,7 +229,7 @@ stop_tokgate X
 
 # --- continuation legs that fail (cont.h): the stand-in plays an upstream whose
 # /apply-template refuses, and one whose /completion resets mid-stream ----------
-start_tokgate C --upstream "$UP" --discovery-interval 1 --continuation on \
+start_tokgate C --upstream "$UP" --discovery-interval 1 --continuation on --engine openai-compatible \
   --capped-default 5 --escalated-output-tokens 10
 G=http://127.0.0.1:$PORT_C
 for i in $(seq 1 50); do curl -s "$G/v1/models" | grep -q '"cont_reset"' && break; sleep 0.1; done

@@ -137,7 +137,14 @@ static size_t rank(const tg__engine *e) {
 void tg__engine_read_probe(tg__upinfo *u, const char *path, const json_t *answer) {
     for (size_t i = 0; i < N_ENGINES; i++)
         for (const tg__engine_probe *p = registry[i]->probes; p && p->path; p++)
-            if (!strcmp(p->path, path) && p->read(u, answer) && i < rank(u->engine)) u->engine = registry[i];
+            if (p->read && !strcmp(p->path, path) && p->read(u, answer) && i < rank(u->engine)) u->engine = registry[i];
+}
+
+void tg__engine_read_probe_text(tg__upinfo *u, const char *path, const char *body, size_t len) {
+    for (size_t i = 0; i < N_ENGINES; i++)
+        for (const tg__engine_probe *p = registry[i]->probes; p && p->path; p++)
+            if (p->read_text && !strcmp(p->path, path) && p->read_text(u, body, len) && i < rank(u->engine))
+                u->engine = registry[i];
 }
 
 /* ---- shared by adapters ---------------------------------------------------------- */

@@ -52,7 +52,7 @@ static int read_props(tg__upinfo *u, const json_t *j) {
     return 1;
 }
 
-static const tg__engine_probe probes[] = {{"/props", read_props}, {NULL, NULL}};
+static const tg__engine_probe probes[] = {{"/props", read_props, NULL}, {NULL, NULL, NULL}};
 
 static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {
     *ctx = u && u->n_ctx ? u->n_ctx : 0;
@@ -136,8 +136,13 @@ static const char *const sampling_keys[] = {
     "logit_bias", "top_n_sigma", "dynatemp_range", "dynatemp_exponent", "id_slot", NULL,
 };
 
-static const tg__engine_cont cont = {ask_ids, "/apply-template", read_prompt, "/completion", leg_body, read_event,
-                                     sampling_keys, 0, NULL};
+static const tg__engine_cont cont = {.ask_ids = ask_ids,
+                                     .prompt_path = "/apply-template",
+                                     .read_prompt = read_prompt,
+                                     .leg_path = "/completion",
+                                     .leg_body = leg_body,
+                                     .read_event = read_event,
+                                     .sampling_keys = sampling_keys};
 
 /* ---- errors ---------------------------------------------------------------- */
 

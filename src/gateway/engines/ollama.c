@@ -92,8 +92,10 @@ static int read_ps(tg__upinfo *u, const json_t *j) {
     return 0; /* other engines may answer a /api/ps too */
 }
 
-static const tg__engine_probe probes[] = {
-    {"/api/tags", read_tags}, {"/api/version", read_version}, {"/api/ps", read_ps}, {NULL, NULL}};
+static const tg__engine_probe probes[] = {{.path = "/api/tags", .read = read_tags},
+                                          {.path = "/api/version", .read = read_version},
+                                          {.path = "/api/ps", .read = read_ps},
+                                          {.path = NULL}};
 
 static char *show_body(const char *id) {
     json_t *o = json_pack("{s:s}", "model", id);

@@ -1,20 +1,13 @@
 /*
  * gateway/engines/openai_compat.c: engines known only by their OpenAI face
  * (engine.h): the plain OpenAI-compatible adapter, the fallback for any
- * upstream that answers GET /v1/models, and vLLM as far as tokgate reads it
- * today (issue 13 gives vLLM its own file: /metrics KV pool, /tokenize,
- * continuation through /v1/completions).
+ * upstream that answers GET /v1/models (vLLM has its own, engines/vllm.c).
  *
  *   plain        context: the entry's max_model_len or context_length when it
  *                gives one; no KV pool (admission off); chats counted as
  *                transformers renders them (TG_CHAT_HF); no thinking field of
  *                its own (chat_template_kwargs only); no continuation; errors
  *                in OpenAI's own shape already (relayed as they come).
- *   vllm         recognised by max_model_len in its /v1/models entries
- *                (vllm/entrypoints/openai/protocol.py ModelCard); context =
- *                max_model_len. Its "thinking_token_budget" is refused unless
- *                the server runs a reasoning parser, which discovery does not
- *                read yet: no thinking field here until it does.
  */
 #include <stddef.h>
 
@@ -22,18 +15,12 @@
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
 
-static int read_models_vllm(tg__upinfo *u, const json_t *j) {
-    (void)u;
-    return json_object_get(json_array_get(json_object_get(j, "data"), 0), "max_model_len") != NULL;
-}
-
 static int read_models_plain(tg__upinfo *u, const json_t *j) {
     (void)u;
     return json_is_array(json_object_get(j, "data"));
 }
 
-static const tg__engine_probe probes_vllm[] = {{"/v1/models", read_models_vllm}, {NULL, NULL}};
-static const tg__engine_probe probes_plain[] = {{"/v1/models", read_models_plain}, {NULL, NULL}};
+static const tg__engine_probe probes_plain[] = {{"/v1/models", read_models_plain, NULL}, {NULL, NULL, NULL}};
 
 static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {
     (void)u;
@@ -47,7 +34,7 @@ static uint64_t no_capacity(const tg__upinfo *u) {
     return 0;
 }
 
-/* OpenAI's routes as vLLM and other OpenAI-compatible servers serve them. */
+/* OpenAI's routes as OpenAI-compatible servers serve them. */
 static const tg__engine_route oai_routes[] = {
     {"/v1/chat/completions", "POST", TG__ER_CHAT, NULL},
     {"/v1/completions", "POST", TG__ER_COMPLETION, NULL},
@@ -58,18 +45,6 @@ static const tg__engine_route oai_routes[] = {
     {"/v1/embeddings", "POST", TG__ER_PASS, NULL},
     {"/detokenize", "POST", TG__ER_PASS, NULL},
     {NULL, NULL, 0, NULL},
-};
-
-const tg__engine tg__engine_vllm = {
-    .name = "vllm",
-    .probes = probes_vllm,
-    .model_ctx = model_ctx,
-    .kv_capacity = no_capacity,
-    .chat_dialect = TG_CHAT_HF,
-    .thinking_dialect = TG_DIALECT_NONE,
-    .cont = NULL,
-    .map_error = NULL,
-    .native_routes = oai_routes,
 };
 
 const tg__engine tg__engine_openai_compat = {

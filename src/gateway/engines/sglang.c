@@ -103,10 +103,10 @@ static int read_model_info(tg__upinfo *u, const json_t *j) {
 }
 
 static const tg__engine_probe probes[] = {
-    {"/get_server_info", read_server_info},
-    {"/server_info", read_server_info},
-    {"/get_model_info", read_model_info},
-    {NULL, NULL},
+    {.path = "/get_server_info", .read = read_server_info},
+    {.path = "/server_info", .read = read_server_info},
+    {.path = "/get_model_info", .read = read_model_info},
+    {.path = NULL},
 };
 
 static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {

@@ -79,7 +79,7 @@ int tg__escalation_hit_length(const char *body, size_t len) {
 
 /* ---- continuing in place: the filter -------------------------------------- */
 
-enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION }; /* what the upstream request under way is */
+enum { LEG_CLIENT, LEG_TEMPLATE, LEG_COMPLETION, LEG_TEXT }; /* what the upstream request under way is */
 
 typedef struct esc_filter {
     tg__filter base;      /* next: the assembler, or the relay */
@@ -150,8 +150,8 @@ static void next_leg(esc_filter *e) {
             esc_fail(e, err.msg);
             return;
         }
-        e->leg = LEG_COMPLETION;
-        path = eng->leg_path;
+        e->leg = tg__cont_wants_text(e->cont) ? LEG_TEXT : LEG_COMPLETION; /* text to tokenize first (engine.h) */
+        path = e->leg == LEG_TEXT ? eng->text_path : eng->leg_path;
     }
     tgx_buf_free(&out);
     e->leg_bad = 0;
@@ -258,7 +258,7 @@ static void ef_data(tg__filter *f, const char *p, size_t n) {
         tg__filter_data(f->next, p, n);
         return;
     }
-    if (e->leg == LEG_TEMPLATE || e->leg_bad) { /* a whole answer to read, not to pass on */
+    if (e->leg == LEG_TEMPLATE || e->leg == LEG_TEXT || e->leg_bad) { /* a whole answer to read, not to pass on */
         if (tgx_buf_append(&e->aux, p, n) != TG_OK) e->leg_bad = 1;
         return;
     }
@@ -276,10 +276,12 @@ int tg__esc_filter_up_done(tg__filter *f, int fault, const char *fault_name, con
     esc_filter *e = (esc_filter *)f;
     char buf[512];
     if (fault == 0 && !e->leg_bad) {
-        if (e->leg == LEG_TEMPLATE) {
+        if (e->leg == LEG_TEMPLATE || e->leg == LEG_TEXT) {
             tg_error err;
             memset(&err, 0, sizeof err);
-            if (tg__cont_set_prompt(e->cont, e->aux.data, e->aux.len, &err) == TG_OK) next_leg(e);
+            tg_status st = e->leg == LEG_TEXT ? tg__cont_set_text(e->cont, e->aux.data, e->aux.len, &err)
+                                              : tg__cont_set_prompt(e->cont, e->aux.data, e->aux.len, &err);
+            if (st == TG_OK) next_leg(e);
             else esc_fail(e, err.msg);
             return 1;
         }
