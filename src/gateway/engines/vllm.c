@@ -197,9 +197,9 @@ static int ask_ids(json_t *req) {
     return added;
 }
 
-/* /tokenize's answer: its "tokens" kept as JSON text (the cont protocol
- * carries the prompt as a string). */
-static tg_status read_prompt(const char *body, size_t len, char **prompt, tg_error *err) {
+/* /tokenize's answer (TokenizeResponse): its "tokens" id list (a new
+ * reference), or NULL with err set. */
+static json_t *tokenize_ids(const char *body, size_t len, tg_error *err) {
     json_error_t je;
     json_t *o = json_loadb(body, len, 0, &je);
     json_t *t = json_object_get(o, "tokens");
@@ -207,9 +207,19 @@ static tg_status read_prompt(const char *body, size_t len, char **prompt, tg_err
     json_t *e;
     int ok = json_is_array(t) && json_array_size(t) > 0;
     json_array_foreach(t, i, e) if (!json_is_integer(e)) ok = 0;
-    *prompt = ok ? tgx_json_dumps(t, JSON_COMPACT) : NULL;
+    json_t *ids = ok ? json_incref(t) : NULL;
     json_decref(o);
-    if (!ok) return tg_error_set(err, TG_ECORRUPT, "the upstream's /tokenize answer has no \"tokens\" id list");
+    if (!ok) tg_error_set(err, TG_ECORRUPT, "the upstream's /tokenize answer has no \"tokens\" id list");
+    return ids;
+}
+
+/* The prompt's ids kept as JSON text (the cont protocol carries the prompt
+ * as a string). */
+static tg_status read_prompt(const char *body, size_t len, char **prompt, tg_error *err) {
+    json_t *t = tokenize_ids(body, len, err);
+    if (!t) return TG_ECORRUPT;
+    *prompt = tgx_json_dumps(t, JSON_COMPACT);
+    json_decref(t);
     return *prompt ? TG_OK : tg_error_set(err, TG_ENOMEM, "out of memory");
 }
 
@@ -293,16 +303,8 @@ static json_t *text_body(const char *text, size_t len) {
 }
 
 static tg_status read_text_ids(const char *body, size_t len, json_t **ids, tg_error *err) {
-    json_error_t je;
-    json_t *o = json_loadb(body, len, 0, &je);
-    json_t *t = json_object_get(o, "tokens");
-    size_t i;
-    json_t *e;
-    int ok = json_is_array(t) && json_array_size(t) > 0;
-    json_array_foreach(t, i, e) if (!json_is_integer(e)) ok = 0;
-    *ids = ok ? json_incref(t) : NULL;
-    json_decref(o);
-    return ok ? TG_OK : tg_error_set(err, TG_ECORRUPT, "the upstream's /tokenize answer has no \"tokens\" id list");
+    *ids = tokenize_ids(body, len, err);
+    return *ids ? TG_OK : TG_ECORRUPT;
 }
 
 static const tg__engine_cont cont = {.ask_ids = ask_ids,
