@@ -16,14 +16,15 @@
 #   - large bodies to an upstream that reads nothing: held once (RSS grows by
 #     less than twice their sum; it grew ~4.9x), and past
 #     limits.max_buffered_bytes a 503 with Retry-After naming the cap.
-# Times are checked with generous slack only ("ended within N s").
+# Times are checked with generous slack only ("ended within N s"). The models
+# run with continuation off: these are transport faults, not continuation legs.
 source "$(dirname "$0")/lib.sh"
 
 start_standin
 UP=http://127.0.0.1:$STANDIN_PORT
 models=
 for m in trickle_head trickle_sse trickle_json close_cut close_ok stream_long ok; do
-  models+="${models:+,}{\"name\":\"$m\",\"upstream\":\"$UP\",\"upstream_model\":\"$m\",\"engine\":\"vllm\",\"limits\":{\"context\":4096}}"
+  models+="${models:+,}{\"name\":\"$m\",\"upstream\":\"$UP\",\"upstream_model\":\"$m\",\"engine\":\"vllm\",\"continuation\":\"off\",\"limits\":{\"context\":4096}}"
 done
 printf '{"models":[%s]}\n' "$models" > "$work/dl.json"
 start_tokgate A --config "$work/dl.json" --first-byte-timeout 2 --idle-timeout 1 --answer-timeout 3 \
