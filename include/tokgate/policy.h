@@ -88,8 +88,12 @@ typedef enum tg_thinking_mode {
     TG_THINK_BALANCED,     /* base */
     TG_THINK_AGGRESSIVE,   /* base x 2 */
     TG_THINK_DISABLED,     /* thinking off */
-    TG_THINK_CUSTOM        /* an explicit max_thinking_tokens */
+    TG_THINK_CUSTOM,       /* an explicit max_thinking_tokens */
+    TG_THINK_ADAPTIVE      /* learned from use (tokgate/adaptive.h) */
 } tg_thinking_mode;
+
+/* The table of thinking budgets learned from use (tokgate/adaptive.h). */
+typedef struct tg_adaptive tg_adaptive;
 
 /* Fractions are in parts per million so the rounding is exact integer
  * arithmetic (see tg_policy_safe_max). */
@@ -299,6 +303,14 @@ typedef struct tg_budget {
     int thinking_disabled;           /* 1 when thinking is turned off upstream */
     int clamped;                     /* 1 when the client's max_tokens was lowered (output
                                         limit, safe maximum, context - prompt) */
+    /* thinking_mode adaptive (tokgate/adaptive.h): the class and where the
+     * budget came from (before it was fitted inside max_tokens). */
+    int adaptive;                    /* 1 when the adaptive mode chose the budget */
+    uint8_t adaptive_band, adaptive_code, adaptive_asked; /* tg_adaptive_class */
+    int adaptive_from_samples;       /* 1: the class's quantile; 0: the catalogue */
+    uint32_t adaptive_samples;       /* samples the class held */
+    uint64_t adaptive_budget;        /* the budget the table answered */
+    uint64_t adaptive_hi;            /* the mode's upper bound (base x 2) */
 } tg_budget;
 
 typedef struct tg_decision {
@@ -319,6 +331,7 @@ typedef struct tg_policy_input {
     const tg_prompt_counts *counts;
     uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as read by the caller; 0 = unset */
     const tg_policy_hooks *hooks;       /* NULL: no hooks */
+    tg_adaptive *adaptive;              /* learned thinking budgets; NULL: the catalogue's */
 } tg_policy_input;
 
 /* Decides. TG_OK whenever a decision was made, a refusal included; an error
@@ -351,6 +364,7 @@ typedef struct tg_budget_model {
     tg_count_cache *cache;              /* optional, built on tok (the chat count goes through
                                            it); not thread-safe: the caller keeps one per thread */
     uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as the caller read it; 0 unset */
+    tg_adaptive *adaptive;              /* learned thinking budgets (thread-safe); NULL: none */
 } tg_budget_model;
 
 typedef enum tg_count_method {

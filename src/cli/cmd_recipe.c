@@ -37,10 +37,11 @@ static int format_parse(const char *s) {
     return strcmp(s, "shell") == 0 ? TG_RECIPE_SHELL : strcmp(s, "systemd") == 0 ? TG_RECIPE_SYSTEMD : -1;
 }
 
-/* The mode names of the policy, less "custom" (that is --max-thinking-tokens). */
+/* The mode names of the policy, less "custom" (that is --max-thinking-tokens)
+ * and "adaptive" (learned by a running gateway, not a launch setting). */
 static int mode_parse(const char *s) {
     int m = tg_thinking_mode_parse(s);
-    return m == TG_THINK_CUSTOM ? -1 : m;
+    return m == TG_THINK_CUSTOM || m == TG_THINK_ADAPTIVE ? -1 : m;
 }
 
 #define O(f) offsetof(opts, f)

@@ -156,7 +156,7 @@ tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m, tg_bud
     hook_ctx hc = {{count_with_tokenizer, &tc}, m};
     tg_policy_hooks hooks = {tg_keep_last_counted, out->method == TG_COUNT_TEMPLATE ? recount_chat : NULL, &hc};
     tg_policy_input in = {m->settings, m->limits, r, &counts, m->env_max_output_tokens,
-                          m->tok ? &hooks : NULL};
+                          m->tok ? &hooks : NULL, m->adaptive};
     st = tg_policy_decide(&in, &out->d, err);
     tg_prompt_counts_free(&counts);
     if (st != TG_OK) return st;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "policy/policy_int.h"
+#include "tokgate/adaptive.h"
 
 void tg_model_settings_init(tg_model_settings *s) {
     memset(s, 0, sizeof *s);
@@ -47,7 +48,7 @@ void tg_model_settings_init(tg_model_settings *s) {
 static const char *const action_names[] = {"forward", "truncate", "reject"};
 static const char *const source_names[] = {"request", "config", "env", "default"};
 static const char *const think_names[] = {"auto", "conservative", "balanced",
-                                          "aggressive", "disabled", "custom"};
+                                          "aggressive", "disabled", "custom", "adaptive"};
 static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns"};
 static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
 static const char *const overflow_names[] = {"clamp", "reject"};
@@ -66,7 +67,7 @@ static int lookup(const char *const *names, size_t n, const char *s) {
     return -1;
 }
 
-int tg_thinking_mode_parse(const char *s) { return lookup(think_names, 6, s); }
+int tg_thinking_mode_parse(const char *s) { return lookup(think_names, 7, s); }
 int tg_truncation_mode_parse(const char *s) {
     if (s && strcmp(s, "off") == 0) return TG_TRUNC_NONE;
     return lookup(trunc_names, 3, s);
@@ -150,7 +151,7 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
     }
     /* 3-6. output budget */
     int think_disabled = 0;
-    uint64_t wanted = tg__thinking_wanted(in, &think_disabled);
+    uint64_t wanted = tg__thinking_wanted(in, &d->budget, &think_disabled);
     if (tg__choose_max_tokens(in, d, &st)) return st;
     tg__thinking_raise(in, d, wanted);
     if (s->thinking_base) {
@@ -167,6 +168,18 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
 }
 
 static json_t *count_or_null(uint64_t v) { return v ? tg__json_count(v) : json_null(); }
+
+/* budget.adaptive: {"class", "source": "samples"|"catalogue", "samples",
+ * "budget"}, or null when the adaptive mode did not choose the budget. */
+static json_t *adaptive_json(const tg_budget *b) {
+    if (!b->adaptive) return json_null();
+    char name[32];
+    tg_adaptive_class c = {b->adaptive_band, b->adaptive_code, b->adaptive_asked};
+    tg_adaptive_class_name(c, name, sizeof name);
+    return json_pack("{s:s, s:s, s:I, s:o}", "class", name, "source",
+                     b->adaptive_from_samples ? "samples" : "catalogue", "samples", (json_int_t)b->adaptive_samples,
+                     "budget", tg__json_count(b->adaptive_budget));
+}
 
 json_t *tg_decision_to_json(const tg_decision *d) {
     const tg_budget *b = &d->budget;
@@ -193,6 +206,7 @@ json_t *tg_decision_to_json(const tg_decision *d) {
     ok &= json_object_set_new(budget, "requested_max_tokens", count_or_null(b->requested_max_tokens)) == 0;
     ok &= json_object_set_new(budget, "clamped", json_boolean(b->clamped)) == 0;
     ok &= json_object_set_new(budget, "thinking_disabled", json_boolean(b->thinking_disabled)) == 0;
+    ok &= json_object_set_new(budget, "adaptive", adaptive_json(b)) == 0;
     const tg_truncation_report *t = &d->truncation;
     json_t *tr = json_object();
     json_t *idx = json_array();

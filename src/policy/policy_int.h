@@ -63,7 +63,7 @@ tg_status tg__write_max_tokens(const tg_policy_input *in, tg_decision *d);
 /* thinking.c: the budget wanted by request and settings before fitting
  * (0 with *disabled = 1 when off; 0 with *disabled = 0 when the model does not
  * reason). */
-uint64_t tg__thinking_wanted(const tg_policy_input *in, int *disabled);
+uint64_t tg__thinking_wanted(const tg_policy_input *in, tg_budget *b, int *disabled);
 /* thinking.c: a defaulted max_tokens (not the client's) becomes thinking +
  * the default answer reservation, within what the context leaves. */
 void tg__thinking_raise(const tg_policy_input *in, tg_decision *d, uint64_t wanted);

@@ -8,7 +8,8 @@
  *                          strings, array of token ids, or array of those
  *   max_completion_tokens  the budget; wins over max_tokens (as in vLLM's
  *   max_tokens             protocol); null means absent
- *   thinking_mode          auto|conservative|balanced|aggressive|disabled|custom
+ *   thinking_mode          auto|conservative|balanced|aggressive|disabled|custom|
+ *                          adaptive (learned budgets, tokgate/adaptive.h)
  *   reasoning_effort       low -> conservative, medium -> balanced,
  *                          high -> aggressive, none|minimal -> disabled
  *   chat_template_kwargs   enable_thinking: false -> disabled;
@@ -178,7 +179,7 @@ static void parse_thinking(tg_request *r) {
         int m = json_is_string(tm) ? tg_thinking_mode_parse(json_string_value(tm)) : -1;
         if (m < 0) {
             bad(r, "thinking_mode", "thinking_mode must be one of auto, conservative, balanced, "
-                                    "aggressive, disabled, custom");
+                                    "aggressive, disabled, custom, adaptive");
         } else {
             r->has_thinking_mode = 1;
             r->thinking_mode = (tg_thinking_mode)m;

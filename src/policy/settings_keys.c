@@ -35,7 +35,7 @@ const tgx_opt tg__settings_opts[] = {
      .store = TGX_ST_INT, .off = S(dialect), .parse = tg_dialect_parse, .arg = "none|vllm|llamacpp",
      .help = "the upstream's thinking-budget field (openai = none)"},
     {.key = "thinking_mode", .flag = "--thinking-mode", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT,
-     .off = S(thinking_mode), .parse = think_parse, .arg = "auto|conservative|balanced|aggressive|disabled",
+     .off = S(thinking_mode), .parse = think_parse, .arg = "auto|conservative|balanced|aggressive|disabled|adaptive",
      .help = "thinking budget when the request names no mode"},
     {.key = "default_max_tokens", .flag = "--default-max-tokens", .alias = "--max-output-tokens-default",
      .kind = TGX_OPT_UINT, .store = TGX_ST_U64, .off = S(default_max_tokens), .lo = 0, .hi = TG__TOKENS_MAX,

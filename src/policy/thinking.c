@@ -11,6 +11,9 @@
  *                                         chat_template_kwargs.enable_thinking: false
  *   custom         max_thinking_tokens    max_thinking_tokens (top level or in
  *                                         chat_template_kwargs); overrides the mode
+ *   adaptive       learned per class      thinking_mode: "adaptive", or the model's
+ *                  (tokgate/adaptive.h)   mode with reasoning_effort low|medium|high
+ *                                         naming the class's effort
  *
  * base comes from the model catalogue (src/model/reasoning.c): MiniMax-M2.1
  * 64000, MiniMax-M2.1-REAP-50 128000, GLM-4.7 32000, ...
@@ -33,9 +36,48 @@
  * (thinking_mode, top-level max_thinking_tokens) are removed before
  * forwarding; reasoning_effort is passed through (gpt-oss reads it).
  */
-#include "policy/policy_int.h"
+#include <string.h>
 
-uint64_t tg__thinking_wanted(const tg_policy_input *in, int *disabled) {
+#include "policy/policy_int.h"
+#include "tokgate/adaptive.h"
+
+static uint64_t mode_budget(tg_thinking_mode m, uint64_t base) {
+    switch (m) {
+    case TG_THINK_CONSERVATIVE: return base / 4 + (base % 4 >= 2); /* x 0.25, nearest */
+    case TG_THINK_AGGRESSIVE: return base > UINT64_MAX / 2 ? UINT64_MAX : base * 2;
+    case TG_THINK_DISABLED: return 0;
+    case TG_THINK_AUTO:
+    case TG_THINK_BALANCED:
+    case TG_THINK_CUSTOM:
+    case TG_THINK_ADAPTIVE:
+    default: return base;
+    }
+}
+
+/* thinking_mode adaptive (tokgate/adaptive.h): the class's learned budget
+ * within [conservative, aggressive], else the catalogue budget of the
+ * effort the client asked for. Reported in B. */
+static uint64_t adaptive_budget(const tg_policy_input *in, tg_budget *b) {
+    const tg_model_settings *s = in->settings;
+    uint64_t base = s->thinking_base;
+    tg_adaptive_class c = tg_adaptive_classify(in->request, b->prompt_tokens);
+    static const tg_thinking_mode asked_mode[TG_ADAPTIVE_ASKED] = {TG_THINK_BALANCED, TG_THINK_CONSERVATIVE,
+                                                                  TG_THINK_BALANCED, TG_THINK_AGGRESSIVE};
+    uint64_t lo = mode_budget(TG_THINK_CONSERVATIVE, base), hi = mode_budget(TG_THINK_AGGRESSIVE, base);
+    const char *model = s->name ? s->name : in->request->model;
+    tg_adaptive_pick p = tg_adaptive_lookup(in->adaptive, model, c, mode_budget(asked_mode[c.asked], base), lo, hi);
+    b->adaptive = 1;
+    b->adaptive_band = c.band;
+    b->adaptive_code = c.code;
+    b->adaptive_asked = c.asked;
+    b->adaptive_from_samples = p.from_samples;
+    b->adaptive_samples = p.samples;
+    b->adaptive_budget = p.budget;
+    b->adaptive_hi = hi;
+    return p.budget;
+}
+
+uint64_t tg__thinking_wanted(const tg_policy_input *in, tg_budget *b, int *disabled) {
     const tg_model_settings *s = in->settings;
     const tg_request *r = in->request;
     *disabled = 0;
@@ -47,16 +89,17 @@ uint64_t tg__thinking_wanted(const tg_policy_input *in, int *disabled) {
     tg_thinking_mode m = r->has_thinking_mode ? r->thinking_mode : s->thinking_mode;
     /* The client asked for thinking on a model configured without it. */
     if (!r->has_thinking_mode && m == TG_THINK_DISABLED && r->enable_thinking == 1) m = TG_THINK_AUTO;
-    uint64_t base = s->thinking_base;
-    switch (m) {
-    case TG_THINK_CONSERVATIVE: return base / 4 + (base % 4 >= 2); /* x 0.25, nearest */
-    case TG_THINK_AGGRESSIVE: return base > UINT64_MAX / 2 ? UINT64_MAX : base * 2;
-    case TG_THINK_DISABLED: *disabled = 1; return 0;
-    case TG_THINK_AUTO:
-    case TG_THINK_BALANCED:
-    case TG_THINK_CUSTOM:
-    default: return base;
+    /* On an adaptive model, reasoning_effort low|medium|high names the class
+     * (and its catalogue budget) rather than a fixed mode. */
+    if (s->thinking_mode == TG_THINK_ADAPTIVE && r->thinking_mode_from && m != TG_THINK_DISABLED &&
+        strcmp(r->thinking_mode_from, "reasoning_effort") == 0)
+        m = TG_THINK_ADAPTIVE;
+    if (m == TG_THINK_DISABLED) {
+        *disabled = 1;
+        return 0;
     }
+    if (m == TG_THINK_ADAPTIVE) return adaptive_budget(in, b);
+    return mode_budget(m, s->thinking_base);
 }
 
 void tg__thinking_raise(const tg_policy_input *in, tg_decision *d, uint64_t wanted) {
