@@ -90,7 +90,55 @@ static void test_new_head_starts_over(void) {
     TG_CHECK(tg__usage_filter_result(NULL) == NULL);
 }
 
+/* Thinking for the adaptive budgets: llama-server streams reasoning as
+ * delta.reasoning_content (tools/server/README.md, --reasoning-format
+ * deepseek), one token per event; newer vLLM as delta.reasoning. OpenAI's
+ * usage.completion_tokens_details.reasoning_tokens (API reference, "The
+ * chat completion object") wins where an engine sends it. A quote inside
+ * content is escaped and never read as a field. */
+typedef struct want_think {
+    int64_t thinking;
+    const char *finish;
+} want_think;
+
+static void check_think(tg__filter *f, const tg__filter_sink *out, void *ud) {
+    const want_think *w = ud;
+    const tg__usage *u = tg__usage_filter_result(f);
+    (void)out;
+    TG_CHECK_EQ_I(tg__usage_thinking(u), w->thinking);
+    TG_CHECK_STR(u->finish, w->finish);
+}
+
+static void test_thinking(void) {
+    static const char s1[] =
+        "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"reasoning_content\":\"Let\"}}]}\n\n"
+        "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"reasoning_content\":\" me\"}}]}\n\n"
+        "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"reasoning\":\" see\"}}]}\n\n"
+        "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"reasoning_content\":\"\"}}]}\n\n"
+        "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"content\":"
+        "\"\\\"reasoning_content\\\":\\\"x \\\"finish_reason\\\":\\\"length\"}}]}\n\n"
+        "data: {\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{}}]}\n\n"
+        "data: [DONE]\n\n";
+    want_think w = {3, "stop"};
+    size_t n = 0;
+    char *o = fx_every_split(tg__usage_filter_new, 200, 1, s1, sizeof s1 - 1, &n, check_think, &w);
+    TG_CHECK(n == sizeof s1 - 1 && !memcmp(o, s1, n));
+    free(o);
+    static const char b1[] =
+        "{\"choices\":[{\"finish_reason\":\"tool_calls\",\"index\":0,\"message\":{\"role\":\"assistant\"}}],"
+        "\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":30,\"completion_tokens_details\":"
+        "{\"reasoning_tokens\":17}}}";
+    want_think wb = {17, "tool_calls"};
+    o = fx_every_split(tg__usage_filter_new, 200, 0, b1, sizeof b1 - 1, &n, check_think, &wb);
+    free(o);
+    /* a body without reasoning_tokens: unknown */
+    want_think wu = {-1, "stop"};
+    o = fx_every_split(tg__usage_filter_new, 200, 0, body, sizeof body - 1, &n, check_think, &wu);
+    free(o);
+}
+
 int main(void) {
+    TG_RUN(test_thinking);
     TG_RUN(test_stream);
     TG_RUN(test_body);
     TG_RUN(test_none_and_crlf);

@@ -6,6 +6,7 @@
  * (llama-server's and vLLM's final chunk; OpenAI's with include_usage)
  * replaces what was seen before. Lines over USAGE_MAX_LINE bytes are skipped.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ void tg__usage_init(tg__usage *u, int sse) {
     u->sse = sse;
     u->line_skip = u->body_skip = 0;
     u->prompt_n = u->prompt_ms = -1;
+    u->reasoning_tokens = u->reasoning_chunks = -1;
+    u->finish[0] = '\0';
     tgx_buf_init(&u->line, USAGE_MAX_LINE);
     tgx_buf_init(&u->body, USAGE_MAX_BODY);
 }
@@ -49,6 +52,61 @@ static void timings_from(tg__usage *u, json_t *o) {
     }
 }
 
+/* usage.completion_tokens_details.reasoning_tokens (OpenAI's field; vLLM
+ * fills it when a reasoning parser runs). */
+static void reasoning_from(tg__usage *u, json_t *o) {
+    json_t *r = json_object_get(json_object_get(json_object_get(o, "usage"), "completion_tokens_details"),
+                                "reasoning_tokens");
+    if (json_is_integer(r) && json_integer_value(r) >= 0) u->reasoning_tokens = (int64_t)json_integer_value(r);
+}
+
+static void finish_from(tg__usage *u, const char *fr) {
+    if (fr) snprintf(u->finish, sizeof u->finish, "%s", fr);
+}
+
+/* A non-streamed answer: choices[0].finish_reason. */
+static void finish_of_body(tg__usage *u, json_t *o) {
+    finish_from(u, json_string_value(json_object_get(json_array_get(json_object_get(o, "choices"), 0),
+                                                     "finish_reason")));
+}
+
+/* KEY":"X with X not the closing quote, in p[0..n): the field is there and
+ * not empty. Scanned, not parsed: every chunk of a stream passes here. */
+static const char *find_value(const char *p, size_t n, const char *key) {
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k + 1 < n; i++) {
+        if (p[i] != '"' || memcmp(p + i + 1, key, k) != 0) continue;
+        size_t j = i + 1 + k;
+        if (j < n && p[j] == '"') j++;
+        else continue;
+        while (j < n && (p[j] == ' ' || p[j] == ':')) j++;
+        return j < n ? p + j : NULL;
+    }
+    return NULL;
+}
+
+/* One SSE event's thinking and finish_reason, without parsing it. */
+static void scan_event(tg__usage *u, const char *p, size_t n) {
+    const char *v = find_value(p, n, "reasoning_content");
+    if (!v) v = find_value(p, n, "reasoning");
+    if (v && *v == '"' && v + 1 < p + n && v[1] != '"')
+        u->reasoning_chunks = u->reasoning_chunks < 0 ? 1 : u->reasoning_chunks + 1;
+    const char *f = find_value(p, n, "finish_reason");
+    if (f && *f == '"') {
+        const char *e = memchr(f + 1, '"', (size_t)(p + n - f - 1));
+        if (e && (size_t)(e - f - 1) < sizeof u->finish) {
+            memcpy(u->finish, f + 1, (size_t)(e - f - 1));
+            u->finish[e - f - 1] = '\0';
+        }
+    }
+}
+
+int64_t tg__usage_thinking(const tg__usage *u) {
+    if (u->reasoning_tokens >= 0) return u->reasoning_tokens;
+    if (u->sse) return u->reasoning_chunks < 0 ? 0 : u->reasoning_chunks;
+    return -1;
+}
+
 static int has_usage_key(const char *p, size_t n) {
     for (size_t i = 0; i + 7 <= n; i++)
         if (p[i] == '"' && memcmp(p + i, "\"usage\"", 7) == 0) return 1;
@@ -60,11 +118,13 @@ static void sse_line(tg__usage *u, const char *p, size_t n) {
     if (n < 5 || memcmp(p, "data:", 5) != 0) return;
     p += 5;
     n -= 5;
+    scan_event(u, p, n);
     if (!has_usage_key(p, n)) return;
     json_t *o = json_loadb(p, n, 0, NULL);
     if (!o) return;
     tg__usage_from_json(o, &u->prompt_tokens, &u->completion_tokens);
     timings_from(u, o);
+    reasoning_from(u, o);
     json_decref(o);
 }
 
@@ -96,6 +156,8 @@ void tg__usage_finish(tg__usage *u) {
     if (!o) return;
     tg__usage_from_json(o, &u->prompt_tokens, &u->completion_tokens);
     timings_from(u, o);
+    reasoning_from(u, o);
+    finish_of_body(u, o);
     json_decref(o);
 }
 

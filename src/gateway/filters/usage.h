@@ -16,11 +16,19 @@ typedef struct tg__usage {
     int sse;
     int line_skip, body_skip; /* over the cap: ignored */
     double prompt_n, prompt_ms; /* llama-server "timings" (tokens processed, not cached); -1: not seen */
+    /* Thinking, for the adaptive budgets (tokgate/adaptive.h): */
+    int64_t reasoning_tokens;   /* usage.completion_tokens_details.reasoning_tokens (OpenAI, vLLM); -1 */
+    int64_t reasoning_chunks;   /* SSE events whose delta carries reasoning text (one token each as
+                                   llama-server and vLLM stream by default) */
+    char finish[24];            /* the last finish_reason seen ("" none) */
 } tg__usage;
 void tg__usage_init(tg__usage *u, int sse);
 void tg__usage_feed(tg__usage *u, const char *p, size_t n);
 void tg__usage_finish(tg__usage *u);
 void tg__usage_free(tg__usage *u);
+/* The thinking tokens an answer used: reasoning_tokens when the engine
+ * reported them, else the reasoning events counted (a stream); -1 unknown. */
+int64_t tg__usage_thinking(const tg__usage *u);
 /* Reads usage.{prompt,completion}_tokens from a parsed object. 1 if found. */
 int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion);
 
