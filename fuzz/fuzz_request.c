@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* the third configuration cuts raw prompts through the counted hook */
         tg_counter est = {tg_estimate_count, NULL};
         tg_policy_hooks hooks = {tg_keep_last_counted, NULL, &est};
-        tg_policy_input in = {&s, &l, &r, &c, i == 1 ? 3000 : 0, i == 2 ? &hooks : NULL};
+        tg_policy_input in = {&s, &l, &r, &c, i == 1 ? 3000 : 0, i == 2 ? &hooks : NULL, NULL};
         tg_decision d;
         tg_error err;
         tg_status st = tg_policy_decide(&in, &d, &err);

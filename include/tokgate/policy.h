@@ -88,8 +88,9 @@ typedef enum tg_thinking_mode {
     TG_THINK_BALANCED,     /* base */
     TG_THINK_AGGRESSIVE,   /* base x 2 */
     TG_THINK_DISABLED,     /* thinking off */
-    TG_THINK_CUSTOM,       /* an explicit max_thinking_tokens */
-    TG_THINK_ADAPTIVE      /* learned from use (tokgate/adaptive.h) */
+    TG_THINK_ADAPTIVE,     /* learned from use (tokgate/adaptive.h) */
+    TG_THINK_CUSTOM        /* an explicit max_thinking_tokens (after the settable modes: the
+                              option tables list those by value) */
 } tg_thinking_mode;
 
 /* The table of thinking budgets learned from use (tokgate/adaptive.h). */

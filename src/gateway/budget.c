@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/modelfiles.h"
+#include "tokgate/adaptive.h"
 #include "util/buf.h"
 
 void tg__budget_model(const tg__model *m, tg_budget_model *bm) {
@@ -18,6 +19,7 @@ void tg__budget_model(const tg__model *m, tg_budget_model *bm) {
     bm->chat = m->chat;
     bm->chat_dialect = (tg_chat_dialect)m->chat_dialect;
     bm->cache = m->tok && m->chat ? tg__count_cache_for(m->tok) : NULL;
+    bm->adaptive = m->adaptive;
 }
 
 static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
@@ -31,6 +33,14 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
                    bd->d.truncation.applied);
     if (b->escalate_to) tgx_buf_printf(h, "x-tokgate-escalate-to: %llu\r\n", (unsigned long long)b->escalate_to);
     if (b->thinking_tokens) tgx_buf_printf(h, "x-tokgate-thinking-tokens: %llu\r\n", (unsigned long long)b->thinking_tokens);
+    if (b->adaptive) { /* thinking_mode adaptive: its class, the budget it answered and where from */
+        char name[32];
+        tg_adaptive_class c = {b->adaptive_band, b->adaptive_code, b->adaptive_asked};
+        tg_adaptive_class_name(c, name, sizeof name);
+        tgx_buf_printf(h, "x-tokgate-thinking-adaptive: budget=%llu; class=%s; source=%s; samples=%u\r\n",
+                       (unsigned long long)b->adaptive_budget, name, b->adaptive_from_samples ? "samples" : "catalogue",
+                       (unsigned)b->adaptive_samples);
+    }
 }
 
 tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget *out, tg_error *err) {

@@ -174,6 +174,9 @@ tg__config *tg__config_new(void) {
     c->admission_queue = 64;
     c->admission_wait = 30;
     c->answer_min_rate = 16;
+    c->adaptive_quantile = 900000u;
+    c->adaptive_min_samples = 20u;
+    c->adaptive_save_interval = 60;
     return c;
 }
 

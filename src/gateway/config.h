@@ -122,6 +122,11 @@ typedef struct tg__config {
     double answer_min_rate;     /* bytes/s an answer body averages per idle-timeout window (0: none) */
     size_t upstream_max_conns;  /* connections per upstream (0: the engine's slots + 2, else no cap) */
     size_t max_buffered;        /* request + answer bytes held across all connections (0: from memory) */
+    /* thinking_mode adaptive (tokgate/adaptive.h; gateway/adaptive.h): read at start */
+    char *adaptive_state_file;     /* the learned budgets' file; NULL: kept in memory only */
+    uint32_t adaptive_quantile;    /* ppm; 900000 = p90 */
+    uint32_t adaptive_min_samples; /* samples before a class's quantile replaces the catalogue */
+    double adaptive_save_interval; /* seconds between saves (and one at exit) */
     tg__model_cfg *models;
     size_t n_models;
 } tg__config;

@@ -238,6 +238,7 @@ int tg_daemon_run(int argc, char **argv) {
     int rc = 1;
     if (!s.base) goto out;
     if (bind_listener(&s) != 0) goto out;
+    tg__adaptive_start(&s); /* before the models: each points at its table */
     if (tg__models_rebuild(&s, &err) != TG_OK) {
         tg__log(&s, TG__LOG_ERROR, "%s", err.msg);
         goto out;
@@ -269,6 +270,7 @@ out:
     tg__count_caches_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
+    tg__adaptive_stop(&s); /* saved once more; no worker looks it up now */
     tg__modelfiles_free(&s);
     tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/adaptive.h"
 #include "gateway/discovery.h"
 #include "gateway/live_limits.h"
 #include "gateway/log.h"
@@ -70,6 +71,7 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->upstream_ctx = l.upstream_ctx;
     m->n_ctx_train = l.n_ctx_train;
     settings_from(m);
+    m->adaptive = s->adaptive ? s->adaptive->table : NULL;
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
     /* The template the server renders: the model file's first (llama-server's). */
     m->chat = mc->model_path ? tg__modelfile_chat(s, mc->model_path) : NULL;

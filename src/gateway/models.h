@@ -46,6 +46,7 @@ typedef struct tg__model {
     int chat_dialect;           /* tg_chat_dialect: the engine's (tg__engine_chat_dialect) */
     const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
                                    the section's "continuation" (tg__engine_cont_for); NULL never */
+    tg_adaptive *adaptive;      /* the server's learned thinking budgets (adaptive.h); NULL none */
 } tg__model;
 
 typedef struct tg__model_table {

@@ -247,6 +247,18 @@ const tgx_opt tg__serve_opts[] = {
     {.key = "admission.capacity", .flag = "--admission-capacity", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
      .off = C(admission_capacity), .lo = 0, .hi = 1e12, .arg = "N",
      .help = "tokens (0: llama-server n_ctx x slots, else the context)"},
+    HEADING("adaptive thinking budgets (thinking_mode adaptive; read at start):"),
+    {.key = "adaptive.state_file", .flag = "--adaptive-state-file", .kind = TGX_OPT_STR, .store = TGX_ST_STR,
+     .off = C(adaptive_state_file), .arg = "PATH",
+     .help = "the learned budgets, loaded at start and saved atomically (none: kept in memory only)"},
+    {.key = "adaptive.quantile", .flag = "--adaptive-quantile", .kind = TGX_OPT_NUM, .store = TGX_ST_PPM,
+     .off = C(adaptive_quantile), .lo = 0.01, .hi = 1, .arg = "Q",
+     .help = "the budget is this quantile (nearest rank) of a class's thinking tokens"},
+    {.key = "adaptive.min_samples", .flag = "--adaptive-min-samples", .kind = TGX_OPT_UINT, .store = TGX_ST_U32,
+     .off = C(adaptive_min_samples), .lo = 1, .hi = 256, .arg = "N",
+     .help = "answers a class needs before its quantile replaces the catalogue budget"},
+    SECONDS("adaptive.save_interval", "--adaptive-save-interval", adaptive_save_interval, 1,
+            "between saves of adaptive.state_file (and one at exit)"),
 };
 const size_t tg__n_serve_opts = sizeof tg__serve_opts / sizeof tg__serve_opts[0];
 

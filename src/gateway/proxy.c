@@ -120,6 +120,8 @@ struct tg__exchange {
     tg__filter_sink rename_out;
     int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
     tg__sse_end sse_end;
+    tg__think_obs think;  /* an adaptive budget's class: the answer's thinking is recorded (adaptive.h) */
+    int think_cut;        /* tokgate cut the thinking at its budget */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -407,6 +409,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     if (plan && plan->cont && c->route == TG__R_CHAT && has_body && body) start_continuable(ex, plan, mc, want_stream);
     ex->body = NULL; /* the caller's: not ours past this call */
     if (plan && inference) {
+        ex->think = plan->think;
         ex->max_tokens = plan->max_tokens;
         if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
                                    plan->escalated_body != NULL)) {
@@ -558,6 +561,13 @@ static void on_body(void *ud, const char *p, size_t n) {
     tg__filter_data(inference ? chain(ex) : &ex->relay.base, p, n); /* metered, held or continued, relayed */
 }
 
+/* An adaptive budget's answer teaches its class (adaptive.h); once per
+ * request (a capped answer that is escalated teaches nothing: "length"). */
+static void learn_thinking(tg__exchange *ex, const tg__usage *u) {
+    if (!ex->think.on) return;
+    if (tg__adaptive_answer(ex->srv, &ex->think, u, ex->think_cut) != TG__ADAPT_SKIPPED) ex->think.on = 0;
+}
+
 static void count_usage(tg__exchange *ex) {
     tg__server *s = ex->srv;
     tg__filter_end(ex->meter);
@@ -566,6 +576,7 @@ static void count_usage(tg__exchange *ex) {
     if (u->prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)u->prompt_tokens;
     if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
     if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
+    learn_thinking(ex, u);
 }
 
 /* A held error answer in a shape the engine adapter knows (engine.h
@@ -701,6 +712,7 @@ static void host_finish(void *ud) {
     tg__filter_end(ex->meter);
     const tg__usage *u = tg__usage_filter_result(ex->meter);
     if (u && ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
+    if (u) learn_thinking(ex, u);
     if (ex->assemble) {
         respond_assembled(ex);
         return;
@@ -769,6 +781,7 @@ static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
         return;
     }
     s->metrics.thinking_cuts++;
+    ex->think_cut = 1;
     tg__log(s, TG__LOG_INFO, "thinking budget spent (%llu tokens): resuming after the end-of-thinking marker",
             (unsigned long long)a);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/adaptive.h"
 #include "gateway/config.h"
 
 typedef struct tg__client tg__client;
@@ -25,6 +26,7 @@ typedef struct tg__plan {
     size_t escalated_len;
     struct tg__cont *cont;              /* a stream that may continue in place (owned by the
                                            plan until tg__proxy_start takes it), or NULL */
+    tg__think_obs think;                /* the adaptive budget's class, to record the answer under */
 } tg__plan;
 
 /* Relays the client's request upstream with `body` (copied once into the

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/adaptive.h"
 #include "gateway/budget.h"
 #include "gateway/cont.h"
 #include "gateway/discovery.h"
@@ -174,6 +175,7 @@ static void serve_local(tg__client *c, int route) {
     case TG__R_METRICS:
         tg__metrics_render(&c->srv->metrics, &c->srv->pools, b);
         tg__catalog_metrics(c->srv, b);
+        tg__adaptive_metrics(c->srv, b);
         break;
     case TG__R_API_JSON: {
         char base[600];
@@ -326,6 +328,21 @@ static void native_forward(infer_job *j, const tg__model *m, json_t *native, con
     if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
 }
 
+/* What the answer's thinking is recorded under (adaptive.h), when the
+ * adaptive mode chose its budget: the name the library looked it up by. */
+static void plan_think(tg__plan *p, const tg__model *m, const char *name, const tg_budget *b) {
+    memset(&p->think, 0, sizeof p->think);
+    if (!b->adaptive || b->thinking_disabled) return;
+    const char *model = m->settings.name ? m->settings.name : name ? name : "";
+    p->think.on = 1;
+    p->think.cls.band = b->adaptive_band;
+    p->think.cls.code = b->adaptive_code;
+    p->think.cls.asked = b->adaptive_asked;
+    p->think.budget = b->thinking_tokens;
+    p->think.hi = b->adaptive_hi;
+    snprintf(p->think.model, sizeof p->think.model, "%s", model);
+}
+
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
     json_t *native = NULL;
@@ -385,6 +402,7 @@ static void infer_work(tg__job *job) {
     json_t *nv = json_object_get(req, "n"); /* choices: each holds its own prompt and output in the KV cache */
     j->plan.n_choices = json_is_integer(nv) && json_integer_value(nv) > 1 ? (uint64_t)json_integer_value(nv) : 1;
     j->plan.escalate_to = d->budget.escalate_to;
+    plan_think(&j->plan, m, name, &d->budget);
     const char *up_name = m->cfg->upstream_model;
     if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
         up_name = json_string_value(json_object_get(m->upstream_obj, "id"));

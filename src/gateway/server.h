@@ -62,6 +62,7 @@ struct tg__server {
     int draining;
     int exit_code;
     double started;
+    struct tg__adaptive_state *adaptive; /* learned thinking budgets (adaptive.h); NULL: none */
 };
 
 /* Exits the loop when draining and no client is left. */

@@ -48,7 +48,7 @@ void tg_model_settings_init(tg_model_settings *s) {
 static const char *const action_names[] = {"forward", "truncate", "reject"};
 static const char *const source_names[] = {"request", "config", "env", "default"};
 static const char *const think_names[] = {"auto", "conservative", "balanced",
-                                          "aggressive", "disabled", "custom", "adaptive"};
+                                          "aggressive", "disabled", "adaptive", "custom"};
 static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns"};
 static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
 static const char *const overflow_names[] = {"clamp", "reject"};

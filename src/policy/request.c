@@ -179,7 +179,7 @@ static void parse_thinking(tg_request *r) {
         int m = json_is_string(tm) ? tg_thinking_mode_parse(json_string_value(tm)) : -1;
         if (m < 0) {
             bad(r, "thinking_mode", "thinking_mode must be one of auto, conservative, balanced, "
-                                    "aggressive, disabled, custom, adaptive");
+                                    "aggressive, disabled, adaptive, custom");
         } else {
             r->has_thinking_mode = 1;
             r->thinking_mode = (tg_thinking_mode)m;

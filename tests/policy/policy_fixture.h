@@ -64,7 +64,7 @@ static inline void fx_run_items(pcase *c, const tg_model_settings *s, tg_limits 
     c->counts.exact = exact;
     for (size_t i = 0; i < n; i++) c->counts.items[i] = items ? items[i] : 0;
     if (!items && n) c->counts.items[n - 1] = total > fixed ? total - fixed : 0;
-    tg_policy_input in = {s, &c->lim, &c->req, &c->counts, env, hooks};
+    tg_policy_input in = {s, &c->lim, &c->req, &c->counts, env, hooks, NULL};
     c->st = tg_policy_decide(&in, &c->d, &c->err);
 }
 

@@ -122,7 +122,7 @@ static void test_count_mismatch(void) {
     uint64_t items[2] = {1, 1};
     tg_prompt_counts c = {2, 0, 0, 2, items};
     tg_limits l = fx_limits(4096, 1024);
-    tg_policy_input in = {&s, &l, &r, &c, 0, NULL};
+    tg_policy_input in = {&s, &l, &r, &c, 0, NULL, NULL};
     tg_decision d;
     tg_error err;
     TG_CHECK_EQ_I(tg_policy_decide(&in, &d, &err), TG_EINVAL);
