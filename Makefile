@@ -44,11 +44,13 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
 # Benchmarks against the reference tools, same run, printing ratios:
-# tokenizers vs HF and llama-tokenize; the gateway vs direct and nginx.
+# tokenizers vs HF and llama-tokenize; the gateway vs direct and nginx;
+# the simulations (KV admission, thinking budgets).
 bench: build
 	bash scripts/setup.sh --bench
 	bash bench/run.sh
 	bash bench/gateway_bench.sh build/tokgate
+	bash bench/run_sims.sh
 
 # The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:

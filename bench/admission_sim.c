@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "gateway/admission.h"
+#include "sim_rng.h"
 
 enum { FIXED32K, REGEN8K, CONT8K, N_STRAT };
 static const char *const strat_name[N_STRAT] = {"fixed32k", "8k+regen", "8k+continue"};
@@ -62,20 +63,6 @@ typedef struct req {
     uint64_t paused_at;      /* step at which it began waiting to grow */
     struct req *next_run;
 } req;
-
-static uint64_t rng_state = 42;
-static double urand(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-static double nrand(void) {
-    double u1 = urand(), u2 = urand();
-    if (u1 < 1e-300) u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-static uint64_t clampu(double v, double lo, double hi) { return (uint64_t)(v < lo ? lo : v > hi ? hi : v); }
 
 static req **run_list;
 static size_t n_run, run_cap;
