@@ -24,7 +24,8 @@
  * Each family is one group: HELP, TYPE, then all its samples.
  *
  * The served models' limit gauges (tokgate_limit_tokens) come after these,
- * from catalog.c, which knows the model table.
+ * from catalog.c, which knows the model table, then the adaptive thinking
+ * budgets' families (gateway/adaptive.c).
  */
 #include <dirent.h>
 #include <stdio.h>
