@@ -78,7 +78,7 @@ static void sync_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     size_t n = slash ? (size_t)(slash - path) : 0;
     if (n >= sizeof dir) return;
-    if (n == 0) strcpy(dir, slash ? "/" : ".");
+    if (n == 0) snprintf(dir, sizeof dir, "%s", slash ? "/" : ".");
     else {
         memcpy(dir, path, n);
         dir[n] = '\0';
