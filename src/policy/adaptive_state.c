@@ -7,7 +7,6 @@
  * exactly this format and version leaves the table empty, with an error
  * naming what is wrong; the gateway logs it and starts empty.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
