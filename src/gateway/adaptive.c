@@ -16,8 +16,8 @@
 
 static void save(tg__server *s, const char *why) {
     struct tg__adaptive_state *st = s->adaptive;
-    const char *path = s->cfg->adaptive_state_file;
-    if (!st || !path || !st->changes) return;
+    const char *path = st ? st->path : NULL;
+    if (!path || !st->changes) return;
     tg_error err;
     if (tg_adaptive_save(st->table, path, &err) != TG_OK) {
         tg__log(s, TG__LOG_WARN, "%s; the learned budgets stay in memory", err.msg);
@@ -34,7 +34,7 @@ static void on_save_timer(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void load(tg__server *s) {
-    const char *path = s->cfg->adaptive_state_file;
+    const char *path = s->adaptive->path;
     if (!path) return;
     tg_error err;
     tg_status st = tg_adaptive_load(s->adaptive->table, path, &err);
@@ -57,8 +57,10 @@ void tg__adaptive_start(tg__server *s) {
         return;
     }
     s->adaptive = st;
+    if (s->cfg->adaptive_state_file && !(st->path = strdup(s->cfg->adaptive_state_file)))
+        tg__log(s, TG__LOG_ERROR, "out of memory: the adaptive budgets stay in memory only");
     load(s);
-    if (!s->cfg->adaptive_state_file || !s->base) return;
+    if (!st->path || !s->base) return;
     st->ev_save = event_new(s->base, -1, EV_PERSIST, on_save_timer, s);
     double iv = s->cfg->adaptive_save_interval;
     struct timeval tv = {(time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6)};
@@ -70,6 +72,7 @@ void tg__adaptive_stop(tg__server *s) {
     if (!st) return;
     save(s, "exit");
     if (st->ev_save) event_free(st->ev_save);
+    free(st->path);
     tg_adaptive_free(st->table);
     free(st);
     s->adaptive = NULL;

@@ -47,6 +47,7 @@ enum { TG__ADAPT_SKIPPED, TG__ADAPT_FINISHED, TG__ADAPT_CUT, TG__ADAPT_N };
 
 struct tg__adaptive_state {
     tg_adaptive *table;
+    char *path;               /* adaptive.state_file as read at start (a reload does not move it) */
     struct event *ev_save;
     uint64_t changes;         /* records since the last save */
     uint64_t outcomes[TG__ADAPT_N];

@@ -30,7 +30,17 @@ qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
 "$writer" --write "$work/think.gguf" "$vocab" 42 "$qwq" >/dev/null
 start_llama T "$work/think.gguf" --parallel 2
 
-ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"limit"' && return 0; sleep 0.1; done; return 1; }
+# Ready once discovery succeeded (/readyz) and named the model after
+# llama-server's id (think.gguf), so its engine is known: before that the thinking is not cut by tokgate (no
+# continuation) and the answers would be learned under another name.
+ready() {
+  local i
+  for i in $(seq 1 100); do
+    curl -sf "$1/readyz" >/dev/null && curl -s "$1/v1/models" | grep -q 'think.gguf' && return 0
+    sleep 0.1
+  done
+  return 1
+}
 metric() { curl -s "$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
 msgs='"messages":[{"role":"user","content":"Tell me about tokens."}],"temperature":0,"seed":1,"max_tokens":40'
 state=$work/adaptive.json
