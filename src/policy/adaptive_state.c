@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "policy/adaptive_int.h"
+#include "util/buf.h"
 
 #define FORMAT "tokgate-adaptive"
 
@@ -92,7 +93,7 @@ static void sync_dir(const char *path) {
 tg_status tg_adaptive_save(tg_adaptive *a, const char *path, tg_error *err) {
     if (!a || !path || !*path) return tg_error_set(err, TG_EINVAL, "adaptive state: no file named");
     json_t *o = tg_adaptive_to_json(a);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? tgx_json_dumps(o, JSON_COMPACT) : NULL; /* never a document missing a key */
     json_decref(o);
     if (!text) return tg_error_set(err, TG_ENOMEM, "adaptive state %s: out of memory", path);
     size_t plen = strlen(path);

@@ -25,7 +25,8 @@
  * tokenizer.json (with encoding), tokenizer_config.json's chat template
  * parsed and rendered, the daemon's config loader (file and flags), the
  * OpenAI request parser and the whole budget path (tg_budget_decide with a
- * tokenizer and the chat template). Fixtures: $TG_FIXTURES (scripts/setup.sh
+ * tokenizer and the chat template), the adaptive thinking budgets' state
+ * file. Fixtures: $TG_FIXTURES (scripts/setup.sh
  * --test); the test is skipped (exit 77) without them.
  */
 #include <execinfo.h>
@@ -39,6 +40,8 @@
 #include "tg_test.h"
 #include "gateway/config.h"
 #include "gateway/config_load.h"
+#include "tokgate/adaptive.h"
+#include "util/buf.h"
 #include "tokgate/gguf.h"
 #include "tokgate/model.h"
 #include "tokgate/policy.h"
@@ -307,6 +310,29 @@ static tg_status p_request(char **res) {
     return st;
 }
 
+/* The learned thinking budgets' state file (tokgate/adaptive.h), loaded and
+ * written back as JSON. */
+static const char adaptive_state[] =
+    "{\"format\":\"tokgate-adaptive\",\"version\":1,\"window\":256,\"models\":{\"qwen3\":"
+    "{\"lt1k/plain/none\":[100,200,300,2700],\"4k-16k/code/high\":[5000,7000]},\"glm\":{\"ge64k/plain/low\":[1]}}}";
+
+static tg_status p_adaptive_state(char **res) {
+    tg_adaptive *a = tg_adaptive_new(NULL);
+    if (!a) return TG_ENOMEM;
+    tg_error err;
+    tg_status st = tg_adaptive_load_buf(a, adaptive_state, sizeof adaptive_state - 1, &err);
+    if (st == TG_OK) {
+        json_t *j = tg_adaptive_to_json(a);
+        char *t = j ? tgx_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(j);
+        if (t) *res = summary(t);
+        else st = TG_ENOMEM;
+        free(t);
+    }
+    tg_adaptive_free(a);
+    return st;
+}
+
 static tg_status budget(const tg_tokenizer *tok, const tg_chat *chat, char **res) {
     tg_request r;
     tg_error err;
@@ -453,6 +479,7 @@ int main(void) {
     }
     static const parser parsers[] = {
         {"request", p_request},
+        {"adaptive_state", p_adaptive_state},
         {"config_file", p_config_file},
         {"config_args", p_config_args},
         {"budget_estimate", p_budget_estimate},
