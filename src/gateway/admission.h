@@ -45,6 +45,9 @@ struct tg__adm_wait {
      * synchronously in ways that free `w` mid-pump (defer the real work). */
     void (*grant)(tg__adm_wait *w);
     void *ud;
+    /* ---- slots (issue 14, several gateways) ---- */
+    uint64_t seqs; /* sequences (engine slots) it runs: set before acquire; 0 counts as 1 */
+    uint64_t held; /* of which counted in a->running (0 once finished) */
 };
 
 typedef struct tg__adm {
@@ -55,6 +58,19 @@ typedef struct tg__adm {
     tg__adm_wait *head, *tail;
     uint64_t admitted, waits, refusals, timeouts; /* counters for /metrics */
     uint64_t peak_reserved;
+    /* ---- slots and the engine's own state (issue 14 item 3; see the
+     * block comment at tg__adm_configure). All 0: no slot gate. ---- */
+    uint64_t slots_total;  /* the engine's slots (llama-server total_slots); 0 unknown */
+    double share;          /* fraction of the engine this gateway may use; 0 or 1: all */
+    uint64_t running;      /* sequences this gateway runs on the engine now */
+    uint64_t peak_running;
+    int engine_fresh;      /* 1: the readings below are current */
+    uint64_t others;       /* sequences others (other gateways, direct clients) run, per the last reading */
+    int engine_full;       /* the last reading says the engine queues or its KV is full */
+    uint64_t hold_at;      /* engine_full: running when read; nothing new starts above it */
+    uint64_t probe_running;  /* running when the probe in flight was sent */
+    uint64_t probe_ended;    /* sequences ended since that probe was sent */
+    uint64_t engine_waits;   /* admissions that waited on the engine's reading (not on share or tokens) */
 } tg__adm;
 
 enum { TG__ADM_ADMITTED = 1, TG__ADM_QUEUED = 0, TG__ADM_FULL = -1 };
@@ -83,5 +99,40 @@ void tg__adm_grow(tg__adm *a, uint64_t n);
 int tg__adm_grow_wait(tg__adm *a, tg__adm_wait *w, uint64_t have, uint64_t n);
 /* New capacity (discovery learned it or it changed); grants what now fits. */
 void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);
+
+/* ---- several gateways on one engine (issue 14 item 3) ----------------------
+ * Besides tokens, a request holds w->seqs of the engine's slots (a
+ * llama-server slot, a vLLM running sequence) from its grant to
+ * tg__adm_finish. The slot gate admits a request only when
+ *   running + seqs <= the share's slots  (floor(share x slots_total), at
+ *                                         least 1; share 1: all of them)
+ *   running + seqs <= slots_total - others  (the engine's reading, while fresh)
+ * and never while the fresh reading says the engine queues (vLLM
+ * num_requests_waiting > 0, or its KV pool is full): no new request starts
+ * above what ran when it was read. `others` is what the engine runs that is
+ * not this gateway's: the reading's busy count less this gateway's
+ * sequences that were running throughout the probe (running when it was
+ * sent, less those that ended before it came back: a lower bound, so
+ * `others` errs high). A request waits in the same FIFO as for tokens
+ * (admission.queue, admission.wait_ms). The token capacity is scaled by the
+ * share too. Without slots_total and without a fresh reading the slot gate
+ * is off, as before. */
+/* Capacity (tokens, before the share), the engine's slots (0 unknown) and
+ * this gateway's share (0 or >= 1: all); grants what now fits. */
+void tg__adm_configure(tg__adm *a, uint64_t capacity, uint64_t slots_total, double share);
+/* Ends a request: gives back its `n` tokens and its slots (w->held). */
+void tg__adm_finish(tg__adm *a, tg__adm_wait *w, uint64_t n);
+/* A probe of the engine's state is being sent now. */
+void tg__adm_probe_sent(tg__adm *a);
+/* Its answer: `busy` sequences running on the engine (all gateways), and
+ * whether the engine queues requests or its KV is full (`full`). Grants what
+ * now fits. */
+void tg__adm_engine_reading(tg__adm *a, uint64_t busy, int full);
+/* The reading is too old (or the engine stopped answering): the slot gate
+ * falls back to the share alone. Grants what now fits. */
+void tg__adm_engine_stale(tg__adm *a);
+/* The slots this gateway may run now under the rules above; UINT64_MAX when
+ * no slot gate applies. Pure. */
+uint64_t tg__adm_slot_room(const tg__adm *a);
 
 #endif
