@@ -16,12 +16,8 @@ uint64_t tg__adm_slot_room(const tg__adm *a) {
             room = (uint64_t)((double)a->slots_total * a->share + 1e-9);
             if (room < 1) room = 1; /* a share below one slot still runs one (the docs say: over-commits) */
         }
-        if (a->engine_fresh) {
-            uint64_t eng = a->others >= a->slots_total ? 0 : a->slots_total - a->others;
-            if (eng < room) room = eng;
-        }
     }
-    if (a->engine_fresh && a->engine_full && a->hold_at < room) room = a->hold_at;
+    if (a->engine_fresh && a->budget != UINT64_MAX && a->running + a->budget < room) room = a->running + a->budget;
     return room;
 }
 
@@ -52,6 +48,8 @@ static void take(tg__adm *a, tg__adm_wait *w) {
         a->admitted++;
         w->held = seqs_of(w);
         a->running += w->held;
+        a->probe_started += w->held;
+        if (a->engine_fresh && a->budget != UINT64_MAX) a->budget = w->held > a->budget ? 0 : a->budget - w->held;
         if (a->running > a->peak_running) a->peak_running = a->running;
     }
     w->granted = 1;
@@ -172,22 +170,20 @@ void tg__adm_finish(tg__adm *a, tg__adm_wait *w, uint64_t n) {
     uint64_t s = w->held;
     w->held = 0;
     a->running = s > a->running ? 0 : a->running - s;
-    a->probe_ended += s;
+    /* its slot is free again: ours to reuse when the reading saw one free
+     * (nobody queued in the engine then), else the engine's queue's */
+    if (a->engine_fresh && a->budget != UINT64_MAX && a->engine_free > 0) a->budget += s;
     tg__adm_release(a, n); /* pumps */
 }
 
-void tg__adm_probe_sent(tg__adm *a) {
-    a->probe_running = a->running;
-    a->probe_ended = 0;
-}
+void tg__adm_probe_sent(tg__adm *a) { a->probe_started = 0; }
 
-void tg__adm_engine_reading(tg__adm *a, uint64_t busy, int full) {
-    /* ours that the engine surely counted: running at the send and since */
-    uint64_t mine = a->probe_ended >= a->probe_running ? 0 : a->probe_running - a->probe_ended;
-    if (mine > a->running) mine = a->running;
-    a->others = busy > mine ? busy - mine : 0;
-    a->engine_full = full;
-    a->hold_at = a->running;
+void tg__adm_engine_reading(tg__adm *a, uint64_t busy, uint64_t total, int full) {
+    if (full) a->engine_free = 0;
+    else if (!total) a->engine_free = UINT64_MAX; /* the engine counts no slots: only `full` says */
+    else a->engine_free = busy >= total ? 0 : total - busy;
+    if (a->engine_free == UINT64_MAX) a->budget = UINT64_MAX;
+    else a->budget = a->engine_free > a->probe_started ? a->engine_free - a->probe_started : 0;
     a->engine_fresh = 1;
     pump(a);
 }
@@ -195,7 +191,6 @@ void tg__adm_engine_reading(tg__adm *a, uint64_t busy, int full) {
 void tg__adm_engine_stale(tg__adm *a) {
     if (!a->engine_fresh) return;
     a->engine_fresh = 0;
-    a->others = 0;
-    a->engine_full = 0;
+    a->budget = UINT64_MAX;
     pump(a);
 }

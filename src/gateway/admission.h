@@ -64,12 +64,10 @@ typedef struct tg__adm {
     double share;          /* fraction of the engine this gateway may use; 0 or 1: all */
     uint64_t running;      /* sequences this gateway runs on the engine now */
     uint64_t peak_running;
-    int engine_fresh;      /* 1: the readings below are current */
-    uint64_t others;       /* sequences others (other gateways, direct clients) run, per the last reading */
-    int engine_full;       /* the last reading says the engine queues or its KV is full */
-    uint64_t hold_at;      /* engine_full: running when read; nothing new starts above it */
-    uint64_t probe_running;  /* running when the probe in flight was sent */
-    uint64_t probe_ended;    /* sequences ended since that probe was sent */
+    int engine_fresh;      /* 1: the reading below is current */
+    uint64_t engine_free;  /* free slots per the last reading; UINT64_MAX: the engine counts none (vLLM) */
+    uint64_t budget;       /* sequences that may still start on that reading; UINT64_MAX: no limit */
+    uint64_t probe_started; /* sequences started since the probe in flight was sent */
     uint64_t engine_waits;   /* admissions that waited on the engine's reading (not on share or tokens) */
 } tg__adm;
 
@@ -106,17 +104,21 @@ void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);
  * tg__adm_finish. The slot gate admits a request only when
  *   running + seqs <= the share's slots  (floor(share x slots_total), at
  *                                         least 1; share 1: all of them)
- *   running + seqs <= slots_total - others  (the engine's reading, while fresh)
- * and never while the fresh reading says the engine queues (vLLM
- * num_requests_waiting > 0, or its KV pool is full): no new request starts
- * above what ran when it was read. `others` is what the engine runs that is
- * not this gateway's: the reading's busy count less this gateway's
- * sequences that were running throughout the probe (running when it was
- * sent, less those that ended before it came back: a lower bound, so
- * `others` errs high). A request waits in the same FIFO as for tokens
- * (admission.queue, admission.wait_ms). The token capacity is scaled by the
- * share too. Without slots_total and without a fresh reading the slot gate
- * is off, as before. */
+ * and, while the engine's last reading is fresh, when it fits the budget
+ * that reading left: the slots it saw free, less this gateway's sequences
+ * started since its probe was sent (the reading may not show them), less
+ * those started since it came back. A sequence of ours that ends gives its
+ * slot back to the budget only when that reading saw a free slot (else the
+ * engine may hold others' requests in its queue, and the freed slot is
+ * theirs). A reading that says the engine queues (vLLM
+ * num_requests_waiting > 0, or its KV pool full) leaves no budget. Two
+ * gateways can still both spend the same free slot when their readings are
+ * both older than the other's start: the staleness window, one poll
+ * interval plus the probe's round trip (docs/gateway.md, Deployment); the
+ * share has no such window. A request waits in the same FIFO as for
+ * tokens (admission.queue, admission.wait_ms). The token capacity is scaled
+ * by the share too. Without slots_total and without a fresh reading the
+ * slot gate is off, as before. */
 /* Capacity (tokens, before the share), the engine's slots (0 unknown) and
  * this gateway's share (0 or >= 1: all); grants what now fits. */
 void tg__adm_configure(tg__adm *a, uint64_t capacity, uint64_t slots_total, double share);
@@ -124,10 +126,10 @@ void tg__adm_configure(tg__adm *a, uint64_t capacity, uint64_t slots_total, doub
 void tg__adm_finish(tg__adm *a, tg__adm_wait *w, uint64_t n);
 /* A probe of the engine's state is being sent now. */
 void tg__adm_probe_sent(tg__adm *a);
-/* Its answer: `busy` sequences running on the engine (all gateways), and
- * whether the engine queues requests or its KV is full (`full`). Grants what
- * now fits. */
-void tg__adm_engine_reading(tg__adm *a, uint64_t busy, int full);
+/* Its answer: `busy` of the engine's `total` slots run a sequence (all
+ * gateways; total 0: the engine counts no slots), and whether the engine
+ * queues requests or its KV is full (`full`). Grants what now fits. */
+void tg__adm_engine_reading(tg__adm *a, uint64_t busy, uint64_t total, int full);
 /* The reading is too old (or the engine stopped answering): the slot gate
  * falls back to the share alone. Grants what now fits. */
 void tg__adm_engine_stale(tg__adm *a);

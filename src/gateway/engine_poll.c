@@ -88,14 +88,16 @@ static void unlink_probe(lprobe *pr) {
 }
 
 /* The reader's facts (engine.h tg__upinfo) as a reading for admission. */
-static int reading_of(const tg__upinfo *u, uint64_t *busy, int *full) {
+static int reading_of(const tg__upinfo *u, uint64_t *busy, uint64_t *total, int *full) {
     if (u->have_busy) { /* llama-server: slots; a request beyond them waits in its queue */
         *busy = u->busy_slots;
+        *total = u->total_slots;
         *full = 0;
         return 1;
     }
-    if (u->live) { /* vLLM: running sequences; waiting ones or a full KV pool mean it queues */
+    if (u->live) { /* vLLM: no slot count; waiting requests or a full KV pool mean it queues */
         *busy = u->reqs_running;
+        *total = 0;
         *full = u->reqs_waiting > 0 || u->kv_usage >= 0.98;
         return 1;
     }
@@ -120,11 +122,11 @@ static void p_done(void *ud, int fault, const char *msg) {
             read = pr->pr->read_text(u, pr->body.data, pr->body.len);
         }
     }
-    uint64_t busy = 0;
+    uint64_t busy = 0, total = 0;
     int full = 0;
-    if (read && reading_of(u, &busy, &full)) {
+    if (read && reading_of(u, &busy, &total, &full)) {
         if (st) st->last_ok = tg__now();
-        tg__adm_engine_reading(&pr->pool->adm, busy, full);
+        tg__adm_engine_reading(&pr->pool->adm, busy, total, full);
     }
     tgx_buf_free(&pr->body);
     free(pr);

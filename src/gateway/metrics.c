@@ -159,7 +159,7 @@ static void admission(const tg__pools *pools, struct evbuffer *out) {
         {"tokgate_admission_running", "gauge", "Sequences (engine slots) this gateway runs on the upstream now."},
         {"tokgate_admission_running_peak", "gauge", "The most sequences this gateway ran on the upstream at once."},
         {"tokgate_admission_slots", "gauge", "Slots this gateway may use now (share and engine reading; 0: no slot gate)."},
-        {"tokgate_admission_engine_others", "gauge", "Sequences the engine runs for others, per its last reading."},
+        {"tokgate_admission_engine_free", "gauge", "Free slots per the engine's last reading (0 also when none was read)."},
         {"tokgate_admission_engine_waits_total", "counter", "Requests that waited because the engine's reading showed no free slot."},
     };
     char lb[512];
@@ -169,7 +169,7 @@ static void admission(const tg__pools *pools, struct evbuffer *out) {
             const tg__adm *a = &p->adm;
             uint64_t room = tg__adm_slot_room(a);
             const uint64_t v[] = {a->capacity, a->reserved, a->depth, a->admitted, a->waits, a->refusals,
-                                  a->running, a->peak_running, room == UINT64_MAX ? 0 : room, a->others, a->engine_waits};
+                                  a->running, a->peak_running, room == UINT64_MAX ? 0 : room, a->engine_fresh && a->engine_free != UINT64_MAX ? a->engine_free : 0, a->engine_waits};
             evbuffer_add_printf(out, "%s{upstream=\"%s\"} %llu\n", fams[f].name, tg__metrics_label(p->key, lb, sizeof lb),
                                 (unsigned long long)v[f]);
         }
