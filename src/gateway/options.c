@@ -279,7 +279,7 @@ const tgx_opt tg__serve_opts[] = {
      .help = "tokens (0: llama-server n_ctx x slots, else the context)"},
     {.key = "admission.share", .flag = "--admission-share", .kind = TGX_OPT_CUSTOM, .arg = "X|1/N",
      .help = "fraction of each engine's slots and KV this gateway uses (1/N for N gateways; 1: all)",
-     .example = "1/2", .set = set_share, .format = format_share},
+     .example = "0.5", .set = set_share, .format = format_share},
     {.key = "admission.engine_poll_ms", .flag = "--admission-engine-poll-ms", .kind = TGX_OPT_UINT,
      .store = TGX_ST_DOUBLE, .off = C(admission_engine_poll), .lo = 0, .hi = 36e5, .scale = 0.001, .arg = "MS",
      .help = "read the engine's busy slots (llama-server /slots, vLLM /metrics) this often; 0: off"},
