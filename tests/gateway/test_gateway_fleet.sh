@@ -9,9 +9,8 @@
 #     engine reading) with more clients than slots: llama-server itself
 #     reports requests it had to defer (llamacpp:requests_deferred > 0), so
 #     the watcher below does see an over-commit when there is one;
-#   - the engine's state alone (admission.engine_poll_ms, share 1): reported
-#     (how often the engine deferred: two gateways with queued requests both
-#     spend the same free slot within the staleness window), not asserted;
+#   (the engine's state alone, admission.engine_poll_ms with share 1, does
+#   not prevent over-commit: bench/fleet.sh measures how often it happens);
 #   - share 1/2 and the engine reading (the documented setup for two
 #     gateways): llama-server never defers a request (deferred 0 in every
 #     sample of /metrics every 10 ms), its busy slots never pass n_slots,
@@ -90,11 +89,6 @@ run_phase control 8 1 96
 r=$(cat "$work/control.json")
 js_check "control (share 1, no reading): llama-server deferred requests (the watcher sees over-commit)" "$r" \
   "j.maxDeferred > 0 && j.lost === 0"
-
-# --- the engine's state alone: measured, not asserted --------------------------------
-run_phase engine 8 2 96 --admission-engine-poll-ms 50
-r=$(cat "$work/engine.json")
-js_check "engine reading alone: every request answered" "$r" "j.lost === 0 && j.refusedWithoutRetryAfter === 0"
 
 # --- share 1/2 and the engine reading: never over-committed ----------------------------
 run_phase share 8 3 96 --admission-share 1/2 --admission-engine-poll-ms 100
