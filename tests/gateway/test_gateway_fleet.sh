@@ -104,5 +104,7 @@ check_eq "share 1/2: gateway A ran at most one slot at once" "$pa" 1
 check_eq "share 1/2: gateway B ran at most one slot at once" "$pb" 1
 sa=$(metric "$work/share.A.metrics" tokgate_admission_slots)
 check_eq "share 1/2: gateway A's slots (floor(2 x 1/2))" "$sa" 1
+fa=$(metric "$work/share.A.metrics" tokgate_admission_engine_free)
+check_eq "share 1/2: gateway A read the idle engine's /slots (2 free)" "$fa" 2
 
 finish
