@@ -10,7 +10,9 @@
  * admission combines with this gateway's own sequences started and ended
  * since the probe left. One probe per upstream is in flight at a time; a
  * reading older than three intervals (at least one second) is dropped and
- * admission falls back to admission.share alone. tg__fleet_admission is the
+ * admission falls back to admission.share alone. The poll goes on while the
+ * gateway drains (SIGTERM): requests it queued still wait on readings.
+ * tg__fleet_admission is the
  * hook proxy.c calls before each acquire: the capacity, the engine's slots
  * and the share into the upstream's tg__adm.
  */
@@ -186,7 +188,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     tg__server *s = arg;
     double iv = s->cfg->admission_engine_poll;
-    if (s->draining || iv <= 0) return;
+    if (iv <= 0) return; /* polled while draining too: requests queued for a slot still need readings */
     poll_all(s);
     struct timeval tv = {(time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6)};
     event_add(ev_poll, &tv);
