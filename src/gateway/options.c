@@ -143,9 +143,15 @@ static tg_status set_share(const tgx_opt *o, void *target, const char *where, co
             x = e != d && !*e && den >= 1 && num >= 1 && num <= den && den <= 1e6 ? num / den : -1;
         } else if (e != s && !*e) x = num;
     }
-    if (!(x > 0 && x <= 1))
-        return tg_error_set(err, TG_EINVAL, "%s: want a fraction of the engine above 0 and at most 1 (0.5, or 1/N for N gateways)",
-                            where);
+    if (!(x > 0 && x <= 1)) {
+        char got[48];
+        if (s) snprintf(got, sizeof got, "\"%.40s\"", s);
+        else if (json_is_number(v)) snprintf(got, sizeof got, "%g", json_number_value(v));
+        else snprintf(got, sizeof got, "neither a number nor a string");
+        return tg_error_set(err, TG_EINVAL,
+                            "%s: want a fraction of the engine above 0 and at most 1 (0.5, or 1/N for N gateways), got %s",
+                            where, got);
+    }
     c->admission_share = x;
     return TG_OK;
 }
@@ -153,7 +159,7 @@ static tg_status set_share(const tgx_opt *o, void *target, const char *where, co
 static void format_share(const tgx_opt *o, const void *target, tgx_buf *b) {
     (void)o;
     const tg__config *c = target;
-    tgx_buf_printf(b, "%.6g", c->admission_share);
+    tgx_buf_printf(b, "%.17g", c->admission_share); /* reads back to the same double */
 }
 
 static tg_status set_policy(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,

@@ -38,6 +38,15 @@ check_contains "deploy/haproxy.cfg: leastconn" "$cfg" "balance leastconn"
 check_contains "deploy/haproxy.cfg: /readyz health check" "$cfg" "uri /readyz"
 check_contains "deploy/haproxy.cfg: retries on connection failures only" "$cfg" "retry-on conn-failure"
 
+# --- admission.share: a fraction or K/N, above 0 and at most 1 -------------------------
+out=$("$TG_BIN" serve --upstream http://127.0.0.1:1 --admission-share 3/2 2>&1); rc=$?
+check "--admission-share 3/2 refused" test "$rc" -ne 0
+check_contains "--admission-share 3/2: the limit named" "$out" "above 0 and at most 1 (0.5, or 1/N for N gateways), got \"3/2\""
+printf '{"admission": {"share": 0}, "models": [{"upstream": "http://127.0.0.1:1"}]}' >"$work/bad.json"
+out=$("$TG_BIN" serve --config "$work/bad.json" 2>&1); rc=$?
+check "config admission.share 0 refused" test "$rc" -ne 0
+check_contains "config admission.share 0: the key named" "$out" "admission.share: want a fraction"
+
 find_llama_server
 tiny_model
 start_llama L "$model" -np 2 --metrics
