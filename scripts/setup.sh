@@ -22,6 +22,7 @@ if [ $want_test = 1 ]; then
   pkgs+=(clang libclang-rt-dev nodejs npm python3 jq curl
         groff-base man-db systemd    # tests/util: test_man.sh, test_service.sh
         prometheus                   # promtool: tests/gateway/test_metrics_promtool.sh
+        haproxy                      # deploy/haproxy.cfg: tests/gateway/test_gateway_fleet.sh
         chromium)                    # headless: tests/gateway/test_gateway_observe.sh (/status)
 fi
 # make deb; tests/util/test_deb.sh (in --test: the suite runs it unless TG_SKIP_DEB=1).

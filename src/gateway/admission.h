@@ -45,6 +45,9 @@ struct tg__adm_wait {
      * synchronously in ways that free `w` mid-pump (defer the real work). */
     void (*grant)(tg__adm_wait *w);
     void *ud;
+    /* ---- slots (issue 14, several gateways) ---- */
+    uint64_t seqs; /* sequences (engine slots) it runs: set before acquire; 0 counts as 1 */
+    uint64_t held; /* of which counted in a->running (0 once finished) */
 };
 
 typedef struct tg__adm {
@@ -55,6 +58,17 @@ typedef struct tg__adm {
     tg__adm_wait *head, *tail;
     uint64_t admitted, waits, refusals, timeouts; /* counters for /metrics */
     uint64_t peak_reserved;
+    /* ---- slots and the engine's own state (issue 14 item 3; see the
+     * block comment at tg__adm_configure). All 0: no slot gate. ---- */
+    uint64_t slots_total;  /* the engine's slots (llama-server total_slots); 0 unknown */
+    double share;          /* fraction of the engine this gateway may use; 0 or 1: all */
+    uint64_t running;      /* sequences this gateway runs on the engine now */
+    uint64_t peak_running;
+    int engine_fresh;      /* 1: the reading below is current */
+    uint64_t engine_free;  /* free slots per the last reading; UINT64_MAX: the engine counts none (vLLM) */
+    uint64_t budget;       /* sequences that may still start on that reading; UINT64_MAX: no limit */
+    uint64_t probe_started; /* sequences started since the probe in flight was sent */
+    uint64_t engine_waits;   /* admissions that waited on the engine's reading (not on share or tokens) */
 } tg__adm;
 
 enum { TG__ADM_ADMITTED = 1, TG__ADM_QUEUED = 0, TG__ADM_FULL = -1 };
@@ -83,5 +97,44 @@ void tg__adm_grow(tg__adm *a, uint64_t n);
 int tg__adm_grow_wait(tg__adm *a, tg__adm_wait *w, uint64_t have, uint64_t n);
 /* New capacity (discovery learned it or it changed); grants what now fits. */
 void tg__adm_set_capacity(tg__adm *a, uint64_t capacity);
+
+/* ---- several gateways on one engine (issue 14 item 3) ----------------------
+ * Besides tokens, a request holds w->seqs of the engine's slots (a
+ * llama-server slot, a vLLM running sequence) from its grant to
+ * tg__adm_finish. The slot gate admits a request only when
+ *   running + seqs <= the share's slots  (floor(share x slots_total), at
+ *                                         least 1; share 1: all of them)
+ * and, while the engine's last reading is fresh, when it fits the budget
+ * that reading left: the slots it saw free, less this gateway's sequences
+ * started since its probe was sent (the reading may not show them), less
+ * those started since it came back. A sequence of ours that ends gives its
+ * slot back to the budget only when that reading saw a free slot (else the
+ * engine may hold others' requests in its queue, and the freed slot is
+ * theirs). A reading that says the engine queues (vLLM
+ * num_requests_waiting > 0, or its KV pool full) leaves no budget. Two
+ * gateways can still both spend the same free slot when their readings are
+ * both older than the other's start: the staleness window, one poll
+ * interval plus the probe's round trip (docs/gateway.md, Deployment); the
+ * share has no such window. A request waits in the same FIFO as for
+ * tokens (admission.queue, admission.wait_ms). The token capacity is scaled
+ * by the share too. Without slots_total and without a fresh reading the
+ * slot gate is off, as before. */
+/* Capacity (tokens, before the share), the engine's slots (0 unknown) and
+ * this gateway's share (0 or >= 1: all); grants what now fits. */
+void tg__adm_configure(tg__adm *a, uint64_t capacity, uint64_t slots_total, double share);
+/* Ends a request: gives back its `n` tokens and its slots (w->held). */
+void tg__adm_finish(tg__adm *a, tg__adm_wait *w, uint64_t n);
+/* A probe of the engine's state is being sent now. */
+void tg__adm_probe_sent(tg__adm *a);
+/* Its answer: `busy` of the engine's `total` slots run a sequence (all
+ * gateways; total 0: the engine counts no slots), and whether the engine
+ * queues requests or its KV is full (`full`). Grants what now fits. */
+void tg__adm_engine_reading(tg__adm *a, uint64_t busy, uint64_t total, int full);
+/* The reading is too old (or the engine stopped answering): the slot gate
+ * falls back to the share alone. Grants what now fits. */
+void tg__adm_engine_stale(tg__adm *a);
+/* The slots this gateway may run now under the rules above; UINT64_MAX when
+ * no slot gate applies. Pure. */
+uint64_t tg__adm_slot_room(const tg__adm *a);
 
 #endif

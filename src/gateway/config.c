@@ -173,6 +173,7 @@ tg__config *tg__config_new(void) {
     c->inline_max = 64u << 10;
     c->admission_queue = 64;
     c->admission_wait = 30;
+    c->admission_share = 1;
     c->answer_min_rate = 16;
     c->adaptive_quantile = 900000u;
     c->adaptive_min_samples = 20u;

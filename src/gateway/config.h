@@ -118,6 +118,8 @@ typedef struct tg__config {
     size_t admission_queue;     /* requests that may wait for KV room per upstream (0: none wait) */
     double admission_wait;      /* seconds a request may wait before 503 */
     uint64_t admission_capacity; /* tokens per upstream; 0: discovered (n_ctx x slots) or the context */
+    double admission_share;      /* issue 14: fraction of each engine this gateway may use (1: all) */
+    double admission_engine_poll; /* issue 14: seconds between readings of the engine's state (0: off) */
     double answer_timeout;      /* an answer body's whole duration, seconds (0: none) */
     double answer_min_rate;     /* bytes/s an answer body averages per idle-timeout window (0: none) */
     size_t upstream_max_conns;  /* connections per upstream (0: the engine's slots + 2, else no cap) */

@@ -27,6 +27,7 @@
 #include "gateway/client.h"
 #include "gateway/config_load.h"
 #include "gateway/discovery.h"
+#include "gateway/engine_poll.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/options.h"
@@ -122,6 +123,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     tg__accept_configure(s);
     tg__log(s, TG__LOG_INFO, "reloaded: %zu model section(s), %zu model(s) served", nc->n_models, s->table ? s->table->n : 0);
     tg__discovery_start(s);
+    tg__engine_poll_start(s);
 }
 
 /* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
@@ -255,6 +257,7 @@ int tg_daemon_run(int argc, char **argv) {
         if (!s.workers) tg__log(&s, TG__LOG_WARN, "no worker threads; request bodies are handled on the event loop");
     }
     tg__discovery_start(&s);
+    tg__engine_poll_start(&s);
     event_base_dispatch(s.base);
     rc = 0;
     tg__log(&s, TG__LOG_INFO, "stopped");
@@ -268,6 +271,7 @@ out:
     s.pools.draining = 0;
     tg__workers_free(s.workers);
     tg__count_caches_free();
+    tg__engine_poll_free(&s);
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__adaptive_stop(&s); /* saved once more; no worker looks it up now */

@@ -89,6 +89,10 @@ typedef struct tg__upinfo {
     int live;                 /* 1: the three below were read */
     double kv_usage;          /* fraction of the KV pool in use, 0..1 */
     uint64_t reqs_running, reqs_waiting;
+    /* issue 14 item 3: the engine's busy slots (llama-server GET /slots:
+     * the entries with is_processing), read by the live probe */
+    int have_busy;            /* 1: busy_slots was read */
+    uint64_t busy_slots;
 } tg__upinfo;
 
 typedef struct tg__engine_probe {
@@ -211,6 +215,13 @@ struct tg__engine {
      * body. Both return new references / 0, NULL / -1 on failure. */
     json_t *(*native_in)(const json_t *native, int *as_chat);
     int (*native_out)(json_t *native, const json_t *decided, uint64_t context, uint64_t max_tokens);
+    /* ---- added (issue 14 item 3, several gateways); NULL: none ---- */
+    /* The engine's live state, polled every admission.engine_poll_ms
+     * (engine_poll.c): a GET whose reader fills u->have_busy/busy_slots
+     * (llama-server /slots) or u->live, reqs_running, reqs_waiting,
+     * kv_usage (vLLM /metrics). Admission takes it as the truth of what
+     * the engine runs (admission.h, tg__adm_engine_reading). */
+    const tg__engine_probe *live_probe;
 };
 
 /* A per-model POST probe (post_probes). */
@@ -266,6 +277,11 @@ extern const tg__engine tg__engine_sglang;
 extern const tg__engine tg__engine_vllm;
 extern const tg__engine tg__engine_openai_compat;
 extern const tg__engine tg__engine_ollama;
+
+/* llama-server's GET /slots answer (an array of slots, each with
+ * is_processing and n_ctx): busy and total slots into u; 1 when it was
+ * one. (engines/llama_server.c; the live probe, fuzzed in fuzz/) */
+int tg__llama_read_slots(tg__upinfo *u, const json_t *answer);
 
 /* Shared by adapters: a positive JSON number (integer part), else 0. */
 uint64_t tg__engine_juint(const json_t *v);

@@ -156,13 +156,21 @@ static void admission(const tg__pools *pools, struct evbuffer *out) {
         {"tokgate_admission_admitted_total", "counter", "Requests admitted."},
         {"tokgate_admission_waits_total", "counter", "Requests that had to wait."},
         {"tokgate_admission_refusals_total", "counter", "Requests refused (queue full or wait timed out)."},
+        /* issue 14 item 3: slots (several gateways on one engine) */
+        {"tokgate_admission_running", "gauge", "Sequences (engine slots) this gateway runs on the upstream now."},
+        {"tokgate_admission_running_peak", "gauge", "The most sequences this gateway ran on the upstream at once."},
+        {"tokgate_admission_slots", "gauge", "Slots this gateway may use now (share and engine reading; 0: no slot gate)."},
+        {"tokgate_admission_engine_free", "gauge", "Free slots per the engine's last reading (0 also when none was read)."},
+        {"tokgate_admission_engine_waits_total", "counter", "Requests that waited because the engine's reading showed no free slot."},
     };
     char lb[512];
     for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
         family(out, fams[f].name, fams[f].type, fams[f].help);
         for (const tg__pool *p = pools->head; p; p = p->next) {
             const tg__adm *a = &p->adm;
-            const uint64_t v[] = {a->capacity, a->reserved, a->depth, a->admitted, a->waits, a->refusals};
+            uint64_t room = tg__adm_slot_room(a);
+            const uint64_t v[] = {a->capacity, a->reserved, a->depth, a->admitted, a->waits, a->refusals,
+                                  a->running, a->peak_running, room == UINT64_MAX ? 0 : room, a->engine_fresh && a->engine_free != UINT64_MAX ? a->engine_free : 0, a->engine_waits};
             evbuffer_add_printf(out, "%s{upstream=\"%s\"} %llu\n", fams[f].name, tg__metrics_label(p->key, lb, sizeof lb),
                                 (unsigned long long)v[f]);
         }

@@ -126,6 +126,42 @@ static void format_continuation(const tgx_opt *o, const void *target, tgx_buf *b
     tgx_buf_puts(b, m->continuation < 0 ? "auto" : m->continuation ? "on" : "off");
 }
 
+/* admission.share: a fraction (0 < x <= 1) or "1/N" / "K/N" (issue 14). */
+static tg_status set_share(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
+                           tg_error *err) {
+    (void)o;
+    tg__config *c = target;
+    const char *s = text ? text : json_string_value(v);
+    double x = -1;
+    if (!s && json_is_number(v)) x = json_number_value(v);
+    else if (s) {
+        char *e = NULL;
+        double num = strtod(s, &e);
+        if (e != s && *e == '/') {
+            const char *d = e + 1;
+            double den = strtod(d, &e);
+            x = e != d && !*e && den >= 1 && num >= 1 && num <= den && den <= 1e6 ? num / den : -1;
+        } else if (e != s && !*e) x = num;
+    }
+    if (!(x > 0 && x <= 1)) {
+        char got[48];
+        if (s) snprintf(got, sizeof got, "\"%.40s\"", s);
+        else if (json_is_number(v)) snprintf(got, sizeof got, "%g", json_number_value(v));
+        else snprintf(got, sizeof got, "neither a number nor a string");
+        return tg_error_set(err, TG_EINVAL,
+                            "%s: want a fraction of the engine above 0 and at most 1 (0.5, or 1/N for N gateways), got %s",
+                            where, got);
+    }
+    c->admission_share = x;
+    return TG_OK;
+}
+
+static void format_share(const tgx_opt *o, const void *target, tgx_buf *b) {
+    (void)o;
+    const tg__config *c = target;
+    tgx_buf_printf(b, "%.17g", c->admission_share); /* reads back to the same double */
+}
+
 static tg_status set_policy(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
                             tg_error *err) {
     (void)o;
@@ -247,6 +283,12 @@ const tgx_opt tg__serve_opts[] = {
     {.key = "admission.capacity", .flag = "--admission-capacity", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
      .off = C(admission_capacity), .lo = 0, .hi = 1e12, .arg = "N",
      .help = "tokens (0: llama-server n_ctx x slots, else the context)"},
+    {.key = "admission.share", .flag = "--admission-share", .kind = TGX_OPT_CUSTOM, .arg = "X|1/N",
+     .help = "fraction of each engine's slots and KV this gateway uses (1/N for N gateways; 1: all)",
+     .example = "0.5", .set = set_share, .format = format_share},
+    {.key = "admission.engine_poll_ms", .flag = "--admission-engine-poll-ms", .kind = TGX_OPT_UINT,
+     .store = TGX_ST_DOUBLE, .off = C(admission_engine_poll), .lo = 0, .hi = 36e5, .scale = 0.001, .arg = "MS",
+     .help = "read the engine's busy slots (llama-server /slots, vLLM /metrics) this often; 0: off"},
     HEADING("adaptive thinking budgets (thinking_mode adaptive; read at start):"),
     {.key = "adaptive.state_file", .flag = "--adaptive-state-file", .kind = TGX_OPT_STR, .store = TGX_ST_STR,
      .off = C(adaptive_state_file), .arg = "PATH",

@@ -59,6 +59,7 @@
 #include "gateway/proxy.h"
 #include "gateway/client.h"
 #include "gateway/discovery.h"
+#include "gateway/engine_poll.h"
 #include "gateway/live_limits.h"
 #include "gateway/log.h"
 #include "gateway/models.h"
@@ -169,7 +170,7 @@ static void ex_release(tg__exchange *ex) {
     if (ex->growing && ex->wait.granted) ex->reserved += ex->grow_by; /* granted, not yet taken up */
     if (ex->pool) {
         tg__adm_cancel(&ex->pool->adm, &ex->wait, 0); /* no effect unless still queued */
-        if (ex->reserved) tg__adm_release(&ex->pool->adm, ex->reserved);
+        tg__adm_finish(&ex->pool->adm, &ex->wait, ex->reserved); /* its tokens and its slots */
         ex->reserved = 0;
     }
     if (ex->held_head) evbuffer_free(ex->held_head);
@@ -417,11 +418,11 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         }
         tg__adm *a = &pool->adm;
         a->queue_max = cfg->admission_queue;
-        uint64_t cap = kv_capacity(s, cfg, m, pool);
-        if (cap != a->capacity) tg__adm_set_capacity(a, cap);
+        tg__fleet_admission(s, cfg, pool, kv_capacity(s, cfg, m, pool)); /* engine_poll.h: share, slots */
         uint64_t need = plan->prompt_tokens + plan->max_tokens;
         if (plan->n_choices > 1) /* each choice is a sequence of its own: prompt and output each (saturating) */
             need = need > UINT64_MAX / plan->n_choices ? UINT64_MAX : need * plan->n_choices;
+        ex->wait.seqs = plan->n_choices > 1 ? plan->n_choices : 1; /* each choice runs in a slot of its own */
         int r = tg__adm_acquire(a, &ex->wait, need);
         if (r == TG__ADM_ADMITTED) ex->reserved = need;
         else if (r == TG__ADM_FULL) {

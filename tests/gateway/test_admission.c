@@ -8,6 +8,11 @@
  * growth is allowed only with room (alone, or nobody waits and it fits),
  * growth that waits goes ahead of new requests and is granted by releases
  * or by the deadlock rule (every reserved token waits to grow).
+ * The slot gate for several gateways on one engine (issue 14 item 3): the
+ * share's slots, the engine reading's budget of free slots less our starts
+ * since the probe left, no refund of a freed slot when the reading saw none
+ * free, a full engine (vLLM waiting) leaves no budget, a stale reading falls
+ * back to the share.
  * Expected values are worked out by hand from those rules.
  */
 #include <string.h>
@@ -168,11 +173,107 @@ static void test_grow_wait(void) {
     TG_CHECK(a.head == &w[2]);
 }
 
+/* issue 14 item 3: two slots, share 1/2: one request runs, the next waits
+ * until the first finishes, whatever the tokens allow. */
+static void test_share_slots(void) {
+    tg__adm a;
+    tg__adm_wait w[4];
+    init(&a, w, 4, 0, 8);
+    tg__adm_configure(&a, 2048, 2, 0.5);
+    TG_CHECK_EQ_U(a.capacity, 1024);             /* the tokens are shared too */
+    TG_CHECK_EQ_U(tg__adm_slot_room(&a), 1);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 10), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 10), TG__ADM_QUEUED); /* tokens fit; the slot does not */
+    TG_CHECK_EQ_U(a.running, 1);
+    tg__adm_finish(&a, &w[0], 10);
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_I(order[0], 1);
+    TG_CHECK_EQ_U(a.running, 1);
+    TG_CHECK_EQ_U(a.peak_running, 1);
+    /* a request of two choices needs two slots: more than the share, it waits */
+    w[2].seqs = 2;
+    tg__adm_finish(&a, &w[1], 10);
+    tg__adm_configure(&a, 2048, 4, 0.5); /* four slots: two are ours */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 10), TG__ADM_ADMITTED);
+    TG_CHECK_EQ_U(a.running, 2);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 10), TG__ADM_QUEUED);
+    tg__adm_finish(&a, &w[2], 10); /* both slots back at once */
+    TG_CHECK_EQ_U(a.running, 1);
+    /* share 1/3 of 2 slots is below one: one slot still */
+    tg__adm_configure(&a, 2048, 2, 1.0 / 3);
+    TG_CHECK_EQ_U(tg__adm_slot_room(&a), 1);
+    /* no slot count known: no slot gate */
+    tg__adm_configure(&a, 0, 0, 1);
+    TG_CHECK(tg__adm_slot_room(&a) == UINT64_MAX);
+}
+
+/* The engine's reading: 2 slots, share 1 (the whole engine). */
+static void test_engine_reading(void) {
+    tg__adm a;
+    tg__adm_wait w[6];
+    init(&a, w, 6, 0, 8);
+    tg__adm_configure(&a, 0, 2, 1);
+    tg__adm_probe_sent(&a);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 1), TG__ADM_ADMITTED); /* started while the probe is out */
+    tg__adm_engine_reading(&a, 1, 2, 0); /* one busy (another gateway's, or ours: unknown) */
+    TG_CHECK_EQ_U(a.budget, 0);          /* 1 free, less our start since the probe left */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 1), TG__ADM_QUEUED);
+    TG_CHECK_EQ_U(a.engine_waits, 1);
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 1, 2, 0); /* still one busy: ours; one free */
+    TG_CHECK_EQ_I(n_order, 1);           /* w[1] granted by the reading */
+    TG_CHECK_EQ_U(a.budget, 0);
+    /* the engine full (another gateway took the last slot): our end gives no room */
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 2, 2, 0);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[2], 1), TG__ADM_QUEUED);
+    tg__adm_finish(&a, &w[0], 1);
+    TG_CHECK_EQ_I(n_order, 1);
+    TG_CHECK_EQ_U(a.running, 1);
+    /* a reading with a free slot: our ends refund the budget */
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 1, 2, 0);
+    TG_CHECK_EQ_I(n_order, 2); /* w[2] */
+    TG_CHECK_EQ_U(a.running, 2);
+    tg__adm_finish(&a, &w[1], 1);
+    TG_CHECK_EQ_U(a.budget, 1);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[3], 1), TG__ADM_ADMITTED);
+    /* stale: the share alone (2 slots, 2 running) */
+    tg__adm_engine_stale(&a);
+    TG_CHECK_EQ_U(tg__adm_slot_room(&a), 2);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[4], 1), TG__ADM_QUEUED);
+    tg__adm_finish(&a, &w[2], 1);
+    TG_CHECK_EQ_I(n_order, 3); /* w[4] */
+}
+
+/* vLLM: no slot count; a reading that says it queues stops new starts. */
+static void test_engine_full(void) {
+    tg__adm a;
+    tg__adm_wait w[3];
+    init(&a, w, 3, 0, 8);
+    tg__adm_configure(&a, 0, 0, 1);
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 7, 0, 0);
+    TG_CHECK(a.budget == UINT64_MAX);
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[0], 1), TG__ADM_ADMITTED);
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 8, 0, 1); /* num_requests_waiting > 0 */
+    TG_CHECK_EQ_I(tg__adm_acquire(&a, &w[1], 1), TG__ADM_QUEUED);
+    tg__adm_finish(&a, &w[0], 1); /* no refund: the engine's queue takes the room */
+    TG_CHECK_EQ_I(n_order, 0);
+    tg__adm_probe_sent(&a);
+    tg__adm_engine_reading(&a, 7, 0, 0);
+    TG_CHECK_EQ_I(n_order, 1);
+}
+
 int main(void) {
     TG_RUN(test_fifo);
     TG_RUN(test_oversize_and_full);
     TG_RUN(test_cancel_and_grow);
     TG_RUN(test_unknown_capacity);
     TG_RUN(test_grow_wait);
+    TG_RUN(test_share_slots);
+    TG_RUN(test_engine_reading);
+    TG_RUN(test_engine_full);
     return tg_test_summary();
 }

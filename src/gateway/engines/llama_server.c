@@ -7,6 +7,10 @@
  *                context it enforces), total_slots, model_path; a /props
  *                that answers with either is llama-server. /v1/models entries
  *                carry meta.n_ctx_train.
+ *   live state   GET /slots (enabled unless --no-slots; a high-priority task
+ *                in server-context.cpp, SERVER_TASK_TYPE_SLOT_GET): an array
+ *                of {"id", "n_ctx", "is_processing", ...} per slot, polled
+ *                every admission.engine_poll_ms for the slots busy now.
  *   KV pool      n_ctx x total_slots (the slots share nothing: each holds its
  *                own n_ctx of cache).
  *   counting     chats rendered as llama-server rewrites them (TG_CHAT_LLAMACPP).
@@ -53,6 +57,27 @@ static int read_props(tg__upinfo *u, const json_t *j) {
 }
 
 static const tg__engine_probe probes[] = {{"/props", read_props, NULL}, {NULL, NULL, NULL}};
+
+int tg__llama_read_slots(tg__upinfo *u, const json_t *j) {
+    if (!json_is_array(j) || json_array_size(j) == 0) return 0;
+    uint64_t busy = 0, n_ctx = 0;
+    size_t i;
+    json_t *slot;
+    json_array_foreach(j, i, slot) {
+        json_t *p = json_object_get(slot, "is_processing");
+        if (!json_is_boolean(p)) return 0; /* not llama-server's /slots */
+        if (json_is_true(p)) busy++;
+        if (!n_ctx) n_ctx = tg__engine_juint(json_object_get(slot, "n_ctx"));
+    }
+    u->busy_slots = busy;
+    u->have_busy = 1;
+    u->total_slots = json_array_size(j);
+    if (n_ctx) u->n_ctx = n_ctx;
+    u->kv_tokens = u->n_ctx ? u->n_ctx * u->total_slots : 0;
+    return 1;
+}
+
+static const tg__engine_probe live_probe = {"/slots", tg__llama_read_slots, NULL};
 
 static void model_ctx(const tg__upinfo *u, const json_t *entry, uint64_t *ctx, uint64_t *ctx_train) {
     *ctx = u && u->n_ctx ? u->n_ctx : 0;
@@ -219,4 +244,5 @@ const tg__engine tg__engine_llama_server = {
     .cont = &cont,
     .map_error = map_error,
     .native_routes = native_routes,
+    .live_probe = &live_probe,
 };

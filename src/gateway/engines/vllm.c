@@ -405,4 +405,5 @@ const tg__engine tg__engine_vllm = {
     .cont = &cont,
     .map_error = map_error,
     .native_routes = native_routes,
+    .live_probe = &probes[1], /* GET /metrics: num_requests_running/waiting, kv_cache_usage_perc */
 };
