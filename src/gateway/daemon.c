@@ -31,6 +31,7 @@
 #include "gateway/modelfiles.h"
 #include "gateway/options.h"
 #include "gateway/models.h"
+#include "gateway/vram.h"
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
@@ -254,6 +255,7 @@ int tg_daemon_run(int argc, char **argv) {
         if (!s.workers) tg__log(&s, TG__LOG_WARN, "no worker threads; request bodies are handled on the event loop");
     }
     tg__discovery_start(&s);
+    tg__vram_start(&s);
     event_base_dispatch(s.base);
     rc = 0;
     tg__log(&s, TG__LOG_INFO, "stopped");

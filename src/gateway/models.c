@@ -37,6 +37,7 @@ void tg__table_unref(tg__model_table *t) {
 void tg__models_free(tg__server *s) {
     tg__table_unref(s->table);
     s->table = NULL;
+    tg__vram_free(s);
 }
 
 /* The section's policy settings (read and checked with the config:
@@ -69,6 +70,10 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->limits_source = l.limits_source;
     m->upstream_ctx = l.upstream_ctx;
     m->n_ctx_train = l.n_ctx_train;
+    m->vram = l.vram;
+    m->vram_role = l.vram_role;
+    m->kv_held_tokens = l.kv_held_tokens;
+    memcpy(m->binding_why, l.binding_why, sizeof m->binding_why);
     settings_from(m);
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
     /* The template the server renders: the model file's first (llama-server's). */

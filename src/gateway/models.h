@@ -21,6 +21,7 @@
 
 #include "gateway/config.h"
 #include "gateway/engine.h"
+#include "gateway/vram.h"
 #include "tokgate/limits.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
@@ -46,6 +47,12 @@ typedef struct tg__model {
     int chat_dialect;           /* tg_chat_dialect: the engine's (tg__engine_chat_dialect) */
     const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
                                    the section's "continuation" (tg__engine_cont_for); NULL never */
+    /* issue 20: the free-VRAM figure, its role for the engine, why the
+     * binding ceiling binds (live_limits.h) */
+    tg__vram_view vram;
+    const char *vram_role;
+    uint64_t kv_held_tokens;
+    char binding_why[240];
 } tg__model;
 
 typedef struct tg__model_table {

@@ -62,6 +62,7 @@ struct tg__server {
     int draining;
     int exit_code;
     double started;
+    struct tg__vram *vram; /* the live free-VRAM loop (vram.c); NULL until first read */
 };
 
 /* Exits the loop when draining and no client is left. */
