@@ -154,9 +154,10 @@ static int select_key(struct tg__vram *v, const tg__limits_inputs *hw, tg__vram_
     size_t pos[TG_LIMITS_MAX_CARDS], n_pos = 0;
     tg_error err;
     const char *spec = tg__gpus_spec(hw, &out->selected_by);
-    if (tg__gpus_select(spec, v->cards, v->n, pos, &n_pos, &err) != TG_OK || n_pos == 0) {
+    tg_status st = tg__gpus_select(spec, v->cards, v->n, pos, &n_pos, &err);
+    if (st != TG_OK || n_pos == 0) {
         snprintf(out->degraded, sizeof out->degraded, "%s: %.170s", out->selected_by,
-                 n_pos ? err.msg : "no card named");
+                 st != TG_OK ? err.msg : "no card named");
         return 0;
     }
     size_t len = 0;
@@ -187,7 +188,12 @@ int tg__vram_read(tg__server *s, const tg__limits_inputs *hw, const char *name, 
         }
         return 0;
     }
-    if (!select_key(v, hw, out)) return 0;
+    if (!select_key(v, hw, out)) {
+        v->log.window = 60;
+        tg__log_limited(s, &v->log, TG__LOG_WARN, "model %s: %s; no VRAM ceiling for it", name ? name : "(discovered)",
+                        out->degraded);
+        return 0;
+    }
     vram_set *set = set_find(s, out->cards, name, out->selected_by);
     if (!set) {
         snprintf(out->degraded, sizeof out->degraded, "more than %d card sets", TG__VRAM_MAX_SETS);

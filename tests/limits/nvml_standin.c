@@ -31,12 +31,14 @@ const char *nvmlErrorString(int r);
 static void parse(const char *s) {
     n_figures = 0;
     while (*s && *s != '\n' && n_figures < 16) {
-        char *end;
+        const char *end;
         if (!strncmp(s, "lost", 4)) {
             figures[n_figures++] = LOST;
-            end = (char *)s + 4;
+            end = s + 4;
         } else {
-            figures[n_figures++] = strtoull(s, &end, 10) * 1048576ull;
+            char *e;
+            figures[n_figures++] = strtoull(s, &e, 10) * 1048576ull;
+            end = e;
         }
         s = *end == ',' ? end + 1 : end + strlen(end);
     }
