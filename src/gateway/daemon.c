@@ -271,6 +271,7 @@ out:
     tg__count_caches_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
+    tg__vram_free(&s);
     tg__modelfiles_free(&s);
     tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);

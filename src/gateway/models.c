@@ -37,7 +37,6 @@ void tg__table_unref(tg__model_table *t) {
 void tg__models_free(tg__server *s) {
     tg__table_unref(s->table);
     s->table = NULL;
-    tg__vram_free(s);
 }
 
 /* The section's policy settings (read and checked with the config:
