@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "gateway/log.h"
-#include "gateway/models.h"
 
 #define TG__VRAM_WIN_MAX 64
 #define TG__VRAM_MAX_SETS 64
@@ -212,8 +211,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     tg__server *s = arg;
-    tg_error err;
-    if (tg__vram_sample(s) && tg__models_rebuild(s, &err) != TG_OK) tg__log(s, TG__LOG_ERROR, "%s", err.msg);
+    /* a figure changed: the model table is rebuilt as after discovery */
+    if (tg__vram_sample(s) && s->on_discovered) s->on_discovered(s);
 }
 
 void tg__vram_start(tg__server *s) {
