@@ -181,6 +181,7 @@ static tg_status set_gpus(const tgx_opt *o, void *target, const char *where, con
     size_t len = 0;
     const char *s = text ? text : json_string_value(v);
     int bad = 0;
+    size_t bad_at = 0;
     if (s) {
         bad = strlen(s) >= sizeof buf;
         if (!bad) snprintf(buf, sizeof buf, "%s", s);
@@ -196,6 +197,7 @@ static tg_status set_gpus(const tgx_opt *o, void *target, const char *where, con
                 snprintf(item, sizeof item, "%s", json_string_value(e));
             else {
                 bad = 1;
+                bad_at = i + 1;
                 break;
             }
             int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? "," : "", item);
@@ -211,6 +213,11 @@ static tg_status set_gpus(const tgx_opt *o, void *target, const char *where, con
         memcpy(in->gpus, buf, sizeof buf);
         return TG_OK;
     }
+    if (bad_at)
+        return tg_error_set(err, TG_EINVAL,
+                            "%s: entry %zu is not a card (an NVML index 0..%d, or a UUID string of at most %d "
+                            "bytes without commas)",
+                            where, bad_at - 1, TG_LIMITS_MAX_CARDS - 1, TG__GPU_ITEM_MAX);
     return tg_error_set(err, TG_EINVAL, "%s: %s (a list of NVML indices or GPU UUIDs, as CUDA_VISIBLE_DEVICES)",
                         where, bad ? "not a list of cards" : sub.msg);
 }
