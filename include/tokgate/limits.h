@@ -180,10 +180,10 @@ TG_API tg_status tg_nvml_free_vram(uint64_t *free_bytes, size_t cap, size_t *n_c
  * text, and free/total 0. `uuid` is nvmlDeviceGetUUID's "GPU-..." ("" where
  * the library lacks the entry point). */
 typedef struct tg_nvml_card {
-    unsigned index;
-    char uuid[96];
     uint64_t free_bytes, total_bytes;
+    unsigned index;
     int status;
+    char uuid[96];
     char error[96];
 } tg_nvml_card;
 

@@ -88,7 +88,9 @@ static void derive_profile(tg__server *s, const tg__model_cfg *c, const char *na
     hardware_into(s, c, name, &lc, ui, l);
     lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
     if (c->output) lc.output_reserve = c->output;
-    l->vram_role = vram_role_of(e);
+    l->vram_role = lc.n_cards ? vram_role_of(e)
+                              : "not used (no free-VRAM figure: no NVML reading for the model's cards and no "
+                                "numeric hardware.free_vram_mib)";
     tg_kv_cost kv;
     tg_error err;
     l->kv_held_tokens = e && e->kv_held_tokens && ui ? e->kv_held_tokens(ui, entry) : 0;

@@ -105,7 +105,7 @@ static int item_ok(const char *p, size_t len) {
         }
         return 1;
     }
-    if (len < 5 || (strncmp(p, "GPU-", 4) && strncmp(p, "MIG-", 4))) return 0;
+    if (len < 5 || (strncmp(p, "GPU-", 4) != 0 && strncmp(p, "MIG-", 4) != 0)) return 0;
     for (size_t i = 4; i < len; i++)
         if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
               p[i] == '-'))

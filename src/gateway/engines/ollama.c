@@ -88,7 +88,11 @@ static int read_ps(tg__upinfo *u, const json_t *j) {
     const char *k;
     json_t *o;
     /* a runner no longer listed was unloaded: its KV cache is free again */
-    if (json_is_array(json_object_get(j, "models"))) json_object_foreach(u->model_info, k, o) json_object_del(o, "ps");
+    if (json_is_array(json_object_get(j, "models"))) {
+        json_object_foreach(u->model_info, k, o) {
+            json_object_del(o, "ps");
+        }
+    }
     json_array_foreach(json_object_get(j, "models"), i, m) {
         const char *name = json_string_value(json_object_get(m, "name"));
         if (name && json_object_get(m, "context_length")) info_set(u, name, "ps", json_deep_copy(m));
