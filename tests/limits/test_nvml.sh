@@ -46,7 +46,10 @@ echo "ok nvml: --gpus by index and by UUID, and CUDA_VISIBLE_DEVICES, read the n
 TG_NVML_LIB="$work/libnvml-standin.so" TG_NVML_STANDIN_FREE_MIB=9254,12000 \
   "$TG_BIN" recipe --engine vllm --model "$cfg" --tp 2 --free-vram-mib nvml --gpus 1 --json > "$work/rgot.json"
 cmp "$work/rwant.json" "$work/rgot.json" || { echo "FAIL recipe --gpus 1"; diff "$work/rwant.json" "$work/rgot.json"; exit 1; }
-echo "ok nvml: tokgate recipe reads the model's own card"
+TG_NVML_LIB="$work/libnvml-standin.so" TG_NVML_STANDIN_FREE_MIB=9254,12000 \
+  "$TG_BIN" recipe --engine vllm --model "$cfg" --tp 2 --gpus 1 --json > "$work/rgot2.json"
+cmp "$work/rwant.json" "$work/rgot2.json" || { echo "FAIL recipe --gpus 1 without --free-vram-mib"; exit 1; }
+echo "ok nvml: tokgate recipe reads the model's own card (--gpus alone reads NVML)"
 set +e
 TG_NVML_LIB="$work/libnvml-standin.so" TG_NVML_STANDIN_FREE_MIB=9254,lost \
   "$TG_BIN" limits --model "$cfg" --free-vram-mib nvml --gpus 1 > /dev/null 2> "$work/err"
