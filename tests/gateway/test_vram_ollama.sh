@@ -7,7 +7,8 @@
 # VRAM of that model's card only; it does not chase the KV cache Ollama
 # allocated for it (the runner's /api/ps context_length is added back); a
 # lost card degrades its model to the configured context, the daemon keeps
-# serving; /v1/limits says which ceiling binds and why.
+# serving; /v1/limits says which ceiling binds and why; a daemon with a
+# 512 MiB hysteresis does not flap under readings swinging by 300 MiB.
 #
 # Expected values by hand. The stand-in's model_info (llama: block_count 28,
 # head_count_kv 8, key_length = value_length 128), f16 KV, tp 1: KV bytes per
@@ -107,4 +108,27 @@ check_eq "one warning for the lost card, not one per reading" "$(grep -c 'GPU is
 [ "$(grep -c 'GPU is lost' "$work/V.log")" = 1 ] || grep 'GPU is lost' "$work/V.log" >&2
 r=$(curl -s "$G/healthz"); js_check "still serving" "$r" 'j.status==="ok"'
 stop_tokgate V
+
+# --- no flap: a daemon with the hysteresis at 512 MiB (window 1, so only the
+# hysteresis holds it) under a reading that swings by 300 MiB every 0.5 s
+# reading: the advertised context stays the one of the first reading; a move
+# of 1000 MiB is followed. -------------------------------------------------------
+echo "6000,1700" > "$readings"
+printf '{"discovery_interval":1,"vram":{"interval":0.5,"window":1,"hysteresis_mib":512},"models":[
+ {"upstream":"http://127.0.0.1:%s","hardware":{"gpus":[0]}}]}\n' "$PA" > "$work/flap.json"
+start_tokgate W --config "$work/flap.json"
+G=http://127.0.0.1:$PORT_W
+held=$(curl -s "http://127.0.0.1:$PA/api/ps" | node -pe 'JSON.parse(require("fs").readFileSync(0)).models[0].context_length')
+f0=$(ctx_for 6000 "$held")
+wait_ctx big-a:latest "$f0"
+seen=""
+for k in $(seq 1 12); do
+  if [ $((k % 2)) = 1 ]; then echo "6300,1700" > "$readings"; else echo "5800,1700" > "$readings"; fi
+  sleep 0.3
+  seen="$seen $(ctx_of big-a:latest)"
+done
+check_eq "no flap: 12 readings swinging 6300 / 5800 MiB, the context seen each time" "$(echo $seen | tr ' ' '\n' | sort -u | tr '\n' ' ')" "$f0 "
+echo "7000,1700" > "$readings"
+wait_ctx big-a:latest "$(ctx_for 7000 "$held")"
+stop_tokgate W
 finish
