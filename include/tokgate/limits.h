@@ -175,6 +175,24 @@ TG_API size_t tg_limits_ladder(const tg_limits *l, const tg_limits_config *c,
  * falls back to a configured figure. */
 TG_API tg_status tg_nvml_free_vram(uint64_t *free_bytes, size_t cap, size_t *n_cards, tg_error *err);
 
+/* One card as NVML reports it (issue 20). status 0: read; else NVML's
+ * nvmlReturn_t for this card (e.g. 15 NVML_ERROR_GPU_IS_LOST), `error` its
+ * text, and free/total 0. `uuid` is nvmlDeviceGetUUID's "GPU-..." ("" where
+ * the library lacks the entry point). */
+typedef struct tg_nvml_card {
+    uint64_t free_bytes, total_bytes;
+    unsigned index;
+    int status;
+    char uuid[96];
+    char error[96];
+} tg_nvml_card;
+
+/* Every card NVML sees, in NVML's index order (nvidia-smi's), each with its
+ * own status: a lost card is reported in place, not as a failure of the
+ * whole reading. TG_ENOTFOUND where there is no NVML or no GPU; TG_EIO when
+ * the count itself cannot be read; TG_ELIMIT above `cap` cards. */
+TG_API tg_status tg_nvml_cards(tg_nvml_card *cards, size_t cap, size_t *n_cards, tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

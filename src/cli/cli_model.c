@@ -119,6 +119,8 @@ void tg_cli_options_help(FILE *out, const tgx_opt *t, size_t n, const void *defa
 int tg_cli_resolve_nvml(const char *verb, tg__limits_inputs *in) {
     tg_error err;
     memset(&err, 0, sizeof err);
+    /* --gpus names cards to read: without a figure it means nvml (issue 20) */
+    if (in->gpus[0] && !in->free_vram_nvml && in->cfg.n_cards == 0) in->free_vram_nvml = 1;
     if (tg__limits_inputs_resolve(in, &err) == TG_OK) return 0;
     fprintf(stderr, "tokgate %s: --free-vram-mib nvml: %s\n", verb, err.msg);
     return 2;

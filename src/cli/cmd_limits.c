@@ -6,13 +6,19 @@
  *     [--tp N] [--kv-type T] [--min-free-mib N] [--activation-mib N]
  *     [--prefill-tps X --target-prefill-s S] [--max-prompt-tokens N]
  *     [--output-reserve N] [--table] [--json]
+ *   tokgate limits --list-gpus [--gpus I|UUID[,...]] [--json]
+ *     every card NVML sees: index, UUID, free and total MiB, in the shape of
+ *     nvidia-smi --query-gpu=index,uuid,memory.free,memory.total
+ *     --format=csv (tests/gpu/nvml_check.sh compares the two), and which
+ *     cards --gpus / $CUDA_VISIBLE_DEVICES select (issue 20).
  *
  * The derivation flags are the shared option tables (limits/limits_keys.h):
  * the same flags, bounds and messages in `tokgate check` and `tokgate serve`,
  * and the same values as a gateway model section's "hardware" keys.
  *
- * Exit: 0 derived; 1 derived but no context fits (context 0); 2 bad usage or
- * a model tokgate cannot read. Errors go to stderr.
+ * Exit: 0 derived; 1 derived but no context fits (context 0), or a card
+ * NVML could not read (--list-gpus); 2 bad usage, a model tokgate cannot
+ * read, or no NVML. Errors go to stderr.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -24,7 +30,7 @@
 
 typedef struct opts {
     const char *model, *model_name;
-    int table, json;
+    int table, json, list_gpus;
 } opts;
 
 /* The flags of this verb alone; the derivation inputs are the shared tables
@@ -39,11 +45,14 @@ static const tgx_opt limits_opts[] = {
      .help = "ladder of context sizes: KV per card, memory left, verdict"},
     {.flag = "--json", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = offsetof(opts, json),
      .help = "one JSON object on stdout"},
+    {.flag = "--list-gpus", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = offsetof(opts, list_gpus),
+     .help = "print NVML's readings of every card (index, uuid, free and total MiB) and exit"},
 };
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tokgate limits (--model PATH | --model-name NAME) [options]\n"
+            "       tokgate limits --list-gpus [--gpus I|UUID[,...]] [--json]\n"
             "\n"
             "Derive a model's usable {context, input, output} from its architecture and the\n"
             "hardware: context = min(native, VRAM ceiling, throughput ceiling), then the\n"
@@ -67,6 +76,7 @@ static int parse_args(int argc, char **argv, opts *o, tg__limits_inputs *in) {
         if (st == TG_ENOTFOUND) usage(stderr);
         return 2;
     }
+    if (o->list_gpus) return 0;
     if (!o->model == !o->model_name) {
         fprintf(stderr, "tokgate limits: give exactly one of --model PATH and --model-name NAME\n");
         usage(stderr);
@@ -186,6 +196,54 @@ static void print_human(const tg_limits_config *cfg, const tg_model_profile *p, 
     }
 }
 
+/* --list-gpus: NVML's readings, as nvidia-smi's CSV (MiB = bytes / 2^20,
+ * rounded down), each card marked when the selection names it. */
+static int list_gpus(const opts *o, const tg__limits_inputs *in) {
+    tg_nvml_card cards[TG_LIMITS_MAX_CARDS];
+    size_t n = 0, pos[TG_LIMITS_MAX_CARDS], n_pos = 0;
+    tg_error err = {0};
+    if (tg_nvml_cards(cards, TG_LIMITS_MAX_CARDS, &n, &err) != TG_OK) {
+        fprintf(stderr, "tokgate limits: %s\n", err.msg);
+        return 2;
+    }
+    const char *from = NULL;
+    const char *spec = tg__gpus_spec(in, &from);
+    if (tg__gpus_select(spec, cards, n, pos, &n_pos, &err) != TG_OK) {
+        fprintf(stderr, "tokgate limits: %s: %s\n", from, err.msg);
+        return 2;
+    }
+    int failed = 0;
+    json_t *a = o->json ? json_array() : NULL;
+    if (!o->json) printf("index, uuid, memory.free [MiB], memory.total [MiB], selected\n");
+    for (size_t i = 0; i < n; i++) {
+        const tg_nvml_card *c = &cards[i];
+        int sel = 0;
+        for (size_t k = 0; k < n_pos; k++) sel |= pos[k] == i;
+        failed |= c->status != 0;
+        if (a) {
+            json_t *e = json_pack("{s:I,s:s,s:b}", "index", (json_int_t)c->index, "uuid", c->uuid, "selected", sel);
+            if (c->status) json_object_set_new(e, "error", json_string(c->error));
+            else {
+                json_object_set_new(e, "memory_free_mib", json_integer((json_int_t)(c->free_bytes / TG_MIB)));
+                json_object_set_new(e, "memory_total_mib", json_integer((json_int_t)(c->total_bytes / TG_MIB)));
+            }
+            json_array_append_new(a, e);
+        } else if (c->status) {
+            printf("%u, %s, [%s], [%s], %s\n", c->index, c->uuid, c->error, c->error, sel ? "yes" : "no");
+        } else {
+            printf("%u, %s, %llu MiB, %llu MiB, %s\n", c->index, c->uuid,
+                   (unsigned long long)(c->free_bytes / TG_MIB), (unsigned long long)(c->total_bytes / TG_MIB),
+                   sel ? "yes" : "no");
+        }
+    }
+    if (a) {
+        json_t *j = json_pack("{s:o,s:s}", "gpus", a, "selected_by", from);
+        if (tg_cli_print_json(j) != 0) failed = 1;
+        json_decref(j);
+    }
+    return failed ? 1 : 0;
+}
+
 int tg_cmd_limits(int argc, char **argv) {
     if (tg_cli_wants_help(argc, argv)) {
         usage(stdout);
@@ -197,6 +255,7 @@ int tg_cmd_limits(int argc, char **argv) {
     tg__limits_inputs_init(&in);
     int rc = parse_args(argc, argv, &o, &in);
     if (rc) return rc;
+    if (o.list_gpus) return list_gpus(&o, &in);
 
     tg_error err = {0};
     tg_model_profile p;

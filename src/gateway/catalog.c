@@ -216,6 +216,34 @@ void tg__catalog_base_url(const tg__catalog_origin *o, char *out, size_t outsz) 
                   o->listen_port);
 }
 
+/* issue 20: the model's free-VRAM figure, the cards it came from and what it
+ * does for the engine (/v1/limits "vram"). */
+static json_t *vram_obj(const tg__model *m) {
+    const tg__vram_view *v = &m->vram;
+    json_t *o = json_object();
+    if (!o) return json_null();
+    static const char *const src[] = {"none", "config (hardware.free_vram_mib)", "nvml"};
+    json_object_set_new(o, "source", json_string(src[v->source >= 0 && v->source <= 2 ? v->source : 0]));
+    if (v->source == TG__VRAM_NVML) {
+        json_object_set_new(o, "cards_from", json_string(v->selected_by ? v->selected_by : "all cards"));
+        json_t *cards = json_array();
+        for (const char *p = v->cards; *p;) {
+            char *end;
+            json_array_append_new(cards, json_integer((json_int_t)strtoul(p, &end, 10)));
+            p = *end == ',' ? end + 1 : end;
+        }
+        json_object_set_new(o, "cards", cards);
+        json_object_set_new(o, "reading_mib", v->reading ? json_integer((json_int_t)(v->reading / TG_MIB)) : json_null());
+        json_object_set_new(o, "held_mib", v->degraded[0] ? json_null() : json_integer((json_int_t)(v->held / TG_MIB)));
+        json_object_set_new(o, "degraded", v->degraded[0] ? json_string(v->degraded) : json_null());
+    }
+    if (m->kv_held_tokens) json_object_set_new(o, "kv_held_tokens", json_integer((json_int_t)m->kv_held_tokens));
+    if (m->have_limits && m->limits.tightest_free_bytes)
+        json_object_set_new(o, "tightest_free_mib", json_integer((json_int_t)(m->limits.tightest_free_bytes / TG_MIB)));
+    json_object_set_new(o, "role", m->vram_role ? json_string(m->vram_role) : json_null());
+    return o;
+}
+
 void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
     json_t *data = json_array();
     for (size_t i = 0; i < s->table->n; i++) {
@@ -258,6 +286,8 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         }
         if (m->n_ctx_train) json_object_set_new(live, "n_ctx_train", json_integer((json_int_t)m->n_ctx_train));
         json_object_set_new(o, "upstream_info", live);
+        if (m->have_limits) json_object_set_new(o, "binding_reason", json_string(m->binding_why));
+        json_object_set_new(o, "vram", vram_obj(m));
         json_object_set_new(o, "counting", json_string(m->tok && m->chat ? "tokenizer and chat template (exact)" : m->tok ? "tokenizer (exact for raw prompts; chats estimated: no chat template)" : "estimate (no tokenizer)"));
         if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
         json_array_append_new(data, o);

@@ -164,6 +164,9 @@ tg__config *tg__config_new(void) {
     c->min_rate = 500;
     c->discovery_interval = 30;
     c->discovery_wait = 5;
+    c->vram_interval = 5;
+    c->vram_window = 6;
+    c->vram_hysteresis_mib = 512;
     c->max_body = 32u << 20;
     c->max_head = 32u << 10;
     c->max_headers = 100;

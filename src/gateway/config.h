@@ -111,6 +111,12 @@ typedef struct tg__config {
     size_t max_connections;    /* open client connections; 0: from RLIMIT_NOFILE (daemon.c) */
     double discovery_interval;
     double discovery_wait; /* a request for a model whose limits are not known waits this long, then 503 */
+    /* issue 20, the live VRAM loop (vram.h): seconds between NVML readings,
+     * the readings a card set's figure is the minimum of, and the MiB by
+     * which that minimum must move before the figure in use follows. */
+    double vram_interval;
+    size_t vram_window;
+    uint64_t vram_hysteresis_mib;
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
     size_t workers;        /* threads for heavy request work (0: all on the loop) */

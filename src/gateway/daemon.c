@@ -32,6 +32,7 @@
 #include "gateway/modelfiles.h"
 #include "gateway/options.h"
 #include "gateway/models.h"
+#include "gateway/vram.h"
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
@@ -258,6 +259,7 @@ int tg_daemon_run(int argc, char **argv) {
     }
     tg__discovery_start(&s);
     tg__engine_poll_start(&s);
+    tg__vram_start(&s);
     event_base_dispatch(s.base);
     rc = 0;
     tg__log(&s, TG__LOG_INFO, "stopped");
@@ -275,6 +277,7 @@ out:
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__adaptive_stop(&s); /* saved once more; no worker looks it up now */
+    tg__vram_free(&s);
     tg__modelfiles_free(&s);
     tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);

@@ -222,6 +222,17 @@ struct tg__engine {
      * kv_usage (vLLM /metrics). Admission takes it as the truth of what
      * the engine runs (admission.h, tg__adm_engine_reading). */
     const tg__engine_probe *live_probe;
+    /* ---- added (issue 20, live VRAM); 0 / NULL: none ---- */
+    /* 1: the engine sizes its KV cache when a request loads the model (Ollama:
+     * num_ctx), so free VRAM bounds the context tokgate sends; 0: it
+     * allocates its KV pool at start (llama-server, vLLM, SGLang), the pool
+     * is the truth and free VRAM is shown for information only. */
+    int kv_lazy;
+    /* Tokens of KV cache the engine holds for this model now (Ollama's
+     * /api/ps context_length of the loaded runner), freed when it reloads it
+     * with another context: added back to the free figure so the context
+     * sent does not chase its own allocation. NULL / 0: none. */
+    uint64_t (*kv_held_tokens)(const tg__upinfo *u, const json_t *entry);
 };
 
 /* A per-model POST probe (post_probes). */

@@ -29,21 +29,21 @@
 static uint64_t min_nonzero(uint64_t a, uint64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
 
 /* The section's derivation inputs (read and checked with the config:
- * limits/limits_keys.h), with NVML's live free VRAM when the section says
- * "nvml" or gives no figure (no NVML here: no VRAM ceiling, said once). */
-static void hardware_into(tg__server *s, const tg__model_cfg *c, tg_limits_config *lc, const tg__upinfo *ui) {
+ * limits/limits_keys.h). Free VRAM: the configured figures, or, when the
+ * section says "nvml" or gives no figure, the live loop's smoothed figure
+ * for the model's own cards (vram.h; none there: no VRAM ceiling, the
+ * configured limits stand, and vram.c says why in the log). */
+static void hardware_into(tg__server *s, const tg__model_cfg *c, const char *name, tg_limits_config *lc,
+                          const tg__upinfo *ui, tg__live *l) {
     *lc = c->hw.cfg;
     int given = (c->hw_given & tgx_opt_bit(tg__hardware_opts, tg__n_hardware_opts, "free_vram_mib")) != 0;
+    memset(&l->vram, 0, sizeof l->vram);
+    l->vram.source = given && !c->hw.free_vram_nvml ? TG__VRAM_CONFIG : TG__VRAM_NONE;
     if (!given || c->hw.free_vram_nvml) {
-        tg_error nerr;
-        size_t n = 0;
-        memset(&nerr, 0, sizeof nerr);
-        if (tg_nvml_free_vram(lc->free_vram, TG_LIMITS_MAX_CARDS, &n, &nerr) == TG_OK) {
-            lc->n_cards = n;
-        } else if (given || !s->nvml_note_said) {
-            s->nvml_note_said = 1;
-            tg__log(s, given ? TG__LOG_WARN : TG__LOG_INFO, "free VRAM: %s; %s", nerr.msg,
-                    given ? "no VRAM ceiling until it is" : "give hardware.free_vram_mib for a VRAM ceiling");
+        lc->n_cards = 0;
+        if (tg__vram_read(s, &c->hw, name, &l->vram)) {
+            lc->free_vram[0] = l->vram.held;
+            lc->n_cards = 1;
         }
     }
     /* A target latency without a configured rate: the measured one (the EMA
@@ -65,6 +65,87 @@ static int from_context(const tg__model_cfg *c, uint64_t ctx, tg__live *l) {
     l->limits.binding = c->context ? TG_BIND_CLAMP : TG_BIND_NATIVE;
     l->limits.ceiling_native = l->n_ctx_train ? l->n_ctx_train : ctx;
     return 1;
+}
+
+/* What the free-VRAM figure does for this engine (issue 20). */
+static const char *vram_role_of(const tg__engine *e) {
+    if (!e) return "binds (the engine is not known yet: the safe reading)";
+    if (e->kv_lazy) return "binds (the engine sizes its KV cache per request: the context sent, num_ctx, follows it)";
+    return "information only (the engine allocated its KV pool at start: its context and pool bind; free VRAM "
+           "decides the launch recipe, tokgate recipe)";
+}
+
+/* helexa's derivation over the profile. A lazy engine (Ollama) gets the KV
+ * it holds for the model now added back to the free figure (it frees it
+ * when it reloads with another num_ctx); for an engine that preallocates,
+ * the VRAM ceiling is computed for /v1/limits but the limits come from the
+ * same derivation without it. */
+static void derive_profile(tg__server *s, const tg__model_cfg *c, const char *name, const tg_model_profile *prof,
+                           const tg__engine *e, const json_t *entry, const tg__upinfo *ui, tg__live *l,
+                           int have_eprof) {
+    tg_limits_config lc;
+    tg_limits_config_init(&lc);
+    hardware_into(s, c, name, &lc, ui, l);
+    lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
+    if (c->output) lc.output_reserve = c->output;
+    l->vram_role = lc.n_cards ? vram_role_of(e)
+                              : "not used (no free-VRAM figure: no NVML reading for the model's cards and no "
+                                "numeric hardware.free_vram_mib)";
+    tg_kv_cost kv;
+    tg_error err;
+    l->kv_held_tokens = e && e->kv_held_tokens && ui ? e->kv_held_tokens(ui, entry) : 0;
+    if (l->kv_held_tokens && lc.n_cards && tg_kv_cost_compute(prof, lc.kv_type, lc.tp, &kv, &err) == TG_OK &&
+        kv.per_token_per_card && l->kv_held_tokens < UINT64_MAX / 2 / kv.per_token_per_card)
+        for (size_t i = 0; i < lc.n_cards; i++) lc.free_vram[i] += l->kv_held_tokens * kv.per_token_per_card;
+    tg_limits lim, info;
+    memset(&lim, 0, sizeof lim);
+    /* (a small context keeps half for the prompt: tg_limits_derive caps
+     * the output reserve at half the context) */
+    if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
+    if (e && !e->kv_lazy && lc.n_cards) {
+        info = lim;
+        lc.n_cards = 0;
+        if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
+        lim.ceiling_vram = info.ceiling_vram;
+        lim.tightest_free_bytes = info.tightest_free_bytes;
+        lim.vram_budget_bytes = info.vram_budget_bytes;
+    }
+    if (!lim.context) return;
+    if (c->input && c->input < lim.input) lim.input = c->input;
+    l->limits = lim;
+    l->have_limits = 1;
+    l->limits_source = have_eprof     ? "derived from the engine's model info (tokgate/limits.h)"
+                       : c->model_path ? "derived from the model file (tokgate/limits.h)"
+                                       : "derived from the built-in catalogue (tokgate/limits.h)";
+}
+
+/* Which ceiling binds and why, in words, for /v1/limits. */
+static void binding_words(const tg__model_cfg *c, tg__live *l) {
+    const tg_limits *m = &l->limits;
+    char *w = l->binding_why;
+    size_t cap = sizeof l->binding_why;
+    if (!l->have_limits) {
+        snprintf(w, cap, "no limits known yet");
+        return;
+    }
+    switch (m->binding) {
+    case TG_BIND_VRAM:
+        snprintf(w, cap, "vram: %llu MiB free on the tightest of cards [%.60s] (%s) holds %llu tokens of KV cache",
+                 (unsigned long long)(m->tightest_free_bytes / TG_MIB), l->vram.cards[0] ? l->vram.cards : "configured",
+                 l->vram.source == TG__VRAM_NVML ? "NVML, smoothed" : "hardware.free_vram_mib",
+                 (unsigned long long)m->ceiling_vram);
+        break;
+    case TG_BIND_THROUGHPUT:
+        snprintf(w, cap, "throughput: target_prefill_s x prefill_tps allows %llu tokens",
+                 (unsigned long long)m->ceiling_throughput);
+        break;
+    case TG_BIND_CLAMP:
+        snprintf(w, cap, "clamp: %s", c->context && (!l->upstream_ctx || c->context <= l->upstream_ctx)
+                                          ? "limits.context in the config"
+                                          : "the context the upstream enforces (n_ctx / max_model_len)");
+        break;
+    default: snprintf(w, cap, "native: the model's trained context"); break;
+    }
 }
 
 void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *name, const json_t *upstream_obj,
@@ -92,27 +173,9 @@ void tg__live_limits_derive(tg__server *s, const tg__model_cfg *c, const char *n
     tg_model_profile eprof;
     int have_eprof = !prof && e && e->model_profile && e->model_profile(ui, upstream_obj, &eprof);
     if (have_eprof) prof = &eprof;
-    if (prof) {
-        tg_limits_config lc;
-        tg_limits_config_init(&lc);
-        hardware_into(s, c, &lc, ui);
-        lc.max_prompt_tokens = min_nonzero(c->context, l->upstream_ctx);
-        if (c->output) lc.output_reserve = c->output;
-        tg_limits lim;
-        tg_error err;
-        memset(&lim, 0, sizeof lim);
-        /* (a small context keeps half for the prompt: tg_limits_derive caps
-         * the output reserve at half the context) */
-        if (tg_limits_derive(prof, &lc, &lim, &err) != TG_OK) memset(&lim, 0, sizeof lim);
-        if (lim.context) {
-            if (c->input && c->input < lim.input) lim.input = c->input;
-            l->limits = lim;
-            l->have_limits = 1;
-            l->limits_source = have_eprof     ? "derived from the engine's model info (tokgate/limits.h)"
-                               : c->model_path ? "derived from the model file (tokgate/limits.h)"
-                                               : "derived from the built-in catalogue (tokgate/limits.h)";
-        }
-    }
+    if (prof) derive_profile(s, c, name, prof, e, upstream_obj, ui, l, have_eprof);
+    else l->vram_role = "not used (no model profile: no KV bytes per token to divide by)";
+    binding_words(c, l);
     if (have_eprof) tg_model_profile_free(&eprof);
 }
 

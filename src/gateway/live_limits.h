@@ -15,6 +15,7 @@
 
 #include "gateway/config.h"
 #include "gateway/discovery.h"
+#include "gateway/vram.h"
 #include "tokgate/limits.h"
 
 typedef struct tg__live {
@@ -23,6 +24,11 @@ typedef struct tg__live {
     const char *limits_source; /* static text */
     uint64_t upstream_ctx;     /* n_ctx / max_model_len the upstream enforces; 0 unknown */
     uint64_t n_ctx_train;
+    /* issue 20: the free-VRAM figure and what it does for this engine */
+    tg__vram_view vram;
+    const char *vram_role;  /* static text: binds / information only / not used */
+    uint64_t kv_held_tokens; /* KV the engine holds for the model now, added back (Ollama) */
+    char binding_why[240];  /* which ceiling binds and why, in words */
 } tg__live;
 
 /* The limits of the model served as `name` (NULL: not named yet) under

@@ -70,6 +70,10 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->limits_source = l.limits_source;
     m->upstream_ctx = l.upstream_ctx;
     m->n_ctx_train = l.n_ctx_train;
+    m->vram = l.vram;
+    m->vram_role = l.vram_role;
+    m->kv_held_tokens = l.kv_held_tokens;
+    memcpy(m->binding_why, l.binding_why, sizeof m->binding_why);
     settings_from(m);
     m->adaptive = s->adaptive ? s->adaptive->table : NULL;
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);

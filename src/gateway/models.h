@@ -21,6 +21,7 @@
 
 #include "gateway/config.h"
 #include "gateway/engine.h"
+#include "gateway/vram.h"
 #include "tokgate/limits.h"
 #include "tokgate/policy.h"
 #include "tokgate/template.h"
@@ -47,6 +48,12 @@ typedef struct tg__model {
     const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
                                    the section's "continuation" (tg__engine_cont_for); NULL never */
     tg_adaptive *adaptive;      /* the server's learned thinking budgets (adaptive.h); NULL none */
+    /* issue 20: the free-VRAM figure, its role for the engine, why the
+     * binding ceiling binds (live_limits.h) */
+    tg__vram_view vram;
+    const char *vram_role;
+    uint64_t kv_held_tokens;
+    char binding_why[240];
 } tg__model;
 
 typedef struct tg__model_table {

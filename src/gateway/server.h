@@ -63,6 +63,7 @@ struct tg__server {
     int exit_code;
     double started;
     struct tg__adaptive_state *adaptive; /* learned thinking budgets (adaptive.h); NULL: none */
+    struct tg__vram *vram; /* the live free-VRAM loop (vram.c); NULL until first read */
 };
 
 /* Exits the loop when draining and no client is left. */

@@ -94,12 +94,148 @@ static void format_free_vram(const tgx_opt *o, const void *target, tgx_buf *b) {
         tgx_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)(in->cfg.free_vram[i] / TG_MIB));
 }
 
+/* ---- gpus (issue 20) ---------------------------------------------------- */
+
+static int item_ok(const char *p, size_t len) {
+    if (len == 0 || len > TG__GPU_ITEM_MAX) return 0;
+    if (p[0] >= '0' && p[0] <= '9') {
+        unsigned v = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (p[i] < '0' || p[i] > '9' || (v = v * 10 + (unsigned)(p[i] - '0')) >= TG_LIMITS_MAX_CARDS) return 0;
+        }
+        return 1;
+    }
+    if (len < 5 || (strncmp(p, "GPU-", 4) != 0 && strncmp(p, "MIG-", 4) != 0)) return 0;
+    for (size_t i = 4; i < len; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              p[i] == '-'))
+            return 0;
+    return 1;
+}
+
+tg_status tg__gpus_check(const char *spec, tg_error *err) {
+    size_t items = 0;
+    for (const char *p = spec;;) {
+        size_t len = strcspn(p, ",");
+        if (!item_ok(p, len))
+            return tg_error_set(err, TG_EINVAL,
+                                "'%.*s' is not a card: an NVML index 0..%d or a UUID GPU-... / MIG-... of at most "
+                                "%d letters, digits and dashes",
+                                (int)(len > 100 ? 100 : len), p, TG_LIMITS_MAX_CARDS - 1, TG__GPU_ITEM_MAX);
+        if (++items > TG_LIMITS_MAX_CARDS)
+            return tg_error_set(err, TG_EINVAL, "more than %d cards", TG_LIMITS_MAX_CARDS);
+        if (!p[len]) return TG_OK;
+        p += len + 1;
+    }
+}
+
+const char *tg__gpus_spec(const tg__limits_inputs *in, const char **from) {
+    if (in->gpus[0]) {
+        *from = "hardware.gpus";
+        return in->gpus;
+    }
+    const char *env = getenv("CUDA_VISIBLE_DEVICES"); /* empty: as unset (said in docs/limits.md) */
+    if (env && *env) {
+        *from = "CUDA_VISIBLE_DEVICES";
+        return env;
+    }
+    *from = "all cards";
+    return NULL;
+}
+
+static int card_matches(const char *p, size_t len, const tg_nvml_card *c) {
+    if (p[0] >= '0' && p[0] <= '9') return (unsigned)strtoul(p, NULL, 10) == c->index;
+    return c->uuid[0] && strlen(c->uuid) >= len && strncmp(c->uuid, p, len) == 0;
+}
+
+tg_status tg__gpus_select(const char *spec, const tg_nvml_card *cards, size_t n, size_t *pos, size_t *n_pos,
+                          tg_error *err) {
+    *n_pos = 0;
+    if (!spec) {
+        for (size_t i = 0; i < n; i++) pos[(*n_pos)++] = i;
+        return TG_OK;
+    }
+    tg_status st = tg__gpus_check(spec, err);
+    if (st != TG_OK) return st;
+    for (const char *p = spec;;) {
+        size_t len = strcspn(p, ","), hit = n;
+        for (size_t i = 0; i < n && hit == n; i++)
+            if (card_matches(p, len, &cards[i])) hit = i;
+        if (hit == n)
+            return tg_error_set(err, TG_ENOTFOUND, "card '%.*s' is not among the %zu card(s) NVML sees", (int)len, p,
+                                n);
+        int dup = 0;
+        for (size_t k = 0; k < *n_pos; k++) dup |= pos[k] == hit;
+        if (!dup) pos[(*n_pos)++] = hit;
+        if (!p[len]) return TG_OK;
+        p += len + 1;
+    }
+}
+
+/* gpus: [0, "GPU-..."] in the file, "0,GPU-..." as the flag or a string. */
+static tg_status set_gpus(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
+                          tg_error *err) {
+    (void)o;
+    tg__limits_inputs *in = target;
+    char buf[TG__GPUS_TEXT_MAX];
+    size_t len = 0;
+    const char *s = text ? text : json_string_value(v);
+    int bad = 0;
+    size_t bad_at = 0;
+    if (s) {
+        bad = strlen(s) >= sizeof buf;
+        if (!bad) snprintf(buf, sizeof buf, "%s", s);
+    } else if (json_is_array(v) && json_array_size(v) > 0) {
+        size_t i;
+        json_t *e;
+        buf[0] = '\0';
+        json_array_foreach(v, i, e) {
+            char item[128];
+            if (json_is_integer(e) && json_integer_value(e) >= 0 && json_integer_value(e) < TG_LIMITS_MAX_CARDS)
+                snprintf(item, sizeof item, "%lld", (long long)json_integer_value(e));
+            else if (json_is_string(e) && json_string_length(e) <= TG__GPU_ITEM_MAX && !strchr(json_string_value(e), ','))
+                snprintf(item, sizeof item, "%s", json_string_value(e));
+            else {
+                bad = 1;
+                bad_at = i + 1;
+                break;
+            }
+            int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? "," : "", item);
+            if (w < 0 || (size_t)w >= sizeof buf - len) {
+                bad = 1;
+                break;
+            }
+            len += (size_t)w;
+        }
+    } else bad = 1;
+    tg_error sub;
+    if (!bad && tg__gpus_check(buf, &sub) == TG_OK) {
+        memcpy(in->gpus, buf, sizeof buf);
+        return TG_OK;
+    }
+    if (bad_at)
+        return tg_error_set(err, TG_EINVAL,
+                            "%s: entry %zu is not a card (an NVML index 0..%d, or a UUID string of at most %d "
+                            "bytes without commas)",
+                            where, bad_at - 1, TG_LIMITS_MAX_CARDS - 1, TG__GPU_ITEM_MAX);
+    return tg_error_set(err, TG_EINVAL, "%s: %s (a list of NVML indices or GPU UUIDs, as CUDA_VISIBLE_DEVICES)",
+                        where, bad ? "not a list of cards" : sub.msg);
+}
+
+static void format_gpus(const tgx_opt *o, const void *target, tgx_buf *b) {
+    (void)o;
+    tgx_buf_puts(b, ((const tg__limits_inputs *)target)->gpus);
+}
+
 #define IN(f) offsetof(tg__limits_inputs, cfg.f)
 
 const tgx_opt tg__hardware_opts[] = {
     {.key = "free_vram_mib", .flag = "--free-vram-mib", .kind = TGX_OPT_CUSTOM, .arg = "N[,N...]|nvml",
      .help = "free VRAM per card in MiB (the tightest card counts), or nvml to read it",
      .example = "24000,20000", .set = set_free_vram, .format = format_free_vram},
+    {.key = "gpus", .flag = "--gpus", .kind = TGX_OPT_CUSTOM, .arg = "I|UUID[,...]",
+     .help = "the cards the model runs on (NVML index or UUID); default $CUDA_VISIBLE_DEVICES, else all",
+     .example = "0,1", .set = set_gpus, .format = format_gpus},
     {.key = "tp", .flag = "--tp", .kind = TGX_OPT_UINT, .store = TGX_ST_U32, .off = IN(tp), .lo = 1,
      .hi = TG_LIMITS_MAX_TP, .arg = "N", .help = "tensor-parallel degree"},
     {.key = "kv_type", .flag = "--kv-type", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = IN(kv_type),
@@ -131,8 +267,21 @@ const size_t tg__n_budget_opts = sizeof tg__budget_opts / sizeof tg__budget_opts
 
 tg_status tg__limits_inputs_resolve(tg__limits_inputs *in, tg_error *err) {
     if (!in->free_vram_nvml) return TG_OK;
-    size_t n = 0;
-    tg_status st = tg_nvml_free_vram(in->cfg.free_vram, TG_LIMITS_MAX_CARDS, &n, err);
-    if (st == TG_OK) in->cfg.n_cards = n;
-    return st;
+    tg_nvml_card cards[TG_LIMITS_MAX_CARDS];
+    size_t n = 0, pos[TG_LIMITS_MAX_CARDS], n_pos = 0;
+    const char *from = NULL;
+    const char *spec = tg__gpus_spec(in, &from);
+    tg_error sub;
+    tg_status st = tg_nvml_cards(cards, TG_LIMITS_MAX_CARDS, &n, err);
+    if (st != TG_OK) return st;
+    if ((st = tg__gpus_select(spec, cards, n, pos, &n_pos, &sub)) != TG_OK)
+        return tg_error_set(err, st, "%s: %s", from, sub.msg);
+    if (n_pos == 0) return tg_error_set(err, TG_ENOTFOUND, "%s names no card", from);
+    for (size_t k = 0; k < n_pos; k++) {
+        const tg_nvml_card *c = &cards[pos[k]];
+        if (c->status) return tg_error_set(err, TG_EIO, "NVML GPU %u: %s", c->index, c->error);
+        in->cfg.free_vram[k] = c->free_bytes;
+    }
+    in->cfg.n_cards = n_pos;
+    return TG_OK;
 }

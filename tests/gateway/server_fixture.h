@@ -16,6 +16,7 @@
 #include "gateway/models.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
+#include "gateway/vram.h"
 
 /* argv after "serve", NULL-terminated. 0 on success. */
 static inline int fx_server(tg__server *s, const char *const *args) {
@@ -59,6 +60,7 @@ static inline tg__upinfo *fx_upinfo(tg__server *s, const char *kind, const char 
 
 static inline void fx_free(tg__server *s) {
     tg__models_free(s);
+    tg__vram_free(s); /* the live VRAM loop's state (vram.h) */
     tg__modelfiles_free(s);
     tg__discovery_free(s);
     tg__pool_free_all(&s->pools);

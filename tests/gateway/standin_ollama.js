@@ -22,12 +22,23 @@
 //   {"requests": {path: count}, "last": {path: body}} of the generating routes;
 //   POST /standin/context {"context": N} changes the trained context (a
 //   limit tokgate learned goes stale).
+// Loaded runner (issue 20): /api/ps lists the model with the context it was
+// last loaded with (ProcessModelResponse.context_length, api/types.go): 4096
+// (DefaultOptions NumCtx) until a generating request with another num_ctx
+// reloads it (server/sched.go needsReload: the runner is replaced when the
+// request's options differ), then that request's context. Ollama allocates
+// the KV cache for it at load (fs/ggml/ggml.go GraphSize: per layer
+// context x (key_length + value_length) x head_count_kv x bytes per
+// element, context multiplied by numParallel first). GET /standin/last
+// carries every num_ctx received, in order, as "num_ctx_seen".
 'use strict';
 const http = require('http');
 const fs = require('fs');
 
 const [portfile, NAME, CTX0, ARCH = 'llama'] = process.argv.slice(2);
 let CTX = CTX0;
+let loadedCtx = 4096; // the runner's context (see above)
+const numCtxSeen = [];
 const started = new Date().toISOString();
 const requests = {}, last = {};
 
@@ -79,6 +90,8 @@ function generate(res, req, chat) {
   // silently unless "truncate": false (server/routes.go ChatHandler), which
   // answers the overflow error instead.
   const numCtx = Math.min((req.options && req.options.num_ctx) || 4096, Number(CTX) || 4096);
+  if (req.options && req.options.num_ctx) numCtxSeen.push(req.options.num_ctx);
+  loadedCtx = numCtx; // loaded (or reloaded) with this context
   const promptTokens = Math.ceil(JSON.stringify(chat ? req.messages : req.prompt || '').length / 4);
   if (promptTokens > numCtx) {
     if (req.truncate === false) return json(res, 400, {error: 'the input length exceeds the context length'});
@@ -133,13 +146,13 @@ const server = http.createServer((rq, res) => {
     if (rq.method === 'GET' && path === '/api/ps') // ProcessResponse{models: []ProcessModelResponse}
       return json(res, 200, {models: [{name: NAME, model: NAME, size: 3600000000,
         digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72', details,
-        expires_at: new Date(Date.now() + 300000).toISOString(), size_vram: 3600000000, context_length: 4096}]});
+        expires_at: new Date(Date.now() + 300000).toISOString(), size_vram: 3600000000, context_length: loadedCtx}]});
     if (rq.method === 'GET' && path === '/v1/models') // openai.go ListCompletion
       return json(res, 200, {object: 'list', data: [{id: NAME, object: 'model', created: 1, owned_by: 'library'}]});
     if (rq.method === 'POST' && path === '/api/chat') return generate(res, req, true);
     if (rq.method === 'POST' && path === '/api/generate') return generate(res, req, false);
     if (rq.method === 'POST' && path === '/v1/chat/completions') return openaiChat(res, req);
-    if (rq.method === 'GET' && path === '/standin/last') return json(res, 200, {requests, last});
+    if (rq.method === 'GET' && path === '/standin/last') return json(res, 200, {requests, last, num_ctx_seen: numCtxSeen});
     if (rq.method === 'POST' && path === '/standin/context') { // the model replaced by a smaller one
       CTX = String(req.context);
       return json(res, 200, {context: Number(CTX)});

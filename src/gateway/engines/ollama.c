@@ -85,6 +85,14 @@ static int read_version(tg__upinfo *u, const json_t *j) {
 static int read_ps(tg__upinfo *u, const json_t *j) {
     size_t i;
     json_t *m;
+    const char *k;
+    json_t *o;
+    /* a runner no longer listed was unloaded: its KV cache is free again */
+    if (json_is_array(json_object_get(j, "models"))) {
+        json_object_foreach(u->model_info, k, o) {
+            json_object_del(o, "ps");
+        }
+    }
     json_array_foreach(json_object_get(j, "models"), i, m) {
         const char *name = json_string_value(json_object_get(m, "name"));
         if (name && json_object_get(m, "context_length")) info_set(u, name, "ps", json_deep_copy(m));
@@ -274,6 +282,15 @@ static const tg__engine_route native_routes[] = {
 };
 #undef GEN
 
+/* The loaded runner's context (/api/ps ProcessModelResponse.context_length,
+ * api/types.go): Ollama allocated its KV cache for it (llm/server.go sizes
+ * the cache by num_ctx x parallel, fs/ggml/ggml.go GraphSize) and frees it
+ * when a request with another num_ctx reloads the model (server/sched.go
+ * needsReload compares the options). Not listed: not loaded, nothing held. */
+static uint64_t kv_held_tokens(const tg__upinfo *u, const json_t *entry) {
+    return tg__engine_juint(json_object_get(info_get(u, entry, "ps"), "context_length"));
+}
+
 const tg__engine tg__engine_ollama = {
     .name = "ollama",
     .probes = probes,
@@ -288,4 +305,6 @@ const tg__engine tg__engine_ollama = {
     .model_profile = model_profile,
     .native_in = native_in,
     .native_out = native_out,
+    .kv_lazy = 1,
+    .kv_held_tokens = kv_held_tokens,
 };
