@@ -42,13 +42,14 @@ void tg_model_settings_init(tg_model_settings *s) {
     s->thinking_mode = TG_THINK_AUTO;
     s->dialect = TG_DIALECT_NONE;
     s->truncation = TG_TRUNC_NONE;
+    s->summary_max_tokens = 512u;
 }
 
 static const char *const action_names[] = {"forward", "truncate", "reject"};
 static const char *const source_names[] = {"request", "config", "env", "default"};
 static const char *const think_names[] = {"auto", "conservative", "balanced",
                                           "aggressive", "disabled", "custom"};
-static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns"};
+static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns", "summarize"};
 static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
 static const char *const overflow_names[] = {"clamp", "reject"};
 
@@ -69,7 +70,7 @@ static int lookup(const char *const *names, size_t n, const char *s) {
 int tg_thinking_mode_parse(const char *s) { return lookup(think_names, 6, s); }
 int tg_truncation_mode_parse(const char *s) {
     if (s && strcmp(s, "off") == 0) return TG_TRUNC_NONE;
-    return lookup(trunc_names, 3, s);
+    return lookup(trunc_names, 4, s);
 }
 int tg_dialect_parse(const char *s) {
     if (s && strcmp(s, "openai") == 0) return TG_DIALECT_NONE;
@@ -82,6 +83,7 @@ void tg_decision_free(tg_decision *d) {
     json_decref(d->request);
     json_decref(d->error);
     free(d->truncation.dropped_messages);
+    free(d->truncation.summary_messages);
     memset(d, 0, sizeof *d);
 }
 
@@ -168,6 +170,19 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
 
 static json_t *count_or_null(uint64_t v) { return v ? tg__json_count(v) : json_null(); }
 
+/* mode summarize: "summary": {"messages": [...], "turns", "tokens", "cap"}. */
+static int summary_json(json_t *tr, const tg_truncation_report *t) {
+    json_t *o = json_object(), *idx = json_array();
+    int ok = o && idx;
+    for (size_t i = 0; ok && i < t->n_summary_messages; i++)
+        ok &= json_array_append_new(idx, json_integer((json_int_t)t->summary_messages[i])) == 0;
+    ok &= json_object_set_new(o, "messages", idx) == 0;
+    ok &= json_object_set_new(o, "turns", json_integer((json_int_t)t->n_summary_turns)) == 0;
+    ok &= json_object_set_new(o, "tokens", tg__json_count(t->summary_tokens)) == 0;
+    ok &= json_object_set_new(o, "cap", tg__json_count(t->summary_cap)) == 0;
+    return (json_object_set_new(tr, "summary", o) == 0) & ok;
+}
+
 json_t *tg_decision_to_json(const tg_decision *d) {
     const tg_budget *b = &d->budget;
     json_t *budget = json_object();
@@ -208,6 +223,7 @@ json_t *tg_decision_to_json(const tg_decision *d) {
         ok &= json_object_set_new(tr, "dropped_tokens", tg__json_count(t->dropped_tokens)) == 0;
         ok &= json_object_set_new(tr, "prompt_tokens_before",
                                   tg__json_count(t->applied ? t->prompt_tokens_before : b->prompt_tokens)) == 0;
+        if (t->summarize) ok &= summary_json(tr, t);
         ok &= json_object_set_new(budget, "truncation", tr) == 0;
         tr = NULL;
     }
