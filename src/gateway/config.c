@@ -174,6 +174,8 @@ tg__config *tg__config_new(void) {
     c->admission_queue = 64;
     c->admission_wait = 30;
     c->answer_min_rate = 16;
+    c->summary_cache = 256;
+    c->summary_timeout = 60;
     return c;
 }
 

@@ -62,6 +62,7 @@ struct tg__server {
     int draining;
     int exit_code;
     double started;
+    struct tg__sumcache *sumcache; /* summaries by the prefix they replace (summary.h); NULL: none yet */
 };
 
 /* Exits the loop when draining and no client is left. */
