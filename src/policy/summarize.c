@@ -46,20 +46,29 @@ static void put_content(tgx_buf *b, const json_t *c) {
     }
 }
 
+/* "ROLE: CONTENT" (a tool result: "tool result: CONTENT"), then one line per
+ * tool call, "ROLE called NAME(ARGS)"; a message with calls and no content
+ * is its calls alone. A blank line ends it. */
 static void put_message(tgx_buf *b, const json_t *m) {
     const char *role = role_of(m);
     const json_t *c = json_object_get(m, "content");
+    const json_t *calls = json_object_get(m, "tool_calls");
     int is_result = !strcmp(role, "tool") || !strcmp(role, "function");
-    if (is_result) tgx_buf_puts(b, "tool result: ");
-    else tgx_buf_printf(b, "%s: ", role);
-    put_content(b, c);
+    int has_text = (json_is_string(c) && json_string_length(c)) || json_array_size(c);
+    int lines = 0;
+    if (has_text || !json_array_size(calls)) {
+        if (is_result) tgx_buf_puts(b, "tool result: ");
+        else tgx_buf_printf(b, "%s: ", role);
+        put_content(b, c);
+        lines++;
+    }
     size_t i;
     const json_t *tc;
-    json_array_foreach(json_object_get(m, "tool_calls"), i, tc) {
+    json_array_foreach(calls, i, tc) {
         const json_t *f = json_object_get(tc, "function");
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *args = json_string_value(json_object_get(f, "arguments"));
-        tgx_buf_printf(b, "\n%s called %s(%s)", role, name ? name : "?", args ? args : "");
+        tgx_buf_printf(b, "%s%s called %s(%s)", lines++ ? "\n" : "", role, name ? name : "?", args ? args : "");
     }
     tgx_buf_puts(b, "\n\n");
 }
