@@ -462,7 +462,7 @@ static void infer_work(tg__job *job) {
     const char *up_name = upstream_name(m);
     if (native) {
         native_forward(j, m, native, send ? send : req, d->budget.max_tokens,
-                       up_name && (!name || strcmp(up_name, name)) ? up_name : NULL);
+                       up_name && (!name || strcmp(up_name, name) != 0) ? up_name : NULL);
         json_decref(send);
         tg__budget_free(&b);
         goto out;

@@ -171,7 +171,9 @@ void tg__sum_cache_put(tg__server *s, tg_summary_key key, const char *text) {
         c->cap = nc;
     }
     if (slot == c->n) c->n++;
-    c->v[slot] = (entry){key, t, ++c->tick};
+    c->v[slot].key = key;
+    c->v[slot].text = t;
+    c->v[slot].used = ++c->tick;
 }
 
 void tg__sum_cache_free(tg__server *s) {

@@ -208,7 +208,7 @@ static json_t *compacted_messages(const json_t *all, const size_t *msgs, size_t 
     size_t k = 0, lead = 0, total = json_array_size(all);
     while (lead < total) {
         const char *r = role_of(json_array_get(all, lead));
-        if (strcmp(r, "system") && strcmp(r, "developer")) break;
+        if (strcmp(r, "system") != 0 && strcmp(r, "developer") != 0) break;
         lead++;
     }
     for (size_t i = 0; i < total; i++) {
