@@ -299,6 +299,17 @@ typedef struct tg_truncation_report {
     size_t n_summary_turns;         /* turns (and tool-call groups) among them */
     uint64_t summary_tokens;        /* their per-message counts, summed */
     uint64_t summary_cap;           /* the prompt cap the compacted chat must fit */
+    /* The messages above reach past the fewest that must go: a quarter of the
+     * room left is kept free for the conversation to grow into, so the same
+     * summary serves its next requests (not when their tokens, the summary's
+     * and 256 more would pass the context: the summary call must fit it).
+     * Any turn end from n_summary_min on is a valid cut (a cached summary of
+     * such a prefix can be used as it is). */
+    size_t n_summary_min;           /* the fewest of summary_messages that must go */
+    size_t *summary_ends;           /* per turn among them, in order: how many of
+                                       summary_messages end with it (owned) */
+    uint64_t *summary_end_tokens;   /* ... and their tokens up to it (owned) */
+    size_t n_summary_ends;          /* = n_summary_turns */
 } tg_truncation_report;
 
 typedef struct tg_budget {
@@ -453,6 +464,10 @@ typedef struct tg_summary_key {
 } tg_summary_key;
 TG_API tg_summary_key tg_summary_key_of(const json_t *request, const size_t *msgs, size_t n,
                                         const char *prompt, uint64_t max_tokens);
+/* The keys of the prefixes MSGS[0..ENDS[i]) at once (ENDS ascending, each at
+ * most N), into KEYS[i]: one pass, each the same as tg_summary_key_of's. */
+TG_API void tg_summary_keys(const json_t *request, const size_t *msgs, size_t n, const char *prompt,
+                            uint64_t max_tokens, const size_t *ends, size_t n_ends, tg_summary_key *keys);
 
 /* The summary text of an OpenAI chat answer (choices[0].message.content, a
  * non-empty string, whitespace around it trimmed): malloc'd; NULL with ERR

@@ -240,6 +240,12 @@ typedef struct sumjob {
     uint64_t tokens;        /* their tokens (per-message counts) */
     uint64_t before;        /* the client's prompt tokens */
     tg_summary_key key;
+    /* the turn ends a summary may stop at (tokgate/policy.h summary_ends) from
+     * the first that frees enough on: a cached summary of any of them serves */
+    size_t *ends;           /* into msgs */
+    uint64_t *end_tokens;
+    tg_summary_key *keys;
+    size_t n_ends;
     char *call_body;        /* the summary call's body (JSON) */
     tg__sumcall *call;
     struct event *defer;    /* the call's end, handled off its callback */
@@ -366,6 +372,19 @@ static const char *upstream_name(const tg__model *m) {
     return up_name;
 }
 
+/* The turn ends from the first that frees enough (n_summary_min) on. */
+static void sum_ends(sumjob *sj, const tg_truncation_report *t) {
+    size_t first = 0;
+    while (first < t->n_summary_ends && t->summary_ends[first] < t->n_summary_min) first++;
+    size_t n = t->n_summary_ends - first;
+    sj->ends = malloc((n ? n : 1) * sizeof *sj->ends);
+    sj->end_tokens = malloc((n ? n : 1) * sizeof *sj->end_tokens);
+    if (!sj->ends || !sj->end_tokens) return;
+    memcpy(sj->ends, t->summary_ends + first, n * sizeof *sj->ends);
+    memcpy(sj->end_tokens, t->summary_end_tokens + first, n * sizeof *sj->end_tokens);
+    sj->n_ends = n;
+}
+
 /* Keeps the decision's summary plan (worker thread): the messages, the
  * summary call's body and the cache key. Out of memory leaves the fallback. */
 static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, const tg_decision *d) {
@@ -393,8 +412,13 @@ static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, cons
     json_t *body = tg_summary_request(r->root, sj->msgs, sj->n_msgs, prompt, max);
     const char *up = upstream_name(m);
     if (body && up) json_object_set_new(body, "model", json_string(up));
+    sum_ends(sj, t);
+    if (sj->n_ends) {
+        sj->keys = malloc(sj->n_ends * sizeof *sj->keys);
+        if (sj->keys) tg_summary_keys(r->root, sj->msgs, sj->n_msgs, prompt, max, sj->ends, sj->n_ends, sj->keys);
+    }
     sj->key = tg_summary_key_of(r->root, sj->msgs, sj->n_msgs, prompt, max);
-    sj->call_body = body ? tgx_json_dumps(body, JSON_COMPACT) : NULL;
+    sj->call_body = body && sj->keys ? tgx_json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!sj->call_body) snprintf(sj->why, sizeof sj->why, "out of memory building the summary call");
 }
@@ -608,6 +632,9 @@ static void sum_free(sumjob *sj) {
     if (sj->defer) event_free(sj->defer);
     json_decref(sj->root);
     free(sj->msgs);
+    free(sj->ends);
+    free(sj->end_tokens);
+    free(sj->keys);
     free(sj->call_body);
     free(sj->text);
     free(sj->fwd);
@@ -934,7 +961,13 @@ static int sum_step(infer_job *j) {
         sum_fallback(j, TG__SUM_UNFIT);
         return 0;
     }
-    const char *cached = tg__sum_cache_get(s, sj->key);
+    const char *cached = NULL;
+    for (size_t i = sj->n_ends; i-- > 0 && !cached;) /* the longest prefix summarized before */
+        if ((cached = tg__sum_cache_get(s, sj->keys[i])) != NULL && i + 1 < sj->n_ends) {
+            sj->n_msgs = sj->ends[i];
+            sj->n_turns = sj->n_turns - (sj->n_ends - 1 - i);
+            sj->tokens = sj->end_tokens[i];
+        }
     if (cached) {
         sj->hit = 1;
         sj->text = strdup(cached); /* for its count; NULL (out of memory) counts 0 */

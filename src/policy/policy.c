@@ -84,6 +84,8 @@ void tg_decision_free(tg_decision *d) {
     json_decref(d->error);
     free(d->truncation.dropped_messages);
     free(d->truncation.summary_messages);
+    free(d->truncation.summary_ends);
+    free(d->truncation.summary_end_tokens);
     memset(d, 0, sizeof *d);
 }
 
@@ -180,6 +182,7 @@ static int summary_json(json_t *tr, const tg_truncation_report *t) {
     ok &= json_object_set_new(o, "turns", json_integer((json_int_t)t->n_summary_turns)) == 0;
     ok &= json_object_set_new(o, "tokens", tg__json_count(t->summary_tokens)) == 0;
     ok &= json_object_set_new(o, "cap", tg__json_count(t->summary_cap)) == 0;
+    ok &= json_object_set_new(o, "min_messages", json_integer((json_int_t)t->n_summary_min)) == 0;
     return (json_object_set_new(tr, "summary", o) == 0) & ok;
 }
 

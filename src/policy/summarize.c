@@ -138,22 +138,41 @@ static void hash_field(tg_summary_key *k, const char *p, size_t n) {
     }
 }
 
-tg_summary_key tg_summary_key_of(const json_t *request, const size_t *msgs, size_t n,
-                                 const char *prompt, uint64_t max_tokens) {
+/* The key's state before any message: the model, the prompt, max_tokens. */
+static tg_summary_key key_start(const json_t *request, const char *prompt, uint64_t max_tokens) {
     /* two FNV-1a streams: the standard offset basis, and the second seeded apart */
     tg_summary_key k = {{0xcbf29ce484222325ull, 0x84222325cbf29ce4ull}};
-    const json_t *all = json_object_get(request, "messages");
     const char *model = json_string_value(json_object_get(request, "model"));
     hash_field(&k, model, model ? strlen(model) : 0);
     const char *pr = prompt ? prompt : default_prompt;
     hash_field(&k, pr, strlen(pr));
     hash_field(&k, (const char *)&max_tokens, sizeof max_tokens);
-    for (size_t i = 0; i < n; i++) {
-        char *s = json_dumps(json_array_get(all, msgs[i]), JSON_COMPACT | JSON_ENCODE_ANY);
-        hash_field(&k, s, s ? strlen(s) : 0);
-        free(s);
-    }
     return k;
+}
+
+static void key_add(tg_summary_key *k, const json_t *m) {
+    char *s = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY);
+    hash_field(k, s, s ? strlen(s) : 0);
+    free(s);
+}
+
+tg_summary_key tg_summary_key_of(const json_t *request, const size_t *msgs, size_t n,
+                                 const char *prompt, uint64_t max_tokens) {
+    tg_summary_key k = key_start(request, prompt, max_tokens);
+    const json_t *all = json_object_get(request, "messages");
+    for (size_t i = 0; i < n; i++) key_add(&k, json_array_get(all, msgs[i]));
+    return k;
+}
+
+void tg_summary_keys(const json_t *request, const size_t *msgs, size_t n, const char *prompt,
+                     uint64_t max_tokens, const size_t *ends, size_t n_ends, tg_summary_key *keys) {
+    tg_summary_key k = key_start(request, prompt, max_tokens);
+    const json_t *all = json_object_get(request, "messages");
+    size_t i = 0;
+    for (size_t e = 0; e < n_ends; e++) {
+        for (; i < ends[e] && i < n; i++) key_add(&k, json_array_get(all, msgs[i]));
+        keys[e] = k;
+    }
 }
 
 static int is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }

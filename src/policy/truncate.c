@@ -216,10 +216,51 @@ static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, uint64_t
     return 0;
 }
 
+/* The turn ends among the plan's dropped messages (each unit's last), with
+ * the tokens up to each, into t. */
+static tg_status summary_ends(const tg_policy_input *in, const json_t *request, const drop_plan *p,
+                              tg_truncation_report *t) {
+    const json_t *msgs = json_object_get(request, "messages");
+    size_t n = json_array_size(msgs);
+    long *unit = calloc(n ? n : 1, sizeof *unit);
+    t->summary_ends = calloc(p->n_units ? p->n_units : 1, sizeof *t->summary_ends);
+    t->summary_end_tokens = calloc(p->n_units ? p->n_units : 1, sizeof *t->summary_end_tokens);
+    if (!unit || !t->summary_ends || !t->summary_end_tokens) {
+        free(unit);
+        return TG_ENOMEM;
+    }
+    assign_units(msgs, n, unit);
+    uint64_t tokens = 0;
+    for (size_t i = 0; i < p->n_dropped; i++) {
+        tokens = sat_add(tokens, in->counts->items[p->dropped[i]]);
+        int last = i + 1 == p->n_dropped || unit[p->dropped[i + 1]] != unit[p->dropped[i]];
+        if (last && t->n_summary_ends < p->n_units) {
+            t->summary_ends[t->n_summary_ends] = i + 1;
+            t->summary_end_tokens[t->n_summary_ends++] = tokens;
+        }
+    }
+    free(unit);
+    return TG_OK;
+}
+
+/* The summary call for P's messages likely fits the context: their tokens,
+ * the summary's and TG_SUMMARY_CALL_ROOM for the prompt and the transcript's
+ * labels. Only chooses between two valid plans: a call that does not fit
+ * fails, and the gateway falls back. */
+#define TG_SUMMARY_CALL_ROOM 256u
+static int call_fits(const tg_policy_input *in, const drop_plan *p) {
+    uint64_t need = sat_add(in->settings->summary_max_tokens, TG_SUMMARY_CALL_ROOM);
+    for (size_t i = 0; i < p->n_dropped; i++) need = sat_add(need, in->counts->items[p->dropped[i]]);
+    return need <= in->limits->context;
+}
+
 /* summarize: drop_oldest_turns as the fallback in d, and the plan for the
  * summary beside it: the turns dropped when summary_max_tokens +
  * TG_SUMMARY_OVERHEAD more are kept free for the summary message (none when
- * that leaves no room). */
+ * that leaves no room), and a quarter of what is left kept free for the
+ * conversation to grow into (when that fits too, and the summary call for
+ * those turns likely fits the context), so the next requests can reuse the
+ * same summary. */
 static int summarize_plan(const tg_policy_input *in, tg_decision *d, uint64_t budget, tg_status *st,
                           tg_error *err) {
     uint64_t total = d->budget.prompt_tokens;
@@ -228,26 +269,32 @@ static int summarize_plan(const tg_policy_input *in, tg_decision *d, uint64_t bu
     tg_truncation_report *t = &d->truncation;
     t->summary_cap = budget;
     uint64_t reserve = sat_add(in->settings->summary_max_tokens, TG_SUMMARY_OVERHEAD);
-    if (rc == 0 && reserve < budget) {
-        drop_plan p;
-        int r = plan_drop(in, orig, total, budget - reserve, &p, st, err);
-        if (r < 0) {
-            json_decref(orig);
-            return 1;
+    drop_plan p, wide;
+    memset(&p, 0, sizeof p);
+    memset(&wide, 0, sizeof wide);
+    int r = rc == 0 && reserve < budget ? plan_drop(in, orig, total, budget - reserve, &p, st, err) : 1;
+    if (r == 0 && p.n_dropped > 0) {
+        uint64_t room = budget - reserve;
+        int rw = plan_drop(in, orig, total, room - room / 4, &wide, st, err);
+        if (rw < 0) r = -1;
+        drop_plan *use = rw == 0 && wide.n_dropped >= p.n_dropped && call_fits(in, &wide) ? &wide : &p;
+        t->n_summary_min = p.n_dropped;
+        if (r == 0 && summary_ends(in, orig, use, t) != TG_OK) {
+            *st = TG_ENOMEM;
+            r = -1;
         }
-        if (r == 0 && p.n_dropped > 0) {
-            uint64_t tokens = 0;
-            for (size_t i = 0; i < p.n_dropped; i++) tokens = sat_add(tokens, in->counts->items[p.dropped[i]]);
-            t->summary_messages = p.dropped;
-            t->n_summary_messages = p.n_dropped;
-            t->n_summary_turns = p.n_units;
-            t->summary_tokens = tokens;
-            p.dropped = NULL;
+        if (r == 0) {
+            t->summary_messages = use->dropped;
+            t->n_summary_messages = use->n_dropped;
+            t->n_summary_turns = use->n_units;
+            t->summary_tokens = t->n_summary_ends ? t->summary_end_tokens[t->n_summary_ends - 1] : 0;
+            use->dropped = NULL;
         }
-        drop_plan_free(&p);
     }
+    drop_plan_free(&p);
+    drop_plan_free(&wide);
     json_decref(orig);
-    return rc;
+    return r < 0 ? 1 : rc;
 }
 
 /* The estimator's keep_last: the last 4N bytes, moved forward past any UTF-8

@@ -6,7 +6,9 @@
 #   - a conversation growing past the context: every request is answered 200
 #     and what llama-server counted (usage.prompt_tokens) plus max_tokens fits
 #     its n_ctx; a request over the context is summarized (x-tokgate-truncation:
-#     summarize), the summary call is counted once per distinct prefix;
+#     summarize), one summary call per distinct prefix summarized; the next
+#     requests reuse that summary while it frees enough (a hit), and
+#     llama-server finds their compacted prefix in its prompt cache;
 #   - the same request again takes the summary from the cache: no new summary
 #     call (tokgate_summary_calls_total, and llama-server's own request log),
 #     and llama-server reuses its prompt cache for the compacted prefix
@@ -63,19 +65,23 @@ metric() { curl -s "$G/metrics" | grep -E "^$1 " | awk '{print $2}'; }
 predicted() { curl -s "$L/metrics" | grep -E '^llamacpp:tokens_predicted_total ' | awk '{print $2}'; }
 
 # --- a conversation growing past the context ------------------------------------
-summarized=0
-for k in 4 10 13 15 17 19 21; do
+# A summary replaces the turns that must go plus a quarter of the room left, so
+# the next requests of a growing conversation reuse it (a hit) until they
+# outgrow it: one call per summarized prefix, and the compacted prefix the
+# engine already holds.
+summarized=0 misses=0 hits=0 prev=0
+for k in 4 10 13 15 16 17 18 19 20 21; do
   post "$PORT_T" "$(chat $k)"
   check_eq "k=$k: answered" "$(status)" 200
   up=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.prompt_tokens' "$work/b")
+  cached=$(node -pe 'const j=JSON.parse(require("fs").readFileSync(process.argv[1])); j.timings ? j.timings.cache_n : -1' "$work/b")
   check "k=$k: what llama-server counted ($up) + max_tokens fits n_ctx $nctx" [ $((up + MAXT)) -le "$nctx" ]
   check_eq "k=$k: x-tokgate-prompt-tokens is llama-server's count" "$(hdr x-tokgate-prompt-tokens)" "$up"
-  tr=$(hdr x-tokgate-truncation)
-  echo "k=$k: prompt $(hdr x-tokgate-prompt-tokens-before)->$up tokens; truncation ${tr:-none}; summary $(hdr x-tokgate-summary)" \
-    "turns $(hdr x-tokgate-summarized-turns) messages $(hdr x-tokgate-summarized-messages) tokens $(hdr x-tokgate-summary-tokens)"
+  tr=$(hdr x-tokgate-truncation) sum=$(hdr x-tokgate-summary)
+  echo "k=$k: prompt $(hdr x-tokgate-prompt-tokens-before)->$up tokens (llama-server's cache_n $cached); truncation ${tr:-none};" \
+    "summary $sum turns $(hdr x-tokgate-summarized-turns) messages $(hdr x-tokgate-summarized-messages) tokens $(hdr x-tokgate-summary-tokens)"
   if [ "$tr" = summarize ]; then
     summarized=$((summarized + 1))
-    check_eq "k=$k: a new prefix is summarized by a new call" "$(hdr x-tokgate-summary)" miss
     t=$(hdr x-tokgate-summarized-turns) n=$(hdr x-tokgate-summarized-messages)
     check "k=$k: whole turns summarized, tool calls with their results ($t turns, $n messages)" \
       [ "$t" -ge 1 ] && check_eq "k=$k: 4 messages per turn" "$n" $((4 * t))
@@ -85,13 +91,24 @@ for k in 4 10 13 15 17 19 21; do
     check "k=$k: the summary ($st) is shorter than what it replaced" \
       node -e 'const [b, a] = process.argv[1].split("->").map(Number); process.exit(a > 0 && b > a ? 0 : 1)' "$st"
     check_eq "k=$k: truncated" "$(hdr x-tokgate-truncated)" 1
+    case $sum in
+      miss) misses=$((misses + 1)) ;;
+      hit) hits=$((hits + 1))
+        # the compacted prompt before, less its last user message, is this one's prefix
+        check "k=$k: a reused summary keeps llama-server's prompt cache warm (cache_n $cached of the previous $prev)" \
+          [ "$cached" -ge $((prev - 16)) ] ;;
+      *) fail "k=$k: x-tokgate-summary '$sum'" ;;
+    esac
   else
     check_eq "k=$k: fits as it is" "$tr" ""
   fi
+  prev=$up
 done
-check "some requests were summarized ($summarized)" [ "$summarized" -ge 2 ]
-check_eq "one summary call per summarized prefix" "$(metric tokgate_summary_calls_total)" "$summarized"
-check_eq "summaries made" "$(metric 'tokgate_summaries_total\{result="made"\}')" "$summarized"
+check "some requests were summarized ($summarized), some from a summary made for an earlier one ($hits)" \
+  [ "$summarized" -ge 4 ] && check "hits" [ "$hits" -ge 1 ]
+check_eq "one summary call per summarized prefix" "$(metric tokgate_summary_calls_total)" "$misses"
+check_eq "summaries made" "$(metric 'tokgate_summaries_total\{result="made"\}')" "$misses"
+check_eq "summaries from the cache" "$(metric 'tokgate_summaries_total\{result="hit"\}')" "$hits"
 
 # --- the same history again: the cache, and llama-server's prompt cache -------------
 body=$(chat 21)
@@ -102,7 +119,7 @@ check_eq "again: summarized from the cache" "$(hdr x-tokgate-summary)" hit
 check_eq "again: no new summary call (tokgate)" "$(metric tokgate_summary_calls_total)" "$calls"
 out=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.completion_tokens' "$work/b")
 check_eq "again: llama-server generated only the answer's $out tokens (no summary)" "$(predicted)" $((gen + out))
-check_eq "cache hits" "$(metric 'tokgate_summaries_total\{result="hit"\}')" 1
+check_eq "cache hits" "$(metric 'tokgate_summaries_total\{result="hit"\}')" $((hits + 1))
 p1=$(hdr x-tokgate-prompt-tokens)
 post "$PORT_T" "$body"
 js_check "a third time: llama-server reuses its prompt cache for the byte-identical compacted prompt" "$(cat "$work/b")" \

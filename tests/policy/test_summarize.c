@@ -30,6 +30,9 @@ typedef struct scase {
     size_t n_summary;          /* 0: no room for a summary */
     size_t turns;
     uint64_t tokens;
+    size_t n_min;              /* the fewest that must go */
+    size_t ends[4];            /* turn ends among the summary's messages */
+    uint64_t context;          /* 0: input + 1000 */
 } scase;
 
 static void run_plan(const scase *t, size_t row) {
@@ -43,7 +46,8 @@ static void run_plan(const scase *t, size_t row) {
     uint64_t total = t->fixed;
     while (t->items[n]) total += t->items[n++];
     pcase c;
-    fx_run_items(&c, &s, fx_limits(t->input + 1000, 1000), json, total, t->fixed, t->items, 0, 0, NULL);
+    uint64_t ctx = t->context ? t->context : t->input + 1000;
+    fx_run_items(&c, &s, fx_limits(ctx, ctx - t->input), json, total, t->fixed, t->items, 0, 0, NULL);
     TG_CHECK_EQ_I(c.st, TG_OK);
     TG_CHECK_EQ_I(c.d.action, TG_ACTION_TRUNCATE);
     const tg_truncation_report *r = &c.d.truncation;
@@ -61,6 +65,10 @@ static void run_plan(const scase *t, size_t row) {
         TG_CHECK_EQ_U(r->summary_messages[i], t->summary[i]);
     TG_CHECK_EQ_U(r->n_summary_turns, t->turns);
     TG_CHECK_EQ_U(r->summary_tokens, t->tokens);
+    TG_CHECK_EQ_U(r->n_summary_min, t->n_min);
+    TG_CHECK_EQ_U(r->n_summary_ends, t->turns);
+    for (size_t i = 0; i < t->turns && i < r->n_summary_ends; i++) TG_CHECK_EQ_U(r->summary_ends[i], t->ends[i]);
+    if (t->turns) TG_CHECK_EQ_U(r->summary_end_tokens[t->turns - 1], t->tokens);
     /* the decision's JSON says it */
     json_t *dj = tg_decision_to_json(&c.d);
     const json_t *sj = json_object_get(json_object_get(json_object_get(dj, "budget"), "truncation"), "summary");
@@ -77,28 +85,37 @@ static void test_plan(void) {
     static const scase rows[] = {
         /* sys 100, (u1 a1) 2000, (u2 a2) 2000, last user 500, fixed 3: what always
          * stays is 603. cap 3000: drop_oldest_turns keeps (u2 a2) (603 + 2000 <= 3000)
-         * and drops (u1 a1). With 100 + 32 kept free the budget is 2868: (u2 a2)
-         * still fits (2603), so the summary replaces (u1 a1): 1 turn, 2000 tokens. */
-        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 100, {1, 2}, 2, {1, 2}, 2, 1, 2000},
+         * and drops (u1 a1). With 100 + 32 kept free the room is 2868: (u2 a2) still
+         * fits (2603), so (u1 a1) must go (n_min 2); a quarter of the room kept for
+         * growth leaves 2868 - 717 = 2151, which (u2 a2) does not fit, so with room
+         * for growth both turns would go: but a summary call of 4000 + 100 + 256
+         * tokens does not fit the context of 4000: (u1 a1) alone, 2000 tokens. */
+        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 100, {1, 2}, 2, {1, 2}, 2, 1, 2000, 2, {2}, 0},
+        /* the same on a context of 10000 (cap 3000 still: an output reserve of
+         * 7000): the call fits, both turns go, ends 2 and 4, 2 must. */
+        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 100, {1, 2}, 2, {1, 2, 3, 4}, 4, 2, 4000, 2, {2, 4},
+         10000},
         /* cap 2700: the fallback still keeps (u2 a2) (2603 <= 2700), but 2700 - 132 =
-         * 2568 does not hold it: the summary replaces both turns, 4000 tokens. */
-        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 2700, 100, {1, 2}, 2, {1, 2, 3, 4}, 4, 2, 4000},
+         * 2568 does not hold it: both turns must go (n_min 4). */
+        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 2700, 100, {1, 2}, 2, {1, 2, 3, 4}, 4, 2, 4000, 4, {2, 4}, 0},
         /* summary_max_tokens 3000: 3032 kept free is over the cap: no room for a
          * summary; the fallback stands. */
-        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 3000, {1, 2}, 2, {0}, 0, 0, 0},
+        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 3000, {1, 2}, 2, {0}, 0, 0, 0, 0, {0}, 0},
         /* summary_max 2300: 2332 kept free leaves 668 of the cap of 3000; what
-         * always stays (603) fits, (u2 a2) does not: both turns are summarized. */
-        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 2300, {1, 2}, 2, {1, 2, 3, 4}, 4, 2, 4000},
+         * always stays (603) fits, (u2 a2) does not: both turns go. The growth
+         * room (668 - 167 = 501) is under what always stays: not used. */
+        {CHAT6, {100, 1000, 1000, 1000, 1000, 500}, 3, 3000, 2300, {1, 2}, 2, {1, 2, 3, 4}, 4, 2, 4000, 4, {2, 4}, 0},
         /* after the last user message tool-call groups are the units, each call with
          * its result. Always stays: 10 + 100 + 3 = 113. cap 800: the fallback keeps
          * g2 (60) and g1 (550), drops g0 [2,3]. With 68 + 32 free: 700 - 113 = 587:
-         * g2 (60) fits, g1 (550) not: the summary replaces g0 and g1, [2..5], 1100. */
-        {TOOLS, {10, 100, 50, 500, 50, 500, 50, 10}, 3, 800, 68, {2, 3}, 2, {2, 3, 4, 5}, 4, 2, 1100},
+         * g2 (60) fits, g1 (550) not: g0 and g1 must go, [2..5], 1100; with growth
+         * room (525 - 113 = 412) the same. */
+        {TOOLS, {10, 100, 50, 500, 50, 500, 50, 10}, 3, 800, 68, {2, 3}, 2, {2, 3, 4, 5}, 4, 2, 1100, 4, {2, 4}, 0},
         /* a tool call inside an older turn goes with its turn: (u1 tc tr a1) is one
          * unit of 4 messages; always stays 100 (u2). cap 450: the fallback drops
-         * the 400-token turn; the summary (10 + 32 free, budget 408) the same. */
+         * the 400-token turn; the summary (10 + 32 free, room 408) the same. */
         {"[" U("1") "," TC("a") "," TR("a") "," A("1") "," U("2") "]", {100, 100, 100, 100, 100}, 0, 450, 10,
-         {0, 1, 2, 3}, 4, {0, 1, 2, 3}, 4, 1, 400},
+         {0, 1, 2, 3}, 4, {0, 1, 2, 3}, 4, 1, 400, 4, {4}, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) run_plan(&rows[i], i);
 }
@@ -208,6 +225,12 @@ static void test_key(void) {
     tg_summary_key kt = tg_summary_key_of(a, m, 2, NULL, 11);
     tg_summary_key k1 = tg_summary_key_of(a, m, 1, NULL, 10);
 #define SAME(x, y) ((x).h[0] == (y).h[0] && (x).h[1] == (y).h[1])
+    /* the keys of several prefixes at once are the keys of each */
+    size_t ends[] = {1, 2};
+    tg_summary_key ks[2];
+    tg_summary_keys(a, m, 2, NULL, 10, ends, 2, ks);
+    TG_CHECK(SAME(ks[0], k1));
+    TG_CHECK(SAME(ks[1], ka));
     TG_CHECK(SAME(ka, kb));  /* what follows the prefix does not matter */
     TG_CHECK(!SAME(ka, kc)); /* one byte of it does */
     TG_CHECK(!SAME(ka, kd));
