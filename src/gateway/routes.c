@@ -402,7 +402,10 @@ static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, cons
         return;
     }
     sj->msgs = malloc(t->n_summary_messages * sizeof *sj->msgs);
-    if (!sj->msgs) return;
+    if (!sj->msgs) {
+        snprintf(sj->why, sizeof sj->why, "out of memory planning the summary");
+        return;
+    }
     memcpy(sj->msgs, t->summary_messages, t->n_summary_messages * sizeof *sj->msgs);
     sj->n_msgs = t->n_summary_messages;
     sj->n_turns = t->n_summary_turns;
