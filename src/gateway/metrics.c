@@ -14,7 +14,7 @@
  *                                              used), hit (the cache's), failed (the call
  *                                              failed: drop_oldest_turns), unfit (no room,
  *                                              or the compacted chat did not fit: the same)
- *   tokgate_summary_calls_total                summary calls sent upstream
+ *   tokgate_summarize_calls_total                summary calls sent upstream
  *   tokgate_tokens_total{direction="in|out"}   usage reported by upstreams
  *   tokgate_upstream_faults_total{kind}        connect, timeouts, resets, protocol
  *   tokgate_client_disconnects_total           clients gone mid-request
@@ -143,7 +143,7 @@ static void counters(const tg__metrics *m, struct evbuffer *out) {
     for (int i = 0; i < 4; i++)
         evbuffer_add_printf(out, "tokgate_summaries_total{result=\"%s\"} %llu\n", sum_results[i],
                             (unsigned long long)m->summaries[i]);
-    single(out, "tokgate_summary_calls_total", "counter", "Summary calls sent to upstreams.", m->summary_calls);
+    single(out, "tokgate_summarize_calls_total", "counter", "Summary calls sent to upstreams.", m->summary_calls);
     family(out, "tokgate_tokens_total", "counter", "Tokens reported by upstream usage.");
     evbuffer_add_printf(out, "tokgate_tokens_total{direction=\"in\"} %llu\ntokgate_tokens_total{direction=\"out\"} %llu\n",
                         (unsigned long long)m->tokens_in, (unsigned long long)m->tokens_out);

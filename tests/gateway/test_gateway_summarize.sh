@@ -10,7 +10,7 @@
 #     requests reuse that summary while it frees enough (a hit), and
 #     llama-server finds their compacted prefix in its prompt cache;
 #   - the same request again takes the summary from the cache: no new summary
-#     call (tokgate_summary_calls_total, and llama-server's own request log),
+#     call (tokgate_summarize_calls_total, and llama-server's own request log),
 #     and llama-server reuses its prompt cache for the compacted prefix
 #     (timings.cache_n), which is byte-identical;
 #   - tool-call pairs stay whole: every turn is user, assistant tool call, tool
@@ -106,17 +106,17 @@ for k in 4 10 13 15 16 17 18 19 20 21; do
 done
 check "some requests were summarized ($summarized), some from a summary made for an earlier one ($hits)" \
   [ "$summarized" -ge 4 ] && check "hits" [ "$hits" -ge 1 ]
-check_eq "one summary call per summarized prefix" "$(metric tokgate_summary_calls_total)" "$misses"
+check_eq "one summary call per summarized prefix" "$(metric tokgate_summarize_calls_total)" "$misses"
 check_eq "summaries made" "$(metric 'tokgate_summaries_total\{result="made"\}')" "$misses"
 check_eq "summaries from the cache" "$(metric 'tokgate_summaries_total\{result="hit"\}')" "$hits"
 
 # --- the same history again: the cache, and llama-server's prompt cache -------------
 body=$(chat 21)
-calls=$(metric tokgate_summary_calls_total); gen=$(predicted)
+calls=$(metric tokgate_summarize_calls_total); gen=$(predicted)
 post "$PORT_T" "$body"
 check_eq "again: answered" "$(status)" 200
 check_eq "again: summarized from the cache" "$(hdr x-tokgate-summary)" hit
-check_eq "again: no new summary call (tokgate)" "$(metric tokgate_summary_calls_total)" "$calls"
+check_eq "again: no new summary call (tokgate)" "$(metric tokgate_summarize_calls_total)" "$calls"
 out=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).usage.completion_tokens' "$work/b")
 check_eq "again: llama-server generated only the answer's $out tokens (no summary)" "$(predicted)" $((gen + out))
 check_eq "cache hits" "$(metric 'tokgate_summaries_total\{result="hit"\}')" $((hits + 1))
@@ -132,13 +132,13 @@ check_eq "stream: summarized from the cache" "$(hdr x-tokgate-summary)" hit
 check "stream: an SSE stream that ends with [DONE]" grep -q '^data: \[DONE\]' "$work/b"
 
 # --- a failing summary call falls back to drop_oldest_turns -----------------------
-calls=$(metric tokgate_summary_calls_total)
+calls=$(metric tokgate_summarize_calls_total)
 post "$PORT_T" "$(chat 3 60 $((nctx * 2)))"
 check_eq "failed call: still answered" "$(status)" 200
 check_eq "failed call: the fallback is said" "$(hdr x-tokgate-summary)" fallback
 check_eq "failed call: drop_oldest_turns" "$(hdr x-tokgate-truncation)" drop_oldest_turns
 check_contains "failed call: llama-server's refusal named" "$(hdr x-tokgate-summary-fallback)" "HTTP 400"
-check_eq "failed call: one call made" "$(metric tokgate_summary_calls_total)" $((calls + 1))
+check_eq "failed call: one call made" "$(metric tokgate_summarize_calls_total)" $((calls + 1))
 check_eq "failed: counted" "$(metric 'tokgate_summaries_total\{result="failed"\}')" 1
 check "failed call: logged" grep -q "fell back to drop_oldest_turns" "$work/T.log"
 
@@ -159,7 +159,7 @@ post "$PORT_U" "$(chat 21)"
 check_eq "no room: answered" "$(status)" 200
 check_eq "no room: drop_oldest_turns" "$(hdr x-tokgate-truncation)" drop_oldest_turns
 check_contains "no room: says why" "$(hdr x-tokgate-summary-fallback)" "no room for a summary"
-check_eq "no room: no call" "$(curl -s "http://127.0.0.1:$PORT_U/metrics" | grep -E '^tokgate_summary_calls_total ' | awk '{print $2}')" 0
+check_eq "no room: no call" "$(curl -s "http://127.0.0.1:$PORT_U/metrics" | grep -E '^tokgate_summarize_calls_total ' | awk '{print $2}')" 0
 
 # --- per request: "truncation": "summarize" on a model without the setting -------
 start_tokgate V --upstream "$L" --model "$model" --tokenizer "$tokjson" --discovery-interval 1
