@@ -1,6 +1,6 @@
 /*
  * fuzz_request.c: request JSON -> tg_request_parse -> tg_request_count
- * (estimator) -> tg_policy_decide under three model configurations, with
+ * (estimator) -> tg_policy_decide under four model configurations, with
  * invariants checked on every decision (abort on violation):
  *   - a parsed request always gets a decision (TG_OK);
  *   - reject: status 4xx, no request, an {"error": {"message", "type"}} body;
@@ -12,6 +12,9 @@
  *     max_tokens and within context - prompt;
  *   - truncation only when it reports dropping something, and the kept
  *     messages are fewer than the original;
+ *   - truncation summarize: the messages a summary replaces are ascending,
+ *     never a system message, and include every message the fallback
+ *     (drop_oldest_turns) drops;
  *   - the decision serialises to JSON that parses back.
  */
 #include <stdint.h>
@@ -70,6 +73,15 @@ static void check_decision(const tg_decision *d, const tg_limits *l, const tg_re
             CHECK(!d->truncation.applied);
         }
     }
+    const tg_truncation_report *t = &d->truncation;
+    const json_t *ms = json_object_get(r->root, "messages");
+    for (size_t i = 0, k = 0; i < t->n_summary_messages; i++) {
+        CHECK(i == 0 || t->summary_messages[i] > t->summary_messages[i - 1]);
+        const char *role = json_string_value(json_object_get(json_array_get(ms, t->summary_messages[i]), "role"));
+        CHECK(!role || (strcmp(role, "system") && strcmp(role, "developer")));
+        while (k < t->n_dropped_messages && t->dropped_messages[k] == t->summary_messages[i]) k++;
+        if (i + 1 == t->n_summary_messages) CHECK(k == t->n_dropped_messages);
+    }
     json_t *j = tg_decision_to_json(d);
     CHECK(j != NULL);
     char *txt = json_dumps(j, JSON_COMPACT);
@@ -98,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         {4096, 1024, 64000, TG_TRUNC_DROP_OLDEST_TURNS, TG_OVERFLOW_CLAMP, TG_DIALECT_VLLM},
         {131072, 8192, 0, TG_TRUNC_NONE, TG_OVERFLOW_REJECT, TG_DIALECT_NONE},
         {64, 16, 32000, TG_TRUNC_KEEP_RECENT, TG_OVERFLOW_CLAMP, TG_DIALECT_LLAMACPP},
+        {2048, 512, 0, TG_TRUNC_SUMMARIZE, TG_OVERFLOW_CLAMP, TG_DIALECT_NONE},
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         tg_model_settings s;
@@ -106,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         s.truncation = configs[i].trunc;
         s.overflow = configs[i].overflow;
         s.dialect = configs[i].dialect;
+        s.summary_max_tokens = 64;
         tg_limits l;
         memset(&l, 0, sizeof l);
         l.context = configs[i].context;

@@ -79,7 +79,11 @@ typedef enum tg_dialect {
 typedef enum tg_truncation_mode {
     TG_TRUNC_NONE = 0,
     TG_TRUNC_KEEP_RECENT,       /* raw prompts: keep the newest tokens */
-    TG_TRUNC_DROP_OLDEST_TURNS  /* chats: drop the oldest turns */
+    TG_TRUNC_DROP_OLDEST_TURNS, /* chats: drop the oldest turns */
+    TG_TRUNC_SUMMARIZE          /* chats: the turns drop_oldest_turns drops become one summary
+                                   the upstream writes (the gateway's extra call; the
+                                   decision's request is the drop_oldest_turns fallback);
+                                   raw prompts: keep_recent */
 } tg_truncation_mode;
 
 typedef enum tg_thinking_mode {
@@ -115,6 +119,8 @@ typedef struct tg_model_settings {
     tg_thinking_mode thinking_mode;    /* the model's mode when the request says none */
     tg_dialect dialect;                /* none */
     tg_truncation_mode truncation;     /* none */
+    uint64_t summary_max_tokens;       /* 512: truncation summarize: the summary's max_tokens, kept
+                                          free (+ TG_SUMMARY_OVERHEAD) in the compacted chat */
 } tg_model_settings;
 
 /* The defaults above. thinking_base stays 0: set it from tg_reasoning_lookup. */
@@ -153,7 +159,7 @@ typedef struct tg_request {
     int has_max_thinking;         /* max_thinking_tokens (top level or in chat_template_kwargs) */
     uint64_t max_thinking_tokens;
 
-    int truncation;               /* -1: "disabled", 0: absent, 1: "auto" */
+    int truncation;               /* -1: "disabled", 0: absent, 1: "auto", 2: "summarize" */
 
     /* First field with an unusable value (e.g. "thinking_mode": "fast"): the
      * policy refuses with HTTP 400 naming it. NULL when all fields are fine. */
@@ -288,6 +294,27 @@ typedef struct tg_truncation_report {
     size_t n_dropped_messages;
     uint64_t dropped_tokens;        /* tokens removed (estimated unless recounted) */
     uint64_t prompt_tokens_before;
+    /* mode summarize (chats): the request above is the drop_oldest_turns
+     * fallback; the summary replaces the oldest turns drop_oldest_turns drops
+     * when summary_max_tokens + TG_SUMMARY_OVERHEAD more are kept free. None
+     * (n_summary_messages 0) when that leaves no room: the fallback stands. */
+    int summarize;                  /* 1: mode summarize was chosen */
+    size_t *summary_messages;       /* original indices, ascending (owned) */
+    size_t n_summary_messages;
+    size_t n_summary_turns;         /* turns (and tool-call groups) among them */
+    uint64_t summary_tokens;        /* their per-message counts, summed */
+    uint64_t summary_cap;           /* the prompt cap the compacted chat must fit */
+    /* The messages above reach past the fewest that must go: a quarter of the
+     * room left is kept free for the conversation to grow into, so the same
+     * summary serves its next requests (not when their tokens, the summary's
+     * and 256 more would pass the context: the summary call must fit it).
+     * Any turn end from n_summary_min on is a valid cut (a cached summary of
+     * such a prefix can be used as it is). */
+    size_t n_summary_min;           /* the fewest of summary_messages that must go */
+    size_t *summary_ends;           /* per turn among them, in order: how many of
+                                       summary_messages end with it (owned) */
+    uint64_t *summary_end_tokens;   /* ... and their tokens up to it (owned) */
+    size_t n_summary_ends;          /* = n_summary_turns */
 } tg_truncation_report;
 
 typedef struct tg_budget {
@@ -419,6 +446,59 @@ TG_API tg_status tg_budget_count_chat(const json_t *request, const tg_budget_mod
 TG_API tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m,
                                   tg_budget_decision *out, tg_error *err);
 TG_API void tg_budget_decision_free(tg_budget_decision *b);
+
+/* ---- summarizing compaction (truncation summarize) ----------------------
+ * The library's half of it, pure: what the summary call sends, the cache key,
+ * and the compacted chat. The gateway makes the call (docs/policy.md). MSGS
+ * are original message indices, ascending (tg_truncation_report's
+ * summary_messages); REQUEST is the client's chat request. */
+
+/* Template tokens a summary message costs beyond its text (role markers and
+ * the "Summary of the earlier conversation" line), kept free beside
+ * summary_max_tokens. */
+#define TG_SUMMARY_OVERHEAD 32u
+/* The prompt used when the operator sets none. */
+TG_API const char *tg_summary_default_prompt(void);
+
+/* The messages MSGS as plain text, one block per message ("user: ...",
+ * "assistant: ...", "assistant called NAME(ARGS)", "tool result: ...");
+ * text parts of array contents are joined. malloc'd; NULL out of memory. */
+TG_API char *tg_summary_transcript(const json_t *request, const size_t *msgs, size_t n);
+
+/* The summary call's body: REQUEST's "model", [system PROMPT (NULL: the
+ * default), user transcript], max_tokens MAX_TOKENS, stream false,
+ * temperature 0, thinking off. New reference; NULL out of memory. */
+TG_API json_t *tg_summary_request(const json_t *request, const size_t *msgs, size_t n,
+                                  const char *prompt, uint64_t max_tokens);
+
+/* The cache key of a summary: two independent 64-bit FNV-1a hashes over the
+ * exact prefix replaced (each of MSGS as compact JSON, in order), the model,
+ * the prompt and max_tokens: the same prefix gives the same key. */
+typedef struct tg_summary_key {
+    uint64_t h[2];
+} tg_summary_key;
+TG_API tg_summary_key tg_summary_key_of(const json_t *request, const size_t *msgs, size_t n,
+                                        const char *prompt, uint64_t max_tokens);
+/* The keys of the prefixes MSGS[0..ENDS[i]) at once (ENDS ascending, each at
+ * most N), into KEYS[i]: one pass, each the same as tg_summary_key_of's. */
+TG_API void tg_summary_keys(const json_t *request, const size_t *msgs, size_t n, const char *prompt,
+                            uint64_t max_tokens, const size_t *ends, size_t n_ends, tg_summary_key *keys);
+
+/* The summary text of an OpenAI chat answer (choices[0].message.content, a
+ * non-empty string, whitespace around it trimmed): malloc'd; NULL with ERR
+ * saying why (not JSON, no content, empty, finish_reason not stop/length). */
+TG_API char *tg_summary_text(const char *answer, size_t len, tg_error *err);
+
+/* The compacted chat: REQUEST with MSGS removed and one message
+ * {"role": "system", "content": "Summary of the earlier conversation:\n" TEXT}
+ * inserted after the leading system messages; everything else, byte for byte,
+ * in its order. New reference (the other messages shared); NULL out of
+ * memory or when an index is out of range or names a system message. With M
+ * (may be NULL) *TOKENS and *EXACT are its count as tg_budget_count counts
+ * it (exact through the template when M has a tokenizer and a chat). */
+TG_API json_t *tg_summary_compact(const json_t *request, const size_t *msgs, size_t n,
+                                  const char *text, const tg_budget_model *m, uint64_t *tokens,
+                                  int *exact, tg_error *err);
 
 /* ---- OpenAI error bodies ------------------------------------------------ */
 

@@ -181,6 +181,8 @@ tg__config *tg__config_new(void) {
     c->adaptive_quantile = 900000u;
     c->adaptive_min_samples = 20u;
     c->adaptive_save_interval = 60;
+    c->summary_cache = 256;
+    c->summary_timeout = 60;
     return c;
 }
 

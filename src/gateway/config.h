@@ -82,6 +82,7 @@ typedef struct tg__model_cfg {
                                tp, kv_type, min_free_mib, activation_mib,
                                prefill_tps, target_prefill_s) */
     uint64_t hw_given;      /* bit i: tg__hardware_opts[i] was set */
+    char *summary_prompt;   /* truncation summarize: the summary call's prompt; NULL the default */
 } tg__model_cfg;
 
 typedef struct tg__config {
@@ -137,6 +138,8 @@ typedef struct tg__config {
     double adaptive_save_interval; /* seconds between saves (and one at exit) */
     tg__model_cfg *models;
     size_t n_models;
+    size_t summary_cache;       /* summaries kept (summary.h), 256 */
+    double summary_timeout;     /* the summary call's deadline, seconds (60) */
 } tg__config;
 
 void tg__config_ref(tg__config *c);

@@ -36,6 +36,7 @@
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
+#include "gateway/summary.h"
 #include "gateway/upstream.h"
 #include "gateway/workers.h"
 
@@ -281,6 +282,7 @@ out:
     tg__modelfiles_free(&s);
     tg__pool_free_all(&s.pools);
     tg__metrics_free(&s.metrics);
+    tg__sum_cache_free(&s);
     if (s.listener) evconnlistener_free(s.listener);
     if (s.ev_term) event_free(s.ev_term);
     if (s.ev_int) event_free(s.ev_int);

@@ -48,7 +48,7 @@ typedef struct tg__access {
     char model[96];               /* as the client named it, or the served name */
     char upstream[96];            /* host:port the request went to */
     char error[64];               /* the error code answered, or "" */
-    const char *decision;         /* static: local, passthrough, forward, clamp, truncate, reject,
+    const char *decision;         /* static: local, passthrough, forward, clamp, truncate, summarize, reject,
                                      escalated, error; NULL: "-" */
     const char *max_tokens_source; /* static (tg_max_tokens_source_name), or NULL */
     uint64_t prompt_tokens, max_tokens;

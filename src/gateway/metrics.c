@@ -10,6 +10,11 @@
  *   tokgate_thinking_cuts_total                streams cut at their thinking budget and resumed
  *   tokgate_admission_{capacity,reserved,queue_depth}_tokens/gauge per upstream,
  *   tokgate_admission_{admitted,waits,refusals}_total       per upstream
+ *   tokgate_summaries_total{result}            truncation summarize: made (a new summary
+ *                                              used), hit (the cache's), failed (the call
+ *                                              failed: drop_oldest_turns), unfit (no room,
+ *                                              or the compacted chat did not fit: the same)
+ *   tokgate_summarize_calls_total                summary calls sent upstream
  *   tokgate_tokens_total{direction="in|out"}   usage reported by upstreams
  *   tokgate_upstream_faults_total{kind}        connect, timeouts, resets, protocol
  *   tokgate_client_disconnects_total           clients gone mid-request
@@ -133,6 +138,13 @@ static void counters(const tg__metrics *m, struct evbuffer *out) {
            "Answers continued in place to the escalated limit (not regenerated).", m->escalations_continued);
     single(out, "tokgate_thinking_cuts_total", "counter",
            "Streams cut at their thinking budget and resumed after the end-of-thinking marker.", m->thinking_cuts);
+    static const char *const sum_results[] = {"made", "hit", "failed", "unfit"}; /* summary.h TG__SUM_* */
+    family(out, "tokgate_summaries_total", "counter",
+           "Summarizing compactions (truncation summarize), by result (failed, unfit: drop_oldest_turns instead).");
+    for (int i = 0; i < 4; i++)
+        evbuffer_add_printf(out, "tokgate_summaries_total{result=\"%s\"} %llu\n", sum_results[i],
+                            (unsigned long long)m->summaries[i]);
+    single(out, "tokgate_summarize_calls_total", "counter", "Summary calls sent to upstreams.", m->summary_calls);
     family(out, "tokgate_tokens_total", "counter", "Tokens reported by upstream usage.");
     evbuffer_add_printf(out, "tokgate_tokens_total{direction=\"in\"} %llu\ntokgate_tokens_total{direction=\"out\"} %llu\n",
                         (unsigned long long)m->tokens_in, (unsigned long long)m->tokens_out);

@@ -39,6 +39,8 @@ typedef struct tg__metrics {
     uint64_t open_connections, open_streams;
     tg__hist added_latency, upstream_latency;
     double started; /* unix time the daemon started (process_start_time_seconds) */
+    uint64_t summaries[4];  /* truncation summarize, by result (summary.h TG__SUM_*: made, hit, failed, unfit) */
+    uint64_t summary_calls; /* summary calls sent upstream */
 } tg__metrics;
 
 void tg__metrics_request(tg__metrics *m, int route, int status);

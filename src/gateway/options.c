@@ -309,6 +309,12 @@ const tgx_opt tg__serve_opts[] = {
      .help = "answers a class needs before its quantile replaces the catalogue budget"},
     SECONDS("adaptive.save_interval", "--adaptive-save-interval", adaptive_save_interval, 1,
             "between saves of adaptive.state_file (and one at exit)"),
+    /* summarizing compaction (truncation summarize; docs/policy.md) */
+    HEADING("Summarizing compaction (truncation summarize):"),
+    SIZE("summary.cache", "--summary-cache", summary_cache, 0, 1e6,
+         "summaries kept in memory, keyed by the prefix they replace (0: none kept)"),
+    SECONDS("summary.timeout", "--summary-timeout", summary_timeout, 0.001,
+            "the summary call's answer deadline; past it, drop_oldest_turns"),
 };
 const size_t tg__n_serve_opts = sizeof tg__serve_opts / sizeof tg__serve_opts[0];
 
@@ -337,6 +343,8 @@ const tgx_opt tg__model_opts[] = {
     MSTR("thinking_close", "--thinking-close", "S", thinking_close, "thinking close marker (</think>)"),
     MSTR("reasoning_budget_message", "--reasoning-budget-message", "S", budget_message,
          "read by the model when its thinking budget runs out"),
+    MSTR("summary_prompt", "--summary-prompt", "S", summary_prompt,
+         "truncation summarize: the summary call's system prompt (default: docs/policy.md)"),
     {.key = "policy", .kind = TGX_OPT_CUSTOM, .arg = "{...}", .help = "policy settings (below)", .set = set_policy},
     {.key = "hardware", .kind = TGX_OPT_CUSTOM, .arg = "{...}", .help = "limits derivation inputs (below)",
      .set = set_hardware},

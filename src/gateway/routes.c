@@ -60,6 +60,7 @@
 #include "gateway/proxy.h"
 #include "gateway/server.h"
 #include "gateway/status.h"
+#include "gateway/summary.h"
 #include "gateway/workers.h"
 #include "util/buf.h"
 
@@ -221,7 +222,44 @@ typedef struct infer_job {
     struct event *wait_ev;
     double wait_until;  /* 0: not waiting yet */
     int retry_after;    /* a 503 for limits not known: seconds for Retry-After */
+    struct sumjob *sum; /* truncation summarize under way (below), or NULL */
 } infer_job;
+
+/* Truncation summarize (docs/policy.md): infer_work decides as usual (the
+ * request it leaves is the drop_oldest_turns fallback) and, when the
+ * decision planned a summary, keeps the plan here. infer_done then takes
+ * the summary from the cache (summary.h) or makes the summary call; with it,
+ * the compacted chat (tg_summary_compact) becomes the job's body and is
+ * decided again ("truncation": "disabled", so it fits or is refused). The
+ * fallback is kept aside and sent instead when the call fails, no summary
+ * fits, or the compacted chat is refused. */
+enum { SUM_PLANNED, SUM_CALLING, SUM_REDECIDING, SUM_DONE };
+typedef struct sumjob {
+    int state;
+    json_t *root;           /* the client's chat request */
+    size_t *msgs;           /* the messages the summary replaces (original indices) */
+    size_t n_msgs, n_turns;
+    uint64_t tokens;        /* their tokens (per-message counts) */
+    uint64_t before;        /* the client's prompt tokens */
+    tg_summary_key key;
+    /* the turn ends a summary may stop at (tokgate/policy.h summary_ends) from
+     * the first that frees enough on: a cached summary of any of them serves */
+    size_t *ends;           /* into msgs */
+    uint64_t *end_tokens;
+    tg_summary_key *keys;
+    size_t n_ends;
+    char *call_body;        /* the summary call's body (JSON) */
+    tg__sumcall *call;
+    struct event *defer;    /* the call's end, handled off its callback */
+    char *text;             /* the summary the call brought (owned) */
+    int hit;                /* the summary came from the cache */
+    char why[512];          /* why no summary was used; "" while none failed */
+    /* the fallback, drop_oldest_turns as first decided */
+    char *fwd, *headers;
+    size_t fwd_len;
+    tg__plan plan;
+    tg__access log;
+} sumjob;
 
 static void job_error(infer_job *j, int status, const char *code, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -343,6 +381,68 @@ static void plan_think(tg__plan *p, const tg__model *m, const char *name, const 
     snprintf(p->think.model, sizeof p->think.model, "%s", model);
 }
 
+/* The name m's upstream knows, when it differs from what clients send; NULL otherwise. */
+static const char *upstream_name(const tg__model *m) {
+    const char *up_name = m->cfg->upstream_model;
+    if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
+        up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
+    return up_name;
+}
+
+/* The turn ends from the first that frees enough (n_summary_min) on. */
+static void sum_ends(sumjob *sj, const tg_truncation_report *t) {
+    size_t first = 0;
+    while (first < t->n_summary_ends && t->summary_ends[first] < t->n_summary_min) first++;
+    size_t n = t->n_summary_ends - first;
+    sj->ends = malloc((n ? n : 1) * sizeof *sj->ends);
+    sj->end_tokens = malloc((n ? n : 1) * sizeof *sj->end_tokens);
+    if (!sj->ends || !sj->end_tokens) return;
+    memcpy(sj->ends, t->summary_ends + first, n * sizeof *sj->ends);
+    memcpy(sj->end_tokens, t->summary_end_tokens + first, n * sizeof *sj->end_tokens);
+    sj->n_ends = n;
+}
+
+/* Keeps the decision's summary plan (worker thread): the messages, the
+ * summary call's body and the cache key. Out of memory leaves the fallback. */
+static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, const tg_decision *d) {
+    const tg_truncation_report *t = &d->truncation;
+    sumjob *sj = calloc(1, sizeof *sj);
+    if (!sj) return;
+    j->sum = sj;
+    sj->before = t->prompt_tokens_before;
+    uint64_t max = m->settings.summary_max_tokens;
+    if (!t->n_summary_messages) {
+        snprintf(sj->why, sizeof sj->why,
+                 "no room for a summary: summary_max_tokens %llu + %u does not fit beside the last turn under the "
+                 "prompt cap of %llu tokens",
+                 (unsigned long long)max, TG_SUMMARY_OVERHEAD, (unsigned long long)t->summary_cap);
+        return;
+    }
+    sj->msgs = malloc(t->n_summary_messages * sizeof *sj->msgs);
+    if (!sj->msgs) {
+        snprintf(sj->why, sizeof sj->why, "out of memory planning the summary");
+        return;
+    }
+    memcpy(sj->msgs, t->summary_messages, t->n_summary_messages * sizeof *sj->msgs);
+    sj->n_msgs = t->n_summary_messages;
+    sj->n_turns = t->n_summary_turns;
+    sj->tokens = t->summary_tokens;
+    sj->root = json_incref(r->root);
+    const char *prompt = m->cfg->summary_prompt;
+    json_t *body = tg_summary_request(r->root, sj->msgs, sj->n_msgs, prompt, max);
+    const char *up = upstream_name(m);
+    if (body && up) json_object_set_new(body, "model", json_string(up));
+    sum_ends(sj, t);
+    if (sj->n_ends) {
+        sj->keys = malloc(sj->n_ends * sizeof *sj->keys);
+        if (sj->keys) tg_summary_keys(r->root, sj->msgs, sj->n_msgs, prompt, max, sj->ends, sj->n_ends, sj->keys);
+    }
+    sj->key = tg_summary_key_of(r->root, sj->msgs, sj->n_msgs, prompt, max);
+    sj->call_body = body && sj->keys ? tgx_json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!sj->call_body) snprintf(sj->why, sizeof sj->why, "out of memory building the summary call");
+}
+
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
     json_t *native = NULL;
@@ -395,6 +495,7 @@ static void infer_work(tg__job *job) {
         tg__budget_free(&b);
         goto out;
     }
+    if (b.decided && d->truncation.summarize && !native && !j->sum) sum_plan(j, m, &r, d);
     json_t *send = b.decided && b.dec.rewritten ? json_incref(d->request) : NULL;
     json_t *escalated = b.dec.escalated;
     j->plan.prompt_tokens = d->budget.prompt_tokens;
@@ -403,12 +504,10 @@ static void infer_work(tg__job *job) {
     j->plan.n_choices = json_is_integer(nv) && json_integer_value(nv) > 1 ? (uint64_t)json_integer_value(nv) : 1;
     j->plan.escalate_to = d->budget.escalate_to;
     plan_think(&j->plan, m, name, &d->budget);
-    const char *up_name = m->cfg->upstream_model;
-    if (!up_name && m->upstream_obj) /* the name the upstream knows (vLLM insists on it) */
-        up_name = json_string_value(json_object_get(m->upstream_obj, "id"));
+    const char *up_name = upstream_name(m);
     if (native) {
         native_forward(j, m, native, send ? send : req, d->budget.max_tokens,
-                       up_name && (!name || strcmp(up_name, name)) ? up_name : NULL);
+                       up_name && (!name || strcmp(up_name, name) != 0) ? up_name : NULL);
         json_decref(send);
         tg__budget_free(&b);
         goto out;
@@ -548,7 +647,26 @@ out:
     json_decref(req);
 }
 
+static void sum_free(sumjob *sj) {
+    if (!sj) return;
+    tg__sum_cancel(sj->call);
+    if (sj->defer) event_free(sj->defer);
+    json_decref(sj->root);
+    free(sj->msgs);
+    free(sj->ends);
+    free(sj->end_tokens);
+    free(sj->keys);
+    free(sj->call_body);
+    free(sj->text);
+    free(sj->fwd);
+    free(sj->headers);
+    free((char *)(uintptr_t)sj->plan.escalated_body);
+    tg__cont_free(sj->plan.cont);
+    free(sj);
+}
+
 static void infer_free(infer_job *j) {
+    sum_free(j->sum);
     if (j->wait_ev) event_free(j->wait_ev);
     tg__table_unref(j->table);
     free(j->body);
@@ -668,6 +786,228 @@ static int wait_for_limits(infer_job *j) {
     return 0;
 }
 
+/* ---- truncation summarize on the loop (sumjob, above) ------------------- */
+
+/* Appends header lines to j->headers. */
+static void add_headers(infer_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_headers(infer_job *j, const char *fmt, ...) {
+    tgx_buf b;
+    tgx_buf_init(&b, SIZE_MAX);
+    if (j->headers) tgx_buf_puts(&b, j->headers);
+    va_list ap;
+    va_start(ap, fmt);
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    tgx_buf_puts(&b, line);
+    char *h = tgx_buf_putc(&b, '\0') == TG_OK ? tgx_buf_detach(&b, NULL) : NULL;
+    if (!h) {
+        tgx_buf_free(&b);
+        return; /* out of memory: the lines are left out */
+    }
+    free(j->headers);
+    j->headers = h;
+}
+
+/* No summary: the fallback (in j) goes out, and says why. */
+static void sum_fallback(infer_job *j, int result) {
+    sumjob *sj = j->sum;
+    tg__server *s = j->c->srv;
+    sj->state = SUM_DONE;
+    s->metrics.summaries[result]++;
+    char why[sizeof sj->why];
+    size_t n = 0;
+    for (const char *p = sj->why; *p && n + 1 < sizeof why; p++) /* one line of printable ASCII */
+        why[n++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+    why[n] = '\0';
+    add_headers(j, "x-tokgate-truncation: drop_oldest_turns\r\nx-tokgate-summary: fallback\r\n"
+                   "x-tokgate-summary-fallback: %s\r\n", why);
+    tg__log(s, TG__LOG_WARN, "truncation summarize for model %s fell back to drop_oldest_turns: %s",
+            j->m ? tg__model_id(j->m) : "-", why);
+}
+
+/* The phase-2 decision's results, given up for the fallback set aside. */
+static void sum_restore(infer_job *j) {
+    sumjob *sj = j->sum;
+    free(j->resp);
+    free(j->fwd);
+    free(j->headers);
+    free((char *)(uintptr_t)j->plan.escalated_body);
+    tg__cont_free(j->plan.cont);
+    j->resp = NULL;
+    j->status = 0;
+    j->reason[0] = '\0';
+    j->fwd = sj->fwd;
+    j->fwd_len = sj->fwd_len;
+    j->headers = sj->headers;
+    j->plan = sj->plan;
+    j->log = sj->log;
+    sj->fwd = sj->headers = NULL;
+    memset(&sj->plan, 0, sizeof sj->plan);
+}
+
+/* The summary's own tokens: the model's tokenizer, else the estimator. */
+static uint64_t summary_count(const tg__model *m, const char *text) {
+    uint64_t n = 0;
+    size_t len = text ? strlen(text) : 0;
+    tg_error e;
+    if (m && m->tok) {
+        tg_tokens t = {0};
+        if (tg_tokenizer_encode(m->tok, text ? text : "", len, 0, &t, &e) == TG_OK) n = t.len;
+        tg_tokens_free(&t);
+        return n;
+    }
+    tg_estimate_count(NULL, text ? text : "", len, &n, &e);
+    return n;
+}
+
+/* The compacted chat was decided: it fits (sent, with what was summarized
+ * said), or it was refused (the fallback is sent). */
+static void sum_redecided(infer_job *j) {
+    sumjob *sj = j->sum;
+    tg__server *s = j->c->srv;
+    if (j->status != 0) {
+        uint64_t n = j->log.prompt_tokens;
+        sum_restore(j);
+        snprintf(sj->why, sizeof sj->why, "the compacted chat (%llu tokens) does not fit", (unsigned long long)n);
+        sum_fallback(j, TG__SUM_UNFIT);
+        return;
+    }
+    sj->state = SUM_DONE;
+    s->metrics.summaries[sj->hit ? TG__SUM_HIT : TG__SUM_MADE]++;
+    uint64_t now = j->plan.prompt_tokens, after = summary_count(j->m, sj->text);
+    char *t = j->headers ? strstr(j->headers, "x-tokgate-truncated: 0") : NULL;
+    if (t) t[sizeof "x-tokgate-truncated: " - 1] = '1'; /* the compacted chat was decided as it came */
+    add_headers(j, "x-tokgate-truncation: summarize\r\nx-tokgate-summary: %s\r\nx-tokgate-summarized-turns: %zu\r\n"
+                   "x-tokgate-summarized-messages: %zu\r\nx-tokgate-summary-tokens: %llu->%llu\r\n"
+                   "x-tokgate-prompt-tokens-before: %llu\r\n",
+                sj->hit ? "hit" : "miss", sj->n_turns, sj->n_msgs, (unsigned long long)sj->tokens,
+                (unsigned long long)after, (unsigned long long)sj->before);
+    j->log.decision = "summarize";
+    tg__log(s, TG__LOG_INFO, "truncation summarize for model %s: %zu turns (%zu messages, %llu tokens) -> %llu tokens "
+            "(cache %s); prompt %llu -> %llu tokens", tg__model_id(j->m), sj->n_turns, sj->n_msgs,
+            (unsigned long long)sj->tokens, (unsigned long long)after, sj->hit ? "hit" : "miss",
+            (unsigned long long)sj->before, (unsigned long long)now);
+    free(sj->fwd); /* the fallback is not needed */
+    free(sj->headers);
+    free((char *)(uintptr_t)sj->plan.escalated_body);
+    tg__cont_free(sj->plan.cont);
+    sj->fwd = sj->headers = NULL;
+    memset(&sj->plan, 0, sizeof sj->plan);
+}
+
+/* With the summary TEXT: the compacted chat becomes the body and is decided
+ * again (on a worker for a large one). 1: resubmitted (j is no longer the
+ * caller's), 0: fell back. */
+static int sum_compact(infer_job *j, const char *text) {
+    sumjob *sj = j->sum;
+    tg_error e;
+    json_t *cj = tg_summary_compact(sj->root, sj->msgs, sj->n_msgs, text, NULL, NULL, NULL, &e);
+    char *body = NULL;
+    int built = cj != NULL;
+    if (cj && json_object_set_new(cj, "truncation", json_string("disabled")) == 0)
+        body = tgx_json_dumps(cj, JSON_COMPACT);
+    json_decref(cj);
+    if (!body) {
+        snprintf(sj->why, sizeof sj->why, "the compacted chat could not be built: %.400s",
+                 built ? "out of memory" : e.msg);
+        sum_fallback(j, TG__SUM_UNFIT);
+        return 0;
+    }
+    sj->fwd = j->fwd; /* the fallback, aside */
+    sj->fwd_len = j->fwd_len;
+    sj->headers = j->headers;
+    sj->plan = j->plan;
+    sj->log = j->log;
+    j->fwd = j->headers = NULL;
+    j->fwd_len = 0;
+    memset(&j->plan, 0, sizeof j->plan);
+    memset(&j->log, 0, sizeof j->log);
+    free(j->body);
+    j->body = body;
+    j->len = strlen(body);
+    j->m = NULL;
+    j->stream = 0;
+    sj->state = SUM_REDECIDING;
+    tg__client *c = j->c;
+    c->job = &j->job;
+    j->job.abandon = NULL;
+    tg__workers_submit(j->len > c->cfg->inline_max ? c->srv->workers : NULL, &j->job);
+    return 1;
+}
+
+/* The call's end, off its callback: compact, or fall back. */
+static void sum_called(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    infer_job *j = arg;
+    sumjob *sj = j->sum;
+    j->job.abandon = NULL;
+    if (!sj->text) {
+        sum_fallback(j, TG__SUM_FAILED);
+    } else {
+        tg__sum_cache_put(j->c->srv, sj->key, sj->text);
+        if (sum_compact(j, sj->text)) return;
+    }
+    infer_done(&j->job);
+}
+
+static void sum_on_call(void *ud, char *text, const char *why) {
+    infer_job *j = ud;
+    sumjob *sj = j->sum;
+    sj->call = NULL;
+    sj->text = text;
+    if (!text) snprintf(sj->why, sizeof sj->why, "%s", why ? why : "the summary call failed");
+    struct timeval now = {0, 0};
+    evtimer_add(sj->defer, &now);
+}
+
+static void sum_abandon(tg__job *job) { infer_free((infer_job *)job); }
+
+/* infer_done's step for a job with a summary plan. 1: the job waits for
+ * the call or is decided again (infer_done comes back); 0: go on with what
+ * the job holds (the fallback when no summary is used). */
+static int sum_step(infer_job *j) {
+    sumjob *sj = j->sum;
+    tg__server *s = j->c->srv;
+    if (sj->state == SUM_REDECIDING) {
+        sum_redecided(j);
+        return 0;
+    }
+    if (j->status != 0) { /* refused or failed before: nothing to summarize */
+        sj->state = SUM_DONE;
+        return 0;
+    }
+    if (!sj->call_body) {
+        sum_fallback(j, TG__SUM_UNFIT);
+        return 0;
+    }
+    const char *cached = NULL;
+    for (size_t i = sj->n_ends; i-- > 0 && !cached;) /* the longest prefix summarized before */
+        if ((cached = tg__sum_cache_get(s, sj->keys[i])) != NULL && i + 1 < sj->n_ends) {
+            sj->n_msgs = sj->ends[i];
+            sj->n_turns = sj->n_turns - (sj->n_ends - 1 - i);
+            sj->tokens = sj->end_tokens[i];
+        }
+    if (cached) {
+        sj->hit = 1;
+        sj->text = strdup(cached); /* for its count; NULL (out of memory) counts 0 */
+        return sum_compact(j, cached);
+    }
+    if (!sj->defer) sj->defer = evtimer_new(s->base, sum_called, j);
+    sj->call = sj->defer ? tg__sum_call(s, j->m, sj->call_body, strlen(sj->call_body), sum_on_call, j) : NULL;
+    if (!sj->call) {
+        snprintf(sj->why, sizeof sj->why, "out of memory starting the summary call");
+        sum_fallback(j, TG__SUM_FAILED);
+        return 0;
+    }
+    s->metrics.summary_calls++;
+    sj->state = SUM_CALLING;
+    j->c->job = &j->job;
+    j->job.abandon = sum_abandon; /* a client that leaves cancels the call */
+    return 1;
+}
+
 static void infer_done(tg__job *job) {
     infer_job *j = (infer_job *)job;
     if (job->cancelled) {
@@ -676,6 +1016,7 @@ static void infer_done(tg__job *job) {
     }
     tg__client *c = j->c;
     if (wait_for_limits(j)) return;
+    if (j->sum && j->sum->state != SUM_DONE && sum_step(j)) return;
     c->job = NULL;
     j->log.decision = j->log.decision ? j->log.decision : j->route == TG__R_TOKENIZE ? "local" : "forward";
     access_from_job(c, j);

@@ -64,6 +64,7 @@ struct tg__server {
     double started;
     struct tg__adaptive_state *adaptive; /* learned thinking budgets (adaptive.h); NULL: none */
     struct tg__vram *vram; /* the live free-VRAM loop (vram.c); NULL until first read */
+    struct tg__sumcache *sumcache; /* summaries by the prefix they replace (summary.h); NULL: none yet */
 };
 
 /* Exits the loop when draining and no client is left. */

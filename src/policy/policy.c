@@ -43,13 +43,14 @@ void tg_model_settings_init(tg_model_settings *s) {
     s->thinking_mode = TG_THINK_AUTO;
     s->dialect = TG_DIALECT_NONE;
     s->truncation = TG_TRUNC_NONE;
+    s->summary_max_tokens = 512u;
 }
 
 static const char *const action_names[] = {"forward", "truncate", "reject"};
 static const char *const source_names[] = {"request", "config", "env", "default"};
 static const char *const think_names[] = {"auto", "conservative", "balanced",
                                           "aggressive", "disabled", "adaptive", "custom"};
-static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns"};
+static const char *const trunc_names[] = {"none", "keep_recent", "drop_oldest_turns", "summarize"};
 static const char *const dialect_names[] = {"none", "vllm", "llamacpp"};
 static const char *const overflow_names[] = {"clamp", "reject"};
 
@@ -70,7 +71,7 @@ static int lookup(const char *const *names, size_t n, const char *s) {
 int tg_thinking_mode_parse(const char *s) { return lookup(think_names, 7, s); }
 int tg_truncation_mode_parse(const char *s) {
     if (s && strcmp(s, "off") == 0) return TG_TRUNC_NONE;
-    return lookup(trunc_names, 3, s);
+    return lookup(trunc_names, 4, s);
 }
 int tg_dialect_parse(const char *s) {
     if (s && strcmp(s, "openai") == 0) return TG_DIALECT_NONE;
@@ -83,6 +84,9 @@ void tg_decision_free(tg_decision *d) {
     json_decref(d->request);
     json_decref(d->error);
     free(d->truncation.dropped_messages);
+    free(d->truncation.summary_messages);
+    free(d->truncation.summary_ends);
+    free(d->truncation.summary_end_tokens);
     memset(d, 0, sizeof *d);
 }
 
@@ -181,6 +185,20 @@ static json_t *adaptive_json(const tg_budget *b) {
                      "budget", tg__json_count(b->adaptive_budget));
 }
 
+/* mode summarize: "summary": {"messages": [...], "turns", "tokens", "cap"}. */
+static int summary_json(json_t *tr, const tg_truncation_report *t) {
+    json_t *o = json_object(), *idx = json_array();
+    int ok = o && idx;
+    for (size_t i = 0; ok && i < t->n_summary_messages; i++)
+        ok &= json_array_append_new(idx, json_integer((json_int_t)t->summary_messages[i])) == 0;
+    ok &= json_object_set_new(o, "messages", idx) == 0;
+    ok &= json_object_set_new(o, "turns", json_integer((json_int_t)t->n_summary_turns)) == 0;
+    ok &= json_object_set_new(o, "tokens", tg__json_count(t->summary_tokens)) == 0;
+    ok &= json_object_set_new(o, "cap", tg__json_count(t->summary_cap)) == 0;
+    ok &= json_object_set_new(o, "min_messages", json_integer((json_int_t)t->n_summary_min)) == 0;
+    return (json_object_set_new(tr, "summary", o) == 0) & ok;
+}
+
 json_t *tg_decision_to_json(const tg_decision *d) {
     const tg_budget *b = &d->budget;
     json_t *budget = json_object();
@@ -222,6 +240,7 @@ json_t *tg_decision_to_json(const tg_decision *d) {
         ok &= json_object_set_new(tr, "dropped_tokens", tg__json_count(t->dropped_tokens)) == 0;
         ok &= json_object_set_new(tr, "prompt_tokens_before",
                                   tg__json_count(t->applied ? t->prompt_tokens_before : b->prompt_tokens)) == 0;
+        if (t->summarize) ok &= summary_json(tr, t);
         ok &= json_object_set_new(budget, "truncation", tr) == 0;
         tr = NULL;
     }

@@ -15,7 +15,8 @@
  *   chat_template_kwargs   enable_thinking: false -> disabled;
  *                          max_thinking_tokens: N -> custom
  *   max_thinking_tokens    custom budget (top level wins over the kwargs one)
- *   truncation             "auto" | "disabled" (OpenAI Responses convention)
+ *   truncation             "auto" | "disabled" (OpenAI Responses convention),
+ *                          "summarize" (tokgate's: summarizing compaction)
  *   stream, model
  *
  * Precedence among thinking spellings: an explicit max_thinking_tokens, then
@@ -281,7 +282,8 @@ tg_status tg_request_parse_as(const char *data, size_t len, int kind, tg_request
         const char *t = json_string_value(tr);
         if (t && strcmp(t, "auto") == 0) r.truncation = 1;
         else if (t && strcmp(t, "disabled") == 0) r.truncation = -1;
-        else bad(&r, "truncation", "truncation must be \"auto\" or \"disabled\"");
+        else if (t && strcmp(t, "summarize") == 0) r.truncation = 2;
+        else bad(&r, "truncation", "truncation must be \"auto\", \"disabled\" or \"summarize\"");
     }
     *out = r;
     return TG_OK;

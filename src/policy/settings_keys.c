@@ -29,7 +29,7 @@ const tgx_opt tg__settings_opts[] = {
      .off = S(overflow), .parse = tg_overflow_mode_parse, .arg = "clamp|reject",
      .help = "max_tokens above the safe maximum or the room the prompt leaves: clamp it, or refuse"},
     {.key = "truncation", .flag = "--truncation", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = S(truncation),
-     .parse = tg_truncation_mode_parse, .arg = "none|keep_recent|drop_oldest_turns",
+     .parse = tg_truncation_mode_parse, .arg = "none|keep_recent|drop_oldest_turns|summarize",
      .help = "a prompt over the input limit (off = none)"},
     {.key = "dialect", .flag = "--dialect", .alias = "--upstream-dialect", .kind = TGX_OPT_ENUM,
      .store = TGX_ST_INT, .off = S(dialect), .parse = tg_dialect_parse, .arg = "none|vllm|llamacpp",
@@ -56,5 +56,7 @@ const tgx_opt tg__settings_opts[] = {
     TOKENS("thinking_base", "--thinking-base", thinking_base,
            "base thinking budget (default: the reasoning catalogue)"),
     TOKENS("min_answer_tokens", "--min-answer-tokens", min_answer_tokens, "answer room kept beside thinking"),
+    TOKENS("summary_max_tokens", "--summary-max-tokens", summary_max_tokens,
+           "truncation summarize: the summary's output budget, kept free in the compacted chat"),
 };
 const size_t tg__n_settings_opts = sizeof tg__settings_opts / sizeof tg__settings_opts[0];

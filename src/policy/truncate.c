@@ -82,34 +82,78 @@ static size_t assign_units(const json_t *msgs, size_t n, long *unit) {
     return (size_t)(cur + 1);
 }
 
-static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, uint64_t budget,
-                             tg_status *st, tg_error *err) {
-    json_t *msgs = json_object_get(d->request, "messages");
+/* What drop_oldest_turns removes from a chat, and what it keeps. */
+typedef struct drop_plan {
+    json_t *request;         /* the request with the kept messages (owned) */
+    size_t *dropped;         /* original indices, ascending (owned) */
+    size_t n_dropped;
+    size_t n_units;          /* turns (and tool-call groups) dropped */
+    uint64_t tokens;         /* the kept chat's count (recounted when hooked) */
+    int exact;
+} drop_plan;
+
+static void drop_plan_free(drop_plan *p) {
+    json_decref(p->request);
+    free(p->dropped);
+    memset(p, 0, sizeof *p);
+}
+
+/* P becomes REQUEST without the units before FIRST_KEPT: its dropped list and
+ * its count, TOTAL minus their items (not exact), or the recount hook's. */
+static tg_status build_kept(const tg_policy_input *in, const json_t *request, const long *unit,
+                            size_t first_kept, uint64_t total, drop_plan *p, tg_error *err) {
+    const json_t *msgs = json_object_get(request, "messages");
     size_t n = json_array_size(msgs);
-    const tg_prompt_counts *c = in->counts;
-    uint64_t total = d->budget.prompt_tokens;
+    drop_plan_free(p);
+    p->dropped = malloc((n ? n : 1) * sizeof(size_t));
+    p->request = json_copy((json_t *)(uintptr_t)request); /* shallow: messages replaced below */
+    json_t *kept = p->request ? json_array() : NULL;
+    /* json_object_set_new takes kept, also when it fails */
+    if (!p->dropped || !kept || json_object_set_new(p->request, "messages", kept) != 0) return TG_ENOMEM;
+    uint64_t dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (unit[i] >= 0 && (size_t)unit[i] < first_kept) {
+            p->dropped[p->n_dropped++] = i;
+            dropped = sat_add(dropped, in->counts->items[i]);
+        } else if (json_array_append(kept, json_array_get(msgs, i)) != 0) {
+            return TG_ENOMEM;
+        }
+    }
+    p->n_units = first_kept;
+    p->tokens = total > dropped ? total - dropped : 0;
+    p->exact = 0;
+    if (in->hooks && in->hooks->recount)
+        return in->hooks->recount(in->hooks->user, p->request, &p->tokens, &p->exact, err);
+    return TG_OK;
+}
+
+/* The one routine behind drop_oldest_turns and summarize: the oldest units of
+ * REQUEST's chat (TOTAL tokens, in->counts per message) removed until it fits
+ * BUDGET. 0: *p is the plan; 1: even with every droppable unit gone it does
+ * not fit (p->tokens: the recount of what always stays, 0 when the per-message
+ * counts alone said so; nothing else in *p); -1: an error (*st). */
+static int plan_drop(const tg_policy_input *in, const json_t *request, uint64_t total, uint64_t budget,
+                     drop_plan *p, tg_status *st, tg_error *err) {
+    const json_t *msgs = json_object_get(request, "messages");
+    size_t n = json_array_size(msgs);
+    const uint64_t *items = in->counts->items;
+    memset(p, 0, sizeof *p);
     long *unit = calloc(n ? n : 1, sizeof *unit);
     uint64_t *ucost = calloc(n ? n : 1, sizeof *ucost);
-    if (!unit || !ucost) {
-        free(unit);
-        free(ucost);
-        *st = TG_ENOMEM;
-        return 1;
-    }
+    int rc = -1;
+    *st = TG_ENOMEM;
+    if (!unit || !ucost) goto out;
     size_t nu = assign_units(msgs, n, unit);
     uint64_t droppable = 0;
     for (size_t i = 0; i < n; i++) {
         if (unit[i] < 0) continue;
-        ucost[unit[i]] = sat_add(ucost[unit[i]], c->items[i]);
-        droppable = sat_add(droppable, c->items[i]);
+        ucost[unit[i]] = sat_add(ucost[unit[i]], items[i]);
+        droppable = sat_add(droppable, items[i]);
     }
     uint64_t floor = total > droppable ? total - droppable : 0;
-    int rc = 0;
-    if (floor > budget) {
-        rc = refuse(in, d, st, "Truncation cannot help: the system messages and the last user "
-                               "message alone do not fit.");
-        goto out;
-    }
+    *st = TG_OK;
+    rc = 1;
+    if (floor > budget) goto out; /* p->tokens 0: nothing was recounted */
     /* Newest units that fit; first_kept = oldest kept unit. */
     uint64_t left = budget - floor;
     size_t first_kept = nu;
@@ -118,61 +162,139 @@ static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, uint64_t
         first_kept--;
     }
     for (;;) {
-        uint64_t dropped = 0;
-        for (size_t u = 0; u < first_kept; u++) dropped = sat_add(dropped, ucost[u]);
-        json_t *kept = json_array();
-        if (!kept) { *st = TG_ENOMEM; rc = 1; goto out; }
-        free(d->truncation.dropped_messages);
-        d->truncation.dropped_messages = malloc((n ? n : 1) * sizeof(size_t));
-        d->truncation.n_dropped_messages = 0;
-        if (!d->truncation.dropped_messages) { json_decref(kept); *st = TG_ENOMEM; rc = 1; goto out; }
-        for (size_t i = 0; i < n; i++) {
-            if (unit[i] >= 0 && (size_t)unit[i] < first_kept)
-                d->truncation.dropped_messages[d->truncation.n_dropped_messages++] = i;
-            else if (json_array_append(kept, json_array_get(msgs, i)) != 0) {
-                json_decref(kept);
-                *st = TG_ENOMEM;
-                rc = 1;
-                goto out;
-            }
+        tg_status s = build_kept(in, request, unit, first_kept, total, p, err);
+        if (s != TG_OK) {
+            *st = s;
+            rc = -1;
+            break;
         }
-        uint64_t now = total > dropped ? total - dropped : 0;
-        int exact = 0;
-        json_t *trial = json_copy(d->request); /* shallow: messages replaced below */
-        if (!trial || json_object_set_new(trial, "messages", kept) != 0) {
-            json_decref(trial);
-            *st = TG_ENOMEM;
-            rc = 1;
-            goto out;
+        if (p->tokens <= budget) {
+            rc = 0;
+            break;
         }
-        if (in->hooks && in->hooks->recount) {
-            tg_status hs = in->hooks->recount(in->hooks->user, trial, &now, &exact, err);
-            if (hs != TG_OK) { json_decref(trial); *st = hs; rc = 1; goto out; }
-        }
-        if (now > budget && first_kept < nu) {
-            json_decref(trial);
-            first_kept++; /* the exact count is higher: drop one more unit */
-            continue;
-        }
-        if (now > budget) {
-            json_decref(trial);
-            d->budget.prompt_tokens = now;
-            d->budget.prompt_tokens_exact = exact;
-            rc = refuse(in, d, st, "Truncation cannot help: the system messages and the last "
-                                   "user message alone do not fit.");
-            goto out;
-        }
-        json_decref(d->request);
-        d->request = trial;
-        d->truncation.dropped_tokens = total > now ? total - now : 0;
-        d->budget.prompt_tokens = now;
-        d->budget.prompt_tokens_exact = exact;
-        break;
+        if (first_kept >= nu) break; /* rc 1: the exact count of what always stays is over */
+        first_kept++;                /* the exact count is higher: drop one more unit */
     }
 out:
+    if (rc != 0) {
+        uint64_t t = p->tokens;
+        int e = p->exact;
+        drop_plan_free(p);
+        p->tokens = t;
+        p->exact = e;
+    }
     free(unit);
     free(ucost);
     return rc;
+}
+
+static const char cannot_help[] =
+    "Truncation cannot help: the system messages and the last user message alone do not fit.";
+
+/* drop_oldest_turns into d: the plan's request replaces d's. */
+static int drop_oldest_turns(const tg_policy_input *in, tg_decision *d, uint64_t budget,
+                             tg_status *st, tg_error *err) {
+    drop_plan p;
+    uint64_t total = d->budget.prompt_tokens;
+    int rc = plan_drop(in, d->request, total, budget, &p, st, err);
+    if (rc < 0) return 1;
+    if (rc > 0) {
+        if (p.tokens) { /* what always stays, recounted: say its count */
+            d->budget.prompt_tokens = p.tokens;
+            d->budget.prompt_tokens_exact = p.exact;
+        }
+        return refuse(in, d, st, cannot_help);
+    }
+    json_decref(d->request);
+    d->request = p.request;
+    free(d->truncation.dropped_messages);
+    d->truncation.dropped_messages = p.dropped;
+    d->truncation.n_dropped_messages = p.n_dropped;
+    d->truncation.dropped_tokens = total > p.tokens ? total - p.tokens : 0;
+    d->budget.prompt_tokens = p.tokens;
+    d->budget.prompt_tokens_exact = p.exact;
+    return 0;
+}
+
+/* The turn ends among the plan's dropped messages (each unit's last), with
+ * the tokens up to each, into t. */
+static tg_status summary_ends(const tg_policy_input *in, const json_t *request, const drop_plan *p,
+                              tg_truncation_report *t) {
+    const json_t *msgs = json_object_get(request, "messages");
+    size_t n = json_array_size(msgs);
+    long *unit = calloc(n ? n : 1, sizeof *unit);
+    t->summary_ends = calloc(p->n_units ? p->n_units : 1, sizeof *t->summary_ends);
+    t->summary_end_tokens = calloc(p->n_units ? p->n_units : 1, sizeof *t->summary_end_tokens);
+    if (!unit || !t->summary_ends || !t->summary_end_tokens) {
+        free(unit);
+        return TG_ENOMEM;
+    }
+    assign_units(msgs, n, unit);
+    uint64_t tokens = 0;
+    for (size_t i = 0; i < p->n_dropped; i++) {
+        tokens = sat_add(tokens, in->counts->items[p->dropped[i]]);
+        int last = i + 1 == p->n_dropped || unit[p->dropped[i + 1]] != unit[p->dropped[i]];
+        if (last && t->n_summary_ends < p->n_units) {
+            t->summary_ends[t->n_summary_ends] = i + 1;
+            t->summary_end_tokens[t->n_summary_ends++] = tokens;
+        }
+    }
+    free(unit);
+    return TG_OK;
+}
+
+/* The summary call for P's messages likely fits the context: their tokens,
+ * the summary's and TG_SUMMARY_CALL_ROOM for the prompt and the transcript's
+ * labels. Only chooses between two valid plans: a call that does not fit
+ * fails, and the gateway falls back. */
+#define TG_SUMMARY_CALL_ROOM 256u
+static int call_fits(const tg_policy_input *in, const drop_plan *p) {
+    uint64_t need = sat_add(in->settings->summary_max_tokens, TG_SUMMARY_CALL_ROOM);
+    for (size_t i = 0; i < p->n_dropped; i++) need = sat_add(need, in->counts->items[p->dropped[i]]);
+    return need <= in->limits->context;
+}
+
+/* summarize: drop_oldest_turns as the fallback in d, and the plan for the
+ * summary beside it: the turns dropped when summary_max_tokens +
+ * TG_SUMMARY_OVERHEAD more are kept free for the summary message (none when
+ * that leaves no room), and a quarter of what is left kept free for the
+ * conversation to grow into (when that fits too, and the summary call for
+ * those turns likely fits the context), so the next requests can reuse the
+ * same summary. */
+static int summarize_plan(const tg_policy_input *in, tg_decision *d, uint64_t budget, tg_status *st,
+                          tg_error *err) {
+    uint64_t total = d->budget.prompt_tokens;
+    json_t *orig = json_incref(d->request);
+    int rc = drop_oldest_turns(in, d, budget, st, err);
+    tg_truncation_report *t = &d->truncation;
+    t->summary_cap = budget;
+    uint64_t reserve = sat_add(in->settings->summary_max_tokens, TG_SUMMARY_OVERHEAD);
+    drop_plan p, wide;
+    memset(&p, 0, sizeof p);
+    memset(&wide, 0, sizeof wide);
+    int r = rc == 0 && reserve < budget ? plan_drop(in, orig, total, budget - reserve, &p, st, err) : 1;
+    if (r == 0 && p.n_dropped > 0) {
+        uint64_t room = budget - reserve;
+        int rw = plan_drop(in, orig, total, room - room / 4, &wide, st, err);
+        if (rw < 0) r = -1;
+        drop_plan *use = rw == 0 && wide.n_dropped >= p.n_dropped && call_fits(in, &wide) ? &wide : &p;
+        t->n_summary_min = p.n_dropped;
+        if (r == 0 && summary_ends(in, orig, use, t) != TG_OK) {
+            *st = TG_ENOMEM;
+            r = -1;
+        }
+        if (r == 0) {
+            t->summary_messages = use->dropped;
+            t->n_summary_messages = use->n_dropped;
+            t->n_summary_turns = use->n_units;
+            t->summary_tokens = t->n_summary_ends ? t->summary_end_tokens[t->n_summary_ends - 1] : 0;
+            use->dropped = NULL;
+        }
+    }
+    drop_plan_free(&p);
+    drop_plan_free(&wide);
+    json_decref(orig);
+    return r < 0 ? 1 : rc;
 }
 
 /* The estimator's keep_last: the last 4N bytes, moved forward past any UTF-8
@@ -287,9 +409,16 @@ int tg__truncate(const tg_policy_input *in, tg_decision *d, uint64_t cap, tg_sta
     const tg_request *r = in->request;
     int on = r->truncation > 0 || (r->truncation == 0 && in->settings->truncation != TG_TRUNC_NONE);
     if (!on) return refuse(in, d, st, NULL);
+    /* summarize: asked by the request, or the model's mode when the request says "auto" or nothing */
+    int summarize = r->truncation == 2 || (r->truncation >= 0 && r->truncation != 2 &&
+                                           in->settings->truncation == TG_TRUNC_SUMMARIZE);
     d->truncation.prompt_tokens_before = d->budget.prompt_tokens;
     int rc;
-    if (r->kind == TG_REQ_CHAT) {
+    if (r->kind == TG_REQ_CHAT && summarize) {
+        d->truncation.mode = TG_TRUNC_SUMMARIZE;
+        d->truncation.summarize = 1;
+        rc = summarize_plan(in, d, cap, st, err);
+    } else if (r->kind == TG_REQ_CHAT) {
         d->truncation.mode = TG_TRUNC_DROP_OLDEST_TURNS;
         rc = drop_oldest_turns(in, d, cap, st, err);
     } else {
