@@ -46,6 +46,10 @@ typedef struct tg__model {
     int chat_dialect;           /* tg_chat_dialect: the engine's (tg__engine_chat_dialect) */
     const tg__engine_cont *cont; /* streams may continue in place by this protocol (cont.h):
                                    the section's "continuation" (tg__engine_cont_for); NULL never */
+    /* replicas (issue 14): pool is the replica discovery named the model
+     * from; the limits are the smallest across the replicas in service */
+    size_t n_replicas, replicas_ready; /* upstreams of the section; of which discovered and in service */
+    const char *limits_replica;        /* the pool key whose limits bind (several replicas), or NULL */
 } tg__model;
 
 typedef struct tg__model_table {

@@ -25,6 +25,7 @@ typedef struct tg__plan {
     size_t escalated_len;
     struct tg__cont *cont;              /* a stream that may continue in place (owned by the
                                            plan until tg__proxy_start takes it), or NULL */
+    uint64_t route_key;                 /* replicas: the request's prefix key (route_pick.h); 0 none */
 } tg__plan;
 
 /* Relays the client's request upstream with `body` (copied once into the
