@@ -28,6 +28,8 @@
 #include "gateway/http_parse.h"
 #include "gateway/metrics.h"
 #include "gateway/models.h"
+#include "gateway/replicas.h"
+#include "gateway/route_pick.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "util/buf.h"
@@ -59,6 +61,9 @@ static json_t *model_obj(const tg__server *s, const tg__model *m) {
         json_object_set_new(o, "context_length", json_integer((json_int_t)m->limits.context));
         json_object_set_new(o, "max_model_len", json_integer((json_int_t)m->limits.context));
     }
+    if (m->n_replicas > 1) /* issue 14: the limits above hold on every replica in service */
+        json_object_set_new(o, "replicas", json_pack("{s:I,s:I}", "total", (json_int_t)m->n_replicas, "in_service",
+                                                     (json_int_t)m->replicas_ready));
     return o;
 }
 
@@ -260,6 +265,10 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         json_object_set_new(o, "upstream_info", live);
         json_object_set_new(o, "counting", json_string(m->tok && m->chat ? "tokenizer and chat template (exact)" : m->tok ? "tokenizer (exact for raw prompts; chats estimated: no chat template)" : "estimate (no tokenizer)"));
         if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
+        if (m->n_replicas > 1) { /* issue 14: the smallest limits across the replicas in service */
+            json_object_set_new(o, "routing", json_string(tg__route_policy_name(s->cfg->route_policy)));
+            json_object_set_new(o, "replicas", tg__replicas_json(s, m->cfg, m->limits_replica));
+        }
         json_array_append_new(data, o);
     }
     dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);

@@ -76,6 +76,12 @@ static void unlink_probe(probe *pr) {
         }
 }
 
+static int pool_down(const tg__server *s, const char *key) {
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        if (!strcmp(p->key, key)) return p->health.down;
+    return 0;
+}
+
 /* A probe's verdict on its upstream's health (health.h, replicas.h). */
 static void health_report(tg__server *s, const char *key, int fault, const char *why) {
     for (tg__pool *p = s->pools.head; p; p = p->next) {
@@ -112,13 +118,14 @@ static void p_done(void *ud, int fault, const char *msg) {
                 tg__log(s, TG__LOG_INFO, "upstream %s: %zu model(s) discovered (%s)", pr->pool_key, json_array_size(data),
                         u->engine ? u->engine->name : "?");
         } else {
-            if (u->ok || u->last_ok == 0.0)
+            if ((u->ok || u->last_ok == 0.0) && !pool_down(s, pr->pool_key)) /* out of service: said once (replicas.c) */
                 tg__log(s, TG__LOG_WARN, "upstream %s: model discovery failed (%s)%s", pr->pool_key,
                         fault ? (msg ? msg : tg__up_fault_name(fault)) : "GET /v1/models gave no model list",
                         u->ok ? "; keeping what was learned before" : "; limits unknown until it answers");
             if (u->last_ok == 0.0) u->last_ok = -1;
             u->ok = u->models != NULL;
-            if (fault) health_report(s, pr->pool_key, 1, msg ? msg : tg__up_fault_name(fault));
+            if (fault == TG__UP_CONNECT || fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_RESET)
+                health_report(s, pr->pool_key, 1, msg ? msg : tg__up_fault_name(fault));
         }
     }
     if (j) json_decref(j);
@@ -246,6 +253,19 @@ void tg__discovery_start(tg__server *s) {
     if (!s->ev_discover) return;
     event_del(s->ev_discover);
     event_active(s->ev_discover, EV_TIMEOUT, 0);
+}
+
+void tg__discovery_soon(tg__server *s, double secs) {
+    if (!s->ev_discover || s->draining) return;
+    struct timeval left, tv = {(time_t)secs, (suseconds_t)((secs - (double)(time_t)secs) * 1e6)};
+    if (event_pending(s->ev_discover, EV_TIMEOUT, &left)) {
+        struct timeval now;
+        event_base_gettimeofday_cached(s->base, &now);
+        double l = (double)(left.tv_sec - now.tv_sec) + (double)(left.tv_usec - now.tv_usec) / 1e6;
+        if (l <= secs) return; /* already sooner */
+    }
+    event_del(s->ev_discover);
+    event_add(s->ev_discover, &tv);
 }
 
 void tg__discovery_free(tg__server *s) {

@@ -992,6 +992,32 @@ static int replica_fault(int fault) {
            fault == TG__UP_TIMEOUT_IDLE || fault == TG__UP_RESET || fault == TG__UP_PROTOCOL;
 }
 
+/* The replica died mid-stream: the answer goes on at another replica of
+ * the same continuation protocol, by token ids (cont.h), when it can. 1
+ * when so (the next leg is under way). */
+static int failover_stream(tg__exchange *ex, const char *why) {
+    tg__server *s = ex->srv;
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (!k || !ex->head_sent || !ex->is_sse) return 0;
+    ex->tried |= 1u << ex->rep;
+    size_t ri = 0;
+    tg__pool *np = tg__replica_pick(s, ex->cfg, ex->mc, ex->route_key, ex->need, ex->tried, &ri);
+    const tg__upinfo *ui = np ? tg__upinfo_find(s, np->key) : NULL;
+    const tg__engine *e = tg__engine_for(ex->mc->engine, ui);
+    if (!np || !e || e->cont != tg__cont_engine(k)) return 0;
+    tg__pool *op = ex->pool;
+    size_t orep = ex->rep;
+    move_to(ex, np, ri);
+    if (!tg__esc_filter_failover(ex->esc)) {
+        move_to(ex, op, orep);
+        return 0;
+    }
+    tg__replicas_failovers++;
+    tg__log(s, TG__LOG_WARN, "upstream %s broke mid-stream (%s): the answer goes on at replica %s by token ids",
+            op->key, why ? why : "fault", np->key);
+    return 1;
+}
+
 static void on_done(void *ud, int fault, const char *msg) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
@@ -1003,12 +1029,19 @@ static void on_done(void *ud, int fault, const char *msg) {
         msg = inference ? "upstream closed the event stream before its end (no data: [DONE])"
                         : "upstream closed the event stream inside an event";
     }
+    if (replica_fault(fault) && ex->head_sent) { /* mid-answer: out of service, the stream goes on elsewhere */
+        tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
+        if (failover_stream(ex, msg ? msg : tg__up_fault_name(fault))) {
+            s->metrics.upstream_faults[fault]++;
+            return;
+        }
+    }
     if (tg__esc_filter_active(ex->esc) &&
         tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
         if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
         return;
     }
-    if (replica_fault(fault)) {
+    if (replica_fault(fault) && !ex->head_sent) {
         tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
         if (ex->status == 0 && retry_elsewhere(ex, msg ? msg : tg__up_fault_name(fault))) {
             s->metrics.upstream_faults[fault]++;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "gateway/config.h"
 
 typedef struct tg__server tg__server;
@@ -32,5 +34,11 @@ void tg__replica_ok(tg__server *s, tg__pool *pool);
 /* Requests sent to another replica after theirs failed before answering
  * (the loop thread's counter, for /metrics). */
 extern uint64_t tg__replicas_retried;
+/* Streams continued at another replica after theirs broke mid-answer. */
+extern uint64_t tg__replicas_failovers;
+/* Each replica of mc as /v1/limits lists it: upstream, in service,
+ * discovered, engine, n_ctx, slots, requests in flight, KV reserved,
+ * requests routed, faults; binds_limits on the pool key `limit_from`. */
+json_t *tg__replicas_json(tg__server *s, const tg__model_cfg *mc, const char *limit_from);
 
 #endif
