@@ -19,7 +19,7 @@
 
 #include "gateway/discovery.h"
 #include "gateway/log.h"
-#include "gateway/replicas.h"
+#include "gateway/health.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "util/buf.h"
@@ -86,9 +86,11 @@ static int pool_down(const tg__server *s, const char *key) {
 static void health_report(tg__server *s, const char *key, int fault, const char *why) {
     for (tg__pool *p = s->pools.head; p; p = p->next) {
         if (strcmp(p->key, key)) continue;
-        if (fault) tg__replica_fault(s, p, why);
-        else tg__replica_ok(s, p);
-        return;
+        if (fault && tg__health_fault(&p->health, tg__now()))
+            tg__log(s, TG__LOG_WARN, "upstream %s taken out of service: %s", p->key, why ? why : "fault");
+        else if (!fault && tg__health_ok(&p->health))
+            tg__log(s, TG__LOG_INFO, "upstream %s back in service", p->key);
+        return; /* (the model table is rebuilt when the round ends: on_discovered) */
     }
 }
 

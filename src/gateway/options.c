@@ -77,7 +77,7 @@ static tg_status set_models(const tgx_opt *o, void *target, const char *where, c
         tg_status st = tgx_opt_object(tg__model_opts, tg__n_model_opts, mc, NULL, path, m, err);
         if (st != TG_OK) return st;
         if (!mc->upstream)
-            return tg_error_set(err, TG_EINVAL, "config %s: \"upstream\" (or \"upstreams\") is required", path);
+            return tg_error_set(err, TG_EINVAL, "config %s: \"upstream\" is required (or \"upstreams\", replicas)", path);
     }
     return TG_OK;
 }
