@@ -26,6 +26,7 @@
 
 #include "gateway/discovery.h"
 #include "gateway/http_parse.h"
+#include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/models.h"
 #include "gateway/replicas.h"
@@ -274,6 +275,32 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
     dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
 }
 
+/* Replicas (issue 14), when a section has several upstreams: each
+ * upstream's health and the requests that moved. */
+static void replicas_metrics(tg__server *s, struct evbuffer *out) {
+    int any = 0;
+    for (size_t i = 0; s->cfg && i < s->cfg->n_models; i++)
+        if (tg__mc_n_urls(&s->cfg->models[i]) > 1) any = 1;
+    if (!any) return;
+    char lb[512];
+    double now = tg__now();
+    evbuffer_add_printf(out, "# HELP tokgate_upstream_in_service 1 while the upstream takes requests (health: passive faults, "
+                             "active probes).\n# TYPE tokgate_upstream_in_service gauge\n");
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        evbuffer_add_printf(out, "tokgate_upstream_in_service{upstream=\"%s\"} %d\n",
+                            tg__metrics_label(p->key, lb, sizeof lb), tg__health_usable(&p->health, now));
+    evbuffer_add_printf(out, "# HELP tokgate_upstream_outs_total Times the upstream was taken out of service.\n"
+                             "# TYPE tokgate_upstream_outs_total counter\n");
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        evbuffer_add_printf(out, "tokgate_upstream_outs_total{upstream=\"%s\"} %llu\n",
+                            tg__metrics_label(p->key, lb, sizeof lb), (unsigned long long)p->health.outs);
+    evbuffer_add_printf(out, "# HELP tokgate_replica_retries_total Requests sent to another replica after theirs failed "
+                             "before answering.\n# TYPE tokgate_replica_retries_total counter\ntokgate_replica_retries_total %llu\n"
+                             "# HELP tokgate_replica_failovers_total Streams continued at another replica by token ids.\n"
+                             "# TYPE tokgate_replica_failovers_total counter\ntokgate_replica_failovers_total %llu\n",
+                        (unsigned long long)tg__replicas_retried, (unsigned long long)tg__replicas_failovers);
+}
+
 void tg__catalog_metrics(tg__server *s, struct evbuffer *out) {
     char lb[512];
     if (s->table && s->table->n)
@@ -289,4 +316,5 @@ void tg__catalog_metrics(tg__server *s, struct evbuffer *out) {
                             n, (unsigned long long)md->limits.context, n, (unsigned long long)md->limits.input, n,
                             (unsigned long long)md->limits.output);
     }
+    replicas_metrics(s, out);
 }

@@ -427,6 +427,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    if (tg__mc_n_urls(mc) > 1) tg__access_set(c->log.upstream, sizeof c->log.upstream, pool->key, strlen(pool->key));
     pool->health.inflight++;
     pool->health.routed++;
     ex->counted_inflight = 1;
@@ -945,6 +946,7 @@ static void move_to(tg__exchange *ex, tg__pool *np, size_t ri) {
     tg__pool_set_max_conns(np, conn_cap(s, ex->cfg, np));
     ex->pool = np;
     ex->rep = ri;
+    tg__access_set(ex->c->log.upstream, sizeof ex->c->log.upstream, np->key, strlen(np->key)); /* the access line */
     char *k = strdup(np->key);
     if (k) {
         free(ex->pool_key);

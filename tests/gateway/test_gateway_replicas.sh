@@ -122,6 +122,10 @@ grep -q "goes on at replica" "$work/LL.log" && continued=1
 check_eq "a stream on the killed replica went on elsewhere by token ids" "$continued" 1
 m=$(curl -s "http://127.0.0.1:$PORT_LL/v1/models")
 js_check "/v1/models: two replicas in service" "$m" 'j.data[0].replicas.in_service===2'
+mt=$(curl -s "http://127.0.0.1:$PORT_LL/metrics")
+fo=$(printf %s "$mt" | awk '$1=="tokgate_replica_failovers_total" {print $2}')
+check "metrics: tokgate_replica_failovers_total >= 1 (got '$fo')" test "${fo:-0}" -ge 1
+check_contains "metrics: the killed replica out of service" "$mt" "tokgate_upstream_in_service{upstream=\"127.0.0.1:$bport\"} 0"
 
 stop_tokgate LL
 stop_tokgate AF
