@@ -85,7 +85,7 @@ static int pool_down(const tg__server *s, const char *key) {
 /* A probe's verdict on its upstream's health (health.h, replicas.h). */
 static void health_report(tg__server *s, const char *key, int fault, const char *why) {
     for (tg__pool *p = s->pools.head; p; p = p->next) {
-        if (strcmp(p->key, key)) continue;
+        if (strcmp(p->key, key) != 0) continue;
         if (fault && tg__health_fault(&p->health, tg__now()))
             tg__log(s, TG__LOG_WARN, "upstream %s taken out of service: %s", p->key, why ? why : "fault");
         else if (!fault && tg__health_ok(&p->health))
@@ -186,11 +186,14 @@ static void send_probe(tg__server *s, const tg__model_cfg *mc, const tg__url *ur
 /* 1 when the upstream at (model i, url k) was met before in the sections. */
 static int seen_before(const tg__config *cfg, size_t i, size_t k) {
     const tg__url *u = tg__mc_url(&cfg->models[i], k);
-    for (size_t j = 0; j <= i; j++)
-        for (size_t l = 0; l < tg__mc_n_urls(&cfg->models[j]) && (j < i || l < k); l++) {
-            const tg__url *o = tg__mc_url(&cfg->models[j], l);
+    for (size_t j = 0; j <= i; j++) {
+        const tg__model_cfg *mj = &cfg->models[j];
+        size_t n = j < i ? tg__mc_n_urls(mj) : k; /* the same section: the urls before k */
+        for (size_t l = 0; l < n; l++) {
+            const tg__url *o = tg__mc_url(mj, l);
             if (!strcmp(o->host, u->host) && o->port == u->port) return 1;
         }
+    }
     return 0;
 }
 
@@ -221,7 +224,7 @@ static void send_post_probes(tg__server *s, const char *pool_key, tg__upinfo *u)
             const tg__url *url = tg__mc_url(mc, r);
             tg__pool *pool = tg__pool_get(&s->pools, url->host, url->port);
             const tg__engine *e = tg__engine_for(mc->engine, u);
-            if (!pool || strcmp(pool->key, pool_key) || !e || !e->post_probes) continue;
+            if (!pool || strcmp(pool->key, pool_key) != 0 || !e || !e->post_probes) continue;
             size_t k;
             json_t *m;
             json_array_foreach(u->models, k, m) {

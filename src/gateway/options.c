@@ -98,15 +98,13 @@ static tg_status add_replica(tg__model_cfg *m, const char *where, char *copy, tg
             return TG_EINVAL;
         }
     }
-    char **nv = realloc(m->more_upstreams, (m->n_more + 1) * sizeof *nv); // NOLINT(bugprone-sizeof-expression): an array of pointers
-    if (nv) m->more_upstreams = nv;
-    tg__url *nu = nv ? realloc(m->more_urls, (m->n_more + 1) * sizeof *nu) : NULL;
-    if (!nu) {
+    if (!m->more_upstreams) m->more_upstreams = calloc(TG__MAX_REPLICAS, sizeof *m->more_upstreams); // NOLINT(bugprone-sizeof-expression): an array of pointers
+    if (!m->more_urls) m->more_urls = calloc(TG__MAX_REPLICAS, sizeof *m->more_urls);
+    if (!m->more_upstreams || !m->more_urls) {
         free(copy);
         tg__url_free(u);
         return tg_error_set(err, TG_ENOMEM, "out of memory");
     }
-    m->more_urls = nu;
     m->more_upstreams[m->n_more] = copy;
     m->more_urls[m->n_more++] = *u;
     return TG_OK;

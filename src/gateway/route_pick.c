@@ -67,21 +67,24 @@ static void sort_by(size_t *order, size_t n, const tg__route_cand *c, const uint
     }
 }
 
+/* Rotates o[0..k) left by rr % k (round robin's turn; least loaded's ties). */
+static void rotate(size_t *o, size_t k, uint64_t rr) {
+    if (k < 2) return;
+    for (uint64_t r = rr % k; r > 0; r--) {
+        size_t first = o[0];
+        for (size_t i = 0; i + 1 < k; i++) o[i] = o[i + 1];
+        o[k - 1] = first;
+    }
+}
+
 /* The healthy replicas with room, in the policy's order. */
 static void order_room(const tg__route_cand *c, size_t *o, size_t k, int policy, double bound, uint64_t key,
                        uint64_t rr, uint64_t all_inflight, size_t n_usable) {
-    uint64_t score[64];
-    if (policy == TG__ROUTE_ROUND_ROBIN) { /* rotate by rr (the indexes are ascending) */
-        size_t tmp[64], s = k ? (size_t)(rr % k) : 0;
-        for (size_t i = 0; i < k; i++) tmp[i] = o[(s + i) % k];
-        memcpy(o, tmp, k * sizeof *o);
-        return;
-    }
+    uint64_t score[64] = {0};
+    rotate(o, k, rr);
+    if (policy == TG__ROUTE_ROUND_ROBIN) return; /* (the indexes were ascending) */
     if (policy == TG__ROUTE_LEAST_LOADED || key == 0) {
-        size_t tmp[64], s = k ? (size_t)(rr % k) : 0; /* ties rotate */
-        for (size_t i = 0; i < k; i++) tmp[i] = o[(s + i) % k];
-        memcpy(o, tmp, k * sizeof *o);
-        sort_by(o, k, c, NULL, 0);
+        sort_by(o, k, c, NULL, 0); /* stable: equal loads keep the rotation */
         return;
     }
     for (size_t i = 0; i < k; i++) score[o[i]] = mix64(key ^ c[o[i]].node);
@@ -89,14 +92,13 @@ static void order_room(const tg__route_cand *c, size_t *o, size_t k, int policy,
     /* bounded loads: those within ceil(bound x (m + 1) / n) keep their hash
      * order ahead of the rest, which follow least loaded */
     double cap = ceil(bound * (double)(all_inflight + 1) / (double)(n_usable ? n_usable : 1));
-    size_t in[64], out[64], ni = 0, no = 0;
-    for (size_t i = 0; i < k; i++) {
-        if ((double)(c[o[i]].inflight + 1) <= cap) in[ni++] = o[i];
-        else out[no++] = o[i];
-    }
-    sort_by(out, no, c, NULL, 0);
-    memcpy(o, in, ni * sizeof *o);
-    memcpy(o + ni, out, no * sizeof *o);
+    size_t all[64] = {0}, ni = 0, no = 0;
+    for (size_t i = 0; i < k; i++)
+        if ((double)(c[o[i]].inflight + 1) <= cap) all[ni++] = o[i];
+    for (size_t i = 0; i < k; i++)
+        if ((double)(c[o[i]].inflight + 1) > cap) all[ni + no++] = o[i];
+    sort_by(all + ni, no, c, NULL, 0);
+    for (size_t i = 0; i < k; i++) o[i] = all[i];
 }
 
 void tg__route_order(const tg__route_cand *c, size_t n, int policy, double bound, uint64_t key, uint64_t need,
