@@ -83,7 +83,21 @@ static int pool_down(const tg__server *s, const char *key) {
 }
 
 /* A probe's verdict on its upstream's health (health.h, replicas.h). */
+/* 1 when the upstream `key` is a replica of a section with several. */
+static int replicated(const tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->cfg->n_models; i++) {
+        const tg__model_cfg *mc = &s->cfg->models[i];
+        for (size_t k = 0; tg__mc_n_urls(mc) > 1 && k < tg__mc_n_urls(mc); k++) {
+            char hp[300];
+            snprintf(hp, sizeof hp, "%s:%d", tg__mc_url(mc, k)->host, tg__mc_url(mc, k)->port);
+            if (!strcmp(hp, key)) return 1;
+        }
+    }
+    return 0;
+}
+
 static void health_report(tg__server *s, const char *key, int fault, const char *why) {
+    if (!replicated(s, key)) return; /* one upstream: nowhere else to send, nothing to take out */
     for (tg__pool *p = s->pools.head; p; p = p->next) {
         if (strcmp(p->key, key) != 0) continue;
         if (fault && tg__health_fault(&p->health, tg__now()))

@@ -498,7 +498,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (h->status >= 502 && h->status <= 504) { /* the replica cannot serve (health.h) */
         char why[48];
         snprintf(why, sizeof why, "HTTP %d", h->status);
-        tg__replica_fault(ex->srv, ex->pool, why);
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(ex->srv, ex->pool, why);
         tg__upreq *old = ex->up;
         if (retry_elsewhere(ex, why)) {
             tg__upreq_cancel(old);
@@ -506,7 +506,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         }
         ex->up = old;
     } else if (h->status < 500) {
-        tg__replica_ok(ex->srv, ex->pool);
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_ok(ex->srv, ex->pool);
     }
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
@@ -1032,7 +1032,7 @@ static void on_done(void *ud, int fault, const char *msg) {
                         : "upstream closed the event stream inside an event";
     }
     if (replica_fault(fault) && ex->head_sent) { /* mid-answer: out of service, the stream goes on elsewhere */
-        tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
         if (failover_stream(ex, msg ? msg : tg__up_fault_name(fault))) {
             s->metrics.upstream_faults[fault]++;
             return;
@@ -1044,7 +1044,7 @@ static void on_done(void *ud, int fault, const char *msg) {
         return;
     }
     if (replica_fault(fault) && !ex->head_sent) {
-        tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
         if (ex->status == 0 && retry_elsewhere(ex, msg ? msg : tg__up_fault_name(fault))) {
             s->metrics.upstream_faults[fault]++;
             return;
