@@ -13,7 +13,8 @@
 #   - failover: three streams in flight (one per replica), then kill -9 of one
 #     replica: the nine requests sent after it all succeed (0 failures), each stream
 #     ends with [DONE] and the full 200 completion tokens (continued elsewhere by
-#     token ids) or with an SSE error event, and nothing runs past curl's 40 s.
+#     token ids) or with an SSE error event, and nothing runs past curl's 40 s;
+#     restarted on its port, the replica is probed back into service.
 source "$(dirname "$0")/lib.sh"
 
 find_llama_server
@@ -126,6 +127,17 @@ mt=$(curl -s "http://127.0.0.1:$PORT_LL/metrics")
 fo=$(printf %s "$mt" | awk '$1=="tokgate_replica_failovers_total" {print $2}')
 check "metrics: tokgate_replica_failovers_total >= 1 (got '$fo')" test "${fo:-0}" -ge 1
 check_contains "metrics: the killed replica out of service" "$mt" "tokgate_upstream_in_service{upstream=\"127.0.0.1:$bport\"} 0"
+
+# the killed replica restarts on its port: the active probe brings it back
+"$server" -m "$model" --host 127.0.0.1 --port "$bport" -c 4096 -t 1 -np 2 --metrics >"$work/llama.$bport.2.log" 2>&1 &
+pids+=($!)
+for k in $(seq 1 100); do
+  m=$(curl -s "http://127.0.0.1:$PORT_LL/v1/models")
+  case "$m" in *'"in_service":3'*) break ;; esac
+  sleep 0.2
+done
+js_check "/v1/models: the restarted replica back in service" "$m" 'j.data[0].replicas.in_service===3'
+check "log: back in service" grep -q "127.0.0.1:$bport back in service" "$work/LL.log"
 
 stop_tokgate LL
 stop_tokgate AF
