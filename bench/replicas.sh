@@ -10,7 +10,7 @@
 # (cache_n + prompt_n)), prompt tokens computed, and throughput (turns/s,
 # completion tokens/s). Each policy's run has its own system prompt, so no
 # run reuses another's cache; the servers are restarted between runs too.
-#   bench/replicas.sh [TOKGATE_BIN]   (env: CONVS=8 TURNS=10 MAX_TOKENS=24
+#   bench/replicas.sh [TOKGATE_BIN]   (env: CONVS=8 TURNS=10 MAX_TOKENS=24 LOAD_BOUND=1.25
 #   LLAMA_SERVER=path TG_BUILD_DIR=dir with gguf_test_tiny_writer)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,7 +50,7 @@ for policy in affinity least_loaded round_robin; do
   start_servers
   tg=$(port)
   "$bin" serve --listen "127.0.0.1:$tg" --upstream "${ups[0]}" --upstream "${ups[1]}" --upstream "${ups[2]}" \
-    --routing "$policy" --quiet 2>"$work/tg.$policy.log" & tpid=$!; pids+=($tpid)
+    --routing "$policy" --routing-load-bound "${LOAD_BOUND:-1.25}" --quiet 2>"$work/tg.$policy.log" & tpid=$!; pids+=($tpid)
   wait_port "$tg"
   for _ in $(seq 1 100); do
     curl -s "http://127.0.0.1:$tg/v1/models" | grep -q '"in_service":3' && break; sleep 0.1
