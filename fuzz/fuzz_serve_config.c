@@ -6,7 +6,8 @@
  *
  * Invariants checked (abort on violation, so the fuzzer reports them):
  *   - on success: a listen address, at least one model section, each with
- *     an http upstream parsed to a host and port; every value within the
+ *     an http upstream parsed to a host and port (every replica of
+ *     "upstreams" too, at most TG__MAX_REPLICAS, no host:port twice); every value within the
  *     bounds its table entry declares (timeouts, discovery interval, sizes,
  *     safe fractions in ppm, tp, cards); output <= context when both set;
  *   - flag/key agreement: every value the file set, formatted as flag text
@@ -58,6 +59,13 @@ static void agree(const tgx_opt *t, size_t n, const void *target, void *fresh) {
 
 static void check_model(const tg__model_cfg *m) {
     CHECK(m->upstream && m->url.host && m->url.host[0] && m->url.port >= 1 && m->url.port <= 65535);
+    CHECK(tg__mc_n_urls(m) <= TG__MAX_REPLICAS); /* replicas ("upstreams"): each parsed, none twice */
+    for (size_t r = 1; r < tg__mc_n_urls(m); r++) {
+        const tg__url *u = tg__mc_url(m, r);
+        CHECK(m->more_upstreams[r - 1] && u->host && u->host[0] && u->port >= 1 && u->port <= 65535);
+        for (size_t q = 0; q < r; q++)
+            CHECK(tg__mc_url(m, q)->port != u->port || strcmp(tg__mc_url(m, q)->host, u->host) != 0);
+    }
     CHECK(!(m->context && m->output) || m->output <= m->context);
     CHECK(m->settings.safe_fraction_ppm >= 1 && m->settings.safe_fraction_ppm <= 1000000);
     CHECK(m->hw.cfg.tp >= 1 && m->hw.cfg.tp <= TG_LIMITS_MAX_TP && m->hw.cfg.n_cards <= TG_LIMITS_MAX_CARDS);

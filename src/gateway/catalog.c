@@ -26,8 +26,11 @@
 
 #include "gateway/discovery.h"
 #include "gateway/http_parse.h"
+#include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/models.h"
+#include "gateway/replicas.h"
+#include "gateway/route_pick.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "util/buf.h"
@@ -59,6 +62,9 @@ static json_t *model_obj(const tg__server *s, const tg__model *m) {
         json_object_set_new(o, "context_length", json_integer((json_int_t)m->limits.context));
         json_object_set_new(o, "max_model_len", json_integer((json_int_t)m->limits.context));
     }
+    if (m->n_replicas > 1) /* issue 14: the limits above hold on every replica in service */
+        json_object_set_new(o, "replicas", json_pack("{s:I,s:I}", "total", (json_int_t)m->n_replicas, "in_service",
+                                                     (json_int_t)m->replicas_ready));
     return o;
 }
 
@@ -290,9 +296,39 @@ void tg__catalog_limits(tg__server *s, struct evbuffer *out) {
         json_object_set_new(o, "vram", vram_obj(m));
         json_object_set_new(o, "counting", json_string(m->tok && m->chat ? "tokenizer and chat template (exact)" : m->tok ? "tokenizer (exact for raw prompts; chats estimated: no chat template)" : "estimate (no tokenizer)"));
         if (m->cfg->model_path) json_object_set_new(o, "model_path", json_string(m->cfg->model_path));
+        if (m->n_replicas > 1) { /* issue 14: the smallest limits across the replicas in service */
+            json_object_set_new(o, "routing", json_string(tg__route_policy_name(s->cfg->route_policy)));
+            json_object_set_new(o, "replicas", tg__replicas_json(s, m->cfg, m->limits_replica));
+        }
         json_array_append_new(data, o);
     }
     dump_to(json_pack("{s:s,s:o}", "object", "list", "data", data), out);
+}
+
+/* Replicas (issue 14), when a section has several upstreams: each
+ * upstream's health and the requests that moved. */
+static void replicas_metrics(tg__server *s, struct evbuffer *out) {
+    int any = 0;
+    for (size_t i = 0; s->cfg && i < s->cfg->n_models; i++)
+        if (tg__mc_n_urls(&s->cfg->models[i]) > 1) any = 1;
+    if (!any) return;
+    char lb[512];
+    double now = tg__now();
+    evbuffer_add_printf(out, "# HELP tokgate_upstream_in_service 1 while the upstream takes requests (health: passive faults, "
+                             "active probes).\n# TYPE tokgate_upstream_in_service gauge\n");
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        evbuffer_add_printf(out, "tokgate_upstream_in_service{upstream=\"%s\"} %d\n",
+                            tg__metrics_label(p->key, lb, sizeof lb), tg__health_usable(&p->health, now));
+    evbuffer_add_printf(out, "# HELP tokgate_upstream_outs_total Times the upstream was taken out of service.\n"
+                             "# TYPE tokgate_upstream_outs_total counter\n");
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        evbuffer_add_printf(out, "tokgate_upstream_outs_total{upstream=\"%s\"} %llu\n",
+                            tg__metrics_label(p->key, lb, sizeof lb), (unsigned long long)p->health.outs);
+    evbuffer_add_printf(out, "# HELP tokgate_replica_retries_total Requests sent to another replica after theirs failed "
+                             "before answering.\n# TYPE tokgate_replica_retries_total counter\ntokgate_replica_retries_total %llu\n"
+                             "# HELP tokgate_replica_failovers_total Streams continued at another replica by token ids.\n"
+                             "# TYPE tokgate_replica_failovers_total counter\ntokgate_replica_failovers_total %llu\n",
+                        (unsigned long long)tg__replicas_retried, (unsigned long long)tg__replicas_failovers);
 }
 
 void tg__catalog_metrics(tg__server *s, struct evbuffer *out) {
@@ -310,4 +346,5 @@ void tg__catalog_metrics(tg__server *s, struct evbuffer *out) {
                             n, (unsigned long long)md->limits.context, n, (unsigned long long)md->limits.input, n,
                             (unsigned long long)md->limits.output);
     }
+    replicas_metrics(s, out);
 }

@@ -125,6 +125,12 @@ void tg__model_cfg_free(tg__model_cfg *m) {
     tgx_opt_free(tg__model_opts, tg__n_model_opts, m);
     free(m->upstream);
     tg__url_free(&m->url);
+    for (size_t i = 0; i < m->n_more; i++) {
+        free(m->more_upstreams[i]);
+        tg__url_free(&m->more_urls[i]);
+    }
+    free(m->more_upstreams);
+    free(m->more_urls);
     memset(m, 0, sizeof *m);
 }
 
@@ -167,6 +173,7 @@ tg__config *tg__config_new(void) {
     c->vram_interval = 5;
     c->vram_window = 6;
     c->vram_hysteresis_mib = 512;
+    c->route_load_bound = 1.25;
     c->max_body = 32u << 20;
     c->max_head = 32u << 10;
     c->max_headers = 100;

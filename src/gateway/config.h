@@ -15,9 +15,11 @@
  *                "max_headers": 100, "max_request_line": 8192},
  *     "discovery_interval": 30,
  *     "admission": {"queue": 64, "wait_ms": 30000, "capacity": 0},
+ *     "routing": {"policy": "affinity", "load_bound": 1.25},   replicas
  *     "models": [
  *       {"name": "qwen3-8b", "aliases": ["qwen3"],
  *        "upstream": "http://127.0.0.1:8080", "upstream_model": "qwen3",
+ *          (or "upstreams": ["http://a:8080", "http://b:8080"]: replicas)
  *        "upstream_api_key": "...", "model": "/models/qwen3-8b.gguf",
  *        "tokenizer": "/models/qwen3-8b/tokenizer.json",
  *        "limits": {"context": 32768, "input": 24576, "output": 8192},
@@ -83,7 +85,22 @@ typedef struct tg__model_cfg {
                                prefill_tps, target_prefill_s) */
     uint64_t hw_given;      /* bit i: tg__hardware_opts[i] was set */
     char *summary_prompt;   /* truncation summarize: the summary call's prompt; NULL the default */
+    /* Replicas (issue 14; docs/gateway.md "Replicas"): more upstreams that
+     * serve the same model ("upstreams": [URL, ...], or --upstream given more
+     * than once); `upstream`/`url` above is the first of them. */
+    char **more_upstreams;
+    tg__url *more_urls;
+    size_t n_more;
+    int upstreams_key;      /* the section used "upstreams" (then "upstream" is refused) */
 } tg__model_cfg;
+
+#define TG__MAX_REPLICAS 32 /* upstreams per model section */
+
+/* A section's upstreams: the first is `url`. */
+static inline size_t tg__mc_n_urls(const tg__model_cfg *m) { return m->upstream ? 1 + m->n_more : 0; }
+static inline const tg__url *tg__mc_url(const tg__model_cfg *m, size_t i) {
+    return i == 0 ? &m->url : &m->more_urls[i - 1];
+}
 
 typedef struct tg__config {
     int refs;
@@ -140,6 +157,9 @@ typedef struct tg__config {
     size_t n_models;
     size_t summary_cache;       /* summaries kept (summary.h), 256 */
     double summary_timeout;     /* the summary call's deadline, seconds (60) */
+    /* replicas (route_pick.h): which replica a request goes to */
+    int route_policy;           /* TG__ROUTE_AFFINITY, _LEAST_LOADED or _ROUND_ROBIN */
+    double route_load_bound;    /* affinity: a replica takes a key while its load <= this x the average */
 } tg__config;
 
 void tg__config_ref(tg__config *c);

@@ -376,6 +376,17 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out) {
 
 /* ---- leg ends and the next leg --------------------------------------------- */
 
+int tg__cont_failover(tg__cont *k) {
+    if (k->plain || k->end != END_NONE || k->done_sent || k->holding || k->cfg.engine->ids_from_prompt) return 0;
+    if (k->leg != LEG_CHAT) { /* the leg's ids so far count as generated (its own count never came) */
+        k->n_later += k->n_leg;
+        k->n_leg = 0;
+    }
+    tgx_buf_reset(&k->ev); /* an event cut in half never reached the client */
+    k->scan = 0;
+    return tg__cont_generated(k) < k->cap;
+}
+
 int tg__cont_leg_end(tg__cont *k) {
     if (k->end == END_CUT) return TG__CONT_RESUME;
     if (k->plain) return TG__CONT_DONE;

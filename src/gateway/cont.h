@@ -80,6 +80,11 @@ int tg__cont_feed(tg__cont *k, const char *p, size_t n, tgx_buf *out);
  * escalate_to: the caller checks for KV room, then calls tg__cont_escalate
  * or tg__cont_finish) or RESUME (continue after the thinking cut). */
 int tg__cont_leg_end(tg__cont *k);
+/* The leg under way broke mid-answer (its replica died, issue 14): 1 when
+ * the answer can go on by token ids from what the client already has (the
+ * next leg, tg__cont_next_body, asks for the rest of the cap), 0 when not
+ * (unreadable ids, an ending already seen, nothing left to generate). */
+int tg__cont_failover(tg__cont *k);
 /* Tokens the reservation grows by when the answer escalates. */
 uint64_t tg__cont_growth(const tg__cont *k);
 /* 1 when the first leg's own ending is held back (finishing now relays it

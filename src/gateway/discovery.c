@@ -19,6 +19,7 @@
 
 #include "gateway/discovery.h"
 #include "gateway/log.h"
+#include "gateway/health.h"
 #include "gateway/server.h"
 #include "gateway/upstream.h"
 #include "util/buf.h"
@@ -39,7 +40,7 @@ typedef struct probe {
 
 static probe *probes; /* in flight, for cleanup at exit */
 
-static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path,
+static void send_probe(tg__server *s, const tg__model_cfg *mc, const tg__url *url, tg__pool *pool, const char *path,
                        const tg__engine_post_probe *post, const char *id);
 static void send_post_probes(tg__server *s, const char *pool_key, tg__upinfo *u);
 
@@ -75,6 +76,38 @@ static void unlink_probe(probe *pr) {
         }
 }
 
+static int pool_down(const tg__server *s, const char *key) {
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        if (!strcmp(p->key, key)) return p->health.down;
+    return 0;
+}
+
+/* A probe's verdict on its upstream's health (health.h, replicas.h). */
+/* 1 when the upstream `key` is a replica of a section with several. */
+static int replicated(const tg__server *s, const char *key) {
+    for (size_t i = 0; i < s->cfg->n_models; i++) {
+        const tg__model_cfg *mc = &s->cfg->models[i];
+        for (size_t k = 0; tg__mc_n_urls(mc) > 1 && k < tg__mc_n_urls(mc); k++) {
+            char hp[300];
+            snprintf(hp, sizeof hp, "%s:%d", tg__mc_url(mc, k)->host, tg__mc_url(mc, k)->port);
+            if (!strcmp(hp, key)) return 1;
+        }
+    }
+    return 0;
+}
+
+static void health_report(tg__server *s, const char *key, int fault, const char *why) {
+    if (!replicated(s, key)) return; /* one upstream: nowhere else to send, nothing to take out */
+    for (tg__pool *p = s->pools.head; p; p = p->next) {
+        if (strcmp(p->key, key) != 0) continue;
+        if (fault && tg__health_fault(&p->health, tg__now()))
+            tg__log(s, TG__LOG_WARN, "upstream %s taken out of service: %s", p->key, why ? why : "fault");
+        else if (!fault && tg__health_ok(&p->health))
+            tg__log(s, TG__LOG_INFO, "upstream %s back in service", p->key);
+        return; /* (the model table is rebuilt when the round ends: on_discovered) */
+    }
+}
+
 static void p_done(void *ud, int fault, const char *msg) {
     probe *pr = ud;
     tg__server *s = pr->srv;
@@ -96,16 +129,19 @@ static void p_done(void *ud, int fault, const char *msg) {
             u->models = json_incref(data);
             u->ok = 1;
             u->last_ok = tg__now();
+            health_report(s, pr->pool_key, 0, NULL); /* the active check: a replica out comes back */
             if (!was)
                 tg__log(s, TG__LOG_INFO, "upstream %s: %zu model(s) discovered (%s)", pr->pool_key, json_array_size(data),
                         u->engine ? u->engine->name : "?");
         } else {
-            if (u->ok || u->last_ok == 0.0)
+            if ((u->ok || u->last_ok == 0.0) && !pool_down(s, pr->pool_key)) /* out of service: said once (replicas.c) */
                 tg__log(s, TG__LOG_WARN, "upstream %s: model discovery failed (%s)%s", pr->pool_key,
                         fault ? (msg ? msg : tg__up_fault_name(fault)) : "GET /v1/models gave no model list",
                         u->ok ? "; keeping what was learned before" : "; limits unknown until it answers");
             if (u->last_ok == 0.0) u->last_ok = -1;
             u->ok = u->models != NULL;
+            if (fault == TG__UP_CONNECT || fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_RESET)
+                health_report(s, pr->pool_key, 1, msg ? msg : tg__up_fault_name(fault));
         }
     }
     if (j) json_decref(j);
@@ -127,7 +163,7 @@ tg__upinfo *tg__upinfo_find(const tg__server *s, const char *key) {
 static const tg__upreq_ops probe_ops = {p_head, p_body, p_done};
 
 /* A GET probe, or (post) a POST of post->body(id). */
-static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const char *path,
+static void send_probe(tg__server *s, const tg__model_cfg *mc, const tg__url *url, tg__pool *pool, const char *path,
                        const tg__engine_post_probe *post, const char *id) {
     probe *pr = calloc(1, sizeof *pr);
     if (!pr) return;
@@ -142,7 +178,7 @@ static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, c
     if (pb) snprintf(clen, sizeof clen, "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(pb));
     int n = snprintf(req, sizeof req, "%s %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s%s%s"
                      "Connection: keep-alive\r\n\r\n%s",
-                     post ? "POST" : "GET", mc->url.base_path, path, mc->url.hostport,
+                     post ? "POST" : "GET", url->base_path, path, url->hostport,
                      mc->upstream_api_key ? "Authorization: Bearer " : "", mc->upstream_api_key ? mc->upstream_api_key : "",
                      mc->upstream_api_key ? "\r\n" : "", clen, pb ? pb : "");
     free(pb);
@@ -161,20 +197,34 @@ static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, c
     probes = pr;
 }
 
+/* 1 when the upstream at (model i, url k) was met before in the sections. */
+static int seen_before(const tg__config *cfg, size_t i, size_t k) {
+    const tg__url *u = tg__mc_url(&cfg->models[i], k);
+    for (size_t j = 0; j <= i; j++) {
+        const tg__model_cfg *mj = &cfg->models[j];
+        size_t n = j < i ? tg__mc_n_urls(mj) : k; /* the same section: the urls before k */
+        for (size_t l = 0; l < n; l++) {
+            const tg__url *o = tg__mc_url(mj, l);
+            if (!strcmp(o->host, u->host) && o->port == u->port) return 1;
+        }
+    }
+    return 0;
+}
+
 static void discover_all(tg__server *s) {
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
-        if (!pool) continue;
-        int dup = 0;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(cfg->models[j].url.host, mc->url.host) && cfg->models[j].url.port == mc->url.port) dup = 1;
-        tg__upinfo *u = upinfo_get(s, pool->key);
-        if (dup || !u || u->in_flight) continue;
-        size_t np = 0;
-        const char *const *paths = tg__engine_probe_paths(&np);
-        for (size_t k = np; k-- > 0;) send_probe(s, mc, pool, paths[k], NULL, NULL); /* /v1/models last, as before */
+        for (size_t k = 0; k < tg__mc_n_urls(mc); k++) { /* every replica on its own (issue 14) */
+            const tg__url *url = tg__mc_url(mc, k);
+            tg__pool *pool = tg__pool_get(&s->pools, url->host, url->port);
+            if (!pool) continue;
+            tg__upinfo *u = upinfo_get(s, pool->key);
+            if (seen_before(cfg, i, k) || !u || u->in_flight) continue;
+            size_t np = 0;
+            const char *const *paths = tg__engine_probe_paths(&np);
+            for (size_t q = np; q-- > 0;) send_probe(s, mc, url, pool, paths[q], NULL, NULL); /* /v1/models last, as before */
+        }
     }
 }
 
@@ -184,17 +234,20 @@ static void send_post_probes(tg__server *s, const char *pool_key, tg__upinfo *u)
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; u->models && i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
-        const tg__engine *e = tg__engine_for(mc->engine, u);
-        if (!pool || strcmp(pool->key, pool_key) || !e || !e->post_probes) continue;
-        size_t k;
-        json_t *m;
-        json_array_foreach(u->models, k, m) {
-            const char *id = json_string_value(json_object_get(m, "id"));
-            for (const tg__engine_post_probe *pp = e->post_probes; id && pp->path; pp++)
-                send_probe(s, mc, pool, pp->path, pp, id);
+        for (size_t r = 0; r < tg__mc_n_urls(mc); r++) {
+            const tg__url *url = tg__mc_url(mc, r);
+            tg__pool *pool = tg__pool_get(&s->pools, url->host, url->port);
+            const tg__engine *e = tg__engine_for(mc->engine, u);
+            if (!pool || strcmp(pool->key, pool_key) != 0 || !e || !e->post_probes) continue;
+            size_t k;
+            json_t *m;
+            json_array_foreach(u->models, k, m) {
+                const char *id = json_string_value(json_object_get(m, "id"));
+                for (const tg__engine_post_probe *pp = e->post_probes; id && pp->path; pp++)
+                    send_probe(s, mc, url, pool, pp->path, pp, id);
+            }
+            return; /* one upstream, probed once */
         }
-        return; /* one upstream, probed once */
     }
 }
 
@@ -207,6 +260,8 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     int all_ok = 1;
     for (size_t i = 0; i < s->n_upinfo; i++)
         if (!s->upinfo[i].ok) all_ok = 0;
+    for (const tg__pool *p = s->pools.head; p; p = p->next)
+        if (p->health.down) all_ok = 0; /* a replica out of service: probed again within 2 s */
     double iv = all_ok ? s->cfg->discovery_interval : (s->cfg->discovery_interval < 2 ? s->cfg->discovery_interval : 2);
     struct timeval tv = {(time_t)iv, (suseconds_t)((iv - (double)(time_t)iv) * 1e6)};
     event_add(s->ev_discover, &tv);
@@ -217,6 +272,19 @@ void tg__discovery_start(tg__server *s) {
     if (!s->ev_discover) return;
     event_del(s->ev_discover);
     event_active(s->ev_discover, EV_TIMEOUT, 0);
+}
+
+void tg__discovery_soon(tg__server *s, double secs) {
+    if (!s->ev_discover || s->draining) return;
+    struct timeval left, tv = {(time_t)secs, (suseconds_t)((secs - (double)(time_t)secs) * 1e6)};
+    if (event_pending(s->ev_discover, EV_TIMEOUT, &left)) {
+        struct timeval now;
+        event_base_gettimeofday_cached(s->base, &now);
+        double l = (double)(left.tv_sec - now.tv_sec) + (double)(left.tv_usec - now.tv_usec) / 1e6;
+        if (l <= secs) return; /* already sooner */
+    }
+    event_del(s->ev_discover);
+    event_add(s->ev_discover, &tv);
 }
 
 void tg__discovery_free(tg__server *s) {

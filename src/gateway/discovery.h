@@ -25,5 +25,8 @@ typedef struct tg__server tg__server;
 void tg__discovery_start(tg__server *s);
 tg__upinfo *tg__upinfo_find(const tg__server *s, const char *pool_key);
 void tg__discovery_free(tg__server *s);
+/* The next discovery round within `secs` (a replica went out of service:
+ * the active check that brings it back, health.h). */
+void tg__discovery_soon(tg__server *s, double secs);
 
 #endif

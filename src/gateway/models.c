@@ -56,6 +56,53 @@ static void settings_from(tg__model *m) {
     st->thinking_base = ri ? ri->base_budget : 0;
 }
 
+/* Several replicas: the limits a request will get on any replica in
+ * service, the smallest context among them (each replica discovered on its
+ * own: engine, n_ctx, slots). */
+static void replicas_limits(tg__server *s, tg__model *m) {
+    const tg__model_cfg *mc = m->cfg;
+    size_t n = tg__mc_n_urls(mc);
+    m->n_replicas = n;
+    m->replicas_ready = 0;
+    m->limits_replica = NULL;
+    if (n < 2) return;
+    double now = tg__now();
+    int have = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tg__url *u = tg__mc_url(mc, i);
+        tg__pool *p = tg__pool_get(&s->pools, u->host, u->port);
+        const tg__upinfo *ui = p ? tg__upinfo_find(s, p->key) : NULL;
+        if (!ui || !ui->ok || !tg__health_usable(&p->health, now)) continue;
+        m->replicas_ready++;
+        tg__live l;
+        memset(&l, 0, sizeof l);
+        tg__live_limits_derive(s, mc, m->name, m->upstream_obj, ui, &l);
+        if (!l.have_limits || (have && l.limits.context >= m->limits.context)) continue;
+        have = 1;
+        m->limits = l.limits;
+        m->have_limits = 1;
+        m->limits_source = l.limits_source;
+        m->upstream_ctx = l.upstream_ctx;
+        m->n_ctx_train = l.n_ctx_train;
+        m->limits_replica = p->key;
+    }
+}
+
+/* The replica discovery names a section's models from: the first whose
+ * discovery answered, else the first. */
+static tg__pool *primary_pool(tg__server *s, const tg__model_cfg *mc) {
+    tg__pool *first = NULL;
+    for (size_t i = 0; i < tg__mc_n_urls(mc); i++) {
+        const tg__url *u = tg__mc_url(mc, i);
+        tg__pool *p = tg__pool_get(&s->pools, u->host, u->port);
+        if (!p) continue;
+        if (!first) first = p;
+        const tg__upinfo *ui = tg__upinfo_find(s, p->key);
+        if (ui && ui->ok && tg__health_usable(&p->health, tg__now())) return p;
+    }
+    return first;
+}
+
 /* A model's limits, settings, tokenizer and template, from its section and
  * what discovery learned of its upstream (ui, or NULL). */
 static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
@@ -74,6 +121,7 @@ static void model_fill(tg__server *s, tg__model *m, const tg__upinfo *ui) {
     m->vram_role = l.vram_role;
     m->kv_held_tokens = l.kv_held_tokens;
     memcpy(m->binding_why, l.binding_why, sizeof m->binding_why);
+    replicas_limits(s, m);
     settings_from(m);
     m->adaptive = s->adaptive ? s->adaptive->table : NULL;
     m->tok = tg__modelfile_tokenizer(s, mc->tokenizer_path ? mc->tokenizer_path : mc->model_path);
@@ -102,7 +150,7 @@ tg_status tg__models_rebuild(tg__server *s, tg_error *err) {
     const tg__config *cfg = s->cfg;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
+        tg__pool *pool = primary_pool(s, mc);
         if (!pool) goto oom;
         const tg__upinfo *ui = tg__upinfo_find(s, pool->key);
         json_t *list = ui && ui->ok ? ui->models : NULL;

@@ -54,6 +54,10 @@ typedef struct tg__model {
     const char *vram_role;
     uint64_t kv_held_tokens;
     char binding_why[240];
+    /* replicas (issue 14): pool is the replica discovery named the model
+     * from; the limits are the smallest across the replicas in service */
+    size_t n_replicas, replicas_ready; /* upstreams of the section; of which discovered and in service */
+    const char *limits_replica;        /* the pool key whose limits bind (several replicas), or NULL */
 } tg__model;
 
 typedef struct tg__model_table {

@@ -24,6 +24,7 @@
 
 #include "gateway/engine.h"
 #include "gateway/log.h"
+#include "gateway/route_pick.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -75,16 +76,43 @@ static tg_status set_models(const tgx_opt *o, void *target, const char *where, c
         snprintf(path, sizeof path, "models[%zu]", i);
         tg_status st = tgx_opt_object(tg__model_opts, tg__n_model_opts, mc, NULL, path, m, err);
         if (st != TG_OK) return st;
-        if (!mc->upstream) return tg_error_set(err, TG_EINVAL, "config %s: \"upstream\" is required", path);
+        if (!mc->upstream)
+            return tg_error_set(err, TG_EINVAL, "config %s: \"upstream\" is required (or \"upstreams\", replicas)", path);
     }
     return TG_OK;
 }
 
-static tg_status set_upstream(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
-                              tg_error *err) {
-    (void)o;
-    tg__model_cfg *m = target;
-    const char *s = text ? text : json_string_value(v);
+/* One more replica of a section (issue 14): u and copy taken. */
+static tg_status add_replica(tg__model_cfg *m, const char *where, char *copy, tg__url *u, tg_error *err) {
+    if (tg__mc_n_urls(m) >= TG__MAX_REPLICAS) {
+        free(copy);
+        tg__url_free(u);
+        return tg_error_set(err, TG_EINVAL, "%s: more than %d upstreams in one model section", where, TG__MAX_REPLICAS);
+    }
+    for (size_t i = 0; i < tg__mc_n_urls(m); i++) {
+        const tg__url *o = tg__mc_url(m, i);
+        if (o->port == u->port && !strcmp(o->host, u->host)) {
+            tg_error_set(err, TG_EINVAL, "%s: upstream %s is listed twice", where, copy);
+            free(copy);
+            tg__url_free(u);
+            return TG_EINVAL;
+        }
+    }
+    if (!m->more_upstreams) m->more_upstreams = calloc(TG__MAX_REPLICAS, sizeof *m->more_upstreams); // NOLINT(bugprone-sizeof-expression): an array of pointers
+    if (!m->more_urls) m->more_urls = calloc(TG__MAX_REPLICAS, sizeof *m->more_urls);
+    if (!m->more_upstreams || !m->more_urls) {
+        free(copy);
+        tg__url_free(u);
+        return tg_error_set(err, TG_ENOMEM, "out of memory");
+    }
+    m->more_upstreams[m->n_more] = copy;
+    m->more_urls[m->n_more++] = *u;
+    return TG_OK;
+}
+
+/* One URL into the section: the first is `upstream`, later ones (--upstream
+ * repeated, or "upstreams") are replicas. */
+static tg_status put_upstream(tg__model_cfg *m, const char *where, const char *s, tg_error *err) {
     if (!s) return want_string(where, "\"http://HOST[:PORT][/BASE]\"", err);
     tg__url u;
     if (tg__url_parse(s, &u, err) != TG_OK) return tg_error_wrap(err, "%s", where);
@@ -93,11 +121,47 @@ static tg_status set_upstream(const tgx_opt *o, void *target, const char *where,
         tg__url_free(&u);
         return tg_error_set(err, TG_ENOMEM, "out of memory");
     }
-    free(m->upstream);
-    tg__url_free(&m->url);
+    if (m->upstream) return add_replica(m, where, copy, &u, err);
     m->upstream = copy;
     m->url = u;
     return TG_OK;
+}
+
+static tg_status set_upstream(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
+                              tg_error *err) {
+    (void)o;
+    tg__model_cfg *m = target;
+    if (m->upstreams_key)
+        return tg_error_set(err, TG_EINVAL, "%s: give \"upstream\" or \"upstreams\", not both", where);
+    return put_upstream(m, where, text ? text : json_string_value(v), err);
+}
+
+/* "upstreams": [URL, ...], replicas of one model (docs/gateway.md "Replicas"). */
+static tg_status set_upstreams(const tgx_opt *o, void *target, const char *where, const char *text, json_t *v,
+                               tg_error *err) {
+    (void)o;
+    (void)text;
+    tg__model_cfg *m = target;
+    if (m->upstream) return tg_error_set(err, TG_EINVAL, "%s: give \"upstream\" or \"upstreams\", not both", where);
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return want_string(where, "a non-empty array of \"http://HOST[:PORT][/BASE]\"", err);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        char w[160];
+        snprintf(w, sizeof w, "%s[%zu]", where, i);
+        tg_status st = put_upstream(m, w, json_string_value(e), err);
+        if (st != TG_OK) return st;
+    }
+    m->upstreams_key = 1;
+    return TG_OK;
+}
+
+static void format_upstreams(const tgx_opt *o, const void *target, tgx_buf *b) {
+    (void)o;
+    const tg__model_cfg *m = target;
+    for (size_t i = 0; m->upstream && i < tg__mc_n_urls(m); i++)
+        tgx_buf_printf(b, "%s%s", i ? "," : "", i ? m->more_upstreams[i - 1] : m->upstream);
 }
 
 static void format_upstream(const tgx_opt *o, const void *target, tgx_buf *b) {
@@ -315,14 +379,24 @@ const tgx_opt tg__serve_opts[] = {
          "summaries kept in memory, keyed by the prefix they replace (0: none kept)"),
     SECONDS("summary.timeout", "--summary-timeout", summary_timeout, 0.001,
             "the summary call's answer deadline; past it, drop_oldest_turns"),
+    HEADING("replicas (a model section with several upstreams; docs/gateway.md Replicas):"),
+    {.key = "routing.policy", .flag = "--routing", .kind = TGX_OPT_ENUM, .store = TGX_ST_INT, .off = C(route_policy),
+     .parse = tg__route_policy_parse, .arg = "affinity|least_loaded|round_robin",
+     .help = "which replica a request goes to (affinity: the one holding its prefix, within the load bound)"},
+    {.key = "routing.load_bound", .flag = "--routing-load-bound", .kind = TGX_OPT_NUM, .store = TGX_ST_DOUBLE,
+     .off = C(route_load_bound), .lo = 1, .hi = 100, .arg = "C",
+     .help = "affinity: a replica takes a conversation while its load <= C x the average"},
 };
 const size_t tg__n_serve_opts = sizeof tg__serve_opts / sizeof tg__serve_opts[0];
 
 const tgx_opt tg__model_opts[] = {
     HEADING("single model (one model section from flags; an entry of \"models\" in the file):"),
     {.key = "upstream", .flag = "--upstream", .kind = TGX_OPT_CUSTOM, .arg = "URL",
-     .help = "inference server root, http://HOST[:PORT][/BASE] (a trailing /v1 is dropped)",
+     .help = "inference server root, http://HOST[:PORT][/BASE] (a trailing /v1 is dropped; repeat for replicas)",
      .example = "http://127.0.0.1:8080", .set = set_upstream, .format = format_upstream},
+    {.key = "upstreams", .kind = TGX_OPT_CUSTOM, .arg = "[URL,...]",
+     .help = "replicas of one model, instead of \"upstream\" (docs/gateway.md Replicas)",
+     .set = set_upstreams, .format = format_upstreams},
     MSTR("model", "--model", "PATH", model_path, "the model's GGUF file or HF directory (limits, counting)"),
     MSTR("tokenizer", "--tokenizer", "PATH", tokenizer_path, "tokenizer.json or its directory (default: model)"),
     MSTR("name", "--served-name", "NAME", name, "name clients use (default: the upstream's)"),

@@ -63,6 +63,7 @@
 #include "gateway/live_limits.h"
 #include "gateway/log.h"
 #include "gateway/models.h"
+#include "gateway/replicas.h"
 #include "tokgate/policy.h"
 #include "gateway/server.h"
 #include "gateway/sse_end.h"
@@ -123,6 +124,14 @@ struct tg__exchange {
     tg__sse_end sse_end;
     tg__think_obs think;  /* an adaptive budget's class: the answer's thinking is recorded (adaptive.h) */
     int think_cut;        /* tokgate cut the thinking at its budget */
+    /* replicas (replicas.h): which of mc's upstreams, those tried, and the
+     * request kept to try another before any answer byte came */
+    size_t rep;
+    uint32_t tried;
+    uint64_t route_key, need;
+    char *retry_req;      /* the whole upstream request, or NULL: no retry elsewhere */
+    size_t retry_len;
+    int counted_inflight; /* pool->health.inflight holds this request */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -160,6 +169,7 @@ static void start_resend(tg__exchange *ex, const tg__plan *plan);
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen);
 static void on_body(void *ud, const char *p, size_t n);
 static void on_done(void *ud, int fault, const char *msg);
+static int retry_elsewhere(tg__exchange *ex, const char *why);
 static const tg__upreq_ops proxy_ops = {on_head, on_body, on_done};
 
 int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
@@ -168,6 +178,8 @@ static void ex_release(tg__exchange *ex) {
     if (ex->counted_stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
     if (ex->timer) event_free(ex->timer);
     if (ex->growing && ex->wait.granted) ex->reserved += ex->grow_by; /* granted, not yet taken up */
+    if (ex->pool && ex->counted_inflight && ex->pool->health.inflight) ex->pool->health.inflight--;
+    free(ex->retry_req);
     if (ex->pool) {
         tg__adm_cancel(&ex->pool->adm, &ex->wait, 0); /* no effect unless still queued */
         tg__adm_finish(&ex->pool->adm, &ex->wait, ex->reserved); /* its tokens and its slots */
@@ -237,10 +249,8 @@ static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *poo
     return u && u->total_slots ? (size_t)u->total_slots + 1 : 0;
 }
 
-static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model *m, const tg__pool *pool) {
-    if (cfg->admission_capacity) return cfg->admission_capacity;
-    tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    return tg__engine_kv_capacity(m && m->engine ? m->engine : u ? u->engine : NULL, u);
+static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model_cfg *mc, const tg__pool *pool) {
+    return tg__replica_kv_capacity(s, cfg, mc, pool); /* each replica's own engine (replicas.h) */
 }
 
 /* The upstream request: `head` (request line and fields, no framing),
@@ -341,16 +351,42 @@ static void on_grant(tg__adm_wait *w) {
     evtimer_add(ex->timer, &now); /* defer: we are inside another exchange's release */
 }
 
+/* The reservation of a plan: prompt + max_tokens, per choice. */
+static uint64_t plan_need(const tg__plan *plan) {
+    uint64_t need = plan->prompt_tokens + plan->max_tokens;
+    if (plan->n_choices > 1) /* each choice is a sequence of its own: prompt and output each (saturating) */
+        need = need > UINT64_MAX / plan->n_choices ? UINT64_MAX : need * plan->n_choices;
+    return need;
+}
+
+/* Keeps a copy of the upstream request, to send to another replica when
+ * this one fails before answering. */
+static void keep_for_retry(tg__exchange *ex) {
+    size_t n = evbuffer_get_length(ex->reqbuf);
+    ex->retry_req = malloc(n ? n : 1);
+    if (!ex->retry_req) return;
+    evbuffer_copyout(ex->reqbuf, ex->retry_req, n);
+    ex->retry_len = n;
+}
+
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
                      const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers) {
     tg__server *s = c->srv;
     tg__config *cfg = c->cfg;
     int inference = c->route == TG__R_CHAT || c->route == TG__R_COMPLETIONS;
+    size_t rep = 0;
+    uint64_t need = plan ? plan_need(plan) : 0;
+    if (tg__mc_n_urls(mc) > 1) { /* replicas: by room and prefix (replicas.h) */
+        tg__pool *p = tg__replica_pick(s, cfg, mc, plan ? plan->route_key : 0, need, 0, &rep);
+        if (p) pool = p;
+        else rep = 0;
+    }
+    const tg__url *url = tg__mc_url(mc, rep);
     tgx_buf rq;
     tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
     tgx_buf_printf(&rq, "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", (int)c->req.method_len, c->req.method,
-                   mc->url.base_path, (int)c->req.target_len, c->req.target, mc->url.hostport);
+                   url->base_path, (int)c->req.target_len, c->req.target, url->hostport);
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
@@ -376,6 +412,11 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     ex->up_head = tgx_buf_detach(&rq, NULL);
     ex->reqbuf = reqbuf;
+    ex->mc = mc;
+    ex->rep = rep;
+    ex->route_key = plan ? plan->route_key : 0;
+    ex->need = need;
+    if (tg__mc_n_urls(mc) > 1 && !from) keep_for_retry(ex); /* a moved pass-through body is not kept */
     ex->body = body; /* for start_continuable, below; not kept */
     ex->body_len = body_len;
     ex->c = c;
@@ -389,6 +430,10 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
     ex->pool_key = strdup(pool->key);
     ex->pool = pool;
+    if (tg__mc_n_urls(mc) > 1) tg__access_set(c->log.upstream, sizeof c->log.upstream, pool->key, strlen(pool->key));
+    pool->health.inflight++;
+    pool->health.routed++;
+    ex->counted_inflight = 1;
     tg__pool_set_max_conns(pool, conn_cap(s, cfg, pool));
     ex->engine = inference && m ? m->engine : NULL;
     ex->wait.ud = ex;
@@ -418,10 +463,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         }
         tg__adm *a = &pool->adm;
         a->queue_max = cfg->admission_queue;
-        tg__fleet_admission(s, cfg, pool, kv_capacity(s, cfg, m, pool)); /* engine_poll.h: share, slots */
-        uint64_t need = plan->prompt_tokens + plan->max_tokens;
-        if (plan->n_choices > 1) /* each choice is a sequence of its own: prompt and output each (saturating) */
-            need = need > UINT64_MAX / plan->n_choices ? UINT64_MAX : need * plan->n_choices;
+        tg__fleet_admission(s, cfg, pool, kv_capacity(s, cfg, mc, pool)); /* engine_poll.h: share, slots */
         ex->wait.seqs = plan->n_choices > 1 ? plan->n_choices : 1; /* each choice runs in a slot of its own */
         int r = tg__adm_acquire(a, &ex->wait, need);
         if (r == TG__ADM_ADMITTED) ex->reserved = need;
@@ -456,6 +498,19 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (ex->esc && !tg__esc_filter_first_leg(ex->esc)) { /* a continuation leg: the client's head went out long ago */
         tg__filter_head(ex->esc, h->status, 1);
         return;
+    }
+    if (h->status >= 502 && h->status <= 504) { /* the replica cannot serve (health.h) */
+        char why[48];
+        snprintf(why, sizeof why, "HTTP %d", h->status);
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(ex->srv, ex->pool, why);
+        tg__upreq *old = ex->up;
+        if (retry_elsewhere(ex, why)) {
+            tg__upreq_cancel(old);
+            return;
+        }
+        ex->up = old;
+    } else if (h->status < 500) {
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_ok(ex->srv, ex->pool);
     }
     double t0 = tg__now();
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
@@ -647,8 +702,9 @@ static void sse_error_end(tg__client *c, const char *msg, const char *code) {
 static char *leg_head(const tg__exchange *ex, const char *path) {
     tgx_buf h;
     tgx_buf_init(&h, 1u << 20);
-    tgx_buf_printf(&h, "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n", ex->mc->url.base_path,
-                   path, ex->mc->url.hostport);
+    const tg__url *u = tg__mc_url(ex->mc, ex->rep);
+    tgx_buf_printf(&h, "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n", u->base_path,
+                   path, u->hostport);
     for (const char *l = strstr(ex->up_head, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
         const char *line = l + 2, *end = strstr(line, "\r\n");
         if (!end) break;
@@ -791,11 +847,11 @@ static void host_note(void *ud, int what, uint64_t a, uint64_t b) {
  * filter runs it, passing what the client sees to the assembler (a
  * non-streaming request, sent upstream as a stream) or the relay. */
 static void start_continuable(tg__exchange *ex, tg__plan *plan, const tg__model_cfg *mc, int want_stream) {
+    (void)mc; /* ex->mc, set by tg__proxy_start */
     tg__esc_host host = {ex, host_send, host_cancel, host_grow, host_flush, host_finish, host_fail, host_note};
     ex->esc = tg__esc_filter_new(plan->cont, ex->body, ex->body_len, &host);
     plan->cont = NULL; /* taken (freed on failure): the plan's owner must not free it */
     if (!ex->esc) return; /* out of memory: the answer as it streams */
-    ex->mc = mc;
     ex->esc->next = &ex->relay.base;
     if (ex->meter) ex->meter->next = ex->esc;
     if (!want_stream) { /* routes.c made the upstream request a stream */
@@ -861,6 +917,125 @@ static void start_growth(tg__exchange *ex, uint64_t n) {
     evtimer_add(ex->timer, &tv);
 }
 
+/* ---- replicas: another replica before any answer byte (replicas.h) ------ */
+
+/* `req` (n bytes: "METHOD BASE+TARGET HTTP/1.1\r\nHost: H\r\n" then the
+ * rest) addressed to `to` instead of `from`; malloc'd, its size in *out_n;
+ * NULL when it is not of that shape or out of memory. */
+static char *rehead(const char *req, size_t n, const tg__url *from, const tg__url *to, size_t *out_n) {
+    const char *sp = memchr(req, ' ', n), *eol = memchr(req, '\n', n);
+    size_t bl = strlen(from->base_path);
+    if (!sp || !eol || (size_t)(eol - sp) < bl + 1 || strncmp(sp + 1, from->base_path, bl) != 0) return NULL;
+    const char *host = eol + 1, *host_end = memchr(host, '\n', n - (size_t)(host - req));
+    if (!host_end || strncasecmp(host, "host:", 5) != 0) return NULL;
+    const char *target = sp + 1 + bl, *rest = host_end + 1;
+    size_t tl = (size_t)(eol + 1 - target), rl = n - (size_t)(rest - req);
+    tgx_buf b;
+    tgx_buf_init(&b, SIZE_MAX);
+    tgx_buf_append(&b, req, (size_t)(sp + 1 - req));
+    tgx_buf_puts(&b, to->base_path);
+    tgx_buf_append(&b, target, tl);
+    tgx_buf_printf(&b, "Host: %s\r\n", to->hostport);
+    if (tgx_buf_append(&b, rest, rl) != TG_OK) {
+        tgx_buf_free(&b);
+        return NULL;
+    }
+    return tgx_buf_detach(&b, out_n);
+}
+
+/* Moves the exchange (its reservation and in-flight count) to `np`, the
+ * section's replica ri. */
+static void move_to(tg__exchange *ex, tg__pool *np, size_t ri) {
+    tg__server *s = ex->srv;
+    tg__pool *op = ex->pool;
+    if (ex->reserved || ex->wait.held) {
+        uint64_t held = ex->wait.held; /* its slots (the slot gate, admission.h) move with it */
+        tg__adm_finish(&op->adm, &ex->wait, ex->reserved);
+        tg__fleet_admission(s, ex->cfg, np, kv_capacity(s, ex->cfg, ex->mc, np));
+        tg__adm_grow(&np->adm, ex->reserved);
+        np->adm.running += held;
+        ex->wait.held = held;
+    }
+    if (op->health.inflight) op->health.inflight--;
+    np->health.inflight++;
+    np->health.routed++;
+    tg__pool_set_max_conns(np, conn_cap(s, ex->cfg, np));
+    ex->pool = np;
+    ex->rep = ri;
+    tg__access_set(ex->c->log.upstream, sizeof ex->c->log.upstream, np->key, strlen(np->key)); /* the access line */
+    char *k = strdup(np->key);
+    if (k) {
+        free(ex->pool_key);
+        ex->pool_key = k;
+    }
+}
+
+/* The replica failed before anything of its answer was relayed: the same
+ * request goes to another replica of the section (not tried yet). 1 when
+ * it went (ex->up is the new request), 0 when there is none to try. */
+static int retry_elsewhere(tg__exchange *ex, const char *why) {
+    tg__server *s = ex->srv;
+    if (!ex->retry_req || ex->head_sent || ex->held_head || (ex->esc && !tg__esc_filter_first_leg(ex->esc))) return 0;
+    ex->tried |= 1u << ex->rep;
+    size_t ri = 0, n = 0, hn = 0;
+    tg__pool *np = tg__replica_pick(s, ex->cfg, ex->mc, ex->route_key, ex->need, ex->tried, &ri);
+    if (!np) return 0;
+    const tg__url *from = tg__mc_url(ex->mc, ex->rep), *to = tg__mc_url(ex->mc, ri);
+    char *req = rehead(ex->retry_req, ex->retry_len, from, to, &n);
+    char *uh = req ? rehead(ex->up_head, strlen(ex->up_head) + 1, from, to, &hn) : NULL;
+    struct evbuffer *b = uh ? evbuffer_new() : NULL;
+    if (!b || evbuffer_add(b, req, n) != 0) {
+        if (b) evbuffer_free(b);
+        free(req);
+        free(uh);
+        return 0;
+    }
+    free(req);
+    free(ex->up_head);
+    ex->up_head = uh;
+    tg__log(s, TG__LOG_WARN, "upstream %s failed before answering (%s): the request goes to replica %s", ex->pool->key,
+            why ? why : "fault", np->key);
+    move_to(ex, np, ri);
+    ex->status = 0;
+    ex->is_sse = 0;
+    ex->up_close = 0;
+    tg__replicas_retried++;
+    return send_request(ex, b) == 0;
+}
+
+/* Faults that take a replica out (health.h): it refused, did not answer,
+ * broke the connection or the protocol. */
+static int replica_fault(int fault) {
+    return fault == TG__UP_CONNECT || fault == TG__UP_TIMEOUT_CONNECT || fault == TG__UP_TIMEOUT_FIRST ||
+           fault == TG__UP_TIMEOUT_IDLE || fault == TG__UP_RESET || fault == TG__UP_PROTOCOL;
+}
+
+/* The replica died mid-stream: the answer goes on at another replica of
+ * the same continuation protocol, by token ids (cont.h), when it can. 1
+ * when so (the next leg is under way). */
+static int failover_stream(tg__exchange *ex, const char *why) {
+    tg__server *s = ex->srv;
+    const tg__cont *k = tg__esc_filter_cont(ex->esc);
+    if (!k || !ex->head_sent || !ex->is_sse) return 0;
+    ex->tried |= 1u << ex->rep;
+    size_t ri = 0;
+    tg__pool *np = tg__replica_pick(s, ex->cfg, ex->mc, ex->route_key, ex->need, ex->tried, &ri);
+    const tg__upinfo *ui = np ? tg__upinfo_find(s, np->key) : NULL;
+    const tg__engine *e = tg__engine_for(ex->mc->engine, ui);
+    if (!np || !e || e->cont != tg__cont_engine(k)) return 0;
+    tg__pool *op = ex->pool;
+    size_t orep = ex->rep;
+    move_to(ex, np, ri);
+    if (!tg__esc_filter_failover(ex->esc)) {
+        move_to(ex, op, orep);
+        return 0;
+    }
+    tg__replicas_failovers++;
+    tg__log(s, TG__LOG_WARN, "upstream %s broke mid-stream (%s): the answer goes on at replica %s by token ids",
+            op->key, why ? why : "fault", np->key);
+    return 1;
+}
+
 static void on_done(void *ud, int fault, const char *msg) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
@@ -872,10 +1047,24 @@ static void on_done(void *ud, int fault, const char *msg) {
         msg = inference ? "upstream closed the event stream before its end (no data: [DONE])"
                         : "upstream closed the event stream inside an event";
     }
+    if (replica_fault(fault) && ex->head_sent) { /* mid-answer: out of service, the stream goes on elsewhere */
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
+        if (failover_stream(ex, msg ? msg : tg__up_fault_name(fault))) {
+            s->metrics.upstream_faults[fault]++;
+            return;
+        }
+    }
     if (tg__esc_filter_active(ex->esc) &&
         tg__esc_filter_up_done(ex->esc, fault, tg__up_fault_name(fault), msg)) { /* continuing in place */
         if (fault > 0 && fault < TG__UP_N_FAULTS) s->metrics.upstream_faults[fault]++;
         return;
+    }
+    if (replica_fault(fault) && !ex->head_sent) {
+        if (tg__mc_n_urls(ex->mc) > 1) tg__replica_fault(s, ex->pool, msg ? msg : tg__up_fault_name(fault));
+        if (ex->status == 0 && retry_elsewhere(ex, msg ? msg : tg__up_fault_name(fault))) {
+            s->metrics.upstream_faults[fault]++;
+            return;
+        }
     }
     if (fault == TG__UP_OK && tg__esc_filter_held_done(ex->esc))
         return; /* "length": c->ex stays, the growth, then the retry, runs */

@@ -27,6 +27,7 @@ typedef struct tg__plan {
     struct tg__cont *cont;              /* a stream that may continue in place (owned by the
                                            plan until tg__proxy_start takes it), or NULL */
     tg__think_obs think;                /* the adaptive budget's class, to record the answer under */
+    uint64_t route_key;                 /* replicas: the request's prefix key (route_pick.h); 0 none */
 } tg__plan;
 
 /* Relays the client's request upstream with `body` (copied once into the

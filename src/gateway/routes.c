@@ -51,6 +51,7 @@
 #include "gateway/discovery.h"
 #include "gateway/filters/escalation.h"
 #include "gateway/routes.h"
+#include "gateway/route_pick.h"
 #include "gateway/catalog.h"
 #include "gateway/client.h"
 #include "gateway/log.h"
@@ -500,6 +501,7 @@ static void infer_work(tg__job *job) {
     json_t *escalated = b.dec.escalated;
     j->plan.prompt_tokens = d->budget.prompt_tokens;
     j->plan.max_tokens = d->budget.max_tokens;
+    if (tg__mc_n_urls(m->cfg) > 1) j->plan.route_key = tg__route_key(req); /* replicas: prefix affinity */
     json_t *nv = json_object_get(req, "n"); /* choices: each holds its own prompt and output in the KV cache */
     j->plan.n_choices = json_is_integer(nv) && json_integer_value(nv) > 1 ? (uint64_t)json_integer_value(nv) : 1;
     j->plan.escalate_to = d->budget.escalate_to;

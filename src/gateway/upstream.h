@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "gateway/admission.h"
+#include "gateway/health.h"
 #include "gateway/http_parse.h"
 
 struct evdns_base;
@@ -61,6 +62,7 @@ struct tg__pool {
     size_t n_waiting;
     tg__pools *set;     /* the set it belongs to */
     tg__adm adm;        /* KV admission control for this upstream */
+    tg__health health;  /* replicas: passive/active health and requests in flight (health.h) */
 };
 
 typedef struct tg__upreq_ops {

@@ -43,7 +43,8 @@ tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const js
     cc.escalate_to = b->escalate_to;
     cc.think_enforce = m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
     cc.think_budget = b->thinking_disabled ? 0 : b->thinking_tokens;
-    if (cc.escalate_to <= cc.max_tokens && !cc.think_enforce) return NULL;
+    int failover = stream && m->n_replicas > 1; /* a replica that dies mid-stream: go on elsewhere (issue 14) */
+    if (cc.escalate_to <= cc.max_tokens && !cc.think_enforce && !failover) return NULL;
     if (!*send) *send = json_incref((json_t *)(uintptr_t)req);
     json_t *s = *send;
     /* The ids of every generated token, as the engine gives them. */
@@ -198,6 +199,15 @@ static void resend_grown(esc_filter *e, int granted) {
     e->host.note(e->host.ud, TG__ESC_NOTE_RESENT, e->max_tokens, e->escalate_to);
     if (e->host.send(e->host.ud, NULL, e->fwd_body, e->fwd_len) != 0)
         e->host.fail(e->host.ud, "out of memory sending the escalated request", 0);
+}
+
+int tg__esc_filter_failover(tg__filter *f) {
+    esc_filter *e = (esc_filter *)f;
+    if (!f || !e->cont || !e->on || e->leg == LEG_TEXT) return 0;
+    if (e->leg != LEG_TEMPLATE && !tg__cont_failover(e->cont)) return 0; /* a template request is asked again */
+    e->leg_bad = 0;
+    next_leg(e);
+    return 1;
 }
 
 int tg__esc_filter_held_done(tg__filter *f) {

@@ -122,6 +122,10 @@ int tg__esc_filter_first_leg(const tg__filter *f);
  * filter took it (the answer goes on or ended through the host); 0 when
  * the client's own request failed: the exchange's usual path. */
 int tg__esc_filter_up_done(tg__filter *f, int fault, const char *fault_name, const char *msg);
+/* The upstream request under way broke mid-answer and the exchange moved
+ * to another replica (issue 14): 1 when the answer goes on there by token
+ * ids (the next leg is sent through the host), 0 when it cannot. */
+int tg__esc_filter_failover(tg__filter *f);
 /* The growth asked for came (granted) or not. */
 void tg__esc_filter_grown(tg__filter *f, int granted);
 /* The continuation (NULL for a NULL filter). */
