@@ -137,7 +137,8 @@ static void p_done(void *ud, int fault, const char *msg) {
 
 static const tg__upreq_ops poll_ops = {p_head, p_body, p_done};
 
-static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, const tg__engine_probe *lp) {
+static void send_probe(tg__server *s, const tg__model_cfg *mc, const tg__url *url, tg__pool *pool,
+                       const tg__engine_probe *lp) {
     pstate *st = state_of(pool);
     lprobe *pr = st ? calloc(1, sizeof *pr) : NULL;
     if (!pr) return;
@@ -147,7 +148,7 @@ static void send_probe(tg__server *s, const tg__model_cfg *mc, tg__pool *pool, c
     tgx_buf_init(&pr->body, POLL_MAX_BODY);
     char req[2048];
     int n = snprintf(req, sizeof req, "GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: */*\r\n%s%s%sConnection: keep-alive\r\n\r\n",
-                     mc->url.base_path, lp->path, mc->url.hostport, mc->upstream_api_key ? "Authorization: Bearer " : "",
+                     url->base_path, lp->path, url->hostport, mc->upstream_api_key ? "Authorization: Bearer " : "",
                      mc->upstream_api_key ? mc->upstream_api_key : "", mc->upstream_api_key ? "\r\n" : "");
     double iv = s->cfg->admission_engine_poll;
     tg__up_timeouts t = {s->cfg->connect_timeout, iv * 3 < 1 ? 1 : iv * 3, iv * 3 < 1 ? 1 : iv * 3, 0, 0};
@@ -171,15 +172,17 @@ static void poll_all(tg__server *s) {
     double stale = iv * 3 < 1 ? 1 : iv * 3;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const tg__model_cfg *mc = &cfg->models[i];
-        tg__pool *pool = tg__pool_get(&s->pools, mc->url.host, mc->url.port);
-        if (!pool) continue;
-        pstate *st = state_of(pool);
-        if (!st) continue;
-        if (st->last_ok > 0 && now - st->last_ok > stale) tg__adm_engine_stale(&pool->adm);
-        tg__upinfo *u = tg__upinfo_find(s, pool->key);
-        const tg__engine *e = tg__engine_for(mc->engine, u);
-        if (st->in_flight || !e || !e->live_probe) continue;
-        send_probe(s, mc, pool, e->live_probe);
+        for (size_t k = 0; k < tg__mc_n_urls(mc); k++) { /* every replica (issue 14) */
+            const tg__url *url = tg__mc_url(mc, k);
+            tg__pool *pool = tg__pool_get(&s->pools, url->host, url->port);
+            pstate *st = pool ? state_of(pool) : NULL;
+            if (!st) continue;
+            if (st->last_ok > 0 && now - st->last_ok > stale) tg__adm_engine_stale(&pool->adm);
+            tg__upinfo *u = tg__upinfo_find(s, pool->key);
+            const tg__engine *e = tg__engine_for(mc->engine, u);
+            if (st->in_flight || !e || !e->live_probe) continue;
+            send_probe(s, mc, url, pool, e->live_probe);
+        }
     }
 }
 
