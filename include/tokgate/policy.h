@@ -351,12 +351,16 @@ typedef struct tg_budget_model {
     tg_count_cache *cache;              /* optional, built on tok (the chat count goes through
                                            it); not thread-safe: the caller keeps one per thread */
     uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as the caller read it; 0 unset */
+    uint64_t engine_tokens;             /* the prompt's exact count as the serving engine itself gave it
+                                           (the gateway's engine /tokenize, issue 19), used when tok and
+                                           chat cannot count the request exactly; 0: none */
 } tg_budget_model;
 
 typedef enum tg_count_method {
     TG_COUNT_ESTIMATE = 0, /* tg_estimate_count plus the cookbook's chat overhead */
     TG_COUNT_TOKENIZER,    /* the tokenizer: a raw prompt exactly, a chat per message */
-    TG_COUNT_TEMPLATE      /* the chat template rendered, then tokenized: exact */
+    TG_COUNT_TEMPLATE,     /* the chat template rendered, then tokenized: exact */
+    TG_COUNT_ENGINE        /* the engine's own count (tg_budget_model.engine_tokens): exact */
 } tg_count_method;
 
 typedef struct tg_budget_decision {

@@ -164,6 +164,7 @@ tg__config *tg__config_new(void) {
     c->min_rate = 500;
     c->discovery_interval = 30;
     c->discovery_wait = 5;
+    c->engine_count_timeout = 5;
     c->max_body = 32u << 20;
     c->max_head = 32u << 10;
     c->max_headers = 100;

@@ -111,6 +111,7 @@ typedef struct tg__config {
     size_t max_connections;    /* open client connections; 0: from RLIMIT_NOFILE (daemon.c) */
     double discovery_interval;
     double discovery_wait; /* a request for a model whose limits are not known waits this long, then 503 */
+    double engine_count_timeout; /* the engine's own count (engine_count.h): its round trip's limit; 0: never asked */
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
     size_t workers;        /* threads for heavy request work (0: all on the loop) */

@@ -223,6 +223,9 @@ const tgx_opt tg__serve_opts[] = {
             "between upstream discovery rounds (2 s at most while one has not answered)"),
     SECONDS("timeouts.discovery_wait", "--discovery-wait", discovery_wait, 0,
             "a request for a model whose limits are not known yet waits for discovery (then 503)"),
+    SECONDS("timeouts.engine_count", "--engine-count-timeout", engine_count_timeout, 0,
+            "the engine's own prompt count (vLLM/SGLang /tokenize, no tokenizer file): its round trip "
+            "(then the estimate; 0: never asked)"),
     HEADING("sizes and threads:"),
     SIZE("limits.max_body_bytes", "--max-body-bytes", max_body, 1, 1e10, "request body (413)"),
     SIZE("limits.max_header_bytes", "--max-header-bytes", max_head, 256, 1e7, "request header block (431)"),

@@ -120,6 +120,7 @@ struct tg__exchange {
     tg__filter_sink rename_out;
     int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
     tg__sse_end sse_end;
+    uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -406,6 +407,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     if (plan && plan->cont && c->route == TG__R_CHAT && has_body && body) start_continuable(ex, plan, mc, want_stream);
     ex->body = NULL; /* the caller's: not ours past this call */
+    if (plan && plan->prompt_estimated) ex->est_prompt = plan->prompt_tokens;
     if (plan && inference) {
         ex->max_tokens = plan->max_tokens;
         if (tg__escalation_resends(want_stream, ex->esc != NULL, plan->max_tokens, plan->escalate_to,
@@ -566,6 +568,13 @@ static void count_usage(tg__exchange *ex) {
     if (u->prompt_tokens > 0) s->metrics.tokens_in += (uint64_t)u->prompt_tokens;
     if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
     if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
+    if (ex->est_prompt && u->prompt_tokens > 0) { /* the engine's own count checks the estimate (issue 19) */
+        double d = (double)u->prompt_tokens - (double)ex->est_prompt;
+        tg__log(s, TG__LOG_INFO,
+                "count drift: upstream %s counted %lld prompt tokens, tokgate estimated %llu (drift %+.0f, %+.1f%%)",
+                ex->pool_key ? ex->pool_key : "?", (long long)u->prompt_tokens, (unsigned long long)ex->est_prompt, d,
+                100.0 * d / (double)ex->est_prompt);
+    }
 }
 
 /* A held error answer in a shape the engine adapter knows (engine.h

@@ -25,6 +25,9 @@ typedef struct tg__plan {
     size_t escalated_len;
     struct tg__cont *cont;              /* a stream that may continue in place (owned by the
                                            plan until tg__proxy_start takes it), or NULL */
+    int prompt_estimated;               /* prompt_tokens is an estimate: the answer's own prompt
+                                           count (usage.prompt_tokens, Ollama's prompt_eval_count) is
+                                           logged against it as the estimate's drift (issue 19) */
 } tg__plan;
 
 /* Relays the client's request upstream with `body` (copied once into the

@@ -94,7 +94,7 @@ static void test_hi_estimated(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     tg_limits lim = from_context(8192, 0);
-    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0};
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, 0};
     bcase c;
     run(&c, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &m);
     TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
@@ -123,7 +123,7 @@ static void test_rewritten_and_escalation(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     tg_limits lim = from_context(131072, 0);
-    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0};
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, 0};
     bcase c;
     run(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100}", &m);
     TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
@@ -170,7 +170,7 @@ static void test_exact_counts(void) {
         tg_model_settings s;
         tg_model_settings_init(&s);
         tg_limits lim = from_context(4096, 0);
-        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0};
+        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, 0};
         bcase c;
         run(&c, CHAT_QWEN_LLAMA, &m);
         TG_CHECK_EQ_I(c.b.method, TG_COUNT_TEMPLATE);
@@ -229,7 +229,7 @@ static void test_refusal_facts(void) {
         tg_model_settings_init(&s);
         s.overflow = rows[i].overflow;
         tg_limits lim = from_context(rows[i].ctx, 0);
-        tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0};
+        tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, 0};
         bcase c;
         run(&c, rows[i].body, &m);
         const tg_decision *d = &c.b.d;
@@ -260,7 +260,7 @@ static void test_truncation(void) {
     tg_model_settings_init(&s);
     s.truncation = TG_TRUNC_KEEP_RECENT;
     tg_limits lim = from_context(256, 0); /* input 128 */
-    tg_budget_model m = {&s, &lim, tok, NULL, TG_CHAT_HF, NULL, 0};
+    tg_budget_model m = {&s, &lim, tok, NULL, TG_CHAT_HF, NULL, 0, 0};
     char body[8192];
     size_t n = (size_t)snprintf(body, sizeof body, "{\"prompt\":\"");
     for (int i = 0; i < 300; i++) n += (size_t)snprintf(body + n, sizeof body - n, "w%d ", i);
@@ -294,7 +294,7 @@ static void test_chat_truncation_exact(void) {
         tg_model_settings s;
         tg_model_settings_init(&s);
         tg_limits lim = from_context(400, 0); /* input 200 */
-        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0};
+        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, 0};
         char body[16384];
         size_t n = (size_t)snprintf(body, sizeof body, "{\"truncation\":\"auto\",\"messages\":[");
         for (int i = 0; i < 12; i++)

@@ -1,0 +1,209 @@
+/*
+ * gateway/engine_count.c: prompt counts from the serving engine itself (see
+ * engine_count.h; issue 19). Two parts:
+ *   the cache    a fixed open-addressed table of (128-bit key -> count),
+ *                shared by the loop and the worker threads under a mutex
+ *                (a lookup is a few dozen nanoseconds against a round trip
+ *                of milliseconds). The key hashes the upstream's pool key
+ *                and the count request's canonical JSON (sorted keys), so
+ *                the same conversation, resent, retried or counted again
+ *                for its continuation, costs no round trip; an agent's next
+ *                turn (a new suffix) costs one. A full table forgets its
+ *                oldest slot on collision (the next ask refills it).
+ *   the request  one POST to the model's upstream through its pool
+ *                (upstream.h; not counted under upstream_max_connections,
+ *                like discovery's probes: a count must not queue behind the
+ *                generations it decides on), its body collected up to 64 KiB
+ *                beyond which no count answer goes (an id list of a long
+ *                prompt can be larger: vLLM answers the ids too, so the cap
+ *                is 64 MiB), read by the engine's hook.
+ * Every failure (connect, timeout, non-200, unreadable answer) reports why;
+ * the caller keeps the estimate and says so.
+ */
+#include "gateway/engine_count.h"
+
+#include <event2/buffer.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/config.h"
+#include "gateway/engine.h"
+#include "gateway/log.h"
+#include "gateway/server.h"
+#include "gateway/upstream.h"
+#include "util/buf.h"
+
+#define ECOUNT_SLOTS 8192u                  /* power of two */
+#define ECOUNT_MAX_ANSWER (64u * 1024 * 1024) /* vLLM answers every id of the prompt */
+
+typedef struct slot {
+    tg__ecount_key key;
+    uint64_t count; /* 0: empty */
+} slot;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static slot *table;
+static uint64_t n_hits, n_misses, n_failures;
+static double rtt_sum;
+
+static void fnv(uint64_t *h, const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) *h = (*h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+}
+
+json_t *tg__ecount_body(const tg__model *m, const json_t *request, int as_chat, tg__ecount_key *key) {
+    const tg__engine *e = m ? m->engine : NULL;
+    if (!e || !e->count || !e->count->body || !m->pool) return NULL;
+    const char *up = m->cfg->upstream_model;
+    if (!up && m->upstream_obj) up = json_string_value(json_object_get(m->upstream_obj, "id"));
+    json_t *body = e->count->body(request, as_chat, up);
+    if (!body) return NULL;
+    char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!s) {
+        json_decref(body);
+        return NULL;
+    }
+    key->a = 0xcbf29ce484222325ULL;
+    key->b = 0x84222325cbf29ce4ULL;
+    const char *pk = m->pool->key;
+    fnv(&key->a, pk, strlen(pk) + 1);
+    fnv(&key->b, pk, strlen(pk) + 1);
+    fnv(&key->a, s, strlen(s));
+    key->b ^= key->a;
+    fnv(&key->b, s, strlen(s));
+    free(s);
+    return body;
+}
+
+static slot *find(const tg__ecount_key *k) {
+    if (!table && !(table = calloc(ECOUNT_SLOTS, sizeof *table))) return NULL;
+    size_t i = (size_t)(k->a & (ECOUNT_SLOTS - 1));
+    for (size_t n = 0; n < 8; n++, i = (i + 1) & (ECOUNT_SLOTS - 1))
+        if (!table[i].count || (table[i].key.a == k->a && table[i].key.b == k->b)) return &table[i];
+    return &table[k->a & (ECOUNT_SLOTS - 1)]; /* a full run: the first slot is taken over */
+}
+
+int tg__ecount_lookup(const tg__ecount_key *key, uint64_t *count) {
+    pthread_mutex_lock(&mu);
+    slot *sl = find(key);
+    int hit = sl && sl->count && sl->key.a == key->a && sl->key.b == key->b;
+    if (hit) *count = sl->count;
+    if (hit) n_hits++;
+    pthread_mutex_unlock(&mu);
+    return hit;
+}
+
+void tg__ecount_store(const tg__ecount_key *key, uint64_t count) {
+    pthread_mutex_lock(&mu);
+    slot *sl = find(key);
+    if (sl && count) {
+        sl->key = *key;
+        sl->count = count;
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+void tg__ecount_stats(uint64_t *hits, uint64_t *misses, uint64_t *failures, double *seconds) {
+    pthread_mutex_lock(&mu);
+    *hits = n_hits;
+    *misses = n_misses;
+    *failures = n_failures;
+    *seconds = rtt_sum;
+    pthread_mutex_unlock(&mu);
+}
+
+void tg__ecount_cache_free(void) {
+    pthread_mutex_lock(&mu);
+    free(table);
+    table = NULL;
+    pthread_mutex_unlock(&mu);
+}
+
+/* ---- the round trip ------------------------------------------------------ */
+
+struct tg__ecount_req {
+    tg__upreq *up;
+    const tg__engine_count *hook;
+    tg__ecount_done done;
+    void *ud;
+    int status;
+    double t0;
+    tgx_buf body;
+};
+
+static void r_head(void *ud, const tg__http_head *h, const char *reason, size_t rl) {
+    (void)reason;
+    (void)rl;
+    ((tg__ecount_req *)ud)->status = h->status;
+}
+
+static void r_body(void *ud, const char *p, size_t n) {
+    tg__ecount_req *r = ud;
+    tgx_buf_append(&r->body, p, n); /* over the cap: it will not parse */
+}
+
+static void r_done(void *ud, int fault, const char *msg) {
+    tg__ecount_req *r = ud;
+    char why[256] = "";
+    uint64_t count = 0;
+    if (fault)
+        snprintf(why, sizeof why, "%s %s", r->hook->path, msg ? msg : tg__up_fault_name(fault));
+    else if (r->status != 200)
+        snprintf(why, sizeof why, "%s answered HTTP %d: %.*s", r->hook->path, r->status,
+                 (int)(r->body.len < 120 ? r->body.len : 120), r->body.data ? r->body.data : "");
+    else if (r->hook->read(r->body.data ? r->body.data : "", r->body.len, &count, why, sizeof why) != 0)
+        count = 0;
+    for (char *p = why; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '"') *p = ' '; /* it goes into a header and a log line */
+    pthread_mutex_lock(&mu);
+    n_misses++;
+    if (!count) n_failures++;
+    rtt_sum += tg__now() - r->t0;
+    pthread_mutex_unlock(&mu);
+    r->done(r->ud, count, count ? NULL : why);
+    tgx_buf_free(&r->body);
+    free(r);
+}
+
+static const tg__upreq_ops ecount_ops = {r_head, r_body, r_done};
+
+tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const char *body, size_t len, double timeout,
+                                 tg__ecount_done done, void *ud) {
+    const tg__model_cfg *mc = m->cfg;
+    tg__ecount_req *r = calloc(1, sizeof *r);
+    struct evbuffer *req = evbuffer_new();
+    if (!r || !req) {
+        free(r);
+        if (req) evbuffer_free(req);
+        return NULL;
+    }
+    r->hook = m->engine->count;
+    r->done = done;
+    r->ud = ud;
+    r->t0 = tg__now();
+    tgx_buf_init(&r->body, ECOUNT_MAX_ANSWER);
+    const char *key = mc->upstream_api_key;
+    evbuffer_add_printf(req,
+                        "POST %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\nContent-Type: application/json\r\n"
+                        "Content-Length: %zu\r\n%s%s%sConnection: keep-alive\r\n\r\n",
+                        mc->url.base_path, r->hook->path, mc->url.hostport, len, key ? "Authorization: Bearer " : "",
+                        key ? key : "", key ? "\r\n" : "");
+    evbuffer_add(req, body, len);
+    tg__up_timeouts t = {s->cfg->connect_timeout < timeout ? s->cfg->connect_timeout : timeout, timeout, timeout,
+                         timeout, 0};
+    r->up = tg__upreq_start_buf(m->pool, req, 0, 0, &t, s->cfg->max_head, &ecount_ops, r);
+    if (!r->up) {
+        tgx_buf_free(&r->body);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void tg__ecount_cancel(tg__ecount_req *r) {
+    if (!r) return;
+    tg__upreq_cancel(r->up);
+    tgx_buf_free(&r->body);
+    free(r);
+}
