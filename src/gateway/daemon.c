@@ -27,6 +27,7 @@
 #include "gateway/client.h"
 #include "gateway/config_load.h"
 #include "gateway/discovery.h"
+#include "gateway/engine_count.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/options.h"
@@ -267,6 +268,7 @@ out:
     s.pools.draining = 0;
     tg__workers_free(s.workers);
     tg__count_caches_free();
+    tg__ecount_cache_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__modelfiles_free(&s);

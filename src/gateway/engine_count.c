@@ -13,12 +13,13 @@
  *   the request  one POST to the model's upstream through its pool
  *                (upstream.h; not counted under upstream_max_connections,
  *                like discovery's probes: a count must not queue behind the
- *                generations it decides on), its body collected up to 64 KiB
- *                beyond which no count answer goes (an id list of a long
- *                prompt can be larger: vLLM answers the ids too, so the cap
- *                is 64 MiB), read by the engine's hook.
+ *                generations it decides on), its answer collected up to 64 MiB (vLLM
+ *                answers every id of the prompt too) and read by the
+ *                engine's hook.
  * Every failure (connect, timeout, non-200, unreadable answer) reports why;
- * the caller keeps the estimate and says so.
+ * the caller keeps the estimate and says so. An upstream that answers the
+ * count path 404, 405 or 501 has no such route (an OpenAI-compatible server
+ * taken for vLLM by its max_model_len): it is not asked again.
  */
 #include "gateway/engine_count.h"
 
@@ -47,6 +48,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static slot *table;
 static uint64_t n_hits, n_misses, n_failures;
 static double rtt_sum;
+#define ECOUNT_NO_ROUTE 16
+static char *no_route[ECOUNT_NO_ROUTE]; /* pool keys whose engine has no count route */
 
 static void fnv(uint64_t *h, const char *p, size_t n) {
     for (size_t i = 0; i < n; i++) *h = (*h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
@@ -117,6 +120,26 @@ void tg__ecount_cache_free(void) {
     pthread_mutex_lock(&mu);
     free(table);
     table = NULL;
+    for (size_t i = 0; i < ECOUNT_NO_ROUTE; i++) {
+        free(no_route[i]);
+        no_route[i] = NULL;
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+int tg__ecount_unsupported(const char *pool_key) {
+    int found = 0;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < ECOUNT_NO_ROUTE && no_route[i] && !found; i++) found = !strcmp(no_route[i], pool_key);
+    pthread_mutex_unlock(&mu);
+    return found;
+}
+
+static void mark_no_route(const char *pool_key) {
+    pthread_mutex_lock(&mu);
+    size_t i = 0;
+    while (i < ECOUNT_NO_ROUTE && no_route[i] && strcmp(no_route[i], pool_key)) i++;
+    if (i < ECOUNT_NO_ROUTE && !no_route[i]) no_route[i] = strdup(pool_key);
     pthread_mutex_unlock(&mu);
 }
 
@@ -124,6 +147,7 @@ void tg__ecount_cache_free(void) {
 
 struct tg__ecount_req {
     tg__upreq *up;
+    char *pool_key;
     const tg__engine_count *hook;
     tg__ecount_done done;
     void *ud;
@@ -150,12 +174,14 @@ static void r_done(void *ud, int fault, const char *msg) {
     if (fault)
         snprintf(why, sizeof why, "%s %s", r->hook->path, msg ? msg : tg__up_fault_name(fault));
     else if (r->status != 200)
-        snprintf(why, sizeof why, "%s answered HTTP %d: %.*s", r->hook->path, r->status,
-                 (int)(r->body.len < 120 ? r->body.len : 120), r->body.data ? r->body.data : "");
+        snprintf(why, sizeof why, "%s answered HTTP %d: %.*s%s", r->hook->path, r->status,
+                 (int)(r->body.len < 120 ? r->body.len : 120), r->body.data ? r->body.data : "",
+                 r->status == 404 || r->status == 405 || r->status == 501 ? " (no such route: not asked again)" : "");
     else if (r->hook->read(r->body.data ? r->body.data : "", r->body.len, &count, why, sizeof why) != 0)
         count = 0;
+    if (!fault && (r->status == 404 || r->status == 405 || r->status == 501)) mark_no_route(r->pool_key);
     for (char *p = why; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == '"') *p = ' '; /* it goes into a header and a log line */
+        if ((unsigned char)*p < 0x20 || *p == '"') *p = *p == '"' ? '\'' : ' '; /* it goes into a header and a log line */
     pthread_mutex_lock(&mu);
     n_misses++;
     if (!count) n_failures++;
@@ -163,6 +189,7 @@ static void r_done(void *ud, int fault, const char *msg) {
     pthread_mutex_unlock(&mu);
     r->done(r->ud, count, count ? NULL : why);
     tgx_buf_free(&r->body);
+    free(r->pool_key);
     free(r);
 }
 
@@ -179,6 +206,7 @@ tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const char *
         return NULL;
     }
     r->hook = m->engine->count;
+    r->pool_key = strdup(m->pool->key);
     r->done = done;
     r->ud = ud;
     r->t0 = tg__now();
@@ -192,9 +220,11 @@ tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const char *
     evbuffer_add(req, body, len);
     tg__up_timeouts t = {s->cfg->connect_timeout < timeout ? s->cfg->connect_timeout : timeout, timeout, timeout,
                          timeout, 0};
-    r->up = tg__upreq_start_buf(m->pool, req, 0, 0, &t, s->cfg->max_head, &ecount_ops, r);
+    r->up = r->pool_key ? tg__upreq_start_buf(m->pool, req, 0, 0, &t, s->cfg->max_head, &ecount_ops, r) : NULL;
     if (!r->up) {
+        if (!r->pool_key) evbuffer_free(req);
         tgx_buf_free(&r->body);
+        free(r->pool_key);
         free(r);
         return NULL;
     }
@@ -205,5 +235,6 @@ void tg__ecount_cancel(tg__ecount_req *r) {
     if (!r) return;
     tg__upreq_cancel(r->up);
     tgx_buf_free(&r->body);
+    free(r->pool_key);
     free(r);
 }

@@ -34,6 +34,10 @@ void tg__ecount_store(const tg__ecount_key *key, uint64_t count);
  * (round trips that gave no count), and the round trips' seconds in all. */
 void tg__ecount_stats(uint64_t *hits, uint64_t *misses, uint64_t *failures, double *seconds);
 void tg__ecount_cache_free(void);
+/* An upstream that answered the count path 404/405/501 (an OpenAI-compatible
+ * server taken for vLLM, a release without the route) is never asked again:
+ * 1 when pool_key is one. */
+int tg__ecount_unsupported(const char *pool_key);
 
 /* One count round trip on the loop: POST the count request (JSON text,
  * copied) to m's upstream; done(ud, count, NULL) with the engine's count,

@@ -345,7 +345,8 @@ static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, i
     if (j->count_state == 1) *tokens = j->count_tokens;
     if (j->count_state) return 0;
     int chat = route == TG__R_CHAT;
-    if (j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)))
+    if (j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
+        !m->pool || tg__ecount_unsupported(m->pool->key))
         return 0;
     tg__ecount_key k;
     json_t *body = tg__ecount_body(m, r->root, chat, &k);

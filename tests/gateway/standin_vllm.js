@@ -24,7 +24,8 @@
 //   from HF tokenizers (npm `tokenizers`, the Rust library) over the chat
 //   template rendered by @huggingface/jinja (NODE_PATH: $TG_FIXTURES/node_modules),
 //   so a count is a reference implementation's; tokenize_fail: "error" (a
-//   400 ErrorResponse, as _preprocess_chat's failure) or "hang" (no answer).
+//   400 ErrorResponse, as _preprocess_chat's failure), "hang" (no answer) or
+//   "missing" (FastAPI's 404: a server without the route).
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
 const http = require('http');
@@ -255,6 +256,7 @@ function tokenize(res, body) {
   // protocol.py TokenizeChatRequest / TokenizeCompletionRequest ->
   // TokenizeResponse {count, max_model_len, tokens, token_strs}
   if (cfg.tokenize_fail === 'hang') return; // never answers
+  if (cfg.tokenize_fail === 'missing') return sendJson(res, 404, { detail: 'Not Found' }); // a server without the route (FastAPI's 404)
   if (cfg.tokenize_fail === 'error') // serving_tokenization.py: create_error_response(f"{e} {e.__cause__}")
     return sendJson(res, 400, errorBody("'NoneType' object is not iterable None", 'BadRequestError', 400));
   const answer = ids => sendJson(res, 200, { count: ids.length, max_model_len: cfg.max_model_len, tokens: ids, token_strs: null });

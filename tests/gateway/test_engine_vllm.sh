@@ -225,7 +225,7 @@ grep -io 'round_trip_ms=[0-9.]*' "$work/x1.h" "$work/x2.h" "$work/x4.h" | sed 's
 echo "  measured: cache hit rate in this test: $hits hits of $((hits + 3)) engine counts"
 stop_tokgate X
 
-for mode in error hang; do
+for mode in error hang missing; do
   start_vllm "Y$mode" '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048,"tokenize_fail":"'$mode'"}'
   Yu=Y$mode; start_tokgate Y --upstream "${!Yu}" --discovery-interval 1 --engine-count-timeout 1
   G=http://127.0.0.1:$PORT_Y
@@ -239,7 +239,13 @@ for mode in error hang; do
   check "/tokenize $mode: the access line says count_source=engine_failed" grep -q 'prompt_exact=false count_source=engine_failed' "$work/Y.log"
   check "/tokenize $mode: the failure is logged" grep -q "the engine's prompt count failed" "$work/Y.log"
   echo "  measured: /tokenize $mode -> answered in $(( (t1 - t0) / 1000000 )) ms (timeout 1 s)"
-  [ "$mode" = error ] || check "/tokenize hang: answered after the 1 s timeout, within 10 s" test $(( (t1 - t0) / 1000000 )) -ge 1000 -a $(( (t1 - t0) / 1000000 )) -lt 10000
+  if [ "$mode" = missing ]; then
+    check "/tokenize missing (404): said, and not asked again" grep -qi '^x-tokgate-count: .*(no such route: not asked again)' "$work/y.h"
+    curl -s -D "$work/y2.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}"
+    check "/tokenize missing: the next request is a plain estimate" grep -qi '^x-tokgate-count: estimated; source=estimate'$'\r' "$work/y2.h"
+    js_check "/tokenize missing: asked once in all" "$(curl -s "${!Yu}/_standin/stats")" "j.requests.filter(r=>r.path==='/tokenize').length===1"
+  fi
+  [ "$mode" != hang ] || check "/tokenize hang: answered after the 1 s timeout, within 10 s" test $(( (t1 - t0) / 1000000 )) -ge 1000 -a $(( (t1 - t0) / 1000000 )) -lt 10000
   stop_tokgate Y
 done
 

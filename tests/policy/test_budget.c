@@ -379,6 +379,34 @@ static void test_error_body(void) {
     TG_CHECK_STR(e.api.code, "");
 }
 
+/* Issue 19: the engine's own count (engine_tokens, what the gateway's
+ * engine /tokenize gave) replaces the estimate and is exact: 12 forwards
+ * with 12; 5000 over the input of 4096 is refused naming 5000. */
+static void test_engine_tokens(void) {
+    tg_model_settings s;
+    tg_model_settings_init(&s);
+    tg_limits lim = from_context(8192, 0);
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, 12};
+    const char *hi = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    bcase c;
+    run(&c, hi, &m);
+    TG_CHECK_EQ_I(c.b.method, TG_COUNT_ENGINE);
+    TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
+    TG_CHECK_EQ_U(c.b.d.budget.prompt_tokens, 12);
+    TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 1);
+    TG_CHECK(!strcmp(tg_count_method_name(c.b.method), "engine"));
+    done(&c);
+    m.engine_tokens = 5000;
+    run(&c, hi, &m);
+    TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_REJECT);
+    TG_CHECK_EQ_U(c.b.d.budget.prompt_tokens, 5000);
+    TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 1);
+    char *e = json_dumps(c.b.d.error, JSON_COMPACT);
+    TG_CHECK(e && strstr(e, "5000"));
+    free(e);
+    done(&c);
+}
+
 int main(void) {
     TG_RUN(test_limits_from_context);
     TG_RUN(test_hi_estimated);
@@ -389,5 +417,6 @@ int main(void) {
     TG_RUN(test_chat_truncation_exact);
     TG_RUN(test_parse_facts);
     TG_RUN(test_error_body);
+    TG_RUN(test_engine_tokens);
     return tg_test_summary();
 }
