@@ -35,7 +35,7 @@ static void check_read(const tg__engine_count *c, const char *p, size_t n) {
 static void check_body(const tg__engine_count *c, const json_t *req) {
     for (int chat = 0; chat <= 1; chat++) {
         json_t *b = c->body(req, chat, "served-name");
-        if (b && (!json_is_object(b) || strcmp(json_string_value(json_object_get(b, "model")), "served-name"))) abort();
+        if (b && (!json_is_object(b) || strcmp(json_string_value(json_object_get(b, "model")), "served-name") != 0)) abort();
         json_decref(b);
     }
 }

@@ -138,7 +138,7 @@ int tg__ecount_unsupported(const char *pool_key) {
 static void mark_no_route(const char *pool_key) {
     pthread_mutex_lock(&mu);
     size_t i = 0;
-    while (i < ECOUNT_NO_ROUTE && no_route[i] && strcmp(no_route[i], pool_key)) i++;
+    while (i < ECOUNT_NO_ROUTE && no_route[i] && strcmp(no_route[i], pool_key) != 0) i++;
     if (i < ECOUNT_NO_ROUTE && !no_route[i]) no_route[i] = strdup(pool_key);
     pthread_mutex_unlock(&mu);
 }
