@@ -429,7 +429,7 @@ TG_API const char *tg_max_tokens_source_name(tg_max_tokens_source s);
 TG_API const char *tg_thinking_mode_name(tg_thinking_mode m);
 TG_API const char *tg_truncation_mode_name(tg_truncation_mode m);
 TG_API const char *tg_dialect_name(tg_dialect d);
-TG_API const char *tg_count_method_name(tg_count_method m); /* estimate|tokenizer|template */
+TG_API const char *tg_count_method_name(tg_count_method m); /* estimate|tokenizer|template|engine */
 TG_API int tg_thinking_mode_parse(const char *s);
 TG_API int tg_truncation_mode_parse(const char *s); /* also "off" */
 TG_API int tg_dialect_parse(const char *s);         /* also "openai" (= none) */
