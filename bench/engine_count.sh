@@ -4,9 +4,11 @@
 # with the real Qwen3 tokenizer (tests/gateway/standin_vllm.js,
 # tokenizer_dir); N distinct chats of a growing conversation (each a new
 # suffix: one /tokenize round trip, cache miss) and the same N again (cache
-# hits), each forwarded to the stand-in (max_tokens 1). Prints the mean
+# hits), each forwarded to the stand-in (max_tokens 1); the reference: a
+# second tokgate given the tokenizer file (the local count, tokgate's own
+# count cache), the same chats once. Prints the mean
 # round trip tokgate reports (x-tokgate-count round_trip_ms), the mean
-# request time for misses and hits, their ratio, the /tokenize calls the
+# request time for misses, hits and the local count, their ratios, the /tokenize calls the
 # stand-in saw and the cache hit rate. The stand-in is a node process on the
 # same machine: a real vLLM's /tokenize adds its own rendering and
 # tokenizing time (it runs on vLLM's API process, not the GPU).
@@ -38,23 +40,31 @@ const msgs=[{role:'system',content:'You are a careful assistant. '+words(0)}];
 for (let i=1;i<=$n;i++){ msgs.push({role:'user',content:'Question '+i+': '+words(i)});
   fs.writeFileSync('$work/c'+i+'.json', JSON.stringify({model:'vllm-standin',max_tokens:1,messages:msgs}));
   msgs.push({role:'assistant',content:'Answer '+i+': '+words(i+1000)}); }"
-run() { # run LABEL: each chat once; prints the mean ms and sums round_trip_ms
+run() { # run WHAT [PORT]: each chat once; prints the mean us and sums round_trip_ms
   local t0 t1 total=0 rtt=0 i
   for i in $(seq 1 "$n"); do
     t0=$(date +%s%N)
-    curl -s -D "$work/h" -o /dev/null "127.0.0.1:$tg/v1/chat/completions" -d @"$work/c$i.json"
+    curl -s -D "$work/h" -o /dev/null "127.0.0.1:${2:-$tg}/v1/chat/completions" -d @"$work/c$i.json"
     t1=$(date +%s%N)
     total=$((total + t1 - t0))
     r=$(grep -io 'round_trip_ms=[0-9.]*' "$work/h" | cut -d= -f2 || true); rtt=$(echo "$rtt + ${r:-0}" | bc -l)
-    grep -qi "cache=$1" "$work/h" || echo "warning: chat $i was not a cache $1: $(grep -i x-tokgate-count "$work/h")" >&2
+    grep -qi "$1" "$work/h" || echo "warning: chat $i was not a cache $1: $(grep -i x-tokgate-count "$work/h")" >&2
   done
   echo "$((total / n / 1000)) $rtt"
 }
-read -r miss_us miss_rtt < <(run miss)
-read -r hit_us _ < <(run hit)
+read -r miss_us miss_rtt < <(run cache=miss)
+read -r hit_us _ < <(run cache=hit)
 calls=$(( $(curl -s "127.0.0.1:$up/_standin/stats" | node -pe "JSON.parse(require('fs').readFileSync(0)).requests.filter(r=>r.path==='/tokenize').length") - 1 )) # less the warm-up
+tl=$(port)
+"$bin" serve --listen "127.0.0.1:$tl" --upstream "http://127.0.0.1:$up" --discovery-interval 1 --tokenizer "$qwen/tokenizer.json" \
+  --quiet 2>"$work/tl.log" & pids+=($!)
+wait_port "$tl"
+for _ in $(seq 1 50); do curl -s "127.0.0.1:$tl/v1/limits" | grep -q '"kind":"vllm"' && break; sleep 0.1; done
+read -r local_us _ < <(run source=tokenizer "$tl")
 echo "engine counts over $n chats of a growing conversation (vLLM stand-in, real Qwen3 tokenizer):"
 printf '  /tokenize round trip (x-tokgate-count): %.2f ms mean\n' "$(echo "$miss_rtt / $n" | bc -l)"
 printf '  request, cache miss: %d us mean; cache hit: %d us mean; miss/hit = %.2f\n' "$miss_us" "$hit_us" \
   "$(echo "$miss_us / $hit_us" | bc -l)"
+printf '  reference, the local count (tokenizer file): %d us mean; engine miss/local = %.2f, engine hit/local = %.2f\n' \
+  "$local_us" "$(echo "$miss_us / $local_us" | bc -l)" "$(echo "$hit_us / $local_us" | bc -l)"
 echo "  /tokenize calls: $calls for $((2 * n)) requests (hit rate $(( (2 * n - calls) * 100 / (2 * n) ))%)"
