@@ -10,7 +10,9 @@
  *                for its continuation, costs no round trip; an agent's next
  *                turn (a new suffix) costs one. A full table forgets its
  *                oldest slot on collision (the next ask refills it).
- *   the request  one POST to the model's upstream through its pool
+ *   the request  one POST to the model's upstream through its pool (a
+ *                request for a count already in flight waits on it: the
+ *                same conversation sent twice at once costs one round trip)
  *                (upstream.h; not counted under upstream_max_connections,
  *                like discovery's probes: a count must not queue behind the
  *                generations it decides on), its answer collected up to 64 MiB (vLLM
@@ -145,96 +147,160 @@ static void mark_no_route(const char *pool_key) {
 
 /* ---- the round trip ------------------------------------------------------ */
 
-struct tg__ecount_req {
+/* One count request in flight (loop thread only); requests for the same key
+ * that come while it is out wait on it (waiters) instead of asking again. */
+typedef struct flight {
+    struct flight *next;
+    tg__ecount_key key;
     tg__upreq *up;
     char *pool_key;
     const tg__engine_count *hook;
-    tg__ecount_done done;
-    void *ud;
     int status;
     double t0;
     tgx_buf body;
+    tg__ecount_req *waiters;
+} flight;
+
+struct tg__ecount_req { /* one waiter: a job's handle */
+    tg__ecount_req *next;
+    flight *f;             /* NULL while its flight reports (cancel then only marks it) */
+    tg__ecount_done done;  /* NULL: cancelled while its flight reported */
+    void *ud;
 };
+
+static flight *flights;
+
+static void unlink_flight(flight *f) {
+    for (flight **pp = &flights; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            return;
+        }
+}
+
+static void flight_free(flight *f) {
+    tgx_buf_free(&f->body);
+    free(f->pool_key);
+    free(f);
+}
 
 static void r_head(void *ud, const tg__http_head *h, const char *reason, size_t rl) {
     (void)reason;
     (void)rl;
-    ((tg__ecount_req *)ud)->status = h->status;
+    ((flight *)ud)->status = h->status;
 }
 
 static void r_body(void *ud, const char *p, size_t n) {
-    tg__ecount_req *r = ud;
-    tgx_buf_append(&r->body, p, n); /* over the cap: it will not parse */
+    flight *f = ud;
+    tgx_buf_append(&f->body, p, n); /* over the cap: it will not parse */
 }
 
+static int no_route_status(int st) { return st == 404 || st == 405 || st == 501; }
+
 static void r_done(void *ud, int fault, const char *msg) {
-    tg__ecount_req *r = ud;
+    flight *f = ud;
     char why[256] = "";
     uint64_t count = 0;
     if (fault)
-        snprintf(why, sizeof why, "%s %s", r->hook->path, msg ? msg : tg__up_fault_name(fault));
-    else if (r->status != 200)
-        snprintf(why, sizeof why, "%s answered HTTP %d: %.*s%s", r->hook->path, r->status,
-                 (int)(r->body.len < 120 ? r->body.len : 120), r->body.data ? r->body.data : "",
-                 r->status == 404 || r->status == 405 || r->status == 501 ? " (no such route: not asked again)" : "");
-    else if (r->hook->read(r->body.data ? r->body.data : "", r->body.len, &count, why, sizeof why) != 0)
+        snprintf(why, sizeof why, "%s %s", f->hook->path, msg ? msg : tg__up_fault_name(fault));
+    else if (f->status != 200)
+        snprintf(why, sizeof why, "%s answered HTTP %d: %.*s%s", f->hook->path, f->status,
+                 (int)(f->body.len < 120 ? f->body.len : 120), f->body.data ? f->body.data : "",
+                 no_route_status(f->status) ? " (no such route: not asked again)" : "");
+    else if (f->hook->read(f->body.data ? f->body.data : "", f->body.len, &count, why, sizeof why) != 0)
         count = 0;
-    if (!fault && (r->status == 404 || r->status == 405 || r->status == 501)) mark_no_route(r->pool_key);
+    if (!fault && no_route_status(f->status)) mark_no_route(f->pool_key);
     for (char *p = why; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == '"') *p = *p == '"' ? '\'' : ' '; /* it goes into a header and a log line */
     pthread_mutex_lock(&mu);
     n_misses++;
     if (!count) n_failures++;
-    rtt_sum += tg__now() - r->t0;
+    rtt_sum += tg__now() - f->t0;
     pthread_mutex_unlock(&mu);
-    r->done(r->ud, count, count ? NULL : why);
-    tgx_buf_free(&r->body);
-    free(r->pool_key);
-    free(r);
+    unlink_flight(f);
+    tg__ecount_req *w = f->waiters;
+    for (tg__ecount_req *x = w; x; x = x->next) x->f = NULL;
+    while (w) { /* a waiter's done may cancel a later one: that only marks it */
+        tg__ecount_req *next = w->next;
+        if (w->done) w->done(w->ud, count, count ? NULL : why);
+        free(w);
+        w = next;
+    }
+    flight_free(f);
 }
 
 static const tg__upreq_ops ecount_ops = {r_head, r_body, r_done};
 
-tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const char *body, size_t len, double timeout,
-                                 tg__ecount_done done, void *ud) {
+/* A new flight for key: the request sent through m's pool, or NULL. */
+static flight *flight_start(tg__server *s, const tg__model *m, const tg__ecount_key *key, const char *body, size_t len,
+                            double timeout) {
     const tg__model_cfg *mc = m->cfg;
-    tg__ecount_req *r = calloc(1, sizeof *r);
+    flight *f = calloc(1, sizeof *f);
     struct evbuffer *req = evbuffer_new();
-    if (!r || !req) {
-        free(r);
+    if (f) f->pool_key = strdup(m->pool->key);
+    if (!f || !req || !f->pool_key) {
+        if (f) free(f->pool_key);
+        free(f);
         if (req) evbuffer_free(req);
         return NULL;
     }
-    r->hook = m->engine->count;
-    r->pool_key = strdup(m->pool->key);
-    r->done = done;
-    r->ud = ud;
-    r->t0 = tg__now();
-    tgx_buf_init(&r->body, ECOUNT_MAX_ANSWER);
-    const char *key = mc->upstream_api_key;
+    f->key = *key;
+    f->hook = m->engine->count;
+    f->t0 = tg__now();
+    tgx_buf_init(&f->body, ECOUNT_MAX_ANSWER);
+    const char *ak = mc->upstream_api_key;
     evbuffer_add_printf(req,
                         "POST %s%s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\nContent-Type: application/json\r\n"
                         "Content-Length: %zu\r\n%s%s%sConnection: keep-alive\r\n\r\n",
-                        mc->url.base_path, r->hook->path, mc->url.hostport, len, key ? "Authorization: Bearer " : "",
-                        key ? key : "", key ? "\r\n" : "");
+                        mc->url.base_path, f->hook->path, mc->url.hostport, len, ak ? "Authorization: Bearer " : "",
+                        ak ? ak : "", ak ? "\r\n" : "");
     evbuffer_add(req, body, len);
     tg__up_timeouts t = {s->cfg->connect_timeout < timeout ? s->cfg->connect_timeout : timeout, timeout, timeout,
                          timeout, 0};
-    r->up = r->pool_key ? tg__upreq_start_buf(m->pool, req, 0, 0, &t, s->cfg->max_head, &ecount_ops, r) : NULL;
-    if (!r->up) {
-        if (!r->pool_key) evbuffer_free(req);
-        tgx_buf_free(&r->body);
-        free(r->pool_key);
-        free(r);
+    f->up = tg__upreq_start_buf(m->pool, req, 0, 0, &t, s->cfg->max_head, &ecount_ops, f);
+    if (!f->up) {
+        flight_free(f);
         return NULL;
     }
-    return r;
+    f->next = flights;
+    flights = f;
+    return f;
 }
 
-void tg__ecount_cancel(tg__ecount_req *r) {
-    if (!r) return;
-    tg__upreq_cancel(r->up);
-    tgx_buf_free(&r->body);
-    free(r->pool_key);
-    free(r);
+tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const tg__ecount_key *key, const char *body,
+                                 size_t len, double timeout, tg__ecount_done done, void *ud) {
+    tg__ecount_req *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    flight *f = flights;
+    while (f && (f->key.a != key->a || f->key.b != key->b)) f = f->next;
+    if (!f && !(f = flight_start(s, m, key, body, len, timeout))) {
+        free(w);
+        return NULL;
+    }
+    w->f = f;
+    w->done = done;
+    w->ud = ud;
+    w->next = f->waiters;
+    f->waiters = w;
+    return w;
+}
+
+void tg__ecount_cancel(tg__ecount_req *w) {
+    if (!w) return;
+    flight *f = w->f;
+    if (!f) { /* its flight is reporting: it frees w */
+        w->done = NULL;
+        return;
+    }
+    for (tg__ecount_req **pp = &f->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    free(w);
+    if (!f->waiters) { /* nobody waits: the round trip is dropped */
+        tg__upreq_cancel(f->up);
+        unlink_flight(f);
+        flight_free(f);
+    }
 }

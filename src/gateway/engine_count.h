@@ -40,14 +40,15 @@ void tg__ecount_cache_free(void);
 int tg__ecount_unsupported(const char *pool_key);
 
 /* One count round trip on the loop: POST the count request (JSON text,
- * copied) to m's upstream; done(ud, count, NULL) with the engine's count,
+ * copied; its key from tg__ecount_body) to m's upstream, or wait on the one
+ * in flight for the same key; done(ud, count, NULL) with the engine's count,
  * or done(ud, 0, why) on a timeout, an error answer or one it cannot read.
  * done runs later, never inside this call, and never after cancel. NULL
  * when out of memory (no callback then). */
 typedef struct tg__ecount_req tg__ecount_req;
 typedef void (*tg__ecount_done)(void *ud, uint64_t count, const char *why);
-tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const char *body, size_t len,
-                                 double timeout, tg__ecount_done done, void *ud);
+tg__ecount_req *tg__ecount_start(tg__server *s, const tg__model *m, const tg__ecount_key *key, const char *body,
+                                 size_t len, double timeout, tg__ecount_done done, void *ud);
 void tg__ecount_cancel(tg__ecount_req *r);
 
 #endif

@@ -749,7 +749,8 @@ static int ask_engine(infer_job *j) {
     json_decref(j->count_req);
     j->count_req = NULL;
     j->count_ms = tg__now();
-    j->counting = body ? tg__ecount_start(c->srv, j->m, body, strlen(body), c->cfg->engine_count_timeout, count_done, j)
+    j->counting = body ? tg__ecount_start(c->srv, j->m, &j->count_key, body, strlen(body),
+                                          c->cfg->engine_count_timeout, count_done, j)
                        : NULL;
     free(body);
     if (!j->counting) { /* out of memory: decided on the estimate */

@@ -25,7 +25,8 @@
 //   template rendered by @huggingface/jinja (NODE_PATH: $TG_FIXTURES/node_modules),
 //   so a count is a reference implementation's; tokenize_fail: "error" (a
 //   400 ErrorResponse, as _preprocess_chat's failure), "hang" (no answer) or
-//   "missing" (FastAPI's 404: a server without the route).
+//   "missing" (FastAPI's 404: a server without the route); tokenize_delay_ms
+//   holds each /tokenize answer that long.
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
 const http = require('http');
@@ -261,6 +262,9 @@ function tokenize(res, body) {
     return sendJson(res, 400, errorBody("'NoneType' object is not iterable None", 'BadRequestError', 400));
   const answer = ids => sendJson(res, 200, { count: ids.length, max_model_len: cfg.max_model_len, tokens: ids, token_strs: null });
   if (!cfg.tokenizer_dir) return answer(body.messages ? chatIds(body) : promptIds(body.prompt));
+  if (cfg.tokenize_delay_ms) { // a slow /tokenize (a long chat on a busy API process)
+    const b = body; return setTimeout(() => realIds(b).then(answer, e => sendJson(res, 400, errorBody(`${e.message} None`, 'BadRequestError', 400))), cfg.tokenize_delay_ms);
+  }
   realIds(body).then(answer, e => sendJson(res, 400, errorBody(`${e.message} None`, 'BadRequestError', 400)));
 }
 

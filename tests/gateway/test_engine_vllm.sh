@@ -222,6 +222,20 @@ curl -s -D "$work/x4.h" -o /dev/null "$G/v1/chat/completions" -d "{$turn2}"
 check "engine count: the next turn (same prefix, new suffix) counted exactly: $n_turn2" grep -qi "^x-tokgate-prompt-tokens: $n_turn2"$'\r' "$work/x4.h"
 check_eq "engine count: the next turn costs one /tokenize" "$(tk)" 1
 grep -io 'round_trip_ms=[0-9.]*' "$work/x1.h" "$work/x2.h" "$work/x4.h" | sed 's/^/  measured: /'
+stop_tokgate X
+# the same new chat three times at once: one /tokenize, the others wait on it
+start_vllm Z '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048,"tokenize_delay_ms":1500}'
+start_tokgate X --upstream "$Z" --discovery-interval 1
+G=http://127.0.0.1:$PORT_X
+ready "$G" || fail "tokgate X never recognised the vLLM stand-in Z"
+zp=()
+for i in 1 2 3; do curl -s -D "$work/z$i.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}" & zp+=($!); done
+wait "${zp[@]}"
+z=$(curl -s "$Z/_standin/stats" | node -pe "JSON.parse(require('fs').readFileSync(0)).requests.filter(r=>r.path==='/tokenize').length")
+check_eq "three identical new chats at once: one /tokenize round trip" "$z" 1
+for i in 1 2 3; do
+  check "three at once ($i): the engine's count $n_under, exact" grep -qi "^x-tokgate-prompt-tokens: $n_under"$'\r' "$work/z$i.h"
+done
 echo "  measured: cache hit rate in this test: $hits hits of $((hits + 3)) engine counts"
 stop_tokgate X
 
