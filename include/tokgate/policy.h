@@ -393,12 +393,16 @@ typedef struct tg_budget_model {
                                            it); not thread-safe: the caller keeps one per thread */
     uint64_t env_max_output_tokens;     /* TOKGATE_MAX_OUTPUT_TOKENS as the caller read it; 0 unset */
     tg_adaptive *adaptive;              /* learned thinking budgets (thread-safe); NULL: none */
+    uint64_t engine_tokens;             /* the prompt's exact count as the serving engine itself gave it
+                                           (the gateway's engine /tokenize, issue 19), used when tok and
+                                           chat cannot count the request exactly; 0: none */
 } tg_budget_model;
 
 typedef enum tg_count_method {
     TG_COUNT_ESTIMATE = 0, /* tg_estimate_count plus the cookbook's chat overhead */
     TG_COUNT_TOKENIZER,    /* the tokenizer: a raw prompt exactly, a chat per message */
-    TG_COUNT_TEMPLATE      /* the chat template rendered, then tokenized: exact */
+    TG_COUNT_TEMPLATE,     /* the chat template rendered, then tokenized: exact */
+    TG_COUNT_ENGINE        /* the engine's own count (tg_budget_model.engine_tokens): exact */
 } tg_count_method;
 
 typedef struct tg_budget_decision {
@@ -520,7 +524,7 @@ TG_API const char *tg_max_tokens_source_name(tg_max_tokens_source s);
 TG_API const char *tg_thinking_mode_name(tg_thinking_mode m);
 TG_API const char *tg_truncation_mode_name(tg_truncation_mode m);
 TG_API const char *tg_dialect_name(tg_dialect d);
-TG_API const char *tg_count_method_name(tg_count_method m); /* estimate|tokenizer|template */
+TG_API const char *tg_count_method_name(tg_count_method m); /* estimate|tokenizer|template|engine */
 TG_API int tg_thinking_mode_parse(const char *s);
 TG_API int tg_truncation_mode_parse(const char *s); /* also "off" */
 TG_API int tg_dialect_parse(const char *s);         /* also "openai" (= none) */

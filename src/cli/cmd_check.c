@@ -258,7 +258,7 @@ int tg_cmd_check(int argc, char **argv) {
      * adds BOS; vLLM and transformers render as HF does and add none. */
     tg_budget_model bm = {&settings, &lim, tok, chat,
                           settings.dialect == TG_DIALECT_LLAMACPP ? TG_CHAT_LLAMACPP : TG_CHAT_HF, NULL,
-                          env_out, NULL};
+                          env_out, NULL, 0};
     tg_budget_decision bd;
     int rc = 1;
     st = tg_budget_decide(&req, &bm, &bd, &err);

@@ -44,6 +44,11 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
 }
 
 tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget *out, tg_error *err) {
+    return tg__budget_decide_counted(m, r, 0, out, err);
+}
+
+tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uint64_t engine_tokens, tg__budget *out,
+                                    tg_error *err) {
     memset(out, 0, sizeof out[0]);
     tgx_buf h;
     tgx_buf_init(&h, 4096);
@@ -54,6 +59,7 @@ tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget 
     }
     tg_budget_model bm;
     tg__budget_model(m, &bm);
+    bm.engine_tokens = engine_tokens;
     tg_status st = tg_budget_decide(r, &bm, &out->dec, err);
     if (st != TG_OK) {
         tgx_buf_free(&h);

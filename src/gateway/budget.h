@@ -35,6 +35,10 @@ typedef struct tg__budget {
  * model (immutable in its held table) and this thread's count cache. An error
  * (out of memory) leaves nothing to free but what tg__budget_free frees. */
 tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget *out, tg_error *err);
+/* The same with the prompt's exact count as the engine gave it
+ * (engine_count.h; 0: none), used where m's tokenizer cannot count it. */
+tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uint64_t engine_tokens, tg__budget *out,
+                                    tg_error *err);
 void tg__budget_free(tg__budget *b);
 
 /* The model as the library's budget path takes it (BM borrows from m, and

@@ -174,6 +174,7 @@ tg__config *tg__config_new(void) {
     c->vram_window = 6;
     c->vram_hysteresis_mib = 512;
     c->route_load_bound = 1.25;
+    c->engine_count_timeout = 5;
     c->max_body = 32u << 20;
     c->max_head = 32u << 10;
     c->max_headers = 100;

@@ -135,6 +135,7 @@ typedef struct tg__config {
     double vram_interval;
     size_t vram_window;
     uint64_t vram_hysteresis_mib;
+    double engine_count_timeout; /* the engine's own count (engine_count.h): its round trip's limit; 0: never asked */
     size_t max_body, max_head, max_headers, max_line;
     size_t high_watermark; /* client output bytes at which upstream reading pauses */
     size_t workers;        /* threads for heavy request work (0: all on the loop) */

@@ -28,6 +28,7 @@
 #include "gateway/config_load.h"
 #include "gateway/discovery.h"
 #include "gateway/engine_poll.h"
+#include "gateway/engine_count.h"
 #include "gateway/log.h"
 #include "gateway/modelfiles.h"
 #include "gateway/options.h"
@@ -275,6 +276,7 @@ out:
     tg__workers_free(s.workers);
     tg__count_caches_free();
     tg__engine_poll_free(&s);
+    tg__ecount_cache_free();
     tg__discovery_free(&s);
     tg__models_free(&s);
     tg__adaptive_stop(&s); /* saved once more; no worker looks it up now */

@@ -233,7 +233,24 @@ struct tg__engine {
      * with another context: added back to the free figure so the context
      * sent does not chase its own allocation. NULL / 0: none. */
     uint64_t (*kv_held_tokens)(const tg__upinfo *u, const json_t *entry);
+    /* ---- added (issue 19, counts from the engine); NULL: none ---- */
+    /* How the engine counts a prompt itself (vLLM's and SGLang's
+     * /tokenize), asked when tokgate has no tokenizer to count the request
+     * exactly (engine_count.h). */
+    const struct tg__engine_count *count;
 };
+
+/* The engine's own prompt count (count; issue 19). */
+typedef struct tg__engine_count {
+    const char *path; /* POST, under the upstream's base path */
+    /* The count request for the OpenAI body `request` (as_chat 1: a chat,
+     * 0: a raw-prompt completion), the upstream's model name in `model`
+     * (NULL: the request's): a new reference, or NULL when the engine
+     * cannot count that kind of request (then tokgate estimates). */
+    json_t *(*body)(const json_t *request, int as_chat, const char *model);
+    /* A 200 answer -> *count; 0, or -1 with why in err (errsz bytes). */
+    int (*read)(const char *body, size_t len, uint64_t *count, char *err, size_t errsz);
+} tg__engine_count;
 
 /* A per-model POST probe (post_probes). */
 typedef struct tg__engine_post_probe {

@@ -5,6 +5,7 @@
  * JSON lines:   {"ts":"2026-01-02T03:04:05Z","level":"info","msg":"MESSAGE"}
  * Access lines: ... tokgate access: id=ID method=POST path=/v1/chat/completions
  *               model=M upstream=H:P prompt_tokens=N prompt_exact=true
+ *               count_source=tokenizer|engine|estimate|engine_failed
  *               max_tokens=N max_tokens_source=request decision=forward
  *               status=200 error=- upstream_s=0.412 total_s=0.415 end=ok
  *               (JSON: the same keys in one object, "level":"access",
@@ -132,6 +133,7 @@ static void access_json(const tg__access *a, const char *ts, const char *end, do
     if (!o) return;
     json_object_set_new(o, "prompt_tokens", a->have_budget ? json_integer((json_int_t)a->prompt_tokens) : json_null());
     json_object_set_new(o, "prompt_exact", a->have_budget ? json_boolean(a->prompt_exact) : json_null());
+    json_object_set_new(o, "count_source", str_or_null(a->have_budget ? a->count_source : NULL));
     json_object_set_new(o, "max_tokens", a->have_budget && a->max_tokens ? json_integer((json_int_t)a->max_tokens)
                                                                          : json_null());
     json_object_set_new(o, "max_tokens_source", str_or_null(a->max_tokens_source));
@@ -159,8 +161,8 @@ void tg__log_access(const tg__access *a, const char *end) {
     if (a->t_upstream > 0) snprintf(us, sizeof us, "%.3f", up);
     fprintf(stderr,
             "%s tokgate access: id=%s method=%s path=%s model=%s upstream=%s prompt_tokens=%s prompt_exact=%s "
-            "max_tokens=%s max_tokens_source=%s decision=%s status=%d error=%s upstream_s=%s total_s=%.3f end=%s\n",
+            "count_source=%s max_tokens=%s max_tokens_source=%s decision=%s status=%d error=%s upstream_s=%s total_s=%.3f end=%s\n",
             ts, or_dash(a->id), or_dash(a->method), or_dash(a->path), or_dash(a->model), or_dash(a->upstream), pt,
-            a->have_budget ? (a->prompt_exact ? "true" : "false") : "-", mt, or_dash(a->max_tokens_source),
+            a->have_budget ? (a->prompt_exact ? "true" : "false") : "-", or_dash(a->have_budget ? a->count_source : NULL), mt, or_dash(a->max_tokens_source),
             or_dash(a->decision), a->status, or_dash(a->error), us, total, end);
 }

@@ -57,6 +57,9 @@ typedef struct tg__access {
     int status;                   /* what the client was sent (0: nothing) */
     double t_start;               /* the head arrived */
     double t_upstream;            /* handed to the upstream exchange; 0: never */
+    const char *count_source;     /* static: how prompt_tokens was counted: tokenizer, engine,
+                                     estimate, engine_failed (the engine was asked and gave no count:
+                                     estimated); NULL: "-" (issue 19) */
 } tg__access;
 
 /* Copies src into dst (cap bytes), each byte outside visible ASCII as '?'. */

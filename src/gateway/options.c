@@ -331,6 +331,9 @@ const tgx_opt tg__serve_opts[] = {
     {.key = "vram.hysteresis_mib", .flag = "--vram-hysteresis-mib", .kind = TGX_OPT_UINT, .store = TGX_ST_U64,
      .off = C(vram_hysteresis_mib), .lo = 0, .hi = 1048576, .arg = "MIB",
      .help = "the figure in use moves only when the windowed reading moves more than this"},
+    SECONDS("timeouts.engine_count", "--engine-count-timeout", engine_count_timeout, 0,
+            "the engine's own prompt count (vLLM/SGLang /tokenize, no tokenizer file): its round trip "
+            "(then the estimate; 0: never asked)"),
     HEADING("sizes and threads:"),
     SIZE("limits.max_body_bytes", "--max-body-bytes", max_body, 1, 1e10, "request body (413)"),
     SIZE("limits.max_header_bytes", "--max-header-bytes", max_head, 256, 1e7, "request header block (431)"),

@@ -132,6 +132,7 @@ struct tg__exchange {
     char *retry_req;      /* the whole upstream request, or NULL: no retry elsewhere */
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
+    uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -454,6 +455,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     if (plan && plan->cont && c->route == TG__R_CHAT && has_body && body) start_continuable(ex, plan, mc, want_stream);
     ex->body = NULL; /* the caller's: not ours past this call */
+    if (plan && plan->prompt_estimated) ex->est_prompt = plan->prompt_tokens;
     if (plan && inference) {
         ex->think = plan->think;
         ex->max_tokens = plan->max_tokens;
@@ -633,6 +635,13 @@ static void count_usage(tg__exchange *ex) {
     if (u->completion_tokens > 0) s->metrics.tokens_out += (uint64_t)u->completion_tokens;
     if (ex->pool_key && u->prompt_n > 0) tg__prefill_observe(s, ex->pool_key, u->prompt_n, u->prompt_ms);
     learn_thinking(ex, u);
+    if (ex->est_prompt && u->prompt_tokens > 0) { /* the engine's own count checks the estimate (issue 19) */
+        double d = (double)u->prompt_tokens - (double)ex->est_prompt;
+        tg__log(s, TG__LOG_INFO,
+                "count drift: upstream %s counted %lld prompt tokens, tokgate estimated %llu (drift %+.0f, %+.1f%%)",
+                ex->pool_key ? ex->pool_key : "?", (long long)u->prompt_tokens, (unsigned long long)ex->est_prompt, d,
+                100.0 * d / (double)ex->est_prompt);
+    }
 }
 
 /* A held error answer in a shape the engine adapter knows (engine.h

@@ -28,6 +28,9 @@ typedef struct tg__plan {
                                            plan until tg__proxy_start takes it), or NULL */
     tg__think_obs think;                /* the adaptive budget's class, to record the answer under */
     uint64_t route_key;                 /* replicas: the request's prefix key (route_pick.h); 0 none */
+    int prompt_estimated;               /* prompt_tokens is an estimate: the answer's own prompt
+                                           count (usage.prompt_tokens, Ollama's prompt_eval_count) is
+                                           logged against it as the estimate's drift (issue 19) */
 } tg__plan;
 
 /* Relays the client's request upstream with `body` (copied once into the

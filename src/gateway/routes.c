@@ -47,6 +47,7 @@
 
 #include "gateway/adaptive.h"
 #include "gateway/budget.h"
+#include "gateway/engine_count.h"
 #include "gateway/cont.h"
 #include "gateway/discovery.h"
 #include "gateway/filters/escalation.h"
@@ -224,6 +225,17 @@ typedef struct infer_job {
     double wait_until;  /* 0: not waiting yet */
     int retry_after;    /* a 503 for limits not known: seconds for Retry-After */
     struct sumjob *sum; /* truncation summarize under way (below), or NULL */
+    /* the engine's own count (engine_count.h; issue 19): work() found no
+     * cached count and left the request to ask in count_req; done() asks and
+     * runs work() again with the answer (count_state 1) or the failure (2) */
+    json_t *count_req;
+    tg__ecount_key count_key;
+    tg__ecount_req *counting;
+    int count_state;    /* 0 not asked, 1 counted, 2 failed (count_why) */
+    int count_hit;      /* the count came from the cache */
+    uint64_t count_tokens;
+    double count_ms;    /* the round trip */
+    char count_why[256];
 } infer_job;
 
 /* Truncation summarize (docs/policy.md): infer_work decides as usual (the
@@ -444,6 +456,55 @@ static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, cons
     if (!sj->call_body) snprintf(sj->why, sizeof sj->why, "out of memory building the summary call");
 }
 
+/* The engine's own count for m (engine_count.h), where m's tokenizer cannot
+ * count the request exactly: 1 when it must be asked first (j->count_req
+ * set; infer_done asks), 0 to decide now with *tokens (0: none). */
+static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, int route, uint64_t *tokens) {
+    if (j->count_state == 1) *tokens = j->count_tokens;
+    if (j->count_state) return 0;
+    int chat = route == TG__R_CHAT;
+    if (j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
+        !m->pool || tg__ecount_unsupported(m->pool->key))
+        return 0;
+    tg__ecount_key k;
+    json_t *body = tg__ecount_body(m, r->root, chat, &k);
+    if (!body) return 0;
+    if (tg__ecount_lookup(&k, tokens)) {
+        j->count_hit = 1;
+        j->count_state = 1;
+        j->count_tokens = *tokens;
+        json_decref(body);
+        return 0;
+    }
+    j->count_req = body;
+    j->count_key = k;
+    return 1;
+}
+
+/* x-tokgate-count: exact or estimated, and the source (issue 19). */
+static void count_header(infer_job *j, tg__budget *b) {
+    if (!b->decided) return;
+    const char *src = b->dec.method == TG_COUNT_ENGINE     ? "engine"
+                      : b->dec.method == TG_COUNT_ESTIMATE ? (j->count_state == 2 ? "engine_failed" : "estimate")
+                                                           : "tokenizer";
+    j->log.count_source = src;
+    tgx_buf h;
+    tgx_buf_init(&h, 4096);
+    if (b->headers) tgx_buf_puts(&h, b->headers);
+    tgx_buf_printf(&h, "x-tokgate-count: %s; source=%s", b->dec.d.budget.prompt_tokens_exact ? "exact" : "estimated",
+                   src);
+    if (b->dec.method == TG_COUNT_ENGINE)
+        tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
+                       j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
+    if (j->count_state == 2) tgx_buf_printf(&h, "; engine count failed: %s", j->count_why);
+    tgx_buf_puts(&h, "\r\n");
+    char *nh = tgx_buf_detach(&h, NULL);
+    if (nh) {
+        free(b->headers);
+        b->headers = nh;
+    }
+}
+
 static void infer_work(tg__job *job) {
     infer_job *j = (infer_job *)job;
     json_t *native = NULL;
@@ -479,12 +540,15 @@ static void infer_work(tg__job *job) {
         goto out;
     }
     j->m = m;
+    uint64_t etok = 0;
+    if (engine_count(j, m, &r, route, &etok)) goto out; /* asked on the loop first (infer_done) */
     tg__budget b;
     tg_error berr;
-    if (tg__budget_decide(m, &r, &b, &berr) != TG_OK) {
+    if (tg__budget_decide_counted(m, &r, etok, &b, &berr) != TG_OK) {
         job_error(j, 500, NULL, NULL, "the budget decision failed: %s", berr.msg);
         goto out;
     }
+    count_header(j, &b);
     j->headers = b.headers;
     b.headers = NULL;
     job_log_decision(j, &b);
@@ -500,6 +564,7 @@ static void infer_work(tg__job *job) {
     json_t *send = b.decided && b.dec.rewritten ? json_incref(d->request) : NULL;
     json_t *escalated = b.dec.escalated;
     j->plan.prompt_tokens = d->budget.prompt_tokens;
+    j->plan.prompt_estimated = b.decided && !d->budget.prompt_tokens_exact;
     j->plan.max_tokens = d->budget.max_tokens;
     if (tg__mc_n_urls(m->cfg) > 1) j->plan.route_key = tg__route_key(req); /* replicas: prefix affinity */
     json_t *nv = json_object_get(req, "n"); /* choices: each holds its own prompt and output in the KV cache */
@@ -670,6 +735,8 @@ static void sum_free(sumjob *sj) {
 static void infer_free(infer_job *j) {
     sum_free(j->sum);
     if (j->wait_ev) event_free(j->wait_ev);
+    tg__ecount_cancel(j->counting);
+    json_decref(j->count_req);
     tg__table_unref(j->table);
     free(j->body);
     free(j->resp);
@@ -692,6 +759,7 @@ static void access_from_job(tg__client *c, const infer_job *j) {
     a->prompt_exact = j->log.prompt_exact;
     a->max_tokens = j->log.max_tokens;
     a->max_tokens_source = j->log.max_tokens_source;
+    a->count_source = j->log.count_source;
 }
 
 /* The request goes to m's upstream now: the access line's upstream and clock. */
@@ -931,6 +999,8 @@ static int sum_compact(infer_job *j, const char *text) {
     j->m = NULL;
     j->stream = 0;
     sj->state = SUM_REDECIDING;
+    j->count_state = 0; /* an engine count was of the whole chat: the compacted one is asked anew */
+    j->count_hit = 0;
     tg__client *c = j->c;
     c->job = &j->job;
     j->job.abandon = NULL;
@@ -1010,6 +1080,53 @@ static int sum_step(infer_job *j) {
     return 1;
 }
 
+static void count_abandon(tg__job *job) { infer_free((infer_job *)job); }
+
+/* The engine's count came (count > 0) or did not (why): the job decides
+ * again with it, on a worker for a large body as the first time. */
+static void count_done(void *ud, uint64_t count, const char *why) {
+    infer_job *j = ud;
+    j->counting = NULL;
+    j->job.abandon = NULL;
+    j->count_ms = (tg__now() - j->count_ms) * 1000.0;
+    if (count) {
+        j->count_state = 1;
+        j->count_tokens = count;
+        tg__ecount_store(&j->count_key, count);
+    } else {
+        j->count_state = 2;
+        snprintf(j->count_why, sizeof j->count_why, "%s", why ? why : "no count");
+        tg__log(j->c->srv, TG__LOG_WARN, "model %s: the engine's prompt count failed (%s); the prompt is estimated",
+                tg__model_id(j->m), j->count_why);
+    }
+    job_reset(j);
+    tg__workers_submit(j->len > j->c->cfg->inline_max ? j->c->srv->workers : NULL, &j->job);
+}
+
+/* work() left a count request: sent now; 1 while the job waits for it (the
+ * client keeps it as its job: one that leaves cancels the round trip). */
+static int ask_engine(infer_job *j) {
+    tg__client *c = j->c;
+    char *body = tgx_json_dumps(j->count_req, JSON_COMPACT);
+    json_decref(j->count_req);
+    j->count_req = NULL;
+    j->count_ms = tg__now();
+    j->counting = body ? tg__ecount_start(c->srv, j->m, &j->count_key, body, strlen(body),
+                                          c->cfg->engine_count_timeout, count_done, j)
+                       : NULL;
+    free(body);
+    if (!j->counting) { /* out of memory: decided on the estimate */
+        j->count_state = 2;
+        snprintf(j->count_why, sizeof j->count_why, "out of memory");
+        job_reset(j);
+        j->job.work(&j->job);
+        return 0;
+    }
+    c->job = &j->job;
+    j->job.abandon = count_abandon;
+    return 1;
+}
+
 static void infer_done(tg__job *job) {
     infer_job *j = (infer_job *)job;
     if (job->cancelled) {
@@ -1018,6 +1135,7 @@ static void infer_done(tg__job *job) {
     }
     tg__client *c = j->c;
     if (wait_for_limits(j)) return;
+    if (j->count_req && ask_engine(j)) return;
     if (j->sum && j->sum->state != SUM_DONE && sum_step(j)) return;
     c->job = NULL;
     j->log.decision = j->log.decision ? j->log.decision : j->route == TG__R_TOKENIZE ? "local" : "forward";

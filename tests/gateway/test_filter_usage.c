@@ -62,6 +62,24 @@ static void test_body(void) {
     free(o);
 }
 
+/* Ollama's native /api/chat stream (issue 19): NDJSON, the last line's
+ * Metrics (api/types.go ChatResponse + Metrics: prompt_eval_count,
+ * eval_count; ollama v0.33.0-rc2) are the answer's own counts. */
+static const char ndjson[] =
+    "{\"model\":\"tiny-a:latest\",\"created_at\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\","
+    "\"content\":\"Hi\"},\"done\":false}\n"
+    "{\"model\":\"tiny-a:latest\",\"created_at\":\"2026-01-01T00:00:01Z\",\"message\":{\"role\":\"assistant\","
+    "\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"total_duration\":123456789,\"load_duration\":1234567,"
+    "\"prompt_eval_count\":26,\"prompt_eval_duration\":2345678,\"eval_count\":3,\"eval_duration\":3456789}\n";
+
+static void test_ollama_ndjson(void) {
+    want w = {26, 3, -1, -1};
+    size_t n = 0;
+    char *o = fx_every_split(tg__usage_filter_new, 200, 0, ndjson, sizeof ndjson - 1, &n, check_usage, &w);
+    TG_CHECK(n == sizeof ndjson - 1 && !memcmp(o, ndjson, n));
+    free(o);
+}
+
 static void test_none_and_crlf(void) {
     /* no usage anywhere: -1 (not seen); CRLF line ends read the same */
     static const char s2[] = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\r\n\r\ndata: [DONE]\r\n\r\n";
@@ -142,6 +160,7 @@ int main(void) {
     TG_RUN(test_stream);
     TG_RUN(test_body);
     TG_RUN(test_none_and_crlf);
+    TG_RUN(test_ollama_ndjson);
     TG_RUN(test_new_head_starts_over);
     return tg_test_summary();
 }

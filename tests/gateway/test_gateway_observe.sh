@@ -69,7 +69,7 @@ line() { grep " tokgate access: id=$1 " "$work/A.log"; }
 check_eq "one access line per request id" "$(grep -c ' tokgate access: id=fwd-1 ' "$work/A.log")" 1
 check_contains "forwarded: model, upstream, counts, decision, status, times" "$(line fwd-1)" \
   "method=POST path=/v1/chat/completions model=ok upstream=127.0.0.1:$STANDIN_PORT prompt_tokens="
-check "forwarded line fields" grep -qE " prompt_exact=(true|false) max_tokens=4 max_tokens_source=request decision=forward status=200 error=- upstream_s=[0-9.]+ total_s=[0-9.]+ end=ok$" <<<"$(line fwd-1)"
+check "forwarded line fields" grep -qE " prompt_exact=(true|false) count_source=[a-z_]+ max_tokens=4 max_tokens_source=request decision=forward status=200 error=- upstream_s=[0-9.]+ total_s=[0-9.]+ end=ok$" <<<"$(line fwd-1)"
 check "a budget refusal leaves a line (reject, 400, its code, what was asked)" grep -qE \
   "max_tokens=1000000 max_tokens_source=request decision=reject status=400 error=invalid_value upstream_s=- " <<<"$(line big-1)"
 check_contains "an unknown model leaves a line" "$(line nf-1)" "model=nope"

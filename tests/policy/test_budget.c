@@ -94,7 +94,7 @@ static void test_hi_estimated(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     tg_limits lim = from_context(8192, 0);
-    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL};
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
     bcase c;
     run(&c, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &m);
     TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
@@ -123,7 +123,7 @@ static void test_rewritten_and_escalation(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     tg_limits lim = from_context(131072, 0);
-    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL};
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
     bcase c;
     run(&c, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100}", &m);
     TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
@@ -170,7 +170,7 @@ static void test_exact_counts(void) {
         tg_model_settings s;
         tg_model_settings_init(&s);
         tg_limits lim = from_context(4096, 0);
-        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, NULL};
+        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, NULL, 0};
         bcase c;
         run(&c, CHAT_QWEN_LLAMA, &m);
         TG_CHECK_EQ_I(c.b.method, TG_COUNT_TEMPLATE);
@@ -229,7 +229,7 @@ static void test_refusal_facts(void) {
         tg_model_settings_init(&s);
         s.overflow = rows[i].overflow;
         tg_limits lim = from_context(rows[i].ctx, 0);
-        tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL};
+        tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
         bcase c;
         run(&c, rows[i].body, &m);
         const tg_decision *d = &c.b.d;
@@ -260,7 +260,7 @@ static void test_truncation(void) {
     tg_model_settings_init(&s);
     s.truncation = TG_TRUNC_KEEP_RECENT;
     tg_limits lim = from_context(256, 0); /* input 128 */
-    tg_budget_model m = {&s, &lim, tok, NULL, TG_CHAT_HF, NULL, 0, NULL};
+    tg_budget_model m = {&s, &lim, tok, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
     char body[8192];
     size_t n = (size_t)snprintf(body, sizeof body, "{\"prompt\":\"");
     for (int i = 0; i < 300; i++) n += (size_t)snprintf(body + n, sizeof body - n, "w%d ", i);
@@ -294,7 +294,7 @@ static void test_chat_truncation_exact(void) {
         tg_model_settings s;
         tg_model_settings_init(&s);
         tg_limits lim = from_context(400, 0); /* input 200 */
-        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, NULL};
+        tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, NULL, 0, NULL, 0};
         char body[16384];
         size_t n = (size_t)snprintf(body, sizeof body, "{\"truncation\":\"auto\",\"messages\":[");
         for (int i = 0; i < 12; i++)
@@ -379,6 +379,34 @@ static void test_error_body(void) {
     TG_CHECK_STR(e.api.code, "");
 }
 
+/* Issue 19: the engine's own count (engine_tokens, what the gateway's
+ * engine /tokenize gave) replaces the estimate and is exact: 12 forwards
+ * with 12; 5000 over the input of 4096 is refused naming 5000. */
+static void test_engine_tokens(void) {
+    tg_model_settings s;
+    tg_model_settings_init(&s);
+    tg_limits lim = from_context(8192, 0);
+    tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 12};
+    const char *hi = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    bcase c;
+    run(&c, hi, &m);
+    TG_CHECK_EQ_I(c.b.method, TG_COUNT_ENGINE);
+    TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_FORWARD);
+    TG_CHECK_EQ_U(c.b.d.budget.prompt_tokens, 12);
+    TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 1);
+    TG_CHECK(!strcmp(tg_count_method_name(c.b.method), "engine"));
+    done(&c);
+    m.engine_tokens = 5000;
+    run(&c, hi, &m);
+    TG_CHECK_EQ_I(c.b.d.action, TG_ACTION_REJECT);
+    TG_CHECK_EQ_U(c.b.d.budget.prompt_tokens, 5000);
+    TG_CHECK_EQ_I(c.b.d.budget.prompt_tokens_exact, 1);
+    char *e = json_dumps(c.b.d.error, JSON_COMPACT);
+    TG_CHECK(e && strstr(e, "5000"));
+    free(e);
+    done(&c);
+}
+
 int main(void) {
     TG_RUN(test_limits_from_context);
     TG_RUN(test_hi_estimated);
@@ -389,5 +417,6 @@ int main(void) {
     TG_RUN(test_chat_truncation_exact);
     TG_RUN(test_parse_facts);
     TG_RUN(test_error_body);
+    TG_RUN(test_engine_tokens);
     return tg_test_summary();
 }

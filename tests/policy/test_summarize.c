@@ -295,7 +295,7 @@ static void test_compact(void) {
     tg_model_settings s;
     tg_model_settings_init(&s);
     tg_limits lim = fx_limits(4096, 1024);
-    tg_budget_model bm = {&s, &lim, NULL, NULL, TG_CHAT_LLAMACPP, NULL, 0, NULL};
+    tg_budget_model bm = {&s, &lim, NULL, NULL, TG_CHAT_LLAMACPP, NULL, 0, NULL, 0};
     uint64_t tokens = 0;
     int exact = 1;
     out = tg_summary_compact(req, m, 2, "T", &bm, &tokens, &exact, &e);

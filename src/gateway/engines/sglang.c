@@ -23,6 +23,9 @@
  *   context      the scheduler's max_req_input_len is not the context: the
  *                model's context_len (server_args.context_length when the
  *                operator set it, else /v1/models max_model_len).
+ *   engine count (issue 19) without a tokenizer file: a string prompt of
+ *                /v1/completions is counted by POST /v1/tokenize (text only:
+ *                chats stay estimated); see count_body below.
  *   KV pool      max_total_num_tokens: the tokens the KV cache holds, shared
  *                by every running request: admission's capacity.
  *   counting     chats rendered as transformers renders them (TG_CHAT_HF).
@@ -338,6 +341,42 @@ static char *map_stream_error(const char *data, size_t len) {
     return out;
 }
 
+/* ---- counts from the engine (issue 19; engine.h count) --------------------
+ * POST /v1/tokenize (python/sglang/srt/entrypoints/openai/serving_tokenize.py
+ * @0351c1fa, OpenAIServingTokenize; http_server.py routes it at /v1/tokenize
+ * and /tokenize): TokenizeRequest {model, prompt: str | list[str],
+ * add_special_tokens}, answered {"tokens", "count", "max_model_len"}
+ * (tokenizer.encode(prompt, add_special_tokens), the encode a string prompt
+ * of /v1/completions gets in tokenizer_manager). It takes text only, no
+ * messages: a chat is not counted so (it stays estimated without a
+ * tokenizer file; SGLang has no route that renders a chat without running
+ * it). */
+static json_t *count_body(const json_t *request, int as_chat, const char *model) {
+    json_t *p = json_object_get(request, "prompt");
+    if (as_chat || !json_is_string(p)) return NULL;
+    const char *name = model ? model : json_string_value(json_object_get(request, "model"));
+    json_t *o = json_pack("{s:O,s:b}", "prompt", p, "add_special_tokens", 1);
+    if (o && name && json_object_set_new(o, "model", json_string(name))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The answer to one string prompt: "count" an integer, "tokens" its ids. */
+static int count_read(const char *body, size_t len, uint64_t *count, char *err, size_t errsz) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *c = json_object_get(o, "count"), *t = json_object_get(o, "tokens");
+    int ok = json_is_integer(c) && json_integer_value(c) > 0 && (!t || (json_is_array(t) && json_array_size(t) == (size_t)json_integer_value(c)));
+    if (ok) *count = (uint64_t)json_integer_value(c);
+    else snprintf(err, errsz, "the /v1/tokenize answer has no positive \"count\" matching its \"tokens\"");
+    json_decref(o);
+    return ok ? 0 : -1;
+}
+
+static const tg__engine_count count = {"/v1/tokenize", count_body, count_read};
+
 /* SGLang's routes (http_server.py). /generate is its native generation
  * (sampling_params.max_new_tokens, text or input_ids): refused, the OpenAI
  * routes reach the same engine with a budget. */
@@ -393,4 +432,5 @@ const tg__engine tg__engine_sglang = {
     .map_error = map_error,
     .native_routes = native_routes,
     .map_stream_error = map_stream_error,
+    .count = &count,
 };

@@ -35,6 +35,9 @@
  *                holds no text: after the thinking cut, the end-of-thinking
  *                marker is tokenized first (POST /tokenize {"prompt": marker,
  *                "add_special_tokens": false}) and its ids go in the prompt.
+ *   counting without a tokenizer file (issue 19): POST /tokenize with the
+ *                chat's messages/tools (or a string prompt) answers the
+ *                engine's own count (engine.h count; gateway/engine_count.h).
  *   errors       the overflow _validate_input raises (400, BadRequestError):
  *                "This model's maximum context length is N tokens. However,
  *                you requested M tokens (X in the messages, Y in the
@@ -44,6 +47,7 @@
  *                or {"error":{"message","type","param","code"}} (later), as
  *                a body or a stream's `data:` event.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,6 +363,55 @@ static char *map_error(const char *body, size_t len, int status, int *out_status
     return out;
 }
 
+/* ---- counts from the engine (issue 19; engine.h count) --------------------
+ * POST /tokenize (serving_tokenization.py create_tokenize, v0.10.x): a chat
+ * as TokenizeChatRequest (protocol.py: model, messages, tools,
+ * add_generation_prompt default true, continue_final_message,
+ * add_special_tokens default false, chat_template, chat_template_kwargs),
+ * rendered by _preprocess_chat exactly as serving_chat.py renders the chat
+ * request; a raw prompt (a string) as TokenizeCompletionRequest (prompt,
+ * add_special_tokens default true, as CompletionRequest). The answer is
+ * TokenizeResponse {"count", "max_model_len", "tokens"}. */
+static const char *const tokenize_chat_keys[] = {
+    "messages", "tools", "add_generation_prompt", "continue_final_message", "add_special_tokens",
+    "chat_template", "chat_template_kwargs", "mm_processor_kwargs", NULL,
+};
+
+static json_t *count_body(const json_t *request, int as_chat, const char *model) {
+    json_t *o = json_object();
+    const char *name = model ? model : json_string_value(json_object_get(request, "model"));
+    if (!o || (name && json_object_set_new(o, "model", json_string(name)))) goto fail;
+    if (as_chat) {
+        for (const char *const *k = tokenize_chat_keys; *k; k++) {
+            json_t *v = json_object_get(request, *k);
+            if (v && json_object_set(o, *k, v)) goto fail;
+        }
+        if (!json_is_array(json_object_get(o, "messages"))) goto fail;
+        return o;
+    }
+    json_t *p = json_object_get(request, "prompt"); /* a list (ids, several prompts): not one TokenizeCompletionRequest */
+    json_t *sp = json_object_get(request, "add_special_tokens");
+    if (!json_is_string(p) || json_object_set(o, "prompt", p) || (sp && json_object_set(o, "add_special_tokens", sp)))
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static int count_read(const char *body, size_t len, uint64_t *count, char *err, size_t errsz) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *c = json_object_get(o, "count"), *t = json_object_get(o, "tokens");
+    int ok = json_is_integer(c) && json_integer_value(c) > 0 && (!t || (json_is_array(t) && json_array_size(t) == (size_t)json_integer_value(c)));
+    if (ok) *count = (uint64_t)json_integer_value(c);
+    else snprintf(err, errsz, "the /tokenize answer has no positive \"count\" matching its \"tokens\"");
+    json_decref(o);
+    return ok ? 0 : -1;
+}
+
+static const tg__engine_count count = {"/tokenize", count_body, count_read};
+
 /* vLLM's routes (api_server.py build_app / the routers). */
 #define GEN(p, k, alt) {p, "POST", k, alt}
 #define PASS(m, p) {p, m, TG__ER_PASS, NULL}
@@ -406,4 +459,5 @@ const tg__engine tg__engine_vllm = {
     .map_error = map_error,
     .native_routes = native_routes,
     .live_probe = &probes[1], /* GET /metrics: num_requests_running/waiting, kv_cache_usage_perc */
+    .count = &count,
 };

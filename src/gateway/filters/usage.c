@@ -33,6 +33,14 @@ void tg__usage_free(tg__usage *u) {
 
 int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion) {
     json_t *us = json_object_get(o, "usage");
+    if (!json_is_object(us) && json_is_integer(json_object_get(o, "prompt_eval_count"))) {
+        /* Ollama's native answer: the last object's Metrics (api/types.go:
+         * prompt_eval_count, eval_count; issue 19) */
+        json_t *pe = json_object_get(o, "prompt_eval_count"), *ec = json_object_get(o, "eval_count");
+        *prompt = (int64_t)json_integer_value(pe);
+        *completion = json_is_integer(ec) ? (int64_t)json_integer_value(ec) : -1;
+        return 1;
+    }
     if (!json_is_object(us)) return 0;
     json_t *p = json_object_get(us, "prompt_tokens"), *c = json_object_get(us, "completion_tokens");
     if (!json_is_integer(p) && !json_is_integer(c)) return 0;
@@ -153,6 +161,13 @@ void tg__usage_finish(tg__usage *u) {
     }
     if (!u->body.len || u->body_skip) return;
     json_t *o = json_loadb(u->body.data, u->body.len, 0, NULL);
+    if (!o) { /* NDJSON (Ollama's native stream): its last line holds the counts */
+        size_t e = u->body.len;
+        while (e && (u->body.data[e - 1] == '\n' || u->body.data[e - 1] == '\r')) e--;
+        size_t b = e;
+        while (b && u->body.data[b - 1] != '\n') b--;
+        if (b > 0 && e > b) o = json_loadb(u->body.data + b, e - b, 0, NULL);
+    }
     if (!o) return;
     tg__usage_from_json(o, &u->prompt_tokens, &u->completion_tokens);
     timings_from(u, o);
