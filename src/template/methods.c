@@ -287,6 +287,10 @@ static tg_status dictsort(tg__j_rt *rt, const tg__j_dict *d, tg__j_val *args, si
 
 tg_status tg__j_call_method(tg__j_rt *rt, const tg__j_fn *fn, tg__j_val *args, size_t nargs, tg__j_val *out) {
     const tg__j_val *self = &fn->self;
+    if (fn->id == TG__J_M_CONST) { /* llama.cpp mode: a builtin of undefined / None */
+        *out = *self;
+        return TG_OK;
+    }
     if (self->t == V_STR) {
         tg__j_str s = self->u.s;
         switch (fn->id) {
