@@ -174,7 +174,7 @@ static tg_status lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int rep
 
 tg_status tg__j_lc_coerce(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_val *out) {
     static const char *const coerced[] = {"capitalize", "lower", "replace", "strip", "trim", "title", "upper",
-                                          "wordcount", NULL};
+                                          "wordcount", "string", NULL};
     *out = *x;
     if (x->t == V_UNDEF || x->t == V_STR || !name_in(f, coerced)) return TG_OK;
     tgx_buf b;
@@ -194,4 +194,24 @@ int tg__j_lc_member_missing(tg__j_rt *rt, const tg__j_val *obj, tg__j_str name, 
     if (tg__j_fn_new(rt, F_METHOD, TG__J_M_CONST, out, &fn)) return -1;
     fn->self = r;
     return 1;
+}
+
+tg_status tg__j_lc_list_method(tg__j_rt *rt, int id, const tg__j_val *self, tg__j_val *args, size_t nargs,
+                               tg__j_val *out) {
+    tg__j_list *l = self->u.l;
+    if (id == TG__J_M_APPEND) {
+        if (nargs != 1) return tg__j_fail(rt, TG_EINVAL, "append: expected 1 argument, got %zu", nargs);
+        tg_status st = tg__j_list_push(rt, l, args[0]);
+        if (!st) *out = *self;
+        return st;
+    }
+    if (nargs > 1 || (nargs == 1 && args[0].t != V_INT))
+        return tg__j_fail(rt, TG_EINVAL, "pop: expected at most one integer argument");
+    int64_t i = nargs ? args[0].u.i : -1;
+    if (i < 0) i += (int64_t)l->n;
+    if (i < 0 || i >= (int64_t)l->n) return tg__j_fail(rt, TG_EINVAL, "pop: index out of range for a list of %zu", l->n);
+    *out = l->v[i];
+    memmove(&l->v[i], &l->v[i + 1], (l->n - (size_t)i - 1) * sizeof l->v[0]);
+    l->n--;
+    return TG_OK;
 }

@@ -246,6 +246,10 @@ int tg__j_lc_filter_missing(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j
 tg_status tg__j_lc_coerce(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_val *out);
 /* undefined.items / none.string ...: a method returning the empty value. 1, 0 (none), -1 (memory). */
 #define TG__J_M_CONST 1000
+#define TG__J_M_APPEND 1001 /* list.append(x): in place, returns the list */
+#define TG__J_M_POP 1002    /* list.pop([i]): removes and returns item i (default -1) */
+tg_status tg__j_lc_list_method(tg__j_rt *rt, int id, const tg__j_val *self, tg__j_val *args, size_t nargs,
+                               tg__j_val *out);
 int tg__j_lc_member_missing(tg__j_rt *rt, const tg__j_val *obj, tg__j_str name, tg__j_val *out);
 /* Printing as gather_string_parts_recursive. */
 tg_status tg__j_lc_print(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v);
