@@ -322,6 +322,7 @@ static tg_status eval_member(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
         prop = tg__j_strv(n->b->s.p, n->b->s.n);
     }
     *out = tg__j_undef();
+    if (rt->llamacpp && prop.t == V_UNDEF) return TG_OK; /* member_expression: an undefined key gives undefined */
     if (obj.t == V_DICT || obj.t == V_NS) {
         if (prop.t != V_STR)
             return tg__j_fail(rt, TG_EINVAL, "Cannot access property with non-string: got %s", tg__j_type_name(&prop));
@@ -655,6 +656,7 @@ static tg_status exec_for(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, tgx
         return st;
     }
     rt->at = n;
+    if (rt->llamacpp && it.t == V_UNDEF && (st = tg__j_list_new(rt, 0, &it))) return st; /* an empty loop */
     if (it.t != V_LIST && it.t != V_DICT)
         return tg__j_fail(rt, TG_EINVAL, "Expected iterable or object type in for loop: got %s", tg__j_type_name(&it));
     tg__j_val items;
