@@ -388,8 +388,9 @@ static tg_status concat(tg__j_rt *rt, const tg__j_val *l, const tg__j_val *r, tg
     }
     tgx_buf b;
     tg__j_buf_init(rt, &b);
-    tg_status st = tg__j_js_string(rt, &b, l);
-    if (!st) st = tg__j_js_string(rt, &b, r);
+    /* llama.cpp: left->as_string() + right->as_string() (True, 1.5, Python reprs) */
+    tg_status st = rt->llamacpp ? tg__j_lc_string(rt, &b, l, 0) : tg__j_js_string(rt, &b, l);
+    if (!st) st = rt->llamacpp ? tg__j_lc_string(rt, &b, r, 0) : tg__j_js_string(rt, &b, r);
     if (!st) st = tg__j_buf_to_val(rt, &b, out);
     tgx_buf_free(&b);
     return st;

@@ -131,7 +131,7 @@ tg_status tg__j_lc_print(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v) {
 }
 
 /* value_t::as_string (repr = 0) and value_to_string_repr (repr = 1). */
-static tg_status lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int repr) {
+tg_status tg__j_lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int repr) {
     tg_status st = TG_OK;
     switch (v->t) {
     case V_STR:
@@ -151,7 +151,7 @@ static tg_status lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int rep
         if ((st = tg__j_append(rt, b, tup ? "(" : "[", 1))) return st;
         for (size_t i = 0; i < v->u.l->n && !st; i++) {
             if (i) st = tg__j_append(rt, b, ", ", 2);
-            if (!st) st = lc_string(rt, b, &v->u.l->v[i], 1);
+            if (!st) st = tg__j_lc_string(rt, b, &v->u.l->v[i], 1);
         }
         if (!st && tup && v->u.l->n == 1) st = tg__j_append(rt, b, ",", 1);
         return st ? st : tg__j_append(rt, b, tup ? ")" : "]", 1);
@@ -162,9 +162,9 @@ static tg_status lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int rep
         for (size_t i = 0; i < v->u.d->n && !st; i++) {
             tg__j_val k = tg__j_strv(v->u.d->k[i].p, v->u.d->k[i].n);
             if (i) st = tg__j_append(rt, b, ", ", 2);
-            if (!st) st = lc_string(rt, b, &k, 1);
+            if (!st) st = tg__j_lc_string(rt, b, &k, 1);
             if (!st) st = tg__j_append(rt, b, ": ", 2);
-            if (!st) st = lc_string(rt, b, &v->u.d->v[i], 1);
+            if (!st) st = tg__j_lc_string(rt, b, &v->u.d->v[i], 1);
         }
         return st ? st : tg__j_append(rt, b, "}", 1);
     case V_FUNC: return tg__j_append(rt, b, "Function", 8);
@@ -179,7 +179,7 @@ tg_status tg__j_lc_coerce(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_v
     if (x->t == V_UNDEF || x->t == V_STR || !name_in(f, coerced)) return TG_OK;
     tgx_buf b;
     tg__j_buf_init(rt, &b);
-    tg_status st = lc_string(rt, &b, x, 0);
+    tg_status st = tg__j_lc_string(rt, &b, x, 0);
     if (!st) st = tg__j_buf_to_val(rt, &b, out);
     tgx_buf_free(&b);
     return st;

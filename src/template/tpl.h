@@ -251,6 +251,8 @@ tg_status tg__j_lc_coerce(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_v
 tg_status tg__j_lc_list_method(tg__j_rt *rt, int id, const tg__j_val *self, tg__j_val *args, size_t nargs,
                                tg__j_val *out);
 int tg__j_lc_member_missing(tg__j_rt *rt, const tg__j_val *obj, tg__j_str name, tg__j_val *out);
+/* Appends value_t::as_string (repr 0) or value_to_string_repr (repr 1). */
+tg_status tg__j_lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int repr);
 /* Printing as gather_string_parts_recursive. */
 tg_status tg__j_lc_print(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v);
 /* compareRuntimeValues: -1/0/1, or TG_EINVAL (message set) when incomparable. */
