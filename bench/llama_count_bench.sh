@@ -5,8 +5,8 @@
 # count cache would make once per new suffix), on tiny models made from
 # llama.cpp's vocab GGUFs. For each vocabulary and request: the two counts
 # (they must agree), tokgate's microseconds of CPU per count, and the wall
-# milliseconds of the two HTTP calls (median of 5, curl on loopback, the
-# server idle and single-threaded); the last line, the ratio of the medians.
+# microseconds of the two HTTP calls (median of 5, curl's time_total on
+# loopback, the server idle and single-threaded); the last line, the ratio of the medians.
 #
 #   bench/llama_count_bench.sh [VOCAB...]     (default: gemma-4 command-r qwen2)
 # Needs build-rel (cmake -B build-rel -DCMAKE_BUILD_TYPE=Release; the
@@ -22,7 +22,6 @@ trap 'ls_stop; rm -rf "$work"' EXIT
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$src/include" -I"$src/src" "$src/bench/llama_count_bench.c" \
   "$rel/libtokgate.a" $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$work/bench"
 reqs=("$src"/tests/template/conversations/*.json)
-ms() { local a b; a=$(date +%s%N); "$@" >/dev/null; b=$(date +%s%N); echo $(((b - a) / 1000)); }
 med() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 all_local=() all_rt=()
 for v in ${@:-gemma-4 command-r qwen2}; do
@@ -40,7 +39,15 @@ for v in ${@:-gemma-4 command-r qwen2}; do
         curl -s "$ls_url/tokenize" --data-binary @- | jq '.tokens | length'
     }
     theirs=$(rt)
-    t=$(for _ in 1 2 3 4 5; do ms rt; done | med)
+    # the two requests' own time (curl's time_total), not the client processes'
+    rt_us() {
+      local a b
+      a=$(curl -s -o "$work/p.json" -w '%{time_total}' "$ls_url/apply-template" --data-binary @"$f")
+      jq '{content: .prompt, add_special: true, parse_special: true}' "$work/p.json" >"$work/t.json"
+      b=$(curl -s -o /dev/null -w '%{time_total}' "$ls_url/tokenize" --data-binary @"$work/t.json")
+      awk -v a="$a" -v b="$b" 'BEGIN {printf "%.0f\n", (a + b) * 1e6}'
+    }
+    t=$(for _ in 1 2 3 4 5; do rt_us; done | med)
     printf '%-10s %-32s %7s %7s %9s %9s\n' "$v" "$name" "$count" "$theirs" "$us" "$t"
     all_local+=("$us") all_rt+=("$t")
   done <"$work/local"
