@@ -157,7 +157,7 @@ tg_status tg__j_fam_messages(const tg__j_caps *caps, json_t *msgs, tg_error *err
 
 static int ends_with(const char *p, size_t n, const char *s) {
     size_t m = strlen(s);
-    return n >= m && memcmp(p + n - m, s, m) == 0;
+    return p && n >= m && memcmp(p + n - m, s, m) == 0;
 }
 
 tg_status tg__j_fam_finish(const tg__j_caps *caps, int agp, const json_t *cont, const json_t *cont_reasoning,
