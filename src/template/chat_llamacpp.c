@@ -40,10 +40,14 @@
  *  9. A BOS the render starts with is removed when the tokenizer adds BOS
  *     (an EOS it ends with, when it adds EOS).
  * Template families that llama-server renders through its own code
- * (common_chat_try_specialized_template: gpt-oss, Ministral 3, Kimi K2,
- * Gemma 4, Qwen3-Coder, ...) are refused with TG_EUNSUPPORTED rather than
- * counted wrong; so are prefills on templates with a thinking section, whose
- * continuation llama.cpp builds from its template analysis.
+ * (common_chat_try_specialized_template: gpt-oss, Gemma 4, Qwen3-Coder, Kimi
+ * K2, ...) get that code's rules from chat_llamacpp_fam.c; the few still
+ * refused there (Ministral 3, LFM2, DeepSeek V3.2) fail with TG_EUNSUPPORTED
+ * rather than counted wrong, and so do prefills on generic templates with a
+ * thinking section, whose continuation llama.cpp builds from its template
+ * analysis. Every render runs in the llama.cpp-semantics mode of the
+ * renderer (tg_render_options.llamacpp, llamacpp_sem.c), as llama-server
+ * renders with llama.cpp's own Jinja engine.
  *
  * Capabilities (tg__j_caps_detect): llama.cpp records which values the
  * template touches while rendering probe conversations; tokgate renders the
