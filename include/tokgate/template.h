@@ -59,6 +59,11 @@ typedef struct tg_render_options {
     /* The clock strftime_now() reads, as Unix seconds (local time as the TZ
      * environment says, like Date in JavaScript); 0 means the current time. */
     int64_t now;
+    /* 0: @huggingface/jinja's semantics (the default); 1: llama.cpp's Jinja
+     * engine's (common/jinja), as llama-server renders: Python equality
+     * ("" != false), None/undefined concatenated as "", filters on undefined
+     * giving empty values, True/False printed. See src/template/llamacpp_sem.c. */
+    int llamacpp;
 } tg_render_options;
 
 typedef struct tg_template tg_template;

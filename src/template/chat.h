@@ -15,6 +15,8 @@ typedef struct tg__j_caps {
     int channel;      /* source has "<|channel|>" (no developer -> system) */
     int trim_content; /* StepFun: contents trimmed before rendering */
     const char *specialized; /* a family llama-server renders with its own code, or NULL */
+    int gemma4_old;   /* Gemma 4 template without "{#- OpenAI Chat Completions:" */
+    int think_tag;    /* source has "<think>" */
 } tg__j_caps;
 
 struct tg_chat {
@@ -48,5 +50,15 @@ tg_status tg__j_llamacpp_context(const tg_chat *c, const struct json_t *request,
                                  struct json_t **ctx, const tg_template **tpl, tg_error *err);
 tg_status tg__j_llamacpp_render(const tg_chat *c, const struct json_t *request, const tg_chat_options *opt,
                                 char **out, size_t *out_len, tg_error *err);
+/* The families llama-server renders with code of its own (chat_llamacpp_fam.c). */
+int tg__j_fam_refused(const tg__j_caps *caps);  /* still refused: no exact count */
+int tg__j_fam_prefill(const tg__j_caps *caps);  /* >= 0: the family has its own prefill text */
+/* The family's rewrite of the rebuilt messages. */
+tg_status tg__j_fam_messages(const tg__j_caps *caps, struct json_t *msgs, tg_error *err);
+/* The family's changes to a render *p (malloc'd, *pl bytes; replaced):
+ * agp is add_generation_prompt; cont the continued text (NULL: no prefill),
+ * cont_reasoning its reasoning_content (NULL or a string). */
+tg_status tg__j_fam_finish(const tg__j_caps *caps, int agp, const struct json_t *cont,
+                           const struct json_t *cont_reasoning, char **p, size_t *pl, tg_error *err);
 
 #endif

@@ -40,10 +40,14 @@
  *  9. A BOS the render starts with is removed when the tokenizer adds BOS
  *     (an EOS it ends with, when it adds EOS).
  * Template families that llama-server renders through its own code
- * (common_chat_try_specialized_template: gpt-oss, Ministral 3, Kimi K2,
- * Gemma 4, Qwen3-Coder, ...) are refused with TG_EUNSUPPORTED rather than
- * counted wrong; so are prefills on templates with a thinking section, whose
- * continuation llama.cpp builds from its template analysis.
+ * (common_chat_try_specialized_template: gpt-oss, Gemma 4, Qwen3-Coder, Kimi
+ * K2, ...) get that code's rules from chat_llamacpp_fam.c; the few still
+ * refused there (Ministral 3, LFM2, DeepSeek V3.2) fail with TG_EUNSUPPORTED
+ * rather than counted wrong, and so do prefills on generic templates with a
+ * thinking section, whose continuation llama.cpp builds from its template
+ * analysis. Every render runs in the llama.cpp-semantics mode of the
+ * renderer (tg_render_options.llamacpp, llamacpp_sem.c), as llama-server
+ * renders with llama.cpp's own Jinja engine.
  *
  * Capabilities (tg__j_caps_detect): llama.cpp records which values the
  * template touches while rendering probe conversations; tokgate renders the
@@ -78,6 +82,7 @@ static char *probe(const tg_template *t, const char *ctx_json, int *oom) {
     tg_render_options ro;
     memset(&ro, 0, sizeof ro);
     ro.now = 1700000000;
+    ro.llamacpp = 1; /* llama.cpp probes with its own engine */
     ro.limits.max_output = 1u << 20;
     tg_status st = tg_template_render(t, ctx, &ro, &out, &n, &e);
     if (st != TG_OK) out = NULL;
@@ -96,6 +101,8 @@ static int has_n(const char *s, size_t n, const char *needle) {
 }
 
 #define PROBE_HEAD "{\"bos_token\": \"\", \"eos_token\": \"\", \"add_generation_prompt\": true, "
+/* caps_try_execute gives "tools": [] unless the probe has tools of its own. */
+#define PROBE_NO_TOOLS PROBE_HEAD "\"tools\": [], "
 #define PROBE_TOOLS                                                                                          \
     "\"tools\": [{\"name\": \"tool\", \"type\": \"function\", \"function\": {\"name\": \"tool1\", "         \
     "\"description\": \"Tool description\", \"parameters\": {\"type\": \"object\", \"properties\": "        \
@@ -135,6 +142,8 @@ tg_status tg__j_caps_detect(const tg_template *t, const char *src, size_t len, t
     caps->system_role = 1;
     caps->channel = has_n(src, len, "<|channel|>");
     caps->trim_content = has_n(src, len, "You have access to the following functions in JSONSchema format");
+    caps->think_tag = has_n(src, len, "<think>");
+    caps->gemma4_old = !has_n(src, len, "{#- OpenAI Chat Completions:");
     for (size_t i = 0; i < sizeof specialized / sizeof specialized[0] && !caps->specialized; i++) {
         int ok = 1;
         for (int k = 0; k < 3 && ok; k++)
@@ -145,14 +154,14 @@ tg_status tg__j_caps_detect(const tg_template *t, const char *src, size_t len, t
     /* Typed content: the template reads content as a list (the text of a part
      * shows up, but not the printed part itself); string content: the string
      * renders (or the template does not read lists). */
-    char *s = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"user\", \"content\": \"STRING_MARKER\"}]}", &oom);
-    char *l = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", "
+    char *s = probe(t, PROBE_NO_TOOLS "\"messages\": [{\"role\": \"user\", \"content\": \"STRING_MARKER\"}]}", &oom);
+    char *l = probe(t, PROBE_NO_TOOLS "\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", "
                                   "\"text\": \"TYPED_MARKER\"}]}]}", &oom);
     caps->typed_content = has(l, "TYPED_MARKER") && !has(l, "\"text\"") && !has(l, "'text'");
     if (!s || (caps->typed_content && !has(s, "STRING_MARKER"))) caps->string_content = 0;
     free(s);
     free(l);
-    s = probe(t, PROBE_HEAD "\"messages\": [{\"role\": \"system\", \"content\": \"SYSTEM_MARKER\"}, "
+    s = probe(t, PROBE_NO_TOOLS "\"messages\": [{\"role\": \"system\", \"content\": \"SYSTEM_MARKER\"}, "
                             "{\"role\": \"user\", \"content\": \"User message\"}]}", &oom);
     caps->system_role = has(s, "SYSTEM_MARKER");
     free(s);
@@ -160,8 +169,8 @@ tg_status tg__j_caps_detect(const tg_template *t, const char *src, size_t len, t
     caps->object_arguments = has(s, "ARG_MARKER") && !has(s, "[object Object]");
     free(s);
     /* Thinking: the generation prompt depends on enable_thinking. */
-    s = probe(t, PROBE_HEAD "\"enable_thinking\": true, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
-    l = probe(t, PROBE_HEAD "\"enable_thinking\": false, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
+    s = probe(t, PROBE_NO_TOOLS "\"enable_thinking\": true, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
+    l = probe(t, PROBE_NO_TOOLS "\"enable_thinking\": false, \"messages\": [{\"role\": \"user\", \"content\": \"test\"}]}", &oom);
     caps->thinking = (s && l && strcmp(s, l) != 0) || has_n(src, len, "<think>");
     free(s);
     free(l);
@@ -484,6 +493,7 @@ static int role_is(const json_t *m, const char *role) {
 typedef struct lc_req {
     json_t *ctx;           /* context without add_generation_prompt */
     json_t *cont;          /* the continued (prefill) text, or NULL */
+    json_t *cont_reasoning; /* its reasoning_content (a string), or NULL */
     int agp;               /* add_generation_prompt */
     const tg_template *tpl;
     const tg__j_caps *caps;
@@ -512,7 +522,7 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
     }
     q->tpl = c->tpls[idx];
     q->caps = &c->caps[idx];
-    if (q->caps->specialized)
+    if (tg__j_fam_refused(q->caps))
         FAIL(TG_EUNSUPPORTED, "chat template: llama-server renders the %s family with its own code; no exact "
              "llama-server count", q->caps->specialized);
     msgs = json_array();
@@ -541,9 +551,14 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
                   : json_is_string(oc) ? str_new(json_string_value(oc), json_string_length(oc), q->caps->trim_content)
                                        : json_string("");
         if (!q->cont) FAIL(TG_ENOMEM, "chat request: out of memory");
+        const json_t *orc = json_object_get(json_array_get(messages, n - 1), "reasoning_content");
+        if (json_is_string(orc)) q->cont_reasoning = json_incref((json_t *)(uintptr_t)orc);
         json_array_remove(msgs, n - 1);
         q->agp = 0;
-        if (q->caps->thinking)
+        if (q->caps->specialized && tg__j_fam_prefill(q->caps) < 0)
+            FAIL(TG_EUNSUPPORTED, "chat request: a trailing assistant message (prefill) on a %s template; "
+                 "llama-server's continuation for it is not reproduced", q->caps->specialized);
+        if (q->caps->thinking && !q->caps->specialized)
             FAIL(TG_EUNSUPPORTED, "chat request: a trailing assistant message (prefill) on a template with a "
                  "thinking section; llama-server's continuation is not reproduced");
     }
@@ -571,6 +586,7 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
         }
         json_array_remove(msgs, 0);
     }
+    if ((st = tg__j_fam_messages(q->caps, msgs, err))) goto fail;
     /* Rule 8: the context. */
     ctx = json_object();
     int bad = !ctx || json_object_set(ctx, "messages", msgs) ||
@@ -619,7 +635,9 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
     return TG_OK;
 fail:
     json_decref(q->cont);
+    json_decref(q->cont_reasoning);
     q->cont = NULL;
+    q->cont_reasoning = NULL;
     json_decref(ctx);
     json_decref(msgs);
     json_decref(tools);
@@ -632,6 +650,7 @@ tg_status tg__j_llamacpp_context(const tg_chat *c, const json_t *request, const 
     tg_status st = build(c, request, opt, &q, err);
     if (st) return st;
     json_decref(q.cont);
+    json_decref(q.cont_reasoning);
     if (q.agp && json_object_set_new(q.ctx, "add_generation_prompt", json_true())) {
         json_decref(q.ctx);
         return tg_error_set(err, TG_ENOMEM, "chat request: cannot build the context");
@@ -648,7 +667,9 @@ static tg_status direct_apply(const tg_chat *c, const lc_req *q, int agp, const 
         if (json_object_set_new(q->ctx, "add_generation_prompt", json_true()))
             return tg_error_set(err, TG_ENOMEM, "chat request: out of memory");
     } else json_object_del(q->ctx, "add_generation_prompt");
-    tg_status st = tg_template_render(q->tpl, q->ctx, &opt->render, out, len, err);
+    tg_render_options ro = opt->render;
+    ro.llamacpp = 1; /* llama-server renders with llama.cpp's own Jinja engine */
+    tg_status st = tg_template_render(q->tpl, q->ctx, &ro, out, len, err);
     if (st) return st;
     const char *bos = tg_chat_bos_token(c), *eos = tg_chat_eos_token(c);
     size_t bl = strlen(bos), el = strlen(eos);
@@ -671,7 +692,8 @@ tg_status tg__j_llamacpp_render(const tg_chat *c, const json_t *request, const t
     char *p = NULL, *g = NULL;
     size_t pl = 0, gl = 0;
     st = direct_apply(c, &q, q.agp, opt, &p, &pl, err);
-    if (!st && q.cont) {
+    if (!st && q.caps->specialized) st = tg__j_fam_finish(q.caps, q.agp, q.cont, q.cont_reasoning, &p, &pl, err);
+    else if (!st && q.cont) {
         /* Prefill: + generation prompt + the continued text. */
         st = direct_apply(c, &q, 1, opt, &g, &gl, err);
         if (!st) {
@@ -694,6 +716,7 @@ tg_status tg__j_llamacpp_render(const tg_chat *c, const json_t *request, const t
         free(g);
     }
     json_decref(q.cont);
+    json_decref(q.cont_reasoning);
     json_decref(q.ctx);
     if (st) { free(p); return st; }
     *out = p;

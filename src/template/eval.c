@@ -322,6 +322,7 @@ static tg_status eval_member(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
         prop = tg__j_strv(n->b->s.p, n->b->s.n);
     }
     *out = tg__j_undef();
+    if (rt->llamacpp && prop.t == V_UNDEF) return TG_OK; /* member_expression: an undefined key gives undefined */
     if (obj.t == V_DICT || obj.t == V_NS) {
         if (prop.t != V_STR)
             return tg__j_fail(rt, TG_EINVAL, "Cannot access property with non-string: got %s", tg__j_type_name(&prop));
@@ -365,6 +366,8 @@ static tg_status eval_member(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
     }
     if (prop.t != V_STR)
         return tg__j_fail(rt, TG_EINVAL, "Cannot access property with non-string: got %s", tg__j_type_name(&prop));
+    if (rt->llamacpp && !n->flag && (obj.t == V_UNDEF || obj.t == V_NULL) && tg__j_lc_member_missing(rt, &obj, prop.u.s, out) < 0)
+        return nomem(rt);
     return TG_OK; /* undefined.x, none.x, 1.x: undefined */
 }
 
@@ -385,8 +388,9 @@ static tg_status concat(tg__j_rt *rt, const tg__j_val *l, const tg__j_val *r, tg
     }
     tgx_buf b;
     tg__j_buf_init(rt, &b);
-    tg_status st = tg__j_js_string(rt, &b, l);
-    if (!st) st = tg__j_js_string(rt, &b, r);
+    /* llama.cpp: left->as_string() + right->as_string() (True, 1.5, Python reprs) */
+    tg_status st = rt->llamacpp ? tg__j_lc_string(rt, &b, l, 0) : tg__j_js_string(rt, &b, l);
+    if (!st) st = rt->llamacpp ? tg__j_lc_string(rt, &b, r, 0) : tg__j_js_string(rt, &b, r);
     if (!st) st = tg__j_buf_to_val(rt, &b, out);
     tgx_buf_free(&b);
     return st;
@@ -453,8 +457,12 @@ static tg_status eval_binary(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
     if ((st = tg__j_eval(rt, n->b, env, &r))) return st;
     rt->at = n;
     int op = n->op;
-    if (op == OP_EQ) { *out = tg__j_bool(tg__j_loose_eq(&l, &r)); return TG_OK; }
-    if (op == OP_NE) { *out = tg__j_bool(!tg__j_loose_eq(&l, &r)); return TG_OK; }
+    if (op == OP_EQ || op == OP_NE) {
+        int eq = rt->llamacpp ? tg__j_lc_eq(&l, &r) : tg__j_loose_eq(&l, &r);
+        *out = tg__j_bool(op == OP_EQ ? eq : !eq);
+        return TG_OK;
+    }
+    if (rt->llamacpp && (op == OP_ADD || op == OP_CONCAT) && tg__j_lc_concat_missing(&l, &r, out)) return TG_OK;
     if (l.t == V_UNDEF || r.t == V_UNDEF) {
         if (r.t == V_UNDEF && (op == OP_IN || op == OP_NOTIN)) { *out = tg__j_bool(op == OP_NOTIN); return TG_OK; }
         return tg__j_fail(rt, TG_EINVAL, "Cannot perform operation %s on undefined values", op_name(op));
@@ -482,7 +490,8 @@ static tg_status eval_binary(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, 
         return TG_OK;
     } else if (r.t == V_LIST && (op == OP_IN || op == OP_NOTIN)) {
         int member = 0;
-        for (size_t i = 0; i < r.u.l->n && !member; i++) member = tg__j_strict_eq(&r.u.l->v[i], &l);
+        for (size_t i = 0; i < r.u.l->n && !member; i++)
+            member = rt->llamacpp ? tg__j_lc_eq(&r.u.l->v[i], &l) : tg__j_strict_eq(&r.u.l->v[i], &l);
         *out = tg__j_bool(op == OP_IN ? member : !member);
         return TG_OK;
     }
@@ -648,6 +657,7 @@ static tg_status exec_for(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, tgx
         return st;
     }
     rt->at = n;
+    if (rt->llamacpp && it.t == V_UNDEF && (st = tg__j_list_new(rt, 0, &it))) return st; /* an empty loop */
     if (it.t != V_LIST && it.t != V_DICT)
         return tg__j_fail(rt, TG_EINVAL, "Expected iterable or object type in for loop: got %s", tg__j_type_name(&it));
     tg__j_val items;
@@ -709,6 +719,7 @@ static tg_status exec_for(tg__j_rt *rt, const tg__j_node *n, tg__j_env *env, tgx
 }
 
 static tg_status print_value(tg__j_rt *rt, tgx_buf *out, const tg__j_val *v) {
+    if (rt->llamacpp) return tg__j_lc_print(rt, out, v);
     if (v->t == V_NULL || v->t == V_UNDEF) return TG_OK;
     return tg__j_print(rt, out, v);
 }

@@ -67,6 +67,14 @@ int tg__j_test_known(tg__j_str name) {
 
 tg_status tg__j_run_test(tg__j_rt *rt, tg__j_str name, const tg__j_val *a, const tg__j_val *b, int *res) {
 #define T(n) tg__j_str_eq(name, n)
+    if (rt->llamacpp && (T("iterable") || T("sequence"))) { /* test_type_fn<array, string, undefined> */
+        *res = a->t == V_LIST || a->t == V_STR || a->t == V_UNDEF;
+        return TG_OK;
+    }
+    if (rt->llamacpp && (T("equalto") || T("eq")) && b) {
+        *res = tg__j_lc_eq(a, b);
+        return TG_OK;
+    }
     if (T("boolean")) *res = a->t == V_BOOL;
     else if (T("callable")) *res = a->t == V_FUNC;
     else if (T("odd") || T("even")) {
@@ -573,6 +581,18 @@ unknown:
 
 tg_status tg__j_apply_filter(tg__j_rt *rt, const tg__j_val *operand, const tg__j_node *filter,
                            tg__j_env *env, tg__j_val *out) {
+    if (rt->llamacpp && (operand->t == V_UNDEF || operand->t == V_NULL)) {
+        tg__j_str name = filter->kind == N_IDENT ? filter->s : filter->kind == N_CALL && filter->a->kind == N_IDENT
+                                                                  ? filter->a->s : (tg__j_str){"", 0};
+        int h = tg__j_lc_filter_missing(rt, operand, name, out);
+        if (h < 0) return tg__j_fail(rt, TG_ELIMIT, "render memory above the %zu-byte limit", rt->lim.max_memory);
+        if (h) return TG_OK;
+    }
+    if (rt->llamacpp && filter->kind == N_IDENT) {
+        tg__j_val x;
+        tg_status st = tg__j_lc_coerce(rt, operand, filter->s, &x);
+        return st ? st : filter_plain(rt, &x, filter->s, env, out);
+    }
     if (filter->kind == N_IDENT) return filter_plain(rt, operand, filter->s, env, out);
     if (filter->kind == N_CALL) return filter_call(rt, operand, filter, env, out);
     return tg__j_fail(rt, TG_EINVAL, "Unknown filter");

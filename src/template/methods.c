@@ -55,6 +55,9 @@ int tg__j_builtin_member(tg__j_rt *rt, const tg__j_val *self, tg__j_str name, tg
             *out = tg__j_int((int64_t)self->u.l->n);
             return 1;
         }
+        /* llama.cpp mode: list.append / list.pop (value_array_t::get_builtins) */
+        if (rt->llamacpp && tg__j_str_eq(name, "append")) id = TG__J_M_APPEND;
+        if (rt->llamacpp && tg__j_str_eq(name, "pop")) id = TG__J_M_POP;
     } else if (self->t == V_DICT) {
         id = tg__j_dict_builtin(name);
     }
@@ -287,6 +290,11 @@ static tg_status dictsort(tg__j_rt *rt, const tg__j_dict *d, tg__j_val *args, si
 
 tg_status tg__j_call_method(tg__j_rt *rt, const tg__j_fn *fn, tg__j_val *args, size_t nargs, tg__j_val *out) {
     const tg__j_val *self = &fn->self;
+    if (fn->id == TG__J_M_CONST) { /* llama.cpp mode: a builtin of undefined / None */
+        *out = *self;
+        return TG_OK;
+    }
+    if (fn->id == TG__J_M_APPEND || fn->id == TG__J_M_POP) return tg__j_lc_list_method(rt, fn->id, self, args, nargs, out);
     if (self->t == V_STR) {
         tg__j_str s = self->u.s;
         switch (fn->id) {

@@ -97,6 +97,7 @@ tg_status tg_template_render(const tg_template *t, const json_t *ctx, const tg_r
     if (!rt.lim.max_iterations) rt.lim.max_iterations = TG_TEMPLATE_DEFAULT_MAX_ITERATIONS;
     if (!rt.lim.max_memory) rt.lim.max_memory = TG_TEMPLATE_DEFAULT_MAX_MEMORY;
     rt.now = opt && opt->now ? opt->now : (int64_t)time(NULL);
+    rt.llamacpp = opt && opt->llamacpp;
     tg__j_arena_init(&rt.arena, rt.lim.max_memory);
     tgx_buf b;
     tg__j_buf_init(&rt, &b);

@@ -198,6 +198,7 @@ typedef struct tg__j_rt {
     size_t depth;
     size_t iterations;
     const tg__j_node *at; /* node being evaluated, for error positions */
+    int llamacpp;         /* llama.cpp's engine semantics (llamacpp_sem.c) */
 } tg__j_rt;
 
 #define TG__BREAK    100 /* internal statuses, never returned to the caller */
@@ -234,6 +235,26 @@ double tg__j_num(const tg__j_val *v);     /* int/float/bool as double */
 /* JS `==` on the values' underlying JS values; `===` likewise. */
 int tg__j_loose_eq(const tg__j_val *a, const tg__j_val *b);
 int tg__j_strict_eq(const tg__j_val *a, const tg__j_val *b);
+/* llama.cpp-semantics mode (llamacpp_sem.c). Equality as value_t::equivalent. */
+int tg__j_lc_eq(const tg__j_val *a, const tg__j_val *b);
+/* `+` / `~` with None or undefined beside a string: 1 and *out = the string. */
+int tg__j_lc_concat_missing(const tg__j_val *l, const tg__j_val *r, tg__j_val *out);
+/* Filter f on undefined / None as llama.cpp: 1 handled (*out set), 0 not, -1 out of memory. */
+int tg__j_lc_filter_missing(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_val *out);
+/* The operand of a plain string filter (capitalize, lower, strip, trim, ...)
+ * converted to a string as llama.cpp's apply_filter does (value_t::as_string). */
+tg_status tg__j_lc_coerce(tg__j_rt *rt, const tg__j_val *x, tg__j_str f, tg__j_val *out);
+/* undefined.items / none.string ...: a method returning the empty value. 1, 0 (none), -1 (memory). */
+#define TG__J_M_CONST 1000
+#define TG__J_M_APPEND 1001 /* list.append(x): in place, returns the list */
+#define TG__J_M_POP 1002    /* list.pop([i]): removes and returns item i (default -1) */
+tg_status tg__j_lc_list_method(tg__j_rt *rt, int id, const tg__j_val *self, tg__j_val *args, size_t nargs,
+                               tg__j_val *out);
+int tg__j_lc_member_missing(tg__j_rt *rt, const tg__j_val *obj, tg__j_str name, tg__j_val *out);
+/* Appends value_t::as_string (repr 0) or value_to_string_repr (repr 1). */
+tg_status tg__j_lc_string(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v, int repr);
+/* Printing as gather_string_parts_recursive. */
+tg_status tg__j_lc_print(tg__j_rt *rt, tgx_buf *b, const tg__j_val *v);
 /* compareRuntimeValues: -1/0/1, or TG_EINVAL (message set) when incomparable. */
 tg_status tg__j_compare(tg__j_rt *rt, const tg__j_val *a, const tg__j_val *b, int case_sensitive, int *res);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gen_llamacpp_prompts.sh: records llama-server's own prompts as the expected
-# values of test_llamacpp_dialect.c. For each vocabulary (qwen2, phi-3,
+# values of test_llamacpp_dialect.c. For each vocabulary (qwen2, phi-3, command-r, gemma-4,
 # qwen35: vocab GGUFs with chat templates), a tiny model is written from
 # llama.cpp's ggml-vocab-<v>.gguf (gguf_test_tiny_writer --write), llama-server
 # (scripts/llama-server.sh) serves it, and every request in
@@ -21,7 +21,7 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 version=$("$server" --version 2>&1 | grep -m1 version || true)
 echo '{}' >"$work/all.json"
-for v in qwen2 phi-3 qwen35; do
+for v in qwen2 phi-3 qwen35 command-r gemma-4; do
   "$build/gguf_test_tiny_writer" --write "$work/$v.gguf" "$models/ggml-vocab-$v.gguf" 42 >/dev/null
   port=$((19500 + $$ % 400))
   "$server" -m "$work/$v.gguf" --host 127.0.0.1 --port $port -c 4096 -t 1 -np 1 --jinja >"$work/log" 2>&1 &
