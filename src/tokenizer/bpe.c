@@ -289,6 +289,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (!b->merges) goto oom;
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
+    tg__bpe_split_setup(b);
     b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2); /* optional: NULL means no shared cache */
     return TG_OK;
 oom:
@@ -901,8 +902,8 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
 /* Pre-token -> ids: the tokenizer's shared cache (short words), then this
  * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
  * model; what a cache holds is exactly what the model would produce. */
-tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
-                         tg_tokens *out, tg_error *err) {
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                              tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
@@ -933,4 +934,12 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+}
+
+/* Pre-token -> ids: split into words where that is exact (bpe_split.c),
+ * each through the caches and the model (encode_piece). */
+tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                         tg_tokens *out, tg_error *err) {
+    if (!b->ws_split) return encode_piece(b, s, p, n, out, err);
+    return tg__bpe_split_each(b, s, p, n, out, err, encode_piece);
 }

@@ -230,8 +230,33 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
 
 /* ---- Replace ---- */
 
+/* Replace of a one-byte literal (Gemma-3: " " -> U+2581): every occurrence
+ * is a match, so one counting pass, one reservation, one copying pass. */
+static tg_status replace_byte(const tg__norm_step *s, const char *t, size_t n, tgx_buf *out, int *kept) {
+    const char c = s->re.literal[0];
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) cnt += t[i] == c;
+    if (cnt && t[0] == c && s->content_len == 0) *kept = 0;
+    size_t grow = s->content_len > 1 ? cnt * (s->content_len - 1) : 0;
+    tg_status st = tgx_buf_reserve(out, n + grow);
+    if (st) return st;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != c) {
+            *o++ = t[i];
+        } else {
+            memcpy(o, s->content, s->content_len);
+            o += s->content_len;
+        }
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return TG_OK;
+}
+
 static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n, tgx_buf *out,
                          int *kept) {
+    if (s->re.literal && s->re.literal_len == 1) return replace_byte(s, t, n, out, kept);
     tg__match_iter it;
     tg__match_iter_init(&it, &s->re, m, (const uint8_t *)t, n);
     size_t prev = 0, a, b;
