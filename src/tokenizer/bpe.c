@@ -33,9 +33,11 @@
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
 #define CACHE_MAX_ENTRIES (1u << 15)
-#define CACHE_MAX_KEY 96
+#define CACHE_MAX_KEY 480
 #define MERGE_BATCH 64
 #define WCACHE_SLOTS_LOG2 16 /* the shared pre-token cache: 64K slots of 64 bytes */
+#define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
+#define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
 
 typedef struct sym {
     uint32_t id;
@@ -290,7 +292,8 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
     tg__bpe_split_setup(b);
-    b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2); /* optional: NULL means no shared cache */
+    b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
+    b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
     return TG_OK;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -307,6 +310,7 @@ void tg__bpe_free(tg__bpe *b) {
     free(b->cont_prefix);
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
+    tg__word_cache_free(b->wcache_big);
     memset(b, 0, sizeof *b);
 }
 
@@ -913,8 +917,9 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
         return TG_OK;
     }
     uint64_t h = word_hash(p, n);
-    if (out->cap - out->len < TG__WC_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_PAYLOAD / 4))) goto fail;
-    size_t k = tg__word_cache_get(b->wcache, h, p, n, out->ids + out->len); /* straight into out */
+    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
+    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
+    size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
     if (k) {
         out->len += k;
         return TG_OK;
@@ -929,7 +934,7 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
     const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
-    if (tg__word_cache_fits(n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    if (tg__word_cache_fits_in(wc == b->wcache ? 56 : TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(wc, h, p, n, ids, got);
     else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
