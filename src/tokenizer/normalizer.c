@@ -178,18 +178,58 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
     return TG_OK;
 }
 
+/* 1 when c is NFC-stable in any context: Unicode's NFC_Quick_Check is Yes,
+ * its combining class is 0 and no canonical composition has it second
+ * (UCD DerivedNormalizationProps.txt, UnicodeData.txt): U+0080..U+02FF (the
+ * combining marks start at U+0300), kana without the voicing marks
+ * U+3099/U+309A, CJK ideographs, Hangul syllables (a trailing jamo after one
+ * is outside this set, so that pair takes the full path). */
+static inline int nfc_stable(uint32_t c) {
+    return c < 0x300 || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) ||
+           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3);
+}
+
+/* 1 when every char of the valid UTF-8 run s[0..n) is nfc_stable. */
+static int nfc_run_stable(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c;
+        size_t l = tgx_utf8_decode(s + i, n - i, &c);
+        if (!l || !nfc_stable(c)) return 0;
+        i += l;
+    }
+    return 1;
+}
+
+/* The length of the ASCII prefix of s[i..n), 8 bytes at a step. */
+static inline size_t ascii_end(const char *s, size_t i, size_t n) {
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    while (i < n && (uint8_t)s[i] < 0x80) i++;
+    return i;
+}
+
 static tg_status unorm(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf *tmp) {
     size_t i = 0;
     tg_status st;
+    const int nfc = opts == (UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     while (i < n) {
-        size_t j = i;
-        while (j < n && (uint8_t)s[j] < 0x80) j++;
+        size_t j = ascii_end(s, i, n);
         if (j == n) return tgx_buf_append(out, s + i, n - i);
+        size_t k = j;
+        while (k < n && (uint8_t)s[k] >= 0x80) k++;
+        if (nfc && nfc_run_stable((const uint8_t *)s + j, k - j)) {
+            if ((st = tgx_buf_append(out, s + i, k - i))) return st; /* already NFC: as is */
+            i = k;
+            continue;
+        }
         /* s[j] starts a non-ASCII run; the char before it may compose with it */
         size_t rs = j > i ? j - 1 : j;
         if ((st = tgx_buf_append(out, s + i, rs - i))) return st;
-        size_t k = j;
-        while (k < n && (uint8_t)s[k] >= 0x80) k++;
         if ((st = unorm_region(s + rs, k - rs, opts, out, tmp))) return st;
         i = k;
     }

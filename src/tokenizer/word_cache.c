@@ -92,7 +92,7 @@ static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
 
 /* Copies slot w's payload if it holds key; returns its id count (0: not
  * there, or being written). */
-static inline size_t try_slot(_Atomic uint64_t *w, size_t words, uint64_t h, const uint8_t *key, size_t klen,
+static inline __attribute__((always_inline)) size_t try_slot(_Atomic uint64_t *w, size_t words, uint64_t h, const uint8_t *key, size_t klen,
                               uint32_t *ids) {
     uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
     if (!same_key(h1, h, klen)) return 0;
