@@ -33,9 +33,11 @@
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
 #define CACHE_MAX_ENTRIES (1u << 15)
-#define CACHE_MAX_KEY 96
+#define CACHE_MAX_KEY 480
 #define MERGE_BATCH 64
 #define WCACHE_SLOTS_LOG2 16 /* the shared pre-token cache: 64K slots of 64 bytes */
+#define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
+#define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
 
 typedef struct sym {
     uint32_t id;
@@ -289,7 +291,9 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (!b->merges) goto oom;
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
-    b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2); /* optional: NULL means no shared cache */
+    tg__bpe_split_setup(b);
+    b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
+    b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
     return TG_OK;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -306,6 +310,7 @@ void tg__bpe_free(tg__bpe *b) {
     free(b->cont_prefix);
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
+    tg__word_cache_free(b->wcache_big);
     memset(b, 0, sizeof *b);
 }
 
@@ -901,8 +906,8 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
 /* Pre-token -> ids: the tokenizer's shared cache (short words), then this
  * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
  * model; what a cache holds is exactly what the model would produce. */
-tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
-                         tg_tokens *out, tg_error *err) {
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                              tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
@@ -912,8 +917,9 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
         return TG_OK;
     }
     uint64_t h = word_hash(p, n);
-    if (out->cap - out->len < TG__WC_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_PAYLOAD / 4))) goto fail;
-    size_t k = tg__word_cache_get(b->wcache, h, p, n, out->ids + out->len); /* straight into out */
+    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
+    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
+    size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
     if (k) {
         out->len += k;
         return TG_OK;
@@ -928,9 +934,17 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
     const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
-    if (tg__word_cache_fits(n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    if (tg__word_cache_fits_in(wc == b->wcache ? 56 : TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(wc, h, p, n, ids, got);
     else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+}
+
+/* Pre-token -> ids: split into words where that is exact (bpe_split.c),
+ * each through the caches and the model (encode_piece). */
+tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                         tg_tokens *out, tg_error *err) {
+    if (!b->ws_split) return encode_piece(b, s, p, n, out, err);
+    return tg__bpe_split_each(b, s, p, n, out, err, encode_piece);
 }

