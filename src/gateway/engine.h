@@ -318,5 +318,9 @@ uint64_t tg__engine_juint(const json_t *v);
  * match) for an engine's overflow, the engine's text kept in the message.
  * Malloc'd JSON. */
 char *tg__engine_overflow_error(uint64_t n_prompt, uint64_t n_ctx, const char *engine_text);
+/* Shared by adapters (tg__engine_count.read): a tokenize answer of vLLM's and
+ * SGLang's shape, {"count": N, "tokens": [N ids]}: N > 0 into *count, 0; or
+ * -1 with why in err (errsz bytes) when N is missing or does not match. */
+int tg__engine_count_read(const char *body, size_t len, uint64_t *count, char *err, size_t errsz);
 
 #endif

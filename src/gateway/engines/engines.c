@@ -174,3 +174,15 @@ char *tg__engine_overflow_error(uint64_t n_prompt, uint64_t n_ctx, const char *e
     json_decref(e);
     return s;
 }
+
+int tg__engine_count_read(const char *body, size_t len, uint64_t *count, char *err, size_t errsz) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *c = json_object_get(o, "count"), *t = json_object_get(o, "tokens");
+    int ok = json_is_integer(c) && json_integer_value(c) > 0 &&
+             (!t || (json_is_array(t) && json_array_size(t) == (size_t)json_integer_value(c)));
+    if (ok) *count = (uint64_t)json_integer_value(c);
+    else snprintf(err, errsz, "the tokenize answer has no positive \"count\" matching its \"tokens\"");
+    json_decref(o);
+    return ok ? 0 : -1;
+}

@@ -363,19 +363,7 @@ static json_t *count_body(const json_t *request, int as_chat, const char *model)
     return o;
 }
 
-/* The answer to one string prompt: "count" an integer, "tokens" its ids. */
-static int count_read(const char *body, size_t len, uint64_t *count, char *err, size_t errsz) {
-    json_error_t je;
-    json_t *o = json_loadb(body, len, 0, &je);
-    json_t *c = json_object_get(o, "count"), *t = json_object_get(o, "tokens");
-    int ok = json_is_integer(c) && json_integer_value(c) > 0 && (!t || (json_is_array(t) && json_array_size(t) == (size_t)json_integer_value(c)));
-    if (ok) *count = (uint64_t)json_integer_value(c);
-    else snprintf(err, errsz, "the /v1/tokenize answer has no positive \"count\" matching its \"tokens\"");
-    json_decref(o);
-    return ok ? 0 : -1;
-}
-
-static const tg__engine_count count = {"/v1/tokenize", count_body, count_read};
+static const tg__engine_count count = {"/v1/tokenize", count_body, tg__engine_count_read};
 
 /* SGLang's routes (http_server.py). /generate is its native generation
  * (sampling_params.max_new_tokens, text or input_ids): refused, the OpenAI
