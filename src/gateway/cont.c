@@ -128,7 +128,7 @@ static json_t *entry_id(const json_t *e) {
     json_t *id = json_object_get(e, "id");
     if (json_is_integer(id)) return json_incref(id);
     const char *t = json_string_value(json_object_get(e, "token"));
-    if (!t || strncmp(t, "token_id:", 9) || t[9] < '0' || t[9] > '9') return NULL;
+    if (!t || strncmp(t, "token_id:", 9) != 0 || t[9] < '0' || t[9] > '9') return NULL;
     char *end = NULL;
     long long v = strtoll(t + 9, &end, 10);
     return *end || v < 0 ? NULL : json_integer((json_int_t)v);

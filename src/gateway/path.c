@@ -109,7 +109,7 @@ long tg__path_normalize(const char *target, size_t n, char *out, size_t outsz, i
         *why = "the request target must be a path starting with '/'";
         return -1;
     }
-    char *d = malloc(pl + 1);
+    char *d = calloc(pl + 1, 1); /* zeroed: the analyzer cannot see decode() write every byte it reads */
     if (!d) {
         *why = "out of memory normalizing the path";
         return -1;

@@ -40,7 +40,7 @@ int tg__sse_end_clean(const tg__sse_end *t, int want_done) {
     size_t m = strip_end(t, s);
     static const char done[] = "data: [DONE]";
     size_t dl = sizeof done - 1;
-    if (m < dl || memcmp(s + m - dl, done, dl)) return 0;
+    if (m < dl || memcmp(s + m - dl, done, dl) != 0) return 0;
     return m == dl || s[m - dl - 1] == '\n'; /* a line of its own */
 }
 

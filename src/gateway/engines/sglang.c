@@ -291,7 +291,7 @@ static const char *error_message(const json_t *o, int *code) {
     const json_t *e = json_object_get(o, "error");
     if (!json_is_object(e)) {
         const char *obj = json_string_value(json_object_get(o, "object"));
-        if (!obj || strcmp(obj, "error")) return NULL;
+        if (!obj || strcmp(obj, "error") != 0) return NULL;
         e = o;
     }
     json_t *c = json_object_get(e, "code");

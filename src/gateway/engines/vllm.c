@@ -128,7 +128,7 @@ static uint64_t label_uint(const char *lab, size_t ll, const char *key) {
     return *e ? 0 : (uint64_t)x;
 }
 
-#define IS(lit) (nl == sizeof lit - 1 && !memcmp(name, lit, nl))
+#define IS(lit) (nl == sizeof(lit) - 1 && memcmp(name, (lit), nl) == 0)
 
 static int read_metrics(tg__upinfo *u, const char *body, size_t len) {
     const char *p = body, *end = body + len;
@@ -253,7 +253,7 @@ static json_t *leg_body(const char *prompt, const json_t *ids, const json_t *sam
 /* "token_id:N" -> N; -1 otherwise. */
 static json_int_t token_id(const json_t *t) {
     const char *s = json_string_value(t);
-    if (!s || strncmp(s, "token_id:", 9) || s[9] < '0' || s[9] > '9') return -1;
+    if (!s || strncmp(s, "token_id:", 9) != 0 || s[9] < '0' || s[9] > '9') return -1;
     char *e = NULL;
     long long v = strtoll(s + 9, &e, 10);
     return *e || v < 0 ? -1 : (json_int_t)v;
