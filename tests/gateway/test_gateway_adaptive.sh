@@ -23,11 +23,7 @@
 source "$(dirname "$0")/lib.sh"
 
 find_llama_server
-writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
-vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
-qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
-[ -x "$writer" ] && [ -f "$vocab" ] && [ -f "$qwq" ] || { echo "FAIL: need gguf_test_tiny_writer, $vocab and $qwq"; exit 1; }
-"$writer" --write "$work/think.gguf" "$vocab" 42 "$qwq" >/dev/null
+think_model "$work/think.gguf"
 start_llama T "$work/think.gguf" --parallel 2
 
 # Ready once discovery succeeded (/readyz) and named the model after

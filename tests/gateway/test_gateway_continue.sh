@@ -28,14 +28,10 @@
 source "$(dirname "$0")/lib.sh"
 
 find_llama_server
-writer=${TG_BUILD_DIR:-}/gguf_test_tiny_writer
-vocab=${TG_FIXTURES:-}/llama.cpp/models/ggml-vocab-qwen2.gguf
-qwq=${TG_FIXTURES:-}/llama.cpp/models/templates/Qwen-QwQ-32B.jinja
-[ -x "$writer" ] && [ -f "$vocab" ] && [ -f "$qwq" ] || { echo "FAIL: need gguf_test_tiny_writer, $vocab and $qwq"; exit 1; }
-"$writer" --write "$work/tiny.gguf" "$vocab" 42 >/dev/null
-"$writer" --write "$work/think.gguf" "$vocab" 42 "$qwq" >/dev/null
+tiny_model
+think_model "$work/think.gguf"
 
-start_llama L "$work/tiny.gguf" --parallel 2
+start_llama L "$model" --parallel 2
 start_llama T "$work/think.gguf" --parallel 2
 metric() { curl -s "$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
 metric_up() { curl -s "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"\\{" {print $2}'; }
@@ -68,7 +64,7 @@ js_check "reference: llama-server at max_tokens 32 gives 32 tokens, length" "$re
 want_text=$(field "$ref32" 'j.choices[0].message.content')
 want_prompt=$(field "$ref32" 'j.usage.prompt_tokens')
 
-start_tokgate E --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
+start_tokgate E --upstream "$L" --model "$model" --discovery-interval 1 \
   --capped-default 8 --escalated-output-tokens 32
 G=http://127.0.0.1:$PORT_E
 ready "$G" || fail "tokgate E never published limits"
@@ -110,7 +106,7 @@ check_eq "every escalation was a continuation" "$(metric "$G" tokgate_escalation
 stop_tokgate E
 
 ref8=$(curl -s "$L/v1/chat/completions" -d "{$msgs,\"max_tokens\":8}")
-start_tokgate N --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
+start_tokgate N --upstream "$L" --model "$model" --discovery-interval 1 \
   --capped-default 8 --escalated-output-tokens 32 --continuation off
 G=http://127.0.0.1:$PORT_N
 ready "$G" || fail "tokgate N never published limits"
@@ -125,7 +121,7 @@ stop_tokgate N
 # both reservations) within the 300 ms wait: the held ending goes out as it was
 long='{"messages":[{"role":"user","content":"Write a long story."}],"max_tokens":800,"temperature":0}'
 lpt=$(curl -s "$L/apply-template" -d "$long" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>fetch(process.argv[1]+"/tokenize",{method:"POST",body:JSON.stringify({content:JSON.parse(s).prompt,add_special:true,parse_special:true})}).then(r=>r.json()).then(j=>console.log(j.tokens.length)))' "$L")
-start_tokgate F --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
+start_tokgate F --upstream "$L" --model "$model" --discovery-interval 1 \
   --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((lpt + 800 + want_prompt + 8)) \
   --admission-wait-ms 300
 G=http://127.0.0.1:$PORT_F
@@ -142,7 +138,7 @@ wait $plong
 stop_tokgate F
 
 # the same with a long wait: the stream pauses until the long answer ends, then continues
-start_tokgate W --upstream "$L" --model "$work/tiny.gguf" --discovery-interval 1 \
+start_tokgate W --upstream "$L" --model "$model" --discovery-interval 1 \
   --capped-default 8 --escalated-output-tokens 32 --admission-capacity $((lpt + 800 + want_prompt + 8)) \
   --admission-wait-ms 120000
 G=http://127.0.0.1:$PORT_W

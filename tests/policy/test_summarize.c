@@ -6,14 +6,8 @@
  * applies, and the helpers around the summary call: the transcript, the
  * call's body, the prefix key, the answer reader and the compacted chat.
  * Every expected set is worked out from the rules by hand in its comment. */
+#include "chat_msgs.h"
 #include "policy_fixture.h"
-
-#define U(t) "{\"role\":\"user\",\"content\":\"" t "\"}"
-#define A(t) "{\"role\":\"assistant\",\"content\":\"" t "\"}"
-#define S(t) "{\"role\":\"system\",\"content\":\"" t "\"}"
-#define TC(id) "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"" id \
-               "\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}"
-#define TR(id) "{\"role\":\"tool\",\"tool_call_id\":\"" id "\",\"content\":\"r\"}"
 
 #define CHAT6 "[" S("s") "," U("1") "," A("1") "," U("2") "," A("2") "," U("3") "]"
 #define TOOLS "[" S("s") "," U("q") "," TC("a") "," TR("a") "," TC("b") "," TR("b") "," TC("c") "," TR("c") "]"

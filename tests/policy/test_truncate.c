@@ -4,14 +4,8 @@
  * not fit) and keep_recent for raw prompts (Oxide-Lab's ContextSlice: the
  * newest tokens stay). The expected kept/dropped sets are worked out from the
  * rule by hand in each row's comment. */
+#include "chat_msgs.h"
 #include "policy_fixture.h"
-
-#define U(t) "{\"role\":\"user\",\"content\":\"" t "\"}"
-#define A(t) "{\"role\":\"assistant\",\"content\":\"" t "\"}"
-#define S(t) "{\"role\":\"system\",\"content\":\"" t "\"}"
-#define TC(id) "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"" id \
-               "\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}"
-#define TR(id) "{\"role\":\"tool\",\"tool_call_id\":\"" id "\",\"content\":\"r\"}"
 
 typedef struct tcase {
     const char *messages;       /* the JSON array */
