@@ -941,6 +941,37 @@ fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
 }
 
+/* ---- batches of pre-tokens (issue 17, round 3: the warm path) ----------
+ * What a loop of tg__bpe_encode calls gives, with the common cases in the
+ * loop: a one-byte piece by byte_id[], a short word by one probe of the
+ * shared cache, ids copied straight into out; anything else (a miss, a long
+ * piece) goes through encode_piece as before. */
+tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
+                                const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
+    tg_status st;
+    size_t prev = start;
+    for (size_t i = 0; i < k; prev = ends[i++]) {
+        const uint8_t *p = base + prev;
+        size_t n = ends[i] - prev;
+        if (!b->ws_split && n < WCACHE_SMALL_KEY) {
+            if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD)))
+                return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+            uint32_t id;
+            if (n == 1 && b->byte_mode && (id = b->byte_id[p[0]]) != TG__NO_ID) {
+                out->ids[out->len++] = id;
+                continue;
+            }
+            size_t got = tg__word_cache_get(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
+            if (got) {
+                out->len += got;
+                continue;
+            }
+        }
+        if ((st = tg__bpe_encode(b, s, p, n, out, err))) return st;
+    }
+    return TG_OK;
+}
+
 /* Pre-token -> ids: split into words where that is exact (bpe_split.c),
  * each through the caches and the model (encode_piece). */
 tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,

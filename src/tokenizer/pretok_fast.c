@@ -343,17 +343,106 @@ static size_t match_o200k(const pretok_spec *sp, const uint8_t *s, size_t n, siz
     return match_ws(s, n, p);
 }
 
+/* match_cl100k() where every byte it has to classify is ASCII: the same end,
+ * computed from the ASCII rows of the class table in one pass; 0 where it
+ * would meet an apostrophe at p (contractions) or a non-ASCII byte it needs,
+ * and the caller then runs match_cl100k(). The branches follow
+ * match_cl100k's alternatives in the same order. */
+static inline size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
+    const uint8_t *cls = tg__uc_stage2; /* ASCII rows: block 0 */
+    const unsigned other = sp->word | TG_UC_N | TG_UC_S;
+    uint8_t c = s[p], d;
+    if (c >= 0x80u || c == '\'') return 0;
+    unsigned f = cls[c];
+    size_t q;
+    if (f & TG_UC_L) {
+        q = p + 1;
+        goto letters;
+    }
+    if (!(f & TG_UC_N) && c != '\r' && c != '\n' && p + 1 < n) { /* [^\r\n\p{L}\p{N}]?W+ */
+        if ((d = s[p + 1]) >= 0x80u) return 0;
+        if (cls[d] & TG_UC_L) {
+            q = p + 2;
+            goto letters;
+        }
+    }
+    if (f & TG_UC_N) { /* \p{N}{1,D} */
+        q = p + 1;
+        for (unsigned k = 1; (sp->digits == 0 || k < sp->digits) && q < n; k++, q++) {
+            if ((d = s[q]) >= 0x80u) return 0;
+            if (!(cls[d] & TG_UC_N)) break;
+        }
+        return q;
+    }
+    if (c == ' ' && p + 1 < n) { /* " ?[^\s W \p{N}]+[\r\n]*" with the space */
+        if ((d = s[p + 1]) >= 0x80u) return 0;
+        if (!(cls[d] & other)) {
+            q = p + 2;
+            goto punct;
+        }
+    }
+    if (!(f & TG_UC_S)) {
+        q = p + 1;
+        goto punct;
+    }
+    /* \s*[\r\n]+|\s+(?!\S)|\s+ (match_ws) */
+    size_t last = p, nle = 0;
+    for (q = p; q < n; q++) {
+        if ((d = s[q]) >= 0x80u) return 0;
+        if (!(cls[d] & TG_UC_S)) break;
+        last = q;
+        if (d == '\r' || d == '\n') nle = q + 1;
+    }
+    return nle ? nle : q == n ? q : last > p ? last : q;
+punct:
+    for (; q < n; q++) {
+        if ((d = s[q]) >= 0x80u) return 0;
+        if (cls[d] & other) break;
+    }
+    while (q < n && (s[q] == '\r' || s[q] == '\n')) q++;
+    return q;
+letters:
+    while (q < n && s[q] < 0x80u && (cls[s[q]] & TG_UC_L)) q++;
+    return q < n && s[q] >= 0x80u ? run_any(s, n, q, sp->word) : q;
+}
+
+/* The match of kind sp at p, or 0 (none there). */
+static inline size_t match_at(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
+    size_t e;
+    switch (sp->family) {
+    case FAM_GPT2: return match_gpt2(sp, s, n, p);
+    case FAM_CL100K: return (e = cl100k_ascii(sp, s, n, p)) ? e : match_cl100k(sp, s, n, p);
+    default: return match_o200k(sp, s, n, p);
+    }
+}
+
+size_t tg__pretok_fast_pieces(int kind, const uint8_t *s, size_t n, size_t pos, size_t *ends, size_t cap) {
+    if (kind < 1 || kind > N_SPECS || !s || cap < 2) return 0;
+    const pretok_spec *sp = &SPECS[kind - 1];
+    size_t k = 0, p = pos, a, b;
+    while (p < n && k + 2 <= cap) {
+        size_t e = match_at(sp, s, n, p);
+        if (e > p) {
+            ends[k++] = p = e;
+            continue;
+        }
+        /* no match at p: the gap up to the next match, then that match */
+        if (!tg__pretok_fast_next(kind, s, n, p, &a, &b)) {
+            ends[k++] = p = n;
+            break;
+        }
+        ends[k++] = a;
+        ends[k++] = p = b;
+    }
+    return k;
+}
+
 int tg__pretok_fast_next(int kind, const uint8_t *s, size_t n, size_t pos,
                          size_t *mstart, size_t *mend) {
     if (kind < 1 || kind > N_SPECS || !s) return 0;
     const pretok_spec *sp = &SPECS[kind - 1];
     for (size_t p = pos; p < n;) {
-        size_t e;
-        switch (sp->family) {
-        case FAM_GPT2: e = match_gpt2(sp, s, n, p); break;
-        case FAM_CL100K: e = match_cl100k(sp, s, n, p); break;
-        default: e = match_o200k(sp, s, n, p); break;
-        }
+        size_t e = match_at(sp, s, n, p);
         if (e > p) {
             *mstart = p;
             *mend = e;

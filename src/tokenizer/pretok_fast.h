@@ -40,6 +40,17 @@ int tg__pretok_fast_lookup(const char *pattern, size_t len);
 int tg__pretok_fast_next(int kind, const uint8_t *s, size_t n, size_t pos,
                          size_t *mstart, size_t *mend);
 
+/* The pieces a Split (Isolated) on kind's pattern makes of s[pos..n): its
+ * matches and the non-empty gaps between them, in order, as exactly what
+ * repeated tg__pretok_fast_next() calls give (a gap before each match, one
+ * after the last). Writes the end offset of each piece to ends[] (the first
+ * starts at pos, each next one where the previous ends) and returns how many,
+ * at most cap (cap >= 2; 0 when pos >= n or kind is unknown); call again from
+ * the last end until it reaches n. Same input requirements as
+ * tg__pretok_fast_next(). For the cl100k family, pieces of ASCII text are
+ * found in one pass over a class table. */
+size_t tg__pretok_fast_pieces(int kind, const uint8_t *s, size_t n, size_t pos, size_t *ends, size_t cap);
+
 /* The pattern source of a kind (NUL-terminated), or NULL for kind < 1 or
  * kind > tg__pretok_fast_kinds(). For tests, benchmarks and diagnostics. */
 const char *tg__pretok_fast_pattern(int kind);

@@ -212,6 +212,7 @@ void tg__pt_run_init(tg__pt_run *r, const tg__pretokenizer *pt, tg__matcher *m, 
     for (size_t i = 0; i < TG__MAX_STEPS; i++) tgx_buf_init(&r->bufs[i], TG__MAX_TEXT_BYTES);
     r->sink = sink;
     r->sink_ctx = sink_ctx;
+    r->sink_many = NULL;
 }
 
 void tg__pt_run_free(tg__pt_run *r) {
@@ -466,14 +467,17 @@ static tg_status run_step(tg__pt_run *r, size_t k, const uint8_t *p, size_t n, i
  * straight to the sink, what run_step's Split/Isolated fold would emit. */
 static tg_status run_direct(tg__pt_run *r, const uint8_t *s, size_t n, tg_error *err) {
     const int kind = r->pt->direct_kind;
-    size_t prev = 0, a, b;
+    size_t ends[256], p = 0, k;
     tg_status st;
-    while (tg__pretok_fast_next(kind, s, n, prev, &a, &b)) {
-        if (prev != a && (st = r->sink(r->sink_ctx, s + prev, a - prev))) goto fail;
-        if ((st = r->sink(r->sink_ctx, s + a, b - a))) goto fail;
-        prev = b;
+    while (p < n && (k = tg__pretok_fast_pieces(kind, s, n, p, ends, sizeof ends / sizeof ends[0])) > 0) {
+        if (r->sink_many) {
+            if ((st = r->sink_many(r->sink_ctx, s, p, ends, k))) goto fail;
+        } else {
+            for (size_t i = 0, a = p; i < k; a = ends[i++])
+                if ((st = r->sink(r->sink_ctx, s + a, ends[i] - a))) goto fail;
+        }
+        p = ends[k - 1];
     }
-    if (prev != n && (st = r->sink(r->sink_ctx, s + prev, n - prev))) goto fail;
     return TG_OK;
 fail:
     return tg_error_set(err, st, "tokenizing a pre-token: %s", tg_status_str(st));

@@ -291,6 +291,11 @@ static tg_status sink(void *ctx, const uint8_t *p, size_t n) {
     return tg__bpe_encode(&e->t->bpe, e->bs, p, n, e->out, NULL);
 }
 
+static tg_status sink_many(void *ctx, const uint8_t *s, size_t start, const size_t *ends, size_t k) {
+    enc *e = ctx;
+    return tg__bpe_encode_pieces(&e->t->bpe, e->bs, s, start, ends, k, e->out, NULL);
+}
+
 static tg_status norm_segment(void *ctx, size_t start, size_t end, uint32_t id) {
     enc *e = ctx;
     if (id != TG__NO_ID) {
@@ -356,6 +361,7 @@ tg_status tg_tokenizer_encode(const tg_tokenizer *t, const char *text, size_t le
     tgx_buf_init(&e.norm, TG__MAX_TEXT_BYTES * 4);
     tgx_buf_init(&e.tmp, TG__MAX_TEXT_BYTES * 4);
     tg__pt_run_init(&e.run, &t->pretok, &e.m, sink, &e);
+    e.run.sink_many = sink_many;
     int add = (flags & TG_ENCODE_ADD_SPECIAL) != 0;
     if (add)
         for (size_t i = 0; i < t->post.n_prefix && !st; i++)

@@ -253,12 +253,17 @@ void tg__pretokenizer_free(tg__pretokenizer *pt);
 /* Receives each final pre-token (never empty), in order. */
 typedef tg_status (*tg__piece_fn)(void *ctx, const uint8_t *p, size_t n);
 
+/* Receives consecutive pre-tokens in a batch: the i-th is s[ends[i-1]..ends[i])
+ * (the first starts at start), k >= 1 of them, each non-empty. */
+typedef tg_status (*tg__pieces_fn)(void *ctx, const uint8_t *s, size_t start, const size_t *ends, size_t k);
+
 typedef struct tg__pt_run {
     const tg__pretokenizer *pt;
     tg__matcher *m;
     tgx_buf bufs[TG__MAX_STEPS]; /* per-step scratch for rewritten pieces */
     tg__piece_fn sink;
     void *sink_ctx;
+    tg__pieces_fn sink_many; /* optional, same ctx: the direct chain hands its pieces over in batches */
 } tg__pt_run;
 
 void tg__pt_run_init(tg__pt_run *r, const tg__pretokenizer *pt, tg__matcher *m, tg__piece_fn sink,
@@ -367,6 +372,11 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s);
  * the ids to out. */
 tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                          tg_tokens *out, tg_error *err);
+/* The same for k consecutive pre-tokens: the i-th is base[ends[i-1]..ends[i])
+ * (the first starts at start); the ids are those of k tg__bpe_encode calls.
+ * Shared-cache hits are copied out inline, with no call per pre-token. */
+tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
+                                const size_t *ends, size_t k, tg_tokens *out, tg_error *err);
 
 /* ---- added tokens --------------------------------------------------------- */
 typedef struct tg__added_spec {

@@ -109,6 +109,26 @@ static inline __attribute__((always_inline)) size_t try_slot(_Atomic uint64_t *w
     return nids;
 }
 
+/* try_slot for 64-byte slots (words == 8): the whole payload in 7 loads and
+ * the ids copied 16 bytes at a time (ids has room for TG__WC_MAX_PAYLOAD / 4,
+ * so the copy's tail past nids stays inside it). */
+static inline __attribute__((always_inline)) size_t try_slot8(_Atomic uint64_t *w, uint64_t h, const uint8_t *key,
+                                                              size_t klen, uint32_t *ids) {
+    uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
+    if (!same_key(h1, h, klen)) return 0;
+    uint64_t buf[9];
+    for (size_t i = 0; i < 7; i++) buf[i] = atomic_load_explicit(&w[1 + i], memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
+    size_t nids = NIDS(h1);
+    if (nids == 0 || klen + 4 * nids > 56) return 0;
+    buf[7] = buf[8] = 0;
+    const uint8_t *b = (const uint8_t *)buf;
+    if (!key_eq(b, key, klen)) return 0;
+    for (size_t i = 0; i < 4 * nids; i += 16) memcpy((uint8_t *)ids + i, b + klen + i, 16);
+    return nids;
+}
+
 /* The first slot of key h's set. */
 static inline _Atomic uint64_t *set_of(const tg__word_cache *c, uint64_t h) {
     return c->w + ((size_t)h & c->mask & ~(size_t)1) * c->words; /* mutable behind a const cache */
@@ -118,6 +138,10 @@ size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *ke
                           uint32_t *ids) {
     if (!c || klen == 0 || klen + 4 > (c->words - 1) * 8) return 0;
     _Atomic uint64_t *set = set_of(c, h);
+    if (c->words == 8) {
+        size_t n8 = try_slot8(set, h, key, klen, ids);
+        return n8 ? n8 : try_slot8(set + 8, h, key, klen, ids);
+    }
     size_t n = try_slot(set, c->words, h, key, klen, ids);
     return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
 }
