@@ -961,7 +961,7 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
                 out->ids[out->len++] = id;
                 continue;
             }
-            size_t got = tg__word_cache_get(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
+            size_t got = tg__word_cache_get64(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
             if (got) {
                 out->len += got;
                 continue;

@@ -117,7 +117,9 @@ static inline __attribute__((always_inline)) size_t try_slot8(_Atomic uint64_t *
     uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
     if (!same_key(h1, h, klen)) return 0;
     uint64_t buf[9];
-    for (size_t i = 0; i < 7; i++) buf[i] = atomic_load_explicit(&w[1 + i], memory_order_relaxed);
+#define LD(i) buf[i] = atomic_load_explicit(&w[1 + (i)], memory_order_relaxed)
+    LD(0); LD(1); LD(2); LD(3); LD(4); LD(5); LD(6); /* spelled out: compilers keep a loop of atomics */
+#undef LD
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
     size_t nids = NIDS(h1);
@@ -138,12 +140,15 @@ size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *ke
                           uint32_t *ids) {
     if (!c || klen == 0 || klen + 4 > (c->words - 1) * 8) return 0;
     _Atomic uint64_t *set = set_of(c, h);
-    if (c->words == 8) {
-        size_t n8 = try_slot8(set, h, key, klen, ids);
-        return n8 ? n8 : try_slot8(set + 8, h, key, klen, ids);
-    }
     size_t n = try_slot(set, c->words, h, key, klen, ids);
     return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
+}
+
+size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids) {
+    if (!c || c->words != 8 || klen == 0) return 0; /* only for 64-byte slots */
+    _Atomic uint64_t *set = set_of(c, h);
+    size_t n = try_slot8(set, h, key, klen, ids);
+    return n ? n : try_slot8(set + 8, h, key, klen, ids);
 }
 
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,

@@ -50,6 +50,12 @@ static inline int tg__word_cache_fits_in(size_t payload, size_t klen, size_t nid
 size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
                           uint32_t *ids);
 
+/* The same, faster for a cache of 64-byte slots (the small tier): fixed-size
+ * loads and copies, no frame for the large slots' buffer (0 for a cache of
+ * another slot size). ids needs the same
+ * room. */
+size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids);
+
 /* Enters key -> ids when it fits and the chosen slot is not being written
  * by another thread; otherwise does nothing. */
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
