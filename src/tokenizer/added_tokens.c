@@ -41,6 +41,8 @@ struct tg__trie {
     node *nodes;
     size_t n, cap;
     uint8_t first[256];
+    unsigned n_first;         /* distinct first bytes */
+    uint8_t only_first;       /* the first byte when n_first == 1 */
     uint32_t root_child[256]; /* dense root, child + 1 */
 };
 
@@ -103,7 +105,11 @@ tg_status tg__trie_add(tg__trie *t, const char *s, size_t n, uint32_t token_inde
         }
         nd = c;
     }
-    t->first[(uint8_t)s[0]] = 1;
+    if (!t->first[(uint8_t)s[0]]) {
+        t->first[(uint8_t)s[0]] = 1;
+        t->n_first++;
+        t->only_first = (uint8_t)s[0];
+    }
     /* two tokens with the same content: the first added wins, as in HF's map */
     if (!t->nodes[nd].token) t->nodes[nd].token = token_index + 1;
     return TG_OK;
@@ -113,7 +119,13 @@ int tg__trie_next(const tg__trie *t, const uint8_t *s, size_t n, size_t pos, siz
                   size_t *me, uint32_t *token_index) {
     if (!t) return 0;
     for (size_t i = pos; i < n; i++) {
-        if (!t->first[s[i]]) continue;
+        if (t->n_first == 1) { /* one first byte (Qwen3, Llama-3: '<'): memchr's word-wide scan */
+            const uint8_t *c = memchr(s + i, t->only_first, n - i);
+            if (!c) return 0;
+            i = (size_t)(c - s);
+        } else if (!t->first[s[i]]) {
+            continue;
+        }
         uint32_t nd = 0;
         size_t best_end = 0;
         uint32_t best = 0;
