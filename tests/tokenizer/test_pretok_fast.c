@@ -13,7 +13,12 @@
  *   - text files of this machine (licenses, man pages in every language);
  *   - ~2 MB of random text weighted toward the classes that matter, and
  *     pathological runs (1 MB of one character class);
- *   - searches started at arbitrary code point boundaries.
+ *   - searches started at arbitrary code point boundaries;
+ *   - the first 2 MB of the mixed corpus (TG_CACHE/corpus/corpus.txt).
+ * tg__pretok_fast_pieces (the batched form the encoder uses, with its ASCII
+ * pass for the cl100k family) is held to the pieces PCRE2's matches make
+ * (matches and the gaps between them) over every one of these texts, in
+ * batches of 2, 3, 5 and 256 pieces.
  * Every mismatch fails with the kind, the position and the bytes around it.
  */
 #include <glob.h>
@@ -72,6 +77,42 @@ static int same_from(int kind, const uint8_t *s, size_t n, size_t pos, const cha
     }
 }
 
+/* The Split (Isolated) pieces of s[0..n): tg__pretok_fast_pieces in batches
+ * of at most cap against PCRE2's matches and the non-empty gaps between
+ * them. Returns 1 if equal. */
+static int same_pieces(int kind, const uint8_t *s, size_t n, size_t cap, const char *label) {
+    size_t ends[256], k = 0, i = 0, p = 0, prev = 0, rs, re;
+    int more = 1;
+    while (prev < n) {
+        /* the next reference piece [prev, want) */
+        size_t want;
+        if (more && (more = pretok_ref_next(&REF, kind, s, n, prev, &rs, &re)) < 0) return 0;
+        if (!more) want = n;
+        else want = rs > prev ? rs : re;
+        if (i == k) {
+            k = tg__pretok_fast_pieces(kind, s, n, p, ends, cap);
+            i = 0;
+            if (k == 0 || k > cap) {
+                fprintf(stderr, "%s: kind %s: pieces from %zu: %zu in a batch of %zu\n", label,
+                        tg__pretok_fast_name(kind), p, k, cap);
+                return 0;
+            }
+        }
+        if (ends[i] != want) {
+            fprintf(stderr, "%s: kind %s (batch %zu): piece from %zu: fast ends at %zu, pcre2 at %zu\n", label,
+                    tg__pretok_fast_name(kind), cap, prev, ends[i], want);
+            dump_bytes(s, n, prev);
+            return 0;
+        }
+        p = prev = ends[i++];
+    }
+    if (i != k || (k == cap && tg__pretok_fast_pieces(kind, s, n, p, ends, cap) != 0)) {
+        fprintf(stderr, "%s: kind %s: pieces past the end\n", label, tg__pretok_fast_name(kind));
+        return 0;
+    }
+    return 1;
+}
+
 /* Every kind over s[0..n), copied into a buffer of exactly n bytes so that
  * the sanitizer build catches any read past the end. */
 static void check_text(const uint8_t *s, size_t n, const char *label) {
@@ -79,7 +120,11 @@ static void check_text(const uint8_t *s, size_t n, const char *label) {
     TG_CHECK(copy != NULL);
     if (!copy) return;
     if (n) memcpy(copy, s, n);
-    for (int k = 1; k <= REF.kinds; k++) TG_CHECK(same_from(k, copy, n, 0, label));
+    static const size_t caps[] = {2, 3, 5, 256};
+    for (int k = 1; k <= REF.kinds; k++) {
+        TG_CHECK(same_from(k, copy, n, 0, label));
+        TG_CHECK(same_pieces(k, copy, n, caps[(n + (size_t)k) % 4], label));
+    }
     free(copy);
 }
 
@@ -526,6 +571,33 @@ static void test_pathological_runs(void) {
     tgx_buf_free(&b);
 }
 
+/* The mixed corpus the encode benchmarks use (bench/run.sh), where the
+ * batched ASCII pass carries most of the bytes. */
+static void test_mixed_corpus(void) {
+    const char *cache = getenv("TG_CACHE");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/corpus.txt", cache ? cache : ".");
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        printf("note: %s not found, the corpus part is skipped\n", path);
+        return;
+    }
+    size_t cap = 2u << 20;
+    uint8_t *s = malloc(cap);
+    TG_CHECK(s != NULL);
+    size_t n = s ? fread(s, 1, cap, f) : 0;
+    fclose(f);
+    while (n && (s[n - 1] & 0xC0u) == 0x80u) n--; /* whole chars only */
+    if (n && s[n - 1] >= 0xC0u) n--;
+    for (size_t off = 0; off < n;) {
+        size_t end = off + 262144 < n ? off + 262144 : n;
+        while (end < n && (s[end] & 0xC0u) == 0x80u) end++;
+        check_text(s + off, end - off, "corpus chunk");
+        off = end;
+    }
+    free(s);
+}
+
 int main(void) {
     pretok_ref_init(&REF);
     TG_RUN(test_table_shape);
@@ -538,6 +610,7 @@ int main(void) {
     TG_RUN(test_man_pages);
     TG_RUN(test_random_text);
     TG_RUN(test_pathological_runs);
+    TG_RUN(test_mixed_corpus);
     printf("%zu matches compared with PCRE2\n", n_matches_checked);
     pretok_ref_free(&REF);
     return tg_test_summary();
