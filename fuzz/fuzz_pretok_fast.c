@@ -8,6 +8,10 @@
  * and from one extra start offset taken from the input. Bytes that are not
  * valid UTF-8 are outside the contract; for them the fast path must still
  * stay in bounds, return non-empty matches and advance (no comparison).
+ * tg__pretok_fast_pieces (the encoder's batched form) must give the pieces
+ * those matches make (the matches and the gaps between them), in batches of
+ * a size taken from the input; on any input its pieces stay in bounds,
+ * advance and end at the end.
  * Any difference aborts with the kind, position and both answers.
  */
 #include <stdint.h>
@@ -41,6 +45,31 @@ static size_t compare_from(int kind, const uint8_t *s, size_t n, size_t pos) {
     }
 }
 
+/* The pieces from tg__pretok_fast_pieces (batches of cap) against the
+ * matches and gaps of tg__pretok_fast_next (held to PCRE2 above when the
+ * input is valid UTF-8); in bounds and advancing on any input. */
+static void compare_pieces(int kind, const uint8_t *s, size_t n, size_t cap) {
+    size_t ends[64], k = 0, i = 0, prev = 0, ms = 0, me = 0;
+    int more = 1, in_gap_done = 0;
+    while (prev < n) {
+        if (i == k) {
+            k = tg__pretok_fast_pieces(kind, s, n, prev, ends, cap);
+            i = 0;
+            if (k == 0 || k > cap) abort();
+        }
+        if (!in_gap_done && more) more = tg__pretok_fast_next(kind, s, n, prev, &ms, &me);
+        size_t want = !more ? n : ms > prev ? ms : me;
+        in_gap_done = more && ms > prev; /* after the gap, the match [ms, me) comes next */
+        if (ends[i] != want || want <= prev || want > n) {
+            fprintf(stderr, "fuzz_pretok_fast: kind %s: piece from %zu: pieces end %zu, matches give %zu\n",
+                    tg__pretok_fast_name(kind), prev, ends[i], want);
+            abort();
+        }
+        prev = ends[i++];
+    }
+    if (i != k) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ref_ready) {
@@ -55,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (ms < pos || me <= ms || me > size) abort();
                 pos = me;
             }
+            compare_pieces(k, data, size, 2 + (size % 63));
         }
         return 0;
     }
@@ -63,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int k = 1; k <= REF.kinds; k++) {
         (void)compare_from(k, data, size, 0);
         (void)compare_from(k, data, size, start);
+        compare_pieces(k, data, size, 2 + (size_t)(size ? data[size - 1] % 63 : 0));
     }
     return 0;
 }
