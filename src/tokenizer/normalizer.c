@@ -183,11 +183,27 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
  * (UCD DerivedNormalizationProps.txt, UnicodeData.txt): U+0080..U+02FF (the
  * combining marks start at U+0300), kana without the voicing marks
  * U+3099/U+309A, CJK ideographs, Hangul syllables (a trailing jamo after one
- * is outside this set, so that pair takes the full path). */
+ * is outside this set, so that pair takes the full path). Issue 17 round 3
+ * adds symbol blocks with no canonical decomposition, combining class 0 and
+ * no char that is second in one (punctuation U+2010..U+2027, U+2030..U+205E,
+ * currency, arrows U+2190..U+2199, technical minus the singletons U+2329/
+ * U+232A, enclosed alphanumerics, box drawing to dingbats U+2460..U+27BF,
+ * U+2B00..U+2BFF, variation selectors U+FE00..U+FE0F, emoji and symbols
+ * U+1F000..U+1FAFF): test_nfc_stable.c checks every char of the set against
+ * utf8proc's own data (the library unorm_region runs). */
 static inline int nfc_stable(uint32_t c) {
-    return c < 0x300 || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) ||
-           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3);
+    if (c < 0x300) return 1;
+    if (c < 0x2010) return 0;
+    if (c < 0x3000)
+        return c <= 0x2027 || (c >= 0x2030 && c <= 0x205E) || (c >= 0x20A0 && c <= 0x20C0) ||
+               (c >= 0x2190 && c <= 0x2199) || (c >= 0x2300 && c <= 0x23FF && c != 0x2329 && c != 0x232A) ||
+               (c >= 0x2460 && c <= 0x27BF) || (c >= 0x2B00 && c <= 0x2BFF);
+    return (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xFE00 && c <= 0xFE0F) ||
+           (c >= 0x1F000 && c <= 0x1FAFF);
 }
+
+int tg__nfc_stable(uint32_t c) { return nfc_stable(c); }
 
 /* 1 when every char of the valid UTF-8 run s[0..n) is nfc_stable. */
 static int nfc_run_stable(const uint8_t *s, size_t n) {

@@ -200,6 +200,9 @@ void tg__normalizer_free(tg__normalizer *nz);
  * *kept_start (may be NULL) is set to 0 when a step removed the text's first
  * char(s) (Strip on the left, Replace of a leading match by nothing), i.e.
  * when HF's offsets_original() of the result no longer starts at 0; else 1. */
+/* 1 when NFC leaves c as is next to ASCII and other such chars (normalizer.c's
+ * quick check; exposed for test_nfc_stable.c). */
+int tg__nfc_stable(uint32_t c);
 tg_status tg__normalize(const tg__normalizer *nz, tg__matcher *m, const char *s, size_t n,
                         tgx_buf *out, tgx_buf *tmp, int *kept_start, tg_error *err);
 
