@@ -812,23 +812,48 @@ static int cache_grow(tg__bpe_scratch *s) {
     return 1;
 }
 
-/* Hash of a pre-token for both caches: short keys (most words) by at most
- * two overlapping loads and one mix, longer ones by tg__hash_bytes. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TG_LE 1
+#else
+#define TG_LE 0
+#endif
+
+/* The n (1..8) bytes at p as a number, byte i in bits 8i..8i+7; on a
+ * little-endian host the same as an 8-byte load masked to n bytes. */
+static inline uint64_t key_word(const uint8_t *p, size_t n) {
+    if (n < 4) /* bytes 0, n/2, n-1 cover all; the overlaps OR equal bytes */
+        return (uint64_t)p[0] | (uint64_t)p[n >> 1] << (8 * (n >> 1)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+#if TG_LE
+    uint32_t x, y;
+    memcpy(&x, p, 4);
+    memcpy(&y, p + n - 4, 4);
+    return (uint64_t)x | (uint64_t)y << (8 * (n - 4));
+#else
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+#endif
+}
+
+/* Hash of a key of 1..8 bytes from its key_word. */
+static inline uint64_t short_hash(uint64_t kw, size_t n) {
+    uint64_t x = (kw + n) * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 32;
+    x *= 0xD6E8FEB86659FD93ull;
+    x ^= x >> 29;
+    return x;
+}
+
+/* Hash of a pre-token for both caches: keys of up to 8 bytes (most words)
+ * by short_hash, up to 16 by two overlapping loads and one mix, longer ones
+ * by tg__hash_bytes. */
 static inline uint64_t word_hash(const uint8_t *p, size_t n) {
     uint64_t a, b;
     if (n > 16) return tg__hash_bytes(p, n);
-    if (n >= 8) {
+    if (n <= 8) return short_hash(key_word(p, n), n);
+    {
         memcpy(&a, p, 8);
         memcpy(&b, p + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, p, 4);
-        memcpy(&y, p + n - 4, 4);
-        a = x;
-        b = y;
-    } else {
-        a = (uint64_t)p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
-        b = 0;
     }
     uint64_t x = a * 0x9E3779B97F4A7C15ull ^ ((b << 31) | (b >> 33)) * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)n;
     x ^= x >> 32;
@@ -950,24 +975,47 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
                                 const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
     tg_status st;
     size_t prev = start;
+    if (b->ws_split || !b->wcache) {
+        for (size_t i = 0; i < k; prev = ends[i++])
+            if ((st = tg__bpe_encode(b, s, base + prev, ends[i] - prev, out, err))) return st;
+        return TG_OK;
+    }
+    /* room for every hit: a hit has at most 14 ids (a 64-byte slot), copied
+     * 16 bytes at a time; rechecked after each miss (the model grows out) */
+    size_t room = 16 * k + 16;
+    const uint8_t *limit = base + ends[k - 1]; /* loads stay below it */
+    if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+        return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     for (size_t i = 0; i < k; prev = ends[i++]) {
         const uint8_t *p = base + prev;
         size_t n = ends[i] - prev;
-        if (!b->ws_split && n < WCACHE_SMALL_KEY) {
-            if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD)))
-                return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
-            uint32_t id;
-            if (n == 1 && b->byte_mode && (id = b->byte_id[p[0]]) != TG__NO_ID) {
-                out->ids[out->len++] = id;
+        uint32_t id;
+        if (n == 1 && b->byte_mode && (id = b->byte_id[p[0]]) != TG__NO_ID) {
+            out->ids[out->len++] = id;
+            continue;
+        }
+        size_t got;
+#if TG_LE
+        if (n <= 8 && p + 8 <= limit) { /* one load is the key */
+            uint64_t kw;
+            memcpy(&kw, p, 8);
+            kw &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+            if ((got = tg__word_cache_get64w(b->wcache, short_hash(kw, n), kw, n, out->ids + out->len))) {
+                out->len += got;
                 continue;
             }
-            size_t got = tg__word_cache_get64(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
+        } else
+#endif
+        if (n < WCACHE_SMALL_KEY) {
+            got = tg__word_cache_get64(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
             if (got) {
                 out->len += got;
                 continue;
             }
         }
         if ((st = tg__bpe_encode(b, s, p, n, out, err))) return st;
+        if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+            return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     }
     return TG_OK;
 }

@@ -388,14 +388,21 @@ static inline size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_
     /* \s*[\r\n]+|\s+(?!\S)|\s+ (match_ws) */
     size_t last = p, nle = 0;
     for (q = p; q < n; q++) {
-        uint64_t w8;
-        /* indentation: eight spaces a step */
-        while (q + 8 <= n && (memcpy(&w8, s + q, 8), w8 == 0x2020202020202020ull)) q += 8, last = q - 1;
-        if (q == n) break;
-        if ((d = s[q]) >= 0x80u) return 0;
+        if ((d = s[q]) == ' ') {
+            uint64_t w8; /* indentation: eight more spaces a step */
+            while (q + 9 <= n && (memcpy(&w8, s + q + 1, 8), w8 == 0x2020202020202020ull)) q += 8;
+            last = q;
+            continue;
+        }
+        if (d == '\n') {
+            last = q;
+            nle = q + 1;
+            continue;
+        }
+        if (d >= 0x80u) return 0;
         if (!(cls[d] & TG_UC_S)) break;
         last = q;
-        if (d == '\r' || d == '\n') nle = q + 1;
+        if (d == '\r') nle = q + 1;
     }
     return nle ? nle : q == n ? q : last > p ? last : q;
 punct:

@@ -11,21 +11,11 @@
  */
 #include "tokenizer/word_cache.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "tokenizer/tokenizer_internal.h"
 
 #define MAX_WORDS (TG__WC_MAX_PAYLOAD / 8 + 1)
-
-struct tg__word_cache {
-    _Atomic uint64_t *w; /* slot i at w + i * words, 64-byte aligned */
-    void *mem;           /* the same memory, for tg__table_free */
-    size_t words;        /* per slot */
-    size_t mask;         /* slots - 1 */
-    size_t bytes;
-};
 
 tg__word_cache *tg__word_cache_new(unsigned slots_log2, size_t slot_bytes) {
     if (slot_bytes < 64 || slot_bytes > TG__WC_MAX_PAYLOAD + 8 || slot_bytes % 64) return NULL;
@@ -50,44 +40,12 @@ void tg__word_cache_free(tg__word_cache *c) {
     free(c);
 }
 
-#define KLEN(hdr) ((size_t)(((hdr) >> 32) & 0x3FF))
-#define NIDS(hdr) ((size_t)(((hdr) >> 42) & 0xFF))
-#define TAG_MASK 0xFFFC000000000000ull
+#define KLEN TG__WC_KLEN
+#define NIDS TG__WC_NIDS
+#define TAG_MASK TG__WC_TAG_MASK
 
 static inline uint64_t header(uint64_t seq, uint64_t h, size_t klen, size_t nids) {
     return (seq & 0xFFFFFFFFu) | ((uint64_t)klen << 32) | ((uint64_t)nids << 42) | (h & TAG_MASK);
-}
-
-static inline int same_key(uint64_t hdr, uint64_t h, size_t klen) {
-    return KLEN(hdr) == klen && (hdr & TAG_MASK) == (h & TAG_MASK) && !(hdr & 1);
-}
-
-/* 1 when the klen key bytes at b equal key: 8-byte blocks and the last 8
- * bytes (klen >= 8), or the first and last 4 (4..7), or bytes 0, klen/2 and
- * klen-1 (1..3), which together cover every byte; key is read only inside
- * key[0..klen). */
-static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
-    if (klen >= 8) {
-        uint64_t x, y;
-        for (size_t i = 0; i + 8 <= klen; i += 8) {
-            memcpy(&x, b + i, 8);
-            memcpy(&y, key + i, 8);
-            if (x != y) return 0;
-        }
-        memcpy(&x, b + klen - 8, 8);
-        memcpy(&y, key + klen - 8, 8);
-        return x == y;
-    }
-    if (klen >= 4) {
-        uint32_t x0, y0, x1, y1;
-        memcpy(&x0, b, 4);
-        memcpy(&y0, key, 4);
-        memcpy(&x1, b + klen - 4, 4);
-        memcpy(&y1, key + klen - 4, 4);
-        return x0 == y0 && x1 == y1;
-    }
-    /* b holds at least the klen key bytes (try_slot loads nw >= 1 words, nids being >= 1) */
-    return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1]; // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): the analyzer misses nw >= 1
 }
 
 /* Copies slot w's payload if it holds key; returns its id count (0: not
@@ -95,7 +53,7 @@ static inline int key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
 static inline __attribute__((always_inline)) size_t try_slot(_Atomic uint64_t *w, size_t words, uint64_t h, const uint8_t *key, size_t klen,
                               uint32_t *ids) {
     uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
-    if (!same_key(h1, h, klen)) return 0;
+    if (!tg__wc_same_key(h1, h, klen)) return 0;
     size_t nids = NIDS(h1);
     size_t nw = (klen + 4 * nids + 7) / 8;
     if (nids == 0 || nw > words - 1) return 0;
@@ -104,30 +62,8 @@ static inline __attribute__((always_inline)) size_t try_slot(_Atomic uint64_t *w
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
     const uint8_t *b = (const uint8_t *)buf;
-    if (!key_eq(b, key, klen)) return 0;
+    if (!tg__wc_key_eq(b, key, klen)) return 0;
     memcpy(ids, b + klen, 4 * nids);
-    return nids;
-}
-
-/* try_slot for 64-byte slots (words == 8): the whole payload in 7 loads and
- * the ids copied 16 bytes at a time (ids has room for TG__WC_MAX_PAYLOAD / 4,
- * so the copy's tail past nids stays inside it). */
-static inline __attribute__((always_inline)) size_t try_slot8(_Atomic uint64_t *w, uint64_t h, const uint8_t *key,
-                                                              size_t klen, uint32_t *ids) {
-    uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
-    if (!same_key(h1, h, klen)) return 0;
-    uint64_t buf[9];
-#define LD(i) buf[i] = atomic_load_explicit(&w[1 + (i)], memory_order_relaxed)
-    LD(0); LD(1); LD(2); LD(3); LD(4); LD(5); LD(6); /* spelled out: compilers keep a loop of atomics */
-#undef LD
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
-    size_t nids = NIDS(h1);
-    if (nids == 0 || klen + 4 * nids > 56) return 0;
-    buf[7] = buf[8] = 0;
-    const uint8_t *b = (const uint8_t *)buf;
-    if (!key_eq(b, key, klen)) return 0;
-    for (size_t i = 0; i < 4 * nids; i += 16) memcpy((uint8_t *)ids + i, b + klen + i, 16);
     return nids;
 }
 
@@ -142,13 +78,6 @@ size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *ke
     _Atomic uint64_t *set = set_of(c, h);
     size_t n = try_slot(set, c->words, h, key, klen, ids);
     return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
-}
-
-size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids) {
-    if (!c || c->words != 8 || klen == 0) return 0; /* only for 64-byte slots */
-    _Atomic uint64_t *set = set_of(c, h);
-    size_t n = try_slot8(set, h, key, klen, ids);
-    return n ? n : try_slot8(set + 8, h, key, klen, ids);
 }
 
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,

@@ -27,8 +27,10 @@
 #ifndef TG_TOKENIZER_WORD_CACHE_H
 #define TG_TOKENIZER_WORD_CACHE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct tg__word_cache tg__word_cache;
 
@@ -50,15 +52,130 @@ static inline int tg__word_cache_fits_in(size_t payload, size_t klen, size_t nid
 size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
                           uint32_t *ids);
 
-/* The same, faster for a cache of 64-byte slots (the small tier): fixed-size
- * loads and copies, no frame for the large slots' buffer (0 for a cache of
- * another slot size). ids needs the same
- * room. */
-size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, uint32_t *ids);
-
 /* Enters key -> ids when it fits and the chosen slot is not being written
  * by another thread; otherwise does nothing. */
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
                         size_t nids);
+
+/* ---- the small tier's probe, inline in the encoder's loop (bpe.c) ----
+ * Slot layout (word_cache.c): `words` 64-bit words; w[0] is the header, w[1..]
+ * the payload (the key bytes, then the ids, 4 bytes each in host order).
+ * Header bits: 0-31 sequence (odd while a writer holds the slot), 32-41 key
+ * length (0: empty), 42-49 id count, 50-63 a tag from the hash's top bits.
+ * A set is two adjacent slots; a key may sit in either. */
+struct tg__word_cache {
+    _Atomic uint64_t *w; /* slot i at w + i * words, 64-byte aligned */
+    void *mem;           /* the same memory, for tg__table_free */
+    size_t words;        /* per slot */
+    size_t mask;         /* slots - 1 */
+    size_t bytes;
+};
+
+#define TG__WC_KLEN(hdr) ((size_t)(((hdr) >> 32) & 0x3FF))
+#define TG__WC_NIDS(hdr) ((size_t)(((hdr) >> 42) & 0xFF))
+#define TG__WC_TAG_MASK 0xFFFC000000000000ull
+
+static inline int tg__wc_same_key(uint64_t hdr, uint64_t h, size_t klen) {
+    return TG__WC_KLEN(hdr) == klen && (hdr & TG__WC_TAG_MASK) == (h & TG__WC_TAG_MASK) && !(hdr & 1);
+}
+
+/* 1 when the klen key bytes at b equal key: 8-byte blocks and the last 8
+ * bytes (klen >= 8), or the first and last 4 (4..7), or bytes 0, klen/2 and
+ * klen-1 (1..3), which together cover every byte; key is read only inside
+ * key[0..klen). */
+static inline int tg__wc_key_eq(const uint8_t *b, const uint8_t *key, size_t klen) {
+    if (klen >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= klen; i += 8) {
+            memcpy(&x, b + i, 8);
+            memcpy(&y, key + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, b + klen - 8, 8);
+        memcpy(&y, key + klen - 8, 8);
+        return x == y;
+    }
+    if (klen >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, b, 4);
+        memcpy(&y0, key, 4);
+        memcpy(&x1, b + klen - 4, 4);
+        memcpy(&y1, key + klen - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    /* b holds at least the klen key bytes (try_slot loads nw >= 1 words, nids being >= 1) */
+    return b[0] == key[0] && b[klen >> 1] == key[klen >> 1] && b[klen - 1] == key[klen - 1]; // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): the analyzer misses nw >= 1
+}
+
+/* One slot of a 64-byte-slot cache: the whole payload in 7 loads, the
+ * sequence checked as in word_cache.c's try_slot, the ids (at most 14)
+ * copied 16 bytes at a time, so ids needs room for 16. */
+static inline size_t tg__wc_try_slot8(_Atomic uint64_t *w, uint64_t h, const uint8_t *key, size_t klen,
+                                      uint32_t *ids) {
+    uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
+    if (!tg__wc_same_key(h1, h, klen)) return 0;
+    uint64_t buf[9];
+#define LD(i) buf[i] = atomic_load_explicit(&w[1 + (i)], memory_order_relaxed)
+    LD(0); LD(1); LD(2); LD(3); LD(4); LD(5); LD(6); /* spelled out: compilers keep a loop of atomics */
+#undef LD
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
+    size_t nids = TG__WC_NIDS(h1);
+    if (nids == 0 || klen + 4 * nids > 56) return 0;
+    buf[7] = buf[8] = 0;
+    const uint8_t *b = (const uint8_t *)buf;
+    if (!tg__wc_key_eq(b, key, klen)) return 0;
+    for (size_t i = 0; i < 4 * nids; i += 16) memcpy((uint8_t *)ids + i, b + klen + i, 16);
+    return nids;
+}
+
+/* tg__wc_try_slot8 for a key of 1..8 bytes given as kw, the 8 bytes at the
+ * key masked to its length as a little-endian load gives them (the first
+ * payload word holds them the same way): loads only the payload words the
+ * entry uses. Little-endian hosts only (bpe.c checks). */
+static inline size_t tg__wc_try_slot8w(_Atomic uint64_t *w, uint64_t h, uint64_t kw, size_t klen, uint32_t *ids) {
+    uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
+    if (!tg__wc_same_key(h1, h, klen)) return 0;
+    size_t nids = TG__WC_NIDS(h1);
+    if (nids == 0 || klen + 4 * nids > 56) return 0;
+    uint64_t buf[9] = {0};
+#define LD(i) buf[i] = atomic_load_explicit(&w[1 + (i)], memory_order_relaxed)
+    switch ((klen + 4 * nids + 7) >> 3) { /* 1..7 words, each case falls through */
+    case 7: LD(6); /* fall through */
+    case 6: LD(5); /* fall through */
+    case 5: LD(4); /* fall through */
+    case 4: LD(3); /* fall through */
+    case 3: LD(2); /* fall through */
+    case 2: LD(1); /* fall through */
+    default: LD(0);
+    }
+#undef LD
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1) return 0;
+    if ((buf[0] & (klen == 8 ? ~0ull : (1ull << (8 * klen)) - 1)) != kw) return 0;
+    const uint8_t *b = (const uint8_t *)buf;
+    for (size_t i = 0; i < 4 * nids; i += 16) memcpy((uint8_t *)ids + i, b + klen + i, 16);
+    return nids;
+}
+
+/* tg__word_cache_get64 for a key of 1..8 bytes as tg__wc_try_slot8w takes it. */
+static inline size_t tg__word_cache_get64w(const tg__word_cache *c, uint64_t h, uint64_t kw, size_t klen,
+                                           uint32_t *ids) {
+    if (!c || c->words != 8 || klen == 0 || klen > 8) return 0;
+    _Atomic uint64_t *set = c->w + ((size_t)h & c->mask & ~(size_t)1) * 8;
+    size_t n = tg__wc_try_slot8w(set, h, kw, klen, ids);
+    return n ? n : tg__wc_try_slot8w(set + 8, h, kw, klen, ids);
+}
+
+/* tg__word_cache_get for a cache of 64-byte slots (the small tier; 0 for
+ * any other), inline, with fixed-size loads and copies; ids needs room for
+ * 16 ids (the copy's tail past the count stays inside that). */
+static inline size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
+                                          uint32_t *ids) {
+    if (!c || c->words != 8 || klen == 0) return 0; /* only for 64-byte slots */
+    _Atomic uint64_t *set = c->w + ((size_t)h & c->mask & ~(size_t)1) * 8;
+    size_t n = tg__wc_try_slot8(set, h, key, klen, ids);
+    return n ? n : tg__wc_try_slot8(set + 8, h, key, klen, ids);
+}
 
 #endif
