@@ -1013,7 +1013,7 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
                 continue;
             }
         }
-        if ((st = tg__bpe_encode(b, s, p, n, out, err))) return st;
+        if ((st = encode_piece(b, s, p, n, out, err))) return st;
         if (out->cap - out->len < room && (st = reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     }

@@ -439,7 +439,7 @@ size_t tg__pretok_fast_pieces(int kind, const uint8_t *s, size_t n, size_t pos, 
         }
         /* no match at p: the gap up to the next match, then that match */
         if (!tg__pretok_fast_next(kind, s, n, p, &a, &b)) {
-            ends[k++] = p = n;
+            ends[k++] = n;
             break;
         }
         ends[k++] = a;
