@@ -339,6 +339,10 @@ typedef struct tg__bpe {
         uint32_t len;    /* its length */
         uint32_t at;     /* offset of a U+2581 that follows another char */
     } cross[TG__BPE_MAX_CROSS];
+    /* With ws_split, also split between ASCII chars a and c when bit c of
+     * ascii_cut[a] is set: both are one-char tokens and no merged token
+     * holds the two next to each other (bpe_split.c). */
+    uint64_t ascii_cut[128][2];
 } tg__bpe;
 
 /* Decides b->ws_split and fills b->cross (bpe_split.c); called once the
