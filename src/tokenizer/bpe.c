@@ -912,6 +912,9 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
     if (n == 0) return TG_OK;
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
         return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
+        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
+        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
     if (n > CACHE_MAX_KEY) {
         if ((st = encode_word(b, s, p, n, out))) goto fail;
         return TG_OK;
@@ -939,6 +942,11 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+}
+
+void tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
+    if (n < 2 || n > CACHE_MAX_KEY) return; /* one char or uncached: no cache read follows */
+    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, word_hash(p, n));
 }
 
 /* Pre-token -> ids: split into words where that is exact (bpe_split.c),

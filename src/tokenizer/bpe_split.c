@@ -29,6 +29,7 @@
  * merged tokens' bytes; ASCII bytes in UTF-8 are whole chars, so byte pairs
  * are char pairs.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer/tokenizer_internal.h"
@@ -61,22 +62,27 @@ static int note_junctions(tg__bpe *b, uint32_t id) {
     return 1;
 }
 
-/* Marks in seen[a] bit c every ASCII pair "ac" of token id's text. */
-static void note_pairs(const tg__bpe *b, uint32_t id, uint64_t (*seen)[2]) {
-    if (id >= b->tokens.count) return;
-    const tg__strent *e = &b->tokens.ent[id];
-    const uint8_t *t = (const uint8_t *)b->tokens.pool + e->off;
-    for (size_t j = 1; j < e->len; j++)
-        if (t[j - 1] < 0x80 && t[j] < 0x80) seen[t[j - 1]][t[j] >> 6] |= (uint64_t)1 << (t[j] & 63);
-}
-
-/* b->ascii_cut from the merged tokens' ASCII pairs (all merges resolved,
- * none taking an opaque token). */
+/* b->ascii_cut from the ASCII pairs of the merged tokens (all merges
+ * resolved, none taking an opaque token): which ids are merged first, then
+ * their texts in id order (the pool's order: no random reads). */
 static void setup_ascii_cut(tg__bpe *b) {
     uint64_t seen[128][2];
     memset(seen, 0, sizeof seen);
-    for (size_t i = 0; i <= b->merge_mask; i++)
-        if (b->merges[i].key != 0) note_pairs(b, b->merges[i].new_id, seen);
+    size_t nw = ((size_t)b->tokens.count + 63) / 64;
+    uint64_t *merged = calloc(nw ? nw : 1, sizeof *merged);
+    if (!merged) return; /* no ASCII cuts: the U+2581 split alone stays exact */
+    for (size_t i = 0; i <= b->merge_mask; i++) {
+        uint32_t id = b->merges[i].new_id;
+        if (b->merges[i].key != 0 && id < b->tokens.count) merged[id / 64] |= (uint64_t)1 << (id % 64);
+    }
+    for (uint32_t id = 0; id < b->tokens.count; id++) {
+        const tg__strent *e = &b->tokens.ent[id];
+        if (!(merged[id / 64] >> (id % 64) & 1) || e->len == UINT32_MAX) continue;
+        const uint8_t *t = (const uint8_t *)b->tokens.pool + e->off;
+        for (size_t j = 1; j < e->len; j++)
+            if (t[j - 1] < 0x80 && t[j] < 0x80) seen[t[j - 1]][t[j] >> 6] |= (uint64_t)1 << (t[j] & 63);
+    }
+    free(merged);
     for (int a = 0; a < 128; a++)
         for (int c = 0; c < 128; c++)
             if (b->ascii_id[a] != TG__NO_ID && b->ascii_id[c] != TG__NO_ID && !(seen[a][c >> 6] >> (c & 63) & 1))
@@ -114,28 +120,52 @@ static int safe_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
     return 1;
 }
 
+#define BATCH 16 /* pieces found, their cache sets prefetched, then encoded */
+
+typedef struct batch {
+    size_t off[BATCH], len[BATCH], n;
+} batch;
+
+static tg_status flush(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, batch *q, tg_tokens *out,
+                       tg_error *err, tg__bpe_piece_fn fn) {
+    for (size_t k = 0; k < q->n; k++) tg__bpe_prefetch_piece(b, p + q->off[k], q->len[k]);
+    for (size_t k = 0; k < q->n; k++) {
+        tg_status st = fn(b, s, p + q->off[k], q->len[k], out, err);
+        if (st) return st;
+    }
+    q->n = 0;
+    return TG_OK;
+}
+
+/* Adds p[start..end) to the batch, encoding the batch when full. */
+static inline tg_status add(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, batch *q, size_t start,
+                            size_t end, tg_tokens *out, tg_error *err, tg__bpe_piece_fn fn) {
+    q->off[q->n] = start;
+    q->len[q->n++] = end - start;
+    return q->n == BATCH ? flush(b, s, p, q, out, err, fn) : TG_OK;
+}
+
 tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
                              tg_error *err, tg__bpe_piece_fn fn) {
     if (!b->ws_split || n < SPLIT_MIN) return fn(b, s, p, n, out, err);
+    batch q;
+    q.n = 0;
     size_t start = 0;
+    tg_status st;
     for (size_t i = 1; i < n; i++) {
         uint8_t c = p[i], a = p[i - 1];
+        size_t at = i;
         if (c < 0x80) {
             if (a >= 0x80 || !(b->ascii_cut[a][c >> 6] >> (c & 63) & 1)) continue;
         } else {
             if (c != 0xE2 || i + 3 > n || p[i + 1] != 0x96 || p[i + 2] != 0x81) continue;
-            size_t at = i;
             i += 2; /* the next char starts after this "▁" */
             if (at >= 3 && is_ws_at((const char *)p, at - 3)) continue; /* "▁▁": a run stays together */
             if (!safe_at(b, p, n, at)) continue;
-            tg_status st = fn(b, s, p + start, at - start, out, err);
-            if (st) return st;
-            start = at;
-            continue;
         }
-        tg_status st = fn(b, s, p + start, i - start, out, err);
-        if (st) return st;
-        start = i;
+        if ((st = add(b, s, p, &q, start, at, out, err, fn))) return st;
+        start = at;
     }
-    return fn(b, s, p + start, n - start, out, err);
+    if ((st = add(b, s, p, &q, start, n, out, err, fn))) return st;
+    return flush(b, s, p, &q, out, err, fn);
 }

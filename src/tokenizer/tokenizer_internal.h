@@ -345,6 +345,10 @@ typedef struct tg__bpe {
     uint64_t ascii_cut[128][2];
 } tg__bpe;
 
+/* Prefetches the shared-cache set piece p[0..n) would be looked up in
+ * (bpe.c): bpe_split.c calls it for a batch of pieces before encoding them,
+ * so their cache misses overlap. */
+void tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n);
 /* Decides b->ws_split and fills b->cross (bpe_split.c); called once the
  * merges are resolved. */
 void tg__bpe_split_setup(tg__bpe *b);
