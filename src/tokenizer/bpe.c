@@ -35,7 +35,7 @@
 #define CACHE_MAX_ENTRIES (1u << 15)
 #define CACHE_MAX_KEY 480
 #define MERGE_BATCH 64
-#define WCACHE_SLOTS_LOG2 16 /* the shared pre-token cache: 64K slots of 64 bytes */
+#define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
 
