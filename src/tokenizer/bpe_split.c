@@ -114,7 +114,7 @@ void tg__bpe_split_setup(tg__bpe *b) {
 static int safe_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
     for (size_t i = 0; i < b->n_cross; i++) {
         const struct tg__bpe_cross *c = &b->cross[i];
-        if (at < c->at || at - c->at + c->len > n) continue;
+        if (at < c->at || at - c->at + c->len > n || p[at - c->at] != (uint8_t)c->s[0]) continue;
         if (memcmp(p + at - c->at, c->s, c->len) == 0) return 0;
     }
     return 1;
