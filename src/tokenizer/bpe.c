@@ -906,7 +906,7 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
 /* Pre-token -> ids: the tokenizer's shared cache (short words), then this
  * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
  * model; what a cache holds is exactly what the model would produce. */
-static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
                               tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
@@ -919,7 +919,7 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
         if ((st = encode_word(b, s, p, n, out))) goto fail;
         return TG_OK;
     }
-    uint64_t h = word_hash(p, n);
+    if (!h) h = word_hash(p, n); /* 0: the caller has none (tg__bpe_prefetch_piece's) */
     if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
     struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
     size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
@@ -944,15 +944,17 @@ fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
 }
 
-void tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
-    if (n < 2 || n > CACHE_MAX_KEY) return; /* one char or uncached: no cache read follows */
-    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, word_hash(p, n));
+uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
+    if (n < 2 || n > CACHE_MAX_KEY) return 0; /* one char or uncached: no cache read follows */
+    uint64_t h = word_hash(p, n);
+    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, h);
+    return h;
 }
 
 /* Pre-token -> ids: split into words where that is exact (bpe_split.c),
  * each through the caches and the model (encode_piece). */
 tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                          tg_tokens *out, tg_error *err) {
-    if (!b->ws_split) return encode_piece(b, s, p, n, out, err);
+    if (!b->ws_split) return encode_piece(b, s, p, n, 0, out, err);
     return tg__bpe_split_each(b, s, p, n, out, err, encode_piece);
 }

@@ -124,13 +124,14 @@ static int safe_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
 
 typedef struct batch {
     size_t off[BATCH], len[BATCH], n;
+    uint64_t h[BATCH];
 } batch;
 
 static tg_status flush(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, batch *q, tg_tokens *out,
                        tg_error *err, tg__bpe_piece_fn fn) {
-    for (size_t k = 0; k < q->n; k++) tg__bpe_prefetch_piece(b, p + q->off[k], q->len[k]);
+    for (size_t k = 0; k < q->n; k++) q->h[k] = tg__bpe_prefetch_piece(b, p + q->off[k], q->len[k]);
     for (size_t k = 0; k < q->n; k++) {
-        tg_status st = fn(b, s, p + q->off[k], q->len[k], out, err);
+        tg_status st = fn(b, s, p + q->off[k], q->len[k], q->h[k], out, err);
         if (st) return st;
     }
     q->n = 0;
@@ -147,7 +148,7 @@ static inline tg_status add(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t 
 
 tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
                              tg_error *err, tg__bpe_piece_fn fn) {
-    if (!b->ws_split || n < SPLIT_MIN) return fn(b, s, p, n, out, err);
+    if (!b->ws_split || n < SPLIT_MIN) return fn(b, s, p, n, 0, out, err);
     batch q;
     q.n = 0;
     size_t start = 0;

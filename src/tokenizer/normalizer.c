@@ -283,8 +283,13 @@ static size_t count_byte(const char *t, size_t n, char c) {
 #ifdef __SSE2__
     const __m128i vc = _mm_set1_epi8(c);
     for (; i + 16 <= n; i += 16)
-        cnt += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), vc)));
+    {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), vc));
+        m = m - ((m >> 1) & 0x5555u); /* 16-bit popcount without popcnt (not baseline) */
+        m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+        m = (m + (m >> 4)) & 0x0F0Fu;
+        cnt += (m + (m >> 8)) & 0x1Fu;
+    }
 #endif
     for (; i < n; i++) cnt += t[i] == c;
     return cnt;
