@@ -35,7 +35,7 @@
 #define CACHE_MAX_ENTRIES (1u << 15)
 #define CACHE_MAX_KEY 480
 #define MERGE_BATCH 64
-#define WCACHE_SLOTS_LOG2 16 /* the shared pre-token cache: 64K slots of 64 bytes */
+#define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
 
@@ -931,17 +931,20 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
 /* Pre-token -> ids: the tokenizer's shared cache (short words), then this
  * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
  * model; what a cache holds is exactly what the model would produce. */
-static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
                               tg_tokens *out, tg_error *err) {
     tg_status st;
     if (n == 0) return TG_OK;
     if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
         return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
+        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
+        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
     if (n > CACHE_MAX_KEY) {
         if ((st = encode_word(b, s, p, n, out))) goto fail;
         return TG_OK;
     }
-    uint64_t h = word_hash(p, n);
+    if (!h) h = word_hash(p, n); /* 0: the caller has none (tg__bpe_prefetch_piece's) */
     if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
     struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
     size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
@@ -1013,17 +1016,22 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
                 continue;
             }
         }
-        if ((st = encode_piece(b, s, p, n, out, err))) return st;
+        if ((st = encode_piece(b, s, p, n, 0, out, err))) return st;
         if (out->cap - out->len < room && (st = reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     }
     return TG_OK;
+uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
+    if (n < 2 || n > CACHE_MAX_KEY) return 0; /* one char or uncached: no cache read follows */
+    uint64_t h = word_hash(p, n);
+    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, h);
+    return h;
 }
 
 /* Pre-token -> ids: split into words where that is exact (bpe_split.c),
  * each through the caches and the model (encode_piece). */
 tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                          tg_tokens *out, tg_error *err) {
-    if (!b->ws_split) return encode_piece(b, s, p, n, out, err);
+    if (!b->ws_split) return encode_piece(b, s, p, n, 0, out, err);
     return tg__bpe_split_each(b, s, p, n, out, err, encode_piece);
 }

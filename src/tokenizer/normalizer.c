@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/unicode_props.h"
@@ -287,22 +290,61 @@ static tg_status lowercase(const char *s0, size_t n, tgx_buf *out) {
 /* ---- Replace ---- */
 
 /* Replace of a one-byte literal (Gemma-3: " " -> U+2581): every occurrence
- * is a match, so one counting pass, one reservation, one copying pass. */
+ * is a match, so one counting pass, one reservation, one copying pass. With
+ * SSE2 (baseline on x86-64) both go 16 bytes at a step: the copy stores the
+ * whole block and advances to the next match only (the output keeps 16 bytes
+ * of slack); elsewhere, or for the tail, a byte at a time. Same bytes out. */
+static size_t count_byte(const char *t, size_t n, char c) {
+    size_t cnt = 0, i = 0;
+#ifdef __SSE2__
+    const __m128i vc = _mm_set1_epi8(c);
+    for (; i + 16 <= n; i += 16)
+    {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), vc));
+        m = m - ((m >> 1) & 0x5555u); /* 16-bit popcount without popcnt (not baseline) */
+        m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+        m = (m + (m >> 4)) & 0x0F0Fu;
+        cnt += (m + (m >> 8)) & 0x1Fu;
+    }
+#endif
+    for (; i < n; i++) cnt += t[i] == c;
+    return cnt;
+}
+
 static tg_status replace_byte(const tg__norm_step *s, const char *t, size_t n, tgx_buf *out, int *kept) {
     const char c = s->re.literal[0];
-    size_t cnt = 0;
-    for (size_t i = 0; i < n; i++) cnt += t[i] == c;
-    if (cnt && t[0] == c && s->content_len == 0) *kept = 0;
-    size_t grow = s->content_len > 1 ? cnt * (s->content_len - 1) : 0;
+    size_t cnt = count_byte(t, n, c), cl = s->content_len;
+    if (cnt && t[0] == c && cl == 0) *kept = 0;
+    size_t grow = cl > 1 ? cnt * (cl - 1) : 0;
     tg_status st = tgx_buf_reserve(out, n + grow);
     if (st) return st;
+    size_t i = 0, simd_end = tgx_buf_reserve(out, n + grow + 16) == TG_OK ? n : 0; /* no slack: bytewise */
     char *o = out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
+#ifdef __SSE2__
+    const __m128i vc = _mm_set1_epi8(c);
+    while (i + 16 <= simd_end) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vc));
+        _mm_storeu_si128((__m128i *)(void *)o, v); /* the bytes before the first match (all when none) */
+        if (!m) {
+            o += 16;
+            i += 16;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(m);
+        o += k;
+        i += k + 1;
+        memcpy(o, s->content, cl);
+        o += cl;
+    }
+#endif
+    (void)simd_end;
+    for (; i < n; i++) {
         if (t[i] != c) {
             *o++ = t[i];
         } else {
-            memcpy(o, s->content, s->content_len);
-            o += s->content_len;
+            memcpy(o, s->content, cl);
+            o += cl;
         }
     }
     out->len = (size_t)(o - out->data);

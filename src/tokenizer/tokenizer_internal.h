@@ -347,16 +347,26 @@ typedef struct tg__bpe {
         uint32_t len;    /* its length */
         uint32_t at;     /* offset of a U+2581 that follows another char */
     } cross[TG__BPE_MAX_CROSS];
+    /* With ws_split, also split between ASCII chars a and c when bit c of
+     * ascii_cut[a] is set: both are one-char tokens and no merged token
+     * holds the two next to each other (bpe_split.c). */
+    uint64_t ascii_cut[128][2];
 } tg__bpe;
 
+/* Prefetches the shared-cache set piece p[0..n) would be looked up in
+ * (bpe.c) and returns the piece's hash for fn below (0: none computed):
+ * bpe_split.c calls it for a batch of pieces before encoding them, so their
+ * cache misses overlap. */
+uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n);
 /* Decides b->ws_split and fills b->cross (bpe_split.c); called once the
  * merges are resolved. */
 void tg__bpe_split_setup(tg__bpe *b);
-/* Calls fn(b, s, piece, len, out, err) on each piece of p[0..n) between safe
- * split points (all of it when b->ws_split is 0); stops at an error. */
+/* Calls fn(b, s, piece, len, h, out, err) on each piece of p[0..n) between
+ * safe split points (all of it when b->ws_split is 0), h the piece's hash
+ * from tg__bpe_prefetch_piece or 0; stops at an error. */
 typedef struct tg__bpe_scratch tg__bpe_scratch;
 typedef tg_status (*tg__bpe_piece_fn)(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
-                                      tg_tokens *out, tg_error *err);
+                                      uint64_t h, tg_tokens *out, tg_error *err);
 tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
                              tg_error *err, tg__bpe_piece_fn fn);
 

@@ -80,6 +80,13 @@ size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *ke
     return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
 }
 
+void tg__word_cache_prefetch(const tg__word_cache *c, uint64_t h) {
+    if (!c) return;
+    const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8; /* set_of's */
+    __builtin_prefetch(set);
+    __builtin_prefetch(set + c->words * 8);
+}
+
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
                         size_t nids) {
     if (!c || nids > 0xFF || !tg__word_cache_fits_in((c->words - 1) * 8, klen, nids)) return;

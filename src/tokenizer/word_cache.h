@@ -52,6 +52,10 @@ static inline int tg__word_cache_fits_in(size_t payload, size_t klen, size_t nid
 size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
                           uint32_t *ids);
 
+/* Starts loading the set of key hash h into the CPU cache (a hint, for a
+ * get that follows soon; no effect on results). */
+void tg__word_cache_prefetch(const tg__word_cache *c, uint64_t h);
+
 /* Enters key -> ids when it fits and the chosen slot is not being written
  * by another thread; otherwise does nothing. */
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,

