@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,6 @@ struct tg__upreq {
     int got_bytes;
     size_t scan_from;
     tg__http_head head;
-    tg__http_header hdrs[UP_MAX_HEADERS];
     char *head_buf;
     int body_mode;
     uint64_t remaining;
@@ -92,6 +92,7 @@ struct tg__upreq {
     int pending_fault;
     const char *pending_msg;
     char msgbuf[160];
+    tg__http_header hdrs[UP_MAX_HEADERS]; /* last: not zeroed (4 KiB; the parser fills n_headers of them) */
 };
 
 const char *tg__up_fault_name(int fault) {
@@ -486,11 +487,12 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
 
 tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
                                const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
-    tg__upreq *r = calloc(1, sizeof *r);
+    tg__upreq *r = malloc(sizeof *r);
     if (!r) {
         evbuffer_free(req);
         return NULL;
     }
+    memset(r, 0, offsetof(tg__upreq, hdrs));
     r->pool = p;
     r->req = req;
     r->timer = evtimer_new(p->set->base, timer_cb, r);
