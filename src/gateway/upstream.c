@@ -34,12 +34,14 @@
  */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h> /* ev_write, for tg__bev_flush */
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,6 +331,17 @@ static void start_window(tg__upreq *r) {
     r->window_bytes = 0;
 }
 
+void tg__bev_flush(struct bufferevent *bev) {
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0 || evbuffer_get_length(out) == 0) return;
+    evbuffer_unfreeze(out, 1); /* a socket bufferevent's output is drained only by its own write: as it does */
+    int wr = evbuffer_write(out, fd);
+    evbuffer_freeze(out, 1);
+    if (wr <= 0) return; /* would block, or an error: the bufferevent's write reports it */
+    if (evbuffer_get_length(out) == 0) event_del(&bev->ev_write); /* what its own write does once empty */
+}
+
 static int attach_conn(tg__upreq *r, int allow_pooled) {
     tg__pool *p = r->pool;
     tg__upconn *c = NULL;
@@ -375,6 +388,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         }
     } else {
         start_head_wait(r);
+        tg__bev_flush(c->bev); /* a pooled connection: the request goes out now */
     }
     return 0;
 }

@@ -56,6 +56,16 @@ tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
 
 tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 
+tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return tgx_buf_append(b, d + i, sizeof d - i);
+}
+
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {
     /* Formats once into the room there is (one pass, the common case: a
      * header line), again only when it did not fit. */
