@@ -48,7 +48,8 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 
 up=$(port); px=$(port); tg=$(port); tgb=$(port)
 if [ "$upstream" = llama ]; then # the real engine with the tiny model (tests/gateway/lib.sh)
-  server=$(bash "$here/scripts/llama-server.sh") || { echo "gateway_bench: no llama-server (scripts/llama-server.sh)"; exit 1; }
+  server=${TG_LLAMA_SERVER_BIN:-$(bash "$here/scripts/llama-server.sh")} || { echo "gateway_bench: no llama-server (scripts/llama-server.sh)"; exit 1; }
+  [ -d "$server" ] && server=$server/llama-server
   writer=$(dirname "$bin")/gguf_test_tiny_writer
   vocab=${TG_FIXTURES:-$HOME/.cache/tokgate/fixtures}/llama.cpp/models/ggml-vocab-qwen2.gguf
   [ -x "$writer" ] && [ -f "$vocab" ] || { echo "gateway_bench: need $writer and $vocab (make build; scripts/setup.sh --test)"; exit 1; }
@@ -131,7 +132,7 @@ ratio() { node -pe "const a=$1,b=$2; b>0 ? (a/b).toFixed(2) : (a<=0 ? 'n/a (both
 report() { # report TITLE LUA
   echo "== $1 (wrk -t2 -c$conns -d${secs}s, upstream $upstream, load average $(cut -d' ' -f1-3 /proc/loadavg))"
   printf '%-13s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
-  read -r drps dp50 dp99 dbad < <(run "${llama_up:+http://127.0.0.1:$llama_up}${llama_up:-http://127.0.0.1:$up}" "$2")
+  read -r drps dp50 dp99 dbad < <(run "$target" "$2")
   printf '%-13s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
   for name in nginx tokgate ${base_bin:+tokgate-base}; do
     case $name in nginx) url=http://127.0.0.1:$px ;; tokgate) url=http://127.0.0.1:$tg ;; *) url=http://127.0.0.1:$tgb ;; esac
