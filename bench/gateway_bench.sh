@@ -5,21 +5,38 @@
 #   direct   wrk -> upstream
 #   nginx    wrk -> nginx (plain reverse proxy, upstream keep-alive) -> upstream
 #   tokgate  wrk -> tokgate serve -> upstream
-# The upstream is nginx answering every request from memory (`return 200`),
-# so what is measured is the proxies, not a model. Reported: requests/s and
-# latency p50/p99; "added" is a proxy's p50/p99 minus direct's. Then the same
-# for a 32K-token chat body (~128 KB of JSON: tokgate parses it, nginx does
-# not), and tokgate's memory per open SSE stream with many streams held open
-# (stand-in upstream, tests/gateway/standin_upstream.js, model "stall").
+# The upstream (UPSTREAM=nginx, the default) is nginx answering every request
+# from memory (`return 200`; no count route, as a plain OpenAI-compatible
+# server), so what is measured is the proxies, not a model; UPSTREAM=llama
+# puts the real llama-server with the tiny test model there instead
+# (tests/gateway/lib.sh's tiny_model; the chat asks for max_tokens 1).
+# Reported for each connection count in CONNS: requests/s and latency
+# p50/p99; "added" is a proxy's p50/p99 minus direct's, and the ratios
+# tokgate's added latency over nginx's and tokgate's requests/s over nginx's
+# (issue 17: at most 1.5 and at least 1). BASE_BIN adds a row for another
+# tokgate build (before/after in one run). nginx runs worker_processes 1;
+# tokgate one event loop thread (its worker threads only take bodies over
+# inline_max, 64 KiB). With the nginx upstream, then the same for a
+# 32K-token chat body (~128 KB of JSON: tokgate parses it, nginx does not)
+# at the last CONNS, and tokgate's memory per open SSE stream with many
+# streams held open (stand-in upstream, tests/gateway/standin_upstream.js,
+# model "stall").
 #
-# Needs: nginx and wrk (Debian packages), node, a built tokgate.
-#   bench/gateway_bench.sh [TOKGATE_BIN]   (env: SECS=10 CONNS=32 STREAMS=2000)
+# Needs: nginx and wrk (Debian packages), node, a built tokgate (and for
+# UPSTREAM=llama the llama-server of scripts/llama-server.sh and the
+# build's gguf_test_tiny_writer).
+#   bench/gateway_bench.sh [TOKGATE_BIN]
+#   env: SECS=10 CONNS="2 32" STREAMS=2000 UPSTREAM=nginx|llama BASE_BIN=
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-${TG_BIN:-$here/build/tokgate}}
 secs=${SECS:-10}
-conns=${CONNS:-32}
+conns_list=${CONNS:-2 32}
 streams=${STREAMS:-2000}
+upstream=${UPSTREAM:-nginx}
+base_bin=${BASE_BIN:-}
+case $upstream in nginx|llama) ;; *) echo "gateway_bench: UPSTREAM is nginx or llama, not '$upstream'"; exit 1;; esac
+[ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_bench: BASE_BIN $base_bin is not executable"; exit 1; }
 for t in nginx wrk node; do command -v $t >/dev/null || { echo "gateway_bench: $t not found (apt-get install nginx wrk)"; exit 1; }; done
 [ -x "$bin" ] || { echo "gateway_bench: no tokgate binary at $bin (make build)"; exit 1; }
 work=$(mktemp -d /tmp/tg-bench.XXXXXX)
@@ -29,7 +46,19 @@ trap cleanup EXIT
 port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
-up=$(port); px=$(port); tg=$(port)
+up=$(port); px=$(port); tg=$(port); tgb=$(port)
+if [ "$upstream" = llama ]; then # the real engine with the tiny model (tests/gateway/lib.sh)
+  server=${TG_LLAMA_SERVER_BIN:-$(bash "$here/scripts/llama-server.sh")} || { echo "gateway_bench: no llama-server (scripts/llama-server.sh)"; exit 1; }
+  [ -d "$server" ] && server=$server/llama-server
+  writer=$(dirname "$bin")/gguf_test_tiny_writer
+  vocab=${TG_FIXTURES:-$HOME/.cache/tokgate/fixtures}/llama.cpp/models/ggml-vocab-qwen2.gguf
+  [ -x "$writer" ] && [ -f "$vocab" ] || { echo "gateway_bench: need $writer and $vocab (make build; scripts/setup.sh --test)"; exit 1; }
+  "$writer" --write "$work/tiny.gguf" "$vocab" 42 >/dev/null
+  llama_up=$(port)
+  "$server" -m "$work/tiny.gguf" --host 127.0.0.1 --port "$llama_up" -c 2048 -t 1 >"$work/llama.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$llama_up/health" >/dev/null 2>&1 && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$llama_up/health" >/dev/null || { echo "gateway_bench: llama-server did not start"; tail -5 "$work/llama.log"; exit 1; }
+fi
 answer='{"id":"c1","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}'
 mkdir -p "$work/nginx/logs"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -41,13 +70,14 @@ http {
   access_log off;
   client_body_buffer_size 1m;
   client_max_body_size 8m;
-  upstream backend { server 127.0.0.1:$up; keepalive 64; }
+  upstream backend { server 127.0.0.1:${llama_up:-$up}; keepalive 64; }
   server {
     listen 127.0.0.1:$up;
     keepalive_requests 1000000;
     location = /v1/models { default_type application/json;
       return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":65536}]}'; }
     location = /props { return 404; }
+    location = /tokenize { return 404; }
     location / { default_type application/json; return 200 '$answer'; }
   }
   server {
@@ -59,12 +89,21 @@ http {
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
 wait_port "$up"; wait_port "$px"
-"$bin" serve --listen "127.0.0.1:$tg" --upstream "http://127.0.0.1:$up" --quiet 2>"$work/tokgate.log" & tgpid=$!
+target=http://127.0.0.1:${llama_up:-$up}
+"$bin" serve --listen "127.0.0.1:$tg" --upstream "$target" --quiet 2>"$work/tokgate.log" & tgpid=$!
 pids+=($tgpid)
 wait_port "$tg"
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$tg/v1/models" | grep -q limit && break; sleep 0.1; done
+if [ -n "$base_bin" ]; then
+  "$base_bin" serve --listen "127.0.0.1:$tgb" --upstream "$target" --quiet 2>"$work/tokgate-base.log" & pids+=($!)
+  wait_port "$tgb"
+fi
+for p in $tg ${base_bin:+$tgb}; do
+  for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$p/v1/models" | grep -q limit && break; sleep 0.1; done
+done
 
-small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":8}'
+model=bench
+[ "$upstream" = llama ] && model=$(curl -s "http://127.0.0.1:$tg/v1/models" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data[0].id))')
+small='{"model":"'$model'","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'
 node -e '
 const words=[];for(let i=0;i<32000;i++)words.push("w"+(i%997));
 process.stdout.write(JSON.stringify({model:"bench",messages:[{role:"system",content:"You are terse."},{role:"user",content:words.join(" ")}],max_tokens:16}));' >"$work/big.json"
@@ -89,17 +128,24 @@ const rps=+s.match(/Requests\/sec:\s+([\d.]+)/)[1];
 const non2xx=(s.match(/Non-2xx or 3xx responses:\s+(\d+)/)||[0,0])[1];
 console.log([rps.toFixed(0),p(50).toFixed(3),p(99).toFixed(3),non2xx].join(" "));' "$work/wrk.out"
 }
+ratio() { node -pe "const a=$1,b=$2; b>0 ? (a/b).toFixed(2) : (a<=0 ? 'n/a (both <= 0)' : 'inf (nginx adds <= 0)')"; }
 report() { # report TITLE LUA
-  echo "== $1 (wrk -t2 -c$conns -d${secs}s)"
-  printf '%-8s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
-  read -r drps dp50 dp99 dbad < <(run "http://127.0.0.1:$up" "$2")
-  printf '%-8s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
-  for name in nginx tokgate; do
-    [ $name = nginx ] && url=http://127.0.0.1:$px || url=http://127.0.0.1:$tg
+  echo "== $1 (wrk -t2 -c$conns -d${secs}s, upstream $upstream, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  printf '%-13s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
+  read -r drps dp50 dp99 dbad < <(run "$target" "$2")
+  printf '%-13s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
+  for name in nginx tokgate ${base_bin:+tokgate-base}; do
+    case $name in nginx) url=http://127.0.0.1:$px ;; tokgate) url=http://127.0.0.1:$tg ;; *) url=http://127.0.0.1:$tgb ;; esac
     read -r rps p50 p99 bad < <(run "$url" "$2")
     [ "$bad" = 0 ] || echo "warning: $name answered $bad non-2xx responses"
-    printf '%-8s %10s %10s %10s %10s %10s\n' $name "$rps" "$p50" "$p99" \
+    printf '%-13s %10s %10s %10s %10s %10s\n' $name "$rps" "$p50" "$p99" \
       "$(node -pe "($p50-$dp50).toFixed(3)")" "$(node -pe "($p99-$dp99).toFixed(3)")"
+    case $name in nginx) r_nginx="$rps $p50 $p99" ;; tokgate) r_tokgate="$rps $p50 $p99" ;; *) r_base="$rps $p50 $p99" ;; esac
+  done
+  for name in tokgate ${base_bin:+tokgate-base}; do
+    if [ "$name" = tokgate ]; then read -r rps p50 p99 <<<"$r_tokgate"; else read -r rps p50 p99 <<<"$r_base"; fi
+    read -r nrps np50 np99 <<<"$r_nginx"
+    echo "$name vs nginx: added p50 ratio $(ratio "$p50-$dp50" "$np50-$dp50"), added p99 ratio $(ratio "$p99-$dp99" "$np99-$dp99"), req/s ratio $(ratio "$rps" "$nrps") (target: <= 1.5, <= 1.5, >= 1)"
   done
 }
 echo "gateway_bench: $(nproc) cores, nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(date -u +%FT%TZ)"
@@ -109,9 +155,13 @@ added() { # tokgate's own measure of the time it adds per request (tokgate_added
   echo "tokgate's own added-latency measure: $(node -pe "(1000*($sum-$prev_sum)/Math.max(1,$n-$prev_n)).toFixed(3)") ms mean over $((n - prev_n)) requests (parse, budget, relay of the head)"
   prev_sum=$sum; prev_n=$n
 }
+echo "threads: nginx worker_processes 1; tokgate 1 event loop thread (+ $(awk '/^Threads:/{print $2 - 1}' /proc/$tgpid/status) worker threads, for bodies over inline_max)"
 added >/dev/null
-report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua"
-added
+for conns in $conns_list; do
+  report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua"
+  added
+done
+[ "$upstream" = nginx ] || exit 0
 report "32K-word chat ($(wc -c <"$work/big.json") bytes, ~39K estimated tokens)" "$work/big.lua"
 added
 

@@ -22,15 +22,29 @@ void tg__budget_model(const tg__model *m, tg_budget_model *bm) {
     bm->adaptive = m->adaptive;
 }
 
+static void put_int(tgx_buf *h, int v) { /* "%d" */
+    if (v < 0) tgx_buf_putc(h, '-');
+    tgx_buf_u64(h, v < 0 ? (uint64_t)(-(int64_t)v) : (uint64_t)v);
+}
+
 static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
     const tg_budget *b = &bd->d.budget;
-    tgx_buf_printf(h, "x-tokgate-prompt-tokens: %llu\r\nx-tokgate-prompt-exact: %d\r\n",
-                   (unsigned long long)b->prompt_tokens, b->prompt_tokens_exact);
+    /* written piece by piece: printf cost more than the rest of the decision */
+    tgx_buf_puts(h, "x-tokgate-prompt-tokens: ");
+    tgx_buf_u64(h, b->prompt_tokens);
+    tgx_buf_puts(h, "\r\nx-tokgate-prompt-exact: ");
+    put_int(h, b->prompt_tokens_exact);
+    tgx_buf_puts(h, "\r\n");
     if (bd->d.action == TG_ACTION_REJECT) return;
-    tgx_buf_printf(h, "x-tokgate-max-tokens: %llu\r\nx-tokgate-max-tokens-source: %s\r\n"
-                      "x-tokgate-clamped: %d\r\nx-tokgate-truncated: %d\r\n",
-                   (unsigned long long)b->max_tokens, tg_max_tokens_source_name(b->max_tokens_source), b->clamped,
-                   bd->d.truncation.applied);
+    tgx_buf_puts(h, "x-tokgate-max-tokens: ");
+    tgx_buf_u64(h, b->max_tokens);
+    tgx_buf_puts(h, "\r\nx-tokgate-max-tokens-source: ");
+    tgx_buf_puts(h, tg_max_tokens_source_name(b->max_tokens_source));
+    tgx_buf_puts(h, "\r\nx-tokgate-clamped: ");
+    put_int(h, b->clamped);
+    tgx_buf_puts(h, "\r\nx-tokgate-truncated: ");
+    put_int(h, bd->d.truncation.applied);
+    tgx_buf_puts(h, "\r\n");
     if (b->escalate_to) tgx_buf_printf(h, "x-tokgate-escalate-to: %llu\r\n", (unsigned long long)b->escalate_to);
     if (b->thinking_tokens) tgx_buf_printf(h, "x-tokgate-thinking-tokens: %llu\r\n", (unsigned long long)b->thinking_tokens);
     if (b->adaptive) { /* thinking_mode adaptive: its class, the budget it answered and where from */
@@ -68,9 +82,13 @@ tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uin
     }
     out->decided = 1;
     decision_headers(&h, &out->dec);
-    tgx_buf_printf(&h, "x-tokgate-limit-context: %llu\r\nx-tokgate-limit-input: %llu\r\nx-tokgate-limit-output: %llu\r\n",
-                   (unsigned long long)m->limits.context, (unsigned long long)m->limits.input,
-                   (unsigned long long)m->limits.output);
+    tgx_buf_puts(&h, "x-tokgate-limit-context: ");
+    tgx_buf_u64(&h, m->limits.context);
+    tgx_buf_puts(&h, "\r\nx-tokgate-limit-input: ");
+    tgx_buf_u64(&h, m->limits.input);
+    tgx_buf_puts(&h, "\r\nx-tokgate-limit-output: ");
+    tgx_buf_u64(&h, m->limits.output);
+    tgx_buf_puts(&h, "\r\n");
     out->headers = tgx_buf_detach(&h, NULL);
     return TG_OK;
 }

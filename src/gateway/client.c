@@ -441,6 +441,7 @@ static void finish(tg__client *c) {
     }
     c->state = TG__C_HEAD;
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    tg__bev_flush(c->bev); /* the whole answer is there: out now (upstream.h) */
     set_timeouts(c, 1);
     bufferevent_enable(c->bev, EV_READ);
     size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));

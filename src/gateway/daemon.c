@@ -236,7 +236,14 @@ int tg_daemon_run(int argc, char **argv) {
     tg__log_set_quiet(s.cfg->quiet);
     tg__log_set_format(s.cfg->log_format);
     signal(SIGPIPE, SIG_IGN);
-    s.base = event_base_new();
+    { /* gwlat (issue 17): epoll changes applied once per loop turn, so a write
+       * event added and removed in the same turn (tg__bev_flush) costs no
+       * syscall; tokgate never dup()s a watched descriptor, the flag's caveat */
+        struct event_config *ec = event_config_new();
+        if (ec) event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        s.base = ec ? event_base_new_with_config(ec) : event_base_new();
+        if (ec) event_config_free(ec);
+    }
     s.pools.base = s.base;
     s.started = (double)time(NULL);
     s.metrics.started = s.started;

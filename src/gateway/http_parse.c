@@ -44,12 +44,16 @@ int tg__http_has_token(const char *v, size_t len, const char *token) {
 }
 
 int tg__http_is_hop_by_hop(const char *name, size_t len) {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection",
-                                      "proxy-authenticate", "proxy-authorization", "te",
-                                      "trailer", "transfer-encoding", "upgrade"};
-    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-        if (tg__http_name_eq(name, len, hop[i])) return 1;
-    return 0;
+    switch (len) { /* by length first: most fields are none of these */
+    case 2: return tg__http_name_eq(name, len, "te");
+    case 7: return tg__http_name_eq(name, len, "trailer") || tg__http_name_eq(name, len, "upgrade");
+    case 10: return tg__http_name_eq(name, len, "connection") || tg__http_name_eq(name, len, "keep-alive");
+    case 16: return tg__http_name_eq(name, len, "proxy-connection");
+    case 17: return tg__http_name_eq(name, len, "transfer-encoding");
+    case 18: return tg__http_name_eq(name, len, "proxy-authenticate");
+    case 19: return tg__http_name_eq(name, len, "proxy-authorization");
+    default: return 0;
+    }
 }
 
 const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {

@@ -520,7 +520,13 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     ex->up_close = !h->chunked && h->content_length < 0;
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
-    evbuffer_add_printf(head, "HTTP/1.1 %d %.*s\r\n", h->status, (int)rlen, reason);
+    tgx_buf hb; /* the head's lines, added to `head` at once */
+    tgx_buf_init(&hb, SIZE_MAX);
+    tgx_buf_puts(&hb, "HTTP/1.1 ");
+    tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
+    tgx_buf_putc(&hb, ' ');
+    tgx_buf_append(&hb, reason, rlen);
+    tgx_buf_append(&hb, "\r\n", 2);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
         if (tg__http_is_hop_by_hop(f->name, f->name_len) || tg__http_name_eq(f->name, f->name_len, "content-length") ||
@@ -530,12 +536,14 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
             for (size_t k = 0; k + 17 <= f->value_len; k++)
                 if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
         }
-        evbuffer_add(head, f->name, f->name_len);
-        evbuffer_add(head, ": ", 2);
-        evbuffer_add(head, f->value, f->value_len);
-        evbuffer_add(head, "\r\n", 2);
+        tgx_buf_append(&hb, f->name, f->name_len);
+        tgx_buf_append(&hb, ": ", 2);
+        tgx_buf_append(&hb, f->value, f->value_len);
+        tgx_buf_append(&hb, "\r\n", 2);
     }
-    if (ex->extra_headers) evbuffer_add(head, ex->extra_headers, strlen(ex->extra_headers));
+    if (ex->extra_headers) tgx_buf_puts(&hb, ex->extra_headers);
+    evbuffer_add(head, hb.data, hb.len);
+    tgx_buf_free(&hb);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other || ex->rename ? -1 : h->content_length; /* renamed: length changes */
     if (ex->engine && ex->engine->map_stream_error && h->status == 200 && ex->is_sse && ex->stream && !ex->serr_on) {

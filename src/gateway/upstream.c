@@ -34,11 +34,14 @@
  */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h> /* ev_write, for tg__bev_flush */
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +83,6 @@ struct tg__upreq {
     int got_bytes;
     size_t scan_from;
     tg__http_head head;
-    tg__http_header hdrs[UP_MAX_HEADERS];
     char *head_buf;
     int body_mode;
     uint64_t remaining;
@@ -92,6 +94,7 @@ struct tg__upreq {
     int pending_fault;
     const char *pending_msg;
     char msgbuf[160];
+    tg__http_header hdrs[UP_MAX_HEADERS]; /* last: not zeroed (4 KiB; the parser fills n_headers of them) */
 };
 
 const char *tg__up_fault_name(int fault) {
@@ -328,6 +331,17 @@ static void start_window(tg__upreq *r) {
     r->window_bytes = 0;
 }
 
+void tg__bev_flush(struct bufferevent *bev) {
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0 || evbuffer_get_length(out) == 0) return;
+    evbuffer_unfreeze(out, 1); /* a socket bufferevent's output is drained only by its own write: as it does */
+    int wr = evbuffer_write(out, fd);
+    evbuffer_freeze(out, 1);
+    if (wr <= 0) return; /* would block, or an error: the bufferevent's write reports it */
+    if (evbuffer_get_length(out) == 0) event_del(&bev->ev_write); /* what its own write does once empty */
+}
+
 static int attach_conn(tg__upreq *r, int allow_pooled) {
     tg__pool *p = r->pool;
     tg__upconn *c = NULL;
@@ -374,6 +388,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         }
     } else {
         start_head_wait(r);
+        tg__bev_flush(c->bev); /* a pooled connection: the request goes out now */
     }
     return 0;
 }
@@ -486,11 +501,12 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
 
 tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
                                const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
-    tg__upreq *r = calloc(1, sizeof *r);
+    tg__upreq *r = malloc(sizeof *r);
     if (!r) {
         evbuffer_free(req);
         return NULL;
     }
+    memset(r, 0, offsetof(tg__upreq, hdrs));
     r->pool = p;
     r->req = req;
     r->timer = evtimer_new(p->set->base, timer_cb, r);

@@ -113,4 +113,12 @@ void tg__upreq_resume(tg__upreq *r);
  * and cancels generation). Safe from inside the request's own callbacks. */
 void tg__upreq_cancel(tg__upreq *r);
 
+/* Writes what bev holds to send now, on this turn of the loop, rather than
+ * on the next one when the socket reports writable (an epoll round; with
+ * the base's changelist, daemon.c, no epoll_ctl pair either). What does not
+ * go out, or an error, is left to the bufferevent as before. A bufferevent
+ * without a socket (a test's pair) is left alone. */
+struct bufferevent;
+void tg__bev_flush(struct bufferevent *bev);
+
 #endif

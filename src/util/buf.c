@@ -56,12 +56,38 @@ tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
 
 tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 
+tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return tgx_buf_append(b, d + i, sizeof d - i);
+}
+
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {
+    /* Formats once into the room there is (one pass, the common case: a
+     * header line), again only when it did not fit. */
+    if (b->cap <= b->len + 1 && tgx_buf_reserve(b, b->max - b->len < 128 ? b->max - b->len : 128) != TG_OK) return TG_ENOMEM;
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0) return TG_EINVAL;
+    if (n < 0) {
+        if (room) b->data[b->len] = '\0';
+        return TG_EINVAL;
+    }
+    if ((size_t)n < room) {
+        if ((size_t)n > b->max - b->len) { /* past the limit: as if never written */
+            b->data[b->len] = '\0';
+            return TG_ELIMIT;
+        }
+        b->len += (size_t)n;
+        return TG_OK;
+    }
+    if (room) b->data[b->len] = '\0';
     tg_status st = tgx_buf_reserve(b, (size_t)n);
     if (st) return st;
     va_start(ap, fmt);

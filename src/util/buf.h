@@ -11,6 +11,7 @@
 #define TG_UTIL_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "tokgate/error.h"
 
 typedef struct tgx_buf {
@@ -27,6 +28,8 @@ tg_status tgx_buf_reserve(tgx_buf *b, size_t extra);
 tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n);
 tg_status tgx_buf_putc(tgx_buf *b, char c);
 tg_status tgx_buf_puts(tgx_buf *b, const char *s);
+/* Appends v in decimal (what "%llu" writes, without printf). */
+tg_status tgx_buf_u64(tgx_buf *b, uint64_t v);
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
 /* Hands the memory to the caller (free() it); the buffer is left empty. */
 char *tgx_buf_detach(tgx_buf *b, size_t *len);

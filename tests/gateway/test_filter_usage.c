@@ -155,6 +155,79 @@ static void test_thinking(void) {
     free(o);
 }
 
+
+/* A non-streamed answer is read without jansson where it can be (usage.c
+ * scan_body) and with jansson where the scanner is unsure. jansson is the
+ * reference: for each body, and each body with one byte deleted or replaced
+ * at every offset, both readings must give the same fields. */
+static void read_body(const char *p, size_t n, int dom_only, tg__usage *u) {
+    tg__usage_init(u, 0);
+    u->dom_only = dom_only;
+    tg__usage_feed(u, p, n);
+    tg__usage_finish(u);
+}
+
+static int same_reading(const char *p, size_t n) {
+    tg__usage a, b;
+    read_body(p, n, 0, &a);
+    read_body(p, n, 1, &b);
+    int same = a.prompt_tokens == b.prompt_tokens && a.completion_tokens == b.completion_tokens &&
+               a.prompt_n == b.prompt_n && a.prompt_ms == b.prompt_ms && a.reasoning_tokens == b.reasoning_tokens &&
+               !strcmp(a.finish, b.finish);
+    if (!same)
+        fprintf(stderr, "differs on %.*s: %lld/%lld %lld/%lld %g/%g %g/%g %lld/%lld '%s'/'%s'\n", (int)n, p,
+                (long long)a.prompt_tokens, (long long)b.prompt_tokens, (long long)a.completion_tokens,
+                (long long)b.completion_tokens, a.prompt_n, b.prompt_n, a.prompt_ms, b.prompt_ms,
+                (long long)a.reasoning_tokens, (long long)b.reasoning_tokens, a.finish, b.finish);
+    tg__usage_free(&a);
+    tg__usage_free(&b);
+    return same;
+}
+
+static void test_scan_matches_jansson(void) {
+    static const char *const bodies[] = {
+        body,
+        "{\"choices\":[{\"finish_reason\":\"tool_calls\",\"message\":{}}],\"usage\":{\"prompt_tokens\":9,"
+        "\"completion_tokens\":30,\"completion_tokens_details\":{\"reasoning_tokens\":17}}}",
+        /* a repeated key: the last one counts */
+        "{\"usage\":{\"prompt_tokens\":1},\"usage\":{\"completion_tokens\":5},\"timings\":{\"prompt_n\":1e2,"
+        "\"prompt_ms\":-0.5},\"timings\":[]}",
+        "{\"prompt_eval_count\":26,\"eval_count\":3.0,\"usage\":null}",
+        "{\"prompt_eval_count\":26,\"eval_count\":3}",
+        "{\"usage\":{\"prompt_tokens\":123456789012345678,\"completion_tokens\":1234567890123456789}}",
+        "{\"usage\":{\"prompt_tokens\":-0,\"completion_tokens\":1E400}}",
+        "{\"usage\":{\"prompt_tokens\":9999999999999999999,\"completion_tokens_details\":{\"reasoning_tokens\":0}}}",
+        "{\"usage\":{\"prompt_tokens\":-999999999999999999,\"completion_tokens_details\":{\"reasoning_tokens\":-1}}}",
+        "{\"choices\":[{\"finish_reason\":\"st\\u00f6p\"}],\"usage\":{\"prompt_tokens\":2}}",
+        "{\"choices\":[{\"finish_reason\":\"a very long finish reason that is cut\"}]}",
+        "{\"choices\":[\"x\",{\"finish_reason\":\"stop\"}],\"c\":\"\xc3\xa9\xf0\x9f\x98\x80 \\ud83d\\ude00\"}",
+        "{\"us\\u0061ge\":{\"prompt_tokens\":3},\"choices\":[{\"finish_reason\":\"\"}]}",
+        "{\"usage\":{\"prompt_tokens\":4}} {\"usage\":{\"prompt_tokens\":5}}\n{\"usage\":{\"prompt_tokens\":6}}",
+        "[{\"usage\":{\"prompt_tokens\":7}}]",
+        "{\"usage\":{\"prompt_tokens\":7},\"c\":\"a\\u0000b\\udc00\"}",
+        " \t\r\n{\"timings\":{\"prompt_n\":3,\"prompt_ms\":true},\"usage\":{\"prompt_tokens\":true}} \n",
+        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],\"usage\":{\"prompt_tokens\":8}}",
+    };
+    static const char subst[] = "\"\\{}[],:0-1.eE \x80\xc3\xed\x01tu";
+    for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
+        const char *b = bodies[k];
+        size_t n = strlen(b);
+        TG_CHECK(same_reading(b, n));
+        char *m = malloc(n + 1);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(m, b, i); /* byte i deleted */
+            memcpy(m + i, b + i + 1, n - i - 1);
+            TG_CHECK(same_reading(m, n - 1));
+            memcpy(m, b, n); /* byte i replaced */
+            for (size_t j = 0; j < sizeof subst - 1; j++) {
+                m[i] = subst[j];
+                TG_CHECK(same_reading(m, n));
+            }
+        }
+        free(m);
+    }
+}
+
 int main(void) {
     TG_RUN(test_thinking);
     TG_RUN(test_stream);
@@ -162,5 +235,6 @@ int main(void) {
     TG_RUN(test_none_and_crlf);
     TG_RUN(test_ollama_ndjson);
     TG_RUN(test_new_head_starts_over);
+    TG_RUN(test_scan_matches_jansson);
     return tg_test_summary();
 }

@@ -80,16 +80,32 @@ static void structural(model_name_filter *m, char ch) {
     }
 }
 
+/* Inside a string that is not a key, nothing matters up to the next quote,
+ * backslash or (SSE) newline: those bytes pass untouched. */
+static size_t skip_plain(const model_name_filter *m, const char *p, size_t i, size_t n) {
+    while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
+    return i;
+}
+
+/* Bytes pass on as runs of the input (no copy when nothing is replaced);
+ * only the served name is written from elsewhere. */
 static void mn_data(tg__filter *f, const char *p, size_t n) {
     model_name_filter *m = (model_name_filter *)f;
     tgx_buf_reset(&m->out);
+    size_t from = 0; /* p[from..i) passes unchanged */
+    int replaced = 0;
     for (size_t i = 0; i < n; i++) {
+        if (m->in_str && !m->key_str && !m->esc && m->state != S_VALUE) {
+            i = skip_plain(m, p, i, n);
+            if (i == n) break;
+        }
         char ch = p[i];
         if (m->state == S_VALUE) { /* the upstream's value: dropped */
             if (m->esc) m->esc = 0;
             else if (ch == '\\') m->esc = 1;
             else if (ch == '"') m->state = S_SCAN;
             else if (ch == '\n') reset(m); /* not JSON after all */
+            from = i + 1;
             continue;
         }
         if (m->in_str) {
@@ -106,12 +122,19 @@ static void mn_data(tg__filter *f, const char *p, size_t n) {
             }
             if (ch == '\n' && m->sse) reset(m);
         } else if (m->state == S_COLON && ch == '"') {
+            tgx_buf_append(&m->out, p + from, i - from);
             tgx_buf_puts(&m->out, m->served_json);
+            replaced = 1;
             m->state = S_VALUE;
+            from = i + 1;
             continue;
         } else structural(m, ch);
-        tgx_buf_putc(&m->out, ch);
     }
+    if (!replaced) { /* the common case after the first chunk: the bytes as they came */
+        if (n > from) tg__filter_data(f->next, p + from, n - from);
+        return;
+    }
+    if (n > from) tgx_buf_append(&m->out, p + from, n - from);
     if (m->out.len) tg__filter_data(f->next, m->out.data, m->out.len);
 }
 

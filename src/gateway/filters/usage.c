@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gateway/filters/usage.h"
+#include "util/utf8.h"
 
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
@@ -154,12 +155,295 @@ void tg__usage_feed(tg__usage *u, const char *p, size_t n) {
     }
 }
 
+/* ---- a non-streamed answer without a DOM ---------------------------------
+ * jansson builds a tree of the whole answer to read four fields: for a
+ * small answer that cost more than the rest of its relay. scan_body reads
+ * the same fields in two passes over the bytes: the first checks the whole
+ * document as jansson's json_loadb would accept it (an object, strict
+ * strings and UTF-8, no \u0000, paired surrogates, numbers that fit) and
+ * notes where the last "usage", "timings", "choices", "prompt_eval_count"
+ * and "eval_count" values start (the last of a repeated key wins, as in
+ * jansson); the second reads those values. Anything it is not sure of (a
+ * key or finish_reason with escapes, deep nesting, a number jansson might
+ * read differently) returns 0, and the caller parses with jansson as before,
+ * so the answer is the same either way (test_filter_usage compares them). */
+typedef struct jw {
+    const char *p, *e;
+    int depth;
+} jw;
+
+static void jw_ws(jw *w) {
+    while (w->p < w->e && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r')) w->p++;
+}
+
+static int hex4(const char *p, unsigned *v) {
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+        if (d > 15) return 0;
+        *v = *v * 16 + d;
+    }
+    return 1;
+}
+
+/* A string at w->p (its quote); 1 if valid. *esc: it held an escape. */
+static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
+    if (w->p >= w->e || *w->p != '"') return 0;
+    const char *b = ++w->p;
+    *esc = 0;
+    while (w->p < w->e) {
+        unsigned char c = (unsigned char)*w->p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* plain ASCII: most of an answer */
+            w->p++;
+            continue;
+        }
+        if (c == '"') {
+            *s = b;
+            *n = (size_t)(w->p - b);
+            w->p++;
+            return 1;
+        }
+        if (c < 0x20) return 0;
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t l = tgx_utf8_decode((const uint8_t *)w->p, (size_t)(w->e - w->p), &cp);
+            if (!l) return 0;
+            w->p += l;
+            continue;
+        }
+        if (c == '\\') {
+            *esc = 1;
+            if (w->e - w->p < 2) return 0;
+            char x = w->p[1];
+            if (x == 'u') {
+                unsigned v, lo;
+                if (w->e - w->p < 6 || !hex4(w->p + 2, &v) || v == 0 || (v >= 0xDC00 && v <= 0xDFFF)) return 0;
+                w->p += 6;
+                if (v >= 0xD800 && v <= 0xDBFF) { /* the pair's low half must follow */
+                    if (w->e - w->p < 6 || w->p[0] != '\\' || w->p[1] != 'u' || !hex4(w->p + 2, &lo) || lo < 0xDC00 ||
+                        lo > 0xDFFF)
+                        return 0;
+                    w->p += 6;
+                }
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", x) || x == '\0') return 0;
+            w->p += 2;
+            continue;
+        }
+        w->p++;
+    }
+    return 0;
+}
+
+/* A number: 1 integer (fits int64), 2 real (finite), 0 invalid or unsure. */
+static int jw_number(jw *w, int64_t *iv, double *dv) {
+    const char *b = w->p, *q = w->p;
+    if (q < w->e && *q == '-') q++;
+    if (q >= w->e || *q < '0' || *q > '9') return 0;
+    if (*q == '0') q++;
+    else
+        while (q < w->e && *q >= '0' && *q <= '9') q++;
+    int real = 0;
+    if (q < w->e && *q == '.') {
+        real = 1;
+        q++;
+        if (q >= w->e || *q < '0' || *q > '9') return 0;
+        while (q < w->e && *q >= '0' && *q <= '9') q++;
+    }
+    if (q < w->e && (*q == 'e' || *q == 'E')) {
+        real = 1;
+        q++;
+        if (q < w->e && (*q == '+' || *q == '-')) q++;
+        if (q >= w->e || *q < '0' || *q > '9') return 0;
+        while (q < w->e && *q >= '0' && *q <= '9') q++;
+    }
+    size_t n = (size_t)(q - b);
+    if (n >= 32) return 0; /* jansson's own reading decides */
+    char t[32];
+    memcpy(t, b, n);
+    t[n] = '\0';
+    w->p = q;
+    if (!real) {
+        if (n > 18) return 0; /* may not fit int64: jansson decides */
+        *iv = strtoll(t, NULL, 10);
+        *dv = (double)*iv;
+        return 1;
+    }
+    char *end;
+    *dv = strtod(t, &end);
+    if (end != t + n || *dv > 1.7e308 || *dv < -1.7e308) return 0;
+    return 2;
+}
+
+static int jw_lit(jw *w, const char *lit) {
+    size_t k = strlen(lit);
+    if ((size_t)(w->e - w->p) < k || memcmp(w->p, lit, k) != 0) return 0;
+    w->p += k;
+    return 1;
+}
+
+static int jw_value(jw *w);
+
+/* An object or array at w->p; f, when given, sees each member of an object
+ * (its key, unescaped keys only) with w->p at the value, and skips it. */
+typedef int (*jw_member)(jw *w, const char *k, size_t kn, void *ud);
+
+static int jw_container(jw *w, jw_member f, void *ud) {
+    char open = *w->p, close = open == '{' ? '}' : ']';
+    if (++w->depth > 32) return 0;
+    w->p++;
+    jw_ws(w);
+    if (w->p < w->e && *w->p == close) {
+        w->p++;
+        w->depth--;
+        return 1;
+    }
+    for (;;) {
+        if (open == '{') {
+            const char *k;
+            size_t kn;
+            int esc;
+            if (!jw_string(w, &k, &kn, &esc) || esc) return 0; /* an escaped key: jansson decides */
+            jw_ws(w);
+            if (w->p >= w->e || *w->p++ != ':') return 0;
+            jw_ws(w);
+            if (f ? !f(w, k, kn, ud) : !jw_value(w)) return 0;
+        } else if (!jw_value(w)) {
+            return 0;
+        }
+        jw_ws(w);
+        if (w->p >= w->e) return 0;
+        char c = *w->p++;
+        if (c == close) break;
+        if (c != ',') return 0;
+        jw_ws(w);
+    }
+    w->depth--;
+    return 1;
+}
+
+static int jw_value(jw *w) {
+    if (w->p >= w->e) return 0;
+    char c = *w->p;
+    if (c == '{' || c == '[') return jw_container(w, NULL, NULL);
+    if (c == '"') {
+        const char *s;
+        size_t n;
+        int esc;
+        return jw_string(w, &s, &n, &esc);
+    }
+    if (c == 't') return jw_lit(w, "true");
+    if (c == 'f') return jw_lit(w, "false");
+    if (c == 'n') return jw_lit(w, "null");
+    int64_t iv;
+    double dv;
+    return jw_number(w, &iv, &dv) != 0;
+}
+
+static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
+
+/* The top-level members the usage reads: where each value starts (NULL: absent). */
+enum { K_USAGE, K_TIMINGS, K_CHOICES, K_PEC, K_EC, K_DETAILS, K_PT, K_CT, K_RT, K_PN, K_PMS, K_FINISH, K_N };
+typedef struct spots {
+    const char *at[K_N];
+    const char *const *names;
+    int lo, hi; /* the keys [lo, hi) this level looks for */
+} spots;
+
+static int note_member(jw *w, const char *k, size_t kn, void *ud) {
+    spots *sp = ud;
+    for (int i = sp->lo; i < sp->hi; i++)
+        if (key_is(k, kn, sp->names[i])) sp->at[i] = w->p;
+    return jw_value(w);
+}
+
+static const char *const key_names[K_N] = {"usage", "timings", "choices", "prompt_eval_count", "eval_count",
+                                           "completion_tokens_details", "prompt_tokens", "completion_tokens",
+                                           "reasoning_tokens", "prompt_n", "prompt_ms", "finish_reason"};
+
+/* The members [lo, hi) of the object at `at` (validated already); 0: not an object. */
+static int members_of(const char *at, const char *e, spots *sp, int lo, int hi) {
+    if (!at || *at != '{') return 0;
+    jw w = {at, e, 0};
+    sp->lo = lo;
+    sp->hi = hi;
+    return jw_container(&w, note_member, sp);
+}
+
+/* The value at `at`: 1 integer, 2 real, 0 anything else. */
+static int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
+    if (!at || !(*at == '-' || (*at >= '0' && *at <= '9'))) return 0;
+    jw w = {at, e, 0};
+    return jw_number(&w, iv, dv);
+}
+
+static int scan_body(tg__usage *u, const char *p, size_t n) {
+    jw w = {p, p + n, 0};
+    spots sp = {{0}, key_names, K_USAGE, K_DETAILS};
+    jw_ws(&w);
+    if (w.p >= w.e || *w.p != '{' || !jw_container(&w, note_member, &sp)) return 0;
+    jw_ws(&w);
+    if (w.p != w.e) return 0;
+    const char *e = p + n;
+    int64_t pt = -1, ct = -1, iv;
+    double dv, pn = -1, pms = -1;
+    int usage_obj = members_of(sp.at[K_USAGE], e, &sp, K_DETAILS, K_RT);
+    int have = 0;
+    if (usage_obj) {
+        int a = number_at(sp.at[K_PT], e, &iv, &dv) == 1;
+        if (a) pt = iv;
+        int b = number_at(sp.at[K_CT], e, &iv, &dv) == 1;
+        if (b) ct = iv;
+        have = a || b;
+    } else if (number_at(sp.at[K_PEC], e, &iv, &dv) == 1) { /* Ollama's native answer (tg__usage_from_json) */
+        pt = iv;
+        ct = number_at(sp.at[K_EC], e, &iv, &dv) == 1 ? iv : -1;
+        have = 1;
+    }
+    int64_t rt = -1;
+    if (usage_obj && members_of(sp.at[K_DETAILS], e, &sp, K_RT, K_PN) && number_at(sp.at[K_RT], e, &iv, &dv) == 1 &&
+        iv >= 0)
+        rt = iv;
+    int timings = members_of(sp.at[K_TIMINGS], e, &sp, K_PN, K_FINISH) && number_at(sp.at[K_PN], e, &iv, &pn) &&
+                  number_at(sp.at[K_PMS], e, &iv, &pms);
+    char finish[sizeof u->finish] = "";
+    const char *ch = sp.at[K_CHOICES];
+    if (ch && *ch == '[') { /* choices[0].finish_reason */
+        jw c = {ch + 1, e, 0};
+        jw_ws(&c);
+        if (c.p < e && *c.p == '{' && members_of(c.p, e, &sp, K_FINISH, K_N) && sp.at[K_FINISH] &&
+            *sp.at[K_FINISH] == '"') {
+            jw s = {sp.at[K_FINISH], e, 0};
+            const char *v;
+            size_t vn;
+            int esc;
+            if (!jw_string(&s, &v, &vn, &esc) || esc) return 0; /* escaped: jansson decodes it */
+            snprintf(finish, sizeof finish, "%.*s", (int)vn, v);
+        }
+    }
+    if (have) {
+        u->prompt_tokens = pt;
+        u->completion_tokens = ct;
+    }
+    if (timings) {
+        u->prompt_n = pn;
+        u->prompt_ms = pms;
+    }
+    if (rt >= 0) u->reasoning_tokens = rt;
+    if (finish[0]) snprintf(u->finish, sizeof u->finish, "%s", finish);
+    return 1;
+}
+
 void tg__usage_finish(tg__usage *u) {
     if (u->sse) {
         if (!u->line_skip && u->line.len) sse_line(u, u->line.data, u->line.len);
         return;
     }
     if (!u->body.len || u->body_skip) return;
+    if (!u->dom_only && scan_body(u, u->body.data, u->body.len)) return;
     json_t *o = json_loadb(u->body.data, u->body.len, 0, NULL);
     if (!o) { /* NDJSON (Ollama's native stream): its last line holds the counts */
         size_t e = u->body.len;

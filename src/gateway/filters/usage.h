@@ -21,6 +21,7 @@ typedef struct tg__usage {
     int64_t reasoning_chunks;   /* SSE events whose delta carries reasoning text (one token each as
                                    llama-server and vLLM stream by default) */
     char finish[24];            /* the last finish_reason seen ("" none) */
+    int dom_only;               /* tests: read a non-streamed answer with jansson only (usage.c scan_body) */
 } tg__usage;
 void tg__usage_init(tg__usage *u, int sse);
 void tg__usage_feed(tg__usage *u, const char *p, size_t n);
