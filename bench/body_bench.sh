@@ -70,7 +70,7 @@ CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
 wait_port "$up"; wait_port "$px"
 "$bin" serve --listen "127.0.0.1:$tg" --upstream "http://127.0.0.1:$up" --tokenizer "$tokjson" \
-  --served-name bench --quiet 2>"$work/tokgate.log" & pids+=($!)
+  --served-name bench --quiet 2>"${TG_LOG:-$work/tokgate.log}" & pids+=($!)
 wait_port "$tg"
 for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$tg/v1/models" | grep -q limit && break; sleep 0.1; done
 
