@@ -21,6 +21,7 @@ typedef struct sc {
     const unsigned char *s;
     size_t n, i;
     tg_error *err;
+    int raw_nul;  /* a NUL was skipped after a number or literal */
 } sc;
 
 static tg_status fail(sc *c, const char *what) {
@@ -243,6 +244,14 @@ static tg_status array_body(sc *c, int depth, size_t *n_elems) {
     }
 }
 
+/* jansson reads a NUL byte as the end of its input, but its lexer, ending a
+ * number or a literal, steps back over that "end" without returning the
+ * byte: one NUL right after a number or true/false/null is skipped there. */
+static tg_status nul_after(sc *c, tg_status st) {
+    if (st == TG_OK && c->i < c->n && c->s[c->i] == '\0') c->i++, c->raw_nul = 1;
+    return st;
+}
+
 static tg_status value(sc *c, int depth, size_t *n_elems) {
     if (c->i >= c->n) return fail(c, "value expected");
     int esc = 0, nul = 0;
@@ -254,18 +263,18 @@ static tg_status value(sc *c, int depth, size_t *n_elems) {
         if (depth + 1 > MAX_DEPTH) return fail(c, "maximum parsing depth reached");
         return array_body(c, depth + 1, n_elems);
     case '"': return string(c, &esc, &nul);
-    case 't': return literal(c, "true", 4);
-    case 'f': return literal(c, "false", 5);
-    case 'n': return literal(c, "null", 4);
+    case 't': return nul_after(c, literal(c, "true", 4));
+    case 'f': return nul_after(c, literal(c, "false", 5));
+    case 'n': return nul_after(c, literal(c, "null", 4));
     default:
-        if (c->s[c->i] == '-' || (c->s[c->i] >= '0' && c->s[c->i] <= '9')) return number(c);
+        if (c->s[c->i] == '-' || (c->s[c->i] >= '0' && c->s[c->i] <= '9')) return nul_after(c, number(c));
         return fail(c, "invalid token");
     }
 }
 
 tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error *err) {
     memset(out, 0, sizeof *out);
-    sc c = {(const unsigned char *)s, s ? n : 0, 0, err};
+    sc c = {(const unsigned char *)s, s ? n : 0, 0, err, 0};
     ws(&c);
     if (c.i >= c.n || c.s[c.i] != '{') {
         if (c.i < c.n && c.s[c.i] == '[') return tg_error_set(err, TG_EINVAL, "request is not a JSON object");
@@ -277,6 +286,7 @@ tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error 
         if (c.i != c.n) st = fail(&c, "end of input expected");
     }
     if (st != TG_OK) tg__req_scan_free(out);
+    else out->raw_nul = c.raw_nul;
     return st;
 }
 

@@ -32,6 +32,8 @@ typedef struct tg__req_scan {
     tg__req_member *m;    /* in document order, duplicates included */
     size_t n, cap;
     int any_escaped_key;  /* some top-level key holds an escape */
+    int raw_nul;          /* a raw NUL byte jansson skips (after a number or a literal): the
+                             bytes are not JSON to any other parser, so nothing is spliced */
 } tg__req_scan;
 
 /* Scans S[0..N). TG_OK: a JSON object, members in out (free with

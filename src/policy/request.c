@@ -326,7 +326,7 @@ static int conversation_key(const char *s, const tg__req_member *m) {
 tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg_request *out, tg_error *err) {
     memset(out, 0, sizeof *out);
     const tg__req_member *msgs = tg__req_scan_get(sc, data, "messages");
-    if (sc->any_escaped_key || !msgs || msgs->type != '[' || msgs->n_elems == 0)
+    if (sc->any_escaped_key || sc->raw_nul || !msgs || msgs->type != '[' || msgs->n_elems == 0)
         return tg_error_set(err, TG_EINVAL, "not a plain chat: parse it whole");
     tg_request r;
     memset(&r, 0, sizeof r);
