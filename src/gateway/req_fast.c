@@ -37,6 +37,7 @@ void tg__rfast_begin(tg__rfast *f, const char *body, size_t len, int eligible) {
     memset(f, 0, sizeof *f);
     if (!eligible || !body) return;
     tg_error err;
+    memset(&err, 0, sizeof err);
     if (tg__req_scan_run(body, len, &f->scan, &err) != TG_OK) return; /* the whole parse says why */
     const tg__req_member *m = tg__req_scan_get(&f->scan, body, "messages");
     if (f->scan.any_escaped_key || f->scan.raw_nul || !m || m->type != '[' || m->n_elems == 0 || m->n_elems > TG__RFAST_MAX_ITEMS) {

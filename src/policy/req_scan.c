@@ -2,8 +2,9 @@
  * policy/req_scan.c: the strict one-pass request scanner; see req_scan.h.
  * Where jansson (load.c, 2.14) decides, this decides the same way; the
  * differential test and fuzzer compare the two on every input. String bodies
- * are skimmed 8 bytes at a time (a word with no '"', '\\', control or
- * non-ASCII byte is passed whole); non-ASCII is checked as strict UTF-8.
+ * are skimmed 16 bytes at a time with SSE2 (the x86-64 baseline; elsewhere a
+ * byte loop with the same answer) straight to the next '"', '\\', control or
+ * non-ASCII byte; non-ASCII is checked as strict UTF-8.
  */
 #include "policy/req_scan.h"
 
@@ -65,14 +66,27 @@ static tg_status uescape(sc *c, unsigned *cp) {
     return TG_OK;
 }
 
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-/* Nonzero when some byte of w is '"', '\\', below 0x20 or 0x80 and above. */
-static inline uint64_t stops(uint64_t w) {
-    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-    uint64_t zq = (q - ONES) & ~q, zb = (b - ONES) & ~b, lo = w - ONES * 0x20;
-    return (zq | zb | lo | w) & HIGHS;
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* The offset of the first byte in s[i..n) that is '"', '\\', below 0x20 or
+ * 0x80 and above (a signed compare below 0x20 catches both), 16 bytes at a
+ * time (SSE2 is the x86-64 baseline); n when there is none. */
+static inline size_t skim(const unsigned char *s, size_t i, size_t n) {
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20 && s[i] < 0x80) i++;
+    return i;
+}
+#else
+/* The portable form: the same answer a byte at a time. */
+static inline size_t skim(const unsigned char *s, size_t i, size_t n) {
+    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20 && s[i] < 0x80) i++;
+    return i;
 }
 #endif
 
@@ -81,14 +95,7 @@ static inline uint64_t stops(uint64_t w) {
 static tg_status string(sc *c, int *esc, int *nul) {
     c->i++;
     for (;;) {
-#ifdef ONES
-        while (c->n - c->i >= 8) {
-            uint64_t w;
-            memcpy(&w, c->s + c->i, 8);
-            if (stops(w)) break;
-            c->i += 8;
-        }
-#endif
+        c->i = skim(c->s, c->i, c->n);
         if (c->i >= c->n) return fail(c, "unterminated string");
         unsigned char b = c->s[c->i];
         if (b == '"') {
@@ -103,17 +110,20 @@ static tg_status string(sc *c, int *esc, int *nul) {
             c->i += k;
             continue;
         }
-        c->i++;
-        if (b != '\\') continue;
+        c->i++; /* a backslash */
         *esc = 1;
         if (c->i >= c->n) return fail(c, "unterminated string");
         b = c->s[c->i++];
-        if (b == 'u') {
+        switch (b) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+        case 'u': {
             unsigned cp = 0;
             tg_status st = uescape(c, &cp);
             if (st) return st;
             if (cp == 0) *nul = 1;
-        } else if (!strchr("\"\\/bfnrt", b) || b == 0) {
+            break;
+        }
+        default:
             c->i--;
             return fail(c, "invalid escape");
         }
