@@ -506,6 +506,20 @@ static void count_header(infer_job *j, tg__budget *b) {
     }
 }
 
+/* The body to forward, SEND (consumed): spliced from the client's bytes on
+ * the fast path (REQ is then the scanned request it was decided on), else
+ * serialised. */
+static void write_forward(infer_job *j, const tg__rfast *fast, const json_t *req, json_t *send) {
+    if (fast->on) {
+        j->fwd = tg__rfast_splice(j->body, &fast->scan, req, send, &j->fwd_len);
+    } else {
+        j->fwd = tgx_json_dumps(send, JSON_COMPACT);
+        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
+    }
+    json_decref(send);
+    if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+}
+
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
  * its counts from the whole-request cache; 1 when that could not decide it
  * (a cache miss, a model or a decision it does not cover): the caller runs
@@ -620,16 +634,7 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     tg__esc_budget eb = {d->budget.prompt_tokens, d->budget.max_tokens, d->budget.escalate_to,
                          d->budget.thinking_tokens, d->budget.thinking_disabled};
     j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
-    if (send && fast->on) {
-        j->fwd = tg__rfast_splice(j->body, &fast->scan, req, send, &j->fwd_len);
-        json_decref(send);
-        if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
-    } else if (send) {
-        j->fwd = tgx_json_dumps(send, JSON_COMPACT);
-        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
-        json_decref(send);
-        if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
-    }
+    if (send) write_forward(j, fast, req, send);
     tg__budget_free(&b);
 out:
     tg_request_free(&r);
