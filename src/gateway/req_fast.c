@@ -71,7 +71,7 @@ static int excluded_key(const char *k, size_t n) {
 void tg__rfast_key(tg__rfast *f, const char *body, const void *tok, const void *chat, int dialect) {
     pthread_once(&key_once, make_key);
     tgx_sip s;
-    tgx_sip_init(&s, sipkey);
+    tgx_sip_init_rounds(&s, sipkey, 1, 3);
     static const char domain[] = "tokgate whole-request count v1";
     tgx_sip_feed(&s, domain, sizeof domain);
     uintptr_t id[3] = {(uintptr_t)tok, (uintptr_t)chat, (uintptr_t)(unsigned)dialect};

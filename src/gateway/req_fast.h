@@ -7,7 +7,7 @@
  * exact rendered total and the per-message counts truncation works with)
  * depend only on the bytes of the members the chat template and the counter
  * read, on the tokenizer, the template and the dialect. The key is
- * SipHash-2-4-128 (per-process random key) over exactly those: every
+ * SipHash-1-3-128 (per-process random key) over exactly those: every
  * top-level member except the listed sampling/budget fields the renderer
  * never sees (req_fast.c, excluded_key), in document order, plus the model's
  * tokenizer, template and dialect. A hit skips the parse of the conversation,
