@@ -483,7 +483,7 @@ static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, i
 }
 
 /* x-tokgate-count: exact or estimated, and the source (issue 19). */
-static void count_header(infer_job *j, tg__budget *b) {
+static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
     if (!b->decided) return;
     const char *src = b->dec.method == TG_COUNT_ENGINE     ? "engine"
                       : b->dec.method == TG_COUNT_ESTIMATE ? (j->count_state == 2 ? "engine_failed" : "estimate")
@@ -498,6 +498,7 @@ static void count_header(infer_job *j, tg__budget *b) {
         tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
                        j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
     if (j->count_state == 2) tgx_buf_printf(&h, "; engine count failed: %s", j->count_why);
+    if (request_cache_hit) tgx_buf_puts(&h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
     tgx_buf_puts(&h, "\r\n");
     char *nh = tgx_buf_detach(&h, NULL);
     if (nh) {
@@ -589,7 +590,7 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
         again = 1;
         goto out;
     }
-    count_header(j, &b);
+    count_header(j, &b, fast->on && fast->hit);
     j->headers = b.headers;
     b.headers = NULL;
     job_log_decision(j, &b);
