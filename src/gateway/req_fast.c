@@ -145,9 +145,11 @@ void tg__rfast_clear(void) {
 int tg__rfast_spliceable(const tg_budget_decision *bd, const json_t *before) {
     const tg_decision *d = &bd->d;
     if (d->action != TG_ACTION_FORWARD || d->truncation.applied || d->truncation.summarize) return 0;
-    if (d->budget.escalate_to || d->budget.adaptive || bd->escalated) return 0;
+    if (d->budget.adaptive) return 0;
     if (!d->request) return 1;
-    return json_equal(json_object_get(d->request, "messages"), json_object_get(before, "messages"));
+    const json_t *was = json_object_get(before, "messages");
+    if (bd->escalated && !json_equal(json_object_get(bd->escalated, "messages"), was)) return 0;
+    return json_equal(json_object_get(d->request, "messages"), was);
 }
 
 /* The member at index I is the last of its key's duplicates. */

@@ -59,7 +59,8 @@ void tg__rfast_put(const uint8_t key[16], const tg_prompt_counts *counts);
 void tg__rfast_clear(void);
 
 /* 1 when decision D, made on the scanned request (BEFORE its root), can be
- * forwarded by splicing: a forward that kept the messages as they were. */
+ * forwarded by splicing: a forward that kept the messages as they were (its
+ * escalation body too, spliced the same way), no adaptive thinking. */
 int tg__rfast_spliceable(const tg_budget_decision *d, const json_t *before);
 /* The body to forward: BODY with AFTER's changes against BEFORE spliced in.
  * NULL when out of memory. */

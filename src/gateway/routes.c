@@ -627,9 +627,11 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
         if (escalated) json_object_set_new(escalated, "model", json_string(up_name));
     }
     if (escalated) {
-        char *e = tgx_json_dumps(escalated, JSON_COMPACT);
+        size_t elen = 0;
+        char *e = fast->on ? tg__rfast_splice(j->body, &fast->scan, req, escalated, &elen)
+                           : tgx_json_dumps(escalated, JSON_COMPACT);
         j->plan.escalated_body = e;
-        j->plan.escalated_len = e ? strlen(e) : 0;
+        j->plan.escalated_len = e ? (fast->on ? elen : strlen(e)) : 0;
         if (!e) j->plan.escalate_to = 0;
     }
     tg__esc_budget eb = {d->budget.prompt_tokens, d->budget.max_tokens, d->budget.escalate_to,

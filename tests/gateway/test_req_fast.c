@@ -98,6 +98,7 @@ static tg_limits limits_of(uint64_t ctx) {
 /* The whole path and the cached path on BODY; 1 when the cached one could
  * be spliced (and then its body was checked). */
 static int n_rewritten; /* spliced bodies checked against the whole path's */
+static int n_escalated; /* spliced escalation bodies checked */
 
 static int compare(const char *body, const tg_budget_model *m) {
     tg_request w, f;
@@ -148,6 +149,17 @@ static int compare(const char *body, const tg_budget_model *m) {
         TG_CHECK_EQ_U(a->thinking_tokens, b->thinking_tokens);
         TG_CHECK_EQ_U(a->escalate_to, b->escalate_to);
         TG_CHECK_EQ_I(dw.rewritten, df.rewritten);
+        TG_CHECK((dw.escalated == NULL) == (df.escalated == NULL));
+        if (dw.escalated && df.escalated) { /* the re-sent body, spliced */
+            size_t n = 0;
+            char *sp = tg__rfast_splice(body, &fast.scan, f.root, df.escalated, &n);
+            json_error_t je;
+            json_t *got = sp ? json_loadb(sp, n, 0, &je) : NULL;
+            TG_CHECK(got && json_equal(got, dw.escalated));
+            n_escalated++;
+            json_decref(got);
+            free(sp);
+        }
         if (df.rewritten) {
             size_t n = 0;
             char *sp = tg__rfast_splice(body, &fast.scan, f.root, df.d.request, &n);
@@ -221,6 +233,7 @@ static void test_hit_equals_miss(void) {
     TG_CHECK(spliced > 10);
     TG_CHECK(spliced < total);
     TG_CHECK(n_rewritten > 10);
+    TG_CHECK(n_escalated > 0);
     tg__rfast_clear();
     tg_chat_free(chat);
     tg_tokenizer_free(tok);
