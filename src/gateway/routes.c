@@ -521,6 +521,16 @@ static void write_forward(infer_job *j, const tg__rfast *fast, const json_t *req
     if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
 }
 
+/* The body re-sent on escalation, as write_forward writes the first. */
+static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *req, const json_t *escalated) {
+    size_t elen = 0;
+    char *e = fast->on ? tg__rfast_splice(j->body, &fast->scan, req, escalated, &elen)
+                       : tgx_json_dumps(escalated, JSON_COMPACT);
+    j->plan.escalated_body = e;
+    j->plan.escalated_len = e ? (fast->on ? elen : strlen(e)) : 0;
+    if (!e) j->plan.escalate_to = 0;
+}
+
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
  * its counts from the whole-request cache; 1 when that could not decide it
  * (a cache miss, a model or a decision it does not cover): the caller runs
@@ -626,14 +636,7 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
         json_object_set_new(send, "model", json_string(up_name));
         if (escalated) json_object_set_new(escalated, "model", json_string(up_name));
     }
-    if (escalated) {
-        size_t elen = 0;
-        char *e = fast->on ? tg__rfast_splice(j->body, &fast->scan, req, escalated, &elen)
-                           : tgx_json_dumps(escalated, JSON_COMPACT);
-        j->plan.escalated_body = e;
-        j->plan.escalated_len = e ? (fast->on ? elen : strlen(e)) : 0;
-        if (!e) j->plan.escalate_to = 0;
-    }
+    if (escalated) write_escalated(j, fast, req, escalated);
     tg__esc_budget eb = {d->budget.prompt_tokens, d->budget.max_tokens, d->budget.escalate_to,
                          d->budget.thinking_tokens, d->budget.thinking_disabled};
     j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
