@@ -19,7 +19,8 @@
 #
 # Needs: nginx and wrk (bash scripts/setup.sh --bench), node, a built tokgate,
 # the Qwen3 fixture (~/.cache/tokgate or $TG_FIXTURES).
-#   bench/body_bench.sh [TOKGATE_BIN]   (env: SECS=10 CONNS=8 THREADS=2 MODES="warm cold")
+#   bench/body_bench.sh [TOKGATE_BIN]   (env: SECS=10 CONNS=8 THREADS=2 MODES="warm cold",
+#   TG_LOG=FILE keeps tokgate's log)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-${TG_BIN:-$here/build/tokgate}}
