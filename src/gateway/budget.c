@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/modelfiles.h"
+#include "gateway/req_fast.h"
 #include "tokgate/adaptive.h"
 #include "util/buf.h"
 
@@ -61,8 +62,32 @@ tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget 
     return tg__budget_decide_counted(m, r, 0, out, err);
 }
 
+/* The library's decision; with FAST (req_fast.h), the counts from its cache
+ * on a hit, and a whole count filling the cache on a miss. */
+static tg_status decide(const tg_request *r, tg_budget_model *bm, tg__rfast *fast, tg_budget_decision *dec,
+                        tg_error *err) {
+    if (fast && fast->hit) return tg__budget_decide_counts(r, bm, &fast->counts, TG_COUNT_TEMPLATE, dec, err);
+    if (!fast || !fast->have_key || !bm->tok || !bm->chat || bm->engine_tokens) return tg_budget_decide(r, bm, dec, err);
+    tg_prompt_counts counts;
+    tg_count_method method = TG_COUNT_ESTIMATE;
+    tg_error cerr;
+    char note[sizeof dec->note];
+    if (tg_budget_count(r, bm, &counts, &method, note, sizeof note, &cerr) != TG_OK)
+        return tg_budget_decide(r, bm, dec, err); /* its refusal, as the whole path words it */
+    if (method == TG_COUNT_TEMPLATE && counts.exact) tg__rfast_put(fast->key, &counts);
+    tg_status st = tg__budget_decide_counts(r, bm, &counts, method, dec, err);
+    memcpy(dec->note, note, sizeof note);
+    tg_prompt_counts_free(&counts);
+    return st;
+}
+
 tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uint64_t engine_tokens, tg__budget *out,
                                     tg_error *err) {
+    return tg__budget_decide_fast(m, r, engine_tokens, NULL, out, err);
+}
+
+tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64_t engine_tokens, tg__rfast *fast,
+                                 tg__budget *out, tg_error *err) {
     memset(out, 0, sizeof out[0]);
     tgx_buf h;
     tgx_buf_init(&h, 4096);
@@ -74,7 +99,7 @@ tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uin
     tg_budget_model bm;
     tg__budget_model(m, &bm);
     bm.engine_tokens = engine_tokens;
-    tg_status st = tg_budget_decide(r, &bm, &out->dec, err);
+    tg_status st = decide(r, &bm, fast, &out->dec, err);
     if (st != TG_OK) {
         tgx_buf_free(&h);
         tg__budget_free(out);

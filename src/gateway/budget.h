@@ -39,6 +39,13 @@ tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget 
  * (engine_count.h; 0: none), used where m's tokenizer cannot count it. */
 tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uint64_t engine_tokens, tg__budget *out,
                                     tg_error *err);
+/* The same through the whole-request count cache (req_fast.h): FAST's
+ * counts on a hit (R then comes from tg__request_parse_scanned), and on a
+ * miss with a key the whole count, which fills the cache. FAST NULL: as
+ * tg__budget_decide_counted. */
+struct tg__rfast;
+tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64_t engine_tokens, struct tg__rfast *fast,
+                                 tg__budget *out, tg_error *err);
 void tg__budget_free(tg__budget *b);
 
 /* The model as the library's budget path takes it (BM borrows from m, and

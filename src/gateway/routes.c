@@ -60,6 +60,7 @@
 #include "gateway/path.h"
 #include "gateway/models.h"
 #include "gateway/proxy.h"
+#include "gateway/req_fast.h"
 #include "gateway/server.h"
 #include "gateway/status.h"
 #include "gateway/summary.h"
@@ -482,7 +483,7 @@ static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, i
 }
 
 /* x-tokgate-count: exact or estimated, and the source (issue 19). */
-static void count_header(infer_job *j, tg__budget *b) {
+static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
     if (!b->decided) return;
     const char *src = b->dec.method == TG_COUNT_ENGINE     ? "engine"
                       : b->dec.method == TG_COUNT_ESTIMATE ? (j->count_state == 2 ? "engine_failed" : "estimate")
@@ -497,6 +498,7 @@ static void count_header(infer_job *j, tg__budget *b) {
         tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
                        j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
     if (j->count_state == 2) tgx_buf_printf(&h, "; engine count failed: %s", j->count_why);
+    if (request_cache_hit) tgx_buf_puts(&h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
     tgx_buf_puts(&h, "\r\n");
     char *nh = tgx_buf_detach(&h, NULL);
     if (nh) {
@@ -505,27 +507,56 @@ static void count_header(infer_job *j, tg__budget *b) {
     }
 }
 
-static void infer_work(tg__job *job) {
-    infer_job *j = (infer_job *)job;
+/* The body to forward, SEND (consumed): spliced from the client's bytes on
+ * the fast path (REQ is then the scanned request it was decided on), else
+ * serialised. */
+static void write_forward(infer_job *j, const tg__rfast *fast, const json_t *req, json_t *send) {
+    if (fast->on) {
+        j->fwd = tg__rfast_splice(j->body, &fast->scan, req, send, &j->fwd_len);
+    } else {
+        j->fwd = tgx_json_dumps(send, JSON_COMPACT);
+        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
+    }
+    json_decref(send);
+    if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
+}
+
+/* The body re-sent on escalation, as write_forward writes the first. */
+static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *req, const json_t *escalated) {
+    size_t elen = 0;
+    char *e = fast->on ? tg__rfast_splice(j->body, &fast->scan, req, escalated, &elen)
+                       : tgx_json_dumps(escalated, JSON_COMPACT);
+    j->plan.escalated_body = e;
+    j->plan.escalated_len = e ? (fast->on ? elen : strlen(e)) : 0;
+    if (!e) j->plan.escalate_to = 0;
+}
+
+/* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
+ * its counts from the whole-request cache; 1 when that could not decide it
+ * (a cache miss, a model or a decision it does not cover): the caller runs
+ * this again with fast->on 0 (the whole parse; a miss then fills the cache). */
+static int infer_once(infer_job *j, tg__rfast *fast) {
     json_t *native = NULL;
     char *conv = NULL;
     int route = j->route;
     if (j->native && native_request(j, &native, &conv, &route) != 0) {
         json_decref(native);
-        return;
+        return 0;
     }
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
      * long prompt would cost as much again). Its error says the status,
      * code and param to answer with. */
     tg_request r;
     tg_error perr;
-    if (tg_request_parse_as(conv ? conv : j->body, conv ? strlen(conv) : j->len,
-                            route == TG__R_CHAT ? TG_REQ_CHAT : TG_REQ_COMPLETION, &r, &perr) != TG_OK) {
+    if (fast->on && tg__request_parse_scanned(j->body, &fast->scan, &r, &perr) != TG_OK) fast->on = 0;
+    if (!fast->on && tg_request_parse_as(conv ? conv : j->body, conv ? strlen(conv) : j->len,
+                                         route == TG__R_CHAT ? TG_REQ_CHAT : TG_REQ_COMPLETION, &r, &perr) != TG_OK) {
         job_fail(j, &perr);
         json_decref(native);
         free(conv);
-        return;
+        return 0;
     }
+    int again = 0;
     json_t *req = r.root;
     const char *name = r.model;
     j->stream = r.stream;
@@ -540,15 +571,36 @@ static void infer_work(tg__job *job) {
         goto out;
     }
     j->m = m;
+    if (fast->on) { /* the cache covers a model counted here through its template, one upstream */
+        int fits = m->tok && m->chat && m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
+        if (fits) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
+        if (!fits || !tg__rfast_lookup(fast)) {
+            again = 1;
+            goto out;
+        }
+    }
     uint64_t etok = 0;
     if (engine_count(j, m, &r, route, &etok)) goto out; /* asked on the loop first (infer_done) */
     tg__budget b;
     tg_error berr;
-    if (tg__budget_decide_counted(m, &r, etok, &b, &berr) != TG_OK) {
+    if (tg__budget_decide_fast(m, &r, etok, fast, &b, &berr) != TG_OK) {
         job_error(j, 500, NULL, NULL, "the budget decision failed: %s", berr.msg);
         goto out;
     }
-    count_header(j, &b);
+    /* A decision the scanned request cannot carry is made on the whole chat
+     * (the cache holds its counts): one that rewrote the conversation, or
+     * one the escalation filter continues in place (it reads the whole
+     * request: tg__escalation_plan's conditions). */
+    int cont_reads = m->cont && (b.dec.d.budget.escalate_to ||
+                                 (m->settings.thinking_base > 0 &&
+                                  (b.dec.d.budget.thinking_tokens > 0 || b.dec.d.budget.thinking_disabled)));
+    if (fast->on && (cont_reads || !tg__rfast_spliceable(&b.dec, req))) {
+        fast->have_key = 0;
+        tg__budget_free(&b);
+        again = 1;
+        goto out;
+    }
+    count_header(j, &b, fast->on && fast->hit);
     j->headers = b.headers;
     b.headers = NULL;
     job_log_decision(j, &b);
@@ -580,30 +632,30 @@ static void infer_work(tg__job *job) {
         goto out;
     }
     if (up_name && (!name || strcmp(up_name, name) != 0)) {
-        if (!send) send = json_incref(req);
+        if (!send) send = fast->on ? json_copy(req) : json_incref(req); /* fast: req stays what the client sent */
         json_object_set_new(send, "model", json_string(up_name));
         if (escalated) json_object_set_new(escalated, "model", json_string(up_name));
     }
-    if (escalated) {
-        char *e = tgx_json_dumps(escalated, JSON_COMPACT);
-        j->plan.escalated_body = e;
-        j->plan.escalated_len = e ? strlen(e) : 0;
-        if (!e) j->plan.escalate_to = 0;
-    }
+    if (escalated) write_escalated(j, fast, req, escalated);
     tg__esc_budget eb = {d->budget.prompt_tokens, d->budget.max_tokens, d->budget.escalate_to,
                          d->budget.thinking_tokens, d->budget.thinking_disabled};
     j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, req, &send, &eb);
-    if (send) {
-        j->fwd = tgx_json_dumps(send, JSON_COMPACT);
-        j->fwd_len = j->fwd ? strlen(j->fwd) : 0;
-        json_decref(send);
-        if (!j->fwd) job_error(j, 500, NULL, NULL, "out of memory writing the upstream request");
-    }
+    if (send) write_forward(j, fast, req, send);
     tg__budget_free(&b);
 out:
     tg_request_free(&r);
     json_decref(native);
     free(conv);
+    if (again) fast->on = 0;
+    return again;
+}
+
+static void infer_work(tg__job *job) {
+    infer_job *j = (infer_job *)job;
+    tg__rfast fast;
+    tg__rfast_begin(&fast, j->body, j->len, j->route == TG__R_CHAT && !j->native && !j->sum && !j->count_state);
+    if (infer_once(j, &fast)) infer_once(j, &fast);
+    tg__rfast_end(&fast);
 }
 
 /* POST /tokenize: {"model"?, "prompt": "..."} or {"model"?, "messages": [...]},

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "policy/policy_int.h"
+#include "policy/req_scan.h"
 
 /* Counting with a real tokenizer: FLAGS as the server would tokenize. */
 typedef struct tok_counter {
@@ -153,19 +154,34 @@ tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m, tg_bud
     tg_prompt_counts counts;
     tg_error cerr;
     memset(&cerr, 0, sizeof cerr);
-    tg_status st = tg_budget_count(r, m, &counts, &out->method, out->note, sizeof out->note, &cerr);
+    tg_count_method method = TG_COUNT_ESTIMATE;
+    tg_status st = tg_budget_count(r, m, &counts, &method, out->note, sizeof out->note, &cerr);
     if (st == TG_ENOMEM) return tg_error_set(err, st, "%s", cerr.msg);
     if (st != TG_OK) {
+        out->method = method;
         st = refuse_uncountable(r, m, out, &cerr);
         return st == TG_OK ? TG_OK : tg_error_set(err, st, "out of memory refusing the request");
     }
+    char note[sizeof out->note];
+    memcpy(note, out->note, sizeof note);
+    st = tg__budget_decide_counts(r, m, &counts, method, out, err);
+    memcpy(out->note, note, sizeof note);
+    tg_prompt_counts_free(&counts);
+    return st;
+}
+
+tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
+                                   tg_count_method method, tg_budget_decision *out, tg_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!r || !r->root || !m || !m->settings || !m->limits || !counts)
+        return tg_error_set(err, TG_EINVAL, "tg_budget_decide: missing input");
+    out->method = method;
     tok_counter tc = {m->tok, r->kind == TG_REQ_COMPLETION ? (unsigned)TG_ENCODE_ADD_SPECIAL : 0u};
     hook_ctx hc = {{count_with_tokenizer, &tc}, m};
     tg_policy_hooks hooks = {tg_keep_last_counted, out->method == TG_COUNT_TEMPLATE ? recount_chat : NULL, &hc};
-    tg_policy_input in = {m->settings, m->limits, r, &counts, m->env_max_output_tokens,
+    tg_policy_input in = {m->settings, m->limits, r, counts, m->env_max_output_tokens,
                           m->tok ? &hooks : NULL, m->adaptive};
-    st = tg_policy_decide(&in, &out->d, err);
-    tg_prompt_counts_free(&counts);
+    tg_status st = tg_policy_decide(&in, &out->d, err);
     if (st != TG_OK) return st;
     if (out->d.action == TG_ACTION_REJECT) return TG_OK;
     out->rewritten = out->d.request && !json_equal(out->d.request, r->root);

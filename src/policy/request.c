@@ -34,12 +34,18 @@
  *   body above TG_REQUEST_MAX_BYTES     413 request_too_large
  * A bad value of a budget field is recorded in bad_param so the policy can
  * refuse it with a 400 naming the field. Duplicate keys: the last wins, as in Python's json (what vLLM and
- * most servers use); the body is re-serialised before forwarding, so upstream
- * sees exactly what tokgate decided on.
+ * most servers use); what is forwarded is the value tokgate decided on, with
+ * one member per key.
+ *
+ * tg__request_parse_scanned reads the same fields from a body the strict
+ * scanner (req_scan.h) already walked, without a tree of the conversation:
+ * each small member is parsed alone and the conversation's members stay
+ * bytes (see req_scan.h for which, and for the gateway's use of it).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/req_scan.h"
 #include "tokgate/policy.h"
 
 static void bad(tg_request *r, const char *param, const char *msg) {
@@ -214,6 +220,8 @@ static void parse_thinking(tg_request *r) {
     }
 }
 
+static tg_status finish(tg_request *rp, tg_request *out, tg_error *err);
+
 tg_status tg_request_parse(const char *data, size_t len, tg_request *out, tg_error *err) {
     return tg_request_parse_as(data, len, TG_REQ_EITHER, out, err);
 }
@@ -268,9 +276,20 @@ tg_status tg_request_parse_as(const char *data, size_t len, int kind, tg_request
     memset(&r, 0, sizeof r);
     r.root = root;
     tg_status s = check_input(root, kind, &r, err);
-    if (s == TG_OK) s = check_shape(root, err);
     if (s != TG_OK) {
         json_decref(root);
+        return s;
+    }
+    return finish(&r, out, err);
+}
+
+/* The fields every parse reads from ROOT once the input checked out. */
+static tg_status finish(tg_request *rp, tg_request *out, tg_error *err) {
+    tg_request r = *rp;
+    const json_t *root = r.root;
+    tg_status s = check_shape(root, err);
+    if (s != TG_OK) {
+        json_decref(r.root);
         return s;
     }
     r.model = json_string_value(json_object_get(root, "model"));
@@ -293,4 +312,48 @@ void tg_request_free(tg_request *r) {
     if (!r) return;
     json_decref(r->root);
     memset(r, 0, sizeof *r);
+}
+
+/* Members whose values stay bytes in a scanned parse: the conversation. */
+static int conversation_key(const char *s, const tg__req_member *m) {
+    static const char *const keys[] = {"messages", "tools", "functions", "documents", "prompt"};
+    size_t kl = m->kend - m->kstart;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strlen(keys[i]) == kl && memcmp(s + m->kstart, keys[i], kl) == 0) return 1;
+    return 0;
+}
+
+tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg_request *out, tg_error *err) {
+    memset(out, 0, sizeof *out);
+    const tg__req_member *msgs = tg__req_scan_get(sc, data, "messages");
+    if (sc->any_escaped_key || sc->raw_nul || !msgs || msgs->type != '[' || msgs->n_elems == 0)
+        return tg_error_set(err, TG_EINVAL, "not a plain chat: parse it whole");
+    tg_request r;
+    memset(&r, 0, sizeof r);
+    r.kind = TG_REQ_CHAT;
+    r.root = json_object();
+    json_t *ph = json_array(); /* the messages' place: one null per message */
+    int bad = !r.root || !ph || json_object_set_new(r.root, "messages", ph);
+    for (size_t i = 0; !bad && i < msgs->n_elems; i++) bad = json_array_append_new(ph, json_null());
+    for (size_t i = 0; !bad && i < sc->n; i++) {
+        const tg__req_member *m = &sc->m[i];
+        if (conversation_key(data, m)) continue;
+        json_error_t je;
+        json_t *v = json_loadb(data + m->vstart, m->vend - m->vstart, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        char key[128];
+        size_t kl = m->kend - m->kstart;
+        if (!v || kl >= sizeof key) {
+            json_decref(v);
+            json_decref(r.root);
+            return tg_error_set(err, TG_EINVAL, "member %zu: parse it whole", i);
+        }
+        memcpy(key, data + m->kstart, kl);
+        key[kl] = '\0';
+        bad = json_object_set_new(r.root, key, v);
+    }
+    if (bad) {
+        json_decref(r.root);
+        return tg_error_set(err, TG_ENOMEM, "out of memory parsing the request");
+    }
+    return finish(&r, out, err);
 }

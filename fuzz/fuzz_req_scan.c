@@ -1,0 +1,86 @@
+/*
+ * fuzz_req_scan.c: the strict request scanner (policy/req_scan.c) against
+ * jansson, and the spliced forward body (gateway/req_fast.c). Aborts when:
+ *   - the scanner accepts a body jansson refuses, or refuses one jansson
+ *     reads as an object (json_loadb, JSON_ALLOW_NUL, as the request parse);
+ *   - an accepted body's top-level value span parses to anything but the
+ *     value jansson holds for that key (the last duplicate), or an array's
+ *     element count differs;
+ *   - for a body the fast path takes (a chat the scanned parse reads), the
+ *     body spliced with max_tokens set, "model" replaced and "stop" removed
+ *     is not JSON (any parser's: no raw NUL) equal to that change made on
+ *     jansson's tree, or holds a key twice.
+ */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gateway/req_fast.h"
+#include "policy/req_scan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
+
+static void check_splice(const char *s, size_t n, json_t *root) {
+    tg__rfast f;
+    tg__rfast_begin(&f, s, n, 1);
+    tg_request r;
+    tg_error err;
+    if (!f.on || tg__request_parse_scanned(s, &f.scan, &r, &err) != TG_OK) {
+        tg__rfast_end(&f);
+        return;
+    }
+    json_t *after = json_deep_copy(r.root);
+    json_object_set_new(after, "max_tokens", json_integer(7));
+    json_object_set_new(after, "model", json_string("up"));
+    json_object_del(after, "stop");
+    size_t len = 0;
+    char *sp = tg__rfast_splice(s, &f.scan, r.root, after, &len);
+    CHECK(sp != NULL);
+    json_error_t je;
+    json_t *got = json_loadb(sp, len, JSON_ALLOW_NUL, &je);
+    json_object_set_new(root, "max_tokens", json_integer(7));
+    json_object_set_new(root, "model", json_string("up"));
+    json_object_del(root, "stop");
+    CHECK(got && json_equal(got, root));
+    tg__req_scan sc;
+    CHECK(tg__req_scan_run(sp, len, &sc, &err) == TG_OK);
+    CHECK(sc.n == json_object_size(root) && !sc.raw_nul);
+    tg__req_scan_free(&sc);
+    json_decref(got);
+    json_decref(after);
+    free(sp);
+    tg_request_free(&r);
+    tg__rfast_end(&f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const char *s = (const char *)data;
+    json_error_t je;
+    json_t *root = json_loadb(s, size, JSON_ALLOW_NUL, &je);
+    tg__req_scan sc;
+    tg_error err;
+    int ok = tg__req_scan_run(s, size, &sc, &err) == TG_OK;
+    CHECK(ok == json_is_object(root));
+    if (ok) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(root, k, v) {
+            const tg__req_member *m = tg__req_scan_get(&sc, s, k);
+            if (!m) {
+                CHECK(sc.any_escaped_key);
+                continue;
+            }
+            json_t *got = json_loadb(s + m->vstart, m->vend - m->vstart, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+            CHECK(got && json_equal(got, v));
+            if (json_is_array(v)) CHECK(m->n_elems == json_array_size(v));
+            json_decref(got);
+        }
+        tg__req_scan_free(&sc);
+        check_splice(s, size, root);
+    }
+    json_decref(root);
+    return 0;
+}

@@ -1,0 +1,230 @@
+/*
+ * gateway/req_fast.c: the whole-request count cache and the spliced forward
+ * body; see req_fast.h.
+ */
+#include "gateway/req_fast.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/siphash.h"
+
+typedef struct slot {
+    int used;
+    uint8_t key[16];
+    uint64_t total, fixed;
+    int exact;
+    size_t n_items;
+    uint64_t *items;
+} slot;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static slot *slots;          /* TG__RFAST_SLOTS, made on the first insert */
+static uint8_t sipkey[16];
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void make_key(void) {
+    if (getrandom(sipkey, sizeof sipkey, 0) == (ssize_t)sizeof sipkey) return;
+    uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&t; /* no entropy source: still per process */
+    memcpy(sipkey, &t, sizeof t);
+}
+
+void tg__rfast_begin(tg__rfast *f, const char *body, size_t len, int eligible) {
+    memset(f, 0, sizeof *f);
+    if (!eligible || !body) return;
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    if (tg__req_scan_run(body, len, &f->scan, &err) != TG_OK) return; /* the whole parse says why */
+    const tg__req_member *m = tg__req_scan_get(&f->scan, body, "messages");
+    if (f->scan.any_escaped_key || f->scan.raw_nul || !m || m->type != '[' || m->n_elems == 0 || m->n_elems > TG__RFAST_MAX_ITEMS) {
+        tg__req_scan_free(&f->scan);
+        return;
+    }
+    f->on = 1;
+}
+
+void tg__rfast_end(tg__rfast *f) {
+    tg__req_scan_free(&f->scan);
+    tg_prompt_counts_free(&f->counts);
+    memset(f, 0, sizeof *f);
+}
+
+/* Top-level fields neither the chat template (chat.c, chat_llamacpp.c: they
+ * read messages, tools, documents, chat_template_kwargs,
+ * add_generation_prompt, continue_final_message, reasoning_effort) nor the
+ * per-message counter (estimate.c: messages, tools) reads. Everything else is
+ * in the key, known or not. */
+static int excluded_key(const char *k, size_t n) {
+    static const char *const keys[] = {
+        "model", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature", "top_p",
+        "top_k", "min_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
+        "logit_bias", "logprobs", "top_logprobs", "user", "thinking_mode", "max_thinking_tokens", "truncation"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strlen(keys[i]) == n && memcmp(k, keys[i], n) == 0) return 1;
+    return 0;
+}
+
+void tg__rfast_key(tg__rfast *f, const char *body, const void *tok, const void *chat, int dialect) {
+    pthread_once(&key_once, make_key);
+    tgx_sip s;
+    tgx_sip_init_rounds(&s, sipkey, 1, 3);
+    static const char domain[] = "tokgate whole-request count v1";
+    tgx_sip_feed(&s, domain, sizeof domain);
+    uintptr_t id[3] = {(uintptr_t)tok, (uintptr_t)chat, (uintptr_t)(unsigned)dialect};
+    tgx_sip_feed(&s, id, sizeof id);
+    for (size_t i = 0; i < f->scan.n; i++) {
+        const tg__req_member *m = &f->scan.m[i];
+        uint64_t kl = m->kend - m->kstart, vl = m->vend - m->vstart;
+        if (excluded_key(body + m->kstart, kl)) continue;
+        tgx_sip_feed(&s, &kl, sizeof kl);
+        tgx_sip_feed(&s, body + m->kstart, kl);
+        tgx_sip_feed(&s, &vl, sizeof vl);
+        tgx_sip_feed(&s, body + m->vstart, vl);
+    }
+    tgx_sip_final128(&s, f->key);
+    f->have_key = 1;
+}
+
+static size_t slot_of(const uint8_t key[16]) {
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return (size_t)(h % TG__RFAST_SLOTS);
+}
+
+int tg__rfast_lookup(tg__rfast *f) {
+    if (!f->have_key) return 0;
+    int hit = 0;
+    pthread_mutex_lock(&mu);
+    const slot *s = slots ? &slots[slot_of(f->key)] : NULL;
+    if (s && s->used && memcmp(s->key, f->key, 16) == 0) {
+        uint64_t *items = s->n_items ? malloc(s->n_items * sizeof *items) : NULL;
+        if (items || !s->n_items) {
+            if (s->n_items) memcpy(items, s->items, s->n_items * sizeof *items);
+            f->counts = (tg_prompt_counts){s->total, s->exact, s->fixed, s->n_items, items};
+            hit = 1;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    f->hit = hit;
+    return hit;
+}
+
+void tg__rfast_put(const uint8_t key[16], const tg_prompt_counts *c) {
+    if (c->n_items > TG__RFAST_MAX_ITEMS || (c->n_items && !c->items)) return;
+    uint64_t *items = c->n_items ? malloc(c->n_items * sizeof *items) : NULL;
+    if (c->n_items && !items) return;
+    if (c->n_items) memcpy(items, c->items, c->n_items * sizeof *items);
+    pthread_mutex_lock(&mu);
+    if (!slots) slots = calloc(TG__RFAST_SLOTS, sizeof *slots);
+    if (!slots) {
+        pthread_mutex_unlock(&mu);
+        free(items);
+        return;
+    }
+    slot *s = &slots[slot_of(key)]; /* direct-mapped: a newer chat replaces an older one */
+    uint64_t *old = s->items;
+    *s = (slot){1, {0}, c->total, c->fixed, c->exact, c->n_items, items};
+    memcpy(s->key, key, 16);
+    pthread_mutex_unlock(&mu);
+    free(old);
+}
+
+void tg__rfast_clear(void) {
+    pthread_mutex_lock(&mu);
+    if (slots)
+        for (size_t i = 0; i < TG__RFAST_SLOTS; i++) free(slots[i].items);
+    free(slots);
+    slots = NULL;
+    pthread_mutex_unlock(&mu);
+}
+
+int tg__rfast_spliceable(const tg_budget_decision *bd, const json_t *before) {
+    const tg_decision *d = &bd->d;
+    if (d->action != TG_ACTION_FORWARD || d->truncation.applied || d->truncation.summarize) return 0;
+    if (d->budget.adaptive) return 0;
+    if (!d->request) return 1;
+    const json_t *was = json_object_get(before, "messages");
+    if (bd->escalated && !json_equal(json_object_get(bd->escalated, "messages"), was)) return 0;
+    return json_equal(json_object_get(d->request, "messages"), was);
+}
+
+/* The member at index I is the last of its key's duplicates. */
+static int last_of_key(const char *body, const tg__req_scan *sc, size_t i) {
+    const tg__req_member *m = &sc->m[i];
+    size_t kl = m->kend - m->kstart;
+    for (size_t k = i + 1; k < sc->n; k++)
+        if (sc->m[k].kend - sc->m[k].kstart == kl && memcmp(body + sc->m[k].kstart, body + m->kstart, kl) == 0)
+            return 0;
+    return 1;
+}
+
+static int put_member(tgx_buf *b, int *first, const char *key, const json_t *v) {
+    char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!txt) return -1;
+    json_t *ks = json_string(key);
+    char *kt = ks ? json_dumps(ks, JSON_ENCODE_ANY) : NULL;
+    json_decref(ks);
+    if (!kt) {
+        free(txt);
+        return -1;
+    }
+    int bad = !*first && tgx_buf_putc(b, ',') != TG_OK;
+    *first = 0;
+    bad |= tgx_buf_puts(b, kt) != TG_OK || tgx_buf_putc(b, ':') != TG_OK || tgx_buf_puts(b, txt) != TG_OK;
+    free(kt);
+    free(txt);
+    return bad ? -1 : 0;
+}
+
+char *tg__rfast_splice(const char *body, const tg__req_scan *sc, const json_t *before, const json_t *after,
+                       size_t *out_len) {
+    tgx_buf b;
+    size_t total = 2;
+    for (size_t i = 0; i < sc->n; i++) total += sc->m[i].vend - sc->m[i].kstart + 4;
+    tgx_buf_init(&b, SIZE_MAX);
+    int first = 1, bad = tgx_buf_reserve(&b, total + 256) != TG_OK || tgx_buf_putc(&b, '{') != TG_OK;
+    json_t *done = json_object(); /* keys of AFTER already written */
+    bad |= !done || !after;
+    for (size_t i = 0; i < sc->n && !bad; i++) {
+        const tg__req_member *m = &sc->m[i];
+        if (!last_of_key(body, sc, i)) continue;
+        char key[128];
+        size_t kl = m->kend - m->kstart;
+        int small = kl < sizeof key && !memchr(body + m->kstart, '\0', kl);
+        if (small) {
+            memcpy(key, body + m->kstart, kl);
+            key[kl] = '\0';
+        }
+        const json_t *was = small ? json_object_get(before, key) : NULL;
+        const json_t *now = small ? json_object_get(after, key) : NULL;
+        if (was && !now) continue; /* the policy removed it */
+        if (was && now && !json_equal(was, now)) {
+            bad = put_member(&b, &first, key, now) || json_object_set_new(done, key, json_null());
+            continue;
+        }
+        if (now) bad = json_object_set_new(done, key, json_null());
+        bad |= !first && tgx_buf_putc(&b, ',') != TG_OK;
+        first = 0;
+        bad |= tgx_buf_append(&b, body + m->kstart - 1, m->vend - m->kstart + 1) != TG_OK;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)(uintptr_t)after, k, v) {
+        if (bad) break;
+        if (!json_object_get(done, k)) bad = put_member(&b, &first, k, v);
+    }
+    json_decref(done);
+    bad |= tgx_buf_putc(&b, '}') != TG_OK;
+    size_t n = 0;
+    char *out = tgx_buf_detach(&b, &n);
+    if (bad || !out) {
+        free(out);
+        return NULL;
+    }
+    *out_len = n;
+    return out;
+}

