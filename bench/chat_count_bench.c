@@ -13,7 +13,11 @@
  * warm pass the same bytes are counted again and again. Per pass and per
  * dialect (HF, llama.cpp) it prints milliseconds per request split into
  * jansson parse (json_loadb), render (tg_chat_render) and count (the count
- * cache, as the gateway counts), plus the render's output size.
+ * cache, as the gateway counts), plus the render's output size, once with
+ * json_loadb + tg_chat_render ("-json" rows) and once with
+ * tg_chat_render_body, which parses inside the render ("-body" rows; its
+ * parse column is 0). BENCH_DIALECT=hf|llamacpp and BENCH_PATH=json|body
+ * pick rows.
  *
  * Under callgrind use --toggle-collect=tg_chat_render (or
  * tg_count_cache_count, json_loadb) with a small REQUESTS; BENCH_PASS=cold or
@@ -140,8 +144,10 @@ typedef struct pass_stats {
     size_t prompt_len, tokens;
 } pass_stats;
 
+/* path 0: json_loadb + tg_chat_render; path 1: tg_chat_render_body (its
+ * parse is inside the render column). */
 static int one_pass(const tg_chat *chat, tg_count_cache *cache, char *body, size_t blen, int cold, int dialect,
-                    size_t reqs, uint64_t *ctr, pass_stats *ps) {
+                    int path, size_t reqs, uint64_t *ctr, pass_stats *ps) {
     memset(ps, 0, sizeof *ps);
     tg_chat_options opt;
     memset(&opt, 0, sizeof opt);
@@ -153,12 +159,14 @@ static int one_pass(const tg_chat *chat, tg_count_cache *cache, char *body, size
         tg_error err = {0};
         json_error_t jerr;
         double t0 = now_sec();
-        json_t *req = json_loadb(body, blen, 0, &jerr);
+        json_t *req = path ? NULL : json_loadb(body, blen, 0, &jerr);
         double t1 = now_sec();
-        if (!req) { fprintf(stderr, "bench: body: %s\n", jerr.text); return 1; }
+        if (!req && !path) { fprintf(stderr, "bench: body: %s\n", jerr.text); return 1; }
         char *prompt = NULL;
         size_t plen = 0, count = 0;
-        if (tg_chat_render(chat, req, &opt, &prompt, &plen, &err) != TG_OK) {
+        tg_status rs = path ? tg_chat_render_body(chat, body, blen, &opt, &prompt, &plen, &err)
+                            : tg_chat_render(chat, req, &opt, &prompt, &plen, &err);
+        if (rs != TG_OK) {
             fprintf(stderr, "bench: render: %s\n", err.msg);
             json_decref(req);
             return 1;
@@ -167,7 +175,7 @@ static int one_pass(const tg_chat *chat, tg_count_cache *cache, char *body, size
         tg_status st = tg_count_cache_count(cache, prompt, plen, flags, &count, &err);
         double t3 = now_sec();
         free(prompt);
-        json_decref(req);
+        if (req) json_decref(req);
         if (st) { fprintf(stderr, "bench: count: %s\n", err.msg); return 1; }
         ps->parse += t1 - t0;
         ps->render += t2 - t1;
@@ -176,6 +184,26 @@ static int one_pass(const tg_chat *chat, tg_count_cache *cache, char *body, size
         ps->tokens = count;
     }
     return 0;
+}
+
+/* Both paths must give the same prompt (the bench would compare unlike
+ * work otherwise): 0 when they do. */
+static int same_prompt(const tg_chat *chat, const char *body, size_t blen, int dialect) {
+    tg_chat_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.add_generation_prompt = -1;
+    opt.dialect = dialect ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
+    tg_error err = {0};
+    json_t *req = json_loadb(body, blen, JSON_ALLOW_NUL, NULL);
+    char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    int rc = !req || tg_chat_render(chat, req, &opt, &a, &na, &err) ||
+             tg_chat_render_body(chat, body, blen, &opt, &b, &nb, &err) || na != nb || memcmp(a, b, na) != 0;
+    if (rc) fprintf(stderr, "bench: the two paths render differently (%s)\n", err.msg);
+    json_decref(req);
+    free(a);
+    free(b);
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -205,21 +233,25 @@ int main(int argc, char **argv) {
     printf("%-9s %-5s %9s %9s %9s %9s %9s %10s %8s\n", "dialect", "pass", "parse_ms", "render_ms", "count_ms",
            "total_ms", "req/s", "prompt_B", "tokens");
     uint64_t ctr = 0;
-    int rc = 0;
-    for (int d = 0; d < 2 && !rc; d++) {
+    int rc = same_prompt(chat, body.data, body.len, 0) || same_prompt(chat, body.data, body.len, 1);
+    const char *paths = getenv("BENCH_PATH"); /* "json", "body" or unset: both */
+    for (int dp = 0; dp < 4 && !rc; dp++) {
+        int d = dp / 2, path = dp % 2;
         if (dial && strcmp(dial, d ? "llamacpp" : "hf") != 0) continue;
+        if (paths && strcmp(paths, path ? "body" : "json") != 0) continue;
         for (int cold = 1; cold >= 0 && !rc; cold--) {
             if (only && strcmp(only, cold ? "cold" : "warm") != 0) continue;
             tg_count_cache *cache = NULL;
             if (tg_count_cache_new(tok, 0, &cache, &err)) { fprintf(stderr, "bench: %s\n", err.msg); return 1; }
             pass_stats ps;
             /* one request first: the tokenizer's word cache and the count cache see the text once */
-            rc = one_pass(chat, cache, body.data, body.len, cold, d, 1, &ctr, &ps) ||
-                 one_pass(chat, cache, body.data, body.len, cold, d, reqs, &ctr, &ps);
+            rc = one_pass(chat, cache, body.data, body.len, cold, d, path, 1, &ctr, &ps) ||
+                 one_pass(chat, cache, body.data, body.len, cold, d, path, reqs, &ctr, &ps);
             tg_count_cache_free(cache);
             if (rc) break;
             double n = (double)(reqs ? reqs : 1), tot = (ps.parse + ps.render + ps.count) / n;
-            printf("%-9s %-5s %9.3f %9.3f %9.3f %9.3f %9.0f %10zu %8zu\n", d ? "llamacpp" : "hf",
+            static const char *const names[] = {"hf-json", "hf-body", "lc-json", "lc-body"};
+            printf("%-9s %-5s %9.3f %9.3f %9.3f %9.3f %9.0f %10zu %8zu\n", names[dp],
                    cold ? "cold" : "warm", ps.parse / n * 1e3, ps.render / n * 1e3, ps.count / n * 1e3, tot * 1e3,
                    tot > 0 ? 1.0 / tot : 0.0, ps.prompt_len, ps.tokens);
         }

@@ -1,9 +1,11 @@
-/* test_chat_count.c: exact chat counts (tg_chat_count) against the reference
+/* test_chat_count.c: exact chat counts (tg_chat_count, and
+ * tg_chat_count_body from the request's bytes) against the reference
  * chain @huggingface/jinja -> HF tokenizers, recorded in chat_counts.json by
  * gen_chat_counts.js, for the Qwen3, Llama-3 and Gemma-3 tokenizers over
  * every conversation in tests/template/conversations/ (special tokens added
  * and recognised, as llama-server tokenizes a chat prompt). A conversation the
  * reference refuses (null) must be refused here too. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,27 @@
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
 #include "chat_fixture.h"
+
+/* The whole file, malloc'd; 0 on failure. */
+static int tgt_read_all(const char *path, char **out, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char *b = NULL;
+    size_t n = 0, cap = 0, got;
+    do {
+        if (n == cap) {
+            char *nb = realloc(b, cap = cap ? cap * 2 : 4096);
+            if (!nb) { free(b); fclose(f); return 0; }
+            b = nb;
+        }
+        got = fread(b + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    *out = b;
+    *len = n;
+    return 1;
+}
 
 static void test_counts(void) {
     json_error_t je;
@@ -56,6 +79,21 @@ static void test_counts(void) {
                     fprintf(stderr, "%s x %s: tokgate %zu, reference %lld\n", model, conv, n, json_integer_value(want));
                 TG_CHECK_EQ_I(n, json_integer_value(want));
             }
+            /* The same request from its bytes (tg_chat_count_body, no jansson
+             * tree) against the same reference. */
+            char *body = NULL;
+            size_t blen = 0;
+            TG_CHECK(tgt_read_all(tg_source(crel), &body, &blen));
+            size_t nb = 0;
+            tg_status sb = tg_chat_count_body(chat, tok, body, blen, &opt, TG_ENCODE_ADD_SPECIAL, &nb, &err);
+            if (json_is_null(want)) {
+                TG_CHECK(sb != TG_OK);
+            } else {
+                if (sb) fprintf(stderr, "%s x %s (body): %s\n", model, conv, err.msg);
+                TG_CHECK_EQ_I(sb, TG_OK);
+                TG_CHECK_EQ_I(nb, json_integer_value(want));
+            }
+            free(body);
             checked++;
             json_decref(req);
         }
