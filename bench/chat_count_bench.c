@@ -17,7 +17,8 @@
  * json_loadb + tg_chat_render ("-json" rows) and once with
  * tg_chat_render_body, which parses inside the render ("-body" rows; its
  * parse column is 0). BENCH_DIALECT=hf|llamacpp and BENCH_PATH=json|body
- * pick rows.
+ * pick rows; BENCH_PLAIN=1 builds user/assistant turns only, no tools
+ * (for templates that refuse other roles, such as Gemma-3's).
  *
  * Under callgrind use --toggle-collect=tg_chat_render (or
  * tg_count_cache_count, json_loadb) with a small REQUESTS; BENCH_PASS=cold or
@@ -101,21 +102,25 @@ static void add_msg(tgx_buf *b, const char *role, size_t n, unsigned seed, int c
     add_str(b, "\"}");
 }
 
-/* The conversation, about kb KiB of JSON. */
-static void build_chat(tgx_buf *b, size_t kb) {
-    add_str(b, "{\"model\":\"bench\",\"max_tokens\":256,\"tools\":[{\"type\":\"function\",\"function\":{"
-               "\"name\":\"run_shell\",\"description\":\"Run a shell command in the repository and return its "
-               "output.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\","
-               "\"description\":\"the command line\"},\"timeout_s\":{\"type\":\"integer\",\"description\":"
-               "\"seconds before it is killed\"}},\"required\":[\"command\"]}}}],\"messages\":[");
-    add_str(b, "{\"role\":\"system\",\"content\":\"");
+static const char TOOLS[] =
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"run_shell\",\"description\":\"Run a shell "
+    "command in the repository and return its output.\",\"parameters\":{\"type\":\"object\",\"properties\":"
+    "{\"command\":{\"type\":\"string\",\"description\":\"the command line\"},\"timeout_s\":{\"type\":"
+    "\"integer\",\"description\":\"seconds before it is killed\"}},\"required\":[\"command\"]}}}],";
+
+/* The conversation, about kb KiB of JSON. plain: user and assistant turns
+ * only, alternating, no tools (templates such as Gemma-3's refuse others). */
+static void build_chat(tgx_buf *b, size_t kb, int plain) {
+    add_str(b, "{\"model\":\"bench\",\"max_tokens\":256,");
+    if (!plain) add_str(b, TOOLS);
+    add_str(b, "\"messages\":[{\"role\":\"system\",\"content\":\"");
     add_text(b, 3000, 1, 0);
     add_str(b, "\"}");
     size_t target = kb * 1024;
-    for (unsigned turn = 0; b->len + 200 < target; turn++) {
-        size_t left = target - b->len;
-        size_t chunk = left < 4000 ? left / 2 : 1800 + (turn * 131) % 1200;
-        switch (turn % 4) {
+    for (unsigned turn = 0; b->len + 200 < target || (plain && turn % 2); turn++) {
+        size_t left = target > b->len ? target - b->len : 0;
+        size_t chunk = left < 4000 ? left / 2 + 100 : 1800 + (turn * 131) % 1200;
+        switch (plain ? turn % 2 : turn % 4) {
         case 0: add_msg(b, "user", chunk / 3, turn, 0); break;
         case 1: add_msg(b, "assistant", chunk, turn, 1); break;
         case 2:
@@ -224,7 +229,8 @@ int main(int argc, char **argv) {
     }
     tgx_buf body;
     tgx_buf_init(&body, 64u << 20);
-    build_chat(&body, kb);
+    const char *plain = getenv("BENCH_PLAIN");
+    build_chat(&body, kb, plain && *plain && strcmp(plain, "0") != 0);
     json_t *probe = json_loadb(body.data, body.len, 0, NULL);
     size_t nmsg = json_array_size(json_object_get(probe, "messages"));
     json_decref(probe);

@@ -334,13 +334,13 @@ static tg_status index_order(tg__j_rt *rt, tg__j_dict *d) {
 }
 
 static tg_status finish_object(jp *p, size_t mark, tg__j_val *out) {
-    jpair *e = p->stk + mark;
-    size_t k = dedup(p, e, p->sp - mark);
+    jpair *e = p->stk ? p->stk + mark : NULL; /* NULL: nothing pushed yet ({} first) */
+    size_t k = e ? dedup(p, e, p->sp - mark) : 0;
     if (k == SIZE_MAX) return TG_ENOMEM;
     tg_status st = tg__j_dict_new(p->rt, k, V_DICT, out);
     if (st) return st;
     tg__j_dict *d = out->u.d;
-    if (k) {
+    if (k && e) {
         d->k = tg__j_arena_alloc_raw(&p->rt->arena, k * sizeof *d->k);
         d->v = tg__j_arena_alloc_raw(&p->rt->arena, k * sizeof *d->v);
         if (!d->k || !d->v)
@@ -375,7 +375,7 @@ static tg_status parse_container(jp *p, tg__j_val *out, size_t depth, size_t *he
             if (p->i >= p->n || p->s[p->i] != '"') return bad(p, "string or '}' expected");
             size_t at = p->i;
             if ((st = parse_string(p, &k))) return st;
-            if (memchr(k.p, '\0', k.n)) { p->i = at; return bad(p, "NUL byte in object key not supported"); }
+            if (k.n && memchr(k.p, '\0', k.n)) { p->i = at; return bad(p, "NUL byte in object key not supported"); }
             skip_ws(p);
             if (p->i >= p->n || p->s[p->i] != ':') return bad(p, "':' expected");
             p->i++;

@@ -101,6 +101,9 @@ static void test_accepted(void) {
     check(big, 1);
     /* refused by the template context, not the JSON */
     check("[1,2]", 1);
+    check("{}", 1);
+    check(" {\n } ", 1);
+    check("[]", 1);
     check("{\"messages\":{}}", 1);
     check("{\"messages\":[],\"chat_template_kwargs\":3}", 1);
     check("{\"messages\":[],\"chat_template_kwargs\":{\"range\":1}}", 1);
