@@ -1,5 +1,5 @@
 /* test_chat_count.c: exact chat counts (tg_chat_count, and
- * tg_chat_count_body from the request's bytes) against the reference
+ * tg_chat_count_body[_cached] from the request's bytes) against the reference
  * chain @huggingface/jinja -> HF tokenizers, recorded in chat_counts.json by
  * gen_chat_counts.js, for the Qwen3, Llama-3 and Gemma-3 tokenizers over
  * every conversation in tests/template/conversations/ (special tokens added
@@ -56,6 +56,8 @@ static void test_counts(void) {
         tg_tokenizer *tok;
         tg_chat *chat;
         if (!tgt_load_tok_chat(dir, model, &tok, &chat)) continue;
+        tg_count_cache *cache = NULL;
+        TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
         const char *conv;
         json_t *want;
         json_object_foreach(counts, conv, want) {
@@ -84,19 +86,24 @@ static void test_counts(void) {
             char *body = NULL;
             size_t blen = 0;
             TG_CHECK(tgt_read_all(tg_source(crel), &body, &blen));
-            size_t nb = 0;
-            tg_status sb = tg_chat_count_body(chat, tok, body, blen, &opt, TG_ENCODE_ADD_SPECIAL, &nb, &err);
-            if (json_is_null(want)) {
-                TG_CHECK(sb != TG_OK);
-            } else {
-                if (sb) fprintf(stderr, "%s x %s (body): %s\n", model, conv, err.msg);
-                TG_CHECK_EQ_I(sb, TG_OK);
-                TG_CHECK_EQ_I(nb, json_integer_value(want));
+            for (int cached = 0; cached < 2; cached++) {
+                size_t nb = 0;
+                tg_status sb = cached ? tg_chat_count_body_cached(chat, cache, body, blen, &opt,
+                                                                  TG_ENCODE_ADD_SPECIAL, &nb, &err)
+                                      : tg_chat_count_body(chat, tok, body, blen, &opt, TG_ENCODE_ADD_SPECIAL, &nb, &err);
+                if (json_is_null(want)) {
+                    TG_CHECK(sb != TG_OK);
+                } else {
+                    if (sb) fprintf(stderr, "%s x %s (body, cached %d): %s\n", model, conv, cached, err.msg);
+                    TG_CHECK_EQ_I(sb, TG_OK);
+                    TG_CHECK_EQ_I(nb, json_integer_value(want));
+                }
             }
             free(body);
             checked++;
             json_decref(req);
         }
+        tg_count_cache_free(cache);
         tg_tokenizer_free(tok);
         tg_chat_free(chat);
     }
