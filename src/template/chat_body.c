@@ -15,7 +15,8 @@
  * same grammar (jansson's lexer: no leading zeros, "1." and ".5" refused,
  * integers that overflow long long refused, reals that overflow refused,
  * control bytes in strings refused, UTF-8 checked, \u escapes with paired
- * surrogates, a NUL in a key refused), a duplicate key replacing the earlier
+ * surrogates, a NUL in a key refused, one raw NUL byte right after a number
+ * or a literal skipped as jansson's lexer skips it), a duplicate key replacing the earlier
  * value where it stands, index-like keys first (JavaScript's object order),
  * reals that are whole numbers made integers, and the 2048-level nesting
  * limit of jansson plus the 512 levels tg__j_from_json allows the context.
@@ -400,6 +401,13 @@ static int word_at(jp *p, const char *w, size_t n) {
     return 1;
 }
 
+/* jansson reads a NUL byte as the end of its input, but its lexer, ending a
+ * number or a literal, steps back over that "end" without returning the
+ * byte: one NUL right after a number or true/false/null is skipped. */
+static void skip_nul_after(jp *p) {
+    if (p->i < p->n && p->s[p->i] == '\0') p->i++;
+}
+
 static tg_status parse_value(jp *p, tg__j_val *out, size_t depth, size_t *height) {
     skip_ws(p);
     *height = 0;
@@ -412,11 +420,16 @@ static tg_status parse_value(jp *p, tg__j_val *out, size_t depth, size_t *height
         if (!st) *out = tg__j_strv(s.p, s.n);
         return st;
     }
-    if (c == '-' || digit(c)) return parse_number(p, out);
+    if (c == '-' || digit(c)) {
+        tg_status st = parse_number(p, out);
+        if (!st) skip_nul_after(p);
+        return st;
+    }
     if (word_at(p, "true", 4)) *out = tg__j_bool(1);
     else if (word_at(p, "false", 5)) *out = tg__j_bool(0);
     else if (word_at(p, "null", 4)) *out = tg__j_null();
     else return bad(p, "invalid token");
+    skip_nul_after(p);
     return TG_OK;
 }
 
