@@ -153,6 +153,16 @@ TG_API tg_status tg_chat_render(const tg_chat *c, const struct json_t *request,
                                 const tg_chat_options *opt, char **out, size_t *out_len,
                                 tg_error *err);
 
+/* tg_chat_render of a request given as its JSON bytes (chat_body.c): the
+ * same prompt as json_loadb(body, len, JSON_ALLOW_NUL) then tg_chat_render,
+ * and refused where jansson refuses the bytes (TG_EINVAL, "request JSON: ...
+ * at byte N"), without building a jansson tree for TG_CHAT_HF: the body is
+ * parsed in place into the render's values, which costs a fraction of the
+ * tree (TG_CHAT_LLAMACPP still builds one). */
+TG_API tg_status tg_chat_render_body(const tg_chat *c, const char *body, size_t len,
+                                     const tg_chat_options *opt, char **out, size_t *out_len,
+                                     tg_error *err);
+
 /* ---- counting and continuation (chat_count.c) ------------------------- */
 
 struct tg_tokenizer;
@@ -167,6 +177,11 @@ struct tg_tokenizer;
 TG_API tg_status tg_chat_count(const tg_chat *c, const struct tg_tokenizer *tok,
                                const struct json_t *request, const tg_chat_options *opt,
                                unsigned encode_flags, size_t *count, tg_error *err);
+
+/* tg_chat_count of a request given as its JSON bytes (tg_chat_render_body). */
+TG_API tg_status tg_chat_count_body(const tg_chat *c, const struct tg_tokenizer *tok, const char *body,
+                                    size_t len, const tg_chat_options *opt, unsigned encode_flags,
+                                    size_t *count, tg_error *err);
 
 /* A continuation prompt: the request's prompt followed by a partial
  * assistant answer, so generation can resume where it stopped (as
@@ -230,6 +245,11 @@ TG_API void tg_count_cache_stats_get(const tg_count_cache *c, tg_count_cache_sta
 TG_API tg_status tg_chat_count_cached(const tg_chat *c, tg_count_cache *cache,
                                       const struct json_t *request, const tg_chat_options *opt,
                                       unsigned encode_flags, size_t *count, tg_error *err);
+
+/* tg_chat_count_body through a cache. */
+TG_API tg_status tg_chat_count_body_cached(const tg_chat *c, tg_count_cache *cache, const char *body,
+                                           size_t len, const tg_chat_options *opt, unsigned encode_flags,
+                                           size_t *count, tg_error *err);
 
 #ifdef __cplusplus
 }

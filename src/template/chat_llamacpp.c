@@ -255,13 +255,20 @@ static int dump_compact(tgx_buf *b, const json_t *v) {
 
 static int ws(unsigned char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v'; }
 
-/* A new string value, trimmed when trim is set. */
-static json_t *str_new(const char *s, size_t n, int trim) {
+/* The string value v (a JSON string), trimmed when trim is set: v itself
+ * (one more reference; string values are never changed in place) when
+ * nothing is trimmed, else a copy without UTF-8 check (v is valid UTF-8 and
+ * only ASCII whitespace is cut, so the rest is too): a long chat's contents
+ * are neither copied nor validated again. */
+static json_t *str_new(const json_t *v, int trim) {
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), n0 = n;
     if (trim) {
         while (n && ws((unsigned char)*s)) { s++; n--; }
         while (n && ws((unsigned char)s[n - 1])) n--;
     }
-    return json_stringn(s, n);
+    if (n == n0) return json_incref((json_t *)(uintptr_t)v);
+    return json_stringn_nocheck(s, n);
 }
 
 /* Text parts joined with `delim` (media markers without newlines around). */
@@ -289,7 +296,7 @@ static json_t *concat_parts(const json_t *parts, const char *delim, int markers)
             return NULL;
         }
     }
-    json_t *r = json_stringn(b.data ? b.data : "", b.len);
+    json_t *r = json_stringn_nocheck(b.data ? b.data : "", b.len); /* valid UTF-8 strings and delim joined */
     tgx_buf_free(&b);
     return r;
 }
@@ -309,7 +316,7 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
     if (!content && !calls) FAIL(TG_EINVAL, "chat request: messages[%zu] has neither 'content' nor 'tool_calls'", idx);
     int trim = caps->trim_content;
     if (json_is_string(content) && json_string_length(content) > 0) {
-        c = str_new(json_string_value(content), json_string_length(content), trim);
+        c = str_new(content, trim);
         if (!c) FAIL(TG_ENOMEM, "chat request: out of memory"); /* not "" below */
     } else if (json_is_array(content) && json_array_size(content) > 0) {
         int media = 0;
@@ -329,7 +336,7 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
                 FAIL(TG_EINVAL, "chat request: messages[%zu].content[%zu] has no string 'text'", idx, i);
             if (strcmp(type, "media_marker") == 0) media = 1;
             json_t *part = json_object();
-            json_t *tx = str_new(json_string_value(text), json_string_length(text), trim && strcmp(type, "text") == 0);
+            json_t *tx = str_new(text, trim && strcmp(type, "text") == 0);
             /* a *_new call takes its value even when it fails: tx, then part, handed over once */
             if (!part || !tx || json_object_set_new(part, "type", json_string(type))) {
                 json_decref(part);
@@ -377,7 +384,7 @@ static tg_status rebuild_message(const json_t *m, size_t idx, const tg__j_caps *
         if (!v) continue;
         if (!json_is_string(v)) FAIL(TG_EINVAL, "chat request: messages[%zu].%s is not a string", idx, keys[k]);
         if (json_string_length(v) == 0) continue;
-        json_t *sv = str_new(json_string_value(v), json_string_length(v), trim && k == 0);
+        json_t *sv = str_new(v, trim && k == 0);
         if (!sv || json_object_set_new(r, keys[k], sv)) FAIL(TG_ENOMEM, "chat request: out of memory");
     }
     if (calls) {
@@ -548,7 +555,7 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
          * with "\n\n", common_chat_msg::render_content), not the normalised one. */
         const json_t *oc = json_object_get(json_array_get(messages, n - 1), "content");
         q->cont = json_is_array(oc) ? concat_parts(oc, "\n\n", 0)
-                  : json_is_string(oc) ? str_new(json_string_value(oc), json_string_length(oc), q->caps->trim_content)
+                  : json_is_string(oc) ? str_new(oc, q->caps->trim_content)
                                        : json_string("");
         if (!q->cont) FAIL(TG_ENOMEM, "chat request: out of memory");
         const json_t *orc = json_object_get(json_array_get(messages, n - 1), "reasoning_content");
@@ -580,7 +587,7 @@ static tg_status build(const tg_chat *c, const json_t *request, const tg_chat_op
             memcpy(j, json_string_value(s), sl);
             j[sl] = '\n';
             memcpy(j + sl + 1, json_string_value(uc), ul);
-            int bad = json_object_set_new(u, "content", json_stringn(j, sl + ul + 1));
+            int bad = json_object_set_new(u, "content", json_stringn_nocheck(j, sl + ul + 1)); /* two valid strings */
             free(j);
             if (bad) FAIL(TG_ENOMEM, "chat request: out of memory");
         }

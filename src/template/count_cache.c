@@ -471,3 +471,16 @@ tg_status tg_chat_count_cached(const tg_chat *c, tg_count_cache *cache, const js
     free(prompt);
     return st;
 }
+
+tg_status tg_chat_count_body_cached(const tg_chat *c, tg_count_cache *cache, const char *body, size_t len,
+                                    const tg_chat_options *opt, unsigned flags, size_t *count, tg_error *err) {
+    char *prompt = NULL;
+    size_t plen = 0;
+    tg_chat_options o;
+    tg__j_chat_count_options(opt, cache->tok, flags, &o);
+    tg_status st = tg_chat_render_body(c, body, len, &o, &prompt, &plen, err);
+    if (st) return st;
+    st = cache_count(cache, prompt, plen, flags, count, &prompt, err);
+    free(prompt);
+    return st;
+}

@@ -83,10 +83,23 @@ static tg_status setup_globals(tg__j_rt *rt, tg__j_env *g) {
     return TG_OK;
 }
 
+/* The context of tg_template_render: a JSON object converted as
+ * convertToRuntimeValues (keys in JavaScript object order). */
+static tg_status ctx_from_json(tg__j_rt *rt, void *user, tg__j_val *root) {
+    const json_t *ctx = user;
+    if (!ctx) return tg__j_dict_new(rt, 0, V_DICT, root);
+    return tg__j_from_json(rt, ctx, root, 0);
+}
+
 tg_status tg_template_render(const tg_template *t, const json_t *ctx, const tg_render_options *opt,
                              char **out, size_t *out_len, tg_error *err) {
     if (!t || !out) return tg_error_set(err, TG_EINVAL, "template: NULL argument");
     if (ctx && !json_is_object(ctx)) return tg_error_set(err, TG_EINVAL, "template context must be a JSON object");
+    return tg__j_render_with(t, opt, ctx_from_json, (void *)(uintptr_t)ctx, out, out_len, err);
+}
+
+tg_status tg__j_render_with(const tg_template *t, const tg_render_options *opt, tg__j_ctx_fn make_ctx, void *user,
+                            char **out, size_t *out_len, tg_error *err) {
     tg__j_rt rt;
     memset(&rt, 0, sizeof rt);
     rt.err = err;
@@ -105,20 +118,19 @@ tg_status tg_template_render(const tg_template *t, const json_t *ctx, const tg_r
     tg__j_env *g = tg__j_env_new(&rt, NULL);
     if (!g) st = tg_error_set(err, TG_ENOMEM, "template: out of memory");
     if (!st) st = setup_globals(&rt, g);
-    if (!st && ctx) {
-        /* Keys in JavaScript object order (index-like keys first). */
-        tg__j_val root;
-        st = tg__j_from_json(&rt, ctx, &root, 0);
-        for (size_t i = 0; !st && i < root.u.d->n; i++) {
-            tg__j_str k = root.u.d->k[i];
-            for (size_t j = 0; j < sizeof GLOBAL_NAMES / sizeof GLOBAL_NAMES[0]; j++)
-                if (tg__j_str_eq(k, GLOBAL_NAMES[j]))
-                    st = tg_error_set(err, TG_EINVAL, "template context: Variable already declared: %s",
-                                      GLOBAL_NAMES[j]);
-            if (!st) st = tg__j_env_set(&rt, g, k, root.u.d->v[i]);
-        }
+    tg__j_val root;
+    if (!st) st = make_ctx(&rt, user, &root);
+    if (!st && !rt.tpl) st = tg_error_set(err, TG_EINVAL, "template: none chosen");
+    t = rt.tpl;
+    for (size_t i = 0; !st && i < root.u.d->n; i++) {
+        tg__j_str k = root.u.d->k[i];
+        for (size_t j = 0; j < sizeof GLOBAL_NAMES / sizeof GLOBAL_NAMES[0]; j++)
+            if (tg__j_str_eq(k, GLOBAL_NAMES[j]))
+                st = tg_error_set(err, TG_EINVAL, "template context: Variable already declared: %s",
+                                  GLOBAL_NAMES[j]);
+        if (!st) st = tg__j_env_set(&rt, g, k, root.u.d->v[i]);
     }
-    if (!st) st = tg__j_exec_program(&rt, &t->program, g, &b);
+    if (!st) st = tg__j_exec_program(&rt, &t->program, g, &b); // NOLINT(clang-analyzer-core.NullDereference): t set above
     if (!st) {
         size_t n = b.len;
         char *p = tgx_buf_detach(&b, &n);

@@ -277,6 +277,25 @@ size_t tg__j_utf16_len(const char *p, size_t n);
 /* JSON (jansson) -> value, as convertToRuntimeValues after JSON.parse. */
 tg_status tg__j_from_json(tg__j_rt *rt, const struct json_t *j, tg__j_val *out, size_t depth);
 
+/* JSON text -> value, as json_loadb (with JSON_ALLOW_NUL when allow_nul; a
+ * NUL in a key refused) then tg__j_from_json, accepting and refusing exactly
+ * what jansson does (chat_body.c). s[0..n) is parsed in place: strings are
+ * unescaped and NUL-terminated there and the values point into it, so s must
+ * hold n + 1 bytes and outlive the values. *height: the deepest nesting
+ * (0 for a scalar). */
+tg_status tg__j_parse_json(tg__j_rt *rt, char *s, size_t n, int allow_nul, tg__j_val *out, size_t *height);
+/* Nesting height of a value (0 for a scalar). */
+size_t tg__j_val_height(const tg__j_val *v);
+/* JavaScript's array-index keys ("0".."4294967294"): 1 and *out the index. */
+int tg__j_index_key(const char *k, size_t n, uint64_t *out);
+
+/* Renders t with the context dict make_ctx builds in the render's arena
+ * (template.c; tg_template_render converts a json_t with it). t may be NULL
+ * when make_ctx sets rt->tpl (a chat picks its template from the request). */
+typedef tg_status (*tg__j_ctx_fn)(tg__j_rt *rt, void *user, tg__j_val *root);
+tg_status tg__j_render_with(const tg_template *t, const tg_render_options *opt, tg__j_ctx_fn make_ctx, void *user,
+                            char **out, size_t *out_len, tg_error *err);
+
 /* tojson: indent < 0 for none; sep_item/sep_key NULL for the defaults. */
 typedef struct tg__j_json_opts {
     long indent;

@@ -595,3 +595,20 @@ tg_status tg__j_from_json(tg__j_rt *rt, const json_t *j, tg__j_val *out, size_t 
     *out = tg__j_undef();
     return TG_OK;
 }
+
+int tg__j_index_key(const char *k, size_t n, uint64_t *out) { return index_key(k, n, out); }
+
+size_t tg__j_val_height(const tg__j_val *v) {
+    size_t h = 0;
+    if (v->t == V_LIST)
+        for (size_t i = 0; i < v->u.l->n; i++) {
+            size_t c = tg__j_val_height(&v->u.l->v[i]) + 1;
+            if (c > h) h = c;
+        }
+    else if (v->t == V_DICT)
+        for (size_t i = 0; i < v->u.d->n; i++) {
+            size_t c = tg__j_val_height(&v->u.d->v[i]) + 1;
+            if (c > h) h = c;
+        }
+    return h;
+}
