@@ -28,6 +28,11 @@ test: deps
 	  cd build-asan && ctest --output-on-failure -j$(JOBS)
 	@# The sanitizer run samples the big HF comparisons; the full proof (every
 	@# document of the 20+ MB corpus and the edge cases) runs in the release build.
+	@# ThreadSanitizer: the library and its concurrency tests only (the shared
+	@# pre-token cache, the adaptive table), in build-tsan (CMake TG_TSAN).
+	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_TSAN=ON
+	$(CMAKE) --build build-tsan -j$(JOBS)
+	cd build-tsan && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) build
 	cd build && ctest --output-on-failure -j$(JOBS) -R 'hf_corpus|llama_vectors|gguf_specials'
 	bash scripts/fuzz-smoke.sh
@@ -73,4 +78,4 @@ deb:
 	DEBDIR="$(DEBDIR)" JOBS="$(JOBS)" bash scripts/build-deb.sh
 
 clean:
-	rm -rf build build-asan build-fuzz build-deb
+	rm -rf build build-asan build-tsan build-fuzz build-deb
