@@ -48,14 +48,15 @@ lint:
 fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
-# Benchmarks against the reference tools, same run, printing ratios:
-# tokenizers vs HF and llama-tokenize; the gateway vs direct and nginx;
-# the simulations (KV admission, thinking budgets).
+# Benchmarks against the reference tools, same run, printing ratios
+# (bench/all.sh, about 15 minutes on 2 cores): tokenizers vs HF and
+# llama-tokenize; the gateway vs direct and nginx; long bodies; memory per
+# model and per stream; the simulations (KV admission, thinking budgets);
+# then a SUMMARY of issue 17's targets. The log: build/bench.log.
+# BENCH_PARTS="encode gateway body memory sims" picks parts (docs/performance.md).
 bench: build
 	bash scripts/setup.sh --bench
-	bash bench/run.sh
-	bash bench/gateway_bench.sh build/tokgate
-	bash bench/run_sims.sh
+	bash bench/all.sh
 
 # The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:

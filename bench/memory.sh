@@ -17,7 +17,7 @@
 #      silence): bytes per open stream.
 #   3. The same to a real llama-server (scripts/llama-server.sh, the tiny
 #      random-weight qwen2 model of the gguf tests) with LLAMA_STREAMS
-#      (default 16) streams generating at once (--parallel of that many):
+#      (default 64) streams generating at once (--parallel of that many):
 #      RSS sampled while they all stream; skipped when llama-server or the
 #      tiny-model writer is missing (BENCH_SKIP_LLAMA=1 skips it too).
 #   4. Peak RSS of a process that loads each tokenizer.json and encodes a
@@ -26,14 +26,14 @@
 #      package) is printed apart.
 # Every figure is also printed as a machine-readable line for bench/summary:
 #   RESULT memory <key> <value> <unit>
-#   bench/memory.sh [TOKGATE_BIN]    (env: STREAMS=1000 LLAMA_STREAMS=16
+#   bench/memory.sh [TOKGATE_BIN]    (env: STREAMS=1000 LLAMA_STREAMS=64
 #     TG_BUILD_DIR=build, BENCH_SKIP_HF=1, BENCH_SKIP_LLAMA=1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${TG_BUILD_DIR:-$here/build}
 bin=${1:-${TG_BIN:-$build/tokgate}}
 streams=${STREAMS:-1000}
-lstreams=${LLAMA_STREAMS:-16}
+lstreams=${LLAMA_STREAMS:-64}
 : "${TG_CACHE:=$HOME/.cache/tokgate}"
 : "${TG_FIXTURES:=$TG_CACHE/fixtures}"
 export TG_CACHE TG_FIXTURES NODE_PATH=$TG_FIXTURES/node_modules
@@ -131,15 +131,15 @@ for set in none qwen3 "qwen3 llama3 gemma3" "qwen3 llama3 gemma3 gguf"; do
 done
 echo "(delta: (RSS - RSS with no model) / models; +1MB: after counting 1 MB of the corpus per model, its pre-token cache filled)"
 
-# hold N TGPORT MODEL [MAXTOK]: opens N streams through tokgate; prints "open" once every one has its first bytes.
+# hold TGPORT N MODEL [MAXTOK] (run with &: it execs node, so its pid is node's): opens N streams through tokgate; prints "open" once every one has its first bytes.
 hold() {
-  node -e '
+  exec node -e '
 const net=require("net");const [port,n,model,maxtok]=process.argv.slice(1).map((v,i)=>i===2?v:+v);let open=0;
 const b=JSON.stringify(Object.assign({model,stream:true,messages:[{role:"user",content:"Write a long story."}]},maxtok?{max_tokens:maxtok}:{}));
 function one(){const s=net.connect(port,"127.0.0.1",()=>s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "+Buffer.byteLength(b)+"\r\n\r\n"+b));
   let got=false;s.on("data",()=>{if(!got){got=true;if(++open===n)console.log("open");}});s.on("error",()=>{});}
 let i=0;const t=setInterval(()=>{for(let k=0;k<100&&i<n;k++,i++)one();if(i>=n)clearInterval(t);},10);
-setTimeout(()=>process.exit(0),600000);' "$@"
+setTimeout(()=>process.exit(0),300000);' "$@"
 }
 open_streams() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^tokgate_open_streams /{print $2}'; }
 

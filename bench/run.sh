@@ -94,7 +94,15 @@ for m in qwen3 llama3 gemma3; do
         same = has ? (htok[k] == ttok[k] ? "same" : "DIFF") : "-"
         rel = (base > 0) ? sprintf("%.2f", tmb[k] / base) : "-"
         printf "%-22s %10d %9d %11.2f %11.2f %9s %8s %7s %10s\n", k, bytes[k], ttok[k], tmb[k], tfirst[k], hf, ratio, same, rel
+        if (has && htok[k] != ttok[k]) diffs++
+        if (k != "corpus" && tmb[k] > 0 && (worst == "" || tmb[k] < tmb[worst])) worst = k
       }
+      # machine-readable figures for bench/summary.js
+      printf "RESULT encode %s.load_ms %.2f ms\n", model, load[1] * 1e3
+      if (base > 0) printf "RESULT encode %s.mbps %.2f MB/s\n", model, base
+      if (base > 0 && hmb["corpus"] > 0) printf "RESULT encode %s.hf_mbps %.3f MB/s\nRESULT encode %s.ratio %.1f x\n", model, hmb["corpus"], model, base / hmb["corpus"]
+      if (base > 0 && worst != "") printf "RESULT encode %s.worst_slowdown %.2f x %s\n", model, base / tmb[worst], worst
+      if (length(hmb) > 0) printf "RESULT encode %s.count_diffs %d inputs\n", model, diffs
     }' "$work/tg-$m.txt" "$work/hf-$m.txt"
 done
 
@@ -120,5 +128,7 @@ for v in qwen2 llama-bpe; do
   ln=$(sed -n 's/^Total number of tokens: //p' "$work/lt-$v.txt")
   ls=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.6f", (c - b) - (b - a) }')
   lm=$(mbps "$tb" "$ls")
-  printf '%-12s %11.2f %11s %9s %9s %7.1fx\n' "$v" "$tm" "$lm" "$tn" "$ln" "$(awk -v x="$tm" -v y="$lm" 'BEGIN { print (y > 0 ? x / y : 0) }')"
+  lr=$(awk -v x="$tm" -v y="$lm" 'BEGIN { print (y > 0 ? x / y : 0) }')
+  printf '%-12s %11.2f %11s %9s %9s %7.1fx\n' "$v" "$tm" "$lm" "$tn" "$ln" "$lr"
+  printf 'RESULT llama %s.ratio %.1f x\nRESULT llama %s.count_diff %d tokens\n' "$v" "$lr" "$v" "$((tn - ${ln:-0}))"
 done
