@@ -87,7 +87,7 @@ for (const c of ['c2', 'c32']) {
       row(`${label} added ${q}`, t === undefined ? '-' : `${fmt(t, 3)} ms vs nginx ${fmt(n, 3)} ms`, '<= 1.5x nginx', ok);
     }
     const t = g('tokgate', 'rps'), n = g('nginx', 'rps');
-    row(`${label} req/s`, t === undefined ? '-' : `${fmt(t)} vs nginx ${fmt(n)}`, '>= nginx', t === undefined || n === undefined ? undefined : t >= n);
+    row(`${label} req/s`, t === undefined ? '-' : `${fmt(t, 0)} vs nginx ${fmt(n, 0)}`, '>= nginx', t === undefined || n === undefined ? undefined : t >= n);
   }
 }
 
