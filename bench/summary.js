@@ -16,7 +16,9 @@
  * "== TITLE (wrk -t2 -cN -dS)" then rows "PATH req/s p50 p99 added_p50
  * added_p99"), keyed <upstream>.<body>.c<N>.<path>.<metric> where upstream
  * is "llama" when the title names llama-server, else "static" (nginx
- * `return 200`), and body "small" or "big"; RESULT lines win.
+ * `return 200`), and body "small" or "big"; and bench/body_bench.sh's table
+ * (a header "mode tokgate_rps ..." then rows "warm|cold RPS ..."), as
+ * body.<mode>.rps. RESULT lines win.
  *   node bench/summary.js [LOG]
  */
 'use strict';
@@ -38,6 +40,12 @@ for (const line of text.split('\n')) {
     continue;
   }
   if (line.startsWith('==')) { section = null; continue; }
+  if (/^mode\s+tokgate_rps\s/.test(line)) { section = 'body'; continue; }
+  if (section === 'body' && /^(warm|cold)\s/.test(line)) {
+    const k = `body.${f[0]}.rps`;
+    if (!(R[k] && R[k].result) && !Number.isNaN(Number(f[1]))) R[k] = { v: Number(f[1]), unit: 'req/s' };
+    continue;
+  }
   if (section && /^(direct|nginx|tokgate)\s/.test(line) && f.length >= 4) {
     const names = ['rps', 'p50', 'p99', 'added_p50', 'added_p99'];
     names.forEach((n, i) => {
@@ -94,7 +102,7 @@ for (const c of ['c2', 'c32']) {
 // 3. Long bodies: a 156 KB chat, count cache warm >= 2000 req/s, cold >= 500.
 for (const [k, want] of [['warm', 2000], ['cold', 500]]) {
   const v = get(`body.${k}.rps`);
-  row(`3 156 KB chat, count cache ${k}`, v === undefined ? '-' : `${fmt(v)} req/s`, `>= ${want} req/s`, v === undefined ? undefined : v >= want);
+  row(`3 156 KB chat, count cache ${k}`, v === undefined ? '-' : `${fmt(v, 0)} req/s`, `>= ${want} req/s`, v === undefined ? undefined : v >= want);
 }
 
 // 4. Memory: reported.

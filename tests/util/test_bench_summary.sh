@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_bench_summary.sh: bench/summary.js, the SUMMARY block of `make bench`,
-# on a made-up run log: RESULT lines and gateway_bench.sh's table format
+# on a made-up run log: RESULT lines, gateway_bench.sh's and body_bench.sh's
+# table formats
 # (the figures are invented; what is checked is each target's verdict:
 # met, NOT met or not measured, by the thresholds of issue 17).
 set -euo pipefail
@@ -28,8 +29,10 @@ direct         2000      9.000     20.000          -          -
 nginx          1900      9.200     21.000      0.200      1.000
 tokgate        1800      9.250     21.100      0.250      1.100
 == memory per open SSE stream
-RESULT body warm.rps 2500 req/s
-RESULT body cold.rps 400 req/s
+wrk -t2 -c8 -d10s
+mode    tokgate_rps    nginx_rps   tg/nginx     target
+warm           2500         3000       0.83       2000
+cold            400         3000       0.13        500
 RESULT memory per_model_3 26000 KiB
 RESULT memory model_qwen3 14000 KiB
 RESULT memory per_stream_standin 4096 bytes
