@@ -5,7 +5,8 @@
 # with the SUMMARY block (each target, the figure, met or not).
 #   encode   bench/run.sh: tokgate against HF tokenizers and llama-tokenize,
 #            mixed corpus and pathological inputs
-#   gateway  bench/gateway_bench.sh: direct, nginx, tokgate (wrk)
+#   gateway  bench/gateway_bench.sh: direct, nginx, tokgate (wrk), at 2 and
+#            at 32 connections
 #   body     bench/body_bench.sh: 156 KB chats, count cache warm and cold
 #            (skipped when the script is not there)
 #   memory   bench/memory.sh: RSS per loaded model and per open stream
@@ -15,7 +16,9 @@
 # About 10-15 minutes on 2 cores. Knobs (environment), passed to the parts:
 #   BENCH_PARTS="encode gateway body memory sims"  the parts to run
 #   BENCH_SKIP_HF=1 BENCH_SKIP_LLAMA=1   leave out HF tokenizers / llama.cpp
-#   SECS=10 CONNS=32 STREAMS=2000        gateway_bench.sh (wrk seconds, connections, streams)
+#   BENCH_CORPUS_BYTES=N                 encode only the corpus's first N bytes (run.sh)
+#   SECS=10 STREAMS=2000                 gateway_bench.sh (wrk seconds, streams held)
+#   GATEWAY_CONNS="2 32"                 one gateway_bench.sh run per connection count (CONNS)
 #   STREAMS=1000 LLAMA_STREAMS=64        memory.sh (memory.sh takes MEM_STREAMS first)
 #   TG_BUILD_DIR=build                   the release build used throughout
 #   bench/all.sh [PART...]
@@ -46,7 +49,8 @@ run_part() { # run_part NAME COMMAND...
   for p in $parts; do
     case $p in
       encode) run_part encode bash "$root/bench/run.sh" ;;
-      gateway) run_part gateway bash "$root/bench/gateway_bench.sh" "$build/tokgate" ;;
+      gateway) # issue 17 asks for 2 and 32 connections: one gateway_bench.sh run per count
+        for c in ${GATEWAY_CONNS:-2 32}; do run_part "gateway-c$c" env CONNS="$c" bash "$root/bench/gateway_bench.sh" "$build/tokgate"; done ;;
       body)
         if [ -f "$root/bench/body_bench.sh" ]; then run_part body bash "$root/bench/body_bench.sh" "$build/tokgate"
         else echo; echo "######## body: bench/body_bench.sh not there: skipped"; fi ;;

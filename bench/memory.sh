@@ -189,6 +189,7 @@ else
   if [ "$omax" -gt 0 ]; then
     per=$(( (peak - r0) * 1024 / omax ))
     echo "streams open (max seen): $omax of $lstreams; tokgate RSS $r0 KiB -> peak $peak KiB; per stream $per bytes"
+    [ "$per" -lt 1024 ] && echo "(so few streams fit in memory the allocator already holds: the stand-in figure above, with many more streams, is the per-stream cost)"
     result per_stream_llama "$per" bytes
   else
     echo "no stream was seen open (llama-server log: $(tail -2 "$work/llama.log"))"
