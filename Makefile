@@ -28,6 +28,11 @@ test: deps
 	  cd build-asan && ctest --output-on-failure -j$(JOBS)
 	@# The sanitizer run samples the big HF comparisons; the full proof (every
 	@# document of the 20+ MB corpus and the edge cases) runs in the release build.
+	@# ThreadSanitizer: the library and its concurrency tests only (the shared
+	@# pre-token cache, the adaptive table), in build-tsan (CMake TG_TSAN).
+	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_TSAN=ON
+	$(CMAKE) --build build-tsan -j$(JOBS)
+	cd build-tsan && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) build
 	cd build && ctest --output-on-failure -j$(JOBS) -R 'hf_corpus|llama_vectors|gguf_specials'
 	bash scripts/fuzz-smoke.sh
@@ -43,14 +48,15 @@ lint:
 fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
-# Benchmarks against the reference tools, same run, printing ratios:
-# tokenizers vs HF and llama-tokenize; the gateway vs direct and nginx;
-# the simulations (KV admission, thinking budgets).
+# Benchmarks against the reference tools, same run, printing ratios
+# (bench/all.sh, about 15 minutes on 2 cores): tokenizers vs HF and
+# llama-tokenize; the gateway vs direct and nginx; long bodies; memory per
+# model and per stream; the simulations (KV admission, thinking budgets);
+# then a SUMMARY of issue 17's targets. The log: build/bench.log.
+# BENCH_PARTS="encode gateway body memory sims" picks parts (docs/performance.md).
 bench: build
 	bash scripts/setup.sh --bench
-	bash bench/run.sh
-	bash bench/gateway_bench.sh build/tokgate
-	bash bench/run_sims.sh
+	bash bench/all.sh
 
 # The main job: llama-server with a tiny model, tokgate serve in front of it.
 demo:
@@ -73,4 +79,4 @@ deb:
 	DEBDIR="$(DEBDIR)" JOBS="$(JOBS)" bash scripts/build-deb.sh
 
 clean:
-	rm -rf build build-asan build-fuzz build-deb
+	rm -rf build build-asan build-tsan build-fuzz build-deb

@@ -16,12 +16,17 @@
 # llama-tokenize (built in $TG_CACHE/llama-build if missing) against tokgate,
 # both loading the same vocab-only GGUF (qwen2, llama-bpe), over the corpus;
 # llama-tokenize's time is the process time minus the time of a 1-byte run
-# (its load), so it is approximate.
+# (its load), so it is approximate. It runs with --no-escape: by default it
+# turns the two characters backslash-n (and \t, \", ...) of its input into
+# the control character, which the corpus's code would count differently;
+# with it, the token counts of both must agree.
 # Load time: tokgate and HF each load every tokenizer.json 7 times in the same
 # run; min and median of both and the ratio HF:tokgate are printed, with
 # tokgate's first-encode latency (a short text on a freshly loaded tokenizer).
 # Environment: TG_BUILD_DIR (default build), BENCH_SKIP_HF=1, BENCH_SKIP_LLAMA=1,
-# BENCH_LOAD_ONLY=1 (load times only: no corpus, no encode, no llama.cpp).
+# BENCH_LOAD_ONLY=1 (load times only: no corpus, no encode, no llama.cpp),
+# BENCH_CORPUS_BYTES=N (only the corpus's first N bytes: a quicker run; HF
+# encodes the whole 24 MB corpus once, about 45 s per model on an idle core).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TG_BUILD_DIR:-$root/build}
@@ -44,6 +49,10 @@ if [ "${BENCH_LOAD_ONLY:-0}" = 1 ]; then
 else
 flock "$TG_CACHE/corpus.lock" bash "$root/scripts/make-corpus.sh" >/dev/null
 corpus=("$TG_CACHE/corpus/corpus.txt")
+if [ -n "${BENCH_CORPUS_BYTES:-}" ]; then # a quicker run: the corpus's first N bytes, cut at a line end
+  head -c "$BENCH_CORPUS_BYTES" "${corpus[0]}" | sed '$d' > "$work/corpus.txt"
+  corpus=("$work/corpus.txt")
+fi
 gen_sha=$(cat "$root/scripts/make-edge-cases.js" "$root/tests/tokenizer/tgdocs.js" | sha256sum | cut -c1-12)
 generic=$TG_CACHE/edge/generic-$gen_sha.tgdocs
 [ -f "$generic" ] || { mkdir -p "$TG_CACHE/edge"; node "$root/scripts/make-edge-cases.js" --out "$generic" 2>/dev/null; }
@@ -94,7 +103,15 @@ for m in qwen3 llama3 gemma3; do
         same = has ? (htok[k] == ttok[k] ? "same" : "DIFF") : "-"
         rel = (base > 0) ? sprintf("%.2f", tmb[k] / base) : "-"
         printf "%-22s %10d %9d %11.2f %11.2f %9s %8s %7s %10s\n", k, bytes[k], ttok[k], tmb[k], tfirst[k], hf, ratio, same, rel
+        if (has && htok[k] != ttok[k]) diffs++
+        if (k != "corpus" && tmb[k] > 0 && (worst == "" || tmb[k] < tmb[worst])) worst = k
       }
+      # machine-readable figures for bench/summary.js
+      printf "RESULT encode %s.load_ms %.2f ms\n", model, load[1] * 1e3
+      if (base > 0) printf "RESULT encode %s.mbps %.2f MB/s\n", model, base
+      if (base > 0 && hmb["corpus"] > 0) printf "RESULT encode %s.hf_mbps %.3f MB/s\nRESULT encode %s.ratio %.1f x\n", model, hmb["corpus"], model, base / hmb["corpus"]
+      if (base > 0 && worst != "") printf "RESULT encode %s.worst_slowdown %.2f x %s\n", model, base / tmb[worst], worst
+      if (length(hmb) > 0) printf "RESULT encode %s.count_diffs %d inputs\n", model, diffs
     }' "$work/tg-$m.txt" "$work/hf-$m.txt"
 done
 
@@ -115,10 +132,12 @@ printf '%-12s %11s %11s %9s %9s %8s\n' "vocab" "tokgate MB/s" "llama MB/s" "tokg
 for v in qwen2 llama-bpe; do
   gguf=$TG_FIXTURES/llama.cpp/models/ggml-vocab-$v.gguf
   read -r _ tb tn ts tm _ < <("$bin" "$gguf" "${corpus[0]}" | tail -1)
-  t0=$(now); "$lt" -m "$gguf" -f "$work/one.txt" --ids --no-bos --log-disable >/dev/null 2>&1; t1=$(now)
-  "$lt" -m "$gguf" -f "${corpus[0]}" --ids --no-bos --log-disable --show-count > "$work/lt-$v.txt" 2>/dev/null; t2=$(now)
+  t0=$(now); "$lt" -m "$gguf" -f "$work/one.txt" --ids --no-bos --no-escape --log-disable >/dev/null 2>&1; t1=$(now)
+  "$lt" -m "$gguf" -f "${corpus[0]}" --ids --no-bos --no-escape --log-disable --show-count > "$work/lt-$v.txt" 2>/dev/null; t2=$(now)
   ln=$(sed -n 's/^Total number of tokens: //p' "$work/lt-$v.txt")
   ls=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.6f", (c - b) - (b - a) }')
   lm=$(mbps "$tb" "$ls")
-  printf '%-12s %11.2f %11s %9s %9s %7.1fx\n' "$v" "$tm" "$lm" "$tn" "$ln" "$(awk -v x="$tm" -v y="$lm" 'BEGIN { print (y > 0 ? x / y : 0) }')"
+  lr=$(awk -v x="$tm" -v y="$lm" 'BEGIN { print (y > 0 ? x / y : 0) }')
+  printf '%-12s %11.2f %11s %9s %9s %7.1fx\n' "$v" "$tm" "$lm" "$tn" "$ln" "$lr"
+  printf 'RESULT llama %s.ratio %.1f x\nRESULT llama %s.count_diff %d tokens\n' "$v" "$lr" "$v" "$((tn - ${ln:-0}))"
 done

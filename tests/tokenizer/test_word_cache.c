@@ -10,8 +10,17 @@
  * (whose results the HF comparisons hold to HF tokenizers elsewhere). Also
  * tg_tokenizer_count from the threads against the reference length.
  *
- * The suite runs it under ASan+UBSan; a ThreadSanitizer build runs it too
- * (docs/tokenizer.md, "Pre-token cache").
+ * Then the same with real text: the first TG_WC_CORPUS_BYTES (default
+ * 256 KB) of the mixed corpus ($TG_CACHE/corpus/corpus.txt, made by
+ * scripts/make-corpus.sh), cut into ~8 KB pieces at line ends, encoded by
+ * every thread in its own order through the shared tokenizer (its cache
+ * filling with the corpus's words while others read them), each piece's ids
+ * equal to the single-thread encode; skipped with a note when the corpus is
+ * not made yet (the hf_corpus tests make it).
+ *
+ * The suite runs it under ASan+UBSan, and `make test` runs it in the
+ * ThreadSanitizer build too (build-tsan, CMake TG_TSAN; docs/tokenizer.md,
+ * "Pre-token cache").
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -33,6 +42,7 @@ typedef struct text {
 typedef struct job {
     const tg_tokenizer *t;
     text *texts;
+    int ntexts;
     unsigned seed;
     int mismatches, errors;
 } job;
@@ -92,8 +102,8 @@ static void *worker(void *arg) {
     job *j = arg;
     uint32_t x = j->seed;
     for (int r = 0; r < ROUNDS; r++) {
-        for (int k = 0; k < TEXTS; k++) {
-            text *tx = &j->texts[(k * 7 + (int)(rnd(&x) % TEXTS)) % TEXTS];
+        for (int k = 0; k < j->ntexts; k++) {
+            text *tx = &j->texts[(k * 7 + (int)(rnd(&x) % (uint32_t)j->ntexts)) % j->ntexts];
             tg_tokens out = {0};
             tg_error err = {0};
             if (tg_tokenizer_encode(j->t, tx->s, tx->n, 0, &out, &err) != TG_OK) j->errors++;
@@ -105,6 +115,76 @@ static void *worker(void *arg) {
         }
     }
     return NULL;
+}
+
+/* THREADS workers over texts[0..n) through t at once; every result checked. */
+static void run_threads(const tg_tokenizer *t, text *texts, int n) {
+    pthread_t th[THREADS];
+    job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (job){t, texts, n, 0x9E3779B9u * (unsigned)(i + 1), 0, 0};
+        TG_CHECK(pthread_create(&th[i], NULL, worker, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        TG_CHECK_EQ_I(jobs[i].errors, 0);
+        TG_CHECK_EQ_I(jobs[i].mismatches, 0);
+    }
+}
+
+#define PIECE_BYTES 8192
+#define MAX_PIECES 4096
+
+/* The corpus's first TG_WC_CORPUS_BYTES in pieces at line ends (the last one
+ * cut at a line end too, so no piece ends inside a character); NULL when the
+ * corpus is missing. */
+static char *read_corpus(text *pieces, int *n) {
+    const char *cache = getenv("TG_CACHE"), *home = getenv("HOME");
+    char path[4200];
+    if (cache) snprintf(path, sizeof path, "%s/corpus/corpus.txt", cache);
+    else snprintf(path, sizeof path, "%s/.cache/tokgate/corpus/corpus.txt", home ? home : "");
+    const char *env = getenv("TG_WC_CORPUS_BYTES");
+    size_t want = env ? strtoul(env, NULL, 10) : 256 * 1024;
+    if (want > (size_t)MAX_PIECES * PIECE_BYTES / 2) want = (size_t)MAX_PIECES * PIECE_BYTES / 2;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        printf("note: %s missing (scripts/make-corpus.sh): the corpus part is skipped\n", path);
+        return NULL;
+    }
+    char *buf = malloc(want + 1);
+    size_t len = buf ? fread(buf, 1, want, f) : 0;
+    fclose(f);
+    *n = 0;
+    for (size_t at = 0; buf && at < len && *n < MAX_PIECES;) {
+        size_t end = at + PIECE_BYTES < len ? at + PIECE_BYTES : len;
+        while (end > at && buf[end - 1] != '\n') end--;
+        if (end == at) break; /* a line longer than a piece, or the tail without a line end */
+        pieces[*n].s = buf + at;
+        pieces[(*n)++].n = end - at;
+        at = end;
+    }
+    return buf;
+}
+
+/* Real text: the corpus pieces, the reference from fresh (one thread), then
+ * THREADS threads through shared. */
+static void check_corpus(const tg_tokenizer *fresh, const tg_tokenizer *shared) {
+    static text pieces[MAX_PIECES];
+    int n = 0;
+    char *buf = read_corpus(pieces, &n);
+    if (!buf) return;
+    TG_CHECK(n > 0);
+    tg_error err = {0};
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        memset(&pieces[i].ref, 0, sizeof pieces[i].ref);
+        TG_CHECK(tg_tokenizer_encode(fresh, pieces[i].s, pieces[i].n, 0, &pieces[i].ref, &err) == TG_OK);
+        bytes += pieces[i].n;
+    }
+    printf("corpus: %d pieces, %zu bytes, %d threads\n", n, bytes, THREADS);
+    run_threads(shared, pieces, n);
+    for (int i = 0; i < n; i++) tg_tokens_free(&pieces[i].ref);
+    free(buf);
 }
 
 static void check_model(const char *name) {
@@ -126,17 +206,7 @@ static void check_model(const char *name) {
         memset(&texts[i].ref, 0, sizeof texts[i].ref);
         TG_CHECK(tg_tokenizer_encode(fresh, texts[i].s, texts[i].n, 0, &texts[i].ref, &err) == TG_OK);
     }
-    pthread_t th[THREADS];
-    job jobs[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        jobs[i] = (job){shared, texts, 0x9E3779B9u * (unsigned)(i + 1), 0, 0};
-        TG_CHECK(pthread_create(&th[i], NULL, worker, &jobs[i]) == 0);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        TG_CHECK_EQ_I(jobs[i].errors, 0);
-        TG_CHECK_EQ_I(jobs[i].mismatches, 0);
-    }
+    run_threads(shared, texts, TEXTS);
     /* and the shared tokenizer, its cache now full of every thread's words,
      * single-threaded once more */
     for (int i = 0; i < TEXTS; i++) {
@@ -147,6 +217,7 @@ static void check_model(const char *name) {
         tg_tokens_free(&texts[i].ref);
         free(texts[i].s);
     }
+    check_corpus(fresh, shared);
     tg_tokenizer_free(fresh);
     tg_tokenizer_free(shared);
 }

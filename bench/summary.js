@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/*
+ * bench/summary.js: the SUMMARY block of `make bench` (bench/all.sh): reads
+ * the whole run's output (a log file, or stdin) and prints each target of
+ * issue 17 with the measured figure, the target and "met" / "NOT met" /
+ * "not measured".
+ *
+ * It reads machine-readable lines, one figure each:
+ *   RESULT <part> <key> <value> [unit]
+ * e.g. `RESULT encode qwen3.ratio 49.1 x` (bench/run.sh),
+ * `RESULT memory per_stream_standin 9216 bytes` (bench/memory.sh),
+ * `RESULT gateway llama.small.c2.tokgate.added_p50 0.41 ms`,
+ * `RESULT body warm.rps 2100 req/s` (bench/body_bench.sh),
+ * `RESULT part <name> <exit status> rc` (bench/all.sh, per part).
+ * For the gateway it also reads bench/gateway_bench.sh's tables (a section
+ * "== TITLE (wrk -t2 -cN -dS)" then rows "PATH req/s p50 p99 added_p50
+ * added_p99"), keyed <upstream>.<body>.c<N>.<path>.<metric> where upstream
+ * is "llama" when the title names llama-server, else "static" (nginx
+ * `return 200`), and body "small" or "big"; and bench/body_bench.sh's table
+ * (a header "mode tokgate_rps ..." then rows "warm|cold RPS ..."), as
+ * body.<mode>.rps. RESULT lines win.
+ *   node bench/summary.js [LOG]
+ */
+'use strict';
+const fs = require('fs');
+
+const text = fs.readFileSync(process.argv[2] || 0, 'utf8');
+const R = {};
+let section = null;
+for (const line of text.split('\n')) {
+  const f = line.trim().split(/\s+/);
+  if (f[0] === 'RESULT' && f.length >= 4) {
+    R[`${f[1]}.${f[2]}`] = { v: Number(f[3]), unit: f[4] || '', result: true };
+    continue;
+  }
+  const h = line.match(/^== (.*)\(wrk .*-c(\d+) /);
+  if (h) {
+    const t = h[1];
+    section = `${/llama/i.test(t) ? 'llama' : 'static'}.${/small/i.test(t) ? 'small' : 'big'}.c${h[2]}`;
+    continue;
+  }
+  if (line.startsWith('==')) { section = null; continue; }
+  if (/^mode\s+tokgate_rps\s/.test(line)) { section = 'body'; continue; }
+  if (section === 'body' && /^(warm|cold)\s/.test(line)) {
+    const k = `body.${f[0]}.rps`;
+    if (!(R[k] && R[k].result) && !Number.isNaN(Number(f[1]))) R[k] = { v: Number(f[1]), unit: 'req/s' };
+    continue;
+  }
+  if (section && /^(direct|nginx|tokgate)\s/.test(line) && f.length >= 4) {
+    const names = ['rps', 'p50', 'p99', 'added_p50', 'added_p99'];
+    names.forEach((n, i) => {
+      const k = `gateway.${section}.${f[0]}.${n}`;
+      const v = Number(f[i + 1]);
+      if (!Number.isNaN(v) && !(R[k] && R[k].result)) R[k] = { v, unit: n === 'rps' ? 'req/s' : 'ms' };
+    });
+  }
+}
+
+const get = (k) => (R[k] ? R[k].v : undefined);
+const fmt = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '-' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(d));
+const rows = [];
+// row(target, figure, wanted, ok): ok true/false, or undefined when a figure is missing
+const row = (target, figure, wanted, ok) =>
+  rows.push([target, figure, wanted, ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met']);
+
+// 1. Encode >= 100x HF; pathological within 5x of the corpus per byte; counts identical.
+for (const m of ['qwen3', 'llama3', 'gemma3']) {
+  const r = get(`encode.${m}.ratio`), mb = get(`encode.${m}.mbps`);
+  row(`1 encode ${m} vs HF (corpus)`, r === undefined ? '-' : `${fmt(r)}x (${fmt(mb, 2)} MB/s)`, '>= 100x', r === undefined ? undefined : r >= 100);
+}
+for (const m of ['qwen3', 'llama3', 'gemma3']) {
+  const w = get(`encode.${m}.worst_slowdown`);
+  row(`1 pathological ${m} worst`, w === undefined ? '-' : `${fmt(w, 2)}x slower/byte`, '<= 5x', w === undefined ? undefined : w <= 5);
+}
+{
+  const keys = Object.keys(R).filter((k) => /^encode\.[^.]+\.count_diffs$/.test(k) || /^llama\.[^.]+\.count_diff$/.test(k));
+  const bad = keys.reduce((a, k) => a + (R[k].v !== 0 ? 1 : 0), 0);
+  row('1 exactness (token counts vs HF, llama-tokenize)', keys.length ? `${bad} of ${keys.length} differ` : '-', '0 differ',
+    keys.length ? bad === 0 : undefined);
+}
+for (const v of ['qwen2', 'llama-bpe']) {
+  const r = get(`llama.${v}.ratio`);
+  if (r !== undefined) row(`1 encode ${v} GGUF vs llama-tokenize`, `${fmt(r)}x`, '(reported)', true);
+}
+
+// 2. Gateway: added latency <= 1.5x nginx's at p50 and p99, throughput >= nginx's.
+const ups = [...new Set(Object.keys(R).filter((k) => k.startsWith('gateway.')).map((k) => k.split('.')[1]))].sort();
+for (const c of ['c2', 'c32']) {
+  for (const up of ups.length ? ups : ['llama']) {
+    const g = (p, n) => get(`gateway.${up}.small.${c}.${p}.${n}`);
+    const label = `2 gateway ${up === 'llama' ? 'llama-server' : 'nginx return 200'} ${c.slice(1)} conns`;
+    for (const q of ['p50', 'p99']) {
+      const t = g('tokgate', `added_${q}`), n = g('nginx', `added_${q}`);
+      const ok = t === undefined || n === undefined ? undefined : t <= 1.5 * Math.max(n, 0);
+      row(`${label} added ${q}`, t === undefined ? '-' : `${fmt(t, 3)} ms vs nginx ${fmt(n, 3)} ms`, '<= 1.5x nginx', ok);
+    }
+    const t = g('tokgate', 'rps'), n = g('nginx', 'rps');
+    row(`${label} req/s`, t === undefined ? '-' : `${fmt(t, 0)} vs nginx ${fmt(n, 0)}`, '>= nginx', t === undefined || n === undefined ? undefined : t >= n);
+  }
+}
+
+// 3. Long bodies: a 156 KB chat, count cache warm >= 2000 req/s, cold >= 500.
+for (const [k, want] of [['warm', 2000], ['cold', 500]]) {
+  const v = get(`body.${k}.rps`);
+  row(`3 156 KB chat, count cache ${k}`, v === undefined ? '-' : `${fmt(v, 0)} req/s`, `>= ${want} req/s`, v === undefined ? undefined : v >= want);
+}
+
+// 4. Memory: reported.
+{
+  const pm = get('memory.per_model_3'), q = get('memory.model_qwen3'), ps = get('memory.per_stream_standin');
+  const pl = get('memory.per_stream_llama');
+  row('4 memory per loaded model (Qwen3; mean of 3)', pm === undefined ? '-' : `${fmt(q / 1024)} MiB; ${fmt(pm / 1024)} MiB`, 'reported', pm === undefined ? undefined : true);
+  row('4 memory per open stream (stand-in; llama-server)', ps === undefined ? '-' : `${fmt(ps / 1024)} KiB; ${pl === undefined ? '-' : fmt(pl / 1024) + ' KiB'}`,
+    'reported', ps === undefined ? undefined : true);
+}
+
+// 5. make bench ran every part.
+{
+  const parts = Object.keys(R).filter((k) => k.startsWith('part.'));
+  const failed = parts.filter((k) => R[k].v !== 0).map((k) => k.slice(5));
+  row('5 make bench: every part ran', parts.length ? (failed.length ? `failed: ${failed.join(', ')}` : `${parts.length} parts`) : '-',
+    'all in one run', parts.length ? failed.length === 0 : undefined);
+}
+
+const w = [0, 0, 0, 0];
+for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i], String(c).length); });
+console.log('\n==================== SUMMARY (issue 17) ====================');
+console.log([['target', 'measured', 'wanted', 'status'].map((c, i) => c.padEnd(w[i])).join('  ')].join(''));
+for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(w[i])).join('  ').trimEnd());
+const met = rows.filter((r) => r[3] === 'met').length, not = rows.filter((r) => r[3] === 'NOT met').length;
+console.log(`${met} met, ${not} not met, ${rows.length - met - not} not measured`);
