@@ -1021,6 +1021,8 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     }
     return TG_OK;
+}
+
 uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
     if (n < 2 || n > CACHE_MAX_KEY) return 0; /* one char or uncached: no cache read follows */
     uint64_t h = word_hash(p, n);
