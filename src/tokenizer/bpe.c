@@ -542,179 +542,10 @@ static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t
     return e->rank != UINT32_MAX;
 }
 
-/* Two-level priority queue for very long words (a 1 MB pre-token): one small
- * heap per block of BLOCK positions, and an indexed heap of blocks keyed by
- * their minimum. It pops exactly the global minimum (rank, position), like the
- * single heap, but its heaps stay in cache. */
-#define BLOCK_BITS 10
-#define TWO_LEVEL_MIN ((size_t)1 << 15)
-
-typedef struct bheap {
-    uint64_t *h;
-    size_t n, cap;
-} bheap;
-
-typedef struct twolevel {
-    bheap *blk;
-    uint64_t *key;         /* key[b]: block b's minimum, UINT64_MAX when empty */
-    uint32_t *top, *where; /* indexed heap of block ids by key */
-    size_t nb;
-} twolevel;
-
-static inline uint64_t bkey(const twolevel *t, uint32_t b) { return t->key[b]; }
-static inline void set_key(twolevel *t, uint32_t b) { t->key[b] = t->blk[b].n ? t->blk[b].h[0] : UINT64_MAX; }
-
-static void top_swap(twolevel *t, size_t i, size_t j) {
-    uint32_t x = t->top[i];
-    t->top[i] = t->top[j];
-    t->top[j] = x;
-    t->where[t->top[i]] = (uint32_t)i;
-    t->where[t->top[j]] = (uint32_t)j;
-}
-
-static void top_sift_down(twolevel *t, size_t i) {
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= t->nb) break;
-        if (c + 1 < t->nb && bkey(t, t->top[c + 1]) < bkey(t, t->top[c])) c++;
-        if (bkey(t, t->top[c]) >= bkey(t, t->top[i])) break;
-        top_swap(t, i, c);
-        i = c;
-    }
-}
-
-/* Restores the heap after block top[i]'s key changed (the rest is a heap). */
-static void top_fix(twolevel *t, size_t i) {
-    while (i > 0 && bkey(t, t->top[(i - 1) / 2]) > bkey(t, t->top[i])) {
-        top_swap(t, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    top_sift_down(t, i);
-}
-
-static int tl_push(twolevel *t, uint64_t e) {
-    uint32_t b = (uint32_t)((uint32_t)e >> BLOCK_BITS);
-    bheap *x = &t->blk[b];
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 64;
-        uint64_t *p = realloc(x->h, nc * sizeof *p);
-        if (!p) return 0;
-        x->h = p;
-        x->cap = nc;
-    }
-    uint64_t old = bkey(t, b);
-    heap_push(x->h, &x->n, e);
-    if (e < old) {
-        t->key[b] = e;
-        top_fix(t, t->where[b]);
-    }
-    return 1;
-}
-
-static void tl_free(twolevel *t) {
-    for (size_t i = 0; i < t->nb; i++) free(t->blk[i].h);
-    free(t->blk);
-    free(t->key);
-    free(t->top);
-    free(t->where);
-}
-
-static tg_status merge_two_level(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
-    sym *y = s->syms;
-    mcache_ent *mc = s->mcache;
+/* The binary heap's loop: pops (rank, position) until no merge applies.
+ * h[0..hn) is a heap of candidate pairs; room for 2 more per merge. */
+static void heap_run(const tg__bpe *b, sym *y, mcache_ent *mc, uint64_t *h, size_t hn) {
     uint32_t rk, nid;
-    twolevel t;
-    t.nb = (k >> BLOCK_BITS) + 1;
-    t.blk = calloc(t.nb, sizeof *t.blk);
-    t.key = malloc(t.nb * sizeof *t.key);
-    t.top = malloc(t.nb * sizeof *t.top);
-    t.where = malloc(t.nb * sizeof *t.where);
-    if (!t.blk || !t.key || !t.top || !t.where) { tl_free(&t); return TG_ENOMEM; }
-    /* prank[p]: rank of the pair now starting at p (UINT32_MAX: none or p
-     * merged away). Most popped entries are stale; this 4-byte array tells
-     * so without touching the 16-byte symbols (the cache miss that dominated) */
-    uint32_t *prank = malloc(k * sizeof *prank);
-    if (!prank) { tl_free(&t); return TG_ENOMEM; }
-    for (size_t i = 0; i < t.nb; i++) { t.top[i] = (uint32_t)i; t.where[i] = (uint32_t)i; }
-    prank[k - 1] = UINT32_MAX;
-    for (size_t i = 0; i + 1 < k; i++) {
-        prank[i] = UINT32_MAX;
-        if (!mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) continue;
-        prank[i] = rk;
-        bheap *x = &t.blk[i >> BLOCK_BITS];
-        if (x->n == x->cap) {
-            size_t nc = x->cap ? x->cap * 2 : 64;
-            uint64_t *p = realloc(x->h, nc * sizeof *p);
-            if (!p) { tl_free(&t); free(prank); return TG_ENOMEM; }
-            x->h = p;
-            x->cap = nc;
-        }
-        x->h[x->n++] = ((uint64_t)rk << 32) | i;
-    }
-    for (size_t bi = 0; bi < t.nb; bi++) {
-        for (size_t i = t.blk[bi].n / 2; i-- > 0;) heap_sift_down(t.blk[bi].h, t.blk[bi].n, i);
-        set_key(&t, (uint32_t)bi);
-    }
-    for (size_t i = t.nb / 2 + 1; i-- > 0;) if (i < t.nb) top_sift_down(&t, i); /* heapify */
-    while (bkey(&t, t.top[0]) != UINT64_MAX) {
-        uint32_t bb = t.top[0];
-        uint64_t top = heap_pop(t.blk[bb].h, &t.blk[bb].n);
-        set_key(&t, bb);
-        top_fix(&t, 0);
-        uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
-        if (prank[pos] != rank) continue; /* a stale entry */
-        sym *cur = &y[pos];
-        if (cur->len == 0 || cur->next < 0) continue;
-        int32_t ri = cur->next;
-        sym *right = &y[ri];
-        if (!mc_find(b, mc, cur->id, right->id, &rk, &nid) || rk != rank) continue;
-        cur->id = nid;
-        cur->len += right->len;
-        right->len = 0;
-        prank[ri] = UINT32_MAX;
-        cur->next = right->next;
-        if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
-        if (cur->prev >= 0) {
-            prank[cur->prev] = UINT32_MAX;
-            if (mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid)) {
-                prank[cur->prev] = rk;
-                if (!tl_push(&t, ((uint64_t)rk << 32) | (uint32_t)cur->prev)) { tl_free(&t); free(prank); return TG_ENOMEM; }
-            }
-        }
-        prank[pos] = UINT32_MAX;
-        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid)) {
-            prank[pos] = rk;
-            if (!tl_push(&t, ((uint64_t)rk << 32) | pos)) { tl_free(&t); free(prank); return TG_ENOMEM; }
-        }
-    }
-    tl_free(&t);
-    free(prank);
-    return TG_OK;
-}
-
-static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
-    sym *y = s->syms;
-    if (!s->mcache) {
-        s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
-        if (!s->mcache) return TG_ENOMEM;
-        for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
-    }
-    mcache_ent *mc = s->mcache;
-    uint32_t rk, nid;
-    if (k >= TWO_LEVEL_MIN) return merge_two_level(b, s, k);
-    /* n-1 initial entries + at most 2 per merge */
-    size_t need = 3 * k + 4;
-    if (need > s->heap_cap) {
-        uint64_t *p = realloc(s->heap, need * sizeof *p);
-        if (!p) return TG_ENOMEM;
-        s->heap = p;
-        s->heap_cap = need;
-    }
-    uint64_t *h = s->heap;
-    size_t hn = 0;
-    for (size_t i = 0; i + 1 < k; i++)
-        if (mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) h[hn++] = ((uint64_t)rk << 32) | i;
-    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(h, hn, i); /* heapify: O(n) */
     while (hn) {
         uint64_t top = heap_pop(h, &hn);
         uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
@@ -732,6 +563,224 @@ static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
         if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid))
             heap_push(h, &hn, ((uint64_t)rk << 32) | pos);
     }
+}
+
+/* Room in s->heap for the heap of a word of k symbols: n-1 initial entries
+ * and at most 2 per merge. */
+static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
+    size_t need = 3 * k + 4;
+    if (need <= s->heap_cap) return TG_OK;
+    uint64_t *p = realloc(s->heap, need * sizeof *p);
+    if (!p) return TG_ENOMEM;
+    s->heap = p;
+    s->heap_cap = need;
+    return TG_OK;
+}
+
+/*
+ * Rank buckets for long words (a 100 KB run of spaces, random letters).
+ * The heap pops (rank, position) in order; here every pending pair of one
+ * rank waits in that rank's bucket, and the ranks that have a bucket sit in
+ * a small heap of their own. A bucket is applied in one pass, leftmost
+ * first (sorted by position when pushes came out of order), which is the
+ * heap's order as long as no merge creates a pair of the rank being applied
+ * or a lower one: trained merge lists never do (a merge using a token comes
+ * after the merge that made it), and the first time a merge does, the rest
+ * of the word goes to the heap from that state (every pending pair, by
+ * prank), so any merge list gives HF's result. A pop costs one heap step per
+ * rank instead of one per pair; a run of one repeated symbol has a handful
+ * of ranks in all.
+ */
+#define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
+
+typedef struct rbucket {
+    uint32_t *p; /* positions */
+    uint32_t n, cap;
+} rbucket;
+
+typedef struct rqueue {
+    uint32_t *slot;  /* slot[rank]: 1 + its bucket's index in bk, 0 none */
+    rbucket *bk;     /* buckets: in use or spare */
+    uint32_t *spare; /* indices of emptied buckets */
+    uint64_t *heap;  /* ranks that have a bucket */
+    size_t nbk, cap, nspare, hn;
+    uint32_t cur;    /* the rank being applied */
+    int early;       /* a pair of rank <= cur appeared */
+} rqueue;
+
+/* A bucket index + 1 for a new rank, 0 when out of memory. */
+static uint32_t rq_bucket(rqueue *q) {
+    if (q->nspare) return q->spare[--q->nspare];
+    if (q->nbk == q->cap) {
+        size_t nc = q->cap ? 2 * q->cap : 256;
+        rbucket *bk = realloc(q->bk, nc * sizeof *bk);
+        if (!bk) return 0;
+        q->bk = bk;
+        uint32_t *sp = realloc(q->spare, nc * sizeof *sp);
+        if (!sp) return 0;
+        q->spare = sp;
+        uint64_t *h = realloc(q->heap, nc * sizeof *h);
+        if (!h) return 0;
+        q->heap = h;
+        q->cap = nc;
+    }
+    q->bk[q->nbk] = (rbucket){NULL, 0, 0};
+    return (uint32_t)++q->nbk;
+}
+
+/* rq_push's slow path: a new bucket for rank, or more room in one. */
+static rbucket *rq_room(rqueue *q, uint32_t rank) {
+    uint32_t bi = q->slot[rank];
+    if (!bi) {
+        if (!(bi = rq_bucket(q))) return NULL;
+        q->slot[rank] = bi;
+        heap_push(q->heap, &q->hn, rank);
+    }
+    rbucket *x = &q->bk[bi - 1];
+    if (x->n == x->cap) {
+        uint32_t nc = x->cap ? 2 * x->cap : 16;
+        uint32_t *p = realloc(x->p, nc * sizeof *p);
+        if (!p) return NULL;
+        x->p = p;
+        x->cap = nc;
+    }
+    return x;
+}
+
+/* Queues the pair of rank rank at pos; 0 when out of memory. */
+static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t rank, uint32_t pos) {
+    q->early |= rank <= q->cur; /* cur is 0 and early cleared until the buckets run */
+    uint32_t bi = q->slot[rank];
+    rbucket *x = bi ? &q->bk[bi - 1] : NULL;
+    if (!x || x->n == x->cap) {
+        x = rq_room(q, rank);
+        if (!x) return 0;
+    }
+    x->p[x->n++] = pos;
+    return 1;
+}
+
+static void rq_free(rqueue *q) {
+    for (size_t i = 0; i < q->nbk; i++) free(q->bk[i].p);
+    free(q->bk);
+    free(q->spare);
+    free(q->heap);
+    free(q->slot);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts p[0..n) ascending (usually already sorted: only checked). */
+static void sort_positions(uint32_t *p, size_t n) {
+    for (size_t i = 1; i < n; i++)
+        if (p[i] < p[i - 1]) {
+            qsort(p, n, sizeof *p, cmp_u32);
+            return;
+        }
+}
+
+/* The word's state as the buckets left it: pos's pair (rank prank[pos],
+ * merged id pnid[pos]) applied, the pairs it changed requeued. */
+typedef struct rstate {
+    sym *y;
+    uint32_t *prank, *pnid; /* per position: its pair's rank (UINT32_MAX none) and merged id */
+} rstate;
+
+/* Sets pos's pair from the merge table and queues it; 0 when out of memory. */
+static inline __attribute__((always_inline)) int rs_pair(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q,
+                                                         uint32_t pos) {
+    uint32_t rk, nid;
+    w->prank[pos] = UINT32_MAX;
+    sym *cur = &w->y[pos];
+    if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) return 1;
+    w->prank[pos] = rk;
+    w->pnid[pos] = nid;
+    return rq_push(q, rk, pos);
+}
+
+static inline __attribute__((always_inline)) int rs_apply(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q, uint32_t pos) {
+    sym *y = w->y;
+    sym *cur = &y[pos];
+    int32_t ri = cur->next;
+    sym *right = &y[ri];
+    cur->id = w->pnid[pos];
+    cur->len += right->len;
+    right->len = 0;
+    w->prank[ri] = UINT32_MAX;
+    cur->next = right->next;
+    if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
+    if (cur->prev >= 0 && !rs_pair(b, mc, w, q, (uint32_t)cur->prev)) return 0;
+    return rs_pair(b, mc, w, q, pos);
+}
+
+/* The rest of the word by the heap, from the state the buckets left. */
+static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, const uint32_t *prank,
+                                size_t k) {
+    tg_status st = heap_room(s, k);
+    if (st) return st;
+    size_t hn = 0;
+    for (int32_t i = 0; i >= 0; i = s->syms[i].next)
+        if (prank[i] != UINT32_MAX) s->heap[hn++] = ((uint64_t)prank[i] << 32) | (uint32_t)i;
+    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(s->heap, hn, i);
+    heap_run(b, s->syms, mc, s->heap, hn);
+    return TG_OK;
+}
+
+static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
+    rqueue q;
+    memset(&q, 0, sizeof q);
+    rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
+    q.slot = calloc(b->merge_mask + 1, sizeof *q.slot); /* every rank is below the slot count */
+    tg_status st = TG_ENOMEM;
+    if (!w.prank || !w.pnid || !q.slot) goto out;
+    for (size_t i = 0; i < k; i++)
+        if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
+    q.early = 0; /* set by rank 0 above */
+    while (q.hn) {
+        uint32_t r = (uint32_t)heap_pop(q.heap, &q.hn);
+        uint32_t bi = q.slot[r];
+        q.slot[r] = 0;
+        q.cur = r;
+        rbucket x = q.bk[bi - 1];
+        sort_positions(x.p, x.n);
+        for (uint32_t j = 0; j < x.n && !q.early; j++)
+            if (w.prank[x.p[j]] == r && !rs_apply(b, mc, &w, &q, x.p[j])) goto out;
+        q.bk[bi - 1].n = 0;
+        q.spare[q.nspare++] = bi;
+        if (q.early) { /* this rank's remaining pairs are pending in prank too */
+            st = bucket_to_heap(b, s, mc, w.prank, k);
+            goto out;
+        }
+    }
+    st = TG_OK;
+out:
+    rq_free(&q);
+    free(w.prank);
+    free(w.pnid);
+    return st;
+}
+
+static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+    sym *y = s->syms;
+    if (!s->mcache) {
+        s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
+        if (!s->mcache) return TG_ENOMEM;
+        for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
+    }
+    mcache_ent *mc = s->mcache;
+    uint32_t rk, nid;
+    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k);
+    tg_status st = heap_room(s, k);
+    if (st) return st;
+    uint64_t *h = s->heap;
+    size_t hn = 0;
+    for (size_t i = 0; i + 1 < k; i++)
+        if (mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) h[hn++] = ((uint64_t)rk << 32) | i;
+    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(h, hn, i); /* heapify: O(n) */
+    heap_run(b, y, mc, h, hn);
     return TG_OK;
 }
 
