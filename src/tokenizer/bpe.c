@@ -68,9 +68,19 @@ struct tg__bpe_scratch {
 
 static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32) | b; }
 
+/* The merge table's home slot of pair key k. The product's high half
+ * depends on every bit of both ids; folded onto the low half so that any
+ * table size takes well-mixed bits (bits 20.. alone saw only the left id's
+ * low bits: pairs sharing a right id and those bits piled up in one
+ * cluster, about 9 probes a lookup on long random words). */
+static inline size_t merge_home(const tg__bpe *b, uint64_t k) {
+    uint64_t x = k * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x ^ (x >> 32)) & b->merge_mask;
+}
+
 static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
     uint64_t k = pair_key(l, r);
-    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    size_t i = merge_home(b, k);
     k++;
     for (;;) {
         const tg__merge_slot *s = &b->merges[i];
@@ -82,7 +92,7 @@ static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uin
 
 static void merge_put(tg__bpe *b, uint32_t l, uint32_t r, uint32_t rank, uint32_t new_id) {
     uint64_t k = pair_key(l, r);
-    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    size_t i = merge_home(b, k);
     k++;
     for (;;) {
         tg__merge_slot *s = &b->merges[i];
@@ -158,7 +168,7 @@ static tg_status resolve_merges(tg__bpe *b, const tg__bpe_spec *spec, tg_error *
         for (size_t k = 0; k < cnt; k++) merge_strings(spec, base + k, &keys[2 * k], &keys[2 * k + 1]);
         tg__strtab_find_batch(lt, keys, 2 * cnt, ids);
         for (size_t k = 0; k < cnt; k++) /* the slots merge_put writes below: early, their misses overlap */
-            __builtin_prefetch(&b->merges[(size_t)((pair_key(ids[2 * k], ids[2 * k + 1]) * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask], 1);
+            __builtin_prefetch(&b->merges[merge_home(b, pair_key(ids[2 * k], ids[2 * k + 1]))], 1);
         tgx_buf_reset(&jb);
         size_t nj = 0;
         for (size_t k = 0; k < cnt; k++) {
@@ -594,13 +604,15 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
 
 typedef struct rbucket {
-    uint32_t *p; /* positions */
+    size_t off;  /* its positions: pool[off..off + n) */
     uint32_t n, cap;
 } rbucket;
 
 typedef struct rqueue {
     uint32_t *slot;  /* slot[rank]: 1 + its bucket's index in bk, 0 none */
     rbucket *bk;     /* buckets: in use or spare */
+    uint32_t *pool;  /* every bucket's positions; a bucket that grows moves to its end */
+    size_t pool_len, pool_cap;
     uint32_t *spare; /* indices of emptied buckets */
     uint64_t *heap;  /* ranks that have a bucket */
     size_t nbk, cap, nspare, hn;
@@ -624,7 +636,7 @@ static uint32_t rq_bucket(rqueue *q) {
         q->heap = h;
         q->cap = nc;
     }
-    q->bk[q->nbk] = (rbucket){NULL, 0, 0};
+    q->bk[q->nbk] = (rbucket){0, 0, 0};
     return (uint32_t)++q->nbk;
 }
 
@@ -637,12 +649,20 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
         heap_push(q->heap, &q->hn, rank);
     }
     rbucket *x = &q->bk[bi - 1];
-    if (x->n == x->cap) {
-        uint32_t nc = x->cap ? 2 * x->cap : 16;
-        uint32_t *p = realloc(x->p, nc * sizeof *p);
-        if (!p) return NULL;
-        x->p = p;
+    if (x->n == x->cap) { /* move it to the pool's end, twice the room */
+        uint32_t nc = x->cap ? 2 * x->cap : 8;
+        if (q->pool_len + nc > q->pool_cap) {
+            size_t pc = q->pool_cap ? 2 * q->pool_cap : 4096;
+            while (pc < q->pool_len + nc) pc *= 2;
+            uint32_t *p = realloc(q->pool, pc * sizeof *p);
+            if (!p) return NULL;
+            q->pool = p;
+            q->pool_cap = pc;
+        }
+        if (x->n) memcpy(q->pool + q->pool_len, q->pool + x->off, x->n * sizeof *q->pool);
+        x->off = q->pool_len;
         x->cap = nc;
+        q->pool_len += nc;
     }
     return x;
 }
@@ -656,12 +676,12 @@ static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t ran
         x = rq_room(q, rank);
         if (!x) return 0;
     }
-    x->p[x->n++] = pos;
+    q->pool[x->off + x->n++] = pos;
     return 1;
 }
 
 static void rq_free(rqueue *q) {
-    for (size_t i = 0; i < q->nbk; i++) free(q->bk[i].p);
+    free(q->pool);
     free(q->bk);
     free(q->spare);
     free(q->heap);
@@ -745,9 +765,11 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
         q.slot[r] = 0;
         q.cur = r;
         rbucket x = q.bk[bi - 1];
-        sort_positions(x.p, x.n);
-        for (uint32_t j = 0; j < x.n && !q.early; j++)
-            if (w.prank[x.p[j]] == r && !rs_apply(b, mc, &w, &q, x.p[j])) goto out;
+        sort_positions(q.pool + x.off, x.n);
+        for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
+            uint32_t pos = q.pool[x.off + j];
+            if (w.prank[pos] == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
+        }
         q.bk[bi - 1].n = 0;
         q.spare[q.nspare++] = bi;
         if (q.early) { /* this rank's remaining pairs are pending in prank too */
@@ -763,14 +785,20 @@ out:
     return st;
 }
 
-static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
-    sym *y = s->syms;
+/* The scratch's merge cache, made on first use; NULL when out of memory. */
+static mcache_ent *merge_cache(tg__bpe_scratch *s) {
     if (!s->mcache) {
         s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
-        if (!s->mcache) return TG_ENOMEM;
+        if (!s->mcache) return NULL;
         for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
     }
-    mcache_ent *mc = s->mcache;
+    return s->mcache;
+}
+
+static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+    sym *y = s->syms;
+    mcache_ent *mc = merge_cache(s);
+    if (!mc) return TG_ENOMEM;
     uint32_t rk, nid;
     if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k);
     tg_status st = heap_room(s, k);
@@ -826,12 +854,148 @@ static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     }
 }
 
+/*
+ * Runs of one repeated symbol in compressed form: a word of many symbols
+ * but few runs (100 KB of spaces is one run) is a list of elements (token,
+ * count). HF's next merge is the pair of lowest rank, leftmost; the pairs
+ * are, per element, (token, token) inside it when its count is 2 or more,
+ * and (token, next element's token) between elements. A merge between
+ * elements takes one from each and puts the merged token between them. A
+ * merge inside an element of count c is, in HF, c/2 merges left to right
+ * (leftmost first: "t t t t t" -> "tt tt t"); they run as one batch when no
+ * pair they create in between ranks lower than the batch's, which the batch
+ * checks ((tt, tt), (tt, t), and (left neighbour, tt)): then the element
+ * becomes (tt, c/2) and, when c is odd, one t after it. Elements next to each
+ * other with the same token are joined. When a check fails or the list grows
+ * past RUN_ELEMS, the word as it stands (a state HF passes through) goes to
+ * the rank buckets or the heap, which finish it exactly. So a run costs a few
+ * hundred pair lookups however long it is.
+ */
+#define RUN_ELEMS 64 /* elements at most; a word starts compressed with up to RUN_ELEMS / 2 runs */
+
+typedef struct relem {
+    uint32_t id, count;
+} relem;
+
+/* The rank of pair (l, r), UINT32_MAX for none. */
+static inline uint32_t pair_rank(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *nid) {
+    uint32_t rk;
+    return mc_find(b, mc, l, r, &rk, nid) ? rk : UINT32_MAX;
+}
+
+/* Inserts (id, 1) at e[at], shifting the rest; 0 when there is no room. */
+static int run_insert(relem *e, size_t *n, size_t at, uint32_t id) {
+    if (*n == RUN_ELEMS) return 0;
+    memmove(e + at + 1, e + at, (*n - at) * sizeof *e);
+    e[at] = (relem){id, 1};
+    (*n)++;
+    return 1;
+}
+
+/* Drops empty elements and joins neighbours with the same token. */
+static void run_tidy(relem *e, size_t *n) {
+    size_t o = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (e[i].count == 0) continue;
+        if (o && e[o - 1].id == e[i].id) e[o - 1].count += e[i].count;
+        else e[o++] = e[i];
+    }
+    *n = o;
+}
+
+/* Applies merges to e[0..*n) until none applies (1) or the compressed form
+ * cannot take the next one (0: e holds a state HF passes through). */
+static int run_merge(const tg__bpe *b, mcache_ent *mc, relem *e, size_t *n) {
+    for (;;) {
+        uint32_t best = UINT32_MAX, bnid = 0, nid, rk;
+        size_t bi = 0;
+        int inside = 0;
+        for (size_t i = 0; i < *n; i++) {
+            if (e[i].count >= 2 && (rk = pair_rank(b, mc, e[i].id, e[i].id, &nid)) < best) {
+                best = rk; bnid = nid; bi = i; inside = 1;
+            }
+            if (i + 1 < *n && (rk = pair_rank(b, mc, e[i].id, e[i + 1].id, &nid)) < best) {
+                best = rk; bnid = nid; bi = i; inside = 0;
+            }
+        }
+        if (best == UINT32_MAX) return 1;
+        if (!inside) { /* between e[bi] and e[bi + 1] */
+            e[bi].count--;
+            e[bi + 1].count--;
+            if (!run_insert(e, n, bi + 1, bnid)) { e[bi].count++; e[bi + 1].count++; return 0; }
+        } else {
+            uint32_t t = e[bi].id, c = e[bi].count;
+            if ((c >= 4 && pair_rank(b, mc, bnid, bnid, &nid) < best) ||
+                (c >= 3 && pair_rank(b, mc, bnid, t, &nid) < best) ||
+                (bi > 0 && pair_rank(b, mc, e[bi - 1].id, bnid, &nid) < best))
+                return 0; /* HF would merge a new pair in the middle of the batch */
+            if ((c & 1) && *n == RUN_ELEMS) return 0;
+            e[bi].id = bnid;
+            e[bi].count = c / 2;
+            if (c & 1) run_insert(e, n, bi + 1, t);
+        }
+        run_tidy(e, n);
+    }
+}
+
+/* The symbols of e[0..n) in s->syms (each of length 1: only 0 means merged
+ * away); returns their count. */
+static size_t run_expand(tg__bpe_scratch *s, const relem *e, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < e[i].count; j++, k++)
+            s->syms[k] = (sym){e[i].id, (int32_t)k - 1, (int32_t)k + 1, 1};
+    if (k) s->syms[k - 1].next = -1;
+    return k;
+}
+
+/* The word in s->syms[0..k) as runs, when it has at most RUN_ELEMS / 2 of
+ * them: their count, else 0. */
+static size_t run_split(const tg__bpe_scratch *s, size_t k, relem *e) {
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (n && e[n - 1].id == s->syms[i].id) { e[n - 1].count++; continue; }
+        if (n == RUN_ELEMS / 2) return 0;
+        e[n++] = (relem){s->syms[i].id, 1};
+    }
+    return n;
+}
+
+/* Merges the word in s->syms[0..k) by runs and appends its ids to out;
+ * *done = 0 when it is not one (s->syms unchanged) or the runs handed back
+ * a state to finish by the symbols (s->syms then holds it, *k its count). */
+static tg_status run_word(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t *k, tg_tokens *out,
+                          int *done) {
+    relem e[RUN_ELEMS];
+    size_t n = run_split(s, *k, e);
+    *done = 0;
+    if (n == 0) return TG_OK;
+    if (!run_merge(b, mc, e, &n)) {
+        *k = run_expand(s, e, n);
+        return TG_OK;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += e[i].count;
+    tg_status st = reserve_ids(out, total);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < e[i].count; j++) out->ids[out->len++] = e[i].id;
+    *done = 1;
+    return TG_OK;
+}
+
 static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                           tg_tokens *out) {
     size_t k;
     tg_status st = initial_symbols(b, s, p, n, &k);
     if (st) return st;
     if (k == 0) return TG_OK;
+    if (k > NAIVE_MAX) {
+        mcache_ent *mc = merge_cache(s);
+        int done;
+        if (!mc) return TG_ENOMEM;
+        if ((st = run_word(b, s, mc, &k, out, &done)) || done) return st;
+    }
     if (k <= NAIVE_MAX) merge_naive(b, s, k);
     else if ((st = merge_heap(b, s, k))) return st;
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
