@@ -961,6 +961,73 @@ static size_t run_split(const tg__bpe_scratch *s, size_t k, relem *e) {
     return n;
 }
 
+/*
+ * A word that is one unit of 2..UNIT_MAX symbols repeated (a byte-level "é"
+ * is 2 symbols, "中" 3, an emoji 4): while the lowest-rank pair lies inside
+ * the unit, HF merges it in every copy, left to right; that is one batch
+ * when no pair the merged token forms on the way (inside a copy, between
+ * merged copies, between a merged and an unmerged copy) ranks lower. The
+ * unit shrinks by one symbol a batch; at one symbol the word is a run
+ * (above). Otherwise the word as it stands goes to the symbol path.
+ */
+#define UNIT_MAX 4
+
+/* The period p (2..UNIT_MAX) of s->syms[0..k) when it is a whole number of
+ * copies (at least 2) of its first p symbols, which go to u; else 0. */
+static size_t unit_period(const tg__bpe_scratch *s, size_t k, uint32_t *u) {
+    for (size_t p = 2; p <= UNIT_MAX && 2 * p <= k; p++) {
+        if (k % p) continue;
+        size_t i = p;
+        while (i < k && s->syms[i].id == s->syms[i - p].id) i++;
+        if (i < k) continue;
+        for (i = 0; i < p; i++) u[i] = s->syms[i].id;
+        return p;
+    }
+    return 0;
+}
+
+/* 1 when every pair around token z in unit u[0..p) (merged from old, whose
+ * copies follow) ranks above best. */
+static int unit_batch_ok(const tg__bpe *b, mcache_ent *mc, const uint32_t *u, size_t p, uint32_t old0,
+                         uint32_t z, uint32_t best) {
+    uint32_t nid;
+    for (size_t j = 0; j < p; j++) { /* inside the unit, and between two merged copies (j = p - 1) */
+        uint32_t l = u[j], r = j + 1 < p ? u[j + 1] : u[0];
+        if ((l == z || r == z) && pair_rank(b, mc, l, r, &nid) < best) return 0;
+    }
+    /* a merged copy before an unmerged one */
+    return u[p - 1] != z || pair_rank(b, mc, z, old0, &nid) > best;
+}
+
+/* Shrinks unit u[0..*p) (copies of it: at least 2) by batches until it is
+ * one symbol (1) or the next merge is not a batch inside it (0). */
+static int unit_merge(const tg__bpe *b, mcache_ent *mc, uint32_t *u, size_t *p) {
+    while (*p > 1) {
+        uint32_t best = UINT32_MAX, z = 0, nid, rk;
+        size_t bi = 0;
+        for (size_t i = 0; i + 1 < *p; i++)
+            if ((rk = pair_rank(b, mc, u[i], u[i + 1], &nid)) < best) { best = rk; z = nid; bi = i; }
+        if (best == UINT32_MAX || pair_rank(b, mc, u[*p - 1], u[0], &nid) < best) return 0;
+        uint32_t old0 = u[0];
+        uint32_t nu[UNIT_MAX];
+        memcpy(nu, u, *p * sizeof *u);
+        nu[bi] = z;
+        memmove(nu + bi + 1, nu + bi + 2, (*p - bi - 2) * sizeof *nu);
+        if (!unit_batch_ok(b, mc, nu, *p - 1, old0, z, best)) return 0;
+        memcpy(u, nu, (*p - 1) * sizeof *u);
+        (*p)--;
+    }
+    return 1;
+}
+
+/* s->syms[0..copies * p) as copies of u[0..p); returns the count. */
+static size_t unit_expand(tg__bpe_scratch *s, const uint32_t *u, size_t p, size_t copies) {
+    size_t k = copies * p;
+    for (size_t i = 0; i < k; i++) s->syms[i] = (sym){u[i % p], (int32_t)i - 1, (int32_t)i + 1, 1};
+    s->syms[k - 1].next = -1;
+    return k;
+}
+
 /* Merges the word in s->syms[0..k) by runs and appends its ids to out;
  * *done = 0 when it is not one (s->syms unchanged) or the runs handed back
  * a state to finish by the symbols (s->syms then holds it, *k its count). */
@@ -969,7 +1036,17 @@ static tg_status run_word(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, 
     relem e[RUN_ELEMS];
     size_t n = run_split(s, *k, e);
     *done = 0;
-    if (n == 0) return TG_OK;
+    if (n == 0) { /* many runs: one unit repeated, or the symbol path */
+        uint32_t u[UNIT_MAX];
+        size_t p = unit_period(s, *k, u), copies = p ? *k / p : 0;
+        if (!p || copies > UINT32_MAX) return TG_OK;
+        if (!unit_merge(b, mc, u, &p)) {
+            *k = unit_expand(s, u, p, copies);
+            return TG_OK;
+        }
+        e[0] = (relem){u[0], (uint32_t)copies};
+        n = 1;
+    }
     if (!run_merge(b, mc, e, &n)) {
         *k = run_expand(s, e, n);
         return TG_OK;
