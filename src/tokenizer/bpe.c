@@ -648,6 +648,7 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
         q->slot[rank] = bi;
         heap_push(q->heap, &q->hn, rank);
     }
+    if (!q->bk) return NULL; /* not reached: bi came from rq_bucket */
     rbucket *x = &q->bk[bi - 1];
     if (x->n == x->cap) { /* move it to the pool's end, twice the room */
         uint32_t nc = x->cap ? 2 * x->cap : 8;
@@ -1067,14 +1068,15 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
     tg_status st = initial_symbols(b, s, p, n, &k);
     if (st) return st;
     if (k == 0) return TG_OK;
-    if (k > NAIVE_MAX) {
+    if (k <= NAIVE_MAX) {
+        merge_naive(b, s, k);
+    } else {
         mcache_ent *mc = merge_cache(s);
         int done;
         if (!mc) return TG_ENOMEM;
         if ((st = run_word(b, s, mc, &k, out, &done)) || done) return st;
+        if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
     }
-    if (k <= NAIVE_MAX) merge_naive(b, s, k);
-    else if ((st = merge_heap(b, s, k))) return st;
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
         if ((st = push_id(out, s->syms[i].id))) return st;
     return TG_OK;
