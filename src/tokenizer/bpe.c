@@ -603,19 +603,24 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
 
+#define SLOT_BITS 10
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
 typedef struct rbucket {
     size_t off;  /* its positions: pool[off..off + n) */
     uint32_t n, cap;
 } rbucket;
 
 typedef struct rqueue {
-    uint32_t *slot;  /* slot[rank]: 1 + its bucket's index in bk, 0 none */
+    uint32_t **page; /* page[rank >> SLOT_BITS][rank & SLOT_MASK]: 1 + its bucket's index in bk,
+                      * 0 none; pages made as ranks come (a table of every rank cost a 4 MB
+                      * memset per long word for Gemma-3's 514K merges) */
     rbucket *bk;     /* buckets: in use or spare */
     uint32_t *pool;  /* every bucket's positions; a bucket that grows moves to its end */
     size_t pool_len, pool_cap;
     uint32_t *spare; /* indices of emptied buckets */
     uint64_t *heap;  /* ranks that have a bucket */
-    size_t nbk, cap, nspare, hn;
+    size_t nbk, cap, nspare, hn, npage;
     uint32_t cur;    /* the rank being applied */
     int early;       /* a pair of rank <= cur appeared */
 } rqueue;
@@ -642,10 +647,12 @@ static uint32_t rq_bucket(rqueue *q) {
 
 /* rq_push's slow path: a new bucket for rank, or more room in one. */
 static rbucket *rq_room(rqueue *q, uint32_t rank) {
-    uint32_t bi = q->slot[rank];
+    uint32_t **pg = &q->page[rank >> SLOT_BITS];
+    if (!*pg && !(*pg = calloc(SLOT_MASK + 1, sizeof **pg))) return NULL;
+    uint32_t bi = (*pg)[rank & SLOT_MASK];
     if (!bi) {
         if (!(bi = rq_bucket(q))) return NULL;
-        q->slot[rank] = bi;
+        (*pg)[rank & SLOT_MASK] = bi;
         heap_push(q->heap, &q->hn, rank);
     }
     if (!q->bk) return NULL; /* not reached: bi came from rq_bucket */
@@ -671,7 +678,8 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
 /* Queues the pair of rank rank at pos; 0 when out of memory. */
 static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t rank, uint32_t pos) {
     q->early |= rank <= q->cur; /* cur is 0 and early cleared until the buckets run */
-    uint32_t bi = q->slot[rank];
+    const uint32_t *pg = q->page[rank >> SLOT_BITS];
+    uint32_t bi = pg ? pg[rank & SLOT_MASK] : 0;
     rbucket *x = bi ? &q->bk[bi - 1] : NULL;
     if (!x || x->n == x->cap) {
         x = rq_room(q, rank);
@@ -686,7 +694,8 @@ static void rq_free(rqueue *q) {
     free(q->bk);
     free(q->spare);
     free(q->heap);
-    free(q->slot);
+    for (size_t i = 0; q->page && i < q->npage; i++) free(q->page[i]);
+    free(q->page);
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -754,16 +763,17 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
-    q.slot = calloc(b->merge_mask + 1, sizeof *q.slot); /* every rank is below the slot count */
+    q.npage = ((b->merge_mask + 1) >> SLOT_BITS) + 1; /* every rank is below the slot count */
+    q.page = calloc(q.npage, sizeof *q.page);
     tg_status st = TG_ENOMEM;
-    if (!w.prank || !w.pnid || !q.slot) goto out;
+    if (!w.prank || !w.pnid || !q.page) goto out;
     for (size_t i = 0; i < k; i++)
         if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
     q.early = 0; /* set by rank 0 above */
     while (q.hn) {
         uint32_t r = (uint32_t)heap_pop(q.heap, &q.hn);
-        uint32_t bi = q.slot[r];
-        q.slot[r] = 0;
+        uint32_t bi = q.page[r >> SLOT_BITS][r & SLOT_MASK]; /* its page exists: it has a bucket */
+        q.page[r >> SLOT_BITS][r & SLOT_MASK] = 0;
         q.cur = r;
         rbucket x = q.bk[bi - 1];
         sort_positions(q.pool + x.off, x.n);
