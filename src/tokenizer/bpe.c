@@ -68,9 +68,19 @@ struct tg__bpe_scratch {
 
 static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32) | b; }
 
+/* The merge table's home slot of pair key k. The product's high half
+ * depends on every bit of both ids; folded onto the low half so that any
+ * table size takes well-mixed bits (bits 20.. alone saw only the left id's
+ * low bits: pairs sharing a right id and those bits piled up in one
+ * cluster, about 9 probes a lookup on long random words). */
+static inline size_t merge_home(const tg__bpe *b, uint64_t k) {
+    uint64_t x = k * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x ^ (x >> 32)) & b->merge_mask;
+}
+
 static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
     uint64_t k = pair_key(l, r);
-    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    size_t i = merge_home(b, k);
     k++;
     for (;;) {
         const tg__merge_slot *s = &b->merges[i];
@@ -82,7 +92,7 @@ static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uin
 
 static void merge_put(tg__bpe *b, uint32_t l, uint32_t r, uint32_t rank, uint32_t new_id) {
     uint64_t k = pair_key(l, r);
-    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask;
+    size_t i = merge_home(b, k);
     k++;
     for (;;) {
         tg__merge_slot *s = &b->merges[i];
@@ -158,7 +168,7 @@ static tg_status resolve_merges(tg__bpe *b, const tg__bpe_spec *spec, tg_error *
         for (size_t k = 0; k < cnt; k++) merge_strings(spec, base + k, &keys[2 * k], &keys[2 * k + 1]);
         tg__strtab_find_batch(lt, keys, 2 * cnt, ids);
         for (size_t k = 0; k < cnt; k++) /* the slots merge_put writes below: early, their misses overlap */
-            __builtin_prefetch(&b->merges[(size_t)((pair_key(ids[2 * k], ids[2 * k + 1]) * 0x9E3779B97F4A7C15ull) >> 20) & b->merge_mask], 1);
+            __builtin_prefetch(&b->merges[merge_home(b, pair_key(ids[2 * k], ids[2 * k + 1]))], 1);
         tgx_buf_reset(&jb);
         size_t nj = 0;
         for (size_t k = 0; k < cnt; k++) {
@@ -542,179 +552,10 @@ static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t
     return e->rank != UINT32_MAX;
 }
 
-/* Two-level priority queue for very long words (a 1 MB pre-token): one small
- * heap per block of BLOCK positions, and an indexed heap of blocks keyed by
- * their minimum. It pops exactly the global minimum (rank, position), like the
- * single heap, but its heaps stay in cache. */
-#define BLOCK_BITS 10
-#define TWO_LEVEL_MIN ((size_t)1 << 15)
-
-typedef struct bheap {
-    uint64_t *h;
-    size_t n, cap;
-} bheap;
-
-typedef struct twolevel {
-    bheap *blk;
-    uint64_t *key;         /* key[b]: block b's minimum, UINT64_MAX when empty */
-    uint32_t *top, *where; /* indexed heap of block ids by key */
-    size_t nb;
-} twolevel;
-
-static inline uint64_t bkey(const twolevel *t, uint32_t b) { return t->key[b]; }
-static inline void set_key(twolevel *t, uint32_t b) { t->key[b] = t->blk[b].n ? t->blk[b].h[0] : UINT64_MAX; }
-
-static void top_swap(twolevel *t, size_t i, size_t j) {
-    uint32_t x = t->top[i];
-    t->top[i] = t->top[j];
-    t->top[j] = x;
-    t->where[t->top[i]] = (uint32_t)i;
-    t->where[t->top[j]] = (uint32_t)j;
-}
-
-static void top_sift_down(twolevel *t, size_t i) {
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= t->nb) break;
-        if (c + 1 < t->nb && bkey(t, t->top[c + 1]) < bkey(t, t->top[c])) c++;
-        if (bkey(t, t->top[c]) >= bkey(t, t->top[i])) break;
-        top_swap(t, i, c);
-        i = c;
-    }
-}
-
-/* Restores the heap after block top[i]'s key changed (the rest is a heap). */
-static void top_fix(twolevel *t, size_t i) {
-    while (i > 0 && bkey(t, t->top[(i - 1) / 2]) > bkey(t, t->top[i])) {
-        top_swap(t, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    top_sift_down(t, i);
-}
-
-static int tl_push(twolevel *t, uint64_t e) {
-    uint32_t b = (uint32_t)((uint32_t)e >> BLOCK_BITS);
-    bheap *x = &t->blk[b];
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 64;
-        uint64_t *p = realloc(x->h, nc * sizeof *p);
-        if (!p) return 0;
-        x->h = p;
-        x->cap = nc;
-    }
-    uint64_t old = bkey(t, b);
-    heap_push(x->h, &x->n, e);
-    if (e < old) {
-        t->key[b] = e;
-        top_fix(t, t->where[b]);
-    }
-    return 1;
-}
-
-static void tl_free(twolevel *t) {
-    for (size_t i = 0; i < t->nb; i++) free(t->blk[i].h);
-    free(t->blk);
-    free(t->key);
-    free(t->top);
-    free(t->where);
-}
-
-static tg_status merge_two_level(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
-    sym *y = s->syms;
-    mcache_ent *mc = s->mcache;
+/* The binary heap's loop: pops (rank, position) until no merge applies.
+ * h[0..hn) is a heap of candidate pairs; room for 2 more per merge. */
+static void heap_run(const tg__bpe *b, sym *y, mcache_ent *mc, uint64_t *h, size_t hn) {
     uint32_t rk, nid;
-    twolevel t;
-    t.nb = (k >> BLOCK_BITS) + 1;
-    t.blk = calloc(t.nb, sizeof *t.blk);
-    t.key = malloc(t.nb * sizeof *t.key);
-    t.top = malloc(t.nb * sizeof *t.top);
-    t.where = malloc(t.nb * sizeof *t.where);
-    if (!t.blk || !t.key || !t.top || !t.where) { tl_free(&t); return TG_ENOMEM; }
-    /* prank[p]: rank of the pair now starting at p (UINT32_MAX: none or p
-     * merged away). Most popped entries are stale; this 4-byte array tells
-     * so without touching the 16-byte symbols (the cache miss that dominated) */
-    uint32_t *prank = malloc(k * sizeof *prank);
-    if (!prank) { tl_free(&t); return TG_ENOMEM; }
-    for (size_t i = 0; i < t.nb; i++) { t.top[i] = (uint32_t)i; t.where[i] = (uint32_t)i; }
-    prank[k - 1] = UINT32_MAX;
-    for (size_t i = 0; i + 1 < k; i++) {
-        prank[i] = UINT32_MAX;
-        if (!mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) continue;
-        prank[i] = rk;
-        bheap *x = &t.blk[i >> BLOCK_BITS];
-        if (x->n == x->cap) {
-            size_t nc = x->cap ? x->cap * 2 : 64;
-            uint64_t *p = realloc(x->h, nc * sizeof *p);
-            if (!p) { tl_free(&t); free(prank); return TG_ENOMEM; }
-            x->h = p;
-            x->cap = nc;
-        }
-        x->h[x->n++] = ((uint64_t)rk << 32) | i;
-    }
-    for (size_t bi = 0; bi < t.nb; bi++) {
-        for (size_t i = t.blk[bi].n / 2; i-- > 0;) heap_sift_down(t.blk[bi].h, t.blk[bi].n, i);
-        set_key(&t, (uint32_t)bi);
-    }
-    for (size_t i = t.nb / 2 + 1; i-- > 0;) if (i < t.nb) top_sift_down(&t, i); /* heapify */
-    while (bkey(&t, t.top[0]) != UINT64_MAX) {
-        uint32_t bb = t.top[0];
-        uint64_t top = heap_pop(t.blk[bb].h, &t.blk[bb].n);
-        set_key(&t, bb);
-        top_fix(&t, 0);
-        uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
-        if (prank[pos] != rank) continue; /* a stale entry */
-        sym *cur = &y[pos];
-        if (cur->len == 0 || cur->next < 0) continue;
-        int32_t ri = cur->next;
-        sym *right = &y[ri];
-        if (!mc_find(b, mc, cur->id, right->id, &rk, &nid) || rk != rank) continue;
-        cur->id = nid;
-        cur->len += right->len;
-        right->len = 0;
-        prank[ri] = UINT32_MAX;
-        cur->next = right->next;
-        if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
-        if (cur->prev >= 0) {
-            prank[cur->prev] = UINT32_MAX;
-            if (mc_find(b, mc, y[cur->prev].id, cur->id, &rk, &nid)) {
-                prank[cur->prev] = rk;
-                if (!tl_push(&t, ((uint64_t)rk << 32) | (uint32_t)cur->prev)) { tl_free(&t); free(prank); return TG_ENOMEM; }
-            }
-        }
-        prank[pos] = UINT32_MAX;
-        if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid)) {
-            prank[pos] = rk;
-            if (!tl_push(&t, ((uint64_t)rk << 32) | pos)) { tl_free(&t); free(prank); return TG_ENOMEM; }
-        }
-    }
-    tl_free(&t);
-    free(prank);
-    return TG_OK;
-}
-
-static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
-    sym *y = s->syms;
-    if (!s->mcache) {
-        s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
-        if (!s->mcache) return TG_ENOMEM;
-        for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
-    }
-    mcache_ent *mc = s->mcache;
-    uint32_t rk, nid;
-    if (k >= TWO_LEVEL_MIN) return merge_two_level(b, s, k);
-    /* n-1 initial entries + at most 2 per merge */
-    size_t need = 3 * k + 4;
-    if (need > s->heap_cap) {
-        uint64_t *p = realloc(s->heap, need * sizeof *p);
-        if (!p) return TG_ENOMEM;
-        s->heap = p;
-        s->heap_cap = need;
-    }
-    uint64_t *h = s->heap;
-    size_t hn = 0;
-    for (size_t i = 0; i + 1 < k; i++)
-        if (mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) h[hn++] = ((uint64_t)rk << 32) | i;
-    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(h, hn, i); /* heapify: O(n) */
     while (hn) {
         uint64_t top = heap_pop(h, &hn);
         uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
@@ -732,6 +573,253 @@ static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
         if (cur->next >= 0 && mc_find(b, mc, cur->id, y[cur->next].id, &rk, &nid))
             heap_push(h, &hn, ((uint64_t)rk << 32) | pos);
     }
+}
+
+/* Room in s->heap for the heap of a word of k symbols: n-1 initial entries
+ * and at most 2 per merge. */
+static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
+    size_t need = 3 * k + 4;
+    if (need <= s->heap_cap) return TG_OK;
+    uint64_t *p = realloc(s->heap, need * sizeof *p);
+    if (!p) return TG_ENOMEM;
+    s->heap = p;
+    s->heap_cap = need;
+    return TG_OK;
+}
+
+/*
+ * Rank buckets for long words (a 100 KB run of spaces, random letters).
+ * The heap pops (rank, position) in order; here every pending pair of one
+ * rank waits in that rank's bucket, and the ranks that have a bucket sit in
+ * a small heap of their own. A bucket is applied in one pass, leftmost
+ * first (sorted by position when pushes came out of order), which is the
+ * heap's order as long as no merge creates a pair of the rank being applied
+ * or a lower one: trained merge lists never do (a merge using a token comes
+ * after the merge that made it), and the first time a merge does, the rest
+ * of the word goes to the heap from that state (every pending pair, by
+ * prank), so any merge list gives HF's result. A pop costs one heap step per
+ * rank instead of one per pair; a run of one repeated symbol has a handful
+ * of ranks in all.
+ */
+#define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
+
+#define SLOT_BITS 10
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+typedef struct rbucket {
+    size_t off;  /* its positions: pool[off..off + n) */
+    uint32_t n, cap;
+} rbucket;
+
+typedef struct rqueue {
+    uint32_t **page; /* page[rank >> SLOT_BITS][rank & SLOT_MASK]: 1 + its bucket's index in bk,
+                      * 0 none; pages made as ranks come (a table of every rank cost a 4 MB
+                      * memset per long word for Gemma-3's 514K merges) */
+    rbucket *bk;     /* buckets: in use or spare */
+    uint32_t *pool;  /* every bucket's positions; a bucket that grows moves to its end */
+    size_t pool_len, pool_cap;
+    uint32_t *spare; /* indices of emptied buckets */
+    uint64_t *heap;  /* ranks that have a bucket */
+    size_t nbk, cap, nspare, hn, npage;
+    uint32_t cur;    /* the rank being applied */
+    int early;       /* a pair of rank <= cur appeared */
+} rqueue;
+
+/* A bucket index + 1 for a new rank, 0 when out of memory. */
+static uint32_t rq_bucket(rqueue *q) {
+    if (q->nspare) return q->spare[--q->nspare];
+    if (q->nbk == q->cap) {
+        size_t nc = q->cap ? 2 * q->cap : 256;
+        rbucket *bk = realloc(q->bk, nc * sizeof *bk);
+        if (!bk) return 0;
+        q->bk = bk;
+        uint32_t *sp = realloc(q->spare, nc * sizeof *sp);
+        if (!sp) return 0;
+        q->spare = sp;
+        uint64_t *h = realloc(q->heap, nc * sizeof *h);
+        if (!h) return 0;
+        q->heap = h;
+        q->cap = nc;
+    }
+    q->bk[q->nbk] = (rbucket){0, 0, 0};
+    return (uint32_t)++q->nbk;
+}
+
+/* rq_push's slow path: a new bucket for rank, or more room in one. */
+static rbucket *rq_room(rqueue *q, uint32_t rank) {
+    uint32_t **pg = &q->page[rank >> SLOT_BITS];
+    if (!*pg && !(*pg = calloc(SLOT_MASK + 1, sizeof **pg))) return NULL;
+    uint32_t bi = (*pg)[rank & SLOT_MASK];
+    if (!bi) {
+        if (!(bi = rq_bucket(q))) return NULL;
+        (*pg)[rank & SLOT_MASK] = bi;
+        heap_push(q->heap, &q->hn, rank);
+    }
+    if (!q->bk) return NULL; /* not reached: bi came from rq_bucket */
+    rbucket *x = &q->bk[bi - 1];
+    if (x->n == x->cap) { /* move it to the pool's end, twice the room */
+        uint32_t nc = x->cap ? 2 * x->cap : 8;
+        if (q->pool_len + nc > q->pool_cap) {
+            size_t pc = q->pool_cap ? 2 * q->pool_cap : 4096;
+            while (pc < q->pool_len + nc) pc *= 2;
+            uint32_t *p = realloc(q->pool, pc * sizeof *p);
+            if (!p) return NULL;
+            q->pool = p;
+            q->pool_cap = pc;
+        }
+        if (x->n) memcpy(q->pool + q->pool_len, q->pool + x->off, x->n * sizeof *q->pool);
+        x->off = q->pool_len;
+        x->cap = nc;
+        q->pool_len += nc;
+    }
+    return x;
+}
+
+/* Queues the pair of rank rank at pos; 0 when out of memory. */
+static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t rank, uint32_t pos) {
+    q->early |= rank <= q->cur; /* cur is 0 and early cleared until the buckets run */
+    const uint32_t *pg = q->page[rank >> SLOT_BITS];
+    uint32_t bi = pg ? pg[rank & SLOT_MASK] : 0;
+    rbucket *x = bi ? &q->bk[bi - 1] : NULL;
+    if (!x || x->n == x->cap) {
+        x = rq_room(q, rank);
+        if (!x) return 0;
+    }
+    q->pool[x->off + x->n++] = pos;
+    return 1;
+}
+
+static void rq_free(rqueue *q) {
+    free(q->pool);
+    free(q->bk);
+    free(q->spare);
+    free(q->heap);
+    for (size_t i = 0; q->page && i < q->npage; i++) free(q->page[i]);
+    free(q->page);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts p[0..n) ascending (usually already sorted: only checked). */
+static void sort_positions(uint32_t *p, size_t n) {
+    for (size_t i = 1; i < n; i++)
+        if (p[i] < p[i - 1]) {
+            qsort(p, n, sizeof *p, cmp_u32);
+            return;
+        }
+}
+
+/* The word's state as the buckets left it: pos's pair (rank prank[pos],
+ * merged id pnid[pos]) applied, the pairs it changed requeued. */
+typedef struct rstate {
+    sym *y;
+    uint32_t *prank, *pnid; /* per position: its pair's rank (UINT32_MAX none) and merged id */
+} rstate;
+
+/* Sets pos's pair from the merge table and queues it; 0 when out of memory. */
+static inline __attribute__((always_inline)) int rs_pair(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q,
+                                                         uint32_t pos) {
+    uint32_t rk, nid;
+    w->prank[pos] = UINT32_MAX;
+    sym *cur = &w->y[pos];
+    if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) return 1;
+    w->prank[pos] = rk;
+    w->pnid[pos] = nid;
+    return rq_push(q, rk, pos);
+}
+
+static inline __attribute__((always_inline)) int rs_apply(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q, uint32_t pos) {
+    sym *y = w->y;
+    sym *cur = &y[pos];
+    int32_t ri = cur->next;
+    sym *right = &y[ri];
+    cur->id = w->pnid[pos];
+    cur->len += right->len;
+    right->len = 0;
+    w->prank[ri] = UINT32_MAX;
+    cur->next = right->next;
+    if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
+    if (cur->prev >= 0 && !rs_pair(b, mc, w, q, (uint32_t)cur->prev)) return 0;
+    return rs_pair(b, mc, w, q, pos);
+}
+
+/* The rest of the word by the heap, from the state the buckets left. */
+static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, const uint32_t *prank,
+                                size_t k) {
+    tg_status st = heap_room(s, k);
+    if (st) return st;
+    size_t hn = 0;
+    for (int32_t i = 0; i >= 0; i = s->syms[i].next)
+        if (prank[i] != UINT32_MAX) s->heap[hn++] = ((uint64_t)prank[i] << 32) | (uint32_t)i;
+    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(s->heap, hn, i);
+    heap_run(b, s->syms, mc, s->heap, hn);
+    return TG_OK;
+}
+
+static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
+    rqueue q;
+    memset(&q, 0, sizeof q);
+    rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
+    q.npage = ((b->merge_mask + 1) >> SLOT_BITS) + 1; /* every rank is below the slot count */
+    q.page = calloc(q.npage, sizeof *q.page);
+    tg_status st = TG_ENOMEM;
+    if (!w.prank || !w.pnid || !q.page) goto out;
+    for (size_t i = 0; i < k; i++)
+        if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
+    q.early = 0; /* set by rank 0 above */
+    while (q.hn) {
+        uint32_t r = (uint32_t)heap_pop(q.heap, &q.hn);
+        uint32_t bi = q.page[r >> SLOT_BITS][r & SLOT_MASK]; /* its page exists: it has a bucket */
+        q.page[r >> SLOT_BITS][r & SLOT_MASK] = 0;
+        q.cur = r;
+        rbucket x = q.bk[bi - 1];
+        sort_positions(q.pool + x.off, x.n);
+        for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
+            uint32_t pos = q.pool[x.off + j];
+            if (w.prank[pos] == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
+        }
+        q.bk[bi - 1].n = 0;
+        q.spare[q.nspare++] = bi;
+        if (q.early) { /* this rank's remaining pairs are pending in prank too */
+            st = bucket_to_heap(b, s, mc, w.prank, k);
+            goto out;
+        }
+    }
+    st = TG_OK;
+out:
+    rq_free(&q);
+    free(w.prank);
+    free(w.pnid);
+    return st;
+}
+
+/* The scratch's merge cache, made on first use; NULL when out of memory. */
+static mcache_ent *merge_cache(tg__bpe_scratch *s) {
+    if (!s->mcache) {
+        s->mcache = malloc(((size_t)1 << MCACHE_BITS) * sizeof(mcache_ent));
+        if (!s->mcache) return NULL;
+        for (size_t i = 0; i < ((size_t)1 << MCACHE_BITS); i++) s->mcache[i].key = UINT64_MAX;
+    }
+    return s->mcache;
+}
+
+static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+    sym *y = s->syms;
+    mcache_ent *mc = merge_cache(s);
+    if (!mc) return TG_ENOMEM;
+    uint32_t rk, nid;
+    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k);
+    tg_status st = heap_room(s, k);
+    if (st) return st;
+    uint64_t *h = s->heap;
+    size_t hn = 0;
+    for (size_t i = 0; i + 1 < k; i++)
+        if (mc_find(b, mc, y[i].id, y[i + 1].id, &rk, &nid)) h[hn++] = ((uint64_t)rk << 32) | i;
+    for (size_t i = hn / 2; i-- > 0;) heap_sift_down(h, hn, i); /* heapify: O(n) */
+    heap_run(b, y, mc, h, hn);
     return TG_OK;
 }
 
@@ -777,14 +865,228 @@ static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     }
 }
 
+/*
+ * Runs of one repeated symbol in compressed form: a word of many symbols
+ * but few runs (100 KB of spaces is one run) is a list of elements (token,
+ * count). HF's next merge is the pair of lowest rank, leftmost; the pairs
+ * are, per element, (token, token) inside it when its count is 2 or more,
+ * and (token, next element's token) between elements. A merge between
+ * elements takes one from each and puts the merged token between them. A
+ * merge inside an element of count c is, in HF, c/2 merges left to right
+ * (leftmost first: "t t t t t" -> "tt tt t"); they run as one batch when no
+ * pair they create in between ranks lower than the batch's, which the batch
+ * checks ((tt, tt), (tt, t), and (left neighbour, tt)): then the element
+ * becomes (tt, c/2) and, when c is odd, one t after it. Elements next to each
+ * other with the same token are joined. When a check fails or the list grows
+ * past RUN_ELEMS, the word as it stands (a state HF passes through) goes to
+ * the rank buckets or the heap, which finish it exactly. So a run costs a few
+ * hundred pair lookups however long it is.
+ */
+#define RUN_ELEMS 64 /* elements at most; a word starts compressed with up to RUN_ELEMS / 2 runs */
+
+typedef struct relem {
+    uint32_t id, count;
+} relem;
+
+/* The rank of pair (l, r), UINT32_MAX for none. */
+static inline uint32_t pair_rank(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *nid) {
+    uint32_t rk;
+    return mc_find(b, mc, l, r, &rk, nid) ? rk : UINT32_MAX;
+}
+
+/* Inserts (id, 1) at e[at], shifting the rest; 0 when there is no room. */
+static int run_insert(relem *e, size_t *n, size_t at, uint32_t id) {
+    if (*n == RUN_ELEMS) return 0;
+    memmove(e + at + 1, e + at, (*n - at) * sizeof *e);
+    e[at] = (relem){id, 1};
+    (*n)++;
+    return 1;
+}
+
+/* Drops empty elements and joins neighbours with the same token. */
+static void run_tidy(relem *e, size_t *n) {
+    size_t o = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (e[i].count == 0) continue;
+        if (o && e[o - 1].id == e[i].id) e[o - 1].count += e[i].count;
+        else e[o++] = e[i];
+    }
+    *n = o;
+}
+
+/* Applies merges to e[0..*n) until none applies (1) or the compressed form
+ * cannot take the next one (0: e holds a state HF passes through). */
+static int run_merge(const tg__bpe *b, mcache_ent *mc, relem *e, size_t *n) {
+    for (;;) {
+        uint32_t best = UINT32_MAX, bnid = 0, nid, rk;
+        size_t bi = 0;
+        int inside = 0;
+        for (size_t i = 0; i < *n; i++) {
+            if (e[i].count >= 2 && (rk = pair_rank(b, mc, e[i].id, e[i].id, &nid)) < best) {
+                best = rk; bnid = nid; bi = i; inside = 1;
+            }
+            if (i + 1 < *n && (rk = pair_rank(b, mc, e[i].id, e[i + 1].id, &nid)) < best) {
+                best = rk; bnid = nid; bi = i; inside = 0;
+            }
+        }
+        if (best == UINT32_MAX) return 1;
+        if (!inside) { /* between e[bi] and e[bi + 1] */
+            e[bi].count--;
+            e[bi + 1].count--;
+            if (!run_insert(e, n, bi + 1, bnid)) { e[bi].count++; e[bi + 1].count++; return 0; }
+        } else {
+            uint32_t t = e[bi].id, c = e[bi].count;
+            if ((c >= 4 && pair_rank(b, mc, bnid, bnid, &nid) < best) ||
+                (c >= 3 && pair_rank(b, mc, bnid, t, &nid) < best) ||
+                (bi > 0 && pair_rank(b, mc, e[bi - 1].id, bnid, &nid) < best))
+                return 0; /* HF would merge a new pair in the middle of the batch */
+            if ((c & 1) && *n == RUN_ELEMS) return 0;
+            e[bi].id = bnid;
+            e[bi].count = c / 2;
+            if (c & 1) run_insert(e, n, bi + 1, t);
+        }
+        run_tidy(e, n);
+    }
+}
+
+/* The symbols of e[0..n) in s->syms (each of length 1: only 0 means merged
+ * away); returns their count. */
+static size_t run_expand(tg__bpe_scratch *s, const relem *e, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < e[i].count; j++, k++)
+            s->syms[k] = (sym){e[i].id, (int32_t)k - 1, (int32_t)k + 1, 1};
+    if (k) s->syms[k - 1].next = -1;
+    return k;
+}
+
+/* The word in s->syms[0..k) as runs, when it has at most RUN_ELEMS / 2 of
+ * them: their count, else 0. */
+static size_t run_split(const tg__bpe_scratch *s, size_t k, relem *e) {
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (n && e[n - 1].id == s->syms[i].id) { e[n - 1].count++; continue; }
+        if (n == RUN_ELEMS / 2) return 0;
+        e[n++] = (relem){s->syms[i].id, 1};
+    }
+    return n;
+}
+
+/*
+ * A word that is one unit of 2..UNIT_MAX symbols repeated (a byte-level "é"
+ * is 2 symbols, "中" 3, an emoji 4): while the lowest-rank pair lies inside
+ * the unit, HF merges it in every copy, left to right; that is one batch
+ * when no pair the merged token forms on the way (inside a copy, between
+ * merged copies, between a merged and an unmerged copy) ranks lower. The
+ * unit shrinks by one symbol a batch; at one symbol the word is a run
+ * (above). Otherwise the word as it stands goes to the symbol path.
+ */
+#define UNIT_MAX 4
+
+/* The period p (2..UNIT_MAX) of s->syms[0..k) when it is a whole number of
+ * copies (at least 2) of its first p symbols, which go to u; else 0. */
+static size_t unit_period(const tg__bpe_scratch *s, size_t k, uint32_t *u) {
+    for (size_t p = 2; p <= UNIT_MAX && 2 * p <= k; p++) {
+        if (k % p) continue;
+        size_t i = p;
+        while (i < k && s->syms[i].id == s->syms[i - p].id) i++;
+        if (i < k) continue;
+        for (i = 0; i < p; i++) u[i] = s->syms[i].id;
+        return p;
+    }
+    return 0;
+}
+
+/* 1 when every pair around token z in unit u[0..p) (merged from old, whose
+ * copies follow) ranks above best. */
+static int unit_batch_ok(const tg__bpe *b, mcache_ent *mc, const uint32_t *u, size_t p, uint32_t old0,
+                         uint32_t z, uint32_t best) {
+    uint32_t nid;
+    for (size_t j = 0; j < p; j++) { /* inside the unit, and between two merged copies (j = p - 1) */
+        uint32_t l = u[j], r = j + 1 < p ? u[j + 1] : u[0];
+        if ((l == z || r == z) && pair_rank(b, mc, l, r, &nid) < best) return 0;
+    }
+    /* a merged copy before an unmerged one */
+    return u[p - 1] != z || pair_rank(b, mc, z, old0, &nid) > best;
+}
+
+/* Shrinks unit u[0..*p) (copies of it: at least 2) by batches until it is
+ * one symbol (1) or the next merge is not a batch inside it (0). */
+static int unit_merge(const tg__bpe *b, mcache_ent *mc, uint32_t *u, size_t *p) {
+    while (*p > 1) {
+        uint32_t best = UINT32_MAX, z = 0, nid, rk;
+        size_t bi = 0;
+        for (size_t i = 0; i + 1 < *p; i++)
+            if ((rk = pair_rank(b, mc, u[i], u[i + 1], &nid)) < best) { best = rk; z = nid; bi = i; }
+        if (best == UINT32_MAX || pair_rank(b, mc, u[*p - 1], u[0], &nid) < best) return 0;
+        uint32_t old0 = u[0];
+        uint32_t nu[UNIT_MAX];
+        memcpy(nu, u, *p * sizeof *u);
+        nu[bi] = z;
+        memmove(nu + bi + 1, nu + bi + 2, (*p - bi - 2) * sizeof *nu);
+        if (!unit_batch_ok(b, mc, nu, *p - 1, old0, z, best)) return 0;
+        memcpy(u, nu, (*p - 1) * sizeof *u);
+        (*p)--;
+    }
+    return 1;
+}
+
+/* s->syms[0..copies * p) as copies of u[0..p); returns the count. */
+static size_t unit_expand(tg__bpe_scratch *s, const uint32_t *u, size_t p, size_t copies) {
+    size_t k = copies * p;
+    for (size_t i = 0; i < k; i++) s->syms[i] = (sym){u[i % p], (int32_t)i - 1, (int32_t)i + 1, 1};
+    s->syms[k - 1].next = -1;
+    return k;
+}
+
+/* Merges the word in s->syms[0..k) by runs and appends its ids to out;
+ * *done = 0 when it is not one (s->syms unchanged) or the runs handed back
+ * a state to finish by the symbols (s->syms then holds it, *k its count). */
+static tg_status run_word(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t *k, tg_tokens *out,
+                          int *done) {
+    relem e[RUN_ELEMS];
+    size_t n = run_split(s, *k, e);
+    *done = 0;
+    if (n == 0) { /* many runs: one unit repeated, or the symbol path */
+        uint32_t u[UNIT_MAX];
+        size_t p = unit_period(s, *k, u), copies = p ? *k / p : 0;
+        if (!p || copies > UINT32_MAX) return TG_OK;
+        if (!unit_merge(b, mc, u, &p)) {
+            *k = unit_expand(s, u, p, copies);
+            return TG_OK;
+        }
+        e[0] = (relem){u[0], (uint32_t)copies};
+        n = 1;
+    }
+    if (!run_merge(b, mc, e, &n)) {
+        *k = run_expand(s, e, n);
+        return TG_OK;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += e[i].count;
+    tg_status st = reserve_ids(out, total);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < e[i].count; j++) out->ids[out->len++] = e[i].id;
+    *done = 1;
+    return TG_OK;
+}
+
 static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                           tg_tokens *out) {
     size_t k;
     tg_status st = initial_symbols(b, s, p, n, &k);
     if (st) return st;
     if (k == 0) return TG_OK;
-    if (k <= NAIVE_MAX) merge_naive(b, s, k);
-    else if ((st = merge_heap(b, s, k))) return st;
+    if (k <= NAIVE_MAX) {
+        merge_naive(b, s, k);
+    } else {
+        mcache_ent *mc = merge_cache(s);
+        int done;
+        if (!mc) return TG_ENOMEM;
+        if ((st = run_word(b, s, mc, &k, out, &done)) || done) return st;
+        if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
+    }
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
         if ((st = push_id(out, s->syms[i].id))) return st;
     return TG_OK;

@@ -9,7 +9,9 @@
 # (colon-separated tokenizer.json files) so a reviewer can point the test at
 # unseen files. Docsets per tokenizer: the mixed corpus
 # (scripts/make-corpus.sh), the generic edge cases and the tokenizer's own
-# edge cases (scripts/make-edge-cases.js). Expectations come from HF
+# edge cases (scripts/make-edge-cases.js); "runs" (scripts/make-runs.js:
+# runs of one repeated char, every length 1..2000) only when asked for, by
+# test_hf_corpus_runs.c. Expectations come from HF
 # tokenizers via ref_encode.js and are cached under $TG_CACHE/ref, keyed by
 # content hashes, so only the first run pays for the reference.
 # TG_HF_DOCSETS (default "corpus generic vocab") selects docsets.
@@ -74,6 +76,10 @@ for entry in "${toks[@]+"${toks[@]}"}"; do
     case $ds in
       corpus) file=$TG_CACHE/corpus/corpus.tgdocs ;;
       generic) file=$generic ;;
+      runs)
+        file=$edge/runs-$(sha256sum "$root/scripts/make-runs.js" "$here/tgdocs.js" | sha256sum | cut -c1-12).tgdocs
+        [ -f "$file" ] || node "$root/scripts/make-runs.js" --out "$file" >&2
+        ;;
       vocab)
         file=$edge/tok-$(sha256sum "$tok" | cut -c1-16)-$gen_sha.tgdocs
         [ -f "$file" ] || node "$root/scripts/make-edge-cases.js" --tokenizer "$tok" --out "$file" >&2
