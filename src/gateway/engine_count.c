@@ -21,7 +21,11 @@
  * Every failure (connect, timeout, non-200, unreadable answer) reports why;
  * the caller keeps the estimate and says so. An upstream that answers the
  * count path 404, 405 or 501 has no such route (an OpenAI-compatible server
- * taken for vLLM by its max_model_len): it is not asked again.
+ * taken for vLLM by its max_model_len): it is not asked again. One that
+ * answers it 200 with a body that is not a count (a proxy's catch-all, e.g.
+ * nginx's `return 200`) is treated the same way for ECOUNT_RETRY_S seconds,
+ * then asked again (it may have been fixed or redeployed): without that, every
+ * request paid a round trip that could not succeed.
  */
 #include "gateway/engine_count.h"
 
@@ -51,7 +55,9 @@ static slot *table;
 static uint64_t n_hits, n_misses, n_failures;
 static double rtt_sum;
 #define ECOUNT_NO_ROUTE 16
+#define ECOUNT_RETRY_S 300.0 /* a 200 that is not a count: asked again after this long */
 static char *no_route[ECOUNT_NO_ROUTE]; /* pool keys whose engine has no count route */
+static double no_route_until[ECOUNT_NO_ROUTE]; /* 0: for the daemon's life; else tg__now() when asked again */
 
 static void fnv(uint64_t *h, const char *p, size_t n) {
     for (size_t i = 0; i < n; i++) *h = (*h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
@@ -125,23 +131,42 @@ void tg__ecount_cache_free(void) {
     for (size_t i = 0; i < ECOUNT_NO_ROUTE; i++) {
         free(no_route[i]);
         no_route[i] = NULL;
+        no_route_until[i] = 0;
     }
     pthread_mutex_unlock(&mu);
+}
+
+/* Under mu: entry i dropped (the later ones moved down: the list stays dense). */
+static void drop_no_route(size_t i) {
+    free(no_route[i]);
+    for (; i + 1 < ECOUNT_NO_ROUTE && no_route[i + 1]; i++) {
+        no_route[i] = no_route[i + 1];
+        no_route_until[i] = no_route_until[i + 1];
+    }
+    no_route[i] = NULL;
+    no_route_until[i] = 0;
 }
 
 int tg__ecount_unsupported(const char *pool_key) {
     int found = 0;
     pthread_mutex_lock(&mu);
-    for (size_t i = 0; i < ECOUNT_NO_ROUTE && no_route[i] && !found; i++) found = !strcmp(no_route[i], pool_key);
+    for (size_t i = 0; i < ECOUNT_NO_ROUTE && no_route[i] && !found; i++)
+        if (!strcmp(no_route[i], pool_key)) {
+            found = !no_route_until[i] || tg__now() < no_route_until[i];
+            if (!found) drop_no_route(i); /* its back-off is over: asked again */
+            break;
+        }
     pthread_mutex_unlock(&mu);
     return found;
 }
 
-static void mark_no_route(const char *pool_key) {
+/* pool_key's engine is not asked to count: for good (retry_s 0) or for retry_s seconds. */
+static void mark_no_route(const char *pool_key, double retry_s) {
     pthread_mutex_lock(&mu);
     size_t i = 0;
     while (i < ECOUNT_NO_ROUTE && no_route[i] && strcmp(no_route[i], pool_key) != 0) i++;
     if (i < ECOUNT_NO_ROUTE && !no_route[i]) no_route[i] = strdup(pool_key);
+    if (i < ECOUNT_NO_ROUTE && no_route[i]) no_route_until[i] = retry_s > 0 ? tg__now() + retry_s : 0;
     pthread_mutex_unlock(&mu);
 }
 
@@ -207,9 +232,17 @@ static void r_done(void *ud, int fault, const char *msg) {
         snprintf(why, sizeof why, "%s answered HTTP %d: %.*s%s", f->hook->path, f->status,
                  (int)(f->body.len < 120 ? f->body.len : 120), f->body.data ? f->body.data : "",
                  no_route_status(f->status) ? " (no such route: not asked again)" : "");
-    else if (f->hook->read(f->body.data ? f->body.data : "", f->body.len, &count, why, sizeof why) != 0)
-        count = 0;
-    if (!fault && no_route_status(f->status)) mark_no_route(f->pool_key);
+    else if (f->hook->read(f->body.data ? f->body.data : "", f->body.len, &count, why, sizeof why) != 0) {
+        count = 0; /* a 200 that is not a count (a catch-all): asking again now would get the same */
+        char r[128];
+        size_t rl = strlen(why) < sizeof r ? strlen(why) : sizeof r - 1;
+        memcpy(r, why, rl);
+        r[rl] = '\0';
+        snprintf(why, sizeof why, "%s answered HTTP 200 without a count: %.100s (not asked again for %.0f s)",
+                 f->hook->path, r, ECOUNT_RETRY_S);
+        mark_no_route(f->pool_key, ECOUNT_RETRY_S);
+    }
+    if (!fault && no_route_status(f->status)) mark_no_route(f->pool_key, 0);
     for (char *p = why; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == '"') *p = *p == '"' ? '\'' : ' '; /* it goes into a header and a log line */
     pthread_mutex_lock(&mu);

@@ -24,8 +24,9 @@
 //   from HF tokenizers (npm `tokenizers`, the Rust library) over the chat
 //   template rendered by @huggingface/jinja (NODE_PATH: $TG_FIXTURES/node_modules),
 //   so a count is a reference implementation's; tokenize_fail: "error" (a
-//   400 ErrorResponse, as _preprocess_chat's failure), "hang" (no answer) or
-//   "missing" (FastAPI's 404: a server without the route); tokenize_delay_ms
+//   400 ErrorResponse, as _preprocess_chat's failure), "hang" (no answer),
+//   "missing" (FastAPI's 404: a server without the route) or "catchall" (200
+//   "ok", a proxy's catch-all: not a count); tokenize_delay_ms
 //   holds each /tokenize answer that long.
 // GET /_standin/stats: {max_inflight, requests: [bodies as received]}.
 'use strict';
@@ -258,6 +259,9 @@ function tokenize(res, body) {
   // TokenizeResponse {count, max_model_len, tokens, token_strs}
   if (cfg.tokenize_fail === 'hang') return; // never answers
   if (cfg.tokenize_fail === 'missing') return sendJson(res, 404, { detail: 'Not Found' }); // a server without the route (FastAPI's 404)
+  if (cfg.tokenize_fail === 'catchall') { // a proxy's catch-all (nginx `location / { return 200 "ok"; }`): 200, no count
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 3 }); return res.end('ok\n');
+  }
   if (cfg.tokenize_fail === 'error') // serving_tokenization.py: create_error_response(f"{e} {e.__cause__}")
     return sendJson(res, 400, errorBody("'NoneType' object is not iterable None", 'BadRequestError', 400));
   const answer = ids => sendJson(res, 200, { count: ids.length, max_model_len: cfg.max_model_len, tokens: ids, token_strs: null });

@@ -37,7 +37,8 @@
 #     its chat template): a chat over max_model_len is refused naming that
 #     count, one under passes with x-tokgate-count exact, source engine; the
 #     same chat again and again costs no /tokenize (cache=hit), its next turn
-#     one; /tokenize failing or hanging leaves the estimate, marked so;
+#     one; /tokenize failing or hanging leaves the estimate, marked so (a
+#     404 or a 200 that is not a count, a catch-all: not asked again);
 #   - thinking fields: without a known reasoning parser tokgate sends
 #     chat_template_kwargs only (the stand-in, like vLLM without
 #     --reasoning-parser, would refuse thinking_token_budget); with
@@ -239,7 +240,7 @@ done
 echo "  measured: cache hit rate in this test: $hits hits of $((hits + 3)) engine counts"
 stop_tokgate X
 
-for mode in error hang missing; do
+for mode in error hang missing catchall; do
   start_vllm "Y$mode" '{"tokenizer_dir":"'"$qwen"'","max_model_len":2048,"tokenize_fail":"'$mode'"}'
   Yu=Y$mode; start_tokgate Y --upstream "${!Yu}" --discovery-interval 1 --engine-count-timeout 1
   G=http://127.0.0.1:$PORT_Y
@@ -258,6 +259,12 @@ for mode in error hang missing; do
     curl -s -D "$work/y2.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}"
     check "/tokenize missing: the next request is a plain estimate" grep -qi '^x-tokgate-count: estimated; source=estimate'$'\r' "$work/y2.h"
     js_check "/tokenize missing: asked once in all" "$(curl -s "${!Yu}/_standin/stats")" "j.requests.filter(r=>r.path==='/tokenize').length===1"
+  fi
+  if [ "$mode" = catchall ]; then # 200 and not a count (nginx's catch-all): treated like no route, for a while
+    check "/tokenize catchall (200, not a count): said, and not asked again for a while" grep -qi '^x-tokgate-count: .*/tokenize answered HTTP 200 without a count: .*(not asked again for 300 s)' "$work/y.h"
+    curl -s -D "$work/y2.h" -o /dev/null "$G/v1/chat/completions" -d "{$under}"
+    check "/tokenize catchall: the next request is a plain estimate" grep -qi '^x-tokgate-count: estimated; source=estimate'$'\r' "$work/y2.h"
+    js_check "/tokenize catchall: asked once in all" "$(curl -s "${!Yu}/_standin/stats")" "j.requests.filter(r=>r.path==='/tokenize').length===1"
   fi
   [ "$mode" != hang ] || check "/tokenize hang: answered after the 1 s timeout, within 10 s" test $(( (t1 - t0) / 1000000 )) -ge 1000 -a $(( (t1 - t0) / 1000000 )) -lt 10000
   stop_tokgate Y
