@@ -36,8 +36,8 @@ static void print_ids(const char *label, const ids *s) {
     fputc('\n', stderr);
 }
 
-/* Runs llama-tokenize on the vocabulary and parses its special ids. */
-static int llama_specials(const char *bin, const char *gguf, unsigned *bos, unsigned *eos, ids *eog) {
+/* Runs llama-tokenize on the vocabulary once and parses its special ids. */
+static int llama_specials_once(const char *bin, const char *gguf, unsigned *bos, unsigned *eos, ids *eog) {
     char cmd[9000];
     snprintf(cmd, sizeof cmd, "'%s/llama-tokenize' -m '%s' -p a -lv 4 2>&1", bin, gguf);
     FILE *p = popen(cmd, "r");
@@ -57,6 +57,18 @@ static int llama_specials(const char *bin, const char *gguf, unsigned *bos, unsi
     int rc = pclose(p);
     qsort(eog->v, eog->n, sizeof eog->v[0], cmp_u);
     return rc == 0;
+}
+
+/* llama.cpp logs from a worker thread (common/log.cpp); on a loaded machine a
+ * run can exit before that thread has written the print_info lines. A run
+ * that printed none of them at all says nothing, so it is repeated (a few
+ * times); one that printed them is taken as it is. */
+static int llama_specials(const char *bin, const char *gguf, unsigned *bos, unsigned *eos, ids *eog) {
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (!llama_specials_once(bin, gguf, bos, eos, eog)) return 0;
+        if (*bos != (unsigned)-1 || *eos != (unsigned)-1 || eog->n) return 1;
+    }
+    return 1;
 }
 
 static int supported(const char *path) {
