@@ -160,13 +160,13 @@ void tg__usage_feed(tg__usage *u, const char *p, size_t n) {
  * small answer that cost more than the rest of its relay. scan_body reads
  * the same fields in two passes over the bytes: the first checks the whole
  * document as jansson's json_loadb would accept it (an object, strict
- * strings and UTF-8, no \u0000, paired surrogates, numbers that fit) and
+ * strings and UTF-8, no \u0000, paired surrogates, numbers that fit: the
+ * tokens of util/json_lex.h) and
  * notes where the last "usage", "timings", "choices", "prompt_eval_count"
  * and "eval_count" values start (the last of a repeated key wins, as in
  * jansson); the second reads those values. Anything it is not sure of (a
- * key or finish_reason with escapes, deep nesting, a number jansson might
- * read differently) returns 0, and the caller parses with jansson as before,
- * so the answer is the same either way (test_filter_usage compares them). */
+ * key or finish_reason with escapes, deep nesting, a raw NUL byte) returns
+ * 0, and the caller parses with jansson as before, so the answer is the same either way (test_filter_usage compares them). */
 typedef struct jw {
     const char *p, *e;
     int depth;
