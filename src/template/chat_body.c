@@ -20,28 +20,25 @@
  * value where it stands, index-like keys first (JavaScript's object order),
  * reals that are whole numbers made integers, and the 2048-level nesting
  * limit of jansson plus the 512 levels tg__j_from_json allows the context.
+ * The tokens and these rules come from util/json_lex.h (shared with
+ * policy/req_scan.c and the usage filter); this file builds the values.
  * fuzz/fuzz_chat_body.c renders both ways and compares. The HF context is
  * built as tg_chat_context builds it; the llama.cpp dialect rewrites
  * messages on a jansson tree (chat_llamacpp.c), so that dialect still parses
  * with jansson here.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "template/chat.h"
 #include "template/tpl.h"
 #include "tokgate/tokenizer.h"
-#include "util/utf8.h"
+#include "util/json_lex.h"
 
-#define JP_MAX_DEPTH 2048 /* jansson's JSON_PARSER_DEFAULT_DEPTH */
 #define CTX_MAX_DEPTH 512 /* tg__j_from_json's */
 
 typedef struct jpair {
@@ -65,9 +62,13 @@ static tg_status bad(jp *p, const char *why) {
     return TG_EINVAL;
 }
 
-static void skip_ws(jp *p) {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\n' || p->s[p->i] == '\r' || p->s[p->i] == '\t'))
-        p->i++;
+static void skip_ws(jp *p) { p->i = tgx_json_ws((const unsigned char *)p->s, p->i, p->n); }
+
+/* A lexer's verdict (util/json_lex.h): NULL fine, else the syntax error. */
+static tg_status lexed(jp *p, const char *why) {
+    if (!why) return TG_OK;
+    if (why == tgx_json_oom) return tg__j_fail(p->rt, TG_ENOMEM, "request JSON: out of memory");
+    return bad(p, why);
 }
 
 static tg_status push(jp *p, tg__j_str k, tg__j_val v) {
@@ -84,162 +85,42 @@ static tg_status push(jp *p, tg__j_str k, tg__j_val v) {
     return TG_OK;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static long hex4(const char *q) {
-    long v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval(q[k]);
-        if (h < 0) return -1;
-        v = v * 16 + h;
+/* A string at s[i] == '"': checked by the lexer, unescaped in place,
+ * NUL-terminated. *nul: it held a \u0000. */
+static tg_status parse_string(jp *p, tg__j_str *out, int *nul) {
+    size_t start = p->i + 1;
+    unsigned fl = 0;
+    tg_status st = lexed(p, tgx_json_string((const unsigned char *)p->s, p->n, &p->i, &fl));
+    if (st) return st;
+    size_t end = p->i - 1, len = end - start;
+    *nul = (fl & TGX_JSON_NUL) != 0;
+    if (*nul && !p->allow_nul) {
+        p->i = start;
+        return bad(p, "\\u0000 is not allowed");
     }
-    return v;
-}
-
-/* Unescapes s[from..to) (escapes known to be complete) in place; *len the
- * result's length. */
-static tg_status unescape(jp *p, size_t from, size_t to, size_t *len) {
-    char *s = p->s;
-    size_t r = from, w = from;
-    while (r < to) {
-        if (s[r] != '\\') { /* the plain run up to the next backslash, moved at once */
-            const char *bs = memchr(s + r, '\\', to - r);
-            size_t k = bs ? (size_t)(bs - (s + r)) : to - r;
-            if (w != r) memmove(s + w, s + r, k);
-            w += k;
-            r += k;
-            continue;
-        }
-        char e = s[r + 1], x = 0;
-        switch (e) {
-        case '"': x = '"'; break;
-        case '\\': x = '\\'; break;
-        case '/': x = '/'; break;
-        case 'b': x = '\b'; break;
-        case 'f': x = '\f'; break;
-        case 'n': x = '\n'; break;
-        case 'r': x = '\r'; break;
-        case 't': x = '\t'; break;
-        default: break;
-        }
-        if (x) { s[w++] = x; r += 2; continue; }
-        p->i = r;
-        if (e != 'u' || r + 6 > to) return bad(p, "invalid escape");
-        long cp = hex4(s + r + 2);
-        if (cp < 0) return bad(p, "invalid \\u escape");
-        r += 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            long lo = r + 6 <= to && s[r] == '\\' && s[r + 1] == 'u' ? hex4(s + r + 2) : -1;
-            if (lo < 0xDC00 || lo > 0xDFFF) return bad(p, "invalid Unicode: unpaired high surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            r += 6;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return bad(p, "invalid Unicode: unpaired low surrogate");
-        } else if (cp == 0 && !p->allow_nul) {
-            return bad(p, "\\u0000 is not allowed");
-        }
-        char u[4];
-        size_t m = tgx_utf8_encode((uint32_t)cp, u);
-        memcpy(s + w, u, m);
-        w += m;
-    }
-    *len = w - from;
-    return TG_OK;
-}
-
-/* A string at s[i] == '"': unescaped in place, NUL-terminated. */
-static tg_status parse_string(jp *p, tg__j_str *out) {
-    const unsigned char *s = (const unsigned char *)p->s;
-    size_t start = ++p->i, i = start, n = p->n;
-    int esc = 0, hi = 0;
-    for (;;) {
-#if defined(__SSE2__)
-        /* 16 bytes a step to the next quote, backslash or control byte
-         * (SSE2 is the x86-64 baseline); the scalar loop finishes. */
-        const __m128i qv = _mm_set1_epi8('"'), bv = _mm_set1_epi8('\\'), cv = _mm_set1_epi8(0x1F);
-        while (i + 16 <= n) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, qv), _mm_cmpeq_epi8(x, bv)),
-                                        _mm_cmpeq_epi8(_mm_max_epu8(x, cv), cv));
-            hi |= (_mm_movemask_epi8(x) != 0) << 7; /* a byte >= 0x80: check UTF-8 */
-            unsigned m = (unsigned)_mm_movemask_epi8(stop);
-            if (m) { i += (size_t)__builtin_ctz(m); break; }
-            i += 16;
-        }
-#endif
-        while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20) hi |= s[i++];
-        if (i >= n) { p->i = i; return bad(p, "unterminated string"); }
-        if (s[i] == '"') break;
-        if (s[i] < 0x20) { p->i = i; return bad(p, "control character in a string"); }
-        esc = 1; /* a backslash: skip the escaped byte (checked when unescaping) */
-        if (i + 1 >= n) { p->i = i; return bad(p, "unterminated string"); }
-        i += 2;
-    }
-    size_t bad_off;
-    if ((hi & 0x80) && !tgx_utf8_valid(s + start, i - start, &bad_off)) {
-        p->i = start + bad_off;
-        return bad(p, "invalid UTF-8 in a string");
-    }
-    size_t len = i - start;
-    if (esc) {
-        tg_status st = unescape(p, start, i, &len);
-        if (st) return st;
-    }
+    if (fl & TGX_JSON_ESC) len = tgx_json_unescape(p->s, start, end);
     p->s[start + len] = '\0';
-    p->i = i + 1;
     out->p = p->s + start;
     out->n = len;
     return TG_OK;
 }
 
-static int digit(char c) { return c >= '0' && c <= '9'; }
-
 static tg_status parse_number(jp *p, tg__j_val *out) {
-    char *s = p->s;
-    size_t i = p->i, n = p->n, start = i;
+    size_t start = p->i;
     int real = 0;
-    if (s[i] == '-') i++;
-    if (i < n && s[i] == '0') i++;
-    else if (i < n && digit(s[i])) while (i < n && digit(s[i])) i++;
-    else { p->i = i; return bad(p, "invalid number"); }
-    if (i < n && digit(s[i])) { p->i = i; return bad(p, "invalid number (leading zero)"); }
-    if (i < n && s[i] == '.') {
-        real = 1;
-        if (++i >= n || !digit(s[i])) { p->i = i; return bad(p, "invalid number"); }
-        while (i < n && digit(s[i])) i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        real = 1;
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (i >= n || !digit(s[i])) { p->i = i; return bad(p, "invalid number"); }
-        while (i < n && digit(s[i])) i++;
-    }
-    char save = s[i]; /* s holds n + 1 bytes */
-    s[i] = '\0';
-    char *end;
-    errno = 0;
-    p->i = start;
+    double d = 0;
+    tg_status st = lexed(p, tgx_json_number((const unsigned char *)p->s, p->n, &p->i, &real, &d));
+    if (st) return st;
     if (!real) {
-        long long v = strtoll(s + start, &end, 10);
-        int range = errno == ERANGE;
-        s[i] = save;
-        if (range) return bad(p, "integer out of range");
-        *out = tg__j_int((int64_t)v);
+        char save = p->s[p->i]; /* s holds n + 1 bytes; the lexer checked the range */
+        p->s[p->i] = '\0';
+        *out = tg__j_int((int64_t)strtoll(p->s + start, NULL, 10));
+        p->s[p->i] = save;
+    } else if (d == floor(d) && fabs(d) < 9.2e18) {
+        *out = tg__j_int((int64_t)d);
     } else {
-        double d = strtod(s + start, &end);
-        int range = errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
-        s[i] = save;
-        if (range) return bad(p, "real number overflow");
-        if (d == floor(d) && fabs(d) < 9.2e18) *out = tg__j_int((int64_t)d);
-        else *out = tg__j_float(d);
+        *out = tg__j_float(d);
     }
-    p->i = i;
     return TG_OK;
 }
 
@@ -360,7 +241,7 @@ static tg_status finish_object(jp *p, size_t mark, tg__j_val *out) {
 static tg_status parse_container(jp *p, tg__j_val *out, size_t depth, size_t *height) {
     int obj = p->s[p->i] == '{';
     char close = obj ? '}' : ']';
-    if (depth + 1 > JP_MAX_DEPTH) return bad(p, "nested deeper than 2048 levels");
+    if (depth + 1 > TGX_JSON_MAX_DEPTH) return bad(p, "nested deeper than 2048 levels");
     size_t mark = p->sp, h = 0;
     tg_status st;
     p->i++;
@@ -375,8 +256,9 @@ static tg_status parse_container(jp *p, tg__j_val *out, size_t depth, size_t *he
         if (obj) {
             if (p->i >= p->n || p->s[p->i] != '"') return bad(p, "string or '}' expected");
             size_t at = p->i;
-            if ((st = parse_string(p, &k))) return st;
-            if (k.n && memchr(k.p, '\0', k.n)) { p->i = at; return bad(p, "NUL byte in object key not supported"); }
+            int nul = 0;
+            if ((st = parse_string(p, &k, &nul))) return st;
+            if (nul) { p->i = at; return bad(p, "NUL byte in object key not supported"); }
             skip_ws(p);
             if (p->i >= p->n || p->s[p->i] != ':') return bad(p, "':' expected");
             p->i++;
@@ -395,19 +277,6 @@ static tg_status parse_container(jp *p, tg__j_val *out, size_t depth, size_t *he
     return obj ? finish_object(p, mark, out) : finish_list(p, mark, out);
 }
 
-static int word_at(jp *p, const char *w, size_t n) {
-    if (p->n - p->i < n || memcmp(p->s + p->i, w, n) != 0) return 0;
-    p->i += n;
-    return 1;
-}
-
-/* jansson reads a NUL byte as the end of its input, but its lexer, ending a
- * number or a literal, steps back over that "end" without returning the
- * byte: one NUL right after a number or true/false/null is skipped. */
-static void skip_nul_after(jp *p) {
-    if (p->i < p->n && p->s[p->i] == '\0') p->i++;
-}
-
 static tg_status parse_value(jp *p, tg__j_val *out, size_t depth, size_t *height) {
     skip_ws(p);
     *height = 0;
@@ -416,21 +285,21 @@ static tg_status parse_value(jp *p, tg__j_val *out, size_t depth, size_t *height
     if (c == '{' || c == '[') return parse_container(p, out, depth, height);
     if (c == '"') {
         tg__j_str s;
-        tg_status st = parse_string(p, &s);
+        int nul = 0;
+        tg_status st = parse_string(p, &s, &nul);
         if (!st) *out = tg__j_strv(s.p, s.n);
         return st;
     }
-    if (c == '-' || digit(c)) {
-        tg_status st = parse_number(p, out);
-        if (!st) skip_nul_after(p);
-        return st;
+    tg_status st;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        st = parse_number(p, out);
+    } else {
+        int what = 0;
+        st = lexed(p, tgx_json_literal((const unsigned char *)p->s, p->n, &p->i, &what));
+        if (!st) *out = what < 0 ? tg__j_null() : tg__j_bool(what);
     }
-    if (word_at(p, "true", 4)) *out = tg__j_bool(1);
-    else if (word_at(p, "false", 5)) *out = tg__j_bool(0);
-    else if (word_at(p, "null", 4)) *out = tg__j_null();
-    else return bad(p, "invalid token");
-    skip_nul_after(p);
-    return TG_OK;
+    if (!st) p->i = tgx_json_nul_after((const unsigned char *)p->s, p->i, p->n); /* jansson's quirk */
+    return st;
 }
 
 tg_status tg__j_parse_json(tg__j_rt *rt, char *s, size_t n, int allow_nul, tg__j_val *out, size_t *height) {

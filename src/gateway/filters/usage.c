@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gateway/filters/usage.h"
-#include "util/utf8.h"
+#include "util/json_lex.h"
 
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
@@ -160,128 +160,59 @@ void tg__usage_feed(tg__usage *u, const char *p, size_t n) {
  * small answer that cost more than the rest of its relay. scan_body reads
  * the same fields in two passes over the bytes: the first checks the whole
  * document as jansson's json_loadb would accept it (an object, strict
- * strings and UTF-8, no \u0000, paired surrogates, numbers that fit) and
+ * strings and UTF-8, no \u0000, paired surrogates, numbers that fit: the
+ * tokens of util/json_lex.h) and
  * notes where the last "usage", "timings", "choices", "prompt_eval_count"
  * and "eval_count" values start (the last of a repeated key wins, as in
  * jansson); the second reads those values. Anything it is not sure of (a
- * key or finish_reason with escapes, deep nesting, a number jansson might
- * read differently) returns 0, and the caller parses with jansson as before,
- * so the answer is the same either way (test_filter_usage compares them). */
+ * key or finish_reason with escapes, deep nesting, a raw NUL byte) returns
+ * 0, and the caller parses with jansson as before, so the answer is the same either way (test_filter_usage compares them). */
 typedef struct jw {
     const char *p, *e;
     int depth;
 } jw;
 
+/* The tokens come from util/json_lex.h (jansson's rules, shared with
+ * req_scan.c and chat_body.c); here w->p is the lexer's s[0]. */
 static void jw_ws(jw *w) {
-    while (w->p < w->e && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r')) w->p++;
+    w->p += tgx_json_ws((const unsigned char *)w->p, 0, (size_t)(w->e - w->p));
 }
 
-static int hex4(const char *p, unsigned *v) {
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
-        if (d > 15) return 0;
-        *v = *v * 16 + d;
-    }
+/* A string at w->p (its quote); 1 if valid and free of \u0000 (jansson
+ * refuses it without JSON_ALLOW_NUL). *esc: it held an escape. */
+static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
+    if (w->p >= w->e || *w->p != '"') return 0;
+    size_t i = 0;
+    unsigned fl = 0;
+    if (tgx_json_string((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &fl) || (fl & TGX_JSON_NUL)) return 0;
+    *s = w->p + 1;
+    *n = i - 2;
+    *esc = (fl & TGX_JSON_ESC) != 0;
+    w->p += i;
     return 1;
 }
 
-/* A string at w->p (its quote); 1 if valid. *esc: it held an escape. */
-static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
-    if (w->p >= w->e || *w->p != '"') return 0;
-    const char *b = ++w->p;
-    *esc = 0;
-    while (w->p < w->e) {
-        unsigned char c = (unsigned char)*w->p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* plain ASCII: most of an answer */
-            w->p++;
-            continue;
-        }
-        if (c == '"') {
-            *s = b;
-            *n = (size_t)(w->p - b);
-            w->p++;
-            return 1;
-        }
-        if (c < 0x20) return 0;
-        if (c >= 0x80) {
-            uint32_t cp;
-            size_t l = tgx_utf8_decode((const uint8_t *)w->p, (size_t)(w->e - w->p), &cp);
-            if (!l) return 0;
-            w->p += l;
-            continue;
-        }
-        if (c == '\\') {
-            *esc = 1;
-            if (w->e - w->p < 2) return 0;
-            char x = w->p[1];
-            if (x == 'u') {
-                unsigned v, lo;
-                if (w->e - w->p < 6 || !hex4(w->p + 2, &v) || v == 0 || (v >= 0xDC00 && v <= 0xDFFF)) return 0;
-                w->p += 6;
-                if (v >= 0xD800 && v <= 0xDBFF) { /* the pair's low half must follow */
-                    if (w->e - w->p < 6 || w->p[0] != '\\' || w->p[1] != 'u' || !hex4(w->p + 2, &lo) || lo < 0xDC00 ||
-                        lo > 0xDFFF)
-                        return 0;
-                    w->p += 6;
-                }
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", x) || x == '\0') return 0;
-            w->p += 2;
-            continue;
-        }
-        w->p++;
-    }
-    return 0;
-}
-
-/* A number: 1 integer (fits int64), 2 real (finite), 0 invalid or unsure. */
+/* A number: 1 integer (fits int64), 2 real (finite), 0 invalid. */
 static int jw_number(jw *w, int64_t *iv, double *dv) {
-    const char *b = w->p, *q = w->p;
-    if (q < w->e && *q == '-') q++;
-    if (q >= w->e || *q < '0' || *q > '9') return 0;
-    if (*q == '0') q++;
-    else
-        while (q < w->e && *q >= '0' && *q <= '9') q++;
+    size_t i = 0;
     int real = 0;
-    if (q < w->e && *q == '.') {
-        real = 1;
-        q++;
-        if (q >= w->e || *q < '0' || *q > '9') return 0;
-        while (q < w->e && *q >= '0' && *q <= '9') q++;
-    }
-    if (q < w->e && (*q == 'e' || *q == 'E')) {
-        real = 1;
-        q++;
-        if (q < w->e && (*q == '+' || *q == '-')) q++;
-        if (q >= w->e || *q < '0' || *q > '9') return 0;
-        while (q < w->e && *q >= '0' && *q <= '9') q++;
-    }
-    size_t n = (size_t)(q - b);
-    if (n >= 32) return 0; /* jansson's own reading decides */
-    char t[32];
-    memcpy(t, b, n);
-    t[n] = '\0';
-    w->p = q;
+    if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, dv)) return 0;
     if (!real) {
-        if (n > 18) return 0; /* may not fit int64: jansson decides */
+        char t[24]; /* at most "-" and 19 digits: the lexer checked the range */
+        memcpy(t, w->p, i);
+        t[i] = '\0';
         *iv = strtoll(t, NULL, 10);
         *dv = (double)*iv;
-        return 1;
     }
-    char *end;
-    *dv = strtod(t, &end);
-    if (end != t + n || *dv > 1.7e308 || *dv < -1.7e308) return 0;
-    return 2;
+    w->p += i;
+    return real ? 2 : 1;
 }
 
-static int jw_lit(jw *w, const char *lit) {
-    size_t k = strlen(lit);
-    if ((size_t)(w->e - w->p) < k || memcmp(w->p, lit, k) != 0) return 0;
-    w->p += k;
+static int jw_lit(jw *w) {
+    size_t i = 0;
+    int what;
+    if (tgx_json_literal((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &what)) return 0;
+    w->p += i;
     return 1;
 }
 
@@ -335,9 +266,7 @@ static int jw_value(jw *w) {
         int esc;
         return jw_string(w, &s, &n, &esc);
     }
-    if (c == 't') return jw_lit(w, "true");
-    if (c == 'f') return jw_lit(w, "false");
-    if (c == 'n') return jw_lit(w, "null");
+    if (c == 't' || c == 'f' || c == 'n') return jw_lit(w);
     int64_t iv;
     double dv;
     return jw_number(w, &iv, &dv) != 0;
