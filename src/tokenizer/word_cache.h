@@ -133,6 +133,14 @@ static inline size_t tg__wc_try_slot8(_Atomic uint64_t *w, uint64_t h, const uin
     return nids;
 }
 
+/* A switch case that falls through on purpose: GCC takes a comment, clang
+ * (the fuzz build) only the attribute. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define TG__FALLTHROUGH __attribute__((fallthrough))
+#else
+#define TG__FALLTHROUGH ((void)0)
+#endif
+
 /* tg__wc_try_slot8 for a key of 1..8 bytes given as kw, the 8 bytes at the
  * key masked to its length as a little-endian load gives them (the first
  * payload word holds them the same way): loads only the payload words the
@@ -145,12 +153,12 @@ static inline size_t tg__wc_try_slot8w(_Atomic uint64_t *w, uint64_t h, uint64_t
     uint64_t buf[9] = {0};
 #define LD(i) buf[i] = atomic_load_explicit(&w[1 + (i)], memory_order_relaxed)
     switch ((klen + 4 * nids + 7) >> 3) { /* 1..7 words, each case falls through */
-    case 7: LD(6); /* fall through */
-    case 6: LD(5); /* fall through */
-    case 5: LD(4); /* fall through */
-    case 4: LD(3); /* fall through */
-    case 3: LD(2); /* fall through */
-    case 2: LD(1); /* fall through */
+    case 7: LD(6); TG__FALLTHROUGH;
+    case 6: LD(5); TG__FALLTHROUGH;
+    case 5: LD(4); TG__FALLTHROUGH;
+    case 4: LD(3); TG__FALLTHROUGH;
+    case 3: LD(2); TG__FALLTHROUGH;
+    case 2: LD(1); TG__FALLTHROUGH;
     default: LD(0);
     }
 #undef LD
