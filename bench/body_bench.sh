@@ -95,6 +95,7 @@ echo "body: $size bytes, 81 messages + 1 tool; tokgate counted: ${probe:-NOTHING
 echo "wrk -t$threads -c$conns -d${secs}s"
 result body bytes "$size" bytes
 printf '%-6s %12s %12s %10s %10s\n' mode tokgate_rps nginx_rps tg/nginx target
+res=()
 for mode in $modes; do
   read -r trps tbad < <(run "http://127.0.0.1:$tg" "$work/$mode.lua")
   read -r nrps nbad < <(run "http://127.0.0.1:$px" "$work/$mode.lua")
@@ -103,6 +104,6 @@ for mode in $modes; do
   target=$([ "$mode" = warm ] && echo 2000 || echo 500)
   printf '%-6s %12s %12s %10s %10s\n' "$mode" "$trps" "$nrps" \
     "$(node -pe "($trps/Math.max(1,$nrps)).toFixed(3)")" "$(node -pe "($trps/$target).toFixed(2)")x"
-  result body "$mode.rps" "$trps" req/s
-  result body "$mode.nginx_rps" "$nrps" req/s
+  res+=("$mode.rps $trps req/s" "$mode.nginx_rps $nrps req/s")
 done
+for r in "${res[@]}"; do result body $r; done

@@ -90,23 +90,25 @@ const non2xx=(s.match(/Non-2xx or 3xx responses:\s+(\d+)/)||[0,0])[1];
 console.log([rps.toFixed(0),p(50).toFixed(3),p(99).toFixed(3),non2xx].join(" "));' "$work/wrk.out"
 }
 ratio() { node -pe "const a=$1,b=$2; b>0 ? (a/b).toFixed(2) : (a<=0 ? 'n/a (both <= 0)' : 'inf (nginx adds <= 0)')"; }
+gres() { result gateway "$@" >>"$work/res"; } # kept for after the table
 report() { # report TITLE LUA BODYKEY: the table, then RESULT gateway <up>.<body>.c<N>.<path>.<metric>
   local key=$ukey.$3.c$conns
+  : >"$work/res"
   echo "== $1 (wrk -t2 -c$conns -d${secs}s, upstream $upstream, load average $(cut -d' ' -f1-3 /proc/loadavg))"
   printf '%-13s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
   read -r drps dp50 dp99 dbad < <(run "$target" "$2")
   printf '%-13s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
-  result gateway "$key.direct.rps" "$drps" req/s; result gateway "$key.direct.p50" "$dp50" ms; result gateway "$key.direct.p99" "$dp99" ms
+  gres "$key.direct.rps" "$drps" req/s; gres "$key.direct.p50" "$dp50" ms; gres "$key.direct.p99" "$dp99" ms
   for name in nginx tokgate ${base_bin:+tokgate-base}; do
     case $name in nginx) url=http://127.0.0.1:$px ;; tokgate) url=http://127.0.0.1:$tg ;; *) url=http://127.0.0.1:$tgb ;; esac
     read -r rps p50 p99 bad < <(run "$url" "$2")
     [ "$bad" = 0 ] || echo "warning: $name answered $bad non-2xx responses"
     printf '%-13s %10s %10s %10s %10s %10s\n' $name "$rps" "$p50" "$p99" \
       "$(node -pe "($p50-$dp50).toFixed(3)")" "$(node -pe "($p99-$dp99).toFixed(3)")"
-    result gateway "$key.$name.rps" "$rps" req/s
-    result gateway "$key.$name.p50" "$p50" ms; result gateway "$key.$name.p99" "$p99" ms
-    result gateway "$key.$name.added_p50" "$(node -pe "($p50-$dp50).toFixed(3)")" ms
-    result gateway "$key.$name.added_p99" "$(node -pe "($p99-$dp99).toFixed(3)")" ms
+    gres "$key.$name.rps" "$rps" req/s
+    gres "$key.$name.p50" "$p50" ms; gres "$key.$name.p99" "$p99" ms
+    gres "$key.$name.added_p50" "$(node -pe "($p50-$dp50).toFixed(3)")" ms
+    gres "$key.$name.added_p99" "$(node -pe "($p99-$dp99).toFixed(3)")" ms
     case $name in nginx) r_nginx="$rps $p50 $p99" ;; tokgate) r_tokgate="$rps $p50 $p99" ;; *) r_base="$rps $p50 $p99" ;; esac
   done
   for name in tokgate ${base_bin:+tokgate-base}; do
@@ -114,6 +116,7 @@ report() { # report TITLE LUA BODYKEY: the table, then RESULT gateway <up>.<body
     read -r nrps np50 np99 <<<"$r_nginx"
     echo "$name vs nginx: added p50 ratio $(ratio "$p50-$dp50" "$np50-$dp50"), added p99 ratio $(ratio "$p99-$dp99" "$np99-$dp99"), req/s ratio $(ratio "$rps" "$nrps") (target: <= 1.5, <= 1.5, >= 1)"
   done
+  cat "$work/res"
 }
 ukey=static; [ "$upstream" = llama ] && ukey=llama # RESULT keys: static = nginx return 200
 echo "gateway_bench: $(nproc) cores, nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(date -u +%FT%TZ)"
