@@ -16,7 +16,7 @@ bench_init() { # bench_init PREFIX
 bench_cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 # port: a free TCP port on 127.0.0.1
