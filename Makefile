@@ -54,7 +54,7 @@ fuzz:
 # model and per stream; the simulations (KV admission, thinking budgets);
 # then a SUMMARY of issue 17's targets. The log: build/bench.log.
 # BENCH_PARTS="encode gateway body memory sims" picks parts; `make bench
-# BENCH_QUICK=1` is a quick run (about 4 minutes); the knobs: bench/all.sh's
+# BENCH_QUICK=1` is a quick run (about 5 minutes); the knobs: bench/all.sh's
 # top and docs/performance.md.
 bench: build
 	bash scripts/setup.sh --bench

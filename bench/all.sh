@@ -17,11 +17,12 @@
 # on. The whole output is also written to $BENCH_LOG (default build/bench.log).
 #
 # Time on this 2-core machine: about 10-12 minutes by default (the encode part,
-# HF over the 24 MB corpus, is the longest), about 4 with BENCH_QUICK=1.
+# HF over the 24 MB corpus, is the longest), about 5 with BENCH_QUICK=1 (291 s at load 6-10).
 # Knobs (environment):
 #   BENCH_QUICK=1                        quick run: SECS=3, BENCH_CORPUS_BYTES=2000000,
-#                                        MEM_STREAMS=200, LLAMA_STREAMS=16, STREAMS=200
-#                                        (each can still be set on its own)
+#                                        STREAMS=200 (each can still be set on its own);
+#                                        memory.sh keeps its 1000 streams (fewer fit in
+#                                        memory the allocator already holds: ~0 bytes each)
 #   BENCH_PARTS="encode gateway body memory sims"  the parts to run (or bench/all.sh PART...)
 #   GATEWAY_UPSTREAMS="nginx llama"      the gateway_bench.sh runs (UPSTREAM=)
 #   GATEWAY_CONNS="2 32"                 the connection counts (gateway_bench.sh's CONNS)
@@ -40,7 +41,7 @@ log=${BENCH_LOG:-$build/bench.log}
 parts=${*:-${BENCH_PARTS:-encode gateway body memory sims}}
 mkdir -p "$(dirname "$log")"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-  : "${SECS:=3}" "${BENCH_CORPUS_BYTES:=2000000}" "${MEM_STREAMS:=200}" "${LLAMA_STREAMS:=16}" "${STREAMS:=200}"
+  : "${SECS:=3}" "${BENCH_CORPUS_BYTES:=2000000}" "${STREAMS:=200}"
 fi
 export SECS=${SECS:-5} STREAMS=${STREAMS:-2000}
 [ -z "${BENCH_CORPUS_BYTES:-}" ] || export BENCH_CORPUS_BYTES
