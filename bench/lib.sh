@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh: shell shared by the bench scripts (sourced, not run): a
 # scratch directory with a cleanup trap that stops every process started,
 # free-port and wait-for-port helpers, RESULT lines (bench/summary.js reads
