@@ -162,7 +162,7 @@ echo "streams open: $openm; tokgate RSS ${rss0} KiB -> ${rss1} KiB; per stream $
 result gateway per_stream_standin "$(( (rss1 - rss0) * 1024 / (openm > 0 ? openm : 1) ))" bytes
 
 # --- reading a continuable stream: CPU per token (bench/cont_bench.c) ------------
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$here/include" -I"$here/src" "$here/bench/cont_bench.c" "$here/build/libtokgate_daemon.a" "$here/build/libtokgate.a" \
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$here/include" -I"$here/src" "$here/bench/cont_bench.c" "${TG_BUILD_DIR:-$here/build}/libtokgate_daemon.a" "${TG_BUILD_DIR:-$here/build}/libtokgate.a" \
    $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$work/cont_bench"
 echo "== reading a stream that may continue in place (per token)"
 "$work/cont_bench" 200000
