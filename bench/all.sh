@@ -16,8 +16,9 @@
 # tables; a part that fails is reported (RESULT part NAME RC) and the run goes
 # on. The whole output is also written to $BENCH_LOG (default build/bench.log).
 #
-# Time on this 2-core machine: about 10-12 minutes by default (the encode part,
-# HF over the 24 MB corpus, is the longest), about 5 with BENCH_QUICK=1 (291 s at load 6-10).
+# Time on this 2-core machine: about 10 minutes by default (594 s at load 9-10;
+# the encode part, HF over the 24 MB corpus, is 363 s of it), about 5 with
+# BENCH_QUICK=1 (291 s at load 6-10).
 # Knobs (environment):
 #   BENCH_QUICK=1                        quick run: SECS=3, BENCH_CORPUS_BYTES=2000000,
 #                                        STREAMS=200 (each can still be set on its own);
