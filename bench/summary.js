@@ -5,20 +5,18 @@
  * issue 17 with the measured figure, the target and "met" / "NOT met" /
  * "not measured".
  *
- * It reads machine-readable lines, one figure each:
+ * It reads only the machine-readable lines every part prints, one figure each:
  *   RESULT <part> <key> <value> [unit]
- * e.g. `RESULT encode qwen3.ratio 49.1 x` (bench/run.sh),
- * `RESULT memory per_stream_standin 9216 bytes` (bench/memory.sh),
- * `RESULT gateway llama.small.c2.tokgate.added_p50 0.41 ms`,
- * `RESULT body warm.rps 2100 req/s` (bench/body_bench.sh),
- * `RESULT part <name> <exit status> rc` (bench/all.sh, per part).
- * For the gateway it also reads bench/gateway_bench.sh's tables (a section
- * "== TITLE (wrk -t2 -cN -dS)" then rows "PATH req/s p50 p99 added_p50
- * added_p99"), keyed <upstream>.<body>.c<N>.<path>.<metric> where upstream
- * is "llama" when the title names llama-server, else "static" (nginx
- * `return 200`), and body "small" or "big"; and bench/body_bench.sh's table
- * (a header "mode tokgate_rps ..." then rows "warm|cold RPS ..."), as
- * body.<mode>.rps. RESULT lines win.
+ * bench/run.sh:            RESULT encode qwen3.ratio 49.1 x, ...worst_slowdown,
+ *                          ...count_diffs; RESULT llama qwen2.ratio, .count_diff
+ * bench/gateway_bench.sh:  RESULT gateway <up>.<body>.c<N>.<path>.<metric> V unit
+ *                          up: static (nginx `return 200`) or llama (llama-server);
+ *                          body: small or big; path: direct, nginx, tokgate;
+ *                          metric: rps, p50, p99, added_p50, added_p99
+ * bench/body_bench.sh:     RESULT body warm.rps 2100 req/s (and cold, nginx_rps)
+ * bench/memory.sh:         RESULT memory per_stream_standin 9216 bytes, ...
+ * bench/all.sh:            RESULT part <name> <exit status> rc (per part)
+ * Tables and other lines are for people; they are ignored here.
  *   node bench/summary.js [LOG]
  */
 'use strict';
@@ -26,34 +24,9 @@ const fs = require('fs');
 
 const text = fs.readFileSync(process.argv[2] || 0, 'utf8');
 const R = {};
-let section = null;
 for (const line of text.split('\n')) {
   const f = line.trim().split(/\s+/);
-  if (f[0] === 'RESULT' && f.length >= 4) {
-    R[`${f[1]}.${f[2]}`] = { v: Number(f[3]), unit: f[4] || '', result: true };
-    continue;
-  }
-  const h = line.match(/^== (.*)\(wrk .*-c(\d+) /);
-  if (h) {
-    const t = h[1];
-    section = `${/llama/i.test(t) ? 'llama' : 'static'}.${/small/i.test(t) ? 'small' : 'big'}.c${h[2]}`;
-    continue;
-  }
-  if (line.startsWith('==')) { section = null; continue; }
-  if (/^mode\s+tokgate_rps\s/.test(line)) { section = 'body'; continue; }
-  if (section === 'body' && /^(warm|cold)\s/.test(line)) {
-    const k = `body.${f[0]}.rps`;
-    if (!(R[k] && R[k].result) && !Number.isNaN(Number(f[1]))) R[k] = { v: Number(f[1]), unit: 'req/s' };
-    continue;
-  }
-  if (section && /^(direct|nginx|tokgate)\s/.test(line) && f.length >= 4) {
-    const names = ['rps', 'p50', 'p99', 'added_p50', 'added_p99'];
-    names.forEach((n, i) => {
-      const k = `gateway.${section}.${f[0]}.${n}`;
-      const v = Number(f[i + 1]);
-      if (!Number.isNaN(v) && !(R[k] && R[k].result)) R[k] = { v, unit: n === 'rps' ? 'req/s' : 'ms' };
-    });
-  }
+  if (f[0] === 'RESULT' && f.length >= 4 && !Number.isNaN(Number(f[3]))) R[`${f[1]}.${f[2]}`] = { v: Number(f[3]), unit: f[4] || '' };
 }
 
 const get = (k) => (R[k] ? R[k].v : undefined);
@@ -84,11 +57,11 @@ for (const v of ['qwen2', 'llama-bpe']) {
 }
 
 // 2. Gateway: added latency <= 1.5x nginx's at p50 and p99, throughput >= nginx's.
-const ups = [...new Set(Object.keys(R).filter((k) => k.startsWith('gateway.')).map((k) => k.split('.')[1]))].sort();
-for (const c of ['c2', 'c32']) {
-  for (const up of ups.length ? ups : ['llama']) {
+const ups = [...new Set(Object.keys(R).map((k) => k.match(/^gateway\.([^.]+)\.small\.c\d+\./)).filter(Boolean).map((m) => m[1]))].sort();
+for (const up of ups.length ? ups : ['llama', 'static']) {
+  for (const c of ['c2', 'c32']) {
     const g = (p, n) => get(`gateway.${up}.small.${c}.${p}.${n}`);
-    const label = `2 gateway ${up === 'llama' ? 'llama-server' : 'nginx return 200'} ${c.slice(1)} conns`;
+    const label = `2 gateway, upstream ${up === 'llama' ? 'llama-server' : 'nginx return 200'}, ${c.slice(1)} conns,`;
     for (const q of ['p50', 'p99']) {
       const t = g('tokgate', `added_${q}`), n = g('nginx', `added_${q}`);
       const ok = t === undefined || n === undefined ? undefined : t <= 1.5 * Math.max(n, 0);
