@@ -217,10 +217,12 @@ int tg__rfast_count_cold(tg__rfast *f, const char *body, size_t len, const tg_ch
     tg_error err;
     memset(&err, 0, sizeof err);
     if (tg_chat_count_body_cached(chat, cache, body, len, &opt, 0u, &n, &err) != TG_OK) return 0;
-    uint64_t *items = calloc(ms->n_elems, sizeof *items);
-    if (!items) return 0;
     tg_prompt_counts_free(&f->counts);
-    f->counts = (tg_prompt_counts){(uint64_t)n, 1, 0, ms->n_elems, items};
+    f->counts.items = calloc(ms->n_elems, sizeof *f->counts.items);
+    if (!f->counts.items) return 0;
+    f->counts.total = (uint64_t)n;
+    f->counts.exact = 1;
+    f->counts.n_items = ms->n_elems;
     f->hit = f->cold = f->total_only = 1;
     return 1;
 }
