@@ -189,6 +189,7 @@ static int has_string_role(const char *body, size_t a, size_t b) {
 /* What check_messages (policy/request.c) requires of each message, from the
  * bytes of the array MS: 0 on anything else (the whole parse answers). */
 static int messages_shaped(const char *body, const tg__req_member *ms) {
+    if (ms->type != '[') return 0;
     size_t i = ms->vstart + 1, end = ms->vend, n = 0;
     for (;;) {
         i = skip_ws(body, i, end);
@@ -205,10 +206,15 @@ static int messages_shaped(const char *body, const tg__req_member *ms) {
     }
 }
 
+int tg__rfast_messages_shaped(const tg__rfast *f, const char *body) {
+    const tg__req_member *ms = f->on ? tg__req_scan_get(&f->scan, body, "messages") : NULL;
+    return ms && messages_shaped(body, ms);
+}
+
 int tg__rfast_count_cold(tg__rfast *f, const char *body, size_t len, const tg_chat *chat, tg_count_cache *cache) {
     if (!f->on || !f->have_key || !chat || !cache) return 0;
     const tg__req_member *ms = tg__req_scan_get(&f->scan, body, "messages");
-    if (!ms || ms->type != '[' || !messages_shaped(body, ms)) return 0;
+    if (!ms || !messages_shaped(body, ms)) return 0;
     tg_chat_options opt; /* tg_budget_count_chat's, in the HF dialect */
     memset(&opt, 0, sizeof opt);
     opt.add_generation_prompt = -1;

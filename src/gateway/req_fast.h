@@ -76,6 +76,10 @@ void tg__rfast_put_total(const uint8_t key[16], uint64_t total, size_t n_items);
  * renders it in the HF dialect and CACHE's tokenizer counts it, 1 with
  * f->counts the exact total and zeroed items (f->hit, f->cold, f->total_only). */
 int tg__rfast_count_cold(tg__rfast *f, const char *body, size_t len, const tg_chat *chat, tg_count_cache *cache);
+/* 1 when every element of BODY's "messages" (f->on) is an object with an
+ * unescaped "role" whose last value is a string (tg__rfast_count_cold's check;
+ * 0 on anything else, also on what the whole parse would accept). */
+int tg__rfast_messages_shaped(const tg__rfast *f, const char *body);
 /* 0 when D, decided on total-only counts, may differ from the whole path's
  * (it did not forward, or it entered truncation); 1 otherwise. */
 int tg__rfast_accepts(const tg__rfast *f, const tg_decision *d);
