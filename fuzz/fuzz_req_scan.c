@@ -9,7 +9,9 @@
  *   - for a body the fast path takes (a chat the scanned parse reads), the
  *     body spliced with max_tokens set, "model" replaced and "stop" removed
  *     is not JSON (any parser's: no raw NUL) equal to that change made on
- *     jansson's tree, or holds a key twice.
+ *     jansson's tree, or holds a key twice;
+ *   - the cold path's message check (tg__rfast_messages_shaped) passes a
+ *     body whose jansson messages are not all objects with a string "role".
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -26,6 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_splice(const char *s, size_t n, json_t *root) {
     tg__rfast f;
     tg__rfast_begin(&f, s, n, 1);
+    if (f.on && tg__rfast_messages_shaped(&f, s)) { /* what check_messages requires, as jansson reads it */
+        const json_t *ms = json_object_get(root, "messages");
+        CHECK(json_is_array(ms));
+        for (size_t i = 0; i < json_array_size(ms); i++) {
+            const json_t *m = json_array_get(ms, i);
+            CHECK(json_is_object(m) && json_is_string(json_object_get(m, "role")));
+        }
+    }
     tg_request r;
     tg_error err;
     if (!f.on || tg__request_parse_scanned(s, &f.scan, &r, &err) != TG_OK) {

