@@ -151,8 +151,8 @@ int tg__ecount_unsupported(const char *pool_key) {
     int found = 0;
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < ECOUNT_NO_ROUTE && no_route[i] && !found; i++)
-        if (!strcmp(no_route[i], pool_key)) {
-            found = !no_route_until[i] || tg__now() < no_route_until[i];
+        if (strcmp(no_route[i], pool_key) == 0) {
+            found = no_route_until[i] <= 0.0 || tg__now() < no_route_until[i]; /* 0: for good */
             if (!found) drop_no_route(i); /* its back-off is over: asked again */
             break;
         }
