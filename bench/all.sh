@@ -20,14 +20,17 @@
 # the encode part, HF over the 24 MB corpus, is 363 s of it), about 5 with
 # BENCH_QUICK=1 (291 s at load 6-10).
 # Knobs (environment):
-#   BENCH_QUICK=1                        quick run: SECS=3, BENCH_CORPUS_BYTES=2000000,
+#   BENCH_QUICK=1                        quick run: SECS=3, GATEWAY_SECS=1, BENCH_CORPUS_BYTES=2000000,
 #                                        STREAMS=200 (each can still be set on its own);
 #                                        memory.sh keeps its 1000 streams (fewer fit in
 #                                        memory the allocator already holds: ~0 bytes each)
 #   BENCH_PARTS="encode gateway body memory sims"  the parts to run (or bench/all.sh PART...)
 #   GATEWAY_UPSTREAMS="nginx llama"      the gateway_bench.sh runs (UPSTREAM=)
 #   GATEWAY_CONNS="2 32"                 the connection counts (gateway_bench.sh's CONNS)
-#   SECS=5                               wrk seconds per measurement (gateway, body)
+#   SECS=5                               wrk seconds per measurement (body)
+#   GATEWAY_SECS=2 GATEWAY_ROUNDS=5      the gateway's wrk seconds per run and rounds
+#                                        (gateway_bench.sh's SECS and ROUNDS: each path
+#                                        runs ROUNDS times, interleaved)
 #   STREAMS=2000                         SSE streams held open by gateway_bench.sh
 #   BENCH_SKIP_HF=1 BENCH_SKIP_LLAMA=1   leave out HF tokenizers / llama.cpp (encode)
 #   BENCH_CORPUS_BYTES=N                 encode only the corpus's first N bytes (run.sh)
@@ -42,8 +45,9 @@ log=${BENCH_LOG:-$build/bench.log}
 parts=${*:-${BENCH_PARTS:-encode gateway body memory sims}}
 mkdir -p "$(dirname "$log")"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-  : "${SECS:=3}" "${BENCH_CORPUS_BYTES:=2000000}" "${STREAMS:=200}"
+  : "${SECS:=3}" "${BENCH_CORPUS_BYTES:=2000000}" "${STREAMS:=200}" "${GATEWAY_SECS:=1}"
 fi
+gw_secs=${GATEWAY_SECS:-2}
 export SECS=${SECS:-5} STREAMS=${STREAMS:-2000}
 [ -z "${BENCH_CORPUS_BYTES:-}" ] || export BENCH_CORPUS_BYTES
 [ -z "${LLAMA_STREAMS:-}" ] || export LLAMA_STREAMS
@@ -69,7 +73,8 @@ run_part() { # run_part NAME COMMAND...
       encode) run_part encode bash "$root/bench/run.sh" ;;
       gateway) # issue 17 target 2: nginx `return 200` and the real llama-server, at 2 and 32 connections
         for u in ${GATEWAY_UPSTREAMS:-nginx llama}; do
-          run_part "gateway-$u" env UPSTREAM="$u" CONNS="${GATEWAY_CONNS:-2 32}" bash "$root/bench/gateway_bench.sh" "$build/tokgate"
+          run_part "gateway-$u" env UPSTREAM="$u" CONNS="${GATEWAY_CONNS:-2 32}" SECS="$gw_secs" ROUNDS="${GATEWAY_ROUNDS:-5}" \
+            bash "$root/bench/gateway_bench.sh" "$build/tokgate"
         done ;;
       body) run_part body env -u CONNS bash "$root/bench/body_bench.sh" "$build/tokgate" ;;
       memory) run_part memory env STREAMS="${MEM_STREAMS:-1000}" bash "$root/bench/memory.sh" "$build/tokgate" ;;

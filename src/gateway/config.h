@@ -147,7 +147,7 @@ typedef struct tg__config {
     double admission_engine_poll; /* issue 14: seconds between readings of the engine's state (0: off) */
     double answer_timeout;      /* an answer body's whole duration, seconds (0: none) */
     double answer_min_rate;     /* bytes/s an answer body averages per idle-timeout window (0: none) */
-    size_t upstream_max_conns;  /* connections per upstream (0: the engine's slots + 2, else no cap) */
+    size_t upstream_max_conns;  /* connections per upstream (0: twice the engine's slots, else no cap) */
     size_t max_buffered;        /* request + answer bytes held across all connections (0: from memory) */
     /* thinking_mode adaptive (tokgate/adaptive.h; gateway/adaptive.h): read at start */
     char *adaptive_state_file;     /* the learned budgets' file; NULL: kept in memory only */

@@ -344,7 +344,7 @@ const tgx_opt tg__serve_opts[] = {
     SIZE("limits.max_buffered_bytes", "--max-buffered", max_buffered, 0, 1e12,
          "request and answer bytes held across all connections (503 beyond; 0: a quarter of memory)"),
     SIZE("upstream_max_connections", "--upstream-max-conns", upstream_max_conns, 0, 1e5,
-         "connections open at once per upstream (0: llama-server's slots + 1, else no cap)"),
+         "connections open at once per upstream (0: twice llama-server's slots, else no cap)"),
     SIZE("high_watermark", "--high-watermark", high_watermark, 1024, 1e9,
          "client output bytes at which upstream reading pauses"),
     SIZE("workers", "--workers", workers, 0, 64, "threads that parse and budget large bodies (0: on the loop)"),

@@ -238,16 +238,13 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
 /* The KV capacity admission uses for this upstream: configured, else what
  * the engine says its pool holds; unknown (0) turns admission off for it
  * (a guess would serialize a server that runs requests together). */
-/* Connections open at once to this upstream: configured, else the
- * engine's slots plus one (the next request queued in the engine, so a slot
- * never waits for tokgate), else no cap. llama-server serves HTTP on
- * n_parallel + 2 threads (older releases; + 4 in newer ones): a keep-alive
- * connection tokgate holds beyond what it can use keeps one of them from
- * other requests, and one stays free for discovery's probes. */
+/* Connections open at once to this upstream: configured, else twice the
+ * engine's slots, else no cap (gwllama, issue 17: upstream.h
+ * TG__POOL_LEAD_PER_SLOT says why twice). */
 static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *pool) {
     if (cfg->upstream_max_conns) return cfg->upstream_max_conns;
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    return u && u->total_slots ? (size_t)u->total_slots + 1 : 0;
+    return u && u->total_slots ? (size_t)u->total_slots * (1 + TG__POOL_LEAD_PER_SLOT) : 0;
 }
 
 static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__model_cfg *mc, const tg__pool *pool) {

@@ -21,10 +21,11 @@
  * turns out closed before any response byte is retried once on a fresh
  * connection (the request had not been seen).
  *
- * Connections per upstream are capped (tg__pool_set_max_conns: an engine's
- * slots plus a margin, so tokgate never holds more of llama-server's few
- * HTTP threads than it can use); a request beyond the cap waits in the
- * pool's FIFO queue and takes the next connection that frees up.
+ * Connections per upstream are capped (tg__pool_set_max_conns: by default
+ * twice an engine's slots, upstream.h TG__POOL_LEAD_PER_SLOT, so a full
+ * batch waits in the engine and tokgate holds no more of llama-server's HTTP
+ * threads than that); a request beyond the cap waits in the pool's FIFO
+ * queue and takes the next connection that frees up.
  *
  * Host names resolve through libevent's evdns (asynchronous, /etc/hosts
  * included), never with a blocking getaddrinfo on the event loop.

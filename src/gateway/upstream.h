@@ -88,6 +88,22 @@ typedef struct tg__up_timeouts {
 /* The pool for host:port, made on first use; NULL when out of memory. */
 tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
 void tg__pool_free_all(tg__pools *s);
+/* The default cap (upstream_max_connections 0) for an engine that says its
+ * slots (llama-server's total_slots): the slots plus this many requests per
+ * slot queued inside the engine. llama-server's loop takes new tasks only
+ * between two llama_decode() calls, and with short answers all its slots
+ * free in the same call: with one request queued (slots + 1, before issue
+ * 17) the next batch held that one alone while tokgate handed the others
+ * over, so batches alternated 1 and 4 of 4 slots (2.6 busy slots per decode
+ * against 4.0 direct or through nginx, bench/gateway_bench.sh's batch
+ * column) and throughput fell ~10% behind nginx. A full batch queued (twice
+ * the slots) keeps every batch full. Beyond that tokgate still queues, in
+ * order, and never holds more than that of the engine's HTTP threads
+ * (llama-server since 2026-03 adds threads on demand; older builds run
+ * max(slots + 2, cores - 1) fixed ones: there set upstream_max_connections
+ * to the slots + 1, docs/gateway.md). */
+#define TG__POOL_LEAD_PER_SLOT 1
+
 /* Caps the connections open at once to the pool's upstream (0: no cap);
  * requests beyond it wait, first come first served, for one to free up
  * (within their first_byte timeout). */
