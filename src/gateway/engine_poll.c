@@ -64,8 +64,8 @@ static pstate *state_of(const tg__pool *pool) {
 
 void tg__fleet_admission(tg__server *s, const tg__config *cfg, tg__pool *pool, uint64_t capacity) {
     tg__upinfo *u = tg__upinfo_find(s, pool->key);
-    /* the slot gate only when asked for: a lone gateway keeps forwarding
-     * one request beyond the slots (proxy.c conn_cap) as before */
+    /* the slot gate only when asked for: a lone gateway keeps up to a
+     * batch queued in the engine beyond its slots (proxy.c conn_cap) */
     int gate = cfg->admission_share < 1 || cfg->admission_engine_poll > 0;
     tg__adm_configure(&pool->adm, capacity, gate && u ? u->total_slots : 0, cfg->admission_share);
 }
