@@ -239,7 +239,7 @@ static int skip_request_header(const tg__http_header *h, int strip_auth, int inf
  * the engine says its pool holds; unknown (0) turns admission off for it
  * (a guess would serialize a server that runs requests together). */
 /* Connections open at once to this upstream: configured, else twice the
- * engine's slots, else no cap (gwllama, issue 17: upstream.h
+ * engine's slots, else no cap (issue 17: upstream.h
  * TG__POOL_LEAD_PER_SLOT says why twice). */
 static size_t conn_cap(tg__server *s, const tg__config *cfg, const tg__pool *pool) {
     if (cfg->upstream_max_conns) return cfg->upstream_max_conns;
