@@ -13,7 +13,9 @@
  * equals, until none applies (HF Word::merge_all). Short words use a direct
  * scan; long ones a binary heap keyed (rank, position) with lazy deletion, so
  * a 1 MB pre-token costs O(n log n). Both orders are the same total order, so
- * the results are identical.
+ * the results are identical. Long words that are runs of one symbol or one
+ * unit repeated are merged in compressed form first (bpe_runs.c; bpe_core.h
+ * holds what the two files share).
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
  * to that id directly. Pre-tokens are looked up first in the tokenizer's
@@ -24,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer/bpe_core.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/word_cache.h"
 #include "util/utf8.h"
 
-#define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
@@ -38,12 +40,6 @@
 #define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
-
-typedef struct sym {
-    uint32_t id;
-    int32_t prev, next;
-    uint32_t len;   /* 0: merged away */
-} sym;
 
 typedef struct cache_slot {
     uint64_t hash;
@@ -65,30 +61,6 @@ struct tg__bpe_scratch {
     size_t cache_ids_len, cache_ids_cap;
     tgx_buf tmp;
 };
-
-static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32) | b; }
-
-/* The merge table's home slot of pair key k. The product's high half
- * depends on every bit of both ids; folded onto the low half so that any
- * table size takes well-mixed bits (bits 20.. alone saw only the left id's
- * low bits: pairs sharing a right id and those bits piled up in one
- * cluster, about 9 probes a lookup on long random words). */
-static inline size_t merge_home(const tg__bpe *b, uint64_t k) {
-    uint64_t x = k * 0x9E3779B97F4A7C15ull;
-    return (size_t)(x ^ (x >> 32)) & b->merge_mask;
-}
-
-static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
-    uint64_t k = pair_key(l, r);
-    size_t i = merge_home(b, k);
-    k++;
-    for (;;) {
-        const tg__merge_slot *s = &b->merges[i];
-        if (s->key == k) return s;
-        if (s->key == MERGE_EMPTY) return NULL;
-        i = (i + 1) & b->merge_mask;
-    }
-}
 
 static void merge_put(tg__bpe *b, uint32_t l, uint32_t r, uint32_t rank, uint32_t new_id) {
     uint64_t k = pair_key(l, r);
@@ -527,31 +499,6 @@ static uint64_t heap_pop(uint64_t *h, size_t *n) {
     if (*n) heap_sift_down(h, *n, 0);
     return top;
 }
-
-/* A direct-mapped cache in front of the merge table for long words: their
- * pairs repeat a lot, and the big table's random probes are cache misses.
- * Negative answers are cached too (rank UINT32_MAX). */
-#define MCACHE_BITS 14
-typedef struct mcache_ent {
-    uint64_t key;
-    uint32_t rank, new_id;
-} mcache_ent;
-
-static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *rank,
-                          uint32_t *new_id) {
-    uint64_t k = pair_key(l, r);
-    mcache_ent *e = &mc[(size_t)((k * 0xD6E8FEB86659FD93ull) >> (64 - MCACHE_BITS))];
-    if (e->key != k) {
-        const tg__merge_slot *m = merge_find(b, l, r);
-        e->key = k;
-        e->rank = m ? m->rank : UINT32_MAX;
-        e->new_id = m ? m->new_id : 0;
-    }
-    *rank = e->rank;
-    *new_id = e->new_id;
-    return e->rank != UINT32_MAX;
-}
-
 /* The binary heap's loop: pops (rank, position) until no merge applies.
  * h[0..hn) is a heap of candidate pairs; room for 2 more per merge. */
 static void heap_run(const tg__bpe *b, sym *y, mcache_ent *mc, uint64_t *h, size_t hn) {
@@ -865,213 +812,6 @@ static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     }
 }
 
-/*
- * Runs of one repeated symbol in compressed form: a word of many symbols
- * but few runs (100 KB of spaces is one run) is a list of elements (token,
- * count). HF's next merge is the pair of lowest rank, leftmost; the pairs
- * are, per element, (token, token) inside it when its count is 2 or more,
- * and (token, next element's token) between elements. A merge between
- * elements takes one from each and puts the merged token between them. A
- * merge inside an element of count c is, in HF, c/2 merges left to right
- * (leftmost first: "t t t t t" -> "tt tt t"); they run as one batch when no
- * pair they create in between ranks lower than the batch's, which the batch
- * checks ((tt, tt), (tt, t), and (left neighbour, tt)): then the element
- * becomes (tt, c/2) and, when c is odd, one t after it. Elements next to each
- * other with the same token are joined. When a check fails or the list grows
- * past RUN_ELEMS, the word as it stands (a state HF passes through) goes to
- * the rank buckets or the heap, which finish it exactly. So a run costs a few
- * hundred pair lookups however long it is.
- */
-#define RUN_ELEMS 64 /* elements at most; a word starts compressed with up to RUN_ELEMS / 2 runs */
-
-typedef struct relem {
-    uint32_t id, count;
-} relem;
-
-/* The rank of pair (l, r), UINT32_MAX for none. */
-static inline uint32_t pair_rank(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *nid) {
-    uint32_t rk;
-    return mc_find(b, mc, l, r, &rk, nid) ? rk : UINT32_MAX;
-}
-
-/* Inserts (id, 1) at e[at], shifting the rest; 0 when there is no room. */
-static int run_insert(relem *e, size_t *n, size_t at, uint32_t id) {
-    if (*n == RUN_ELEMS) return 0;
-    memmove(e + at + 1, e + at, (*n - at) * sizeof *e);
-    e[at] = (relem){id, 1};
-    (*n)++;
-    return 1;
-}
-
-/* Drops empty elements and joins neighbours with the same token. */
-static void run_tidy(relem *e, size_t *n) {
-    size_t o = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (e[i].count == 0) continue;
-        if (o && e[o - 1].id == e[i].id) e[o - 1].count += e[i].count;
-        else e[o++] = e[i];
-    }
-    *n = o;
-}
-
-/* Applies merges to e[0..*n) until none applies (1) or the compressed form
- * cannot take the next one (0: e holds a state HF passes through). */
-static int run_merge(const tg__bpe *b, mcache_ent *mc, relem *e, size_t *n) {
-    for (;;) {
-        uint32_t best = UINT32_MAX, bnid = 0, nid, rk;
-        size_t bi = 0;
-        int inside = 0;
-        for (size_t i = 0; i < *n; i++) {
-            if (e[i].count >= 2 && (rk = pair_rank(b, mc, e[i].id, e[i].id, &nid)) < best) {
-                best = rk; bnid = nid; bi = i; inside = 1;
-            }
-            if (i + 1 < *n && (rk = pair_rank(b, mc, e[i].id, e[i + 1].id, &nid)) < best) {
-                best = rk; bnid = nid; bi = i; inside = 0;
-            }
-        }
-        if (best == UINT32_MAX) return 1;
-        if (!inside) { /* between e[bi] and e[bi + 1] */
-            e[bi].count--;
-            e[bi + 1].count--;
-            if (!run_insert(e, n, bi + 1, bnid)) { e[bi].count++; e[bi + 1].count++; return 0; }
-        } else {
-            uint32_t t = e[bi].id, c = e[bi].count;
-            if ((c >= 4 && pair_rank(b, mc, bnid, bnid, &nid) < best) ||
-                (c >= 3 && pair_rank(b, mc, bnid, t, &nid) < best) ||
-                (bi > 0 && pair_rank(b, mc, e[bi - 1].id, bnid, &nid) < best))
-                return 0; /* HF would merge a new pair in the middle of the batch */
-            if ((c & 1) && *n == RUN_ELEMS) return 0;
-            e[bi].id = bnid;
-            e[bi].count = c / 2;
-            if (c & 1) run_insert(e, n, bi + 1, t);
-        }
-        run_tidy(e, n);
-    }
-}
-
-/* The symbols of e[0..n) in s->syms (each of length 1: only 0 means merged
- * away); returns their count. */
-static size_t run_expand(tg__bpe_scratch *s, const relem *e, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < e[i].count; j++, k++)
-            s->syms[k] = (sym){e[i].id, (int32_t)k - 1, (int32_t)k + 1, 1};
-    if (k) s->syms[k - 1].next = -1;
-    return k;
-}
-
-/* The word in s->syms[0..k) as runs, when it has at most RUN_ELEMS / 2 of
- * them: their count, else 0. */
-static size_t run_split(const tg__bpe_scratch *s, size_t k, relem *e) {
-    size_t n = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (n && e[n - 1].id == s->syms[i].id) { e[n - 1].count++; continue; }
-        if (n == RUN_ELEMS / 2) return 0;
-        e[n++] = (relem){s->syms[i].id, 1};
-    }
-    return n;
-}
-
-/*
- * A word that is one unit of 2..UNIT_MAX symbols repeated (a byte-level "é"
- * is 2 symbols, "中" 3, an emoji 4): while the lowest-rank pair lies inside
- * the unit, HF merges it in every copy, left to right; that is one batch
- * when no pair the merged token forms on the way (inside a copy, between
- * merged copies, between a merged and an unmerged copy) ranks lower. The
- * unit shrinks by one symbol a batch; at one symbol the word is a run
- * (above). Otherwise the word as it stands goes to the symbol path.
- */
-#define UNIT_MAX 4
-
-/* The period p (2..UNIT_MAX) of s->syms[0..k) when it is a whole number of
- * copies (at least 2) of its first p symbols, which go to u; else 0. */
-static size_t unit_period(const tg__bpe_scratch *s, size_t k, uint32_t *u) {
-    for (size_t p = 2; p <= UNIT_MAX && 2 * p <= k; p++) {
-        if (k % p) continue;
-        size_t i = p;
-        while (i < k && s->syms[i].id == s->syms[i - p].id) i++;
-        if (i < k) continue;
-        for (i = 0; i < p; i++) u[i] = s->syms[i].id;
-        return p;
-    }
-    return 0;
-}
-
-/* 1 when every pair around token z in unit u[0..p) (merged from old, whose
- * copies follow) ranks above best. */
-static int unit_batch_ok(const tg__bpe *b, mcache_ent *mc, const uint32_t *u, size_t p, uint32_t old0,
-                         uint32_t z, uint32_t best) {
-    uint32_t nid;
-    for (size_t j = 0; j < p; j++) { /* inside the unit, and between two merged copies (j = p - 1) */
-        uint32_t l = u[j], r = j + 1 < p ? u[j + 1] : u[0];
-        if ((l == z || r == z) && pair_rank(b, mc, l, r, &nid) < best) return 0;
-    }
-    /* a merged copy before an unmerged one */
-    return u[p - 1] != z || pair_rank(b, mc, z, old0, &nid) > best;
-}
-
-/* Shrinks unit u[0..*p) (copies of it: at least 2) by batches until it is
- * one symbol (1) or the next merge is not a batch inside it (0). */
-static int unit_merge(const tg__bpe *b, mcache_ent *mc, uint32_t *u, size_t *p) {
-    while (*p > 1) {
-        uint32_t best = UINT32_MAX, z = 0, nid, rk;
-        size_t bi = 0;
-        for (size_t i = 0; i + 1 < *p; i++)
-            if ((rk = pair_rank(b, mc, u[i], u[i + 1], &nid)) < best) { best = rk; z = nid; bi = i; }
-        if (best == UINT32_MAX || pair_rank(b, mc, u[*p - 1], u[0], &nid) < best) return 0;
-        uint32_t old0 = u[0];
-        uint32_t nu[UNIT_MAX];
-        memcpy(nu, u, *p * sizeof *u);
-        nu[bi] = z;
-        memmove(nu + bi + 1, nu + bi + 2, (*p - bi - 2) * sizeof *nu);
-        if (!unit_batch_ok(b, mc, nu, *p - 1, old0, z, best)) return 0;
-        memcpy(u, nu, (*p - 1) * sizeof *u);
-        (*p)--;
-    }
-    return 1;
-}
-
-/* s->syms[0..copies * p) as copies of u[0..p); returns the count. */
-static size_t unit_expand(tg__bpe_scratch *s, const uint32_t *u, size_t p, size_t copies) {
-    size_t k = copies * p;
-    for (size_t i = 0; i < k; i++) s->syms[i] = (sym){u[i % p], (int32_t)i - 1, (int32_t)i + 1, 1};
-    s->syms[k - 1].next = -1;
-    return k;
-}
-
-/* Merges the word in s->syms[0..k) by runs and appends its ids to out;
- * *done = 0 when it is not one (s->syms unchanged) or the runs handed back
- * a state to finish by the symbols (s->syms then holds it, *k its count). */
-static tg_status run_word(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t *k, tg_tokens *out,
-                          int *done) {
-    relem e[RUN_ELEMS];
-    size_t n = run_split(s, *k, e);
-    *done = 0;
-    if (n == 0) { /* many runs: one unit repeated, or the symbol path */
-        uint32_t u[UNIT_MAX];
-        size_t p = unit_period(s, *k, u), copies = p ? *k / p : 0;
-        if (!p || copies > UINT32_MAX) return TG_OK;
-        if (!unit_merge(b, mc, u, &p)) {
-            *k = unit_expand(s, u, p, copies);
-            return TG_OK;
-        }
-        e[0] = (relem){u[0], (uint32_t)copies};
-        n = 1;
-    }
-    if (!run_merge(b, mc, e, &n)) {
-        *k = run_expand(s, e, n);
-        return TG_OK;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += e[i].count;
-    tg_status st = reserve_ids(out, total);
-    if (st) return st;
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < e[i].count; j++) out->ids[out->len++] = e[i].id;
-    *done = 1;
-    return TG_OK;
-}
-
 static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                           tg_tokens *out) {
     size_t k;
@@ -1084,7 +824,7 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
         mcache_ent *mc = merge_cache(s);
         int done;
         if (!mc) return TG_ENOMEM;
-        if ((st = run_word(b, s, mc, &k, out, &done)) || done) return st;
+        if ((st = tg__bpe_run_word(b, s->syms, mc, &k, out, &done)) || done) return st;
         if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
     }
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
