@@ -432,6 +432,17 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
                 sl = t->len;
             }
             uint32_t id = tg__strtab_find(b->mt, sp, sl);
+            if (plain && id != TG__NO_ID) { /* the same char repeated: the same symbol (runs of "▁") */
+                if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
+                ADD_SYM(id, (uint32_t)cl);
+                i += cl;
+                while (i + cl <= n && p[i] == p[i - cl] && (cl < 2 || p[i + 1] == p[i + 1 - cl]) &&
+                       (cl < 3 || p[i + 2] == p[i + 2 - cl]) && (cl < 4 || p[i + 3] == p[i + 3 - cl])) {
+                    ADD_SYM(id, (uint32_t)cl);
+                    i += cl;
+                }
+                continue;
+            }
             if (id != TG__NO_ID) {
                 if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
                 ADD_SYM(id, (uint32_t)cl);
