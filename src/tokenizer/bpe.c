@@ -228,6 +228,10 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
      * single bytes here, whole pre-tokens for ignore_merges) */
     if (!b->tokens.slots && (st = tg__strtab_index(&b->tokens, 1, err))) goto fail; /* json_scan may have built it */
     b->mt = &b->tokens;
+    for (uint32_t i = 0; i < b->tokens.count; i++) {
+        uint32_t len = b->tokens.ent[i].len;
+        if (len != UINT32_MAX && len > b->longest) b->longest = len;
+    }
 
     b->byte_fallback = spec->byte_fallback;
     b->fuse_unk = spec->fuse_unk;
@@ -304,6 +308,7 @@ uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n) {
  * entry, or TG__NO_ID. In byte mode the raw bytes are mapped to byte-level
  * text first. */
 static uint32_t whole_token(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n) {
+    if (b->longest && n > b->longest) return TG__NO_ID; /* byte-level text is at least n bytes too */
     if (!b->byte_mode) return tg__strtab_find(&b->tokens, (const char *)p, n);
     tgx_buf *t = &s->tmp;
     tgx_buf_reset(t);
@@ -390,7 +395,14 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
         s->syms[k].id = (ID); s->syms[k].len = (LEN); \
         s->syms[k].prev = (int32_t)k - 1; s->syms[k].next = (int32_t)k + 1; k++; } while (0)
     if (b->byte_mode) {
-        for (size_t i = 0; i < n; i++) {
+        size_t i = 0;
+        for (; i < n; i++) { /* while every byte has an id (nothing unk to fuse): one store each */
+            uint32_t id = b->byte_id[p[i]];
+            if (id == TG__NO_ID) break;
+            s->syms[i] = (sym){id, (int32_t)i - 1, (int32_t)i + 1, 1};
+        }
+        k = i;
+        for (; i < n; i++) {
             uint32_t id = b->byte_id[p[i]];
             if (id != TG__NO_ID) {
                 if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
