@@ -560,40 +560,63 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
 /*
  * Rank buckets for long words (a 100 KB run of spaces, random letters).
  * The heap pops (rank, position) in order; here every pending pair of one
- * rank waits in that rank's bucket, and the ranks that have a bucket sit in
- * a small heap of their own. A bucket is applied in one pass, leftmost
+ * rank waits in that rank's bucket, and the ranks that have a bucket are
+ * bits in a bitmap over all ranks, scanned upwards. A bucket is applied in one pass, leftmost
  * first (sorted by position when pushes came out of order), which is the
  * heap's order as long as no merge creates a pair of the rank being applied
  * or a lower one: trained merge lists never do (a merge using a token comes
  * after the merge that made it), and the first time a merge does, the rest
  * of the word goes to the heap from that state (every pending pair, by
- * prank), so any merge list gives HF's result. A pop costs one heap step per
- * rank instead of one per pair; a run of one repeated symbol has a handful
- * of ranks in all.
+ * prank), so any merge list gives HF's result. Finding the next rank costs a
+ * word of the bitmap per 64 ranks over the whole word instead of a heap step
+ * per pair; a run of one repeated symbol has a handful of ranks in all.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
-
-#define SLOT_BITS 10
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 
 typedef struct rbucket {
     size_t off;  /* its positions: pool[off..off + n) */
     uint32_t n, cap;
 } rbucket;
 
+typedef struct rslot {
+    uint32_t key, bi; /* key: rank + 1 (0: empty slot); bi: 1 + its bucket's index in bk, 0 none */
+} rslot;
+
 typedef struct rqueue {
-    uint32_t **page; /* page[rank >> SLOT_BITS][rank & SLOT_MASK]: 1 + its bucket's index in bk,
-                      * 0 none; pages made as ranks come (a table of every rank cost a 4 MB
-                      * memset per long word for Gemma-3's 514K merges) */
+    rslot *map;      /* rank -> bucket, open addressing (a table of every rank, or pages of
+                      * one, cost a memset of ~1 MB per long word: ranks are spread out) */
+    size_t mbits, mcount;
     rbucket *bk;     /* buckets: in use or spare */
     uint32_t *pool;  /* every bucket's positions; a bucket that grows moves to its end */
     size_t pool_len, pool_cap;
     uint32_t *spare; /* indices of emptied buckets */
-    uint64_t *heap;  /* ranks that have a bucket */
-    size_t nbk, cap, nspare, hn, npage;
+    uint64_t *bits;  /* ranks that have a bucket, one bit each, scanned upwards from scan */
+    size_t nbk, cap, nspare, nwords, scan;
     uint32_t cur;    /* the rank being applied */
     int early;       /* a pair of rank <= cur appeared */
 } rqueue;
+
+/* The slot of rank in the map, or the empty slot where it goes. */
+static inline rslot *rq_slot(const rqueue *q, uint32_t rank) {
+    size_t mask = ((size_t)1 << q->mbits) - 1;
+    size_t i = (size_t)(((uint64_t)rank * 0x9E3779B97F4A7C15ull) >> (64 - q->mbits));
+    while (q->map[i].key && q->map[i].key != rank + 1) i = (i + 1) & mask;
+    return &q->map[i];
+}
+
+/* Twice the map's slots; 0 when out of memory. */
+static int rq_grow(rqueue *q) {
+    rslot *old = q->map;
+    size_t n = (size_t)1 << q->mbits;
+    rslot *m = calloc(2 * n, sizeof *m);
+    if (!m) return 0;
+    q->map = m;
+    q->mbits++;
+    for (size_t i = 0; i < n; i++)
+        if (old[i].key) *rq_slot(q, old[i].key - 1) = old[i];
+    free(old);
+    return 1;
+}
 
 /* A bucket index + 1 for a new rank, 0 when out of memory. */
 static uint32_t rq_bucket(rqueue *q) {
@@ -606,9 +629,6 @@ static uint32_t rq_bucket(rqueue *q) {
         uint32_t *sp = realloc(q->spare, nc * sizeof *sp);
         if (!sp) return 0;
         q->spare = sp;
-        uint64_t *h = realloc(q->heap, nc * sizeof *h);
-        if (!h) return 0;
-        q->heap = h;
         q->cap = nc;
     }
     q->bk[q->nbk] = (rbucket){0, 0, 0};
@@ -617,16 +637,21 @@ static uint32_t rq_bucket(rqueue *q) {
 
 /* rq_push's slow path: a new bucket for rank, or more room in one. */
 static rbucket *rq_room(rqueue *q, uint32_t rank) {
-    uint32_t **pg = &q->page[rank >> SLOT_BITS];
-    if (!*pg && !(*pg = calloc(SLOT_MASK + 1, sizeof **pg))) return NULL;
-    uint32_t bi = (*pg)[rank & SLOT_MASK];
-    if (!bi) {
-        if (!(bi = rq_bucket(q))) return NULL;
-        (*pg)[rank & SLOT_MASK] = bi;
-        heap_push(q->heap, &q->hn, rank);
+    rslot *m = rq_slot(q, rank);
+    if (!m->key) {
+        if (2 * (q->mcount + 1) > ((size_t)1 << q->mbits)) {
+            if (!rq_grow(q)) return NULL;
+            m = rq_slot(q, rank);
+        }
+        m->key = rank + 1;
+        q->mcount++;
     }
-    if (!q->bk) return NULL; /* not reached: bi came from rq_bucket */
-    rbucket *x = &q->bk[bi - 1];
+    if (!m->bi) {
+        if (!(m->bi = rq_bucket(q))) return NULL;
+        q->bits[rank >> 6] |= (uint64_t)1 << (rank & 63);
+    }
+    if (!q->bk) return NULL; /* not reached: m->bi came from rq_bucket */
+    rbucket *x = &q->bk[m->bi - 1];
     if (x->n == x->cap) { /* move it to the pool's end, twice the room */
         uint32_t nc = x->cap ? 2 * x->cap : 8;
         if (q->pool_len + nc > q->pool_cap) {
@@ -648,9 +673,8 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
 /* Queues the pair of rank rank at pos; 0 when out of memory. */
 static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t rank, uint32_t pos) {
     q->early |= rank <= q->cur; /* cur is 0 and early cleared until the buckets run */
-    const uint32_t *pg = q->page[rank >> SLOT_BITS];
-    uint32_t bi = pg ? pg[rank & SLOT_MASK] : 0;
-    rbucket *x = bi ? &q->bk[bi - 1] : NULL;
+    const rslot *m = rq_slot(q, rank);
+    rbucket *x = m->bi ? &q->bk[m->bi - 1] : NULL;
     if (!x || x->n == x->cap) {
         x = rq_room(q, rank);
         if (!x) return 0;
@@ -659,13 +683,28 @@ static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t ran
     return 1;
 }
 
+/* The lowest rank with a bucket at or above scan (*r), which then leaves
+ * the bit set and scan past it; 0 when none. */
+static int rq_next(rqueue *q, uint32_t *r) {
+    size_t w = q->scan >> 6;
+    if (w >= q->nwords) return 0;
+    uint64_t x = q->bits[w] & (~(uint64_t)0 << (q->scan & 63));
+    while (!x) {
+        if (++w >= q->nwords) return 0;
+        x = q->bits[w];
+    }
+    *r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+    q->bits[w] &= ~((uint64_t)1 << (*r & 63));
+    q->scan = (size_t)*r + 1;
+    return 1;
+}
+
 static void rq_free(rqueue *q) {
     free(q->pool);
     free(q->bk);
     free(q->spare);
-    free(q->heap);
-    for (size_t i = 0; q->page && i < q->npage; i++) free(q->page[i]);
-    free(q->page);
+    free(q->bits);
+    free(q->map);
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -733,17 +772,21 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
-    q.npage = ((b->merge_mask + 1) >> SLOT_BITS) + 1; /* every rank is below the slot count */
-    q.page = calloc(q.npage, sizeof *q.page);
+    q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
+    q.bits = calloc(q.nwords, sizeof *q.bits);
+    q.mbits = 10;
+    q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
-    if (!w.prank || !w.pnid || !q.page) goto out;
+    if (!w.prank || !w.pnid || !q.bits || !q.map) goto out;
     for (size_t i = 0; i < k; i++)
         if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
     q.early = 0; /* set by rank 0 above */
-    while (q.hn) {
-        uint32_t r = (uint32_t)heap_pop(q.heap, &q.hn);
-        uint32_t bi = q.page[r >> SLOT_BITS][r & SLOT_MASK]; /* its page exists: it has a bucket */
-        q.page[r >> SLOT_BITS][r & SLOT_MASK] = 0;
+    uint32_t r;
+    while (rq_next(&q, &r)) {
+        rslot *m = rq_slot(&q, r); /* it has a bucket */
+        uint32_t bi = m->bi;
+        if (!bi) continue; /* not reached: a rank's bit is set only with its bucket */
+        m->bi = 0;
         q.cur = r;
         rbucket x = q.bk[bi - 1];
         sort_positions(q.pool + x.off, x.n);
