@@ -52,6 +52,8 @@ struct tg__bpe_scratch {
     size_t syms_cap;
     uint64_t *heap;
     struct mcache_ent *mcache;
+    uint64_t *rbits; /* merge_buckets' bitmap of ranks, all zero between words */
+    size_t rbits_n;
     size_t heap_cap;
     cache_slot *cache;
     size_t cache_mask; /* slots - 1 */
@@ -335,6 +337,7 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     free(s->syms);
     free(s->heap);
     free(s->mcache);
+    free(s->rbits);
     free(s->cache);
     free(s->cache_ids);
     tgx_buf_free(&s->cache_keys);
@@ -591,6 +594,7 @@ typedef struct rqueue {
     size_t pool_len, pool_cap;
     uint32_t *spare; /* indices of emptied buckets */
     uint64_t *bits;  /* ranks that have a bucket, one bit each, scanned upwards from scan */
+    uint64_t *sum;   /* bit w: bits[w] is not zero (a sparse word skips the empty stretches) */
     size_t nbk, cap, nspare, nwords, scan;
     uint32_t cur;    /* the rank being applied */
     int early;       /* a pair of rank <= cur appeared */
@@ -649,6 +653,7 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
     if (!m->bi) {
         if (!(m->bi = rq_bucket(q))) return NULL;
         q->bits[rank >> 6] |= (uint64_t)1 << (rank & 63);
+        q->sum[rank >> 12] |= (uint64_t)1 << ((rank >> 6) & 63);
     }
     if (!q->bk) return NULL; /* not reached: m->bi came from rq_bucket */
     rbucket *x = &q->bk[m->bi - 1];
@@ -689,21 +694,34 @@ static int rq_next(rqueue *q, uint32_t *r) {
     size_t w = q->scan >> 6;
     if (w >= q->nwords) return 0;
     uint64_t x = q->bits[w] & (~(uint64_t)0 << (q->scan & 63));
-    while (!x) {
+    if (!x) { /* the next word that is not zero, by the summary */
         if (++w >= q->nwords) return 0;
+        size_t sw = w >> 6;
+        uint64_t y = q->sum[sw] & (~(uint64_t)0 << (w & 63));
+        while (!y) {
+            if (++sw > (q->nwords - 1) >> 6) return 0;
+            y = q->sum[sw];
+        }
+        w = sw * 64 + (size_t)__builtin_ctzll(y);
         x = q->bits[w];
     }
     *r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
     q->bits[w] &= ~((uint64_t)1 << (*r & 63));
+    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
     q->scan = (size_t)*r + 1;
     return 1;
 }
 
+/* Frees q; its bitmap (the scratch's) is left all zero for the next word. */
 static void rq_free(rqueue *q) {
+    for (size_t i = 0; q->map && q->bits && i < ((size_t)1 << q->mbits); i++)
+        if (q->map[i].key && q->map[i].bi) {
+            q->bits[(q->map[i].key - 1) >> 6] = 0;
+            q->sum[(q->map[i].key - 1) >> 12] = 0;
+        }
     free(q->pool);
     free(q->bk);
     free(q->spare);
-    free(q->bits);
     free(q->map);
 }
 
@@ -773,7 +791,14 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
     q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
-    q.bits = calloc(q.nwords, sizeof *q.bits);
+    size_t nsum = (q.nwords >> 6) + 1;
+    if (s->rbits_n < q.nwords + nsum) { /* zeroed once per call, not per word (Gemma-3: 130 KB) */
+        free(s->rbits);
+        s->rbits_n = 0;
+        if ((s->rbits = calloc(q.nwords + nsum, sizeof *s->rbits))) s->rbits_n = q.nwords + nsum;
+    }
+    q.bits = s->rbits;
+    q.sum = s->rbits ? s->rbits + q.nwords : NULL;
     q.mbits = 10;
     q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
