@@ -810,7 +810,7 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     while (rq_next(&q, &r)) {
         rslot *m = rq_slot(&q, r); /* it has a bucket */
         uint32_t bi = m->bi;
-        if (!bi) continue; /* not reached: a rank's bit is set only with its bucket */
+        if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
         m->bi = 0;
         q.cur = r;
         rbucket x = q.bk[bi - 1];
