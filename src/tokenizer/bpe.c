@@ -13,7 +13,9 @@
  * equals, until none applies (HF Word::merge_all). Short words use a direct
  * scan; long ones a binary heap keyed (rank, position) with lazy deletion, so
  * a 1 MB pre-token costs O(n log n). Both orders are the same total order, so
- * the results are identical.
+ * the results are identical. Long words that are runs of one symbol or one
+ * unit repeated are merged in compressed form first (bpe_runs.c; bpe_core.h
+ * holds what the two files share).
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
  * to that id directly. Pre-tokens are looked up first in the tokenizer's
@@ -24,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer/bpe_core.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/word_cache.h"
 #include "util/utf8.h"
 
-#define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
@@ -38,12 +40,6 @@
 #define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
-
-typedef struct sym {
-    uint32_t id;
-    int32_t prev, next;
-    uint32_t len;   /* 0: merged away */
-} sym;
 
 typedef struct cache_slot {
     uint64_t hash;
@@ -56,6 +52,8 @@ struct tg__bpe_scratch {
     size_t syms_cap;
     uint64_t *heap;
     struct mcache_ent *mcache;
+    uint64_t *rbits; /* merge_buckets' bitmap of ranks, all zero between words */
+    size_t rbits_n;
     size_t heap_cap;
     cache_slot *cache;
     size_t cache_mask; /* slots - 1 */
@@ -65,30 +63,6 @@ struct tg__bpe_scratch {
     size_t cache_ids_len, cache_ids_cap;
     tgx_buf tmp;
 };
-
-static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32) | b; }
-
-/* The merge table's home slot of pair key k. The product's high half
- * depends on every bit of both ids; folded onto the low half so that any
- * table size takes well-mixed bits (bits 20.. alone saw only the left id's
- * low bits: pairs sharing a right id and those bits piled up in one
- * cluster, about 9 probes a lookup on long random words). */
-static inline size_t merge_home(const tg__bpe *b, uint64_t k) {
-    uint64_t x = k * 0x9E3779B97F4A7C15ull;
-    return (size_t)(x ^ (x >> 32)) & b->merge_mask;
-}
-
-static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
-    uint64_t k = pair_key(l, r);
-    size_t i = merge_home(b, k);
-    k++;
-    for (;;) {
-        const tg__merge_slot *s = &b->merges[i];
-        if (s->key == k) return s;
-        if (s->key == MERGE_EMPTY) return NULL;
-        i = (i + 1) & b->merge_mask;
-    }
-}
 
 static void merge_put(tg__bpe *b, uint32_t l, uint32_t r, uint32_t rank, uint32_t new_id) {
     uint64_t k = pair_key(l, r);
@@ -256,6 +230,10 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
      * single bytes here, whole pre-tokens for ignore_merges) */
     if (!b->tokens.slots && (st = tg__strtab_index(&b->tokens, 1, err))) goto fail; /* json_scan may have built it */
     b->mt = &b->tokens;
+    for (uint32_t i = 0; i < b->tokens.count; i++) {
+        uint32_t len = b->tokens.ent[i].len;
+        if (len != UINT32_MAX && len > b->longest) b->longest = len;
+    }
 
     b->byte_fallback = spec->byte_fallback;
     b->fuse_unk = spec->fuse_unk;
@@ -332,6 +310,7 @@ uint32_t tg__bpe_find_token(const tg__bpe *b, const char *s, size_t n) {
  * entry, or TG__NO_ID. In byte mode the raw bytes are mapped to byte-level
  * text first. */
 static uint32_t whole_token(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n) {
+    if (b->longest && n > b->longest) return TG__NO_ID; /* byte-level text is at least n bytes too */
     if (!b->byte_mode) return tg__strtab_find(&b->tokens, (const char *)p, n);
     tgx_buf *t = &s->tmp;
     tgx_buf_reset(t);
@@ -358,6 +337,7 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     free(s->syms);
     free(s->heap);
     free(s->mcache);
+    free(s->rbits);
     free(s->cache);
     free(s->cache_ids);
     tgx_buf_free(&s->cache_keys);
@@ -418,7 +398,14 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
         s->syms[k].id = (ID); s->syms[k].len = (LEN); \
         s->syms[k].prev = (int32_t)k - 1; s->syms[k].next = (int32_t)k + 1; k++; } while (0)
     if (b->byte_mode) {
-        for (size_t i = 0; i < n; i++) {
+        size_t i = 0;
+        for (; i < n; i++) { /* while every byte has an id (nothing unk to fuse): one store each */
+            uint32_t id = b->byte_id[p[i]];
+            if (id == TG__NO_ID) break;
+            s->syms[i] = (sym){id, (int32_t)i - 1, (int32_t)i + 1, 1};
+        }
+        k = i;
+        for (; i < n; i++) {
             uint32_t id = b->byte_id[p[i]];
             if (id != TG__NO_ID) {
                 if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
@@ -460,6 +447,17 @@ static tg_status initial_symbols(const tg__bpe *b, tg__bpe_scratch *s, const uin
                 sl = t->len;
             }
             uint32_t id = tg__strtab_find(b->mt, sp, sl);
+            if (plain && id != TG__NO_ID) { /* the same char repeated: the same symbol (runs of "▁") */
+                if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
+                ADD_SYM(id, (uint32_t)cl);
+                i += cl;
+                while (i + cl <= n && p[i] == p[i - cl] && (cl < 2 || p[i + 1] == p[i + 1 - cl]) &&
+                       (cl < 3 || p[i + 2] == p[i + 2 - cl]) && (cl < 4 || p[i + 3] == p[i + 3 - cl])) {
+                    ADD_SYM(id, (uint32_t)cl);
+                    i += cl;
+                }
+                continue;
+            }
             if (id != TG__NO_ID) {
                 if (have_unk) { ADD_SYM(b->unk_id, unk_len); have_unk = 0; }
                 ADD_SYM(id, (uint32_t)cl);
@@ -527,31 +525,6 @@ static uint64_t heap_pop(uint64_t *h, size_t *n) {
     if (*n) heap_sift_down(h, *n, 0);
     return top;
 }
-
-/* A direct-mapped cache in front of the merge table for long words: their
- * pairs repeat a lot, and the big table's random probes are cache misses.
- * Negative answers are cached too (rank UINT32_MAX). */
-#define MCACHE_BITS 14
-typedef struct mcache_ent {
-    uint64_t key;
-    uint32_t rank, new_id;
-} mcache_ent;
-
-static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *rank,
-                          uint32_t *new_id) {
-    uint64_t k = pair_key(l, r);
-    mcache_ent *e = &mc[(size_t)((k * 0xD6E8FEB86659FD93ull) >> (64 - MCACHE_BITS))];
-    if (e->key != k) {
-        const tg__merge_slot *m = merge_find(b, l, r);
-        e->key = k;
-        e->rank = m ? m->rank : UINT32_MAX;
-        e->new_id = m ? m->new_id : 0;
-    }
-    *rank = e->rank;
-    *new_id = e->new_id;
-    return e->rank != UINT32_MAX;
-}
-
 /* The binary heap's loop: pops (rank, position) until no merge applies.
  * h[0..hn) is a heap of candidate pairs; room for 2 more per merge. */
 static void heap_run(const tg__bpe *b, sym *y, mcache_ent *mc, uint64_t *h, size_t hn) {
@@ -590,40 +563,64 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
 /*
  * Rank buckets for long words (a 100 KB run of spaces, random letters).
  * The heap pops (rank, position) in order; here every pending pair of one
- * rank waits in that rank's bucket, and the ranks that have a bucket sit in
- * a small heap of their own. A bucket is applied in one pass, leftmost
+ * rank waits in that rank's bucket, and the ranks that have a bucket are
+ * bits in a bitmap over all ranks, scanned upwards. A bucket is applied in one pass, leftmost
  * first (sorted by position when pushes came out of order), which is the
  * heap's order as long as no merge creates a pair of the rank being applied
  * or a lower one: trained merge lists never do (a merge using a token comes
  * after the merge that made it), and the first time a merge does, the rest
  * of the word goes to the heap from that state (every pending pair, by
- * prank), so any merge list gives HF's result. A pop costs one heap step per
- * rank instead of one per pair; a run of one repeated symbol has a handful
- * of ranks in all.
+ * prank), so any merge list gives HF's result. Finding the next rank costs a
+ * word of the bitmap per 64 ranks over the whole word instead of a heap step
+ * per pair; a run of one repeated symbol has a handful of ranks in all.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
-
-#define SLOT_BITS 10
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 
 typedef struct rbucket {
     size_t off;  /* its positions: pool[off..off + n) */
     uint32_t n, cap;
 } rbucket;
 
+typedef struct rslot {
+    uint32_t key, bi; /* key: rank + 1 (0: empty slot); bi: 1 + its bucket's index in bk, 0 none */
+} rslot;
+
 typedef struct rqueue {
-    uint32_t **page; /* page[rank >> SLOT_BITS][rank & SLOT_MASK]: 1 + its bucket's index in bk,
-                      * 0 none; pages made as ranks come (a table of every rank cost a 4 MB
-                      * memset per long word for Gemma-3's 514K merges) */
+    rslot *map;      /* rank -> bucket, open addressing (a table of every rank, or pages of
+                      * one, cost a memset of ~1 MB per long word: ranks are spread out) */
+    size_t mbits, mcount;
     rbucket *bk;     /* buckets: in use or spare */
     uint32_t *pool;  /* every bucket's positions; a bucket that grows moves to its end */
     size_t pool_len, pool_cap;
     uint32_t *spare; /* indices of emptied buckets */
-    uint64_t *heap;  /* ranks that have a bucket */
-    size_t nbk, cap, nspare, hn, npage;
+    uint64_t *bits;  /* ranks that have a bucket, one bit each, scanned upwards from scan */
+    uint64_t *sum;   /* bit w: bits[w] is not zero (a sparse word skips the empty stretches) */
+    size_t nbk, cap, nspare, nwords, scan;
     uint32_t cur;    /* the rank being applied */
     int early;       /* a pair of rank <= cur appeared */
 } rqueue;
+
+/* The slot of rank in the map, or the empty slot where it goes. */
+static inline rslot *rq_slot(const rqueue *q, uint32_t rank) {
+    size_t mask = ((size_t)1 << q->mbits) - 1;
+    size_t i = (size_t)(((uint64_t)rank * 0x9E3779B97F4A7C15ull) >> (64 - q->mbits));
+    while (q->map[i].key && q->map[i].key != rank + 1) i = (i + 1) & mask;
+    return &q->map[i];
+}
+
+/* Twice the map's slots; 0 when out of memory. */
+static int rq_grow(rqueue *q) {
+    rslot *old = q->map;
+    size_t n = (size_t)1 << q->mbits;
+    rslot *m = calloc(2 * n, sizeof *m);
+    if (!m) return 0;
+    q->map = m;
+    q->mbits++;
+    for (size_t i = 0; i < n; i++)
+        if (old[i].key) *rq_slot(q, old[i].key - 1) = old[i];
+    free(old);
+    return 1;
+}
 
 /* A bucket index + 1 for a new rank, 0 when out of memory. */
 static uint32_t rq_bucket(rqueue *q) {
@@ -636,9 +633,6 @@ static uint32_t rq_bucket(rqueue *q) {
         uint32_t *sp = realloc(q->spare, nc * sizeof *sp);
         if (!sp) return 0;
         q->spare = sp;
-        uint64_t *h = realloc(q->heap, nc * sizeof *h);
-        if (!h) return 0;
-        q->heap = h;
         q->cap = nc;
     }
     q->bk[q->nbk] = (rbucket){0, 0, 0};
@@ -647,16 +641,22 @@ static uint32_t rq_bucket(rqueue *q) {
 
 /* rq_push's slow path: a new bucket for rank, or more room in one. */
 static rbucket *rq_room(rqueue *q, uint32_t rank) {
-    uint32_t **pg = &q->page[rank >> SLOT_BITS];
-    if (!*pg && !(*pg = calloc(SLOT_MASK + 1, sizeof **pg))) return NULL;
-    uint32_t bi = (*pg)[rank & SLOT_MASK];
-    if (!bi) {
-        if (!(bi = rq_bucket(q))) return NULL;
-        (*pg)[rank & SLOT_MASK] = bi;
-        heap_push(q->heap, &q->hn, rank);
+    rslot *m = rq_slot(q, rank);
+    if (!m->key) {
+        if (2 * (q->mcount + 1) > ((size_t)1 << q->mbits)) {
+            if (!rq_grow(q)) return NULL;
+            m = rq_slot(q, rank);
+        }
+        m->key = rank + 1;
+        q->mcount++;
     }
-    if (!q->bk) return NULL; /* not reached: bi came from rq_bucket */
-    rbucket *x = &q->bk[bi - 1];
+    if (!m->bi) {
+        if (!(m->bi = rq_bucket(q))) return NULL;
+        q->bits[rank >> 6] |= (uint64_t)1 << (rank & 63);
+        q->sum[rank >> 12] |= (uint64_t)1 << ((rank >> 6) & 63);
+    }
+    if (!q->bk) return NULL; /* not reached: m->bi came from rq_bucket */
+    rbucket *x = &q->bk[m->bi - 1];
     if (x->n == x->cap) { /* move it to the pool's end, twice the room */
         uint32_t nc = x->cap ? 2 * x->cap : 8;
         if (q->pool_len + nc > q->pool_cap) {
@@ -678,9 +678,8 @@ static rbucket *rq_room(rqueue *q, uint32_t rank) {
 /* Queues the pair of rank rank at pos; 0 when out of memory. */
 static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t rank, uint32_t pos) {
     q->early |= rank <= q->cur; /* cur is 0 and early cleared until the buckets run */
-    const uint32_t *pg = q->page[rank >> SLOT_BITS];
-    uint32_t bi = pg ? pg[rank & SLOT_MASK] : 0;
-    rbucket *x = bi ? &q->bk[bi - 1] : NULL;
+    const rslot *m = rq_slot(q, rank);
+    rbucket *x = m->bi ? &q->bk[m->bi - 1] : NULL;
     if (!x || x->n == x->cap) {
         x = rq_room(q, rank);
         if (!x) return 0;
@@ -689,13 +688,41 @@ static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t ran
     return 1;
 }
 
+/* The lowest rank with a bucket at or above scan (*r), which then leaves
+ * the bit set and scan past it; 0 when none. */
+static int rq_next(rqueue *q, uint32_t *r) {
+    size_t w = q->scan >> 6;
+    if (w >= q->nwords) return 0;
+    uint64_t x = q->bits[w] & (~(uint64_t)0 << (q->scan & 63));
+    if (!x) { /* the next word that is not zero, by the summary */
+        if (++w >= q->nwords) return 0;
+        size_t sw = w >> 6;
+        uint64_t y = q->sum[sw] & (~(uint64_t)0 << (w & 63));
+        while (!y) {
+            if (++sw > (q->nwords - 1) >> 6) return 0;
+            y = q->sum[sw];
+        }
+        w = sw * 64 + (size_t)__builtin_ctzll(y);
+        x = q->bits[w];
+    }
+    *r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+    q->bits[w] &= ~((uint64_t)1 << (*r & 63));
+    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
+    q->scan = (size_t)*r + 1;
+    return 1;
+}
+
+/* Frees q; its bitmap (the scratch's) is left all zero for the next word. */
 static void rq_free(rqueue *q) {
+    for (size_t i = 0; q->map && q->bits && i < ((size_t)1 << q->mbits); i++)
+        if (q->map[i].key && q->map[i].bi) {
+            q->bits[(q->map[i].key - 1) >> 6] = 0;
+            q->sum[(q->map[i].key - 1) >> 12] = 0;
+        }
     free(q->pool);
     free(q->bk);
     free(q->spare);
-    free(q->heap);
-    for (size_t i = 0; q->page && i < q->npage; i++) free(q->page[i]);
-    free(q->page);
+    free(q->map);
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -763,17 +790,28 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
-    q.npage = ((b->merge_mask + 1) >> SLOT_BITS) + 1; /* every rank is below the slot count */
-    q.page = calloc(q.npage, sizeof *q.page);
+    q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
+    size_t nsum = (q.nwords >> 6) + 1;
+    if (s->rbits_n < q.nwords + nsum) { /* zeroed once per call, not per word (Gemma-3: 130 KB) */
+        free(s->rbits);
+        s->rbits_n = 0;
+        if ((s->rbits = calloc(q.nwords + nsum, sizeof *s->rbits))) s->rbits_n = q.nwords + nsum;
+    }
+    q.bits = s->rbits;
+    q.sum = s->rbits ? s->rbits + q.nwords : NULL;
+    q.mbits = 10;
+    q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
-    if (!w.prank || !w.pnid || !q.page) goto out;
+    if (!w.prank || !w.pnid || !q.bits || !q.map) goto out;
     for (size_t i = 0; i < k; i++)
         if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
     q.early = 0; /* set by rank 0 above */
-    while (q.hn) {
-        uint32_t r = (uint32_t)heap_pop(q.heap, &q.hn);
-        uint32_t bi = q.page[r >> SLOT_BITS][r & SLOT_MASK]; /* its page exists: it has a bucket */
-        q.page[r >> SLOT_BITS][r & SLOT_MASK] = 0;
+    uint32_t r;
+    while (rq_next(&q, &r)) {
+        rslot *m = rq_slot(&q, r); /* it has a bucket */
+        uint32_t bi = m->bi;
+        if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
+        m->bi = 0;
         q.cur = r;
         rbucket x = q.bk[bi - 1];
         sort_positions(q.pool + x.off, x.n);
@@ -865,213 +903,6 @@ static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     }
 }
 
-/*
- * Runs of one repeated symbol in compressed form: a word of many symbols
- * but few runs (100 KB of spaces is one run) is a list of elements (token,
- * count). HF's next merge is the pair of lowest rank, leftmost; the pairs
- * are, per element, (token, token) inside it when its count is 2 or more,
- * and (token, next element's token) between elements. A merge between
- * elements takes one from each and puts the merged token between them. A
- * merge inside an element of count c is, in HF, c/2 merges left to right
- * (leftmost first: "t t t t t" -> "tt tt t"); they run as one batch when no
- * pair they create in between ranks lower than the batch's, which the batch
- * checks ((tt, tt), (tt, t), and (left neighbour, tt)): then the element
- * becomes (tt, c/2) and, when c is odd, one t after it. Elements next to each
- * other with the same token are joined. When a check fails or the list grows
- * past RUN_ELEMS, the word as it stands (a state HF passes through) goes to
- * the rank buckets or the heap, which finish it exactly. So a run costs a few
- * hundred pair lookups however long it is.
- */
-#define RUN_ELEMS 64 /* elements at most; a word starts compressed with up to RUN_ELEMS / 2 runs */
-
-typedef struct relem {
-    uint32_t id, count;
-} relem;
-
-/* The rank of pair (l, r), UINT32_MAX for none. */
-static inline uint32_t pair_rank(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *nid) {
-    uint32_t rk;
-    return mc_find(b, mc, l, r, &rk, nid) ? rk : UINT32_MAX;
-}
-
-/* Inserts (id, 1) at e[at], shifting the rest; 0 when there is no room. */
-static int run_insert(relem *e, size_t *n, size_t at, uint32_t id) {
-    if (*n == RUN_ELEMS) return 0;
-    memmove(e + at + 1, e + at, (*n - at) * sizeof *e);
-    e[at] = (relem){id, 1};
-    (*n)++;
-    return 1;
-}
-
-/* Drops empty elements and joins neighbours with the same token. */
-static void run_tidy(relem *e, size_t *n) {
-    size_t o = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (e[i].count == 0) continue;
-        if (o && e[o - 1].id == e[i].id) e[o - 1].count += e[i].count;
-        else e[o++] = e[i];
-    }
-    *n = o;
-}
-
-/* Applies merges to e[0..*n) until none applies (1) or the compressed form
- * cannot take the next one (0: e holds a state HF passes through). */
-static int run_merge(const tg__bpe *b, mcache_ent *mc, relem *e, size_t *n) {
-    for (;;) {
-        uint32_t best = UINT32_MAX, bnid = 0, nid, rk;
-        size_t bi = 0;
-        int inside = 0;
-        for (size_t i = 0; i < *n; i++) {
-            if (e[i].count >= 2 && (rk = pair_rank(b, mc, e[i].id, e[i].id, &nid)) < best) {
-                best = rk; bnid = nid; bi = i; inside = 1;
-            }
-            if (i + 1 < *n && (rk = pair_rank(b, mc, e[i].id, e[i + 1].id, &nid)) < best) {
-                best = rk; bnid = nid; bi = i; inside = 0;
-            }
-        }
-        if (best == UINT32_MAX) return 1;
-        if (!inside) { /* between e[bi] and e[bi + 1] */
-            e[bi].count--;
-            e[bi + 1].count--;
-            if (!run_insert(e, n, bi + 1, bnid)) { e[bi].count++; e[bi + 1].count++; return 0; }
-        } else {
-            uint32_t t = e[bi].id, c = e[bi].count;
-            if ((c >= 4 && pair_rank(b, mc, bnid, bnid, &nid) < best) ||
-                (c >= 3 && pair_rank(b, mc, bnid, t, &nid) < best) ||
-                (bi > 0 && pair_rank(b, mc, e[bi - 1].id, bnid, &nid) < best))
-                return 0; /* HF would merge a new pair in the middle of the batch */
-            if ((c & 1) && *n == RUN_ELEMS) return 0;
-            e[bi].id = bnid;
-            e[bi].count = c / 2;
-            if (c & 1) run_insert(e, n, bi + 1, t);
-        }
-        run_tidy(e, n);
-    }
-}
-
-/* The symbols of e[0..n) in s->syms (each of length 1: only 0 means merged
- * away); returns their count. */
-static size_t run_expand(tg__bpe_scratch *s, const relem *e, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < e[i].count; j++, k++)
-            s->syms[k] = (sym){e[i].id, (int32_t)k - 1, (int32_t)k + 1, 1};
-    if (k) s->syms[k - 1].next = -1;
-    return k;
-}
-
-/* The word in s->syms[0..k) as runs, when it has at most RUN_ELEMS / 2 of
- * them: their count, else 0. */
-static size_t run_split(const tg__bpe_scratch *s, size_t k, relem *e) {
-    size_t n = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (n && e[n - 1].id == s->syms[i].id) { e[n - 1].count++; continue; }
-        if (n == RUN_ELEMS / 2) return 0;
-        e[n++] = (relem){s->syms[i].id, 1};
-    }
-    return n;
-}
-
-/*
- * A word that is one unit of 2..UNIT_MAX symbols repeated (a byte-level "é"
- * is 2 symbols, "中" 3, an emoji 4): while the lowest-rank pair lies inside
- * the unit, HF merges it in every copy, left to right; that is one batch
- * when no pair the merged token forms on the way (inside a copy, between
- * merged copies, between a merged and an unmerged copy) ranks lower. The
- * unit shrinks by one symbol a batch; at one symbol the word is a run
- * (above). Otherwise the word as it stands goes to the symbol path.
- */
-#define UNIT_MAX 4
-
-/* The period p (2..UNIT_MAX) of s->syms[0..k) when it is a whole number of
- * copies (at least 2) of its first p symbols, which go to u; else 0. */
-static size_t unit_period(const tg__bpe_scratch *s, size_t k, uint32_t *u) {
-    for (size_t p = 2; p <= UNIT_MAX && 2 * p <= k; p++) {
-        if (k % p) continue;
-        size_t i = p;
-        while (i < k && s->syms[i].id == s->syms[i - p].id) i++;
-        if (i < k) continue;
-        for (i = 0; i < p; i++) u[i] = s->syms[i].id;
-        return p;
-    }
-    return 0;
-}
-
-/* 1 when every pair around token z in unit u[0..p) (merged from old, whose
- * copies follow) ranks above best. */
-static int unit_batch_ok(const tg__bpe *b, mcache_ent *mc, const uint32_t *u, size_t p, uint32_t old0,
-                         uint32_t z, uint32_t best) {
-    uint32_t nid;
-    for (size_t j = 0; j < p; j++) { /* inside the unit, and between two merged copies (j = p - 1) */
-        uint32_t l = u[j], r = j + 1 < p ? u[j + 1] : u[0];
-        if ((l == z || r == z) && pair_rank(b, mc, l, r, &nid) < best) return 0;
-    }
-    /* a merged copy before an unmerged one */
-    return u[p - 1] != z || pair_rank(b, mc, z, old0, &nid) > best;
-}
-
-/* Shrinks unit u[0..*p) (copies of it: at least 2) by batches until it is
- * one symbol (1) or the next merge is not a batch inside it (0). */
-static int unit_merge(const tg__bpe *b, mcache_ent *mc, uint32_t *u, size_t *p) {
-    while (*p > 1) {
-        uint32_t best = UINT32_MAX, z = 0, nid, rk;
-        size_t bi = 0;
-        for (size_t i = 0; i + 1 < *p; i++)
-            if ((rk = pair_rank(b, mc, u[i], u[i + 1], &nid)) < best) { best = rk; z = nid; bi = i; }
-        if (best == UINT32_MAX || pair_rank(b, mc, u[*p - 1], u[0], &nid) < best) return 0;
-        uint32_t old0 = u[0];
-        uint32_t nu[UNIT_MAX];
-        memcpy(nu, u, *p * sizeof *u);
-        nu[bi] = z;
-        memmove(nu + bi + 1, nu + bi + 2, (*p - bi - 2) * sizeof *nu);
-        if (!unit_batch_ok(b, mc, nu, *p - 1, old0, z, best)) return 0;
-        memcpy(u, nu, (*p - 1) * sizeof *u);
-        (*p)--;
-    }
-    return 1;
-}
-
-/* s->syms[0..copies * p) as copies of u[0..p); returns the count. */
-static size_t unit_expand(tg__bpe_scratch *s, const uint32_t *u, size_t p, size_t copies) {
-    size_t k = copies * p;
-    for (size_t i = 0; i < k; i++) s->syms[i] = (sym){u[i % p], (int32_t)i - 1, (int32_t)i + 1, 1};
-    s->syms[k - 1].next = -1;
-    return k;
-}
-
-/* Merges the word in s->syms[0..k) by runs and appends its ids to out;
- * *done = 0 when it is not one (s->syms unchanged) or the runs handed back
- * a state to finish by the symbols (s->syms then holds it, *k its count). */
-static tg_status run_word(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t *k, tg_tokens *out,
-                          int *done) {
-    relem e[RUN_ELEMS];
-    size_t n = run_split(s, *k, e);
-    *done = 0;
-    if (n == 0) { /* many runs: one unit repeated, or the symbol path */
-        uint32_t u[UNIT_MAX];
-        size_t p = unit_period(s, *k, u), copies = p ? *k / p : 0;
-        if (!p || copies > UINT32_MAX) return TG_OK;
-        if (!unit_merge(b, mc, u, &p)) {
-            *k = unit_expand(s, u, p, copies);
-            return TG_OK;
-        }
-        e[0] = (relem){u[0], (uint32_t)copies};
-        n = 1;
-    }
-    if (!run_merge(b, mc, e, &n)) {
-        *k = run_expand(s, e, n);
-        return TG_OK;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += e[i].count;
-    tg_status st = reserve_ids(out, total);
-    if (st) return st;
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < e[i].count; j++) out->ids[out->len++] = e[i].id;
-    *done = 1;
-    return TG_OK;
-}
-
 static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n,
                           tg_tokens *out) {
     size_t k;
@@ -1084,7 +915,7 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
         mcache_ent *mc = merge_cache(s);
         int done;
         if (!mc) return TG_ENOMEM;
-        if ((st = run_word(b, s, mc, &k, out, &done)) || done) return st;
+        if ((st = tg__bpe_run_word(b, s->syms, mc, &k, out, &done)) || done) return st;
         if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
     }
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)

@@ -332,6 +332,8 @@ typedef struct tg__bpe {
     size_t n_merges;
     uint32_t unk_id;
     int fuse_unk, byte_fallback, ignore_merges;
+    size_t longest; /* the longest vocabulary string in bytes (0: not known); ignore_merges skips
+                       the whole-word lookup of longer pre-tokens */
     char *cont_prefix, *eow_suffix;
     size_t cont_prefix_len, eow_suffix_len;
     struct tg__word_cache *wcache; /* pre-token -> ids across calls and threads (word_cache.h);

@@ -1,0 +1,81 @@
+/*
+ * tokenizer/bpe_core.h: what the BPE merge core's files share (internal to
+ * bpe.c and bpe_runs.c): the symbol list a word is merged in, the merge
+ * table's lookup, and the per-scratch cache in front of it used for long
+ * words. bpe.c owns the model, the scratch and the symbol/heap/bucket paths;
+ * bpe_runs.c the compressed forms (runs of one symbol, repeated units).
+ */
+#ifndef TG_TOKENIZER_BPE_CORE_H
+#define TG_TOKENIZER_BPE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenizer/tokenizer_internal.h"
+
+#define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
+
+typedef struct sym {
+    uint32_t id;
+    int32_t prev, next;
+    uint32_t len;   /* 0: merged away */
+} sym;
+
+static inline uint64_t pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32) | b; }
+
+/* The merge table's home slot of pair key k. The product's high half
+ * depends on every bit of both ids; folded onto the low half so that any
+ * table size takes well-mixed bits (bits 20.. alone saw only the left id's
+ * low bits: pairs sharing a right id and those bits piled up in one
+ * cluster, about 9 probes a lookup on long random words). */
+static inline size_t merge_home(const tg__bpe *b, uint64_t k) {
+    uint64_t x = k * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x ^ (x >> 32)) & b->merge_mask;
+}
+
+static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uint32_t r) {
+    uint64_t k = pair_key(l, r);
+    size_t i = merge_home(b, k);
+    k++;
+    for (;;) {
+        const tg__merge_slot *s = &b->merges[i];
+        if (s->key == k) return s;
+        if (s->key == MERGE_EMPTY) return NULL;
+        i = (i + 1) & b->merge_mask;
+    }
+}
+
+
+/* A direct-mapped cache in front of the merge table for long words: their
+ * pairs repeat a lot, and the big table's random probes are cache misses.
+ * Negative answers are cached too (rank UINT32_MAX). */
+#define MCACHE_BITS 14
+typedef struct mcache_ent {
+    uint64_t key;
+    uint32_t rank, new_id;
+} mcache_ent;
+
+static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t r, uint32_t *rank,
+                          uint32_t *new_id) {
+    uint64_t k = pair_key(l, r);
+    mcache_ent *e = &mc[(size_t)((k * 0xD6E8FEB86659FD93ull) >> (64 - MCACHE_BITS))];
+    if (e->key != k) {
+        const tg__merge_slot *m = merge_find(b, l, r);
+        e->key = k;
+        e->rank = m ? m->rank : UINT32_MAX;
+        e->new_id = m ? m->new_id : 0;
+    }
+    *rank = e->rank;
+    *new_id = e->new_id;
+    return e->rank != UINT32_MAX;
+}
+
+/* Merges the word in y[0..*k) (symbols of length 1 or more, linked in
+ * order) in compressed form when it is a few runs of one symbol or one unit
+ * repeated, appending its ids to out: *done = 1. *done = 0 when it is not one
+ * (y unchanged) or the compressed form handed back a state HF passes through
+ * (y[0..*k) then holds it, to be finished by the symbol path). y has room for
+ * the original *k symbols. */
+tg_status tg__bpe_run_word(const tg__bpe *b, sym *y, mcache_ent *mc, size_t *k, tg_tokens *out, int *done);
+
+#endif

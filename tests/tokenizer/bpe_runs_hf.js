@@ -1,0 +1,91 @@
+// bpe_runs_hf.js: expected ids from HF tokenizers for long runs of one
+// symbol under merge lists in any order, for tests/tokenizer/test_bpe_runs_hf.c.
+//
+// usage: node bpe_runs_hf.js OUT_DIR
+// Writes small BPE tokenizers OUT_DIR/<name>.json over the symbols a, b, c
+// (tokens "a" x 1..L, "b", "c", "ba", "ac"; no normalizer or pre-tokenizer:
+// a text is one word) whose merges of runs of "a" come in Gemma-3's order
+// (longest left part first), in random orders and random subsets, and in
+// training order, then prints per text one JSON line {"tok", "text", "ids"}
+// with HF's ids. The texts are runs of "a" of every length 1..700 and some
+// long ones, and runs with a "b" before and a "c" after or in the middle:
+// what bpe_runs.c's batches, window and cycles handle (and hand back).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { Tokenizer } = require('tokenizers');
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 4294967296; };
+}
+function shuffle(a, r) {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+const A = (n) => 'a'.repeat(n);
+
+function build(L, pairs, extraAt) {
+  const vocab = {};
+  ['b', 'c', 'ba', 'ac'].forEach((t) => { vocab[t] = Object.keys(vocab).length; });
+  for (let j = 1; j <= L; j++) vocab[A(j)] = Object.keys(vocab).length;
+  const merges = pairs.map(([i, j]) => [A(i), A(j)]);
+  // (b, a) and (a, c) at a given place in the list
+  merges.splice(Math.min(extraAt, merges.length), 0, ['b', 'a'], ['a', 'c']);
+  return {
+    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null,
+    pre_tokenizer: null, post_processor: null, decoder: null,
+    model: {
+      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null,
+      end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false,
+      vocab, merges,
+    },
+  };
+}
+
+function allPairs(L) {
+  const p = [];
+  for (let i = 1; i < L; i++) for (let j = 1; i + j <= L; j++) p.push([i, j]);
+  return p;
+}
+
+const [outDir] = process.argv.slice(2);
+const toks = [];
+for (const L of [7, 31]) { // Gemma-3: (L-1, 1), (L-2, 2), (L-2, 1), ...
+  const p = [];
+  for (let i = L - 1; i >= 1; i--) for (let j = L - i; j >= 1; j--) p.push([i, j]);
+  toks.push([`gemma_order_${L}`, build(L, p, 3)]);
+}
+toks.push(['training_order', build(16, allPairs(16).sort((x, y) => (x[0] + x[1]) - (y[0] + y[1]) || x[0] - y[0]), 0)]);
+for (let seed = 1; seed <= 9; seed++) {
+  const r = rng(seed);
+  const L = [5, 8, 12, 9, 17, 6, 31, 24, 40][seed - 1];
+  toks.push([`random_order_${seed}`, build(L, shuffle(allPairs(L), r), Math.floor(r() * 10))]);
+  const sub = allPairs(L).filter(() => r() < 0.6);
+  if (!sub.some(([i, j]) => i === 1 && j === 1)) sub.push([1, 1]);
+  toks.push([`random_subset_${seed}`, build(L, shuffle(sub, r), Math.floor(r() * 10))]);
+}
+
+const texts = [];
+for (let n = 1; n <= 700; n++) texts.push(A(n));
+for (const n of [997, 1023, 1024, 2048, 4099, 10007]) texts.push(A(n));
+for (let n = 40; n <= 400; n += 9) {
+  texts.push('b' + A(n) + 'c');
+  texts.push(A(n) + 'c' + A(n + 5));
+  texts.push('b' + A(n) + 'b' + A(2 * n + 1) + 'c');
+}
+
+(async () => {
+  for (const [name, j] of toks) {
+    const file = path.join(outDir, name + '.json');
+    fs.writeFileSync(file, JSON.stringify(j));
+    const t = Tokenizer.fromFile(file);
+    for (const text of texts) {
+      const e = await t.encode(text, null, { addSpecialTokens: false });
+      process.stdout.write(JSON.stringify({ tok: name, text, ids: Array.from(e.getIds()) }) + '\n');
+    }
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
