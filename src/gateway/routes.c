@@ -460,13 +460,16 @@ static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, cons
 /* The engine's own count for m (engine_count.h), where m's tokenizer cannot
  * count the request exactly: 1 when it must be asked first (j->count_req
  * set; infer_done asks), 0 to decide now with *tokens (0: none). */
+static int engine_counts(const infer_job *j, const tg__model *m, int chat) { /* the engine would be asked */
+    return !(j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
+             !m->pool || tg__ecount_unsupported(m->pool->key));
+}
+
 static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, int route, uint64_t *tokens) {
     if (j->count_state == 1) *tokens = j->count_tokens;
     if (j->count_state) return 0;
     int chat = route == TG__R_CHAT;
-    if (j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
-        !m->pool || tg__ecount_unsupported(m->pool->key))
-        return 0;
+    if (!engine_counts(j, m, chat)) return 0;
     tg__ecount_key k;
     json_t *body = tg__ecount_body(m, r->root, chat, &k);
     if (!body) return 0;
@@ -572,11 +575,14 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     }
     j->m = m;
     if (fast->on) { /* the cache covers a model counted here through its template, one upstream */
-        int fits = m->tok && m->chat && m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
-        if (fits) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
+        int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
+        int fits = one && m->tok && m->chat;
+        /* no tokenizer, no template, no engine count: the estimate is cached the same way */
+        int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
+        if (fits || est) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
         /* a miss: an HF-dialect chat is counted from its bytes (req_fast.h) */
-        if (!fits || (!tg__rfast_lookup(fast) &&
-                      (m->chat_dialect != TG_CHAT_HF ||
+        if ((!fits && !est) || (!tg__rfast_lookup(fast) &&
+                      (est || m->chat_dialect != TG_CHAT_HF ||
                        !tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok))))) {
             again = 1;
             goto out;
