@@ -495,8 +495,9 @@ static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
     tgx_buf h;
     tgx_buf_init(&h, 4096);
     if (b->headers) tgx_buf_puts(&h, b->headers);
-    tgx_buf_printf(&h, "x-tokgate-count: %s; source=%s", b->dec.d.budget.prompt_tokens_exact ? "exact" : "estimated",
-                   src);
+    tgx_buf_puts(&h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
+                                                          : "x-tokgate-count: estimated; source=");
+    tgx_buf_puts(&h, src);
     if (b->dec.method == TG_COUNT_ENGINE)
         tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
                        j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
