@@ -94,6 +94,7 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
     memset(out, 0, sizeof out[0]);
     tgx_buf h;
     tgx_buf_init(&h, 4096);
+    tgx_buf_reserve(&h, 512); /* the usual headers in one allocation (a failure shows at the first append) */
     if (!m->have_limits) { /* nothing to enforce yet: say so and forward */
         tgx_buf_puts(&h, "x-tokgate-limits: unknown\r\n");
         out->headers = tgx_buf_detach(&h, NULL);

@@ -494,6 +494,7 @@ static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
     j->log.count_source = src;
     tgx_buf h;
     tgx_buf_init(&h, 4096);
+    tgx_buf_reserve(&h, 512); /* one allocation for the usual headers */
     if (b->headers) tgx_buf_puts(&h, b->headers);
     tgx_buf_puts(&h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
                                                           : "x-tokgate-count: estimated; source=");

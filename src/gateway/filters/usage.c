@@ -267,9 +267,11 @@ static int jw_value(jw *w) {
         return jw_string(w, &s, &n, &esc);
     }
     if (c == 't' || c == 'f' || c == 'n') return jw_lit(w);
-    int64_t iv;
-    double dv;
-    return jw_number(w, &iv, &dv) != 0;
+    size_t i = 0; /* checked only: the values read are read again by number_at */
+    int real;
+    if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, NULL)) return 0;
+    w->p += i;
+    return 1;
 }
 
 static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
