@@ -15,7 +15,9 @@ size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
     /* A head ends at LF (CR)? LF; back up so a terminator split across calls is seen. */
     size_t i = from > 2 ? from - 2 : 0;
     for (; i < n; i++) {
-        if (p[i] != '\n') continue;
+        const char *nl = memchr(p + i, '\n', n - i); /* line to line, not byte to byte */
+        if (!nl) return 0;
+        i = (size_t)(nl - p);
         if (i + 1 < n && p[i + 1] == '\n') return i + 2;
         if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') return i + 3;
     }
