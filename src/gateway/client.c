@@ -533,11 +533,26 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
     free(j);
 }
 
+/* 1 when HEAD holds the bytes WHAT: the head is one piece (proxy.c builds it
+ * in one buffer), searched with memchr and memcmp, not evbuffer_search's
+ * byte walk (issue 17). */
+static int head_has(struct evbuffer *head, const char *what) {
+    size_t hl = evbuffer_get_length(head), wl = strlen(what);
+    const char *hp = hl ? (const char *)evbuffer_pullup(head, -1) : NULL;
+    for (size_t i = 0; hp && i + wl <= hl; i++) {
+        const char *q = memchr(hp + i, what[0], hl - wl + 1 - i);
+        if (!q) return 0;
+        i = (size_t)(q - hp);
+        if (memcmp(q, what, wl) == 0) return 1;
+    }
+    return 0;
+}
+
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
-    if (evbuffer_search(head, "x-tokgate-escalated:", 20, NULL).pos >= 0) c->log.decision = "escalated";
+    if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
     evbuffer_add_buffer(out, head);
     if (no_body) {
         if (c->head_only && content_length >= 0) add_length(out, (uint64_t)content_length);

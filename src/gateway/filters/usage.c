@@ -352,7 +352,9 @@ static int scan_body(tg__usage *u, const char *p, size_t n) {
             size_t vn;
             int esc;
             if (!jw_string(&s, &v, &vn, &esc) || esc) return 0; /* escaped: jansson decodes it */
-            snprintf(finish, sizeof finish, "%.*s", (int)vn, v);
+            size_t k = vn < sizeof finish - 1 ? vn : sizeof finish - 1; /* snprintf's "%.*s", without its cost */
+            memcpy(finish, v, k);
+            finish[k] = '\0';
         }
     }
     if (have) {
@@ -364,7 +366,7 @@ static int scan_body(tg__usage *u, const char *p, size_t n) {
         u->prompt_ms = pms;
     }
     if (rt >= 0) u->reasoning_tokens = rt;
-    if (finish[0]) snprintf(u->finish, sizeof u->finish, "%s", finish);
+    if (finish[0]) memcpy(u->finish, finish, sizeof finish); /* the same size, NUL-terminated */
     return 1;
 }
 
