@@ -461,7 +461,7 @@ static size_t put_str(char *d, size_t at, const char *s, size_t n) {
     memcpy(d + at, s, n);
     return at + n;
 }
-#define PUT_LIT(d, at, lit) put_str(d, at, lit, sizeof lit - 1)
+#define PUT_LIT(d, at, lit) put_str(d, at, lit, sizeof(lit) - 1)
 
 static size_t put_num(char *d, size_t at, uint64_t v, unsigned base) { /* decimal or lower-case hex */
     char t[24];
