@@ -536,6 +536,23 @@ static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *r
     if (!e) j->plan.escalate_to = 0;
 }
 
+/* The fast path's counts for M (req_fast.h): 1 when they are there, from the
+ * cache or, for an HF-dialect chat, counted cold from its bytes; 0: the
+ * whole parse decides (and a model the cache covers fills it). The cache
+ * covers a model counted here through its template, or one with neither a
+ * tokenizer nor a template nor an engine count (its estimate), behind one
+ * upstream. */
+static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+    int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
+    int fits = one && m->tok && m->chat;
+    int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
+    if (!fits && !est) return 0;
+    tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
+    if (tg__rfast_lookup(fast)) return 1;
+    return !est && m->chat_dialect == TG_CHAT_HF &&
+           tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok));
+}
+
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
  * its counts from the whole-request cache; 1 when that could not decide it
  * (a cache miss, a model or a decision it does not cover): the caller runs
@@ -576,19 +593,9 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
         goto out;
     }
     j->m = m;
-    if (fast->on) { /* the cache covers a model counted here through its template, one upstream */
-        int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
-        int fits = one && m->tok && m->chat;
-        /* no tokenizer, no template, no engine count: the estimate is cached the same way */
-        int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
-        if (fits || est) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
-        /* a miss: an HF-dialect chat is counted from its bytes (req_fast.h) */
-        if ((!fits && !est) || (!tg__rfast_lookup(fast) &&
-                      (est || m->chat_dialect != TG_CHAT_HF ||
-                       !tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok))))) {
-            again = 1;
-            goto out;
-        }
+    if (fast->on && !fast_counts(j, m, fast)) {
+        again = 1;
+        goto out;
     }
     uint64_t etok = 0;
     if (engine_count(j, m, &r, route, &etok)) goto out; /* asked on the loop first (infer_done) */
