@@ -400,6 +400,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     const tg__url *url = tg__mc_url(mc, rep);
     tgx_buf rq;
     tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
+    tgx_buf_reserve(&rq, 1024); /* one allocation for a usual head (failure: seen by the appends) */
     tgx_buf_append(&rq, c->req.method, c->req.method_len); /* "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", by hand */
     tgx_buf_putc(&rq, ' ');
     tgx_buf_puts(&rq, url->base_path);
@@ -545,6 +546,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (!head) return;
     tgx_buf hb; /* the head's lines, added to `head` at once */
     tgx_buf_init(&hb, SIZE_MAX);
+    tgx_buf_reserve(&hb, 1024); /* one allocation for a usual head, not four growing ones (failure: seen by the appends) */
     tgx_buf_puts(&hb, "HTTP/1.1 ");
     tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
     tgx_buf_putc(&hb, ' ');
