@@ -35,7 +35,7 @@
 # UPSTREAM=llama the llama-server of scripts/llama-server.sh and the
 # build's gguf_test_tiny_writer).
 #   bench/gateway_bench.sh [TOKGATE_BIN]
-#   env: SECS=2 ROUNDS=5 CONNS="2 32" STREAMS=2000 UPSTREAM=nginx|llama BASE_BIN= TG_ARGS= BASE_ARGS=
+#   env: SECS=2 ROUNDS=5 CONNS="2 32" STREAMS=2000 UPSTREAM=nginx|llama BASE_BIN= TG_ARGS='--access-log off' BASE_ARGS=
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-${TG_BIN:-$here/build/tokgate}}
@@ -45,7 +45,10 @@ conns_list=${CONNS:-2 32}
 streams=${STREAMS:-2000}
 upstream=${UPSTREAM:-nginx}
 base_bin=${BASE_BIN:-}
-tg_args=${TG_ARGS:-} base_args=${BASE_ARGS:-} # more `tokgate serve` flags for tokgate / tokgate-base
+# more `tokgate serve` flags for tokgate / tokgate-base; tokgate's default is
+# `--access-log off`, like the bench's nginx (`access_log off`): like for like
+# (TG_ARGS= keeps the access line; an older BASE_BIN rejects the flag)
+tg_args=${TG_ARGS---access-log off} base_args=${BASE_ARGS:-}
 case $upstream in nginx|llama) ;; *) echo "gateway_bench: UPSTREAM is nginx or llama, not '$upstream'"; exit 1;; esac
 [ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_bench: BASE_BIN $base_bin is not executable"; exit 1; }
 for t in nginx wrk node; do command -v $t >/dev/null || { echo "gateway_bench: $t not found (apt-get install nginx wrk)"; exit 1; }; done

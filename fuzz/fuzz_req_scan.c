@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gateway/req_fast.h"
 #include "policy/req_scan.h"
@@ -41,6 +42,13 @@ static void check_splice(const char *s, size_t n, json_t *root) {
     if (!f.on || tg__request_parse_scanned(s, &f.scan, &r, &err) != TG_OK) {
         tg__rfast_end(&f);
         return;
+    }
+    { /* each member read alone is the whole parse's value */
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.root, k, v) {
+            if (strcmp(k, "messages") != 0) CHECK(json_equal(v, json_object_get(root, k)));
+        }
     }
     json_t *after = json_deep_copy(r.root);
     json_object_set_new(after, "max_tokens", json_integer(7));

@@ -66,15 +66,18 @@ tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget 
  * on a hit, and a whole count filling the cache on a miss. */
 static tg_status decide(const tg_request *r, tg_budget_model *bm, tg__rfast *fast, tg_budget_decision *dec,
                         tg_error *err) {
-    if (fast && fast->hit) return tg__budget_decide_counts(r, bm, &fast->counts, TG_COUNT_TEMPLATE, dec, err);
-    if (!fast || !fast->have_key || !bm->tok || !bm->chat || bm->engine_tokens) return tg_budget_decide(r, bm, dec, err);
+    /* a key is made for a model counted through its template or, with no
+     * tokenizer and no template, estimated (tg__rfast_estimable) */
+    tg_count_method cached = bm->tok ? TG_COUNT_TEMPLATE : TG_COUNT_ESTIMATE;
+    if (fast && fast->hit) return tg__budget_decide_counts(r, bm, &fast->counts, cached, dec, err);
+    if (!fast || !fast->have_key || !bm->tok != !bm->chat || bm->engine_tokens) return tg_budget_decide(r, bm, dec, err);
     tg_prompt_counts counts;
     tg_count_method method = TG_COUNT_ESTIMATE;
     tg_error cerr;
     char note[sizeof dec->note];
     if (tg_budget_count(r, bm, &counts, &method, note, sizeof note, &cerr) != TG_OK)
         return tg_budget_decide(r, bm, dec, err); /* its refusal, as the whole path words it */
-    if (method == TG_COUNT_TEMPLATE && counts.exact) tg__rfast_put(fast->key, &counts);
+    if (method == cached && (counts.exact || method == TG_COUNT_ESTIMATE)) tg__rfast_put(fast->key, &counts);
     tg_status st = tg__budget_decide_counts(r, bm, &counts, method, dec, err);
     memcpy(dec->note, note, sizeof note);
     tg_prompt_counts_free(&counts);
@@ -91,6 +94,7 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
     memset(out, 0, sizeof out[0]);
     tgx_buf h;
     tgx_buf_init(&h, 4096);
+    tgx_buf_reserve(&h, 512); /* the usual headers in one allocation (a failure shows at the first append) */
     if (!m->have_limits) { /* nothing to enforce yet: say so and forward */
         tgx_buf_puts(&h, "x-tokgate-limits: unknown\r\n");
         out->headers = tgx_buf_detach(&h, NULL);

@@ -111,6 +111,8 @@ typedef struct tg__config {
     int log_prompts;
     int log_format; /* TG__LOG_TEXT or TG__LOG_JSON (log.h) */
     int quiet;
+    char *access_log;          /* the access lines' file; NULL: stderr with the log lines; "off": none */
+    size_t access_log_buffer;  /* bytes of access lines held for one write (flushed each second); 0: a write per line */
     int private_catalog;  /* /api.json needs an API key too (default: readable without one) */
     int ignore_forwarded; /* URLs ignore X-Forwarded-Proto/-Host and Forwarded (default: honoured, validated) */
     char **cors_origins;  /* origins answered with CORS headers ("*": any); none = no CORS */

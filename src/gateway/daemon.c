@@ -115,6 +115,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg) {
     if (nc->workers != old->workers) tg__log(s, TG__LOG_WARN, "reload: --workers changes need a restart");
     tg__log_set_quiet(nc->quiet);
     tg__log_set_format(nc->log_format);
+    char aerr[256];
+    if (tg__log_access_open(nc->access_log, nc->access_log_buffer, aerr, sizeof aerr) != 0) /* reopened: rotation */
+        tg__log(s, TG__LOG_ERROR, "reload: %s; access lines go where they went", aerr);
     if (tg__models_rebuild(s, &err) != TG_OK) {
         tg__log(s, TG__LOG_ERROR, "reload: %s; keeping the running config", err.msg);
         s->cfg = old;
@@ -217,6 +220,13 @@ static void on_discovered(tg__server *s) {
     if (tg__models_rebuild(s, &err) != TG_OK) tg__log(s, TG__LOG_ERROR, "%s", err.msg);
 }
 
+static void on_access_flush(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    (void)arg;
+    tg__log_access_flush();
+}
+
 /* What a client calls up into: the router and its request's exchange. */
 static const tg__client_hooks client_hooks = {tg__route_dispatch, tg__exchange_on_client_drain,
                                               tg__exchange_active, tg__exchange_free, tg__accept_update};
@@ -235,6 +245,14 @@ int tg_daemon_run(int argc, char **argv) {
     }
     tg__log_set_quiet(s.cfg->quiet);
     tg__log_set_format(s.cfg->log_format);
+    {
+        char aerr[256];
+        if (tg__log_access_open(s.cfg->access_log, s.cfg->access_log_buffer, aerr, sizeof aerr) != 0) {
+            fprintf(stderr, "tokgate serve: %s\n", aerr);
+            tg__config_unref(s.cfg);
+            return 2;
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
     { /* gwlat (issue 17): epoll changes applied once per loop turn, so a write
        * event added and removed in the same turn (tg__bev_flush) costs no
@@ -269,7 +287,11 @@ int tg_daemon_run(int argc, char **argv) {
     tg__discovery_start(&s);
     tg__engine_poll_start(&s);
     tg__vram_start(&s);
+    /* held access lines (access_log_buffer) are written at least each second */
+    struct event *ev_alog = event_new(s.base, -1, EV_PERSIST, on_access_flush, NULL);
+    if (ev_alog) event_add(ev_alog, &(struct timeval){1, 0});
     event_base_dispatch(s.base);
+    if (ev_alog) event_free(ev_alog);
     rc = 0;
     tg__log(&s, TG__LOG_INFO, "stopped");
 out:
@@ -299,6 +321,7 @@ out:
     if (s.ev_drain) event_free(s.ev_drain);
     tg__accept_free(&s);
     if (s.base) event_base_free(s.base);
+    tg__log_access_close();
     tg__config_unref(s.cfg);
     return rc;
 }

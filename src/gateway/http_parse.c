@@ -15,7 +15,9 @@ size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
     /* A head ends at LF (CR)? LF; back up so a terminator split across calls is seen. */
     size_t i = from > 2 ? from - 2 : 0;
     for (; i < n; i++) {
-        if (p[i] != '\n') continue;
+        const char *nl = memchr(p + i, '\n', n - i); /* line to line, not byte to byte */
+        if (!nl) return 0;
+        i = (size_t)(nl - p);
         if (i + 1 < n && p[i + 1] == '\n') return i + 2;
         if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') return i + 3;
     }
@@ -94,11 +96,10 @@ static int request_te(const tg__http_header *hd, tg__http_head *h, int have_te, 
  * past CRLF or LF. -1 on a bare CR or a missing line end. */
 static int next_line(const char *p, size_t n, size_t *pos, const char **ls, size_t *ll) {
     size_t i = *pos;
-    while (i < n && p[i] != '\n') {
-        if (p[i] == '\r' && !(i + 1 < n && p[i + 1] == '\n')) return -1;
-        i++;
-    }
-    if (i >= n) return -1;
+    const char *nl = i < n ? memchr(p + i, '\n', n - i) : NULL; /* memchr: not a byte loop (issue 17) */
+    if (!nl) return -1;
+    i = (size_t)(nl - p);
+    if (i > *pos + 1 && memchr(p + *pos, '\r', i - 1 - *pos)) return -1; /* a CR not before the LF */
     size_t end = i;
     if (end > *pos && p[end - 1] == '\r') end--;
     *ls = p + *pos;

@@ -27,9 +27,80 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static int log_quiet;
 static int log_format;
+
+/* The access lines' target (tg__log_access_open): fd 2, a file of ours, or
+ * -1 (off); with a buffer, lines collect in abuf up to acap bytes. */
+static int access_fd = 2;
+static char *abuf;
+static size_t acap, alen;
+
+static void write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return; /* a full disk or a closed stderr: the line is lost, the daemon serves on */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void tg__log_access_flush(void) {
+    if (alen && access_fd >= 0) write_all(access_fd, abuf, alen);
+    alen = 0;
+}
+
+static void access_out(const char *p, size_t n) {
+    if (access_fd < 0) return;
+    if (!acap) {
+        write_all(access_fd, p, n);
+        return;
+    }
+    if (alen + n > acap) tg__log_access_flush();
+    if (n > acap) {
+        write_all(access_fd, p, n);
+        return;
+    }
+    memcpy(abuf + alen, p, n);
+    alen += n;
+}
+
+void tg__log_access_close(void) {
+    tg__log_access_flush();
+    if (access_fd > 2) close(access_fd);
+    access_fd = 2;
+    free(abuf);
+    abuf = NULL;
+    acap = 0;
+}
+
+int tg__log_access_open(const char *path, size_t buffer, char *err, size_t errcap) {
+    int fd = 2;
+    if (path && !strcmp(path, "off")) fd = -1;
+    else if (path && *path && strcmp(path, "stderr") != 0) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf(err, errcap, "access_log: cannot open %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    char *nb = buffer ? malloc(buffer) : NULL;
+    if (buffer && !nb) {
+        if (fd > 2) close(fd);
+        snprintf(err, errcap, "access_log_buffer: out of memory for %zu bytes", buffer);
+        return -1;
+    }
+    tg__log_access_close();
+    access_fd = fd;
+    abuf = nb;
+    acap = buffer;
+    return 0;
+}
 
 void tg__log_set_quiet(int quiet) { log_quiet = quiet; }
 void tg__log_set_format(int format) { log_format = format; }
@@ -145,7 +216,13 @@ static void access_json(const tg__access *a, const char *ts, const char *end, do
     json_object_set_new(o, "upstream_s", a->t_upstream > 0 ? json_real(up) : json_null());
     json_object_set_new(o, "total_s", json_real(total));
     json_object_set_new(o, "end", json_string(end));
-    put_json(o);
+    char *txt = tgx_json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!txt) return;
+    size_t n = strlen(txt);
+    txt[n] = '\n'; /* over the NUL: tgx_json_dumps leaves room for it (util/buf.h) */
+    access_out(txt, n + 1);
+    free(txt);
 }
 
 /* The access line is built by hand into one buffer and written with one
@@ -211,6 +288,7 @@ static void access_stamp(char ts[32]) {
 }
 
 void tg__log_access(const tg__access *a, const char *end) {
+    if (access_fd < 0) return; /* access_log off */
     char ts[32];
     access_stamp(ts);
     double now = tg__now();
@@ -250,5 +328,5 @@ void tg__log_access(const tg__access *a, const char *end) {
     put(&l, " end=");
     put(&l, end);
     l.b[l.n++] = '\n';
-    fwrite(l.b, 1, l.n, stderr);
+    access_out(l.b, l.n);
 }

@@ -67,5 +67,15 @@ void tg__access_set(char *dst, size_t cap, const char *src, size_t len);
 /* Writes the access line; `end` says how the response ended (ok, truncated,
  * client_gone). */
 void tg__log_access(const tg__access *a, const char *end);
+/* Where access lines go (access_log, access_log_buffer): PATH NULL or
+ * "stderr" for stderr, "off" for nowhere, else a file opened to append (and
+ * opened again on each call: a reload reopens it, for log rotation). BUFFER
+ * bytes of lines are held for one write (0: a write per line); held lines
+ * are written when the next would not fit, by tg__log_access_flush (the
+ * loop calls it each second and at exit) and before a new target. 0, or -1
+ * with why in ERR (the old target is kept). Loop thread. */
+int tg__log_access_open(const char *path, size_t buffer, char *err, size_t errcap);
+void tg__log_access_flush(void);
+void tg__log_access_close(void); /* flushed, the file closed, back to stderr unbuffered */
 
 #endif

@@ -275,6 +275,11 @@ const tgx_opt tg__serve_opts[] = {
      .help = "log lines (and each request's access line) as text or one JSON object per line"},
     {.key = "quiet", .flag = "--quiet", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT, .off = C(quiet),
      .help = "log only warnings and errors"},
+    {.key = "access_log", .flag = "--access-log", .kind = TGX_OPT_STR, .store = TGX_ST_STR, .off = C(access_log),
+     .arg = "PATH|off", .help = "where each request's access line goes: a file (appended; reopened on SIGHUP) or off "
+                                "(default: stderr, with the log lines)"},
+    SIZE("access_log_buffer", "--access-log-buffer", access_log_buffer, 0, 1 << 24,
+         "access lines held for one write, in bytes (written when full and each second; 0: a write per line)"),
     {.key = "private_catalog", .flag = "--private-catalog", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT,
      .off = C(private_catalog), .help = "/api.json needs an API key too (default: readable without one, as opencode sends none)"},
     {.key = "ignore_forwarded", .flag = "--ignore-forwarded", .kind = TGX_OPT_BOOL, .store = TGX_ST_INT,

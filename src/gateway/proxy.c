@@ -260,8 +260,22 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
     struct evbuffer *b = evbuffer_new();
     if (!b) return NULL;
     int rc = evbuffer_add(b, head, strlen(head));
-    if (has_body && rc == 0) rc = evbuffer_add_printf(b, "Content-Length: %zu\r\n", len) < 0 ? -1 : 0;
-    if (rc == 0) rc = evbuffer_add(b, "Connection: keep-alive\r\n\r\n", 26);
+    char tail[96]; /* the framing in one piece, written by hand (printf cost more) */
+    size_t n = 0;
+    if (has_body) {
+        static const char cl[] = "Content-Length: ";
+        memcpy(tail, cl, sizeof cl - 1);
+        n = sizeof cl - 1;
+        char d[24];
+        size_t k = 0, v = len;
+        do d[k++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+        while (k) tail[n++] = d[--k];
+        tail[n++] = '\r', tail[n++] = '\n';
+    }
+    static const char ka[] = "Connection: keep-alive\r\n\r\n";
+    memcpy(tail + n, ka, sizeof ka - 1);
+    n += sizeof ka - 1;
+    if (rc == 0) rc = evbuffer_add(b, tail, n);
     if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
     if (rc != 0) {
         evbuffer_free(b);
@@ -383,8 +397,14 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     const tg__url *url = tg__mc_url(mc, rep);
     tgx_buf rq;
     tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
-    tgx_buf_printf(&rq, "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", (int)c->req.method_len, c->req.method,
-                   url->base_path, (int)c->req.target_len, c->req.target, url->hostport);
+    tgx_buf_reserve(&rq, 1024); /* one allocation for a usual head (failure: seen by the appends) */
+    tgx_buf_append(&rq, c->req.method, c->req.method_len); /* "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", by hand */
+    tgx_buf_putc(&rq, ' ');
+    tgx_buf_puts(&rq, url->base_path);
+    tgx_buf_append(&rq, c->req.target, c->req.target_len);
+    tgx_buf_puts(&rq, " HTTP/1.1\r\nHost: ");
+    tgx_buf_puts(&rq, url->hostport);
+    tgx_buf_puts(&rq, "\r\n");
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
@@ -395,7 +415,11 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         tgx_buf_append(&rq, "\r\n", 2);
     }
     if (mc->upstream_api_key) tgx_buf_printf(&rq, "Authorization: Bearer %s\r\n", mc->upstream_api_key);
-    if (c->log.id[0]) tgx_buf_printf(&rq, "X-Request-Id: %s\r\n", c->log.id); /* client.c: validated or generated */
+    if (c->log.id[0]) { /* client.c: validated or generated */
+        tgx_buf_puts(&rq, "X-Request-Id: ");
+        tgx_buf_puts(&rq, c->log.id);
+        tgx_buf_puts(&rq, "\r\n");
+    }
     tg_status st = tgx_buf_putc(&rq, '\0');
     tg__exchange *ex = calloc(1, sizeof *ex);
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
@@ -519,6 +543,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     if (!head) return;
     tgx_buf hb; /* the head's lines, added to `head` at once */
     tgx_buf_init(&hb, SIZE_MAX);
+    tgx_buf_reserve(&hb, 1024); /* one allocation for a usual head, not four growing ones (failure: seen by the appends) */
     tgx_buf_puts(&hb, "HTTP/1.1 ");
     tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
     tgx_buf_putc(&hb, ' ');

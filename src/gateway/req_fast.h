@@ -16,6 +16,11 @@
  * insert), bounded (TG__RFAST_SLOTS entries, chats up to TG__RFAST_MAX_ITEMS
  * messages).
  *
+ * A model with no tokenizer and no template (and no engine count) is decided
+ * on its estimate, which reads only messages and tools: that estimate is
+ * cached the same way, keyed with a NULL tokenizer and template (routes.c,
+ * fast_counts; gateway/budget.c decides a hit with TG_COUNT_ESTIMATE).
+ *
  * A cold chat (a miss) for a model rendered in the HF dialect is counted
  * from its bytes too (tg__rfast_count_cold: tg_chat_count_body_cached, no
  * jansson tree, no per-message tokenization): the exact total, and zeroed

@@ -460,13 +460,16 @@ static void sum_plan(infer_job *j, const tg__model *m, const tg_request *r, cons
 /* The engine's own count for m (engine_count.h), where m's tokenizer cannot
  * count the request exactly: 1 when it must be asked first (j->count_req
  * set; infer_done asks), 0 to decide now with *tokens (0: none). */
+static int engine_counts(const infer_job *j, const tg__model *m, int chat) { /* the engine would be asked */
+    return !(j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
+             !m->pool || tg__ecount_unsupported(m->pool->key));
+}
+
 static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, int route, uint64_t *tokens) {
     if (j->count_state == 1) *tokens = j->count_tokens;
     if (j->count_state) return 0;
     int chat = route == TG__R_CHAT;
-    if (j->native || !m->have_limits || j->table->cfg->engine_count_timeout <= 0 || (m->tok && (!chat || m->chat)) ||
-        !m->pool || tg__ecount_unsupported(m->pool->key))
-        return 0;
+    if (!engine_counts(j, m, chat)) return 0;
     tg__ecount_key k;
     json_t *body = tg__ecount_body(m, r->root, chat, &k);
     if (!body) return 0;
@@ -491,9 +494,11 @@ static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
     j->log.count_source = src;
     tgx_buf h;
     tgx_buf_init(&h, 4096);
+    tgx_buf_reserve(&h, 512); /* one allocation for the usual headers */
     if (b->headers) tgx_buf_puts(&h, b->headers);
-    tgx_buf_printf(&h, "x-tokgate-count: %s; source=%s", b->dec.d.budget.prompt_tokens_exact ? "exact" : "estimated",
-                   src);
+    tgx_buf_puts(&h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
+                                                          : "x-tokgate-count: estimated; source=");
+    tgx_buf_puts(&h, src);
     if (b->dec.method == TG_COUNT_ENGINE)
         tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
                        j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
@@ -529,6 +534,23 @@ static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *r
     j->plan.escalated_body = e;
     j->plan.escalated_len = e ? (fast->on ? elen : strlen(e)) : 0;
     if (!e) j->plan.escalate_to = 0;
+}
+
+/* The fast path's counts for M (req_fast.h): 1 when they are there, from the
+ * cache or, for an HF-dialect chat, counted cold from its bytes; 0: the
+ * whole parse decides (and a model the cache covers fills it). The cache
+ * covers a model counted here through its template, or one with neither a
+ * tokenizer nor a template nor an engine count (its estimate), behind one
+ * upstream. */
+static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+    int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
+    int fits = one && m->tok && m->chat;
+    int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
+    if (!fits && !est) return 0;
+    tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
+    if (tg__rfast_lookup(fast)) return 1;
+    return !est && m->chat_dialect == TG_CHAT_HF &&
+           tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok));
 }
 
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
@@ -571,16 +593,9 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
         goto out;
     }
     j->m = m;
-    if (fast->on) { /* the cache covers a model counted here through its template, one upstream */
-        int fits = m->tok && m->chat && m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
-        if (fits) tg__rfast_key(fast, j->body, m->tok, m->chat, m->chat_dialect);
-        /* a miss: an HF-dialect chat is counted from its bytes (req_fast.h) */
-        if (!fits || (!tg__rfast_lookup(fast) &&
-                      (m->chat_dialect != TG_CHAT_HF ||
-                       !tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok))))) {
-            again = 1;
-            goto out;
-        }
+    if (fast->on && !fast_counts(j, m, fast)) {
+        again = 1;
+        goto out;
     }
     uint64_t etok = 0;
     if (engine_count(j, m, &r, route, &etok)) goto out; /* asked on the loop first (infer_done) */

@@ -119,17 +119,19 @@ static int compare(const char *body, const tg_budget_model *m) {
     tg__rfast_begin(&fast, body, strlen(body), 1);
     TG_CHECK(fast.on);
     tg__rfast_key(&fast, body, m->tok, m->chat, (int)m->chat_dialect);
+    /* what the gateway caches: template counts, or a model's estimate (no tokenizer, no template) */
+    tg_count_method cached = m->tok ? TG_COUNT_TEMPLATE : TG_COUNT_ESTIMATE;
     if (!tg__rfast_lookup(&fast)) { /* the miss: the whole count fills it */
         tg_prompt_counts c;
         tg_count_method how;
         TG_CHECK_EQ_I(tg_budget_count(&w, m, &c, &how, NULL, 0, &err), TG_OK);
-        TG_CHECK_EQ_I(how, TG_COUNT_TEMPLATE);
+        TG_CHECK_EQ_I(how, cached);
         tg__rfast_put(fast.key, &c);
         tg_prompt_counts_free(&c);
         TG_CHECK(tg__rfast_lookup(&fast));
     }
     TG_CHECK_EQ_I(tg__request_parse_scanned(body, &fast.scan, &f, &err), TG_OK);
-    TG_CHECK_EQ_I(tg__budget_decide_counts(&f, m, &fast.counts, TG_COUNT_TEMPLATE, &df, &err), TG_OK);
+    TG_CHECK_EQ_I(tg__budget_decide_counts(&f, m, &fast.counts, cached, &df, &err), TG_OK);
     { /* the cached counts are the whole count's */
         tg_prompt_counts c;
         tg_count_method how;
@@ -237,6 +239,33 @@ static void test_hit_equals_miss(void) {
     tg__rfast_clear();
     tg_chat_free(chat);
     tg_tokenizer_free(tok);
+}
+
+/* A model with no tokenizer and no template (an OpenAI-compatible server
+ * that tells nothing): its estimate is cached and decided on the scanned
+ * request as the template counts are, with the same result as the whole path. */
+static void test_estimate_hit_equals_miss(void) {
+    static const uint64_t contexts[] = {32768, 4096, 96, 40};
+    int spliced = 0, total = 0;
+    n_rewritten = n_escalated = 0;
+    for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
+        for (int variant = 0; variant < 3; variant++) {
+            tg_model_settings s;
+            tg_model_settings_init(&s);
+            if (variant == 1) s.thinking_base = 1024;
+            if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
+            tg_limits lim = limits_of(contexts[ci]);
+            tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
+            for (size_t i = 0; i < sizeof hit_bodies / sizeof hit_bodies[0]; i++) {
+                spliced += compare(hit_bodies[i], &m);
+                total++;
+            }
+        }
+    TG_CHECK(spliced > 10);
+    TG_CHECK(spliced < total);
+    TG_CHECK(n_rewritten > 10);
+    TG_CHECK(n_escalated > 0);
+    tg__rfast_clear();
 }
 
 /* BODY spliced with AFTER against its scanned request's root: the value of
@@ -507,6 +536,7 @@ static void test_concurrent(void) {
 int main(void) {
     TG_RUN(test_key);
     TG_RUN(test_hit_equals_miss);
+    TG_RUN(test_estimate_hit_equals_miss);
     TG_RUN(test_cold_equals_whole);
     TG_RUN(test_splice_hostile);
     TG_RUN(test_concurrent);

@@ -195,6 +195,10 @@ static void test_scanned_parse(void) {
         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}",
         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":1.5}",
         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":null,\"stream\":null,\"max_tokens\":null}",
+        /* scalars read without json_loadb (member_value), and the ones it hands to it */
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"a\":-0,\"b\":9223372036854775807,"
+        "\"c\":-9223372036854775808,\"d\":0,\"e\":1e2,\"f\":-1.5E-3,\"g\":\"caf\\u00e9\",\"h\":\"caf\xc3\xa9 \\\\\","
+        "\"i\":\"\",\"j\":true,\"k\":false,\"l\":null,\"m\":[1,\"x\"],\"n\":{\"o\":1},\"model\":\"\xe4\xb8\xad\",\"max_tokens\":-7}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         const char *b = bodies[i];
@@ -214,6 +218,13 @@ static void test_scanned_parse(void) {
             continue;
         }
         TG_CHECK_EQ_I(f.kind, w.kind);
+        { /* each member read alone (member_value) is the whole parse's value */
+            const char *k;
+            json_t *v;
+            json_object_foreach(f.root, k, v) {
+                if (strcmp(k, "messages") != 0) TG_CHECK(json_equal(v, json_object_get(w.root, k)));
+            }
+        }
         TG_CHECK((f.model == NULL) == (w.model == NULL));
         if (f.model && w.model) TG_CHECK_STR(f.model, w.model);
         TG_CHECK_EQ_I(f.stream, w.stream);

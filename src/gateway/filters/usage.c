@@ -267,9 +267,11 @@ static int jw_value(jw *w) {
         return jw_string(w, &s, &n, &esc);
     }
     if (c == 't' || c == 'f' || c == 'n') return jw_lit(w);
-    int64_t iv;
-    double dv;
-    return jw_number(w, &iv, &dv) != 0;
+    size_t i = 0; /* checked only: the values read are read again by number_at */
+    int real;
+    if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, NULL)) return 0;
+    w->p += i;
+    return 1;
 }
 
 static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
@@ -350,7 +352,9 @@ static int scan_body(tg__usage *u, const char *p, size_t n) {
             size_t vn;
             int esc;
             if (!jw_string(&s, &v, &vn, &esc) || esc) return 0; /* escaped: jansson decodes it */
-            snprintf(finish, sizeof finish, "%.*s", (int)vn, v);
+            size_t k = vn < sizeof finish - 1 ? vn : sizeof finish - 1; /* snprintf's "%.*s", without its cost */
+            memcpy(finish, v, k);
+            finish[k] = '\0';
         }
     }
     if (have) {
@@ -362,7 +366,7 @@ static int scan_body(tg__usage *u, const char *p, size_t n) {
         u->prompt_ms = pms;
     }
     if (rt >= 0) u->reasoning_tokens = rt;
-    if (finish[0]) snprintf(u->finish, sizeof u->finish, "%s", finish);
+    if (finish[0]) memcpy(u->finish, finish, sizeof finish); /* the same size, NUL-terminated */
     return 1;
 }
 
