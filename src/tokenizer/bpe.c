@@ -28,6 +28,12 @@
 #include "tokenizer/word_cache.h"
 #include "util/utf8.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TG_LE 1
+#else
+#define TG_LE 0
+#endif
+
 #define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
@@ -38,6 +44,7 @@
 #define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
+#define WCACHE_TINY_LOG2 18  /* keys of 1..8 bytes with 1..4 ids: 256K slots of 32 bytes (word_cache.h) */
 
 typedef struct sym {
     uint32_t id;
@@ -304,6 +311,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     tg__bpe_split_setup(b);
     b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
     b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
+    b->wcache_tiny = TG_LE ? tg__word_cache_new(WCACHE_TINY_LOG2, 32) : NULL; /* its keys are little-endian loads */
     return TG_OK;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -321,6 +329,7 @@ void tg__bpe_free(tg__bpe *b) {
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
     tg__word_cache_free(b->wcache_big);
+    tg__word_cache_free(b->wcache_tiny);
     memset(b, 0, sizeof *b);
 }
 
@@ -1114,11 +1123,6 @@ static int cache_grow(tg__bpe_scratch *s) {
     return 1;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define TG_LE 1
-#else
-#define TG_LE 0
-#endif
 
 /* The n (1..8) bytes at p as a number, byte i in bits 8i..8i+7; on a
  * little-endian host the same as an 8-byte load masked to n bytes. */
@@ -1230,30 +1234,13 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
     s->cache_entries++;
 }
 
-/* Pre-token -> ids: the tokenizer's shared cache (short words), then this
- * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
- * model; what a cache holds is exactly what the model would produce. */
-static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
-                              tg_tokens *out, tg_error *err) {
+/* A pre-token the shared caches do not hold (n in 2..CACHE_MAX_KEY, h its
+ * word_hash): this call's cache, else the model, and the result is entered
+ * in the cache it fits (the compact tier, the small or big one, else this
+ * call's). What a cache holds is exactly what the model would produce. */
+static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
+                             tg_tokens *out, tg_error *err) {
     tg_status st;
-    if (n == 0) return TG_OK;
-    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
-        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
-    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
-        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
-        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
-    if (n > CACHE_MAX_KEY) {
-        if ((st = encode_word(b, s, p, n, out))) goto fail;
-        return TG_OK;
-    }
-    if (!h) h = word_hash(p, n); /* 0: the caller has none (tg__bpe_prefetch_piece's) */
-    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
-    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
-    size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
-    if (k) {
-        out->len += k;
-        return TG_OK;
-    }
     int hit;
     cache_slot *c = percall_find(s, h, p, n, &hit);
     if (hit) {
@@ -1264,6 +1251,13 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
     const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
+    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
+#if TG_LE
+    if (b->wcache_tiny && tg__word_cache_fits32(n, got)) {
+        tg__word_cache_put32(b->wcache_tiny, h, key_word(p, n), n, ids, got);
+        return TG_OK;
+    }
+#endif
     if (tg__word_cache_fits_in(wc == b->wcache ? 56 : TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(wc, h, p, n, ids, got);
     else percall_put(s, h, p, n, ids, got);
     return TG_OK;
@@ -1271,11 +1265,47 @@ fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
 }
 
-/* ---- batches of pre-tokens (issue 17, round 3: the warm path) ----------
+/* Pre-token -> ids: the tokenizer's shared caches (short words), then
+ * encode_miss; h is p's word_hash, or 0 (computed here). */
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
+                              tg_tokens *out, tg_error *err) {
+    tg_status st;
+    if (n == 0) return TG_OK;
+    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
+        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
+        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
+        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n > CACHE_MAX_KEY) {
+        if ((st = encode_word(b, s, p, n, out))) return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        return TG_OK;
+    }
+    if (!h) h = word_hash(p, n); /* 0: the caller has none */
+    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4)))
+        return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+    size_t k;
+#if TG_LE
+    if (n <= TG__WC32_KEY && b->wcache_tiny &&
+        (k = tg__word_cache_get32(b->wcache_tiny, h, key_word(p, n), n, out->ids + out->len))) {
+        out->len += k;
+        return TG_OK;
+    }
+#endif
+    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
+    if ((k = tg__word_cache_get(wc, h, p, n, out->ids + out->len))) { /* straight into out */
+        out->len += k;
+        return TG_OK;
+    }
+    return encode_miss(b, s, p, n, h, out, err);
+}
+
+/* ---- batches of pre-tokens (issue 17, rounds 3 and 4: the warm path) ----
  * What a loop of tg__bpe_encode calls gives, with the common cases in the
- * loop: a one-byte piece by byte_id[], a short word by one probe of the
- * shared cache, ids copied straight into out; anything else (a miss, a long
- * piece) goes through encode_piece as before. */
+ * loop: a one-byte piece by byte_id[], a word of up to 8 bytes by one probe
+ * of the compact tier (then the small tier, for words of more than 4 ids),
+ * a longer short word by one probe of the small tier, ids copied straight
+ * into out; a miss goes to encode_miss with the hash, anything else (a long
+ * piece) through encode_piece. */
 tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
                                 const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
     tg_status st;
@@ -1300,25 +1330,35 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
             continue;
         }
         size_t got;
+        uint64_t h;
 #if TG_LE
-        if (n <= 8 && p + 8 <= limit) { /* one load is the key */
+        if (n <= 8) {
             uint64_t kw;
-            memcpy(&kw, p, 8);
-            kw &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
-            if ((got = tg__word_cache_get64w(b->wcache, short_hash(kw, n), kw, n, out->ids + out->len))) {
+            if (p + 8 <= limit) { /* one load is the key */
+                memcpy(&kw, p, 8);
+                kw &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+            } else {
+                kw = key_word(p, n);
+            }
+            h = short_hash(kw, n);
+            if ((b->wcache_tiny && (got = tg__word_cache_get32(b->wcache_tiny, h, kw, n, out->ids + out->len))) ||
+                (got = tg__word_cache_get64w(b->wcache, h, kw, n, out->ids + out->len))) {
                 out->len += got;
                 continue;
             }
         } else
 #endif
         if (n < WCACHE_SMALL_KEY) {
-            got = tg__word_cache_get64(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
-            if (got) {
+            h = word_hash(p, n);
+            if ((got = tg__word_cache_get64(b->wcache, h, p, n, out->ids + out->len))) {
                 out->len += got;
                 continue;
             }
+        } else {
+            h = 0;
         }
-        if ((st = encode_piece(b, s, p, n, 0, out, err))) return st;
+        if ((st = h && n > 1 ? encode_miss(b, s, p, n, h, out, err) : encode_piece(b, s, p, n, h, out, err)))
+            return st;
         if (out->cap - out->len < room && (st = reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     }
@@ -1328,7 +1368,10 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
 uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
     if (n < 2 || n > CACHE_MAX_KEY) return 0; /* one char or uncached: no cache read follows */
     uint64_t h = word_hash(p, n);
-    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, h);
+    tg__word_cache_prefetch(n <= TG__WC32_KEY && b->wcache_tiny ? b->wcache_tiny
+                            : n < WCACHE_SMALL_KEY               ? b->wcache
+                                                                 : b->wcache_big,
+                            h);
     return h;
 }
 

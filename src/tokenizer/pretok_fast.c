@@ -34,6 +34,9 @@
 #include "tokenizer/pretok_fast.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tokenizer/unicode_class.h"
 
@@ -343,6 +346,24 @@ static size_t match_o200k(const pretok_spec *sp, const uint8_t *s, size_t n, siz
     return match_ws(s, n, p);
 }
 
+/* The end of the run of ASCII letters ([A-Za-z], the ASCII rows of \p{L})
+ * from q: 16 bytes a step with SSE2 (x | 0x20 in 'a'..'z' as signed bytes:
+ * no byte >= 0x80 passes), bytewise by the class table for the tail and
+ * elsewhere; the same end either way (issue 17, round 4). */
+static inline size_t ascii_letters_end(const uint8_t *s, size_t n, size_t q) {
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8('a' - 1), hi = _mm_set1_epi8('z' + 1), bit = _mm_set1_epi8(0x20);
+    while (q + 16 <= n) {
+        __m128i t = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + q)), bit);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(t, lo), _mm_cmplt_epi8(t, hi)));
+        if (m != 0xFFFFu) return q + (size_t)__builtin_ctz(~m);
+        q += 16;
+    }
+#endif
+    while (q < n && s[q] < 0x80u && (tg__uc_stage2[s[q]] & TG_UC_L)) q++;
+    return q;
+}
+
 /* match_cl100k() where every byte it has to classify is ASCII: the same end,
  * computed from the ASCII rows of the class table in one pass; 0 where it
  * would meet an apostrophe at p (contractions) or a non-ASCII byte it needs,
@@ -413,7 +434,7 @@ punct:
     while (q < n && (s[q] == '\r' || s[q] == '\n')) q++;
     return q;
 letters:
-    while (q < n && s[q] < 0x80u && (cls[s[q]] & TG_UC_L)) q++;
+    q = ascii_letters_end(s, n, q);
     return q < n && s[q] >= 0x80u ? run_any(s, n, q, sp->word) : q;
 }
 
