@@ -1241,6 +1241,14 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
 static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
                              tg_tokens *out, tg_error *err) {
     tg_status st;
+    size_t k;
+    if (n < WCACHE_SMALL_KEY) { /* a short word of many ids (a CJK phrase) sits in the big tier */
+        if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
+        if ((k = tg__word_cache_get(b->wcache_big, h, p, n, out->ids + out->len))) {
+            out->len += k;
+            return TG_OK;
+        }
+    }
     int hit;
     cache_slot *c = percall_find(s, h, p, n, &hit);
     if (hit) {
@@ -1251,14 +1259,14 @@ static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
     const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
-    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
 #if TG_LE
     if (b->wcache_tiny && tg__word_cache_fits32(n, got)) {
         tg__word_cache_put32(b->wcache_tiny, h, key_word(p, n), n, ids, got);
         return TG_OK;
     }
 #endif
-    if (tg__word_cache_fits_in(wc == b->wcache ? 56 : TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(wc, h, p, n, ids, got);
+    if (n < WCACHE_SMALL_KEY && tg__word_cache_fits_in(56, n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    else if (tg__word_cache_fits_in(TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(b->wcache_big, h, p, n, ids, got);
     else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
@@ -1321,12 +1329,18 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
     const uint8_t *limit = base + ends[k - 1]; /* loads stay below it */
     if (out->cap - out->len < room && (st = reserve_ids(out, room)))
         return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+    static const uint64_t kmask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+                                      0xFFFFFFFFFFFFFFull, ~0ull};
+    const int bm = b->byte_mode;
+    const uint32_t *byte_id = b->byte_id;
+    const tg__word_cache *tiny = b->wcache_tiny;
+    uint32_t *o = out->ids + out->len; /* out->len is o's offset, written back before any call */
     for (size_t i = 0; i < k; prev = ends[i++]) {
         const uint8_t *p = base + prev;
         size_t n = ends[i] - prev;
         uint32_t id;
-        if (n == 1 && b->byte_mode && (id = b->byte_id[p[0]]) != TG__NO_ID) {
-            out->ids[out->len++] = id;
+        if (n == 1 && bm && (id = byte_id[p[0]]) != TG__NO_ID) {
+            *o++ = id;
             continue;
         }
         size_t got;
@@ -1336,32 +1350,35 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
             uint64_t kw;
             if (p + 8 <= limit) { /* one load is the key */
                 memcpy(&kw, p, 8);
-                kw &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+                kw &= kmask[n];
             } else {
                 kw = key_word(p, n);
             }
             h = short_hash(kw, n);
-            if ((b->wcache_tiny && (got = tg__word_cache_get32(b->wcache_tiny, h, kw, n, out->ids + out->len))) ||
-                (got = tg__word_cache_get64w(b->wcache, h, kw, n, out->ids + out->len))) {
-                out->len += got;
+            if ((tiny && (got = tg__word_cache_get32(tiny, h, kw, n, o))) ||
+                (got = tg__word_cache_get64w(b->wcache, h, kw, n, o))) {
+                o += got;
                 continue;
             }
         } else
 #endif
         if (n < WCACHE_SMALL_KEY) {
             h = word_hash(p, n);
-            if ((got = tg__word_cache_get64(b->wcache, h, p, n, out->ids + out->len))) {
-                out->len += got;
+            if ((got = tg__word_cache_get64(b->wcache, h, p, n, o))) {
+                o += got;
                 continue;
             }
         } else {
             h = 0;
         }
+        out->len = (size_t)(o - out->ids);
         if ((st = h && n > 1 ? encode_miss(b, s, p, n, h, out, err) : encode_piece(b, s, p, n, h, out, err)))
             return st;
         if (out->cap - out->len < room && (st = reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        o = out->ids + out->len;
     }
+    out->len = (size_t)(o - out->ids);
     return TG_OK;
 }
 

@@ -369,13 +369,17 @@ static inline size_t ascii_letters_end(const uint8_t *s, size_t n, size_t q) {
  * would meet an apostrophe at p (contractions) or a non-ASCII byte it needs,
  * and the caller then runs match_cl100k(). The branches follow
  * match_cl100k's alternatives in the same order. */
-static inline size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
+static inline __attribute__((always_inline)) size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
     const uint8_t *cls = tg__uc_stage2; /* ASCII rows: block 0 */
     const unsigned other = sp->word | TG_UC_N | TG_UC_S;
     uint8_t c = s[p], d;
+    size_t q;
+    if (c == ' ' && p + 1 < n && (d = s[p + 1]) < 0x80u && (cls[d] & TG_UC_L)) { /* " word": the branch below, first */
+        q = p + 2;
+        goto letters;
+    }
     if (c >= 0x80u || c == '\'') return 0;
     unsigned f = cls[c];
-    size_t q;
     if (f & TG_UC_L) {
         q = p + 1;
         goto letters;
@@ -452,8 +456,10 @@ size_t tg__pretok_fast_pieces(int kind, const uint8_t *s, size_t n, size_t pos, 
     if (kind < 1 || kind > N_SPECS || !s || cap < 2) return 0;
     const pretok_spec *sp = &SPECS[kind - 1];
     size_t k = 0, p = pos, a, b;
+    const int cl = sp->family == FAM_CL100K; /* match_at's switch, out of the loop */
     while (p < n && k + 2 <= cap) {
-        size_t e = match_at(sp, s, n, p);
+        size_t e = cl ? cl100k_ascii(sp, s, n, p) : 0;
+        if (!e) e = cl ? match_cl100k(sp, s, n, p) : match_at(sp, s, n, p);
         if (e > p) {
             ends[k++] = p = e;
             continue;
