@@ -1313,41 +1313,26 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
  * of the compact tier (then the small tier, for words of more than 4 ids),
  * a longer short word by one probe of the small tier, ids copied straight
  * into out; a miss goes to encode_miss with the hash, anything else (a long
- * piece) through encode_piece. */
-tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
-                                const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
-    tg_status st;
-    size_t prev = start;
-    if (b->ws_split || !b->wcache) {
-        for (size_t i = 0; i < k; prev = ends[i++])
-            if ((st = tg__bpe_encode(b, s, base + prev, ends[i] - prev, out, err))) return st;
-        return TG_OK;
-    }
-    /* room for every hit: a hit has at most 14 ids (a 64-byte slot), copied
-     * 16 bytes at a time; rechecked after each miss (the model grows out) */
-    size_t room = 16 * k + 16;
-    const uint8_t *limit = base + ends[k - 1]; /* loads stay below it */
-    if (out->cap - out->len < room && (st = reserve_ids(out, room)))
-        return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
-    static const uint64_t kmask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
-                                      0xFFFFFFFFFFFFFFull, ~0ull};
-    const int bm = b->byte_mode;
-    const uint32_t *byte_id = b->byte_id;
-    const tg__word_cache *tiny = b->wcache_tiny;
-    uint32_t *o = out->ids + out->len; /* out->len is o's offset, written back before any call */
+ * piece) through encode_piece. The pieces go in chunks of PIECE_CHUNK: a
+ * first pass computes every key and hash and prefetches their sets, so the
+ * probes' cache misses overlap instead of coming one after the other. */
+#define PIECE_CHUNK 64
+
+static const uint64_t kmask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+                                  0xFFFFFFFFFFFFFFull, ~0ull};
+
+/* Pass 1 over pieces ends[0..k) (k <= PIECE_CHUNK) from prev: the key word
+ * (pieces of up to 8 bytes) and hash of each piece the loop probes, its set
+ * prefetched; hs[i] = 0 for a piece of 40 bytes or more. */
+static void chunk_keys(const tg__bpe *b, const uint8_t *base, size_t prev, const size_t *ends, size_t k,
+                       const uint8_t *limit, uint64_t *kws, uint64_t *hs) {
+    const tg__word_cache *tiny = b->wcache_tiny, *small = b->wcache;
     for (size_t i = 0; i < k; prev = ends[i++]) {
         const uint8_t *p = base + prev;
         size_t n = ends[i] - prev;
-        uint32_t id;
-        if (n == 1 && bm && (id = byte_id[p[0]]) != TG__NO_ID) {
-            *o++ = id;
-            continue;
-        }
-        size_t got;
-        uint64_t h;
+        uint64_t kw = 0, h = 0;
 #if TG_LE
         if (n <= 8) {
-            uint64_t kw;
             if (p + 8 <= limit) { /* one load is the key */
                 memcpy(&kw, p, 8);
                 kw &= kmask[n];
@@ -1355,21 +1340,48 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
                 kw = key_word(p, n);
             }
             h = short_hash(kw, n);
-            if ((tiny && (got = tg__word_cache_get32(tiny, h, kw, n, o))) ||
-                (got = tg__word_cache_get64w(b->wcache, h, kw, n, o))) {
+            if (n > 1) tg__word_cache_prefetch_inline(tiny ? tiny : small, h);
+        } else
+#endif
+        if (n < WCACHE_SMALL_KEY) {
+            h = word_hash(p, n);
+            tg__word_cache_prefetch_inline(small, h);
+        }
+        kws[i] = kw;
+        hs[i] = h;
+    }
+}
+
+/* Pass 2: the ids of pieces ends[0..k) from prev, with chunk_keys' keys. */
+static tg_status chunk_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t prev,
+                              const size_t *ends, size_t k, const uint64_t *kws, const uint64_t *hs, size_t room,
+                              tg_tokens *out, tg_error *err) {
+    tg_status st;
+    const int bm = b->byte_mode;
+    const uint32_t *byte_id = b->byte_id;
+    const tg__word_cache *tiny = b->wcache_tiny;
+    uint32_t *o = out->ids + out->len; /* out->len is o's offset, written back before any call */
+    for (size_t i = 0; i < k; prev = ends[i++]) {
+        const uint8_t *p = base + prev;
+        size_t n = ends[i] - prev, got;
+        uint32_t id;
+        uint64_t h = hs[i];
+        if (n == 1 && bm && (id = byte_id[p[0]]) != TG__NO_ID) {
+            *o++ = id;
+            continue;
+        }
+#if TG_LE
+        if (n <= 8) {
+            if ((tiny && (got = tg__word_cache_get32(tiny, h, kws[i], n, o))) ||
+                (got = tg__word_cache_get64w(b->wcache, h, kws[i], n, o))) {
                 o += got;
                 continue;
             }
         } else
 #endif
-        if (n < WCACHE_SMALL_KEY) {
-            h = word_hash(p, n);
-            if ((got = tg__word_cache_get64(b->wcache, h, p, n, o))) {
-                o += got;
-                continue;
-            }
-        } else {
-            h = 0;
+        if (n < WCACHE_SMALL_KEY && (got = tg__word_cache_get64(b->wcache, h, p, n, o))) {
+            o += got;
+            continue;
         }
         out->len = (size_t)(o - out->ids);
         if ((st = h && n > 1 ? encode_miss(b, s, p, n, h, out, err) : encode_piece(b, s, p, n, h, out, err)))
@@ -1379,6 +1391,32 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
         o = out->ids + out->len;
     }
     out->len = (size_t)(o - out->ids);
+    return TG_OK;
+}
+
+tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
+                                const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
+    tg_status st;
+    size_t prev = start;
+    if (b->ws_split || !b->wcache) {
+        for (size_t i = 0; i < k; prev = ends[i++])
+            if ((st = tg__bpe_encode(b, s, base + prev, ends[i] - prev, out, err))) return st;
+        return TG_OK;
+    }
+    /* room for every hit of a chunk: a hit has at most 14 ids (a 64-byte
+     * slot), copied 16 bytes at a time; rechecked after each miss (the
+     * model grows out) */
+    const size_t room = 16 * PIECE_CHUNK + 16;
+    const uint8_t *limit = base + ends[k - 1]; /* loads stay below it */
+    uint64_t kws[PIECE_CHUNK], hs[PIECE_CHUNK];
+    for (size_t c = 0; c < k; c += PIECE_CHUNK) {
+        size_t m = k - c < PIECE_CHUNK ? k - c : PIECE_CHUNK;
+        size_t from = c ? ends[c - 1] : start;
+        if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+            return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        chunk_keys(b, base, from, ends + c, m, limit, kws, hs);
+        if ((st = chunk_encode(b, s, base, from, ends + c, m, kws, hs, room, out, err))) return st;
+    }
     return TG_OK;
 }
 

@@ -233,6 +233,14 @@ static inline size_t tg__word_cache_get32(const tg__word_cache *c, uint64_t h, u
     return n ? n : tg__wc_try_slot4(set + 4, kw, klen, ids);
 }
 
+/* tg__word_cache_prefetch, inline: starts loading the set of hash h (the
+ * first line of it; a 64-byte-slot set is two: both). */
+static inline void tg__word_cache_prefetch_inline(const tg__word_cache *c, uint64_t h) {
+    const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8; /* c->w's set */
+    __builtin_prefetch(set);
+    if (c->words == 8) __builtin_prefetch(set + 64);
+}
+
 /* Enters kw (klen bytes) -> ids[0..nids) when tg__word_cache_fits32 and the
  * chosen slot is not being written by another thread; else does nothing. */
 void tg__word_cache_put32(tg__word_cache *c, uint64_t h, uint64_t kw, size_t klen, const uint32_t *ids,
