@@ -836,6 +836,7 @@ static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
 static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     sym *y = s->syms;
     uint32_t rank[NAIVE_MAX], nid[NAIVE_MAX];
+    if (k == 0) return; /* callers pass k >= 1; said for clang-analyzer (bytelevel, round 4) */
     /* rank[i]: rank of the pair starting at live symbol i (UINT32_MAX none) */
     for (size_t i = 0; i < k; i++) {
         rank[i] = UINT32_MAX;
@@ -1242,6 +1243,7 @@ static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t
                              tg_tokens *out, tg_error *err) {
     tg_status st;
     size_t k;
+    if (n == 0) return TG_OK; /* callers pass n >= 2; said for the analyzer, as encode_piece says it */
     if (n < WCACHE_SMALL_KEY) { /* a short word of many ids (a CJK phrase) sits in the big tier */
         if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
         if ((k = tg__word_cache_get(b->wcache_big, h, p, n, out->ids + out->len))) {
