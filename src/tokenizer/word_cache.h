@@ -7,10 +7,12 @@
  * Bounded: a fixed table of slots of 64 bytes (one cache line) or more,
  * two-way set associative, an entry replaces another when the set is full.
  * A slot holds the key and its ids (key bytes + 4 per id) in its size less
- * 8 bytes. bpe.c keeps two: 64-byte slots for short words and 512-byte slots
- * for longer pre-tokens (SentencePiece words with their leading spaces,
- * runs of indentation, CJK phrases); the rest goes through the per-call
- * cache (bpe.c).
+ * 8 bytes. bpe.c keeps three: 32-byte slots of a fixed layout for keys of
+ * up to 8 bytes with up to 4 ids (the compact tier, at the end of this
+ * file), 64-byte slots for short words and 512-byte slots for longer
+ * pre-tokens and short ones of many ids (SentencePiece words with their
+ * leading spaces, runs of indentation, CJK phrases); the rest goes through
+ * the per-call cache (bpe.c).
  *
  * Concurrency: any number of threads may call get and put at once on one
  * cache, with no lock. Each slot is a sequence lock made of C11 atomics:
