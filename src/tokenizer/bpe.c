@@ -31,6 +31,12 @@
 #include "tokenizer/word_cache.h"
 #include "util/utf8.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TG_LE 1
+#else
+#define TG_LE 0
+#endif
+
 #define NAIVE_MAX 48           /* symbols: direct scan below, heap above */
 #define CACHE_SLOTS (1u << 16) /* the most slots; the table starts at CACHE_SLOTS_MIN */
 #define CACHE_SLOTS_MIN 64u     /* and doubles at half full: a small call costs no big table */
@@ -40,6 +46,7 @@
 #define WCACHE_SLOTS_LOG2 18 /* the shared pre-token cache: 256K slots of 64 bytes */
 #define WCACHE_BIG_LOG2 13   /* and for longer pre-tokens 8K slots of 512 bytes */
 #define WCACHE_SMALL_KEY 40  /* the key length from which a pre-token goes to the big one */
+#define WCACHE_TINY_LOG2 18  /* keys of 1..8 bytes with 1..4 ids: 256K slots of 32 bytes (word_cache.h) */
 
 typedef struct cache_slot {
     uint64_t hash;
@@ -282,6 +289,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     tg__bpe_split_setup(b);
     b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
     b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
+    b->wcache_tiny = TG_LE ? tg__word_cache_new(WCACHE_TINY_LOG2, 32) : NULL; /* its keys are little-endian loads */
     return TG_OK;
 oom:
     st = tg_error_set(err, TG_ENOMEM, "out of memory building the BPE model");
@@ -299,6 +307,7 @@ void tg__bpe_free(tg__bpe *b) {
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
     tg__word_cache_free(b->wcache_big);
+    tg__word_cache_free(b->wcache_tiny);
     memset(b, 0, sizeof *b);
 }
 
@@ -865,6 +874,7 @@ static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
 static void merge_naive(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
     sym *y = s->syms;
     uint32_t rank[NAIVE_MAX], nid[NAIVE_MAX];
+    if (k == 0) return; /* callers pass k >= 1; said for clang-analyzer (bytelevel, round 4) */
     /* rank[i]: rank of the pair starting at live symbol i (UINT32_MAX none) */
     for (size_t i = 0; i < k; i++) {
         rank[i] = UINT32_MAX;
@@ -945,11 +955,6 @@ static int cache_grow(tg__bpe_scratch *s) {
     return 1;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define TG_LE 1
-#else
-#define TG_LE 0
-#endif
 
 /* The n (1..8) bytes at p as a number, byte i in bits 8i..8i+7; on a
  * little-endian host the same as an 8-byte load masked to n bytes. */
@@ -1061,29 +1066,21 @@ static void percall_put(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t
     s->cache_entries++;
 }
 
-/* Pre-token -> ids: the tokenizer's shared cache (short words), then this
- * call's cache (words up to CACHE_MAX_KEY bytes, or many ids), then the
- * model; what a cache holds is exactly what the model would produce. */
-static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
-                              tg_tokens *out, tg_error *err) {
+/* A pre-token the shared caches do not hold (n in 2..CACHE_MAX_KEY, h its
+ * word_hash): this call's cache, else the model, and the result is entered
+ * in the cache it fits (the compact tier, the small or big one, else this
+ * call's). What a cache holds is exactly what the model would produce. */
+static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
+                             tg_tokens *out, tg_error *err) {
     tg_status st;
-    if (n == 0) return TG_OK;
-    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
-        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
-    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
-        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
-        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
-    if (n > CACHE_MAX_KEY) {
-        if ((st = encode_word(b, s, p, n, out))) goto fail;
-        return TG_OK;
-    }
-    if (!h) h = word_hash(p, n); /* 0: the caller has none (tg__bpe_prefetch_piece's) */
-    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
-    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
-    size_t k = tg__word_cache_get(wc, h, p, n, out->ids + out->len); /* straight into out */
-    if (k) {
-        out->len += k;
-        return TG_OK;
+    size_t k;
+    if (n == 0) return TG_OK; /* callers pass n >= 2; said for the analyzer, as encode_piece says it */
+    if (n < WCACHE_SMALL_KEY) { /* a short word of many ids (a CJK phrase) sits in the big tier */
+        if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
+        if ((k = tg__word_cache_get(b->wcache_big, h, p, n, out->ids + out->len))) {
+            out->len += k;
+            return TG_OK;
+        }
     }
     int hit;
     cache_slot *c = percall_find(s, h, p, n, &hit);
@@ -1095,18 +1092,141 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
     if ((st = encode_word(b, s, p, n, out))) goto fail;
     size_t got = out->len - before;
     const uint32_t *ids = got ? out->ids + before : NULL; /* a dropped word has none (out->ids may be NULL) */
-    if (tg__word_cache_fits_in(wc == b->wcache ? 56 : TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(wc, h, p, n, ids, got);
+#if TG_LE
+    if (b->wcache_tiny && tg__word_cache_fits32(n, got)) {
+        tg__word_cache_put32(b->wcache_tiny, h, key_word(p, n), n, ids, got);
+        return TG_OK;
+    }
+#endif
+    if (n < WCACHE_SMALL_KEY && tg__word_cache_fits_in(56, n, got)) tg__word_cache_put(b->wcache, h, p, n, ids, got);
+    else if (tg__word_cache_fits_in(TG__WC_MAX_PAYLOAD, n, got)) tg__word_cache_put(b->wcache_big, h, p, n, ids, got);
     else percall_put(s, h, p, n, ids, got);
     return TG_OK;
 fail:
     return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
 }
 
-/* ---- batches of pre-tokens (issue 17, round 3: the warm path) ----------
+/* Pre-token -> ids: the tokenizer's shared caches (short words), then
+ * encode_miss; h is p's word_hash, or 0 (computed here). */
+static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint64_t h,
+                              tg_tokens *out, tg_error *err) {
+    tg_status st;
+    if (n == 0) return TG_OK;
+    if (n == 1 && b->byte_mode && b->byte_id[p[0]] != TG__NO_ID)
+        return push_id(out, b->byte_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n == 1 && p[0] < 0x80 && b->ascii_id[p[0]] != TG__NO_ID && !b->byte_mode && !b->cont_prefix &&
+        !b->eow_suffix) /* one symbol: no merge applies (bpe_split.c cuts many such pieces) */
+        return push_id(out, b->ascii_id[p[0]]) ? tg_error_set(err, TG_ENOMEM, "out of memory") : TG_OK;
+    if (n > CACHE_MAX_KEY) {
+        if ((st = encode_word(b, s, p, n, out))) return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        return TG_OK;
+    }
+    if (!h) h = word_hash(p, n); /* 0: the caller has none */
+    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4)))
+        return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+    size_t k;
+#if TG_LE
+    if (n <= TG__WC32_KEY && b->wcache_tiny &&
+        (k = tg__word_cache_get32(b->wcache_tiny, h, key_word(p, n), n, out->ids + out->len))) {
+        out->len += k;
+        return TG_OK;
+    }
+#endif
+    struct tg__word_cache *wc = n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big;
+    if ((k = tg__word_cache_get(wc, h, p, n, out->ids + out->len))) { /* straight into out */
+        out->len += k;
+        return TG_OK;
+    }
+    return encode_miss(b, s, p, n, h, out, err);
+}
+
+/* ---- batches of pre-tokens (issue 17, rounds 3 and 4: the warm path) ----
  * What a loop of tg__bpe_encode calls gives, with the common cases in the
- * loop: a one-byte piece by byte_id[], a short word by one probe of the
- * shared cache, ids copied straight into out; anything else (a miss, a long
- * piece) goes through encode_piece as before. */
+ * loop: a one-byte piece by byte_id[], a word of up to 8 bytes by one probe
+ * of the compact tier (then the small tier, for words of more than 4 ids),
+ * a longer short word by one probe of the small tier, ids copied straight
+ * into out; a miss goes to encode_miss with the hash, anything else (a long
+ * piece) through encode_piece. The pieces go in chunks of PIECE_CHUNK: a
+ * first pass computes every key and hash and prefetches their sets, so the
+ * probes' cache misses overlap instead of coming one after the other. */
+#define PIECE_CHUNK 64
+
+static const uint64_t kmask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+                                  0xFFFFFFFFFFFFFFull, ~0ull};
+
+/* Pass 1 over pieces ends[0..k) (k <= PIECE_CHUNK) from prev: the key word
+ * (pieces of up to 8 bytes) and hash of each piece the loop probes, its set
+ * prefetched; hs[i] = 0 for a piece of 40 bytes or more. */
+static void chunk_keys(const tg__bpe *b, const uint8_t *base, size_t prev, const size_t *ends, size_t k,
+                       const uint8_t *limit, uint64_t *kws, uint64_t *hs) {
+    const tg__word_cache *tiny = b->wcache_tiny, *small = b->wcache;
+    for (size_t i = 0; i < k; prev = ends[i++]) {
+        const uint8_t *p = base + prev;
+        size_t n = ends[i] - prev;
+        uint64_t kw = 0, h = 0;
+#if TG_LE
+        if (n <= 8) {
+            if (p + 8 <= limit) { /* one load is the key */
+                memcpy(&kw, p, 8);
+                kw &= kmask[n];
+            } else {
+                kw = key_word(p, n);
+            }
+            h = short_hash(kw, n);
+            if (n > 1) tg__word_cache_prefetch_inline(tiny ? tiny : small, h);
+        } else
+#endif
+        if (n < WCACHE_SMALL_KEY) {
+            h = word_hash(p, n);
+            tg__word_cache_prefetch_inline(small, h);
+        }
+        kws[i] = kw;
+        hs[i] = h;
+    }
+}
+
+/* Pass 2: the ids of pieces ends[0..k) from prev, with chunk_keys' keys. */
+static tg_status chunk_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t prev,
+                              const size_t *ends, size_t k, const uint64_t *kws, const uint64_t *hs, size_t room,
+                              tg_tokens *out, tg_error *err) {
+    tg_status st;
+    const int bm = b->byte_mode;
+    const uint32_t *byte_id = b->byte_id;
+    const tg__word_cache *tiny = b->wcache_tiny;
+    uint32_t *o = out->ids + out->len; /* out->len is o's offset, written back before any call */
+    for (size_t i = 0; i < k; prev = ends[i++]) {
+        const uint8_t *p = base + prev;
+        size_t n = ends[i] - prev, got;
+        uint32_t id;
+        uint64_t h = hs[i];
+        if (n == 1 && bm && (id = byte_id[p[0]]) != TG__NO_ID) {
+            *o++ = id;
+            continue;
+        }
+#if TG_LE
+        if (n <= 8) {
+            if ((tiny && (got = tg__word_cache_get32(tiny, h, kws[i], n, o))) ||
+                (got = tg__word_cache_get64w(b->wcache, h, kws[i], n, o))) {
+                o += got;
+                continue;
+            }
+        } else
+#endif
+        if (n < WCACHE_SMALL_KEY && (got = tg__word_cache_get64(b->wcache, h, p, n, o))) {
+            o += got;
+            continue;
+        }
+        out->len = (size_t)(o - out->ids);
+        if ((st = h && n > 1 ? encode_miss(b, s, p, n, h, out, err) : encode_piece(b, s, p, n, h, out, err)))
+            return st;
+        if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+            return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        o = out->ids + out->len;
+    }
+    out->len = (size_t)(o - out->ids);
+    return TG_OK;
+}
+
 tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *base, size_t start,
                                 const size_t *ends, size_t k, tg_tokens *out, tg_error *err) {
     tg_status st;
@@ -1116,42 +1236,19 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
             if ((st = tg__bpe_encode(b, s, base + prev, ends[i] - prev, out, err))) return st;
         return TG_OK;
     }
-    /* room for every hit: a hit has at most 14 ids (a 64-byte slot), copied
-     * 16 bytes at a time; rechecked after each miss (the model grows out) */
-    size_t room = 16 * k + 16;
+    /* room for every hit of a chunk: a hit has at most 14 ids (a 64-byte
+     * slot), copied 16 bytes at a time; rechecked after each miss (the
+     * model grows out) */
+    const size_t room = 16 * PIECE_CHUNK + 16;
     const uint8_t *limit = base + ends[k - 1]; /* loads stay below it */
-    if (out->cap - out->len < room && (st = reserve_ids(out, room)))
-        return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
-    for (size_t i = 0; i < k; prev = ends[i++]) {
-        const uint8_t *p = base + prev;
-        size_t n = ends[i] - prev;
-        uint32_t id;
-        if (n == 1 && b->byte_mode && (id = b->byte_id[p[0]]) != TG__NO_ID) {
-            out->ids[out->len++] = id;
-            continue;
-        }
-        size_t got;
-#if TG_LE
-        if (n <= 8 && p + 8 <= limit) { /* one load is the key */
-            uint64_t kw;
-            memcpy(&kw, p, 8);
-            kw &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
-            if ((got = tg__word_cache_get64w(b->wcache, short_hash(kw, n), kw, n, out->ids + out->len))) {
-                out->len += got;
-                continue;
-            }
-        } else
-#endif
-        if (n < WCACHE_SMALL_KEY) {
-            got = tg__word_cache_get64(b->wcache, word_hash(p, n), p, n, out->ids + out->len);
-            if (got) {
-                out->len += got;
-                continue;
-            }
-        }
-        if ((st = encode_piece(b, s, p, n, 0, out, err))) return st;
+    uint64_t kws[PIECE_CHUNK], hs[PIECE_CHUNK];
+    for (size_t c = 0; c < k; c += PIECE_CHUNK) {
+        size_t m = k - c < PIECE_CHUNK ? k - c : PIECE_CHUNK;
+        size_t from = c ? ends[c - 1] : start;
         if (out->cap - out->len < room && (st = reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
+        chunk_keys(b, base, from, ends + c, m, limit, kws, hs);
+        if ((st = chunk_encode(b, s, base, from, ends + c, m, kws, hs, room, out, err))) return st;
     }
     return TG_OK;
 }
@@ -1159,7 +1256,10 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
 uint64_t tg__bpe_prefetch_piece(const tg__bpe *b, const uint8_t *p, size_t n) {
     if (n < 2 || n > CACHE_MAX_KEY) return 0; /* one char or uncached: no cache read follows */
     uint64_t h = word_hash(p, n);
-    tg__word_cache_prefetch(n < WCACHE_SMALL_KEY ? b->wcache : b->wcache_big, h);
+    tg__word_cache_prefetch(n <= TG__WC32_KEY && b->wcache_tiny ? b->wcache_tiny
+                            : n < WCACHE_SMALL_KEY               ? b->wcache
+                                                                 : b->wcache_big,
+                            h);
     return h;
 }
 

@@ -192,11 +192,14 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
  * currency, arrows U+2190..U+2199, technical minus the singletons U+2329/
  * U+232A, enclosed alphanumerics, box drawing to dingbats U+2460..U+27BF,
  * U+2B00..U+2BFF, variation selectors U+FE00..U+FE0F, emoji and symbols
- * U+1F000..U+1FAFF): test_nfc_stable.c checks every char of the set against
+ * U+1F000..U+1FAFF); round 4 adds Cyrillic U+0400..U+052F less the marks
+ * U+0483..U+0489 (its precomposed letters, like U+0080..U+02FF's, are their
+ * own NFC and never second in a composition): test_nfc_stable.c checks every char of the set against
  * utf8proc's own data (the library unorm_region runs). */
 static inline int nfc_stable(uint32_t c) {
     if (c < 0x300) return 1;
-    if (c < 0x2010) return 0;
+    if (c < 0x2010) /* Cyrillic less its combining marks U+0483..U+0489 (bytelevel, issue 17 round 4) */
+        return (c >= 0x400 && c <= 0x482) || (c >= 0x48A && c <= 0x52F);
     if (c < 0x3000)
         return c <= 0x2027 || (c >= 0x2030 && c <= 0x205E) || (c >= 0x20A0 && c <= 0x20C0) ||
                (c >= 0x2190 && c <= 0x2199) || (c >= 0x2300 && c <= 0x23FF && c != 0x2329 && c != 0x232A) ||

@@ -34,6 +34,9 @@
 #include "tokenizer/pretok_fast.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tokenizer/unicode_class.h"
 
@@ -343,18 +346,40 @@ static size_t match_o200k(const pretok_spec *sp, const uint8_t *s, size_t n, siz
     return match_ws(s, n, p);
 }
 
+/* The end of the run of ASCII letters ([A-Za-z], the ASCII rows of \p{L})
+ * from q: 16 bytes a step with SSE2 (x | 0x20 in 'a'..'z' as signed bytes:
+ * no byte >= 0x80 passes), bytewise by the class table for the tail and
+ * elsewhere; the same end either way (issue 17, round 4). */
+static inline size_t ascii_letters_end(const uint8_t *s, size_t n, size_t q) {
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8('a' - 1), hi = _mm_set1_epi8('z' + 1), bit = _mm_set1_epi8(0x20);
+    while (q + 16 <= n) {
+        __m128i t = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + q)), bit);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(t, lo), _mm_cmplt_epi8(t, hi)));
+        if (m != 0xFFFFu) return q + (size_t)__builtin_ctz(~m);
+        q += 16;
+    }
+#endif
+    while (q < n && s[q] < 0x80u && (tg__uc_stage2[s[q]] & TG_UC_L)) q++;
+    return q;
+}
+
 /* match_cl100k() where every byte it has to classify is ASCII: the same end,
  * computed from the ASCII rows of the class table in one pass; 0 where it
  * would meet an apostrophe at p (contractions) or a non-ASCII byte it needs,
  * and the caller then runs match_cl100k(). The branches follow
  * match_cl100k's alternatives in the same order. */
-static inline size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
+static inline __attribute__((always_inline)) size_t cl100k_ascii(const pretok_spec *sp, const uint8_t *s, size_t n, size_t p) {
     const uint8_t *cls = tg__uc_stage2; /* ASCII rows: block 0 */
     const unsigned other = sp->word | TG_UC_N | TG_UC_S;
     uint8_t c = s[p], d;
+    size_t q;
+    if (c == ' ' && p + 1 < n && (d = s[p + 1]) < 0x80u && (cls[d] & TG_UC_L)) { /* " word": the branch below, first */
+        q = p + 2;
+        goto letters;
+    }
     if (c >= 0x80u || c == '\'') return 0;
     unsigned f = cls[c];
-    size_t q;
     if (f & TG_UC_L) {
         q = p + 1;
         goto letters;
@@ -413,7 +438,7 @@ punct:
     while (q < n && (s[q] == '\r' || s[q] == '\n')) q++;
     return q;
 letters:
-    while (q < n && s[q] < 0x80u && (cls[s[q]] & TG_UC_L)) q++;
+    q = ascii_letters_end(s, n, q);
     return q < n && s[q] >= 0x80u ? run_any(s, n, q, sp->word) : q;
 }
 
@@ -431,8 +456,10 @@ size_t tg__pretok_fast_pieces(int kind, const uint8_t *s, size_t n, size_t pos, 
     if (kind < 1 || kind > N_SPECS || !s || cap < 2) return 0;
     const pretok_spec *sp = &SPECS[kind - 1];
     size_t k = 0, p = pos, a, b;
+    const int cl = sp->family == FAM_CL100K; /* match_at's switch, out of the loop */
     while (p < n && k + 2 <= cap) {
-        size_t e = match_at(sp, s, n, p);
+        size_t e = cl ? cl100k_ascii(sp, s, n, p) : 0;
+        if (!e) e = cl ? match_cl100k(sp, s, n, p) : match_at(sp, s, n, p);
         if (e > p) {
             ends[k++] = p = e;
             continue;

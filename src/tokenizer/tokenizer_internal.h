@@ -339,6 +339,7 @@ typedef struct tg__bpe {
     struct tg__word_cache *wcache; /* pre-token -> ids across calls and threads (word_cache.h);
                                       NULL: none (out of memory at build) */
     struct tg__word_cache *wcache_big; /* the same for pre-tokens of 40 bytes and more (512-byte slots) */
+    struct tg__word_cache *wcache_tiny; /* and for keys of 1..8 bytes with 1..4 ids (32-byte slots); NULL off little-endian */
     /* Split before U+2581 (bpe_split.c): set when no merge can join a char
      * other than U+2581 to a following U+2581, except the few merged tokens
      * listed in cross[] (checked against the text at each such boundary). */

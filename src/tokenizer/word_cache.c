@@ -18,7 +18,8 @@
 #define MAX_WORDS (TG__WC_MAX_PAYLOAD / 8 + 1)
 
 tg__word_cache *tg__word_cache_new(unsigned slots_log2, size_t slot_bytes) {
-    if (slot_bytes < 64 || slot_bytes > TG__WC_MAX_PAYLOAD + 8 || slot_bytes % 64) return NULL;
+    if (slot_bytes != 32 && (slot_bytes < 64 || slot_bytes > TG__WC_MAX_PAYLOAD + 8 || slot_bytes % 64))
+        return NULL;
     tg__word_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     size_t n = (size_t)1 << slots_log2;
@@ -74,7 +75,7 @@ static inline _Atomic uint64_t *set_of(const tg__word_cache *c, uint64_t h) {
 
 size_t tg__word_cache_get(const tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen,
                           uint32_t *ids) {
-    if (!c || klen == 0 || klen + 4 > (c->words - 1) * 8) return 0;
+    if (!c || c->words < 8 || klen == 0 || klen + 4 > (c->words - 1) * 8) return 0; /* not the 32-byte tier */
     _Atomic uint64_t *set = set_of(c, h);
     size_t n = try_slot(set, c->words, h, key, klen, ids);
     return n ? n : try_slot(set + c->words, c->words, h, key, klen, ids);
@@ -89,7 +90,7 @@ void tg__word_cache_prefetch(const tg__word_cache *c, uint64_t h) {
 
 void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_t klen, const uint32_t *ids,
                         size_t nids) {
-    if (!c || nids > 0xFF || !tg__word_cache_fits_in((c->words - 1) * 8, klen, nids)) return;
+    if (!c || c->words < 8 || nids > 0xFF || !tg__word_cache_fits_in((c->words - 1) * 8, klen, nids)) return;
     _Atomic uint64_t *set = set_of(c, h);
     /* the victim: an empty slot of the set, else the one the hash picks */
     uint64_t h0 = atomic_load_explicit(&set[0], memory_order_relaxed);
@@ -108,4 +109,29 @@ void tg__word_cache_put(tg__word_cache *c, uint64_t h, const uint8_t *key, size_
     memcpy((uint8_t *)buf + klen, ids, 4 * nids);
     for (size_t i = 0; i < nw; i++) atomic_store_explicit(&w[1 + i], buf[i], memory_order_relaxed);
     atomic_store_explicit(&w[0], header((old | 1) + 1, h, klen, nids), memory_order_release);
+}
+
+void tg__word_cache_put32(tg__word_cache *c, uint64_t h, uint64_t kw, size_t klen, const uint32_t *ids,
+                          size_t nids) {
+    if (!c || c->words != 4 || !tg__word_cache_fits32(klen, nids)) return;
+    _Atomic uint64_t *set = c->w + ((size_t)h & c->mask & ~(size_t)1) * 4;
+    uint64_t h0 = atomic_load_explicit(&set[0], memory_order_relaxed);
+    uint64_t h1 = atomic_load_explicit(&set[4], memory_order_relaxed);
+    int v = (h0 >> 32 & 0xF) == 0 ? 0 : (h1 >> 32 & 0xF) == 0 ? 1 : (int)((h >> 47) & 1);
+    _Atomic uint64_t *w = set + (size_t)v * 4;
+    uint64_t old = v ? h1 : h0;
+    if ((old & 1) || !atomic_compare_exchange_strong_explicit(&w[0], &old, old | 1, memory_order_acquire,
+                                                              memory_order_relaxed))
+        return; /* another writer holds it: caching is optional */
+    atomic_thread_fence(memory_order_release); /* the odd sequence before the payload */
+    uint32_t v4[4] = {0, 0, 0, 0};
+    memcpy(v4, ids, 4 * nids);
+    uint64_t a, b;
+    memcpy(&a, v4, 8);
+    memcpy(&b, v4 + 2, 8);
+    atomic_store_explicit(&w[1], kw, memory_order_relaxed);
+    atomic_store_explicit(&w[2], a, memory_order_relaxed);
+    atomic_store_explicit(&w[3], b, memory_order_relaxed);
+    uint64_t seq = ((old | 1) + 1) & 0xFFFFFFFFu;
+    atomic_store_explicit(&w[0], seq | (uint64_t)klen << 32 | (uint64_t)nids << 36, memory_order_release);
 }

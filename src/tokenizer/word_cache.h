@@ -7,10 +7,12 @@
  * Bounded: a fixed table of slots of 64 bytes (one cache line) or more,
  * two-way set associative, an entry replaces another when the set is full.
  * A slot holds the key and its ids (key bytes + 4 per id) in its size less
- * 8 bytes. bpe.c keeps two: 64-byte slots for short words and 512-byte slots
- * for longer pre-tokens (SentencePiece words with their leading spaces,
- * runs of indentation, CJK phrases); the rest goes through the per-call
- * cache (bpe.c).
+ * 8 bytes. bpe.c keeps three: 32-byte slots of a fixed layout for keys of
+ * up to 8 bytes with up to 4 ids (the compact tier, at the end of this
+ * file), 64-byte slots for short words and 512-byte slots for longer
+ * pre-tokens and short ones of many ids (SentencePiece words with their
+ * leading spaces, runs of indentation, CJK phrases); the rest goes through
+ * the per-call cache (bpe.c).
  *
  * Concurrency: any number of threads may call get and put at once on one
  * cache, with no lock. Each slot is a sequence lock made of C11 atomics:
@@ -189,5 +191,61 @@ static inline size_t tg__word_cache_get64(const tg__word_cache *c, uint64_t h, c
     size_t n = tg__wc_try_slot8(set, h, key, klen, ids);
     return n ? n : tg__wc_try_slot8(set + 8, h, key, klen, ids);
 }
+
+
+/* ---- the compact tier: 32-byte slots (issue 17, round 4) ----
+ * Most pre-tokens are short and one or two ids ("the", " of", ",\n"): a
+ * key of 1..8 bytes with 1..4 ids sits in a 32-byte slot of a fixed layout,
+ * two slots a set, so a set is one cache line and a probe one line read
+ * (the 64-byte tier's set is two). A cache made by tg__word_cache_new with
+ * slot_bytes 32 is used only through get32 / put32 (tg__word_cache_get and
+ * _put refuse it). Slot: w[0] header (bits 0-31 sequence, odd while written;
+ * 32-35 key length, 0 empty; 36-38 id count), w[1] the key bytes as a
+ * little-endian load gives them, zero above the length, w[2..3] the ids, 4
+ * bytes each in host order, zero after the count. Same sequence-lock
+ * protocol as above. Little-endian hosts only (bpe.c checks). */
+#define TG__WC32_KEY 8 /* the longest key of the compact tier */
+#define TG__WC32_IDS 4 /* the most ids */
+
+/* 1 when a key of klen bytes with nids ids goes to the compact tier. */
+static inline int tg__word_cache_fits32(size_t klen, size_t nids) {
+    return klen > 0 && klen <= TG__WC32_KEY && nids > 0 && nids <= TG__WC32_IDS;
+}
+
+static inline size_t tg__wc_try_slot4(_Atomic uint64_t *w, uint64_t kw, size_t klen, uint32_t *ids) {
+    uint64_t h1 = atomic_load_explicit(&w[0], memory_order_acquire);
+    if ((h1 & (0xFull << 32 | 1)) != (uint64_t)klen << 32) return 0; /* other length, empty, or being written */
+    uint64_t k = atomic_load_explicit(&w[1], memory_order_relaxed);
+    uint64_t a = atomic_load_explicit(&w[2], memory_order_relaxed);
+    uint64_t b = atomic_load_explicit(&w[3], memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&w[0], memory_order_relaxed) != h1 || k != kw) return 0;
+    memcpy(ids, &a, 8);
+    memcpy(ids + 2, &b, 8);
+    return (size_t)(h1 >> 36) & 7;
+}
+
+/* Looks up a key of 1..8 bytes given as kw (the masked load, see above),
+ * hash h; on a hit writes 4 ids' room at ids (the count's worth are the
+ * ids) and returns the count, else 0. */
+static inline size_t tg__word_cache_get32(const tg__word_cache *c, uint64_t h, uint64_t kw, size_t klen,
+                                          uint32_t *ids) {
+    _Atomic uint64_t *set = c->w + ((size_t)h & c->mask & ~(size_t)1) * 4;
+    size_t n = tg__wc_try_slot4(set, kw, klen, ids);
+    return n ? n : tg__wc_try_slot4(set + 4, kw, klen, ids);
+}
+
+/* tg__word_cache_prefetch, inline: starts loading the set of hash h (the
+ * first line of it; a 64-byte-slot set is two: both). */
+static inline void tg__word_cache_prefetch_inline(const tg__word_cache *c, uint64_t h) {
+    const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8; /* c->w's set */
+    __builtin_prefetch(set);
+    if (c->words == 8) __builtin_prefetch(set + 64);
+}
+
+/* Enters kw (klen bytes) -> ids[0..nids) when tg__word_cache_fits32 and the
+ * chosen slot is not being written by another thread; else does nothing. */
+void tg__word_cache_put32(tg__word_cache *c, uint64_t h, uint64_t kw, size_t klen, const uint32_t *ids,
+                          size_t nids);
 
 #endif
