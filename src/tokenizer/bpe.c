@@ -1339,3 +1339,10 @@ tg_status tg__bpe_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p,
     if (!b->ws_split) return encode_piece(b, s, p, n, 0, out, err);
     return tg__bpe_split_each(b, s, p, n, out, err, encode_piece);
 }
+
+/* ---- hook for sp_raw.c (the Gemma helper's; one call) ---- */
+tg_status tg__bpe_encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                              tg_error *err) {
+    tg_status st = encode_word(b, s, p, n, out);
+    return st ? tg_error_set(err, st, "BPE: %s", tg_status_str(st)) : TG_OK;
+}

@@ -250,6 +250,8 @@ tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec
     if ((st = tg__bpe_build(&t->bpe, model, t->pretok.byte_level, err))) { tg_error_wrap(err, "model"); goto fail; }
     if ((st = build_added(t, added, n_added, flags, err))) { tg_error_wrap(err, "added_tokens"); goto fail; }
     t->vocab_size = t->bpe.tokens.count > t->added.max_id ? t->bpe.tokens.count : t->added.max_id;
+    /* Gemma block: sp_raw.c's path when it gives the same ids */
+    t->sp_raw_ws = tg__sp_raw_applies(t) ? tg__bpe_find_token(&t->bpe, "\xE2\x96\x81", 3) : TG__NO_ID;
     tg__config_resolve(t);
     *out = t;
     return TG_OK;
@@ -315,6 +317,8 @@ static tg_status raw_segment(void *ctx, size_t start, size_t end, uint32_t id) {
     const uint8_t *s = e->text + start;
     size_t n = end - start;
     e->seg_at_start = start == 0;
+    if (e->t->sp_raw_ws != TG__NO_ID) /* Gemma block: the raw text straight to the cache (sp_raw.c) */
+        return tg__sp_raw_encode(&e->t->bpe, e->bs, s, n, e->t->sp_raw_ws, &e->norm, e->out, e->err);
     if (e->t->norm.n) {
         tgx_buf_reset(&e->norm);
         int kept = 1;

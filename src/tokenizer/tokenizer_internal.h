@@ -369,6 +369,9 @@ typedef tg_status (*tg__bpe_piece_fn)(const tg__bpe *b, tg__bpe_scratch *s, cons
                                       uint64_t h, tg_tokens *out, tg_error *err);
 tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
                              tg_error *err, tg__bpe_piece_fn fn);
+/* The ids of one pre-token by BPE alone, no cache (bpe.c; for sp_raw.c). */
+tg_status tg__bpe_encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                              tg_error *err);
 
 /* byte_mode: the pre-tokenizer ends with ByteLevel, so every piece reaching
  * the model is byte-level text; the model then keeps raw bytes internally. */
@@ -493,7 +496,15 @@ struct tg_tokenizer {
     tg__decoder dec;
     tg__config cfg;
     uint32_t vocab_size;   /* max id + 1 over model and added tokens */
+    uint32_t sp_raw_ws;    /* sp_raw.c's path (Gemma-3): the id of "\u2581"; TG__NO_ID: off */
 };
+
+/* sp_raw.c: 1 when t's segments may be encoded from the raw text by
+ * tg__sp_raw_encode (normalizer a Replace of " " by U+2581, pre-tokenizer a
+ * no-op, pieces cut as bpe_split.c does); the same ids as the usual path. */
+int tg__sp_raw_applies(const tg_tokenizer *t);
+tg_status tg__sp_raw_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint32_t ws_id,
+                            tgx_buf *nbuf, tg_tokens *out, tg_error *err);
 
 /* The constructor every loader ends in (see top of file). On success *out is
  * a complete tokenizer; cfg (may be NULL) is moved into it (zeroed on return
