@@ -37,11 +37,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/sp_raw.h"
 #include "tokenizer/word_cache.h"
 
-#define BATCH 16      /* pieces found, their cache sets prefetched, then looked up */
 #define SMALL_KEY 40  /* raw key length from which a piece goes to the large tier */
 #define FIT_SMALL 12  /* keys this short always fit a small slot (at most 1 id a byte) */
 #define MAX_KEY 480   /* longer pieces are not cached */
@@ -64,6 +67,45 @@ int tg__sp_raw_applies(const tg_tokenizer *t) {
     }
     if (t->added.norm) return 0;
     return t->bpe.ws_split && !t->bpe.byte_mode;
+}
+
+/* 1 when bytes a then c are both in 'a'..'z' less the excluded ones. */
+static int in_skip_set(const struct tg__sp_conf *k, int c) {
+    if (c < 'a' || c > 'z') return 0;
+    for (unsigned i = 0; i < k->n_excl; i++)
+        if (k->excl[i] == c) return 0;
+    return 1;
+}
+
+/* The set the scan skips (sp_raw.c's SIMD pass): lowercase ASCII letters
+ * less the fewest (greedily: the one in most cut pairs first, at most 4)
+ * that leave no cut pair inside it; skip stays 0 when that needs more. */
+static void setup_skip(const tg__bpe *b, struct tg__sp_conf *k) {
+    k->skip = 0;
+    k->n_excl = 0;
+    for (;;) {
+        int worst = 0, worst_n = 0;
+        for (int a = 'a'; a <= 'z'; a++) {
+            int cnt = 0;
+            for (int c = 'a'; c <= 'z'; c++)
+                if (in_skip_set(k, a) && in_skip_set(k, c) && (b->ascii_cut[a][c >> 6] >> (c & 63) & 1)) cnt++;
+            for (int c = 'a'; c <= 'z'; c++)
+                if (in_skip_set(k, a) && in_skip_set(k, c) && (b->ascii_cut[c][a >> 6] >> (a & 63) & 1)) cnt++;
+            if (cnt > worst_n) worst = a, worst_n = cnt;
+        }
+        if (worst_n == 0) break;
+        if (k->n_excl == sizeof k->excl) return;
+        k->excl[k->n_excl++] = (uint8_t)worst;
+    }
+    k->skip = 1;
+}
+
+void tg__sp_raw_setup(tg_tokenizer *t) {
+    memset(&t->sp_raw, 0, sizeof t->sp_raw);
+    t->sp_raw.ws_id = TG__NO_ID;
+    if (!tg__sp_raw_applies(t)) return;
+    t->sp_raw.ws_id = tg__bpe_find_token(&t->bpe, "\xE2\x96\x81", 3);
+    setup_skip(&t->bpe, &t->sp_raw);
 }
 
 /* 1 when the normalized text of raw p[0..at) ends with s[0..j). */
@@ -152,28 +194,11 @@ static inline uint64_t raw_hash(const uint8_t *p, size_t n, uint64_t kw) {
     return mix(mix(a * 0x9E3779B97F4A7C15ull ^ ((c << 31) | (c >> 33)) * 0xC2B2AE3D27D4EB4Full ^ n));
 }
 
-typedef struct batch {
-    uint32_t off[BATCH], len[BATCH];
-    uint64_t h[BATCH], kw[BATCH];
-    size_t n;
-} batch;
-
-typedef struct ctx {
-    const tg__bpe *b;
-    tg__bpe_scratch *s;
-    const uint8_t *p; /* the raw segment */
-    size_t n;
-    tgx_buf *nbuf;    /* normalized text of a long piece that missed */
-    tg_tokens *out;
-    tg_error *err;
-    uint32_t ws_id;   /* the id of "▁" alone */
-} ctx;
-
 /* Looks the piece up in the tier its key goes to (the large one too when
  * its ids may not have fitted a small slot); ids go straight into out. */
-static inline size_t probe(const ctx *c, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
-    uint32_t *ids = c->out->ids + c->out->len;
-    const tg__word_cache *sm = c->b->wcache;
+static inline size_t probe(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
+    uint32_t *ids = r->out->ids + r->out->len;
+    const tg__word_cache *sm = r->b->wcache;
     if (m < SMALL_KEY && sm) {
         size_t got;
         if (sm->words != 8) got = tg__word_cache_get(sm, h, q, m, ids);
@@ -181,19 +206,19 @@ static inline size_t probe(const ctx *c, const uint8_t *q, size_t m, uint64_t h,
         else got = tg__word_cache_get64(sm, h, q, m, ids);
         if (got || m < FIT_SMALL) return got;
     }
-    return tg__word_cache_get(c->b->wcache_big, h, q, m, ids);
+    return tg__word_cache_get(r->b->wcache_big, h, q, m, ids);
 }
 
 /* A piece no cache held: its normalized text through BPE, then cached under
  * the raw key. */
-static tg_status miss(const ctx *c, const uint8_t *q, size_t m, uint64_t h) {
+static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h) {
     uint8_t local[3 * 64];
     uint8_t *t = local;
     size_t nt = 0;
     if (3 * m > sizeof local) {
-        tgx_buf_reset(c->nbuf);
-        if (tgx_buf_reserve(c->nbuf, 3 * m + 1)) return tg_error_set(c->err, TG_ENOMEM, "out of memory");
-        t = (uint8_t *)c->nbuf->data;
+        tgx_buf_reset(r->nbuf);
+        if (tgx_buf_reserve(r->nbuf, 3 * m + 1)) return tg_error_set(r->err, TG_ENOMEM, "out of memory");
+        t = (uint8_t *)r->nbuf->data;
     }
     for (size_t i = 0; i < m; i++) {
         if (q[i] == ' ') {
@@ -203,87 +228,164 @@ static tg_status miss(const ctx *c, const uint8_t *q, size_t m, uint64_t h) {
             t[nt++] = q[i];
         }
     }
-    size_t before = c->out->len;
-    tg_status st = tg__bpe_encode_word(c->b, c->s, t, nt, c->out, c->err);
+    size_t before = r->out->len;
+    tg_status st = tg__bpe_encode_word(r->b, r->s, t, nt, r->out, r->err);
     if (st || m > MAX_KEY) return st;
-    size_t got = c->out->len - before;
+    size_t got = r->out->len - before;
     if (!got) return TG_OK;
-    const uint32_t *ids = c->out->ids + before;
-    if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(c->b->wcache, h, q, m, ids, got);
-    else tg__word_cache_put(c->b->wcache_big, h, q, m, ids, got);
+    const uint32_t *ids = r->out->ids + before;
+    if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(r->b->wcache, h, q, m, ids, got);
+    else tg__word_cache_put(r->b->wcache_big, h, q, m, ids, got);
     return TG_OK;
 }
 
-/* Encodes the batch's pieces: one-char ones by table, the rest through the
- * caches (their sets prefetched first, so the misses overlap). */
-static tg_status flush(const ctx *c, batch *q) {
-    const uint8_t *lim = c->p + c->n;
+/* Hashes the batch's pieces and prefetches their cache sets. */
+static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
+    const uint8_t *lim = r->text + r->text_len;
     for (size_t k = 0; k < q->n; k++) {
         size_t m = q->len[k];
-        if (m < 2) continue;
-        const uint8_t *pc = c->p + q->off[k];
+        if (m < 2 || m > MAX_KEY) continue;
+        const uint8_t *pc = r->text + q->off[k];
         q->kw[k] = m <= 8 ? key_word(pc, m, lim) : 0;
         q->h[k] = raw_hash(pc, m, q->kw[k]);
-        tg__word_cache_prefetch(m < SMALL_KEY ? c->b->wcache : c->b->wcache_big, q->h[k]);
+        tg__word_cache_prefetch(m < SMALL_KEY ? r->b->wcache : r->b->wcache_big, q->h[k]);
     }
+}
+
+/* Encodes a prefetched batch: an added token's id as it is, a one-char
+ * piece by table, any other piece through the caches. */
+static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     tg_status st;
+    tg_tokens *out = r->out;
     for (size_t k = 0; k < q->n; k++) {
-        if ((st = reserve(c->out, TG__WC_MAX_PAYLOAD / 4 + 4)))
-            return tg_error_set(c->err, st, "out of memory");
-        const uint8_t *pc = c->p + q->off[k];
+        if ((st = reserve(out, TG__WC_MAX_PAYLOAD / 4 + 4))) return tg_error_set(r->err, st, "out of memory");
         size_t m = q->len[k];
+        if (m == 0) {
+            out->ids[out->len++] = q->off[k];
+            continue;
+        }
+        const uint8_t *pc = r->text + q->off[k];
         if (m == 1) {
-            uint32_t id = pc[0] == ' ' ? c->ws_id : pc[0] < 0x80 ? c->b->ascii_id[pc[0]] : TG__NO_ID;
+            uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
             if (id != TG__NO_ID) {
-                c->out->ids[c->out->len++] = id;
+                out->ids[out->len++] = id;
                 continue;
             }
         }
-        size_t got = m > MAX_KEY || m < 2 ? 0 : probe(c, pc, m, q->h[k], q->kw[k]);
-        if (got) c->out->len += got;
-        else if ((st = miss(c, pc, m, q->h[k]))) return st;
+        size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
+        if (got) out->len += got;
+        else if ((st = miss(r, pc, m, q->h[k]))) return st;
     }
     q->n = 0;
     return TG_OK;
 }
 
-static inline tg_status add(const ctx *c, batch *q, size_t start, size_t end) {
-    q->off[q->n] = (uint32_t)start;
-    q->len[q->n++] = (uint32_t)(end - start);
-    return q->n == BATCH ? flush(c, q) : TG_OK;
+/* The filling batch is full: prefetch it, encode the one before (prefetched
+ * a batch ago), and fill that one next. */
+static tg_status turn(tg__sp_run *r) {
+    struct tg__sp_batch *q = &r->q[r->cur], *prev = &r->q[r->cur ^ 1];
+    prefetch(r, q);
+    tg_status st = encode(r, prev);
+    r->cur ^= 1;
+    return st;
+}
+
+/* Queues an item, turning the batches when the filling one is full. */
+static inline tg_status push(tg__sp_run *r, uint32_t off, uint32_t len) {
+    struct tg__sp_batch *q = &r->q[r->cur];
+    q->off[q->n] = off;
+    q->len[q->n++] = len;
+    return q->n == TG__SP_BATCH ? turn(r) : TG_OK;
+}
+
+void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, const uint8_t *text, size_t len,
+                     tgx_buf *nbuf, tg_tokens *out, tg_error *err) {
+    r->b = &t->bpe;
+    r->s = s;
+    r->text = text;
+    r->text_len = len;
+    r->ws_id = t->sp_raw.ws_id;
+    r->conf = &t->sp_raw;
+    r->nbuf = nbuf;
+    r->out = out;
+    r->err = err;
+    r->cur = 0;
+    r->q[0].n = r->q[1].n = 0;
+}
+
+tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) { return push(r, id, 0); }
+
+tg_status tg__sp_run_finish(tg__sp_run *r) {
+    struct tg__sp_batch *q = &r->q[r->cur];
+    prefetch(r, q);
+    tg_status st = encode(r, &r->q[r->cur ^ 1]);
+    return st ? st : encode(r, q);
 }
 
 /* 1 when a piece may end before the "▁" (raw " " or "▁") at p[at], whose
  * previous char ends at p[at - 1]. */
 static inline int ws_cut(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
     if (p[at - 1] == ' ' || (at >= 3 && is_ws3(p + at - 3))) return 0; /* "▁▁": a run stays together */
-    return b->n_cross == 0 || safe_raw(b, p, n, at);
+    for (size_t i = 0; i < b->n_cross; i++) /* p[at - 1] is its own normalized byte: a first filter */
+        if ((uint8_t)b->cross[i].s[b->cross[i].at - 1] == p[at - 1]) return safe_raw(b, p, n, at);
+    return 1;
 }
 
-tg_status tg__sp_raw_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint32_t ws_id,
-                            tgx_buf *nbuf, tg_tokens *out, tg_error *err) {
-    if (n == 0) return TG_OK;
-    if (n > UINT32_MAX) return tg_error_set(err, TG_ELIMIT, "segment of %zu bytes exceeds 4 GiB", n);
-    ctx c = {b, s, p, n, nbuf, out, err, ws_id};
-    batch q;
-    q.n = 0;
-    size_t start = 0;
-    tg_status st;
-    for (size_t i = 1; i < n; i++) {
-        uint8_t ch = p[i], a = p[i - 1];
-        size_t at = i;
-        if (ch == ' ') {
-            if (!ws_cut(b, p, n, at)) continue;
-        } else if (ch < 0x80) {
-            if (a >= 0x80 || a == ' ' || !(b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1)) continue;
-        } else {
-            if (ch != 0xE2 || i + 3 > n || !is_ws3(p + i)) continue;
-            i += 2; /* the next char starts after this "▁" */
-            if (!ws_cut(b, p, n, at)) continue;
-        }
-        if ((st = add(&c, &q, start, at))) return st;
-        start = at;
+/* 1 when bpe_split.c would cut the normalized text before the char that
+ * raw p[at] (0 < at < n) starts (a byte inside a char is never cut). */
+static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+    uint8_t ch = p[at], a = p[at - 1];
+    if (ch == ' ') return ws_cut(b, p, n, at);
+    if (ch < 0x80) return a < 0x80 && a != ' ' && (b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1);
+    return ch == 0xE2 && at + 3 <= n && is_ws3(p + at) && ws_cut(b, p, n, at);
+}
+
+#ifdef __SSE2__
+/* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
+ * cut_at is 0 anyway: inside a char (a continuation byte), before a
+ * non-ASCII char other than one starting with 0xE2, before an ASCII char
+ * after a non-ASCII byte or after " ", and between two bytes of the skip
+ * set. */
+static inline unsigned candidates(const struct tg__sp_conf *k, const uint8_t *x) {
+    const __m128i lo = _mm_set1_epi8('a'), span = _mm_set1_epi8(25), sp = _mm_set1_epi8(' ');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)x);
+    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(x - 1));
+    __m128i tv = _mm_sub_epi8(v, lo), tw = _mm_sub_epi8(w, lo);
+    __m128i in = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(tv, span), tv), _mm_cmpeq_epi8(_mm_min_epu8(tw, span), tw));
+    for (unsigned i = 0; i < k->n_excl; i++) {
+        __m128i e = _mm_set1_epi8((char)k->excl[i]);
+        in = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(w, e)), in);
     }
-    if ((st = add(&c, &q, start, n))) return st;
-    return q.n ? flush(&c, &q) : TG_OK;
+    unsigned high = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, w)); /* either byte non-ASCII */
+    unsigned skip = (unsigned)_mm_movemask_epi8(_mm_or_si128(in, _mm_cmpeq_epi8(w, sp)));
+    unsigned must = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2))));
+    return (must | ~(high | skip)) & 0xFFFFu;
+}
+#endif
+
+tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
+    const tg__bpe *b = r->b;
+    const uint8_t *p = r->text + from;
+    size_t n = to - from;
+    if (n == 0) return TG_OK;
+    if (r->text_len > UINT32_MAX)
+        return tg_error_set(r->err, TG_ELIMIT, "text of %zu bytes exceeds 4 GiB", r->text_len);
+    size_t start = 0, i = 1;
+    tg_status st;
+#ifdef __SSE2__
+    if (r->conf->skip) /* 16 positions a step; only those not inside a run of the skip set are checked */
+        for (; i + 16 <= n; i += 16)
+            for (unsigned cand = candidates(r->conf, p + i); cand; cand &= cand - 1) {
+                size_t at = i + (size_t)__builtin_ctz(cand);
+                if (!cut_at(b, p, n, at)) continue;
+                if ((st = push(r, (uint32_t)(from + start), (uint32_t)(at - start)))) return st;
+                start = at;
+            }
+#endif
+    for (; i < n; i++) {
+        if (!cut_at(b, p, n, i)) continue;
+        if ((st = push(r, (uint32_t)(from + start), (uint32_t)(i - start)))) return st;
+        start = i;
+    }
+    return push(r, (uint32_t)(from + start), (uint32_t)(n - start));
 }

@@ -496,15 +496,13 @@ struct tg_tokenizer {
     tg__decoder dec;
     tg__config cfg;
     uint32_t vocab_size;   /* max id + 1 over model and added tokens */
-    uint32_t sp_raw_ws;    /* sp_raw.c's path (Gemma-3): the id of "\u2581"; TG__NO_ID: off */
+    struct tg__sp_conf {   /* sp_raw.c's path (Gemma-3), set by tg__sp_raw_setup */
+        uint32_t ws_id;    /* the id of "\u2581"; TG__NO_ID: the path is off */
+        int skip;          /* 1: no pair of bytes in 'a'..'z' less excl[] is ever cut */
+        uint8_t n_excl, excl[4];
+    } sp_raw;
 };
 
-/* sp_raw.c: 1 when t's segments may be encoded from the raw text by
- * tg__sp_raw_encode (normalizer a Replace of " " by U+2581, pre-tokenizer a
- * no-op, pieces cut as bpe_split.c does); the same ids as the usual path. */
-int tg__sp_raw_applies(const tg_tokenizer *t);
-tg_status tg__sp_raw_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, uint32_t ws_id,
-                            tgx_buf *nbuf, tg_tokens *out, tg_error *err);
 
 /* The constructor every loader ends in (see top of file). On success *out is
  * a complete tokenizer; cfg (may be NULL) is moved into it (zeroed on return

@@ -39,9 +39,9 @@ static void test_takes_raw_path(void) {
     TG_CHECK(raw_t && ref_t);
     if (!raw_t || !ref_t) return;
     TG_CHECK(tg__sp_raw_applies(raw_t));
-    TG_CHECK(raw_t->sp_raw_ws != TG__NO_ID);
+    TG_CHECK(raw_t->sp_raw.ws_id != TG__NO_ID);
     TG_CHECK(raw_t->bpe.n_cross >= 1); /* ">▁</": safe_raw is exercised */
-    ref_t->sp_raw_ws = TG__NO_ID;      /* the usual path */
+    ref_t->sp_raw.ws_id = TG__NO_ID;      /* the usual path */
 }
 
 /* text through both tokenizers; 1 when all ids agree. */
