@@ -248,7 +248,12 @@ static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
         const uint8_t *pc = r->text + q->off[k];
         q->kw[k] = m <= 8 ? key_word(pc, m, lim) : 0;
         q->h[k] = raw_hash(pc, m, q->kw[k]);
-        tg__word_cache_prefetch(m < SMALL_KEY ? r->b->wcache : r->b->wcache_big, q->h[k]);
+        const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
+        if (c) { /* word_cache.c's set of h: two slots */
+            const char *set = (const char *)c->mem + ((size_t)q->h[k] & c->mask & ~(size_t)1) * c->words * 8;
+            __builtin_prefetch(set);
+            __builtin_prefetch(set + c->words * 8);
+        }
     }
 }
 
@@ -257,8 +262,11 @@ static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
 static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     tg_status st;
     tg_tokens *out = r->out;
+    /* room for every item's hit (at most TG__WC_MAX_PAYLOAD / 4 ids, copied
+     * 16 bytes at a time), again after a miss (BPE appends what it needs) */
+    const size_t room = TG__SP_BATCH * (TG__WC_MAX_PAYLOAD / 4 + 4);
+    if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
     for (size_t k = 0; k < q->n; k++) {
-        if ((st = reserve(out, TG__WC_MAX_PAYLOAD / 4 + 4))) return tg_error_set(r->err, st, "out of memory");
         size_t m = q->len[k];
         if (m == 0) {
             out->ids[out->len++] = q->off[k];
@@ -273,8 +281,12 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
             }
         }
         size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
-        if (got) out->len += got;
-        else if ((st = miss(r, pc, m, q->h[k]))) return st;
+        if (got) {
+            out->len += got;
+        } else {
+            if ((st = miss(r, pc, m, q->h[k]))) return st;
+            if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
+        }
     }
     q->n = 0;
     return TG_OK;
@@ -344,8 +356,10 @@ static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at
 /* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
  * cut_at is 0 anyway: inside a char (a continuation byte), before a
  * non-ASCII char other than one starting with 0xE2, before an ASCII char
- * after a non-ASCII byte or after " ", and between two bytes of the skip
- * set. */
+ * after a non-ASCII byte or after " " (so inside a run of " " too), and
+ * between two bytes of the skip set. Leaving out a position cut_at would
+ * cut only makes a piece longer, which is exact too (bpe_split.c); a set
+ * bit never adds a cut, cut_at decides. */
 static inline unsigned candidates(const struct tg__sp_conf *k, const uint8_t *x) {
     const __m128i lo = _mm_set1_epi8('a'), span = _mm_set1_epi8(25), sp = _mm_set1_epi8(' ');
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)x);
@@ -357,8 +371,10 @@ static inline unsigned candidates(const struct tg__sp_conf *k, const uint8_t *x)
         in = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, e), _mm_cmpeq_epi8(w, e)), in);
     }
     unsigned high = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, w)); /* either byte non-ASCII */
-    unsigned skip = (unsigned)_mm_movemask_epi8(_mm_or_si128(in, _mm_cmpeq_epi8(w, sp)));
-    unsigned must = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2))));
+    __m128i wsp = _mm_cmpeq_epi8(w, sp);
+    unsigned skip = (unsigned)_mm_movemask_epi8(_mm_or_si128(in, wsp));
+    __m128i vsp = _mm_andnot_si128(wsp, _mm_cmpeq_epi8(v, sp)); /* " " after " ": inside a run */
+    unsigned must = (unsigned)_mm_movemask_epi8(_mm_or_si128(vsp, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2))));
     return (must | ~(high | skip)) & 0xFFFFu;
 }
 #endif
