@@ -48,6 +48,30 @@
 #define SMALL_KEY 40  /* raw key length from which a piece goes to the large tier */
 #define FIT_SMALL 12  /* keys this short always fit a small slot (at most 1 id a byte) */
 #define MAX_KEY 480   /* longer pieces are not cached */
+#define FRONT_LOG2 14 /* the per-call front cache: 16K entries of 16 bytes (256 KiB, in L2) */
+#define FRONT_MIN_TEXT ((size_t)64 << 10) /* for calls of this many bytes or more */
+#define FRONT_ID_BITS 27
+
+/* A front cache entry: a key of 2..8 bytes (its key word) and its 1 or 2
+ * ids; x = length << 28 | (2 ids) << 27 | the second id (0: empty). */
+struct tg__sp_front {
+    uint64_t kw;
+    uint32_t id0, x;
+};
+
+static inline struct tg__sp_front *front_of(const tg__sp_run *r, uint64_t h) {
+    return &r->front[(size_t)(h >> 24) & (((size_t)1 << FRONT_LOG2) - 1)];
+}
+
+/* Enters a key of up to 8 bytes whose ids are 1 or 2 small ones. */
+static inline void front_put(const tg__sp_run *r, uint64_t h, uint64_t kw, size_t m, const uint32_t *ids,
+                             size_t got) {
+    if (!r->front || m > 8 || got > 2 || ids[0] >> FRONT_ID_BITS || (got == 2 && ids[1] >> FRONT_ID_BITS)) return;
+    struct tg__sp_front *e = front_of(r, h);
+    e->kw = kw;
+    e->id0 = ids[0];
+    e->x = (uint32_t)m << 28 | (got == 2 ? (uint32_t)1 << 27 | ids[1] : 0);
+}
 
 static inline int is_ws3(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
 
@@ -239,15 +263,26 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
     return TG_OK;
 }
 
-/* Hashes the batch's pieces and prefetches their cache sets. */
+/* Hashes the batch's pieces, takes what the front cache holds, and
+ * prefetches the shared cache sets of the rest. */
 static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
     const uint8_t *lim = r->text + r->text_len;
     for (size_t k = 0; k < q->n; k++) {
         size_t m = q->len[k];
+        q->fn[k] = 0;
         if (m < 2 || m > MAX_KEY) continue;
         const uint8_t *pc = r->text + q->off[k];
         q->kw[k] = m <= 8 ? key_word(pc, m, lim) : 0;
         q->h[k] = raw_hash(pc, m, q->kw[k]);
+        if (m <= 8 && r->front) {
+            const struct tg__sp_front *e = front_of(r, q->h[k]);
+            if (e->kw == q->kw[k] && e->x >> 28 == m) {
+                q->fn[k] = (uint8_t)(1 + (e->x >> 27 & 1));
+                q->fid[k][0] = e->id0;
+                q->fid[k][1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
+                continue;
+            }
+        }
         const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
         if (c) { /* word_cache.c's set of h: two slots */
             const char *set = (const char *)c->mem + ((size_t)q->h[k] & c->mask & ~(size_t)1) * c->words * 8;
@@ -272,6 +307,11 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
             out->ids[out->len++] = q->off[k];
             continue;
         }
+        if (q->fn[k]) { /* the front cache's */
+            memcpy(out->ids + out->len, q->fid[k], 8);
+            out->len += q->fn[k];
+            continue;
+        }
         const uint8_t *pc = r->text + q->off[k];
         if (m == 1) {
             uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
@@ -282,9 +322,12 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
         }
         size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
         if (got) {
+            front_put(r, q->h[k], q->kw[k], m, out->ids + out->len, got);
             out->len += got;
         } else {
+            size_t before = out->len;
             if ((st = miss(r, pc, m, q->h[k]))) return st;
+            if (m >= 2) front_put(r, q->h[k], q->kw[k], m, out->ids + before, out->len - before);
             if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
         }
     }
@@ -323,6 +366,12 @@ void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, c
     r->err = err;
     r->cur = 0;
     r->q[0].n = r->q[1].n = 0;
+    r->front = len >= FRONT_MIN_TEXT ? calloc((size_t)1 << FRONT_LOG2, sizeof *r->front) : NULL; /* optional */
+}
+
+void tg__sp_run_free(tg__sp_run *r) {
+    free(r->front);
+    r->front = NULL;
 }
 
 tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) { return push(r, id, 0); }

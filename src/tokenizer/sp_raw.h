@@ -24,11 +24,14 @@ typedef struct tg__sp_run {
     tgx_buf *nbuf;       /* normalized text of a long piece that missed */
     tg_tokens *out;
     tg_error *err;
+    struct tg__sp_front *front; /* the call's front cache for short pieces (NULL: none) */
     unsigned cur;        /* q[cur] fills while q[cur ^ 1], prefetched, waits */
     struct tg__sp_batch {
         uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: off is an
                                                           added token's id */
         uint64_t h[TG__SP_BATCH], kw[TG__SP_BATCH];    /* its hash and (up to 8 bytes) key word */
+        uint32_t fid[TG__SP_BATCH][2];                 /* its ids when the front cache held them */
+        uint8_t fn[TG__SP_BATCH];                      /* how many (0: it did not) */
         size_t n;
     } q[2];
 } tg__sp_run;
@@ -48,5 +51,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to);
 tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id);
 /* Encodes what is still queued; call before anything else is appended to out. */
 tg_status tg__sp_run_finish(tg__sp_run *r);
+/* Frees what the run holds (after finish, or on an error). */
+void tg__sp_run_free(tg__sp_run *r);
 
 #endif

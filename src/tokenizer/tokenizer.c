@@ -382,7 +382,10 @@ tg_status tg_tokenizer_encode(const tg_tokenizer *t, const char *text, size_t le
         else
             st = raw_segment(&e, 0, len, TG__NO_ID);
     }
-    if (!st && e.sp) st = tg__sp_run_finish(e.sp);
+    if (e.sp) {
+        if (!st) st = tg__sp_run_finish(e.sp);
+        tg__sp_run_free(e.sp);
+    }
     if (add)
         for (size_t i = 0; i < t->post.n_suffix && !st; i++)
             if (push_one(out, t->post.suffix[i])) st = tg_error_set(err, TG_ENOMEM, "out of memory");
