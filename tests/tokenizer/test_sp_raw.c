@@ -14,7 +14,7 @@
  *     ">▁</" written both ways, ASCII pairs cut and not, "\n" and "\t" (added
  *     tokens), accented, CJK, emoji, a private-use char that needs byte
  *     fallback), long runs and long words, and the mixed corpus's first 2 MB
- *     in 8 KB pieces.
+ *     in 8 KB pieces and whole (calls of 64 KiB and more use a front cache).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +144,8 @@ static void test_corpus(void) {
         check_text(buf + at, end - at);
         at = end;
     }
+    while (len && buf[len - 1] != '\n') len--;
+    check_text(buf, len); /* one call of 2 MB: the front cache (calls of 64 KiB and more) */
     free(buf);
 }
 
