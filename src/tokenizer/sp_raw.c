@@ -246,7 +246,9 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
     }
     for (size_t i = 0; i < m; i++) {
         if (q[i] == ' ') {
-            memcpy(t + nt, "\xE2\x96\x81", 3);
+            t[nt] = 0xE2; /* U+2581 */
+            t[nt + 1] = 0x96;
+            t[nt + 2] = 0x81;
             nt += 3;
         } else {
             t[nt++] = q[i];
