@@ -59,6 +59,28 @@ struct tg__sp_front {
     uint32_t id0, x;
 };
 
+/* The second front table: keys of 9..16 bytes (their first and last 8
+ * bytes, which overlap) and 1..3 ids; m = length << 2 | ids (0: empty). */
+#define FRONT2_LOG2 13 /* 8K entries of 32 bytes (256 KiB) */
+struct tg__sp_front2 {
+    uint64_t a, b;
+    uint32_t m, id[3];
+};
+
+static inline struct tg__sp_front2 *front2_of(const tg__sp_run *r, uint64_t h) {
+    return &r->front2[(size_t)(h >> 24) & (((size_t)1 << FRONT2_LOG2) - 1)];
+}
+
+static inline void front2_put(const tg__sp_run *r, uint64_t h, const uint8_t *q, size_t m, const uint32_t *ids,
+                              size_t got) {
+    if (!r->front2 || m < 9 || m > 16 || got == 0 || got > 3) return;
+    struct tg__sp_front2 *e = front2_of(r, h);
+    memcpy(&e->a, q, 8);
+    memcpy(&e->b, q + m - 8, 8);
+    memcpy(e->id, ids, 4 * got);
+    e->m = (uint32_t)(m << 2 | got);
+}
+
 static inline struct tg__sp_front *front_of(const tg__sp_run *r, uint64_t h) {
     return &r->front[(size_t)(h >> 24) & (((size_t)1 << FRONT_LOG2) - 1)];
 }
@@ -284,6 +306,16 @@ static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
                 q->fid[k][1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
                 continue;
             }
+        } else if (m <= 16 && r->front2) {
+            const struct tg__sp_front2 *e = front2_of(r, q->h[k]);
+            uint64_t a, c;
+            memcpy(&a, pc, 8);
+            memcpy(&c, pc + m - 8, 8);
+            if (e->m >> 2 == m && e->a == a && e->b == c) {
+                q->fn[k] = (uint8_t)(e->m & 3);
+                memcpy(q->fid[k], e->id, 12);
+                continue;
+            }
         }
         const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
         if (c) { /* word_cache.c's set of h: two slots */
@@ -310,7 +342,7 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
             continue;
         }
         if (q->fn[k]) { /* the front cache's */
-            memcpy(out->ids + out->len, q->fid[k], 8);
+            memcpy(out->ids + out->len, q->fid[k], 16);
             out->len += q->fn[k];
             continue;
         }
@@ -325,11 +357,13 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
         size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
         if (got) {
             front_put(r, q->h[k], q->kw[k], m, out->ids + out->len, got);
+            front2_put(r, q->h[k], pc, m, out->ids + out->len, got);
             out->len += got;
         } else {
             size_t before = out->len;
             if ((st = miss(r, pc, m, q->h[k]))) return st;
             if (m >= 2) front_put(r, q->h[k], q->kw[k], m, out->ids + before, out->len - before);
+            front2_put(r, q->h[k], pc, m, out->ids + before, out->len - before);
             if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
         }
     }
@@ -369,11 +403,14 @@ void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, c
     r->cur = 0;
     r->q[0].n = r->q[1].n = 0;
     r->front = len >= FRONT_MIN_TEXT ? calloc((size_t)1 << FRONT_LOG2, sizeof *r->front) : NULL; /* optional */
+    r->front2 = r->front ? calloc((size_t)1 << FRONT2_LOG2, sizeof *r->front2) : NULL;
 }
 
 void tg__sp_run_free(tg__sp_run *r) {
     free(r->front);
+    free(r->front2);
     r->front = NULL;
+    r->front2 = NULL;
 }
 
 tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) { return push(r, id, 0); }

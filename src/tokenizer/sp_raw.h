@@ -24,13 +24,14 @@ typedef struct tg__sp_run {
     tgx_buf *nbuf;       /* normalized text of a long piece that missed */
     tg_tokens *out;
     tg_error *err;
-    struct tg__sp_front *front; /* the call's front cache for short pieces (NULL: none) */
+    struct tg__sp_front *front;   /* the call's front cache for pieces of 2..8 bytes (NULL: none) */
+    struct tg__sp_front2 *front2; /* and for 9..16 bytes */
     unsigned cur;        /* q[cur] fills while q[cur ^ 1], prefetched, waits */
     struct tg__sp_batch {
         uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: off is an
                                                           added token's id */
         uint64_t h[TG__SP_BATCH], kw[TG__SP_BATCH];    /* its hash and (up to 8 bytes) key word */
-        uint32_t fid[TG__SP_BATCH][2];                 /* its ids when the front cache held them */
+        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when a front cache held them */
         uint8_t fn[TG__SP_BATCH];                      /* how many (0: it did not) */
         size_t n;
     } q[2];

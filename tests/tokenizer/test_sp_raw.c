@@ -149,12 +149,36 @@ static void test_corpus(void) {
     free(buf);
 }
 
+/* The front caches (calls of 64 KiB and more) on keys that share a length
+ * and their first 8 bytes (" characterxyz", 13 bytes: the second table's
+ * keys are its first and last 8 bytes), every one twice, so entries are
+ * overwritten by look-alikes before the second sight: a cache comparing too
+ * little returns another word's ids. */
+static void test_front_lookalikes(void) {
+    const char letters[] = "abcdefghijklmnoprstuvwxyz"; /* no "q": its pairs are cut */
+    size_t nl = sizeof letters - 1, n = 0;
+    char *buf = malloc(2 * nl * nl * nl * 13 + 1);
+    TG_CHECK(buf != NULL);
+    if (!buf) return;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nl * nl * nl; i++) {
+            memcpy(buf + n, " character", 10);
+            buf[n + 10] = letters[i % nl];
+            buf[n + 11] = letters[i / nl % nl];
+            buf[n + 12] = letters[i / nl / nl];
+            n += 13;
+        }
+    check_text(buf, n);
+    free(buf);
+}
+
 int main(void) {
     load();
     TG_RUN(test_takes_raw_path);
     TG_RUN(test_random);
     TG_RUN(test_long);
     TG_RUN(test_corpus);
+    TG_RUN(test_front_lookalikes);
     printf("%zu texts, %zu ids each way\n", n_texts, n_ids);
     tg_tokenizer_free(raw_t);
     tg_tokenizer_free(ref_t);
