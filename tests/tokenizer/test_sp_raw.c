@@ -162,11 +162,11 @@ static void test_front_lookalikes(void) {
     if (!buf) return;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < nl * nl * nl; i++) {
-            memcpy(buf + n, " character", 10);
-            buf[n + 10] = letters[i % nl];
-            buf[n + 11] = letters[i / nl % nl];
-            buf[n + 12] = letters[i / nl / nl];
-            n += 13;
+            static const char stem[10] = {' ', 'c', 'h', 'a', 'r', 'a', 'c', 't', 'e', 'r'};
+            for (size_t j = 0; j < sizeof stem; j++) buf[n++] = stem[j];
+            buf[n++] = letters[i % nl];
+            buf[n++] = letters[i / nl % nl];
+            buf[n++] = letters[i / nl / nl];
         }
     check_text(buf, n);
     free(buf);
