@@ -1008,6 +1008,13 @@ static tg_status encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t
     return id != TG__NO_ID ? push_id(out, id) : bpe_word(b, s, p, n, out);
 }
 
+/* ---- hook for sp_raw.c (the Gemma helper's; one call) ---- */
+tg_status tg__bpe_encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                              tg_error *err) {
+    tg_status st = encode_word(b, s, p, n, out);
+    return st ? tg_error_set(err, st, "BPE: %s", tg_status_str(st)) : TG_OK;
+}
+
 /* The per-call cache's slot for key p[0..n) (hash h): found (*hit = 1) or
  * the empty slot where it would go. Creates the table on first use. */
 static cache_slot *percall_find(tg__bpe_scratch *s, uint64_t h, const uint8_t *p, size_t n, int *hit) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tokenizer/added_tokens.h"
+#include "tokenizer/sp_raw.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "util/utf8.h"
 
@@ -250,6 +251,8 @@ tg_status tg__tokenizer_build_ex(const tg__bpe_spec *model, const tg__added_spec
     if ((st = tg__bpe_build(&t->bpe, model, t->pretok.byte_level, err))) { tg_error_wrap(err, "model"); goto fail; }
     if ((st = build_added(t, added, n_added, flags, err))) { tg_error_wrap(err, "added_tokens"); goto fail; }
     t->vocab_size = t->bpe.tokens.count > t->added.max_id ? t->bpe.tokens.count : t->added.max_id;
+    /* Gemma block: sp_raw.c's path when it gives the same ids */
+    tg__sp_raw_setup(t);
     tg__config_resolve(t);
     *out = t;
     return TG_OK;
@@ -272,6 +275,7 @@ typedef struct enc {
     int seg_at_start;       /* current raw segment starts at offset 0 */
     const uint8_t *normtext;
     tg_error *err;
+    tg__sp_run *sp;         /* Gemma block: sp_raw.c's path, when the tokenizer takes it */
 } enc;
 
 static tg_status push_one(tg_tokens *out, uint32_t id) {
@@ -308,6 +312,7 @@ static tg_status norm_segment(void *ctx, size_t start, size_t end, uint32_t id) 
 static tg_status raw_segment(void *ctx, size_t start, size_t end, uint32_t id) {
     enc *e = ctx;
     tg_status st;
+    if (e->sp) return id != TG__NO_ID ? tg__sp_run_id(e->sp, id) : tg__sp_run_segment(e->sp, start, end); /* Gemma */
     if (id != TG__NO_ID) {
         st = push_one(e->out, id);
         return st ? tg_error_set(e->err, st, "out of memory") : TG_OK;
@@ -366,11 +371,20 @@ tg_status tg_tokenizer_encode(const tg_tokenizer *t, const char *text, size_t le
     if (add)
         for (size_t i = 0; i < t->post.n_prefix && !st; i++)
             if (push_one(out, t->post.prefix[i])) st = tg_error_set(err, TG_ENOMEM, "out of memory");
+    tg__sp_run sp; /* Gemma block: segments and added tokens queue here (sp_raw.h) */
+    if (t->sp_raw.ws_id != TG__NO_ID) {
+        tg__sp_run_init(&sp, t, e.bs, e.text, len, &e.norm, out, err);
+        e.sp = &sp;
+    }
     if (!st && len) {
         if (t->added.raw)
             st = tg__added_split(&t->added, t->added.raw, e.text, len, e.parse_special, raw_segment, &e);
         else
             st = raw_segment(&e, 0, len, TG__NO_ID);
+    }
+    if (e.sp) {
+        if (!st) st = tg__sp_run_finish(e.sp);
+        tg__sp_run_free(e.sp);
     }
     if (add)
         for (size_t i = 0; i < t->post.n_suffix && !st; i++)

@@ -372,6 +372,9 @@ typedef tg_status (*tg__bpe_piece_fn)(const tg__bpe *b, tg__bpe_scratch *s, cons
                                       uint64_t h, tg_tokens *out, tg_error *err);
 tg_status tg__bpe_split_each(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
                              tg_error *err, tg__bpe_piece_fn fn);
+/* The ids of one pre-token by BPE alone, no cache (bpe.c; for sp_raw.c). */
+tg_status tg__bpe_encode_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p, size_t n, tg_tokens *out,
+                              tg_error *err);
 
 /* byte_mode: the pre-tokenizer ends with ByteLevel, so every piece reaching
  * the model is byte-level text; the model then keeps raw bytes internally. */
@@ -496,7 +499,13 @@ struct tg_tokenizer {
     tg__decoder dec;
     tg__config cfg;
     uint32_t vocab_size;   /* max id + 1 over model and added tokens */
+    struct tg__sp_conf {   /* sp_raw.c's path (Gemma-3), set by tg__sp_raw_setup */
+        uint32_t ws_id;    /* the id of "\u2581"; TG__NO_ID: the path is off */
+        int skip;          /* 1: no pair of bytes in 'a'..'z' less excl[] is ever cut */
+        uint8_t n_excl, excl[4];
+    } sp_raw;
 };
+
 
 /* The constructor every loader ends in (see top of file). On success *out is
  * a complete tokenizer; cfg (may be NULL) is moved into it (zeroed on return
