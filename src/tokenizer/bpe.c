@@ -354,21 +354,8 @@ void tg__bpe_scratch_free(tg__bpe_scratch *s) {
     free(s);
 }
 
-/* Room for n more ids in out. */
-static tg_status reserve_ids(tg_tokens *out, size_t n) {
-    if (out->len + n > out->cap) {
-        size_t cap = out->cap ? out->cap : 64;
-        while (cap < out->len + n) cap *= 2;
-        uint32_t *p = realloc(out->ids, cap * sizeof *p);
-        if (!p) return TG_ENOMEM;
-        out->ids = p;
-        out->cap = cap;
-    }
-    return TG_OK;
-}
-
 static tg_status push_ids(tg_tokens *out, const uint32_t *ids, size_t n) {
-    tg_status st = reserve_ids(out, n);
+    tg_status st = tg__bpe_reserve_ids(out, n);
     if (st) return st;
     memcpy(out->ids + out->len, ids, n * sizeof *ids);
     out->len += n;
@@ -1083,7 +1070,7 @@ static tg_status encode_miss(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t
     size_t k;
     if (n == 0) return TG_OK; /* callers pass n >= 2; said for the analyzer, as encode_piece says it */
     if (n < WCACHE_SMALL_KEY) { /* a short word of many ids (a CJK phrase) sits in the big tier */
-        if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
+        if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = tg__bpe_reserve_ids(out, TG__WC_MAX_PAYLOAD / 4))) goto fail;
         if ((k = tg__word_cache_get(b->wcache_big, h, p, n, out->ids + out->len))) {
             out->len += k;
             return TG_OK;
@@ -1129,7 +1116,7 @@ static tg_status encode_piece(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
         return TG_OK;
     }
     if (!h) h = word_hash(p, n); /* 0: the caller has none */
-    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = reserve_ids(out, TG__WC_MAX_PAYLOAD / 4)))
+    if (out->cap - out->len < TG__WC_MAX_PAYLOAD / 4 && (st = tg__bpe_reserve_ids(out, TG__WC_MAX_PAYLOAD / 4)))
         return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
     size_t k;
 #if TG_LE
@@ -1226,7 +1213,7 @@ static tg_status chunk_encode(const tg__bpe *b, tg__bpe_scratch *s, const uint8_
         out->len = (size_t)(o - out->ids);
         if ((st = h && n > 1 ? encode_miss(b, s, p, n, h, out, err) : encode_piece(b, s, p, n, h, out, err)))
             return st;
-        if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+        if (out->cap - out->len < room && (st = tg__bpe_reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
         o = out->ids + out->len;
     }
@@ -1252,7 +1239,7 @@ tg_status tg__bpe_encode_pieces(const tg__bpe *b, tg__bpe_scratch *s, const uint
     for (size_t c = 0; c < k; c += PIECE_CHUNK) {
         size_t m = k - c < PIECE_CHUNK ? k - c : PIECE_CHUNK;
         size_t from = c ? ends[c - 1] : start;
-        if (out->cap - out->len < room && (st = reserve_ids(out, room)))
+        if (out->cap - out->len < room && (st = tg__bpe_reserve_ids(out, room)))
             return tg_error_set(err, st, "BPE: %s", tg_status_str(st));
         chunk_keys(b, base, from, ends + c, m, limit, kws, hs);
         if ((st = chunk_encode(b, s, base, from, ends + c, m, kws, hs, room, out, err))) return st;

@@ -10,10 +10,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "tokenizer/tokenizer_internal.h"
 
 #define MERGE_EMPTY 0 /* slots hold pair_key + 1 */
+
+/* Room for n more ids in out (doubling from 64). */
+static inline tg_status tg__bpe_reserve_ids(tg_tokens *out, size_t n) {
+    if (out->len + n > out->cap) {
+        size_t cap = out->cap ? out->cap : 64;
+        while (cap < out->len + n) cap *= 2;
+        uint32_t *p = realloc(out->ids, cap * sizeof *p);
+        if (!p) return TG_ENOMEM;
+        out->ids = p;
+        out->cap = cap;
+    }
+    return TG_OK;
+}
 
 typedef struct sym {
     uint32_t id;

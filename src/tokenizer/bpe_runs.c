@@ -12,19 +12,6 @@
 
 #include "tokenizer/bpe_core.h"
 
-/* Room for n more ids in out (as bpe.c's reserve_ids). */
-static tg_status reserve_ids(tg_tokens *out, size_t n) {
-    if (out->len + n > out->cap) {
-        size_t cap = out->cap ? out->cap : 64;
-        while (cap < out->len + n) cap *= 2;
-        uint32_t *p = realloc(out->ids, cap * sizeof *p);
-        if (!p) return TG_ENOMEM;
-        out->ids = p;
-        out->cap = cap;
-    }
-    return TG_OK;
-}
-
 /*
  * Runs of one repeated symbol in compressed form: a word of many symbols
  * but few runs (100 KB of spaces is one run) is a list of elements (token,
@@ -421,7 +408,7 @@ tg_status tg__bpe_run_word(const tg__bpe *b, sym *y, mcache_ent *mc, size_t *k, 
         if (um != 1) {
             *k = unit_expand(y, u, p, copies);
             if (um == 0) return TG_OK;
-            tg_status st = reserve_ids(out, *k);
+            tg_status st = tg__bpe_reserve_ids(out, *k);
             if (st) return st;
             for (size_t i = 0; i < *k; i++) out->ids[out->len++] = y[i].id;
             *done = 1;
@@ -445,7 +432,7 @@ tg_status tg__bpe_run_word(const tg__bpe *b, sym *y, mcache_ent *mc, size_t *k, 
     }
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += e[i].count;
-    tg_status st = reserve_ids(out, total);
+    tg_status st = tg__bpe_reserve_ids(out, total);
     if (st) return st;
     for (size_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < e[i].count; j++) out->ids[out->len++] = e[i].id;

@@ -212,39 +212,11 @@ static const char *const hit_bodies[] = {
     "{\"name\":\"run\",\"description\":\"run it\",\"parameters\":{\"type\":\"object\"}}}],\"n\":2}",
 };
 
-static void test_hit_equals_miss(void) {
-    tg_tokenizer *tok;
-    tg_chat *chat;
-    if (!tg_test_qwen3_chat(&tok, &chat)) return;
-    static const uint64_t contexts[] = {32768, 4096, 96, 40};
-    int spliced = 0, total = 0;
-    for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
-        for (int variant = 0; variant < 3; variant++) {
-            tg_model_settings s;
-            tg_model_settings_init(&s);
-            if (variant == 1) s.thinking_base = 1024;
-            if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
-            tg_limits lim = limits_of(contexts[ci]);
-            tg_budget_model m = {&s, &lim, tok, chat, ci % 2 ? TG_CHAT_LLAMACPP : TG_CHAT_HF, NULL, 0, NULL, 0};
-            for (size_t i = 0; i < sizeof hit_bodies / sizeof hit_bodies[0]; i++) {
-                spliced += compare(hit_bodies[i], &m);
-                total++;
-            }
-        }
-    /* both kinds were exercised */
-    TG_CHECK(spliced > 10);
-    TG_CHECK(spliced < total);
-    TG_CHECK(n_rewritten > 10);
-    TG_CHECK(n_escalated > 0);
-    tg__rfast_clear();
-    tg_chat_free(chat);
-    tg_tokenizer_free(tok);
-}
-
-/* A model with no tokenizer and no template (an OpenAI-compatible server
- * that tells nothing): its estimate is cached and decided on the scanned
- * request as the template counts are, with the same result as the whole path. */
-static void test_estimate_hit_equals_miss(void) {
+/* Every hit body under four contexts x three settings variants, the cache hit
+ * against the whole path (compare); with a tokenizer and template the
+ * dialect alternates, without them (an estimate-only model) it stays HF.
+ * Both kinds of result (spliced and not), rewrites and escalations must come up. */
+static void hit_bodies_all(tg_tokenizer *tok, tg_chat *chat) {
     static const uint64_t contexts[] = {32768, 4096, 96, 40};
     int spliced = 0, total = 0;
     n_rewritten = n_escalated = 0;
@@ -255,7 +227,8 @@ static void test_estimate_hit_equals_miss(void) {
             if (variant == 1) s.thinking_base = 1024;
             if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
             tg_limits lim = limits_of(contexts[ci]);
-            tg_budget_model m = {&s, &lim, NULL, NULL, TG_CHAT_HF, NULL, 0, NULL, 0};
+            tg_chat_dialect d = tok && ci % 2 ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
+            tg_budget_model m = {&s, &lim, tok, chat, d, NULL, 0, NULL, 0};
             for (size_t i = 0; i < sizeof hit_bodies / sizeof hit_bodies[0]; i++) {
                 spliced += compare(hit_bodies[i], &m);
                 total++;
@@ -266,6 +239,22 @@ static void test_estimate_hit_equals_miss(void) {
     TG_CHECK(n_rewritten > 10);
     TG_CHECK(n_escalated > 0);
     tg__rfast_clear();
+}
+
+static void test_hit_equals_miss(void) {
+    tg_tokenizer *tok;
+    tg_chat *chat;
+    if (!tg_test_qwen3_chat(&tok, &chat)) return;
+    hit_bodies_all(tok, chat);
+    tg_chat_free(chat);
+    tg_tokenizer_free(tok);
+}
+
+/* A model with no tokenizer and no template (an OpenAI-compatible server
+ * that tells nothing): its estimate is cached and decided on the scanned
+ * request as the template counts are, with the same result as the whole path. */
+static void test_estimate_hit_equals_miss(void) {
+    hit_bodies_all(NULL, NULL);
 }
 
 /* BODY spliced with AFTER against its scanned request's root: the value of
