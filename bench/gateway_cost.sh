@@ -22,6 +22,7 @@
 #   env: N1=100 N2=1100 TG_ARGS='--access-log off' (`tokgate serve` flags)
 #        BASE_BIN= (a second tokgate build: its column too, before/after)
 #        BASE_ARGS='--access-log off' (its flags)
+#        KEEP=DIR: copy the callgrind and strace outputs there (callgrind_annotate)
 # Needs: valgrind, strace, nginx, node, a built tokgate (Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -139,6 +140,7 @@ for who in "${whos[@]}"; do
 done
 
 d=$((n2 - n1))
+[ -z "${KEEP:-}" ] || { mkdir -p "$KEEP" && cp "$work"/cg.* "$work"/st.* "$KEEP"/; }
 node -e '
 const fs = require("fs");
 const [work, n1, n2, d, ...whos] = process.argv.slice(1);

@@ -170,11 +170,24 @@ static void tv_of(double s, struct timeval *tv) {
     tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
 }
 
+static tg__wheel *wheel_of(tg__client *c) { return tg__pools_wheel(&c->srv->pools); }
+
+/* The stall timeout (timeouts.client) while a request is read: on the
+ * loop's wheel (wheel.h), moved later by each read with one store, where a
+ * bufferevent read timeout cost an event_add per read and two
+ * bufferevent_set_timeouts per request (issue 17). The write side keeps the
+ * bufferevent's write timeout (it runs only while an answer waits for a
+ * slow reader), set again only when the configured value changes. */
 static void set_timeouts(tg__client *c, int reading) {
-    struct timeval rt, wt;
-    tv_of(c->srv->cfg->client_timeout, &rt);
-    tv_of(c->srv->cfg->client_timeout, &wt);
-    bufferevent_set_timeouts(c->bev, reading ? &rt : NULL, &wt);
+    double t = c->srv->cfg->client_timeout;
+    if (reading) tg__tnode_set(wheel_of(c), &c->stall, tg__now() + t);
+    else tg__tnode_clear(&c->stall);
+    if (t != c->write_timeout) {
+        struct timeval wt;
+        tv_of(t, &wt);
+        bufferevent_set_timeouts(c->bev, NULL, &wt);
+        c->write_timeout = t;
+    }
 }
 
 static void process(tg__client *c);
@@ -206,11 +219,7 @@ static double phase_deadline(const tg__client *c) {
 }
 
 static void arm_at(tg__client *c, double at) {
-    double left = at - tg__now();
-    if (left < 0.001) left = 0.001;
-    struct timeval tv;
-    tv_of(left, &tv);
-    event_add(c->ev_deadline, &tv);
+    tg__tnode_set(wheel_of(c), &c->deadline, at);
 }
 
 /* A head or body phase begins: its deadline counts from now, bytes from `buffered` ago. */
@@ -223,7 +232,7 @@ static void phase_start(tg__client *c, size_t buffered) {
 static void phase_stop(tg__client *c) {
     c->phase_t0 = 0;
     c->phase_rx0 = c->rx; /* bytes from here on belong to a next request */
-    event_del(c->ev_deadline);
+    tg__tnode_clear(&c->deadline);
 }
 
 /* 1 when bytes of a request have arrived in this HEAD phase (or it is a BODY). */
@@ -255,9 +264,7 @@ static void timed_out(tg__client *c, int stalled) {
     reject(c, 408, "request_timeout", msg);
 }
 
-static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
-    (void)fd;
-    (void)what;
+static void deadline_cb(void *arg) {
     tg__client *c = arg;
     if (c->state == TG__C_LINGER) {
         tg__client_free(c);
@@ -267,6 +274,15 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
     double d = phase_deadline(c);
     if (tg__now() < d) arm_at(c, d);
     else timed_out(c, 0);
+}
+
+/* No byte read for timeouts.client while a request was read (the
+ * bufferevent read timeout's meaning): a stalled request gets 408, a
+ * connection waiting for its next request closes. */
+static void stall_cb(void *arg) {
+    tg__client *c = arg;
+    if (c->state == TG__C_HEAD || c->state == TG__C_BODY) timed_out(c, 1);
+    else tg__client_free(c);
 }
 
 static void count_rx(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg) {
@@ -280,10 +296,10 @@ static void linger_start(tg__client *c) {
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    struct timeval tv = {LINGER_S, 0};
-    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    tg__tnode_clear(&c->stall);
+    bufferevent_set_timeouts(c->bev, NULL, NULL);
     bufferevent_enable(c->bev, EV_READ);
-    event_add(c->ev_deadline, &tv);
+    tg__tnode_set(wheel_of(c), &c->deadline, tg__now() + LINGER_S);
 }
 
 void tg__client_free(tg__client *c) {
@@ -306,8 +322,9 @@ void tg__client_free(tg__client *c) {
     access_write(c, "client_gone");
     buf_give(c);
     unlink_client(c);
+    tg__tnode_clear(&c->deadline);
+    tg__tnode_clear(&c->stall);
     if (c->bev) bufferevent_free(c->bev);
-    if (c->ev_deadline) event_free(c->ev_deadline);
     if (c->body) evbuffer_free(c->body);
     if (c->cfg) tg__config_unref(c->cfg);
     tg__arena_reset(&c->arena);
@@ -322,6 +339,7 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
+    if (tg__tnode_armed(&c->stall)) tg__tnode_later(&c->stall, tg__now() + c->srv->cfg->client_timeout);
     if (c->state == TG__C_HEAD && c->phase_t0 == 0 && evbuffer_get_length(in)) phase_start(c, evbuffer_get_length(in));
     process(c);
 }
@@ -363,6 +381,7 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
         evutil_closesocket(fd);
         return;
     }
+    tg__bev_fast_read(bev); /* no FIONREAD before each read (upstream.h) */
     tg__client_attach(s, bev, peer);
 }
 
@@ -370,12 +389,13 @@ tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char
     tg__client *c = calloc(1, sizeof *c);
     if (c) {
         c->body = evbuffer_new();
-        c->ev_deadline = evtimer_new(s->base, deadline_cb, c);
+        tg__tnode_init(&c->deadline, deadline_cb, c);
+        tg__tnode_init(&c->stall, stall_cb, c);
+        c->write_timeout = -1;
     }
-    if (!c || !c->body || !c->ev_deadline || evbuffer_add_cb(bufferevent_get_input(bev), count_rx, c) == NULL) {
+    if (!c || !c->body || evbuffer_add_cb(bufferevent_get_input(bev), count_rx, c) == NULL) {
         bufferevent_free(bev);
         if (c && c->body) evbuffer_free(c->body);
-        if (c && c->ev_deadline) event_free(c->ev_deadline);
         free(c);
         return NULL;
     }
@@ -439,6 +459,7 @@ static void finish(tg__client *c) {
     phase_stop(c);
     if (!c->keep_alive || c->srv->draining) {
         c->state = TG__C_CLOSING;
+        tg__tnode_clear(&c->stall); /* reading is over; the write timeout guards the rest */
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (tg__client_pending(c) == 0) tg__client_free(c);

@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
 #include "gateway/log.h"
+#include "gateway/wheel.h"
 
 typedef struct tg__server tg__server;
 typedef struct tg__client tg__client;
@@ -63,7 +64,9 @@ struct tg__client {
     /* The head's or body's deadline (client.c, mod_reqtimeout semantics):
      * the phase began at phase_t0 (0: the wait for a next request's first
      * byte, no deadline yet) with rx at phase_rx0; rx counts every byte read. */
-    struct event *ev_deadline;
+    tg__tnode deadline;       /* the phase's deadline, then a refusal's linger (wheel.h) */
+    tg__tnode stall;          /* timeouts.client between reads of a request (wheel.h) */
+    double write_timeout;     /* the bufferevent's write timeout as set (-1: not yet) */
     double phase_t0;
     uint64_t rx, phase_rx0;
     double t_start;           /* request fully read */

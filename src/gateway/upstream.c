@@ -39,6 +39,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -59,6 +60,7 @@ struct tg__upconn {
     struct bufferevent *bev;
     tg__upreq *req;
     int reused;
+    tg__tnode idle_tn; /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h) */
 };
 
 enum { PH_QUEUED, PH_CONNECTING, PH_WAIT_FIRST, PH_HEAD, PH_BODY };
@@ -74,7 +76,8 @@ struct tg__upreq {
     size_t max_head;
     const tg__upreq_ops *ops;
     void *ud;
-    struct event *timer, *kick, *guard; /* guard: the body's duration and rate */
+    struct event *kick;
+    tg__tnode tn, guard;      /* the phase's timeout; guard: the body's duration and rate (wheel.h) */
     tg__upreq *wait_next;     /* the pool's queue while PH_QUEUED */
     double head_deadline;     /* monotonic: the complete head is due by then */
     double body_deadline;     /* monotonic: timeouts.answer's end (0: none) */
@@ -143,6 +146,7 @@ tg__pool *tg__pool_get(tg__pools *s, const char *host, int port) {
 }
 
 static void conn_free(tg__upconn *c) {
+    tg__tnode_clear(&c->idle_tn);
     if (c->bev) bufferevent_free(c->bev);
     free(c);
 }
@@ -182,6 +186,7 @@ void tg__pool_free_all(tg__pools *s) {
         p = next;
     }
     s->head = NULL;
+    tg__wheel_stop(&s->wheel);
     if (s->dns) evdns_base_free(s->dns, 0);
     s->dns = NULL;
 }
@@ -197,6 +202,12 @@ static void idle_read_cb(struct bufferevent *bev, void *arg) {
 static void idle_event_cb(struct bufferevent *bev, short what, void *arg) {
     (void)bev;
     (void)what;
+    tg__upconn *c = arg;
+    pool_remove_idle(c);
+    conn_free(c);
+}
+
+static void idle_timeout_cb(void *arg) { /* unused for POOL_IDLE_SECONDS */
     tg__upconn *c = arg;
     pool_remove_idle(c);
     conn_free(c);
@@ -232,27 +243,22 @@ static void drop_conn(tg__upreq *r) {
 static void req_destroy(tg__upreq *r) {
     if (r->phase == PH_QUEUED) unqueue(r);
     drop_conn(r);
-    if (r->timer) event_free(r->timer);
+    tg__tnode_clear(&r->tn);
+    tg__tnode_clear(&r->guard);
     if (r->kick) event_free(r->kick);
-    if (r->guard) event_free(r->guard);
     free(r->head_buf);
     if (r->req) evbuffer_free(r->req);
     free(r);
 }
 
-static void arm_ev(struct event *ev, double seconds) {
-    if (seconds < 0.001) seconds = 0.001;
-    struct timeval tv;
-    tv.tv_sec = (time_t)seconds;
-    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-    event_add(ev, &tv);
+static tg__wheel *wheel_of(tg__upreq *r) { return tg__pools_wheel(r->pool->set); }
+
+static void arm_guard_in(tg__upreq *r, double seconds) {
+    tg__tnode_set(wheel_of(r), &r->guard, tg__now() + seconds);
 }
 
 static void arm(tg__upreq *r, double seconds) {
-    struct timeval tv;
-    tv.tv_sec = (time_t)seconds;
-    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-    event_add(r->timer, &tv);
+    tg__tnode_set(wheel_of(r), &r->tn, tg__now() + seconds);
 }
 
 static void finish(tg__upreq *r, int fault, const char *msg) {
@@ -268,8 +274,8 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             c->reused = 1;
             r->pool->n_busy--;
             bufferevent_setcb(c->bev, idle_read_cb, NULL, idle_event_cb, c);
-            struct timeval tv = {POOL_IDLE_SECONDS, 0};
-            bufferevent_set_timeouts(c->bev, &tv, NULL);
+            tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
+            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + POOL_IDLE_SECONDS);
             bufferevent_enable(c->bev, EV_READ);
             c->next = c->pool->idle;
             c->pool->idle = c;
@@ -278,8 +284,8 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
         }
     }
     drop_conn(r); /* not reusable: close now so the upstream sees it */
-    event_del(r->timer);
-    event_del(r->guard);
+    tg__tnode_clear(&r->tn);
+    tg__tnode_clear(&r->guard);
     r->in_cb++;
     r->ops->on_done(r->ud, fault, msg);
     r->in_cb--;
@@ -324,7 +330,7 @@ static void arm_guard(tg__upreq *r) {
         if (!have || d < next) next = d;
         have = 1;
     }
-    if (have) arm_ev(r->guard, next);
+    if (have) arm_guard_in(r, next);
 }
 
 static void start_window(tg__upreq *r) {
@@ -343,6 +349,64 @@ void tg__bev_flush(struct bufferevent *bev) {
     if (evbuffer_get_length(out) == 0) event_del(&bev->ev_write); /* what its own write does once empty */
 }
 
+/* libevent's bufferevent_readcb sizes every read with ioctl(FIONREAD), one
+ * syscall per read that nginx does not make (issue 17). This is the same
+ * read without it: up to READ_MAX bytes with one recv into a buffer on the
+ * stack, added to the input (the input's callbacks run as they do for
+ * evbuffer_read: the read high watermark suspends reading, client.c counts
+ * bytes), then the read callback, or on EOF or an error, reading off and the
+ * event callback, as bufferevent_readcb does. Neither callback runs when
+ * nothing came (EAGAIN). */
+#define READ_MAX 16384
+static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
+    struct bufferevent *bev = arg;
+    bufferevent_data_cb readcb;
+    bufferevent_event_cb eventcb;
+    void *ud;
+    bufferevent_getcb(bev, &readcb, NULL, &eventcb, &ud);
+    short ev = BEV_EVENT_READING;
+    if (what & EV_TIMEOUT) {
+        ev |= BEV_EVENT_TIMEOUT;
+    } else {
+        size_t want = READ_MAX;
+        if (bev->wm_read.high) {
+            size_t have = evbuffer_get_length(bev->input);
+            if (have >= bev->wm_read.high) return; /* suspended by the input's watermark callback */
+            if (bev->wm_read.high - have < want) want = bev->wm_read.high - have;
+        }
+        char buf[READ_MAX];
+        ssize_t n = recv(fd, buf, want, 0);
+        if (n > 0) {
+            evbuffer_unfreeze(bev->input, 0);
+            int rc = evbuffer_add(bev->input, buf, (size_t)n);
+            evbuffer_freeze(bev->input, 0);
+            if (rc == 0) {
+                if (readcb) readcb(bev, ud);
+                return;
+            }
+            ev |= BEV_EVENT_ERROR; /* out of memory */
+        } else if (n == 0) {
+            ev |= BEV_EVENT_EOF;
+        } else {
+            int e = errno;
+            if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
+            ev |= BEV_EVENT_ERROR;
+        }
+    }
+    bufferevent_disable(bev, EV_READ);
+    if (eventcb) eventcb(bev, ev, ud);
+}
+
+void tg__bev_fast_read(struct bufferevent *bev) {
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0 || event_get_callback(&bev->ev_read) == fast_readcb) return;
+    short evs = event_get_events(&bev->ev_read);
+    int pending = event_pending(&bev->ev_read, EV_READ, NULL);
+    if (pending) event_del(&bev->ev_read);
+    event_assign(&bev->ev_read, bev->ev_base, fd, evs, fast_readcb, bev);
+    if (pending) event_add(&bev->ev_read, NULL);
+}
+
 static int attach_conn(tg__upreq *r, int allow_pooled) {
     tg__pool *p = r->pool;
     tg__upconn *c = NULL;
@@ -351,7 +415,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         p->idle = c->next;
         p->n_idle--;
         c->next = NULL;
-        bufferevent_set_timeouts(c->bev, NULL, NULL);
+        tg__tnode_clear(&c->idle_tn);
         r->phase = PH_WAIT_FIRST;
     } else if (allow_pooled && r->capped && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
         return 1; /* at the cap: wait for one to free up */
@@ -400,7 +464,7 @@ static void pool_dispatch(tg__pool *p) {
     while (p->wait_head && (p->idle || !p->max_conns || p->n_busy < p->max_conns)) {
         tg__upreq *r = p->wait_head;
         unqueue(r);
-        event_del(r->timer); /* the queue's deadline; attach_conn arms the next phase's */
+        tg__tnode_clear(&r->tn); /* the queue's deadline; attach_conn arms the next phase's */
         int rc = attach_conn(r, 1);
         if (rc > 0) { /* cannot happen under the loop's condition; stay first in line */
             r->wait_next = p->wait_head;
@@ -417,9 +481,7 @@ static void pool_dispatch(tg__pool *p) {
     }
 }
 
-static void timer_cb(evutil_socket_t fd, short what, void *arg) {
-    (void)fd;
-    (void)what;
+static void timer_cb(void *arg) {
     tg__upreq *r = arg;
     tg__pool *p = r->pool;
     switch (r->phase) {
@@ -453,9 +515,7 @@ static void process(tg__upreq *r);
 
 /* The body guard's wake-up: the answer's time is up, or the window closed
  * under the minimum rate. */
-static void guard_cb(evutil_socket_t fd, short what, void *arg) {
-    (void)fd;
-    (void)what;
+static void guard_cb(void *arg) {
     tg__upreq *r = arg;
     double now = tg__now();
     if (r->body_deadline > 0 && now >= r->body_deadline - 0.0005) {
@@ -510,11 +570,11 @@ tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only,
     memset(r, 0, offsetof(tg__upreq, hdrs));
     r->pool = p;
     r->req = req;
-    r->timer = evtimer_new(p->set->base, timer_cb, r);
+    tg__tnode_init(&r->tn, timer_cb, r);
+    tg__tnode_init(&r->guard, guard_cb, r);
     r->kick = event_new(p->set->base, -1, 0, kick_cb, r);
-    r->guard = evtimer_new(p->set->base, guard_cb, r);
     r->phase = PH_CONNECTING;
-    if (!r->req || !r->timer || !r->kick || !r->guard) {
+    if (!r->req || !r->kick) {
         req_destroy(r);
         return NULL;
     }
@@ -544,9 +604,9 @@ void tg__upreq_pause(tg__upreq *r) {
     if (r->paused || !r->conn) return;
     r->paused = 1;
     bufferevent_disable(r->conn->bev, EV_READ);
-    event_del(r->timer);
-    event_del(r->guard);
-    if (r->body_deadline > 0) arm_ev(r->guard, r->body_deadline - tg__now()); /* the answer's time runs on */
+    tg__tnode_clear(&r->tn);
+    tg__tnode_clear(&r->guard);
+    if (r->body_deadline > 0) arm_guard_in(r, r->body_deadline - tg__now()); /* the answer's time runs on */
 }
 
 void tg__upreq_resume(tg__upreq *r) {
@@ -711,7 +771,10 @@ static void up_read_cb(struct bufferevent *bev, void *arg) {
     (void)bev;
     tg__upreq *r = arg;
     if (r->paused) return;
-    if (r->phase == PH_BODY) arm(r, r->t.idle); /* the head's deadline is absolute: bytes do not move it */
+    if (r->phase == PH_BODY) { /* the head's deadline is absolute: bytes do not move it */
+        if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
+        else arm(r, r->t.idle);
+    }
     process(r);
 }
 
@@ -722,6 +785,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg) {
          * last piece can wait for a delayed ACK (Nagle), ~40 ms. */
         int one = 1;
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        tg__bev_fast_read(bev); /* reads without FIONREAD from now on */
         start_head_wait(r);
         return;
     }

@@ -14,6 +14,7 @@
 #include "gateway/admission.h"
 #include "gateway/health.h"
 #include "gateway/http_parse.h"
+#include "gateway/wheel.h"
 
 struct evdns_base;
 struct bufferevent;
@@ -47,7 +48,14 @@ typedef struct tg__pools {
      * is this already-connected bufferevent (taken) instead of a socket. */
     struct bufferevent *(*open_conn)(void *ud);
     void *open_ud;
+    tg__wheel wheel;    /* the loop's coarse timeouts (wheel.h): pools, upstream requests, clients */
 } tg__pools;
+
+/* The loop's timer wheel, bound to the pools' base on first use. */
+static inline tg__wheel *tg__pools_wheel(tg__pools *s) {
+    if (!s->wheel.base) tg__wheel_init(&s->wheel, s->base);
+    return &s->wheel;
+}
 
 struct tg__pool {
     tg__pool *next;     /* server's list */
@@ -136,5 +144,10 @@ void tg__upreq_cancel(tg__upreq *r);
  * without a socket (a test's pair) is left alone. */
 struct bufferevent;
 void tg__bev_flush(struct bufferevent *bev);
+/* Swaps a socket bufferevent's read for one without libevent's ioctl(FIONREAD)
+ * before each read (upstream.c); the same callbacks, watermark and EOF. Call
+ * once the socket is set (after accept, or the connect); a bufferevent
+ * without a socket is left alone. */
+void tg__bev_fast_read(struct bufferevent *bev);
 
 #endif
