@@ -47,6 +47,9 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h> /* enabled, wm_write: settings not set again when unchanged */
+
 #include "gateway/client.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
@@ -324,7 +327,10 @@ void tg__client_free(tg__client *c) {
     unlink_client(c);
     tg__tnode_clear(&c->deadline);
     tg__tnode_clear(&c->stall);
-    if (c->bev) bufferevent_free(c->bev);
+    if (c->bev) {
+        tg__bev_fast_read_end(c->bev, &c->rd);
+        bufferevent_free(c->bev);
+    }
     if (c->body) evbuffer_free(c->body);
     if (c->cfg) tg__config_unref(c->cfg);
     tg__arena_reset(&c->arena);
@@ -381,7 +387,6 @@ void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, i
         evutil_closesocket(fd);
         return;
     }
-    tg__bev_fast_read(bev); /* no FIONREAD before each read (upstream.h) */
     tg__client_attach(s, bev, peer);
 }
 
@@ -410,7 +415,8 @@ tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char
     s->n_clients++;
     s->metrics.open_connections = s->n_clients;
     size_t hw = s->cfg->max_head + 4096 > (64u << 10) ? s->cfg->max_head + 4096 : (64u << 10);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, hw);
+    tg__bev_fast_read(c->bev, &c->rd); /* no FIONREAD, no watermark callback per read (upstream.h) */
+    tg__bev_read_cap(c->bev, &c->rd, hw);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     set_timeouts(c, 1);
     phase_start(c, 0); /* a new connection's head deadline runs from the accept */
@@ -466,10 +472,11 @@ static void finish(tg__client *c) {
         return;
     }
     c->state = TG__C_HEAD;
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    /* unchanged settings are not set again: each call re-adds events (issue 17) */
+    if (c->bev->wm_write.low || c->bev->wm_write.high) bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     tg__bev_flush(c->bev); /* the whole answer is there: out now (upstream.h) */
     set_timeouts(c, 1);
-    bufferevent_enable(c->bev, EV_READ);
+    if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
     size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));
     if (buffered) phase_start(c, buffered); /* a pipelined request's head: its deadline runs now */
     else tell_idle(c);

@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
 #include "gateway/log.h"
+#include "gateway/upstream.h"
 #include "gateway/wheel.h"
 
 typedef struct tg__server tg__server;
@@ -67,6 +68,7 @@ struct tg__client {
     tg__tnode deadline;       /* the phase's deadline, then a refusal's linger (wheel.h) */
     tg__tnode stall;          /* timeouts.client between reads of a request (wheel.h) */
     double write_timeout;     /* the bufferevent's write timeout as set (-1: not yet) */
+    tg__fastrd rd;            /* the socket's read (upstream.h tg__bev_fast_read) */
     double phase_t0;
     uint64_t rx, phase_rx0;
     double t_start;           /* request fully read */

@@ -3,12 +3,14 @@
 
 #include <string.h>
 
-static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-/* tchar (RFC 9110 5.6.2). */
+/* tchar (RFC 9110 5.6.2); a switch, not strchr per '-' (issue 17). */
 static int is_tchar(unsigned char c) {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return 1;
+    default: return 0;
+    }
 }
 
 size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
@@ -22,14 +24,6 @@ size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
         if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') return i + 3;
     }
     return 0;
-}
-
-int tg__http_name_eq(const char *a, size_t alen, const char *b) {
-    size_t blen = strlen(b);
-    if (alen != blen) return 0;
-    for (size_t i = 0; i < alen; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) return 0;
-    return 1;
 }
 
 int tg__http_has_token(const char *v, size_t len, const char *token) {
@@ -59,8 +53,9 @@ int tg__http_is_hop_by_hop(const char *name, size_t len) {
 }
 
 const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
+    size_t n = strlen(name);
     for (size_t i = 0; i < h->n_headers; i++)
-        if (tg__http_name_eq(h->headers[i].name, h->headers[i].name_len, name)) return &h->headers[i];
+        if (h->headers[i].name_len == n && tg__http_name_eq(h->headers[i].name, n, name)) return &h->headers[i];
     return NULL;
 }
 

@@ -61,6 +61,7 @@ struct tg__upconn {
     tg__upreq *req;
     int reused;
     tg__tnode idle_tn; /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h) */
+    tg__fastrd rd;     /* the socket's read (tg__bev_fast_read), once connected */
 };
 
 enum { PH_QUEUED, PH_CONNECTING, PH_WAIT_FIRST, PH_HEAD, PH_BODY };
@@ -147,7 +148,10 @@ tg__pool *tg__pool_get(tg__pools *s, const char *host, int port) {
 
 static void conn_free(tg__upconn *c) {
     tg__tnode_clear(&c->idle_tn);
-    if (c->bev) bufferevent_free(c->bev);
+    if (c->bev) {
+        tg__bev_fast_read_end(c->bev, &c->rd);
+        bufferevent_free(c->bev);
+    }
     free(c);
 }
 
@@ -276,7 +280,7 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             bufferevent_setcb(c->bev, idle_read_cb, NULL, idle_event_cb, c);
             tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
             tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + POOL_IDLE_SECONDS);
-            bufferevent_enable(c->bev, EV_READ);
+            if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
             c->next = c->pool->idle;
             c->pool->idle = c;
             c->pool->n_idle++;
@@ -350,16 +354,19 @@ void tg__bev_flush(struct bufferevent *bev) {
 }
 
 /* libevent's bufferevent_readcb sizes every read with ioctl(FIONREAD), one
- * syscall per read that nginx does not make (issue 17). This is the same
- * read without it: up to READ_MAX bytes with one recv into a buffer on the
- * stack, added to the input (the input's callbacks run as they do for
- * evbuffer_read: the read high watermark suspends reading, client.c counts
- * bytes), then the read callback, or on EOF or an error, reading off and the
- * event callback, as bufferevent_readcb does. Neither callback runs when
- * nothing came (EAGAIN). */
+ * syscall per read that nginx does not make, and its read high watermark
+ * re-enables the read event (an event_add) on every change of the input,
+ * ~7 a request (issue 17). This is the same read without either: up to
+ * READ_MAX bytes (and at most what the cap leaves) with one recv into a
+ * buffer on the stack, added to the input (its callbacks run as for
+ * evbuffer_read: client.c counts bytes), then the read callback, or on EOF
+ * or an error, reading off and the event callback, as bufferevent_readcb
+ * does. Neither callback runs when nothing came (EAGAIN). At the cap the
+ * read event is taken off until the input drains below it (rd_resume). */
 #define READ_MAX 16384
 static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
-    struct bufferevent *bev = arg;
+    tg__fastrd *rd = arg;
+    struct bufferevent *bev = rd->bev;
     bufferevent_data_cb readcb;
     bufferevent_event_cb eventcb;
     void *ud;
@@ -369,10 +376,14 @@ static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
         ev |= BEV_EVENT_TIMEOUT;
     } else {
         size_t want = READ_MAX;
-        if (bev->wm_read.high) {
+        if (rd->cap) {
             size_t have = evbuffer_get_length(bev->input);
-            if (have >= bev->wm_read.high) return; /* suspended by the input's watermark callback */
-            if (bev->wm_read.high - have < want) want = bev->wm_read.high - have;
+            if (have >= rd->cap) { /* full: off until the input drains (rd_resume) */
+                rd->off = 1;
+                event_del(&bev->ev_read);
+                return;
+            }
+            if (rd->cap - have < want) want = rd->cap - have;
         }
         char buf[READ_MAX];
         ssize_t n = recv(fd, buf, want, 0);
@@ -397,14 +408,52 @@ static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
     if (eventcb) eventcb(bev, ev, ud);
 }
 
-void tg__bev_fast_read(struct bufferevent *bev) {
+/* The input changed: reading taken off at the cap resumes below it. */
+static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg) {
+    (void)info;
+    tg__fastrd *rd = arg;
+    if (!rd->off || evbuffer_get_length(b) >= rd->cap) return;
+    rd->off = 0;
+    if (rd->bev->enabled & EV_READ) event_add(&rd->bev->ev_read, NULL);
+}
+
+void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd) {
     evutil_socket_t fd = bufferevent_getfd(bev);
-    if (fd < 0 || event_get_callback(&bev->ev_read) == fast_readcb) return;
+    if (fd < 0 || rd->bev) return;
+    rd->cbe = evbuffer_add_cb(bev->input, rd_resume, rd);
+    if (!rd->cbe) return; /* out of memory: libevent's read stays */
+    rd->bev = bev;
+    rd->orig = event_get_callback(&bev->ev_read);
+    rd->off = 0;
+    rd->cap = bev->wm_read.high; /* libevent's watermark (and its callback) off; the cap is ours */
+    if (rd->cap) bufferevent_setwatermark(bev, EV_READ, bev->wm_read.low, 0);
     short evs = event_get_events(&bev->ev_read);
     int pending = event_pending(&bev->ev_read, EV_READ, NULL);
     if (pending) event_del(&bev->ev_read);
-    event_assign(&bev->ev_read, bev->ev_base, fd, evs, fast_readcb, bev);
+    event_assign(&bev->ev_read, bev->ev_base, fd, evs, fast_readcb, rd); /* tg__bev_fast_read_end puts it back */
     if (pending) event_add(&bev->ev_read, NULL);
+}
+
+void tg__bev_fast_read_end(struct bufferevent *bev, tg__fastrd *rd) {
+    if (rd->bev != bev) return;
+    evutil_socket_t fd = event_get_fd(&bev->ev_read);
+    short evs = event_get_events(&bev->ev_read);
+    event_del(&bev->ev_read);
+    event_assign(&bev->ev_read, bev->ev_base, fd, evs, rd->orig, bev); /* libevent finalizes it with its bufferevent */
+    evbuffer_remove_cb_entry(bev->input, rd->cbe);
+    rd->bev = NULL;
+}
+
+void tg__bev_read_cap(struct bufferevent *bev, tg__fastrd *rd, size_t cap) {
+    if (rd->bev != bev) {
+        bufferevent_setwatermark(bev, EV_READ, 0, cap);
+        return;
+    }
+    rd->cap = cap;
+    if (rd->off && (!cap || evbuffer_get_length(bev->input) < cap)) {
+        rd->off = 0;
+        if (bev->enabled & EV_READ) event_add(&bev->ev_read, NULL);
+    }
 }
 
 static int attach_conn(tg__upreq *r, int allow_pooled) {
@@ -435,7 +484,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
     r->conn = c;
     p->n_busy++;
     bufferevent_setcb(c->bev, up_read_cb, NULL, up_event_cb, r);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, 256u << 10);
+    tg__bev_read_cap(c->bev, &c->rd, 256u << 10);
     if (evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), r->req) != 0) {
         c->req = NULL; /* out of memory: nothing went out; the connection is closed */
         r->conn = NULL;
@@ -443,7 +492,8 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         conn_free(c);
         return -1;
     }
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    if ((c->bev->enabled & (EV_READ | EV_WRITE)) != (EV_READ | EV_WRITE)) /* a pooled one has both: no event_add */
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (r->phase == PH_CONNECTING) {
         arm(r, r->t.connect);
         struct evdns_base *dns = resolver(p);
@@ -785,7 +835,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg) {
          * last piece can wait for a delayed ACK (Nagle), ~40 ms. */
         int one = 1;
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        tg__bev_fast_read(bev); /* reads without FIONREAD from now on */
+        tg__bev_fast_read(bev, &r->conn->rd); /* reads without FIONREAD from now on */
         start_head_wait(r);
         return;
     }

@@ -18,6 +18,7 @@
 
 struct evdns_base;
 struct bufferevent;
+struct evbuffer_cb_entry;
 
 typedef struct tg__pool tg__pool;
 typedef struct tg__upconn tg__upconn;
@@ -144,10 +145,24 @@ void tg__upreq_cancel(tg__upreq *r);
  * without a socket (a test's pair) is left alone. */
 struct bufferevent;
 void tg__bev_flush(struct bufferevent *bev);
-/* Swaps a socket bufferevent's read for one without libevent's ioctl(FIONREAD)
- * before each read (upstream.c); the same callbacks, watermark and EOF. Call
- * once the socket is set (after accept, or the connect); a bufferevent
- * without a socket is left alone. */
-void tg__bev_fast_read(struct bufferevent *bev);
+/* A socket bufferevent's read without libevent's ioctl(FIONREAD) before
+ * each read and without its read watermark's event_add on every change of
+ * the input (upstream.c): the same callbacks and EOF, the cap (the read high
+ * watermark) kept in `rd`, which lives as long as the bufferevent (its
+ * owner's struct). Call once the socket is set (after accept, or the
+ * connect); a bufferevent without a socket (a test's pair) is left alone,
+ * and tg__bev_read_cap then sets libevent's watermark. */
+typedef struct tg__fastrd {
+    struct bufferevent *bev; /* NULL: libevent's own read */
+    size_t cap;              /* read no further past this many input bytes (0: no cap) */
+    int off;                 /* the read event is off at the cap */
+    event_callback_fn orig;  /* libevent's read callback, put back before the bufferevent is freed */
+    struct evbuffer_cb_entry *cbe; /* rd_resume on the input */
+} tg__fastrd;
+void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd);
+void tg__bev_read_cap(struct bufferevent *bev, tg__fastrd *rd, size_t cap);
+/* Puts libevent's read back: call before bufferevent_free (libevent
+ * finalizes the read event with the bufferevent as its argument). */
+void tg__bev_fast_read_end(struct bufferevent *bev, tg__fastrd *rd);
 
 #endif
