@@ -1,0 +1,149 @@
+/*
+ * test_wheel.c: the loop's coarse timer wheel (src/gateway/wheel.c) on a
+ * real event base against wheel.h's rules: a timeout never fires before its
+ * due time and fires once; due times out of order fire in order; a cleared
+ * node never fires; a node moved later (tg__tnode_later, one store) fires
+ * after its new time, not its old one; a callback may arm its own node
+ * again and clear another node due in the same tick, which then does not
+ * fire; a node due past one turn of the wheel (TG__WHEEL_SLOTS ticks) waits
+ * for its turn; stopping the wheel disarms what is left. Times are checked
+ * only from below (never early), never as a speed.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tg_test.h"
+
+#include "gateway/log.h"
+#include "gateway/wheel.h"
+
+typedef struct probe {
+    tg__tnode n;
+    double due;     /* the due time it was last given */
+    double fired;   /* when it fired (0: not) */
+    int times;
+    int order;      /* its place among the fired */
+    int rearm;      /* fire again once, this many seconds later */
+    tg__tnode *kill; /* clears this node when it fires */
+    tg__wheel *w;
+} probe;
+
+static int fired_count;
+
+static void probe_cb(void *arg) {
+    probe *p = arg;
+    p->fired = tg__now();
+    p->times++;
+    p->order = ++fired_count;
+    if (p->kill) tg__tnode_clear(p->kill);
+    if (p->rearm) {
+        p->due = tg__now() + 0.01 * p->rearm;
+        p->rearm = 0;
+        tg__tnode_set(p->w, &p->n, p->due);
+    }
+}
+
+static void arm(tg__wheel *w, probe *p, double due) {
+    p->w = w;
+    p->due = due;
+    tg__tnode_set(w, &p->n, due);
+}
+
+static void run_for(struct event_base *base, double seconds) {
+    struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+static void test_order_and_never_early(void) {
+    struct event_base *base = event_base_new();
+    static tg__wheel w;
+    tg__wheel_init(&w, base);
+    probe p[4];
+    memset(p, 0, sizeof p);
+    fired_count = 0;
+    for (int i = 0; i < 4; i++) tg__tnode_init(&p[i].n, probe_cb, &p[i]);
+    double now = tg__now();
+    arm(&w, &p[0], now + 0.30);
+    arm(&w, &p[1], now + 0.08);
+    arm(&w, &p[2], now + 0.17);
+    arm(&w, &p[3], now - 1.0); /* already past: the next tick */
+    run_for(base, 0.8);
+    for (int i = 0; i < 4; i++) {
+        TG_CHECK_EQ_I(p[i].times, 1);
+        TG_CHECK(p[i].fired >= p[i].due);
+        TG_CHECK(!tg__tnode_armed(&p[i].n));
+    }
+    TG_CHECK_EQ_I(p[3].order, 1);
+    TG_CHECK_EQ_I(p[1].order, 2);
+    TG_CHECK_EQ_I(p[2].order, 3);
+    TG_CHECK_EQ_I(p[0].order, 4);
+    tg__wheel_stop(&w);
+    event_base_free(base);
+}
+
+static void test_clear_later_rearm_kill(void) {
+    struct event_base *base = event_base_new();
+    static tg__wheel w;
+    tg__wheel_init(&w, base);
+    probe p[5];
+    memset(p, 0, sizeof p);
+    fired_count = 0;
+    for (int i = 0; i < 5; i++) tg__tnode_init(&p[i].n, probe_cb, &p[i]);
+    double now = tg__now();
+    arm(&w, &p[0], now + 0.05);
+    tg__tnode_clear(&p[0].n); /* cleared: never fires */
+    tg__tnode_clear(&p[0].n); /* twice: a no-op */
+    arm(&w, &p[1], now + 0.05);
+    p[1].due = now + 0.35; /* moved later with one store */
+    tg__tnode_later(&p[1].n, p[1].due);
+    arm(&w, &p[2], now + 0.06);
+    p[2].rearm = 10; /* fires again 0.1 s after its first time */
+    /* p[3] and p[4] due in the same tick; whichever fires first clears the other */
+    arm(&w, &p[3], now + 0.12);
+    arm(&w, &p[4], now + 0.12);
+    p[3].kill = &p[4].n;
+    p[4].kill = &p[3].n;
+    run_for(base, 0.8);
+    TG_CHECK_EQ_I(p[0].times, 0);
+    TG_CHECK_EQ_I(p[1].times, 1);
+    TG_CHECK(p[1].fired >= now + 0.35);
+    TG_CHECK_EQ_I(p[2].times, 2);
+    TG_CHECK(p[2].fired >= p[2].due);
+    TG_CHECK_EQ_I(p[3].times + p[4].times, 1);
+    tg__wheel_stop(&w);
+    event_base_free(base);
+}
+
+static void test_next_turn_and_stop(void) {
+    struct event_base *base = event_base_new();
+    static tg__wheel w;
+    tg__wheel_init(&w, base);
+    probe far, near;
+    memset(&far, 0, sizeof far);
+    memset(&near, 0, sizeof near);
+    fired_count = 0;
+    tg__tnode_init(&far.n, probe_cb, &far);
+    tg__tnode_init(&near.n, probe_cb, &near);
+    double now = tg__now();
+    /* one whole turn and a tick later: filed in the slot a near one uses now */
+    double turn = (double)TG__WHEEL_SLOTS / TG__WHEEL_HZ;
+    arm(&w, &far, now + turn + 0.1);
+    arm(&w, &near, now + 0.1);
+    run_for(base, 0.5);
+    TG_CHECK_EQ_I(near.times, 1);
+    TG_CHECK_EQ_I(far.times, 0); /* its turn has not come */
+    TG_CHECK(tg__tnode_armed(&far.n));
+    tg__wheel_stop(&w);
+    TG_CHECK(!tg__tnode_armed(&far.n));
+    tg__tnode_clear(&far.n); /* after the stop: a no-op */
+    event_base_free(base);
+}
+
+int main(void) {
+    TG_RUN(test_order_and_never_early);
+    TG_RUN(test_clear_later_rearm_kill);
+    TG_RUN(test_next_turn_and_stop);
+    return tg_test_summary();
+}
