@@ -30,6 +30,8 @@ bin=${1:-${TG_BIN:-$here/build/tokgate}}
 n1=${N1:-100} n2=${N2:-1100}
 tg_args=${TG_ARGS---access-log off} base_args=${BASE_ARGS---access-log off}
 base_bin=${BASE_BIN:-}
+read -ra tg_argv <<<"$tg_args"
+read -ra base_argv <<<"$base_args"
 for t in nginx valgrind strace node; do command -v $t >/dev/null || { echo "gateway_cost: $t not found (apt-get install nginx valgrind strace)"; exit 1; }; done
 [ -x "$bin" ] || { echo "gateway_cost: no tokgate binary at $bin (make build)"; exit 1; }
 [ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_cost: BASE_BIN $base_bin is not executable"; exit 1; }
@@ -113,8 +115,8 @@ measure() {
     strace) wrap=(strace -c -f -o "$out") ;;
   esac
   case $who in
-    tokgate) cmd=("$bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet $tg_args) ;;
-    base) cmd=("$base_bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet $base_args) ;;
+    tokgate) cmd=("$bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${tg_argv[@]}") ;;
+    base) cmd=("$base_bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${base_argv[@]}") ;;
     nginx)
       sed "s/listen 127.0.0.1:$px;/listen 127.0.0.1:$p;/" "$work/px/nginx.conf" >"$work/px/run.conf"
       cmd=(nginx -p "$work/px" -c "$work/px/run.conf" -g 'daemon off; master_process off;') ;;
