@@ -286,6 +286,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (!b->merges) goto oom;
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
+    tg__bpe_pair_filter_build(b); /* longword: optional, NULL when out of memory */
     tg__bpe_split_setup(b);
     b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
     b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
@@ -303,6 +304,7 @@ void tg__bpe_free(tg__bpe *b) {
     tg__strtab_free(&b->model);
     tg__strtab_free(&b->odd);
     if (b->merges) tg__table_free(b->merges, (b->merge_mask + 1) * sizeof *b->merges);
+    free(b->pair_filter);
     free(b->cont_prefix);
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
