@@ -13,7 +13,7 @@
 
 void tg__bpe_pair_filter_build(tg__bpe *b) {
     size_t words = 64;
-    while (words * 8 < b->n_merges) words *= 2; /* 64 bits a word: >= 8 bits a merge */
+    while (words * 8 < b->n_merges && words < ((size_t)1 << 15)) words *= 2; /* >= 8 bits a merge, at most 256 KB */
     uint64_t *f = calloc(words, sizeof *f);
     b->pair_filter = f;
     b->pf_mask = words - 1;
