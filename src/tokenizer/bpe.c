@@ -573,6 +573,7 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
  * per pair; a run of one repeated symbol has a handful of ranks in all.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
+#define BUCKET_AHEAD 4   /* positions of a bucket prefetched ahead of the one applied */
 
 typedef struct rbucket {
     size_t off;  /* its positions: pool[off..off + n) */
@@ -818,6 +819,11 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
         sort_positions(q.pool + x.off, x.n);
         for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
             uint32_t pos = q.pool[x.off + j];
+            if (j + BUCKET_AHEAD < x.n) { /* random positions: start the misses of a later one now */
+                uint32_t a = q.pool[x.off + j + BUCKET_AHEAD];
+                __builtin_prefetch(&w.y[a]);
+                __builtin_prefetch(&w.pr[a]);
+            }
             if (w.pr[pos].rank == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
         }
         q.bk[bi - 1].n = 0;
