@@ -6,7 +6,9 @@
  * the less common ones), and a few longer ones (up to 20000). A run reaches
  * BPE as one long pre-token; bpe.c merges such runs in a compressed form (a
  * token and its count) and long words in rank buckets, so these documents
- * pin every length against HF.
+ * pin every length against HF. Then random words of 1023..30011 letters of
+ * a few alphabets (ASCII letters, "ab", Latin, Cyrillic): one long pre-token
+ * without repetition, which goes through the rank buckets.
  *
  *   node scripts/make-runs.js --out FILE
  *
@@ -43,6 +45,24 @@ function main() {
     docs.push({ name: `run-a-b-${k}`, text: 'a'.repeat(k) + 'b'.repeat(k + 1) });
     docs.push({ name: `run-x-dots-${k}`, text: `x${'.'.repeat(k)}` });
     docs.push({ name: `run-tab-space-${k}`, text: '\t'.repeat(k) + ' '.repeat(3) + '\t'.repeat(k + 2) });
+  }
+  // Random words (one long pre-token, no repetition: the rank buckets and the
+  // merge core's pair filter, not the run forms): letters drawn from an
+  // alphabet by a fixed-seed generator, lengths past the buckets' 1024
+  // symbols.
+  let seed = 12345;
+  const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+  const ALPHA = [
+    ['letters', 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'], ['lower', 'abcdefghijklmnopqrstuvwxyz'],
+    ['ab', 'ab'], ['latin', 'aeiouéüßñøçàèõstrnl'], ['cyrillic', 'абвгдежзийклмнопрстуфхцчшщыьэюя'],
+  ];
+  for (const [name, alpha] of ALPHA) {
+    const chars = Array.from(alpha);
+    for (const n of [1023, 1024, 2047, 4097, 10007, 30011]) {
+      let w = '';
+      for (let k = 0; k < n; k++) w += chars[Math.floor(rnd() * chars.length)];
+      docs.push({ name: `word-${name}-${n}`, text: w });
+    }
   }
   writeDocs(args[i + 1], docs);
 }

@@ -286,6 +286,7 @@ tg_status tg__bpe_build(tg__bpe *b, const tg__bpe_spec *spec, int byte_mode, tg_
     if (!b->merges) goto oom;
     b->merge_mask = slots - 1;
     if ((st = resolve_merges(b, spec, err))) goto fail;
+    tg__bpe_pair_filter_build(b); /* longword: optional, NULL when out of memory */
     tg__bpe_split_setup(b);
     b->wcache = tg__word_cache_new(WCACHE_SLOTS_LOG2, 64); /* optional: NULL means no shared cache */
     b->wcache_big = tg__word_cache_new(WCACHE_BIG_LOG2, 512);
@@ -303,6 +304,7 @@ void tg__bpe_free(tg__bpe *b) {
     tg__strtab_free(&b->model);
     tg__strtab_free(&b->odd);
     if (b->merges) tg__table_free(b->merges, (b->merge_mask + 1) * sizeof *b->merges);
+    free(b->pair_filter);
     free(b->cont_prefix);
     free(b->eow_suffix);
     tg__word_cache_free(b->wcache);
@@ -566,11 +568,12 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
  * or a lower one: trained merge lists never do (a merge using a token comes
  * after the merge that made it), and the first time a merge does, the rest
  * of the word goes to the heap from that state (every pending pair, by
- * prank), so any merge list gives HF's result. Finding the next rank costs a
+ * pr), so any merge list gives HF's result. Finding the next rank costs a
  * word of the bitmap per 64 ranks over the whole word instead of a heap step
  * per pair; a run of one repeated symbol has a handful of ranks in all.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
+#define BUCKET_AHEAD 4   /* positions of a bucket prefetched ahead of the one applied */
 
 typedef struct rbucket {
     size_t off;  /* its positions: pool[off..off + n) */
@@ -735,22 +738,25 @@ static void sort_positions(uint32_t *p, size_t n) {
         }
 }
 
-/* The word's state as the buckets left it: pos's pair (rank prank[pos],
- * merged id pnid[pos]) applied, the pairs it changed requeued. */
+/* The word's state as the buckets left it: pos's pair (rank pr[pos].rank,
+ * merged id pr[pos].nid) applied, the pairs it changed requeued. */
+typedef struct rpair {
+    uint32_t rank, nid; /* a position's pair: its rank (UINT32_MAX none) and merged id */
+} rpair;
+
 typedef struct rstate {
     sym *y;
-    uint32_t *prank, *pnid; /* per position: its pair's rank (UINT32_MAX none) and merged id */
+    rpair *pr; /* per position, both in one line: an apply at a random position misses once */
 } rstate;
 
 /* Sets pos's pair from the merge table and queues it; 0 when out of memory. */
 static inline __attribute__((always_inline)) int rs_pair(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q,
                                                          uint32_t pos) {
     uint32_t rk, nid;
-    w->prank[pos] = UINT32_MAX;
+    w->pr[pos].rank = UINT32_MAX;
     sym *cur = &w->y[pos];
     if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) return 1;
-    w->prank[pos] = rk;
-    w->pnid[pos] = nid;
+    w->pr[pos] = (rpair){rk, nid};
     return rq_push(q, rk, pos);
 }
 
@@ -759,10 +765,10 @@ static inline __attribute__((always_inline)) int rs_apply(const tg__bpe *b, mcac
     sym *cur = &y[pos];
     int32_t ri = cur->next;
     sym *right = &y[ri];
-    cur->id = w->pnid[pos];
+    cur->id = w->pr[pos].nid;
     cur->len += right->len;
     right->len = 0;
-    w->prank[ri] = UINT32_MAX;
+    w->pr[ri].rank = UINT32_MAX;
     cur->next = right->next;
     if (cur->next >= 0) y[cur->next].prev = (int32_t)pos;
     if (cur->prev >= 0 && !rs_pair(b, mc, w, q, (uint32_t)cur->prev)) return 0;
@@ -770,13 +776,13 @@ static inline __attribute__((always_inline)) int rs_apply(const tg__bpe *b, mcac
 }
 
 /* The rest of the word by the heap, from the state the buckets left. */
-static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, const uint32_t *prank,
+static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, const rpair *pr,
                                 size_t k) {
     tg_status st = heap_room(s, k);
     if (st) return st;
     size_t hn = 0;
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
-        if (prank[i] != UINT32_MAX) s->heap[hn++] = ((uint64_t)prank[i] << 32) | (uint32_t)i;
+        if (pr[i].rank != UINT32_MAX) s->heap[hn++] = ((uint64_t)pr[i].rank << 32) | (uint32_t)i;
     for (size_t i = hn / 2; i-- > 0;) heap_sift_down(s->heap, hn, i);
     heap_run(b, s->syms, mc, s->heap, hn);
     return TG_OK;
@@ -785,7 +791,7 @@ static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent
 static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
     rqueue q;
     memset(&q, 0, sizeof q);
-    rstate w = {s->syms, malloc(k * sizeof(uint32_t)), malloc(k * sizeof(uint32_t))};
+    rstate w = {s->syms, malloc(k * sizeof(rpair))};
     q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
     size_t nsum = (q.nwords >> 6) + 1;
     if (s->rbits_n < q.nwords + nsum) { /* zeroed once per call, not per word (Gemma-3: 130 KB) */
@@ -798,7 +804,7 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     q.mbits = 10;
     q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
-    if (!w.prank || !w.pnid || !q.bits || !q.map) goto out;
+    if (!w.pr || !q.bits || !q.map) goto out;
     for (size_t i = 0; i < k; i++)
         if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
     q.early = 0; /* set by rank 0 above */
@@ -813,20 +819,24 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
         sort_positions(q.pool + x.off, x.n);
         for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
             uint32_t pos = q.pool[x.off + j];
-            if (w.prank[pos] == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
+            if (j + BUCKET_AHEAD < x.n) { /* random positions: start the misses of a later one now */
+                uint32_t a = q.pool[x.off + j + BUCKET_AHEAD];
+                __builtin_prefetch(&w.y[a]);
+                __builtin_prefetch(&w.pr[a]);
+            }
+            if (w.pr[pos].rank == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
         }
         q.bk[bi - 1].n = 0;
         q.spare[q.nspare++] = bi;
-        if (q.early) { /* this rank's remaining pairs are pending in prank too */
-            st = bucket_to_heap(b, s, mc, w.prank, k);
+        if (q.early) { /* this rank's remaining pairs are pending in pr too */
+            st = bucket_to_heap(b, s, mc, w.pr, k);
             goto out;
         }
     }
     st = TG_OK;
 out:
     rq_free(&q);
-    free(w.prank);
-    free(w.pnid);
+    free(w.pr);
     return st;
 }
 

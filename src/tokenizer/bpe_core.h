@@ -60,6 +60,32 @@ static inline const tg__merge_slot *merge_find(const tg__bpe *b, uint32_t l, uin
 }
 
 
+/* The pair filter (tg__bpe.pair_filter): a pair whose 3 bits are not all
+ * set in its word has no merge. Random long words ask for many pairs once
+ * each, most of them with no merge; the filter (8 bits a merge, at most a
+ * few hundred KB) stays in L2 where the merge table (4-8 MB) does not. */
+static inline uint64_t pf_hash(uint64_t k) {
+    uint64_t x = k * 0xC2B2AE3D27D4EB4Full;
+    x ^= x >> 29;
+    x *= 0x165667B19E3779F9ull;
+    return x ^ (x >> 32);
+}
+
+static inline uint64_t pf_bits(uint64_t x) {
+    return ((uint64_t)1 << (x & 63)) | ((uint64_t)1 << ((x >> 6) & 63)) | ((uint64_t)1 << ((x >> 12) & 63));
+}
+
+/* 0: pair key k has no merge; 1: it may have one (ask merge_find). */
+static inline int pf_maybe(const tg__bpe *b, uint64_t k) {
+    if (!b->pair_filter) return 1;
+    uint64_t x = pf_hash(k), m = pf_bits(x);
+    return (b->pair_filter[(size_t)(x >> 40) & b->pf_mask] & m) == m;
+}
+
+/* Builds b->pair_filter from the merge table (left NULL when out of memory:
+ * every pair then goes to the table). */
+void tg__bpe_pair_filter_build(tg__bpe *b);
+
 /* A direct-mapped cache in front of the merge table for long words: their
  * pairs repeat a lot, and the big table's random probes are cache misses.
  * Negative answers are cached too (rank UINT32_MAX). */
@@ -74,7 +100,7 @@ static inline int mc_find(const tg__bpe *b, mcache_ent *mc, uint32_t l, uint32_t
     uint64_t k = pair_key(l, r);
     mcache_ent *e = &mc[(size_t)((k * 0xD6E8FEB86659FD93ull) >> (64 - MCACHE_BITS))];
     if (e->key != k) {
-        const tg__merge_slot *m = merge_find(b, l, r);
+        const tg__merge_slot *m = pf_maybe(b, k) ? merge_find(b, l, r) : NULL;
         e->key = k;
         e->rank = m ? m->rank : UINT32_MAX;
         e->new_id = m ? m->new_id : 0;

@@ -330,6 +330,10 @@ typedef struct tg__bpe {
     tg__merge_slot *merges;
     size_t merge_mask;
     size_t n_merges;
+    uint64_t *pair_filter; /* bpe_core.h pf_maybe: a blocked Bloom filter of the merge table's
+                              pairs, 3 bits in one word each (NULL: none); long words ask it
+                              before the big table, whose probes miss the caches */
+    size_t pf_mask;        /* its words - 1 */
     uint32_t unk_id;
     int fuse_unk, byte_fallback, ignore_merges;
     size_t longest; /* the longest vocabulary string in bytes (0: not known); ignore_merges skips

@@ -69,6 +69,43 @@ for (let seed = 1; seed <= 9; seed++) {
   toks.push([`random_subset_${seed}`, build(L, shuffle(sub, r), Math.floor(r() * 10))]);
 }
 
+// Random words (longword): tokenizers over "a".."d" whose tokens are joins of
+// two random earlier tokens, merges in the order made (every merge after the
+// merges of its parts: the rank buckets never hand back) or shuffled (pairs
+// of a lower rank appear as merges happen: the buckets hand the word to the
+// heap), texts of random letters past the buckets' 1024 symbols. The
+// merge core's pair filter answers every lookup of these words.
+function buildRandom(seed, n, shuffled) {
+  const r = rng(seed);
+  const vocab = {};
+  const list = ['a', 'b', 'c', 'd'];
+  list.forEach((t) => { vocab[t] = Object.keys(vocab).length; });
+  const merges = [];
+  for (let tries = 0; merges.length < n && tries < 50 * n; tries++) {
+    const l = list[Math.floor(r() * list.length)], rt = list[Math.floor(r() * list.length)];
+    const j = l + rt;
+    if (j.length > 10 || j in vocab) continue;
+    vocab[j] = Object.keys(vocab).length;
+    list.push(j);
+    merges.push([l, rt]);
+  }
+  if (shuffled) shuffle(merges, r);
+  const t = build(1, [], 0);
+  t.model.vocab = vocab;
+  t.model.merges = merges;
+  return t;
+}
+function randomWords(seed) {
+  const r = rng(seed), out = [];
+  for (const n of [1023, 1024, 1500, 2049, 4096, 9001]) {
+    let w = '';
+    const bias = r() < 0.5; // half of them mostly "a": longer tokens, more merges
+    while (w.length < n) w += bias && r() < 0.6 ? 'a' : 'abcd'[Math.floor(r() * 4)];
+    out.push(w);
+  }
+  return out;
+}
+
 const texts = [];
 for (let n = 1; n <= 700; n++) texts.push(A(n));
 for (const n of [997, 1023, 1024, 2048, 4099, 10007]) texts.push(A(n));
@@ -78,12 +115,17 @@ for (let n = 40; n <= 400; n += 9) {
   texts.push('b' + A(n) + 'b' + A(2 * n + 1) + 'c');
 }
 
+for (let seed = 1; seed <= 8; seed++) {
+  const t = buildRandom(100 + seed, [40, 200, 600, 1500][seed % 4], seed > 4);
+  toks.push([`random_words_${seed > 4 ? 'shuffled' : 'made'}_${seed}`, t, randomWords(200 + seed)]);
+}
+
 (async () => {
-  for (const [name, j] of toks) {
+  for (const [name, j, own] of toks) {
     const file = path.join(outDir, name + '.json');
     fs.writeFileSync(file, JSON.stringify(j));
     const t = Tokenizer.fromFile(file);
-    for (const text of texts) {
+    for (const text of own || texts) {
       const e = await t.encode(text, null, { addSpecialTokens: false });
       process.stdout.write(JSON.stringify({ tok: name, text, ids: Array.from(e.getIds()) }) + '\n');
     }

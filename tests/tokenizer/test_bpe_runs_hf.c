@@ -9,7 +9,10 @@
  * random subsets (pairs formed inside a batch that rank lower, merges that
  * reach back into frozen tokens), and in training order, and prints HF's ids
  * for runs of every length 1..700, some long runs, and runs between other
- * symbols; this test encodes the same texts and compares.
+ * symbols; this test encodes the same texts and compares. It also writes
+ * tokenizers of random joins over "a".."d" (merges in the order made, and
+ * shuffled) with random words of 1023..9001 letters: the rank buckets, their
+ * hand-back to the heap, and the pair filter in front of the merge table.
  */
 #include <jansson.h>
 #include <stdint.h>
