@@ -27,12 +27,15 @@ typedef struct tg__sp_run {
     struct tg__sp_front *front;   /* the call's front cache for pieces of 2..8 bytes (NULL: none) */
     struct tg__sp_front2 *front2; /* and for 9..16 bytes */
     unsigned cur;        /* q[cur] fills while q[cur ^ 1], prefetched, waits */
+    struct tg__sp_batch *fill; /* &q[cur] */
     struct tg__sp_batch {
-        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: off is an
-                                                          added token's id */
+        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: an
+                                                          added token, its id in fid[0] */
         uint64_t h[TG__SP_BATCH], kw[TG__SP_BATCH];    /* its hash and (up to 8 bytes) key word */
-        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when a front cache held them */
-        uint8_t fn[TG__SP_BATCH];                      /* how many (0: it did not) */
+        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when known as it was queued (an
+                                                          added token, a one-char piece, a front
+                                                          cache hit) */
+        uint8_t fn[TG__SP_BATCH];                      /* how many (0: to look up) */
         size_t n;
     } q[2];
 } tg__sp_run;
