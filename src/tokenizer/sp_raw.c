@@ -444,6 +444,14 @@ static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at
 }
 
 #ifdef __SSE2__
+/* cut_at for a position candidates() left in: there an ASCII char other
+ * than " " follows an ASCII char other than " " (the rest is " " or 0xE2). */
+static inline int cut_cand(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+    uint8_t ch = p[at], a = p[at - 1];
+    if (ch != ' ' && ch < 0x80) return b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1;
+    return cut_at(b, p, n, at);
+}
+
 /* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
  * cut_at is 0 anyway: inside a char (a continuation byte), before a
  * non-ASCII char other than one starting with 0xE2, before an ASCII char
@@ -495,7 +503,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
             if (n - i < 16) cand &= (1u << (n - i)) - 1; /* positions of the segment only */
             for (; cand; cand &= cand - 1) {
                 size_t at = i + (size_t)__builtin_ctz(cand);
-                if (!cut_at(b, p, n, at)) continue;
+                if (!cut_cand(b, p, n, at)) continue;
                 if ((st = push(r, (uint32_t)(from + start), (uint32_t)(at - start)))) return st;
                 start = at;
             }
