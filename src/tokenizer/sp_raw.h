@@ -3,9 +3,11 @@
  * models whose normalizer only turns " " into U+2581 (Gemma-3): pieces cut,
  * keyed and looked up in the shared cache from the raw text (see sp_raw.c).
  * tokenizer.c runs one tg__sp_run per encode call over the segments between
- * added tokens; pieces queue in batches of TG__SP_BATCH, across segment ends:
- * a full batch's cache sets are prefetched, then the batch before it is
- * encoded, so a lookup comes a batch after its prefetch.
+ * added tokens; pieces queue in batches of TG__SP_BATCH, across segment ends.
+ * A piece is resolved as it is queued (a one-char piece by table, others
+ * hashed and looked up in the call's front cache, a miss's shared-cache set
+ * prefetched); when a batch is full the batch before it is encoded, so a
+ * shared-cache lookup comes a batch after its prefetch.
  */
 #ifndef TG_TOKENIZER_SP_RAW_H
 #define TG_TOKENIZER_SP_RAW_H
