@@ -47,6 +47,7 @@ struct tg__trie {
     unsigned n_first;         /* distinct first bytes */
     uint8_t only_first;       /* the first byte when n_first == 1 */
     uint8_t first_list[8];    /* the first bytes while n_first <= 8 (skip_to_first) */
+    uint8_t first_vec[8][16]; /* each of them 16 times (skip_to_first's compares) */
     uint32_t root_child[256]; /* dense root, child + 1 */
 };
 
@@ -111,7 +112,10 @@ tg_status tg__trie_add(tg__trie *t, const char *s, size_t n, uint32_t token_inde
     }
     if (!t->first[(uint8_t)s[0]]) {
         t->first[(uint8_t)s[0]] = 1;
-        if (t->n_first < sizeof t->first_list) t->first_list[t->n_first] = (uint8_t)s[0];
+        if (t->n_first < sizeof t->first_list) {
+            t->first_list[t->n_first] = (uint8_t)s[0];
+            memset(t->first_vec[t->n_first], (uint8_t)s[0], sizeof t->first_vec[0]);
+        }
         t->n_first++;
         t->only_first = (uint8_t)s[0];
     }
@@ -125,11 +129,13 @@ tg_status tg__trie_add(tg__trie *t, const char *s, size_t n, uint32_t token_inde
  * "[" and U+2581's 0xE2) 16 bytes a step with SSE2, else by the table. */
 static size_t skip_to_first(const tg__trie *t, const uint8_t *s, size_t n, size_t i) {
 #ifdef __SSE2__
-    if (t->n_first <= sizeof t->first_list) {
+    unsigned nf = t->n_first;
+    if (nf <= sizeof t->first_list) {
+        const uint8_t (*f)[16] = t->first_vec;
         for (; i + 16 <= n; i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i)), hit = _mm_setzero_si128();
-            for (unsigned k = 0; k < t->n_first; k++)
-                hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)t->first_list[k])));
+            for (unsigned k = 0; k < nf; k++) /* operands from the trie: set1 here was rebuilt each step */
+                hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_loadu_si128((const __m128i *)(const void *)f[k])));
             unsigned m = (unsigned)_mm_movemask_epi8(hit);
             if (m) return i + (size_t)__builtin_ctz(m);
         }

@@ -287,47 +287,52 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
     return TG_OK;
 }
 
-/* Hashes the batch's pieces, takes what the front cache holds, and
- * prefetches the shared cache sets of the rest. */
-static void prefetch(const tg__sp_run *r, struct tg__sp_batch *q) {
-    const uint8_t *lim = r->text + r->text_len;
-    for (size_t k = 0; k < q->n; k++) {
-        size_t m = q->len[k];
-        q->fn[k] = 0;
-        if (m < 2 || m > MAX_KEY) continue;
-        const uint8_t *pc = r->text + q->off[k];
-        q->kw[k] = m <= 8 ? key_word(pc, m, lim) : 0;
-        q->h[k] = raw_hash(pc, m, q->kw[k]);
-        if (m <= 8 && r->front) {
-            const struct tg__sp_front *e = front_of(r, q->h[k]);
-            if (e->kw == q->kw[k] && e->x >> 28 == m) {
-                q->fn[k] = (uint8_t)(1 + (e->x >> 27 & 1));
-                q->fid[k][0] = e->id0;
-                q->fid[k][1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
-                continue;
-            }
-        } else if (m <= 16 && r->front2) {
-            const struct tg__sp_front2 *e = front2_of(r, q->h[k]);
-            uint64_t a, c;
-            memcpy(&a, pc, 8);
-            memcpy(&c, pc + m - 8, 8);
-            if (e->m >> 2 == m && e->a == a && e->b == c) {
-                q->fn[k] = (uint8_t)(e->m & 3);
-                memcpy(q->fid[k], e->id, 12);
-                continue;
-            }
+/* Resolves a piece as it is queued (item k of q): a one-char piece by
+ * table, a piece of 2..16 bytes the front cache holds by its ids; any other
+ * is hashed and its shared-cache set prefetched, for encode() a batch later. */
+static inline void resolve(const tg__sp_run *r, struct tg__sp_batch *q, size_t k, const uint8_t *pc, size_t m) {
+    q->fn[k] = 0;
+    if (m == 1) {
+        uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
+        if (id != TG__NO_ID) {
+            q->fn[k] = 1;
+            q->fid[k][0] = id;
         }
-        const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
-        if (c) { /* word_cache.c's set of h: two slots */
-            const char *set = (const char *)c->mem + ((size_t)q->h[k] & c->mask & ~(size_t)1) * c->words * 8;
-            __builtin_prefetch(set);
-            __builtin_prefetch(set + c->words * 8);
+        return;
+    }
+    if (m > MAX_KEY) return;
+    uint64_t kw = m <= 8 ? key_word(pc, m, r->text + r->text_len) : 0, h = raw_hash(pc, m, kw);
+    q->kw[k] = kw;
+    q->h[k] = h;
+    if (m <= 8 && r->front) {
+        const struct tg__sp_front *e = front_of(r, h);
+        if (e->kw == kw && e->x >> 28 == m) {
+            q->fn[k] = (uint8_t)(1 + (e->x >> 27 & 1));
+            q->fid[k][0] = e->id0;
+            q->fid[k][1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
+            return;
         }
+    } else if (m <= 16 && r->front2) {
+        const struct tg__sp_front2 *e = front2_of(r, h);
+        uint64_t a, c;
+        memcpy(&a, pc, 8);
+        memcpy(&c, pc + m - 8, 8);
+        if (e->m >> 2 == m && e->a == a && e->b == c) {
+            q->fn[k] = (uint8_t)(e->m & 3);
+            memcpy(q->fid[k], e->id, 12);
+            return;
+        }
+    }
+    const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
+    if (c) { /* word_cache.c's set of h: two slots */
+        const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8;
+        __builtin_prefetch(set);
+        __builtin_prefetch(set + c->words * 8);
     }
 }
 
-/* Encodes a prefetched batch: an added token's id as it is, a one-char
- * piece by table, any other piece through the caches. */
+/* Encodes a batch resolved a batch ago: what resolve() found as it is, any
+ * other piece through the shared caches (or BPE). */
 static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     tg_status st;
     tg_tokens *out = r->out;
@@ -336,24 +341,13 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     const size_t room = TG__SP_BATCH * (TG__WC_MAX_PAYLOAD / 4 + 4);
     if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
     for (size_t k = 0; k < q->n; k++) {
-        size_t m = q->len[k];
-        if (m == 0) {
-            out->ids[out->len++] = q->off[k];
-            continue;
-        }
-        if (q->fn[k]) { /* the front cache's */
+        if (q->fn[k]) { /* an added token, a one-char piece, the front cache's */
             memcpy(out->ids + out->len, q->fid[k], 16);
             out->len += q->fn[k];
             continue;
         }
+        size_t m = q->len[k];
         const uint8_t *pc = r->text + q->off[k];
-        if (m == 1) {
-            uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
-            if (id != TG__NO_ID) {
-                out->ids[out->len++] = id;
-                continue;
-            }
-        }
         size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
         if (got) {
             front_put(r, q->h[k], q->kw[k], m, out->ids + out->len, got);
@@ -361,9 +355,10 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
             out->len += got;
         } else {
             size_t before = out->len;
-            if ((st = miss(r, pc, m, q->h[k]))) return st;
-            if (m >= 2) front_put(r, q->h[k], q->kw[k], m, out->ids + before, out->len - before);
-            front2_put(r, q->h[k], pc, m, out->ids + before, out->len - before);
+            uint64_t h = m < 2 || m > MAX_KEY ? 0 : q->h[k];
+            if ((st = miss(r, pc, m, h))) return st;
+            if (m >= 2) front_put(r, h, q->kw[k], m, out->ids + before, out->len - before);
+            front2_put(r, h, pc, m, out->ids + before, out->len - before);
             if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
         }
     }
@@ -371,21 +366,23 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     return TG_OK;
 }
 
-/* The filling batch is full: prefetch it, encode the one before (prefetched
- * a batch ago), and fill that one next. */
+/* The filling batch is full (resolved and prefetched as it filled): encode
+ * the one before, and fill that one next. */
 static tg_status turn(tg__sp_run *r) {
-    struct tg__sp_batch *q = &r->q[r->cur], *prev = &r->q[r->cur ^ 1];
-    prefetch(r, q);
-    tg_status st = encode(r, prev);
+    tg_status st = encode(r, &r->q[r->cur ^ 1]);
     r->cur ^= 1;
+    r->fill = &r->q[r->cur];
     return st;
 }
 
-/* Queues an item, turning the batches when the filling one is full. */
+/* Queues a piece text[off..off+len), turning the batches when the filling
+ * one is full. */
 static inline tg_status push(tg__sp_run *r, uint32_t off, uint32_t len) {
-    struct tg__sp_batch *q = &r->q[r->cur];
-    q->off[q->n] = off;
-    q->len[q->n++] = len;
+    struct tg__sp_batch *q = r->fill;
+    size_t k = q->n++;
+    q->off[k] = off;
+    q->len[k] = len;
+    resolve(r, q, k, r->text + off, len);
     return q->n == TG__SP_BATCH ? turn(r) : TG_OK;
 }
 
@@ -402,6 +399,7 @@ void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, c
     r->err = err;
     r->cur = 0;
     r->q[0].n = r->q[1].n = 0;
+    r->fill = &r->q[0];
     r->front = len >= FRONT_MIN_TEXT ? calloc((size_t)1 << FRONT_LOG2, sizeof *r->front) : NULL; /* optional */
     r->front2 = r->front ? calloc((size_t)1 << FRONT2_LOG2, sizeof *r->front2) : NULL;
 }
@@ -413,13 +411,18 @@ void tg__sp_run_free(tg__sp_run *r) {
     r->front2 = NULL;
 }
 
-tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) { return push(r, id, 0); }
+tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) {
+    struct tg__sp_batch *q = r->fill;
+    size_t k = q->n++;
+    q->len[k] = 0;
+    q->fn[k] = 1;
+    q->fid[k][0] = id;
+    return q->n == TG__SP_BATCH ? turn(r) : TG_OK;
+}
 
 tg_status tg__sp_run_finish(tg__sp_run *r) {
-    struct tg__sp_batch *q = &r->q[r->cur];
-    prefetch(r, q);
     tg_status st = encode(r, &r->q[r->cur ^ 1]);
-    return st ? st : encode(r, q);
+    return st ? st : encode(r, r->fill);
 }
 
 /* 1 when a piece may end before the "▁" (raw " " or "▁") at p[at], whose
@@ -441,6 +444,14 @@ static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at
 }
 
 #ifdef __SSE2__
+/* cut_at for a position candidates() left in: there an ASCII char other
+ * than " " follows an ASCII char other than " " (the rest is " " or 0xE2). */
+static inline int cut_cand(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+    uint8_t ch = p[at], a = p[at - 1];
+    if (ch != ' ' && ch < 0x80) return b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1;
+    return cut_at(b, p, n, at);
+}
+
 /* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
  * cut_at is 0 anyway: inside a char (a continuation byte), before a
  * non-ASCII char other than one starting with 0xE2, before an ASCII char
@@ -477,14 +488,27 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
     size_t start = 0, i = 1;
     tg_status st;
 #ifdef __SSE2__
-    if (r->conf->skip) /* 16 positions a step; only those not inside a run of the skip set are checked */
-        for (; i + 16 <= n; i += 16)
-            for (unsigned cand = candidates(r->conf, p + i); cand; cand &= cand - 1) {
+    if (r->conf->skip) { /* 16 positions a step; only those not inside a run of the skip set are checked */
+        const uint8_t *end = r->text + r->text_len;
+        uint8_t pad[48];
+        for (; i < n; i += 16) {
+            unsigned cand;
+            if (i + 16 <= n || p + i + 16 <= end) { /* the last step reads past the segment, not the text */
+                cand = candidates(r->conf, p + i);
+            } else { /* the text's last bytes: from a copy, zeros after */
+                memset(pad, 0, sizeof pad);
+                memcpy(pad, p + i - 1, n - i + 1);
+                cand = candidates(r->conf, pad + 1);
+            }
+            if (n - i < 16) cand &= (1u << (n - i)) - 1; /* positions of the segment only */
+            for (; cand; cand &= cand - 1) {
                 size_t at = i + (size_t)__builtin_ctz(cand);
-                if (!cut_at(b, p, n, at)) continue;
+                if (!cut_cand(b, p, n, at)) continue;
                 if ((st = push(r, (uint32_t)(from + start), (uint32_t)(at - start)))) return st;
                 start = at;
             }
+        }
+    }
 #endif
     for (; i < n; i++) {
         if (!cut_at(b, p, n, i)) continue;

@@ -3,9 +3,11 @@
  * models whose normalizer only turns " " into U+2581 (Gemma-3): pieces cut,
  * keyed and looked up in the shared cache from the raw text (see sp_raw.c).
  * tokenizer.c runs one tg__sp_run per encode call over the segments between
- * added tokens; pieces queue in batches of TG__SP_BATCH, across segment ends:
- * a full batch's cache sets are prefetched, then the batch before it is
- * encoded, so a lookup comes a batch after its prefetch.
+ * added tokens; pieces queue in batches of TG__SP_BATCH, across segment ends.
+ * A piece is resolved as it is queued (a one-char piece by table, others
+ * hashed and looked up in the call's front cache, a miss's shared-cache set
+ * prefetched); when a batch is full the batch before it is encoded, so a
+ * shared-cache lookup comes a batch after its prefetch.
  */
 #ifndef TG_TOKENIZER_SP_RAW_H
 #define TG_TOKENIZER_SP_RAW_H
@@ -27,12 +29,15 @@ typedef struct tg__sp_run {
     struct tg__sp_front *front;   /* the call's front cache for pieces of 2..8 bytes (NULL: none) */
     struct tg__sp_front2 *front2; /* and for 9..16 bytes */
     unsigned cur;        /* q[cur] fills while q[cur ^ 1], prefetched, waits */
+    struct tg__sp_batch *fill; /* &q[cur] */
     struct tg__sp_batch {
-        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: off is an
-                                                          added token's id */
+        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: an
+                                                          added token, its id in fid[0] */
         uint64_t h[TG__SP_BATCH], kw[TG__SP_BATCH];    /* its hash and (up to 8 bytes) key word */
-        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when a front cache held them */
-        uint8_t fn[TG__SP_BATCH];                      /* how many (0: it did not) */
+        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when known as it was queued (an
+                                                          added token, a one-char piece, a front
+                                                          cache hit) */
+        uint8_t fn[TG__SP_BATCH];                      /* how many (0: to look up) */
         size_t n;
     } q[2];
 } tg__sp_run;

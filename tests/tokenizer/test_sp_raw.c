@@ -14,7 +14,10 @@
  *     ">▁</" written both ways, ASCII pairs cut and not, "\n" and "\t" (added
  *     tokens), accented, CJK, emoji, a private-use char that needs byte
  *     fallback), long runs and long words, and the mixed corpus's first 2 MB
- *     in 8 KB pieces and whole (calls of 64 KiB and more use a front cache).
+ *     in 8 KB pieces and whole (calls of 64 KiB and more use a front cache);
+ *   - short texts from heap blocks of their exact length, with added tokens
+ *     before them and "\n" at every position (segment ends: the scan's last
+ *     16-byte step reads past a segment, or copies the text's last bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +112,53 @@ static void test_random(void) {
     TG_CHECK_EQ_U(bad, 0);
 }
 
+/* Segment ends (sp_raw.c's last 16-byte step of a segment reads on past
+ * it, or at the text's end from a copy): random texts of 1..48 bytes, from
+ * a heap block of exactly their length (under ASan a read past the text
+ * fails), each also after "\n" and "<start_of_turn>" (added tokens) so its
+ * last segment starts anywhere in its first 16-byte step, and texts of 1..48
+ * bytes with "\n" at every position. */
+static void test_tails(void) {
+    size_t na = sizeof alphabet / sizeof *alphabet, bad = 0;
+    static const char *const pre[] = {"", "\n", "ab\n", "<start_of_turn>", "xyz (1) \t"};
+    for (int i = 0; i < 6000; i++) {
+        char buf[256];
+        size_t n = 0, want = 1 + rnd(48);
+        const char *pr = pre[rnd(sizeof pre / sizeof *pre)];
+        for (size_t j = 0; pr[j]; j++) buf[n++] = pr[j];
+        while (n < want + strlen(pr)) {
+            const char *a = alphabet[rnd((unsigned)na)];
+            size_t l = strlen(a);
+            if (n + l >= sizeof buf) break;
+            for (size_t j = 0; j < l; j++) buf[n++] = a[j];
+        }
+        char *exact = malloc(n);
+        TG_CHECK(exact != NULL);
+        if (!exact) return;
+        memcpy(exact, buf, n);
+        if (!same(exact, n) && bad++ < 5) {
+            TG_CHECK(!"raw path differs");
+            fprintf(stderr, "  text (%zu bytes): \"%.*s\"\n", n, (int)n, buf);
+        }
+        free(exact);
+    }
+    static const char line[] = "Hello, World: TheQUICK brown_fox (x1) > </a> ok!";
+    for (size_t n = 1; n < sizeof line; n++)
+        for (size_t nl = 0; nl < n; nl++) {
+            char *exact = malloc(n);
+            TG_CHECK(exact != NULL);
+            if (!exact) return;
+            memcpy(exact, line, n);
+            exact[nl] = '\n';
+            if (!same(exact, n) && bad++ < 5) {
+                TG_CHECK(!"raw path differs");
+                fprintf(stderr, "  text (%zu bytes): \"%.*s\"\n", n, (int)n, exact);
+            }
+            free(exact);
+        }
+    TG_CHECK_EQ_U(bad, 0);
+}
+
 static void test_long(void) {
     static char buf[40000];
     const char *units[] = {" ", "\xE2\x96\x81", " \xE2\x96\x81", "a", "ab ", "\xE4\xB8\xAD", "> </", ". "};
@@ -176,6 +226,7 @@ int main(void) {
     load();
     TG_RUN(test_takes_raw_path);
     TG_RUN(test_random);
+    TG_RUN(test_tails);
     TG_RUN(test_long);
     TG_RUN(test_corpus);
     TG_RUN(test_front_lookalikes);
