@@ -80,10 +80,35 @@ static void structural(model_name_filter *m, char ch) {
     }
 }
 
+/* The runs skipped without the byte machine. STOP_STR ends a string's plain
+ * run (a quote or backslash; a newline too in an SSE stream, STOP_NL);
+ * STOP_DEEP ends a run outside strings below the top level, where only
+ * quotes, brackets and newlines move the state (structural: no key, ':' or
+ * ',' counts there, and the state is S_SCAN). */
+enum { STOP_STR = 1, STOP_NL = 2, STOP_DEEP = 4 };
+static const unsigned char stop_class[256] = {
+    ['"'] = STOP_STR | STOP_DEEP, ['\\'] = STOP_STR, ['\n'] = STOP_NL | STOP_DEEP,
+    ['{'] = STOP_DEEP, ['['] = STOP_DEEP, ['}'] = STOP_DEEP, [']'] = STOP_DEEP,
+};
+static int runs_on = 1; /* tg__model_name_runs: the tests' byte-at-a-time reference when 0 */
+
+void tg__model_name_runs(int on) { runs_on = on; }
+
 /* Inside a string that is not a key, nothing matters up to the next quote,
  * backslash or (SSE) newline: those bytes pass untouched. */
 static size_t skip_plain(const model_name_filter *m, const char *p, size_t i, size_t n) {
-    while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
+    if (!runs_on) {
+        while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
+        return i;
+    }
+    unsigned mask = m->sse ? STOP_STR | STOP_NL : STOP_STR;
+    while (i < n && !(stop_class[(unsigned char)p[i]] & mask)) i++;
+    return i;
+}
+
+/* Outside strings below the top level: up to the next byte that moves the state. */
+static size_t skip_deep(const char *p, size_t i, size_t n) {
+    while (i < n && !(stop_class[(unsigned char)p[i]] & STOP_DEEP)) i++;
     return i;
 }
 
@@ -97,6 +122,9 @@ static void mn_data(tg__filter *f, const char *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (m->in_str && !m->key_str && !m->esc && m->state != S_VALUE) {
             i = skip_plain(m, p, i, n);
+            if (i == n) break;
+        } else if (!m->in_str && m->depth > 1 && m->state == S_SCAN && runs_on) {
+            i = skip_deep(p, i, n);
             if (i == n) break;
         }
         char ch = p[i];
