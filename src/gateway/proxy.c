@@ -542,8 +542,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     tgx_buf hb; /* the head's lines, added to `head` at once */
-    tgx_buf_init(&hb, SIZE_MAX);
-    tgx_buf_reserve(&hb, 1024); /* one allocation for a usual head, not four growing ones (failure: seen by the appends) */
+    char hb_mem[1024];
+    tgx_buf_init_with(&hb, hb_mem, sizeof hb_mem, SIZE_MAX); /* a usual head: no allocation */
     tgx_buf_puts(&hb, "HTTP/1.1 ");
     tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
     tgx_buf_putc(&hb, ' ');

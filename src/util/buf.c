@@ -14,10 +14,21 @@ void tgx_buf_init(tgx_buf *b, size_t max) {
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->ext = 0;
+}
+
+void tgx_buf_init_with(tgx_buf *b, char *mem, size_t cap, size_t max) {
+    b->data = mem;
+    b->len = 0;
+    b->cap = cap;
+    b->max = max;
+    b->ext = 1;
+    mem[0] = '\0';
 }
 
 void tgx_buf_free(tgx_buf *b) {
-    free(b->data);
+    if (!b->ext) free(b->data);
+    b->ext = 0;
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -36,8 +47,10 @@ tg_status tgx_buf_reserve(tgx_buf *b, size_t extra) {
         if (cap > SIZE_MAX / 2) { cap = need; break; }
         cap *= 2;
     }
-    char *p = realloc(b->data, cap);
+    char *p = b->ext ? malloc(cap) : realloc(b->data, cap);
     if (!p) return TG_ENOMEM;
+    if (b->ext) memcpy(p, b->data, b->len + 1); /* out of the caller's memory, its NUL too */
+    b->ext = 0;
     b->data = p;
     b->cap = cap;
     return TG_OK;
@@ -100,6 +113,14 @@ tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {
 char *tgx_buf_detach(tgx_buf *b, size_t *len) {
     char *p = b->data;
     if (len) *len = b->len;
+    if (b->ext) { /* the caller's memory: a copy of its own (NULL out of memory) */
+        p = malloc(b->len + 1);
+        if (p) memcpy(p, b->data, b->len + 1);
+        b->ext = 0;
+        b->data = NULL;
+        b->len = b->cap = 0;
+        return p;
+    }
     if (!p) p = calloc(1, 1);
     b->data = NULL;
     b->len = b->cap = 0;

@@ -19,9 +19,14 @@ typedef struct tgx_buf {
     size_t len;
     size_t cap;
     size_t max; /* ceiling on len */
+    int ext;    /* data is the caller's memory (tgx_buf_init_with): never freed here */
 } tgx_buf;
 
 void tgx_buf_init(tgx_buf *b, size_t max);
+/* Starts in the caller's MEM (CAP bytes, CAP >= 1, e.g. an array on the
+ * stack) and moves to the heap only when it outgrows it, so a small buffer
+ * costs no allocation; tgx_buf_free never frees MEM, tgx_buf_detach copies. */
+void tgx_buf_init_with(tgx_buf *b, char *mem, size_t cap, size_t max);
 void tgx_buf_free(tgx_buf *b);
 void tgx_buf_reset(tgx_buf *b); /* len = 0, keeps memory */
 tg_status tgx_buf_reserve(tgx_buf *b, size_t extra);

@@ -237,6 +237,18 @@ static void test_arena(void) {
     TG_CHECK_EQ_U(a.used_total, 0);
     TG_CHECK(tg__arena_alloc(&a, 5000) != NULL);
     tg__arena_reset(&a);
+    /* recycle: the largest block (up to 16 KiB) is kept and reused from its start, the rest freed */
+    TG_CHECK(tg__arena_alloc(&a, 100) != NULL);
+    char *f1 = tg__arena_alloc(&a, 3000); /* a second block, the larger: its own start */
+    TG_CHECK(f1 != NULL);
+    tg__arena_recycle(&a);
+    TG_CHECK_EQ_U(a.used_total, 0);
+    TG_CHECK(tg__arena_alloc(&a, 3000) == f1);
+    TG_CHECK(tg__arena_alloc(&a, 900) != NULL); /* the rest of the kept block */
+    TG_CHECK(tg__arena_alloc(&a, 5000) != NULL); /* the ceiling counted from zero again */
+    TG_CHECK(tg__arena_alloc(&a, 2000) == NULL);
+    tg__arena_reset(&a);
+    TG_CHECK(a.head == NULL);
 }
 
 int main(void) {
