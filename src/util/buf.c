@@ -56,7 +56,7 @@ tg_status tgx_buf_reserve(tgx_buf *b, size_t extra) {
     return TG_OK;
 }
 
-tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
+tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n) {
     tg_status st = tgx_buf_reserve(b, n);
     if (st) return st;
     if (n) memcpy(b->data + b->len, p, n);
@@ -64,10 +64,6 @@ tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
     b->data[b->len] = '\0';
     return TG_OK;
 }
-
-tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
-
-tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
     char d[20];
