@@ -223,15 +223,18 @@ void tg__exchange_on_client_drain(tg__exchange *ex) {
     }
 }
 
+/* tg__http_name_eq against a literal, its length compared first (no call,
+ * no strlen, for the usual field of another length). */
+#define NAME_IS(name, len, lit) ((len) == sizeof(lit) - 1 && tg__http_name_eq((name), (len), (lit)))
+
 static int skip_request_header(const tg__http_header *h, int strip_auth, int inference) {
     if (tg__http_is_hop_by_hop(h->name, h->name_len)) return 1;
-    if (tg__http_name_eq(h->name, h->name_len, "host") || tg__http_name_eq(h->name, h->name_len, "content-length") ||
-        tg__http_name_eq(h->name, h->name_len, "expect"))
+    if (NAME_IS(h->name, h->name_len, "host") || NAME_IS(h->name, h->name_len, "content-length") ||
+        NAME_IS(h->name, h->name_len, "expect"))
         return 1;
-    if (strip_auth && (tg__http_name_eq(h->name, h->name_len, "authorization") ||
-                       tg__http_name_eq(h->name, h->name_len, "x-api-key")))
+    if (strip_auth && (NAME_IS(h->name, h->name_len, "authorization") || NAME_IS(h->name, h->name_len, "x-api-key")))
         return 1;
-    if (inference && tg__http_name_eq(h->name, h->name_len, "accept-encoding")) return 1;
+    if (inference && NAME_IS(h->name, h->name_len, "accept-encoding")) return 1;
     return 0;
 }
 
@@ -408,7 +411,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
-        if (skip_request_header(h, strip_auth, inference) || tg__http_name_eq(h->name, h->name_len, "x-request-id")) continue;
+        if (skip_request_header(h, strip_auth, inference) || NAME_IS(h->name, h->name_len, "x-request-id")) continue;
         tgx_buf_append(&rq, h->name, h->name_len);
         tgx_buf_append(&rq, ": ", 2);
         tgx_buf_append(&rq, h->value, h->value_len);
@@ -551,10 +554,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tgx_buf_append(&hb, "\r\n", 2);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || tg__http_name_eq(f->name, f->name_len, "content-length") ||
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
             (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
             continue;
-        if (tg__http_name_eq(f->name, f->name_len, "content-type") && f->value_len >= 17) {
+        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
             for (size_t k = 0; k + 17 <= f->value_len; k++)
                 if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
         }
