@@ -120,6 +120,7 @@ struct tg__exchange {
     uint64_t grow_by;
     tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
     tg__filter_sink rename_out;
+    char rename_mem[1024]; /* rename_out's bytes while they fit: no allocation */
     int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
     tg__sse_end sse_end;
     tg__think_obs think;  /* an adaptive budget's class: the answer's thinking is recorded (adaptive.h) */
@@ -470,6 +471,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
     if (inference && m && (ex->rename = tg__model_name_filter_new(tg__model_id(m)))) {
         tg__filter_sink_init(&ex->rename_out, SIZE_MAX);
+        tgx_buf_init_with(&ex->rename_out.out, ex->rename_mem, sizeof ex->rename_mem, SIZE_MAX);
         ex->rename->next = &ex->rename_out.base;
     }
     ex->added = tg__now() - c->t_start;

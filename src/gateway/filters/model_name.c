@@ -37,7 +37,9 @@ typedef struct model_name_filter {
     char key[8];       /* its first bytes */
     size_t key_len;    /* bytes seen (may exceed sizeof key) */
     int state;
-    tgx_buf out;       /* what one on_data passes on */
+    tgx_buf out;       /* what one on_data passes on (in out_mem while it fits) */
+    char out_mem[1024];
+    char served_mem[96]; /* served_json when it fits: no allocation */
 } model_name_filter;
 
 static void reset(model_name_filter *m) {
@@ -171,16 +173,17 @@ static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
 static void mn_destroy(tg__filter *f) {
     model_name_filter *m = (model_name_filter *)f;
     tgx_buf_free(&m->out);
-    free(m->served_json);
+    if (m->served_json != m->served_mem) free(m->served_json);
     free(m);
 }
 
 static const tg__filter_ops mn_ops = {"model_name", mn_head, mn_data, mn_end, mn_destroy};
 
-/* `s` as a JSON string literal (quotes, backslashes and controls escaped). */
-static char *json_quote(const char *s) {
+/* `s` as a JSON string literal (quotes, backslashes and controls escaped),
+ * in MEM (CAP bytes) when it surely fits, else malloc'd. */
+static char *json_quote(const char *s, char *mem, size_t cap) {
     size_t n = strlen(s);
-    char *o = malloc(n * 6 + 3);
+    char *o = n < (cap - 3) / 6 ? mem : malloc(n * 6 + 3);
     if (!o) return NULL;
     size_t k = 0;
     o[k++] = '"';
@@ -204,12 +207,12 @@ static char *json_quote(const char *s) {
 tg__filter *tg__model_name_filter_new(const char *served) {
     model_name_filter *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->served_json = json_quote(served ? served : "");
+    m->served_json = json_quote(served ? served : "", m->served_mem, sizeof m->served_mem);
     if (!m->served_json) {
         free(m);
         return NULL;
     }
     m->base.ops = &mn_ops;
-    tgx_buf_init(&m->out, SIZE_MAX);
+    tgx_buf_init_with(&m->out, m->out_mem, sizeof m->out_mem, SIZE_MAX);
     return &m->base;
 }

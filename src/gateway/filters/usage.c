@@ -455,12 +455,18 @@ void tg__usage_finish(tg__usage *u) {
 typedef struct usage_filter {
     tg__filter base;
     tg__usage u;
+    char body_mem[1024]; /* a small non-streamed answer: u.body without an allocation */
 } usage_filter;
+
+static void uf_init(usage_filter *uf, int sse) {
+    tg__usage_init(&uf->u, sse);
+    tgx_buf_init_with(&uf->u.body, uf->body_mem, sizeof uf->body_mem, USAGE_MAX_BODY);
+}
 
 static void uf_head(tg__filter *f, int status, int sse) {
     usage_filter *uf = (usage_filter *)f;
     tg__usage_free(&uf->u);
-    tg__usage_init(&uf->u, sse);
+    uf_init(uf, sse);
     tg__filter_head(f->next, status, sse);
 }
 
@@ -485,7 +491,7 @@ tg__filter *tg__usage_filter_new(void) {
     usage_filter *uf = calloc(1, sizeof *uf);
     if (!uf) return NULL;
     uf->base.ops = &usage_ops;
-    tg__usage_init(&uf->u, 0);
+    uf_init(uf, 0);
     return &uf->base;
 }
 
