@@ -119,8 +119,7 @@ struct tg__exchange {
     int growing;          /* waiting for KV room to escalate */
     uint64_t grow_by;
     tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
-    tg__filter_sink rename_out;
-    char rename_mem[1024]; /* rename_out's bytes while they fit: no allocation */
+    struct relay rename_out; /* the served-name filter's next: the client (client_sink) */
     int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
     tg__sse_end sse_end;
     tg__think_obs think;  /* an adaptive budget's class: the answer's thinking is recorded (adaptive.h) */
@@ -158,6 +157,11 @@ static void relay_end(tg__filter *f) {
     if (ex->serr_on) tg__stream_err_flush(&ex->serr, relay_emit, ex);
 }
 static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, relay_end, NULL};
+
+/* After the served-name filter: its bytes straight to the client (it passes
+ * each call's output on in one piece; no copy into a buffer first). */
+static void client_sink_data(tg__filter *f, const char *p, size_t n) { tg__client_body(((struct relay *)f)->ex->c, p, n); }
+static const tg__filter_ops client_sink_ops = {"client", NULL, client_sink_data, NULL, NULL};
 
 /* The chain's first filter: meter -> escalation -> (assemble) -> relay,
  * each present or not. */
@@ -197,10 +201,7 @@ static void ex_release(tg__exchange *ex) {
     free(ex->up_head);
     if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
-    if (ex->rename) {
-        tg__filter_free(ex->rename);
-        tg__filter_sink_free(&ex->rename_out);
-    }
+    tg__filter_free(ex->rename);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
     free(ex->pool_key);
@@ -470,8 +471,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
     if (inference && m && (ex->rename = tg__model_name_filter_new(tg__model_id(m)))) {
-        tg__filter_sink_init(&ex->rename_out, SIZE_MAX);
-        tgx_buf_init_with(&ex->rename_out.out, ex->rename_mem, sizeof ex->rename_mem, SIZE_MAX);
+        ex->rename_out.base.ops = &client_sink_ops;
+        ex->rename_out.ex = ex;
         ex->rename->next = &ex->rename_out.base;
     }
     ex->added = tg__now() - c->t_start;
@@ -611,9 +612,7 @@ static void client_body(tg__exchange *ex, const char *p, size_t n) {
         tg__client_body(ex->c, p, n);
         return;
     }
-    tgx_buf_reset(&ex->rename_out.out);
-    tg__filter_data(ex->rename, p, n);
-    tg__client_body(ex->c, ex->rename_out.out.data, ex->rename_out.out.len);
+    tg__filter_data(ex->rename, p, n); /* to the client: client_sink */
 }
 
 /* Sends a held answer's head; relaying goes on from there. */
@@ -767,12 +766,16 @@ static void respond_assembled(tg__exchange *ex) {
     ex->assemble->next = &sink.base;
     tg__filter_end(ex->assemble);
     int status = tg__asm_filter_only_error(ex->assemble) ? 502 : 200;
-    if (ex->rename && sink.out.len) { /* the assembled answer's "model": the served name */
+    if (ex->rename && sink.out.len) { /* the assembled answer's "model": the served name, into a buffer */
+        tg__filter_sink renamed;
+        tg__filter_sink_init(&renamed, SIZE_MAX);
+        ex->rename->next = &renamed.base;
         tg__filter_head(ex->rename, 200, 0);
-        tgx_buf_reset(&ex->rename_out.out);
         tg__filter_data(ex->rename, sink.out.data, sink.out.len);
+        ex->rename->next = &ex->rename_out.base;
         tgx_buf_reset(&sink.out);
-        tgx_buf_append(&sink.out, ex->rename_out.out.data, ex->rename_out.out.len);
+        tgx_buf_append(&sink.out, renamed.out.data ? renamed.out.data : "", renamed.out.len);
+        tg__filter_sink_free(&renamed);
     }
     size_t len = sink.out.len;
     char *body = len ? tgx_buf_detach(&sink.out, NULL) : NULL;

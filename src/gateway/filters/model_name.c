@@ -26,9 +26,9 @@
 
 enum { S_SCAN, S_KEY_DONE, S_COLON, S_VALUE };
 
-typedef struct model_name_filter {
-    tg__filter base;
-    char *served_json; /* the served name as a JSON string, quotes included */
+/* The byte machine's state; mn_data works on a local copy (registers: the
+ * input's bytes cannot alias it) and stores it back. */
+typedef struct mn_state {
     int sse;
     int depth;
     int in_str, esc;
@@ -37,12 +37,18 @@ typedef struct model_name_filter {
     char key[8];       /* its first bytes */
     size_t key_len;    /* bytes seen (may exceed sizeof key) */
     int state;
+} mn_state;
+
+typedef struct model_name_filter {
+    tg__filter base;
+    char *served_json; /* the served name as a JSON string, quotes included */
+    mn_state st;
     tgx_buf out;       /* what one on_data passes on (in out_mem while it fits) */
-    char out_mem[1024];
-    char served_mem[96]; /* served_json when it fits: no allocation */
+    char out_mem[512];
+    char served_mem[64]; /* served_json when it fits: no allocation */
 } model_name_filter;
 
-static void reset(model_name_filter *m) {
+static void reset(mn_state *m) {
     m->depth = 0;
     m->in_str = m->esc = m->expect_key = m->key_str = 0;
     m->key_len = 0;
@@ -51,13 +57,13 @@ static void reset(model_name_filter *m) {
 
 static void mn_head(tg__filter *f, int status, int sse) {
     model_name_filter *m = (model_name_filter *)f;
-    m->sse = sse;
-    reset(m);
+    m->st.sse = sse;
+    reset(&m->st);
     tg__filter_head(f->next, status, sse);
 }
 
 /* One byte outside a string: nesting, keys, and the model key's ':'. */
-static void structural(model_name_filter *m, char ch) {
+static void structural(mn_state *m, char ch) {
     if (ch == '"') {
         m->in_str = 1;
         m->key_str = m->depth == 1 && m->expect_key;
@@ -98,7 +104,7 @@ void tg__model_name_runs(int on) { runs_on = on; }
 
 /* Inside a string that is not a key, nothing matters up to the next quote,
  * backslash or (SSE) newline: those bytes pass untouched. */
-static size_t skip_plain(const model_name_filter *m, const char *p, size_t i, size_t n) {
+static size_t skip_plain(const mn_state *m, const char *p, size_t i, size_t n) {
     if (!runs_on) {
         while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
         return i;
@@ -106,6 +112,23 @@ static size_t skip_plain(const model_name_filter *m, const char *p, size_t i, si
     unsigned mask = m->sse ? STOP_STR | STOP_NL : STOP_STR;
     while (i < n && !(stop_class[(unsigned char)p[i]] & mask)) i++;
     return i;
+}
+
+/* A whole string from its quote at p[i] that is no key (below the top level,
+ * or a value): the index past its closing quote, or i when it does not close
+ * in this chunk or holds a newline of an SSE stream (the byte machine goes on
+ * from the quote then). Its bytes move nothing but in_str and esc, both 0
+ * again after it. */
+static size_t skip_string(int sse, const char *p, size_t i, size_t n) {
+    unsigned mask = sse ? STOP_STR | STOP_NL : STOP_STR;
+    size_t j = i + 1;
+    for (;;) {
+        while (j < n && !(stop_class[(unsigned char)p[j]] & mask)) j++;
+        if (j >= n || p[j] == '\n') return i;
+        if (p[j] == '"') return j + 1;
+        if (j + 1 >= n || (sse && p[j + 1] == '\n')) return i; /* a backslash: the byte after it is plain */
+        j += 2;
+    }
 }
 
 /* Outside strings below the top level: up to the next byte that moves the state. */
@@ -117,16 +140,26 @@ static size_t skip_deep(const char *p, size_t i, size_t n) {
 /* Bytes pass on as runs of the input (no copy when nothing is replaced);
  * only the served name is written from elsewhere. */
 static void mn_data(tg__filter *f, const char *p, size_t n) {
-    model_name_filter *m = (model_name_filter *)f;
-    tgx_buf_reset(&m->out);
+    model_name_filter *mf = (model_name_filter *)f;
+    mn_state st = mf->st, *m = &st;
+    tgx_buf_reset(&mf->out);
     size_t from = 0; /* p[from..i) passes unchanged */
     int replaced = 0;
     for (size_t i = 0; i < n; i++) {
         if (m->in_str && !m->key_str && !m->esc && m->state != S_VALUE) {
             i = skip_plain(m, p, i, n);
             if (i == n) break;
-        } else if (!m->in_str && m->depth > 1 && m->state == S_SCAN && runs_on) {
-            i = skip_deep(p, i, n);
+        } else if (!m->in_str && m->state == S_SCAN && runs_on) {
+            if (m->depth > 1) i = skip_deep(p, i, n);
+            if (i < n && p[i] == '"' && !(m->depth == 1 && m->expect_key)) { /* a string that is no key */
+                size_t j = skip_string(m->sse, p, i, n);
+                if (j != i) {
+                    m->expect_key = 0; /* what its opening quote sets (structural) */
+                    m->key_len = 0;
+                    i = j - 1; /* the loop's i++: the byte past the string next */
+                    continue;
+                }
+            }
             if (i == n) break;
         }
         char ch = p[i];
@@ -152,20 +185,21 @@ static void mn_data(tg__filter *f, const char *p, size_t n) {
             }
             if (ch == '\n' && m->sse) reset(m);
         } else if (m->state == S_COLON && ch == '"') {
-            tgx_buf_append(&m->out, p + from, i - from);
-            tgx_buf_puts(&m->out, m->served_json);
+            tgx_buf_append(&mf->out, p + from, i - from);
+            tgx_buf_puts(&mf->out, mf->served_json);
             replaced = 1;
             m->state = S_VALUE;
             from = i + 1;
             continue;
         } else structural(m, ch);
     }
+    mf->st = st;
     if (!replaced) { /* the common case after the first chunk: the bytes as they came */
         if (n > from) tg__filter_data(f->next, p + from, n - from);
         return;
     }
-    if (n > from) tgx_buf_append(&m->out, p + from, n - from);
-    if (m->out.len) tg__filter_data(f->next, m->out.data, m->out.len);
+    if (n > from) tgx_buf_append(&mf->out, p + from, n - from);
+    if (mf->out.len) tg__filter_data(f->next, mf->out.data, mf->out.len);
 }
 
 static void mn_end(tg__filter *f) { tg__filter_end(f->next); }

@@ -455,7 +455,7 @@ void tg__usage_finish(tg__usage *u) {
 typedef struct usage_filter {
     tg__filter base;
     tg__usage u;
-    char body_mem[1024]; /* a small non-streamed answer: u.body without an allocation */
+    char body_mem[512]; /* a small non-streamed answer: u.body without an allocation */
 } usage_filter;
 
 static void uf_init(usage_filter *uf, int sse) {
