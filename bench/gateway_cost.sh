@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# bench/gateway_cost.sh: what one small chat costs tokgate serve and nginx,
+# in deterministic counts (issue 17, target 2: the proxies' own cost).
+#
+# Wall clock on a shared machine moves by tens of percent between runs;
+# instruction and syscall counts do not. This script puts the bench's nginx
+# `return 200` stand-in upstream (bench/lib.sh) behind each proxy in turn:
+#   tokgate serve --access-log off       (the build given, all its threads)
+#   nginx reverse proxy, one process     (-g 'daemon off; master_process off;',
+#                                         worker_processes 1, access_log off,
+#                                         upstream keep-alive: gateway_bench.sh's)
+# and drives 2 keep-alive connections x N/2 sequential small chats
+# (max_tokens 1, the gateway bench's body) with a small node client that
+# counts every answer (exactly N, each a 200). Each proxy runs once under
+# `valgrind --tool=callgrind` and once under `strace -c -f` for N = 100 and
+# N = 1100; the per-request figures are (N1100 - N100) / 1000, so start-up,
+# model discovery and shutdown cancel out. Prints one table: instructions
+# and syscalls by name per request, tokgate next to nginx, and RESULT lines
+# (bench/summary.js).
+#
+#   bench/gateway_cost.sh [TOKGATE_BIN]
+#   env: N1=100 N2=1100 TG_ARGS='--access-log off' (`tokgate serve` flags)
+#        BASE_BIN= (a second tokgate build: its column too, before/after)
+#        BASE_ARGS='--access-log off' (its flags)
+# Needs: valgrind, strace, nginx, node, a built tokgate (Release).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-${TG_BIN:-$here/build/tokgate}}
+n1=${N1:-100} n2=${N2:-1100}
+tg_args=${TG_ARGS---access-log off} base_args=${BASE_ARGS---access-log off}
+base_bin=${BASE_BIN:-}
+for t in nginx valgrind strace node; do command -v $t >/dev/null || { echo "gateway_cost: $t not found (apt-get install nginx valgrind strace)"; exit 1; }; done
+[ -x "$bin" ] || { echo "gateway_cost: no tokgate binary at $bin (make build)"; exit 1; }
+[ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_cost: BASE_BIN $base_bin is not executable"; exit 1; }
+[ $((n2 - n1)) -gt 0 ] || { echo "gateway_cost: N2 ($n2) must exceed N1 ($n1)"; exit 1; }
+. "$here/bench/lib.sh"
+bench_init tg-cost
+
+up=$(port); px=$(port)
+start_nginx_static "$up" "$px" "$up" 65536 # the upstream (its proxy port is not used)
+target=http://127.0.0.1:$up
+small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'
+printf %s "$small" >"$work/small.json"
+
+# the proxy-only nginx measured (the same proxy block as start_nginx_static's)
+mkdir -p "$work/px/logs"
+cat >"$work/px/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/px/nginx.pid;
+error_log $work/px/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_buffer_size 1m;
+  client_max_body_size 8m;
+  upstream backend { server 127.0.0.1:$up; keepalive 64; }
+  server {
+    listen 127.0.0.1:$px;
+    keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+
+# client PORT N: N POSTs over 2 keep-alive connections (N/2 each, in turn);
+# fails unless every answer is a 200
+client() {
+  node -e '
+const http = require("http");
+const [port, n, body] = [+process.argv[1], +process.argv[2], require("fs").readFileSync(process.argv[3])];
+let ok = 0;
+function lane(count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return new Promise((resolve, reject) => {
+    const one = (left) => {
+      if (left === 0) { agent.destroy(); return resolve(); }
+      const rq = http.request({ host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", agent,
+        headers: { "content-type": "application/json", "content-length": body.length } }, (rs) => {
+        rs.resume();
+        rs.on("end", () => { if (rs.statusCode === 200) ok++; one(left - 1); });
+      });
+      rq.on("error", reject);
+      rq.end(body);
+    };
+    one(count);
+  });
+}
+Promise.all([lane(Math.ceil(n / 2)), lane(Math.floor(n / 2))]).then(() => {
+  if (ok !== n) { console.error("gateway_cost: " + ok + " of " + n + " answers were 200"); process.exit(1); }
+}, (e) => { console.error("gateway_cost: " + e.message); process.exit(1); });' "$1" "$2" "$work/small.json"
+}
+
+# wait_ready PORT: a chat through the proxy answers 200 (tokgate has found the model)
+wait_ready() {
+  local _
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data-binary @"$work/small.json" \
+      "http://127.0.0.1:$1/v1/chat/completions" 2>/dev/null)" = 200 ] && return 0
+    sleep 0.1
+  done
+  echo "gateway_cost: the proxy on port $1 never answered 200"; return 1
+}
+
+# measure WHO TOOL N OUT: run WHO (tokgate|base|nginx) under TOOL (callgrind|strace),
+# one ready check then N requests, stop it with SIGTERM (tokgate drains; nginx
+# with master_process off quits), leave the tool's output in OUT
+measure() {
+  local who=$1 tool=$2 n=$3 out=$4 p wrap cmd pid
+  p=$(port)
+  case $tool in
+    callgrind) wrap=(valgrind --tool=callgrind "--callgrind-out-file=$out" -q) ;;
+    strace) wrap=(strace -c -f -o "$out") ;;
+  esac
+  case $who in
+    tokgate) cmd=("$bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet $tg_args) ;;
+    base) cmd=("$base_bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet $base_args) ;;
+    nginx)
+      sed "s/listen 127.0.0.1:$px;/listen 127.0.0.1:$p;/" "$work/px/nginx.conf" >"$work/px/run.conf"
+      cmd=(nginx -p "$work/px" -c "$work/px/run.conf" -g 'daemon off; master_process off;') ;;
+  esac
+  "${wrap[@]}" "${cmd[@]}" 2>"$work/$who.log" & pid=$!
+  pids+=("$pid")
+  wait_port "$p" 600 || { echo "gateway_cost: $who did not listen: $(tail -3 "$work/$who.log")"; exit 1; }
+  wait_ready "$p"
+  client "$p" "$n"
+  # strace -o blocks fatal signals: the traced process itself is told
+  if [ "$tool" = strace ]; then kill -TERM "$(ps -o pid= --ppid "$pid" | head -1)"; else kill -TERM "$pid"; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+
+echo "gateway_cost: 2 connections x N keep-alive small chats ($(wc -c <"$work/small.json") bytes), N = $n2 minus N = $n1, per request; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+whos=(tokgate ${base_bin:+base} nginx)
+for who in "${whos[@]}"; do
+  for n in "$n1" "$n2"; do
+    measure "$who" callgrind "$n" "$work/cg.$who.$n"
+    measure "$who" strace "$n" "$work/st.$who.$n"
+  done
+done
+
+d=$((n2 - n1))
+node -e '
+const fs = require("fs");
+const [work, n1, n2, d, ...whos] = process.argv.slice(1);
+const sys = (f) => { const m = {}; for (const l of fs.readFileSync(f, "utf8").split("\n")) {
+  const t = l.trim().split(/\s+/); if (t.length < 5 || !/^[\d.]+$/.test(t[0])) continue;
+  const name = t[t.length - 1], calls = +t[3]; if (name !== "total") m[name] = calls; } return m; };
+const ir = (f) => +fs.readFileSync(f, "utf8").match(/^(?:summary|totals): (\d+)/m)[1];
+const col = {};
+for (const w of whos) {
+  const a = sys(`${work}/st.${w}.${n1}`), b = sys(`${work}/st.${w}.${n2}`);
+  const per = {}; let tot = 0;
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const v = ((b[k] || 0) - (a[k] || 0)) / d; if (Math.abs(v) >= 0.005) { per[k] = v; tot += v; } }
+  col[w] = { ir: (ir(`${work}/cg.${w}.${n2}`) - ir(`${work}/cg.${w}.${n1}`)) / d, sys: per, tot };
+}
+const names = [...new Set(whos.flatMap((w) => Object.keys(col[w].sys)))]
+  .sort((x, y) => Math.max(...whos.map((w) => col[w].sys[y] || 0)) - Math.max(...whos.map((w) => col[w].sys[x] || 0)));
+const pad = (s, n) => String(s).padStart(n);
+console.log("per request".padEnd(24) + whos.map((w) => pad(w, 12)).join(""));
+console.log("instructions".padEnd(24) + whos.map((w) => pad(Math.round(col[w].ir), 12)).join(""));
+console.log("syscalls".padEnd(24) + whos.map((w) => pad(col[w].tot.toFixed(2), 12)).join(""));
+for (const k of names) console.log(("  " + k).padEnd(24) + whos.map((w) => pad((col[w].sys[k] || 0).toFixed(2), 12)).join(""));
+if (col.nginx) for (const w of whos.filter((w) => w !== "nginx"))
+  console.log(`${w} vs nginx: instructions ${(col[w].ir / col.nginx.ir).toFixed(2)}x, syscalls ${(col[w].tot / col.nginx.tot).toFixed(2)}x`);
+for (const w of whos) {
+  console.log(`RESULT gateway cost.${w}.instructions ${Math.round(col[w].ir)} per_request`);
+  console.log(`RESULT gateway cost.${w}.syscalls ${col[w].tot.toFixed(2)} per_request`);
+}' "$work" "$n1" "$n2" "$d" "${whos[@]}"
