@@ -20,6 +20,7 @@
  */
 #include "gateway/filters/model_name.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,8 +240,9 @@ static char *json_quote(const char *s, char *mem, size_t cap) {
 }
 
 tg__filter *tg__model_name_filter_new(const char *served) {
-    model_name_filter *m = calloc(1, sizeof *m);
+    model_name_filter *m = malloc(sizeof *m);
     if (!m) return NULL;
+    memset(m, 0, offsetof(model_name_filter, out_mem)); /* the inline memory needs no zeroing */
     m->served_json = json_quote(served ? served : "", m->served_mem, sizeof m->served_mem);
     if (!m->served_json) {
         free(m);

@@ -6,6 +6,7 @@
  * (llama-server's and vLLM's final chunk; OpenAI's with include_usage)
  * replaces what was seen before. Lines over USAGE_MAX_LINE bytes are skipped.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,8 +489,9 @@ static void uf_destroy(tg__filter *f) {
 static const tg__filter_ops usage_ops = {"usage", uf_head, uf_data, uf_end, uf_destroy};
 
 tg__filter *tg__usage_filter_new(void) {
-    usage_filter *uf = calloc(1, sizeof *uf);
+    usage_filter *uf = malloc(sizeof *uf);
     if (!uf) return NULL;
+    memset(uf, 0, offsetof(usage_filter, body_mem)); /* the inline memory needs no zeroing */
     uf->base.ops = &usage_ops;
     uf_init(uf, 0);
     return &uf->base;
