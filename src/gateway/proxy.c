@@ -401,8 +401,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     const tg__url *url = tg__mc_url(mc, rep);
     tgx_buf rq;
-    tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
-    tgx_buf_reserve(&rq, 1024); /* one allocation for a usual head (failure: seen by the appends) */
+    char rq_mem[1024];
+    tgx_buf_init_with(&rq, rq_mem, sizeof rq_mem, 64 * 1024 + cfg->max_head * 2); /* a usual head: on the stack, kept at its size */
     tgx_buf_append(&rq, c->req.method, c->req.method_len); /* "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", by hand */
     tgx_buf_putc(&rq, ' ');
     tgx_buf_puts(&rq, url->base_path);
@@ -430,14 +430,16 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    struct evbuffer *reqbuf = ex && st == TG_OK ? build_request(rq.data, body, body_len, has_body, from) : NULL;
+    char *up_head = ex && st == TG_OK ? tgx_buf_detach(&rq, NULL) : NULL; /* NULL: out of memory */
+    struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
+        free(up_head);
         free(ex);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
-    ex->up_head = tgx_buf_detach(&rq, NULL);
+    ex->up_head = up_head;
     ex->reqbuf = reqbuf;
     ex->mc = mc;
     ex->rep = rep;
