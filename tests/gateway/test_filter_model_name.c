@@ -136,7 +136,9 @@ static char *feed_runs(int runs, int is_sse, const char *in, size_t n, const siz
 static void test_runs_equal_bytes(void) {
     static const char *const pieces[] = {"{", "}", "[", "]", ",", ":", " ", "\n", "\"model\"", "\"mod\"", "\"x\"",
                                          "\"a\\\"b\"", "\"\\\\\"", "\"m\\u006fdel\"", "1", "null", "\"", "\\",
-                                         "data: ", "\"model\":\"up\"", "{\"model\":", "\"ok\\n\"", "\r"};
+                                         "data: ", "\"model\":\"up\"", "{\"model\":", "\"ok\\n\"", "\r",
+                                         "\"abcdefghijklmnopqrstuvwxyz0123456789\"", "\"0123456789abcdef\\\"ghijklmnop\"",
+                                         "\"0123456789abcdefghijk\nlmnop\"", "0123456789abcdefghij"};
     const size_t np = sizeof pieces / sizeof pieces[0];
     uint64_t rng = 0x9E3779B97F4A7C15u;
     size_t diff = 0, changed = 0;
