@@ -60,7 +60,7 @@ void tg__rfast_end(tg__rfast *f) {
  * per-message counter (estimate.c: messages, tools) reads. Everything else is
  * in the key, known or not. */
 static int excluded_key(const char *k, size_t n) {
-#define K(s) {s, sizeof s - 1} /* each name's length known: compared first, no strlen */
+#define K(s) {(s), sizeof(s) - 1} /* each name's length known: compared first, no strlen */
     static const struct { const char *s; size_t n; } keys[] = {
         K("model"), K("max_tokens"), K("max_completion_tokens"), K("stream"), K("stream_options"), K("temperature"),
         K("top_p"), K("top_k"), K("min_p"), K("n"), K("seed"), K("stop"), K("presence_penalty"),
