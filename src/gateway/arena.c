@@ -10,6 +10,7 @@
 #define ARENA_FIRST_BLOCK 2048u
 #define ARENA_MAX_BLOCK (64u * 1024u)
 #define ARENA_ALIGN 16u
+#define ARENA_KEEP_MAX (16u * 1024u) /* the largest block tg__arena_recycle keeps */
 
 struct tg__arena_block {
     tg__arena_block *next;
@@ -32,6 +33,24 @@ void tg__arena_reset(tg__arena *a) {
         b = next;
     }
     a->head = NULL;
+    a->used_total = 0;
+}
+
+void tg__arena_recycle(tg__arena *a) {
+    tg__arena_block *keep = NULL;
+    for (tg__arena_block *b = a->head; b; b = b->next)
+        if (b->size <= ARENA_KEEP_MAX && (!keep || b->size > keep->size)) keep = b;
+    tg__arena_block *b = a->head;
+    while (b) {
+        tg__arena_block *next = b->next;
+        if (b != keep) free(b);
+        b = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->head = keep;
     a->used_total = 0;
 }
 

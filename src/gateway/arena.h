@@ -24,6 +24,11 @@ typedef struct tg__arena {
 void tg__arena_init(tg__arena *a, size_t max_total);
 /* Frees every block; the arena may be used again afterwards. */
 void tg__arena_reset(tg__arena *a);
+/* Empties the arena for the next request, keeping its largest block of at
+ * most 16 KiB for reuse (a request's head and header table fit in one): no
+ * malloc and free a request on a kept-alive connection. tg__arena_reset
+ * frees it too. */
+void tg__arena_recycle(tg__arena *a);
 /* n bytes aligned for any type; NULL when the ceiling or malloc says no. */
 void *tg__arena_alloc(tg__arena *a, size_t n);
 /* A NUL-terminated copy of n bytes of p (p may hold no NUL). */

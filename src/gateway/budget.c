@@ -93,8 +93,8 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
                                  tg__budget *out, tg_error *err) {
     memset(out, 0, sizeof out[0]);
     tgx_buf h;
-    tgx_buf_init(&h, 4096);
-    tgx_buf_reserve(&h, 512); /* the usual headers in one allocation (a failure shows at the first append) */
+    char h_mem[512];
+    tgx_buf_init_with(&h, h_mem, sizeof h_mem, 4096); /* the usual headers on the stack, then one allocation of their size */
     if (!m->have_limits) { /* nothing to enforce yet: say so and forward */
         tgx_buf_puts(&h, "x-tokgate-limits: unknown\r\n");
         out->headers = tgx_buf_detach(&h, NULL);

@@ -454,7 +454,7 @@ static void finish(tg__client *c) {
         c->cfg = NULL;
     }
     evbuffer_drain(c->body, evbuffer_get_length(c->body));
-    tg__arena_reset(&c->arena);
+    tg__arena_recycle(&c->arena); /* gwreq: the first block kept for the next request */
     c->cors = NULL;
     c->hdrs = NULL;
     c->head_copy = NULL;

@@ -185,10 +185,28 @@ void tg__log_limit_flush(tg__server *s, tg__log_limit *l, int level) {
     l->last[0] = '\0';
 }
 
+/* 1 when all 8 bytes of w are printable ASCII without the space (0x21-0x7e):
+ * no byte below 0x21 (the high bit of (b - 0x21) & ~b) and none above 0x7e
+ * (the high bit of (b + 1) | b). A word that fails goes byte by byte. */
+static int word_printable(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t below = (w - ones * 0x21u) & ~w & highs;
+    uint64_t above = ((w & ~highs) + ones) | w; /* b + 1 per byte without carries, or b's own high bit */
+    return !below && !(above & highs);
+}
+
 void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {
     if (cap == 0) return;
     size_t n = 0;
-    for (size_t i = 0; src && i < len && n + 1 < cap; i++) {
+    if (src) /* printable runs 8 bytes at a time */
+        while (n + 8 <= len && n + 8 < cap) {
+            uint64_t w;
+            memcpy(&w, src + n, 8);
+            if (!word_printable(w)) break;
+            memcpy(dst + n, &w, 8);
+            n += 8;
+        }
+    for (size_t i = n; src && i < len && n + 1 < cap; i++) {
         unsigned char ch = (unsigned char)src[i];
         dst[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
     }

@@ -119,7 +119,7 @@ struct tg__exchange {
     int growing;          /* waiting for KV room to escalate */
     uint64_t grow_by;
     tg__filter *rename;   /* inference answers: the served name in "model" (filters/model_name.h), or NULL */
-    tg__filter_sink rename_out;
+    struct relay rename_out; /* the served-name filter's next: the client (client_sink) */
     int up_close;         /* the answer is close-delimited upstream: its end is judged (sse_end.h) */
     tg__sse_end sse_end;
     tg__think_obs think;  /* an adaptive budget's class: the answer's thinking is recorded (adaptive.h) */
@@ -157,6 +157,11 @@ static void relay_end(tg__filter *f) {
     if (ex->serr_on) tg__stream_err_flush(&ex->serr, relay_emit, ex);
 }
 static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, relay_end, NULL};
+
+/* After the served-name filter: its bytes straight to the client (it passes
+ * each call's output on in one piece; no copy into a buffer first). */
+static void client_sink_data(tg__filter *f, const char *p, size_t n) { tg__client_body(((struct relay *)f)->ex->c, p, n); }
+static const tg__filter_ops client_sink_ops = {"client", NULL, client_sink_data, NULL, NULL};
 
 /* The chain's first filter: meter -> escalation -> (assemble) -> relay,
  * each present or not. */
@@ -196,10 +201,7 @@ static void ex_release(tg__exchange *ex) {
     free(ex->up_head);
     if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
-    if (ex->rename) {
-        tg__filter_free(ex->rename);
-        tg__filter_sink_free(&ex->rename_out);
-    }
+    tg__filter_free(ex->rename);
     tg__config_unref(ex->cfg);
     free(ex->extra_headers);
     free(ex->pool_key);
@@ -223,15 +225,18 @@ void tg__exchange_on_client_drain(tg__exchange *ex) {
     }
 }
 
+/* tg__http_name_eq against a literal, its length compared first (no call,
+ * no strlen, for the usual field of another length). */
+#define NAME_IS(name, len, lit) ((len) == sizeof(lit) - 1 && tg__http_name_eq((name), (len), (lit)))
+
 static int skip_request_header(const tg__http_header *h, int strip_auth, int inference) {
     if (tg__http_is_hop_by_hop(h->name, h->name_len)) return 1;
-    if (tg__http_name_eq(h->name, h->name_len, "host") || tg__http_name_eq(h->name, h->name_len, "content-length") ||
-        tg__http_name_eq(h->name, h->name_len, "expect"))
+    if (NAME_IS(h->name, h->name_len, "host") || NAME_IS(h->name, h->name_len, "content-length") ||
+        NAME_IS(h->name, h->name_len, "expect"))
         return 1;
-    if (strip_auth && (tg__http_name_eq(h->name, h->name_len, "authorization") ||
-                       tg__http_name_eq(h->name, h->name_len, "x-api-key")))
+    if (strip_auth && (NAME_IS(h->name, h->name_len, "authorization") || NAME_IS(h->name, h->name_len, "x-api-key")))
         return 1;
-    if (inference && tg__http_name_eq(h->name, h->name_len, "accept-encoding")) return 1;
+    if (inference && NAME_IS(h->name, h->name_len, "accept-encoding")) return 1;
     return 0;
 }
 
@@ -396,8 +401,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     const tg__url *url = tg__mc_url(mc, rep);
     tgx_buf rq;
-    tgx_buf_init(&rq, 64 * 1024 + cfg->max_head * 2);
-    tgx_buf_reserve(&rq, 1024); /* one allocation for a usual head (failure: seen by the appends) */
+    char rq_mem[1024];
+    tgx_buf_init_with(&rq, rq_mem, sizeof rq_mem, 64 * 1024 + cfg->max_head * 2); /* a usual head: on the stack, kept at its size */
     tgx_buf_append(&rq, c->req.method, c->req.method_len); /* "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", by hand */
     tgx_buf_putc(&rq, ' ');
     tgx_buf_puts(&rq, url->base_path);
@@ -408,7 +413,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
-        if (skip_request_header(h, strip_auth, inference) || tg__http_name_eq(h->name, h->name_len, "x-request-id")) continue;
+        if (skip_request_header(h, strip_auth, inference) || NAME_IS(h->name, h->name_len, "x-request-id")) continue;
         tgx_buf_append(&rq, h->name, h->name_len);
         tgx_buf_append(&rq, ": ", 2);
         tgx_buf_append(&rq, h->value, h->value_len);
@@ -425,14 +430,16 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    struct evbuffer *reqbuf = ex && st == TG_OK ? build_request(rq.data, body, body_len, has_body, from) : NULL;
+    char *up_head = ex && st == TG_OK ? tgx_buf_detach(&rq, NULL) : NULL; /* NULL: out of memory */
+    struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
+        free(up_head);
         free(ex);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
-    ex->up_head = tgx_buf_detach(&rq, NULL);
+    ex->up_head = up_head;
     ex->reqbuf = reqbuf;
     ex->mc = mc;
     ex->rep = rep;
@@ -466,7 +473,8 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->meter = tg__usage_filter_new(); /* NULL (out of memory): nothing metered */
     if (ex->meter) ex->meter->next = &ex->relay.base; /* the escalation goes between, when there is one */
     if (inference && m && (ex->rename = tg__model_name_filter_new(tg__model_id(m)))) {
-        tg__filter_sink_init(&ex->rename_out, SIZE_MAX);
+        ex->rename_out.base.ops = &client_sink_ops;
+        ex->rename_out.ex = ex;
         ex->rename->next = &ex->rename_out.base;
     }
     ex->added = tg__now() - c->t_start;
@@ -542,8 +550,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     tgx_buf hb; /* the head's lines, added to `head` at once */
-    tgx_buf_init(&hb, SIZE_MAX);
-    tgx_buf_reserve(&hb, 1024); /* one allocation for a usual head, not four growing ones (failure: seen by the appends) */
+    char hb_mem[1024];
+    tgx_buf_init_with(&hb, hb_mem, sizeof hb_mem, SIZE_MAX); /* a usual head: no allocation */
     tgx_buf_puts(&hb, "HTTP/1.1 ");
     tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
     tgx_buf_putc(&hb, ' ');
@@ -551,10 +559,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tgx_buf_append(&hb, "\r\n", 2);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || tg__http_name_eq(f->name, f->name_len, "content-length") ||
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
             (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
             continue;
-        if (tg__http_name_eq(f->name, f->name_len, "content-type") && f->value_len >= 17) {
+        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
             for (size_t k = 0; k + 17 <= f->value_len; k++)
                 if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
         }
@@ -606,9 +614,7 @@ static void client_body(tg__exchange *ex, const char *p, size_t n) {
         tg__client_body(ex->c, p, n);
         return;
     }
-    tgx_buf_reset(&ex->rename_out.out);
-    tg__filter_data(ex->rename, p, n);
-    tg__client_body(ex->c, ex->rename_out.out.data, ex->rename_out.out.len);
+    tg__filter_data(ex->rename, p, n); /* to the client: client_sink */
 }
 
 /* Sends a held answer's head; relaying goes on from there. */
@@ -762,12 +768,16 @@ static void respond_assembled(tg__exchange *ex) {
     ex->assemble->next = &sink.base;
     tg__filter_end(ex->assemble);
     int status = tg__asm_filter_only_error(ex->assemble) ? 502 : 200;
-    if (ex->rename && sink.out.len) { /* the assembled answer's "model": the served name */
+    if (ex->rename && sink.out.len) { /* the assembled answer's "model": the served name, into a buffer */
+        tg__filter_sink renamed;
+        tg__filter_sink_init(&renamed, SIZE_MAX);
+        ex->rename->next = &renamed.base;
         tg__filter_head(ex->rename, 200, 0);
-        tgx_buf_reset(&ex->rename_out.out);
         tg__filter_data(ex->rename, sink.out.data, sink.out.len);
+        ex->rename->next = &ex->rename_out.base;
         tgx_buf_reset(&sink.out);
-        tgx_buf_append(&sink.out, ex->rename_out.out.data, ex->rename_out.out.len);
+        tgx_buf_append(&sink.out, renamed.out.data ? renamed.out.data : "", renamed.out.len);
+        tg__filter_sink_free(&renamed);
     }
     size_t len = sink.out.len;
     char *body = len ? tgx_buf_detach(&sink.out, NULL) : NULL;

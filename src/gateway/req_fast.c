@@ -60,12 +60,15 @@ void tg__rfast_end(tg__rfast *f) {
  * per-message counter (estimate.c: messages, tools) reads. Everything else is
  * in the key, known or not. */
 static int excluded_key(const char *k, size_t n) {
-    static const char *const keys[] = {
-        "model", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature", "top_p",
-        "top_k", "min_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty",
-        "logit_bias", "logprobs", "top_logprobs", "user", "thinking_mode", "max_thinking_tokens", "truncation"};
+#define K(s) {(s), sizeof(s) - 1} /* each name's length known: compared first, no strlen */
+    static const struct { const char *s; size_t n; } keys[] = {
+        K("model"), K("max_tokens"), K("max_completion_tokens"), K("stream"), K("stream_options"), K("temperature"),
+        K("top_p"), K("top_k"), K("min_p"), K("n"), K("seed"), K("stop"), K("presence_penalty"),
+        K("frequency_penalty"), K("repetition_penalty"), K("logit_bias"), K("logprobs"), K("top_logprobs"),
+        K("user"), K("thinking_mode"), K("max_thinking_tokens"), K("truncation")};
+#undef K
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strlen(keys[i]) == n && memcmp(k, keys[i], n) == 0) return 1;
+        if (keys[i].n == n && memcmp(k, keys[i].s, n) == 0) return 1;
     return 0;
 }
 

@@ -146,6 +146,9 @@ static tg_status refuse_uncountable(const tg_request *r, const tg_budget_model *
     return tg__reject(d, 400, "invalid_request", r->kind == TG_REQ_CHAT ? "messages" : "prompt", msg);
 }
 
+static tg_status decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
+                               tg_count_method method, tg_budget_decision *out, tg_error *err, int share);
+
 tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m, tg_budget_decision *out,
                            tg_error *err) {
     memset(out, 0, sizeof *out);
@@ -164,14 +167,14 @@ tg_status tg_budget_decide(const tg_request *r, const tg_budget_model *m, tg_bud
     }
     char note[sizeof out->note];
     memcpy(note, out->note, sizeof note);
-    st = tg__budget_decide_counts(r, m, &counts, method, out, err);
+    st = decide_counts(r, m, &counts, method, out, err, 0);
     memcpy(out->note, note, sizeof note);
     tg_prompt_counts_free(&counts);
     return st;
 }
 
-tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
-                                   tg_count_method method, tg_budget_decision *out, tg_error *err) {
+static tg_status decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
+                               tg_count_method method, tg_budget_decision *out, tg_error *err, int share) {
     memset(out, 0, sizeof *out);
     if (!r || !r->root || !m || !m->settings || !m->limits || !counts)
         return tg_error_set(err, TG_EINVAL, "tg_budget_decide: missing input");
@@ -181,7 +184,7 @@ tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m
     tg_policy_hooks hooks = {tg_keep_last_counted, out->method == TG_COUNT_TEMPLATE ? recount_chat : NULL, &hc};
     tg_policy_input in = {m->settings, m->limits, r, counts, m->env_max_output_tokens,
                           m->tok ? &hooks : NULL, m->adaptive};
-    tg_status st = tg_policy_decide(&in, &out->d, err);
+    tg_status st = share ? tg__policy_decide_shared(&in, &out->d, err) : tg_policy_decide(&in, &out->d, err);
     if (st != TG_OK) return st;
     if (out->d.action == TG_ACTION_REJECT) return TG_OK;
     out->rewritten = out->d.request && !json_equal(out->d.request, r->root);
@@ -190,4 +193,11 @@ tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m
         if (!out->escalated) return tg_error_set(err, TG_ENOMEM, "out of memory building the escalated request");
     }
     return TG_OK;
+}
+
+/* The gateway's scanned request (req_scan.h): its decision shares the
+ * request's values (tg__policy_decide_shared), read and freed before it. */
+tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
+                                   tg_count_method method, tg_budget_decision *out, tg_error *err) {
+    return decide_counts(r, m, counts, method, out, err, 1);
 }

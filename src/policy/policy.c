@@ -107,18 +107,26 @@ static tg_status check_counts(const tg_policy_input *in, tg_error *err) {
     return TG_OK;
 }
 
-static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err);
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int share);
 
-tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+static tg_status decide_as(const tg_policy_input *in, tg_decision *d, tg_error *err, int share) {
     if (err) err->msg[0] = '\0';
-    tg_status st = decide(in, d, err);
+    tg_status st = decide(in, d, err, share);
     /* A refusal whose body could not be built leaves no message: say why. */
     if (st != TG_OK && err && err->msg[0] == '\0')
         tg_error_set(err, st, "building the decision failed: %s", tg_status_str(st));
     return st;
 }
 
-static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+    return decide_as(in, d, err, 0);
+}
+
+tg_status tg__policy_decide_shared(const tg_policy_input *in, tg_decision *d, tg_error *err) {
+    return decide_as(in, d, err, 1);
+}
+
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int share) {
     memset(d, 0, sizeof *d);
     if (!in || !in->settings || !in->limits || !in->request || !in->request->root || !in->counts)
         return tg_error_set(err, TG_EINVAL, "tg_policy_decide: missing input");
@@ -145,7 +153,11 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
     /* 1. the client's max_tokens */
     if (tg__check_requested_max_tokens(in, model, d, &st)) return st;
 
-    d->request = json_deep_copy(r->root);
+    /* Shared: the top level is the decision's own, its values the request's
+     * (every rewrite below replaces a top-level member, or copies the nested
+     * container it edits first: thinking.c's chat_template_kwargs, truncate.c's
+     * prompt array). */
+    d->request = share ? json_copy(r->root) : json_deep_copy(r->root);
     if (!d->request) return tg_error_set(err, TG_ENOMEM, "out of memory copying the request");
 
     /* 2. prompt cap, truncation */

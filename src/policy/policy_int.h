@@ -19,6 +19,12 @@
 /* errors.c: sets action reject, STATUS, the error body (invalid_request_error,
  * CODE, PARAM, MESSAGE) and d->refusal; TG_ENOMEM when the body could not be
  * built. */
+/* tg_policy_decide whose d->request shares the request's values below its
+ * top level (json_copy, not json_deep_copy): for a caller that only reads
+ * it, or replaces top-level members, and frees it before the request
+ * (the gateway's scanned request, policy/budget.c). The same decision. */
+tg_status tg__policy_decide_shared(const tg_policy_input *in, tg_decision *d, tg_error *err);
+
 tg_status tg__reject(tg_decision *d, int status, const char *code, const char *param,
                      const char *message);
 

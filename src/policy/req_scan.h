@@ -58,7 +58,9 @@ void tg__req_scan_free(tg__req_scan *sc);
 tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg_request *out, tg_error *err);
 
 /* tg_budget_decide with the prompt's counts already made (COUNTS, borrowed,
- * by tg_budget_count or a cache of its results; METHOD how). */
+ * by tg_budget_count or a cache of its results; METHOD how). The decision's
+ * request shares R's values below its top level (tg__policy_decide_shared):
+ * free it before R, and copy a nested container before editing it. */
 tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
                                    tg_count_method method, tg_budget_decision *out, tg_error *err);
 

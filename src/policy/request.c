@@ -42,6 +42,7 @@
  * each small member is parsed alone and the conversation's members stay
  * bytes (see req_scan.h for which, and for the gateway's use of it).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,25 +130,47 @@ static const char *json_type_name(const json_t *v) {
     return "null";
 }
 
+/* The top-level members finish() reads, found in one walk over the members
+ * (a key is unique in a jansson object, so each is what json_object_get
+ * returns; a dozen lookups hashed each key name: ~2,400 instructions). */
+enum { KN_MODEL, KN_STREAM, KN_NCHOICES, KN_MCT, KN_MT, KN_KW, KN_MTT, KN_TM, KN_RE, KN_TR, KN_COUNT };
+static const char *const known_names[KN_COUNT] = {
+    "model", "stream", "n", "max_completion_tokens", "max_tokens", "chat_template_kwargs", "max_thinking_tokens",
+    "thinking_mode", "reasoning_effort", "truncation"};
+
+static void known_of(const json_t *root, const json_t **v) {
+    for (size_t i = 0; i < KN_COUNT; i++) v[i] = NULL;
+    const char *key;
+    size_t kl;
+    json_t *val;
+    json_object_keylen_foreach((json_t *)(uintptr_t)root, key, kl, val) {
+        for (size_t i = 0; i < KN_COUNT; i++)
+            if (key[0] == known_names[i][0] && strlen(known_names[i]) == kl && memcmp(key, known_names[i], kl) == 0) {
+                v[i] = val;
+                break;
+            }
+    }
+}
+
 /* "model" a string, "stream" a boolean, "n" an integer (null: absent). */
-static tg_status check_shape(const json_t *root, tg_error *err) {
+static tg_status check_shape(const json_t *const *kn, tg_error *err) {
     const json_t *v;
     const char *name = NULL, *want = NULL;
-    if ((v = json_object_get(root, "model")) && !json_is_null(v) && !json_is_string(v))
+    if ((v = kn[KN_MODEL]) && !json_is_null(v) && !json_is_string(v))
         name = "model", want = "a string";
-    else if ((v = json_object_get(root, "stream")) && !json_is_null(v) && !json_is_boolean(v))
+    else if ((v = kn[KN_STREAM]) && !json_is_null(v) && !json_is_boolean(v))
         name = "stream", want = "a boolean";
-    else if ((v = json_object_get(root, "n")) && !json_is_null(v) && !json_is_integer(v))
+    else if ((v = kn[KN_NCHOICES]) && !json_is_null(v) && !json_is_integer(v))
         name = "n", want = "an integer";
     if (!name) return TG_OK;
     tg_error_set(err, TG_EINVAL, "'%s' must be %s, got %s", name, want, json_type_name(v));
     return bad_type(err, name);
 }
 
-static void parse_max_tokens(tg_request *r) {
+static void parse_max_tokens(tg_request *r, const json_t *const *kn) {
     static const char *const fields[] = {"max_completion_tokens", "max_tokens"};
     for (size_t i = 0; i < 2; i++) {
-        const json_t *v = json_object_get(r->root, fields[i]);
+        const json_t *v = kn[i ? KN_MT : KN_MCT];
         if (!v || json_is_null(v)) continue;
         r->has_max_tokens = 1;
         r->max_tokens_field = fields[i];
@@ -169,19 +192,18 @@ static void parse_max_thinking(tg_request *r, const json_t *v, const char *param
     r->max_thinking_tokens = (uint64_t)json_integer_value(v);
 }
 
-static void parse_thinking(tg_request *r) {
-    const json_t *root = r->root;
-    const json_t *kw = json_object_get(root, "chat_template_kwargs");
+static void parse_thinking(tg_request *r, const json_t *const *kn) {
+    const json_t *kw = kn[KN_KW];
     if (kw && !json_is_null(kw) && !json_is_object(kw))
         bad(r, "chat_template_kwargs", "chat_template_kwargs must be an object");
     const json_t *et0 = json_is_object(kw) ? json_object_get(kw, "enable_thinking") : NULL;
     r->enable_thinking = json_is_boolean(et0) ? json_is_true(et0) : -1;
-    parse_max_thinking(r, json_object_get(root, "max_thinking_tokens"), "max_thinking_tokens");
+    parse_max_thinking(r, kn[KN_MTT], "max_thinking_tokens");
     if (json_is_object(kw))
         parse_max_thinking(r, json_object_get(kw, "max_thinking_tokens"),
                            "chat_template_kwargs.max_thinking_tokens");
 
-    const json_t *tm = json_object_get(root, "thinking_mode");
+    const json_t *tm = kn[KN_TM];
     if (tm && !json_is_null(tm)) {
         int m = json_is_string(tm) ? tg_thinking_mode_parse(json_string_value(tm)) : -1;
         if (m < 0) {
@@ -194,7 +216,7 @@ static void parse_thinking(tg_request *r) {
             return;
         }
     }
-    const json_t *re = json_object_get(root, "reasoning_effort");
+    const json_t *re = kn[KN_RE];
     if (re && !json_is_null(re)) {
         const char *s = json_string_value(re);
         static const struct { const char *name; tg_thinking_mode mode; } map[] = {
@@ -286,17 +308,18 @@ tg_status tg_request_parse_as(const char *data, size_t len, int kind, tg_request
 /* The fields every parse reads from ROOT once the input checked out. */
 static tg_status finish(tg_request *rp, tg_request *out, tg_error *err) {
     tg_request r = *rp;
-    const json_t *root = r.root;
-    tg_status s = check_shape(root, err);
+    const json_t *kn[KN_COUNT];
+    known_of(r.root, kn);
+    tg_status s = check_shape(kn, err);
     if (s != TG_OK) {
         json_decref(r.root);
         return s;
     }
-    r.model = json_string_value(json_object_get(root, "model"));
-    r.stream = json_is_true(json_object_get(root, "stream"));
-    parse_max_tokens(&r);
-    parse_thinking(&r);
-    const json_t *tr = json_object_get(root, "truncation");
+    r.model = json_string_value(kn[KN_MODEL]);
+    r.stream = json_is_true(kn[KN_STREAM]);
+    parse_max_tokens(&r, kn);
+    parse_thinking(&r, kn);
+    const json_t *tr = kn[KN_TR];
     if (tr && !json_is_null(tr)) {
         const char *t = json_string_value(tr);
         if (t && strcmp(t, "auto") == 0) r.truncation = 1;

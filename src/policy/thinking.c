@@ -136,10 +136,9 @@ tg_status tg__thinking_write(const tg_policy_input *in, tg_decision *d, int reas
     const char *field = (unsigned)dialect < 3 ? dialect_field[dialect] : NULL;
     if (in->request->kind == TG_REQ_CHAT) {
         json_t *kw = json_object_get(req, "chat_template_kwargs");
-        if (!json_is_object(kw)) {
-            kw = json_object();
-            if (!kw || json_object_set_new(req, "chat_template_kwargs", kw) != 0) return TG_ENOMEM;
-        }
+        /* edited in a copy of its own: the request's may be shared (tg__policy_decide_shared) */
+        kw = json_is_object(kw) ? json_copy(kw) : json_object();
+        if (!kw || json_object_set_new(req, "chat_template_kwargs", kw) != 0) return TG_ENOMEM;
         if (d->budget.thinking_disabled) {
             json_object_del(kw, "max_thinking_tokens");
             if (json_object_set_new(kw, "enable_thinking", json_false()) != 0) return TG_ENOMEM;

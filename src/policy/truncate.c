@@ -372,6 +372,13 @@ static int keep_recent(const tg_policy_input *in, tg_decision *d, uint64_t budge
     int single = json_is_string(prompt) ||
                  (json_is_array(prompt) && json_array_size(prompt) > 0 &&
                   json_is_integer(json_array_get(prompt, 0)));
+    if (!single && json_is_array(prompt)) { /* a batch is edited in a copy of its own: the request's may be shared */
+        prompt = json_copy(prompt);
+        if (!prompt || json_object_set_new(d->request, "prompt", prompt) != 0) {
+            *st = TG_ENOMEM;
+            return 1;
+        }
+    }
     size_t n = single ? 1 : json_array_size(prompt);
     uint64_t max_now = 0, dropped = 0;
     int exact = d->budget.prompt_tokens_exact;

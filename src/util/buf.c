@@ -14,10 +14,21 @@ void tgx_buf_init(tgx_buf *b, size_t max) {
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->ext = 0;
+}
+
+void tgx_buf_init_with(tgx_buf *b, char *mem, size_t cap, size_t max) {
+    b->data = mem;
+    b->len = 0;
+    b->cap = cap;
+    b->max = max;
+    b->ext = 1;
+    mem[0] = '\0';
 }
 
 void tgx_buf_free(tgx_buf *b) {
-    free(b->data);
+    if (!b->ext) free(b->data);
+    b->ext = 0;
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -36,14 +47,16 @@ tg_status tgx_buf_reserve(tgx_buf *b, size_t extra) {
         if (cap > SIZE_MAX / 2) { cap = need; break; }
         cap *= 2;
     }
-    char *p = realloc(b->data, cap);
+    char *p = b->ext ? malloc(cap) : realloc(b->data, cap);
     if (!p) return TG_ENOMEM;
+    if (b->ext) memcpy(p, b->data, b->len + 1); /* out of the caller's memory, its NUL too */
+    b->ext = 0;
     b->data = p;
     b->cap = cap;
     return TG_OK;
 }
 
-tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
+tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n) {
     tg_status st = tgx_buf_reserve(b, n);
     if (st) return st;
     if (n) memcpy(b->data + b->len, p, n);
@@ -51,10 +64,6 @@ tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
     b->data[b->len] = '\0';
     return TG_OK;
 }
-
-tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
-
-tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
     char d[20];
@@ -100,6 +109,14 @@ tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {
 char *tgx_buf_detach(tgx_buf *b, size_t *len) {
     char *p = b->data;
     if (len) *len = b->len;
+    if (b->ext) { /* the caller's memory: a copy of its own (NULL out of memory) */
+        p = malloc(b->len + 1);
+        if (p) memcpy(p, b->data, b->len + 1);
+        b->ext = 0;
+        b->data = NULL;
+        b->len = b->cap = 0;
+        return p;
+    }
     if (!p) p = calloc(1, 1);
     b->data = NULL;
     b->len = b->cap = 0;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "tokgate/error.h"
 
 typedef struct tgx_buf {
@@ -19,15 +20,32 @@ typedef struct tgx_buf {
     size_t len;
     size_t cap;
     size_t max; /* ceiling on len */
+    int ext;    /* data is the caller's memory (tgx_buf_init_with): never freed here */
 } tgx_buf;
 
 void tgx_buf_init(tgx_buf *b, size_t max);
+/* Starts in the caller's MEM (CAP bytes, CAP >= 1, e.g. an array on the
+ * stack) and moves to the heap only when it outgrows it, so a small buffer
+ * costs no allocation; tgx_buf_free never frees MEM, tgx_buf_detach copies. */
+void tgx_buf_init_with(tgx_buf *b, char *mem, size_t cap, size_t max);
 void tgx_buf_free(tgx_buf *b);
 void tgx_buf_reset(tgx_buf *b); /* len = 0, keeps memory */
 tg_status tgx_buf_reserve(tgx_buf *b, size_t extra);
-tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n);
-tg_status tgx_buf_putc(tgx_buf *b, char c);
-tg_status tgx_buf_puts(tgx_buf *b, const char *s);
+/* tgx_buf_append when the bytes may not fit: grows (tgx_buf_reserve), then appends. */
+tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n);
+/* Appends n bytes of p. Inline: a request's head and headers are dozens of
+ * short appends that fit, each a call and a reserve call before. */
+static inline tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
+    if (n < b->cap - b->len && n <= b->max - b->len) { /* fits with its NUL (cap 0: never), within max */
+        if (n) memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return TG_OK;
+    }
+    return tgx_buf_append_grow(b, p, n);
+}
+static inline tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append(b, &c, 1); }
+static inline tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 /* Appends v in decimal (what "%llu" writes, without printf). */
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v);
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);

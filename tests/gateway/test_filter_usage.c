@@ -207,6 +207,17 @@ static void test_scan_matches_jansson(void) {
         "{\"usage\":{\"prompt_tokens\":7},\"c\":\"a\\u0000b\\udc00\"}",
         " \t\r\n{\"timings\":{\"prompt_n\":3,\"prompt_ms\":true},\"usage\":{\"prompt_tokens\":true}} \n",
         "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],\"usage\":{\"prompt_tokens\":8}}",
+        /* nested keys belong to the last value of their parent's key */
+        "{\"usage\":{\"prompt_tokens\":1,\"completion_tokens_details\":{\"reasoning_tokens\":4}},\"usage\":{\"completion_tokens\":2}}",
+        "{\"usage\":{\"completion_tokens_details\":{\"reasoning_tokens\":4},\"completion_tokens_details\":{}}}",
+        "{\"usage\":{\"completion_tokens_details\":{\"reasoning_tokens\":4,\"reasoning_tokens\":6}}}",
+        "{\"choices\":[{\"finish_reason\":\"stop\"}],\"choices\":[{\"index\":0}],\"timings\":{\"prompt_n\":2,"
+        "\"prompt_ms\":3},\"timings\":{\"prompt_n\":5}}",
+        "{\"choices\":[{\"finish_reason\":\"stop\",\"finish_reason\":\"length\"},{\"finish_reason\":\"x\"}],"
+        "\"choices\":[{\"finish_reason\":\"tool_calls\"},[1,{\"a\":[]}]]}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":3}}",
+        "{\"choices\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{\"a\":1}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+        "{\"choices\":[{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},{\"finish_reason\":\"stop\"}]}",
     };
     static const char subst[] = "\"\\{}[],:0-1.eE \x80\xc3\xed\x01tu";
     for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {

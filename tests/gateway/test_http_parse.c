@@ -11,6 +11,7 @@
 #include "gateway/arena.h"
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
+#include "gateway/log.h"
 
 #define MAXH 8
 
@@ -237,9 +238,53 @@ static void test_arena(void) {
     TG_CHECK_EQ_U(a.used_total, 0);
     TG_CHECK(tg__arena_alloc(&a, 5000) != NULL);
     tg__arena_reset(&a);
+    /* recycle: the largest block (up to 16 KiB) is kept and reused from its start, the rest freed */
+    TG_CHECK(tg__arena_alloc(&a, 100) != NULL);
+    char *f1 = tg__arena_alloc(&a, 3000); /* a second block, the larger: its own start */
+    TG_CHECK(f1 != NULL);
+    tg__arena_recycle(&a);
+    TG_CHECK_EQ_U(a.used_total, 0);
+    TG_CHECK(tg__arena_alloc(&a, 3000) == f1);
+    TG_CHECK(tg__arena_alloc(&a, 900) != NULL); /* the rest of the kept block */
+    TG_CHECK(tg__arena_alloc(&a, 5000) != NULL); /* the ceiling counted from zero again */
+    TG_CHECK(tg__arena_alloc(&a, 2000) == NULL);
+    tg__arena_reset(&a);
+    TG_CHECK(a.head == NULL);
+}
+
+/* tg__access_set copies printable runs 8 bytes at a time: the same as the
+ * byte-by-byte rule (0x21-0x7e kept, anything else '?', cut to cap - 1). */
+static void test_access_set_words(void) {
+    uint64_t rng = 0x2545F4914F6CDD1Du;
+    size_t bad = 0;
+    for (int t = 0; t < 20000; t++) {
+        char src[64], got[48], want[48];
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        size_t len = (size_t)(rng % 64), cap = (size_t)((rng >> 8) % 48);
+        for (size_t i = 0; i < len; i++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            unsigned r = (unsigned)(rng >> 24);
+            src[i] = (char)(r % 16 == 0 ? (r >> 8) & 0xff : 0x21 + (r >> 8) % 94); /* mostly printable, any byte */
+        }
+        memset(got, 'x', sizeof got);
+        tg__access_set(got, cap, src, len);
+        size_t n = 0;
+        for (size_t i = 0; i < len && n + 1 < cap; i++) {
+            unsigned char ch = (unsigned char)src[i];
+            want[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+        if (cap) want[n] = '\0';
+        if (cap && (strlen(got) != n || memcmp(got, want, n + 1) != 0)) bad++;
+    }
+    TG_CHECK_EQ_U(bad, 0);
+    static const char edge[] = "abcdefg\x7f" "abcdefg " "abcdefg\x80" "abcdefg~" "!!!!!!!!";
+    char out[64];
+    tg__access_set(out, sizeof out, edge, sizeof edge - 1);
+    TG_CHECK_STR(out, "abcdefg?abcdefg?abcdefg?abcdefg~!!!!!!!!");
 }
 
 int main(void) {
+    TG_RUN(test_access_set_words);
     TG_RUN(test_requests);
     TG_RUN(test_head_end);
     TG_RUN(test_responses);

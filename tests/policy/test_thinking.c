@@ -5,6 +5,8 @@
  * per dialect, and the reasoning catalogue's name matching. */
 #include "policy_fixture.h"
 
+#include "policy/policy_int.h"
+
 static tg_model_settings model(const char *name) {
     tg_model_settings s;
     tg_model_settings_init(&s);
@@ -273,7 +275,52 @@ static void test_catalogue(void) {
     TG_CHECK(tg_reasoning_lookup(NULL, 0) == NULL);
 }
 
+/* tg__policy_decide_shared (the gateway's scanned request: a shallow copy)
+ * decides as tg_policy_decide (a deep copy) does, and leaves the request it
+ * shares values with as it was: the policy copies a nested container before
+ * editing it (chat_template_kwargs, a prompt batch cut by keep_recent). */
+static void test_shared_equals_deep(void) {
+    static const struct { const char *model, *json; int keep_recent; uint64_t total; } rows[] = {
+        {"MiniMax-M2.1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                         "\"chat_template_kwargs\":{\"max_thinking_tokens\":42000,\"x\":[1]}}", 0, 100},
+        {"MiniMax-M2.1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                         "\"chat_template_kwargs\":{\"enable_thinking\":false,\"max_thinking_tokens\":5}}", 0, 100},
+        {"MiniMax-M2.1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"thinking_mode\":\"disabled\","
+                         "\"chat_template_kwargs\":{\"a\":{\"b\":1}},\"stream_options\":{\"include_usage\":true}}", 0, 100},
+        {"MiniMax-M2.1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":9000000,"
+                         "\"truncation\":\"auto\",\"reasoning_effort\":\"low\"}", 0, 100},
+        {"plain", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}", 0, 100},
+        {"plain", "{\"prompt\":[\"short\",[1,2,3,4,5,6,7,8,9,10]]}", 1, 10},
+        {"plain", "{\"prompt\":[[1,2,3,4,5,6,7,8,9,10],[1,2]]}", 1, 10},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        for (int dialect = 0; dialect < 3; dialect++) {
+            tg_model_settings s = model(rows[i].model);
+            s.dialect = (tg_dialect)dialect;
+            if (rows[i].keep_recent) s.truncation = TG_TRUNC_KEEP_RECENT;
+            tg_limits lim = rows[i].keep_recent ? fx_limits(105, 100) : fx_limits(1048576, 8192);
+            pcase c;
+            fx_run(&c, &s, lim, rows[i].json, rows[i].total, 0); /* deep */
+            json_t *before = json_deep_copy(c.req.root);
+            tg_policy_input in = {&s, &c.lim, &c.req, &c.counts, 0, NULL, NULL};
+            tg_decision d;
+            tg_error err;
+            TG_CHECK_EQ_I(tg__policy_decide_shared(&in, &d, &err), c.st);
+            json_t *a = tg_decision_to_json(&c.d), *b = tg_decision_to_json(&d);
+            TG_CHECK(a && b && json_equal(a, b));
+            TG_CHECK(json_equal(before, c.req.root)); /* the shared request: untouched */
+            if (rows[i].keep_recent) TG_CHECK_EQ_I(d.action, TG_ACTION_TRUNCATE);
+            json_decref(a);
+            json_decref(b);
+            json_decref(before);
+            tg_decision_free(&d);
+            fx_free(&c);
+        }
+    }
+}
+
 int main(void) {
+    TG_RUN(test_shared_equals_deep);
     TG_RUN(test_matrix);
     TG_RUN(test_custom);
     TG_RUN(test_spellings);

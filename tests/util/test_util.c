@@ -1,5 +1,7 @@
 /* test_util.c: tests for util/ (buffer ceiling, strict UTF-8 per RFC 3629
  * Table 3-7, whole-file reads). */
+#include <stdlib.h>
+
 #include "tg_test.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -15,6 +17,33 @@ static void test_buf_ceiling(void) {
     tgx_buf_reset(&b);
     TG_CHECK_EQ_I(tgx_buf_printf(&b, "%d-%s", 42, "x"), TG_OK);
     TG_CHECK_STR(b.data, "42-x");
+    tgx_buf_free(&b);
+}
+
+/* tgx_buf_init_with: the caller's memory until it outgrows it, then the heap
+ * with the bytes so far; detach copies; free leaves the caller's memory. */
+static void test_buf_with(void) {
+    char mem[8];
+    tgx_buf b;
+    tgx_buf_init_with(&b, mem, sizeof mem, 64);
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "1234567"), TG_OK);
+    TG_CHECK(b.data == mem);
+    TG_CHECK_STR(mem, "1234567");
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "89"), TG_OK); /* 9 bytes and the NUL: the heap */
+    TG_CHECK(b.data != mem);
+    TG_CHECK_STR(b.data, "123456789");
+    tgx_buf_free(&b); /* frees the heap copy (ASan: no leak) */
+    tgx_buf_init_with(&b, mem, sizeof mem, 64);
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "ab"), TG_OK);
+    size_t n = 0;
+    char *d = tgx_buf_detach(&b, &n);
+    TG_CHECK(d != mem && d != NULL);
+    TG_CHECK_EQ_U(n, 2);
+    TG_CHECK_STR(d, "ab");
+    free(d);
+    tgx_buf_free(&b); /* after detach: nothing, and never mem */
+    tgx_buf_init_with(&b, mem, sizeof mem, 4);
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "12345"), TG_ELIMIT); /* the ceiling holds */
     tgx_buf_free(&b);
 }
 
@@ -61,6 +90,7 @@ static void test_read_file(void) {
 
 int main(void) {
     TG_RUN(test_buf_ceiling);
+    TG_RUN(test_buf_with);
     TG_RUN(test_utf8_table);
     TG_RUN(test_read_file);
     return tg_test_summary();

@@ -34,8 +34,7 @@ static int continuable(const json_t *req) {
 
 tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const json_t *req, json_t **send,
                               const tg__esc_budget *b) {
-    if (!chat || !m->cont || !continuable(req)) return NULL;
-    if (!stream && json_is_true(json_object_get(req, "logprobs"))) return NULL; /* an assembled answer carries none */
+    if (!chat || !m->cont) return NULL;
     tg__cont_cfg cc;
     memset(&cc, 0, sizeof cc);
     cc.engine = m->cont;
@@ -44,7 +43,10 @@ tg__cont *tg__escalation_plan(const tg__model *m, int chat, int stream, const js
     cc.think_enforce = m->settings.thinking_base > 0 && (b->thinking_tokens > 0 || b->thinking_disabled);
     cc.think_budget = b->thinking_disabled ? 0 : b->thinking_tokens;
     int failover = stream && m->n_replicas > 1; /* a replica that dies mid-stream: go on elsewhere (issue 14) */
+    /* the budget's test first: it reads no member (the usual request ends here) */
     if (cc.escalate_to <= cc.max_tokens && !cc.think_enforce && !failover) return NULL;
+    if (!continuable(req)) return NULL;
+    if (!stream && json_is_true(json_object_get(req, "logprobs"))) return NULL; /* an assembled answer carries none */
     if (!*send) *send = json_incref((json_t *)(uintptr_t)req);
     json_t *s = *send;
     /* The ids of every generated token, as the engine gives them. */

@@ -20,15 +20,19 @@
  */
 #include "gateway/filters/model_name.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum { S_SCAN, S_KEY_DONE, S_COLON, S_VALUE };
 
-typedef struct model_name_filter {
-    tg__filter base;
-    char *served_json; /* the served name as a JSON string, quotes included */
+/* The byte machine's state; mn_data works on a local copy (registers: the
+ * input's bytes cannot alias it) and stores it back. */
+typedef struct mn_state {
     int sse;
     int depth;
     int in_str, esc;
@@ -37,10 +41,18 @@ typedef struct model_name_filter {
     char key[8];       /* its first bytes */
     size_t key_len;    /* bytes seen (may exceed sizeof key) */
     int state;
-    tgx_buf out;       /* what one on_data passes on */
+} mn_state;
+
+typedef struct model_name_filter {
+    tg__filter base;
+    char *served_json; /* the served name as a JSON string, quotes included */
+    mn_state st;
+    tgx_buf out;       /* what one on_data passes on (in out_mem while it fits) */
+    char out_mem[512];
+    char served_mem[64]; /* served_json when it fits: no allocation */
 } model_name_filter;
 
-static void reset(model_name_filter *m) {
+static void reset(mn_state *m) {
     m->depth = 0;
     m->in_str = m->esc = m->expect_key = m->key_str = 0;
     m->key_len = 0;
@@ -49,13 +61,13 @@ static void reset(model_name_filter *m) {
 
 static void mn_head(tg__filter *f, int status, int sse) {
     model_name_filter *m = (model_name_filter *)f;
-    m->sse = sse;
-    reset(m);
+    m->st.sse = sse;
+    reset(&m->st);
     tg__filter_head(f->next, status, sse);
 }
 
 /* One byte outside a string: nesting, keys, and the model key's ':'. */
-static void structural(model_name_filter *m, char ch) {
+static void structural(mn_state *m, char ch) {
     if (ch == '"') {
         m->in_str = 1;
         m->key_str = m->depth == 1 && m->expect_key;
@@ -80,23 +92,94 @@ static void structural(model_name_filter *m, char ch) {
     }
 }
 
+/* The runs skipped without the byte machine. STOP_STR ends a string's plain
+ * run (a quote or backslash; a newline too in an SSE stream, STOP_NL);
+ * STOP_DEEP ends a run outside strings below the top level, where only
+ * quotes, brackets and newlines move the state (structural: no key, ':' or
+ * ',' counts there, and the state is S_SCAN). */
+enum { STOP_STR = 1, STOP_NL = 2, STOP_DEEP = 4 };
+static const unsigned char stop_class[256] = {
+    ['"'] = STOP_STR | STOP_DEEP, ['\\'] = STOP_STR, ['\n'] = STOP_NL | STOP_DEEP,
+    ['{'] = STOP_DEEP, ['['] = STOP_DEEP, ['}'] = STOP_DEEP, [']'] = STOP_DEEP,
+};
+static int runs_on = 1; /* tg__model_name_runs: the tests' byte-at-a-time reference when 0 */
+
+void tg__model_name_runs(int on) { runs_on = on; }
+
+/* The first of p[i..n) that ends a string's plain run: a quote, a backslash
+ * or (SSE) a newline; n when none. 16 bytes a step with SSE2 (baseline on
+ * x86-64), the byte classes for the rest. */
+static size_t string_stop(int sse, const char *p, size_t i, size_t n) {
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    const __m128i nl = _mm_set1_epi8(sse ? '\n' : '"'); /* no newline test: the quote again */
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmpeq_epi8(x, nl));
+        unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+        if (bits) return i + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    unsigned mask = sse ? STOP_STR | STOP_NL : STOP_STR;
+    while (i < n && !(stop_class[(unsigned char)p[i]] & mask)) i++;
+    return i;
+}
+
 /* Inside a string that is not a key, nothing matters up to the next quote,
  * backslash or (SSE) newline: those bytes pass untouched. */
-static size_t skip_plain(const model_name_filter *m, const char *p, size_t i, size_t n) {
-    while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
+static size_t skip_plain(const mn_state *m, const char *p, size_t i, size_t n) {
+    if (!runs_on) {
+        while (i < n && p[i] != '"' && p[i] != '\\' && (p[i] != '\n' || !m->sse)) i++;
+        return i;
+    }
+    return string_stop(m->sse, p, i, n);
+}
+
+/* A whole string from its quote at p[i] that is no key (below the top level,
+ * or a value): the index past its closing quote, or i when it does not close
+ * in this chunk or holds a newline of an SSE stream (the byte machine goes on
+ * from the quote then). Its bytes move nothing but in_str and esc, both 0
+ * again after it. */
+static size_t skip_string(int sse, const char *p, size_t i, size_t n) {
+    size_t j = i + 1;
+    for (;;) {
+        j = string_stop(sse, p, j, n);
+        if (j >= n || p[j] == '\n') return i;
+        if (p[j] == '"') return j + 1;
+        if (j + 1 >= n || (sse && p[j + 1] == '\n')) return i; /* a backslash: the byte after it is plain */
+        j += 2;
+    }
+}
+
+/* Outside strings below the top level: up to the next byte that moves the state. */
+static size_t skip_deep(const char *p, size_t i, size_t n) {
+    while (i < n && !(stop_class[(unsigned char)p[i]] & STOP_DEEP)) i++;
     return i;
 }
 
 /* Bytes pass on as runs of the input (no copy when nothing is replaced);
  * only the served name is written from elsewhere. */
 static void mn_data(tg__filter *f, const char *p, size_t n) {
-    model_name_filter *m = (model_name_filter *)f;
-    tgx_buf_reset(&m->out);
+    model_name_filter *mf = (model_name_filter *)f;
+    mn_state st = mf->st, *m = &st;
+    tgx_buf_reset(&mf->out);
     size_t from = 0; /* p[from..i) passes unchanged */
     int replaced = 0;
     for (size_t i = 0; i < n; i++) {
         if (m->in_str && !m->key_str && !m->esc && m->state != S_VALUE) {
             i = skip_plain(m, p, i, n);
+            if (i == n) break;
+        } else if (!m->in_str && m->state == S_SCAN && runs_on) {
+            if (m->depth > 1) i = skip_deep(p, i, n);
+            if (i < n && p[i] == '"' && !(m->depth == 1 && m->expect_key)) { /* a string that is no key */
+                size_t j = skip_string(m->sse, p, i, n);
+                if (j != i) {
+                    m->expect_key = 0; /* what its opening quote sets (structural) */
+                    m->key_len = 0;
+                    i = j - 1; /* the loop's i++: the byte past the string next */
+                    continue;
+                }
+            }
             if (i == n) break;
         }
         char ch = p[i];
@@ -122,20 +205,21 @@ static void mn_data(tg__filter *f, const char *p, size_t n) {
             }
             if (ch == '\n' && m->sse) reset(m);
         } else if (m->state == S_COLON && ch == '"') {
-            tgx_buf_append(&m->out, p + from, i - from);
-            tgx_buf_puts(&m->out, m->served_json);
+            tgx_buf_append(&mf->out, p + from, i - from);
+            tgx_buf_puts(&mf->out, mf->served_json);
             replaced = 1;
             m->state = S_VALUE;
             from = i + 1;
             continue;
         } else structural(m, ch);
     }
+    mf->st = st;
     if (!replaced) { /* the common case after the first chunk: the bytes as they came */
         if (n > from) tg__filter_data(f->next, p + from, n - from);
         return;
     }
-    if (n > from) tgx_buf_append(&m->out, p + from, n - from);
-    if (m->out.len) tg__filter_data(f->next, m->out.data, m->out.len);
+    if (n > from) tgx_buf_append(&mf->out, p + from, n - from);
+    if (mf->out.len) tg__filter_data(f->next, mf->out.data, mf->out.len);
 }
 
 static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
@@ -143,16 +227,17 @@ static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
 static void mn_destroy(tg__filter *f) {
     model_name_filter *m = (model_name_filter *)f;
     tgx_buf_free(&m->out);
-    free(m->served_json);
+    if (m->served_json != m->served_mem) free(m->served_json);
     free(m);
 }
 
 static const tg__filter_ops mn_ops = {"model_name", mn_head, mn_data, mn_end, mn_destroy};
 
-/* `s` as a JSON string literal (quotes, backslashes and controls escaped). */
-static char *json_quote(const char *s) {
+/* `s` as a JSON string literal (quotes, backslashes and controls escaped),
+ * in MEM (CAP bytes) when it surely fits, else malloc'd. */
+static char *json_quote(const char *s, char *mem, size_t cap) {
     size_t n = strlen(s);
-    char *o = malloc(n * 6 + 3);
+    char *o = n < (cap - 3) / 6 ? mem : malloc(n * 6 + 3);
     if (!o) return NULL;
     size_t k = 0;
     o[k++] = '"';
@@ -174,14 +259,15 @@ static char *json_quote(const char *s) {
 }
 
 tg__filter *tg__model_name_filter_new(const char *served) {
-    model_name_filter *m = calloc(1, sizeof *m);
+    model_name_filter *m = malloc(sizeof *m);
     if (!m) return NULL;
-    m->served_json = json_quote(served ? served : "");
+    memset(m, 0, offsetof(model_name_filter, out_mem)); /* the inline memory needs no zeroing */
+    m->served_json = json_quote(served ? served : "", m->served_mem, sizeof m->served_mem);
     if (!m->served_json) {
         free(m);
         return NULL;
     }
     m->base.ops = &mn_ops;
-    tgx_buf_init(&m->out, SIZE_MAX);
+    tgx_buf_init_with(&m->out, m->out_mem, sizeof m->out_mem, SIZE_MAX);
     return &m->base;
 }

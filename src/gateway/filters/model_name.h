@@ -13,4 +13,9 @@
  * upstream's value is dropped as it streams. NULL on allocation failure. */
 tg__filter *tg__model_name_filter_new(const char *served);
 
+/* Tests: 0 turns off the runs skipped without the byte machine (every byte
+ * through it, the reference the runs are checked against); 1 (the default)
+ * on. Process-wide; not for the daemon. */
+void tg__model_name_runs(int on);
+
 #endif

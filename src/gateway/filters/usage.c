@@ -6,6 +6,7 @@
  * (llama-server's and vLLM's final chunk; OpenAI's with include_usage)
  * replaces what was seen before. Lines over USAGE_MAX_LINE bytes are skipped.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,32 +277,95 @@ static int jw_value(jw *w) {
 
 static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
 
-/* The top-level members the usage reads: where each value starts (NULL: absent). */
+/* The members the usage reads: where each value starts (NULL: absent), noted
+ * in the one validating walk. A nested key is noted inside the last value of
+ * its parent's key (the parent's later value clears what an earlier one
+ * noted): usage{completion_tokens_details{reasoning_tokens}, prompt_tokens,
+ * completion_tokens}, timings{prompt_n, prompt_ms}, choices[0]{finish_reason},
+ * as jansson's tree of the whole answer would hold them. */
 enum { K_USAGE, K_TIMINGS, K_CHOICES, K_PEC, K_EC, K_DETAILS, K_PT, K_CT, K_RT, K_PN, K_PMS, K_FINISH, K_N };
 typedef struct spots {
     const char *at[K_N];
-    const char *const *names;
-    int lo, hi; /* the keys [lo, hi) this level looks for */
 } spots;
-
-static int note_member(jw *w, const char *k, size_t kn, void *ud) {
-    spots *sp = ud;
-    for (int i = sp->lo; i < sp->hi; i++)
-        if (key_is(k, kn, sp->names[i])) sp->at[i] = w->p;
-    return jw_value(w);
-}
 
 static const char *const key_names[K_N] = {"usage", "timings", "choices", "prompt_eval_count", "eval_count",
                                            "completion_tokens_details", "prompt_tokens", "completion_tokens",
                                            "reasoning_tokens", "prompt_n", "prompt_ms", "finish_reason"};
 
-/* The members [lo, hi) of the object at `at` (validated already); 0: not an object. */
-static int members_of(const char *at, const char *e, spots *sp, int lo, int hi) {
-    if (!at || *at != '{') return 0;
-    jw w = {at, e, 0};
-    sp->lo = lo;
-    sp->hi = hi;
-    return jw_container(&w, note_member, sp);
+/* Notes K (last wins) when the key is names[lo..hi); the index, or -1. */
+static int note(spots *sp, const char *k, size_t kn, const char *at, int lo, int hi) {
+    int hit = -1;
+    for (int i = lo; i < hi; i++)
+        if (key_is(k, kn, key_names[i])) sp->at[hit = i] = at;
+    return hit;
+}
+
+static void clear(spots *sp, int lo, int hi) {
+    for (int i = lo; i < hi; i++) sp->at[i] = NULL;
+}
+
+/* The value at w->p: an object walked with F noting its members, else checked. */
+static int object_with(jw *w, jw_member f, spots *sp) {
+    return w->p < w->e && *w->p == '{' ? jw_container(w, f, sp) : jw_value(w);
+}
+
+static int details_member(jw *w, const char *k, size_t kn, void *ud) {
+    note(ud, k, kn, w->p, K_RT, K_PN);
+    return jw_value(w);
+}
+
+static int usage_member(jw *w, const char *k, size_t kn, void *ud) {
+    if (note(ud, k, kn, w->p, K_DETAILS, K_RT) != K_DETAILS) return jw_value(w);
+    clear(ud, K_RT, K_PN);
+    return object_with(w, details_member, ud);
+}
+
+static int timings_member(jw *w, const char *k, size_t kn, void *ud) {
+    note(ud, k, kn, w->p, K_PN, K_FINISH);
+    return jw_value(w);
+}
+
+static int choice_member(jw *w, const char *k, size_t kn, void *ud) {
+    note(ud, k, kn, w->p, K_FINISH, K_N);
+    return jw_value(w);
+}
+
+/* choices: an array whose first element, an object, is walked with
+ * choice_member; the rest (and anything not an array) only checked. */
+static int choices_value(jw *w, spots *sp) {
+    if (w->p >= w->e || *w->p != '[') return jw_value(w);
+    const char *open = w->p;
+    w->p++;
+    jw_ws(w);
+    int first = w->p < w->e && *w->p == '{';
+    if (!first) {
+        w->p = open;
+        return jw_value(w);
+    }
+    if (++w->depth > 32 || !jw_container(w, choice_member, sp)) return 0; /* the array's depth, then the object's */
+    jw_ws(w); /* then the rest as jw_container's array loop reads it */
+    for (;;) {
+        if (w->p >= w->e) return 0;
+        char c = *w->p++;
+        if (c == ']') {
+            w->depth--;
+            return 1;
+        }
+        if (c != ',') return 0;
+        jw_ws(w);
+        if (!jw_value(w)) return 0;
+        jw_ws(w);
+    }
+}
+
+static int top_member(jw *w, const char *k, size_t kn, void *ud) {
+    spots *sp = ud;
+    switch (note(sp, k, kn, w->p, K_USAGE, K_DETAILS)) {
+    case K_USAGE: clear(sp, K_DETAILS, K_PN); return object_with(w, usage_member, sp);
+    case K_TIMINGS: clear(sp, K_PN, K_FINISH); return object_with(w, timings_member, sp);
+    case K_CHOICES: clear(sp, K_FINISH, K_N); return choices_value(w, sp);
+    default: return jw_value(w);
+    }
 }
 
 /* The value at `at`: 1 integer, 2 real, 0 anything else. */
@@ -311,17 +375,19 @@ static int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
     return jw_number(&w, iv, dv);
 }
 
+static int is_object(const char *at) { return at && *at == '{'; }
+
 static int scan_body(tg__usage *u, const char *p, size_t n) {
     jw w = {p, p + n, 0};
-    spots sp = {{0}, key_names, K_USAGE, K_DETAILS};
+    spots sp = {{0}};
     jw_ws(&w);
-    if (w.p >= w.e || *w.p != '{' || !jw_container(&w, note_member, &sp)) return 0;
+    if (w.p >= w.e || *w.p != '{' || !jw_container(&w, top_member, &sp)) return 0;
     jw_ws(&w);
     if (w.p != w.e) return 0;
     const char *e = p + n;
     int64_t pt = -1, ct = -1, iv;
     double dv, pn = -1, pms = -1;
-    int usage_obj = members_of(sp.at[K_USAGE], e, &sp, K_DETAILS, K_RT);
+    int usage_obj = is_object(sp.at[K_USAGE]);
     int have = 0;
     if (usage_obj) {
         int a = number_at(sp.at[K_PT], e, &iv, &dv) == 1;
@@ -335,27 +401,19 @@ static int scan_body(tg__usage *u, const char *p, size_t n) {
         have = 1;
     }
     int64_t rt = -1;
-    if (usage_obj && members_of(sp.at[K_DETAILS], e, &sp, K_RT, K_PN) && number_at(sp.at[K_RT], e, &iv, &dv) == 1 &&
-        iv >= 0)
-        rt = iv;
-    int timings = members_of(sp.at[K_TIMINGS], e, &sp, K_PN, K_FINISH) && number_at(sp.at[K_PN], e, &iv, &pn) &&
+    if (usage_obj && is_object(sp.at[K_DETAILS]) && number_at(sp.at[K_RT], e, &iv, &dv) == 1 && iv >= 0) rt = iv;
+    int timings = is_object(sp.at[K_TIMINGS]) && number_at(sp.at[K_PN], e, &iv, &pn) &&
                   number_at(sp.at[K_PMS], e, &iv, &pms);
     char finish[sizeof u->finish] = "";
-    const char *ch = sp.at[K_CHOICES];
-    if (ch && *ch == '[') { /* choices[0].finish_reason */
-        jw c = {ch + 1, e, 0};
-        jw_ws(&c);
-        if (c.p < e && *c.p == '{' && members_of(c.p, e, &sp, K_FINISH, K_N) && sp.at[K_FINISH] &&
-            *sp.at[K_FINISH] == '"') {
-            jw s = {sp.at[K_FINISH], e, 0};
-            const char *v;
-            size_t vn;
-            int esc;
-            if (!jw_string(&s, &v, &vn, &esc) || esc) return 0; /* escaped: jansson decodes it */
-            size_t k = vn < sizeof finish - 1 ? vn : sizeof finish - 1; /* snprintf's "%.*s", without its cost */
-            memcpy(finish, v, k);
-            finish[k] = '\0';
-        }
+    if (sp.at[K_FINISH] && *sp.at[K_FINISH] == '"') { /* choices[0].finish_reason */
+        jw s = {sp.at[K_FINISH], e, 0};
+        const char *v;
+        size_t vn;
+        int esc;
+        if (!jw_string(&s, &v, &vn, &esc) || esc) return 0; /* escaped: jansson decodes it */
+        size_t k = vn < sizeof finish - 1 ? vn : sizeof finish - 1; /* snprintf's "%.*s", without its cost */
+        memcpy(finish, v, k);
+        finish[k] = '\0';
     }
     if (have) {
         u->prompt_tokens = pt;
@@ -398,12 +456,18 @@ void tg__usage_finish(tg__usage *u) {
 typedef struct usage_filter {
     tg__filter base;
     tg__usage u;
+    char body_mem[512]; /* a small non-streamed answer: u.body without an allocation */
 } usage_filter;
+
+static void uf_init(usage_filter *uf, int sse) {
+    tg__usage_init(&uf->u, sse);
+    tgx_buf_init_with(&uf->u.body, uf->body_mem, sizeof uf->body_mem, USAGE_MAX_BODY);
+}
 
 static void uf_head(tg__filter *f, int status, int sse) {
     usage_filter *uf = (usage_filter *)f;
     tg__usage_free(&uf->u);
-    tg__usage_init(&uf->u, sse);
+    uf_init(uf, sse);
     tg__filter_head(f->next, status, sse);
 }
 
@@ -425,10 +489,11 @@ static void uf_destroy(tg__filter *f) {
 static const tg__filter_ops usage_ops = {"usage", uf_head, uf_data, uf_end, uf_destroy};
 
 tg__filter *tg__usage_filter_new(void) {
-    usage_filter *uf = calloc(1, sizeof *uf);
+    usage_filter *uf = malloc(sizeof *uf);
     if (!uf) return NULL;
+    memset(uf, 0, offsetof(usage_filter, body_mem)); /* the inline memory needs no zeroing */
     uf->base.ops = &usage_ops;
-    tg__usage_init(&uf->u, 0);
+    uf_init(uf, 0);
     return &uf->base;
 }
 
