@@ -46,24 +46,7 @@ small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_to
 printf %s "$small" >"$work/small.json"
 
 # the proxy-only nginx measured (the same proxy block as start_nginx_static's)
-mkdir -p "$work/px/logs"
-cat >"$work/px/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/px/nginx.pid;
-error_log $work/px/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_buffer_size 1m;
-  client_max_body_size 8m;
-  upstream backend { server 127.0.0.1:$up; keepalive 64; }
-  server {
-    listen 127.0.0.1:$px;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
+nginx_conf "$work/px" "$up" "$(nginx_proxy_server "$px")"
 
 # client PORT N: N POSTs over 2 keep-alive connections (N/2 each, in turn);
 # fails unless every answer is a 200

@@ -39,39 +39,46 @@ LUA
 }
 
 BENCH_ANSWER='{"id":"c1","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}'
+# nginx_conf DIR BACKEND_PORT SERVERS: DIR/nginx.conf for one worker, no
+# access log, upstream "backend" (keep-alive) at BACKEND_PORT, and the server
+# blocks SERVERS. nginx_proxy_server PORT: the reverse proxy's server block.
+# gateway_cost.sh measures the same proxy alone.
+nginx_conf() {
+  mkdir -p "$1/logs"
+  cat >"$1/nginx.conf" <<CONF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_buffer_size 1m;
+  client_max_body_size 8m;
+  upstream backend { server 127.0.0.1:$2; keepalive 64; }
+$3
+}
+CONF
+}
+nginx_proxy_server() {
+  printf '  server {\n    listen 127.0.0.1:%s;\n    keepalive_requests 1000000;\n' "$1"
+  printf '    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n'
+}
 # start_nginx_static STATIC_PORT PROXY_PORT BACKEND_PORT MAX_MODEL_LEN:
 # one nginx (worker_processes 1, config under $work/nginx) serving on
 # STATIC_PORT a static engine (model "bench", every POST answered with
 # $BENCH_ANSWER, no /props, no /tokenize) and on PROXY_PORT a reverse proxy
 # with upstream keep-alive to BACKEND_PORT (the static port or a real engine).
 start_nginx_static() {
-  mkdir -p "$work/nginx/logs"
-  cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_buffer_size 1m;
-  client_max_body_size 8m;
-  upstream backend { server 127.0.0.1:$3; keepalive 64; }
-  server {
+  nginx_conf "$work/nginx" "$3" "  server {
     listen 127.0.0.1:$1;
     keepalive_requests 1000000;
     location = /v1/models { default_type application/json;
-      return 200 '{"object":"list","data":[{"id":"bench","object":"model","max_model_len":$4}]}'; }
+      return 200 '{\"object\":\"list\",\"data\":[{\"id\":\"bench\",\"object\":\"model\",\"max_model_len\":$4}]}'; }
     location = /props { return 404; }
     location = /tokenize { return 404; }
     location / { default_type application/json; return 200 '$BENCH_ANSWER'; }
   }
-  server {
-    listen 127.0.0.1:$2;
-    keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
+$(nginx_proxy_server "$2")"
   nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
   wait_port "$1" && wait_port "$2" || { echo "bench: nginx did not start: $(tail -3 "$work/nginx/logs/error.log")"; return 1; }
 }
