@@ -36,7 +36,7 @@ tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n);
 /* Appends n bytes of p. Inline: a request's head and headers are dozens of
  * short appends that fit, each a call and a reserve call before. */
 static inline tg_status tgx_buf_append(tgx_buf *b, const void *p, size_t n) {
-    if (n < b->cap - b->len && n <= b->max - b->len) { /* fits with its NUL (cap 0: never), within max */
+    if (b->data && n < b->cap - b->len && n <= b->max - b->len) { /* fits with its NUL, within max */
         if (n) memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
