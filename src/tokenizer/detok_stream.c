@@ -166,7 +166,7 @@ static tg_status emit(tg_detok *d, size_t cut, int final, const char **text, siz
         d->at_start = 0;
     }
     size_t hold = final ? 0 : emoji_hold(d->out.data ? d->out.data : "", d->out.len);
-    if (hold) {
+    if (hold && d->out.data) { /* hold > 0 only with text: the check is for the analyzer */
         tg_status st = tgx_buf_append(&d->held, d->out.data + d->out.len - hold, hold);
         if (st) return tg_error_set(err, st, "out of memory holding an emoji sequence");
         d->out.len -= hold;
