@@ -42,7 +42,7 @@ check_tree() { # DESTDIR PREFIX [CONFDIR]
   grep -qx "prefix=$p" "$d$p/$libdir/pkgconfig/tokgate.pc" || fail "tokgate.pc does not say prefix=$p"
   grep -qx "ExecStart=$p/bin/tokgate serve --config /etc/tokgate/tokgate.json" \
     "$d$p/lib/systemd/system/tokgate.service" || fail "the unit's ExecStart is not $p/bin/tokgate"
-  "$d$p/bin/tokgate" --version | grep -q '^tokgate [0-9]' || fail "installed tokgate --version"
+  "$d$p/bin/tokgate" --version | grep '^tokgate [0-9]' >/dev/null || fail "installed tokgate --version"
   cmp -s "$src/man/tokgate.1" "$d$p/share/man/man1/tokgate.1" || fail "man page differs"
 }
 
@@ -73,5 +73,5 @@ export PKG_CONFIG_SYSROOT_DIR="$tmp/one" PKG_CONFIG_LIBDIR="$tmp/one/usr/$libdir
 cc -std=c11 $san -o "$tmp/use" "$tmp/use.c" $(pkg-config --cflags --libs tokgate) || fail "building against the installed library"
 LD_LIBRARY_PATH="$tmp/one/usr/$libdir" "$tmp/use" >"$tmp/out" || fail "running against the installed library"
 [ -s "$tmp/out" ] || fail "the consumer printed nothing"
-LD_LIBRARY_PATH="$tmp/one/usr/$libdir" ldd "$tmp/use" | grep -q "$tmp/one/usr/$libdir/libtokgate.so.0" || fail "the consumer did not load the installed libtokgate.so.0"
+LD_LIBRARY_PATH="$tmp/one/usr/$libdir" ldd "$tmp/use" | grep -F "$tmp/one/usr/$libdir/libtokgate.so.0" >/dev/null || fail "the consumer did not load the installed libtokgate.so.0"
 echo "test_install: ok (PREFIX=/usr, /opt/tokgate with CONFDIR, /usr/local; consumer via tokgate.pc)"

@@ -10,7 +10,7 @@ lib="$TG_BUILD_DIR/libtokgate.so"
 daemon="$TG_BUILD_DIR/libtokgate_daemon.a"
 [ -f "$lib" ] || { echo "FAIL no $lib"; exit 1; }
 forbidden='^(pthread_create|socket|bind|connect|listen|accept|accept4|evconnlistener_new_bind|bufferevent_socket_new|event_base_new)$'
-if ldd "$lib" | grep -q libevent; then
+if ldd "$lib" | grep libevent >/dev/null; then
   echo "FAIL libtokgate.so depends on libevent:"; ldd "$lib" | grep libevent; exit 1
 fi
 echo "ok ldd: no libevent"
