@@ -23,8 +23,9 @@
 # one side of zero, else "within noise". BASE_BIN adds a row for another
 # tokgate build (before/after in one run, also paired per round; TG_ARGS and
 # BASE_ARGS add flags to either's `tokgate serve`, e.g. the same build with
-# another --upstream-max-conns as BASE_BIN). nginx runs
-# worker_processes 1; tokgate one event loop thread (its worker threads only
+# another --upstream-max-conns as BASE_BIN). The proxy nginx runs
+# worker_processes 1 in a process of its own, apart from the upstream's
+# nginx (bench/lib.sh start_nginx_static), as tokgate is; tokgate one event loop thread (its worker threads only
 # take bodies over inline_max, 64 KiB). With the nginx upstream, then the
 # same for a 32K-token chat body (~128 KB of JSON: tokgate parses it, nginx
 # does not) at the last CONNS (at most 3 rounds), and tokgate's memory per

@@ -40,7 +40,7 @@ for t in nginx valgrind strace node; do command -v $t >/dev/null || { echo "gate
 bench_init tg-cost
 
 up=$(port); px=$(port)
-start_nginx_static "$up" "$px" "$up" 65536 # the upstream (its proxy port is not used)
+start_nginx_static "$up" "" "$up" 65536 # the upstream alone (no proxy nginx beside it)
 target=http://127.0.0.1:$up
 small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'
 printf %s "$small" >"$work/small.json"

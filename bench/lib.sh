@@ -66,8 +66,13 @@ nginx_proxy_server() {
 # start_nginx_static STATIC_PORT PROXY_PORT BACKEND_PORT MAX_MODEL_LEN:
 # one nginx (worker_processes 1, config under $work/nginx) serving on
 # STATIC_PORT a static engine (model "bench", every POST answered with
-# $BENCH_ANSWER, no /props, no /tokenize) and on PROXY_PORT a reverse proxy
-# with upstream keep-alive to BACKEND_PORT (the static port or a real engine).
+# $BENCH_ANSWER, no /props, no /tokenize) and, unless PROXY_PORT is empty,
+# a second nginx (its own process, worker_processes 1, $work/nginx-proxy) on
+# PROXY_PORT: a reverse proxy with upstream keep-alive to BACKEND_PORT (the
+# static port or a real engine). The proxy is a process of its own, as
+# tokgate is: in one worker with the static engine, nginx would hand each
+# request to itself on one event loop, with no process switch to pay, which
+# no proxy in front of a real engine gets.
 start_nginx_static() {
   nginx_conf "$work/nginx" "$3" "  server {
     listen 127.0.0.1:$1;
@@ -77,8 +82,11 @@ start_nginx_static() {
     location = /props { return 404; }
     location = /tokenize { return 404; }
     location / { default_type application/json; return 200 '$BENCH_ANSWER'; }
-  }
-$(nginx_proxy_server "$2")"
+  }"
   nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-  wait_port "$1" && wait_port "$2" || { echo "bench: nginx did not start: $(tail -3 "$work/nginx/logs/error.log")"; return 1; }
+  wait_port "$1" || { echo "bench: nginx did not start: $(tail -3 "$work/nginx/logs/error.log")"; return 1; }
+  [ -n "$2" ] || return 0
+  nginx_conf "$work/nginx-proxy" "$3" "$(nginx_proxy_server "$2")"
+  nginx -p "$work/nginx-proxy" -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' & pids+=($!)
+  wait_port "$2" || { echo "bench: the proxy nginx did not start: $(tail -3 "$work/nginx-proxy/logs/error.log")"; return 1; }
 }
