@@ -46,6 +46,14 @@ tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uin
 struct tg__rfast;
 tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64_t engine_tokens, struct tg__rfast *fast,
                                  tg__budget *out, tg_error *err);
+/* A plain chat decided on its scanned members alone (Q, req_scan.h's
+ * tg__req_lite) with FAST's cached counts (a hit): *decided 1 and OUT as
+ * tg__budget_decide_fast fills it when the decision forwards Q as it came
+ * (OUT's dec.d.request is NULL); *decided 0 and OUT empty when it does not, or
+ * m has no limits yet: the scanned tree decides. */
+struct tg__req_lite;
+tg_status tg__budget_decide_lite(const tg__model *m, const struct tg__req_lite *q, const struct tg__rfast *fast,
+                                 tg__budget *out, int *decided, tg_error *err);
 void tg__budget_free(tg__budget *b);
 
 /* The model as the library's budget path takes it (BM borrows from m, and

@@ -542,7 +542,7 @@ static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *r
  * covers a model counted here through its template, or one with neither a
  * tokenizer nor a template nor an engine count (its estimate), behind one
  * upstream. */
-static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+static int fast_counts_once(const infer_job *j, const tg__model *m, tg__rfast *fast) {
     int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
     int fits = one && m->tok && m->chat;
     int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
@@ -551,6 +551,58 @@ static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) 
     if (tg__rfast_lookup(fast)) return 1;
     return !est && m->chat_dialect == TG_CHAT_HF &&
            tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok));
+}
+
+/* fast_counts_once, sought once a decision (infer_lite's try, then the scanned tree's). */
+static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+    if (!fast->counted) fast->counted = fast_counts_once(j, m, fast) ? 1 : -1;
+    return fast->counted > 0;
+}
+
+/* The fast path's first try: a plain chat that its decision forwards as it
+ * came, decided on its scanned members with no tree at all (req_scan.h,
+ * tg__req_lite; gateway/budget.h, tg__budget_decide_lite). Everything below
+ * is what infer_once does with such a decision: no rewrite, no escalation,
+ * no continuation read (no thinking, one upstream), the upstream's model name
+ * the client's. 1: decided (J planned); 0: the scanned tree decides, as before. */
+static int infer_lite(infer_job *j, tg__rfast *fast) {
+    tg__req_lite q;
+    if (!tg__request_parse_lite(j->body, &fast->scan, &q)) return 0;
+    const char *name = q.r.model;
+    const tg__model *m = tg__model_resolve(j->table, name);
+    if (!m || m->settings.thinking_base || engine_counts(j, m, 1)) return 0;
+    const char *up_name = upstream_name(m);
+    if (up_name && (!name || strcmp(up_name, name) != 0)) return 0; /* the model renamed: a rewrite */
+    if (!fast_counts(j, m, fast)) return 0;
+    tg__budget b;
+    tg_error berr;
+    int decided = 0;
+    if (tg__budget_decide_lite(m, &q, fast, &b, &decided, &berr) != TG_OK || !decided) return 0;
+    if (!tg__rfast_spliceable(&b.dec, NULL) || !tg__rfast_accepts(fast, &b.dec.d)) {
+        tg__budget_free(&b);
+        return 0;
+    }
+    j->stream = q.r.stream;
+    if (name) tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
+    j->m = m;
+    if (fast->cold) tg__rfast_put_total(fast->key, fast->counts.total, fast->counts.n_items);
+    count_header(j, &b, fast->hit && !fast->cold);
+    j->headers = b.headers;
+    b.headers = NULL;
+    job_log_decision(j, &b);
+    const tg_budget *bu = &b.dec.d.budget;
+    j->plan.prompt_tokens = bu->prompt_tokens;
+    j->plan.prompt_estimated = !bu->prompt_tokens_exact;
+    j->plan.max_tokens = bu->max_tokens;
+    j->plan.n_choices = q.have_n && q.n > 1 ? (uint64_t)q.n : 1;
+    j->plan.escalate_to = bu->escalate_to;
+    plan_think(&j->plan, m, name, bu);
+    tg__esc_budget eb = {bu->prompt_tokens, bu->max_tokens, bu->escalate_to, bu->thinking_tokens, bu->thinking_disabled};
+    json_t *send = NULL; /* nothing escalates, no thinking is cut, one replica: the plan reads no member */
+    j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, NULL, &send, &eb);
+    json_decref(send);
+    tg__budget_free(&b);
+    return 1;
 }
 
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
@@ -568,6 +620,7 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
      * long prompt would cost as much again). Its error says the status,
      * code and param to answer with. */
+    if (fast->on && !native && infer_lite(j, fast)) return 0;
     tg_request r;
     tg_error perr;
     if (fast->on && tg__request_parse_scanned(j->body, &fast->scan, &r, &perr) != TG_OK) fast->on = 0;
