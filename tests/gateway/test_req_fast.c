@@ -275,7 +275,7 @@ static const char *const hit_bodies[] = {
     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":40,\"max_completion_tokens\":50}",
     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10,\"max_tokens\":30,\"n\":4,\"stream\":true,"
     "\"model\":\"a\",\"model\":\"m\",\"stream\":false,\"n\":null}",
-    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":999999,\"max_tokens\":100,"
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":300000,\"max_tokens\":100,"
     "\"model\":\"x\",\"model\":null,\"stream\":false,\"stream\":true,\"n\":null,\"n\":5}",
     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30,\"max_tokens\":null,\"max_completion_tokens\":30}",
     "{\"model\":\"caf\\u00e9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30}",
