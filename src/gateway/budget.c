@@ -58,8 +58,8 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
     }
 }
 
-/* A decision made: its lines and the model's limits, OUT's headers (H is freed). */
-static void decided_headers(const tg__model *m, tgx_buf *h, tg__budget *out) {
+/* A decision made: its lines and the model's limits onto H. */
+static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
     out->decided = 1;
     decision_headers(h, &out->dec);
     tgx_buf_puts(h, "x-tokgate-limit-context: ");
@@ -69,6 +69,11 @@ static void decided_headers(const tg__model *m, tgx_buf *h, tg__budget *out) {
     tgx_buf_puts(h, "\r\nx-tokgate-limit-output: ");
     tgx_buf_u64(h, m->limits.output);
     tgx_buf_puts(h, "\r\n");
+}
+
+/* The same as OUT's headers (H is freed). */
+static void decided_headers(const tg__model *m, tgx_buf *h, tg__budget *out) {
+    decided_lines(m, h, out);
     out->headers = tgx_buf_detach(h, NULL);
 }
 
@@ -128,7 +133,7 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
 }
 
 tg_status tg__budget_decide_lite(const tg__model *m, const tg__req_lite *q, const tg__rfast *fast, tg__budget *out,
-                                 int *decided, tg_error *err) {
+                                 int *decided, tgx_buf *h, tg_error *err) {
     memset(out, 0, sizeof out[0]);
     *decided = 0;
     if (!m->have_limits || !fast->hit) return TG_OK;
@@ -141,10 +146,7 @@ tg_status tg__budget_decide_lite(const tg__model *m, const tg__req_lite *q, cons
         tg__budget_free(out);
         return st;
     }
-    tgx_buf h;
-    char h_mem[512];
-    tgx_buf_init_with(&h, h_mem, sizeof h_mem, 4096);
-    decided_headers(m, &h, out);
+    decided_lines(m, h, out);
     return TG_OK;
 }
 

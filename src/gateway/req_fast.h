@@ -61,7 +61,8 @@ typedef struct tg__rfast {
     int counted;             /* the caller's note (routes.c): 0 counts not sought yet, 1 there, -1 not */
     uint8_t key[16];
     tg__req_scan scan;
-    tg_prompt_counts counts; /* on a hit (items owned) */
+    tg_prompt_counts counts; /* on a hit (items owned, or items_inl: free with tg__rfast_drop_counts) */
+    uint64_t items_inl[4];   /* a hit's items for a chat of up to 4 messages (no allocation) */
 } tg__rfast;
 
 /* Scans BODY when ELIGIBLE (a chat route, OpenAI-shaped): fast->on when it

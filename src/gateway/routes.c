@@ -485,26 +485,31 @@ static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, i
     return 1;
 }
 
-/* x-tokgate-count: exact or estimated, and the source (issue 19). */
-static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
-    if (!b->decided) return;
+/* x-tokgate-count: exact or estimated, and the source (issue 19), onto H. */
+static void count_line(infer_job *j, const tg__budget *b, int request_cache_hit, tgx_buf *h) {
     const char *src = b->dec.method == TG_COUNT_ENGINE     ? "engine"
                       : b->dec.method == TG_COUNT_ESTIMATE ? (j->count_state == 2 ? "engine_failed" : "estimate")
                                                            : "tokenizer";
     j->log.count_source = src;
+    tgx_buf_puts(h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
+                                                          : "x-tokgate-count: estimated; source=");
+    tgx_buf_puts(h, src);
+    if (b->dec.method == TG_COUNT_ENGINE)
+        tgx_buf_printf(h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
+                       j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
+    if (j->count_state == 2) tgx_buf_printf(h, "; engine count failed: %s", j->count_why);
+    if (request_cache_hit) tgx_buf_puts(h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
+    tgx_buf_puts(h, "\r\n");
+}
+
+/* The decision's header lines with count_line's after them. */
+static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
+    if (!b->decided) return;
     tgx_buf h;
     tgx_buf_init(&h, 4096);
     tgx_buf_reserve(&h, 512); /* one allocation for the usual headers */
     if (b->headers) tgx_buf_puts(&h, b->headers);
-    tgx_buf_puts(&h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
-                                                          : "x-tokgate-count: estimated; source=");
-    tgx_buf_puts(&h, src);
-    if (b->dec.method == TG_COUNT_ENGINE)
-        tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
-                       j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
-    if (j->count_state == 2) tgx_buf_printf(&h, "; engine count failed: %s", j->count_why);
-    if (request_cache_hit) tgx_buf_puts(&h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
-    tgx_buf_puts(&h, "\r\n");
+    count_line(j, b, request_cache_hit, &h);
     char *nh = tgx_buf_detach(&h, NULL);
     if (nh) {
         free(b->headers);
@@ -570,15 +575,19 @@ static int infer_lite(infer_job *j, tg__rfast *fast) {
     if (!tg__request_parse_lite(j->body, &fast->scan, &q)) return 0;
     const char *name = q.r.model;
     const tg__model *m = tg__model_resolve(j->table, name);
-    if (!m || m->settings.thinking_base || engine_counts(j, m, 1)) return 0;
+    if (!m || m->settings.thinking_base) return 0; /* (fast_counts holds only with no engine count) */
     const char *up_name = upstream_name(m);
     if (up_name && (!name || strcmp(up_name, name) != 0)) return 0; /* the model renamed: a rewrite */
     if (!fast_counts(j, m, fast)) return 0;
     tg__budget b;
     tg_error berr;
     int decided = 0;
-    if (tg__budget_decide_lite(m, &q, fast, &b, &decided, &berr) != TG_OK || !decided) return 0;
-    if (!tg__rfast_spliceable(&b.dec, NULL) || !tg__rfast_accepts(fast, &b.dec.d)) {
+    tgx_buf h;
+    char h_mem[512];
+    tgx_buf_init_with(&h, h_mem, sizeof h_mem, 4096); /* the usual headers on the stack, then one allocation */
+    if (tg__budget_decide_lite(m, &q, fast, &b, &decided, &h, &berr) != TG_OK || !decided ||
+        !tg__rfast_spliceable(&b.dec, NULL) || !tg__rfast_accepts(fast, &b.dec.d)) {
+        tgx_buf_free(&h);
         tg__budget_free(&b);
         return 0;
     }
@@ -586,9 +595,8 @@ static int infer_lite(infer_job *j, tg__rfast *fast) {
     if (name) tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
     j->m = m;
     if (fast->cold) tg__rfast_put_total(fast->key, fast->counts.total, fast->counts.n_items);
-    count_header(j, &b, fast->hit && !fast->cold);
-    j->headers = b.headers;
-    b.headers = NULL;
+    count_line(j, &b, fast->hit && !fast->cold, &h); /* count_header's, onto the decision's lines */
+    j->headers = tgx_buf_detach(&h, NULL);
     job_log_decision(j, &b);
     const tg_budget *bu = &b.dec.d.budget;
     j->plan.prompt_tokens = bu->prompt_tokens;

@@ -28,8 +28,12 @@ typedef struct tg__req_member {
     size_t n_elems;       /* an array's element count */
 } tg__req_member;
 
+#define TG__REQ_SCAN_INLINE 12 /* members held in the struct itself (no allocation for a usual request) */
+
 typedef struct tg__req_scan {
-    tg__req_member *m;    /* in document order, duplicates included */
+    tg__req_member *m;    /* in document order, duplicates included: inl, or malloc'd past TG__REQ_SCAN_INLINE
+                             (so a scan is used where it was made, never copied) */
+    tg__req_member inl[TG__REQ_SCAN_INLINE];
     size_t n, cap;
     int any_escaped_key;  /* some top-level key holds an escape */
     int raw_nul;          /* a raw NUL byte jansson skips (after a number or a literal): the

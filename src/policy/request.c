@@ -340,10 +340,13 @@ void tg_request_free(tg_request *r) {
 
 /* Members whose values stay bytes in a scanned parse: the conversation. */
 static int conversation_key(const char *s, const tg__req_member *m) {
-    static const char *const keys[] = {"messages", "tools", "functions", "documents", "prompt"};
+#define K(k) {(k), sizeof(k) - 1} /* each name's length known: compared first, no strlen */
+    static const struct { const char *s; size_t n; } keys[] = {K("messages"), K("tools"), K("functions"),
+                                                               K("documents"), K("prompt")};
+#undef K
     size_t kl = m->kend - m->kstart;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strlen(keys[i]) == kl && memcmp(s + m->kstart, keys[i], kl) == 0) return 1;
+        if (keys[i].n == kl && memcmp(s + m->kstart, keys[i].s, kl) == 0) return 1;
     return 0;
 }
 

@@ -595,7 +595,7 @@ static void *hammer(void *arg) {
         if (tg__rfast_lookup(&f)) {
             bad |= f.counts.total != id * 3 || f.counts.n_items != 1 + id % 7;
             for (size_t i = 0; i < f.counts.n_items; i++) bad |= f.counts.items[i] != id + i;
-            tg_prompt_counts_free(&f.counts);
+            tg__rfast_drop_counts(&f);
         } else {
             uint64_t items[8];
             for (size_t i = 0; i < 8; i++) items[i] = id + i;
