@@ -52,7 +52,7 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
  * tg__budget_decide_fast fills it when the decision forwards Q as it came
  * (OUT's dec.d.request is NULL), except that its header lines are written
  * onto H (the caller adds its own and takes them: one allocation), not into
- * OUT's headers; *decided 0, OUT empty and H as it was when it does not
+ * OUT's headers (such a decision holds no allocation); *decided 0, OUT empty and H as it was when it does not
  * forward it so, or m has no limits yet: the scanned tree decides. */
 struct tg__req_lite;
 tg_status tg__budget_decide_lite(const tg__model *m, const struct tg__req_lite *q, const struct tg__rfast *fast,

@@ -609,7 +609,10 @@ static int infer_lite(infer_job *j, tg__rfast *fast) {
     json_t *send = NULL; /* nothing escalates, no thinking is cut, one replica: the plan reads no member */
     j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, NULL, &send, &eb);
     json_decref(send);
-    tg__budget_free(&b);
+    const tg_decision *d = &b.dec.d; /* a lite decision holds nothing (budget.h): freed only should it */
+    if (d->request || d->error || b.dec.escalated || b.headers || d->truncation.dropped_messages ||
+        d->truncation.summary_messages || d->truncation.summary_ends || d->truncation.summary_end_tokens)
+        tg__budget_free(&b);
     return 1;
 }
 

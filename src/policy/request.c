@@ -407,17 +407,19 @@ tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg
     return finish(&r, out, err);
 }
 
-/* An integer member as member_value reads it (strtoll of its bytes): 1 and *v. */
+/* An integer member as member_value reads it (strtoll of its bytes): 1 and
+ * *v. The scan checked it is JSON's -?digits within long long, so the digits
+ * are summed as strtoll sums them (in unsigned: -2^63 fits). */
 static int lite_int(const char *data, const tg__req_member *m, long long *v) {
     const char *s = data + m->vstart;
-    size_t n = m->vend - m->vstart;
-    if (!(m->type == '-' || (m->type >= '0' && m->type <= '9')) || n >= 24 || memchr(s, '.', n) || memchr(s, 'e', n) ||
-        memchr(s, 'E', n))
-        return 0;
-    char t[24];
-    memcpy(t, s, n);
-    t[n] = '\0';
-    *v = strtoll(t, NULL, 10);
+    size_t n = m->vend - m->vstart, i = m->type == '-';
+    if (!(m->type == '-' || (m->type >= '0' && m->type <= '9')) || n >= 24 || i >= n) return 0;
+    unsigned long long u = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0; /* a fraction or an exponent: a real */
+        u = u * 10 + (unsigned)(s[i] - '0');
+    }
+    *v = m->type == '-' ? (long long)(0 - u) : (long long)u;
     return 1;
 }
 

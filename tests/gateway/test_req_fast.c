@@ -281,6 +281,9 @@ static const char *const hit_bodies[] = {
     "{\"model\":\"caf\\u00e9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30.0}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-1}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":9223372036854775807,"
+    "\"n\":-9223372036854775808}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-0,\"temperature\":1e0}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000000}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":25,\"reasoning_effort\":\"low\"}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":25,\"truncation\":null}",
