@@ -11,7 +11,10 @@
  *     is not JSON (any parser's: no raw NUL) equal to that change made on
  *     jansson's tree, or holds a key twice;
  *   - the cold path's message check (tg__rfast_messages_shaped) passes a
- *     body whose jansson messages are not all objects with a string "role".
+ *     body whose jansson messages are not all objects with a string "role";
+ *   - the lite parse (tg__request_parse_lite) takes a body the scanned parse
+ *     refuses, reads any field otherwise than it, or takes one holding a
+ *     member the decision would rewrite or read from the tree.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -26,6 +29,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
 
+/* The lite fields are the scanned parse's R (ROOT jansson's whole tree). */
+static void check_lite(const tg__req_lite *q, const tg_request *r, const json_t *root) {
+    const tg_request *l = &q->r;
+    CHECK(l->kind == r->kind && l->stream == r->stream && l->has_max_tokens == r->has_max_tokens);
+    CHECK(l->max_tokens_valid == r->max_tokens_valid && l->max_tokens == r->max_tokens);
+    CHECK((l->model == NULL) == (r->model == NULL) && (!l->model || strcmp(l->model, r->model) == 0));
+    CHECK((l->max_tokens_field == NULL) == (r->max_tokens_field == NULL));
+    CHECK(!l->max_tokens_field || strcmp(l->max_tokens_field, r->max_tokens_field) == 0);
+    CHECK(l->has_thinking_mode == r->has_thinking_mode && l->enable_thinking == r->enable_thinking);
+    CHECK(l->has_max_thinking == r->has_max_thinking && l->truncation == r->truncation && !r->bad_param);
+    CHECK(q->n_messages == json_array_size(json_object_get(root, "messages")));
+    const json_t *nv = json_object_get(root, "n");
+    CHECK(q->have_n == json_is_integer(nv) && (!q->have_n || q->n == json_integer_value(nv)));
+    const json_t *mct = json_object_get(root, "max_completion_tokens"), *mt = json_object_get(root, "max_tokens");
+    CHECK(q->have_mct == (mct && !json_is_null(mct)) && (!q->have_mct || q->mct == json_integer_value(mct)));
+    CHECK(q->have_mt == (mt && !json_is_null(mt)) && (!q->have_mt || q->mt == json_integer_value(mt)));
+    static const char *const absent[] = {"truncation", "thinking_mode", "max_thinking_tokens", "reasoning_effort"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) CHECK(!json_object_get(root, absent[i]));
+    const json_t *kw = json_object_get(root, "chat_template_kwargs");
+    CHECK(!kw || json_is_null(kw));
+}
+
 static void check_splice(const char *s, size_t n, json_t *root) {
     tg__rfast f;
     tg__rfast_begin(&f, s, n, 1);
@@ -39,10 +64,14 @@ static void check_splice(const char *s, size_t n, json_t *root) {
     }
     tg_request r;
     tg_error err;
+    tg__req_lite q;
+    int lite = f.on && tg__request_parse_lite(s, &f.scan, &q);
     if (!f.on || tg__request_parse_scanned(s, &f.scan, &r, &err) != TG_OK) {
+        CHECK(!lite);
         tg__rfast_end(&f);
         return;
     }
+    if (lite) check_lite(&q, &r, root);
     { /* each member read alone is the whole parse's value */
         const char *k;
         json_t *v;

@@ -58,6 +58,25 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
     }
 }
 
+/* A decision made: its lines and the model's limits onto H. */
+static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
+    out->decided = 1;
+    decision_headers(h, &out->dec);
+    tgx_buf_puts(h, "x-tokgate-limit-context: ");
+    tgx_buf_u64(h, m->limits.context);
+    tgx_buf_puts(h, "\r\nx-tokgate-limit-input: ");
+    tgx_buf_u64(h, m->limits.input);
+    tgx_buf_puts(h, "\r\nx-tokgate-limit-output: ");
+    tgx_buf_u64(h, m->limits.output);
+    tgx_buf_puts(h, "\r\n");
+}
+
+/* The same as OUT's headers (H is freed). */
+static void decided_headers(const tg__model *m, tgx_buf *h, tg__budget *out) {
+    decided_lines(m, h, out);
+    out->headers = tgx_buf_detach(h, NULL);
+}
+
 tg_status tg__budget_decide(const tg__model *m, const tg_request *r, tg__budget *out, tg_error *err) {
     return tg__budget_decide_counted(m, r, 0, out, err);
 }
@@ -109,16 +128,25 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
         tg__budget_free(out);
         return st;
     }
-    out->decided = 1;
-    decision_headers(&h, &out->dec);
-    tgx_buf_puts(&h, "x-tokgate-limit-context: ");
-    tgx_buf_u64(&h, m->limits.context);
-    tgx_buf_puts(&h, "\r\nx-tokgate-limit-input: ");
-    tgx_buf_u64(&h, m->limits.input);
-    tgx_buf_puts(&h, "\r\nx-tokgate-limit-output: ");
-    tgx_buf_u64(&h, m->limits.output);
-    tgx_buf_puts(&h, "\r\n");
-    out->headers = tgx_buf_detach(&h, NULL);
+    decided_headers(m, &h, out);
+    return TG_OK;
+}
+
+tg_status tg__budget_decide_lite(const tg__model *m, const tg__req_lite *q, const tg__rfast *fast, tg__budget *out,
+                                 int *decided, tgx_buf *h, tg_error *err) {
+    memset(out, 0, sizeof out[0]);
+    *decided = 0;
+    if (!m->have_limits || !fast->hit) return TG_OK;
+    tg_budget_model bm;
+    tg__budget_model(m, &bm);
+    tg_count_method cached = bm.tok ? TG_COUNT_TEMPLATE : TG_COUNT_ESTIMATE; /* decide()'s, on a hit */
+    tg_status st = tg__budget_decide_counts_lite(q, &bm, &fast->counts, cached, &out->dec, decided, err);
+    if (st != TG_OK || !*decided) {
+        *decided = 0;
+        tg__budget_free(out);
+        return st;
+    }
+    decided_lines(m, h, out);
     return TG_OK;
 }
 

@@ -24,6 +24,7 @@
 
 #include "gateway/models.h"
 #include "tokgate/policy.h"
+#include "util/buf.h"
 
 typedef struct tg__budget {
     int decided;             /* 0: no limits yet; forward unchanged, dec is empty */
@@ -46,6 +47,16 @@ tg_status tg__budget_decide_counted(const tg__model *m, const tg_request *r, uin
 struct tg__rfast;
 tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64_t engine_tokens, struct tg__rfast *fast,
                                  tg__budget *out, tg_error *err);
+/* A plain chat decided on its scanned members alone (Q, req_scan.h's
+ * tg__req_lite) with FAST's cached counts (a hit): *decided 1 and OUT as
+ * tg__budget_decide_fast fills it when the decision forwards Q as it came
+ * (OUT's dec.d.request is NULL), except that its header lines are written
+ * onto H (the caller adds its own and takes them: one allocation), not into
+ * OUT's headers (such a decision holds no allocation); *decided 0, OUT empty and H as it was when it does not
+ * forward it so, or m has no limits yet: the scanned tree decides. */
+struct tg__req_lite;
+tg_status tg__budget_decide_lite(const tg__model *m, const struct tg__req_lite *q, const struct tg__rfast *fast,
+                                 tg__budget *out, int *decided, tgx_buf *h, tg_error *err);
 void tg__budget_free(tg__budget *b);
 
 /* The model as the library's budget path takes it (BM borrows from m, and

@@ -26,12 +26,17 @@ typedef struct slot {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static slot *slots;          /* TG__RFAST_SLOTS, made on the first insert */
 static uint8_t sipkey[16];
+static tgx_sip sip_domain; /* the hash state after the domain string, every key's start */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void make_key(void) {
-    if (getrandom(sipkey, sizeof sipkey, 0) == (ssize_t)sizeof sipkey) return;
-    uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&t; /* no entropy source: still per process */
-    memcpy(sipkey, &t, sizeof t);
+    if (getrandom(sipkey, sizeof sipkey, 0) != (ssize_t)sizeof sipkey) {
+        uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&t; /* no entropy source: still per process */
+        memcpy(sipkey, &t, sizeof t);
+    }
+    tgx_sip_init_rounds(&sip_domain, sipkey, 1, 3);
+    static const char domain[] = "tokgate whole-request count v1";
+    tgx_sip_feed(&sip_domain, domain, sizeof domain);
 }
 
 void tg__rfast_begin(tg__rfast *f, const char *body, size_t len, int eligible) {
@@ -48,9 +53,15 @@ void tg__rfast_begin(tg__rfast *f, const char *body, size_t len, int eligible) {
     f->on = 1;
 }
 
+/* F's counts freed (items_inl is not allocated). */
+static void counts_free(tg__rfast *f) {
+    if (f->counts.items == f->items_inl) memset(&f->counts, 0, sizeof f->counts);
+    else tg_prompt_counts_free(&f->counts);
+}
+
 void tg__rfast_end(tg__rfast *f) {
     tg__req_scan_free(&f->scan);
-    tg_prompt_counts_free(&f->counts);
+    counts_free(f);
     memset(f, 0, sizeof *f);
 }
 
@@ -74,10 +85,7 @@ static int excluded_key(const char *k, size_t n) {
 
 void tg__rfast_key(tg__rfast *f, const char *body, const void *tok, const void *chat, int dialect) {
     pthread_once(&key_once, make_key);
-    tgx_sip s;
-    tgx_sip_init_rounds(&s, sipkey, 1, 3);
-    static const char domain[] = "tokgate whole-request count v1";
-    tgx_sip_feed(&s, domain, sizeof domain);
+    tgx_sip s = sip_domain;
     uintptr_t id[3] = {(uintptr_t)tok, (uintptr_t)chat, (uintptr_t)(unsigned)dialect};
     tgx_sip_feed(&s, id, sizeof id);
     for (size_t i = 0; i < f->scan.n; i++) {
@@ -105,8 +113,11 @@ int tg__rfast_lookup(tg__rfast *f) {
     pthread_mutex_lock(&mu);
     const slot *s = slots ? &slots[slot_of(f->key)] : NULL;
     if (s && s->used && memcmp(s->key, f->key, 16) == 0) {
-        uint64_t *items = s->n_items ? calloc(s->n_items, sizeof *items) : NULL;
+        uint64_t *items = !s->n_items                                       ? NULL
+                          : s->n_items <= sizeof f->items_inl / sizeof *items ? f->items_inl
+                                                                               : malloc(s->n_items * sizeof *items);
         if (items || !s->n_items) {
+            if (s->n_items && s->total_only) memset(items, 0, s->n_items * sizeof *items);
             if (s->n_items && !s->total_only) memcpy(items, s->items, s->n_items * sizeof *items);
             f->counts = (tg_prompt_counts){s->total, s->exact, s->fixed, s->n_items, items};
             f->total_only = s->total_only;
@@ -226,7 +237,7 @@ int tg__rfast_count_cold(tg__rfast *f, const char *body, size_t len, const tg_ch
     tg_error err;
     memset(&err, 0, sizeof err);
     if (tg_chat_count_body_cached(chat, cache, body, len, &opt, 0u, &n, &err) != TG_OK) return 0;
-    tg_prompt_counts_free(&f->counts);
+    counts_free(f);
     f->counts.items = calloc(ms->n_elems, sizeof *f->counts.items);
     if (!f->counts.items) return 0;
     f->counts.total = (uint64_t)n;
@@ -241,7 +252,7 @@ int tg__rfast_accepts(const tg__rfast *f, const tg_decision *d) {
 }
 
 void tg__rfast_drop_counts(tg__rfast *f) {
-    tg_prompt_counts_free(&f->counts);
+    counts_free(f);
     f->hit = f->cold = f->total_only = 0;
 }
 

@@ -58,9 +58,11 @@ typedef struct tg__rfast {
     int have_key;            /* key computed: a whole decision fills the cache */
     int cold;                /* counts from tg__rfast_count_cold (hit is set too) */
     int total_only;          /* counts' items are zeros: tg__rfast_accepts must hold */
+    int counted;             /* the caller's note (routes.c): 0 counts not sought yet, 1 there, -1 not */
     uint8_t key[16];
     tg__req_scan scan;
-    tg_prompt_counts counts; /* on a hit (items owned) */
+    tg_prompt_counts counts; /* on a hit (items owned, or items_inl: free with tg__rfast_drop_counts) */
+    uint64_t items_inl[4];   /* a hit's items for a chat of up to 4 messages (no allocation) */
 } tg__rfast;
 
 /* Scans BODY when ELIGIBLE (a chat route, OpenAI-shaped): fast->on when it

@@ -485,26 +485,31 @@ static int engine_count(infer_job *j, const tg__model *m, const tg_request *r, i
     return 1;
 }
 
-/* x-tokgate-count: exact or estimated, and the source (issue 19). */
-static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
-    if (!b->decided) return;
+/* x-tokgate-count: exact or estimated, and the source (issue 19), onto H. */
+static void count_line(infer_job *j, const tg__budget *b, int request_cache_hit, tgx_buf *h) {
     const char *src = b->dec.method == TG_COUNT_ENGINE     ? "engine"
                       : b->dec.method == TG_COUNT_ESTIMATE ? (j->count_state == 2 ? "engine_failed" : "estimate")
                                                            : "tokenizer";
     j->log.count_source = src;
+    tgx_buf_puts(h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
+                                                          : "x-tokgate-count: estimated; source=");
+    tgx_buf_puts(h, src);
+    if (b->dec.method == TG_COUNT_ENGINE)
+        tgx_buf_printf(h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
+                       j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
+    if (j->count_state == 2) tgx_buf_printf(h, "; engine count failed: %s", j->count_why);
+    if (request_cache_hit) tgx_buf_puts(h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
+    tgx_buf_puts(h, "\r\n");
+}
+
+/* The decision's header lines with count_line's after them. */
+static void count_header(infer_job *j, tg__budget *b, int request_cache_hit) {
+    if (!b->decided) return;
     tgx_buf h;
     tgx_buf_init(&h, 4096);
     tgx_buf_reserve(&h, 512); /* one allocation for the usual headers */
     if (b->headers) tgx_buf_puts(&h, b->headers);
-    tgx_buf_puts(&h, b->dec.d.budget.prompt_tokens_exact ? "x-tokgate-count: exact; source=" /* no printf: issue 17 */
-                                                          : "x-tokgate-count: estimated; source=");
-    tgx_buf_puts(&h, src);
-    if (b->dec.method == TG_COUNT_ENGINE)
-        tgx_buf_printf(&h, "; engine=%s %s; cache=%s; round_trip_ms=%.2f", j->m->engine->name, j->m->engine->count->path,
-                       j->count_hit ? "hit" : "miss", j->count_hit ? 0.0 : j->count_ms);
-    if (j->count_state == 2) tgx_buf_printf(&h, "; engine count failed: %s", j->count_why);
-    if (request_cache_hit) tgx_buf_puts(&h, "; cache=hit"); /* the whole-request count cache (req_fast.h) */
-    tgx_buf_puts(&h, "\r\n");
+    count_line(j, b, request_cache_hit, &h);
     char *nh = tgx_buf_detach(&h, NULL);
     if (nh) {
         free(b->headers);
@@ -542,7 +547,7 @@ static void write_escalated(infer_job *j, const tg__rfast *fast, const json_t *r
  * covers a model counted here through its template, or one with neither a
  * tokenizer nor a template nor an engine count (its estimate), behind one
  * upstream. */
-static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+static int fast_counts_once(const infer_job *j, const tg__model *m, tg__rfast *fast) {
     int one = m->have_limits && tg__mc_n_urls(m->cfg) <= 1 && m->n_replicas <= 1;
     int fits = one && m->tok && m->chat;
     int est = one && !m->tok && !m->chat && !engine_counts(j, m, 1);
@@ -551,6 +556,64 @@ static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) 
     if (tg__rfast_lookup(fast)) return 1;
     return !est && m->chat_dialect == TG_CHAT_HF &&
            tg__rfast_count_cold(fast, j->body, j->len, m->chat, tg__count_cache_for(m->tok));
+}
+
+/* fast_counts_once, sought once a decision (infer_lite's try, then the scanned tree's). */
+static int fast_counts(const infer_job *j, const tg__model *m, tg__rfast *fast) {
+    if (!fast->counted) fast->counted = fast_counts_once(j, m, fast) ? 1 : -1;
+    return fast->counted > 0;
+}
+
+/* The fast path's first try: a plain chat that its decision forwards as it
+ * came, decided on its scanned members with no tree at all (req_scan.h,
+ * tg__req_lite; gateway/budget.h, tg__budget_decide_lite). Everything below
+ * is what infer_once does with such a decision: no rewrite, no escalation,
+ * no continuation read (no thinking, one upstream), the upstream's model name
+ * the client's. 1: decided (J planned); 0: the scanned tree decides, as before. */
+static int infer_lite(infer_job *j, tg__rfast *fast) {
+    tg__req_lite q;
+    if (!tg__request_parse_lite(j->body, &fast->scan, &q)) return 0;
+    const char *name = q.r.model;
+    const tg__model *m = tg__model_resolve(j->table, name);
+    if (!m || m->settings.thinking_base) return 0; /* (fast_counts holds only with no engine count) */
+    const char *up_name = upstream_name(m);
+    if (up_name && (!name || strcmp(up_name, name) != 0)) return 0; /* the model renamed: a rewrite */
+    if (!fast_counts(j, m, fast)) return 0;
+    tg__budget b;
+    tg_error berr;
+    int decided = 0;
+    tgx_buf h;
+    char h_mem[512];
+    tgx_buf_init_with(&h, h_mem, sizeof h_mem, 4096); /* the usual headers on the stack, then one allocation */
+    if (tg__budget_decide_lite(m, &q, fast, &b, &decided, &h, &berr) != TG_OK || !decided ||
+        !tg__rfast_spliceable(&b.dec, NULL) || !tg__rfast_accepts(fast, &b.dec.d)) {
+        tgx_buf_free(&h);
+        tg__budget_free(&b);
+        return 0;
+    }
+    j->stream = q.r.stream;
+    if (name) tg__access_set(j->log.model, sizeof j->log.model, name, strlen(name));
+    j->m = m;
+    if (fast->cold) tg__rfast_put_total(fast->key, fast->counts.total, fast->counts.n_items);
+    count_line(j, &b, fast->hit && !fast->cold, &h); /* count_header's, onto the decision's lines */
+    j->headers = tgx_buf_detach(&h, NULL);
+    job_log_decision(j, &b);
+    const tg_budget *bu = &b.dec.d.budget;
+    j->plan.prompt_tokens = bu->prompt_tokens;
+    j->plan.prompt_estimated = !bu->prompt_tokens_exact;
+    j->plan.max_tokens = bu->max_tokens;
+    j->plan.n_choices = q.have_n && q.n > 1 ? (uint64_t)q.n : 1;
+    j->plan.escalate_to = bu->escalate_to;
+    plan_think(&j->plan, m, name, bu);
+    tg__esc_budget eb = {bu->prompt_tokens, bu->max_tokens, bu->escalate_to, bu->thinking_tokens, bu->thinking_disabled};
+    json_t *send = NULL; /* nothing escalates, no thinking is cut, one replica: the plan reads no member */
+    j->plan.cont = tg__escalation_plan(m, j->route == TG__R_CHAT, j->stream, NULL, &send, &eb);
+    json_decref(send);
+    const tg_decision *d = &b.dec.d; /* a lite decision holds nothing (budget.h): freed only should it */
+    if (d->request || d->error || b.dec.escalated || b.headers || d->truncation.dropped_messages ||
+        d->truncation.summary_messages || d->truncation.summary_ends || d->truncation.summary_end_tokens)
+        tg__budget_free(&b);
+    return 1;
 }
 
 /* One decision. FAST (req_fast.h): a chat read from its scanned bytes with
@@ -568,6 +631,7 @@ static int infer_once(infer_job *j, tg__rfast *fast) {
     /* One parse, the policy's (jansson parses ~17 MB/s: a second parse of a
      * long prompt would cost as much again). Its error says the status,
      * code and param to answer with. */
+    if (fast->on && !native && infer_lite(j, fast)) return 0;
     tg_request r;
     tg_error perr;
     if (fast->on && tg__request_parse_scanned(j->body, &fast->scan, &r, &perr) != TG_OK) fast->on = 0;

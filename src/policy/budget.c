@@ -26,6 +26,7 @@
  * input (400 invalid_request naming messages or prompt); only a missing
  * argument or memory exhaustion is an error.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -200,4 +201,38 @@ static tg_status decide_counts(const tg_request *r, const tg_budget_model *m, co
 tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
                                    tg_count_method method, tg_budget_decision *out, tg_error *err) {
     return decide_counts(r, m, counts, method, out, err, 1);
+}
+
+/* Step 7 of the policy (tg__write_max_tokens, tg__thinking_write for a model
+ * that does not reason, the truncation field removed) on Q's members: 1 when
+ * it leaves them as they were. max_tokens is written into each of
+ * max_completion_tokens and max_tokens that Q has (not null), or added. */
+static int rewrite_keeps(const tg__req_lite *q, uint64_t max_tokens) {
+    long long v = max_tokens > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)max_tokens; /* tg__json_count's */
+    if (!q->have_mct && !q->have_mt) return 0; /* added */
+    return (!q->have_mct || q->mct == v) && (!q->have_mt || q->mt == v);
+}
+
+tg_status tg__budget_decide_counts_lite(const tg__req_lite *q, const tg_budget_model *m, const tg_prompt_counts *counts,
+                                        tg_count_method method, tg_budget_decision *out, int *decided, tg_error *err) {
+    memset(out, 0, sizeof *out);
+    *decided = 0;
+    if (!q || !m || !m->settings || !m->limits || !counts)
+        return tg_error_set(err, TG_EINVAL, "tg_budget_decide: missing input");
+    out->method = method;
+    /* no hooks: only truncation calls them, and a prompt over its cap is not decided here */
+    tg_policy_input in = {m->settings, m->limits, &q->r, counts, m->env_max_output_tokens, NULL, m->adaptive};
+    int lite = 0;
+    tg_status st = tg__policy_decide_lite(&in, q->n_messages, &out->d, &lite, err);
+    if (st != TG_OK || !lite) {
+        tg_budget_decision_free(out);
+        return st;
+    }
+    const tg_decision *d = &out->d;
+    if (d->action != TG_ACTION_FORWARD || d->budget.escalate_to || !rewrite_keeps(q, d->budget.max_tokens)) {
+        tg_budget_decision_free(out);
+        return TG_OK;
+    }
+    *decided = 1;
+    return TG_OK;
 }

@@ -107,11 +107,16 @@ static tg_status check_counts(const tg_policy_input *in, tg_error *err) {
     return TG_OK;
 }
 
-static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int share);
+/* How decide() holds the rewritten request: a deep copy (tg_policy_decide),
+ * one sharing the request's values (tg__policy_decide_shared), or none at all
+ * (tg__policy_decide_lite: the caller knows the rewrite leaves it as it came). */
+enum { COPY_DEEP, COPY_SHALLOW, COPY_NONE };
 
-static tg_status decide_as(const tg_policy_input *in, tg_decision *d, tg_error *err, int share) {
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int copy, int *lite);
+
+static tg_status decide_as(const tg_policy_input *in, tg_decision *d, tg_error *err, int copy, int *lite) {
     if (err) err->msg[0] = '\0';
-    tg_status st = decide(in, d, err, share);
+    tg_status st = decide(in, d, err, copy, lite);
     /* A refusal whose body could not be built leaves no message: say why. */
     if (st != TG_OK && err && err->msg[0] == '\0')
         tg_error_set(err, st, "building the decision failed: %s", tg_status_str(st));
@@ -119,20 +124,36 @@ static tg_status decide_as(const tg_policy_input *in, tg_decision *d, tg_error *
 }
 
 tg_status tg_policy_decide(const tg_policy_input *in, tg_decision *d, tg_error *err) {
-    return decide_as(in, d, err, 0);
+    return decide_as(in, d, err, COPY_DEEP, NULL);
 }
 
 tg_status tg__policy_decide_shared(const tg_policy_input *in, tg_decision *d, tg_error *err) {
-    return decide_as(in, d, err, 1);
+    return decide_as(in, d, err, COPY_SHALLOW, NULL);
 }
 
-static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int share) {
+tg_status tg__policy_decide_lite(const tg_policy_input *in, size_t n_messages, tg_decision *d, int *lite,
+                                 tg_error *err) {
+    *lite = 0;
+    const tg_prompt_counts *c = in && in->request && in->request->kind == TG_REQ_CHAT ? in->counts : NULL;
+    /* a reasoning model's thinking fields are always written (and its adaptive class reads the tree) */
+    if (!c || !in->settings || in->settings->thinking_base || !n_messages || c->n_items != n_messages || !c->items) { /* check_counts' error: the tree path says it */
+        memset(d, 0, sizeof *d);
+        return TG_OK;
+    }
+    *lite = 1;
+    tg_status st = decide_as(in, d, err, COPY_NONE, lite);
+    if (!*lite) tg_decision_free(d);
+    return st;
+}
+
+static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err, int copy, int *lite) {
     memset(d, 0, sizeof *d);
-    if (!in || !in->settings || !in->limits || !in->request || !in->request->root || !in->counts)
+    if (!in || !in->settings || !in->limits || !in->request || (copy != COPY_NONE && !in->request->root) ||
+        !in->counts)
         return tg_error_set(err, TG_EINVAL, "tg_policy_decide: missing input");
     const tg_model_settings *s = in->settings;
     const tg_request *r = in->request;
-    tg_status st = check_counts(in, err);
+    tg_status st = copy == COPY_NONE ? TG_OK : check_counts(in, err); /* lite: its caller checked them */
     if (st != TG_OK) return st;
 
     const char *model = s->name ? s->name : (r->model ? r->model : "(unnamed)");
@@ -157,12 +178,18 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
      * (every rewrite below replaces a top-level member, or copies the nested
      * container it edits first: thinking.c's chat_template_kwargs, truncate.c's
      * prompt array). */
-    d->request = share ? json_copy(r->root) : json_deep_copy(r->root);
-    if (!d->request) return tg_error_set(err, TG_ENOMEM, "out of memory copying the request");
+    if (copy != COPY_NONE) {
+        d->request = copy == COPY_SHALLOW ? json_copy(r->root) : json_deep_copy(r->root);
+        if (!d->request) return tg_error_set(err, TG_ENOMEM, "out of memory copying the request");
+    }
 
     /* 2. prompt cap, truncation */
     uint64_t cap = tg__prompt_cap(in, d->budget.safe_max);
     if (d->budget.prompt_tokens > cap) {
+        if (copy == COPY_NONE) { /* truncation works on the tree, a refusal is the tree path's */
+            *lite = 0;
+            return TG_OK;
+        }
         if (tg__truncate(in, d, cap, &st, err)) return st;
     }
     /* 3-6. output budget */
@@ -175,6 +202,7 @@ static tg_status decide(const tg_policy_input *in, tg_decision *d, tg_error *err
         else tg__thinking_fit(in, d, wanted);
     }
     tg__escalation(in, d);
+    if (copy == COPY_NONE) return TG_OK; /* 7 is the caller's (tg__policy_decide_lite) */
     /* 7. rewrite: tokgate's own fields are handled and do not go upstream */
     json_object_del(d->request, "truncation");
     if ((st = tg__write_max_tokens(in, d)) != TG_OK ||

@@ -24,6 +24,13 @@
  * it, or replaces top-level members, and frees it before the request
  * (the gateway's scanned request, policy/budget.c). The same decision. */
 tg_status tg__policy_decide_shared(const tg_policy_input *in, tg_decision *d, tg_error *err);
+/* The same decision's numbers with no tree at all (d->request stays NULL and
+ * step 7 is the caller's), for a chat request of N_MESSAGES messages whose
+ * root is NULL (tg__request_parse_lite): *lite 0 (d empty) where the tree is
+ * needed: a reasoning model (thinking_base), counts that do not cover the
+ * messages, a prompt over its cap (truncation, or its refusal). */
+tg_status tg__policy_decide_lite(const tg_policy_input *in, size_t n_messages, tg_decision *d, int *lite,
+                                 tg_error *err);
 
 tg_status tg__reject(tg_decision *d, int status, const char *code, const char *param,
                      const char *message);

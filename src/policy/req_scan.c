@@ -68,9 +68,11 @@ static tg_status object_body(sc *c, int depth, tg__req_scan *top) {
         if ((st = value(c, depth, &ne))) return st;
         if (top) {
             if (top->n == top->cap) {
-                size_t cap = top->cap ? top->cap * 2 : 32;
-                tg__req_member *m = realloc(top->m, cap * sizeof *m);
+                size_t cap = top->cap ? top->cap * 2 : TG__REQ_SCAN_INLINE;
+                tg__req_member *m = !top->cap ? top->inl : top->m != top->inl ? realloc(top->m, cap * sizeof *m)
+                                                                              : malloc(cap * sizeof *m);
                 if (!m) return tg_error_set(c->err, TG_ENOMEM, "out of memory scanning the request");
+                if (top->m == top->inl && m != top->inl) memcpy(m, top->inl, sizeof top->inl);
                 top->m = m, top->cap = cap;
             }
             tg__req_member *m = &top->m[top->n++];
@@ -151,7 +153,9 @@ static tg_status value(sc *c, int depth, size_t *n_elems) {
 }
 
 tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error *err) {
-    memset(out, 0, sizeof *out);
+    out->m = NULL; /* the members are written before they are read: inl is not cleared */
+    out->n = out->cap = 0;
+    out->any_escaped_key = out->raw_nul = 0;
     sc c = {(const unsigned char *)s, s ? n : 0, 0, err, 0};
     ws(&c);
     if (c.i >= c.n || c.s[c.i] != '{') {
@@ -178,6 +182,8 @@ const tg__req_member *tg__req_scan_get(const tg__req_scan *sc_, const char *s, c
 }
 
 void tg__req_scan_free(tg__req_scan *sc_) {
-    free(sc_->m);
-    memset(sc_, 0, sizeof *sc_);
+    if (sc_->m != sc_->inl) free(sc_->m);
+    sc_->m = NULL;
+    sc_->n = sc_->cap = 0;
+    sc_->any_escaped_key = sc_->raw_nul = 0;
 }

@@ -28,8 +28,12 @@ typedef struct tg__req_member {
     size_t n_elems;       /* an array's element count */
 } tg__req_member;
 
+#define TG__REQ_SCAN_INLINE 12 /* members held in the struct itself (no allocation for a usual request) */
+
 typedef struct tg__req_scan {
-    tg__req_member *m;    /* in document order, duplicates included */
+    tg__req_member *m;    /* in document order, duplicates included: inl, or malloc'd past TG__REQ_SCAN_INLINE
+                             (so a scan is used where it was made, never copied) */
+    tg__req_member inl[TG__REQ_SCAN_INLINE];
     size_t n, cap;
     int any_escaped_key;  /* some top-level key holds an escape */
     int raw_nul;          /* a raw NUL byte jansson skips (after a number or a literal): the
@@ -63,5 +67,38 @@ tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg
  * free it before R, and copy a nested container before editing it. */
 tg_status tg__budget_decide_counts(const tg_request *r, const tg_budget_model *m, const tg_prompt_counts *counts,
                                    tg_count_method method, tg_budget_decision *out, tg_error *err);
+
+/* The small chat decided with no tree at all (issue 17: the gateway's
+ * `max_tokens` chat cost two jansson objects, a copy and their frees, ~9K
+ * instructions). A scanned plain chat (tg__request_parse_scanned's) whose
+ * members the policy reads are all simple: "model" a string with no escape
+ * (or null), "stream" a literal, "n" an integer or null,
+ * "max_completion_tokens" and "max_tokens" integers or null, no
+ * chat_template_kwargs (but null), no reasoning_effort, thinking_mode,
+ * max_thinking_tokens or truncation (the rewrite removes the last three: a
+ * change), no key of 128 bytes or more. Every other member is copied as it
+ * came and read by nothing the decision takes. */
+typedef struct tg__req_lite {
+    tg_request r;            /* root NULL; r.model points into model */
+    size_t n_messages;
+    int have_n;              /* "n": an integer (its value in n) */
+    long long n;
+    int have_mct, have_mt;   /* max_completion_tokens, max_tokens: integers (not null) */
+    long long mct, mt;
+    char model[256];
+} tg__req_lite;
+
+/* 1 and OUT filled as tg__request_parse_scanned would fill its request
+ * (fields, not root) when SC (of DATA) is such a chat; 0 otherwise (OUT
+ * unspecified: the scanned or whole parse reads it, errors included). */
+int tg__request_parse_lite(const char *data, const tg__req_scan *sc, tg__req_lite *out);
+
+/* tg__budget_decide_counts on Q with no tree: *decided 1 when the decision
+ * forwards Q as it came: no refusal, no truncation, no escalation, and
+ * the rewrite (max_tokens written into the fields Q has, or added) leaves
+ * every member as it was; then OUT is that decision (d.request NULL, rewritten
+ * 0, escalated NULL). *decided 0 and OUT empty otherwise: the scanned tree decides. */
+tg_status tg__budget_decide_counts_lite(const tg__req_lite *q, const tg_budget_model *m, const tg_prompt_counts *counts,
+                                        tg_count_method method, tg_budget_decision *out, int *decided, tg_error *err);
 
 #endif

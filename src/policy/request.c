@@ -44,6 +44,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/req_scan.h"
@@ -339,10 +340,13 @@ void tg_request_free(tg_request *r) {
 
 /* Members whose values stay bytes in a scanned parse: the conversation. */
 static int conversation_key(const char *s, const tg__req_member *m) {
-    static const char *const keys[] = {"messages", "tools", "functions", "documents", "prompt"};
+#define K(k) {(k), sizeof(k) - 1} /* each name's length known: compared first, no strlen */
+    static const struct { const char *s; size_t n; } keys[] = {K("messages"), K("tools"), K("functions"),
+                                                               K("documents"), K("prompt")};
+#undef K
     size_t kl = m->kend - m->kstart;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strlen(keys[i]) == kl && memcmp(s + m->kstart, keys[i], kl) == 0) return 1;
+        if (keys[i].n == kl && memcmp(s + m->kstart, keys[i].s, kl) == 0) return 1;
     return 0;
 }
 
@@ -401,4 +405,78 @@ tg_status tg__request_parse_scanned(const char *data, const tg__req_scan *sc, tg
         return tg_error_set(err, TG_ENOMEM, "out of memory parsing the request");
     }
     return finish(&r, out, err);
+}
+
+/* An integer member as member_value reads it (strtoll of its bytes): 1 and
+ * *v. The scan checked it is JSON's -?digits within long long, so the digits
+ * are summed as strtoll sums them (in unsigned: -2^63 fits). */
+static int lite_int(const char *data, const tg__req_member *m, long long *v) {
+    const char *s = data + m->vstart;
+    size_t n = m->vend - m->vstart, i = m->type == '-';
+    if (!(m->type == '-' || (m->type >= '0' && m->type <= '9')) || n >= 24 || i >= n) return 0;
+    unsigned long long u = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0; /* a fraction or an exponent: a real */
+        u = u * 10 + (unsigned)(s[i] - '0');
+    }
+    *v = m->type == '-' ? (long long)(0 - u) : (long long)u;
+    return 1;
+}
+
+/* An integer or null member: 1 with *have (0 for null) and *v. */
+static int lite_int_or_null(const char *data, const tg__req_member *m, int *have, long long *v) {
+    *have = m->type != 'n';
+    return m->type == 'n' || lite_int(data, m, v);
+}
+
+/* The model's name: a string with no escape, or null. */
+static int lite_model(const char *data, const tg__req_member *m, tg__req_lite *q) {
+    const char *s = data + m->vstart;
+    size_t n = m->vend - m->vstart;
+    q->r.model = NULL;
+    if (m->type == 'n') return 1;
+    if (m->type != '"' || n < 2 || n - 2 >= sizeof q->model || memchr(s + 1, '\\', n - 2)) return 0;
+    memcpy(q->model, s + 1, n - 2);
+    q->model[n - 2] = '\0';
+    q->r.model = q->model;
+    return 1;
+}
+
+/* One top-level member: 1 when the lite request can hold it. */
+static int lite_member(const char *data, const tg__req_member *m, tg__req_lite *q) {
+    const char *k = data + m->kstart;
+    size_t kl = m->kend - m->kstart;
+#define IS(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
+    if (kl >= 128) return 0; /* tg__request_parse_scanned's limit */
+    if (conversation_key(data, m)) return 1;
+    if (IS("model")) return lite_model(data, m, q);
+    if (IS("stream")) {
+        q->r.stream = m->type == 't';
+        return m->type == 't' || m->type == 'f' || m->type == 'n';
+    }
+    if (IS("n")) return lite_int_or_null(data, m, &q->have_n, &q->n);
+    if (IS("max_completion_tokens")) return lite_int_or_null(data, m, &q->have_mct, &q->mct);
+    if (IS("max_tokens")) return lite_int_or_null(data, m, &q->have_mt, &q->mt);
+    if (IS("chat_template_kwargs")) return m->type == 'n';
+    if (IS("reasoning_effort") || IS("thinking_mode") || IS("max_thinking_tokens") || IS("truncation")) return 0;
+#undef IS
+    return 1; /* a member the decision does not read */
+}
+
+int tg__request_parse_lite(const char *data, const tg__req_scan *sc, tg__req_lite *q) {
+    memset(q, 0, sizeof *q);
+    const tg__req_member *msgs = tg__req_scan_get(sc, data, "messages");
+    if (sc->any_escaped_key || sc->raw_nul || !msgs || msgs->type != '[' || msgs->n_elems == 0) return 0;
+    for (size_t i = 0; i < sc->n; i++) /* in order: a duplicate's last value wins, as in the tree */
+        if (!lite_member(data, &sc->m[i], q)) return 0;
+    tg_request *r = &q->r;
+    r->kind = TG_REQ_CHAT;
+    q->n_messages = msgs->n_elems;
+    if (q->have_mct || q->have_mt) { /* parse_max_tokens: max_completion_tokens wins */
+        r->has_max_tokens = r->max_tokens_valid = 1;
+        r->max_tokens_field = q->have_mct ? "max_completion_tokens" : "max_tokens";
+        r->max_tokens = q->have_mct ? q->mct : q->mt;
+    }
+    r->enable_thinking = -1; /* parse_thinking with none of its fields */
+    return 1;
 }

@@ -20,6 +20,11 @@
  *     refuses is not accepted; a message that is not an object, has no
  *     "role" or a role that is not a string is left to the whole parse (its
  *     400 invalid_type on messages); the same body then hits, total-only;
+ *   - a small chat decided with no tree (tg__request_parse_lite,
+ *     tg__budget_decide_counts_lite) reads the scanned parse's fields and
+ *     decides exactly as the whole path, which then forwards the body as it
+ *     came; where it declines (a rewrite, a refusal, a reasoning model, a
+ *     field it does not read alone) the tree decides;
  *   - the cache under concurrent lookups and inserts gives only what was
  *     stored for each key (ASan/TSan runs).
  */
@@ -105,6 +110,76 @@ static tg_limits limits_of(uint64_t ctx) {
 
 /* The whole path and the cached path on BODY; 1 when the cached one could
  * be spliced (and then its body was checked). */
+static int n_lite;      /* decided with no tree (tg__budget_decide_counts_lite) */
+static int n_lite_no;   /* parsed lite, left to the tree by the decision */
+
+/* The lite parse of BODY (when it takes it) reads the fields the scanned
+ * parse F does, and a lite decision is the whole path's DW exactly: a
+ * forward of the body as it came. */
+static void compare_lite(const char *body, const tg__rfast *fast, const tg_request *f, const tg_budget_model *m,
+                         tg_count_method cached, const tg_budget_decision *dw) {
+    tg__req_lite q;
+    if (!tg__request_parse_lite(body, &fast->scan, &q)) return;
+    const tg_request *l = &q.r;
+    TG_CHECK(l->root == NULL);
+    TG_CHECK_EQ_I(l->kind, f->kind);
+    TG_CHECK((l->model == NULL) == (f->model == NULL));
+    if (l->model && f->model) TG_CHECK_STR(l->model, f->model);
+    TG_CHECK_EQ_I(l->stream, f->stream);
+    TG_CHECK_EQ_I(l->has_max_tokens, f->has_max_tokens);
+    TG_CHECK_EQ_I(l->max_tokens_valid, f->max_tokens_valid);
+    TG_CHECK_EQ_I(l->max_tokens, f->max_tokens);
+    TG_CHECK((l->max_tokens_field == NULL) == (f->max_tokens_field == NULL));
+    if (l->max_tokens_field && f->max_tokens_field) TG_CHECK_STR(l->max_tokens_field, f->max_tokens_field);
+    TG_CHECK_EQ_I(l->has_thinking_mode, f->has_thinking_mode);
+    TG_CHECK_EQ_I(l->thinking_mode, f->thinking_mode);
+    TG_CHECK_EQ_I(l->enable_thinking, f->enable_thinking);
+    TG_CHECK_EQ_I(l->has_max_thinking, f->has_max_thinking);
+    TG_CHECK_EQ_U(l->max_thinking_tokens, f->max_thinking_tokens);
+    TG_CHECK_EQ_I(l->truncation, f->truncation);
+    TG_CHECK(l->bad_param == NULL && f->bad_param == NULL);
+    TG_CHECK_EQ_U(q.n_messages, json_array_size(json_object_get(f->root, "messages")));
+    const json_t *nv = json_object_get(f->root, "n");
+    TG_CHECK_EQ_I(q.have_n, json_is_integer(nv));
+    if (q.have_n) TG_CHECK_EQ_I(q.n, json_integer_value(nv));
+    tg_budget_decision dl;
+    tg_error err;
+    int decided = -1;
+    TG_CHECK_EQ_I(tg__budget_decide_counts_lite(&q, m, &fast->counts, cached, &dl, &decided, &err), TG_OK);
+    if (!decided) {
+        n_lite_no++;
+        TG_CHECK(dl.d.request == NULL && dl.d.error == NULL && dl.d.action == TG_ACTION_FORWARD && dl.d.status == 0);
+        return;
+    }
+    n_lite++;
+    /* the whole path forwards the client's body unchanged, with the same numbers */
+    TG_CHECK_EQ_I(dw->d.action, TG_ACTION_FORWARD);
+    TG_CHECK_EQ_I(dw->rewritten, 0);
+    TG_CHECK(dw->escalated == NULL && dl.escalated == NULL && dl.d.request == NULL && dl.d.error == NULL);
+    TG_CHECK_EQ_I(dl.rewritten, 0);
+    TG_CHECK_EQ_I(dl.method, dw->method);
+    TG_CHECK_EQ_I(dl.d.action, dw->d.action);
+    TG_CHECK_EQ_I(dl.d.status, dw->d.status);
+    TG_CHECK_EQ_I(dl.d.truncation.applied, dw->d.truncation.applied);
+    TG_CHECK_EQ_I(dl.d.truncation.mode, dw->d.truncation.mode);
+    TG_CHECK_EQ_I(dl.d.truncation.summarize, dw->d.truncation.summarize);
+    const tg_budget *a = &dw->d.budget, *b = &dl.d.budget;
+    TG_CHECK_EQ_U(a->context, b->context);
+    TG_CHECK_EQ_U(a->input, b->input);
+    TG_CHECK_EQ_U(a->safe_max, b->safe_max);
+    TG_CHECK_EQ_U(a->prompt_tokens, b->prompt_tokens);
+    TG_CHECK_EQ_I(a->prompt_tokens_exact, b->prompt_tokens_exact);
+    TG_CHECK_EQ_U(a->max_tokens, b->max_tokens);
+    TG_CHECK_EQ_I(a->max_tokens_source, b->max_tokens_source);
+    TG_CHECK_EQ_U(a->requested_max_tokens, b->requested_max_tokens);
+    TG_CHECK_EQ_I(a->clamped, b->clamped);
+    TG_CHECK_EQ_U(a->escalate_to, b->escalate_to);
+    TG_CHECK_EQ_U(a->thinking_tokens, b->thinking_tokens);
+    TG_CHECK_EQ_I(a->thinking_disabled, b->thinking_disabled);
+    TG_CHECK_EQ_I(a->adaptive, b->adaptive);
+    tg_budget_decision_free(&dl);
+}
+
 static int n_rewritten; /* spliced bodies checked against the whole path's */
 static int n_escalated; /* spliced escalation bodies checked */
 
@@ -143,6 +218,7 @@ static int compare(const char *body, const tg_budget_model *m) {
         for (size_t i = 0; i < c.n_items && i < fast.counts.n_items; i++) TG_CHECK_EQ_U(c.items[i], fast.counts.items[i]);
         tg_prompt_counts_free(&c);
     }
+    compare_lite(body, &fast, &f, m, cached, &dw);
     const tg_budget *a = &dw.d.budget, *b = &df.d.budget;
     TG_CHECK_EQ_I(dw.method, df.method);
     int spliced = tg__rfast_spliceable(&df, f.root);
@@ -192,6 +268,25 @@ static int compare(const char *body, const tg_budget_model *m) {
 }
 
 static const char *const hit_bodies[] = {
+    /* the small chats decided with no tree (tg__req_lite), and their near misses */
+    "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":\"Say ok.\"}],\"max_tokens\":1}",
+    "{\"model\":null,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":40,\"max_tokens\":40,"
+    "\"n\":3,\"stream\":false,\"temperature\":0.2,\"chat_template_kwargs\":null,\"stop\":[\"x\"]}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":40,\"max_completion_tokens\":50}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10,\"max_tokens\":30,\"n\":4,\"stream\":true,"
+    "\"model\":\"a\",\"model\":\"m\",\"stream\":false,\"n\":null}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":300000,\"max_tokens\":100,"
+    "\"model\":\"x\",\"model\":null,\"stream\":false,\"stream\":true,\"n\":null,\"n\":5}",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30,\"max_tokens\":null,\"max_completion_tokens\":30}",
+    "{\"model\":\"caf\\u00e9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":30.0}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-1}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":9223372036854775807,"
+    "\"n\":-9223372036854775808}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-0,\"temperature\":1e0}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000000}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":25,\"reasoning_effort\":\"low\"}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":25,\"truncation\":null}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
     "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Write a haiku about C.\"}],\"max_tokens\":100}",
     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":999999,\"stream\":true}",
@@ -212,20 +307,21 @@ static const char *const hit_bodies[] = {
     "{\"name\":\"run\",\"description\":\"run it\",\"parameters\":{\"type\":\"object\"}}}],\"n\":2}",
 };
 
-/* Every hit body under four contexts x three settings variants, the cache hit
+/* Every hit body under four contexts x four settings variants, the cache hit
  * against the whole path (compare); with a tokenizer and template the
  * dialect alternates, without them (an estimate-only model) it stays HF.
  * Both kinds of result (spliced and not), rewrites and escalations must come up. */
 static void hit_bodies_all(tg_tokenizer *tok, tg_chat *chat) {
     static const uint64_t contexts[] = {32768, 4096, 96, 40};
     int spliced = 0, total = 0;
-    n_rewritten = n_escalated = 0;
+    n_rewritten = n_escalated = n_lite = n_lite_no = 0;
     for (size_t ci = 0; ci < sizeof contexts / sizeof contexts[0]; ci++)
-        for (int variant = 0; variant < 3; variant++) {
+        for (int variant = 0; variant < 4; variant++) {
             tg_model_settings s;
             tg_model_settings_init(&s);
             if (variant == 1) s.thinking_base = 1024;
             if (variant == 2) s.overflow = TG_OVERFLOW_REJECT, s.default_max_tokens = 256;
+            if (variant == 3) s.output_limit = 100; /* a client's max_tokens clamped to it */
             tg_limits lim = limits_of(contexts[ci]);
             tg_chat_dialect d = tok && ci % 2 ? TG_CHAT_LLAMACPP : TG_CHAT_HF;
             tg_budget_model m = {&s, &lim, tok, chat, d, NULL, 0, NULL, 0};
@@ -238,6 +334,8 @@ static void hit_bodies_all(tg_tokenizer *tok, tg_chat *chat) {
     TG_CHECK(spliced < total);
     TG_CHECK(n_rewritten > 10);
     TG_CHECK(n_escalated > 0);
+    TG_CHECK(n_lite > 10);    /* the lite decision is taken, */
+    TG_CHECK(n_lite_no > 10); /* and declined where the tree is needed */
     tg__rfast_clear();
 }
 
@@ -500,7 +598,7 @@ static void *hammer(void *arg) {
         if (tg__rfast_lookup(&f)) {
             bad |= f.counts.total != id * 3 || f.counts.n_items != 1 + id % 7;
             for (size_t i = 0; i < f.counts.n_items; i++) bad |= f.counts.items[i] != id + i;
-            tg_prompt_counts_free(&f.counts);
+            tg__rfast_drop_counts(&f);
         } else {
             uint64_t items[8];
             for (size_t i = 0; i < 8; i++) items[i] = id + i;

@@ -13,6 +13,8 @@
  */
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/req_scan.h"
@@ -262,6 +264,33 @@ static void test_scanned_parse(void) {
 
 /* vectors_sip128[0..2] of the reference implementation (key 00..0f,
  * message 00 01 .. of length 0, 1, 2 and 63). */
+/* Members past the inline ones (TG__REQ_SCAN_INLINE) move to the heap in
+ * order: objects of 1 to 40 members, each found with its value. */
+static void test_many_members(void) {
+    for (int n = 1; n <= 40; n++) {
+        char body[2048];
+        size_t len = 0;
+        body[len++] = '{';
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "%s\"k%d\":%d", i ? "," : "", i, i * 7);
+        body[len++] = '}';
+        TG_CHECK(agree(body, len));
+        tg__req_scan sc;
+        tg_error err;
+        TG_CHECK_EQ_I(tg__req_scan_run(body, len, &sc, &err), TG_OK);
+        TG_CHECK_EQ_U(sc.n, (size_t)n);
+        for (int i = 0; i < n && (size_t)i < sc.n; i++) {
+            char want[32];
+            int wl = snprintf(want, sizeof want, "k%d", i);
+            TG_CHECK_EQ_U(sc.m[i].kend - sc.m[i].kstart, (size_t)wl);
+            TG_CHECK(memcmp(body + sc.m[i].kstart, want, (size_t)wl) == 0);
+            TG_CHECK_EQ_I(atoi(body + sc.m[i].vstart), i * 7);
+        }
+        tg__req_scan_free(&sc);
+        TG_CHECK(sc.m == NULL && sc.n == 0);
+    }
+}
+
 static void test_siphash(void) {
     static const char *const want[] = {"a3817f04ba25a8e66df67214c7550293", "da87c1d86b99af44347659119b22fc45",
                                        "8177228da4a45dc7fca38bdef60affe4"};
@@ -293,6 +322,7 @@ int main(void) {
     TG_RUN(test_edges);
     TG_RUN(test_mutations);
     TG_RUN(test_scanned_parse);
+    TG_RUN(test_many_members);
     TG_RUN(test_siphash);
     return tg_test_summary();
 }
