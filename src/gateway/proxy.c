@@ -133,6 +133,8 @@ struct tg__exchange {
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
     uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
+    int64_t up_cl;        /* the answer's Content-Length upstream, -1 none (whole_answer) */
+    size_t body_seen;     /* answer body bytes arrived so far */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -547,6 +549,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
     ex->up_close = !h->chunked && h->content_length < 0;
+    ex->up_cl = h->chunked || h->te_other ? -1 : h->content_length;
+    ex->body_seen = 0;
     struct evbuffer *head = evbuffer_new();
     if (!head) return;
     tgx_buf hb; /* the head's lines, added to `head` at once */
@@ -637,6 +641,28 @@ static void flush_held(tg__exchange *ex) {
     ex->held_counted = 0;
 }
 
+/* A non-streamed inference answer whose whole body came in this one read,
+ * on the plain chain (meter -> relay -> served name -> client: nothing
+ * holds, escalates or assembles): one scan serves the metering and the
+ * served name (usage.h tg__usage_filter_whole), and the bytes go to the
+ * client at once, copied only when the name changes. What the chain would
+ * have written, and the same usage (test_filter_whole). 0: not such an
+ * answer, or the scanner is unsure; the chain takes it as usual. */
+static int whole_answer(tg__exchange *ex, const char *p, size_t n) {
+    if (ex->up_cl < 0 || (uint64_t)ex->up_cl != n || !ex->meter || ex->meter->next != &ex->relay.base ||
+        ex->held_head || ex->is_sse || ex->serr_on)
+        return 0;
+    tg__model_spans spans;
+    if (!tg__usage_filter_whole(ex->meter, p, n, ex->rename ? &spans : NULL)) return 0;
+    if (ex->rename) tg__model_name_whole(ex->rename, p, n, &spans); /* to the client: client_sink */
+    else tg__client_body(ex->c, p, n);
+    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) { /* relay_data's back-pressure */
+        ex->paused = 1;
+        tg__upreq_pause(ex->up);
+    }
+    return 1;
+}
+
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
     int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
@@ -644,6 +670,9 @@ static void on_body(void *ud, const char *p, size_t n) {
         tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
+    size_t seen = ex->body_seen;
+    ex->body_seen += n;
+    if (inference && !seen && whole_answer(ex, p, n)) return;
     if (ex->up_close && ex->is_sse) tg__sse_end_feed(&ex->sse_end, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tg__bufcap_take(&ex->srv->bufcap, tg__bufcap_limit(ex->cfg->max_buffered), n)) {

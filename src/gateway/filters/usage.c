@@ -198,11 +198,11 @@ static int jw_number(jw *w, int64_t *iv, double *dv) {
     size_t i = 0;
     int real = 0;
     if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, dv)) return 0;
-    if (!real) {
-        char t[24]; /* at most "-" and 19 digits: the lexer checked the range */
-        memcpy(t, w->p, i);
-        t[i] = '\0';
-        *iv = strtoll(t, NULL, 10);
+    if (!real) { /* at most "-" and 19 digits: the lexer checked the range (strtoll's value, without its copy) */
+        size_t k = *w->p == '-';
+        uint64_t v = 0;
+        for (size_t j = k; j < i; j++) v = v * 10 + (uint64_t)(w->p[j] - '0');
+        *iv = !k ? (int64_t)v : v ? -(int64_t)(v - 1) - 1 : 0;
         *dv = (double)*iv;
     }
     w->p += i;
@@ -275,7 +275,6 @@ static int jw_value(jw *w) {
     return 1;
 }
 
-static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
 
 /* The members the usage reads: where each value starts (NULL: absent), noted
  * in the one validating walk. A nested key is noted inside the last value of
@@ -286,18 +285,44 @@ static int key_is(const char *k, size_t kn, const char *want) { return kn && *k 
 enum { K_USAGE, K_TIMINGS, K_CHOICES, K_PEC, K_EC, K_DETAILS, K_PT, K_CT, K_RT, K_PN, K_PMS, K_FINISH, K_N };
 typedef struct spots {
     const char *at[K_N];
+    const char *start;     /* the body's first byte (model spans are offsets) */
+    tg__model_spans *model; /* the top-level "model" strings, or NULL: not wanted */
 } spots;
 
 static const char *const key_names[K_N] = {"usage", "timings", "choices", "prompt_eval_count", "eval_count",
                                            "completion_tokens_details", "prompt_tokens", "completion_tokens",
                                            "reasoning_tokens", "prompt_n", "prompt_ms", "finish_reason"};
 
-/* Notes K (last wins) when the key is names[lo..hi); the index, or -1. */
+/* The key's index in key_names, K_MODEL for "model" (the served-name
+ * rewrite's), or -1: its length picks the one or two names it can be. */
+enum { K_MODEL = K_N };
+static int key_id(const char *k, size_t kn) {
+    int a = -1, b = -1;
+    switch (kn) {
+    case 5: a = K_USAGE, b = K_MODEL; break;
+    case 7: a = K_TIMINGS, b = K_CHOICES; break;
+    case 8: a = K_PN; break;
+    case 9: a = K_PMS; break;
+    case 10: a = K_EC; break;
+    case 13: a = K_PT, b = K_FINISH; break;
+    case 16: a = K_RT; break;
+    case 17: a = K_PEC, b = K_CT; break;
+    case 25: a = K_DETAILS; break;
+    default: return -1;
+    }
+    if (memcmp(k, a == K_MODEL ? "model" : key_names[a], kn) == 0) return a;
+    if (b >= 0 && memcmp(k, b == K_MODEL ? "model" : key_names[b], kn) == 0) return b;
+    return -1;
+}
+
+/* Notes K (last wins) when the key is names[lo..hi); the index, or -1
+ * (K_MODEL too, noted nowhere). */
 static int note(spots *sp, const char *k, size_t kn, const char *at, int lo, int hi) {
-    int hit = -1;
-    for (int i = lo; i < hi; i++)
-        if (key_is(k, kn, key_names[i])) sp->at[hit = i] = at;
-    return hit;
+    int id = key_id(k, kn);
+    if (id == K_MODEL) return lo == K_USAGE ? K_MODEL : -1; /* a top-level key only */
+    if (id < lo || id >= hi) return -1;
+    sp->at[id] = at;
+    return id;
 }
 
 static void clear(spots *sp, int lo, int hi) {
@@ -358,12 +383,24 @@ static int choices_value(jw *w, spots *sp) {
     }
 }
 
+/* A top-level "model" that is a string: where it lies, for the served
+ * name (model_name.c tg__model_name_whole); more than the spans hold: 0. */
+static int model_value(jw *w, spots *sp) {
+    const char *at = w->p;
+    if (!sp->model || w->p >= w->e || *w->p != '"') return jw_value(w);
+    if (sp->model->n == TG__MODEL_SPANS || !jw_value(w)) return 0;
+    sp->model->at[sp->model->n] = (size_t)(at - sp->start);
+    sp->model->end[sp->model->n++] = (size_t)(w->p - sp->start);
+    return 1;
+}
+
 static int top_member(jw *w, const char *k, size_t kn, void *ud) {
     spots *sp = ud;
     switch (note(sp, k, kn, w->p, K_USAGE, K_DETAILS)) {
     case K_USAGE: clear(sp, K_DETAILS, K_PN); return object_with(w, usage_member, sp);
     case K_TIMINGS: clear(sp, K_PN, K_FINISH); return object_with(w, timings_member, sp);
     case K_CHOICES: clear(sp, K_FINISH, K_N); return choices_value(w, sp);
+    case K_MODEL: return model_value(w, sp);
     default: return jw_value(w);
     }
 }
@@ -377,9 +414,10 @@ static int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
 
 static int is_object(const char *at) { return at && *at == '{'; }
 
-static int scan_body(tg__usage *u, const char *p, size_t n) {
+static int scan_body(tg__usage *u, const char *p, size_t n, tg__model_spans *model) {
     jw w = {p, p + n, 0};
-    spots sp = {{0}};
+    spots sp = {{0}, p, model};
+    if (model) model->n = 0;
     jw_ws(&w);
     if (w.p >= w.e || *w.p != '{' || !jw_container(&w, top_member, &sp)) return 0;
     jw_ws(&w);
@@ -434,7 +472,7 @@ void tg__usage_finish(tg__usage *u) {
         return;
     }
     if (!u->body.len || u->body_skip) return;
-    if (!u->dom_only && scan_body(u, u->body.data, u->body.len)) return;
+    if (!u->dom_only && scan_body(u, u->body.data, u->body.len, NULL)) return;
     json_t *o = json_loadb(u->body.data, u->body.len, 0, NULL);
     if (!o) { /* NDJSON (Ollama's native stream): its last line holds the counts */
         size_t e = u->body.len;
@@ -495,6 +533,12 @@ tg__filter *tg__usage_filter_new(void) {
     uf->base.ops = &usage_ops;
     uf_init(uf, 0);
     return &uf->base;
+}
+
+int tg__usage_filter_whole(tg__filter *f, const char *p, size_t n, tg__model_spans *model) {
+    tg__usage *u = &((usage_filter *)f)->u;
+    if (u->sse || u->dom_only || u->body.len || u->body_skip || n > USAGE_MAX_BODY) return 0; /* as uf_data would copy it */
+    return scan_body(u, p, n, model);
 }
 
 const tg__usage *tg__usage_filter_result(const tg__filter *f) { return f ? &((const usage_filter *)f)->u : NULL; }
