@@ -47,6 +47,7 @@
  * (context_length_exceeded with n_prompt_tokens and n_ctx); any other is
  * relayed as it came.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -133,6 +134,8 @@ struct tg__exchange {
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
     uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
+    size_t own_len;       /* bytes after the struct in its allocation: up_head, extra_headers, pool_key
+                             as tg__proxy_start copied them (ex_free_own) */
     int64_t up_cl;        /* the answer's Content-Length upstream, -1 none (whole_answer) */
     size_t body_seen;     /* answer body bytes arrived so far */
 };
@@ -182,6 +185,18 @@ static const tg__upreq_ops proxy_ops = {on_head, on_body, on_done};
 
 int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
 
+/* Frees P unless it is one of the strings in the exchange's own block. */
+static void ex_free_own(tg__exchange *ex, char *p) {
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)(ex + 1);
+    if (a < lo || a >= lo + ex->own_len) free(p);
+}
+
+/* A string of the exchange to keep past it: P itself when malloc'd, else a copy. */
+static char *ex_take_own(tg__exchange *ex, char *p) {
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)(ex + 1);
+    return p && a >= lo && a < lo + ex->own_len ? strdup(p) : p;
+}
+
 static void ex_release(tg__exchange *ex) {
     if (ex->counted_stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
     if (ex->timer) event_free(ex->timer);
@@ -200,13 +215,13 @@ static void ex_release(tg__exchange *ex) {
     tgx_buf_free(&ex->held);
     tg__filter_free(ex->assemble);
     tg__filter_free(ex->esc);
-    free(ex->up_head);
+    ex_free_own(ex, ex->up_head);
     if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
     tg__filter_free(ex->rename);
     tg__config_unref(ex->cfg);
-    free(ex->extra_headers);
-    free(ex->pool_key);
+    ex_free_own(ex, ex->extra_headers);
+    ex_free_own(ex, ex->pool_key);
     free(ex);
 }
 
@@ -266,7 +281,6 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
                                       struct evbuffer *from) {
     struct evbuffer *b = evbuffer_new();
     if (!b) return NULL;
-    int rc = evbuffer_add(b, head, strlen(head));
     char tail[96]; /* the framing in one piece, written by hand (printf cost more) */
     size_t n = 0;
     if (has_body) {
@@ -282,8 +296,22 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
     static const char ka[] = "Connection: keep-alive\r\n\r\n";
     memcpy(tail + n, ka, sizeof ka - 1);
     n += sizeof ka - 1;
-    if (rc == 0) rc = evbuffer_add(b, tail, n);
-    if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    /* a usual request (head, framing and a small body) added in one piece:
+     * each evbuffer_add costs more than copying it */
+    char one[2048];
+    size_t hl = strlen(head), bl = len && !from ? len : 0, at = hl + n + bl;
+    int rc;
+    if (at <= sizeof one) {
+        memcpy(one, head, hl);
+        memcpy(one + hl, tail, n);
+        if (bl) memcpy(one + hl + n, body, bl);
+        rc = evbuffer_add(b, one, at);
+        if (rc == 0 && len && from) rc = evbuffer_add_buffer(b, from);
+    } else {
+        rc = evbuffer_add(b, head, hl);
+        if (rc == 0) rc = evbuffer_add(b, tail, n);
+        if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    }
     if (rc != 0) {
         evbuffer_free(b);
         return NULL;
@@ -428,20 +456,25 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         tgx_buf_puts(&rq, "\r\n");
     }
     tg_status st = tgx_buf_putc(&rq, '\0');
-    tg__exchange *ex = calloc(1, sizeof *ex);
+    /* the exchange and its strings (the request head, extra_headers, the pool's key) in one allocation */
+    size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0, kl = strlen(pool->key) + 1;
+    tg__exchange *ex = st == TG_OK ? calloc(1, sizeof *ex + rq.len + xl + kl) : NULL;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    char *up_head = ex && st == TG_OK ? tgx_buf_detach(&rq, NULL) : NULL; /* NULL: out of memory */
+    char *up_head = ex ? memcpy(ex + 1, rq.data, rq.len) : NULL; /* NULL: out of memory */
     struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
-        free(up_head);
         free(ex);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
+    ex->own_len = rq.len + xl + kl;
     ex->up_head = up_head;
+    ex->extra_headers = extra_headers ? memcpy(up_head + rq.len, extra_headers, xl) : NULL;
+    ex->pool_key = memcpy(up_head + rq.len + xl, pool->key, kl);
+    tgx_buf_free(&rq);
     ex->reqbuf = reqbuf;
     ex->mc = mc;
     ex->rep = rep;
@@ -458,8 +491,6 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->stream = want_stream;
     ex->head_only = c->head_only;
     ex->high = cfg->high_watermark;
-    ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
-    ex->pool_key = strdup(pool->key);
     ex->pool = pool;
     if (tg__mc_n_urls(mc) > 1) tg__access_set(c->log.upstream, sizeof c->log.upstream, pool->key, strlen(pool->key));
     pool->health.inflight++;
@@ -719,7 +750,7 @@ static int respond_mapped_error(tg__exchange *ex) {
     tg__client *c = ex->c;
     tg__log(ex->srv, TG__LOG_INFO, "upstream error (%s, HTTP %d) answered as tokgate's %d", ex->engine->name,
             ex->status, status);
-    char *hdrs = ex->extra_headers;
+    char *hdrs = ex_take_own(ex, ex->extra_headers); /* malloc'd: it outlives the exchange */
     ex->extra_headers = NULL;
     c->ex = NULL;
     ex_release(ex);
@@ -746,7 +777,7 @@ static void note_resent(tg__exchange *ex, uint64_t escalate_to) {
     if (nh) {
         if (ol) memcpy(nh, ex->extra_headers, ol);
         memcpy(nh + ol, line, strlen(line) + 1);
-        free(ex->extra_headers);
+        ex_free_own(ex, ex->extra_headers);
         ex->extra_headers = nh;
     }
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
@@ -1043,7 +1074,7 @@ static void move_to(tg__exchange *ex, tg__pool *np, size_t ri) {
     tg__access_set(ex->c->log.upstream, sizeof ex->c->log.upstream, np->key, strlen(np->key)); /* the access line */
     char *k = strdup(np->key);
     if (k) {
-        free(ex->pool_key);
+        ex_free_own(ex, ex->pool_key);
         ex->pool_key = k;
     }
 }
@@ -1069,7 +1100,7 @@ static int retry_elsewhere(tg__exchange *ex, const char *why) {
         return 0;
     }
     free(req);
-    free(ex->up_head);
+    ex_free_own(ex, ex->up_head);
     ex->up_head = uh;
     tg__log(s, TG__LOG_WARN, "upstream %s failed before answering (%s): the request goes to replica %s", ex->pool->key,
             why ? why : "fault", np->key);

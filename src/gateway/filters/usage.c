@@ -14,6 +14,10 @@
 #include "gateway/filters/usage.h"
 #include "util/json_lex.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
 
@@ -176,14 +180,43 @@ typedef struct jw {
 /* The tokens come from util/json_lex.h (jansson's rules, shared with
  * req_scan.c and chat_body.c); here w->p is the lexer's s[0]. */
 static void jw_ws(jw *w) {
+    if (w->p < w->e && (unsigned char)*w->p > ' ') return; /* the usual case: no whitespace (all of it is <= ' ') */
     w->p += tgx_json_ws((const unsigned char *)w->p, 0, (size_t)(w->e - w->p));
+}
+
+/* The length of a string at s[0] (its quote) whose first 16 bytes after
+ * the quote hold its closing quote and before it only printable ASCII (no
+ * backslash): what tgx_json_string's skim finds first there, so it would
+ * accept it, without escapes. 0 otherwise (that function decides). */
+static size_t short_plain_string(const unsigned char *s, const unsigned char *e) {
+#if defined(__SSE2__)
+    if (e - s < 17) return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                               _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))); /* signed: 0x80 and above too */
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (!m) return 0;
+    size_t k = (size_t)__builtin_ctz(m);
+    return s[1 + k] == '"' ? k + 2 : 0;
+#else
+    (void)s;
+    (void)e;
+    return 0;
+#endif
 }
 
 /* A string at w->p (its quote); 1 if valid and free of \u0000 (jansson
  * refuses it without JSON_ALLOW_NUL). *esc: it held an escape. */
 static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     if (w->p >= w->e || *w->p != '"') return 0;
-    size_t i = 0;
+    size_t i = short_plain_string((const unsigned char *)w->p, (const unsigned char *)w->e);
+    if (i) {
+        *s = w->p + 1;
+        *n = i - 2;
+        *esc = 0;
+        w->p += i;
+        return 1;
+    }
     unsigned fl = 0;
     if (tgx_json_string((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &fl) || (fl & TGX_JSON_NUL)) return 0;
     *s = w->p + 1;
@@ -193,9 +226,31 @@ static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     return 1;
 }
 
+/* The length of an integer at p of at most 18 digits (it fits int64), no
+ * leading zero, not followed by what would make it a real or invalid: what
+ * tgx_json_number accepts as an integer there; its value in *iv. 0
+ * otherwise (that function decides). */
+static size_t short_int(const char *p, const char *e, int64_t *iv) {
+    const char *q = p + (p < e && *p == '-');
+    if (q >= e || *q < '0' || *q > '9') return 0;
+    uint64_t v = 0;
+    const char *d = q;
+    if (*q == '0') q++;
+    else
+        while (q < e && *q >= '0' && *q <= '9' && q - d < 18) v = v * 10 + (uint64_t)(*q++ - '0');
+    if (q < e && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E')) return 0;
+    *iv = d != p ? -(int64_t)v : (int64_t)v;
+    return (size_t)(q - p);
+}
+
 /* A number: 1 integer (fits int64), 2 real (finite), 0 invalid. */
 static int jw_number(jw *w, int64_t *iv, double *dv) {
-    size_t i = 0;
+    size_t i = short_int(w->p, w->e, iv);
+    if (i) {
+        *dv = (double)*iv;
+        w->p += i;
+        return 1;
+    }
     int real = 0;
     if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, dv)) return 0;
     if (!real) { /* at most "-" and 19 digits: the lexer checked the range (strtoll's value, without its copy) */
@@ -268,7 +323,12 @@ static int jw_value(jw *w) {
         return jw_string(w, &s, &n, &esc);
     }
     if (c == 't' || c == 'f' || c == 'n') return jw_lit(w);
-    size_t i = 0; /* checked only: the values read are read again by number_at */
+    int64_t iv;
+    size_t i = short_int(w->p, w->e, &iv); /* checked only: the values read are read again by number_at */
+    if (i) {
+        w->p += i;
+        return 1;
+    }
     int real;
     if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, NULL)) return 0;
     w->p += i;
