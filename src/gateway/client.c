@@ -564,9 +564,8 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
 /* 1 when HEAD holds the bytes WHAT: the head is one piece (proxy.c builds it
  * in one buffer), searched with memchr and memcmp, not evbuffer_search's
  * byte walk (issue 17). */
-static int head_has(struct evbuffer *head, const char *what) {
-    size_t hl = evbuffer_get_length(head), wl = strlen(what);
-    const char *hp = hl ? (const char *)evbuffer_pullup(head, -1) : NULL;
+static int mem_has(const char *hp, size_t hl, const char *what) {
+    size_t wl = strlen(what);
     for (size_t i = 0; hp && i + wl <= hl; i++) {
         const char *q = memchr(hp + i, what[0], hl - wl + 1 - i);
         if (!q) return 0;
@@ -576,12 +575,34 @@ static int head_has(struct evbuffer *head, const char *what) {
     return 0;
 }
 
+static int head_has(struct evbuffer *head, const char *what) {
+    size_t hl = evbuffer_get_length(head);
+    return mem_has(hl ? (const char *)evbuffer_pullup(head, -1) : NULL, hl, what);
+}
+
+static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body);
+
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
     evbuffer_add_buffer(out, head);
+    begin_framing(c, out, content_length, no_body);
+}
+
+/* answer path (issue 17, round 6): the head in memory, added at once (no evbuffer of its own to fill, move and free) */
+void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t len, int64_t content_length,
+                          int no_body) {
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    if (mem_has(head, len, "x-tokgate-escalated:")) c->log.decision = "escalated";
+    evbuffer_add(out, head, len);
+    begin_framing(c, out, content_length, no_body);
+}
+
+static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body) {
     if (no_body) {
         if (c->head_only && content_length >= 0) add_length(out, (uint64_t)content_length);
     } else if (content_length >= 0) {

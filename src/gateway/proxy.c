@@ -134,8 +134,9 @@ struct tg__exchange {
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
     uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
-    size_t own_len;       /* bytes after the struct in its allocation: up_head, extra_headers, pool_key
-                             as tg__proxy_start copied them (ex_free_own) */
+    char *own;            /* one allocation for up_head, extra_headers and pool_key as tg__proxy_start
+                             copied them (ex_free_own), own_len bytes */
+    size_t own_len;
     int64_t up_cl;        /* the answer's Content-Length upstream, -1 none (whole_answer) */
     size_t body_seen;     /* answer body bytes arrived so far */
 };
@@ -187,13 +188,13 @@ int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
 
 /* Frees P unless it is one of the strings in the exchange's own block. */
 static void ex_free_own(tg__exchange *ex, char *p) {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)(ex + 1);
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ex->own;
     if (a < lo || a >= lo + ex->own_len) free(p);
 }
 
 /* A string of the exchange to keep past it: P itself when malloc'd, else a copy. */
 static char *ex_take_own(tg__exchange *ex, char *p) {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)(ex + 1);
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ex->own;
     return p && a >= lo && a < lo + ex->own_len ? strdup(p) : p;
 }
 
@@ -222,6 +223,7 @@ static void ex_release(tg__exchange *ex) {
     tg__config_unref(ex->cfg);
     ex_free_own(ex, ex->extra_headers);
     ex_free_own(ex, ex->pool_key);
+    free(ex->own);
     free(ex);
 }
 
@@ -456,20 +458,23 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         tgx_buf_puts(&rq, "\r\n");
     }
     tg_status st = tgx_buf_putc(&rq, '\0');
-    /* the exchange and its strings (the request head, extra_headers, the pool's key) in one allocation */
+    /* the exchange's strings (the request head, extra_headers, the pool's key) in one allocation */
     size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0, kl = strlen(pool->key) + 1;
-    tg__exchange *ex = st == TG_OK ? calloc(1, sizeof *ex + rq.len + xl + kl) : NULL;
+    tg__exchange *ex = st == TG_OK ? calloc(1, sizeof *ex) : NULL;
+    char *own = ex ? malloc(rq.len + xl + kl) : NULL;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    char *up_head = ex ? memcpy(ex + 1, rq.data, rq.len) : NULL; /* NULL: out of memory */
+    char *up_head = own ? memcpy(own, rq.data, rq.len) : NULL; /* NULL: out of memory */
     struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
+        free(own);
         free(ex);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
+    ex->own = own;
     ex->own_len = rq.len + xl + kl;
     ex->up_head = up_head;
     ex->extra_headers = extra_headers ? memcpy(up_head + rq.len, extra_headers, xl) : NULL;
@@ -555,6 +560,32 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     start_admitted(ex);
 }
 
+/* The answer's head for the client: the status line, the upstream's
+ * end-to-end fields (not its framing or CORS) and the exchange's own, no
+ * framing (client.c adds it); notes whether the body is an SSE stream. */
+static void head_lines(tg__exchange *ex, const tg__http_head *h, const char *reason, size_t rlen, tgx_buf *hb) {
+    tgx_buf_puts(hb, "HTTP/1.1 ");
+    tgx_buf_u64(hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
+    tgx_buf_putc(hb, ' ');
+    tgx_buf_append(hb, reason, rlen);
+    tgx_buf_append(hb, "\r\n", 2);
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const tg__http_header *f = &h->headers[i];
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
+            (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
+            continue;
+        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
+            for (size_t k = 0; k + 17 <= f->value_len; k++)
+                if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
+        }
+        tgx_buf_append(hb, f->name, f->name_len);
+        tgx_buf_append(hb, ": ", 2);
+        tgx_buf_append(hb, f->value, f->value_len);
+        tgx_buf_append(hb, "\r\n", 2);
+    }
+    if (ex->extra_headers) tgx_buf_puts(hb, ex->extra_headers);
+}
+
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
@@ -582,33 +613,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     ex->up_close = !h->chunked && h->content_length < 0;
     ex->up_cl = h->chunked || h->te_other ? -1 : h->content_length;
     ex->body_seen = 0;
-    struct evbuffer *head = evbuffer_new();
-    if (!head) return;
-    tgx_buf hb; /* the head's lines, added to `head` at once */
+    tgx_buf hb; /* the head's lines, for the client at once (or held) */
     char hb_mem[1024];
     tgx_buf_init_with(&hb, hb_mem, sizeof hb_mem, SIZE_MAX); /* a usual head: no allocation */
-    tgx_buf_puts(&hb, "HTTP/1.1 ");
-    tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
-    tgx_buf_putc(&hb, ' ');
-    tgx_buf_append(&hb, reason, rlen);
-    tgx_buf_append(&hb, "\r\n", 2);
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
-            (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
-            continue;
-        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
-            for (size_t k = 0; k + 17 <= f->value_len; k++)
-                if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
-        }
-        tgx_buf_append(&hb, f->name, f->name_len);
-        tgx_buf_append(&hb, ": ", 2);
-        tgx_buf_append(&hb, f->value, f->value_len);
-        tgx_buf_append(&hb, "\r\n", 2);
-    }
-    if (ex->extra_headers) tgx_buf_puts(&hb, ex->extra_headers);
-    evbuffer_add(head, hb.data, hb.len);
-    tgx_buf_free(&hb);
+    head_lines(ex, h, reason, rlen, &hb);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other || ex->rename ? -1 : h->content_length; /* renamed: length changes */
     if (ex->engine && ex->engine->map_stream_error && h->status == 200 && ex->is_sse && ex->stream && !ex->serr_on) {
@@ -620,7 +628,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__filter_head(ex->rename, h->status, ex->is_sse);
     if (ex->assemble) {
         if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
-            evbuffer_free(head);
+            tgx_buf_free(&hb);
             return;
         }
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
@@ -629,6 +637,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
     if (tg__esc_filter_holding(ex->esc) || map_error) { /* may escalate, or be said our way: keep it back */
+        struct evbuffer *head = evbuffer_new();
+        if (head) evbuffer_add(head, hb.data, hb.len);
+        tgx_buf_free(&hb);
+        if (!head) return;
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
@@ -636,8 +648,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         return;
     }
     ex->head_sent = 1;
-    tg__client_begin(c, h->status, head, cl, no_body);
-    evbuffer_free(head);
+    tg__client_begin_mem(c, h->status, hb.data ? hb.data : "", hb.len, cl, no_body);
+    tgx_buf_free(&hb);
     tg__client_set_write_low(c, ex->high / 2);
     ex->added += tg__now() - t0;
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
