@@ -207,7 +207,7 @@ static size_t short_plain_string(const unsigned char *s, const unsigned char *e)
 
 /* A string at w->p (its quote); 1 if valid and free of \u0000 (jansson
  * refuses it without JSON_ALLOW_NUL). *esc: it held an escape. */
-static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
+static inline int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     if (w->p >= w->e || *w->p != '"') return 0;
     size_t i = short_plain_string((const unsigned char *)w->p, (const unsigned char *)w->e);
     if (i) {
@@ -230,7 +230,7 @@ static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
  * leading zero, not followed by what would make it a real or invalid: what
  * tgx_json_number accepts as an integer there; its value in *iv. 0
  * otherwise (that function decides). */
-static size_t short_int(const char *p, const char *e, int64_t *iv) {
+static inline size_t short_int(const char *p, const char *e, int64_t *iv) {
     const char *q = p + (p < e && *p == '-');
     if (q >= e || *q < '0' || *q > '9') return 0;
     uint64_t v = 0;
@@ -343,39 +343,35 @@ static int jw_value(jw *w) {
  * completion_tokens}, timings{prompt_n, prompt_ms}, choices[0]{finish_reason},
  * as jansson's tree of the whole answer would hold them. */
 enum { K_USAGE, K_TIMINGS, K_CHOICES, K_PEC, K_EC, K_DETAILS, K_PT, K_CT, K_RT, K_PN, K_PMS, K_FINISH, K_N };
+/* their names, in order: usage, timings, choices, prompt_eval_count, eval_count, completion_tokens_details,
+ * prompt_tokens, completion_tokens, reasoning_tokens, prompt_n, prompt_ms, finish_reason (key_id) */
 typedef struct spots {
     const char *at[K_N];
     const char *start;     /* the body's first byte (model spans are offsets) */
     tg__model_spans *model; /* the top-level "model" strings, or NULL: not wanted */
 } spots;
 
-static const char *const key_names[K_N] = {"usage", "timings", "choices", "prompt_eval_count", "eval_count",
-                                           "completion_tokens_details", "prompt_tokens", "completion_tokens",
-                                           "reasoning_tokens", "prompt_n", "prompt_ms", "finish_reason"};
-
-/* The key's index in key_names, K_MODEL for "model" (the served-name
+/* The key's K_ index (the names above, in order), K_MODEL for "model" (the served-name
  * rewrite's), or -1: its length picks the one or two names it can be. */
 enum { K_MODEL = K_N };
 static int key_id(const char *k, size_t kn) {
-    int a = -1, b = -1;
+#define KEY_IS(lit) (memcmp(k, lit, sizeof(lit) - 1) == 0) /* kn == sizeof(lit) - 1: a compare of known length */
     switch (kn) {
-    case 5: a = K_USAGE, b = K_MODEL; break;
-    case 7: a = K_TIMINGS, b = K_CHOICES; break;
-    case 8: a = K_PN; break;
-    case 9: a = K_PMS; break;
-    case 10: a = K_EC; break;
-    case 13: a = K_PT, b = K_FINISH; break;
-    case 16: a = K_RT; break;
-    case 17: a = K_PEC, b = K_CT; break;
-    case 25: a = K_DETAILS; break;
+    case 5: return KEY_IS("usage") ? K_USAGE : KEY_IS("model") ? K_MODEL : -1;
+    case 7: return KEY_IS("timings") ? K_TIMINGS : KEY_IS("choices") ? K_CHOICES : -1;
+    case 8: return KEY_IS("prompt_n") ? K_PN : -1;
+    case 9: return KEY_IS("prompt_ms") ? K_PMS : -1;
+    case 10: return KEY_IS("eval_count") ? K_EC : -1;
+    case 13: return KEY_IS("prompt_tokens") ? K_PT : KEY_IS("finish_reason") ? K_FINISH : -1;
+    case 16: return KEY_IS("reasoning_tokens") ? K_RT : -1;
+    case 17: return KEY_IS("prompt_eval_count") ? K_PEC : KEY_IS("completion_tokens") ? K_CT : -1;
+    case 25: return KEY_IS("completion_tokens_details") ? K_DETAILS : -1;
     default: return -1;
     }
-    if (memcmp(k, a == K_MODEL ? "model" : key_names[a], kn) == 0) return a;
-    if (b >= 0 && memcmp(k, b == K_MODEL ? "model" : key_names[b], kn) == 0) return b;
-    return -1;
+#undef KEY_IS
 }
 
-/* Notes K (last wins) when the key is names[lo..hi); the index, or -1
+/* Notes K (last wins) when the key is the name of K in [lo, hi); the index, or -1
  * (K_MODEL too, noted nowhere). */
 static int note(spots *sp, const char *k, size_t kn, const char *at, int lo, int hi) {
     int id = key_id(k, kn);
