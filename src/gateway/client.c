@@ -633,6 +633,23 @@ void tg__client_body(tg__client *c, const char *p, size_t n) {
     }
 }
 
+/* answer path (issue 17, round 6): a chunked answer's whole body and its
+ * last chunk in one evbuffer_add (one chunk, as tg__client_body writes it,
+ * then "0\r\n\r\n", which tg__client_end then leaves out). */
+void tg__client_body_last(tg__client *c, const char *p, size_t n) {
+    char buf[4096 + 32];
+    if (c->head_only || !c->resp_chunked || n == 0 || n > 4096) {
+        tg__client_body(c, p, n);
+        return;
+    }
+    size_t k = put_num(buf, 0, n, 16);
+    k = PUT_LIT(buf, k, "\r\n");
+    memcpy(buf + k, p, n);
+    k = PUT_LIT(buf, k + n, "\r\n0\r\n\r\n");
+    evbuffer_add(bufferevent_get_output(c->bev), buf, k);
+    c->resp_chunked = 0; /* the last chunk is out */
+}
+
 void tg__client_end(tg__client *c, int clean) {
     if (clean && c->resp_chunked && !c->head_only)
         evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);

@@ -168,6 +168,9 @@ static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, relay_end, N
  * each call's output on in one piece; no copy into a buffer first). */
 static void client_sink_data(tg__filter *f, const char *p, size_t n) { tg__client_body(((struct relay *)f)->ex->c, p, n); }
 static const tg__filter_ops client_sink_ops = {"client", NULL, client_sink_data, NULL, NULL};
+/* The same for a whole answer's one piece (whole_answer): its chunked end with it. */
+static void client_last_data(tg__filter *f, const char *p, size_t n) { tg__client_body_last(((struct relay *)f)->ex->c, p, n); }
+static const tg__filter_ops client_last_ops = {"client", NULL, client_last_data, NULL, NULL};
 
 /* The chain's first filter: meter -> escalation -> (assemble) -> relay,
  * each present or not. */
@@ -697,8 +700,13 @@ static int whole_answer(tg__exchange *ex, const char *p, size_t n) {
         return 0;
     tg__model_spans spans;
     if (!tg__usage_filter_whole(ex->meter, p, n, ex->rename ? &spans : NULL)) return 0;
-    if (ex->rename) tg__model_name_whole(ex->rename, p, n, &spans); /* to the client: client_sink */
-    else tg__client_body(ex->c, p, n);
+    if (ex->rename) { /* to the client: client_last_data, then client_sink as before */
+        ex->rename_out.base.ops = &client_last_ops;
+        tg__model_name_whole(ex->rename, p, n, &spans);
+        ex->rename_out.base.ops = &client_sink_ops;
+    } else {
+        tg__client_body_last(ex->c, p, n);
+    }
     if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) { /* relay_data's back-pressure */
         ex->paused = 1;
         tg__upreq_pause(ex->up);
