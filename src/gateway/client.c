@@ -502,22 +502,32 @@ static size_t put_num(char *d, size_t at, uint64_t v, unsigned base) { /* decima
     return at;
 }
 
-static void add_common(tg__client *c, struct evbuffer *out) {
-    char line[sizeof c->log.id + 64];
-    size_t n = 0;
+/* The request id line into line[n..]; the new end. */
+static size_t id_line(const tg__client *c, char *line, size_t n) {
     if (c->log.id[0]) {
         n = PUT_LIT(line, n, "X-Request-Id: ");
         n = put_str(line, n, c->log.id, strnlen(c->log.id, sizeof c->log.id));
         n = PUT_LIT(line, n, "\r\n");
     }
+    return n;
+}
+
+/* The Connection line and the head's end into line[n..]; the new end. */
+static size_t head_end(const tg__client *c, char *line, size_t n) {
+    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
+    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
+    return PUT_LIT(line, n, "\r\n"); /* the head's end */
+}
+
+static void add_common(tg__client *c, struct evbuffer *out) {
+    char line[sizeof c->log.id + 64];
+    size_t n = id_line(c, line, 0);
     if (c->cors) {
         evbuffer_add(out, line, n);
         evbuffer_add(out, c->cors, strlen(c->cors));
         n = 0;
     }
-    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
-    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
-    n = PUT_LIT(line, n, "\r\n"); /* the head's end */
+    n = head_end(c, line, n);
     evbuffer_add(out, line, n);
 }
 
@@ -581,6 +591,7 @@ static int head_has(struct evbuffer *head, const char *what) {
 }
 
 static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body);
+static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body);
 
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -598,23 +609,43 @@ void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t le
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     if (mem_has(head, len, "x-tokgate-escalated:")) c->log.decision = "escalated";
-    evbuffer_add(out, head, len);
-    begin_framing(c, out, content_length, no_body);
+    char buf[2048];
+    if (c->cors || len > sizeof buf - 128 - sizeof c->log.id) { /* the usual head fits: one add, else piece by piece */
+        evbuffer_add(out, head, len);
+        begin_framing(c, out, content_length, no_body);
+        return;
+    }
+    memcpy(buf, head, len);
+    size_t n = framing(c, buf, len, content_length, no_body);
+    n = head_end(c, buf, id_line(c, buf, n));
+    evbuffer_add(out, buf, n);
 }
 
-static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body) {
+/* The framing line (Content-Length or Transfer-Encoding, or none) into
+ * line[n..], the response's framing noted; the new end. */
+static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body) {
     if (no_body) {
-        if (c->head_only && content_length >= 0) add_length(out, (uint64_t)content_length);
+        if (c->head_only && content_length >= 0) {
+            n = PUT_LIT(line, n, "Content-Length: ");
+            n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
+        }
     } else if (content_length >= 0) {
-        add_length(out, (uint64_t)content_length);
+        n = PUT_LIT(line, n, "Content-Length: ");
+        n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
     } else if (c->req.version_minor >= 1) {
-        static const char te[] = "Transfer-Encoding: chunked\r\n";
-        evbuffer_add(out, te, sizeof te - 1);
+        n = PUT_LIT(line, n, "Transfer-Encoding: chunked\r\n");
         c->resp_chunked = 1;
     } else {
         c->keep_alive = 0;
         c->resp_close_delimited = 1;
     }
+    return n;
+}
+
+static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body) {
+    char line[64];
+    size_t n = framing(c, line, 0, content_length, no_body);
+    if (n) evbuffer_add(out, line, n);
     add_common(c, out);
 }
 
