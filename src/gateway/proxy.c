@@ -307,7 +307,7 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
     size_t hl = strlen(head), bl = len && !from ? len : 0, at = hl + n + bl;
     int rc;
     if (at <= sizeof one) {
-        memcpy(one, head, hl);
+        memcpy(one, head, hl); // NOLINT(bugprone-not-null-terminated-result): bytes for the wire, counted, no string
         memcpy(one + hl, tail, n);
         if (bl) memcpy(one + hl + n, body, bl);
         rc = evbuffer_add(b, one, at);

@@ -92,7 +92,7 @@ static int same(const char *in, size_t n) {
                 a.out ? a.out : "", (int)b.len, b.out ? b.out : "");
     if (b.whole) taken++;
     if (b.same_ptr) untouched++;
-    if (b.same_ptr && (b.len != n || memcmp(b.out, in, n) != 0)) ok = 0; /* handed on as is only when unchanged */
+    if (b.same_ptr && (b.len != n || (n && (!b.out || memcmp(b.out, in, n) != 0)))) ok = 0; /* handed on as is only when unchanged */
     free(a.out);
     free(b.out);
     return ok;
