@@ -47,6 +47,7 @@
  * (context_length_exceeded with n_prompt_tokens and n_ctx); any other is
  * relayed as it came.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,8 +464,13 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     tg_status st = tgx_buf_putc(&rq, '\0');
     /* the exchange's strings (the request head, extra_headers, the pool's key) in one allocation */
     size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0, kl = strlen(pool->key) + 1;
-    tg__exchange *ex = st == TG_OK ? malloc(sizeof *ex) : NULL; /* glibc's calloc skips the per-thread cache */
-    if (ex) memset(ex, 0, sizeof *ex);
+    /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
+     * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
+    tg__exchange *ex = st == TG_OK ? malloc(sizeof *ex) : NULL;
+    if (ex) {
+        memset(ex, 0, offsetof(tg__exchange, body_seen));
+        ex->body_seen = 0;
+    }
     char *own = ex ? malloc(rq.len + xl + kl) : NULL;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
