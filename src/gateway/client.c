@@ -502,22 +502,32 @@ static size_t put_num(char *d, size_t at, uint64_t v, unsigned base) { /* decima
     return at;
 }
 
-static void add_common(tg__client *c, struct evbuffer *out) {
-    char line[sizeof c->log.id + 64];
-    size_t n = 0;
+/* The request id line into line[n..]; the new end. */
+static size_t id_line(const tg__client *c, char *line, size_t n) {
     if (c->log.id[0]) {
         n = PUT_LIT(line, n, "X-Request-Id: ");
         n = put_str(line, n, c->log.id, strnlen(c->log.id, sizeof c->log.id));
         n = PUT_LIT(line, n, "\r\n");
     }
+    return n;
+}
+
+/* The Connection line and the head's end into line[n..]; the new end. */
+static size_t head_end(const tg__client *c, char *line, size_t n) {
+    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
+    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
+    return PUT_LIT(line, n, "\r\n"); /* the head's end */
+}
+
+static void add_common(tg__client *c, struct evbuffer *out) {
+    char line[sizeof c->log.id + 64];
+    size_t n = id_line(c, line, 0);
     if (c->cors) {
         evbuffer_add(out, line, n);
         evbuffer_add(out, c->cors, strlen(c->cors));
         n = 0;
     }
-    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
-    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
-    n = PUT_LIT(line, n, "\r\n"); /* the head's end */
+    n = head_end(c, line, n);
     evbuffer_add(out, line, n);
 }
 
@@ -564,9 +574,8 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
 /* 1 when HEAD holds the bytes WHAT: the head is one piece (proxy.c builds it
  * in one buffer), searched with memchr and memcmp, not evbuffer_search's
  * byte walk (issue 17). */
-static int head_has(struct evbuffer *head, const char *what) {
-    size_t hl = evbuffer_get_length(head), wl = strlen(what);
-    const char *hp = hl ? (const char *)evbuffer_pullup(head, -1) : NULL;
+static int mem_has(const char *hp, size_t hl, const char *what) {
+    size_t wl = strlen(what);
     for (size_t i = 0; hp && i + wl <= hl; i++) {
         const char *q = memchr(hp + i, what[0], hl - wl + 1 - i);
         if (!q) return 0;
@@ -576,24 +585,67 @@ static int head_has(struct evbuffer *head, const char *what) {
     return 0;
 }
 
+static int head_has(struct evbuffer *head, const char *what) {
+    size_t hl = evbuffer_get_length(head);
+    return mem_has(hl ? (const char *)evbuffer_pullup(head, -1) : NULL, hl, what);
+}
+
+static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body);
+static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body);
+
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
     evbuffer_add_buffer(out, head);
+    begin_framing(c, out, content_length, no_body);
+}
+
+/* answer path (issue 17, round 6): the head in memory, added at once (no evbuffer of its own to fill, move and free) */
+void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t len, int64_t content_length,
+                          int no_body) {
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    if (mem_has(head, len, "x-tokgate-escalated:")) c->log.decision = "escalated";
+    char buf[2048];
+    if (c->cors || len > sizeof buf - 128 - sizeof c->log.id) { /* the usual head fits: one add, else piece by piece */
+        evbuffer_add(out, head, len);
+        begin_framing(c, out, content_length, no_body);
+        return;
+    }
+    memcpy(buf, head, len);
+    size_t n = framing(c, buf, len, content_length, no_body);
+    n = head_end(c, buf, id_line(c, buf, n));
+    evbuffer_add(out, buf, n);
+}
+
+/* The framing line (Content-Length or Transfer-Encoding, or none) into
+ * line[n..], the response's framing noted; the new end. */
+static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body) {
     if (no_body) {
-        if (c->head_only && content_length >= 0) add_length(out, (uint64_t)content_length);
+        if (c->head_only && content_length >= 0) {
+            n = PUT_LIT(line, n, "Content-Length: ");
+            n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
+        }
     } else if (content_length >= 0) {
-        add_length(out, (uint64_t)content_length);
+        n = PUT_LIT(line, n, "Content-Length: ");
+        n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
     } else if (c->req.version_minor >= 1) {
-        static const char te[] = "Transfer-Encoding: chunked\r\n";
-        evbuffer_add(out, te, sizeof te - 1);
+        n = PUT_LIT(line, n, "Transfer-Encoding: chunked\r\n");
         c->resp_chunked = 1;
     } else {
         c->keep_alive = 0;
         c->resp_close_delimited = 1;
     }
+    return n;
+}
+
+static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body) {
+    char line[64];
+    size_t n = framing(c, line, 0, content_length, no_body);
+    if (n) evbuffer_add(out, line, n);
     add_common(c, out);
 }
 
@@ -610,6 +662,23 @@ void tg__client_body(tg__client *c, const char *p, size_t n) {
     } else {
         evbuffer_add(out, p, n);
     }
+}
+
+/* answer path (issue 17, round 6): a chunked answer's whole body and its
+ * last chunk in one evbuffer_add (one chunk, as tg__client_body writes it,
+ * then "0\r\n\r\n", which tg__client_end then leaves out). */
+void tg__client_body_last(tg__client *c, const char *p, size_t n) {
+    char buf[4096 + 32];
+    if (c->head_only || !c->resp_chunked || n == 0 || n > 4096) {
+        tg__client_body(c, p, n);
+        return;
+    }
+    size_t k = put_num(buf, 0, n, 16);
+    k = PUT_LIT(buf, k, "\r\n");
+    memcpy(buf + k, p, n);
+    k = PUT_LIT(buf, k + n, "\r\n0\r\n\r\n");
+    evbuffer_add(bufferevent_get_output(c->bev), buf, k);
+    c->resp_chunked = 0; /* the last chunk is out */
 }
 
 void tg__client_end(tg__client *c, int clean) {

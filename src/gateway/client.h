@@ -101,7 +101,13 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
  * without framing; framing is added here. content_length -1: chunked (or
  * close-delimited for HTTP/1.0 clients). */
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body);
+/* The same with the head (status line and fields) in memory, LEN bytes. */
+void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t len, int64_t content_length,
+                          int no_body);
 void tg__client_body(tg__client *c, const char *p, size_t n);
+/* The body's last bytes, the answer complete with them: as tg__client_body,
+ * a chunked answer's end written with them (tg__client_end adds none). */
+void tg__client_body_last(tg__client *c, const char *p, size_t n);
 void tg__client_end(tg__client *c, int clean);
 size_t tg__client_pending(const tg__client *c);
 /* 1 for a kept-alive connection waiting for its next request (nothing of it

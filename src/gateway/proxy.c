@@ -47,6 +47,8 @@
  * (context_length_exceeded with n_prompt_tokens and n_ctx); any other is
  * relayed as it came.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -133,6 +135,11 @@ struct tg__exchange {
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
     uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
+    char *own;            /* one allocation for up_head, extra_headers and pool_key as tg__proxy_start
+                             copied them (ex_free_own), own_len bytes */
+    size_t own_len;
+    int64_t up_cl;        /* the answer's Content-Length upstream, -1 none (whole_answer) */
+    size_t body_seen;     /* answer body bytes arrived so far */
 };
 
 static void growth_granted(tg__exchange *ex);
@@ -162,6 +169,9 @@ static const tg__filter_ops relay_ops = {"relay", NULL, relay_data, relay_end, N
  * each call's output on in one piece; no copy into a buffer first). */
 static void client_sink_data(tg__filter *f, const char *p, size_t n) { tg__client_body(((struct relay *)f)->ex->c, p, n); }
 static const tg__filter_ops client_sink_ops = {"client", NULL, client_sink_data, NULL, NULL};
+/* The same for a whole answer's one piece (whole_answer): its chunked end with it. */
+static void client_last_data(tg__filter *f, const char *p, size_t n) { tg__client_body_last(((struct relay *)f)->ex->c, p, n); }
+static const tg__filter_ops client_last_ops = {"client", NULL, client_last_data, NULL, NULL};
 
 /* The chain's first filter: meter -> escalation -> (assemble) -> relay,
  * each present or not. */
@@ -179,6 +189,18 @@ static int retry_elsewhere(tg__exchange *ex, const char *why);
 static const tg__upreq_ops proxy_ops = {on_head, on_body, on_done};
 
 int tg__exchange_active(const tg__exchange *ex) { return ex->up != NULL; }
+
+/* Frees P unless it is one of the strings in the exchange's own block. */
+static void ex_free_own(tg__exchange *ex, char *p) {
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ex->own;
+    if (a < lo || a >= lo + ex->own_len) free(p);
+}
+
+/* A string of the exchange to keep past it: P itself when malloc'd, else a copy. */
+static char *ex_take_own(tg__exchange *ex, char *p) {
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ex->own;
+    return p && a >= lo && a < lo + ex->own_len ? strdup(p) : p;
+}
 
 static void ex_release(tg__exchange *ex) {
     if (ex->counted_stream && ex->srv->metrics.open_streams) ex->srv->metrics.open_streams--;
@@ -198,13 +220,14 @@ static void ex_release(tg__exchange *ex) {
     tgx_buf_free(&ex->held);
     tg__filter_free(ex->assemble);
     tg__filter_free(ex->esc);
-    free(ex->up_head);
+    ex_free_own(ex, ex->up_head);
     if (ex->reqbuf) evbuffer_free(ex->reqbuf);
     tg__filter_free(ex->meter);
     tg__filter_free(ex->rename);
     tg__config_unref(ex->cfg);
-    free(ex->extra_headers);
-    free(ex->pool_key);
+    ex_free_own(ex, ex->extra_headers);
+    ex_free_own(ex, ex->pool_key);
+    free(ex->own);
     free(ex);
 }
 
@@ -264,7 +287,6 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
                                       struct evbuffer *from) {
     struct evbuffer *b = evbuffer_new();
     if (!b) return NULL;
-    int rc = evbuffer_add(b, head, strlen(head));
     char tail[96]; /* the framing in one piece, written by hand (printf cost more) */
     size_t n = 0;
     if (has_body) {
@@ -280,8 +302,22 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
     static const char ka[] = "Connection: keep-alive\r\n\r\n";
     memcpy(tail + n, ka, sizeof ka - 1);
     n += sizeof ka - 1;
-    if (rc == 0) rc = evbuffer_add(b, tail, n);
-    if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    /* a usual request (head, framing and a small body) added in one piece:
+     * each evbuffer_add costs more than copying it */
+    char one[2048];
+    size_t hl = strlen(head), bl = len && !from ? len : 0, at = hl + n + bl;
+    int rc;
+    if (at <= sizeof one) {
+        memcpy(one, head, hl); // NOLINT(bugprone-not-null-terminated-result): bytes for the wire, counted, no string
+        memcpy(one + hl, tail, n);
+        if (bl) memcpy(one + hl + n, body, bl);
+        rc = evbuffer_add(b, one, at);
+        if (rc == 0 && len && from) rc = evbuffer_add_buffer(b, from);
+    } else {
+        rc = evbuffer_add(b, head, hl);
+        if (rc == 0) rc = evbuffer_add(b, tail, n);
+        if (rc == 0 && len) rc = from ? evbuffer_add_buffer(b, from) : evbuffer_add(b, body, len);
+    }
     if (rc != 0) {
         evbuffer_free(b);
         return NULL;
@@ -426,20 +462,34 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         tgx_buf_puts(&rq, "\r\n");
     }
     tg_status st = tgx_buf_putc(&rq, '\0');
-    tg__exchange *ex = calloc(1, sizeof *ex);
+    /* the exchange's strings (the request head, extra_headers, the pool's key) in one allocation */
+    size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0, kl = strlen(pool->key) + 1;
+    /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
+     * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
+    tg__exchange *ex = st == TG_OK ? malloc(sizeof *ex) : NULL;
+    if (ex) {
+        memset(ex, 0, offsetof(tg__exchange, body_seen));
+        ex->body_seen = 0;
+    }
+    char *own = ex ? malloc(rq.len + xl + kl) : NULL;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    char *up_head = ex && st == TG_OK ? tgx_buf_detach(&rq, NULL) : NULL; /* NULL: out of memory */
+    char *up_head = own ? memcpy(own, rq.data, rq.len) : NULL; /* NULL: out of memory */
     struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
-        free(up_head);
+        free(own);
         free(ex);
         tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
+    ex->own = own;
+    ex->own_len = rq.len + xl + kl;
     ex->up_head = up_head;
+    ex->extra_headers = extra_headers ? memcpy(up_head + rq.len, extra_headers, xl) : NULL;
+    ex->pool_key = memcpy(up_head + rq.len + xl, pool->key, kl);
+    tgx_buf_free(&rq);
     ex->reqbuf = reqbuf;
     ex->mc = mc;
     ex->rep = rep;
@@ -456,8 +506,6 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     ex->stream = want_stream;
     ex->head_only = c->head_only;
     ex->high = cfg->high_watermark;
-    ex->extra_headers = extra_headers ? strdup(extra_headers) : NULL;
-    ex->pool_key = strdup(pool->key);
     ex->pool = pool;
     if (tg__mc_n_urls(mc) > 1) tg__access_set(c->log.upstream, sizeof c->log.upstream, pool->key, strlen(pool->key));
     pool->health.inflight++;
@@ -522,6 +570,32 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     start_admitted(ex);
 }
 
+/* The answer's head for the client: the status line, the upstream's
+ * end-to-end fields (not its framing or CORS) and the exchange's own, no
+ * framing (client.c adds it); notes whether the body is an SSE stream. */
+static void head_lines(tg__exchange *ex, const tg__http_head *h, const char *reason, size_t rlen, tgx_buf *hb) {
+    tgx_buf_puts(hb, "HTTP/1.1 ");
+    tgx_buf_u64(hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
+    tgx_buf_putc(hb, ' ');
+    tgx_buf_append(hb, reason, rlen);
+    tgx_buf_append(hb, "\r\n", 2);
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const tg__http_header *f = &h->headers[i];
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
+            (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
+            continue;
+        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
+            for (size_t k = 0; k + 17 <= f->value_len; k++)
+                if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
+        }
+        tgx_buf_append(hb, f->name, f->name_len);
+        tgx_buf_append(hb, ": ", 2);
+        tgx_buf_append(hb, f->value, f->value_len);
+        tgx_buf_append(hb, "\r\n", 2);
+    }
+    if (ex->extra_headers) tgx_buf_puts(hb, ex->extra_headers);
+}
+
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen) {
     tg__exchange *ex = ud;
     tg__client *c = ex->c;
@@ -547,33 +621,12 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__hist_observe(&ex->srv->metrics.upstream_latency, t0 - ex->t_sent);
     ex->status = h->status;
     ex->up_close = !h->chunked && h->content_length < 0;
-    struct evbuffer *head = evbuffer_new();
-    if (!head) return;
-    tgx_buf hb; /* the head's lines, added to `head` at once */
+    ex->up_cl = h->chunked || h->te_other ? -1 : h->content_length;
+    ex->body_seen = 0;
+    tgx_buf hb; /* the head's lines, for the client at once (or held) */
     char hb_mem[1024];
     tgx_buf_init_with(&hb, hb_mem, sizeof hb_mem, SIZE_MAX); /* a usual head: no allocation */
-    tgx_buf_puts(&hb, "HTTP/1.1 ");
-    tgx_buf_u64(&hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
-    tgx_buf_putc(&hb, ' ');
-    tgx_buf_append(&hb, reason, rlen);
-    tgx_buf_append(&hb, "\r\n", 2);
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
-            (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
-            continue;
-        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
-            for (size_t k = 0; k + 17 <= f->value_len; k++)
-                if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
-        }
-        tgx_buf_append(&hb, f->name, f->name_len);
-        tgx_buf_append(&hb, ": ", 2);
-        tgx_buf_append(&hb, f->value, f->value_len);
-        tgx_buf_append(&hb, "\r\n", 2);
-    }
-    if (ex->extra_headers) tgx_buf_puts(&hb, ex->extra_headers);
-    evbuffer_add(head, hb.data, hb.len);
-    tgx_buf_free(&hb);
+    head_lines(ex, h, reason, rlen, &hb);
     int no_body = c->head_only || h->status == 204 || h->status == 304;
     int64_t cl = h->chunked || h->te_other || ex->rename ? -1 : h->content_length; /* renamed: length changes */
     if (ex->engine && ex->engine->map_stream_error && h->status == 200 && ex->is_sse && ex->stream && !ex->serr_on) {
@@ -585,7 +638,7 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     tg__filter_head(ex->rename, h->status, ex->is_sse);
     if (ex->assemble) {
         if (tg__esc_filter_active(ex->esc)) { /* the answer is folded, then sent whole */
-            evbuffer_free(head);
+            tgx_buf_free(&hb);
             return;
         }
         tg__filter_free(ex->assemble); /* an error answer: relayed as it is */
@@ -594,6 +647,10 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
     }
     int map_error = ex->engine && h->status >= 400 && !ex->is_sse && !no_body; /* the engine's words, ours */
     if (tg__esc_filter_holding(ex->esc) || map_error) { /* may escalate, or be said our way: keep it back */
+        struct evbuffer *head = evbuffer_new();
+        if (head) evbuffer_add(head, hb.data, hb.len);
+        tgx_buf_free(&hb);
+        if (!head) return;
         ex->held_head = head;
         ex->held_status = h->status;
         ex->held_cl = cl;
@@ -601,8 +658,8 @@ static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t
         return;
     }
     ex->head_sent = 1;
-    tg__client_begin(c, h->status, head, cl, no_body);
-    evbuffer_free(head);
+    tg__client_begin_mem(c, h->status, hb.data ? hb.data : "", hb.len, cl, no_body);
+    tgx_buf_free(&hb);
     tg__client_set_write_low(c, ex->high / 2);
     ex->added += tg__now() - t0;
     tg__hist_observe(&ex->srv->metrics.added_latency, ex->added);
@@ -637,6 +694,33 @@ static void flush_held(tg__exchange *ex) {
     ex->held_counted = 0;
 }
 
+/* A non-streamed inference answer whose whole body came in this one read,
+ * on the plain chain (meter -> relay -> served name -> client: nothing
+ * holds, escalates or assembles): one scan serves the metering and the
+ * served name (usage.h tg__usage_filter_whole), and the bytes go to the
+ * client at once, copied only when the name changes. What the chain would
+ * have written, and the same usage (test_filter_whole). 0: not such an
+ * answer, or the scanner is unsure; the chain takes it as usual. */
+static int whole_answer(tg__exchange *ex, const char *p, size_t n) {
+    if (ex->up_cl < 0 || (uint64_t)ex->up_cl != n || !ex->meter || ex->meter->next != &ex->relay.base ||
+        ex->held_head || ex->is_sse || ex->serr_on)
+        return 0;
+    tg__model_spans spans;
+    if (!tg__usage_filter_whole(ex->meter, p, n, ex->rename ? &spans : NULL)) return 0;
+    if (ex->rename) { /* to the client: client_last_data, then client_sink as before */
+        ex->rename_out.base.ops = &client_last_ops;
+        tg__model_name_whole(ex->rename, p, n, &spans);
+        ex->rename_out.base.ops = &client_sink_ops;
+    } else {
+        tg__client_body_last(ex->c, p, n);
+    }
+    if (ex->up && !ex->paused && tg__client_pending(ex->c) > ex->high) { /* relay_data's back-pressure */
+        ex->paused = 1;
+        tg__upreq_pause(ex->up);
+    }
+    return 1;
+}
+
 static void on_body(void *ud, const char *p, size_t n) {
     tg__exchange *ex = ud;
     int inference = ex->route == TG__R_CHAT || ex->route == TG__R_COMPLETIONS;
@@ -644,6 +728,9 @@ static void on_body(void *ud, const char *p, size_t n) {
         tg__filter_data(ex->esc, p, n); /* the escalation filter's bytes, not metered */
         return;
     }
+    size_t seen = ex->body_seen;
+    ex->body_seen += n;
+    if (inference && !seen && whole_answer(ex, p, n)) return;
     if (ex->up_close && ex->is_sse) tg__sse_end_feed(&ex->sse_end, p, n);
     if (ex->held_head && !tg__esc_filter_holding(ex->esc)) { /* an error answer held for its shape */
         if (tg__bufcap_take(&ex->srv->bufcap, tg__bufcap_limit(ex->cfg->max_buffered), n)) {
@@ -690,7 +777,7 @@ static int respond_mapped_error(tg__exchange *ex) {
     tg__client *c = ex->c;
     tg__log(ex->srv, TG__LOG_INFO, "upstream error (%s, HTTP %d) answered as tokgate's %d", ex->engine->name,
             ex->status, status);
-    char *hdrs = ex->extra_headers;
+    char *hdrs = ex_take_own(ex, ex->extra_headers); /* malloc'd: it outlives the exchange */
     ex->extra_headers = NULL;
     c->ex = NULL;
     ex_release(ex);
@@ -717,7 +804,7 @@ static void note_resent(tg__exchange *ex, uint64_t escalate_to) {
     if (nh) {
         if (ol) memcpy(nh, ex->extra_headers, ol);
         memcpy(nh + ol, line, strlen(line) + 1);
-        free(ex->extra_headers);
+        ex_free_own(ex, ex->extra_headers);
         ex->extra_headers = nh;
     }
     tg__log(s, TG__LOG_INFO, "finish_reason length at the capped default: escalating %llu -> %llu",
@@ -1014,7 +1101,7 @@ static void move_to(tg__exchange *ex, tg__pool *np, size_t ri) {
     tg__access_set(ex->c->log.upstream, sizeof ex->c->log.upstream, np->key, strlen(np->key)); /* the access line */
     char *k = strdup(np->key);
     if (k) {
-        free(ex->pool_key);
+        ex_free_own(ex, ex->pool_key);
         ex->pool_key = k;
     }
 }
@@ -1040,7 +1127,7 @@ static int retry_elsewhere(tg__exchange *ex, const char *why) {
         return 0;
     }
     free(req);
-    free(ex->up_head);
+    ex_free_own(ex, ex->up_head);
     ex->up_head = uh;
     tg__log(s, TG__LOG_WARN, "upstream %s failed before answering (%s): the request goes to replica %s", ex->pool->key,
             why ? why : "fault", np->key);

@@ -59,6 +59,17 @@ void tg__filter_data(tg__filter *f, const char *p, size_t n);
 void tg__filter_end(tg__filter *f);
 void tg__filter_free(tg__filter *f);
 
+/* Where the top-level "model" strings of one whole JSON answer lie, as
+ * byte offsets [at, end) from the opening quote to past the closing one:
+ * usage.c finds them in the scan it makes anyway (tg__usage_filter_whole),
+ * model_name.c writes the served name over them (tg__model_name_whole).
+ * One pass over a small answer serves both filters (proxy.c). */
+#define TG__MODEL_SPANS 4
+typedef struct tg__model_spans {
+    size_t n;
+    size_t at[TG__MODEL_SPANS], end[TG__MODEL_SPANS];
+} tg__model_spans;
+
 /* A sink: the end of a chain that keeps what reaches it in `out` (capped
  * at `max` bytes; tests, and the assembled answer). */
 typedef struct tg__filter_sink {

@@ -222,6 +222,27 @@ static void mn_data(tg__filter *f, const char *p, size_t n) {
     if (mf->out.len) tg__filter_data(f->next, mf->out.data, mf->out.len);
 }
 
+void tg__model_name_whole(tg__filter *f, const char *p, size_t n, const tg__model_spans *spans) {
+    model_name_filter *mf = (model_name_filter *)f;
+    const char *sv = mf->served_json;
+    size_t sl = strlen(sv), k = 0;
+    reset(&mf->st); /* the answer is complete: nothing of it follows */
+    while (k < spans->n && spans->end[k] - spans->at[k] == sl && memcmp(p + spans->at[k], sv, sl) == 0) k++;
+    if (k == spans->n) { /* the served name already: the bytes as they came */
+        tg__filter_data(f->next, p, n);
+        return;
+    }
+    tgx_buf_reset(&mf->out);
+    size_t from = 0;
+    for (k = 0; k < spans->n; k++) {
+        tgx_buf_append(&mf->out, p + from, spans->at[k] - from);
+        tgx_buf_append(&mf->out, sv, sl);
+        from = spans->end[k];
+    }
+    tgx_buf_append(&mf->out, p + from, n - from);
+    tg__filter_data(f->next, mf->out.data, mf->out.len);
+}
+
 static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
 
 static void mn_destroy(tg__filter *f) {

@@ -13,6 +13,13 @@
  * upstream's value is dropped as it streams. NULL on allocation failure. */
 tg__filter *tg__model_name_filter_new(const char *served);
 
+/* A whole JSON answer whose top-level "model" strings lie at `spans`
+ * (usage.c tg__usage_filter_whole found them, the answer checked as valid
+ * JSON): passed on in one piece with the served name over each, as the
+ * byte machine would write it; the bytes themselves, no copy, when every
+ * one holds the served name already. Starts the filter afresh after. */
+void tg__model_name_whole(tg__filter *f, const char *p, size_t n, const tg__model_spans *spans);
+
 /* Tests: 0 turns off the runs skipped without the byte machine (every byte
  * through it, the reference the runs are checked against); 1 (the default)
  * on. Process-wide; not for the daemon. */

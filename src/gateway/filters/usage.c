@@ -14,6 +14,10 @@
 #include "gateway/filters/usage.h"
 #include "util/json_lex.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
 
@@ -176,14 +180,43 @@ typedef struct jw {
 /* The tokens come from util/json_lex.h (jansson's rules, shared with
  * req_scan.c and chat_body.c); here w->p is the lexer's s[0]. */
 static void jw_ws(jw *w) {
+    if (w->p < w->e && (unsigned char)*w->p > ' ') return; /* the usual case: no whitespace (all of it is <= ' ') */
     w->p += tgx_json_ws((const unsigned char *)w->p, 0, (size_t)(w->e - w->p));
+}
+
+/* The length of a string at s[0] (its quote) whose first 16 bytes after
+ * the quote hold its closing quote and before it only printable ASCII (no
+ * backslash): what tgx_json_string's skim finds first there, so it would
+ * accept it, without escapes. 0 otherwise (that function decides). */
+static size_t short_plain_string(const unsigned char *s, const unsigned char *e) {
+#if defined(__SSE2__)
+    if (e - s < 17) return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                               _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))); /* signed: 0x80 and above too */
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (!m) return 0;
+    size_t k = (size_t)__builtin_ctz(m);
+    return s[1 + k] == '"' ? k + 2 : 0;
+#else
+    (void)s;
+    (void)e;
+    return 0;
+#endif
 }
 
 /* A string at w->p (its quote); 1 if valid and free of \u0000 (jansson
  * refuses it without JSON_ALLOW_NUL). *esc: it held an escape. */
-static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
+static inline int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     if (w->p >= w->e || *w->p != '"') return 0;
-    size_t i = 0;
+    size_t i = short_plain_string((const unsigned char *)w->p, (const unsigned char *)w->e);
+    if (i) {
+        *s = w->p + 1;
+        *n = i - 2;
+        *esc = 0;
+        w->p += i;
+        return 1;
+    }
     unsigned fl = 0;
     if (tgx_json_string((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &fl) || (fl & TGX_JSON_NUL)) return 0;
     *s = w->p + 1;
@@ -193,16 +226,38 @@ static int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     return 1;
 }
 
+/* The length of an integer at p of at most 18 digits (it fits int64), no
+ * leading zero, not followed by what would make it a real or invalid: what
+ * tgx_json_number accepts as an integer there; its value in *iv. 0
+ * otherwise (that function decides). */
+static inline size_t short_int(const char *p, const char *e, int64_t *iv) {
+    const char *q = p + (p < e && *p == '-');
+    if (q >= e || *q < '0' || *q > '9') return 0;
+    uint64_t v = 0;
+    const char *d = q;
+    if (*q == '0') q++;
+    else
+        while (q < e && *q >= '0' && *q <= '9' && q - d < 18) v = v * 10 + (uint64_t)(*q++ - '0');
+    if (q < e && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E')) return 0;
+    *iv = d != p ? -(int64_t)v : (int64_t)v;
+    return (size_t)(q - p);
+}
+
 /* A number: 1 integer (fits int64), 2 real (finite), 0 invalid. */
 static int jw_number(jw *w, int64_t *iv, double *dv) {
-    size_t i = 0;
+    size_t i = short_int(w->p, w->e, iv);
+    if (i) {
+        *dv = (double)*iv;
+        w->p += i;
+        return 1;
+    }
     int real = 0;
     if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, dv)) return 0;
-    if (!real) {
-        char t[24]; /* at most "-" and 19 digits: the lexer checked the range */
-        memcpy(t, w->p, i);
-        t[i] = '\0';
-        *iv = strtoll(t, NULL, 10);
+    if (!real) { /* at most "-" and 19 digits: the lexer checked the range (strtoll's value, without its copy) */
+        size_t k = *w->p == '-';
+        uint64_t v = 0;
+        for (size_t j = k; j < i; j++) v = v * 10 + (uint64_t)(w->p[j] - '0');
+        *iv = !k ? (int64_t)v : v ? -(int64_t)(v - 1) - 1 : 0;
         *dv = (double)*iv;
     }
     w->p += i;
@@ -268,14 +323,18 @@ static int jw_value(jw *w) {
         return jw_string(w, &s, &n, &esc);
     }
     if (c == 't' || c == 'f' || c == 'n') return jw_lit(w);
-    size_t i = 0; /* checked only: the values read are read again by number_at */
+    int64_t iv;
+    size_t i = short_int(w->p, w->e, &iv); /* checked only: the values read are read again by number_at */
+    if (i) {
+        w->p += i;
+        return 1;
+    }
     int real;
     if (tgx_json_number((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &real, NULL)) return 0;
     w->p += i;
     return 1;
 }
 
-static int key_is(const char *k, size_t kn, const char *want) { return kn && *k == *want && strlen(want) == kn && memcmp(k, want, kn) == 0; }
 
 /* The members the usage reads: where each value starts (NULL: absent), noted
  * in the one validating walk. A nested key is noted inside the last value of
@@ -284,20 +343,42 @@ static int key_is(const char *k, size_t kn, const char *want) { return kn && *k 
  * completion_tokens}, timings{prompt_n, prompt_ms}, choices[0]{finish_reason},
  * as jansson's tree of the whole answer would hold them. */
 enum { K_USAGE, K_TIMINGS, K_CHOICES, K_PEC, K_EC, K_DETAILS, K_PT, K_CT, K_RT, K_PN, K_PMS, K_FINISH, K_N };
+/* their names, in order: usage, timings, choices, prompt_eval_count, eval_count, completion_tokens_details,
+ * prompt_tokens, completion_tokens, reasoning_tokens, prompt_n, prompt_ms, finish_reason (key_id) */
 typedef struct spots {
     const char *at[K_N];
+    const char *start;     /* the body's first byte (model spans are offsets) */
+    tg__model_spans *model; /* the top-level "model" strings, or NULL: not wanted */
 } spots;
 
-static const char *const key_names[K_N] = {"usage", "timings", "choices", "prompt_eval_count", "eval_count",
-                                           "completion_tokens_details", "prompt_tokens", "completion_tokens",
-                                           "reasoning_tokens", "prompt_n", "prompt_ms", "finish_reason"};
+/* The key's K_ index (the names above, in order), K_MODEL for "model" (the served-name
+ * rewrite's), or -1: its length picks the one or two names it can be. */
+enum { K_MODEL = K_N };
+static int key_id(const char *k, size_t kn) {
+#define KEY_IS(lit) (memcmp(k, lit, sizeof(lit) - 1) == 0) /* kn == sizeof(lit) - 1: a compare of known length */
+    switch (kn) {
+    case 5: return KEY_IS("usage") ? K_USAGE : KEY_IS("model") ? K_MODEL : -1;
+    case 7: return KEY_IS("timings") ? K_TIMINGS : KEY_IS("choices") ? K_CHOICES : -1;
+    case 8: return KEY_IS("prompt_n") ? K_PN : -1;
+    case 9: return KEY_IS("prompt_ms") ? K_PMS : -1;
+    case 10: return KEY_IS("eval_count") ? K_EC : -1;
+    case 13: return KEY_IS("prompt_tokens") ? K_PT : KEY_IS("finish_reason") ? K_FINISH : -1;
+    case 16: return KEY_IS("reasoning_tokens") ? K_RT : -1;
+    case 17: return KEY_IS("prompt_eval_count") ? K_PEC : KEY_IS("completion_tokens") ? K_CT : -1;
+    case 25: return KEY_IS("completion_tokens_details") ? K_DETAILS : -1;
+    default: return -1;
+    }
+#undef KEY_IS
+}
 
-/* Notes K (last wins) when the key is names[lo..hi); the index, or -1. */
+/* Notes K (last wins) when the key is the name of K in [lo, hi); the index, or -1
+ * (K_MODEL too, noted nowhere). */
 static int note(spots *sp, const char *k, size_t kn, const char *at, int lo, int hi) {
-    int hit = -1;
-    for (int i = lo; i < hi; i++)
-        if (key_is(k, kn, key_names[i])) sp->at[hit = i] = at;
-    return hit;
+    int id = key_id(k, kn);
+    if (id == K_MODEL) return lo == K_USAGE ? K_MODEL : -1; /* a top-level key only */
+    if (id < lo || id >= hi) return -1;
+    sp->at[id] = at;
+    return id;
 }
 
 static void clear(spots *sp, int lo, int hi) {
@@ -358,12 +439,24 @@ static int choices_value(jw *w, spots *sp) {
     }
 }
 
+/* A top-level "model" that is a string: where it lies, for the served
+ * name (model_name.c tg__model_name_whole); more than the spans hold: 0. */
+static int model_value(jw *w, spots *sp) {
+    const char *at = w->p;
+    if (!sp->model || w->p >= w->e || *w->p != '"') return jw_value(w);
+    if (sp->model->n == TG__MODEL_SPANS || !jw_value(w)) return 0;
+    sp->model->at[sp->model->n] = (size_t)(at - sp->start);
+    sp->model->end[sp->model->n++] = (size_t)(w->p - sp->start);
+    return 1;
+}
+
 static int top_member(jw *w, const char *k, size_t kn, void *ud) {
     spots *sp = ud;
     switch (note(sp, k, kn, w->p, K_USAGE, K_DETAILS)) {
     case K_USAGE: clear(sp, K_DETAILS, K_PN); return object_with(w, usage_member, sp);
     case K_TIMINGS: clear(sp, K_PN, K_FINISH); return object_with(w, timings_member, sp);
     case K_CHOICES: clear(sp, K_FINISH, K_N); return choices_value(w, sp);
+    case K_MODEL: return model_value(w, sp);
     default: return jw_value(w);
     }
 }
@@ -377,9 +470,10 @@ static int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
 
 static int is_object(const char *at) { return at && *at == '{'; }
 
-static int scan_body(tg__usage *u, const char *p, size_t n) {
+static int scan_body(tg__usage *u, const char *p, size_t n, tg__model_spans *model) {
     jw w = {p, p + n, 0};
-    spots sp = {{0}};
+    spots sp = {{0}, p, model};
+    if (model) model->n = 0;
     jw_ws(&w);
     if (w.p >= w.e || *w.p != '{' || !jw_container(&w, top_member, &sp)) return 0;
     jw_ws(&w);
@@ -434,7 +528,7 @@ void tg__usage_finish(tg__usage *u) {
         return;
     }
     if (!u->body.len || u->body_skip) return;
-    if (!u->dom_only && scan_body(u, u->body.data, u->body.len)) return;
+    if (!u->dom_only && scan_body(u, u->body.data, u->body.len, NULL)) return;
     json_t *o = json_loadb(u->body.data, u->body.len, 0, NULL);
     if (!o) { /* NDJSON (Ollama's native stream): its last line holds the counts */
         size_t e = u->body.len;
@@ -495,6 +589,12 @@ tg__filter *tg__usage_filter_new(void) {
     uf->base.ops = &usage_ops;
     uf_init(uf, 0);
     return &uf->base;
+}
+
+int tg__usage_filter_whole(tg__filter *f, const char *p, size_t n, tg__model_spans *model) {
+    tg__usage *u = &((usage_filter *)f)->u;
+    if (u->sse || u->dom_only || u->body.len || u->body_skip || n > USAGE_MAX_BODY) return 0; /* as uf_data would copy it */
+    return scan_body(u, p, n, model);
 }
 
 const tg__usage *tg__usage_filter_result(const tg__filter *f) { return f ? &((const usage_filter *)f)->u : NULL; }

@@ -37,6 +37,15 @@ int tg__usage_from_json(json_t *o, int64_t *prompt, int64_t *completion);
  * new answer (a re-sent request's answer replaces the first's). NULL on
  * allocation failure. */
 tg__filter *tg__usage_filter_new(void);
+/* A non-streamed answer whole in one piece, read at once instead of fed
+ * (proxy.c, when the body came in one read): the usage as the filter's end
+ * would read it, and in *model (when given) where its top-level "model"
+ * strings lie (filter.h). 1 when read so (the filter's end then reads
+ * nothing more; pass the bytes on past this filter yourself); 0 when the
+ * scanner is unsure or the filter holds bytes already: nothing changed,
+ * feed the answer through the chain as usual. Same reading either way
+ * (test_filter_whole, fuzz_usage). */
+int tg__usage_filter_whole(tg__filter *f, const char *p, size_t n, tg__model_spans *model);
 /* What the filter found; complete after its end. NULL for a NULL filter. */
 const tg__usage *tg__usage_filter_result(const tg__filter *f);
 
