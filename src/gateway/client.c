@@ -37,6 +37,8 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -208,6 +210,72 @@ static void process(tg__client *c);
 static void reject(tg__client *c, int status, const char *code, const char *msg);
 static void buf_give(tg__client *c);
 
+/* ---- the answer's bytes ------------------------------------------------
+ * A small answer made while the output is empty collects in c->ob (corked)
+ * and leaves in one send when it ends (finish): no evbuffer_add, none of the
+ * output's callbacks, no write event added and dropped (issue 17: ~3K
+ * instructions a small chat). What is corked is counted as pending. A
+ * relayed answer is corked only inside a read callback (upstream.h
+ * tg__cork), which spills it into the output at its end when it has not
+ * ended by then; an answer that is closing, too large (CORK_MAX), on a
+ * bufferevent without a socket, or made when the output holds bytes goes
+ * through the output as before. Either way the bytes on the wire, and when
+ * they leave, are the same. */
+#define CORK_MAX (64u << 10)  /* an answer longer than this goes through the output */
+#define CORK_KEEP (64u << 10) /* c->ob memory kept for the next answer, at most */
+
+static void ob_done(tg__client *c) {
+    if (c->ob.cap > CORK_KEEP) tgx_buf_free(&c->ob);
+    else tgx_buf_reset(&c->ob);
+}
+
+/* The corked bytes into the output, as they would have gone; uncorked. */
+static void spill(tg__client *c) {
+    if (!c->corked) return;
+    c->corked = 0;
+    tg__cork_drop(&c->cork);
+    if (c->ob.len) evbuffer_add(bufferevent_get_output(c->bev), c->ob.data, c->ob.len);
+    ob_done(c);
+}
+
+static void cork_spill(tg__cork *k) { spill((tg__client *)(void *)((char *)k - offsetof(tg__client, cork))); }
+
+/* An answer of about `len` bytes (0: not known) begins: corked when it may
+ * be; `scoped`: only inside a read callback (it may not end in this call). */
+static void cork_start(tg__client *c, size_t len, int scoped) {
+    if (c->corked || len > CORK_MAX || (scoped && !tg__cork_open()) || bufferevent_getfd(c->bev) < 0 ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+        return;
+    c->corked = 1;
+    if (scoped) tg__cork_queue(&c->cork);
+}
+
+static void out_add(tg__client *c, const void *p, size_t n) {
+    if (c->corked) {
+        if (c->ob.len + n <= CORK_MAX && tgx_buf_append(&c->ob, p, n) == TG_OK) return;
+        spill(c); /* grown past CORK_MAX (or out of memory): the output from here on */
+    }
+    evbuffer_add(bufferevent_get_output(c->bev), p, n);
+}
+
+/* The answer is complete and the connection stays: out now, in one send
+ * when corked (what does not go at once waits in the output for the
+ * bufferevent's write, as an evbuffer_write's rest would), else the
+ * output's own flush (upstream.h tg__bev_flush). */
+static void out_flush(tg__client *c) {
+    if (!c->corked) {
+        tg__bev_flush(c->bev);
+        return;
+    }
+    c->corked = 0;
+    tg__cork_drop(&c->cork);
+    size_t sent = 0;
+    ssize_t n = send(bufferevent_getfd(c->bev), c->ob.data, c->ob.len, MSG_NOSIGNAL);
+    if (n > 0) sent = (size_t)n; /* else would block, or an error: the bufferevent's write reports it */
+    if (sent < c->ob.len) evbuffer_add(bufferevent_get_output(c->bev), c->ob.data + sent, c->ob.len - sent);
+    ob_done(c);
+}
+
 static void unlink_client(tg__client *c) {
     tg__server *s = c->srv;
     if (c->prev) c->prev->next = c->next;
@@ -335,6 +403,8 @@ void tg__client_free(tg__client *c) {
     tg__server *s = c->srv;
     access_write(c, "client_gone");
     buf_give(c);
+    tg__cork_drop(&c->cork);
+    tgx_buf_free(&c->ob);
     unlink_client(c);
     tg__tnode_clear(&c->deadline);
     tg__tnode_clear(&c->stall);
@@ -408,6 +478,8 @@ tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char
         tg__tnode_init(&c->deadline, deadline_cb, c);
         tg__tnode_init(&c->stall, stall_cb, c);
         c->write_timeout = -1;
+        tgx_buf_init(&c->ob, SIZE_MAX);
+        c->cork.spill = cork_spill;
     }
     if (!c || !c->body || evbuffer_add_cb(bufferevent_get_input(bev), count_rx, c) == NULL) {
         bufferevent_free(bev);
@@ -441,7 +513,7 @@ int tg__client_idle(const tg__client *c) {
 }
 
 size_t tg__client_pending(const tg__client *c) {
-    return evbuffer_get_length(bufferevent_get_output(c->bev));
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) + (c->corked ? c->ob.len : 0);
 }
 
 void tg__client_set_write_low(tg__client *c, size_t low) {
@@ -476,6 +548,7 @@ static void finish(tg__client *c) {
     phase_stop(c);
     if (!c->keep_alive || c->srv->draining) {
         c->state = TG__C_CLOSING;
+        spill(c); /* the bufferevent's write closes (or lingers) after it */
         tg__tnode_clear(&c->stall); /* reading is over; the write timeout guards the rest */
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -485,7 +558,7 @@ static void finish(tg__client *c) {
     c->state = TG__C_HEAD;
     /* unchanged settings are not set again: each call re-adds events (issue 17) */
     if (c->bev->wm_write.low || c->bev->wm_write.high) bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    tg__bev_flush(c->bev); /* the whole answer is there: out now (upstream.h) */
+    out_flush(c); /* the whole answer is there: out now */
     set_timeouts(c, 1);
     if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
     size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));
@@ -513,7 +586,7 @@ static size_t put_num(char *d, size_t at, uint64_t v, unsigned base) { /* decima
     return at;
 }
 
-static void add_common(tg__client *c, struct evbuffer *out) {
+static void add_common(tg__client *c) {
     char line[sizeof c->log.id + 64];
     size_t n = 0;
     if (c->log.id[0]) {
@@ -522,35 +595,49 @@ static void add_common(tg__client *c, struct evbuffer *out) {
         n = PUT_LIT(line, n, "\r\n");
     }
     if (c->cors) {
-        evbuffer_add(out, line, n);
-        evbuffer_add(out, c->cors, strlen(c->cors));
+        out_add(c, line, n);
+        out_add(c, c->cors, strlen(c->cors));
         n = 0;
     }
     if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
     else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
     n = PUT_LIT(line, n, "\r\n"); /* the head's end */
-    evbuffer_add(out, line, n);
+    out_add(c, line, n);
 }
 
-static void add_length(struct evbuffer *out, uint64_t len) {
+static void add_length(tg__client *c, uint64_t len) {
     char line[64];
     size_t n = PUT_LIT(line, 0, "Content-Length: ");
     n = put_num(line, n, len, 10);
     n = PUT_LIT(line, n, "\r\n");
-    evbuffer_add(out, line, n);
+    out_add(c, line, n);
 }
 
 void tg__client_respond(tg__client *c, int status, const char *ctype, const char *body, size_t len,
                         const char *extra_headers) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     access_error_code(c, status, body, len);
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status, tg__reason_phrase(status), ctype);
-    add_length(out, len);
-    if (extra_headers) evbuffer_add(out, extra_headers, strlen(extra_headers));
-    add_common(c, out);
-    if (!c->head_only && len) evbuffer_add(out, body, len);
+    cork_start(c, len, 0); /* finish ends it, below */
+    if (c->corked) { /* "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n" by hand */
+        char line[32];
+        size_t n = PUT_LIT(line, 0, "HTTP/1.1 ");
+        n = put_num(line, n, (uint64_t)(unsigned)status, 10);
+        line[n++] = ' ';
+        out_add(c, line, n);
+        const char *reason = tg__reason_phrase(status);
+        out_add(c, reason, strlen(reason));
+        out_add(c, "\r\nContent-Type: ", 16);
+        out_add(c, ctype, strlen(ctype));
+        out_add(c, "\r\n", 2);
+    } else {
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
+                            tg__reason_phrase(status), ctype);
+    }
+    add_length(c, len);
+    if (extra_headers) out_add(c, extra_headers, strlen(extra_headers));
+    add_common(c);
+    if (!c->head_only && len) out_add(c, body, len);
     finish(c);
 }
 
@@ -588,44 +675,44 @@ static int head_has(struct evbuffer *head, const char *what) {
 }
 
 void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
-    evbuffer_add_buffer(out, head);
+    size_t hl = evbuffer_get_length(head);
+    cork_start(c, hl + (content_length > 0 && !no_body ? (size_t)content_length : 0), 1);
+    if (c->corked && hl) out_add(c, evbuffer_pullup(head, -1), hl); /* head_has made it one piece */
+    else evbuffer_add_buffer(bufferevent_get_output(c->bev), head);
     if (no_body) {
-        if (c->head_only && content_length >= 0) add_length(out, (uint64_t)content_length);
+        if (c->head_only && content_length >= 0) add_length(c, (uint64_t)content_length);
     } else if (content_length >= 0) {
-        add_length(out, (uint64_t)content_length);
+        add_length(c, (uint64_t)content_length);
     } else if (c->req.version_minor >= 1) {
         static const char te[] = "Transfer-Encoding: chunked\r\n";
-        evbuffer_add(out, te, sizeof te - 1);
+        out_add(c, te, sizeof te - 1);
         c->resp_chunked = 1;
     } else {
         c->keep_alive = 0;
         c->resp_close_delimited = 1;
     }
-    add_common(c, out);
+    add_common(c);
 }
 
 void tg__client_body(tg__client *c, const char *p, size_t n) {
     if (c->head_only || n == 0) return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     if (c->resp_chunked) {
         char size[24];
         size_t k = put_num(size, 0, n, 16);
         k = PUT_LIT(size, k, "\r\n");
-        evbuffer_add(out, size, k);
-        evbuffer_add(out, p, n);
-        evbuffer_add(out, "\r\n", 2);
+        out_add(c, size, k);
+        out_add(c, p, n);
+        out_add(c, "\r\n", 2);
     } else {
-        evbuffer_add(out, p, n);
+        out_add(c, p, n);
     }
 }
 
 void tg__client_end(tg__client *c, int clean) {
-    if (clean && c->resp_chunked && !c->head_only)
-        evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+    if (clean && c->resp_chunked && !c->head_only) out_add(c, "0\r\n\r\n", 5);
     if (!clean) {
         c->keep_alive = 0; /* the client sees a truncated body */
         c->log_end = "truncated";

@@ -55,33 +55,17 @@ void tgx_sip_init_rounds(tgx_sip *s, const uint8_t key[16], int crounds, int dro
     s->total = 0;
 }
 
-/* k (<= 8 - ntail) bytes into the pending word: one copy on a little-endian
- * machine (the word's bytes are in message order there), where a byte a
- * step cost ~8 instructions a byte over the gateway's small keys (issue 17). */
-static inline void tail_add(tgx_sip *s, const uint8_t *p, size_t k) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy((uint8_t *)&s->tail + s->ntail, p, k);
-    s->ntail += k;
-#else
-    for (size_t i = 0; i < k; i++) s->tail |= (uint64_t)p[i] << (8 * s->ntail++);
-#endif
-}
-
 void tgx_sip_feed(tgx_sip *s, const void *data, size_t n) {
     const uint8_t *p = data;
     s->total += n;
-    if (s->ntail) { /* finish a pending word first */
-        size_t k = 8 - s->ntail;
-        if (n < k) {
-            tail_add(s, p, n);
-            return;
+    while (n && s->ntail) { /* finish a pending word first */
+        s->tail |= (uint64_t)*p++ << (8 * s->ntail);
+        n--;
+        if (++s->ntail == 8) {
+            word(s, s->tail);
+            s->tail = 0;
+            s->ntail = 0;
         }
-        tail_add(s, p, k);
-        p += k;
-        n -= k;
-        word(s, s->tail);
-        s->tail = 0;
-        s->ntail = 0;
     }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define LOAD(m, p) (m) = le64(p)
@@ -101,7 +85,7 @@ void tgx_sip_feed(tgx_sip *s, const void *data, size_t n) {
             compress(s, m, 2);
         }
     }
-    tail_add(s, p, n);
+    for (size_t i = 0; i < n; i++) s->tail |= (uint64_t)p[i] << (8 * s->ntail++);
 }
 
 static void put64(uint8_t *o, uint64_t v) {
