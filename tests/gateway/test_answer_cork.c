@@ -10,6 +10,13 @@
  * spilled into the output at the read callback's end), one over the cork's
  * size, and two pipelined requests. The requests carry X-Request-Id, so the
  * answers are the same on both sides.
+ *
+ * The other direction: a request to an upstream goes out on a fresh
+ * connection through the bufferevent's output (the connect), and on the
+ * pooled connection after it in one sendmsg (upstream.c send_direct), or
+ * partly so when the socket takes less (a request larger than the socket's
+ * buffer: the rest through the output). The upstream must receive the
+ * same bytes each time.
  */
 #include "tg_test.h"
 
@@ -17,6 +24,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -173,7 +182,96 @@ static void test_same_bytes(void) {
     }
 }
 
+/* ---- upstream side ---------------------------------------------------- */
+
+typedef struct upt {
+    int done, fault, status;
+} upt;
+static void up_head(void *ud, const tg__http_head *h, const char *reason, size_t rl) {
+    (void)reason;
+    (void)rl;
+    ((upt *)ud)->status = h->status;
+}
+static void up_body(void *ud, const char *p, size_t n) {
+    (void)ud;
+    (void)p;
+    (void)n;
+}
+static void up_done(void *ud, int fault, const char *msg) {
+    (void)msg;
+    ((upt *)ud)->done = 1;
+    ((upt *)ud)->fault = fault;
+}
+static const tg__upreq_ops up_ops = {up_head, up_body, up_done};
+
+/* One request of `len` bytes (three pieces: a multi-piece send) through the
+ * pool; what the upstream's socket *fd (accepted on lfd when -1) received. */
+static struct evbuffer *up_exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, const char *req,
+                                    size_t len) {
+    struct evbuffer *b = evbuffer_new(), *got = evbuffer_new();
+    size_t a = len / 3, c = 2 * len / 3;
+    evbuffer_add_reference(b, req, a, NULL, NULL);
+    evbuffer_add_reference(b, req + a, c - a, NULL, NULL);
+    evbuffer_add_reference(b, req + c, len - c, NULL, NULL);
+    tg__up_timeouts t = {5, 5, 5, 0, 0};
+    upt u = {0, 0, 0};
+    TG_CHECK(tg__upreq_start_buf(p, b, 0, 0, &t, 8192, &up_ops, &u) != NULL);
+    for (int round = 0; round < 200000 && evbuffer_get_length(got) < len; round++) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        if (*fd < 0) *fd = accept(lfd, NULL, NULL);
+        if (*fd < 0) continue;
+        char buf[65536];
+        ssize_t n;
+        while ((n = recv(*fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) evbuffer_add(got, buf, (size_t)n);
+    }
+    static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    if (*fd >= 0) TG_CHECK(send(*fd, ans, sizeof ans - 1, 0) == (ssize_t)(sizeof ans - 1));
+    for (int round = 0; round < 100000 && !u.done; round++) event_base_loop(base, EVLOOP_NONBLOCK);
+    TG_CHECK(u.done && u.fault == 0 && u.status == 200);
+    return got;
+}
+
+static void test_upstream_same_bytes(void) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    TG_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
+    TG_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    evutil_make_socket_nonblocking(lfd);
+    struct event_base *base = event_base_new();
+    tg__pools pools;
+    memset(&pools, 0, sizeof pools);
+    pools.base = base;
+    tg__pool *p = tg__pool_get(&pools, "127.0.0.1", ntohs(sa.sin_port));
+    size_t sizes[] = {120, 8u << 20}; /* small; larger than the socket takes at once */
+    for (size_t k = 0; k < 2; k++) {
+        size_t len = sizes[k];
+        char *req = malloc(len);
+        for (size_t i = 0; i < len; i++) req[i] = (char)('a' + (i * 7 + k) % 26);
+        int fd = -1;
+        for (int round = 0; round < 3; round++) { /* the first connects (the output), the rest are pooled */
+            struct evbuffer *got = up_exchange(base, p, lfd, &fd, req, len);
+            size_t gl = evbuffer_get_length(got);
+            int same = gl == len && !memcmp(evbuffer_pullup(got, -1), req, len);
+            if (!same) fprintf(stderr, "size %zu round %d: the upstream got %zu bytes\n", len, round, gl);
+            TG_CHECK(same);
+            TG_CHECK_EQ_U(p->n_idle, 1); /* the same connection each time, back in the pool */
+            evbuffer_free(got);
+        }
+        if (fd >= 0) close(fd);
+        for (int round = 0; round < 100 && p->n_idle; round++) event_base_loop(base, EVLOOP_NONBLOCK);
+        free(req);
+    }
+    tg__pool_free_all(&pools);
+    event_base_free(base);
+    close(lfd);
+}
+
 int main(void) {
     TG_RUN(test_same_bytes);
+    TG_RUN(test_upstream_same_bytes);
     return tg_test_summary();
 }
