@@ -12,6 +12,7 @@
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
 #include "gateway/log.h"
+#include "gateway/path.h"
 
 #define MAXH 8
 
@@ -345,6 +346,27 @@ static void test_name_eq_bytes(void) {
     TG_CHECK(!tg__http_name_eq("content\rlength", 14, "content-length")); /* '\r' | 0x20 is '-' */
 }
 
+/* RFC 3986 5.2.4 and 2.3 on paths around path.c's 256-byte stack buffer
+ * (the decoded path on the stack below it, on the heap from it): "/x/./",
+ * K letters, "/%61" is "/x/", the letters, "/a". */
+static void test_path_lengths(void) {
+    static const size_t ks[] = {1, 200, 243, 244, 245, 246, 247, 250, 251, 252, 300, 1000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i];
+        char in[1100], want[1100], out[1100];
+        memcpy(in, "/x/./", 5);
+        memset(in + 5, 'b', k);
+        memcpy(in + 5 + k, "/%61?q=1", 9);
+        memcpy(want, "/x/", 3);
+        memset(want + 3, 'b', k);
+        memcpy(want + 3 + k, "/a?q=1", 7);
+        const char *why = NULL;
+        long n = tg__path_normalize(in, strlen(in), out, sizeof out, 0, &why);
+        TG_CHECK_EQ_I(n, (long)strlen(want));
+        if (n >= 0) TG_CHECK_STR(out, want);
+    }
+}
+
 int main(void) {
     TG_RUN(test_every_byte);
     TG_RUN(test_name_eq_bytes);
@@ -354,6 +376,7 @@ int main(void) {
     TG_RUN(test_responses);
     TG_RUN(test_chunked);
     TG_RUN(test_urls);
+    TG_RUN(test_path_lengths);
     TG_RUN(test_arena);
     return tg_test_summary();
 }
