@@ -50,6 +50,7 @@ typedef struct tg__pools {
     struct bufferevent *(*open_conn)(void *ud);
     void *open_ud;
     tg__wheel wheel;    /* the loop's coarse timeouts (wheel.h): pools, upstream requests, clients */
+    tg__upreq *spare;   /* the last ended request's memory (and its kick event), for the next (upstream.c) */
 } tg__pools;
 
 /* The loop's timer wheel, bound to the pools' base on first use. */
