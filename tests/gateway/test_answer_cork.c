@@ -58,6 +58,9 @@ static void dispatch(tg__client *c) {
         tg__client_respond(c, 200, "application/json", "{\"ok\":true}", 11, NULL);
     } else if (!strcmp(path, "/extra")) {
         tg__client_respond(c, 429, "application/json", "{\"error\":{\"code\":\"x\"}}", 22, "Retry-After: 1\r\n");
+    } else if (!strcmp(path, "/echo")) { /* the request body back (client.c body_append) */
+        size_t bl = evbuffer_get_length(c->body);
+        tg__client_respond(c, 200, "text/plain", bl ? (const char *)evbuffer_pullup(c->body, -1) : "", bl, NULL);
     } else if (!strcmp(path, "/big")) {
         tg__client_respond(c, 200, "text/plain", big, sizeof big, NULL);
     } else if (!strcmp(path, "/cl")) {
@@ -165,6 +168,9 @@ static void test_same_bytes(void) {
         "GET /cl HTTP/1.1\r\n" H "\r\nGET /respond HTTP/1.1\r\n" H "\r\n", /* pipelined */
         "GET /later HTTP/1.1\r\n" H "\r\nGET /chunked HTTP/1.1\r\n" H "\r\n",
         "GET /nope HTTP/1.1\r\n" H "\r\n",
+        "POST /echo HTTP/1.1\r\n" H "Content-Length: 12\r\n\r\nhello, world", /* the body all the input */
+        "POST /echo HTTP/1.1\r\n" H "Content-Length: 12\r\n\r\nhello, world"
+        "POST /echo HTTP/1.1\r\n" H "Content-Length: 5\r\n\r\nagain", /* a body, then the next request */
         "BREW /respond HTTP/1.1\r\n" H "\r\n", /* refused (an unknown method): 501, then linger */
     };
     for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
@@ -177,6 +183,9 @@ static void test_same_bytes(void) {
                     (int)(fl < 600 ? fl : 600), (const char *)evbuffer_pullup(fast, -1), (int)(sl < 600 ? sl : 600),
                     (const char *)evbuffer_pullup(slow, -1));
         TG_CHECK(same);
+        if (strstr(reqs[i], "/echo")) /* the body came back */
+            TG_CHECK(fl && evbuffer_search(fast, "\r\n\r\nhello, world", 16, NULL).pos >= 0);
+        if (strstr(reqs[i], "again")) TG_CHECK(evbuffer_search(fast, "\r\n\r\nagain", 9, NULL).pos >= 0);
         evbuffer_free(fast);
         evbuffer_free(slow);
     }
