@@ -37,6 +37,8 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -110,8 +112,19 @@ static void new_request_id(char *out, size_t cap) {
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         v[i] = z ^ (z >> 31);
     }
-    char hex[33]; /* "%016llx%016llx" by hand: snprintf cost ~1,000 instructions a request */
-    for (int i = 0; i < 32; i++) hex[i] = "0123456789abcdef"[(v[i / 16] >> (60 - 4 * (i % 16))) & 15];
+    /* "%016llx%016llx" by hand (snprintf cost ~1,000 instructions a request),
+     * a byte's two digits a step (a digit a step cost ~480) */
+    static const char hex2[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+    char hex[33];
+    for (int i = 0; i < 16; i++) memcpy(hex + 2 * i, hex2 + 2 * ((v[i / 8] >> (56 - 8 * (i % 8))) & 0xff), 2);
     if (!cap) return;
     size_t k = cap - 1 < 32 ? cap - 1 : 32;
     memcpy(out, hex, k);
@@ -196,6 +209,72 @@ static void set_timeouts(tg__client *c, int reading) {
 static void process(tg__client *c);
 static void reject(tg__client *c, int status, const char *code, const char *msg);
 static void buf_give(tg__client *c);
+
+/* ---- the answer's bytes ------------------------------------------------
+ * A small answer made while the output is empty collects in c->ob (corked)
+ * and leaves in one send when it ends (finish): no evbuffer_add, none of the
+ * output's callbacks, no write event added and dropped (issue 17: ~3K
+ * instructions a small chat). What is corked is counted as pending. A
+ * relayed answer is corked only inside a read callback (upstream.h
+ * tg__cork), which spills it into the output at its end when it has not
+ * ended by then; an answer that is closing, too large (CORK_MAX), on a
+ * bufferevent without a socket, or made when the output holds bytes goes
+ * through the output as before. Either way the bytes on the wire, and when
+ * they leave, are the same. */
+#define CORK_MAX (64u << 10)  /* an answer longer than this goes through the output */
+#define CORK_KEEP (64u << 10) /* c->ob memory kept for the next answer, at most */
+
+static void ob_done(tg__client *c) {
+    if (c->ob.cap > CORK_KEEP) tgx_buf_free(&c->ob);
+    else tgx_buf_reset(&c->ob);
+}
+
+/* The corked bytes into the output, as they would have gone; uncorked. */
+static void spill(tg__client *c) {
+    if (!c->corked) return;
+    c->corked = 0;
+    tg__cork_drop(&c->cork);
+    if (c->ob.len) evbuffer_add(bufferevent_get_output(c->bev), c->ob.data, c->ob.len);
+    ob_done(c);
+}
+
+static void cork_spill(tg__cork *k) { spill((tg__client *)(void *)((char *)k - offsetof(tg__client, cork))); }
+
+/* An answer of about `len` bytes (0: not known) begins: corked when it may
+ * be; `scoped`: only inside a read callback (it may not end in this call). */
+static void cork_start(tg__client *c, size_t len, int scoped) {
+    if (c->corked || len > CORK_MAX || (scoped && !tg__cork_open()) || bufferevent_getfd(c->bev) < 0 ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+        return;
+    c->corked = 1;
+    if (scoped) tg__cork_queue(&c->cork);
+}
+
+static void out_add(tg__client *c, const void *p, size_t n) {
+    if (c->corked) {
+        if (c->ob.len + n <= CORK_MAX && tgx_buf_append(&c->ob, p, n) == TG_OK) return;
+        spill(c); /* grown past CORK_MAX (or out of memory): the output from here on */
+    }
+    evbuffer_add(bufferevent_get_output(c->bev), p, n);
+}
+
+/* The answer is complete and the connection stays: out now, in one send
+ * when corked (what does not go at once waits in the output for the
+ * bufferevent's write, as an evbuffer_write's rest would), else the
+ * output's own flush (upstream.h tg__bev_flush). */
+static void out_flush(tg__client *c) {
+    if (!c->corked) {
+        tg__bev_flush(c->bev);
+        return;
+    }
+    c->corked = 0;
+    tg__cork_drop(&c->cork);
+    size_t sent = 0;
+    ssize_t n = send(bufferevent_getfd(c->bev), c->ob.data, c->ob.len, MSG_NOSIGNAL);
+    if (n > 0) sent = (size_t)n; /* else would block, or an error: the bufferevent's write reports it */
+    if (sent < c->ob.len) evbuffer_add(bufferevent_get_output(c->bev), c->ob.data + sent, c->ob.len - sent);
+    ob_done(c);
+}
 
 static void unlink_client(tg__client *c) {
     tg__server *s = c->srv;
@@ -324,6 +403,8 @@ void tg__client_free(tg__client *c) {
     tg__server *s = c->srv;
     access_write(c, "client_gone");
     buf_give(c);
+    tg__cork_drop(&c->cork);
+    tgx_buf_free(&c->ob);
     unlink_client(c);
     tg__tnode_clear(&c->deadline);
     tg__tnode_clear(&c->stall);
@@ -397,6 +478,8 @@ tg__client *tg__client_attach(tg__server *s, struct bufferevent *bev, const char
         tg__tnode_init(&c->deadline, deadline_cb, c);
         tg__tnode_init(&c->stall, stall_cb, c);
         c->write_timeout = -1;
+        tgx_buf_init(&c->ob, SIZE_MAX);
+        c->cork.spill = cork_spill;
     }
     if (!c || !c->body || evbuffer_add_cb(bufferevent_get_input(bev), count_rx, c) == NULL) {
         bufferevent_free(bev);
@@ -430,7 +513,7 @@ int tg__client_idle(const tg__client *c) {
 }
 
 size_t tg__client_pending(const tg__client *c) {
-    return evbuffer_get_length(bufferevent_get_output(c->bev));
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) + (c->corked ? c->ob.len : 0);
 }
 
 void tg__client_set_write_low(tg__client *c, size_t low) {
@@ -465,6 +548,7 @@ static void finish(tg__client *c) {
     phase_stop(c);
     if (!c->keep_alive || c->srv->draining) {
         c->state = TG__C_CLOSING;
+        spill(c); /* the bufferevent's write closes (or lingers) after it */
         tg__tnode_clear(&c->stall); /* reading is over; the write timeout guards the rest */
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -474,7 +558,7 @@ static void finish(tg__client *c) {
     c->state = TG__C_HEAD;
     /* unchanged settings are not set again: each call re-adds events (issue 17) */
     if (c->bev->wm_write.low || c->bev->wm_write.high) bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    tg__bev_flush(c->bev); /* the whole answer is there: out now (upstream.h) */
+    out_flush(c); /* the whole answer is there: out now */
     set_timeouts(c, 1);
     if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
     size_t buffered = evbuffer_get_length(bufferevent_get_input(c->bev));
@@ -502,54 +586,58 @@ static size_t put_num(char *d, size_t at, uint64_t v, unsigned base) { /* decima
     return at;
 }
 
-/* The request id line into line[n..]; the new end. */
-static size_t id_line(const tg__client *c, char *line, size_t n) {
+static void add_common(tg__client *c) {
+    char line[sizeof c->log.id + 64];
+    size_t n = 0;
     if (c->log.id[0]) {
         n = PUT_LIT(line, n, "X-Request-Id: ");
         n = put_str(line, n, c->log.id, strnlen(c->log.id, sizeof c->log.id));
         n = PUT_LIT(line, n, "\r\n");
     }
-    return n;
-}
-
-/* The Connection line and the head's end into line[n..]; the new end. */
-static size_t head_end(const tg__client *c, char *line, size_t n) {
-    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
-    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
-    return PUT_LIT(line, n, "\r\n"); /* the head's end */
-}
-
-static void add_common(tg__client *c, struct evbuffer *out) {
-    char line[sizeof c->log.id + 64];
-    size_t n = id_line(c, line, 0);
     if (c->cors) {
-        evbuffer_add(out, line, n);
-        evbuffer_add(out, c->cors, strlen(c->cors));
+        out_add(c, line, n);
+        out_add(c, c->cors, strlen(c->cors));
         n = 0;
     }
-    n = head_end(c, line, n);
-    evbuffer_add(out, line, n);
+    if (!c->keep_alive || c->srv->draining) n = PUT_LIT(line, n, "Connection: close\r\n");
+    else if (c->req.version_minor == 0) n = PUT_LIT(line, n, "Connection: keep-alive\r\n");
+    n = PUT_LIT(line, n, "\r\n"); /* the head's end */
+    out_add(c, line, n);
 }
 
-static void add_length(struct evbuffer *out, uint64_t len) {
+static void add_length(tg__client *c, uint64_t len) {
     char line[64];
     size_t n = PUT_LIT(line, 0, "Content-Length: ");
     n = put_num(line, n, len, 10);
     n = PUT_LIT(line, n, "\r\n");
-    evbuffer_add(out, line, n);
+    out_add(c, line, n);
 }
 
 void tg__client_respond(tg__client *c, int status, const char *ctype, const char *body, size_t len,
                         const char *extra_headers) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     tg__metrics_request(&c->srv->metrics, c->route, status);
     c->log.status = status;
     access_error_code(c, status, body, len);
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status, tg__reason_phrase(status), ctype);
-    add_length(out, len);
-    if (extra_headers) evbuffer_add(out, extra_headers, strlen(extra_headers));
-    add_common(c, out);
-    if (!c->head_only && len) evbuffer_add(out, body, len);
+    cork_start(c, len, 0); /* finish ends it, below */
+    if (c->corked) { /* "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n" by hand */
+        char line[32];
+        size_t n = PUT_LIT(line, 0, "HTTP/1.1 ");
+        n = put_num(line, n, (uint64_t)(unsigned)status, 10);
+        line[n++] = ' ';
+        out_add(c, line, n);
+        const char *reason = tg__reason_phrase(status);
+        out_add(c, reason, strlen(reason));
+        out_add(c, "\r\nContent-Type: ", 16);
+        out_add(c, ctype, strlen(ctype));
+        out_add(c, "\r\n", 2);
+    } else {
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
+                            tg__reason_phrase(status), ctype);
+    }
+    add_length(c, len);
+    if (extra_headers) out_add(c, extra_headers, strlen(extra_headers));
+    add_common(c);
+    if (!c->head_only && len) out_add(c, body, len);
     finish(c);
 }
 
@@ -590,83 +678,64 @@ static int head_has(struct evbuffer *head, const char *what) {
     return mem_has(hl ? (const char *)evbuffer_pullup(head, -1) : NULL, hl, what);
 }
 
-static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body);
-static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body);
-
-void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    tg__metrics_request(&c->srv->metrics, c->route, status);
-    c->log.status = status;
-    if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
-    evbuffer_add_buffer(out, head);
-    begin_framing(c, out, content_length, no_body);
-}
-
-/* answer path (issue 17, round 6): the head in memory, added at once (no evbuffer of its own to fill, move and free) */
-void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t len, int64_t content_length,
-                          int no_body) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    tg__metrics_request(&c->srv->metrics, c->route, status);
-    c->log.status = status;
-    if (mem_has(head, len, "x-tokgate-escalated:")) c->log.decision = "escalated";
-    char buf[2048];
-    if (c->cors || len > sizeof buf - 128 - sizeof c->log.id) { /* the usual head fits: one add, else piece by piece */
-        evbuffer_add(out, head, len);
-        begin_framing(c, out, content_length, no_body);
-        return;
-    }
-    memcpy(buf, head, len);
-    size_t n = framing(c, buf, len, content_length, no_body);
-    n = head_end(c, buf, id_line(c, buf, n));
-    evbuffer_add(out, buf, n);
-}
-
-/* The framing line (Content-Length or Transfer-Encoding, or none) into
- * line[n..], the response's framing noted; the new end. */
-static size_t framing(tg__client *c, char *line, size_t n, int64_t content_length, int no_body) {
+/* The framing line (Content-Length or Transfer-Encoding, or none), the
+ * response's framing noted, then the common lines and the head's end. */
+static void begin_framing(tg__client *c, int64_t content_length, int no_body) {
     if (no_body) {
-        if (c->head_only && content_length >= 0) {
-            n = PUT_LIT(line, n, "Content-Length: ");
-            n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
-        }
+        if (c->head_only && content_length >= 0) add_length(c, (uint64_t)content_length);
     } else if (content_length >= 0) {
-        n = PUT_LIT(line, n, "Content-Length: ");
-        n = PUT_LIT(line, put_num(line, n, (uint64_t)content_length, 10), "\r\n");
+        add_length(c, (uint64_t)content_length);
     } else if (c->req.version_minor >= 1) {
-        n = PUT_LIT(line, n, "Transfer-Encoding: chunked\r\n");
+        static const char te[] = "Transfer-Encoding: chunked\r\n";
+        out_add(c, te, sizeof te - 1);
         c->resp_chunked = 1;
     } else {
         c->keep_alive = 0;
         c->resp_close_delimited = 1;
     }
-    return n;
+    add_common(c);
 }
 
-static void begin_framing(tg__client *c, struct evbuffer *out, int64_t content_length, int no_body) {
-    char line[64];
-    size_t n = framing(c, line, 0, content_length, no_body);
-    if (n) evbuffer_add(out, line, n);
-    add_common(c, out);
+void tg__client_begin(tg__client *c, int status, struct evbuffer *head, int64_t content_length, int no_body) {
+    tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    if (head_has(head, "x-tokgate-escalated:")) c->log.decision = "escalated";
+    size_t hl = evbuffer_get_length(head);
+    cork_start(c, hl + (content_length > 0 && !no_body ? (size_t)content_length : 0), 1);
+    if (c->corked && hl) out_add(c, evbuffer_pullup(head, -1), hl); /* head_has made it one piece */
+    else evbuffer_add_buffer(bufferevent_get_output(c->bev), head);
+    begin_framing(c, content_length, no_body);
+}
+
+/* answer path (issue 17, round 6): the head in memory (no evbuffer of its
+ * own to fill, move and free), corked as tg__client_begin's */
+void tg__client_begin_mem(tg__client *c, int status, const char *head, size_t len, int64_t content_length,
+                          int no_body) {
+    tg__metrics_request(&c->srv->metrics, c->route, status);
+    c->log.status = status;
+    if (mem_has(head, len, "x-tokgate-escalated:")) c->log.decision = "escalated";
+    cork_start(c, len + (content_length > 0 && !no_body ? (size_t)content_length : 0), 1);
+    out_add(c, head, len);
+    begin_framing(c, content_length, no_body);
 }
 
 void tg__client_body(tg__client *c, const char *p, size_t n) {
     if (c->head_only || n == 0) return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     if (c->resp_chunked) {
         char size[24];
         size_t k = put_num(size, 0, n, 16);
         k = PUT_LIT(size, k, "\r\n");
-        evbuffer_add(out, size, k);
-        evbuffer_add(out, p, n);
-        evbuffer_add(out, "\r\n", 2);
+        out_add(c, size, k);
+        out_add(c, p, n);
+        out_add(c, "\r\n", 2);
     } else {
-        evbuffer_add(out, p, n);
+        out_add(c, p, n);
     }
 }
 
 /* answer path (issue 17, round 6): a chunked answer's whole body and its
- * last chunk in one evbuffer_add (one chunk, as tg__client_body writes it,
- * then "0\r\n\r\n", which tg__client_end then leaves out). */
+ * last chunk in one piece (one chunk, as tg__client_body writes it, then
+ * "0\r\n\r\n", which tg__client_end then leaves out). */
 void tg__client_body_last(tg__client *c, const char *p, size_t n) {
     char buf[4096 + 32];
     if (c->head_only || !c->resp_chunked || n == 0 || n > 4096) {
@@ -677,13 +746,12 @@ void tg__client_body_last(tg__client *c, const char *p, size_t n) {
     k = PUT_LIT(buf, k, "\r\n");
     memcpy(buf + k, p, n);
     k = PUT_LIT(buf, k + n, "\r\n0\r\n\r\n");
-    evbuffer_add(bufferevent_get_output(c->bev), buf, k);
+    out_add(c, buf, k);
     c->resp_chunked = 0; /* the last chunk is out */
 }
 
 void tg__client_end(tg__client *c, int clean) {
-    if (clean && c->resp_chunked && !c->head_only)
-        evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+    if (clean && c->resp_chunked && !c->head_only) out_add(c, "0\r\n\r\n", 5);
     if (!clean) {
         c->keep_alive = 0; /* the client sees a truncated body */
         c->log_end = "truncated";
@@ -882,6 +950,11 @@ static int start_request(tg__client *c) {
  * the socket's read blocks, moved as they are, are mostly empty space and
  * held a large body about twice over (issue 16). */
 static void body_append(tg__client *c, struct evbuffer *in, size_t n) {
+    /* a small body that is all the input: its block moves as it is (a
+     * reserve, a copy and a drain less; issue 17), no larger than ~4 KiB */
+    if (n <= 4096 && n == evbuffer_get_length(in) && evbuffer_get_length(c->body) == 0 &&
+        evbuffer_add_buffer(c->body, in) == 0)
+        return;
     struct evbuffer_iovec v;
     if (evbuffer_get_length(c->body) == 0 && c->body_need > (64u << 10)) evbuffer_expand(c->body, c->body_need);
     if (evbuffer_reserve_space(c->body, (ev_ssize_t)n, &v, 1) == 1 && v.iov_len >= n) {

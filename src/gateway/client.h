@@ -19,6 +19,7 @@
 #include "gateway/log.h"
 #include "gateway/upstream.h"
 #include "gateway/wheel.h"
+#include "util/buf.h"
 
 typedef struct tg__server tg__server;
 typedef struct tg__client tg__client;
@@ -84,6 +85,13 @@ struct tg__client {
     int log_pending;          /* a request's line is still to be written */
     const char *log_end;      /* "ok", or "truncated" when the body was cut */
     char *cors;               /* CORS header lines for this request's answer (arena), or NULL (routes.c) */
+    /* An answer collected here rather than in the bufferevent's output
+     * (client.c: corked while the output was empty; sent in one send when it
+     * ends, or spilled into the output at the read callback's end, upstream.h
+     * tg__cork). The memory is kept for the next answer. */
+    tgx_buf ob;
+    int corked;
+    tg__cork cork;
 };
 
 void tg__client_accept(tg__server *s, evutil_socket_t fd, struct sockaddr *sa, int salen);

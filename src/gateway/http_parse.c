@@ -3,14 +3,52 @@
 
 #include <string.h>
 
-/* tchar (RFC 9110 5.6.2); a switch, not strchr per '-' (issue 17). */
-static int is_tchar(unsigned char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return 1;
-    default: return 0;
+/* tchar (RFC 9110 5.6.2): digits, letters and !#$%&'*+-.^_`|~, one load a
+ * byte (issue 17: the switch cost ~4 instructions a name byte). */
+static const unsigned char tchar_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+static int is_tchar(unsigned char c) { return tchar_tab[c]; }
+
+/* 1 when p[0..n) holds no control byte (< 0x20, or 0x7f), tab included:
+ * 8 bytes a step (the last step overlaps). A clean line needs neither the
+ * bare-CR search nor the field value's byte-by-byte control check; any other
+ * line takes both, as before (a tab in a value is legal, only rarer). */
+static int ctl_free(const char *p, size_t n) {
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch < 0x20 || ch == 0x7f) return 0;
+        }
+        return 1;
     }
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t bad = 0;
+    for (size_t i = 0;; i += 8) {
+        if (i + 8 > n) i = n - 8;
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t del = w ^ (0x7f * ones);            /* 0x7f -> 0 */
+        bad |= ((w - 0x20 * ones) & ~w & high) |      /* a byte < 0x20 (exact for "any") */
+               ((del - ones) & ~del & high);          /* a zero byte of del: 0x7f */
+        if (i + 8 >= n) break;
+    }
+    return bad == 0;
 }
 
 size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
@@ -88,19 +126,21 @@ static int request_te(const tg__http_header *hd, tg__http_head *h, int have_te, 
 }
 
 /* Next line of p[pos..n): sets ls, ll (without the line end) and advances
- * past CRLF or LF. -1 on a bare CR or a missing line end. */
+ * past CRLF or LF. -1 on a bare CR or a missing line end; else 1 when the
+ * line is free of control bytes (ctl_free), 0 when not. */
 static int next_line(const char *p, size_t n, size_t *pos, const char **ls, size_t *ll) {
     size_t i = *pos;
     const char *nl = i < n ? memchr(p + i, '\n', n - i) : NULL; /* memchr: not a byte loop (issue 17) */
     if (!nl) return -1;
     i = (size_t)(nl - p);
-    if (i > *pos + 1 && memchr(p + *pos, '\r', i - 1 - *pos)) return -1; /* a CR not before the LF */
     size_t end = i;
     if (end > *pos && p[end - 1] == '\r') end--;
+    int clean = ctl_free(p + *pos, end - *pos); /* clean: no CR before p[end] */
+    if (!clean && i > *pos + 1 && memchr(p + *pos, '\r', i - 1 - *pos)) return -1; /* a CR not before the LF */
     *ls = p + *pos;
     *ll = end - *pos;
     *pos = i + 1;
-    return 0;
+    return clean;
 }
 
 /* HTTP/1.0 and HTTP/1.1; a higher 1.x is read as 1.1 (RFC 9110 2.5: the
@@ -126,7 +166,8 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
     for (;;) {
         const char *ls;
         size_t ll;
-        if (next_line(p, n, &pos, &ls, &ll) != 0) return fail(e, 400, "malformed line ending in header block");
+        int clean = next_line(p, n, &pos, &ls, &ll);
+        if (clean < 0) return fail(e, 400, "malformed line ending in header block");
         if (ll == 0) break;
         if (ls[0] == ' ' || ls[0] == '\t') return fail(e, 400, "obsolete header line folding is not accepted");
         if (h->n_headers >= lim->max_headers)
@@ -138,7 +179,7 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
         size_t vs = c + 1, ve = ll;
         while (vs < ve && (ls[vs] == ' ' || ls[vs] == '\t')) vs++;
         while (ve > vs && (ls[ve - 1] == ' ' || ls[ve - 1] == '\t')) ve--;
-        for (size_t k = vs; k < ve; k++) {
+        for (size_t k = clean ? ve : vs; k < ve; k++) {
             unsigned char ch = (unsigned char)ls[k];
             if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
                 return fail(e, 400, "control character in header field value");
@@ -181,7 +222,8 @@ static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limi
             }
         } else if (tg__http_name_eq(ls, c, "connection")) {
             if (tg__http_has_token(hd->value, hd->value_len, "close")) conn_close = 1;
-            if (tg__http_has_token(hd->value, hd->value_len, "keep-alive")) conn_keep = 1;
+            if (h->version_minor == 0 && tg__http_has_token(hd->value, hd->value_len, "keep-alive"))
+                conn_keep = 1; /* read for HTTP/1.0 only */
         } else if (is_request && tg__http_name_eq(ls, c, "host")) {
             if (++hosts > 1) return fail(e, 400, "more than one Host field"); /* RFC 9112 3.2 */
         } else if (is_request && tg__http_name_eq(ls, c, "expect")) {
@@ -208,7 +250,7 @@ int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
     size_t pos = 0;
     const char *ls;
     size_t ll;
-    if (next_line(p, n, &pos, &ls, &ll) != 0) return fail(e, 400, "malformed request line");
+    if (next_line(p, n, &pos, &ls, &ll) < 0) return fail(e, 400, "malformed request line");
     if (ll > lim->max_line)
         return fail_limit(e, 414, "request line too long", ll, lim->max_line, "limits.max_request_line");
     size_t i = 0;
@@ -235,7 +277,7 @@ int tg__http_parse_response(const char *p, size_t n, const tg__http_limits *lim,
     size_t pos = 0;
     const char *ls;
     size_t ll;
-    if (next_line(p, n, &pos, &ls, &ll) != 0) return fail(e, 502, "malformed upstream status line");
+    if (next_line(p, n, &pos, &ls, &ll) < 0) return fail(e, 502, "malformed upstream status line");
     if (ll > lim->max_line) return fail(e, 502, "upstream status line too long");
     if (ll < 12 || ls[8] != ' ') return fail(e, 502, "malformed upstream status line");
     if (parse_version(ls, 8, &h->version_minor) != 0) return fail(e, 502, "upstream is not speaking HTTP/1.x");

@@ -100,11 +100,11 @@ const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
 static inline int tg__http_name_eq(const char *a, size_t alen, const char *b) {
     size_t blen = strlen(b);
     if (alen != blen) return 0;
-    for (size_t i = 0; i < alen; i++) {
+    for (size_t i = 0; i < alen; i++) { /* equal bytes, or one letter in two cases (tolower(x) == tolower(y)) */
         unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z') x = (unsigned char)(x + 32);
-        if (y >= 'A' && y <= 'Z') y = (unsigned char)(y + 32);
-        if (x != y) return 0;
+        if (x == y) continue;
+        unsigned char l = (unsigned char)(x | 0x20);
+        if ((x ^ y) != 0x20 || l < 'a' || l > 'z') return 0;
     }
     return 1;
 }

@@ -50,6 +50,7 @@ typedef struct tg__pools {
     struct bufferevent *(*open_conn)(void *ud);
     void *open_ud;
     tg__wheel wheel;    /* the loop's coarse timeouts (wheel.h): pools, upstream requests, clients */
+    tg__upreq *spare;   /* the last ended request's memory (and its kick event), for the next (upstream.c) */
 } tg__pools;
 
 /* The loop's timer wheel, bound to the pools' base on first use. */
@@ -164,5 +165,22 @@ void tg__bev_read_cap(struct bufferevent *bev, tg__fastrd *rd, size_t cap);
 /* Puts libevent's read back: call before bufferevent_free (libevent
  * finalizes the read event with the bufferevent as its argument). */
 void tg__bev_fast_read_end(struct bufferevent *bev, tg__fastrd *rd);
+
+/* Output held to the end of a read callback (issue 17): an answer made
+ * while tg__bev_fast_read's callback runs may collect in its owner's own
+ * buffer (client.c: the whole small answer then goes out in one send, with
+ * no evbuffer, its callbacks or a write event). A cork queued here is
+ * spilled (its `spill` called: the bytes into the bufferevent's output, as
+ * they would have gone) when the outermost read callback returns, so bytes
+ * never wait longer than the loop's own write would have had them wait.
+ * Loop thread only; tg__cork_open says whether such a callback runs. */
+typedef struct tg__cork {
+    struct tg__cork *next;
+    void (*spill)(struct tg__cork *k);
+    int queued;
+} tg__cork;
+int tg__cork_open(void);
+void tg__cork_queue(tg__cork *k);
+void tg__cork_drop(tg__cork *k); /* taken off the queue (its bytes went out, or its owner is freed) */
 
 #endif

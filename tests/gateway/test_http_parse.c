@@ -12,6 +12,7 @@
 #include "gateway/config.h"
 #include "gateway/http_parse.h"
 #include "gateway/log.h"
+#include "gateway/path.h"
 
 #define MAXH 8
 
@@ -283,13 +284,99 @@ static void test_access_set_words(void) {
     TG_CHECK_STR(out, "abcdefg?abcdefg?abcdefg?abcdefg~!!!!!!!!");
 }
 
+/* Every byte at every place of a field value (lengths 1..40: each lane of
+ * the parser's 8-byte control scan and its overlapping last step) and of a
+ * field name, against RFC 9110 5.5 / 5.6.2 and RFC 9112 2.2 stated here:
+ * CR anywhere but before the LF is a bare CR (400, line ending); other CTLs
+ * (< 0x20 but HTAB, and DEL) in a value are 400; SP and HTAB are OWS at the
+ * value's edges and kept inside it; any other byte (obs-text 0x80..0xff
+ * included) is kept. A name is tchars only. */
+static void test_every_byte(void) {
+    static const char tchar_extra[] = "!#$%&'*+-.^_`|~";
+    tg__http_limits lim = {1024, 256, MAXH};
+    tg__http_header hs[MAXH];
+    tg__http_head h;
+    h.headers = hs;
+    tg__http_error e;
+    char in[256], val[64];
+    for (int b = 1; b < 256; b++) {
+        if (b == '\n') continue; /* a line end: another head */
+        for (size_t len = 1; len <= 40; len++)
+            for (size_t k = 0; k < len; k++) {
+                memset(val, 'v', len);
+                val[k] = (char)b;
+                int n = snprintf(in, sizeof in, "GET / HTTP/1.1\r\nHost: a\r\nX-A: %.*s\r\n\r\n", (int)len, val);
+                /* snprintf stops at no byte but NUL: b is never 0 here */
+                int rc = tg__http_parse_request(in, (size_t)n, &lim, &h, &e);
+                if (b == '\r') {
+                    TG_CHECK(rc != 0 && e.status == 400 && !strcmp(e.message, "malformed line ending in header block"));
+                } else if ((b < 0x20 && b != '\t') || b == 0x7f) {
+                    TG_CHECK(rc != 0 && e.status == 400 && !strcmp(e.message, "control character in header field value"));
+                } else {
+                    size_t s0 = 0, s1 = len; /* OWS trimmed at both edges */
+                    while (s0 < s1 && (val[s0] == ' ' || val[s0] == '\t')) s0++;
+                    while (s1 > s0 && (val[s1 - 1] == ' ' || val[s1 - 1] == '\t')) s1--;
+                    const tg__http_header *f = rc == 0 ? tg__http_find(&h, "x-a") : NULL;
+                    TG_CHECK(f && f->value_len == s1 - s0 && !memcmp(f->value, val + s0, s1 - s0));
+                }
+            }
+        if (b == ':' || b == '\r') continue; /* the name's end; a bare CR (above) */
+        int tchar = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+                    (b < 128 && strchr(tchar_extra, b));
+        for (size_t k = 0; k < 3; k++) {
+            char name[4] = "X-A";
+            name[k] = (char)b;
+            int n = snprintf(in, sizeof in, "GET / HTTP/1.1\r\nHost: a\r\n%s: v\r\n\r\n", name);
+            int rc = tg__http_parse_request(in, (size_t)n, &lim, &h, &e);
+            TG_CHECK(tchar ? rc == 0 : rc != 0 && e.status == 400);
+        }
+    }
+}
+
+/* tg__http_name_eq for every pair of bytes against tolower (ASCII) equality. */
+static void test_name_eq_bytes(void) {
+    for (int x = 0; x < 256; x++)
+        for (int y = 1; y < 256; y++) {
+            char a[2] = {(char)x, 0}, bb[2] = {(char)y, 0};
+            int lx = x >= 'A' && x <= 'Z' ? x + 32 : x, ly = y >= 'A' && y <= 'Z' ? y + 32 : y;
+            TG_CHECK_EQ_I(tg__http_name_eq(a, 1, bb), lx == ly);
+        }
+    TG_CHECK(tg__http_name_eq("Content-LENGTH", 14, "content-length"));
+    TG_CHECK(!tg__http_name_eq("content-length", 14, "content-lengtH "));
+    TG_CHECK(!tg__http_name_eq("content\rlength", 14, "content-length")); /* '\r' | 0x20 is '-' */
+}
+
+/* RFC 3986 5.2.4 and 2.3 on paths around path.c's 256-byte stack buffer
+ * (the decoded path on the stack below it, on the heap from it): "/x/./",
+ * K letters, "/%61" is "/x/", the letters, "/a". */
+static void test_path_lengths(void) {
+    static const size_t ks[] = {1, 200, 243, 244, 245, 246, 247, 250, 251, 252, 300, 1000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i];
+        char in[1100], want[1100], out[1100];
+        memcpy(in, "/x/./", 5);
+        memset(in + 5, 'b', k);
+        memcpy(in + 5 + k, "/%61?q=1", 9);
+        memcpy(want, "/x/", 3);
+        memset(want + 3, 'b', k);
+        memcpy(want + 3 + k, "/a?q=1", 7);
+        const char *why = NULL;
+        long n = tg__path_normalize(in, strlen(in), out, sizeof out, 0, &why);
+        TG_CHECK_EQ_I(n, (long)strlen(want));
+        if (n >= 0) TG_CHECK_STR(out, want);
+    }
+}
+
 int main(void) {
+    TG_RUN(test_every_byte);
+    TG_RUN(test_name_eq_bytes);
     TG_RUN(test_access_set_words);
     TG_RUN(test_requests);
     TG_RUN(test_head_end);
     TG_RUN(test_responses);
     TG_RUN(test_chunked);
     TG_RUN(test_urls);
+    TG_RUN(test_path_lengths);
     TG_RUN(test_arena);
     return tg_test_summary();
 }
