@@ -11,9 +11,10 @@
  * unicode-normalization crate (Unicode 15/16). They agree except on
  * compositions/decompositions of characters added after Unicode 13 (none of
  * the canonical compositions added since then occur in the test corpora).
- * An ASCII byte is a starter that never composes with what precedes it, so
- * only runs of non-ASCII text (plus the one char before each run) go through
- * utf8proc; pure-ASCII text is copied.
+ * NFC copies every char of its quick-check set (nfc_table.c: combining class
+ * 0, its own NFC, nothing before it composes with it; ASCII among them) and
+ * sends only the stretches of other chars, each with the char before it,
+ * through utf8proc. NFD/NFKC/NFKD do that with ASCII as the only such char.
  *
  * Lowercase maps char by char as HF's NormalizedString::lowercase does (Rust
  * char::to_lowercase: no final-sigma context, checked against HF): simple
@@ -191,31 +192,29 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
  * against the utf8proc linked. */
 int tg__nfc_stable(uint32_t c) { return c < 0x110000u && tg__nfc_bit(c); }
 
-/* Decodes the char at s[0..n) (n >= 1, s[0] >= 0x80): its length, or 0 when
- * it is not valid UTF-8 (that byte then goes to utf8proc, which refuses it). */
+/* Decodes the char at s[0..n) (n >= 1, s[0] >= 0x80) of valid UTF-8 (the
+ * callers check: tg_tokenizer_encode the text, the loader the added tokens):
+ * its length, or 0 for a lead byte that cannot start a char or a char cut
+ * short by n (that byte then goes to utf8proc, which refuses it). Continuation
+ * bytes are not checked again; *c stays <= U+10FFFF whatever the bytes. */
 static inline size_t nfc_decode(const uint8_t *s, size_t n, uint32_t *c) {
     uint8_t b = s[0];
-    if (b >= 0xC2 && b <= 0xDF) {
-        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+    if (b < 0xE0) {
+        if (b < 0xC2 || n < 2) return 0;
         *c = (uint32_t)(b & 0x1F) << 6 | (s[1] & 0x3Fu);
         return 2;
     }
-    if (b >= 0xE0 && b <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        uint32_t v = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3Fu);
-        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-        *c = v;
+    if (b < 0xF0) {
+        if (n < 3) return 0;
+        *c = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3Fu);
         return 3;
     }
-    if (b >= 0xF0 && b <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-        uint32_t v = (uint32_t)(b & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
-                     (s[3] & 0x3Fu);
-        if (v < 0x10000 || v > 0x10FFFF) return 0;
-        *c = v;
-        return 4;
-    }
-    return 0;
+    if (b > 0xF4 || n < 4) return 0;
+    uint32_t v = (uint32_t)(b & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
+                 (s[3] & 0x3Fu);
+    if (v > 0x10FFFF) return 0;
+    *c = v;
+    return 4;
 }
 
 /* The end of the non-stable stretch that starts at s[k]: the next ASCII or
