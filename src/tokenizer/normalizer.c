@@ -217,13 +217,33 @@ static inline size_t nfc_decode(const uint8_t *s, size_t n, uint32_t *c) {
     return 4;
 }
 
-/* The end of the non-stable stretch that starts at s[k]: the next ASCII or
- * stable char, or n. */
-static size_t nfc_unstable_end(const uint8_t *s, size_t k, size_t n) {
+/* The end of the non-stable stretch whose last char so far is s[k - pl..k):
+ * the next ASCII or stable char, or n. A char of the same bytes as the one
+ * before it is not decoded again (runs of one mark: long-combining); pl is
+ * the length of that last char, 0 when it was not valid UTF-8. */
+static size_t nfc_unstable_end(const uint8_t *s, size_t k, size_t pl, size_t n) {
     while (k < n && s[k] >= 0x80) {
+        if (pl && k + 8 <= n) { /* 8 bytes of period pl: the next 8 / pl chars repeat the last */
+            uint64_t x, y;
+            memcpy(&x, s + k, 8);
+            memcpy(&y, s + k - pl, 8);
+            if (x == y) {
+                k += pl == 3 ? 6 : 8;
+                continue;
+            }
+        }
+        if (pl && k + pl <= n) {
+            size_t j = 0;
+            while (j < pl && s[k + j] == s[k + j - pl]) j++;
+            if (j == pl) {
+                k += pl;
+                continue;
+            }
+        }
         uint32_t c;
         size_t l = nfc_decode(s + k, n - k, &c);
         if (l && tg__nfc_bit(c)) break;
+        pl = l;
         k += l ? l : 1;
     }
     return k;
@@ -265,7 +285,7 @@ static tg_status nfc(const char *s0, size_t n, tgx_buf *out, tgx_buf *tmp) {
             continue;
         }
         size_t rs = prev != SIZE_MAX ? prev : i;
-        size_t k = nfc_unstable_end(s, i + (l ? l : 1), n);
+        size_t k = nfc_unstable_end(s, i + (l ? l : 1), l, n);
         if ((st = tgx_buf_append(out, s0 + done, rs - done))) return st;
         if ((st = unorm_region(s0 + rs, k - rs, opts, out, tmp))) return st;
         done = i = k;
