@@ -291,7 +291,7 @@ static tg_status nfc(const char *s0, size_t n, tgx_buf *out, tgx_buf *tmp) {
         done = i = k;
         prev = SIZE_MAX;
     }
-    return tgx_buf_append(out, s0 + done, n - done);
+    return done < n ? tgx_buf_append(out, s0 + done, n - done) : TG_OK;
 }
 
 /* NFD, NFKC, NFKD: an ASCII byte is a starter that never composes with what
