@@ -7,10 +7,11 @@
  * run per segment (tokenizer.c). Offsets are not tracked: tokgate only needs
  * the normalized text.
  *
- * Unicode normalization uses utf8proc (2.6: Unicode 13); HF uses the
- * unicode-normalization crate (Unicode 15/16). They agree except on
- * compositions/decompositions of characters added after Unicode 13 (none of
- * the canonical compositions added since then occur in the test corpora).
+ * Unicode normalization uses utf8proc (2.8.0 here: Unicode 15.0; nfc_table.c
+ * is generated from it); HF uses the unicode-normalization crate (Unicode
+ * 15/16). They agree except on compositions/decompositions of characters
+ * added after the linked utf8proc's Unicode version (none of the canonical
+ * compositions added since then occur in the test corpora).
  * NFC copies every char of its quick-check set (nfc_table.c: combining class
  * 0, its own NFC, nothing before it composes with it; ASCII among them) and
  * sends only the stretches of other chars, each with the char before it,
