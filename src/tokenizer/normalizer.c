@@ -7,13 +7,15 @@
  * run per segment (tokenizer.c). Offsets are not tracked: tokgate only needs
  * the normalized text.
  *
- * Unicode normalization uses utf8proc (2.6: Unicode 13); HF uses the
- * unicode-normalization crate (Unicode 15/16). They agree except on
- * compositions/decompositions of characters added after Unicode 13 (none of
- * the canonical compositions added since then occur in the test corpora).
- * An ASCII byte is a starter that never composes with what precedes it, so
- * only runs of non-ASCII text (plus the one char before each run) go through
- * utf8proc; pure-ASCII text is copied.
+ * Unicode normalization uses utf8proc (2.8.0 here: Unicode 15.0; nfc_table.c
+ * is generated from it); HF uses the unicode-normalization crate (Unicode
+ * 15/16). They agree except on compositions/decompositions of characters
+ * added after the linked utf8proc's Unicode version (none of the canonical
+ * compositions added since then occur in the test corpora).
+ * NFC copies every char of its quick-check set (nfc_table.c: combining class
+ * 0, its own NFC, nothing before it composes with it; ASCII among them) and
+ * sends only the stretches of other chars, each with the char before it,
+ * through utf8proc. NFD/NFKC/NFKD do that with ASCII as the only such char.
  *
  * Lowercase maps char by char as HF's NormalizedString::lowercase does (Rust
  * char::to_lowercase: no final-sigma context, checked against HF): simple
@@ -27,6 +29,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "tokenizer/nfc_table.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/unicode_props.h"
 #include "util/utf8.h"
@@ -181,46 +184,70 @@ static tg_status unorm_region(const char *s, size_t n, int opts, tgx_buf *out, t
     return TG_OK;
 }
 
-/* 1 when c is NFC-stable in any context: Unicode's NFC_Quick_Check is Yes,
- * its combining class is 0 and no canonical composition has it second
- * (UCD DerivedNormalizationProps.txt, UnicodeData.txt): U+0080..U+02FF (the
- * combining marks start at U+0300), kana without the voicing marks
- * U+3099/U+309A, CJK ideographs, Hangul syllables (a trailing jamo after one
- * is outside this set, so that pair takes the full path). Issue 17 round 3
- * adds symbol blocks with no canonical decomposition, combining class 0 and
- * no char that is second in one (punctuation U+2010..U+2027, U+2030..U+205E,
- * currency, arrows U+2190..U+2199, technical minus the singletons U+2329/
- * U+232A, enclosed alphanumerics, box drawing to dingbats U+2460..U+27BF,
- * U+2B00..U+2BFF, variation selectors U+FE00..U+FE0F, emoji and symbols
- * U+1F000..U+1FAFF); round 4 adds Cyrillic U+0400..U+052F less the marks
- * U+0483..U+0489 (its precomposed letters, like U+0080..U+02FF's, are their
- * own NFC and never second in a composition): test_nfc_stable.c checks every char of the set against
- * utf8proc's own data (the library unorm_region runs). */
-static inline int nfc_stable(uint32_t c) {
-    if (c < 0x300) return 1;
-    if (c < 0x2010) /* Cyrillic less its combining marks U+0483..U+0489 (bytelevel, issue 17 round 4) */
-        return (c >= 0x400 && c <= 0x482) || (c >= 0x48A && c <= 0x52F);
-    if (c < 0x3000)
-        return c <= 0x2027 || (c >= 0x2030 && c <= 0x205E) || (c >= 0x20A0 && c <= 0x20C0) ||
-               (c >= 0x2190 && c <= 0x2199) || (c >= 0x2300 && c <= 0x23FF && c != 0x2329 && c != 0x232A) ||
-               (c >= 0x2460 && c <= 0x27BF) || (c >= 0x2B00 && c <= 0x2BFF);
-    return (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x3400 && c <= 0x4DBF) ||
-           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xFE00 && c <= 0xFE0F) ||
-           (c >= 0x1F000 && c <= 0x1FAFF);
+/* 1 when c is NFC-stable in any context: combining class 0, NFC of c alone
+ * is c, and nothing before c composes with it (nfc_table.c, generated from
+ * utf8proc's own data, the library unorm_region runs; the rule is in
+ * scripts/gen_nfc_table.c). Issue 17 round 6: the whole of Unicode by table
+ * (was hand-picked ranges: Latin-1..U+02FF, Cyrillic, kana, CJK, Hangul,
+ * symbol blocks). test_nfc_stable.c checks every code point of the set
+ * against the utf8proc linked. */
+int tg__nfc_stable(uint32_t c) { return c < 0x110000u && tg__nfc_bit(c); }
+
+/* Decodes the char at s[0..n) (n >= 1, s[0] >= 0x80) of valid UTF-8 (the
+ * callers check: tg_tokenizer_encode the text, the loader the added tokens):
+ * its length, or 0 for a lead byte that cannot start a char or a char cut
+ * short by n (that byte then goes to utf8proc, which refuses it). Continuation
+ * bytes are not checked again; *c stays <= U+10FFFF whatever the bytes. */
+static inline size_t nfc_decode(const uint8_t *s, size_t n, uint32_t *c) {
+    uint8_t b = s[0];
+    if (b < 0xE0) {
+        if (b < 0xC2 || n < 2) return 0;
+        *c = (uint32_t)(b & 0x1F) << 6 | (s[1] & 0x3Fu);
+        return 2;
+    }
+    if (b < 0xF0) {
+        if (n < 3) return 0;
+        *c = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3Fu);
+        return 3;
+    }
+    if (b > 0xF4 || n < 4) return 0;
+    uint32_t v = (uint32_t)(b & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
+                 (s[3] & 0x3Fu);
+    if (v > 0x10FFFF) return 0;
+    *c = v;
+    return 4;
 }
 
-int tg__nfc_stable(uint32_t c) { return nfc_stable(c); }
-
-/* 1 when every char of the valid UTF-8 run s[0..n) is nfc_stable. */
-static int nfc_run_stable(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
+/* The end of the non-stable stretch whose last char so far is s[k - pl..k):
+ * the next ASCII or stable char, or n. A char of the same bytes as the one
+ * before it is not decoded again (runs of one mark: long-combining); pl is
+ * the length of that last char, 0 when it was not valid UTF-8. */
+static size_t nfc_unstable_end(const uint8_t *s, size_t k, size_t pl, size_t n) {
+    while (k < n && s[k] >= 0x80) {
+        if (pl && k + 8 <= n) { /* 8 bytes of period pl: the next 8 / pl chars repeat the last */
+            uint64_t x, y;
+            memcpy(&x, s + k, 8);
+            memcpy(&y, s + k - pl, 8);
+            if (x == y) {
+                k += pl == 3 ? 6 : 8;
+                continue;
+            }
+        }
+        if (pl && k + pl <= n) {
+            size_t j = 0;
+            while (j < pl && s[k + j] == s[k + j - pl]) j++;
+            if (j == pl) {
+                k += pl;
+                continue;
+            }
+        }
         uint32_t c;
-        size_t l = tgx_utf8_decode(s + i, n - i, &c);
-        if (!l || !nfc_stable(c)) return 0;
-        i += l;
+        size_t l = nfc_decode(s + k, n - k, &c);
+        if (l && tg__nfc_bit(c)) break;
+        pl = l;
+        k += l ? l : 1;
     }
-    return 1;
+    return k;
 }
 
 /* The length of the ASCII prefix of s[i..n), 8 bytes at a step. */
@@ -235,20 +262,50 @@ static inline size_t ascii_end(const char *s, size_t i, size_t n) {
     return i;
 }
 
+/* NFC: NFC(x c y) = NFC(x) NFC(c y) when c is stable (nothing before it
+ * composes with it, and as a starter it stops reordering), and NFC(c) = c.
+ * So stable chars (ASCII among them) are copied, and each stretch of other
+ * chars goes through utf8proc with the stable char before it (which may
+ * compose with the stretch's first char), up to the next stable char. */
+static tg_status nfc(const char *s0, size_t n, tgx_buf *out, tgx_buf *tmp) {
+    const uint8_t *s = (const uint8_t *)s0;
+    const int opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    size_t i = 0, done = 0, prev = SIZE_MAX; /* s[0..done) is written; prev: the last stable char at or after done */
+    tg_status st;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i = ascii_end(s0, i, n);
+            prev = i - 1;
+            continue;
+        }
+        uint32_t c;
+        size_t l = nfc_decode(s + i, n - i, &c);
+        if (l && tg__nfc_bit(c)) {
+            prev = i;
+            i += l;
+            continue;
+        }
+        size_t rs = prev != SIZE_MAX ? prev : i;
+        size_t k = nfc_unstable_end(s, i + (l ? l : 1), l, n);
+        if ((st = tgx_buf_append(out, s0 + done, rs - done))) return st;
+        if ((st = unorm_region(s0 + rs, k - rs, opts, out, tmp))) return st;
+        done = i = k;
+        prev = SIZE_MAX;
+    }
+    return done < n ? tgx_buf_append(out, s0 + done, n - done) : TG_OK;
+}
+
+/* NFD, NFKC, NFKD: an ASCII byte is a starter that never composes with what
+ * precedes it and is its own decomposition, so only runs of non-ASCII text
+ * (plus the char before each run) go through utf8proc. */
 static tg_status unorm(const char *s, size_t n, int opts, tgx_buf *out, tgx_buf *tmp) {
     size_t i = 0;
     tg_status st;
-    const int nfc = opts == (UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     while (i < n) {
         size_t j = ascii_end(s, i, n);
         if (j == n) return tgx_buf_append(out, s + i, n - i);
         size_t k = j;
         while (k < n && (uint8_t)s[k] >= 0x80) k++;
-        if (nfc && nfc_run_stable((const uint8_t *)s + j, k - j)) {
-            if ((st = tgx_buf_append(out, s + i, k - i))) return st; /* already NFC: as is */
-            i = k;
-            continue;
-        }
         /* s[j] starts a non-ASCII run; the char before it may compose with it */
         size_t rs = j > i ? j - 1 : j;
         if ((st = tgx_buf_append(out, s + i, rs - i))) return st;
@@ -376,7 +433,7 @@ static tg_status replace(const tg__norm_step *s, tg__matcher *m, const char *t, 
 static tg_status apply(const tg__norm_step *s, tg__matcher *m, const char *t, size_t n,
                        tgx_buf *out, tgx_buf *tmp, int *kept) {
     switch (s->kind) {
-    case TG__NORM_NFC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out, tmp);
+    case TG__NORM_NFC: return nfc(t, n, out, tmp);
     case TG__NORM_NFD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, out, tmp);
     case TG__NORM_NFKC: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT, out, tmp);
     case TG__NORM_NFKD: return unorm(t, n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, tmp);

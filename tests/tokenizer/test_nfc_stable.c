@@ -3,14 +3,15 @@
  * the chars whose runs, between ASCII, are copied without utf8proc) against
  * the utf8proc linked, the library that normalizes everything else, so its own data
  * is the reference:
- *   - every char of the set, U+0000..U+10FFFF: combining class 0, NFC of the
- *     char alone is the char, and it is not a second char of any canonical
- *     decomposition (those are the chars that compose with what precedes
- *     them; found by decomposing every code point); chars above U+02FF that
- *     are not kana/CJK/Hangul also have no canonical decomposition at all;
- *   - 300,000 random strings of stable chars, other non-ASCII chars
- *     (combining marks, jamo, singletons, Cyrillic, ...) and ASCII: the NFC
- *     normalizer's output equals utf8proc_NFC of the whole string.
+ *   - every char of the set (nfc_table.c), U+0000..U+10FFFF: combining class
+ *     0, NFC of the char alone is the char, and neither it nor the first char
+ *     of its decomposition is a second char of any canonical decomposition
+ *     (those are the chars that compose with what precedes them; found by
+ *     decomposing every code point), and that first char has class 0;
+ *   - 600,000 random strings of stable chars, other non-ASCII chars
+ *     (combining marks, jamo, singletons, vowel signs, compatibility
+ *     ideographs, any code point, ...) and ASCII: the NFC normalizer's output
+ *     equals utf8proc_NFC of the whole string.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -55,34 +56,45 @@ static int nfc_is_identity(const uint8_t *s, size_t n) {
     return same;
 }
 
-static int old_range(uint32_t c) { /* kana, CJK, Hangul syllables, U+0000..U+02FF, Cyrillic (precomposed letters) */
-    return c < 0x300 || (c >= 0x400 && c <= 0x52F) || (c >= 0x3041 && c <= 0x30FA) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3);
+/* the rule of scripts/gen_nfc_table.c, recomputed from the utf8proc linked */
+static int stable_by_rule(uint32_t c) {
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)c);
+    utf8proc_int32_t d[32];
+    int bc = 0;
+    utf8proc_ssize_t r = utf8proc_decompose_char((utf8proc_int32_t)c, d, 32, UTF8PROC_DECOMPOSE, &bc);
+    if (r < 1 || r > 32 || d[0] < 0 || (uint32_t)d[0] >= MAXCP) return 0;
+    char u[4];
+    size_t l = tgx_utf8_encode(c, u);
+    return p->combining_class == 0 && !second[c] && !second[d[0]] &&
+           utf8proc_get_property(d[0])->combining_class == 0 && (c == 0 || nfc_is_identity((const uint8_t *)u, l));
 }
 
 static void test_every_stable_char(void) {
-    size_t n = 0, bad = 0;
+    size_t n = 0, bad = 0, missed = 0;
     for (uint32_t c = 0; c < MAXCP; c++) {
-        if ((c >= 0xD800u && c <= 0xDFFFu) || !tg__nfc_stable(c)) continue;
-        n++;
-        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)c);
-        char u[4];
-        size_t l = tgx_utf8_encode(c, u);
-        int ok = p->combining_class == 0 && !second[c] && (c == 0 || nfc_is_identity((const uint8_t *)u, l));
-        if (ok && !old_range(c)) {
-            utf8proc_int32_t d[8];
-            int bc = 0;
-            ok = utf8proc_decompose_char((utf8proc_int32_t)c, d, 8, UTF8PROC_DECOMPOSE, &bc) == 1 &&
-                 d[0] == (utf8proc_int32_t)c;
+        if (c >= 0xD800u && c <= 0xDFFFu) continue;
+        int rule = stable_by_rule(c);
+        if (!tg__nfc_stable(c)) {
+            missed += (size_t)rule;
+            continue;
         }
-        if (!ok && bad++ < 10) fprintf(stderr, "U+%04X is in the quick-check set but NFC may change it\n", c);
+        n++;
+        if (!rule && bad++ < 10) fprintf(stderr, "U+%04X is in the quick-check set but NFC may change it\n", c);
     }
-    printf("%zu stable chars checked\n", n);
-    TG_CHECK(n > 40000);
+    /* missed: chars the rule admits but the committed table leaves out (a
+     * newer utf8proc than the generator's); they only cost speed */
+    printf("%zu stable chars checked, %zu more by this utf8proc's rule\n", n, missed);
+    TG_CHECK(n > 1000000);
     TG_CHECK_EQ_U(bad, 0);
-    /* known changers stay out: singletons, exclusions, marks, jamo */
+    /* known changers stay out: singletons, exclusions, marks, jamo, chars
+     * that compose with what precedes them */
     static const uint32_t out[] = {0x0300, 0x0340, 0x2000, 0x2001, 0x2126, 0x212B, 0x2329, 0x232A, 0x1161,
-                                   0x11A8, 0x3099, 0x0B3E, 0xF900, 0x2ADC, 0x1D15E, 0x0483, 0x0487};
+                                   0x11A8, 0x3099, 0x0B3E, 0xF900, 0x2ADC, 0x1D15E, 0x0483, 0x0487, 0x0F73,
+                                   0x0DCF, 0x0CD5, 0x093C, 0x0344, 0xFB1D, 0x2F800};
     for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) TG_CHECK(!tg__nfc_stable(out[i]));
+    /* and the sets of rounds 3-4 stay in */
+    static const uint32_t in[] = {0x00E9, 0x0419, 0xAC00, 0x4E00, 0x3042, 0x2019, 0x1F600, 0xFE0F, 0x2603, 0x10000};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) TG_CHECK(tg__nfc_stable(in[i]));
 }
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
@@ -98,6 +110,12 @@ static uint32_t pick_char(void) {
                                     0x11A8, 0xAC00, 0x2019, 0x2026, 0x2000, 0x2126, 0x2329, 0x21D2, 0x2260, 0x2192,
                                     0x2603, 0x2764, 0xFE0F, 0x1F600, 0x1F3FB, 0x1F1FA, 0x3099, 0x304B, 0x30AB,
                                     0x419, 0x418, 0x306, 0x0B47, 0x0B3E, 0x1E9B, 0x20AC, 0x2460, 0x2B50, 0x1F9D1};
+    if (rnd(5) == 0) { /* anywhere in Unicode, or in blocks of marks, vowel signs, jamo, compatibility ideographs */
+        static const uint32_t lo2[] = {0x0300, 0x0590, 0x0900, 0x0B00, 0x0D80, 0x0F00, 0x1100, 0x1D00,
+                                       0x3000, 0xF900, 0xFB00, 0x1D100, 0x2F800, 0x11000};
+        uint32_t c = rnd(3) == 0 ? rnd(0x110000) : lo2[rnd(14)] + rnd(0x100);
+        return (c >= 0xD800 && c <= 0xDFFF) ? 'y' : c;
+    }
     if (rnd(4) == 0) { /* anywhere in the new blocks and around them */
         static const uint32_t lo[] = {0x2000, 0x2180, 0x22F0, 0x2440, 0x27B0, 0x2AF0, 0xFDF0, 0x1EFF0, 0x1FAF0,
                                       0x3F0, 0x400, 0x430, 0x470, 0x4C0, 0x500, 0x520};
@@ -120,9 +138,9 @@ static void test_random_strings(void) {
     tgx_buf_init(&out, 1u << 20);
     tgx_buf_init(&tmp, 1u << 24);
     size_t bad = 0;
-    for (int t = 0; t < 300000; t++) {
+    for (int t = 0; t < 600000; t++) {
         tgx_buf_reset(&in);
-        size_t len = 1 + rnd(8);
+        size_t len = 1 + rnd(12);
         for (size_t i = 0; i < len; i++) {
             char u[4];
             size_t l = tgx_utf8_encode(pick_char(), u);
