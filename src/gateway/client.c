@@ -235,7 +235,7 @@ static void spill(tg__client *c) {
     c->corked = 0;
     tg__cork_drop(&c->cork);
     if (c->ob.len) evbuffer_add(bufferevent_get_output(c->bev), c->ob.data, c->ob.len);
-    ob_done(c);
+    tgx_buf_free(&c->ob); /* a long answer or a stream: no memory held while it lasts */
 }
 
 static void cork_spill(tg__cork *k) { spill((tg__client *)(void *)((char *)k - offsetof(tg__client, cork))); }
