@@ -619,21 +619,16 @@ void tg__client_respond(tg__client *c, int status, const char *ctype, const char
     c->log.status = status;
     access_error_code(c, status, body, len);
     cork_start(c, len, 0); /* finish ends it, below */
-    if (c->corked) { /* "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n" by hand */
-        char line[32];
-        size_t n = PUT_LIT(line, 0, "HTTP/1.1 ");
-        n = put_num(line, n, (uint64_t)(unsigned)status, 10);
-        line[n++] = ' ';
-        out_add(c, line, n);
-        const char *reason = tg__reason_phrase(status);
-        out_add(c, reason, strlen(reason));
-        out_add(c, "\r\nContent-Type: ", 16);
-        out_add(c, ctype, strlen(ctype));
-        out_add(c, "\r\n", 2);
-    } else {
-        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
-                            tg__reason_phrase(status), ctype);
-    }
+    char line[32]; /* "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n" by hand */
+    size_t n = PUT_LIT(line, 0, "HTTP/1.1 ");
+    n = put_num(line, n, (uint64_t)(unsigned)status, 10);
+    line[n++] = ' ';
+    out_add(c, line, n);
+    const char *reason = tg__reason_phrase(status);
+    out_add(c, reason, strlen(reason));
+    out_add(c, "\r\nContent-Type: ", 16);
+    out_add(c, ctype, strlen(ctype));
+    out_add(c, "\r\n", 2);
     add_length(c, len);
     if (extra_headers) out_add(c, extra_headers, strlen(extra_headers));
     add_common(c);
