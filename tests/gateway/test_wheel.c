@@ -44,6 +44,14 @@ static void probe_cb(void *arg) {
     }
 }
 
+/* N probes cleared and ready to arm, the fired count reset: now, the time to arm against. */
+static double probes_init(probe *p, int n) {
+    memset(p, 0, sizeof p[0] * (size_t)n);
+    fired_count = 0;
+    for (int i = 0; i < n; i++) tg__tnode_init(&p[i].n, probe_cb, &p[i]);
+    return tg__now();
+}
+
 static void arm(tg__wheel *w, probe *p, double due) {
     p->w = w;
     p->due = due;
@@ -61,10 +69,7 @@ static void test_order_and_never_early(void) {
     static tg__wheel w;
     tg__wheel_init(&w, base);
     probe p[4];
-    memset(p, 0, sizeof p);
-    fired_count = 0;
-    for (int i = 0; i < 4; i++) tg__tnode_init(&p[i].n, probe_cb, &p[i]);
-    double now = tg__now();
+    double now = probes_init(p, 4);
     arm(&w, &p[0], now + 0.30);
     arm(&w, &p[1], now + 0.08);
     arm(&w, &p[2], now + 0.17);
@@ -88,10 +93,7 @@ static void test_clear_later_rearm_kill(void) {
     static tg__wheel w;
     tg__wheel_init(&w, base);
     probe p[5];
-    memset(p, 0, sizeof p);
-    fired_count = 0;
-    for (int i = 0; i < 5; i++) tg__tnode_init(&p[i].n, probe_cb, &p[i]);
-    double now = tg__now();
+    double now = probes_init(p, 5);
     arm(&w, &p[0], now + 0.05);
     tg__tnode_clear(&p[0].n); /* cleared: never fires */
     tg__tnode_clear(&p[0].n); /* twice: a no-op */
@@ -120,24 +122,20 @@ static void test_next_turn_and_stop(void) {
     struct event_base *base = event_base_new();
     static tg__wheel w;
     tg__wheel_init(&w, base);
-    probe far, near;
-    memset(&far, 0, sizeof far);
-    memset(&near, 0, sizeof near);
-    fired_count = 0;
-    tg__tnode_init(&far.n, probe_cb, &far);
-    tg__tnode_init(&near.n, probe_cb, &near);
-    double now = tg__now();
+    probe fn[2]; /* far, near */
+    double now = probes_init(fn, 2);
+    probe *far = &fn[0], *near = &fn[1];
     /* one whole turn and a tick later: filed in the slot a near one uses now */
     double turn = (double)TG__WHEEL_SLOTS / TG__WHEEL_HZ;
-    arm(&w, &far, now + turn + 0.1);
-    arm(&w, &near, now + 0.1);
+    arm(&w, far, now + turn + 0.1);
+    arm(&w, near, now + 0.1);
     run_for(base, 0.5);
-    TG_CHECK_EQ_I(near.times, 1);
-    TG_CHECK_EQ_I(far.times, 0); /* its turn has not come */
-    TG_CHECK(tg__tnode_armed(&far.n));
+    TG_CHECK_EQ_I(near->times, 1);
+    TG_CHECK_EQ_I(far->times, 0); /* its turn has not come */
+    TG_CHECK(tg__tnode_armed(&far->n));
     tg__wheel_stop(&w);
-    TG_CHECK(!tg__tnode_armed(&far.n));
-    tg__tnode_clear(&far.n); /* after the stop: a no-op */
+    TG_CHECK(!tg__tnode_armed(&far->n));
+    tg__tnode_clear(&far->n); /* after the stop: a no-op */
     event_base_free(base);
 }
 
