@@ -221,7 +221,7 @@ static size_t posix_class_len(const char *pat, size_t len, size_t i) {
 }
 
 tg_status tg__regex_rewrite_unicode(const char *pat, size_t len, tgx_buf *out, tg_error *err) {
-    /* option stack: bit 0 caseless (i), bit 1 extended (x); [0] is the pattern */
+    /* option stack: bit 0 caseless (i), bit 1 extended (x), bit 2 extended-more (xx); [0] is the pattern */
     unsigned char opt[MAX_DEPTH + 1];
     size_t depth = 0;
     int in_class = 0;
@@ -302,9 +302,19 @@ tg_status tg__regex_rewrite_unicode(const char *pat, size_t len, tgx_buf *out, t
         }
         if (c == '[') {
             in_class = 1;
+            /* PCRE2 (parse_regex) skips \E, an empty \Q\E and, under (?xx), spaces
+             * and tabs at a class's start, around one '^': "[\E]a]" and "[^\E]a]"
+             * hold ']' and 'a' */
             size_t j = i + 1;
-            if (j < len && pat[j] == '^') j++;
-            class_body = j + 1; /* a ']' right after '[' or '[^' is a member */
+            int neg = 0;
+            for (;;) {
+                if (j + 1 < len && pat[j] == '\\' && pat[j + 1] == 'E') j += 2;
+                else if (j + 3 < len && memcmp(pat + j, "\\Q\\E", 4) == 0) j += 4;
+                else if ((opt[depth] & 4) && j < len && (pat[j] == ' ' || pat[j] == '\t')) j++;
+                else if (!neg && j < len && pat[j] == '^') { neg = 1; j++; }
+                else break;
+            }
+            class_body = j + 1; /* a ']' right after them is a member */
             PUTN(pat + i, j - i);
             i = j;
             continue;
@@ -335,6 +345,11 @@ tg_status tg__regex_rewrite_unicode(const char *pat, size_t len, tgx_buf *out, t
                 while (k < len && (pat[k] == '^' || pat[k] == '-' || (pat[k] >= 'a' && pat[k] <= 'z') ||
                                    (pat[k] >= 'A' && pat[k] <= 'Z'))) {
                     unsigned char bit = pat[k] == 'i' ? 1 : pat[k] == 'x' ? 2 : 0;
+                    /* "xx" is extended-more (bit 2) on top of x; "-x" ends both */
+                    if (bit == 2 && (!on || (k + 1 < len && pat[k + 1] == 'x'))) {
+                        bit = 6;
+                        if (on) k++;
+                    }
                     if (pat[k] == '^') no = 0;
                     else if (pat[k] == '-') on = 0;
                     else if (bit) no = (unsigned char)(on ? (no | bit) : (no & ~bit));

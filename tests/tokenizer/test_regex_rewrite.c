@@ -11,6 +11,8 @@
  *    subset, this also checks the generator's list of PCRE2 differences.
  * 2. Lexical rules: escaped backslashes, \Q..\E, leading ']', (?i) scoping,
  *    (?x) comments, and refusals with messages naming the construct.
+ * 3. Where a class starts (\E, \Q\E, '^', (?xx) blanks before a ']'): the
+ *    rewritten pattern matches what PCRE2 matches with the original.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -189,6 +191,57 @@ static int matches(const char *pat, const char *subject) {
     return rc > 0;
 }
 
+/* Where a class starts, PCRE2 skips \E, an empty \Q\E, one '^' and, under
+ * (?xx), spaces and tabs before deciding whether a ']' is a member. The
+ * reference is PCRE2 itself on the original pattern: on ASCII subjects, where
+ * the rewrite changes no member, both must match the same prefix. */
+static size_t prefix_len(const char *pat, size_t plen, int rewrite, const char *subj) {
+    tgx_buf b;
+    tg_error e;
+    int ec;
+    PCRE2_SIZE eo;
+    tgx_buf_init(&b, 4u << 20);
+    if (rewrite) {
+        if (tg__regex_rewrite_unicode(pat, plen, &b, &e)) {
+            tgx_buf_free(&b);
+            return (size_t)-2;
+        }
+        pat = b.data ? b.data : "";
+        plen = b.len;
+    }
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, plen, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+    tgx_buf_free(&b);
+    if (!re) return (size_t)-3;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, PCRE2_ANCHORED, md, NULL);
+    size_t n = rc > 0 ? pcre2_get_ovector_pointer(md)[1] : (size_t)-1;
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return n;
+}
+
+static void test_class_start(void) {
+    static const char *const pats[] = {
+        "[\\E]a]\\s",     "[\\Q\\E]a]\\s",  "[\\E\\E]a]\\w",      "[^\\E]a]\\w",
+        "[\\E^]a]\\w",    "[\\E^\\E]a]\\d", "[^\\E^]a]\\w",        "[\\Q\\E\\E]a]\\s",
+        "(?xx)[ ]a]\\d",   "(?xx)[^ ]a]\\d",  "(?xx)[ \t^]a]\\d",   "(?x)[ ]a]\\d",
+        "(?xx-x)[ ]a]\\d", "(?xx)(?-x)[ ]a]\\d", "(?xx:[ ]a]\\d)[ ]a]\\d",
+        "[\\E]\\w(\\[]\\w\\D", /* fuzz_regex_rewrite, CI of stop 25 */
+    };
+    static const char *const subjs[] = {"]", "a", "^", "x", " ", "]a]", "a1", "]1", "^ 1", "]x1 ", "(w!", "]]1"};
+    for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+        size_t plen = strlen(pats[p]);
+        TG_CHECK(prefix_len(pats[p], plen, 0, "") != (size_t)-3); /* PCRE2 compiles the original */
+        for (size_t k = 0; k < sizeof subjs / sizeof *subjs; k++) {
+            size_t want = prefix_len(pats[p], plen, 0, subjs[k]);
+            size_t got = prefix_len(pats[p], plen, 1, subjs[k]);
+            if (got != want) fprintf(stderr, "%s on \"%s\": PCRE2 %lld, rewritten %lld\n", pats[p], subjs[k],
+                                     (long long)want, (long long)got);
+            TG_CHECK(got == want);
+        }
+    }
+}
+
 static void test_lexical(void) {
     int ok;
     /* untouched */
@@ -251,6 +304,7 @@ int main(void) {
     TG_RUN(test_categories);
     TG_RUN(test_escapes);
     TG_RUN(test_lexical);
+    TG_RUN(test_class_start);
     tgx_buf_free(&ALL);
     return tg_test_summary();
 }
