@@ -31,13 +31,16 @@ static tg_status lexed(sc *c, const char *why) {
     return fail(c, why);
 }
 
-static inline void ws(sc *c) { c->i = tgx_json_ws(c->s, c->i, c->n); }
+static inline void ws(sc *c) {
+    if (c->i < c->n && c->s[c->i] > ' ') return; /* the usual case: no whitespace (all of it is <= ' ') */
+    c->i = tgx_json_ws(c->s, c->i, c->n);
+}
 
 /* A string at c->i (the opening quote). *esc: it held a backslash; *nul: a
  * \u0000 (jansson refuses it in a key). */
 static tg_status string(sc *c, int *esc, int *nul) {
     unsigned fl = 0;
-    tg_status st = lexed(c, tgx_json_string(c->s, c->n, &c->i, &fl));
+    tg_status st = lexed(c, tgx_json_string_fast(c->s, c->n, &c->i, &fl));
     *esc = (fl & TGX_JSON_ESC) != 0;
     *nul = (fl & TGX_JSON_NUL) != 0;
     return st;
@@ -172,8 +175,7 @@ tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error 
     return st;
 }
 
-const tg__req_member *tg__req_scan_get(const tg__req_scan *sc_, const char *s, const char *key) {
-    size_t kl = strlen(key);
+const tg__req_member *tg__req_scan_getn(const tg__req_scan *sc_, const char *s, const char *key, size_t kl) {
     for (size_t i = sc_->n; i-- > 0;) {
         const tg__req_member *m = &sc_->m[i];
         if (!m->key_escaped && m->kend - m->kstart == kl && memcmp(s + m->kstart, key, kl) == 0) return m;

@@ -16,6 +16,7 @@
 #define TG_POLICY_REQ_SCAN_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "tokgate/error.h"
 #include "tokgate/policy.h"
@@ -46,7 +47,10 @@ typedef struct tg__req_scan {
 tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error *err);
 /* The last member named KEY (literal bytes; duplicates: the last wins, as
  * jansson and Python's json take it), or NULL. */
-const tg__req_member *tg__req_scan_get(const tg__req_scan *sc, const char *s, const char *key);
+const tg__req_member *tg__req_scan_getn(const tg__req_scan *sc, const char *s, const char *key, size_t kl);
+static inline const tg__req_member *tg__req_scan_get(const tg__req_scan *sc, const char *s, const char *key) {
+    return tg__req_scan_getn(sc, s, key, strlen(key)); /* a literal KEY's length is known when compiled */
+}
 void tg__req_scan_free(tg__req_scan *sc);
 
 /* A chat request's fields from a scanned body (DATA, scanned into SC), as

@@ -442,25 +442,51 @@ static int lite_model(const char *data, const tg__req_member *m, tg__req_lite *q
     return 1;
 }
 
-/* One top-level member: 1 when the lite request can hold it. */
+/* One top-level member: 1 when the lite request can hold it. The key's
+ * length picks the one or two names it can be (conversation_key's too), so
+ * each is one compare of known length. */
 static int lite_member(const char *data, const tg__req_member *m, tg__req_lite *q) {
     const char *k = data + m->kstart;
     size_t kl = m->kend - m->kstart;
-#define IS(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
-    if (kl >= 128) return 0; /* tg__request_parse_scanned's limit */
-    if (conversation_key(data, m)) return 1;
-    if (IS("model")) return lite_model(data, m, q);
-    if (IS("stream")) {
-        q->r.stream = m->type == 't';
-        return m->type == 't' || m->type == 'f' || m->type == 'n';
+#define IS(name) (kl == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0)
+    switch (kl) {
+    case 1:
+        if (IS("n")) return lite_int_or_null(data, m, &q->have_n, &q->n);
+        break;
+    case 5:
+        if (IS("model")) return lite_model(data, m, q);
+        break; /* "tools": the conversation */
+    case 6:
+        if (IS("stream")) {
+            q->r.stream = m->type == 't';
+            return m->type == 't' || m->type == 'f' || m->type == 'n';
+        }
+        break; /* "prompt": the conversation */
+    case 10:
+        if (IS("max_tokens")) return lite_int_or_null(data, m, &q->have_mt, &q->mt);
+        if (IS("truncation")) return 0;
+        break;
+    case 13:
+        if (IS("thinking_mode")) return 0;
+        break;
+    case 16:
+        if (IS("reasoning_effort")) return 0;
+        break;
+    case 19:
+        if (IS("max_thinking_tokens")) return 0;
+        break;
+    case 20:
+        if (IS("chat_template_kwargs")) return m->type == 'n';
+        break;
+    case 21:
+        if (IS("max_completion_tokens")) return lite_int_or_null(data, m, &q->have_mct, &q->mct);
+        break;
+    default:
+        if (kl >= 128) return 0; /* tg__request_parse_scanned's limit */
+        break;
     }
-    if (IS("n")) return lite_int_or_null(data, m, &q->have_n, &q->n);
-    if (IS("max_completion_tokens")) return lite_int_or_null(data, m, &q->have_mct, &q->mct);
-    if (IS("max_tokens")) return lite_int_or_null(data, m, &q->have_mt, &q->mt);
-    if (IS("chat_template_kwargs")) return m->type == 'n';
-    if (IS("reasoning_effort") || IS("thinking_mode") || IS("max_thinking_tokens") || IS("truncation")) return 0;
 #undef IS
-    return 1; /* a member the decision does not read */
+    return 1; /* the conversation (messages, tools, functions, documents, prompt), or a member the decision does not read */
 }
 
 int tg__request_parse_lite(const char *data, const tg__req_scan *sc, tg__req_lite *q) {
