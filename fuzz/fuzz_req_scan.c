@@ -14,7 +14,9 @@
  *     body whose jansson messages are not all objects with a string "role";
  *   - the lite parse (tg__request_parse_lite) takes a body the scanned parse
  *     refuses, reads any field otherwise than it, or takes one holding a
- *     member the decision would rewrite or read from the tree.
+ *     member the decision would rewrite or read from the tree;
+ *   - the inline string path (tgx_json_string_fast) answers otherwise than
+ *     tgx_json_string at any of the input's first 256 quotes.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -24,6 +26,7 @@
 
 #include "gateway/req_fast.h"
 #include "policy/req_scan.h"
+#include "util/json_lex.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,8 +106,24 @@ static void check_splice(const char *s, size_t n, json_t *root) {
     tg__rfast_end(&f);
 }
 
+/* util/json_lex.h's inline string path gives tgx_json_string's answer (the
+ * verdict, the end, the flags) for the string at each of the first 256
+ * quotes of the input: the fast path is the slow one, on every input. */
+static void check_string_fast(const uint8_t *data, size_t size) {
+    size_t quotes = 0;
+    for (size_t i = 0; i < size && quotes < 256; i++) {
+        if (data[i] != '"') continue;
+        quotes++;
+        size_t a = i, b = i;
+        unsigned fa = 7, fb = 7;
+        const char *wa = tgx_json_string_fast(data, size, &a, &fa), *wb = tgx_json_string(data, size, &b, &fb);
+        CHECK(wa == wb && a == b && fa == fb);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *s = (const char *)data;
+    check_string_fast(data, size);
     json_error_t je;
     json_t *root = json_loadb(s, size, JSON_ALLOW_NUL, &je);
     tg__req_scan sc;

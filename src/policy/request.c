@@ -42,6 +42,7 @@
  * each small member is parsed alone and the conversation's members stay
  * bytes (see req_scan.h for which, and for the gateway's use of it).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,7 +491,8 @@ static int lite_member(const char *data, const tg__req_member *m, tg__req_lite *
 }
 
 int tg__request_parse_lite(const char *data, const tg__req_scan *sc, tg__req_lite *q) {
-    memset(q, 0, sizeof *q);
+    memset(q, 0, offsetof(tg__req_lite, model)); /* the name's buffer is read only through r.model, once written */
+    q->model[0] = '\0';
     const tg__req_member *msgs = tg__req_scan_get(sc, data, "messages");
     if (sc->any_escaped_key || sc->raw_nul || !msgs || msgs->type != '[' || msgs->n_elems == 0) return 0;
     for (size_t i = 0; i < sc->n; i++) /* in order: a duplicate's last value wins, as in the tree */

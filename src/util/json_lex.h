@@ -53,24 +53,27 @@ const char *tgx_json_string(const unsigned char *s, size_t n, size_t *i, unsigne
  * test_req_scan's json_lex test and fuzz_req_scan hold the two equal. */
 static inline const char *tgx_json_string_fast(const unsigned char *s, size_t n, size_t *i, unsigned *flags) {
 #if defined(__SSE2__)
-    size_t j = *i + 1;
-    if (n >= 16 && j < n) {
+    size_t j = *i + 1; /* <= n: s[*i] is the quote */
+    if (n >= 16) {
         const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
-        for (;;) {
-            size_t at = n - j >= 16 ? j : n - 16; /* the tail: the last 16 bytes, those before j dropped */
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
-            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp));
-            unsigned m = (unsigned)_mm_movemask_epi8(hit) >> (j - at); /* signed compare: 0x80 and above hit too */
-            if (m) {
-                j += (size_t)__builtin_ctz(m);
-                if (s[j] != '"') break;
-                *i = j + 1;
-                *flags = 0;
-                return NULL;
-            }
-            if (at != j) break; /* the tail held no quote: unterminated */
+        unsigned m = 0;
+        while (n - j >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+            m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp)));
+            if (m) break;
             j += 16;
-            if (j >= n) break;
+        }
+        if (!m) { /* the tail: the last 16 bytes, those before j dropped (a signed compare: 0x80 and above hit too) */
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+            m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+                                                         _mm_cmplt_epi8(x, sp))) >> (j - (n - 16));
+        }
+        j += (size_t)__builtin_ctz(m | 0x10000u); /* no hit: past n, the slow path's unterminated */
+        if (j < n && s[j] == '"') {
+            *i = j + 1;
+            *flags = 0;
+            return NULL;
         }
     }
 #endif

@@ -14,6 +14,10 @@
 #include "gateway/filters/usage.h"
 #include "util/json_lex.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define USAGE_MAX_BODY (8u << 20)
 #define USAGE_MAX_LINE (1u << 20)
 
@@ -180,13 +184,41 @@ static void jw_ws(jw *w) {
     w->p += tgx_json_ws((const unsigned char *)w->p, 0, (size_t)(w->e - w->p));
 }
 
+/* The length of a string at s[0] (its quote) whose first 16 bytes after
+ * the quote hold its closing quote and before it only printable ASCII (no
+ * backslash): what tgx_json_string's skim finds first there, so it would
+ * accept it, without escapes. 0 otherwise (that function decides). */
+static size_t short_plain_string(const unsigned char *s, const unsigned char *e) {
+#if defined(__SSE2__)
+    if (e - s < 17) return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                               _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))); /* signed: 0x80 and above too */
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (!m) return 0;
+    size_t k = (size_t)__builtin_ctz(m);
+    return s[1 + k] == '"' ? k + 2 : 0;
+#else
+    (void)s;
+    (void)e;
+    return 0;
+#endif
+}
+
 /* A string at w->p (its quote); 1 if valid and free of \u0000 (jansson
  * refuses it without JSON_ALLOW_NUL). *esc: it held an escape. */
 static inline int jw_string(jw *w, const char **s, size_t *n, int *esc) {
     if (w->p >= w->e || *w->p != '"') return 0;
-    size_t i = 0;
-    unsigned fl = 0; /* the usual string is read inline (json_lex.h) */
-    if (tgx_json_string_fast((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &fl) || (fl & TGX_JSON_NUL)) return 0;
+    size_t i = short_plain_string((const unsigned char *)w->p, (const unsigned char *)w->e);
+    if (i) {
+        *s = w->p + 1;
+        *n = i - 2;
+        *esc = 0;
+        w->p += i;
+        return 1;
+    }
+    unsigned fl = 0;
+    if (tgx_json_string((const unsigned char *)w->p, (size_t)(w->e - w->p), &i, &fl) || (fl & TGX_JSON_NUL)) return 0;
     *s = w->p + 1;
     *n = i - 2;
     *esc = (fl & TGX_JSON_ESC) != 0;
