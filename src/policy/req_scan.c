@@ -175,14 +175,6 @@ tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error 
     return st;
 }
 
-const tg__req_member *tg__req_scan_getn(const tg__req_scan *sc_, const char *s, const char *key, size_t kl) {
-    for (size_t i = sc_->n; i-- > 0;) {
-        const tg__req_member *m = &sc_->m[i];
-        if (!m->key_escaped && m->kend - m->kstart == kl && memcmp(s + m->kstart, key, kl) == 0) return m;
-    }
-    return NULL;
-}
-
 void tg__req_scan_free(tg__req_scan *sc_) {
     if (sc_->m != sc_->inl) free(sc_->m);
     sc_->m = NULL;

@@ -47,9 +47,13 @@ typedef struct tg__req_scan {
 tg_status tg__req_scan_run(const char *s, size_t n, tg__req_scan *out, tg_error *err);
 /* The last member named KEY (literal bytes; duplicates: the last wins, as
  * jansson and Python's json take it), or NULL. */
-const tg__req_member *tg__req_scan_getn(const tg__req_scan *sc, const char *s, const char *key, size_t kl);
 static inline const tg__req_member *tg__req_scan_get(const tg__req_scan *sc, const char *s, const char *key) {
-    return tg__req_scan_getn(sc, s, key, strlen(key)); /* a literal KEY's length is known when compiled */
+    size_t kl = strlen(key); /* inline: a literal KEY's length is known when compiled, its compare one word or two */
+    for (size_t i = sc->n; i-- > 0;) {
+        const tg__req_member *m = &sc->m[i];
+        if (!m->key_escaped && m->kend - m->kstart == kl && memcmp(s + m->kstart, key, kl) == 0) return m;
+    }
+    return NULL;
 }
 void tg__req_scan_free(tg__req_scan *sc);
 

@@ -244,7 +244,7 @@ static inline size_t short_int(const char *p, const char *e, int64_t *iv) {
 }
 
 /* A number: 1 integer (fits int64), 2 real (finite), 0 invalid. */
-static int jw_number(jw *w, int64_t *iv, double *dv) {
+static inline int jw_number(jw *w, int64_t *iv, double *dv) {
     size_t i = short_int(w->p, w->e, iv);
     if (i) {
         *dv = (double)*iv;
@@ -462,7 +462,7 @@ static int top_member(jw *w, const char *k, size_t kn, void *ud) {
 }
 
 /* The value at `at`: 1 integer, 2 real, 0 anything else. */
-static int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
+static inline int number_at(const char *at, const char *e, int64_t *iv, double *dv) {
     if (!at || !(*at == '-' || (*at >= '0' && *at <= '9'))) return 0;
     jw w = {at, e, 0};
     return jw_number(&w, iv, dv);
