@@ -39,8 +39,14 @@ static inline void ws(sc *c) {
 /* A string at c->i (the opening quote). *esc: it held a backslash; *nul: a
  * \u0000 (jansson refuses it in a key). */
 static tg_status string(sc *c, int *esc, int *nul) {
+    size_t e = tgx_json_plain_end(c->s, c->n, c->i); /* the usual string, inline */
+    if (e) {
+        c->i = e;
+        *esc = *nul = 0;
+        return TG_OK;
+    }
     unsigned fl = 0;
-    tg_status st = lexed(c, tgx_json_string_fast(c->s, c->n, &c->i, &fl));
+    tg_status st = lexed(c, tgx_json_string(c->s, c->n, &c->i, &fl));
     *esc = (fl & TGX_JSON_ESC) != 0;
     *nul = (fl & TGX_JSON_NUL) != 0;
     return st;

@@ -43,17 +43,17 @@ static inline size_t tgx_json_ws(const unsigned char *s, size_t i, size_t n) {
  * *flags: TGX_JSON_ESC / TGX_JSON_NUL. On success *i is past the closing quote. */
 const char *tgx_json_string(const unsigned char *s, size_t n, size_t *i, unsigned *flags);
 
-/* tgx_json_string's answer, with the usual string (printable ASCII, no
- * escape) read inline: from the quote at s[*i], 16 bytes a step (SSE2) to
- * the first '"', '\\', control or non-ASCII byte (the last step a load of
- * s[n-16..n), the bytes before the string's masked off); when that byte is
- * the closing quote, *i is past it, *flags 0 and NULL is returned, as
- * tgx_json_string's skim would find. Anything else (an escape, UTF-8, an
- * error, fewer than 16 bytes in s) is tgx_json_string's call from the start.
- * test_req_scan's json_lex test and fuzz_req_scan hold the two equal. */
-static inline const char *tgx_json_string_fast(const unsigned char *s, size_t n, size_t *i, unsigned *flags) {
+/* The end (past the closing quote) of the usual string (printable ASCII,
+ * no escape) whose quote is s[i], read inline; 0 for anything else (an
+ * escape, UTF-8, an error, fewer than 16 bytes in s: tgx_json_string
+ * decides). 16 bytes a step (SSE2) to the first '"', '\\', control or
+ * non-ASCII byte, the last step a load of s[n-16..n) with the bytes before
+ * the string masked off; the string is plain when that byte is its closing
+ * quote, as tgx_json_string's skim would find. test_json_lex and
+ * fuzz_req_scan hold tgx_json_string_fast (below) equal to tgx_json_string. */
+static inline size_t tgx_json_plain_end(const unsigned char *s, size_t n, size_t i) {
 #if defined(__SSE2__)
-    size_t j = *i + 1; /* <= n: s[*i] is the quote */
+    size_t j = i + 1; /* <= n: s[i] is the quote */
     if (n >= 16) {
         const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
         unsigned m = 0;
@@ -69,14 +69,23 @@ static inline const char *tgx_json_string_fast(const unsigned char *s, size_t n,
             m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
                                                          _mm_cmplt_epi8(x, sp))) >> (j - (n - 16));
         }
-        j += (size_t)__builtin_ctz(m | 0x10000u); /* no hit: past n, the slow path's unterminated */
-        if (j < n && s[j] == '"') {
-            *i = j + 1;
-            *flags = 0;
-            return NULL;
-        }
+        j += (size_t)__builtin_ctz(m | 0x10000u); /* no hit: past n */
+        if (j < n && s[j] == '"') return j + 1;
     }
+#else
+    (void)s, (void)n, (void)i;
 #endif
+    return 0;
+}
+
+/* tgx_json_string with tgx_json_plain_end tried first. */
+static inline const char *tgx_json_string_fast(const unsigned char *s, size_t n, size_t *i, unsigned *flags) {
+    size_t e = tgx_json_plain_end(s, n, *i);
+    if (e) {
+        *i = e;
+        *flags = 0;
+        return NULL;
+    }
     return tgx_json_string(s, n, i, flags);
 }
 
