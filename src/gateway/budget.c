@@ -58,10 +58,8 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
     }
 }
 
-/* A decision made: its lines and the model's limits onto H. */
-static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
-    out->decided = 1;
-    decision_headers(h, &out->dec);
+/* The model's limits as lines onto H, piece by piece. */
+static void limit_lines(const tg__model *m, tgx_buf *h) {
     tgx_buf_puts(h, "x-tokgate-limit-context: ");
     tgx_buf_u64(h, m->limits.context);
     tgx_buf_puts(h, "\r\nx-tokgate-limit-input: ");
@@ -69,6 +67,74 @@ static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
     tgx_buf_puts(h, "\r\nx-tokgate-limit-output: ");
     tgx_buf_u64(h, m->limits.output);
     tgx_buf_puts(h, "\r\n");
+}
+
+/* ---- the same lines in one append (issue 17) ----------------------------
+ * decision_headers and limit_lines wrote ~20 pieces per request, each a
+ * strlen, a room test and a copy: the usual decision (no escalation, no
+ * thinking, no adaptive class) is written here into a stack array, literal
+ * lengths known, then appended once. Anything else, or an append refused
+ * (the ceiling), goes the piecewise way: byte-for-byte the same text
+ * (tests/gateway/test_req_fast.c compares both on a spread of decisions). */
+#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + (sizeof(s) - 1))
+
+static char *dec_u64(char *p, uint64_t v) { return p + tgx_u64_dec(p, v); }
+
+static char *dec_int(char *p, int v) { /* put_int's "%d" */
+    if (v < 0) *p++ = '-';
+    return dec_u64(p, v < 0 ? (uint64_t)(-(int64_t)v) : (uint64_t)v);
+}
+
+enum { LINES_ROOM = 512, SOURCE_MAX = 64 }; /* 7 numbers of <= 20 digits, the names, a source name <= 64 */
+
+static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decision *bd) {
+    const tg_budget *b = &bd->d.budget;
+    if (b->escalate_to || b->thinking_tokens || b->adaptive) return 0;
+    const char *src = NULL;
+    size_t sl = 0;
+    if (bd->d.action != TG_ACTION_REJECT) {
+        src = tg_max_tokens_source_name(b->max_tokens_source);
+        sl = strlen(src);
+        if (sl > SOURCE_MAX) return 0;
+    }
+    char line[LINES_ROOM];
+    char *p = LIT(line, "x-tokgate-prompt-tokens: ");
+    p = dec_u64(p, b->prompt_tokens);
+    p = LIT(p, "\r\nx-tokgate-prompt-exact: ");
+    p = dec_int(p, b->prompt_tokens_exact);
+    p = LIT(p, "\r\n");
+    if (src) {
+        p = LIT(p, "x-tokgate-max-tokens: ");
+        p = dec_u64(p, b->max_tokens);
+        p = LIT(p, "\r\nx-tokgate-max-tokens-source: ");
+        memcpy(p, src, sl);
+        p += sl;
+        p = LIT(p, "\r\nx-tokgate-clamped: ");
+        p = dec_int(p, b->clamped);
+        p = LIT(p, "\r\nx-tokgate-truncated: ");
+        p = dec_int(p, bd->d.truncation.applied);
+        p = LIT(p, "\r\n");
+    }
+    p = LIT(p, "x-tokgate-limit-context: ");
+    p = dec_u64(p, m->limits.context);
+    p = LIT(p, "\r\nx-tokgate-limit-input: ");
+    p = dec_u64(p, m->limits.input);
+    p = LIT(p, "\r\nx-tokgate-limit-output: ");
+    p = dec_u64(p, m->limits.output);
+    p = LIT(p, "\r\n");
+    return tgx_buf_append(h, line, (size_t)(p - line)) == TG_OK;
+}
+
+void tg__budget_lines(const tg__model *m, const tg_budget_decision *bd, tgx_buf *h, int piecewise) {
+    if (!piecewise && lines_at_once(m, h, bd)) return;
+    decision_headers(h, bd);
+    limit_lines(m, h);
+}
+
+/* A decision made: its lines and the model's limits onto H. */
+static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
+    out->decided = 1;
+    tg__budget_lines(m, &out->dec, h, 0);
 }
 
 /* The same as OUT's headers (H is freed). */

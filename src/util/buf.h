@@ -48,6 +48,13 @@ static inline tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append
 static inline tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 /* Appends v in decimal (what "%llu" writes, without printf). */
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v);
+/* The same digits into plain memory: tgx_u64_len(v) is their count (1..20),
+ * tgx_u64_put writes exactly N = tgx_u64_len(v) of them at OUT (no NUL),
+ * tgx_u64_dec both, returning the count. */
+#define TGX_U64_DIGITS 20
+size_t tgx_u64_len(uint64_t v);
+void tgx_u64_put(char *out, uint64_t v, size_t n);
+size_t tgx_u64_dec(char *out, uint64_t v);
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
 /* Hands the memory to the caller (free() it); the buffer is left empty. */
 char *tgx_buf_detach(tgx_buf *b, size_t *len);
