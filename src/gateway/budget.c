@@ -200,9 +200,15 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
 
 tg_status tg__budget_decide_lite(const tg__model *m, const tg__req_lite *q, const tg__rfast *fast, tg__budget *out,
                                  int *decided, tgx_buf *h, tg_error *err) {
-    memset(out, 0, sizeof out[0]);
     *decided = 0;
-    if (!m->have_limits || !fast->hit) return TG_OK;
+    if (!m->have_limits || !fast->hit) {
+        memset(out, 0, sizeof out[0]);
+        return TG_OK;
+    }
+    /* OUT's decision (~1.3 KB) is cleared by tg__budget_decide_counts_lite,
+     * which fills it whole or leaves it empty (req_scan.h): not twice (issue 17) */
+    out->decided = 0;
+    out->headers = NULL;
     tg_budget_model bm;
     tg__budget_model(m, &bm);
     tg_count_method cached = bm.tok ? TG_COUNT_TEMPLATE : TG_COUNT_ESTIMATE; /* decide()'s, on a hit */
