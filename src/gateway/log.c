@@ -247,9 +247,9 @@ static int access_copy_printable(char *dst, const char *src, size_t len) {
     return 1;
 }
 
-void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {
-    if (cap == 0) return;
-    if (src && len < cap && access_copy_printable(dst, src, len)) return;
+/* The byte rule (0x21-0x7e kept, anything else '?', cut to CAP - 1), out of
+ * line: tg__access_set's common case saves no registers for it. */
+static __attribute__((noinline)) void access_set_bytes(char *dst, size_t cap, const char *src, size_t len) {
     size_t n = 0;
     if (src) /* printable runs 8 bytes at a time */
         while (n + 8 <= len && n + 8 < cap) {
@@ -264,6 +264,12 @@ void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {
         dst[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
     }
     dst[n] = '\0';
+}
+
+void tg__access_set(char *dst, size_t cap, const char *src, size_t len) {
+    if (cap == 0) return;
+    if (src && len < cap && access_copy_printable(dst, src, len)) return;
+    access_set_bytes(dst, cap, src, len);
 }
 
 static const char *or_dash(const char *v) { return v && *v ? v : "-"; }

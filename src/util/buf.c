@@ -65,44 +65,12 @@ tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n) {
     return TG_OK;
 }
 
-/* "00" .. "99": two digits per division by 100 (issue 17: one division per
- * digit cost ~80 instructions for a 5-digit number). */
-static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
-                                     "2021222324252627282930313233343536373839"
-                                     "4041424344454647484950515253545556575859"
-                                     "6061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
-
-size_t tgx_u64_len(uint64_t v) {
-    size_t n = 1;
-    while (v >= 10000) { /* four digits a step: a token count is mostly 1-6 digits */
-        v /= 10000;
-        n += 4;
-    }
-    return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
-void tgx_u64_put(char *out, uint64_t v, size_t n) {
-    char *p = out + n; /* written from the last digit back */
-    while (v >= 100) {
-        size_t i = (size_t)(v % 100) * 2;
-        v /= 100;
-        p -= 2;
-        memcpy(p, digit_pairs + i, 2);
-    }
-    if (v >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + v * 2, 2);
-    } else {
-        *--p = (char)('0' + v);
-    }
-}
-
-size_t tgx_u64_dec(char *out, uint64_t v) {
-    size_t n = tgx_u64_len(v);
-    tgx_u64_put(out, v, n);
-    return n;
-}
+/* "00" .. "99" (buf.h, tgx_u64_put): two digits per division by 100. */
+const char tgx_digit_pairs[201] = "0001020304050607080910111213141516171819"
+                                  "2021222324252627282930313233343536373839"
+                                  "4041424344454647484950515253545556575859"
+                                  "6061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
 
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
     size_t n = tgx_u64_len(v);
