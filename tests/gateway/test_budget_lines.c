@@ -7,8 +7,9 @@
  * spread of decisions (every action and max_tokens source, an unknown
  * source, numbers of every width up to UINT64_MAX, negative and positive
  * flags, escalation, thinking and adaptive lines) one way against the other,
- * and a buffer whose ceiling refuses the one append (the piecewise text,
- * cut where its ceiling cuts it).
+ * a buffer whose ceiling refuses the one append (the piecewise text, cut
+ * where its ceiling cuts it), and the limit lines kept from one decision to
+ * the next while one limit at a time changes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -111,8 +112,30 @@ static void test_spread(void) {
     TG_CHECK_EQ_I(bad, 0);
 }
 
+/* The limit lines are kept for the limits last seen (per thread): one limit
+ * changed at a time, and back, each written again. */
+static void test_limits_change(void) {
+    tg__model m;
+    memset(&m, 0, sizeof m);
+    tg_budget_decision bd;
+    memset(&bd, 0, sizeof bd);
+    bd.d.budget.prompt_tokens = 7;
+    uint64_t vals[] = {40960, 40961, 4096, 0, UINT64_MAX};
+    int bad = 0;
+    for (int round = 0; round < 2; round++)
+        for (int which = 0; which < 3; which++)
+            for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+                m.limits.context = which == 0 ? vals[v] : 131072;
+                m.limits.input = which == 1 ? vals[v] : 131072;
+                m.limits.output = which == 2 ? vals[v] : 131072;
+                for (int again = 0; again < 2; again++) bad += !same(&m, &bd, 4096);
+            }
+    TG_CHECK_EQ_I(bad, 0);
+}
+
 int main(void) {
     TG_RUN(test_documented);
     TG_RUN(test_spread);
+    TG_RUN(test_limits_change);
     return tg_test_summary();
 }
