@@ -87,6 +87,36 @@ static char *dec_int(char *p, int v) { /* put_int's "%d" */
 
 enum { LINES_ROOM = 512, SOURCE_MAX = 64 }; /* 7 numbers of <= 20 digits, the names, a source name <= 64 */
 
+/* The three limit lines for the limits this thread saw last: made again only
+ * when they change (a model's limits move only when its engine reports new
+ * ones), else copied whole, room included (LIMIT_ROOM bytes, n of them the
+ * text). */
+enum { LIMIT_ROOM = 160 }; /* 25 + 23 + 24 bytes of names, 3 x (20 digits + CRLF) */
+static _Thread_local struct {
+    uint64_t context, input, output;
+    size_t n; /* 0: not made yet */
+    char s[LIMIT_ROOM];
+} limit_cache;
+
+static char *limit_text(char *p, const tg_limits *l) {
+    if (!limit_cache.n || limit_cache.context != l->context || limit_cache.input != l->input ||
+        limit_cache.output != l->output) {
+        char *q = LIT(limit_cache.s, "x-tokgate-limit-context: ");
+        q = dec_u64(q, l->context);
+        q = LIT(q, "\r\nx-tokgate-limit-input: ");
+        q = dec_u64(q, l->input);
+        q = LIT(q, "\r\nx-tokgate-limit-output: ");
+        q = dec_u64(q, l->output);
+        q = LIT(q, "\r\n");
+        limit_cache.n = (size_t)(q - limit_cache.s);
+        limit_cache.context = l->context;
+        limit_cache.input = l->input;
+        limit_cache.output = l->output;
+    }
+    memcpy(p, limit_cache.s, LIMIT_ROOM); /* a fixed size: a few vector moves, not a call */
+    return p + limit_cache.n;
+}
+
 static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decision *bd) {
     const tg_budget *b = &bd->d.budget;
     if (b->escalate_to || b->thinking_tokens || b->adaptive) return 0;
@@ -97,6 +127,7 @@ static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decisio
         sl = strlen(src);
         if (sl > SOURCE_MAX) return 0;
     }
+    _Static_assert(LINES_ROOM >= 300 + LIMIT_ROOM, "the decision's lines (<= 291 bytes) and the limits' room");
     char line[LINES_ROOM];
     char *p = LIT(line, "x-tokgate-prompt-tokens: ");
     p = dec_u64(p, b->prompt_tokens);
@@ -115,13 +146,7 @@ static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decisio
         p = dec_int(p, bd->d.truncation.applied);
         p = LIT(p, "\r\n");
     }
-    p = LIT(p, "x-tokgate-limit-context: ");
-    p = dec_u64(p, m->limits.context);
-    p = LIT(p, "\r\nx-tokgate-limit-input: ");
-    p = dec_u64(p, m->limits.input);
-    p = LIT(p, "\r\nx-tokgate-limit-output: ");
-    p = dec_u64(p, m->limits.output);
-    p = LIT(p, "\r\n");
+    p = limit_text(p, &m->limits);
     return tgx_buf_append(h, line, (size_t)(p - line)) == TG_OK;
 }
 
