@@ -92,29 +92,30 @@ enum { LINES_ROOM = 512, SOURCE_MAX = 64 }; /* 7 numbers of <= 20 digits, the na
  * ones), else copied whole, room included (LIMIT_ROOM bytes, n of them the
  * text). */
 enum { LIMIT_ROOM = 160 }; /* 25 + 23 + 24 bytes of names, 3 x (20 digits + CRLF) */
-static _Thread_local struct {
+typedef struct limit_text_cache {
     uint64_t context, input, output;
     size_t n; /* 0: not made yet */
     char s[LIMIT_ROOM];
-} limit_cache;
+} limit_text_cache;
+static _Thread_local limit_text_cache limit_cache;
 
 static char *limit_text(char *p, const tg_limits *l) {
-    if (!limit_cache.n || limit_cache.context != l->context || limit_cache.input != l->input ||
-        limit_cache.output != l->output) {
-        char *q = LIT(limit_cache.s, "x-tokgate-limit-context: ");
+    limit_text_cache *c = &limit_cache; /* the thread's address once (a call where the code is position-independent) */
+    if (!c->n || c->context != l->context || c->input != l->input || c->output != l->output) {
+        char *q = LIT(c->s, "x-tokgate-limit-context: ");
         q = dec_u64(q, l->context);
         q = LIT(q, "\r\nx-tokgate-limit-input: ");
         q = dec_u64(q, l->input);
         q = LIT(q, "\r\nx-tokgate-limit-output: ");
         q = dec_u64(q, l->output);
         q = LIT(q, "\r\n");
-        limit_cache.n = (size_t)(q - limit_cache.s);
-        limit_cache.context = l->context;
-        limit_cache.input = l->input;
-        limit_cache.output = l->output;
+        c->n = (size_t)(q - c->s);
+        c->context = l->context;
+        c->input = l->input;
+        c->output = l->output;
     }
-    memcpy(p, limit_cache.s, LIMIT_ROOM); /* a fixed size: a few vector moves, not a call */
-    return p + limit_cache.n;
+    memcpy(p, c->s, LIMIT_ROOM); /* a fixed size: a few vector moves, not a call */
+    return p + c->n;
 }
 
 static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decision *bd) {
