@@ -58,10 +58,8 @@ static void decision_headers(tgx_buf *h, const tg_budget_decision *bd) {
     }
 }
 
-/* A decision made: its lines and the model's limits onto H. */
-static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
-    out->decided = 1;
-    decision_headers(h, &out->dec);
+/* The model's limits as lines onto H, piece by piece. */
+static void limit_lines(const tg__model *m, tgx_buf *h) {
     tgx_buf_puts(h, "x-tokgate-limit-context: ");
     tgx_buf_u64(h, m->limits.context);
     tgx_buf_puts(h, "\r\nx-tokgate-limit-input: ");
@@ -69,6 +67,100 @@ static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
     tgx_buf_puts(h, "\r\nx-tokgate-limit-output: ");
     tgx_buf_u64(h, m->limits.output);
     tgx_buf_puts(h, "\r\n");
+}
+
+/* ---- the same lines in one append (issue 17) ----------------------------
+ * decision_headers and limit_lines wrote ~20 pieces per request, each a
+ * strlen, a room test and a copy: the usual decision (no escalation, no
+ * thinking, no adaptive class) is written here into a stack array, literal
+ * lengths known, then appended once. Anything else, or an append refused
+ * (the ceiling), goes the piecewise way: byte-for-byte the same text
+ * (tests/gateway/test_req_fast.c compares both on a spread of decisions). */
+#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + (sizeof(s) - 1))
+
+static char *dec_u64(char *p, uint64_t v) { return p + tgx_u64_dec(p, v); }
+
+static char *dec_int(char *p, int v) { /* put_int's "%d" */
+    if (v < 0) *p++ = '-';
+    return dec_u64(p, v < 0 ? (uint64_t)(-(int64_t)v) : (uint64_t)v);
+}
+
+enum { LINES_ROOM = 512, SOURCE_MAX = 64 }; /* 7 numbers of <= 20 digits, the names, a source name <= 64 */
+
+/* The three limit lines for the limits this thread saw last: made again only
+ * when they change (a model's limits move only when its engine reports new
+ * ones), else copied whole, room included (LIMIT_ROOM bytes, n of them the
+ * text). */
+enum { LIMIT_ROOM = 160 }; /* 25 + 23 + 24 bytes of names, 3 x (20 digits + CRLF) */
+typedef struct limit_text_cache {
+    uint64_t context, input, output;
+    size_t n; /* 0: not made yet */
+    char s[LIMIT_ROOM];
+} limit_text_cache;
+static _Thread_local limit_text_cache limit_cache;
+
+static char *limit_text(char *p, const tg_limits *l) {
+    limit_text_cache *c = &limit_cache; /* the thread's address once (a call where the code is position-independent) */
+    if (!c->n || c->context != l->context || c->input != l->input || c->output != l->output) {
+        char *q = LIT(c->s, "x-tokgate-limit-context: ");
+        q = dec_u64(q, l->context);
+        q = LIT(q, "\r\nx-tokgate-limit-input: ");
+        q = dec_u64(q, l->input);
+        q = LIT(q, "\r\nx-tokgate-limit-output: ");
+        q = dec_u64(q, l->output);
+        q = LIT(q, "\r\n");
+        c->n = (size_t)(q - c->s);
+        c->context = l->context;
+        c->input = l->input;
+        c->output = l->output;
+    }
+    memcpy(p, c->s, LIMIT_ROOM); /* a fixed size: a few vector moves, not a call */
+    return p + c->n;
+}
+
+static int lines_at_once(const tg__model *m, tgx_buf *h, const tg_budget_decision *bd) {
+    const tg_budget *b = &bd->d.budget;
+    if (b->escalate_to || b->thinking_tokens || b->adaptive) return 0;
+    const char *src = NULL;
+    size_t sl = 0;
+    if (bd->d.action != TG_ACTION_REJECT) {
+        src = tg_max_tokens_source_name(b->max_tokens_source);
+        sl = strlen(src);
+        if (sl > SOURCE_MAX) return 0;
+    }
+    _Static_assert(LINES_ROOM >= 300 + LIMIT_ROOM, "the decision's lines (<= 291 bytes) and the limits' room");
+    char line[LINES_ROOM];
+    char *p = LIT(line, "x-tokgate-prompt-tokens: ");
+    p = dec_u64(p, b->prompt_tokens);
+    p = LIT(p, "\r\nx-tokgate-prompt-exact: ");
+    p = dec_int(p, b->prompt_tokens_exact);
+    p = LIT(p, "\r\n");
+    if (src) {
+        p = LIT(p, "x-tokgate-max-tokens: ");
+        p = dec_u64(p, b->max_tokens);
+        p = LIT(p, "\r\nx-tokgate-max-tokens-source: ");
+        memcpy(p, src, sl);
+        p += sl;
+        p = LIT(p, "\r\nx-tokgate-clamped: ");
+        p = dec_int(p, b->clamped);
+        p = LIT(p, "\r\nx-tokgate-truncated: ");
+        p = dec_int(p, bd->d.truncation.applied);
+        p = LIT(p, "\r\n");
+    }
+    p = limit_text(p, &m->limits);
+    return tgx_buf_append(h, line, (size_t)(p - line)) == TG_OK;
+}
+
+void tg__budget_lines(const tg__model *m, const tg_budget_decision *bd, tgx_buf *h, int piecewise) {
+    if (!piecewise && lines_at_once(m, h, bd)) return;
+    decision_headers(h, bd);
+    limit_lines(m, h);
+}
+
+/* A decision made: its lines and the model's limits onto H. */
+static void decided_lines(const tg__model *m, tgx_buf *h, tg__budget *out) {
+    out->decided = 1;
+    tg__budget_lines(m, &out->dec, h, 0);
 }
 
 /* The same as OUT's headers (H is freed). */
@@ -134,9 +226,15 @@ tg_status tg__budget_decide_fast(const tg__model *m, const tg_request *r, uint64
 
 tg_status tg__budget_decide_lite(const tg__model *m, const tg__req_lite *q, const tg__rfast *fast, tg__budget *out,
                                  int *decided, tgx_buf *h, tg_error *err) {
-    memset(out, 0, sizeof out[0]);
     *decided = 0;
-    if (!m->have_limits || !fast->hit) return TG_OK;
+    if (!m->have_limits || !fast->hit) {
+        memset(out, 0, sizeof out[0]);
+        return TG_OK;
+    }
+    /* OUT's decision (~1.3 KB) is cleared by tg__budget_decide_counts_lite,
+     * which fills it whole or leaves it empty (req_scan.h): not twice (issue 17) */
+    out->decided = 0;
+    out->headers = NULL;
     tg_budget_model bm;
     tg__budget_model(m, &bm);
     tg_count_method cached = bm.tok ? TG_COUNT_TEMPLATE : TG_COUNT_ESTIMATE; /* decide()'s, on a hit */

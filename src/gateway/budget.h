@@ -58,6 +58,10 @@ struct tg__req_lite;
 tg_status tg__budget_decide_lite(const tg__model *m, const struct tg__req_lite *q, const struct tg__rfast *fast,
                                  tg__budget *out, int *decided, tgx_buf *h, tg_error *err);
 void tg__budget_free(tg__budget *b);
+/* BD's x-tokgate-* lines and m's limit lines onto H, as a decision's
+ * headers carry them: the usual ones in one append, or (PIECEWISE, and
+ * whatever that does not cover) piece by piece; the text is the same. */
+void tg__budget_lines(const tg__model *m, const tg_budget_decision *bd, tgx_buf *h, int piecewise);
 
 /* The model as the library's budget path takes it (BM borrows from m, and
  * SETTINGS must outlive BM); the count cache is this thread's for m's

@@ -65,14 +65,24 @@ tg_status tgx_buf_append_grow(tgx_buf *b, const void *p, size_t n) {
     return TG_OK;
 }
 
+/* "00" .. "99" (buf.h, tgx_u64_put): two digits per division by 100. */
+const char tgx_digit_pairs[201] = "0001020304050607080910111213141516171819"
+                                  "2021222324252627282930313233343536373839"
+                                  "4041424344454647484950515253545556575859"
+                                  "6061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v) {
-    char d[20];
-    size_t i = sizeof d;
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return tgx_buf_append(b, d + i, sizeof d - i);
+    size_t n = tgx_u64_len(v);
+    if (b->data && n < b->cap - b->len && n <= b->max - b->len) { /* tgx_buf_append's test: fits with its NUL */
+        tgx_u64_put(b->data + b->len, v, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return TG_OK;
+    }
+    char d[TGX_U64_DIGITS];
+    tgx_u64_put(d, v, n);
+    return tgx_buf_append_grow(b, d, n);
 }
 
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) {

@@ -48,6 +48,41 @@ static inline tg_status tgx_buf_putc(tgx_buf *b, char c) { return tgx_buf_append
 static inline tg_status tgx_buf_puts(tgx_buf *b, const char *s) { return tgx_buf_append(b, s, strlen(s)); }
 /* Appends v in decimal (what "%llu" writes, without printf). */
 tg_status tgx_buf_u64(tgx_buf *b, uint64_t v);
+/* The same digits into plain memory: tgx_u64_len(v) is their count (1..20),
+ * tgx_u64_put writes exactly N = tgx_u64_len(v) of them at OUT (no NUL),
+ * tgx_u64_dec both, returning the count. */
+#define TGX_U64_DIGITS 20
+extern const char tgx_digit_pairs[201]; /* "00" .. "99" */
+static inline size_t tgx_u64_len(uint64_t v) {
+    size_t n = 1;
+    while (v >= 10000) { /* four digits a step: a token count is mostly 1-6 digits */
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+/* Inline, two digits per division by 100 (issue 17: one division per digit
+ * and a call each cost ~80 instructions for a 5-digit number). */
+static inline void tgx_u64_put(char *out, uint64_t v, size_t n) {
+    char *p = out + n; /* written from the last digit back */
+    while (v >= 100) {
+        size_t i = (size_t)(v % 100) * 2;
+        v /= 100;
+        p -= 2;
+        memcpy(p, tgx_digit_pairs + i, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, tgx_digit_pairs + v * 2, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+}
+static inline size_t tgx_u64_dec(char *out, uint64_t v) {
+    size_t n = tgx_u64_len(v);
+    tgx_u64_put(out, v, n);
+    return n;
+}
 tg_status tgx_buf_printf(tgx_buf *b, const char *fmt, ...) TG_PRINTF(2, 3);
 /* Hands the memory to the caller (free() it); the buffer is left empty. */
 char *tgx_buf_detach(tgx_buf *b, size_t *len);

@@ -278,6 +278,30 @@ static void test_access_set_words(void) {
         if (cap && (strlen(got) != n || memcmp(got, want, n + 1) != 0)) bad++;
     }
     TG_CHECK_EQ_U(bad, 0);
+    /* every length 0..40 and room 1..48, all printable, then one byte of
+     * each kind (space, DEL, 0x80, NUL) at every place: the whole-value
+     * word copy (log.c, access_copy_printable: short words, the
+     * overlapping last word) or the byte rule, the same text */
+    static const char bytes[] = {' ', 0x7f, (char)0x80, 0};
+    bad = 0;
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t cap = 1; cap <= 48; cap++)
+            for (size_t at = 0; at <= len; at++)
+                for (size_t b = 0; b < (at < len ? sizeof bytes : 1); b++) {
+                    char src[41], got[48], want[48];
+                    for (size_t i = 0; i < len; i++) src[i] = (char)(0x21 + (i * 7 + len) % 94);
+                    if (at < len) src[at] = bytes[b];
+                    memset(got, 'x', sizeof got);
+                    tg__access_set(got, cap, src, len);
+                    size_t n = 0;
+                    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+                        unsigned char ch = (unsigned char)src[i];
+                        want[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+                    }
+                    want[n] = '\0';
+                    if (memcmp(got, want, n + 1) != 0) bad++;
+                }
+    TG_CHECK_EQ_U(bad, 0);
     static const char edge[] = "abcdefg\x7f" "abcdefg " "abcdefg\x80" "abcdefg~" "!!!!!!!!";
     char out[64];
     tg__access_set(out, sizeof out, edge, sizeof edge - 1);

@@ -90,6 +90,39 @@ static void test_key(void) {
         "\"stream\":true,\"thinking_mode\":\"balanced\",\"truncation\":\"auto\",\"max_completion_tokens\":3}"};
     key_of(same[0], &tok, &chat, 0, k);
     TG_CHECK(memcmp(k, k0, 16) == 0);
+    /* each field left out of the key (req_fast.c, excluded_key: the 22
+     * sampling and budget names), added: the same key; a name one letter
+     * off, one shorter or one longer: another key */
+    static const char *const left_out[] = {
+        "model", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature", "top_p", "top_k",
+        "min_p", "n", "seed", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias",
+        "logprobs", "top_logprobs", "user", "thinking_mode", "max_thinking_tokens", "truncation"};
+    static const char nobase[] = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    uint8_t kn[16];
+    key_of(nobase, &tok, &chat, 0, kn);
+    for (size_t i = 0; i < sizeof left_out / sizeof left_out[0]; i++) {
+        const char *name = left_out[i];
+        size_t nl = strlen(name);
+        char b[256], alt[64];
+        snprintf(b, sizeof b, "{\"%s\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", name);
+        key_of(b, &tok, &chat, 0, k);
+        if (memcmp(k, kn, 16) != 0) fprintf(stderr, "%s changed the key\n", name);
+        TG_CHECK(memcmp(k, kn, 16) == 0);
+        for (int v = 0; v < 4; v++) { /* first letter, last letter, one shorter, one longer */
+            memcpy(alt, name, nl + 1);
+            if (v == 0) alt[0] = alt[0] == 'x' ? 'y' : 'x';
+            if (v == 1) alt[nl - 1] = alt[nl - 1] == 'x' ? 'y' : 'x';
+            if (v == 2) alt[nl - 1] = '\0';
+            if (v == 3) memcpy(alt + nl, "s", 2);
+            if (!alt[0]) continue;
+            snprintf(b, sizeof b, "{\"%s\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", alt);
+            key_of(b, &tok, &chat, 0, k);
+            int known = 0; /* a near name that is itself left out ("top_p" one off "top_k") */
+            for (size_t j = 0; j < sizeof left_out / sizeof left_out[0]; j++) known |= !strcmp(alt, left_out[j]);
+            if (!known && memcmp(k, kn, 16) == 0) fprintf(stderr, "%s (near %s) left the key unchanged\n", alt, name);
+            TG_CHECK(known || memcmp(k, kn, 16) != 0);
+        }
+    }
     /* the model identity */
     key_of(base, &chat, &chat, 0, k);
     TG_CHECK(memcmp(k, k0, 16) != 0);

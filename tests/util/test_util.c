@@ -1,5 +1,6 @@
 /* test_util.c: tests for util/ (buffer ceiling, strict UTF-8 per RFC 3629
  * Table 3-7, whole-file reads). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tg_test.h"
@@ -47,6 +48,52 @@ static void test_buf_with(void) {
     tgx_buf_free(&b);
 }
 
+/* tgx_buf_u64 / tgx_u64_dec (two digits per step, length first) against
+ * libc's "%llu" (the reference): every value below 100000, each power of
+ * ten and its neighbours up to UINT64_MAX, and a spread of others; appended
+ * into room that fits, room that does not (the heap path) and a ceiling. */
+static void check_u64(uint64_t v) {
+    char want[32], got[32];
+    int wn = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+    size_t n = tgx_u64_dec(got, v);
+    got[n] = '\0';
+    TG_CHECK_EQ_I((long long)n, wn);
+    TG_CHECK_EQ_I((long long)tgx_u64_len(v), wn);
+    TG_CHECK_STR(got, want);
+    char mem[8];
+    tgx_buf b;
+    tgx_buf_init_with(&b, mem, sizeof mem, 64);
+    TG_CHECK_EQ_I(tgx_buf_puts(&b, "x="), TG_OK);
+    TG_CHECK_EQ_I(tgx_buf_u64(&b, v), TG_OK); /* in mem when it fits, else moved to the heap */
+    TG_CHECK_EQ_I((long long)b.len, 2 + wn);
+    TG_CHECK(strcmp(b.data + 2, want) == 0);
+    tgx_buf_free(&b);
+    tgx_buf_init(&b, (size_t)wn - 1); /* one byte short of the ceiling: refused, nothing written */
+    TG_CHECK_EQ_I(tgx_buf_u64(&b, v), TG_ELIMIT);
+    TG_CHECK_EQ_I((long long)b.len, 0);
+    tgx_buf_free(&b);
+}
+
+static void test_buf_u64(void) {
+    for (uint64_t v = 0; v < 100000; v += (v < 2000 ? 1 : 7)) check_u64(v);
+    uint64_t p = 1;
+    for (int k = 0; k < 20; k++) {
+        check_u64(p - 1);
+        check_u64(p);
+        check_u64(p + 1);
+        if (k < 19) p *= 10;
+    }
+    check_u64(UINT64_MAX);
+    check_u64(UINT64_MAX - 1);
+    uint64_t x = 0x9e3779b97f4a7c15u; /* a spread of widths (xorshift) */
+    for (int i = 0; i < 2000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_u64(x >> (i % 64));
+    }
+}
+
 static void test_utf8_table(void) {
     /* Well-formed boundaries and the ill-formed cases of Unicode Table 3-7. */
     static const struct { const char *bytes; size_t len; uint32_t cp; } ok[] = {
@@ -91,6 +138,7 @@ static void test_read_file(void) {
 int main(void) {
     TG_RUN(test_buf_ceiling);
     TG_RUN(test_buf_with);
+    TG_RUN(test_buf_u64);
     TG_RUN(test_utf8_table);
     TG_RUN(test_read_file);
     return tg_test_summary();
