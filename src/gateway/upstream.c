@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "gateway/upstream.h"
+#include "gateway/filters/model_name.h"
 #include "gateway/log.h"
 
 #define POOL_MAX_IDLE 64
@@ -100,8 +101,20 @@ struct tg__upreq {
     int pending_fault;
     const char *pending_msg;
     char msgbuf[160];
-    tg__http_header hdrs[UP_MAX_HEADERS]; /* last: not zeroed (4 KiB; the parser fills n_headers of them) */
+    int req_lent;             /* req went to a connection's output by reference: freed, never reused */
+    tg__http_header hdrs[UP_MAX_HEADERS]; /* from here: not zeroed (4 KiB; the parser fills n_headers of them) */
+    char head_small[1024];    /* head_buf for a head this short (no malloc; issue 17) */
 };
+
+/* Emptied request buffers of ended requests (req_destroy), for the next
+ * ones: an evbuffer_new is a calloc glibc's per-thread cache does not serve
+ * (issue 17). The loop's thread's own; freed with the pools. */
+static _Thread_local struct evbuffer *spare_buf[TG__POOLS_SPARES];
+static _Thread_local size_t n_spare_buf;
+
+struct evbuffer *tg__upreq_buf_new(void) {
+    return n_spare_buf ? spare_buf[--n_spare_buf] : evbuffer_new();
+}
 
 const char *tg__up_fault_name(int fault) {
     switch (fault) {
@@ -191,11 +204,14 @@ void tg__pool_free_all(tg__pools *s) {
         p = next;
     }
     s->head = NULL;
-    if (s->spare) {
-        event_free(s->spare->kick);
-        free(s->spare);
-        s->spare = NULL;
+    while (s->n_spare) {
+        tg__upreq *r = s->spare[--s->n_spare];
+        event_free(r->kick);
+        free(r);
     }
+    while (s->n_spare_job) free(s->spare_job[--s->n_spare_job]);
+    while (n_spare_buf) evbuffer_free(spare_buf[--n_spare_buf]);
+    tg__model_name_spares_free(); /* the answers' filters' kept memory, this thread's as spare_buf */
     tg__wheel_stop(&s->wheel);
     if (s->dns) evdns_base_free(s->dns, 0);
     s->dns = NULL;
@@ -255,12 +271,18 @@ static void req_destroy(tg__upreq *r) {
     drop_conn(r);
     tg__tnode_clear(&r->tn);
     tg__tnode_clear(&r->guard);
-    free(r->head_buf);
-    if (r->req) evbuffer_free(r->req);
+    if (r->head_buf != r->head_small) free(r->head_buf);
+    if (r->req) {
+        /* no longer lent to an output (attach_conn): emptied, kept for the next request's (tg__upreq_buf_new) */
+        if (!r->req_lent && n_spare_buf < TG__POOLS_SPARES && evbuffer_drain(r->req, evbuffer_get_length(r->req)) == 0)
+            spare_buf[n_spare_buf++] = r->req;
+        else
+            evbuffer_free(r->req);
+    }
     tg__pools *set = r->pool->set;
-    if (r->kick && !set->spare) { /* kept for the next request: a malloc of ~4.5 KiB and an event_new less (issue 17) */
+    if (r->kick && set->n_spare < TG__POOLS_SPARES) { /* kept: a malloc of ~4.5 KiB and an event_new less (issue 17) */
         event_del(r->kick);      /* also off the active queue */
-        set->spare = r;
+        set->spare[set->n_spare++] = r;
         return;
     }
     if (r->kick) event_free(r->kick);
@@ -407,6 +429,8 @@ static void cork_close(void) {
     }
 }
 
+static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg);
+
 static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
     tg__fastrd *rd = arg;
     struct bufferevent *bev = rd->bev;
@@ -419,17 +443,23 @@ static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
         ev |= BEV_EVENT_TIMEOUT;
     } else {
         size_t want = READ_MAX;
+        int nomem = 0;
         if (rd->cap) {
             size_t have = evbuffer_get_length(bev->input);
             if (have >= rd->cap) { /* full: off until the input drains (rd_resume) */
-                rd->off = 1;
-                event_del(&bev->ev_read);
-                return;
-            }
-            if (rd->cap - have < want) want = rd->cap - have;
+                /* rd_resume goes on the input at the first cap only: a
+                 * callback there costs every add and drain (issue 17) */
+                if (rd->cbe || (rd->cbe = evbuffer_add_cb(bev->input, rd_resume, rd))) {
+                    rd->off = 1;
+                    event_del(&bev->ev_read);
+                    return;
+                }
+                nomem = 1;
+            } else if (rd->cap - have < want) want = rd->cap - have;
         }
         char buf[READ_MAX];
-        ssize_t n = recv(fd, buf, want, 0);
+        ssize_t n = nomem ? -1 : recv(fd, buf, want, 0);
+        if (nomem) errno = ENOMEM; /* out of memory: an error, as a failed add below */
         if (n > 0) {
             evbuffer_unfreeze(bev->input, 0);
             int rc = evbuffer_add(bev->input, buf, (size_t)n);
@@ -465,8 +495,7 @@ static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, v
 void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd) {
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd < 0 || rd->bev) return;
-    rd->cbe = evbuffer_add_cb(bev->input, rd_resume, rd);
-    if (!rd->cbe) return; /* out of memory: libevent's read stays */
+    rd->cbe = NULL; /* rd_resume goes on the input at the first cap (fast_readcb) */
     rd->bev = bev;
     rd->orig = event_get_callback(&bev->ev_read);
     rd->off = 0;
@@ -485,7 +514,8 @@ void tg__bev_fast_read_end(struct bufferevent *bev, tg__fastrd *rd) {
     short evs = event_get_events(&bev->ev_read);
     event_del(&bev->ev_read);
     event_assign(&bev->ev_read, bev->ev_base, fd, evs, rd->orig, bev); /* libevent finalizes it with its bufferevent */
-    evbuffer_remove_cb_entry(bev->input, rd->cbe);
+    if (rd->cbe) evbuffer_remove_cb_entry(bev->input, rd->cbe);
+    rd->cbe = NULL;
     rd->bev = NULL;
 }
 
@@ -561,6 +591,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         start_head_wait(r);
         return 0;
     }
+    r->req_lent = 1; /* even on failure: what libevent did with it is unknown */
     if (evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), r->req) != 0) {
         c->req = NULL; /* out of memory: nothing went out; the connection is closed */
         r->conn = NULL;
@@ -685,7 +716,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg) {
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud) {
-    struct evbuffer *b = evbuffer_new();
+    struct evbuffer *b = tg__upreq_buf_new();
     if (!b || evbuffer_add(b, req, len) != 0) {
         if (b) evbuffer_free(b);
         return NULL;
@@ -695,10 +726,9 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
 
 tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
                                const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
-    tg__upreq *r = p->set->spare;
+    tg__upreq *r = p->set->n_spare ? p->set->spare[--p->set->n_spare] : NULL;
     struct event *kick = NULL;
     if (r) { /* its kick event is made for it (kick_cb, r) and idle */
-        p->set->spare = NULL;
         kick = r->kick;
     } else if (!(r = malloc(sizeof *r))) {
         evbuffer_free(req);
@@ -818,8 +848,8 @@ static void process(tg__upreq *r) {
                 r->scan_from = look;
                 return;
             }
-            free(r->head_buf);
-            r->head_buf = malloc(end);
+            if (r->head_buf != r->head_small) free(r->head_buf);
+            r->head_buf = end <= sizeof r->head_small ? r->head_small : malloc(end);
             if (!r->head_buf) {
                 finish(r, TG__UP_NOMEM, "out of memory");
                 return;
