@@ -238,7 +238,12 @@ typedef struct infer_job {
     uint64_t count_tokens;
     double count_ms;    /* the round trip */
     char count_why[256];
+    char body_mem[1024]; /* last, never cleared: `body` when it fits (no malloc; issue 17) */
 } infer_job;
+
+static void body_free(infer_job *j) {
+    if (j->body != j->body_mem) free(j->body);
+}
 
 /* Truncation summarize (docs/policy.md): infer_work decides as usual (the
  * request it leaves is the drop_oldest_turns fallback) and, when the
@@ -875,7 +880,7 @@ static void infer_free(infer_job *j) {
     tg__ecount_cancel(j->counting);
     json_decref(j->count_req);
     tg__table_unref(j->table);
-    free(j->body);
+    body_free(j);
     free(j->resp);
     free(j->fwd);
     free(j->headers);
@@ -1132,7 +1137,7 @@ static int sum_compact(infer_job *j, const char *text) {
     j->fwd_len = 0;
     memset(&j->plan, 0, sizeof j->plan);
     memset(&j->log, 0, sizeof j->log);
-    free(j->body);
+    body_free(j);
     j->body = body;
     j->len = strlen(body);
     j->m = NULL;
@@ -1296,17 +1301,13 @@ static void infer_done(tg__job *job) {
 }
 
 static void serve_job(tg__client *c, void (*work)(tg__job *), int native) {
-    /* the last job's memory when kept (infer_free): a 1.4 KiB calloc skips
+    /* the last jobs' memory when kept (infer_free): a 1.4 KiB calloc skips
      * glibc's per-thread cache and costs ~5x the memset (issue 17) */
     tg__pools *ps = &c->srv->pools;
-    infer_job *j = ps->n_spare_job ? ps->spare_job[--ps->n_spare_job] : NULL;
-    if (j) {
-        memset(j, 0, sizeof *j);
-    } else {
-        j = calloc(1, sizeof *j);
-    }
+    infer_job *j = ps->n_spare_job ? ps->spare_job[--ps->n_spare_job] : malloc(sizeof *j);
+    if (j) memset(j, 0, offsetof(infer_job, body_mem)); /* as calloc's, but for the body's room */
     size_t len = evbuffer_get_length(c->body);
-    if (j) j->body = malloc(len ? len : 1);
+    if (j) j->body = len <= sizeof j->body_mem ? j->body_mem : malloc(len);
     if (!j || !j->body) {
         free(j);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory");
