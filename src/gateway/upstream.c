@@ -430,6 +430,8 @@ static void cork_close(void) {
 }
 
 static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg);
+static void up_read_flat(tg__upreq *r, const char *p, size_t n);
+static int flat_off; /* tests: 1 reads every answer through the input (tg__up_flat_reads) */
 
 static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
     tg__fastrd *rd = arg;
@@ -460,6 +462,12 @@ static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
         char buf[READ_MAX];
         ssize_t n = nomem ? -1 : recv(fd, buf, want, 0);
         if (nomem) errno = ENOMEM; /* out of memory: an error, as a failed add below */
+        if (n > 0 && readcb == up_read_cb && !flat_off && evbuffer_get_length(bev->input) == 0) {
+            cork_depth++; /* an upstream's answer read where it lies (up_read_flat: no chain, no drains) */
+            up_read_flat(ud, buf, (size_t)n);
+            if (--cork_depth == 0 && cork_head) cork_close();
+            return;
+        }
         if (n > 0) {
             evbuffer_unfreeze(bev->input, 0);
             int rc = evbuffer_add(bev->input, buf, (size_t)n);
@@ -823,97 +831,152 @@ static int on_head(tg__upreq *r, const char *reason, size_t rlen) {
     return 0;
 }
 
-static void process(tg__upreq *r) {
-    struct evbuffer *in = bufferevent_get_input(r->conn->bev);
+/* Where process reads: the connection's input, or bytes fast_readcb read
+ * straight into its own buffer while the input was empty (flat: no copy
+ * into a chain and no drains of it; issue 17). Flat bytes not taken yet go
+ * into the input (src_spill) before process returns or the request ends,
+ * so the input then holds just what it would have held. */
+typedef struct upsrc {
+    struct evbuffer *in;
+    const char *p; /* the flat bytes left (NULL: read the input) */
+    size_t n;
+} upsrc;
+
+static size_t src_len(const upsrc *s) { return s->p ? s->n : evbuffer_get_length(s->in); }
+
+static void src_drain(upsrc *s, size_t k) {
+    if (!s->p) {
+        evbuffer_drain(s->in, k);
+        return;
+    }
+    s->p += k;
+    s->n -= k;
+}
+
+/* The flat bytes left into the input (from then on read there). -1: out of memory. */
+static int src_spill(upsrc *s) {
+    if (!s->p) return 0;
+    int rc = s->n ? evbuffer_add(s->in, s->p, s->n) : 0;
+    s->p = NULL;
+    s->n = 0;
+    return rc;
+}
+
+/* Spills and finishes (the reuse check sees the input as the evbuffer path leaves it). */
+static void src_finish(tg__upreq *r, upsrc *s, int fault, const char *msg) {
+    if (src_spill(s) != 0) {
+        finish(r, TG__UP_NOMEM, "out of memory");
+        return;
+    }
+    finish(r, fault, msg);
+}
+
+/* The response head at the front of `s` (len bytes there). 1 when process
+ * must return (r may be gone, spilled when not), 0 to go on (the head
+ * taken, the phase moved on). */
+static int take_head(tg__upreq *r, upsrc *s, size_t len) {
+    r->phase = PH_HEAD;
+    r->got_bytes = 1;
+    size_t look = len < r->max_head + 3 ? len : r->max_head + 3;
+    const char *p = s->p ? s->p : (const char *)evbuffer_pullup(s->in, (ev_ssize_t)look);
+    size_t end = tg__http_find_head_end(p, look, r->scan_from);
+    if (end == 0) {
+        if (len > r->max_head) {
+            snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response head exceeds %zu bytes", r->max_head);
+            src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
+            return 1;
+        }
+        /* Not even a status line prefix: garbage, say so now rather than wait. */
+        if (look >= 5 && memcmp(p, "HTTP/", 5) != 0) {
+            src_finish(r, s, TG__UP_PROTOCOL, "upstream sent bytes that are not an HTTP response");
+            return 1;
+        }
+        r->scan_from = look;
+        if (src_spill(s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+        return 1;
+    }
+    if (r->head_buf != r->head_small) free(r->head_buf);
+    r->head_buf = end <= sizeof r->head_small ? r->head_small : malloc(end);
+    if (!r->head_buf) {
+        src_finish(r, s, TG__UP_NOMEM, "out of memory");
+        return 1;
+    }
+    memcpy(r->head_buf, p, end);
+    src_drain(s, end);
+    r->scan_from = 0;
+    tg__http_limits lim = {r->max_head, r->max_head, UP_MAX_HEADERS};
+    tg__http_error e;
+    r->head.headers = r->hdrs;
+    if (tg__http_parse_response(r->head_buf, end, &lim, &r->head, &e) != 0) {
+        snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response: %s", e.message);
+        src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
+        return 1;
+    }
+    if (r->head.status == 101) {
+        src_finish(r, s, TG__UP_PROTOCOL, "upstream switched protocols, which tokgate does not relay");
+        return 1;
+    }
+    if (r->head.status < 200) return 0; /* 1xx interim: the real head follows */
+    const char *reason = r->head_buf + 12;
+    size_t rlen = 0;
+    while (reason + rlen < r->head_buf + end && reason[rlen] != '\r' && reason[rlen] != '\n') rlen++;
+    if (rlen && reason[0] == ' ') { reason++; rlen--; }
+    int st = r->head.status;
+    if (r->head_only || st == 204 || st == 304) r->body_mode = BODY_NONE;
+    else if (r->head.chunked) {
+        r->body_mode = BODY_CHUNKED;
+        tg__chunked_init(&r->ck);
+    } else if (r->head.content_length >= 0) {
+        r->body_mode = r->head.content_length ? BODY_LENGTH : BODY_NONE;
+        r->remaining = (uint64_t)r->head.content_length;
+    } else r->body_mode = BODY_CLOSE;
+    r->phase = PH_BODY;
+    arm(r, r->t.idle);
+    start_window(r);
+    if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
+    arm_guard(r);
+    if (on_head(r, reason, rlen)) return 1;
+    if (r->body_mode == BODY_NONE) {
+        src_finish(r, s, TG__UP_OK, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+static void process_src(tg__upreq *r, upsrc *s) {
     for (;;) {
-        size_t len = evbuffer_get_length(in);
+        size_t len = src_len(s);
         if (r->phase == PH_WAIT_FIRST || r->phase == PH_HEAD) {
-            if (len == 0) return;
-            r->phase = PH_HEAD;
-            r->got_bytes = 1;
-            size_t look = len < r->max_head + 3 ? len : r->max_head + 3;
-            const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
-            size_t end = tg__http_find_head_end(p, look, r->scan_from);
-            if (end == 0) {
-                if (len > r->max_head) {
-                    snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response head exceeds %zu bytes", r->max_head);
-                    finish(r, TG__UP_PROTOCOL, r->msgbuf);
-                    return;
-                }
-                /* Not even a status line prefix: garbage, say so now rather than wait. */
-                if (look >= 5 && memcmp(p, "HTTP/", 5) != 0) {
-                    finish(r, TG__UP_PROTOCOL, "upstream sent bytes that are not an HTTP response");
-                    return;
-                }
-                r->scan_from = look;
-                return;
-            }
-            if (r->head_buf != r->head_small) free(r->head_buf);
-            r->head_buf = end <= sizeof r->head_small ? r->head_small : malloc(end);
-            if (!r->head_buf) {
-                finish(r, TG__UP_NOMEM, "out of memory");
-                return;
-            }
-            memcpy(r->head_buf, p, end);
-            evbuffer_drain(in, end);
-            r->scan_from = 0;
-            tg__http_limits lim = {r->max_head, r->max_head, UP_MAX_HEADERS};
-            tg__http_error e;
-            r->head.headers = r->hdrs;
-            if (tg__http_parse_response(r->head_buf, end, &lim, &r->head, &e) != 0) {
-                snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response: %s", e.message);
-                finish(r, TG__UP_PROTOCOL, r->msgbuf);
-                return;
-            }
-            if (r->head.status == 101) {
-                finish(r, TG__UP_PROTOCOL, "upstream switched protocols, which tokgate does not relay");
-                return;
-            }
-            if (r->head.status < 200) continue; /* 1xx interim: the real head follows */
-            const char *reason = r->head_buf + 12;
-            size_t rlen = 0;
-            while (reason + rlen < r->head_buf + end && reason[rlen] != '\r' && reason[rlen] != '\n') rlen++;
-            if (rlen && reason[0] == ' ') { reason++; rlen--; }
-            int st = r->head.status;
-            if (r->head_only || st == 204 || st == 304) r->body_mode = BODY_NONE;
-            else if (r->head.chunked) {
-                r->body_mode = BODY_CHUNKED;
-                tg__chunked_init(&r->ck);
-            } else if (r->head.content_length >= 0) {
-                r->body_mode = r->head.content_length ? BODY_LENGTH : BODY_NONE;
-                r->remaining = (uint64_t)r->head.content_length;
-            } else r->body_mode = BODY_CLOSE;
-            r->phase = PH_BODY;
-            arm(r, r->t.idle);
-            start_window(r);
-            if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
-            arm_guard(r);
-            if (on_head(r, reason, rlen)) return;
-            if (r->body_mode == BODY_NONE) {
-                finish(r, TG__UP_OK, NULL);
-                return;
-            }
+            if (len == 0) return; /* nothing flat left either */
+            if (take_head(r, s, len)) return;
             continue;
         }
         /* PH_BODY */
-        if (len == 0 || r->paused) return;
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) return;
-        const char *p = v.iov_base;
-        size_t n = v.iov_len;
+        if (len == 0 || r->paused) {
+            if (src_spill(s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+            return;
+        }
+        const char *p = s->p;
+        size_t n = s->n;
+        if (!p) {
+            struct evbuffer_iovec v;
+            if (evbuffer_peek(s->in, -1, NULL, &v, 1) < 1) return;
+            p = v.iov_base;
+            n = v.iov_len;
+        }
         if (r->body_mode == BODY_LENGTH) {
             if ((uint64_t)n > r->remaining) n = (size_t)r->remaining;
             r->remaining -= n;
             int stop = deliver(r, p, n);
             if (stop) return;
-            evbuffer_drain(in, n);
+            src_drain(s, n);
             if (r->remaining == 0) {
-                finish(r, TG__UP_OK, NULL);
+                src_finish(r, s, TG__UP_OK, NULL);
                 return;
             }
         } else if (r->body_mode == BODY_CLOSE) {
             if (deliver(r, p, n)) return;
-            evbuffer_drain(in, n);
+            src_drain(s, n);
         } else {
             size_t used = 0;
             const char *out, *msg = NULL;
@@ -921,28 +984,51 @@ static void process(tg__upreq *r) {
             int rc = tg__chunked_feed(&r->ck, p, n, &used, &out, &out_len, &msg);
             if (rc == TG__CHUNK_ERROR) {
                 snprintf(r->msgbuf, sizeof r->msgbuf, "upstream chunked body: %s", msg);
-                finish(r, TG__UP_PROTOCOL, r->msgbuf);
+                src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
                 return;
             }
             if (rc == TG__CHUNK_DATA && deliver(r, out, out_len)) return;
-            evbuffer_drain(in, used);
+            src_drain(s, used);
             if (rc == TG__CHUNK_DONE) {
-                finish(r, TG__UP_OK, NULL);
+                src_finish(r, s, TG__UP_OK, NULL);
                 return;
             }
         }
     }
 }
 
+static void process(tg__upreq *r) {
+    upsrc s = {bufferevent_get_input(r->conn->bev), NULL, 0};
+    process_src(r, &s);
+}
+
+/* The idle timer moves on bytes read in the body (the head's deadline is absolute). */
+static void read_moves_timer(tg__upreq *r) {
+    if (r->phase != PH_BODY) return;
+    if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
+    else arm(r, r->t.idle);
+}
+
 static void up_read_cb(struct bufferevent *bev, void *arg) {
     (void)bev;
     tg__upreq *r = arg;
     if (r->paused) return;
-    if (r->phase == PH_BODY) { /* the head's deadline is absolute: bytes do not move it */
-        if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
-        else arm(r, r->t.idle);
-    }
+    read_moves_timer(r);
     process(r);
+}
+
+void tg__up_flat_reads(int on) { flat_off = !on; }
+
+/* up_read_cb for N bytes fast_readcb read while the input was empty: read
+ * where they lie (upsrc), what is left put into the input. */
+static void up_read_flat(tg__upreq *r, const char *p, size_t n) {
+    upsrc s = {bufferevent_get_input(r->conn->bev), p, n};
+    if (r->paused) { /* kept in the input for the resume, as up_read_cb leaves them */
+        if (src_spill(&s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+        return;
+    }
+    read_moves_timer(r);
+    process_src(r, &s);
 }
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg) {

@@ -173,6 +173,10 @@ typedef struct tg__fastrd {
     struct evbuffer_cb_entry *cbe; /* rd_resume on the input */
 } tg__fastrd;
 void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd);
+/* Tests: 0 puts every upstream answer's bytes through the connection's
+ * input (the reference); 1 (the default) reads those that arrive while the
+ * input is empty where fast_readcb read them. Process-wide; not for the daemon. */
+void tg__up_flat_reads(int on);
 void tg__bev_read_cap(struct bufferevent *bev, tg__fastrd *rd, size_t cap);
 /* Puts libevent's read back: call before bufferevent_free (libevent
  * finalizes the read event with the bufferevent as its argument). */
