@@ -856,7 +856,12 @@ static void src_drain(upsrc *s, size_t k) {
 /* The flat bytes left into the input (from then on read there). -1: out of memory. */
 static int src_spill(upsrc *s) {
     if (!s->p) return 0;
-    int rc = s->n ? evbuffer_add(s->in, s->p, s->n) : 0;
+    int rc = 0;
+    if (s->n) { /* a bufferevent's input takes bytes at its end only from its own read: as fast_readcb adds */
+        evbuffer_unfreeze(s->in, 0);
+        rc = evbuffer_add(s->in, s->p, s->n);
+        evbuffer_freeze(s->in, 0);
+    }
     s->p = NULL;
     s->n = 0;
     return rc;
