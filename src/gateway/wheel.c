@@ -22,8 +22,8 @@ uint64_t tg__wheel_tick(double at) {
     double x = at * TG__WHEEL_HZ;
     if (!(x > 0)) return 0;
     if (x >= 0x1p63) return tg__wheel_tick_ceil(at); /* past the cast's range: as before */
-    uint64_t t = (uint64_t)x;
-    return t + ((double)t < x);
+    int64_t t = (int64_t)x; /* signed: one conversion each way (x < 2^63 here) */
+    return (uint64_t)t + ((double)t < x);
 }
 
 /* The tick before the fast one above, kept as its reference. */
