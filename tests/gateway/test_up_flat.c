@@ -62,29 +62,29 @@ static const tg__upreq_ops ops = {r_head, r_body, r_done};
 
 typedef struct scenario {
     const char *piece[4]; /* sent one by one, each read on its own */
-    int close_after;      /* the upstream closes after the last piece */
     size_t max_head;
+    int close_after;      /* the upstream closes after the last piece */
     int big;              /* a 100000-byte Content-Length body in one piece */
 } scenario;
 
 static const scenario scenarios[] = {
-    {{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhel", "lo"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "lo\r\n3\r\nabc\r\n0\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"}, 0, 8192, 0},
-    {{"HTTP/1.1 2", "00 Fine\r\nContent-Length: 0\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "ab", "cd"}, 0, 8192, 0},
-    {{"HTTP/1.1 204 No Content\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"}, 1, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"}, 0, 8192, 1},
-    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"}, 0, 64, 0},
-    {{"XYZ garbage, not HTTP\r\n\r\n"}, 0, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\n\r\nsome body", " and more"}, 1, 8192, 0},
-    {{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"}, 0, 8192, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhel", "lo"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "lo\r\n3\r\nabc\r\n0\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"}, 8192, 0, 0},
+    {{"HTTP/1.1 2", "00 Fine\r\nContent-Length: 0\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "ab", "cd"}, 8192, 0, 0},
+    {{"HTTP/1.1 204 No Content\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"}, 8192, 1, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"}, 8192, 0, 1},
+    {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"}, 64, 0, 0},
+    {{"XYZ garbage, not HTTP\r\n\r\n"}, 8192, 0, 0},
+    {{"HTTP/1.1 200 OK\r\n\r\nsome body", " and more"}, 8192, 1, 0},
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"}, 8192, 0, 0},
 };
 
 static void spin(struct event_base *base, int rounds) {
