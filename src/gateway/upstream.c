@@ -62,7 +62,10 @@ struct tg__upconn {
     struct bufferevent *bev;
     tg__upreq *req;
     int reused;
-    tg__tnode idle_tn; /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h) */
+    /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h). Left
+     * armed while busy (a move later at the next end is one store; issue
+     * 17): firing on a busy connection does nothing, its end arms it again */
+    tg__tnode idle_tn;
     tg__fastrd rd;     /* the socket's read (tg__bev_fast_read), once connected */
 };
 
@@ -233,8 +236,12 @@ static void idle_event_cb(struct bufferevent *bev, short what, void *arg) {
     conn_free(c);
 }
 
+static double pool_idle_s = POOL_IDLE_SECONDS; /* tests may shorten it (tg__pool_idle_seconds) */
+void tg__pool_idle_seconds(double s) { pool_idle_s = s > 0 ? s : POOL_IDLE_SECONDS; }
+
 static void idle_timeout_cb(void *arg) { /* unused for POOL_IDLE_SECONDS */
     tg__upconn *c = arg;
+    if (c->req) return; /* busy since: not idle (its end arms the timer again) */
     pool_remove_idle(c);
     conn_free(c);
 }
@@ -312,8 +319,7 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             c->reused = 1;
             r->pool->n_busy--;
             bufferevent_setcb(c->bev, idle_read_cb, NULL, idle_event_cb, c);
-            tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
-            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + POOL_IDLE_SECONDS);
+            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + pool_idle_s);
             if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
             c->next = c->pool->idle;
             c->pool->idle = c;
@@ -571,8 +577,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = p->idle;
         p->idle = c->next;
         p->n_idle--;
-        c->next = NULL;
-        tg__tnode_clear(&c->idle_tn);
+        c->next = NULL; /* idle_tn stays armed (busy: it does nothing) */
         r->phase = PH_WAIT_FIRST;
     } else if (allow_pooled && r->capped && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
         return 1; /* at the cap: wait for one to free up */
@@ -580,6 +585,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->pool = p;
+        tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
         c->bev = p->set->open_conn ? p->set->open_conn(p->set->open_ud)
                                    : bufferevent_socket_new(p->set->base, -1, BEV_OPT_CLOSE_ON_FREE);
         if (!c->bev) {

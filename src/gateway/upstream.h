@@ -107,6 +107,9 @@ typedef struct tg__up_timeouts {
 /* The pool for host:port, made on first use; NULL when out of memory. */
 tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
 void tg__pool_free_all(tg__pools *s);
+/* Tests: how long a pooled connection may stay unused (0: the default,
+ * 60 s). Process-wide; not for the daemon. */
+void tg__pool_idle_seconds(double s);
 /* The default cap (upstream_max_connections 0) for an engine that says its
  * slots (llama-server's total_slots): the slots plus this many requests per
  * slot queued inside the engine. llama-server's loop takes new tasks only

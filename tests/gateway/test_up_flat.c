@@ -95,7 +95,8 @@ static void spin(struct event_base *base, int rounds) {
 }
 
 /* One request and the scenario's answer; what the callbacks saw, and the pool's idle count, into `out`. */
-static void exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, const scenario *sc, struct evbuffer *out) {
+static void exchange_gap(struct event_base *base, tg__pool *p, int lfd, int *fd, const scenario *sc,
+                         struct evbuffer *out, int gap) {
     static const char req[] = "GET /x HTTP/1.1\r\nHost: u\r\n\r\n";
     tg__up_timeouts t = {5, 5, 5, 0, 0};
     rec r = {evbuffer_new(), evbuffer_new(), 0};
@@ -113,7 +114,7 @@ static void exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, con
     for (int i = 0; i < 4 && sc->piece[i]; i++) {
         size_t n = strlen(sc->piece[i]);
         TG_CHECK(send(*fd, sc->piece[i], n, MSG_NOSIGNAL) == (ssize_t)n);
-        spin(base, 30); /* read before the next piece comes */
+        spin(base, i < 3 && sc->piece[i + 1] ? gap : 30); /* read before the next piece comes */
     }
     if (sc->big) {
         static char body[100000];
@@ -144,6 +145,10 @@ static void exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, con
     evbuffer_add_buffer(out, r.log);
     evbuffer_free(r.log);
     evbuffer_free(r.body);
+}
+
+static void exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, const scenario *sc, struct evbuffer *out) {
+    exchange_gap(base, p, lfd, fd, sc, out, 30);
 }
 
 /* Every scenario in turn (pooled connections carried over as they go), with flat reads on or off. */
@@ -202,7 +207,54 @@ static void test_flat_equals_input(void) {
     evbuffer_free(flat);
 }
 
+/* A pooled connection's idle timer stays armed while the connection is
+ * busy again (upstream.c idle_tn): firing then must leave it alone; idle,
+ * it is closed once its time has passed since its last answer. */
+static void test_idle_timer_busy_and_idle(void) {
+    tg__pool_idle_seconds(1.0);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    TG_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
+    TG_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    evutil_make_socket_nonblocking(lfd);
+    struct event_base *base = event_base_new();
+    tg__pools pools;
+    memset(&pools, 0, sizeof pools);
+    pools.base = base;
+    tg__pool *p = tg__pool_get(&pools, "127.0.0.1", ntohs(sa.sin_port));
+    struct evbuffer *out = evbuffer_new();
+    int fd = -1;
+    static const scenario quick = {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, 8192, 0, 0};
+    /* the second answer comes in pieces over 1.5 s or more: busy past the first idle deadline */
+    static const scenario slow = {{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "a", "b", "cd"}, 8192, 0, 0};
+    exchange(base, p, lfd, &fd, &quick, out);
+    TG_CHECK_EQ_U(p->n_idle, 1);
+    int first = fd;
+    exchange_gap(base, p, lfd, &fd, &slow, out, 5000); /* 0.5 s or more a piece */
+    TG_CHECK_EQ_I(fd, first); /* the same connection, never closed while busy */
+    TG_CHECK_EQ_U(p->n_idle, 1);
+    spin(base, 1500); /* 0.15 s or more (well under 1 s on a loaded machine): idle, under its time */
+    TG_CHECK_EQ_U(p->n_idle, 1);
+    for (int i = 0; i < 100 && p->n_idle; i++) spin(base, 500);
+    TG_CHECK_EQ_U(p->n_idle, 0); /* closed once idle past its time */
+    size_t n = evbuffer_get_length(out);
+    const char *t = (const char *)evbuffer_pullup(out, -1);
+    TG_CHECK(has(t, n, "body 2:ok\ndone 0 -\nidle 1\n"));
+    TG_CHECK(has(t, n, "body 4:abcd\ndone 0 -\nidle 1\n"));
+    if (fd >= 0) close(fd);
+    evbuffer_free(out);
+    tg__pool_free_all(&pools);
+    event_base_free(base);
+    close(lfd);
+    tg__pool_idle_seconds(0);
+}
+
 int main(void) {
     TG_RUN(test_flat_equals_input);
+    TG_RUN(test_idle_timer_busy_and_idle);
     return tg_test_summary();
 }
