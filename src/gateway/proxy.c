@@ -285,7 +285,7 @@ static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__mode
  * out of memory. */
 static struct evbuffer *build_request(const char *head, const char *body, size_t len, int has_body,
                                       struct evbuffer *from) {
-    struct evbuffer *b = evbuffer_new();
+    struct evbuffer *b = tg__upreq_buf_new(); /* alloc: an ended request's, emptied (upstream.h; issue 17) */
     if (!b) return NULL;
     char tail[96]; /* the framing in one piece, written by hand (printf cost more) */
     size_t n = 0;

@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "gateway/upstream.h"
+#include "gateway/filters/model_name.h"
 #include "gateway/log.h"
 
 #define POOL_MAX_IDLE 64
@@ -61,7 +62,10 @@ struct tg__upconn {
     struct bufferevent *bev;
     tg__upreq *req;
     int reused;
-    tg__tnode idle_tn; /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h) */
+    /* in the pool: closed after POOL_IDLE_SECONDS unused (wheel.h). Left
+     * armed while busy (a move later at the next end is one store; issue
+     * 17): firing on a busy connection does nothing, its end arms it again */
+    tg__tnode idle_tn;
     tg__fastrd rd;     /* the socket's read (tg__bev_fast_read), once connected */
 };
 
@@ -100,8 +104,20 @@ struct tg__upreq {
     int pending_fault;
     const char *pending_msg;
     char msgbuf[160];
-    tg__http_header hdrs[UP_MAX_HEADERS]; /* last: not zeroed (4 KiB; the parser fills n_headers of them) */
+    int req_lent;             /* req went to a connection's output by reference: freed, never reused */
+    tg__http_header hdrs[UP_MAX_HEADERS]; /* from here: not zeroed (4 KiB; the parser fills n_headers of them) */
+    char head_small[1024];    /* head_buf for a head this short (no malloc; issue 17) */
 };
+
+/* Emptied request buffers of ended requests (req_destroy), for the next
+ * ones: an evbuffer_new is a calloc glibc's per-thread cache does not serve
+ * (issue 17). The loop's thread's own; freed with the pools. */
+static _Thread_local struct evbuffer *spare_buf[TG__POOLS_SPARES];
+static _Thread_local size_t n_spare_buf;
+
+struct evbuffer *tg__upreq_buf_new(void) {
+    return n_spare_buf ? spare_buf[--n_spare_buf] : evbuffer_new();
+}
 
 const char *tg__up_fault_name(int fault) {
     switch (fault) {
@@ -191,11 +207,14 @@ void tg__pool_free_all(tg__pools *s) {
         p = next;
     }
     s->head = NULL;
-    if (s->spare) {
-        event_free(s->spare->kick);
-        free(s->spare);
-        s->spare = NULL;
+    while (s->n_spare) {
+        tg__upreq *r = s->spare[--s->n_spare];
+        event_free(r->kick);
+        free(r);
     }
+    while (s->n_spare_job) free(s->spare_job[--s->n_spare_job]);
+    while (n_spare_buf) evbuffer_free(spare_buf[--n_spare_buf]);
+    tg__model_name_spares_free(); /* the answers' filters' kept memory, this thread's as spare_buf */
     tg__wheel_stop(&s->wheel);
     if (s->dns) evdns_base_free(s->dns, 0);
     s->dns = NULL;
@@ -217,8 +236,12 @@ static void idle_event_cb(struct bufferevent *bev, short what, void *arg) {
     conn_free(c);
 }
 
+static double pool_idle_s = POOL_IDLE_SECONDS; /* tests may shorten it (tg__pool_idle_seconds) */
+void tg__pool_idle_seconds(double s) { pool_idle_s = s > 0 ? s : POOL_IDLE_SECONDS; }
+
 static void idle_timeout_cb(void *arg) { /* unused for POOL_IDLE_SECONDS */
     tg__upconn *c = arg;
+    if (c->req) return; /* busy since: not idle (its end arms the timer again) */
     pool_remove_idle(c);
     conn_free(c);
 }
@@ -255,12 +278,18 @@ static void req_destroy(tg__upreq *r) {
     drop_conn(r);
     tg__tnode_clear(&r->tn);
     tg__tnode_clear(&r->guard);
-    free(r->head_buf);
-    if (r->req) evbuffer_free(r->req);
+    if (r->head_buf != r->head_small) free(r->head_buf);
+    if (r->req) {
+        /* no longer lent to an output (attach_conn): emptied, kept for the next request's (tg__upreq_buf_new) */
+        if (!r->req_lent && n_spare_buf < TG__POOLS_SPARES && evbuffer_drain(r->req, evbuffer_get_length(r->req)) == 0)
+            spare_buf[n_spare_buf++] = r->req;
+        else
+            evbuffer_free(r->req);
+    }
     tg__pools *set = r->pool->set;
-    if (r->kick && !set->spare) { /* kept for the next request: a malloc of ~4.5 KiB and an event_new less (issue 17) */
+    if (r->kick && set->n_spare < TG__POOLS_SPARES) { /* kept: a malloc of ~4.5 KiB and an event_new less (issue 17) */
         event_del(r->kick);      /* also off the active queue */
-        set->spare = r;
+        set->spare[set->n_spare++] = r;
         return;
     }
     if (r->kick) event_free(r->kick);
@@ -290,8 +319,7 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             c->reused = 1;
             r->pool->n_busy--;
             bufferevent_setcb(c->bev, idle_read_cb, NULL, idle_event_cb, c);
-            tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
-            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + POOL_IDLE_SECONDS);
+            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + pool_idle_s);
             if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
             c->next = c->pool->idle;
             c->pool->idle = c;
@@ -407,6 +435,10 @@ static void cork_close(void) {
     }
 }
 
+static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg);
+static void up_read_flat(tg__upreq *r, const char *p, size_t n);
+static int flat_off; /* tests: 1 reads every answer through the input (tg__up_flat_reads) */
+
 static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
     tg__fastrd *rd = arg;
     struct bufferevent *bev = rd->bev;
@@ -419,17 +451,29 @@ static void fast_readcb(evutil_socket_t fd, short what, void *arg) {
         ev |= BEV_EVENT_TIMEOUT;
     } else {
         size_t want = READ_MAX;
+        int nomem = 0;
         if (rd->cap) {
             size_t have = evbuffer_get_length(bev->input);
             if (have >= rd->cap) { /* full: off until the input drains (rd_resume) */
-                rd->off = 1;
-                event_del(&bev->ev_read);
-                return;
-            }
-            if (rd->cap - have < want) want = rd->cap - have;
+                /* rd_resume goes on the input at the first cap only: a
+                 * callback there costs every add and drain (issue 17) */
+                if (rd->cbe || (rd->cbe = evbuffer_add_cb(bev->input, rd_resume, rd))) {
+                    rd->off = 1;
+                    event_del(&bev->ev_read);
+                    return;
+                }
+                nomem = 1;
+            } else if (rd->cap - have < want) want = rd->cap - have;
         }
         char buf[READ_MAX];
-        ssize_t n = recv(fd, buf, want, 0);
+        ssize_t n = nomem ? -1 : recv(fd, buf, want, 0);
+        if (nomem) errno = ENOMEM; /* out of memory: an error, as a failed add below */
+        if (n > 0 && readcb == up_read_cb && !flat_off && evbuffer_get_length(bev->input) == 0) {
+            cork_depth++; /* an upstream's answer read where it lies (up_read_flat: no chain, no drains) */
+            up_read_flat(ud, buf, (size_t)n);
+            if (--cork_depth == 0 && cork_head) cork_close();
+            return;
+        }
         if (n > 0) {
             evbuffer_unfreeze(bev->input, 0);
             int rc = evbuffer_add(bev->input, buf, (size_t)n);
@@ -465,8 +509,7 @@ static void rd_resume(struct evbuffer *b, const struct evbuffer_cb_info *info, v
 void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd) {
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd < 0 || rd->bev) return;
-    rd->cbe = evbuffer_add_cb(bev->input, rd_resume, rd);
-    if (!rd->cbe) return; /* out of memory: libevent's read stays */
+    rd->cbe = NULL; /* rd_resume goes on the input at the first cap (fast_readcb) */
     rd->bev = bev;
     rd->orig = event_get_callback(&bev->ev_read);
     rd->off = 0;
@@ -485,7 +528,8 @@ void tg__bev_fast_read_end(struct bufferevent *bev, tg__fastrd *rd) {
     short evs = event_get_events(&bev->ev_read);
     event_del(&bev->ev_read);
     event_assign(&bev->ev_read, bev->ev_base, fd, evs, rd->orig, bev); /* libevent finalizes it with its bufferevent */
-    evbuffer_remove_cb_entry(bev->input, rd->cbe);
+    if (rd->cbe) evbuffer_remove_cb_entry(bev->input, rd->cbe);
+    rd->cbe = NULL;
     rd->bev = NULL;
 }
 
@@ -533,8 +577,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = p->idle;
         p->idle = c->next;
         p->n_idle--;
-        c->next = NULL;
-        tg__tnode_clear(&c->idle_tn);
+        c->next = NULL; /* idle_tn stays armed (busy: it does nothing) */
         r->phase = PH_WAIT_FIRST;
     } else if (allow_pooled && r->capped && p->max_conns && p->n_busy + p->n_idle >= p->max_conns) {
         return 1; /* at the cap: wait for one to free up */
@@ -542,6 +585,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->pool = p;
+        tg__tnode_init(&c->idle_tn, idle_timeout_cb, c);
         c->bev = p->set->open_conn ? p->set->open_conn(p->set->open_ud)
                                    : bufferevent_socket_new(p->set->base, -1, BEV_OPT_CLOSE_ON_FREE);
         if (!c->bev) {
@@ -561,6 +605,7 @@ static int attach_conn(tg__upreq *r, int allow_pooled) {
         start_head_wait(r);
         return 0;
     }
+    r->req_lent = 1; /* even on failure: what libevent did with it is unknown */
     if (evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), r->req) != 0) {
         c->req = NULL; /* out of memory: nothing went out; the connection is closed */
         r->conn = NULL;
@@ -685,7 +730,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg) {
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud) {
-    struct evbuffer *b = evbuffer_new();
+    struct evbuffer *b = tg__upreq_buf_new();
     if (!b || evbuffer_add(b, req, len) != 0) {
         if (b) evbuffer_free(b);
         return NULL;
@@ -695,10 +740,9 @@ tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_on
 
 tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
                                const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud) {
-    tg__upreq *r = p->set->spare;
+    tg__upreq *r = p->set->n_spare ? p->set->spare[--p->set->n_spare] : NULL;
     struct event *kick = NULL;
     if (r) { /* its kick event is made for it (kick_cb, r) and idle */
-        p->set->spare = NULL;
         kick = r->kick;
     } else if (!(r = malloc(sizeof *r))) {
         evbuffer_free(req);
@@ -793,97 +837,157 @@ static int on_head(tg__upreq *r, const char *reason, size_t rlen) {
     return 0;
 }
 
-static void process(tg__upreq *r) {
-    struct evbuffer *in = bufferevent_get_input(r->conn->bev);
+/* Where process reads: the connection's input, or bytes fast_readcb read
+ * straight into its own buffer while the input was empty (flat: no copy
+ * into a chain and no drains of it; issue 17). Flat bytes not taken yet go
+ * into the input (src_spill) before process returns or the request ends,
+ * so the input then holds just what it would have held. */
+typedef struct upsrc {
+    struct evbuffer *in;
+    const char *p; /* the flat bytes left (NULL: read the input) */
+    size_t n;
+} upsrc;
+
+static size_t src_len(const upsrc *s) { return s->p ? s->n : evbuffer_get_length(s->in); }
+
+static void src_drain(upsrc *s, size_t k) {
+    if (!s->p) {
+        evbuffer_drain(s->in, k);
+        return;
+    }
+    s->p += k;
+    s->n -= k;
+}
+
+/* The flat bytes left into the input (from then on read there). -1: out of memory. */
+static int src_spill(upsrc *s) {
+    if (!s->p) return 0;
+    int rc = 0;
+    if (s->n) { /* a bufferevent's input takes bytes at its end only from its own read: as fast_readcb adds */
+        evbuffer_unfreeze(s->in, 0);
+        rc = evbuffer_add(s->in, s->p, s->n);
+        evbuffer_freeze(s->in, 0);
+    }
+    s->p = NULL;
+    s->n = 0;
+    return rc;
+}
+
+/* Spills and finishes (the reuse check sees the input as the evbuffer path leaves it). */
+static void src_finish(tg__upreq *r, upsrc *s, int fault, const char *msg) {
+    if (src_spill(s) != 0) {
+        finish(r, TG__UP_NOMEM, "out of memory");
+        return;
+    }
+    finish(r, fault, msg);
+}
+
+/* The response head at the front of `s` (len bytes there). 1 when process
+ * must return (r may be gone, spilled when not), 0 to go on (the head
+ * taken, the phase moved on). */
+static int take_head(tg__upreq *r, upsrc *s, size_t len) {
+    r->phase = PH_HEAD;
+    r->got_bytes = 1;
+    size_t look = len < r->max_head + 3 ? len : r->max_head + 3;
+    const char *p = s->p ? s->p : (const char *)evbuffer_pullup(s->in, (ev_ssize_t)look);
+    size_t end = tg__http_find_head_end(p, look, r->scan_from);
+    if (end == 0) {
+        if (len > r->max_head) {
+            snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response head exceeds %zu bytes", r->max_head);
+            src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
+            return 1;
+        }
+        /* Not even a status line prefix: garbage, say so now rather than wait. */
+        if (look >= 5 && memcmp(p, "HTTP/", 5) != 0) {
+            src_finish(r, s, TG__UP_PROTOCOL, "upstream sent bytes that are not an HTTP response");
+            return 1;
+        }
+        r->scan_from = look;
+        if (src_spill(s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+        return 1;
+    }
+    if (r->head_buf != r->head_small) free(r->head_buf);
+    r->head_buf = end <= sizeof r->head_small ? r->head_small : malloc(end);
+    if (!r->head_buf) {
+        src_finish(r, s, TG__UP_NOMEM, "out of memory");
+        return 1;
+    }
+    memcpy(r->head_buf, p, end);
+    src_drain(s, end);
+    r->scan_from = 0;
+    tg__http_limits lim = {r->max_head, r->max_head, UP_MAX_HEADERS};
+    tg__http_error e;
+    r->head.headers = r->hdrs;
+    if (tg__http_parse_response(r->head_buf, end, &lim, &r->head, &e) != 0) {
+        snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response: %s", e.message);
+        src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
+        return 1;
+    }
+    if (r->head.status == 101) {
+        src_finish(r, s, TG__UP_PROTOCOL, "upstream switched protocols, which tokgate does not relay");
+        return 1;
+    }
+    if (r->head.status < 200) return 0; /* 1xx interim: the real head follows */
+    const char *reason = r->head_buf + 12;
+    size_t rlen = 0;
+    while (reason + rlen < r->head_buf + end && reason[rlen] != '\r' && reason[rlen] != '\n') rlen++;
+    if (rlen && reason[0] == ' ') { reason++; rlen--; }
+    int st = r->head.status;
+    if (r->head_only || st == 204 || st == 304) r->body_mode = BODY_NONE;
+    else if (r->head.chunked) {
+        r->body_mode = BODY_CHUNKED;
+        tg__chunked_init(&r->ck);
+    } else if (r->head.content_length >= 0) {
+        r->body_mode = r->head.content_length ? BODY_LENGTH : BODY_NONE;
+        r->remaining = (uint64_t)r->head.content_length;
+    } else r->body_mode = BODY_CLOSE;
+    r->phase = PH_BODY;
+    arm(r, r->t.idle);
+    start_window(r);
+    if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
+    arm_guard(r);
+    if (on_head(r, reason, rlen)) return 1;
+    if (r->body_mode == BODY_NONE) {
+        src_finish(r, s, TG__UP_OK, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+static void process_src(tg__upreq *r, upsrc *s) {
     for (;;) {
-        size_t len = evbuffer_get_length(in);
+        size_t len = src_len(s);
         if (r->phase == PH_WAIT_FIRST || r->phase == PH_HEAD) {
-            if (len == 0) return;
-            r->phase = PH_HEAD;
-            r->got_bytes = 1;
-            size_t look = len < r->max_head + 3 ? len : r->max_head + 3;
-            const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
-            size_t end = tg__http_find_head_end(p, look, r->scan_from);
-            if (end == 0) {
-                if (len > r->max_head) {
-                    snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response head exceeds %zu bytes", r->max_head);
-                    finish(r, TG__UP_PROTOCOL, r->msgbuf);
-                    return;
-                }
-                /* Not even a status line prefix: garbage, say so now rather than wait. */
-                if (look >= 5 && memcmp(p, "HTTP/", 5) != 0) {
-                    finish(r, TG__UP_PROTOCOL, "upstream sent bytes that are not an HTTP response");
-                    return;
-                }
-                r->scan_from = look;
-                return;
-            }
-            free(r->head_buf);
-            r->head_buf = malloc(end);
-            if (!r->head_buf) {
-                finish(r, TG__UP_NOMEM, "out of memory");
-                return;
-            }
-            memcpy(r->head_buf, p, end);
-            evbuffer_drain(in, end);
-            r->scan_from = 0;
-            tg__http_limits lim = {r->max_head, r->max_head, UP_MAX_HEADERS};
-            tg__http_error e;
-            r->head.headers = r->hdrs;
-            if (tg__http_parse_response(r->head_buf, end, &lim, &r->head, &e) != 0) {
-                snprintf(r->msgbuf, sizeof r->msgbuf, "upstream response: %s", e.message);
-                finish(r, TG__UP_PROTOCOL, r->msgbuf);
-                return;
-            }
-            if (r->head.status == 101) {
-                finish(r, TG__UP_PROTOCOL, "upstream switched protocols, which tokgate does not relay");
-                return;
-            }
-            if (r->head.status < 200) continue; /* 1xx interim: the real head follows */
-            const char *reason = r->head_buf + 12;
-            size_t rlen = 0;
-            while (reason + rlen < r->head_buf + end && reason[rlen] != '\r' && reason[rlen] != '\n') rlen++;
-            if (rlen && reason[0] == ' ') { reason++; rlen--; }
-            int st = r->head.status;
-            if (r->head_only || st == 204 || st == 304) r->body_mode = BODY_NONE;
-            else if (r->head.chunked) {
-                r->body_mode = BODY_CHUNKED;
-                tg__chunked_init(&r->ck);
-            } else if (r->head.content_length >= 0) {
-                r->body_mode = r->head.content_length ? BODY_LENGTH : BODY_NONE;
-                r->remaining = (uint64_t)r->head.content_length;
-            } else r->body_mode = BODY_CLOSE;
-            r->phase = PH_BODY;
-            arm(r, r->t.idle);
-            start_window(r);
-            if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
-            arm_guard(r);
-            if (on_head(r, reason, rlen)) return;
-            if (r->body_mode == BODY_NONE) {
-                finish(r, TG__UP_OK, NULL);
-                return;
-            }
+            if (len == 0) return; /* nothing flat left either */
+            if (take_head(r, s, len)) return;
             continue;
         }
         /* PH_BODY */
-        if (len == 0 || r->paused) return;
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) return;
-        const char *p = v.iov_base;
-        size_t n = v.iov_len;
+        if (len == 0 || r->paused) {
+            if (src_spill(s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+            return;
+        }
+        const char *p = s->p;
+        size_t n = s->n;
+        if (!p) {
+            struct evbuffer_iovec v;
+            if (evbuffer_peek(s->in, -1, NULL, &v, 1) < 1) return;
+            p = v.iov_base;
+            n = v.iov_len;
+        }
         if (r->body_mode == BODY_LENGTH) {
             if ((uint64_t)n > r->remaining) n = (size_t)r->remaining;
             r->remaining -= n;
             int stop = deliver(r, p, n);
             if (stop) return;
-            evbuffer_drain(in, n);
+            src_drain(s, n);
             if (r->remaining == 0) {
-                finish(r, TG__UP_OK, NULL);
+                src_finish(r, s, TG__UP_OK, NULL);
                 return;
             }
         } else if (r->body_mode == BODY_CLOSE) {
             if (deliver(r, p, n)) return;
-            evbuffer_drain(in, n);
+            src_drain(s, n);
         } else {
             size_t used = 0;
             const char *out, *msg = NULL;
@@ -891,28 +995,51 @@ static void process(tg__upreq *r) {
             int rc = tg__chunked_feed(&r->ck, p, n, &used, &out, &out_len, &msg);
             if (rc == TG__CHUNK_ERROR) {
                 snprintf(r->msgbuf, sizeof r->msgbuf, "upstream chunked body: %s", msg);
-                finish(r, TG__UP_PROTOCOL, r->msgbuf);
+                src_finish(r, s, TG__UP_PROTOCOL, r->msgbuf);
                 return;
             }
             if (rc == TG__CHUNK_DATA && deliver(r, out, out_len)) return;
-            evbuffer_drain(in, used);
+            src_drain(s, used);
             if (rc == TG__CHUNK_DONE) {
-                finish(r, TG__UP_OK, NULL);
+                src_finish(r, s, TG__UP_OK, NULL);
                 return;
             }
         }
     }
 }
 
+static void process(tg__upreq *r) {
+    upsrc s = {bufferevent_get_input(r->conn->bev), NULL, 0};
+    process_src(r, &s);
+}
+
+/* The idle timer moves on bytes read in the body (the head's deadline is absolute). */
+static void read_moves_timer(tg__upreq *r) {
+    if (r->phase != PH_BODY) return;
+    if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
+    else arm(r, r->t.idle);
+}
+
 static void up_read_cb(struct bufferevent *bev, void *arg) {
     (void)bev;
     tg__upreq *r = arg;
     if (r->paused) return;
-    if (r->phase == PH_BODY) { /* the head's deadline is absolute: bytes do not move it */
-        if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
-        else arm(r, r->t.idle);
-    }
+    read_moves_timer(r);
     process(r);
+}
+
+void tg__up_flat_reads(int on) { flat_off = !on; }
+
+/* up_read_cb for N bytes fast_readcb read while the input was empty: read
+ * where they lie (upsrc), what is left put into the input. */
+static void up_read_flat(tg__upreq *r, const char *p, size_t n) {
+    upsrc s = {bufferevent_get_input(r->conn->bev), p, n};
+    if (r->paused) { /* kept in the input for the resume, as up_read_cb leaves them */
+        if (src_spill(&s) != 0) finish(r, TG__UP_NOMEM, "out of memory");
+        return;
+    }
+    read_moves_timer(r);
+    process_src(r, &s);
 }
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg) {

@@ -39,6 +39,8 @@ enum tg__up_fault {
 };
 const char *tg__up_fault_name(int fault);
 
+#define TG__POOLS_SPARES 4
+
 /* The daemon's pools (one per upstream host:port) and what they share. */
 typedef struct tg__pools {
     tg__pool *head;
@@ -50,7 +52,14 @@ typedef struct tg__pools {
     struct bufferevent *(*open_conn)(void *ud);
     void *open_ud;
     tg__wheel wheel;    /* the loop's coarse timeouts (wheel.h): pools, upstream requests, clients */
-    tg__upreq *spare;   /* the last ended request's memory (and its kick event), for the next (upstream.c) */
+    /* Memory of ended requests kept for the next ones (issue 17): a few, as
+     * connections overlap. Upstream requests (upstream.c: with their kick
+     * events) and routes.c's inference jobs (their members freed: plain
+     * malloc'd blocks), all freed with the pools. */
+    tg__upreq *spare[TG__POOLS_SPARES];
+    size_t n_spare;
+    void *spare_job[TG__POOLS_SPARES];
+    size_t n_spare_job;
 } tg__pools;
 
 /* The loop's timer wheel, bound to the pools' base on first use. */
@@ -98,6 +107,9 @@ typedef struct tg__up_timeouts {
 /* The pool for host:port, made on first use; NULL when out of memory. */
 tg__pool *tg__pool_get(tg__pools *s, const char *host, int port);
 void tg__pool_free_all(tg__pools *s);
+/* Tests: how long a pooled connection may stay unused (0: the default,
+ * 60 s). Process-wide; not for the daemon. */
+void tg__pool_idle_seconds(double s);
 /* The default cap (upstream_max_connections 0) for an engine that says its
  * slots (llama-server's total_slots): the slots plus this many requests per
  * slot queued inside the engine. llama-server's loop takes new tasks only
@@ -125,12 +137,15 @@ void tg__pool_set_max_conns(tg__pool *p, size_t n);
 tg__upreq *tg__upreq_start(tg__pool *p, const char *req, size_t len, int head_only,
                            const tg__up_timeouts *t, size_t max_head,
                            const tg__upreq_ops *ops, void *ud);
+struct evbuffer;
+/* An empty buffer for a request to send (tg__upreq_start_buf takes it): an
+ * ended request's, emptied, when one is kept, else evbuffer_new's. */
+struct evbuffer *tg__upreq_buf_new(void);
 /* The same with the request in an evbuffer, taken (freed by the request,
  * also on failure): its bytes go to the connection by reference, so a
  * large body is held once. capped: the request counts under the pool's
  * max_conns and may wait for a connection (tg__upreq_start's never do:
  * discovery's probes take the engine's spare thread). */
-struct evbuffer;
 tg__upreq *tg__upreq_start_buf(tg__pool *p, struct evbuffer *req, int head_only, int capped,
                                const tg__up_timeouts *t, size_t max_head, const tg__upreq_ops *ops, void *ud);
 void tg__upreq_pause(tg__upreq *r);
@@ -161,6 +176,10 @@ typedef struct tg__fastrd {
     struct evbuffer_cb_entry *cbe; /* rd_resume on the input */
 } tg__fastrd;
 void tg__bev_fast_read(struct bufferevent *bev, tg__fastrd *rd);
+/* Tests: 0 puts every upstream answer's bytes through the connection's
+ * input (the reference); 1 (the default) reads those that arrive while the
+ * input is empty where fast_readcb read them. Process-wide; not for the daemon. */
+void tg__up_flat_reads(int on);
 void tg__bev_read_cap(struct bufferevent *bev, tg__fastrd *rd, size_t cap);
 /* Puts libevent's read back: call before bufferevent_free (libevent
  * finalizes the read event with the bufferevent as its argument). */

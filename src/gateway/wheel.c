@@ -15,10 +15,24 @@
 #include "gateway/log.h"
 #include "gateway/wheel.h"
 
-static uint64_t tick_of(double at) {
+/* ceil(at * HZ), 0 for none past 0 (NaN too): the whole part, one more when
+ * it is short of x (no ceil: without SSE4.1 it is a libm call; issue 17).
+ * Equal to tick_of_ceil for every double (test_wheel). */
+uint64_t tg__wheel_tick(double at) {
+    double x = at * TG__WHEEL_HZ;
+    if (!(x > 0)) return 0;
+    if (x >= 0x1p63) return tg__wheel_tick_ceil(at); /* past the cast's range: as before */
+    int64_t t = (int64_t)x; /* signed: one conversion each way (x < 2^63 here) */
+    return (uint64_t)t + ((double)t < x);
+}
+
+/* The tick before the fast one above, kept as its reference. */
+uint64_t tg__wheel_tick_ceil(double at) {
     double t = ceil(at * TG__WHEEL_HZ);
     return t > 0 ? (uint64_t)t : 0;
 }
+
+static uint64_t tick_of(double at) { return tg__wheel_tick(at); }
 
 static void file(tg__wheel *w, tg__tnode *n, uint64_t tick) {
     if (tick <= w->done) tick = w->done + 1;
@@ -96,6 +110,10 @@ void tg__wheel_init(tg__wheel *w, struct event_base *base) {
 }
 
 void tg__tnode_set(tg__wheel *w, tg__tnode *n, double at) {
+    if (n->pprev && at >= n->at) { /* armed, moved later: tg__tnode_later's one store (its slot refiles it) */
+        n->at = at;
+        return;
+    }
     tg__tnode_clear(n);
     n->at = at;
     file(w, n, tick_of(at));

@@ -65,8 +65,13 @@ static inline void tg__tnode_clear(tg__tnode *n) {
     n->next = NULL;
     n->pprev = NULL;
 }
-/* Arms n to fire at `at` (tg__now()'s clock), moving it when armed. */
+/* Arms n to fire at `at` (tg__now()'s clock), moving it when armed (a move
+ * later is tg__tnode_later: the node stays in its slot, which files it again). */
 void tg__tnode_set(tg__wheel *w, tg__tnode *n, double at);
+/* The tick a due time is filed under: ceil(at * TG__WHEEL_HZ), 0 when not
+ * past 0; tg__wheel_tick_ceil is the same with libm's ceil (the reference). */
+uint64_t tg__wheel_tick(double at);
+uint64_t tg__wheel_tick_ceil(double at);
 /* Moves an armed n's due time later (at >= its current one): one store. */
 static inline void tg__tnode_later(tg__tnode *n, double at) { n->at = at; }
 /* First use: binds the wheel to its loop. */

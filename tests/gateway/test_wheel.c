@@ -6,10 +6,16 @@
  * after its new time, not its old one; a callback may arm its own node
  * again and clear another node due in the same tick, which then does not
  * fire; a node due past one turn of the wheel (TG__WHEEL_SLOTS ticks) waits
- * for its turn; stopping the wheel disarms what is left. Times are checked
+ * for its turn; stopping the wheel disarms what is left; tg__tnode_set moving
+ * an armed node later (one store, as tg__tnode_later) or earlier (filed
+ * again) fires it once, at its new time; the tick a due time is filed under
+ * (tg__wheel_tick, without libm's ceil) equals ceil(at * HZ) (libm, the
+ * reference: tg__wheel_tick_ceil) for every double tried. Times are checked
  * only from below (never early), never as a speed.
  */
 #include <event2/event.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,9 +145,76 @@ static void test_next_turn_and_stop(void) {
     event_base_free(base);
 }
 
+/* tg__tnode_set on armed nodes: later (one store) and earlier (filed again). */
+static void test_set_moves(void) {
+    struct event_base *base = event_base_new();
+    static tg__wheel w;
+    tg__wheel_init(&w, base);
+    probe p[3];
+    double now = probes_init(p, 3);
+    arm(&w, &p[0], now + 0.05);
+    arm(&w, &p[0], now + 0.40); /* later: must not fire at 0.05 */
+    arm(&w, &p[1], now + 0.45);
+    arm(&w, &p[1], now + 0.10); /* earlier: fires first */
+    arm(&w, &p[2], now + 0.20);
+    arm(&w, &p[2], now + 0.20); /* the same time again */
+    run_for(base, 0.8);
+    for (int i = 0; i < 3; i++) {
+        TG_CHECK_EQ_I(p[i].times, 1);
+        TG_CHECK(p[i].fired >= p[i].due);
+    }
+    TG_CHECK_EQ_I(p[1].order, 1);
+    TG_CHECK_EQ_I(p[2].order, 2);
+    TG_CHECK_EQ_I(p[0].order, 3);
+    tg__wheel_stop(&w);
+    event_base_free(base);
+}
+
+static size_t tick_tried, tick_bad;
+static void tick_check(double at) {
+    tick_tried++;
+    if (tg__wheel_tick(at) != tg__wheel_tick_ceil(at)) {
+        if (tick_bad++ < 5) fprintf(stderr, "  tick(%.17g): %llu, ceil says %llu\n", at,
+                                    (unsigned long long)tg__wheel_tick(at), (unsigned long long)tg__wheel_tick_ceil(at));
+    }
+}
+
+/* The fast tick against libm's ceil: whole ticks and their neighbours,
+ * fractions, clock-like times, signs, NaN and the edge of the cast. */
+static void test_tick_equals_ceil(void) {
+    tick_tried = tick_bad = 0;
+    double hz = TG__WHEEL_HZ;
+    for (uint64_t k = 0; k < 200000; k++) {
+        double at = (double)k / hz;
+        tick_check(at);
+        tick_check(nextafter(at, INFINITY));
+        tick_check(nextafter(at, -INFINITY));
+        tick_check(at + 0.5 / hz);
+    }
+    uint64_t x = 88172645463325252ull; /* xorshift64: clock-like and far times */
+    for (int i = 0; i < 400000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        tick_check(u * 1e6);
+        tick_check(u * 4e17);
+        tick_check(-u * 1e6);
+        double whole = floor(u * 1e12) / hz;
+        tick_check(whole);
+        tick_check(nextafter(whole, INFINITY));
+    }
+    static const double odd[] = {0.0, -0.0, -1.0, 1e-300, 4.9e-324, 0.05, 0.049999999999999996, 1e15, 4.6e17,
+                                 4.611686018427387e17, 9.2e17, NAN, -NAN, -INFINITY};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) tick_check(odd[i]);
+    fprintf(stderr, "  tick: %zu times tried, %zu differ from ceil\n", tick_tried, tick_bad);
+    TG_CHECK(tick_tried > 2000000);
+    TG_CHECK_EQ_U(tick_bad, 0);
+}
+
 int main(void) {
     TG_RUN(test_order_and_never_early);
     TG_RUN(test_clear_later_rearm_kill);
     TG_RUN(test_next_turn_and_stop);
+    TG_RUN(test_set_moves);
+    TG_RUN(test_tick_equals_ceil);
     return tg_test_summary();
 }

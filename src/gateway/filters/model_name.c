@@ -245,11 +245,22 @@ void tg__model_name_whole(tg__filter *f, const char *p, size_t n, const tg__mode
 
 static void mn_end(tg__filter *f) { tg__filter_end(f->next); }
 
+/* Ended filters' memory kept for the next ones (the loop's thread makes
+ * and ends them): filter_new sets every member it reads as on a malloc. */
+enum { MN_SPARES = 4 };
+static _Thread_local model_name_filter *mn_spare[MN_SPARES];
+static _Thread_local size_t mn_n_spare;
+
+void tg__model_name_spares_free(void) {
+    while (mn_n_spare) free(mn_spare[--mn_n_spare]);
+}
+
 static void mn_destroy(tg__filter *f) {
     model_name_filter *m = (model_name_filter *)f;
     tgx_buf_free(&m->out);
     if (m->served_json != m->served_mem) free(m->served_json);
-    free(m);
+    if (mn_n_spare < MN_SPARES) mn_spare[mn_n_spare++] = m;
+    else free(m);
 }
 
 static const tg__filter_ops mn_ops = {"model_name", mn_head, mn_data, mn_end, mn_destroy};
@@ -280,7 +291,7 @@ static char *json_quote(const char *s, char *mem, size_t cap) {
 }
 
 tg__filter *tg__model_name_filter_new(const char *served) {
-    model_name_filter *m = malloc(sizeof *m);
+    model_name_filter *m = mn_n_spare ? mn_spare[--mn_n_spare] : malloc(sizeof *m);
     if (!m) return NULL;
     memset(m, 0, offsetof(model_name_filter, out_mem)); /* the inline memory needs no zeroing */
     m->served_json = json_quote(served ? served : "", m->served_mem, sizeof m->served_mem);

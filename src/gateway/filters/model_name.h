@@ -12,6 +12,9 @@
  * and passes every other byte on as it arrives. It holds nothing back: the
  * upstream's value is dropped as it streams. NULL on allocation failure. */
 tg__filter *tg__model_name_filter_new(const char *served);
+/* Frees the memory of ended filters this thread keeps for its next ones
+ * (issue 17: a malloc and a free less per answer); the pools' end calls it. */
+void tg__model_name_spares_free(void);
 
 /* A whole JSON answer whose top-level "model" strings lie at `spans`
  * (usage.c tg__usage_filter_whole found them, the answer checked as valid
