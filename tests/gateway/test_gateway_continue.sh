@@ -35,7 +35,18 @@ start_llama L "$model" --parallel 2
 start_llama T "$work/think.gguf" --parallel 2
 metric() { curl -s "$1/metrics" | awk -v n="$2" '$1==n {print $2}'; }
 metric_up() { curl -s "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"\\{" {print $2}'; }
-ready() { local i; for i in $(seq 1 50); do curl -s "$1/v1/models" | grep -q '"limit"' && return 0; sleep 0.1; done; return 1; }
+# Ready: limits published AND the upstream discovered. With --model the GGUF
+# gives limits at once, but continuation needs the engine's kind, which only
+# discovery learns: a request sent before it is not escalated (a flake under
+# load, seen in session 10).
+ready() {
+  local i
+  for i in $(seq 1 300); do
+    curl -s "$1/v1/models" | grep -q '"limit"' && curl -s "$1/v1/limits" | grep -Eq '"discovered": ?true' && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 # Summarises an SSE stream (stdin) as JSON: text, reasoning, finish reasons
 # in order, [DONE] count and position, distinct ids/created, logprobs seen,
