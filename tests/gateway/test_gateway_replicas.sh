@@ -133,7 +133,9 @@ check_contains "metrics: the killed replica out of service" "$mt" "tokgate_upstr
 pids+=($!)
 for k in $(seq 1 100); do
   m=$(curl -s "http://127.0.0.1:$PORT_LL/v1/models")
-  case "$m" in *'"in_service":3'*) break ;; esac
+  # in service once its back-off ends; the log line comes with the probe
+  # that answers, which may be a moment later: wait for both
+  case "$m" in *'"in_service":3'*) grep -q "127.0.0.1:$bport back in service" "$work/LL.log" && break ;; esac
   sleep 0.2
 done
 js_check "/v1/models: the restarted replica back in service" "$m" 'j.data[0].replicas.in_service===3'
