@@ -92,6 +92,15 @@ int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
 int tg__http_parse_response(const char *p, size_t n, const tg__http_limits *lim,
                             tg__http_head *h, tg__http_error *e);
 
+/* The same three read the plain way, line by line and byte by byte (what
+ * they were before issue 17's round 7): the reference the tests and
+ * fuzz_http hold the block-scanning parsers above to, answer for answer. */
+size_t tg__http_find_head_end_ref(const char *p, size_t n, size_t from);
+int tg__http_parse_request_ref(const char *p, size_t n, const tg__http_limits *lim,
+                               tg__http_head *h, tg__http_error *e);
+int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *lim,
+                                tg__http_head *h, tg__http_error *e);
+
 /* Case-insensitive lookup; NULL when absent. */
 const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
 /* 1 when a[0..alen) is b, ASCII case-insensitively. Inline: with a literal
