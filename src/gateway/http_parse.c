@@ -196,6 +196,35 @@ int tg__http_is_hop_by_hop(const char *name, size_t len) {
     }
 }
 
+int tg__http_bytes_has(const char *hp, size_t hl, const char *what, size_t wl) {
+    if (!hp || wl == 0 || wl > hl) return 0;
+    size_t last = hl - wl, i = 0; /* the last place it may start */
+#if defined(__SSE2__)
+    if (wl >= 2 && last >= 15) { /* where the first and the last byte both match (16 places a step), then memcmp */
+        const __m128i f = _mm_set1_epi8(what[0]), l = _mm_set1_epi8(what[wl - 1]);
+        for (;; i += 16) {
+            size_t at = i <= last - 15 ? i : last - 15; /* the last step overlaps places already seen */
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hp + at));
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hp + at + wl - 1));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+            m = (m >> (i - at)) << (i - at);
+            for (; m; m &= m - 1)
+                if (memcmp(hp + at + (size_t)__builtin_ctz(m) + 1, what + 1, wl - 2) == 0) return 1;
+            if (at + 15 >= last) return 0;
+        }
+    }
+#endif
+    for (; i <= last; i++)
+        if (hp[i] == what[0] && memcmp(hp + i + 1, what + 1, wl - 1) == 0) return 1;
+    return 0;
+}
+
+int tg__http_bytes_has_ref(const char *hp, size_t hl, const char *what, size_t wl) {
+    for (size_t i = 0; hp && wl && i + wl <= hl; i++)
+        if (memcmp(hp + i, what, wl) == 0) return 1;
+    return 0;
+}
+
 const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
     size_t n = strlen(name);
     for (size_t i = 0; i < h->n_headers; i++)

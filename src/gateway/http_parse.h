@@ -101,6 +101,13 @@ int tg__http_parse_request_ref(const char *p, size_t n, const tg__http_limits *l
 int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *lim,
                                 tg__http_head *h, tg__http_error *e);
 
+/* 1 when hp[0..hl) holds the bytes what[0..wl) (wl > 0) anywhere, as a
+ * plain byte compare at every place would say (_ref): 16 places a step
+ * where both the first and the last byte match, then memcmp (issue 17: a
+ * memchr for the first byte hit every "x-tokgate-" field of an answer). */
+int tg__http_bytes_has(const char *hp, size_t hl, const char *what, size_t wl);
+int tg__http_bytes_has_ref(const char *hp, size_t hl, const char *what, size_t wl);
+
 /* Case-insensitive lookup; NULL when absent. */
 const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
 /* 1 when a[0..alen) is b, ASCII case-insensitively. Inline: with a literal

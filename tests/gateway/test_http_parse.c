@@ -523,7 +523,46 @@ static void test_path_as_is_equals_ref(void) {
     TG_CHECK_EQ_I((long)bad, 0);
 }
 
+/* tg__http_bytes_has (16 places a step, first and last byte, then memcmp)
+ * against the plain compare at every place: needles of 1 to 24 bytes cut
+ * from and beside haystacks of 0 to 80 bytes over a small alphabet (so
+ * partial matches abound), at every offset. */
+static void test_bytes_has_equals_ref(void) {
+    uint32_t r = 777;
+    size_t bad = 0, runs = 0, found = 0;
+    for (int t = 0; t < 60000; t++) {
+        char hay[80], what[24];
+        r = r * 1103515245u + 12345u;
+        size_t hl = (r >> 16) % 81;
+        for (size_t k = 0; k < hl; k++) {
+            r = r * 1103515245u + 12345u;
+            hay[k] = "x-ab:\r"[(r >> 16) % 6];
+        }
+        r = r * 1103515245u + 12345u;
+        size_t wl = 1 + (r >> 16) % 24;
+        r = r * 1103515245u + 12345u;
+        if (hl >= wl && (r >> 16) % 2) memcpy(what, hay + (r >> 18) % (hl - wl + 1), wl); /* a needle that is there */
+        else
+            for (size_t k = 0; k < wl; k++) {
+                r = r * 1103515245u + 12345u;
+                what[k] = "x-ab:\r"[(r >> 16) % 6];
+            }
+        char *h = malloc(hl ? hl : 1); /* exactly hl bytes: ASan sees a read past the end */
+        TG_CHECK(h != NULL);
+        if (!h) return;
+        memcpy(h, hay, hl);
+        int a = tg__http_bytes_has(h, hl, what, wl), b = tg__http_bytes_has_ref(h, hl, what, wl);
+        free(h);
+        runs++;
+        found += (size_t)b;
+        if (a != b && bad++ < 5) fprintf(stderr, "bytes_has differs: hl %zu wl %zu (%d / %d)\n", hl, wl, a, b);
+    }
+    TG_CHECK(found > 10000 && runs - found > 10000);
+    TG_CHECK_EQ_I((long)bad, 0);
+}
+
 int main(void) {
+    TG_RUN(test_bytes_has_equals_ref);
     TG_RUN(test_path_as_is_equals_ref);
     TG_RUN(test_fast_equals_ref);
     TG_RUN(test_every_byte);
