@@ -151,7 +151,28 @@ static int ctl_free(const char *p, size_t n) {
 
 size_t tg__http_find_head_end(const char *p, size_t n, size_t from) {
     /* A head ends at LF (CR)? LF; back up so a terminator split across calls is seen. */
-    for (size_t i = from > 2 ? from - 2 : 0; (i = scan(p, n, i, SC_LF)) < n; i++) { /* LF to LF */
+    size_t i = from > 2 ? from - 2 : 0;
+#if defined(__SSE2__)
+    if (n >= 17) { /* an LF before an LF or a CR, 16 places a step; the last step overlaps places seen */
+        const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+        for (size_t at;; i += 16) {
+            if (i + 1 >= n) return 0;
+            at = i + 17 <= n ? i : n - 17;
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+            __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + at + 1));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(x0, lf), _mm_or_si128(_mm_cmpeq_epi8(x1, lf), _mm_cmpeq_epi8(x1, cr))));
+            if (m && at != i) m = (m >> (i - at)) << (i - at);
+            for (; m; m &= m - 1) {
+                size_t k = at + (size_t)__builtin_ctz(m);
+                if (p[k + 1] == '\n') return k + 2;
+                if (k + 2 < n && p[k + 2] == '\n') return k + 3;
+            }
+            if (at + 17 >= n) return 0;
+        }
+    }
+#endif
+    for (; (i = scan(p, n, i, SC_LF)) < n; i++) { /* LF to LF */
         if (i + 1 < n && p[i + 1] == '\n') return i + 2;
         if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') return i + 3;
     }
@@ -183,31 +204,18 @@ int tg__http_has_token(const char *v, size_t len, const char *token) {
     return 0;
 }
 
-int tg__http_is_hop_by_hop(const char *name, size_t len) {
-    switch (len) { /* by length first: most fields are none of these */
-    case 2: return tg__http_name_eq(name, len, "te");
-    case 7: return tg__http_name_eq(name, len, "trailer") || tg__http_name_eq(name, len, "upgrade");
-    case 10: return tg__http_name_eq(name, len, "connection") || tg__http_name_eq(name, len, "keep-alive");
-    case 16: return tg__http_name_eq(name, len, "proxy-connection");
-    case 17: return tg__http_name_eq(name, len, "transfer-encoding");
-    case 18: return tg__http_name_eq(name, len, "proxy-authenticate");
-    case 19: return tg__http_name_eq(name, len, "proxy-authorization");
-    default: return 0;
-    }
-}
-
 int tg__http_bytes_has(const char *hp, size_t hl, const char *what, size_t wl) {
     if (!hp || wl == 0 || wl > hl) return 0;
     size_t last = hl - wl, i = 0; /* the last place it may start */
 #if defined(__SSE2__)
     if (wl >= 2 && last >= 15) { /* where the first and the last byte both match (16 places a step), then memcmp */
         const __m128i f = _mm_set1_epi8(what[0]), l = _mm_set1_epi8(what[wl - 1]);
-        for (;; i += 16) {
-            size_t at = i <= last - 15 ? i : last - 15; /* the last step overlaps places already seen */
+        for (size_t at;; i += 16) {
+            at = i + 15 <= last ? i : last - 15; /* the last step overlaps places already seen: */
             __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hp + at));
             __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hp + at + wl - 1));
             unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
-            m = (m >> (i - at)) << (i - at);
+            if (m && at != i) m = (m >> (i - at)) << (i - at); /* ...shifted out */
             for (; m; m &= m - 1)
                 if (memcmp(hp + at + (size_t)__builtin_ctz(m) + 1, what + 1, wl - 2) == 0) return 1;
             if (at + 15 >= last) return 0;
@@ -225,8 +233,7 @@ int tg__http_bytes_has_ref(const char *hp, size_t hl, const char *what, size_t w
     return 0;
 }
 
-const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
-    size_t n = strlen(name);
+const tg__http_header *tg__http_find_n(const tg__http_head *h, const char *name, size_t n) {
     for (size_t i = 0; i < h->n_headers; i++)
         if (h->headers[i].name_len == n && tg__http_name_eq(h->headers[i].name, n, name)) return &h->headers[i];
     return NULL;

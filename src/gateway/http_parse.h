@@ -108,8 +108,12 @@ int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *
 int tg__http_bytes_has(const char *hp, size_t hl, const char *what, size_t wl);
 int tg__http_bytes_has_ref(const char *hp, size_t hl, const char *what, size_t wl);
 
-/* Case-insensitive lookup; NULL when absent. */
-const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
+/* Case-insensitive lookup; NULL when absent. Inline: a literal name's
+ * strlen is folded (issue 17). */
+const tg__http_header *tg__http_find_n(const tg__http_head *h, const char *name, size_t n);
+static inline const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
+    return tg__http_find_n(h, name, strlen(name));
+}
 /* 1 when a[0..alen) is b, ASCII case-insensitively. Inline: with a literal
  * b the compiler folds strlen, so a field of another length costs one
  * compare (issue 17: it ran ~10 times a header). */
@@ -126,8 +130,20 @@ static inline int tg__http_name_eq(const char *a, size_t alen, const char *b) {
 }
 /* 1 when the comma-separated value holds `token` (case-insensitive). */
 int tg__http_has_token(const char *v, size_t len, const char *token);
-/* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). */
-int tg__http_is_hop_by_hop(const char *name, size_t len);
+/* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). Inline: by
+ * length first, most fields are none of these (issue 17: a call a field). */
+static inline int tg__http_is_hop_by_hop(const char *name, size_t len) {
+    switch (len) { /* by length first: most fields are none of these */
+    case 2: return tg__http_name_eq(name, len, "te");
+    case 7: return tg__http_name_eq(name, len, "trailer") || tg__http_name_eq(name, len, "upgrade");
+    case 10: return tg__http_name_eq(name, len, "connection") || tg__http_name_eq(name, len, "keep-alive");
+    case 16: return tg__http_name_eq(name, len, "proxy-connection");
+    case 17: return tg__http_name_eq(name, len, "transfer-encoding");
+    case 18: return tg__http_name_eq(name, len, "proxy-authenticate");
+    case 19: return tg__http_name_eq(name, len, "proxy-authorization");
+    default: return 0;
+    }
+}
 
 #define TG__CHUNK_MAX_EXT 4096u
 #define TG__CHUNK_MAX_TRAILER 8192u
