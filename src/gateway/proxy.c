@@ -135,8 +135,8 @@ struct tg__exchange {
     size_t retry_len;
     int counted_inflight; /* pool->health.inflight holds this request */
     uint64_t est_prompt;  /* the decision's prompt count when it was an estimate (drift check), else 0 */
-    char *own;            /* up_head, extra_headers and pool_key as tg__proxy_start wrote them
-                             (ex_free_own), own_len bytes right after the exchange, in its allocation */
+    char *own;            /* one allocation for up_head, extra_headers and pool_key as tg__proxy_start
+                             copied them (ex_free_own), own_len bytes */
     size_t own_len;
     int64_t up_cl;        /* the answer's Content-Length upstream, -1 none (whole_answer) */
     size_t body_seen;     /* answer body bytes arrived so far */
@@ -227,7 +227,8 @@ static void ex_release(tg__exchange *ex) {
     tg__config_unref(ex->cfg);
     ex_free_own(ex, ex->extra_headers);
     ex_free_own(ex, ex->pool_key);
-    free(ex); /* ex->own with it */
+    free(ex->own);
+    free(ex);
 }
 
 void tg__exchange_free(tg__exchange *ex, int client_gone) {
@@ -486,12 +487,12 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     for (size_t i = 0; i < c->req.n_headers; i++) cap += c->req.headers[i].name_len + c->req.headers[i].value_len + 4;
     /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
      * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
-    tg__exchange *ex = cap <= 64 * 1024 + cfg->max_head * 2 ? malloc(sizeof *ex + cap + xl + kl) : NULL; /* tgx_buf's ceiling before */
+    tg__exchange *ex = cap <= 64 * 1024 + cfg->max_head * 2 ? malloc(sizeof *ex) : NULL; /* tgx_buf's ceiling before */
     if (ex) {
         memset(ex, 0, offsetof(tg__exchange, body_seen));
         ex->body_seen = 0;
     }
-    char *own = ex ? (char *)(ex + 1) : NULL; /* the strings right after the exchange: one allocation, one free */
+    char *own = ex ? malloc(cap + xl + kl) : NULL;
     size_t hl = own ? request_head(own, c, url->base_path, pl, url->hostport, hpl, mc->upstream_api_key, akl, idl,
                                    strip_auth, inference)
                     : 0;
@@ -501,6 +502,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     char *up_head = own; /* NULL: out of memory */
     struct evbuffer *reqbuf = up_head ? build_request(up_head, hl, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
+        free(own);
         free(ex);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
