@@ -84,49 +84,6 @@ static inline size_t scan(const char *p, size_t n, size_t i, int kind) {
     return n;
 }
 
-/* The control bytes of a head, 64 places at a time (issue 17, round 7):
- * bit k of mask is p[base + k] (base a multiple of 64), computed once per
- * 64 bytes and kept, so each line's end is a shift and a count, not a scan
- * of its own. */
-typedef struct ctl_map {
-    size_t base;
-    uint64_t mask;
-} ctl_map;
-
-static uint64_t ctl_bits64(const char *p, size_t n, size_t base) {
-    uint64_t m = 0;
-    size_t i = base;
-#if defined(__SSE2__)
-    if (n >= 16) {
-        for (; i < base + 64 && i < n; i += 16) {
-            unsigned b = i + 16 <= n ? block_picked(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), SC_CTL)
-                                     : block_picked(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), SC_CTL) >>
-                                           (i - (n - 16)); /* the bytes before i shifted out; none past n */
-            m |= (uint64_t)b << (i - base);
-        }
-        return m;
-    }
-#endif
-    for (; i < base + 64 && i < n; i++)
-        if (byte_picked((unsigned char)p[i], SC_CTL)) m |= 1ull << (i - base);
-    return m;
-}
-
-/* Index of the first control byte of p[i..n); n when none. */
-static inline size_t next_ctl(ctl_map *cm, const char *p, size_t n, size_t i) {
-    for (;;) {
-        if (i >= n) return n;
-        size_t base = i & ~(size_t)63;
-        if (base != cm->base) {
-            cm->base = base;
-            cm->mask = ctl_bits64(p, n, base);
-        }
-        uint64_t m = cm->mask >> (i - base);
-        if (m) return i + (size_t)__builtin_ctzll(m);
-        i = base + 64;
-    }
-}
-
 /* tg__http_name_eq(a, n, lit) for a literal of lower-case letters, digits
  * and '-', n >= 4, 8 (or 4) bytes a step: a name byte matches when it is
  * the literal's, or a letter's upper case, that is (byte | 0x20 where the
@@ -366,15 +323,14 @@ static int field_line_ref(const char *p, size_t n, size_t *pos, const tg__http_l
  * every check passes), or -1 with *pos untouched for any other line (a tab,
  * a control byte, no colon...): field_line_ref reads it. The caller checks
  * limits.max_headers. */
-static int field_line(ctl_map *cm, const char *p, size_t n, size_t *pos, const char **ls, size_t *c, size_t *vs,
-                      size_t *ve) {
+static int field_line(const char *p, size_t n, size_t *pos, const char **ls, size_t *c, size_t *vs, size_t *ve) {
     size_t s = *pos;
     if (s >= n) return -1;
     if (p[s] == '\n' || (p[s] == '\r' && s + 1 < n && p[s + 1] == '\n')) { /* the blank line */
         *pos = s + (p[s] == '\n' ? 1 : 2);
         return 0;
     }
-    size_t t = next_ctl(cm, p, n, s), next;
+    size_t t = scan(p, n, s, SC_CTL), next;
     if (t < n && p[t] == '\n') next = t + 1;
     else if (t + 1 < n && p[t] == '\r' && p[t + 1] == '\n') next = t + 2;
     else return -1; /* a tab or another control byte, or no line end */
@@ -487,7 +443,7 @@ static int field_meaning(int kind, const tg__http_header *hd, tg__http_head *h, 
 /* Field lines up to the blank line, then framing. `fast`: field_line and
  * field_kind, each falling back to the reference (0: the reference alone,
  * tg__http_parse_*_ref). */
-static int parse_fields(ctl_map *cm, const char *p, size_t n, size_t pos, const tg__http_limits *lim,
+static int parse_fields(const char *p, size_t n, size_t pos, const tg__http_limits *lim,
                         tg__http_head *h, int is_request, int fast, tg__http_error *e) {
     fields_seen st = {0, 0, 0, 0};
     h->n_headers = 0;
@@ -498,7 +454,7 @@ static int parse_fields(ctl_map *cm, const char *p, size_t n, size_t pos, const 
     for (;;) {
         const char *ls = NULL;
         size_t c = 0, vs = 0, ve = 0;
-        int r = fast ? field_line(cm, p, n, &pos, &ls, &c, &vs, &ve) : -1;
+        int r = fast ? field_line(p, n, &pos, &ls, &c, &vs, &ve) : -1;
         if (r > 0 && h->n_headers >= lim->max_headers)
             return fail_limit(e, 431, "too many header fields", 0, lim->max_headers, "limits.max_headers");
         if (r < 0 && (r = field_line_ref(p, n, &pos, lim, h, &ls, &c, &vs, &ve, e)) < 0) return -1;
@@ -526,9 +482,9 @@ static int parse_fields(ctl_map *cm, const char *p, size_t n, size_t pos, const 
 
 /* The start line: as next_line, in one control-byte scan when the line has
  * none before its CRLF or LF (`fast`, the usual line). */
-static int start_line(ctl_map *cm, const char *p, size_t n, size_t *pos, const char **ls, size_t *ll, int fast) {
+static int start_line(const char *p, size_t n, size_t *pos, const char **ls, size_t *ll, int fast) {
     if (fast) {
-        size_t j = next_ctl(cm, p, n, *pos), next = 0;
+        size_t j = scan(p, n, *pos, SC_CTL), next = 0;
         if (j < n && p[j] == '\n') next = j + 1;
         else if (j + 1 < n && p[j] == '\r' && p[j + 1] == '\n') next = j + 2;
         if (next) {
@@ -548,8 +504,7 @@ static int parse_request(const char *p, size_t n, const tg__http_limits *lim, tg
     size_t pos = 0;
     const char *ls;
     size_t ll;
-    ctl_map cm = {SIZE_MAX, 0};
-    if (start_line(&cm, p, n, &pos, &ls, &ll, fast) < 0) return fail(e, 400, "malformed request line");
+    if (start_line(p, n, &pos, &ls, &ll, fast) < 0) return fail(e, 400, "malformed request line");
     if (ll > lim->max_line)
         return fail_limit(e, 414, "request line too long", ll, lim->max_line, "limits.max_request_line");
     size_t i = 0;
@@ -569,7 +524,7 @@ static int parse_request(const char *p, size_t n, const tg__http_limits *lim, tg
     if (r == -2) return fail(e, 505, "HTTP version not supported: only HTTP/1.0 and HTTP/1.1");
     if (r != 0) return fail(e, 400, "malformed HTTP version in request line");
     h->status = 0;
-    return parse_fields(&cm, p, n, pos, lim, h, 1, fast, e);
+    return parse_fields(p, n, pos, lim, h, 1, fast, e);
 }
 
 static int parse_response(const char *p, size_t n, const tg__http_limits *lim, tg__http_head *h, int fast,
@@ -578,8 +533,7 @@ static int parse_response(const char *p, size_t n, const tg__http_limits *lim, t
     size_t pos = 0;
     const char *ls;
     size_t ll;
-    ctl_map cm = {SIZE_MAX, 0};
-    if (start_line(&cm, p, n, &pos, &ls, &ll, fast) < 0) return fail(e, 502, "malformed upstream status line");
+    if (start_line(p, n, &pos, &ls, &ll, fast) < 0) return fail(e, 502, "malformed upstream status line");
     if (ll > lim->max_line) return fail(e, 502, "upstream status line too long");
     if (ll < 12 || ls[8] != ' ') return fail(e, 502, "malformed upstream status line");
     if (parse_version(ls, 8, &h->version_minor) != 0) return fail(e, 502, "upstream is not speaking HTTP/1.x");
@@ -592,7 +546,7 @@ static int parse_response(const char *p, size_t n, const tg__http_limits *lim, t
     h->status = st;
     h->method = h->target = NULL;
     h->method_len = h->target_len = 0;
-    if (parse_fields(&cm, p, n, pos, lim, h, 0, fast, e) != 0) {
+    if (parse_fields(p, n, pos, lim, h, 0, fast, e) != 0) {
         e->status = 502;
         return -1;
     }
