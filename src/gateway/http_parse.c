@@ -34,6 +34,7 @@ static int is_tchar(unsigned char c) { return tchar_tab[c]; }
 enum {
     SC_CTL,     /* a control byte: < 0x20 or 0x7f (CR, LF and HTAB included) */
     SC_NOTVCHAR, /* not 0x21..0x7e: what ends a request target */
+    SC_NOTNAME, /* not a letter, digit or '-': what ends a usual field name */
     SC_LF       /* LF */
 };
 
@@ -41,6 +42,10 @@ static inline int byte_picked(unsigned char ch, int kind) {
     switch (kind) {
     case SC_CTL: return ch < 0x20 || ch == 0x7f;
     case SC_NOTVCHAR: return ch <= 0x20 || ch >= 0x7f;
+    case SC_NOTNAME: {
+        unsigned char l = (unsigned char)(ch | 0x20);
+        return !((l >= 'a' && l <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
+    }
     default: return ch == '\n';
     }
 }
@@ -56,6 +61,13 @@ static inline unsigned block_picked(__m128i x, int kind) {
     }
     case SC_NOTVCHAR: {
         __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+        return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+    }
+    case SC_NOTNAME: {
+        __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i ok = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
         return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
     }
     default: return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
@@ -108,7 +120,6 @@ static inline int lit_eq(const char *a, const char *lit, size_t n) {
     if (n < 8) return lit_eq4(a, lit) && lit_eq4(a + n - 4, lit + n - 4);
     for (size_t i = 0; i + 8 < n; i += 8)
         if (!lit_eq8(a + i, lit + i)) return 0;
-    /* cppcheck-suppress pointerOutOfBoundsCond ; n >= 8 here: the literal's last 8 bytes */
     return lit_eq8(a + n - 8, lit + n - 8);
 }
 
@@ -315,14 +326,13 @@ static int field_line_ref(const char *p, size_t n, size_t *pos, const tg__http_l
     return 1;
 }
 
-/* One field line the usual way (issue 17, round 7), in one block scan: a
- * line without a control byte (so no tab either) up to its CRLF or LF,
- * then a token name and ':' (CR and LF are no tchar: the name's loop stops
- * at the line end), spaces around the value. Returns as field_line_ref,
- * whose answer it is for such a line (its first LF, its end, a clean value:
- * every check passes), or -1 with *pos untouched for any other line (a tab,
- * a control byte, no colon...): field_line_ref reads it. The caller checks
- * limits.max_headers. */
+/* One field line the usual way (issue 17, round 7), in two block scans: a
+ * name (letters, digits, '-', then any tchar), ':', OWS, a value without a
+ * control byte, CRLF or LF. Returns as field_line_ref, whose answer it is
+ * for such a line (the line holds no control byte but OWS tabs, so its
+ * first LF, its end and its value are these, and every check passes), or
+ * -1 with *pos untouched for any other line: field_line_ref reads it. The
+ * caller checks limits.max_headers. */
 static int field_line(const char *p, size_t n, size_t *pos, const char **ls, size_t *c, size_t *vs, size_t *ve) {
     size_t s = *pos;
     if (s >= n) return -1;
@@ -330,15 +340,15 @@ static int field_line(const char *p, size_t n, size_t *pos, const char **ls, siz
         *pos = s + (p[s] == '\n' ? 1 : 2);
         return 0;
     }
-    size_t t = scan(p, n, s, SC_CTL), next;
+    size_t i = scan(p, n, s, SC_NOTNAME);
+    while (i < n && is_tchar((unsigned char)p[i])) i++;
+    if (i == s || i >= n || p[i] != ':') return -1;
+    size_t v = i + 1;
+    while (v < n && (p[v] == ' ' || p[v] == '\t')) v++;
+    size_t t = scan(p, n, v, SC_CTL), next;
     if (t < n && p[t] == '\n') next = t + 1;
     else if (t + 1 < n && p[t] == '\r' && p[t + 1] == '\n') next = t + 2;
     else return -1; /* a tab or another control byte, or no line end */
-    size_t i = s;
-    while (is_tchar((unsigned char)p[i])) i++; /* p[t] (CR or LF) ends it at the latest */
-    if (i == s || p[i] != ':') return -1;
-    size_t v = i + 1;
-    while (v < t && p[v] == ' ') v++;
     while (t > v && p[t - 1] == ' ') t--;
     *ls = p + s;
     *c = i - s;
