@@ -483,8 +483,12 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     size_t akl = mc->upstream_api_key ? strlen(mc->upstream_api_key) : 0, idl = strlen(c->log.id);
     size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0;
     size_t cap = c->req.method_len + 1 + pl + c->req.target_len + 17 + hpl + 2 + /* request line, Host */
-                 (mc->upstream_api_key ? 24 + akl : 0) + (idl ? 16 + idl : 0) + 1; /* at most: fields below */
-    for (size_t i = 0; i < c->req.n_headers; i++) cap += c->req.headers[i].name_len + c->req.headers[i].value_len + 4;
+                 (mc->upstream_api_key ? 24 + akl : 0) + (idl ? 16 + idl : 0) + 1; /* and the fields kept: */
+    for (size_t i = 0; i < c->req.n_headers; i++) { /* exact, as the old copy's size (glibc's per-size cache) */
+        const tg__http_header *h = &c->req.headers[i];
+        if (!skip_request_header(h, strip_auth, inference) && !NAME_IS(h->name, h->name_len, "x-request-id"))
+            cap += h->name_len + h->value_len + 4;
+    }
     /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
      * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
     tg__exchange *ex = cap <= 64 * 1024 + cfg->max_head * 2 ? malloc(sizeof *ex) : NULL; /* tgx_buf's ceiling before */
