@@ -501,11 +501,10 @@ static void test_path_as_is_equals_ref(void) {
         size_t total = 1;
         for (size_t k = 0; k < len; k++) total *= sizeof alpha - 1;
         for (size_t code = 0; code < total; code++) {
-            size_t c = code;
             for (int lead = 0; lead < 2; lead++) {
                 size_t n = 0;
                 if (!lead) t[n++] = '/';
-                c = code;
+                size_t c = code;
                 for (size_t k = 0; k < len; k++, c /= sizeof alpha - 1) t[n++] = alpha[c % (sizeof alpha - 1)];
                 for (int keep = 0; keep < 2; keep++) {
                     const char *w1 = NULL, *w2 = NULL;
