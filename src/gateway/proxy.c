@@ -253,14 +253,17 @@ void tg__exchange_on_client_drain(tg__exchange *ex) {
 #define NAME_IS(name, len, lit) ((len) == sizeof(lit) - 1 && tg__http_name_eq((name), (len), (lit)))
 
 static int skip_request_header(const tg__http_header *h, int strip_auth, int inference) {
-    if (tg__http_is_hop_by_hop(h->name, h->name_len)) return 1;
-    if (NAME_IS(h->name, h->name_len, "host") || NAME_IS(h->name, h->name_len, "content-length") ||
-        NAME_IS(h->name, h->name_len, "expect"))
-        return 1;
-    if (strip_auth && (NAME_IS(h->name, h->name_len, "authorization") || NAME_IS(h->name, h->name_len, "x-api-key")))
-        return 1;
-    if (inference && NAME_IS(h->name, h->name_len, "accept-encoding")) return 1;
-    return 0;
+    const char *n = h->name;
+    switch (h->name_len) { /* by length first (issue 17, round 7): most fields are none of these */
+    case 4: return NAME_IS(n, 4, "host");
+    case 6: return NAME_IS(n, 6, "expect");
+    case 9: return strip_auth && NAME_IS(n, 9, "x-api-key");
+    case 12: return NAME_IS(n, 12, "x-request-id"); /* tokgate sends its own */
+    case 13: return strip_auth && NAME_IS(n, 13, "authorization");
+    case 14: return NAME_IS(n, 14, "content-length");
+    case 15: return inference && NAME_IS(n, 15, "accept-encoding");
+    default: return tg__http_is_hop_by_hop(n, h->name_len);
+    }
 }
 
 /* The KV capacity admission uses for this upstream: configured, else what
@@ -430,9 +433,11 @@ static inline char *put(char *w, const void *p, size_t n) {
 
 /* The upstream request's head into w (room for every part and field, and
  * a NUL): "METHOD BASE+TARGET HTTP/1.1", Host, the client's end-to-end
- * fields, Authorization, X-Request-Id. Returns its length (the NUL after). */
+ * fields (keep: which of the first 64, as skip_request_header said),
+ * Authorization, X-Request-Id. Returns its length (the NUL after). */
 static size_t request_head(char *w0, const tg__client *c, const char *base, size_t bl, const char *hostport,
-                           size_t hpl, const char *api_key, size_t akl, size_t idl, int strip_auth, int inference) {
+                           size_t hpl, const char *api_key, size_t akl, size_t idl, uint64_t keep, int strip_auth,
+                           int inference) {
     char *w = put(w0, c->req.method, c->req.method_len);
     *w++ = ' ';
     w = put(w, base, bl);
@@ -442,7 +447,7 @@ static size_t request_head(char *w0, const tg__client *c, const char *base, size
     w = put(w, "\r\n", 2);
     for (size_t i = 0; i < c->req.n_headers; i++) {
         const tg__http_header *h = &c->req.headers[i];
-        if (skip_request_header(h, strip_auth, inference) || NAME_IS(h->name, h->name_len, "x-request-id")) continue;
+        if (i < 64 ? !(keep >> i & 1) : skip_request_header(h, strip_auth, inference)) continue;
         w = put(w, h->name, h->name_len);
         w = put(w, ": ", 2);
         w = put(w, h->value, h->value_len);
@@ -484,10 +489,12 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0;
     size_t cap = c->req.method_len + 1 + pl + c->req.target_len + 17 + hpl + 2 + /* request line, Host */
                  (mc->upstream_api_key ? 24 + akl : 0) + (idl ? 16 + idl : 0) + 1; /* and the fields kept: */
+    uint64_t keep = 0; /* bit i: the client's field i goes upstream (the first 64; request_head asks for more) */
     for (size_t i = 0; i < c->req.n_headers; i++) { /* exact, as the old copy's size (glibc's per-size cache) */
         const tg__http_header *h = &c->req.headers[i];
-        if (!skip_request_header(h, strip_auth, inference) && !NAME_IS(h->name, h->name_len, "x-request-id"))
-            cap += h->name_len + h->value_len + 4;
+        if (skip_request_header(h, strip_auth, inference)) continue;
+        cap += h->name_len + h->value_len + 4;
+        if (i < 64) keep |= 1ull << i;
     }
     /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
      * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
@@ -498,7 +505,7 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
     }
     char *own = ex ? malloc(cap + xl + kl) : NULL;
     size_t hl = own ? request_head(own, c, url->base_path, pl, url->hostport, hpl, mc->upstream_api_key, akl, idl,
-                                   strip_auth, inference)
+                                   keep, strip_auth, inference)
                     : 0;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
