@@ -96,33 +96,6 @@ static inline size_t scan(const char *p, size_t n, size_t i, int kind) {
     return n;
 }
 
-/* tg__http_name_eq(a, n, lit) for a literal of lower-case letters, digits
- * and '-', n >= 4, 8 (or 4) bytes a step: a name byte matches when it is
- * the literal's, or a letter's upper case, that is (byte | 0x20 where the
- * literal has a letter) == the literal's byte. */
-static inline uint64_t letter_bits(uint64_t l) { /* 0x20 in each byte of l that is 'a'..'z' (bytes < 0x80) */
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    return ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & high) >> 2;
-}
-static inline int lit_eq8(const char *a, const char *lit) {
-    uint64_t w, l;
-    memcpy(&w, a, 8);
-    memcpy(&l, lit, 8);
-    return (w | letter_bits(l)) == l;
-}
-static inline int lit_eq4(const char *a, const char *lit) {
-    uint32_t w, l;
-    memcpy(&w, a, 4);
-    memcpy(&l, lit, 4);
-    return (w | (uint32_t)letter_bits(l)) == l;
-}
-static inline int lit_eq(const char *a, const char *lit, size_t n) {
-    if (n < 8) return lit_eq4(a, lit) && lit_eq4(a + n - 4, lit + n - 4);
-    for (size_t i = 0; i + 8 < n; i += 8)
-        if (!lit_eq8(a + i, lit + i)) return 0;
-    /* cppcheck-suppress pointerOutOfBoundsCond ; n >= 8 here: the literal's last 8 bytes */
-    return lit_eq8(a + n - 8, lit + n - 8);
-}
 
 /* 1 when p[0..n) holds no control byte (< 0x20, or 0x7f), tab included:
  * 8 bytes a step (the last step overlaps). A clean line needs neither the
@@ -383,14 +356,14 @@ static int field_kind_ref(const char *name, size_t len, int is_request) {
     return F_OTHER;
 }
 
-/* The same by length first, then one word-wise compare (lit_eq). */
+/* The same by length first, then one word-wise compare (tg__http_lit_eq, http_parse.h). */
 static int field_kind(const char *name, size_t len, int is_request) {
     switch (len) {
-    case 4: return is_request && lit_eq(name, "host", 4) ? F_HOST : F_OTHER;
-    case 6: return is_request && lit_eq(name, "expect", 6) ? F_EXPECT : F_OTHER;
-    case 10: return lit_eq(name, "connection", 10) ? F_CONNECTION : F_OTHER;
-    case 14: return lit_eq(name, "content-length", 14) ? F_LENGTH : F_OTHER;
-    case 17: return lit_eq(name, "transfer-encoding", 17) ? F_TE : F_OTHER;
+    case 4: return is_request && tg__http_lit_eq(name, "host", 4) ? F_HOST : F_OTHER;
+    case 6: return is_request && tg__http_lit_eq(name, "expect", 6) ? F_EXPECT : F_OTHER;
+    case 10: return tg__http_lit_eq(name, "connection", 10) ? F_CONNECTION : F_OTHER;
+    case 14: return tg__http_lit_eq(name, "content-length", 14) ? F_LENGTH : F_OTHER;
+    case 17: return tg__http_lit_eq(name, "transfer-encoding", 17) ? F_TE : F_OTHER;
     default: return F_OTHER;
     }
 }
@@ -441,11 +414,11 @@ static int field_meaning(int kind, const tg__http_header *hd, tg__http_head *h, 
         st->have_te = 1;
         return is_request ? 0 : response_te(hd, h, e);
     case F_CONNECTION:
-        if (fast && hd->value_len == 10 && lit_eq(hd->value, "keep-alive", 10)) {
+        if (fast && hd->value_len == 10 && tg__http_lit_eq(hd->value, "keep-alive", 10)) {
             if (h->version_minor == 0) st->conn_keep = 1;
             return 0;
         }
-        if (fast && hd->value_len == 5 && lit_eq(hd->value, "close", 5)) {
+        if (fast && hd->value_len == 5 && tg__http_lit_eq(hd->value, "close", 5)) {
             st->conn_close = 1;
             return 0;
         }

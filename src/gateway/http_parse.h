@@ -128,6 +128,33 @@ static inline int tg__http_name_eq(const char *a, size_t alen, const char *b) {
     }
     return 1;
 }
+/* tg__http_name_eq(a, n, lit) for a literal of lower-case letters, digits
+ * and '-', n >= 4 (issue 17, round 7), 8 (or 4) bytes a step: a name byte matches when it is
+ * the literal's, or a letter's upper case, that is (byte | 0x20 where the
+ * literal has a letter) == the literal's byte. */
+static inline uint64_t tg__http_letter_bits(uint64_t l) { /* 0x20 in each byte of l that is 'a'..'z' (bytes < 0x80) */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    return ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & high) >> 2;
+}
+static inline int tg__http_lit_eq8(const char *a, const char *lit) {
+    uint64_t w, l;
+    memcpy(&w, a, 8);
+    memcpy(&l, lit, 8);
+    return (w | tg__http_letter_bits(l)) == l;
+}
+static inline int tg__http_lit_eq4(const char *a, const char *lit) {
+    uint32_t w, l;
+    memcpy(&w, a, 4);
+    memcpy(&l, lit, 4);
+    return (w | (uint32_t)tg__http_letter_bits(l)) == l;
+}
+static inline int tg__http_lit_eq(const char *a, const char *lit, size_t n) {
+    if (n < 8) return tg__http_lit_eq4(a, lit) && tg__http_lit_eq4(a + n - 4, lit + n - 4);
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if (!tg__http_lit_eq8(a + i, lit + i)) return 0;
+    /* cppcheck-suppress pointerOutOfBoundsCond ; n >= 8 here: the literal's last 8 bytes */
+    return tg__http_lit_eq8(a + n - 8, lit + n - 8);
+}
 /* 1 when the comma-separated value holds `token` (case-insensitive). */
 int tg__http_has_token(const char *v, size_t len, const char *token);
 /* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). Inline: by

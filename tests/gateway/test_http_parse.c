@@ -560,7 +560,30 @@ static void test_bytes_has_equals_ref(void) {
     TG_CHECK_EQ_I((long)bad, 0);
 }
 
+/* tg__http_lit_eq (word-wise) against tg__http_name_eq for every literal
+ * it is used with: each byte of the literal replaced by each of 256 values,
+ * and the literal in upper case. */
+static void test_lit_eq_bytes(void) {
+    static const char *const lits[] = {"host", "expect", "x-api-key", "x-request-id", "authorization",
+                                       "content-length", "accept-encoding", "connection", "transfer-encoding",
+                                       "keep-alive", "close"};
+    for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++) {
+        const char *lit = lits[i];
+        size_t n = strlen(lit);
+        char a[32];
+        for (size_t k = 0; k < n; k++)
+            for (int b = 0; b < 256; b++) {
+                memcpy(a, lit, n);
+                a[k] = (char)b;
+                TG_CHECK_EQ_I(tg__http_lit_eq(a, lit, n), tg__http_name_eq(a, n, lit));
+            }
+        for (size_t k = 0; k < n; k++) a[k] = (char)(lit[k] >= 'a' && lit[k] <= 'z' ? lit[k] - 32 : lit[k]);
+        TG_CHECK(tg__http_lit_eq(a, lit, n));
+    }
+}
+
 int main(void) {
+    TG_RUN(test_lit_eq_bytes);
     TG_RUN(test_bytes_has_equals_ref);
     TG_RUN(test_path_as_is_equals_ref);
     TG_RUN(test_fast_equals_ref);
