@@ -155,23 +155,23 @@ static inline int tg__http_lit_eq(const char *a, const char *lit, size_t n) {
     /* cppcheck-suppress pointerOutOfBoundsCond ; n >= 8 here: the literal's last 8 bytes */
     return tg__http_lit_eq8(a + n - 8, lit + n - 8);
 }
-/* 1 when the comma-separated value holds `token` (case-insensitive). */
-int tg__http_has_token(const char *v, size_t len, const char *token);
 /* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). Inline: by
  * length first, most fields are none of these (issue 17: a call a field). */
 static inline int tg__http_is_hop_by_hop(const char *name, size_t len) {
     switch (len) { /* by length first: most fields are none of these */
     case 2: return tg__http_name_eq(name, len, "te");
-    case 7: return tg__http_name_eq(name, len, "trailer") || tg__http_name_eq(name, len, "upgrade");
-    case 10: return tg__http_name_eq(name, len, "connection") || tg__http_name_eq(name, len, "keep-alive");
-    case 16: return tg__http_name_eq(name, len, "proxy-connection");
-    case 17: return tg__http_name_eq(name, len, "transfer-encoding");
-    case 18: return tg__http_name_eq(name, len, "proxy-authenticate");
-    case 19: return tg__http_name_eq(name, len, "proxy-authorization");
+    case 7: return tg__http_lit_eq(name, "trailer", 7) || tg__http_lit_eq(name, "upgrade", 7);
+    case 10: return tg__http_lit_eq(name, "connection", 10) || tg__http_lit_eq(name, "keep-alive", 10);
+    case 16: return tg__http_lit_eq(name, "proxy-connection", 16);
+    case 17: return tg__http_lit_eq(name, "transfer-encoding", 17);
+    case 18: return tg__http_lit_eq(name, "proxy-authenticate", 18);
+    case 19: return tg__http_lit_eq(name, "proxy-authorization", 19);
     default: return 0;
     }
 }
 
+/* 1 when the comma-separated value holds `token` (case-insensitive). */
+int tg__http_has_token(const char *v, size_t len, const char *token);
 #define TG__CHUNK_MAX_EXT 4096u
 #define TG__CHUNK_MAX_TRAILER 8192u
 

@@ -627,10 +627,10 @@ static void head_lines(tg__exchange *ex, const tg__http_head *h, const char *rea
     w = put(w, "\r\n", 2);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || (f->name_len == 14 && LIT_IS(f->name, "content-length")) ||
             (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
             continue;
-        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
+        if (f->name_len == 12 && LIT_IS(f->name, "content-type") && f->value_len >= 17) {
             for (size_t j = 0; j + 17 <= f->value_len; j++)
                 if (tg__http_name_eq(f->value + j, 17, "text/event-stream")) ex->is_sse = 1;
         }

@@ -566,7 +566,8 @@ static void test_bytes_has_equals_ref(void) {
 static void test_lit_eq_bytes(void) {
     static const char *const lits[] = {"host", "expect", "x-api-key", "x-request-id", "authorization",
                                        "content-length", "accept-encoding", "connection", "transfer-encoding",
-                                       "keep-alive", "close"};
+                                       "keep-alive", "close", "content-type", "trailer", "upgrade",
+                                       "proxy-connection", "proxy-authenticate", "proxy-authorization"};
     for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++) {
         const char *lit = lits[i];
         size_t n = strlen(lit);
