@@ -13,6 +13,9 @@
  *    for responses) and a message;
  *  - re-serialising a parsed request canonically and parsing it again gives
  *    the same method, target, version, fields and framing;
+ *  - the block-scanning parsers (tg__http_find_head_end, _parse_request,
+ *    _parse_response) give their line-by-line references' answers (the
+ *    _ref functions): the same end, verdict, status, message and parts;
  *  - the chunked decoder gives the same bytes and the same verdict whatever
  *    the input is split into (the split point is taken from the input).
  */
@@ -96,6 +99,38 @@ static void roundtrip(const tg__http_head *h, const tg__http_limits *lim) {
     free(b);
 }
 
+static int heads_same(const tg__http_head *a, const tg__http_head *b) {
+    if (a->method != b->method || a->method_len != b->method_len || a->target != b->target ||
+        a->target_len != b->target_len || a->status != b->status || a->version_minor != b->version_minor ||
+        a->n_headers != b->n_headers || a->content_length != b->content_length || a->chunked != b->chunked ||
+        a->te_other != b->te_other || a->keep_alive != b->keep_alive || a->expect_continue != b->expect_continue)
+        return 0;
+    for (size_t i = 0; i < a->n_headers; i++)
+        if (a->headers[i].name != b->headers[i].name || a->headers[i].name_len != b->headers[i].name_len ||
+            a->headers[i].value != b->headers[i].value || a->headers[i].value_len != b->headers[i].value_len)
+            return 0;
+    return 1;
+}
+
+/* The block-scanning parsers answer as the line-by-line reference does. */
+static void same_as_ref(const char *p, size_t n, const tg__http_limits *lim) {
+    for (int is_req = 0; is_req < 2; is_req++) {
+        tg__http_header h1[MAXH], h2[MAXH];
+        tg__http_head a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.headers = h1;
+        b.headers = h2;
+        tg__http_error e1 = {0, NULL, 0, 0, NULL}, e2 = {0, NULL, 0, 0, NULL};
+        int r1 = is_req ? tg__http_parse_request(p, n, lim, &a, &e1) : tg__http_parse_response(p, n, lim, &a, &e1);
+        int r2 = is_req ? tg__http_parse_request_ref(p, n, lim, &b, &e2) : tg__http_parse_response_ref(p, n, lim, &b, &e2);
+        must(r1 == r2, "verdict as the reference");
+        if (r1 == 0) must(heads_same(&a, &b), "parts as the reference");
+        else must(e1.status == e2.status && !strcmp(e1.message, e2.message) && e1.got == e2.got &&
+                      e1.limit == e2.limit && e1.setting == e2.setting, "refusal as the reference");
+    }
+}
+
 /* Decode all of p[0..n) feeding it in two parts split at `cut`. */
 static int dechunk(const char *p, size_t n, size_t cut, char *out, size_t *out_len) {
     tg__chunked c;
@@ -144,11 +179,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t e2 = e1 ? e1 : tg__http_find_head_end(p, n, mid);
         must(e2 == end, "resumed scan finds the same end");
     }
+    size_t froms[3] = {0, seed % (n + 1), n};
+    for (int k = 0; k < 3; k++)
+        must(tg__http_find_head_end(p, n, froms[k]) == tg__http_find_head_end_ref(p, n, froms[k]),
+             "head end as the reference");
     size_t hl = end ? end : n;
     tg__http_header hs[MAXH];
     tg__http_head h;
     h.headers = hs;
     tg__http_error e;
+    same_as_ref(p, hl, &lim);
+    same_as_ref(p, n, &lim);
     if (tg__http_parse_request(p, hl, &lim, &h, &e) == 0) {
         check_head(p, hl, &h, 1);
         roundtrip(&h, &lim);

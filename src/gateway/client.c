@@ -655,17 +655,10 @@ void tg__client_error(tg__client *c, int status, const char *type, const char *c
 }
 
 /* 1 when HEAD holds the bytes WHAT: the head is one piece (proxy.c builds it
- * in one buffer), searched with memchr and memcmp, not evbuffer_search's
- * byte walk (issue 17). */
+ * in one buffer), searched 16 places a step (http_parse.h
+ * tg__http_bytes_has), not evbuffer_search's byte walk (issue 17). */
 static int mem_has(const char *hp, size_t hl, const char *what) {
-    size_t wl = strlen(what);
-    for (size_t i = 0; hp && i + wl <= hl; i++) {
-        const char *q = memchr(hp + i, what[0], hl - wl + 1 - i);
-        if (!q) return 0;
-        i = (size_t)(q - hp);
-        if (memcmp(q, what, wl) == 0) return 1;
-    }
-    return 0;
+    return tg__http_bytes_has(hp, hl, what, strlen(what));
 }
 
 static int head_has(struct evbuffer *head, const char *what) {

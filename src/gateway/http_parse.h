@@ -92,8 +92,28 @@ int tg__http_parse_request(const char *p, size_t n, const tg__http_limits *lim,
 int tg__http_parse_response(const char *p, size_t n, const tg__http_limits *lim,
                             tg__http_head *h, tg__http_error *e);
 
-/* Case-insensitive lookup; NULL when absent. */
-const tg__http_header *tg__http_find(const tg__http_head *h, const char *name);
+/* The same three read the plain way, line by line and byte by byte (what
+ * they were before issue 17's round 7): the reference the tests and
+ * fuzz_http hold the block-scanning parsers above to, answer for answer. */
+size_t tg__http_find_head_end_ref(const char *p, size_t n, size_t from);
+int tg__http_parse_request_ref(const char *p, size_t n, const tg__http_limits *lim,
+                               tg__http_head *h, tg__http_error *e);
+int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *lim,
+                                tg__http_head *h, tg__http_error *e);
+
+/* 1 when hp[0..hl) holds the bytes what[0..wl) (wl > 0) anywhere, as a
+ * plain byte compare at every place would say (_ref): 16 places a step
+ * where both the first and the last byte match, then memcmp (issue 17: a
+ * memchr for the first byte hit every "x-tokgate-" field of an answer). */
+int tg__http_bytes_has(const char *hp, size_t hl, const char *what, size_t wl);
+int tg__http_bytes_has_ref(const char *hp, size_t hl, const char *what, size_t wl);
+
+/* Case-insensitive lookup; NULL when absent. Inline: a literal name's
+ * strlen is folded (issue 17). */
+const tg__http_header *tg__http_find_n(const tg__http_head *h, const char *name, size_t n);
+static inline const tg__http_header *tg__http_find(const tg__http_head *h, const char *name) {
+    return tg__http_find_n(h, name, strlen(name));
+}
 /* 1 when a[0..alen) is b, ASCII case-insensitively. Inline: with a literal
  * b the compiler folds strlen, so a field of another length costs one
  * compare (issue 17: it ran ~10 times a header). */
@@ -108,11 +128,50 @@ static inline int tg__http_name_eq(const char *a, size_t alen, const char *b) {
     }
     return 1;
 }
+/* tg__http_name_eq(a, n, lit) for a literal of lower-case letters, digits
+ * and '-', n >= 4 (issue 17, round 7), 8 (or 4) bytes a step: a name byte matches when it is
+ * the literal's, or a letter's upper case, that is (byte | 0x20 where the
+ * literal has a letter) == the literal's byte. */
+static inline uint64_t tg__http_letter_bits(uint64_t l) { /* 0x20 in each byte of l that is 'a'..'z' (bytes < 0x80) */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    return ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & high) >> 2;
+}
+static inline int tg__http_lit_eq8(const char *a, const char *lit) {
+    uint64_t w, l;
+    memcpy(&w, a, 8);
+    memcpy(&l, lit, 8);
+    return (w | tg__http_letter_bits(l)) == l;
+}
+static inline int tg__http_lit_eq4(const char *a, const char *lit) {
+    uint32_t w, l;
+    memcpy(&w, a, 4);
+    memcpy(&l, lit, 4);
+    return (w | (uint32_t)tg__http_letter_bits(l)) == l;
+}
+static inline int tg__http_lit_eq(const char *a, const char *lit, size_t n) {
+    if (n < 8) return tg__http_lit_eq4(a, lit) && tg__http_lit_eq4(a + n - 4, lit + n - 4);
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if (!tg__http_lit_eq8(a + i, lit + i)) return 0;
+    /* cppcheck-suppress pointerOutOfBoundsCond ; n >= 8 here: the literal's last 8 bytes */
+    return tg__http_lit_eq8(a + n - 8, lit + n - 8);
+}
+/* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). Inline: by
+ * length first, most fields are none of these (issue 17: a call a field). */
+static inline int tg__http_is_hop_by_hop(const char *name, size_t len) {
+    switch (len) { /* by length first: most fields are none of these */
+    case 2: return tg__http_name_eq(name, len, "te");
+    case 7: return tg__http_lit_eq(name, "trailer", 7) || tg__http_lit_eq(name, "upgrade", 7);
+    case 10: return tg__http_lit_eq(name, "connection", 10) || tg__http_lit_eq(name, "keep-alive", 10);
+    case 16: return tg__http_lit_eq(name, "proxy-connection", 16);
+    case 17: return tg__http_lit_eq(name, "transfer-encoding", 17);
+    case 18: return tg__http_lit_eq(name, "proxy-authenticate", 18);
+    case 19: return tg__http_lit_eq(name, "proxy-authorization", 19);
+    default: return 0;
+    }
+}
+
 /* 1 when the comma-separated value holds `token` (case-insensitive). */
 int tg__http_has_token(const char *v, size_t len, const char *token);
-/* Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1). */
-int tg__http_is_hop_by_hop(const char *name, size_t len);
-
 #define TG__CHUNK_MAX_EXT 4096u
 #define TG__CHUNK_MAX_TRAILER 8192u
 

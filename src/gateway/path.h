@@ -27,5 +27,9 @@
  * keep_slash: %2F is kept as it is instead (GET /v1/models/{id}: an id may
  * hold '/'; that route is answered by tokgate and never forwarded). */
 long tg__path_normalize(const char *target, size_t n, char *out, size_t outsz, int keep_slash, const char **why);
+/* The same without the shortcut for a path already canonical (every path
+ * decoded and rebuilt): the reference the tests and fuzz_path hold
+ * tg__path_normalize to. */
+long tg__path_normalize_ref(const char *target, size_t n, char *out, size_t outsz, int keep_slash, const char **why);
 
 #endif

@@ -252,15 +252,22 @@ void tg__exchange_on_client_drain(tg__exchange *ex) {
  * no strlen, for the usual field of another length). */
 #define NAME_IS(name, len, lit) ((len) == sizeof(lit) - 1 && tg__http_name_eq((name), (len), (lit)))
 
+/* NAME_IS once the length is known equal: word-wise (http_parse.h
+ * tg__http_lit_eq; a literal of 4 or more lower-case letters, digits, '-'). */
+#define LIT_IS(name, lit) tg__http_lit_eq((name), (lit), sizeof(lit) - 1)
+
 static int skip_request_header(const tg__http_header *h, int strip_auth, int inference) {
-    if (tg__http_is_hop_by_hop(h->name, h->name_len)) return 1;
-    if (NAME_IS(h->name, h->name_len, "host") || NAME_IS(h->name, h->name_len, "content-length") ||
-        NAME_IS(h->name, h->name_len, "expect"))
-        return 1;
-    if (strip_auth && (NAME_IS(h->name, h->name_len, "authorization") || NAME_IS(h->name, h->name_len, "x-api-key")))
-        return 1;
-    if (inference && NAME_IS(h->name, h->name_len, "accept-encoding")) return 1;
-    return 0;
+    const char *n = h->name;
+    switch (h->name_len) { /* by length first (issue 17, round 7): most fields are none of these */
+    case 4: return LIT_IS(n, "host");
+    case 6: return LIT_IS(n, "expect");
+    case 9: return strip_auth && LIT_IS(n, "x-api-key");
+    case 12: return LIT_IS(n, "x-request-id"); /* tokgate sends its own */
+    case 13: return strip_auth && LIT_IS(n, "authorization");
+    case 14: return LIT_IS(n, "content-length");
+    case 15: return inference && LIT_IS(n, "accept-encoding");
+    default: return tg__http_is_hop_by_hop(n, h->name_len);
+    }
 }
 
 /* The KV capacity admission uses for this upstream: configured, else what
@@ -283,7 +290,7 @@ static uint64_t kv_capacity(tg__server *s, const tg__config *cfg, const tg__mode
  * Content-Length when there is a body, then the body: moved from `from`
  * (the client's buffer, no copy) when given, else copied once. NULL when
  * out of memory. */
-static struct evbuffer *build_request(const char *head, const char *body, size_t len, int has_body,
+static struct evbuffer *build_request(const char *head, size_t hl, const char *body, size_t len, int has_body,
                                       struct evbuffer *from) {
     struct evbuffer *b = tg__upreq_buf_new(); /* alloc: an ended request's, emptied (upstream.h; issue 17) */
     if (!b) return NULL;
@@ -305,7 +312,7 @@ static struct evbuffer *build_request(const char *head, const char *body, size_t
     /* a usual request (head, framing and a small body) added in one piece:
      * each evbuffer_add costs more than copying it */
     char one[2048];
-    size_t hl = strlen(head), bl = len && !from ? len : 0, at = hl + n + bl;
+    size_t bl = len && !from ? len : 0, at = hl + n + bl;
     int rc;
     if (at <= sizeof one) {
         memcpy(one, head, hl); // NOLINT(bugprone-not-null-terminated-result): bytes for the wire, counted, no string
@@ -338,7 +345,7 @@ static int send_request(tg__exchange *ex, struct evbuffer *rq) {
 /* Sends `body` under `head` (request line and fields, no framing). 0, or
  * -1 when out of memory. */
 static int send_with_head(tg__exchange *ex, const char *head, const char *body, size_t len) {
-    return send_request(ex, build_request(head, body, len, len || body, NULL));
+    return send_request(ex, build_request(head, strlen(head), body, len, len || body, NULL));
 }
 
 /* Sends `body` under the kept request head (the client's request). */
@@ -422,6 +429,48 @@ static void keep_for_retry(tg__exchange *ex) {
     ex->retry_len = n;
 }
 
+/* n bytes of p at w; the end. */
+static inline char *put(char *w, const void *p, size_t n) {
+    memcpy(w, p, n);
+    return w + n;
+}
+
+/* The upstream request's head into w (room for every part and field, and
+ * a NUL): "METHOD BASE+TARGET HTTP/1.1", Host, the client's end-to-end
+ * fields (keep: which of the first 64, as skip_request_header said),
+ * Authorization, X-Request-Id. Returns its length (the NUL after). */
+static size_t request_head(char *w0, const tg__client *c, const char *base, size_t bl, const char *hostport,
+                           size_t hpl, const char *api_key, size_t akl, size_t idl, uint64_t keep, int strip_auth,
+                           int inference) {
+    char *w = put(w0, c->req.method, c->req.method_len);
+    *w++ = ' ';
+    w = put(w, base, bl);
+    w = put(w, c->req.target, c->req.target_len);
+    w = put(w, " HTTP/1.1\r\nHost: ", 17);
+    w = put(w, hostport, hpl);
+    w = put(w, "\r\n", 2);
+    for (size_t i = 0; i < c->req.n_headers; i++) {
+        const tg__http_header *h = &c->req.headers[i];
+        if (i < 64 ? !(keep >> i & 1) : skip_request_header(h, strip_auth, inference)) continue;
+        w = put(w, h->name, h->name_len);
+        w = put(w, ": ", 2);
+        w = put(w, h->value, h->value_len);
+        w = put(w, "\r\n", 2);
+    }
+    if (api_key) {
+        w = put(w, "Authorization: Bearer ", 22);
+        w = put(w, api_key, akl);
+        w = put(w, "\r\n", 2);
+    }
+    if (idl) { /* client.c: validated or generated */
+        w = put(w, "X-Request-Id: ", 14);
+        w = put(w, c->log.id, idl);
+        w = put(w, "\r\n", 2);
+    }
+    *w = '\0';
+    return (size_t)(w - w0);
+}
+
 void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc, tg__pool *pool,
                      const char *body, size_t body_len, tg__plan *plan, int want_stream,
                      const char *extra_headers) {
@@ -436,60 +485,48 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
         else rep = 0;
     }
     const tg__url *url = tg__mc_url(mc, rep);
-    tgx_buf rq;
-    char rq_mem[1024];
-    tgx_buf_init_with(&rq, rq_mem, sizeof rq_mem, 64 * 1024 + cfg->max_head * 2); /* a usual head: on the stack, kept at its size */
-    tgx_buf_append(&rq, c->req.method, c->req.method_len); /* "%.*s %s%.*s HTTP/1.1\r\nHost: %s\r\n", by hand */
-    tgx_buf_putc(&rq, ' ');
-    tgx_buf_puts(&rq, url->base_path);
-    tgx_buf_append(&rq, c->req.target, c->req.target_len);
-    tgx_buf_puts(&rq, " HTTP/1.1\r\nHost: ");
-    tgx_buf_puts(&rq, url->hostport);
-    tgx_buf_puts(&rq, "\r\n");
     int strip_auth = cfg->n_api_keys > 0 || mc->upstream_api_key != NULL;
-    for (size_t i = 0; i < c->req.n_headers; i++) {
+    /* the exchange's strings (the request head, extra_headers, the pool's key) in one allocation, the head
+     * written into it at once (issue 17, round 7: an append each part, then a copy, cost ~1K instructions) */
+    size_t pl = strlen(url->base_path), hpl = strlen(url->hostport), kl = strlen(pool->key) + 1;
+    size_t akl = mc->upstream_api_key ? strlen(mc->upstream_api_key) : 0, idl = strlen(c->log.id);
+    size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0;
+    size_t cap = c->req.method_len + 1 + pl + c->req.target_len + 17 + hpl + 2 + /* request line, Host */
+                 (mc->upstream_api_key ? 24 + akl : 0) + (idl ? 16 + idl : 0) + 1; /* and the fields kept: */
+    uint64_t keep = 0; /* bit i: the client's field i goes upstream (the first 64; request_head asks for more) */
+    for (size_t i = 0; i < c->req.n_headers; i++) { /* exact, as the old copy's size (glibc's per-size cache) */
         const tg__http_header *h = &c->req.headers[i];
-        if (skip_request_header(h, strip_auth, inference) || NAME_IS(h->name, h->name_len, "x-request-id")) continue;
-        tgx_buf_append(&rq, h->name, h->name_len);
-        tgx_buf_append(&rq, ": ", 2);
-        tgx_buf_append(&rq, h->value, h->value_len);
-        tgx_buf_append(&rq, "\r\n", 2);
+        if (skip_request_header(h, strip_auth, inference)) continue;
+        cap += h->name_len + h->value_len + 4;
+        if (i < 64) keep |= 1ull << i;
     }
-    if (mc->upstream_api_key) tgx_buf_printf(&rq, "Authorization: Bearer %s\r\n", mc->upstream_api_key);
-    if (c->log.id[0]) { /* client.c: validated or generated */
-        tgx_buf_puts(&rq, "X-Request-Id: ");
-        tgx_buf_puts(&rq, c->log.id);
-        tgx_buf_puts(&rq, "\r\n");
-    }
-    tg_status st = tgx_buf_putc(&rq, '\0');
-    /* the exchange's strings (the request head, extra_headers, the pool's key) in one allocation */
-    size_t xl = extra_headers ? strlen(extra_headers) + 1 : 0, kl = strlen(pool->key) + 1;
     /* glibc's calloc skips the per-thread cache (~420 instructions against ~80): malloc, then cleared up to
      * the last member, which is set apart (a whole-size memset after malloc is folded back into calloc) */
-    tg__exchange *ex = st == TG_OK ? malloc(sizeof *ex) : NULL;
+    tg__exchange *ex = cap <= 64 * 1024 + cfg->max_head * 2 ? malloc(sizeof *ex) : NULL; /* tgx_buf's ceiling before */
     if (ex) {
         memset(ex, 0, offsetof(tg__exchange, body_seen));
         ex->body_seen = 0;
     }
-    char *own = ex ? malloc(rq.len + xl + kl) : NULL;
+    char *own = ex ? malloc(cap + xl + kl) : NULL;
+    size_t hl = own ? request_head(own, c, url->base_path, pl, url->hostport, hpl, mc->upstream_api_key, akl, idl,
+                                   keep, strip_auth, inference)
+                    : 0;
     int has_body = body_len || c->req.content_length >= 0 || c->req.chunked;
     /* body NULL: the client's buffer itself (a pass-through body), moved, not copied */
     struct evbuffer *from = !body && body_len ? c->body : NULL;
-    char *up_head = own ? memcpy(own, rq.data, rq.len) : NULL; /* NULL: out of memory */
-    struct evbuffer *reqbuf = up_head ? build_request(up_head, body, body_len, has_body, from) : NULL;
+    char *up_head = own; /* NULL: out of memory */
+    struct evbuffer *reqbuf = up_head ? build_request(up_head, hl, body, body_len, has_body, from) : NULL;
     if (!reqbuf) {
         free(own);
         free(ex);
-        tgx_buf_free(&rq);
         tg__client_error(c, 500, "server_error", NULL, NULL, "out of memory building the upstream request");
         return;
     }
     ex->own = own;
-    ex->own_len = rq.len + xl + kl;
+    ex->own_len = cap + xl + kl;
     ex->up_head = up_head;
-    ex->extra_headers = extra_headers ? memcpy(up_head + rq.len, extra_headers, xl) : NULL;
-    ex->pool_key = memcpy(up_head + rq.len + xl, pool->key, kl);
-    tgx_buf_free(&rq);
+    ex->extra_headers = extra_headers ? memcpy(up_head + hl + 1, extra_headers, xl) : NULL;
+    ex->pool_key = memcpy(up_head + hl + 1 + xl, pool->key, kl);
     ex->reqbuf = reqbuf;
     ex->mc = mc;
     ex->rep = rep;
@@ -572,28 +609,39 @@ void tg__proxy_start(tg__client *c, const tg__model *m, const tg__model_cfg *mc,
 
 /* The answer's head for the client: the status line, the upstream's
  * end-to-end fields (not its framing or CORS) and the exchange's own, no
- * framing (client.c adds it); notes whether the body is an SSE stream. */
+ * framing (client.c adds it); notes whether the body is an SSE stream.
+ * Written at once after one reserve (issue 17, round 7: four appends a
+ * field cost more); out of memory, nothing. */
 static void head_lines(tg__exchange *ex, const tg__http_head *h, const char *reason, size_t rlen, tgx_buf *hb) {
-    tgx_buf_puts(hb, "HTTP/1.1 ");
-    tgx_buf_u64(hb, (uint64_t)(h->status < 0 ? 0 : h->status)); /* the parser's 3 digits */
-    tgx_buf_putc(hb, ' ');
-    tgx_buf_append(hb, reason, rlen);
-    tgx_buf_append(hb, "\r\n", 2);
+    size_t xl = ex->extra_headers ? strlen(ex->extra_headers) : 0, need = 9 + 20 + 1 + rlen + 2 + xl;
+    for (size_t i = 0; i < h->n_headers; i++) need += h->headers[i].name_len + h->headers[i].value_len + 4;
+    if (tgx_buf_reserve(hb, need) != TG_OK) return;
+    char *w = put(hb->data + hb->len, "HTTP/1.1 ", 9);
+    char d[20];
+    size_t k = sizeof d;
+    uint64_t v = (uint64_t)(h->status < 0 ? 0 : h->status); /* the parser's 3 digits */
+    do d[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    w = put(w, d + k, sizeof d - k);
+    *w++ = ' ';
+    w = put(w, reason, rlen);
+    w = put(w, "\r\n", 2);
     for (size_t i = 0; i < h->n_headers; i++) {
         const tg__http_header *f = &h->headers[i];
-        if (tg__http_is_hop_by_hop(f->name, f->name_len) || NAME_IS(f->name, f->name_len, "content-length") ||
+        if (tg__http_is_hop_by_hop(f->name, f->name_len) || (f->name_len == 14 && LIT_IS(f->name, "content-length")) ||
             (f->name_len > 15 && tg__http_name_eq(f->name, 15, "access-control-"))) /* tokgate's CORS, not the upstream's */
             continue;
-        if (NAME_IS(f->name, f->name_len, "content-type") && f->value_len >= 17) {
-            for (size_t k = 0; k + 17 <= f->value_len; k++)
-                if (tg__http_name_eq(f->value + k, 17, "text/event-stream")) ex->is_sse = 1;
+        if (f->name_len == 12 && LIT_IS(f->name, "content-type") && f->value_len >= 17) {
+            for (size_t j = 0; j + 17 <= f->value_len; j++)
+                if (tg__http_name_eq(f->value + j, 17, "text/event-stream")) ex->is_sse = 1;
         }
-        tgx_buf_append(hb, f->name, f->name_len);
-        tgx_buf_append(hb, ": ", 2);
-        tgx_buf_append(hb, f->value, f->value_len);
-        tgx_buf_append(hb, "\r\n", 2);
+        w = put(w, f->name, f->name_len);
+        w = put(w, ": ", 2);
+        w = put(w, f->value, f->value_len);
+        w = put(w, "\r\n", 2);
     }
-    if (ex->extra_headers) tgx_buf_puts(hb, ex->extra_headers);
+    if (xl) w = put(w, ex->extra_headers, xl);
+    hb->len = (size_t)(w - hb->data);
+    hb->data[hb->len] = '\0';
 }
 
 static void on_head(void *ud, const tg__http_head *h, const char *reason, size_t rlen) {

@@ -391,7 +391,227 @@ static void test_path_lengths(void) {
     }
 }
 
+/* ---- the block-scanning parsers against the line-by-line reference -----
+ * (issue 17, round 7) tg__http_parse_request/_response and
+ * tg__http_find_head_end read a head with 16-byte scans and word-wise name
+ * compares, falling back to the reference reading for any unusual line;
+ * they must give the reference's answer (status, message, limit, and every
+ * parsed part, pointer for pointer) for every input. Inputs: usual heads,
+ * each with every byte replaced by each of 256 values, bytes inserted and
+ * removed, every prefix, and a seeded soup of head pieces, under roomy and
+ * tight limits. */
+static int heads_same(const tg__http_head *a, const tg__http_head *b) {
+    if (a->method != b->method || a->method_len != b->method_len || a->target != b->target ||
+        a->target_len != b->target_len || a->status != b->status || a->version_minor != b->version_minor ||
+        a->n_headers != b->n_headers || a->content_length != b->content_length || a->chunked != b->chunked ||
+        a->te_other != b->te_other || a->keep_alive != b->keep_alive || a->expect_continue != b->expect_continue)
+        return 0;
+    for (size_t i = 0; i < a->n_headers; i++)
+        if (a->headers[i].name != b->headers[i].name || a->headers[i].name_len != b->headers[i].name_len ||
+            a->headers[i].value != b->headers[i].value || a->headers[i].value_len != b->headers[i].value_len)
+            return 0;
+    return 1;
+}
+
+static size_t fast_ref_runs, fast_ref_bad;
+
+static void fast_vs_ref_one(const char *p, size_t n, const tg__http_limits *lim) {
+    for (int is_req = 0; is_req < 2; is_req++) {
+        tg__http_header h1[MAXH], h2[MAXH];
+        tg__http_head a, b;
+        memset(&a, 0x5a, sizeof a);
+        memset(&b, 0x5a, sizeof b);
+        a.headers = h1;
+        b.headers = h2;
+        tg__http_error e1 = {0, NULL, 0, 0, NULL}, e2 = {0, NULL, 0, 0, NULL};
+        int r1 = is_req ? tg__http_parse_request(p, n, lim, &a, &e1) : tg__http_parse_response(p, n, lim, &a, &e1);
+        int r2 = is_req ? tg__http_parse_request_ref(p, n, lim, &b, &e2) : tg__http_parse_response_ref(p, n, lim, &b, &e2);
+        int same = r1 == r2 && (r1 == 0 ? heads_same(&a, &b)
+                                        : e1.status == e2.status && !strcmp(e1.message, e2.message) &&
+                                              e1.got == e2.got && e1.limit == e2.limit && e1.setting == e2.setting);
+        fast_ref_runs++;
+        if (!same && fast_ref_bad++ < 5) {
+            fprintf(stderr, "fast/ref differ (%s, rc %d/%d: %s / %s) on: ", is_req ? "request" : "response", r1, r2,
+                    r1 ? e1.message : "-", r2 ? e2.message : "-");
+            for (size_t i = 0; i < n; i++) fprintf(stderr, (unsigned char)p[i] < 0x20 || (unsigned char)p[i] >= 0x7f ? "\\x%02x" : "%c", (unsigned char)p[i]);
+            fprintf(stderr, "\n");
+        }
+    }
+    size_t froms[] = {0, 1, 2, 3, n / 2, n > 0 ? n - 1 : 0, n};
+    for (size_t k = 0; k < sizeof froms / sizeof froms[0]; k++) {
+        fast_ref_runs++;
+        if (tg__http_find_head_end(p, n, froms[k]) != tg__http_find_head_end_ref(p, n, froms[k]) && fast_ref_bad++ < 5)
+            fprintf(stderr, "find_head_end differs (from %zu, n %zu)\n", froms[k], n);
+    }
+}
+
+static void fast_vs_ref_limits(const char *p, size_t n) {
+    static const tg__http_limits lims[] = {{4096, 1024, MAXH}, {4096, 40, 3}, {64, 1024, MAXH}};
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        char *copy = malloc(n ? n : 1); /* exactly n bytes: ASan sees a read past the end */
+        TG_CHECK(copy != NULL);
+        if (!copy) return;
+        memcpy(copy, p, n);
+        fast_vs_ref_one(copy, n, &lims[i]);
+        free(copy);
+    }
+}
+
+static void test_fast_equals_ref(void) {
+    static const char *const seeds[] = {
+        "POST /v1/chat/completions HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 80\r\n"
+        "Host: 127.0.0.1:8000\r\nConnection: keep-alive\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 07 Dec 2026 21:23:45 GMT\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\nConnection: keep-alive\r\n\r\n",
+        "POST /x HTTP/1.0\nHOST: a\nTransfer-Encoding: chunked\nExpect: 100-continue\nConnection: close\n\n",
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip,  chunked\r\nConnection: Keep-Alive\r\nX-Long-Field-Name-Over-16: "
+        "a value longer than thirty-two bytes, with\ttab \r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost:a\r\nExpect:100-CONTINUE \r\nconnection: upgrade, close\r\nX-E:\r\nX_y.z: v\r\n\r\n",
+    };
+    static const char pieces[][24] = {"\r\n", "\n", "\r", ":", " ", "\t", ": ", "Host", "Content-Length",
+                                      "content-length", "Transfer-Encoding", "chunked", "Connection", "close",
+                                      "keep-alive", "Expect", "100-continue", "HTTP/1.1", "HTTP/1.0", "GET / ",
+                                      "HTTP/1.1 200 OK", "12", "x", "\x7f", "\x80", "\x01", ",", "-", "_",
+                                      "aaaaaaaaaaaaaaaaaaaa", "HOST", "CONNECTION", "Keep-Alive"};
+    char buf[512];
+    for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
+        const char *seed = seeds[s];
+        size_t n = strlen(seed);
+        for (size_t k = 0; k <= n; k++) fast_vs_ref_limits(seed, k); /* every prefix */
+        for (size_t k = 0; k < n; k++) {
+            for (int b = 0; b < 256; b++) { /* each byte replaced by each value */
+                memcpy(buf, seed, n); // NOLINT(bugprone-not-null-terminated-result): counted bytes
+                buf[k] = (char)b;
+                fast_vs_ref_limits(buf, n);
+            }
+            memcpy(buf, seed, k); /* one byte removed */
+            memcpy(buf + k, seed + k + 1, n - k - 1);
+            fast_vs_ref_limits(buf, n - 1);
+            static const char ins[] = {' ', '\t', '\r', '\n', ':', 'A', 0, 0x7f};
+            for (size_t j = 0; j < sizeof ins; j++) { /* one byte inserted */
+                memcpy(buf, seed, k);
+                buf[k] = ins[j];
+                memcpy(buf + k + 1, seed + k, n - k);
+                fast_vs_ref_limits(buf, n + 1);
+            }
+        }
+    }
+    uint32_t r = 12345;
+    for (int t = 0; t < 20000; t++) { /* a soup of head pieces */
+        size_t n = 0;
+        for (int parts = 0; parts < 40; parts++) {
+            r = r * 1103515245u + 12345u;
+            const char *piece = pieces[(r >> 16) % (sizeof pieces / sizeof pieces[0])];
+            size_t pl = strlen(piece) + ((r >> 8 & 7) == 0); /* now and then its NUL too */
+            if (n + pl > sizeof buf) break;
+            memcpy(buf + n, piece, pl); // NOLINT(bugprone-not-null-terminated-result): counted bytes
+            n += pl;
+        }
+        fast_vs_ref_limits(buf, n);
+    }
+    TG_CHECK(fast_ref_runs > 1000000);
+    TG_CHECK_EQ_I((long)fast_ref_bad, 0);
+}
+
+/* tg__path_normalize's shortcut (a path already canonical is copied) gives
+ * the full rebuild's answer (tg__path_normalize_ref): every target of up
+ * to 6 bytes after a leading '/' over the bytes that matter to it, with and
+ * without keep_slash, and a few without the leading '/'. */
+static void test_path_as_is_equals_ref(void) {
+    static const char alpha[] = "/.a%2F?#";
+    char t[16], o1[64], o2[64];
+    size_t bad = 0, runs = 0;
+    for (size_t len = 0; len <= 6; len++) {
+        size_t total = 1;
+        for (size_t k = 0; k < len; k++) total *= sizeof alpha - 1;
+        for (size_t code = 0; code < total; code++) {
+            for (int lead = 0; lead < 2; lead++) {
+                size_t n = 0;
+                if (!lead) t[n++] = '/';
+                size_t c = code;
+                for (size_t k = 0; k < len; k++, c /= sizeof alpha - 1) t[n++] = alpha[c % (sizeof alpha - 1)];
+                for (int keep = 0; keep < 2; keep++) {
+                    const char *w1 = NULL, *w2 = NULL;
+                    long l1 = tg__path_normalize(t, n, o1, sizeof o1, keep, &w1);
+                    long l2 = tg__path_normalize_ref(t, n, o2, sizeof o2, keep, &w2);
+                    runs++;
+                    if (l1 != l2 || (l1 >= 0 ? memcmp(o1, o2, (size_t)l1 + 1) != 0 : strcmp(w1, w2) != 0)) {
+                        if (bad++ < 5) fprintf(stderr, "path shortcut differs on %.*s\n", (int)n, t);
+                    }
+                }
+            }
+        }
+    }
+    TG_CHECK(runs > 500000);
+    TG_CHECK_EQ_I((long)bad, 0);
+}
+
+/* tg__http_bytes_has (16 places a step, first and last byte, then memcmp)
+ * against the plain compare at every place: needles of 1 to 24 bytes cut
+ * from and beside haystacks of 0 to 80 bytes over a small alphabet (so
+ * partial matches abound), at every offset. */
+static void test_bytes_has_equals_ref(void) {
+    uint32_t r = 777;
+    size_t bad = 0, runs = 0, found = 0;
+    for (int t = 0; t < 60000; t++) {
+        char hay[80], what[24];
+        r = r * 1103515245u + 12345u;
+        size_t hl = (r >> 16) % 81;
+        for (size_t k = 0; k < hl; k++) {
+            r = r * 1103515245u + 12345u;
+            hay[k] = "x-ab:\r"[(r >> 16) % 6];
+        }
+        r = r * 1103515245u + 12345u;
+        size_t wl = 1 + (r >> 16) % 24;
+        r = r * 1103515245u + 12345u;
+        if (hl >= wl && (r >> 16) % 2) memcpy(what, hay + (r >> 18) % (hl - wl + 1), wl); /* a needle that is there */
+        else
+            for (size_t k = 0; k < wl; k++) {
+                r = r * 1103515245u + 12345u;
+                what[k] = "x-ab:\r"[(r >> 16) % 6];
+            }
+        char *h = malloc(hl ? hl : 1); /* exactly hl bytes: ASan sees a read past the end */
+        TG_CHECK(h != NULL);
+        if (!h) return;
+        memcpy(h, hay, hl);
+        int a = tg__http_bytes_has(h, hl, what, wl), b = tg__http_bytes_has_ref(h, hl, what, wl);
+        free(h);
+        runs++;
+        found += (size_t)b;
+        if (a != b && bad++ < 5) fprintf(stderr, "bytes_has differs: hl %zu wl %zu (%d / %d)\n", hl, wl, a, b);
+    }
+    TG_CHECK(found > 10000 && runs - found > 10000);
+    TG_CHECK_EQ_I((long)bad, 0);
+}
+
+/* tg__http_lit_eq (word-wise) against tg__http_name_eq for every literal
+ * it is used with: each byte of the literal replaced by each of 256 values,
+ * and the literal in upper case. */
+static void test_lit_eq_bytes(void) {
+    static const char *const lits[] = {"host", "expect", "x-api-key", "x-request-id", "authorization",
+                                       "content-length", "accept-encoding", "connection", "transfer-encoding",
+                                       "keep-alive", "close", "content-type", "trailer", "upgrade",
+                                       "proxy-connection", "proxy-authenticate", "proxy-authorization"};
+    for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++) {
+        const char *lit = lits[i];
+        size_t n = strlen(lit);
+        char a[32];
+        for (size_t k = 0; k < n; k++)
+            for (int b = 0; b < 256; b++) {
+                memcpy(a, lit, n); // NOLINT(bugprone-not-null-terminated-result): counted bytes
+                a[k] = (char)b;
+                TG_CHECK_EQ_I(tg__http_lit_eq(a, lit, n), tg__http_name_eq(a, n, lit));
+            }
+        for (size_t k = 0; k < n; k++) a[k] = (char)(lit[k] >= 'a' && lit[k] <= 'z' ? lit[k] - 32 : lit[k]);
+        TG_CHECK(tg__http_lit_eq(a, lit, n));
+    }
+}
+
 int main(void) {
+    TG_RUN(test_lit_eq_bytes);
+    TG_RUN(test_bytes_has_equals_ref);
+    TG_RUN(test_path_as_is_equals_ref);
+    TG_RUN(test_fast_equals_ref);
     TG_RUN(test_every_byte);
     TG_RUN(test_name_eq_bytes);
     TG_RUN(test_access_set_words);
