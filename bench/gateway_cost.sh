@@ -22,7 +22,8 @@
 #   env: N1=100 N2=1100 TG_ARGS='--access-log off' (`tokgate serve` flags)
 #        BASE_BIN= (a second tokgate build: its column too, before/after)
 #        BASE_ARGS='--access-log off' (its flags)
-#        KEEP=DIR: copy the callgrind and strace outputs there (callgrind_annotate)
+#        KEEP=DIR: copy the callgrind and strace outputs there (callgrind_annotate;
+#        per request by function: node bench/cg_functions.js DIR tokgate self)
 # Needs: valgrind, strace, nginx, node, a built tokgate (Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
