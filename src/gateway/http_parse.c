@@ -566,6 +566,19 @@ int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *
     return parse_response(p, n, lim, h, 0, e);
 }
 
+int tg__http_head_same(const tg__http_head *a, const tg__http_head *b) {
+    if (a->method != b->method || a->method_len != b->method_len || a->target != b->target ||
+        a->target_len != b->target_len || a->status != b->status || a->version_minor != b->version_minor ||
+        a->n_headers != b->n_headers || a->content_length != b->content_length || a->chunked != b->chunked ||
+        a->te_other != b->te_other || a->keep_alive != b->keep_alive || a->expect_continue != b->expect_continue)
+        return 0;
+    for (size_t i = 0; i < a->n_headers; i++)
+        if (a->headers[i].name != b->headers[i].name || a->headers[i].name_len != b->headers[i].name_len ||
+            a->headers[i].value != b->headers[i].value || a->headers[i].value_len != b->headers[i].value_len)
+            return 0;
+    return 1;
+}
+
 /* ---- chunked ------------------------------------------------------------ */
 
 enum { CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF, CK_TRAILER_START,

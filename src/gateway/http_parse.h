@@ -100,6 +100,9 @@ int tg__http_parse_request_ref(const char *p, size_t n, const tg__http_limits *l
                                tg__http_head *h, tg__http_error *e);
 int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *lim,
                                 tg__http_head *h, tg__http_error *e);
+/* 1 when two parsed heads are the same, part for part and pointer for
+ * pointer (the tests' and fuzz_http's check of a parser against _ref). */
+int tg__http_head_same(const tg__http_head *a, const tg__http_head *b);
 
 /* 1 when hp[0..hl) holds the bytes what[0..wl) (wl > 0) anywhere, as a
  * plain byte compare at every place would say (_ref): 16 places a step

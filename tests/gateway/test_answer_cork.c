@@ -31,6 +31,7 @@
 
 #include "gateway/client.h"
 #include "server_fixture.h"
+#include "loopback_pool.h"
 
 static char big[100000]; /* over client.c's CORK_MAX */
 
@@ -241,20 +242,10 @@ static struct evbuffer *up_exchange(struct event_base *base, tg__pool *p, int lf
 }
 
 static void test_upstream_same_bytes(void) {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    TG_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
-    TG_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-    evutil_make_socket_nonblocking(lfd);
-    struct event_base *base = event_base_new();
+    int lfd;
     tg__pools pools;
-    memset(&pools, 0, sizeof pools);
-    pools.base = base;
-    tg__pool *p = tg__pool_get(&pools, "127.0.0.1", ntohs(sa.sin_port));
+    tg__pool *p = loopback_pool(&pools, &lfd);
+    struct event_base *base = pools.base;
     size_t sizes[] = {120, 8u << 20}; /* small; larger than the socket takes at once */
     for (size_t k = 0; k < 2; k++) {
         size_t len = sizes[k];

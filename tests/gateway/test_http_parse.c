@@ -255,6 +255,17 @@ static void test_arena(void) {
 
 /* tg__access_set copies printable runs 8 bytes at a time: the same as the
  * byte-by-byte rule (0x21-0x7e kept, anything else '?', cut to cap - 1). */
+/* The access log's byte rule, written out: a byte outside 0x21..0x7e is
+ * '?', the value cut to cap - 1 bytes; returns the length written. */
+static size_t access_want(char *want, size_t cap, const char *src, size_t len) {
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        want[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    return n;
+}
+
 static void test_access_set_words(void) {
     uint64_t rng = 0x2545F4914F6CDD1Du;
     size_t bad = 0;
@@ -269,11 +280,7 @@ static void test_access_set_words(void) {
         }
         memset(got, 'x', sizeof got);
         tg__access_set(got, cap, src, len);
-        size_t n = 0;
-        for (size_t i = 0; i < len && n + 1 < cap; i++) {
-            unsigned char ch = (unsigned char)src[i];
-            want[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
-        }
+        size_t n = access_want(want, cap, src, len);
         if (cap) want[n] = '\0';
         if (cap && (strlen(got) != n || memcmp(got, want, n + 1) != 0)) bad++;
     }
@@ -293,11 +300,7 @@ static void test_access_set_words(void) {
                     if (at < len) src[at] = bytes[b];
                     memset(got, 'x', sizeof got);
                     tg__access_set(got, cap, src, len);
-                    size_t n = 0;
-                    for (size_t i = 0; i < len && n + 1 < cap; i++) {
-                        unsigned char ch = (unsigned char)src[i];
-                        want[n++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
-                    }
+                    size_t n = access_want(want, cap, src, len);
                     want[n] = '\0';
                     if (memcmp(got, want, n + 1) != 0) bad++;
                 }
@@ -400,18 +403,6 @@ static void test_path_lengths(void) {
  * each with every byte replaced by each of 256 values, bytes inserted and
  * removed, every prefix, and a seeded soup of head pieces, under roomy and
  * tight limits. */
-static int heads_same(const tg__http_head *a, const tg__http_head *b) {
-    if (a->method != b->method || a->method_len != b->method_len || a->target != b->target ||
-        a->target_len != b->target_len || a->status != b->status || a->version_minor != b->version_minor ||
-        a->n_headers != b->n_headers || a->content_length != b->content_length || a->chunked != b->chunked ||
-        a->te_other != b->te_other || a->keep_alive != b->keep_alive || a->expect_continue != b->expect_continue)
-        return 0;
-    for (size_t i = 0; i < a->n_headers; i++)
-        if (a->headers[i].name != b->headers[i].name || a->headers[i].name_len != b->headers[i].name_len ||
-            a->headers[i].value != b->headers[i].value || a->headers[i].value_len != b->headers[i].value_len)
-            return 0;
-    return 1;
-}
 
 static size_t fast_ref_runs, fast_ref_bad;
 
@@ -426,7 +417,7 @@ static void fast_vs_ref_one(const char *p, size_t n, const tg__http_limits *lim)
         tg__http_error e1 = {0, NULL, 0, 0, NULL}, e2 = {0, NULL, 0, 0, NULL};
         int r1 = is_req ? tg__http_parse_request(p, n, lim, &a, &e1) : tg__http_parse_response(p, n, lim, &a, &e1);
         int r2 = is_req ? tg__http_parse_request_ref(p, n, lim, &b, &e2) : tg__http_parse_response_ref(p, n, lim, &b, &e2);
-        int same = r1 == r2 && (r1 == 0 ? heads_same(&a, &b)
+        int same = r1 == r2 && (r1 == 0 ? tg__http_head_same(&a, &b)
                                         : e1.status == e2.status && !strcmp(e1.message, e2.message) &&
                                               e1.got == e2.got && e1.limit == e2.limit && e1.setting == e2.setting);
         fast_ref_runs++;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "gateway/upstream.h"
+#include "loopback_pool.h"
 
 typedef struct rec {
     struct evbuffer *log;
@@ -154,20 +155,10 @@ static void exchange(struct event_base *base, tg__pool *p, int lfd, int *fd, con
 /* Every scenario in turn (pooled connections carried over as they go), with flat reads on or off. */
 static struct evbuffer *run_all(int flat) {
     tg__up_flat_reads(flat);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    TG_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
-    TG_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-    evutil_make_socket_nonblocking(lfd);
-    struct event_base *base = event_base_new();
+    int lfd;
     tg__pools pools;
-    memset(&pools, 0, sizeof pools);
-    pools.base = base;
-    tg__pool *p = tg__pool_get(&pools, "127.0.0.1", ntohs(sa.sin_port));
+    tg__pool *p = loopback_pool(&pools, &lfd);
+    struct event_base *base = pools.base;
     struct evbuffer *out = evbuffer_new();
     int fd = -1;
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
@@ -212,20 +203,10 @@ static void test_flat_equals_input(void) {
  * it is closed once its time has passed since its last answer. */
 static void test_idle_timer_busy_and_idle(void) {
     tg__pool_idle_seconds(1.0);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    TG_CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
-    TG_CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-    evutil_make_socket_nonblocking(lfd);
-    struct event_base *base = event_base_new();
+    int lfd;
     tg__pools pools;
-    memset(&pools, 0, sizeof pools);
-    pools.base = base;
-    tg__pool *p = tg__pool_get(&pools, "127.0.0.1", ntohs(sa.sin_port));
+    tg__pool *p = loopback_pool(&pools, &lfd);
+    struct event_base *base = pools.base;
     struct evbuffer *out = evbuffer_new();
     int fd = -1;
     static const scenario quick = {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, 8192, 0, 0};
