@@ -566,7 +566,7 @@ int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *
     return parse_response(p, n, lim, h, 0, e);
 }
 
-int tg__http_head_same(const tg__http_head *a, const tg__http_head *b) {
+static int heads_same(const tg__http_head *a, const tg__http_head *b) {
     if (a->method != b->method || a->method_len != b->method_len || a->target != b->target ||
         a->target_len != b->target_len || a->status != b->status || a->version_minor != b->version_minor ||
         a->n_headers != b->n_headers || a->content_length != b->content_length || a->chunked != b->chunked ||
@@ -577,6 +577,25 @@ int tg__http_head_same(const tg__http_head *a, const tg__http_head *b) {
             a->headers[i].value != b->headers[i].value || a->headers[i].value_len != b->headers[i].value_len)
             return 0;
     return 1;
+}
+
+int tg__http_vs_ref(const char *p, size_t n, const tg__http_limits *lim, int is_req, tg__http_header *h1,
+                    tg__http_header *h2, tg__http_error *e1, tg__http_error *e2, int *rc) {
+    tg__http_head a, b;
+    memset(&a, 0x5a, sizeof a); /* a part neither parser sets shows as the same bytes */
+    memset(&b, 0x5a, sizeof b);
+    a.headers = h1;
+    b.headers = h2;
+    *e1 = *e2 = (tg__http_error){0, NULL, 0, 0, NULL};
+    int r1 = is_req ? tg__http_parse_request(p, n, lim, &a, e1) : tg__http_parse_response(p, n, lim, &a, e1);
+    int r2 = is_req ? tg__http_parse_request_ref(p, n, lim, &b, e2) : tg__http_parse_response_ref(p, n, lim, &b, e2);
+    *rc = r1;
+    if (r1 != r2) return TG__HTTP_REF_VERDICT;
+    if (r1 == 0) return heads_same(&a, &b) ? TG__HTTP_REF_SAME : TG__HTTP_REF_PARTS;
+    return e1->status == e2->status && !strcmp(e1->message, e2->message) && e1->got == e2->got &&
+                   e1->limit == e2->limit && e1->setting == e2->setting
+               ? TG__HTTP_REF_SAME
+               : TG__HTTP_REF_REFUSAL;
 }
 
 /* ---- chunked ------------------------------------------------------------ */

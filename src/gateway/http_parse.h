@@ -100,9 +100,14 @@ int tg__http_parse_request_ref(const char *p, size_t n, const tg__http_limits *l
                                tg__http_head *h, tg__http_error *e);
 int tg__http_parse_response_ref(const char *p, size_t n, const tg__http_limits *lim,
                                 tg__http_head *h, tg__http_error *e);
-/* 1 when two parsed heads are the same, part for part and pointer for
- * pointer (the tests' and fuzz_http's check of a parser against _ref). */
-int tg__http_head_same(const tg__http_head *a, const tg__http_head *b);
+/* p[0..n) parsed as a request (is_req) or a response by the parser above
+ * and by its _ref (into h1 / h2, lim->max_headers each; refusals in e1 /
+ * e2; the parser's verdict in *rc): the tests' and fuzz_http's check of one
+ * against the other. SAME, or what differs first: the verdict, a part
+ * (pointer for pointer), the refusal (status, message, got, limit, setting). */
+enum { TG__HTTP_REF_SAME, TG__HTTP_REF_VERDICT, TG__HTTP_REF_PARTS, TG__HTTP_REF_REFUSAL };
+int tg__http_vs_ref(const char *p, size_t n, const tg__http_limits *lim, int is_req, tg__http_header *h1,
+                    tg__http_header *h2, tg__http_error *e1, tg__http_error *e2, int *rc);
 
 /* 1 when hp[0..hl) holds the bytes what[0..wl) (wl > 0) anywhere, as a
  * plain byte compare at every place would say (_ref): 16 places a step
