@@ -687,9 +687,9 @@ static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t ran
     return 1;
 }
 
-/* The lowest rank with a bucket at or above scan (*r), which then leaves
- * the bit set and scan past it; 0 when none. */
-static int rq_next(rqueue *q, uint32_t *r) {
+/* The lowest rank with a bucket at or above scan (*r), left queued; 0 when
+ * none. rq_take then takes it. */
+static int rq_peek(const rqueue *q, uint32_t *r) {
     size_t w = q->scan >> 6;
     if (w >= q->nwords) return 0;
     uint64_t x = q->bits[w] & (~(uint64_t)0 << (q->scan & 63));
@@ -705,10 +705,15 @@ static int rq_next(rqueue *q, uint32_t *r) {
         x = q->bits[w];
     }
     *r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
-    q->bits[w] &= ~((uint64_t)1 << (*r & 63));
-    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
-    q->scan = (size_t)*r + 1;
     return 1;
+}
+
+/* Clears rank r's bit (rq_peek's answer) and moves scan past it. */
+static void rq_take(rqueue *q, uint32_t r) {
+    size_t w = r >> 6;
+    q->bits[w] &= ~((uint64_t)1 << (r & 63));
+    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
+    q->scan = (size_t)r + 1;
 }
 
 /* Frees q; its bitmap (the scratch's) is left all zero for the next word. */
@@ -788,10 +793,83 @@ static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent
     return TG_OK;
 }
 
+#define RADIX_BITS 11 /* initial_pairs' sort: 2 passes for ranks below 2^22 */
+
+/* Sorts a[0..n) (keys rank << 32 | position, positions ascending) by rank,
+ * positions staying ascending within a rank: LSD radix passes over the bits
+ * below max_rank's highest, each stable. tmp has room for n; the answer is
+ * a or tmp. */
+static uint64_t *sort_by_rank(uint64_t *a, uint64_t *tmp, size_t n, uint32_t max_rank) {
+    for (unsigned sh = 32; sh < 64 && (max_rank >> (sh - 32)); sh += RADIX_BITS) {
+        size_t cnt[1u << RADIX_BITS];
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++) cnt[(a[i] >> sh) & ((1u << RADIX_BITS) - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) tmp[cnt[(a[i] >> sh) & ((1u << RADIX_BITS) - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+/* The word's initial pairs (pr set for every position) as keys rank << 32 |
+ * position sorted by (rank, position) in *keys[0..*n): the first pass over
+ * the word touches no bucket (a bucket per rank there is a random line per
+ * pair). key and tmp have room for k; *keys is one of them. */
+static void initial_pairs(const tg__bpe *b, mcache_ent *mc, rstate *w, size_t k, uint64_t *key,
+                          uint64_t *tmp, uint64_t **keys, size_t *n) {
+    size_t m = 0;
+    uint32_t max_rank = 0, rk, nid;
+    for (size_t i = 0; i < k; i++) {
+        sym *cur = &w->y[i];
+        w->pr[i].rank = UINT32_MAX;
+        if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) continue;
+        w->pr[i] = (rpair){rk, nid};
+        key[m++] = ((uint64_t)rk << 32) | (uint32_t)i;
+        if (rk > max_rank) max_rank = rk;
+    }
+    *keys = sort_by_rank(key, tmp, m, max_rank);
+    *n = m;
+}
+
+/* Applies rank r's pairs: the initial ones s[0..ns) and bucket x's (queued
+ * since), both ascending by position, merged, leftmost first; until done
+ * or a pair of rank <= r appears (q->early). 0 when out of memory. */
+static int apply_rank(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q, uint32_t r,
+                      const uint64_t *s, size_t ns, rbucket x) {
+    size_t i = 0;
+    uint32_t j = 0;
+    while (!q->early && (i < ns || j < x.n)) { /* the pool may move as pairs are queued */
+        if (i + BUCKET_AHEAD < ns) { /* random positions: start the misses of a later one now */
+            uint32_t a = (uint32_t)s[i + BUCKET_AHEAD];
+            __builtin_prefetch(&w->y[a]);
+            __builtin_prefetch(&w->pr[a]);
+        }
+        if (j + BUCKET_AHEAD < x.n) {
+            uint32_t a = q->pool[x.off + j + BUCKET_AHEAD];
+            __builtin_prefetch(&w->y[a]);
+            __builtin_prefetch(&w->pr[a]);
+        }
+        uint32_t pos;
+        if (i < ns && (j >= x.n || (uint32_t)s[i] < q->pool[x.off + j])) pos = (uint32_t)s[i++];
+        else pos = q->pool[x.off + j++];
+        if (w->pr[pos].rank == r && !rs_apply(b, mc, w, q, pos)) return 0;
+    }
+    return 1;
+}
+
 static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(rpair))};
+    uint64_t *key = malloc(2 * k * sizeof *key), *ini = NULL;
+    size_t nini = 0, si = 0;
     q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
     size_t nsum = (q.nwords >> 6) + 1;
     if (s->rbits_n < q.nwords + nsum) { /* zeroed once per call, not per word (Gemma-3: 130 KB) */
@@ -804,30 +882,33 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     q.mbits = 10;
     q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
-    if (!w.pr || !q.bits || !q.map) goto out;
-    for (size_t i = 0; i < k; i++)
-        if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
-    q.early = 0; /* set by rank 0 above */
-    uint32_t r;
-    while (rq_next(&q, &r)) {
-        rslot *m = rq_slot(&q, r); /* it has a bucket */
-        uint32_t bi = m->bi;
-        if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
-        m->bi = 0;
-        q.cur = r;
-        rbucket x = q.bk[bi - 1];
-        sort_positions(q.pool + x.off, x.n);
-        for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
-            uint32_t pos = q.pool[x.off + j];
-            if (j + BUCKET_AHEAD < x.n) { /* random positions: start the misses of a later one now */
-                uint32_t a = q.pool[x.off + j + BUCKET_AHEAD];
-                __builtin_prefetch(&w.y[a]);
-                __builtin_prefetch(&w.pr[a]);
-            }
-            if (w.pr[pos].rank == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
+    if (!w.pr || !key || !q.bits || !q.map) goto out;
+    initial_pairs(b, mc, &w, k, key, key + k, &ini, &nini);
+    for (;;) { /* the lowest rank of either: the initial pairs or a bucket */
+        uint32_t r, rd = UINT32_MAX;
+        int hd = rq_peek(&q, &rd);
+        if (!hd && si >= nini) break;
+        r = si < nini && (uint32_t)(ini[si] >> 32) < rd ? (uint32_t)(ini[si] >> 32) : rd;
+        rbucket x = {0, 0, 0};
+        uint32_t bi = 0;
+        if (hd && rd == r) {
+            rslot *m = rq_slot(&q, r); /* it has a bucket */
+            bi = m->bi;
+            rq_take(&q, r);
+            if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
+            m->bi = 0;
+            x = q.bk[bi - 1];
+            sort_positions(q.pool + x.off, x.n);
         }
-        q.bk[bi - 1].n = 0;
-        q.spare[q.nspare++] = bi;
+        size_t se = si;
+        while (se < nini && (uint32_t)(ini[se] >> 32) == r) se++;
+        q.cur = r;
+        if (!apply_rank(b, mc, &w, &q, r, ini + si, se - si, x)) goto out;
+        si = se;
+        if (bi) {
+            q.bk[bi - 1].n = 0;
+            q.spare[q.nspare++] = bi;
+        }
         if (q.early) { /* this rank's remaining pairs are pending in pr too */
             st = bucket_to_heap(b, s, mc, w.pr, k);
             goto out;
@@ -836,6 +917,7 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     st = TG_OK;
 out:
     rq_free(&q);
+    free(key);
     free(w.pr);
     return st;
 }
