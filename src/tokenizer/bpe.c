@@ -827,21 +827,73 @@ static uint64_t *sort_by_rank(uint64_t *a, uint64_t *tmp, size_t n, uint32_t max
     return a;
 }
 
+/* The pairs of a word whose symbols are still its bytes (byte_mode), as a
+ * table over the distinct bytes it has: tab[ci[x] * m + ci[y]] is the
+ * rank and merged id of the pair of bytes x y (rank UINT32_MAX none). A
+ * long word's every initial pair is one of these; the table (21 KB for the
+ * 52 ASCII letters) stays in L1 where the merge cache's entries, one line
+ * each, do not. 0 (no table) when the symbols are not p's bytes or the
+ * word has too many distinct bytes for its length. */
+#define BYTE_TAB_MAX 64 /* distinct bytes */
+typedef struct byte_tab {
+    uint8_t ci[256]; /* byte -> its index, BYTE_TAB_MAX: absent */
+    size_t m;
+    rpair *tab;
+} byte_tab;
+
+static int byte_tab_make(const tg__bpe *b, mcache_ent *mc, const sym *y, size_t k, const uint8_t *p,
+                         size_t n, byte_tab *t) {
+    if (!p || n != k) return 0;
+    memset(t->ci, BYTE_TAB_MAX, sizeof t->ci);
+    uint8_t by[BYTE_TAB_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (y[i].id != b->byte_id[p[i]] || y[i].next != (i + 1 < k ? (int32_t)i + 1 : -1)) return 0;
+        if (t->ci[p[i]] == BYTE_TAB_MAX) {
+            if (m == BYTE_TAB_MAX) return 0;
+            t->ci[p[i]] = (uint8_t)m;
+            by[m++] = p[i];
+        }
+    }
+    if (m * m > k / 4 || !(t->tab = malloc(m * m * sizeof *t->tab))) return 0; /* few lookups per pair */
+    for (size_t x = 0; x < m; x++)
+        for (size_t z = 0; z < m; z++) {
+            rpair *e = &t->tab[x * m + z];
+            if (!mc_find(b, mc, b->byte_id[by[x]], b->byte_id[by[z]], &e->rank, &e->nid)) e->rank = UINT32_MAX;
+        }
+    t->m = m;
+    return 1;
+}
+
 /* The word's initial pairs (pr set for every position) as keys rank << 32 |
  * position sorted by (rank, position) in *keys[0..*n): the first pass over
  * the word touches no bucket (a bucket per rank there is a random line per
- * pair). key and tmp have room for k; *keys is one of them. */
-static void initial_pairs(const tg__bpe *b, mcache_ent *mc, rstate *w, size_t k, uint64_t *key,
-                          uint64_t *tmp, uint64_t **keys, size_t *n) {
+ * pair). key and tmp have room for k; *keys is one of them. p[0..np): the
+ * word's bytes in byte_mode (else NULL): its pairs may come from a byte_tab. */
+static void initial_pairs(const tg__bpe *b, mcache_ent *mc, rstate *w, size_t k, const uint8_t *p, size_t np,
+                          uint64_t *key, uint64_t *tmp, uint64_t **keys, size_t *n) {
     size_t m = 0;
     uint32_t max_rank = 0, rk, nid;
-    for (size_t i = 0; i < k; i++) {
-        sym *cur = &w->y[i];
-        w->pr[i].rank = UINT32_MAX;
-        if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) continue;
-        w->pr[i] = (rpair){rk, nid};
-        key[m++] = ((uint64_t)rk << 32) | (uint32_t)i;
-        if (rk > max_rank) max_rank = rk;
+    byte_tab t;
+    if (byte_tab_make(b, mc, w->y, k, p, np, &t)) {
+        for (size_t i = 0; i + 1 < k; i++) {
+            rpair e = t.tab[t.ci[p[i]] * t.m + t.ci[p[i + 1]]];
+            w->pr[i] = e;
+            if (e.rank == UINT32_MAX) continue;
+            key[m++] = ((uint64_t)e.rank << 32) | (uint32_t)i;
+            if (e.rank > max_rank) max_rank = e.rank;
+        }
+        w->pr[k - 1].rank = UINT32_MAX;
+        free(t.tab);
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            sym *cur = &w->y[i];
+            w->pr[i].rank = UINT32_MAX;
+            if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) continue;
+            w->pr[i] = (rpair){rk, nid};
+            key[m++] = ((uint64_t)rk << 32) | (uint32_t)i;
+            if (rk > max_rank) max_rank = rk;
+        }
     }
     *keys = sort_by_rank(key, tmp, m, max_rank);
     *n = m;
@@ -873,7 +925,8 @@ static int apply_rank(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q, ui
     return 1;
 }
 
-static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
+static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k, const uint8_t *p,
+                               size_t n) {
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(rpair))};
@@ -892,7 +945,7 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
     if (!w.pr || !key || !q.bits || !q.map) goto out;
-    initial_pairs(b, mc, &w, k, key, key + k, &ini, &nini);
+    initial_pairs(b, mc, &w, k, p, n, key, key + k, &ini, &nini);
     for (;;) { /* the lowest rank of either: the initial pairs or a bucket */
         uint32_t r, rd = UINT32_MAX;
         int hd = rq_peek(&q, &rd);
@@ -941,12 +994,13 @@ static mcache_ent *merge_cache(tg__bpe_scratch *s) {
     return s->mcache;
 }
 
-static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+/* p[0..n): the word's bytes when byte_mode (else NULL). */
+static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k, const uint8_t *p, size_t n) {
     sym *y = s->syms;
     mcache_ent *mc = merge_cache(s);
     if (!mc) return TG_ENOMEM;
     uint32_t rk, nid;
-    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k);
+    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k, p, n);
     tg_status st = heap_room(s, k);
     if (st) return st;
     uint64_t *h = s->heap;
@@ -1014,7 +1068,8 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
         int done;
         if (!mc) return TG_ENOMEM;
         if ((st = tg__bpe_run_word(b, s->syms, mc, &k, out, &done)) || done) return st;
-        if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
+        /* any k: what the runs handed back may be short */
+        if ((st = merge_heap(b, s, k, b->byte_mode ? p : NULL, n))) return st;
     }
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
         if ((st = push_id(out, s->syms[i].id))) return st;
