@@ -624,7 +624,7 @@ static int rq_grow(rqueue *q) {
 /* A bucket index + 1 for a new rank, 0 when out of memory. */
 static uint32_t rq_bucket(rqueue *q) {
     if (q->nspare) return q->spare[--q->nspare];
-    if (q->nbk == q->cap) {
+    if (q->nbk == q->cap || !q->bk) { /* !bk: not reached (cap 0 then); said for clang-analyzer */
         size_t nc = q->cap ? 2 * q->cap : 256;
         rbucket *bk = realloc(q->bk, nc * sizeof *bk);
         if (!bk) return 0;
