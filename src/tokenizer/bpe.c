@@ -12,10 +12,11 @@
  * Then merges apply: always the adjacent pair of lowest rank, leftmost among
  * equals, until none applies (HF Word::merge_all). Short words use a direct
  * scan; long ones a binary heap keyed (rank, position) with lazy deletion, so
- * a 1 MB pre-token costs O(n log n). Both orders are the same total order, so
- * the results are identical. Long words that are runs of one symbol or one
- * unit repeated are merged in compressed form first (bpe_runs.c; bpe_core.h
- * holds what the two files share).
+ * a 1 MB pre-token costs O(n log n), and from 1024 symbols rank buckets (see
+ * there). All apply the same total order, so the results are identical.
+ * Long words that are runs of one symbol or one unit repeated are merged in
+ * compressed form first (bpe_runs.c; bpe_core.h holds what the two files
+ * share).
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
  * to that id directly. Pre-tokens are looked up first in the tokenizer's
@@ -571,6 +572,11 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
  * pr), so any merge list gives HF's result. Finding the next rank costs a
  * word of the bitmap per 64 ranks over the whole word instead of a heap step
  * per pair; a run of one repeated symbol has a handful of ranks in all.
+ * The word's initial pairs do not go through the buckets: they are radix
+ * sorted by (rank, position) once (initial_pairs; for a byte-level word of
+ * few distinct bytes looked up in a table of its byte pairs), and each rank
+ * applies its sorted initial pairs merged by position with its bucket (the
+ * pairs queued since). Pairs that merges make ask the pair filter first.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
 #define BUCKET_AHEAD 4   /* positions of a bucket prefetched ahead of the one applied */
