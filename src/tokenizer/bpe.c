@@ -12,10 +12,11 @@
  * Then merges apply: always the adjacent pair of lowest rank, leftmost among
  * equals, until none applies (HF Word::merge_all). Short words use a direct
  * scan; long ones a binary heap keyed (rank, position) with lazy deletion, so
- * a 1 MB pre-token costs O(n log n). Both orders are the same total order, so
- * the results are identical. Long words that are runs of one symbol or one
- * unit repeated are merged in compressed form first (bpe_runs.c; bpe_core.h
- * holds what the two files share).
+ * a 1 MB pre-token costs O(n log n), and from 1024 symbols rank buckets (see
+ * there). All apply the same total order, so the results are identical.
+ * Long words that are runs of one symbol or one unit repeated are merged in
+ * compressed form first (bpe_runs.c; bpe_core.h holds what the two files
+ * share).
  *
  * ignore_merges (Llama-3): a pre-token that is itself in the vocabulary maps
  * to that id directly. Pre-tokens are looked up first in the tokenizer's
@@ -571,6 +572,11 @@ static tg_status heap_room(tg__bpe_scratch *s, size_t k) {
  * pr), so any merge list gives HF's result. Finding the next rank costs a
  * word of the bitmap per 64 ranks over the whole word instead of a heap step
  * per pair; a run of one repeated symbol has a handful of ranks in all.
+ * The word's initial pairs do not go through the buckets: they are radix
+ * sorted by (rank, position) once (initial_pairs; for a byte-level word of
+ * few distinct bytes looked up in a table of its byte pairs), and each rank
+ * applies its sorted initial pairs merged by position with its bucket (the
+ * pairs queued since). Pairs that merges make ask the pair filter first.
  */
 #define BUCKET_MIN 1024 /* symbols: rank buckets from here, the heap below */
 #define BUCKET_AHEAD 4   /* positions of a bucket prefetched ahead of the one applied */
@@ -624,7 +630,7 @@ static int rq_grow(rqueue *q) {
 /* A bucket index + 1 for a new rank, 0 when out of memory. */
 static uint32_t rq_bucket(rqueue *q) {
     if (q->nspare) return q->spare[--q->nspare];
-    if (q->nbk == q->cap) {
+    if (q->nbk == q->cap || !q->bk) { /* !bk: not reached (cap 0 then); said for clang-analyzer */
         size_t nc = q->cap ? 2 * q->cap : 256;
         rbucket *bk = realloc(q->bk, nc * sizeof *bk);
         if (!bk) return 0;
@@ -687,9 +693,9 @@ static inline __attribute__((always_inline)) int rq_push(rqueue *q, uint32_t ran
     return 1;
 }
 
-/* The lowest rank with a bucket at or above scan (*r), which then leaves
- * the bit set and scan past it; 0 when none. */
-static int rq_next(rqueue *q, uint32_t *r) {
+/* The lowest rank with a bucket at or above scan (*r), left queued; 0 when
+ * none. rq_take then takes it. */
+static int rq_peek(const rqueue *q, uint32_t *r) {
     size_t w = q->scan >> 6;
     if (w >= q->nwords) return 0;
     uint64_t x = q->bits[w] & (~(uint64_t)0 << (q->scan & 63));
@@ -705,10 +711,15 @@ static int rq_next(rqueue *q, uint32_t *r) {
         x = q->bits[w];
     }
     *r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
-    q->bits[w] &= ~((uint64_t)1 << (*r & 63));
-    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
-    q->scan = (size_t)*r + 1;
     return 1;
+}
+
+/* Clears rank r's bit (rq_peek's answer) and moves scan past it. */
+static void rq_take(rqueue *q, uint32_t r) {
+    size_t w = r >> 6;
+    q->bits[w] &= ~((uint64_t)1 << (r & 63));
+    if (!q->bits[w]) q->sum[w >> 6] &= ~((uint64_t)1 << (w & 63));
+    q->scan = (size_t)r + 1;
 }
 
 /* Frees q; its bitmap (the scratch's) is left all zero for the next word. */
@@ -749,13 +760,22 @@ typedef struct rstate {
     rpair *pr; /* per position, both in one line: an apply at a random position misses once */
 } rstate;
 
+/* mc_find for the pairs a merge makes: most are new and have no merge, so
+ * the pair filter (in L2) is asked before the merge cache, which then holds
+ * only pairs the filter passed (fewer misses of its own lines). */
+static inline __attribute__((always_inline)) int mc_find_new(const tg__bpe *b, mcache_ent *mc, uint32_t l,
+                                                             uint32_t r, uint32_t *rank, uint32_t *new_id) {
+    if (!pf_maybe(b, pair_key(l, r))) return 0;
+    return mc_find(b, mc, l, r, rank, new_id);
+}
+
 /* Sets pos's pair from the merge table and queues it; 0 when out of memory. */
 static inline __attribute__((always_inline)) int rs_pair(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q,
                                                          uint32_t pos) {
     uint32_t rk, nid;
     w->pr[pos].rank = UINT32_MAX;
     sym *cur = &w->y[pos];
-    if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) return 1;
+    if (cur->next < 0 || !mc_find_new(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) return 1;
     w->pr[pos] = (rpair){rk, nid};
     return rq_push(q, rk, pos);
 }
@@ -788,10 +808,136 @@ static tg_status bucket_to_heap(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent
     return TG_OK;
 }
 
-static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k) {
+#define RADIX_BITS 11 /* initial_pairs' sort: 2 passes for ranks below 2^22 */
+
+/* Sorts a[0..n) (keys rank << 32 | position, positions ascending) by rank,
+ * positions staying ascending within a rank: LSD radix passes over the bits
+ * below max_rank's highest, each stable. tmp has room for n; the answer is
+ * a or tmp. */
+static uint64_t *sort_by_rank(uint64_t *a, uint64_t *tmp, size_t n, uint32_t max_rank) {
+    for (unsigned sh = 32; sh < 64 && (max_rank >> (sh - 32)); sh += RADIX_BITS) {
+        size_t cnt[1u << RADIX_BITS];
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++) cnt[(a[i] >> sh) & ((1u << RADIX_BITS) - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) tmp[cnt[(a[i] >> sh) & ((1u << RADIX_BITS) - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+/* The pairs of a word whose symbols are still its bytes (byte_mode), as a
+ * table over the distinct bytes it has: tab[ci[x] * m + ci[y]] is the
+ * rank and merged id of the pair of bytes x y (rank UINT32_MAX none). A
+ * long word's every initial pair is one of these; the table (21 KB for the
+ * 52 ASCII letters) stays in L1 where the merge cache's entries, one line
+ * each, do not. 0 (no table) when the symbols are not p's bytes or the
+ * word has too many distinct bytes for its length. */
+#define BYTE_TAB_MAX 64 /* distinct bytes */
+typedef struct byte_tab {
+    uint8_t ci[256]; /* byte -> its index, BYTE_TAB_MAX: absent */
+    size_t m;
+    rpair *tab;
+} byte_tab;
+
+static int byte_tab_make(const tg__bpe *b, mcache_ent *mc, const sym *y, size_t k, const uint8_t *p,
+                         size_t n, byte_tab *t) {
+    if (!p || n != k) return 0;
+    memset(t->ci, BYTE_TAB_MAX, sizeof t->ci);
+    uint8_t by[BYTE_TAB_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (y[i].id != b->byte_id[p[i]] || y[i].next != (i + 1 < k ? (int32_t)i + 1 : -1)) return 0;
+        if (t->ci[p[i]] == BYTE_TAB_MAX) {
+            if (m == BYTE_TAB_MAX) return 0;
+            t->ci[p[i]] = (uint8_t)m;
+            by[m++] = p[i];
+        }
+    }
+    if (m * m > k / 4 || !(t->tab = malloc(m * m * sizeof *t->tab))) return 0; /* few lookups per pair */
+    for (size_t x = 0; x < m; x++)
+        for (size_t z = 0; z < m; z++) {
+            rpair *e = &t->tab[x * m + z];
+            if (!mc_find(b, mc, b->byte_id[by[x]], b->byte_id[by[z]], &e->rank, &e->nid)) e->rank = UINT32_MAX;
+        }
+    t->m = m;
+    return 1;
+}
+
+/* The word's initial pairs (pr set for every position) as keys rank << 32 |
+ * position sorted by (rank, position) in *keys[0..*n): the first pass over
+ * the word touches no bucket (a bucket per rank there is a random line per
+ * pair). key and tmp have room for k; *keys is one of them. p[0..np): the
+ * word's bytes in byte_mode (else NULL): its pairs may come from a byte_tab. */
+static void initial_pairs(const tg__bpe *b, mcache_ent *mc, rstate *w, size_t k, const uint8_t *p, size_t np,
+                          uint64_t *key, uint64_t *tmp, uint64_t **keys, size_t *n) {
+    size_t m = 0;
+    uint32_t max_rank = 0, rk, nid;
+    byte_tab t;
+    if (byte_tab_make(b, mc, w->y, k, p, np, &t)) {
+        for (size_t i = 0; i + 1 < k; i++) {
+            rpair e = t.tab[t.ci[p[i]] * t.m + t.ci[p[i + 1]]];
+            w->pr[i] = e;
+            if (e.rank == UINT32_MAX) continue;
+            key[m++] = ((uint64_t)e.rank << 32) | (uint32_t)i;
+            if (e.rank > max_rank) max_rank = e.rank;
+        }
+        w->pr[k - 1].rank = UINT32_MAX;
+        free(t.tab);
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            sym *cur = &w->y[i];
+            w->pr[i].rank = UINT32_MAX;
+            if (cur->next < 0 || !mc_find(b, mc, cur->id, w->y[cur->next].id, &rk, &nid)) continue;
+            w->pr[i] = (rpair){rk, nid};
+            key[m++] = ((uint64_t)rk << 32) | (uint32_t)i;
+            if (rk > max_rank) max_rank = rk;
+        }
+    }
+    *keys = sort_by_rank(key, tmp, m, max_rank);
+    *n = m;
+}
+
+/* Applies rank r's pairs: the initial ones s[0..ns) and bucket x's (queued
+ * since), both ascending by position, merged, leftmost first; until done
+ * or a pair of rank <= r appears (q->early). 0 when out of memory. */
+static int apply_rank(const tg__bpe *b, mcache_ent *mc, rstate *w, rqueue *q, uint32_t r,
+                      const uint64_t *s, size_t ns, rbucket x) {
+    size_t i = 0;
+    uint32_t j = 0;
+    while (!q->early && (i < ns || j < x.n)) { /* the pool may move as pairs are queued */
+        if (i + BUCKET_AHEAD < ns) { /* random positions: start the misses of a later one now */
+            uint32_t a = (uint32_t)s[i + BUCKET_AHEAD];
+            __builtin_prefetch(&w->y[a]);
+            __builtin_prefetch(&w->pr[a]);
+        }
+        if (j + BUCKET_AHEAD < x.n) {
+            uint32_t a = q->pool[x.off + j + BUCKET_AHEAD];
+            __builtin_prefetch(&w->y[a]);
+            __builtin_prefetch(&w->pr[a]);
+        }
+        uint32_t pos;
+        if (i < ns && (j >= x.n || (uint32_t)s[i] < q->pool[x.off + j])) pos = (uint32_t)s[i++];
+        else pos = q->pool[x.off + j++];
+        if (w->pr[pos].rank == r && !rs_apply(b, mc, w, q, pos)) return 0;
+    }
+    return 1;
+}
+
+static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent *mc, size_t k, const uint8_t *p,
+                               size_t n) {
     rqueue q;
     memset(&q, 0, sizeof q);
     rstate w = {s->syms, malloc(k * sizeof(rpair))};
+    uint64_t *key = malloc(2 * k * sizeof *key), *ini = NULL;
+    size_t nini = 0, si = 0;
     q.nwords = ((b->merge_mask + 1) >> 6) + 1; /* every rank is below the slot count */
     size_t nsum = (q.nwords >> 6) + 1;
     if (s->rbits_n < q.nwords + nsum) { /* zeroed once per call, not per word (Gemma-3: 130 KB) */
@@ -804,30 +950,33 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     q.mbits = 10;
     q.map = calloc((size_t)1 << q.mbits, sizeof *q.map);
     tg_status st = TG_ENOMEM;
-    if (!w.pr || !q.bits || !q.map) goto out;
-    for (size_t i = 0; i < k; i++)
-        if (!rs_pair(b, mc, &w, &q, (uint32_t)i)) goto out;
-    q.early = 0; /* set by rank 0 above */
-    uint32_t r;
-    while (rq_next(&q, &r)) {
-        rslot *m = rq_slot(&q, r); /* it has a bucket */
-        uint32_t bi = m->bi;
-        if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
-        m->bi = 0;
-        q.cur = r;
-        rbucket x = q.bk[bi - 1];
-        sort_positions(q.pool + x.off, x.n);
-        for (uint32_t j = 0; j < x.n && !q.early; j++) { /* the pool may move as pairs are queued */
-            uint32_t pos = q.pool[x.off + j];
-            if (j + BUCKET_AHEAD < x.n) { /* random positions: start the misses of a later one now */
-                uint32_t a = q.pool[x.off + j + BUCKET_AHEAD];
-                __builtin_prefetch(&w.y[a]);
-                __builtin_prefetch(&w.pr[a]);
-            }
-            if (w.pr[pos].rank == r && !rs_apply(b, mc, &w, &q, pos)) goto out;
+    if (!w.pr || !key || !q.bits || !q.map) goto out;
+    initial_pairs(b, mc, &w, k, p, n, key, key + k, &ini, &nini);
+    for (;;) { /* the lowest rank of either: the initial pairs or a bucket */
+        uint32_t r, rd = UINT32_MAX;
+        int hd = rq_peek(&q, &rd);
+        if (!hd && si >= nini) break;
+        r = si < nini && (uint32_t)(ini[si] >> 32) < rd ? (uint32_t)(ini[si] >> 32) : rd;
+        rbucket x = {0, 0, 0};
+        uint32_t bi = 0;
+        if (hd && rd == r) {
+            rslot *m = rq_slot(&q, r); /* it has a bucket */
+            bi = m->bi;
+            rq_take(&q, r);
+            if (!bi || !q.bk) continue; /* not reached: a rank's bit is set only with its bucket */
+            m->bi = 0;
+            x = q.bk[bi - 1];
+            sort_positions(q.pool + x.off, x.n);
         }
-        q.bk[bi - 1].n = 0;
-        q.spare[q.nspare++] = bi;
+        size_t se = si;
+        while (se < nini && (uint32_t)(ini[se] >> 32) == r) se++;
+        q.cur = r;
+        if (!apply_rank(b, mc, &w, &q, r, ini + si, se - si, x)) goto out;
+        si = se;
+        if (bi) {
+            q.bk[bi - 1].n = 0;
+            q.spare[q.nspare++] = bi;
+        }
         if (q.early) { /* this rank's remaining pairs are pending in pr too */
             st = bucket_to_heap(b, s, mc, w.pr, k);
             goto out;
@@ -836,6 +985,7 @@ static tg_status merge_buckets(const tg__bpe *b, tg__bpe_scratch *s, mcache_ent 
     st = TG_OK;
 out:
     rq_free(&q);
+    free(key);
     free(w.pr);
     return st;
 }
@@ -850,12 +1000,13 @@ static mcache_ent *merge_cache(tg__bpe_scratch *s) {
     return s->mcache;
 }
 
-static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k) {
+/* p[0..n): the word's bytes when byte_mode (else NULL). */
+static tg_status merge_heap(const tg__bpe *b, tg__bpe_scratch *s, size_t k, const uint8_t *p, size_t n) {
     sym *y = s->syms;
     mcache_ent *mc = merge_cache(s);
     if (!mc) return TG_ENOMEM;
     uint32_t rk, nid;
-    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k);
+    if (k >= BUCKET_MIN) return merge_buckets(b, s, mc, k, p, n);
     tg_status st = heap_room(s, k);
     if (st) return st;
     uint64_t *h = s->heap;
@@ -923,7 +1074,8 @@ static tg_status bpe_word(const tg__bpe *b, tg__bpe_scratch *s, const uint8_t *p
         int done;
         if (!mc) return TG_ENOMEM;
         if ((st = tg__bpe_run_word(b, s->syms, mc, &k, out, &done)) || done) return st;
-        if ((st = merge_heap(b, s, k))) return st; /* any k: what the runs handed back may be short */
+        /* any k: what the runs handed back may be short */
+        if ((st = merge_heap(b, s, k, b->byte_mode ? p : NULL, n))) return st;
     }
     for (int32_t i = 0; i >= 0; i = s->syms[i].next)
         if ((st = push_id(out, s->syms[i].id))) return st;

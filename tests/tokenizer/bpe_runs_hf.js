@@ -10,6 +10,8 @@
 // with HF's ids. The texts are runs of "a" of every length 1..700 and some
 // long ones, and runs with a "b" before and a "c" after or in the middle:
 // what bpe_runs.c's batches, window and cycles handle (and hand back).
+// Then texts of random words under merge lists of random joins (plain, and
+// byte-level: see below).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -119,6 +121,52 @@ for (let seed = 1; seed <= 8; seed++) {
   const t = buildRandom(100 + seed, [40, 200, 600, 1500][seed % 4], seed > 4);
   toks.push([`random_words_${seed > 4 ? 'shuffled' : 'made'}_${seed}`, t, randomWords(200 + seed)]);
 }
+
+// Byte-level random words (longword): the same joins over an alphabet of m
+// printable ASCII chars (each its own byte-level char) with a ByteLevel
+// pre-tokenizer that keeps the text one word, so its symbols are its bytes:
+// bpe.c's byte_tab (a table of the pairs of the word's distinct bytes,
+// for m <= 64 and 4 m^2 <= length) against the merge cache path. Lengths
+// around the buckets' 1024 and around 4 m^2; m around 64.
+const PRINT = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+function buildBytes(seed, m, n, shuffled) {
+  const r = rng(seed);
+  const alpha = shuffle(PRINT.split(''), r).slice(0, m);
+  const vocab = {};
+  const list = alpha.slice();
+  list.forEach((t) => { vocab[t] = Object.keys(vocab).length; });
+  const merges = [];
+  for (let tries = 0; merges.length < n && tries < 50 * n; tries++) {
+    // joins lean on the first tokens (more merges apply) but reach any of them
+    const pick = () => list[Math.floor((r() < 0.5 ? r() * r() : r()) * list.length)];
+    const l = pick(), rt = pick();
+    const j = l + rt;
+    if (j.length > 8 || j in vocab) continue;
+    vocab[j] = Object.keys(vocab).length;
+    list.push(j);
+    merges.push([l, rt]);
+  }
+  if (shuffled) shuffle(merges, r);
+  const t = build(1, [], 0);
+  t.model.vocab = vocab;
+  t.model.merges = merges;
+  t.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+  t.decoder = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+  const words = [];
+  const lens = [1023, 1024, 1025, 4 * m * m - 1, 4 * m * m, 4 * m * m + 1].filter((x) => x <= 40000);
+  for (const len of lens) {
+    let w = '';
+    while (w.length < len) w += alpha[Math.floor(r() * m)];
+    words.push(w);
+  }
+  return [t, words];
+}
+[[4, 300], [16, 800], [16, 3000], [52, 2500], [63, 2000], [64, 3000], [65, 2000], [94, 1500]].forEach(([m, n], i) => {
+  for (const shuffled of [false, true]) {
+    const [t, words] = buildBytes(300 + 2 * i + (shuffled ? 1 : 0), m, n, shuffled);
+    toks.push([`byte_words_${m}_${n}_${shuffled ? 'shuffled' : 'made'}`, t, words]);
+  }
+});
 
 (async () => {
   for (const [name, j, own] of toks) {

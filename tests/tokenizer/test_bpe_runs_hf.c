@@ -12,7 +12,10 @@
  * symbols; this test encodes the same texts and compares. It also writes
  * tokenizers of random joins over "a".."d" (merges in the order made, and
  * shuffled) with random words of 1023..9001 letters: the rank buckets, their
- * hand-back to the heap, and the pair filter in front of the merge table.
+ * hand-back to the heap, and the pair filter in front of the merge table;
+ * and byte-level ones over alphabets of 4..94 bytes with words of lengths
+ * around 1024 and 4 m^2 (m distinct bytes): bpe.c's table of the pairs of
+ * a word's bytes, made for m <= 64 from that length, against the cache path.
  */
 #include <jansson.h>
 #include <stdint.h>
