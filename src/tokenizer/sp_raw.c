@@ -298,8 +298,8 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
 static inline int resolve(const tg__sp_run *r, struct tg__sp_batch *q, uint32_t off, size_t m) {
     const uint8_t *pc = r->text + off;
     uint32_t *v = q->v + q->nv;
-    if (m == 1) {
-        uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
+    if (m == 1) { /* an ASCII char: the text is valid UTF-8, pieces are whole chars */
+        uint32_t id = r->one[pc[0] & 0x7F];
         if (id != TG__NO_ID) {
             v[0] = id;
             return ++q->nv >= TG__SP_IDS;
@@ -406,6 +406,13 @@ void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, c
     r->text = text;
     r->text_len = len;
     r->ws_id = t->sp_raw.ws_id;
+    memcpy(r->one, t->bpe.ascii_id, sizeof r->one);
+    r->one[' '] = r->ws_id;
+    memset(r->cross_end, 0, sizeof r->cross_end);
+    for (size_t i = 0; i < t->bpe.n_cross; i++) {
+        uint8_t c = (uint8_t)t->bpe.cross[i].s[t->bpe.cross[i].at - 1];
+        r->cross_end[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
     r->conf = &t->sp_raw;
     r->nbuf = nbuf;
     r->out = out;
@@ -438,29 +445,36 @@ tg_status tg__sp_run_finish(tg__sp_run *r) {
 
 /* 1 when a piece may end before the "▁" (raw " " or "▁") at p[at], whose
  * previous char ends at p[at - 1]. */
-static inline int ws_cut(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
-    if (p[at - 1] == ' ' || (at >= 3 && is_ws3(p + at - 3))) return 0; /* "▁▁": a run stays together */
-    for (size_t i = 0; i < b->n_cross; i++) /* p[at - 1] is its own normalized byte: a first filter */
-        if ((uint8_t)b->cross[i].s[b->cross[i].at - 1] == p[at - 1]) return safe_raw(b, p, n, at);
-    return 1;
+static inline int ws_cut(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
+    uint8_t a = p[at - 1];
+    if (a == ' ' || (at >= 3 && is_ws3(p + at - 3))) return 0; /* "▁▁": a run stays together */
+    /* a is its own normalized byte: the last byte before a cross token's "▁" is a first filter */
+    return r->cross_end[a >> 6] >> (a & 63) & 1 ? safe_raw(r->b, p, n, at) : 1;
+}
+
+/* 1 when b->ascii_cut marks the ASCII pair a then c: bit a * 128 + c of
+ * the table read as one flat bit array. */
+static inline int ascii_cut(const tg__bpe *b, uint8_t a, uint8_t c) {
+    size_t bit = (size_t)a << 7 | c;
+    return (&b->ascii_cut[0][0])[bit >> 6] >> (bit & 63) & 1;
 }
 
 /* 1 when bpe_split.c would cut the normalized text before the char that
  * raw p[at] (0 < at < n) starts (a byte inside a char is never cut). */
-static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+static inline int cut_at(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
     uint8_t ch = p[at], a = p[at - 1];
-    if (ch == ' ') return ws_cut(b, p, n, at);
-    if (ch < 0x80) return a < 0x80 && a != ' ' && (b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1);
-    return ch == 0xE2 && at + 3 <= n && is_ws3(p + at) && ws_cut(b, p, n, at);
+    if (ch == ' ') return ws_cut(r, p, n, at);
+    if (ch < 0x80) return a < 0x80 && a != ' ' && ascii_cut(r->b, a, ch);
+    return ch == 0xE2 && at + 3 <= n && is_ws3(p + at) && ws_cut(r, p, n, at);
 }
 
 #ifdef __SSE2__
 /* cut_at for a position candidates() left in: there an ASCII char other
  * than " " follows an ASCII char other than " " (the rest is " " or 0xE2). */
-static inline int cut_cand(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+static inline int cut_cand(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
     uint8_t ch = p[at], a = p[at - 1];
-    if (ch != ' ' && ch < 0x80) return b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1;
-    return cut_at(b, p, n, at);
+    if (ch != ' ' && ch < 0x80) return ascii_cut(r->b, a, ch);
+    return cut_at(r, p, n, at);
 }
 
 /* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
@@ -490,7 +504,6 @@ static inline unsigned candidates(const struct tg__sp_conf *k, const uint8_t *x)
 #endif
 
 tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
-    const tg__bpe *b = r->b;
     const uint8_t *p = r->text + from;
     size_t n = to - from;
     if (n == 0) return TG_OK;
@@ -514,7 +527,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
             if (n - i < 16) cand &= (1u << (n - i)) - 1; /* positions of the segment only */
             for (; cand; cand &= cand - 1) {
                 size_t at = i + (size_t)__builtin_ctz(cand);
-                if (!cut_cand(b, p, n, at)) continue;
+                if (!cut_cand(r, p, n, at)) continue;
                 if ((st = push(r, (uint32_t)(from + start), (uint32_t)(at - start)))) return st;
                 start = at;
             }
@@ -522,7 +535,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
     }
 #endif
     for (; i < n; i++) {
-        if (!cut_at(b, p, n, i)) continue;
+        if (!cut_at(r, p, n, i)) continue;
         if ((st = push(r, (uint32_t)(from + start), (uint32_t)(i - start)))) return st;
         start = i;
     }

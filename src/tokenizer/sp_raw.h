@@ -26,6 +26,8 @@ typedef struct tg__sp_run {
     const uint8_t *text; /* the call's whole raw text: items are offsets into it */
     size_t text_len;
     uint32_t ws_id;      /* the id of U+2581 alone */
+    uint32_t one[128];   /* the id of a one-char piece of each ASCII char (" ": ws_id) */
+    uint64_t cross_end[4]; /* bit c: a listed cross token's byte before its "▁" is c */
     const struct tg__sp_conf *conf;
     tgx_buf *nbuf;       /* normalized text of a long piece that missed */
     tg_tokens *out;
