@@ -31,9 +31,12 @@
  * key means the same on either path and both may share one cache: every key
  * K holds BPE(normalize(K)). Keys are shorter than the normalized text (" "
  * is 1 byte where "▁" is 3: " the" fits one 8-byte load), and the normalizer
- * no longer writes the whole segment out. Pieces under 40 bytes go to the
- * small tier (64-byte slots), unless their ids do not fit, then to the large
- * one; pieces over 480 bytes are not cached (as in bpe.c).
+ * no longer writes the whole segment out. Pieces of 2..8 bytes with 1..4
+ * ids go to the compact tier (32-byte slots, keyed by the key word: the
+ * small tier then holds fewer keys and loses fewer to its sets' conflicts),
+ * other pieces under 40 bytes to the small tier (64-byte slots), unless
+ * their ids do not fit, then to the large one; pieces over 480 bytes are not
+ * cached (as in bpe.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -248,7 +251,11 @@ static inline uint64_t raw_hash(const uint8_t *p, size_t n, uint64_t kw) {
  * its ids may not have fitted a small slot); ids go straight into out. */
 static inline size_t probe(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
     uint32_t *ids = r->out->ids + r->out->len;
-    const tg__word_cache *sm = r->b->wcache;
+    const tg__word_cache *ti = r->b->wcache_tiny, *sm = r->b->wcache;
+    if (m <= TG__WC32_KEY && ti) { /* the compact tier first (most short keys are there) */
+        size_t got = tg__word_cache_get32(ti, h, kw, m, ids);
+        if (got) return got;
+    }
     if (m < SMALL_KEY && sm) {
         size_t got;
         if (sm->words != 8) got = tg__word_cache_get(sm, h, q, m, ids);
@@ -260,8 +267,10 @@ static inline size_t probe(const tg__sp_run *r, const uint8_t *q, size_t m, uint
 }
 
 /* A piece no cache held: its normalized text through BPE, then cached under
- * the raw key. */
-static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h) {
+ * the raw key (kw: its key word when m <= 8): in the compact tier when it
+ * fits (keys of up to 8 bytes with up to 4 ids), else in the small or the
+ * large one. */
+static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
     uint8_t local[3 * 64];
     uint8_t *t = local;
     size_t nt = 0;
@@ -286,7 +295,9 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
     size_t got = r->out->len - before;
     if (!got) return TG_OK;
     const uint32_t *ids = r->out->ids + before;
-    if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(r->b->wcache, h, q, m, ids, got);
+    if (m >= 2 && r->b->wcache_tiny && tg__word_cache_fits32(m, got)) /* kw is set from 2 bytes on */
+        tg__word_cache_put32(r->b->wcache_tiny, h, kw, m, ids, got);
+    else if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(r->b->wcache, h, q, m, ids, got);
     else tg__word_cache_put(r->b->wcache_big, h, q, m, ids, got);
     return TG_OK;
 }
@@ -327,8 +338,10 @@ static inline int resolve(const tg__sp_run *r, struct tg__sp_batch *q, uint32_t 
             return (q->nv += e->m & 3) >= TG__SP_IDS;
         }
     }
-    const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
-    if (c) { /* word_cache.c's set of h: two slots */
+    const tg__word_cache *c = m <= TG__WC32_KEY && r->b->wcache_tiny ? r->b->wcache_tiny
+                              : m < SMALL_KEY                       ? r->b->wcache
+                                                                    : r->b->wcache_big;
+    if (c) { /* word_cache.c's set of h: two slots (one line in the compact tier) */
         const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8;
         __builtin_prefetch(set);
         __builtin_prefetch(set + c->words * 8);
@@ -372,7 +385,7 @@ static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
             out->len += got;
         } else {
             size_t before = out->len;
-            if ((st = miss(r, pc, m, q->h[k]))) return st;
+            if ((st = miss(r, pc, m, q->h[k], q->kw[k]))) return st;
             if (m >= 2) front_put(r, q->kw[k], m, out->ids + before, out->len - before);
             front2_put(r, q->h[k], pc, m, out->ids + before, out->len - before);
         }
