@@ -31,9 +31,12 @@
  * key means the same on either path and both may share one cache: every key
  * K holds BPE(normalize(K)). Keys are shorter than the normalized text (" "
  * is 1 byte where "▁" is 3: " the" fits one 8-byte load), and the normalizer
- * no longer writes the whole segment out. Pieces under 40 bytes go to the
- * small tier (64-byte slots), unless their ids do not fit, then to the large
- * one; pieces over 480 bytes are not cached (as in bpe.c).
+ * no longer writes the whole segment out. Pieces of 2..8 bytes with 1..4
+ * ids go to the compact tier (32-byte slots, keyed by the key word: the
+ * small tier then holds fewer keys and loses fewer to its sets' conflicts),
+ * other pieces under 40 bytes to the small tier (64-byte slots), unless
+ * their ids do not fit, then to the large one; pieces over 480 bytes are not
+ * cached (as in bpe.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,15 +84,16 @@ static inline void front2_put(const tg__sp_run *r, uint64_t h, const uint8_t *q,
     e->m = (uint32_t)(m << 2 | got);
 }
 
-static inline struct tg__sp_front *front_of(const tg__sp_run *r, uint64_t h) {
-    return &r->front[(size_t)(h >> 24) & (((size_t)1 << FRONT_LOG2) - 1)];
+/* The front slot of a key of 2..8 bytes: its own multiplicative hash of the
+ * key word (one multiply), so a front hit never computes raw_hash. */
+static inline struct tg__sp_front *front_of(const tg__sp_run *r, uint64_t kw, size_t m) {
+    return &r->front[((kw + m) * 0x9E3779B97F4A7C15ull) >> (64 - FRONT_LOG2)];
 }
 
 /* Enters a key of up to 8 bytes whose ids are 1 or 2 small ones. */
-static inline void front_put(const tg__sp_run *r, uint64_t h, uint64_t kw, size_t m, const uint32_t *ids,
-                             size_t got) {
+static inline void front_put(const tg__sp_run *r, uint64_t kw, size_t m, const uint32_t *ids, size_t got) {
     if (!r->front || m > 8 || got > 2 || ids[0] >> FRONT_ID_BITS || (got == 2 && ids[1] >> FRONT_ID_BITS)) return;
-    struct tg__sp_front *e = front_of(r, h);
+    struct tg__sp_front *e = front_of(r, kw, m);
     e->kw = kw;
     e->id0 = ids[0];
     e->x = (uint32_t)m << 28 | (got == 2 ? (uint32_t)1 << 27 | ids[1] : 0);
@@ -214,11 +218,14 @@ static tg_status reserve(tg_tokens *out, size_t room) {
 /* The hash of a raw key: keys of up to 8 bytes from one masked load (p + 8
  * <= lim) or their bytes, up to 16 from two overlapping loads, longer ones by
  * tg__hash_bytes. */
+static const uint64_t key_mask[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF, 0xFFFFFFFFFFFF,
+                                      0xFFFFFFFFFFFFFF, ~0ull};
+
 static inline uint64_t key_word(const uint8_t *p, size_t n, const uint8_t *lim) {
     uint64_t kw = 0;
     if (p + 8 <= lim) {
         memcpy(&kw, p, 8);
-        return n == 8 ? kw : kw & ((1ull << (8 * n)) - 1);
+        return kw & key_mask[n];
     }
     for (size_t i = 0; i < n; i++) kw |= (uint64_t)p[i] << (8 * i);
     return kw;
@@ -244,7 +251,11 @@ static inline uint64_t raw_hash(const uint8_t *p, size_t n, uint64_t kw) {
  * its ids may not have fitted a small slot); ids go straight into out. */
 static inline size_t probe(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
     uint32_t *ids = r->out->ids + r->out->len;
-    const tg__word_cache *sm = r->b->wcache;
+    const tg__word_cache *ti = r->b->wcache_tiny, *sm = r->b->wcache;
+    if (m <= TG__WC32_KEY && ti) { /* the compact tier first (most short keys are there) */
+        size_t got = tg__word_cache_get32(ti, h, kw, m, ids);
+        if (got) return got;
+    }
     if (m < SMALL_KEY && sm) {
         size_t got;
         if (sm->words != 8) got = tg__word_cache_get(sm, h, q, m, ids);
@@ -256,8 +267,10 @@ static inline size_t probe(const tg__sp_run *r, const uint8_t *q, size_t m, uint
 }
 
 /* A piece no cache held: its normalized text through BPE, then cached under
- * the raw key. */
-static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h) {
+ * the raw key (kw: its key word when m <= 8): in the compact tier when it
+ * fits (keys of up to 8 bytes with up to 4 ids), else in the small or the
+ * large one. */
+static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t h, uint64_t kw) {
     uint8_t local[3 * 64];
     uint8_t *t = local;
     size_t nt = 0;
@@ -282,87 +295,105 @@ static tg_status miss(const tg__sp_run *r, const uint8_t *q, size_t m, uint64_t 
     size_t got = r->out->len - before;
     if (!got) return TG_OK;
     const uint32_t *ids = r->out->ids + before;
-    if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(r->b->wcache, h, q, m, ids, got);
+    if (m >= 2 && r->b->wcache_tiny && tg__word_cache_fits32(m, got)) /* kw is set from 2 bytes on */
+        tg__word_cache_put32(r->b->wcache_tiny, h, kw, m, ids, got);
+    else if (m < SMALL_KEY && tg__word_cache_fits_in(56, m, got)) tg__word_cache_put(r->b->wcache, h, q, m, ids, got);
     else tg__word_cache_put(r->b->wcache_big, h, q, m, ids, got);
     return TG_OK;
 }
 
-/* Resolves a piece as it is queued (item k of q): a one-char piece by
- * table, a piece of 2..16 bytes the front cache holds by its ids; any other
- * is hashed and its shared-cache set prefetched, for encode() a batch later. */
-static inline void resolve(const tg__sp_run *r, struct tg__sp_batch *q, size_t k, const uint8_t *pc, size_t m) {
-    q->fn[k] = 0;
-    if (m == 1) {
-        uint32_t id = pc[0] == ' ' ? r->ws_id : pc[0] < 0x80 ? r->b->ascii_id[pc[0]] : TG__NO_ID;
+/* Queues a piece text[off..off+m) on batch q: a one-char piece by table, a
+ * piece of 2..16 bytes the front cache holds, by its ids, appended to q->v;
+ * any other is hashed, its shared-cache set prefetched, and left pending at
+ * its place in q->v, for encode() a batch later. Returns 1 when q is full. */
+static inline int resolve(const tg__sp_run *r, struct tg__sp_batch *q, uint32_t off, size_t m) {
+    const uint8_t *pc = r->text + off;
+    uint32_t *v = q->v + q->nv;
+    if (m == 1) { /* an ASCII char: the text is valid UTF-8, pieces are whole chars */
+        uint32_t id = r->one[pc[0] & 0x7F];
         if (id != TG__NO_ID) {
-            q->fn[k] = 1;
-            q->fid[k][0] = id;
+            v[0] = id;
+            return ++q->nv >= TG__SP_IDS;
         }
-        return;
     }
-    if (m > MAX_KEY) return;
-    uint64_t kw = m <= 8 ? key_word(pc, m, r->text + r->text_len) : 0, h = raw_hash(pc, m, kw);
-    q->kw[k] = kw;
-    q->h[k] = h;
-    if (m <= 8 && r->front) {
-        const struct tg__sp_front *e = front_of(r, h);
-        if (e->kw == kw && e->x >> 28 == m) {
-            q->fn[k] = (uint8_t)(1 + (e->x >> 27 & 1));
-            q->fid[k][0] = e->id0;
-            q->fid[k][1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
-            return;
+    uint64_t kw = 0, h = 0;
+    if (m > MAX_KEY || m < 2) goto pending;
+    if (m <= 8) { /* the front probe first: its hit needs no raw_hash */
+        kw = key_word(pc, m, r->text + r->text_len);
+        const struct tg__sp_front *e = r->front ? front_of(r, kw, m) : NULL;
+        if (e && e->kw == kw && e->x >> 28 == m) {
+            v[0] = e->id0;
+            v[1] = e->x & (((uint32_t)1 << FRONT_ID_BITS) - 1);
+            return (q->nv += 1 + (e->x >> 27 & 1)) >= TG__SP_IDS;
         }
-    } else if (m <= 16 && r->front2) {
+    }
+    h = raw_hash(pc, m, kw);
+    if (m > 8 && m <= 16 && r->front2) {
         const struct tg__sp_front2 *e = front2_of(r, h);
         uint64_t a, c;
         memcpy(&a, pc, 8);
         memcpy(&c, pc + m - 8, 8);
         if (e->m >> 2 == m && e->a == a && e->b == c) {
-            q->fn[k] = (uint8_t)(e->m & 3);
-            memcpy(q->fid[k], e->id, 12);
-            return;
+            memcpy(v, e->id, 12);
+            return (q->nv += e->m & 3) >= TG__SP_IDS;
         }
     }
-    const tg__word_cache *c = m < SMALL_KEY ? r->b->wcache : r->b->wcache_big;
-    if (c) { /* word_cache.c's set of h: two slots */
+    const tg__word_cache *c = m <= TG__WC32_KEY && r->b->wcache_tiny ? r->b->wcache_tiny
+                              : m < SMALL_KEY                       ? r->b->wcache
+                                                                    : r->b->wcache_big;
+    if (c) { /* word_cache.c's set of h: two slots (one line in the compact tier) */
         const char *set = (const char *)c->mem + ((size_t)h & c->mask & ~(size_t)1) * c->words * 8;
         __builtin_prefetch(set);
         __builtin_prefetch(set + c->words * 8);
     }
+pending:;
+    size_t k = q->n++;
+    q->off[k] = off;
+    q->len[k] = (uint32_t)m;
+    q->at[k] = (uint32_t)q->nv;
+    q->h[k] = h;
+    q->kw[k] = kw;
+    return q->n == TG__SP_BATCH;
 }
 
-/* Encodes a batch resolved a batch ago: what resolve() found as it is, any
- * other piece through the shared caches (or BPE). */
+/* Appends v[from..to) of a batch to out (room reserved). */
+static inline void put_run(tg_tokens *out, const uint32_t *v, size_t from, size_t to) {
+    memcpy(out->ids + out->len, v + from, 4 * (to - from));
+    out->len += to - from;
+}
+
+/* Encodes a batch resolved a batch ago: the ids resolve() found as they
+ * are, each pending piece at its place through the shared caches (or BPE). */
 static tg_status encode(const tg__sp_run *r, struct tg__sp_batch *q) {
     tg_status st;
     tg_tokens *out = r->out;
-    /* room for every item's hit (at most TG__WC_MAX_PAYLOAD / 4 ids, copied
-     * 16 bytes at a time), again after a miss (BPE appends what it needs) */
-    const size_t room = TG__SP_BATCH * (TG__WC_MAX_PAYLOAD / 4 + 4);
-    if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
+    /* room for the resolved ids and a hit (at most TG__WC_MAX_PAYLOAD / 4
+     * ids, copied 16 bytes at a time); again after a miss (BPE appends what
+     * it needs) */
+    const size_t room = TG__SP_IDS + 4 + TG__WC_MAX_PAYLOAD / 4 + 4;
+    size_t done = 0;
     for (size_t k = 0; k < q->n; k++) {
-        if (q->fn[k]) { /* an added token, a one-char piece, the front cache's */
-            memcpy(out->ids + out->len, q->fid[k], 16);
-            out->len += q->fn[k];
-            continue;
-        }
+        if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
+        put_run(out, q->v, done, q->at[k]);
+        done = q->at[k];
         size_t m = q->len[k];
         const uint8_t *pc = r->text + q->off[k];
         size_t got = m > MAX_KEY || m < 2 ? 0 : probe(r, pc, m, q->h[k], q->kw[k]);
         if (got) {
-            front_put(r, q->h[k], q->kw[k], m, out->ids + out->len, got);
+            front_put(r, q->kw[k], m, out->ids + out->len, got);
             front2_put(r, q->h[k], pc, m, out->ids + out->len, got);
             out->len += got;
         } else {
             size_t before = out->len;
-            uint64_t h = m < 2 || m > MAX_KEY ? 0 : q->h[k];
-            if ((st = miss(r, pc, m, h))) return st;
-            if (m >= 2) front_put(r, h, q->kw[k], m, out->ids + before, out->len - before);
-            front2_put(r, h, pc, m, out->ids + before, out->len - before);
-            if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
+            if ((st = miss(r, pc, m, q->h[k], q->kw[k]))) return st;
+            if (m >= 2) front_put(r, q->kw[k], m, out->ids + before, out->len - before);
+            front2_put(r, q->h[k], pc, m, out->ids + before, out->len - before);
         }
     }
+    if ((st = reserve(out, room))) return tg_error_set(r->err, st, "out of memory");
+    put_run(out, q->v, done, q->nv);
     q->n = 0;
+    q->nv = 0;
     return TG_OK;
 }
 
@@ -378,12 +409,7 @@ static tg_status turn(tg__sp_run *r) {
 /* Queues a piece text[off..off+len), turning the batches when the filling
  * one is full. */
 static inline tg_status push(tg__sp_run *r, uint32_t off, uint32_t len) {
-    struct tg__sp_batch *q = r->fill;
-    size_t k = q->n++;
-    q->off[k] = off;
-    q->len[k] = len;
-    resolve(r, q, k, r->text + off, len);
-    return q->n == TG__SP_BATCH ? turn(r) : TG_OK;
+    return resolve(r, r->fill, off, len) ? turn(r) : TG_OK;
 }
 
 void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, const uint8_t *text, size_t len,
@@ -393,12 +419,20 @@ void tg__sp_run_init(tg__sp_run *r, const tg_tokenizer *t, tg__bpe_scratch *s, c
     r->text = text;
     r->text_len = len;
     r->ws_id = t->sp_raw.ws_id;
+    memcpy(r->one, t->bpe.ascii_id, sizeof r->one);
+    r->one[' '] = r->ws_id;
+    memset(r->cross_end, 0, sizeof r->cross_end);
+    for (size_t i = 0; i < t->bpe.n_cross; i++) {
+        uint8_t c = (uint8_t)t->bpe.cross[i].s[t->bpe.cross[i].at - 1];
+        r->cross_end[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
     r->conf = &t->sp_raw;
     r->nbuf = nbuf;
     r->out = out;
     r->err = err;
     r->cur = 0;
     r->q[0].n = r->q[1].n = 0;
+    r->q[0].nv = r->q[1].nv = 0;
     r->fill = &r->q[0];
     r->front = len >= FRONT_MIN_TEXT ? calloc((size_t)1 << FRONT_LOG2, sizeof *r->front) : NULL; /* optional */
     r->front2 = r->front ? calloc((size_t)1 << FRONT2_LOG2, sizeof *r->front2) : NULL;
@@ -413,11 +447,8 @@ void tg__sp_run_free(tg__sp_run *r) {
 
 tg_status tg__sp_run_id(tg__sp_run *r, uint32_t id) {
     struct tg__sp_batch *q = r->fill;
-    size_t k = q->n++;
-    q->len[k] = 0;
-    q->fn[k] = 1;
-    q->fid[k][0] = id;
-    return q->n == TG__SP_BATCH ? turn(r) : TG_OK;
+    q->v[q->nv++] = id;
+    return q->nv >= TG__SP_IDS ? turn(r) : TG_OK;
 }
 
 tg_status tg__sp_run_finish(tg__sp_run *r) {
@@ -427,29 +458,36 @@ tg_status tg__sp_run_finish(tg__sp_run *r) {
 
 /* 1 when a piece may end before the "▁" (raw " " or "▁") at p[at], whose
  * previous char ends at p[at - 1]. */
-static inline int ws_cut(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
-    if (p[at - 1] == ' ' || (at >= 3 && is_ws3(p + at - 3))) return 0; /* "▁▁": a run stays together */
-    for (size_t i = 0; i < b->n_cross; i++) /* p[at - 1] is its own normalized byte: a first filter */
-        if ((uint8_t)b->cross[i].s[b->cross[i].at - 1] == p[at - 1]) return safe_raw(b, p, n, at);
-    return 1;
+static inline int ws_cut(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
+    uint8_t a = p[at - 1];
+    if (a == ' ' || (at >= 3 && is_ws3(p + at - 3))) return 0; /* "▁▁": a run stays together */
+    /* a is its own normalized byte: the last byte before a cross token's "▁" is a first filter */
+    return r->cross_end[a >> 6] >> (a & 63) & 1 ? safe_raw(r->b, p, n, at) : 1;
+}
+
+/* 1 when b->ascii_cut marks the ASCII pair a then c: bit a * 128 + c of
+ * the table read as one flat bit array. */
+static inline int ascii_cut(const tg__bpe *b, uint8_t a, uint8_t c) {
+    size_t bit = (size_t)a << 7 | c;
+    return (&b->ascii_cut[0][0])[bit >> 6] >> (bit & 63) & 1;
 }
 
 /* 1 when bpe_split.c would cut the normalized text before the char that
  * raw p[at] (0 < at < n) starts (a byte inside a char is never cut). */
-static inline int cut_at(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+static inline int cut_at(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
     uint8_t ch = p[at], a = p[at - 1];
-    if (ch == ' ') return ws_cut(b, p, n, at);
-    if (ch < 0x80) return a < 0x80 && a != ' ' && (b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1);
-    return ch == 0xE2 && at + 3 <= n && is_ws3(p + at) && ws_cut(b, p, n, at);
+    if (ch == ' ') return ws_cut(r, p, n, at);
+    if (ch < 0x80) return a < 0x80 && a != ' ' && ascii_cut(r->b, a, ch);
+    return ch == 0xE2 && at + 3 <= n && is_ws3(p + at) && ws_cut(r, p, n, at);
 }
 
 #ifdef __SSE2__
 /* cut_at for a position candidates() left in: there an ASCII char other
  * than " " follows an ASCII char other than " " (the rest is " " or 0xE2). */
-static inline int cut_cand(const tg__bpe *b, const uint8_t *p, size_t n, size_t at) {
+static inline int cut_cand(const tg__sp_run *r, const uint8_t *p, size_t n, size_t at) {
     uint8_t ch = p[at], a = p[at - 1];
-    if (ch != ' ' && ch < 0x80) return b->ascii_cut[a][ch >> 6] >> (ch & 63) & 1;
-    return cut_at(b, p, n, at);
+    if (ch != ' ' && ch < 0x80) return ascii_cut(r->b, a, ch);
+    return cut_at(r, p, n, at);
 }
 
 /* Bit j set: position j of x (x[-1] readable) needs cut_at. Clear where
@@ -479,7 +517,6 @@ static inline unsigned candidates(const struct tg__sp_conf *k, const uint8_t *x)
 #endif
 
 tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
-    const tg__bpe *b = r->b;
     const uint8_t *p = r->text + from;
     size_t n = to - from;
     if (n == 0) return TG_OK;
@@ -503,7 +540,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
             if (n - i < 16) cand &= (1u << (n - i)) - 1; /* positions of the segment only */
             for (; cand; cand &= cand - 1) {
                 size_t at = i + (size_t)__builtin_ctz(cand);
-                if (!cut_cand(b, p, n, at)) continue;
+                if (!cut_cand(r, p, n, at)) continue;
                 if ((st = push(r, (uint32_t)(from + start), (uint32_t)(at - start)))) return st;
                 start = at;
             }
@@ -511,7 +548,7 @@ tg_status tg__sp_run_segment(tg__sp_run *r, size_t from, size_t to) {
     }
 #endif
     for (; i < n; i++) {
-        if (!cut_at(b, p, n, i)) continue;
+        if (!cut_at(r, p, n, i)) continue;
         if ((st = push(r, (uint32_t)(from + start), (uint32_t)(i - start)))) return st;
         start = i;
     }

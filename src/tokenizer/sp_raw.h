@@ -3,18 +3,22 @@
  * models whose normalizer only turns " " into U+2581 (Gemma-3): pieces cut,
  * keyed and looked up in the shared cache from the raw text (see sp_raw.c).
  * tokenizer.c runs one tg__sp_run per encode call over the segments between
- * added tokens; pieces queue in batches of TG__SP_BATCH, across segment ends.
- * A piece is resolved as it is queued (a one-char piece by table, others
- * hashed and looked up in the call's front cache, a miss's shared-cache set
- * prefetched); when a batch is full the batch before it is encoded, so a
- * shared-cache lookup comes a batch after its prefetch.
+ * added tokens; pieces queue in batches, across segment ends. A piece is
+ * resolved as it is queued (a one-char piece by table, a piece the call's
+ * front cache holds by its ids, appended to the batch's id run); any other
+ * is hashed, its shared-cache set prefetched, and left pending at its place
+ * in that run. A batch is full at TG__SP_BATCH pending pieces or TG__SP_IDS
+ * ids; then the batch before it is encoded (its run copied out in stretches
+ * between the pending pieces, each looked up there), so a shared-cache
+ * lookup comes a batch after its prefetch.
  */
 #ifndef TG_TOKENIZER_SP_RAW_H
 #define TG_TOKENIZER_SP_RAW_H
 
 #include "tokenizer/tokenizer_internal.h"
 
-#define TG__SP_BATCH 16 /* pieces a batch */
+#define TG__SP_BATCH 16 /* pending pieces a batch */
+#define TG__SP_IDS 256  /* resolved ids a batch */
 
 typedef struct tg__sp_run {
     const tg__bpe *b;
@@ -22,6 +26,8 @@ typedef struct tg__sp_run {
     const uint8_t *text; /* the call's whole raw text: items are offsets into it */
     size_t text_len;
     uint32_t ws_id;      /* the id of U+2581 alone */
+    uint32_t one[128];   /* the id of a one-char piece of each ASCII char (" ": ws_id) */
+    uint64_t cross_end[4]; /* bit c: a listed cross token's byte before its "▁" is c */
     const struct tg__sp_conf *conf;
     tgx_buf *nbuf;       /* normalized text of a long piece that missed */
     tg_tokens *out;
@@ -31,14 +37,15 @@ typedef struct tg__sp_run {
     unsigned cur;        /* q[cur] fills while q[cur ^ 1], prefetched, waits */
     struct tg__sp_batch *fill; /* &q[cur] */
     struct tg__sp_batch {
-        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a piece text[off..off+len); len 0: an
-                                                          added token, its id in fid[0] */
+        uint32_t v[TG__SP_IDS + 4]; /* the ids of the pieces resolved as they were
+                                       queued (an added token, a one-char piece,
+                                       a front cache hit), in order; a resolved
+                                       piece's ids are stored 16 bytes at a time */
+        size_t nv;
+        uint32_t off[TG__SP_BATCH], len[TG__SP_BATCH]; /* a pending piece text[off..off+len) */
+        uint32_t at[TG__SP_BATCH];                     /* its ids go before v[at] */
         uint64_t h[TG__SP_BATCH], kw[TG__SP_BATCH];    /* its hash and (up to 8 bytes) key word */
-        uint32_t fid[TG__SP_BATCH][4];                 /* its ids when known as it was queued (an
-                                                          added token, a one-char piece, a front
-                                                          cache hit) */
-        uint8_t fn[TG__SP_BATCH];                      /* how many (0: to look up) */
-        size_t n;
+        size_t n;                                      /* pending pieces */
     } q[2];
 } tg__sp_run;
 

@@ -17,7 +17,10 @@
  *     in 8 KB pieces and whole (calls of 64 KiB and more use a front cache);
  *   - short texts from heap blocks of their exact length, with added tokens
  *     before them and "\n" at every position (segment ends: the scan's last
- *     16-byte step reads past a segment, or copies the text's last bytes).
+ *     16-byte step reads past a segment, or copies the text's last bytes);
+ *   - a 400 KB text for the batches: long runs of one-char pieces and added
+ *     tokens, words seen once between words seen before, keys that differ
+ *     only in trailing NUL bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +225,42 @@ static void test_front_lookalikes(void) {
     free(buf);
 }
 
+/* The batches (sp_raw.h) in calls of 64 KiB and more: runs of resolved ids
+ * longer than a batch holds (digits, each a one-char piece; "\n", an added
+ * token), pending pieces (words seen once) between front-cache hits (words
+ * seen before) at every distance, and keys of 2..8 bytes that differ only in
+ * trailing NUL bytes (their key words are equal; the lengths differ). */
+static void test_batches(void) {
+    static const char *const common[] = {" the", " of", ",", " a", "bc", " x\n", "(", ")", " int", " to"};
+    size_t cap = 400000, n = 0;
+    char *buf = malloc(cap);
+    TG_CHECK(buf != NULL);
+    if (!buf) return;
+    unsigned long long x = 12345;
+    for (unsigned i = 0; n + 700 < cap; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned pick = (unsigned)(x >> 33) % 100;
+        if (pick < 2) { /* a run of one-char pieces or added tokens */
+            size_t len = 1 + (size_t)(x >> 20) % 600;
+            for (size_t j = 0; j < len; j++) buf[n++] = pick ? '\n' : (char)('0' + j % 10);
+        } else if (pick < 5) { /* " xy" and NUL bytes after it */
+            size_t nul = (x >> 40) % 7;
+            buf[n++] = ' ';
+            buf[n++] = 'x';
+            buf[n++] = 'y';
+            for (size_t j = 0; j < nul; j++) buf[n++] = '\0';
+        } else if (pick < 5 + (i >> 12)) { /* a word seen once: pending */
+            n += (size_t)snprintf(buf + n, cap - n, " w%llx", x >> 30);
+        } else {
+            const char *w = common[pick % (sizeof common / sizeof *common)];
+            memcpy(buf + n, w, strlen(w));
+            n += strlen(w);
+        }
+    }
+    check_text(buf, n);
+    free(buf);
+}
+
 int main(void) {
     load();
     TG_RUN(test_takes_raw_path);
@@ -230,6 +269,7 @@ int main(void) {
     TG_RUN(test_long);
     TG_RUN(test_corpus);
     TG_RUN(test_front_lookalikes);
+    TG_RUN(test_batches);
     printf("%zu texts, %zu ids each way\n", n_texts, n_ids);
     tg_tokenizer_free(raw_t);
     tg_tokenizer_free(ref_t);
