@@ -77,20 +77,26 @@ for (let seed = 1; seed <= 9; seed++) {
 // of a lower rank appear as merges happen: the buckets hand the word to the
 // heap), texts of random letters past the buckets' 1024 symbols. The
 // merge core's pair filter answers every lookup of these words.
+// Up to n merges joining two tokens of `list` picked by pick() into a new
+// token of at most maxLen chars, each added to vocab and list.
+function joins(vocab, list, n, maxLen, pick) {
+  const merges = [];
+  for (let tries = 0; merges.length < n && tries < 50 * n; tries++) {
+    const l = pick(), rt = pick();
+    const j = l + rt;
+    if (j.length > maxLen || j in vocab) continue;
+    vocab[j] = Object.keys(vocab).length;
+    list.push(j);
+    merges.push([l, rt]);
+  }
+  return merges;
+}
 function buildRandom(seed, n, shuffled) {
   const r = rng(seed);
   const vocab = {};
   const list = ['a', 'b', 'c', 'd'];
   list.forEach((t) => { vocab[t] = Object.keys(vocab).length; });
-  const merges = [];
-  for (let tries = 0; merges.length < n && tries < 50 * n; tries++) {
-    const l = list[Math.floor(r() * list.length)], rt = list[Math.floor(r() * list.length)];
-    const j = l + rt;
-    if (j.length > 10 || j in vocab) continue;
-    vocab[j] = Object.keys(vocab).length;
-    list.push(j);
-    merges.push([l, rt]);
-  }
+  const merges = joins(vocab, list, n, 10, () => list[Math.floor(r() * list.length)]);
   if (shuffled) shuffle(merges, r);
   const t = build(1, [], 0);
   t.model.vocab = vocab;
@@ -135,17 +141,8 @@ function buildBytes(seed, m, n, shuffled) {
   const vocab = {};
   const list = alpha.slice();
   list.forEach((t) => { vocab[t] = Object.keys(vocab).length; });
-  const merges = [];
-  for (let tries = 0; merges.length < n && tries < 50 * n; tries++) {
-    // joins lean on the first tokens (more merges apply) but reach any of them
-    const pick = () => list[Math.floor((r() < 0.5 ? r() * r() : r()) * list.length)];
-    const l = pick(), rt = pick();
-    const j = l + rt;
-    if (j.length > 8 || j in vocab) continue;
-    vocab[j] = Object.keys(vocab).length;
-    list.push(j);
-    merges.push([l, rt]);
-  }
+  // joins lean on the first tokens (more merges apply) but reach any of them
+  const merges = joins(vocab, list, n, 8, () => list[Math.floor((r() < 0.5 ? r() * r() : r()) * list.length)]);
   if (shuffled) shuffle(merges, r);
   const t = build(1, [], 0);
   t.model.vocab = vocab;
