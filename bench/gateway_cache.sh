@@ -5,16 +5,18 @@
 # bench/gateway_cost.sh counts instructions and syscalls per request; when
 # tokgate runs fewer of both than nginx and still uses more user time, the
 # difference is in how fast they run: cache misses, branch mispredictions,
-# or work outside the counted code (a vDSO clock read under a hypervisor
-# costs 100-300 ns of user time in 20 instructions). This script runs the
+# or work outside the counted code (a precise vDSO clock read with
+# kvm-clock costs ~25-30 ns of user time in ~20 counted instructions). This script runs the
 # same load as gateway_cost.sh (the nginx `return 200` upstream of
 # bench/lib.sh, 2 keep-alive connections x N/2 sequential small chats) with
 # each proxy under `valgrind --tool=callgrind --cache-sim=yes
 # --branch-sim=yes` for N = N1 and N = N2, and prints per request
 # ((N2 - N1) / (N2 - N1) requests, start-up cancelled out): instructions,
 # I1/D1 misses, last-level misses, conditional and indirect branch
-# mispredictions, and the calls of clock_gettime/time/gettimeofday; then the
-# functions with the most misses (callgrind_annotate, per request).
+# mispredictions; the functions with the most misses (callgrind_annotate,
+# per request); and the calls of clock_gettime/gettimeofday/time per request
+# (clock_gettime counts every clock; tokgate splits into tg__now, precise,
+# and tg__now_due, coarse).
 # Simulated caches are valgrind's model of the host's, not the host's own
 # counters (perf has none in this VM): compare the columns, not the units.
 #
@@ -129,6 +131,22 @@ function table(file) {
   }
   return { t, total };
 }
+// calls per file into the clock functions (the calls= lines; names compressed as (id))
+function clockCalls(file) {
+  const names = {}, n = {};
+  let cfn = null;
+  for (const line of require("fs").readFileSync(file, "utf8").split("\n")) {
+    const m = line.match(/^c?fn=\((\d+)\)(?: (.*))?$/);
+    if (m) { if (m[2]) names[m[1]] = m[2]; if (line[0] === "c") cfn = m[1]; continue; }
+    if (line.startsWith("calls=") && cfn) {
+      const name = names[cfn] || "";
+      if (/^(clock_gettime|__clock_gettime|gettimeofday|__gettimeofday_syscall|time|time_syscall)\b/.test(name))
+        n[name.replace(/@.*/, "")] = (n[name.replace(/@.*/, "")] || 0) + Number(line.slice(6).split(" ")[0]);
+      cfn = null;
+    }
+  }
+  return n;
+}
 const pad = (s, n) => String(s).padStart(n);
 const col = {};
 for (const w of whos) {
@@ -146,9 +164,8 @@ for (const w of whos) {
     const rows = Object.entries(col[w].per).map(([k, v]) => [v[i], k]).filter(([v]) => v >= 0.5).sort((x, y) => y[0] - x[0]).slice(0, +top);
     console.log(`${w} ${e} per request by function (self): ` + rows.map(([v, k]) => `${k} ${v.toFixed(1)}`).join(", "));
   }
-  for (const f of ["clock_gettime", "__clock_gettime", "time", "gettimeofday", "__vdso_clock_gettime"]) {
-    const v = col[w].per[f]; if (v && v[0] >= 1) console.log(`${w} ${f}: ${v[0].toFixed(0)} instructions per request (self)`);
-  }
+  const ca = clockCalls(`${work}/cg.${w}.${n1}`), cb = clockCalls(`${work}/cg.${w}.${n2}`);
+  console.log(`${w} clock calls per request: ` + Object.keys(cb).map((k) => `${k} ${((cb[k] - (ca[k] || 0)) / d).toFixed(2)}`).join(", "));
 }
 for (const w of whos) for (const e of ["Ir", "I1mr", "D1mr", "D1mw", "Bcm", "Bim"])
   console.log(`RESULT gateway cache.${w}.${e} ${col[w].total[ev.indexOf(e)].toFixed(1)} per_request`);

@@ -21,9 +21,9 @@ int tg__log_access_on(void); /* 1 while access lines are written (not --access-l
 int tg__log_parse_format(const char *s); /* "text" 0, "json" 1, else -1 */
 double tg__now(void); /* monotonic seconds */
 /* The clock of due times: monotonic seconds as of the kernel's last tick
- * (CLOCK_MONOTONIC_COARSE: a few ns to read where tg__now()'s vDSO read
- * costs 100-300 ns under a hypervisor; issue 17), up to one tick (1-4 ms)
- * behind tg__now(). The timer wheel runs on it, so every timeout armed with
+ * (CLOCK_MONOTONIC_COARSE: ~4 ns to read, no TSC read, where tg__now()'s
+ * vDSO read with kvm-clock costs ~25-30 ns more; issue 17), up to one tick
+ * (1-4 ms) behind tg__now(). The timer wheel runs on it, so every timeout armed with
  * it and every check of one against it must use it too; durations that are
  * reported (metrics, access lines) use tg__now(). */
 double tg__now_due(void);
