@@ -10,10 +10,10 @@
 # same load as gateway_cost.sh (the nginx `return 200` upstream of
 # bench/lib.sh, 2 keep-alive connections x N/2 sequential small chats) with
 # each proxy under `valgrind --tool=callgrind --cache-sim=yes
-# --branch-sim=yes` for N = N1 and N = N2, and prints per request
-# ((N2 - N1) / (N2 - N1) requests, start-up cancelled out): instructions,
-# I1/D1 misses, last-level misses, conditional and indirect branch
-# mispredictions; the functions with the most misses (callgrind_annotate,
+# --branch-sim=yes` for N = N1 and N = N2, and prints per request (the N2
+# run minus the N1 run over N2 - N1 requests: start-up cancels out):
+# instructions, I1/D1 misses, last-level misses, conditional and indirect
+# branch mispredictions; the functions with the most misses (callgrind_annotate,
 # per request); and the calls of clock_gettime/gettimeofday/time per request
 # (clock_gettime counts every clock; tokgate splits into tg__now, precise,
 # and tg__now_due, coarse).
@@ -140,7 +140,7 @@ function clockCalls(file) {
     if (m) { if (m[2]) names[m[1]] = m[2]; if (line[0] === "c") cfn = m[1]; continue; }
     if (line.startsWith("calls=") && cfn) {
       const name = names[cfn] || "";
-      if (/^(clock_gettime|__clock_gettime|gettimeofday|__gettimeofday_syscall|time|time_syscall)\b/.test(name))
+      if (/^(clock_gettime|__clock_gettime|gettimeofday|__gettimeofday_syscall|time|time_syscall|tg__now|tg__now_due)\b/.test(name))
         n[name.replace(/@.*/, "")] = (n[name.replace(/@.*/, "")] || 0) + Number(line.slice(6).split(" ")[0]);
       cfn = null;
     }
