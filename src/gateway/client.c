@@ -142,7 +142,7 @@ static int request_id_ok(const char *v, size_t n) {
 /* A request head arrived (or an oversized one was refused): a fresh access line. */
 static void access_begin(tg__client *c) {
     memset(&c->log, 0, sizeof c->log);
-    c->log.t_start = tg__now();
+    c->log.t_start = tg__log_access_on() ? tg__now() : 0; /* only the access line reads it */
     new_request_id(c->log.id, sizeof c->log.id);
     c->log_pending = 1;
     c->log_end = "ok";
@@ -196,7 +196,7 @@ static tg__wheel *wheel_of(tg__client *c) { return tg__pools_wheel(&c->srv->pool
  * slow reader), set again only when the configured value changes. */
 static void set_timeouts(tg__client *c, int reading) {
     double t = c->srv->cfg->client_timeout;
-    if (reading) tg__tnode_set(wheel_of(c), &c->stall, tg__now() + t);
+    if (reading) tg__tnode_set(wheel_of(c), &c->stall, tg__now_due() + t);
     else tg__tnode_clear(&c->stall);
     if (t != c->write_timeout) {
         struct timeval wt;
@@ -306,7 +306,7 @@ static void arm_at(tg__client *c, double at) {
 
 /* A head or body phase begins: its deadline counts from now, bytes from `buffered` ago. */
 static void phase_start(tg__client *c, size_t buffered) {
-    c->phase_t0 = tg__now();
+    c->phase_t0 = tg__now_due(); /* a due time's start (log.h) */
     c->phase_rx0 = c->rx - buffered;
     arm_at(c, phase_deadline(c));
 }
@@ -354,7 +354,7 @@ static void deadline_cb(void *arg) {
     }
     if ((c->state != TG__C_HEAD && c->state != TG__C_BODY) || c->phase_t0 == 0) return;
     double d = phase_deadline(c);
-    if (tg__now() < d) arm_at(c, d);
+    if (tg__now_due() < d) arm_at(c, d);
     else timed_out(c, 0);
 }
 
@@ -381,7 +381,7 @@ static void linger_start(tg__client *c) {
     tg__tnode_clear(&c->stall);
     bufferevent_set_timeouts(c->bev, NULL, NULL);
     bufferevent_enable(c->bev, EV_READ);
-    tg__tnode_set(wheel_of(c), &c->deadline, tg__now() + LINGER_S);
+    tg__tnode_set(wheel_of(c), &c->deadline, tg__now_due() + LINGER_S);
 }
 
 void tg__client_free(tg__client *c) {
@@ -426,7 +426,7 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    if (tg__tnode_armed(&c->stall)) tg__tnode_later(&c->stall, tg__now() + c->srv->cfg->client_timeout);
+    if (tg__tnode_armed(&c->stall)) tg__tnode_later(&c->stall, tg__now_due() + c->srv->cfg->client_timeout);
     if (c->state == TG__C_HEAD && c->phase_t0 == 0 && evbuffer_get_length(in)) phase_start(c, evbuffer_get_length(in));
     process(c);
 }

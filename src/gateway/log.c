@@ -1,5 +1,5 @@
 /*
- * gateway/log.c: log lines, the access line and the monotonic clock (log.h).
+ * gateway/log.c: log lines, the access line and the monotonic clocks (log.h).
  *
  * Text lines:   2026-01-02T03:04:05Z tokgate info: MESSAGE
  * JSON lines:   {"ts":"2026-01-02T03:04:05Z","level":"info","msg":"MESSAGE"}
@@ -70,6 +70,8 @@ static void access_out(const char *p, size_t n) {
     alen += n;
 }
 
+int tg__log_access_on(void) { return access_fd >= 0; }
+
 void tg__log_access_close(void) {
     tg__log_access_flush();
     if (access_fd > 2) close(access_fd);
@@ -114,6 +116,16 @@ int tg__log_parse_format(const char *s) {
 double tg__now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double tg__now_due(void) {
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 

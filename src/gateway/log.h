@@ -1,6 +1,6 @@
 /* gateway/log.h: the daemon's log lines (stderr, one line each, UTC time,
  * level; as text or as one JSON object per line, --log-format), the access
- * line each request leaves, and the monotonic clock. Log lines never carry
+ * line each request leaves, and the monotonic clocks. Log lines never carry
  * prompt text. A leaf: it calls nothing of the daemon. */
 #ifndef TG_GATEWAY_LOG_H
 #define TG_GATEWAY_LOG_H
@@ -17,8 +17,16 @@ void tg__log(tg__server *s, int level, const char *fmt, ...) __attribute__((form
  * Access lines are written even then. */
 void tg__log_set_quiet(int quiet);
 void tg__log_set_format(int format);
+int tg__log_access_on(void); /* 1 while access lines are written (not --access-log off) */
 int tg__log_parse_format(const char *s); /* "text" 0, "json" 1, else -1 */
 double tg__now(void); /* monotonic seconds */
+/* The clock of due times: monotonic seconds as of the kernel's last tick
+ * (CLOCK_MONOTONIC_COARSE: ~4 ns to read, no TSC read, where tg__now()'s
+ * vDSO read with kvm-clock costs ~25-30 ns more; issue 17), up to one tick
+ * (1-4 ms) behind tg__now(). The timer wheel runs on it, so every timeout armed with
+ * it and every check of one against it must use it too; durations that are
+ * reported (metrics, access lines) use tg__now(). */
+double tg__now_due(void);
 
 /* Repeated identical lines, rate-limited: the first is written; the same
  * text again within `window` seconds of it is only counted; the next one

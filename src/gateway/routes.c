@@ -910,7 +910,7 @@ static void access_from_job(tg__client *c, const infer_job *j) {
 static void access_upstream(tg__client *c, const tg__model *m) {
     const char *hp = m->cfg->url.hostport ? m->cfg->url.hostport : "";
     tg__access_set(c->log.upstream, sizeof c->log.upstream, hp, strlen(hp));
-    c->log.t_upstream = tg__now();
+    c->log.t_upstream = tg__log_access_on() ? tg__now() : 0; /* only the access line reads it */
 }
 
 /* 1 while every upstream has not answered discovery yet (a model named

@@ -299,11 +299,11 @@ static void req_destroy(tg__upreq *r) {
 static tg__wheel *wheel_of(tg__upreq *r) { return tg__pools_wheel(r->pool->set); }
 
 static void arm_guard_in(tg__upreq *r, double seconds) {
-    tg__tnode_set(wheel_of(r), &r->guard, tg__now() + seconds);
+    tg__tnode_set(wheel_of(r), &r->guard, tg__now_due() + seconds);
 }
 
 static void arm(tg__upreq *r, double seconds) {
-    tg__tnode_set(wheel_of(r), &r->tn, tg__now() + seconds);
+    tg__tnode_set(wheel_of(r), &r->tn, tg__now_due() + seconds);
 }
 
 static void finish(tg__upreq *r, int fault, const char *msg) {
@@ -319,7 +319,7 @@ static void finish(tg__upreq *r, int fault, const char *msg) {
             c->reused = 1;
             r->pool->n_busy--;
             bufferevent_setcb(c->bev, idle_read_cb, NULL, idle_event_cb, c);
-            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now() + pool_idle_s);
+            tg__tnode_set(tg__pools_wheel(c->pool->set), &c->idle_tn, tg__now_due() + pool_idle_s);
             if (!(c->bev->enabled & EV_READ)) bufferevent_enable(c->bev, EV_READ);
             c->next = c->pool->idle;
             c->pool->idle = c;
@@ -359,14 +359,14 @@ static struct evdns_base *resolver(tg__pool *p) {
 /* The request is on the wire: the complete head is due within first_byte. */
 static void start_head_wait(tg__upreq *r) {
     r->phase = PH_WAIT_FIRST;
-    r->head_deadline = tg__now() + r->t.first_byte;
+    r->head_deadline = tg__now_due() + r->t.first_byte;
     arm(r, r->t.first_byte);
 }
 
 /* The body guard: wakes at the end of the rate window or of the answer's
  * time, whichever is first. */
 static void arm_guard(tg__upreq *r) {
-    double now = tg__now(), next = 0;
+    double now = tg__now_due(), next = 0;
     int have = r->t.min_rate > 0;
     if (have) next = r->window_start + r->t.idle - now; /* may be past: at once */
     if (r->body_deadline > 0) {
@@ -378,7 +378,7 @@ static void arm_guard(tg__upreq *r) {
 }
 
 static void start_window(tg__upreq *r) {
-    r->window_start = tg__now();
+    r->window_start = tg__now_due();
     r->window_bytes = 0;
 }
 
@@ -695,7 +695,7 @@ static void process(tg__upreq *r);
  * under the minimum rate. */
 static void guard_cb(void *arg) {
     tg__upreq *r = arg;
-    double now = tg__now();
+    double now = tg__now_due();
     if (r->body_deadline > 0 && now >= r->body_deadline - 0.0005) {
         snprintf(r->msgbuf, sizeof r->msgbuf, "upstream %s answer ran past its %gs maximum (timeouts.answer)",
                  r->pool->key, r->t.answer);
@@ -787,7 +787,7 @@ void tg__upreq_pause(tg__upreq *r) {
     bufferevent_disable(r->conn->bev, EV_READ);
     tg__tnode_clear(&r->tn);
     tg__tnode_clear(&r->guard);
-    if (r->body_deadline > 0) arm_guard_in(r, r->body_deadline - tg__now()); /* the answer's time runs on */
+    if (r->body_deadline > 0) arm_guard_in(r, r->body_deadline - tg__now_due()); /* the answer's time runs on */
 }
 
 void tg__upreq_resume(tg__upreq *r) {
@@ -799,7 +799,7 @@ void tg__upreq_resume(tg__upreq *r) {
         start_window(r); /* the time paused was the client's, not the upstream's */
         arm_guard(r);
     } else {
-        arm(r, r->head_deadline - tg__now());
+        arm(r, r->head_deadline - tg__now_due());
     }
     event_active(r->kick, EV_TIMEOUT, 0); /* bytes already buffered */
 }
@@ -944,7 +944,7 @@ static int take_head(tg__upreq *r, upsrc *s, size_t len) {
     r->phase = PH_BODY;
     arm(r, r->t.idle);
     start_window(r);
-    if (r->t.answer > 0) r->body_deadline = tg__now() + r->t.answer;
+    if (r->t.answer > 0) r->body_deadline = tg__now_due() + r->t.answer;
     arm_guard(r);
     if (on_head(r, reason, rlen)) return 1;
     if (r->body_mode == BODY_NONE) {
@@ -1016,7 +1016,7 @@ static void process(tg__upreq *r) {
 /* The idle timer moves on bytes read in the body (the head's deadline is absolute). */
 static void read_moves_timer(tg__upreq *r) {
     if (r->phase != PH_BODY) return;
-    if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now() + r->t.idle); /* one store (wheel.h) */
+    if (tg__tnode_armed(&r->tn)) tg__tnode_later(&r->tn, tg__now_due() + r->t.idle); /* one store (wheel.h) */
     else arm(r, r->t.idle);
 }
 

@@ -45,7 +45,7 @@ static void file(tg__wheel *w, tg__tnode *n, uint64_t tick) {
 }
 
 static void arm_for(tg__wheel *w, uint64_t tick) {
-    double left = (double)tick / TG__WHEEL_HZ - tg__now();
+    double left = (double)tick / TG__WHEEL_HZ - tg__now_due();
     if (left < 0) left = 0;
     struct timeval tv;
     tv.tv_sec = (time_t)left;
@@ -86,7 +86,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     tg__wheel *w = arg;
     w->armed = UINT64_MAX;
-    double now = tg__now();
+    double now = tg__now_due();
     uint64_t cur = (uint64_t)floor(now * TG__WHEEL_HZ);
     w->in_tick = 1;
     if (cur > w->done) {
@@ -103,7 +103,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg) {
 void tg__wheel_init(tg__wheel *w, struct event_base *base) {
     for (size_t i = 0; i < TG__WHEEL_SLOTS; i++) w->slot[i] = NULL;
     w->base = base;
-    w->done = (uint64_t)floor(tg__now() * TG__WHEEL_HZ);
+    w->done = (uint64_t)floor(tg__now_due() * TG__WHEEL_HZ);
     w->armed = UINT64_MAX;
     w->in_tick = 0;
     event_assign(&w->ev, base, -1, 0, tick_cb, w);
