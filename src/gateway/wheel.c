@@ -86,7 +86,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     tg__wheel *w = arg;
     w->armed = UINT64_MAX;
-    double now = tg__now_due();
+    /* The precise clock here (one read per firing): arm_for() set the timer
+     * from the coarse one, which is never ahead of it, so the tick it was
+     * set for has come on this clock; on the coarse clock, up to a kernel
+     * tick behind, it might not have, and the timer would be set again and
+     * again for the sliver left until that clock moves. A node due (coarse
+     * clock) by this `now` fires at most one kernel tick early (wheel.h). */
+    double now = tg__now();
     uint64_t cur = (uint64_t)floor(now * TG__WHEEL_HZ);
     w->in_tick = 1;
     if (cur > w->done) {
