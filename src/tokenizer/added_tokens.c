@@ -77,6 +77,10 @@ void tg__trie_free(tg__trie *t) {
     free(t);
 }
 
+void tg__trie_no_avx2(tg__trie *t) {
+    t->avx2 = 0;
+}
+
 static uint32_t child_of(const tg__trie *t, uint32_t nd, uint8_t b) {
     if (nd == 0) return t->root_child[b] ? t->root_child[b] - 1 : 0;
     const node *x = &t->nodes[nd];
