@@ -64,13 +64,17 @@ static const char *const pool[] = {
 static const char alphabet[] = "ab<>/\n\t[]@xyz q0{}";
 
 static void run_set(const char *const *tok, size_t nt, int no_avx2) {
+    if (nt == 0) return;
     tg__added a;
     memset(&a, 0, sizeof a);
-    tg__added_token at[32];
-    memset(at, 0, sizeof at);
+    tg__added_token *at = calloc(nt, sizeof *at);
     tg__trie *trie = tg__trie_new();
-    TG_CHECK(trie != NULL);
-    if (!trie) return;
+    TG_CHECK(trie != NULL && at != NULL);
+    if (!trie || !at) {
+        tg__trie_free(trie);
+        free(at);
+        return;
+    }
     for (size_t k = 0; k < nt; k++) {
         at[k].id = (uint32_t)(1000 + k);
         TG_CHECK_EQ_I(tg__trie_add(trie, tok[k], strlen(tok[k]), (uint32_t)k), TG_OK);
@@ -107,6 +111,7 @@ static void run_set(const char *const *tok, size_t nt, int no_avx2) {
         }
     }
     tg__trie_free(trie);
+    free(at);
 }
 
 static void test_scan_matches_reference(void) {
