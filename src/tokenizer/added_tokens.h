@@ -18,4 +18,8 @@ typedef tg_status (*tg__segment_fn)(void *ctx, size_t start, size_t end, uint32_
 tg_status tg__added_split(const tg__added *a, const tg__trie *trie, const uint8_t *s, size_t n,
                           int parse_special, tg__segment_fn fn, void *ctx);
 
+/* Tests: makes trie's scan use its SSE2 (or portable) path even on an AVX2
+ * CPU, so that both are checked on one machine. */
+void tg__trie_no_avx2(tg__trie *trie);
+
 #endif
