@@ -23,6 +23,7 @@
 #   bench/gateway_cache.sh [TOKGATE_BIN]
 #   env: N1=100 N2=1100 TG_ARGS='--access-log off' BASE_BIN= BASE_ARGS='--access-log off'
 #        KEEP=DIR (copy the callgrind files there) TOP=12 (functions listed)
+# The load and the proxies: bench/proxy_load.sh (shared with gateway_cost.sh).
 # Needs: valgrind, nginx, node, curl, a built tokgate (Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,73 +40,16 @@ for t in nginx valgrind callgrind_annotate node curl; do command -v $t >/dev/nul
 . "$here/bench/lib.sh"
 bench_init tg-cache
 
-up=$(port); px=$(port)
-start_nginx_static "$up" "" "$up" 65536
-target=http://127.0.0.1:$up
-printf %s '{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}' >"$work/small.json"
-nginx_conf "$work/px" "$up" "$(nginx_proxy_server "$px")"
-
-# client PORT N: N POSTs over 2 keep-alive connections; fails unless all are 200
-client() {
-  node -e '
-const http = require("http");
-const [port, n, body] = [+process.argv[1], +process.argv[2], require("fs").readFileSync(process.argv[3])];
-let ok = 0;
-function lane(count) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  return new Promise((resolve, reject) => {
-    const one = (left) => {
-      if (left === 0) { agent.destroy(); return resolve(); }
-      const rq = http.request({ host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", agent,
-        headers: { "content-type": "application/json", "content-length": body.length } }, (rs) => {
-        rs.resume();
-        rs.on("end", () => { if (rs.statusCode === 200) ok++; one(left - 1); });
-      });
-      rq.on("error", reject);
-      rq.end(body);
-    };
-    one(count);
-  });
-}
-Promise.all([lane(Math.ceil(n / 2)), lane(Math.floor(n / 2))]).then(() => {
-  if (ok !== n) { console.error("gateway_cache: " + ok + " of " + n + " answers were 200"); process.exit(1); }
-}, (e) => { console.error("gateway_cache: " + e.message); process.exit(1); });' "$1" "$2" "$work/small.json"
-}
-
-wait_ready() {
-  local _
-  for _ in $(seq 1 600); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data-binary @"$work/small.json" \
-      "http://127.0.0.1:$1/v1/chat/completions" 2>/dev/null)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "gateway_cache: the proxy on port $1 never answered 200"; return 1
-}
-
-# measure WHO N OUT: WHO under callgrind with the cache and branch models, N requests
-measure() {
-  local who=$1 n=$2 out=$3 p cmd pid
-  p=$(port)
-  case $who in
-    tokgate) cmd=("$bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${tg_argv[@]}") ;;
-    base) cmd=("$base_bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${base_argv[@]}") ;;
-    nginx)
-      sed "s/listen 127.0.0.1:$px;/listen 127.0.0.1:$p;/" "$work/px/nginx.conf" >"$work/px/run.conf"
-      cmd=(nginx -p "$work/px" -c "$work/px/run.conf" -g 'daemon off; master_process off;') ;;
-  esac
-  valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes "--callgrind-out-file=$out" -q "${cmd[@]}" 2>"$work/$who.log" & pid=$!
-  pids+=("$pid")
-  wait_port "$p" 600 || { echo "gateway_cache: $who did not listen: $(tail -3 "$work/$who.log")"; exit 1; }
-  wait_ready "$p"
-  client "$p" "$n"
-  kill -TERM "$pid"
-  wait "$pid" 2>/dev/null || true
-}
+pl_name=gateway_cache
+. "$here/bench/proxy_load.sh"
+pl_setup
 
 echo "gateway_cache: 2 connections x N keep-alive small chats, N = $n2 minus N = $n1, per request; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 whos=(tokgate ${base_bin:+base} nginx)
 for who in "${whos[@]}"; do
-  for n in "$n1" "$n2"; do measure "$who" "$n" "$work/cg.$who.$n"; done
+  for n in "$n1" "$n2"; do
+    measure "$who" "$n" valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes "--callgrind-out-file=$work/cg.$who.$n" -q
+  done
 done
 [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP" && cp "$work"/cg.* "$KEEP"/; }
 

@@ -24,6 +24,8 @@
 #        BASE_ARGS='--access-log off' (its flags)
 #        KEEP=DIR: copy the callgrind and strace outputs there (callgrind_annotate;
 #        per request by function: node bench/cg_functions.js DIR tokgate self)
+# The load and the proxies run as bench/proxy_load.sh says (shared with
+# bench/gateway_cache.sh).
 # Needs: valgrind, strace, nginx, node, a built tokgate (Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,88 +42,16 @@ for t in nginx valgrind strace node; do command -v $t >/dev/null || { echo "gate
 . "$here/bench/lib.sh"
 bench_init tg-cost
 
-up=$(port); px=$(port)
-start_nginx_static "$up" "" "$up" 65536 # the upstream alone (no proxy nginx beside it)
-target=http://127.0.0.1:$up
-small='{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'
-printf %s "$small" >"$work/small.json"
-
-# the proxy-only nginx measured (the same proxy block as start_nginx_static's)
-nginx_conf "$work/px" "$up" "$(nginx_proxy_server "$px")"
-
-# client PORT N: N POSTs over 2 keep-alive connections (N/2 each, in turn);
-# fails unless every answer is a 200
-client() {
-  node -e '
-const http = require("http");
-const [port, n, body] = [+process.argv[1], +process.argv[2], require("fs").readFileSync(process.argv[3])];
-let ok = 0;
-function lane(count) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  return new Promise((resolve, reject) => {
-    const one = (left) => {
-      if (left === 0) { agent.destroy(); return resolve(); }
-      const rq = http.request({ host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", agent,
-        headers: { "content-type": "application/json", "content-length": body.length } }, (rs) => {
-        rs.resume();
-        rs.on("end", () => { if (rs.statusCode === 200) ok++; one(left - 1); });
-      });
-      rq.on("error", reject);
-      rq.end(body);
-    };
-    one(count);
-  });
-}
-Promise.all([lane(Math.ceil(n / 2)), lane(Math.floor(n / 2))]).then(() => {
-  if (ok !== n) { console.error("gateway_cost: " + ok + " of " + n + " answers were 200"); process.exit(1); }
-}, (e) => { console.error("gateway_cost: " + e.message); process.exit(1); });' "$1" "$2" "$work/small.json"
-}
-
-# wait_ready PORT: a chat through the proxy answers 200 (tokgate has found the model)
-wait_ready() {
-  local _
-  for _ in $(seq 1 600); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data-binary @"$work/small.json" \
-      "http://127.0.0.1:$1/v1/chat/completions" 2>/dev/null)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "gateway_cost: the proxy on port $1 never answered 200"; return 1
-}
-
-# measure WHO TOOL N OUT: run WHO (tokgate|base|nginx) under TOOL (callgrind|strace),
-# one ready check then N requests, stop it with SIGTERM (tokgate drains; nginx
-# with master_process off quits), leave the tool's output in OUT
-measure() {
-  local who=$1 tool=$2 n=$3 out=$4 p wrap cmd pid
-  p=$(port)
-  case $tool in
-    callgrind) wrap=(valgrind --tool=callgrind "--callgrind-out-file=$out" -q) ;;
-    strace) wrap=(strace -c -f -o "$out") ;;
-  esac
-  case $who in
-    tokgate) cmd=("$bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${tg_argv[@]}") ;;
-    base) cmd=("$base_bin" serve --listen "127.0.0.1:$p" --upstream "$target" --quiet "${base_argv[@]}") ;;
-    nginx)
-      sed "s/listen 127.0.0.1:$px;/listen 127.0.0.1:$p;/" "$work/px/nginx.conf" >"$work/px/run.conf"
-      cmd=(nginx -p "$work/px" -c "$work/px/run.conf" -g 'daemon off; master_process off;') ;;
-  esac
-  "${wrap[@]}" "${cmd[@]}" 2>"$work/$who.log" & pid=$!
-  pids+=("$pid")
-  wait_port "$p" 600 || { echo "gateway_cost: $who did not listen: $(tail -3 "$work/$who.log")"; exit 1; }
-  wait_ready "$p"
-  client "$p" "$n"
-  # strace -o blocks fatal signals: the traced process itself is told
-  if [ "$tool" = strace ]; then kill -TERM "$(ps -o pid= --ppid "$pid" | head -1)"; else kill -TERM "$pid"; fi
-  wait "$pid" 2>/dev/null || true
-}
-
+pl_name=gateway_cost
+. "$here/bench/proxy_load.sh"
+pl_setup
 
 echo "gateway_cost: 2 connections x N keep-alive small chats ($(wc -c <"$work/small.json") bytes), N = $n2 minus N = $n1, per request; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 whos=(tokgate ${base_bin:+base} nginx)
 for who in "${whos[@]}"; do
   for n in "$n1" "$n2"; do
-    measure "$who" callgrind "$n" "$work/cg.$who.$n"
-    measure "$who" strace "$n" "$work/st.$who.$n"
+    measure "$who" "$n" valgrind --tool=callgrind "--callgrind-out-file=$work/cg.$who.$n" -q
+    measure "$who" "$n" strace -c -f -o "$work/st.$who.$n"
   done
 done
 
