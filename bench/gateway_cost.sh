@@ -31,20 +31,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-${TG_BIN:-$here/build/tokgate}}
 n1=${N1:-100} n2=${N2:-1100}
-tg_args=${TG_ARGS---access-log off} base_args=${BASE_ARGS---access-log off}
-base_bin=${BASE_BIN:-}
-read -ra tg_argv <<<"$tg_args"
-read -ra base_argv <<<"$base_args"
-for t in nginx valgrind strace node; do command -v $t >/dev/null || { echo "gateway_cost: $t not found (apt-get install nginx valgrind strace)"; exit 1; }; done
-[ -x "$bin" ] || { echo "gateway_cost: no tokgate binary at $bin (make build)"; exit 1; }
-[ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "gateway_cost: BASE_BIN $base_bin is not executable"; exit 1; }
-[ $((n2 - n1)) -gt 0 ] || { echo "gateway_cost: N2 ($n2) must exceed N1 ($n1)"; exit 1; }
 . "$here/bench/lib.sh"
-bench_init tg-cost
-
-pl_name=gateway_cost
 . "$here/bench/proxy_load.sh"
-pl_setup
+pl_init gateway_cost nginx valgrind strace node curl
 
 echo "gateway_cost: 2 connections x N keep-alive small chats ($(wc -c <"$work/small.json") bytes), N = $n2 minus N = $n1, per request; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 whos=(tokgate ${base_bin:+base} nginx)

@@ -10,8 +10,26 @@
 #   measure WHO N WRAP...  run WHO (tokgate|base|nginx) under the command WRAP (valgrind ...,
 #                          strace ...), one ready check then N requests, stop it with SIGTERM
 #                          (tokgate drains; nginx with master_process off quits)
-# The caller sets pl_name (its messages' prefix), bin, base_bin, tg_argv
-# and base_argv; measure leaves WHO's stderr in $work/WHO.log.
+# The caller sets bin, n1 and n2, then calls pl_init; measure leaves WHO's
+# stderr in $work/WHO.log.
+
+# pl_init NAME TOOL...: NAME prefixes the messages; checks the tools, the
+# binaries and N1 < N2, reads TG_ARGS/BASE_BIN/BASE_ARGS (tg_argv, base_bin,
+# base_argv), makes the scratch directory (bench_init) and runs pl_setup
+pl_init() {
+  pl_name=$1
+  shift
+  local t tg_args=${TG_ARGS---access-log off} base_args=${BASE_ARGS---access-log off}
+  base_bin=${BASE_BIN:-}
+  read -ra tg_argv <<<"$tg_args"
+  read -ra base_argv <<<"$base_args"
+  for t in "$@"; do command -v "$t" >/dev/null || { echo "$pl_name: $t not found (apt-get install nginx valgrind strace)"; exit 1; }; done
+  [ -x "$bin" ] || { echo "$pl_name: no tokgate binary at $bin (make build)"; exit 1; }
+  [ -z "$base_bin" ] || [ -x "$base_bin" ] || { echo "$pl_name: BASE_BIN $base_bin is not executable"; exit 1; }
+  [ $((n2 - n1)) -gt 0 ] || { echo "$pl_name: N2 ($n2) must exceed N1 ($n1)"; exit 1; }
+  bench_init "tg-$pl_name"
+  pl_setup
+}
 
 pl_setup() {
   up=$(port); px=$(port)
